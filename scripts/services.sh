@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# services.sh — install (from Debian) and start the real components the integration tests use:
+# the Docker Engine, a docker-registry on 127.0.0.1, skopeo, umoci, runc, oci-image-tool, strace, buildah.
+# Idempotent: what is installed is not reinstalled, what runs is not restarted.
+# Exports nothing; writes the registry address to $FROMSCRATCH_STATE/registry.
+set -euo pipefail
+
+STATE=${FROMSCRATCH_STATE:-/tmp/fromscratch-services}
+mkdir -p "$STATE"
+
+need_pkgs=()
+want() { command -v "$1" >/dev/null 2>&1 || need_pkgs+=("$2"); }
+want skopeo skopeo
+want umoci umoci
+want runc runc
+want oci-image-tool oci-image-tool
+want strace strace
+want docker-registry docker-registry
+want dockerd docker.io
+want buildah buildah
+want pigz pigz
+want jq jq
+want setcap libcap2-bin
+want getfattr attr
+want readelf binutils
+want gcc gcc
+want python3 python3
+[ -d /usr/share/gocode/src/github.com/opencontainers/image-spec/schema ] || need_pkgs+=(golang-github-opencontainers-image-spec-dev)
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "services: missing ${need_pkgs[*]}; run as root or: sudo apt-get install -y ${need_pkgs[*]}" >&2
+    exit 1
+  fi
+  echo "services: installing ${need_pkgs[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >&2
+fi
+
+# --- Docker Engine -----------------------------------------------------------------------------------
+docker_ok() { timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+if ! docker_ok; then
+  echo "services: starting dockerd" >&2
+  mkdir -p "$STATE/docker"
+  # Debian's dockerd; overlay2 may fail inside a container, so fall back to vfs.
+  (setsid dockerd --host unix:///var/run/docker.sock >"$STATE/dockerd.log" 2>&1 &)
+  for _ in $(seq 1 60); do docker_ok && break; sleep 1; done
+  if ! docker_ok; then
+    echo "services: dockerd did not start with the default storage driver; retrying with vfs" >&2
+    pkill -x dockerd || true
+    sleep 2
+    (setsid dockerd --host unix:///var/run/docker.sock --storage-driver vfs >"$STATE/dockerd.log" 2>&1 &)
+    for _ in $(seq 1 60); do docker_ok && break; sleep 1; done
+  fi
+  docker_ok || { echo "services: dockerd failed to start; see $STATE/dockerd.log" >&2; tail -20 "$STATE/dockerd.log" >&2; exit 1; }
+fi
+
+# --- registry on loopback ---------------------------------------------------------------------------
+REG_PORT=${FROMSCRATCH_REGISTRY_PORT:-5055}
+if ! curl -fsS "http://127.0.0.1:$REG_PORT/v2/" >/dev/null 2>&1; then
+  echo "services: starting docker-registry on 127.0.0.1:$REG_PORT" >&2
+  mkdir -p "$STATE/registry/data"
+  cat >"$STATE/registry/config.yml" <<YAML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $STATE/registry/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$REG_PORT
+YAML
+  (setsid docker-registry serve "$STATE/registry/config.yml" >"$STATE/registry/log.txt" 2>&1 &)
+  for _ in $(seq 1 30); do curl -fsS "http://127.0.0.1:$REG_PORT/v2/" >/dev/null 2>&1 && break; sleep 0.5; done
+  curl -fsS "http://127.0.0.1:$REG_PORT/v2/" >/dev/null || { echo "services: registry failed; see $STATE/registry/log.txt" >&2; exit 1; }
+fi
+echo "127.0.0.1:$REG_PORT" >"$STATE/registry-address"

@@ -1,0 +1,152 @@
+/**
+ * dir-store.ts — a BlobStore in a directory laid out as an OCI layout's `blobs/` (blobs/sha256/<hex>).
+ *
+ * Writes are atomic: bytes go to a temp file in the same directory, are fsynced and renamed into place,
+ * then the directory is fsynced (RELIABILITY.md §3). A blob already present is reused only after its
+ * size and digest are checked (a poisoned or truncated file is replaced).
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FromscratchError } from '../errors.ts';
+import { type Digest, digestHex, newHasher, parseDigest } from '../model/digest.ts';
+import type { BlobInfo, BlobStore } from './store.ts';
+import { verifyStream } from './verify.ts';
+
+/** DirStoreOptions configures dirStore. */
+export interface DirStoreOptions {
+  /** fsync files and directories after writing (default true) */
+  fsync?: boolean;
+}
+
+let tempCounter = 0;
+
+/** tempName returns a file name unique within this process and across processes. */
+export function tempName(prefix: string): string {
+  tempCounter += 1;
+  return `.tmp-${prefix}-${process.pid}-${Date.now().toString(36)}-${tempCounter}`;
+}
+
+/** fsyncDir flushes a directory entry (rename durability). */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * writeFileAtomic writes data to `path` through a temp file in the same directory, fsync and rename,
+ * so `path` holds either its old content or the new one, never a part.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: Uint8Array | AsyncIterable<Uint8Array>,
+  opts: { fsync?: boolean; mode?: number } = {},
+): Promise<void> {
+  const dir = join(path, '..');
+  const tmp = join(dir, tempName('w'));
+  const fh = await open(tmp, 'wx', opts.mode ?? 0o644);
+  try {
+    if (data instanceof Uint8Array) await fh.write(data);
+    else for await (const c of data) await fh.write(c);
+    if (opts.fsync !== false) await fh.sync();
+    await fh.close();
+    await rename(tmp, path);
+    if (opts.fsync !== false) await fsyncDir(dir);
+  } catch (e) {
+    await fh.close().catch(() => {
+      /* already closed */
+    });
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** dirStore returns a BlobStore rooted at `blobsDir` (the `blobs` directory of an OCI layout). */
+export function dirStore(blobsDir: string, options: DirStoreOptions = {}): BlobStore & { pathOf(d: Digest): string } {
+  const algoDir = join(blobsDir, 'sha256');
+  const pathOf = (d: Digest) => join(algoDir, digestHex(parseDigest(d)));
+  const fsync = options.fsync !== false;
+
+  async function verifyExisting(d: Digest, size?: number): Promise<boolean> {
+    try {
+      for await (const _ of verifyStream(createReadStream(pathOf(d)), { digest: d, size })) {
+        // drained only to verify
+      }
+      return true;
+    } catch {
+      // missing, truncated or poisoned: the caller rewrites it
+      return false;
+    }
+  }
+
+  return {
+    pathOf,
+    async put(data, expected?: BlobInfo) {
+      if (expected && (await has(expected.digest, expected.size)) && (await verifyExisting(expected.digest, expected.size))) {
+        if (!(data instanceof Uint8Array)) for await (const _ of data) { /* drain the producer */ }
+        return expected;
+      }
+      await mkdir(algoDir, { recursive: true });
+      const tmp = join(algoDir, tempName('blob'));
+      const fh = await open(tmp, 'wx', 0o644);
+      const h = newHasher();
+      try {
+        const source = data instanceof Uint8Array ? [data] : data;
+        const checked = expected ? verifyStream(source, expected) : source;
+        for await (const c of checked) {
+          h.update(c);
+          await fh.write(c);
+        }
+        if (fsync) await fh.sync();
+        await fh.close();
+        const info = h.digest();
+        await rename(tmp, pathOf(info.digest));
+        if (fsync) await fsyncDir(algoDir);
+        return info;
+      } catch (e) {
+        await fh.close().catch(() => {
+          /* already closed */
+        });
+        await rm(tmp, { force: true });
+        throw e;
+      }
+    },
+    has,
+    async size(d) {
+      try {
+        return (await stat(pathOf(d))).size;
+      } catch (e) {
+        throw new FromscratchError('BLOB_NOT_FOUND', `blob ${d} not found in ${blobsDir}`, { cause: e });
+      }
+    },
+    open(d, size) {
+      const p = pathOf(d);
+      return (async function* () {
+        try {
+          await stat(p);
+        } catch (e) {
+          throw new FromscratchError('BLOB_NOT_FOUND', `blob ${d} not found in ${blobsDir}`, {
+            hint: 'the layout is incomplete; rebuild or copy it again',
+            cause: e,
+          });
+        }
+        const end = size === undefined ? undefined : size; // read at most size+1 bytes
+        yield* verifyStream(createReadStream(p, end === undefined ? {} : { start: 0, end }), { digest: d, size }, `blob ${d}`);
+      })();
+    },
+  };
+
+  async function has(d: Digest, size?: number): Promise<boolean> {
+    try {
+      const st = await stat(pathOf(d));
+      return st.isFile() && (size === undefined || st.size === size);
+    } catch {
+      // absent
+      return false;
+    }
+  }
+}

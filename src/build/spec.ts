@@ -1,0 +1,94 @@
+/**
+ * spec.ts — BuildSpec: what the user asked for, whichever front end said it (flags, YAML, Dockerfile). PURE types.
+ *
+ * Flags (cli/commands/build.ts), the YAML spec (spec/) and Dockerfiles (dockerfile/) all produce a
+ * BuildSpec; build/ turns it into an Image and a BuildRecord. The same content through any front end
+ * gives the same layers.
+ */
+import type { ConfigPatch } from '../image/image.ts';
+import type { Compression } from '../model/media-type.ts';
+import type { Platform } from '../model/platform.ts';
+
+/** Ownership and mode overrides of COPY --chown / --chmod. */
+export interface Ownership {
+  readonly uid?: number;
+  readonly gid?: number;
+  /** permission bits applied to copied files (and directories, as Docker does) */
+  readonly mode?: number;
+}
+
+/** ContentItem is one thing the image must contain. */
+export type ContentItem =
+  /** a program (ELF or #! script) and its full closure */
+  | { readonly kind: 'binary'; readonly path: string }
+  /**
+   * a host file or directory copied as is (symlinks kept as symlinks); ELF files and scripts inside get
+   * their closures when `closure` is true (the default for --add, off for plain Dockerfile COPY).
+   * With `context`, `src` is resolved inside that directory and may never leave it (Dockerfile COPY/ADD).
+   */
+  | {
+      readonly kind: 'add';
+      /** host path (relative to `context`, or to the working directory) or a glob in Dockerfiles */
+      readonly src: string;
+      /** image path; defaults to the same absolute path as src */
+      readonly dest?: string;
+      readonly context?: string;
+      readonly closure?: boolean;
+      readonly ownership?: Ownership;
+      /** gitignore-style patterns excluded (COPY --exclude, .dockerignore) */
+      readonly exclude?: readonly string[];
+      /** auto-extract local tar archives (Dockerfile ADD) */
+      readonly extract?: boolean;
+    }
+  /** literal bytes written at dest (Dockerfile heredocs, ADD https:// after download) */
+  | { readonly kind: 'file'; readonly dest: string; readonly data: Uint8Array; readonly mode?: number; readonly ownership?: Ownership }
+  /** run CMD on the host under strace and add every file it used, with closures */
+  | { readonly kind: 'trace'; readonly command: string; readonly allowFailure?: boolean; readonly timeoutSeconds?: number }
+  /** a Debian package and its dependencies */
+  | { readonly kind: 'package'; readonly name: string; readonly version?: string }
+  /** files copied from another stage or image (Dockerfile COPY --from) */
+  | {
+      readonly kind: 'copy-from';
+      readonly from: { readonly stage: BuildSpec; readonly name: string } | { readonly image: string };
+      readonly src: readonly string[];
+      readonly dest: string;
+      readonly ownership?: Ownership;
+      readonly closure?: boolean;
+    };
+
+/** Defaults a scratch image needs; each can be turned off. */
+export interface ScratchDefaults {
+  /** /etc/passwd and /etc/group with root, nonroot (65532) and nobody */
+  readonly users?: boolean;
+  /** /etc/nsswitch.conf */
+  readonly nsswitch?: boolean;
+  /** /tmp with mode 1777 */
+  readonly tmp?: boolean;
+  /** a CA bundle when a TLS library is in the closure */
+  readonly caCertificates?: boolean;
+}
+
+/** BuildSpec is a whole build request. */
+export interface BuildSpec {
+  /** base image reference (any transport) or undefined for FROM scratch */
+  readonly from?: string;
+  /** one image per platform; default the host's */
+  readonly platforms?: readonly Platform[];
+  readonly contents: readonly ContentItem[];
+  /** runtime config set on top of the base */
+  readonly config?: ConfigPatch;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly defaults?: ScratchDefaults;
+  /** resolve programs and libraries inside this root instead of / */
+  readonly sysroot?: string;
+  /** LD_LIBRARY_PATH-like extra library directories, inside the root */
+  readonly libraryPaths?: readonly string[];
+  /** output destinations (transports), e.g. `oci:out:v1` */
+  readonly outputs?: readonly string[];
+  readonly tags?: readonly string[];
+  readonly compression?: Compression;
+  /** apt sources and keyring for packages */
+  readonly aptSources?: readonly string[];
+  /** RUN-free Dockerfile instructions recorded for history (`created_by`) */
+  readonly history?: readonly string[];
+}

@@ -1,0 +1,110 @@
+/**
+ * host-fs.ts — a RootFs backed by a host directory (`/` for the host itself, or a sysroot).
+ */
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import { getAttribute, listAttributes } from '@napi-rs/xattr';
+import { FromscratchError } from '../errors.ts';
+import { encodePath, decodePathBytes, normalizeImagePath } from './path.ts';
+import type { RootFs, RootStat } from './root-fs.ts';
+
+const DEFAULT_READ_LIMIT = 256 * 1024 * 1024;
+
+function typeOf(st: import('node:fs').Stats): RootStat['type'] {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isFIFO()) return 'fifo';
+  return 'socket';
+}
+
+/** toRootStat converts a node Stats to a RootStat. */
+export function toRootStat(st: import('node:fs').Stats): RootStat {
+  return {
+    type: typeOf(st),
+    mode: st.mode & 0o7777,
+    size: st.size,
+    uid: st.uid,
+    gid: st.gid,
+    mtime: Math.floor(st.mtimeMs / 1000),
+    nlink: st.nlink,
+    dev: st.dev,
+    ino: st.ino,
+    rdev: st.rdev,
+  };
+}
+
+/**
+ * hostFs returns a RootFs over the host directory `root` (default `/`). Paths are joined under root as
+ * bytes, so non-UTF-8 names round-trip; symlinks are never followed here (see resolve.ts).
+ */
+export function hostFs(root = '/'): RootFs {
+  const base = root === '/' ? '' : root.replace(/\/+$/, '');
+  const hostPath = (p: string) => `${base}${normalizeImagePath(p)}`;
+  const hostBytes = (p: string) => encodePath(hostPath(p));
+  return {
+    name: root,
+    hostPath,
+    async lstat(p) {
+      try {
+        return toRootStat(await lstat(hostBytes(p)));
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        throw e;
+      }
+    },
+    async readlink(p) {
+      return decodePathBytes(await readlink(hostBytes(p), { encoding: 'buffer' }));
+    },
+    async readdir(p) {
+      return (await readdir(hostBytes(p), { encoding: 'buffer' })).map((b) => decodePathBytes(b));
+    },
+    async read(p, opts = {}) {
+      const fh = await open(hostBytes(p), 'r');
+      try {
+        const st = await fh.stat();
+        const offset = opts.offset ?? 0;
+        const limit = opts.limit ?? DEFAULT_READ_LIMIT;
+        const want = Math.max(0, Math.min(opts.length ?? st.size - offset, st.size - offset));
+        if (opts.length === undefined && want > limit) {
+          throw new FromscratchError('TOO_LARGE', `${hostPath(p)} is ${st.size} bytes, over the ${limit}-byte read limit`);
+        }
+        const buf = Buffer.alloc(want);
+        let got = 0;
+        while (got < want) {
+          const { bytesRead } = await fh.read(buf, got, want - got, offset + got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        return got === want ? buf : buf.subarray(0, got);
+      } finally {
+        await fh.close();
+      }
+    },
+    async xattrs(p) {
+      const out: Record<string, Uint8Array> = {};
+      const hp = hostPath(p);
+      let names: string[];
+      try {
+        names = await listAttributes(hp);
+      } catch {
+        // filesystem without xattr support, or a non-UTF-8 path the binding cannot take: none
+        return out;
+      }
+      for (const n of names.sort()) {
+        // trusted.* needs CAP_SYS_ADMIN and is host-private; system.* holds ACLs that images do not carry
+        if (!n.startsWith('security.') && !n.startsWith('user.')) continue;
+        if (n === 'security.selinux') continue; // host labels do not belong in an image
+        try {
+          const v = await getAttribute(hp, n);
+          if (v) out[n] = new Uint8Array(v);
+        } catch {
+          // vanished between list and get
+        }
+      }
+      return out;
+    },
+  };
+}

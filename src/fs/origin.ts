@@ -1,0 +1,56 @@
+/**
+ * origin.ts — why a file is in an image. PURE. `why`, the SBOM and the size report are views of these.
+ */
+
+/** Origin is one reason a path is in the image; a path may have several. */
+export type Origin =
+  /** the user named it: --binary, --add, COPY, a spec entry */
+  | { readonly kind: 'requested'; readonly via: string; readonly source?: string }
+  /** a DT_NEEDED library of `by`, found through `via` (RUNPATH dir, ld.so.cache, default dir …) */
+  | { readonly kind: 'needed'; readonly by: string; readonly soname: string; readonly via: string }
+  /** the PT_INTERP program interpreter of `by` */
+  | { readonly kind: 'interpreter'; readonly by: string }
+  /** the `#!` interpreter of script `by` */
+  | { readonly kind: 'shebang'; readonly by: string; readonly line: string }
+  /** a symlink or directory on the way to `to` */
+  | { readonly kind: 'path'; readonly to: string }
+  /** inferred from an imported symbol or a note of `by`: NSS, gconv, CA bundle, libgcc_s, dlopen note */
+  | { readonly kind: 'inferred'; readonly by: string; readonly reason: string }
+  /** opened, executed or stat'ed while tracing a command */
+  | { readonly kind: 'traced'; readonly command: string; readonly pid?: number; readonly syscall?: string }
+  /** shipped by a Debian package */
+  | { readonly kind: 'package'; readonly name: string; readonly version: string; readonly architecture: string }
+  /** a default a scratch image needs (/etc/passwd, /tmp …) */
+  | { readonly kind: 'default'; readonly what: string }
+  /** added by --verify --fix after a failed run */
+  | { readonly kind: 'fix'; readonly command: string }
+  /** inherited from the base image */
+  | { readonly kind: 'base'; readonly image: string };
+
+/** describeOrigin renders one origin for humans (`why`). */
+export function describeOrigin(o: Origin): string {
+  switch (o.kind) {
+    case 'requested':
+      return `requested with ${o.via}${o.source ? ` (from ${o.source})` : ''}`;
+    case 'needed':
+      return `library ${o.soname} needed by ${o.by}, found via ${o.via}`;
+    case 'interpreter':
+      return `program interpreter (PT_INTERP) of ${o.by}`;
+    case 'shebang':
+      return `interpreter of script ${o.by} (${o.line})`;
+    case 'path':
+      return `on the path to ${o.to}`;
+    case 'inferred':
+      return `inferred for ${o.by}: ${o.reason}`;
+    case 'traced':
+      return `used by \`${o.command}\`${o.pid !== undefined ? ` (pid ${o.pid}${o.syscall ? `, ${o.syscall}` : ''})` : ''}`;
+    case 'package':
+      return `from Debian package ${o.name} ${o.version} (${o.architecture})`;
+    case 'default':
+      return `scratch default: ${o.what}`;
+    case 'fix':
+      return `added by --verify --fix for \`${o.command}\``;
+    case 'base':
+      return `from base image ${o.image}`;
+  }
+}
