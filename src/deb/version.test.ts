@@ -1,0 +1,66 @@
+// version.test.ts — pins compareDebVersions to dpkg's ordering (table) and parseDebVersion's validation.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isFromscratchError } from '../errors.ts';
+import { compareDebVersions, formatDebVersion, parseDebVersion, versionSatisfies } from './version.ts';
+
+const sign = (n: number) => (n < 0 ? -1 : n > 0 ? 1 : 0);
+
+// [a, b, expected sign] — each row pins one rule of dpkg's verrevcmp
+const table: [string, string, -1 | 0 | 1][] = [
+  ['1.0', '1.0', 0],
+  ['1.0', '1.1', -1],
+  ['1.10', '1.9', 1], // digit runs compare numerically
+  ['1.01', '1.1', 0], // leading zeros ignored
+  ['1.0~rc1', '1.0', -1], // ~ sorts before the end of string
+  ['1.0~~', '1.0~', -1],
+  ['1.0~~a', '1.0~~', 1],
+  ['1.0~', '1.0', -1],
+  ['1.0a', '1.0', 1], // letters sort after the end of string
+  ['1.0a', '1.0+', -1], // letters before non-letters
+  ['1.0+', '1.0.', -1], // '+' (43) < '.' (46)
+  ['1.0-1', '1.0-2', -1],
+  ['1.0-1', '1.0', 1], // an absent revision is '' (< '1')
+  ['1.0-0', '1.0', 0], // '0' and '' compare equal
+  ['1:0.1', '2.0', 1], // epoch first
+  ['0:2.0', '2.0', 0],
+  ['2:1', '10:0', -1],
+  ['1.2.3-4+deb12u1', '1.2.3-4', 1],
+  ['1.2.3-4~deb12u1', '1.2.3-4', -1],
+  ['3.1.2-7', '3.1.2-8', -1],
+  ['2.36-9+deb12u4', '2.36-9+deb12u10', -1],
+  ['1.0-a-b', '1.0-a', 1], // revision is after the LAST dash
+  ['a', 'b', -1],
+  ['', '', 0],
+  ['1.0.', '1.0', 1],
+  ['9999999999999999999999', '9999999999999999999998', 1], // no integer overflow
+];
+
+test('compareDebVersions table matches dpkg rules', () => {
+  for (const [a, b, want] of table) {
+    assert.equal(sign(compareDebVersions(a, b)), want, `${a} vs ${b}`);
+    assert.equal(sign(compareDebVersions(b, a)), (-want || 0) as number, `${b} vs ${a}`);
+  }
+});
+
+test('versionSatisfies implements the five operators (and obsolete < >)', () => {
+  assert.ok(versionSatisfies('2.34', '>=', '2.34'));
+  assert.ok(!versionSatisfies('2.33', '>=', '2.34'));
+  assert.ok(versionSatisfies('1', '<<', '2'));
+  assert.ok(!versionSatisfies('2', '<<', '2'));
+  assert.ok(versionSatisfies('2', '<=', '2'));
+  assert.ok(versionSatisfies('3', '>>', '2'));
+  assert.ok(versionSatisfies('1:2', '=', '1:2-0'));
+  assert.ok(versionSatisfies('2', '<', '2'));
+  assert.ok(versionSatisfies('2', '>', '2'));
+});
+
+test('parseDebVersion splits and validates', () => {
+  assert.deepEqual(parseDebVersion('1:2.36-9+deb12u4'), { epoch: 1, upstream: '2.36', revision: '9+deb12u4' });
+  assert.deepEqual(parseDebVersion('1.6-2.1'), { epoch: 0, upstream: '1.6', revision: '2.1' });
+  assert.deepEqual(parseDebVersion('2:1.0-rc-1'), { epoch: 2, upstream: '1.0-rc', revision: '1' });
+  assert.equal(formatDebVersion(parseDebVersion('1:2.36-9')), '1:2.36-9');
+  for (const bad of ['', 'a1.0', 'x:1.0', '1.0-', '1.0 2', '1.0_1', '1:']) {
+    assert.throws(() => parseDebVersion(bad), (e) => isFromscratchError(e, 'INVALID_ARGUMENT'), bad);
+  }
+});
