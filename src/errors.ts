@@ -23,6 +23,10 @@ export const ErrorCode = {
   BLOB_NOT_FOUND: 'BLOB_NOT_FOUND',
   /** an input file or directory does not exist */
   FILE_NOT_FOUND: 'FILE_NOT_FOUND',
+  /** an input file changed (size, mtime or type) between being scanned and being written into a layer */
+  FILE_CHANGED: 'FILE_CHANGED',
+  /** an input file exists but cannot be read (permissions, I/O error) */
+  FILE_UNREADABLE: 'FILE_UNREADABLE',
   /** two entries were requested for one path in the image */
   PATH_CONFLICT: 'PATH_CONFLICT',
   /** a path would escape the root, context or output it must stay in */
