@@ -37,6 +37,8 @@ export const ErrorCode = {
   OUTPUT_UNWRITABLE: 'OUTPUT_UNWRITABLE',
   /** an OCI layout, archive or document is malformed or missing parts */
   INVALID_IMAGE: 'INVALID_IMAGE',
+  /** a tag, platform or image is not in the layout, archive or daemon named */
+  IMAGE_NOT_FOUND: 'IMAGE_NOT_FOUND',
   /** a manifest/index is ambiguous (CVE-2021-41190 class) */
   AMBIGUOUS_MANIFEST: 'AMBIGUOUS_MANIFEST',
   /** a JSON document, tar header or decompressed stream is over its size cap */
