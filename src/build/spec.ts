@@ -13,6 +13,13 @@ import type { Platform } from '../model/platform.ts';
 export interface Ownership {
   readonly uid?: number;
   readonly gid?: number;
+  /**
+   * a user name still to resolve against the image's /etc/passwd (`COPY --chown=app`); when set, `uid` is
+   * absent. The build resolves it; an unknown name is an error there.
+   */
+  readonly user?: string;
+  /** a group name still to resolve against the image's /etc/group (`--chown=app:staff`); when set, `gid` is absent */
+  readonly group?: string;
   /** permission bits applied to copied files (and directories, as Docker does) */
   readonly mode?: number;
 }
@@ -24,21 +31,30 @@ export type ContentItem =
   /**
    * a host file or directory copied as is (symlinks kept as symlinks); ELF files and scripts inside get
    * their closures when `closure` is true (the default for --add, off for plain Dockerfile COPY).
-   * With `context`, `src` is resolved inside that directory and may never leave it (Dockerfile COPY/ADD).
+   * With `context` (Dockerfile COPY/ADD), `src` is a Docker COPY source: a filepath.Match glob relative
+   * to the context that may never leave it, and `dest` follows Docker's destination rules (a trailing `/`
+   * means a directory; WORKDIR already applied). Materialise it with dockerfile/context.ts
+   * `collectContextSources` + `toCopyEntries`. With `checksum` or an `http(s)://` src it is a remote
+   * Dockerfile `ADD URL`: fetch it with dockerfile/fetch-add-url.ts `fetchAddUrl`, then `dest` is the
+   * final file path (mode 0600 unless `ownership.mode`).
    */
   | {
       readonly kind: 'add';
-      /** host path (relative to `context`, or to the working directory) or a glob in Dockerfiles */
+      /** host path (relative to `context`, or to the working directory), a glob in Dockerfiles, or an http(s) URL */
       readonly src: string;
       /** image path; defaults to the same absolute path as src */
       readonly dest?: string;
       readonly context?: string;
       readonly closure?: boolean;
       readonly ownership?: Ownership;
-      /** gitignore-style patterns excluded (COPY --exclude, .dockerignore) */
+      /** patterns excluded (COPY --exclude, Docker .dockerignore syntax), relative to the source */
       readonly exclude?: readonly string[];
       /** auto-extract local tar archives (Dockerfile ADD) */
       readonly extract?: boolean;
+      /** `ADD --checksum=sha256:…` of a URL: the download must hash to it */
+      readonly checksum?: string;
+      /** COPY --link was given (recorded; every fromscratch layer is already independent of the ones below) */
+      readonly link?: boolean;
     }
   /** literal bytes written at dest (Dockerfile heredocs, ADD https:// after download) */
   | { readonly kind: 'file'; readonly dest: string; readonly data: Uint8Array; readonly mode?: number; readonly ownership?: Ownership }
@@ -54,6 +70,9 @@ export type ContentItem =
       readonly dest: string;
       readonly ownership?: Ownership;
       readonly closure?: boolean;
+      /** patterns excluded (COPY --exclude), relative to each source */
+      readonly exclude?: readonly string[];
+      readonly link?: boolean;
     };
 
 /** Defaults a scratch image needs; each can be turned off. */
@@ -91,4 +110,13 @@ export interface BuildSpec {
   readonly aptSources?: readonly string[];
   /** RUN-free Dockerfile instructions recorded for history (`created_by`) */
   readonly history?: readonly string[];
+  /** Dockerfile stage name (`FROM … AS name`) this spec was made from */
+  readonly name?: string;
+  /** image author (Dockerfile MAINTAINER) */
+  readonly author?: string;
+  /**
+   * directories created (empty if nothing else lands in them) before the contents: Dockerfile WORKDIR
+   * creates its directory, owned by the USER in effect at that line
+   */
+  readonly directories?: readonly { readonly path: string; readonly ownership?: Ownership }[];
 }
