@@ -124,8 +124,8 @@ export function dirStore(blobsDir: string, options: DirStoreOptions = {}): BlobS
       }
     },
     open(d, size) {
-      const p = pathOf(d);
       return (async function* () {
+        const p = pathOf(d);
         try {
           await stat(p);
         } catch (e) {

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isFromscratchError } from '../errors.ts';
+import { memoryFs } from './memory-fs.ts';
+import { resolvePath, resolveSymlinkTarget } from './resolve.ts';
+
+const fs = memoryFs({
+  '/usr/lib/x86_64-linux-gnu/libc.so.6': { type: 'file', data: Buffer.from('\x7fELF') },
+  '/lib': { type: 'symlink', target: 'usr/lib' },
+  '/lib64/ld-linux-x86-64.so.2': { type: 'symlink', target: '/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2' },
+  '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2': { type: 'file', data: Buffer.from('\x7fELF') },
+  '/esc': { type: 'symlink', target: '../../../../etc' },
+  '/loop1': { type: 'symlink', target: 'loop2' },
+  '/loop2': { type: 'symlink', target: 'loop1' },
+});
+
+test('usr-merge directory symlinks are reported on the way to the real file', async () => {
+  const r = await resolvePath(fs, '/lib/x86_64-linux-gnu/libc.so.6');
+  assert.equal(r.path, '/usr/lib/x86_64-linux-gnu/libc.so.6');
+  assert.equal(r.stat?.type, 'file');
+  assert.deepEqual(r.links, [{ path: '/lib', target: 'usr/lib' }]);
+});
+
+test('chains of absolute and directory links resolve inside the root', async () => {
+  const r = await resolvePath(fs, '/lib64/ld-linux-x86-64.so.2');
+  assert.equal(r.path, '/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2');
+  assert.deepEqual(r.links.map((l) => l.path), ['/lib64/ld-linux-x86-64.so.2', '/lib']);
+});
+
+test('.. in a link target never climbs above the root (A4)', async () => {
+  const r = await resolvePath(fs, '/esc/passwd');
+  assert.equal(r.path, '/etc/passwd');
+  assert.equal(r.stat, undefined);
+});
+
+test('symlink loops end with an error, not a hang', async () => {
+  await assert.rejects(resolvePath(fs, '/loop1'), (e) => isFromscratchError(e, 'PATH_ESCAPE'));
+});
+
+test('followFinal: false keeps the last link', async () => {
+  const r = await resolvePath(fs, '/lib64/ld-linux-x86-64.so.2', { followFinal: false });
+  assert.equal(r.stat?.type, 'symlink');
+  assert.equal(resolveSymlinkTarget('/lib64/x', '../lib/y'), '/lib/y');
+});
