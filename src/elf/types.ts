@@ -57,4 +57,12 @@ export interface ElfInfo {
   readonly buildId?: string;
   /** statically linked: no PT_INTERP and no PT_DYNAMIC (static-pie has PT_DYNAMIC but no PT_INTERP and no DT_NEEDED) */
   readonly isStatic: boolean;
+  /** real program header count (after PN_XNUM extended numbering); set by parseElf */
+  readonly phnum?: number;
+  /** real section header count (after extended numbering; 0 without section headers); set by parseElf */
+  readonly shnum?: number;
+  /** real section name table index (after SHN_XINDEX); set by parseElf */
+  readonly shstrndx?: number;
+  /** oddities parseElf tolerated (bad notes, symbol cap reached, …), for --explain and debugging; set by parseElf */
+  readonly warnings?: readonly string[];
 }
