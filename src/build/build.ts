@@ -1,0 +1,258 @@
+/**
+ * build.ts — orchestration: BuildSpec → Image(s) + BuildRecord(s), layers materialised in a BlobStore.
+ *
+ * Per platform: start from the base image (or scratch), gather every requested item with its closure
+ * into one FileTree (each path with its reasons), add the scratch defaults, write the layer, and patch
+ * the runtime config. Writing outputs is left to the caller (sinks in oci/ and registry/).
+ */
+import { isElf } from '../elf/parse-elf.ts';
+import { FromscratchError, withContext } from '../errors.ts';
+import type { BlobStore } from '../blob/store.ts';
+import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
+import { hostFs } from '../fs/host-fs.ts';
+import { overlayFs } from '../fs/overlay-fs.ts';
+import type { Origin } from '../fs/origin.ts';
+import { normalizeImagePath } from '../fs/path.ts';
+import { resolvePath } from '../fs/resolve.ts';
+import type { RootFs } from '../fs/root-fs.ts';
+import { type Image, appendLayers, emptyImage, withConfig } from '../image/image.ts';
+import { makeLayer } from '../layer/make-layer.ts';
+import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
+import { Collector } from './collector.ts';
+import { scratchDefaults } from './defaults.ts';
+import { collectHostPath, type SecretCheck } from './host-add.ts';
+import { type BuildRecord, toRecordedFiles } from './record.ts';
+import type { BuildSpec, ContentItem } from './spec.ts';
+
+/** Logger receives progress and warnings; the library never writes to stdout/stderr itself. */
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+const silent: Logger = { info: () => {}, warn: () => {} };
+
+/** BuildOptions are the inputs of a build that are not part of the spec. */
+export interface BuildOptions {
+  /** where layers are written */
+  store: BlobStore;
+  /** working directory for relative host paths (default process.cwd()) */
+  cwd?: string;
+  /** SOURCE_DATE_EPOCH: mtime of every entry and `created` of the image (default 0) */
+  sourceDateEpoch?: number;
+  logger?: Logger;
+  /** secrets policy for added and traced files */
+  checkSecret?: SecretCheck;
+  /** host paths the user allows despite the secrets policy */
+  allowSecrets?: readonly string[];
+  /** run-time inferences of the closure engine */
+  infer?: ClosureOptions['infer'];
+  /** read the base image (any transport); required when spec.from is set */
+  readBase?: (ref: string, platform: Platform) => Promise<Image>;
+}
+
+/** PlatformBuild is the result for one platform. */
+export interface PlatformBuild {
+  readonly platform: Platform;
+  readonly image: Image;
+  readonly record: BuildRecord;
+}
+
+/** BuildResult is what build() returns: one image per platform, layers in the store. */
+export interface BuildResult {
+  readonly images: readonly PlatformBuild[];
+  readonly warnings: readonly string[];
+}
+
+/**
+ * build turns a BuildSpec into images. Throws FromscratchError for every user-fixable problem (missing
+ * inputs, libraries not found, conflicting paths); writes nothing but blobs in `opts.store`.
+ * @example
+ * const { images } = await build({ contents: [{ kind: 'binary', path: '/usr/bin/env' }] }, { store: memoryStore() });
+ */
+export async function build(spec: BuildSpec, opts: BuildOptions): Promise<BuildResult> {
+  const platforms = spec.platforms && spec.platforms.length > 0 ? spec.platforms : [hostPlatform()];
+  const images: PlatformBuild[] = [];
+  const warnings: string[] = [];
+  for (const platform of platforms) {
+    const r = await buildPlatform(spec, platform, opts);
+    images.push(r);
+    warnings.push(...r.record.warnings);
+  }
+  return { images, warnings };
+}
+
+async function buildPlatform(spec: BuildSpec, platform: Platform, opts: BuildOptions): Promise<PlatformBuild> {
+  const log = opts.logger ?? silent;
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    log.warn(m);
+  };
+  const cwd = opts.cwd ?? process.cwd();
+  const epoch = opts.sourceDateEpoch ?? 0;
+  const host = hostFs('/');
+  const root: RootFs = spec.sysroot ? hostFs(spec.sysroot) : host;
+  if (!spec.sysroot && formatPlatform(platform) !== formatPlatform(hostPlatform()) && spec.contents.some((c) => c.kind === 'binary' || c.kind === 'trace')) {
+    throw new FromscratchError('ARCH_MISMATCH', `cannot resolve programs for ${formatPlatform(platform)} on this ${formatPlatform(hostPlatform())} host without a sysroot`, {
+      hint: 'pass --sysroot DIR holding a root filesystem of that architecture, or use --package for Debian packages',
+    });
+  }
+
+  let base = emptyImage(platform);
+  if (spec.from && spec.from !== 'scratch') {
+    if (!opts.readBase) throw new Error('build: spec.from set but no readBase given');
+    base = await opts.readBase(spec.from, platform);
+  }
+
+  const col = new Collector();
+  const closureRoots: { path: string; origin: Origin }[] = [];
+
+  for (const item of spec.contents) {
+    try {
+      await gatherItem(item, { col, closureRoots, root, host, cwd, opts, warn });
+    } catch (e) {
+      withContext(`adding ${describeItem(item)}`, e);
+    }
+  }
+
+  if (closureRoots.length > 0) {
+    const fs = overlayFs(root, col.overlay, host);
+    const env = spec.config?.Env ?? undefined;
+    const ldPath = env?.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice('LD_LIBRARY_PATH='.length);
+    const pathVar = env?.find((e) => e.startsWith('PATH='))?.slice('PATH='.length);
+    const result = await resolveClosure(
+      closureRoots.map((r) => r.path),
+      fs,
+      {
+        ...(opts.infer ? { infer: opts.infer } : {}),
+        ...(ldPath || spec.libraryPaths ? { libraryPath: [...(spec.libraryPaths ?? []), ...(ldPath ? ldPath.split(':') : [])] } : {}),
+        ...(pathVar ? { path: pathVar.split(':') } : {}),
+        strict: true,
+      },
+    );
+    for (const { path, origin } of closureRoots) col.note(path, origin);
+    for (const { entry, origins, hostPath } of await closureToEntries(result, fs)) {
+      for (const o of origins) col.addIfAbsent(entry, o, hostPath);
+    }
+  }
+
+  for (const d of scratchDefaults(spec.defaults, (p) => col.has(p) || base.layers.length > 0)) col.addIfAbsent(d.entry, d.origin);
+  if (!col.has('/tmp') && base.layers.length === 0 && spec.defaults?.tmp !== false) warn('no /tmp in the image');
+
+  const tree = col.tree();
+  log.info(`writing layer: ${tree.entries.length} entries`);
+  const layer = await makeLayer(tree, opts.store, { compression: spec.compression ?? 'gzip', sourceDateEpoch: epoch });
+  const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
+  let image = appendLayers(base, [layer], [{ created, created_by: 'fromscratch build', comment: describeContents(spec.contents) }]);
+  image = withConfig(image, spec.config ?? {}, {
+    created,
+    ...(spec.annotations ? { annotations: { ...(base.annotations ?? {}), ...spec.annotations } } : {}),
+  });
+  const record: BuildRecord = {
+    version: 1,
+    platform: formatPlatform(platform),
+    files: toRecordedFiles(tree.entries, col.origins()),
+    packages: [],
+    traces: [],
+    warnings,
+  };
+  return { platform, image, record };
+}
+
+interface GatherContext {
+  col: Collector;
+  closureRoots: { path: string; origin: Origin }[];
+  root: RootFs;
+  host: RootFs;
+  cwd: string;
+  opts: BuildOptions;
+  warn: (m: string) => void;
+}
+
+async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> {
+  const { col } = ctx;
+  switch (item.kind) {
+    case 'binary': {
+      const p = item.path.startsWith('/') ? item.path : `${ctx.cwd}/${item.path}`;
+      const r = await resolvePath(ctx.root, p);
+      if (!r.stat) {
+        throw new FromscratchError('FILE_NOT_FOUND', `program ${item.path} not found in ${ctx.root.name}`, {
+          hint: 'give the full path of the program, e.g. --binary /usr/bin/curl',
+        });
+      }
+      ctx.closureRoots.push({ path: normalizeImagePath(p), origin: { kind: 'requested', via: '--binary' } });
+      return;
+    }
+    case 'add': {
+      const src = item.src.startsWith('/') ? item.src : `${item.context ?? ctx.cwd}/${item.src}`;
+      const dest = item.dest ?? src;
+      const entries = await collectHostPath(src, dest, {
+        ...(item.ownership ? { ownership: item.ownership } : {}),
+        ...(ctx.opts.checkSecret ? { checkSecret: ctx.opts.checkSecret } : {}),
+        ...(ctx.opts.allowSecrets ? { allowSecrets: ctx.opts.allowSecrets } : {}),
+        warn: ctx.warn,
+      });
+      for (const { entry, hostPath } of entries) {
+        col.add(entry, { kind: 'requested', via: '--add', source: hostPath }, entry.type === 'file' ? hostPath : undefined);
+      }
+      if (item.closure !== false) {
+        for (const { entry, hostPath } of entries) {
+          if (entry.type !== 'file') continue;
+          if (await isProgram(ctx.host, hostPath, entry.mode)) {
+            ctx.closureRoots.push({ path: entry.path, origin: { kind: 'requested', via: '--add', source: hostPath } });
+          }
+        }
+      }
+      return;
+    }
+    case 'file':
+      col.add(
+        {
+          type: 'file',
+          path: item.dest,
+          mode: item.mode ?? item.ownership?.mode ?? 0o644,
+          uid: item.ownership?.uid ?? 0,
+          gid: item.ownership?.gid ?? 0,
+          size: item.data.byteLength,
+          content: { kind: 'bytes', data: item.data },
+        },
+        { kind: 'requested', via: 'generated file' },
+      );
+      return;
+    case 'trace':
+    case 'package':
+    case 'copy-from':
+      throw new FromscratchError('INVALID_ARGUMENT', `${item.kind} is not supported by this build yet`, {
+        hint: 'use --binary and --add for now',
+      });
+  }
+}
+
+/** isProgram tells whether a host file is an ELF object, or an executable `#!` script. */
+async function isProgram(host: RootFs, hostPath: string, mode: number): Promise<boolean> {
+  const head = await host.read(hostPath, { offset: 0, length: 4 });
+  if (isElf(head)) return true;
+  return head[0] === 0x23 && head[1] === 0x21 && (mode & 0o111) !== 0;
+}
+
+function describeItem(item: ContentItem): string {
+  switch (item.kind) {
+    case 'binary':
+      return `--binary ${item.path}`;
+    case 'add':
+      return `--add ${item.src}${item.dest ? `:${item.dest}` : ''}`;
+    case 'file':
+      return `file ${item.dest}`;
+    case 'trace':
+      return `--trace ${JSON.stringify(item.command)}`;
+    case 'package':
+      return `--package ${item.name}${item.version ? `=${item.version}` : ''}`;
+    case 'copy-from':
+      return `COPY --from ${'image' in item.from ? item.from.image : item.from.name}`;
+  }
+}
+
+function describeContents(items: readonly ContentItem[]): string {
+  return items.map(describeItem).join(' ');
+}

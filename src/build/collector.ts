@@ -1,0 +1,60 @@
+/**
+ * collector.ts — gathers the entries of a build and the reasons for each path.
+ */
+import type { FileEntry } from '../fs/file-tree.ts';
+import { FileTreeBuilder, type FileTree } from '../fs/file-tree.ts';
+import type { Origin } from '../fs/origin.ts';
+import { normalizeImagePath } from '../fs/path.ts';
+import type { OverlayEntry } from '../fs/overlay-fs.ts';
+
+/** Collector accumulates entries (refusing conflicting ones) and their origins. */
+export class Collector {
+  private readonly builder = new FileTreeBuilder();
+  private readonly originMap = new Map<string, Origin[]>();
+  /** entries added with their host paths, for the overlay RootFs */
+  readonly overlay: OverlayEntry[] = [];
+
+  /** add puts an entry in the image; a different entry already at its path throws PATH_CONFLICT. */
+  add(entry: FileEntry, origin: Origin, hostPath?: string): void {
+    const path = normalizeImagePath(entry.path);
+    this.builder.add(entry);
+    this.note(path, origin);
+    this.overlay.push(hostPath === undefined ? { entry } : { entry, hostPath });
+  }
+
+  /**
+   * addIfAbsent adds an entry unless its path is already taken (a closure reaching a file the user
+   * added, or two programs sharing libc); the origin is recorded either way.
+   */
+  addIfAbsent(entry: FileEntry, origin: Origin, hostPath?: string): boolean {
+    const path = normalizeImagePath(entry.path);
+    this.note(path, origin);
+    if (this.builder.has(path)) return false;
+    this.builder.add(entry);
+    this.overlay.push(hostPath === undefined ? { entry } : { entry, hostPath });
+    return true;
+  }
+
+  has(path: string): boolean {
+    return this.builder.has(path);
+  }
+
+  get(path: string): FileEntry | undefined {
+    return this.builder.get(path);
+  }
+
+  note(path: string, origin: Origin): void {
+    const p = normalizeImagePath(path);
+    const list = this.originMap.get(p) ?? [];
+    if (!list.some((o) => JSON.stringify(o) === JSON.stringify(origin))) list.push(origin);
+    this.originMap.set(p, list);
+  }
+
+  tree(): FileTree {
+    return this.builder.build();
+  }
+
+  origins(): ReadonlyMap<string, readonly Origin[]> {
+    return this.originMap;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * defaults.ts — the files every scratch image needs, generated. PURE.
+ *
+ * distroless ships the same: root, nonroot (65532) and nobody users; a tiny nsswitch.conf; /tmp 1777.
+ */
+import type { FileEntry } from '../fs/file-tree.ts';
+import type { Origin } from '../fs/origin.ts';
+import type { ScratchDefaults } from './spec.ts';
+
+/** DefaultFile is a generated entry with its reason. */
+export interface DefaultFile {
+  readonly entry: FileEntry;
+  readonly origin: Origin;
+}
+
+const PASSWD = [
+  'root:x:0:0:root:/root:/sbin/nologin',
+  'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin',
+  'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin',
+  '',
+].join('\n');
+
+const GROUP = ['root:x:0:', 'nobody:x:65534:', 'nonroot:x:65532:', ''].join('\n');
+
+// files first: a scratch image has no other NSS source configured; dns for hosts as glibc's default
+const NSSWITCH = [
+  'passwd:         files',
+  'group:          files',
+  'shadow:         files',
+  'hosts:          files dns',
+  'networks:       files',
+  'protocols:      files',
+  'services:       files',
+  'ethers:         files',
+  'rpc:            files',
+  '',
+].join('\n');
+
+function text(path: string, body: string, what: string, mode = 0o644): DefaultFile {
+  const data = Buffer.from(body, 'utf8');
+  return {
+    entry: { type: 'file', path, mode, uid: 0, gid: 0, size: data.byteLength, content: { kind: 'bytes', data } },
+    origin: { kind: 'default', what },
+  };
+}
+
+/**
+ * scratchDefaults returns the default files a FROM-scratch image gets, minus those turned off in `opts`
+ * and minus those whose path `present(path)` says the image already has (a base image or the user's
+ * own /etc/passwd wins).
+ */
+export function scratchDefaults(opts: ScratchDefaults = {}, present: (path: string) => boolean = () => false): DefaultFile[] {
+  const out: DefaultFile[] = [];
+  if (opts.users !== false) {
+    if (!present('/etc/passwd')) out.push(text('/etc/passwd', PASSWD, 'users root, nonroot (65532) and nobody'));
+    if (!present('/etc/group')) out.push(text('/etc/group', GROUP, 'groups root, nonroot (65532) and nobody'));
+    if (!present('/home/nonroot')) {
+      out.push({
+        entry: { type: 'dir', path: '/home/nonroot', mode: 0o700, uid: 65532, gid: 65532 },
+        origin: { kind: 'default', what: 'home directory of nonroot' },
+      });
+    }
+  }
+  if (opts.nsswitch !== false && !present('/etc/nsswitch.conf')) {
+    out.push(text('/etc/nsswitch.conf', NSSWITCH, 'name service switch configuration'));
+  }
+  if (opts.tmp !== false && !present('/tmp')) {
+    out.push({
+      entry: { type: 'dir', path: '/tmp', mode: 0o1777, uid: 0, gid: 0 },
+      origin: { kind: 'default', what: '/tmp, world-writable with the sticky bit' },
+    });
+  }
+  return out;
+}
+
+/** USER_IDS maps the default user and group names to ids, for --user nonroot and COPY --chown. */
+export const DEFAULT_USERS: Readonly<Record<string, number>> = { root: 0, nobody: 65534, nonroot: 65532 };

@@ -1,0 +1,48 @@
+/**
+ * record-cache.ts — build records kept on this machine, keyed by the image's manifest digest, so that
+ * `why` and `sbom` can explain images sent to a daemon, an archive or a registry.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../blob/dir-store.ts';
+import { FromscratchError } from '../errors.ts';
+import { canonicalJson } from '../image/canonical-json.ts';
+import { type Digest, digestHex, parseDigest } from '../model/digest.ts';
+import { cacheDir } from './cache-dir.ts';
+import type { BuildRecord } from './record.ts';
+
+const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+
+function recordPath(dir: string, digest: Digest): string {
+  return join(dir, 'records', 'sha256', `${digestHex(parseDigest(digest))}.json`);
+}
+
+/** writeRecord stores a record under the manifest digest it describes (atomic; idempotent). */
+export async function writeRecord(record: BuildRecord, digest: Digest, dir: string = cacheDir()): Promise<void> {
+  const p = recordPath(dir, digest);
+  await mkdir(join(p, '..'), { recursive: true });
+  await writeFileAtomic(p, canonicalJson({ ...record, manifestDigest: digest }), { fsync: false });
+}
+
+/** readRecord returns the record of a manifest digest, or undefined when this machine has none. */
+export async function readRecord(digest: Digest, dir: string = cacheDir()): Promise<BuildRecord | undefined> {
+  let text: string;
+  try {
+    const buf = await readFile(recordPath(dir, digest));
+    if (buf.byteLength > MAX_RECORD_BYTES) throw new FromscratchError('TOO_LARGE', `build record of ${digest} is too large`);
+    text = buf.toString('utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    const r = JSON.parse(text) as BuildRecord;
+    if (r.version !== 1 || !Array.isArray(r.files)) throw new Error('unknown record version');
+    return r;
+  } catch (e) {
+    throw new FromscratchError('INVALID_IMAGE', `the build record of ${digest} in ${dir} is corrupt`, {
+      hint: `delete ${recordPath(dir, digest)} and rebuild the image`,
+      cause: e,
+    });
+  }
+}

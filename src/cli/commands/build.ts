@@ -1,0 +1,187 @@
+/**
+ * build.ts — `fromscratch build [CONTEXT] [options]`.
+ */
+import type { Command } from 'commander';
+import {
+  type BuildSpec,
+  type ContentItem,
+  FromscratchError,
+  buildImage,
+  loadBuildSpec,
+  parseAddArg,
+  parsePlatform,
+} from '../../index.ts';
+import { type CliIo, stderrLogger } from '../io.ts';
+import { collect, parseCommandList, parseKeyValue } from './options.ts';
+
+interface BuildFlags {
+  binary?: string[];
+  add?: string[];
+  trace?: string[];
+  package?: string[];
+  from?: string;
+  sysroot?: string;
+  libPath?: string[];
+  entrypoint?: string;
+  cmd?: string;
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  label?: string[];
+  annotation?: string[];
+  expose?: string[];
+  volume?: string[];
+  stopSignal?: string;
+  platform?: string[];
+  tag?: string[];
+  output?: string[];
+  compression?: string;
+  config?: string;
+  file?: string;
+  buildArg?: string[];
+  target?: string;
+  defaultUsers: boolean;
+  nsswitch: boolean;
+  tmp: boolean;
+  caCertificates: boolean;
+  infer: boolean;
+  allowSecret?: string[];
+  traceAllowFailure?: boolean;
+  traceTimeout?: string;
+  verify?: string[];
+  fix?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** registerBuild adds the build command. */
+export function registerBuild(program: Command, io: CliIo): void {
+  program
+    .command('build')
+    .description('build an image')
+    .argument('[context]', 'build context holding a Dockerfile (with -f) or fromscratch.yaml')
+    .option('--binary <path>', 'a program (ELF or #! script) and its full closure', collect)
+    .option('--add <src[:dest]>', 'host file or directory as is; programs inside get their closures', collect)
+    .option('--trace <cmd>', 'run CMD on the host under strace; include every file it used', collect)
+    .option('--package <name[=version]>', 'a Debian package and its dependencies', collect)
+    .option('--from <image>', 'base image (default: scratch)')
+    .option('--sysroot <dir>', 'resolve programs and libraries inside another root')
+    .option('--lib-path <dir>', 'extra library directory inside the root, searched like LD_LIBRARY_PATH', collect)
+    .option('--entrypoint <cmd>', 'entrypoint: JSON array or a shell-like word list')
+    .option('--cmd <cmd>', 'default arguments: JSON array or a shell-like word list')
+    .option('--env <k=v>', 'environment variable', collect)
+    .option('--workdir <dir>', 'working directory')
+    .option('--user <user>', 'user (name or uid[:gid])')
+    .option('--label <k=v>', 'image label', collect)
+    .option('--annotation <k=v>', 'manifest annotation', collect)
+    .option('--expose <port[/proto]>', 'exposed port', collect)
+    .option('--volume <path>', 'volume mount point', collect)
+    .option('--stop-signal <signal>', 'stop signal')
+    .option('--platform <os/arch[,...]>', 'target platform(s)', collect)
+    .option('-t, --tag <name:tag>', 'name and tag for outputs that take one', collect)
+    .option('-o, --output <dest>', 'where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG], docker-daemon:NAME:TAG, docker://HOST/REPO[:TAG]', collect)
+    .option('--compression <gzip|zstd|none>', 'layer compression (default gzip)')
+    .option('-c, --config <file>', 'YAML build spec (fromscratch.yaml)')
+    .option('-f, --file <Dockerfile>', 'Dockerfile to build')
+    .option('--build-arg <k=v>', 'Dockerfile build argument', collect)
+    .option('--target <stage>', 'Dockerfile stage to build')
+    .option('--no-default-users', 'do not add /etc/passwd and /etc/group')
+    .option('--no-nsswitch', 'do not add /etc/nsswitch.conf')
+    .option('--no-tmp', 'do not add /tmp')
+    .option('--no-ca-certificates', 'do not add a CA bundle when a TLS library is in the closure')
+    .option('--no-infer', 'do not infer run-time files (NSS, gconv, libgcc_s, CA bundle, dlopen notes)')
+    .option('--allow-secret <path>', 'include this host file even though it looks like a secret', collect)
+    .option('--trace-allow-failure', 'keep the files of a traced command that exits non-zero')
+    .option('--trace-timeout <seconds>', 'kill a traced command after this many seconds')
+    .option('--verify <cmd>', 'run CMD inside the built image to prove it works', collect)
+    .option('--fix', 'with --verify: add the files the command was missing and rebuild')
+    .option('--json', 'print the result as JSON')
+    .option('-q, --quiet', 'no progress on stderr')
+    .action(async (context: string | undefined, flags: BuildFlags) => {
+      const log = stderrLogger(io, flags.quiet);
+      const flagSpec = specFromFlags(flags, io.cwd);
+      const spec = await loadBuildSpec({
+        flags: flagSpec,
+        cwd: io.cwd,
+        ...(context !== undefined ? { context } : {}),
+        ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+        ...(flags.file !== undefined ? { dockerfile: flags.file } : {}),
+        buildArgs: Object.fromEntries((flags.buildArg ?? []).map((kv) => parseKeyValue('--build-arg', kv))),
+        ...(flags.target !== undefined ? { target: flags.target } : {}),
+      });
+      const result = await buildImage(spec, {
+        cwd: io.cwd,
+        logger: log,
+        ...(io.env.SOURCE_DATE_EPOCH !== undefined ? { sourceDateEpoch: parseEpoch(io.env.SOURCE_DATE_EPOCH) } : {}),
+        ...(flags.allowSecret ? { allowSecrets: flags.allowSecret } : {}),
+        ...(flags.infer === false ? { infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } } : {}),
+        ...(flags.verify ? { verify: flags.verify, fix: Boolean(flags.fix) } : {}),
+      });
+      if (flags.json) io.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
+      else io.stdout.write(`${result.digest}\n`);
+    });
+}
+
+function parseEpoch(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new FromscratchError('USAGE', `SOURCE_DATE_EPOCH=${JSON.stringify(s)} is not a non-negative integer`, {
+      hint: 'set SOURCE_DATE_EPOCH to seconds since 1970, e.g. $(git log -1 --format=%ct)',
+    });
+  }
+  return n;
+}
+
+/** specFromFlags turns build flags into a BuildSpec (argv only: no I/O). */
+export function specFromFlags(f: BuildFlags, cwd: string): BuildSpec {
+  const contents: ContentItem[] = [];
+  for (const b of f.binary ?? []) contents.push({ kind: 'binary', path: b });
+  for (const a of f.add ?? []) {
+    const { src, dest } = parseAddArg(a, cwd);
+    contents.push({ kind: 'add', src, dest });
+  }
+  for (const t of f.trace ?? []) {
+    contents.push({
+      kind: 'trace',
+      command: t,
+      ...(f.traceAllowFailure ? { allowFailure: true } : {}),
+      ...(f.traceTimeout !== undefined ? { timeoutSeconds: Number(f.traceTimeout) } : {}),
+    });
+  }
+  for (const p of f.package ?? []) {
+    const [name, version] = p.split('=', 2) as [string, string | undefined];
+    contents.push({ kind: 'package', name, ...(version ? { version } : {}) });
+  }
+  const env = (f.env ?? []).map((kv) => parseKeyValue('--env', kv)).map(([k, v]) => `${k}=${v}`);
+  const labels = Object.fromEntries((f.label ?? []).map((kv) => parseKeyValue('--label', kv)));
+  const annotations = Object.fromEntries((f.annotation ?? []).map((kv) => parseKeyValue('--annotation', kv)));
+  const platforms = (f.platform ?? []).flatMap((p) => p.split(',')).filter(Boolean).map(parsePlatform);
+  const compression = f.compression;
+  if (compression !== undefined && compression !== 'gzip' && compression !== 'zstd' && compression !== 'none') {
+    throw new FromscratchError('USAGE', `unknown compression ${JSON.stringify(compression)}`, { hint: 'use gzip, zstd or none' });
+  }
+  const config: NonNullable<BuildSpec['config']> = {
+    ...(f.entrypoint !== undefined ? { Entrypoint: parseCommandList('--entrypoint', f.entrypoint) } : {}),
+    ...(f.cmd !== undefined ? { Cmd: parseCommandList('--cmd', f.cmd) } : {}),
+    ...(env.length ? { Env: env } : {}),
+    ...(f.workdir !== undefined ? { WorkingDir: f.workdir } : {}),
+    ...(f.user !== undefined ? { User: f.user } : {}),
+    ...(Object.keys(labels).length ? { Labels: labels } : {}),
+    ...(f.expose?.length ? { ExposedPorts: Object.fromEntries(f.expose.map((p) => [p.includes('/') ? p : `${p}/tcp`, {}])) } : {}),
+    ...(f.volume?.length ? { Volumes: Object.fromEntries(f.volume.map((v) => [v, {}])) } : {}),
+    ...(f.stopSignal !== undefined ? { StopSignal: f.stopSignal } : {}),
+  };
+  return {
+    ...(f.from !== undefined ? { from: f.from } : {}),
+    ...(platforms.length ? { platforms } : {}),
+    contents,
+    config,
+    ...(Object.keys(annotations).length ? { annotations } : {}),
+    defaults: { users: f.defaultUsers !== false, nsswitch: f.nsswitch !== false, tmp: f.tmp !== false, caCertificates: f.caCertificates !== false },
+    ...(f.sysroot !== undefined ? { sysroot: f.sysroot } : {}),
+    ...(f.libPath?.length ? { libraryPaths: f.libPath } : {}),
+    ...(f.output?.length ? { outputs: f.output } : {}),
+    ...(f.tag?.length ? { tags: f.tag } : {}),
+    ...(compression ? { compression } : {}),
+  };
+}

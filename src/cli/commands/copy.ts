@@ -1,0 +1,20 @@
+/**
+ * copy.ts — `fromscratch copy SRC DEST`: copy an image between transports (push, pull, save).
+ */
+import type { Command } from 'commander';
+import { copyImage } from '../../index.ts';
+import type { CliIo } from '../io.ts';
+
+/** registerCopy adds the copy command. */
+export function registerCopy(program: Command, io: CliIo): void {
+  program
+    .command('copy')
+    .description('copy an image between transports, keeping digests where formats allow')
+    .argument('<src>', 'source image')
+    .argument('<dest>', 'destination')
+    .option('--insecure-registry <host>', 'allow plain HTTP to this registry', (v: string, p: string[] = []) => [...p, v])
+    .action(async (src: string, dest: string, f: { insecureRegistry?: string[] }) => {
+      const digest = await copyImage(src, dest, { ...(f.insecureRegistry ? { insecure: f.insecureRegistry } : {}) });
+      io.stdout.write(`${digest}\n`);
+    });
+}

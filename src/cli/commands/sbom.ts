@@ -1,0 +1,22 @@
+/**
+ * sbom.ts — `fromscratch sbom IMAGE [--format spdx|cyclonedx]`.
+ */
+import type { Command } from 'commander';
+import { FromscratchError, makeSbom } from '../../index.ts';
+import type { CliIo } from '../io.ts';
+
+/** registerSbom adds the sbom command. */
+export function registerSbom(program: Command, io: CliIo): void {
+  program
+    .command('sbom')
+    .description('print a software bill of materials of an image')
+    .argument('<image>', 'image reference with its transport')
+    .option('--format <spdx|cyclonedx>', 'SBOM format', 'spdx')
+    .action(async (image: string, f: { format: string }) => {
+      if (f.format !== 'spdx' && f.format !== 'cyclonedx') {
+        throw new FromscratchError('USAGE', `unknown SBOM format ${JSON.stringify(f.format)}`, { hint: 'use --format spdx or --format cyclonedx' });
+      }
+      const doc = await makeSbom(image, f.format);
+      io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+    });
+}

@@ -1,0 +1,20 @@
+/**
+ * why.ts — `fromscratch why IMAGE PATH`: the chain of reasons a file is in the image.
+ */
+import type { Command } from 'commander';
+import { explainPath, formatExplanation } from '../../index.ts';
+import type { CliIo } from '../io.ts';
+
+/** registerWhy adds the why command. */
+export function registerWhy(program: Command, io: CliIo): void {
+  program
+    .command('why')
+    .description('explain why a file is in an image')
+    .argument('<image>', 'image reference with its transport')
+    .argument('<path>', 'absolute path inside the image')
+    .option('--json', 'print JSON')
+    .action(async (image: string, path: string, f: { json?: boolean }) => {
+      const chain = await explainPath(image, path);
+      io.stdout.write(f.json ? `${JSON.stringify(chain, null, 2)}\n` : formatExplanation(chain));
+    });
+}
