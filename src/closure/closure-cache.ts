@@ -1,0 +1,148 @@
+/**
+ * closure-cache.ts — memoised reads of one RootFs for the closure engine: symlink resolution, directory
+ * listings, ELF headers, parsed ELF files, ld.so.cache, ld.so.conf. PURE over RootFs.
+ *
+ * There is no module-level cache: a ClosureCache is made by the caller and passed in, so a batch
+ * (`fromscratch deps` over many programs, the benchmark) shares one, and a test gets a fresh one.
+ */
+import type { ElfInfo } from '../elf/types.ts';
+import { FromscratchError, isFromscratchError } from '../errors.ts';
+import { type Resolved, resolvePath } from '../fs/resolve.ts';
+import type { RootFs } from '../fs/root-fs.ts';
+import { indexLdCache, type LdCache, type LdCacheIndex, parseLdCache, MAX_LD_CACHE_BYTES } from './ld-cache.ts';
+import { type LdSoConf, readLdSoConf } from './ld-conf.ts';
+import { ELF_HEADER_BYTES, type ElfHeader, probeElfHeader } from './target.ts';
+
+/** ElfReader reads and parses the ELF file at a (resolved, regular) path of a root; src/elf's readElf. */
+export type ElfReader = (fs: RootFs, path: string) => Promise<ElfInfo>;
+
+/** LdCacheState is what the loader would find at /etc/ld.so.cache of a root. */
+export interface LdCacheState {
+  readonly path: string;
+  /** undefined when the file is absent or unusable */
+  readonly cache?: LdCache;
+  readonly index?: LdCacheIndex;
+  /** why an existing cache was ignored */
+  readonly warning?: string;
+}
+
+/** ClosureCache memoises reads of one RootFs. Use one per root; it refuses another. */
+export interface ClosureCache {
+  readonly fs: RootFs;
+  readonly resolved: Map<string, Promise<Resolved>>;
+  readonly dirs: Map<string, Promise<ReadonlySet<string> | undefined>>;
+  readonly headers: Map<string, Promise<ElfHeader | undefined>>;
+  readonly elf: Map<string, Promise<ElfInfo>>;
+  readonly ldCache: Map<string, Promise<LdCacheState>>;
+  readonly ldConf: Map<string, Promise<LdSoConf>>;
+  readonly text: Map<string, Promise<string | undefined>>;
+}
+
+/** newClosureCache returns an empty cache for `fs`. */
+export function newClosureCache(fs: RootFs): ClosureCache {
+  return {
+    fs,
+    resolved: new Map(),
+    dirs: new Map(),
+    headers: new Map(),
+    elf: new Map(),
+    ldCache: new Map(),
+    ldConf: new Map(),
+    text: new Map(),
+  };
+}
+
+function memo<T>(m: Map<string, Promise<T>>, key: string, f: () => Promise<T>): Promise<T> {
+  let p = m.get(key);
+  if (!p) {
+    p = f();
+    m.set(key, p);
+  }
+  return p;
+}
+
+/** cachedResolve is resolvePath (chroot semantics, final link followed) through the cache. */
+export function cachedResolve(c: ClosureCache, path: string): Promise<Resolved> {
+  return memo(c.resolved, path, () => resolvePath(c.fs, path));
+}
+
+/** listDir returns the names in a directory of the root (symlinks on the way followed), undefined when it is not one. */
+export function listDir(c: ClosureCache, dir: string): Promise<ReadonlySet<string> | undefined> {
+  return memo(c.dirs, dir, async () => {
+    const r = await cachedResolve(c, dir);
+    if (r.stat?.type !== 'dir') return undefined;
+    try {
+      return new Set(await c.fs.readdir(r.path));
+    } catch (e) {
+      // unreadable directory: the loader cannot search it either
+      if (isFromscratchError(e) || (e as NodeJS.ErrnoException).code !== undefined) return undefined;
+      throw e;
+    }
+  });
+}
+
+/** readHeader returns the ELF header of a regular file at a real path, undefined when it is not ELF or unreadable. */
+export function readHeader(c: ClosureCache, real: string): Promise<ElfHeader | undefined> {
+  return memo(c.headers, real, async () => {
+    try {
+      return probeElfHeader(await c.fs.read(real, { offset: 0, length: ELF_HEADER_BYTES }));
+    } catch (e) {
+      if (isFromscratchError(e) || (e as NodeJS.ErrnoException).code !== undefined) return undefined;
+      throw e;
+    }
+  });
+}
+
+/** readElfCached parses an ELF file once per cache. */
+export function readElfCached(c: ClosureCache, read: ElfReader, real: string): Promise<ElfInfo> {
+  return memo(c.elf, real, () => read(c.fs, real));
+}
+
+/** readTextCached reads a small text file of the root (resolved), undefined when absent. */
+export function readTextCached(c: ClosureCache, path: string, limit = 1024 * 1024): Promise<string | undefined> {
+  return memo(c.text, path, async () => {
+    const r = await cachedResolve(c, path);
+    if (r.stat?.type !== 'file') return undefined;
+    try {
+      return Buffer.from(await c.fs.read(r.path, { limit })).toString('utf8');
+    } catch (e) {
+      if (isFromscratchError(e) || (e as NodeJS.ErrnoException).code !== undefined) return undefined;
+      throw e;
+    }
+  });
+}
+
+/**
+ * readLdCacheState reads and parses the root's /etc/ld.so.cache. A malformed cache is ignored with a
+ * warning, as ld.so ignores a cache it cannot validate (it then searches the default directories).
+ */
+export function readLdCacheState(c: ClosureCache, path = '/etc/ld.so.cache'): Promise<LdCacheState> {
+  return memo(c.ldCache, path, async () => {
+    const r = await cachedResolve(c, path);
+    if (r.stat?.type !== 'file') return { path };
+    try {
+      const cache = parseLdCache(await c.fs.read(r.path, { limit: MAX_LD_CACHE_BYTES }));
+      return { path, cache, index: indexLdCache(cache) };
+    } catch (e) {
+      if (!isFromscratchError(e)) throw e;
+      return { path, warning: `${path} in ${c.fs.name} ignored: ${e.message}` };
+    }
+  });
+}
+
+/** readLdConfCached reads ld.so.conf with its includes once per cache. */
+export function readLdConfCached(c: ClosureCache, path = '/etc/ld.so.conf'): Promise<LdSoConf> {
+  return memo(c.ldConf, path, () => readLdSoConf(c.fs, path));
+}
+
+/** checkCacheRoot throws (a bug) when a cache made for one root is used with another. */
+export function checkCacheRoot(c: ClosureCache, fs: RootFs): void {
+  if (c.fs !== fs) throw new Error(`closure cache made for root ${c.fs.name} used with root ${fs.name}`);
+}
+
+/** notFound is the FromscratchError for a missing root path. */
+export function notFound(path: string, fs: RootFs): FromscratchError {
+  return new FromscratchError('FILE_NOT_FOUND', `${path} not found in root ${fs.name}`, {
+    hint: 'check the path; with --sysroot DIR, paths are inside DIR',
+  });
+}

@@ -1,0 +1,735 @@
+/**
+ * closure.ts — resolveClosure: the programs named, and every file the loader and the programs need at
+ * run time, inside one root, with the reason for each file. PURE over RootFs: nothing is executed.
+ *
+ * Paths keep their real shape: every symlink passed while resolving (usr-merge `/lib -> usr/lib`, the
+ * `/lib64/ld-linux-x86-64.so.2` loader link, soname links) is a symlink entry of the result beside the
+ * file it leads to, so the image resolves the same paths the same way.
+ */
+import { machineName } from '../elf/abi.ts';
+import { readElf as readElf_ } from '../elf/read-elf.ts';
+import type { ElfInfo } from '../elf/types.ts';
+import { FromscratchError, isFromscratchError } from '../errors.ts';
+import type { ContentSource, FileEntry } from '../fs/file-tree.ts';
+import type { Origin } from '../fs/origin.ts';
+import { baseName, comparePaths, normalizeImagePath, parentPath } from '../fs/path.ts';
+import type { Resolved } from '../fs/resolve.ts';
+import type { RootFs, RootStat } from '../fs/root-fs.ts';
+import {
+  type ClosureCache,
+  type ElfReader,
+  cachedResolve,
+  checkCacheRoot,
+  listDir,
+  newClosureCache,
+  notFound,
+  readElfCached,
+  readHeader,
+  readTextCached,
+} from './closure-cache.ts';
+import {
+  CA_BUNDLES,
+  GCONV_SYMBOLS,
+  type InferOptions,
+  LIBGCC_SYMBOLS,
+  NSS_SYMBOLS,
+  TLS_LIBRARY,
+  nssServices,
+  parseNsswitch,
+} from './infer.ts';
+import { type Candidate, type LoadedObject, type SearchEnv, isMuslReserved, muslArch, searchLibrary } from './search.ts';
+import { SHEBANG_BYTES, envCommand, isShebang, parseShebang } from './shebang.ts';
+import { type ElfHeader, type Target, probeElfHeader, targetOf } from './target.ts';
+
+/** DEFAULT_PATH is the PATH used for `#!/usr/bin/env NAME` when the image sets none (Docker's default). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** MAX_SCRIPT_DEPTH bounds nested `#!` interpreters (Linux allows 4 levels of binfmt rewriting). */
+export const MAX_SCRIPT_DEPTH = 8;
+/** MAX_OBJECTS bounds the ELF objects of one program's closure (a hostile root cannot make it unbounded). */
+export const MAX_OBJECTS = 20000;
+
+/** ClosureOptions tunes resolveClosure; every field is optional. */
+export interface ClosureOptions {
+  /** LD_LIBRARY_PATH of the image's environment, as directories (`:`-joined elements are split; default none) */
+  readonly libraryPath?: readonly string[];
+  /** PATH of the image as directories, for `#!/usr/bin/env NAME` (default {@link DEFAULT_PATH}) */
+  readonly path?: readonly string[];
+  /** run-time needs to infer (each default on) */
+  readonly infer?: InferOptions;
+  /**
+   * throw LIBRARY_NOT_FOUND when a DT_NEEDED library (or a script's interpreter) cannot be found
+   * (default true); when false, they are listed in `unresolved`. Libraries of inferred modules never throw.
+   */
+  readonly strict?: boolean;
+  /** the `via` of the roots' `requested` origin (default `closure root`) */
+  readonly requestedVia?: string;
+  /** the ELF reader (default: src/elf readElf) */
+  readonly readElf?: ElfReader;
+  /** memoised reads of `fs`, shared across calls by the caller (default: a fresh one) */
+  readonly cache?: ClosureCache;
+}
+
+/** ClosureFile is one path of the closure. */
+export interface ClosureFile {
+  readonly path: string;
+  readonly kind: 'file' | 'symlink' | 'dir';
+  /** lstat of the path in the root */
+  readonly stat: RootStat;
+  /** raw symlink target */
+  readonly target?: string;
+  readonly origins: readonly Origin[];
+}
+
+/** ClosureNeeded is one DT_NEEDED entry of an object and where it went. */
+export interface ClosureNeeded {
+  readonly name: string;
+  /** the path the loader opens, undefined when not found */
+  readonly path?: string;
+  /** the real file */
+  readonly real?: string;
+  /** how it was found: `RUNPATH /x`, `ld.so.cache`, `default path /usr/lib`, `already loaded`, `interpreter` … */
+  readonly via?: string;
+}
+
+/** ClosureObject is one ELF object of the closure. */
+export interface ClosureObject {
+  readonly path: string;
+  readonly real: string;
+  readonly soname?: string;
+  readonly machine: string;
+  readonly class: 32 | 64;
+  /** as resolved for the first program that loaded it */
+  readonly needed: readonly ClosureNeeded[];
+  /** glibc-hwcaps variants kept beside it (real paths) */
+  readonly variants: readonly string[];
+}
+
+/** ClosureRoot is one program given to resolveClosure. */
+export interface ClosureRoot {
+  /** as given */
+  readonly path: string;
+  readonly real: string;
+  readonly kind: 'dynamic' | 'static' | 'library' | 'script';
+  /** PT_INTERP, or the `#!` interpreter */
+  readonly interpreter?: string;
+  /** the program `#!/usr/bin/env NAME` runs, as found on PATH */
+  readonly command?: string;
+  readonly loader?: 'glibc' | 'musl';
+  /** x86_64, aarch64 … for ELF programs */
+  readonly machine?: string;
+}
+
+/** Unresolved is a library (or script interpreter) that could not be found. */
+export interface Unresolved {
+  readonly soname: string;
+  readonly neededBy: string;
+  /** directories (and `ld.so.cache`) looked in, in order */
+  readonly searched: readonly string[];
+  /** true when the object needing it was itself inferred (an NSS or gconv module) */
+  readonly inferred?: boolean;
+}
+
+/** ClosureResult is the closure of some programs inside one root. */
+export interface ClosureResult {
+  /** the root's name (`/` or the sysroot directory) */
+  readonly root: string;
+  readonly roots: readonly ClosureRoot[];
+  /** every path, in bytewise path order */
+  readonly files: ReadonlyMap<string, ClosureFile>;
+  /** ELF objects by real path */
+  readonly objects: ReadonlyMap<string, ClosureObject>;
+  readonly unresolved: readonly Unresolved[];
+  /** things worth telling that did not stop the closure (sorted, unique) */
+  readonly warnings: readonly string[];
+}
+
+/** LibraryNotFoundError is LIBRARY_NOT_FOUND with the structured facts. */
+export class LibraryNotFoundError extends FromscratchError {
+  readonly soname: string;
+  readonly neededBy: string;
+  readonly searched: readonly string[];
+  constructor(u: Unresolved, root: string, more: number) {
+    const where = u.searched.length > 0 ? ` (searched ${u.searched.join(', ')})` : '';
+    const others = more > 0 ? `; ${more} more missing` : '';
+    super('LIBRARY_NOT_FOUND', `library "${u.soname}" needed by ${u.neededBy} not found in root ${root}${where}${others}`, {
+      hint: `install the package that provides ${u.soname} in the root, resolve inside another root with --sysroot DIR, or add its directory with --env LD_LIBRARY_PATH=DIR`,
+    });
+    this.soname = u.soname;
+    this.neededBy = u.neededBy;
+    this.searched = u.searched;
+  }
+}
+
+interface MutableFile {
+  path: string;
+  kind: ClosureFile['kind'];
+  stat: RootStat;
+  target?: string;
+  origins: Origin[];
+  keys: Set<string>;
+}
+
+interface State {
+  readonly fs: RootFs;
+  readonly cache: ClosureCache;
+  readonly readElf: ElfReader;
+  readonly opts: ClosureOptions;
+  readonly files: Map<string, MutableFile>;
+  readonly objects: Map<string, ClosureObject>;
+  readonly roots: ClosureRoot[];
+  readonly unresolved: Unresolved[];
+  readonly warnings: string[];
+}
+
+async function addPath(st: State, path: string, kind: ClosureFile['kind'], origin: Origin, target?: string): Promise<void> {
+  let f = st.files.get(path);
+  if (!f) {
+    const stat = await st.fs.lstat(path);
+    if (!stat) return; // vanished: nothing to copy
+    f = { path, kind, stat, origins: [], keys: new Set() };
+    if (target !== undefined) f.target = target;
+    st.files.set(path, f);
+  }
+  const key = JSON.stringify(origin);
+  if (!f.keys.has(key)) {
+    f.keys.add(key);
+    f.origins.push(origin);
+  }
+}
+
+/** addResolved adds the symlinks passed on the way to a resolved path, then the path itself. */
+async function addResolved(st: State, r: Resolved, origin: Origin): Promise<void> {
+  for (const l of r.links) await addPath(st, l.path, 'symlink', { kind: 'path', to: r.path }, l.target);
+  if (r.stat) await addPath(st, r.path, r.stat.type === 'dir' ? 'dir' : 'file', origin);
+}
+
+/** libDirToken returns what `$LIB` expands to in this root for a target. */
+async function libToken(c: ClosureCache, t: Target): Promise<string> {
+  if (t.triplet && ((await listDir(c, `/usr/lib/${t.triplet}`)) || (await listDir(c, `/lib/${t.triplet}`)))) return `lib/${t.triplet}`;
+  if (t.class === 64) {
+    const r = await cachedResolve(c, '/usr/lib64');
+    if (r.stat?.type === 'dir' && r.links.length === 0) return 'lib64';
+  }
+  return 'lib';
+}
+
+const ROOT_PROBES = ['/bin/sh', '/usr/bin/env', '/bin/busybox', '/sbin/init', '/usr/bin/ls'];
+
+/** probeRootMachine names the architecture of the root's own programs, undefined when it has none. */
+async function probeRootMachine(c: ClosureCache): Promise<ElfHeader | undefined> {
+  for (const p of ROOT_PROBES) {
+    const r = await cachedResolve(c, p);
+    if (r.stat?.type !== 'file') continue;
+    const h = await readHeader(c, r.path);
+    if (h) return h;
+  }
+  return undefined;
+}
+
+function archMismatch(program: string, t: Target, fs: RootFs, detail: string): FromscratchError {
+  return new FromscratchError('ARCH_MISMATCH', `${program} is a ${t.name} (${t.class}-bit) program but ${detail} in root ${fs.name}`, {
+    hint: `resolve it inside a root of its architecture with --sysroot DIR (an unpacked ${t.name} image, or debootstrap --arch); the host's libraries cannot serve it`,
+  });
+}
+
+async function readElfOrThrow(st: State, real: string, what: string): Promise<ElfInfo> {
+  try {
+    return await readElfCached(st.cache, st.readElf, real);
+  } catch (e) {
+    if (isFromscratchError(e)) throw new FromscratchError(e.code, `reading ${what} ${real}: ${e.message}`, { hint: e.hint, cause: e });
+    throw e;
+  }
+}
+
+interface Program {
+  readonly env: SearchEnv;
+  readonly byReal: Map<string, LoadedObject>;
+  readonly byName: Map<string, { obj: LoadedObject; via: string }>;
+  readonly queue: LoadedObject[];
+  readonly inferred: Set<string>;
+  /** glibc-hwcaps variants found beside each object, until its needed list is recorded */
+  readonly variants: Map<LoadedObject, string[]>;
+  readonly interp?: LoadedObject;
+  readonly rootName: string;
+}
+
+function recordObject(st: State, o: LoadedObject, needed: ClosureNeeded[], variants: string[]): void {
+  if (st.objects.has(o.real)) return;
+  st.objects.set(o.real, {
+    path: o.path,
+    real: o.real,
+    ...(o.info.soname ? { soname: o.info.soname } : {}),
+    machine: o.info.machineName,
+    class: o.info.class,
+    needed,
+    variants,
+  });
+}
+
+/**
+ * loadLibrary maps a found library into the program (or finds it already mapped) and adds its files.
+ * Returns the object, or undefined when the file is not a readable ELF object.
+ */
+async function loadLibrary(
+  st: State,
+  pg: Program,
+  name: string,
+  loader: LoadedObject,
+  hit: { via: string; primary: Candidate; variants: readonly Candidate[] },
+  origin: Origin,
+): Promise<LoadedObject | undefined> {
+  const real = hit.primary.resolved.path;
+  await addResolved(st, hit.primary.resolved, origin);
+  const known = pg.byReal.get(real);
+  if (known) {
+    pg.byName.set(name, { obj: known, via: hit.via });
+    return known;
+  }
+  if (pg.byReal.size >= MAX_OBJECTS) {
+    throw new FromscratchError('TOO_LARGE', `more than ${MAX_OBJECTS} libraries in the closure of ${pg.rootName}`, { hint: 'the root is hostile or broken' });
+  }
+  let info: ElfInfo;
+  try {
+    info = await readElfCached(st.cache, st.readElf, real);
+  } catch (e) {
+    if (!isFromscratchError(e)) throw e;
+    st.warnings.push(`${hit.primary.path} skipped: ${e.message}`);
+    return undefined;
+  }
+  const obj: LoadedObject = { path: hit.primary.path, real, info, loader, origin: parentPath(hit.primary.path) };
+  pg.byReal.set(real, obj);
+  pg.byName.set(name, { obj, via: hit.via });
+  if (info.soname) pg.byName.set(info.soname, { obj, via: hit.via });
+  pg.byName.set(hit.primary.path, { obj, via: hit.via });
+  pg.queue.push(obj);
+  const variants: string[] = [];
+  for (const v of hit.variants) {
+    const vo: Origin = origin.kind === 'needed' ? { ...origin, via: `${origin.via} (glibc-hwcaps/${v.hwcaps ?? '?'})` } : origin;
+    await addResolved(st, v.resolved, vo);
+    variants.push(v.resolved.path);
+    if (!pg.byReal.has(v.resolved.path)) {
+      try {
+        const vinfo = await readElfCached(st.cache, st.readElf, v.resolved.path);
+        const vobj: LoadedObject = { path: v.path, real: v.resolved.path, info: vinfo, loader, origin: parentPath(v.path) };
+        pg.byReal.set(vobj.real, vobj);
+        pg.queue.push(vobj);
+      } catch (e) {
+        if (!isFromscratchError(e)) throw e;
+        st.warnings.push(`${v.path} skipped: ${e.message}`);
+      }
+    }
+  }
+  pg.variants.set(obj, variants);
+  return obj;
+}
+
+/** drain maps every DT_NEEDED of the queued objects, breadth first as ld.so does (_dl_map_object_deps). */
+async function drain(st: State, pg: Program): Promise<void> {
+  while (pg.queue.length > 0) {
+    const obj = pg.queue.shift()!;
+    const needed: ClosureNeeded[] = [];
+    const inferredObj = pg.inferred.has(obj.real);
+    for (const name of obj.info.needed) {
+      if (pg.env.flavor === 'musl' && pg.interp && isMuslReserved(name)) {
+        needed.push({ name, path: pg.interp.path, real: pg.interp.real, via: 'musl loader (libc)' });
+        continue;
+      }
+      const known = pg.byName.get(name);
+      if (known) {
+        await addPath(st, known.obj.real, 'file', { kind: 'needed', by: obj.real, soname: name, via: known.via });
+        needed.push({ name, path: known.obj.path, real: known.obj.real, via: known.via });
+        continue;
+      }
+      const r = await searchLibrary(name, obj, pg.env);
+      if (!r.found) {
+        st.unresolved.push({ soname: name, neededBy: obj.real, searched: unique(r.searched), ...(inferredObj ? { inferred: true } : {}) });
+        needed.push({ name });
+        continue;
+      }
+      const lib = await loadLibrary(st, pg, name, obj, r, { kind: 'needed', by: obj.real, soname: name, via: r.via });
+      if (lib && inferredObj) pg.inferred.add(lib.real);
+      needed.push(lib ? { name, path: lib.path, real: lib.real, via: r.via } : { name });
+    }
+    recordObject(st, obj, needed, pg.variants.get(obj) ?? []);
+  }
+}
+
+function unique(xs: readonly string[]): string[] {
+  return [...new Set(xs)];
+}
+
+/** loadInferred searches a library a rule asks for and maps it with an `inferred` origin. */
+async function loadInferred(st: State, pg: Program, name: string, loader: LoadedObject, by: string, reason: string): Promise<boolean> {
+  const known = pg.byName.get(name);
+  if (known) {
+    await addPath(st, known.obj.real, 'file', { kind: 'inferred', by, reason });
+    return true;
+  }
+  const r = await searchLibrary(name, loader, pg.env);
+  if (!r.found) return false;
+  const before = pg.byReal.has(r.primary.resolved.path);
+  const lib = await loadLibrary(st, pg, name, loader, r, { kind: 'inferred', by, reason });
+  if (lib && !before) pg.inferred.add(lib.real);
+  return lib !== undefined;
+}
+
+/** firstImporter returns the first object (in load order) importing one of the symbols, and which. */
+function importers(objs: Iterable<LoadedObject>, test: (s: string) => boolean): { obj: LoadedObject; sym: string }[] {
+  const out: { obj: LoadedObject; sym: string }[] = [];
+  for (const o of objs) {
+    const sym = o.info.importedSymbols.find(test);
+    if (sym) out.push({ obj: o, sym });
+  }
+  return out;
+}
+
+async function addRootFile(st: State, path: string, origin: Origin): Promise<boolean> {
+  const r = await cachedResolve(st.cache, path);
+  if (!r.stat) return false;
+  await addResolved(st, r, origin);
+  return true;
+}
+
+/** gconvDir finds the gconv module directory of the root, next to libc first. */
+async function gconvDir(st: State, pg: Program, libc: LoadedObject | undefined): Promise<string | undefined> {
+  const cands: string[] = [];
+  if (libc) cands.push(`${parentPath(libc.real)}/gconv`, `${parentPath(libc.path)}/gconv`);
+  if (pg.env.target.triplet) cands.push(`/usr/lib/${pg.env.target.triplet}/gconv`);
+  cands.push('/usr/lib64/gconv', '/usr/lib/gconv');
+  for (const c of cands) if ((await listDir(st.cache, c))?.has('gconv-modules')) return c;
+  return undefined;
+}
+
+/** runInference applies the inference rules to every object of the program until nothing new comes in. */
+async function runInference(st: State, pg: Program): Promise<void> {
+  const on = (k: keyof InferOptions) => st.opts.infer?.[k] !== false;
+  const done = new Set<string>();
+  let nssDone = false;
+  let gconvDone = false;
+  let gccDone = false;
+  let caDone = false;
+  for (let round = 0; round < 64; round++) {
+    const fresh = [...pg.byReal.values()].filter((o) => !done.has(o.real));
+    if (fresh.length === 0) return;
+    for (const o of fresh) done.add(o.real);
+    const libc = pg.byName.get('libc.so.6')?.obj ?? pg.interp ?? pg.env.main;
+
+    if (on('nss') && !nssDone) {
+      const imp = importers(fresh, (s) => NSS_SYMBOLS.has(s));
+      if (imp.length > 0) {
+        nssDone = true;
+        const { obj, sym } = imp[0]!;
+        const dbs = new Set(imp.flatMap((i) => i.obj.info.importedSymbols.flatMap((s) => NSS_SYMBOLS.get(s) ?? [])));
+        const confText = await readTextCached(st.cache, '/etc/nsswitch.conf');
+        const reason = `imports ${sym}: name service switch (${[...dbs].sort().join(', ')})`;
+        if (confText !== undefined) await addRootFile(st, '/etc/nsswitch.conf', { kind: 'inferred', by: obj.real, reason });
+        const conf = confText === undefined ? undefined : parseNsswitch(confText);
+        if (pg.env.flavor === 'glibc') {
+          for (const svc of nssServices(conf, dbs)) {
+            await loadInferred(st, pg, `libnss_${svc}.so.2`, libc, obj.real, `${reason}: NSS module "${svc}"`);
+          }
+        }
+      }
+    }
+    if (on('gconv') && !gconvDone && pg.env.flavor === 'glibc') {
+      const imp = importers(fresh, (s) => GCONV_SYMBOLS.has(s));
+      if (imp.length > 0) {
+        gconvDone = true;
+        const { obj, sym } = imp[0]!;
+        const dir = await gconvDir(st, pg, pg.byName.get('libc.so.6')?.obj);
+        if (dir) {
+          const reason = `imports ${sym}: gconv modules (all of them: the charsets are chosen at run time)`;
+          const origin: Origin = { kind: 'inferred', by: obj.real, reason };
+          const r = await cachedResolve(st.cache, dir);
+          await addResolved(st, r, origin);
+          for (const n of [...((await listDir(st.cache, dir)) ?? [])].sort()) {
+            const p = `${dir}/${n}`;
+            const e = await cachedResolve(st.cache, p);
+            if (e.stat?.type === 'dir' && n === 'gconv-modules.d') {
+              await addResolved(st, e, origin);
+              for (const m of [...((await listDir(st.cache, p)) ?? [])].sort()) await addRootFile(st, `${p}/${m}`, origin);
+            } else if (e.stat?.type === 'file') {
+              if (n.endsWith('.so')) {
+                const found = await loadInferred(st, pg, p, libc, obj.real, reason);
+                if (!found) await addResolved(st, e, origin);
+              } else await addResolved(st, e, origin);
+            }
+          }
+        } else {
+          st.warnings.push(`${obj.real} imports ${sym} but the root has no gconv directory with gconv-modules`);
+        }
+      }
+    }
+    if (on('libgcc') && !gccDone && pg.env.flavor === 'glibc') {
+      const imp = importers(fresh, (s) => LIBGCC_SYMBOLS.has(s));
+      if (imp.length > 0) {
+        gccDone = true;
+        const { obj, sym } = imp[0]!;
+        const ok = await loadInferred(st, pg, 'libgcc_s.so.1', libc, obj.real, `imports ${sym}: glibc loads libgcc_s.so.1 to unwind the stack`);
+        if (!ok) st.warnings.push(`${obj.real} imports ${sym} but libgcc_s.so.1 is not in the root`);
+      }
+    }
+    if (on('caCerts') && !caDone) {
+      const tls = fresh.find((o) => TLS_LIBRARY.test(o.info.soname ?? baseName(o.path)));
+      if (tls) {
+        caDone = true;
+        const lib = tls.info.soname ?? baseName(tls.path);
+        const reason = `${lib} is a TLS library: CA certificates to verify peers`;
+        let any = false;
+        for (const p of CA_BUNDLES) if (await addRootFile(st, p, { kind: 'inferred', by: tls.real, reason })) any = true;
+        if (!any) st.warnings.push(`${lib} is in the closure but the root has no CA bundle at ${CA_BUNDLES.join(', ')}`);
+        if (/^libnss3\.so/.test(lib)) await loadInferred(st, pg, 'libnssckbi.so', tls, tls.real, 'libnss3 loads its built-in root certificates module');
+      }
+    }
+    if (on('dlopenNotes')) {
+      for (const o of fresh) {
+        for (const note of o.info.dlopen) {
+          const prio = note.priority ?? 'recommended';
+          if (prio !== 'required' && prio !== 'recommended') continue;
+          const reason = `.note.dlopen${note.feature ? ` feature "${note.feature}"` : ''} (${prio})`;
+          let ok = false;
+          for (const s of note.soname) {
+            if (await loadInferred(st, pg, s, o, o.real, `${reason}: ${s}`)) {
+              ok = true;
+              break;
+            }
+          }
+          if (!ok && prio === 'required') st.warnings.push(`${o.real}: dlopen note (required) ${note.soname.join(' | ')} not found in the root`);
+        }
+      }
+    }
+    await drain(st, pg);
+  }
+}
+
+/** loadElfProgram computes the closure of one ELF program (or shared object given as a root). */
+async function loadElfProgram(st: State, path: string, real: string): Promise<void> {
+  const info = await readElfOrThrow(st, real, 'program');
+  if (info.type !== 'exec' && info.type !== 'dyn') {
+    throw new FromscratchError('NOT_EXECUTABLE', `${path} is an ELF ${info.type} file, not a program or shared library`, {
+      hint: 'give a linked executable or shared object',
+    });
+  }
+  const target = targetOf(info);
+  const main: LoadedObject = { path: real, real, info, origin: parentPath(real) };
+  let interp: LoadedObject | undefined;
+  let flavor: 'glibc' | 'musl' = 'glibc';
+  if (info.interpreter !== undefined) {
+    const ipath = normalizeImagePath(info.interpreter.startsWith('/') ? info.interpreter : `/${info.interpreter}`);
+    flavor = muslArch(ipath) ? 'musl' : 'glibc';
+    const r = await cachedResolve(st.cache, ipath);
+    const h = r.stat?.type === 'file' ? await readHeader(st.cache, r.path) : undefined;
+    const ok = h !== undefined && h.class === target.class && h.machine === target.machine && h.endian === target.endian;
+    if (!ok) {
+      const rootH = await probeRootMachine(st.cache);
+      if (h) throw archMismatch(path, target, st.fs, `its interpreter ${ipath} is ${machineName(h.machine, h.class)} (${h.class}-bit)`);
+      if (!rootH || rootH.machine !== target.machine || rootH.class !== target.class) {
+        const rootDesc = rootH ? `the root's programs are ${machineName(rootH.machine, rootH.class)} (${rootH.class}-bit)` : 'the root has no programs to compare with';
+        throw archMismatch(path, target, st.fs, `its interpreter ${ipath} is missing and ${rootDesc}`);
+      }
+      const u: Unresolved = { soname: ipath, neededBy: real, searched: [ipath] };
+      if (st.opts.strict !== false) {
+        throw new FromscratchError('LIBRARY_NOT_FOUND', `program interpreter ${ipath} of ${real} not found in root ${st.fs.name}`, {
+          hint: 'install the C library (libc6, musl) in the root, or resolve inside another root with --sysroot DIR',
+        });
+      }
+      st.unresolved.push(u);
+    } else {
+      await addResolved(st, r, { kind: 'interpreter', by: real });
+      const iinfo = await readElfOrThrow(st, r.path, 'program interpreter');
+      interp = { path: ipath, real: r.path, info: iinfo, origin: parentPath(ipath) };
+    }
+  }
+  st.roots.push({
+    path,
+    real,
+    kind: info.interpreter !== undefined ? 'dynamic' : info.type === 'dyn' && info.needed.length > 0 ? 'library' : info.isStatic ? 'static' : info.type === 'dyn' ? 'library' : 'static',
+    ...(info.interpreter !== undefined ? { interpreter: info.interpreter, loader: flavor } : {}),
+    machine: target.name,
+  });
+  const env: SearchEnv = {
+    cache: st.cache,
+    target,
+    flavor,
+    lib: await libToken(st.cache, target),
+    libraryPath: st.opts.libraryPath ?? [],
+    main,
+    ...(interp ? { interpreter: interp.path } : {}),
+    warnings: st.warnings,
+  };
+  const pg: Program = { env, byReal: new Map([[real, main]]), byName: new Map(), queue: [main], inferred: new Set(), variants: new Map(), rootName: path, ...(interp ? { interp } : {}) };
+  if (interp) {
+    // ld.so maps itself first, under its PT_INTERP name and its soname: libc's DT_NEEDED on
+    // ld-linux-x86-64.so.2 is this object.
+    pg.byReal.set(interp.real, interp);
+    pg.byName.set(interp.path, { obj: interp, via: 'interpreter' });
+    if (interp.info.soname) pg.byName.set(interp.info.soname, { obj: interp, via: 'interpreter' });
+    pg.queue.push(interp);
+  }
+  await drain(st, pg);
+  await runInference(st, pg);
+}
+
+async function lookPath(st: State, name: string): Promise<{ found?: string; searched: string[] }> {
+  const searched: string[] = [];
+  for (const d of (st.opts.path ?? DEFAULT_PATH.split(':')).flatMap((x) => x.split(':'))) {
+    if (!d.startsWith('/')) continue;
+    const p = normalizeImagePath(`${d}/${name}`);
+    searched.push(normalizeImagePath(d));
+    const r = await cachedResolve(st.cache, p);
+    if (r.stat?.type === 'file' && (r.stat.mode & 0o111) !== 0) return { found: p, searched };
+  }
+  return { searched };
+}
+
+/** addProgram adds a program (ELF or script) with its closure. */
+async function addProgram(st: State, path: string, origin: Origin, depth: number): Promise<void> {
+  if (depth > MAX_SCRIPT_DEPTH) {
+    throw new FromscratchError('NOT_EXECUTABLE', `${path}: more than ${MAX_SCRIPT_DEPTH} levels of #! interpreters`, { hint: 'a script interpreter loop?' });
+  }
+  const p = normalizeImagePath(path);
+  const r = await cachedResolve(st.cache, p);
+  if (!r.stat) throw notFound(p, st.fs);
+  if (r.stat.type !== 'file') {
+    throw new FromscratchError('NOT_EXECUTABLE', `${p} is a ${r.stat.type === 'dir' ? 'directory' : r.stat.type}, not a program`, {
+      hint: 'give an ELF program or a #! script (use --add for directories)',
+    });
+  }
+  await addResolved(st, r, origin);
+  if (st.roots.some((x) => x.real === r.path) && depth > 0) return; // interpreter already resolved
+  const head = await st.fs.read(r.path, { offset: 0, length: SHEBANG_BYTES });
+  if (probeElfHeader(head) || (head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46)) {
+    await loadElfProgram(st, p, r.path);
+    return;
+  }
+  if (!isShebang(head)) {
+    throw new FromscratchError('NOT_EXECUTABLE', `${p} is neither an ELF program nor a #! script`, {
+      hint: 'give a compiled program or a script starting with #!/path/to/interpreter; plain data files go in with --add',
+    });
+  }
+  const sb = parseShebang(head, p);
+  const interp = normalizeImagePath(sb.interpreter.startsWith('/') ? sb.interpreter : `/${sb.interpreter}`);
+  const ir = await cachedResolve(st.cache, interp);
+  const cmd = baseName(interp) === 'env' ? envCommand(sb.arg) : undefined;
+  const root: ClosureRoot = { path: p, real: r.path, kind: 'script', interpreter: sb.interpreter };
+  if (!ir.stat) {
+    const u: Unresolved = { soname: interp, neededBy: r.path, searched: [interp] };
+    if (st.opts.strict !== false) {
+      throw new FromscratchError('FILE_NOT_FOUND', `interpreter ${interp} of script ${p} (#!${sb.line}) not found in root ${st.fs.name}`, {
+        hint: 'install the interpreter in the root, or fix the #! line',
+      });
+    }
+    st.unresolved.push(u);
+    st.roots.push(root);
+    return;
+  }
+  const shebang: Origin = { kind: 'shebang', by: r.path, line: `#!${sb.line}` };
+  await addProgram(st, interp, shebang, depth + 1);
+  if (cmd === undefined) {
+    st.roots.push(root);
+    return;
+  }
+  let target: string | undefined;
+  let searched: string[] = [];
+  if (cmd.includes('/')) {
+    target = normalizeImagePath(cmd.startsWith('/') ? cmd : `/${cmd}`);
+    if (!(await cachedResolve(st.cache, target)).stat) target = undefined;
+    searched = [cmd];
+  } else {
+    const lp = await lookPath(st, cmd);
+    target = lp.found;
+    searched = lp.searched;
+  }
+  if (target === undefined) {
+    if (st.opts.strict !== false) {
+      throw new FromscratchError('FILE_NOT_FOUND', `"${cmd}" run by script ${p} (#!${sb.line}) not found on PATH ${searched.join(':')} in root ${st.fs.name}`, {
+        hint: `install ${cmd} in the root, or set the image's PATH (--env PATH=...) to the directory that has it`,
+      });
+    }
+    st.unresolved.push({ soname: cmd, neededBy: r.path, searched });
+    st.roots.push(root);
+    return;
+  }
+  st.roots.push({ ...root, command: target });
+  await addProgram(st, target, shebang, depth + 1);
+}
+
+/**
+ * resolveClosure computes every file the programs `roots` need to run, inside the root `fs`: the
+ * programs (symlinks kept), their `#!` interpreters, the ELF loader, every DT_NEEDED library found as
+ * ld.so (or musl) would find it, and the inferred run-time files, each with its origins.
+ * Never executes anything and never leaves the root.
+ *
+ * Throws FILE_NOT_FOUND (a root path is missing), NOT_EXECUTABLE (neither ELF nor `#!` script),
+ * MALFORMED_ELF, ARCH_MISMATCH (a foreign program without a root of its architecture), and, when
+ * `strict` (the default), {@link LibraryNotFoundError} (LIBRARY_NOT_FOUND).
+ *
+ * @example
+ * const result = await resolveClosure(['/usr/bin/curl'], hostFs('/'), { readElf });
+ * for (const f of result.files.values()) console.log(f.kind, f.path);
+ */
+export async function resolveClosure(roots: readonly string[], fs: RootFs, opts: ClosureOptions = {}): Promise<ClosureResult> {
+  const cache = opts.cache ?? newClosureCache(fs);
+  checkCacheRoot(cache, fs);
+  const readElf = opts.readElf ?? ((f: RootFs, p: string) => readElf_(f, p));
+  const st: State = { fs, cache, readElf, opts, files: new Map(), objects: new Map(), roots: [], unresolved: [], warnings: [] };
+  for (const root of roots) {
+    await addProgram(st, root, { kind: 'requested', via: opts.requestedVia ?? 'closure root' }, 0);
+  }
+  const unresolved = dedupeUnresolved(st.unresolved);
+  const hard = unresolved.filter((u) => !u.inferred);
+  if (opts.strict !== false && hard.length > 0) throw new LibraryNotFoundError(hard[0]!, fs.name, hard.length - 1);
+  const files = new Map<string, ClosureFile>();
+  for (const k of [...st.files.keys()].sort(comparePaths)) {
+    const f = st.files.get(k)!;
+    files.set(k, { path: f.path, kind: f.kind, stat: f.stat, ...(f.target !== undefined ? { target: f.target } : {}), origins: f.origins });
+  }
+  return { root: fs.name, roots: st.roots, files, objects: st.objects, unresolved, warnings: [...new Set(st.warnings)].sort() };
+}
+
+function dedupeUnresolved(us: readonly Unresolved[]): Unresolved[] {
+  const seen = new Set<string>();
+  const out: Unresolved[] = [];
+  for (const u of us) {
+    const k = `${u.soname}\0${u.neededBy}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(u);
+  }
+  return out;
+}
+
+/** ClosureEntry is one FileTree entry of a closure, with its reasons and the host file backing it. */
+export interface ClosureEntry {
+  readonly entry: FileEntry;
+  readonly origins: readonly Origin[];
+  /** the host path of a regular file when the root is host-backed */
+  readonly hostPath?: string;
+}
+
+/**
+ * closureToEntries turns a closure into FileTree entries for a FileTreeBuilder: regular files keep the
+ * root's mode, owner, mtime and extended attributes (`security.capability` matters); their content is
+ * the host file (`{kind:'host'}`) for host-backed roots, else the bytes read from the root. Symlinks keep
+ * their raw target. Sorted by path.
+ */
+export async function closureToEntries(result: ClosureResult, fs: RootFs): Promise<ClosureEntry[]> {
+  const out: ClosureEntry[] = [];
+  for (const f of result.files.values()) {
+    const base = { path: f.path, mode: f.stat.mode, uid: f.stat.uid, gid: f.stat.gid, mtime: f.stat.mtime };
+    if (f.kind === 'symlink') {
+      out.push({ entry: { ...base, type: 'symlink', target: f.target ?? '' }, origins: f.origins });
+      continue;
+    }
+    const xattrs = await fs.xattrs(f.path);
+    const withX = Object.keys(xattrs).length > 0 ? { ...base, xattrs } : base;
+    if (f.kind === 'dir') {
+      out.push({ entry: { ...withX, type: 'dir' }, origins: f.origins });
+      continue;
+    }
+    const hostPath = fs.hostPath(f.path);
+    const content: ContentSource = hostPath !== undefined ? { kind: 'host', path: hostPath } : { kind: 'bytes', data: await fs.read(f.path) };
+    out.push({ entry: { ...withX, type: 'file', size: f.stat.size, content }, origins: f.origins, ...(hostPath !== undefined ? { hostPath } : {}) });
+  }
+  return out;
+}

@@ -1,0 +1,135 @@
+/**
+ * infer.ts — run-time needs a program has beyond DT_NEEDED, inferred without running it. PURE.
+ *
+ * Each rule reads what the ELF objects of a closure import or are (never executes anything) and names
+ * the libraries or files the program will open at run time:
+ * - NSS: imports of getaddrinfo, getpwnam, getgrgid … → /etc/nsswitch.conf and the `libnss_SERVICE.so.2`
+ *   modules it names for the databases used (plus libnss_files/libnss_dns when present: merged into
+ *   libc since glibc 2.34, still shipped as stubs). /etc/hosts, /etc/resolv.conf and /etc/hostname are
+ *   NOT taken from the root: container runtimes mount their own.
+ * - gconv: iconv_open → the whole gconv directory next to libc (gconv-modules, gconv-modules.d,
+ *   gconv-modules.cache and every module, ~8 MiB on Debian): which charsets a program converts is
+ *   only known at run time.
+ * - libgcc_s: pthread_cancel, pthread_exit, backtrace → libgcc_s.so.1, which glibc dlopens to unwind.
+ * - CA bundle: a TLS library in the closure → the CA bundles at the conventional paths present in the
+ *   root, with their symlink chains (libnss3 also gets its built-in root module libnssckbi.so).
+ * - dlopen notes: `.note.dlopen` entries of priority required or recommended (the default) → the
+ *   first soname of each entry that resolves.
+ */
+
+/** InferOptions switches each inference; every one defaults to on. */
+export interface InferOptions {
+  /** NSS configuration and modules for name-service imports (default true) */
+  readonly nss?: boolean;
+  /** gconv modules for iconv_open (default true) */
+  readonly gconv?: boolean;
+  /** libgcc_s.so.1 for pthread_cancel/pthread_exit/backtrace (default true) */
+  readonly libgcc?: boolean;
+  /** CA bundle when a TLS library is in the closure (default true) */
+  readonly caCerts?: boolean;
+  /** `.note.dlopen` libraries (default true) */
+  readonly dlopenNotes?: boolean;
+}
+
+/** NSS_SYMBOLS maps each name-service function to the nsswitch.conf databases it consults. */
+export const NSS_SYMBOLS: ReadonlyMap<string, readonly string[]> = new Map(
+  Object.entries({
+    getaddrinfo: ['hosts', 'services'],
+    getnameinfo: ['hosts', 'services'],
+    gethostbyname: ['hosts'],
+    gethostbyname2: ['hosts'],
+    gethostbyname_r: ['hosts'],
+    gethostbyname2_r: ['hosts'],
+    gethostbyaddr: ['hosts'],
+    gethostbyaddr_r: ['hosts'],
+    gethostent: ['hosts'],
+    getpwnam: ['passwd'],
+    getpwnam_r: ['passwd'],
+    getpwuid: ['passwd'],
+    getpwuid_r: ['passwd'],
+    getpwent: ['passwd'],
+    getpwent_r: ['passwd'],
+    getspnam: ['shadow'],
+    getspnam_r: ['shadow'],
+    getgrnam: ['group'],
+    getgrnam_r: ['group'],
+    getgrgid: ['group'],
+    getgrgid_r: ['group'],
+    getgrent: ['group'],
+    getgrent_r: ['group'],
+    getgrouplist: ['group', 'initgroups'],
+    initgroups: ['group', 'initgroups'],
+    getservbyname: ['services'],
+    getservbyname_r: ['services'],
+    getservbyport: ['services'],
+    getservbyport_r: ['services'],
+    getservent: ['services'],
+    getprotobyname: ['protocols'],
+    getprotobyname_r: ['protocols'],
+    getprotobynumber: ['protocols'],
+    getprotobynumber_r: ['protocols'],
+    getprotoent: ['protocols'],
+    getnetbyname: ['networks'],
+    getnetbyaddr: ['networks'],
+    getrpcbyname: ['rpc'],
+    getrpcbynumber: ['rpc'],
+    ether_hostton: ['ethers'],
+    ether_ntohost: ['ethers'],
+    innetgr: ['netgroup'],
+    setnetgrent: ['netgroup'],
+    getnetgrent: ['netgroup'],
+    getaliasbyname: ['aliases'],
+  }),
+);
+
+/** LIBGCC_SYMBOLS are the imports for which glibc dlopens libgcc_s.so.1 (unwinding). */
+export const LIBGCC_SYMBOLS: ReadonlySet<string> = new Set(['pthread_cancel', 'pthread_exit', 'backtrace']);
+
+/** GCONV_SYMBOLS are the imports that load gconv modules. */
+export const GCONV_SYMBOLS: ReadonlySet<string> = new Set(['iconv_open']);
+
+/** TLS_LIBRARY matches the sonames of TLS libraries that verify peers against a CA bundle. */
+export const TLS_LIBRARY = /^lib(ssl|gnutls|nss3|mbedtls|wolfssl)\.so(\.|$)/;
+
+/** CA_BUNDLES are the conventional CA bundle paths (Debian/Ubuntu/Alpine, Fedora/RHEL, SUSE, OpenSSL's dir on Debian). */
+export const CA_BUNDLES: readonly string[] = [
+  '/etc/ssl/certs/ca-certificates.crt',
+  '/etc/pki/tls/certs/ca-bundle.crt',
+  '/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem',
+  '/etc/ssl/ca-bundle.pem',
+  '/etc/pki/tls/cacert.pem',
+  '/etc/ssl/cert.pem',
+  '/usr/lib/ssl/cert.pem',
+];
+
+/** NSS_DEFAULT_SERVICES is what glibc uses for a database missing from nsswitch.conf. */
+const NSS_DEFAULT_SERVICES: Readonly<Record<string, readonly string[]>> = { hosts: ['dns', 'files'] };
+
+/**
+ * parseNsswitch returns, for each database of an nsswitch.conf, its services in order (`[…]` actions
+ * dropped). Later lines for a database replace earlier ones, as glibc reads them.
+ */
+export function parseNsswitch(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    const m = /^([A-Za-z_]+)\s*:\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const services = m[2]!
+      .replace(/\[[^\]]*\]/g, ' ')
+      .split(/\s+/)
+      .filter((s) => /^[A-Za-z0-9_.+-]+$/.test(s));
+    out.set(m[1]!.toLowerCase(), services);
+  }
+  return out;
+}
+
+/** nssServices lists the services of the given databases (files and dns always included), sorted, unique. */
+export function nssServices(conf: ReadonlyMap<string, readonly string[]> | undefined, databases: Iterable<string>): string[] {
+  const set = new Set<string>(['files', 'dns']);
+  for (const db of databases) {
+    const s = conf?.get(db) ?? (db === 'initgroups' ? conf?.get('group') : undefined) ?? NSS_DEFAULT_SERVICES[db] ?? ['files'];
+    for (const x of s) set.add(x);
+  }
+  return [...set].sort();
+}
