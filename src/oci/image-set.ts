@@ -1,0 +1,114 @@
+/**
+ * image-set.ts — what every source returns (ImageSet), and the walk from a manifest or index descriptor
+ * to verified, validated Image values.
+ *
+ * Every document is read through the store (digest and size verified, never more than the JSON cap),
+ * parsed strictly, and checked against the descriptor that pointed at it (RELIABILITY.md C1, C6, D1–D5, D8).
+ */
+import { FromscratchError } from '../errors.ts';
+import { readBlob, type BlobStore } from '../blob/store.ts';
+import type { Descriptor } from '../model/descriptor.ts';
+import { DEFAULT_JSON_LIMIT, parseImageConfig, parseImageIndex, parseImageManifest } from '../model/json.ts';
+import { MediaType, isIndexMediaType, isManifestMediaType } from '../model/media-type.ts';
+import { type Platform, formatPlatform, platformMatches } from '../model/platform.ts';
+import type { Image } from '../image/image.ts';
+import { toImage } from './to-image.ts';
+
+/** ImageSet is what a source yields: one image per platform, and the store holding their blobs. */
+export interface ImageSet {
+  /** one image per platform, in the order of the index (a single image for a plain manifest) */
+  readonly images: readonly Image[];
+  /** the manifest descriptor of each image, in the same order */
+  readonly manifests: readonly Descriptor[];
+  /** the selected top descriptor (a manifest, or an index for several platforms) */
+  readonly descriptor: Descriptor;
+  /** a store serving every blob of the images, verified on read */
+  readonly store: BlobStore;
+  /** releases temp files behind the store (archives, daemon); a no-op for a layout */
+  close(): Promise<void>;
+}
+
+/** ResolveOptions bounds the walk and filters platforms. */
+export interface ResolveOptions {
+  /** keep only images matching this platform */
+  platform?: Platform;
+  /** size cap of each JSON document (default 8 MiB) */
+  jsonLimit?: number;
+  /** deepest index nesting accepted (default 4, RELIABILITY.md D8) */
+  maxDepth?: number;
+  /** most images accepted in total (default 256) */
+  maxImages?: number;
+}
+
+/**
+ * resolveImages reads the manifest or index `desc` from `store` and returns its images with their manifest
+ * descriptors. Children of an index with platform `unknown/unknown` (build attestations) are skipped.
+ * Throws DIGEST_MISMATCH / SIZE_MISMATCH / BLOB_NOT_FOUND for bad blobs, AMBIGUOUS_MANIFEST, TOO_LARGE,
+ * INVALID_IMAGE for bad documents, and IMAGE_NOT_FOUND when no image matches the platform.
+ */
+export async function resolveImages(
+  store: BlobStore,
+  desc: Descriptor,
+  what: string,
+  opts: ResolveOptions = {},
+): Promise<{ images: Image[]; manifests: Descriptor[] }> {
+  const limit = opts.jsonLimit ?? DEFAULT_JSON_LIMIT;
+  const maxDepth = opts.maxDepth ?? 4;
+  const maxImages = opts.maxImages ?? 256;
+  const images: Image[] = [];
+  const manifests: Descriptor[] = [];
+
+  async function readDoc(d: Descriptor, kind: string): Promise<Uint8Array> {
+    if (d.size > limit) {
+      throw new FromscratchError('TOO_LARGE', `${what}: ${kind} ${d.digest} is ${d.size} bytes, over the ${limit}-byte limit`, {
+        hint: 'manifests, indexes and configs over the limit are refused to bound memory',
+      });
+    }
+    return readBlob(store, d.digest, d.size, limit);
+  }
+
+  async function walk(d: Descriptor, depth: number): Promise<void> {
+    if (isIndexMediaType(d.mediaType)) {
+      if (depth >= maxDepth) {
+        throw new FromscratchError('TOO_LARGE', `${what}: indexes nested deeper than ${maxDepth}`, {
+          hint: 'deeply nested indexes are refused to bound work',
+        });
+      }
+      const idx = parseImageIndex(await readDoc(d, 'index'), { what: `${what}: index ${d.digest}`, limit, expectedMediaType: d.mediaType });
+      for (const child of idx.manifests) {
+        if (child.platform?.os === 'unknown' && child.platform.architecture === 'unknown') continue;
+        await walk(child, depth + 1);
+      }
+      return;
+    }
+    if (!isManifestMediaType(d.mediaType)) {
+      throw new FromscratchError('INVALID_IMAGE', `${what}: descriptor ${d.digest} has media type ${d.mediaType}, not a manifest or index`, {
+        hint: 'only image manifests and indexes can be read as images',
+      });
+    }
+    const m = parseImageManifest(await readDoc(d, 'manifest'), { what: `${what}: manifest ${d.digest}`, limit, expectedMediaType: d.mediaType });
+    if (m.config.mediaType !== MediaType.OciConfig && m.config.mediaType !== MediaType.DockerConfig) {
+      throw new FromscratchError('INVALID_IMAGE', `${what}: manifest ${d.digest} has config media type ${m.config.mediaType}, not an image config`, {
+        hint: 'the manifest is an artifact, not a runnable image',
+      });
+    }
+    const cfg = parseImageConfig(await readDoc(m.config, 'config'), { what: `${what}: config ${m.config.digest}`, limit });
+    const img = toImage(m, cfg, `${what}: manifest ${d.digest}`);
+    if (opts.platform && !platformMatches(img.platform, opts.platform)) return;
+    if (images.length >= maxImages) {
+      throw new FromscratchError('TOO_LARGE', `${what}: more than ${maxImages} images`, { hint: 'indexes that large are refused' });
+    }
+    images.push(img);
+    manifests.push({ ...d, platform: d.platform ?? img.platform });
+  }
+
+  await walk(desc, 0);
+  if (images.length === 0) {
+    throw new FromscratchError(
+      'IMAGE_NOT_FOUND',
+      `${what}: no image${opts.platform ? ` for platform ${formatPlatform(opts.platform)}` : ''}`,
+      { hint: 'choose another platform with --platform, or another image' },
+    );
+  }
+  return { images, manifests };
+}
