@@ -7,6 +7,7 @@
  *
  * https://github.com/opencontainers/distribution-spec/blob/main/spec.md
  */
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -31,7 +32,10 @@ export interface TimeoutOptions {
 
 /** RegistryClientOptions configures createRegistryClient. Every field is optional. */
 export interface RegistryClientOptions {
-  /** registries (`host[:port]`) spoken to over plain HTTP; loopback addresses always are (default []) */
+  /**
+   * registries (`host[:port]`) spoken to over plain HTTP (default []). Loopback registries (localhost,
+   * 127.0.0.0/8, [::1]) are too, unless a CA or cert dir is given or exists for them.
+   */
   insecure?: readonly string[];
   /** verify TLS certificates (default true) */
   tlsVerify?: boolean;
@@ -103,7 +107,7 @@ const TOKEN_RESPONSE_LIMIT = 1 << 20;
 const ERROR_BODY_LIMIT = 64 * 1024;
 const MAX_REDIRECTS = 5;
 
-/** isInsecureRegistry tells whether a registry is spoken to over plain HTTP. */
+/** isInsecureRegistry tells whether a registry is spoken to over plain HTTP by default (loopback or listed). */
 export function isInsecureRegistry(registry: string, insecure: readonly string[] = []): boolean {
   return LOOPBACK.test(registry) || insecure.includes(registry);
 }
@@ -133,10 +137,12 @@ async function readCertDir(dir: string): Promise<{ ca: string[]; cert?: string; 
   return { ca, ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
 
+function defaultCertDirs(host: string): string[] {
+  return [join('/etc/containers/certs.d', host), join(homedir(), '.config/containers/certs.d', host), join('/etc/docker/certs.d', host)];
+}
+
 async function tlsSettingsFor(host: string, o: RegistryClientOptions): Promise<TlsSettings> {
-  const dirs = o.certDir
-    ? [o.certDir]
-    : [join('/etc/containers/certs.d', host), join(homedir(), '.config/containers/certs.d', host), join('/etc/docker/certs.d', host)];
+  const dirs = o.certDir ? [o.certDir] : defaultCertDirs(host);
   const extraCa: string[] = [...(o.ca ?? [])];
   let cert: string | undefined;
   let key: string | undefined;
@@ -174,7 +180,9 @@ function isCredential(c: Credential | FoundCredential): c is Credential {
 export function createRegistryClient(ref: Reference | string, opts: RegistryClientOptions = {}): RegistryClient {
   const registry = typeof ref === 'string' ? ref : ref.registry;
   const host = typeof ref === 'string' ? (ref === 'docker.io' ? 'registry-1.docker.io' : ref) : ref.host;
-  const scheme = isInsecureRegistry(registry, opts.insecure) ? 'http' : 'https';
+  // loopback registries speak plain HTTP unless TLS material was given for them (docker's certs.d habit)
+  const tlsGiven = opts.certDir !== undefined || (opts.ca?.length ?? 0) > 0 || defaultCertDirs(host).some((d) => existsSync(d));
+  const scheme = opts.insecure?.includes(registry) || (LOOPBACK.test(registry) && !tlsGiven) ? 'http' : 'https';
   const baseUrl = new URL(`${scheme}://${host}`);
   const retry: ResolvedRetryOptions = resolveRetryOptions(opts.retry);
   const t = opts.timeouts ?? {};

@@ -51,10 +51,8 @@ export type ProxyRule = (req: SeenRequest, count: number) => Fault | undefined;
 export interface BearerOptions {
   readonly username: string;
   readonly password: string;
-  /** a token stops working after this many uses (simulates expiry mid-push) */
+  /** a token stops working after this many uses (simulates expiry mid-push); a token only covers the scopes it was asked for */
   readonly usesPerToken?: number;
-  /** when true, scopes beyond those asked in the first token request are refused with insufficient_scope */
-  readonly strictScopes?: boolean;
 }
 
 /** FaultProxy is a running proxy. */

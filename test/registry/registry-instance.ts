@@ -1,0 +1,116 @@
+/**
+ * registry-instance.ts — extra docker-registry (distribution 2.8) processes on loopback ports for the
+ * auth and TLS tests: htpasswd (bcrypt, the only scheme it accepts, made with Python's crypt or
+ * htpasswd -B) and TLS with a CA made by openssl at test time. Each instance is stopped and its
+ * directory removed by `stop()`.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireTool } from './fixtures.ts';
+
+/** RegistryInstance is a running docker-registry. */
+export interface RegistryInstance {
+  /** `127.0.0.1:PORT` */
+  readonly address: string;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+/** freePort asks the kernel for a free loopback port. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** bcryptHtpasswd makes an htpasswd line with a bcrypt hash. */
+export function bcryptHtpasswd(user: string, password: string): string {
+  try {
+    execFileSync('sh', ['-c', 'command -v htpasswd'], { stdio: 'pipe' });
+    return execFileSync('htpasswd', ['-Bbn', user, password], { encoding: 'utf8' }).trim();
+  } catch {
+    // no apache2-utils: Python's crypt (libxcrypt) makes $2b$ bcrypt hashes
+    const hash = execFileSync('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))', password], { encoding: 'utf8' }).trim();
+    if (!hash.startsWith('$2')) throw new Error('cannot make a bcrypt hash: install apache2-utils (htpasswd) or a Python with crypt');
+    return `${user}:${hash}`;
+  }
+}
+
+/** TestCa is a CA and a server certificate for 127.0.0.1 / localhost. */
+export interface TestCa {
+  readonly dir: string;
+  readonly caCert: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+}
+
+/** makeTestCa creates a CA and a server certificate (SAN 127.0.0.1, localhost) with openssl. */
+export function makeTestCa(dir: string): TestCa {
+  requireTool('openssl', 'openssl');
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=fromscratch registry test CA']);
+  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
+  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf']);
+  return { dir, caCert: join(dir, 'ca.crt'), serverCert: join(dir, 'server.crt'), serverKey: join(dir, 'server.key') };
+}
+
+/** startRegistry starts docker-registry with optional htpasswd users and TLS. */
+export async function startRegistry(opts: { users?: Record<string, string>; tls?: TestCa } = {}): Promise<RegistryInstance> {
+  requireTool('docker-registry', 'docker-registry');
+  const dir = mkdtempSync(join(tmpdir(), 'registry-instance-'));
+  const port = await freePort();
+  let auth = '';
+  if (opts.users) {
+    writeFileSync(join(dir, 'htpasswd'), `${Object.entries(opts.users).map(([u, p]) => bcryptHtpasswd(u, p)).join('\n')}\n`);
+    auth = `auth:\n  htpasswd:\n    realm: fromscratch-test\n    path: ${join(dir, 'htpasswd')}\n`;
+  }
+  const tls = opts.tls ? `  tls:\n    certificate: ${opts.tls.serverCert}\n    key: ${opts.tls.serverKey}\n` : '';
+  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\n${auth}http:\n  addr: 127.0.0.1:${port}\n  secret: fromscratch-test\n${tls}`);
+  const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    if (stderr.length < 10000) stderr += d;
+  });
+  const address = `127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // wait until it listens
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) break;
+    const ok = await canConnect(port);
+    if (ok) return { address, dir, stop };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await stop();
+  throw new Error(`docker-registry did not start on ${address}: ${stderr.slice(0, 2000)}`);
+}
+
+/** canConnect tells whether something listens on a loopback port. */
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+}
