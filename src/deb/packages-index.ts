@@ -93,7 +93,7 @@ export class PackagesParser {
 
   /** push parses the complete paragraphs of `chunk` and keeps the incomplete tail. */
   push(chunk: string): void {
-    const text = this.rest + chunk.replace(/\r\n/g, '\n');
+    const text = this.rest + (chunk.includes('\r') ? chunk.replace(/\r\n/g, '\n') : chunk);
     let start = 0;
     for (;;) {
       const sep = text.indexOf('\n\n', start);
