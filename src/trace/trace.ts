@@ -1,0 +1,263 @@
+/**
+ * trace.ts — run a command on the host under `strace -f` and report every file it successfully used.
+ * IO, Linux only.
+ *
+ * The command is split into words as a POSIX shell would and executed directly (never through a shell).
+ * Kept: successful execs, opens, stats, accesses and readlinks. Dropped: failed look-ups, /proc, /sys,
+ * /dev, and whatever the run itself created, renamed or deleted (its temporary files included).
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { FromscratchError } from '../errors.ts';
+import { encodePath } from '../fs/path.ts';
+import { checkSecret } from './secrets.ts';
+import { splitCommandWords } from './shell-words.ts';
+import { STRACE_SYSCALLS, type TraceEvent, type TraceKind, parseStraceLog } from './strace-log.ts';
+
+/** TracedFile is one file the traced command used. */
+export interface TracedFile {
+  /** absolute path as the process named it (lexically normalised) */
+  readonly path: string;
+  /** the first syscall that used it */
+  readonly syscall: string;
+  /** the pid that used it first */
+  readonly pid: number;
+  /** the strongest use: exec > open > readlink > access > stat */
+  readonly kind: TraceKind;
+}
+
+/** RefusedFile is a traced file the secrets policy kept out. */
+export interface RefusedFile {
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** TraceResult is what a traced run used, and how it ran. */
+export interface TraceResult {
+  /** files used, sorted by path, without duplicates */
+  readonly files: readonly TracedFile[];
+  /** secret-looking files the run used, left out of `files` */
+  readonly refused: readonly RefusedFile[];
+  readonly exitCode: number;
+  /** the signal that ended the command, if any */
+  readonly signal?: string;
+  /** the working directory the command ran in */
+  readonly cwd: string;
+  /** the environment the command ran with */
+  readonly env: Readonly<Record<string, string>>;
+  /** the command as executed (argv) */
+  readonly command: readonly string[];
+}
+
+/** TraceOptions tunes traceCommand. */
+export interface TraceOptions {
+  /** working directory (default process.cwd()) */
+  cwd?: string;
+  /** environment (default process.env) */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** seconds before the command's process group is killed with TIMEOUT (default 120) */
+  timeoutSeconds?: number;
+  /** a non-zero exit status is reported instead of thrown (default false) */
+  allowFailure?: boolean;
+  /** secret-looking paths to include on purpose (see secrets.ts) */
+  allowSecrets?: readonly string[];
+  /** what to do when the run used a secret-looking file: throw SECRET_REFUSED (default) or leave it out and list it in `refused` */
+  secrets?: 'refuse' | 'omit';
+  /** the strace binary (default: `strace` from PATH) */
+  strace?: string;
+  /** stdin/stdout/stderr of the command: 'inherit' or 'pipe' (default 'pipe': output discarded) */
+  stdio?: 'inherit' | 'pipe';
+  /** receives the command's output when stdio is 'pipe' */
+  onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
+}
+
+const RANK: Record<TraceKind, number> = { exec: 5, open: 4, readlink: 3, access: 2, stat: 1 };
+const DEFAULT_TIMEOUT = 120;
+
+/** findOnPath returns the absolute path of an executable named `cmd` (searched in PATH unless it has a '/'). */
+export function findOnPath(cmd: string, cwd: string, pathVar: string | undefined): string | undefined {
+  const isExec = (p: string): boolean => {
+    try {
+      const st = fs.statSync(p);
+      if (!st.isFile()) return false;
+      fs.accessSync(p, fs.constants.X_OK);
+      return true;
+    } catch {
+      return false; // not there or not executable: keep searching
+    }
+  };
+  if (cmd.includes('/')) {
+    const p = cmd.startsWith('/') ? cmd : join(cwd, cmd);
+    return isExec(p) ? p : undefined;
+  }
+  for (const dir of (pathVar ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)) {
+    const p = join(dir === '' ? cwd : dir.startsWith('/') ? dir : join(cwd, dir), cmd);
+    if (isExec(p)) return p;
+  }
+  return undefined;
+}
+
+/** straceBinary finds strace or throws TOOL_MISSING. */
+function straceBinary(explicit: string | undefined): string {
+  const p = explicit ?? findOnPath('strace', '/', `${process.env.PATH ?? ''}:/usr/bin:/bin`);
+  if (!p || !fs.existsSync(p)) {
+    throw new FromscratchError('TOOL_MISSING', 'strace is not installed', { hint: 'install it: apt-get install strace' });
+  }
+  return p;
+}
+
+/** straceArgs returns the strace options fromscratch traces with, writing to `logFile`. */
+export function straceArgs(logFile: string): string[] {
+  return ['-f', '-qq', '-y', '-x', '-s', '4096', '-e', `trace=${STRACE_SYSCALLS.join(',')}`, '-o', logFile];
+}
+
+/**
+ * traceCommand runs `command` under strace and returns the files it used. Throws TRACE_FAILED when the
+ * command is not found or exits non-zero (unless allowFailure), TIMEOUT when it runs past the timeout
+ * (its whole process group is killed), TOOL_MISSING when strace is absent.
+ *
+ * @example
+ * const r = await traceCommand("python3 -c 'import json'");
+ * r.files.map((f) => f.path) // ['/usr/bin/python3.11', '/usr/lib/python3.11/json/__init__.py', …]
+ */
+export async function traceCommand(command: string | readonly string[], opts: TraceOptions = {}): Promise<TraceResult> {
+  const argv = typeof command === 'string' ? splitCommandWords(command) : [...command];
+  if (argv.length === 0) throw new FromscratchError('INVALID_ARGUMENT', 'empty command to trace', { hint: "give a command, e.g. --trace 'python3 -c \"import json\"'" });
+  const cwd = opts.cwd ?? process.cwd();
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) env[k] = v;
+  const strace = straceBinary(opts.strace);
+  const exe = findOnPath(argv[0]!, cwd, env.PATH);
+  if (!exe) {
+    throw new FromscratchError('TRACE_FAILED', `command ${JSON.stringify(argv[0])} not found`, {
+      hint: argv[0]!.includes('/') ? 'check the path and that it is executable' : 'check the spelling, or give its absolute path; PATH was searched',
+    });
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'fromscratch-trace-'));
+  const logFile = join(dir, 'strace.log');
+  const started = Date.now();
+  try {
+    const { code, signal, timedOut } = await runTraced(strace, [...straceArgs(logFile), '--', exe, ...argv.slice(1)], argv[0]!, cwd, env, opts);
+    if (timedOut) {
+      throw new FromscratchError('TIMEOUT', `traced command ${JSON.stringify(argv.join(' '))} did not finish within ${opts.timeoutSeconds ?? DEFAULT_TIMEOUT} s; it was killed`, {
+        hint: 'raise --trace-timeout, or trace a command that exits by itself',
+      });
+    }
+    const log = await readFile(logFile, 'latin1').catch(() => '');
+    const events = parseStraceLog(decodeLatin1Utf8(log), { cwd });
+    const exitCode = code ?? (signal ? 128 + (signalNumber(signal) ?? 0) : 1);
+    if (exitCode !== 0 && !opts.allowFailure) {
+      throw new FromscratchError('TRACE_FAILED', `traced command ${JSON.stringify(argv.join(' '))} exited with status ${exitCode}${signal ? ` (${signal})` : ''}`, {
+        hint: 'fix the command so that it succeeds on this host, or pass --trace-allow-failure',
+      });
+    }
+    const { files, refused } = selectFiles(events, started, opts.allowSecrets);
+    if (refused.length > 0 && opts.secrets !== 'omit') {
+      const list = refused.map((r) => `${r.path} (${r.reason})`).join(', ');
+      throw new FromscratchError('SECRET_REFUSED', `traced command ${JSON.stringify(argv.join(' '))} read secret-looking files: ${list}`, {
+        hint: `nothing was added; to include one on purpose, allow it explicitly (allowSecrets: [${refused.map((r) => JSON.stringify(r.path)).join(', ')}])`,
+      });
+    }
+    return { files, refused, exitCode, ...(signal ? { signal } : {}), cwd, env, command: argv };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** decodeLatin1Utf8 re-reads a latin1-decoded log as UTF-8 where it is valid (strace -x escapes every non-ASCII byte anyway). */
+function decodeLatin1Utf8(s: string): string {
+  return Buffer.from(s, 'latin1').toString('utf8');
+}
+
+function signalNumber(sig: string): number | undefined {
+  return (fs.constants as unknown as Record<string, number>)[sig] ?? ({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGSEGV: 11, SIGABRT: 6 } as Record<string, number>)[sig];
+}
+
+async function runTraced(
+  strace: string,
+  args: string[],
+  name: string,
+  cwd: string,
+  env: Record<string, string>,
+  opts: TraceOptions,
+): Promise<{ code: number | null; signal: string | null; timedOut: boolean }> {
+  const child = spawn(strace, args, { cwd, env, detached: true, stdio: opts.stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (b: Buffer) => opts.onOutput?.(b, 'stdout'));
+  child.stderr?.on('data', (b: Buffer) => opts.onOutput?.(b, 'stderr'));
+  let timedOut = false;
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL'); // the whole process group: strace and the command tree
+      } catch {
+        // already gone
+      }
+    },
+    (opts.timeoutSeconds ?? DEFAULT_TIMEOUT) * 1000,
+  );
+  try {
+    return await new Promise((resolve, reject) => {
+      child.on('error', (e) => reject(new FromscratchError('TRACE_FAILED', `starting strace for ${JSON.stringify(name)}: ${e.message}`, { hint: 'check that strace runs: strace -V', cause: e })));
+      child.on('close', (code, signal) => resolve({ code, signal, timedOut }));
+    });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * selectFiles keeps the successful reads of a trace: no /proc, /sys, /dev, nothing the run created,
+ * renamed or deleted (by syscall, or by a birth time after `startedMs`), nothing that no longer exists,
+ * and no secrets (those are returned as refused). Exported for tests and for --verify.
+ */
+export function selectFiles(
+  events: readonly TraceEvent[],
+  startedMs: number,
+  allowSecrets: readonly string[] = [],
+): { files: TracedFile[]; refused: RefusedFile[] } {
+  const written = new Set<string>();
+  for (const e of events) {
+    if (!e.ok || e.inRoot) continue;
+    if (e.kind === 'create' || e.kind === 'delete') written.add(e.path);
+    if (e.kind === 'open' && e.creat && e.write) {
+      // O_CREAT: created by the run unless it existed before; decided below by birth time
+    }
+  }
+  const best = new Map<string, TracedFile>();
+  for (const e of events) {
+    if (!e.ok || e.inRoot) continue;
+    if (e.kind !== 'exec' && e.kind !== 'open' && e.kind !== 'stat' && e.kind !== 'access' && e.kind !== 'readlink') continue;
+    const prev = best.get(e.path);
+    if (!prev || RANK[e.kind] > RANK[prev.kind]) best.set(e.path, { path: e.path, syscall: e.syscall, pid: e.pid, kind: e.kind });
+  }
+  const files: TracedFile[] = [];
+  const refused: RefusedFile[] = [];
+  for (const f of best.values()) {
+    if (/^\/(proc|sys|dev)(\/|$)/.test(f.path)) continue;
+    if (written.has(f.path)) continue;
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(encodePath(f.path), { throwIfNoEntry: false });
+    } catch {
+      st = undefined; // ENOTDIR and friends: the path is gone
+    }
+    if (!st) continue; // deleted by the run (or a temp file)
+    // created during the run: birth time when the filesystem reports it, else the inode change time of a fresh file
+    const born = st.birthtimeMs > 0 ? st.birthtimeMs : undefined;
+    if (born !== undefined && born >= startedMs - 1) continue;
+    const verdict = checkSecret(f.path, { allow: allowSecrets });
+    if (verdict.refuse) {
+      refused.push({ path: f.path, reason: verdict.reason });
+      continue;
+    }
+    files.push(f);
+  }
+  const cmp = (a: { path: string }, b: { path: string }): number => Buffer.compare(encodePath(a.path), encodePath(b.path));
+  files.sort(cmp);
+  refused.sort(cmp);
+  return { files, refused };
+}

@@ -1,0 +1,133 @@
+/**
+ * trace.test.ts — traceCommand against the real strace: what a run used, what it created and deleted,
+ * failures, timeouts, relative paths after chdir, and the secrets policy.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { isFromscratchError } from '../../src/errors.ts';
+import { checkSecret } from '../../src/trace/secrets.ts';
+import { splitCommandWords } from '../../src/trace/shell-words.ts';
+import { traceCommand } from '../../src/trace/trace.ts';
+
+const PY = '/usr/bin/python3';
+
+function requireTool(name: string, pkg: string): void {
+  const r = spawnSync('sh', ['-c', `command -v ${name}`]);
+  assert.equal(r.status, 0, `${name} is required: apt-get install ${pkg}`);
+}
+
+describe('traceCommand (real strace)', () => {
+  requireTool('strace', 'strace');
+
+  it("traces python3 -c 'import json': interpreter, its libraries and the json package", async () => {
+    const r = await traceCommand(`${PY} -c 'import json'`);
+    const paths = r.files.map((f) => f.path);
+    assert.equal(r.exitCode, 0);
+    assert.deepEqual(r.command, [PY, '-c', 'import json']);
+    assert.ok(r.files.some((f) => f.kind === 'exec' && f.path === PY), 'the interpreter is executed');
+    assert.ok(paths.some((p) => /\/json\/__init__\.py$/.test(p)), 'json/__init__.py opened');
+    assert.ok(paths.some((p) => /libc\.so\.6$/.test(p)), 'libc opened');
+    assert.ok(!paths.some((p) => /^\/(proc|sys|dev)\//.test(p)), 'no /proc, /sys, /dev');
+    assert.ok(paths.every((p) => p.startsWith('/')));
+  });
+
+  it("traces sh -c 'cat /etc/hostname' through the child process", async () => {
+    const r = await traceCommand("sh -c 'cat /etc/hostname'");
+    const f = r.files.find((x) => x.path === '/etc/hostname');
+    assert.ok(f, 'the file read by the child');
+    assert.equal(f.kind, 'open');
+    assert.ok(r.files.some((x) => x.kind === 'exec' && /\/cat$/.test(x.path)), 'cat is executed');
+  });
+
+  it('leaves out files the run created and deleted, and files it created and kept', async () => {
+    const d = fs.mkdtempSync(join(tmpdir(), 'fs-trace-'));
+    const keep = join(d, 'created-kept');
+    const script = `import os,tempfile\nf=tempfile.NamedTemporaryFile(delete=True)\nf.write(b"x");f.flush();os.stat(f.name);f.close()\nopen(${JSON.stringify(keep)},"w").write("k")\nopen(${JSON.stringify(keep)}).read()\nos.mkdir(${JSON.stringify(join(d, 'dd'))});os.rmdir(${JSON.stringify(join(d, 'dd'))})\nopen(${JSON.stringify(join(d, 'input'))}).read()\n`;
+    fs.writeFileSync(join(d, 'input'), 'in');
+    fs.writeFileSync(join(d, 'script.py'), script);
+    const r = await traceCommand([PY, join(d, 'script.py')]);
+    const paths = r.files.map((f) => f.path);
+    assert.ok(paths.includes(join(d, 'script.py')), 'the script itself');
+    assert.ok(paths.includes(join(d, 'input')), 'a file that existed before');
+    assert.ok(!paths.includes(keep), 'a file the run created');
+    assert.ok(!paths.some((p) => p.startsWith('/tmp/tmp')), 'no temp files');
+    assert.ok(!paths.includes(join(d, 'dd')));
+    fs.rmSync(d, { recursive: true });
+  });
+
+  it('resolves relative paths after chdir (and across a fork)', async () => {
+    const d = fs.mkdtempSync(join(tmpdir(), 'fs-trace-rel-'));
+    fs.mkdirSync(join(d, 'sub'));
+    fs.writeFileSync(join(d, 'sub', 'data.txt'), 'x');
+    fs.writeFileSync(join(d, 'top.txt'), 'y');
+    const r = await traceCommand(['sh', '-c', 'cat top.txt >/dev/null; cd sub && cat data.txt >/dev/null && cat ../top.txt >/dev/null'], { cwd: d });
+    const paths = r.files.map((f) => f.path);
+    assert.equal(r.cwd, d);
+    assert.ok(paths.includes(join(d, 'sub', 'data.txt')), `relative after cd: ${paths.filter((p) => p.startsWith(d))}`);
+    assert.ok(paths.includes(join(d, 'top.txt')));
+    fs.rmSync(d, { recursive: true });
+  });
+
+  it('a failing command is TRACE_FAILED with its status, unless allowFailure', async () => {
+    await assert.rejects(traceCommand("sh -c 'exit 3'"), (e) => isFromscratchError(e, 'TRACE_FAILED') && /status 3/.test(e.message) && e.hint !== undefined);
+    const r = await traceCommand("sh -c 'cat /etc/hostname; exit 3'", { allowFailure: true });
+    assert.equal(r.exitCode, 3);
+    assert.ok(r.files.some((f) => f.path === '/etc/hostname'));
+  });
+
+  it('a command that is not found is TRACE_FAILED naming it', async () => {
+    await assert.rejects(traceCommand('no-such-command-fromscratch --x'), (e) => isFromscratchError(e, 'TRACE_FAILED') && /no-such-command-fromscratch/.test(e.message));
+  });
+
+  it('a command that outlives the timeout is killed (whole group) with TIMEOUT', async () => {
+    const marker = join(tmpdir(), `fs-trace-timeout-${process.pid}`);
+    await assert.rejects(traceCommand(['sh', '-c', `sleep 30; touch ${marker}`], { timeoutSeconds: 1 }), (e) => isFromscratchError(e, 'TIMEOUT'));
+    const ps = spawnSync('pgrep', ['-f', `touch ${marker}`], { encoding: 'utf8' });
+    assert.equal(ps.stdout.trim(), '', 'no process left behind');
+  });
+
+  it('strace missing is TOOL_MISSING with an install hint', async () => {
+    await assert.rejects(traceCommand('true', { strace: '/nonexistent/strace' }), (e) => isFromscratchError(e, 'TOOL_MISSING') && /apt-get install strace/.test(e.hint ?? ''));
+  });
+
+  it('a script reading /etc/shadow is refused, unless allowed on purpose', async () => {
+    const d = fs.mkdtempSync(join(tmpdir(), 'fs-trace-sec-'));
+    fs.writeFileSync(join(d, 'read.sh'), '#!/bin/sh\ncat /etc/shadow >/dev/null\ncat /etc/hostname >/dev/null\n', { mode: 0o755 });
+    await assert.rejects(traceCommand([join(d, 'read.sh')]), (e) => isFromscratchError(e, 'SECRET_REFUSED') && /\/etc\/shadow/.test(e.message) && /allow/.test(e.hint ?? ''));
+    const omitted = await traceCommand([join(d, 'read.sh')], { secrets: 'omit' });
+    assert.ok(!omitted.files.some((f) => f.path === '/etc/shadow'));
+    assert.deepEqual(omitted.refused.map((x) => x.path), ['/etc/shadow']);
+    const allowed = await traceCommand([join(d, 'read.sh')], { allowSecrets: ['/etc/shadow'] });
+    assert.ok(allowed.files.some((f) => f.path === '/etc/shadow'));
+    fs.rmSync(d, { recursive: true });
+  });
+});
+
+describe('secrets policy', () => {
+  it('refuses credentials and keys, allows ordinary files', () => {
+    for (const p of ['/etc/shadow', '/etc/gshadow', '/root/.ssh/id_rsa', '/home/u/.ssh/id_ed25519', '/etc/ssh/ssh_host_ed25519_key', '/root/.netrc', '/home/u/.docker/config.json', '/root/.aws/credentials', '/home/u/.config/gcloud/application_default_credentials.json', '/root/.azure/msal_token_cache.json', '/root/.bash_history', '/root/.git-credentials', '/root/.pgpass', '/root/.kube/config', '/proc/self/environ']) {
+      assert.equal(checkSecret(p).refuse, true, p);
+      assert.ok(checkSecret(p).reason.length > 0);
+    }
+    for (const p of ['/etc/passwd', '/etc/ssh/ssh_host_ed25519_key.pub', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/etc/ssl/certs/ca-certificates.crt', '/root/.ssh']) {
+      assert.equal(checkSecret(p).refuse, false, p);
+    }
+    assert.equal(checkSecret('/root/.netrc', { allow: ['/root/.netrc'] }).refuse, false);
+    assert.equal(checkSecret('/root/.aws/credentials', { allow: ['/root/.aws/'] }).refuse, false);
+  });
+});
+
+describe('splitCommandWords', () => {
+  it('splits like a POSIX shell', () => {
+    assert.deepEqual(splitCommandWords(`python3 -c 'import json'`), ['python3', '-c', 'import json']);
+    assert.deepEqual(splitCommandWords(`a "b c" d\\ e 'f"g' "h\\"i" ''`), ['a', 'b c', 'd e', 'f"g', 'h"i', '']);
+    assert.deepEqual(splitCommandWords('  x   y  '), ['x', 'y']);
+    for (const bad of ['a | b', 'a; b', 'echo $HOME', "'open", 'x > y']) {
+      assert.throws(() => splitCommandWords(bad), (e) => isFromscratchError(e, 'INVALID_ARGUMENT'));
+    }
+  });
+});
