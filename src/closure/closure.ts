@@ -227,7 +227,7 @@ async function probeRootMachine(c: ClosureCache): Promise<ElfHeader | undefined>
 }
 
 function archMismatch(program: string, t: Target, fs: RootFs, detail: string): FromscratchError {
-  return new FromscratchError('ARCH_MISMATCH', `${program} is a ${t.name} (${t.class}-bit) program but ${detail} in root ${fs.name}`, {
+  return new FromscratchError('ARCH_MISMATCH', `${program} is built for ${t.name} (${t.class}-bit) but ${detail} in root ${fs.name}`, {
     hint: `resolve it inside a root of its architecture with --sysroot DIR (an unpacked ${t.name} image, or debootstrap --arch); the host's libraries cannot serve it`,
   });
 }

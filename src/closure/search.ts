@@ -147,8 +147,8 @@ async function searchDirs(name: string, dirs: readonly Dir[], env: SearchEnv, se
   return undefined;
 }
 
-/** musl's reserved names: libc.so and these resolve to the loader itself (musl ldso/dynlink.c). */
-const MUSL_RESERVED = /^lib(c|pthread|rt|m|dl|util|xnet)\.so(\.|$)/;
+/** musl's reserved names: `libc.*`, `libpthread.*` … resolve to the loader itself (musl ldso/dynlink.c load_library). */
+const MUSL_RESERVED = /^lib(c|pthread|rt|m|dl|util|xnet)\./;
 
 /** isMuslReserved tells whether musl's loader satisfies this DT_NEEDED with itself. */
 export function isMuslReserved(name: string): boolean {

@@ -1,0 +1,123 @@
+/**
+ * deps-format.ts — `fromscratch deps` output: an lddtree-like tree for humans and a stable JSON shape
+ * for `--json`. PURE.
+ */
+import { describeOrigin, type Origin } from '../fs/origin.ts';
+import type { ClosureResult } from './closure.ts';
+
+/**
+ * formatDepsTree renders a closure as an indented tree, one program at a time:
+ *
+ * ```
+ * /usr/bin/curl (interpreter => /lib64/ld-linux-x86-64.so.2)
+ *     libcurl.so.4 => /lib/x86_64-linux-gnu/libcurl.so.4 [ld.so.cache]
+ *         libnghttp2.so.14 => /lib/x86_64-linux-gnu/libnghttp2.so.14 [ld.so.cache]
+ *     libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 [ld.so.cache]
+ *     libfoo.so.1 => not found
+ * inferred:
+ *     /etc/nsswitch.conf: inferred for /usr/bin/curl: imports getaddrinfo: …
+ * ```
+ * A library already shown for a program is not expanded again. Ends with a newline.
+ */
+export function formatDepsTree(result: ClosureResult): string {
+  const lines: string[] = [];
+  for (const root of result.roots) {
+    if (root.kind === 'script') {
+      lines.push(`${root.path} (script: #!${root.interpreter ?? '?'}${root.command ? ` => ${root.command}` : ''})`);
+      continue;
+    }
+    const head = root.interpreter ? ` (interpreter => ${root.interpreter})` : root.kind === 'static' ? ' (static)' : '';
+    lines.push(`${root.path}${head}`);
+    const shown = new Set<string>([root.real]);
+    const walk = (real: string, depth: number) => {
+      const obj = result.objects.get(real);
+      if (!obj || depth > 64) return;
+      for (const n of obj.needed) {
+        const pad = '    '.repeat(depth);
+        if (!n.real) {
+          lines.push(`${pad}${n.name} => not found`);
+          continue;
+        }
+        if (n.via === 'interpreter' || n.via === 'musl loader (libc)') {
+          lines.push(`${pad}${n.name} => ${n.path} [${n.via}]`);
+          continue;
+        }
+        const again = shown.has(n.real);
+        lines.push(`${pad}${n.name} => ${n.path} [${n.via}]`);
+        if (!again) {
+          shown.add(n.real);
+          walk(n.real, depth + 1);
+        }
+      }
+    };
+    walk(root.real, 1);
+  }
+  const inferred: string[] = [];
+  for (const f of result.files.values()) {
+    const o = f.origins.find((x) => x.kind === 'inferred');
+    if (o && f.kind !== 'symlink') inferred.push(`    ${f.path}: ${describeOrigin(o)}`);
+  }
+  if (inferred.length > 0) lines.push('inferred:', ...inferred);
+  if (result.unresolved.length > 0) {
+    lines.push('not found:');
+    for (const u of result.unresolved) lines.push(`    ${u.soname} needed by ${u.neededBy} (searched ${u.searched.join(', ') || 'nothing'})`);
+  }
+  for (const w of result.warnings) lines.push(`warning: ${w}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** DepsJson is the `fromscratch deps --json` document (version 1). Keys and order are stable. */
+export interface DepsJson {
+  readonly version: 1;
+  readonly root: string;
+  readonly programs: readonly {
+    readonly path: string;
+    readonly real: string;
+    readonly kind: string;
+    readonly interpreter?: string;
+    readonly command?: string;
+    readonly loader?: string;
+    readonly machine?: string;
+  }[];
+  readonly objects: readonly {
+    readonly real: string;
+    readonly path: string;
+    readonly soname?: string;
+    readonly machine: string;
+    readonly class: number;
+    readonly needed: readonly { readonly name: string; readonly path?: string; readonly real?: string; readonly via?: string }[];
+    readonly variants: readonly string[];
+  }[];
+  readonly files: readonly {
+    readonly path: string;
+    readonly kind: string;
+    readonly target?: string;
+    readonly mode: number;
+    readonly size: number;
+    readonly origins: readonly Origin[];
+  }[];
+  readonly unresolved: readonly { readonly soname: string; readonly neededBy: string; readonly searched: readonly string[]; readonly inferred?: boolean }[];
+  readonly warnings: readonly string[];
+}
+
+/** toDepsJson returns the JSON document of a closure (objects sorted by real path, files by path). */
+export function toDepsJson(result: ClosureResult): DepsJson {
+  return {
+    version: 1,
+    root: result.root,
+    programs: result.roots.map((r) => ({ ...r })),
+    objects: [...result.objects.values()]
+      .sort((a, b) => (a.real < b.real ? -1 : a.real > b.real ? 1 : 0))
+      .map((o) => ({ ...o, needed: o.needed.map((n) => ({ ...n })), variants: [...o.variants] })),
+    files: [...result.files.values()].map((f) => ({
+      path: f.path,
+      kind: f.kind,
+      ...(f.target !== undefined ? { target: f.target } : {}),
+      mode: f.stat.mode,
+      size: f.stat.size,
+      origins: f.origins,
+    })),
+    unresolved: result.unresolved.map((u) => ({ ...u })),
+    warnings: result.warnings,
+  };
+}
