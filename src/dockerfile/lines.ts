@@ -226,7 +226,7 @@ export function extractFlags(line: string): { flags: RawFlag[]; args: string } {
   let pos = 0;
   const n = line.length;
   for (;;) {
-    while (pos < n && /\s/.test(line[pos]!)) pos += 1;
+    while (pos < n && isWs(line.charCodeAt(pos))) pos += 1;
     if (pos >= n) return { flags: words.map(toFlag), args: '' };
     if (!(line[pos] === '-' && line[pos + 1] === '-')) return { flags: words.map(toFlag), args: line.slice(pos).trim() };
     let word = '';
@@ -242,7 +242,7 @@ export function extractFlags(line: string): { flags: RawFlag[]; args: string } {
         pos += 1;
         continue;
       }
-      if (/\s/.test(ch)) break;
+      if (isWs(ch.charCodeAt(0))) break;
       if (ch === '"' || ch === "'") quote = ch;
       else if (ch === '\\') {
         if (pos + 1 < n) {
@@ -294,7 +294,7 @@ export function rawWords(line: string): string[] {
       else if (ch === '\\' && quote === '"' && k + 1 < line.length) cur += line[++k];
       continue;
     }
-    if (/\s/.test(ch)) {
+    if (isWs(ch.charCodeAt(0))) {
       if (inWord) words.push(cur);
       cur = '';
       inWord = false;
@@ -307,4 +307,9 @@ export function rawWords(line: string): string[] {
   }
   if (inWord) words.push(cur);
   return words;
+}
+
+/** isWs tells whether a UTF-16 code unit is whitespace, without a regular expression per character. */
+function isWs(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x85 || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }

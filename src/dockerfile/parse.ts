@@ -310,11 +310,15 @@ export function didYouMean(s: string, candidates: readonly string[]): string | u
 function editDistance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 3 || a.length > 64 || b.length > 64) return 99;
   let prev = Array.from({ length: b.length + 1 }, (_, k) => k);
+  let prevprev = prev;
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
       cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      // a swap of two neighbours counts as one edit (FORM → FROM)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) cur[j] = Math.min(cur[j]!, prevprev[j - 2]! + 1);
     }
+    prevprev = prev;
     prev = cur;
   }
   return prev[b.length]!;

@@ -47,13 +47,15 @@ export function expandVariablesOnly(text: string, vars: VarLookup, opts: LexOpti
   return new Lexer(text, vars, { ...opts, rawQuotes: true, rawEscapes: true }, true).run().word;
 }
 
-const SPECIAL_PARAMS = new Set(['@', '*', '#', '?', '-', '$', '!', '0']);
-
 function isSpace(ch: string): boolean {
+  const c = ch.charCodeAt(0);
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
   return /\s/u.test(ch);
 }
 
 function isNameChar(ch: string): boolean {
+  const c = ch.charCodeAt(0);
+  if (c < 128) return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
   return /[\p{L}\p{Nd}_]/u.test(ch);
 }
 
@@ -297,7 +299,6 @@ class Lexer {
         while (this.peek() !== undefined && /\p{Nd}/u.test(this.peek()!)) name += this.next();
         return name;
       }
-      if (name === '' && SPECIAL_PARAMS.has(ch)) return this.next()!;
       if (!isNameChar(ch)) break;
       name += this.next();
     }
