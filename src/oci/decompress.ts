@@ -94,6 +94,7 @@ export async function* decompressStream(
   } catch (e) {
     if (isFromscratchError(e)) throw e;
     // the decompressor choked: if the blob itself is corrupt, say so (B3) by finishing the verified read
+    if (isFromscratchError(sourceError)) throw sourceError;
     if (sourceError === undefined) {
       try {
         for (;;) {

@@ -1,0 +1,167 @@
+/**
+ * image-io.ts — readImage and writeImage: one entry point per direction, dispatching an ImageRef to its
+ * source or sink. The registry transport is a hook the caller supplies (src/registry owns the client), so
+ * this folder does not depend on it.
+ */
+import type { BlobStore } from '../blob/store.ts';
+import { FromscratchError } from '../errors.ts';
+import type { Image } from '../image/image.ts';
+import { formatPlatform, hostPlatform, type Platform, platformMatches } from '../model/platform.ts';
+import { type DockerArchiveWritten, readDockerArchive, writeDockerArchive } from './docker-archive.ts';
+import { type DockerDaemonOptions, readDockerDaemon, writeDockerDaemon } from './docker-daemon.ts';
+import type { ImageSet, ResolveOptions } from './image-set.ts';
+import { readOciArchive, writeOciArchive } from './oci-archive.ts';
+import { readOciLayout, type WrittenImage, writeOciLayout } from './oci-layout.ts';
+import { type ImageRef, parseImageRef } from './transport.ts';
+
+/** RegistryHooks connect the registry transport (implemented in src/registry) to readImage/writeImage. */
+export interface RegistryHooks {
+  /** pulls `reference` (without docker://) into an ImageSet */
+  read?(reference: string, opts: ResolveOptions): Promise<ImageSet>;
+  /** pushes images to `reference` */
+  write?(reference: string, images: readonly Image[], store: BlobStore): Promise<WrittenImage>;
+}
+
+/** ReadImageOptions configures readImage. */
+export interface ReadImageOptions extends ResolveOptions, DockerDaemonOptions {
+  /** where archives are unpacked (default os.tmpdir()) */
+  tmpDir?: string;
+  /** the registry transport; without it docker:// references are refused */
+  registry?: RegistryHooks;
+}
+
+function noRegistry(ref: string): FromscratchError {
+  return new FromscratchError('INVALID_REFERENCE', `the registry transport is not available here: docker://${ref}`, {
+    hint: 'use the fromscratch CLI or pass a registry hook; or copy the image to oci:DIR first',
+  });
+}
+
+/** platformFilter keeps only images of `platform` when given. */
+function filterPlatform(set: ImageSet, platform: Platform | undefined, what: string): ImageSet {
+  if (!platform) return set;
+  const keep = set.images.map((img, i) => [img, set.manifests[i]!] as const).filter(([img]) => platformMatches(img.platform, platform));
+  if (keep.length === 0) {
+    throw new FromscratchError('IMAGE_NOT_FOUND', `${what}: no image for platform ${formatPlatform(platform)}`, {
+      hint: `it has ${set.images.map((i) => formatPlatform(i.platform)).join(', ')}`,
+    });
+  }
+  return { ...set, images: keep.map(([i]) => i), manifests: keep.map(([, m]) => m) };
+}
+
+/**
+ * readImage reads the image(s) an ImageRef (or transport string) names: every document verified and
+ * validated, layers served verified by the returned store. Call close() on the result when done.
+ * Throws INVALID_REFERENCE, FILE_NOT_FOUND, IMAGE_NOT_FOUND, DAEMON_ERROR, and the errors of each source.
+ * @example const set = await readImage('oci:out:latest'); try { … } finally { await set.close(); }
+ */
+export async function readImage(ref: ImageRef | string, opts: ReadImageOptions = {}): Promise<ImageSet> {
+  const r = typeof ref === 'string' ? parseImageRef(ref) : ref;
+  const archiveOpts = opts.tmpDir === undefined ? {} : { tmpDir: opts.tmpDir };
+  switch (r.kind) {
+    case 'oci':
+      return readOciLayout(r.dir, r.tag, opts);
+    case 'oci-archive':
+      return readOciArchive(r.file, r.tag, { ...opts, ...archiveOpts });
+    case 'docker-archive': {
+      const set = await readDockerArchive(r.file, r.name, archiveOpts);
+      return closeOnThrow(set, () => filterPlatform(set, opts.platform, `docker-archive ${r.file}`));
+    }
+    case 'docker-daemon': {
+      const set = await readDockerDaemon(r.name, { ...archiveOpts, ...daemonOpts(opts) });
+      return closeOnThrow(set, () => filterPlatform(set, opts.platform, `docker-daemon:${r.name}`));
+    }
+    case 'registry':
+      if (!opts.registry?.read) throw noRegistry(r.reference);
+      return opts.registry.read(r.reference, opts);
+  }
+}
+
+async function closeOnThrow(set: ImageSet, f: () => ImageSet): Promise<ImageSet> {
+  try {
+    return f();
+  } catch (e) {
+    await set.close();
+    throw e;
+  }
+}
+
+function daemonOpts(o: DockerDaemonOptions): DockerDaemonOptions {
+  return {
+    ...(o.socketPath !== undefined ? { socketPath: o.socketPath } : {}),
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+  };
+}
+
+/** WriteImageOptions configures writeImage. */
+export interface WriteImageOptions extends DockerDaemonOptions {
+  /** media types of an oci/oci-archive output (default 'oci') */
+  format?: 'oci' | 'docker';
+  /** RFC 3339 `created` for images that have none (default the epoch) */
+  created?: string;
+  /** fsync outputs (default true) */
+  fsync?: boolean;
+  /** the one platform written to single-platform sinks (docker-archive, docker-daemon) when there are several (default the host's) */
+  platform?: Platform;
+  /** the registry transport; without it docker:// references are refused */
+  registry?: RegistryHooks;
+}
+
+/** pickOne chooses the image a single-platform sink gets. */
+export function pickOne(images: readonly Image[], platform: Platform | undefined, what: string): Image {
+  if (images.length === 1 && !platform) return images[0]!;
+  const want = platform ?? hostPlatform();
+  const hit = images.find((i) => platformMatches(i.platform, want));
+  if (!hit) {
+    throw new FromscratchError('IMAGE_NOT_FOUND', `${what} holds one platform and there is no image for ${formatPlatform(want)}`, {
+      hint: `choose one of ${images.map((i) => formatPlatform(i.platform)).join(', ')} with --platform`,
+    });
+  }
+  return hit;
+}
+
+/**
+ * writeImage writes images (one per platform) with their blobs from `store` to the sink an ImageRef names.
+ * docker-archive and docker-daemon hold one platform: the one of `opts.platform`, else the host's (or
+ * the only image). Returns what was written (with `imageId` for Docker sinks).
+ * Throws INVALID_REFERENCE, OUTPUT_UNWRITABLE, DAEMON_ERROR, IMAGE_NOT_FOUND (no image for the platform),
+ * and the blob errors of the sinks.
+ * @example await writeImage('oci:out:latest', [image], store)
+ */
+export async function writeImage(
+  ref: ImageRef | string,
+  images: readonly Image[],
+  store: BlobStore,
+  opts: WriteImageOptions = {},
+): Promise<WrittenImage | DockerArchiveWritten> {
+  const r = typeof ref === 'string' ? parseImageRef(ref) : ref;
+  const common = {
+    ...(opts.format !== undefined ? { format: opts.format } : {}),
+    ...(opts.created !== undefined ? { created: opts.created } : {}),
+    ...(opts.fsync !== undefined ? { fsync: opts.fsync } : {}),
+  };
+  switch (r.kind) {
+    case 'oci':
+      return writeOciLayout(r.dir, images, store, { ...common, ...(r.tag !== undefined ? { tag: r.tag } : {}) });
+    case 'oci-archive':
+      return writeOciArchive(r.file, images, store, { ...common, ...(r.tag !== undefined ? { tag: r.tag } : {}) });
+    case 'docker-archive':
+      return writeDockerArchive(r.file, pickOne(images, opts.platform, `docker-archive ${r.file}`), store, {
+        ...(r.name !== undefined ? { repoTags: [r.name] } : {}),
+        ...(opts.created !== undefined ? { created: opts.created } : {}),
+        ...(opts.fsync !== undefined ? { fsync: opts.fsync } : {}),
+      });
+    case 'docker-daemon':
+      if (r.name.startsWith('sha256:')) {
+        throw new FromscratchError('INVALID_REFERENCE', `cannot write to docker-daemon:${r.name}: an image ID is not a name`, {
+          hint: 'write to docker-daemon:NAME:TAG',
+        });
+      }
+      return writeDockerDaemon(r.name, pickOne(images, opts.platform, `docker-daemon:${r.name}`), store, {
+        ...daemonOpts(opts),
+        ...(opts.created !== undefined ? { created: opts.created } : {}),
+      });
+    case 'registry':
+      if (!opts.registry?.write) throw noRegistry(r.reference);
+      return opts.registry.write(r.reference, images, store);
+  }
+}
