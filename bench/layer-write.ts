@@ -10,7 +10,15 @@
  * variant runs in its own process under /usr/bin/time, so peak RSS is measured the same way for all.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,12 +78,22 @@ async function runOurs(listFile: string, outDir: string): Promise<void> {
   const b = new FileTreeBuilder();
   for (const f of files) {
     const st = statSync(f);
-    b.add({ type: 'file', path: f, mode: st.mode & 0o7777, uid: 0, gid: 0, size: st.size, content: { kind: 'host', path: f } });
+    b.add({
+      type: 'file',
+      path: f,
+      mode: st.mode & 0o7777,
+      uid: 0,
+      gid: 0,
+      size: st.size,
+      content: { kind: 'host', path: f },
+    });
   }
   const t0 = performance.now();
   const layer = await makeLayer(b.build(), dirStore(outDir, { fsync: false }));
   const ms = performance.now() - t0;
-  process.stdout.write(`${JSON.stringify({ ms, digest: layer.blob.digest, size: layer.blob.size, diffId: layer.diffId, maxRssKiB: process.resourceUsage().maxRSS })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ms, digest: layer.blob.digest, size: layer.blob.size, diffId: layer.diffId, maxRssKiB: process.resourceUsage().maxRSS })}\n`,
+  );
 }
 
 interface Sample {
@@ -86,7 +104,10 @@ interface Sample {
 
 function timed(cmd: string[]): Sample {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', 'RSS_KIB=%M', ...cmd], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync('/usr/bin/time', ['-f', 'RSS_KIB=%M', ...cmd], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`);
   const rss = Number(/RSS_KIB=(\d+)/.exec(r.stderr)?.[1] ?? Number.NaN);
@@ -140,12 +161,21 @@ async function main(): Promise<void> {
     const ours = best.ours!;
     const gz = best['tar|gzip -6']!;
     const pigz = best['tar|pigz -6']!;
-    console.log(`files: ${files.length}, ${(bytes / 1048576).toFixed(1)} MiB; best of ${runs} runs; machine shared with other agents, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(
+      `files: ${files.length}, ${(bytes / 1048576).toFixed(1)} MiB; best of ${runs} runs; machine shared with other agents, load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+    );
     for (const [name, s] of Object.entries(best)) {
-      const extra = s.inProcess !== undefined ? ` (makeLayer alone ${s.inProcess.toFixed(2)} s; rest is node+tsx start-up)` : '';
-      console.log(`${name.padEnd(12)} wall ${s.wall.toFixed(2)} s, peak RSS ${(s.rssKiB / 1024).toFixed(1)} MiB${extra}`);
+      const extra =
+        s.inProcess !== undefined
+          ? ` (makeLayer alone ${s.inProcess.toFixed(2)} s; rest is node+tsx start-up)`
+          : '';
+      console.log(
+        `${name.padEnd(12)} wall ${s.wall.toFixed(2)} s, peak RSS ${(s.rssKiB / 1024).toFixed(1)} MiB${extra}`,
+      );
     }
-    console.log(`ratio ours/pigz ${(ours.wall / pigz.wall).toFixed(2)} (makeLayer alone ${(ours.inProcess! / pigz.wall).toFixed(2)}), ours/gzip ${(ours.wall / gz.wall).toFixed(2)}`);
+    console.log(
+      `ratio ours/pigz ${(ours.wall / pigz.wall).toFixed(2)} (makeLayer alone ${(ours.inProcess! / pigz.wall).toFixed(2)}), ours/gzip ${(ours.wall / gz.wall).toFixed(2)}`,
+    );
     console.log(`ours: ${JSON.stringify(ours.inner)}`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -14,7 +14,7 @@
  */
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { constants as Z, crc32, deflateRaw } from 'node:zlib';
+import { crc32, deflateRaw, constants as Z } from 'node:zlib';
 import { FromscratchError } from '../errors.ts';
 import type { Compression } from '../model/media-type.ts';
 import { fixedBlocks } from './fixed-blocks.ts';
@@ -51,9 +51,13 @@ function defaultConcurrency(): number {
 
 function checkLevel(c: Compression, level: number, max: number): void {
   if (!Number.isInteger(level) || level < 1 || level > max) {
-    throw new FromscratchError('INVALID_ARGUMENT', `${c} compression level ${level} is not an integer in 1..${max}`, {
-      hint: `use a level between 1 (fastest) and ${max} (smallest)`,
-    });
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `${c} compression level ${level} is not an integer in 1..${max}`,
+      {
+        hint: `use a level between 1 (fastest) and ${max} (smallest)`,
+      },
+    );
   }
 }
 
@@ -67,7 +71,12 @@ function gzipHeader(level: number): Buffer {
   return Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, xfl, 0x03]);
 }
 
-function deflateBlock(data: Buffer, dictionary: Buffer | undefined, last: boolean, level: number): Promise<Buffer> {
+function deflateBlock(
+  data: Buffer,
+  dictionary: Buffer | undefined,
+  last: boolean,
+  level: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     deflateRaw(
       data,
@@ -88,11 +97,15 @@ function deflateBlock(data: Buffer, dictionary: Buffer | undefined, last: boolea
  * (see the module comment). Same bytes in → same bytes out, however the input is chunked and whatever
  * the concurrency. Memory is bounded: at most `concurrency` blocks are in flight.
  */
-export async function* gzipStream(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: CompressOptions = {}): AsyncGenerator<Uint8Array> {
+export async function* gzipStream(
+  input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  opts: CompressOptions = {},
+): AsyncGenerator<Uint8Array> {
   const level = opts.level ?? DEFAULT_GZIP_LEVEL;
   checkLevel('gzip', level, 9);
   const blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
-  if (!Number.isSafeInteger(blockSize) || blockSize < 64 * 1024) throw new Error(`gzip block size ${blockSize} must be at least 64 KiB`);
+  if (!Number.isSafeInteger(blockSize) || blockSize < 64 * 1024)
+    throw new Error(`gzip block size ${blockSize} must be at least 64 KiB`);
   const concurrency = Math.max(1, opts.concurrency ?? defaultConcurrency());
 
   yield gzipHeader(level);
@@ -117,7 +130,9 @@ export async function* gzipStream(input: AsyncIterable<Uint8Array> | Iterable<Ui
   } catch (e) {
     if (e instanceof FromscratchError) throw e;
     if (e instanceof Error && 'errno' in e) {
-      throw new FromscratchError('INVALID_COMPRESSION', `gzip compression failed: ${e.message}`, { cause: e });
+      throw new FromscratchError('INVALID_COMPRESSION', `gzip compression failed: ${e.message}`, {
+        cause: e,
+      });
     }
     throw e;
   }
@@ -150,10 +165,14 @@ function loadZstd(): ZstdBinding {
     }
   }
   if (!zstdLoad.binding) {
-    throw new FromscratchError('UNSUPPORTED_COMPRESSION', 'zstd compression is not available: the optional zstd-napi module did not load', {
-      hint: 'reinstall fromscratch with its optional dependencies (npm install --include=optional; zstd-napi builds with a C++ compiler), or use --compression gzip',
-      cause: zstdLoad.error,
-    });
+    throw new FromscratchError(
+      'UNSUPPORTED_COMPRESSION',
+      'zstd compression is not available: the optional zstd-napi module did not load',
+      {
+        hint: 'reinstall fromscratch with its optional dependencies (npm install --include=optional; zstd-napi builds with a C++ compiler), or use --compression gzip',
+        cause: zstdLoad.error,
+      },
+    );
   }
   return zstdLoad.binding;
 }
@@ -176,7 +195,10 @@ export function compressionAvailable(c: Compression): boolean {
  * frame cannot know it). Input is re-cut into fixed blocks so the output does not depend on chunking.
  * Throws UNSUPPORTED_COMPRESSION when zstd-napi is absent.
  */
-export async function* zstdStream(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: CompressOptions = {}): AsyncGenerator<Uint8Array> {
+export async function* zstdStream(
+  input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  opts: CompressOptions = {},
+): AsyncGenerator<Uint8Array> {
   const z = loadZstd();
   const level = opts.level ?? DEFAULT_ZSTD_LEVEL;
   checkLevel('zstd', level, Math.min(19, z.maxCLevel()));
@@ -209,7 +231,11 @@ export async function* zstdStream(input: AsyncIterable<Uint8Array> | Iterable<Ui
  * const out = compressStream(writeTar(tree), 'gzip');
  * for await (const c of out) file.write(c);
  */
-export function compressStream(input: AsyncIterable<Uint8Array>, compression: Compression, opts: CompressOptions = {}): AsyncIterable<Uint8Array> {
+export function compressStream(
+  input: AsyncIterable<Uint8Array>,
+  compression: Compression,
+  opts: CompressOptions = {},
+): AsyncIterable<Uint8Array> {
   switch (compression) {
     case 'gzip':
       return gzipStream(input, opts);
@@ -219,8 +245,12 @@ export function compressStream(input: AsyncIterable<Uint8Array>, compression: Co
     case 'none':
       return input;
     default:
-      throw new FromscratchError('UNSUPPORTED_COMPRESSION', `unknown layer compression ${JSON.stringify(compression)}`, {
-        hint: 'use gzip, zstd or none',
-      });
+      throw new FromscratchError(
+        'UNSUPPORTED_COMPRESSION',
+        `unknown layer compression ${JSON.stringify(compression)}`,
+        {
+          hint: 'use gzip, zstd or none',
+        },
+      );
   }
 }

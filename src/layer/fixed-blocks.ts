@@ -16,8 +16,12 @@ export interface FixedBlock {
  * depend only on the total length. A yielded buffer is either fresh or a view of an input chunk, so
  * the producer must not reuse its buffers (writeTar and readHostFile never do); the consumer may keep them.
  */
-export async function* fixedBlocks(input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, size: number): AsyncGenerator<FixedBlock> {
-  if (!Number.isSafeInteger(size) || size <= 0) throw new Error(`block size ${size} must be a positive integer`);
+export async function* fixedBlocks(
+  input: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  size: number,
+): AsyncGenerator<FixedBlock> {
+  if (!Number.isSafeInteger(size) || size <= 0)
+    throw new Error(`block size ${size} must be a positive integer`);
   let buf = Buffer.allocUnsafe(size);
   let fill = 0;
   for await (const chunk of input) {

@@ -6,8 +6,9 @@
  * every later path becomes a `hardlink` entry naming it. Links never cross layers: each call sees one
  * tree, which is one layer.
  */
-import { stat } from 'node:fs/promises';
+
 import { Buffer } from 'node:buffer';
+import { stat } from 'node:fs/promises';
 import { type FileEntry, type FileTree, FileTreeBuilder } from '../fs/file-tree.ts';
 import { encodePath } from '../fs/path.ts';
 
@@ -40,9 +41,23 @@ export function resolveHardlinks(tree: FileTree, inodeOf: ReadonlyMap<string, st
     if (!f) {
       first.set(key, e);
       b.add(e);
-    } else if (f.size === e.size && f.mode === e.mode && f.uid === e.uid && f.gid === e.gid && sameXattrs(f.xattrs, e.xattrs)) {
+    } else if (
+      f.size === e.size &&
+      f.mode === e.mode &&
+      f.uid === e.uid &&
+      f.gid === e.gid &&
+      sameXattrs(f.xattrs, e.xattrs)
+    ) {
       changed = true;
-      b.add({ type: 'hardlink', path: e.path, target: f.path, mode: e.mode, uid: e.uid, gid: e.gid, ...(e.mtime === undefined ? {} : { mtime: e.mtime }) });
+      b.add({
+        type: 'hardlink',
+        path: e.path,
+        target: f.path,
+        mode: e.mode,
+        uid: e.uid,
+        gid: e.gid,
+        ...(e.mtime === undefined ? {} : { mtime: e.mtime }),
+      });
     } else {
       b.add(e);
     }

@@ -20,9 +20,13 @@ export interface ReadHostFileOptions {
 }
 
 function changed(path: string, what: string): FromscratchError {
-  return new FromscratchError('FILE_CHANGED', `reading ${path}: the file changed while the layer was being written (${what})`, {
-    hint: 'something is modifying the input while fromscratch builds; stop it and build again',
-  });
+  return new FromscratchError(
+    'FILE_CHANGED',
+    `reading ${path}: the file changed while the layer was being written (${what})`,
+    {
+      hint: 'something is modifying the input while fromscratch builds; stop it and build again',
+    },
+  );
 }
 
 function openError(path: string, e: unknown): FromscratchError {
@@ -34,7 +38,10 @@ function openError(path: string, e: unknown): FromscratchError {
     });
   }
   return new FromscratchError('FILE_UNREADABLE', `reading ${path}: ${(e as Error).message}`, {
-    hint: code === 'EACCES' || code === 'EPERM' ? 'run fromscratch as a user that can read the file, or leave it out' : undefined,
+    hint:
+      code === 'EACCES' || code === 'EPERM'
+        ? 'run fromscratch as a user that can read the file, or leave it out'
+        : undefined,
     cause: e,
   });
 }
@@ -50,7 +57,11 @@ function openError(path: string, e: unknown): FromscratchError {
  * when it is gone; FILE_UNREADABLE on other errors. The file is opened with O_NONBLOCK so a path
  * swapped for a FIFO cannot hang the build.
  */
-export async function* readHostFile(path: string, size: number, opts: ReadHostFileOptions = {}): AsyncGenerator<Uint8Array> {
+export async function* readHostFile(
+  path: string,
+  size: number,
+  opts: ReadHostFileOptions = {},
+): AsyncGenerator<Uint8Array> {
   const chunkSize = opts.chunkSize ?? DEFAULT_READ_CHUNK;
   let fh: FileHandle;
   try {
@@ -83,7 +94,8 @@ export async function* readHostFile(path: string, size: number, opts: ReadHostFi
     const probe = Buffer.alloc(1);
     if ((await fh.read(probe, 0, 1, size)).bytesRead !== 0) throw changed(path, `grew past ${size} bytes`);
     const after = await fh.stat();
-    if (after.mtimeMs !== before.mtimeMs || after.size !== before.size) throw changed(path, 'modified during the read');
+    if (after.mtimeMs !== before.mtimeMs || after.size !== before.size)
+      throw changed(path, 'modified during the read');
   } finally {
     await fh.close();
   }

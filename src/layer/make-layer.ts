@@ -1,8 +1,9 @@
 /**
  * make-layer.ts — FileTree → tar → (diffId) → compress → BlobStore, in one streaming pass.
  */
-import type { FileTree } from '../fs/file-tree.ts';
+
 import type { BlobStore } from '../blob/store.ts';
+import type { FileTree } from '../fs/file-tree.ts';
 import type { Layer } from '../image/image.ts';
 import { newHasher } from '../model/digest.ts';
 import { type Compression, layerMediaType } from '../model/media-type.ts';
@@ -47,7 +48,11 @@ export interface MakeLayerOptions extends WriteTarOptions {
  * const layer = await makeLayer(tree, store, { sourceDateEpoch: parseSourceDateEpoch(process.env.SOURCE_DATE_EPOCH) });
  * const image = appendLayers(emptyImage(hostPlatform()), [layer]);
  */
-export async function makeLayer(tree: FileTree, store: BlobStore, opts: MakeLayerOptions = {}): Promise<Layer> {
+export async function makeLayer(
+  tree: FileTree,
+  store: BlobStore,
+  opts: MakeLayerOptions = {},
+): Promise<Layer> {
   const compression = opts.compression ?? 'gzip';
   const onProgress = opts.onProgress;
   const tarBytesTotal = tarSize(tree, opts); // also validates every entry before any IO
@@ -61,9 +66,14 @@ export async function makeLayer(tree: FileTree, store: BlobStore, opts: MakeLaye
       tarBytes += c.byteLength;
       yield c;
     }
-    if (tarBytes !== tarBytesTotal) throw new Error(`tar writer produced ${tarBytes} bytes, tarSize said ${tarBytesTotal}`);
+    if (tarBytes !== tarBytesTotal)
+      throw new Error(`tar writer produced ${tarBytes} bytes, tarSize said ${tarBytesTotal}`);
   }
-  const compressed = compressStream(hashed(), compression, opts.level === undefined ? {} : { level: opts.level });
+  const compressed = compressStream(
+    hashed(),
+    compression,
+    opts.level === undefined ? {} : { level: opts.level },
+  );
   async function* counted(): AsyncGenerator<Uint8Array> {
     for await (const c of compressed) {
       compressedBytes += c.byteLength;

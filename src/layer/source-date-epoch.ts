@@ -16,9 +16,13 @@ export const MAX_SOURCE_DATE_EPOCH = 253402300799;
 export function parseSourceDateEpoch(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   if (!/^[0-9]{1,12}$/.test(value) || Number(value) > MAX_SOURCE_DATE_EPOCH) {
-    throw new FromscratchError('INVALID_ARGUMENT', `SOURCE_DATE_EPOCH ${JSON.stringify(value.slice(0, 40))} is not a number of seconds since 1970`, {
-      hint: 'set SOURCE_DATE_EPOCH to a decimal integer, e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct), or unset it',
-    });
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `SOURCE_DATE_EPOCH ${JSON.stringify(value.slice(0, 40))} is not a number of seconds since 1970`,
+      {
+        hint: 'set SOURCE_DATE_EPOCH to a decimal integer, e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct), or unset it',
+      },
+    );
   }
   return Number(value);
 }

@@ -1,9 +1,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isFromscratchError } from '../errors.ts';
-import { BLOCK_SIZE, encodeTarHeader, paddingFor, paxRecord, splitUstarName, type TarHeader, TarTypeflag } from './tar-header.ts';
+import {
+  BLOCK_SIZE,
+  encodeTarHeader,
+  paddingFor,
+  paxRecord,
+  splitUstarName,
+  type TarHeader,
+  TarTypeflag,
+} from './tar-header.ts';
 
-const base: TarHeader = { name: Buffer.from('usr/bin/x'), typeflag: TarTypeflag.file, mode: 0o755, uid: 0, gid: 0, size: 3, mtime: 0 };
+const base: TarHeader = {
+  name: Buffer.from('usr/bin/x'),
+  typeflag: TarTypeflag.file,
+  mode: 0o755,
+  uid: 0,
+  gid: 0,
+  size: 3,
+  mtime: 0,
+};
 
 function field(b: Buffer, off: number, len: number): string {
   const s = b.subarray(off, off + len);
@@ -40,16 +56,27 @@ describe('splitUstarName', () => {
     // [what it pins, name, expected "prefix|name" or undefined]
     ['short names stay in name', 'usr/bin/x', '|usr/bin/x'],
     ['100 bytes fit name', 'a'.repeat(100), `|${'a'.repeat(100)}`],
-    ['101 bytes split at the last usable slash', `${'d'.repeat(50)}/${'f'.repeat(60)}`, `${'d'.repeat(50)}|${'f'.repeat(60)}`],
+    [
+      '101 bytes split at the last usable slash',
+      `${'d'.repeat(50)}/${'f'.repeat(60)}`,
+      `${'d'.repeat(50)}|${'f'.repeat(60)}`,
+    ],
     ['a last component over 100 bytes cannot split', `d/${'f'.repeat(101)}`, undefined],
     ['no slash cannot split', 'f'.repeat(101), undefined],
-    ['a directory never splits at its trailing slash', `${'d'.repeat(60)}/${'e'.repeat(60)}/`, `${'d'.repeat(60)}|${'e'.repeat(60)}/`],
+    [
+      'a directory never splits at its trailing slash',
+      `${'d'.repeat(60)}/${'e'.repeat(60)}/`,
+      `${'d'.repeat(60)}|${'e'.repeat(60)}/`,
+    ],
     ['prefix over 155 bytes cannot split', `${'d'.repeat(156)}/f`, undefined],
   ];
   for (const [what, name, want] of cases) {
     it(what, () => {
       const s = splitUstarName(Buffer.from(name));
-      assert.equal(s ? `${Buffer.from(s.prefix).toString()}|${Buffer.from(s.name).toString()}` : undefined, want);
+      assert.equal(
+        s ? `${Buffer.from(s.prefix).toString()}|${Buffer.from(s.name).toString()}` : undefined,
+        want,
+      );
     });
   }
 });
@@ -94,15 +121,27 @@ describe('encodeTarHeader', () => {
     assert.equal(encodeTarHeader({ ...base, name: Buffer.of(0x61, 0xff) }).length, BLOCK_SIZE);
   });
   it('orders xattr records bytewise and refuses unencodable names', () => {
-    const b = encodeTarHeader({ ...base, xattrs: { 'user.b': Buffer.from('2'), 'security.capability': Buffer.of(1), 'user.a': Buffer.from('1') } });
+    const b = encodeTarHeader({
+      ...base,
+      xattrs: { 'user.b': Buffer.from('2'), 'security.capability': Buffer.of(1), 'user.a': Buffer.from('1') },
+    });
     const pax = b.subarray(512, 1024).toString('latin1');
     const order = ['security.capability', 'user.a', 'user.b'].map((n) => pax.indexOf(`SCHILY.xattr.${n}=`));
-    assert.deepEqual([...order].sort((x, y) => x - y), order);
-    assert.throws(() => encodeTarHeader({ ...base, xattrs: { 'user.a=b': Buffer.of(1) } }), (e) => isFromscratchError(e, 'INVALID_ARGUMENT'));
+    assert.deepEqual(
+      [...order].sort((x, y) => x - y),
+      order,
+    );
+    assert.throws(
+      () => encodeTarHeader({ ...base, xattrs: { 'user.a=b': Buffer.of(1) } }),
+      (e) => isFromscratchError(e, 'INVALID_ARGUMENT'),
+    );
   });
   it('refuses out-of-range numbers with INVALID_ARGUMENT', () => {
     for (const bad of [{ mode: 0o10000 }, { uid: -1 }, { size: 1.5 }, { devmajor: 2 ** 21 }]) {
-      assert.throws(() => encodeTarHeader({ ...base, ...bad }), (e) => isFromscratchError(e, 'INVALID_ARGUMENT'));
+      assert.throws(
+        () => encodeTarHeader({ ...base, ...bad }),
+        (e) => isFromscratchError(e, 'INVALID_ARGUMENT'),
+      );
     }
   });
   it('pads to whole blocks', () => {

@@ -86,7 +86,11 @@ export function splitUstarName(name: Uint8Array): { prefix: Uint8Array; name: Ui
 
 /** paxRecord encodes one `"%d %s=%s\n"` record; the length counts itself. Values are raw bytes. */
 export function paxRecord(key: string, value: Uint8Array | string): Buffer {
-  const body = Buffer.concat([Buffer.from(` ${key}=`, 'utf8'), typeof value === 'string' ? Buffer.from(value, 'utf8') : value, Buffer.of(0x0a)]);
+  const body = Buffer.concat([
+    Buffer.from(` ${key}=`, 'utf8'),
+    typeof value === 'string' ? Buffer.from(value, 'utf8') : value,
+    Buffer.of(0x0a),
+  ]);
   let len = body.length + 1;
   while (String(len).length + body.length !== len) len = String(len).length + body.length;
   return Buffer.concat([Buffer.from(String(len), 'ascii'), body]);
@@ -105,7 +109,10 @@ function writeBytes(block: Buffer, offset: number, width: number, bytes: Uint8Ar
 
 function checkInt(what: string, name: Uint8Array, value: number, max = Number.MAX_SAFE_INTEGER): void {
   if (!Number.isSafeInteger(value) || value < 0 || value > max) {
-    throw new FromscratchError('INVALID_ARGUMENT', `writing tar entry ${JSON.stringify(Buffer.from(name).toString('utf8'))}: ${what} ${value} is not an integer in 0..${max}`);
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `writing tar entry ${JSON.stringify(Buffer.from(name).toString('utf8'))}: ${what} ${value} is not an integer in 0..${max}`,
+    );
   }
 }
 
@@ -184,7 +191,8 @@ export function encodeTarHeader(h: TarHeader): Buffer {
   const records: Buffer[] = [];
   const split = splitUstarName(h.name);
   const longLink = linkname.length > LINKNAME_LEN;
-  if ((!split && !isUtf8(h.name)) || (longLink && !isUtf8(linkname))) records.push(paxRecord('hdrcharset', 'BINARY'));
+  if ((!split && !isUtf8(h.name)) || (longLink && !isUtf8(linkname)))
+    records.push(paxRecord('hdrcharset', 'BINARY'));
   if (!split) records.push(paxRecord('path', h.name));
   if (longLink) records.push(paxRecord('linkpath', linkname));
   if (h.size > MAX_OCTAL_11) records.push(paxRecord('size', String(h.size)));
@@ -192,12 +200,18 @@ export function encodeTarHeader(h: TarHeader): Buffer {
   if (h.gid > MAX_OCTAL_7) records.push(paxRecord('gid', String(h.gid)));
   if (h.mtime > MAX_OCTAL_11) records.push(paxRecord('mtime', String(h.mtime)));
   if (h.xattrs) {
-    const names = Object.keys(h.xattrs).sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+    const names = Object.keys(h.xattrs).sort((a, b) =>
+      Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')),
+    );
     for (const n of names) {
       if (n === '' || n.includes('=') || n.includes('\0')) {
-        throw new FromscratchError('INVALID_ARGUMENT', `writing tar entry ${JSON.stringify(Buffer.from(h.name).toString('utf8'))}: extended attribute name ${JSON.stringify(n)} cannot be stored in a PAX record`, {
-          hint: 'xattr names must be non-empty and contain no "=" or NUL',
-        });
+        throw new FromscratchError(
+          'INVALID_ARGUMENT',
+          `writing tar entry ${JSON.stringify(Buffer.from(h.name).toString('utf8'))}: extended attribute name ${JSON.stringify(n)} cannot be stored in a PAX record`,
+          {
+            hint: 'xattr names must be non-empty and contain no "=" or NUL',
+          },
+        );
       }
       records.push(paxRecord(`SCHILY.xattr.${n}`, h.xattrs[n]!));
     }

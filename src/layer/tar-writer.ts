@@ -41,12 +41,19 @@ export interface WriteTarOptions {
  * tarMtime returns the mtime written for an entry: `sourceDateEpoch ?? 0`, or with `clampMtimes`,
  * `min(entry.mtime, sourceDateEpoch ?? 0)` for entries that have an mtime.
  */
-export function tarMtime(entry: Pick<FileEntry, 'mtime'>, opts: Pick<WriteTarOptions, 'sourceDateEpoch' | 'clampMtimes'> = {}): number {
+export function tarMtime(
+  entry: Pick<FileEntry, 'mtime'>,
+  opts: Pick<WriteTarOptions, 'sourceDateEpoch' | 'clampMtimes'> = {},
+): number {
   const epoch = opts.sourceDateEpoch ?? 0;
   if (!Number.isSafeInteger(epoch) || epoch < 0) {
-    throw new FromscratchError('INVALID_ARGUMENT', `source date epoch ${epoch} is not a non-negative integer`, {
-      hint: 'SOURCE_DATE_EPOCH is a whole number of seconds since 1970',
-    });
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `source date epoch ${epoch} is not a non-negative integer`,
+      {
+        hint: 'SOURCE_DATE_EPOCH is a whole number of seconds since 1970',
+      },
+    );
   }
   if (opts.clampMtimes && entry.mtime !== undefined && Number.isFinite(entry.mtime)) {
     return Math.min(Math.max(0, Math.floor(entry.mtime)), epoch);
@@ -63,7 +70,7 @@ interface PlannedEntry {
 /** linkGroups maps every hardlink path to its final regular file, and every file to its group's first path. */
 function planHardlinks(tree: FileTree): { fileOf: Map<string, string>; primaryOf: Map<string, string> } {
   const order = new Map<string, number>();
-  tree.entries.forEach((e, i) => order.set(e.path, i));
+  for (const [i, e] of tree.entries.entries()) order.set(e.path, i);
   const fileOf = new Map<string, string>();
   const primaryOf = new Map<string, string>();
   for (const e of tree.entries) {
@@ -79,9 +86,13 @@ function planHardlinks(tree: FileTree): { fileOf: Map<string, string>; primaryOf
         t = undefined;
       }
       if (!t || (t.type !== 'file' && t.type !== 'hardlink') || hops > tree.entries.length) {
-        throw new FromscratchError('INVALID_ARGUMENT', `hard link ${e.path} points at ${target}, which is not a regular file of the same layer`, {
-          hint: 'a hard link must name a regular file in the same layer (image-spec layer.md, "Hardlinks")',
-        });
+        throw new FromscratchError(
+          'INVALID_ARGUMENT',
+          `hard link ${e.path} points at ${target}, which is not a regular file of the same layer`,
+          {
+            hint: 'a hard link must name a regular file in the same layer (image-spec layer.md, "Hardlinks")',
+          },
+        );
       }
       if (t.type === 'file') {
         target = t.path;
@@ -122,10 +133,22 @@ function* planEntries(tree: FileTree, opts: WriteTarOptions): Generator<PlannedE
         // (xattrs only on the entry that carries the bytes: extracting a link does not re-apply them)
         const meta = { mode: f.mode, uid: f.uid, gid: f.gid, mtime: tarMtime(f, opts) };
         if (primary === e.path) {
-          h = { name: tarName(e.path, false), typeflag: TarTypeflag.file, size: f.size, ...meta, xattrs: f.xattrs };
+          h = {
+            name: tarName(e.path, false),
+            typeflag: TarTypeflag.file,
+            size: f.size,
+            ...meta,
+            xattrs: f.xattrs,
+          };
           file = f;
         } else {
-          h = { name: tarName(e.path, false), typeflag: TarTypeflag.hardlink, size: 0, linkname: tarName(primary, false), ...meta };
+          h = {
+            name: tarName(e.path, false),
+            typeflag: TarTypeflag.hardlink,
+            size: 0,
+            linkname: tarName(primary, false),
+            ...meta,
+          };
         }
         break;
       }
@@ -133,7 +156,13 @@ function* planEntries(tree: FileTree, opts: WriteTarOptions): Generator<PlannedE
         h = { name: tarName(e.path, true), typeflag: TarTypeflag.dir, size: 0, ...base };
         break;
       case 'symlink':
-        h = { name: tarName(e.path, false), typeflag: TarTypeflag.symlink, size: 0, linkname: encodePath(e.target), ...base };
+        h = {
+          name: tarName(e.path, false),
+          typeflag: TarTypeflag.symlink,
+          size: 0,
+          linkname: encodePath(e.target),
+          ...base,
+        };
         break;
       case 'char':
       case 'block':
@@ -222,10 +251,12 @@ export async function* writeTar(tree: FileTree, opts: WriteTarOptions = {}): Asy
       let n = 0;
       for await (const c of read(f.content.path, f.size)) {
         n += c.byteLength;
-        if (n > f.size) throw new Error(`host file reader returned more than ${f.size} bytes for ${f.content.path}`);
+        if (n > f.size)
+          throw new Error(`host file reader returned more than ${f.size} bytes for ${f.content.path}`);
         yield* add(c);
       }
-      if (n !== f.size) throw new Error(`host file reader returned ${n} of ${f.size} bytes for ${f.content.path}`);
+      if (n !== f.size)
+        throw new Error(`host file reader returned ${n} of ${f.size} bytes for ${f.content.path}`);
     }
     yield* add(Buffer.alloc(paddingFor(f.size)));
   }

@@ -17,11 +17,16 @@ export function requireTool(tool: string, apt: string): void {
 }
 
 /** run runs a command, returns stdout, and throws with stderr on a non-zero exit. */
-export function run(cmd: string, args: string[], opts: { input?: Uint8Array; cwd?: string; allowStderr?: boolean } = {}): Buffer {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: Uint8Array; cwd?: string; allowStderr?: boolean } = {},
+): Buffer {
   const r = spawnSync(cmd, args, { input: opts.input, cwd: opts.cwd, maxBuffer: 1 << 28 });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
-  if (!opts.allowStderr && r.stderr.length > 0) throw new Error(`${cmd} ${args.join(' ')} warned: ${r.stderr.toString()}`);
+  if (!opts.allowStderr && r.stderr.length > 0)
+    throw new Error(`${cmd} ${args.join(' ')} warned: ${r.stderr.toString()}`);
   return r.stdout;
 }
 
@@ -99,9 +104,22 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
  */
 export function gnuExtract(tar: Uint8Array, dir: string, allowWarning?: RegExp): void {
   requireTool('tar', 'tar');
-  const args = ['--numeric-owner', '--same-permissions', '--same-owner', '--xattrs', '--xattrs-include=*', '-xf', '-', '-C', dir];
+  const args = [
+    '--numeric-owner',
+    '--same-permissions',
+    '--same-owner',
+    '--xattrs',
+    '--xattrs-include=*',
+    '-xf',
+    '-',
+    '-C',
+    dir,
+  ];
   const r = spawnSync('tar', args, { input: tar, maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`tar ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
-  const warnings = r.stderr.toString().split('\n').filter((l) => l !== '' && !(allowWarning && allowWarning.test(l)));
+  const warnings = r.stderr
+    .toString()
+    .split('\n')
+    .filter((l) => l !== '' && !allowWarning?.test(l));
   if (warnings.length > 0) throw new Error(`GNU tar warned: ${warnings.join('\n')}`);
 }

@@ -4,7 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { getAttributeSync } from '@napi-rs/xattr';
@@ -14,13 +24,32 @@ import { decodePathBytes, encodePath } from '../../src/fs/path.ts';
 import { detectHardlinks } from '../../src/layer/hardlinks.ts';
 import { readHostFile } from '../../src/layer/host-file.ts';
 import { tarSize, writeTar } from '../../src/layer/tar-writer.ts';
-import { collect, gnuExtract, gnuList, hex, pythonList, requireTool, run, tarOf, withTempDir } from './oracles.ts';
+import {
+  collect,
+  gnuExtract,
+  gnuList,
+  hex,
+  pythonList,
+  requireTool,
+  run,
+  tarOf,
+  withTempDir,
+} from './oracles.ts';
 
 const root = { mode: 0o755, uid: 0, gid: 0 } as const;
 
 function hostFile(path: string, host: string, extra: Partial<FileEntry> = {}): FileEntry {
   const st = lstatSync(encodePath(host));
-  return { type: 'file', path, mode: st.mode & 0o7777, uid: 0, gid: 0, size: st.size, content: { kind: 'host', path: host }, ...extra } as FileEntry;
+  return {
+    type: 'file',
+    path,
+    mode: st.mode & 0o7777,
+    uid: 0,
+    gid: 0,
+    size: st.size,
+    content: { kind: 'host', path: host },
+    ...extra,
+  } as FileEntry;
 }
 
 function sha(b: Uint8Array): string {
@@ -34,16 +63,32 @@ describe('tar writer vs GNU tar and Python tarfile', () => {
       const deep = `/${'a'.repeat(255)}/${'b'.repeat(255)}/${c255}`;
       const longTarget = `../${'t'.repeat(150)}/target`;
       const b = new FileTreeBuilder()
-        .add({ type: 'file', path: deep, ...root, mode: 0o644, size: 5, content: { kind: 'bytes', data: Buffer.from('long\n') } })
+        .add({
+          type: 'file',
+          path: deep,
+          ...root,
+          mode: 0o644,
+          size: 5,
+          content: { kind: 'bytes', data: Buffer.from('long\n') },
+        })
         .add({ type: 'symlink', path: '/s', ...root, mode: 0o777, target: longTarget })
         .add({ type: 'hardlink', path: `/${'h'.repeat(200)}`, ...root, mode: 0o644, target: deep })
-        .add({ type: 'file', path: `/${'p'.repeat(120)}/${'q'.repeat(99)}`, ...root, size: 0, content: { kind: 'bytes', data: new Uint8Array(0) } });
+        .add({
+          type: 'file',
+          path: `/${'p'.repeat(120)}/${'q'.repeat(99)}`,
+          ...root,
+          size: 0,
+          content: { kind: 'bytes', data: new Uint8Array(0) },
+        });
       const tree = b.build();
       const tar = await tarOf(tree);
       assert.equal(tar.length, tarSize(tree));
       const py = pythonList(tar);
       const names = py.map((m) => Buffer.from(m.name, 'hex').toString());
-      assert.deepEqual(names, tree.entries.map((e) => e.path.slice(1)));
+      assert.deepEqual(
+        names,
+        tree.entries.map((e) => e.path.slice(1)),
+      );
       const file = py.find((m) => Buffer.from(m.name, 'hex').toString() === deep.slice(1))!;
       assert.equal(file.pax.path, hex(deep.slice(1)), 'PAX path for a name that no ustar split fits');
       const sym = py.find((m) => m.type === '2')!;
@@ -52,7 +97,9 @@ describe('tar writer vs GNU tar and Python tarfile', () => {
       const hl = py.find((m) => m.type === '1')!;
       assert.equal(Buffer.from(hl.linkname, 'hex').toString(), deep.slice(1));
       // 120/99 splits over ustar prefix+name: no PAX needed
-      const split = py.find((m) => Buffer.from(m.name, 'hex').toString().startsWith('ppp') && m.type === '0')!;
+      const split = py.find(
+        (m) => Buffer.from(m.name, 'hex').toString().startsWith('ppp') && m.type === '0',
+      )!;
       assert.deepEqual(split.pax, {});
       gnuList(tar);
       gnuExtract(tar, dir);
@@ -81,7 +128,9 @@ describe('tar writer vs GNU tar and Python tarfile', () => {
       const py = pythonList(tar);
       assert.deepEqual(
         py.map((m) => m.name),
-        tree.entries.map((e) => hex(encodePath(e.path.slice(1)) as Uint8Array) + (e.type === 'dir' ? '' : '')),
+        tree.entries.map(
+          (e) => hex(encodePath(e.path.slice(1)) as Uint8Array) + (e.type === 'dir' ? '' : ''),
+        ),
       );
       const long = py.find((m) => m.name === hex(Buffer.concat([Buffer.from('d/'), longName])))!;
       assert.equal(long.pax.hdrcharset, hex('BINARY'));
@@ -91,8 +140,12 @@ describe('tar writer vs GNU tar and Python tarfile', () => {
       mkdirSync(out);
       // GNU tar 1.34 does not know the POSIX hdrcharset keyword: it warns, then extracts the raw bytes
       gnuExtract(tar, out, /Ignoring unknown extended header keyword 'hdrcharset'/);
-      const got = readdirSync(join(out, 'd'), { encoding: 'buffer' }).map((n) => n.toString('hex')).sort();
-      const want = readdirSync(src, { encoding: 'buffer' }).map((n) => n.toString('hex')).sort();
+      const got = readdirSync(join(out, 'd'), { encoding: 'buffer' })
+        .map((n) => n.toString('hex'))
+        .sort();
+      const want = readdirSync(src, { encoding: 'buffer' })
+        .map((n) => n.toString('hex'))
+        .sort();
       assert.deepEqual(got, want);
       assert.equal(readFileSync(Buffer.concat([Buffer.from(`${out}/d/`), longName])).toString(), 'two');
     });
@@ -107,17 +160,35 @@ describe('tar writer vs GNU tar and Python tarfile', () => {
       run('chmod', ['0755', ping]);
       run('setcap', ['cap_net_raw+ep', ping]);
       const cap = getAttributeSync(ping, 'security.capability')!;
-      assert.ok(cap && cap.includes(0x00) && cap.length === 20, 'setcap wrote a VFS_CAP_REVISION_2 blob');
+      assert.ok(cap?.includes(0x00) && cap.length === 20, 'setcap wrote a VFS_CAP_REVISION_2 blob');
       const tree = new FileTreeBuilder()
         .add(hostFile('/usr/bin/ping', ping, { xattrs: { 'security.capability': cap } }))
-        .add({ type: 'file', path: '/usr/bin/su', ...root, mode: 0o4755, size: 1, content: { kind: 'bytes', data: Buffer.from('x') } })
-        .add({ type: 'file', path: '/usr/bin/wall', ...root, mode: 0o2755, gid: 5, size: 1, content: { kind: 'bytes', data: Buffer.from('y') } })
+        .add({
+          type: 'file',
+          path: '/usr/bin/su',
+          ...root,
+          mode: 0o4755,
+          size: 1,
+          content: { kind: 'bytes', data: Buffer.from('x') },
+        })
+        .add({
+          type: 'file',
+          path: '/usr/bin/wall',
+          ...root,
+          mode: 0o2755,
+          gid: 5,
+          size: 1,
+          content: { kind: 'bytes', data: Buffer.from('y') },
+        })
         .add({ type: 'dir', path: '/tmp', ...root, mode: 0o1777 })
         .build();
       const tar = await tarOf(tree);
       const py = pythonList(tar);
       const byName = new Map(py.map((m) => [Buffer.from(m.name, 'hex').toString(), m]));
-      assert.equal(byName.get('usr/bin/ping')!.pax['SCHILY.xattr.security.capability'], Buffer.from(cap).toString('hex'));
+      assert.equal(
+        byName.get('usr/bin/ping')!.pax['SCHILY.xattr.security.capability'],
+        Buffer.from(cap).toString('hex'),
+      );
       assert.equal(byName.get('usr/bin/su')!.mode, 0o4755);
       assert.equal(byName.get('usr/bin/wall')!.mode, 0o2755);
       assert.equal(byName.get('usr/bin/wall')!.gid, 5);
@@ -148,8 +219,17 @@ describe('tar writer vs GNU tar and Python tarfile', () => {
       );
       const tar = await tarOf(tree);
       const py = pythonList(tar);
-      const summary = py.map((m) => `${Buffer.from(m.name, 'hex').toString()} ${m.type} ${m.size} ${Buffer.from(m.linkname, 'hex').toString()}`);
-      assert.deepEqual(summary, ['bin 5 0 ', 'bin/a 0 6 ', 'bin/m 1 0 bin/a', 'bin/o 0 6 ', 'bin/z 1 0 bin/a']);
+      const summary = py.map(
+        (m) =>
+          `${Buffer.from(m.name, 'hex').toString()} ${m.type} ${m.size} ${Buffer.from(m.linkname, 'hex').toString()}`,
+      );
+      assert.deepEqual(summary, [
+        'bin 5 0 ',
+        'bin/a 0 6 ',
+        'bin/m 1 0 bin/a',
+        'bin/o 0 6 ',
+        'bin/z 1 0 bin/a',
+      ]);
       const out = join(dir, 'out');
       mkdirSync(out);
       gnuExtract(tar, out);
@@ -162,18 +242,37 @@ describe('tar writer vs GNU tar and Python tarfile', () => {
   });
 
   it('I5: a hardlink naming a later path makes the first path carry the bytes; a dangling one is refused', async () => {
-    const file = { type: 'file', path: '/z', ...root, size: 2, content: { kind: 'bytes', data: Buffer.from('hi') } } as const;
-    const tree = new FileTreeBuilder().add(file).add({ type: 'hardlink', path: '/a', ...root, target: '/z' }).build();
+    const file = {
+      type: 'file',
+      path: '/z',
+      ...root,
+      size: 2,
+      content: { kind: 'bytes', data: Buffer.from('hi') },
+    } as const;
+    const tree = new FileTreeBuilder()
+      .add(file)
+      .add({ type: 'hardlink', path: '/a', ...root, target: '/z' })
+      .build();
     const py = pythonList(await tarOf(tree));
     assert.deepEqual(
-      py.map((m) => [Buffer.from(m.name, 'hex').toString(), m.type, m.size, Buffer.from(m.linkname, 'hex').toString()]),
+      py.map((m) => [
+        Buffer.from(m.name, 'hex').toString(),
+        m.type,
+        m.size,
+        Buffer.from(m.linkname, 'hex').toString(),
+      ]),
       [
         ['a', '0', 2, ''],
         ['z', '1', 0, 'a'],
       ],
     );
-    const bad = new FileTreeBuilder().add({ type: 'hardlink', path: '/a', ...root, target: '/nowhere' }).build();
-    await assert.rejects(collect(writeTar(bad)), (e) => isFromscratchError(e, 'INVALID_ARGUMENT') && /\/nowhere/.test((e as Error).message));
+    const bad = new FileTreeBuilder()
+      .add({ type: 'hardlink', path: '/a', ...root, target: '/nowhere' })
+      .build();
+    await assert.rejects(
+      collect(writeTar(bad)),
+      (e) => isFromscratchError(e, 'INVALID_ARGUMENT') && /\/nowhere/.test((e as Error).message),
+    );
   });
 
   it('I6: a sparse host file is written dense (no GNU sparse entry) with identical content', async () => {
@@ -187,7 +286,10 @@ describe('tar writer vs GNU tar and Python tarfile', () => {
       const tree = new FileTreeBuilder().add(hostFile('/sparse', sparse)).build();
       const tar = await tarOf(tree);
       const py = pythonList(tar);
-      assert.deepEqual(py.map((m) => [m.type, m.size]), [['0', 3 * 1024 * 1024 + 3]]);
+      assert.deepEqual(
+        py.map((m) => [m.type, m.size]),
+        [['0', 3 * 1024 * 1024 + 3]],
+      );
       assert.ok(!gnuList(tar).includes('S'), 'no GNU sparse typeflag');
       const out = join(dir, 'out');
       mkdirSync(out);
@@ -205,7 +307,18 @@ describe('tar writer vs GNU tar and Python tarfile', () => {
       .add({ type: 'dir', path: '/home/nonroot', ...root, mode: 0o700, uid: 65532, gid: 65532, mtime: 123 })
       .build();
     const py = pythonList(await tarOf(tree, { sourceDateEpoch: 1700000000 }));
-    const rows = py.map((m) => [Buffer.from(m.name, 'hex').toString(), m.type, m.mode.toString(8), m.uid, m.gid, m.devmajor, m.devminor, m.mtime, m.uname, m.gname]);
+    const rows = py.map((m) => [
+      Buffer.from(m.name, 'hex').toString(),
+      m.type,
+      m.mode.toString(8),
+      m.uid,
+      m.gid,
+      m.devmajor,
+      m.devminor,
+      m.mtime,
+      m.uname,
+      m.gname,
+    ]);
     assert.deepEqual(rows, [
       ['dev', '5', '755', 0, 0, 0, 0, 1700000000, '', ''],
       ['dev/null', '3', '666', 0, 0, 1, 3, 1700000000, '', ''],
@@ -219,11 +332,22 @@ describe('tar writer vs GNU tar and Python tarfile', () => {
     // clampMtimes keeps older entry mtimes; the default replaces them all
     const clamped = pythonList(await tarOf(tree, { sourceDateEpoch: 1700000000, clampMtimes: true }));
     assert.equal(clamped.find((m) => Buffer.from(m.name, 'hex').toString() === 'home/nonroot')!.mtime, 123);
-    assert.equal(pythonList(await tarOf(tree)).every((m) => m.mtime === 0), true);
+    assert.equal(
+      pythonList(await tarOf(tree)).every((m) => m.mtime === 0),
+      true,
+    );
   });
 
   it('GNU tar lists the whole archive without a warning and it ends with two zero blocks', async () => {
-    const tree = new FileTreeBuilder().add({ type: 'file', path: '/x', ...root, size: 1000, content: { kind: 'bytes', data: Buffer.alloc(1000, 7) } }).build();
+    const tree = new FileTreeBuilder()
+      .add({
+        type: 'file',
+        path: '/x',
+        ...root,
+        size: 1000,
+        content: { kind: 'bytes', data: Buffer.alloc(1000, 7) },
+      })
+      .build();
     const tar = await tarOf(tree);
     assert.equal(tar.length % 512, 0);
     assert.ok(tar.subarray(-1024).every((b) => b === 0));
@@ -236,8 +360,13 @@ describe('host files that change while a layer is written', () => {
     await withTempDir(async (dir) => {
       const f = join(dir, 'grows');
       writeFileSync(f, 'abc');
-      const tree = new FileTreeBuilder().add({ ...(hostFile('/f', f) as Extract<FileEntry, { type: 'file' }>), size: 2 }).build();
-      await assert.rejects(tarOf(tree), (e) => isFromscratchError(e, 'FILE_CHANGED') && (e as Error).message.includes(f));
+      const tree = new FileTreeBuilder()
+        .add({ ...(hostFile('/f', f) as Extract<FileEntry, { type: 'file' }>), size: 2 })
+        .build();
+      await assert.rejects(
+        tarOf(tree),
+        (e) => isFromscratchError(e, 'FILE_CHANGED') && (e as Error).message.includes(f),
+      );
     });
   });
   it('a file that grows or shrinks during the read is FILE_CHANGED, not a short or long entry', async () => {
@@ -247,7 +376,10 @@ describe('host files that change while a layer is written', () => {
       const grow = readHostFile(f, 4096, { chunkSize: 1024 });
       await grow.next();
       appendFileSync(f, 'more');
-      await assert.rejects(collect(grow), (e) => isFromscratchError(e, 'FILE_CHANGED') && (e as Error).message.includes(f));
+      await assert.rejects(
+        collect(grow),
+        (e) => isFromscratchError(e, 'FILE_CHANGED') && (e as Error).message.includes(f),
+      );
       writeFileSync(f, Buffer.alloc(4096, 1));
       const shrink = readHostFile(f, 4096, { chunkSize: 1024 });
       await shrink.next();
@@ -257,10 +389,26 @@ describe('host files that change while a layer is written', () => {
   });
   it('a missing host file is FILE_NOT_FOUND and a FIFO in its place does not hang', async () => {
     await withTempDir(async (dir) => {
-      const gone = new FileTreeBuilder().add({ type: 'file', path: '/f', ...root, size: 1, content: { kind: 'host', path: join(dir, 'gone') } }).build();
+      const gone = new FileTreeBuilder()
+        .add({
+          type: 'file',
+          path: '/f',
+          ...root,
+          size: 1,
+          content: { kind: 'host', path: join(dir, 'gone') },
+        })
+        .build();
       await assert.rejects(tarOf(gone), (e) => isFromscratchError(e, 'FILE_NOT_FOUND'));
       run('mkfifo', [join(dir, 'fifo')]);
-      const fifo = new FileTreeBuilder().add({ type: 'file', path: '/f', ...root, size: 1, content: { kind: 'host', path: join(dir, 'fifo') } }).build();
+      const fifo = new FileTreeBuilder()
+        .add({
+          type: 'file',
+          path: '/f',
+          ...root,
+          size: 1,
+          content: { kind: 'host', path: join(dir, 'fifo') },
+        })
+        .build();
       await assert.rejects(tarOf(fifo), (e) => isFromscratchError(e, 'FILE_CHANGED'));
     });
   });
@@ -268,7 +416,15 @@ describe('host files that change while a layer is written', () => {
     await withTempDir(async (dir) => {
       writeFileSync(join(dir, 'real'), 'data');
       symlinkSync('real', join(dir, 'link'));
-      const tree = new FileTreeBuilder().add({ type: 'file', path: '/f', ...root, size: 4, content: { kind: 'host', path: join(dir, 'link') } }).build();
+      const tree = new FileTreeBuilder()
+        .add({
+          type: 'file',
+          path: '/f',
+          ...root,
+          size: 4,
+          content: { kind: 'host', path: join(dir, 'link') },
+        })
+        .build();
       assert.equal((await tarOf(tree)).subarray(512, 516).toString(), 'data');
     });
   });
