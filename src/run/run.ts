@@ -1,0 +1,266 @@
+/**
+ * run.ts — run an image: unpack it safely into a private runtime bundle and execute it with runc (or load
+ * it into the Docker Engine and `docker run` it), without network. IO, Linux only.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { BlobStore } from '../blob/store.ts';
+import { FromscratchError, isFromscratchError } from '../errors.ts';
+import { hostFs } from '../fs/host-fs.ts';
+import { resolvePath } from '../fs/resolve.ts';
+import type { Image } from '../image/image.ts';
+import { hostPlatform } from '../model/platform.ts';
+import { writeDockerDaemon } from '../oci/docker-daemon.ts';
+import { pickOne, readImage } from '../oci/image-io.ts';
+import type { ImageRef } from '../oci/transport.ts';
+import { unpackImage } from '../unpack/unpack.ts';
+import { checkRunConfig, makeEnv, makeRuntimeSpec, parseUserSpec, resolveIds, resolveProcessArgs, type RunIds } from './runtime-spec.ts';
+
+/** RunSource is the image to run: a value with its store, or a reference readable by src/oci. */
+export type RunSource = { readonly image: Image; readonly store: BlobStore } | ImageRef | string;
+
+/** RunOptions tunes runImage. */
+export interface RunOptions {
+  /** 'runc' (default) runs a generated bundle; 'docker' loads the image into the Docker Engine */
+  runtime?: 'runc' | 'docker';
+  /** only 'none' is supported: the container has no network */
+  network?: 'none';
+  /** extra KEY=VALUE environment entries (override the image's) */
+  env?: readonly string[];
+  /** USER[:GROUP] overriding the image's User */
+  user?: string;
+  /** working directory overriding the image's WorkingDir */
+  workdir?: string;
+  /** entrypoint overriding the image's (argv) */
+  entrypoint?: readonly string[];
+  /** seconds before the container is killed with TIMEOUT (default none) */
+  timeoutSeconds?: number;
+  /** 'inherit' (default) passes the terminal's stdio through; 'pipe' captures stdout and stderr */
+  stdio?: 'inherit' | 'pipe';
+  /** where the bundle is made (default os.tmpdir()) */
+  tmpDir?: string;
+  /** receives unpack warnings */
+  onWarning?: (message: string) => void;
+  /**
+   * a command prefix for runc (runc runtime only), e.g. strace and its options followed by `--`:
+   * `[...prefix, runc, '--log', …, 'run', …]`. Used by --verify to trace the container process.
+   */
+  wrap?: readonly string[];
+  /** the runc binary (default: `runc` from PATH) */
+  runc?: string;
+}
+
+/** RunResult is how the container ended. */
+export interface RunResult {
+  /** the container's exit code (128 + signal number when it was killed by a signal) */
+  readonly exitCode: number;
+  /** captured output when stdio is 'pipe' (empty otherwise) */
+  readonly stdout: Buffer;
+  readonly stderr: Buffer;
+}
+
+/** findTool finds an executable on PATH (and the sbin directories runc lives in). */
+export function findTool(name: string): string | undefined {
+  const dirs = `${process.env.PATH ?? ''}${delimiter}/usr/local/sbin${delimiter}/usr/sbin${delimiter}/sbin${delimiter}/usr/bin${delimiter}/bin`.split(delimiter);
+  for (const d of dirs) {
+    if (!d.startsWith('/')) continue;
+    const p = join(d, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      if (fs.statSync(p).isFile()) return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * runImage runs an image's entrypoint + cmd (or `args` replacing cmd) in a container without network and
+ * returns its exit code (and output when piped). The image is unpacked with every rule of
+ * RELIABILITY.md section A into a fresh private bundle, which is removed afterwards together with the
+ * runc container state. Throws TOOL_MISSING (runc/docker absent), INVALID_IMAGE (hostile config, D7),
+ * RUN_FAILED (the runtime could not start the process, with its message), TIMEOUT, and the unpack errors.
+ *
+ * @example
+ * const { exitCode } = await runImage('oci:out:latest', ['--version']);
+ */
+export async function runImage(source: RunSource, args: readonly string[] | undefined, opts: RunOptions = {}): Promise<RunResult> {
+  if (opts.network !== undefined && opts.network !== 'none') {
+    throw new FromscratchError('INVALID_ARGUMENT', `network ${JSON.stringify(opts.network)} is not supported`, { hint: "only 'none' is supported" });
+  }
+  const runtime = opts.runtime ?? 'runc';
+  const tool = runtime === 'runc' ? (opts.runc ?? findTool('runc')) : findTool('docker');
+  if (!tool || !fs.existsSync(tool)) {
+    throw new FromscratchError('TOOL_MISSING', `${runtime} is not installed`, {
+      hint: runtime === 'runc' ? 'install it: apt-get install runc (or use --runtime docker)' : 'install the Docker Engine: apt-get install docker.io, and start dockerd',
+    });
+  }
+  let close = async (): Promise<void> => {};
+  let image: Image;
+  let store: BlobStore;
+  if (typeof source === 'string' || 'kind' in source) {
+    const set = await readImage(source as ImageRef | string, { platform: hostPlatform() });
+    close = () => set.close();
+    try {
+      image = pickOne(set.images, hostPlatform(), typeof source === 'string' ? source : 'image');
+    } catch (e) {
+      await close();
+      throw e;
+    }
+    store = set.store;
+  } else {
+    ({ image, store } = source);
+  }
+  try {
+    return runtime === 'runc' ? await runWithRunc(tool, image, store, args, opts) : await runWithDocker(tool, image, store, args, opts);
+  } finally {
+    await close();
+  }
+}
+
+async function readInRoot(root: string, path: string): Promise<string> {
+  const fsys = hostFs(root);
+  const r = await resolvePath(fsys, path);
+  if (!r.stat || r.stat.type !== 'file') return '';
+  return Buffer.from(await fsys.read(r.path, { limit: 16 * 1024 * 1024 })).toString('utf8');
+}
+
+/** resolveRunIds resolves USER[:GROUP] against /etc/passwd and /etc/group inside an unpacked root (chroot semantics). */
+export async function resolveRunIds(root: string, user: string): Promise<RunIds> {
+  const spec = parseUserSpec(user);
+  const numeric = /^\d+$/.test(spec.user) && (spec.group === undefined || /^\d+$/.test(spec.group));
+  const passwd = await readInRoot(root, '/etc/passwd');
+  const group = numeric && spec.group !== undefined ? '' : await readInRoot(root, '/etc/group');
+  return resolveIds(spec, passwd, group);
+}
+
+async function runWithRunc(runc: string, image: Image, store: BlobStore, args: readonly string[] | undefined, opts: RunOptions): Promise<RunResult> {
+  const config = image.config;
+  const argv = resolveProcessArgs(config, args, opts.entrypoint);
+  const env = makeEnv(config.Env, opts.env);
+  const cwd = opts.workdir ?? (config.WorkingDir || '/');
+  checkRunConfig(config, cwd, env);
+  const bundle = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'fromscratch-run-'));
+  const id = `fromscratch-${process.pid}-${randomBytes(4).toString('hex')}`;
+  let started = false;
+  try {
+    const rootfs = join(bundle, 'rootfs');
+    await mkdir(rootfs, { mode: 0o755 });
+    await unpackImage({ image, store }, rootfs, opts.onWarning ? { onWarning: opts.onWarning } : {});
+    const ids = await resolveRunIds(rootfs, opts.user ?? config.User ?? '');
+    // the working directory must exist for runc; Docker creates it too
+    const wd = await resolvePath(hostFs(rootfs), cwd);
+    if (!wd.stat) await mkdir(join(rootfs, wd.path), { recursive: true, mode: 0o755 });
+    else if (wd.stat.type !== 'dir') throw new FromscratchError('RUN_FAILED', `working directory ${cwd} is not a directory in the image`, { hint: 'fix WorkingDir or pass --workdir' });
+    const spec = makeRuntimeSpec({ args: argv, env, cwd, ids });
+    await writeFile(join(bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });
+    const log = join(bundle, 'runc.log');
+    const cmd = [...(opts.wrap ?? []), runc, '--log', log, '--log-format', 'json', 'run', '--bundle', bundle, id];
+    started = true;
+    const res = await spawnCollect(cmd, opts, () => {
+      spawnSync(runc, ['kill', id, 'KILL'], { stdio: 'ignore', timeout: 10_000 });
+    });
+    const runcError = await readRuncError(log);
+    if (runcError !== undefined) {
+      throw new FromscratchError('RUN_FAILED', `runc could not start ${JSON.stringify(argv[0])}: ${runcError}`, {
+        hint: 'the program (or its loader/libraries) is missing from the image, or the image config is wrong',
+      });
+    }
+    return res;
+  } finally {
+    if (started) spawnSync(runc, ['delete', '-f', id], { stdio: 'ignore', timeout: 30_000 });
+    await rm(bundle, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function readRuncError(log: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(log, 'utf8');
+  } catch {
+    return undefined; // no log: runc never got to write one
+  }
+  for (const line of text.split('\n')) {
+    try {
+      const j = JSON.parse(line) as { level?: string; msg?: string };
+      if (j.level === 'error' && typeof j.msg === 'string') return j.msg.replace(/^runc run failed: /, '');
+    } catch {
+      // not a JSON line
+    }
+  }
+  return undefined;
+}
+
+/** spawnCollect runs argv, passing or capturing stdio, with an optional timeout that calls `kill` then SIGKILLs the group. */
+async function spawnCollect(argv: readonly string[], opts: RunOptions, kill: () => void): Promise<RunResult> {
+  const pipe = opts.stdio === 'pipe';
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: pipe ? ['ignore', 'pipe', 'pipe'] : 'inherit', detached: true });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on('data', (b: Buffer) => out.push(b));
+  child.stderr?.on('data', (b: Buffer) => err.push(b));
+  let timedOut = false;
+  const timer =
+    opts.timeoutSeconds !== undefined
+      ? setTimeout(() => {
+          timedOut = true;
+          kill();
+          try {
+            if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }, opts.timeoutSeconds * 1000)
+      : undefined;
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', (e) => reject(new FromscratchError('RUN_FAILED', `starting ${argv[0]}: ${e.message}`, { hint: 'check that the runtime is installed and runs', cause: e })));
+    child.on('close', (c, s) => resolve({ code: c, signal: s }));
+  });
+  if (timer) clearTimeout(timer);
+  if (timedOut) {
+    throw new FromscratchError('TIMEOUT', `the container did not exit within ${opts.timeoutSeconds} s; it was killed`, { hint: 'raise the timeout, or check that the program exits' });
+  }
+  const sigNum = signal ? ((fs.constants as unknown as { signals?: Record<string, number> }).signals?.[signal] ?? 9) : 0;
+  return { exitCode: code ?? 128 + sigNum, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+}
+
+async function runWithDocker(docker: string, image: Image, store: BlobStore, args: readonly string[] | undefined, opts: RunOptions): Promise<RunResult> {
+  const config = image.config;
+  const argv = resolveProcessArgs(config, args, opts.entrypoint);
+  const env = makeEnv(config.Env, opts.env);
+  checkRunConfig(config, opts.workdir ?? (config.WorkingDir || '/'), env);
+  const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tag = `fromscratch-run/${suffix}:latest`;
+  const name = `fromscratch-run-${suffix}`;
+  try {
+    await writeDockerDaemon(tag, image, store);
+  } catch (e) {
+    if (isFromscratchError(e)) throw e;
+    throw new FromscratchError('DAEMON_ERROR', `loading the image into the Docker Engine: ${(e as Error).message}`, { hint: 'check that dockerd runs', cause: e });
+  }
+  try {
+    const cmd = [docker, 'run', '--rm', '--name', name, '--network', 'none'];
+    if (opts.stdio !== 'pipe') cmd.push('-i');
+    for (const e of opts.env ?? []) cmd.push('-e', e);
+    if (opts.user !== undefined) cmd.push('--user', opts.user);
+    if (opts.workdir !== undefined) cmd.push('--workdir', opts.workdir);
+    // the full argv is given explicitly, so entrypoint and cmd are exactly what runc would run
+    cmd.push('--entrypoint', argv[0]!, tag, ...argv.slice(1));
+    const res = await spawnCollect(cmd, opts, () => {
+      spawnSync(docker, ['kill', name], { stdio: 'ignore', timeout: 30_000 });
+    });
+    // docker run exits 125 when the daemon failed, 126/127 when the command could not be invoked / found
+    if (res.exitCode === 125) {
+      throw new FromscratchError('RUN_FAILED', `docker could not run the image: ${res.stderr.toString('utf8').trim() || 'exit status 125'}`, { hint: 'see the Docker Engine message above' });
+    }
+    return res;
+  } finally {
+    spawnSync(docker, ['rm', '-f', name], { stdio: 'ignore', timeout: 30_000 });
+    spawnSync(docker, ['rmi', '-f', tag], { stdio: 'ignore', timeout: 30_000 });
+  }
+}
