@@ -38,15 +38,16 @@ export interface CompressOptions {
   /** gzip block size in bytes, ≥ 64 KiB (default {@link DEFAULT_BLOCK_SIZE}) */
   blockSize?: number;
   /**
-   * gzip blocks compressed at once (default: CPUs, at most the libuv pool size minus one so file
-   * reads are never starved). Memory is bounded by about `2 × concurrency × blockSize`.
+   * gzip blocks compressed at once (default: CPUs + 1, so cores stay busy while the main thread reads
+   * and hashes; at most the libuv pool size minus one, so file reads are never starved). Memory is
+   * bounded by about `2 × concurrency × blockSize`.
    */
   concurrency?: number;
 }
 
 function defaultConcurrency(): number {
   const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  return Math.max(1, Math.min(availableParallelism(), pool - 1));
+  return Math.max(1, Math.min(availableParallelism() + 1, pool - 1));
 }
 
 function checkLevel(c: Compression, level: number, max: number): void {
