@@ -19,6 +19,7 @@ import tarStream from 'tar-stream';
 import { dirStore, fsyncDir, tempName } from '../blob/dir-store.ts';
 import type { BlobInfo, BlobStore } from '../blob/store.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
+import { removeDeadTemps } from './temp-files.ts';
 import { BLOCK_SIZE, encodeTarHeader, paddingFor, TarTypeflag } from '../layer/tar-header.ts';
 
 /** ArchiveEntry is one entry to write: a directory, or a file with its exact size and bytes. */
@@ -68,7 +69,9 @@ export async function checkOutputFile(file: string): Promise<void> {
 export async function writeArchiveFile(file: string, entries: Iterable<ArchiveEntry> | AsyncIterable<ArchiveEntry>, opts: WriteArchiveOptions = {}): Promise<void> {
   await checkOutputFile(file);
   const dir = dirname(file);
-  const tmp = join(dir, tempName(basename(file).replace(/[^A-Za-z0-9]/g, '').slice(0, 20).toLowerCase() || 'archive'));
+  const prefix = basename(file).replace(/[^A-Za-z0-9]/g, '').slice(0, 20).toLowerCase() || 'archive';
+  await removeDeadTemps(dir, new RegExp(`^\\.tmp-${prefix}-(\\d+)-`));
+  const tmp = join(dir, tempName(prefix));
   let fh: Awaited<ReturnType<typeof open>>;
   try {
     fh = await open(tmp, 'wx', 0o644);

@@ -24,7 +24,8 @@ import { formatPlatform } from '../model/platform.ts';
 import { canonicalJson } from '../image/canonical-json.ts';
 import { type Image, serializeImage, serializeIndex } from '../image/image.ts';
 import { type ImageSet, type ResolveOptions, resolveImages } from './image-set.ts';
-import { isProcessAlive, withLock } from './lock.ts';
+import { withLock } from './lock.ts';
+import { removeDeadTemps, TEMP_FILE_RE } from './temp-files.ts';
 
 /** OCI_LAYOUT_VERSION is the only `imageLayoutVersion` written and accepted. */
 export const OCI_LAYOUT_VERSION = '1.0.0';
@@ -130,25 +131,6 @@ async function ensureRealDir(p: string, layout: string): Promise<void> {
   }
   if (st.isSymbolicLink()) throw unwritable(layout, `${p} is a symlink (refused: it could point anywhere)`);
   if (!st.isDirectory()) throw unwritable(layout, `${p} is not a directory`);
-}
-
-const TEMP_RE = /^\.tmp-[a-z]+-(\d+)-/;
-
-/** removeDeadTemps deletes temp files of dead writers in `dir` (C7: the next run cleans up). */
-async function removeDeadTemps(dir: string, re: RegExp = TEMP_RE): Promise<void> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch {
-    // no such directory yet: nothing to clean
-    return;
-  }
-  for (const n of names) {
-    const m = re.exec(n);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid !== process.pid && !isProcessAlive(pid)) await rm(join(dir, n), { recursive: true, force: true });
-  }
 }
 
 /** copyBlob puts a blob from `from` into the layout's store unless an intact copy is there (C9). */
@@ -287,7 +269,7 @@ async function writeIntoExisting(
   if (st === null) throw unwritable(dir, 'it disappeared while writing');
   if (st.isSymbolicLink()) throw unwritable(dir, 'it is a symlink (refused: it could point anywhere)');
   if (!st.isDirectory()) throw unwritable(dir, 'it exists and is not a directory');
-  const names = (await readdir(dir)).filter((n) => n !== LOCK_NAME && !TEMP_RE.test(n));
+  const names = (await readdir(dir)).filter((n) => n !== LOCK_NAME && !TEMP_FILE_RE.test(n));
   const isLayout = names.includes('oci-layout');
   if (!isLayout && names.length > 0) {
     throw unwritable(dir, 'the directory is not empty and is not an OCI layout (no oci-layout file)');
