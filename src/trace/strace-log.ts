@@ -307,6 +307,7 @@ export function parseStraceLog(log: string, opts: ParseOptions = {}): TraceEvent
       }
       case 'chroot':
       case 'pivot_root':
+        push('root', strArg(args[0]), here);
         if (ok) {
           rooted.set(c.pid, true);
           cwd.set(c.pid, '/');
