@@ -72,8 +72,14 @@ export function compileIgnore(patterns: readonly string[]): IgnorePattern[] {
 function ignoreRegExp(pattern: string): RegExp {
   let re = '^';
   const chars = Array.from(pattern);
+  let inClass = false;
   for (let i = 0; i < chars.length; i++) {
     const ch = chars[i]!;
+    if (inClass && ch !== ']' && ch !== '\\') {
+      // inside [...] characters keep their class meaning (ranges, ^ negation)
+      re += ch === '[' ? '\\[' : ch;
+      continue;
+    }
     if (ch === '*') {
       if (chars[i + 1] === '*') {
         i += 1;
@@ -88,8 +94,10 @@ function ignoreRegExp(pattern: string): RegExp {
         i += 1;
         re += escapeRe(chars[i]!);
       } else re += '\\\\';
-    } else if (ch === '[' || ch === ']') re += ch;
-    else re += escapeRe(ch);
+    } else if (ch === '[' || ch === ']') {
+      inClass = ch === '[';
+      re += ch;
+    } else re += escapeRe(ch);
   }
   re += '$';
   try {

@@ -68,7 +68,9 @@ describe('shell lexer (BuildKit ProcessWord)', () => {
   });
   const bad = ["'open", '"open', '${A', '${', '${:}', '${A:x}', '${UNSET?must be set}', '${E:?}'];
   for (const b of bad) {
-    it(`rejects ${b}`, () => fails(() => expandWord(b, vars), 'DOCKERFILE_SYNTAX'));
+    it(`rejects ${b}`, () => {
+      fails(() => expandWord(b, vars), 'DOCKERFILE_SYNTAX');
+    });
   }
 });
 
@@ -310,7 +312,9 @@ describe('errors are reported all at once, with file:line', () => {
     ['HEALTHCHECK without CMD', 'FROM scratch\nHEALTHCHECK curl x\n', /HEALTHCHECK takes CMD <command> or NONE/],
   ];
   for (const [what, text, re] of rows) {
-    it(`rejects ${what}`, () => fails(() => parseDockerfile(text), 'DOCKERFILE_SYNTAX', re));
+    it(`rejects ${what}`, () => {
+      fails(() => parseDockerfile(text), 'DOCKERFILE_SYNTAX', re);
+    });
   }
 });
 
