@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { BlobStore } from '../blob/store.ts';
@@ -151,6 +151,7 @@ async function runWithRunc(runc: string, image: Image, store: BlobStore, args: r
   try {
     const rootfs = join(bundle, 'rootfs');
     await mkdir(rootfs, { mode: 0o755 });
+    await chmod(rootfs, 0o755); // whatever the umask: the container's user must be able to traverse /
     await unpackImage({ image, store }, rootfs, opts.onWarning ? { onWarning: opts.onWarning } : {});
     const ids = await resolveRunIds(rootfs, opts.user ?? config.User ?? '');
     // the working directory must exist for runc; Docker creates it too

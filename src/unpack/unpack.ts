@@ -304,6 +304,7 @@ class Unpacker {
       if (!st) {
         if (!create) return undefined;
         fs.mkdirSync(h, { mode: 0o755 });
+        fs.chmodSync(h, 0o755); // implicit parents are 0755 whatever the umask (a non-root container user must traverse them)
         done = next;
         continue;
       }

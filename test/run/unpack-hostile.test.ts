@@ -312,6 +312,19 @@ describe('unpack: RELIABILITY A', () => {
     await unpackFails([gzipSync(t)], 'TOO_LARGE', /times its compressed size/, { maxRatio: 100, ratioFloor: 1024 * 1024 });
   });
 
+  it('zstd layers unpack (fzstd, in process)', async () => {
+    const t = makeTar([{ name: 'z/f', data: 'zstd content' }]);
+    const b = makeBox();
+    await unpackImage([{ data: [zstd(t)], compression: 'zstd' }], b.root);
+    assert.equal(fs.readFileSync(join(b.root, 'z/f'), 'utf8'), 'zstd content');
+  });
+
+  it('B2 a zstd bomb is aborted at the cap with bounded memory', async () => {
+    const bomb = zstd(Buffer.concat([header({ name: 'bomb', headerSize: 256 * 1024 * 1024 }), Buffer.alloc(256 * 1024 * 1024)]));
+    assert.ok(bomb.length < 1024 * 1024, `bomb is small (${bomb.length} bytes)`);
+    await unpackFails([bomb], 'TOO_LARGE', /decompresses/, { maxBytes: 32 * 1024 * 1024 });
+  });
+
   it('B4 a media type that does not match the bytes is refused', async () => {
     const t = makeTar([{ name: 'f', data: 'x' }]);
     const b = makeBox();
@@ -334,6 +347,14 @@ describe('unpack: RELIABILITY A', () => {
     await assert.rejects(unpackImage([], b.root), (e) => isFromscratchError(e, 'OUTPUT_UNWRITABLE'));
   });
 });
+
+/** zstd compresses with the system zstd (test fixture generation only; the product never runs it). */
+function zstd(data: Buffer): Buffer {
+  const r = spawnSync('zstd', ['-q', '-c', '-3'], { input: data, maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(r.error, undefined, 'zstd is needed to make test fixtures: apt-get install zstd');
+  assert.equal(r.status, 0);
+  return r.stdout;
+}
 
 /** gnuList lists the top-level names GNU tar extracts from an archive (the differential oracle). */
 function gnuList(t: Buffer): string[] {
