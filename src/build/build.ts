@@ -9,6 +9,7 @@ import { isElf } from '../elf/parse-elf.ts';
 import { FromscratchError, withContext } from '../errors.ts';
 import type { BlobStore } from '../blob/store.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
+import { traceCommand } from '../trace/trace.ts';
 import { hostFs } from '../fs/host-fs.ts';
 import { overlayFs } from '../fs/overlay-fs.ts';
 import type { Origin } from '../fs/origin.ts';
@@ -107,15 +108,17 @@ async function buildPlatform(spec: BuildSpec, platform: Platform, opts: BuildOpt
 
   const col = new Collector();
   const closureRoots: { path: string; origin: Origin }[] = [];
+  const traces: { command: string; exitCode: number; cwd: string }[] = [];
 
   for (const item of spec.contents) {
     try {
-      await gatherItem(item, { col, closureRoots, root, host, cwd, opts, warn });
+      await gatherItem(item, { col, traces, closureRoots, root, host, cwd, opts, warn });
     } catch (e) {
       withContext(`adding ${describeItem(item)}`, e);
     }
   }
 
+  const closureWarnings: string[] = [];
   if (closureRoots.length > 0) {
     const fs = overlayFs(root, col.overlay, host);
     const env = spec.config?.Env ?? undefined;
@@ -125,7 +128,9 @@ async function buildPlatform(spec: BuildSpec, platform: Platform, opts: BuildOpt
       closureRoots.map((r) => r.path),
       fs,
       {
-        ...(opts.infer ? { infer: opts.infer } : {}),
+        ...(opts.infer || spec.defaults?.caCertificates === false
+          ? { infer: { ...(opts.infer ?? {}), ...(spec.defaults?.caCertificates === false ? { caCerts: false } : {}) } }
+          : {}),
         ...(ldPath || spec.libraryPaths ? { libraryPath: [...(spec.libraryPaths ?? []), ...(ldPath ? ldPath.split(':') : [])] } : {}),
         ...(pathVar ? { path: pathVar.split(':') } : {}),
         strict: true,
@@ -134,6 +139,10 @@ async function buildPlatform(spec: BuildSpec, platform: Platform, opts: BuildOpt
     for (const { path, origin } of closureRoots) col.note(path, origin);
     for (const { entry, origins, hostPath } of await closureToEntries(result, fs)) {
       for (const o of origins) col.addIfAbsent(entry, o, hostPath);
+    }
+    for (const w of result.warnings) {
+      closureWarnings.push(w);
+      log.warn(w);
     }
   }
 
@@ -154,14 +163,15 @@ async function buildPlatform(spec: BuildSpec, platform: Platform, opts: BuildOpt
     platform: formatPlatform(platform),
     files: toRecordedFiles(tree.entries, col.origins()),
     packages: [],
-    traces: [],
-    warnings,
+    traces,
+    warnings: [...warnings, ...closureWarnings],
   };
   return { platform, image, record };
 }
 
 interface GatherContext {
   col: Collector;
+  traces: { command: string; exitCode: number; cwd: string }[];
   closureRoots: { path: string; origin: Origin }[];
   root: RootFs;
   host: RootFs;
@@ -220,7 +230,26 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
         { kind: 'requested', via: 'generated file' },
       );
       return;
-    case 'trace':
+    case 'trace': {
+      if (ctx.root !== ctx.host) {
+        throw new FromscratchError('INVALID_ARGUMENT', '--trace runs commands on the host and cannot be combined with --sysroot', {
+          hint: 'trace on the machine that holds the files, or list them with --add',
+        });
+      }
+      const t = await traceCommand(item.command, {
+        cwd: ctx.cwd,
+        ...(item.allowFailure ? { allowFailure: true } : {}),
+        ...(item.timeoutSeconds !== undefined ? { timeoutSeconds: item.timeoutSeconds } : {}),
+        ...(ctx.opts.allowSecrets ? { allowSecrets: ctx.opts.allowSecrets } : {}),
+      });
+      ctx.traces.push({ command: item.command, exitCode: t.exitCode, cwd: t.cwd });
+      for (const f of t.files) {
+        const origin: Origin = { kind: 'traced', command: item.command, pid: f.pid, syscall: f.syscall };
+        const real = await addRootPath(ctx, f.path, origin);
+        if (real && (await isProgram(ctx.host, real.path, real.mode, f.kind === 'exec'))) ctx.closureRoots.push({ path: f.path, origin });
+      }
+      return;
+    }
     case 'package':
     case 'copy-from':
       throw new FromscratchError('INVALID_ARGUMENT', `${item.kind} is not supported by this build yet`, {
@@ -229,11 +258,44 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
   }
 }
 
-/** isProgram tells whether a host file is an ELF object, or an executable `#!` script. */
-async function isProgram(host: RootFs, hostPath: string, mode: number): Promise<boolean> {
+/**
+ * isProgram tells whether a host file is an ELF object, or a `#!` script that is executable (or was
+ * executed, for traced files).
+ */
+async function isProgram(host: RootFs, hostPath: string, mode: number, executed = false): Promise<boolean> {
   const head = await host.read(hostPath, { offset: 0, length: 4 });
   if (isElf(head)) return true;
-  return head[0] === 0x23 && head[1] === 0x21 && (mode & 0o111) !== 0;
+  return head[0] === 0x23 && head[1] === 0x21 && (executed || (mode & 0o111) !== 0);
+}
+
+/**
+ * addRootPath adds a path of the root as the image must have it: every symlink passed on the way
+ * (`/lib -> usr/lib`) as a symlink, then the real entry (a directory is added alone, without its
+ * contents). Returns the real file, or undefined when it is not a regular file.
+ */
+async function addRootPath(ctx: GatherContext, path: string, origin: Origin): Promise<{ path: string; mode: number } | undefined> {
+  const r = await resolvePath(ctx.root, path);
+  for (const l of r.links) {
+    ctx.col.addIfAbsent({ type: 'symlink', path: l.path, mode: 0o777, uid: 0, gid: 0, target: l.target }, { kind: 'path', to: path });
+  }
+  if (!r.stat) return undefined;
+  const st = r.stat;
+  const base = { path: r.path, mode: st.mode, uid: st.uid, gid: st.gid, mtime: st.mtime };
+  if (r.path !== normalizeImagePath(path)) ctx.col.note(r.path, origin);
+  if (st.type === 'dir') {
+    ctx.col.addIfAbsent({ ...base, type: 'dir' }, origin);
+    return undefined;
+  }
+  if (st.type !== 'file') return undefined;
+  const hostPath = ctx.root.hostPath(r.path);
+  if (hostPath === undefined) return undefined;
+  const xattrs = await ctx.root.xattrs(r.path);
+  ctx.col.addIfAbsent(
+    { ...base, type: 'file', size: st.size, content: { kind: 'host', path: hostPath }, ...(Object.keys(xattrs).length ? { xattrs } : {}) },
+    origin,
+    hostPath,
+  );
+  return { path: hostPath, mode: st.mode };
 }
 
 function describeItem(item: ContentItem): string {

@@ -2,7 +2,7 @@
  * copy.ts — `fromscratch copy SRC DEST`: copy an image between transports (push, pull, save).
  */
 import type { Command } from 'commander';
-import { copyImage } from '../../index.ts';
+import { copyImageRef } from '../../index.ts';
 import type { CliIo } from '../io.ts';
 
 /** registerCopy adds the copy command. */
@@ -14,7 +14,7 @@ export function registerCopy(program: Command, io: CliIo): void {
     .argument('<dest>', 'destination')
     .option('--insecure-registry <host>', 'allow plain HTTP to this registry', (v: string, p: string[] = []) => [...p, v])
     .action(async (src: string, dest: string, f: { insecureRegistry?: string[] }) => {
-      const digest = await copyImage(src, dest, { ...(f.insecureRegistry ? { insecure: f.insecureRegistry } : {}) });
+      const digest = await copyImageRef(src, dest, { ...(f.insecureRegistry ? { insecure: f.insecureRegistry } : {}) });
       io.stdout.write(`${digest}\n`);
     });
 }

@@ -2,7 +2,7 @@
  * deps.ts — `fromscratch deps PATH...`: the closure of programs, without building (a safe lddtree).
  */
 import type { Command } from 'commander';
-import { formatDeps, resolveDeps } from '../../index.ts';
+import { resolveDeps } from '../../index.ts';
 import type { CliIo } from '../io.ts';
 import { collect } from './options.ts';
 

@@ -2,7 +2,8 @@
  * inspect.ts — `fromscratch inspect IMAGE [--json]`: config, layers, files and sizes.
  */
 import type { Command } from 'commander';
-import { formatInspect, inspectImage } from '../../index.ts';
+import { inspectImage } from '../../index.ts';
+import { formatInspect } from '../format-inspect.ts';
 import type { CliIo } from '../io.ts';
 
 /** registerInspect adds the inspect command. */

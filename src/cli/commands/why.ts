@@ -2,7 +2,7 @@
  * why.ts — `fromscratch why IMAGE PATH`: the chain of reasons a file is in the image.
  */
 import type { Command } from 'commander';
-import { explainPath, formatExplanation } from '../../index.ts';
+import { explainImagePath, formatExplanation } from '../../index.ts';
 import type { CliIo } from '../io.ts';
 
 /** registerWhy adds the why command. */
@@ -14,7 +14,7 @@ export function registerWhy(program: Command, io: CliIo): void {
     .argument('<path>', 'absolute path inside the image')
     .option('--json', 'print JSON')
     .action(async (image: string, path: string, f: { json?: boolean }) => {
-      const chain = await explainPath(image, path);
+      const chain = await explainImagePath(image, path);
       io.stdout.write(f.json ? `${JSON.stringify(chain, null, 2)}\n` : formatExplanation(chain));
     });
 }

@@ -1,0 +1,120 @@
+/**
+ * build-image.ts — the `build` command's library entry: build, write every output, keep the records.
+ */
+import { join } from 'node:path';
+import { dirStore } from '../blob/dir-store.ts';
+import type { BlobStore } from '../blob/store.ts';
+import { FromscratchError } from '../errors.ts';
+import { formatPlatform } from '../model/platform.ts';
+import { serializeImages } from '../oci/oci-layout.ts';
+import { formatImageRef, parseImageRef, type ImageRef } from '../oci/transport.ts';
+import type { RegistryClientOptions } from '../registry/client.ts';
+import { checkSecret } from '../trace/secrets.ts';
+import { type BuildOptions, type BuildResult, build } from './build.ts';
+import { cacheDir } from './cache-dir.ts';
+import { writeRecord } from './record-cache.ts';
+import type { BuildSpec } from './spec.ts';
+import { readAnyImage, writeAnyImage } from './transports.ts';
+
+/** BuildImageOptions configures buildImage. */
+export interface BuildImageOptions extends Omit<BuildOptions, 'store' | 'readBase' | 'checkSecret'> {
+  /** where layers are kept (default the blob cache under {@link cacheDir}) */
+  store?: BlobStore;
+  /** registry client settings */
+  registry?: RegistryClientOptions;
+  /** directory for build records (default {@link cacheDir}) */
+  recordDir?: string;
+}
+
+/** BuildSummary is the machine-readable result of a build (`--json`). */
+export interface BuildSummary {
+  /** the manifest digest (one platform) or index digest (several) */
+  readonly digest: string;
+  readonly mediaType: string;
+  readonly platforms: readonly { readonly platform: string; readonly digest: string; readonly layers: number; readonly files: number }[];
+  readonly outputs: readonly { readonly output: string; readonly digest: string }[];
+  readonly warnings: readonly string[];
+}
+
+/** BuiltImage is what buildImage returns. */
+export interface BuiltImage {
+  readonly digest: string;
+  readonly summary: BuildSummary;
+  readonly result: BuildResult;
+  readonly store: BlobStore;
+}
+
+/**
+ * buildImage builds a spec and writes it to every output of `spec.outputs` (tagged with `spec.tags[0]`
+ * where an output names no tag), and keeps a build record per platform for `why` and `sbom`.
+ * Throws USAGE when there is no output, and every error of the build and the sinks. An output that fails
+ * leaves earlier outputs of the same run written and an existing layout as it was.
+ */
+export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}): Promise<BuiltImage> {
+  const outputs = (spec.outputs ?? []).map((o) => ({ text: o, ref: parseImageRef(o) }));
+
+  if (outputs.length === 0) {
+    throw new FromscratchError('USAGE', 'no output given', {
+      hint: 'say where to write the image, e.g. -o oci:out:latest, -o docker-archive:img.tar:app:1 or -o docker-daemon:app:1',
+    });
+  }
+  const store = opts.store ?? dirStore(join(cacheDir(), 'blobs'), { fsync: false });
+  const transport = { store, ...(opts.registry ? { registry: opts.registry } : {}) };
+  const result = await build(spec, {
+    ...opts,
+    store,
+    checkSecret: (p) => checkSecret(p),
+    readBase: async (ref, platform) => {
+      const set = await readAnyImage(ref, transport, { platform });
+      // the base image's layers are reused as they are: copy them into our store once
+      try {
+        for (const l of set.images[0]!.layers) {
+          if (!(await store.has(l.blob.digest, l.blob.size))) await store.put(set.store.open(l.blob.digest, l.blob.size), { digest: l.blob.digest, size: l.blob.size });
+        }
+        return set.images[0]!;
+      } finally {
+        await set.close();
+      }
+    },
+  });
+  const images = result.images.map((p) => p.image);
+  const created = new Date((opts.sourceDateEpoch ?? 0) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+  const serialized = serializeImages(images, { created });
+  const tag = spec.tags?.[0];
+  const written: { output: string; digest: string }[] = [];
+  for (const o of outputs) {
+    const ref = withDefaultTag(o.ref, tag);
+    const w = await writeAnyImage(ref, images, store, transport, { created });
+    written.push({ output: formatImageRef(ref), digest: w.descriptor.digest });
+  }
+  for (const [i, p] of result.images.entries()) {
+    const digest = serialized.manifests[i]!.digest;
+    await writeRecord({ ...p.record, manifestDigest: digest }, digest, opts.recordDir);
+  }
+  const summary: BuildSummary = {
+    digest: serialized.top.digest,
+    mediaType: serialized.top.mediaType,
+    platforms: result.images.map((p, i) => ({
+      platform: formatPlatform(p.platform),
+      digest: serialized.manifests[i]!.digest,
+      layers: p.image.layers.length,
+      files: p.record.files.length,
+    })),
+    outputs: written,
+    warnings: result.warnings,
+  };
+  return { digest: serialized.top.digest, summary, result, store };
+}
+
+function withDefaultTag(ref: ImageRef, tag: string | undefined): ImageRef {
+  if (tag === undefined) return ref;
+  switch (ref.kind) {
+    case 'oci':
+    case 'oci-archive':
+      return ref.tag === undefined ? { ...ref, tag: tag.includes(':') ? tag.slice(tag.lastIndexOf(':') + 1) : tag } : ref;
+    case 'docker-archive':
+      return ref.name === undefined ? { ...ref, name: tag } : ref;
+    default:
+      return ref;
+  }
+}

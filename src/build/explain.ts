@@ -1,0 +1,123 @@
+/**
+ * explain.ts — `why` and `sbom` over any image: its build record joined with what its layers hold.
+ */
+import { createHash } from 'node:crypto';
+import { FromscratchError } from '../errors.ts';
+import type { Origin } from '../fs/origin.ts';
+import type { Digest } from '../model/digest.ts';
+import { formatPlatform, hostPlatform, platformMatches } from '../model/platform.ts';
+import { openLayerTar } from '../oci/decompress.ts';
+import type { ImageSet } from '../oci/image-set.ts';
+import { toCycloneDx } from '../sbom/cyclonedx.ts';
+import type { SbomFile, SbomInput, SbomPackage } from '../sbom/sbom-input.ts';
+import { toSpdx } from '../sbom/spdx.ts';
+import { TarReader } from '../unpack/tar-reader.ts';
+import type { BuildRecord } from './record.ts';
+import { readRecord } from './record-cache.ts';
+import { readAnyImage, type TransportOptions } from './transports.ts';
+import { type Explanation, explainFromRecord } from './why.ts';
+
+/** VERSION of the tool written into SBOMs. */
+export const TOOL_VERSION = '0.1.0';
+
+/** pickManifest returns the index of the image of the host platform (or the only one) in a set. */
+function pickHost(set: ImageSet): number {
+  if (set.images.length === 1) return 0;
+  const i = set.images.findIndex((img) => platformMatches(img.platform, hostPlatform()));
+  return i >= 0 ? i : 0;
+}
+
+async function recordOf(set: ImageSet, i: number, ref: string, recordDir?: string): Promise<BuildRecord> {
+  const digest = set.manifests[i]!.digest as Digest;
+  const r = await readRecord(digest, recordDir);
+  if (!r) {
+    throw new FromscratchError('IMAGE_NOT_FOUND', `no build record for ${ref} (${digest}) on this machine`, {
+      hint: 'why and sbom explain images built by fromscratch on this machine; rebuild the image here',
+    });
+  }
+  return r;
+}
+
+/** explainPath reads the image and its build record and explains why `path` is in it. */
+export async function explainPath(ref: string, path: string, o: TransportOptions & { recordDir?: string }): Promise<Explanation> {
+  const set = await readAnyImage(ref, o);
+  try {
+    return explainFromRecord(await recordOf(set, pickHost(set), ref, o.recordDir), path);
+  } finally {
+    await set.close();
+  }
+}
+
+/** hashImageFiles returns the regular files of an image's merged layers with SHA-256 and size (last layer wins). */
+export async function hashImageFiles(set: ImageSet, i: number): Promise<Map<string, { sha256: string; size: number }>> {
+  const out = new Map<string, { sha256: string; size: number }>();
+  for (const layer of set.images[i]!.layers) {
+    const reader = new TarReader(openLayerTar(set.store, layer.blob));
+    for (let e = await reader.next(); e; e = await reader.next()) {
+      const name = `/${e.name.replace(/^\.?\/+/, '').replace(/\/+$/, '')}`;
+      const base = name.slice(name.lastIndexOf('/') + 1);
+      if (base.startsWith('.wh.')) {
+        const dir = name.slice(0, name.lastIndexOf('/'));
+        if (base === '.wh..wh..opq') {
+          for (const k of [...out.keys()]) if (k.startsWith(`${dir}/`)) out.delete(k);
+        } else {
+          out.delete(`${dir}/${base.slice(4)}`);
+        }
+        continue;
+      }
+      if (e.type !== 'file') {
+        out.delete(name);
+        continue;
+      }
+      const h = createHash('sha256');
+      for await (const c of reader.body()) h.update(c);
+      out.set(name, { sha256: h.digest('hex'), size: e.size });
+    }
+  }
+  return out;
+}
+
+/** makeSbom renders the SBOM of an image built on this machine. */
+export async function makeSbom(ref: string, format: 'spdx' | 'cyclonedx', o: TransportOptions & { recordDir?: string }): Promise<Record<string, unknown>> {
+  const set = await readAnyImage(ref, o);
+  try {
+    const i = pickHost(set);
+    const record = await recordOf(set, i, ref, o.recordDir);
+    const hashes = await hashImageFiles(set, i);
+    const origins = new Map(record.files.map((f) => [f.path, f.origins] as const));
+    const files: SbomFile[] = [...hashes.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([path, h]) => ({ path, ...h, origins: origins.get(path) ?? ([{ kind: 'base', image: 'base image' }] as Origin[]) }));
+    const packages = new Map<string, SbomPackage & { files: string[] }>();
+    for (const f of files) {
+      for (const og of f.origins) {
+        if (og.kind !== 'package') continue;
+        const key = `${og.name}:${og.architecture}`;
+        const known = record.packages.find((p) => p.name === og.name && p.architecture === og.architecture);
+        const p = packages.get(key) ?? {
+          name: og.name,
+          version: og.version,
+          architecture: og.architecture,
+          files: [],
+          ...(known?.partial ? { partial: true } : {}),
+          ...(known?.license ? { license: known.license } : {}),
+          ...(known?.source ? { source: known.source } : {}),
+        };
+        p.files.push(f.path);
+        packages.set(key, p);
+      }
+    }
+    const input: SbomInput = {
+      name: ref,
+      digest: set.manifests[i]!.digest,
+      platform: formatPlatform(set.images[i]!.platform),
+      created: set.images[i]!.created ?? '1970-01-01T00:00:00Z',
+      files,
+      packages: [...packages.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      toolVersion: TOOL_VERSION,
+    };
+    return format === 'spdx' ? toSpdx(input) : toCycloneDx(input);
+  } finally {
+    await set.close();
+  }
+}
