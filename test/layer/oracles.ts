@@ -20,9 +20,9 @@ export function requireTool(tool: string, apt: string): void {
 export function run(
   cmd: string,
   args: string[],
-  opts: { input?: Uint8Array; cwd?: string; allowStderr?: boolean } = {},
+  opts: { input?: Uint8Array; cwd?: string; allowStderr?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Buffer {
-  const r = spawnSync(cmd, args, { input: opts.input, cwd: opts.cwd, maxBuffer: 1 << 28 });
+  const r = spawnSync(cmd, args, { input: opts.input, cwd: opts.cwd, env: opts.env, maxBuffer: 1 << 28 });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr.toString()}`);
   if (!opts.allowStderr && r.stderr.length > 0)
@@ -85,7 +85,10 @@ export function hex(b: Uint8Array | string): string {
 /** gnuList lists a tar with GNU tar (`--numeric-owner -tvv`), failing on any warning. */
 export function gnuList(tar: Uint8Array): string {
   requireTool('tar', 'tar');
-  return run('tar', ['--numeric-owner', '-tvvf', '-'], { input: tar }).toString('latin1');
+  return run('tar', ['--numeric-owner', '-tvvf', '-'], {
+    input: tar,
+    env: { ...process.env, TZ: 'UTC0', LC_ALL: 'C' },
+  }).toString('latin1');
 }
 
 /** withTempDir runs fn in a fresh temp directory and removes it afterwards. */

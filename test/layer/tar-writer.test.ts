@@ -306,7 +306,28 @@ describe('tar writer vs GNU tar and Python tarfile', () => {
       .add({ type: 'symlink', path: '/lib64', ...root, mode: 0o777, target: 'usr/lib64' })
       .add({ type: 'dir', path: '/home/nonroot', ...root, mode: 0o700, uid: 65532, gid: 65532, mtime: 123 })
       .build();
-    const py = pythonList(await tarOf(tree, { sourceDateEpoch: 1700000000 }));
+    const tar = await tarOf(tree, { sourceDateEpoch: 1700000000 });
+    const gnu = gnuList(tar)
+      .trim()
+      .split('\n')
+      .map((l) =>
+        l
+          .split(/\s+/)
+          .filter((_, i) => i !== 3 && i !== 4)
+          .join(' '),
+      ); // drop date and time
+    assert.deepEqual(gnu, [
+      'drwxr-xr-x 0/0 0 dev/',
+      'crw-rw-rw- 0/0 1,3 dev/null',
+      'brw-rw---- 0/6 8,0 dev/sda',
+      'drwxr-xr-x 0/0 0 home/',
+      'drwx------ 65532/65532 0 home/nonroot/',
+      'lrwxrwxrwx 0/0 0 lib64 -> usr/lib64',
+      'drwxr-xr-x 0/0 0 run/',
+      'prw------- 65532/65532 0 run/fifo',
+    ]);
+    assert.match(gnuList(tar), /^drwxr-xr-x 0\/0\s+0 2023-11-14 22:13 dev\//);
+    const py = pythonList(tar);
     const rows = py.map((m) => [
       Buffer.from(m.name, 'hex').toString(),
       m.type,
