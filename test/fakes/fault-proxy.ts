@@ -64,6 +64,8 @@ export interface FaultProxy {
   readonly tokenRequests: string[][];
   /** the rule in force; replace it between steps */
   rule: ProxyRule | undefined;
+  /** forget the requests seen and the per-request counters */
+  reset(): void;
   close(): Promise<void>;
 }
 
@@ -225,6 +227,11 @@ export async function startFaultProxy(upstream: string, bearer?: BearerOptions):
     seen,
     tokenRequests,
     rule: undefined,
+    reset() {
+      seen.length = 0;
+      tokenRequests.length = 0;
+      counts.clear();
+    },
     close: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
