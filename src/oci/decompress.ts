@@ -92,8 +92,9 @@ export async function* decompressStream(
       yield* unzstd(input(), count);
     }
   } catch (e) {
-    if (isFromscratchError(e)) throw e;
-    // the decompressor choked: if the blob itself is corrupt, say so (B3) by finishing the verified read
+    if (e === sourceError) throw e;
+    // the bytes looked wrong (magic number, corrupt data): if the blob itself is corrupt, say so (B3) by
+    // finishing the verified read, which knows the digest
     if (isFromscratchError(sourceError)) throw sourceError;
     if (sourceError === undefined) {
       try {
@@ -105,6 +106,7 @@ export async function* decompressStream(
         if (isFromscratchError(se)) throw se;
       }
     }
+    if (isFromscratchError(e)) throw e;
     throw new FromscratchError('INVALID_COMPRESSION', `${what}: corrupt ${compression} data: ${(e as Error).message}`, {
       hint: 'the layer bytes cannot be decompressed; rebuild or fetch the image again',
       cause: e,
