@@ -19,7 +19,10 @@ const manifest = (over: object = {}) =>
   });
 
 const throwsCode = (f: () => unknown, code: string, re?: RegExp) =>
-  assert.throws(f, (e: unknown) => isFromscratchError(e) && e.code === code && (re === undefined || re.test(e.message)));
+  assert.throws(
+    f,
+    (e: unknown) => isFromscratchError(e) && e.code === code && (re === undefined || re.test(e.message)),
+  );
 
 test('parseJsonStrict parses what JSON.parse parses', () => {
   const doc = '{"a":[1,2.5,-3e2,true,false,null,"x\\n\\u00e9"],"b":{"c":{}}, "d" : [] }';
@@ -27,7 +30,11 @@ test('parseJsonStrict parses what JSON.parse parses', () => {
 });
 
 test('parseJsonStrict refuses duplicate keys, at any depth (D5)', () => {
-  throwsCode(() => parseJsonStrict('{"digest":"a","digest":"b"}', 'manifest X'), 'INVALID_IMAGE', /manifest X: .*duplicate key "digest"/);
+  throwsCode(
+    () => parseJsonStrict('{"digest":"a","digest":"b"}', 'manifest X'),
+    'INVALID_IMAGE',
+    /manifest X: .*duplicate key "digest"/,
+  );
   throwsCode(() => parseJsonStrict('{"a":{"b":1,"b":1}}', 'doc'), 'INVALID_IMAGE', /duplicate key "b"/);
   // the same key escaped differently is still the same key
   throwsCode(() => parseJsonStrict('{"a":1,"\\u0061":2}', 'doc'), 'INVALID_IMAGE', /duplicate/);
@@ -38,7 +45,19 @@ test('parseJsonStrict enforces the size cap before parsing (C6)', () => {
 });
 
 test('parseJsonStrict refuses malformed input with a typed error', () => {
-  for (const bad of ['', '{', '{"a":1,}', '[1,]', '{"a" 1}', "{'a':1}", '01', 'NaN', '"\u0001"', '{"a":1} x', '[' .repeat(300) + ']'.repeat(300)]) {
+  for (const bad of [
+    '',
+    '{',
+    '{"a":1,}',
+    '[1,]',
+    '{"a" 1}',
+    "{'a':1}",
+    '01',
+    'NaN',
+    '"\u0001"',
+    '{"a":1} x',
+    '['.repeat(300) + ']'.repeat(300),
+  ]) {
     throwsCode(() => parseJsonStrict(bad, 'doc'), 'INVALID_IMAGE');
   }
   throwsCode(() => parseJsonStrict(Buffer.from([0x7b, 0xff, 0x7d]), 'doc'), 'INVALID_IMAGE', /UTF-8/);
@@ -60,13 +79,25 @@ test('parseImageManifest accepts a valid manifest and returns only known fields'
 
 test('parseImageManifest refuses ambiguous documents (D1, D2)', () => {
   throwsCode(() => parseImageManifest(manifest({ manifests: [] })), 'AMBIGUOUS_MANIFEST');
-  throwsCode(() => parseImageManifest(manifest({ mediaType: 'application/vnd.oci.image.index.v1+json' })), 'AMBIGUOUS_MANIFEST');
   throwsCode(
-    () => parseImageManifest(manifest(), { expectedMediaType: 'application/vnd.docker.distribution.manifest.v2+json' }),
+    () => parseImageManifest(manifest({ mediaType: 'application/vnd.oci.image.index.v1+json' })),
     'AMBIGUOUS_MANIFEST',
   );
-  throwsCode(() => parseImageIndex(JSON.stringify({ schemaVersion: 2, manifests: [], config: desc('x/y') })), 'AMBIGUOUS_MANIFEST');
-  throwsCode(() => parseImageIndex(JSON.stringify({ schemaVersion: 2, manifests: [], layers: [] })), 'AMBIGUOUS_MANIFEST');
+  throwsCode(
+    () =>
+      parseImageManifest(manifest(), {
+        expectedMediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      }),
+    'AMBIGUOUS_MANIFEST',
+  );
+  throwsCode(
+    () => parseImageIndex(JSON.stringify({ schemaVersion: 2, manifests: [], config: desc('x/y') })),
+    'AMBIGUOUS_MANIFEST',
+  );
+  throwsCode(
+    () => parseImageIndex(JSON.stringify({ schemaVersion: 2, manifests: [], layers: [] })),
+    'AMBIGUOUS_MANIFEST',
+  );
 });
 
 test('parseImageManifest: malformed fields give typed errors (D4, C4)', () => {
@@ -75,29 +106,76 @@ test('parseImageManifest: malformed fields give typed errors (D4, C4)', () => {
     ['schemaVersion as a string', { schemaVersion: '2' }, 'INVALID_IMAGE'],
     ['missing config', { config: undefined }, 'INVALID_IMAGE'],
     ['layers not an array', { layers: {} }, 'INVALID_IMAGE'],
-    ['negative size', { config: desc('application/vnd.oci.image.config.v1+json', { size: -1 }) }, 'INVALID_IMAGE'],
-    ['fractional size', { config: desc('application/vnd.oci.image.config.v1+json', { size: 1.5 }) }, 'INVALID_IMAGE'],
-    ['unsafe size', { config: desc('application/vnd.oci.image.config.v1+json', { size: 2 ** 60 }) }, 'INVALID_IMAGE'],
-    ['size as string', { config: desc('application/vnd.oci.image.config.v1+json', { size: '10' }) }, 'INVALID_IMAGE'],
-    ['digest path traversal', { config: desc('application/vnd.oci.image.config.v1+json', { digest: 'sha256:../../etc/passwd' }) }, 'INVALID_DIGEST'],
-    ['uppercase digest', { config: desc('application/vnd.oci.image.config.v1+json', { digest: `sha256:${'A'.repeat(64)}` }) }, 'INVALID_DIGEST'],
-    ['short digest', { config: desc('application/vnd.oci.image.config.v1+json', { digest: 'sha256:abc' }) }, 'INVALID_DIGEST'],
-    ['unknown algorithm', { config: desc('application/vnd.oci.image.config.v1+json', { digest: `md5:${'a'.repeat(32)}` }) }, 'INVALID_DIGEST'],
-    ['empty digest', { config: desc('application/vnd.oci.image.config.v1+json', { digest: '' }) }, 'INVALID_DIGEST'],
+    [
+      'negative size',
+      { config: desc('application/vnd.oci.image.config.v1+json', { size: -1 }) },
+      'INVALID_IMAGE',
+    ],
+    [
+      'fractional size',
+      { config: desc('application/vnd.oci.image.config.v1+json', { size: 1.5 }) },
+      'INVALID_IMAGE',
+    ],
+    [
+      'unsafe size',
+      { config: desc('application/vnd.oci.image.config.v1+json', { size: 2 ** 60 }) },
+      'INVALID_IMAGE',
+    ],
+    [
+      'size as string',
+      { config: desc('application/vnd.oci.image.config.v1+json', { size: '10' }) },
+      'INVALID_IMAGE',
+    ],
+    [
+      'digest path traversal',
+      { config: desc('application/vnd.oci.image.config.v1+json', { digest: 'sha256:../../etc/passwd' }) },
+      'INVALID_DIGEST',
+    ],
+    [
+      'uppercase digest',
+      { config: desc('application/vnd.oci.image.config.v1+json', { digest: `sha256:${'A'.repeat(64)}` }) },
+      'INVALID_DIGEST',
+    ],
+    [
+      'short digest',
+      { config: desc('application/vnd.oci.image.config.v1+json', { digest: 'sha256:abc' }) },
+      'INVALID_DIGEST',
+    ],
+    [
+      'unknown algorithm',
+      { config: desc('application/vnd.oci.image.config.v1+json', { digest: `md5:${'a'.repeat(32)}` }) },
+      'INVALID_DIGEST',
+    ],
+    [
+      'empty digest',
+      { config: desc('application/vnd.oci.image.config.v1+json', { digest: '' }) },
+      'INVALID_DIGEST',
+    ],
     ['bad media type', { config: desc('not a media type') }, 'INVALID_IMAGE'],
     ['annotation not a string', { annotations: { a: 1 } }, 'INVALID_IMAGE'],
     ['unknown top-level field (D5)', { payload: 'x' }, 'INVALID_IMAGE'],
   ];
   for (const [name, over, code] of cases) {
-    assert.throws(() => parseImageManifest(manifest(over)), (e: unknown) => isFromscratchError(e) && e.code === code, name);
+    assert.throws(
+      () => parseImageManifest(manifest(over)),
+      (e: unknown) => isFromscratchError(e) && e.code === code,
+      name,
+    );
   }
   // 1e400 is Infinity to JSON.parse; it must not pass as a size
-  throwsCode(() => parseImageManifest(manifest().replace('"size":10', '"size":1e400')), 'INVALID_IMAGE', /size/);
+  throwsCode(
+    () => parseImageManifest(manifest().replace('"size":10', '"size":1e400')),
+    'INVALID_IMAGE',
+    /size/,
+  );
   throwsCode(() => parseImageManifest('[]'), 'INVALID_IMAGE');
 });
 
 test('parseImageIndex caps the number of manifests (D8)', () => {
-  const doc = JSON.stringify({ schemaVersion: 2, manifests: Array.from({ length: 5 }, () => desc('application/vnd.oci.image.manifest.v1+json')) });
+  const doc = JSON.stringify({
+    schemaVersion: 2,
+    manifests: Array.from({ length: 5 }, () => desc('application/vnd.oci.image.manifest.v1+json')),
+  });
   assert.equal(parseImageIndex(doc).manifests.length, 5);
   throwsCode(() => parseImageIndex(doc, { maxManifests: 4 }), 'TOO_LARGE');
 });
@@ -108,7 +186,14 @@ test('parseImageConfig validates types and keeps the modelled members', () => {
       architecture: 'amd64',
       os: 'linux',
       created: '2024-01-01T00:00:00Z',
-      config: { Env: ['A=1'], Entrypoint: null, Cmd: ['/x'], Labels: null, Hostname: 'dropped', ExposedPorts: { '80/tcp': {} } },
+      config: {
+        Env: ['A=1'],
+        Entrypoint: null,
+        Cmd: ['/x'],
+        Labels: null,
+        Hostname: 'dropped',
+        ExposedPorts: { '80/tcp': {} },
+      },
       rootfs: { type: 'layers', diff_ids: [D] },
       history: [{ created_by: 'x', empty_layer: true }],
       container_config: { ignored: true },
@@ -116,11 +201,41 @@ test('parseImageConfig validates types and keeps the modelled members', () => {
   );
   assert.deepEqual(cfg.config, { Env: ['A=1'], Cmd: ['/x'], ExposedPorts: { '80/tcp': {} } });
   assert.deepEqual(cfg.rootfs.diff_ids, [D]);
-  throwsCode(() => parseImageConfig(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: ['sha256:x'] } })), 'INVALID_DIGEST');
-  throwsCode(() => parseImageConfig(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'other', diff_ids: [] } })), 'INVALID_IMAGE');
-  throwsCode(() => parseImageConfig(JSON.stringify({ architecture: 1, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } })), 'INVALID_IMAGE');
   throwsCode(
-    () => parseImageConfig(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Env: 'A=1' }, rootfs: { type: 'layers', diff_ids: [] } })),
+    () =>
+      parseImageConfig(
+        JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          rootfs: { type: 'layers', diff_ids: ['sha256:x'] },
+        }),
+      ),
+    'INVALID_DIGEST',
+  );
+  throwsCode(
+    () =>
+      parseImageConfig(
+        JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'other', diff_ids: [] } }),
+      ),
+    'INVALID_IMAGE',
+  );
+  throwsCode(
+    () =>
+      parseImageConfig(
+        JSON.stringify({ architecture: 1, os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+      ),
+    'INVALID_IMAGE',
+  );
+  throwsCode(
+    () =>
+      parseImageConfig(
+        JSON.stringify({
+          architecture: 'amd64',
+          os: 'linux',
+          config: { Env: 'A=1' },
+          rootfs: { type: 'layers', diff_ids: [] },
+        }),
+      ),
     'INVALID_IMAGE',
     /config\.Env/,
   );

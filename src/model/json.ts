@@ -35,12 +35,20 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
  * Throws FromscratchError 'TOO_LARGE' (over the cap) or 'INVALID_IMAGE' (anything else), naming `what`.
  * @example parseJsonStrict(bytes, 'manifest sha256:…')
  */
-export function parseJsonStrict(bytes: Uint8Array | string, what: string, limit: number = DEFAULT_JSON_LIMIT): JsonValue {
+export function parseJsonStrict(
+  bytes: Uint8Array | string,
+  what: string,
+  limit: number = DEFAULT_JSON_LIMIT,
+): JsonValue {
   const size = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
   if (size > limit) {
-    throw new FromscratchError('TOO_LARGE', `${what}: ${size} bytes of JSON is over the ${limit}-byte limit`, {
-      hint: 'manifests, indexes and configs over the limit are refused to bound memory; the image is probably hostile or corrupt',
-    });
+    throw new FromscratchError(
+      'TOO_LARGE',
+      `${what}: ${size} bytes of JSON is over the ${limit}-byte limit`,
+      {
+        hint: 'manifests, indexes and configs over the limit are refused to bound memory; the image is probably hostile or corrupt',
+      },
+    );
   }
   if (typeof bytes !== 'string' && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
     throw invalid(what, 'starts with a byte order mark, which JSON forbids (RFC 8259 §8.1)');
@@ -262,13 +270,19 @@ class Checker {
     const o = this.obj(v, field);
     const out: Record<string, string> = {};
     for (const [k, x] of Object.entries(o)) {
-      Object.defineProperty(out, k, { value: this.str(x, `${field}.${k}`), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, k, {
+        value: this.str(x, `${field}.${k}`),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
   size(v: unknown, field: string): number {
     // 1e400 parses to Infinity, -1 and 1.5 are not sizes, 2^53 loses precision (D4)
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) this.fail(field, `must be a non-negative integer, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+      this.fail(field, `must be a non-negative integer, got ${String(v)}`);
     return v;
   }
   digest(v: unknown, field: string): Digest {
@@ -297,7 +311,8 @@ const MEDIA_TYPE_RE = /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za
 function parseDescriptorValue(c: Checker, v: unknown, field: string): Descriptor {
   const o = c.obj(v, field);
   const mediaType = c.str(o.mediaType, `${field}.mediaType`);
-  if (!MEDIA_TYPE_RE.test(mediaType)) c.fail(`${field}.mediaType`, `invalid media type ${JSON.stringify(mediaType.slice(0, 100))}`);
+  if (!MEDIA_TYPE_RE.test(mediaType))
+    c.fail(`${field}.mediaType`, `invalid media type ${JSON.stringify(mediaType.slice(0, 100))}`);
   const d: {
     mediaType: string;
     digest: Digest;
@@ -335,16 +350,27 @@ export function parseDescriptor(v: unknown, what = 'descriptor'): Descriptor {
 
 function checkTopLevel(c: Checker, o: Obj, allowed: readonly string[]): void {
   for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) c.fail(k, 'unknown top-level field (refused: two parsers could read two documents)');
+    if (!allowed.includes(k))
+      c.fail(k, 'unknown top-level field (refused: two parsers could read two documents)');
   }
 }
 
-function checkDocMediaType(c: Checker, o: Obj, opts: DocumentOptions, accept: (mt: string) => boolean, kind: string): string | undefined {
+function checkDocMediaType(
+  c: Checker,
+  o: Obj,
+  opts: DocumentOptions,
+  accept: (mt: string) => boolean,
+  kind: string,
+): string | undefined {
   const mt = c.optStr(o.mediaType, 'mediaType');
   if (mt !== undefined && !accept(mt)) {
-    throw new FromscratchError('AMBIGUOUS_MANIFEST', `${c.what}: mediaType ${JSON.stringify(mt)} is not an ${kind} media type`, {
-      hint: 'the document contradicts what it is used as (CVE-2021-41190); the image is corrupt or hostile',
-    });
+    throw new FromscratchError(
+      'AMBIGUOUS_MANIFEST',
+      `${c.what}: mediaType ${JSON.stringify(mt)} is not an ${kind} media type`,
+      {
+        hint: 'the document contradicts what it is used as (CVE-2021-41190); the image is corrupt or hostile',
+      },
+    );
   }
   if (opts.expectedMediaType !== undefined && mt !== undefined && mt !== opts.expectedMediaType) {
     throw new FromscratchError(
@@ -357,7 +383,8 @@ function checkDocMediaType(c: Checker, o: Obj, opts: DocumentOptions, accept: (m
 }
 
 function checkSchemaVersion(c: Checker, o: Obj): void {
-  if (o.schemaVersion !== 2) c.fail('schemaVersion', `must be 2, got ${JSON.stringify(o.schemaVersion) ?? 'nothing'}`);
+  if (o.schemaVersion !== 2)
+    c.fail('schemaVersion', `must be 2, got ${JSON.stringify(o.schemaVersion) ?? 'nothing'}`);
 }
 
 /**
@@ -377,7 +404,15 @@ export function parseImageManifest(bytes: Uint8Array | string, opts: DocumentOpt
   }
   checkSchemaVersion(c, o);
   const mediaType = checkDocMediaType(c, o, opts, isManifestMediaType, 'image manifest');
-  checkTopLevel(c, o, ['schemaVersion', 'mediaType', 'artifactType', 'config', 'layers', 'subject', 'annotations']);
+  checkTopLevel(c, o, [
+    'schemaVersion',
+    'mediaType',
+    'artifactType',
+    'config',
+    'layers',
+    'subject',
+    'annotations',
+  ]);
   if (o.config === undefined) c.fail('config', 'is missing');
   if (o.layers === undefined) c.fail('layers', 'is missing');
   if (!Array.isArray(o.layers)) c.fail('layers', 'must be an array');
@@ -403,19 +438,28 @@ export function parseImageIndex(bytes: Uint8Array | string, opts: IndexOptions =
   const c: Checker = new Checker(what);
   const o = c.obj(parseJsonStrict(bytes, what, opts.limit), 'document');
   if ('config' in o || 'layers' in o) {
-    throw new FromscratchError('AMBIGUOUS_MANIFEST', `${what}: an image index must not have "config" or "layers"`, {
-      hint: 'the document is both a manifest and an index (CVE-2021-41190); the image is corrupt or hostile',
-    });
+    throw new FromscratchError(
+      'AMBIGUOUS_MANIFEST',
+      `${what}: an image index must not have "config" or "layers"`,
+      {
+        hint: 'the document is both a manifest and an index (CVE-2021-41190); the image is corrupt or hostile',
+      },
+    );
   }
   checkSchemaVersion(c, o);
   const mediaType = checkDocMediaType(c, o, opts, isIndexMediaType, 'image index');
   checkTopLevel(c, o, ['schemaVersion', 'mediaType', 'artifactType', 'manifests', 'subject', 'annotations']);
-  if (!Array.isArray(o.manifests)) c.fail('manifests', o.manifests === undefined ? 'is missing' : 'must be an array');
+  if (!Array.isArray(o.manifests))
+    c.fail('manifests', o.manifests === undefined ? 'is missing' : 'must be an array');
   const max = opts.maxManifests ?? 1000;
   if (o.manifests.length > max) {
-    throw new FromscratchError('TOO_LARGE', `${what}: ${o.manifests.length} manifests is over the limit of ${max}`, {
-      hint: 'indexes with that many entries are refused to bound work',
-    });
+    throw new FromscratchError(
+      'TOO_LARGE',
+      `${what}: ${o.manifests.length} manifests is over the limit of ${max}`,
+      {
+        hint: 'indexes with that many entries are refused to bound work',
+      },
+    );
   }
   const idx: ImageIndex = {
     schemaVersion: 2,
@@ -470,18 +514,21 @@ export function parseImageConfig(bytes: Uint8Array | string, opts: DocumentOptio
   const c: Checker = new Checker(what);
   const o = c.obj(parseJsonStrict(bytes, what, opts.limit), 'document');
   const rootfs = c.obj(o.rootfs, 'rootfs');
-  if (rootfs.type !== 'layers') c.fail('rootfs.type', `must be "layers", got ${JSON.stringify(rootfs.type) ?? 'nothing'}`);
+  if (rootfs.type !== 'layers')
+    c.fail('rootfs.type', `must be "layers", got ${JSON.stringify(rootfs.type) ?? 'nothing'}`);
   if (!Array.isArray(rootfs.diff_ids)) c.fail('rootfs.diff_ids', 'must be an array');
   const cfg: ImageConfig = {
     architecture: c.str(o.architecture, 'architecture'),
     os: c.str(o.os, 'os'),
     rootfs: { type: 'layers', diff_ids: rootfs.diff_ids.map((d, i) => c.digest(d, `rootfs.diff_ids[${i}]`)) },
   };
-  if (cfg.architecture === '' || cfg.os === '') c.fail('architecture', 'os and architecture must not be empty');
+  if (cfg.architecture === '' || cfg.os === '')
+    c.fail('architecture', 'os and architecture must not be empty');
   if (o.created !== undefined && o.created !== null) cfg.created = c.str(o.created, 'created');
   if (o.author !== undefined && o.author !== null) cfg.author = c.str(o.author, 'author');
   if (o.variant !== undefined && o.variant !== null) cfg.variant = c.str(o.variant, 'variant');
-  if (o['os.version'] !== undefined && o['os.version'] !== null) cfg['os.version'] = c.str(o['os.version'], 'os.version');
+  if (o['os.version'] !== undefined && o['os.version'] !== null)
+    cfg['os.version'] = c.str(o['os.version'], 'os.version');
   if (o.config !== undefined && o.config !== null) cfg.config = parseRuntimeConfig(c, o.config);
   if (o.history !== undefined && o.history !== null) {
     if (!Array.isArray(o.history)) c.fail('history', 'must be an array');

@@ -19,8 +19,8 @@ import tarStream from 'tar-stream';
 import { dirStore, fsyncDir, tempName } from '../blob/dir-store.ts';
 import type { BlobInfo, BlobStore } from '../blob/store.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
-import { removeDeadTemps } from './temp-files.ts';
 import { BLOCK_SIZE, encodeTarHeader, paddingFor, TarTypeflag } from '../layer/tar-header.ts';
+import { removeDeadTemps } from './temp-files.ts';
 
 /** ArchiveEntry is one entry to write: a directory, or a file with its exact size and bytes. */
 export type ArchiveEntry =
@@ -66,10 +66,18 @@ export async function checkOutputFile(file: string): Promise<void> {
  * exactly `size` bytes (else SIZE_MISMATCH, and nothing is written). Throws OUTPUT_UNWRITABLE for an
  * unwritable target, and whatever the entries' data throws.
  */
-export async function writeArchiveFile(file: string, entries: Iterable<ArchiveEntry> | AsyncIterable<ArchiveEntry>, opts: WriteArchiveOptions = {}): Promise<void> {
+export async function writeArchiveFile(
+  file: string,
+  entries: Iterable<ArchiveEntry> | AsyncIterable<ArchiveEntry>,
+  opts: WriteArchiveOptions = {},
+): Promise<void> {
   await checkOutputFile(file);
   const dir = dirname(file);
-  const prefix = basename(file).replace(/[^A-Za-z0-9]/g, '').slice(0, 20).toLowerCase() || 'archive';
+  const prefix =
+    basename(file)
+      .replace(/[^A-Za-z0-9]/g, '')
+      .slice(0, 20)
+      .toLowerCase() || 'archive';
   await removeDeadTemps(dir, new RegExp(`^\\.tmp-${prefix}-(\\d+)-`));
   const tmp = join(dir, tempName(prefix));
   let fh: Awaited<ReturnType<typeof open>>;
@@ -99,14 +107,32 @@ export async function writeArchiveFile(file: string, entries: Iterable<ArchiveEn
 }
 
 /** tarChunks encodes entries as a tar stream (fixed mode 0644/0755, uid/gid 0, mtime 0). */
-export async function* tarChunks(entries: Iterable<ArchiveEntry> | AsyncIterable<ArchiveEntry>): AsyncGenerator<Uint8Array> {
+export async function* tarChunks(
+  entries: Iterable<ArchiveEntry> | AsyncIterable<ArchiveEntry>,
+): AsyncGenerator<Uint8Array> {
   for await (const e of entries) {
     const name = Buffer.from(e.type === 'dir' && !e.name.endsWith('/') ? `${e.name}/` : e.name, 'utf8');
     if (e.type === 'dir') {
-      yield encodeTarHeader({ name, typeflag: TarTypeflag.dir, mode: 0o755, uid: 0, gid: 0, size: 0, mtime: 0 });
+      yield encodeTarHeader({
+        name,
+        typeflag: TarTypeflag.dir,
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        size: 0,
+        mtime: 0,
+      });
       continue;
     }
-    yield encodeTarHeader({ name, typeflag: TarTypeflag.file, mode: 0o644, uid: 0, gid: 0, size: e.size, mtime: 0 });
+    yield encodeTarHeader({
+      name,
+      typeflag: TarTypeflag.file,
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      size: e.size,
+      mtime: 0,
+    });
     let n = 0;
     const source = e.data instanceof Uint8Array ? [e.data] : e.data();
     for await (const c of source) {
@@ -115,9 +141,13 @@ export async function* tarChunks(entries: Iterable<ArchiveEntry> | AsyncIterable
       yield c;
     }
     if (n !== e.size) {
-      throw new FromscratchError('SIZE_MISMATCH', `archive entry ${e.name}: got ${n} bytes, expected ${e.size}`, {
-        hint: 'the source changed while it was written; run again',
-      });
+      throw new FromscratchError(
+        'SIZE_MISMATCH',
+        `archive entry ${e.name}: got ${n} bytes, expected ${e.size}`,
+        {
+          hint: 'the source changed while it was written; run again',
+        },
+      );
     }
     const pad = paddingFor(e.size);
     if (pad > 0) yield new Uint8Array(pad);
@@ -161,23 +191,35 @@ async function drain(s: AsyncIterable<Uint8Array>): Promise<void> {
   }
 }
 
-type Node = { kind: 'file'; info: BlobInfo } | { kind: 'symlink'; target: string } | { kind: 'hardlink'; target: string };
+type Node =
+  | { kind: 'file'; info: BlobInfo }
+  | { kind: 'symlink'; target: string }
+  | { kind: 'hardlink'; target: string };
 
 /**
  * readArchive reads a tar (a file path or a byte stream) into a temp store. `what` names it in messages.
  * Throws FILE_NOT_FOUND (no such file), INVALID_ARCHIVE (corrupt or truncated tar, duplicate names),
  * TOO_LARGE (too many entries). The caller must call close().
  */
-export async function readArchive(source: string | AsyncIterable<Uint8Array>, what: string, opts: ReadArchiveOptions = {}): Promise<ArchiveContents> {
+export async function readArchive(
+  source: string | AsyncIterable<Uint8Array>,
+  what: string,
+  opts: ReadArchiveOptions = {},
+): Promise<ArchiveContents> {
   if (typeof source === 'string') {
     let st: Awaited<ReturnType<typeof lstat>>;
     try {
       st = await lstat(source);
     } catch (e) {
-      throw new FromscratchError('FILE_NOT_FOUND', `${what} does not exist`, { hint: 'check the archive path', cause: e });
+      throw new FromscratchError('FILE_NOT_FOUND', `${what} does not exist`, {
+        hint: 'check the archive path',
+        cause: e,
+      });
     }
     if (!st.isFile() && !st.isSymbolicLink()) {
-      throw new FromscratchError('INVALID_ARCHIVE', `${what} is not a regular file`, { hint: 'name a tar file' });
+      throw new FromscratchError('INVALID_ARCHIVE', `${what} is not a regular file`, {
+        hint: 'name a tar file',
+      });
     }
   }
   const maxEntries = opts.maxEntries ?? 100_000;
@@ -195,7 +237,9 @@ export async function readArchive(source: string | AsyncIterable<Uint8Array>, wh
       const h = entry.header;
       count += 1;
       if (count > maxEntries) {
-        throw new FromscratchError('TOO_LARGE', `${what} has more than ${maxEntries} entries`, { hint: 'the archive is hostile or not an image archive' });
+        throw new FromscratchError('TOO_LARGE', `${what} has more than ${maxEntries} entries`, {
+          hint: 'the archive is hostile or not an image archive',
+        });
       }
       const name = normalizeEntryName(h.name);
       if (name === undefined || h.type === 'directory') {
@@ -208,13 +252,18 @@ export async function readArchive(source: string | AsyncIterable<Uint8Array>, wh
         });
       }
       if (h.type === 'file' || h.type === 'contiguous-file') {
-        nodes.set(name, { kind: 'file', info: await store.put(entry as unknown as AsyncIterable<Uint8Array>) });
+        nodes.set(name, {
+          kind: 'file',
+          info: await store.put(entry as unknown as AsyncIterable<Uint8Array>),
+        });
       } else {
         if (h.type === 'symlink') {
           const t = h.linkname ?? '';
-          nodes.set(name, { kind: 'symlink', target: t.startsWith('/') ? t : posix.join(posix.dirname(name), t) });
-        }
-        else if (h.type === 'link') nodes.set(name, { kind: 'hardlink', target: h.linkname ?? '' });
+          nodes.set(name, {
+            kind: 'symlink',
+            target: t.startsWith('/') ? t : posix.join(posix.dirname(name), t),
+          });
+        } else if (h.type === 'link') nodes.set(name, { kind: 'hardlink', target: h.linkname ?? '' });
         await drain(entry as unknown as AsyncIterable<Uint8Array>);
       }
     }

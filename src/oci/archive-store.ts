@@ -11,17 +11,27 @@ import { type Digest, parseDigest } from '../model/digest.ts';
 import type { ArchiveContents } from './archive-file.ts';
 
 /** archiveBlobStore serves blobs of `archive` by digest, looking each up under `nameOf(digest)`. */
-export function archiveBlobStore(archive: ArchiveContents, nameOf: (d: Digest) => string, where: string): BlobStore {
+export function archiveBlobStore(
+  archive: ArchiveContents,
+  nameOf: (d: Digest) => string,
+  where: string,
+): BlobStore {
   const find = (digest: Digest) => {
     const d = parseDigest(digest);
     const info = archive.lookup(nameOf(d));
     if (!info) {
-      throw new FromscratchError('BLOB_NOT_FOUND', `${where}: missing blob ${d}`, { hint: 'the archive is incomplete; write it again' });
+      throw new FromscratchError('BLOB_NOT_FOUND', `${where}: missing blob ${d}`, {
+        hint: 'the archive is incomplete; write it again',
+      });
     }
     if (info.digest !== d) {
-      throw new FromscratchError('DIGEST_MISMATCH', `${where}: blob ${d}: digest mismatch: content hashes to ${info.digest}`, {
-        hint: 'the blob is corrupt or was tampered with; write the archive again',
-      });
+      throw new FromscratchError(
+        'DIGEST_MISMATCH',
+        `${where}: blob ${d}: digest mismatch: content hashes to ${info.digest}`,
+        {
+          hint: 'the blob is corrupt or was tampered with; write the archive again',
+        },
+      );
     }
     return info;
   };
@@ -40,9 +50,13 @@ export function archiveBlobStore(archive: ArchiveContents, nameOf: (d: Digest) =
       return (async function* () {
         const info = find(digest);
         if (size !== undefined && info.size !== size) {
-          throw new FromscratchError('SIZE_MISMATCH', `${where}: blob ${digest}: size mismatch: ${info.size} bytes, expected ${size}`, {
-            hint: 'the blob is truncated or the descriptor is wrong; write the archive again',
-          });
+          throw new FromscratchError(
+            'SIZE_MISMATCH',
+            `${where}: blob ${digest}: size mismatch: ${info.size} bytes, expected ${size}`,
+            {
+              hint: 'the blob is truncated or the descriptor is wrong; write the archive again',
+            },
+          );
         }
         yield* archive.store.open(info.digest, info.size);
       })();

@@ -63,9 +63,13 @@ export async function* decompressStream(
         first = false;
         const got = sniffCompression(r.value);
         if (got !== compression && !(compression === 'none' && got !== 'gzip' && got !== 'zstd')) {
-          throw new FromscratchError('INVALID_COMPRESSION', `${what}: declared ${compression} but the bytes are ${got === 'none' ? 'not compressed' : got}`, {
-            hint: 'the media type contradicts the layer bytes; the image is corrupt or mislabelled',
-          });
+          throw new FromscratchError(
+            'INVALID_COMPRESSION',
+            `${what}: declared ${compression} but the bytes are ${got === 'none' ? 'not compressed' : got}`,
+            {
+              hint: 'the media type contradicts the layer bytes; the image is corrupt or mislabelled',
+            },
+          );
         }
       }
       yield r.value;
@@ -107,14 +111,21 @@ export async function* decompressStream(
       }
     }
     if (isFromscratchError(e)) throw e;
-    throw new FromscratchError('INVALID_COMPRESSION', `${what}: corrupt ${compression} data: ${(e as Error).message}`, {
-      hint: 'the layer bytes cannot be decompressed; rebuild or fetch the image again',
-      cause: e,
-    });
+    throw new FromscratchError(
+      'INVALID_COMPRESSION',
+      `${what}: corrupt ${compression} data: ${(e as Error).message}`,
+      {
+        hint: 'the layer bytes cannot be decompressed; rebuild or fetch the image again',
+        cause: e,
+      },
+    );
   }
 }
 
-async function* gunzip(input: AsyncIterable<Uint8Array>, count: (n: number) => void): AsyncGenerator<Uint8Array> {
+async function* gunzip(
+  input: AsyncIterable<Uint8Array>,
+  count: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
   const z = createGunzip();
   // errors reach the consumer through the async iterator; this keeps a late one from being unhandled
   z.on('error', () => {});
@@ -157,7 +168,10 @@ function drainOrClose(z: NodeJS.EventEmitter): Promise<void> {
   });
 }
 
-async function* unzstd(input: AsyncIterable<Uint8Array>, count: (n: number) => void): AsyncGenerator<Uint8Array> {
+async function* unzstd(
+  input: AsyncIterable<Uint8Array>,
+  count: (n: number) => void,
+): AsyncGenerator<Uint8Array> {
   let out: Uint8Array[] = [];
   const d = new Decompress((chunk) => {
     count(chunk.byteLength);
@@ -181,12 +195,20 @@ async function* unzstd(input: AsyncIterable<Uint8Array>, count: (n: number) => v
  * DIGEST_MISMATCH, SIZE_MISMATCH, INVALID_COMPRESSION, TOO_LARGE, or INVALID_IMAGE for a media type that
  * is not a layer type.
  */
-export function openLayerTar(store: BlobStore, blob: Descriptor, opts: DecompressOptions = {}): AsyncGenerator<Uint8Array> {
+export function openLayerTar(
+  store: BlobStore,
+  blob: Descriptor,
+  opts: DecompressOptions = {},
+): AsyncGenerator<Uint8Array> {
   const c = layerCompression(blob.mediaType);
   if (c === undefined) {
-    throw new FromscratchError('INVALID_IMAGE', `layer ${blob.digest} has media type ${blob.mediaType}, not a layer type`, {
-      hint: 'only tar, tar+gzip and tar+zstd layers are supported',
-    });
+    throw new FromscratchError(
+      'INVALID_IMAGE',
+      `layer ${blob.digest} has media type ${blob.mediaType}, not a layer type`,
+      {
+        hint: 'only tar, tar+gzip and tar+zstd layers are supported',
+      },
+    );
   }
   return decompressStream(store.open(blob.digest, blob.size), c, `layer ${blob.digest}`, opts);
 }

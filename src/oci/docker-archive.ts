@@ -10,14 +10,21 @@
 import type { BlobStore } from '../blob/store.ts';
 import { readBlob } from '../blob/store.ts';
 import { FromscratchError } from '../errors.ts';
+import { canonicalJson } from '../image/canonical-json.ts';
+import { type Image, serializeImage } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { type Digest, digestHex, newHasher } from '../model/digest.ts';
 import type { DockerArchiveManifestEntry, ImageManifest } from '../model/documents.ts';
 import { DEFAULT_JSON_LIMIT, parseImageConfig, parseJsonStrict } from '../model/json.ts';
 import { layerCompression, MediaType } from '../model/media-type.ts';
-import { canonicalJson } from '../image/canonical-json.ts';
-import { type Image, serializeImage } from '../image/image.ts';
-import { type ArchiveContents, type ArchiveEntry, type ReadArchiveOptions, readArchive, tarChunks, writeArchiveFile } from './archive-file.ts';
+import {
+  type ArchiveContents,
+  type ArchiveEntry,
+  type ReadArchiveOptions,
+  readArchive,
+  tarChunks,
+  writeArchiveFile,
+} from './archive-file.ts';
 import { decompressStream, openLayerTar, sniffCompression } from './decompress.ts';
 import type { ImageSet } from './image-set.ts';
 import type { WrittenImage } from './oci-layout.ts';
@@ -66,9 +73,13 @@ async function planLayers(image: Image, store: BlobStore): Promise<PlannedLayer[
 }
 
 function diffIdMismatch(blob: Digest, got: Digest, want: Digest): FromscratchError {
-  return new FromscratchError('DIGEST_MISMATCH', `layer ${blob}: uncompressed content hashes to ${got}, but the config says diff_id ${want}`, {
-    hint: 'the layer or its config is corrupt; rebuild the image',
-  });
+  return new FromscratchError(
+    'DIGEST_MISMATCH',
+    `layer ${blob}: uncompressed content hashes to ${got}, but the config says diff_id ${want}`,
+    {
+      hint: 'the layer or its config is corrupt; rebuild the image',
+    },
+  );
 }
 
 /**
@@ -82,18 +93,30 @@ export async function dockerArchiveEntries(
   opts: Pick<WriteDockerArchiveOptions, 'repoTags' | 'created'> = {},
 ): Promise<{ entries: ArchiveEntry[]; imageId: Digest; serialized: ReturnType<typeof serializeImage> }> {
   const repoTags = (opts.repoTags ?? []).map((t) => parseDockerName(t));
-  const s = serializeImage(image, { format: 'oci', ...(opts.created !== undefined ? { created: opts.created } : {}) });
+  const s = serializeImage(image, {
+    format: 'oci',
+    ...(opts.created !== undefined ? { created: opts.created } : {}),
+  });
   const layers = await planLayers(image, store);
   const entries: ArchiveEntry[] = [];
   for (const l of layers) {
     const dir = digestHex(l.diffId);
     entries.push({ type: 'dir', name: dir });
-    entries.push({ type: 'file', name: `${dir}/layer.tar`, size: l.tarSize, data: () => openLayerTar(store, l.blob) });
+    entries.push({
+      type: 'file',
+      name: `${dir}/layer.tar`,
+      size: l.tarSize,
+      data: () => openLayerTar(store, l.blob),
+    });
   }
   const configName = `${digestHex(s.configDescriptor.digest)}.json`;
   entries.push({ type: 'file', name: configName, size: s.config.byteLength, data: s.config });
   const manifest: DockerArchiveManifestEntry[] = [
-    { Config: configName, RepoTags: repoTags, Layers: image.layers.map((l) => `${digestHex(l.diffId)}/layer.tar`) },
+    {
+      Config: configName,
+      RepoTags: repoTags,
+      Layers: image.layers.map((l) => `${digestHex(l.diffId)}/layer.tar`),
+    },
   ];
   const manifestBytes = canonicalJson(manifest);
   entries.push({ type: 'file', name: 'manifest.json', size: manifestBytes.byteLength, data: manifestBytes });
@@ -119,7 +142,12 @@ export async function dockerArchiveEntries(
  * BLOB_NOT_FOUND / INVALID_COMPRESSION for bad layers.
  * @example await writeDockerArchive('img.tar', image, store, { repoTags: ['app:1.0'] })
  */
-export async function writeDockerArchive(file: string, image: Image, store: BlobStore, opts: WriteDockerArchiveOptions = {}): Promise<DockerArchiveWritten> {
+export async function writeDockerArchive(
+  file: string,
+  image: Image,
+  store: BlobStore,
+  opts: WriteDockerArchiveOptions = {},
+): Promise<DockerArchiveWritten> {
   const { entries, imageId, serialized } = await dockerArchiveEntries(image, store, opts);
   await writeArchiveFile(file, entries, opts.fsync === undefined ? {} : { fsync: opts.fsync });
   return { descriptor: serialized.descriptor, manifests: [serialized.descriptor], imageId };
@@ -145,21 +173,36 @@ function parseArchiveManifest(bytes: Uint8Array, where: string): DockerArchiveMa
   const what = `${where}: manifest.json`;
   const v = parseJsonStrict(bytes, what);
   const bad = (reason: string) =>
-    new FromscratchError('INVALID_IMAGE', `${what}: ${reason}`, { hint: 'the file is not a docker-archive, or it is corrupt' });
+    new FromscratchError('INVALID_IMAGE', `${what}: ${reason}`, {
+      hint: 'the file is not a docker-archive, or it is corrupt',
+    });
   if (!Array.isArray(v)) throw bad('must be an array');
   return v.map((e, i) => {
     if (typeof e !== 'object' || e === null || Array.isArray(e)) throw bad(`[${i}] must be an object`);
     const { Config, RepoTags, Layers } = e;
     if (typeof Config !== 'string') throw bad(`[${i}].Config must be a string`);
-    if (!Array.isArray(Layers) || !Layers.every((l) => typeof l === 'string')) throw bad(`[${i}].Layers must be an array of strings`);
-    if (RepoTags !== undefined && RepoTags !== null && (!Array.isArray(RepoTags) || !RepoTags.every((t) => typeof t === 'string'))) {
+    if (!Array.isArray(Layers) || !Layers.every((l) => typeof l === 'string'))
+      throw bad(`[${i}].Layers must be an array of strings`);
+    if (
+      RepoTags !== undefined &&
+      RepoTags !== null &&
+      (!Array.isArray(RepoTags) || !RepoTags.every((t) => typeof t === 'string'))
+    ) {
       throw bad(`[${i}].RepoTags must be an array of strings`);
     }
-    return { Config, RepoTags: (RepoTags as string[] | null | undefined) ?? null, Layers: Layers as string[] };
+    return {
+      Config,
+      RepoTags: (RepoTags as string[] | null | undefined) ?? null,
+      Layers: Layers as string[],
+    };
   });
 }
 
-function selectEntry(entries: DockerArchiveManifestEntry[], name: string | undefined, where: string): DockerArchiveManifestEntry {
+function selectEntry(
+  entries: DockerArchiveManifestEntry[],
+  name: string | undefined,
+  where: string,
+): DockerArchiveManifestEntry {
   const tags = entries.flatMap((e) => e.RepoTags ?? []);
   const list = tags.length > 0 ? `names there: ${tags.join(', ')}` : 'it has no names';
   if (name === undefined) {
@@ -187,23 +230,40 @@ async function headOf(store: BlobStore, d: Digest): Promise<Uint8Array> {
  * readDockerArchiveContents turns an archive already read into an ImageSet (shared with the daemon source,
  * which reads the stream of `GET /images/{name}/get`).
  */
-export async function imageSetFromDockerArchive(archive: ArchiveContents, name: string | undefined, where: string): Promise<ImageSet> {
+export async function imageSetFromDockerArchive(
+  archive: ArchiveContents,
+  name: string | undefined,
+  where: string,
+): Promise<ImageSet> {
   const need = (n: string, what: string) => {
     const info = archive.lookup(n);
-    if (!info) throw new FromscratchError('INVALID_IMAGE', `${where}: missing ${what} ${JSON.stringify(n)}`, { hint: 'the archive is incomplete or not a docker-archive' });
+    if (!info)
+      throw new FromscratchError('INVALID_IMAGE', `${where}: missing ${what} ${JSON.stringify(n)}`, {
+        hint: 'the archive is incomplete or not a docker-archive',
+      });
     return info;
   };
   const manifestInfo = need('manifest.json', 'file');
-  const entries = parseArchiveManifest(await readBlob(archive.store, manifestInfo.digest, manifestInfo.size, DEFAULT_JSON_LIMIT), where);
+  const entries = parseArchiveManifest(
+    await readBlob(archive.store, manifestInfo.digest, manifestInfo.size, DEFAULT_JSON_LIMIT),
+    where,
+  );
   const entry = selectEntry(entries, name, where);
   const configInfo = need(entry.Config, 'config');
-  const config = parseImageConfig(await readBlob(archive.store, configInfo.digest, configInfo.size, DEFAULT_JSON_LIMIT), {
-    what: `${where}: config ${entry.Config}`,
-  });
+  const config = parseImageConfig(
+    await readBlob(archive.store, configInfo.digest, configInfo.size, DEFAULT_JSON_LIMIT),
+    {
+      what: `${where}: config ${entry.Config}`,
+    },
+  );
   if (config.rootfs.diff_ids.length !== entry.Layers.length) {
-    throw new FromscratchError('INVALID_IMAGE', `${where}: manifest.json lists ${entry.Layers.length} layers but the config has ${config.rootfs.diff_ids.length} diff_ids`, {
-      hint: 'the archive is corrupt',
-    });
+    throw new FromscratchError(
+      'INVALID_IMAGE',
+      `${where}: manifest.json lists ${entry.Layers.length} layers but the config has ${config.rootfs.diff_ids.length} diff_ids`,
+      {
+        hint: 'the archive is corrupt',
+      },
+    );
   }
   const layers: Descriptor[] = [];
   for (const [i, path] of entry.Layers.entries()) {
@@ -214,11 +274,21 @@ export async function imageSetFromDockerArchive(archive: ArchiveContents, name: 
       if (info.digest !== diffId) throw diffIdMismatch(info.digest, info.digest, diffId);
     } else {
       const h = newHasher();
-      for await (const c of decompressStream(archive.store.open(info.digest, info.size), compression, `${where}: layer ${path}`)) h.update(c);
+      for await (const c of decompressStream(
+        archive.store.open(info.digest, info.size),
+        compression,
+        `${where}: layer ${path}`,
+      ))
+        h.update(c);
       const got = h.digest().digest;
       if (got !== diffId) throw diffIdMismatch(info.digest, got, diffId);
     }
-    const mediaType = compression === 'gzip' ? MediaType.OciLayerGzip : compression === 'zstd' ? MediaType.OciLayerZstd : MediaType.OciLayer;
+    const mediaType =
+      compression === 'gzip'
+        ? MediaType.OciLayerGzip
+        : compression === 'zstd'
+          ? MediaType.OciLayerZstd
+          : MediaType.OciLayer;
     layers.push({ mediaType, digest: info.digest, size: info.size });
   }
   const manifest: ImageManifest = {

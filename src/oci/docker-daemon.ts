@@ -6,13 +6,18 @@
  * The socket is `DOCKER_HOST=unix:///path` when set, else /var/run/docker.sock. Only unix sockets are
  * supported (a tcp:// daemon would need TLS client certificates).
  */
-import { request, type IncomingMessage } from 'node:http';
+
 import { stat } from 'node:fs/promises';
+import { type IncomingMessage, request } from 'node:http';
 import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError } from '../errors.ts';
 import type { Image } from '../image/image.ts';
-import { readArchive, type ReadArchiveOptions, tarChunks } from './archive-file.ts';
-import { type DockerArchiveWritten, dockerArchiveEntries, imageSetFromDockerArchive } from './docker-archive.ts';
+import { type ReadArchiveOptions, readArchive, tarChunks } from './archive-file.ts';
+import {
+  type DockerArchiveWritten,
+  dockerArchiveEntries,
+  imageSetFromDockerArchive,
+} from './docker-archive.ts';
 import type { ImageSet } from './image-set.ts';
 import { parseDockerName } from './transport.ts';
 
@@ -25,7 +30,10 @@ export interface DockerDaemonOptions {
 }
 
 /** dockerSocketPath resolves the Docker API socket from options and DOCKER_HOST. Throws DAEMON_ERROR for tcp://. */
-export function dockerSocketPath(opts: DockerDaemonOptions = {}, env: NodeJS.ProcessEnv = process.env): string {
+export function dockerSocketPath(
+  opts: DockerDaemonOptions = {},
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (opts.socketPath) return opts.socketPath;
   const host = env.DOCKER_HOST;
   if (host === undefined || host === '') return '/var/run/docker.sock';
@@ -37,14 +45,25 @@ export function dockerSocketPath(opts: DockerDaemonOptions = {}, env: NodeJS.Pro
 
 function daemonError(socket: string, doing: string, e: unknown): FromscratchError {
   const code = (e as NodeJS.ErrnoException).code;
-  const reason = code === 'ENOENT' ? 'no socket there' : code === 'ECONNREFUSED' ? 'connection refused' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-  return new FromscratchError('DAEMON_ERROR', `${doing}: cannot reach the Docker Engine at ${socket}: ${reason}`, {
-    hint:
-      code === 'EACCES'
-        ? 'add your user to the docker group, or run as root'
-        : 'start the Docker Engine (dockerd), or set DOCKER_HOST=unix:///path/to/docker.sock',
-    cause: e,
-  });
+  const reason =
+    code === 'ENOENT'
+      ? 'no socket there'
+      : code === 'ECONNREFUSED'
+        ? 'connection refused'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : (e as Error).message;
+  return new FromscratchError(
+    'DAEMON_ERROR',
+    `${doing}: cannot reach the Docker Engine at ${socket}: ${reason}`,
+    {
+      hint:
+        code === 'EACCES'
+          ? 'add your user to the docker group, or run as root'
+          : 'start the Docker Engine (dockerd), or set DOCKER_HOST=unix:///path/to/docker.sock',
+      cause: e,
+    },
+  );
 }
 
 async function checkSocket(socket: string, doing: string): Promise<void> {
@@ -63,10 +82,26 @@ interface DaemonRequest {
   headers?: Record<string, string>;
 }
 
-function send(socket: string, req: DaemonRequest, doing: string, timeoutMs: number): Promise<IncomingMessage> {
+function send(
+  socket: string,
+  req: DaemonRequest,
+  doing: string,
+  timeoutMs: number,
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const r = request({ socketPath: socket, method: req.method, path: req.path, headers: { Host: 'docker', ...(req.headers ?? {}) } });
-    r.setTimeout(timeoutMs, () => r.destroy(new FromscratchError('TIMEOUT', `${doing}: the Docker Engine did not answer for ${timeoutMs} ms`, { hint: 'check that dockerd is healthy' })));
+    const r = request({
+      socketPath: socket,
+      method: req.method,
+      path: req.path,
+      headers: { Host: 'docker', ...(req.headers ?? {}) },
+    });
+    r.setTimeout(timeoutMs, () =>
+      r.destroy(
+        new FromscratchError('TIMEOUT', `${doing}: the Docker Engine did not answer for ${timeoutMs} ms`, {
+          hint: 'check that dockerd is healthy',
+        }),
+      ),
+    );
     r.on('response', resolve);
     r.on('error', (e) => reject(e instanceof FromscratchError ? e : daemonError(socket, doing, e)));
     if (!req.body) {
@@ -126,7 +161,10 @@ export async function writeDockerDaemon(
   const doing = `loading ${tag} into the Docker Engine`;
   await checkSocket(socket, doing);
   // plan first (checks every layer against its diff_id) so a bad image fails before the daemon sees bytes
-  const planned = await dockerArchiveEntries(image, store, { repoTags: [tag], ...(opts.created !== undefined ? { created: opts.created } : {}) });
+  const planned = await dockerArchiveEntries(image, store, {
+    repoTags: [tag],
+    ...(opts.created !== undefined ? { created: opts.created } : {}),
+  });
   const res = await send(
     socket,
     {
@@ -140,9 +178,13 @@ export async function writeDockerDaemon(
   );
   const body = await readBody(res);
   if (res.statusCode !== 200) {
-    throw new FromscratchError('DAEMON_ERROR', `${doing}: the Docker Engine answered ${res.statusCode}: ${apiMessage(body)}`, {
-      hint: 'the daemon refused the image; check `docker info` and the daemon log',
-    });
+    throw new FromscratchError(
+      'DAEMON_ERROR',
+      `${doing}: the Docker Engine answered ${res.statusCode}: ${apiMessage(body)}`,
+      {
+        hint: 'the daemon refused the image; check `docker info` and the daemon log',
+      },
+    );
   }
   // the answer is a stream of JSON messages; a failure mid-load is reported as {"errorDetail": …}
   for (const line of body.split('\n')) {
@@ -155,12 +197,20 @@ export async function writeDockerDaemon(
       continue;
     }
     if (msg.error !== undefined || msg.errorDetail !== undefined) {
-      throw new FromscratchError('DAEMON_ERROR', `${doing}: ${String(msg.errorDetail?.message ?? msg.error)}`, {
-        hint: 'the daemon refused the image; check the daemon log',
-      });
+      throw new FromscratchError(
+        'DAEMON_ERROR',
+        `${doing}: ${String(msg.errorDetail?.message ?? msg.error)}`,
+        {
+          hint: 'the daemon refused the image; check the daemon log',
+        },
+      );
     }
   }
-  return { descriptor: planned.serialized.descriptor, manifests: [planned.serialized.descriptor], imageId: planned.imageId };
+  return {
+    descriptor: planned.serialized.descriptor,
+    manifests: [planned.serialized.descriptor],
+    imageId: planned.imageId,
+  };
 }
 
 /**
@@ -168,21 +218,35 @@ export async function writeDockerDaemon(
  * with `GET /images/{name}/get`, into a temp store; call close() when done.
  * Throws DAEMON_ERROR, IMAGE_NOT_FOUND (no such image), and the errors of readDockerArchive.
  */
-export async function readDockerDaemon(name: string, opts: DockerDaemonOptions & ReadArchiveOptions = {}): Promise<ImageSet> {
+export async function readDockerDaemon(
+  name: string,
+  opts: DockerDaemonOptions & ReadArchiveOptions = {},
+): Promise<ImageSet> {
   const ref = name.startsWith('sha256:') ? name : parseDockerName(name);
   const socket = dockerSocketPath(opts);
   const doing = `reading ${ref} from the Docker Engine`;
   await checkSocket(socket, doing);
-  const res = await send(socket, { method: 'GET', path: `/images/${encodeURIComponent(ref)}/get` }, doing, opts.timeoutMs ?? 300_000);
+  const res = await send(
+    socket,
+    { method: 'GET', path: `/images/${encodeURIComponent(ref)}/get` },
+    doing,
+    opts.timeoutMs ?? 300_000,
+  );
   if (res.statusCode === 404) {
     const body = await readBody(res);
-    throw new FromscratchError('IMAGE_NOT_FOUND', `${doing}: ${apiMessage(body)}`, { hint: 'list images with `docker images`' });
+    throw new FromscratchError('IMAGE_NOT_FOUND', `${doing}: ${apiMessage(body)}`, {
+      hint: 'list images with `docker images`',
+    });
   }
   if (res.statusCode !== 200) {
     const body = await readBody(res);
-    throw new FromscratchError('DAEMON_ERROR', `${doing}: the Docker Engine answered ${res.statusCode}: ${apiMessage(body)}`, {
-      hint: 'check `docker info` and the daemon log',
-    });
+    throw new FromscratchError(
+      'DAEMON_ERROR',
+      `${doing}: the Docker Engine answered ${res.statusCode}: ${apiMessage(body)}`,
+      {
+        hint: 'check `docker info` and the daemon log',
+      },
+    );
   }
   const where = `docker-daemon:${ref}`;
   const archive = await readArchive(res as AsyncIterable<Uint8Array>, where, opts);

@@ -31,19 +31,29 @@ export interface ReadImageOptions extends ResolveOptions, DockerDaemonOptions {
 }
 
 function noRegistry(ref: string): FromscratchError {
-  return new FromscratchError('INVALID_REFERENCE', `the registry transport is not available here: docker://${ref}`, {
-    hint: 'use the fromscratch CLI or pass a registry hook; or copy the image to oci:DIR first',
-  });
+  return new FromscratchError(
+    'INVALID_REFERENCE',
+    `the registry transport is not available here: docker://${ref}`,
+    {
+      hint: 'use the fromscratch CLI or pass a registry hook; or copy the image to oci:DIR first',
+    },
+  );
 }
 
 /** platformFilter keeps only images of `platform` when given. */
 function filterPlatform(set: ImageSet, platform: Platform | undefined, what: string): ImageSet {
   if (!platform) return set;
-  const keep = set.images.map((img, i) => [img, set.manifests[i]!] as const).filter(([img]) => platformMatches(img.platform, platform));
+  const keep = set.images
+    .map((img, i) => [img, set.manifests[i]!] as const)
+    .filter(([img]) => platformMatches(img.platform, platform));
   if (keep.length === 0) {
-    throw new FromscratchError('IMAGE_NOT_FOUND', `${what}: no image for platform ${formatPlatform(platform)}`, {
-      hint: `it has ${set.images.map((i) => formatPlatform(i.platform)).join(', ')}`,
-    });
+    throw new FromscratchError(
+      'IMAGE_NOT_FOUND',
+      `${what}: no image for platform ${formatPlatform(platform)}`,
+      {
+        hint: `it has ${set.images.map((i) => formatPlatform(i.platform)).join(', ')}`,
+      },
+    );
   }
   return { ...set, images: keep.map(([i]) => i), manifests: keep.map(([, m]) => m) };
 }
@@ -112,9 +122,13 @@ export function pickOne(images: readonly Image[], platform: Platform | undefined
   const want = platform ?? hostPlatform();
   const hit = images.find((i) => platformMatches(i.platform, want));
   if (!hit) {
-    throw new FromscratchError('IMAGE_NOT_FOUND', `${what} holds one platform and there is no image for ${formatPlatform(want)}`, {
-      hint: `choose one of ${images.map((i) => formatPlatform(i.platform)).join(', ')} with --platform`,
-    });
+    throw new FromscratchError(
+      'IMAGE_NOT_FOUND',
+      `${what} holds one platform and there is no image for ${formatPlatform(want)}`,
+      {
+        hint: `choose one of ${images.map((i) => formatPlatform(i.platform)).join(', ')} with --platform`,
+      },
+    );
   }
   return hit;
 }
@@ -141,9 +155,15 @@ export async function writeImage(
   };
   switch (r.kind) {
     case 'oci':
-      return writeOciLayout(r.dir, images, store, { ...common, ...(r.tag !== undefined ? { tag: r.tag } : {}) });
+      return writeOciLayout(r.dir, images, store, {
+        ...common,
+        ...(r.tag !== undefined ? { tag: r.tag } : {}),
+      });
     case 'oci-archive':
-      return writeOciArchive(r.file, images, store, { ...common, ...(r.tag !== undefined ? { tag: r.tag } : {}) });
+      return writeOciArchive(r.file, images, store, {
+        ...common,
+        ...(r.tag !== undefined ? { tag: r.tag } : {}),
+      });
     case 'docker-archive':
       return writeDockerArchive(r.file, pickOne(images, opts.platform, `docker-archive ${r.file}`), store, {
         ...(r.name !== undefined ? { repoTags: [r.name] } : {}),
@@ -152,9 +172,13 @@ export async function writeImage(
       });
     case 'docker-daemon':
       if (r.name.startsWith('sha256:')) {
-        throw new FromscratchError('INVALID_REFERENCE', `cannot write to docker-daemon:${r.name}: an image ID is not a name`, {
-          hint: 'write to docker-daemon:NAME:TAG',
-        });
+        throw new FromscratchError(
+          'INVALID_REFERENCE',
+          `cannot write to docker-daemon:${r.name}: an image ID is not a name`,
+          {
+            hint: 'write to docker-daemon:NAME:TAG',
+          },
+        );
       }
       return writeDockerDaemon(r.name, pickOne(images, opts.platform, `docker-daemon:${r.name}`), store, {
         ...daemonOpts(opts),

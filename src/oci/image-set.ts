@@ -5,13 +5,14 @@
  * Every document is read through the store (digest and size verified, never more than the JSON cap),
  * parsed strictly, and checked against the descriptor that pointed at it (RELIABILITY.md C1, C6, D1–D5, D8).
  */
+
+import { type BlobStore, readBlob } from '../blob/store.ts';
 import { FromscratchError } from '../errors.ts';
-import { readBlob, type BlobStore } from '../blob/store.ts';
+import type { Image } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { DEFAULT_JSON_LIMIT, parseImageConfig, parseImageIndex, parseImageManifest } from '../model/json.ts';
-import { MediaType, isIndexMediaType, isManifestMediaType } from '../model/media-type.ts';
-import { type Platform, formatPlatform, platformMatches } from '../model/platform.ts';
-import type { Image } from '../image/image.ts';
+import { isIndexMediaType, isManifestMediaType, MediaType } from '../model/media-type.ts';
+import { formatPlatform, type Platform, platformMatches } from '../model/platform.ts';
 import { toImage } from './to-image.ts';
 
 /** ImageSet is what a source yields: one image per platform, and the store holding their blobs. */
@@ -60,9 +61,13 @@ export async function resolveImages(
 
   async function readDoc(d: Descriptor, kind: string): Promise<Uint8Array> {
     if (d.size > limit) {
-      throw new FromscratchError('TOO_LARGE', `${what}: ${kind} ${d.digest} is ${d.size} bytes, over the ${limit}-byte limit`, {
-        hint: 'manifests, indexes and configs over the limit are refused to bound memory',
-      });
+      throw new FromscratchError(
+        'TOO_LARGE',
+        `${what}: ${kind} ${d.digest} is ${d.size} bytes, over the ${limit}-byte limit`,
+        {
+          hint: 'manifests, indexes and configs over the limit are refused to bound memory',
+        },
+      );
     }
     return readBlob(store, d.digest, d.size, limit);
   }
@@ -74,7 +79,11 @@ export async function resolveImages(
           hint: 'deeply nested indexes are refused to bound work',
         });
       }
-      const idx = parseImageIndex(await readDoc(d, 'index'), { what: `${what}: index ${d.digest}`, limit, expectedMediaType: d.mediaType });
+      const idx = parseImageIndex(await readDoc(d, 'index'), {
+        what: `${what}: index ${d.digest}`,
+        limit,
+        expectedMediaType: d.mediaType,
+      });
       for (const child of idx.manifests) {
         if (child.platform?.os === 'unknown' && child.platform.architecture === 'unknown') continue;
         await walk(child, depth + 1);
@@ -82,21 +91,38 @@ export async function resolveImages(
       return;
     }
     if (!isManifestMediaType(d.mediaType)) {
-      throw new FromscratchError('INVALID_IMAGE', `${what}: descriptor ${d.digest} has media type ${d.mediaType}, not a manifest or index`, {
-        hint: 'only image manifests and indexes can be read as images',
-      });
+      throw new FromscratchError(
+        'INVALID_IMAGE',
+        `${what}: descriptor ${d.digest} has media type ${d.mediaType}, not a manifest or index`,
+        {
+          hint: 'only image manifests and indexes can be read as images',
+        },
+      );
     }
-    const m = parseImageManifest(await readDoc(d, 'manifest'), { what: `${what}: manifest ${d.digest}`, limit, expectedMediaType: d.mediaType });
+    const m = parseImageManifest(await readDoc(d, 'manifest'), {
+      what: `${what}: manifest ${d.digest}`,
+      limit,
+      expectedMediaType: d.mediaType,
+    });
     if (m.config.mediaType !== MediaType.OciConfig && m.config.mediaType !== MediaType.DockerConfig) {
-      throw new FromscratchError('INVALID_IMAGE', `${what}: manifest ${d.digest} has config media type ${m.config.mediaType}, not an image config`, {
-        hint: 'the manifest is an artifact, not a runnable image',
-      });
+      throw new FromscratchError(
+        'INVALID_IMAGE',
+        `${what}: manifest ${d.digest} has config media type ${m.config.mediaType}, not an image config`,
+        {
+          hint: 'the manifest is an artifact, not a runnable image',
+        },
+      );
     }
-    const cfg = parseImageConfig(await readDoc(m.config, 'config'), { what: `${what}: config ${m.config.digest}`, limit });
+    const cfg = parseImageConfig(await readDoc(m.config, 'config'), {
+      what: `${what}: config ${m.config.digest}`,
+      limit,
+    });
     const img = toImage(m, cfg, `${what}: manifest ${d.digest}`);
     if (opts.platform && !platformMatches(img.platform, opts.platform)) return;
     if (images.length >= maxImages) {
-      throw new FromscratchError('TOO_LARGE', `${what}: more than ${maxImages} images`, { hint: 'indexes that large are refused' });
+      throw new FromscratchError('TOO_LARGE', `${what}: more than ${maxImages} images`, {
+        hint: 'indexes that large are refused',
+      });
     }
     images.push(img);
     manifests.push({ ...d, platform: d.platform ?? img.platform });

@@ -9,11 +9,11 @@ import { Readable } from 'node:stream';
 import tarStream from 'tar-stream';
 import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
+import { type Image, toImageConfig } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import type { Digest } from '../model/digest.ts';
 import type { ImageConfig } from '../model/documents.ts';
 import { formatPlatform } from '../model/platform.ts';
-import { type Image, toImageConfig } from '../image/image.ts';
 import { openLayerTar } from './decompress.ts';
 import { type ReadImageOptions, readImage } from './image-io.ts';
 import type { ImageSet } from './image-set.ts';
@@ -138,23 +138,37 @@ export async function listLayerFiles(
   } catch (e) {
     const err = inputError ?? e;
     if (isFromscratchError(err)) throw err;
-    throw new FromscratchError('INVALID_ARCHIVE', `layer ${blob.digest} is not a valid tar: ${(err as Error).message}`, {
-      hint: 'the layer is corrupt; rebuild the image',
-      cause: err,
-    });
+    throw new FromscratchError(
+      'INVALID_ARCHIVE',
+      `layer ${blob.digest} is not a valid tar: ${(err as Error).message}`,
+      {
+        hint: 'the layer is corrupt; rebuild the image',
+        cause: err,
+      },
+    );
   }
   if (inputError !== undefined) throw inputError;
   return { files, truncated, uncompressedSize };
 }
 
 /** inspectImageSet describes the images of an ImageSet already read (any source, the registry included). */
-export async function inspectImageSet(set: ImageSet, reference: string, opts: Pick<InspectOptions, 'files' | 'maxFilesPerLayer'> = {}): Promise<ImageInspection> {
+export async function inspectImageSet(
+  set: ImageSet,
+  reference: string,
+  opts: Pick<InspectOptions, 'files' | 'maxFilesPerLayer'> = {},
+): Promise<ImageInspection> {
   const images: InspectedImage[] = [];
-  for (const [i, img] of set.images.entries()) images.push(await inspectOne(img, set.manifests[i]!, set.store, opts));
+  for (const [i, img] of set.images.entries())
+    images.push(await inspectOne(img, set.manifests[i]!, set.store, opts));
   return { reference, descriptor: set.descriptor, images };
 }
 
-async function inspectOne(img: Image, manifest: Descriptor, store: BlobStore, opts: Pick<InspectOptions, 'files' | 'maxFilesPerLayer'>): Promise<InspectedImage> {
+async function inspectOne(
+  img: Image,
+  manifest: Descriptor,
+  store: BlobStore,
+  opts: Pick<InspectOptions, 'files' | 'maxFilesPerLayer'>,
+): Promise<InspectedImage> {
   const layers: InspectedLayer[] = [];
   let fileBytes = 0;
   for (const l of img.layers) {
@@ -165,7 +179,12 @@ async function inspectOne(img: Image, manifest: Descriptor, store: BlobStore, op
     }
     const listed = await listLayerFiles(store, l.blob, opts.maxFilesPerLayer);
     for (const f of listed.files) fileBytes += f.size;
-    layers.push({ ...base, uncompressedSize: listed.uncompressedSize, files: listed.files, ...(listed.truncated ? { filesTruncated: true } : {}) });
+    layers.push({
+      ...base,
+      uncompressedSize: listed.uncompressedSize,
+      files: listed.files,
+      ...(listed.truncated ? { filesTruncated: true } : {}),
+    });
   }
   return {
     platform: formatPlatform(img.platform),
@@ -183,7 +202,10 @@ async function inspectOne(img: Image, manifest: Descriptor, store: BlobStore, op
  * Throws the errors of readImage and of reading each layer.
  * @example const info = await inspectImage('oci:out:latest'); console.log(info.images[0].layers)
  */
-export async function inspectImage(ref: ImageRef | string, opts: InspectOptions = {}): Promise<ImageInspection> {
+export async function inspectImage(
+  ref: ImageRef | string,
+  opts: InspectOptions = {},
+): Promise<ImageInspection> {
   const r = typeof ref === 'string' ? parseImageRef(ref) : ref;
   const set = await readImage(r, opts);
   try {

@@ -7,8 +7,9 @@
  * processes breaking the same stale lock cannot both win; a lock without content (the owner died between
  * create and write) is stale after STALE_EMPTY_MS.
  */
-import { hostname } from 'node:os';
+
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FromscratchError } from '../errors.ts';
 
@@ -89,10 +90,14 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, opts: Lock
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST') {
-        throw new FromscratchError('OUTPUT_UNWRITABLE', `cannot create lock file ${path}: ${(e as Error).message}`, {
-          hint: 'check that the output directory is writable',
-          cause: e,
-        });
+        throw new FromscratchError(
+          'OUTPUT_UNWRITABLE',
+          `cannot create lock file ${path}: ${(e as Error).message}`,
+          {
+            hint: 'check that the output directory is writable',
+            cause: e,
+          },
+        );
       }
     }
     const content = await readFile(path, 'utf8').catch(() => null);
@@ -102,9 +107,13 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, opts: Lock
     }
     if (Date.now() > deadline) {
       const owner = content?.split('\n')[0] || 'unknown';
-      throw new FromscratchError('TIMEOUT', `waited ${timeoutMs} ms for the lock ${path} held by pid ${owner}`, {
-        hint: `another fromscratch is writing there; if none is running, remove ${path}`,
-      });
+      throw new FromscratchError(
+        'TIMEOUT',
+        `waited ${timeoutMs} ms for the lock ${path} held by pid ${owner}`,
+        {
+          hint: `another fromscratch is writing there; if none is running, remove ${path}`,
+        },
+      );
     }
     await sleep(delay + Math.floor(Math.random() * delay));
     delay = Math.min(delay * 2, 200);

@@ -7,11 +7,13 @@
  * replaces the whole archive (as skopeo does); to collect several tags use an `oci:` layout.
  */
 import type { BlobStore } from '../blob/store.ts';
+import { readBlob } from '../blob/store.ts';
 import { FromscratchError } from '../errors.ts';
-import { digestHex } from '../model/digest.ts';
-import { parseImageIndex, DEFAULT_JSON_LIMIT } from '../model/json.ts';
 import type { Image } from '../image/image.ts';
+import { digestHex } from '../model/digest.ts';
+import { DEFAULT_JSON_LIMIT, parseImageIndex } from '../model/json.ts';
 import { type ArchiveEntry, type ReadArchiveOptions, readArchive, writeArchiveFile } from './archive-file.ts';
+import { archiveBlobStore } from './archive-store.ts';
 import { type ImageSet, type ResolveOptions, resolveImages } from './image-set.ts';
 import {
   checkOciLayoutFile,
@@ -23,8 +25,6 @@ import {
   type WriteOciLayoutOptions,
   type WrittenImage,
 } from './oci-layout.ts';
-import { readBlob } from '../blob/store.ts';
-import { archiveBlobStore } from './archive-store.ts';
 
 /** WriteOciArchiveOptions configures writeOciArchive (the same as an OCI layout, without the lock). */
 export type WriteOciArchiveOptions = Omit<WriteOciLayoutOptions, 'lockTimeoutMs'>;
@@ -36,7 +36,12 @@ export type WriteOciArchiveOptions = Omit<WriteOciLayoutOptions, 'lockTimeoutMs'
  * BLOB_NOT_FOUND for bad source blobs; an existing archive is left as it was on failure.
  * @example await writeOciArchive('out.tar', [image], store, { tag: 'latest' })
  */
-export async function writeOciArchive(file: string, images: readonly Image[], store: BlobStore, opts: WriteOciArchiveOptions = {}): Promise<WrittenImage> {
+export async function writeOciArchive(
+  file: string,
+  images: readonly Image[],
+  store: BlobStore,
+  opts: WriteOciArchiveOptions = {},
+): Promise<WrittenImage> {
   const s = serializeImages(images, opts);
   const entry = indexEntry(s, opts);
   const blobs = new Map<string, ArchiveEntry>();
@@ -70,21 +75,39 @@ export type ReadOciArchiveOptions = ResolveOptions & ReadArchiveOptions;
  * Throws FILE_NOT_FOUND, INVALID_ARCHIVE, INVALID_IMAGE (missing oci-layout or index.json, wrong version),
  * IMAGE_NOT_FOUND, and the blob and document errors of readOciLayout.
  */
-export async function readOciArchive(file: string, tag?: string, opts: ReadOciArchiveOptions = {}): Promise<ImageSet> {
+export async function readOciArchive(
+  file: string,
+  tag?: string,
+  opts: ReadOciArchiveOptions = {},
+): Promise<ImageSet> {
   const where = `OCI archive ${file}`;
   const archive = await readArchive(file, where, opts);
   try {
     const layout = archive.lookup('oci-layout');
-    if (!layout) throw new FromscratchError('INVALID_IMAGE', `${where}: missing oci-layout`, { hint: 'the file is not an OCI archive' });
+    if (!layout)
+      throw new FromscratchError('INVALID_IMAGE', `${where}: missing oci-layout`, {
+        hint: 'the file is not an OCI archive',
+      });
     checkOciLayoutFile(await readBlob(archive.store, layout.digest, layout.size, DEFAULT_JSON_LIMIT), where);
     const indexInfo = archive.lookup('index.json');
-    if (!indexInfo) throw new FromscratchError('INVALID_IMAGE', `${where}: missing index.json`, { hint: 'the file is not an OCI archive' });
-    const index = parseImageIndex(await readBlob(archive.store, indexInfo.digest, indexInfo.size, DEFAULT_JSON_LIMIT), {
-      what: `${where}: index.json`,
-    });
+    if (!indexInfo)
+      throw new FromscratchError('INVALID_IMAGE', `${where}: missing index.json`, {
+        hint: 'the file is not an OCI archive',
+      });
+    const index = parseImageIndex(
+      await readBlob(archive.store, indexInfo.digest, indexInfo.size, DEFAULT_JSON_LIMIT),
+      {
+        what: `${where}: index.json`,
+      },
+    );
     const descriptor = selectByTag(index, tag, where);
     const store = archiveBlobStore(archive, (d) => `blobs/sha256/${digestHex(d)}`, where);
-    const { images, manifests } = await resolveImages(store, descriptor, `${where}${tag ? `:${tag}` : ''}`, opts);
+    const { images, manifests } = await resolveImages(
+      store,
+      descriptor,
+      `${where}${tag ? `:${tag}` : ''}`,
+      opts,
+    );
     return { images, manifests, descriptor, store, close: archive.close };
   } catch (e) {
     await archive.close();

@@ -10,19 +10,19 @@
  * - temp files and directories left by killed writers (their pid is dead) are removed by the next run;
  * - a symlink as the output directory, `blobs` or `blobs/sha256` is refused, never followed.
  */
-import { lstat, mkdir, mkdtemp, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { dirStore, fsyncDir, writeFileAtomic } from '../blob/dir-store.ts';
 import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
+import { canonicalJson } from '../image/canonical-json.ts';
+import { type Image, serializeImage, serializeIndex } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { type Digest, digestHex } from '../model/digest.ts';
 import { Annotation, type ImageIndex } from '../model/documents.ts';
 import { DEFAULT_JSON_LIMIT, parseImageIndex, parseJsonStrict } from '../model/json.ts';
 import { MediaType } from '../model/media-type.ts';
 import { formatPlatform } from '../model/platform.ts';
-import { canonicalJson } from '../image/canonical-json.ts';
-import { type Image, serializeImage, serializeIndex } from '../image/image.ts';
 import { type ImageSet, type ResolveOptions, resolveImages } from './image-set.ts';
 import { withLock } from './lock.ts';
 import { removeDeadTemps, TEMP_FILE_RE } from './temp-files.ts';
@@ -76,13 +76,21 @@ export interface SerializedImages {
  * serializeImages encodes the documents of images: one manifest per image, plus an index when there are
  * several. Throws INVALID_ARGUMENT for no image or two images of one platform.
  */
-export function serializeImages(images: readonly Image[], opts: { format?: 'oci' | 'docker'; created?: string } = {}): SerializedImages {
-  if (images.length === 0) throw new FromscratchError('INVALID_ARGUMENT', 'no image to write', { hint: 'build or read an image first' });
+export function serializeImages(
+  images: readonly Image[],
+  opts: { format?: 'oci' | 'docker'; created?: string } = {},
+): SerializedImages {
+  if (images.length === 0)
+    throw new FromscratchError('INVALID_ARGUMENT', 'no image to write', {
+      hint: 'build or read an image first',
+    });
   const seen = new Set<string>();
   for (const img of images) {
     const p = formatPlatform(img.platform);
     if (seen.has(p)) {
-      throw new FromscratchError('INVALID_ARGUMENT', `two images for platform ${p}`, { hint: 'give each platform once' });
+      throw new FromscratchError('INVALID_ARGUMENT', `two images for platform ${p}`, {
+        hint: 'give each platform once',
+      });
     }
     seen.add(p);
   }
@@ -91,7 +99,10 @@ export function serializeImages(images: readonly Image[], opts: { format?: 'oci'
   const manifests: Descriptor[] = [];
   const layers = new Map<Digest, Descriptor>();
   for (const img of images) {
-    const s = serializeImage(img, { format, ...(opts.created !== undefined ? { created: opts.created } : {}) });
+    const s = serializeImage(img, {
+      format,
+      ...(opts.created !== undefined ? { created: opts.created } : {}),
+    });
     documents.push({ descriptor: s.configDescriptor, bytes: s.config });
     documents.push({ descriptor: s.descriptor, bytes: s.manifest });
     manifests.push(s.descriptor);
@@ -149,7 +160,12 @@ async function copyBlob(to: ReturnType<typeof dirStore>, from: BlobStore, d: Des
   await to.put(from.open(d.digest, d.size), { digest: d.digest, size: d.size });
 }
 
-async function writeBlobs(layoutDir: string, store: BlobStore, s: SerializedImages, fsync: boolean): Promise<void> {
+async function writeBlobs(
+  layoutDir: string,
+  store: BlobStore,
+  s: SerializedImages,
+  fsync: boolean,
+): Promise<void> {
   const blobs = join(layoutDir, 'blobs');
   await ensureRealDir(blobs, layoutDir);
   await ensureRealDir(join(blobs, 'sha256'), layoutDir);
@@ -165,19 +181,29 @@ async function writeBlobs(layoutDir: string, store: BlobStore, s: SerializedImag
 }
 
 /** indexEntry is the index.json entry for serialized images: the top descriptor with the tag annotations (I9). */
-export function indexEntry(s: SerializedImages, opts: Pick<WriteOciLayoutOptions, 'tag' | 'imageName'>): Descriptor {
+export function indexEntry(
+  s: SerializedImages,
+  opts: Pick<WriteOciLayoutOptions, 'tag' | 'imageName'>,
+): Descriptor {
   const { platform: _platform, ...rest } = s.top;
   // a single-platform entry keeps its platform (skopeo, containerd pick by it); an index entry has none
   const base: Descriptor = s.manifests.length === 1 ? s.top : rest;
   if (opts.tag === undefined) return base;
   return {
     ...base,
-    annotations: { [Annotation.RefName]: opts.tag, [Annotation.ContainerdImageName]: opts.imageName ?? opts.tag },
+    annotations: {
+      [Annotation.RefName]: opts.tag,
+      [Annotation.ContainerdImageName]: opts.imageName ?? opts.tag,
+    },
   };
 }
 
 /** mergeIndex encodes index.json: `old` with the entry for the tag (or an identical untagged entry) replaced. */
-export function mergeIndex(old: ImageIndex | undefined, entry: Descriptor, tag: string | undefined): Uint8Array {
+export function mergeIndex(
+  old: ImageIndex | undefined,
+  entry: Descriptor,
+  tag: string | undefined,
+): Uint8Array {
   const kept = (old?.manifests ?? []).filter((d) => {
     const ref = d.annotations?.[Annotation.RefName];
     if (tag !== undefined) return ref !== tag;
@@ -246,7 +272,14 @@ export async function writeOciLayout(
   } catch (e) {
     if (isFromscratchError(e)) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOTDIR' || code === 'ENOSPC' || code === 'EEXIST') {
+    if (
+      code === 'EACCES' ||
+      code === 'EPERM' ||
+      code === 'EROFS' ||
+      code === 'ENOTDIR' ||
+      code === 'ENOSPC' ||
+      code === 'EEXIST'
+    ) {
       throw unwritable(dir, (e as Error).message, e);
     }
     throw e;
@@ -282,7 +315,8 @@ async function writeIntoExisting(
       await removeDeadTemps(dir);
       await removeDeadTemps(join(dir, 'blobs', 'sha256'));
       if (!isLayout) await writeFileAtomic(join(dir, 'oci-layout'), ociLayoutFile(), { fsync });
-      const old = (await lstatOrNull(join(dir, 'index.json'))) === null ? undefined : await readIndexJson(dir);
+      const old =
+        (await lstatOrNull(join(dir, 'index.json'))) === null ? undefined : await readIndexJson(dir);
       await writeFileAtomic(join(dir, 'index.json'), mergeIndex(old, entry, opts.tag), { fsync });
     },
     opts.lockTimeoutMs === undefined ? {} : { timeoutMs: opts.lockTimeoutMs },
@@ -304,9 +338,13 @@ async function readSmallFile(dir: string, name: string): Promise<Uint8Array> {
   if (st.isDirectory()) throw invalidLayout(dir, `${name} is a directory, not a file`);
   if (!st.isFile()) throw invalidLayout(dir, `${name} is not a regular file`);
   if (st.size > DEFAULT_JSON_LIMIT) {
-    throw new FromscratchError('TOO_LARGE', `OCI layout ${dir}: ${name} is ${st.size} bytes, over the ${DEFAULT_JSON_LIMIT}-byte limit`, {
-      hint: 'the layout is corrupt or hostile',
-    });
+    throw new FromscratchError(
+      'TOO_LARGE',
+      `OCI layout ${dir}: ${name} is ${st.size} bytes, over the ${DEFAULT_JSON_LIMIT}-byte limit`,
+      {
+        hint: 'the layout is corrupt or hostile',
+      },
+    );
   }
   return readFile(p);
 }
@@ -337,13 +375,19 @@ async function readIndexJson(dir: string): Promise<ImageIndex> {
  * only entry when no tag is given. Throws IMAGE_NOT_FOUND listing the tags there are.
  */
 export function selectByTag(index: ImageIndex, tag: string | undefined, where: string): Descriptor {
-  const tags = index.manifests.map((d) => d.annotations?.[Annotation.RefName]).filter((t): t is string => t !== undefined);
+  const tags = index.manifests
+    .map((d) => d.annotations?.[Annotation.RefName])
+    .filter((t): t is string => t !== undefined);
   const list = tags.length > 0 ? `tags there: ${tags.join(', ')}` : 'it has no tags';
   if (tag === undefined) {
     if (index.manifests.length === 1) return index.manifests[0]!;
-    throw new FromscratchError('IMAGE_NOT_FOUND', `${where} holds ${index.manifests.length} images; name one with a tag`, {
-      hint: `write it as oci:DIR:TAG; ${list}`,
-    });
+    throw new FromscratchError(
+      'IMAGE_NOT_FOUND',
+      `${where} holds ${index.manifests.length} images; name one with a tag`,
+      {
+        hint: `write it as oci:DIR:TAG; ${list}`,
+      },
+    );
   }
   const hits = index.manifests.filter((d) => d.annotations?.[Annotation.RefName] === tag);
   if (hits.length === 1) return hits[0]!;
@@ -367,10 +411,16 @@ export type ReadOciLayoutOptions = ResolveOptions;
  * IMAGE_NOT_FOUND (no such tag or platform).
  * @example const { images, store } = await readOciLayout('out', 'latest')
  */
-export async function readOciLayout(dir: string, tag?: string, opts: ReadOciLayoutOptions = {}): Promise<ImageSet> {
+export async function readOciLayout(
+  dir: string,
+  tag?: string,
+  opts: ReadOciLayoutOptions = {},
+): Promise<ImageSet> {
   const st = await lstatOrNull(dir);
   if (st === null) {
-    throw new FromscratchError('FILE_NOT_FOUND', `OCI layout ${dir} does not exist`, { hint: 'check the path after oci:' });
+    throw new FromscratchError('FILE_NOT_FOUND', `OCI layout ${dir} does not exist`, {
+      hint: 'check the path after oci:',
+    });
   }
   if (!st.isDirectory()) throw invalidLayout(dir, 'not a directory');
   await readLayoutVersion(dir);
@@ -384,7 +434,12 @@ export async function readOciLayout(dir: string, tag?: string, opts: ReadOciLayo
     if (!b.isDirectory()) throw invalidLayout(dir, `${p.slice(dir.length + 1)} is not a directory`);
   }
   const store = dirStore(blobs, { fsync: false });
-  const { images, manifests } = await resolveImages(store, descriptor, `${where}${tag ? `:${tag}` : ''}`, opts);
+  const { images, manifests } = await resolveImages(
+    store,
+    descriptor,
+    `${where}${tag ? `:${tag}` : ''}`,
+    opts,
+  );
   return { images, manifests, descriptor, store, close: async () => {} };
 }
 

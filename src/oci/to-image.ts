@@ -6,10 +6,10 @@
  * fromscratch did not write can give other bytes (and digests) than the original.
  */
 import { FromscratchError } from '../errors.ts';
+import type { Image } from '../image/image.ts';
 import type { ImageConfig, ImageManifest } from '../model/documents.ts';
 import { layerCompression } from '../model/media-type.ts';
 import type { Platform } from '../model/platform.ts';
-import type { Image } from '../image/image.ts';
 
 /**
  * toImage combines a manifest and its config into an Image. Throws INVALID_IMAGE when the manifest's
@@ -27,9 +27,13 @@ export function toImage(manifest: ImageManifest, config: ImageConfig, what = 'im
   }
   manifest.layers.forEach((l, i) => {
     if (layerCompression(l.mediaType) === undefined) {
-      throw new FromscratchError('INVALID_IMAGE', `${what}: layers[${i}] has media type ${l.mediaType}, which is not a layer type`, {
-        hint: 'only tar, tar+gzip and tar+zstd layers are supported',
-      });
+      throw new FromscratchError(
+        'INVALID_IMAGE',
+        `${what}: layers[${i}] has media type ${l.mediaType}, which is not a layer type`,
+        {
+          hint: 'only tar, tar+gzip and tar+zstd layers are supported',
+        },
+      );
     }
   });
   const platform: Platform = {

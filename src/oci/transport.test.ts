@@ -21,11 +21,20 @@ test('parseImageRef: accepted references', () => {
     ['docker-archive:img.tar', { kind: 'docker-archive', file: 'img.tar' }],
     ['docker-archive:img.tar:app:1.0', { kind: 'docker-archive', file: 'img.tar', name: 'app:1.0' }],
     ['docker-archive:img.tar:app', { kind: 'docker-archive', file: 'img.tar', name: 'app:latest' }],
-    ['docker-archive:img.tar:localhost:5000/x:tag', { kind: 'docker-archive', file: 'img.tar', name: 'localhost:5000/x:tag' }],
-    ['docker-archive:img.tar:localhost:5000/x', { kind: 'docker-archive', file: 'img.tar', name: 'localhost:5000/x:latest' }],
+    [
+      'docker-archive:img.tar:localhost:5000/x:tag',
+      { kind: 'docker-archive', file: 'img.tar', name: 'localhost:5000/x:tag' },
+    ],
+    [
+      'docker-archive:img.tar:localhost:5000/x',
+      { kind: 'docker-archive', file: 'img.tar', name: 'localhost:5000/x:latest' },
+    ],
     ['docker-daemon:app:1.0', { kind: 'docker-daemon', name: 'app:1.0' }],
     ['docker-daemon:my/app', { kind: 'docker-daemon', name: 'my/app:latest' }],
-    ['docker-daemon:registry.example.com:443/a/b_c:v-1.0', { kind: 'docker-daemon', name: 'registry.example.com:443/a/b_c:v-1.0' }],
+    [
+      'docker-daemon:registry.example.com:443/a/b_c:v-1.0',
+      { kind: 'docker-daemon', name: 'registry.example.com:443/a/b_c:v-1.0' },
+    ],
     [`docker-daemon:${D}`, { kind: 'docker-daemon', name: D }],
     ['docker://127.0.0.1:5055/app:1.0', { kind: 'registry', reference: '127.0.0.1:5055/app:1.0' }],
     [`docker://example.com/app@${D}`, { kind: 'registry', reference: `example.com/app@${D}` }],
@@ -63,13 +72,17 @@ test('parseImageRef: refused references name the problem and list the transports
   for (const [s, re] of cases) {
     assert.throws(
       () => parseImageRef(s),
-      (e: unknown) => isFromscratchError(e, 'INVALID_REFERENCE') && re.test(e.message) && typeof e.hint === 'string',
+      (e: unknown) =>
+        isFromscratchError(e, 'INVALID_REFERENCE') && re.test(e.message) && typeof e.hint === 'string',
       `${JSON.stringify(s)} should be refused with ${re}`,
     );
   }
   try {
     parseImageRef('nope');
   } catch (e) {
-    assert.ok(isFromscratchError(e) && /oci:DIR\[:TAG\].*docker-archive.*docker-daemon.*docker:\/\//.test(e.hint ?? ''));
+    assert.ok(
+      isFromscratchError(e) &&
+        /oci:DIR\[:TAG\].*docker-archive.*docker-daemon.*docker:\/\//.test(e.hint ?? ''),
+    );
   }
 });

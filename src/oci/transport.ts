@@ -45,9 +45,13 @@ const NAME_RE = new RegExp(`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONEN
 const DOCKER_TAG_RE = /^[\w][\w.-]{0,127}$/;
 
 function bad(s: string, reason: string): FromscratchError {
-  return new FromscratchError('INVALID_REFERENCE', `invalid image reference ${JSON.stringify(s)}: ${reason}`, {
-    hint: TRANSPORTS_HINT,
-  });
+  return new FromscratchError(
+    'INVALID_REFERENCE',
+    `invalid image reference ${JSON.stringify(s)}: ${reason}`,
+    {
+      hint: TRANSPORTS_HINT,
+    },
+  );
 }
 
 /**
@@ -63,7 +67,10 @@ export function parseDockerName(s: string, whole: string = s): string {
   const repo = hasTag ? s.slice(0, colon) : s;
   const tag = hasTag ? s.slice(colon + 1) : 'latest';
   if (repo.length > 255 || !NAME_RE.test(repo)) {
-    throw bad(whole, `${JSON.stringify(repo)} is not a valid repository name (lowercase letters, digits, . _ - separators)`);
+    throw bad(
+      whole,
+      `${JSON.stringify(repo)} is not a valid repository name (lowercase letters, digits, . _ - separators)`,
+    );
   }
   if (!DOCKER_TAG_RE.test(tag)) throw bad(whole, `${JSON.stringify(tag)} is not a valid tag`);
   return `${repo}:${tag}`;
@@ -71,7 +78,10 @@ export function parseDockerName(s: string, whole: string = s): string {
 
 function parseOciTag(tag: string, whole: string): string {
   if (!OCI_TAG_RE.test(tag)) {
-    throw bad(whole, `${JSON.stringify(tag)} is not a valid tag (letters, digits, and - . _ : @ / + between them)`);
+    throw bad(
+      whole,
+      `${JSON.stringify(tag)} is not a valid tag (letters, digits, and - . _ : @ / + between them)`,
+    );
   }
   return tag;
 }
@@ -95,16 +105,21 @@ export function parseImageRef(s: string): ImageRef {
   if (typeof s !== 'string' || s === '') throw bad(String(s), 'empty');
   if (s.startsWith('docker://')) {
     const reference = s.slice('docker://'.length);
-    if (reference === '' || /\s/.test(reference) || reference.startsWith('/')) throw bad(s, 'expected docker://HOST/REPO[:TAG|@DIGEST]');
+    if (reference === '' || /\s/.test(reference) || reference.startsWith('/'))
+      throw bad(s, 'expected docker://HOST/REPO[:TAG|@DIGEST]');
     const at = reference.indexOf('@');
     if (at >= 0) {
       try {
         parseDigest(reference.slice(at + 1));
       } catch (e) {
-        throw new FromscratchError('INVALID_REFERENCE', `invalid image reference ${JSON.stringify(s)}: bad digest`, {
-          hint: 'a digest is "sha256:" followed by 64 lowercase hex digits',
-          cause: e,
-        });
+        throw new FromscratchError(
+          'INVALID_REFERENCE',
+          `invalid image reference ${JSON.stringify(s)}: bad digest`,
+          {
+            hint: 'a digest is "sha256:" followed by 64 lowercase hex digits',
+            cause: e,
+          },
+        );
       }
     }
     return { kind: 'registry', reference };
@@ -120,11 +135,15 @@ export function parseImageRef(s: string): ImageRef {
     }
     case 'oci-archive': {
       const [file, tag] = splitPath(rest, s, 'archive');
-      return tag === undefined ? { kind: 'oci-archive', file } : { kind: 'oci-archive', file, tag: parseOciTag(tag, s) };
+      return tag === undefined
+        ? { kind: 'oci-archive', file }
+        : { kind: 'oci-archive', file, tag: parseOciTag(tag, s) };
     }
     case 'docker-archive': {
       const [file, name] = splitPath(rest, s, 'archive');
-      return name === undefined ? { kind: 'docker-archive', file } : { kind: 'docker-archive', file, name: parseDockerName(name, s) };
+      return name === undefined
+        ? { kind: 'docker-archive', file }
+        : { kind: 'docker-archive', file, name: parseDockerName(name, s) };
     }
     case 'docker-daemon': {
       if (rest === '') throw bad(s, 'expected docker-daemon:NAME:TAG');
@@ -132,10 +151,14 @@ export function parseImageRef(s: string): ImageRef {
         try {
           return { kind: 'docker-daemon', name: parseDigest(rest) };
         } catch (e) {
-          throw new FromscratchError('INVALID_REFERENCE', `invalid image reference ${JSON.stringify(s)}: bad image ID`, {
-            hint: 'an image ID is "sha256:" followed by 64 lowercase hex digits',
-            cause: e,
-          });
+          throw new FromscratchError(
+            'INVALID_REFERENCE',
+            `invalid image reference ${JSON.stringify(s)}: bad image ID`,
+            {
+              hint: 'an image ID is "sha256:" followed by 64 lowercase hex digits',
+              cause: e,
+            },
+          );
         }
       }
       return { kind: 'docker-daemon', name: parseDockerName(rest, s) };

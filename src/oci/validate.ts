@@ -6,11 +6,11 @@
  */
 import type { BlobStore } from '../blob/store.ts';
 import { type ErrorCode, FromscratchError, isFromscratchError } from '../errors.ts';
+import { type Image, serializeImage } from '../image/image.ts';
 import { isDigest, newHasher, sha256 } from '../model/digest.ts';
 import { parseImageConfig, parseImageManifest } from '../model/json.ts';
 import { layerCompression } from '../model/media-type.ts';
-import { type Image, serializeImage } from '../image/image.ts';
-import { decompressStream, type DecompressOptions } from './decompress.ts';
+import { type DecompressOptions, decompressStream } from './decompress.ts';
 
 /** ImageProblem is one broken invariant: a stable code, what it is about, and what is wrong. */
 export interface ImageProblem {
@@ -42,11 +42,17 @@ export interface ValidateImageOptions extends DecompressOptions {
  * media types, history agreeing with the layers, Env entries of the form K=V, and serialised documents
  * that parse back strictly with matching diff_ids.
  */
-export async function checkImage(image: Image, store: BlobStore, opts: ValidateImageOptions = {}): Promise<ImageProblem[]> {
+export async function checkImage(
+  image: Image,
+  store: BlobStore,
+  opts: ValidateImageOptions = {},
+): Promise<ImageProblem[]> {
   const problems: ImageProblem[] = [];
-  const add = (code: ErrorCode, subject: string, message: string) => problems.push({ code, subject, message });
+  const add = (code: ErrorCode, subject: string, message: string) =>
+    problems.push({ code, subject, message });
 
-  if (!image.platform.os || !image.platform.architecture) add('INVALID_IMAGE', 'platform', 'os and architecture must be set');
+  if (!image.platform.os || !image.platform.architecture)
+    add('INVALID_IMAGE', 'platform', 'os and architecture must be set');
 
   for (const [i, layer] of image.layers.entries()) {
     const subject = `layers[${i}] ${String(layer.blob.digest)}`;
@@ -70,16 +76,27 @@ export async function checkImage(image: Image, store: BlobStore, opts: ValidateI
     }
     if (!ok || c === undefined) continue;
     if (opts.layers === false) {
-      if (!(await store.has(layer.blob.digest, layer.blob.size))) add('BLOB_NOT_FOUND', subject, 'the blob is not in the store with that size');
+      if (!(await store.has(layer.blob.digest, layer.blob.size)))
+        add('BLOB_NOT_FOUND', subject, 'the blob is not in the store with that size');
       continue;
     }
     try {
       const h = newHasher();
-      for await (const chunk of decompressStream(store.open(layer.blob.digest, layer.blob.size), c, `layer ${layer.blob.digest}`, opts)) {
+      for await (const chunk of decompressStream(
+        store.open(layer.blob.digest, layer.blob.size),
+        c,
+        `layer ${layer.blob.digest}`,
+        opts,
+      )) {
         h.update(chunk);
       }
       const got = h.digest().digest;
-      if (got !== layer.diffId) add('DIGEST_MISMATCH', subject, `uncompressed content hashes to ${got}, but diff_id is ${layer.diffId}`);
+      if (got !== layer.diffId)
+        add(
+          'DIGEST_MISMATCH',
+          subject,
+          `uncompressed content hashes to ${got}, but diff_id is ${layer.diffId}`,
+        );
     } catch (e) {
       if (!isFromscratchError(e)) throw e;
       add(e.code, subject, e.message);
@@ -88,21 +105,32 @@ export async function checkImage(image: Image, store: BlobStore, opts: ValidateI
 
   const layered = image.history.filter((h) => !h.empty_layer).length;
   if (image.history.length > 0 && layered !== image.layers.length) {
-    add('INVALID_IMAGE', 'history', `${layered} history entries with layers, but ${image.layers.length} layers`);
+    add(
+      'INVALID_IMAGE',
+      'history',
+      `${layered} history entries with layers, but ${image.layers.length} layers`,
+    );
   }
   for (const [i, kv] of (image.config.Env ?? []).entries()) {
-    if (!kv.includes('=') || kv.startsWith('=')) add('INVALID_IMAGE', `config.Env[${i}]`, `${JSON.stringify(kv)} is not NAME=VALUE`);
+    if (!kv.includes('=') || kv.startsWith('='))
+      add('INVALID_IMAGE', `config.Env[${i}]`, `${JSON.stringify(kv)} is not NAME=VALUE`);
   }
 
   try {
     const s = serializeImage(image);
-    const manifest = parseImageManifest(s.manifest, { what: 'serialised manifest', expectedMediaType: s.descriptor.mediaType });
+    const manifest = parseImageManifest(s.manifest, {
+      what: 'serialised manifest',
+      expectedMediaType: s.descriptor.mediaType,
+    });
     const config = parseImageConfig(s.config, { what: 'serialised config' });
     if (manifest.config.digest !== sha256(s.config) || manifest.config.size !== s.config.byteLength) {
       add('DIGEST_MISMATCH', 'manifest.config', 'the config descriptor does not describe the config bytes');
     }
     const diffIds = image.layers.map((l) => l.diffId);
-    if (config.rootfs.diff_ids.length !== diffIds.length || config.rootfs.diff_ids.some((d, i) => d !== diffIds[i])) {
+    if (
+      config.rootfs.diff_ids.length !== diffIds.length ||
+      config.rootfs.diff_ids.some((d, i) => d !== diffIds[i])
+    ) {
       add('INVALID_IMAGE', 'config.rootfs', 'diff_ids differ from the layers');
     }
     if (config.os !== image.platform.os || config.architecture !== image.platform.architecture) {
@@ -121,11 +149,20 @@ export async function checkImage(image: Image, store: BlobStore, opts: ValidateI
  * INVALID_IMAGE. Resolves when the image is valid.
  * @example await validateImage(image, store)
  */
-export async function validateImage(image: Image, store: BlobStore, opts: ValidateImageOptions = {}): Promise<void> {
+export async function validateImage(
+  image: Image,
+  store: BlobStore,
+  opts: ValidateImageOptions = {},
+): Promise<void> {
   const problems = await checkImage(image, store, opts);
   if (problems.length === 0) return;
   const first = problems[0]!;
-  if (problems.length === 1) throw new InvalidImageError(first.code, `invalid image: ${first.subject}: ${first.message}`, problems);
+  if (problems.length === 1)
+    throw new InvalidImageError(first.code, `invalid image: ${first.subject}: ${first.message}`, problems);
   const list = problems.map((p) => `${p.subject}: ${p.message} [${p.code}]`).join('; ');
-  throw new InvalidImageError('INVALID_IMAGE', `invalid image: ${problems.length} problems: ${list}`, problems);
+  throw new InvalidImageError(
+    'INVALID_IMAGE',
+    `invalid image: ${problems.length} problems: ${list}`,
+    problems,
+  );
 }

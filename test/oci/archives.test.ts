@@ -3,7 +3,7 @@
  * and `docker run` of a static program, plus the hostile archives of RELIABILITY.md C1, C5, A14.
  */
 import assert from 'node:assert/strict';
-import { readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { memoryStore } from '../../src/blob/memory-store.ts';
@@ -14,9 +14,17 @@ import { readDockerArchive, writeDockerArchive } from '../../src/oci/docker-arch
 import { readOciArchive, writeOciArchive } from '../../src/oci/oci-archive.ts';
 import { validateImage } from '../../src/oci/validate.ts';
 import { HELLO_OUTPUT, helloImage } from '../support/tiny-image.ts';
-import { dockerLoadAndRun, dockerRemoveImage, requireTool, run, validateOciLayoutWithTools, withTempDir } from '../support/validate-tools.ts';
+import {
+  dockerLoadAndRun,
+  dockerRemoveImage,
+  requireTool,
+  run,
+  validateOciLayoutWithTools,
+  withTempDir,
+} from '../support/validate-tools.ts';
 
-const code = (c: string, re?: RegExp) => (e: unknown) => isFromscratchError(e) && e.code === c && (re === undefined || re.test(e.message));
+const code = (c: string, re?: RegExp) => (e: unknown) =>
+  isFromscratchError(e) && e.code === c && (re === undefined || re.test(e.message));
 
 test('writeOciArchive: skopeo reads it; its unpacked layout passes every tool; it reads back', async () => {
   const store = memoryStore();
@@ -25,7 +33,9 @@ test('writeOciArchive: skopeo reads it; its unpacked layout passes every tool; i
   await withTempDir('ociarchive', async (t) => {
     const file = join(t, 'img.tar');
     const w = await writeOciArchive(file, [image], store, { tag: 'latest' });
-    const inspected = JSON.parse((await run(skopeo, ['inspect', `oci-archive:${file}:latest`])).stdout) as { Digest: string };
+    const inspected = JSON.parse((await run(skopeo, ['inspect', `oci-archive:${file}:latest`])).stdout) as {
+      Digest: string;
+    };
     assert.equal(inspected.Digest, w.descriptor.digest);
     await run('tar', ['-xf', file, '-C', t]);
     await validateOciLayoutWithTools(t, 'latest', { unpack: false });
@@ -40,7 +50,12 @@ test('writeOciArchive: skopeo reads it; its unpacked layout passes every tool; i
     await writeOciArchive(join(t, 'again.tar'), [image], store, { tag: 'latest' });
     assert.deepEqual(await readFile(join(t, 'again.tar')), await readFile(file));
     // skopeo's own oci-archive reads back through ours
-    await run(skopeo, ['copy', '--quiet', `oci-archive:${file}:latest`, `oci-archive:${join(t, 'skopeo.tar')}:copied`]);
+    await run(skopeo, [
+      'copy',
+      '--quiet',
+      `oci-archive:${file}:latest`,
+      `oci-archive:${join(t, 'skopeo.tar')}:copied`,
+    ]);
     const theirs = await readOciArchive(join(t, 'skopeo.tar'), 'copied');
     await validateImage(theirs.images[0]!, theirs.store);
     await theirs.close();
@@ -69,7 +84,10 @@ test('writeDockerArchive: docker load + docker run prints hello; skopeo copies i
     const set = await readDockerArchive(file, name);
     try {
       assert.deepEqual(set.images[0]!.config, image.config);
-      assert.deepEqual(set.images[0]!.layers.map((l) => l.diffId), image.layers.map((l) => l.diffId));
+      assert.deepEqual(
+        set.images[0]!.layers.map((l) => l.diffId),
+        image.layers.map((l) => l.diffId),
+      );
       await validateImage(set.images[0]!, set.store);
     } finally {
       await set.close();
@@ -92,13 +110,19 @@ test('readDockerArchive reads what docker save writes, and zstd and uncompressed
     }
     const set = await readDockerArchive(join(t, 'saved.tar'), name);
     try {
-      assert.deepEqual(set.images[0]!.layers.map((l) => l.diffId), zstd.layers.map((l) => l.diffId));
+      assert.deepEqual(
+        set.images[0]!.layers.map((l) => l.diffId),
+        zstd.layers.map((l) => l.diffId),
+      );
       assert.equal(set.images[0]!.layers[0]!.blob.mediaType, 'application/vnd.oci.image.layer.v1.tar');
       await validateImage(set.images[0]!, set.store);
     } finally {
       await set.close();
     }
-    await assert.rejects(readDockerArchive(join(t, 'saved.tar'), 'other:tag'), code('IMAGE_NOT_FOUND', /no image named other:tag/));
+    await assert.rejects(
+      readDockerArchive(join(t, 'saved.tar'), 'other:tag'),
+      code('IMAGE_NOT_FOUND', /no image named other:tag/),
+    );
   });
 });
 
@@ -118,11 +142,23 @@ test('hostile docker-archives: a layer that is not its diff_id, missing files, d
     const names = (await readdir(dir)).sort();
     await run('tar', ['-cf', join(t, 'flipped.tar'), '-C', dir, ...names]);
     await assert.rejects(readDockerArchive(join(t, 'flipped.tar')), code('DIGEST_MISMATCH'));
-    await run('tar', ['-cf', join(t, 'nomanifest.tar'), '-C', dir, ...names.filter((n) => n !== 'manifest.json')]);
-    await assert.rejects(readDockerArchive(join(t, 'nomanifest.tar')), code('INVALID_IMAGE', /missing file "manifest.json"/));
+    await run('tar', [
+      '-cf',
+      join(t, 'nomanifest.tar'),
+      '-C',
+      dir,
+      ...names.filter((n) => n !== 'manifest.json'),
+    ]);
+    await assert.rejects(
+      readDockerArchive(join(t, 'nomanifest.tar')),
+      code('INVALID_IMAGE', /missing file "manifest.json"/),
+    );
     // the same name twice: two readers could see two different images (A14)
     await run('tar', ['-cf', join(t, 'dup.tar'), '-C', dir, 'manifest.json', 'manifest.json']);
-    await assert.rejects(readDockerArchive(join(t, 'dup.tar')), code('INVALID_ARCHIVE', /duplicate entry "manifest.json"/));
+    await assert.rejects(
+      readDockerArchive(join(t, 'dup.tar')),
+      code('INVALID_ARCHIVE', /duplicate entry "manifest.json"/),
+    );
     await writeFile(join(t, 'junk.tar'), Buffer.alloc(2048, 7));
     await assert.rejects(readDockerArchive(join(t, 'junk.tar')), code('INVALID_ARCHIVE'));
     await writeFile(join(t, 'short.tar'), (await readFile(file)).subarray(0, 5000));
@@ -151,7 +187,10 @@ test('hostile oci-archives: a flipped blob is DIGEST_MISMATCH, a missing oci-lay
     await assert.rejects(validateImage(set.images[0]!, set.store), code('DIGEST_MISMATCH'));
     await set.close();
     await run('tar', ['-cf', join(t, 'nolayout.tar'), '-C', dir, 'blobs', 'index.json']);
-    await assert.rejects(readOciArchive(join(t, 'nolayout.tar')), code('INVALID_IMAGE', /missing oci-layout/));
+    await assert.rejects(
+      readOciArchive(join(t, 'nolayout.tar')),
+      code('INVALID_IMAGE', /missing oci-layout/),
+    );
     await assert.rejects(readOciArchive(file, 'nope'), code('IMAGE_NOT_FOUND'));
     assert.equal((await readOciArchive(file)).descriptor.digest, w.descriptor.digest);
   });
@@ -163,11 +202,23 @@ test('archive outputs: a symlink or directory at the target is refused (C10)', a
   await withTempDir('c10', async (t) => {
     await writeFile(join(t, 'victim'), 'keep');
     await symlink(join(t, 'victim'), join(t, 'link.tar'));
-    await assert.rejects(writeDockerArchive(join(t, 'link.tar'), image, store), code('OUTPUT_UNWRITABLE', /symlink/));
-    await assert.rejects(writeOciArchive(join(t, 'link.tar'), [image], store), code('OUTPUT_UNWRITABLE', /symlink/));
+    await assert.rejects(
+      writeDockerArchive(join(t, 'link.tar'), image, store),
+      code('OUTPUT_UNWRITABLE', /symlink/),
+    );
+    await assert.rejects(
+      writeOciArchive(join(t, 'link.tar'), [image], store),
+      code('OUTPUT_UNWRITABLE', /symlink/),
+    );
     await assert.rejects(writeOciArchive(t, [image], store), code('OUTPUT_UNWRITABLE', /not a regular file/));
-    await assert.rejects(writeOciArchive(join(t, 'victim', 'x.tar'), [image], store), code('OUTPUT_UNWRITABLE'));
+    await assert.rejects(
+      writeOciArchive(join(t, 'victim', 'x.tar'), [image], store),
+      code('OUTPUT_UNWRITABLE'),
+    );
     assert.equal(await readFile(join(t, 'victim'), 'utf8'), 'keep');
-    await assert.rejects(writeDockerArchive(join(t, 'a.tar'), image, store, { repoTags: ['Bad Name'] }), code('INVALID_REFERENCE'));
+    await assert.rejects(
+      writeDockerArchive(join(t, 'a.tar'), image, store, { repoTags: ['Bad Name'] }),
+      code('INVALID_REFERENCE'),
+    );
   });
 });

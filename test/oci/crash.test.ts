@@ -6,25 +6,27 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { memoryStore } from '../../src/blob/memory-store.ts';
+import { appendLayers } from '../../src/image/image.ts';
 import { Annotation } from '../../src/model/documents.ts';
 import { readDockerArchive } from '../../src/oci/docker-archive.ts';
 import { readOciLayout, writeOciLayout } from '../../src/oci/oci-layout.ts';
 import { validateImage } from '../../src/oci/validate.ts';
-import { appendLayers } from '../../src/image/image.ts';
 import { helloImage, makeTestLayer } from '../support/tiny-image.ts';
 import { run, withTempDir } from '../support/validate-tools.ts';
-import { readFile } from 'node:fs/promises';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHILD = join(ROOT, 'test', 'support', 'copy-image-child.ts');
 
 function startChild(src: string, dest: string) {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, src, dest], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, src, dest], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => {
     out += c.toString();
@@ -74,20 +76,36 @@ test('C7: a layout writer killed at a random moment leaves the layout valid or a
       await sleep(300 + Math.floor(Math.random() * 1500));
       b.child.kill('SIGKILL');
       await b.exited;
-      const idx = JSON.parse(await readFile(join(existing, 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
+      const idx = JSON.parse(await readFile(join(existing, 'index.json'), 'utf8')) as {
+        manifests: { annotations: Record<string, string> }[];
+      };
       const tags = idx.manifests.map((m) => m.annotations[Annotation.RefName]!);
       assert.ok(tags.includes('old'), `the old tag survives (run ${i})`);
       await assertValidLayout(existing, tags);
       // the next run completes and removes the killed writer's temp files
-      for (const [dest, dir] of [[`oci:${fresh}:new`, fresh], [`oci:${existing}:new`, existing]] as const) {
+      for (const [dest, dir] of [
+        [`oci:${fresh}:new`, fresh],
+        [`oci:${existing}:new`, existing],
+      ] as const) {
         const c = startChild(`oci:${src}:src`, dest);
         assert.equal(await c.exited, 0, c.output());
         await assertValidLayout(dir, ['new']);
-        assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.')), [], `no temp files in ${dir}`);
-        assert.ok((await readdir(join(dir, 'blobs', 'sha256'))).every((n) => /^[0-9a-f]{64}$/.test(n)), `no temp blobs in ${dir}`);
+        assert.deepEqual(
+          (await readdir(dir)).filter((n) => n.startsWith('.')),
+          [],
+          `no temp files in ${dir}`,
+        );
+        assert.ok(
+          (await readdir(join(dir, 'blobs', 'sha256'))).every((n) => /^[0-9a-f]{64}$/.test(n)),
+          `no temp blobs in ${dir}`,
+        );
       }
     }
-    assert.deepEqual((await readdir(t)).filter((n) => n.startsWith('.')), [], 'no temp layouts left in the parent');
+    assert.deepEqual(
+      (await readdir(t)).filter((n) => n.startsWith('.')),
+      [],
+      'no temp layouts left in the parent',
+    );
   });
 });
 
@@ -108,7 +126,11 @@ test('C7: a docker-archive writer killed at a random moment leaves no partial ar
     }
     const c = startChild(`oci:${src}:src`, `docker-archive:${tar}:crash-test:done`);
     assert.equal(await c.exited, 0, c.output());
-    assert.deepEqual((await readdir(t)).sort(), ['img.tar', 'src'], 'temp archives of killed writers are removed');
+    assert.deepEqual(
+      (await readdir(t)).sort(),
+      ['img.tar', 'src'],
+      'temp archives of killed writers are removed',
+    );
     const set = await readDockerArchive(tar, 'crash-test:done');
     await validateImage(set.images[0]!, set.store);
     await set.close();
@@ -128,9 +150,13 @@ test('C8: two processes adding different tags to one layout at once lose neither
       const y = startChild(`oci:${src}:b`, `oci:${dest}:b${i}`);
       assert.equal(await x.exited, 0, x.output());
       assert.equal(await y.exited, 0, y.output());
-      const idx = JSON.parse(await readFile(join(dest, 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
+      const idx = JSON.parse(await readFile(join(dest, 'index.json'), 'utf8')) as {
+        manifests: { annotations: Record<string, string> }[];
+      };
       const tags = idx.manifests.map((m) => m.annotations[Annotation.RefName]).sort();
-      const want = Array.from({ length: i + 1 }, (_, k) => [`a${k}`, `b${k}`]).flat().sort();
+      const want = Array.from({ length: i + 1 }, (_, k) => [`a${k}`, `b${k}`])
+        .flat()
+        .sort();
       assert.deepEqual(tags, want);
     }
     const dest = join(t, 'shared');

@@ -13,7 +13,8 @@ import { validateImage } from '../../src/oci/validate.ts';
 import { HELLO_OUTPUT, helloImage } from '../support/tiny-image.ts';
 import { dockerRemoveImage, dockerRun, requireTool, run, withTempDir } from '../support/validate-tools.ts';
 
-const code = (c: string, re?: RegExp) => (e: unknown) => isFromscratchError(e) && e.code === c && (re === undefined || re.test(e.message));
+const code = (c: string, re?: RegExp) => (e: unknown) =>
+  isFromscratchError(e) && e.code === c && (re === undefined || re.test(e.message));
 
 test('writeDockerDaemon loads the image over the socket; docker run prints hello; readDockerDaemon reads it back', async () => {
   requireTool('docker', 'docker.io');
@@ -22,12 +23,18 @@ test('writeDockerDaemon loads the image over the socket; docker run prints hello
   const name = 'fromscratch-oci-test/daemon:v1';
   try {
     const w = await writeDockerDaemon(name, image, store);
-    assert.equal((await run('docker', ['image', 'inspect', '--format', '{{.Id}}', name])).stdout.trim(), w.imageId);
+    assert.equal(
+      (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', name])).stdout.trim(),
+      w.imageId,
+    );
     assert.equal(await dockerRun(name), HELLO_OUTPUT);
     const set = await readDockerDaemon(name);
     try {
       assert.deepEqual(set.images[0]!.config, image.config);
-      assert.deepEqual(set.images[0]!.layers.map((l) => l.diffId), image.layers.map((l) => l.diffId));
+      assert.deepEqual(
+        set.images[0]!.layers.map((l) => l.diffId),
+        image.layers.map((l) => l.diffId),
+      );
       await validateImage(set.images[0]!, set.store);
     } finally {
       await set.close();
@@ -55,11 +62,20 @@ test('no daemon socket is DAEMON_ERROR with a hint; tcp:// DOCKER_HOST is refuse
   const image = await helloImage(store);
   await assert.rejects(
     writeDockerDaemon('x:y', image, store, { socketPath: '/nonexistent/docker.sock' }),
-    (e: unknown) => isFromscratchError(e, 'DAEMON_ERROR') && /\/nonexistent\/docker.sock/.test(e.message) && /dockerd|DOCKER_HOST/.test(e.hint ?? ''),
+    (e: unknown) =>
+      isFromscratchError(e, 'DAEMON_ERROR') &&
+      /\/nonexistent\/docker.sock/.test(e.message) &&
+      /dockerd|DOCKER_HOST/.test(e.hint ?? ''),
   );
-  await assert.rejects(readDockerDaemon('x:y', { socketPath: '/nonexistent/docker.sock' }), code('DAEMON_ERROR'));
+  await assert.rejects(
+    readDockerDaemon('x:y', { socketPath: '/nonexistent/docker.sock' }),
+    code('DAEMON_ERROR'),
+  );
   assert.equal(dockerSocketPath({}, { DOCKER_HOST: 'unix:///run/x.sock' }), '/run/x.sock');
   assert.equal(dockerSocketPath({}, {}), '/var/run/docker.sock');
   assert.throws(() => dockerSocketPath({}, { DOCKER_HOST: 'tcp://1.2.3.4:2375' }), code('DAEMON_ERROR'));
-  await assert.rejects(writeImage('docker-daemon:sha256:' + 'a'.repeat(64), [image], store), code('INVALID_REFERENCE'));
+  await assert.rejects(
+    writeImage('docker-daemon:sha256:' + 'a'.repeat(64), [image], store),
+    code('INVALID_REFERENCE'),
+  );
 });

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { memoryStore } from '../../src/blob/memory-store.ts';
 import { isFromscratchError } from '../../src/errors.ts';
-import { inspectImage } from '../../src/oci/inspect.ts';
 import { writeImage } from '../../src/oci/image-io.ts';
+import { inspectImage } from '../../src/oci/inspect.ts';
 import { compileHello, helloImage } from '../support/tiny-image.ts';
 import { withTempDir } from '../support/validate-tools.ts';
 
@@ -17,7 +17,11 @@ test('inspectImage lists config, layers and files from oci, oci-archive and dock
   const image = await helloImage(store);
   const hello = await compileHello();
   await withTempDir('inspect', async (t) => {
-    for (const ref of [`oci:${join(t, 'l')}:v1`, `oci-archive:${join(t, 'a.tar')}:v1`, `docker-archive:${join(t, 'd.tar')}:inspect-test:v1`]) {
+    for (const ref of [
+      `oci:${join(t, 'l')}:v1`,
+      `oci-archive:${join(t, 'a.tar')}:v1`,
+      `docker-archive:${join(t, 'd.tar')}:inspect-test:v1`,
+    ]) {
       await writeImage(ref, [image], store);
       const info = await inspectImage(ref);
       assert.equal(info.reference, ref);
@@ -45,5 +49,8 @@ test('inspectImage lists config, layers and files from oci, oci-archive and dock
     }
   });
   await assert.rejects(inspectImage('nonsense'), (e: unknown) => isFromscratchError(e, 'INVALID_REFERENCE'));
-  await assert.rejects(inspectImage('docker://127.0.0.1:1/x:y'), (e: unknown) => isFromscratchError(e, 'INVALID_REFERENCE') && /registry transport/.test(e.message));
+  await assert.rejects(
+    inspectImage('docker://127.0.0.1:1/x:y'),
+    (e: unknown) => isFromscratchError(e, 'INVALID_REFERENCE') && /registry transport/.test(e.message),
+  );
 });

@@ -3,19 +3,20 @@
  * the hostile and faulty layouts of RELIABILITY.md C1, C2, C4, C5, C6, C9, C10 and I9.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { memoryStore } from '../../src/blob/memory-store.ts';
 import { isFromscratchError } from '../../src/errors.ts';
-import { type Digest, digestHex, sha256 } from '../../src/model/digest.ts';
 import { serializeImage } from '../../src/image/image.ts';
+import { type Digest, digestHex, sha256 } from '../../src/model/digest.ts';
 import { readOciLayout, writeOciLayout } from '../../src/oci/oci-layout.ts';
 import { validateImage } from '../../src/oci/validate.ts';
 import { helloImage } from '../support/tiny-image.ts';
 import { run, validateOciLayoutWithTools, withTempDir } from '../support/validate-tools.ts';
 
-const code = (c: string, re?: RegExp) => (e: unknown) => isFromscratchError(e) && e.code === c && (re === undefined || re.test(e.message));
+const code = (c: string, re?: RegExp) => (e: unknown) =>
+  isFromscratchError(e) && e.code === c && (re === undefined || re.test(e.message));
 
 async function fixture() {
   const store = memoryStore();
@@ -25,7 +26,9 @@ async function fixture() {
 }
 
 async function readIndex(dir: string) {
-  return JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations?: Record<string, string> }[] };
+  return JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
 }
 
 test('writeOciLayout writes a layout skopeo, umoci and oci-image-tool accept, with both name annotations (I9)', async () => {
@@ -37,8 +40,13 @@ test('writeOciLayout writes a layout skopeo, umoci and oci-image-tool accept, wi
     assert.equal(inspected.Digest, w.descriptor.digest);
     assert.equal(inspected.Architecture, 'amd64');
     const idx = await readIndex(dir);
-    assert.deepEqual(idx.manifests[0]!.annotations, { 'io.containerd.image.name': 'latest', 'org.opencontainers.image.ref.name': 'latest' });
-    assert.deepEqual(JSON.parse(await readFile(join(dir, 'oci-layout'), 'utf8')), { imageLayoutVersion: '1.0.0' });
+    assert.deepEqual(idx.manifests[0]!.annotations, {
+      'io.containerd.image.name': 'latest',
+      'org.opencontainers.image.ref.name': 'latest',
+    });
+    assert.deepEqual(JSON.parse(await readFile(join(dir, 'oci-layout'), 'utf8')), {
+      imageLayoutVersion: '1.0.0',
+    });
     // nothing but the layout is left behind (no lock, no temp files)
     assert.deepEqual((await readdir(dir)).sort(), ['blobs', 'index.json', 'oci-layout']);
     assert.deepEqual(await readdir(t), ['layout']);
@@ -73,7 +81,8 @@ test('the same image written twice gives the same bytes', async () => {
     const a = (await run('find', [join(t, 'a'), '-type', 'f', '-printf', '%P\\n'])).stdout.split('\n').sort();
     const b = (await run('find', [join(t, 'b'), '-type', 'f', '-printf', '%P\\n'])).stdout.split('\n').sort();
     assert.deepEqual(a, b);
-    for (const f of a.filter(Boolean)) assert.deepEqual(await readFile(join(t, 'a', f)), await readFile(join(t, 'b', f)), f);
+    for (const f of a.filter(Boolean))
+      assert.deepEqual(await readFile(join(t, 'a', f)), await readFile(join(t, 'b', f)), f);
   });
 });
 
@@ -86,16 +95,25 @@ test('a second tag keeps the first; the same tag again replaces it (C8 without c
     const w1 = await writeOciLayout(dir, [one], store, { tag: 'one' });
     const w2 = await writeOciLayout(dir, [two], store, { tag: 'two' });
     let idx = await readIndex(dir);
-    assert.deepEqual(idx.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']), ['one', 'two']);
+    assert.deepEqual(
+      idx.manifests.map((m) => m.annotations?.['org.opencontainers.image.ref.name']),
+      ['one', 'two'],
+    );
     await writeOciLayout(dir, [two], store, { tag: 'one' });
     idx = await readIndex(dir);
     assert.equal(idx.manifests.length, 2);
-    assert.deepEqual(idx.manifests.map((m) => m.digest), [w2.descriptor.digest, w2.descriptor.digest]);
+    assert.deepEqual(
+      idx.manifests.map((m) => m.digest),
+      [w2.descriptor.digest, w2.descriptor.digest],
+    );
     assert.notEqual(w1.descriptor.digest, w2.descriptor.digest);
     await validateOciLayoutWithTools(dir, 'one', { unpack: false });
     await validateOciLayoutWithTools(dir, 'two', { unpack: false });
     await assert.rejects(readOciLayout(dir), code('IMAGE_NOT_FOUND', /2 images/));
-    await assert.rejects(readOciLayout(dir, 'three'), (e: unknown) => isFromscratchError(e, 'IMAGE_NOT_FOUND') && /two, one/.test(e.hint ?? ''));
+    await assert.rejects(
+      readOciLayout(dir, 'three'),
+      (e: unknown) => isFromscratchError(e, 'IMAGE_NOT_FOUND') && /two, one/.test(e.hint ?? ''),
+    );
   });
 });
 
@@ -112,13 +130,28 @@ test('several platforms are written as an index that skopeo and oci-image-tool a
     const skopeo = await run('skopeo', ['inspect', '--raw', `oci:${dir}:multi`]);
     assert.equal((JSON.parse(skopeo.stdout) as { manifests: unknown[] }).manifests.length, 2);
     const set = await readOciLayout(dir, 'multi');
-    assert.deepEqual(set.manifests.map((m) => m.digest), w.manifests.map((m) => m.digest));
-    assert.deepEqual(set.images.map((i) => serializeImage(i).descriptor.digest), w.manifests.map((m) => m.digest));
+    assert.deepEqual(
+      set.manifests.map((m) => m.digest),
+      w.manifests.map((m) => m.digest),
+    );
+    assert.deepEqual(
+      set.images.map((i) => serializeImage(i).descriptor.digest),
+      w.manifests.map((m) => m.digest),
+    );
     const armOnly = await readOciLayout(dir, 'multi', { platform: { os: 'linux', architecture: 'arm64' } });
-    assert.deepEqual(armOnly.manifests.map((m) => m.digest), [w.manifests[1]!.digest]);
-    await assert.rejects(readOciLayout(dir, 'multi', { platform: { os: 'linux', architecture: 's390x' } }), code('IMAGE_NOT_FOUND'));
+    assert.deepEqual(
+      armOnly.manifests.map((m) => m.digest),
+      [w.manifests[1]!.digest],
+    );
+    await assert.rejects(
+      readOciLayout(dir, 'multi', { platform: { os: 'linux', architecture: 's390x' } }),
+      code('IMAGE_NOT_FOUND'),
+    );
   });
-  await assert.rejects(writeOciLayout('/nonexistent-never', [amd, amd], store), code('INVALID_ARGUMENT', /two images for platform linux\/amd64/));
+  await assert.rejects(
+    writeOciLayout('/nonexistent-never', [amd, amd], store),
+    code('INVALID_ARGUMENT', /two images for platform linux\/amd64/),
+  );
 });
 
 test('C1/C2: a flipped byte or extra bytes in a blob are caught when reading', async () => {
@@ -135,7 +168,10 @@ test('C1/C2: a flipped byte or extra bytes in a blob are caught when reading', a
     const set = await readOciLayout(dir, 'x');
     await assert.rejects(validateImage(set.images[0]!, set.store), code('DIGEST_MISMATCH'));
     // copying out of the broken layout refuses the blob and writes nothing
-    await assert.rejects(writeOciLayout(join(t, 'copy'), set.images, set.store, { tag: 'x' }), code('DIGEST_MISMATCH'));
+    await assert.rejects(
+      writeOciLayout(join(t, 'copy'), set.images, set.store, { tag: 'x' }),
+      code('DIGEST_MISMATCH'),
+    );
     assert.deepEqual(await readdir(t), ['layout']);
     await writeFile(layerPath, Buffer.concat([good, Buffer.from('extra')]));
     await assert.rejects(validateImage(set.images[0]!, set.store), code('SIZE_MISMATCH'));
@@ -151,10 +187,19 @@ test('C4: a hostile digest in index.json is refused before any file is opened', 
   await withTempDir('oci', async (t) => {
     await writeFile(join(t, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
     await mkdir(join(t, 'blobs', 'sha256'), { recursive: true });
-    for (const digest of ['sha256:../../etc/passwd', `sha256:${'A'.repeat(64)}`, 'sha256:abc', `sha512:${'a'.repeat(128)}`, '']) {
+    for (const digest of [
+      'sha256:../../etc/passwd',
+      `sha256:${'A'.repeat(64)}`,
+      'sha256:abc',
+      `sha512:${'a'.repeat(128)}`,
+      '',
+    ]) {
       await writeFile(
         join(t, 'index.json'),
-        JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 2 }] }),
+        JSON.stringify({
+          schemaVersion: 2,
+          manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest, size: 2 }],
+        }),
       );
       await assert.rejects(readOciLayout(t), code('INVALID_DIGEST'), digest);
     }
@@ -184,8 +229,14 @@ test('C5: missing pieces are named', async () => {
     // writing into a layout whose index.json is broken refuses rather than clobbering it
     await rm(join(dir, 'index.json'), { recursive: true });
     await writeFile(join(dir, 'index.json'), '{"schemaVersion":2,"manifests":[],"manifests":[]}');
-    await assert.rejects(writeOciLayout(dir, [image], store, { tag: 'y' }), code('INVALID_IMAGE', /duplicate key/));
-    assert.equal(await readFile(join(dir, 'index.json'), 'utf8'), '{"schemaVersion":2,"manifests":[],"manifests":[]}');
+    await assert.rejects(
+      writeOciLayout(dir, [image], store, { tag: 'y' }),
+      code('INVALID_IMAGE', /duplicate key/),
+    );
+    assert.equal(
+      await readFile(join(dir, 'index.json'), 'utf8'),
+      '{"schemaVersion":2,"manifests":[],"manifests":[]}',
+    );
   });
 });
 
@@ -198,13 +249,21 @@ test('C6: a huge manifest is refused without reading it (cap 8 MiB)', async () =
     await writeFile(join(t, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
     await writeFile(
       join(t, 'index.json'),
-      JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d, size: huge.length }] }),
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [
+          { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d, size: huge.length },
+        ],
+      }),
     );
     await assert.rejects(readOciLayout(t), code('TOO_LARGE'));
     // a descriptor lying about the size is caught after at most size+1 bytes
     await writeFile(
       join(t, 'index.json'),
-      JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d, size: 100 }] }),
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d, size: 100 }],
+      }),
     );
     await assert.rejects(readOciLayout(t), code('SIZE_MISMATCH'));
   });
@@ -216,7 +275,11 @@ test('D1: an index.json entry pointing at an ambiguous manifest is refused', asy
       JSON.stringify({
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 2 },
+        config: {
+          mediaType: 'application/vnd.oci.image.config.v1+json',
+          digest: `sha256:${'a'.repeat(64)}`,
+          size: 2,
+        },
         layers: [],
         manifests: [],
       }),
@@ -227,7 +290,10 @@ test('D1: an index.json entry pointing at an ambiguous manifest is refused', asy
     await writeFile(join(t, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
     await writeFile(
       join(t, 'index.json'),
-      JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d, size: bad.length }] }),
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d, size: bad.length }],
+      }),
     );
     await assert.rejects(readOciLayout(t), code('AMBIGUOUS_MANIFEST'));
   });
@@ -261,16 +327,25 @@ test('C10: a planted symlink as the output or blobs directory is refused', async
     const victim = join(t, 'victim');
     await mkdir(victim);
     await symlink(victim, join(t, 'out'));
-    await assert.rejects(writeOciLayout(join(t, 'out'), [image], store, { tag: 'x' }), code('OUTPUT_UNWRITABLE', /symlink/));
+    await assert.rejects(
+      writeOciLayout(join(t, 'out'), [image], store, { tag: 'x' }),
+      code('OUTPUT_UNWRITABLE', /symlink/),
+    );
     const dir = join(t, 'layout');
     await mkdir(dir);
     await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
     await symlink(victim, join(dir, 'blobs'));
-    await assert.rejects(writeOciLayout(dir, [image], store, { tag: 'x' }), code('OUTPUT_UNWRITABLE', /symlink/));
+    await assert.rejects(
+      writeOciLayout(dir, [image], store, { tag: 'x' }),
+      code('OUTPUT_UNWRITABLE', /symlink/),
+    );
     await rm(join(dir, 'blobs'));
     await mkdir(join(dir, 'blobs'));
     await symlink(victim, join(dir, 'blobs', 'sha256'));
-    await assert.rejects(writeOciLayout(dir, [image], store, { tag: 'x' }), code('OUTPUT_UNWRITABLE', /symlink/));
+    await assert.rejects(
+      writeOciLayout(dir, [image], store, { tag: 'x' }),
+      code('OUTPUT_UNWRITABLE', /symlink/),
+    );
     assert.deepEqual(await readdir(victim), []);
   });
 });
@@ -279,11 +354,20 @@ test('an output that cannot be written is OUTPUT_UNWRITABLE, and a non-layout di
   const { store, image } = await fixture();
   await withTempDir('oci', async (t) => {
     await writeFile(join(t, 'file'), 'x');
-    await assert.rejects(writeOciLayout(join(t, 'file'), [image], store, { tag: 'x' }), code('OUTPUT_UNWRITABLE', /not a directory/));
-    await assert.rejects(writeOciLayout(join(t, 'file', 'sub'), [image], store, { tag: 'x' }), code('OUTPUT_UNWRITABLE'));
+    await assert.rejects(
+      writeOciLayout(join(t, 'file'), [image], store, { tag: 'x' }),
+      code('OUTPUT_UNWRITABLE', /not a directory/),
+    );
+    await assert.rejects(
+      writeOciLayout(join(t, 'file', 'sub'), [image], store, { tag: 'x' }),
+      code('OUTPUT_UNWRITABLE'),
+    );
     await mkdir(join(t, 'home'));
     await writeFile(join(t, 'home', 'notes.txt'), 'mine');
-    await assert.rejects(writeOciLayout(join(t, 'home'), [image], store, { tag: 'x' }), code('OUTPUT_UNWRITABLE', /not an OCI layout/));
+    await assert.rejects(
+      writeOciLayout(join(t, 'home'), [image], store, { tag: 'x' }),
+      code('OUTPUT_UNWRITABLE', /not an OCI layout/),
+    );
     assert.deepEqual(await readdir(join(t, 'home')), ['notes.txt']);
     // a read-only directory, checked as an unprivileged user (root ignores permissions)
     const ro = join(t, 'ro');
@@ -299,9 +383,21 @@ test('an output that cannot be written is OUTPUT_UNWRITABLE, and a non-layout di
     await writeFile(join(t, 'child.mts'), script);
     await chmod(join(t, 'child.mts'), 0o644);
     if (process.getuid?.() === 0) {
-      const r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', join(t, 'child.mts')], {
-        cwd: join(import.meta.dirname, '../..'),
-      });
+      const r = await run(
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          '--import',
+          'tsx',
+          join(t, 'child.mts'),
+        ],
+        {
+          cwd: join(import.meta.dirname, '../..'),
+        },
+      );
       assert.equal(r.stdout.trim(), 'OUTPUT_UNWRITABLE');
     }
   });

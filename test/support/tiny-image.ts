@@ -2,10 +2,9 @@
  * tiny-image.ts — small images built by hand for tests: a static "hello" program compiled with gcc at test
  * time (never committed), put in a layer with the project's own layer writer.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { BlobStore } from '../../src/blob/store.ts';
 import { FileTreeBuilder } from '../../src/fs/file-tree.ts';
 import { appendLayers, emptyImage, type Image, type Layer, withConfig } from '../../src/image/image.ts';
@@ -24,7 +23,10 @@ export function compileHello(): Promise<Uint8Array> {
   helloBytes ??= (async () => {
     const gcc = requireTool('gcc', 'gcc');
     const dir = await mkdtemp(join(tmpdir(), 'fromscratch-hello-'));
-    await writeFile(join(dir, 'hello.c'), '#include <unistd.h>\nint main(void){write(1,"hello\\n",6);return 0;}\n');
+    await writeFile(
+      join(dir, 'hello.c'),
+      '#include <unistd.h>\nint main(void){write(1,"hello\\n",6);return 0;}\n',
+    );
     await run(gcc, ['-static', '-Os', '-s', '-o', join(dir, 'hello'), join(dir, 'hello.c')]);
     return readFile(join(dir, 'hello'));
   })();
@@ -39,11 +41,23 @@ export interface TestFile {
 }
 
 /** makeTestLayer writes a layer of regular files into store. */
-export async function makeTestLayer(store: BlobStore, files: readonly TestFile[], compression: Compression = 'gzip'): Promise<Layer> {
+export async function makeTestLayer(
+  store: BlobStore,
+  files: readonly TestFile[],
+  compression: Compression = 'gzip',
+): Promise<Layer> {
   const b = new FileTreeBuilder();
   for (const f of files) {
     const data = typeof f.data === 'string' ? Buffer.from(f.data) : f.data;
-    b.add({ type: 'file', path: f.path, mode: f.mode ?? 0o644, uid: 0, gid: 0, size: data.byteLength, content: { kind: 'bytes', data } });
+    b.add({
+      type: 'file',
+      path: f.path,
+      mode: f.mode ?? 0o644,
+      uid: 0,
+      gid: 0,
+      size: data.byteLength,
+      content: { kind: 'bytes', data },
+    });
   }
   return makeLayer(b.build(), store, { compression });
 }
@@ -61,10 +75,17 @@ export async function helloImage(store: BlobStore, opts: HelloImageOptions = {})
   const hello = await compileHello();
   const compression = opts.compression ?? 'gzip';
   const l1 = await makeTestLayer(store, [{ path: '/hello', data: hello, mode: 0o755 }], compression);
-  const l2 = await makeTestLayer(store, [{ path: '/etc/greeting', data: opts.extra ?? 'hi there\n' }], compression);
+  const l2 = await makeTestLayer(
+    store,
+    [{ path: '/etc/greeting', data: opts.extra ?? 'hi there\n' }],
+    compression,
+  );
   const base = emptyImage(opts.platform ?? { os: 'linux', architecture: 'amd64' });
-  return withConfig(appendLayers(base, [l1, l2], [{ created_by: 'test: hello' }, { created_by: 'test: greeting' }]), {
-    Entrypoint: ['/hello'],
-    Env: ['PATH=/'],
-  });
+  return withConfig(
+    appendLayers(base, [l1, l2], [{ created_by: 'test: hello' }, { created_by: 'test: greeting' }]),
+    {
+      Entrypoint: ['/hello'],
+      Env: ['PATH=/'],
+    },
+  );
 }

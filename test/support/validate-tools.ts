@@ -50,7 +50,9 @@ export function which(name: string): string | undefined {
 export function requireTool(name: string, debPackage: string): string {
   const p = which(name);
   if (!p) {
-    assert.fail(`${name} is not installed; install it with: apt-get install -y ${debPackage} (or run scripts/services.sh)`);
+    assert.fail(
+      `${name} is not installed; install it with: apt-get install -y ${debPackage} (or run scripts/services.sh)`,
+    );
   }
   return p;
 }
@@ -59,7 +61,11 @@ export function requireTool(name: string, debPackage: string): string {
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
@@ -75,10 +81,20 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const r: RunResult = { code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-      if (timedOut) reject(new Error(`${cmd} ${args.join(' ')} timed out after ${timeoutMs} ms\n${r.stderr}`));
+      const r: RunResult = {
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      };
+      if (timedOut)
+        reject(new Error(`${cmd} ${args.join(' ')} timed out after ${timeoutMs} ms\n${r.stderr}`));
       else if (code !== 0 && !opts.allowFail) {
-        reject(new Error(`${cmd} ${args.join(' ')} exited ${code ?? signal}\nstdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 4000)}`));
+        reject(
+          new Error(
+            `${cmd} ${args.join(' ')} exited ${code ?? signal}\nstdout: ${r.stdout.slice(0, 2000)}\nstderr: ${r.stderr.slice(0, 4000)}`,
+          ),
+        );
       } else resolve(r);
     });
     child.stdin.on('error', () => {
@@ -110,17 +126,26 @@ export interface ToolValidation {
  * validateOciLayoutWithTools checks an OCI layout with every independent tool: oci-image-tool validate,
  * skopeo inspect and copy, umoci stat and (as root) umoci unpack. Returns skopeo inspect's JSON.
  */
-export async function validateOciLayoutWithTools(dir: string, tag: string, opts: ToolValidation = {}): Promise<Record<string, unknown>> {
+export async function validateOciLayoutWithTools(
+  dir: string,
+  tag: string,
+  opts: ToolValidation = {},
+): Promise<Record<string, unknown>> {
   const oit = requireTool('oci-image-tool', 'oci-image-tool');
   const skopeo = requireTool('skopeo', 'skopeo');
   await run(oit, ['validate', '--type', 'image', '--ref', `name=${tag}`, dir]);
-  const inspected = JSON.parse((await run(skopeo, ['inspect', `oci:${dir}:${tag}`])).stdout) as Record<string, unknown>;
+  const inspected = JSON.parse((await run(skopeo, ['inspect', `oci:${dir}:${tag}`])).stdout) as Record<
+    string,
+    unknown
+  >;
   await withTempDir('skopeo-copy', async (t) => {
     await run(skopeo, ['copy', '--quiet', `oci:${dir}:${tag}`, `dir:${join(t, 'out')}`]);
   });
   if (opts.umoci !== false) {
     const umoci = requireTool('umoci', 'umoci');
-    const stat = JSON.parse((await run(umoci, ['stat', '--json', '--image', `${dir}:${tag}`])).stdout) as { history?: unknown[] };
+    const stat = JSON.parse((await run(umoci, ['stat', '--json', '--image', `${dir}:${tag}`])).stdout) as {
+      history?: unknown[];
+    };
     assert.ok(Array.isArray(stat.history), 'umoci stat reports a history');
     if (opts.unpack ?? process.getuid?.() === 0) {
       await withTempDir('umoci-unpack', async (t) => {
@@ -132,14 +157,22 @@ export async function validateOciLayoutWithTools(dir: string, tag: string, opts:
 }
 
 /** dockerRun runs an image with no network and returns its stdout; the container is removed. */
-export async function dockerRun(image: string, args: readonly string[] = [], entrypoint?: string): Promise<string> {
+export async function dockerRun(
+  image: string,
+  args: readonly string[] = [],
+  entrypoint?: string,
+): Promise<string> {
   const docker = requireTool('docker', 'docker.io');
   const ep = entrypoint === undefined ? [] : ['--entrypoint', entrypoint];
   return (await run(docker, ['run', '--rm', '--network', 'none', ...ep, image, ...args])).stdout;
 }
 
 /** dockerLoadAndRun loads a docker-archive with `docker load`, runs `name` and returns its stdout. */
-export async function dockerLoadAndRun(archive: string, name: string, args: readonly string[] = []): Promise<string> {
+export async function dockerLoadAndRun(
+  archive: string,
+  name: string,
+  args: readonly string[] = [],
+): Promise<string> {
   const docker = requireTool('docker', 'docker.io');
   await run(docker, ['load', '-i', archive]);
   return dockerRun(name, args);
