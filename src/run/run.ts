@@ -18,7 +18,15 @@ import { writeDockerDaemon } from '../oci/docker-daemon.ts';
 import { pickOne, readImage } from '../oci/image-io.ts';
 import type { ImageRef } from '../oci/transport.ts';
 import { unpackImage } from '../unpack/unpack.ts';
-import { checkRunConfig, makeEnv, makeRuntimeSpec, parseUserSpec, resolveIds, resolveProcessArgs, type RunIds } from './runtime-spec.ts';
+import {
+  checkRunConfig,
+  makeEnv,
+  makeRuntimeSpec,
+  parseUserSpec,
+  type RunIds,
+  resolveIds,
+  resolveProcessArgs,
+} from './runtime-spec.ts';
 
 /** RunSource is the image to run: a value with its store, or a reference readable by src/oci. */
 export type RunSource = { readonly image: Image; readonly store: BlobStore } | ImageRef | string;
@@ -65,7 +73,10 @@ export interface RunResult {
 
 /** findTool finds an executable on PATH (and the sbin directories runc lives in). */
 export function findTool(name: string): string | undefined {
-  const dirs = `${process.env.PATH ?? ''}${delimiter}/usr/local/sbin${delimiter}/usr/sbin${delimiter}/sbin${delimiter}/usr/bin${delimiter}/bin`.split(delimiter);
+  const dirs =
+    `${process.env.PATH ?? ''}${delimiter}/usr/local/sbin${delimiter}/usr/sbin${delimiter}/sbin${delimiter}/usr/bin${delimiter}/bin`.split(
+      delimiter,
+    );
   for (const d of dirs) {
     if (!d.startsWith('/')) continue;
     const p = join(d, name);
@@ -89,15 +100,26 @@ export function findTool(name: string): string | undefined {
  * @example
  * const { exitCode } = await runImage('oci:out:latest', ['--version']);
  */
-export async function runImage(source: RunSource, args: readonly string[] | undefined, opts: RunOptions = {}): Promise<RunResult> {
+export async function runImage(
+  source: RunSource,
+  args: readonly string[] | undefined,
+  opts: RunOptions = {},
+): Promise<RunResult> {
   if (opts.network !== undefined && opts.network !== 'none') {
-    throw new FromscratchError('INVALID_ARGUMENT', `network ${JSON.stringify(opts.network)} is not supported`, { hint: "only 'none' is supported" });
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `network ${JSON.stringify(opts.network)} is not supported`,
+      { hint: "only 'none' is supported" },
+    );
   }
   const runtime = opts.runtime ?? 'runc';
   const tool = runtime === 'runc' ? (opts.runc ?? findTool('runc')) : findTool('docker');
   if (!tool || !fs.existsSync(tool)) {
     throw new FromscratchError('TOOL_MISSING', `${runtime} is not installed`, {
-      hint: runtime === 'runc' ? 'install it: apt-get install runc (or use --runtime docker)' : 'install the Docker Engine: apt-get install docker.io, and start dockerd',
+      hint:
+        runtime === 'runc'
+          ? 'install it: apt-get install runc (or use --runtime docker)'
+          : 'install the Docker Engine: apt-get install docker.io, and start dockerd',
     });
   }
   let close = async (): Promise<void> => {};
@@ -117,7 +139,9 @@ export async function runImage(source: RunSource, args: readonly string[] | unde
     ({ image, store } = source);
   }
   try {
-    return runtime === 'runc' ? await runWithRunc(tool, image, store, args, opts) : await runWithDocker(tool, image, store, args, opts);
+    return runtime === 'runc'
+      ? await runWithRunc(tool, image, store, args, opts)
+      : await runWithDocker(tool, image, store, args, opts);
   } finally {
     await close();
   }
@@ -126,7 +150,7 @@ export async function runImage(source: RunSource, args: readonly string[] | unde
 async function readInRoot(root: string, path: string): Promise<string> {
   const fsys = hostFs(root);
   const r = await resolvePath(fsys, path);
-  if (!r.stat || r.stat.type !== 'file') return '';
+  if (r.stat?.type !== 'file') return '';
   return Buffer.from(await fsys.read(r.path, { limit: 16 * 1024 * 1024 })).toString('utf8');
 }
 
@@ -139,7 +163,13 @@ export async function resolveRunIds(root: string, user: string): Promise<RunIds>
   return resolveIds(spec, passwd, group);
 }
 
-async function runWithRunc(runc: string, image: Image, store: BlobStore, args: readonly string[] | undefined, opts: RunOptions): Promise<RunResult> {
+async function runWithRunc(
+  runc: string,
+  image: Image,
+  store: BlobStore,
+  args: readonly string[] | undefined,
+  opts: RunOptions,
+): Promise<RunResult> {
   const config = image.config;
   const argv = resolveProcessArgs(config, args, opts.entrypoint);
   const env = makeEnv(config.Env, opts.env);
@@ -157,20 +187,38 @@ async function runWithRunc(runc: string, image: Image, store: BlobStore, args: r
     // the working directory must exist for runc; Docker creates it too
     const wd = await resolvePath(hostFs(rootfs), cwd);
     if (!wd.stat) await mkdir(join(rootfs, wd.path), { recursive: true, mode: 0o755 });
-    else if (wd.stat.type !== 'dir') throw new FromscratchError('RUN_FAILED', `working directory ${cwd} is not a directory in the image`, { hint: 'fix WorkingDir or pass --workdir' });
+    else if (wd.stat.type !== 'dir')
+      throw new FromscratchError('RUN_FAILED', `working directory ${cwd} is not a directory in the image`, {
+        hint: 'fix WorkingDir or pass --workdir',
+      });
     const spec = makeRuntimeSpec({ args: argv, env, cwd, ids });
     await writeFile(join(bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });
     const log = join(bundle, 'runc.log');
-    const cmd = [...(opts.wrap ?? []), runc, '--log', log, '--log-format', 'json', 'run', '--bundle', bundle, id];
+    const cmd = [
+      ...(opts.wrap ?? []),
+      runc,
+      '--log',
+      log,
+      '--log-format',
+      'json',
+      'run',
+      '--bundle',
+      bundle,
+      id,
+    ];
     started = true;
     const res = await spawnCollect(cmd, opts, () => {
       spawnSync(runc, ['kill', id, 'KILL'], { stdio: 'ignore', timeout: 10_000 });
     });
     const runcError = await readRuncError(log);
     if (runcError !== undefined) {
-      throw new FromscratchError('RUN_FAILED', `runc could not start ${JSON.stringify(argv[0])}: ${runcError}`, {
-        hint: 'the program (or its loader/libraries) is missing from the image, or the image config is wrong',
-      });
+      throw new FromscratchError(
+        'RUN_FAILED',
+        `runc could not start ${JSON.stringify(argv[0])}: ${runcError}`,
+        {
+          hint: 'the program (or its loader/libraries) is missing from the image, or the image config is wrong',
+        },
+      );
     }
     return res;
   } finally {
@@ -200,7 +248,10 @@ async function readRuncError(log: string): Promise<string | undefined> {
 /** spawnCollect runs argv, passing or capturing stdio, with an optional timeout that calls `kill` then SIGKILLs the group. */
 async function spawnCollect(argv: readonly string[], opts: RunOptions, kill: () => void): Promise<RunResult> {
   const pipe = opts.stdio === 'pipe';
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: pipe ? ['ignore', 'pipe', 'pipe'] : 'inherit', detached: true });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    stdio: pipe ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    detached: true,
+  });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout?.on('data', (b: Buffer) => out.push(b));
@@ -218,19 +269,40 @@ async function spawnCollect(argv: readonly string[], opts: RunOptions, kill: () 
           }
         }, opts.timeoutSeconds * 1000)
       : undefined;
-  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on('error', (e) => reject(new FromscratchError('RUN_FAILED', `starting ${argv[0]}: ${e.message}`, { hint: 'check that the runtime is installed and runs', cause: e })));
-    child.on('close', (c, s) => resolve({ code: c, signal: s }));
-  });
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolve, reject) => {
+      child.on('error', (e) =>
+        reject(
+          new FromscratchError('RUN_FAILED', `starting ${argv[0]}: ${e.message}`, {
+            hint: 'check that the runtime is installed and runs',
+            cause: e,
+          }),
+        ),
+      );
+      child.on('close', (c, s) => resolve({ code: c, signal: s }));
+    },
+  );
   if (timer) clearTimeout(timer);
   if (timedOut) {
-    throw new FromscratchError('TIMEOUT', `the container did not exit within ${opts.timeoutSeconds} s; it was killed`, { hint: 'raise the timeout, or check that the program exits' });
+    throw new FromscratchError(
+      'TIMEOUT',
+      `the container did not exit within ${opts.timeoutSeconds} s; it was killed`,
+      { hint: 'raise the timeout, or check that the program exits' },
+    );
   }
-  const sigNum = signal ? ((fs.constants as unknown as { signals?: Record<string, number> }).signals?.[signal] ?? 9) : 0;
+  const sigNum = signal
+    ? ((fs.constants as unknown as { signals?: Record<string, number> }).signals?.[signal] ?? 9)
+    : 0;
   return { exitCode: code ?? 128 + sigNum, stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
 }
 
-async function runWithDocker(docker: string, image: Image, store: BlobStore, args: readonly string[] | undefined, opts: RunOptions): Promise<RunResult> {
+async function runWithDocker(
+  docker: string,
+  image: Image,
+  store: BlobStore,
+  args: readonly string[] | undefined,
+  opts: RunOptions,
+): Promise<RunResult> {
   const config = image.config;
   const argv = resolveProcessArgs(config, args, opts.entrypoint);
   const env = makeEnv(config.Env, opts.env);
@@ -242,7 +314,11 @@ async function runWithDocker(docker: string, image: Image, store: BlobStore, arg
     await writeDockerDaemon(tag, image, store);
   } catch (e) {
     if (isFromscratchError(e)) throw e;
-    throw new FromscratchError('DAEMON_ERROR', `loading the image into the Docker Engine: ${(e as Error).message}`, { hint: 'check that dockerd runs', cause: e });
+    throw new FromscratchError(
+      'DAEMON_ERROR',
+      `loading the image into the Docker Engine: ${(e as Error).message}`,
+      { hint: 'check that dockerd runs', cause: e },
+    );
   }
   try {
     const cmd = [docker, 'run', '--rm', '--name', name, '--network', 'none'];
@@ -257,7 +333,11 @@ async function runWithDocker(docker: string, image: Image, store: BlobStore, arg
     });
     // docker run exits 125 when the daemon failed, 126/127 when the command could not be invoked / found
     if (res.exitCode === 125) {
-      throw new FromscratchError('RUN_FAILED', `docker could not run the image: ${res.stderr.toString('utf8').trim() || 'exit status 125'}`, { hint: 'see the Docker Engine message above' });
+      throw new FromscratchError(
+        'RUN_FAILED',
+        `docker could not run the image: ${res.stderr.toString('utf8').trim() || 'exit status 125'}`,
+        { hint: 'see the Docker Engine message above' },
+      );
     }
     return res;
   } finally {

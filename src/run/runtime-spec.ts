@@ -31,8 +31,20 @@ export interface RuntimeSpecInput {
 
 /** DOCKER_DEFAULT_CAPS is the capability set Docker gives a container (moby oci/caps/defaults.go). */
 export const DOCKER_DEFAULT_CAPS = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID', 'CAP_SETUID',
-  'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ] as const;
 
 /** DEFAULT_PATH is the PATH Docker sets when the image has none. */
@@ -56,9 +68,11 @@ export function checkRunConfig(config: Readonly<RuntimeConfig>, cwd: string, env
   if (cwd.includes('\0')) bad('working directory contains a NUL byte');
   const parts = cwd.split('/');
   if (parts.includes('..')) bad(`working directory ${JSON.stringify(cwd)} contains '..'`);
-  if (/^\/+(proc|sys|dev)(\/|$)/.test(cwd)) bad(`working directory ${JSON.stringify(cwd)} is inside /proc, /sys or /dev`);
+  if (/^\/+(proc|sys|dev)(\/|$)/.test(cwd))
+    bad(`working directory ${JSON.stringify(cwd)} is inside /proc, /sys or /dev`);
   for (const v of Object.keys(config.Volumes ?? {})) {
-    if (!v.startsWith('/') || v.split('/').includes('..') || v.includes('\0')) bad(`volume ${JSON.stringify(v)} is not a clean absolute path`);
+    if (!v.startsWith('/') || v.split('/').includes('..') || v.includes('\0'))
+      bad(`volume ${JSON.stringify(v)} is not a clean absolute path`);
   }
   let bytes = 0;
   if (env.length > MAX_ENV_ENTRIES) bad(`environment has ${env.length} entries (limit ${MAX_ENV_ENTRIES})`);
@@ -74,9 +88,14 @@ export function checkRunConfig(config: Readonly<RuntimeConfig>, cwd: string, env
  * resolveProcessArgs combines Entrypoint and Cmd as Docker does: `args` given on the command line
  * replace Cmd; `entrypoint` given replaces Entrypoint (and then Cmd is dropped unless args are given).
  */
-export function resolveProcessArgs(config: Readonly<RuntimeConfig>, args: readonly string[] | undefined, entrypoint?: readonly string[]): string[] {
+export function resolveProcessArgs(
+  config: Readonly<RuntimeConfig>,
+  args: readonly string[] | undefined,
+  entrypoint?: readonly string[],
+): string[] {
   const ep = entrypoint ?? config.Entrypoint ?? [];
-  const cmd = args !== undefined && args.length > 0 ? args : entrypoint !== undefined ? [] : (config.Cmd ?? []);
+  const cmd =
+    args !== undefined && args.length > 0 ? args : entrypoint !== undefined ? [] : (config.Cmd ?? []);
   const out = [...ep, ...cmd];
   if (out.length === 0) {
     throw new FromscratchError('RUN_FAILED', 'the image has no entrypoint or cmd, and no command was given', {
@@ -109,7 +128,11 @@ export function makeRuntimeSpec(input: RuntimeSpecInput): Record<string, unknown
     ociVersion: '1.0.2',
     process: {
       terminal: false,
-      user: { uid: input.ids.uid, gid: input.ids.gid, ...(input.ids.additionalGids.length > 0 ? { additionalGids: [...input.ids.additionalGids] } : {}) },
+      user: {
+        uid: input.ids.uid,
+        gid: input.ids.gid,
+        ...(input.ids.additionalGids.length > 0 ? { additionalGids: [...input.ids.additionalGids] } : {}),
+      },
       args: [...input.args],
       env: [...input.env],
       cwd: input.cwd,
@@ -121,18 +144,54 @@ export function makeRuntimeSpec(input: RuntimeSpecInput): Record<string, unknown
     hostname: input.hostname ?? 'fromscratch',
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      {
+        destination: '/dev',
+        type: 'tmpfs',
+        source: 'tmpfs',
+        options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+      },
+      {
+        destination: '/dev/pts',
+        type: 'devpts',
+        source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+      },
+      {
+        destination: '/dev/shm',
+        type: 'tmpfs',
+        source: 'shm',
+        options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+      },
+      {
+        destination: '/dev/mqueue',
+        type: 'mqueue',
+        source: 'mqueue',
+        options: ['nosuid', 'noexec', 'nodev'],
+      },
       { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+      {
+        destination: '/sys/fs/cgroup',
+        type: 'cgroup',
+        source: 'cgroup',
+        options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'],
+      },
     ],
     linux: {
       resources: { devices: [{ allow: false, access: 'rwm' }] },
       // a new network namespace: no interface but a down loopback, so no network (`--network none`)
       namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
-      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
+      maskedPaths: [
+        '/proc/acpi',
+        '/proc/asound',
+        '/proc/kcore',
+        '/proc/keys',
+        '/proc/latency_stats',
+        '/proc/timer_list',
+        '/proc/timer_stats',
+        '/proc/sched_debug',
+        '/sys/firmware',
+        '/proc/scsi',
+      ],
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };
@@ -151,26 +210,44 @@ export function parseUserSpec(s: string): UserSpec {
   const user = i < 0 ? s : s.slice(0, i);
   const group = i < 0 ? undefined : s.slice(i + 1);
   if (user === '' || group === '' || /[\s\0]/.test(s)) {
-    throw new FromscratchError('INVALID_IMAGE', `user ${JSON.stringify(s)} is not USER[:GROUP]`, { hint: 'set User to a name or uid, optionally :group or :gid' });
+    throw new FromscratchError('INVALID_IMAGE', `user ${JSON.stringify(s)} is not USER[:GROUP]`, {
+      hint: 'set User to a name or uid, optionally :group or :gid',
+    });
   }
   return group === undefined ? { user } : { user, group };
 }
 
 /** resolveIds resolves a UserSpec against the text of the image's /etc/passwd and /etc/group (either may be empty). */
 export function resolveIds(spec: UserSpec, passwd: string, group: string): RunIds {
-  const users = passwd.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 4);
-  const groups = group.split('\n').map((l) => l.split(':')).filter((f) => f.length >= 3);
-  const num = (s: string): number | undefined => (/^\d+$/.test(s) && Number(s) <= 0xffffffff ? Number(s) : undefined);
+  const users = passwd
+    .split('\n')
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 4);
+  const groups = group
+    .split('\n')
+    .map((l) => l.split(':'))
+    .filter((f) => f.length >= 3);
+  const num = (s: string): number | undefined =>
+    /^\d+$/.test(s) && Number(s) <= 0xffffffff ? Number(s) : undefined;
   let uid = num(spec.user);
   let gid: number | undefined;
   let name: string | undefined;
   const entry = users.find((f) => (uid === undefined ? f[0] === spec.user : num(f[2]!) === uid));
   if (uid === undefined) {
     if (!entry) {
-      throw new FromscratchError('RUN_FAILED', `user ${JSON.stringify(spec.user)} is not in the image's /etc/passwd`, { hint: 'use a numeric uid, or add the user to /etc/passwd in the image' });
+      throw new FromscratchError(
+        'RUN_FAILED',
+        `user ${JSON.stringify(spec.user)} is not in the image's /etc/passwd`,
+        { hint: 'use a numeric uid, or add the user to /etc/passwd in the image' },
+      );
     }
     uid = num(entry[2]!);
-    if (uid === undefined) throw new FromscratchError('INVALID_IMAGE', `the image's /etc/passwd has a bad uid for ${JSON.stringify(spec.user)}`, { hint: 'fix /etc/passwd in the image' });
+    if (uid === undefined)
+      throw new FromscratchError(
+        'INVALID_IMAGE',
+        `the image's /etc/passwd has a bad uid for ${JSON.stringify(spec.user)}`,
+        { hint: 'fix /etc/passwd in the image' },
+      );
   }
   if (entry) {
     name = entry[0];
@@ -181,7 +258,11 @@ export function resolveIds(spec: UserSpec, passwd: string, group: string): RunId
     if (gid === undefined) {
       const g = groups.find((f) => f[0] === spec.group);
       if (!g || num(g[2]!) === undefined) {
-        throw new FromscratchError('RUN_FAILED', `group ${JSON.stringify(spec.group)} is not in the image's /etc/group`, { hint: 'use a numeric gid, or add the group to /etc/group in the image' });
+        throw new FromscratchError(
+          'RUN_FAILED',
+          `group ${JSON.stringify(spec.group)} is not in the image's /etc/group`,
+          { hint: 'use a numeric gid, or add the group to /etc/group in the image' },
+        );
       }
       gid = num(g[2]!);
     }

@@ -29,9 +29,15 @@ const HOME = '(?:/root|/home/[^/]+|/[^\\0]*?)';
 
 const RULES: readonly Rule[] = [
   { test: /^\/etc\/(shadow|gshadow)(-|\.bak|\.old)?$/, reason: 'password hashes' },
-  { test: /^\/etc\/(security\/opasswd|sudoers\.d\/.+|ssl\/private\/.+)$/, reason: 'system credentials or private keys' },
+  {
+    test: /^\/etc\/(security\/opasswd|sudoers\.d\/.+|ssl\/private\/.+)$/,
+    reason: 'system credentials or private keys',
+  },
   { test: /^\/etc\/ssh\/ssh_host_[^/]*_key$/, reason: 'an SSH host private key' },
-  { test: new RegExp(`^${HOME}/\\.ssh/(id_[^/]*|identity|[^/]*\\.pem|authorized_keys|known_hosts)$`), reason: 'an SSH key or SSH trust file' },
+  {
+    test: new RegExp(`^${HOME}/\\.ssh/(id_[^/]*|identity|[^/]*\\.pem|authorized_keys|known_hosts)$`),
+    reason: 'an SSH key or SSH trust file',
+  },
   { test: /\/\.ssh\/id_[^/]*$/, reason: 'an SSH private key' },
   { test: /(^|\/)\.netrc$/, reason: 'a .netrc with login credentials' },
   { test: /(^|\/)\.docker\/config\.json$/, reason: 'Docker registry credentials' },
@@ -42,10 +48,19 @@ const RULES: readonly Rule[] = [
   { test: /(^|\/)\.git-credentials$/, reason: 'git credentials' },
   { test: /(^|\/)\.pgpass$/, reason: 'PostgreSQL passwords' },
   { test: /(^|\/)\.my\.cnf$/, reason: 'MySQL credentials' },
-  { test: /(^|\/)\.(bash|zsh|sh|python|node_repl|mysql|psql|lesshst|sqlite)_history$|(^|\/)\.history$|(^|\/)\.local\/share\/fish\/fish_history$/, reason: 'a shell or REPL history' },
+  {
+    test: /(^|\/)\.(bash|zsh|sh|python|node_repl|mysql|psql|lesshst|sqlite)_history$|(^|\/)\.history$|(^|\/)\.local\/share\/fish\/fish_history$/,
+    reason: 'a shell or REPL history',
+  },
   { test: /(^|\/)\.gnupg\/(private-keys-v1\.d(\/|$)|secring\.gpg$)/, reason: 'GnuPG private keys' },
-  { test: /(^|\/)\.npmrc$|(^|\/)\.pypirc$|(^|\/)\.config\/gh\/hosts\.yml$/, reason: 'package registry or GitHub tokens' },
-  { test: /^\/(proc|sys|dev)(\/|$)/, reason: 'a kernel or device file system (not a file an image can carry)' },
+  {
+    test: /(^|\/)\.npmrc$|(^|\/)\.pypirc$|(^|\/)\.config\/gh\/hosts\.yml$/,
+    reason: 'package registry or GitHub tokens',
+  },
+  {
+    test: /^\/(proc|sys|dev)(\/|$)/,
+    reason: 'a kernel or device file system (not a file an image can carry)',
+  },
 ];
 
 /**

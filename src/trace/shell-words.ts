@@ -51,7 +51,8 @@ export function splitCommandWords(cmd: string): string[] {
           i += 2;
           continue;
         }
-        if (d === '$' || d === '`') bad(`expansion ${JSON.stringify(d)} inside double quotes is not supported`);
+        if (d === '$' || d === '`')
+          bad(`expansion ${JSON.stringify(d)} inside double quotes is not supported`);
         cur += d;
         i++;
       }

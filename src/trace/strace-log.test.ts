@@ -30,7 +30,10 @@ describe('parseStraceLog', () => {
   });
 
   it('decodes escapes to exact bytes (non-UTF-8 names survive)', () => {
-    assert.deepEqual(decodeStraceString('a\\x2f\\xff\\"\\\\\\n\\0'), Buffer.from([0x61, 0x2f, 0xff, 0x22, 0x5c, 0x0a, 0x00]));
+    assert.deepEqual(
+      decodeStraceString('a\\x2f\\xff\\"\\\\\\n\\0'),
+      Buffer.from([0x61, 0x2f, 0xff, 0x22, 0x5c, 0x0a, 0x00]),
+    );
     const ev = parseStraceLog('7 openat(AT_FDCWD</>, "\\x2f\\x74\\x2f\\x78\\xff", O_RDONLY) = 3</t/x\\xff>');
     assert.deepEqual(encodePath(ev[0]!.path), Buffer.from([0x2f, 0x74, 0x2f, 0x78, 0xff]));
   });
@@ -67,13 +70,16 @@ describe('parseStraceLog', () => {
       '1 mkdir("/t/d", 0777) = 0',
     ].join('\n');
     const ev = parseStraceLog(log);
-    assert.deepEqual(ev.map((e) => [e.kind, e.path, e.creat ?? false]), [
-      ['open', '/t/new', true],
-      ['delete', '/t/gone', false],
-      ['delete', '/t/a', false],
-      ['create', '/t/b', false],
-      ['create', '/t/d', false],
-    ]);
+    assert.deepEqual(
+      ev.map((e) => [e.kind, e.path, e.creat ?? false]),
+      [
+        ['open', '/t/new', true],
+        ['delete', '/t/gone', false],
+        ['delete', '/t/a', false],
+        ['create', '/t/b', false],
+        ['create', '/t/d', false],
+      ],
+    );
   });
 
   it('after pivot_root/chroot, paths are in the new root (inRoot) and forks inherit it', () => {
@@ -86,16 +92,21 @@ describe('parseStraceLog', () => {
       '10 openat(AT_FDCWD<\\x2f>, "/lib/libc.so.6", O_RDONLY|O_CLOEXEC) = -1 ENOENT (No such file or directory)',
     ].join('\n');
     const ev = parseStraceLog(log);
-    assert.deepEqual(ev.map((e) => [e.pid, e.kind, e.path, e.inRoot]), [
-      [9, 'open', '/etc/x', false],
-      [9, 'root', '/tmp/b/rootfs', false],
-      [10, 'exec', '/hello', true],
-      [10, 'open', '/lib/libc.so.6', true],
-    ]);
+    assert.deepEqual(
+      ev.map((e) => [e.pid, e.kind, e.path, e.inRoot]),
+      [
+        [9, 'open', '/etc/x', false],
+        [9, 'root', '/tmp/b/rootfs', false],
+        [10, 'exec', '/hello', true],
+        [10, 'open', '/lib/libc.so.6', true],
+      ],
+    );
   });
 
   it('ignores malformed lines and calls that never returned', () => {
-    const ev = parseStraceLog('garbage\n5 openat(AT_FDCWD</>, "/x", O_RDONLY <unfinished ...>\n5 exit_group(0) = ?\n');
+    const ev = parseStraceLog(
+      'garbage\n5 openat(AT_FDCWD</>, "/x", O_RDONLY <unfinished ...>\n5 exit_group(0) = ?\n',
+    );
     assert.deepEqual(ev, []);
   });
 });

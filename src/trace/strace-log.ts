@@ -40,18 +40,59 @@ export interface TraceEvent {
 
 /** STRACE_SYSCALLS are the syscalls traced (the -e trace= list). */
 export const STRACE_SYSCALLS = [
-  'execve', 'execveat', 'open', 'openat', 'openat2', 'creat', 'stat', 'lstat', 'newfstatat', 'statx',
-  'access', 'faccessat', 'faccessat2', 'readlink', 'readlinkat', 'chdir', 'fchdir', 'unlink', 'unlinkat',
-  'rename', 'renameat', 'renameat2', 'mkdir', 'mkdirat', 'rmdir', 'symlink', 'symlinkat', 'link', 'linkat',
-  'clone', 'clone3', 'fork', 'vfork', 'chroot', 'pivot_root',
+  'execve',
+  'execveat',
+  'open',
+  'openat',
+  'openat2',
+  'creat',
+  'stat',
+  'lstat',
+  'newfstatat',
+  'statx',
+  'access',
+  'faccessat',
+  'faccessat2',
+  'readlink',
+  'readlinkat',
+  'chdir',
+  'fchdir',
+  'unlink',
+  'unlinkat',
+  'rename',
+  'renameat',
+  'renameat2',
+  'mkdir',
+  'mkdirat',
+  'rmdir',
+  'symlink',
+  'symlinkat',
+  'link',
+  'linkat',
+  'clone',
+  'clone3',
+  'fork',
+  'vfork',
+  'chroot',
+  'pivot_root',
 ] as const;
 
 const KIND: Record<string, TraceKind> = {
-  execve: 'exec', execveat: 'exec',
-  open: 'open', openat: 'open', openat2: 'open', creat: 'open',
-  stat: 'stat', lstat: 'stat', newfstatat: 'stat', statx: 'stat',
-  access: 'access', faccessat: 'access', faccessat2: 'access',
-  readlink: 'readlink', readlinkat: 'readlink',
+  execve: 'exec',
+  execveat: 'exec',
+  open: 'open',
+  openat: 'open',
+  openat2: 'open',
+  creat: 'open',
+  stat: 'stat',
+  lstat: 'stat',
+  newfstatat: 'stat',
+  statx: 'stat',
+  access: 'access',
+  faccessat: 'access',
+  faccessat2: 'access',
+  readlink: 'readlink',
+  readlinkat: 'readlink',
 };
 
 /** Arg is one top-level syscall argument: a decoded string, an fd with its path, or raw text. */
@@ -70,13 +111,27 @@ export function decodeStraceString(s: string): Buffer {
     const n = s[i + 1];
     i++;
     switch (n) {
-      case 'n': out.push(10); break;
-      case 't': out.push(9); break;
-      case 'r': out.push(13); break;
-      case 'v': out.push(11); break;
-      case 'f': out.push(12); break;
-      case 'a': out.push(7); break;
-      case 'b': out.push(8); break;
+      case 'n':
+        out.push(10);
+        break;
+      case 't':
+        out.push(9);
+        break;
+      case 'r':
+        out.push(13);
+        break;
+      case 'v':
+        out.push(11);
+        break;
+      case 'f':
+        out.push(12);
+        break;
+      case 'a':
+        out.push(7);
+        break;
+      case 'b':
+        out.push(8);
+        break;
       case 'x': {
         out.push(Number.parseInt(s.slice(i + 1, i + 3), 16));
         i += 2;
@@ -128,7 +183,8 @@ function splitArgs(text: string): Arg[] {
     }
     const raw = text.slice(start, i).trim();
     if (str !== undefined) args.push({ t: 'str', bytes: str });
-    else if (/^(\d+|AT_FDCWD)</.test(raw) || /^(\d+|AT_FDCWD)$/.test(raw)) args.push({ t: 'fd', fd: raw.replace(/<.*$/s, ''), path: fdPath });
+    else if (/^(\d+|AT_FDCWD)</.test(raw) || /^(\d+|AT_FDCWD)$/.test(raw))
+      args.push({ t: 'fd', fd: raw.replace(/<.*$/s, ''), path: fdPath });
     else args.push({ t: 'raw', text: raw });
     i++; // skip the comma
   }
@@ -183,10 +239,11 @@ function parseLines(log: string): Call[] {
 
 /** splitRet separates `args) = ret`: the first `) = ` (any spacing) followed by a well-formed return value. */
 function splitRet(body: string): { args: string; ret: string } | undefined {
-  const re = /\) +=  *(?=\S)/g;
+  const re = /\) += +(?=\S)/g;
   for (let m = re.exec(body); m !== null; m = re.exec(body)) {
     const ret = body.slice(m.index + m[0].length).trim();
-    if (/^(-?\d+|0x[0-9a-f]+|\?)(<.*>)?( [A-Z(].*)?$/s.test(ret)) return { args: body.slice(0, m.index), ret };
+    if (/^(-?\d+|0x[0-9a-f]+|\?)(<.*>)?( [A-Z(].*)?$/s.test(ret))
+      return { args: body.slice(0, m.index), ret };
   }
   return undefined;
 }
@@ -210,7 +267,10 @@ export function parseStraceLog(log: string, opts: ParseOptions = {}): TraceEvent
   // pass 1: who forked whom
   const parentOf = new Map<number, number>();
   for (const c of calls) {
-    if ((c.name === 'clone' || c.name === 'clone3' || c.name === 'fork' || c.name === 'vfork') && /^\d+/.test(c.ret)) {
+    if (
+      (c.name === 'clone' || c.name === 'clone3' || c.name === 'fork' || c.name === 'vfork') &&
+      /^\d+/.test(c.ret)
+    ) {
       parentOf.set(Number.parseInt(c.ret, 10), c.pid);
     }
   }
@@ -238,7 +298,7 @@ export function parseStraceLog(log: string, opts: ParseOptions = {}): TraceEvent
     const here = cwd.get(c.pid) ?? '/';
     // the base directory of a dirfd argument; AT_FDCWD</x> from -y is the authoritative cwd outside a new root
     const dirOf = (a: Arg | undefined): string => {
-      if (!a || a.t !== 'fd') return here;
+      if (a?.t !== 'fd') return here;
       if (a.fd === 'AT_FDCWD') {
         if (a.path !== undefined && !inRoot && a.path.startsWith('/')) {
           cwd.set(c.pid, a.path);
@@ -246,10 +306,16 @@ export function parseStraceLog(log: string, opts: ParseOptions = {}): TraceEvent
         }
         return here;
       }
-      return a.path !== undefined && a.path.startsWith('/') ? a.path : here;
+      return a.path?.startsWith('/') ? a.path : here;
     };
-    const strArg = (a: Arg | undefined): string | undefined => (a?.t === 'str' ? decodePathBytes(a.bytes) : undefined);
-    const push = (kind: TraceEvent['kind'], rel: string | undefined, base: string, extra: Partial<TraceEvent> = {}): void => {
+    const strArg = (a: Arg | undefined): string | undefined =>
+      a?.t === 'str' ? decodePathBytes(a.bytes) : undefined;
+    const push = (
+      kind: TraceEvent['kind'],
+      rel: string | undefined,
+      base: string,
+      extra: Partial<TraceEvent> = {},
+    ): void => {
       if (rel === undefined || rel === '') return;
       let path: string;
       try {
@@ -257,7 +323,17 @@ export function parseStraceLog(log: string, opts: ParseOptions = {}): TraceEvent
       } catch {
         return; // over-long or NUL path in the log: not a file we could add
       }
-      events.push({ pid: c.pid, syscall: c.name, path, kind, ok, ...(errno ? { errno } : {}), inRoot, line: c.line, ...extra });
+      events.push({
+        pid: c.pid,
+        syscall: c.name,
+        path,
+        kind,
+        ok,
+        ...(errno ? { errno } : {}),
+        inRoot,
+        line: c.line,
+        ...extra,
+      });
     };
     const retPath = (): string | undefined => {
       const m = /^\d+<(.*)>$/s.exec(c.ret);
@@ -275,7 +351,11 @@ export function parseStraceLog(log: string, opts: ParseOptions = {}): TraceEvent
         const creat = c.name === 'creat' || flags.includes('O_CREAT');
         const write = c.name === 'creat' || /O_WRONLY|O_RDWR/.test(flags);
         const rp = ok && c.name === 'open' && !inRoot ? retPath() : undefined;
-        push(KIND[c.name]!, strArg(args[0]), here, { ...(creat ? { creat } : {}), ...(write ? { write } : {}), ...(rp ? { realPath: rp } : {}) });
+        push(KIND[c.name]!, strArg(args[0]), here, {
+          ...(creat ? { creat } : {}),
+          ...(write ? { write } : {}),
+          ...(rp ? { realPath: rp } : {}),
+        });
         break;
       }
       case 'execveat':
@@ -292,7 +372,11 @@ export function parseStraceLog(log: string, opts: ParseOptions = {}): TraceEvent
         const creat = (c.name === 'openat' || c.name === 'openat2') && flags.includes('O_CREAT');
         const write = (c.name === 'openat' || c.name === 'openat2') && /O_WRONLY|O_RDWR/.test(flags);
         const rp = ok && c.name.startsWith('openat') && !inRoot ? retPath() : undefined;
-        push(KIND[c.name]!, rel, dirOf(args[0]), { ...(creat ? { creat } : {}), ...(write ? { write } : {}), ...(rp ? { realPath: rp } : {}) });
+        push(KIND[c.name]!, rel, dirOf(args[0]), {
+          ...(creat ? { creat } : {}),
+          ...(write ? { write } : {}),
+          ...(rp ? { realPath: rp } : {}),
+        });
         break;
       }
       case 'chdir': {

@@ -15,7 +15,7 @@ import { FromscratchError } from '../errors.ts';
 import { encodePath } from '../fs/path.ts';
 import { checkSecret } from './secrets.ts';
 import { splitCommandWords } from './shell-words.ts';
-import { STRACE_SYSCALLS, type TraceEvent, type TraceKind, parseStraceLog } from './strace-log.ts';
+import { parseStraceLog, STRACE_SYSCALLS, type TraceEvent, type TraceKind } from './strace-log.ts';
 
 /** TracedFile is one file the traced command used. */
 export interface TracedFile {
@@ -104,7 +104,9 @@ export function findOnPath(cmd: string, cwd: string, pathVar: string | undefined
 function straceBinary(explicit: string | undefined): string {
   const p = explicit ?? findOnPath('strace', '/', `${process.env.PATH ?? ''}:/usr/bin:/bin`);
   if (!p || !fs.existsSync(p)) {
-    throw new FromscratchError('TOOL_MISSING', 'strace is not installed', { hint: 'install it: apt-get install strace' });
+    throw new FromscratchError('TOOL_MISSING', 'strace is not installed', {
+      hint: 'install it: apt-get install strace',
+    });
   }
   return p;
 }
@@ -123,9 +125,15 @@ export function straceArgs(logFile: string): string[] {
  * const r = await traceCommand("python3 -c 'import json'");
  * r.files.map((f) => f.path) // ['/usr/bin/python3.11', '/usr/lib/python3.11/json/__init__.py', …]
  */
-export async function traceCommand(command: string | readonly string[], opts: TraceOptions = {}): Promise<TraceResult> {
+export async function traceCommand(
+  command: string | readonly string[],
+  opts: TraceOptions = {},
+): Promise<TraceResult> {
   const argv = typeof command === 'string' ? splitCommandWords(command) : [...command];
-  if (argv.length === 0) throw new FromscratchError('INVALID_ARGUMENT', 'empty command to trace', { hint: "give a command, e.g. --trace 'python3 -c \"import json\"'" });
+  if (argv.length === 0)
+    throw new FromscratchError('INVALID_ARGUMENT', 'empty command to trace', {
+      hint: 'give a command, e.g. --trace \'python3 -c "import json"\'',
+    });
   const cwd = opts.cwd ?? process.cwd();
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) env[k] = v;
@@ -133,33 +141,54 @@ export async function traceCommand(command: string | readonly string[], opts: Tr
   const exe = findOnPath(argv[0]!, cwd, env.PATH);
   if (!exe) {
     throw new FromscratchError('TRACE_FAILED', `command ${JSON.stringify(argv[0])} not found`, {
-      hint: argv[0]!.includes('/') ? 'check the path and that it is executable' : 'check the spelling, or give its absolute path; PATH was searched',
+      hint: argv[0]!.includes('/')
+        ? 'check the path and that it is executable'
+        : 'check the spelling, or give its absolute path; PATH was searched',
     });
   }
   const dir = await mkdtemp(join(tmpdir(), 'fromscratch-trace-'));
   const logFile = join(dir, 'strace.log');
   const started = Date.now();
   try {
-    const { code, signal, timedOut } = await runTraced(strace, [...straceArgs(logFile), '--', exe, ...argv.slice(1)], argv[0]!, cwd, env, opts);
+    const { code, signal, timedOut } = await runTraced(
+      strace,
+      [...straceArgs(logFile), '--', exe, ...argv.slice(1)],
+      argv[0]!,
+      cwd,
+      env,
+      opts,
+    );
     if (timedOut) {
-      throw new FromscratchError('TIMEOUT', `traced command ${JSON.stringify(argv.join(' '))} did not finish within ${opts.timeoutSeconds ?? DEFAULT_TIMEOUT} s; it was killed`, {
-        hint: 'raise --trace-timeout, or trace a command that exits by itself',
-      });
+      throw new FromscratchError(
+        'TIMEOUT',
+        `traced command ${JSON.stringify(argv.join(' '))} did not finish within ${opts.timeoutSeconds ?? DEFAULT_TIMEOUT} s; it was killed`,
+        {
+          hint: 'raise --trace-timeout, or trace a command that exits by itself',
+        },
+      );
     }
     const log = await readFile(logFile, 'latin1').catch(() => '');
     const events = parseStraceLog(decodeLatin1Utf8(log), { cwd });
     const exitCode = code ?? (signal ? 128 + (signalNumber(signal) ?? 0) : 1);
     if (exitCode !== 0 && !opts.allowFailure) {
-      throw new FromscratchError('TRACE_FAILED', `traced command ${JSON.stringify(argv.join(' '))} exited with status ${exitCode}${signal ? ` (${signal})` : ''}`, {
-        hint: 'fix the command so that it succeeds on this host, or pass --trace-allow-failure',
-      });
+      throw new FromscratchError(
+        'TRACE_FAILED',
+        `traced command ${JSON.stringify(argv.join(' '))} exited with status ${exitCode}${signal ? ` (${signal})` : ''}`,
+        {
+          hint: 'fix the command so that it succeeds on this host, or pass --trace-allow-failure',
+        },
+      );
     }
     const { files, refused } = selectFiles(events, started, opts.allowSecrets);
     if (refused.length > 0 && opts.secrets !== 'omit') {
       const list = refused.map((r) => `${r.path} (${r.reason})`).join(', ');
-      throw new FromscratchError('SECRET_REFUSED', `traced command ${JSON.stringify(argv.join(' '))} read secret-looking files: ${list}`, {
-        hint: `nothing was added; to include one on purpose, allow it explicitly (allowSecrets: [${refused.map((r) => JSON.stringify(r.path)).join(', ')}])`,
-      });
+      throw new FromscratchError(
+        'SECRET_REFUSED',
+        `traced command ${JSON.stringify(argv.join(' '))} read secret-looking files: ${list}`,
+        {
+          hint: `nothing was added; to include one on purpose, allow it explicitly (allowSecrets: [${refused.map((r) => JSON.stringify(r.path)).join(', ')}])`,
+        },
+      );
     }
     return { files, refused, exitCode, ...(signal ? { signal } : {}), cwd, env, command: argv };
   } finally {
@@ -173,7 +202,10 @@ function decodeLatin1Utf8(s: string): string {
 }
 
 function signalNumber(sig: string): number | undefined {
-  return (fs.constants as unknown as Record<string, number>)[sig] ?? ({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGSEGV: 11, SIGABRT: 6 } as Record<string, number>)[sig];
+  return (
+    (fs.constants as unknown as Record<string, number>)[sig] ??
+    ({ SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGSEGV: 11, SIGABRT: 6 } as Record<string, number>)[sig]
+  );
 }
 
 async function runTraced(
@@ -184,7 +216,12 @@ async function runTraced(
   env: Record<string, string>,
   opts: TraceOptions,
 ): Promise<{ code: number | null; signal: string | null; timedOut: boolean }> {
-  const child = spawn(strace, args, { cwd, env, detached: true, stdio: opts.stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(strace, args, {
+    cwd,
+    env,
+    detached: true,
+    stdio: opts.stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (b: Buffer) => opts.onOutput?.(b, 'stdout'));
   child.stderr?.on('data', (b: Buffer) => opts.onOutput?.(b, 'stderr'));
   let timedOut = false;
@@ -201,7 +238,14 @@ async function runTraced(
   );
   try {
     return await new Promise((resolve, reject) => {
-      child.on('error', (e) => reject(new FromscratchError('TRACE_FAILED', `starting strace for ${JSON.stringify(name)}: ${e.message}`, { hint: 'check that strace runs: strace -V', cause: e })));
+      child.on('error', (e) =>
+        reject(
+          new FromscratchError('TRACE_FAILED', `starting strace for ${JSON.stringify(name)}: ${e.message}`, {
+            hint: 'check that strace runs: strace -V',
+            cause: e,
+          }),
+        ),
+      );
       child.on('close', (code, signal) => resolve({ code, signal, timedOut }));
     });
   } finally {
@@ -230,9 +274,17 @@ export function selectFiles(
   const best = new Map<string, TracedFile>();
   for (const e of events) {
     if (!e.ok || e.inRoot) continue;
-    if (e.kind !== 'exec' && e.kind !== 'open' && e.kind !== 'stat' && e.kind !== 'access' && e.kind !== 'readlink') continue;
+    if (
+      e.kind !== 'exec' &&
+      e.kind !== 'open' &&
+      e.kind !== 'stat' &&
+      e.kind !== 'access' &&
+      e.kind !== 'readlink'
+    )
+      continue;
     const prev = best.get(e.path);
-    if (!prev || RANK[e.kind] > RANK[prev.kind]) best.set(e.path, { path: e.path, syscall: e.syscall, pid: e.pid, kind: e.kind });
+    if (!prev || RANK[e.kind] > RANK[prev.kind])
+      best.set(e.path, { path: e.path, syscall: e.syscall, pid: e.pid, kind: e.kind });
   }
   const files: TracedFile[] = [];
   const refused: RefusedFile[] = [];
@@ -256,7 +308,8 @@ export function selectFiles(
     }
     files.push(f);
   }
-  const cmp = (a: { path: string }, b: { path: string }): number => Buffer.compare(encodePath(a.path), encodePath(b.path));
+  const cmp = (a: { path: string }, b: { path: string }): number =>
+    Buffer.compare(encodePath(a.path), encodePath(b.path));
   files.sort(cmp);
   refused.sort(cmp);
   return { files, refused };

@@ -47,9 +47,16 @@ export type TraceImageRunOptions = Omit<RunOptions, 'runtime' | 'wrap' | 'stdio'
  * (exitCode 127, runError), not thrown, so that its missing files can be named. Throws TOOL_MISSING
  * (strace, runc), TIMEOUT, INVALID_IMAGE and the unpack errors.
  */
-export async function traceImageRun(source: RunSource, args: readonly string[] | undefined, opts: TraceImageRunOptions = {}): Promise<ImageRunTrace> {
+export async function traceImageRun(
+  source: RunSource,
+  args: readonly string[] | undefined,
+  opts: TraceImageRunOptions = {},
+): Promise<ImageRunTrace> {
   const strace = opts.strace ?? findTool('strace');
-  if (!strace) throw new FromscratchError('TOOL_MISSING', 'strace is not installed', { hint: 'install it: apt-get install strace' });
+  if (!strace)
+    throw new FromscratchError('TOOL_MISSING', 'strace is not installed', {
+      hint: 'install it: apt-get install strace',
+    });
   const dir = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'fromscratch-verify-'));
   const log = join(dir, 'strace.log');
   try {
@@ -58,7 +65,13 @@ export async function traceImageRun(source: RunSource, args: readonly string[] |
     let stdout: Buffer = Buffer.alloc(0);
     let stderr: Buffer = Buffer.alloc(0);
     try {
-      const r = await runImage(source, args, { ...opts, timeoutSeconds: opts.timeoutSeconds ?? 120, runtime: 'runc', stdio: 'pipe', wrap: [strace, ...straceArgs(log), '--'] });
+      const r = await runImage(source, args, {
+        ...opts,
+        timeoutSeconds: opts.timeoutSeconds ?? 120,
+        runtime: 'runc',
+        stdio: 'pipe',
+        wrap: [strace, ...straceArgs(log), '--'],
+      });
       ({ exitCode, stdout, stderr } = r);
     } catch (e) {
       if (!isFromscratchError(e, 'RUN_FAILED')) throw e;
@@ -68,7 +81,14 @@ export async function traceImageRun(source: RunSource, args: readonly string[] |
     const text = await readFile(log, 'utf8').catch(() => '');
     const events = parseStraceLog(text).filter((e) => e.inRoot || (e.kind === 'root' && e.ok));
     const command = events.find((e) => e.kind === 'exec')?.path;
-    return { exitCode, ...(runError ? { runError } : {}), stdout, stderr, events, command: command ? [command, ...(args ?? [])] : [...(args ?? [])] };
+    return {
+      exitCode,
+      ...(runError ? { runError } : {}),
+      stdout,
+      stderr,
+      events,
+      command: command ? [command, ...(args ?? [])] : [...(args ?? [])],
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -99,7 +119,11 @@ const LOOKUP: ReadonlySet<string> = new Set(['exec', 'open', 'stat', 'access', '
  * (search paths); directories unless asked; and what the runtime's init did before exec'ing the command
  * except its PATH search (runc opens /etc/passwd and /etc/group for itself).
  */
-export async function findMissingFiles(trace: Pick<ImageRunTrace, 'events'>, sourceRoot: RootFs, opts: FindMissingOptions = {}): Promise<MissingFile[]> {
+export async function findMissingFiles(
+  trace: Pick<ImageRunTrace, 'events'>,
+  sourceRoot: RootFs,
+  opts: FindMissingOptions = {},
+): Promise<MissingFile[]> {
   // the pids that changed root themselves are the runtime's init; before their exec they only matter for
   // the command's PATH search (runc opens /etc/passwd and /etc/group for its own use)
   const initPids = new Set(trace.events.filter((e) => e.kind === 'root' && e.ok).map((e) => e.pid));

@@ -28,7 +28,8 @@ export const DEFAULT_MAX_DECOMPRESSED_BYTES = 32 * 1024 ** 3;
 /** detectCompression tells the compression of a stream from its first bytes ('none' when no magic matches). */
 export function detectCompression(head: Uint8Array): Compression {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd)
+    return 'zstd';
   return 'none';
 }
 
@@ -47,7 +48,8 @@ export async function* decompressStream(
   const maxBytes = limits.maxBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
   const maxRatio = limits.maxRatio ?? 1000;
   const ratioFloor = limits.ratioFloor ?? 64 * 1024 * 1024;
-  const it: AsyncIterator<Uint8Array> | Iterator<Uint8Array> = Symbol.asyncIterator in src ? src[Symbol.asyncIterator]() : src[Symbol.iterator]();
+  const it: AsyncIterator<Uint8Array> | Iterator<Uint8Array> =
+    Symbol.asyncIterator in src ? src[Symbol.asyncIterator]() : src[Symbol.iterator]();
   let first: Buffer = Buffer.alloc(0);
   // peek at the first bytes for the magic number
   let pending: Buffer[] = [];
@@ -60,9 +62,13 @@ export async function* decompressStream(
   pending = first.length > 0 ? [first] : [];
   const actual = first.length === 0 ? (declared === 'auto' ? 'none' : declared) : detectCompression(first);
   if (declared !== 'auto' && actual !== declared) {
-    throw new FromscratchError('INVALID_COMPRESSION', `${what} is declared ${declared} but its bytes are ${actual === 'none' ? 'not compressed' : actual}`, {
-      hint: 'the layer media type does not match its content; the image is corrupt',
-    });
+    throw new FromscratchError(
+      'INVALID_COMPRESSION',
+      `${what} is declared ${declared} but its bytes are ${actual === 'none' ? 'not compressed' : actual}`,
+      {
+        hint: 'the layer media type does not match its content; the image is corrupt',
+      },
+    );
   }
   let compressedIn = 0;
   let out = 0;
@@ -86,9 +92,13 @@ export async function* decompressStream(
       });
     }
     if (out > ratioFloor && out > maxRatio * Math.max(compressedIn, 1)) {
-      throw new FromscratchError('TOO_LARGE', `${what} decompresses more than ${maxRatio} times its compressed size`, {
-        hint: 'the layer is a decompression bomb, or raise the ratio cap',
-      });
+      throw new FromscratchError(
+        'TOO_LARGE',
+        `${what} decompresses more than ${maxRatio} times its compressed size`,
+        {
+          hint: 'the layer is a decompression bomb, or raise the ratio cap',
+        },
+      );
     }
   };
   if (actual === 'none') {

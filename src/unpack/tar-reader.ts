@@ -119,7 +119,10 @@ class ByteSource {
   }
 }
 
-function invalid(msg: string, hint = 'the layer is corrupt or was crafted to attack unpackers; rebuild it with a standard tool'): FromscratchError {
+function invalid(
+  msg: string,
+  hint = 'the layer is corrupt or was crafted to attack unpackers; rebuild it with a standard tool',
+): FromscratchError {
   return new FromscratchError('INVALID_ARCHIVE', msg, { hint });
 }
 
@@ -142,7 +145,8 @@ function parseNumeric(b: Buffer, field: string, offset: number): number {
   }
   const s = cstring(b).toString('latin1').trim();
   if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw invalid(`tar header at offset ${offset}: ${field} ${JSON.stringify(s)} is not an octal number`);
+  if (!/^[0-7]+$/.test(s))
+    throw invalid(`tar header at offset ${offset}: ${field} ${JSON.stringify(s)} is not an octal number`);
   const v = Number.parseInt(s, 8);
   if (!Number.isSafeInteger(v)) throw invalid(`tar header at offset ${offset}: ${field} is too large`);
   return v;
@@ -183,7 +187,8 @@ function parsePax(data: Buffer, offset: number, into: PaxRecords): void {
     const sp = data.indexOf(0x20, i);
     if (sp < 0 || sp - i > 20) throw invalid(`pax header at offset ${offset}: malformed record length`);
     const lenStr = data.subarray(i, sp).toString('latin1');
-    if (!/^[0-9]+$/.test(lenStr)) throw invalid(`pax header at offset ${offset}: malformed record length ${JSON.stringify(lenStr)}`);
+    if (!/^[0-9]+$/.test(lenStr))
+      throw invalid(`pax header at offset ${offset}: malformed record length ${JSON.stringify(lenStr)}`);
     const len = Number.parseInt(lenStr, 10);
     if (len <= sp - i + 1 || i + len > data.length || data[i + len - 1] !== 0x0a) {
       throw invalid(`pax header at offset ${offset}: record length ${len} does not match the record`);
@@ -201,15 +206,20 @@ function parsePax(data: Buffer, offset: number, into: PaxRecords): void {
 function paxNumber(key: string, value: Buffer, offset: number, fraction = false): number {
   const s = value.toString('latin1');
   const re = fraction ? /^-?[0-9]+(\.[0-9]+)?$/ : /^[0-9]+$/;
-  if (!re.test(s)) throw invalid(`pax header at offset ${offset}: ${key}=${JSON.stringify(s.slice(0, 40))} is not a number`);
+  if (!re.test(s))
+    throw invalid(`pax header at offset ${offset}: ${key}=${JSON.stringify(s.slice(0, 40))} is not a number`);
   const v = Number(s);
-  if (!Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER) throw invalid(`pax header at offset ${offset}: ${key} is out of range`);
+  if (!Number.isFinite(v) || Math.abs(v) > Number.MAX_SAFE_INTEGER)
+    throw invalid(`pax header at offset ${offset}: ${key} is out of range`);
   return v;
 }
 
 function applyPax(key: string, value: Buffer, offset: number, into: PaxRecords): void {
   if (key.startsWith('GNU.sparse.')) {
-    throw invalid(`pax header at offset ${offset}: GNU sparse files are not supported`, 'image layers must not contain sparse files (image-spec layer.md); rebuild the layer without --sparse');
+    throw invalid(
+      `pax header at offset ${offset}: GNU sparse files are not supported`,
+      'image layers must not contain sparse files (image-spec layer.md); rebuild the layer without --sparse',
+    );
   }
   switch (key) {
     case 'path':
@@ -231,7 +241,8 @@ function applyPax(key: string, value: Buffer, offset: number, into: PaxRecords):
       into.mtime = paxNumber(key, value, offset, true);
       return;
     default:
-      if (key.startsWith('SCHILY.xattr.')) into.xattrs.set(key.slice('SCHILY.xattr.'.length), Buffer.from(value));
+      if (key.startsWith('SCHILY.xattr.'))
+        into.xattrs.set(key.slice('SCHILY.xattr.'.length), Buffer.from(value));
       else if (key.startsWith('LIBARCHIVE.xattr.')) {
         const name = decodeURIComponent(key.slice('LIBARCHIVE.xattr.'.length));
         into.xattrs.set(name, Buffer.from(value.toString('latin1'), 'base64'));
@@ -268,7 +279,10 @@ export class TarReader {
   async #skip(n: number): Promise<void> {
     while (n > 0) {
       const b = await this.#src.readSome(Math.min(n, 1 << 20));
-      if (b.length === 0) throw invalid(`tar archive is truncated (${n} bytes of entry data missing at offset ${this.#src.position})`);
+      if (b.length === 0)
+        throw invalid(
+          `tar archive is truncated (${n} bytes of entry data missing at offset ${this.#src.position})`,
+        );
       n -= b.length;
     }
   }
@@ -283,9 +297,13 @@ export class TarReader {
 
   async #readMeta(size: number, what: string, offset: number): Promise<Buffer> {
     if (size > this.#maxMeta) {
-      throw new FromscratchError('TOO_LARGE', `${what} at offset ${offset} is ${size} bytes (limit ${this.#maxMeta})`, {
-        hint: 'the layer was crafted to exhaust memory, or is corrupt',
-      });
+      throw new FromscratchError(
+        'TOO_LARGE',
+        `${what} at offset ${offset} is ${size} bytes (limit ${this.#maxMeta})`,
+        {
+          hint: 'the layer was crafted to exhaust memory, or is corrupt',
+        },
+      );
     }
     const data = await this.#src.read(size);
     if (data.length < size) throw invalid(`tar archive is truncated inside the ${what} at offset ${offset}`);
@@ -308,14 +326,16 @@ export class TarReader {
       const offset = this.#src.position;
       const h = await this.#readBlock();
       if (h === undefined) {
-        if (havePax || longName || longLink) throw invalid(`tar archive is truncated after the extended header at offset ${offset}`);
+        if (havePax || longName || longLink)
+          throw invalid(`tar archive is truncated after the extended header at offset ${offset}`);
         // EOF on a header boundary without the two zero blocks: GNU tar and Go accept it; so do we (with a warning by the caller)
         this.missingEndMarker = true;
         this.#done = true;
         return undefined;
       }
       if (isZeroBlock(h)) {
-        if (havePax || longName || longLink) throw invalid(`tar archive has an extended header without an entry at offset ${offset}`);
+        if (havePax || longName || longLink)
+          throw invalid(`tar archive has an extended header without an entry at offset ${offset}`);
         await this.#finish(offset);
         return undefined;
       }
@@ -334,7 +354,9 @@ export class TarReader {
         continue;
       }
       if (typeflag === 'L' || typeflag === 'K') {
-        const data = cstring(await this.#readMeta(size, typeflag === 'L' ? 'GNU long name' : 'GNU long link name', offset));
+        const data = cstring(
+          await this.#readMeta(size, typeflag === 'L' ? 'GNU long name' : 'GNU long link name', offset),
+        );
         if (typeflag === 'L') longName = data;
         else longLink = data;
         continue;
@@ -380,9 +402,14 @@ export class TarReader {
           type = 'fifo';
           break;
         case 'S':
-          throw invalid(`tar entry ${JSON.stringify(name)} at offset ${offset} is a GNU sparse file, which is not supported`, 'image layers must not contain sparse files (image-spec layer.md)');
+          throw invalid(
+            `tar entry ${JSON.stringify(name)} at offset ${offset} is a GNU sparse file, which is not supported`,
+            'image layers must not contain sparse files (image-spec layer.md)',
+          );
         default:
-          throw invalid(`tar entry ${JSON.stringify(name)} at offset ${offset} has unsupported type ${JSON.stringify(typeflag)}`);
+          throw invalid(
+            `tar entry ${JSON.stringify(name)} at offset ${offset} has unsupported type ${JSON.stringify(typeflag)}`,
+          );
       }
       const dataSize = pax.size ?? size;
       // Data follows every entry whose header says so: GNU tar skips `size` bytes for every type, and so
@@ -411,7 +438,10 @@ export class TarReader {
   async *body(): AsyncGenerator<Buffer> {
     while (this.#remaining > 0) {
       const b = await this.#src.readSome(Math.min(this.#remaining, 1 << 20));
-      if (b.length === 0) throw invalid(`tar archive is truncated (${this.#remaining} bytes of entry data missing at offset ${this.#src.position})`);
+      if (b.length === 0)
+        throw invalid(
+          `tar archive is truncated (${this.#remaining} bytes of entry data missing at offset ${this.#src.position})`,
+        );
       this.#remaining -= b.length;
       yield b;
     }

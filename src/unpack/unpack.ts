@@ -40,7 +40,10 @@ export interface UnpackLayer {
 }
 
 /** UnpackSource is what to unpack: an image whose layers are in a store, or layers in order (lowest first). */
-export type UnpackSource = { readonly image: Image; readonly store: BlobStore } | Iterable<UnpackLayer> | AsyncIterable<UnpackLayer>;
+export type UnpackSource =
+  | { readonly image: Image; readonly store: BlobStore }
+  | Iterable<UnpackLayer>
+  | AsyncIterable<UnpackLayer>;
 
 /** UnpackOptions tunes unpackImage. Every limit has a safe default. */
 export interface UnpackOptions extends DecompressLimits {
@@ -85,7 +88,11 @@ export async function makeUnpackDir(parent: string = tmpdir()): Promise<string> 
  * const root = await makeUnpackDir();
  * const { warnings } = await unpackImage({ image, store }, root);
  */
-export async function unpackImage(source: UnpackSource, destRoot: string, opts: UnpackOptions = {}): Promise<UnpackResult> {
+export async function unpackImage(
+  source: UnpackSource,
+  destRoot: string,
+  opts: UnpackOptions = {},
+): Promise<UnpackResult> {
   checkDestRoot(destRoot);
   const u = new Unpacker(Buffer.from(destRoot), opts);
   try {
@@ -107,11 +114,20 @@ async function* layersOf(source: UnpackSource): AsyncGenerator<UnpackLayer> {
     for (const [i, l] of image.layers.entries()) {
       const c = layerCompression(l.blob.mediaType);
       if (c === undefined) {
-        throw new FromscratchError('INVALID_IMAGE', `layer ${i} (${l.blob.digest}) has unsupported media type ${l.blob.mediaType}`, {
-          hint: 'only tar, tar+gzip and tar+zstd layers can be unpacked',
-        });
+        throw new FromscratchError(
+          'INVALID_IMAGE',
+          `layer ${i} (${l.blob.digest}) has unsupported media type ${l.blob.mediaType}`,
+          {
+            hint: 'only tar, tar+gzip and tar+zstd layers can be unpacked',
+          },
+        );
       }
-      yield { data: store.open(l.blob.digest, l.blob.size), compression: c, diffId: l.diffId, name: `layer ${i} (${l.blob.digest})` };
+      yield {
+        data: store.open(l.blob.digest, l.blob.size),
+        compression: c,
+        diffId: l.diffId,
+        name: `layer ${i} (${l.blob.digest})`,
+      };
     }
     return;
   }
@@ -123,33 +139,61 @@ function checkDestRoot(destRoot: string): void {
   try {
     st = fs.lstatSync(destRoot);
   } catch (e) {
-    throw new FromscratchError('OUTPUT_UNWRITABLE', `unpack destination ${destRoot} does not exist`, { hint: 'create it with makeUnpackDir()', cause: e });
-  }
-  if (!st.isDirectory()) throw new FromscratchError('OUTPUT_UNWRITABLE', `unpack destination ${destRoot} is not a directory`, { hint: 'use a fresh directory from makeUnpackDir()' });
-  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
-    throw new FromscratchError('OUTPUT_UNWRITABLE', `unpack destination ${destRoot} is not owned by this user`, { hint: 'use a fresh directory from makeUnpackDir()' });
-  }
-  if ((st.mode & 0o022) !== 0) {
-    throw new FromscratchError('OUTPUT_UNWRITABLE', `unpack destination ${destRoot} is writable by other users`, {
-      hint: 'unpack only into a private directory (mode 0700 or 0755) so that no other process can race the extraction',
+    throw new FromscratchError('OUTPUT_UNWRITABLE', `unpack destination ${destRoot} does not exist`, {
+      hint: 'create it with makeUnpackDir()',
+      cause: e,
     });
   }
+  if (!st.isDirectory())
+    throw new FromscratchError('OUTPUT_UNWRITABLE', `unpack destination ${destRoot} is not a directory`, {
+      hint: 'use a fresh directory from makeUnpackDir()',
+    });
+  if (typeof process.getuid === 'function' && st.uid !== process.getuid()) {
+    throw new FromscratchError(
+      'OUTPUT_UNWRITABLE',
+      `unpack destination ${destRoot} is not owned by this user`,
+      { hint: 'use a fresh directory from makeUnpackDir()' },
+    );
+  }
+  if ((st.mode & 0o022) !== 0) {
+    throw new FromscratchError(
+      'OUTPUT_UNWRITABLE',
+      `unpack destination ${destRoot} is writable by other users`,
+      {
+        hint: 'unpack only into a private directory (mode 0700 or 0755) so that no other process can race the extraction',
+      },
+    );
+  }
   if (fs.readdirSync(destRoot).length > 0) {
-    throw new FromscratchError('OUTPUT_UNWRITABLE', `unpack destination ${destRoot} is not empty`, { hint: 'use a fresh directory from makeUnpackDir()' });
+    throw new FromscratchError('OUTPUT_UNWRITABLE', `unpack destination ${destRoot} is not empty`, {
+      hint: 'use a fresh directory from makeUnpackDir()',
+    });
   }
 }
 
 function fsError(e: unknown, doing: string): FromscratchError {
   const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENAMETOOLONG') return new FromscratchError('PATH_TOO_LONG', `${doing}: name too long`, { hint: 'the layer has paths longer than the filesystem allows', cause: e });
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new FromscratchError('OUTPUT_UNWRITABLE', `${doing}: no space left on device`, { hint: 'free some disk space', cause: e });
-  return new FromscratchError('OUTPUT_UNWRITABLE', `${doing}: ${(e as Error).message}`, { hint: 'check the permissions and free space of the unpack directory', cause: e });
+  if (code === 'ENAMETOOLONG')
+    return new FromscratchError('PATH_TOO_LONG', `${doing}: name too long`, {
+      hint: 'the layer has paths longer than the filesystem allows',
+      cause: e,
+    });
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new FromscratchError('OUTPUT_UNWRITABLE', `${doing}: no space left on device`, {
+      hint: 'free some disk space',
+      cause: e,
+    });
+  return new FromscratchError('OUTPUT_UNWRITABLE', `${doing}: ${(e as Error).message}`, {
+    hint: 'check the permissions and free space of the unpack directory',
+    cause: e,
+  });
 }
 
 /** cleanDir removes everything inside dir (not dir itself), never following symlinks. */
 function cleanDir(dir: Buffer): void {
   try {
-    for (const name of fs.readdirSync(dir, { encoding: 'buffer' })) removeTree(Buffer.concat([dir, Buffer.from('/'), name]));
+    for (const name of fs.readdirSync(dir, { encoding: 'buffer' }))
+      removeTree(Buffer.concat([dir, Buffer.from('/'), name]));
   } catch {
     // best effort: cleaning after an error must not hide the error itself
   }
@@ -173,7 +217,8 @@ function removeTree(host: Buffer): void {
     if (!top.expanded) {
       top.expanded = true;
       if ((st.mode & 0o700) !== 0o700) fs.chmodSync(top.path, st.mode | 0o700);
-      for (const n of fs.readdirSync(top.path, { encoding: 'buffer' })) stack.push({ path: Buffer.concat([top.path, Buffer.from('/'), n]), expanded: false });
+      for (const n of fs.readdirSync(top.path, { encoding: 'buffer' }))
+        stack.push({ path: Buffer.concat([top.path, Buffer.from('/'), n]), expanded: false });
       continue;
     }
     fs.rmdirSync(top.path);
@@ -241,7 +286,9 @@ class Unpacker {
         this.current = entry.name;
         this.entries += 1;
         if (this.entries > this.maxEntries) {
-          throw new FromscratchError('TOO_LARGE', `${this.layerName}: more than ${this.maxEntries} entries`, { hint: 'the image has too many files, or raise maxEntries' });
+          throw new FromscratchError('TOO_LARGE', `${this.layerName}: more than ${this.maxEntries} entries`, {
+            hint: 'the image has too many files, or raise maxEntries',
+          });
         }
         await this.applyEntry(entry, reader);
       }
@@ -251,15 +298,20 @@ class Unpacker {
         if (e.message.startsWith(this.layerName)) throw e;
         throw new FromscratchError(e.code, `${this.layerName}: ${e.message}`, { hint: e.hint, cause: e });
       }
-      if ((e as NodeJS.ErrnoException).code) throw fsError(e, `${this.layerName}: entry ${JSON.stringify(this.current)}`);
+      if ((e as NodeJS.ErrnoException).code)
+        throw fsError(e, `${this.layerName}: entry ${JSON.stringify(this.current)}`);
       throw e;
     }
     if (layer.diffId !== undefined) {
       const got = hasher.digest().digest;
       if (got !== layer.diffId) {
-        throw new FromscratchError('DIGEST_MISMATCH', `${this.layerName}: uncompressed content has digest ${got}, expected diff_id ${layer.diffId}`, {
-          hint: 'the layer does not match the image config; the image is corrupt',
-        });
+        throw new FromscratchError(
+          'DIGEST_MISMATCH',
+          `${this.layerName}: uncompressed content has digest ${got}, expected diff_id ${layer.diffId}`,
+          {
+            hint: 'the layer does not match the image config; the image is corrupt',
+          },
+        );
       }
     }
   }
@@ -270,13 +322,19 @@ class Unpacker {
     const parts: string[] = [];
     for (const p of name.split('/')) {
       if (p === '' || p === '.') continue;
-      if (p === '..') this.fail('PATH_ESCAPE', `${what} ${JSON.stringify(name)} has a '..' component (path escapes root)`);
+      if (p === '..')
+        this.fail('PATH_ESCAPE', `${what} ${JSON.stringify(name)} has a '..' component (path escapes root)`);
       parts.push(p);
     }
     try {
       checkPathLimits(`/${parts.join('/')}`);
     } catch (e) {
-      if (isFromscratchError(e)) this.fail('PATH_TOO_LONG', e.message, 'the layer has paths beyond PATH_MAX/NAME_MAX or the depth limit');
+      if (isFromscratchError(e))
+        this.fail(
+          'PATH_TOO_LONG',
+          e.message,
+          'the layer has paths beyond PATH_MAX/NAME_MAX or the depth limit',
+        );
       throw e;
     }
     return parts;
@@ -287,7 +345,11 @@ class Unpacker {
    * directories when `create` (implicit parents). Returns the real components, or undefined when a
    * component is missing and `create` is false. With `noSymlinks`, a symlink component yields 'symlink'.
    */
-  resolveDir(parts: readonly string[], create: boolean, noSymlinks = false): string[] | undefined | 'symlink' {
+  resolveDir(
+    parts: readonly string[],
+    create: boolean,
+    noSymlinks = false,
+  ): string[] | undefined | 'symlink' {
     let done: string[] = [];
     let pending = [...parts];
     let hops = 0;
@@ -311,7 +373,8 @@ class Unpacker {
       if (st.isSymbolicLink()) {
         if (noSymlinks) return 'symlink';
         hops += 1;
-        if (hops > MAX_HOPS) this.fail('PATH_ESCAPE', `too many levels of symbolic links (more than ${MAX_HOPS})`);
+        if (hops > MAX_HOPS)
+          this.fail('PATH_ESCAPE', `too many levels of symbolic links (more than ${MAX_HOPS})`);
         const target = decodePathBytes(fs.readlinkSync(h, { encoding: 'buffer' }));
         if (target.startsWith('/')) done = [];
         pending = [...target.split('/'), ...pending];
@@ -398,7 +461,8 @@ class Unpacker {
     } catch (err) {
       const c = (err as NodeJS.ErrnoException).code;
       if (c !== 'EPERM' && c !== 'EINVAL') throw err;
-      if (!this.chownWarned) this.warn(`${this.layerName}: cannot restore file owners (${c}); files belong to the current user`);
+      if (!this.chownWarned)
+        this.warn(`${this.layerName}: cannot restore file owners (${c}); files belong to the current user`);
       this.chownWarned = true;
     }
   }
@@ -416,7 +480,9 @@ class Unpacker {
         // every parent is a real directory of the private root
         setAttributeSync(p, name, value);
       } catch (err) {
-        this.warn(`${this.layerName}: entry ${JSON.stringify(e.name)}: cannot set xattr ${name}: ${(err as Error).message}`);
+        this.warn(
+          `${this.layerName}: entry ${JSON.stringify(e.name)}: cannot set xattr ${name}: ${(err as Error).message}`,
+        );
       }
     }
   }
@@ -459,8 +525,14 @@ class Unpacker {
     const tparent = this.resolveDir(tparts.slice(0, -1), false);
     const treal = Array.isArray(tparent) ? [...tparent, tparts[tparts.length - 1]!] : undefined;
     const tst = treal ? fs.lstatSync(this.host(treal), { throwIfNoEntry: false }) : undefined;
-    if (!treal || !tst) this.fail('INVALID_ARCHIVE', `hardlink target ${JSON.stringify(e.linkname)} does not exist in the root`, 'a hardlink must point to a file earlier in the layer or in a lower layer');
-    if (tst.isDirectory()) this.fail('INVALID_ARCHIVE', `hardlink target ${JSON.stringify(e.linkname)} is a directory`);
+    if (!treal || !tst)
+      this.fail(
+        'INVALID_ARCHIVE',
+        `hardlink target ${JSON.stringify(e.linkname)} does not exist in the root`,
+        'a hardlink must point to a file earlier in the layer or in a lower layer',
+      );
+    if (tst.isDirectory())
+      this.fail('INVALID_ARCHIVE', `hardlink target ${JSON.stringify(e.linkname)} is a directory`);
     if (treal.join('/') === real.join('/')) {
       this.warn(`${this.layerName}: entry ${JSON.stringify(e.name)} is a hardlink to itself; ignored`);
       return;
@@ -484,11 +556,20 @@ class Unpacker {
     const args =
       e.type === 'fifo'
         ? ['-m', (e.mode & 0o7777).toString(8), hostStr, 'p']
-        : ['-m', (e.mode & 0o7777).toString(8), hostStr, e.type === 'char' ? 'c' : 'b', String(e.devmajor), String(e.devminor)];
+        : [
+            '-m',
+            (e.mode & 0o7777).toString(8),
+            hostStr,
+            e.type === 'char' ? 'c' : 'b',
+            String(e.devmajor),
+            String(e.devminor),
+          ];
     // mknod does not follow a symlink in the last component (EEXIST); the parent is a real directory of the private root
     const r = mknod ? spawnSync(mknod, args, { encoding: 'utf8', timeout: 10_000 }) : undefined;
-    if (!r || r.status !== 0) {
-      this.warn(`${this.layerName}: skipped ${what} ${JSON.stringify(e.name)} (${r ? r.stderr.trim() || `mknod exited ${r.status}` : 'mknod not found'})`);
+    if (r?.status !== 0) {
+      this.warn(
+        `${this.layerName}: skipped ${what} ${JSON.stringify(e.name)} (${r ? r.stderr.trim() || `mknod exited ${r.status}` : 'mknod not found'})`,
+      );
       return;
     }
     if (this.chown) this.tryChown(() => fs.lchownSync(h, e.uid, e.gid));
@@ -500,17 +581,21 @@ class Unpacker {
     if (base === WH_OPAQUE) {
       const dir = this.resolveDir(dirParts, false, true);
       if (dir === 'symlink') {
-        this.warn(`${this.layerName}: opaque whiteout ${JSON.stringify(this.current)} under a symlink; ignored`);
+        this.warn(
+          `${this.layerName}: opaque whiteout ${JSON.stringify(this.current)} under a symlink; ignored`,
+        );
         return;
       }
       if (!dir) return;
       const h = this.host(dir);
       if (!fs.lstatSync(h).isDirectory()) return;
-      for (const n of fs.readdirSync(h, { encoding: 'buffer' })) this.removeLower([...dir, decodePathBytes(n)]);
+      for (const n of fs.readdirSync(h, { encoding: 'buffer' }))
+        this.removeLower([...dir, decodePathBytes(n)]);
       return;
     }
     const target = base.slice(WH_PREFIX.length);
-    if (target === '' || target === '.' || target === '..') this.fail('INVALID_ARCHIVE', `invalid whiteout ${JSON.stringify(base)} (empty, '.' or '..' name)`);
+    if (target === '' || target === '.' || target === '..')
+      this.fail('INVALID_ARCHIVE', `invalid whiteout ${JSON.stringify(base)} (empty, '.' or '..' name)`);
     if (target.startsWith(WH_PREFIX)) {
       // other AUFS metadata (.wh..wh.plnk, .wh..wh.aufs): not part of the image spec
       this.warn(`${this.layerName}: ignored AUFS metadata entry ${JSON.stringify(this.current)}`);

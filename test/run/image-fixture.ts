@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { memoryStore } from '../../src/blob/memory-store.ts';
 import type { BlobStore } from '../../src/blob/store.ts';
-import { type Image, emptyImage, appendLayers, withConfig, type ConfigPatch } from '../../src/image/image.ts';
+import { appendLayers, type ConfigPatch, emptyImage, type Image, withConfig } from '../../src/image/image.ts';
 import { sha256 } from '../../src/model/digest.ts';
 import { MediaType } from '../../src/model/media-type.ts';
 import { hostPlatform } from '../../src/model/platform.ts';
@@ -43,11 +43,21 @@ int main(int argc, char **argv) {
 `;
 
 /** makeImage packs entries into one gzip layer and returns the image with its store. */
-export async function makeImage(entries: GenEntry[], config: ConfigPatch, store: BlobStore = memoryStore()): Promise<{ image: Image; store: BlobStore }> {
+export async function makeImage(
+  entries: GenEntry[],
+  config: ConfigPatch,
+  store: BlobStore = memoryStore(),
+): Promise<{ image: Image; store: BlobStore }> {
   const tar = makeTar(entries);
   const gz = gzipSync(tar);
   const info = await store.put(gz);
-  const layer = { blob: { mediaType: MediaType.OciLayerGzip, digest: info.digest, size: info.size }, diffId: sha256(tar) };
-  const image = withConfig(appendLayers(emptyImage(hostPlatform()), [layer], [{ created_by: 'test' }]), config);
+  const layer = {
+    blob: { mediaType: MediaType.OciLayerGzip, digest: info.digest, size: info.size },
+    diffId: sha256(tar),
+  };
+  const image = withConfig(
+    appendLayers(emptyImage(hostPlatform()), [layer], [{ created_by: 'test' }]),
+    config,
+  );
   return { image, store };
 }

@@ -15,7 +15,7 @@ import { createGzip, gzipSync } from 'node:zlib';
 import { getAttributeSync } from '@napi-rs/xattr';
 import { isFromscratchError } from '../../src/errors.ts';
 import { type UnpackLayer, type UnpackOptions, unpackImage } from '../../src/unpack/unpack.ts';
-import { type GenEntry, entryBytes, header, makeTar, paxRecords } from './tar-gen.ts';
+import { entryBytes, type GenEntry, header, makeTar, paxRecords } from './tar-gen.ts';
 
 interface Box {
   box: string;
@@ -39,14 +39,22 @@ function layers(...tars: Buffer[]): UnpackLayer[] {
   return tars.map((t) => ({ data: [t] }));
 }
 
-async function unpackOk(tars: Buffer[], opts: UnpackOptions = {}): Promise<Box & { warnings: readonly string[] }> {
+async function unpackOk(
+  tars: Buffer[],
+  opts: UnpackOptions = {},
+): Promise<Box & { warnings: readonly string[] }> {
   const b = makeBox();
   const r = await unpackImage(layers(...tars), b.root, opts);
   assertBoxIntact(b);
   return { ...b, warnings: r.warnings };
 }
 
-async function unpackFails(tars: Buffer[], code: string, nameRe: RegExp, opts: UnpackOptions = {}): Promise<Box> {
+async function unpackFails(
+  tars: Buffer[],
+  code: string,
+  nameRe: RegExp,
+  opts: UnpackOptions = {},
+): Promise<Box> {
   const b = makeBox();
   await assert.rejects(unpackImage(layers(...tars), b.root, opts), (e: unknown) => {
     assert.ok(isFromscratchError(e), `expected a FromscratchError, got ${e}`);
@@ -80,7 +88,13 @@ describe('unpack: RELIABILITY A', () => {
   it('A3/A4 a symlink escaping the root is confined in the same layer (absolute and relative)', async () => {
     for (const target of [tmpdir(), '../../../../../../..' + tmpdir(), 'upandout/../../../..' + tmpdir()]) {
       const m = `f-${randomBytes(4).toString('hex')}`;
-      const b = await unpackOk([makeTar([{ name: 'upandout', type: '5' }, { name: 'esc', type: '2', linkname: target }, { name: `esc/${m}`, data: 'confined' }])]);
+      const b = await unpackOk([
+        makeTar([
+          { name: 'upandout', type: '5' },
+          { name: 'esc', type: '2', linkname: target },
+          { name: `esc/${m}`, data: 'confined' },
+        ]),
+      ]);
       assert.equal(fs.existsSync(join(tmpdir(), m)), false, 'nothing written on the host');
       assert.equal(fs.readFileSync(join(b.root, tmpdir(), m), 'utf8'), 'confined');
       fs.rmSync(b.box, { recursive: true });
@@ -89,7 +103,13 @@ describe('unpack: RELIABILITY A', () => {
 
   it('A6 dir, then symlink over it, then a file under it stays confined', async () => {
     const m = `f-${randomBytes(4).toString('hex')}`;
-    const b = await unpackOk([makeTar([{ name: 'd/', type: '5' }, { name: 'd', type: '2', linkname: tmpdir() }, { name: `d/${m}`, data: 'x' }])]);
+    const b = await unpackOk([
+      makeTar([
+        { name: 'd/', type: '5' },
+        { name: 'd', type: '2', linkname: tmpdir() },
+        { name: `d/${m}`, data: 'x' },
+      ]),
+    ]);
     assert.equal(fs.existsSync(join(tmpdir(), m)), false);
     assert.equal(fs.lstatSync(join(b.root, 'd')).isSymbolicLink(), true);
     assert.ok(fs.existsSync(join(b.root, tmpdir(), m)));
@@ -97,17 +117,43 @@ describe('unpack: RELIABILITY A', () => {
 
   it('A7 hardlinks to host files are never made: absolute is root-relative, .. is rejected', async () => {
     // /etc/shadow does not exist inside the fresh root: a clear error, never the host inode
-    await unpackFails([makeTar([{ name: 'x', type: '1', linkname: '/etc/shadow' }])], 'INVALID_ARCHIVE', /"x".*does not exist/);
-    await unpackFails([makeTar([{ name: 'x', type: '1', linkname: '../../../etc/passwd' }])], 'PATH_ESCAPE', /escapes root/);
-    await unpackFails([makeTar([{ name: 'a/b/c/x', type: '1', linkname: 'a/b/../../../../etc/passwd' }])], 'PATH_ESCAPE', /escapes root/);
+    await unpackFails(
+      [makeTar([{ name: 'x', type: '1', linkname: '/etc/shadow' }])],
+      'INVALID_ARCHIVE',
+      /"x".*does not exist/,
+    );
+    await unpackFails(
+      [makeTar([{ name: 'x', type: '1', linkname: '../../../etc/passwd' }])],
+      'PATH_ESCAPE',
+      /escapes root/,
+    );
+    await unpackFails(
+      [makeTar([{ name: 'a/b/c/x', type: '1', linkname: 'a/b/../../../../etc/passwd' }])],
+      'PATH_ESCAPE',
+      /escapes root/,
+    );
     // an absolute target inside the root works (kaniko writes them)
-    const b = await unpackOk([makeTar([{ name: 'etc/passwd', data: 'root:x:0:0::/:/bin/sh\n' }, { name: 'x', type: '1', linkname: '/etc/passwd' }])]);
+    const b = await unpackOk([
+      makeTar([
+        { name: 'etc/passwd', data: 'root:x:0:0::/:/bin/sh\n' },
+        { name: 'x', type: '1', linkname: '/etc/passwd' },
+      ]),
+    ]);
     assert.equal(fs.statSync(join(b.root, 'x')).ino, fs.statSync(join(b.root, 'etc/passwd')).ino);
     assert.notEqual(fs.statSync(join(b.root, 'x')).ino, fs.statSync('/etc/passwd').ino);
   });
 
   it('A7 a hardlink through a symlink to / resolves inside the root', async () => {
-    await unpackFails([makeTar([{ name: 'l', type: '2', linkname: '/' }, { name: 'x', type: '1', linkname: 'l/etc/passwd' }])], 'INVALID_ARCHIVE', /does not exist/);
+    await unpackFails(
+      [
+        makeTar([
+          { name: 'l', type: '2', linkname: '/' },
+          { name: 'x', type: '1', linkname: 'l/etc/passwd' },
+        ]),
+      ],
+      'INVALID_ARCHIVE',
+      /does not exist/,
+    );
   });
 
   it('A8 sibling with a shared prefix is not the root', async () => {
@@ -116,14 +162,21 @@ describe('unpack: RELIABILITY A', () => {
     fs.mkdirSync(evil);
     fs.writeFileSync(join(evil, 'secret'), 's');
     const name = `../${'root-evil'}/secret`;
-    await assert.rejects(unpackImage(layers(makeTar([{ name: 'x', type: '1', linkname: name }])), b.root), (e) => isFromscratchError(e, 'PATH_ESCAPE'));
+    await assert.rejects(
+      unpackImage(layers(makeTar([{ name: 'x', type: '1', linkname: name }])), b.root),
+      (e) => isFromscratchError(e, 'PATH_ESCAPE'),
+    );
     assert.equal(fs.statSync(join(evil, 'secret')).nlink, 1);
     fs.rmSync(b.box, { recursive: true });
   });
 
   it('A10 refuses to change the type of the root', async () => {
     for (const name of ['.', '/', './']) {
-      await unpackFails([makeTar([{ name, type: '2', linkname: tmpdir() }]), makeTar([{ name: 'f', data: 'x' }])], 'PATH_ESCAPE', /refusing to change type of root/);
+      await unpackFails(
+        [makeTar([{ name, type: '2', linkname: tmpdir() }]), makeTar([{ name: 'f', data: 'x' }])],
+        'PATH_ESCAPE',
+        /refusing to change type of root/,
+      );
     }
     const b = await unpackOk([makeTar([{ name: './', type: '5', mode: 0o755 }])]);
     assert.equal(fs.statSync(b.root).mode & 0o777, 0o755);
@@ -131,7 +184,11 @@ describe('unpack: RELIABILITY A', () => {
 
   it('A11 rejects whiteouts with an empty, . or .. name and never deletes the root', async () => {
     for (const name of ['.wh..', '.wh...', 'etc/.wh...', '.wh.']) {
-      await unpackFails([makeTar([{ name: 'etc/keep', data: 'k' }]), makeTar([{ name, data: '' }])], 'INVALID_ARCHIVE', /invalid whiteout/);
+      await unpackFails(
+        [makeTar([{ name: 'etc/keep', data: 'k' }]), makeTar([{ name, data: '' }])],
+        'INVALID_ARCHIVE',
+        /invalid whiteout/,
+      );
     }
   });
 
@@ -139,7 +196,10 @@ describe('unpack: RELIABILITY A', () => {
     const victimDir = fs.mkdtempSync(join(tmpdir(), 'fs-unpack-victim-'));
     fs.writeFileSync(join(victimDir, 'passwd'), 'host');
     const b = await unpackOk([
-      makeTar([{ name: 'etc/passwd', data: 'image' }, { name: 'localetc', type: '2', linkname: victimDir }]),
+      makeTar([
+        { name: 'etc/passwd', data: 'image' },
+        { name: 'localetc', type: '2', linkname: victimDir },
+      ]),
       makeTar([{ name: 'localetc/.wh.passwd', data: '' }]),
     ]);
     assert.equal(fs.readFileSync(join(victimDir, 'passwd'), 'utf8'), 'host');
@@ -148,14 +208,32 @@ describe('unpack: RELIABILITY A', () => {
   });
 
   it('whiteouts remove lower-layer files', async () => {
-    const b = await unpackOk([makeTar([{ name: 'a/x', data: '1' }, { name: 'a/y', data: '2' }]), makeTar([{ name: 'a/.wh.x', data: '' }])]);
+    const b = await unpackOk([
+      makeTar([
+        { name: 'a/x', data: '1' },
+        { name: 'a/y', data: '2' },
+      ]),
+      makeTar([{ name: 'a/.wh.x', data: '' }]),
+    ]);
     assert.deepEqual(fs.readdirSync(join(b.root, 'a')), ['y']);
   });
 
   it('A13 an opaque whiteout removes only lower-layer children, whatever its position', async () => {
-    const lower = makeTar([{ name: 'd/', type: '5' }, { name: 'd/old', data: 'o' }, { name: 'd/sub/old2', data: 'o' }]);
-    const after = makeTar([{ name: 'd/new', data: 'n' }, { name: 'd/sub/new2', data: 'n' }, { name: 'd/.wh..wh..opq', data: '' }]);
-    const before = makeTar([{ name: 'd/.wh..wh..opq', data: '' }, { name: 'd/new', data: 'n' }, { name: 'd/sub/new2', data: 'n' }]);
+    const lower = makeTar([
+      { name: 'd/', type: '5' },
+      { name: 'd/old', data: 'o' },
+      { name: 'd/sub/old2', data: 'o' },
+    ]);
+    const after = makeTar([
+      { name: 'd/new', data: 'n' },
+      { name: 'd/sub/new2', data: 'n' },
+      { name: 'd/.wh..wh..opq', data: '' },
+    ]);
+    const before = makeTar([
+      { name: 'd/.wh..wh..opq', data: '' },
+      { name: 'd/new', data: 'n' },
+      { name: 'd/sub/new2', data: 'n' },
+    ]);
     for (const upper of [after, before]) {
       const b = await unpackOk([lower, upper]);
       assert.deepEqual(fs.readdirSync(join(b.root, 'd')).sort(), ['new', 'sub']);
@@ -165,7 +243,10 @@ describe('unpack: RELIABILITY A', () => {
   });
 
   it('A14 duplicate paths: last wins with a warning; strict mode rejects', async () => {
-    const t = makeTar([{ name: 'f', data: 'first' }, { name: 'f', data: 'second' }]);
+    const t = makeTar([
+      { name: 'f', data: 'first' },
+      { name: 'f', data: 'second' },
+    ]);
     const b = await unpackOk([t]);
     assert.equal(fs.readFileSync(join(b.root, 'f'), 'utf8'), 'second');
     assert.ok(b.warnings.some((w) => /duplicate entry "f"/.test(w)));
@@ -173,14 +254,41 @@ describe('unpack: RELIABILITY A', () => {
   });
 
   it('A15 hardlinks: missing or later target is a clear error; lower layer works; implicit parents are created', async () => {
-    await unpackFails([makeTar([{ name: 'l', type: '1', linkname: 'later' }, { name: 'later', data: 'x' }])], 'INVALID_ARCHIVE', /"l".*does not exist/);
-    await unpackFails([makeTar([{ name: 'f', data: 'x' }]), makeTar([{ name: '.wh.f', data: '' }, { name: 'l', type: '1', linkname: 'f' }])], 'INVALID_ARCHIVE', /does not exist/);
-    const b = await unpackOk([makeTar([{ name: 'f', data: 'x' }]), makeTar([{ name: 'deep/er/l', type: '1', linkname: 'f' }])]);
+    await unpackFails(
+      [
+        makeTar([
+          { name: 'l', type: '1', linkname: 'later' },
+          { name: 'later', data: 'x' },
+        ]),
+      ],
+      'INVALID_ARCHIVE',
+      /"l".*does not exist/,
+    );
+    await unpackFails(
+      [
+        makeTar([{ name: 'f', data: 'x' }]),
+        makeTar([
+          { name: '.wh.f', data: '' },
+          { name: 'l', type: '1', linkname: 'f' },
+        ]),
+      ],
+      'INVALID_ARCHIVE',
+      /does not exist/,
+    );
+    const b = await unpackOk([
+      makeTar([{ name: 'f', data: 'x' }]),
+      makeTar([{ name: 'deep/er/l', type: '1', linkname: 'f' }]),
+    ]);
     assert.equal(fs.readFileSync(join(b.root, 'deep/er/l'), 'utf8'), 'x');
   });
 
   it('A16 device nodes and fifos are made or skipped with a warning', async () => {
-    const b = await unpackOk([makeTar([{ name: 'null', type: '3', devmajor: 1, devminor: 3, mode: 0o666 }, { name: 'pipe', type: '6' }])]);
+    const b = await unpackOk([
+      makeTar([
+        { name: 'null', type: '3', devmajor: 1, devminor: 3, mode: 0o666 },
+        { name: 'pipe', type: '6' },
+      ]),
+    ]);
     const made = fs.existsSync(join(b.root, 'null'));
     assert.ok(made || b.warnings.some((w) => /skipped char device "null"/.test(w)));
     if (made) assert.ok(fs.lstatSync(join(b.root, 'null')).isCharacterDevice());
@@ -192,7 +300,10 @@ describe('unpack: RELIABILITY A', () => {
     const t = Buffer.concat([
       entryBytes({ name: 'x', data: '' }).subarray(0, 0),
       header({ name: 'PaxHeaders/a', type: 'x', data: paxRecords({ size: String(smuggled.length) }) }),
-      Buffer.concat([paxRecords({ size: String(smuggled.length) }), Buffer.alloc(512 - paxRecords({ size: String(smuggled.length) }).length)]),
+      Buffer.concat([
+        paxRecords({ size: String(smuggled.length) }),
+        Buffer.alloc(512 - paxRecords({ size: String(smuggled.length) }).length),
+      ]),
       header({ name: 'a', data: '', headerSize: 0 }),
       smuggled,
       entryBytes({ name: 'b', data: 'b' }),
@@ -230,14 +341,42 @@ describe('unpack: RELIABILITY A', () => {
 
   it('A19 GNU sparse entries are refused (old and PAX 1.0 forms)', async () => {
     await unpackFails([makeTar([{ name: 'sparse', type: 'S', data: '' }])], 'INVALID_ARCHIVE', /sparse/);
-    await unpackFails([makeTar([{ name: 'sp', data: '', pax: { 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.name': 'sp' } }])], 'INVALID_ARCHIVE', /sparse/);
+    await unpackFails(
+      [
+        makeTar([
+          {
+            name: 'sp',
+            data: '',
+            pax: { 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.name': 'sp' },
+          },
+        ]),
+      ],
+      'INVALID_ARCHIVE',
+      /sparse/,
+    );
   });
 
   it('A20 deep nesting, long paths and long components give a limit error', async () => {
     const deep = Array.from({ length: 10_000 }, () => 'd').join('/');
-    await unpackFails([makeTar([{ name: 'x', data: '', pax: { path: `${deep}/f` } }])], 'PATH_TOO_LONG', /long|deep/);
-    await unpackFails([makeTar([{ name: 'x', data: '', pax: { path: `${'a'.repeat(200)}/${'b'.repeat(200)}/`.repeat(12) } }])], 'PATH_TOO_LONG', /long/);
-    await unpackFails([makeTar([{ name: 'x', data: '', pax: { path: 'c'.repeat(300) } }])], 'PATH_TOO_LONG', /longer than 255/);
+    await unpackFails(
+      [makeTar([{ name: 'x', data: '', pax: { path: `${deep}/f` } }])],
+      'PATH_TOO_LONG',
+      /long|deep/,
+    );
+    await unpackFails(
+      [
+        makeTar([
+          { name: 'x', data: '', pax: { path: `${'a'.repeat(200)}/${'b'.repeat(200)}/`.repeat(12) } },
+        ]),
+      ],
+      'PATH_TOO_LONG',
+      /long/,
+    );
+    await unpackFails(
+      [makeTar([{ name: 'x', data: '', pax: { path: 'c'.repeat(300) } }])],
+      'PATH_TOO_LONG',
+      /longer than 255/,
+    );
   });
 
   it('A21 many empty files unpack (linear; no timing assert)', async () => {
@@ -247,7 +386,10 @@ describe('unpack: RELIABILITY A', () => {
     const entries: Buffer[] = [];
     for (let i = 0; i < n; i++) entries.push(header({ name: `d${i % 100}/f${i}` }));
     entries.push(Buffer.alloc(1024));
-    const b = await unpackOk([Buffer.concat(entries), makeTar([{ name: 'd0/.wh..wh..opq' }, { name: 'd1/.wh.f1' }])]);
+    const b = await unpackOk([
+      Buffer.concat(entries),
+      makeTar([{ name: 'd0/.wh..wh..opq' }, { name: 'd1/.wh.f1' }]),
+    ]);
     assert.equal(fs.readdirSync(join(b.root, 'd0')).length, 0);
     assert.equal(fs.readdirSync(join(b.root, 'd1')).length, n / 100 - 1);
     assert.equal(fs.readdirSync(join(b.root, 'd2')).length, n / 100);
@@ -258,8 +400,16 @@ describe('unpack: RELIABILITY A', () => {
     const t = makeTar([{ name: 'f', data: 'hello world' }]);
     await unpackFails([t.subarray(0, 600)], 'INVALID_ARCHIVE', /truncated/);
     await unpackFails([t.subarray(0, 300)], 'INVALID_ARCHIVE', /truncated/);
-    await unpackFails([makeTar([{ name: 'f', data: 'x', badChecksum: true }])], 'INVALID_ARCHIVE', /checksum/);
-    await unpackFails([Buffer.concat([t, Buffer.from('junk'), Buffer.alloc(508)])], 'INVALID_ARCHIVE', /trailing data/);
+    await unpackFails(
+      [makeTar([{ name: 'f', data: 'x', badChecksum: true }])],
+      'INVALID_ARCHIVE',
+      /checksum/,
+    );
+    await unpackFails(
+      [Buffer.concat([t, Buffer.from('junk'), Buffer.alloc(508)])],
+      'INVALID_ARCHIVE',
+      /trailing data/,
+    );
     const b = await unpackOk([makeTar([{ name: 'f', data: 'x' }], { end: false })]);
     assert.ok(b.warnings.some((w) => /end-of-archive/.test(w)));
     await unpackOk([Buffer.concat([t, Buffer.alloc(10 * 512)])]);
@@ -268,22 +418,46 @@ describe('unpack: RELIABILITY A', () => {
   it('A23 non-UTF-8 names round trip byte for byte without collisions', async () => {
     const n1 = Buffer.from([0x78, 0x5f, 0xff]);
     const n2 = Buffer.from([0x78, 0x5f, 0xe9]);
-    const b = await unpackOk([makeTar([{ name: n1, data: '1' }, { name: n2, data: '2' }, { name: Buffer.concat([Buffer.from('l_'), n1]), type: '2', linkname: n2 }])]);
-    const names = fs.readdirSync(b.root, { encoding: 'buffer' }).map((x) => x.toString('hex')).sort();
+    const b = await unpackOk([
+      makeTar([
+        { name: n1, data: '1' },
+        { name: n2, data: '2' },
+        { name: Buffer.concat([Buffer.from('l_'), n1]), type: '2', linkname: n2 },
+      ]),
+    ]);
+    const names = fs
+      .readdirSync(b.root, { encoding: 'buffer' })
+      .map((x) => x.toString('hex'))
+      .sort();
     assert.deepEqual(names, ['6c5f785fff', '785fe9', '785fff']);
     assert.equal(fs.readFileSync(Buffer.concat([Buffer.from(`${b.root}/`), n1]), 'utf8'), '1');
-    assert.deepEqual(fs.readlinkSync(Buffer.from(`${b.root}/l_x_\xff`, 'latin1'), { encoding: 'buffer' }), n2);
+    assert.deepEqual(
+      fs.readlinkSync(Buffer.from(`${b.root}/l_x_\xff`, 'latin1'), { encoding: 'buffer' }),
+      n2,
+    );
   });
 
   it('metadata: setuid survives chown, security.capability is restored, mtime is set', async () => {
     const cap = Buffer.from('0100000200200000000000000000000000000000', 'hex'); // cap_net_raw+ep (VFS_CAP_REVISION_2)
-    const b = await unpackOk([makeTar([{ name: 'bin/ping', data: 'ELF', mode: 0o4755, uid: 0, gid: 0, mtime: 1_000_000, pax: { 'SCHILY.xattr.security.capability': cap } }])]);
+    const b = await unpackOk([
+      makeTar([
+        {
+          name: 'bin/ping',
+          data: 'ELF',
+          mode: 0o4755,
+          uid: 0,
+          gid: 0,
+          mtime: 1_000_000,
+          pax: { 'SCHILY.xattr.security.capability': cap },
+        },
+      ]),
+    ]);
     const p = join(b.root, 'bin/ping');
     const st = fs.statSync(p);
     assert.equal(st.mode & 0o7777, 0o4755);
     assert.equal(Math.floor(st.mtimeMs / 1000), 1_000_000);
     const got = getAttributeSync(p, 'security.capability');
-    assert.ok(got && got.equals(cap), `capability restored: ${got?.toString('hex')}`);
+    assert.ok(got?.equals(cap), `capability restored: ${got?.toString('hex')}`);
     const getcap = spawnSync('getcap', [p], { encoding: 'utf8' });
     assert.equal(getcap.error, undefined, 'getcap must be installed (apt-get install libcap2-bin)');
     assert.match(getcap.stdout, /cap_net_raw[=+]ep/);
@@ -297,11 +471,16 @@ describe('unpack: RELIABILITY A', () => {
     };
     const gz = Readable.from(zeros()).pipe(createGzip({ level: 1 }));
     const b = makeBox();
-    await assert.rejects(unpackImage([{ data: gz, compression: 'gzip', name: 'bomb layer' }], b.root, { maxBytes: 64 * 1024 * 1024 }), (e) => {
-      assert.ok(isFromscratchError(e, 'TOO_LARGE'), String(e));
-      assert.match(e.message, /bomb layer/);
-      return true;
-    });
+    await assert.rejects(
+      unpackImage([{ data: gz, compression: 'gzip', name: 'bomb layer' }], b.root, {
+        maxBytes: 64 * 1024 * 1024,
+      }),
+      (e) => {
+        assert.ok(isFromscratchError(e, 'TOO_LARGE'), String(e));
+        assert.match(e.message, /bomb layer/);
+        return true;
+      },
+    );
     assertBoxIntact(b);
     assert.deepEqual(fs.readdirSync(b.root), []);
     gz.destroy();
@@ -309,7 +488,10 @@ describe('unpack: RELIABILITY A', () => {
 
   it('B1 the ratio cap stops a bomb below the absolute cap', async () => {
     const t = makeTar([{ name: 'z', data: Buffer.alloc(8 * 1024 * 1024) }]);
-    await unpackFails([gzipSync(t)], 'TOO_LARGE', /times its compressed size/, { maxRatio: 100, ratioFloor: 1024 * 1024 });
+    await unpackFails([gzipSync(t)], 'TOO_LARGE', /times its compressed size/, {
+      maxRatio: 100,
+      ratioFloor: 1024 * 1024,
+    });
   });
 
   it('zstd layers unpack (fzstd, in process)', async () => {
@@ -320,7 +502,12 @@ describe('unpack: RELIABILITY A', () => {
   });
 
   it('B2 a zstd bomb is aborted at the cap with bounded memory', async () => {
-    const bomb = zstd(Buffer.concat([header({ name: 'bomb', headerSize: 256 * 1024 * 1024 }), Buffer.alloc(256 * 1024 * 1024)]));
+    const bomb = zstd(
+      Buffer.concat([
+        header({ name: 'bomb', headerSize: 256 * 1024 * 1024 }),
+        Buffer.alloc(256 * 1024 * 1024),
+      ]),
+    );
     assert.ok(bomb.length < 1024 * 1024, `bomb is small (${bomb.length} bytes)`);
     await unpackFails([bomb], 'TOO_LARGE', /decompresses/, { maxBytes: 32 * 1024 * 1024 });
   });
@@ -328,14 +515,21 @@ describe('unpack: RELIABILITY A', () => {
   it('B4 a media type that does not match the bytes is refused', async () => {
     const t = makeTar([{ name: 'f', data: 'x' }]);
     const b = makeBox();
-    await assert.rejects(unpackImage([{ data: [t], compression: 'gzip' }], b.root), (e) => isFromscratchError(e, 'INVALID_COMPRESSION'));
-    await assert.rejects(unpackImage([{ data: [gzipSync(t)], compression: 'none' }], b.root), (e) => isFromscratchError(e, 'INVALID_COMPRESSION'));
+    await assert.rejects(unpackImage([{ data: [t], compression: 'gzip' }], b.root), (e) =>
+      isFromscratchError(e, 'INVALID_COMPRESSION'),
+    );
+    await assert.rejects(unpackImage([{ data: [gzipSync(t)], compression: 'none' }], b.root), (e) =>
+      isFromscratchError(e, 'INVALID_COMPRESSION'),
+    );
   });
 
   it('a diff_id mismatch is refused', async () => {
     const t = makeTar([{ name: 'f', data: 'x' }]);
     const b = makeBox();
-    await assert.rejects(unpackImage([{ data: [t], diffId: `sha256:${'0'.repeat(64)}` as never }], b.root), (e) => isFromscratchError(e, 'DIGEST_MISMATCH'));
+    await assert.rejects(
+      unpackImage([{ data: [t], diffId: `sha256:${'0'.repeat(64)}` as never }], b.root),
+      (e) => isFromscratchError(e, 'DIGEST_MISMATCH'),
+    );
   });
 
   it('refuses a destination that is not empty or is writable by others', async () => {

@@ -24,13 +24,25 @@ describe('traceCommand (real strace)', () => {
   requireTool('strace', 'strace');
 
   it("traces python3 -c 'import json': interpreter, its libraries and the json package", async () => {
-    const r = await traceCommand(`${PY} -c 'import json'`);
+    // the string form, split like a shell and found on PATH (Debian's python3, not a pyenv shim)
+    const r = await traceCommand("python3 -c 'import json'", {
+      env: { ...process.env, PATH: '/usr/bin:/bin' },
+    });
     const paths = r.files.map((f) => f.path);
     assert.equal(r.exitCode, 0);
-    assert.deepEqual(r.command, [PY, '-c', 'import json']);
-    assert.ok(r.files.some((f) => f.kind === 'exec' && f.path === PY), 'the interpreter is executed');
-    assert.ok(paths.some((p) => /\/json\/__init__\.py$/.test(p)), 'json/__init__.py opened');
-    assert.ok(paths.some((p) => /libc\.so\.6$/.test(p)), 'libc opened');
+    assert.deepEqual(r.command, ['python3', '-c', 'import json']);
+    assert.ok(
+      r.files.some((f) => f.kind === 'exec' && f.path === PY),
+      'the interpreter is executed',
+    );
+    assert.ok(
+      paths.some((p) => /\/json\/__init__\.py$/.test(p)),
+      'json/__init__.py opened',
+    );
+    assert.ok(
+      paths.some((p) => /libc\.so\.6$/.test(p)),
+      'libc opened',
+    );
     assert.ok(!paths.some((p) => /^\/(proc|sys|dev)\//.test(p)), 'no /proc, /sys, /dev');
     assert.ok(paths.every((p) => p.startsWith('/')));
   });
@@ -40,7 +52,10 @@ describe('traceCommand (real strace)', () => {
     const f = r.files.find((x) => x.path === '/etc/hostname');
     assert.ok(f, 'the file read by the child');
     assert.equal(f.kind, 'open');
-    assert.ok(r.files.some((x) => x.kind === 'exec' && /\/cat$/.test(x.path)), 'cat is executed');
+    assert.ok(
+      r.files.some((x) => x.kind === 'exec' && /\/cat$/.test(x.path)),
+      'cat is executed',
+    );
   });
 
   it('leaves out files the run created and deleted, and files it created and kept', async () => {
@@ -64,43 +79,74 @@ describe('traceCommand (real strace)', () => {
     fs.mkdirSync(join(d, 'sub'));
     fs.writeFileSync(join(d, 'sub', 'data.txt'), 'x');
     fs.writeFileSync(join(d, 'top.txt'), 'y');
-    const r = await traceCommand(['sh', '-c', 'cat top.txt >/dev/null; cd sub && cat data.txt >/dev/null && cat ../top.txt >/dev/null'], { cwd: d });
+    const r = await traceCommand(
+      ['sh', '-c', 'cat top.txt >/dev/null; cd sub && cat data.txt >/dev/null && cat ../top.txt >/dev/null'],
+      { cwd: d },
+    );
     const paths = r.files.map((f) => f.path);
     assert.equal(r.cwd, d);
-    assert.ok(paths.includes(join(d, 'sub', 'data.txt')), `relative after cd: ${paths.filter((p) => p.startsWith(d))}`);
+    assert.ok(
+      paths.includes(join(d, 'sub', 'data.txt')),
+      `relative after cd: ${paths.filter((p) => p.startsWith(d))}`,
+    );
     assert.ok(paths.includes(join(d, 'top.txt')));
     fs.rmSync(d, { recursive: true });
   });
 
   it('a failing command is TRACE_FAILED with its status, unless allowFailure', async () => {
-    await assert.rejects(traceCommand("sh -c 'exit 3'"), (e) => isFromscratchError(e, 'TRACE_FAILED') && /status 3/.test(e.message) && e.hint !== undefined);
+    await assert.rejects(
+      traceCommand("sh -c 'exit 3'"),
+      (e) => isFromscratchError(e, 'TRACE_FAILED') && /status 3/.test(e.message) && e.hint !== undefined,
+    );
     const r = await traceCommand("sh -c 'cat /etc/hostname; exit 3'", { allowFailure: true });
     assert.equal(r.exitCode, 3);
     assert.ok(r.files.some((f) => f.path === '/etc/hostname'));
   });
 
   it('a command that is not found is TRACE_FAILED naming it', async () => {
-    await assert.rejects(traceCommand('no-such-command-fromscratch --x'), (e) => isFromscratchError(e, 'TRACE_FAILED') && /no-such-command-fromscratch/.test(e.message));
+    await assert.rejects(
+      traceCommand('no-such-command-fromscratch --x'),
+      (e) => isFromscratchError(e, 'TRACE_FAILED') && /no-such-command-fromscratch/.test(e.message),
+    );
   });
 
   it('a command that outlives the timeout is killed (whole group) with TIMEOUT', async () => {
     const marker = join(tmpdir(), `fs-trace-timeout-${process.pid}`);
-    await assert.rejects(traceCommand(['sh', '-c', `sleep 30; touch ${marker}`], { timeoutSeconds: 1 }), (e) => isFromscratchError(e, 'TIMEOUT'));
+    await assert.rejects(
+      traceCommand(['sh', '-c', `sleep 30; touch ${marker}`], { timeoutSeconds: 1 }),
+      (e) => isFromscratchError(e, 'TIMEOUT'),
+    );
     const ps = spawnSync('pgrep', ['-f', `touch ${marker}`], { encoding: 'utf8' });
     assert.equal(ps.stdout.trim(), '', 'no process left behind');
   });
 
   it('strace missing is TOOL_MISSING with an install hint', async () => {
-    await assert.rejects(traceCommand('true', { strace: '/nonexistent/strace' }), (e) => isFromscratchError(e, 'TOOL_MISSING') && /apt-get install strace/.test(e.hint ?? ''));
+    await assert.rejects(
+      traceCommand('true', { strace: '/nonexistent/strace' }),
+      (e) => isFromscratchError(e, 'TOOL_MISSING') && /apt-get install strace/.test(e.hint ?? ''),
+    );
   });
 
   it('a script reading /etc/shadow is refused, unless allowed on purpose', async () => {
     const d = fs.mkdtempSync(join(tmpdir(), 'fs-trace-sec-'));
-    fs.writeFileSync(join(d, 'read.sh'), '#!/bin/sh\ncat /etc/shadow >/dev/null\ncat /etc/hostname >/dev/null\n', { mode: 0o755 });
-    await assert.rejects(traceCommand([join(d, 'read.sh')]), (e) => isFromscratchError(e, 'SECRET_REFUSED') && /\/etc\/shadow/.test(e.message) && /allow/.test(e.hint ?? ''));
+    fs.writeFileSync(
+      join(d, 'read.sh'),
+      '#!/bin/sh\ncat /etc/shadow >/dev/null\ncat /etc/hostname >/dev/null\n',
+      { mode: 0o755 },
+    );
+    await assert.rejects(
+      traceCommand([join(d, 'read.sh')]),
+      (e) =>
+        isFromscratchError(e, 'SECRET_REFUSED') &&
+        /\/etc\/shadow/.test(e.message) &&
+        /allow/.test(e.hint ?? ''),
+    );
     const omitted = await traceCommand([join(d, 'read.sh')], { secrets: 'omit' });
     assert.ok(!omitted.files.some((f) => f.path === '/etc/shadow'));
-    assert.deepEqual(omitted.refused.map((x) => x.path), ['/etc/shadow']);
+    assert.deepEqual(
+      omitted.refused.map((x) => x.path),
+      ['/etc/shadow'],
+    );
     const allowed = await traceCommand([join(d, 'read.sh')], { allowSecrets: ['/etc/shadow'] });
     assert.ok(allowed.files.some((f) => f.path === '/etc/shadow'));
     fs.rmSync(d, { recursive: true });
@@ -109,11 +155,33 @@ describe('traceCommand (real strace)', () => {
 
 describe('secrets policy', () => {
   it('refuses credentials and keys, allows ordinary files', () => {
-    for (const p of ['/etc/shadow', '/etc/gshadow', '/root/.ssh/id_rsa', '/home/u/.ssh/id_ed25519', '/etc/ssh/ssh_host_ed25519_key', '/root/.netrc', '/home/u/.docker/config.json', '/root/.aws/credentials', '/home/u/.config/gcloud/application_default_credentials.json', '/root/.azure/msal_token_cache.json', '/root/.bash_history', '/root/.git-credentials', '/root/.pgpass', '/root/.kube/config', '/proc/self/environ']) {
+    for (const p of [
+      '/etc/shadow',
+      '/etc/gshadow',
+      '/root/.ssh/id_rsa',
+      '/home/u/.ssh/id_ed25519',
+      '/etc/ssh/ssh_host_ed25519_key',
+      '/root/.netrc',
+      '/home/u/.docker/config.json',
+      '/root/.aws/credentials',
+      '/home/u/.config/gcloud/application_default_credentials.json',
+      '/root/.azure/msal_token_cache.json',
+      '/root/.bash_history',
+      '/root/.git-credentials',
+      '/root/.pgpass',
+      '/root/.kube/config',
+      '/proc/self/environ',
+    ]) {
       assert.equal(checkSecret(p).refuse, true, p);
       assert.ok(checkSecret(p).reason.length > 0);
     }
-    for (const p of ['/etc/passwd', '/etc/ssh/ssh_host_ed25519_key.pub', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/etc/ssl/certs/ca-certificates.crt', '/root/.ssh']) {
+    for (const p of [
+      '/etc/passwd',
+      '/etc/ssh/ssh_host_ed25519_key.pub',
+      '/usr/lib/x86_64-linux-gnu/libc.so.6',
+      '/etc/ssl/certs/ca-certificates.crt',
+      '/root/.ssh',
+    ]) {
       assert.equal(checkSecret(p).refuse, false, p);
     }
     assert.equal(checkSecret('/root/.netrc', { allow: ['/root/.netrc'] }).refuse, false);
@@ -124,10 +192,20 @@ describe('secrets policy', () => {
 describe('splitCommandWords', () => {
   it('splits like a POSIX shell', () => {
     assert.deepEqual(splitCommandWords(`python3 -c 'import json'`), ['python3', '-c', 'import json']);
-    assert.deepEqual(splitCommandWords(`a "b c" d\\ e 'f"g' "h\\"i" ''`), ['a', 'b c', 'd e', 'f"g', 'h"i', '']);
+    assert.deepEqual(splitCommandWords(`a "b c" d\\ e 'f"g' "h\\"i" ''`), [
+      'a',
+      'b c',
+      'd e',
+      'f"g',
+      'h"i',
+      '',
+    ]);
     assert.deepEqual(splitCommandWords('  x   y  '), ['x', 'y']);
     for (const bad of ['a | b', 'a; b', 'echo $HOME', "'open", 'x > y']) {
-      assert.throws(() => splitCommandWords(bad), (e) => isFromscratchError(e, 'INVALID_ARGUMENT'));
+      assert.throws(
+        () => splitCommandWords(bad),
+        (e) => isFromscratchError(e, 'INVALID_ARGUMENT'),
+      );
     }
   });
 });
