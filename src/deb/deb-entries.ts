@@ -1,0 +1,203 @@
+/**
+ * deb-entries.ts — from a lockfile to image entries: fetch and read every .deb, merge their files,
+ * map them onto a merged /usr, add what maintainer scripts would have made (CA bundle, alternatives)
+ * and the dpkg status.d records scanners read. assembleDebs is PURE; debEntries does the IO.
+ */
+import { FromscratchError } from '../errors.ts';
+import type { FileEntry } from '../fs/file-tree.ts';
+import type { Origin } from '../fs/origin.ts';
+import { comparePaths } from '../fs/path.ts';
+import { type DebPackage, parseDeb, type ReadDebOptions } from './deb-file.ts';
+import { canonicalUsrPath, dpkgStatusEntries } from './dpkg-status.ts';
+import { type FetchDebOptions, fetchDebs } from './fetch-deb.ts';
+import type { LockedPackage, Lockfile } from './lockfile.ts';
+import { postInstall } from './post-install.ts';
+
+/** AssembleOptions configures assembleDebs. */
+export interface AssembleOptions {
+  /**
+   * move `/bin`, `/sbin`, `/lib*` contents under `/usr` and make the top-level names symlinks, as a
+   * merged-/usr Debian (bookworm's default) is laid out — and as host files added beside are (default true)
+   */
+  mergeUsr?: boolean;
+  /** write /var/lib/dpkg/status.d records (default true) */
+  dpkgStatus?: boolean;
+  /** generate the CA bundle and update-alternatives links (default true) */
+  postInstall?: boolean;
+}
+
+/** InstalledDeb describes one package put in the image, for SBOMs and reports. */
+export interface InstalledDeb {
+  readonly name: string;
+  readonly version: string;
+  readonly architecture: string;
+  readonly source?: string;
+  readonly sourceVersion?: string;
+  readonly url?: string;
+  readonly sha256?: string;
+  readonly installedSize?: number;
+  readonly homepage?: string;
+  readonly maintainer?: string;
+  readonly description?: string;
+  /** text of /usr/share/doc/NAME/copyright (machine-readable DEP-5 or free text), when shipped */
+  readonly copyright?: string;
+  /** image paths of the package's entries (after /usr merging), sorted */
+  readonly files: readonly string[];
+  /** paths left out (docs, man pages, locales) */
+  readonly excluded: readonly string[];
+}
+
+/** DebEntries is what debEntries returns: entries for a layer, their origins, and the packages. */
+export interface DebEntries {
+  /** entries sorted by path; each path once */
+  readonly entries: readonly FileEntry[];
+  readonly origins: ReadonlyMap<string, readonly Origin[]>;
+  readonly packages: readonly InstalledDeb[];
+}
+
+const MERGED = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libo32'];
+
+/**
+ * assembleDebs merges read packages into one set of entries. Directories shared by packages appear once;
+ * a file shipped by two packages is taken from the later one (as dpkg does with Replaces) and keeps
+ * both origins. `locked` supplies URLs and digests for the package list, matched by name.
+ */
+export function assembleDebs(debs: readonly DebPackage[], locked: readonly LockedPackage[] = [], opts: AssembleOptions = {}): DebEntries {
+  const merge = opts.mergeUsr !== false;
+  const map = new Map<string, FileEntry>();
+  const origins = new Map<string, Origin[]>();
+  const usedTop = new Set<string>();
+  const mapPath = (p: string) => {
+    if (!merge) return p;
+    const c = canonicalUsrPath(p);
+    if (c !== p) usedTop.add(p.split('/')[1]!);
+    return c;
+  };
+  const pkgFiles = new Map<string, string[]>();
+  for (const d of debs) {
+    const files: string[] = [];
+    for (const e0 of d.entries) {
+      if (merge && e0.type === 'dir' && MERGED.includes(e0.path.slice(1))) {
+        usedTop.add(e0.path.slice(1));
+        continue; // becomes a symlink below
+      }
+      const path = mapPath(e0.path);
+      const e = (e0.type === 'hardlink' ? { ...e0, path, target: mapPath(e0.target) } : path === e0.path ? e0 : { ...e0, path }) as FileEntry;
+      files.push(path);
+      const old = map.get(path);
+      const list = origins.get(path) ?? [];
+      if (!list.some((o) => o.kind === 'package' && o.name === d.origin.name)) list.push(d.origin);
+      origins.set(path, list);
+      if (old?.type === 'dir' && e.type === 'dir') continue; // shared directory: first metadata wins
+      map.set(path, e);
+    }
+    pkgFiles.set(d.origin.name, files);
+  }
+  for (const top of [...usedTop].sort()) {
+    const path = `/${top}`;
+    const old = map.get(path);
+    if (old && old.type !== 'symlink') {
+      throw new FromscratchError('PATH_CONFLICT', `cannot merge /usr: a package ships ${path} as a ${old.type}`, { hint: 'build with mergeUsr off' });
+    }
+    map.set(path, { type: 'symlink', path, target: `usr/${top}`, mode: 0o777, uid: 0, gid: 0, mtime: 0 });
+    origins.set(path, [{ kind: 'default', what: 'merged /usr layout (Debian bookworm default)' }]);
+  }
+  const extra: FileEntry[] = [];
+  if (opts.postInstall !== false) {
+    const r = postInstall(
+      debs.map((d) => {
+        const pi = d.controlFiles.get('postinst');
+        return { name: d.origin.name, version: d.origin.version, architecture: d.origin.architecture, ...(pi ? { postinst: Buffer.from(pi).toString('utf8') } : {}) };
+      }),
+      map,
+    );
+    extra.push(...r.entries);
+    for (const [p, o] of r.origins) origins.set(p, o);
+  }
+  if (opts.dpkgStatus !== false) {
+    const r = dpkgStatusEntries(
+      debs.map((d) => ({
+        name: d.origin.name,
+        controlText: d.controlText,
+        files: (pkgFiles.get(d.origin.name) ?? []).flatMap((p) => {
+          const e = map.get(p);
+          return e?.type === 'file' && e.content.kind === 'bytes' ? [{ path: p, data: e.content.data }] : [];
+        }),
+      })),
+    );
+    extra.push(...r.entries);
+    for (const [p, o] of r.origins) origins.set(p, o);
+  }
+  for (const e of extra) map.set(e.path, e);
+  const entries = [...map.values()].sort((a, b) => comparePaths(a.path, b.path));
+  const byName = new Map(locked.map((l) => [l.name, l]));
+  const packages = debs.map((d): InstalledDeb => {
+    const l = byName.get(d.origin.name);
+    const c = d.control;
+    const copyright = map.get(`/usr/share/doc/${d.origin.name}/copyright`);
+    const src = c.get('Source');
+    const srcName = src?.split(' ')[0];
+    const srcVersion = /\((.+)\)/.exec(src ?? '')?.[1];
+    const ip: Record<string, unknown> = {
+      name: d.origin.name,
+      version: d.origin.version,
+      architecture: d.origin.architecture,
+      source: srcName ?? d.origin.name,
+      sourceVersion: srcVersion ?? d.origin.version,
+      files: [...(pkgFiles.get(d.origin.name) ?? [])].sort(comparePaths),
+      excluded: d.excluded,
+    };
+    if (l) {
+      ip.url = l.url;
+      ip.sha256 = l.sha256;
+    }
+    const isz = Number(c.get('Installed-Size'));
+    if (Number.isSafeInteger(isz)) ip.installedSize = isz;
+    for (const [k, f] of [['homepage', 'Homepage'], ['maintainer', 'Maintainer']] as const) {
+      const v = c.get(f);
+      if (v) ip[k] = v;
+    }
+    const desc = c.get('Description')?.split('\n')[0];
+    if (desc) ip.description = desc;
+    if (copyright?.type === 'file' && copyright.content.kind === 'bytes') ip.copyright = Buffer.from(copyright.content.data).toString('utf8');
+    return ip as unknown as InstalledDeb;
+  });
+  return { entries, origins, packages };
+}
+
+/** DebEntriesOptions configures debEntries. */
+export interface DebEntriesOptions extends FetchDebOptions, AssembleOptions, Pick<ReadDebOptions, 'keepDocs' | 'maxBytes' | 'maxRatio'> {
+  /** the target architecture to take from a multi-architecture lockfile (default: the only one) */
+  forArch?: string;
+}
+
+/**
+ * debEntries downloads (or takes from the caches), verifies and reads every package of `lock` for one
+ * target architecture and assembles them. Throws what fetchDeb, parseDeb and assembleDebs throw, with the
+ * package named.
+ *
+ * @example const { entries, origins, packages } = await debEntries(lock, { forArch: 'arm64' })
+ */
+export async function debEntries(lock: Lockfile, opts: DebEntriesOptions = {}): Promise<DebEntries> {
+  const arches = Object.keys(lock.requests);
+  const forArch = opts.forArch ?? (arches.length === 1 ? arches[0] : undefined);
+  if (!forArch) {
+    throw new FromscratchError('INVALID_ARGUMENT', `the lockfile holds several architectures (${arches.join(', ')}); say which one`, { hint: 'pass forArch' });
+  }
+  const pkgs = lock.packages.filter((p) => p.forArch === forArch);
+  const bytes = await fetchDebs(pkgs, opts);
+  const debs: DebPackage[] = [];
+  for (let i = 0; i < pkgs.length; i++) {
+    const p = pkgs[i]!;
+    const ro: ReadDebOptions = { what: `${p.name}_${p.version}_${p.architecture}.deb` };
+    if (opts.keepDocs !== undefined) ro.keepDocs = opts.keepDocs;
+    if (opts.maxBytes !== undefined) ro.maxBytes = opts.maxBytes;
+    if (opts.maxRatio !== undefined) ro.maxRatio = opts.maxRatio;
+    const d = await parseDeb(bytes[i]!, ro);
+    if (d.origin.name !== p.name || d.origin.version !== p.version) {
+      throw new FromscratchError('DEB_INVALID', `${ro.what} says it is ${d.origin.name} ${d.origin.version}`, { hint: 'the lockfile or the mirror is inconsistent; resolve again' });
+    }
+    debs.push(d);
+  }
+  return assembleDebs(debs, pkgs, opts);
+}
