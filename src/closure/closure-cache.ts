@@ -8,13 +8,17 @@
 import type { ElfInfo } from '../elf/types.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { type Resolved, resolvePath } from '../fs/resolve.ts';
-import type { RootFs } from '../fs/root-fs.ts';
+import type { RootFs, RootStat } from '../fs/root-fs.ts';
 import { indexLdCache, type LdCache, type LdCacheIndex, parseLdCache, MAX_LD_CACHE_BYTES } from './ld-cache.ts';
 import { type LdSoConf, readLdSoConf } from './ld-conf.ts';
 import { ELF_HEADER_BYTES, type ElfHeader, probeElfHeader } from './target.ts';
 
-/** ElfReader reads and parses the ELF file at a (resolved, regular) path of a root; src/elf's readElf. */
-export type ElfReader = (fs: RootFs, path: string) => Promise<ElfInfo>;
+/**
+ * ElfReader reads and parses the ELF file at a (resolved, regular) path of a root; src/elf's readElf.
+ * `symbols: false` says importedSymbols/exportedSymbols are not needed (no inference asks for them),
+ * which spares decoding .dynsym, most of the cost for big programs.
+ */
+export type ElfReader = (fs: RootFs, path: string, opts?: { readonly symbols?: boolean }) => Promise<ElfInfo>;
 
 /** LdCacheState is what the loader would find at /etc/ld.so.cache of a root. */
 export interface LdCacheState {
@@ -29,6 +33,8 @@ export interface LdCacheState {
 /** ClosureCache memoises reads of one RootFs. Use one per root; it refuses another. */
 export interface ClosureCache {
   readonly fs: RootFs;
+  /** `fs` with lstat, readlink and readdir memoised: the closure treats a root as unchanging while it runs */
+  readonly view: RootFs;
   readonly resolved: Map<string, Promise<Resolved>>;
   readonly dirs: Map<string, Promise<ReadonlySet<string> | undefined>>;
   readonly headers: Map<string, Promise<ElfHeader | undefined>>;
@@ -40,8 +46,21 @@ export interface ClosureCache {
 
 /** newClosureCache returns an empty cache for `fs`. */
 export function newClosureCache(fs: RootFs): ClosureCache {
+  const lstats = new Map<string, Promise<RootStat | undefined>>();
+  const links = new Map<string, Promise<string>>();
+  const view: RootFs = {
+    ...fs,
+    name: fs.name,
+    lstat: (p) => memo(lstats, p, () => fs.lstat(p)),
+    readlink: (p) => memo(links, p, () => fs.readlink(p)),
+    readdir: (p) => fs.readdir(p),
+    read: (p, o) => fs.read(p, o),
+    xattrs: (p) => fs.xattrs(p),
+    hostPath: (p) => fs.hostPath(p),
+  };
   return {
     fs,
+    view,
     resolved: new Map(),
     dirs: new Map(),
     headers: new Map(),
@@ -63,7 +82,7 @@ function memo<T>(m: Map<string, Promise<T>>, key: string, f: () => Promise<T>): 
 
 /** cachedResolve is resolvePath (chroot semantics, final link followed) through the cache. */
 export function cachedResolve(c: ClosureCache, path: string): Promise<Resolved> {
-  return memo(c.resolved, path, () => resolvePath(c.fs, path));
+  return memo(c.resolved, path, () => resolvePath(c.view, path));
 }
 
 /** listDir returns the names in a directory of the root (symlinks on the way followed), undefined when it is not one. */
@@ -72,7 +91,7 @@ export function listDir(c: ClosureCache, dir: string): Promise<ReadonlySet<strin
     const r = await cachedResolve(c, dir);
     if (r.stat?.type !== 'dir') return undefined;
     try {
-      return new Set(await c.fs.readdir(r.path));
+      return new Set(await c.view.readdir(r.path));
     } catch (e) {
       // unreadable directory: the loader cannot search it either
       if (isFromscratchError(e) || (e as NodeJS.ErrnoException).code !== undefined) return undefined;
@@ -85,7 +104,7 @@ export function listDir(c: ClosureCache, dir: string): Promise<ReadonlySet<strin
 export function readHeader(c: ClosureCache, real: string): Promise<ElfHeader | undefined> {
   return memo(c.headers, real, async () => {
     try {
-      return probeElfHeader(await c.fs.read(real, { offset: 0, length: ELF_HEADER_BYTES }));
+      return probeElfHeader(await c.view.read(real, { offset: 0, length: ELF_HEADER_BYTES }));
     } catch (e) {
       if (isFromscratchError(e) || (e as NodeJS.ErrnoException).code !== undefined) return undefined;
       throw e;
@@ -93,9 +112,11 @@ export function readHeader(c: ClosureCache, real: string): Promise<ElfHeader | u
   });
 }
 
-/** readElfCached parses an ELF file once per cache. */
-export function readElfCached(c: ClosureCache, read: ElfReader, real: string): Promise<ElfInfo> {
-  return memo(c.elf, real, () => read(c.fs, real));
+/** readElfCached parses an ELF file once per cache (and per `symbols` setting). */
+export function readElfCached(c: ClosureCache, read: ElfReader, real: string, symbols = true): Promise<ElfInfo> {
+  const full = c.elf.get(real);
+  if (full || symbols) return full ?? memo(c.elf, real, () => read(c.fs, real));
+  return memo(c.elf, `\0nosym:${real}`, () => read(c.view, real, { symbols: false }));
 }
 
 /** readTextCached reads a small text file of the root (resolved), undefined when absent. */
@@ -132,7 +153,7 @@ export function readLdCacheState(c: ClosureCache, path = '/etc/ld.so.cache'): Pr
 
 /** readLdConfCached reads ld.so.conf with its includes once per cache. */
 export function readLdConfCached(c: ClosureCache, path = '/etc/ld.so.conf'): Promise<LdSoConf> {
-  return memo(c.ldConf, path, () => readLdSoConf(c.fs, path));
+  return memo(c.ldConf, path, () => readLdSoConf(c.view, path));
 }
 
 /** checkCacheRoot throws (a bug) when a cache made for one root is used with another. */

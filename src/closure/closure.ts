@@ -173,6 +173,8 @@ interface State {
   readonly fs: RootFs;
   readonly cache: ClosureCache;
   readonly readElf: ElfReader;
+  /** whether an inference needs imported symbols */
+  readonly symbols: boolean;
   readonly opts: ClosureOptions;
   readonly files: Map<string, MutableFile>;
   readonly objects: Map<string, ClosureObject>;
@@ -184,7 +186,7 @@ interface State {
 async function addPath(st: State, path: string, kind: ClosureFile['kind'], origin: Origin, target?: string): Promise<void> {
   let f = st.files.get(path);
   if (!f) {
-    const stat = await st.fs.lstat(path);
+    const stat = await st.cache.view.lstat(path);
     if (!stat) return; // vanished: nothing to copy
     f = { path, kind, stat, origins: [], keys: new Set() };
     if (target !== undefined) f.target = target;
@@ -234,7 +236,7 @@ function archMismatch(program: string, t: Target, fs: RootFs, detail: string): F
 
 async function readElfOrThrow(st: State, real: string, what: string): Promise<ElfInfo> {
   try {
-    return await readElfCached(st.cache, st.readElf, real);
+    return await readElfCached(st.cache, st.readElf, real, st.symbols);
   } catch (e) {
     if (isFromscratchError(e)) throw new FromscratchError(e.code, `reading ${what} ${real}: ${e.message}`, { hint: e.hint, cause: e });
     throw e;
@@ -290,7 +292,7 @@ async function loadLibrary(
   }
   let info: ElfInfo;
   try {
-    info = await readElfCached(st.cache, st.readElf, real);
+    info = await readElfCached(st.cache, st.readElf, real, st.symbols);
   } catch (e) {
     if (!isFromscratchError(e)) throw e;
     st.warnings.push(`${hit.primary.path} skipped: ${e.message}`);
@@ -309,7 +311,7 @@ async function loadLibrary(
     variants.push(v.resolved.path);
     if (!pg.byReal.has(v.resolved.path)) {
       try {
-        const vinfo = await readElfCached(st.cache, st.readElf, v.resolved.path);
+        const vinfo = await readElfCached(st.cache, st.readElf, v.resolved.path, st.symbols);
         const vobj: LoadedObject = { path: v.path, real: v.resolved.path, info: vinfo, loader, origin: parentPath(v.path) };
         pg.byReal.set(vobj.real, vobj);
         pg.queue.push(vobj);
@@ -597,7 +599,7 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
   }
   await addResolved(st, r, origin);
   if (st.roots.some((x) => x.real === r.path) && depth > 0) return; // interpreter already resolved
-  const head = await st.fs.read(r.path, { offset: 0, length: SHEBANG_BYTES });
+  const head = await st.cache.view.read(r.path, { offset: 0, length: SHEBANG_BYTES });
   if (probeElfHeader(head) || (head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46)) {
     await loadElfProgram(st, p, r.path);
     return;
@@ -671,8 +673,9 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
 export async function resolveClosure(roots: readonly string[], fs: RootFs, opts: ClosureOptions = {}): Promise<ClosureResult> {
   const cache = opts.cache ?? newClosureCache(fs);
   checkCacheRoot(cache, fs);
-  const readElf = opts.readElf ?? ((f: RootFs, p: string) => readElf_(f, p));
-  const st: State = { fs, cache, readElf, opts, files: new Map(), objects: new Map(), roots: [], unresolved: [], warnings: [] };
+  const readElf: ElfReader = opts.readElf ?? ((f, p, o) => readElf_(f, p, o));
+  const symbols = opts.infer?.nss !== false || opts.infer?.gconv !== false || opts.infer?.libgcc !== false;
+  const st: State = { fs, cache, readElf, symbols, opts, files: new Map(), objects: new Map(), roots: [], unresolved: [], warnings: [] };
   for (const root of roots) {
     await addProgram(st, root, { kind: 'requested', via: opts.requestedVia ?? 'closure root' }, 0);
   }
