@@ -27,6 +27,8 @@ export interface TracedFile {
   readonly pid: number;
   /** the strongest use: exec > open > readlink > access > stat */
   readonly kind: TraceKind;
+  /** what the path is on the host after the run (lstat: a symlink is reported as such, not followed) */
+  readonly type: 'file' | 'dir' | 'symlink' | 'other';
 }
 
 /** RefusedFile is a traced file the secrets policy kept out. */
@@ -284,7 +286,7 @@ export function selectFiles(
       continue;
     const prev = best.get(e.path);
     if (!prev || RANK[e.kind] > RANK[prev.kind])
-      best.set(e.path, { path: e.path, syscall: e.syscall, pid: e.pid, kind: e.kind });
+      best.set(e.path, { path: e.path, syscall: e.syscall, pid: e.pid, kind: e.kind, type: 'other' });
   }
   const files: TracedFile[] = [];
   const refused: RefusedFile[] = [];
@@ -306,7 +308,10 @@ export function selectFiles(
       refused.push({ path: f.path, reason: verdict.reason });
       continue;
     }
-    files.push(f);
+    files.push({
+      ...f,
+      type: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other',
+    });
   }
   const cmp = (a: { path: string }, b: { path: string }): number =>
     Buffer.compare(encodePath(a.path), encodePath(b.path));

@@ -5,8 +5,10 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isFromscratchError } from '../../src/errors.ts';
+import { writeOciLayout } from '../../src/oci/oci-layout.ts';
 import { findTool, runImage } from '../../src/run/run.ts';
 import { parseUserSpec, resolveIds, resolveProcessArgs } from '../../src/run/runtime-spec.ts';
 import { compile, HELLO_C, makeImage } from './image-fixture.ts';
@@ -44,6 +46,19 @@ describe('runImage with runc', () => {
       'hello from scratch uid=0 gid=0 [42] [x y] cwd=/work GREETING=override\n',
     );
     assert.deepEqual(leftovers(), before, 'bundle removed');
+  });
+
+  it('runs an image named by a transport reference (oci:DIR:TAG written by src/oci)', async () => {
+    const img = await makeImage([{ name: 'hello', data: hello, mode: 0o755 }], {
+      Entrypoint: ['/hello'],
+      Cmd: ['5'],
+    });
+    const dir = fs.mkdtempSync(join(tmpdir(), 'fs-run-layout-'));
+    await writeOciLayout(join(dir, 'layout'), [img.image], img.store, { tag: 'v1' });
+    const r = await runImage(`oci:${join(dir, 'layout')}:v1`, undefined, { stdio: 'pipe' });
+    assert.equal(r.exitCode, 5);
+    assert.match(r.stdout.toString(), /hello from scratch uid=0 gid=0 \[5\]/);
+    fs.rmSync(dir, { recursive: true });
   });
 
   it("runs as the image's user, resolved from its /etc/passwd and /etc/group", async () => {

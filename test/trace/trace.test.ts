@@ -52,6 +52,7 @@ describe('traceCommand (real strace)', () => {
     const f = r.files.find((x) => x.path === '/etc/hostname');
     assert.ok(f, 'the file read by the child');
     assert.equal(f.kind, 'open');
+    assert.equal(f.type, 'file');
     assert.ok(
       r.files.some((x) => x.kind === 'exec' && /\/cat$/.test(x.path)),
       'cat is executed',
