@@ -21,6 +21,8 @@ import { run, withTempDir } from '../support/validate-tools.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHILD = join(ROOT, 'test', 'support', 'copy-image-child.ts');
+/** kill rounds per test; each spawns a few node processes, so keep it small (FROMSCRATCH_CRASH_ROUNDS=20 for a soak) */
+const ROUNDS = Number(process.env.FROMSCRATCH_CRASH_ROUNDS ?? 1);
 
 function startChild(src: string, dest: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, src, dest], {
@@ -59,7 +61,7 @@ test('C7: a layout writer killed at a random moment leaves the layout valid or a
   await withTempDir('crash', async (t) => {
     const src = join(t, 'src');
     await bigSource(src);
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < ROUNDS; i++) {
       // a new layout: valid or absent
       const fresh = join(t, `fresh${i}`);
       const a = startChild(`oci:${src}:src`, `oci:${fresh}:new`);
@@ -114,7 +116,7 @@ test('C7: a docker-archive writer killed at a random moment leaves no partial ar
     const src = join(t, 'src');
     await bigSource(src);
     const tar = join(t, 'img.tar');
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < ROUNDS + 1; i++) {
       const a = startChild(`oci:${src}:src`, `docker-archive:${tar}:crash-test:${i}`);
       await sleep(300 + Math.floor(Math.random() * 1500));
       a.child.kill('SIGKILL');
