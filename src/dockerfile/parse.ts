@@ -10,6 +10,7 @@
 import type { BuildSpec, ContentItem, Ownership } from '../build/spec.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { ConfigPatch } from '../image/image.ts';
+import type { RuntimeConfig } from '../model/documents.ts';
 import { formatPlatform, hostPlatform, type Platform, parsePlatform } from '../model/platform.ts';
 import { type Directives, type RawFlag, type RawInstruction, splitDockerfileLines } from './lines.ts';
 import { expandVariablesOnly, expandWord, expandWords, type LexOptions, type VarLookup } from './shell-lex.ts';
@@ -26,7 +27,17 @@ export interface DockerfileOptions {
   context?: string;
   /** target platform for TARGETPLATFORM/TARGETOS/TARGETARCH/TARGETVARIANT (default the host's) */
   platform?: Platform;
+  /**
+   * the config of a base image, when the caller already has it: its Env feeds `$VAR` substitution and
+   * its WorkingDir, User and Shell are where relative paths and shell forms start, as in docker build.
+   * Without it, a stage FROM an image starts from `/`, root, `/bin/sh -c` and an empty environment (a
+   * warning names each variable that may have come from the base).
+   */
+  baseConfig?: (ref: string) => Pick<RuntimeConfig, 'Env' | 'WorkingDir' | 'User' | 'Shell'> | undefined;
 }
+
+/** DEFAULT_PATH is the PATH docker build gives a stage FROM scratch (and any image without PATH). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** StageBase is what a stage starts from. */
 export type StageBase =
@@ -353,6 +364,8 @@ interface StageState {
   externalBase: boolean;
   /** FROM scratch all the way down: no /bin/sh unless the Dockerfile adds one */
   scratchBase: boolean;
+  /** variables already warned about (externalBase) */
+  warnedVars: Set<string>;
 }
 
 class Parser {
@@ -420,7 +433,15 @@ class Parser {
   /** vars looks a name up in a stage: ENV wins over ARG, as in Docker. */
   private vars(st: StageState | undefined): VarLookup {
     if (!st) return (n) => this.globalArgs.get(n);
-    return (n) => st.env.get(n) ?? st.args.get(n);
+    return (n) => {
+      const v = st.env.get(n) ?? st.args.get(n);
+      if (v === undefined && st.externalBase && !st.args.has(n) && !st.warnedVars.has(n)) {
+        st.warnedVars.add(n);
+        const base = st.base.kind === 'image' ? st.base.ref : 'its base image';
+        this.warnings.push(`${this.file}:${st.line}: $${n} is not set in the Dockerfile; docker build would take it from ${base}'s config, fromscratch substitutes an empty string`);
+      }
+      return v;
+    };
   }
 
   private word(text: string, st: StageState | undefined, line: number): string {
@@ -624,7 +645,26 @@ class Parser {
       onbuild: [],
       externalBase: base.kind === 'image',
       scratchBase: base.kind === 'scratch',
+      warnedVars: new Set(),
     };
+    if (base.kind === 'scratch') {
+      // docker build gives FROM scratch a default PATH (it is in the image config, and in $PATH)
+      st.env.set('PATH', DEFAULT_PATH);
+      st.ownEnv.set('PATH', DEFAULT_PATH);
+      st.config.Env = [`PATH=${DEFAULT_PATH}`];
+    } else if (base.kind === 'image') {
+      const cfg = this.opts.baseConfig?.(base.ref);
+      if (cfg) {
+        st.externalBase = false;
+        for (const kv of cfg.Env ?? []) {
+          const eq = kv.indexOf('=');
+          if (eq > 0) st.env.set(kv.slice(0, eq), kv.slice(eq + 1));
+        }
+        if (cfg.WorkingDir) st.workdir = joinPath('/', cfg.WorkingDir);
+        if (cfg.User) st.user = cfg.User;
+        if (cfg.Shell?.length) st.shell = [...cfg.Shell];
+      }
+    }
     if (prev) {
       // a stage FROM another inherits its environment, shell, directory and user
       for (const [k, v] of prev.env) st.env.set(k, v);

@@ -6,11 +6,12 @@ import { describe, it } from 'node:test';
 import { DockerfileParser } from 'dockerfile-ast';
 import type { BuildSpec, ContentItem } from '../../src/build/spec.ts';
 import { splitDockerfileLines } from '../../src/dockerfile/lines.ts';
-import { parseDockerfile, parseGoDuration, toBuildSpec } from '../../src/dockerfile/parse.ts';
+import { DEFAULT_PATH, parseDockerfile, parseGoDuration, toBuildSpec } from '../../src/dockerfile/parse.ts';
 import { expandWord, expandWords } from '../../src/dockerfile/shell-lex.ts';
 import { isFromscratchError } from '../../src/errors.ts';
 
 const amd64 = { os: 'linux', architecture: 'amd64' } as const;
+const PATH = `PATH=${DEFAULT_PATH}`;
 function spec(text: string, opts: Parameters<typeof parseDockerfile>[1] = {}): BuildSpec {
   const plan = parseDockerfile(text, { context: '/ctx', platform: amd64, ...opts });
   return toBuildSpec(plan);
@@ -79,7 +80,7 @@ describe('instructions', () => {
     const s = spec('FROM scratch\nADD hello /\nCMD ["/hello"]\n');
     assert.equal(s.from, undefined);
     assert.deepEqual(s.contents, [{ kind: 'add', src: 'hello', dest: '/', context: '/ctx', extract: true, closure: false }]);
-    assert.deepEqual(s.config, { Cmd: ['/hello'] });
+    assert.deepEqual(s.config, { Env: [PATH], Cmd: ['/hello'] });
     assert.deepEqual(s.history, ['ADD hello / # buildkit', 'CMD ["/hello"]']);
   });
 
@@ -109,7 +110,7 @@ describe('instructions', () => {
 
   it('reads ENV and LABEL in both forms, expanding with the values before the instruction', () => {
     const s = spec('FROM scratch\nENV A=1\nENV A=2 B=$A\nENV C hello  world\nLABEL "x y"="$B" z=\'$A\'\nLABEL old form value\n');
-    assert.deepEqual(s.config?.Env, ['A=2', 'B=1', 'C=hello  world']);
+    assert.deepEqual(s.config?.Env, [PATH, 'A=2', 'B=1', 'C=hello  world']);
     assert.deepEqual(s.config?.Labels, { 'x y': '1', z: '$A', old: 'form value' });
   });
 
@@ -118,13 +119,19 @@ describe('instructions', () => {
     const s = spec(text, { buildArgs: { L: 'cli' } });
     assert.equal(s.from, 'alpine:3.19');
     assert.deepEqual(s.config?.Env, ['X=-', 'Y=global-cli']);
+    const plan2 = parseDockerfile('FROM alpine\nENV P=/app:$PATH\n', { platform: amd64 });
+    assert.match(plan2.warnings.join('\n'), /Dockerfile:1: \$PATH is not set in the Dockerfile; docker build would take it from alpine's config/);
+    const withBase = spec('FROM alpine\nENV P=/app:$PATH\nWORKDIR sub\n', { baseConfig: () => ({ Env: ['PATH=/bin'], WorkingDir: '/w' }) });
+    assert.deepEqual(withBase.config?.Env, ['P=/app:/bin']);
+    assert.equal(withBase.config?.WorkingDir, '/w/sub');
+    assert.deepEqual(spec('FROM scratch\nENV PATH=/app:$PATH\n').config?.Env, [`PATH=/app:${DEFAULT_PATH}`]);
     const plan = parseDockerfile(text, { buildArgs: { NOPE: '1', HTTP_PROXY: 'x' }, platform: amd64 });
     assert.match(plan.warnings.join('\n'), /build-args \[NOPE\] were not consumed/);
   });
 
   it('provides TARGETARCH and friends after ARG, as BuildKit does', () => {
     const s = spec('FROM scratch\nARG TARGETARCH\nARG TARGETOS\nENV ARCH=$TARGETOS/$TARGETARCH\n');
-    assert.deepEqual(s.config?.Env, ['ARCH=linux/amd64']);
+    assert.deepEqual(s.config?.Env, [PATH, 'ARCH=linux/amd64']);
   });
 
   it('sets WORKDIR relative to the previous one and creates it, owned by USER', () => {
@@ -340,7 +347,7 @@ describe('hostile Dockerfiles (RELIABILITY.md F9): an error with a line number, 
   });
   it('bounds nested default expansion', () => {
     const deep = `${'${A:-'.repeat(2000)}x${'}'.repeat(2000)}`;
-    assert.deepEqual(spec(`FROM scratch\nENV B=${deep}\n`).config?.Env, ['B=x']);
+    assert.deepEqual(spec(`FROM scratch\nENV B=${deep}\n`).config?.Env, [PATH, 'B=x']);
   });
   it('handles many heredoc markers and $ runs in bounded time', () => {
     fails(() => parseDockerfile(`FROM scratch\nCOPY ${'<<EOF '.repeat(50_000)}/x\n`), 'DOCKERFILE_SYNTAX', /unterminated here-document/);
