@@ -42,6 +42,9 @@ export interface Alternative {
   readonly slaves: readonly { readonly link: string; readonly name: string; readonly path: string }[];
 }
 
+/** UNKNOWN stands for an unknown variable's value: a word holding it is not trusted. */
+const UNKNOWN = '\u0000';
+
 /** parseAlternatives finds the update-alternatives --install commands of a maintainer script (as text). */
 export function parseAlternatives(script: string): Alternative[] {
   const joined = script.replace(/\\\r?\n/g, ' ');
@@ -50,7 +53,7 @@ export function parseAlternatives(script: string): Alternative[] {
   const expand = (s: string, local: Map<string, string>) =>
     s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, a: string | undefined, b: string | undefined) => {
       const k = (a ?? b)!;
-      return local.get(k) ?? vars.get(k) ?? '';
+      return local.get(k) ?? vars.get(k) ?? UNKNOWN;
     });
   const unquote = (s: string) => s.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
   const lines = joined.split('\n');
@@ -60,12 +63,12 @@ export function parseAlternatives(script: string): Alternative[] {
     const words = expand(line.slice(idx), local)
       .replace(/[;&|].*$/, '')
       .split(/\s+/)
-      .filter(Boolean)
+      .filter((w) => w !== '' && w !== UNKNOWN) // an unset optional argument ($slave1) is no word at all
       .map(unquote);
     const i = words.indexOf('--install');
     const [link, name, path, prio] = words.slice(i + 1, i + 5);
     if (!link || !name || !path || !prio || !/^-?[0-9]+$/.test(prio)) return;
-    const ok = (w: string) => !/[$`*?]/.test(w);
+    const ok = (w: string) => !/[$`*?]/.test(w) && !w.includes(UNKNOWN);
     if (![link, name, path].every(ok) || !link.startsWith('/') || !path.startsWith('/')) return;
     const slaves: { link: string; name: string; path: string }[] = [];
     for (let k = i + 5; k < words.length; k++) {

@@ -59,7 +59,7 @@ export async function startFakeRepo(pkgs: FakePkg[], opts: { suite?: string; arc
     const arch = p.arch ?? 'amd64';
     const control = [`Package: ${p.name}`, `Version: ${p.version}`, `Architecture: ${arch}`, ...Object.entries(p.fields ?? {}).map(([k, v]) => `${k}: ${v}`), 'Maintainer: T <t@example.org>', `Description: ${p.name} package`].join('\n') + '\n';
     const deb = await makeDeb(p.files ?? [{ name: `./usr/share/${p.name}/file`, body: `${p.name} ${p.version}\n` }], { control, ...(p.postinst ? { postinst: p.postinst } : {}) });
-    const filename = `pool/main/${p.name}_${p.version.replace(/:/g, '%3a')}_${arch}.deb`;
+    const filename = `pool/main/${p.name}_${p.version.replace(/^[0-9]+:/, '')}_${arch}.deb`; // pool names omit the epoch
     files.set(filename, deb);
     const para = `${control}Filename: ${filename}\nSize: ${deb.length}\nSHA256: ${sha(deb)}\n`;
     for (const a of arches) if (arch === a || arch === 'all') paras.get(a)!.push(para);
