@@ -39,7 +39,7 @@ import {
 } from './infer.ts';
 import { type Candidate, type LoadedObject, type SearchEnv, isMuslReserved, muslArch, searchLibrary } from './search.ts';
 import { SHEBANG_BYTES, envCommand, isShebang, parseShebang } from './shebang.ts';
-import { type ElfHeader, type Target, probeElfHeader, targetOf } from './target.ts';
+import { type ElfHeader, type Target, defaultDirs, probeElfHeader, targetOf } from './target.ts';
 
 /** DEFAULT_PATH is the PATH used for `#!/usr/bin/env NAME` when the image sets none (Docker's default). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -282,6 +282,19 @@ async function loadLibrary(
 ): Promise<LoadedObject | undefined> {
   const real = hit.primary.resolved.path;
   await addResolved(st, hit.primary.resolved, origin);
+  const dir = parentPath(hit.primary.path);
+  if (!defaultDirs(pg.env.target).includes(dir)) {
+    if (hit.via === 'ld.so.cache') {
+      // the image's loader finds this library only through the cache, as on the root
+      await addRootFile(st, '/etc/ld.so.cache', {
+        kind: 'inferred',
+        by: real,
+        reason: `${name} was found through ld.so.cache in ${dir}, outside the default directories: the loader needs the cache`,
+      });
+    } else if (hit.via.startsWith('ld.so.conf ')) {
+      st.warnings.push(`${name} was found through ld.so.conf in ${dir} but the root has no ld.so.cache listing it: in the image the loader will not find it unless LD_LIBRARY_PATH includes ${dir}`);
+    }
+  }
   const known = pg.byReal.get(real);
   if (known) {
     pg.byName.set(name, { obj: known, via: hit.via });

@@ -114,10 +114,14 @@ describe('glibc search rules', () => {
     const r = await resolveClosure(['/opt/cd/cd'], fs);
     assert.equal(neededVia(r, '/opt/cd/cd', 'libcd.so.1'), 'ld.so.cache');
     assert.deepEqual(await oracle('/opt/cd/cd'), { ok: true, reals: realFiles(r) });
+    assert.match(JSON.stringify(r.files.get('/etc/ld.so.cache')?.origins), /outside the default directories/, 'the image needs the cache to find /opt/cachedir');
+    const plain = await resolveClosure(['/opt/dia/bin/dia'], fs);
+    assert.ok(!plain.files.has('/etc/ld.so.cache'), 'not needed when everything is in RUNPATH or default directories');
     const noCache = hiding(fs, ['/etc/ld.so.cache']);
     const r2 = await resolveClosure(['/opt/cd/cd'], noCache);
     assert.equal(neededVia(r2, '/opt/cd/cd', 'libcd.so.1'), 'ld.so.conf /opt/cachedir');
     assert.equal(neededVia(r2, '/opt/cd/cd', 'libc.so.6'), `default path /lib/${TRIPLET}`);
+    assert.ok(r2.warnings.some((w) => w.includes('libcd.so.1 was found through ld.so.conf')));
   });
 
   it('glibc-hwcaps: every variant present is kept (the target CPU is unknown), from the cache and from directories', async () => {
