@@ -431,3 +431,49 @@ test('digest of a written blob is the sha256 of its file (content addressing hol
     }
   });
 });
+
+test('D2/D8: a descriptor contradicting its document, and indexes nested too deep, are refused', async () => {
+  const { store, image } = await fixture();
+  await withTempDir('oci', async (t) => {
+    const dir = join(t, 'layout');
+    const w = await writeOciLayout(dir, [image], store, { tag: 'x' });
+    const put = async (bytes: Buffer) => {
+      const d = sha256(bytes);
+      await writeFile(join(dir, 'blobs', 'sha256', digestHex(d)), bytes);
+      return { digest: d, size: bytes.length };
+    };
+    const setIndex = (entry: object) =>
+      writeFile(
+        join(dir, 'index.json'),
+        JSON.stringify({
+          schemaVersion: 2,
+          manifests: [{ ...entry, annotations: { 'org.opencontainers.image.ref.name': 'x' } }],
+        }),
+      );
+    // the OCI manifest announced as a Docker manifest
+    await setIndex({
+      mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      digest: w.descriptor.digest,
+      size: w.descriptor.size,
+    });
+    await assert.rejects(readOciLayout(dir, 'x'), code('AMBIGUOUS_MANIFEST', /differs from its descriptor/));
+    // five indexes, each pointing at the next, then the manifest
+    let child: object = {
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: w.descriptor.digest,
+      size: w.descriptor.size,
+    };
+    for (let i = 0; i < 5; i++) {
+      const idx = Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          manifests: [child],
+        }),
+      );
+      child = { mediaType: 'application/vnd.oci.image.index.v1+json', ...(await put(idx)) };
+    }
+    await setIndex(child);
+    await assert.rejects(readOciLayout(dir, 'x'), code('TOO_LARGE', /nested deeper than 4/));
+  });
+});
