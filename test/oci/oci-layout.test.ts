@@ -477,3 +477,14 @@ test('D2/D8: a descriptor contradicting its document, and indexes nested too dee
     await assert.rejects(readOciLayout(dir, 'x'), code('TOO_LARGE', /nested deeper than 4/));
   });
 });
+
+test('an existing empty directory becomes a layout', async () => {
+  const { store, image } = await fixture();
+  await withTempDir('oci', async (t) => {
+    const dir = join(t, 'empty');
+    await mkdir(dir);
+    await writeOciLayout(dir, [image], store, { tag: 'x' });
+    await validateOciLayoutWithTools(dir, 'x', { unpack: false, umoci: false });
+    assert.deepEqual((await readdir(dir)).sort(), ['blobs', 'index.json', 'oci-layout']);
+  });
+});
