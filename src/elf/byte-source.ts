@@ -55,7 +55,10 @@ export function inFile(off: number, len: number, size: number): boolean {
 /** checkRange throws MALFORMED_ELF unless [off, off+len) lies inside the file. */
 export function checkRange(off: number, len: number, size: number, what: string): void {
   if (!inFile(off, len, size)) {
-    throw malformedElf(what, `offset ${fmt(off)} length ${fmt(len)} extends past the end of the file (${size} bytes)`);
+    throw malformedElf(
+      what,
+      `offset ${fmt(off)} length ${fmt(len)} extends past the end of the file (${size} bytes)`,
+    );
   }
 }
 

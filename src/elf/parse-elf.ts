@@ -12,7 +12,7 @@
  */
 import { decodePathBytes } from '../fs/path.ts';
 import { machineName } from './abi.ts';
-import { type ElfSource, checkRange, inFile, malformedElf, wholeSource } from './byte-source.ts';
+import { checkRange, type ElfSource, inFile, malformedElf, wholeSource } from './byte-source.ts';
 import type { DlopenNote, ElfClass, ElfInfo, ElfType } from './types.ts';
 
 /** ParseElfOptions tunes what parseElf decodes beyond the header and dynamic section. */
@@ -79,7 +79,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * then validates the rest.
  */
 export function isElf(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+  return (
+    bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46
+  );
 }
 
 /**
@@ -175,13 +177,16 @@ function decodeName(b: Uint8Array): string {
 export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfInfo {
   const size = src.size;
   const warnings: string[] = [];
-  if (size < 16) throw malformedElf('header', `file is ${size} bytes, shorter than an ELF identification (16 bytes)`);
+  if (size < 16)
+    throw malformedElf('header', `file is ${size} bytes, shorter than an ELF identification (16 bytes)`);
   const ident = src.bytes(0, 16, 'header');
   if (!isElf(ident)) throw malformedElf('header', 'no ELF magic (\\x7fELF) at the start of the file');
   const eiClass = ident[4]!;
-  if (eiClass !== 1 && eiClass !== 2) throw malformedElf('header', `EI_CLASS is ${eiClass}, not 1 (ELF32) or 2 (ELF64)`);
+  if (eiClass !== 1 && eiClass !== 2)
+    throw malformedElf('header', `EI_CLASS is ${eiClass}, not 1 (ELF32) or 2 (ELF64)`);
   const eiData = ident[5]!;
-  if (eiData !== 1 && eiData !== 2) throw malformedElf('header', `EI_DATA is ${eiData}, not 1 (little endian) or 2 (big endian)`);
+  if (eiData !== 1 && eiData !== 2)
+    throw malformedElf('header', `EI_DATA is ${eiData}, not 1 (little endian) or 2 (big endian)`);
   if (ident[6] !== 1) warnings.push(`EI_VERSION is ${ident[6]}, not 1`);
   const cls: ElfClass = eiClass === 2 ? 64 : 32;
   const is64 = cls === 64;
@@ -189,7 +194,8 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
   const osabi = ident[7]!;
 
   const ehsize = is64 ? 64 : 52;
-  if (size < ehsize) throw malformedElf('header', `file is ${size} bytes, shorter than an ELF${cls} header (${ehsize} bytes)`);
+  if (size < ehsize)
+    throw malformedElf('header', `file is ${size} bytes, shorter than an ELF${cls} header (${ehsize} bytes)`);
   const h = src.view(0, ehsize, 'header');
   const hv = h.dv;
   const ha = h.at;
@@ -214,7 +220,10 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
   let shstrndx = eShstrndx;
   if (shoff !== 0) {
     if (shentsize < shentMin) {
-      throw malformedElf('section headers', `e_shentsize is ${shentsize}, smaller than an ELF${cls} section header (${shentMin})`);
+      throw malformedElf(
+        'section headers',
+        `e_shentsize is ${shentsize}, smaller than an ELF${cls} section header (${shentMin})`,
+      );
     }
     checkRange(shoff, shentsize, size, 'section headers');
     if (eShnum === 0 || ePhnum === PN_XNUM || eShstrndx === SHN_XINDEX) {
@@ -223,12 +232,23 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
       if (eShstrndx === SHN_XINDEX) shstrndx = s0.dv.getUint32(s0.at + (is64 ? 40 : 24), le);
       if (ePhnum === PN_XNUM) phnum = s0.dv.getUint32(s0.at + (is64 ? 44 : 28), le);
     }
-    if (shnum > MAX_HEADERS) throw malformedElf('section headers', `${shnum} sections is more than the ${MAX_HEADERS} allowed`);
-    checkRange(shoff, shnum * shentsize, size, `section headers (${shnum} × ${shentsize} bytes at ${hex(shoff)})`);
-    if (shstrndx !== 0 && shstrndx >= shnum) warnings.push(`e_shstrndx ${shstrndx} is not below the section count ${shnum}`);
+    if (shnum > MAX_HEADERS)
+      throw malformedElf('section headers', `${shnum} sections is more than the ${MAX_HEADERS} allowed`);
+    checkRange(
+      shoff,
+      shnum * shentsize,
+      size,
+      `section headers (${shnum} × ${shentsize} bytes at ${hex(shoff)})`,
+    );
+    if (shstrndx !== 0 && shstrndx >= shnum)
+      warnings.push(`e_shstrndx ${shstrndx} is not below the section count ${shnum}`);
   } else {
     if (eShnum !== 0) warnings.push(`e_shnum is ${eShnum} but e_shoff is 0: no section headers`);
-    if (ePhnum === PN_XNUM) throw malformedElf('program headers', 'e_phnum is PN_XNUM (0xffff) but there is no section 0 holding the real count');
+    if (ePhnum === PN_XNUM)
+      throw malformedElf(
+        'program headers',
+        'e_phnum is PN_XNUM (0xffff) but there is no section 0 holding the real count',
+      );
     shnum = 0;
   }
 
@@ -240,10 +260,21 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
   if (phnum > 0) {
     if (phoff === 0) throw malformedElf('program headers', `e_phnum is ${phnum} but e_phoff is 0`);
     if (phentsize < phentMin) {
-      throw malformedElf('program headers', `e_phentsize is ${phentsize}, smaller than an ELF${cls} program header (${phentMin})`);
+      throw malformedElf(
+        'program headers',
+        `e_phentsize is ${phentsize}, smaller than an ELF${cls} program header (${phentMin})`,
+      );
     }
-    if (phnum > MAX_HEADERS) throw malformedElf('program headers', `${phnum} program headers is more than the ${MAX_HEADERS} allowed`);
-    const p = src.view(phoff, phnum * phentsize, `program headers (${phnum} × ${phentsize} bytes at ${hex(phoff)})`);
+    if (phnum > MAX_HEADERS)
+      throw malformedElf(
+        'program headers',
+        `${phnum} program headers is more than the ${MAX_HEADERS} allowed`,
+      );
+    const p = src.view(
+      phoff,
+      phnum * phentsize,
+      `program headers (${phnum} × ${phentsize} bytes at ${hex(phoff)})`,
+    );
     for (let i = 0; i < phnum; i++) {
       const b = p.at + i * phentsize;
       const t = p.dv.getUint32(b, le);
@@ -268,7 +299,10 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
   if (interp) {
     const n = interp.size;
     if (n < 2 || n > MAX_INTERP_BYTES) {
-      throw malformedElf('interpreter', `PT_INTERP is ${n} bytes; a loader path must be 2 to ${MAX_INTERP_BYTES} bytes with its NUL`);
+      throw malformedElf(
+        'interpreter',
+        `PT_INTERP is ${n} bytes; a loader path must be 2 to ${MAX_INTERP_BYTES} bytes with its NUL`,
+      );
     }
     const b = src.bytes(interp.offset, n, 'interpreter (PT_INTERP)');
     if (b[n - 1] !== 0) throw malformedElf('interpreter', 'PT_INTERP is not NUL-terminated');
@@ -313,7 +347,12 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
     dt = readDynamicTags(src, region, is64, le);
     dtFlags = dt.flags;
     flags1 = dt.flags1;
-    if (dt.needed.length > 0 || dt.soname !== undefined || dt.rpath !== undefined || dt.runpath !== undefined) {
+    if (
+      dt.needed.length > 0 ||
+      dt.soname !== undefined ||
+      dt.rpath !== undefined ||
+      dt.runpath !== undefined
+    ) {
       dynStrTab = findDynStr(dt, size, vaddrToOffset, shnum > 0 ? sections : undefined);
       const tab = dynStrTab;
       const str = (idx: number, what: string) => dynamicString(src, tab, idx, what);
@@ -361,7 +400,13 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
         continue;
       }
       readNotes(src, r, le, warnings, (owner, type, desc) => {
-        if (owner === 'GNU' && type === NT_GNU_BUILD_ID && buildId === undefined && desc.length > 0 && desc.length <= 64) {
+        if (
+          owner === 'GNU' &&
+          type === NT_GNU_BUILD_ID &&
+          buildId === undefined &&
+          desc.length > 0 &&
+          desc.length <= 64
+        ) {
           buildId = Array.from(desc, (x) => x.toString(16).padStart(2, '0')).join('');
         } else if (owner === 'FDO' && type === NT_FDO_DLOPEN_METADATA) {
           parseDlopenNote(desc, dlopen, warnings);
@@ -373,7 +418,9 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
   const dynamic = dynSeg !== undefined;
   const type = elfType(eType);
   const isStatic =
-    interpreter === undefined && needed.length === 0 && (!dynamic || type === 'exec' || (flags1 & DF_1_PIE) !== 0);
+    interpreter === undefined &&
+    needed.length === 0 &&
+    (!dynamic || type === 'exec' || (flags1 & DF_1_PIE) !== 0);
   const info: ElfInfo = {
     class: cls,
     endian: le ? 'little' : 'big',
@@ -543,8 +590,10 @@ function findDynStr(
   const s = sections?.();
   const ds = s?.dynamic;
   const st = ds ? s!.section(ds.link) : undefined;
-  if (st && st.type === SHT_STRTAB && inFile(st.offset, st.size, size)) return { offset: st.offset, end: st.offset + st.size };
-  if (dt.strtab === undefined) throw malformedElf('dynamic string table', 'the dynamic section has names but no DT_STRTAB');
+  if (st && st.type === SHT_STRTAB && inFile(st.offset, st.size, size))
+    return { offset: st.offset, end: st.offset + st.size };
+  if (dt.strtab === undefined)
+    throw malformedElf('dynamic string table', 'the dynamic section has names but no DT_STRTAB');
   throw malformedElf(
     'dynamic string table',
     `DT_STRTAB ${hex(dt.strtab)} is not inside any PT_LOAD segment in the file and there is no .dynstr section`,
@@ -553,13 +602,19 @@ function findDynStr(
 
 function dynamicString(src: ElfSource, tab: StrTab, idx: number, what: string): string {
   const len = tab.end - tab.offset;
-  if (!(idx >= 0 && idx < len)) throw malformedElf(what, `string index ${hex(idx)} is outside the string table (${len} bytes)`);
+  if (!(idx >= 0 && idx < len))
+    throw malformedElf(what, `string index ${hex(idx)} is outside the string table (${len} bytes)`);
   const p = tab.offset + idx;
   const n = Math.min(tab.end - p, MAX_DYNAMIC_STRING + 1);
   const b = src.bytes(p, n, what);
   const nul = b.indexOf(0);
   if (nul < 0) {
-    throw malformedElf(what, n > MAX_DYNAMIC_STRING ? `string is longer than ${MAX_DYNAMIC_STRING} bytes` : 'string is not NUL-terminated');
+    throw malformedElf(
+      what,
+      n > MAX_DYNAMIC_STRING
+        ? `string is longer than ${MAX_DYNAMIC_STRING} bytes`
+        : 'string is not NUL-terminated',
+    );
   }
   return decodeName(b.subarray(0, nul));
 }
@@ -572,19 +627,37 @@ interface SymbolTable {
   readonly str: StrTab;
 }
 
-function dynsymFromSection(src: ElfSource, secs: Sections, is64: boolean, warnings: string[]): SymbolTable | undefined {
+function dynsymFromSection(
+  src: ElfSource,
+  secs: Sections,
+  is64: boolean,
+  warnings: string[],
+): SymbolTable | undefined {
   const s = secs.dynsym!;
   const min = is64 ? 24 : 16;
   const entsize = s.entsize === 0 ? min : s.entsize;
-  if (entsize < min) throw malformedElf('dynamic symbol table', `sh_entsize ${entsize} is smaller than an ELF${is64 ? 64 : 32} symbol (${min})`);
+  if (entsize < min)
+    throw malformedElf(
+      'dynamic symbol table',
+      `sh_entsize ${entsize} is smaller than an ELF${is64 ? 64 : 32} symbol (${min})`,
+    );
   checkRange(s.offset, s.size, src.size, 'dynamic symbol table (.dynsym)');
   const st = secs.section(s.link);
   if (s.link === s.index || !st || st.type !== SHT_STRTAB) {
-    throw malformedElf('dynamic symbol table', `sh_link ${s.link} of section ${s.index} is not a string table`);
+    throw malformedElf(
+      'dynamic symbol table',
+      `sh_link ${s.link} of section ${s.index} is not a string table`,
+    );
   }
   checkRange(st.offset, st.size, src.size, 'dynamic string table (.dynstr)');
-  if (s.size % entsize !== 0) warnings.push(`.dynsym size ${s.size} is not a multiple of its entry size ${entsize}`);
-  return { offset: s.offset, count: Math.floor(s.size / entsize), entsize, str: { offset: st.offset, end: st.offset + st.size } };
+  if (s.size % entsize !== 0)
+    warnings.push(`.dynsym size ${s.size} is not a multiple of its entry size ${entsize}`);
+  return {
+    offset: s.offset,
+    count: Math.floor(s.size / entsize),
+    entsize,
+    str: { offset: st.offset, end: st.offset + st.size },
+  };
 }
 
 /** dynsymFromDynamic finds .dynsym without section headers: DT_SYMTAB, counted by DT_HASH nchain or by walking DT_GNU_HASH. */
@@ -601,7 +674,8 @@ function dynsymFromDynamic(
   if (dt.symtab === undefined || dt.strtab === undefined) return undefined;
   const min = is64 ? 24 : 16;
   const entsize = dt.syment ?? min;
-  if (entsize < min) throw malformedElf('dynamic symbol table', `DT_SYMENT ${entsize} is smaller than a symbol (${min})`);
+  if (entsize < min)
+    throw malformedElf('dynamic symbol table', `DT_SYMENT ${entsize} is smaller than a symbol (${min})`);
   const l = vaddrToOffset(dt.symtab);
   if (!l || !inFile(l.offset, l.filesz, src.size)) {
     warnings.push(`DT_SYMTAB ${hex(dt.symtab)} is not inside a PT_LOAD segment in the file: no symbols`);
@@ -718,9 +792,11 @@ function decodeSymbols(
     const type = info & 0xf;
     const vis = other & 3;
     // GLOBAL, WEAK, GNU_UNIQUE; DEFAULT or PROTECTED visibility; not SECTION/FILE
-    if ((bind === 1 || bind === 2 || bind === 10) && (vis === 0 || vis === 3) && type !== 3 && type !== 4) exported.add(s);
+    if ((bind === 1 || bind === 2 || bind === 10) && (vis === 0 || vis === 3) && type !== 3 && type !== 4)
+      exported.add(s);
   }
-  if (bad > 0) warnings.push(`${bad} .dynsym names lie outside or are not NUL-terminated in the string table`);
+  if (bad > 0)
+    warnings.push(`${bad} .dynsym names lie outside or are not NUL-terminated in the string table`);
   return { imported: [...imported].sort(), exported: [...exported].sort() };
 }
 
@@ -784,12 +860,18 @@ function parseDlopenNote(desc: Uint8Array, out: DlopenNote[], warnings: string[]
     }
     const r = e as Record<string, unknown>;
     const so = r.soname;
-    if (!Array.isArray(so) || so.length === 0 || so.length > MAX_DLOPEN_SONAMES || !so.every((s) => typeof s === 'string' && s !== '' && s.length <= 4096)) {
+    if (
+      !Array.isArray(so) ||
+      so.length === 0 ||
+      so.length > MAX_DLOPEN_SONAMES ||
+      !so.every((s) => typeof s === 'string' && s !== '' && s.length <= 4096)
+    ) {
       warnings.push('.note.dlopen entry has no valid "soname" array: ignored');
       continue;
     }
     const str = (k: string) => (typeof r[k] === 'string' ? { [k]: r[k] as string } : {});
     out.push({ ...str('feature'), ...str('description'), ...str('priority'), soname: [...(so as string[])] });
   }
-  if (value.length > MAX_DLOPEN_ENTRIES) warnings.push(`.note.dlopen has ${value.length} entries: the first ${MAX_DLOPEN_ENTRIES} are read`);
+  if (value.length > MAX_DLOPEN_ENTRIES)
+    warnings.push(`.note.dlopen has ${value.length} entries: the first ${MAX_DLOPEN_ENTRIES} are read`);
 }

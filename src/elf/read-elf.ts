@@ -48,7 +48,9 @@ export async function readElf(fs: RootFs, path: string, opts: ReadElfOptions = {
 async function readElfUnwrapped(fs: RootFs, path: string, opts: ReadElfOptions): Promise<ElfInfo> {
   const st = await fs.lstat(path);
   if (!st) {
-    throw new FromscratchError('FILE_NOT_FOUND', `no file in ${fs.name}`, { hint: 'check the path; symlinks must be resolved first' });
+    throw new FromscratchError('FILE_NOT_FOUND', `no file in ${fs.name}`, {
+      hint: 'check the path; symlinks must be resolved first',
+    });
   }
   if (st.type !== 'file') throw malformedElf('file', `it is a ${st.type}, not a regular file`);
   const size = st.size;
@@ -59,7 +61,10 @@ async function readElfUnwrapped(fs: RootFs, path: string, opts: ReadElfOptions):
   const add = async (start: number, end: number) => {
     const data = await fs.read(path, { offset: start, length: end - start });
     if (data.byteLength !== end - start) {
-      throw malformedElf('file', `it changed while being read (${data.byteLength} bytes at ${start}, wanted ${end - start})`);
+      throw malformedElf(
+        'file',
+        `it changed while being read (${data.byteLength} bytes at ${start}, wanted ${end - start})`,
+      );
     }
     mergeChunk(chunks, { start, data });
   };
@@ -70,7 +75,10 @@ async function readElfUnwrapped(fs: RootFs, path: string, opts: ReadElfOptions):
     } catch (e) {
       if (!(e instanceof MissingBytes)) throw e;
       const start = Math.floor(e.offset / READ_GRAIN) * READ_GRAIN;
-      const end = Math.min(size, Math.max(Math.ceil((e.offset + e.length) / READ_GRAIN) * READ_GRAIN, start + READ_GRAIN));
+      const end = Math.min(
+        size,
+        Math.max(Math.ceil((e.offset + e.length) / READ_GRAIN) * READ_GRAIN, start + READ_GRAIN),
+      );
       await add(start, end);
     }
   }

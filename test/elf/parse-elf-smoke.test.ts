@@ -11,7 +11,7 @@ test('parseElf reads /usr/bin/ls header, interpreter and needed', () => {
   assert.equal(info.class, 64);
   assert.equal(info.machineName, 'x86_64');
   assert.equal(info.interpreter, '/lib64/ld-linux-x86-64.so.2');
-  assert.ok(info.needed.includes('libc.so.6'));
+  assert.ok(info.needed.includes('libc.so.6'), 'needs libc.so.6');
   assert.equal(info.isStatic, false);
 });
 
