@@ -226,6 +226,30 @@ function removeTree(host: Buffer): void {
   }
 }
 
+/**
+ * drainForBlobError reads a layer source to its end and returns the store's verification error
+ * (DIGEST_MISMATCH / SIZE_MISMATCH), if any. With `closeOnly` (a bomb), it only closes the source.
+ */
+async function drainForBlobError(
+  src: AsyncIterator<Uint8Array> | Iterator<Uint8Array>,
+  closeOnly: boolean,
+): Promise<FromscratchError | undefined> {
+  try {
+    if (!closeOnly) {
+      for (;;) {
+        const r = await src.next();
+        if (r.done) return undefined;
+      }
+    }
+  } catch (e) {
+    if (isFromscratchError(e, 'DIGEST_MISMATCH') || isFromscratchError(e, 'SIZE_MISMATCH')) return e;
+    return undefined; // another read error: the original error is the better report
+  } finally {
+    await src.return?.();
+  }
+  return undefined;
+}
+
 class Unpacker {
   readonly root: Buffer;
   readonly opts: UnpackOptions;
@@ -271,7 +295,15 @@ class Unpacker {
     this.layerPaths = new Set();
     this.layerAncestors = new Set();
     const hasher = newHasher();
-    const tarBytes = decompressStream(layer.data, layer.compression ?? 'auto', this.layerName, this.opts);
+    // The decompressor gets a view of the source that cannot close it: when decompression or tar parsing
+    // fails, the rest of the blob is drained so that a verifying store reports what really happened
+    // (a flipped byte is a DIGEST_MISMATCH of the blob, not just "corrupt gzip": RELIABILITY.md B3).
+    const src: AsyncIterator<Uint8Array> | Iterator<Uint8Array> =
+      Symbol.asyncIterator in layer.data ? layer.data[Symbol.asyncIterator]() : layer.data[Symbol.iterator]();
+    const view: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({ next: async () => src.next() }),
+    };
+    const tarBytes = decompressStream(view, layer.compression ?? 'auto', this.layerName, this.opts);
     const hashed = async function* (): AsyncGenerator<Buffer> {
       for await (const b of tarBytes) {
         hasher.update(b);
@@ -294,6 +326,12 @@ class Unpacker {
       }
       if (reader.missingEndMarker) this.warn(`${this.layerName}: tar archive has no end-of-archive marker`);
     } catch (e) {
+      const blobError = await drainForBlobError(src, isFromscratchError(e, 'TOO_LARGE'));
+      if (blobError)
+        throw new FromscratchError(blobError.code, `${this.layerName}: ${blobError.message}`, {
+          hint: blobError.hint,
+          cause: blobError,
+        });
       if (isFromscratchError(e)) {
         if (e.message.startsWith(this.layerName)) throw e;
         throw new FromscratchError(e.code, `${this.layerName}: ${e.message}`, { hint: e.hint, cause: e });
@@ -302,6 +340,13 @@ class Unpacker {
         throw fsError(e, `${this.layerName}: entry ${JSON.stringify(this.current)}`);
       throw e;
     }
+    // the tar ended: read the source to its end so that a verifying store checks the blob's digest and size
+    const blobError = await drainForBlobError(src, false);
+    if (blobError)
+      throw new FromscratchError(blobError.code, `${this.layerName}: ${blobError.message}`, {
+        hint: blobError.hint,
+        cause: blobError,
+      });
     if (layer.diffId !== undefined) {
       const got = hasher.digest().digest;
       if (got !== layer.diffId) {

@@ -523,6 +523,24 @@ describe('unpack: RELIABILITY A', () => {
     );
   });
 
+  it('B3 one flipped byte in a stored layer is a digest mismatch of the blob', async () => {
+    const { makeImage } = await import('./image-fixture.ts');
+    const { memoryStore } = await import('../../src/blob/memory-store.ts');
+    const store = memoryStore();
+    const img = await makeImage([{ name: 'f', data: 'x'.repeat(5000) }], {}, store);
+    const blob = store.blobs.get(img.image.layers[0]!.blob.digest)!;
+    const at = Math.floor(blob.length / 2);
+    blob[at] = blob[at]! ^ 0x01;
+    const b = makeBox();
+    await assert.rejects(unpackImage(img, b.root), (e) => {
+      assert.ok(isFromscratchError(e, 'DIGEST_MISMATCH'), String(e));
+      assert.match(e.message, /layer 0/);
+      return true;
+    });
+    assertBoxIntact(b);
+    assert.deepEqual(fs.readdirSync(b.root), []);
+  });
+
   it('a diff_id mismatch is refused', async () => {
     const t = makeTar([{ name: 'f', data: 'x' }]);
     const b = makeBox();
