@@ -62,32 +62,64 @@ async function buildLayout(dir: string): Promise<{ digest: Digest; bytes: number
   for (const f of nodeFiles()) {
     const st = statSync(f);
     bytes += st.size;
-    b.add({ type: 'file', path: f, mode: st.mode & 0o7777, uid: 0, gid: 0, size: st.size, content: { kind: 'host', path: f } });
+    b.add({
+      type: 'file',
+      path: f,
+      mode: st.mode & 0o7777,
+      uid: 0,
+      gid: 0,
+      size: st.size,
+      content: { kind: 'host', path: f },
+    });
   }
   const nonce = randomBytes(32);
-  b.add({ type: 'file', path: '/bench-nonce', mode: 0o644, uid: 0, gid: 0, size: nonce.byteLength, content: { kind: 'bytes', data: nonce } });
+  b.add({
+    type: 'file',
+    path: '/bench-nonce',
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: nonce.byteLength,
+    content: { kind: 'bytes', data: nonce },
+  });
   const layer = await makeLayer(b.build(), store);
-  const img: Image = { ...emptyImage(hostPlatform()), config: { Entrypoint: [realpathSync(process.execPath)] }, layers: [layer], history: [{ created_by: 'bench/push.ts' }] };
+  const img: Image = {
+    ...emptyImage(hostPlatform()),
+    config: { Entrypoint: [realpathSync(process.execPath)] },
+    layers: [layer],
+    history: [{ created_by: 'bench/push.ts' }],
+  };
   const s = serializeImage(img);
   await store.put(s.config);
   await store.put(s.manifest);
   writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   const { platform: _p, ...desc } = s.descriptor;
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ ...desc, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }] }));
+  writeFileSync(
+    join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [{ ...desc, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }],
+    }),
+  );
   return { digest: s.descriptor.digest, bytes };
 }
 
 /** child mode: read the layout's image and push it; prints the in-process time */
 async function runOurs(dir: string, ref: string): Promise<void> {
   const store = dirStore(join(dir, 'blobs'), { fsync: false });
-  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: Digest }[] };
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as {
+    manifests: { digest: Digest }[];
+  };
   const md = index.manifests[0]!.digest;
   const manifest = parseImageManifest(await readBlob(store, md));
   const config = parseImageConfig(await readBlob(store, manifest.config.digest));
   const image = toImage(manifest, config);
   const t0 = performance.now();
   const r = await pushImage(ref, [image], store);
-  process.stdout.write(`${JSON.stringify({ ms: performance.now() - t0, digest: r.digest, blobs: r.blobs })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ms: performance.now() - t0, digest: r.digest, blobs: r.blobs })}\n`,
+  );
 }
 
 function timed(cmd: string[]): { s: number; out: string } {
@@ -101,12 +133,24 @@ function timed(cmd: string[]): { s: number; out: string } {
 /** bundleSelf bundles this file with esbuild (tsx's own dependency) so ours starts like compiled code; falls back to tsx. */
 async function bundleSelf(self: string, dir: string): Promise<string[]> {
   try {
-    const esbuild = (await import('esbuild' as string)) as { build(o: Record<string, unknown>): Promise<unknown> };
+    const esbuild = (await import('esbuild' as string)) as {
+      build(o: Record<string, unknown>): Promise<unknown>;
+    };
     const out = join(dir, 'push-bench.mjs');
-    await esbuild.build({ entryPoints: [self], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile: out, logLevel: 'silent' });
+    await esbuild.build({
+      entryPoints: [self],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: out,
+      logLevel: 'silent',
+    });
     return [process.execPath, out];
   } catch (e) {
-    console.error(`esbuild bundle failed (${(e as Error).message}); running ours through tsx, start-up included`);
+    console.error(
+      `esbuild bundle failed (${(e as Error).message}); running ours through tsx, start-up included`,
+    );
     return [process.execPath, '--import', 'tsx', self];
   }
 }
@@ -116,7 +160,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   if (process.argv[2] === '--ours') return runOurs(process.argv[3]!, process.argv[4]!);
   for (const tool of ['skopeo', 'docker', 'readelf']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`bench needs ${tool}: apt-get install -y skopeo docker.io binutils`);
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      throw new Error(`bench needs ${tool}: apt-get install -y skopeo docker.io binutils`);
   }
   const registry = arg('registry', '127.0.0.1:5055');
   const runs = Number(arg('runs', '1'));
@@ -124,7 +169,9 @@ async function main(): Promise<void> {
   const bundleDir = mkdtempSync(join(tmpdir(), 'fromscratch-bench-bundle-'));
   const ourCmd = await bundleSelf(self, bundleDir);
   const results: Record<string, number[]> = {};
-  const add = (k: string, v: number) => (results[k] ??= []).push(v);
+  const add = (k: string, v: number) => {
+    results[k] = [...(results[k] ?? []), v];
+  };
   for (let run = 0; run < runs; run++) {
     const tmp = mkdtempSync(join(tmpdir(), 'fromscratch-bench-push-'));
     const id = randomBytes(4).toString('hex');
@@ -132,8 +179,13 @@ async function main(): Promise<void> {
     try {
       const layout = join(tmp, 'layout');
       const { digest, bytes } = await buildLayout(layout);
-      const blobBytes = Number(execFileSync('du', ['-sb', join(layout, 'blobs')], { encoding: 'utf8' }).split('\t')[0]);
-      if (run === 0) console.error(`image: ${(bytes / 1e6).toFixed(1)} MB of files, ${(blobBytes / 1e6).toFixed(1)} MB of blobs, manifest ${digest}`);
+      const blobBytes = Number(
+        execFileSync('du', ['-sb', join(layout, 'blobs')], { encoding: 'utf8' }).split('\t')[0],
+      );
+      if (run === 0)
+        console.error(
+          `image: ${(bytes / 1e6).toFixed(1)} MB of files, ${(blobBytes / 1e6).toFixed(1)} MB of blobs, manifest ${digest}`,
+        );
       // the same image in the Docker Engine, for docker push (not timed)
       const local = `registry-bench/push-${id}:bench`;
       execFileSync('skopeo', ['copy', '-q', `oci:${layout}:bench`, `docker-daemon:${local}`]);
@@ -144,7 +196,15 @@ async function main(): Promise<void> {
         const j = JSON.parse(t.out) as { ms: number; blobs: Record<string, number> };
         return { s: t.s, inProcess: j.ms / 1000, blobs: j.blobs };
       };
-      const skopeo = (repo: string) => timed(['skopeo', 'copy', '-q', '--dest-tls-verify=false', `oci:${layout}:bench`, `docker://${registry}/${repo}:v1`]).s;
+      const skopeo = (repo: string) =>
+        timed([
+          'skopeo',
+          'copy',
+          '-q',
+          '--dest-tls-verify=false',
+          `oci:${layout}:bench`,
+          `docker://${registry}/${repo}:v1`,
+        ]).s;
       const docker = (repo: string) => {
         const tag = `${registry}/${repo}:v1`;
         execFileSync('docker', ['tag', local, tag]);
@@ -152,7 +212,11 @@ async function main(): Promise<void> {
         return timed(['docker', 'push', tag]).s;
       };
 
-      const repos = { ours: `registry-bench/ours-${id}`, skopeo: `registry-bench/skopeo-${id}`, docker: `registry-bench/docker-${id}` };
+      const repos = {
+        ours: `registry-bench/ours-${id}`,
+        skopeo: `registry-bench/skopeo-${id}`,
+        docker: `registry-bench/docker-${id}`,
+      };
       const oc = ours(repos.ours);
       add('ours cold', oc.s);
       add('ours cold (in-process)', oc.inProcess);
@@ -163,7 +227,8 @@ async function main(): Promise<void> {
       add('ours warm (in-process)', ow.inProcess);
       add('skopeo warm', skopeo(repos.skopeo));
       add('docker warm', docker(repos.docker));
-      if (run === 0) console.error(`ours cold blobs ${JSON.stringify(oc.blobs)}, warm blobs ${JSON.stringify(ow.blobs)}`);
+      if (run === 0)
+        console.error(`ours cold blobs ${JSON.stringify(oc.blobs)}, warm blobs ${JSON.stringify(ow.blobs)}`);
     } finally {
       for (const t of dockerTags) spawnSync('docker', ['rmi', '-f', t]);
       rmSync(tmp, { recursive: true, force: true });
@@ -174,7 +239,9 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(results)) console.log(`  ${k.padEnd(24)} ${median(v).toFixed(2)}`);
   for (const phase of ['cold', 'warm']) {
     const o = median(results[`ours ${phase}`]!);
-    console.log(`  ${phase}: docker/ours ${(median(results[`docker ${phase}`]!) / o).toFixed(2)}x, skopeo/ours ${(median(results[`skopeo ${phase}`]!) / o).toFixed(2)}x`);
+    console.log(
+      `  ${phase}: docker/ours ${(median(results[`docker ${phase}`]!) / o).toFixed(2)}x, skopeo/ours ${(median(results[`skopeo ${phase}`]!) / o).toFixed(2)}x`,
+    );
   }
 }
 

@@ -80,11 +80,16 @@ async function readAuthFile(path: string): Promise<AuthFileDoc | undefined> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw new FromscratchError('REGISTRY_UNAUTHORIZED', `reading credentials file ${path}: ${(e as Error).message}`, {
-      hint: 'make the file readable or point REGISTRY_AUTH_FILE / DOCKER_CONFIG elsewhere',
-      cause: e,
-    });
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return undefined;
+    throw new FromscratchError(
+      'REGISTRY_UNAUTHORIZED',
+      `reading credentials file ${path}: ${(e as Error).message}`,
+      {
+        hint: 'make the file readable or point REGISTRY_AUTH_FILE / DOCKER_CONFIG elsewhere',
+        cause: e,
+      },
+    );
   }
   if (text.trim() === '') return undefined;
   try {
@@ -93,27 +98,40 @@ async function readAuthFile(path: string): Promise<AuthFileDoc | undefined> {
     return doc as AuthFileDoc;
   } catch (e) {
     // never echo the file: it holds secrets
-    throw new FromscratchError('REGISTRY_UNAUTHORIZED', `reading credentials file ${path}: it is not valid JSON`, {
-      hint: 'fix or remove the file (docker login / podman login rewrite it)',
-      cause: new Error((e as Error).name),
-    });
+    throw new FromscratchError(
+      'REGISTRY_UNAUTHORIZED',
+      `reading credentials file ${path}: it is not valid JSON`,
+      {
+        hint: 'fix or remove the file (docker login / podman login rewrite it)',
+        cause: new Error((e as Error).name),
+      },
+    );
   }
 }
 
-function decodeAuthEntry(entry: { auth?: string; identitytoken?: string; username?: string; password?: string }, where: string): Credential | undefined {
+function decodeAuthEntry(
+  entry: { auth?: string; identitytoken?: string; username?: string; password?: string },
+  where: string,
+): Credential | undefined {
   if (typeof entry !== 'object' || entry === null) return undefined;
-  if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '') return { identityToken: entry.identitytoken };
+  if (typeof entry.identitytoken === 'string' && entry.identitytoken !== '')
+    return { identityToken: entry.identitytoken };
   if (typeof entry.auth === 'string' && entry.auth !== '') {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const i = decoded.indexOf(':');
     if (i < 0) {
-      throw new FromscratchError('REGISTRY_UNAUTHORIZED', `reading credentials for ${where}: the "auth" entry is not base64 of user:password`, {
-        hint: 'log in again (docker login / podman login) to rewrite it',
-      });
+      throw new FromscratchError(
+        'REGISTRY_UNAUTHORIZED',
+        `reading credentials for ${where}: the "auth" entry is not base64 of user:password`,
+        {
+          hint: 'log in again (docker login / podman login) to rewrite it',
+        },
+      );
     }
     return { username: decoded.slice(0, i), password: decoded.slice(i + 1) };
   }
-  if (typeof entry.username === 'string' && typeof entry.password === 'string') return { username: entry.username, password: entry.password };
+  if (typeof entry.username === 'string' && typeof entry.password === 'string')
+    return { username: entry.username, password: entry.password };
   return undefined;
 }
 
@@ -122,13 +140,31 @@ function decodeAuthEntry(entry: { auth?: string; identitytoken?: string; usernam
  * the credential, or undefined when the helper has none for this server. Fails with
  * TOOL_MISSING when the helper is not on PATH and REGISTRY_UNAUTHORIZED when it fails or times out.
  */
-export async function runCredentialHelper(helper: string, serverUrl: string, timeoutMs = 30_000, env?: Readonly<Record<string, string | undefined>>): Promise<Credential | undefined> {
+export async function runCredentialHelper(
+  helper: string,
+  serverUrl: string,
+  timeoutMs = 30_000,
+  env?: Readonly<Record<string, string | undefined>>,
+): Promise<Credential | undefined> {
   if (!/^[A-Za-z0-9._-]+$/.test(helper)) {
-    throw new FromscratchError('REGISTRY_UNAUTHORIZED', `invalid credential helper name "${helper.slice(0, 80)}"`, { hint: 'fix credHelpers / credsStore in the auth file' });
+    throw new FromscratchError(
+      'REGISTRY_UNAUTHORIZED',
+      `invalid credential helper name "${helper.slice(0, 80)}"`,
+      { hint: 'fix credHelpers / credsStore in the auth file' },
+    );
   }
   const bin = `docker-credential-${helper}`;
-  const { code, stdout, stderr, error } = await new Promise<{ code: number | null; stdout: string; stderr: string; error?: NodeJS.ErrnoException }>((resolve) => {
-    const child = spawn(bin, ['get'], { stdio: ['pipe', 'pipe', 'pipe'], timeout: timeoutMs, env: env ? { ...env } as NodeJS.ProcessEnv : process.env });
+  const { code, stdout, stderr, error } = await new Promise<{
+    code: number | null;
+    stdout: string;
+    stderr: string;
+    error?: NodeJS.ErrnoException;
+  }>((resolve) => {
+    const child = spawn(bin, ['get'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: timeoutMs,
+      env: env ? ({ ...env } as NodeJS.ProcessEnv) : process.env,
+    });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -138,7 +174,20 @@ export async function runCredentialHelper(helper: string, serverUrl: string, tim
       if (err.length < 1 << 14) err += d;
     });
     child.on('error', (e) => resolve({ code: null, stdout: out, stderr: err, error: e }));
-    child.on('close', (c, signal) => resolve({ code: signal ? null : c, stdout: out, stderr: err, ...(signal ? { error: Object.assign(new Error(`killed by ${signal} (timeout ${timeoutMs} ms)`), { code: 'ETIMEDOUT' }) } : {}) }));
+    child.on('close', (c, signal) =>
+      resolve({
+        code: signal ? null : c,
+        stdout: out,
+        stderr: err,
+        ...(signal
+          ? {
+              error: Object.assign(new Error(`killed by ${signal} (timeout ${timeoutMs} ms)`), {
+                code: 'ETIMEDOUT',
+              }),
+            }
+          : {}),
+      }),
+    );
     child.stdin.on('error', () => {
       // the helper may exit before reading stdin; its exit status tells what happened
     });
@@ -150,19 +199,31 @@ export async function runCredentialHelper(helper: string, serverUrl: string, tim
     });
   }
   if (error) {
-    throw new FromscratchError('REGISTRY_UNAUTHORIZED', `getting credentials for ${serverUrl} from ${bin}: ${error.message}`, { hint: `check that ${bin} works: echo ${serverUrl} | ${bin} get` });
+    throw new FromscratchError(
+      'REGISTRY_UNAUTHORIZED',
+      `getting credentials for ${serverUrl} from ${bin}: ${error.message}`,
+      { hint: `check that ${bin} works: echo ${serverUrl} | ${bin} get` },
+    );
   }
   if (code !== 0) {
     if (/credentials not found/i.test(stdout + stderr)) return undefined;
-    throw new FromscratchError('REGISTRY_UNAUTHORIZED', `getting credentials for ${serverUrl} from ${bin}: exit status ${code}: ${(stderr || stdout).trim().slice(0, 200)}`, {
-      hint: `check that ${bin} works: echo ${serverUrl} | ${bin} get`,
-    });
+    throw new FromscratchError(
+      'REGISTRY_UNAUTHORIZED',
+      `getting credentials for ${serverUrl} from ${bin}: exit status ${code}: ${(stderr || stdout).trim().slice(0, 200)}`,
+      {
+        hint: `check that ${bin} works: echo ${serverUrl} | ${bin} get`,
+      },
+    );
   }
   let doc: { Username?: unknown; Secret?: unknown };
   try {
     doc = JSON.parse(stdout) as typeof doc;
   } catch {
-    throw new FromscratchError('REGISTRY_UNAUTHORIZED', `getting credentials for ${serverUrl} from ${bin}: its output is not JSON`, { hint: `check that ${bin} works` });
+    throw new FromscratchError(
+      'REGISTRY_UNAUTHORIZED',
+      `getting credentials for ${serverUrl} from ${bin}: its output is not JSON`,
+      { hint: `check that ${bin} works` },
+    );
   }
   if (typeof doc.Secret !== 'string' || doc.Secret === '') return undefined;
   const username = typeof doc.Username === 'string' ? doc.Username : '';
@@ -176,12 +237,18 @@ export async function runCredentialHelper(helper: string, serverUrl: string, tim
  * with per-repository entries) in the standard places, or undefined when there is none.
  * Throws REGISTRY_UNAUTHORIZED for a malformed file or a failing helper, TOOL_MISSING for a missing helper.
  */
-export async function readCredentials(registry: string, repository?: string, opts: CredentialLookupOptions = {}): Promise<FoundCredential | undefined> {
+export async function readCredentials(
+  registry: string,
+  repository?: string,
+  opts: CredentialLookupOptions = {},
+): Promise<FoundCredential | undefined> {
   const target = repository ? `${registry}/${repository}` : registry;
   for (const file of credentialFiles(opts)) {
     const doc = await readAuthFile(file);
     if (!doc) continue;
-    const helper = doc.credHelpers?.[registry] ?? (registry === DOCKER_HUB ? doc.credHelpers?.['index.docker.io'] : undefined);
+    const helper =
+      doc.credHelpers?.[registry] ??
+      (registry === DOCKER_HUB ? doc.credHelpers?.['index.docker.io'] : undefined);
     if (typeof helper === 'string' && helper !== '') {
       const c = await runCredentialHelper(helper, helperServerUrl(registry), opts.helperTimeoutMs, opts.env);
       if (c) return { credential: c, source: `docker-credential-${helper} (credHelpers in ${file})` };
@@ -198,7 +265,12 @@ export async function readCredentials(registry: string, repository?: string, opt
     }
     if (best) return { credential: best.cred, source: file };
     if (typeof doc.credsStore === 'string' && doc.credsStore !== '') {
-      const c = await runCredentialHelper(doc.credsStore, helperServerUrl(registry), opts.helperTimeoutMs, opts.env);
+      const c = await runCredentialHelper(
+        doc.credsStore,
+        helperServerUrl(registry),
+        opts.helperTimeoutMs,
+        opts.env,
+      );
       if (c) return { credential: c, source: `docker-credential-${doc.credsStore} (credsStore in ${file})` };
     }
   }

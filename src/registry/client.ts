@@ -13,11 +13,35 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { FromscratchError } from '../errors.ts';
-import { type BearerToken, type Challenge, type Credential, type CredentialLookupOptions, type FoundCredential, credentialFiles, parseWwwAuthenticate, readCredentials } from './auth.ts';
-import { newRedactor, parseErrorEnvelope, RegistryError, type Redactor } from './errors.ts';
-import { createTransport, type HttpResponse, isTransportError, readBodyLimited, type TlsSettings, type Transport, TransportError } from './http.ts';
+import {
+  type BearerToken,
+  type Challenge,
+  type Credential,
+  type CredentialLookupOptions,
+  credentialFiles,
+  type FoundCredential,
+  parseWwwAuthenticate,
+  readCredentials,
+} from './auth.ts';
+import { newRedactor, parseErrorEnvelope, type Redactor, RegistryError } from './errors.ts';
+import {
+  createTransport,
+  type HttpResponse,
+  isTransportError,
+  readBodyLimited,
+  type TlsSettings,
+  type Transport,
+  TransportError,
+} from './http.ts';
 import type { Reference } from './reference.ts';
-import { parseRetryAfter, RETRY_STATUSES, type ResolvedRetryOptions, type RetryOptions, resolveRetryOptions, retryDelay } from './retry.ts';
+import {
+  parseRetryAfter,
+  RETRY_STATUSES,
+  type ResolvedRetryOptions,
+  type RetryOptions,
+  resolveRetryOptions,
+  retryDelay,
+} from './retry.ts';
 
 /** TimeoutOptions bounds the time of each request. Every field is optional. */
 export interface TimeoutOptions {
@@ -118,7 +142,11 @@ async function readCertDir(dir: string): Promise<{ ca: string[]; cert?: string; 
     names = (await readdir(dir)).sort();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new FromscratchError('FILE_NOT_FOUND', `reading certificate directory ${dir}: ${(e as Error).message}`, { hint: 'point --cert-dir at a readable directory', cause: e });
+    throw new FromscratchError(
+      'FILE_NOT_FOUND',
+      `reading certificate directory ${dir}: ${(e as Error).message}`,
+      { hint: 'point --cert-dir at a readable directory', cause: e },
+    );
   }
   const ca: string[] = [];
   let cert: string | undefined;
@@ -128,7 +156,11 @@ async function readCertDir(dir: string): Promise<{ ca: string[]; cert?: string; 
     else if (n.endsWith('.cert')) {
       const keyName = `${n.slice(0, -5)}.key`;
       if (!names.includes(keyName)) {
-        throw new FromscratchError('INVALID_ARGUMENT', `client certificate ${join(dir, n)} has no matching ${keyName}`, { hint: 'put the key next to the certificate, or remove the certificate' });
+        throw new FromscratchError(
+          'INVALID_ARGUMENT',
+          `client certificate ${join(dir, n)} has no matching ${keyName}`,
+          { hint: 'put the key next to the certificate, or remove the certificate' },
+        );
       }
       cert = await readFile(join(dir, n), 'utf8');
       key = await readFile(join(dir, keyName), 'utf8');
@@ -138,7 +170,11 @@ async function readCertDir(dir: string): Promise<{ ca: string[]; cert?: string; 
 }
 
 function defaultCertDirs(host: string): string[] {
-  return [join('/etc/containers/certs.d', host), join(homedir(), '.config/containers/certs.d', host), join('/etc/docker/certs.d', host)];
+  return [
+    join('/etc/containers/certs.d', host),
+    join(homedir(), '.config/containers/certs.d', host),
+    join('/etc/docker/certs.d', host),
+  ];
 }
 
 async function tlsSettingsFor(host: string, o: RegistryClientOptions): Promise<TlsSettings> {
@@ -149,7 +185,10 @@ async function tlsSettingsFor(host: string, o: RegistryClientOptions): Promise<T
   for (const d of dirs) {
     const got = await readCertDir(d);
     if (!got) {
-      if (o.certDir) throw new FromscratchError('FILE_NOT_FOUND', `certificate directory ${d} does not exist`, { hint: 'point --cert-dir at a directory holding ca.crt' });
+      if (o.certDir)
+        throw new FromscratchError('FILE_NOT_FOUND', `certificate directory ${d} does not exist`, {
+          hint: 'point --cert-dir at a directory holding ca.crt',
+        });
       continue;
     }
     extraCa.push(...got.ca);
@@ -177,12 +216,19 @@ function isCredential(c: Credential | FoundCredential): c is Credential {
  * @example
  * const client = createRegistryClient(parseReference('localhost:5000/app'), { retry: { attempts: 3 } });
  */
-export function createRegistryClient(ref: Reference | string, opts: RegistryClientOptions = {}): RegistryClient {
+export function createRegistryClient(
+  ref: Reference | string,
+  opts: RegistryClientOptions = {},
+): RegistryClient {
   const registry = typeof ref === 'string' ? ref : ref.registry;
   const host = typeof ref === 'string' ? (ref === 'docker.io' ? 'registry-1.docker.io' : ref) : ref.host;
   // loopback registries speak plain HTTP unless TLS material was given for them (docker's certs.d habit)
-  const tlsGiven = opts.certDir !== undefined || (opts.ca?.length ?? 0) > 0 || defaultCertDirs(host).some((d) => existsSync(d));
-  const scheme = opts.insecure?.includes(registry) || (LOOPBACK.test(registry) && !tlsGiven) ? 'http' : 'https';
+  const tlsGiven =
+    opts.certDir !== undefined ||
+    (opts.ca?.length ?? 0) > 0 ||
+    defaultCertDirs(host).some((d) => existsSync(d));
+  const scheme =
+    opts.insecure?.includes(registry) || (LOOPBACK.test(registry) && !tlsGiven) ? 'http' : 'https';
   const baseUrl = new URL(`${scheme}://${host}`);
   const retry: ResolvedRetryOptions = resolveRetryOptions(opts.retry);
   const t = opts.timeouts ?? {};
@@ -196,7 +242,9 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
 
   let transportP: Promise<Transport> | undefined;
   const transport = () => {
-    transportP ??= (scheme === 'https' ? tlsSettingsFor(host, opts) : Promise.resolve({})).then((tls) => createTransport(tls));
+    transportP ??= (scheme === 'https' ? tlsSettingsFor(host, opts) : Promise.resolve({})).then((tls) =>
+      createTransport(tls),
+    );
     return transportP;
   };
 
@@ -227,9 +275,18 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
 
   const lookedIn = () => `looked in ${credentialFiles(opts.credentials).join(', ')}`;
 
-  async function unauthorized(doing: string, status: number, url: string, diagnostics: ReturnType<typeof parseErrorEnvelope>): Promise<never> {
+  async function unauthorized(
+    doing: string,
+    status: number,
+    url: string,
+    diagnostics: ReturnType<typeof parseErrorEnvelope>,
+  ): Promise<never> {
     const c = await credential();
-    const who = c ? ('username' in c.credential && c.credential.username ? `user "${c.credential.username}"` : 'an identity token') : undefined;
+    const who = c
+      ? 'username' in c.credential && c.credential.username
+        ? `user "${c.credential.username}"`
+        : 'an identity token'
+      : undefined;
     throw new RegistryError({
       status,
       url,
@@ -246,7 +303,10 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
 
   /** ping learns the registry's challenge (GET /v2/); null means no authentication is needed. */
   async function ping(): Promise<Challenge | null> {
-    const res = await send({ method: 'GET', url: '/v2/', scopes: [], doing: `contacting registry ${registry}` }, false);
+    const res = await send(
+      { method: 'GET', url: '/v2/', scopes: [], doing: `contacting registry ${registry}` },
+      false,
+    );
     if (res.status === 200) {
       res.discard();
       return null;
@@ -256,24 +316,35 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
       const chs = parseWwwAuthenticate(res.headerAll('www-authenticate'));
       const ch = chs.find((c) => c.scheme === 'bearer') ?? chs.find((c) => c.scheme === 'basic');
       if (!ch) {
-        throw new FromscratchError('REGISTRY_UNAUTHORIZED', `contacting registry ${registry}: it answered 401 without a usable WWW-Authenticate challenge`, {
-          hint: 'only Basic and Bearer authentication are supported',
-        });
+        throw new FromscratchError(
+          'REGISTRY_UNAUTHORIZED',
+          `contacting registry ${registry}: it answered 401 without a usable WWW-Authenticate challenge`,
+          {
+            hint: 'only Basic and Bearer authentication are supported',
+          },
+        );
       }
       return ch;
     }
-    return client.fail(res, { method: 'GET', doing: `contacting registry ${registry} (GET /v2/)` }, `is ${baseUrl.origin} a container registry?`);
+    return client.fail(
+      res,
+      { method: 'GET', doing: `contacting registry ${registry} (GET /v2/)` },
+      `is ${baseUrl.origin} a container registry?`,
+    );
   }
 
   async function getChallenge(): Promise<Challenge | null> {
     if (challenge !== undefined) return challenge;
-    challengeP ??= ping().then((c) => {
-      challenge = c;
-      return c;
-    }, (e) => {
-      challengeP = undefined;
-      throw e;
-    });
+    challengeP ??= ping().then(
+      (c) => {
+        challenge = c;
+        return c;
+      },
+      (e) => {
+        challengeP = undefined;
+        throw e;
+      },
+    );
     return challengeP;
   }
 
@@ -283,12 +354,23 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
     try {
       realmUrl = new URL(realm ?? '');
     } catch {
-      throw new FromscratchError('REGISTRY_UNAUTHORIZED', `${doing}: registry ${registry} sent a bearer challenge with an invalid realm`, { hint: 'the registry is misconfigured' });
+      throw new FromscratchError(
+        'REGISTRY_UNAUTHORIZED',
+        `${doing}: registry ${registry} sent a bearer challenge with an invalid realm`,
+        { hint: 'the registry is misconfigured' },
+      );
     }
-    if (realmUrl.protocol !== 'https:' && !(realmUrl.protocol === 'http:' && (scheme === 'http' || LOOPBACK.test(realmUrl.host)))) {
-      throw new FromscratchError('REGISTRY_UNAUTHORIZED', `${doing}: refusing to send credentials for ${registry} to the token service ${realmUrl.origin} over ${realmUrl.protocol}`, {
-        hint: 'the token service must use https',
-      });
+    if (
+      realmUrl.protocol !== 'https:' &&
+      !(realmUrl.protocol === 'http:' && (scheme === 'http' || LOOPBACK.test(realmUrl.host)))
+    ) {
+      throw new FromscratchError(
+        'REGISTRY_UNAUTHORIZED',
+        `${doing}: refusing to send credentials for ${registry} to the token service ${realmUrl.origin} over ${realmUrl.protocol}`,
+        {
+          hint: 'the token service must use https',
+        },
+      );
     }
     const c = await credential();
     const headers: Record<string, string> = { 'user-agent': userAgent, accept: 'application/json' };
@@ -298,10 +380,21 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
     for (let attempt = 1; ; attempt++) {
       try {
         if (c && 'identityToken' in c.credential) {
-          const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.credential.identityToken, client_id: userAgent, access_type: 'offline' });
+          const form = new URLSearchParams({
+            grant_type: 'refresh_token',
+            refresh_token: c.credential.identityToken,
+            client_id: userAgent,
+            access_type: 'offline',
+          });
           if (ch.params.service) form.set('service', ch.params.service);
           if (scopes.length) form.set('scope', scopes.join(' '));
-          res = await tx.send({ method: 'POST', url: realmUrl, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: Buffer.from(form.toString()), ...common });
+          res = await tx.send({
+            method: 'POST',
+            url: realmUrl,
+            headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+            body: Buffer.from(form.toString()),
+            ...common,
+          });
         } else {
           const u = new URL(realmUrl);
           if (ch.params.service) u.searchParams.set('service', ch.params.service);
@@ -321,7 +414,9 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
       }
       if (RETRY_STATUSES.has(res.status) && attempt < retry.attempts) {
         res.discard();
-        await sleep(retryDelay(attempt, retry, parseRetryAfter(res.header('retry-after'), Date.now()), random));
+        await sleep(
+          retryDelay(attempt, retry, parseRetryAfter(res.header('retry-after'), Date.now()), random),
+        );
         continue;
       }
       break;
@@ -330,23 +425,43 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
       const body = await readBodyLimited(res, ERROR_BODY_LIMIT, 'token error').catch(() => Buffer.alloc(0));
       return unauthorized(doing, res.status, redactor.redactUrl(realmUrl), parseErrorEnvelope(body));
     }
-    if (res.status !== 200) return client.fail(res, { method: 'GET', doing: `${doing}: getting a token from ${realmUrl.origin}` });
+    if (res.status !== 200)
+      return client.fail(res, { method: 'GET', doing: `${doing}: getting a token from ${realmUrl.origin}` });
     const body = await readBodyLimited(res, TOKEN_RESPONSE_LIMIT, `token response from ${realmUrl.origin}`);
     let doc: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
       doc = JSON.parse(body.toString('utf8')) as typeof doc;
     } catch {
-      throw new FromscratchError('REGISTRY_ERROR', `${doing}: the token service ${realmUrl.origin} answered with something that is not JSON`, { hint: 'the registry auth service is misconfigured' });
+      throw new FromscratchError(
+        'REGISTRY_ERROR',
+        `${doing}: the token service ${realmUrl.origin} answered with something that is not JSON`,
+        { hint: 'the registry auth service is misconfigured' },
+      );
     }
-    const token = typeof doc.token === 'string' && doc.token ? doc.token : typeof doc.access_token === 'string' ? doc.access_token : '';
-    if (!token) throw new FromscratchError('REGISTRY_ERROR', `${doing}: the token service ${realmUrl.origin} returned no token`, { hint: 'the registry auth service is misconfigured' });
+    const token =
+      typeof doc.token === 'string' && doc.token
+        ? doc.token
+        : typeof doc.access_token === 'string'
+          ? doc.access_token
+          : '';
+    if (!token)
+      throw new FromscratchError(
+        'REGISTRY_ERROR',
+        `${doing}: the token service ${realmUrl.origin} returned no token`,
+        { hint: 'the registry auth service is misconfigured' },
+      );
     redactor.add(token);
     // the spec's default lifetime is 60 s; renew a little early
     const life = typeof doc.expires_in === 'number' && doc.expires_in > 0 ? doc.expires_in : 60;
     return { token, expiresAt: Date.now() + Math.max(1, life - 5) * 1000 };
   }
 
-  async function authorization(url: URL, scopes: readonly string[], doing: string, force: boolean): Promise<string | undefined> {
+  async function authorization(
+    url: URL,
+    scopes: readonly string[],
+    doing: string,
+    force: boolean,
+  ): Promise<string | undefined> {
     // credentials and tokens only ever go to the registry's own origin (E10, D6)
     if (url.origin !== baseUrl.origin) return undefined;
     const ch = await getChallenge();
@@ -355,7 +470,11 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
       const c = await credential();
       if (!c) return unauthorized(doing, 401, baseUrl.origin, []);
       if (!('password' in c.credential)) {
-        throw new FromscratchError('REGISTRY_UNAUTHORIZED', `${doing}: registry ${registry} asks for a password but ${c.source} holds an identity token`, { hint: `log in again: docker login ${registry}` });
+        throw new FromscratchError(
+          'REGISTRY_UNAUTHORIZED',
+          `${doing}: registry ${registry} asks for a password but ${c.source} holds an identity token`,
+          { hint: `log in again: docker login ${registry}` },
+        );
       }
       return `Basic ${Buffer.from(`${c.credential.username}:${c.credential.password}`).toString('base64')}`;
     }
@@ -378,7 +497,7 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
   async function send(r: RegistryRequest, authenticate = true): Promise<HttpResponse> {
     const tx = await transport();
     let url = new URL(r.url, baseUrl);
-    let scopes = [...r.scopes];
+    const scopes = [...r.scopes];
     const restartable = r.body === undefined || r.body instanceof Uint8Array || typeof r.body === 'function';
     const retryable = (r.retryable ?? ['GET', 'HEAD', 'PUT', 'DELETE'].includes(r.method)) && restartable;
     const follow = r.followRedirects ?? (r.method === 'GET' || r.method === 'HEAD');
@@ -396,14 +515,27 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
       const body = r.body === undefined ? undefined : typeof r.body === 'function' ? r.body() : r.body;
       let res: HttpResponse;
       try {
-        res = await tx.send({ method: r.method, url, headers, ...(body !== undefined ? { body } : {}), idleTimeoutMs: idleMs, totalTimeoutMs: r.totalTimeoutMs ?? requestMs });
+        res = await tx.send({
+          method: r.method,
+          url,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+          idleTimeoutMs: idleMs,
+          totalTimeoutMs: r.totalTimeoutMs ?? requestMs,
+        });
       } catch (e) {
         if (isTransportError(e) && e.temporary && retryable && attempt < retry.attempts) {
           await sleep(retryDelay(attempt, retry, undefined, random));
           continue;
         }
         if (isTransportError(e)) {
-          throw new TransportError(e.code as 'NETWORK_ERROR' | 'TIMEOUT', redactor.redact(`${r.doing}: ${e.message}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}`), e.temporary, e.bytesRead, e);
+          throw new TransportError(
+            e.code as 'NETWORK_ERROR' | 'TIMEOUT',
+            redactor.redact(`${r.doing}: ${e.message}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}`),
+            e.temporary,
+            e.bytesRead,
+            e,
+          );
         }
         throw redactError(e);
       }
@@ -421,11 +553,16 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
             attempt--;
             continue;
           }
-        } else if (auth && !reauthed && (res.status === 401 || bearer?.params.error === 'insufficient_scope')) {
+        } else if (
+          auth &&
+          !reauthed &&
+          (res.status === 401 || bearer?.params.error === 'insufficient_scope')
+        ) {
           // expired token or a scope we did not ask for: one fresh token with the union of scopes (E10)
           res.discard();
           reauthed = true;
-          if (bearer?.params.scope) for (const s of bearer.params.scope.split(' ')) if (s && !scopes.includes(s)) scopes.push(s);
+          if (bearer?.params.scope)
+            for (const s of bearer.params.scope.split(' ')) if (s && !scopes.includes(s)) scopes.push(s);
           if (challenge?.scheme === 'bearer' && bearer?.params.realm) challenge = bearer;
           if (challenge?.scheme === 'bearer') {
             const key = [...new Set(scopes)].sort().join(' ');
@@ -442,23 +579,48 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
       }
 
       if (RETRY_STATUSES.has(res.status) && retryable && attempt < retry.attempts) {
-        const wait = retryDelay(attempt, retry, parseRetryAfter(res.header('retry-after'), Date.now()), random);
+        const wait = retryDelay(
+          attempt,
+          retry,
+          parseRetryAfter(res.header('retry-after'), Date.now()),
+          random,
+        );
         res.discard();
         await sleep(wait);
         continue;
       }
 
-      if (follow && [301, 302, 303, 307, 308].includes(res.status) && (r.method === 'GET' || r.method === 'HEAD')) {
+      if (
+        follow &&
+        [301, 302, 303, 307, 308].includes(res.status) &&
+        (r.method === 'GET' || r.method === 'HEAD')
+      ) {
         const loc = res.header('location');
         res.discard();
-        if (!loc) throw new FromscratchError('REGISTRY_ERROR', `${r.doing}: registry ${registry} redirected without a Location`, { hint: 'the registry is misconfigured' });
-        if (++redirects > MAX_REDIRECTS) throw new FromscratchError('REGISTRY_ERROR', `${r.doing}: more than ${MAX_REDIRECTS} redirects`, { hint: 'the registry or its storage redirects in a loop' });
+        if (!loc)
+          throw new FromscratchError(
+            'REGISTRY_ERROR',
+            `${r.doing}: registry ${registry} redirected without a Location`,
+            { hint: 'the registry is misconfigured' },
+          );
+        if (++redirects > MAX_REDIRECTS)
+          throw new FromscratchError('REGISTRY_ERROR', `${r.doing}: more than ${MAX_REDIRECTS} redirects`, {
+            hint: 'the registry or its storage redirects in a loop',
+          });
         const next = new URL(loc, url);
         if (next.protocol !== 'https:' && next.protocol !== 'http:') {
-          throw new FromscratchError('REGISTRY_ERROR', `${r.doing}: registry ${registry} redirected to a ${next.protocol} URL`, { hint: 'only http and https redirects are followed' });
+          throw new FromscratchError(
+            'REGISTRY_ERROR',
+            `${r.doing}: registry ${registry} redirected to a ${next.protocol} URL`,
+            { hint: 'only http and https redirects are followed' },
+          );
         }
         if (url.protocol === 'https:' && next.protocol === 'http:' && !LOOPBACK.test(next.host)) {
-          throw new FromscratchError('REGISTRY_ERROR', `${r.doing}: registry ${registry} redirected from https to plain http (${next.origin})`, { hint: 'refusing a downgrade; fix the registry storage configuration' });
+          throw new FromscratchError(
+            'REGISTRY_ERROR',
+            `${r.doing}: registry ${registry} redirected from https to plain http (${next.origin})`,
+            { hint: 'refusing a downgrade; fix the registry storage configuration' },
+          );
         }
         url = next;
         attempt--;
@@ -483,7 +645,10 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
         }
       } else res.discard();
       const diagnostics = parseErrorEnvelope(body);
-      const excerpt = diagnostics.length === 0 && body.length > 0 ? redactor.redact(body.toString('utf8', 0, 200).replace(/\s+/g, ' ').trim()) : undefined;
+      const excerpt =
+        diagnostics.length === 0 && body.length > 0
+          ? redactor.redact(body.toString('utf8', 0, 200).replace(/\s+/g, ' ').trim())
+          : undefined;
       if (res.status === 401 || res.status === 403) {
         const c = await credential();
         throw new RegistryError({
@@ -494,7 +659,11 @@ export function createRegistryClient(ref: Reference | string, opts: RegistryClie
           diagnostics,
           doing: r.doing,
           ...(excerpt ? { bodyExcerpt: excerpt } : {}),
-          hint: hint ?? (c ? `registry ${registry} denied access with the credentials from ${c.source}; check the account's permissions` : `registry ${registry} denied anonymous access (${lookedIn()}); log in with docker login ${registry}`),
+          hint:
+            hint ??
+            (c
+              ? `registry ${registry} denied access with the credentials from ${c.source}; check the account's permissions`
+              : `registry ${registry} denied anonymous access (${lookedIn()}); log in with docker login ${registry}`),
         });
       }
       throw new RegistryError({

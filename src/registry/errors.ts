@@ -41,12 +41,17 @@ export class RegistryError extends FromscratchError {
   readonly diagnostics: readonly RegistryDiagnostic[];
   readonly temporary: boolean;
   constructor(init: RegistryErrorInit) {
-    const code = init.code ?? (init.status === 401 || init.status === 403 ? 'REGISTRY_UNAUTHORIZED' : 'REGISTRY_ERROR');
+    const code =
+      init.code ?? (init.status === 401 || init.status === 403 ? 'REGISTRY_UNAUTHORIZED' : 'REGISTRY_ERROR');
     const diag = init.diagnostics.map((d) => (d.message ? `${d.code}: ${d.message}` : d.code)).join('; ');
     const reason = diag || init.bodyExcerpt || `HTTP ${init.status}`;
-    super(code, `${init.doing}: registry ${init.registry} answered ${init.status} to ${init.method} ${init.url}: ${reason}`, {
-      hint: init.hint ?? defaultHint(init.status, init.diagnostics),
-    });
+    super(
+      code,
+      `${init.doing}: registry ${init.registry} answered ${init.status} to ${init.method} ${init.url}: ${reason}`,
+      {
+        hint: init.hint ?? defaultHint(init.status, init.diagnostics),
+      },
+    );
     this.name = 'FromscratchError';
     this.status = init.status;
     this.url = init.url;
@@ -60,8 +65,10 @@ export class RegistryError extends FromscratchError {
 }
 
 function defaultHint(status: number, diags: readonly RegistryDiagnostic[]): string {
-  if (status === 401 || status === 403) return 'log in (docker login / podman login) with an account that may access this repository';
-  if (diags.some((d) => d.code === 'MANIFEST_UNKNOWN' || d.code === 'NAME_UNKNOWN')) return 'check the repository name and tag';
+  if (status === 401 || status === 403)
+    return 'log in (docker login / podman login) with an account that may access this repository';
+  if (diags.some((d) => d.code === 'MANIFEST_UNKNOWN' || d.code === 'NAME_UNKNOWN'))
+    return 'check the repository name and tag';
   if (RETRY_STATUSES.has(status)) return 'the registry is overloaded or failing; try again later';
   return 'see the registry message; check the reference and the registry logs';
 }
@@ -124,7 +131,8 @@ export function newRedactor(): Redactor {
       u.username = '';
       u.password = '';
       for (const k of [...u.searchParams.keys()]) {
-        if (/token|password|secret|signature|sig|credential|^_state$|^x-amz-/i.test(k)) u.searchParams.set(k, '***');
+        if (/token|password|secret|signature|sig|credential|^_state$|^x-amz-/i.test(k))
+          u.searchParams.set(k, '***');
       }
       return redact(u.toString());
     },

@@ -59,17 +59,35 @@ export interface Transport {
 
 /** NETWORK_CODES are socket error codes that mean "the network failed", worth a retry. */
 const NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
-  'ECONNABORTED', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ECONNABORTED',
+  'UND_ERR_SOCKET',
+  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
 /** TransportError marks a failure below HTTP (reset, refused, timeout); `temporary` says a retry may help. */
 export class TransportError extends FromscratchError {
   readonly temporary: boolean;
   readonly bytesRead: number;
-  constructor(code: 'NETWORK_ERROR' | 'TIMEOUT', message: string, temporary: boolean, bytesRead: number, cause?: unknown) {
+  constructor(
+    code: 'NETWORK_ERROR' | 'TIMEOUT',
+    message: string,
+    temporary: boolean,
+    bytesRead: number,
+    cause?: unknown,
+  ) {
     super(code, message, {
-      hint: code === 'TIMEOUT' ? 'the registry is slow or stalled; try again, or raise the timeouts' : 'check that the registry is reachable and try again',
+      hint:
+        code === 'TIMEOUT'
+          ? 'the registry is slow or stalled; try again, or raise the timeouts'
+          : 'check that the registry is reachable and try again',
       cause,
     });
     this.temporary = temporary;
@@ -85,7 +103,8 @@ export function isTransportError(e: unknown): e is TransportError {
 function describeSocketError(e: unknown): { message: string; temporary: boolean } {
   const err = e as NodeJS.ErrnoException;
   const code = err?.code ?? '';
-  const temporary = NETWORK_CODES.has(code) || err?.message === 'aborted' || err?.message === 'socket hang up';
+  const temporary =
+    NETWORK_CODES.has(code) || err?.message === 'aborted' || err?.message === 'socket hang up';
   return { message: `${code ? `${code} ` : ''}${err?.message ?? String(e)}`.trim(), temporary };
 }
 
@@ -104,7 +123,11 @@ export function createTransport(tls: TlsSettings = {}): Transport {
   function send(r: HttpRequest): Promise<HttpResponse> {
     const isHttps = r.url.protocol === 'https:';
     if (!isHttps && r.url.protocol !== 'http:') {
-      return Promise.reject(new FromscratchError('NETWORK_ERROR', `refusing to fetch ${r.url.protocol} URL ${r.url.origin}`, { hint: 'only http and https are spoken' }));
+      return Promise.reject(
+        new FromscratchError('NETWORK_ERROR', `refusing to fetch ${r.url.protocol} URL ${r.url.origin}`, {
+          hint: 'only http and https are spoken',
+        }),
+      );
     }
     const mod = isHttps ? https : http;
     const headers: Record<string, string> = { ...r.headers };
@@ -134,17 +157,25 @@ export function createTransport(tls: TlsSettings = {}): Transport {
       };
       req.setTimeout(r.idleTimeoutMs, () => abortWith(`no data for ${r.idleTimeoutMs} ms`));
       if (r.totalTimeoutMs > 0) {
-        totalTimer = setTimeout(() => abortWith(`not finished after ${r.totalTimeoutMs} ms`), r.totalTimeoutMs);
+        totalTimer = setTimeout(
+          () => abortWith(`not finished after ${r.totalTimeoutMs} ms`),
+          r.totalTimeoutMs,
+        );
         totalTimer.unref();
       }
       req.on('error', (e) => {
         if (e instanceof TransportError) return fail(e);
         const d = describeSocketError(e);
-        if ((e as NodeJS.ErrnoException).code?.startsWith('ERR_TLS') || /certificate|self.signed|SSL/i.test(d.message)) {
-          return fail(new FromscratchError('NETWORK_ERROR', `${where}: TLS: ${d.message}`, {
-            hint: 'trust the registry CA with --cert-dir DIR (holding ca.crt) or list the registry as insecure if it speaks plain HTTP',
-            cause: e,
-          }));
+        if (
+          (e as NodeJS.ErrnoException).code?.startsWith('ERR_TLS') ||
+          /certificate|self.signed|SSL/i.test(d.message)
+        ) {
+          return fail(
+            new FromscratchError('NETWORK_ERROR', `${where}: TLS: ${d.message}`, {
+              hint: 'trust the registry CA with --cert-dir DIR (holding ca.crt) or list the registry as insecure if it speaks plain HTTP',
+              cause: e,
+            }),
+          );
         }
         fail(new TransportError('NETWORK_ERROR', `${where}: ${d.message}`, d.temporary, bytesRead, e));
       });
@@ -167,7 +198,13 @@ export function createTransport(tls: TlsSettings = {}): Transport {
             if (e instanceof FromscratchError) throw e;
             const d = describeSocketError(e);
             if (ownError) throw ownError;
-            throw new TransportError('NETWORK_ERROR', `${where}: reading the body: ${d.message} after ${bytesRead} bytes`, true, bytesRead, e);
+            throw new TransportError(
+              'NETWORK_ERROR',
+              `${where}: reading the body: ${d.message} after ${bytesRead} bytes`,
+              true,
+              bytesRead,
+              e,
+            );
           } finally {
             if (!res.complete) req.destroy();
           }
@@ -182,7 +219,8 @@ export function createTransport(tls: TlsSettings = {}): Transport {
           headerAll: (name) => {
             const out: string[] = [];
             const raw = res.rawHeaders;
-            for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === name.toLowerCase()) out.push(raw[i + 1]!);
+            for (let i = 0; i + 1 < raw.length; i += 2)
+              if (raw[i]!.toLowerCase() === name.toLowerCase()) out.push(raw[i + 1]!);
             return out;
           },
           body,

@@ -7,14 +7,20 @@
  * Descriptor `urls` are never fetched (D6).
  */
 import pLimit from 'p-limit';
-import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { BlobStore } from '../blob/store.ts';
 import { readBlob } from '../blob/store.ts';
+import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { Image } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { type Digest, isDigest, sha256 } from '../model/digest.ts';
 import type { ImageIndex, ImageManifest } from '../model/documents.ts';
-import { DEFAULT_JSON_LIMIT, parseImageConfig, parseImageIndex, parseImageManifest, parseJsonStrict } from '../model/json.ts';
+import {
+  DEFAULT_JSON_LIMIT,
+  parseImageConfig,
+  parseImageIndex,
+  parseImageManifest,
+  parseJsonStrict,
+} from '../model/json.ts';
 import { isIndexMediaType, isManifestMediaType, MediaType } from '../model/media-type.ts';
 import { formatPlatform, hostPlatform, type Platform, platformMatches } from '../model/platform.ts';
 import { toImage } from '../oci/to-image.ts';
@@ -23,7 +29,12 @@ import { isTransportError, readBodyLimited } from './http.ts';
 import { formatReference, parseReference, type Reference } from './reference.ts';
 
 /** MANIFEST_ACCEPT lists the manifest media types fromscratch understands, for the Accept header. */
-export const MANIFEST_ACCEPT = [MediaType.OciIndex, MediaType.OciManifest, MediaType.DockerManifestList, MediaType.DockerManifest].join(', ');
+export const MANIFEST_ACCEPT = [
+  MediaType.OciIndex,
+  MediaType.OciManifest,
+  MediaType.DockerManifestList,
+  MediaType.DockerManifest,
+].join(', ');
 
 /** FetchedManifest is a manifest or index exactly as the registry served it, verified. */
 export interface FetchedManifest {
@@ -54,7 +65,12 @@ function contentType(v: string | undefined): string | undefined {
  * the body is capped (8 MiB). Throws DIGEST_MISMATCH, SIZE_MISMATCH, AMBIGUOUS_MANIFEST, TOO_LARGE,
  * IMAGE_NOT_FOUND (404) or a RegistryError.
  */
-export async function fetchManifest(client: RegistryClient, repository: string, tagOrDigest: string, opts: FetchManifestOptions = {}): Promise<FetchedManifest> {
+export async function fetchManifest(
+  client: RegistryClient,
+  repository: string,
+  tagOrDigest: string,
+  opts: FetchManifestOptions = {},
+): Promise<FetchedManifest> {
   const what = `manifest ${client.registry}/${repository}${isDigest(tagOrDigest) ? '@' : ':'}${tagOrDigest}`;
   const doing = `fetching ${what}`;
   const limit = opts.limit ?? DEFAULT_JSON_LIMIT;
@@ -75,52 +91,87 @@ export async function fetchManifest(client: RegistryClient, repository: string, 
   if (res.status !== 200) return client.fail(res, { method: 'GET', doing });
   if (opts.expected && opts.expected.size > limit) {
     res.discard();
-    throw new FromscratchError('TOO_LARGE', `${doing}: its descriptor says ${opts.expected.size} bytes, over the ${limit}-byte limit`, { hint: 'manifests over the limit are refused to bound memory' });
+    throw new FromscratchError(
+      'TOO_LARGE',
+      `${doing}: its descriptor says ${opts.expected.size} bytes, over the ${limit}-byte limit`,
+      { hint: 'manifests over the limit are refused to bound memory' },
+    );
   }
   const bytes = await readBodyLimited(res, limit, what);
   const digest = sha256(bytes);
   if (isDigest(tagOrDigest) && digest !== tagOrDigest) {
-    throw new FromscratchError('DIGEST_MISMATCH', `${doing}: the registry served content that hashes to ${digest}`, {
-      hint: 'the registry or a proxy returned wrong bytes; nothing was stored',
-    });
+    throw new FromscratchError(
+      'DIGEST_MISMATCH',
+      `${doing}: the registry served content that hashes to ${digest}`,
+      {
+        hint: 'the registry or a proxy returned wrong bytes; nothing was stored',
+      },
+    );
   }
   const header = res.header('docker-content-digest');
-  if (header !== undefined && header.startsWith('sha256:') && header !== digest) {
-    throw new FromscratchError('DIGEST_MISMATCH', `${doing}: Docker-Content-Digest says ${header.slice(0, 80)} but the content hashes to ${digest}`, {
-      hint: 'the registry or a proxy returned wrong bytes or a wrong header; nothing was stored',
-    });
+  if (header?.startsWith('sha256:') && header !== digest) {
+    throw new FromscratchError(
+      'DIGEST_MISMATCH',
+      `${doing}: Docker-Content-Digest says ${header.slice(0, 80)} but the content hashes to ${digest}`,
+      {
+        hint: 'the registry or a proxy returned wrong bytes or a wrong header; nothing was stored',
+      },
+    );
   }
   if (opts.expected) {
     if (bytes.byteLength !== opts.expected.size) {
-      throw new FromscratchError('SIZE_MISMATCH', `${doing}: got ${bytes.byteLength} bytes, the descriptor says ${opts.expected.size}`, { hint: 'the registry returned wrong bytes; nothing was stored' });
+      throw new FromscratchError(
+        'SIZE_MISMATCH',
+        `${doing}: got ${bytes.byteLength} bytes, the descriptor says ${opts.expected.size}`,
+        { hint: 'the registry returned wrong bytes; nothing was stored' },
+      );
     }
     if (digest !== opts.expected.digest) {
-      throw new FromscratchError('DIGEST_MISMATCH', `${doing}: the content hashes to ${digest}, the descriptor says ${opts.expected.digest}`, { hint: 'the registry returned wrong bytes; nothing was stored' });
+      throw new FromscratchError(
+        'DIGEST_MISMATCH',
+        `${doing}: the content hashes to ${digest}, the descriptor says ${opts.expected.digest}`,
+        { hint: 'the registry returned wrong bytes; nothing was stored' },
+      );
     }
   }
   // decide what it is: the document's own mediaType, else the Content-Type, else its shape
   const doc = parseJsonStrict(bytes, what, limit);
-  const docType = typeof doc === 'object' && doc !== null && !Array.isArray(doc) && typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
+  const docType =
+    typeof doc === 'object' && doc !== null && !Array.isArray(doc) && typeof doc.mediaType === 'string'
+      ? doc.mediaType
+      : undefined;
   const ct = contentType(res.header('content-type'));
   const knownCt = ct && (isIndexMediaType(ct) || isManifestMediaType(ct)) ? ct : undefined;
   if (docType && knownCt && docType !== knownCt) {
-    throw new FromscratchError('AMBIGUOUS_MANIFEST', `${doing}: Content-Type ${knownCt} contradicts the document's mediaType ${docType}`, {
-      hint: 'the registry serves a document that claims two types (CVE-2021-41190); refusing it',
-    });
+    throw new FromscratchError(
+      'AMBIGUOUS_MANIFEST',
+      `${doing}: Content-Type ${knownCt} contradicts the document's mediaType ${docType}`,
+      {
+        hint: 'the registry serves a document that claims two types (CVE-2021-41190); refusing it',
+      },
+    );
   }
   if (opts.expected && docType === undefined && knownCt && knownCt !== opts.expected.mediaType) {
-    throw new FromscratchError('AMBIGUOUS_MANIFEST', `${doing}: Content-Type ${knownCt} contradicts the descriptor's mediaType ${opts.expected.mediaType}`, {
-      hint: 'the document contradicts its descriptor (CVE-2021-41190); refusing it',
-    });
+    throw new FromscratchError(
+      'AMBIGUOUS_MANIFEST',
+      `${doing}: Content-Type ${knownCt} contradicts the descriptor's mediaType ${opts.expected.mediaType}`,
+      {
+        hint: 'the document contradicts its descriptor (CVE-2021-41190); refusing it',
+      },
+    );
   }
   let mediaType = docType ?? knownCt ?? opts.expected?.mediaType;
   if (mediaType === undefined && typeof doc === 'object' && doc !== null && !Array.isArray(doc)) {
     mediaType = 'manifests' in doc ? MediaType.OciIndex : MediaType.OciManifest;
   }
   if (mediaType === undefined || (!isIndexMediaType(mediaType) && !isManifestMediaType(mediaType))) {
-    throw new FromscratchError('INVALID_IMAGE', `${doing}: unsupported manifest media type ${JSON.stringify(String(mediaType ?? ct).slice(0, 100))}`, {
-      hint: 'only OCI and Docker v2 schema 2 manifests and indexes are supported (schema 1 is not)',
-    });
+    throw new FromscratchError(
+      'INVALID_IMAGE',
+      `${doing}: unsupported manifest media type ${JSON.stringify(String(mediaType ?? ct).slice(0, 100))}`,
+      {
+        hint: 'only OCI and Docker v2 schema 2 manifests and indexes are supported (schema 1 is not)',
+      },
+    );
   }
   return { bytes, digest, mediaType, kind: isIndexMediaType(mediaType) ? 'index' : 'manifest' };
 }
@@ -142,7 +193,13 @@ class RestartDownload extends Error {}
  * the download restarts from 0. The descriptor's `urls` are never used. Returns without a request when
  * the store already holds the blob.
  */
-export async function fetchBlob(client: RegistryClient, repository: string, desc: Descriptor, store: BlobStore, opts: FetchBlobOptions = {}): Promise<void> {
+export async function fetchBlob(
+  client: RegistryClient,
+  repository: string,
+  desc: Descriptor,
+  store: BlobStore,
+  opts: FetchBlobOptions = {},
+): Promise<void> {
   if (await store.has(desc.digest, desc.size)) return;
   const attempts = opts.attempts ?? 5;
   const doing = `fetching blob ${desc.digest} from ${client.registry}/${repository}`;
@@ -153,11 +210,19 @@ export async function fetchBlob(client: RegistryClient, repository: string, desc
     used++;
     async function* body(): AsyncGenerator<Uint8Array> {
       let offset = 0;
-      let res = await client.request({ method: 'GET', url, scopes, doing, totalTimeoutMs: client.blobTimeoutMs(desc.size) });
+      let res = await client.request({
+        method: 'GET',
+        url,
+        scopes,
+        doing,
+        totalTimeoutMs: client.blobTimeoutMs(desc.size),
+      });
       if (res.status === 404) {
         const err = await client.fail(res, { method: 'GET', doing }).catch((e: unknown) => e);
         throw new FromscratchError('BLOB_NOT_FOUND', `${doing}: the registry does not have it`, {
-          hint: desc.urls?.length ? 'the layer is a foreign layer served from other URLs, which fromscratch never fetches' : 'the image in the registry is incomplete',
+          hint: desc.urls?.length
+            ? 'the layer is a foreign layer served from other URLs, which fromscratch never fetches'
+            : 'the image in the registry is incomplete',
           cause: err,
         });
       }
@@ -175,7 +240,14 @@ export async function fetchBlob(client: RegistryClient, repository: string, desc
         }
         used++;
         if (offset >= desc.size) return; // every byte arrived; the store verifies the digest
-        res = await client.request({ method: 'GET', url, scopes, doing, headers: { range: `bytes=${offset}-` }, totalTimeoutMs: client.blobTimeoutMs(desc.size - offset) });
+        res = await client.request({
+          method: 'GET',
+          url,
+          scopes,
+          doing,
+          headers: { range: `bytes=${offset}-` },
+          totalTimeoutMs: client.blobTimeoutMs(desc.size - offset),
+        });
         const want = `bytes ${offset}-${desc.size - 1}/${desc.size}`;
         if (res.status !== 206 || res.header('content-range') !== want) {
           // not resumable as asked: start over rather than splice unknown bytes (E3)
@@ -191,10 +263,17 @@ export async function fetchBlob(client: RegistryClient, repository: string, desc
       const retry = (e instanceof RestartDownload || (isTransportError(e) && e.temporary)) && used < attempts;
       if (!retry) {
         if (e instanceof RestartDownload) {
-          throw new FromscratchError('NETWORK_ERROR', `${doing}: the download broke and could not be resumed after ${used} attempts`, { hint: 'the network or the registry is unreliable; try again' });
+          throw new FromscratchError(
+            'NETWORK_ERROR',
+            `${doing}: the download broke and could not be resumed after ${used} attempts`,
+            { hint: 'the network or the registry is unreliable; try again' },
+          );
         }
         if (isFromscratchError(e, 'DIGEST_MISMATCH') || isFromscratchError(e, 'SIZE_MISMATCH')) {
-          throw new FromscratchError(e.code, `${doing}: ${e.message}`, { hint: 'the registry or a proxy served wrong bytes; nothing was stored', cause: e });
+          throw new FromscratchError(e.code, `${doing}: ${e.message}`, {
+            hint: 'the registry or a proxy served wrong bytes; nothing was stored',
+            cause: e,
+          });
         }
         throw e;
       }
@@ -245,12 +324,26 @@ interface Ctx {
   concurrency: number;
 }
 
-async function pullManifest(ctx: Ctx, m: FetchedManifest, desc: Descriptor | undefined, indexDigest: Digest | undefined, resolved: string): Promise<PullResult> {
+async function pullManifest(
+  ctx: Ctx,
+  m: FetchedManifest,
+  desc: Descriptor | undefined,
+  indexDigest: Digest | undefined,
+  resolved: string,
+): Promise<PullResult> {
   const what = `manifest ${m.digest}`;
-  const manifest: ImageManifest = parseImageManifest(m.bytes, { what, limit: ctx.limit, ...(desc ? { expectedMediaType: desc.mediaType } : {}) });
+  const manifest: ImageManifest = parseImageManifest(m.bytes, {
+    what,
+    limit: ctx.limit,
+    ...(desc ? { expectedMediaType: desc.mediaType } : {}),
+  });
   const cfgDesc = manifest.config;
   if (cfgDesc.size > ctx.limit) {
-    throw new FromscratchError('TOO_LARGE', `${what}: config ${cfgDesc.digest} is ${cfgDesc.size} bytes, over the ${ctx.limit}-byte limit`, { hint: 'configs over the limit are refused to bound memory' });
+    throw new FromscratchError(
+      'TOO_LARGE',
+      `${what}: config ${cfgDesc.digest} is ${cfgDesc.size} bytes, over the ${ctx.limit}-byte limit`,
+      { hint: 'configs over the limit are refused to bound memory' },
+    );
   }
   const repo = ctx.ref.repository;
   await fetchBlob(ctx.client, repo, cfgDesc, ctx.store);
@@ -260,14 +353,21 @@ async function pullManifest(ctx: Ctx, m: FetchedManifest, desc: Descriptor | und
   const limit = pLimit(Math.max(1, ctx.concurrency));
   const seen = new Set<Digest>();
   await Promise.all(
-    manifest.layers.filter((l) => !seen.has(l.digest) && seen.add(l.digest)).map((l) => limit(() => fetchBlob(ctx.client, repo, l, ctx.store))),
+    manifest.layers
+      .filter((l) => !seen.has(l.digest) && seen.add(l.digest))
+      .map((l) => limit(() => fetchBlob(ctx.client, repo, l, ctx.store))),
   );
   // the manifest bytes go in last: a store holding a manifest holds everything it points at
   await ctx.store.put(m.bytes, { digest: m.digest, size: m.bytes.byteLength });
   return {
     image,
     manifestDigest: m.digest,
-    manifest: { mediaType: m.mediaType, digest: m.digest, size: m.bytes.byteLength, platform: image.platform },
+    manifest: {
+      mediaType: m.mediaType,
+      digest: m.digest,
+      size: m.bytes.byteLength,
+      platform: image.platform,
+    },
     configDigest: cfgDesc.digest,
     ...(indexDigest ? { indexDigest } : {}),
     format: m.mediaType === MediaType.DockerManifest ? 'docker' : 'oci',
@@ -282,12 +382,29 @@ async function indexLeaves(ctx: Ctx, index: ImageIndex, depth: number): Promise<
     if (isManifestMediaType(d.mediaType)) out.push(d);
     else if (isIndexMediaType(d.mediaType)) {
       if (depth + 1 > ctx.maxDepth) {
-        throw new FromscratchError('TOO_LARGE', `index for ${formatReference(ctx.ref)} nests indexes deeper than ${ctx.maxDepth}`, { hint: 'deeply nested indexes are refused to bound work' });
+        throw new FromscratchError(
+          'TOO_LARGE',
+          `index for ${formatReference(ctx.ref)} nests indexes deeper than ${ctx.maxDepth}`,
+          { hint: 'deeply nested indexes are refused to bound work' },
+        );
       }
-      const nested = await fetchManifest(ctx.client, ctx.ref.repository, d.digest, { expected: d, limit: ctx.limit });
-      const idx = parseImageIndex(nested.bytes, { what: `index ${d.digest}`, limit: ctx.limit, expectedMediaType: d.mediaType, maxManifests: ctx.maxManifests });
+      const nested = await fetchManifest(ctx.client, ctx.ref.repository, d.digest, {
+        expected: d,
+        limit: ctx.limit,
+      });
+      const idx = parseImageIndex(nested.bytes, {
+        what: `index ${d.digest}`,
+        limit: ctx.limit,
+        expectedMediaType: d.mediaType,
+        maxManifests: ctx.maxManifests,
+      });
       out.push(...(await indexLeaves(ctx, idx, depth + 1)));
-      if (out.length > ctx.maxManifests) throw new FromscratchError('TOO_LARGE', `index for ${formatReference(ctx.ref)} lists more than ${ctx.maxManifests} manifests`, { hint: 'indexes that large are refused to bound work' });
+      if (out.length > ctx.maxManifests)
+        throw new FromscratchError(
+          'TOO_LARGE',
+          `index for ${formatReference(ctx.ref)} lists more than ${ctx.maxManifests} manifests`,
+          { hint: 'indexes that large are refused to bound work' },
+        );
     }
     // anything else (artifacts, attestations) is not an image: skipped
   }
@@ -300,14 +417,24 @@ function selectPlatform(leaves: readonly Descriptor[], want: Platform, ref: Refe
   const chosen = exact ?? matches[0];
   if (!chosen) {
     const have = [...new Set(leaves.filter((d) => d.platform).map((d) => formatPlatform(d.platform!)))];
-    throw new FromscratchError('IMAGE_NOT_FOUND', `${formatReference(ref)} has no image for platform ${formatPlatform(want)}`, {
-      hint: have.length ? `available platforms: ${have.join(', ')}; choose one with --platform` : 'the index lists no platforms',
-    });
+    throw new FromscratchError(
+      'IMAGE_NOT_FOUND',
+      `${formatReference(ref)} has no image for platform ${formatPlatform(want)}`,
+      {
+        hint: have.length
+          ? `available platforms: ${have.join(', ')}; choose one with --platform`
+          : 'the index lists no platforms',
+      },
+    );
   }
   return chosen;
 }
 
-async function resolveTop(ref: Reference | string, store: BlobStore, opts: PullOptions): Promise<{ ctx: Ctx; top: FetchedManifest; own: boolean }> {
+async function resolveTop(
+  ref: Reference | string,
+  store: BlobStore,
+  opts: PullOptions,
+): Promise<{ ctx: Ctx; top: FetchedManifest; own: boolean }> {
   const r = typeof ref === 'string' ? parseReference(ref) : ref;
   const own = opts.client === undefined;
   const client = opts.client ?? createRegistryClient(r, opts.clientOptions);
@@ -321,7 +448,9 @@ async function resolveTop(ref: Reference | string, store: BlobStore, opts: PullO
     concurrency: opts.concurrency ?? 4,
   };
   try {
-    const top = await fetchManifest(client, r.repository, r.digest ?? r.tag ?? 'latest', { limit: ctx.limit });
+    const top = await fetchManifest(client, r.repository, r.digest ?? r.tag ?? 'latest', {
+      limit: ctx.limit,
+    });
     return { ctx, top, own };
   } catch (e) {
     if (own) client.close();
@@ -338,14 +467,25 @@ async function resolveTop(ref: Reference | string, store: BlobStore, opts: PullO
  * @example
  * const { image, manifestDigest } = await pullImage('localhost:5000/base:1', dirStore('out/blobs'));
  */
-export async function pullImage(ref: Reference | string, store: BlobStore, opts: PullOptions = {}): Promise<PullResult> {
+export async function pullImage(
+  ref: Reference | string,
+  store: BlobStore,
+  opts: PullOptions = {},
+): Promise<PullResult> {
   const { ctx, top, own } = await resolveTop(ref, store, opts);
   try {
     const resolved = `${ctx.ref.registry}/${ctx.ref.repository}@${top.digest}`;
     if (top.kind === 'manifest') return await pullManifest(ctx, top, undefined, undefined, resolved);
-    const index = parseImageIndex(top.bytes, { what: `index ${top.digest}`, limit: ctx.limit, maxManifests: ctx.maxManifests });
+    const index = parseImageIndex(top.bytes, {
+      what: `index ${top.digest}`,
+      limit: ctx.limit,
+      maxManifests: ctx.maxManifests,
+    });
     const chosen = selectPlatform(await indexLeaves(ctx, index, 0), opts.platform ?? hostPlatform(), ctx.ref);
-    const m = await fetchManifest(ctx.client, ctx.ref.repository, chosen.digest, { expected: chosen, limit: ctx.limit });
+    const m = await fetchManifest(ctx.client, ctx.ref.repository, chosen.digest, {
+      expected: chosen,
+      limit: ctx.limit,
+    });
     const result = await pullManifest(ctx, m, chosen, top.digest, resolved);
     await store.put(top.bytes, { digest: top.digest, size: top.bytes.byteLength });
     return result;
@@ -364,17 +504,34 @@ export interface PullImagesOptions extends Omit<PullOptions, 'platform'> {
  * pullImages pulls every image of an index (or the chosen platforms; a plain manifest gives one image)
  * into `store`. The index bytes are stored too, so digests can be preserved by a copy.
  */
-export async function pullImages(ref: Reference | string, store: BlobStore, opts: PullImagesOptions = {}): Promise<{ images: PullResult[]; index?: { digest: Digest; mediaType: string; size: number } }> {
+export async function pullImages(
+  ref: Reference | string,
+  store: BlobStore,
+  opts: PullImagesOptions = {},
+): Promise<{ images: PullResult[]; index?: { digest: Digest; mediaType: string; size: number } }> {
   const { ctx, top, own } = await resolveTop(ref, store, opts);
   try {
     const resolved = `${ctx.ref.registry}/${ctx.ref.repository}@${top.digest}`;
-    if (top.kind === 'manifest') return { images: [await pullManifest(ctx, top, undefined, undefined, resolved)] };
-    const index = parseImageIndex(top.bytes, { what: `index ${top.digest}`, limit: ctx.limit, maxManifests: ctx.maxManifests });
-    const leaves = (await indexLeaves(ctx, index, 0)).filter((d) => d.platform && d.platform.os !== 'unknown');
-    const chosen = opts.platforms === undefined || opts.platforms === 'all' ? leaves : opts.platforms.map((p) => selectPlatform(leaves, p, ctx.ref));
+    if (top.kind === 'manifest')
+      return { images: [await pullManifest(ctx, top, undefined, undefined, resolved)] };
+    const index = parseImageIndex(top.bytes, {
+      what: `index ${top.digest}`,
+      limit: ctx.limit,
+      maxManifests: ctx.maxManifests,
+    });
+    const leaves = (await indexLeaves(ctx, index, 0)).filter(
+      (d) => d.platform && d.platform.os !== 'unknown',
+    );
+    const chosen =
+      opts.platforms === undefined || opts.platforms === 'all'
+        ? leaves
+        : opts.platforms.map((p) => selectPlatform(leaves, p, ctx.ref));
     const images: PullResult[] = [];
     for (const d of chosen) {
-      const m = await fetchManifest(ctx.client, ctx.ref.repository, d.digest, { expected: d, limit: ctx.limit });
+      const m = await fetchManifest(ctx.client, ctx.ref.repository, d.digest, {
+        expected: d,
+        limit: ctx.limit,
+      });
       images.push(await pullManifest(ctx, m, d, top.digest, resolved));
     }
     await store.put(top.bytes, { digest: top.digest, size: top.bytes.byteLength });

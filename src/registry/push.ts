@@ -10,8 +10,8 @@
  * `Docker-Content-Digest` must equal ours when present (E5).
  */
 import pLimit from 'p-limit';
-import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { BlobStore } from '../blob/store.ts';
+import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { type Image, serializeImage, serializeIndex } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import type { Digest } from '../model/digest.ts';
@@ -19,7 +19,7 @@ import { MediaType } from '../model/media-type.ts';
 import type { Platform } from '../model/platform.ts';
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './client.ts';
 import { RegistryError } from './errors.ts';
-import { isTransportError } from './http.ts';
+import { type HttpResponse, isTransportError } from './http.ts';
 import { parseReference, type Reference } from './reference.ts';
 
 /** BlobPushStatus says what happened to one blob. */
@@ -55,15 +55,24 @@ function joinQuery(location: string, params: Record<string, string>): string {
 }
 
 function uploadLocation(client: RegistryClient, location: string | undefined, doing: string): string {
-  if (!location) throw new FromscratchError('REGISTRY_ERROR', `${doing}: registry ${client.registry} started an upload without a Location`, { hint: 'the registry is not distribution-spec compliant' });
+  if (!location)
+    throw new FromscratchError(
+      'REGISTRY_ERROR',
+      `${doing}: registry ${client.registry} started an upload without a Location`,
+      { hint: 'the registry is not distribution-spec compliant' },
+    );
   return location;
 }
 
 function checkDigestHeader(value: string | undefined, digest: Digest, doing: string): void {
-  if (value !== undefined && value.startsWith('sha256:') && value !== digest) {
-    throw new FromscratchError('DIGEST_MISMATCH', `${doing}: the registry reports Docker-Content-Digest ${value.slice(0, 80)}, expected ${digest}`, {
-      hint: 'the registry or a proxy altered the content; check the registry and try again',
-    });
+  if (value?.startsWith('sha256:') && value !== digest) {
+    throw new FromscratchError(
+      'DIGEST_MISMATCH',
+      `${doing}: the registry reports Docker-Content-Digest ${value.slice(0, 80)}, expected ${digest}`,
+      {
+        hint: 'the registry or a proxy altered the content; check the registry and try again',
+      },
+    );
   }
 }
 
@@ -76,7 +85,8 @@ async function* readRange(src: BlobSource, start: number, end: number): AsyncGen
   let pos = 0;
   for await (const c of src()) {
     const cEnd = pos + c.byteLength;
-    if (cEnd > start && pos < end) yield c.subarray(Math.max(0, start - pos), Math.min(c.byteLength, end - pos));
+    if (cEnd > start && pos < end)
+      yield c.subarray(Math.max(0, start - pos), Math.min(c.byteLength, end - pos));
     pos = cEnd;
     if (pos >= end) return;
   }
@@ -140,7 +150,15 @@ function parseRangeEnd(v: string | undefined): number | undefined {
 
 class RestartUpload extends Error {}
 
-async function uploadChunked(client: RegistryClient, repository: string, desc: Descriptor, src: BlobSource, location: string, chunkSize: number, doing: string): Promise<string> {
+async function uploadChunked(
+  client: RegistryClient,
+  repository: string,
+  desc: Descriptor,
+  src: BlobSource,
+  location: string,
+  chunkSize: number,
+  doing: string,
+): Promise<string> {
   const scopes = [`repository:${repository}:pull,push`];
   const reader = chunkReader(src);
   let loc = location;
@@ -149,9 +167,14 @@ async function uploadChunked(client: RegistryClient, repository: string, desc: D
   try {
     while (offset < desc.size) {
       const chunk = await reader.read(offset, Math.min(chunkSize, desc.size - offset));
-      if (chunk.byteLength === 0) throw new FromscratchError('SIZE_MISMATCH', `${doing}: the store holds fewer than ${desc.size} bytes`, { hint: 'the local blob is truncated; rebuild the image' });
+      if (chunk.byteLength === 0)
+        throw new FromscratchError(
+          'SIZE_MISMATCH',
+          `${doing}: the store holds fewer than ${desc.size} bytes`,
+          { hint: 'the local blob is truncated; rebuild the image' },
+        );
       const end = offset + chunk.byteLength;
-      let res;
+      let res: HttpResponse;
       try {
         res = await client.request({
           method: 'PATCH',
@@ -184,7 +207,11 @@ async function uploadChunked(client: RegistryClient, repository: string, desc: D
       }
       if (res.status === 404) {
         const err = await client.fail(res, { method: 'PATCH', doing }).catch((e: unknown) => e);
-        if (err instanceof RegistryError && (err.hasCode('BLOB_UPLOAD_INVALID') || err.hasCode('BLOB_UPLOAD_UNKNOWN'))) throw new RestartUpload();
+        if (
+          err instanceof RegistryError &&
+          (err.hasCode('BLOB_UPLOAD_INVALID') || err.hasCode('BLOB_UPLOAD_UNKNOWN'))
+        )
+          throw new RestartUpload();
         throw err;
       }
       return client.fail(res, { method: 'PATCH', doing });
@@ -196,8 +223,18 @@ async function uploadChunked(client: RegistryClient, repository: string, desc: D
 }
 
 /** uploadStatus asks an upload session how many bytes it holds (GET Location → 204 Range). */
-async function uploadStatus(client: RegistryClient, repository: string, loc: string, doing: string): Promise<number> {
-  const res = await client.request({ method: 'GET', url: loc, scopes: [`repository:${repository}:pull,push`], doing: `${doing}: asking the upload status` });
+async function uploadStatus(
+  client: RegistryClient,
+  repository: string,
+  loc: string,
+  doing: string,
+): Promise<number> {
+  const res = await client.request({
+    method: 'GET',
+    url: loc,
+    scopes: [`repository:${repository}:pull,push`],
+    doing: `${doing}: asking the upload status`,
+  });
   if (res.status === 204 || res.status === 202 || res.status === 200) {
     res.discard();
     const n = parseRangeEnd(res.header('range'));
@@ -219,7 +256,13 @@ async function uploadStatus(client: RegistryClient, repository: string, loc: str
  * when `chunkSize` is smaller than the blob. An expired or unknown upload session restarts the upload
  * (bounded); `DIGEST_INVALID` fails. Throws RegistryError, DIGEST_MISMATCH, NETWORK_ERROR.
  */
-export async function pushBlob(client: RegistryClient, repository: string, desc: Descriptor, src: BlobSource, opts: PushBlobOptions = {}): Promise<BlobPushStatus> {
+export async function pushBlob(
+  client: RegistryClient,
+  repository: string,
+  desc: Descriptor,
+  src: BlobSource,
+  opts: PushBlobOptions = {},
+): Promise<BlobPushStatus> {
   const doing = `pushing blob ${desc.digest} to ${client.registry}/${repository}`;
   const scopes = [`repository:${repository}:pull,push`];
   const attempts = opts.attempts ?? 3;
@@ -227,7 +270,12 @@ export async function pushBlob(client: RegistryClient, repository: string, desc:
   let mount = opts.mountFrom !== undefined && opts.mountFrom !== repository ? opts.mountFrom : undefined;
 
   for (let attempt = 1; ; attempt++) {
-    const head = await client.request({ method: 'HEAD', url: `/v2/${repository}/blobs/${desc.digest}`, scopes, doing });
+    const head = await client.request({
+      method: 'HEAD',
+      url: `/v2/${repository}/blobs/${desc.digest}`,
+      scopes,
+      doing,
+    });
     head.discard();
     if (head.status === 200) {
       const len = head.header('content-length');
@@ -240,7 +288,7 @@ export async function pushBlob(client: RegistryClient, repository: string, desc:
       if (mount) {
         const from = mount;
         mount = undefined; // tried once
-        let res;
+        let res: HttpResponse | undefined;
         try {
           res = await client.request({
             method: 'POST',
@@ -287,17 +335,29 @@ export async function pushBlob(client: RegistryClient, repository: string, desc:
         location = uploadLocation(client, res.header('location'), doing);
       }
       if (!location) {
-        const res = await client.request({ method: 'POST', url: `/v2/${repository}/blobs/uploads/`, scopes, retryable: true, doing });
+        const res = await client.request({
+          method: 'POST',
+          url: `/v2/${repository}/blobs/uploads/`,
+          scopes,
+          retryable: true,
+          doing,
+        });
         if (res.status !== 202) await client.fail(res, { method: 'POST', doing });
         res.discard();
         location = uploadLocation(client, res.header('location'), doing);
       }
 
       // 2. send the bytes and close the session
-      let res;
+      let res: HttpResponse;
       if (opts.chunkSize !== undefined && desc.size > opts.chunkSize) {
         const loc = await uploadChunked(client, repository, desc, src, location, opts.chunkSize, doing);
-        res = await client.request({ method: 'PUT', url: joinQuery(loc, { digest: desc.digest }), scopes, headers: { 'content-length': '0' }, doing });
+        res = await client.request({
+          method: 'PUT',
+          url: joinQuery(loc, { digest: desc.digest }),
+          scopes,
+          headers: { 'content-length': '0' },
+          doing,
+        });
       } else {
         res = await client.request({
           method: 'PUT',
@@ -318,19 +378,28 @@ export async function pushBlob(client: RegistryClient, repository: string, desc:
       }
       const err = await client.fail(res, { method: 'PUT', doing }).catch((e: unknown) => e as RegistryError);
       if (err.hasCode('DIGEST_INVALID') || err.hasCode('SIZE_INVALID')) {
-        throw new FromscratchError('DIGEST_MISMATCH', `${doing}: the registry computed another digest for the uploaded bytes (${err.diagnostics.map((d) => d.code).join(', ')})`, {
-          hint: 'the local blob does not match its digest, or a proxy altered the upload; check the store (fromscratch verifies blobs when reading) and retry',
-          cause: err,
-        });
+        throw new FromscratchError(
+          'DIGEST_MISMATCH',
+          `${doing}: the registry computed another digest for the uploaded bytes (${err.diagnostics.map((d) => d.code).join(', ')})`,
+          {
+            hint: 'the local blob does not match its digest, or a proxy altered the upload; check the store (fromscratch verifies blobs when reading) and retry',
+            cause: err,
+          },
+        );
       }
-      if (res.status === 404 && (err.hasCode('BLOB_UPLOAD_INVALID') || err.hasCode('BLOB_UPLOAD_UNKNOWN'))) throw new RestartUpload();
+      if (res.status === 404 && (err.hasCode('BLOB_UPLOAD_INVALID') || err.hasCode('BLOB_UPLOAD_UNKNOWN')))
+        throw new RestartUpload();
       if (err.temporary) throw new RestartUpload();
       throw err;
     } catch (e) {
       const restart = e instanceof RestartUpload || (isTransportError(e) && e.temporary);
       if (!restart || attempt >= attempts) {
         if (e instanceof RestartUpload) {
-          throw new FromscratchError('REGISTRY_ERROR', `${doing}: the upload failed ${attempt} times (session expired or registry errors)`, { hint: 'the registry is unstable; try again' });
+          throw new FromscratchError(
+            'REGISTRY_ERROR',
+            `${doing}: the upload failed ${attempt} times (session expired or registry errors)`,
+            { hint: 'the registry is unstable; try again' },
+          );
         }
         throw e;
       }
@@ -339,7 +408,14 @@ export async function pushBlob(client: RegistryClient, repository: string, desc:
 }
 
 /** pushManifest PUTs a manifest or index under a tag or digest and checks the digest the registry reports (E5). */
-export async function pushManifest(client: RegistryClient, repository: string, tagOrDigest: string, bytes: Uint8Array, mediaType: string, digest: Digest): Promise<void> {
+export async function pushManifest(
+  client: RegistryClient,
+  repository: string,
+  tagOrDigest: string,
+  bytes: Uint8Array,
+  mediaType: string,
+  digest: Digest,
+): Promise<void> {
   const doing = `pushing manifest ${digest} to ${client.registry}/${repository}:${tagOrDigest}`;
   const res = await client.request({
     method: 'PUT',
@@ -399,9 +475,19 @@ export interface PushResult {
  * @example
  * const { digest } = await pushImage('localhost:5000/team/app:1.2', [image], store);
  */
-export async function pushImage(ref: Reference | string, images: readonly Image[], store: BlobStore, opts: PushOptions = {}): Promise<PushResult> {
+export async function pushImage(
+  ref: Reference | string,
+  images: readonly Image[],
+  store: BlobStore,
+  opts: PushOptions = {},
+): Promise<PushResult> {
   const r = typeof ref === 'string' ? parseReference(ref) : ref;
-  if (images.length === 0) throw new FromscratchError('INVALID_ARGUMENT', `pushing to ${r.registry}/${r.repository}: no image to push`, { hint: 'build at least one platform' });
+  if (images.length === 0)
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `pushing to ${r.registry}/${r.repository}: no image to push`,
+      { hint: 'build at least one platform' },
+    );
   const format = opts.format ?? 'oci';
   const own = opts.client === undefined;
   const client = opts.client ?? createRegistryClient(r, opts.clientOptions);
@@ -409,17 +495,31 @@ export async function pushImage(ref: Reference | string, images: readonly Image[
   try {
     const serialized = images.map((img, i) => {
       if (format === 'docker') {
-        const bad = img.layers.find((l) => l.blob.mediaType !== MediaType.OciLayerGzip && l.blob.mediaType !== MediaType.DockerLayerGzip);
+        const bad = img.layers.find(
+          (l) =>
+            l.blob.mediaType !== MediaType.OciLayerGzip && l.blob.mediaType !== MediaType.DockerLayerGzip,
+        );
         if (bad) {
-          throw new FromscratchError('INVALID_ARGUMENT', `image ${i + 1}: layer ${bad.blob.digest} is ${bad.blob.mediaType}, which Docker media types cannot express`, {
-            hint: 'push with OCI media types, or build the layers with gzip compression',
-          });
+          throw new FromscratchError(
+            'INVALID_ARGUMENT',
+            `image ${i + 1}: layer ${bad.blob.digest} is ${bad.blob.mediaType}, which Docker media types cannot express`,
+            {
+              hint: 'push with OCI media types, or build the layers with gzip compression',
+            },
+          );
         }
       }
       return serializeImage(img, { format, ...(opts.created ? { created: opts.created } : {}) });
     });
-    const platforms = new Set(images.map((i) => JSON.stringify([i.platform.os, i.platform.architecture, i.platform.variant ?? ''])));
-    if (platforms.size !== images.length) throw new FromscratchError('INVALID_ARGUMENT', `pushing to ${r.registry}/${repo}: two images have the same platform`, { hint: 'give one image per platform' });
+    const platforms = new Set(
+      images.map((i) => JSON.stringify([i.platform.os, i.platform.architecture, i.platform.variant ?? ''])),
+    );
+    if (platforms.size !== images.length)
+      throw new FromscratchError(
+        'INVALID_ARGUMENT',
+        `pushing to ${r.registry}/${repo}: two images have the same platform`,
+        { hint: 'give one image per platform' },
+      );
 
     // every blob once: layers (from the store) and configs (bytes in hand)
     const blobs = new Map<Digest, { desc: Descriptor; src: BlobSource }>();
@@ -427,14 +527,19 @@ export async function pushImage(ref: Reference | string, images: readonly Image[
       for (const l of img.layers) {
         if (!blobs.has(l.blob.digest)) {
           if (!(await store.has(l.blob.digest, l.blob.size))) {
-            throw new FromscratchError('BLOB_NOT_FOUND', `pushing to ${r.registry}/${repo}: layer ${l.blob.digest} is not in the local store`, { hint: 'the build output is incomplete; build again' });
+            throw new FromscratchError(
+              'BLOB_NOT_FOUND',
+              `pushing to ${r.registry}/${repo}: layer ${l.blob.digest} is not in the local store`,
+              { hint: 'the build output is incomplete; build again' },
+            );
           }
           const d = l.blob;
           blobs.set(d.digest, { desc: d, src: () => store.open(d.digest, d.size) });
         }
       }
     }
-    for (const s of serialized) blobs.set(s.configDescriptor.digest, { desc: s.configDescriptor, src: s.config });
+    for (const s of serialized)
+      blobs.set(s.configDescriptor.digest, { desc: s.configDescriptor, src: s.config });
 
     const counts: Record<BlobPushStatus, number> = { exists: 0, mounted: 0, uploaded: 0 };
     const limit = pLimit(Math.max(1, opts.concurrency ?? 4));
@@ -457,10 +562,20 @@ export async function pushImage(ref: Reference | string, images: readonly Image[
     let top: { digest: Digest; mediaType: string; size: number };
     if (useIndex) {
       for (const s of serialized) {
-        await pushManifest(client, repo, s.descriptor.digest, s.manifest, s.descriptor.mediaType, s.descriptor.digest);
+        await pushManifest(
+          client,
+          repo,
+          s.descriptor.digest,
+          s.manifest,
+          s.descriptor.mediaType,
+          s.descriptor.digest,
+        );
         opts.onProgress?.({ kind: 'manifest', digest: s.descriptor.digest, reference: s.descriptor.digest });
       }
-      const idx = serializeIndex(serialized.map((s) => s.descriptor), format);
+      const idx = serializeIndex(
+        serialized.map((s) => s.descriptor),
+        format,
+      );
       top = { digest: idx.descriptor.digest, mediaType: idx.descriptor.mediaType, size: idx.descriptor.size };
       checkRefDigest(r, top.digest);
       await pushManifest(client, repo, tag ?? top.digest, idx.bytes, top.mediaType, top.digest);
@@ -485,9 +600,12 @@ export async function pushImage(ref: Reference | string, images: readonly Image[
 
 function checkRefDigest(r: Reference, digest: Digest): void {
   if (r.digest !== undefined && r.digest !== digest) {
-    throw new FromscratchError('INVALID_ARGUMENT', `pushing to ${r.registry}/${r.repository}@${r.digest}: the image's digest is ${digest}`, {
-      hint: 'push by tag, or give the digest of the image being pushed',
-    });
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `pushing to ${r.registry}/${r.repository}@${r.digest}: the image's digest is ${digest}`,
+      {
+        hint: 'push by tag, or give the digest of the image being pushed',
+      },
+    );
   }
 }
-

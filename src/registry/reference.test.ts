@@ -18,7 +18,12 @@ const good: [string, string, string, string][] = [
   ['bitnami/redis', 'docker.io', 'registry-1.docker.io', 'docker.io/bitnami/redis:latest'],
   ['localhost/app', 'localhost', 'localhost', 'localhost/app:latest'],
   ['localhost:5000/team/app:1.2', 'localhost:5000', 'localhost:5000', 'localhost:5000/team/app:1.2'],
-  ['127.0.0.1:5055/registry-test/x', '127.0.0.1:5055', '127.0.0.1:5055', '127.0.0.1:5055/registry-test/x:latest'],
+  [
+    '127.0.0.1:5055/registry-test/x',
+    '127.0.0.1:5055',
+    '127.0.0.1:5055',
+    '127.0.0.1:5055/registry-test/x:latest',
+  ],
   ['[::1]:5000/a', '[::1]:5000', '[::1]:5000', '[::1]:5000/a:latest'],
   ['ghcr.io/o/r/deep/path:v1', 'ghcr.io', 'ghcr.io', 'ghcr.io/o/r/deep/path:v1'],
   ['Registry.Example.com/a', 'Registry.Example.com', 'Registry.Example.com', 'Registry.Example.com/a:latest'],
@@ -70,11 +75,14 @@ const bad: [string, RegExp][] = [
 
 for (const [input, re] of bad) {
   test(`parseReference(${JSON.stringify(input.slice(0, 40))}) is INVALID_REFERENCE`, () => {
-    assert.throws(() => parseReference(input), (e: unknown) => {
-      assert.ok(isFromscratchError(e, 'INVALID_REFERENCE'), String(e));
-      assert.match(e.message, re);
-      assert.ok(e.hint);
-      return true;
-    });
+    assert.throws(
+      () => parseReference(input),
+      (e: unknown) => {
+        assert.ok(isFromscratchError(e, 'INVALID_REFERENCE'), String(e));
+        assert.match(e.message, re);
+        assert.ok(e.hint);
+        return true;
+      },
+    );
   });
 }

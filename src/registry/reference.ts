@@ -27,14 +27,23 @@ const DOCKER_HUB_HOST = 'registry-1.docker.io';
 
 // distribution/reference: path components, separators, domain and tag grammar
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const DOMAIN_NAME = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*$/;
+const DOMAIN_NAME =
+  /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*$/;
 const IPV6 = /^\[[a-fA-F0-9:]+\]$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 /** NAME_TOTAL_MAX is the maximum length of `host/repository` (distribution/reference). */
 const NAME_TOTAL_MAX = 255;
 
-function invalid(s: string, reason: string, hint = 'write a reference as [HOST[:PORT]/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. docker.io/library/ubuntu:24.04'): never {
-  throw new FromscratchError('INVALID_REFERENCE', `invalid image reference ${JSON.stringify(s.slice(0, 300))}: ${reason}`, { hint });
+function invalid(
+  s: string,
+  reason: string,
+  hint = 'write a reference as [HOST[:PORT]/]REPOSITORY[:TAG][@sha256:DIGEST], e.g. docker.io/library/ubuntu:24.04',
+): never {
+  throw new FromscratchError(
+    'INVALID_REFERENCE',
+    `invalid image reference ${JSON.stringify(s.slice(0, 300))}: ${reason}`,
+    { hint },
+  );
 }
 
 function validDomain(d: string): boolean {
@@ -78,18 +87,28 @@ export function parseReference(input: string): Reference {
   if (s.startsWith('docker://')) s = s.slice('docker://'.length);
   if (s === '') invalid(input, 'it is empty');
   if (/\s/.test(s)) invalid(input, 'it contains white space');
-  if (s.includes('://')) invalid(input, 'it has a URL scheme', 'write HOST/REPOSITORY:TAG without http:// or https://');
+  if (s.includes('://'))
+    invalid(input, 'it has a URL scheme', 'write HOST/REPOSITORY:TAG without http:// or https://');
 
   let digest: Digest | undefined;
   const at = s.indexOf('@');
   if (at >= 0) {
     const d = s.slice(at + 1);
     s = s.slice(0, at);
-    if (!d.startsWith('sha256:')) invalid(input, `unsupported digest "${d.slice(0, 80)}"`, 'only sha256 digests are supported: @sha256:<64 lowercase hex digits>');
+    if (!d.startsWith('sha256:'))
+      invalid(
+        input,
+        `unsupported digest "${d.slice(0, 80)}"`,
+        'only sha256 digests are supported: @sha256:<64 lowercase hex digits>',
+      );
     try {
       digest = parseDigest(d);
     } catch {
-      invalid(input, `malformed digest "${d.slice(0, 80)}"`, 'a digest is sha256: followed by 64 lowercase hex digits');
+      invalid(
+        input,
+        `malformed digest "${d.slice(0, 80)}"`,
+        'a digest is sha256: followed by 64 lowercase hex digits',
+      );
     }
   }
 
@@ -99,7 +118,12 @@ export function parseReference(input: string): Reference {
   const slash = s.indexOf('/');
   if (slash >= 0) {
     const first = s.slice(0, slash);
-    if (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase()) {
+    if (
+      first.includes('.') ||
+      first.includes(':') ||
+      first === 'localhost' ||
+      first !== first.toLowerCase()
+    ) {
       if (!validDomain(first)) invalid(input, `invalid registry host "${first}"`);
       registry = first;
       rest = s.slice(slash + 1);
@@ -113,26 +137,44 @@ export function parseReference(input: string): Reference {
   if (colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) invalid(input, `invalid tag "${tag.slice(0, 140)}"`, 'a tag is 1 to 128 characters of letters, digits, "_", "." and "-", not starting with "." or "-"');
+    if (!TAG.test(tag))
+      invalid(
+        input,
+        `invalid tag "${tag.slice(0, 140)}"`,
+        'a tag is 1 to 128 characters of letters, digits, "_", "." and "-", not starting with "." or "-"',
+      );
   }
 
   if (rest === '') invalid(input, 'the repository name is empty');
-  if (rest !== rest.toLowerCase()) invalid(input, `repository name "${rest}" must be lowercase`, `use "${rest.toLowerCase()}"`);
+  if (rest !== rest.toLowerCase())
+    invalid(input, `repository name "${rest}" must be lowercase`, `use "${rest.toLowerCase()}"`);
   for (const c of rest.split('/')) {
     if (!COMPONENT.test(c)) {
-      invalid(input, c === '' ? 'the repository name has an empty path component' : `invalid repository path component "${c}"`,
-        'repository path components are lower-case letters and digits, separated by ".", "_", "__" or "-"');
+      invalid(
+        input,
+        c === ''
+          ? 'the repository name has an empty path component'
+          : `invalid repository path component "${c}"`,
+        'repository path components are lower-case letters and digits, separated by ".", "_", "__" or "-"',
+      );
     }
   }
 
   if (registry === 'index.docker.io') registry = DOCKER_HUB;
   let repository = rest;
   if (registry === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`;
-  if (`${registry}/${repository}`.length > NAME_TOTAL_MAX) invalid(input, `the name is longer than ${NAME_TOTAL_MAX} characters`);
+  if (`${registry}/${repository}`.length > NAME_TOTAL_MAX)
+    invalid(input, `the name is longer than ${NAME_TOTAL_MAX} characters`);
 
   if (tag === undefined && digest === undefined) tag = 'latest';
   const host = registry === DOCKER_HUB ? DOCKER_HUB_HOST : registry;
-  return { registry, host, repository, ...(tag !== undefined ? { tag } : {}), ...(digest !== undefined ? { digest } : {}) };
+  return {
+    registry,
+    host,
+    repository,
+    ...(tag !== undefined ? { tag } : {}),
+    ...(digest !== undefined ? { digest } : {}),
+  };
 }
 
 /** formatReference writes a Reference in full form: `registry/repository[:tag][@digest]`. */

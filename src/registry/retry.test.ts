@@ -21,9 +21,21 @@ test('retryDelay caps Retry-After and grows backoff with full jitter within boun
   const o = resolveRetryOptions({ baseDelayMs: 100, maxDelayMs: 1000, retryAfterCapMs: 2000 });
   assert.equal(retryDelay(1, o, 5000), 2000);
   assert.equal(retryDelay(1, o, 300), 300);
-  assert.equal(retryDelay(1, o, undefined, () => 0), 50);
-  assert.equal(retryDelay(1, o, undefined, () => 1), 100);
-  assert.equal(retryDelay(3, o, undefined, () => 1), 400);
-  assert.equal(retryDelay(10, o, undefined, () => 1), 1000);
+  assert.equal(
+    retryDelay(1, o, undefined, () => 0),
+    50,
+  );
+  assert.equal(
+    retryDelay(1, o, undefined, () => 1),
+    100,
+  );
+  assert.equal(
+    retryDelay(3, o, undefined, () => 1),
+    400,
+  );
+  assert.equal(
+    retryDelay(10, o, undefined, () => 1),
+    1000,
+  );
   assert.equal(resolveRetryOptions({ attempts: 0 }).attempts, 1);
 });

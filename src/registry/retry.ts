@@ -55,7 +55,12 @@ export function parseRetryAfter(value: string | undefined | null, now: number): 
  * Retry-After wait capped at `retryAfterCapMs` when given, else full-jitter exponential backoff.
  * `random` is injectable for tests (defaults to Math.random; no digest depends on it).
  */
-export function retryDelay(attempt: number, o: ResolvedRetryOptions, retryAfterMs?: number, random: () => number = Math.random): number {
+export function retryDelay(
+  attempt: number,
+  o: ResolvedRetryOptions,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, o.retryAfterCapMs);
   const ceiling = Math.min(o.maxDelayMs, o.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.floor(ceiling / 2 + (random() * ceiling) / 2);

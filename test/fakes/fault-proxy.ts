@@ -13,7 +13,12 @@ import type { AddressInfo } from 'node:net';
 
 /** Fault is what the proxy does with one request instead of forwarding it plainly. */
 export type Fault =
-  | { readonly kind: 'status'; readonly status: number; readonly headers?: Record<string, string>; readonly body?: string | Uint8Array }
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly headers?: Record<string, string>;
+      readonly body?: string | Uint8Array;
+    }
   /** forward, then cut the connection after `bytes` bytes of the response body */
   | { readonly kind: 'reset'; readonly bytes: number }
   /** forward with one byte of the response body flipped */
@@ -23,11 +28,23 @@ export type Fault =
   /** answer a redirect to `location` */
   | { readonly kind: 'redirect'; readonly status: number; readonly location: string }
   /** answer 200 with an endless body trickling `bytesPerTick` every `tickMs` */
-  | { readonly kind: 'trickle'; readonly bytesPerTick: number; readonly tickMs: number; readonly headers?: Record<string, string> }
+  | {
+      readonly kind: 'trickle';
+      readonly bytesPerTick: number;
+      readonly tickMs: number;
+      readonly headers?: Record<string, string>;
+    }
   /** answer 200 with `body` (e.g. a huge manifest) */
   | { readonly kind: 'body'; readonly body: Uint8Array; readonly headers?: Record<string, string> }
   /** let a handler answer (Range handling tests) */
-  | { readonly kind: 'custom'; readonly handle: (req: http.IncomingMessage, res: http.ServerResponse, forward: () => Promise<ForwardedResponse>) => void | Promise<void> };
+  | {
+      readonly kind: 'custom';
+      readonly handle: (
+        req: http.IncomingMessage,
+        res: http.ServerResponse,
+        forward: () => Promise<ForwardedResponse>,
+      ) => void | Promise<void>;
+    };
 
 /** ForwardedResponse is the upstream's answer, fully read. */
 export interface ForwardedResponse {
@@ -82,14 +99,20 @@ export async function startFaultProxy(upstream: string, bearer?: BearerOptions):
   const tokenRequests: string[][] = [];
   const counts = new Map<string, number>();
   const tokens = new Map<string, { scopes: Set<string>; uses: number }>();
-  const [uhost, uport] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.slice(upstream.lastIndexOf(':') + 1))];
+  const [uhost, uport] = [
+    upstream.slice(0, upstream.lastIndexOf(':')),
+    Number(upstream.slice(upstream.lastIndexOf(':') + 1)),
+  ];
   let address = '';
 
   const forward = (req: http.IncomingMessage, body: Buffer): Promise<http.IncomingMessage> =>
     new Promise((resolve, reject) => {
       const headers = { ...req.headers };
       delete headers.authorization;
-      const up = http.request({ host: uhost, port: uport, method: req.method, path: req.url, headers }, resolve);
+      const up = http.request(
+        { host: uhost, port: uport, method: req.method, path: req.url, headers },
+        resolve,
+      );
       up.on('error', reject);
       up.end(body);
     });
@@ -150,11 +173,16 @@ export async function startFaultProxy(upstream: string, bearer?: BearerOptions):
         }
         tok.uses++;
         const mountFrom = new URL(url, 'http://x').searchParams.get('from');
-        const needs = [need, ...(mountFrom ? [`repository:${mountFrom}:pull`] : [])].filter((s): s is string => !!s);
+        const needs = [need, ...(mountFrom ? [`repository:${mountFrom}:pull`] : [])].filter(
+          (s): s is string => !!s,
+        );
         const missing = needs.find((s) => !tok.scopes.has(s));
         if (missing) {
           await readAll(req);
-          res.writeHead(401, { 'www-authenticate': challenge(missing, 'insufficient_scope'), 'content-type': 'application/json' });
+          res.writeHead(401, {
+            'www-authenticate': challenge(missing, 'insufficient_scope'),
+            'content-type': 'application/json',
+          });
           res.end('{"errors":[{"code":"DENIED","message":"insufficient scope"}]}');
           return;
         }
@@ -242,11 +270,20 @@ export async function startFaultProxy(upstream: string, bearer?: BearerOptions):
 }
 
 /** startRecorder starts a plain server that records requests and answers 200 with `body` (a cross-origin redirect target). */
-export async function startRecorder(body: Uint8Array = Buffer.alloc(0)): Promise<{ address: string; seen: SeenRequest[]; close(): Promise<void> }> {
+export async function startRecorder(
+  body: Uint8Array = Buffer.alloc(0),
+): Promise<{ address: string; seen: SeenRequest[]; close(): Promise<void> }> {
   const seen: SeenRequest[] = [];
   const server = http.createServer((req, res) => {
-    seen.push({ method: req.method ?? 'GET', url: req.url ?? '/', ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
-    res.writeHead(200, { 'content-length': String(body.byteLength), 'content-type': 'application/octet-stream' });
+    seen.push({
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+    });
+    res.writeHead(200, {
+      'content-length': String(body.byteLength),
+      'content-type': 'application/octet-stream',
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -43,11 +43,21 @@ after(async () => {
 });
 
 /** dockerConfig writes a docker config.json with one auths entry and returns client options using only it. */
-function dockerConfig(name: string, registry: string, user: string, password: string): { opts: RegistryClientOptions; file: string } {
+function dockerConfig(
+  name: string,
+  registry: string,
+  user: string,
+  password: string,
+): { opts: RegistryClientOptions; file: string } {
   const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'config.json');
-  writeFileSync(file, JSON.stringify({ auths: { [registry]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } } }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      auths: { [registry]: { auth: Buffer.from(`${user}:${password}`).toString('base64') } },
+    }),
+  );
   return { file, opts: { credentials: { env: { HOME: dir, DOCKER_CONFIG: dir } } } };
 }
 
@@ -60,7 +70,11 @@ test('htpasswd registry: credentials from docker config.json push and pull; skop
   const pulled = await pullImage(ref, memoryStore(), { clientOptions: opts });
   assert.equal(pulled.manifestDigest, pushed.digest);
   requireTool('skopeo', 'skopeo');
-  const info = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', '--authfile', file, `docker://${ref}`], { encoding: 'utf8' })) as { Digest: string };
+  const info = JSON.parse(
+    execFileSync('skopeo', ['inspect', '--tls-verify=false', '--authfile', file, `docker://${ref}`], {
+      encoding: 'utf8',
+    }),
+  ) as { Digest: string };
   assert.equal(info.Digest, pushed.digest);
 });
 
@@ -68,27 +82,35 @@ test('htpasswd registry: wrong password → REGISTRY_UNAUTHORIZED naming the reg
   const store = memoryStore();
   const img = await smallImage(store);
   const { opts, file } = dockerConfig('bad', basicReg.address, 'alice', 'wrong-password-42');
-  await assert.rejects(pushImage(`${basicReg.address}/${uniqueRepo('basic')}:v1`, [img], store, { clientOptions: opts }), (e) => {
-    assert.ok(isFromscratchError(e, 'REGISTRY_UNAUTHORIZED'), String(e));
-    const text = `${e.message}\n${e.hint}`;
-    assert.match(text, new RegExp(basicReg.address.replace(/\./g, '\\.')));
-    assert.ok(text.includes(file), text);
-    assert.match(text, /user "alice"/);
-    assert.doesNotMatch(text, /wrong-password-42/);
-    assert.doesNotMatch(text, new RegExp(Buffer.from('alice:wrong-password-42').toString('base64')));
-    return true;
-  });
+  await assert.rejects(
+    pushImage(`${basicReg.address}/${uniqueRepo('basic')}:v1`, [img], store, { clientOptions: opts }),
+    (e) => {
+      assert.ok(isFromscratchError(e, 'REGISTRY_UNAUTHORIZED'), String(e));
+      const text = `${e.message}\n${e.hint}`;
+      assert.match(text, new RegExp(basicReg.address.replace(/\./g, '\\.')));
+      assert.ok(text.includes(file), text);
+      assert.match(text, /user "alice"/);
+      assert.doesNotMatch(text, /wrong-password-42/);
+      assert.doesNotMatch(text, new RegExp(Buffer.from('alice:wrong-password-42').toString('base64')));
+      return true;
+    },
+  );
 });
 
 test('htpasswd registry: no credentials anywhere → REGISTRY_UNAUTHORIZED saying where it looked', async () => {
   const dir = join(work, 'empty');
   mkdirSync(dir, { recursive: true });
-  await assert.rejects(pullImage(`${basicReg.address}/${uniqueRepo('basic')}:v1`, memoryStore(), { clientOptions: { credentials: { env: { HOME: dir, DOCKER_CONFIG: dir } } } }), (e) => {
-    assert.ok(isFromscratchError(e, 'REGISTRY_UNAUTHORIZED'), String(e));
-    assert.match(e.hint ?? '', /none were found/);
-    assert.ok((e.hint ?? '').includes(join(dir, 'config.json')));
-    return true;
-  });
+  await assert.rejects(
+    pullImage(`${basicReg.address}/${uniqueRepo('basic')}:v1`, memoryStore(), {
+      clientOptions: { credentials: { env: { HOME: dir, DOCKER_CONFIG: dir } } },
+    }),
+    (e) => {
+      assert.ok(isFromscratchError(e, 'REGISTRY_UNAUTHORIZED'), String(e));
+      assert.match(e.hint ?? '', /none were found/);
+      assert.ok((e.hint ?? '').includes(join(dir, 'config.json')));
+      return true;
+    },
+  );
 });
 
 test('TLS registry with a local CA: --cert-dir with ca.crt works; skopeo agrees with the same cert dir', async () => {
@@ -103,7 +125,11 @@ test('TLS registry with a local CA: --cert-dir with ca.crt works; skopeo agrees 
   const pushed = await pushImage(ref, [img], store, { clientOptions });
   const pulled = await pullImage(ref, memoryStore(), { clientOptions });
   assert.equal(pulled.manifestDigest, pushed.digest);
-  const info = JSON.parse(execFileSync('skopeo', ['inspect', '--cert-dir', certDir, '--authfile', file, `docker://${ref}`], { encoding: 'utf8' })) as { Digest: string };
+  const info = JSON.parse(
+    execFileSync('skopeo', ['inspect', '--cert-dir', certDir, '--authfile', file, `docker://${ref}`], {
+      encoding: 'utf8',
+    }),
+  ) as { Digest: string };
   assert.equal(info.Digest, pushed.digest);
 });
 
@@ -114,12 +140,17 @@ test('TLS registry whose CA is not trusted → NETWORK_ERROR with a --cert-dir h
   const certDir = join(work, 'wrong-certs');
   mkdirSync(certDir, { recursive: true });
   writeFileSync(join(certDir, 'ca.crt'), execFileSync('cat', [otherCa.caCert]));
-  await assert.rejects(pullImage(`${tlsReg.address}/${uniqueRepo('tls')}:v1`, memoryStore(), { clientOptions: { certDir, retry: { attempts: 2, baseDelayMs: 1 } } }), (e) => {
-    assert.ok(isFromscratchError(e, 'NETWORK_ERROR'), String(e));
-    assert.match(e.message, /TLS/);
-    assert.match(e.hint ?? '', /--cert-dir/);
-    return true;
-  });
+  await assert.rejects(
+    pullImage(`${tlsReg.address}/${uniqueRepo('tls')}:v1`, memoryStore(), {
+      clientOptions: { certDir, retry: { attempts: 2, baseDelayMs: 1 } },
+    }),
+    (e) => {
+      assert.ok(isFromscratchError(e, 'NETWORK_ERROR'), String(e));
+      assert.match(e.message, /TLS/);
+      assert.match(e.hint ?? '', /--cert-dir/);
+      return true;
+    },
+  );
 });
 
 test('bearer tokens: scoped per repository, a mount asks for the source repo pull scope too, push and pull succeed', async () => {
@@ -130,9 +161,17 @@ test('bearer tokens: scoped per repository, a mount asks for the source repo pul
   const dst = uniqueRepo('bearer-dst');
   await pushImage(`${proxy.address}/${src}:v1`, [img], store, { clientOptions: opts });
   proxy.tokenRequests.length = 0;
-  const pushed = await pushImage(`${proxy.address}/${dst}:v1`, [img], store, { clientOptions: opts, mountFrom: () => src });
+  const pushed = await pushImage(`${proxy.address}/${dst}:v1`, [img], store, {
+    clientOptions: opts,
+    mountFrom: () => src,
+  });
   assert.deepEqual(pushed.blobs, { exists: 0, mounted: 2, uploaded: 0 });
-  assert.ok(proxy.tokenRequests.some((s) => s.includes(`repository:${src}:pull`) && s.includes(`repository:${dst}:pull,push`)), JSON.stringify(proxy.tokenRequests));
+  assert.ok(
+    proxy.tokenRequests.some(
+      (s) => s.includes(`repository:${src}:pull`) && s.includes(`repository:${dst}:pull,push`),
+    ),
+    JSON.stringify(proxy.tokenRequests),
+  );
   const pulled = await pullImage(`${proxy.address}/${dst}:v1`, memoryStore(), { clientOptions: opts });
   assert.equal(pulled.manifestDigest, pushed.digest);
   // tokens went only to the proxy's own origin, never in a URL
@@ -140,7 +179,11 @@ test('bearer tokens: scoped per repository, a mount asks for the source repo pul
 });
 
 test('bearer tokens: an expired token mid-push is renewed once and the push completes (E10)', async () => {
-  const expiring = await startFaultProxy(REGISTRY, { username: 'bob', password: 'bob-pw-123', usesPerToken: 2 });
+  const expiring = await startFaultProxy(REGISTRY, {
+    username: 'bob',
+    password: 'bob-pw-123',
+    usesPerToken: 2,
+  });
   try {
     const store = memoryStore();
     const img = await smallImage(store);
@@ -157,11 +200,14 @@ test('bearer tokens: an expired token mid-push is renewed once and the push comp
 
 test('bearer tokens: wrong password at the token service → REGISTRY_UNAUTHORIZED naming the source, no secret', async () => {
   const { opts, file } = dockerConfig('bearer-bad', proxy.address, 'bob', 'not-the-password');
-  await assert.rejects(pullImage(`${proxy.address}/${uniqueRepo('bearer')}:v1`, memoryStore(), { clientOptions: opts }), (e) => {
-    assert.ok(isFromscratchError(e, 'REGISTRY_UNAUTHORIZED'), String(e));
-    const text = `${e.message}\n${e.hint}`;
-    assert.ok(text.includes(file));
-    assert.doesNotMatch(text, /not-the-password/);
-    return true;
-  });
+  await assert.rejects(
+    pullImage(`${proxy.address}/${uniqueRepo('bearer')}:v1`, memoryStore(), { clientOptions: opts }),
+    (e) => {
+      assert.ok(isFromscratchError(e, 'REGISTRY_UNAUTHORIZED'), String(e));
+      const text = `${e.message}\n${e.hint}`;
+      assert.ok(text.includes(file));
+      assert.doesNotMatch(text, /not-the-password/);
+      return true;
+    },
+  );
 });

@@ -23,7 +23,9 @@ import { pushImage } from '../../src/registry/push.ts';
 import { type FaultProxy, type ProxyRule, startFaultProxy, startRecorder } from '../fakes/fault-proxy.ts';
 import { REGISTRY, smallImage, uniqueRepo } from './fixtures.ts';
 
-const FAST: RegistryClientOptions = { retry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 5, retryAfterCapMs: 20 } };
+const FAST: RegistryClientOptions = {
+  retry: { attempts: 4, baseDelayMs: 1, maxDelayMs: 5, retryAfterCapMs: 20 },
+};
 
 let proxy: FaultProxy;
 let work: string;
@@ -59,8 +61,21 @@ async function withRule<T>(rule: ProxyRule | undefined, fn: () => Promise<T>): P
   }
 }
 
-const isBlobGet = (r: { method: string; url: string }) => r.method === 'GET' && r.url.includes(`/blobs/${layerDigest}`);
-const isManifestGet = (r: { method: string; url: string }) => r.method === 'GET' && r.url.includes('/manifests/');
+/** oneShot applies a rule's fault only the first time it matches. */
+function oneShot(rule: ProxyRule): ProxyRule {
+  let fired = false;
+  return (r, n) => {
+    if (fired) return undefined;
+    const f = rule(r, n);
+    if (f) fired = true;
+    return f;
+  };
+}
+
+const isBlobGet = (r: { method: string; url: string }) =>
+  r.method === 'GET' && r.url.includes(`/blobs/${layerDigest}`);
+const isManifestGet = (r: { method: string; url: string }) =>
+  r.method === 'GET' && r.url.includes('/manifests/');
 
 /** freshDir returns an empty dirStore and a check that it holds no temp files and only verified blobs. */
 function freshDir() {
@@ -73,38 +88,69 @@ function freshDir() {
       return [];
     }
   };
-  return { store, files, noTemp: () => assert.deepEqual(files().filter((f) => f.startsWith('.tmp')), []) };
+  return {
+    store,
+    files,
+    noTemp: () =>
+      assert.deepEqual(
+        files().filter((f) => f.startsWith('.tmp')),
+        [],
+      ),
+  };
 }
 
 test('E1: 429 with Retry-After in seconds, then success', async () => {
-  await withRule((r, n) => (isManifestGet(r) && n <= 2 ? { kind: 'status', status: 429, headers: { 'retry-after': '1' } } : undefined), async () => {
-    const p = await pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST });
-    assert.equal(p.manifestDigest, manifestDigest);
-    assert.equal(proxy.seen.filter(isManifestGet).length, 3);
-  });
+  await withRule(
+    (r, n) =>
+      isManifestGet(r) && n <= 2
+        ? { kind: 'status', status: 429, headers: { 'retry-after': '1' } }
+        : undefined,
+    async () => {
+      const p = await pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST });
+      assert.equal(p.manifestDigest, manifestDigest);
+      assert.equal(proxy.seen.filter(isManifestGet).length, 3);
+    },
+  );
 });
 
 test('E1: 429 with an HTTP-date Retry-After, then success', async () => {
   const date = new Date(Date.now() + 2000).toUTCString();
-  await withRule((r, n) => (isBlobGet(r) && n === 1 ? { kind: 'status', status: 429, headers: { 'retry-after': date } } : undefined), async () => {
-    const p = await pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST });
-    assert.equal(p.manifestDigest, manifestDigest);
-  });
+  await withRule(
+    (r, n) =>
+      isBlobGet(r) && n === 1 ? { kind: 'status', status: 429, headers: { 'retry-after': date } } : undefined,
+    async () => {
+      const p = await pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST });
+      assert.equal(p.manifestDigest, manifestDigest);
+    },
+  );
 });
 
 test('E1: 429 forever → bounded attempts, then a temporary RegistryError', async () => {
-  await withRule((r) => (isManifestGet(r) ? { kind: 'status', status: 429, body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}' } : undefined), async () => {
-    await assert.rejects(pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST }), (e) => {
-      assert.ok(e instanceof RegistryError, String(e));
-      assert.equal(e.status, 429);
-      assert.equal(e.temporary, true);
-      assert.equal(e.code, 'REGISTRY_ERROR');
-      assert.ok(e.hasCode('TOOMANYREQUESTS'));
-      assert.match(e.message, /TOOMANYREQUESTS: slow down/);
-      return true;
-    });
-    assert.equal(proxy.seen.filter(isManifestGet).length, 4);
-  });
+  await withRule(
+    (r) =>
+      isManifestGet(r)
+        ? {
+            kind: 'status',
+            status: 429,
+            body: '{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}',
+          }
+        : undefined,
+    async () => {
+      await assert.rejects(
+        pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST }),
+        (e) => {
+          assert.ok(e instanceof RegistryError, String(e));
+          assert.equal(e.status, 429);
+          assert.equal(e.temporary, true);
+          assert.equal(e.code, 'REGISTRY_ERROR');
+          assert.ok(e.hasCode('TOOMANYREQUESTS'));
+          assert.match(e.message, /TOOMANYREQUESTS: slow down/);
+          return true;
+        },
+      );
+      assert.equal(proxy.seen.filter(isManifestGet).length, 4);
+    },
+  );
 });
 
 test('E2: 500/502/503/504 flapping on GET and PUT, then success; push and pull complete', async () => {
@@ -137,128 +183,222 @@ test('E2: a failing POST to start an upload is retried (restartable); PATCH is n
     return undefined;
   };
   await withRule(rule, async () => {
-    const pushed = await pushImage(ref, [img], store, { clientOptions: FAST, chunkSize: 64 * 1024, concurrency: 1 });
+    const pushed = await pushImage(ref, [img], store, {
+      clientOptions: FAST,
+      chunkSize: 64 * 1024,
+      concurrency: 1,
+    });
     // after the failed PATCH the client asked the upload status before continuing
-    const afterFail = proxy.seen.findIndex((r, i) => r.method === 'PATCH' && proxy.seen.slice(0, i).some((p) => p.method === 'PATCH'));
-    assert.ok(proxy.seen.slice(afterFail).some((r) => r.method === 'GET' && r.url.includes('/blobs/uploads/')));
+    const afterFail = proxy.seen.findIndex(
+      (r, i) => r.method === 'PATCH' && proxy.seen.slice(0, i).some((p) => p.method === 'PATCH'),
+    );
+    assert.ok(
+      proxy.seen.slice(afterFail).some((r) => r.method === 'GET' && r.url.includes('/blobs/uploads/')),
+    );
     const pulled = await pullImage(`${REGISTRY}/${ref.slice(proxy.address.length + 1)}`, memoryStore());
     assert.equal(pulled.manifestDigest, pushed.digest);
   });
 });
 
 test('E3: connection reset mid-blob → resumed with Range, 206 with exact Content-Range, digest verified', async () => {
-  await withRule((r, n) => (isBlobGet(r) && n === 1 ? { kind: 'reset', bytes: 1000 } : undefined), async () => {
-    const s = freshDir();
-    const p = await pullImage(`${proxy.address}/${repo}:v1`, s.store, { clientOptions: FAST });
-    assert.equal(p.manifestDigest, manifestDigest);
-    const ranges = proxy.seen.filter(isBlobGet).map((r) => r.range);
-    assert.deepEqual(ranges, [undefined, 'bytes=1000-']);
-    assert.ok(await s.store.has(layerDigest, layerBytes.byteLength));
-    s.noTemp();
-  });
+  await withRule(
+    (r, n) => (isBlobGet(r) && n === 1 ? { kind: 'reset', bytes: 1000 } : undefined),
+    async () => {
+      const s = freshDir();
+      const p = await pullImage(`${proxy.address}/${repo}:v1`, s.store, { clientOptions: FAST });
+      assert.equal(p.manifestDigest, manifestDigest);
+      const ranges = proxy.seen.filter(isBlobGet).map((r) => r.range);
+      assert.deepEqual(ranges, [undefined, 'bytes=1000-']);
+      assert.ok(await s.store.has(layerDigest, layerBytes.byteLength));
+      s.noTemp();
+    },
+  );
 });
 
 test('E3: a resume answered with the wrong Content-Range restarts the download from 0', async () => {
   const rule: ProxyRule = (r, n) => {
     if (!isBlobGet(r)) return undefined;
     if (n === 1) return { kind: 'reset', bytes: 500 };
-    if (n === 2) return { kind: 'status', status: 206, headers: { 'content-range': `bytes 0-10/${layerBytes.byteLength}` }, body: Buffer.from(layerBytes.subarray(0, 11)) };
+    if (n === 2)
+      return {
+        kind: 'status',
+        status: 206,
+        headers: { 'content-range': `bytes 0-10/${layerBytes.byteLength}` },
+        body: Buffer.from(layerBytes.subarray(0, 11)),
+      };
     return undefined;
   };
   await withRule(rule, async () => {
     const s = freshDir();
     const p = await pullImage(`${proxy.address}/${repo}:v1`, s.store, { clientOptions: FAST });
     assert.equal(p.manifestDigest, manifestDigest);
-    assert.deepEqual(proxy.seen.filter(isBlobGet).map((r) => r.range), [undefined, 'bytes=500-', undefined]);
+    assert.deepEqual(
+      proxy.seen.filter(isBlobGet).map((r) => r.range),
+      [undefined, 'bytes=500-', undefined],
+    );
     s.noTemp();
   });
 });
 
 test('E3: resets on every attempt → NETWORK_ERROR after bounded attempts, nothing stored', async () => {
-  await withRule((r) => (isBlobGet(r) ? { kind: 'reset', bytes: 100 } : undefined), async () => {
-    const s = freshDir();
-    await assert.rejects(pullImage(`${proxy.address}/${repo}:v1`, s.store, { clientOptions: FAST }), (e) => isFromscratchError(e, 'NETWORK_ERROR'));
-    assert.equal(await s.store.has(layerDigest), false);
-    assert.equal(await s.store.has(manifestDigest), false);
-    s.noTemp();
-  });
+  await withRule(
+    (r) => (isBlobGet(r) ? { kind: 'reset', bytes: 100 } : undefined),
+    async () => {
+      const s = freshDir();
+      await assert.rejects(pullImage(`${proxy.address}/${repo}:v1`, s.store, { clientOptions: FAST }), (e) =>
+        isFromscratchError(e, 'NETWORK_ERROR'),
+      );
+      assert.equal(await s.store.has(layerDigest), false);
+      assert.equal(await s.store.has(manifestDigest), false);
+      s.noTemp();
+    },
+  );
 });
 
 test('wrong bytes in a blob → DIGEST_MISMATCH, nothing stored (B3, C1)', async () => {
-  await withRule((r) => (isBlobGet(r) ? { kind: 'corrupt' } : undefined), async () => {
-    const s = freshDir();
-    await assert.rejects(pullImage(`${proxy.address}/${repo}:v1`, s.store, { clientOptions: FAST }), (e) => {
-      assert.ok(isFromscratchError(e, 'DIGEST_MISMATCH'), String(e));
-      assert.ok(e.message.includes(layerDigest));
-      return true;
-    });
-    assert.equal(await s.store.has(layerDigest), false);
-    assert.equal(await s.store.has(manifestDigest), false);
-    s.noTemp();
-  });
+  await withRule(
+    (r) => (isBlobGet(r) ? { kind: 'corrupt' } : undefined),
+    async () => {
+      const s = freshDir();
+      await assert.rejects(
+        pullImage(`${proxy.address}/${repo}:v1`, s.store, { clientOptions: FAST }),
+        (e) => {
+          assert.ok(isFromscratchError(e, 'DIGEST_MISMATCH'), String(e));
+          assert.ok(e.message.includes(layerDigest));
+          return true;
+        },
+      );
+      assert.equal(await s.store.has(layerDigest), false);
+      assert.equal(await s.store.has(manifestDigest), false);
+      s.noTemp();
+    },
+  );
 });
 
 test('wrong bytes in a manifest pulled by digest → DIGEST_MISMATCH (RELIABILITY §1.2)', async () => {
-  await withRule((r) => (isManifestGet(r) ? { kind: 'corrupt' } : undefined), async () => {
-    await assert.rejects(pullImage(`${proxy.address}/${repo}@${manifestDigest}`, memoryStore(), { clientOptions: FAST }), (e) => isFromscratchError(e, 'DIGEST_MISMATCH'));
-  });
+  await withRule(
+    (r) => (isManifestGet(r) ? { kind: 'corrupt' } : undefined),
+    async () => {
+      await assert.rejects(
+        pullImage(`${proxy.address}/${repo}@${manifestDigest}`, memoryStore(), { clientOptions: FAST }),
+        (e) => isFromscratchError(e, 'DIGEST_MISMATCH'),
+      );
+    },
+  );
 });
 
 test('E5: a wrong Docker-Content-Digest is an error; a stripped one is fine', async () => {
-  await withRule((r) => (isManifestGet(r) ? { kind: 'headers', headers: { 'docker-content-digest': sha256('other') } } : undefined), async () => {
-    await assert.rejects(pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST }), (e) => isFromscratchError(e, 'DIGEST_MISMATCH') && /Docker-Content-Digest/.test(e.message));
-  });
-  await withRule((r) => (isManifestGet(r) ? { kind: 'headers', headers: { 'docker-content-digest': undefined } } : undefined), async () => {
-    const p = await pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST });
-    assert.equal(p.manifestDigest, manifestDigest);
-  });
+  await withRule(
+    (r) =>
+      isManifestGet(r)
+        ? { kind: 'headers', headers: { 'docker-content-digest': sha256('other') } }
+        : undefined,
+    async () => {
+      await assert.rejects(
+        pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST }),
+        (e) => isFromscratchError(e, 'DIGEST_MISMATCH') && /Docker-Content-Digest/.test(e.message),
+      );
+    },
+  );
+  await withRule(
+    (r) =>
+      isManifestGet(r) ? { kind: 'headers', headers: { 'docker-content-digest': undefined } } : undefined,
+    async () => {
+      const p = await pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST });
+      assert.equal(p.manifestDigest, manifestDigest);
+    },
+  );
   // on push: the registry's answer to the manifest PUT must name our digest
-  await withRule((r) => (r.method === 'PUT' && r.url.includes('/manifests/') ? { kind: 'headers', headers: { 'docker-content-digest': sha256('other') } } : undefined), async () => {
-    const store = memoryStore();
-    const img = await smallImage(store);
-    await assert.rejects(pushImage(`${proxy.address}/${uniqueRepo('e5')}:v1`, [img], store, { clientOptions: FAST }), (e) => isFromscratchError(e, 'DIGEST_MISMATCH'));
-  });
+  await withRule(
+    (r) =>
+      r.method === 'PUT' && r.url.includes('/manifests/')
+        ? { kind: 'headers', headers: { 'docker-content-digest': sha256('other') } }
+        : undefined,
+    async () => {
+      const store = memoryStore();
+      const img = await smallImage(store);
+      await assert.rejects(
+        pushImage(`${proxy.address}/${uniqueRepo('e5')}:v1`, [img], store, { clientOptions: FAST }),
+        (e) => isFromscratchError(e, 'DIGEST_MISMATCH'),
+      );
+    },
+  );
 });
 
 test('E6: chunked push answered 416 → the client asks the upload status and resumes', async () => {
   const store = memoryStore();
   const img = await smallImage(store, { files: { big: { data: randomBytes(300 * 1024) } } });
   const ref = `${proxy.address}/${uniqueRepo('e6')}:v1`;
-  await withRule((r, n) => (r.method === 'PATCH' && n === 2 ? { kind: 'status', status: 416 } : undefined), async () => {
-    const pushed = await pushImage(ref, [img], store, { clientOptions: FAST, chunkSize: 64 * 1024, concurrency: 1 });
-    assert.ok(proxy.seen.some((r) => r.method === 'GET' && r.url.includes('/blobs/uploads/')));
-    const pulled = await pullImage(ref, memoryStore(), { clientOptions: FAST });
-    assert.deepEqual(pulled.image.layers, img.layers);
-    assert.equal(pulled.manifestDigest, pushed.digest);
-  });
+  await withRule(
+    (r, n) => (r.method === 'PATCH' && n === 2 ? { kind: 'status', status: 416 } : undefined),
+    async () => {
+      const pushed = await pushImage(ref, [img], store, {
+        clientOptions: FAST,
+        chunkSize: 64 * 1024,
+        concurrency: 1,
+      });
+      assert.ok(proxy.seen.some((r) => r.method === 'GET' && r.url.includes('/blobs/uploads/')));
+      const pulled = await pullImage(ref, memoryStore(), { clientOptions: FAST });
+      assert.deepEqual(pulled.image.layers, img.layers);
+      assert.equal(pulled.manifestDigest, pushed.digest);
+    },
+  );
 });
 
 test('E7: upload session gone (404 BLOB_UPLOAD_INVALID) → the upload restarts once and completes', async () => {
   const store = memoryStore();
   const img = await smallImage(store, { files: { big: { data: randomBytes(300 * 1024) } } });
   const ref = `${proxy.address}/${uniqueRepo('e7')}:v1`;
-  const invalid = { kind: 'status' as const, status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"blob upload invalid"}]}' };
-  let once = true;
-  await withRule((r, n) => (r.method === 'PATCH' && n === 2 && once ? ((once = false), invalid) : undefined), async () => {
-    await pushImage(ref, [img], store, { clientOptions: FAST, chunkSize: 64 * 1024, concurrency: 1 });
-    assert.ok(proxy.seen.filter((r) => r.method === 'POST').length >= 3); // layer twice, config once
-  });
+  const invalid = {
+    kind: 'status' as const,
+    status: 404,
+    headers: { 'content-type': 'application/json' },
+    body: '{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"blob upload invalid"}]}',
+  };
+  await withRule(
+    oneShot((r, n) => (r.method === 'PATCH' && n === 2 ? invalid : undefined)),
+    async () => {
+      await pushImage(ref, [img], store, { clientOptions: FAST, chunkSize: 64 * 1024, concurrency: 1 });
+      assert.ok(proxy.seen.filter((r) => r.method === 'POST').length >= 3); // layer twice, config once
+    },
+  );
   // monolithic: the final PUT finds the session unknown
   const ref2 = `${proxy.address}/${uniqueRepo('e7m')}:v1`;
-  once = true;
-  await withRule((r) => (r.method === 'PUT' && r.url.includes('/blobs/uploads/') && once ? (once = false) || { ...invalid, body: '{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown"}]}' } : undefined), async () => {
-    const pushed = await pushImage(ref2, [img], store, { clientOptions: FAST, concurrency: 1 });
-    const pulled = await pullImage(ref2, memoryStore(), { clientOptions: FAST });
-    assert.equal(pulled.manifestDigest, pushed.digest);
-  });
+  const unknown = {
+    ...invalid,
+    body: '{"errors":[{"code":"BLOB_UPLOAD_UNKNOWN","message":"blob upload unknown"}]}',
+  };
+  await withRule(
+    oneShot((r) => (r.method === 'PUT' && r.url.includes('/blobs/uploads/') ? unknown : undefined)),
+    async () => {
+      const pushed = await pushImage(ref2, [img], store, { clientOptions: FAST, concurrency: 1 });
+      const pulled = await pullImage(ref2, memoryStore(), { clientOptions: FAST });
+      assert.equal(pulled.manifestDigest, pushed.digest);
+    },
+  );
 });
 
 test('E6: DIGEST_INVALID from the registry fails the push with DIGEST_MISMATCH', async () => {
   const store = memoryStore();
   const img = await smallImage(store);
-  await withRule((r) => (r.method === 'PUT' && r.url.includes('/blobs/uploads/') ? { kind: 'status', status: 400, body: '{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}' } : undefined), async () => {
-    await assert.rejects(pushImage(`${proxy.address}/${uniqueRepo('digest-invalid')}:v1`, [img], store, { clientOptions: FAST }), (e) => isFromscratchError(e, 'DIGEST_MISMATCH') && /DIGEST_INVALID/.test(e.message));
-  });
+  await withRule(
+    (r) =>
+      r.method === 'PUT' && r.url.includes('/blobs/uploads/')
+        ? {
+            kind: 'status',
+            status: 400,
+            body: '{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}',
+          }
+        : undefined,
+    async () => {
+      await assert.rejects(
+        pushImage(`${proxy.address}/${uniqueRepo('digest-invalid')}:v1`, [img], store, {
+          clientOptions: FAST,
+        }),
+        (e) => isFromscratchError(e, 'DIGEST_MISMATCH') && /DIGEST_INVALID/.test(e.message),
+      );
+    },
+  );
 });
 
 test('E8: small blobs go up with POST ?digest=; the 202 of registry 2.8 is followed by a PUT', async () => {
@@ -276,7 +416,10 @@ test('E10/D6: a blob GET redirected to another origin is followed without the Au
   const bearer = await startFaultProxy(REGISTRY, { username: 'u', password: 'pw-secret-1' });
   const elsewhere = await startRecorder(layerBytes);
   try {
-    bearer.rule = (r) => (isBlobGet(r) ? { kind: 'redirect', status: 307, location: `http://${elsewhere.address}/storage/blob` } : undefined);
+    bearer.rule = (r) =>
+      isBlobGet(r)
+        ? { kind: 'redirect', status: 307, location: `http://${elsewhere.address}/storage/blob` }
+        : undefined;
     const opts = { ...FAST, credential: { username: 'u', password: 'pw-secret-1' } };
     const p = await pullImage(`${bearer.address}/${repo}:v1`, memoryStore(), { clientOptions: opts });
     assert.equal(p.manifestDigest, manifestDigest);
@@ -296,7 +439,12 @@ test('D6: descriptor urls are never fetched (the blob comes from the registry)',
     // registry 2.8 refuses to store manifests with urls, so the proxy serves one
     const store = memoryStore();
     const img = await smallImage(store);
-    const pushedRepoImg = { ...img, layers: [{ ...img.layers[0]!, blob: { ...img.layers[0]!.blob, urls: [`http://${elsewhere.address}/layer`] } }] };
+    const pushedRepoImg = {
+      ...img,
+      layers: [
+        { ...img.layers[0]!, blob: { ...img.layers[0]!.blob, urls: [`http://${elsewhere.address}/layer`] } },
+      ],
+    };
     await pushImage(`${REGISTRY}/${repo}:urls-base`, [img], store);
     const ser = serializeImage(pushedRepoImg);
     await withRule(serve(new Map([['urls', [MediaType.OciManifest, ser.manifest]]])), async () => {
@@ -311,20 +459,52 @@ test('D6: descriptor urls are never fetched (the blob comes from the registry)',
 
 test('E11: a manifest over the 8 MiB cap → TOO_LARGE; an endless trickle → TIMEOUT; nothing stored', async () => {
   const huge = Buffer.alloc(9 * 1024 * 1024, 0x20);
-  await withRule((r) => (isManifestGet(r) ? { kind: 'body', body: huge, headers: { 'content-type': MediaType.OciManifest } } : undefined), async () => {
-    await assert.rejects(pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST }), (e) => isFromscratchError(e, 'TOO_LARGE'));
-  });
+  await withRule(
+    (r) =>
+      isManifestGet(r)
+        ? { kind: 'body', body: huge, headers: { 'content-type': MediaType.OciManifest } }
+        : undefined,
+    async () => {
+      await assert.rejects(
+        pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST }),
+        (e) => isFromscratchError(e, 'TOO_LARGE'),
+      );
+    },
+  );
   // no Content-Length: the cap applies while reading
-  await withRule((r) => (isManifestGet(r) ? { kind: 'trickle', bytesPerTick: 1 << 20, tickMs: 1, headers: { 'content-type': MediaType.OciManifest } } : undefined), async () => {
-    await assert.rejects(pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST }), (e) => isFromscratchError(e, 'TOO_LARGE'));
-  });
-  await withRule((r) => (isBlobGet(r) ? { kind: 'trickle', bytesPerTick: 1, tickMs: 50 } : undefined), async () => {
-    const s = freshDir();
-    const opts = { ...FAST, retry: { attempts: 2, baseDelayMs: 1 }, timeouts: { blobBaseMs: 300, idleMs: 1000 } };
-    await assert.rejects(pullImage(`${proxy.address}/${repo}:v1`, s.store, { clientOptions: opts }), (e) => isFromscratchError(e, 'TIMEOUT'));
-    assert.equal(await s.store.has(layerDigest), false);
-    s.noTemp();
-  });
+  await withRule(
+    (r) =>
+      isManifestGet(r)
+        ? {
+            kind: 'trickle',
+            bytesPerTick: 1 << 20,
+            tickMs: 1,
+            headers: { 'content-type': MediaType.OciManifest },
+          }
+        : undefined,
+    async () => {
+      await assert.rejects(
+        pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: FAST }),
+        (e) => isFromscratchError(e, 'TOO_LARGE'),
+      );
+    },
+  );
+  await withRule(
+    (r) => (isBlobGet(r) ? { kind: 'trickle', bytesPerTick: 1, tickMs: 50 } : undefined),
+    async () => {
+      const s = freshDir();
+      const opts = {
+        ...FAST,
+        retry: { attempts: 2, baseDelayMs: 1 },
+        timeouts: { blobBaseMs: 300, idleMs: 1000 },
+      };
+      await assert.rejects(pullImage(`${proxy.address}/${repo}:v1`, s.store, { clientOptions: opts }), (e) =>
+        isFromscratchError(e, 'TIMEOUT'),
+      );
+      assert.equal(await s.store.has(layerDigest), false);
+      s.noTemp();
+    },
+  );
 });
 
 /** serve answers manifest GETs from a map of path suffix → [content-type, body]. */
@@ -342,7 +522,10 @@ test('D1: a manifest that is also an index → AMBIGUOUS_MANIFEST', async () => 
   const ser = serializeImage(await smallImage(store));
   const doc = { ...JSON.parse(Buffer.from(ser.manifest).toString()), manifests: [] };
   await withRule(serve(new Map([['amb', [MediaType.OciManifest, canonicalJson(doc)]]])), async () => {
-    await assert.rejects(pullImage(`${proxy.address}/${repo}:amb`, memoryStore(), { clientOptions: FAST }), (e) => isFromscratchError(e, 'AMBIGUOUS_MANIFEST'));
+    await assert.rejects(
+      pullImage(`${proxy.address}/${repo}:amb`, memoryStore(), { clientOptions: FAST }),
+      (e) => isFromscratchError(e, 'AMBIGUOUS_MANIFEST'),
+    );
   });
 });
 
@@ -350,43 +533,79 @@ test('D2: Content-Type contradicting the document mediaType → AMBIGUOUS_MANIFE
   const store = memoryStore();
   const ser = serializeImage(await smallImage(store));
   await withRule(serve(new Map([['ct', [MediaType.OciIndex, ser.manifest]]])), async () => {
-    await assert.rejects(pullImage(`${proxy.address}/${repo}:ct`, memoryStore(), { clientOptions: FAST }), (e) => isFromscratchError(e, 'AMBIGUOUS_MANIFEST'));
+    await assert.rejects(
+      pullImage(`${proxy.address}/${repo}:ct`, memoryStore(), { clientOptions: FAST }),
+      (e) => isFromscratchError(e, 'AMBIGUOUS_MANIFEST'),
+    );
   });
 });
 
 test('D5: duplicate JSON keys in a manifest → INVALID_IMAGE', async () => {
   const store = memoryStore();
   const ser = serializeImage(await smallImage(store));
-  const text = Buffer.from(ser.manifest).toString().replace('"schemaVersion":2', '"schemaVersion":2,"schemaVersion":2');
+  const text = Buffer.from(ser.manifest)
+    .toString()
+    .replace('"schemaVersion":2', '"schemaVersion":2,"schemaVersion":2');
   await withRule(serve(new Map([['dup', [MediaType.OciManifest, Buffer.from(text)]]])), async () => {
-    await assert.rejects(pullImage(`${proxy.address}/${repo}:dup`, memoryStore(), { clientOptions: FAST }), (e) => isFromscratchError(e, 'INVALID_IMAGE') && /duplicate key/.test(e.message));
+    await assert.rejects(
+      pullImage(`${proxy.address}/${repo}:dup`, memoryStore(), { clientOptions: FAST }),
+      (e) => isFromscratchError(e, 'INVALID_IMAGE') && /duplicate key/.test(e.message),
+    );
   });
 });
 
 test('D8: an index with thousands of entries, or nested too deep → TOO_LARGE', async () => {
-  const entry = { mediaType: MediaType.OciManifest, digest: manifestDigest, size: 500, platform: { os: 'linux', architecture: 'amd64' } };
-  const wide = canonicalJson({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: Array.from({ length: 2000 }, () => entry) });
+  const entry = {
+    mediaType: MediaType.OciManifest,
+    digest: manifestDigest,
+    size: 500,
+    platform: { os: 'linux', architecture: 'amd64' },
+  };
+  const wide = canonicalJson({
+    schemaVersion: 2,
+    mediaType: MediaType.OciIndex,
+    manifests: Array.from({ length: 2000 }, () => entry),
+  });
   // a chain of indexes, each pointing at the next
   const docs = new Map<string, [string, Uint8Array]>([['wide', [MediaType.OciIndex, wide]]]);
   let next = canonicalJson({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [entry] });
   for (let i = 0; i < 8; i++) {
     const d = sha256(next);
     docs.set(d, [MediaType.OciIndex, next]);
-    next = canonicalJson({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [{ mediaType: MediaType.OciIndex, digest: d, size: next.byteLength }] });
+    next = canonicalJson({
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: [{ mediaType: MediaType.OciIndex, digest: d, size: next.byteLength }],
+    });
   }
   docs.set('deep', [MediaType.OciIndex, next]);
   await withRule(serve(docs), async () => {
-    await assert.rejects(pullImage(`${proxy.address}/${repo}:wide`, memoryStore(), { clientOptions: FAST }), (e) => isFromscratchError(e, 'TOO_LARGE') && /2000 manifests/.test(e.message));
-    await assert.rejects(pullImage(`${proxy.address}/${repo}:deep`, memoryStore(), { clientOptions: FAST }), (e) => isFromscratchError(e, 'TOO_LARGE') && /deeper/.test(e.message));
+    await assert.rejects(
+      pullImage(`${proxy.address}/${repo}:wide`, memoryStore(), { clientOptions: FAST }),
+      (e) => isFromscratchError(e, 'TOO_LARGE') && /2000 manifests/.test(e.message),
+    );
+    await assert.rejects(
+      pullImage(`${proxy.address}/${repo}:deep`, memoryStore(), { clientOptions: FAST }),
+      (e) => isFromscratchError(e, 'TOO_LARGE') && /deeper/.test(e.message),
+    );
   });
 });
 
 test('E10: insufficient_scope → one new token with the union of scopes, then success', async () => {
   const bearer = await startFaultProxy(REGISTRY, { username: 'u', password: 'pw-secret-2' });
-  const client = createRegistryClient(bearer.address, { ...FAST, credential: { username: 'u', password: 'pw-secret-2' } });
+  const client = createRegistryClient(bearer.address, {
+    ...FAST,
+    credential: { username: 'u', password: 'pw-secret-2' },
+  });
   try {
     // ask with no scope at all: the proxy answers insufficient_scope naming the one it needs
-    const res = await client.request({ method: 'GET', url: `/v2/${repo}/manifests/v1`, scopes: [], headers: { accept: MediaType.OciManifest }, doing: 'test' });
+    const res = await client.request({
+      method: 'GET',
+      url: `/v2/${repo}/manifests/v1`,
+      scopes: [],
+      headers: { accept: MediaType.OciManifest },
+      doing: 'test',
+    });
     assert.equal(res.status, 200);
     res.discard();
     assert.ok(bearer.tokenRequests.some((s) => s.includes(`repository:${repo}:pull`)));

@@ -17,7 +17,10 @@ import type { Platform } from '../../src/model/platform.ts';
 /** REGISTRY is the shared docker-registry the services script starts. */
 export const REGISTRY = (() => {
   try {
-    return readFileSync(join(process.env.FROMSCRATCH_SERVICES ?? '/tmp/fromscratch-services', 'registry-address'), 'utf8').trim();
+    return readFileSync(
+      join(process.env.FROMSCRATCH_SERVICES ?? '/tmp/fromscratch-services', 'registry-address'),
+      'utf8',
+    ).trim();
   } catch {
     return '127.0.0.1:5055';
   }
@@ -33,7 +36,9 @@ export function requireTool(tool: string, pkg: string): void {
   try {
     execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'pipe' });
   } catch {
-    throw new Error(`${tool} is missing: install it with apt-get install -y ${pkg} (or run scripts/services.sh)`);
+    throw new Error(
+      `${tool} is missing: install it with apt-get install -y ${pkg} (or run scripts/services.sh)`,
+    );
   }
 }
 
@@ -67,7 +72,11 @@ with tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT) as t:
 }
 
 /** makeGzipLayer stores gzip(tar) in the store and returns the Layer. */
-export async function makeGzipLayer(store: BlobStore, tar: Uint8Array, mediaType: string = MediaType.OciLayerGzip): Promise<Layer> {
+export async function makeGzipLayer(
+  store: BlobStore,
+  tar: Uint8Array,
+  mediaType: string = MediaType.OciLayerGzip,
+): Promise<Layer> {
   const gz = gzipSync(tar);
   const info = await store.put(gz);
   return { blob: { mediaType, digest: info.digest, size: info.size }, diffId: sha256(tar) };
@@ -80,7 +89,10 @@ export function staticHello(): Buffer {
   requireTool('gcc', 'gcc libc6-dev');
   const dir = mkdtempSync(join(tmpdir(), 'registry-hello-'));
   try {
-    writeFileSync(join(dir, 'h.c'), '#include <stdio.h>\nint main(void){puts("hello from the registry test");return 0;}\n');
+    writeFileSync(
+      join(dir, 'h.c'),
+      '#include <stdio.h>\nint main(void){puts("hello from the registry test");return 0;}\n',
+    );
     execFileSync('gcc', ['-static', '-Os', '-s', '-o', join(dir, 'h'), join(dir, 'h.c')]);
     helloCache = readFileSync(join(dir, 'h'));
     return helloCache;
@@ -90,7 +102,14 @@ export function staticHello(): Buffer {
 }
 
 /** smallImage builds an image with one layer holding `files` (random content unless given). */
-export async function smallImage(store: BlobStore, opts: { platform?: Platform; files?: Record<string, { data: Uint8Array; mode?: number }>; entrypoint?: string[] } = {}): Promise<Image> {
+export async function smallImage(
+  store: BlobStore,
+  opts: {
+    platform?: Platform;
+    files?: Record<string, { data: Uint8Array; mode?: number }>;
+    entrypoint?: string[];
+  } = {},
+): Promise<Image> {
   const files = opts.files ?? { 'data/random.bin': { data: randomBytes(2048) } };
   const layer = await makeGzipLayer(store, tarOf(files));
   const base = emptyImage(opts.platform ?? { os: 'linux', architecture: 'amd64' });

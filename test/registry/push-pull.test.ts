@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { readBlob } from '../../src/blob/store.ts';
 import { memoryStore } from '../../src/blob/memory-store.ts';
+import { readBlob } from '../../src/blob/store.ts';
 import { isFromscratchError } from '../../src/errors.ts';
 import { serializeImage } from '../../src/image/image.ts';
 import { sha256 } from '../../src/model/digest.ts';
@@ -22,7 +22,8 @@ const dockerImages: string[] = [];
 
 before(async () => {
   const res = await fetch(`http://${REGISTRY}/v2/`).catch((e: unknown) => e as Error);
-  if (res instanceof Error || !res.ok) throw new Error(`the registry at ${REGISTRY} is not running: start it with bash scripts/services.sh`);
+  if (res instanceof Error || !res.ok)
+    throw new Error(`the registry at ${REGISTRY} is not running: start it with bash scripts/services.sh`);
 });
 after(() => {
   for (const i of dockerImages) {
@@ -36,16 +37,25 @@ after(() => {
 
 function skopeoInspect(ref: string, raw = false): unknown {
   requireTool('skopeo', 'skopeo');
-  return JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', ...(raw ? ['--raw'] : []), `docker://${ref}`], { encoding: 'utf8' }));
+  return JSON.parse(
+    execFileSync('skopeo', ['inspect', '--tls-verify=false', ...(raw ? ['--raw'] : []), `docker://${ref}`], {
+      encoding: 'utf8',
+    }),
+  );
 }
 
 test('push a static hello image: skopeo inspects it, docker pulls and runs it, pullImage returns the same digests', async () => {
   const store = memoryStore();
-  const img = await smallImage(store, { files: { hello: { data: staticHello(), mode: 0o755 } }, entrypoint: ['/hello'] });
+  const img = await smallImage(store, {
+    files: { hello: { data: staticHello(), mode: 0o755 } },
+    entrypoint: ['/hello'],
+  });
   const repo = uniqueRepo('hello');
   const ref = `${REGISTRY}/${repo}:v1`;
   const events: string[] = [];
-  const pushed = await pushImage(ref, [img], store, { onProgress: (e) => events.push(e.kind === 'blob' ? e.status : 'manifest') });
+  const pushed = await pushImage(ref, [img], store, {
+    onProgress: (e) => events.push(e.kind === 'blob' ? e.status : 'manifest'),
+  });
   const ser = serializeImage(img);
   assert.equal(pushed.digest, ser.descriptor.digest);
   assert.equal(pushed.mediaType, MediaType.OciManifest);
@@ -94,17 +104,27 @@ test('a second push of the same image uploads nothing (every blob found by HEAD)
 
 test('Docker media types: docker pulls the schema 2 manifest, pull reports format docker', async () => {
   const store = memoryStore();
-  const img = await smallImage(store, { files: { hello: { data: staticHello(), mode: 0o755 } }, entrypoint: ['/hello'] });
+  const img = await smallImage(store, {
+    files: { hello: { data: staticHello(), mode: 0o755 } },
+    entrypoint: ['/hello'],
+  });
   const ref = `${REGISTRY}/${uniqueRepo('docker')}:v1`;
   const pushed = await pushImage(ref, [img], store, { format: 'docker' });
   assert.equal(pushed.mediaType, MediaType.DockerManifest);
-  const raw = skopeoInspect(ref, true) as { mediaType: string; config: { mediaType: string }; layers: { mediaType: string }[] };
+  const raw = skopeoInspect(ref, true) as {
+    mediaType: string;
+    config: { mediaType: string };
+    layers: { mediaType: string }[];
+  };
   assert.equal(raw.mediaType, MediaType.DockerManifest);
   assert.equal(raw.config.mediaType, MediaType.DockerConfig);
   assert.equal(raw.layers[0]!.mediaType, MediaType.DockerLayerGzip);
   dockerImages.push(ref);
   execFileSync('docker', ['pull', '-q', ref], { stdio: 'pipe' });
-  assert.equal(execFileSync('docker', ['run', '--rm', ref], { encoding: 'utf8' }).trim(), 'hello from the registry test');
+  assert.equal(
+    execFileSync('docker', ['run', '--rm', ref], { encoding: 'utf8' }).trim(),
+    'hello from the registry test',
+  );
   const pulled = await pullImage(ref, memoryStore());
   assert.equal(pulled.format, 'docker');
   assert.equal(pulled.manifestDigest, pushed.digest);
@@ -119,21 +139,30 @@ test('multi-platform: an index is pushed, skopeo sees both platforms, pull selec
   assert.equal(pushed.mediaType, MediaType.OciIndex);
   assert.equal(pushed.manifests.length, 2);
   const raw = skopeoInspect(ref, true) as { manifests: { platform: { architecture: string } }[] };
-  assert.deepEqual(raw.manifests.map((m) => m.platform.architecture), ['amd64', 'arm64']);
+  assert.deepEqual(
+    raw.manifests.map((m) => m.platform.architecture),
+    ['amd64', 'arm64'],
+  );
 
   const arm64 = await pullImage(ref, memoryStore(), { platform: { os: 'linux', architecture: 'arm64' } });
   assert.equal(arm64.manifestDigest, pushed.manifests[1]!.digest);
   assert.equal(arm64.indexDigest, pushed.digest);
   assert.deepEqual(arm64.image.platform, { os: 'linux', architecture: 'arm64', variant: 'v8' });
   const all = await pullImages(ref, memoryStore());
-  assert.deepEqual(all.images.map((i) => i.manifestDigest), pushed.manifests.map((m) => m.digest));
+  assert.deepEqual(
+    all.images.map((i) => i.manifestDigest),
+    pushed.manifests.map((m) => m.digest),
+  );
   assert.equal(all.index?.digest, pushed.digest);
-  await assert.rejects(pullImage(ref, memoryStore(), { platform: { os: 'linux', architecture: 's390x' } }), (e) => {
-    assert.ok(isFromscratchError(e, 'IMAGE_NOT_FOUND'));
-    assert.match(e.message, /no image for platform linux\/s390x/);
-    assert.match(e.hint ?? '', /linux\/amd64, linux\/arm64\/v8/);
-    return true;
-  });
+  await assert.rejects(
+    pullImage(ref, memoryStore(), { platform: { os: 'linux', architecture: 's390x' } }),
+    (e) => {
+      assert.ok(isFromscratchError(e, 'IMAGE_NOT_FOUND'));
+      assert.match(e.message, /no image for platform linux\/s390x/);
+      assert.match(e.hint ?? '', /linux\/amd64, linux\/arm64\/v8/);
+      return true;
+    },
+  );
 });
 
 test('chunked upload: offsets tracked by the client, the registry assembles the right blob', async () => {
@@ -163,7 +192,16 @@ test('cross-repository mount of a blob the source lacks: 202 opens a session tha
   try {
     const data = randomBytes(1000);
     const desc = { mediaType: 'application/octet-stream', digest: sha256(data), size: data.byteLength };
-    const status = await pushBlob(client, uniqueRepo('mount-202'), desc, () => (async function* () { yield data; })(), { mountFrom: uniqueRepo('empty') });
+    const status = await pushBlob(
+      client,
+      uniqueRepo('mount-202'),
+      desc,
+      () =>
+        (async function* () {
+          yield data;
+        })(),
+      { mountFrom: uniqueRepo('empty') },
+    );
     assert.equal(status, 'uploaded');
   } finally {
     client.close();
@@ -172,8 +210,12 @@ test('cross-repository mount of a blob the source lacks: 202 opens a session tha
 
 test('pull by a digest the registry does not have, and of an unknown tag: IMAGE_NOT_FOUND', async () => {
   const repo = uniqueRepo('missing');
-  await assert.rejects(pullImage(`${REGISTRY}/${repo}:nope`, memoryStore()), (e) => isFromscratchError(e, 'IMAGE_NOT_FOUND'));
-  await assert.rejects(pullImage(`${REGISTRY}/${repo}@${sha256('x')}`, memoryStore()), (e) => isFromscratchError(e, 'IMAGE_NOT_FOUND'));
+  await assert.rejects(pullImage(`${REGISTRY}/${repo}:nope`, memoryStore()), (e) =>
+    isFromscratchError(e, 'IMAGE_NOT_FOUND'),
+  );
+  await assert.rejects(pullImage(`${REGISTRY}/${repo}@${sha256('x')}`, memoryStore()), (e) =>
+    isFromscratchError(e, 'IMAGE_NOT_FOUND'),
+  );
 });
 
 test('fetchManifest verifies the requested digest against the bytes', async () => {

@@ -38,8 +38,19 @@ export function bcryptHtpasswd(user: string, password: string): string {
     return execFileSync('htpasswd', ['-Bbn', user, password], { encoding: 'utf8' }).trim();
   } catch {
     // no apache2-utils: Python's crypt (libxcrypt) makes $2b$ bcrypt hashes
-    const hash = execFileSync('python3', ['-W', 'ignore', '-c', 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))', password], { encoding: 'utf8' }).trim();
-    if (!hash.startsWith('$2')) throw new Error('cannot make a bcrypt hash: install apache2-utils (htpasswd) or a Python with crypt');
+    const hash = execFileSync(
+      'python3',
+      [
+        '-W',
+        'ignore',
+        '-c',
+        'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))',
+        password,
+      ],
+      { encoding: 'utf8' },
+    ).trim();
+    if (!hash.startsWith('$2'))
+      throw new Error('cannot make a bcrypt hash: install apache2-utils (htpasswd) or a Python with crypt');
     return `${user}:${hash}`;
   }
 }
@@ -56,26 +67,89 @@ export interface TestCa {
 export function makeTestCa(dir: string): TestCa {
   requireTool('openssl', 'openssl');
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=fromscratch registry test CA']);
-  run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
-  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
-  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'ext.cnf']);
-  return { dir, caCert: join(dir, 'ca.crt'), serverCert: join(dir, 'server.crt'), serverKey: join(dir, 'server.key') };
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=fromscratch registry test CA',
+  ]);
+  run([
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'server.key',
+    '-out',
+    'server.csr',
+    '-subj',
+    '/CN=127.0.0.1',
+  ]);
+  writeFileSync(
+    join(dir, 'ext.cnf'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+  );
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.crt',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  ]);
+  return {
+    dir,
+    caCert: join(dir, 'ca.crt'),
+    serverCert: join(dir, 'server.crt'),
+    serverKey: join(dir, 'server.key'),
+  };
 }
 
 /** startRegistry starts docker-registry with optional htpasswd users and TLS. */
-export async function startRegistry(opts: { users?: Record<string, string>; tls?: TestCa } = {}): Promise<RegistryInstance> {
+export async function startRegistry(
+  opts: { users?: Record<string, string>; tls?: TestCa } = {},
+): Promise<RegistryInstance> {
   requireTool('docker-registry', 'docker-registry');
   const dir = mkdtempSync(join(tmpdir(), 'registry-instance-'));
   const port = await freePort();
   let auth = '';
   if (opts.users) {
-    writeFileSync(join(dir, 'htpasswd'), `${Object.entries(opts.users).map(([u, p]) => bcryptHtpasswd(u, p)).join('\n')}\n`);
+    writeFileSync(
+      join(dir, 'htpasswd'),
+      `${Object.entries(opts.users)
+        .map(([u, p]) => bcryptHtpasswd(u, p))
+        .join('\n')}\n`,
+    );
     auth = `auth:\n  htpasswd:\n    realm: fromscratch-test\n    path: ${join(dir, 'htpasswd')}\n`;
   }
-  const tls = opts.tls ? `  tls:\n    certificate: ${opts.tls.serverCert}\n    key: ${opts.tls.serverKey}\n` : '';
-  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\n${auth}http:\n  addr: 127.0.0.1:${port}\n  secret: fromscratch-test\n${tls}`);
-  const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const tls = opts.tls
+    ? `  tls:\n    certificate: ${opts.tls.serverCert}\n    key: ${opts.tls.serverKey}\n`
+    : '';
+  writeFileSync(
+    join(dir, 'config.yml'),
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\n${auth}http:\n  addr: 127.0.0.1:${port}\n  secret: fromscratch-test\n${tls}`,
+  );
+  const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
     if (stderr.length < 10000) stderr += d;
