@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { createGzip, gzipSync } from 'node:zlib';
 import { getAttributeSync } from '@napi-rs/xattr';
 import { isFromscratchError } from '../../src/errors.ts';
@@ -22,8 +22,14 @@ interface Box {
   root: string;
 }
 
+const boxes: string[] = [];
+after(() => {
+  for (const b of boxes) fs.rmSync(b, { recursive: true, force: true });
+});
+
 function makeBox(): Box {
   const box = fs.mkdtempSync(join(tmpdir(), 'fs-unpack-test-'));
+  boxes.push(box);
   const root = join(box, 'root');
   fs.mkdirSync(root, { mode: 0o700 });
   fs.writeFileSync(join(box, 'sentinel'), 'keep');
