@@ -15,12 +15,18 @@ import { elfPrograms, neededReals, parseLdd, sameView } from '../test/closure/ld
 
 const count = Number(process.argv[2] ?? process.env.BENCH_DEPS_COUNT ?? 300);
 // real paths for both sides: ldd takes $ORIGIN from the path it is given (see ldd-oracle.ts)
-const programs = [...new Set(elfPrograms('/usr/bin', Math.ceil(count * 1.2)).map((p) => realpathSync(p)))].slice(0, count);
+const programs = [
+  ...new Set(elfPrograms('/usr/bin', Math.ceil(count * 1.2)).map((p) => realpathSync(p))),
+].slice(0, count);
 
 async function lddLoop(files: readonly string[]): Promise<{ ms: number; out: string }> {
   const t0 = performance.now();
   const out = await new Promise<string>((resolve, reject) => {
-    const p = spawn('bash', ['-c', 'for f in "$@"; do echo "@@ $f"; ldd "$f" 2>&1; done', 'bench', ...files], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(
+      'bash',
+      ['-c', 'for f in "$@"; do echo "@@ $f"; ldd "$f" 2>&1; done', 'bench', ...files],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const chunks: Buffer[] = [];
     p.stdout.on('data', (c: Buffer) => chunks.push(c));
     p.on('error', reject);
@@ -42,7 +48,9 @@ async function ours(files: readonly string[], infer: boolean, parallel: number) 
       results[i] = await resolveClosure([files[i]!], fs, {
         cache,
         strict: false,
-        ...(infer ? {} : { infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } }),
+        ...(infer
+          ? {}
+          : { infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } }),
       });
     }
   };
@@ -75,10 +83,13 @@ programs.forEach((p, i) => {
 const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 console.log(`programs: ${programs.length} ELF files of /usr/bin (${compared} dynamic)`);
 console.log(`${'ldd loop (sequential, as a shell would)'.padEnd(48)} ${fmt(ldd.ms)}`);
-const line = (what: string, ms: number) => console.log(`${what.padEnd(48)} ${fmt(ms)}  ratio ${(ms / ldd.ms).toFixed(3)}x`);
+const line = (what: string, ms: number) =>
+  console.log(`${what.padEnd(48)} ${fmt(ms)}  ratio ${(ms / ldd.ms).toFixed(3)}x`);
 line('ours, deps defaults (inference on), sequential', full.ms);
 line('ours, DT_NEEDED only, sequential', needed.ms);
 line('ours, deps defaults, 8 programs at a time', fullPar.ms);
 line('ours, DT_NEEDED only, 8 programs at a time', neededPar.ms);
-console.log(`match ldd: ${same}/${compared}${differ.length ? ` (differ: ${differ.slice(0, 10).join(' ')})` : ''}`);
+console.log(
+  `match ldd: ${same}/${compared}${differ.length ? ` (differ: ${differ.slice(0, 10).join(' ')})` : ''}`,
+);
 console.log('target <= 0.3x, stretch 0.1x');

@@ -9,7 +9,13 @@ import type { ElfInfo } from '../elf/types.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { type Resolved, resolvePath } from '../fs/resolve.ts';
 import type { RootFs, RootStat } from '../fs/root-fs.ts';
-import { indexLdCache, type LdCache, type LdCacheIndex, parseLdCache, MAX_LD_CACHE_BYTES } from './ld-cache.ts';
+import {
+  indexLdCache,
+  type LdCache,
+  type LdCacheIndex,
+  MAX_LD_CACHE_BYTES,
+  parseLdCache,
+} from './ld-cache.ts';
 import { type LdSoConf, readLdSoConf } from './ld-conf.ts';
 import { ELF_HEADER_BYTES, type ElfHeader, probeElfHeader } from './target.ts';
 
@@ -113,14 +119,23 @@ export function readHeader(c: ClosureCache, real: string): Promise<ElfHeader | u
 }
 
 /** readElfCached parses an ELF file once per cache (and per `symbols` setting). */
-export function readElfCached(c: ClosureCache, read: ElfReader, real: string, symbols = true): Promise<ElfInfo> {
+export function readElfCached(
+  c: ClosureCache,
+  read: ElfReader,
+  real: string,
+  symbols = true,
+): Promise<ElfInfo> {
   const full = c.elf.get(real);
   if (full || symbols) return full ?? memo(c.elf, real, () => read(c.fs, real));
   return memo(c.elf, `\0nosym:${real}`, () => read(c.view, real, { symbols: false }));
 }
 
 /** readTextCached reads a small text file of the root (resolved), undefined when absent. */
-export function readTextCached(c: ClosureCache, path: string, limit = 1024 * 1024): Promise<string | undefined> {
+export function readTextCached(
+  c: ClosureCache,
+  path: string,
+  limit = 1024 * 1024,
+): Promise<string | undefined> {
   return memo(c.text, path, async () => {
     const r = await cachedResolve(c, path);
     if (r.stat?.type !== 'file') return undefined;

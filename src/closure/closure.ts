@@ -17,9 +17,9 @@ import type { Resolved } from '../fs/resolve.ts';
 import type { RootFs, RootStat } from '../fs/root-fs.ts';
 import {
   type ClosureCache,
-  type ElfReader,
   cachedResolve,
   checkCacheRoot,
+  type ElfReader,
   listDir,
   newClosureCache,
   notFound,
@@ -33,13 +33,20 @@ import {
   type InferOptions,
   LIBGCC_SYMBOLS,
   NSS_SYMBOLS,
-  TLS_LIBRARY,
   nssServices,
   parseNsswitch,
+  TLS_LIBRARY,
 } from './infer.ts';
-import { type Candidate, type LoadedObject, type SearchEnv, isMuslReserved, muslArch, searchLibrary } from './search.ts';
-import { SHEBANG_BYTES, envCommand, isShebang, parseShebang } from './shebang.ts';
-import { type ElfHeader, type Target, defaultDirs, probeElfHeader, targetOf } from './target.ts';
+import {
+  type Candidate,
+  isMuslReserved,
+  type LoadedObject,
+  muslArch,
+  type SearchEnv,
+  searchLibrary,
+} from './search.ts';
+import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from './shebang.ts';
+import { defaultDirs, type ElfHeader, probeElfHeader, type Target, targetOf } from './target.ts';
 
 /** DEFAULT_PATH is the PATH used for `#!/usr/bin/env NAME` when the image sets none (Docker's default). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -151,9 +158,13 @@ export class LibraryNotFoundError extends FromscratchError {
   constructor(u: Unresolved, root: string, more: number) {
     const where = u.searched.length > 0 ? ` (searched ${u.searched.join(', ')})` : '';
     const others = more > 0 ? `; ${more} more missing` : '';
-    super('LIBRARY_NOT_FOUND', `library "${u.soname}" needed by ${u.neededBy} not found in root ${root}${where}${others}`, {
-      hint: `install the package that provides ${u.soname} in the root, resolve inside another root with --sysroot DIR, or add its directory with --env LD_LIBRARY_PATH=DIR`,
-    });
+    super(
+      'LIBRARY_NOT_FOUND',
+      `library "${u.soname}" needed by ${u.neededBy} not found in root ${root}${where}${others}`,
+      {
+        hint: `install the package that provides ${u.soname} in the root, resolve inside another root with --sysroot DIR, or add its directory with --env LD_LIBRARY_PATH=DIR`,
+      },
+    );
     this.soname = u.soname;
     this.neededBy = u.neededBy;
     this.searched = u.searched;
@@ -183,7 +194,13 @@ interface State {
   readonly warnings: string[];
 }
 
-async function addPath(st: State, path: string, kind: ClosureFile['kind'], origin: Origin, target?: string): Promise<void> {
+async function addPath(
+  st: State,
+  path: string,
+  kind: ClosureFile['kind'],
+  origin: Origin,
+  target?: string,
+): Promise<void> {
   let f = st.files.get(path);
   if (!f) {
     const stat = await st.cache.view.lstat(path);
@@ -207,7 +224,8 @@ async function addResolved(st: State, r: Resolved, origin: Origin): Promise<void
 
 /** libDirToken returns what `$LIB` expands to in this root for a target. */
 async function libToken(c: ClosureCache, t: Target): Promise<string> {
-  if (t.triplet && ((await listDir(c, `/usr/lib/${t.triplet}`)) || (await listDir(c, `/lib/${t.triplet}`)))) return `lib/${t.triplet}`;
+  if (t.triplet && ((await listDir(c, `/usr/lib/${t.triplet}`)) || (await listDir(c, `/lib/${t.triplet}`))))
+    return `lib/${t.triplet}`;
   if (t.class === 64) {
     const r = await cachedResolve(c, '/usr/lib64');
     if (r.stat?.type === 'dir' && r.links.length === 0) return 'lib64';
@@ -229,16 +247,21 @@ async function probeRootMachine(c: ClosureCache): Promise<ElfHeader | undefined>
 }
 
 function archMismatch(program: string, t: Target, fs: RootFs, detail: string): FromscratchError {
-  return new FromscratchError('ARCH_MISMATCH', `${program} is built for ${t.name} (${t.class}-bit) but ${detail} in root ${fs.name}`, {
-    hint: `resolve it inside a root of its architecture with --sysroot DIR (an unpacked ${t.name} image, or debootstrap --arch); the host's libraries cannot serve it`,
-  });
+  return new FromscratchError(
+    'ARCH_MISMATCH',
+    `${program} is built for ${t.name} (${t.class}-bit) but ${detail} in root ${fs.name}`,
+    {
+      hint: `resolve it inside a root of its architecture with --sysroot DIR (an unpacked ${t.name} image, or debootstrap --arch); the host's libraries cannot serve it`,
+    },
+  );
 }
 
 async function readElfOrThrow(st: State, real: string, what: string): Promise<ElfInfo> {
   try {
     return await readElfCached(st.cache, st.readElf, real, st.symbols);
   } catch (e) {
-    if (isFromscratchError(e)) throw new FromscratchError(e.code, `reading ${what} ${real}: ${e.message}`, { hint: e.hint, cause: e });
+    if (isFromscratchError(e))
+      throw new FromscratchError(e.code, `reading ${what} ${real}: ${e.message}`, { hint: e.hint, cause: e });
     throw e;
   }
 }
@@ -292,7 +315,9 @@ async function loadLibrary(
         reason: `${name} was found through ld.so.cache in ${dir}, outside the default directories: the loader needs the cache`,
       });
     } else if (hit.via.startsWith('ld.so.conf ')) {
-      st.warnings.push(`${name} was found through ld.so.conf in ${dir} but the root has no ld.so.cache listing it: in the image the loader will not find it unless LD_LIBRARY_PATH includes ${dir}`);
+      st.warnings.push(
+        `${name} was found through ld.so.conf in ${dir} but the root has no ld.so.cache listing it: in the image the loader will not find it unless LD_LIBRARY_PATH includes ${dir}`,
+      );
     }
   }
   const known = pg.byReal.get(real);
@@ -301,7 +326,11 @@ async function loadLibrary(
     return known;
   }
   if (pg.byReal.size >= MAX_OBJECTS) {
-    throw new FromscratchError('TOO_LARGE', `more than ${MAX_OBJECTS} libraries in the closure of ${pg.rootName}`, { hint: 'the root is hostile or broken' });
+    throw new FromscratchError(
+      'TOO_LARGE',
+      `more than ${MAX_OBJECTS} libraries in the closure of ${pg.rootName}`,
+      { hint: 'the root is hostile or broken' },
+    );
   }
   let info: ElfInfo;
   try {
@@ -311,7 +340,13 @@ async function loadLibrary(
     st.warnings.push(`${hit.primary.path} skipped: ${e.message}`);
     return undefined;
   }
-  const obj: LoadedObject = { path: hit.primary.path, real, info, loader, origin: parentPath(hit.primary.path) };
+  const obj: LoadedObject = {
+    path: hit.primary.path,
+    real,
+    info,
+    loader,
+    origin: parentPath(hit.primary.path),
+  };
   pg.byReal.set(real, obj);
   pg.byName.set(name, { obj, via: hit.via });
   if (info.soname) pg.byName.set(info.soname, { obj, via: hit.via });
@@ -319,13 +354,22 @@ async function loadLibrary(
   pg.queue.push(obj);
   const variants: string[] = [];
   for (const v of hit.variants) {
-    const vo: Origin = origin.kind === 'needed' ? { ...origin, via: `${origin.via} (glibc-hwcaps/${v.hwcaps ?? '?'})` } : origin;
+    const vo: Origin =
+      origin.kind === 'needed'
+        ? { ...origin, via: `${origin.via} (glibc-hwcaps/${v.hwcaps ?? '?'})` }
+        : origin;
     await addResolved(st, v.resolved, vo);
     variants.push(v.resolved.path);
     if (!pg.byReal.has(v.resolved.path)) {
       try {
         const vinfo = await readElfCached(st.cache, st.readElf, v.resolved.path, st.symbols);
-        const vobj: LoadedObject = { path: v.path, real: v.resolved.path, info: vinfo, loader, origin: parentPath(v.path) };
+        const vobj: LoadedObject = {
+          path: v.path,
+          real: v.resolved.path,
+          info: vinfo,
+          loader,
+          origin: parentPath(v.path),
+        };
         pg.byReal.set(vobj.real, vobj);
         pg.queue.push(vobj);
       } catch (e) {
@@ -351,17 +395,32 @@ async function drain(st: State, pg: Program): Promise<void> {
       }
       const known = pg.byName.get(name);
       if (known) {
-        await addPath(st, known.obj.real, 'file', { kind: 'needed', by: obj.real, soname: name, via: known.via });
+        await addPath(st, known.obj.real, 'file', {
+          kind: 'needed',
+          by: obj.real,
+          soname: name,
+          via: known.via,
+        });
         needed.push({ name, path: known.obj.path, real: known.obj.real, via: known.via });
         continue;
       }
       const r = await searchLibrary(name, obj, pg.env);
       if (!r.found) {
-        st.unresolved.push({ soname: name, neededBy: obj.real, searched: unique(r.searched), ...(inferredObj ? { inferred: true } : {}) });
+        st.unresolved.push({
+          soname: name,
+          neededBy: obj.real,
+          searched: unique(r.searched),
+          ...(inferredObj ? { inferred: true } : {}),
+        });
         needed.push({ name });
         continue;
       }
-      const lib = await loadLibrary(st, pg, name, obj, r, { kind: 'needed', by: obj.real, soname: name, via: r.via });
+      const lib = await loadLibrary(st, pg, name, obj, r, {
+        kind: 'needed',
+        by: obj.real,
+        soname: name,
+        via: r.via,
+      });
       if (lib && inferredObj) pg.inferred.add(lib.real);
       needed.push(lib ? { name, path: lib.path, real: lib.real, via: r.via } : { name });
     }
@@ -374,7 +433,14 @@ function unique(xs: readonly string[]): string[] {
 }
 
 /** loadInferred searches a library a rule asks for and maps it with an `inferred` origin. */
-async function loadInferred(st: State, pg: Program, name: string, loader: LoadedObject, by: string, reason: string): Promise<boolean> {
+async function loadInferred(
+  st: State,
+  pg: Program,
+  name: string,
+  loader: LoadedObject,
+  by: string,
+  reason: string,
+): Promise<boolean> {
   const known = pg.byName.get(name);
   if (known) {
     await addPath(st, known.obj.real, 'file', { kind: 'inferred', by, reason });
@@ -389,7 +455,10 @@ async function loadInferred(st: State, pg: Program, name: string, loader: Loaded
 }
 
 /** firstImporter returns the first object (in load order) importing one of the symbols, and which. */
-function importers(objs: Iterable<LoadedObject>, test: (s: string) => boolean): { obj: LoadedObject; sym: string }[] {
+function importers(
+  objs: Iterable<LoadedObject>,
+  test: (s: string) => boolean,
+): { obj: LoadedObject; sym: string }[] {
   const out: { obj: LoadedObject; sym: string }[] = [];
   for (const o of objs) {
     const sym = o.info.importedSymbols.find(test);
@@ -434,14 +503,24 @@ async function runInference(st: State, pg: Program): Promise<void> {
       if (imp.length > 0) {
         nssDone = true;
         const { obj, sym } = imp[0]!;
-        const dbs = new Set(imp.flatMap((i) => i.obj.info.importedSymbols.flatMap((s) => NSS_SYMBOLS.get(s) ?? [])));
+        const dbs = new Set(
+          imp.flatMap((i) => i.obj.info.importedSymbols.flatMap((s) => NSS_SYMBOLS.get(s) ?? [])),
+        );
         const confText = await readTextCached(st.cache, '/etc/nsswitch.conf');
         const reason = `imports ${sym}: name service switch (${[...dbs].sort().join(', ')})`;
-        if (confText !== undefined) await addRootFile(st, '/etc/nsswitch.conf', { kind: 'inferred', by: obj.real, reason });
+        if (confText !== undefined)
+          await addRootFile(st, '/etc/nsswitch.conf', { kind: 'inferred', by: obj.real, reason });
         const conf = confText === undefined ? undefined : parseNsswitch(confText);
         if (pg.env.flavor === 'glibc') {
           for (const svc of nssServices(conf, dbs)) {
-            await loadInferred(st, pg, `libnss_${svc}.so.2`, libc, obj.real, `${reason}: NSS module "${svc}"`);
+            await loadInferred(
+              st,
+              pg,
+              `libnss_${svc}.so.2`,
+              libc,
+              obj.real,
+              `${reason}: NSS module "${svc}"`,
+            );
           }
         }
       }
@@ -462,7 +541,8 @@ async function runInference(st: State, pg: Program): Promise<void> {
             const e = await cachedResolve(st.cache, p);
             if (e.stat?.type === 'dir' && n === 'gconv-modules.d') {
               await addResolved(st, e, origin);
-              for (const m of [...((await listDir(st.cache, p)) ?? [])].sort()) await addRootFile(st, `${p}/${m}`, origin);
+              for (const m of [...((await listDir(st.cache, p)) ?? [])].sort())
+                await addRootFile(st, `${p}/${m}`, origin);
             } else if (e.stat?.type === 'file') {
               if (n.endsWith('.so')) {
                 const found = await loadInferred(st, pg, p, libc, obj.real, reason);
@@ -471,7 +551,9 @@ async function runInference(st: State, pg: Program): Promise<void> {
             }
           }
         } else {
-          st.warnings.push(`${obj.real} imports ${sym} but the root has no gconv directory with gconv-modules`);
+          st.warnings.push(
+            `${obj.real} imports ${sym} but the root has no gconv directory with gconv-modules`,
+          );
         }
       }
     }
@@ -480,7 +562,14 @@ async function runInference(st: State, pg: Program): Promise<void> {
       if (imp.length > 0) {
         gccDone = true;
         const { obj, sym } = imp[0]!;
-        const ok = await loadInferred(st, pg, 'libgcc_s.so.1', libc, obj.real, `imports ${sym}: glibc loads libgcc_s.so.1 to unwind the stack`);
+        const ok = await loadInferred(
+          st,
+          pg,
+          'libgcc_s.so.1',
+          libc,
+          obj.real,
+          `imports ${sym}: glibc loads libgcc_s.so.1 to unwind the stack`,
+        );
         if (!ok) st.warnings.push(`${obj.real} imports ${sym} but libgcc_s.so.1 is not in the root`);
       }
     }
@@ -491,9 +580,21 @@ async function runInference(st: State, pg: Program): Promise<void> {
         const lib = tls.info.soname ?? baseName(tls.path);
         const reason = `${lib} is a TLS library: CA certificates to verify peers`;
         let any = false;
-        for (const p of CA_BUNDLES) if (await addRootFile(st, p, { kind: 'inferred', by: tls.real, reason })) any = true;
-        if (!any) st.warnings.push(`${lib} is in the closure but the root has no CA bundle at ${CA_BUNDLES.join(', ')}`);
-        if (/^libnss3\.so/.test(lib)) await loadInferred(st, pg, 'libnssckbi.so', tls, tls.real, 'libnss3 loads its built-in root certificates module');
+        for (const p of CA_BUNDLES)
+          if (await addRootFile(st, p, { kind: 'inferred', by: tls.real, reason })) any = true;
+        if (!any)
+          st.warnings.push(
+            `${lib} is in the closure but the root has no CA bundle at ${CA_BUNDLES.join(', ')}`,
+          );
+        if (/^libnss3\.so/.test(lib))
+          await loadInferred(
+            st,
+            pg,
+            'libnssckbi.so',
+            tls,
+            tls.real,
+            'libnss3 loads its built-in root certificates module',
+          );
       }
     }
     if (on('dlopenNotes')) {
@@ -509,7 +610,10 @@ async function runInference(st: State, pg: Program): Promise<void> {
               break;
             }
           }
-          if (!ok && prio === 'required') st.warnings.push(`${o.real}: dlopen note (required) ${note.soname.join(' | ')} not found in the root`);
+          if (!ok && prio === 'required')
+            st.warnings.push(
+              `${o.real}: dlopen note (required) ${note.soname.join(' | ')} not found in the root`,
+            );
         }
       }
     }
@@ -521,32 +625,54 @@ async function runInference(st: State, pg: Program): Promise<void> {
 async function loadElfProgram(st: State, path: string, real: string): Promise<void> {
   const info = await readElfOrThrow(st, real, 'program');
   if (info.type !== 'exec' && info.type !== 'dyn') {
-    throw new FromscratchError('NOT_EXECUTABLE', `${path} is an ELF ${info.type} file, not a program or shared library`, {
-      hint: 'give a linked executable or shared object',
-    });
+    throw new FromscratchError(
+      'NOT_EXECUTABLE',
+      `${path} is an ELF ${info.type} file, not a program or shared library`,
+      {
+        hint: 'give a linked executable or shared object',
+      },
+    );
   }
   const target = targetOf(info);
   const main: LoadedObject = { path: real, real, info, origin: parentPath(real) };
   let interp: LoadedObject | undefined;
   let flavor: 'glibc' | 'musl' = 'glibc';
   if (info.interpreter !== undefined) {
-    const ipath = normalizeImagePath(info.interpreter.startsWith('/') ? info.interpreter : `/${info.interpreter}`);
+    const ipath = normalizeImagePath(
+      info.interpreter.startsWith('/') ? info.interpreter : `/${info.interpreter}`,
+    );
     flavor = muslArch(ipath) ? 'musl' : 'glibc';
     const r = await cachedResolve(st.cache, ipath);
     const h = r.stat?.type === 'file' ? await readHeader(st.cache, r.path) : undefined;
-    const ok = h !== undefined && h.class === target.class && h.machine === target.machine && h.endian === target.endian;
+    const ok =
+      h !== undefined &&
+      h.class === target.class &&
+      h.machine === target.machine &&
+      h.endian === target.endian;
     if (!ok) {
       const rootH = await probeRootMachine(st.cache);
-      if (h) throw archMismatch(path, target, st.fs, `its interpreter ${ipath} is ${machineName(h.machine, h.class)} (${h.class}-bit)`);
+      if (h)
+        throw archMismatch(
+          path,
+          target,
+          st.fs,
+          `its interpreter ${ipath} is ${machineName(h.machine, h.class)} (${h.class}-bit)`,
+        );
       if (!rootH || rootH.machine !== target.machine || rootH.class !== target.class) {
-        const rootDesc = rootH ? `the root's programs are ${machineName(rootH.machine, rootH.class)} (${rootH.class}-bit)` : 'the root has no programs to compare with';
+        const rootDesc = rootH
+          ? `the root's programs are ${machineName(rootH.machine, rootH.class)} (${rootH.class}-bit)`
+          : 'the root has no programs to compare with';
         throw archMismatch(path, target, st.fs, `its interpreter ${ipath} is missing and ${rootDesc}`);
       }
       const u: Unresolved = { soname: ipath, neededBy: real, searched: [ipath] };
       if (st.opts.strict !== false) {
-        throw new FromscratchError('LIBRARY_NOT_FOUND', `program interpreter ${ipath} of ${real} not found in root ${st.fs.name}`, {
-          hint: 'install the C library (libc6, musl) in the root, or resolve inside another root with --sysroot DIR',
-        });
+        throw new FromscratchError(
+          'LIBRARY_NOT_FOUND',
+          `program interpreter ${ipath} of ${real} not found in root ${st.fs.name}`,
+          {
+            hint: 'install the C library (libc6, musl) in the root, or resolve inside another root with --sysroot DIR',
+          },
+        );
       }
       st.unresolved.push(u);
     } else {
@@ -558,7 +684,16 @@ async function loadElfProgram(st: State, path: string, real: string): Promise<vo
   st.roots.push({
     path,
     real,
-    kind: info.interpreter !== undefined ? 'dynamic' : info.type === 'dyn' && info.needed.length > 0 ? 'library' : info.isStatic ? 'static' : info.type === 'dyn' ? 'library' : 'static',
+    kind:
+      info.interpreter !== undefined
+        ? 'dynamic'
+        : info.type === 'dyn' && info.needed.length > 0
+          ? 'library'
+          : info.isStatic
+            ? 'static'
+            : info.type === 'dyn'
+              ? 'library'
+              : 'static',
     ...(info.interpreter !== undefined ? { interpreter: info.interpreter, loader: flavor } : {}),
     machine: target.name,
   });
@@ -572,7 +707,16 @@ async function loadElfProgram(st: State, path: string, real: string): Promise<vo
     ...(interp ? { interpreter: interp.path } : {}),
     warnings: st.warnings,
   };
-  const pg: Program = { env, byReal: new Map([[real, main]]), byName: new Map(), queue: [main], inferred: new Set(), variants: new Map(), rootName: path, ...(interp ? { interp } : {}) };
+  const pg: Program = {
+    env,
+    byReal: new Map([[real, main]]),
+    byName: new Map(),
+    queue: [main],
+    inferred: new Set(),
+    variants: new Map(),
+    rootName: path,
+    ...(interp ? { interp } : {}),
+  };
   if (interp) {
     // ld.so maps itself first, under its PT_INTERP name and its soname: libc's DT_NEEDED on
     // ld-linux-x86-64.so.2 is this object.
@@ -600,20 +744,31 @@ async function lookPath(st: State, name: string): Promise<{ found?: string; sear
 /** addProgram adds a program (ELF or script) with its closure. */
 async function addProgram(st: State, path: string, origin: Origin, depth: number): Promise<void> {
   if (depth > MAX_SCRIPT_DEPTH) {
-    throw new FromscratchError('NOT_EXECUTABLE', `${path}: more than ${MAX_SCRIPT_DEPTH} levels of #! interpreters`, { hint: 'a script interpreter loop?' });
+    throw new FromscratchError(
+      'NOT_EXECUTABLE',
+      `${path}: more than ${MAX_SCRIPT_DEPTH} levels of #! interpreters`,
+      { hint: 'a script interpreter loop?' },
+    );
   }
   const p = normalizeImagePath(path);
   const r = await cachedResolve(st.cache, p);
   if (!r.stat) throw notFound(p, st.fs);
   if (r.stat.type !== 'file') {
-    throw new FromscratchError('NOT_EXECUTABLE', `${p} is a ${r.stat.type === 'dir' ? 'directory' : r.stat.type}, not a program`, {
-      hint: 'give an ELF program or a #! script (use --add for directories)',
-    });
+    throw new FromscratchError(
+      'NOT_EXECUTABLE',
+      `${p} is a ${r.stat.type === 'dir' ? 'directory' : r.stat.type}, not a program`,
+      {
+        hint: 'give an ELF program or a #! script (use --add for directories)',
+      },
+    );
   }
   await addResolved(st, r, origin);
   if (st.roots.some((x) => x.real === r.path) && depth > 0) return; // interpreter already resolved
   const head = await st.cache.view.read(r.path, { offset: 0, length: SHEBANG_BYTES });
-  if (probeElfHeader(head) || (head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46)) {
+  if (
+    probeElfHeader(head) ||
+    (head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46)
+  ) {
     await loadElfProgram(st, p, r.path);
     return;
   }
@@ -630,9 +785,13 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
   if (!ir.stat) {
     const u: Unresolved = { soname: interp, neededBy: r.path, searched: [interp] };
     if (st.opts.strict !== false) {
-      throw new FromscratchError('FILE_NOT_FOUND', `interpreter ${interp} of script ${p} (#!${sb.line}) not found in root ${st.fs.name}`, {
-        hint: 'install the interpreter in the root, or fix the #! line',
-      });
+      throw new FromscratchError(
+        'FILE_NOT_FOUND',
+        `interpreter ${interp} of script ${p} (#!${sb.line}) not found in root ${st.fs.name}`,
+        {
+          hint: 'install the interpreter in the root, or fix the #! line',
+        },
+      );
     }
     st.unresolved.push(u);
     st.roots.push(root);
@@ -657,9 +816,13 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
   }
   if (target === undefined) {
     if (st.opts.strict !== false) {
-      throw new FromscratchError('FILE_NOT_FOUND', `"${cmd}" run by script ${p} (#!${sb.line}) not found on PATH ${searched.join(':')} in root ${st.fs.name}`, {
-        hint: `install ${cmd} in the root, or set the image's PATH (--env PATH=...) to the directory that has it`,
-      });
+      throw new FromscratchError(
+        'FILE_NOT_FOUND',
+        `"${cmd}" run by script ${p} (#!${sb.line}) not found on PATH ${searched.join(':')} in root ${st.fs.name}`,
+        {
+          hint: `install ${cmd} in the root, or set the image's PATH (--env PATH=...) to the directory that has it`,
+        },
+      );
     }
     st.unresolved.push({ soname: cmd, neededBy: r.path, searched });
     st.roots.push(root);
@@ -683,24 +846,53 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
  * const result = await resolveClosure(['/usr/bin/curl'], hostFs('/'), { readElf });
  * for (const f of result.files.values()) console.log(f.kind, f.path);
  */
-export async function resolveClosure(roots: readonly string[], fs: RootFs, opts: ClosureOptions = {}): Promise<ClosureResult> {
+export async function resolveClosure(
+  roots: readonly string[],
+  fs: RootFs,
+  opts: ClosureOptions = {},
+): Promise<ClosureResult> {
   const cache = opts.cache ?? newClosureCache(fs);
   checkCacheRoot(cache, fs);
   const readElf: ElfReader = opts.readElf ?? ((f, p, o) => readElf_(f, p, o));
   const symbols = opts.infer?.nss !== false || opts.infer?.gconv !== false || opts.infer?.libgcc !== false;
-  const st: State = { fs, cache, readElf, symbols, opts, files: new Map(), objects: new Map(), roots: [], unresolved: [], warnings: [] };
+  const st: State = {
+    fs,
+    cache,
+    readElf,
+    symbols,
+    opts,
+    files: new Map(),
+    objects: new Map(),
+    roots: [],
+    unresolved: [],
+    warnings: [],
+  };
   for (const root of roots) {
     await addProgram(st, root, { kind: 'requested', via: opts.requestedVia ?? 'closure root' }, 0);
   }
   const unresolved = dedupeUnresolved(st.unresolved);
   const hard = unresolved.filter((u) => !u.inferred);
-  if (opts.strict !== false && hard.length > 0) throw new LibraryNotFoundError(hard[0]!, fs.name, hard.length - 1);
+  if (opts.strict !== false && hard.length > 0)
+    throw new LibraryNotFoundError(hard[0]!, fs.name, hard.length - 1);
   const files = new Map<string, ClosureFile>();
   for (const k of [...st.files.keys()].sort(comparePaths)) {
     const f = st.files.get(k)!;
-    files.set(k, { path: f.path, kind: f.kind, stat: f.stat, ...(f.target !== undefined ? { target: f.target } : {}), origins: f.origins });
+    files.set(k, {
+      path: f.path,
+      kind: f.kind,
+      stat: f.stat,
+      ...(f.target !== undefined ? { target: f.target } : {}),
+      origins: f.origins,
+    });
   }
-  return { root: fs.name, roots: st.roots, files, objects: st.objects, unresolved, warnings: [...new Set(st.warnings)].sort() };
+  return {
+    root: fs.name,
+    roots: st.roots,
+    files,
+    objects: st.objects,
+    unresolved,
+    warnings: [...new Set(st.warnings)].sort(),
+  };
 }
 
 function dedupeUnresolved(us: readonly Unresolved[]): Unresolved[] {
@@ -744,8 +936,15 @@ export async function closureToEntries(result: ClosureResult, fs: RootFs): Promi
       continue;
     }
     const hostPath = fs.hostPath(f.path);
-    const content: ContentSource = hostPath !== undefined ? { kind: 'host', path: hostPath } : { kind: 'bytes', data: await fs.read(f.path) };
-    out.push({ entry: { ...withX, type: 'file', size: f.stat.size, content }, origins: f.origins, ...(hostPath !== undefined ? { hostPath } : {}) });
+    const content: ContentSource =
+      hostPath !== undefined
+        ? { kind: 'host', path: hostPath }
+        : { kind: 'bytes', data: await fs.read(f.path) };
+    out.push({
+      entry: { ...withX, type: 'file', size: f.stat.size, content },
+      origins: f.origins,
+      ...(hostPath !== undefined ? { hostPath } : {}),
+    });
   }
   return out;
 }

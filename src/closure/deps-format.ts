@@ -23,10 +23,16 @@ export function formatDepsTree(result: ClosureResult): string {
   const lines: string[] = [];
   for (const root of result.roots) {
     if (root.kind === 'script') {
-      lines.push(`${root.path} (script: #!${root.interpreter ?? '?'}${root.command ? ` => ${root.command}` : ''})`);
+      lines.push(
+        `${root.path} (script: #!${root.interpreter ?? '?'}${root.command ? ` => ${root.command}` : ''})`,
+      );
       continue;
     }
-    const head = root.interpreter ? ` (interpreter => ${root.interpreter})` : root.kind === 'static' ? ' (static)' : '';
+    const head = root.interpreter
+      ? ` (interpreter => ${root.interpreter})`
+      : root.kind === 'static'
+        ? ' (static)'
+        : '';
     lines.push(`${root.path}${head}`);
     const shown = new Set<string>([root.real]);
     const walk = (real: string, depth: number) => {
@@ -60,7 +66,8 @@ export function formatDepsTree(result: ClosureResult): string {
   if (inferred.length > 0) lines.push('inferred:', ...inferred);
   if (result.unresolved.length > 0) {
     lines.push('not found:');
-    for (const u of result.unresolved) lines.push(`    ${u.soname} needed by ${u.neededBy} (searched ${u.searched.join(', ') || 'nothing'})`);
+    for (const u of result.unresolved)
+      lines.push(`    ${u.soname} needed by ${u.neededBy} (searched ${u.searched.join(', ') || 'nothing'})`);
   }
   for (const w of result.warnings) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;
@@ -85,7 +92,12 @@ export interface DepsJson {
     readonly soname?: string;
     readonly machine: string;
     readonly class: number;
-    readonly needed: readonly { readonly name: string; readonly path?: string; readonly real?: string; readonly via?: string }[];
+    readonly needed: readonly {
+      readonly name: string;
+      readonly path?: string;
+      readonly real?: string;
+      readonly via?: string;
+    }[];
     readonly variants: readonly string[];
   }[];
   readonly files: readonly {
@@ -96,7 +108,12 @@ export interface DepsJson {
     readonly size: number;
     readonly origins: readonly Origin[];
   }[];
-  readonly unresolved: readonly { readonly soname: string; readonly neededBy: string; readonly searched: readonly string[]; readonly inferred?: boolean }[];
+  readonly unresolved: readonly {
+    readonly soname: string;
+    readonly neededBy: string;
+    readonly searched: readonly string[];
+    readonly inferred?: boolean;
+  }[];
   readonly warnings: readonly string[];
 }
 

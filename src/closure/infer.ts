@@ -125,10 +125,15 @@ export function parseNsswitch(text: string): Map<string, string[]> {
 }
 
 /** nssServices lists the services of the given databases (files and dns always included), sorted, unique. */
-export function nssServices(conf: ReadonlyMap<string, readonly string[]> | undefined, databases: Iterable<string>): string[] {
+export function nssServices(
+  conf: ReadonlyMap<string, readonly string[]> | undefined,
+  databases: Iterable<string>,
+): string[] {
   const set = new Set<string>(['files', 'dns']);
   for (const db of databases) {
-    const s = conf?.get(db) ?? (db === 'initgroups' ? conf?.get('group') : undefined) ?? NSS_DEFAULT_SERVICES[db] ?? ['files'];
+    const s = conf?.get(db) ??
+      (db === 'initgroups' ? conf?.get('group') : undefined) ??
+      NSS_DEFAULT_SERVICES[db] ?? ['files'];
     for (const x of s) set.add(x);
   }
   return [...set].sort();

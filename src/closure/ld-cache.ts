@@ -71,7 +71,8 @@ function startsWith(b: Uint8Array, off: number, s: string): boolean {
 function cString(b: Uint8Array, off: number, what: string): string {
   if (off < 0 || off >= b.length) bad(`${what} string offset ${off} is outside the file`);
   const end = b.indexOf(0, off);
-  if (end < 0 || end - off > MAX_STRING) bad(`${what} string at ${off} is not NUL-terminated within ${MAX_STRING} bytes`);
+  if (end < 0 || end - off > MAX_STRING)
+    bad(`${what} string at ${off} is not NUL-terminated within ${MAX_STRING} bytes`);
   return Buffer.from(b.buffer, b.byteOffset + off, end - off).toString('latin1');
 }
 
@@ -80,10 +81,12 @@ function cString(b: Uint8Array, off: number, what: string): string {
  * on an unknown magic, a count that does not fit the file, or a string offset outside it.
  */
 export function parseLdCache(bytes: Uint8Array): LdCache {
-  if (bytes.length > MAX_LD_CACHE_BYTES) bad(`${bytes.length} bytes is over the ${MAX_LD_CACHE_BYTES}-byte limit`);
+  if (bytes.length > MAX_LD_CACHE_BYTES)
+    bad(`${bytes.length} bytes is over the ${MAX_LD_CACHE_BYTES}-byte limit`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (startsWith(bytes, 0, MAGIC_NEW)) return parseNew(bytes, dv, 0, 'new');
-  if (!startsWith(bytes, 0, MAGIC_OLD)) bad('unknown magic (neither "glibc-ld.so.cache1.1" nor "ld.so-1.7.0")');
+  if (!startsWith(bytes, 0, MAGIC_OLD))
+    bad('unknown magic (neither "glibc-ld.so.cache1.1" nor "ld.so-1.7.0")');
   if (bytes.length < OLD_HEADER) bad('truncated header');
   // The old format has no byte-order mark: it is in the byte order of the machine that wrote it.
   // Take the order in which nlibs fits the file.
@@ -92,7 +95,8 @@ export function parseLdCache(bytes: Uint8Array): LdCache {
   if (nlibs > (bytes.length - OLD_HEADER) / OLD_ENTRY) {
     le = false;
     nlibs = dv.getUint32(12, false);
-    if (nlibs > (bytes.length - OLD_HEADER) / OLD_ENTRY) bad(`${nlibs} entries do not fit in ${bytes.length} bytes`);
+    if (nlibs > (bytes.length - OLD_HEADER) / OLD_ENTRY)
+      bad(`${nlibs} entries do not fit in ${bytes.length} bytes`);
   }
   const tableEnd = OLD_HEADER + nlibs * OLD_ENTRY;
   // glibc 2.2–2.31 "compat" caches hide a new-format cache at the start of the old string table
@@ -135,20 +139,28 @@ function parseNew(bytes: Uint8Array, dv: DataView, base: number, format: LdCache
     if (ext + 8 > bytes.length || ext % 4 !== 0) bad(`extension offset ${extOff} is outside the file`);
     if (dv.getUint32(ext, le) === EXTENSION_MAGIC) {
       const count = dv.getUint32(ext + 4, le);
-      if (count > MAX_SECTIONS || ext + 8 + count * 16 > bytes.length) bad(`${count} extension sections do not fit`);
+      if (count > MAX_SECTIONS || ext + 8 + count * 16 > bytes.length)
+        bad(`${count} extension sections do not fit`);
       for (let i = 0; i < count; i++) {
         const s = ext + 8 + i * 16;
         const tag = dv.getUint32(s, le);
         const off = dv.getUint32(s + 8, le);
         const size = dv.getUint32(s + 12, le);
-        if (base + off + size > bytes.length) bad(`extension section ${i} (${size} bytes at ${off}) is outside the file`);
+        if (base + off + size > bytes.length)
+          bad(`extension section ${i} (${size} bytes at ${off}) is outside the file`);
         if (tag === 0) {
           // generator: a string without NUL of `size` bytes
-          generator = Buffer.from(bytes.buffer, bytes.byteOffset + base + off, Math.min(size, MAX_STRING)).toString('latin1');
+          generator = Buffer.from(
+            bytes.buffer,
+            bytes.byteOffset + base + off,
+            Math.min(size, MAX_STRING),
+          ).toString('latin1');
         } else if (tag === 1) {
-          if (size % 4 !== 0 || size / 4 > MAX_HWCAPS) bad(`glibc-hwcaps section size ${size} is not a small multiple of 4`);
+          if (size % 4 !== 0 || size / 4 > MAX_HWCAPS)
+            bad(`glibc-hwcaps section size ${size} is not a small multiple of 4`);
           hwcapNames = [];
-          for (let j = 0; j < size / 4; j++) hwcapNames.push(strings(dv.getUint32(base + off + j * 4, le), 'glibc-hwcaps'));
+          for (let j = 0; j < size / 4; j++)
+            hwcapNames.push(strings(dv.getUint32(base + off + j * 4, le), 'glibc-hwcaps'));
         }
       }
     }
@@ -164,7 +176,8 @@ function parseNew(bytes: Uint8Array, dv: DataView, base: number, format: LdCache
     const hwHi = dv.getUint32(e + (le ? 20 : 16), le);
     if (hwHi === HWCAP_EXTENSION_HI) {
       const name = hwcapNames[hwLo];
-      if (name === undefined) bad(`entry ${key} names glibc-hwcaps index ${hwLo}, but the table has ${hwcapNames.length}`);
+      if (name === undefined)
+        bad(`entry ${key} names glibc-hwcaps index ${hwLo}, but the table has ${hwcapNames.length}`);
       entries.push({ key, value, flags, hwcaps: name });
     } else if (hwHi !== 0 || hwLo !== 0) {
       entries.push({ key, value, flags, legacyHwcap: true });

@@ -8,9 +8,10 @@
  * Bounded: at most {@link MAX_CONF_FILES} files, {@link MAX_INCLUDE_DEPTH} nested includes, 1 MiB each;
  * an include loop is cut (each file is read once).
  */
+
+import { normalizeImagePath, parentPath } from '../fs/path.ts';
 import { resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
-import { normalizeImagePath, parentPath } from '../fs/path.ts';
 
 /** MAX_CONF_FILES bounds how many configuration files one ld.so.conf may pull in. */
 export const MAX_CONF_FILES = 1024;
@@ -19,7 +20,9 @@ export const MAX_INCLUDE_DEPTH = 16;
 const MAX_CONF_BYTES = 1024 * 1024;
 
 /** LdConfLine is one meaningful line of an ld.so.conf file. */
-export type LdConfLine = { readonly kind: 'dir'; readonly dir: string } | { readonly kind: 'include'; readonly pattern: string };
+export type LdConfLine =
+  | { readonly kind: 'dir'; readonly dir: string }
+  | { readonly kind: 'include'; readonly pattern: string };
 
 /** parseLdSoConf parses the text of one ld.so.conf file into directories and include patterns, in order. */
 export function parseLdSoConf(text: string): LdConfLine[] {
@@ -90,7 +93,9 @@ export async function expandGlob(fs: RootFs, pattern: string): Promise<string[]>
       const dir = await resolvePath(fs, base);
       if (dir.stat?.type !== 'dir') continue;
       const re = globToRegExp(part);
-      const names = (await fs.readdir(dir.path)).filter((n) => re.test(n) && !(n.startsWith('.') && !part.startsWith('.')));
+      const names = (await fs.readdir(dir.path)).filter(
+        (n) => re.test(n) && !(n.startsWith('.') && !part.startsWith('.')),
+      );
       names.sort();
       for (const n of names) next.push(base === '/' ? `/${n}` : `${base}/${n}`);
       if (next.length > MAX_CONF_FILES) break;
@@ -144,7 +149,9 @@ export async function readLdSoConf(fs: RootFs, path = '/etc/ld.so.conf'): Promis
           dirs.push(d);
         }
       } else {
-        const pat = line.pattern.startsWith('/') ? line.pattern : `${parentPath(normalizeImagePath(file))}/${line.pattern}`;
+        const pat = line.pattern.startsWith('/')
+          ? line.pattern
+          : `${parentPath(normalizeImagePath(file))}/${line.pattern}`;
         for (const f of await expandGlob(fs, pat)) await readOne(f, depth + 1);
       }
     }

@@ -24,11 +24,20 @@
  * loader's prefix) or /lib:/usr/local/lib:/usr/lib. No cache. `libc.so`, `libpthread.so` … are the
  * loader itself.
  */
-import type { ElfInfo } from '../elf/types.ts';
+
 import { sameAbi } from '../elf/abi.ts';
-import type { Resolved } from '../fs/resolve.ts';
+import type { ElfInfo } from '../elf/types.ts';
 import { normalizeImagePath, parentPath } from '../fs/path.ts';
-import { type ClosureCache, cachedResolve, listDir, readHeader, readLdCacheState, readLdConfCached, readTextCached } from './closure-cache.ts';
+import type { Resolved } from '../fs/resolve.ts';
+import {
+  type ClosureCache,
+  cachedResolve,
+  listDir,
+  readHeader,
+  readLdCacheState,
+  readLdConfCached,
+  readTextCached,
+} from './closure-cache.ts';
 import { expandDst, splitSearchPath } from './dst.ts';
 import { cacheFlagsFor } from './ld-cache.ts';
 import { defaultDirs, type Target } from './target.ts';
@@ -74,7 +83,13 @@ export interface Candidate {
 
 /** SearchResult is a hit (with the glibc-hwcaps variants found beside it) or the list of places searched. */
 export type SearchResult =
-  | { readonly found: true; readonly via: string; readonly primary: Candidate; readonly variants: readonly Candidate[]; readonly searched: readonly string[] }
+  | {
+      readonly found: true;
+      readonly via: string;
+      readonly primary: Candidate;
+      readonly variants: readonly Candidate[];
+      readonly searched: readonly string[];
+    }
   | { readonly found: false; readonly searched: readonly string[] };
 
 /** DF_1_NODEFLIB: do not search the default directories (and not cache entries in them). */
@@ -90,7 +105,11 @@ function expandList(list: readonly string[], obj: LoadedObject, env: SearchEnv, 
   const out: Dir[] = [];
   for (const raw of list) {
     if (raw === '') continue;
-    const e = expandDst(raw, { origin: obj.origin, lib: env.lib, platform: env.target.platform }, env.flavor === 'musl');
+    const e = expandDst(
+      raw,
+      { origin: obj.origin, lib: env.lib, platform: env.target.platform },
+      env.flavor === 'musl',
+    );
     if (e === undefined) continue;
     const dir = normalizeImagePath(e.startsWith('/') ? e : `/${e}`);
     out.push({ dir, via: `${via} ${dir}` });
@@ -99,7 +118,11 @@ function expandList(list: readonly string[], obj: LoadedObject, env: SearchEnv, 
 }
 
 /** acceptCandidate resolves `path` in the root and checks it is a regular ELF shared object loadable by the target. */
-async function acceptCandidate(path: string, env: SearchEnv, hwcaps?: string): Promise<Candidate | undefined> {
+async function acceptCandidate(
+  path: string,
+  env: SearchEnv,
+  hwcaps?: string,
+): Promise<Candidate | undefined> {
   const resolved = await cachedResolve(env.cache, path);
   if (resolved.stat?.type !== 'file') return undefined;
   const h = await readHeader(env.cache, resolved.path);
@@ -118,7 +141,12 @@ export function hwcapsOrder(names: Iterable<string>): string[] {
 }
 
 /** searchDir looks for `name` in one directory and its glibc-hwcaps subdirectories. */
-async function searchDir(name: string, dir: string, env: SearchEnv, hwcapsOn: boolean): Promise<{ primary: Candidate; variants: Candidate[] } | undefined> {
+async function searchDir(
+  name: string,
+  dir: string,
+  env: SearchEnv,
+  hwcapsOn: boolean,
+): Promise<{ primary: Candidate; variants: Candidate[] } | undefined> {
   const names = await listDir(env.cache, dir);
   if (!names) return undefined;
   const variants: Candidate[] = [];
@@ -131,14 +159,21 @@ async function searchDir(name: string, dir: string, env: SearchEnv, hwcapsOn: bo
       if (c) variants.push(c);
     }
   }
-  const base = names.has(name) ? await acceptCandidate(dir === '/' ? `/${name}` : `${dir}/${name}`, env) : undefined;
+  const base = names.has(name)
+    ? await acceptCandidate(dir === '/' ? `/${name}` : `${dir}/${name}`, env)
+    : undefined;
   // The target CPU is unknown: every variant present is kept; the baseline file is the primary one.
   if (base) return { primary: base, variants };
   const [first, ...rest] = variants;
   return first ? { primary: first, variants: rest } : undefined;
 }
 
-async function searchDirs(name: string, dirs: readonly Dir[], env: SearchEnv, searched: string[]): Promise<SearchResult | undefined> {
+async function searchDirs(
+  name: string,
+  dirs: readonly Dir[],
+  env: SearchEnv,
+  searched: string[],
+): Promise<SearchResult | undefined> {
   for (const d of dirs) {
     searched.push(d.dir);
     const hit = await searchDir(name, d.dir, env, env.flavor === 'glibc');
@@ -169,7 +204,10 @@ async function muslSysPath(env: SearchEnv): Promise<string[]> {
   const file = `${prefix === '/' ? '' : prefix}/etc/ld-musl-${arch}.path`;
   const text = await readTextCached(env.cache, file, 64 * 1024);
   if (text === undefined) return ['/lib', '/usr/local/lib', '/usr/lib'];
-  return text.split(/[:\n]/).map((s) => s.trim()).filter((s) => s.startsWith('/'));
+  return text
+    .split(/[:\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith('/'));
 }
 
 function systemDirPrefix(value: string, dirs: readonly string[]): boolean {
@@ -180,10 +218,18 @@ function systemDirPrefix(value: string, dirs: readonly string[]): boolean {
  * searchLibrary finds the file the loader would map for DT_NEEDED `name` of `loader` (or a dlopen by
  * it). Never leaves the root: every path is resolved with chroot semantics.
  */
-export async function searchLibrary(name: string, loader: LoadedObject, env: SearchEnv): Promise<SearchResult> {
+export async function searchLibrary(
+  name: string,
+  loader: LoadedObject,
+  env: SearchEnv,
+): Promise<SearchResult> {
   const searched: string[] = [];
   if (name.includes('/')) {
-    const e = expandDst(name, { origin: loader.origin, lib: env.lib, platform: env.target.platform }, env.flavor === 'musl');
+    const e = expandDst(
+      name,
+      { origin: loader.origin, lib: env.lib, platform: env.target.platform },
+      env.flavor === 'musl',
+    );
     if (e === undefined) return { found: false, searched };
     const p = normalizeImagePath(e.startsWith('/') ? e : `/${e}`);
     searched.push(p);
@@ -201,7 +247,12 @@ export async function searchLibrary(name: string, loader: LoadedObject, env: Sea
       const inherited = l === loader ? '' : ` (of ${l.real})`;
       dirs.push(...expandList(rp, l, env, kind).map((d) => ({ dir: d.dir, via: d.via + inherited })));
     }
-    dirs.push(...(await muslSysPath(env)).map((d) => ({ dir: normalizeImagePath(d), via: `default path ${normalizeImagePath(d)}` })));
+    dirs.push(
+      ...(await muslSysPath(env)).map((d) => ({
+        dir: normalizeImagePath(d),
+        via: `default path ${normalizeImagePath(d)}`,
+      })),
+    );
     return (await searchDirs(name, dirs, env, searched)) ?? { found: false, searched };
   }
 
@@ -212,10 +263,18 @@ export async function searchLibrary(name: string, loader: LoadedObject, env: Sea
     let didMain = false;
     for (let l: LoadedObject | undefined = loader; l; l = l.loader) {
       const inherited = l === loader ? '' : ` (of ${l.real})`;
-      dirs.push(...expandList(l.info.rpath, l, env, 'RPATH').map((d) => ({ dir: d.dir, via: d.via + inherited })));
+      dirs.push(
+        ...expandList(l.info.rpath, l, env, 'RPATH').map((d) => ({ dir: d.dir, via: d.via + inherited })),
+      );
       if (l === env.main) didMain = true;
     }
-    if (!didMain) dirs.push(...expandList(env.main.info.rpath, env.main, env, 'RPATH').map((d) => ({ dir: d.dir, via: `${d.via} (of ${env.main.real})` })));
+    if (!didMain)
+      dirs.push(
+        ...expandList(env.main.info.rpath, env.main, env, 'RPATH').map((d) => ({
+          dir: d.dir,
+          via: `${d.via} (of ${env.main.real})`,
+        })),
+      );
   }
   dirs.push(...ldLibraryPath);
   dirs.push(...expandList(loader.info.runpath, loader, env, 'RUNPATH'));
@@ -227,7 +286,10 @@ export async function searchLibrary(name: string, loader: LoadedObject, env: Sea
     searched.push('ld.so.cache');
     const id = cacheFlagsFor(env.target.class, env.target.machine, env.target.flags);
     const entries = (state.index.get(name) ?? []).filter(
-      (e) => (id === undefined || e.flags === id || e.flags === 1 || ((id & 0xff00) === 0 && e.flags === 3)) && !e.legacyHwcap && !(nodeflib && systemDirPrefix(e.value, defaults)),
+      (e) =>
+        (id === undefined || e.flags === id || e.flags === 1 || ((id & 0xff00) === 0 && e.flags === 3)) &&
+        !e.legacyHwcap &&
+        !(nodeflib && systemDirPrefix(e.value, defaults)),
     );
     let primary: Candidate | undefined;
     const variants: Candidate[] = [];
@@ -251,13 +313,20 @@ export async function searchLibrary(name: string, loader: LoadedObject, env: Sea
     if (hit) return hit;
   }
   if (!nodeflib) {
-    const hit = await searchDirs(name, defaults.map((d) => ({ dir: d, via: `default path ${d}` })), env, searched);
+    const hit = await searchDirs(
+      name,
+      defaults.map((d) => ({ dir: d, via: `default path ${d}` })),
+      env,
+      searched,
+    );
     if (hit) return hit;
   }
   if (state.index) {
     const hit = await searchDirs(name, confDirs, env, searched);
     if (hit?.found) {
-      env.warnings.push(`${name} found only through ld.so.conf (${hit.primary.path}): the root's ld.so.cache is stale; the image will not find it without LD_LIBRARY_PATH`);
+      env.warnings.push(
+        `${name} found only through ld.so.conf (${hit.primary.path}): the root's ld.so.cache is stale; the image will not find it without LD_LIBRARY_PATH`,
+      );
       return hit;
     }
   }

@@ -40,9 +40,13 @@ export function parseShebang(head: Uint8Array, name: string): Shebang {
     });
   }
   if (nl < 0 && buf.length >= SHEBANG_BYTES && m[2] === undefined) {
-    throw new FromscratchError('NOT_EXECUTABLE', `${name}: #! interpreter path does not fit in the first ${SHEBANG_BYTES} bytes`, {
-      hint: 'the kernel reads only the first 256 bytes of a script; shorten the interpreter path',
-    });
+    throw new FromscratchError(
+      'NOT_EXECUTABLE',
+      `${name}: #! interpreter path does not fit in the first ${SHEBANG_BYTES} bytes`,
+      {
+        hint: 'the kernel reads only the first 256 bytes of a script; shorten the interpreter path',
+      },
+    );
   }
   const arg = m[2]?.trim();
   return arg ? { interpreter: m[1], arg, line } : { interpreter: m[1], line };
@@ -57,7 +61,15 @@ export function envCommand(arg: string | undefined): string | undefined {
   const words = arg.split(/[ \t]+/).filter(Boolean);
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
-    if (w === '-S' || w === '--split-string' || w === '-i' || w === '--ignore-environment' || w === '-' || w === '-0') continue;
+    if (
+      w === '-S' ||
+      w === '--split-string' ||
+      w === '-i' ||
+      w === '--ignore-environment' ||
+      w === '-' ||
+      w === '-0'
+    )
+      continue;
     if (w.startsWith('-S')) {
       // -Spython3 -u: the command is glued to the option
       const rest = w.slice(2);

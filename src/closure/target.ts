@@ -78,7 +78,13 @@ function tripletOf(i: Pick<ElfInfo, 'class' | 'endian' | 'machine' | 'flags'>): 
       return i.class === 64 ? 's390x-linux-gnu' : 's390-linux-gnu';
     case EM.MIPS:
     case EM.MIPS_RS3_LE:
-      return i.class === 64 ? (le ? 'mips64el-linux-gnuabi64' : 'mips64-linux-gnuabi64') : le ? 'mipsel-linux-gnu' : 'mips-linux-gnu';
+      return i.class === 64
+        ? le
+          ? 'mips64el-linux-gnuabi64'
+          : 'mips64-linux-gnuabi64'
+        : le
+          ? 'mipsel-linux-gnu'
+          : 'mips-linux-gnu';
     case EM.LOONGARCH:
       return 'loongarch64-linux-gnu';
     case EM.SPARCV9:

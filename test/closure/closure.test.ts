@@ -29,7 +29,11 @@ after(() => sys?.cleanup());
 
 /** hiding returns a view of fs without the given paths (a root whose ld.so.cache was never built). */
 function hiding(inner: RootFs, hidden: readonly string[]): RootFs {
-  return { ...inner, name: `${inner.name} (without ${hidden.join(', ')})`, lstat: async (p) => (hidden.includes(p) ? undefined : inner.lstat(p)) };
+  return {
+    ...inner,
+    name: `${inner.name} (without ${hidden.join(', ')})`,
+    lstat: async (p) => (hidden.includes(p) ? undefined : inner.lstat(p)),
+  };
 }
 
 const loose = { strict: false } as const;
@@ -45,7 +49,10 @@ function realFiles(r: ClosureResult): string[] {
 async function oracle(prog: string): Promise<{ ok: true; reals: string[] } | { ok: false; missing: string }> {
   let out: string;
   try {
-    out = execFileSync('chroot', [sys.root, '/lib64/ld-linux-x86-64.so.2', '--list', prog], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    out = execFileSync('chroot', [sys.root, '/lib64/ld-linux-x86-64.so.2', '--list', prog], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (e) {
     const msg = String((e as { stderr?: string }).stderr ?? e);
     const m = /error while loading shared libraries: ([^:]+):/.exec(msg);
@@ -86,12 +93,21 @@ describe('glibc search rules', () => {
 
     const run = await resolveClosure(['/opt/rp/bin/run'], fs, loose);
     assert.equal(neededVia(run, '/opt/rp/bin/run', 'libX.so'), 'RUNPATH /opt/rp');
-    assert.deepEqual(run.unresolved.map((u) => [u.soname, u.neededBy]), [['libY.so', '/opt/rp/libX.so']]);
+    assert.deepEqual(
+      run.unresolved.map((u) => [u.soname, u.neededBy]),
+      [['libY.so', '/opt/rp/libX.so']],
+    );
     assert.deepEqual(await oracle('/opt/rp/bin/run'), { ok: false, missing: 'libY.so' });
 
     const rp2 = await resolveClosure(['/opt/rp/bin/rp2'], fs, loose);
-    assert.deepEqual(rp2.unresolved.map((u) => [u.soname, u.neededBy]), [['libY.so', '/opt/rp2/libX2.so']]);
-    assert.ok(!rp2.unresolved[0]!.searched.includes('/opt/rp'), 'RPATH of the program must not be searched for an object with RUNPATH');
+    assert.deepEqual(
+      rp2.unresolved.map((u) => [u.soname, u.neededBy]),
+      [['libY.so', '/opt/rp2/libX2.so']],
+    );
+    assert.ok(
+      !rp2.unresolved[0]!.searched.includes('/opt/rp'),
+      'RPATH of the program must not be searched for an object with RUNPATH',
+    );
     assert.deepEqual(await oracle('/opt/rp/bin/rp2'), { ok: false, missing: 'libY.so' });
   });
 
@@ -114,9 +130,16 @@ describe('glibc search rules', () => {
     const r = await resolveClosure(['/opt/cd/cd'], fs);
     assert.equal(neededVia(r, '/opt/cd/cd', 'libcd.so.1'), 'ld.so.cache');
     assert.deepEqual(await oracle('/opt/cd/cd'), { ok: true, reals: realFiles(r) });
-    assert.match(JSON.stringify(r.files.get('/etc/ld.so.cache')?.origins), /outside the default directories/, 'the image needs the cache to find /opt/cachedir');
+    assert.match(
+      JSON.stringify(r.files.get('/etc/ld.so.cache')?.origins),
+      /outside the default directories/,
+      'the image needs the cache to find /opt/cachedir',
+    );
     const plain = await resolveClosure(['/opt/dia/bin/dia'], fs);
-    assert.ok(!plain.files.has('/etc/ld.so.cache'), 'not needed when everything is in RUNPATH or default directories');
+    assert.ok(
+      !plain.files.has('/etc/ld.so.cache'),
+      'not needed when everything is in RUNPATH or default directories',
+    );
     const noCache = hiding(fs, ['/etc/ld.so.cache']);
     const r2 = await resolveClosure(['/opt/cd/cd'], noCache);
     assert.equal(neededVia(r2, '/opt/cd/cd', 'libcd.so.1'), 'ld.so.conf /opt/cachedir');
@@ -129,9 +152,14 @@ describe('glibc search rules', () => {
       const r = await resolveClosure(['/opt/hw/hw'], root);
       assert.ok(r.files.has(`${LIBDIR}/libhw.so.1`));
       assert.ok(r.files.has(`${LIBDIR}/glibc-hwcaps/x86-64-v3/libhw.so.1`), root.name);
-      assert.deepEqual(r.objects.get(`${LIBDIR}/libhw.so.1`)?.variants, [`${LIBDIR}/glibc-hwcaps/x86-64-v3/libhw.so.1`]);
+      assert.deepEqual(r.objects.get(`${LIBDIR}/libhw.so.1`)?.variants, [
+        `${LIBDIR}/glibc-hwcaps/x86-64-v3/libhw.so.1`,
+      ]);
       const o = await oracle('/opt/hw/hw');
-      assert.ok(o.ok && o.reals.every((p) => r.files.has(p)), 'whatever ld.so picked on this CPU is in the closure');
+      assert.ok(
+        o.ok && o.reals.every((p) => r.files.has(p)),
+        'whatever ld.so picked on this CPU is in the closure',
+      );
     }
   });
 });
@@ -140,10 +168,19 @@ describe('paths keep their shape and stay in the root', () => {
   it('usr-merge and loader links are symlinks beside the real files; PT_INTERP path exists', async () => {
     const r = await resolveClosure(['/opt/cyc/bin/cyc'], fs);
     assert.deepEqual(
-      [['/lib64', r.files.get('/lib64')?.kind, r.files.get('/lib64')?.target], ['/lib', r.files.get('/lib')?.kind, r.files.get('/lib')?.target]],
-      [['/lib64', 'symlink', 'usr/lib64'], ['/lib', 'symlink', 'usr/lib']],
+      [
+        ['/lib64', r.files.get('/lib64')?.kind, r.files.get('/lib64')?.target],
+        ['/lib', r.files.get('/lib')?.kind, r.files.get('/lib')?.target],
+      ],
+      [
+        ['/lib64', 'symlink', 'usr/lib64'],
+        ['/lib', 'symlink', 'usr/lib'],
+      ],
     );
-    assert.equal(r.files.get('/usr/lib64/ld-linux-x86-64.so.2')?.target, `/lib/${TRIPLET}/ld-linux-x86-64.so.2`);
+    assert.equal(
+      r.files.get('/usr/lib64/ld-linux-x86-64.so.2')?.target,
+      `/lib/${TRIPLET}/ld-linux-x86-64.so.2`,
+    );
     const interp = r.files.get(`${LIBDIR}/ld-linux-x86-64.so.2`);
     assert.equal(interp?.kind, 'file');
     assert.ok(interp?.origins.some((o) => o.kind === 'interpreter' && o.by === '/opt/cyc/bin/cyc'));
@@ -155,19 +192,28 @@ describe('paths keep their shape and stay in the root', () => {
     const r = await resolveClosure(['/opt/p/slash'], fs);
     assert.equal(neededVia(r, '/opt/p/slash', 'opt/p/libp.so'), 'path');
     const s = await resolveClosure(['/opt/evil/shadow'], fs, loose);
-    assert.deepEqual(s.unresolved.map((u) => u.soname), ['/etc/shadow']);
+    assert.deepEqual(
+      s.unresolved.map((u) => u.soname),
+      ['/etc/shadow'],
+    );
     assert.ok(!s.files.has('/etc/shadow'));
   });
 
   it('G6: RUNPATH /root/.ssh offers a non-ELF file: skipped, never copied', async () => {
     const r = await resolveClosure(['/opt/evil/ssh'], fs, loose);
-    assert.deepEqual(r.unresolved.map((u) => u.soname), ['libsecret.so']);
+    assert.deepEqual(
+      r.unresolved.map((u) => u.soname),
+      ['libsecret.so'],
+    );
     assert.ok(![...r.files.keys()].some((p) => p.startsWith('/root')));
   });
 
   it('G6: $ORIGIN/../../../.. is clamped at the root; a library planted beside the root is not found', async () => {
     const r = await resolveClosure(['/opt/evil/bin/esc'], fs, loose);
-    assert.deepEqual(r.unresolved.map((u) => u.soname), ['libesc.so']);
+    assert.deepEqual(
+      r.unresolved.map((u) => u.soname),
+      ['libesc.so'],
+    );
     assert.ok(r.unresolved[0]!.searched.includes('/'));
     for (const f of r.files.values()) assert.ok(fs.hostPath(f.path)!.startsWith(`${sys.root}/`), f.path);
   });
@@ -181,7 +227,10 @@ describe('paths keep their shape and stay in the root', () => {
     assert.ok(prog.entry.xattrs?.['security.capability'], 'capability kept');
     assert.equal(prog.hostPath, `${sys.root}/opt/cap/capprog`);
     const link = entries.find((e) => e.entry.path === '/lib64')!;
-    assert.deepEqual([link.entry.type, link.entry.type === 'symlink' && link.entry.target], ['symlink', 'usr/lib64']);
+    assert.deepEqual(
+      [link.entry.type, link.entry.type === 'symlink' && link.entry.target],
+      ['symlink', 'usr/lib64'],
+    );
     assert.deepEqual(
       entries.map((e) => e.entry.path),
       [...entries.map((e) => e.entry.path)].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
@@ -192,7 +241,11 @@ describe('paths keep their shape and stay in the root', () => {
 describe('scripts and errors', () => {
   it('#!/usr/bin/env -S NAME brings env and NAME found on PATH, with their closures', async () => {
     const r = await resolveClosure(['/usr/local/bin/tool'], fs, loose);
-    assert.ok(r.files.get('/usr/bin/env')?.origins.some((o) => o.kind === 'shebang' && o.by === '/usr/local/bin/tool'));
+    assert.ok(
+      r.files
+        .get('/usr/bin/env')
+        ?.origins.some((o) => o.kind === 'shebang' && o.by === '/usr/local/bin/tool'),
+    );
     assert.ok(r.files.get('/usr/bin/mytool')?.origins.some((o) => o.kind === 'shebang'));
     assert.ok(r.files.has('/opt/dia/lib/libBase.so'), 'closure of the command');
     assert.equal(r.roots.find((x) => x.path === '/usr/local/bin/tool')?.command, '/usr/bin/mytool');
@@ -202,24 +255,41 @@ describe('scripts and errors', () => {
     const r = await resolveClosure(['/usr/local/bin/shscript'], fs);
     assert.equal(r.files.get('/bin')?.target, 'usr/bin');
     assert.equal(r.files.get('/usr/bin/sh')?.target, 'dash');
-    assert.ok(r.files.get('/usr/bin/dash')?.origins.some((o: Origin) => o.kind === 'shebang' && o.line === '#!/bin/sh -e'));
+    assert.ok(
+      r.files
+        .get('/usr/bin/dash')
+        ?.origins.some((o: Origin) => o.kind === 'shebang' && o.line === '#!/bin/sh -e'),
+    );
   });
 
   it('a missing env command: FILE_NOT_FOUND naming it and PATH (strict), unresolved otherwise', async () => {
-    await assert.rejects(resolveClosure(['/usr/local/bin/noenv'], fs), (e) => isFromscratchError(e, 'FILE_NOT_FOUND') && /"missingtool".*PATH/.test(e.message));
+    await assert.rejects(
+      resolveClosure(['/usr/local/bin/noenv'], fs),
+      (e) => isFromscratchError(e, 'FILE_NOT_FOUND') && /"missingtool".*PATH/.test(e.message),
+    );
     const r = await resolveClosure(['/usr/local/bin/noenv'], fs, loose);
     assert.equal(r.unresolved[0]?.soname, 'missingtool');
   });
 
   it('a file neither ELF nor script: NOT_EXECUTABLE naming it; a missing path: FILE_NOT_FOUND', async () => {
-    await assert.rejects(resolveClosure(['/data.txt'], fs), (e) => isFromscratchError(e, 'NOT_EXECUTABLE') && e.message.includes('/data.txt') && e.hint !== undefined);
-    await assert.rejects(resolveClosure(['/nope'], fs), (e) => isFromscratchError(e, 'FILE_NOT_FOUND') && e.message.includes('/nope'));
+    await assert.rejects(
+      resolveClosure(['/data.txt'], fs),
+      (e) =>
+        isFromscratchError(e, 'NOT_EXECUTABLE') && e.message.includes('/data.txt') && e.hint !== undefined,
+    );
+    await assert.rejects(
+      resolveClosure(['/nope'], fs),
+      (e) => isFromscratchError(e, 'FILE_NOT_FOUND') && e.message.includes('/nope'),
+    );
   });
 
   it('strict: LIBRARY_NOT_FOUND names the library, who needs it, where we looked, and how to fix it', async () => {
     await assert.rejects(resolveClosure(['/opt/rp/bin/run'], fs), (e) => {
       assert.ok(isFromscratchError(e, 'LIBRARY_NOT_FOUND'));
-      assert.match(e.message, /^library "libY\.so" needed by \/opt\/rp\/libX\.so not found in root .* \(searched .*ld\.so\.cache.*\/usr\/lib/);
+      assert.match(
+        e.message,
+        /^library "libY\.so" needed by \/opt\/rp\/libX\.so not found in root .* \(searched .*ld\.so\.cache.*\/usr\/lib/,
+      );
       assert.match(e.hint ?? '', /--sysroot/);
       assert.equal((e as unknown as { soname: string }).soname, 'libY.so');
       return true;
@@ -227,7 +297,11 @@ describe('scripts and errors', () => {
   });
 
   it('G7: a foreign-architecture program: ARCH_MISMATCH with a --sysroot hint', async () => {
-    await assert.rejects(resolveClosure(['/opt/arm/prog'], fs), (e) => isFromscratchError(e, 'ARCH_MISMATCH') && /aarch64/.test(e.message) && /--sysroot/.test(e.hint ?? ''));
+    await assert.rejects(
+      resolveClosure(['/opt/arm/prog'], fs),
+      (e) =>
+        isFromscratchError(e, 'ARCH_MISMATCH') && /aarch64/.test(e.message) && /--sysroot/.test(e.hint ?? ''),
+    );
   });
 });
 
@@ -248,7 +322,8 @@ describe('inference', () => {
     const why = (p: string) => r.files.get(p)?.origins.find((o) => o.kind === 'inferred');
     assert.match(JSON.stringify(why('/etc/nsswitch.conf')), /getaddrinfo/);
     assert.ok(why(`${LIBDIR}/libnss_files.so.2`) && why(`${LIBDIR}/libnss_dns.so.2`));
-    for (const p of ['gconv/gconv-modules', 'gconv/gconv-modules.d/extra.conf', 'gconv/FAKE.so']) assert.match(JSON.stringify(why(`${LIBDIR}/${p}`)), /iconv_open/, p);
+    for (const p of ['gconv/gconv-modules', 'gconv/gconv-modules.d/extra.conf', 'gconv/FAKE.so'])
+      assert.match(JSON.stringify(why(`${LIBDIR}/${p}`)), /iconv_open/, p);
     assert.match(JSON.stringify(why(`${LIBDIR}/libgcc_s.so.1`)), /pthread_cancel/);
     assert.match(JSON.stringify(why('/opt/infer/lib/libfx.so.1')), /dlopen.*fx/);
     assert.ok(!r.files.has('/opt/infer/lib/libsugg.so.1'), 'suggested dlopen entries are left out');
@@ -257,7 +332,9 @@ describe('inference', () => {
   });
 
   it('each inference can be switched off', async () => {
-    const r = await resolveClosure(['/opt/infer/infer'], fs, { infer: { nss: false, gconv: false, libgcc: false, dlopenNotes: false } });
+    const r = await resolveClosure(['/opt/infer/infer'], fs, {
+      infer: { nss: false, gconv: false, libgcc: false, dlopenNotes: false },
+    });
     assert.ok([...r.files.values()].every((f) => f.origins.every((o) => o.kind !== 'inferred')));
   });
 
@@ -275,11 +352,17 @@ describe('output', () => {
     const cache = newClosureCache(fs);
     const r = await resolveClosure(['/opt/rp/bin/rp', '/opt/cyc/bin/cyc'], fs, { cache });
     const text = formatDepsTree(r);
-    assert.match(text, /^\/opt\/rp\/bin\/rp \(interpreter => \/lib64\/ld-linux-x86-64\.so\.2\)\n {4}libX\.so => \/opt\/rp\/libX\.so \[RPATH \/opt\/rp\]\n {8}libY\.so => /);
+    assert.match(
+      text,
+      /^\/opt\/rp\/bin\/rp \(interpreter => \/lib64\/ld-linux-x86-64\.so\.2\)\n {4}libX\.so => \/opt\/rp\/libX\.so \[RPATH \/opt\/rp\]\n {8}libY\.so => /,
+    );
     assert.match(text, /\n\/opt\/cyc\/bin\/cyc /);
     const json = toDepsJson(r);
     assert.equal(json.version, 1);
-    assert.deepEqual(json.files.map((f) => f.path), [...r.files.keys()]);
+    assert.deepEqual(
+      json.files.map((f) => f.path),
+      [...r.files.keys()],
+    );
     assert.ok(json.objects.some((o) => o.real === '/opt/rp/libY.so'));
     JSON.parse(JSON.stringify(json));
     const again = await resolveClosure(['/opt/rp/bin/rp', '/opt/cyc/bin/cyc'], fs, { cache });

@@ -82,13 +82,17 @@ describe('parseLdCache', () => {
   it('reads the host cache exactly as ldconfig -p lists it', () => {
     const c = parseLdCache(readFileSync('/etc/ld.so.cache'));
     assert.equal(c.format, 'new');
-    const ours = c.entries.map((e) => (e.hwcaps ? { key: e.key, value: e.value, hwcaps: e.hwcaps } : { key: e.key, value: e.value }));
+    const ours = c.entries.map((e) =>
+      e.hwcaps ? { key: e.key, value: e.value, hwcaps: e.hwcaps } : { key: e.key, value: e.value },
+    );
     assert.deepEqual(ours, ldconfigP([]));
     assert.match(c.generator ?? '', /ldconfig/);
   });
 
   it('reads a cache built by ldconfig -r with a glibc-hwcaps entry', async () => {
-    const { mkdtempSync, mkdirSync, copyFileSync, writeFileSync, rmSync, realpathSync } = await import('node:fs');
+    const { mkdtempSync, mkdirSync, copyFileSync, writeFileSync, rmSync, realpathSync } = await import(
+      'node:fs'
+    );
     const root = mkdtempSync('/tmp/fromscratch-ldcache-');
     try {
       const d = `${root}/usr/lib/x86_64-linux-gnu`;
@@ -107,7 +111,10 @@ describe('parseLdCache', () => {
           ['libz.so.1', '/usr/lib/x86_64-linux-gnu/libz.so.1', undefined, 0x303],
         ],
       );
-      assert.deepEqual(c.entries.map(({ key, value, hwcaps }) => (hwcaps ? { key, value, hwcaps } : { key, value })), ldconfigP(['-r', root]));
+      assert.deepEqual(
+        c.entries.map(({ key, value, hwcaps }) => (hwcaps ? { key, value, hwcaps } : { key, value })),
+        ldconfigP(['-r', root]),
+      );
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -115,7 +122,10 @@ describe('parseLdCache', () => {
 
   it('reads the old "ld.so-1.7.0" format and the glibc 2.2–2.31 compat format (old table + new inside)', () => {
     const old = oldCache([['libfoo.so.1', '/lib/libfoo.so.1']]);
-    assert.deepEqual(parseLdCache(old), { format: 'old', entries: [{ key: 'libfoo.so.1', value: '/lib/libfoo.so.1', flags: 3 }] });
+    assert.deepEqual(parseLdCache(old), {
+      format: 'old',
+      entries: [{ key: 'libfoo.so.1', value: '/lib/libfoo.so.1', flags: 3 }],
+    });
     const inner = newCache([['libbar.so.2', '/usr/lib/libbar.so.2']]);
     // compat: the new cache sits at the first 8-aligned offset after the old entry table
     const oldTable = oldCache([['x', '/x']]).subarray(0, 28);
@@ -128,39 +138,69 @@ describe('parseLdCache', () => {
   const hostile: [string, () => Buffer, RegExp][] = [
     ['unknown magic', () => Buffer.from('not a cache at all, certainly not'), /unknown magic/],
     ['truncated header', () => newCache([]).subarray(0, 30), /truncated header/],
-    ['nlibs larger than the file', () => {
-      const b = newCache([['a', '/a']]);
-      b.writeUInt32LE(0x7fffffff, 20);
-      return b;
-    }, /entries do not fit/],
-    ['string offset outside the file', () => {
-      const b = newCache([['a', '/a']]);
-      b.writeUInt32LE(1_000_000, 48 + 4);
-      return b;
-    }, /outside the file/],
-    ['string without NUL', () => {
-      const b = newCache([['a', '/a']]);
-      return b.subarray(0, b.length - 1);
-    }, /not NUL-terminated/],
-    ['invalid byte-order flag', () => {
-      const b = newCache([['a', '/a']]);
-      b[28] = 1;
-      return b;
-    }, /byte order/],
-    ['extension offset outside the file', () => {
-      const b = newCache([['a', '/a']]);
-      b.writeUInt32LE(0xfffff0, 32);
-      return b;
-    }, /extension offset/],
-    ['old format with a huge count', () => {
-      const b = oldCache([['a', '/a']]);
-      b.writeUInt32LE(0xffffffff, 12);
-      return b;
-    }, /do not fit/],
+    [
+      'nlibs larger than the file',
+      () => {
+        const b = newCache([['a', '/a']]);
+        b.writeUInt32LE(0x7fffffff, 20);
+        return b;
+      },
+      /entries do not fit/,
+    ],
+    [
+      'string offset outside the file',
+      () => {
+        const b = newCache([['a', '/a']]);
+        b.writeUInt32LE(1_000_000, 48 + 4);
+        return b;
+      },
+      /outside the file/,
+    ],
+    [
+      'string without NUL',
+      () => {
+        const b = newCache([['a', '/a']]);
+        return b.subarray(0, b.length - 1);
+      },
+      /not NUL-terminated/,
+    ],
+    [
+      'invalid byte-order flag',
+      () => {
+        const b = newCache([['a', '/a']]);
+        b[28] = 1;
+        return b;
+      },
+      /byte order/,
+    ],
+    [
+      'extension offset outside the file',
+      () => {
+        const b = newCache([['a', '/a']]);
+        b.writeUInt32LE(0xfffff0, 32);
+        return b;
+      },
+      /extension offset/,
+    ],
+    [
+      'old format with a huge count',
+      () => {
+        const b = oldCache([['a', '/a']]);
+        b.writeUInt32LE(0xffffffff, 12);
+        return b;
+      },
+      /do not fit/,
+    ],
   ];
   for (const [name, make, re] of hostile) {
     it(`hostile cache: ${name} → malformed ld.so.cache`, () => {
-      assert.throws(() => parseLdCache(make()), (e) => isFromscratchError(e, 'INVALID_ARGUMENT') && /^malformed ld\.so\.cache: /.test(e.message) && re.test(e.message));
+      assert.throws(
+        () => parseLdCache(make()),
+        (e) =>
+          isFromscratchError(e, 'INVALID_ARGUMENT') &&
+          /^malformed ld\.so\.cache: /.test(e.message) &&
+          re.test(e.message),
+      );
     });
   }
 
@@ -172,7 +212,8 @@ describe('parseLdCache', () => {
       '/bin/prog': { type: 'file', data: fakeElf(), mode: 0o755 },
       '/usr/lib/libc.so.6': { type: 'file', data: fakeElf() },
     });
-    const readElf = async (_f: unknown, p: string): Promise<ElfInfo> => info(p === '/bin/prog' ? ['libc.so.6'] : []);
+    const readElf = async (_f: unknown, p: string): Promise<ElfInfo> =>
+      info(p === '/bin/prog' ? ['libc.so.6'] : []);
     const r = await resolveClosure(['/bin/prog'], fs, { readElf });
     assert.equal(r.objects.get('/bin/prog')?.needed[0]?.via, 'default path /usr/lib');
     assert.ok(r.warnings.some((w) => /ld\.so\.cache .*ignored: malformed/.test(w)));
@@ -190,19 +231,39 @@ function fakeElf(): Uint8Array {
 
 function info(needed: string[]): ElfInfo {
   return {
-    class: 64, endian: 'little', machine: 62, machineName: 'x86_64', osabi: 0, type: 'dyn', flags: 0, dynamic: true,
-    needed, rpath: [], runpath: [], flags1: 0, dtFlags: 0, importedSymbols: [], exportedSymbols: [], dlopen: [], isStatic: false,
+    class: 64,
+    endian: 'little',
+    machine: 62,
+    machineName: 'x86_64',
+    osabi: 0,
+    type: 'dyn',
+    flags: 0,
+    dynamic: true,
+    needed,
+    rpath: [],
+    runpath: [],
+    flags1: 0,
+    dtFlags: 0,
+    importedSymbols: [],
+    exportedSymbols: [],
+    dlopen: [],
+    isStatic: false,
   };
 }
 
 describe('ld.so.conf', () => {
   it('parses dirs, comments, include lines, old =TYPE suffixes and ignores hwcap lines', () => {
-    assert.deepEqual(parseLdSoConf('# c\n/usr/local/lib # trailing\ninclude a/*.conf /b.conf\nhwcap 0 nosegneg\n/opt/x=libc6/\n\n'), [
-      { kind: 'dir', dir: '/usr/local/lib' },
-      { kind: 'include', pattern: 'a/*.conf' },
-      { kind: 'include', pattern: '/b.conf' },
-      { kind: 'dir', dir: '/opt/x' },
-    ]);
+    assert.deepEqual(
+      parseLdSoConf(
+        '# c\n/usr/local/lib # trailing\ninclude a/*.conf /b.conf\nhwcap 0 nosegneg\n/opt/x=libc6/\n\n',
+      ),
+      [
+        { kind: 'dir', dir: '/usr/local/lib' },
+        { kind: 'include', pattern: 'a/*.conf' },
+        { kind: 'include', pattern: '/b.conf' },
+        { kind: 'dir', dir: '/opt/x' },
+      ],
+    );
   });
 
   it('follows include globs (sorted, relative to the including file), reads each file once, keeps first-seen order', async () => {
@@ -234,8 +295,14 @@ describe('shebang and tokens', () => {
     });
   }
   it('parseShebang refuses an empty interpreter and one longer than the kernel reads', () => {
-    assert.throws(() => parseShebang(Buffer.from('#!   \n'), '/s'), (e) => isFromscratchError(e, 'NOT_EXECUTABLE'));
-    assert.throws(() => parseShebang(Buffer.from(`#!/${'a'.repeat(300)}`), '/s'), (e) => isFromscratchError(e, 'NOT_EXECUTABLE') && /256/.test(e.message));
+    assert.throws(
+      () => parseShebang(Buffer.from('#!   \n'), '/s'),
+      (e) => isFromscratchError(e, 'NOT_EXECUTABLE'),
+    );
+    assert.throws(
+      () => parseShebang(Buffer.from(`#!/${'a'.repeat(300)}`), '/s'),
+      (e) => isFromscratchError(e, 'NOT_EXECUTABLE') && /256/.test(e.message),
+    );
   });
   it('envCommand skips options and assignments', () => {
     assert.equal(envCommand('-S node --x'), 'node');

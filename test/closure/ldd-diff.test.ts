@@ -24,13 +24,19 @@ describe('closure vs ldd on host programs', () => {
     for (const p of programs) {
       const ldd = await lddView(p);
       if (!ldd) continue; // static
-      const r = await resolveClosure([p], fs, { cache, strict: false, infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } });
+      const r = await resolveClosure([p], fs, {
+        cache,
+        strict: false,
+        infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false },
+      });
       compared++;
       const ours = neededReals(r, p);
       if (!sameView(ours, ldd)) {
         const only = [...ours.reals].filter((x) => !ldd.reals.has(x));
         const missing = [...ldd.reals].filter((x) => !ours.reals.has(x));
-        differ.push(`${p}: ours only ${JSON.stringify(only)}, ldd only ${JSON.stringify(missing)}, not found ours ${ours.missing} ldd ${ldd.missing}`);
+        differ.push(
+          `${p}: ours only ${JSON.stringify(only)}, ldd only ${JSON.stringify(missing)}, not found ours ${ours.missing} ldd ${ldd.missing}`,
+        );
       }
     }
     t.diagnostic(`${compared - differ.length}/${compared} programs match ldd`);

@@ -5,7 +5,7 @@
  * benchmark.
  */
 import { execFile } from 'node:child_process';
-import { openSync, readSync, closeSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { ClosureResult } from '../../src/closure/closure.ts';
 
@@ -81,7 +81,8 @@ export function neededReals(r: ClosureResult, program: string): { reals: Set<str
   const missing: string[] = [];
   if (!root) return { reals, missing };
   const stack = [root.real];
-  for (const f of r.files.values()) if (f.origins.some((o) => o.kind === 'interpreter' && o.by === root.real)) stack.push(f.path);
+  for (const f of r.files.values())
+    if (f.origins.some((o) => o.kind === 'interpreter' && o.by === root.real)) stack.push(f.path);
   while (stack.length > 0) {
     const p = stack.pop()!;
     if (reals.has(p)) continue;

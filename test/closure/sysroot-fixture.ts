@@ -4,7 +4,16 @@
  * loader's search (RELIABILITY.md G2, G6, G7). Test helper only; nothing here is committed as a binary.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -54,7 +63,16 @@ export function buildSysroot(): Sysroot {
   const src = (name: string, text: string) => writeFileSync(join(b, name), text);
   const lib = (name: string, soname: string | undefined, ...extra: string[]) => {
     src(`${name}.c`, `int f_${name.replace(/\W/g, '_')}(void) { return 1; }\n`);
-    gcc('-shared', '-fPIC', '-o', name, `${name}.c`, ...(soname ? [`-Wl,-soname,${soname}`] : []), '-Wl,--no-as-needed', ...extra);
+    gcc(
+      '-shared',
+      '-fPIC',
+      '-o',
+      name,
+      `${name}.c`,
+      ...(soname ? [`-Wl,-soname,${soname}`] : []),
+      '-Wl,--no-as-needed',
+      ...extra,
+    );
   };
   const prog = (name: string, body: string, ...extra: string[]) => {
     src(`${name}.c`, body);
@@ -74,11 +92,15 @@ export function buildSysroot(): Sysroot {
     const libz = realpathSync(`${LIBDIR}/libz.so.1`);
     cp(libz, `${LIBDIR}/libz.so.1.2.13`);
     ln('libz.so.1.2.13', `${LIBDIR}/libz.so.1`);
-    for (const l of ['libnss_files.so.2', 'libnss_dns.so.2', 'libgcc_s.so.1']) cp(realpathSync(`${LIBDIR}/${l}`), `${LIBDIR}/${l}`);
+    for (const l of ['libnss_files.so.2', 'libnss_dns.so.2', 'libgcc_s.so.1'])
+      cp(realpathSync(`${LIBDIR}/${l}`), `${LIBDIR}/${l}`);
     cp(realpathSync('/usr/bin/env'), '/usr/bin/env', 0o755);
     cp(realpathSync('/bin/sh'), '/usr/bin/dash', 0o755);
     ln('dash', '/usr/bin/sh');
-    put('/etc/nsswitch.conf', 'passwd: files\ngroup: files\nhosts: files [NOTFOUND=return] dns mdns4_minimal\n');
+    put(
+      '/etc/nsswitch.conf',
+      'passwd: files\ngroup: files\nhosts: files [NOTFOUND=return] dns mdns4_minimal\n',
+    );
     put('/etc/ld.so.conf', 'include /etc/ld.so.conf.d/*.conf\n');
     put('/etc/ld.so.conf.d/cachedir.conf', '/opt/cachedir\n');
     put('/etc/shadow', 'root:*:19000:0:99999:7:::\n', 0o600);
@@ -141,7 +163,14 @@ export function buildSysroot(): Sysroot {
     prog('ssh', MAIN, '-L.', '-lsecret', '-Wl,-rpath,/root/.ssh', '-Wl,--enable-new-dtags');
     cp(join(b, 'ssh'), '/opt/evil/ssh', 0o755);
     lib('libesc.so', 'libesc.so');
-    prog('esc', MAIN, '-L.', '-lesc', '-Wl,-rpath,$ORIGIN/../../../../../..:$ORIGIN/../../../../../../..', '-Wl,--enable-new-dtags');
+    prog(
+      'esc',
+      MAIN,
+      '-L.',
+      '-lesc',
+      '-Wl,-rpath,$ORIGIN/../../../../../..:$ORIGIN/../../../../../../..',
+      '-Wl,--enable-new-dtags',
+    );
     cp(join(b, 'esc'), '/opt/evil/bin/esc', 0o755);
     copyFileSync(join(b, 'libesc.so'), join(parent, 'libesc.so')); // beside the root: must never be found
 
@@ -176,7 +205,8 @@ int main(int c, char **v) {
   return 0;
 }
 `,
-      '-Wl,-rpath,/opt/infer/lib', '-Wl,--enable-new-dtags',
+      '-Wl,-rpath,/opt/infer/lib',
+      '-Wl,--enable-new-dtags',
     );
     cp(join(b, 'infer'), '/opt/infer/infer', 0o755);
     lib('libfx.so.1', 'libfx.so.1');
