@@ -98,20 +98,23 @@ async function runOurs(listFile: string, outDir: string): Promise<void> {
 
 interface Sample {
   wall: number;
+  /** user + system CPU seconds of the whole process tree: less sensitive to other load than wall time */
+  cpu: number;
   rssKiB: number;
   out: string;
 }
 
 function timed(cmd: string[]): Sample {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', 'RSS_KIB=%M', ...cmd], {
+  const r = spawnSync('/usr/bin/time', ['-f', 'RSS_KIB=%M CPU=%U+%S', ...cmd], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   });
   const wall = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`);
   const rss = Number(/RSS_KIB=(\d+)/.exec(r.stderr)?.[1] ?? Number.NaN);
-  return { wall, rssKiB: rss, out: r.stdout.trim() };
+  const cpu = /CPU=([\d.]+)\+([\d.]+)/.exec(r.stderr);
+  return { wall, cpu: Number(cpu?.[1]) + Number(cpu?.[2]), rssKiB: rss, out: r.stdout.trim() };
 }
 
 async function main(): Promise<void> {
@@ -170,11 +173,11 @@ async function main(): Promise<void> {
           ? ` (makeLayer alone ${s.inProcess.toFixed(2)} s; rest is node+tsx start-up)`
           : '';
       console.log(
-        `${name.padEnd(12)} wall ${s.wall.toFixed(2)} s, peak RSS ${(s.rssKiB / 1024).toFixed(1)} MiB${extra}`,
+        `${name.padEnd(12)} wall ${s.wall.toFixed(2)} s, cpu ${s.cpu.toFixed(2)} s, peak RSS ${(s.rssKiB / 1024).toFixed(1)} MiB${extra}`,
       );
     }
     console.log(
-      `ratio ours/pigz ${(ours.wall / pigz.wall).toFixed(2)} (makeLayer alone ${(ours.inProcess! / pigz.wall).toFixed(2)}), ours/gzip ${(ours.wall / gz.wall).toFixed(2)}`,
+      `wall ratio ours/pigz ${(ours.wall / pigz.wall).toFixed(2)} (makeLayer alone ${(ours.inProcess! / pigz.wall).toFixed(2)}), ours/gzip ${(ours.wall / gz.wall).toFixed(2)}; cpu ratio ours/pigz ${(ours.cpu / pigz.cpu).toFixed(2)}, ours/gzip ${(ours.cpu / gz.cpu).toFixed(2)}`,
     );
     console.log(`ours: ${JSON.stringify(ours.inner)}`);
   } finally {

@@ -144,6 +144,14 @@ describe('encodeTarHeader', () => {
       );
     }
   });
+  it('refuses a PAX header over 1 MiB (Go readers reject it) with TOO_LARGE', () => {
+    const xattrs: Record<string, Uint8Array> = {};
+    for (let i = 0; i < 17; i++) xattrs[`user.big${i}`] = Buffer.alloc(64 * 1024);
+    assert.throws(
+      () => encodeTarHeader({ ...base, xattrs }),
+      (e) => isFromscratchError(e, 'TOO_LARGE'),
+    );
+  });
   it('pads to whole blocks', () => {
     assert.deepEqual([0, 1, 511, 512, 513].map(paddingFor), [0, 511, 1, 0, 511]);
   });

@@ -62,6 +62,8 @@ const MAX_OCTAL_11 = 0o77777777777;
  * runs differ. Readers that understand PAX never extract it.
  */
 const PAX_HEADER_NAME = Buffer.from('././@PaxHeader');
+/** MAX_PAX_SIZE is the largest PAX header Go's archive/tar (containerd, Docker, umoci) accepts. */
+export const MAX_PAX_SIZE = 1024 * 1024;
 /** PAX header blocks get a fixed mode, owner and mtime: they describe nothing on disk. */
 const PAX_HEADER_MODE = 0o644;
 
@@ -174,7 +176,7 @@ export function paddingFor(size: number): number {
  * names round-trip exactly without a PAX record (RELIABILITY.md I3).
  *
  * Throws INVALID_ARGUMENT for an out-of-range number, a device number over 7 octal digits, or an xattr
- * name that is empty or contains `=` or NUL.
+ * name that is empty or contains `=` or NUL; TOO_LARGE when the PAX records exceed {@link MAX_PAX_SIZE}.
  */
 export function encodeTarHeader(h: TarHeader): Buffer {
   const linkname = h.linkname ?? new Uint8Array(0);
@@ -233,6 +235,15 @@ export function encodeTarHeader(h: TarHeader): Buffer {
   if (records.length === 0) return main;
 
   const pax = Buffer.concat(records);
+  if (pax.length > MAX_PAX_SIZE) {
+    throw new FromscratchError(
+      'TOO_LARGE',
+      `writing tar entry ${JSON.stringify(Buffer.from(h.name).toString('utf8'))}: its PAX header would be ${pax.length} bytes (limit ${MAX_PAX_SIZE})`,
+      {
+        hint: 'readers such as Go archive/tar (containerd, Docker) refuse PAX headers over 1 MiB; drop some extended attributes',
+      },
+    );
+  }
   const paxHeader = ustarBlock({
     name: PAX_HEADER_NAME,
     prefix: new Uint8Array(0),
