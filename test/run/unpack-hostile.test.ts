@@ -469,6 +469,25 @@ describe('unpack: RELIABILITY A', () => {
     assert.match(getcap.stdout, /cap_net_raw[=+]ep/);
   });
 
+  it('real archives from GNU tar (gnu, pax, ustar formats) unpack exactly as GNU tar extracts them', async () => {
+    const dirs = ['usr/lib/python3.11/json', 'usr/share/zoneinfo/Europe', 'usr/bin/python3'].filter((d) =>
+      fs.existsSync(`/${d}`),
+    );
+    assert.ok(dirs.length >= 2, 'needs python3 and tzdata on the host (apt-get install python3 tzdata)');
+    for (const format of ['gnu', 'pax', 'ustar']) {
+      const made = spawnSync('tar', ['-C', '/', `--format=${format}`, '-cf', '-', ...dirs], {
+        maxBuffer: 256 * 1024 * 1024,
+      });
+      assert.equal(made.status, 0, made.stderr?.toString());
+      const b = await unpackOk([made.stdout]);
+      const d = fs.mkdtempSync(join(tmpdir(), 'fs-gnutar-x-'));
+      const x = spawnSync('tar', ['-C', d, '--numeric-owner', '-xpf', '-'], { input: made.stdout });
+      assert.equal(x.status, 0, x.stderr?.toString());
+      assert.deepEqual(listing(b.root), listing(d), `format ${format}`);
+      fs.rmSync(d, { recursive: true });
+    }
+  });
+
   it('B1 a gzip bomb is aborted at the cap, the target emptied', async () => {
     const zeros = async function* (): AsyncGenerator<Buffer> {
       yield header({ name: 'bomb', headerSize: 512 * 1024 * 1024 });
@@ -565,6 +584,21 @@ describe('unpack: RELIABILITY A', () => {
     await assert.rejects(unpackImage([], b.root), (e) => isFromscratchError(e, 'OUTPUT_UNWRITABLE'));
   });
 });
+
+/** listing describes a tree (path, type, mode, size, link target, mtime) for comparison. */
+function listing(root: string): string {
+  const r = spawnSync('find', ['.', '-printf', '%p %y %m %s %l %T@\\n'], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  // implicit parent directories (no entry in the archive) get the time of extraction: no dir mtimes
+  const lines = r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('. '));
+  return lines
+    .map((l) => (/^\S+ d /.test(l) ? l.replace(/ \S+$/, '') : l))
+    .sort()
+    .join('\n');
+}
 
 /** zstd compresses with the system zstd (test fixture generation only; the product never runs it). */
 function zstd(data: Buffer): Buffer {
