@@ -20,6 +20,7 @@ import { createRegistryClient, type RegistryClientOptions } from '../../src/regi
 import { RegistryError } from '../../src/registry/errors.ts';
 import { pullImage } from '../../src/registry/pull.ts';
 import { pushImage } from '../../src/registry/push.ts';
+import { fetchTags } from '../../src/registry/tags.ts';
 import { type FaultProxy, type ProxyRule, startFaultProxy, startRecorder } from '../fakes/fault-proxy.ts';
 import { REGISTRY, smallImage, uniqueRepo } from './fixtures.ts';
 
@@ -612,5 +613,67 @@ test('E10: insufficient_scope → one new token with the union of scopes, then s
   } finally {
     client.close();
     await bearer.close();
+  }
+});
+
+test('E12: tag pagination follows Link within bounds; a Link loop or endless pages fail cleanly', async () => {
+  const store = memoryStore();
+  const img = await smallImage(store);
+  const tagRepo = uniqueRepo('tags');
+  for (const t of ['a', 'b', 'c']) await pushImage(`${REGISTRY}/${tagRepo}:${t}`, [img], store);
+  const client = createRegistryClient(proxy.address, FAST);
+  try {
+    assert.deepEqual((await fetchTags(client, tagRepo)).sort(), ['a', 'b', 'c']);
+    // registry 2.8 does not paginate tag lists: the proxy adds one Link on the first page
+    await withRule(
+      oneShot((r) =>
+        r.url.includes('/tags/list')
+          ? { kind: 'headers', headers: { link: `</v2/${tagRepo}/tags/list?n=1000&last=zz>; rel="next"` } }
+          : undefined,
+      ),
+      async () => {
+        assert.equal((await fetchTags(client, tagRepo)).length, 6);
+        assert.equal(proxy.seen.filter((r) => r.url.includes('/tags/list')).length, 2);
+      },
+    );
+    const loop = `</v2/${tagRepo}/tags/list?n=1&last=a>; rel="next"`;
+    await withRule(
+      (r) => (r.url.includes('/tags/list') ? { kind: 'headers', headers: { link: loop } } : undefined),
+      async () => {
+        await assert.rejects(
+          fetchTags(client, tagRepo, { pageSize: 1 }),
+          (e) => isFromscratchError(e, 'REGISTRY_ERROR') && /loops/.test(e.message),
+        );
+      },
+    );
+    let page = 0;
+    await withRule(
+      (r) =>
+        r.url.includes('/tags/list')
+          ? {
+              kind: 'headers',
+              headers: { link: `</v2/${tagRepo}/tags/list?n=1&last=x${page++}>; rel="next"` },
+            }
+          : undefined,
+      async () => {
+        await assert.rejects(fetchTags(client, tagRepo, { pageSize: 1, maxPages: 5 }), (e) =>
+          isFromscratchError(e, 'TOO_LARGE'),
+        );
+      },
+    );
+    await withRule(
+      (r) =>
+        r.url.includes('/tags/list')
+          ? { kind: 'headers', headers: { link: '<http://169.254.169.254/v2/x/tags/list>; rel="next"' } }
+          : undefined,
+      async () => {
+        await assert.rejects(
+          fetchTags(client, tagRepo),
+          (e) => isFromscratchError(e, 'REGISTRY_ERROR') && /another origin/.test(e.message),
+        );
+      },
+    );
+  } finally {
+    client.close();
   }
 });
