@@ -12,4 +12,4 @@ if (existsSync(dist) && !process.env.FROMSCRATCH_FROM_SOURCE) {
   register();
   mod = await import(new URL('../src/cli/main.ts', import.meta.url).href);
 }
-process.exitCode = await mod.main(process.argv.slice(2));
+mod.run();

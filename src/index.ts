@@ -52,7 +52,7 @@ export { parseReference } from './registry/reference.ts';
 // tracing
 export { traceCommand } from './trace/trace.ts';
 export { checkSecret } from './trace/secrets.ts';
-export { splitCommandWords as splitShellWords } from './trace/shell-words.ts';
+export { splitShellWords } from './spec/shell-words.ts';
 
 // SBOM
 export { toSpdx } from './sbom/spdx.ts';

@@ -138,7 +138,10 @@ async function buildPlatform(spec: BuildSpec, platform: Platform, opts: BuildOpt
     );
     for (const { path, origin } of closureRoots) col.note(path, origin);
     for (const { entry, origins, hostPath } of await closureToEntries(result, fs)) {
-      for (const o of origins) col.addIfAbsent(entry, o, hostPath);
+      // the roots' own `requested` reasons are the ones noted above (--binary, --add, --trace)
+      const reasons = origins.filter((o) => o.kind !== 'requested');
+      if (reasons.length === 0) col.addIfAbsent(entry, closureRoots.find((r) => r.path === entry.path)?.origin ?? { kind: 'requested', via: 'closure' }, hostPath);
+      for (const o of reasons) col.addIfAbsent(entry, o, hostPath);
     }
     for (const w of result.warnings) {
       closureWarnings.push(w);

@@ -42,7 +42,7 @@ async function recordOf(set: ImageSet, i: number, ref: string, recordDir?: strin
 export async function explainPath(ref: string, path: string, o: TransportOptions & { recordDir?: string }): Promise<Explanation> {
   const set = await readAnyImage(ref, o);
   try {
-    return explainFromRecord(await recordOf(set, pickHost(set), ref, o.recordDir), path);
+    return await explainFromRecord(await recordOf(set, pickHost(set), ref, o.recordDir), path);
   } finally {
     await set.close();
   }

@@ -3,41 +3,66 @@
  */
 import { FromscratchError } from '../errors.ts';
 import { describeOrigin, type Origin } from '../fs/origin.ts';
+import { type MemoryNode, memoryFs } from '../fs/memory-fs.ts';
 import { normalizeImagePath } from '../fs/path.ts';
+import { resolvePath } from '../fs/resolve.ts';
 import type { BuildRecord } from './record.ts';
 
 /** Explanation is a path, its reasons, and for each reason that names another file, why that file is there. */
 export interface Explanation {
   readonly path: string;
+  /** the symlinks of the image passed on the way from the path asked about to `path` */
+  readonly via?: readonly { readonly path: string; readonly target: string }[];
   readonly reasons: readonly { readonly origin: Origin; readonly text: string; readonly because?: Explanation }[];
 }
 
 /** MAX_WHY_DEPTH bounds the chain (reasons form a DAG; a cycle is cut by the visited set anyway). */
 const MAX_WHY_DEPTH = 32;
 
-/** explainFromRecord builds the reason tree of `path`. Throws FILE_NOT_FOUND when the image has no such path. */
-export function explainFromRecord(record: BuildRecord, path: string): Explanation {
+/**
+ * explainFromRecord builds the reason tree of `path`, following the image's own symlinks when the path
+ * is reached through them (`/lib64/ld-linux-x86-64.so.2` via `/lib64 -> usr/lib64`). Throws
+ * FILE_NOT_FOUND when the image has no such path.
+ */
+export async function explainFromRecord(record: BuildRecord, path: string): Promise<Explanation> {
   const byPath = new Map(record.files.map((f) => [f.path, f] as const));
-  const want = normalizeImagePath(path);
+  let want = normalizeImagePath(path);
+  let via: { path: string; target: string }[] = [];
+  if (!byPath.has(want)) {
+    const nodes: Record<string, MemoryNode> = {};
+    for (const f of record.files) {
+      nodes[f.path] = f.type === 'symlink' ? { type: 'symlink', target: f.target ?? '' } : f.type === 'dir' ? { type: 'dir' } : { type: 'file', data: new Uint8Array() };
+    }
+    const r = await resolvePath(memoryFs(nodes), want);
+    if (r.stat && byPath.has(r.path)) {
+      via = [...r.links];
+      want = r.path;
+    }
+  }
   if (!byPath.has(want)) {
     const near = record.files.map((f) => f.path).filter((p) => p.endsWith(`/${want.split('/').pop()}`)).slice(0, 5);
     throw new FromscratchError('FILE_NOT_FOUND', `${want} is not in the image`, {
       hint: near.length > 0 ? `did you mean ${near.join(', ')}?` : 'list the files with `fromscratch inspect IMAGE`',
     });
   }
-  const explain = (p: string, seen: Set<string>, depth: number): Explanation => {
-    const f = byPath.get(p);
-    const origins = f?.origins ?? [];
+  // each file's reasons are expanded once; later mentions point back, so a library needed by fifty
+  // others does not print fifty copies of the same chain (the reasons form a DAG, not a tree)
+  const expanded = new Set<string>();
+  const explain = (p: string, depth: number): Explanation => {
+    expanded.add(p);
+    const origins = byPath.get(p)?.origins ?? [];
     return {
       path: p,
       reasons: origins.map((origin) => {
         const next = nextPath(origin);
-        const because = next && depth < MAX_WHY_DEPTH && !seen.has(next) && byPath.has(next) ? explain(next, new Set([...seen, next]), depth + 1) : undefined;
-        return { origin, text: describeOrigin(origin), ...(because ? { because } : {}) };
+        if (!next || !byPath.has(next) || depth >= MAX_WHY_DEPTH) return { origin, text: describeOrigin(origin) };
+        if (expanded.has(next)) return { origin, text: `${describeOrigin(origin)} (see above)` };
+        return { origin, text: describeOrigin(origin), because: explain(next, depth + 1) };
       }),
     };
   };
-  return explain(want, new Set([want]), 0);
+  const e = explain(want, 0);
+  return via.length > 0 ? { ...e, via } : e;
 }
 
 function nextPath(o: Origin): string | undefined {
@@ -56,7 +81,9 @@ function nextPath(o: Origin): string | undefined {
 
 /** formatExplanation renders the reason tree as indented text. */
 export function formatExplanation(e: Explanation): string {
-  const lines: string[] = [e.path];
+  const lines: string[] = [];
+  for (const l of e.via ?? []) lines.push(`${l.path} -> ${l.target}`);
+  lines.push(e.path);
   const walk = (x: Explanation, indent: string) => {
     x.reasons.forEach((r, i) => {
       const last = i === x.reasons.length - 1;

@@ -58,7 +58,14 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 }
 
 const isEntry = process.argv[1] !== undefined && /(?:^|\/)cli\/main\.(?:ts|js)$/.test(process.argv[1]);
-if (isEntry) {
+if (isEntry) run();
+
+/** run is the process entry: a closed stdout (`| head`) ends the command quietly, as for other tools. */
+export function run(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.ok);
+    throw e;
+  });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -44,7 +44,9 @@ export function overlayFs(base: RootFs, entries: readonly OverlayEntry[], hostRo
       const e = target(np);
       if (e) return statOf(e);
       const st = await base.lstat(np);
-      if (!st && dirs.has(np)) {
+      // a parent of an added entry is a directory in the image, whatever the base has there (the host's
+      // /bin may be a symlink to usr/bin, but `--add x:/bin/x` makes /bin a real directory)
+      if (dirs.has(np) && st?.type !== 'dir') {
         return { type: 'dir', mode: 0o755, size: 0, uid: 0, gid: 0, mtime: 0, nlink: 1, dev: 0, ino: 0, rdev: 0 };
       }
       return st;
@@ -61,6 +63,7 @@ export function overlayFs(base: RootFs, entries: readonly OverlayEntry[], hostRo
       let fromBase: string[] = [];
       const st = await base.lstat(np);
       if (st?.type === 'dir' && map.get(np) === undefined) fromBase = await base.readdir(np);
+      else if (dirs.has(np)) fromBase = [];
       return [...new Set([...fromBase, ...own, ...ownDirs])];
     },
     async read(p, opts) {

@@ -1,0 +1,129 @@
+/**
+ * build.test.ts — `fromscratch build` as a user runs it (issues 2 and 3): every output accepted by the
+ * independent tools, reproducible digests, kept modes and capabilities, programs that run FROM scratch.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { compileHello, HELLO_OUTPUT } from '../support/tiny-image.ts';
+import { dockerLoadAndRun, dockerRemoveImage, dockerRun, requireTool, run, validateOciLayoutWithTools, withTempDir } from '../support/validate-tools.ts';
+import { BIN, CACHE, fromscratch } from './cli.ts';
+
+const DIGEST = /^sha256:[a-f0-9]{64}\n$/;
+
+test('build --add writes oci, oci-archive, docker-archive and docker-daemon outputs that every tool accepts', async () => {
+  await withTempDir('e2e-outputs', async (dir) => {
+    await writeFile(join(dir, 'hello'), await compileHello(), { mode: 0o755 });
+    const r = await fromscratch(
+      ['build', '--add', './hello:/hello', '--entrypoint', '["/hello"]', '-o', 'oci:out:v1', '-o', 'oci-archive:hello.tar', '-o', 'docker-archive:hello-docker.tar:e2e/hello:1', '-o', 'docker-daemon:e2e/hello-daemon:1'],
+      { cwd: dir },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, DIGEST, 'stdout carries only the digest');
+    const skopeo = await validateOciLayoutWithTools(join(dir, 'out'), 'v1');
+    assert.equal(`${skopeo.Digest}\n`, r.stdout, 'skopeo sees the printed digest');
+    const sk = requireTool('skopeo', 'skopeo');
+    await run(sk, ['inspect', `oci-archive:${join(dir, 'hello.tar')}`]);
+    await run(sk, ['copy', '--quiet', `docker-archive:${join(dir, 'hello-docker.tar')}`, `oci:${join(dir, 'from-da')}:x`]);
+    assert.equal(await dockerLoadAndRun(join(dir, 'hello-docker.tar'), 'e2e/hello:1'), HELLO_OUTPUT);
+    assert.equal(await dockerRun('e2e/hello-daemon:1'), HELLO_OUTPUT);
+    const insp = await fromscratch(['inspect', 'oci:out:v1', '--json'], { cwd: dir });
+    assert.equal(insp.code, 0, insp.stderr);
+    const info = JSON.parse(insp.stdout) as { images: { layers: { files: { path: string; mode: number }[] }[] }[] };
+    const files = info.images[0]!.layers.flatMap((l) => l.files);
+    assert.ok(files.some((f) => f.path === '/hello' && (f.mode & 0o777) === 0o755));
+    assert.ok(files.some((f) => f.path === '/tmp' && (f.mode & 0o7777) === 0o1777), '/tmp is 1777');
+    assert.ok(files.some((f) => f.path === '/etc/passwd'));
+    await dockerRemoveImage('e2e/hello:1');
+    await dockerRemoveImage('e2e/hello-daemon:1');
+  });
+});
+
+test('the same build twice gives the same digest after touching inputs, under another umask and clock', async () => {
+  await withTempDir('e2e-repro', async (dir) => {
+    await mkdir(join(dir, 'app/sub'), { recursive: true });
+    for (const n of ['b', 'a', 'sub/c']) await writeFile(join(dir, 'app', n), `file ${n}\n`);
+    const args = ['build', '--add', './app:/app', '--binary', '/usr/bin/env', '--entrypoint', '/usr/bin/env', '-o', 'oci:out:r'];
+    const first = await fromscratch(args, { cwd: dir });
+    assert.equal(first.code, 0, first.stderr);
+    const later = new Date('2031-05-05T00:00:00Z');
+    for (const n of ['b', 'a', 'sub/c']) await utimes(join(dir, 'app', n), later, later);
+    await chmod(join(dir, 'app/sub'), 0o700);
+    await chmod(join(dir, 'app/sub'), 0o755);
+    const second = await fromscratch(args, { cwd: dir, env: { TZ: 'Asia/Kolkata', FAKE_NOW: String(Date.now()) } });
+    const third = await new Promise<string>((resolve) => {
+      const out = execFileSync('bash', ['-c', `umask 077 && FROMSCRATCH_CACHE=${CACHE} FROMSCRATCH_FROM_SOURCE=1 ${process.execPath} ${BIN} ${args.map((a) => `'${a}'`).join(' ')}`], { cwd: dir });
+      resolve(out.toString());
+    });
+    assert.equal(second.stdout, first.stdout);
+    assert.equal(third, first.stdout);
+    const sde = await fromscratch(args, { cwd: dir, env: { SOURCE_DATE_EPOCH: '1700000000' } });
+    assert.notEqual(sde.stdout, first.stdout, 'SOURCE_DATE_EPOCH is honoured');
+  });
+});
+
+test('setuid mode 4755 and a cap_net_raw+ep capability survive umoci unpack', async () => {
+  const setcap = requireTool('setcap', 'libcap2-bin');
+  const getcap = requireTool('getcap', 'libcap2-bin');
+  const umoci = requireTool('umoci', 'umoci');
+  await withTempDir('e2e-caps', async (dir) => {
+    await writeFile(join(dir, 'ping'), await compileHello(), { mode: 0o755 });
+    await run(setcap, ['cap_net_raw+ep', join(dir, 'ping')]);
+    await writeFile(join(dir, 'suid'), await compileHello());
+    await chmod(join(dir, 'suid'), 0o4755);
+    const r = await fromscratch(['build', '--add', './ping:/bin/ping', '--add', './suid:/bin/suid', '-o', 'oci:out:caps'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    await run(umoci, ['unpack', '--image', `${join(dir, 'out')}:caps`, join(dir, 'bundle')]);
+    const caps = (await run(getcap, [join(dir, 'bundle/rootfs/bin/ping')])).stdout;
+    assert.match(caps, /cap_net_raw[=+]ep/);
+    assert.equal((await stat(join(dir, 'bundle/rootfs/bin/suid'))).mode & 0o7777, 0o4755);
+  });
+});
+
+test('--binary /usr/bin/curl runs FROM scratch with no network exactly as on the host', async () => {
+  await withTempDir('e2e-curl', async (dir) => {
+    const r = await fromscratch(['build', '--binary', '/usr/bin/curl', '--entrypoint', '["/usr/bin/curl"]', '--cmd', '["--version"]', '-o', 'oci:out:curl', '-o', 'docker-daemon:e2e/curl:1'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const host = execFileSync('/usr/bin/curl', ['--version']).toString();
+    assert.equal(await dockerRun('e2e/curl:1'), host);
+    const why = await fromscratch(['why', 'oci:out:curl', '/lib64/ld-linux-x86-64.so.2'], { cwd: dir });
+    assert.equal(why.code, 0, why.stderr);
+    assert.match(why.stdout, /\/usr\/bin\/curl/);
+    const sbom = await fromscratch(['sbom', 'oci:out:curl', '--format', 'spdx'], { cwd: dir });
+    assert.equal(sbom.code, 0, sbom.stderr);
+    const doc = JSON.parse(sbom.stdout) as { files: { fileName: string }[] };
+    assert.ok(doc.files.some((f) => f.fileName === './usr/bin/curl'));
+    await dockerRemoveImage('e2e/curl:1');
+  });
+});
+
+test('bad input: a clear error, exit 1, nothing written and an existing layout untouched', async () => {
+  await withTempDir('e2e-bad', async (dir) => {
+    await writeFile(join(dir, 'f'), 'x');
+    const ok = await fromscratch(['build', '--add', './f:/f', '-o', 'oci:out:good'], { cwd: dir });
+    assert.equal(ok.code, 0, ok.stderr);
+    const before = (await readdir(join(dir, 'out/blobs/sha256'))).sort();
+    const index = execFileSync('cat', [join(dir, 'out/index.json')]).toString();
+    const cases: [string[], string, number][] = [
+      [['build', '--add', './missing:/m', '-o', 'oci:out:bad'], 'FILE_NOT_FOUND', 1],
+      [['build', '--add', './f:/f', '-o', 'nosuch:out'], 'INVALID_REFERENCE', 1],
+      [['build', '--add', './f:/f', '--entrypoint', '["/x",', '-o', 'oci:out:bad'], 'USAGE', 2],
+      [['build', '--add', './f:relative', '-o', 'oci:out:bad'], 'USAGE', 2],
+      [['build', '--add', './f:/x', '--add', '/etc/hostname:/x', '-o', 'oci:out:bad'], 'PATH_CONFLICT', 1],
+      [['build', '--add', './f:/f'], 'USAGE', 2],
+      [['build', '--binary', join(dir, 'f'), '-o', 'oci:out:bad'], 'NOT_EXECUTABLE', 1],
+    ];
+    for (const [args, code, exit] of cases) {
+      const r = await fromscratch(args, { cwd: dir });
+      assert.equal(r.code, exit, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^error\\[${code}\\]: `, 'm'), `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^hint: /m, `${args.join(' ')} gives a hint`);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      assert.equal(r.stdout, '');
+    }
+    assert.deepEqual((await readdir(join(dir, 'out/blobs/sha256'))).sort(), before, 'no new blob in the layout');
+    assert.equal(execFileSync('cat', [join(dir, 'out/index.json')]).toString(), index, 'index.json untouched');
+  });
+});
