@@ -296,6 +296,21 @@ describe('scripts and errors', () => {
     });
   });
 
+  it('G7: PT_INTERP naming a non-ELF file or a directory is refused, never copied', async () => {
+    for (const prog of ['/opt/evil/interp-shadow', '/opt/evil/interp-dir']) {
+      await assert.rejects(
+        resolveClosure([prog], fs),
+        (e) => isFromscratchError(e, 'LIBRARY_NOT_FOUND') && /program interpreter \/etc/.test(e.message),
+      );
+      const r = await resolveClosure([prog], fs, loose);
+      assert.deepEqual(
+        r.unresolved.map((u) => u.neededBy),
+        [prog],
+      );
+      assert.ok(!r.files.has('/etc/shadow') && !r.files.has('/etc'));
+    }
+  });
+
   it('G7: a foreign-architecture program: ARCH_MISMATCH with a --sysroot hint', async () => {
     await assert.rejects(
       resolveClosure(['/opt/arm/prog'], fs),

@@ -244,6 +244,18 @@ int main(int c, char **v) {
     arm.writeUInt16LE(183, 18);
     put('/opt/arm/prog', arm, 0o755);
 
+    // G7: PT_INTERP pointing at a secret, and at a directory
+    for (const [at, interp] of [
+      ['/opt/evil/interp-shadow', '/etc/shadow'],
+      ['/opt/evil/interp-dir', '/etc'],
+    ] as const) {
+      const bin = Buffer.from(readFileSync(join(b, 'dia')));
+      const i = bin.indexOf('/lib64/ld-linux-x86-64.so.2\0');
+      bin.fill(0, i, i + 28);
+      bin.write(interp, i, 'latin1');
+      put(at, bin, 0o755);
+    }
+
     // file capabilities must survive
     cp(join(b, 'hw'), '/opt/cap/capprog', 0o755);
     tool('setcap', ['cap_net_raw+ep', join(root, 'opt/cap/capprog')], b, 'libcap2-bin');
