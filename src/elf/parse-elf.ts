@@ -71,7 +71,6 @@ const NT_FDO_DLOPEN_METADATA = 0x407c0c0a;
 const EM_S390 = 22;
 const EM_ALPHA = 0x9026;
 
-const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -164,10 +163,18 @@ function hex(n: number): string {
   return Number.isSafeInteger(n) && n >= 0 ? `0x${n.toString(16)}` : String(n);
 }
 
+/**
+ * latin1 decodes bytes one char per byte. Buffer's native latin1 is ~20× faster than
+ * TextDecoder('latin1') (which is windows-1252 through ICU); Buffer is a global, no IO is involved.
+ */
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
 /** decodeName turns name bytes into a string: ASCII fast, anything else with surrogateescape (round-trips). */
 function decodeName(b: Uint8Array): string {
   for (let i = 0; i < b.length; i++) if (b[i]! >= 0x80) return decodePathBytes(b);
-  return latin1.decode(b);
+  return latin1(b);
 }
 
 /**
@@ -762,7 +769,7 @@ function decodeSymbols(
   const strBytes = src.bytes(t.str.offset, strLen, 'dynamic string table');
   // one latin1 decode of the whole table, then slices: names are ASCII in practice; non-ASCII names
   // are decoded again byte-exact below
-  const strText = latin1.decode(strBytes);
+  const strText = latin1(strBytes);
   const ascii = !/[^\x00-\x7f]/.test(strText);
   const imported = new Set<string>();
   const exported = new Set<string>();
@@ -829,7 +836,7 @@ function readNotes(
     }
     let nameEnd = nameAt + namesz;
     while (nameEnd > nameAt && bytes[nameEnd - 1] === 0) nameEnd--;
-    onNote(latin1.decode(bytes.subarray(nameAt, nameEnd)), type, bytes.subarray(descAt, descAt + descsz));
+    onNote(latin1(bytes.subarray(nameAt, nameEnd)), type, bytes.subarray(descAt, descAt + descsz));
     pos = up(descAt + descsz);
   }
 }
