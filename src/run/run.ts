@@ -250,7 +250,9 @@ async function spawnCollect(argv: readonly string[], opts: RunOptions, kill: () 
   const pipe = opts.stdio === 'pipe';
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: pipe ? ['ignore', 'pipe', 'pipe'] : 'inherit',
-    detached: true,
+    // captured runs get their own process group (killed as a whole on timeout); a run on the terminal
+    // stays in the foreground group, so that it can read stdin and Ctrl-C reaches runc, which forwards it
+    detached: pipe,
   });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -263,7 +265,7 @@ async function spawnCollect(argv: readonly string[], opts: RunOptions, kill: () 
           timedOut = true;
           kill();
           try {
-            if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+            if (child.pid !== undefined) process.kill(pipe ? -child.pid : child.pid, 'SIGKILL');
           } catch {
             // already gone
           }

@@ -70,7 +70,7 @@ export interface TraceOptions {
   secrets?: 'refuse' | 'omit';
   /** the strace binary (default: `strace` from PATH) */
   strace?: string;
-  /** stdin/stdout/stderr of the command: 'inherit' or 'pipe' (default 'pipe': output discarded) */
+  /** stdout/stderr of the command: 'inherit' or 'pipe' (default 'pipe': output discarded unless onOutput); stdin is never passed */
   stdio?: 'inherit' | 'pipe';
   /** receives the command's output when stdio is 'pipe' */
   onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
@@ -221,8 +221,10 @@ async function runTraced(
   const child = spawn(strace, args, {
     cwd,
     env,
+    // its own process group, so that a timeout kills strace and every traced process at once; stdin is
+    // not passed (a background group reading the terminal would be stopped)
     detached: true,
-    stdio: opts.stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+    stdio: opts.stdio === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (b: Buffer) => opts.onOutput?.(b, 'stdout'));
   child.stderr?.on('data', (b: Buffer) => opts.onOutput?.(b, 'stderr'));
