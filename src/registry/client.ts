@@ -280,6 +280,7 @@ export function createRegistryClient(
     status: number,
     url: string,
     diagnostics: ReturnType<typeof parseErrorEnvelope>,
+    method = 'GET',
   ): Promise<never> {
     const c = await credential();
     const who = c
@@ -290,10 +291,10 @@ export function createRegistryClient(
     throw new RegistryError({
       status,
       url,
-      method: 'request',
+      method,
       registry,
       diagnostics,
-      doing,
+      doing: c ? `${doing} (credentials for ${who} from ${c.source})` : `${doing} (no credentials found)`,
       code: 'REGISTRY_UNAUTHORIZED',
       hint: c
         ? `registry ${registry} refused the credentials for ${who} from ${c.source}; log in again (docker login ${registry}) or fix that entry`
@@ -574,7 +575,7 @@ export function createRegistryClient(
         }
         if (res.status === 401) {
           const b = await readBodyLimited(res, ERROR_BODY_LIMIT, 'error body').catch(() => Buffer.alloc(0));
-          return unauthorized(r.doing, 401, redactor.redactUrl(url), parseErrorEnvelope(b));
+          return unauthorized(r.doing, 401, redactor.redactUrl(url), parseErrorEnvelope(b), r.method);
         }
       }
 
