@@ -113,9 +113,23 @@ function straceBinary(explicit: string | undefined): string {
   return p;
 }
 
-/** straceArgs returns the strace options fromscratch traces with, writing to `logFile`. */
+/**
+ * straceArgs returns the strace options fromscratch traces with, writing to `logFile`. Each syscall is
+ * prefixed with `?` so that names an architecture lacks (`open`, `stat` on arm64) are skipped, not errors.
+ */
 export function straceArgs(logFile: string): string[] {
-  return ['-f', '-qq', '-y', '-x', '-s', '4096', '-e', `trace=${STRACE_SYSCALLS.join(',')}`, '-o', logFile];
+  return [
+    '-f',
+    '-qq',
+    '-y',
+    '-x',
+    '-s',
+    '4096',
+    '-e',
+    `trace=${STRACE_SYSCALLS.map((s) => `?${s}`).join(',')}`,
+    '-o',
+    logFile,
+  ];
 }
 
 /**
