@@ -17,7 +17,9 @@ node bin/fromscratch.js build \
   -o oci:out/hello-node:latest
 echo "demo: what is in it" >&2
 node bin/fromscratch.js inspect oci:out/hello-node:latest --no-files >&2
-node bin/fromscratch.js why oci:out/hello-node:latest /lib64/ld-linux-x86-64.so.2 >&2 || true
+LIBSTDCXX=$(node bin/fromscratch.js inspect oci:out/hello-node:latest --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const f=JSON.parse(s).images[0].layers.flatMap(l=>l.files).find(f=>/\/libstdc\+\+\.so\.6$/.test(f.path));console.log(f?f.path:"/app/app.js")})')
+echo "demo: why is $LIBSTDCXX in the image?" >&2
+node bin/fromscratch.js why oci:out/hello-node:latest "$LIBSTDCXX" >&2
 if timeout 5 docker version >/dev/null 2>&1; then
   echo "demo: running it in the Docker Engine (no network)" >&2
   node bin/fromscratch.js copy oci:out/hello-node:latest docker-daemon:fromscratch/hello-node:latest >/dev/null
