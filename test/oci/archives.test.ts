@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { memoryStore } from '../../src/blob/memory-store.ts';
 import { isFromscratchError } from '../../src/errors.ts';
-import { serializeImage } from '../../src/image/image.ts';
+import { appendLayers, serializeImage } from '../../src/image/image.ts';
 import { digestHex } from '../../src/model/digest.ts';
 import { readDockerArchive, writeDockerArchive } from '../../src/oci/docker-archive.ts';
 import { readOciArchive, writeOciArchive } from '../../src/oci/oci-archive.ts';
@@ -220,5 +220,46 @@ test('archive outputs: a symlink or directory at the target is refused (C10)', a
       writeDockerArchive(join(t, 'a.tar'), image, store, { repoTags: ['Bad Name'] }),
       code('INVALID_REFERENCE'),
     );
+  });
+});
+
+test('a layer used twice is written once; symlinked layer files (old docker save) are followed inside the archive', async () => {
+  const store = memoryStore();
+  const hello = await helloImage(store);
+  const image = appendLayers(hello, [hello.layers[1]!], [{ created_by: 'test: again' }]);
+  const name = 'fromscratch-oci-test/hello:twice';
+  await withTempDir('twice', async (t) => {
+    const file = join(t, 'img.tar');
+    await writeDockerArchive(file, image, store, { repoTags: [name] });
+    try {
+      assert.equal(await dockerLoadAndRun(file, name), HELLO_OUTPUT);
+    } finally {
+      await dockerRemoveImage(name);
+    }
+    // rewrite: the third layer becomes its own directory whose layer.tar is a relative symlink
+    const py = `
+import json, sys, tarfile, io
+src, dst = sys.argv[1], sys.argv[2]
+with tarfile.open(src) as tin, tarfile.open(dst, 'w', format=tarfile.PAX_FORMAT) as tout:
+    m = None
+    for ti in tin.getmembers():
+        if ti.name == 'manifest.json':
+            m = json.load(tin.extractfile(ti)); continue
+        tout.addfile(ti, tin.extractfile(ti) if ti.isfile() else None)
+    target = m[0]['Layers'][2]
+    link = tarfile.TarInfo('f' * 64 + '/layer.tar'); link.type = tarfile.SYMTYPE; link.linkname = '../' + target
+    tout.addfile(link)
+    m[0]['Layers'][2] = link.name
+    data = json.dumps(m).encode(); mi = tarfile.TarInfo('manifest.json'); mi.size = len(data)
+    tout.addfile(mi, io.BytesIO(data))
+`;
+    await run('python3', ['-c', py, file, join(t, 'linked.tar')]);
+    const set = await readDockerArchive(join(t, 'linked.tar'), name);
+    try {
+      assert.equal(set.images[0]!.layers.length, 3);
+      await validateImage(set.images[0]!, set.store);
+    } finally {
+      await set.close();
+    }
   });
 });
