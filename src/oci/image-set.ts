@@ -19,7 +19,10 @@ import { toImage } from './to-image.ts';
 export interface ImageSet {
   /** one image per platform, in the order of the index (a single image for a plain manifest) */
   readonly images: readonly Image[];
-  /** the manifest descriptor of each image, in the same order */
+  /**
+   * the manifest descriptor of each image, in the same order; for docker-archive and docker-daemon sources
+   * (which have no manifests) it describes the OCI manifest the image serialises to, not a stored blob
+   */
   readonly manifests: readonly Descriptor[];
   /** the selected top descriptor (a manifest, or an index for several platforms) */
   readonly descriptor: Descriptor;
