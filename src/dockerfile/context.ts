@@ -18,7 +18,7 @@ import type { Ownership } from '../build/spec.ts';
 import { FromscratchError } from '../errors.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
 import { hostFs } from '../fs/host-fs.ts';
-import { encodePath, normalizeImagePath } from '../fs/path.ts';
+import { ancestors, encodePath, normalizeImagePath } from '../fs/path.ts';
 import type { RootFs, RootStat } from '../fs/root-fs.ts';
 import { compileIgnore, globComponentRegExp, hasGlobMeta, type IgnorePattern, isIgnored, parseDockerignore } from './patterns.ts';
 
@@ -335,7 +335,7 @@ export interface CopyOwnership {
  * Throws INVALID_ARGUMENT when `own` still carries user or group names (resolve them with
  * resolveOwnership first).
  */
-export function toCopyEntries(records: readonly ContextRecord[], own: CopyOwnership | Ownership = {}): FileEntry[] {
+export function toCopyEntries(records: readonly ContextRecord[], own: CopyOwnership | Ownership = {}, opts: ToCopyEntriesOptions = {}): FileEntry[] {
   if ('user' in own && own.user !== undefined) throw new FromscratchError('INVALID_ARGUMENT', `--chown user "${own.user}" must be resolved to a number first`);
   if ('group' in own && own.group !== undefined) throw new FromscratchError('INVALID_ARGUMENT', `--chown group "${own.group}" must be resolved to a number first`);
   const uid = own.uid ?? 0;
@@ -370,7 +370,23 @@ export function toCopyEntries(records: readonly ContextRecord[], own: CopyOwners
         break;
     }
   }
+  if (opts.exists) {
+    // docker build creates missing parent directories of a COPY destination with the --chown owner
+    const have = new Set(out.map((e) => e.path));
+    const parents = new Set<string>();
+    for (const r of records) for (const a of ancestors(r.dest)) if (!have.has(a) && !opts.exists(a)) parents.add(a);
+    for (const p of [...parents].sort()) out.push({ type: 'dir', path: p, mode: 0o755, uid, gid });
+  }
   return out;
+}
+
+/** ToCopyEntriesOptions tunes toCopyEntries. */
+export interface ToCopyEntriesOptions {
+  /**
+   * tells whether an image path already exists; when given, missing parent directories of the
+   * destinations are emitted (0755, owned like the copied files), as docker build creates them
+   */
+  exists?: (imagePath: string) => boolean;
 }
 
 /**

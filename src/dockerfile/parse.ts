@@ -704,7 +704,7 @@ class Parser {
     for (const [k, v] of pairs) {
       if (!k) throw new LineError(ins.line, 'ENV names can not be blank');
       st.env.set(k, v);
-      st.ownEnv.delete(k);
+      // a variable set again keeps its place in Env, as docker build does
       st.ownEnv.set(k, v);
     }
     st.config.Env = [...st.ownEnv].map(([k, v]) => `${k}=${v}`);
