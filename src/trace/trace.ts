@@ -151,6 +151,15 @@ export async function traceCommand(
       hint: 'give a command, e.g. --trace \'python3 -c "import json"\'',
     });
   const cwd = opts.cwd ?? process.cwd();
+  if (!fs.statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new FromscratchError(
+      'FILE_NOT_FOUND',
+      `working directory ${cwd} for the traced command is not a directory`,
+      {
+        hint: 'run the build from an existing directory',
+      },
+    );
+  }
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) env[k] = v;
   const strace = straceBinary(opts.strace);
@@ -166,6 +175,7 @@ export async function traceCommand(
   const logFile = join(dir, 'strace.log');
   const started = Date.now();
   try {
+    const stderr = { tail: '' };
     const { code, signal, timedOut } = await runTraced(
       strace,
       [...straceArgs(logFile), '--', exe, ...argv.slice(1)],
@@ -173,7 +183,9 @@ export async function traceCommand(
       cwd,
       env,
       opts,
+      stderr,
     );
+    const stderrTail = stderr.tail;
     if (timedOut) {
       throw new FromscratchError(
         'TIMEOUT',
@@ -184,6 +196,16 @@ export async function traceCommand(
       );
     }
     const log = await readFile(logFile, 'latin1').catch(() => '');
+    if (log.trim() === '' && code !== 0) {
+      // strace wrote nothing: it could not trace at all (ptrace refused in a container, seccomp …)
+      throw new FromscratchError(
+        'TRACE_FAILED',
+        `strace could not trace ${JSON.stringify(argv[0])}: ${stderrTail.trim() || `exit status ${code}`}`,
+        {
+          hint: 'ptrace may be blocked here (a container needs --cap-add SYS_PTRACE and a seccomp profile allowing ptrace)',
+        },
+      );
+    }
     const events = parseStraceLog(decodeLatin1Utf8(log), { cwd });
     const exitCode = code ?? (signal ? 128 + (signalNumber(signal) ?? 0) : 1);
     if (exitCode !== 0 && !opts.allowFailure) {
@@ -231,6 +253,7 @@ async function runTraced(
   cwd: string,
   env: Record<string, string>,
   opts: TraceOptions,
+  stderr: { tail: string },
 ): Promise<{ code: number | null; signal: string | null; timedOut: boolean }> {
   const child = spawn(strace, args, {
     cwd,
@@ -241,7 +264,10 @@ async function runTraced(
     stdio: opts.stdio === 'inherit' ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (b: Buffer) => opts.onOutput?.(b, 'stdout'));
-  child.stderr?.on('data', (b: Buffer) => opts.onOutput?.(b, 'stderr'));
+  child.stderr?.on('data', (b: Buffer) => {
+    opts.onOutput?.(b, 'stderr');
+    stderr.tail = (stderr.tail + b.toString('utf8')).slice(-2000);
+  });
   let timedOut = false;
   const timer = setTimeout(
     () => {

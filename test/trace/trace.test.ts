@@ -121,6 +121,12 @@ describe('traceCommand (real strace)', () => {
     assert.equal(ps.stdout.trim(), '', 'no process left behind');
   });
 
+  it('a missing working directory is FILE_NOT_FOUND', async () => {
+    await assert.rejects(traceCommand('true', { cwd: '/nonexistent-fromscratch-dir' }), (e) =>
+      isFromscratchError(e, 'FILE_NOT_FOUND'),
+    );
+  });
+
   it('strace missing is TOOL_MISSING with an install hint', async () => {
     await assert.rejects(
       traceCommand('true', { strace: '/nonexistent/strace' }),
