@@ -164,7 +164,8 @@ export function createTransport(tls: TlsSettings = {}): Transport {
         totalTimer.unref();
       }
       req.on('error', (e) => {
-        if (e instanceof TransportError) return fail(e);
+        // our own errors: a timeout, or the request body's source failing (a corrupt local blob)
+        if (e instanceof FromscratchError) return fail(e);
         const d = describeSocketError(e);
         if (
           (e as NodeJS.ErrnoException).code?.startsWith('ERR_TLS') ||
