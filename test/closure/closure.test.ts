@@ -21,8 +21,8 @@ const LIBDIR = `/usr/lib/${TRIPLET}`;
 let sys: Sysroot;
 let fs: RootFs;
 
-before(() => {
-  sys = buildSysroot();
+before(async () => {
+  sys = await buildSysroot();
   fs = hostFs(sys.root);
 });
 after(() => sys?.cleanup());

@@ -3,7 +3,7 @@
  * the host's libc and loader copied in, and programs and libraries that exercise every rule of the
  * loader's search (RELIABILITY.md G2, G6, G7). Test helper only; nothing here is committed as a binary.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   mkdirSync,
@@ -16,6 +16,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+/** at most this many gcc at once: the machine is shared */
+const PARALLEL = 4;
 
 /** TRIPLET is the host's multiarch directory name (the tests run on x86_64 Debian). */
 export const TRIPLET = 'x86_64-linux-gnu';
@@ -40,8 +45,11 @@ function tool(cmd: string, args: string[], cwd: string, pkg: string): void {
   }
 }
 
-/** buildSysroot compiles the fixtures (about 30 gcc runs) and lays out the sysroot. */
-export function buildSysroot(): Sysroot {
+/**
+ * buildSysroot compiles the fixtures (about 30 gcc runs, in parallel where one does not link against
+ * another's output) and lays out the sysroot.
+ */
+export async function buildSysroot(): Promise<Sysroot> {
   const parent = mkdtempSync(join(tmpdir(), 'fromscratch-closure-'));
   const root = join(parent, 'root');
   const b = join(parent, 'build');
@@ -50,7 +58,13 @@ export function buildSysroot(): Sysroot {
     mkdirSync(dirname(join(root, p)), { recursive: true });
     writeFileSync(join(root, p), data, { mode });
   };
+  // copies and patches of build outputs run once every compilation is done, in program order
+  const later: (() => void)[] = [];
   const cp = (from: string, to: string, mode?: number) => {
+    if (from.startsWith(b)) later.push(() => cpNow(from, to, mode));
+    else cpNow(from, to, mode);
+  };
+  const cpNow = (from: string, to: string, mode?: number) => {
     mkdirSync(dirname(join(root, to)), { recursive: true });
     copyFileSync(from, join(root, to));
     if (mode !== undefined) execFileSync('chmod', [mode.toString(8), join(root, to)]);
@@ -59,7 +73,39 @@ export function buildSysroot(): Sysroot {
     mkdirSync(dirname(join(root, at)), { recursive: true });
     symlinkSync(target, join(root, at));
   };
-  const gcc = (...args: string[]) => tool('gcc', args, b, 'gcc libc6-dev');
+  const producers = new Map<string, Promise<unknown>>();
+  const jobs: Promise<unknown>[] = [];
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const slot = async () => {
+    if (running >= PARALLEL) await new Promise<void>((r) => waiting.push(r));
+    running++;
+  };
+  const release = () => {
+    running--;
+    waiting.shift()?.();
+  };
+  // each gcc waits for the latest job producing a library it links against (-lX, or a path)
+  const gcc = (...args: string[]) => {
+    const out = args[args.indexOf('-o') + 1]!;
+    const inputs = args.map((a) => (a.startsWith('-l') ? `lib${a.slice(2)}.so` : a.startsWith(`${b}/`) ? a.slice(b.length + 1) : a));
+    const deps = inputs.map((n) => producers.get(n)).filter((p) => p !== undefined);
+    const job = Promise.all(deps).then(async () => {
+      await slot();
+      try {
+        await execFileAsync('gcc', args, { cwd: b });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException & { stderr?: string };
+        if (err.code === 'ENOENT') throw new Error('gcc is missing: install it (apt-get install gcc libc6-dev)');
+        throw new Error(`gcc ${args.join(' ')} failed: ${err.stderr ?? err.message}`);
+      } finally {
+        release();
+      }
+    });
+    job.catch(() => undefined); // awaited below with the others
+    producers.set(out, job);
+    jobs.push(job);
+  };
   const src = (name: string, text: string) => writeFileSync(join(b, name), text);
   const lib = (name: string, soname: string | undefined, ...extra: string[]) => {
     src(`${name}.c`, `int f_${name.replace(/\W/g, '_')}(void) { return 1; }\n`);
@@ -172,7 +218,7 @@ export function buildSysroot(): Sysroot {
       '-Wl,--enable-new-dtags',
     );
     cp(join(b, 'esc'), '/opt/evil/bin/esc', 0o755);
-    copyFileSync(join(b, 'libesc.so'), join(parent, 'libesc.so')); // beside the root: must never be found
+    later.push(() => copyFileSync(join(b, 'libesc.so'), join(parent, 'libesc.so'))); // beside the root: must never be found
 
     // ld.so.cache vs ld.so.conf
     lib('libcd.so.1', 'libcd.so.1');
@@ -240,29 +286,37 @@ int main(int c, char **v) {
     put('/data.txt', 'just data\n', 0o755);
 
     // a foreign-architecture program: e_machine patched to EM_AARCH64
-    const arm = Buffer.from(readFileSync(join(b, 'dia')));
-    arm.writeUInt16LE(183, 18);
-    put('/opt/arm/prog', arm, 0o755);
+    later.push(() => {
+      const arm = Buffer.from(readFileSync(join(b, 'dia')));
+      arm.writeUInt16LE(183, 18);
+      put('/opt/arm/prog', arm, 0o755);
+    });
 
     // G7: PT_INTERP pointing at a secret, and at a directory
     for (const [at, interp] of [
       ['/opt/evil/interp-shadow', '/etc/shadow'],
       ['/opt/evil/interp-dir', '/etc'],
     ] as const) {
-      const bin = Buffer.from(readFileSync(join(b, 'dia')));
-      const i = bin.indexOf('/lib64/ld-linux-x86-64.so.2\0');
-      bin.fill(0, i, i + 28);
-      bin.write(interp, i, 'latin1');
-      put(at, bin, 0o755);
+      later.push(() => {
+        const bin = Buffer.from(readFileSync(join(b, 'dia')));
+        const i = bin.indexOf('/lib64/ld-linux-x86-64.so.2\0');
+        bin.fill(0, i, i + 28);
+        bin.write(interp, i, 'latin1');
+        put(at, bin, 0o755);
+      });
     }
 
     // file capabilities must survive
     cp(join(b, 'hw'), '/opt/cap/capprog', 0o755);
+
+    await Promise.all(jobs);
+    for (const f of later) f();
     tool('setcap', ['cap_net_raw+ep', join(root, 'opt/cap/capprog')], b, 'libcap2-bin');
 
     // the cache, as ldconfig builds it inside the root
     tool('ldconfig', ['-r', root], b, 'libc-bin');
   } catch (e) {
+    await Promise.allSettled(jobs);
     rmSync(parent, { recursive: true, force: true });
     throw e;
   }
