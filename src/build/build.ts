@@ -22,7 +22,8 @@ import { formatPlatform, hostPlatform, type Platform } from '../model/platform.t
 import { Collector } from './collector.ts';
 import { scratchDefaults } from './defaults.ts';
 import { collectHostPath, type SecretCheck } from './host-add.ts';
-import { type BuildRecord, toRecordedFiles } from './record.ts';
+import { packageEntries, toRecordedPackages } from './packages.ts';
+import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
 import type { BuildSpec, ContentItem } from './spec.ts';
 
 /** Logger receives progress and warnings; the library never writes to stdout/stderr itself. */
@@ -110,7 +111,25 @@ async function buildPlatform(spec: BuildSpec, platform: Platform, opts: BuildOpt
   const closureRoots: { path: string; origin: Origin }[] = [];
   const traces: { command: string; exitCode: number; cwd: string }[] = [];
 
+  const packages: RecordedPackage[] = [];
+  const wanted = spec.contents.filter((c): c is Extract<ContentItem, { kind: 'package' }> => c.kind === 'package');
+  if (wanted.length > 0) {
+    try {
+      const debs = await packageEntries(wanted, platform, {
+        ...(spec.aptSources ? { sources: spec.aptSources } : {}),
+        onProgress: (m) => log.info(m),
+      });
+      for (const entry of debs.entries) {
+        for (const o of debs.origins.get(entry.path) ?? [{ kind: 'requested', via: '--package' } as Origin]) col.addIfAbsent(entry, o);
+      }
+      packages.push(...toRecordedPackages(debs));
+    } catch (e) {
+      withContext(`adding ${wanted.map(describeItem).join(' ')}`, e);
+    }
+  }
+
   for (const item of spec.contents) {
+    if (item.kind === 'package') continue;
     try {
       await gatherItem(item, { col, traces, closureRoots, root, host, cwd, opts, warn });
     } catch (e) {
@@ -165,7 +184,7 @@ async function buildPlatform(spec: BuildSpec, platform: Platform, opts: BuildOpt
     version: 1,
     platform: formatPlatform(platform),
     files: toRecordedFiles(tree.entries, col.origins()),
-    packages: [],
+    packages,
     traces,
     warnings: [...warnings, ...closureWarnings],
   };
@@ -254,6 +273,7 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       return;
     }
     case 'package':
+      return; // resolved together, before the other items
     case 'copy-from':
       throw new FromscratchError('INVALID_ARGUMENT', `${item.kind} is not supported by this build yet`, {
         hint: 'use --binary and --add for now',
