@@ -33,6 +33,10 @@ export interface Fixtures {
   readonly library: Uint8Array;
   /** static executable */
   readonly staticProgram?: Uint8Array;
+  /** static-pie executable (PT_DYNAMIC with DF_1_PIE, no PT_INTERP) */
+  readonly staticPie?: Uint8Array;
+  /** relocatable object of the program (no program headers; notes only in sections) */
+  readonly object: Uint8Array;
 }
 
 function gcc(args: string[]): void {
@@ -75,26 +79,24 @@ export function buildFixtures(): Fixtures {
       '-Wl,--enable-new-dtags',
       '-Wl,--hash-style=gnu',
     ]);
-    let staticProgram: Uint8Array | undefined;
-    try {
-      gcc([
-        '-O1',
-        '-static',
-        '-o',
-        join(dir, 'static'),
-        join(dir, 'lib.c'),
-        '-nostartfiles',
-        '-e',
-        'lib_answer',
-      ]);
-      staticProgram = new Uint8Array(readFileSync(join(dir, 'static')));
-    } catch {
-      staticProgram = undefined; // no static libc: the static row is then covered by hand-built bytes only
-    }
+    gcc(['-O1', '-c', '-o', join(dir, 'prog.o'), join(dir, 'prog.c')]);
+    // -nostartfiles -e: no crt objects or libc.a needed, so these link on any gcc
+    const optional = (flag: string, name: string): Uint8Array | undefined => {
+      try {
+        gcc(['-O1', flag, '-o', join(dir, name), join(dir, 'lib.c'), '-nostartfiles', '-e', 'lib_answer']);
+        return new Uint8Array(readFileSync(join(dir, name)));
+      } catch {
+        return undefined; // toolchain without it: covered by hand-built bytes in cross-arch.test.ts
+      }
+    };
+    const staticProgram = optional('-static', 'static');
+    const staticPie = optional('-static-pie', 'static-pie');
     return {
       program: new Uint8Array(readFileSync(join(dir, 'prog'))),
       library: new Uint8Array(readFileSync(join(dir, 'lib.so'))),
+      object: new Uint8Array(readFileSync(join(dir, 'prog.o'))),
       ...(staticProgram ? { staticProgram } : {}),
+      ...(staticPie ? { staticPie } : {}),
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -102,6 +102,26 @@ describe('well-formed gcc fixtures', () => {
     assert.equal(i.interpreter, undefined);
     assert.deepEqual(i.needed, []);
   });
+  test('static-pie: PT_DYNAMIC with DF_1_PIE and no PT_INTERP is isStatic', async (t) => {
+    if (!fx.staticPie) {
+      t.diagnostic('gcc -static-pie failed; static-pie not covered');
+      return;
+    }
+    const i = (await both(fx.staticPie)) as ElfInfo;
+    assert.equal(i.dynamic, true);
+    assert.equal(i.interpreter, undefined);
+    assert.equal(i.flags1 & 0x08000000, 0x08000000);
+    assert.equal(i.isStatic, true);
+  });
+  test('relocatable object: type rel, no program headers, .note.dlopen read from its section', async () => {
+    const i = (await both(fx.object)) as ElfInfo;
+    assert.equal(i.type, 'rel');
+    assert.equal(i.phnum, 0);
+    assert.equal(i.dynamic, false);
+    assert.deepEqual(i.dlopen, [
+      { feature: 'fx', description: 'd', priority: 'recommended', soname: ['libfx.so.1', 'libfx.so.0'] },
+    ]);
+  });
   test('isElf checks only the magic', () => {
     assert.equal(isElf(fx.program), true);
     assert.equal(isElf(new TextEncoder().encode('#!/bin/sh\n')), false);
