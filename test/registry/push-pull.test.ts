@@ -6,7 +6,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { dirStore } from '../../src/blob/dir-store.ts';
 import { memoryStore } from '../../src/blob/memory-store.ts';
 import { readBlob } from '../../src/blob/store.ts';
 import { isFromscratchError } from '../../src/errors.ts';
@@ -230,5 +234,26 @@ test('fetchManifest verifies the requested digest against the bytes', async () =
     assert.equal(m.kind, 'manifest');
   } finally {
     client.close();
+  }
+});
+
+test('a corrupt blob in the local store is never pushed as the image: DIGEST_MISMATCH, no manifest in the registry', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'registry-corrupt-'));
+  try {
+    const store = dirStore(join(dir, 'blobs'), { fsync: false });
+    const img = await smallImage(store);
+    const p = store.pathOf(img.layers[0]!.blob.digest);
+    const bytes = readFileSync(p);
+    bytes[bytes.length >> 1]! ^= 0xff;
+    writeFileSync(p, bytes);
+    const repo = uniqueRepo('corrupt');
+    await assert.rejects(pushImage(`${REGISTRY}/${repo}:v1`, [img], store), (e) =>
+      isFromscratchError(e, 'DIGEST_MISMATCH'),
+    );
+    await assert.rejects(pullImage(`${REGISTRY}/${repo}:v1`, memoryStore()), (e) =>
+      isFromscratchError(e, 'IMAGE_NOT_FOUND'),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
