@@ -260,6 +260,8 @@ class Unpacker {
   /** real paths written by the current layer, and their ancestors (kept by whiteouts of this layer) */
   layerPaths = new Set<string>();
   layerAncestors = new Set<string>();
+  /** directories already made opaque in the current layer (a repeated marker must not walk them again, A21) */
+  layerOpaque = new Set<string>();
   /** directory mtimes, applied at the end (later entries would change them) */
   readonly dirTimes = new Map<string, number>();
   chownWarned = false;
@@ -294,6 +296,7 @@ class Unpacker {
     this.layerName = layer.name ?? `layer ${index}`;
     this.layerPaths = new Set();
     this.layerAncestors = new Set();
+    this.layerOpaque = new Set();
     const hasher = newHasher();
     // The decompressor gets a view of the source that cannot close it: when decompression or tar parsing
     // fails, the rest of the blob is drained so that a verifying store reports what really happened
@@ -632,6 +635,9 @@ class Unpacker {
         return;
       }
       if (!dir) return;
+      const key = `/${dir.join('/')}`;
+      if (this.layerOpaque.has(key)) return;
+      this.layerOpaque.add(key);
       const h = this.host(dir);
       if (!fs.lstatSync(h).isDirectory()) return;
       for (const n of fs.readdirSync(h, { encoding: 'buffer' }))
