@@ -2,7 +2,7 @@
  * tiny-image.ts — small images built by hand for tests: a static "hello" program compiled with gcc at test
  * time (never committed), put in a layer with the project's own layer writer.
  */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BlobStore } from '../../src/blob/store.ts';
@@ -28,7 +28,11 @@ export function compileHello(): Promise<Uint8Array> {
       '#include <unistd.h>\nint main(void){write(1,"hello\\n",6);return 0;}\n',
     );
     await run(gcc, ['-static', '-Os', '-s', '-o', join(dir, 'hello'), join(dir, 'hello.c')]);
-    return readFile(join(dir, 'hello'));
+    try {
+      return await readFile(join(dir, 'hello'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   })();
   return helloBytes;
 }
