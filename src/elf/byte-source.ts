@@ -17,18 +17,22 @@ export function malformedElf(what: string, why: string): FromscratchError {
   return new FromscratchError('MALFORMED_ELF', `malformed ELF ${what}: ${why}`, { hint: MALFORMED_HINT });
 }
 
+/** ByteRange is a range of a file: `length` bytes at `offset`. */
+export interface ByteRange {
+  readonly offset: number;
+  readonly length: number;
+}
+
 /**
  * MissingBytes is thrown by a partial source for bytes it does not hold yet; readElf reads them and
  * parses again. It never escapes read-elf.ts (a whole-file source never throws it).
  */
 export class MissingBytes extends Error {
-  readonly offset: number;
-  readonly length: number;
-  constructor(offset: number, length: number) {
-    super(`bytes ${offset}+${length} not read yet`);
+  readonly ranges: readonly ByteRange[];
+  constructor(ranges: readonly ByteRange[]) {
+    super(`bytes ${ranges.map((r) => `${r.offset}+${r.length}`).join(', ')} not read yet`);
     this.name = 'MissingBytes';
-    this.offset = offset;
-    this.length = length;
+    this.ranges = ranges;
   }
 }
 
@@ -45,6 +49,12 @@ export interface ElfSource {
   view(off: number, len: number, what: string): ElfView;
   /** bytes returns the bytes [off, off+len) (a view, not a copy); same checks as view. */
   bytes(off: number, len: number, what: string): Uint8Array;
+  /**
+   * prefetch announces ranges about to be read, so that a partial source asks for all of them in one
+   * round (it throws MissingBytes listing those it lacks). Ranges outside the file are ignored here:
+   * the read itself reports them. A whole source does nothing.
+   */
+  prefetch(ranges: readonly ByteRange[]): void;
 }
 
 /** inFile tells whether [off, off+len) lies inside a file of `size` bytes (false for NaN, negatives, overflow). */
@@ -80,6 +90,9 @@ export function wholeSource(bytes: Uint8Array): ElfSource {
       checkRange(off, len, size, what);
       return bytes.subarray(off, off + len);
     },
+    prefetch() {
+      // everything is here
+    },
   };
 }
 
@@ -95,13 +108,18 @@ export interface Chunk {
  */
 export function partialSource(size: number, chunks: readonly Chunk[]): ElfSource {
   const views = chunks.map((c) => new DataView(c.data.buffer, c.data.byteOffset, c.data.byteLength));
-  const find = (off: number, len: number, what: string): number => {
-    checkRange(off, len, size, what);
+  const holding = (off: number, len: number): number => {
     for (let i = 0; i < chunks.length; i++) {
       const c = chunks[i]!;
       if (off >= c.start && off + len <= c.start + c.data.byteLength) return i;
     }
-    throw new MissingBytes(off, len);
+    return -1;
+  };
+  const find = (off: number, len: number, what: string): number => {
+    checkRange(off, len, size, what);
+    const i = holding(off, len);
+    if (i < 0) throw new MissingBytes([{ offset: off, length: len }]);
+    return i;
   };
   return {
     size,
@@ -112,6 +130,12 @@ export function partialSource(size: number, chunks: readonly Chunk[]): ElfSource
     bytes(off, len, what) {
       const c = chunks[find(off, len, what)]!;
       return c.data.subarray(off - c.start, off - c.start + len);
+    },
+    prefetch(ranges) {
+      const missing = ranges.filter(
+        (r) => r.length > 0 && inFile(r.offset, r.length, size) && holding(r.offset, r.length) < 0,
+      );
+      if (missing.length > 0) throw new MissingBytes(missing);
     },
   };
 }

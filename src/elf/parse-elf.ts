@@ -12,7 +12,15 @@
  */
 import { decodePathBytes } from '../fs/path.ts';
 import { machineName } from './abi.ts';
-import { checkRange, type ElfSource, inFile, malformedElf, wholeSource } from './byte-source.ts';
+import {
+  type ByteRange,
+  checkRange,
+  type ElfSource,
+  inFile,
+  MissingBytes,
+  malformedElf,
+  wholeSource,
+} from './byte-source.ts';
 import type { DlopenNote, ElfClass, ElfInfo, ElfType } from './types.ts';
 
 /** ParseElfOptions tunes what parseElf decodes beyond the header and dynamic section. */
@@ -35,6 +43,8 @@ export const MAX_DYNAMIC_STRING = 65536;
 /** MAX_HEADERS bounds program and section header counts, even when the file is big enough to hold more. */
 export const MAX_HEADERS = 1 << 20;
 const DEFAULT_MAX_SYMBOLS = 1_000_000;
+/** STRING_WINDOW is the first look at a dynamic string; longer ones are read again up to MAX_DYNAMIC_STRING. */
+const STRING_WINDOW = 512;
 const MAX_NOTES_PER_REGION = 4096;
 const MAX_DLOPEN_DESC = 64 * 1024;
 const MAX_DLOPEN_ENTRIES = 1024;
@@ -301,6 +311,15 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
     }
   }
 
+  // One round for everything the program headers point at (and the section headers when symbols
+  // are wanted): a partial source reads them together.
+  const first: ByteRange[] = [];
+  if (interp && interp.size <= MAX_INTERP_BYTES) first.push({ offset: interp.offset, length: interp.size });
+  if (dynSeg) first.push({ offset: dynSeg.offset, length: dynSeg.size });
+  if (opts.notes !== false) for (const n of notes) first.push({ offset: n.offset, length: n.size });
+  if (opts.symbols !== false && shnum > 0) first.push({ offset: shoff, length: shnum * shentsize });
+  src.prefetch(first);
+
   // PT_INTERP, validated as the kernel does (fs/binfmt_elf.c): 2..PATH_MAX bytes, last byte NUL.
   let interpreter: string | undefined;
   if (interp) {
@@ -361,35 +380,62 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
       dt.runpath !== undefined
     ) {
       dynStrTab = findDynStr(dt, size, vaddrToOffset, shnum > 0 ? sections : undefined);
-      const tab = dynStrTab;
-      const str = (idx: number, what: string) => dynamicString(src, tab, idx, what);
-      for (const idx of dt.needed) {
-        const s = str(idx, 'DT_NEEDED entry');
-        if (s === '') warnings.push('empty DT_NEEDED entry ignored');
-        else needed.push(s);
-      }
-      if (dt.soname !== undefined) soname = str(dt.soname, 'DT_SONAME');
-      if (dt.rpath !== undefined) rpath = str(dt.rpath, 'DT_RPATH').split(':');
-      if (dt.runpath !== undefined) runpath = str(dt.runpath, 'DT_RUNPATH').split(':');
     }
   }
 
+  // Where .dynsym is, found before any string is read so that one prefetch asks for everything.
+  // A damaged symbol table is reported after the dynamic strings (those matter more).
+  let table: SymbolTable | undefined;
+  let tableError: unknown;
+  if (opts.symbols !== false) {
+    try {
+      table =
+        shnum > 0 && sections().dynsym
+          ? dynsymFromSection(src, sections(), is64, warnings)
+          : dt
+            ? dynsymFromDynamic(src, dt, dynStrTab, vaddrToOffset, is64, le, machine, warnings)
+            : undefined;
+    } catch (e) {
+      if (e instanceof MissingBytes) throw e;
+      tableError = e;
+    }
+  }
+  const maxSymbols = opts.maxSymbols ?? DEFAULT_MAX_SYMBOLS;
+  const want: ByteRange[] = [];
+  const tab = dynStrTab;
+  if (dt && tab) {
+    for (const idx of [...dt.needed, dt.soname, dt.rpath, dt.runpath]) {
+      if (idx !== undefined && idx >= 0 && idx < tab.end - tab.offset) {
+        want.push({ offset: tab.offset + idx, length: Math.min(STRING_WINDOW, tab.end - tab.offset - idx) });
+      }
+    }
+  }
+  if (table) {
+    want.push({ offset: table.offset, length: Math.min(table.count, maxSymbols) * table.entsize });
+    want.push({ offset: table.str.offset, length: table.str.end - table.str.offset });
+  }
+  src.prefetch(want);
+
+  if (dt && tab) {
+    const str = (idx: number, what: string) => dynamicString(src, tab, idx, what);
+    for (const idx of dt.needed) {
+      const s = str(idx, 'DT_NEEDED entry');
+      if (s === '') warnings.push('empty DT_NEEDED entry ignored');
+      else needed.push(s);
+    }
+    if (dt.soname !== undefined) soname = str(dt.soname, 'DT_SONAME');
+    if (dt.rpath !== undefined) rpath = str(dt.rpath, 'DT_RPATH').split(':');
+    if (dt.runpath !== undefined) runpath = str(dt.runpath, 'DT_RUNPATH').split(':');
+  }
+
   // Symbols.
+  if (tableError !== undefined) throw tableError;
   let importedSymbols: string[] = [];
   let exportedSymbols: string[] = [];
-  if (opts.symbols !== false) {
-    const maxSymbols = opts.maxSymbols ?? DEFAULT_MAX_SYMBOLS;
-    const table =
-      shnum > 0 && sections().dynsym
-        ? dynsymFromSection(src, sections(), is64, warnings)
-        : dt
-          ? dynsymFromDynamic(src, dt, dynStrTab, vaddrToOffset, is64, le, machine, warnings)
-          : undefined;
-    if (table) {
-      const syms = decodeSymbols(src, table, is64, le, maxSymbols, warnings);
-      importedSymbols = syms.imported;
-      exportedSymbols = syms.exported;
-    }
+  if (table) {
+    const syms = decodeSymbols(src, table, is64, le, maxSymbols, warnings);
+    importedSymbols = syms.imported;
+    exportedSymbols = syms.exported;
   }
 
   // Notes: PT_NOTE segments hold the allocated notes (build id, .note.dlopen); sections are read
@@ -612,9 +658,13 @@ function dynamicString(src: ElfSource, tab: StrTab, idx: number, what: string): 
   if (!(idx >= 0 && idx < len))
     throw malformedElf(what, `string index ${hex(idx)} is outside the string table (${len} bytes)`);
   const p = tab.offset + idx;
+  // a small window first (what prefetch asked for), the full bound only for long strings
+  const small = src.bytes(p, Math.min(tab.end - p, STRING_WINDOW), what);
+  let nul = small.indexOf(0);
+  if (nul >= 0) return decodeName(small.subarray(0, nul));
   const n = Math.min(tab.end - p, MAX_DYNAMIC_STRING + 1);
   const b = src.bytes(p, n, what);
-  const nul = b.indexOf(0);
+  nul = b.indexOf(0);
   if (nul < 0) {
     throw malformedElf(
       what,

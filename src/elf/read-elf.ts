@@ -8,7 +8,14 @@
  */
 import { FromscratchError, withContext } from '../errors.ts';
 import type { RootFs } from '../fs/root-fs.ts';
-import { type Chunk, MissingBytes, malformedElf, partialSource, wholeSource } from './byte-source.ts';
+import {
+  type ByteRange,
+  type Chunk,
+  MissingBytes,
+  malformedElf,
+  partialSource,
+  wholeSource,
+} from './byte-source.ts';
 import { type ParseElfOptions, parseElfSource } from './parse-elf.ts';
 import type { ElfInfo } from './types.ts';
 
@@ -66,6 +73,7 @@ async function readElfUnwrapped(fs: RootFs, path: string, opts: ReadElfOptions):
     return parseElfSource(wholeSource(await fs.read(path, { offset: 0, length: size })), opts);
   }
   const chunks: Chunk[] = [];
+  const total = size;
   const add = async (start: number, end: number) => {
     const data = await fs.read(path, { offset: start, length: end - start });
     if (data.byteLength !== end - start) {
@@ -74,24 +82,39 @@ async function readElfUnwrapped(fs: RootFs, path: string, opts: ReadElfOptions):
         `it changed while being read (${data.byteLength} bytes at ${start}, wanted ${end - start})`,
       );
     }
-    mergeChunk(chunks, { start, data });
+    return { start, data };
   };
-  await add(0, Math.min(size, HEAD_BYTES));
+  mergeChunk(chunks, await add(0, Math.min(total, HEAD_BYTES)));
   for (let round = 0; round < MAX_ROUNDS; round++) {
     try {
-      return parseElfSource(partialSource(size, chunks), opts);
+      return parseElfSource(partialSource(total, chunks), opts);
     } catch (e) {
       if (!(e instanceof MissingBytes)) throw e;
-      const start = Math.floor(e.offset / READ_GRAIN) * READ_GRAIN;
-      const end = Math.min(
-        size,
-        Math.max(Math.ceil((e.offset + e.length) / READ_GRAIN) * READ_GRAIN, start + READ_GRAIN),
-      );
-      await add(start, end);
+      // every range the parser asked for in this round, widened to READ_GRAIN and joined, read in parallel
+      const spans = coalesce(e.ranges, total);
+      for (const c of await Promise.all(spans.map(([s, t]) => add(s, t)))) mergeChunk(chunks, c);
     }
   }
   // pathological layout: give up on partial reads (fs.read still refuses files over its limit)
   return parseElfSource(wholeSource(await fs.read(path)), opts);
+}
+
+/** coalesce widens ranges to READ_GRAIN boundaries (at least one grain), sorts and joins them. */
+function coalesce(ranges: readonly ByteRange[], size: number): [number, number][] {
+  const spans = ranges
+    .map((r): [number, number] => {
+      const start = Math.floor(r.offset / READ_GRAIN) * READ_GRAIN;
+      const end = Math.max(Math.ceil((r.offset + r.length) / READ_GRAIN) * READ_GRAIN, start + READ_GRAIN);
+      return [start, Math.min(size, end)];
+    })
+    .sort((a, b) => a[0] - b[0]);
+  const out: [number, number][] = [];
+  for (const s of spans) {
+    const last = out[out.length - 1];
+    if (last && s[0] <= last[1]) last[1] = Math.max(last[1], s[1]);
+    else out.push(s);
+  }
+  return out;
 }
 
 /** mergeChunk inserts c into the sorted, disjoint list, joining it with chunks it overlaps or touches. */
