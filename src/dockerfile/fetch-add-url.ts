@@ -46,6 +46,8 @@ export async function fetchAddUrl(url: string, checksum?: string, opts: FetchAdd
   const maxRedirects = opts.maxRedirects ?? 5;
   const doFetch = opts.fetch ?? fetch;
   const want = checksum === undefined ? undefined : parseDigest(checksum);
+  // validate before any timer exists: a throw here must not leave a timer holding the process open
+  let current = checkUrl(url, url);
   const ctl = new AbortController();
   let timedOut = false;
   const total = setTimeout(() => {
@@ -60,7 +62,6 @@ export async function fetchAddUrl(url: string, checksum?: string, opts: FetchAdd
       ctl.abort();
     }, idleMs);
   };
-  let current = checkUrl(url, url);
   try {
     for (let hop = 0; ; hop++) {
       armIdle();
