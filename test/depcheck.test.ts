@@ -25,7 +25,7 @@ const ALLOWED: Record<string, string[]> = {
   dockerfile: ['model', 'fs', 'build', 'image', 'spec'],
   spec: ['model', 'fs', 'build', 'image'],
   sbom: ['model', 'fs'],
-  trace: ['fs', 'model', 'spec'],
+  trace: ['fs', 'model', 'spec', 'run'],
   unpack: ['fs', 'model', 'blob', 'image', 'layer'],
   run: ['fs', 'model', 'blob', 'image', 'layer', 'oci', 'unpack', 'trace'],
   build: ['*'],

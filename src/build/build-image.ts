@@ -14,6 +14,7 @@ import { type BuildOptions, type BuildResult, build } from './build.ts';
 import { cacheDir } from './cache-dir.ts';
 import { writeRecord } from './record-cache.ts';
 import type { BuildSpec } from './spec.ts';
+import { type VerifyReport, verifyBuild } from './verify.ts';
 import { readAnyImage, writeAnyImage } from './transports.ts';
 
 /** BuildImageOptions configures buildImage. */
@@ -24,6 +25,10 @@ export interface BuildImageOptions extends Omit<BuildOptions, 'store' | 'readBas
   registry?: RegistryClientOptions;
   /** directory for build records (default {@link cacheDir}) */
   recordDir?: string;
+  /** commands run inside the built image before it is written */
+  verify?: readonly string[];
+  /** with verify: add what the commands miss and build again */
+  fix?: boolean;
 }
 
 /** BuildSummary is the machine-readable result of a build (`--json`). */
@@ -33,6 +38,8 @@ export interface BuildSummary {
   readonly mediaType: string;
   readonly platforms: readonly { readonly platform: string; readonly digest: string; readonly layers: number; readonly files: number }[];
   readonly outputs: readonly { readonly output: string; readonly digest: string }[];
+  /** what --verify ran and what --fix added */
+  readonly verified?: readonly VerifyReport[];
   readonly warnings: readonly string[];
 }
 
@@ -60,7 +67,7 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
   }
   const store = opts.store ?? dirStore(join(cacheDir(), 'blobs'), { fsync: false });
   const transport = { store, ...(opts.registry ? { registry: opts.registry } : {}) };
-  const result = await build(spec, {
+  const buildOpts: BuildOptions = {
     ...opts,
     store,
     checkSecret: (p) => checkSecret(p),
@@ -76,7 +83,19 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
         await set.close();
       }
     },
-  });
+  };
+  let result = await build(spec, buildOpts);
+  let reports: VerifyReport[] = [];
+  if (opts.verify && opts.verify.length > 0) {
+    const v = await verifyBuild(spec, result, opts.verify, {
+      store,
+      ...(opts.fix ? { fix: true } : {}),
+      rebuild: (s) => build(s, buildOpts),
+      log: (m) => opts.logger?.info(m),
+    });
+    result = v.result;
+    reports = v.reports;
+  }
   const images = result.images.map((p) => p.image);
   const created = new Date((opts.sourceDateEpoch ?? 0) * 1000).toISOString().replace(/\.000Z$/, 'Z');
   const serialized = serializeImages(images, { created });
@@ -101,6 +120,7 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
       files: p.record.files.length,
     })),
     outputs: written,
+    ...(reports.length > 0 ? { verified: reports } : {}),
     warnings: result.warnings,
   };
   return { digest: serialized.top.digest, summary, result, store };

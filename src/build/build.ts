@@ -272,6 +272,13 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       }
       return;
     }
+    case 'root-paths':
+      for (const path of item.paths) {
+        const origin: Origin = { kind: 'fix', command: item.command };
+        const real = await addRootPath(ctx, path, origin);
+        if (real && (await isProgram(ctx.host, real.path, real.mode, true))) ctx.closureRoots.push({ path, origin });
+      }
+      return;
     case 'package':
       return; // resolved together, before the other items
     case 'copy-from':
@@ -333,6 +340,8 @@ function describeItem(item: ContentItem): string {
       return `--trace ${JSON.stringify(item.command)}`;
     case 'package':
       return `--package ${item.name}${item.version ? `=${item.version}` : ''}`;
+    case 'root-paths':
+      return `files missing for \`${item.command}\``;
     case 'copy-from':
       return `COPY --from ${'image' in item.from ? item.from.image : item.from.name}`;
   }

@@ -60,6 +60,11 @@ export type ContentItem =
   | { readonly kind: 'file'; readonly dest: string; readonly data: Uint8Array; readonly mode?: number; readonly ownership?: Ownership }
   /** run CMD on the host under strace and add every file it used, with closures */
   | { readonly kind: 'trace'; readonly command: string; readonly allowFailure?: boolean; readonly timeoutSeconds?: number }
+  /**
+   * paths of the root added as the image must have them (symlinks on the way kept), programs among them
+   * with their closures: what `--verify --fix` found missing
+   */
+  | { readonly kind: 'root-paths'; readonly paths: readonly string[]; readonly command: string }
   /** a Debian package and its dependencies */
   | { readonly kind: 'package'; readonly name: string; readonly version?: string }
   /** files copied from another stage or image (Dockerfile COPY --from) */
