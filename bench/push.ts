@@ -9,25 +9,21 @@
  * Every run makes a fresh image (a random file in the layer), so no tool can mount or skip blobs from
  * an earlier run; docker's push of the same image recompresses the layer (that is how docker works).
  * Each variant runs as its own process, so process start-up is counted for all alike; ours runs from
- * an esbuild bundle of this file (as the compiled CLI would, not through tsx's on-the-fly compiler), and
+ * an esbuild bundle of push-ours.ts (as the compiled CLI would, not through tsx's on-the-fly compiler), and
  * its in-process push time is printed too.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dirStore } from '../src/blob/dir-store.ts';
-import { readBlob } from '../src/blob/store.ts';
 import { FileTreeBuilder } from '../src/fs/file-tree.ts';
 import { emptyImage, type Image, serializeImage } from '../src/image/image.ts';
 import { makeLayer } from '../src/layer/make-layer.ts';
 import type { Digest } from '../src/model/digest.ts';
-import { parseImageConfig, parseImageManifest } from '../src/model/json.ts';
 import { hostPlatform } from '../src/model/platform.ts';
-import { toImage } from '../src/oci/to-image.ts';
-import { pushImage } from '../src/registry/push.ts';
 
 const LIB_DIR = '/usr/lib/x86_64-linux-gnu';
 
@@ -105,23 +101,6 @@ async function buildLayout(dir: string): Promise<{ digest: Digest; bytes: number
   return { digest: s.descriptor.digest, bytes };
 }
 
-/** child mode: read the layout's image and push it; prints the in-process time */
-async function runOurs(dir: string, ref: string): Promise<void> {
-  const store = dirStore(join(dir, 'blobs'), { fsync: false });
-  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as {
-    manifests: { digest: Digest }[];
-  };
-  const md = index.manifests[0]!.digest;
-  const manifest = parseImageManifest(await readBlob(store, md));
-  const config = parseImageConfig(await readBlob(store, manifest.config.digest));
-  const image = toImage(manifest, config);
-  const t0 = performance.now();
-  const r = await pushImage(ref, [image], store);
-  process.stdout.write(
-    `${JSON.stringify({ ms: performance.now() - t0, digest: r.digest, blobs: r.blobs })}\n`,
-  );
-}
-
 function timed(cmd: string[]): { s: number; out: string } {
   const t0 = performance.now();
   const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8', maxBuffer: 1 << 24 });
@@ -130,8 +109,8 @@ function timed(cmd: string[]): { s: number; out: string } {
   return { s, out: r.stdout.trim() };
 }
 
-/** bundleSelf bundles this file with esbuild (tsx's own dependency) so ours starts like compiled code; falls back to tsx. */
-async function bundleSelf(self: string, dir: string): Promise<string[]> {
+/** bundle bundles push-ours.ts with esbuild (tsx's own dependency) so ours starts like compiled code; falls back to tsx. */
+async function bundle(self: string, dir: string): Promise<string[]> {
   try {
     const esbuild = (await import('esbuild' as string)) as {
       build(o: Record<string, unknown>): Promise<unknown>;
@@ -158,16 +137,15 @@ async function bundleSelf(self: string, dir: string): Promise<string[]> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main(): Promise<void> {
-  if (process.argv[2] === '--ours') return runOurs(process.argv[3]!, process.argv[4]!);
   for (const tool of ['skopeo', 'docker', 'readelf']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
       throw new Error(`bench needs ${tool}: apt-get install -y skopeo docker.io binutils`);
   }
   const registry = arg('registry', '127.0.0.1:5055');
   const runs = Number(arg('runs', '1'));
-  const self = fileURLToPath(import.meta.url);
+  const child = join(dirname(fileURLToPath(import.meta.url)), 'push-ours.ts');
   const bundleDir = mkdtempSync(join(tmpdir(), 'fromscratch-bench-bundle-'));
-  const ourCmd = await bundleSelf(self, bundleDir);
+  const ourCmd = await bundle(child, bundleDir);
   const results: Record<string, number[]> = {};
   const add = (k: string, v: number) => {
     results[k] = [...(results[k] ?? []), v];
@@ -192,7 +170,7 @@ async function main(): Promise<void> {
       dockerTags.push(local);
 
       const ours = (repo: string) => {
-        const t = timed([...ourCmd, '--ours', layout, `${registry}/${repo}:v1`]);
+        const t = timed([...ourCmd, layout, `${registry}/${repo}:v1`]);
         const j = JSON.parse(t.out) as { ms: number; blobs: Record<string, number> };
         return { s: t.s, inProcess: j.ms / 1000, blobs: j.blobs };
       };

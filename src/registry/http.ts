@@ -6,7 +6,6 @@
  * gives all three, streams request bodies with back-pressure, never follows redirects by itself
  * (so credentials cannot leak to another origin), and reports connection resets precisely.
  */
-import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import { FromscratchError } from '../errors.ts';
@@ -237,7 +236,18 @@ export function createTransport(tls: TlsSettings = {}): Transport {
         (async () => {
           for await (const c of src) {
             if (req.destroyed) return;
-            if (!req.write(c)) await Promise.race([once(req, 'drain'), once(req, 'close')]);
+            if (!req.write(c)) {
+              // one-shot listeners removed again: `once` on both would leak the loser per chunk
+              await new Promise<void>((resolve) => {
+                const done = () => {
+                  req.off('drain', done);
+                  req.off('close', done);
+                  resolve();
+                };
+                req.on('drain', done);
+                req.on('close', done);
+              });
+            }
           }
           req.end();
         })().catch((e) => req.destroy(e instanceof Error ? e : new Error(String(e))));
