@@ -20,7 +20,14 @@ import type { FileEntry } from '../fs/file-tree.ts';
 import { hostFs } from '../fs/host-fs.ts';
 import { ancestors, encodePath, normalizeImagePath } from '../fs/path.ts';
 import type { RootFs, RootStat } from '../fs/root-fs.ts';
-import { compileIgnore, globComponentRegExp, hasGlobMeta, type IgnorePattern, isIgnored, parseDockerignore } from './patterns.ts';
+import {
+  compileIgnore,
+  globComponentRegExp,
+  hasGlobMeta,
+  type IgnorePattern,
+  isIgnored,
+  parseDockerignore,
+} from './patterns.ts';
 
 /** MAX_CONTEXT_ENTRIES bounds the entries one COPY may list. */
 export const MAX_CONTEXT_ENTRIES = 1_000_000;
@@ -69,7 +76,11 @@ export interface CollectOptions {
  * const recs = await collectContextSources('/src/app', ['bin/*'], { dest: '/usr/local/bin/' });
  * const entries = toCopyEntries(recs, { uid: 0, gid: 0 });
  */
-export async function collectContextSources(context: string, srcPatterns: readonly string[], opts: CollectOptions = {}): Promise<ContextRecord[]> {
+export async function collectContextSources(
+  context: string,
+  srcPatterns: readonly string[],
+  opts: CollectOptions = {},
+): Promise<ContextRecord[]> {
   const fs = hostFs(context);
   const ignore = compileIgnore(opts.dockerignore ?? []);
   const exclude = compileIgnore(opts.exclude ?? []);
@@ -81,25 +92,36 @@ export async function collectContextSources(context: string, srcPatterns: readon
     const rel = toContextRel(src);
     const found = await expandSource(fs, rel, ignore);
     if (found.length === 0) {
-      throw new FromscratchError('FILE_NOT_FOUND', `COPY source ${JSON.stringify(src)} not found in build context ${context}`, {
-        hint: hasGlobMeta(rel)
-          ? 'no file matches the pattern (paths are relative to the context; .dockerignore may exclude them)'
-          : 'paths are relative to the build context; check the name and .dockerignore',
-      });
+      throw new FromscratchError(
+        'FILE_NOT_FOUND',
+        `COPY source ${JSON.stringify(src)} not found in build context ${context}`,
+        {
+          hint: hasGlobMeta(rel)
+            ? 'no file matches the pattern (paths are relative to the context; .dockerignore may exclude them)'
+            : 'paths are relative to the build context; check the name and .dockerignore',
+        },
+      );
     }
     matches.push(...found);
   }
   const destDir = destIsDirMarked || matches.length > 1 || (opts.isDir?.(dest) ?? false);
   if (matches.length > 1 && !destIsDirMarked && !(opts.isDir?.(dest) ?? false)) {
-    throw new FromscratchError('INVALID_ARGUMENT', `COPY of ${matches.length} sources to ${destRaw}: the destination must be a directory and end with a /`, {
-      hint: `write ${destRaw}/ as the destination`,
-    });
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `COPY of ${matches.length} sources to ${destRaw}: the destination must be a directory and end with a /`,
+      {
+        hint: `write ${destRaw}/ as the destination`,
+      },
+    );
   }
   const out: ContextRecord[] = [];
   const seen = new Set<string>();
   const push = (r: ContextRecord) => {
     if (out.length >= MAX_CONTEXT_ENTRIES) {
-      throw new FromscratchError('TOO_LARGE', `COPY lists more than ${MAX_CONTEXT_ENTRIES} entries from ${context}`);
+      throw new FromscratchError(
+        'TOO_LARGE',
+        `COPY lists more than ${MAX_CONTEXT_ENTRIES} entries from ${context}`,
+      );
     }
     if (seen.has(r.dest)) return;
     seen.add(r.dest);
@@ -111,7 +133,13 @@ export async function collectContextSources(context: string, srcPatterns: readon
     const name = match === '.' ? '' : match.slice(match.lastIndexOf('/') + 1);
     if (st.type === 'dir') {
       // the directory's contents go into dest; dest itself takes the directory's metadata
-      if (dest !== '/') push({ relPath: resolved.rel, hostPath: fs.hostPath(`/${resolved.rel === '.' ? '' : resolved.rel}`)!, stat: st, dest });
+      if (dest !== '/')
+        push({
+          relPath: resolved.rel,
+          hostPath: fs.hostPath(`/${resolved.rel === '.' ? '' : resolved.rel}`)!,
+          stat: st,
+          dest,
+        });
       await walk(fs, resolved.rel, dest, ignore, exclude, push, opts.warn);
       continue;
     }
@@ -133,9 +161,13 @@ function toContextRel(src: string): string {
     if (part === '' || part === '.') continue;
     if (part === '..') {
       if (parts.length === 0) {
-        throw new FromscratchError('PATH_ESCAPE', `COPY source ${JSON.stringify(src)} is outside the build context`, {
-          hint: 'COPY reads only files inside the context directory; move the file into it or pass a wider context',
-        });
+        throw new FromscratchError(
+          'PATH_ESCAPE',
+          `COPY source ${JSON.stringify(src)} is outside the build context`,
+          {
+            hint: 'COPY reads only files inside the context directory; move the file into it or pass a wider context',
+          },
+        );
       }
       parts.pop();
     } else parts.push(part);
@@ -195,9 +227,13 @@ async function lstatChain(fs: RootFs, rel: string): Promise<RootStat | undefined
  * context (chroot semantics). Throws PATH_ESCAPE naming a link whose target leaves it, FILE_NOT_FOUND
  * when a component is missing.
  */
-export async function resolveInContext(fs: RootFs, rel: string, context: string): Promise<{ rel: string; stat: RootStat }> {
+export async function resolveInContext(
+  fs: RootFs,
+  rel: string,
+  context: string,
+): Promise<{ rel: string; stat: RootStat }> {
   let pending = rel === '.' ? [] : rel.split('/').filter((p) => p !== '' && p !== '.');
-  let done: string[] = [];
+  const done: string[] = [];
   let hops = 0;
   while (pending.length) {
     const part = pending.shift()!;
@@ -216,18 +252,29 @@ export async function resolveInContext(fs: RootFs, rel: string, context: string)
       });
     }
     if (st.type === 'symlink') {
-      if (++hops > MAX_HOPS) throw new FromscratchError('PATH_ESCAPE', `too many levels of symbolic links resolving ${rel} in ${context}`);
+      if (++hops > MAX_HOPS)
+        throw new FromscratchError(
+          'PATH_ESCAPE',
+          `too many levels of symbolic links resolving ${rel} in ${context}`,
+        );
       const target = await fs.readlink(cur);
       if (target.startsWith('/') || climbsOut(done.length, target)) {
-        throw new FromscratchError('PATH_ESCAPE', `${cur.slice(1)} is a symlink to ${target}, outside the build context ${context}`, {
-          hint: 'fromscratch never follows a context symlink out of the context; copy the directory holding the link to keep it as a symlink, or put the real file in the context',
-        });
+        throw new FromscratchError(
+          'PATH_ESCAPE',
+          `${cur.slice(1)} is a symlink to ${target}, outside the build context ${context}`,
+          {
+            hint: 'fromscratch never follows a context symlink out of the context; copy the directory holding the link to keep it as a symlink, or put the real file in the context',
+          },
+        );
       }
       pending = [...target.split('/').filter((p) => p !== '' && p !== '.'), ...pending];
       continue;
     }
     if (pending.length && st.type !== 'dir') {
-      throw new FromscratchError('FILE_NOT_FOUND', `${rel} not found in build context ${context}: ${cur.slice(1)} is not a directory`);
+      throw new FromscratchError(
+        'FILE_NOT_FOUND',
+        `${rel} not found in build context ${context}: ${cur.slice(1)} is not a directory`,
+      );
     }
     done.push(part);
   }
@@ -292,7 +339,8 @@ async function walk(
 
 async function record(fs: RootFs, rel: string, st: RootStat, dest: string): Promise<ContextRecord> {
   const hostPath = fs.hostPath(`/${rel === '.' ? '' : rel}`)!;
-  if (st.type === 'symlink') return { relPath: rel, hostPath, stat: st, dest, linkTarget: await fs.readlink(`/${rel}`) };
+  if (st.type === 'symlink')
+    return { relPath: rel, hostPath, stat: st, dest, linkTarget: await fs.readlink(`/${rel}`) };
   if (st.type === 'file') await checkRegularFile(hostPath, st);
   return { relPath: rel, hostPath, stat: st, dest };
 }
@@ -313,8 +361,16 @@ export async function checkRegularFile(hostPath: string, st: RootStat): Promise<
     }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new FromscratchError('PATH_ESCAPE', `${hostPath} became a symlink while the build context was read`);
-    if (code === 'EACCES') throw new FromscratchError('FILE_NOT_FOUND', `${hostPath} in the build context cannot be read (permission denied)`);
+    if (code === 'ELOOP')
+      throw new FromscratchError(
+        'PATH_ESCAPE',
+        `${hostPath} became a symlink while the build context was read`,
+      );
+    if (code === 'EACCES')
+      throw new FromscratchError(
+        'FILE_NOT_FOUND',
+        `${hostPath} in the build context cannot be read (permission denied)`,
+      );
     throw e;
   } finally {
     await fh?.close();
@@ -335,9 +391,21 @@ export interface CopyOwnership {
  * Throws INVALID_ARGUMENT when `own` still carries user or group names (resolve them with
  * resolveOwnership first).
  */
-export function toCopyEntries(records: readonly ContextRecord[], own: CopyOwnership | Ownership = {}, opts: ToCopyEntriesOptions = {}): FileEntry[] {
-  if ('user' in own && own.user !== undefined) throw new FromscratchError('INVALID_ARGUMENT', `--chown user "${own.user}" must be resolved to a number first`);
-  if ('group' in own && own.group !== undefined) throw new FromscratchError('INVALID_ARGUMENT', `--chown group "${own.group}" must be resolved to a number first`);
+export function toCopyEntries(
+  records: readonly ContextRecord[],
+  own: CopyOwnership | Ownership = {},
+  opts: ToCopyEntriesOptions = {},
+): FileEntry[] {
+  if ('user' in own && own.user !== undefined)
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `--chown user "${own.user}" must be resolved to a number first`,
+    );
+  if ('group' in own && own.group !== undefined)
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `--chown group "${own.group}" must be resolved to a number first`,
+    );
   const uid = own.uid ?? 0;
   const gid = own.gid ?? 0;
   const out: FileEntry[] = [];
@@ -346,7 +414,13 @@ export function toCopyEntries(records: readonly ContextRecord[], own: CopyOwners
     const mode = r.stat.type === 'symlink' ? 0o777 : (own.mode ?? r.stat.mode);
     switch (r.stat.type) {
       case 'file':
-        out.push({ ...base, type: 'file', mode, size: r.stat.size, content: { kind: 'host', path: r.hostPath } });
+        out.push({
+          ...base,
+          type: 'file',
+          mode,
+          size: r.stat.size,
+          content: { kind: 'host', path: r.hostPath },
+        });
         break;
       case 'dir':
         out.push({ ...base, type: 'dir', mode });
@@ -374,7 +448,8 @@ export function toCopyEntries(records: readonly ContextRecord[], own: CopyOwners
     // docker build creates missing parent directories of a COPY destination with the --chown owner
     const have = new Set(out.map((e) => e.path));
     const parents = new Set<string>();
-    for (const r of records) for (const a of ancestors(r.dest)) if (!have.has(a) && !opts.exists(a)) parents.add(a);
+    for (const r of records)
+      for (const a of ancestors(r.dest)) if (!have.has(a) && !opts.exists(a)) parents.add(a);
     for (const p of [...parents].sort()) out.push({ type: 'dir', path: p, mode: 0o755, uid, gid });
   }
   return out;
@@ -399,21 +474,35 @@ export function resolveOwnership(o: Ownership, passwd: string, group: string): C
   let uid = o.uid;
   let gid = o.gid;
   if (o.user !== undefined) {
-    const row = passwd.split('\n').map((l) => l.split(':')).find((f) => f[0] === o.user);
+    const row = passwd
+      .split('\n')
+      .map((l) => l.split(':'))
+      .find((f) => f[0] === o.user);
     if (!row || row.length < 4 || !/^\d+$/.test(row[2]!) || !/^\d+$/.test(row[3]!)) {
-      throw new FromscratchError('INVALID_ARGUMENT', `--chown user "${o.user}" is not in the image's /etc/passwd`, {
-        hint: 'use a numeric uid, or add the user to /etc/passwd first',
-      });
+      throw new FromscratchError(
+        'INVALID_ARGUMENT',
+        `--chown user "${o.user}" is not in the image's /etc/passwd`,
+        {
+          hint: 'use a numeric uid, or add the user to /etc/passwd first',
+        },
+      );
     }
     uid = Number(row[2]);
     if (gid === undefined && o.group === undefined) gid = uid;
   }
   if (o.group !== undefined) {
-    const row = group.split('\n').map((l) => l.split(':')).find((f) => f[0] === o.group);
+    const row = group
+      .split('\n')
+      .map((l) => l.split(':'))
+      .find((f) => f[0] === o.group);
     if (!row || row.length < 3 || !/^\d+$/.test(row[2]!)) {
-      throw new FromscratchError('INVALID_ARGUMENT', `--chown group "${o.group}" is not in the image's /etc/group`, {
-        hint: 'use a numeric gid, or add the group to /etc/group first',
-      });
+      throw new FromscratchError(
+        'INVALID_ARGUMENT',
+        `--chown group "${o.group}" is not in the image's /etc/group`,
+        {
+          hint: 'use a numeric gid, or add the group to /etc/group first',
+        },
+      );
     }
     gid = Number(row[2]);
   }
@@ -432,7 +521,11 @@ export const MAX_BUILD_FILE_BYTES = 1024 * 1024;
  * is — or passes through — a symlink leaving the context (RELIABILITY.md F4). Returns undefined when it
  * does not exist. Throws PATH_ESCAPE, TOO_LARGE, INVALID_ARGUMENT (not a regular file).
  */
-export async function readContextFile(context: string, rel: string, maxBytes = MAX_BUILD_FILE_BYTES): Promise<string | undefined> {
+export async function readContextFile(
+  context: string,
+  rel: string,
+  maxBytes = MAX_BUILD_FILE_BYTES,
+): Promise<string | undefined> {
   const fs = hostFs(context);
   let res: { rel: string; stat: RootStat };
   try {
@@ -441,13 +534,22 @@ export async function readContextFile(context: string, rel: string, maxBytes = M
     if ((e as FromscratchError).code === 'FILE_NOT_FOUND') return undefined;
     throw e;
   }
-  if (res.stat.type !== 'file') throw new FromscratchError('INVALID_ARGUMENT', `${rel} in ${context} is not a regular file`);
-  if (res.stat.size > maxBytes) throw new FromscratchError('TOO_LARGE', `${rel} is ${res.stat.size} bytes, over the ${maxBytes}-byte limit`);
+  if (res.stat.type !== 'file')
+    throw new FromscratchError('INVALID_ARGUMENT', `${rel} in ${context} is not a regular file`);
+  if (res.stat.size > maxBytes)
+    throw new FromscratchError(
+      'TOO_LARGE',
+      `${rel} is ${res.stat.size} bytes, over the ${maxBytes}-byte limit`,
+    );
   const hostPath = fs.hostPath(`/${res.rel}`)!;
-  const fh = await open(encodePath(hostPath), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  const fh = await open(
+    encodePath(hostPath),
+    constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+  );
   try {
     const st = await fh.stat();
-    if (!st.isFile() || st.ino !== res.stat.ino) throw new FromscratchError('PATH_ESCAPE', `${rel} changed while it was read`);
+    if (!st.isFile() || st.ino !== res.stat.ino)
+      throw new FromscratchError('PATH_ESCAPE', `${rel} changed while it was read`);
     const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
     let got = 0;
     while (got < buf.length) {

@@ -39,7 +39,11 @@ export interface FetchedUrl {
  * @example
  * const { data } = await fetchAddUrl('https://example.org/tool.tar.gz', 'sha256:…');
  */
-export async function fetchAddUrl(url: string, checksum?: string, opts: FetchAddUrlOptions = {}): Promise<FetchedUrl> {
+export async function fetchAddUrl(
+  url: string,
+  checksum?: string,
+  opts: FetchAddUrlOptions = {},
+): Promise<FetchedUrl> {
   const maxBytes = opts.maxBytes ?? 256 * 1024 * 1024;
   const timeoutMs = opts.timeoutMs ?? 300_000;
   const idleMs = opts.idleTimeoutMs ?? 30_000;
@@ -70,17 +74,28 @@ export async function fetchAddUrl(url: string, checksum?: string, opts: FetchAdd
         res = await doFetch(current, { redirect: 'manual', signal: ctl.signal });
       } catch (e) {
         if (timedOut) throw timeoutError(url, timeoutMs);
-        throw new FromscratchError('NETWORK_ERROR', `downloading ${url}: ${(e as Error).message}`, { cause: e, hint: 'check the URL and the network' });
+        throw new FromscratchError('NETWORK_ERROR', `downloading ${url}: ${(e as Error).message}`, {
+          cause: e,
+          hint: 'check the URL and the network',
+        });
       }
       if (res.status >= 300 && res.status < 400 && res.headers.has('location')) {
         await res.body?.cancel();
-        if (hop >= maxRedirects) throw new FromscratchError('NETWORK_ERROR', `downloading ${url}: more than ${maxRedirects} redirects`);
+        if (hop >= maxRedirects)
+          throw new FromscratchError(
+            'NETWORK_ERROR',
+            `downloading ${url}: more than ${maxRedirects} redirects`,
+          );
         current = checkUrl(new URL(res.headers.get('location')!, current).toString(), url);
         continue;
       }
       if (!res.ok) {
         await res.body?.cancel();
-        throw new FromscratchError('NETWORK_ERROR', `downloading ${url}: HTTP ${res.status} ${res.statusText}`, { hint: 'check the URL' });
+        throw new FromscratchError(
+          'NETWORK_ERROR',
+          `downloading ${url}: HTTP ${res.status} ${res.statusText}`,
+          { hint: 'check the URL' },
+        );
       }
       const len = res.headers.get('content-length');
       if (len !== null && Number(len) > maxBytes) {
@@ -108,14 +123,20 @@ export async function fetchAddUrl(url: string, checksum?: string, opts: FetchAdd
         } catch (e) {
           if (timedOut) throw timeoutError(url, timeoutMs);
           if (e instanceof FromscratchError) throw e;
-          throw new FromscratchError('NETWORK_ERROR', `downloading ${url}: ${(e as Error).message}`, { cause: e });
+          throw new FromscratchError('NETWORK_ERROR', `downloading ${url}: ${(e as Error).message}`, {
+            cause: e,
+          });
         }
       }
       const digest = `sha256:${hash.digest('hex')}` as Digest;
       if (want !== undefined && digest !== want) {
-        throw new FromscratchError('DIGEST_MISMATCH', `ADD ${url}: downloaded bytes hash to ${digest}, not the --checksum ${want}`, {
-          hint: 'the file changed upstream or the checksum is wrong; check it before updating --checksum',
-        });
+        throw new FromscratchError(
+          'DIGEST_MISMATCH',
+          `ADD ${url}: downloaded bytes hash to ${digest}, not the --checksum ${want}`,
+          {
+            hint: 'the file changed upstream or the checksum is wrong; check it before updating --checksum',
+          },
+        );
       }
       return { data: Buffer.concat(chunks, size), digest, finalUrl: current };
     }
@@ -133,16 +154,26 @@ function checkUrl(u: string, original: string): string {
     throw new FromscratchError('INVALID_ARGUMENT', `ADD source ${JSON.stringify(u)} is not a valid URL`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-    throw new FromscratchError(u === original ? 'INVALID_ARGUMENT' : 'NETWORK_ERROR', `ADD ${original}: refusing ${parsed.protocol} URL ${u}: only http and https are fetched`);
+    throw new FromscratchError(
+      u === original ? 'INVALID_ARGUMENT' : 'NETWORK_ERROR',
+      `ADD ${original}: refusing ${parsed.protocol} URL ${u}: only http and https are fetched`,
+    );
   }
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   if (/^169\.254\./.test(host) || /^fe80:/i.test(host)) {
-    throw new FromscratchError('NETWORK_ERROR', `ADD ${original}: refusing link-local address ${host} (cloud metadata services live there)`);
+    throw new FromscratchError(
+      'NETWORK_ERROR',
+      `ADD ${original}: refusing link-local address ${host} (cloud metadata services live there)`,
+    );
   }
   if (parsed.username || parsed.password) {
-    throw new FromscratchError('INVALID_ARGUMENT', `ADD ${original}: credentials in URLs would be recorded in the image history`, {
-      hint: 'download the file outside the build and COPY it',
-    });
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `ADD ${original}: credentials in URLs would be recorded in the image history`,
+      {
+        hint: 'download the file outside the build and COPY it',
+      },
+    );
   }
   return parsed.toString();
 }
@@ -154,7 +185,11 @@ function tooLarge(url: string, max: number): FromscratchError {
 }
 
 function timeoutError(url: string, ms: number): FromscratchError {
-  return new FromscratchError('TIMEOUT', `downloading ${url}: no progress or not done within the time limit (${ms} ms total)`, {
-    hint: 'check the server, or download the file outside the build and COPY it',
-  });
+  return new FromscratchError(
+    'TIMEOUT',
+    `downloading ${url}: no progress or not done within the time limit (${ms} ms total)`,
+    {
+      hint: 'check the server, or download the file outside the build and COPY it',
+    },
+  );
 }

@@ -85,9 +85,13 @@ const KNOWN_DIRECTIVES = new Set(['syntax', 'escape', 'check']);
 export function splitDockerfileLines(text: string, file = 'Dockerfile'): LinesResult {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_DOCKERFILE_BYTES) {
-    throw new FromscratchError('DOCKERFILE_SYNTAX', `${file}: is ${bytes} bytes, over the ${MAX_DOCKERFILE_BYTES}-byte limit for a Dockerfile`, {
-      hint: 'a Dockerfile is a short text file; check that -f names the right file',
-    });
+    throw new FromscratchError(
+      'DOCKERFILE_SYNTAX',
+      `${file}: is ${bytes} bytes, over the ${MAX_DOCKERFILE_BYTES}-byte limit for a Dockerfile`,
+      {
+        hint: 'a Dockerfile is a short text file; check that -f names the right file',
+      },
+    );
   }
   const nul = text.indexOf('\0');
   if (nul >= 0) {
@@ -101,7 +105,7 @@ export function splitDockerfileLines(text: string, file = 'Dockerfile'): LinesRe
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
 
   // parser directives: only the leading `# key=value` lines, stopping at the first other line
-  let escape = '\\';
+  let escapeChar = '\\';
   let syntax: string | undefined;
   let check: string | undefined;
   const seen = new Set<string>();
@@ -111,24 +115,31 @@ export function splitDockerfileLines(text: string, file = 'Dockerfile'): LinesRe
     const key = m[1]!.toLowerCase();
     if (!KNOWN_DIRECTIVES.has(key)) break;
     if (seen.has(key)) {
-      throw new FromscratchError('DOCKERFILE_SYNTAX', `${file}:${i + 1}: only one ${key} parser directive can be used`);
+      throw new FromscratchError(
+        'DOCKERFILE_SYNTAX',
+        `${file}:${i + 1}: only one ${key} parser directive can be used`,
+      );
     }
     seen.add(key);
     const value = m[2]!;
     if (key === 'escape') {
       if (value !== '\\' && value !== '`') {
-        throw new FromscratchError('DOCKERFILE_SYNTAX', `${file}:${i + 1}: invalid escape token ${JSON.stringify(value)}: must be \` or \\`, {
-          hint: 'write `# escape=\\` (the default) or `# escape=`` on the first line',
-        });
+        throw new FromscratchError(
+          'DOCKERFILE_SYNTAX',
+          `${file}:${i + 1}: invalid escape token ${JSON.stringify(value)}: must be \` or \\`,
+          {
+            hint: 'write `# escape=\\` (the default) or `# escape=`` on the first line',
+          },
+        );
       }
-      escape = value;
+      escapeChar = value;
     } else if (key === 'syntax') syntax = value;
     else check = value;
   }
 
   const problems: { line: number; message: string }[] = [];
   const instructions: RawInstruction[] = [];
-  const escRe = escape === '\\' ? /\\[ \t]*$/ : /`[ \t]*$/;
+  const escRe = escapeChar === '\\' ? /\\[ \t]*$/ : /`[ \t]*$/;
   const isComment = (l: string) => /^[ \t]*#/.test(l);
   const isBlank = (l: string) => /^\s*$/.test(l);
   let i = 0;
@@ -158,7 +169,10 @@ export function splitDockerfileLines(text: string, file = 'Dockerfile'): LinesRe
       parts.push(cont ? l.replace(escRe, '') : l);
     }
     if (i - start > MAX_INSTRUCTION_LINES) {
-      problems.push({ line: start + 1, message: `instruction spans more than ${MAX_INSTRUCTION_LINES} lines` });
+      problems.push({
+        line: start + 1,
+        message: `instruction spans more than ${MAX_INSTRUCTION_LINES} lines`,
+      });
       // skip the rest of this runaway continuation
       while (i < lines.length && escRe.test(lines[i]!)) i += 1;
       continue;
@@ -201,11 +215,18 @@ export function splitDockerfileLines(text: string, file = 'Dockerfile'): LinesRe
     instructions.push({ keyword, line: start + 1, endLine: i, flags, args, rest, heredocs, comments });
     comments = [];
     if (instructions.length > MAX_INSTRUCTIONS) {
-      throw new FromscratchError('DOCKERFILE_SYNTAX', `${file}:${start + 1}: more than ${MAX_INSTRUCTIONS} instructions`);
+      throw new FromscratchError(
+        'DOCKERFILE_SYNTAX',
+        `${file}:${start + 1}: more than ${MAX_INSTRUCTIONS} instructions`,
+      );
     }
   }
   return {
-    directives: { escape, ...(syntax !== undefined ? { syntax } : {}), ...(check !== undefined ? { check } : {}) },
+    directives: {
+      escape: escapeChar,
+      ...(syntax !== undefined ? { syntax } : {}),
+      ...(check !== undefined ? { check } : {}),
+    },
     instructions,
     problems,
   };
@@ -228,7 +249,8 @@ export function extractFlags(line: string): { flags: RawFlag[]; args: string } {
   for (;;) {
     while (pos < n && isWs(line.charCodeAt(pos))) pos += 1;
     if (pos >= n) return { flags: words.map(toFlag), args: '' };
-    if (!(line[pos] === '-' && line[pos + 1] === '-')) return { flags: words.map(toFlag), args: line.slice(pos).trim() };
+    if (!(line[pos] === '-' && line[pos + 1] === '-'))
+      return { flags: words.map(toFlag), args: line.slice(pos).trim() };
     let word = '';
     let quote = '';
     while (pos < n) {
@@ -311,5 +333,18 @@ export function rawWords(line: string): string[] {
 
 /** isWs tells whether a UTF-16 code unit is whitespace, without a regular expression per character. */
 function isWs(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x85 || (c >= 0x2000 && c <= 0x200a) || c === 0x1680 || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
+  return (
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0xa0 ||
+    c === 0x85 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x1680 ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
 }

@@ -13,7 +13,13 @@ import type { ConfigPatch } from '../image/image.ts';
 import type { RuntimeConfig } from '../model/documents.ts';
 import { formatPlatform, hostPlatform, type Platform, parsePlatform } from '../model/platform.ts';
 import { type Directives, type RawFlag, type RawInstruction, splitDockerfileLines } from './lines.ts';
-import { expandVariablesOnly, expandWord, expandWords, type LexOptions, type VarLookup } from './shell-lex.ts';
+import {
+  expandVariablesOnly,
+  expandWord,
+  expandWords,
+  type LexOptions,
+  type VarLookup,
+} from './shell-lex.ts';
 
 /** DockerfileOptions are the inputs of a Dockerfile besides its text. */
 export interface DockerfileOptions {
@@ -103,8 +109,24 @@ export interface DockerfilePlan {
 }
 
 const KNOWN_INSTRUCTIONS = [
-  'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL', 'MAINTAINER',
-  'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
+  'ADD',
+  'ARG',
+  'CMD',
+  'COPY',
+  'ENTRYPOINT',
+  'ENV',
+  'EXPOSE',
+  'FROM',
+  'HEALTHCHECK',
+  'LABEL',
+  'MAINTAINER',
+  'ONBUILD',
+  'RUN',
+  'SHELL',
+  'STOPSIGNAL',
+  'USER',
+  'VOLUME',
+  'WORKDIR',
 ];
 
 const ALLOWED_FLAGS: Record<string, readonly string[]> = {
@@ -117,12 +139,21 @@ const ALLOWED_FLAGS: Record<string, readonly string[]> = {
 
 /** args that --build-arg may set without an ARG line, as Docker allows */
 const PROXY_ARGS = new Set([
-  'HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'FTP_PROXY',
+  'ftp_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'ALL_PROXY',
+  'all_proxy',
 ]);
 
 const STAGE_NAME_RE = /^[a-z][a-z0-9\-_.]*$/;
 /** a loose image reference check: what Docker would even try to pull */
-const IMAGE_REF_RE = /^[a-z0-9][a-z0-9._\-/:]*[a-z0-9_\-]?(@sha256:[a-f0-9]{64})?$/i;
+const IMAGE_REF_RE = /^[a-z0-9][a-z0-9._\-/:]*[a-z0-9_-]?(@sha256:[a-f0-9]{64})?$/i;
 
 /** CLOSURE_DIRECTIVE is the comment that asks for the closure of what the next COPY/ADD copies. */
 export const CLOSURE_DIRECTIVE = 'fromscratch: closure';
@@ -164,10 +195,16 @@ export function toBuildSpec(plan: DockerfilePlan, target?: string): BuildSpec {
     const done = memo.get(i);
     if (done) return done;
     if (visiting.includes(i)) {
-      const cycle = [...visiting.slice(visiting.indexOf(i)), i].map((k) => stageLabel(plan.stages[k]!)).join(' -> ');
-      throw new FromscratchError('DOCKERFILE_SYNTAX', `${plan.file}: stages depend on each other in a cycle: ${cycle}`, {
-        hint: 'a stage cannot copy from itself or from a stage that copies from it',
-      });
+      const cycle = [...visiting.slice(visiting.indexOf(i)), i]
+        .map((k) => stageLabel(plan.stages[k]!))
+        .join(' -> ');
+      throw new FromscratchError(
+        'DOCKERFILE_SYNTAX',
+        `${plan.file}: stages depend on each other in a cycle: ${cycle}`,
+        {
+          hint: 'a stage cannot copy from itself or from a stage that copies from it',
+        },
+      );
     }
     visiting.push(i);
     const st = plan.stages[i]!;
@@ -185,7 +222,9 @@ export function toBuildSpec(plan: DockerfilePlan, target?: string): BuildSpec {
       ...(st.name !== undefined ? { name: st.name } : {}),
       ...(st.author !== undefined ? { author: st.author } : {}),
       ...(st.directories.length ? { directories: st.directories } : {}),
-      ...(st.platform !== undefined && !st.platform.includes('$') ? { platforms: [parsePlatform(st.platform)] } : {}),
+      ...(st.platform !== undefined && !st.platform.includes('$')
+        ? { platforms: [parsePlatform(st.platform)] }
+        : {}),
     };
     if (st.base.kind === 'image') spec = { ...spec, from: st.base.ref };
     else if (st.base.kind === 'stage') spec = flatten(build(st.base.index), spec);
@@ -232,7 +271,8 @@ export function mergeConfigPatch(base: ConfigPatch, over: ConfigPatch): ConfigPa
         else env.push(kv);
       }
       out.Env = env;
-    } else if (k === 'Labels' || k === 'ExposedPorts' || k === 'Volumes') out[k] = { ...(old as object), ...(v as object) };
+    } else if (k === 'Labels' || k === 'ExposedPorts' || k === 'Volumes')
+      out[k] = { ...(old as object), ...(v as object) };
     else out[k] = v;
   }
   return out as ConfigPatch;
@@ -249,9 +289,13 @@ function findTarget(stages: readonly Stage[], target: string, file: string): num
   if (/^\d+$/.test(t) && Number(t) < stages.length) return Number(t);
   const names = stages.map((s) => s.name).filter((n): n is string => n !== undefined);
   const near = didYouMean(t, names);
-  throw new FromscratchError('DOCKERFILE_SYNTAX', `${file}: target stage "${target}" could not be found${near ? ` (did you mean "${near}"?)` : ''}`, {
-    hint: names.length ? `stages are: ${names.join(', ')}` : 'name a stage with FROM image AS name',
-  });
+  throw new FromscratchError(
+    'DOCKERFILE_SYNTAX',
+    `${file}: target stage "${target}" could not be found${near ? ` (did you mean "${near}"?)` : ''}`,
+    {
+      hint: names.length ? `stages are: ${names.join(', ')}` : 'name a stage with FROM image AS name',
+    },
+  );
 }
 
 /** checkCycles throws DOCKERFILE_SYNTAX when stages copy from each other in a cycle. */
@@ -263,9 +307,13 @@ function checkCycles(plan: DockerfilePlan): void {
     if (state.get(i) === 'visiting') {
       const cycle = [...path.slice(path.indexOf(i)), i].map((k) => stageLabel(plan.stages[k]!)).join(' -> ');
       const line = plan.stages[path[path.length - 1]!]!.line;
-      throw new FromscratchError('DOCKERFILE_SYNTAX', `${plan.file}:${line}: stages depend on each other in a cycle: ${cycle}`, {
-        hint: 'a stage cannot copy from itself or from a stage that copies from it',
-      });
+      throw new FromscratchError(
+        'DOCKERFILE_SYNTAX',
+        `${plan.file}:${line}: stages depend on each other in a cycle: ${cycle}`,
+        {
+          hint: 'a stage cannot copy from itself or from a stage that copies from it',
+        },
+      );
     }
     state.set(i, 'visiting');
     path.push(i);
@@ -298,7 +346,7 @@ function checkNeeded(plan: DockerfilePlan, target: number): void {
     {
       hint:
         'fromscratch never executes build steps. Instead of RUN: add Debian packages with --package (or `package:` in a YAML spec), ' +
-        'add what a command uses with --trace \'CMD\', or build the files elsewhere and COPY --from=<image> them ' +
+        "add what a command uses with --trace 'CMD', or build the files elsewhere and COPY --from=<image> them " +
         '(a stage whose RUN lines are not needed by --target is fine)',
     },
   );
@@ -327,7 +375,8 @@ function editDistance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
       // a swap of two neighbours counts as one edit (FORM → FROM)
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) cur[j] = Math.min(cur[j]!, prevprev[j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        cur[j] = Math.min(cur[j]!, prevprev[j - 2]! + 1);
     }
     prevprev = prev;
     prev = cur;
@@ -402,8 +451,13 @@ class Parser {
       BUILDVARIANT: host.variant ?? '',
     };
     for (const [k, v] of Object.entries(auto)) this.globalArgs.set(k, v);
-    if (directives.syntax !== undefined && !/^(docker\.io\/)?docker\/dockerfile(-upstream)?(:|@|$)/.test(directives.syntax)) {
-      this.warnings.push(`${file}:1: # syntax=${directives.syntax} is ignored: fromscratch reads Dockerfiles with its own frontend`);
+    if (
+      directives.syntax !== undefined &&
+      !/^(docker\.io\/)?docker\/dockerfile(-upstream)?(:|@|$)/.test(directives.syntax)
+    ) {
+      this.warnings.push(
+        `${file}:1: # syntax=${directives.syntax} is ignored: fromscratch reads Dockerfiles with its own frontend`,
+      );
     }
   }
 
@@ -414,7 +468,9 @@ class Parser {
     for (const ins of instructions) {
       if (ins.keyword !== 'FROM') continue;
       const parts = ins.args.split(/\s+/).filter(Boolean);
-      this.stageNames.push(parts.length === 3 && parts[1]!.toLowerCase() === 'as' ? parts[2]!.toLowerCase() : undefined);
+      this.stageNames.push(
+        parts.length === 3 && parts[1]!.toLowerCase() === 'as' ? parts[2]!.toLowerCase() : undefined,
+      );
     }
   }
 
@@ -438,7 +494,9 @@ class Parser {
       if (v === undefined && st.externalBase && !st.args.has(n) && !st.warnedVars.has(n)) {
         st.warnedVars.add(n);
         const base = st.base.kind === 'image' ? st.base.ref : 'its base image';
-        this.warnings.push(`${this.file}:${st.line}: $${n} is not set in the Dockerfile; docker build would take it from ${base}'s config, fromscratch substitutes an empty string`);
+        this.warnings.push(
+          `${this.file}:${st.line}: $${n} is not set in the Dockerfile; docker build would take it from ${base}'s config, fromscratch substitutes an empty string`,
+        );
       }
       return v;
     };
@@ -467,7 +525,10 @@ class Parser {
       this.dispatch(ins);
     } catch (e) {
       if (e instanceof LineError) this.problem(e.line, e.message);
-      else if (isFromscratchError(e) && (e.code === 'DOCKERFILE_SYNTAX' || e.code === 'INVALID_ARGUMENT' || e.code === 'PATH_TOO_LONG')) {
+      else if (
+        isFromscratchError(e) &&
+        (e.code === 'DOCKERFILE_SYNTAX' || e.code === 'INVALID_ARGUMENT' || e.code === 'PATH_TOO_LONG')
+      ) {
         this.problem(ins.line, e.message);
       } else throw e;
     }
@@ -477,25 +538,37 @@ class Parser {
     const kw = ins.keyword;
     if (!KNOWN_INSTRUCTIONS.includes(kw)) {
       const near = didYouMean(kw, KNOWN_INSTRUCTIONS);
-      throw new LineError(ins.line, `unknown instruction: ${kw.slice(0, 40)}${near ? ` (did you mean ${near}?)` : ''}`);
+      throw new LineError(
+        ins.line,
+        `unknown instruction: ${kw.slice(0, 40)}${near ? ` (did you mean ${near}?)` : ''}`,
+      );
     }
     this.checkFlags(ins);
     for (const c of ins.comments) {
       const m = /^fromscratch\s*:\s*(.*)$/i.exec(c);
       if (!m) continue;
       const what = m[1]!.trim().toLowerCase();
-      if (what !== 'closure') throw new LineError(ins.line - 1, `unknown fromscratch directive "${m[1]}" (known: closure)`);
-      if (kw !== 'COPY' && kw !== 'ADD') this.warn(ins.line, `# ${CLOSURE_DIRECTIVE} applies to COPY and ADD only; ignored before ${kw}`);
+      if (what !== 'closure')
+        throw new LineError(ins.line - 1, `unknown fromscratch directive "${m[1]}" (known: closure)`);
+      if (kw !== 'COPY' && kw !== 'ADD')
+        this.warn(ins.line, `# ${CLOSURE_DIRECTIVE} applies to COPY and ADD only; ignored before ${kw}`);
     }
-    if (kw === 'FROM') return this.from(ins);
+    if (kw === 'FROM') {
+      this.from(ins);
+      return;
+    }
     const st = this.cur;
     if (!st) {
-      if (kw === 'ARG') return this.arg(ins, undefined);
+      if (kw === 'ARG') {
+        this.arg(ins, undefined);
+        return;
+      }
       throw new LineError(ins.line, `${kw} comes before the first FROM: only ARG may appear there`);
     }
     switch (kw) {
       case 'ARG':
-        return this.arg(ins, st);
+        this.arg(ins, st);
+        return;
       case 'RUN':
         st.unsupported.push({
           line: ins.line,
@@ -504,15 +577,20 @@ class Parser {
         return;
       case 'COPY':
       case 'ADD':
-        return this.copy(ins, st);
+        this.copy(ins, st);
+        return;
       case 'ENV':
-        return this.env(ins, st);
+        this.env(ins, st);
+        return;
       case 'LABEL':
-        return this.label(ins, st);
+        this.label(ins, st);
+        return;
       case 'EXPOSE':
-        return this.expose(ins, st);
+        this.expose(ins, st);
+        return;
       case 'VOLUME':
-        return this.volume(ins, st);
+        this.volume(ins, st);
+        return;
       case 'USER': {
         const user = this.word(ins.args, st, ins.line);
         if (!user) throw new LineError(ins.line, 'USER requires an argument');
@@ -526,25 +604,35 @@ class Parser {
         if (!wd) throw new LineError(ins.line, 'WORKDIR requires an argument');
         st.workdir = joinPath(st.workdir, wd);
         st.config.WorkingDir = st.workdir;
-        st.directories.push({ path: st.workdir, ...(st.user && !isRoot(st.user) ? { ownership: parseChown(st.user, ins.line) } : {}) });
+        st.directories.push({
+          path: st.workdir,
+          ...(st.user && !isRoot(st.user) ? { ownership: parseChown(st.user, ins.line) } : {}),
+        });
         st.history.push(`WORKDIR ${st.workdir}`);
         return;
       }
       case 'ENTRYPOINT':
       case 'CMD':
-        return this.command(ins, st);
+        this.command(ins, st);
+        return;
       case 'STOPSIGNAL': {
         const sig = this.word(ins.args, st, ins.line);
-        if (!/^(SIG)?[A-Z][A-Z0-9+-]*$|^\d+$/.test(sig)) throw new LineError(ins.line, `STOPSIGNAL ${JSON.stringify(sig)} is not a signal name or number`);
+        if (!/^(SIG)?[A-Z][A-Z0-9+-]*$|^\d+$/.test(sig))
+          throw new LineError(ins.line, `STOPSIGNAL ${JSON.stringify(sig)} is not a signal name or number`);
         st.config.StopSignal = sig;
         st.history.push(`STOPSIGNAL ${sig}`);
         return;
       }
       case 'HEALTHCHECK':
-        return this.healthcheck(ins, st);
+        this.healthcheck(ins, st);
+        return;
       case 'SHELL': {
         const arr = parseJsonArray(ins.args);
-        if (!arr || arr.length === 0) throw new LineError(ins.line, 'SHELL requires the arguments to be in JSON form, e.g. SHELL ["/bin/sh", "-c"]');
+        if (!arr || arr.length === 0)
+          throw new LineError(
+            ins.line,
+            'SHELL requires the arguments to be in JSON form, e.g. SHELL ["/bin/sh", "-c"]',
+          );
         st.shell = arr;
         st.config.Shell = arr;
         st.history.push(`SHELL ${goQuoteList(arr)}`);
@@ -554,9 +642,12 @@ class Parser {
         const m = /^(\S+)/.exec(ins.args);
         const trig = m?.[1]?.toUpperCase();
         if (!trig) throw new LineError(ins.line, 'ONBUILD requires an instruction');
-        if (trig === 'ONBUILD') throw new LineError(ins.line, 'chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
-        if (trig === 'FROM' || trig === 'MAINTAINER') throw new LineError(ins.line, `${trig} isn't allowed as an ONBUILD trigger`);
-        if (!KNOWN_INSTRUCTIONS.includes(trig)) throw new LineError(ins.line, `unknown instruction in ONBUILD: ${trig.slice(0, 40)}`);
+        if (trig === 'ONBUILD')
+          throw new LineError(ins.line, "chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
+        if (trig === 'FROM' || trig === 'MAINTAINER')
+          throw new LineError(ins.line, `${trig} isn't allowed as an ONBUILD trigger`);
+        if (!KNOWN_INSTRUCTIONS.includes(trig))
+          throw new LineError(ins.line, `unknown instruction in ONBUILD: ${trig.slice(0, 40)}`);
         st.onbuild.push(ins.rest);
         st.config.OnBuild = [...st.onbuild];
         st.history.push(`ONBUILD ${ins.rest}`);
@@ -603,9 +694,13 @@ class Parser {
     if (parts.length === 3 && parts[1]!.toLowerCase() === 'as') {
       name = w(parts[2]!).toLowerCase();
       if (!STAGE_NAME_RE.test(name)) {
-        throw new LineError(ins.line, `invalid stage name "${name}": names start with a letter and hold letters, digits, -, _ and .`);
+        throw new LineError(
+          ins.line,
+          `invalid stage name "${name}": names start with a letter and hold letters, digits, -, _ and .`,
+        );
       }
-      if (this.stages.some((s) => s.name === name)) throw new LineError(ins.line, `duplicate stage name "${name}"`);
+      if (this.stages.some((s) => s.name === name))
+        throw new LineError(ins.line, `duplicate stage name "${name}"`);
     } else if (parts.length !== 1) {
       throw new LineError(ins.line, 'FROM requires either one argument, or three: FROM <source> [AS <name>]');
     }
@@ -621,7 +716,8 @@ class Parser {
     if (lower === 'scratch') base = { kind: 'scratch' };
     else if (prev) base = { kind: 'stage', index: prev.index };
     else {
-      if (!IMAGE_REF_RE.test(image) || image.length > 512) throw new LineError(ins.line, `invalid image reference "${truncate(image, 80)}" in FROM`);
+      if (!IMAGE_REF_RE.test(image) || image.length > 512)
+        throw new LineError(ins.line, `invalid image reference "${truncate(image, 80)}" in FROM`);
       base = { kind: 'image', ref: image };
     }
     const st: StageState = {
@@ -683,7 +779,8 @@ class Parser {
     for (const w of words) {
       const eq = w.indexOf('=');
       const name = eq < 0 ? w : w.slice(0, eq);
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new LineError(ins.line, `invalid ARG name ${JSON.stringify(truncate(name, 40))}`);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+        throw new LineError(ins.line, `invalid ARG name ${JSON.stringify(truncate(name, 40))}`);
       let value: string | undefined;
       if (eq >= 0) value = this.word(w.slice(eq + 1), st, ins.line);
       if (Object.hasOwn(this.buildArgs, name)) {
@@ -713,7 +810,9 @@ class Parser {
 
   private label(ins: RawInstruction, st: StageState): void {
     const pairs = this.nameValues(ins, st, 'LABEL');
-    const labels: Record<string, string> = { ...((st.config.Labels as Record<string, string> | undefined) ?? {}) };
+    const labels: Record<string, string> = {
+      ...((st.config.Labels as Record<string, string> | undefined) ?? {}),
+    };
     for (const [k, v] of pairs) {
       if (!k) throw new LineError(ins.line, 'LABEL names can not be blank');
       labels[k] = v;
@@ -734,24 +833,35 @@ class Parser {
     const out: [string, string][] = [];
     for (const w of words) {
       const eq = w.indexOf('=');
-      if (eq < 0) throw new LineError(ins.line, `syntax error - can't find = in ${JSON.stringify(truncate(w, 40))}: must be of the form name=value`);
+      if (eq < 0)
+        throw new LineError(
+          ins.line,
+          `syntax error - can't find = in ${JSON.stringify(truncate(w, 40))}: must be of the form name=value`,
+        );
       out.push([this.word(w.slice(0, eq), st, ins.line), this.word(w.slice(eq + 1), st, ins.line)]);
     }
     return out;
   }
 
   private expose(ins: RawInstruction, st: StageState): void {
-    const ports: Record<string, Record<string, never>> = { ...((st.config.ExposedPorts as Record<string, Record<string, never>> | undefined) ?? {}) };
+    const ports: Record<string, Record<string, never>> = {
+      ...((st.config.ExposedPorts as Record<string, Record<string, never>> | undefined) ?? {}),
+    };
     const added: string[] = [];
     const args = ins.args.split(/\s+/).filter(Boolean);
     if (args.length === 0) throw new LineError(ins.line, 'EXPOSE requires at least one argument');
     for (const a of args) {
       for (const p of this.words(a, st, ins.line)) {
         const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(p);
-        if (!m) throw new LineError(ins.line, `invalid port ${JSON.stringify(truncate(p, 40))} in EXPOSE: write PORT[/tcp|udp|sctp] or START-END`);
+        if (!m)
+          throw new LineError(
+            ins.line,
+            `invalid port ${JSON.stringify(truncate(p, 40))} in EXPOSE: write PORT[/tcp|udp|sctp] or START-END`,
+          );
         const lo = Number(m[1]);
         const hi = m[2] !== undefined ? Number(m[2]) : lo;
-        if (lo < 1 || hi > 65535 || hi < lo || hi - lo > 10000) throw new LineError(ins.line, `invalid port range ${p} in EXPOSE`);
+        if (lo < 1 || hi > 65535 || hi < lo || hi - lo > 10000)
+          throw new LineError(ins.line, `invalid port range ${p} in EXPOSE`);
         const proto = (m[3] ?? 'tcp').toLowerCase();
         for (let n = lo; n <= hi; n++) {
           ports[`${n}/${proto}`] = {};
@@ -760,14 +870,21 @@ class Parser {
       }
     }
     st.config.ExposedPorts = ports;
-    st.history.push(`EXPOSE map[${[...new Set(added)].sort().map((p) => `${p}:{}`).join(' ')}]`);
+    st.history.push(
+      `EXPOSE map[${[...new Set(added)]
+        .sort()
+        .map((p) => `${p}:{}`)
+        .join(' ')}]`,
+    );
   }
 
   private volume(ins: RawInstruction, st: StageState): void {
     const json = parseJsonArray(ins.args);
     const raw = json ?? ins.args.split(/\s+/).filter(Boolean);
     if (raw.length === 0) throw new LineError(ins.line, 'VOLUME requires at least one argument');
-    const vols: Record<string, Record<string, never>> = { ...((st.config.Volumes as Record<string, Record<string, never>> | undefined) ?? {}) };
+    const vols: Record<string, Record<string, never>> = {
+      ...((st.config.Volumes as Record<string, Record<string, never>> | undefined) ?? {}),
+    };
     const added: string[] = [];
     for (const r of raw) {
       const v = this.word(r, st, ins.line).trim();
@@ -801,14 +918,20 @@ class Parser {
 
   private addsShell(st: StageState): boolean {
     const shell = st.shell[0] ?? '/bin/sh';
-    return st.contents.some((c) => 'dest' in c && typeof c.dest === 'string' && (c.dest === shell || shell.startsWith(c.dest.endsWith('/') ? c.dest : `${c.dest}/`)));
+    return st.contents.some(
+      (c) =>
+        'dest' in c &&
+        typeof c.dest === 'string' &&
+        (c.dest === shell || shell.startsWith(c.dest.endsWith('/') ? c.dest : `${c.dest}/`)),
+    );
   }
 
   private healthcheck(ins: RawInstruction, st: StageState): void {
     const m = /^(\S+)\s*([\s\S]*)$/.exec(ins.args);
     const kind = m?.[1]?.toUpperCase();
     if (kind === 'NONE') {
-      if (m![2]!.trim() !== '' || ins.flags.length) throw new LineError(ins.line, 'HEALTHCHECK NONE takes no other arguments');
+      if (m![2]!.trim() !== '' || ins.flags.length)
+        throw new LineError(ins.line, 'HEALTHCHECK NONE takes no other arguments');
       st.config.Healthcheck = { Test: ['NONE'] };
       st.history.push('HEALTHCHECK NONE');
       return;
@@ -818,25 +941,40 @@ class Parser {
     if (!rest) throw new LineError(ins.line, 'missing command after HEALTHCHECK CMD');
     const exec = parseJsonArray(rest);
     const test = exec ? ['CMD', ...exec] : ['CMD-SHELL', rest];
-    const hc: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number } = { Test: test };
+    const hc: {
+      Test: string[];
+      Interval?: number;
+      Timeout?: number;
+      StartPeriod?: number;
+      Retries?: number;
+    } = { Test: test };
     const dur = (name: string): number | undefined => {
       const f = this.flag(ins, name);
       if (f?.value === undefined) return undefined;
       const ns = parseGoDuration(f.value);
-      if (ns === undefined) throw new LineError(ins.line, `invalid duration --${name}=${f.value}: write e.g. 30s, 1m30s or 500ms`);
+      if (ns === undefined)
+        throw new LineError(
+          ins.line,
+          `invalid duration --${name}=${f.value}: write e.g. 30s, 1m30s or 500ms`,
+        );
       if (ns !== 0 && ns < 1_000_000) throw new LineError(ins.line, `--${name} cannot be less than 1ms`);
       return ns || undefined;
     };
     const interval = dur('interval');
     const timeout = dur('timeout');
     const startPeriod = dur('start-period');
-    if (this.flag(ins, 'start-interval')) this.warn(ins.line, 'HEALTHCHECK --start-interval is not recorded (the image config has no field for it here)');
+    if (this.flag(ins, 'start-interval'))
+      this.warn(
+        ins.line,
+        'HEALTHCHECK --start-interval is not recorded (the image config has no field for it here)',
+      );
     if (interval !== undefined) hc.Interval = interval;
     if (timeout !== undefined) hc.Timeout = timeout;
     if (startPeriod !== undefined) hc.StartPeriod = startPeriod;
     const r = this.flag(ins, 'retries');
     if (r?.value !== undefined) {
-      if (!/^\d+$/.test(r.value)) throw new LineError(ins.line, `--retries must be a whole number, not ${JSON.stringify(r.value)}`);
+      if (!/^\d+$/.test(r.value))
+        throw new LineError(ins.line, `--retries must be a whole number, not ${JSON.stringify(r.value)}`);
       if (Number(r.value) > 0) hc.Retries = Number(r.value);
     }
     st.config.Healthcheck = hc;
@@ -849,7 +987,10 @@ class Parser {
     const json = parseJsonArray(ins.args);
     const rawArgs = json ?? ins.args.split(/\s+/).filter(Boolean);
     if (rawArgs.length < 2) {
-      throw new LineError(ins.line, `${kw} requires at least two arguments, but only ${rawArgs.length === 1 ? 'one was' : 'none were'} provided: write ${kw} SRC... DEST`);
+      throw new LineError(
+        ins.line,
+        `${kw} requires at least two arguments, but only ${rawArgs.length === 1 ? 'one was' : 'none were'} provided: write ${kw} SRC... DEST`,
+      );
     }
     const heredocs = new Map(ins.heredocs.map((h) => [h.name, h]));
     const args = rawArgs.map((a) => (heredocs.size && /^\d*<<-?/.test(a) ? a : this.word(a, st, ins.line)));
@@ -860,7 +1001,10 @@ class Parser {
     const dest = joinPath(st.workdir, destRaw) + (destIsDir && destRaw !== '/' ? '/' : '');
     const destDir = dest === '/' || dest.endsWith('/');
     if (srcs.length > 1 && !destDir) {
-      throw new LineError(ins.line, `when using ${kw} with more than one source file, the destination must be a directory and end with a /`);
+      throw new LineError(
+        ins.line,
+        `when using ${kw} with more than one source file, the destination must be a directory and end with a /`,
+      );
     }
     // flags
     const chownF = this.flag(ins, 'chown');
@@ -868,18 +1012,30 @@ class Parser {
     const fromF = isAdd ? undefined : this.flag(ins, 'from');
     const linkF = this.flag(ins, 'link');
     const checksumF = isAdd ? this.flag(ins, 'checksum') : undefined;
-    if (this.flag(ins, 'parents')) throw new LineError(ins.line, 'COPY --parents is not supported by fromscratch yet');
-    if (isAdd && this.flag(ins, 'keep-git-dir')) throw new LineError(ins.line, 'ADD --keep-git-dir applies to git sources, which fromscratch does not fetch');
-    const excludes = ins.flags.filter((f) => f.name === 'exclude').map((f) => this.word(f.value ?? '', st, ins.line));
+    if (this.flag(ins, 'parents'))
+      throw new LineError(ins.line, 'COPY --parents is not supported by fromscratch yet');
+    if (isAdd && this.flag(ins, 'keep-git-dir'))
+      throw new LineError(
+        ins.line,
+        'ADD --keep-git-dir applies to git sources, which fromscratch does not fetch',
+      );
+    const excludes = ins.flags
+      .filter((f) => f.name === 'exclude')
+      .map((f) => this.word(f.value ?? '', st, ins.line));
     if (excludes.some((e) => e === '')) throw new LineError(ins.line, '--exclude needs a pattern');
     let ownership: Ownership | undefined;
     if (chownF) {
-      if (chownF.value === undefined) throw new LineError(ins.line, '--chown needs a value: --chown=USER[:GROUP]');
+      if (chownF.value === undefined)
+        throw new LineError(ins.line, '--chown needs a value: --chown=USER[:GROUP]');
       ownership = parseChown(this.word(chownF.value, st, ins.line), ins.line);
     }
     if (chmodF) {
       const v = chmodF.value === undefined ? '' : this.word(chmodF.value, st, ins.line);
-      if (!/^[0-7]{3,4}$/.test(v)) throw new LineError(ins.line, `invalid --chmod=${v}: fromscratch takes octal modes such as 755 or 0644`);
+      if (!/^[0-7]{3,4}$/.test(v))
+        throw new LineError(
+          ins.line,
+          `invalid --chmod=${v}: fromscratch takes octal modes such as 755 or 0644`,
+        );
       ownership = { ...(ownership ?? {}), mode: Number.parseInt(v, 8) };
     }
     const link = linkF !== undefined && linkF.value !== 'false';
@@ -890,15 +1046,26 @@ class Parser {
       ...(link ? { link: true } : {}),
       ...(closure ? { closure: true } : {}),
     };
-    const flagText = ins.flags.map((f) => (f.value === undefined ? `--${f.name}` : `--${f.name}=${f.value}`)).join(' ');
+    const flagText = ins.flags
+      .map((f) => (f.value === undefined ? `--${f.name}` : `--${f.name}=${f.value}`))
+      .join(' ');
     st.history.push(`${kw} ${flagText ? `${flagText} ` : ''}${srcs.join(' ')} ${destRaw} # buildkit`);
 
-    if (checksumF && !srcs.every(isUrl)) throw new LineError(ins.line, 'ADD --checksum applies to http(s) sources only');
+    if (checksumF && !srcs.every(isUrl))
+      throw new LineError(ins.line, 'ADD --checksum applies to http(s) sources only');
     if (fromF) {
-      if (fromF.value === undefined || fromF.value === '') throw new LineError(ins.line, '--from needs a stage name or an image');
+      if (fromF.value === undefined || fromF.value === '')
+        throw new LineError(ins.line, '--from needs a stage name or an image');
       const from = this.copyFromSource(this.word(fromF.value, st, ins.line), st, ins.line);
-      if (srcs.some((s) => /^\d*<<-?/.test(s) && heredocs.has(heredocName(s)))) throw new LineError(ins.line, 'COPY --from cannot copy a here-document');
-      this.push(st, ins.line, { kind: 'copy-from', from, src: srcs.map((s) => normalizeStagePath(s)), dest, ...common });
+      if (srcs.some((s) => /^\d*<<-?/.test(s) && heredocs.has(heredocName(s))))
+        throw new LineError(ins.line, 'COPY --from cannot copy a here-document');
+      this.push(st, ins.line, {
+        kind: 'copy-from',
+        from,
+        src: srcs.map((s) => normalizeStagePath(s)),
+        dest,
+        ...common,
+      });
       return;
     }
     for (const src of srcs) {
@@ -909,7 +1076,8 @@ class Parser {
           try {
             content = expandVariablesOnly(content, this.vars(st), this.lex);
           } catch (e) {
-            if (isFromscratchError(e, 'DOCKERFILE_SYNTAX')) throw new LineError(ins.line, `in here-document <<${hd.name}: ${e.message}`);
+            if (isFromscratchError(e, 'DOCKERFILE_SYNTAX'))
+              throw new LineError(ins.line, `in here-document <<${hd.name}: ${e.message}`);
             throw e;
           }
         }
@@ -926,30 +1094,53 @@ class Parser {
       }
       if (isUrl(src)) {
         if (!isAdd) throw new LineError(ins.line, `COPY cannot fetch ${truncate(src, 80)}: use ADD for URLs`);
-        if (/\.git(#.*)?$/.test(src) || src.startsWith('git@')) throw new LineError(ins.line, `ADD of a git repository (${truncate(src, 80)}) is not supported by fromscratch`);
+        if (/\.git(#.*)?$/.test(src) || src.startsWith('git@'))
+          throw new LineError(
+            ins.line,
+            `ADD of a git repository (${truncate(src, 80)}) is not supported by fromscratch`,
+          );
         const u = new URL(src);
         let path = dest;
         if (destDir) {
           const base = decodeURIComponent(u.pathname.slice(u.pathname.lastIndexOf('/') + 1));
           if (!base || base === '.' || base === '..' || base.includes('/')) {
-            throw new LineError(ins.line, `cannot derive a file name from ${truncate(src, 80)}: give a destination file name instead of a directory`);
+            throw new LineError(
+              ins.line,
+              `cannot derive a file name from ${truncate(src, 80)}: give a destination file name instead of a directory`,
+            );
           }
           path = `${dest}${base}`;
         }
         let checksum: string | undefined;
         if (checksumF) {
           checksum = this.word(checksumF.value ?? '', st, ins.line);
-          if (!/^sha256:[a-f0-9]{64}$/.test(checksum)) throw new LineError(ins.line, `invalid --checksum=${truncate(checksum, 80)}: write sha256:<64 lowercase hex digits>`);
+          if (!/^sha256:[a-f0-9]{64}$/.test(checksum))
+            throw new LineError(
+              ins.line,
+              `invalid --checksum=${truncate(checksum, 80)}: write sha256:<64 lowercase hex digits>`,
+            );
         }
-        this.push(st, ins.line, { kind: 'add', src, dest: path, ...(checksum ? { checksum } : {}), ...common });
+        this.push(st, ins.line, {
+          kind: 'add',
+          src,
+          dest: path,
+          ...(checksum ? { checksum } : {}),
+          ...common,
+        });
         continue;
       }
       if (src.startsWith('git@') || /^[a-z][a-z0-9+.-]*:\/\//i.test(src)) {
-        throw new LineError(ins.line, `${kw} source ${truncate(src, 80)} is not a local path or an http(s) URL`);
+        throw new LineError(
+          ins.line,
+          `${kw} source ${truncate(src, 80)} is not a local path or an http(s) URL`,
+        );
       }
       const rel = contextRelative(src);
       if (rel === undefined) {
-        throw new LineError(ins.line, `${kw} source ${src} is outside the build context: sources are paths inside the context directory`);
+        throw new LineError(
+          ins.line,
+          `${kw} source ${src} is outside the build context: sources are paths inside the context directory`,
+        );
       }
       this.push(st, ins.line, {
         kind: 'add',
@@ -974,16 +1165,24 @@ class Parser {
     if (named >= 0) return { stage: named };
     if (/^\d+$/.test(v)) {
       const n = Number(v);
-      if (n >= this.stageNames.length) throw new LineError(line, `COPY --from=${v}: there is no stage ${v} (stages are numbered from 0)`);
+      if (n >= this.stageNames.length)
+        throw new LineError(line, `COPY --from=${v}: there is no stage ${v} (stages are numbered from 0)`);
       return { stage: n };
     }
     void st;
     const names = this.stageNames.filter((n): n is string => n !== undefined);
     const near = didYouMean(lower, names);
     if (near && !/[/:@.]/.test(v)) {
-      throw new LineError(line, `COPY --from=${v}: unknown stage (did you mean "${near}"?); to copy from an image of that name write its full reference, e.g. docker.io/library/${v}`);
+      throw new LineError(
+        line,
+        `COPY --from=${v}: unknown stage (did you mean "${near}"?); to copy from an image of that name write its full reference, e.g. docker.io/library/${v}`,
+      );
     }
-    if (!IMAGE_REF_RE.test(v)) throw new LineError(line, `COPY --from=${truncate(v, 80)} is neither a stage name nor an image reference`);
+    if (!IMAGE_REF_RE.test(v))
+      throw new LineError(
+        line,
+        `COPY --from=${truncate(v, 80)} is neither a stage name nor an image reference`,
+      );
     return { image: v };
   }
 
@@ -993,13 +1192,24 @@ class Parser {
     }
     // forward COPY --from references to later stages resolve now (BuildKit allows any order)
     if (this.problems.length) {
-      const list = [...this.problems].sort((a, b) => a.line - b.line).map((p) => `${this.file}:${p.line}: ${p.message}`);
-      throw new FromscratchError('DOCKERFILE_SYNTAX', list.length === 1 ? list[0]! : `${this.file} has ${list.length} problems:\n${list.join('\n')}`, {
-        hint: 'fix the lines named above; every problem found is listed',
-      });
+      const list = [...this.problems]
+        .sort((a, b) => a.line - b.line)
+        .map((p) => `${this.file}:${p.line}: ${p.message}`);
+      throw new FromscratchError(
+        'DOCKERFILE_SYNTAX',
+        list.length === 1 ? list[0]! : `${this.file} has ${list.length} problems:\n${list.join('\n')}`,
+        {
+          hint: 'fix the lines named above; every problem found is listed',
+        },
+      );
     }
-    const unused = Object.keys(this.buildArgs).filter((k) => !this.usedBuildArgs.has(k) && !PROXY_ARGS.has(k));
-    if (unused.length) this.warnings.push(`${this.file}: build-args [${unused.join(' ')}] were not consumed (no ARG declares them)`);
+    const unused = Object.keys(this.buildArgs).filter(
+      (k) => !this.usedBuildArgs.has(k) && !PROXY_ARGS.has(k),
+    );
+    if (unused.length)
+      this.warnings.push(
+        `${this.file}: build-args [${unused.join(' ')}] were not consumed (no ARG declares them)`,
+      );
     const stages: Stage[] = this.stages.map((s) => {
       // Docker runs a base image's ONBUILD triggers and clears them; fromscratch runs nothing, but clears too
       if (s.base.kind !== 'scratch' && s.onbuild.length === 0) s.config.OnBuild = null;
@@ -1018,7 +1228,8 @@ class Parser {
         unsupported: s.unsupported,
       };
     });
-    const target = this.opts.target === undefined ? stages.length - 1 : findTarget(stages, this.opts.target, this.file);
+    const target =
+      this.opts.target === undefined ? stages.length - 1 : findTarget(stages, this.opts.target, this.file);
     return { file: this.file, directives: this.directives, stages, target, warnings: this.warnings };
   }
 }
@@ -1051,7 +1262,8 @@ function isRoot(user: string): boolean {
 /** parseChown parses `USER[:GROUP]`: numbers become uid/gid, names are left for the build to resolve. */
 export function parseChown(v: string, line = 0): Ownership {
   const m = /^([^:]+)(?::([^:]+))?$/.exec(v);
-  if (!m) throw new LineError(line, `invalid --chown=${truncate(v, 40)}: write USER[:GROUP] (names or numbers)`);
+  if (!m)
+    throw new LineError(line, `invalid --chown=${truncate(v, 40)}: write USER[:GROUP] (names or numbers)`);
   const [, u, g] = m;
   const out: { uid?: number; gid?: number; user?: string; group?: string } = {};
   if (/^\d+$/.test(u!)) out.uid = Number(u);
@@ -1138,7 +1350,7 @@ export function parseGoDuration(s: string): number | undefined {
  * parseWords splits ENV/LABEL/ARG arguments into words as BuildKit's parseWords does: on unquoted
  * whitespace, keeping quotes and escapes for the later expansion of each word.
  */
-export function parseWords(rest: string, escape: string): string[] {
+export function parseWords(rest: string, escapeChar: string): string[] {
   const words: string[] = [];
   let word = '';
   let phase: 'spaces' | 'word' | 'quote' = 'spaces';
@@ -1169,7 +1381,7 @@ export function parseWords(rest: string, escape: string): string[] {
         blankOK = true;
         phase = 'quote';
       }
-      if (ch === escape) {
+      if (ch === escapeChar) {
         if (pos + 1 === chars.length) continue;
         word += ch;
         pos += 1;
@@ -1181,7 +1393,7 @@ export function parseWords(rest: string, escape: string): string[] {
     }
     // in a quote
     if (ch === quote) phase = 'word';
-    if (ch === escape && quote !== "'") {
+    if (ch === escapeChar && quote !== "'") {
       if (pos + 1 === chars.length) {
         phase = 'word';
         continue;

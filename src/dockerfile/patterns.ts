@@ -60,7 +60,8 @@ export function goClean(p: string): string {
 
 /** compileIgnore compiles patterns (as parseDockerignore returns them). Throws INVALID_ARGUMENT on a bad pattern. */
 export function compileIgnore(patterns: readonly string[]): IgnorePattern[] {
-  if (patterns.length > MAX_PATTERNS) throw new FromscratchError('TOO_LARGE', `more than ${MAX_PATTERNS} ignore patterns`);
+  if (patterns.length > MAX_PATTERNS)
+    throw new FromscratchError('TOO_LARGE', `more than ${MAX_PATTERNS} ignore patterns`);
   return patterns.map((raw) => {
     const exclusion = raw.startsWith('!');
     let pattern = exclusion ? raw.slice(1) : raw;
@@ -103,7 +104,9 @@ function ignoreRegExp(pattern: string): RegExp {
   try {
     return new RegExp(re, 'su');
   } catch (e) {
-    throw new FromscratchError('INVALID_ARGUMENT', `bad ignore pattern ${JSON.stringify(pattern)}`, { cause: e });
+    throw new FromscratchError('INVALID_ARGUMENT', `bad ignore pattern ${JSON.stringify(pattern)}`, {
+      cause: e,
+    });
   }
 }
 

@@ -172,9 +172,13 @@ class Lexer {
 
   private checkSize(s: string): void {
     if (s.length > MAX_EXPANSION_BYTES) {
-      throw new FromscratchError('TOO_LARGE', `a word expands to more than ${MAX_EXPANSION_BYTES} characters`, {
-        hint: 'check nested ${VAR:-…} defaults',
-      });
+      throw new FromscratchError(
+        'TOO_LARGE',
+        `a word expands to more than ${MAX_EXPANSION_BYTES} characters`,
+        {
+          hint: 'check nested ${VAR:-…} defaults',
+        },
+      );
     }
   }
 
@@ -183,7 +187,8 @@ class Lexer {
     let out = this.opts.rawQuotes ? "'" : '';
     for (;;) {
       const ch = this.next();
-      if (ch === undefined) throw syntax('unexpected end of statement while looking for matching single-quote');
+      if (ch === undefined)
+        throw syntax('unexpected end of statement while looking for matching single-quote');
       if (ch === "'") break;
       out += ch;
     }
@@ -195,7 +200,8 @@ class Lexer {
     let out = this.opts.rawQuotes ? '"' : '';
     for (;;) {
       const ch = this.peek();
-      if (ch === undefined) throw syntax('unexpected end of statement while looking for matching double-quote');
+      if (ch === undefined)
+        throw syntax('unexpected end of statement while looking for matching double-quote');
       if (ch === '"') {
         this.next();
         break;

@@ -11,7 +11,7 @@ import type { BuildSpec, ContentItem } from '../build/spec.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { ConfigPatch } from '../image/image.ts';
 import { parsePlatform } from '../model/platform.ts';
-import { CONTENT_KINDS, SpecSchema, type SpecDocument } from './schema.ts';
+import { CONTENT_KINDS, type SpecDocument, SpecSchema } from './schema.ts';
 import { splitShellWords } from './shell-words.ts';
 
 /** MAX_SPEC_BYTES bounds a spec file. */
@@ -41,16 +41,22 @@ interface Problem {
 export function parseSpecFile(text: string, file: string, opts: ParseSpecOptions = {}): BuildSpec {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_SPEC_BYTES) {
-    throw new FromscratchError('SPEC_INVALID', `${file}: is ${bytes} bytes, over the ${MAX_SPEC_BYTES}-byte limit for a spec`, {
-      hint: 'a spec is a short YAML file; check that -c names the right file',
-    });
+    throw new FromscratchError(
+      'SPEC_INVALID',
+      `${file}: is ${bytes} bytes, over the ${MAX_SPEC_BYTES}-byte limit for a spec`,
+      {
+        hint: 'a spec is a short YAML file; check that -c names the right file',
+      },
+    );
   }
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true });
   const lineOf = (offset: number | undefined) => (offset === undefined ? 1 : lc.linePos(offset).line);
   if (doc.errors.length) {
     const list = doc.errors.map((e) => `${file}:${lineOf(e.pos[0])}: ${e.message.split('\n')[0]}`);
-    throw new FromscratchError('SPEC_INVALID', list.join('\n'), { hint: 'fix the YAML syntax at the lines named' });
+    throw new FromscratchError('SPEC_INVALID', list.join('\n'), {
+      hint: 'fix the YAML syntax at the lines named',
+    });
   }
   let data: unknown;
   try {
@@ -86,7 +92,12 @@ export function parseSpecFile(text: string, file: string, opts: ParseSpecOptions
     return lineOf(node?.range?.[0]);
   };
   const add = (path: readonly PropertyKey[], message: string, hint?: string, line?: number) => {
-    problems.push({ line: line ?? lineOf(nodeAt(path).node?.range?.[0]), path: formatPath(path), message, ...(hint ? { hint } : {}) });
+    problems.push({
+      line: line ?? lineOf(nodeAt(path).node?.range?.[0]),
+      path: formatPath(path),
+      message,
+      ...(hint ? { hint } : {}),
+    });
   };
 
   const res = SpecSchema.safeParse(data);
@@ -107,7 +118,9 @@ export function parseSpecFile(text: string, file: string, opts: ParseSpecOptions
     const list = problems.map((p) => `${file}:${p.line}: ${p.path ? `${p.path}: ` : ''}${p.message}`);
     const hints = [...new Set(problems.map((p) => p.hint).filter((h): h is string => h !== undefined))];
     throw new FromscratchError('SPEC_INVALID', list.join('\n'), {
-      hint: hints.length ? hints.join('; ') : 'see schema/fromscratch.schema.json for every key (editors complete from it)',
+      hint: hints.length
+        ? hints.join('; ')
+        : 'see schema/fromscratch.schema.json for every key (editors complete from it)',
     });
   }
   return spec;
@@ -128,20 +141,35 @@ function reportIssue(
       const known = knownKeys(path);
       for (const k of issue.keys) {
         const near = didYouMean(k, known);
-        add([...path, k], `unknown key${near ? ` (did you mean "${near}"?)` : known.length ? ` (known keys: ${known.join(', ')})` : ''}`, undefined, keyLine(path, k));
+        add(
+          [...path, k],
+          `unknown key${near ? ` (did you mean "${near}"?)` : known.length ? ` (known keys: ${known.join(', ')})` : ''}`,
+          undefined,
+          keyLine(path, k),
+        );
       }
       return;
     }
     case 'invalid_union': {
       // a contents entry: pick the branch its kind key names and report that branch's problems
       const value = getIn(data, path);
-      if (path.length === 2 && path[0] === 'contents' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      if (
+        path.length === 2 &&
+        path[0] === 'contents' &&
+        value !== null &&
+        typeof value === 'object' &&
+        !Array.isArray(value)
+      ) {
         const kinds = Object.keys(CONTENT_KINDS) as (keyof typeof CONTENT_KINDS)[];
         const kind = kinds.find((k) => k in value);
         if (!kind) {
           const keys = Object.keys(value);
           const near = keys.map((k) => didYouMean(k, kinds)).find((x) => x !== undefined);
-          add(path, `expected one of ${kinds.map((k) => `${k}:`).join(', ')}${near ? ` (did you mean "${near}"?)` : ''}`, 'each contents entry starts with binary:, add:, trace:, package: or file:');
+          add(
+            path,
+            `expected one of ${kinds.map((k) => `${k}:`).join(', ')}${near ? ` (did you mean "${near}"?)` : ''}`,
+            'each contents entry starts with binary:, add:, trace:, package: or file:',
+          );
           return;
         }
         const sub = CONTENT_KINDS[kind].safeParse(value);
@@ -160,7 +188,12 @@ function reportIssue(
       add(path, `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`);
       return;
     case 'invalid_format':
-      add(path, issue.format === 'starts_with' ? 'expected an absolute path (starting with /)' : `does not match the expected format (${issue.format})`);
+      add(
+        path,
+        issue.format === 'starts_with'
+          ? 'expected an absolute path (starting with /)'
+          : `does not match the expected format (${issue.format})`,
+      );
       return;
     default:
       add(path, issue.message);
@@ -169,7 +202,8 @@ function reportIssue(
 
 function describeUnion(value: unknown, path: readonly PropertyKey[]): string {
   const last = path[path.length - 1];
-  if (last === 'entrypoint' || last === 'cmd') return `expected a list of strings or a string, not ${describe(value)}`;
+  if (last === 'entrypoint' || last === 'cmd')
+    return `expected a list of strings or a string, not ${describe(value)}`;
   if (last === 'env') return `expected a map of NAME: value or a list of NAME=value, not ${describe(value)}`;
   if (last === 'mode') return 'expected an octal mode string such as "0644"';
   if (path[0] === 'expose') return `expected a port number or "PORT/tcp|udp|sctp", not ${describe(value)}`;
@@ -192,7 +226,14 @@ function getIn(data: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 function article(t: string): string {
-  const map: Record<string, string> = { string: 'a string', number: 'a number', boolean: 'true or false', array: 'a list', object: 'a map', int: 'a whole number' };
+  const map: Record<string, string> = {
+    string: 'a string',
+    number: 'a number',
+    boolean: 'true or false',
+    array: 'a list',
+    object: 'a map',
+    int: 'a whole number',
+  };
   return map[t] ?? t;
 }
 
@@ -230,12 +271,20 @@ function didYouMean(s: string, candidates: readonly string[]): string | undefine
 
 function distance(a: string, b: string): number {
   if (a.length > 64 || b.length > 64) return 99;
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [
+    i,
+    ...Array<number>(b.length).fill(0),
+  ]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      let v = Math.min(
+        d[i - 1]![j]! + 1,
+        d[i]![j - 1]! + 1,
+        d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, d[i - 2]![j - 2]! + 1);
       d[i]![j] = v;
     }
   }
@@ -262,10 +311,19 @@ function joinHost(base: string, p: string): string {
   return `${abs ? '/' : ''}${parts.join('/')}` || '.';
 }
 
-function toSpec(d: SpecDocument, baseDir: string, add: AddProblem, node: (path: PropertyKey[]) => Node | undefined): BuildSpec {
+function toSpec(
+  d: SpecDocument,
+  baseDir: string,
+  add: AddProblem,
+  node: (path: PropertyKey[]) => Node | undefined,
+): BuildSpec {
   const contents: ContentItem[] = [];
   (d.contents ?? []).forEach((c, i) => {
-    if ('binary' in c) contents.push({ kind: 'binary', path: c.binary.startsWith('/') ? c.binary : joinHost(baseDir, c.binary) });
+    if ('binary' in c)
+      contents.push({
+        kind: 'binary',
+        path: c.binary.startsWith('/') ? c.binary : joinHost(baseDir, c.binary),
+      });
     else if ('add' in c) {
       const src = joinHost(baseDir, c.add);
       contents.push({
@@ -291,7 +349,8 @@ function toSpec(d: SpecDocument, baseDir: string, add: AddProblem, node: (path: 
     } else if ('package' in c) {
       const [name, v] = c.package.split('=', 2) as [string, string | undefined];
       const version = c.version ?? v;
-      if (c.version !== undefined && v !== undefined) add(['contents', i, 'version'], 'the version is given twice (package: NAME=VERSION and version:)');
+      if (c.version !== undefined && v !== undefined)
+        add(['contents', i, 'version'], 'the version is given twice (package: NAME=VERSION and version:)');
       contents.push({ kind: 'package', name, ...(version ? { version } : {}) });
     } else {
       let mode = 0o644;
@@ -300,7 +359,11 @@ function toSpec(d: SpecDocument, baseDir: string, add: AddProblem, node: (path: 
         // YAML 1.2 reads 0644 as the decimal 644: only 0o644 is an unambiguous octal number
         const n = node(['contents', i, 'mode']);
         const src = isScalar(n) ? String(n.source ?? '') : '';
-        if (!/^0o[0-7]+$/.test(src)) add(['contents', i, 'mode'], `write the mode as a string ("0644") or 0o644: ${src || c.mode} would be read as a decimal number`);
+        if (!/^0o[0-7]+$/.test(src))
+          add(
+            ['contents', i, 'mode'],
+            `write the mode as a string ("0644") or 0o644: ${src || c.mode} would be read as a decimal number`,
+          );
         mode = c.mode;
       }
       contents.push({ kind: 'file', dest: c.file, data: new TextEncoder().encode(c.content), mode });
@@ -321,14 +384,27 @@ function toSpec(d: SpecDocument, baseDir: string, add: AddProblem, node: (path: 
   if (ep) config.Entrypoint = ep;
   const c = cmd('cmd', d.cmd);
   if (c) config.Cmd = c;
-  if (d.env !== undefined) config.Env = Array.isArray(d.env) ? d.env : Object.entries(d.env).map(([k, v]) => `${k}=${String(v)}`);
+  if (d.env !== undefined)
+    config.Env = Array.isArray(d.env) ? d.env : Object.entries(d.env).map(([k, v]) => `${k}=${String(v)}`);
   if (d.workdir !== undefined) config.WorkingDir = d.workdir;
   if (d.user !== undefined) config.User = String(d.user);
-  if (d.labels !== undefined) config.Labels = Object.fromEntries(Object.entries(d.labels).map(([k, v]) => [k, String(v)]));
-  if (d.expose?.length) config.ExposedPorts = Object.fromEntries(d.expose.map((p) => [String(p).includes('/') ? String(p) : `${p}/tcp`, {}]));
+  if (d.labels !== undefined)
+    config.Labels = Object.fromEntries(Object.entries(d.labels).map(([k, v]) => [k, String(v)]));
+  if (d.expose?.length)
+    config.ExposedPorts = Object.fromEntries(
+      d.expose.map((p) => [String(p).includes('/') ? String(p) : `${p}/tcp`, {}]),
+    );
   if (d.volumes?.length) config.Volumes = Object.fromEntries(d.volumes.map((v) => [v, {}]));
   if (d['stop-signal'] !== undefined) config.StopSignal = d['stop-signal'];
-  const list = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : v.split(',').map((s) => s.trim()).filter(Boolean));
+  const list = (v: string | string[] | undefined) =>
+    v === undefined
+      ? undefined
+      : Array.isArray(v)
+        ? v
+        : v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
   const platforms = (list(d.platforms) ?? []).flatMap((p, i) => {
     try {
       return [parsePlatform(p)];
@@ -345,7 +421,9 @@ function toSpec(d: SpecDocument, baseDir: string, add: AddProblem, node: (path: 
         ...(d.defaults.users !== undefined ? { users: d.defaults.users } : {}),
         ...(d.defaults.nsswitch !== undefined ? { nsswitch: d.defaults.nsswitch } : {}),
         ...(d.defaults.tmp !== undefined ? { tmp: d.defaults.tmp } : {}),
-        ...(d.defaults['ca-certificates'] !== undefined ? { caCertificates: d.defaults['ca-certificates'] } : {}),
+        ...(d.defaults['ca-certificates'] !== undefined
+          ? { caCertificates: d.defaults['ca-certificates'] }
+          : {}),
       }
     : undefined;
   return {
@@ -353,7 +431,9 @@ function toSpec(d: SpecDocument, baseDir: string, add: AddProblem, node: (path: 
     ...(platforms.length ? { platforms } : {}),
     contents,
     config,
-    ...(d.annotations ? { annotations: Object.fromEntries(Object.entries(d.annotations).map(([k, v]) => [k, String(v)])) } : {}),
+    ...(d.annotations
+      ? { annotations: Object.fromEntries(Object.entries(d.annotations).map(([k, v]) => [k, String(v)])) }
+      : {}),
     ...(defaults ? { defaults } : {}),
     ...(d.sysroot !== undefined ? { sysroot: joinHost(baseDir, d.sysroot) } : {}),
     ...(d['lib-paths']?.length ? { libraryPaths: d['lib-paths'] } : {}),

@@ -10,21 +10,31 @@ import { z } from 'zod';
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const command = z
   .union([z.string(), z.array(z.string())])
-  .describe('exec form as a list, or a string split into words like a POSIX shell would (quotes honoured, no expansion)');
-const stringList = (what: string) => z.union([z.string(), z.array(z.string())]).describe(`${what} (a list, or one string)`);
+  .describe(
+    'exec form as a list, or a string split into words like a POSIX shell would (quotes honoured, no expansion)',
+  );
+const stringList = (what: string) =>
+  z.union([z.string(), z.array(z.string())]).describe(`${what} (a list, or one string)`);
 const mode = z
   .union([z.number().int().min(0).max(0o7777), z.string().regex(/^0?[0-7]{3,4}$/)])
   .describe('permission bits: a number (0o644 = 420) or an octal string such as "0644"');
 
 /** BinaryItemSchema is `- binary: PATH`: a program and its full closure. */
 export const BinaryItemSchema = z.strictObject({
-  binary: z.string().min(1).describe('a program (ELF or #! script); its libraries, loader and interpreters are added'),
+  binary: z
+    .string()
+    .min(1)
+    .describe('a program (ELF or #! script); its libraries, loader and interpreters are added'),
 });
 
 /** AddItemSchema is `- add: SRC` (+ `to:`): a host file or directory as is. */
 export const AddItemSchema = z.strictObject({
   add: z.string().min(1).describe('host file or directory, relative to the spec file'),
-  to: z.string().startsWith('/').optional().describe('absolute path in the image (default: the same path as the source)'),
+  to: z
+    .string()
+    .startsWith('/')
+    .optional()
+    .describe('absolute path in the image (default: the same path as the source)'),
   closure: z.boolean().optional().describe('add the closure of programs inside (default true)'),
   exclude: z.array(z.string()).optional().describe('patterns left out (.dockerignore syntax)'),
 });
@@ -38,7 +48,10 @@ export const TraceItemSchema = z.strictObject({
 
 /** PackageItemSchema is `- package: NAME[=VERSION]`: a Debian package and its dependencies. */
 export const PackageItemSchema = z.strictObject({
-  package: z.string().regex(/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$/).describe('Debian package name, optionally =VERSION'),
+  package: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9+.-]*(=[A-Za-z0-9.+~:-]+)?$/)
+    .describe('Debian package name, optionally =VERSION'),
   version: z.string().optional().describe('exact Debian version'),
 });
 
@@ -59,12 +72,22 @@ export const CONTENT_KINDS = {
 } as const;
 
 /** ContentItemSchema is one `contents` entry. */
-export const ContentItemSchema = z.union([BinaryItemSchema, AddItemSchema, TraceItemSchema, PackageItemSchema, FileItemSchema]);
+export const ContentItemSchema = z.union([
+  BinaryItemSchema,
+  AddItemSchema,
+  TraceItemSchema,
+  PackageItemSchema,
+  FileItemSchema,
+]);
 
 /** SpecSchema is the whole fromscratch.yaml. */
 export const SpecSchema = z
   .strictObject({
-    from: z.string().min(1).optional().describe('base image: scratch (default) or a reference (docker://…, oci:dir:tag, host/repo:tag)'),
+    from: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('base image: scratch (default) or a reference (docker://…, oci:dir:tag, host/repo:tag)'),
     platforms: stringList('platforms OS/ARCH[/VARIANT]').optional(),
     contents: z.array(ContentItemSchema).optional().describe('what the image must contain'),
     entrypoint: command.optional(),
@@ -74,7 +97,10 @@ export const SpecSchema = z
       .optional()
       .describe('environment: a map, or a list of K=V'),
     workdir: z.string().startsWith('/').optional(),
-    user: z.union([z.string(), z.number().int().min(0)]).optional().describe('user name or uid[:gid]'),
+    user: z
+      .union([z.string(), z.number().int().min(0)])
+      .optional()
+      .describe('user name or uid[:gid]'),
     labels: z.record(z.string(), scalar).optional(),
     annotations: z.record(z.string(), scalar).optional().describe('manifest annotations'),
     expose: z
@@ -83,7 +109,9 @@ export const SpecSchema = z
       .describe('ports: 8080 or "53/udp"'),
     volumes: z.array(z.string().startsWith('/')).optional(),
     'stop-signal': z.string().optional(),
-    outputs: stringList('output destinations (oci:DIR[:TAG], docker-archive:FILE, docker://HOST/REPO:TAG …)').optional(),
+    outputs: stringList(
+      'output destinations (oci:DIR[:TAG], docker-archive:FILE, docker://HOST/REPO:TAG …)',
+    ).optional(),
     tags: stringList('name:tag for outputs that take one').optional(),
     compression: z.enum(['gzip', 'zstd', 'none']).optional(),
     sysroot: z.string().optional().describe('resolve programs and libraries inside this root'),
@@ -94,7 +122,10 @@ export const SpecSchema = z
         users: z.boolean().optional().describe('/etc/passwd and /etc/group (root, nonroot, nobody)'),
         nsswitch: z.boolean().optional().describe('/etc/nsswitch.conf'),
         tmp: z.boolean().optional().describe('/tmp with mode 1777'),
-        'ca-certificates': z.boolean().optional().describe('a CA bundle when a TLS library is in the closure'),
+        'ca-certificates': z
+          .boolean()
+          .optional()
+          .describe('a CA bundle when a TLS library is in the closure'),
       })
       .optional()
       .describe('scratch defaults, each can be turned off'),

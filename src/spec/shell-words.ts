@@ -21,7 +21,10 @@ export const MAX_SHELL_WORDS_INPUT = 1024 * 1024;
  */
 export function splitShellWords(s: string): string[] {
   if (s.length > MAX_SHELL_WORDS_INPUT) {
-    throw new FromscratchError('INVALID_ARGUMENT', `command line is over ${MAX_SHELL_WORDS_INPUT} characters`);
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `command line is over ${MAX_SHELL_WORDS_INPUT} characters`,
+    );
   }
   const words: string[] = [];
   let cur = '';
@@ -91,7 +94,11 @@ function preview(s: string): string {
 }
 
 function unterminated(s: string, what: string, at: number): FromscratchError {
-  return new FromscratchError('INVALID_ARGUMENT', `command ${preview(s)} has an unterminated ${what} (opened at character ${at + 1})`, {
-    hint: `close the ${what}, or give the command as a JSON array`,
-  });
+  return new FromscratchError(
+    'INVALID_ARGUMENT',
+    `command ${preview(s)} has an unterminated ${what} (opened at character ${at + 1})`,
+    {
+      hint: `close the ${what}, or give the command as a JSON array`,
+    },
+  );
 }

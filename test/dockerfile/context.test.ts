@@ -9,7 +9,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { collectContextSources, readContextFile, readDockerignore, resolveOwnership, toCopyEntries } from '../../src/dockerfile/context.ts';
+import {
+  collectContextSources,
+  readContextFile,
+  readDockerignore,
+  resolveOwnership,
+  toCopyEntries,
+} from '../../src/dockerfile/context.ts';
 import { compileIgnore, goClean, isIgnored, parseDockerignore } from '../../src/dockerfile/patterns.ts';
 import { isFromscratchError } from '../../src/errors.ts';
 
@@ -59,11 +65,23 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 describe('F1: sources never leave the context', () => {
   it('refuses ../ with "outside the build context"', async () => {
-    await rejects(collectContextSources(ctx, ['../secret'], { dest: '/' }), 'PATH_ESCAPE', /outside the build context/);
-    await rejects(collectContextSources(ctx, ['app/../../secret'], { dest: '/' }), 'PATH_ESCAPE', /outside the build context/);
+    await rejects(
+      collectContextSources(ctx, ['../secret'], { dest: '/' }),
+      'PATH_ESCAPE',
+      /outside the build context/,
+    );
+    await rejects(
+      collectContextSources(ctx, ['app/../../secret'], { dest: '/' }),
+      'PATH_ESCAPE',
+      /outside the build context/,
+    );
   });
   it('reads /etc/passwd as CONTEXT/etc/passwd (never the host file), as docker build does', async () => {
-    await rejects(collectContextSources(ctx, ['/etc/passwd'], { dest: '/' }), 'FILE_NOT_FOUND', /not found in build context/);
+    await rejects(
+      collectContextSources(ctx, ['/etc/passwd'], { dest: '/' }),
+      'FILE_NOT_FOUND',
+      /not found in build context/,
+    );
     const r = await collectContextSources(ctx, ['/hello'], { dest: '/bin/' });
     assert.deepEqual(dests(r), ['/bin/hello']);
     assert.equal(r[0]!.hostPath, join(ctx, 'hello'));
@@ -80,16 +98,37 @@ describe('F2/F3: symlinks', () => {
     assert.equal(up.stat.type, 'symlink');
     const entries = toCopyEntries(r);
     const e = entries.find((x) => x.path === '/app/leak')!;
-    assert.deepEqual({ type: e.type, target: e.type === 'symlink' ? e.target : '' }, { type: 'symlink', target: '/etc/shadow' });
-    assert.ok(!entries.some((x) => x.type === 'file' && x.content.kind === 'host' && !x.content.path.startsWith(ctx)));
+    assert.deepEqual(
+      { type: e.type, target: e.type === 'symlink' ? e.target : '' },
+      { type: 'symlink', target: '/etc/shadow' },
+    );
+    assert.ok(
+      !entries.some((x) => x.type === 'file' && x.content.kind === 'host' && !x.content.path.startsWith(ctx)),
+    );
   });
   it('refuses COPY of a symlink pointing outside (absolute or ../)', async () => {
-    await rejects(collectContextSources(ctx, ['leak'], { dest: '/x' }), 'PATH_ESCAPE', /leak is a symlink to \/etc\/shadow, outside the build context/);
-    await rejects(collectContextSources(ctx, ['leak-rel'], { dest: '/x' }), 'PATH_ESCAPE', /outside the build context/);
-    await rejects(collectContextSources(ctx, ['app/up'], { dest: '/x' }), 'PATH_ESCAPE', /outside the build context/);
+    await rejects(
+      collectContextSources(ctx, ['leak'], { dest: '/x' }),
+      'PATH_ESCAPE',
+      /leak is a symlink to \/etc\/shadow, outside the build context/,
+    );
+    await rejects(
+      collectContextSources(ctx, ['leak-rel'], { dest: '/x' }),
+      'PATH_ESCAPE',
+      /outside the build context/,
+    );
+    await rejects(
+      collectContextSources(ctx, ['app/up'], { dest: '/x' }),
+      'PATH_ESCAPE',
+      /outside the build context/,
+    );
   });
   it('refuses an escaping symlinked directory component (dir -> /etc, COPY dir/passwd)', async () => {
-    await rejects(collectContextSources(ctx, ['etcdir/passwd'], { dest: '/' }), 'PATH_ESCAPE', /etcdir is a symlink to \/etc/);
+    await rejects(
+      collectContextSources(ctx, ['etcdir/passwd'], { dest: '/' }),
+      'PATH_ESCAPE',
+      /etcdir is a symlink to \/etc/,
+    );
     await rejects(collectContextSources(ctx, ['etcdir/*'], { dest: '/' }), 'PATH_ESCAPE');
   });
   it('follows symlinks that stay inside the context', async () => {
@@ -140,20 +179,43 @@ describe('F8: special files', () => {
 });
 
 describe('COPY destination rules and globs', () => {
-  it('copies a directory\'s contents, not the directory', async () => {
+  it("copies a directory's contents, not the directory", async () => {
     const r = await collectContextSources(ctx, ['app/sub'], { dest: '/opt' });
     assert.deepEqual(dests(r), ['/opt', '/opt/x.txt']);
   });
   it('copies a file to dest, or into dest when it ends with / or is an existing directory', async () => {
-    assert.deepEqual(dests(await collectContextSources(ctx, ['hello'], { dest: '/usr/bin/hi' })), ['/usr/bin/hi']);
-    assert.deepEqual(dests(await collectContextSources(ctx, ['hello'], { dest: '/usr/bin/' })), ['/usr/bin/hello']);
-    assert.deepEqual(dests(await collectContextSources(ctx, ['hello'], { dest: '/usr/bin', isDir: (p) => p === '/usr/bin' })), ['/usr/bin/hello']);
+    assert.deepEqual(dests(await collectContextSources(ctx, ['hello'], { dest: '/usr/bin/hi' })), [
+      '/usr/bin/hi',
+    ]);
+    assert.deepEqual(dests(await collectContextSources(ctx, ['hello'], { dest: '/usr/bin/' })), [
+      '/usr/bin/hello',
+    ]);
+    assert.deepEqual(
+      dests(
+        await collectContextSources(ctx, ['hello'], { dest: '/usr/bin', isDir: (p) => p === '/usr/bin' }),
+      ),
+      ['/usr/bin/hello'],
+    );
   });
   it('expands filepath.Match globs and needs a directory destination for several matches', async () => {
-    assert.deepEqual(dests(await collectContextSources(ctx, ['docs/*.md'], { dest: '/d/' })), ['/d/a.md', '/d/b.md']);
-    assert.deepEqual(dests(await collectContextSources(ctx, ['docs/[ab].md', 'docs/?.txt'], { dest: '/d/' })), ['/d/a.md', '/d/b.md', '/d/c.txt']);
-    await rejects(collectContextSources(ctx, ['docs/*.md'], { dest: '/d' }), 'INVALID_ARGUMENT', /must be a directory and end with a \//);
-    await rejects(collectContextSources(ctx, ['docs/*.none'], { dest: '/d/' }), 'FILE_NOT_FOUND', /not found/);
+    assert.deepEqual(dests(await collectContextSources(ctx, ['docs/*.md'], { dest: '/d/' })), [
+      '/d/a.md',
+      '/d/b.md',
+    ]);
+    assert.deepEqual(
+      dests(await collectContextSources(ctx, ['docs/[ab].md', 'docs/?.txt'], { dest: '/d/' })),
+      ['/d/a.md', '/d/b.md', '/d/c.txt'],
+    );
+    await rejects(
+      collectContextSources(ctx, ['docs/*.md'], { dest: '/d' }),
+      'INVALID_ARGUMENT',
+      /must be a directory and end with a \//,
+    );
+    await rejects(
+      collectContextSources(ctx, ['docs/*.none'], { dest: '/d/' }),
+      'FILE_NOT_FOUND',
+      /not found/,
+    );
   });
   it('applies --exclude relative to the source and .dockerignore relative to the context', async () => {
     const r = await collectContextSources(ctx, ['app'], { dest: '/app/', exclude: ['*.md', 'fifo'] });
@@ -161,9 +223,17 @@ describe('COPY destination rules and globs', () => {
     const ign = parseDockerignore('app/sub\n**/*.md\n!docs/b.md\n');
     const r2 = await collectContextSources(ctx, ['.'], { dest: '/c/', dockerignore: ign });
     const d = dests(r2);
-    assert.ok(!d.includes('/c/app/sub') && !d.includes('/c/app/sub/x.txt') && !d.includes('/c/app/README.md') && !d.includes('/c/docs/a.md'));
+    assert.ok(
+      !d.includes('/c/app/sub') &&
+        !d.includes('/c/app/sub/x.txt') &&
+        !d.includes('/c/app/README.md') &&
+        !d.includes('/c/docs/a.md'),
+    );
     assert.ok(d.includes('/c/docs/b.md') && d.includes('/c/app/main.py'));
-    await rejects(collectContextSources(ctx, ['app/README.md'], { dest: '/r', dockerignore: ign }), 'FILE_NOT_FOUND');
+    await rejects(
+      collectContextSources(ctx, ['app/README.md'], { dest: '/r', dockerignore: ign }),
+      'FILE_NOT_FOUND',
+    );
   });
   it('keeps permission bits, sets root ownership, and applies --chown/--chmod', async () => {
     const r = await collectContextSources(ctx, ['hello'], { dest: '/hello' });
@@ -178,8 +248,15 @@ describe('COPY destination rules and globs', () => {
     const passwd = 'root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n';
     const group = 'root:x:0:\nstaff:x:50:\n';
     assert.deepEqual(resolveOwnership({ user: 'app' }, passwd, group), { uid: 1000, gid: 1000 });
-    assert.deepEqual(resolveOwnership({ user: 'app', group: 'staff', mode: 0o600 }, passwd, group), { uid: 1000, gid: 50, mode: 0o600 });
-    assert.throws(() => resolveOwnership({ user: 'nobody' }, passwd, group), /not in the image's \/etc\/passwd/);
+    assert.deepEqual(resolveOwnership({ user: 'app', group: 'staff', mode: 0o600 }, passwd, group), {
+      uid: 1000,
+      gid: 50,
+      mode: 0o600,
+    });
+    assert.throws(
+      () => resolveOwnership({ user: 'nobody' }, passwd, group),
+      /not in the image's \/etc\/passwd/,
+    );
   });
 });
 
@@ -216,6 +293,10 @@ describe('.dockerignore semantics (moby/patternmatcher)', () => {
     assert.equal(goClean('a//b/./c/..'), 'a/b');
     assert.equal(goClean('/../x'), '/x');
     assert.equal(goClean('./'), '.');
-    assert.deepEqual(parseDockerignore('\ufeff# comment\n  spaced  \n\n! keep\n/abs/\n'), ['spaced', '!keep', 'abs']);
+    assert.deepEqual(parseDockerignore('\ufeff# comment\n  spaced  \n\n! keep\n/abs/\n'), [
+      'spaced',
+      '!keep',
+      'abs',
+    ]);
   });
 });

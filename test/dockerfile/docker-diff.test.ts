@@ -42,7 +42,9 @@ CMD echo "$HOME"
 function dockerOk(): void {
   const r = spawnSync('docker', ['version', '--format', '{{.Server.Version}}'], { encoding: 'utf8' });
   if (r.status !== 0) {
-    assert.fail(`docker is not usable (${(r.stderr || r.error?.message || '').trim()}): install docker.io and start dockerd (scripts/services.sh does both)`);
+    assert.fail(
+      `docker is not usable (${(r.stderr || r.error?.message || '').trim()}): install docker.io and start dockerd (scripts/services.sh does both)`,
+    );
   }
 }
 
@@ -54,7 +56,10 @@ interface TarEntry {
   linkname?: string;
 }
 
-async function readTar(buf: Buffer, onEntry: (name: string, h: TarEntry, data: Buffer) => void): Promise<void> {
+async function readTar(
+  buf: Buffer,
+  onEntry: (name: string, h: TarEntry, data: Buffer) => void,
+): Promise<void> {
   const ex = extract();
   const done = new Promise<void>((res, rej) => {
     ex.on('finish', res);
@@ -66,7 +71,17 @@ async function readTar(buf: Buffer, onEntry: (name: string, h: TarEntry, data: B
       chunks.push(c as Buffer);
     });
     stream.on('end', () => {
-      onEntry(h.name, { type: h.type ?? 'file', mode: h.mode ?? 0, uid: h.uid ?? 0, gid: h.gid ?? 0, ...(h.linkname ? { linkname: h.linkname } : {}) }, Buffer.concat(chunks));
+      onEntry(
+        h.name,
+        {
+          type: h.type ?? 'file',
+          mode: h.mode ?? 0,
+          uid: h.uid ?? 0,
+          gid: h.gid ?? 0,
+          ...(h.linkname ? { linkname: h.linkname } : {}),
+        },
+        Buffer.concat(chunks),
+      );
       next();
     });
   });
@@ -93,7 +108,10 @@ before(() => {
   writeFileSync(join(dir, 'Dockerfile'), DOCKERFILE);
   chmodSync(dir, 0o755);
   for (const d of ['app', 'app/sub', 'docs']) chmodSync(join(dir, d), 0o755);
-  execFileSync('docker', ['build', '-q', '-t', TAG, '--build-arg', 'V=2', dir], { env: { ...process.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('docker', ['build', '-q', '-t', TAG, '--build-arg', 'V=2', dir], {
+    env: { ...process.env, DOCKER_BUILDKIT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 });
 
 after(() => {
@@ -104,9 +122,24 @@ after(() => {
 describe('fromscratch vs docker build (FROM scratch, COPY, config instructions)', () => {
   it('derives the same image config', () => {
     const plan = parseDockerfile(DOCKERFILE, { buildArgs: { V: '2' }, context: dir });
-    const ours = Object.fromEntries(Object.entries(toBuildSpec(plan).config ?? {}).filter(([, v]) => v !== null && v !== undefined));
-    const theirs = JSON.parse(execFileSync('docker', ['image', 'inspect', TAG, '--format', '{{json .Config}}'], { encoding: 'utf8' })) as Record<string, unknown>;
-    const keys = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'Healthcheck'];
+    const ours = Object.fromEntries(
+      Object.entries(toBuildSpec(plan).config ?? {}).filter(([, v]) => v !== null && v !== undefined),
+    );
+    const theirs = JSON.parse(
+      execFileSync('docker', ['image', 'inspect', TAG, '--format', '{{json .Config}}'], { encoding: 'utf8' }),
+    ) as Record<string, unknown>;
+    const keys = [
+      'User',
+      'ExposedPorts',
+      'Env',
+      'Entrypoint',
+      'Cmd',
+      'Volumes',
+      'WorkingDir',
+      'Labels',
+      'StopSignal',
+      'Healthcheck',
+    ];
     for (const k of keys) assert.deepEqual(ours[k], theirs[k] ?? undefined, k);
   });
 
@@ -125,21 +158,41 @@ describe('fromscratch vs docker build (FROM scratch, COPY, config instructions)'
     const spec = toBuildSpec(plan);
     const ignore = await readDockerignore(dir);
     const b = new FileTreeBuilder();
-    for (const d of spec.directories ?? []) b.add({ type: 'dir', path: d.path, mode: 0o755, uid: 0, gid: 0 }, { replace: true });
+    for (const d of spec.directories ?? [])
+      b.add({ type: 'dir', path: d.path, mode: 0o755, uid: 0, gid: 0 }, { replace: true });
     for (const item of spec.contents) {
       assert.equal(item.kind, 'add');
       if (item.kind !== 'add') continue;
-      const recs = await collectContextSources(item.context!, [item.src], { dest: item.dest ?? '/', dockerignore: ignore, isDir: (p) => b.get(p)?.type === 'dir' });
-      for (const e of toCopyEntries(recs, item.ownership ?? {}, { exists: (p) => b.has(p) })) b.add(e, { replace: true });
+      const recs = await collectContextSources(item.context!, [item.src], {
+        dest: item.dest ?? '/',
+        dockerignore: ignore,
+        isDir: (p) => b.get(p)?.type === 'dir',
+      });
+      for (const e of toCopyEntries(recs, item.ownership ?? {}, { exists: (p) => b.has(p) }))
+        b.add(e, { replace: true });
     }
     const ours = new Map(
       b
         .build()
         .entries.filter((e) => e.path !== '/')
-        .map((e) => [e.path, { type: e.type, mode: e.mode, uid: e.uid, gid: e.gid, ...(e.type === 'symlink' ? { linkname: e.target } : {}) }]),
+        .map((e) => [
+          e.path,
+          {
+            type: e.type,
+            mode: e.mode,
+            uid: e.uid,
+            gid: e.gid,
+            ...(e.type === 'symlink' ? { linkname: e.target } : {}),
+          },
+        ]),
     );
     const norm = (m: Map<string, TarEntry | { type: string; mode: number; uid: number; gid: number }>) =>
-      [...m].map(([p, e]) => `${p} ${e.type === 'directory' ? 'dir' : e.type} ${(e.mode & 0o7777).toString(8)} ${e.uid}:${e.gid}${'linkname' in e && e.linkname ? ` -> ${e.linkname}` : ''}`).sort();
+      [...m]
+        .map(
+          ([p, e]) =>
+            `${p} ${e.type === 'directory' ? 'dir' : e.type} ${(e.mode & 0o7777).toString(8)} ${e.uid}:${e.gid}${'linkname' in e && e.linkname ? ` -> ${e.linkname}` : ''}`,
+        )
+        .sort();
     assert.deepEqual(norm(ours), norm(theirs));
   });
 });

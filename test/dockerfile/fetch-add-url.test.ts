@@ -89,7 +89,11 @@ describe('fetchAddUrl', () => {
     assert.equal(r.finalUrl, `${base}/file`);
   });
   it('fails on a checksum mismatch', async () => {
-    await rejects(fetchAddUrl(`${base}/file`, `sha256:${'0'.repeat(64)}`), 'DIGEST_MISMATCH', /not the --checksum/);
+    await rejects(
+      fetchAddUrl(`${base}/file`, `sha256:${'0'.repeat(64)}`),
+      'DIGEST_MISMATCH',
+      /not the --checksum/,
+    );
   });
   it('refuses non-http schemes, redirects to file:// and to link-local metadata addresses', async () => {
     await rejects(fetchAddUrl('file:///etc/passwd'), 'INVALID_ARGUMENT', /only http and https/);

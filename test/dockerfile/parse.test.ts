@@ -79,7 +79,9 @@ describe('instructions', () => {
   it('builds the blog post Dockerfile: FROM scratch, ADD a static binary, CMD', () => {
     const s = spec('FROM scratch\nADD hello /\nCMD ["/hello"]\n');
     assert.equal(s.from, undefined);
-    assert.deepEqual(s.contents, [{ kind: 'add', src: 'hello', dest: '/', context: '/ctx', extract: true, closure: false }]);
+    assert.deepEqual(s.contents, [
+      { kind: 'add', src: 'hello', dest: '/', context: '/ctx', extract: true, closure: false },
+    ]);
     assert.deepEqual(s.config, { Env: [PATH], Cmd: ['/hello'] });
     assert.deepEqual(s.history, ['ADD hello / # buildkit', 'CMD ["/hello"]']);
   });
@@ -93,7 +95,10 @@ describe('instructions', () => {
     const plan = parseDockerfile('FROM scratch\nCMD echo "$HOME"\n', { platform: amd64 });
     assert.deepEqual(toBuildSpec(plan).config?.Cmd, ['/bin/sh', '-c', 'echo "$HOME"']);
     assert.match(plan.warnings.join('\n'), /Dockerfile:2: CMD in shell form .* FROM scratch/);
-    const plan2 = parseDockerfile('FROM scratch\nCOPY busybox /bin/sh\nSHELL ["/bin/sh", "-ec"]\nENTRYPOINT run me\n', { platform: amd64 });
+    const plan2 = parseDockerfile(
+      'FROM scratch\nCOPY busybox /bin/sh\nSHELL ["/bin/sh", "-ec"]\nENTRYPOINT run me\n',
+      { platform: amd64 },
+    );
     assert.deepEqual(toBuildSpec(plan2).config?.Entrypoint, ['/bin/sh', '-ec', 'run me']);
     assert.deepEqual(toBuildSpec(plan2).config?.Shell, ['/bin/sh', '-ec']);
     assert.equal(plan2.warnings.length, 0);
@@ -109,19 +114,27 @@ describe('instructions', () => {
   });
 
   it('reads ENV and LABEL in both forms, expanding with the values before the instruction', () => {
-    const s = spec('FROM scratch\nENV A=1\nENV A=2 B=$A\nENV C hello  world\nLABEL "x y"="$B" z=\'$A\'\nLABEL old form value\n');
+    const s = spec(
+      'FROM scratch\nENV A=1\nENV A=2 B=$A\nENV C hello  world\nLABEL "x y"="$B" z=\'$A\'\nLABEL old form value\n',
+    );
     assert.deepEqual(s.config?.Env, [PATH, 'A=2', 'B=1', 'C=hello  world']);
     assert.deepEqual(s.config?.Labels, { 'x y': '1', z: '$A', old: 'form value' });
   });
 
   it('scopes ARG: global ARGs only in FROM and after a re-declaration, --build-arg overrides defaults', () => {
-    const text = 'ARG TAG=3.19\nARG G=global\nFROM alpine:${TAG}\nENV X=${G}-${TAG}\nARG G\nARG L=local\nENV Y=$G-$L\n';
+    const text =
+      'ARG TAG=3.19\nARG G=global\nFROM alpine:${TAG}\nENV X=${G}-${TAG}\nARG G\nARG L=local\nENV Y=$G-$L\n';
     const s = spec(text, { buildArgs: { L: 'cli' } });
     assert.equal(s.from, 'alpine:3.19');
     assert.deepEqual(s.config?.Env, ['X=-', 'Y=global-cli']);
     const plan2 = parseDockerfile('FROM alpine\nENV P=/app:$PATH\n', { platform: amd64 });
-    assert.match(plan2.warnings.join('\n'), /Dockerfile:1: \$PATH is not set in the Dockerfile; docker build would take it from alpine's config/);
-    const withBase = spec('FROM alpine\nENV P=/app:$PATH\nWORKDIR sub\n', { baseConfig: () => ({ Env: ['PATH=/bin'], WorkingDir: '/w' }) });
+    assert.match(
+      plan2.warnings.join('\n'),
+      /Dockerfile:1: \$PATH is not set in the Dockerfile; docker build would take it from alpine's config/,
+    );
+    const withBase = spec('FROM alpine\nENV P=/app:$PATH\nWORKDIR sub\n', {
+      baseConfig: () => ({ Env: ['PATH=/bin'], WorkingDir: '/w' }),
+    });
     assert.deepEqual(withBase.config?.Env, ['P=/app:/bin']);
     assert.equal(withBase.config?.WorkingDir, '/w/sub');
     assert.deepEqual(spec('FROM scratch\nENV PATH=/app:$PATH\n').config?.Env, [`PATH=/app:${DEFAULT_PATH}`]);
@@ -135,9 +148,15 @@ describe('instructions', () => {
   });
 
   it('sets WORKDIR relative to the previous one and creates it, owned by USER', () => {
-    const s = spec('FROM scratch\nWORKDIR /a\nWORKDIR b/../c\nUSER 1000:1000\nWORKDIR d\nCOPY x .\nCOPY y ../z\n');
+    const s = spec(
+      'FROM scratch\nWORKDIR /a\nWORKDIR b/../c\nUSER 1000:1000\nWORKDIR d\nCOPY x .\nCOPY y ../z\n',
+    );
     assert.equal(s.config?.WorkingDir, '/a/c/d');
-    assert.deepEqual(s.directories, [{ path: '/a' }, { path: '/a/c' }, { path: '/a/c/d', ownership: { uid: 1000, gid: 1000 } }]);
+    assert.deepEqual(s.directories, [
+      { path: '/a' },
+      { path: '/a/c' },
+      { path: '/a/c/d', ownership: { uid: 1000, gid: 1000 } },
+    ]);
     const dests = s.contents.map((c) => ('dest' in c ? c.dest : undefined));
     assert.deepEqual(dests, ['/a/c/d/', '/a/c/z']);
   });
@@ -147,11 +166,21 @@ describe('instructions', () => {
       'FROM scratch\nARG P=8080\nEXPOSE 80 $P/udp 9000-9001/TCP\nVOLUME /data ["/x"]\nVOLUME ["/a", "/b"]\nUSER app:staff\nSTOPSIGNAL SIGQUIT\n' +
         'HEALTHCHECK --interval=1m30s --timeout=5s --retries=2 CMD curl -f http://localhost/\nONBUILD COPY . /src\nMAINTAINER me@example.org\n',
     );
-    assert.deepEqual(Object.keys(s.config?.ExposedPorts ?? {}), ['80/tcp', '8080/udp', '9000/tcp', '9001/tcp']);
+    assert.deepEqual(Object.keys(s.config?.ExposedPorts ?? {}), [
+      '80/tcp',
+      '8080/udp',
+      '9000/tcp',
+      '9001/tcp',
+    ]);
     assert.deepEqual(Object.keys(s.config?.Volumes ?? {}), ['/data', '[/x]', '/a', '/b']);
     assert.equal(s.config?.User, 'app:staff');
     assert.equal(s.config?.StopSignal, 'SIGQUIT');
-    assert.deepEqual(s.config?.Healthcheck, { Test: ['CMD-SHELL', 'curl -f http://localhost/'], Interval: 90e9, Timeout: 5e9, Retries: 2 });
+    assert.deepEqual(s.config?.Healthcheck, {
+      Test: ['CMD-SHELL', 'curl -f http://localhost/'],
+      Interval: 90e9,
+      Timeout: 5e9,
+      Retries: 2,
+    });
     assert.deepEqual(s.config?.OnBuild, ['COPY . /src']);
     assert.equal(s.author, 'me@example.org');
     assert.deepEqual(spec('FROM scratch\nHEALTHCHECK NONE\n').config?.Healthcheck, { Test: ['NONE'] });
@@ -178,11 +207,16 @@ describe('instructions', () => {
       link: true,
       closure: true,
     });
-    assert.deepEqual((s.contents[1] as Extract<ContentItem, { kind: 'add' }>).ownership, { uid: 10, gid: 10 });
+    assert.deepEqual((s.contents[1] as Extract<ContentItem, { kind: 'add' }>).ownership, {
+      uid: 10,
+      gid: 10,
+    });
   });
 
   it('copies here-documents, expanding unless the delimiter is quoted, stripping tabs with <<-', () => {
-    const s = spec('FROM scratch\nENV N=world\nCOPY <<EOF <<-\'RAW\' /etc/\nhello "$N" ${N:-x}\nEOF\n\tkeep $N\n\tRAW\nCOPY --chmod=600 <<X /one\nX\n');
+    const s = spec(
+      'FROM scratch\nENV N=world\nCOPY <<EOF <<-\'RAW\' /etc/\nhello "$N" ${N:-x}\nEOF\n\tkeep $N\n\tRAW\nCOPY --chmod=600 <<X /one\nX\n',
+    );
     const [a, b, c] = s.contents as Extract<ContentItem, { kind: 'file' }>[];
     assert.equal(a!.dest, '/etc/EOF');
     assert.equal(new TextDecoder().decode(a!.data), 'hello "world" world\n');
@@ -195,9 +229,16 @@ describe('instructions', () => {
 
   it('represents ADD URL with --checksum as a remote add item named after the URL', () => {
     const sum = `sha256:${'ab'.repeat(32)}`;
-    const s = spec(`FROM scratch\nADD --checksum=${sum} https://example.org/dl/tool-1.2.tar.gz /opt/\nADD http://example.org/x /y\n`);
+    const s = spec(
+      `FROM scratch\nADD --checksum=${sum} https://example.org/dl/tool-1.2.tar.gz /opt/\nADD http://example.org/x /y\n`,
+    );
     assert.deepEqual(s.contents, [
-      { kind: 'add', src: 'https://example.org/dl/tool-1.2.tar.gz', dest: '/opt/tool-1.2.tar.gz', checksum: sum },
+      {
+        kind: 'add',
+        src: 'https://example.org/dl/tool-1.2.tar.gz',
+        dest: '/opt/tool-1.2.tar.gz',
+        checksum: sum,
+      },
       { kind: 'add', src: 'http://example.org/x', dest: '/y' },
     ]);
   });
@@ -211,7 +252,8 @@ describe('instructions', () => {
   });
 
   it('agrees with dockerfile-ast on where instructions start (differential)', () => {
-    const text = 'FROM scratch AS a\n# c\nCOPY x \\\n  y \\\n  /z/\nENV A=1 \\\n  B=2\n\nLABEL a=b\nCMD ["x"]\n';
+    const text =
+      'FROM scratch AS a\n# c\nCOPY x \\\n  y \\\n  /z/\nENV A=1 \\\n  B=2\n\nLABEL a=b\nCMD ["x"]\n';
     const ours = splitDockerfileLines(text).instructions.map((i) => [i.keyword, i.line]);
     const theirs = DockerfileParser.parse(text)
       .getInstructions()
@@ -221,7 +263,8 @@ describe('instructions', () => {
 });
 
 describe('stages', () => {
-  const multi = 'FROM alpine:3.19 AS build\nENV P=/opt\nWORKDIR $P\nCOPY app.tar .\nFROM build AS test\nLABEL t=1\nFROM scratch\nCOPY --from=build /opt/ /opt/\nCOPY --from=busybox:1.36 /bin/busybox /bin/\nCOPY --from=0 /etc/os-release /\nCMD ["/opt/app"]\n';
+  const multi =
+    'FROM alpine:3.19 AS build\nENV P=/opt\nWORKDIR $P\nCOPY app.tar .\nFROM build AS test\nLABEL t=1\nFROM scratch\nCOPY --from=build /opt/ /opt/\nCOPY --from=busybox:1.36 /bin/busybox /bin/\nCOPY --from=0 /etc/os-release /\nCMD ["/opt/app"]\n';
 
   it('turns COPY --from=stage into copy-from with the stage spec, and --from=image into an image source', () => {
     const s = spec(multi);
@@ -243,15 +286,26 @@ describe('stages', () => {
     assert.equal(s.name, 'test');
     assert.deepEqual(s.config?.Labels, { t: '1' });
     assert.equal(s.config?.WorkingDir, '/opt');
-    assert.deepEqual(s.contents, [{ kind: 'add', src: 'app.tar', dest: '/opt/', context: '/ctx', closure: false }]);
-    fails(() => toBuildSpec(plan, 'tset'), 'DOCKERFILE_SYNTAX', /target stage "tset" could not be found \(did you mean "test"\?\)/);
+    assert.deepEqual(s.contents, [
+      { kind: 'add', src: 'app.tar', dest: '/opt/', context: '/ctx', closure: false },
+    ]);
+    fails(
+      () => toBuildSpec(plan, 'tset'),
+      'DOCKERFILE_SYNTAX',
+      /target stage "tset" could not be found \(did you mean "test"\?\)/,
+    );
   });
 
   it('only refuses RUN in stages the target needs', () => {
-    const text = 'FROM debian AS tools\nRUN apt-get update\nFROM scratch AS final\nCOPY x /\nFROM scratch AS uses\nCOPY --from=tools /bin/ls /\n';
+    const text =
+      'FROM debian AS tools\nRUN apt-get update\nFROM scratch AS final\nCOPY x /\nFROM scratch AS uses\nCOPY --from=tools /bin/ls /\n';
     const plan = parseDockerfile(text, { target: 'final', platform: amd64 });
     assert.equal(plan.stages[plan.target]?.name, 'final');
-    const msg = fails(() => parseDockerfile(text, { platform: amd64 }), 'DOCKERFILE_UNSUPPORTED', /Dockerfile:2: RUN apt-get update/);
+    const msg = fails(
+      () => parseDockerfile(text, { platform: amd64 }),
+      'DOCKERFILE_UNSUPPORTED',
+      /Dockerfile:2: RUN apt-get update/,
+    );
     assert.doesNotMatch(msg, /:4:/);
   });
 
@@ -261,17 +315,35 @@ describe('stages', () => {
       'DOCKERFILE_SYNTAX',
       /cycle: a -> b -> a/,
     );
-    fails(() => parseDockerfile('FROM scratch AS a\nCOPY --from=a /x /\n'), 'DOCKERFILE_SYNTAX', /cycle: a -> a/);
-    fails(() => parseDockerfile('FROM scratch AS builder\nFROM scratch\nCOPY --from=buidler /x /\n'), 'DOCKERFILE_SYNTAX', /Dockerfile:3: .*unknown stage \(did you mean "builder"\?\)/);
-    fails(() => parseDockerfile('FROM scratch AS a\nFROM scratch AS a\n'), 'DOCKERFILE_SYNTAX', /:2: duplicate stage name "a"/);
-    fails(() => parseDockerfile('FROM scratch\nCOPY --from=3 /x /\n'), 'DOCKERFILE_SYNTAX', /there is no stage 3/);
+    fails(
+      () => parseDockerfile('FROM scratch AS a\nCOPY --from=a /x /\n'),
+      'DOCKERFILE_SYNTAX',
+      /cycle: a -> a/,
+    );
+    fails(
+      () => parseDockerfile('FROM scratch AS builder\nFROM scratch\nCOPY --from=buidler /x /\n'),
+      'DOCKERFILE_SYNTAX',
+      /Dockerfile:3: .*unknown stage \(did you mean "builder"\?\)/,
+    );
+    fails(
+      () => parseDockerfile('FROM scratch AS a\nFROM scratch AS a\n'),
+      'DOCKERFILE_SYNTAX',
+      /:2: duplicate stage name "a"/,
+    );
+    fails(
+      () => parseDockerfile('FROM scratch\nCOPY --from=3 /x /\n'),
+      'DOCKERFILE_SYNTAX',
+      /there is no stage 3/,
+    );
   });
 });
 
 describe('errors are reported all at once, with file:line', () => {
   it('lists every RUN with its line and points to --package, --trace and COPY --from', () => {
     try {
-      parseDockerfile('FROM debian\nRUN apt-get update\nCOPY a /\nRUN make \\\n  install\n', { file: 'app/Dockerfile' });
+      parseDockerfile('FROM debian\nRUN apt-get update\nCOPY a /\nRUN make \\\n  install\n', {
+        file: 'app/Dockerfile',
+      });
       assert.fail('expected an error');
     } catch (e) {
       assert.ok(isFromscratchError(e, 'DOCKERFILE_UNSUPPORTED'));
@@ -285,7 +357,11 @@ describe('errors are reported all at once, with file:line', () => {
 
   it('lists every syntax problem at once', () => {
     const msg = fails(
-      () => parseDockerfile('FROM scratch\nCOPY onlyone\nFOO bar\nEXPOSE http\nCOPY --bogus=1 a /\nCMD ["x"]\nWORKDIR\n', { file: 'D' }),
+      () =>
+        parseDockerfile(
+          'FROM scratch\nCOPY onlyone\nFOO bar\nEXPOSE http\nCOPY --bogus=1 a /\nCMD ["x"]\nWORKDIR\n',
+          { file: 'D' },
+        ),
       'DOCKERFILE_SYNTAX',
       /D:2: COPY requires at least two arguments/,
       /D:3: unknown instruction: FOO/,
@@ -300,23 +376,47 @@ describe('errors are reported all at once, with file:line', () => {
     ['no FROM', 'ENV A=1\n', /ENV comes before the first FROM/],
     ['empty file', '\n\n# only a comment\n', /no FROM instruction/],
     ['typo', 'FORM scratch\n', /unknown instruction: FORM \(did you mean FROM\?\)/],
-    ['COPY ../ escape', 'FROM scratch\nCOPY ../secret /\n', /:2: COPY source \.\.\/secret is outside the build context/],
+    [
+      'COPY ../ escape',
+      'FROM scratch\nCOPY ../secret /\n',
+      /:2: COPY source \.\.\/secret is outside the build context/,
+    ],
     ['bad FROM', 'FROM a b\n', /FROM requires either one argument, or three/],
     ['bad stage name', 'FROM scratch AS 1x\n', /invalid stage name/],
-    ['multiple sources to a file', 'FROM scratch\nCOPY a b /c\n', /destination must be a directory and end with a \//],
+    [
+      'multiple sources to a file',
+      'FROM scratch\nCOPY a b /c\n',
+      /destination must be a directory and end with a \//,
+    ],
     ['bad chmod', 'FROM scratch\nCOPY --chmod=u+x a /\n', /invalid --chmod=u\+x/],
     ['bad checksum', 'FROM scratch\nADD --checksum=md5:1 https://e.org/x /x\n', /invalid --checksum/],
-    ['checksum on a local file', `FROM scratch\nADD --checksum=sha256:${'a'.repeat(64)} x /x\n`, /--checksum applies to http\(s\) sources only/],
+    [
+      'checksum on a local file',
+      `FROM scratch\nADD --checksum=sha256:${'a'.repeat(64)} x /x\n`,
+      /--checksum applies to http\(s\) sources only/,
+    ],
     ['COPY of a URL', 'FROM scratch\nCOPY https://e.org/x /x\n', /use ADD for URLs/],
     ['git source', 'FROM scratch\nADD https://github.com/a/b.git /src\n', /git repository/],
     ['unterminated quote', 'FROM scratch\nENV A="x\n', /matching double-quote/],
     ['bad substitution', 'FROM scratch\nENV A=${B\n', /missing '\}'/],
     ['SHELL not JSON', 'FROM scratch\nSHELL /bin/sh -c\n', /SHELL requires the arguments to be in JSON form/],
     ['ONBUILD ONBUILD', 'FROM scratch\nONBUILD ONBUILD COPY a b\n', /isn't allowed/],
-    ['bad fromscratch directive', 'FROM scratch\n# fromscratch: clsoure\nCOPY a /\n', /:2: unknown fromscratch directive "clsoure"/],
-    ['duplicate escape directive', '# escape=`\n# escape=\\\nFROM scratch\n', /Dockerfile:2: only one escape parser directive/],
+    [
+      'bad fromscratch directive',
+      'FROM scratch\n# fromscratch: clsoure\nCOPY a /\n',
+      /:2: unknown fromscratch directive "clsoure"/,
+    ],
+    [
+      'duplicate escape directive',
+      '# escape=`\n# escape=\\\nFROM scratch\n',
+      /Dockerfile:2: only one escape parser directive/,
+    ],
     ['odd escape directive', '# escape=x\nFROM scratch\n', /Dockerfile:1: invalid escape token "x"/],
-    ['HEALTHCHECK without CMD', 'FROM scratch\nHEALTHCHECK curl x\n', /HEALTHCHECK takes CMD <command> or NONE/],
+    [
+      'HEALTHCHECK without CMD',
+      'FROM scratch\nHEALTHCHECK curl x\n',
+      /HEALTHCHECK takes CMD <command> or NONE/,
+    ],
   ];
   for (const [what, text, re] of rows) {
     it(`rejects ${what}`, () => {
@@ -327,22 +427,42 @@ describe('errors are reported all at once, with file:line', () => {
 
 describe('hostile Dockerfiles (RELIABILITY.md F9): an error with a line number, bounded time and memory', () => {
   it('refuses a 10 MB single line before parsing', () => {
-    fails(() => parseDockerfile(`FROM scratch\nLABEL a=${'x'.repeat(10 * 1024 * 1024)}\n`), 'DOCKERFILE_SYNTAX', /over the 1048576-byte limit/);
+    fails(
+      () => parseDockerfile(`FROM scratch\nLABEL a=${'x'.repeat(10 * 1024 * 1024)}\n`),
+      'DOCKERFILE_SYNTAX',
+      /over the 1048576-byte limit/,
+    );
   });
   it('refuses endless continuation lines', () => {
-    fails(() => parseDockerfile(`FROM scratch\nCOPY a \\\n${'b \\\n'.repeat(200_000)}`), 'DOCKERFILE_SYNTAX', /Dockerfile:2: instruction spans more than 20000 lines/);
+    fails(
+      () => parseDockerfile(`FROM scratch\nCOPY a \\\n${'b \\\n'.repeat(200_000)}`),
+      'DOCKERFILE_SYNTAX',
+      /Dockerfile:2: instruction spans more than 20000 lines/,
+    );
   });
   it('accepts a lone trailing continuation like Docker', () => {
     assert.deepEqual(spec('FROM scratch\nCMD ["x"] \\\n').config?.Cmd, ['x']);
   });
   it('refuses an unterminated here-document', () => {
-    fails(() => parseDockerfile('FROM scratch\nCOPY <<EOF /x\nhello\n'), 'DOCKERFILE_SYNTAX', /Dockerfile:2: unterminated here-document <<EOF/);
+    fails(
+      () => parseDockerfile('FROM scratch\nCOPY <<EOF /x\nhello\n'),
+      'DOCKERFILE_SYNTAX',
+      /Dockerfile:2: unterminated here-document <<EOF/,
+    );
   });
   it('refuses NUL bytes with their line', () => {
-    fails(() => parseDockerfile('FROM scratch\nCOPY a\0b /\n'), 'DOCKERFILE_SYNTAX', /Dockerfile:2: contains a NUL byte/);
+    fails(
+      () => parseDockerfile('FROM scratch\nCOPY a\0b /\n'),
+      'DOCKERFILE_SYNTAX',
+      /Dockerfile:2: contains a NUL byte/,
+    );
   });
   it('refuses an unknown instruction with a long name without echoing all of it', () => {
-    const msg = fails(() => parseDockerfile(`FROM scratch\n${'X'.repeat(100_000)} y\n`), 'DOCKERFILE_SYNTAX', /Dockerfile:2: unknown instruction/);
+    const msg = fails(
+      () => parseDockerfile(`FROM scratch\n${'X'.repeat(100_000)} y\n`),
+      'DOCKERFILE_SYNTAX',
+      /Dockerfile:2: unknown instruction/,
+    );
     assert.ok(msg.length < 500);
   });
   it('bounds nested default expansion', () => {
@@ -350,7 +470,11 @@ describe('hostile Dockerfiles (RELIABILITY.md F9): an error with a line number, 
     assert.deepEqual(spec(`FROM scratch\nENV B=${deep}\n`).config?.Env, [PATH, 'B=x']);
   });
   it('handles many heredoc markers and $ runs in bounded time', () => {
-    fails(() => parseDockerfile(`FROM scratch\nCOPY ${'<<EOF '.repeat(50_000)}/x\n`), 'DOCKERFILE_SYNTAX', /unterminated here-document/);
+    fails(
+      () => parseDockerfile(`FROM scratch\nCOPY ${'<<EOF '.repeat(50_000)}/x\n`),
+      'DOCKERFILE_SYNTAX',
+      /unterminated here-document/,
+    );
     assert.ok(spec(`FROM scratch\nLABEL a="${'$'.repeat(500_000)}"\n`).config?.Labels?.a?.length === 500_000);
   });
   it('survives CRLF line endings and a byte-order mark', () => {

@@ -94,9 +94,23 @@ defaults: {users: false, nsswitch: true, tmp: false, ca-certificates: false}
 `;
     const s = parseSpecFile(text, '/w/spec/fromscratch.yaml');
     assert.equal(s.from, 'docker://127.0.0.1:5055/base:1');
-    assert.deepEqual(s.platforms, [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }]);
-    assert.deepEqual(s.contents[0], { kind: 'add', src: '/etc/app.conf', dest: '/etc/app.conf', closure: false, exclude: ['*.bak'] });
-    assert.deepEqual(s.contents[1], { kind: 'trace', command: "python3 -c 'import ssl'", allowFailure: true, timeoutSeconds: 30 });
+    assert.deepEqual(s.platforms, [
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 'arm64' },
+    ]);
+    assert.deepEqual(s.contents[0], {
+      kind: 'add',
+      src: '/etc/app.conf',
+      dest: '/etc/app.conf',
+      closure: false,
+      exclude: ['*.bak'],
+    });
+    assert.deepEqual(s.contents[1], {
+      kind: 'trace',
+      command: "python3 -c 'import ssl'",
+      allowFailure: true,
+      timeoutSeconds: 30,
+    });
     assert.deepEqual(s.contents[2], { kind: 'package', name: 'curl', version: '7.88.1-10' });
     const f = s.contents[3];
     assert.ok(f?.kind === 'file');
@@ -129,17 +143,45 @@ defaults: {users: false, nsswitch: true, tmp: false, ca-certificates: false}
 
 describe('errors name file, line and key, all at once', () => {
   const rows: [string, string, RegExp][] = [
-    ['wrong type', 'contents:\n  - binary: /a\n  - binary: 12\n', /^fromscratch\.yaml:3: contents\[1\]\.binary: expected a string, not number 12$/m],
-    ['unknown top key', 'from: scratch\nentrypont: x\n', /^fromscratch\.yaml:2: entrypont: unknown key \(did you mean "entrypoint"\?\)$/m],
-    ['unknown item key', 'contents:\n  - add: x\n    too: /y\n', /^fromscratch\.yaml:3: contents\[0\]\.too: unknown key/m],
-    ['no kind key', 'contents:\n  - biinary: /x\n', /^fromscratch\.yaml:2: contents\[0\]: expected one of binary:, add:, trace:, package:, file: \(did you mean "binary"\?\)$/m],
+    [
+      'wrong type',
+      'contents:\n  - binary: /a\n  - binary: 12\n',
+      /^fromscratch\.yaml:3: contents\[1\]\.binary: expected a string, not number 12$/m,
+    ],
+    [
+      'unknown top key',
+      'from: scratch\nentrypont: x\n',
+      /^fromscratch\.yaml:2: entrypont: unknown key \(did you mean "entrypoint"\?\)$/m,
+    ],
+    [
+      'unknown item key',
+      'contents:\n  - add: x\n    too: /y\n',
+      /^fromscratch\.yaml:3: contents\[0\]\.too: unknown key/m,
+    ],
+    [
+      'no kind key',
+      'contents:\n  - biinary: /x\n',
+      /^fromscratch\.yaml:2: contents\[0\]: expected one of binary:, add:, trace:, package:, file: \(did you mean "binary"\?\)$/m,
+    ],
     ['bad enum', 'compression: xz\n', /:1: compression: expected one of "gzip", "zstd", "none"/],
     ['relative path', 'workdir: app\n', /:1: workdir: expected an absolute path/],
-    ['unknown default', 'defaults:\n  tpm: false\n', /:2: defaults\.tpm: unknown key \(did you mean "tmp"\?\)/],
+    [
+      'unknown default',
+      'defaults:\n  tpm: false\n',
+      /:2: defaults\.tpm: unknown key \(did you mean "tmp"\?\)/,
+    ],
     ['bad env', 'env: 3\n', /:1: env: expected a map of NAME: value or a list of NAME=value, not number 3/],
     ['bad platform', 'platforms: [linux/amd99]\n', /:1: platforms\[0\]: unknown architecture "amd99"/],
-    ['unterminated quote', "cmd: \"echo 'x\"\n", /:1: cmd: command "echo 'x" has an unterminated single quote/],
-    ['ambiguous mode', 'contents:\n  - file: /x\n    content: ""\n    mode: 0644\n', /:4: contents\[0\]\.mode: write the mode as a string/],
+    [
+      'unterminated quote',
+      'cmd: "echo \'x"\n',
+      /:1: cmd: command "echo 'x" has an unterminated single quote/,
+    ],
+    [
+      'ambiguous mode',
+      'contents:\n  - file: /x\n    content: ""\n    mode: 0644\n',
+      /:4: contents\[0\]\.mode: write the mode as a string/,
+    ],
     ['duplicate key', 'from: a\nfrom: b\n', /fromscratch\.yaml:2: Map keys must be unique/],
     ['YAML syntax', 'contents: [\n', /fromscratch\.yaml:\d+: /],
     ['not a map', '- a\n- b\n', /expected a map, not a list/],
@@ -191,7 +233,11 @@ function jsonSchemaValid(schema: Record<string, unknown>, v: unknown): boolean {
       if (props[k]) {
         if (!jsonSchemaValid(props[k], x)) return false;
       } else if (s.additionalProperties === false) return false;
-      else if (typeof s.additionalProperties === 'object' && !jsonSchemaValid(s.additionalProperties as Record<string, unknown>, x)) return false;
+      else if (
+        typeof s.additionalProperties === 'object' &&
+        !jsonSchemaValid(s.additionalProperties as Record<string, unknown>, x)
+      )
+        return false;
       if (s.propertyNames && !jsonSchemaValid(s.propertyNames as Record<string, unknown>, k)) return false;
     }
   }
@@ -203,14 +249,21 @@ describe('the published JSON Schema', () => {
   it('equals the one generated from the zod schema', () => {
     const generated = `${JSON.stringify(toSpecJsonSchema(), null, 2)}\n`;
     if (process.env.FROMSCRATCH_UPDATE_GOLDEN) writeFileSync(schemaPath, generated);
-    assert.equal(readFileSync(schemaPath, 'utf8'), generated, 'schema/fromscratch.schema.json is stale: run the spec tests with FROMSCRATCH_UPDATE_GOLDEN=1');
+    assert.equal(
+      readFileSync(schemaPath, 'utf8'),
+      generated,
+      'schema/fromscratch.schema.json is stale: run the spec tests with FROMSCRATCH_UPDATE_GOLDEN=1',
+    );
     const parsed = JSON.parse(generated) as Record<string, unknown>;
     assert.equal(parsed.$schema, 'https://json-schema.org/draft/2020-12/schema');
   });
 
   const examples: [string, boolean][] = [
     ['{}', true],
-    ['from: scratch\ncontents: [{binary: /bin/sh}, {add: ./x, to: /x}, {trace: "a b"}, {package: curl}]', true],
+    [
+      'from: scratch\ncontents: [{binary: /bin/sh}, {add: ./x, to: /x}, {trace: "a b"}, {package: curl}]',
+      true,
+    ],
     ['contents: [{file: /etc/x, content: hi, mode: "0644"}]', true],
     ['env: {A: 1, B: true}\nlabels: {a: b}\nexpose: [80, "53/udp"]', true],
     ['env: [A=1]\nentrypoint: [a, b]\ncmd: a b', true],
@@ -246,9 +299,9 @@ describe('splitShellWords (POSIX quoting, no expansion)', () => {
   const rows: [string, string[]][] = [
     ['a b  c', ['a', 'b', 'c']],
     ['  lead trail  ', ['lead', 'trail']],
-    ["'a b' \"c d\"", ['a b', 'c d']],
-    ["a'b'c\"d\"e", ['abcde']],
-    ["'' \"\"", ['', '']],
+    ['\'a b\' "c d"', ['a b', 'c d']],
+    ['a\'b\'c"d"e', ['abcde']],
+    ['\'\' ""', ['', '']],
     ['a\\ b', ['a b']],
     ["'it'\\''s'", ["it's"]],
     ['"a\\"b\\\\c\\$d\\x"', ['a"b\\c$d\\x']],
@@ -264,13 +317,18 @@ describe('splitShellWords (POSIX quoting, no expansion)', () => {
   }
   for (const bad of ["'open", '"open', 'trailing\\', '"a\\"']) {
     it(`rejects ${JSON.stringify(bad)}`, () => {
-      assert.throws(() => splitShellWords(bad), (e: unknown) => isFromscratchError(e, 'INVALID_ARGUMENT'));
+      assert.throws(
+        () => splitShellWords(bad),
+        (e: unknown) => isFromscratchError(e, 'INVALID_ARGUMENT'),
+      );
     });
   }
   it('agrees with /bin/sh on quoting (differential)', async () => {
     const { execFileSync } = await import('node:child_process');
-    for (const input of ["a 'b c' \"d e\" f\\ g", "x'y'\"z\" \"\\$HOME\" '\\n'", '"a\\\\b" c\\\\d']) {
-      const out = execFileSync('/bin/sh', ['-c', `for w in ${input}; do printf '%s\\0' "$w"; done`], { encoding: 'utf8' });
+    for (const input of ['a \'b c\' "d e" f\\ g', 'x\'y\'"z" "\\$HOME" \'\\n\'', '"a\\\\b" c\\\\d']) {
+      const out = execFileSync('/bin/sh', ['-c', `for w in ${input}; do printf '%s\\0' "$w"; done`], {
+        encoding: 'utf8',
+      });
       assert.deepEqual(splitShellWords(input), out.split('\0').slice(0, -1), input);
     }
   });
