@@ -5,6 +5,7 @@
  * into one FileTree (each path with its reasons), add the scratch defaults, write the layer, and patch
  * the runtime config. Writing outputs is left to the caller (sinks in oci/ and registry/).
  */
+import { resolve as resolveHostPath } from 'node:path';
 import { isElf } from '../elf/parse-elf.ts';
 import { FromscratchError, withContext } from '../errors.ts';
 import type { BlobStore } from '../blob/store.ts';
@@ -117,6 +118,8 @@ async function buildPlatform(spec: BuildSpec, platform: Platform, opts: BuildOpt
     try {
       const debs = await packageEntries(wanted, platform, {
         ...(spec.aptSources ? { sources: spec.aptSources } : {}),
+        ...(spec.lockfile ? { lockfile: resolveHostPath(cwd, spec.lockfile) } : {}),
+        ...(spec.locked ? { locked: true } : {}),
         onProgress: (m) => log.info(m),
       });
       for (const entry of debs.entries) {

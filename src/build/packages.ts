@@ -2,7 +2,10 @@
  * packages.ts — `--package NAME[=VER]`: Debian packages resolved from apt sources for the platform's
  * architecture, fetched, verified and turned into entries with their origins.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../blob/dir-store.ts';
+import { formatLockfile, type Lockfile, mergeLockfiles, parseLockfile } from '../deb/lockfile.ts';
 import { FromscratchError } from '../errors.ts';
 import { type DebEntries, debEntries } from '../deb/deb-entries.ts';
 import { resolveDebs } from '../deb/resolve-debs.ts';
@@ -38,6 +41,10 @@ export function debianArch(p: Platform): string {
 
 /** PackageOptions configures packageEntries. */
 export interface PackageOptions {
+  /** fromscratch.lock to read (when its requests match) and to write after resolving */
+  lockfile?: string;
+  /** refuse to resolve anew: the lockfile must hold these requests (LOCKFILE_MISMATCH otherwise) */
+  locked?: boolean;
   /** `deb URL SUITE COMPONENT…` sources (default the host's apt sources) */
   sources?: readonly string[];
   /** keep docs, man pages and locales (default false) */
@@ -49,11 +56,42 @@ export interface PackageOptions {
 export async function packageEntries(requests: readonly { name: string; version?: string }[], platform: Platform, o: PackageOptions = {}): Promise<DebEntries> {
   const arch = debianArch(platform);
   const dir = join(cacheDir(), 'deb');
-  const lock = await resolveDebs(
-    requests.map((r) => ({ name: r.name, ...(r.version ? { version: r.version } : {}) })),
-    { arches: [arch], cacheDir: dir, ...(o.sources ? { sources: o.sources } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) },
-  );
+  const wanted = requests.map((r) => (r.version ? `${r.name}=${r.version}` : r.name)).sort();
+  const old = o.lockfile ? await readLockfileIfAny(o.lockfile) : undefined;
+  let lock: Lockfile;
+  if (old && sameRequests(old.requests[arch], wanted)) {
+    lock = old;
+  } else if (o.locked) {
+    throw new FromscratchError('LOCKFILE_MISMATCH', `${o.lockfile ?? 'the lockfile'} does not hold the packages ${wanted.join(', ')} for ${arch}`, {
+      hint: 'run the build once without --locked to resolve and write the lockfile',
+    });
+  } else {
+    lock = await resolveDebs(
+      requests.map((r) => ({ name: r.name, ...(r.version ? { version: r.version } : {}) })),
+      { arches: [arch], cacheDir: dir, ...(o.sources ? { sources: o.sources } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) },
+    );
+    if (o.lockfile) {
+      // keep the other architectures of a multi-platform lockfile
+      const others = old ? { ...old, requests: Object.fromEntries(Object.entries(old.requests).filter(([a]) => a !== arch)), packages: old.packages.filter((p) => p.forArch !== arch) } : undefined;
+      await writeFileAtomic(o.lockfile, Buffer.from(formatLockfile(others ? mergeLockfiles(others, lock) : lock)), { fsync: false });
+    }
+  }
   return debEntries(lock, { forArch: arch, cacheDir: dir, ...(o.keepDocs ? { keepDocs: true } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+}
+
+async function readLockfileIfAny(path: string): Promise<Lockfile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new FromscratchError('FILE_NOT_FOUND', `cannot read lockfile ${path}`, { cause: e });
+  }
+  return parseLockfile(text, path);
+}
+
+function sameRequests(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  return a !== undefined && a.length === b.length && [...a].sort().every((x, i) => x === b[i]);
 }
 
 /** toRecordedPackages turns installed packages into build-record entries, with the DEP-5 license when stated. */

@@ -113,6 +113,10 @@ export interface BuildSpec {
   readonly compression?: Compression;
   /** apt sources and keyring for packages */
   readonly aptSources?: readonly string[];
+  /** fromscratch.lock: read when it matches the packages, written after resolving */
+  readonly lockfile?: string;
+  /** never resolve packages anew: the lockfile must match */
+  readonly locked?: boolean;
   /** RUN-free Dockerfile instructions recorded for history (`created_by`) */
   readonly history?: readonly string[];
   /** Dockerfile stage name (`FROM … AS name`) this spec was made from */

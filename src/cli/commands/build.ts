@@ -19,6 +19,9 @@ interface BuildFlags {
   add?: string[];
   trace?: string[];
   package?: string[];
+  aptSource?: string[];
+  lockfile?: string;
+  locked?: boolean;
   from?: string;
   sysroot?: string;
   libPath?: string[];
@@ -78,6 +81,9 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option('--volume <path>', 'volume mount point', collect)
     .option('--stop-signal <signal>', 'stop signal')
     .option('--platform <os/arch[,...]>', 'target platform(s)', collect)
+    .option('--apt-source <line>', "apt source 'deb URL SUITE COMPONENT…' (default: the host's)", collect)
+    .option('--lockfile <file>', 'fromscratch.lock: reused when it matches --package requests, written after resolving')
+    .option('--locked', 'never resolve packages anew; the lockfile must match (default file fromscratch.lock)')
     .option('-t, --tag <name:tag>', 'name and tag for outputs that take one', collect)
     .option('-o, --output <dest>', 'where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG], docker-daemon:NAME:TAG, docker://HOST/REPO[:TAG]', collect)
     .option('--compression <gzip|zstd|none>', 'layer compression (default gzip)')
@@ -179,6 +185,9 @@ export function specFromFlags(f: BuildFlags, cwd: string): BuildSpec {
     ...(Object.keys(annotations).length ? { annotations } : {}),
     defaults: { users: f.defaultUsers !== false, nsswitch: f.nsswitch !== false, tmp: f.tmp !== false, caCertificates: f.caCertificates !== false },
     ...(f.sysroot !== undefined ? { sysroot: f.sysroot } : {}),
+    ...(f.aptSource?.length ? { aptSources: f.aptSource } : {}),
+    ...(f.lockfile !== undefined || f.locked ? { lockfile: f.lockfile ?? 'fromscratch.lock' } : {}),
+    ...(f.locked ? { locked: true } : {}),
     ...(f.libPath?.length ? { libraryPaths: f.libPath } : {}),
     ...(f.output?.length ? { outputs: f.output } : {}),
     ...(f.tag?.length ? { tags: f.tag } : {}),
