@@ -37,19 +37,34 @@ function checkUri(uri: string, from: string): string {
   } catch {
     throw srcError(from, `invalid URI ${JSON.stringify(uri)}`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw srcError(from, `unsupported URI scheme ${u.protocol} (only http and https)`);
-  if (u.username || u.password) throw srcError(from, 'credentials in the URI are not supported (use an auth.conf-free mirror)');
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw srcError(from, `unsupported URI scheme ${u.protocol} (only http and https)`);
+  if (u.username || u.password)
+    throw srcError(from, 'credentials in the URI are not supported (use an auth.conf-free mirror)');
   return uri.replace(/\/+$/, '');
 }
 
-function make(uri: string, suite: string, components: string[], opts: Record<string, string>, from: string): AptSource {
-  if (suite.endsWith('/')) throw srcError(from, `flat repositories (suite ${JSON.stringify(suite)}) are not supported`);
+function make(
+  uri: string,
+  suite: string,
+  components: string[],
+  opts: Record<string, string>,
+  from: string,
+): AptSource {
+  if (suite.endsWith('/'))
+    throw srcError(from, `flat repositories (suite ${JSON.stringify(suite)}) are not supported`);
   if (components.length === 0) throw srcError(from, 'no components given');
-  const s: { -readonly [K in keyof AptSource]: AptSource[K] } = { uri: checkUri(uri, from), suite, components, from };
+  const s: { -readonly [K in keyof AptSource]: AptSource[K] } = {
+    uri: checkUri(uri, from),
+    suite,
+    components,
+    from,
+  };
   const arch = opts.arch ?? opts.architectures;
   if (arch) s.architectures = arch.split(/[\s,]+/).filter(Boolean);
   const signedBy = opts['signed-by'];
-  if (signedBy) s.signedBy = signedBy.includes('BEGIN PGP') ? [signedBy] : signedBy.split(/[\s,]+/).filter(Boolean);
+  if (signedBy)
+    s.signedBy = signedBy.includes('BEGIN PGP') ? [signedBy] : signedBy.split(/[\s,]+/).filter(Boolean);
   return s;
 }
 

@@ -42,7 +42,8 @@ export function parseAr(bytes: Uint8Array, opts: ParseArOptions = {}): ArMember[
       hint: 'the file is not a valid .deb (ar archive); download it again or check where it came from',
     });
   };
-  const ascii = (a: number, b: number) => Buffer.from(bytes.buffer, bytes.byteOffset + a, b - a).toString('latin1');
+  const ascii = (a: number, b: number) =>
+    Buffer.from(bytes.buffer, bytes.byteOffset + a, b - a).toString('latin1');
   if (bytes.length < 8 || ascii(0, 8) !== AR_MAGIC) bad('not an ar archive (bad magic)');
   const out: ArMember[] = [];
   let p = 8;
@@ -51,19 +52,32 @@ export function parseAr(bytes: Uint8Array, opts: ParseArOptions = {}): ArMember[
     if (out.length >= maxMembers) bad(`more than ${maxMembers} members`);
     if (p + 60 > bytes.length) bad(`truncated member header at offset ${p}`);
     const rawName = ascii(p, p + 16).trimEnd();
-    const name = rawName.endsWith('/') && rawName !== '/' && rawName !== '//' ? rawName.slice(0, -1) : rawName;
-    if (ascii(p + 58, p + 60) !== '`\n') bad(`member ${JSON.stringify(name)}: bad header terminator at offset ${p + 58}`);
+    const name =
+      rawName.endsWith('/') && rawName !== '/' && rawName !== '//' ? rawName.slice(0, -1) : rawName;
+    if (ascii(p + 58, p + 60) !== '`\n')
+      bad(`member ${JSON.stringify(name)}: bad header terminator at offset ${p + 58}`);
     const sizeField = ascii(p + 48, p + 58).trim();
-    if (!/^[0-9]{1,10}$/.test(sizeField)) bad(`member ${JSON.stringify(name)}: size ${JSON.stringify(sizeField)} is not a decimal number`);
+    if (!/^[0-9]{1,10}$/.test(sizeField))
+      bad(`member ${JSON.stringify(name)}: size ${JSON.stringify(sizeField)} is not a decimal number`);
     const modeField = ascii(p + 40, p + 48).trim();
-    if (modeField !== '' && !/^[0-7]{1,8}$/.test(modeField)) bad(`member ${JSON.stringify(name)}: mode ${JSON.stringify(modeField)} is not octal`);
+    if (modeField !== '' && !/^[0-7]{1,8}$/.test(modeField))
+      bad(`member ${JSON.stringify(name)}: mode ${JSON.stringify(modeField)} is not octal`);
     const size = Number(sizeField);
     const offset = p + 60;
     if (offset + size > bytes.length) {
-      bad(`member ${JSON.stringify(name)}: size ${size} runs past the end of the file (${bytes.length - offset} bytes left)`);
+      bad(
+        `member ${JSON.stringify(name)}: size ${size} runs past the end of the file (${bytes.length - offset} bytes left)`,
+      );
     }
-    if (name === '' || name.startsWith('#1/')) bad(`member at offset ${p}: unsupported member name ${JSON.stringify(rawName)}`);
-    out.push({ name, mode: modeField === '' ? 0o644 : Number.parseInt(modeField, 8), size, offset, data: bytes.subarray(offset, offset + size) });
+    if (name === '' || name.startsWith('#1/'))
+      bad(`member at offset ${p}: unsupported member name ${JSON.stringify(rawName)}`);
+    out.push({
+      name,
+      mode: modeField === '' ? 0o644 : Number.parseInt(modeField, 8),
+      size,
+      offset,
+      data: bytes.subarray(offset, offset + size),
+    });
     p = offset + size + (size % 2);
   }
   return out;

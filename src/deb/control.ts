@@ -46,7 +46,10 @@ export function parseControl(text: string, opts: ParseControlOptions = {}): Cont
   const maxChars = opts.maxChars ?? 256 * 1024 * 1024;
   const maxParagraphs = opts.maxParagraphs ?? 1_000_000;
   if (text.length > maxChars) {
-    throw new FromscratchError('TOO_LARGE', `parsing ${what}: ${text.length} characters is over the limit of ${maxChars}`);
+    throw new FromscratchError(
+      'TOO_LARGE',
+      `parsing ${what}: ${text.length} characters is over the limit of ${maxChars}`,
+    );
   }
   const out: ControlParagraph[] = [];
   let fields: [string, string][] = [];
@@ -161,9 +164,13 @@ export function parseRelation(field: string, what = 'relation'): Relation[] {
       const alt = altRaw.trim();
       const m = DEP_RE.exec(alt);
       if (!m) {
-        throw new FromscratchError('DEB_INVALID', `parsing ${what}: cannot parse ${JSON.stringify(alt.slice(0, 100))}`, {
-          hint: 'expected "name[:arch] [(op version)] [[arches]] [<profiles>]", e.g. "libc6 (>= 2.34)"',
-        });
+        throw new FromscratchError(
+          'DEB_INVALID',
+          `parsing ${what}: cannot parse ${JSON.stringify(alt.slice(0, 100))}`,
+          {
+            hint: 'expected "name[:arch] [(op version)] [[arches]] [<profiles>]", e.g. "libc6 (>= 2.34)"',
+          },
+        );
       }
       const [, name, archQualifier, rawOp, version, archList, profileList] = m;
       const op = rawOp === '<' ? '<=' : rawOp === '>' ? '>=' : (rawOp as VersionOp | undefined);
@@ -177,12 +184,17 @@ export function parseRelation(field: string, what = 'relation'): Relation[] {
         const arches = archList.trim().split(' ').filter(Boolean);
         const negated = arches.length > 0 && arches.every((a) => a.startsWith('!'));
         if (arches.some((a) => a.startsWith('!') !== negated)) {
-          throw new FromscratchError('DEB_INVALID', `parsing ${what}: mixed negated and plain architectures in ${JSON.stringify(alt)}`);
+          throw new FromscratchError(
+            'DEB_INVALID',
+            `parsing ${what}: mixed negated and plain architectures in ${JSON.stringify(alt)}`,
+          );
         }
         dep.archRestriction = { negated, arches: arches.map((a) => (negated ? a.slice(1) : a)) };
       }
       if (profileList) {
-        dep.profiles = [...profileList.matchAll(/<([^<>]*)>/g)].map((p) => p[1]!.trim().split(' ').filter(Boolean));
+        dep.profiles = [...profileList.matchAll(/<([^<>]*)>/g)].map((p) =>
+          p[1]!.trim().split(' ').filter(Boolean),
+        );
       }
       alts.push(dep);
     }

@@ -62,7 +62,11 @@ const MERGED = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libo32'];
  * a file shipped by two packages is taken from the later one (as dpkg does with Replaces) and keeps
  * both origins. `locked` supplies URLs and digests for the package list, matched by name.
  */
-export function assembleDebs(debs: readonly DebPackage[], locked: readonly LockedPackage[] = [], opts: AssembleOptions = {}): DebEntries {
+export function assembleDebs(
+  debs: readonly DebPackage[],
+  locked: readonly LockedPackage[] = [],
+  opts: AssembleOptions = {},
+): DebEntries {
   const merge = opts.mergeUsr !== false;
   const map = new Map<string, FileEntry>();
   const origins = new Map<string, Origin[]>();
@@ -82,7 +86,13 @@ export function assembleDebs(debs: readonly DebPackage[], locked: readonly Locke
         continue; // becomes a symlink below
       }
       const path = mapPath(e0.path);
-      const e = (e0.type === 'hardlink' ? { ...e0, path, target: mapPath(e0.target) } : path === e0.path ? e0 : { ...e0, path }) as FileEntry;
+      const e = (
+        e0.type === 'hardlink'
+          ? { ...e0, path, target: mapPath(e0.target) }
+          : path === e0.path
+            ? e0
+            : { ...e0, path }
+      ) as FileEntry;
       files.push(path);
       const old = map.get(path);
       const list = origins.get(path) ?? [];
@@ -97,7 +107,11 @@ export function assembleDebs(debs: readonly DebPackage[], locked: readonly Locke
     const path = `/${top}`;
     const old = map.get(path);
     if (old && old.type !== 'symlink') {
-      throw new FromscratchError('PATH_CONFLICT', `cannot merge /usr: a package ships ${path} as a ${old.type}`, { hint: 'build with mergeUsr off' });
+      throw new FromscratchError(
+        'PATH_CONFLICT',
+        `cannot merge /usr: a package ships ${path} as a ${old.type}`,
+        { hint: 'build with mergeUsr off' },
+      );
     }
     map.set(path, { type: 'symlink', path, target: `usr/${top}`, mode: 0o777, uid: 0, gid: 0, mtime: 0 });
     origins.set(path, [{ kind: 'default', what: 'merged /usr layout (Debian bookworm default)' }]);
@@ -107,7 +121,12 @@ export function assembleDebs(debs: readonly DebPackage[], locked: readonly Locke
     const r = postInstall(
       debs.map((d) => {
         const pi = d.controlFiles.get('postinst');
-        return { name: d.origin.name, version: d.origin.version, architecture: d.origin.architecture, ...(pi ? { postinst: Buffer.from(pi).toString('utf8') } : {}) };
+        return {
+          name: d.origin.name,
+          version: d.origin.version,
+          architecture: d.origin.architecture,
+          ...(pi ? { postinst: Buffer.from(pi).toString('utf8') } : {}),
+        };
       }),
       map,
     );
@@ -153,20 +172,27 @@ export function assembleDebs(debs: readonly DebPackage[], locked: readonly Locke
     }
     const isz = Number(c.get('Installed-Size'));
     if (Number.isSafeInteger(isz)) ip.installedSize = isz;
-    for (const [k, f] of [['homepage', 'Homepage'], ['maintainer', 'Maintainer']] as const) {
+    for (const [k, f] of [
+      ['homepage', 'Homepage'],
+      ['maintainer', 'Maintainer'],
+    ] as const) {
       const v = c.get(f);
       if (v) ip[k] = v;
     }
     const desc = c.get('Description')?.split('\n')[0];
     if (desc) ip.description = desc;
-    if (copyright?.type === 'file' && copyright.content.kind === 'bytes') ip.copyright = Buffer.from(copyright.content.data).toString('utf8');
+    if (copyright?.type === 'file' && copyright.content.kind === 'bytes')
+      ip.copyright = Buffer.from(copyright.content.data).toString('utf8');
     return ip as unknown as InstalledDeb;
   });
   return { entries, origins, packages };
 }
 
 /** DebEntriesOptions configures debEntries. */
-export interface DebEntriesOptions extends FetchDebOptions, AssembleOptions, Pick<ReadDebOptions, 'keepDocs' | 'maxBytes' | 'maxRatio'> {
+export interface DebEntriesOptions
+  extends FetchDebOptions,
+    AssembleOptions,
+    Pick<ReadDebOptions, 'keepDocs' | 'maxBytes' | 'maxRatio'> {
   /** the target architecture to take from a multi-architecture lockfile (default: the only one) */
   forArch?: string;
 }
@@ -182,7 +208,11 @@ export async function debEntries(lock: Lockfile, opts: DebEntriesOptions = {}): 
   const arches = Object.keys(lock.requests);
   const forArch = opts.forArch ?? (arches.length === 1 ? arches[0] : undefined);
   if (!forArch) {
-    throw new FromscratchError('INVALID_ARGUMENT', `the lockfile holds several architectures (${arches.join(', ')}); say which one`, { hint: 'pass forArch' });
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `the lockfile holds several architectures (${arches.join(', ')}); say which one`,
+      { hint: 'pass forArch' },
+    );
   }
   const pkgs = lock.packages.filter((p) => p.forArch === forArch);
   const bytes = await fetchDebs(pkgs, opts);
@@ -195,7 +225,11 @@ export async function debEntries(lock: Lockfile, opts: DebEntriesOptions = {}): 
     if (opts.maxRatio !== undefined) ro.maxRatio = opts.maxRatio;
     const d = await parseDeb(bytes[i]!, ro);
     if (d.origin.name !== p.name || d.origin.version !== p.version) {
-      throw new FromscratchError('DEB_INVALID', `${ro.what} says it is ${d.origin.name} ${d.origin.version}`, { hint: 'the lockfile or the mirror is inconsistent; resolve again' });
+      throw new FromscratchError(
+        'DEB_INVALID',
+        `${ro.what} says it is ${d.origin.name} ${d.origin.version}`,
+        { hint: 'the lockfile or the mirror is inconsistent; resolve again' },
+      );
     }
     debs.push(d);
   }

@@ -1,7 +1,7 @@
 // deb-file.test.ts — pins .deb reading: members, entries, docs filter, re-rooting and hostile archives (H1–H3, B1).
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { arMember, CONTROL, makeAr, makeDeb, makeTar } from '../../test/deb/make-deb.ts';
 import { isFromscratchError } from '../errors.ts';
@@ -27,14 +27,26 @@ test('parseDeb returns control, scripts as text and re-rooted entries with the p
   assert.equal(Buffer.from(pkg.controlFiles.get('postinst')!).toString(), '#!/bin/sh\nrm -rf /\n');
   assert.deepEqual(
     pkg.entries.map((e) => `${e.type} ${e.path}`),
-    ['file /usr/bin/hello', 'hardlink /usr/bin/hi', 'symlink /etc/alternatives-test', 'file /usr/share/doc/hello/copyright'],
+    [
+      'file /usr/bin/hello',
+      'hardlink /usr/bin/hi',
+      'symlink /etc/alternatives-test',
+      'file /usr/share/doc/hello/copyright',
+    ],
   );
   const link = pkg.entries.find((e) => e.path === '/etc/alternatives-test');
   assert.equal(link?.type === 'symlink' && link.target, '/etc/alternatives/hello'); // kept verbatim, never resolved
   const hello = pkg.entries[0]!;
   assert.equal(hello.mode, 0o755);
-  assert.equal(hello.type === 'file' && Buffer.from((hello.content as { data: Uint8Array }).data).toString(), '#!/bin/sh\necho hi\n');
-  assert.deepEqual(pkg.excluded, ['/usr/share/doc/hello/changelog.gz', '/usr/share/man/man1/hello.1.gz', '/usr/share/locale/de/LC_MESSAGES/hello.mo']);
+  assert.equal(
+    hello.type === 'file' && Buffer.from((hello.content as { data: Uint8Array }).data).toString(),
+    '#!/bin/sh\necho hi\n',
+  );
+  assert.deepEqual(pkg.excluded, [
+    '/usr/share/doc/hello/changelog.gz',
+    '/usr/share/man/man1/hello.1.gz',
+    '/usr/share/locale/de/LC_MESSAGES/hello.mo',
+  ]);
   const all = await parseDeb(deb, { keepDocs: true });
   assert.equal(all.entries.length, 7);
 });
@@ -51,9 +63,16 @@ test('absolute names are re-rooted; ".." is refused (H2)', async () => {
   const abs = await parseDeb(await makeDeb([{ name: '/etc/evil', body: 'x' }]));
   assert.equal(abs.entries[0]!.path, '/etc/evil');
   for (const name of ['./../../etc/passwd', 'usr/../../x', '../x']) {
-    await assert.rejects(parseDeb(await makeDeb([{ name, body: 'x' }]), { what: 'evil.deb' }), (e) => isFromscratchError(e, 'PATH_ESCAPE') && /evil\.deb/.test(e.message), name);
+    await assert.rejects(
+      parseDeb(await makeDeb([{ name, body: 'x' }]), { what: 'evil.deb' }),
+      (e) => isFromscratchError(e, 'PATH_ESCAPE') && /evil\.deb/.test(e.message),
+      name,
+    );
   }
-  await assert.rejects(parseDeb(await makeDeb([{ name: './x', type: 'link', linkname: '../../etc/shadow' }])), (e) => isFromscratchError(e, 'PATH_ESCAPE'));
+  await assert.rejects(
+    parseDeb(await makeDeb([{ name: './x', type: 'link', linkname: '../../etc/shadow' }])),
+    (e) => isFromscratchError(e, 'PATH_ESCAPE'),
+  );
 });
 
 test('missing or misordered members and unknown compressions are clear errors (H1)', async () => {
@@ -62,16 +81,54 @@ test('missing or misordered members and unknown compressions are clear errors (H
   const bin = arMember('debian-binary', Buffer.from('2.0\n'));
   const cases: [string, Buffer, string, RegExp][] = [
     ['no debian-binary', makeAr([ctl, data]), 'DEB_INVALID', /first member is not debian-binary/],
-    ['format 3', makeAr([arMember('debian-binary', Buffer.from('3.0\n')), ctl, data]), 'DEB_INVALID', /format version/],
+    [
+      'format 3',
+      makeAr([arMember('debian-binary', Buffer.from('3.0\n')), ctl, data]),
+      'DEB_INVALID',
+      /format version/,
+    ],
     ['no data', makeAr([bin, ctl]), 'DEB_INVALID', /third member/],
-    ['unknown compression', makeAr([bin, ctl, arMember('data.tar.foo', Buffer.from('x'))]), 'UNSUPPORTED_COMPRESSION', /data\.tar\.foo/],
-    ['bzip2', makeAr([bin, ctl, arMember('data.tar.bz2', Buffer.from('BZh91AY&SY'))]), 'UNSUPPORTED_COMPRESSION', /bzip2/],
-    ['name lies', makeAr([bin, ctl, arMember('data.tar.xz', gzipSync(Buffer.alloc(10)))]), 'INVALID_COMPRESSION', /not xz/],
-    ['corrupt gzip', makeAr([bin, ctl, arMember('data.tar.gz', Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]))]), 'INVALID_COMPRESSION', /corrupt gzip/],
-    ['no control', makeAr([bin, arMember('control.tar.gz', gzipSync(await makeTar([{ name: './md5sums', body: '' }]))), data]), 'DEB_INVALID', /no control file/],
+    [
+      'unknown compression',
+      makeAr([bin, ctl, arMember('data.tar.foo', Buffer.from('x'))]),
+      'UNSUPPORTED_COMPRESSION',
+      /data\.tar\.foo/,
+    ],
+    [
+      'bzip2',
+      makeAr([bin, ctl, arMember('data.tar.bz2', Buffer.from('BZh91AY&SY'))]),
+      'UNSUPPORTED_COMPRESSION',
+      /bzip2/,
+    ],
+    [
+      'name lies',
+      makeAr([bin, ctl, arMember('data.tar.xz', gzipSync(Buffer.alloc(10)))]),
+      'INVALID_COMPRESSION',
+      /not xz/,
+    ],
+    [
+      'corrupt gzip',
+      makeAr([bin, ctl, arMember('data.tar.gz', Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]))]),
+      'INVALID_COMPRESSION',
+      /corrupt gzip/,
+    ],
+    [
+      'no control',
+      makeAr([
+        bin,
+        arMember('control.tar.gz', gzipSync(await makeTar([{ name: './md5sums', body: '' }]))),
+        data,
+      ]),
+      'DEB_INVALID',
+      /no control file/,
+    ],
   ];
   for (const [name, bytes, code, re] of cases) {
-    await assert.rejects(parseDeb(bytes, { what: 't.deb' }), (e) => isFromscratchError(e) && e.code === code && re.test(e.message), name);
+    await assert.rejects(
+      parseDeb(bytes, { what: 't.deb' }),
+      (e) => isFromscratchError(e) && e.code === code && re.test(e.message),
+      name,
+    );
   }
 });
 
@@ -84,7 +141,10 @@ async function bomb(kind: 'gz' | 'xz' | 'zst', mib: number): Promise<Buffer> {
     try {
       return execFileSync(tool[0]!, tool.slice(1), { input: b, maxBuffer: 1 << 26 });
     } catch (e) {
-      throw new Error(`${tool[0]} is needed to make the bomb fixture: apt-get install ${tool[0] === 'zstd' ? 'zstd' : tool[0] === 'xz' ? 'xz-utils' : 'gzip'}`, { cause: e });
+      throw new Error(
+        `${tool[0]} is needed to make the bomb fixture: apt-get install ${tool[0] === 'zstd' ? 'zstd' : tool[0] === 'xz' ? 'xz-utils' : 'gzip'}`,
+        { cause: e },
+      );
     }
   };
   // concatenated gzip members / xz streams / zstd frames are one valid stream: 1 KB repeated = 1 MiB each
@@ -98,11 +158,23 @@ test('10 GiB bombs in data.tar.{gz,xz,zst} stop at the ratio and absolute caps (
   for (const kind of ['gz', 'zst', 'xz'] as const) {
     const data = await bomb(kind, kind === 'xz' ? 1024 : 10 * 1024); // xz: 1 GiB (its streams are larger)
     assert.ok(data.length < 64 * 1024 * 1024, `${kind} bomb is ${data.length} bytes`);
-    const deb = makeAr([arMember('debian-binary', Buffer.from('2.0\n')), ctl, arMember(`data.tar.${kind}`, data)]);
+    const deb = makeAr([
+      arMember('debian-binary', Buffer.from('2.0\n')),
+      ctl,
+      arMember(`data.tar.${kind}`, data),
+    ]);
     // gz with the default 64 MiB ratio floor; the others with a lower floor to keep the test fast
     const floor = kind === 'gz' ? {} : { ratioFloor: 4 * 1024 * 1024 };
-    await assert.rejects(parseDeb(deb, { what: 'bomb.deb', ...floor }), (e) => isFromscratchError(e, 'TOO_LARGE') && /ratio/.test(e.message) && /bomb\.deb/.test(e.message), kind);
-    await assert.rejects(parseDeb(deb, { maxBytes: 8 * 1024 * 1024, maxRatio: 1e9 }), (e) => isFromscratchError(e, 'TOO_LARGE') && /more than 8388608 bytes/.test(e.message), kind);
+    await assert.rejects(
+      parseDeb(deb, { what: 'bomb.deb', ...floor }),
+      (e) => isFromscratchError(e, 'TOO_LARGE') && /ratio/.test(e.message) && /bomb\.deb/.test(e.message),
+      kind,
+    );
+    await assert.rejects(
+      parseDeb(deb, { maxBytes: 8 * 1024 * 1024, maxRatio: 1e9 }),
+      (e) => isFromscratchError(e, 'TOO_LARGE') && /more than 8388608 bytes/.test(e.message),
+      kind,
+    );
   }
 });
 

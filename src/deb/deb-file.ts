@@ -15,7 +15,13 @@ import type { Origin } from '../fs/origin.ts';
 import { decodePathBytes, normalizeImagePath } from '../fs/path.ts';
 import { parseAr } from './ar.ts';
 import { type ControlParagraph, parseControl } from './control.ts';
-import { compressionFromName, type DebCompression, type DecompressOptions, decompressStream, sniffCompression } from './decompress.ts';
+import {
+  compressionFromName,
+  type DebCompression,
+  type DecompressOptions,
+  decompressStream,
+  sniffCompression,
+} from './decompress.ts';
 
 /** ReadDebOptions tunes and bounds parseDeb. */
 export interface ReadDebOptions {
@@ -50,7 +56,13 @@ export interface DebPackage {
 }
 
 /** DOC_PREFIXES are the directories left out unless keepDocs is set. */
-export const DOC_PREFIXES = ['/usr/share/doc/', '/usr/share/man/', '/usr/share/info/', '/usr/share/locale/', '/usr/share/lintian/'] as const;
+export const DOC_PREFIXES = [
+  '/usr/share/doc/',
+  '/usr/share/man/',
+  '/usr/share/info/',
+  '/usr/share/locale/',
+  '/usr/share/lintian/',
+] as const;
 
 /**
  * isDocPath tells whether an image path is documentation that is left out by default. The copyright
@@ -62,7 +74,11 @@ export function isDocPath(path: string): boolean {
   return !/^\/usr\/share\/doc\/[^/]+\/copyright$/.test(path);
 }
 
-function debError(what: string, why: string, hint = 'the .deb is malformed or hostile; download it again or check where it came from') {
+function debError(
+  what: string,
+  why: string,
+  hint = 'the .deb is malformed or hostile; download it again or check where it came from',
+) {
   return new FromscratchError('DEB_INVALID', `reading ${what}: ${why}`, { hint });
 }
 
@@ -77,26 +93,37 @@ export async function parseDeb(bytes: Uint8Array, opts: ReadDebOptions = {}): Pr
   const what = opts.what ?? 'the .deb';
   const members = parseAr(bytes, { what }).filter((m) => !m.name.startsWith('_'));
   const [bin, ctl, data] = members;
-  if (!bin || bin.name !== 'debian-binary') throw debError(what, 'the first member is not debian-binary');
+  if (bin?.name !== 'debian-binary' || !bin) throw debError(what, 'the first member is not debian-binary');
   const version = Buffer.from(bin.data).toString('latin1');
-  if (!/^2\.[0-9]+\n/.test(version)) throw debError(what, `unsupported format version ${JSON.stringify(version.slice(0, 20))}`);
-  if (!ctl || !/^control\.tar(\.[a-z0-9]+)?$/.test(ctl.name)) throw debError(what, 'the second member is not control.tar');
-  if (!data || !/^data\.tar(\.[a-z0-9]+)?$/.test(data.name)) throw debError(what, 'the third member is not data.tar');
-  if (members.length > 3) throw debError(what, `unexpected member ${JSON.stringify(members[3]!.name)} after data.tar`);
+  if (!/^2\.[0-9]+\n/.test(version))
+    throw debError(what, `unsupported format version ${JSON.stringify(version.slice(0, 20))}`);
+  if (!ctl || !/^control\.tar(\.[a-z0-9]+)?$/.test(ctl.name))
+    throw debError(what, 'the second member is not control.tar');
+  if (!data || !/^data\.tar(\.[a-z0-9]+)?$/.test(data.name))
+    throw debError(what, 'the third member is not data.tar');
+  if (members.length > 3)
+    throw debError(what, `unexpected member ${JSON.stringify(members[3]!.name)} after data.tar`);
 
   const caps = { maxBytes: opts.maxBytes, maxRatio: opts.maxRatio, ratioFloor: opts.ratioFloor };
   // control.tar: small files only (dpkg caps nothing, but no real control.tar is anywhere near 64 MiB)
   const controlFiles = new Map<string, Uint8Array>();
-  await readTar(memberStream(ctl, what, { maxBytes: 64 * 1024 * 1024, maxRatio: caps.maxRatio }), `${ctl.name} of ${what}`, 10_000, (h, path, content) => {
-    if (h.type === 'file' && content && path !== '/' && !path.slice(1).includes('/')) controlFiles.set(path.slice(1), content);
-  });
+  await readTar(
+    memberStream(ctl, what, { maxBytes: 64 * 1024 * 1024, maxRatio: caps.maxRatio }),
+    `${ctl.name} of ${what}`,
+    10_000,
+    (h, path, content) => {
+      if (h.type === 'file' && content && path !== '/' && !path.slice(1).includes('/'))
+        controlFiles.set(path.slice(1), content);
+    },
+  );
   const controlBytes = controlFiles.get('control');
   if (!controlBytes) throw debError(what, `${ctl.name} has no control file`);
   controlFiles.delete('control');
   const controlText = Buffer.from(controlBytes).toString('utf8');
   const paragraphs = parseControl(controlText, { what: `control file of ${what}` });
   const control = paragraphs[0];
-  if (!control || paragraphs.length !== 1) throw debError(what, 'the control file must hold exactly one paragraph');
+  if (!control || paragraphs.length !== 1)
+    throw debError(what, 'the control file must hold exactly one paragraph');
   const name = control.get('Package');
   const ver = control.get('Version');
   const arch = control.get('Architecture');
@@ -107,27 +134,22 @@ export async function parseDeb(bytes: Uint8Array, opts: ReadDebOptions = {}): Pr
   const excluded: string[] = [];
   const excludedFiles = new Map<string, FileEntry>();
   const maxEntries = opts.maxEntries ?? 200_000;
-  await readTar(
-    memberStream(data, what, caps),
-    `${data.name} of ${what}`,
-    maxEntries,
-    (h, path, content) => {
-      if (path === '/') return;
-      const e = toFileEntry(h, path, content, `${data.name} of ${what}`);
-      if (!opts.keepDocs && isDocPath(path)) {
-        excluded.push(path);
-        if (e.type === 'file') excludedFiles.set(path, e);
-        return;
-      }
-      if (e.type === 'hardlink' && excludedFiles.has(e.target)) {
-        // the link's target was filtered out: the kept name becomes the regular file itself
-        const t = excludedFiles.get(e.target) as Extract<FileEntry, { type: 'file' }>;
-        entries.push({ ...t, path, mode: e.mode });
-        return;
-      }
-      entries.push(e);
-    },
-  );
+  await readTar(memberStream(data, what, caps), `${data.name} of ${what}`, maxEntries, (h, path, content) => {
+    if (path === '/') return;
+    const e = toFileEntry(h, path, content, `${data.name} of ${what}`);
+    if (!opts.keepDocs && isDocPath(path)) {
+      excluded.push(path);
+      if (e.type === 'file') excludedFiles.set(path, e);
+      return;
+    }
+    if (e.type === 'hardlink' && excludedFiles.has(e.target)) {
+      // the link's target was filtered out: the kept name becomes the regular file itself
+      const t = excludedFiles.get(e.target) as Extract<FileEntry, { type: 'file' }>;
+      entries.push({ ...t, path, mode: e.mode });
+      return;
+    }
+    entries.push(e);
+  });
   return { control, controlText, controlFiles, entries, excluded, origin };
 }
 
@@ -138,16 +160,24 @@ function memberStream(
 ): AsyncIterable<Uint8Array> {
   const byName = compressionFromName(m.name);
   if (byName === undefined) {
-    throw new FromscratchError('UNSUPPORTED_COMPRESSION', `reading ${what}: unknown compression of member ${JSON.stringify(m.name)}`, {
-      hint: 'a .deb member is compressed with gzip, xz or zstd (or not at all)',
-    });
+    throw new FromscratchError(
+      'UNSUPPORTED_COMPRESSION',
+      `reading ${what}: unknown compression of member ${JSON.stringify(m.name)}`,
+      {
+        hint: 'a .deb member is compressed with gzip, xz or zstd (or not at all)',
+      },
+    );
   }
   const sniffed = sniffCompression(m.data.subarray(0, 8));
   let kind: DebCompression = byName;
   if (byName !== 'none' && sniffed !== byName) {
-    throw new FromscratchError('INVALID_COMPRESSION', `reading ${what}: member ${m.name} is not ${byName} data`, {
-      hint: 'the .deb is corrupt or hostile; download it again',
-    });
+    throw new FromscratchError(
+      'INVALID_COMPRESSION',
+      `reading ${what}: member ${m.name} is not ${byName} data`,
+      {
+        hint: 'the .deb is corrupt or hostile; download it again',
+      },
+    );
   }
   if (byName === 'none' && sniffed) kind = 'none'; // a plain tar that happens to start with magic bytes is still a tar
   const opts: DecompressOptions = { what: `${m.name} of ${what}` };
@@ -161,9 +191,13 @@ function memberStream(
 function entryPath(raw: string, what: string): string {
   const parts = raw.split('/');
   if (parts.includes('..')) {
-    throw new FromscratchError('PATH_ESCAPE', `reading ${what}: entry ${JSON.stringify(raw.slice(0, 200))} contains ".."`, {
-      hint: 'the package tries to write outside its root; it is hostile or corrupt',
-    });
+    throw new FromscratchError(
+      'PATH_ESCAPE',
+      `reading ${what}: entry ${JSON.stringify(raw.slice(0, 200))} contains ".."`,
+      {
+        hint: 'the package tries to write outside its root; it is hostile or corrupt',
+      },
+    );
   }
   try {
     return normalizeImagePath(raw);
@@ -182,7 +216,12 @@ function headerName(h: Header, field: 'name' | 'linkname'): string {
 
 type TarVisitor = (h: Header, path: string, content: Uint8Array | undefined) => void;
 
-async function readTar(src: AsyncIterable<Uint8Array>, what: string, maxEntries: number, visit: TarVisitor): Promise<void> {
+async function readTar(
+  src: AsyncIterable<Uint8Array>,
+  what: string,
+  maxEntries: number,
+  visit: TarVisitor,
+): Promise<void> {
   // latin1 keeps the raw name bytes, decoded below with surrogateescape
   const ex = tarExtract({ filenameEncoding: 'latin1' } as Parameters<typeof tarExtract>[0]);
   const out = pipeline(Readable.from(src), ex, () => {
@@ -192,7 +231,8 @@ async function readTar(src: AsyncIterable<Uint8Array>, what: string, maxEntries:
   try {
     for await (const entry of out as unknown as AsyncIterable<Readable & { header: Header }>) {
       const h = entry.header;
-      if (++n > maxEntries) throw new FromscratchError('TOO_LARGE', `reading ${what}: more than ${maxEntries} entries`);
+      if (++n > maxEntries)
+        throw new FromscratchError('TOO_LARGE', `reading ${what}: more than ${maxEntries} entries`);
       const path = entryPath(headerName(h, 'name'), what);
       let content: Uint8Array | undefined;
       if (h.type === 'file' || h.type === 'contiguous-file') {
@@ -226,12 +266,18 @@ function toFileEntry(h: Header, path: string, content: Uint8Array | undefined, w
   switch (h.type) {
     case 'file':
     case 'contiguous-file':
-      return { ...base, type: 'file', size: content?.length ?? 0, content: { kind: 'bytes', data: content ?? new Uint8Array(0) } };
+      return {
+        ...base,
+        type: 'file',
+        size: content?.length ?? 0,
+        content: { kind: 'bytes', data: content ?? new Uint8Array(0) },
+      };
     case 'directory':
       return { ...base, type: 'dir' };
     case 'symlink': {
       const target = headerName(h, 'linkname');
-      if (target === '' || target.includes('\0')) throw debError(what, `symlink ${path} has an empty or invalid target`);
+      if (target === '' || target.includes('\0'))
+        throw debError(what, `symlink ${path} has an empty or invalid target`);
       // kept verbatim, absolute or relative: never resolved against the host (H2)
       return { ...base, type: 'symlink', target };
     }
@@ -239,7 +285,12 @@ function toFileEntry(h: Header, path: string, content: Uint8Array | undefined, w
       return { ...base, type: 'hardlink', target: entryPath(headerName(h, 'linkname'), what) };
     case 'character-device':
     case 'block-device':
-      return { ...base, type: h.type === 'character-device' ? 'char' : 'block', devmajor: h.devmajor ?? 0, devminor: h.devminor ?? 0 };
+      return {
+        ...base,
+        type: h.type === 'character-device' ? 'char' : 'block',
+        devmajor: h.devmajor ?? 0,
+        devminor: h.devminor ?? 0,
+      };
     case 'fifo':
       return { ...base, type: 'fifo' };
     default:

@@ -7,7 +7,7 @@
  * bzip2 and lzma are refused with UNSUPPORTED_COMPRESSION: no maintained in-process decoder is installed.
  */
 import { createRequire } from 'node:module';
-import { Readable, pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { FromscratchError } from '../errors.ts';
@@ -92,7 +92,10 @@ class Meter {
 /** INPUT_SLICE bounds how much compressed input is handed to a decoder at once, so the ratio is measured finely. */
 const INPUT_SLICE = 16 * 1024;
 
-async function* counted(src: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, m: Meter): AsyncGenerator<Uint8Array> {
+async function* counted(
+  src: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  m: Meter,
+): AsyncGenerator<Uint8Array> {
   for await (const c of src) {
     for (let i = 0; i < c.byteLength; i += INPUT_SLICE) {
       const s = c.subarray(i, i + INPUT_SLICE);
@@ -214,14 +217,22 @@ export async function* decompressStream(
     }
     case 'bzip2':
     case 'lzma':
-      throw new FromscratchError('UNSUPPORTED_COMPRESSION', `decompressing ${opts.what}: ${kind} is not supported`, {
-        hint: 'fromscratch reads gzip, xz and zstd; this archive uses an old compression Debian no longer uses for packages',
-      });
+      throw new FromscratchError(
+        'UNSUPPORTED_COMPRESSION',
+        `decompressing ${opts.what}: ${kind} is not supported`,
+        {
+          hint: 'fromscratch reads gzip, xz and zstd; this archive uses an old compression Debian no longer uses for packages',
+        },
+      );
   }
 }
 
 /** decompressBytes decompresses a whole buffer (same caps as decompressStream). */
-export async function decompressBytes(data: Uint8Array, kind: DebCompression, opts: DecompressOptions): Promise<Buffer> {
+export async function decompressBytes(
+  data: Uint8Array,
+  kind: DebCompression,
+  opts: DecompressOptions,
+): Promise<Buffer> {
   const out: Uint8Array[] = [];
   for await (const c of decompressStream([data], kind, opts)) out.push(c);
   return Buffer.concat(out);

@@ -10,15 +10,32 @@ import { canonicalUsrPath, dpkgStatusEntries, readHostDpkgOwners } from './dpkg-
 
 test('dpkgStatusEntries writes the control record and md5sums of the files present', () => {
   const { entries, origins } = dpkgStatusEntries([
-    { name: 'jq', controlText: 'Package: jq\nVersion: 1.6\nArchitecture: amd64\n', files: [{ path: '/usr/bin/jq', data: Buffer.from('') }, { path: '/a', data: Buffer.from('a') }] },
+    {
+      name: 'jq',
+      controlText: 'Package: jq\nVersion: 1.6\nArchitecture: amd64\n',
+      files: [
+        { path: '/usr/bin/jq', data: Buffer.from('') },
+        { path: '/a', data: Buffer.from('a') },
+      ],
+    },
   ]);
   const text = (p: string) => {
     const e = entries.find((x) => x.path === p);
-    return e?.type === 'file' && e.content.kind === 'bytes' ? Buffer.from(e.content.data).toString() : undefined;
+    return e?.type === 'file' && e.content.kind === 'bytes'
+      ? Buffer.from(e.content.data).toString()
+      : undefined;
   };
   assert.equal(text('/var/lib/dpkg/status.d/jq'), 'Package: jq\nVersion: 1.6\nArchitecture: amd64\n');
-  assert.equal(text('/var/lib/dpkg/status.d/jq.md5sums'), '0cc175b9c0f1b6a831c399e269772661  a\nd41d8cd98f00b204e9800998ecf8427e  usr/bin/jq\n');
-  assert.deepEqual(origins.get('/var/lib/dpkg/status.d/jq')?.[0], { kind: 'package', name: 'jq', version: '1.6', architecture: 'amd64' });
+  assert.equal(
+    text('/var/lib/dpkg/status.d/jq.md5sums'),
+    '0cc175b9c0f1b6a831c399e269772661  a\nd41d8cd98f00b204e9800998ecf8427e  usr/bin/jq\n',
+  );
+  assert.deepEqual(origins.get('/var/lib/dpkg/status.d/jq')?.[0], {
+    kind: 'package',
+    name: 'jq',
+    version: '1.6',
+    architecture: 'amd64',
+  });
   assert.ok(entries.every((e) => e.mode === 0o644 && e.uid === 0));
 });
 
@@ -30,10 +47,18 @@ test('readHostDpkgOwners maps files to installed packages, merged-/usr aliases i
       join(root, 'var/lib/dpkg/status'),
       'Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nMulti-Arch: same\nSource: glibc\nVersion: 2.36-9\n\nPackage: gone\nStatus: deinstall ok config-files\nArchitecture: amd64\nVersion: 1\n',
     );
-    writeFileSync(join(root, 'var/lib/dpkg/info/libc6:amd64.list'), '/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libc.so.6\n');
+    writeFileSync(
+      join(root, 'var/lib/dpkg/info/libc6:amd64.list'),
+      '/.\n/lib\n/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu/libc.so.6\n',
+    );
     writeFileSync(join(root, 'var/lib/dpkg/info/gone.list'), '/etc/gone.conf\n');
     const o = await readHostDpkgOwners(root);
-    assert.deepEqual(o.owner('/usr/lib/x86_64-linux-gnu/libc.so.6'), { name: 'libc6', version: '2.36-9', architecture: 'amd64', source: 'glibc' });
+    assert.deepEqual(o.owner('/usr/lib/x86_64-linux-gnu/libc.so.6'), {
+      name: 'libc6',
+      version: '2.36-9',
+      architecture: 'amd64',
+      source: 'glibc',
+    });
     assert.equal(o.owner('/lib/x86_64-linux-gnu/libc.so.6')?.name, 'libc6');
     assert.equal(o.owner('/etc/gone.conf'), undefined);
     assert.equal(o.files('libc6').length, 4);
@@ -48,7 +73,13 @@ test('readHostDpkgOwners maps files to installed packages, merged-/usr aliases i
 
 test('readHostDpkgOwners agrees with dpkg -S on host files', async () => {
   const o = await readHostDpkgOwners('/');
-  for (const path of ['/usr/bin/dpkg', '/bin/ls', '/usr/bin/jq', '/lib/x86_64-linux-gnu/libc.so.6', '/bin/tar']) {
+  for (const path of [
+    '/usr/bin/dpkg',
+    '/bin/ls',
+    '/usr/bin/jq',
+    '/lib/x86_64-linux-gnu/libc.so.6',
+    '/bin/tar',
+  ]) {
     let want: string;
     try {
       want = execFileSync('dpkg', ['-S', path], { encoding: 'utf8' }).split(':')[0]!;

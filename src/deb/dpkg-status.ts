@@ -30,7 +30,10 @@ export const STATUS_DIR = '/var/lib/dpkg/status.d';
  * the package's files present in the image (`<md5>  <path without leading slash>`, sorted), so
  * scanners that read md5sums see what is really there. Files are 0644 root:root, mtime 0.
  */
-export function dpkgStatusEntries(pkgs: readonly StatusPackage[]): { entries: FileEntry[]; origins: Map<string, Origin[]> } {
+export function dpkgStatusEntries(pkgs: readonly StatusPackage[]): {
+  entries: FileEntry[];
+  origins: Map<string, Origin[]>;
+} {
   const entries: FileEntry[] = [];
   const origins = new Map<string, Origin[]>();
   for (const p of [...pkgs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -51,8 +54,20 @@ export function dpkgStatusEntries(pkgs: readonly StatusPackage[]): { entries: Fi
       [`${STATUS_DIR}/${p.name}.md5sums`, md5],
     ] as const) {
       const data = Buffer.from(text);
-      entries.push({ type: 'file', path, mode: 0o644, uid: 0, gid: 0, mtime: 0, size: data.length, content: { kind: 'bytes', data } });
-      origins.set(path, [origin, { kind: 'default', what: 'dpkg status.d record for vulnerability scanners' }]);
+      entries.push({
+        type: 'file',
+        path,
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        mtime: 0,
+        size: data.length,
+        content: { kind: 'bytes', data },
+      });
+      origins.set(path, [
+        origin,
+        { kind: 'default', what: 'dpkg status.d record for vulnerability scanners' },
+      ]);
     }
   }
   return { entries, origins };
@@ -103,7 +118,9 @@ export async function readHostDpkgOwners(root = '/'): Promise<HostDpkgOwners> {
     const architecture = p.get('Architecture') ?? '';
     if (!name || !version) continue;
     const src = p.get('Source')?.split(' ')[0];
-    const hp: HostPackage = src ? { name, version, architecture, source: src } : { name, version, architecture };
+    const hp: HostPackage = src
+      ? { name, version, architecture, source: src }
+      : { name, version, architecture };
     packages.set(`${name}:${architecture}`, hp);
     if (!packages.has(name) || architecture === 'all') packages.set(name, hp);
   }

@@ -12,8 +12,8 @@ import pLimit from 'p-limit';
 import { readBlob } from '../blob/store.ts';
 import { FromscratchError, withContext } from '../errors.ts';
 import { type Digest, sha256 } from '../model/digest.ts';
-import { debCacheStore } from './fetch-index.ts';
 import { fetchBytes } from './fetch-http.ts';
+import { debCacheStore } from './fetch-index.ts';
 import type { LockedPackage } from './lockfile.ts';
 
 /** FetchDebOptions configures fetchDeb and fetchDebs. */
@@ -42,7 +42,11 @@ export function debFileName(p: Pick<LockedPackage, 'name' | 'version' | 'archite
  * bytes that do not match the lockfile and NETWORK_ERROR (with the URL) when it cannot be downloaded.
  */
 export async function fetchDeb(pkg: LockedPackage, opts: FetchDebOptions = {}): Promise<Uint8Array> {
-  if (!/^[0-9a-f]{64}$/.test(pkg.sha256)) throw new FromscratchError('INVALID_DIGEST', `package ${pkg.name}: invalid sha256 ${JSON.stringify(pkg.sha256)}`);
+  if (!/^[0-9a-f]{64}$/.test(pkg.sha256))
+    throw new FromscratchError(
+      'INVALID_DIGEST',
+      `package ${pkg.name}: invalid sha256 ${JSON.stringify(pkg.sha256)}`,
+    );
   const digest = `sha256:${pkg.sha256}` as Digest;
   const store = debCacheStore(opts.cacheDir);
   const what = `${pkg.name} ${pkg.version} (${pkg.architecture})`;
@@ -68,16 +72,23 @@ export async function fetchDeb(pkg: LockedPackage, opts: FetchDebOptions = {}): 
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   }).catch((e) => withContext(`downloading ${what}`, e));
   if (bytes.length !== pkg.size || sha256(bytes) !== digest) {
-    throw new FromscratchError('DIGEST_MISMATCH', `downloading ${what}: ${pkg.url} does not match the lockfile (got ${bytes.length} bytes, ${sha256(bytes)}; expected ${pkg.size} bytes, ${digest})`, {
-      hint: 'the mirror served a different or tampered file; if the archive changed, resolve again (build without --locked)',
-    });
+    throw new FromscratchError(
+      'DIGEST_MISMATCH',
+      `downloading ${what}: ${pkg.url} does not match the lockfile (got ${bytes.length} bytes, ${sha256(bytes)}; expected ${pkg.size} bytes, ${digest})`,
+      {
+        hint: 'the mirror served a different or tampered file; if the archive changed, resolve again (build without --locked)',
+      },
+    );
   }
   await store.put(bytes, { digest, size: pkg.size });
   return bytes;
 }
 
 /** fetchDebs fetches every package (in parallel) and returns their bytes in the input order. */
-export async function fetchDebs(pkgs: readonly LockedPackage[], opts: FetchDebOptions = {}): Promise<Uint8Array[]> {
+export async function fetchDebs(
+  pkgs: readonly LockedPackage[],
+  opts: FetchDebOptions = {},
+): Promise<Uint8Array[]> {
   const limit = pLimit(opts.concurrency ?? 4);
   return Promise.all(pkgs.map((p) => limit(() => fetchDeb(p, opts))));
 }

@@ -16,7 +16,8 @@ export interface FetchBytesOptions {
   fetch?: typeof fetch;
 }
 
-const HINT = 'check that the Debian mirror is reachable (apt sources in /etc/apt/sources.list.d, or --apt-source), then retry';
+const HINT =
+  'check that the Debian mirror is reachable (apt sources in /etc/apt/sources.list.d, or --apt-source), then retry';
 
 /**
  * fetchBytes downloads `url` into memory. Throws NETWORK_ERROR (unreachable, timeout, HTTP error status,
@@ -41,9 +42,16 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
       await res.body?.cancel().catch(() => {
         /* nothing left to read */
       });
-      const err = new FromscratchError('NETWORK_ERROR', `GET ${url}: HTTP ${res.status} ${res.statusText}`.trim(), {
-        hint: res.status === 404 ? 'the mirror does not have this file; the index may be stale: retry, or check the apt source' : HINT,
-      });
+      const err = new FromscratchError(
+        'NETWORK_ERROR',
+        `GET ${url}: HTTP ${res.status} ${res.statusText}`.trim(),
+        {
+          hint:
+            res.status === 404
+              ? 'the mirror does not have this file; the index may be stale: retry, or check the apt source'
+              : HINT,
+        },
+      );
       if (res.status < 500) throw err;
       last = err;
       continue;
@@ -72,6 +80,7 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
     }
   }
   if (last instanceof FromscratchError) throw last;
-  const why = last instanceof Error ? ((last.cause as Error | undefined)?.message ?? last.message) : String(last);
+  const why =
+    last instanceof Error ? ((last.cause as Error | undefined)?.message ?? last.message) : String(last);
   throw new FromscratchError('NETWORK_ERROR', `GET ${url}: ${why}`, { hint: HINT, cause: last });
 }

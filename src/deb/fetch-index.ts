@@ -13,9 +13,9 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { dirStore, writeFileAtomic } from '../blob/dir-store.ts';
-import { readBlob, type BlobStore } from '../blob/store.ts';
+import { type BlobStore, readBlob } from '../blob/store.ts';
 import { FromscratchError, withContext } from '../errors.ts';
-import { type Digest, newHasher, sha256 } from '../model/digest.ts';
+import { type Digest, newHasher, parseDigest, sha256 } from '../model/digest.ts';
 import type { AptSource } from './apt-sources.ts';
 import { compressionFromName, type DebCompression, decompressStream } from './decompress.ts';
 import { fetchBytes } from './fetch-http.ts';
@@ -45,7 +45,16 @@ export interface FetchIndexOptions {
 /** FetchedIndex is the merged index of every source, with the releases read. */
 export interface FetchedIndex extends PackagesIndex {
   /** one entry per source and component read */
-  readonly indexes: readonly { readonly source: AptSource; readonly component: string; readonly url: string; readonly packages: number; readonly fromHost: boolean }[];
+  readonly indexes: readonly {
+    readonly source: AptSource;
+    readonly component: string;
+    readonly url: string;
+    readonly packages: number;
+    /** read from the host's apt lists */
+    readonly fromHost: boolean;
+    /** records reused from an earlier parse of the same verified index */
+    readonly fromCache: boolean;
+  }[];
 }
 
 /** defaultCacheDir returns the cache directory used when none is given. */
@@ -71,7 +80,13 @@ async function keyFilesFor(source: AptSource, opts: FetchIndexOptions): Promise<
   if (opts.keyrings) return [...opts.keyrings];
   if (source.signedBy?.length) return [...source.signedBy];
   const extra = await readdir('/etc/apt/trusted.gpg.d').catch(() => [] as string[]);
-  return [...DEFAULT_KEYRINGS, ...extra.filter((n) => /\.(gpg|asc)$/.test(n)).sort().map((n) => `/etc/apt/trusted.gpg.d/${n}`)];
+  return [
+    ...DEFAULT_KEYRINGS,
+    ...extra
+      .filter((n) => /\.(gpg|asc)$/.test(n))
+      .sort()
+      .map((n) => `/etc/apt/trusted.gpg.d/${n}`),
+  ];
 }
 
 async function readKeyFiles(files: string[], source: AptSource) {
@@ -84,10 +99,14 @@ async function readKeyFiles(files: string[], source: AptSource) {
     try {
       rings.push({ name: f, data: await readFile(f) });
     } catch (e) {
-      throw new FromscratchError('SIGNATURE_INVALID', `reading keyring ${f} for ${source.uri} ${source.suite}: ${(e as Error).message}`, {
-        hint: 'install debian-archive-keyring, or point signed-by / --apt-keyring at the repository key',
-        cause: e,
-      });
+      throw new FromscratchError(
+        'SIGNATURE_INVALID',
+        `reading keyring ${f} for ${source.uri} ${source.suite}: ${(e as Error).message}`,
+        {
+          hint: 'install debian-archive-keyring, or point signed-by / --apt-keyring at the repository key',
+          cause: e,
+        },
+      );
     }
   }
   return loadKeys(rings);
@@ -104,17 +123,30 @@ async function freshFile(path: string, maxAgeSec: number): Promise<Uint8Array | 
 }
 
 /** fetchRelease gets and verifies a source's InRelease, returning the parsed Release. */
-export async function fetchRelease(source: AptSource, opts: FetchIndexOptions): Promise<{ release: Release; fromHost: boolean }> {
+export async function fetchRelease(
+  source: AptSource,
+  opts: FetchIndexOptions,
+): Promise<{ release: Release; fromHost: boolean }> {
   const url = `${source.uri}/dists/${source.suite}/InRelease`;
   const keys = await readKeyFiles(await keyFilesFor(source, opts), source);
   const hostDir = opts.hostListsDir === undefined ? '/var/lib/apt/lists' : opts.hostListsDir;
-  const candidates: { what: string; load: () => Promise<Uint8Array | undefined>; fromHost: boolean; save: boolean }[] = [];
+  const candidates: {
+    what: string;
+    load: () => Promise<Uint8Array | undefined>;
+    fromHost: boolean;
+    save: boolean;
+  }[] = [];
   if (hostDir) {
     const p = join(hostDir, `${aptListPrefix(source.uri, source.suite)}_InRelease`);
     candidates.push({ what: p, load: () => readFile(p).catch(() => undefined), fromHost: true, save: false });
   }
   const cacheFile = join(opts.cacheDir ?? defaultCacheDir(), 'inrelease', sha256(url).slice(7));
-  candidates.push({ what: cacheFile, load: () => freshFile(cacheFile, opts.inReleaseMaxAge ?? 3600), fromHost: false, save: false });
+  candidates.push({
+    what: cacheFile,
+    load: () => freshFile(cacheFile, opts.inReleaseMaxAge ?? 3600),
+    fromHost: false,
+    save: false,
+  });
   candidates.push({
     what: url,
     load: () => {
@@ -146,7 +178,10 @@ export async function fetchRelease(source: AptSource, opts: FetchIndexOptions): 
 }
 
 function timeouts(opts: FetchIndexOptions) {
-  return { ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}) };
+  return {
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  };
 }
 
 /** parseIndexBytes decompresses `bytes`, checks the uncompressed digest when known, and parses the records. */
@@ -163,19 +198,30 @@ async function parseIndexBytes(
   for await (const c of decompressStream([bytes], kind, { what, maxBytes: 2 * 1024 ** 3 })) {
     h.update(c);
     // slices of 1 MiB keep the parser's working strings small whatever the decoder's chunking
-    for (let i = 0; i < c.byteLength; i += 1 << 20) parser.push(dec.decode(c.subarray(i, i + (1 << 20)), { stream: true }));
+    for (let i = 0; i < c.byteLength; i += 1 << 20)
+      parser.push(dec.decode(c.subarray(i, i + (1 << 20)), { stream: true }));
   }
   parser.push(dec.decode());
   const got = h.digest();
   if (uncompressed && (got.digest !== `sha256:${uncompressed.sha256}` || got.size !== uncompressed.size)) {
-    throw new FromscratchError('DIGEST_MISMATCH', `${what}: the uncompressed index hashes to ${got.digest} (${got.size} bytes), InRelease says sha256:${uncompressed.sha256} (${uncompressed.size} bytes)`, {
-      hint: 'the index is stale or was tampered with; run apt-get update or clear the cache',
-    });
+    throw new FromscratchError(
+      'DIGEST_MISMATCH',
+      `${what}: the uncompressed index hashes to ${got.digest} (${got.size} bytes), InRelease says sha256:${uncompressed.sha256} (${uncompressed.size} bytes)`,
+      {
+        hint: 'the index is stale or was tampered with; run apt-get update or clear the cache',
+      },
+    );
   }
   return parser.end();
 }
 
-async function hostIndex(hostDir: string, source: AptSource, rel: string, release: Release, what: string): Promise<PackageRecord[] | undefined> {
+async function hostIndex(
+  hostDir: string,
+  source: AptSource,
+  rel: string,
+  release: Release,
+  what: string,
+): Promise<PackageRecord[] | undefined> {
   const plain = release.files.get(rel);
   if (!plain) return undefined;
   const base = join(hostDir, `${aptListPrefix(source.uri, source.suite)}_${rel.replace(/\//g, '_')}`);
@@ -187,12 +233,54 @@ async function hostIndex(hostDir: string, source: AptSource, rel: string, releas
       continue; // apt keeps one compressed copy; try the next suffix
     }
     try {
-      return await parseIndexBytes(bytes, compressionFromName(base + suffix) ?? 'none', `${what} (host copy ${base + suffix})`, source.uri, plain);
+      return await parseIndexBytes(
+        bytes,
+        compressionFromName(base + suffix) ?? 'none',
+        `${what} (host copy ${base + suffix})`,
+        source.uri,
+        plain,
+      );
     } catch {
       return undefined; // stale or damaged host copy: download instead
     }
   }
   return undefined;
+}
+
+/** PARSED_FORMAT versions the parsed-records cache; bump it when PackageRecord changes. */
+const PARSED_FORMAT = 'fromscratch-packages-records-1';
+
+/**
+ * readParsed returns records parsed earlier from an index whose uncompressed digest (verified against
+ * InRelease at the time) is part of `key`. The records are a blob of the content store, re-hashed on
+ * read; the pointer file names its digest and size. Anything missing or damaged reads as absent.
+ */
+async function readParsed(
+  store: BlobStore,
+  cacheDir: string,
+  key: string,
+): Promise<PackageRecord[] | undefined> {
+  try {
+    const [d, size] = (await readFile(join(cacheDir, 'parsed', key), 'utf8')).trim().split(' ');
+    const bytes = await readBlob(store, parseDigest(d), Number(size), 2 * 1024 ** 3);
+    const records = JSON.parse(Buffer.from(bytes).toString('utf8')) as unknown;
+    return Array.isArray(records) ? (records as PackageRecord[]) : undefined;
+  } catch {
+    return undefined; // not cached yet, or damaged: parse the index again
+  }
+}
+
+async function writeParsed(
+  store: BlobStore,
+  cacheDir: string,
+  key: string,
+  records: readonly PackageRecord[],
+): Promise<void> {
+  const info = await store.put(Buffer.from(JSON.stringify(records)));
+  await mkdir(join(cacheDir, 'parsed'), { recursive: true });
+  await writeFileAtomic(join(cacheDir, 'parsed', key), Buffer.from(`${info.digest} ${info.size}\n`), {
+    fsync: false,
+  });
 }
 
 /**
@@ -202,29 +290,55 @@ async function hostIndex(hostDir: string, source: AptSource, rel: string, releas
  *
  * @example const index = await fetchPackagesIndex(await readHostAptSources(), { arch: 'arm64' })
  */
-export async function fetchPackagesIndex(sources: readonly AptSource[], opts: FetchIndexOptions): Promise<FetchedIndex> {
-  const store = debCacheStore(opts.cacheDir);
+export async function fetchPackagesIndex(
+  sources: readonly AptSource[],
+  opts: FetchIndexOptions,
+): Promise<FetchedIndex> {
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const store = debCacheStore(cacheDir);
   const all: PackageRecord[] = [];
-  const indexes: { source: AptSource; component: string; url: string; packages: number; fromHost: boolean }[] = [];
+  const indexes: {
+    source: AptSource;
+    component: string;
+    url: string;
+    packages: number;
+    fromHost: boolean;
+    fromCache: boolean;
+  }[] = [];
   const hostDir = opts.hostListsDir === undefined ? '/var/lib/apt/lists' : opts.hostListsDir;
   for (const source of sources) {
     if (source.architectures && !source.architectures.includes(opts.arch)) continue;
     try {
       const { release, fromHost } = await fetchRelease(source, opts);
-      const arches = release.allInArchIndexes || release.architectures.length === 0 || !release.architectures.includes('all') ? [opts.arch] : [opts.arch, 'all'];
+      const arches =
+        release.allInArchIndexes ||
+        release.architectures.length === 0 ||
+        !release.architectures.includes('all')
+          ? [opts.arch]
+          : [opts.arch, 'all'];
       for (const component of source.components) {
         for (const arch of arches) {
           const rel = `${component}/binary-${arch}/Packages`;
           const what = `${source.uri} ${source.suite} ${rel}`;
-          let records = fromHost && hostDir ? await hostIndex(hostDir, source, rel, release, what) : undefined;
-          const usedHost = records !== undefined;
+          const plain = release.files.get(rel);
+          const parsedKey = plain
+            ? sha256(`${PARSED_FORMAT}\n${plain.sha256}\n${plain.size}\n${source.uri}`).slice(7)
+            : undefined;
+          let records = parsedKey ? await readParsed(store, cacheDir, parsedKey) : undefined;
+          const fromCache = records !== undefined;
+          if (!records && fromHost && hostDir) records = await hostIndex(hostDir, source, rel, release, what);
+          const usedHost = !fromCache && records !== undefined;
           let url = `${source.uri}/dists/${source.suite}/${rel}`;
           if (!records) {
             const variant = ['.xz', '.gz', ''].map((s) => rel + s).find((p) => release.files.has(p));
             if (!variant) {
-              throw new FromscratchError('DEB_NOT_FOUND', `${source.uri} ${source.suite} has no ${rel} index`, {
-                hint: `check the component and architecture; the suite lists: ${release.architectures.join(' ') || 'no architectures'}`,
-              });
+              throw new FromscratchError(
+                'DEB_NOT_FOUND',
+                `${source.uri} ${source.suite} has no ${rel} index`,
+                {
+                  hint: `check the component and architecture; the suite lists: ${release.architectures.join(' ') || 'no architectures'}`,
+                },
+              );
             }
             const f = release.files.get(variant)!;
             url = `${source.uri}/dists/${source.suite}/${variant}`;
@@ -235,12 +349,21 @@ export async function fetchPackagesIndex(sources: readonly AptSource[], opts: Fe
             } else {
               opts.onProgress?.(`fetching ${url}`);
               bytes = await fetchBytes(url, { maxBytes: f.size, ...timeouts(opts) });
-              await store.put(bytes, { digest, size: f.size }).catch((e) => withContext(`checking ${url} against InRelease`, e));
+              await store
+                .put(bytes, { digest, size: f.size })
+                .catch((e) => withContext(`checking ${url} against InRelease`, e));
             }
-            records = await parseIndexBytes(bytes, compressionFromName(variant) ?? 'none', url, source.uri, release.files.get(rel));
+            records = await parseIndexBytes(
+              bytes,
+              compressionFromName(variant) ?? 'none',
+              url,
+              source.uri,
+              release.files.get(rel),
+            );
           }
+          if (!fromCache && parsedKey) await writeParsed(store, cacheDir, parsedKey, records);
           all.push(...records);
-          indexes.push({ source, component, url, packages: records.length, fromHost: usedHost });
+          indexes.push({ source, component, url, packages: records.length, fromHost: usedHost, fromCache });
         }
       }
     } catch (e) {

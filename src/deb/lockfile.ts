@@ -48,12 +48,26 @@ export interface Lockfile {
   readonly packages: readonly LockedPackage[];
 }
 
-const KEYS = ['name', 'version', 'architecture', 'forArch', 'url', 'size', 'sha256', 'source', 'sourceVersion', 'multiArch', 'installedSize'] as const;
+const KEYS = [
+  'name',
+  'version',
+  'architecture',
+  'forArch',
+  'url',
+  'size',
+  'sha256',
+  'source',
+  'sourceVersion',
+  'multiArch',
+  'installedSize',
+] as const;
 
 /** sortLockedPackages orders packages by target architecture, then name (bytewise), then architecture. */
 export function sortLockedPackages(pkgs: readonly LockedPackage[]): LockedPackage[] {
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return [...pkgs].sort((a, b) => cmp(a.forArch, b.forArch) || cmp(a.name, b.name) || cmp(a.architecture, b.architecture));
+  return [...pkgs].sort(
+    (a, b) => cmp(a.forArch, b.forArch) || cmp(a.name, b.name) || cmp(a.architecture, b.architecture),
+  );
 }
 
 /** formatLockfile renders a lockfile to its canonical bytes (see the file comment). */
@@ -75,7 +89,8 @@ export function mergeLockfiles(...locks: readonly Lockfile[]): Lockfile {
   for (const l of locks) {
     Object.assign(requests, l.requests);
     const arches = new Set(Object.keys(l.requests));
-    for (let i = packages.length - 1; i >= 0; i--) if (arches.has(packages[i]!.forArch)) packages.splice(i, 1);
+    for (let i = packages.length - 1; i >= 0; i--)
+      if (arches.has(packages[i]!.forArch)) packages.splice(i, 1);
     packages.push(...l.packages);
   }
   return { lockfileVersion: 1, requests, packages: sortLockedPackages(packages) };
@@ -101,9 +116,11 @@ export function parseLockfile(text: string, what = 'fromscratch.lock'): Lockfile
   const o = j as Record<string, unknown>;
   if (o.lockfileVersion !== 1) bad(`unsupported lockfileVersion ${JSON.stringify(o.lockfileVersion)}`);
   const requests: Record<string, string[]> = {};
-  if (typeof o.requests !== 'object' || o.requests === null || Array.isArray(o.requests)) bad('"requests" must be an object');
+  if (typeof o.requests !== 'object' || o.requests === null || Array.isArray(o.requests))
+    bad('"requests" must be an object');
   for (const [arch, list] of Object.entries(o.requests as object)) {
-    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string')) bad(`requests for ${arch} must be a list of strings`);
+    if (!Array.isArray(list) || list.some((x) => typeof x !== 'string'))
+      bad(`requests for ${arch} must be a list of strings`);
     requests[arch] = list as string[];
   }
   if (!Array.isArray(o.packages)) return bad('"packages" must be a list');
@@ -112,7 +129,8 @@ export function parseLockfile(text: string, what = 'fromscratch.lock'): Lockfile
     const p = raw as Record<string, unknown>;
     const str = (k: string, re: RegExp) => {
       const v = p[k];
-      if (typeof v !== 'string' || !re.test(v)) bad(`package ${i} (${String(p.name)}): bad ${k} ${JSON.stringify(v)}`);
+      if (typeof v !== 'string' || !re.test(v))
+        bad(`package ${i} (${String(p.name)}): bad ${k} ${JSON.stringify(v)}`);
       return v as string;
     };
     const out: Record<string, unknown> = {
@@ -123,9 +141,11 @@ export function parseLockfile(text: string, what = 'fromscratch.lock'): Lockfile
       url: str('url', /^https?:\/\/[^\s]+$/),
       sha256: str('sha256', /^[0-9a-f]{64}$/),
     };
-    if (!Number.isSafeInteger(p.size) || (p.size as number) < 0) bad(`package ${i} (${String(p.name)}): bad size`);
+    if (!Number.isSafeInteger(p.size) || (p.size as number) < 0)
+      bad(`package ${i} (${String(p.name)}): bad size`);
     out.size = p.size;
-    for (const k of ['source', 'sourceVersion', 'multiArch'] as const) if (p[k] !== undefined) out[k] = str(k, /^\S+$/);
+    for (const k of ['source', 'sourceVersion', 'multiArch'] as const)
+      if (p[k] !== undefined) out[k] = str(k, /^\S+$/);
     if (p.installedSize !== undefined) {
       if (!Number.isSafeInteger(p.installedSize)) bad(`package ${i}: bad installedSize`);
       out.installedSize = p.installedSize;

@@ -9,7 +9,11 @@ const para = (name: string, version: string, extra = '') =>
   `Package: ${name}\nVersion: ${version}\nArchitecture: amd64\n${extra}Filename: pool/${name}_${version}.deb\nSize: 10\nSHA256: ${H}\nDescription: d\n long\n`;
 
 test('PackagesParser gives the same records whatever the chunking', () => {
-  const text = [para('a', '1', 'Depends: x,\n y\n'), para('b', '2', 'Multi-Arch: same\nEssential: yes\nSource: bsrc (1.9)\n'), para('c', '1')].join('\n');
+  const text = [
+    para('a', '1', 'Depends: x,\n y\n'),
+    para('b', '2', 'Multi-Arch: same\nEssential: yes\nSource: bsrc (1.9)\n'),
+    para('c', '1'),
+  ].join('\n');
   const whole = parsePackages(text, { baseUrl: 'http://m/debian' });
   for (const size of [1, 7, 100]) {
     const p = new PackagesParser({ baseUrl: 'http://m/debian' });
@@ -33,16 +37,33 @@ test('parsePackages rejects missing fields and Filenames leaving the repository'
     para('a', '1').replace(/Filename: .*/, 'Filename: /etc/passwd'),
     'Package: a\ngarbage\n',
   ];
-  for (const c of cases) assert.throws(() => parsePackages(c), (e) => isFromscratchError(e, 'DEB_INVALID'), c);
-  assert.throws(() => new PackagesParser({ maxParagraphChars: 10 }).push('x'.repeat(20)), (e) => isFromscratchError(e, 'TOO_LARGE'));
+  for (const c of cases)
+    assert.throws(
+      () => parsePackages(c),
+      (e) => isFromscratchError(e, 'DEB_INVALID'),
+      c,
+    );
+  assert.throws(
+    () => new PackagesParser({ maxParagraphChars: 10 }).push('x'.repeat(20)),
+    (e) => isFromscratchError(e, 'TOO_LARGE'),
+  );
 });
 
 test('indexPackages sorts by version and indexes Provides', () => {
   const recs = parsePackages(
-    [para('a', '1.0'), para('a', '1.10'), para('a', '1.9'), para('b', '1', 'Provides: virt, other (= 2)\n'), para('a', '1.10')].join('\n'),
+    [
+      para('a', '1.0'),
+      para('a', '1.10'),
+      para('a', '1.9'),
+      para('b', '1', 'Provides: virt, other (= 2)\n'),
+      para('a', '1.10'),
+    ].join('\n'),
   );
   const idx = indexPackages(recs);
-  assert.deepEqual(idx.byName.get('a')!.map((r) => r.version), ['1.10', '1.9', '1.0']);
+  assert.deepEqual(
+    idx.byName.get('a')!.map((r) => r.version),
+    ['1.10', '1.9', '1.0'],
+  );
   assert.equal(idx.providers.get('virt')![0]!.pkg.name, 'b');
   assert.equal(idx.providers.get('other')![0]!.version, '2');
   assert.equal(idx.packages.length, 4);

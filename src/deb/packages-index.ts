@@ -104,7 +104,10 @@ export class PackagesParser {
     }
     this.rest = text.slice(start);
     if (this.rest.length > this.maxParagraphChars) {
-      throw new FromscratchError('TOO_LARGE', `parsing ${this.what}: a paragraph is longer than ${this.maxParagraphChars} characters`);
+      throw new FromscratchError(
+        'TOO_LARGE',
+        `parsing ${this.what}: a paragraph is longer than ${this.maxParagraphChars} characters`,
+      );
     }
   }
 
@@ -118,7 +121,10 @@ export class PackagesParser {
   private paragraph(p: string): void {
     this.paragraphNo++;
     if (p.trim() === '') return;
-    const r: Partial<Mutable<PackageRecord>> & { multiArch: MultiArch; essential: boolean } = { multiArch: 'no', essential: false };
+    const r: Partial<Mutable<PackageRecord>> & { multiArch: MultiArch; essential: boolean } = {
+      multiArch: 'no',
+      essential: false,
+    };
     let sourceField: string | undefined;
     let lastKey = '';
     let start = 0;
@@ -129,13 +135,20 @@ export class PackagesParser {
       if (c0 === 32 || c0 === 9) {
         // continuation: only relation fields matter (Description's long text is skipped)
         const cont = p.slice(start, end).trim();
-        if (lastKey === 'depends' || lastKey === 'pre-depends' || lastKey === 'provides' || lastKey === 'conflicts' || lastKey === 'breaks') {
-          const k = { depends: 'depends', 'pre-depends': 'preDepends', provides: 'provides', conflicts: 'conflicts', breaks: 'breaks' }[lastKey] as
-            | 'depends'
-            | 'preDepends'
-            | 'provides'
-            | 'conflicts'
-            | 'breaks';
+        if (
+          lastKey === 'depends' ||
+          lastKey === 'pre-depends' ||
+          lastKey === 'provides' ||
+          lastKey === 'conflicts' ||
+          lastKey === 'breaks'
+        ) {
+          const k = {
+            depends: 'depends',
+            'pre-depends': 'preDepends',
+            provides: 'provides',
+            conflicts: 'conflicts',
+            breaks: 'breaks',
+          }[lastKey] as 'depends' | 'preDepends' | 'provides' | 'conflicts' | 'breaks';
           r[k] = `${r[k] ?? ''} ${cont}`.trim();
         }
         start = end + 1;
@@ -146,7 +159,8 @@ export class PackagesParser {
         continue;
       }
       const colon = p.indexOf(':', start);
-      if (colon < 0 || colon > end) this.bad(`expected "Field: value", got ${JSON.stringify(p.slice(start, Math.min(end, start + 60)))}`);
+      if (colon < 0 || colon > end)
+        this.bad(`expected "Field: value", got ${JSON.stringify(p.slice(start, Math.min(end, start + 60)))}`);
       const key = p.slice(start, colon).toLowerCase();
       const value = p.slice(colon + 1, end).trim();
       lastKey = key;
@@ -217,8 +231,14 @@ export class PackagesParser {
       }
       start = end + 1;
     }
-    if (!r.name || !r.version || !r.architecture) this.bad('a paragraph lacks Package, Version or Architecture');
-    if (!r.filename || !/^[0-9a-f]{64}$/.test(r.sha256 ?? '') || !Number.isSafeInteger(r.size) || (r.size ?? -1) < 0) {
+    if (!r.name || !r.version || !r.architecture)
+      this.bad('a paragraph lacks Package, Version or Architecture');
+    if (
+      !r.filename ||
+      !/^[0-9a-f]{64}$/.test(r.sha256 ?? '') ||
+      !Number.isSafeInteger(r.size) ||
+      (r.size ?? -1) < 0
+    ) {
       this.bad(`package ${r.name} ${r.version} lacks a valid Filename, Size or SHA256`);
     }
     if (r.filename!.split('/').includes('..') || r.filename!.startsWith('/')) {
@@ -257,7 +277,10 @@ export function indexPackages(records: Iterable<PackageRecord>): PackagesIndex {
   for (const r of records) {
     const list = byName.get(r.name);
     if (!list) byName.set(r.name, [r]);
-    else if (list.some((o) => o.architecture === r.architecture && compareDebVersions(o.version, r.version) === 0)) continue;
+    else if (
+      list.some((o) => o.architecture === r.architecture && compareDebVersions(o.version, r.version) === 0)
+    )
+      continue;
     else list.push(r);
     packages.push(r);
   }

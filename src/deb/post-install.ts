@@ -51,10 +51,13 @@ export function parseAlternatives(script: string): Alternative[] {
   const vars = new Map<string, string>();
   const out: Alternative[] = [];
   const expand = (s: string, local: Map<string, string>) =>
-    s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, a: string | undefined, b: string | undefined) => {
-      const k = (a ?? b)!;
-      return local.get(k) ?? vars.get(k) ?? UNKNOWN;
-    });
+    s.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      (_m, a: string | undefined, b: string | undefined) => {
+        const k = (a ?? b)!;
+        return local.get(k) ?? vars.get(k) ?? UNKNOWN;
+      },
+    );
   const unquote = (s: string) => s.replace(/^"(.*)"$/, '$1').replace(/^'(.*)'$/, '$1');
   const lines = joined.split('\n');
   const handle = (line: string, local: Map<string, string>) => {
@@ -74,7 +77,8 @@ export function parseAlternatives(script: string): Alternative[] {
     for (let k = i + 5; k < words.length; k++) {
       if (words[k] !== '--slave') continue;
       const [sl, sn, sp] = words.slice(k + 1, k + 4);
-      if (sl && sn && sp && [sl, sn, sp].every(ok) && sl.startsWith('/') && sp.startsWith('/')) slaves.push({ link: sl, name: sn, path: sp });
+      if (sl && sn && sp && [sl, sn, sp].every(ok) && sl.startsWith('/') && sp.startsWith('/'))
+        slaves.push({ link: sl, name: sn, path: sp });
       k += 3;
     }
     out.push({ link, name, path, priority: Number(prio), slaves });
@@ -121,7 +125,10 @@ const enc = (s: string) => Buffer.from(s);
  * postInstall generates the CA bundle and alternatives links for `pkgs`, given the files already in the
  * image (`have`, by path). It never replaces an existing entry.
  */
-export function postInstall(pkgs: readonly PostInstallPackage[], have: ReadonlyMap<string, FileEntry>): PostInstallResult {
+export function postInstall(
+  pkgs: readonly PostInstallPackage[],
+  have: ReadonlyMap<string, FileEntry>,
+): PostInstallResult {
   const entries: FileEntry[] = [];
   const origins = new Map<string, Origin[]>();
   const add = (e: FileEntry, o: Origin[]) => {
@@ -130,15 +137,24 @@ export function postInstall(pkgs: readonly PostInstallPackage[], have: ReadonlyM
     origins.set(e.path, o);
     return true;
   };
-  const pkgOrigin = (p: PostInstallPackage): Origin => ({ kind: 'package', name: p.name, version: p.version, architecture: p.architecture });
+  const pkgOrigin = (p: PostInstallPackage): Origin => ({
+    kind: 'package',
+    name: p.name,
+    version: p.version,
+    architecture: p.architecture,
+  });
 
   const ca = pkgs.find((p) => p.name === 'ca-certificates');
   if (ca) {
-    const why: Origin[] = [pkgOrigin(ca), { kind: 'default', what: 'CA bundle built as update-ca-certificates does' }];
+    const why: Origin[] = [
+      pkgOrigin(ca),
+      { kind: 'default', what: 'CA bundle built as update-ca-certificates does' },
+    ];
     const disabled = new Set<string>();
     const conf = bytesOf(have.get('/etc/ca-certificates.conf'));
     if (conf) {
-      for (const l of Buffer.from(conf).toString('utf8').split('\n')) if (l.startsWith('!')) disabled.add(l.slice(1).trim());
+      for (const l of Buffer.from(conf).toString('utf8').split('\n'))
+        if (l.startsWith('!')) disabled.add(l.slice(1).trim());
     }
     const certs: { rel: string; path: string; data: Uint8Array }[] = [];
     // packaged certificates first, then local ones, each sorted (update-ca-certificates' order)
@@ -157,11 +173,38 @@ export function postInstall(pkgs: readonly PostInstallPackage[], have: ReadonlyM
       for (const c of certs) {
         parts.push(c.data);
         if (c.data.length > 0 && c.data[c.data.length - 1] !== 0x0a) parts.push(enc('\n'));
-        const base = (c.rel.split('/').pop() ?? c.rel).replace(/\.crt$/, '').replace(/ /g, '_').replace(/[()]/g, '=').replace(/,/g, '_');
-        add({ type: 'symlink', path: `/etc/ssl/certs/${base}.pem`, target: c.path, mode: 0o777, uid: 0, gid: 0, mtime: 0 }, why);
+        const base = (c.rel.split('/').pop() ?? c.rel)
+          .replace(/\.crt$/, '')
+          .replace(/ /g, '_')
+          .replace(/[()]/g, '=')
+          .replace(/,/g, '_');
+        add(
+          {
+            type: 'symlink',
+            path: `/etc/ssl/certs/${base}.pem`,
+            target: c.path,
+            mode: 0o777,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+          },
+          why,
+        );
       }
       const bundle = Buffer.concat(parts);
-      add({ type: 'file', path: '/etc/ssl/certs/ca-certificates.crt', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: bundle.length, content: { kind: 'bytes', data: bundle } }, why);
+      add(
+        {
+          type: 'file',
+          path: '/etc/ssl/certs/ca-certificates.crt',
+          mode: 0o644,
+          uid: 0,
+          gid: 0,
+          mtime: 0,
+          size: bundle.length,
+          content: { kind: 'bytes', data: bundle },
+        },
+        why,
+      );
     }
   }
 
@@ -176,11 +219,41 @@ export function postInstall(pkgs: readonly PostInstallPackage[], have: ReadonlyM
   }
   for (const name of [...best.keys()].sort()) {
     const { alt, pkg } = best.get(name)!;
-    const why: Origin[] = [pkgOrigin(pkg), { kind: 'default', what: `update-alternatives ${name} (priority ${alt.priority}) from the postinst of ${pkg.name}` }];
+    const why: Origin[] = [
+      pkgOrigin(pkg),
+      {
+        kind: 'default',
+        what: `update-alternatives ${name} (priority ${alt.priority}) from the postinst of ${pkg.name}`,
+      },
+    ];
     for (const l of [{ link: alt.link, name: alt.name, path: alt.path }, ...alt.slaves]) {
       if (!have.has(l.path) || have.has(l.link)) continue;
-      if (add({ type: 'symlink', path: l.link, target: `/etc/alternatives/${l.name}`, mode: 0o777, uid: 0, gid: 0, mtime: 0 }, why)) {
-        add({ type: 'symlink', path: `/etc/alternatives/${l.name}`, target: l.path, mode: 0o777, uid: 0, gid: 0, mtime: 0 }, why);
+      if (
+        add(
+          {
+            type: 'symlink',
+            path: l.link,
+            target: `/etc/alternatives/${l.name}`,
+            mode: 0o777,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+          },
+          why,
+        )
+      ) {
+        add(
+          {
+            type: 'symlink',
+            path: `/etc/alternatives/${l.name}`,
+            target: l.path,
+            mode: 0o777,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+          },
+          why,
+        );
       }
     }
   }

@@ -37,11 +37,17 @@ export function parseRelease(text: string, what = 'Release'): Release {
     const t = line.trim();
     if (t === '') continue;
     const m = /^([0-9a-fA-F]{64})\s+([0-9]+)\s+(\S+)$/.exec(t);
-    if (!m) throw new FromscratchError('DEB_INVALID', `parsing ${what}: bad SHA256 line ${JSON.stringify(t.slice(0, 100))}`);
+    if (!m)
+      throw new FromscratchError(
+        'DEB_INVALID',
+        `parsing ${what}: bad SHA256 line ${JSON.stringify(t.slice(0, 100))}`,
+      );
     files.set(m[3]!, { sha256: m[1]!.toLowerCase(), size: Number(m[2]) });
   }
   if (files.size === 0) {
-    throw new FromscratchError('DEB_INVALID', `parsing ${what}: no SHA256 file list`, { hint: 'the repository must publish SHA256 hashes' });
+    throw new FromscratchError('DEB_INVALID', `parsing ${what}: no SHA256 file list`, {
+      hint: 'the repository must publish SHA256 hashes',
+    });
   }
   const words = (f: string) => (p.get(f) ?? '').split(/\s+/).filter(Boolean);
   const r: { -readonly [K in keyof Release]: Release[K] } = {
@@ -50,7 +56,12 @@ export function parseRelease(text: string, what = 'Release'): Release {
     allInArchIndexes: (p.get('No-Support-for-Architecture-all') ?? '') === 'Packages',
     files,
   };
-  for (const [k, f] of [['suite', 'Suite'], ['codename', 'Codename'], ['date', 'Date'], ['validUntil', 'Valid-Until']] as const) {
+  for (const [k, f] of [
+    ['suite', 'Suite'],
+    ['codename', 'Codename'],
+    ['date', 'Date'],
+    ['validUntil', 'Valid-Until'],
+  ] as const) {
     const v = p.get(f);
     if (v !== undefined) r[k] = v;
   }
@@ -58,12 +69,15 @@ export function parseRelease(text: string, what = 'Release'): Release {
 }
 
 /** loadKeys parses OpenPGP keyrings given as bytes (binary `.gpg` keyrings or armored `.asc`). */
-export async function loadKeys(keyrings: readonly { name: string; data: Uint8Array }[]): Promise<openpgp.Key[]> {
+export async function loadKeys(
+  keyrings: readonly { name: string; data: Uint8Array }[],
+): Promise<openpgp.Key[]> {
   const keys: openpgp.Key[] = [];
   for (const k of keyrings) {
     const text = Buffer.from(k.data).toString('latin1');
     try {
-      if (text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) keys.push(...(await openpgp.readKeys({ armoredKeys: text })));
+      if (text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----'))
+        keys.push(...(await openpgp.readKeys({ armoredKeys: text })));
       else keys.push(...(await openpgp.readKeys({ binaryKeys: k.data })));
     } catch (e) {
       throw new FromscratchError('SIGNATURE_INVALID', `reading keyring ${k.name}: ${(e as Error).message}`, {
@@ -80,7 +94,11 @@ export async function loadKeys(keyrings: readonly { name: string; data: Uint8Arr
  * signed text — only that text may be trusted, never the file around it. Throws SIGNATURE_INVALID naming
  * `what` when the file is not signed, is tampered with, or no signature is by a key of the keyrings.
  */
-export async function verifyInRelease(data: Uint8Array, keys: readonly openpgp.Key[], what: string): Promise<string> {
+export async function verifyInRelease(
+  data: Uint8Array,
+  keys: readonly openpgp.Key[],
+  what: string,
+): Promise<string> {
   const bad = (why: string, cause?: unknown) =>
     new FromscratchError('SIGNATURE_INVALID', `verifying ${what}: ${why}`, {
       hint: 'the mirror or a proxy served a modified file, or the keyring is wrong (install debian-archive-keyring, or give the key with signed-by / --apt-keyring)',

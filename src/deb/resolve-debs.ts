@@ -22,14 +22,21 @@ export interface ResolveDebsOptions extends Omit<FetchIndexOptions, 'arch'> {
  *
  * @example const lock = await resolveDebs([{ name: 'jq' }], { arches: ['amd64', 'arm64'] })
  */
-export async function resolveDebs(requests: readonly PackageRequest[], opts: ResolveDebsOptions): Promise<Lockfile> {
+export async function resolveDebs(
+  requests: readonly PackageRequest[],
+  opts: ResolveDebsOptions,
+): Promise<Lockfile> {
   const sources = opts.sources
-    ? opts.sources.map((s, i) => (typeof s === 'string' ? parseAptSourceLine(s, `apt source ${i + 1}`) : s)).filter((s): s is AptSource => !!s)
+    ? opts.sources
+        .map((s, i) => (typeof s === 'string' ? parseAptSourceLine(s, `apt source ${i + 1}`) : s))
+        .filter((s): s is AptSource => !!s)
     : await readHostAptSources();
   const locks: Lockfile[] = [];
   for (const arch of opts.arches) {
     const index = await fetchPackagesIndex(sources, { ...opts, arch });
-    locks.push(resolvePackages(requests, index, { arch, ...(opts.exclude ? { exclude: opts.exclude } : {}) }));
+    locks.push(
+      resolvePackages(requests, index, { arch, ...(opts.exclude ? { exclude: opts.exclude } : {}) }),
+    );
   }
   return mergeLockfiles(...locks);
 }

@@ -14,7 +14,10 @@ function index(spec: string) {
     .trim()
     .split(/\n\s*\n/)
     .map((p) => {
-      const lines = p.trim().split('\n').map((l) => l.trim());
+      const lines = p
+        .trim()
+        .split('\n')
+        .map((l) => l.trim());
       const name = lines.find((l) => l.startsWith('Package:'))!.slice(9);
       if (!lines.some((l) => l.startsWith('Architecture:'))) lines.push('Architecture: amd64');
       return `${lines.join('\n')}\nFilename: pool/${name}.deb\nSize: 1\nSHA256: ${H}\n`;
@@ -142,8 +145,16 @@ test('Multi-Arch: :any needs allowed, arch all is fine, foreign-arch packages ar
     Version: 3
   `);
   assert.deepEqual(names(idx, ['app']), ['app=1', 'data=1', 'perl=5', 'tool=1']);
-  assert.throws(() => names(idx, ['bad']), (e) => isFromscratchError(e, 'DEB_UNSATISFIABLE') && /python3:any but python3 is not Multi-Arch: allowed/.test(e.message));
-  assert.throws(() => names(idx, ['tool'], 'riscv64'), (e) => isFromscratchError(e, 'DEB_NOT_FOUND') && /exists for amd64, arm64 only/.test(e.hint ?? ''));
+  assert.throws(
+    () => names(idx, ['bad']),
+    (e) =>
+      isFromscratchError(e, 'DEB_UNSATISFIABLE') &&
+      /python3:any but python3 is not Multi-Arch: allowed/.test(e.message),
+  );
+  assert.throws(
+    () => names(idx, ['tool'], 'riscv64'),
+    (e) => isFromscratchError(e, 'DEB_NOT_FOUND') && /exists for amd64, arm64 only/.test(e.hint ?? ''),
+  );
 });
 
 test('Conflicts and Breaks steer alternatives and explain failures', () => {
@@ -179,10 +190,17 @@ test('Conflicts and Breaks steer alternatives and explain failures', () => {
   assert.deepEqual(names(idx, ['app']), ['app=1', 'x=1', 'y2=1']);
   assert.throws(
     () => names(idx, ['other']),
-    (e) => isFromscratchError(e, 'DEB_UNSATISFIABLE') && /requested other → only-y1: only-y1 1 depends on y1 y1 1 conflicts with the chosen x 1 \(x conflicts with y1\)/.test(e.message),
+    (e) =>
+      isFromscratchError(e, 'DEB_UNSATISFIABLE') &&
+      /requested other → only-y1: only-y1 1 depends on y1 y1 1 conflicts with the chosen x 1 \(x conflicts with y1\)/.test(
+        e.message,
+      ),
   );
   assert.deepEqual(names(idx, ['self']), ['self=1']); // conflicting with what it provides itself is fine
-  assert.throws(() => names(idx, ['x', 'y1']), (e) => isFromscratchError(e, 'DEB_UNSATISFIABLE') && /conflict/.test(e.message));
+  assert.throws(
+    () => names(idx, ['x', 'y1']),
+    (e) => isFromscratchError(e, 'DEB_UNSATISFIABLE') && /conflict/.test(e.message),
+  );
 });
 
 test('pins and unsatisfiable versions name the chain and the versions available', () => {
@@ -202,12 +220,24 @@ test('pins and unsatisfiable versions name the chain and the versions available'
   `);
   assert.throws(
     () => names(idx, ['ruby3.1']),
-    (e) => isFromscratchError(e, 'DEB_UNSATISFIABLE') && e.message === 'requested ruby3.1: ruby3.1 3.1.2-7 depends on libruby3.1 (= 3.1.2-7) but only 3.1.2-8 is available',
+    (e) =>
+      isFromscratchError(e, 'DEB_UNSATISFIABLE') &&
+      e.message ===
+        'requested ruby3.1: ruby3.1 3.1.2-7 depends on libruby3.1 (= 3.1.2-7) but only 3.1.2-8 is available',
   );
   assert.deepEqual(names(idx, ['jq=1.6-1']), ['jq=1.6-1']);
-  assert.throws(() => names(idx, ['jq=9']), (e) => isFromscratchError(e, 'DEB_NOT_FOUND') && /available versions: 1.6-2, 1.6-1/.test(e.hint ?? ''));
-  assert.throws(() => names(idx, ['nope']), (e) => isFromscratchError(e, 'DEB_NOT_FOUND') && /package nope not found for amd64/.test(e.message));
-  assert.throws(() => parsePackageRequest('Bad Name'), (e) => isFromscratchError(e, 'INVALID_ARGUMENT'));
+  assert.throws(
+    () => names(idx, ['jq=9']),
+    (e) => isFromscratchError(e, 'DEB_NOT_FOUND') && /available versions: 1.6-2, 1.6-1/.test(e.hint ?? ''),
+  );
+  assert.throws(
+    () => names(idx, ['nope']),
+    (e) => isFromscratchError(e, 'DEB_NOT_FOUND') && /package nope not found for amd64/.test(e.message),
+  );
+  assert.throws(
+    () => parsePackageRequest('Bad Name'),
+    (e) => isFromscratchError(e, 'INVALID_ARGUMENT'),
+  );
 });
 
 test('lockfiles round-trip byte for byte, merge per architecture and reject garbage', () => {
@@ -230,7 +260,16 @@ test('lockfiles round-trip byte for byte, merge per architecture and reject garb
   assert.deepEqual(Object.keys(parseLockfile(text).requests), ['amd64', 'arm64']);
   assert.match(text, /"source": "jq-src",\n\s+"sourceVersion": "1.6-1"/);
   assert.equal(parseLockfile(text).packages.length, 2);
-  for (const bad of ['{', '[]', '{"lockfileVersion":2}', text.replace(/"sha256": "b+"/, '"sha256": "x"'), text.replace('http://m', 'file://m')]) {
-    assert.throws(() => parseLockfile(bad, 'x.lock'), (e) => isFromscratchError(e, 'INVALID_ARGUMENT') && /x\.lock/.test(e.message));
+  for (const bad of [
+    '{',
+    '[]',
+    '{"lockfileVersion":2}',
+    text.replace(/"sha256": "b+"/, '"sha256": "x"'),
+    text.replace('http://m', 'file://m'),
+  ]) {
+    assert.throws(
+      () => parseLockfile(bad, 'x.lock'),
+      (e) => isFromscratchError(e, 'INVALID_ARGUMENT') && /x\.lock/.test(e.message),
+    );
   }
 });

@@ -18,7 +18,14 @@
  * Recommends and Suggests are not followed (distroless and apko do the same).
  */
 import { FromscratchError } from '../errors.ts';
-import { type Dependency, dependencyAppliesTo, formatDependency, formatRelation, parseRelation, type Relation } from './control.ts';
+import {
+  type Dependency,
+  dependencyAppliesTo,
+  formatDependency,
+  formatRelation,
+  parseRelation,
+  type Relation,
+} from './control.ts';
 import type { LockedPackage, Lockfile } from './lockfile.ts';
 import type { PackageRecord, PackagesIndex } from './packages-index.ts';
 import { compareDebVersions, versionSatisfies } from './version.ts';
@@ -78,7 +85,8 @@ export function lockedFrom(rec: PackageRecord, forArch: string): LockedPackage {
     p.sourceVersion = rec.version;
   }
   if (rec.multiArch !== 'no') p.multiArch = rec.multiArch;
-  if (rec.installedSize !== undefined && Number.isSafeInteger(rec.installedSize)) p.installedSize = rec.installedSize;
+  if (rec.installedSize !== undefined && Number.isSafeInteger(rec.installedSize))
+    p.installedSize = rec.installedSize;
   return p;
 }
 
@@ -90,7 +98,11 @@ export function lockedFrom(rec: PackageRecord, forArch: string): LockedPackage {
  *
  * @example resolvePackages([{ name: 'jq' }], index, { arch: 'arm64' }).packages.map((p) => p.name)
  */
-export function resolvePackages(requests: readonly PackageRequest[], index: PackagesIndex, opts: ResolveOptions): Lockfile {
+export function resolvePackages(
+  requests: readonly PackageRequest[],
+  index: PackagesIndex,
+  opts: ResolveOptions,
+): Lockfile {
   const arch = opts.arch;
   const maxPackages = opts.maxPackages ?? 5000;
   const excluded = new Set(opts.exclude ?? []);
@@ -99,7 +111,11 @@ export function resolvePackages(requests: readonly PackageRequest[], index: Pack
     if (!r.version) continue;
     const old = pins.get(r.name);
     if (old !== undefined && compareDebVersions(old, r.version) !== 0) {
-      throw new FromscratchError('DEB_UNSATISFIABLE', `${r.name} is requested at two versions, ${old} and ${r.version}`, { hint: 'request one version' });
+      throw new FromscratchError(
+        'DEB_UNSATISFIABLE',
+        `${r.name} is requested at two versions, ${old} and ${r.version}`,
+        { hint: 'request one version' },
+      );
     }
     pins.set(r.name, r.version);
   }
@@ -107,9 +123,15 @@ export function resolvePackages(requests: readonly PackageRequest[], index: Pack
   /** provided virtual name → chosen packages providing it (with the provided version) */
   const provided = new Map<string, { rec: PackageRecord; version?: string }[]>();
   const relCache = new WeakMap<PackageRecord, Map<string, Relation[]>>();
-  const rels = (rec: PackageRecord, field: 'depends' | 'preDepends' | 'conflicts' | 'breaks' | 'provides'): Relation[] => {
+  const rels = (
+    rec: PackageRecord,
+    field: 'depends' | 'preDepends' | 'conflicts' | 'breaks' | 'provides',
+  ): Relation[] => {
     let m = relCache.get(rec);
-    if (!m) relCache.set(rec, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      relCache.set(rec, m);
+    }
     let r = m.get(field);
     if (!r) {
       const raw = rec[field];
@@ -122,10 +144,12 @@ export function resolvePackages(requests: readonly PackageRequest[], index: Pack
   const archOk = (rec: PackageRecord, dep?: Dependency): boolean => {
     const q = dep?.archQualifier;
     if (!q || q === 'native') return rec.architecture === arch || rec.architecture === 'all';
-    if (q === 'any') return (rec.architecture === arch || rec.architecture === 'all') && rec.multiArch === 'allowed';
+    if (q === 'any')
+      return (rec.architecture === arch || rec.architecture === 'all') && rec.multiArch === 'allowed';
     return rec.architecture === q || (rec.architecture === 'all' && q === arch);
   };
-  const versionOk = (version: string, dep: Dependency) => !dep.op || !dep.version || versionSatisfies(version, dep.op, dep.version);
+  const versionOk = (version: string, dep: Dependency) =>
+    !dep.op || !dep.version || versionSatisfies(version, dep.op, dep.version);
 
   /** matches tells whether a relation alternative `dep` is met by package `rec` (by name or Provides). */
   const matches = (dep: Dependency, rec: PackageRecord): boolean => {
@@ -133,7 +157,13 @@ export function resolvePackages(requests: readonly PackageRequest[], index: Pack
     for (const alts of rels(rec, 'provides')) {
       for (const p of alts) {
         if (p.name !== dep.name) continue;
-        if (!dep.op) return !dep.archQualifier || dep.archQualifier === 'native' || rec.multiArch === 'foreign' || rec.multiArch === 'allowed';
+        if (!dep.op)
+          return (
+            !dep.archQualifier ||
+            dep.archQualifier === 'native' ||
+            rec.multiArch === 'foreign' ||
+            rec.multiArch === 'allowed'
+          );
         if (p.op === '=' && p.version && versionSatisfies(p.version, dep.op, dep.version!)) return true;
       }
     }
@@ -141,13 +171,20 @@ export function resolvePackages(requests: readonly PackageRequest[], index: Pack
   };
 
   /** conflictWith finds a chosen package that conflicts with `cand` in either direction. */
-  const conflictWith = (cand: PackageRecord): { other: PackageRecord; rel: string; who: 'cand' | 'other' } | undefined => {
+  const conflictWith = (
+    cand: PackageRecord,
+  ): { other: PackageRecord; rel: string; who: 'cand' | 'other' } | undefined => {
     for (const field of ['conflicts', 'breaks'] as const) {
       for (const alts of rels(cand, field)) {
         for (const d of alts) {
           if (!dependencyAppliesTo(d, arch)) continue;
           for (const c of chosen.values()) {
-            if (c.rec.name !== cand.name && matches(d, c.rec)) return { other: c.rec, rel: `${field === 'breaks' ? 'breaks' : 'conflicts with'} ${formatDependency(d)}`, who: 'cand' };
+            if (c.rec.name !== cand.name && matches(d, c.rec))
+              return {
+                other: c.rec,
+                rel: `${field === 'breaks' ? 'breaks' : 'conflicts with'} ${formatDependency(d)}`,
+                who: 'cand',
+              };
           }
         }
       }
@@ -155,7 +192,12 @@ export function resolvePackages(requests: readonly PackageRequest[], index: Pack
         if (c.rec.name === cand.name) continue;
         for (const alts of rels(c.rec, field)) {
           for (const d of alts) {
-            if (dependencyAppliesTo(d, arch) && matches(d, cand)) return { other: c.rec, rel: `${field === 'breaks' ? 'breaks' : 'conflicts with'} ${formatDependency(d)}`, who: 'other' };
+            if (dependencyAppliesTo(d, arch) && matches(d, cand))
+              return {
+                other: c.rec,
+                rel: `${field === 'breaks' ? 'breaks' : 'conflicts with'} ${formatDependency(d)}`,
+                who: 'other',
+              };
           }
         }
       }
@@ -184,7 +226,11 @@ export function resolvePackages(requests: readonly PackageRequest[], index: Pack
     }
     if (realOk.length > 0 && out.length === 0) {
       const have = [...new Set(realOk.map((r) => r.version))].join(', ');
-      why.push(pin !== undefined ? `${dep.name} is pinned to ${pin} (available: ${have})` : `but only ${have} ${realOk.length > 1 ? 'are' : 'is'} available`);
+      why.push(
+        pin !== undefined
+          ? `${dep.name} is pinned to ${pin} (available: ${have})`
+          : `but only ${have} ${realOk.length > 1 ? 'are' : 'is'} available`,
+      );
     } else if (real.length > 0 && realOk.length === 0) {
       why.push(
         dep.archQualifier === 'any'
@@ -204,15 +250,22 @@ export function resolvePackages(requests: readonly PackageRequest[], index: Pack
           (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) ||
           compareDebVersions(b.version, a.version),
       )
-      .filter((r) => (seen.has(r.name) ? false : (seen.add(r.name), true)));
+      .filter((r) => {
+        if (seen.has(r.name)) return false;
+        seen.add(r.name);
+        return true;
+      });
     out.push(...sorted);
-    if (real.length === 0 && provs.length === 0 && !why.length) why.push(`but ${dep.name} is not in any apt source for ${arch}`);
+    if (real.length === 0 && provs.length === 0 && !why.length)
+      why.push(`but ${dep.name} is not in any apt source for ${arch}`);
     return out;
   };
 
   const choose = (rec: PackageRecord, chain: readonly string[]) => {
     if (chosen.size >= maxPackages) {
-      throw new FromscratchError('TOO_LARGE', `resolving packages: more than ${maxPackages} packages`, { hint: 'request fewer packages' });
+      throw new FromscratchError('TOO_LARGE', `resolving packages: more than ${maxPackages} packages`, {
+        hint: 'request fewer packages',
+      });
     }
     chosen.set(rec.name, { rec, chain });
     for (const alts of rels(rec, 'provides')) {
@@ -233,20 +286,33 @@ export function resolvePackages(requests: readonly PackageRequest[], index: Pack
     if (excluded.has(r.name) || chosen.has(r.name)) continue;
     const all = index.byName.get(r.name) ?? [];
     const forArch = all.filter((x) => x.architecture === arch || x.architecture === 'all');
-    const pick = r.version ? forArch.find((x) => compareDebVersions(x.version, r.version!) === 0) : forArch[0];
+    const pick = r.version
+      ? forArch.find((x) => compareDebVersions(x.version, r.version!) === 0)
+      : forArch[0];
     if (!pick) {
       const provs = (index.providers.get(r.name) ?? []).map((p) => p.pkg.name);
       let hint = 'check the name (apt-cache search NAME) and the apt sources';
-      if (r.version && forArch.length) hint = `available versions: ${[...new Set(forArch.map((x) => x.version))].join(', ')}`;
-      else if (all.length) hint = `${r.name} exists for ${[...new Set(all.map((x) => x.architecture))].sort().join(', ')} only`;
-      else if (provs.length) hint = `${r.name} is a virtual package; request one of: ${[...new Set(provs)].sort().join(', ')}`;
-      throw new FromscratchError('DEB_NOT_FOUND', `package ${r.name}${r.version ? `=${r.version}` : ''} not found for ${arch}`, { hint });
+      if (r.version && forArch.length)
+        hint = `available versions: ${[...new Set(forArch.map((x) => x.version))].join(', ')}`;
+      else if (all.length)
+        hint = `${r.name} exists for ${[...new Set(all.map((x) => x.architecture))].sort().join(', ')} only`;
+      else if (provs.length)
+        hint = `${r.name} is a virtual package; request one of: ${[...new Set(provs)].sort().join(', ')}`;
+      throw new FromscratchError(
+        'DEB_NOT_FOUND',
+        `package ${r.name}${r.version ? `=${r.version}` : ''} not found for ${arch}`,
+        { hint },
+      );
     }
     const c = conflictWith(pick);
     if (c) {
-      throw new FromscratchError('DEB_UNSATISFIABLE', `requested ${pick.name} ${pick.version} and ${c.other.name} ${c.other.version} conflict (${c.who === 'cand' ? pick.name : c.other.name} ${c.rel})`, {
-        hint: 'request only one of them',
-      });
+      throw new FromscratchError(
+        'DEB_UNSATISFIABLE',
+        `requested ${pick.name} ${pick.version} and ${c.other.name} ${c.other.version} conflict (${c.who === 'cand' ? pick.name : c.other.name} ${c.rel})`,
+        {
+          hint: 'request only one of them',
+        },
+      );
     }
     choose(pick, [r.name]);
   }
@@ -266,14 +332,18 @@ export function resolvePackages(requests: readonly PackageRequest[], index: Pack
           const mine: string[] = [];
           const existing = chosen.get(d.name);
           if (existing) {
-            reasons.push(`but ${existing.rec.name} ${existing.rec.version} is already chosen (${describe(existing.chain)})`);
+            reasons.push(
+              `but ${existing.rec.name} ${existing.rec.version} is already chosen (${describe(existing.chain)})`,
+            );
             continue;
           }
           for (const cand of candidates(d, mine)) {
             if (chosen.has(cand.name)) continue; // a chosen provider that does not match was already ruled out
             const c = conflictWith(cand);
             if (c) {
-              mine.push(`${cand.name} ${cand.version} conflicts with the chosen ${c.other.name} ${c.other.version} (${c.who === 'cand' ? cand.name : c.other.name} ${c.rel})`);
+              mine.push(
+                `${cand.name} ${cand.version} conflicts with the chosen ${c.other.name} ${c.other.version} (${c.who === 'cand' ? cand.name : c.other.name} ${c.rel})`,
+              );
               continue;
             }
             picked = cand;
@@ -285,9 +355,13 @@ export function resolvePackages(requests: readonly PackageRequest[], index: Pack
         const rel = formatRelation(live);
         const verb = field === 'preDepends' ? 'pre-depends on' : 'depends on';
         if (!picked) {
-          throw new FromscratchError('DEB_UNSATISFIABLE', `${describe(chain)}: ${rec.name} ${rec.version} ${verb} ${rel} ${reasons.join('; ') || 'which cannot be installed'}`, {
-            hint: 'pin other versions with NAME=VERSION, add the apt source that has the package, or check the architecture',
-          });
+          throw new FromscratchError(
+            'DEB_UNSATISFIABLE',
+            `${describe(chain)}: ${rec.name} ${rec.version} ${verb} ${rel} ${reasons.join('; ') || 'which cannot be installed'}`,
+            {
+              hint: 'pin other versions with NAME=VERSION, add the apt source that has the package, or check the architecture',
+            },
+          );
         }
         choose(picked, [...chain, picked.name]);
       }

@@ -56,11 +56,19 @@ test('versionSatisfies implements the five operators (and obsolete < >)', () => 
 });
 
 test('parseDebVersion splits and validates', () => {
-  assert.deepEqual(parseDebVersion('1:2.36-9+deb12u4'), { epoch: 1, upstream: '2.36', revision: '9+deb12u4' });
+  assert.deepEqual(parseDebVersion('1:2.36-9+deb12u4'), {
+    epoch: 1,
+    upstream: '2.36',
+    revision: '9+deb12u4',
+  });
   assert.deepEqual(parseDebVersion('1.6-2.1'), { epoch: 0, upstream: '1.6', revision: '2.1' });
   assert.deepEqual(parseDebVersion('2:1.0-rc-1'), { epoch: 2, upstream: '1.0-rc', revision: '1' });
   assert.equal(formatDebVersion(parseDebVersion('1:2.36-9')), '1:2.36-9');
   for (const bad of ['', 'a1.0', 'x:1.0', '1.0-', '1.0 2', '1.0_1', '1:']) {
-    assert.throws(() => parseDebVersion(bad), (e) => isFromscratchError(e, 'INVALID_ARGUMENT'), bad);
+    assert.throws(
+      () => parseDebVersion(bad),
+      (e) => isFromscratchError(e, 'INVALID_ARGUMENT'),
+      bad,
+    );
   }
 });

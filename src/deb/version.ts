@@ -40,9 +40,13 @@ export function splitDebVersion(s: string): DebVersion {
  */
 export function parseDebVersion(s: string): DebVersion {
   const bad = (why: string): never => {
-    throw new FromscratchError('INVALID_ARGUMENT', `invalid Debian version ${JSON.stringify(s.slice(0, 100))}: ${why}`, {
-      hint: 'a Debian version looks like [epoch:]upstream[-revision], e.g. 1:2.36-9+deb12u4',
-    });
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `invalid Debian version ${JSON.stringify(s.slice(0, 100))}: ${why}`,
+      {
+        hint: 'a Debian version looks like [epoch:]upstream[-revision], e.g. 1:2.36-9+deb12u4',
+      },
+    );
   };
   if (s.trim() === '') bad('it is empty');
   if (/\s/.test(s.trim())) bad('it contains spaces');

@@ -16,7 +16,10 @@ test('parseAlternatives reproduces the host alternatives database', () => {
     }
   }
   const names = readdirSync('/var/lib/dpkg/alternatives');
-  assert.ok(names.length > 5, 'the host should have alternatives (apt-get install mawk openjdk-17-jre-headless)');
+  assert.ok(
+    names.length > 5,
+    'the host should have alternatives (apt-get install mawk openjdk-17-jre-headless)',
+  );
   let matched = 0;
   for (const name of names) {
     const lines = readFileSync(`/var/lib/dpkg/alternatives/${name}`, 'utf8').split('\n');

@@ -12,7 +12,10 @@ function pickDebs(): string[] {
   const all = readdirSync(ARCHIVES).filter((f) => f.endsWith('.deb'));
   const want = [/^jq_/, /^libjq1_/, /^attr_/, /^cgroupfs-mount_/, /^busybox_/];
   const picked = want.map((re) => all.find((f) => re.test(f))).filter((f): f is string => !!f);
-  assert.ok(picked.length >= 3, `need a few .debs in ${ARCHIVES}; run: apt-get install --download-only jq attr busybox`);
+  assert.ok(
+    picked.length >= 3,
+    `need a few .debs in ${ARCHIVES}; run: apt-get install --download-only jq attr busybox`,
+  );
   return picked.map((f) => `${ARCHIVES}/${f}`);
 }
 
@@ -36,7 +39,12 @@ test('parseDeb agrees with dpkg-deb on real packages', async () => {
       got.set(e.path, `${e.type} ${e.type === 'file' ? e.size : ''} ${extra}`);
     }
     assert.deepEqual(got, want, file);
-    const field = execFileSync('dpkg-deb', ['--field', file, 'Package', 'Version', 'Architecture'], { encoding: 'utf8' });
-    assert.equal(field, `Package: ${pkg.origin.name}\nVersion: ${pkg.origin.version}\nArchitecture: ${pkg.origin.architecture}\n`);
+    const field = execFileSync('dpkg-deb', ['--field', file, 'Package', 'Version', 'Architecture'], {
+      encoding: 'utf8',
+    });
+    assert.equal(
+      field,
+      `Package: ${pkg.origin.name}\nVersion: ${pkg.origin.version}\nArchitecture: ${pkg.origin.architecture}\n`,
+    );
   }
 });

@@ -8,16 +8,26 @@ import { resolveDebs } from '../../src/deb/resolve-debs.ts';
 
 const names = process.argv.slice(2).length ? process.argv.slice(2) : ['jq'];
 const t0 = performance.now();
-const lock = await resolveDebs(names.map((name) => ({ name })), { arches: ['amd64', 'arm64'], onProgress: (m) => console.error(m) });
+const lock = await resolveDebs(
+  names.map((name) => ({ name })),
+  { arches: ['amd64', 'arm64'], onProgress: (m) => console.error(m) },
+);
 const t1 = performance.now();
 console.log(formatLockfile(lock));
 for (const arch of ['amd64', 'arm64']) {
   const t = performance.now();
   const r = await debEntries(lock, { forArch: arch, onProgress: (m) => console.error(m) });
-  console.log(`# ${arch}: ${r.packages.length} packages, ${r.entries.length} entries, ${(performance.now() - t).toFixed(0)} ms`);
+  console.log(
+    `# ${arch}: ${r.packages.length} packages, ${r.entries.length} entries, ${(performance.now() - t).toFixed(0)} ms`,
+  );
   for (const e of r.entries) {
-    const o = r.origins.get(e.path)?.map((x) => (x.kind === 'package' ? x.name : x.kind)).join(',');
-    console.log(`${e.type.padEnd(8)} ${e.path}${e.type === 'symlink' ? ` -> ${e.target}` : ''}${e.type === 'file' ? ` (${e.size})` : ''}  [${o}]`);
+    const o = r.origins
+      .get(e.path)
+      ?.map((x) => (x.kind === 'package' ? x.name : x.kind))
+      .join(',');
+    console.log(
+      `${e.type.padEnd(8)} ${e.path}${e.type === 'symlink' ? ` -> ${e.target}` : ''}${e.type === 'file' ? ` (${e.size})` : ''}  [${o}]`,
+    );
   }
 }
 console.error(`resolve: ${(t1 - t0).toFixed(0)} ms; total ${(performance.now() - t0).toFixed(0)} ms`);

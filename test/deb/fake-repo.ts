@@ -1,7 +1,8 @@
 // fake-repo.ts — test helper: a complete, signed apt repository served by node:http on 127.0.0.1,
 // with .debs built in memory, a generated OpenPGP key, and files the test can tamper with.
-import { createHash } from 'node:crypto';
+
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -46,19 +47,38 @@ function xz(b: Uint8Array): Buffer {
 }
 
 /** startFakeRepo builds and serves a signed repository holding `pkgs` for `arches`. */
-export async function startFakeRepo(pkgs: FakePkg[], opts: { suite?: string; arches?: string[] } = {}): Promise<FakeRepo> {
+export async function startFakeRepo(
+  pkgs: FakePkg[],
+  opts: { suite?: string; arches?: string[] } = {},
+): Promise<FakeRepo> {
   const suite = opts.suite ?? 'stable';
   const arches = opts.arches ?? ['amd64', 'arm64'];
   const dir = mkdtempSync(join(tmpdir(), 'deb-fake-repo-'));
-  const { privateKey, publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'Fake Repo', email: 'fake@example.org' }], format: 'binary' });
+  const { privateKey, publicKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ name: 'Fake Repo', email: 'fake@example.org' }],
+    format: 'binary',
+  });
   const keyring = join(dir, 'fake-keyring.gpg');
   writeFileSync(keyring, publicKey);
   const files = new Map<string, Uint8Array>();
   const paras = new Map<string, string[]>(arches.map((a) => [a, []]));
   for (const p of pkgs) {
     const arch = p.arch ?? 'amd64';
-    const control = [`Package: ${p.name}`, `Version: ${p.version}`, `Architecture: ${arch}`, ...Object.entries(p.fields ?? {}).map(([k, v]) => `${k}: ${v}`), 'Maintainer: T <t@example.org>', `Description: ${p.name} package`].join('\n') + '\n';
-    const deb = await makeDeb(p.files ?? [{ name: `./usr/share/${p.name}/file`, body: `${p.name} ${p.version}\n` }], { control, ...(p.postinst ? { postinst: p.postinst } : {}) });
+    const control =
+      [
+        `Package: ${p.name}`,
+        `Version: ${p.version}`,
+        `Architecture: ${arch}`,
+        ...Object.entries(p.fields ?? {}).map(([k, v]) => `${k}: ${v}`),
+        'Maintainer: T <t@example.org>',
+        `Description: ${p.name} package`,
+      ].join('\n') + '\n';
+    const deb = await makeDeb(
+      p.files ?? [{ name: `./usr/share/${p.name}/file`, body: `${p.name} ${p.version}\n` }],
+      { control, ...(p.postinst ? { postinst: p.postinst } : {}) },
+    );
     const filename = `pool/main/${p.name}_${p.version.replace(/^[0-9]+:/, '')}_${arch}.deb`; // pool names omit the epoch
     files.set(filename, deb);
     const para = `${control}Filename: ${filename}\nSize: ${deb.length}\nSHA256: ${sha(deb)}\n`;
@@ -68,14 +88,21 @@ export async function startFakeRepo(pkgs: FakePkg[], opts: { suite?: string; arc
   for (const a of arches) {
     const text = Buffer.from(paras.get(a)!.join('\n'));
     const base = `main/binary-${a}/Packages`;
-    for (const [suffix, bytes] of [['', text], ['.gz', gzipSync(text)], ['.xz', xz(text)]] as const) {
+    for (const [suffix, bytes] of [
+      ['', text],
+      ['.gz', gzipSync(text)],
+      ['.xz', xz(text)],
+    ] as const) {
       files.set(`dists/${suite}/${base}${suffix}`, bytes);
       lines.push(` ${sha(bytes)} ${bytes.length} ${base}${suffix}`);
     }
   }
   const release = `Origin: Fake\nSuite: ${suite}\nCodename: ${suite}\nDate: Thu, 01 Jan 2026 00:00:00 UTC\nArchitectures: ${arches.join(' ')}\nComponents: main\nNo-Support-for-Architecture-all: Packages\nSHA256:\n${lines.join('\n')}\n`;
   const key = await openpgp.readPrivateKey({ binaryKey: privateKey });
-  const signed = await openpgp.sign({ message: await openpgp.createCleartextMessage({ text: release }), signingKeys: key });
+  const signed = await openpgp.sign({
+    message: await openpgp.createCleartextMessage({ text: release }),
+    signingKeys: key,
+  });
   files.set(`dists/${suite}/InRelease`, Buffer.from(signed));
   const requests: string[] = [];
   const server = createServer((req, res) => {

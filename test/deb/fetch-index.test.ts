@@ -27,34 +27,62 @@ after(async () => {
 });
 
 const source = () => parseAptSourceLine(`deb ${repo.uri} ${repo.suite} main`, 'test')!;
-const opts = (extra = {}) => ({ arch: 'amd64', cacheDir, keyrings: [repo.keyring], hostListsDir: false as const, ...extra });
+const opts = (extra = {}) => ({
+  arch: 'amd64',
+  cacheDir,
+  keyrings: [repo.keyring],
+  hostListsDir: false as const,
+  ...extra,
+});
 
 test('fetchPackagesIndex verifies InRelease and Packages.xz, then serves from the cache', async () => {
   const idx = await fetchPackagesIndex([source()], opts());
-  assert.deepEqual(idx.byName.get('hello')!.map((r) => r.version), ['1.0-2', '1.0-1']);
+  assert.deepEqual(
+    idx.byName.get('hello')!.map((r) => r.version),
+    ['1.0-2', '1.0-1'],
+  );
   assert.equal(idx.byName.get('data')![0]!.architecture, 'all');
   assert.equal(idx.byName.get('hello')![0]!.baseUrl, repo.uri);
   assert.ok(repo.requests.includes(`dists/${repo.suite}/main/binary-amd64/Packages.xz`));
   const arm = await fetchPackagesIndex([source()], opts({ arch: 'arm64' }));
-  assert.deepEqual(arm.byName.get('hello')!.map((r) => `${r.version} ${r.architecture}`), ['1.0-1 arm64']);
+  assert.deepEqual(
+    arm.byName.get('hello')!.map((r) => `${r.version} ${r.architecture}`),
+    ['1.0-1 arm64'],
+  );
   const n = repo.requests.length;
   await fetchPackagesIndex([source()], opts());
-  assert.equal(repo.requests.length, n, 'second run is served from the cache (InRelease within max age, Packages by digest)');
+  assert.equal(
+    repo.requests.length,
+    n,
+    'second run is served from the cache (InRelease within max age, Packages by digest)',
+  );
 });
 
 test('a tampered InRelease is SIGNATURE_INVALID; a wrong keyring too', async () => {
   const path = `dists/${repo.suite}/InRelease`;
   const good = repo.files.get(path)!;
   try {
-    repo.files.set(path, Buffer.from(Buffer.from(good).toString().replace('Components: main', 'Components: mainx')));
-    await assert.rejects(fetchPackagesIndex([source()], opts({ inReleaseMaxAge: 0 })), (e) => isFromscratchError(e, 'SIGNATURE_INVALID') && e.message.includes(repo.uri));
+    repo.files.set(
+      path,
+      Buffer.from(Buffer.from(good).toString().replace('Components: main', 'Components: mainx')),
+    );
+    await assert.rejects(
+      fetchPackagesIndex([source()], opts({ inReleaseMaxAge: 0 })),
+      (e) => isFromscratchError(e, 'SIGNATURE_INVALID') && e.message.includes(repo.uri),
+    );
     repo.files.set(path, Buffer.from('Origin: unsigned\n'));
-    await assert.rejects(fetchPackagesIndex([source()], opts({ inReleaseMaxAge: 0 })), (e) => isFromscratchError(e, 'SIGNATURE_INVALID') && /not an OpenPGP/.test(e.message));
+    await assert.rejects(
+      fetchPackagesIndex([source()], opts({ inReleaseMaxAge: 0 })),
+      (e) => isFromscratchError(e, 'SIGNATURE_INVALID') && /not an OpenPGP/.test(e.message),
+    );
   } finally {
     repo.files.set(path, good);
   }
   await assert.rejects(
-    fetchPackagesIndex([source()], opts({ inReleaseMaxAge: 0, keyrings: ['/usr/share/keyrings/debian-archive-keyring.gpg'] })),
+    fetchPackagesIndex(
+      [source()],
+      opts({ inReleaseMaxAge: 0, keyrings: ['/usr/share/keyrings/debian-archive-keyring.gpg'] }),
+    ),
     (e) => isFromscratchError(e, 'SIGNATURE_INVALID'),
   );
 });
@@ -67,7 +95,9 @@ test('a tampered Packages.xz is DIGEST_MISMATCH and is not cached', async () => 
     const bad = Buffer.from(good);
     bad[bad.length - 20]! ^= 1;
     repo.files.set(path, bad);
-    await assert.rejects(fetchPackagesIndex([source()], opts({ cacheDir: fresh })), (e) => isFromscratchError(e, 'DIGEST_MISMATCH'));
+    await assert.rejects(fetchPackagesIndex([source()], opts({ cacheDir: fresh })), (e) =>
+      isFromscratchError(e, 'DIGEST_MISMATCH'),
+    );
     repo.files.set(path, good);
     const idx = await fetchPackagesIndex([source()], opts({ cacheDir: fresh }));
     assert.equal(idx.byName.get('hello')!.length, 2);
@@ -81,14 +111,21 @@ test('an unreachable mirror is NETWORK_ERROR naming the URL', async () => {
   const s = parseAptSourceLine('deb http://127.0.0.1:9/debian stable main', 'test')!;
   await assert.rejects(
     fetchPackagesIndex([s], opts({ timeoutMs: 2000, cacheDir: mkdtempSync(join(tmpdir(), 'deb-cache-')) })),
-    (e) => isFromscratchError(e, 'NETWORK_ERROR') && e.message.includes('http://127.0.0.1:9/debian/dists/stable/InRelease') && !!e.hint,
+    (e) =>
+      isFromscratchError(e, 'NETWORK_ERROR') &&
+      e.message.includes('http://127.0.0.1:9/debian/dists/stable/InRelease') &&
+      !!e.hint,
   );
 });
 
 test('the host apt lists are used offline and verified (amd64)', async () => {
   const sources = (await readHostAptSources()).filter((s) => s.uri.includes('deb.debian.org'));
   assert.ok(sources.length > 0, 'the host needs Debian apt sources (deb.debian.org)');
-  const idx = await fetchPackagesIndex(sources, { arch: 'amd64', cacheDir, fetch: () => Promise.reject(new Error('offline test: no network')) });
+  const idx = await fetchPackagesIndex(sources, {
+    arch: 'amd64',
+    cacheDir,
+    fetch: () => Promise.reject(new Error('offline test: no network')),
+  });
   assert.ok(idx.indexes.every((i) => i.fromHost));
   assert.ok(idx.byName.has('jq'));
 });

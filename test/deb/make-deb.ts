@@ -26,7 +26,11 @@ export async function makeTar(items: TarItem[]): Promise<Buffer> {
 /** arMember renders one ar member header + data (+ padding); size may be overridden to forge headers. */
 export function arMember(name: string, data: Buffer, sizeField?: string): Buffer {
   const hdr = `${`${name}/`.padEnd(16)}${'0'.padEnd(12)}${'0'.padEnd(6)}${'0'.padEnd(6)}${'100644'.padEnd(8)}${(sizeField ?? String(data.length)).padEnd(10)}\`\n`;
-  return Buffer.concat([Buffer.from(hdr, 'latin1'), data, data.length % 2 ? Buffer.from('\n') : Buffer.alloc(0)]);
+  return Buffer.concat([
+    Buffer.from(hdr, 'latin1'),
+    data,
+    data.length % 2 ? Buffer.from('\n') : Buffer.alloc(0),
+  ]);
 }
 
 /** makeAr builds an ar archive from members. */
@@ -35,11 +39,18 @@ export function makeAr(members: Buffer[]): Buffer {
 }
 
 /** CONTROL is a minimal control file. */
-export const CONTROL = 'Package: hello\nVersion: 1.0-1\nArchitecture: amd64\nMaintainer: T <t@example.org>\nDescription: test\n';
+export const CONTROL =
+  'Package: hello\nVersion: 1.0-1\nArchitecture: amd64\nMaintainer: T <t@example.org>\nDescription: test\n';
 
 /** makeDeb builds a gzip .deb with the given data entries. */
-export async function makeDeb(dataItems: TarItem[], opts: { control?: string; postinst?: string } = {}): Promise<Buffer> {
-  const ctl: TarItem[] = [{ name: './', type: 'directory', mode: 0o755 }, { name: './control', body: opts.control ?? CONTROL, mode: 0o644 }];
+export async function makeDeb(
+  dataItems: TarItem[],
+  opts: { control?: string; postinst?: string } = {},
+): Promise<Buffer> {
+  const ctl: TarItem[] = [
+    { name: './', type: 'directory', mode: 0o755 },
+    { name: './control', body: opts.control ?? CONTROL, mode: 0o644 },
+  ];
   if (opts.postinst) ctl.push({ name: './postinst', body: opts.postinst, mode: 0o755 });
   return makeAr([
     arMember('debian-binary', Buffer.from('2.0\n')),
