@@ -70,6 +70,10 @@ export interface BearerOptions {
   readonly password: string;
   /** a token stops working after this many uses (simulates expiry mid-push); a token only covers the scopes it was asked for */
   readonly usesPerToken?: number;
+  /** an OAuth2 refresh (identity) token accepted with `POST /token grant_type=refresh_token` */
+  readonly identityToken?: string;
+  /** repositories whose scopes the token service never grants (a mount source the user may not read) */
+  readonly deniedRepositories?: readonly string[];
 }
 
 /** FaultProxy is a running proxy. */
@@ -140,14 +144,26 @@ export async function startFaultProxy(upstream: string, bearer?: BearerOptions):
 
       if (bearer && url.startsWith('/token')) {
         const u = new URL(url, 'http://x');
-        const scopes = u.searchParams.getAll('scope');
+        let scopes = u.searchParams.getAll('scope');
+        let ok =
+          req.headers.authorization ===
+          `Basic ${Buffer.from(`${bearer.username}:${bearer.password}`).toString('base64')}`;
+        if (req.method === 'POST') {
+          // OAuth2 refresh-token grant (identity tokens): https://distribution.github.io/distribution/spec/auth/oauth/
+          const form = new URLSearchParams((await readAll(req)).toString('utf8'));
+          scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+          ok =
+            form.get('grant_type') === 'refresh_token' &&
+            bearer.identityToken !== undefined &&
+            form.get('refresh_token') === bearer.identityToken;
+        }
         tokenRequests.push(scopes);
-        const expected = `Basic ${Buffer.from(`${bearer.username}:${bearer.password}`).toString('base64')}`;
-        if (req.headers.authorization !== expected) {
+        if (!ok) {
           res.writeHead(401, { 'content-type': 'application/json' });
           res.end('{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}');
           return;
         }
+        scopes = scopes.filter((sc) => !bearer.deniedRepositories?.includes(sc.split(':')[1] ?? ''));
         const token = randomBytes(16).toString('hex');
         const granted = new Set<string>();
         for (const s of scopes) {

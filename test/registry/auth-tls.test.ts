@@ -211,3 +211,50 @@ test('bearer tokens: wrong password at the token service → REGISTRY_UNAUTHORIZ
     },
   );
 });
+
+test('bearer tokens: an identity token (docker login with OAuth) is exchanged with the refresh_token grant', async () => {
+  const oauth = await startFaultProxy(REGISTRY, {
+    username: 'x',
+    password: 'unused-pw-1',
+    identityToken: 'refresh-token-xyz',
+  });
+  try {
+    const dir = join(work, 'oauth');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ auths: { [oauth.address]: { identitytoken: 'refresh-token-xyz' } } }),
+    );
+    const clientOptions = { credentials: { env: { HOME: dir, DOCKER_CONFIG: dir } } };
+    const store = memoryStore();
+    const img = await smallImage(store);
+    const ref = `${oauth.address}/${uniqueRepo('oauth')}:v1`;
+    const pushed = await pushImage(ref, [img], store, { clientOptions });
+    assert.equal((await pullImage(ref, memoryStore(), { clientOptions })).manifestDigest, pushed.digest);
+    assert.ok(oauth.seen.every((r) => !r.url.includes('refresh-token-xyz')));
+  } finally {
+    await oauth.close();
+  }
+});
+
+test('bearer tokens: a mount source the user may not read (E9, 401 on the source) falls back to an upload', async () => {
+  const src = uniqueRepo('secret-src');
+  const store = memoryStore();
+  const img = await smallImage(store);
+  await pushImage(`${REGISTRY}/${src}:v1`, [img], store);
+  const denying = await startFaultProxy(REGISTRY, {
+    username: 'bob',
+    password: 'bob-pw-123',
+    deniedRepositories: [src],
+  });
+  try {
+    const { opts } = dockerConfig('denied', denying.address, 'bob', 'bob-pw-123');
+    const pushed = await pushImage(`${denying.address}/${uniqueRepo('mount-denied')}:v1`, [img], store, {
+      clientOptions: opts,
+      mountFrom: () => src,
+    });
+    assert.deepEqual(pushed.blobs, { exists: 0, mounted: 0, uploaded: 2 });
+  } finally {
+    await denying.close();
+  }
+});
