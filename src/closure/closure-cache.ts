@@ -91,10 +91,30 @@ export function cachedResolve(c: ClosureCache, path: string): Promise<Resolved> 
   return memo(c.resolved, path, () => resolvePath(c.view, path));
 }
 
+/**
+ * resolveOrMissing is cachedResolve for paths the root may have made hostile (a symlink loop, an
+ * over-long chain): those read as missing, as the loader's open() fails on them.
+ */
+export async function resolveOrMissing(c: ClosureCache, path: string): Promise<Resolved> {
+  try {
+    return await cachedResolve(c, path);
+  } catch (e) {
+    if (!isFromscratchError(e)) throw e;
+    return { path, stat: undefined, links: [] };
+  }
+}
+
 /** listDir returns the names in a directory of the root (symlinks on the way followed), undefined when it is not one. */
 export function listDir(c: ClosureCache, dir: string): Promise<ReadonlySet<string> | undefined> {
   return memo(c.dirs, dir, async () => {
-    const r = await cachedResolve(c, dir);
+    let r: Resolved;
+    try {
+      r = await cachedResolve(c, dir);
+    } catch (e) {
+      // a symlink loop or an over-long path in a search directory: the loader cannot search it either
+      if (isFromscratchError(e)) return undefined;
+      throw e;
+    }
     if (r.stat?.type !== 'dir') return undefined;
     try {
       return new Set(await c.view.readdir(r.path));
@@ -137,7 +157,7 @@ export function readTextCached(
   limit = 1024 * 1024,
 ): Promise<string | undefined> {
   return memo(c.text, path, async () => {
-    const r = await cachedResolve(c, path);
+    const r = await resolveOrMissing(c, path);
     if (r.stat?.type !== 'file') return undefined;
     try {
       return Buffer.from(await c.fs.read(r.path, { limit })).toString('utf8');
@@ -154,7 +174,7 @@ export function readTextCached(
  */
 export function readLdCacheState(c: ClosureCache, path = '/etc/ld.so.cache'): Promise<LdCacheState> {
   return memo(c.ldCache, path, async () => {
-    const r = await cachedResolve(c, path);
+    const r = await resolveOrMissing(c, path);
     if (r.stat?.type !== 'file') return { path };
     try {
       const cache = parseLdCache(await c.fs.read(r.path, { limit: MAX_LD_CACHE_BYTES }));

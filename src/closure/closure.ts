@@ -26,6 +26,7 @@ import {
   readElfCached,
   readHeader,
   readTextCached,
+  resolveOrMissing,
 } from './closure-cache.ts';
 import {
   CA_BUNDLES,
@@ -227,7 +228,7 @@ async function libToken(c: ClosureCache, t: Target): Promise<string> {
   if (t.triplet && ((await listDir(c, `/usr/lib/${t.triplet}`)) || (await listDir(c, `/lib/${t.triplet}`))))
     return `lib/${t.triplet}`;
   if (t.class === 64) {
-    const r = await cachedResolve(c, '/usr/lib64');
+    const r = await resolveOrMissing(c, '/usr/lib64');
     if (r.stat?.type === 'dir' && r.links.length === 0) return 'lib64';
   }
   return 'lib';
@@ -238,7 +239,7 @@ const ROOT_PROBES = ['/bin/sh', '/usr/bin/env', '/bin/busybox', '/sbin/init', '/
 /** probeRootMachine names the architecture of the root's own programs, undefined when it has none. */
 async function probeRootMachine(c: ClosureCache): Promise<ElfHeader | undefined> {
   for (const p of ROOT_PROBES) {
-    const r = await cachedResolve(c, p);
+    const r = await resolveOrMissing(c, p);
     if (r.stat?.type !== 'file') continue;
     const h = await readHeader(c, r.path);
     if (h) return h;
@@ -468,7 +469,7 @@ function importers(
 }
 
 async function addRootFile(st: State, path: string, origin: Origin): Promise<boolean> {
-  const r = await cachedResolve(st.cache, path);
+  const r = await resolveOrMissing(st.cache, path);
   if (!r.stat) return false;
   await addResolved(st, r, origin);
   return true;
@@ -534,11 +535,11 @@ async function runInference(st: State, pg: Program): Promise<void> {
         if (dir) {
           const reason = `imports ${sym}: gconv modules (all of them: the charsets are chosen at run time)`;
           const origin: Origin = { kind: 'inferred', by: obj.real, reason };
-          const r = await cachedResolve(st.cache, dir);
+          const r = await resolveOrMissing(st.cache, dir);
           await addResolved(st, r, origin);
           for (const n of [...((await listDir(st.cache, dir)) ?? [])].sort()) {
             const p = `${dir}/${n}`;
-            const e = await cachedResolve(st.cache, p);
+            const e = await resolveOrMissing(st.cache, p);
             if (e.stat?.type === 'dir' && n === 'gconv-modules.d') {
               await addResolved(st, e, origin);
               for (const m of [...((await listDir(st.cache, p)) ?? [])].sort())
@@ -642,7 +643,7 @@ async function loadElfProgram(st: State, path: string, real: string): Promise<vo
       info.interpreter.startsWith('/') ? info.interpreter : `/${info.interpreter}`,
     );
     flavor = muslArch(ipath) ? 'musl' : 'glibc';
-    const r = await cachedResolve(st.cache, ipath);
+    const r = await resolveOrMissing(st.cache, ipath);
     const h = r.stat?.type === 'file' ? await readHeader(st.cache, r.path) : undefined;
     const ok =
       h !== undefined &&
@@ -735,7 +736,7 @@ async function lookPath(st: State, name: string): Promise<{ found?: string; sear
     if (!d.startsWith('/')) continue;
     const p = normalizeImagePath(`${d}/${name}`);
     searched.push(normalizeImagePath(d));
-    const r = await cachedResolve(st.cache, p);
+    const r = await resolveOrMissing(st.cache, p);
     if (r.stat?.type === 'file' && (r.stat.mode & 0o111) !== 0) return { found: p, searched };
   }
   return { searched };
@@ -751,7 +752,7 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
     );
   }
   const p = normalizeImagePath(path);
-  const r = await cachedResolve(st.cache, p);
+  const r = await cachedResolve(st.cache, p); // a root that loops is an error (PATH_ESCAPE)
   if (!r.stat) throw notFound(p, st.fs);
   if (r.stat.type !== 'file') {
     throw new FromscratchError(
@@ -779,7 +780,7 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
   }
   const sb = parseShebang(head, p);
   const interp = normalizeImagePath(sb.interpreter.startsWith('/') ? sb.interpreter : `/${sb.interpreter}`);
-  const ir = await cachedResolve(st.cache, interp);
+  const ir = await resolveOrMissing(st.cache, interp);
   const cmd = baseName(interp) === 'env' ? envCommand(sb.arg) : undefined;
   const root: ClosureRoot = { path: p, real: r.path, kind: 'script', interpreter: sb.interpreter };
   if (!ir.stat) {
@@ -807,7 +808,7 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
   let searched: string[] = [];
   if (cmd.includes('/')) {
     target = normalizeImagePath(cmd.startsWith('/') ? cmd : `/${cmd}`);
-    if (!(await cachedResolve(st.cache, target)).stat) target = undefined;
+    if (!(await resolveOrMissing(st.cache, target)).stat) target = undefined;
     searched = [cmd];
   } else {
     const lp = await lookPath(st, cmd);

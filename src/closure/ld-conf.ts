@@ -9,8 +9,9 @@
  * an include loop is cut (each file is read once).
  */
 
+import { isFromscratchError } from '../errors.ts';
 import { normalizeImagePath, parentPath } from '../fs/path.ts';
-import { resolvePath } from '../fs/resolve.ts';
+import { type Resolved, resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
 
 /** MAX_CONF_FILES bounds how many configuration files one ld.so.conf may pull in. */
@@ -77,6 +78,16 @@ export function globToRegExp(component: string): RegExp {
   return new RegExp(`${re}$`);
 }
 
+/** resolveOrNothing resolves a path, undefined when the root makes it loop or overflow. */
+async function resolveOrNothing(fs: RootFs, path: string): Promise<Resolved | undefined> {
+  try {
+    return await resolvePath(fs, path);
+  } catch (e) {
+    if (isFromscratchError(e)) return undefined;
+    throw e;
+  }
+}
+
 /** expandGlob lists the paths inside the root matching an absolute glob, sorted (glob(3) order), not following into non-directories. */
 export async function expandGlob(fs: RootFs, pattern: string): Promise<string[]> {
   const parts = normalizeImagePath(pattern).split('/').filter(Boolean);
@@ -90,8 +101,8 @@ export async function expandGlob(fs: RootFs, pattern: string): Promise<string[]>
         next.push(join);
         continue;
       }
-      const dir = await resolvePath(fs, base);
-      if (dir.stat?.type !== 'dir') continue;
+      const dir = await resolveOrNothing(fs, base);
+      if (dir?.stat?.type !== 'dir') continue;
       const re = globToRegExp(part);
       const names = (await fs.readdir(dir.path)).filter(
         (n) => re.test(n) && !(n.startsWith('.') && !part.startsWith('.')),
@@ -104,8 +115,8 @@ export async function expandGlob(fs: RootFs, pattern: string): Promise<string[]>
   }
   const out: string[] = [];
   for (const p of cur) {
-    const r = await resolvePath(fs, p);
-    if (r.stat) out.push(p);
+    const r = await resolveOrNothing(fs, p);
+    if (r?.stat) out.push(p);
   }
   return out;
 }
@@ -130,8 +141,8 @@ export async function readLdSoConf(fs: RootFs, path = '/etc/ld.so.conf'): Promis
       warnings.push(`more than ${MAX_CONF_FILES} ld.so.conf files, ${file} ignored`);
       return;
     }
-    const r = await resolvePath(fs, file);
-    if (r.stat?.type !== 'file' || seenFiles.has(r.path)) return;
+    const r = await resolveOrNothing(fs, file);
+    if (r?.stat?.type !== 'file' || seenFiles.has(r.path)) return;
     seenFiles.add(r.path);
     files.push(file);
     let text: string;

@@ -27,6 +27,7 @@
 
 import { sameAbi } from '../elf/abi.ts';
 import type { ElfInfo } from '../elf/types.ts';
+import { isFromscratchError } from '../errors.ts';
 import { normalizeImagePath, parentPath } from '../fs/path.ts';
 import type { Resolved } from '../fs/resolve.ts';
 import {
@@ -123,7 +124,15 @@ async function acceptCandidate(
   env: SearchEnv,
   hwcaps?: string,
 ): Promise<Candidate | undefined> {
-  const resolved = await cachedResolve(env.cache, path);
+  let resolved: Resolved;
+  try {
+    resolved = await cachedResolve(env.cache, path);
+  } catch (e) {
+    // a symlink loop or an over-long path: open() fails with ELOOP/ENAMETOOLONG and ld.so searches on
+    if (!isFromscratchError(e)) throw e;
+    env.warnings.push(`${path} skipped: ${e.message}`);
+    return undefined;
+  }
   if (resolved.stat?.type !== 'file') return undefined;
   const h = await readHeader(env.cache, resolved.path);
   if (!h) {

@@ -251,6 +251,30 @@ function info(needed: string[]): ElfInfo {
   };
 }
 
+describe('hostile roots', () => {
+  it('a symlink loop where a library or a search directory should be is skipped, and the search goes on', async () => {
+    const fs = memoryFs({
+      '/bin/prog': { type: 'file', data: fakeElf(), mode: 0o755 },
+      '/lib/x86_64-linux-gnu/libloop.so.1': { type: 'symlink', target: 'libloop.so.1' },
+      '/usr/lib/x86_64-linux-gnu': { type: 'symlink', target: '/usr/lib/x86_64-linux-gnu/x' },
+      '/usr/lib/libloop.so.1': { type: 'file', data: fakeElf() },
+      '/etc/ld.so.cache': { type: 'symlink', target: 'ld.so.cache' },
+      '/etc/ld.so.conf': { type: 'symlink', target: '/etc/ld.so.conf' },
+      '/etc/ssl/certs/ca-certificates.crt': { type: 'symlink', target: 'ca-certificates.crt' },
+      '/bin/loop': { type: 'symlink', target: '/bin/loop' },
+    });
+    const readElf = async (_f: unknown, p: string): Promise<ElfInfo> =>
+      info(p === '/bin/prog' ? ['libloop.so.1'] : []);
+    const r = await resolveClosure(['/bin/prog'], fs, { readElf });
+    assert.equal(r.objects.get('/bin/prog')?.needed[0]?.via, 'default path /usr/lib');
+    assert.ok(r.warnings.some((w) => w.includes('/lib/x86_64-linux-gnu/libloop.so.1 skipped')));
+    await assert.rejects(
+      resolveClosure(['/bin/loop'], fs, { readElf }),
+      (e) => isFromscratchError(e, 'PATH_ESCAPE') && e.message.includes('/bin/loop'),
+    );
+  });
+});
+
 describe('ld.so.conf', () => {
   it('parses dirs, comments, include lines, old =TYPE suffixes and ignores hwcap lines', () => {
     assert.deepEqual(

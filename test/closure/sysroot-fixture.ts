@@ -88,7 +88,9 @@ export async function buildSysroot(): Promise<Sysroot> {
   // each gcc waits for the latest job producing a library it links against (-lX, or a path)
   const gcc = (...args: string[]) => {
     const out = args[args.indexOf('-o') + 1]!;
-    const inputs = args.map((a) => (a.startsWith('-l') ? `lib${a.slice(2)}.so` : a.startsWith(`${b}/`) ? a.slice(b.length + 1) : a));
+    const inputs = args.map((a) =>
+      a.startsWith('-l') ? `lib${a.slice(2)}.so` : a.startsWith(`${b}/`) ? a.slice(b.length + 1) : a,
+    );
     const deps = inputs.map((n) => producers.get(n)).filter((p) => p !== undefined);
     const job = Promise.all(deps).then(async () => {
       await slot();
@@ -96,7 +98,8 @@ export async function buildSysroot(): Promise<Sysroot> {
         await execFileAsync('gcc', args, { cwd: b });
       } catch (e) {
         const err = e as NodeJS.ErrnoException & { stderr?: string };
-        if (err.code === 'ENOENT') throw new Error('gcc is missing: install it (apt-get install gcc libc6-dev)');
+        if (err.code === 'ENOENT')
+          throw new Error('gcc is missing: install it (apt-get install gcc libc6-dev)');
         throw new Error(`gcc ${args.join(' ')} failed: ${err.stderr ?? err.message}`);
       } finally {
         release();
