@@ -17,6 +17,7 @@ import { parseDockerfile, toBuildSpec } from '../../src/dockerfile/parse.ts';
 import { FileTreeBuilder } from '../../src/fs/file-tree.ts';
 
 const TAG = `dockerfile-difftest:${process.pid}`;
+const TAG2 = `dockerfile-difftest:${process.pid}-multi`;
 let dir: string;
 
 const DOCKERFILE = `FROM scratch
@@ -37,6 +38,22 @@ STOPSIGNAL SIGINT
 HEALTHCHECK --interval=30s --retries=2 CMD ["/usr/local/bin/hello", "health"]
 ENTRYPOINT ["/usr/local/bin/hello", "a b"]
 CMD echo "$HOME"
+`;
+
+// multi-stage: a stage FROM another inherits config; ENTRYPOINT resets the inherited CMD; COPY --from
+const MULTI = `FROM scratch AS base
+ENV A=1
+WORKDIR /w
+LABEL from=base
+CMD ["x"]
+COPY hello /bin/hello
+FROM base AS final
+ENV B=$A-2 A=3
+LABEL final=yes
+ENTRYPOINT ["/bin/hello"]
+COPY --from=base /bin/hello /copied
+FROM final AS unused
+USER 7
 `;
 
 function dockerOk(): void {
@@ -108,14 +125,18 @@ before(() => {
   writeFileSync(join(dir, 'Dockerfile'), DOCKERFILE);
   chmodSync(dir, 0o755);
   for (const d of ['app', 'app/sub', 'docs']) chmodSync(join(dir, d), 0o755);
+  const env = { ...process.env, DOCKER_BUILDKIT: '0' };
   execFileSync('docker', ['build', '-q', '-t', TAG, '--build-arg', 'V=2', dir], {
-    env: { ...process.env, DOCKER_BUILDKIT: '0' },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  writeFileSync(join(dir, 'Dockerfile.multi'), MULTI);
+  const multi = ['build', '-q', '-t', TAG2, '--target', 'final', '-f', join(dir, 'Dockerfile.multi'), dir];
+  execFileSync('docker', multi, { env, stdio: ['ignore', 'pipe', 'pipe'] });
 });
 
 after(() => {
-  spawnSync('docker', ['rmi', '-f', TAG], { stdio: 'ignore' });
+  spawnSync('docker', ['rmi', '-f', TAG, TAG2], { stdio: 'ignore' });
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -141,6 +162,25 @@ describe('fromscratch vs docker build (FROM scratch, COPY, config instructions)'
       'Healthcheck',
     ];
     for (const k of keys) assert.deepEqual(ours[k], theirs[k] ?? undefined, k);
+  });
+
+  it('derives the same config for a multi-stage --target build', () => {
+    const plan = parseDockerfile(MULTI, { target: 'final', context: dir });
+    const spec = toBuildSpec(plan, 'final');
+    const ours = Object.fromEntries(
+      Object.entries(spec.config ?? {}).filter(([, v]) => v !== null && v !== undefined),
+    );
+    const theirs = JSON.parse(
+      execFileSync('docker', ['image', 'inspect', TAG2, '--format', '{{json .Config}}'], {
+        encoding: 'utf8',
+      }),
+    ) as Record<string, unknown>;
+    for (const k of ['User', 'Env', 'Entrypoint', 'Cmd', 'WorkingDir', 'Labels'])
+      assert.deepEqual(ours[k], theirs[k] ?? undefined, k);
+    assert.deepEqual(
+      spec.contents.map((c) => c.kind),
+      ['add', 'copy-from'],
+    );
   });
 
   it('lists the same files, modes and owners as the layers docker wrote', async () => {
