@@ -253,6 +253,8 @@ export function createRegistryClient(
   let challenge: Challenge | null | undefined;
   let credP: Promise<FoundCredential | undefined> | undefined;
   const tokens = new Map<string, BearerToken>();
+  // token requests in flight, so parallel blob uploads share one token request per scope set
+  const pending = new Map<string, Promise<BearerToken>>();
 
   const credential = (): Promise<FoundCredential | undefined> => {
     credP ??= (async () => {
@@ -482,7 +484,12 @@ export function createRegistryClient(
     const key = [...new Set(scopes)].sort().join(' ');
     const cached = tokens.get(key);
     if (cached && !force && cached.expiresAt > Date.now()) return `Bearer ${cached.token}`;
-    const tok = await fetchToken(ch, [...new Set(scopes)].sort(), doing);
+    let p = force ? undefined : pending.get(key);
+    if (!p) {
+      p = fetchToken(ch, [...new Set(scopes)].sort(), doing).finally(() => pending.delete(key));
+      pending.set(key, p);
+    }
+    const tok = await p;
     tokens.set(key, tok);
     return `Bearer ${tok.token}`;
   }
