@@ -455,7 +455,7 @@ async function loadInferred(
   return lib !== undefined;
 }
 
-/** firstImporter returns the first object (in load order) importing one of the symbols, and which. */
+/** importers lists the objects (in load order) importing one of the symbols, each with the first such symbol. */
 function importers(
   objs: Iterable<LoadedObject>,
   test: (s: string) => boolean,
@@ -489,7 +489,7 @@ async function gconvDir(st: State, pg: Program, libc: LoadedObject | undefined):
 async function runInference(st: State, pg: Program): Promise<void> {
   const on = (k: keyof InferOptions) => st.opts.infer?.[k] !== false;
   const done = new Set<string>();
-  let nssDone = false;
+  const nssDbs = new Set<string>();
   let gconvDone = false;
   let gccDone = false;
   let caDone = false;
@@ -499,21 +499,22 @@ async function runInference(st: State, pg: Program): Promise<void> {
     for (const o of fresh) done.add(o.real);
     const libc = pg.byName.get('libc.so.6')?.obj ?? pg.interp ?? pg.env.main;
 
-    if (on('nss') && !nssDone) {
+    if (on('nss')) {
       const imp = importers(fresh, (s) => NSS_SYMBOLS.has(s));
-      if (imp.length > 0) {
-        nssDone = true;
+      const dbs = new Set(
+        imp.flatMap((i) => i.obj.info.importedSymbols.flatMap((s) => NSS_SYMBOLS.get(s) ?? [])),
+      );
+      const newDbs = [...dbs].filter((d) => !nssDbs.has(d)).sort();
+      if (newDbs.length > 0) {
+        for (const d of newDbs) nssDbs.add(d);
         const { obj, sym } = imp[0]!;
-        const dbs = new Set(
-          imp.flatMap((i) => i.obj.info.importedSymbols.flatMap((s) => NSS_SYMBOLS.get(s) ?? [])),
-        );
         const confText = await readTextCached(st.cache, '/etc/nsswitch.conf');
-        const reason = `imports ${sym}: name service switch (${[...dbs].sort().join(', ')})`;
+        const reason = `imports ${sym}: name service switch (${newDbs.join(', ')})`;
         if (confText !== undefined)
           await addRootFile(st, '/etc/nsswitch.conf', { kind: 'inferred', by: obj.real, reason });
         const conf = confText === undefined ? undefined : parseNsswitch(confText);
         if (pg.env.flavor === 'glibc') {
-          for (const svc of nssServices(conf, dbs)) {
+          for (const svc of nssServices(conf, newDbs)) {
             await loadInferred(
               st,
               pg,
