@@ -115,7 +115,7 @@ export async function collectContextSources(
     );
   }
   const out: ContextRecord[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   const push = (r: ContextRecord) => {
     if (out.length >= MAX_CONTEXT_ENTRIES) {
       throw new FromscratchError(
@@ -123,8 +123,13 @@ export async function collectContextSources(
         `COPY lists more than ${MAX_CONTEXT_ENTRIES} entries from ${context}`,
       );
     }
-    if (seen.has(r.dest)) return;
-    seen.add(r.dest);
+    // two sources landing on one path: the later one wins, as in docker build
+    const at = seen.get(r.dest);
+    if (at !== undefined) {
+      out[at] = r;
+      return;
+    }
+    seen.set(r.dest, out.length);
     out.push(r);
   };
   for (const match of matches) {

@@ -197,6 +197,14 @@ describe('COPY destination rules and globs', () => {
       ['/usr/bin/hello'],
     );
   });
+  it('lets a later source win when two land on one path, as docker build does', async () => {
+    const r = await collectContextSources(ctx, ['docs/a.md', 'app/sub/x.txt', 'docs/b.md'], {
+      dest: '/same/',
+    });
+    assert.deepEqual(dests(r), ['/same/a.md', '/same/x.txt', '/same/b.md']);
+    const r2 = await collectContextSources(ctx, ['app/sub', 'app/sub'], { dest: '/d/' });
+    assert.deepEqual(dests(r2), ['/d', '/d/x.txt']);
+  });
   it('expands filepath.Match globs and needs a directory destination for several matches', async () => {
     assert.deepEqual(dests(await collectContextSources(ctx, ['docs/*.md'], { dest: '/d/' })), [
       '/d/a.md',
