@@ -155,7 +155,11 @@ export async function startRegistry(
     if (stderr.length < 10000) stderr += d;
   });
   const address = `127.0.0.1:${port}`;
+  // safety net: never leave a registry behind when the test process ends without calling stop()
+  const killOnExit = () => child.kill('SIGTERM');
+  process.once('exit', killOnExit);
   const stop = async () => {
+    process.off('exit', killOnExit);
     if (child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
