@@ -574,3 +574,53 @@ export async function readDockerignore(context: string): Promise<string[]> {
   const text = await readContextFile(context, '.dockerignore');
   return text === undefined ? [] : parseDockerignore(text);
 }
+
+/** CopyItemOptions is what collectCopyItem needs to know about the image being built. */
+export interface CopyItemOptions {
+  /** .dockerignore patterns of the context (readDockerignore) */
+  dockerignore?: readonly string[];
+  /** tells whether an image path is already a directory */
+  isDir?: (imagePath: string) => boolean;
+  /** tells whether an image path already exists (missing parents are then created with the owner) */
+  exists?: (imagePath: string) => boolean;
+  /** the image's /etc/passwd and /etc/group text, to resolve `--chown` names */
+  passwd?: string;
+  group?: string;
+  warn?: (message: string) => void;
+}
+
+/**
+ * collectCopyItem materialises one Dockerfile COPY/ADD `add` item (one with `context`) into FileEntries:
+ * collectContextSources, then resolveOwnership (names need `passwd`/`group`), then toCopyEntries.
+ * Local tar extraction (`item.extract`) and URLs (fetchAddUrl) are the caller's. Throws
+ * INVALID_ARGUMENT for an item without context or with unresolvable owner names, plus everything
+ * collectContextSources throws.
+ */
+export async function collectCopyItem(
+  item: {
+    readonly src: string;
+    readonly dest?: string;
+    readonly context?: string;
+    readonly ownership?: Ownership;
+    readonly exclude?: readonly string[];
+  },
+  opts: CopyItemOptions = {},
+): Promise<{ records: ContextRecord[]; entries: FileEntry[] }> {
+  if (item.context === undefined) {
+    throw new Error(`collectCopyItem: item ${item.src} has no context (it is not a Dockerfile COPY)`);
+  }
+  if (/^https?:\/\//i.test(item.src))
+    throw new Error(`collectCopyItem: ${item.src} is a URL: use fetchAddUrl`);
+  const records = await collectContextSources(item.context, [item.src], {
+    dest: item.dest ?? '/',
+    ...(item.exclude ? { exclude: item.exclude } : {}),
+    ...(opts.dockerignore ? { dockerignore: opts.dockerignore } : {}),
+    ...(opts.isDir ? { isDir: opts.isDir } : {}),
+    ...(opts.warn ? { warn: opts.warn } : {}),
+  });
+  let own: CopyOwnership = item.ownership ?? {};
+  if (item.ownership && (item.ownership.user !== undefined || item.ownership.group !== undefined)) {
+    own = resolveOwnership(item.ownership, opts.passwd ?? '', opts.group ?? '');
+  }
+  return { records, entries: toCopyEntries(records, own, opts.exists ? { exists: opts.exists } : {}) };
+}

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { extract } from 'tar-stream';
-import { collectContextSources, readDockerignore, toCopyEntries } from '../../src/dockerfile/context.ts';
+import { collectCopyItem, readDockerignore } from '../../src/dockerfile/context.ts';
 import { parseDockerfile, toBuildSpec } from '../../src/dockerfile/parse.ts';
 import { FileTreeBuilder } from '../../src/fs/file-tree.ts';
 
@@ -203,13 +203,12 @@ describe('fromscratch vs docker build (FROM scratch, COPY, config instructions)'
     for (const item of spec.contents) {
       assert.equal(item.kind, 'add');
       if (item.kind !== 'add') continue;
-      const recs = await collectContextSources(item.context!, [item.src], {
-        dest: item.dest ?? '/',
+      const { entries } = await collectCopyItem(item, {
         dockerignore: ignore,
         isDir: (p) => b.get(p)?.type === 'dir',
+        exists: (p) => b.has(p),
       });
-      for (const e of toCopyEntries(recs, item.ownership ?? {}, { exists: (p) => b.has(p) }))
-        b.add(e, { replace: true });
+      for (const e of entries) b.add(e, { replace: true });
     }
     const ours = new Map(
       b
