@@ -49,6 +49,7 @@ export function parseSpecFile(text: string, file: string, opts: ParseSpecOptions
       },
     );
   }
+  checkNesting(text, file);
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true, strict: true });
   const lineOf = (offset: number | undefined) => (offset === undefined ? 1 : lc.linePos(offset).line);
@@ -124,6 +125,51 @@ export function parseSpecFile(text: string, file: string, opts: ParseSpecOptions
     });
   }
   return spec;
+}
+
+/** MAX_NESTING bounds flow brackets and block indentation (a real spec nests about 4 levels). */
+export const MAX_NESTING = 64;
+
+/**
+ * checkNesting refuses absurd nesting before the YAML parser sees it: the parser and toJS recurse, and
+ * 100 000 `[` cost seconds and the call stack.
+ */
+function checkNesting(text: string, file: string): void {
+  let depth = 0;
+  let quote = '';
+  let line = 1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
+      line += 1;
+      continue;
+    }
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === quote) quote = '';
+      else if (ch === '\\' && quote === '"') i += 1;
+      continue;
+    }
+    if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '[' || ch === '{') depth += 1;
+    else if (ch === ']' || ch === '}') depth = Math.max(0, depth - 1);
+    if (depth > MAX_NESTING) {
+      throw new FromscratchError(
+        'SPEC_INVALID',
+        `${file}:${line}: nested more than ${MAX_NESTING} levels deep`,
+        {
+          hint: 'a spec is a flat list of contents and a few maps',
+        },
+      );
+    }
+  }
+  const deep = /^(?:[ \t]*-[ \t]+){65}|^[ \t]{1025}/m.exec(text);
+  if (deep) {
+    const at = text.slice(0, deep.index).split('\n').length;
+    throw new FromscratchError('SPEC_INVALID', `${file}:${at}: nested more than ${MAX_NESTING} levels deep`, {
+      hint: 'a spec is a flat list of contents and a few maps',
+    });
+  }
 }
 
 type AddProblem = (path: readonly PropertyKey[], message: string, hint?: string, line?: number) => void;

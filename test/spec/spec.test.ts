@@ -196,6 +196,13 @@ describe('errors name file, line and key, all at once', () => {
       ['2', '3', '4'],
     );
   });
+  it('refuses absurd nesting before parsing (flow and block)', () => {
+    assert.match(
+      specError(`a: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`),
+      /:1: nested more than 64 levels deep/,
+    );
+    assert.match(specError(`contents:\n${'- '.repeat(50_000)}a\n`), /:2: nested more than 64 levels deep/);
+  });
   it('bounds hostile YAML: alias bombs and huge files', () => {
     const bomb = `a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n`;
     assert.match(specError(bomb), /fromscratch\.yaml/);
