@@ -2,8 +2,9 @@
  * resolve.ts — choose the Debian packages a request needs, as apt would, into a Lockfile. PURE.
  *
  * The algorithm is apt's simple case, deterministic and without backtracking:
- * - packages are visited breadth-first from the requests, in request order; for each package its
- *   Pre-Depends, then Depends, are read in field order;
+ * - as apt's MarkInstall: the requests are marked, then visited depth-first; for each package the
+ *   relations of Pre-Depends, then Depends (field order) not yet satisfied are collected, then each,
+ *   re-checked, is resolved and its package visited before the next;
  * - a relation already satisfied by a chosen package (or something it Provides) is done;
  * - otherwise the first alternative with an installable candidate is taken (apt's rule), the
  *   candidate being the highest version that satisfies the version constraint, is not excluded by a
@@ -317,56 +318,63 @@ export function resolvePackages(
     choose(pick, [r.name]);
   }
 
-  // breadth-first over dependencies
-  for (let qi = 0; qi < queue.length; qi++) {
-    const rec = queue[qi]!;
+  // depth-first over dependencies, as apt's MarkInstall: a package's unsatisfied relations are collected
+  // first, then each (re-checked, an earlier one may have satisfied it) is resolved and recursed into
+  const install = (rec: PackageRecord, depth: number): void => {
+    if (depth > maxPackages) throw new Error('dependency recursion deeper than the package cap'); // bug guard
     const chain = chosen.get(rec.name)!.chain;
+    const todo: { alts: Dependency[]; field: 'preDepends' | 'depends' }[] = [];
     for (const field of ['preDepends', 'depends'] as const) {
       for (const alts of rels(rec, field)) {
         const live = alts.filter((d) => dependencyAppliesTo(d, arch));
         if (live.length === 0) continue;
         if (live.some((d) => excluded.has(d.name) || satisfiedBy(d))) continue;
-        const reasons: string[] = [];
-        let picked: PackageRecord | undefined;
-        for (const d of live) {
-          const mine: string[] = [];
-          const existing = chosen.get(d.name);
-          if (existing) {
-            reasons.push(
-              `but ${existing.rec.name} ${existing.rec.version} is already chosen (${describe(existing.chain)})`,
+        todo.push({ alts: live, field });
+      }
+    }
+    for (const { alts: live, field } of todo) {
+      if (live.some((d) => excluded.has(d.name) || satisfiedBy(d))) continue;
+      const reasons: string[] = [];
+      let picked: PackageRecord | undefined;
+      for (const d of live) {
+        const mine: string[] = [];
+        const existing = chosen.get(d.name);
+        if (existing) {
+          reasons.push(`but ${existing.rec.name} ${existing.rec.version} is already chosen (${describe(existing.chain)})`);
+          continue;
+        }
+        for (const cand of candidates(d, mine)) {
+          if (chosen.has(cand.name)) continue; // a chosen provider that does not match was already ruled out
+          const c = conflictWith(cand);
+          if (c) {
+            mine.push(
+              `${cand.name} ${cand.version} conflicts with the chosen ${c.other.name} ${c.other.version} (${c.who === 'cand' ? cand.name : c.other.name} ${c.rel})`,
             );
             continue;
           }
-          for (const cand of candidates(d, mine)) {
-            if (chosen.has(cand.name)) continue; // a chosen provider that does not match was already ruled out
-            const c = conflictWith(cand);
-            if (c) {
-              mine.push(
-                `${cand.name} ${cand.version} conflicts with the chosen ${c.other.name} ${c.other.version} (${c.who === 'cand' ? cand.name : c.other.name} ${c.rel})`,
-              );
-              continue;
-            }
-            picked = cand;
-            break;
-          }
-          reasons.push(...mine);
-          if (picked) break;
+          picked = cand;
+          break;
         }
-        const rel = formatRelation(live);
-        const verb = field === 'preDepends' ? 'pre-depends on' : 'depends on';
-        if (!picked) {
-          throw new FromscratchError(
-            'DEB_UNSATISFIABLE',
-            `${describe(chain)}: ${rec.name} ${rec.version} ${verb} ${rel} ${reasons.join('; ') || 'which cannot be installed'}`,
-            {
-              hint: 'pin other versions with NAME=VERSION, add the apt source that has the package, or check the architecture',
-            },
-          );
-        }
-        choose(picked, [...chain, picked.name]);
+        reasons.push(...mine);
+        if (picked) break;
       }
+      const rel = formatRelation(live);
+      const verb = field === 'preDepends' ? 'pre-depends on' : 'depends on';
+      if (!picked) {
+        throw new FromscratchError(
+          'DEB_UNSATISFIABLE',
+          `${describe(chain)}: ${rec.name} ${rec.version} ${verb} ${rel} ${reasons.join('; ') || 'which cannot be installed'}`,
+          {
+            hint: 'pin other versions with NAME=VERSION, add the apt source that has the package, or check the architecture',
+          },
+        );
+      }
+      choose(picked, [...chain, picked.name]);
+      install(picked, depth + 1);
     }
-  }
+  };
+  // like apt-get install: every request is marked first, then their dependencies are resolved in order
+  for (const rec of [...queue]) install(rec, 0);
 
   const packages = [...chosen.values()]
     .map((c) => lockedFrom(c.rec, arch))
