@@ -7,15 +7,15 @@ import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError } from '../errors.ts';
 import { formatPlatform } from '../model/platform.ts';
 import { serializeImages } from '../oci/oci-layout.ts';
-import { formatImageRef, parseImageRef, type ImageRef } from '../oci/transport.ts';
+import { formatImageRef, type ImageRef, parseImageRef } from '../oci/transport.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
 import { checkSecret } from '../trace/secrets.ts';
 import { type BuildOptions, type BuildResult, build } from './build.ts';
 import { cacheDir } from './cache-dir.ts';
 import { writeRecord } from './record-cache.ts';
 import type { BuildSpec } from './spec.ts';
-import { type VerifyReport, verifyBuild } from './verify.ts';
 import { readAnyImage, writeAnyImage } from './transports.ts';
+import { type VerifyReport, verifyBuild } from './verify.ts';
 
 /** BuildImageOptions configures buildImage. */
 export interface BuildImageOptions extends Omit<BuildOptions, 'store' | 'readBase' | 'checkSecret'> {
@@ -36,7 +36,12 @@ export interface BuildSummary {
   /** the manifest digest (one platform) or index digest (several) */
   readonly digest: string;
   readonly mediaType: string;
-  readonly platforms: readonly { readonly platform: string; readonly digest: string; readonly layers: number; readonly files: number }[];
+  readonly platforms: readonly {
+    readonly platform: string;
+    readonly digest: string;
+    readonly layers: number;
+    readonly files: number;
+  }[];
   readonly outputs: readonly { readonly output: string; readonly digest: string }[];
   /** what --verify ran and what --fix added */
   readonly verified?: readonly VerifyReport[];
@@ -76,7 +81,11 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
       // the base image's layers are reused as they are: copy them into our store once
       try {
         for (const l of set.images[0]!.layers) {
-          if (!(await store.has(l.blob.digest, l.blob.size))) await store.put(set.store.open(l.blob.digest, l.blob.size), { digest: l.blob.digest, size: l.blob.size });
+          if (!(await store.has(l.blob.digest, l.blob.size)))
+            await store.put(set.store.open(l.blob.digest, l.blob.size), {
+              digest: l.blob.digest,
+              size: l.blob.size,
+            });
         }
         return set.images[0]!;
       } finally {
@@ -131,7 +140,9 @@ function withDefaultTag(ref: ImageRef, tag: string | undefined): ImageRef {
   switch (ref.kind) {
     case 'oci':
     case 'oci-archive':
-      return ref.tag === undefined ? { ...ref, tag: tag.includes(':') ? tag.slice(tag.lastIndexOf(':') + 1) : tag } : ref;
+      return ref.tag === undefined
+        ? { ...ref, tag: tag.includes(':') ? tag.slice(tag.lastIndexOf(':') + 1) : tag }
+        : ref;
     case 'docker-archive':
       return ref.name === undefined ? { ...ref, name: tag } : ref;
     default:

@@ -6,22 +6,29 @@
  * the runtime config. Writing outputs is left to the caller (sinks in oci/ and registry/).
  */
 import { resolve as resolveHostPath } from 'node:path';
-import { isElf } from '../elf/parse-elf.ts';
-import { FromscratchError, withContext } from '../errors.ts';
 import type { BlobStore } from '../blob/store.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
-import { traceCommand } from '../trace/trace.ts';
+import { isElf } from '../elf/parse-elf.ts';
+import { FromscratchError, withContext } from '../errors.ts';
 import { hostFs } from '../fs/host-fs.ts';
-import { overlayFs } from '../fs/overlay-fs.ts';
 import type { Origin } from '../fs/origin.ts';
+import { overlayFs } from '../fs/overlay-fs.ts';
 import { normalizeImagePath } from '../fs/path.ts';
 import { resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
-import { type Image, appendLayers, emptyImage, withConfig } from '../image/image.ts';
+import { appendLayers, emptyImage, type Image, withConfig } from '../image/image.ts';
 import { makeLayer } from '../layer/make-layer.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
+import { traceCommand } from '../trace/trace.ts';
 import { Collector } from './collector.ts';
 import { scratchDefaults } from './defaults.ts';
+import {
+  addDirectories,
+  gatherContextAdd,
+  gatherCopyFrom,
+  type ItemContext,
+  removeAll,
+} from './docker-items.ts';
 import { collectHostPath, type SecretCheck } from './host-add.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
@@ -85,129 +92,191 @@ export async function build(spec: BuildSpec, opts: BuildOptions): Promise<BuildR
   return { images, warnings };
 }
 
-async function buildPlatform(spec: BuildSpec, platform: Platform, opts: BuildOptions): Promise<PlatformBuild> {
+async function buildPlatform(
+  spec: BuildSpec,
+  platform: Platform,
+  opts: BuildOptions,
+): Promise<PlatformBuild> {
   const log = opts.logger ?? silent;
-  const warnings: string[] = [];
-  const warn = (m: string) => {
-    warnings.push(m);
-    log.warn(m);
-  };
-  const cwd = opts.cwd ?? process.cwd();
-  const epoch = opts.sourceDateEpoch ?? 0;
   const host = hostFs('/');
   const root: RootFs = spec.sysroot ? hostFs(spec.sysroot) : host;
-  if (!spec.sysroot && formatPlatform(platform) !== formatPlatform(hostPlatform()) && spec.contents.some((c) => c.kind === 'binary' || c.kind === 'trace')) {
-    throw new FromscratchError('ARCH_MISMATCH', `cannot resolve programs for ${formatPlatform(platform)} on this ${formatPlatform(hostPlatform())} host without a sysroot`, {
-      hint: 'pass --sysroot DIR holding a root filesystem of that architecture, or use --package for Debian packages',
-    });
-  }
-
-  let base = emptyImage(platform);
-  if (spec.from && spec.from !== 'scratch') {
-    if (!opts.readBase) throw new Error('build: spec.from set but no readBase given');
-    base = await opts.readBase(spec.from, platform);
-  }
-
-  const col = new Collector();
-  const closureRoots: { path: string; origin: Origin }[] = [];
-  const traces: { command: string; exitCode: number; cwd: string }[] = [];
-
-  const packages: RecordedPackage[] = [];
-  const wanted = spec.contents.filter((c): c is Extract<ContentItem, { kind: 'package' }> => c.kind === 'package');
-  if (wanted.length > 0) {
-    try {
-      const debs = await packageEntries(wanted, platform, {
-        ...(spec.aptSources ? { sources: spec.aptSources } : {}),
-        ...(spec.lockfile ? { lockfile: resolveHostPath(cwd, spec.lockfile) } : {}),
-        ...(spec.locked ? { locked: true } : {}),
-        onProgress: (m) => log.info(m),
-      });
-      for (const entry of debs.entries) {
-        for (const o of debs.origins.get(entry.path) ?? [{ kind: 'requested', via: '--package' } as Origin]) col.addIfAbsent(entry, o);
+  checkArch(spec, platform);
+  const base =
+    spec.from && spec.from !== 'scratch' ? await readBase(opts, spec.from, platform) : emptyImage(platform);
+  const warnings: string[] = [];
+  const ctx: GatherContext = {
+    col: new Collector(),
+    closureRoots: [],
+    traces: [],
+    cleanup: [],
+    root,
+    host,
+    cwd: opts.cwd ?? process.cwd(),
+    opts,
+    warn: (m) => {
+      warnings.push(m);
+      log.warn(m);
+    },
+    isProgram: (hostPath, mode) => isProgram(host, hostPath, mode),
+    imageOf: async (from) => {
+      if ('image' in from) return { image: await readBase(opts, from.image, platform), store: opts.store };
+      const stage = await buildPlatform({ ...from.stage, platforms: [platform] }, platform, opts);
+      return { image: stage.image, store: opts.store };
+    },
+  };
+  try {
+    const packages = await gatherPackages(spec, platform, ctx);
+    if (spec.directories) await addDirectories(ctx, spec.directories);
+    for (const item of spec.contents) {
+      if (item.kind === 'package') continue;
+      try {
+        await gatherItem(item, ctx);
+      } catch (e) {
+        withContext(`adding ${describeItem(item)}`, e);
       }
-      packages.push(...toRecordedPackages(debs));
-    } catch (e) {
-      withContext(`adding ${wanted.map(describeItem).join(' ')}`, e);
     }
-  }
+    await gatherClosure(spec, ctx);
+    for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0))
+      ctx.col.addIfAbsent(d.entry, d.origin);
 
-  for (const item of spec.contents) {
-    if (item.kind === 'package') continue;
-    try {
-      await gatherItem(item, { col, traces, closureRoots, root, host, cwd, opts, warn });
-    } catch (e) {
-      withContext(`adding ${describeItem(item)}`, e);
-    }
-  }
-
-  const closureWarnings: string[] = [];
-  if (closureRoots.length > 0) {
-    const fs = overlayFs(root, col.overlay, host);
-    const env = spec.config?.Env ?? undefined;
-    const ldPath = env?.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice('LD_LIBRARY_PATH='.length);
-    const pathVar = env?.find((e) => e.startsWith('PATH='))?.slice('PATH='.length);
-    const result = await resolveClosure(
-      closureRoots.map((r) => r.path),
-      fs,
+    const tree = ctx.col.tree();
+    log.info(`writing layer: ${tree.entries.length} entries`);
+    const epoch = opts.sourceDateEpoch ?? 0;
+    const layer = await makeLayer(tree, opts.store, {
+      compression: spec.compression ?? 'gzip',
+      sourceDateEpoch: epoch,
+    });
+    const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
+    const image = withConfig(
+      appendLayers(
+        base,
+        [layer],
+        [
+          {
+            created,
+            created_by: spec.history?.join(' && ') || `fromscratch build ${describeContents(spec.contents)}`,
+          },
+        ],
+      ),
+      spec.config ?? {},
       {
-        ...(opts.infer || spec.defaults?.caCertificates === false
-          ? { infer: { ...(opts.infer ?? {}), ...(spec.defaults?.caCertificates === false ? { caCerts: false } : {}) } }
-          : {}),
-        ...(ldPath || spec.libraryPaths ? { libraryPath: [...(spec.libraryPaths ?? []), ...(ldPath ? ldPath.split(':') : [])] } : {}),
-        ...(pathVar ? { path: pathVar.split(':') } : {}),
-        strict: true,
+        created,
+        ...(spec.author ? { author: spec.author } : {}),
+        ...(spec.annotations ? { annotations: { ...(base.annotations ?? {}), ...spec.annotations } } : {}),
       },
     );
-    for (const { path, origin } of closureRoots) col.note(path, origin);
-    for (const { entry, origins, hostPath } of await closureToEntries(result, fs)) {
-      // the roots' own `requested` reasons are the ones noted above (--binary, --add, --trace)
-      const reasons = origins.filter((o) => o.kind !== 'requested');
-      if (reasons.length === 0) col.addIfAbsent(entry, closureRoots.find((r) => r.path === entry.path)?.origin ?? { kind: 'requested', via: 'closure' }, hostPath);
-      for (const o of reasons) col.addIfAbsent(entry, o, hostPath);
-    }
-    for (const w of result.warnings) {
-      closureWarnings.push(w);
-      log.warn(w);
-    }
+    const record: BuildRecord = {
+      version: 1,
+      platform: formatPlatform(platform),
+      files: toRecordedFiles(tree.entries, ctx.col.origins()),
+      packages,
+      traces: ctx.traces,
+      warnings,
+    };
+    return { platform, image, record };
+  } finally {
+    await removeAll(ctx.cleanup);
   }
-
-  for (const d of scratchDefaults(spec.defaults, (p) => col.has(p) || base.layers.length > 0)) col.addIfAbsent(d.entry, d.origin);
-  if (!col.has('/tmp') && base.layers.length === 0 && spec.defaults?.tmp !== false) warn('no /tmp in the image');
-
-  const tree = col.tree();
-  log.info(`writing layer: ${tree.entries.length} entries`);
-  const layer = await makeLayer(tree, opts.store, { compression: spec.compression ?? 'gzip', sourceDateEpoch: epoch });
-  const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
-  let image = appendLayers(base, [layer], [{ created, created_by: 'fromscratch build', comment: describeContents(spec.contents) }]);
-  image = withConfig(image, spec.config ?? {}, {
-    created,
-    ...(spec.annotations ? { annotations: { ...(base.annotations ?? {}), ...spec.annotations } } : {}),
-  });
-  const record: BuildRecord = {
-    version: 1,
-    platform: formatPlatform(platform),
-    files: toRecordedFiles(tree.entries, col.origins()),
-    packages,
-    traces,
-    warnings: [...warnings, ...closureWarnings],
-  };
-  return { platform, image, record };
 }
 
-interface GatherContext {
-  col: Collector;
-  traces: { command: string; exitCode: number; cwd: string }[];
-  closureRoots: { path: string; origin: Origin }[];
-  root: RootFs;
-  host: RootFs;
-  cwd: string;
-  opts: BuildOptions;
-  warn: (m: string) => void;
+/** checkArch refuses to resolve host programs for another architecture without a sysroot. */
+function checkArch(spec: BuildSpec, platform: Platform): void {
+  const needsRoot = spec.contents.some((c) => c.kind === 'binary' || c.kind === 'trace');
+  if (spec.sysroot || !needsRoot || formatPlatform(platform) === formatPlatform(hostPlatform())) return;
+  throw new FromscratchError(
+    'ARCH_MISMATCH',
+    `cannot resolve programs for ${formatPlatform(platform)} on this ${formatPlatform(hostPlatform())} host without a sysroot`,
+    {
+      hint: 'pass --sysroot DIR holding a root filesystem of that architecture, or use --package for Debian packages',
+    },
+  );
+}
+
+function readBase(opts: BuildOptions, ref: string, platform: Platform): Promise<Image> {
+  if (!opts.readBase) throw new Error('build: a base image is named but no readBase was given');
+  return opts.readBase(ref, platform);
+}
+
+/** gatherPackages resolves every --package of the spec together (one apt resolution) and adds their files. */
+async function gatherPackages(
+  spec: BuildSpec,
+  platform: Platform,
+  ctx: GatherContext,
+): Promise<RecordedPackage[]> {
+  const wanted = spec.contents.filter(
+    (c): c is Extract<ContentItem, { kind: 'package' }> => c.kind === 'package',
+  );
+  if (wanted.length === 0) return [];
+  try {
+    const debs = await packageEntries(wanted, platform, {
+      ...(spec.aptSources ? { sources: spec.aptSources } : {}),
+      ...(spec.lockfile ? { lockfile: resolveHostPath(ctx.cwd, spec.lockfile) } : {}),
+      ...(spec.locked ? { locked: true } : {}),
+      onProgress: (m) => ctx.opts.logger?.info(m),
+    });
+    for (const entry of debs.entries) {
+      for (const o of debs.origins.get(entry.path) ?? [{ kind: 'requested', via: '--package' } as const])
+        ctx.col.addIfAbsent(entry, o);
+    }
+    return toRecordedPackages(debs);
+  } catch (e) {
+    return withContext(`adding ${wanted.map(describeItem).join(' ')}`, e);
+  }
+}
+
+/** gatherClosure resolves the closure of every program gathered, over the root with the added files laid on it. */
+async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void> {
+  if (ctx.closureRoots.length === 0) return;
+  const fs = overlayFs(ctx.root, ctx.col.overlay, ctx.host);
+  const env = spec.config?.Env ?? undefined;
+  const envVar = (k: string) => env?.find((e) => e.startsWith(`${k}=`))?.slice(k.length + 1);
+  const ldPath = [...(spec.libraryPaths ?? []), ...(envVar('LD_LIBRARY_PATH')?.split(':') ?? [])];
+  const pathVar = envVar('PATH');
+  const infer = {
+    ...(ctx.opts.infer ?? {}),
+    ...(spec.defaults?.caCertificates === false ? { caCerts: false } : {}),
+  };
+  const result = await resolveClosure(
+    ctx.closureRoots.map((r) => r.path),
+    fs,
+    {
+      infer,
+      strict: true,
+      ...(ldPath.length ? { libraryPath: ldPath } : {}),
+      ...(pathVar ? { path: pathVar.split(':') } : {}),
+    },
+  );
+  for (const { path, origin } of ctx.closureRoots) ctx.col.note(path, origin);
+  for (const { entry, origins, hostPath } of await closureToEntries(result, fs)) {
+    // the roots' own `requested` reasons are the ones noted above (--binary, --add, --trace)
+    const reasons = origins.filter((o) => o.kind !== 'requested');
+    if (reasons.length === 0) {
+      const own = ctx.closureRoots.find((r) => r.path === entry.path)?.origin ?? {
+        kind: 'requested',
+        via: 'closure',
+      };
+      ctx.col.addIfAbsent(entry, own, hostPath);
+    }
+    for (const o of reasons) ctx.col.addIfAbsent(entry, o, hostPath);
+  }
+  for (const w of result.warnings) ctx.warn(w);
+}
+
+/** GatherContext is the state of one platform's build while its items are gathered. */
+interface GatherContext extends ItemContext {
+  readonly traces: { command: string; exitCode: number; cwd: string }[];
+  /** where programs and libraries are resolved (the host's / or a sysroot) */
+  readonly root: RootFs;
+  readonly host: RootFs;
+  readonly cwd: string;
+  readonly opts: BuildOptions;
 }
 
 async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> {
   const { col } = ctx;
   switch (item.kind) {
+    case 'copy-from':
+      return gatherCopyFrom(ctx, item);
     case 'binary': {
       const p = item.path.startsWith('/') ? item.path : `${ctx.cwd}/${item.path}`;
       const r = await resolvePath(ctx.root, p);
@@ -220,6 +289,7 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       return;
     }
     case 'add': {
+      if (item.context !== undefined) return gatherContextAdd(ctx, { ...item, context: item.context });
       const src = item.src.startsWith('/') ? item.src : `${item.context ?? ctx.cwd}/${item.src}`;
       const dest = item.dest ?? src;
       const entries = await collectHostPath(src, dest, {
@@ -229,13 +299,20 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
         warn: ctx.warn,
       });
       for (const { entry, hostPath } of entries) {
-        col.add(entry, { kind: 'requested', via: '--add', source: hostPath }, entry.type === 'file' ? hostPath : undefined);
+        col.add(
+          entry,
+          { kind: 'requested', via: '--add', source: hostPath },
+          entry.type === 'file' ? hostPath : undefined,
+        );
       }
       if (item.closure !== false) {
         for (const { entry, hostPath } of entries) {
           if (entry.type !== 'file') continue;
           if (await isProgram(ctx.host, hostPath, entry.mode)) {
-            ctx.closureRoots.push({ path: entry.path, origin: { kind: 'requested', via: '--add', source: hostPath } });
+            ctx.closureRoots.push({
+              path: entry.path,
+              origin: { kind: 'requested', via: '--add', source: hostPath },
+            });
           }
         }
       }
@@ -257,9 +334,13 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       return;
     case 'trace': {
       if (ctx.root !== ctx.host) {
-        throw new FromscratchError('INVALID_ARGUMENT', '--trace runs commands on the host and cannot be combined with --sysroot', {
-          hint: 'trace on the machine that holds the files, or list them with --add',
-        });
+        throw new FromscratchError(
+          'INVALID_ARGUMENT',
+          '--trace runs commands on the host and cannot be combined with --sysroot',
+          {
+            hint: 'trace on the machine that holds the files, or list them with --add',
+          },
+        );
       }
       const t = await traceCommand(item.command, {
         cwd: ctx.cwd,
@@ -271,7 +352,8 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       for (const f of t.files) {
         const origin: Origin = { kind: 'traced', command: item.command, pid: f.pid, syscall: f.syscall };
         const real = await addRootPath(ctx, f.path, origin);
-        if (real && (await isProgram(ctx.host, real.path, real.mode, f.kind === 'exec'))) ctx.closureRoots.push({ path: f.path, origin });
+        if (real && (await isProgram(ctx.host, real.path, real.mode, f.kind === 'exec')))
+          ctx.closureRoots.push({ path: f.path, origin });
       }
       return;
     }
@@ -279,15 +361,12 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       for (const path of item.paths) {
         const origin: Origin = { kind: 'fix', command: item.command };
         const real = await addRootPath(ctx, path, origin);
-        if (real && (await isProgram(ctx.host, real.path, real.mode, true))) ctx.closureRoots.push({ path, origin });
+        if (real && (await isProgram(ctx.host, real.path, real.mode, true)))
+          ctx.closureRoots.push({ path, origin });
       }
       return;
     case 'package':
       return; // resolved together, before the other items
-    case 'copy-from':
-      throw new FromscratchError('INVALID_ARGUMENT', `${item.kind} is not supported by this build yet`, {
-        hint: 'use --binary and --add for now',
-      });
   }
 }
 
@@ -306,10 +385,17 @@ async function isProgram(host: RootFs, hostPath: string, mode: number, executed 
  * (`/lib -> usr/lib`) as a symlink, then the real entry (a directory is added alone, without its
  * contents). Returns the real file, or undefined when it is not a regular file.
  */
-async function addRootPath(ctx: GatherContext, path: string, origin: Origin): Promise<{ path: string; mode: number } | undefined> {
+async function addRootPath(
+  ctx: GatherContext,
+  path: string,
+  origin: Origin,
+): Promise<{ path: string; mode: number } | undefined> {
   const r = await resolvePath(ctx.root, path);
   for (const l of r.links) {
-    ctx.col.addIfAbsent({ type: 'symlink', path: l.path, mode: 0o777, uid: 0, gid: 0, target: l.target }, { kind: 'path', to: path });
+    ctx.col.addIfAbsent(
+      { type: 'symlink', path: l.path, mode: 0o777, uid: 0, gid: 0, target: l.target },
+      { kind: 'path', to: path },
+    );
   }
   if (!r.stat) return undefined;
   const st = r.stat;
@@ -324,7 +410,13 @@ async function addRootPath(ctx: GatherContext, path: string, origin: Origin): Pr
   if (hostPath === undefined) return undefined;
   const xattrs = await ctx.root.xattrs(r.path);
   ctx.col.addIfAbsent(
-    { ...base, type: 'file', size: st.size, content: { kind: 'host', path: hostPath }, ...(Object.keys(xattrs).length ? { xattrs } : {}) },
+    {
+      ...base,
+      type: 'file',
+      size: st.size,
+      content: { kind: 'host', path: hostPath },
+      ...(Object.keys(xattrs).length ? { xattrs } : {}),
+    },
     origin,
     hostPath,
   );

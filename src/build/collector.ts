@@ -2,10 +2,10 @@
  * collector.ts — gathers the entries of a build and the reasons for each path.
  */
 import type { FileEntry } from '../fs/file-tree.ts';
-import { FileTreeBuilder, type FileTree } from '../fs/file-tree.ts';
+import { type FileTree, FileTreeBuilder } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
-import { normalizeImagePath } from '../fs/path.ts';
 import type { OverlayEntry } from '../fs/overlay-fs.ts';
+import { normalizeImagePath } from '../fs/path.ts';
 
 /** Collector accumulates entries (refusing conflicting ones) and their origins. */
 export class Collector {
@@ -14,10 +14,15 @@ export class Collector {
   /** entries added with their host paths, for the overlay RootFs */
   readonly overlay: OverlayEntry[] = [];
 
-  /** add puts an entry in the image; a different entry already at its path throws PATH_CONFLICT. */
-  add(entry: FileEntry, origin: Origin, hostPath?: string): void {
+  /**
+   * add puts an entry in the image; a different entry already at its path throws PATH_CONFLICT, unless
+   * `replace` (a later Dockerfile COPY over an earlier one), which also drops the old reasons.
+   */
+  add(entry: FileEntry, origin: Origin, hostPath?: string, opts: { replace?: boolean } = {}): void {
     const path = normalizeImagePath(entry.path);
-    this.builder.add(entry);
+    if (opts.replace && this.builder.has(path) && this.builder.get(path)?.type !== 'dir')
+      this.originMap.delete(path);
+    this.builder.add(entry, opts);
     this.note(path, origin);
     this.overlay.push(hostPath === undefined ? { entry } : { entry, hostPath });
   }

@@ -18,7 +18,10 @@ export function cliTransport(insecure: readonly string[] = []): TransportOptions
 }
 
 /** inspectImage describes an image of any transport: config, layers, files. */
-export async function inspectImage(ref: string, opts: { files?: boolean; insecure?: readonly string[] } = {}): Promise<ImageInspection> {
+export async function inspectImage(
+  ref: string,
+  opts: { files?: boolean; insecure?: readonly string[] } = {},
+): Promise<ImageInspection> {
   const set = await readAnyImage(ref, cliTransport(opts.insecure));
   try {
     return await inspectImageSet(set, ref, { files: opts.files !== false });
@@ -28,16 +31,28 @@ export async function inspectImage(ref: string, opts: { files?: boolean; insecur
 }
 
 /** explainImagePath explains why a path is in an image built on this machine. */
-export function explainImagePath(ref: string, path: string, opts: { insecure?: readonly string[] } = {}): Promise<Explanation> {
+export function explainImagePath(
+  ref: string,
+  path: string,
+  opts: { insecure?: readonly string[] } = {},
+): Promise<Explanation> {
   return explainPath(ref, path, cliTransport(opts.insecure));
 }
 
 /** makeSbom renders the SPDX or CycloneDX SBOM of an image built on this machine. */
-export function makeSbom(ref: string, format: 'spdx' | 'cyclonedx', opts: { insecure?: readonly string[] } = {}): Promise<Record<string, unknown>> {
+export function makeSbom(
+  ref: string,
+  format: 'spdx' | 'cyclonedx',
+  opts: { insecure?: readonly string[] } = {},
+): Promise<Record<string, unknown>> {
   return makeSbomFrom(ref, format, cliTransport(opts.insecure));
 }
 
 /** copyImageRef copies an image between transports and returns the digest written. */
-export function copyImageRef(src: string, dest: string, opts: { insecure?: readonly string[] } = {}): Promise<string> {
+export function copyImageRef(
+  src: string,
+  dest: string,
+  opts: { insecure?: readonly string[] } = {},
+): Promise<string> {
   return copyImage(src, dest, cliTransport(opts.insecure));
 }

@@ -7,7 +7,11 @@ test('scratch defaults: passwd, group, nsswitch, /tmp 1777, each switchable and 
   const paths = all.map((d) => d.entry.path);
   assert.deepEqual(paths, ['/etc/passwd', '/etc/group', '/home/nonroot', '/etc/nsswitch.conf', '/tmp']);
   const passwd = all[0]!.entry;
-  assert.ok(passwd.type === 'file' && passwd.content.kind === 'bytes' && Buffer.from(passwd.content.data).toString().includes('nonroot:x:65532:65532'));
+  assert.ok(
+    passwd.type === 'file' &&
+      passwd.content.kind === 'bytes' &&
+      Buffer.from(passwd.content.data).toString().includes('nonroot:x:65532:65532'),
+  );
   assert.equal(all.find((d) => d.entry.path === '/tmp')?.entry.mode, 0o1777);
   assert.deepEqual(scratchDefaults({ users: false, nsswitch: false, tmp: false }), []);
   assert.ok(!scratchDefaults({}, (p) => p === '/etc/passwd').some((d) => d.entry.path === '/etc/passwd'));

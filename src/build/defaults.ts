@@ -13,14 +13,16 @@ export interface DefaultFile {
   readonly origin: Origin;
 }
 
-const PASSWD = [
+/** DEFAULT_PASSWD is the /etc/passwd of a scratch image. */
+export const DEFAULT_PASSWD = [
   'root:x:0:0:root:/root:/sbin/nologin',
   'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin',
   'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin',
   '',
 ].join('\n');
 
-const GROUP = ['root:x:0:', 'nobody:x:65534:', 'nonroot:x:65532:', ''].join('\n');
+/** DEFAULT_GROUP is the /etc/group of a scratch image. */
+export const DEFAULT_GROUP = ['root:x:0:', 'nobody:x:65534:', 'nonroot:x:65532:', ''].join('\n');
 
 // files first: a scratch image has no other NSS source configured; dns for hosts as glibc's default
 const NSSWITCH = [
@@ -39,7 +41,15 @@ const NSSWITCH = [
 function text(path: string, body: string, what: string, mode = 0o644): DefaultFile {
   const data = Buffer.from(body, 'utf8');
   return {
-    entry: { type: 'file', path, mode, uid: 0, gid: 0, size: data.byteLength, content: { kind: 'bytes', data } },
+    entry: {
+      type: 'file',
+      path,
+      mode,
+      uid: 0,
+      gid: 0,
+      size: data.byteLength,
+      content: { kind: 'bytes', data },
+    },
     origin: { kind: 'default', what },
   };
 }
@@ -49,11 +59,16 @@ function text(path: string, body: string, what: string, mode = 0o644): DefaultFi
  * and minus those whose path `present(path)` says the image already has (a base image or the user's
  * own /etc/passwd wins).
  */
-export function scratchDefaults(opts: ScratchDefaults = {}, present: (path: string) => boolean = () => false): DefaultFile[] {
+export function scratchDefaults(
+  opts: ScratchDefaults = {},
+  present: (path: string) => boolean = () => false,
+): DefaultFile[] {
   const out: DefaultFile[] = [];
   if (opts.users !== false) {
-    if (!present('/etc/passwd')) out.push(text('/etc/passwd', PASSWD, 'users root, nonroot (65532) and nobody'));
-    if (!present('/etc/group')) out.push(text('/etc/group', GROUP, 'groups root, nonroot (65532) and nobody'));
+    if (!present('/etc/passwd'))
+      out.push(text('/etc/passwd', DEFAULT_PASSWD, 'users root, nonroot (65532) and nobody'));
+    if (!present('/etc/group'))
+      out.push(text('/etc/group', DEFAULT_GROUP, 'groups root, nonroot (65532) and nobody'));
     if (!present('/home/nonroot')) {
       out.push({
         entry: { type: 'dir', path: '/home/nonroot', mode: 0o700, uid: 65532, gid: 65532 },

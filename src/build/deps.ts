@@ -3,7 +3,7 @@
  */
 import { resolve } from 'node:path';
 import { resolveClosure } from '../closure/closure.ts';
-import { formatDepsTree, toDepsJson, type DepsJson } from '../closure/deps-format.ts';
+import { type DepsJson, formatDepsTree, toDepsJson } from '../closure/deps-format.ts';
 import { hostFs } from '../fs/host-fs.ts';
 
 /** ResolveDepsOptions configures resolveDeps. */
@@ -22,14 +22,21 @@ export interface ResolveDepsOptions {
  * resolveDeps computes what programs need, inside the host root or a sysroot, without executing them.
  * Missing libraries are listed, not thrown (ldd prints "not found" too).
  */
-export async function resolveDeps(paths: readonly string[], o: ResolveDepsOptions = {}): Promise<{ json: DepsJson; text: string }> {
+export async function resolveDeps(
+  paths: readonly string[],
+  o: ResolveDepsOptions = {},
+): Promise<{ json: DepsJson; text: string }> {
   const fs = hostFs(o.sysroot ?? '/');
-  const roots = paths.map((p) => (o.sysroot ? (p.startsWith('/') ? p : `/${p}`) : resolve(o.cwd ?? process.cwd(), p)));
+  const roots = paths.map((p) =>
+    o.sysroot ? (p.startsWith('/') ? p : `/${p}`) : resolve(o.cwd ?? process.cwd(), p),
+  );
   const result = await resolveClosure(roots, fs, {
     strict: false,
     requestedVia: 'fromscratch deps',
     ...(o.libraryPath ? { libraryPath: o.libraryPath } : {}),
-    ...(o.infer === false ? { infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } } : {}),
+    ...(o.infer === false
+      ? { infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } }
+      : {}),
   });
   return { json: toDepsJson(result), text: formatDepsTree(result) };
 }

@@ -39,7 +39,11 @@ async function recordOf(set: ImageSet, i: number, ref: string, recordDir?: strin
 }
 
 /** explainPath reads the image and its build record and explains why `path` is in it. */
-export async function explainPath(ref: string, path: string, o: TransportOptions & { recordDir?: string }): Promise<Explanation> {
+export async function explainPath(
+  ref: string,
+  path: string,
+  o: TransportOptions & { recordDir?: string },
+): Promise<Explanation> {
   const set = await readAnyImage(ref, o);
   try {
     return await explainFromRecord(await recordOf(set, pickHost(set), ref, o.recordDir), path);
@@ -49,7 +53,10 @@ export async function explainPath(ref: string, path: string, o: TransportOptions
 }
 
 /** hashImageFiles returns the regular files of an image's merged layers with SHA-256 and size (last layer wins). */
-export async function hashImageFiles(set: ImageSet, i: number): Promise<Map<string, { sha256: string; size: number }>> {
+export async function hashImageFiles(
+  set: ImageSet,
+  i: number,
+): Promise<Map<string, { sha256: string; size: number }>> {
   const out = new Map<string, { sha256: string; size: number }>();
   for (const layer of set.images[i]!.layers) {
     const reader = new TarReader(openLayerTar(set.store, layer.blob));
@@ -78,7 +85,11 @@ export async function hashImageFiles(set: ImageSet, i: number): Promise<Map<stri
 }
 
 /** makeSbom renders the SBOM of an image built on this machine. */
-export async function makeSbom(ref: string, format: 'spdx' | 'cyclonedx', o: TransportOptions & { recordDir?: string }): Promise<Record<string, unknown>> {
+export async function makeSbom(
+  ref: string,
+  format: 'spdx' | 'cyclonedx',
+  o: TransportOptions & { recordDir?: string },
+): Promise<Record<string, unknown>> {
   const set = await readAnyImage(ref, o);
   try {
     const i = pickHost(set);
@@ -87,7 +98,11 @@ export async function makeSbom(ref: string, format: 'spdx' | 'cyclonedx', o: Tra
     const origins = new Map(record.files.map((f) => [f.path, f.origins] as const));
     const files: SbomFile[] = [...hashes.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([path, h]) => ({ path, ...h, origins: origins.get(path) ?? ([{ kind: 'base', image: 'base image' }] as Origin[]) }));
+      .map(([path, h]) => ({
+        path,
+        ...h,
+        origins: origins.get(path) ?? ([{ kind: 'base', image: 'base image' }] as Origin[]),
+      }));
     const packages = new Map<string, SbomPackage & { files: string[] }>();
     for (const f of files) {
       for (const og of f.origins) {

@@ -43,11 +43,18 @@ export function parseAddArg(arg: string, cwd: string = process.cwd()): { src: st
   const i = arg.lastIndexOf(':');
   const src = i > 0 ? arg.slice(0, i) : arg;
   const destRaw = i > 0 ? arg.slice(i + 1) : undefined;
-  if (src === '') throw new FromscratchError('USAGE', `--add ${JSON.stringify(arg)} names no source`, { hint: 'write --add SRC[:DEST]' });
-  if (destRaw !== undefined && !destRaw.startsWith('/')) {
-    throw new FromscratchError('USAGE', `--add ${JSON.stringify(arg)}: destination ${JSON.stringify(destRaw)} is not absolute`, {
-      hint: 'destinations in the image are absolute paths, e.g. --add ./app:/app',
+  if (src === '')
+    throw new FromscratchError('USAGE', `--add ${JSON.stringify(arg)} names no source`, {
+      hint: 'write --add SRC[:DEST]',
     });
+  if (destRaw !== undefined && !destRaw.startsWith('/')) {
+    throw new FromscratchError(
+      'USAGE',
+      `--add ${JSON.stringify(arg)}: destination ${JSON.stringify(destRaw)} is not absolute`,
+      {
+        hint: 'destinations in the image are absolute paths, e.g. --add ./app:/app',
+      },
+    );
   }
   const abs = resolveHost(cwd, src);
   return { src: abs, dest: normalizeImagePath(destRaw ?? abs) };
@@ -58,7 +65,11 @@ export function parseAddArg(arg: string, cwd: string = process.cwd()): { src: st
  * returns entries placed under `dest` in the image. Throws FILE_NOT_FOUND when src is missing and
  * SECRET_REFUSED for files the secrets policy refuses.
  */
-export async function collectHostPath(src: string, dest: string, opts: CollectHostOptions = {}): Promise<HostEntry[]> {
+export async function collectHostPath(
+  src: string,
+  dest: string,
+  opts: CollectHostOptions = {},
+): Promise<HostEntry[]> {
   const out: HostEntry[] = [];
   const firstByInode = new Map<string, string>();
   const srcBytes = encodePath(src);
@@ -75,7 +86,9 @@ export async function collectHostPath(src: string, dest: string, opts: CollectHo
 
   async function visit(hostPath: string, imagePath: string, st: import('node:fs').Stats): Promise<void> {
     if (out.length >= MAX_ADD_ENTRIES) {
-      throw new FromscratchError('TOO_LARGE', `${src} has more than ${MAX_ADD_ENTRIES} entries`, { hint: 'add a smaller directory' });
+      throw new FromscratchError('TOO_LARGE', `${src} has more than ${MAX_ADD_ENTRIES} entries`, {
+        hint: 'add a smaller directory',
+      });
     }
     const rs = toRootStat(st);
     const owner = {
@@ -87,15 +100,21 @@ export async function collectHostPath(src: string, dest: string, opts: CollectHo
     if (rs.type === 'file' && opts.checkSecret && !opts.allowSecrets?.includes(hostPath)) {
       const verdict = opts.checkSecret(hostPath);
       if (verdict.refuse) {
-        throw new FromscratchError('SECRET_REFUSED', `refusing to put ${hostPath} in the image: ${verdict.reason ?? 'it looks like a secret'}`, {
-          hint: `if you really mean to ship it, pass --allow-secret ${hostPath}`,
-        });
+        throw new FromscratchError(
+          'SECRET_REFUSED',
+          `refusing to put ${hostPath} in the image: ${verdict.reason ?? 'it looks like a secret'}`,
+          {
+            hint: `if you really mean to ship it, pass --allow-secret ${hostPath}`,
+          },
+        );
       }
     }
     switch (rs.type) {
       case 'dir': {
         out.push({ hostPath, entry: { ...base, type: 'dir', mode } });
-        const names = (await readdir(encodePath(hostPath), { encoding: 'buffer' })).map((b) => decodePathBytes(b)).sort();
+        const names = (await readdir(encodePath(hostPath), { encoding: 'buffer' }))
+          .map((b) => decodePathBytes(b))
+          .sort();
         for (const name of names) {
           const child = `${hostPath}/${name}`;
           await visit(child, joinImagePath(imagePath, name), await lstat(encodePath(child)));
@@ -103,7 +122,15 @@ export async function collectHostPath(src: string, dest: string, opts: CollectHo
         return;
       }
       case 'symlink':
-        out.push({ hostPath, entry: { ...base, type: 'symlink', mode: 0o777, target: decodePathBytes(await readlink(encodePath(hostPath), { encoding: 'buffer' })) } });
+        out.push({
+          hostPath,
+          entry: {
+            ...base,
+            type: 'symlink',
+            mode: 0o777,
+            target: decodePathBytes(await readlink(encodePath(hostPath), { encoding: 'buffer' })),
+          },
+        });
         return;
       case 'file': {
         const key = `${rs.dev}:${rs.ino}`;
@@ -129,7 +156,16 @@ export async function collectHostPath(src: string, dest: string, opts: CollectHo
       }
       case 'char':
       case 'block':
-        out.push({ hostPath, entry: { ...base, type: rs.type, mode, devmajor: Math.floor(rs.rdev / 256) & 0xfff, devminor: (rs.rdev & 0xff) | ((rs.rdev >> 12) & 0xfff00) } });
+        out.push({
+          hostPath,
+          entry: {
+            ...base,
+            type: rs.type,
+            mode,
+            devmajor: Math.floor(rs.rdev / 256) & 0xfff,
+            devminor: (rs.rdev & 0xff) | ((rs.rdev >> 12) & 0xfff00),
+          },
+        });
         return;
       case 'fifo':
         out.push({ hostPath, entry: { ...base, type: 'fifo', mode } });
@@ -160,13 +196,18 @@ function fixHardlinkOrder(entries: HostEntry[]): HostEntry[] {
   const replaced = new Map<string, HostEntry>();
   for (const [target, links] of groups) {
     const file = byPath.get(target)!;
-    const members = [file, ...links].sort((a, b) => Buffer.compare(encodePath(a.entry.path), encodePath(b.entry.path)));
+    const members = [file, ...links].sort((a, b) =>
+      Buffer.compare(encodePath(a.entry.path), encodePath(b.entry.path)),
+    );
     const head = members[0]!;
     if (head === file) continue;
     const f = file.entry as Extract<FileEntry, { type: 'file' }>;
     replaced.set(head.entry.path, { hostPath: head.hostPath, entry: { ...f, path: head.entry.path } });
     for (const m of members.slice(1)) {
-      replaced.set(m.entry.path, { hostPath: m.hostPath, entry: { ...m.entry, type: 'hardlink', target: head.entry.path } as FileEntry });
+      replaced.set(m.entry.path, {
+        hostPath: m.hostPath,
+        entry: { ...m.entry, type: 'hardlink', target: head.entry.path } as FileEntry,
+      });
     }
   }
   return entries.map((h) => replaced.get(h.entry.path) ?? h);

@@ -43,15 +43,21 @@ export async function loadBuildSpec(o: LoadSpecOptions): Promise<BuildSpec> {
   let configFile = o.configFile === undefined ? undefined : resolve(o.cwd, o.configFile);
   let dockerfile = o.dockerfile === undefined ? undefined : resolve(context ?? o.cwd, o.dockerfile);
   if (configFile && dockerfile) {
-    throw new FromscratchError('USAGE', 'both a YAML spec (-c) and a Dockerfile (-f) were given', { hint: 'build from one of them' });
+    throw new FromscratchError('USAGE', 'both a YAML spec (-c) and a Dockerfile (-f) were given', {
+      hint: 'build from one of them',
+    });
   }
   if (context !== undefined && !configFile && !dockerfile) {
     if (await exists(`${context}/fromscratch.yaml`)) configFile = `${context}/fromscratch.yaml`;
     else if (await exists(`${context}/Dockerfile`)) dockerfile = `${context}/Dockerfile`;
     else {
-      throw new FromscratchError('FILE_NOT_FOUND', `build context ${context} has neither a Dockerfile nor a fromscratch.yaml`, {
-        hint: 'add one, or name it with -f Dockerfile / -c spec.yaml',
-      });
+      throw new FromscratchError(
+        'FILE_NOT_FOUND',
+        `build context ${context} has neither a Dockerfile nor a fromscratch.yaml`,
+        {
+          hint: 'add one, or name it with -f Dockerfile / -c spec.yaml',
+        },
+      );
     }
   }
   let base: BuildSpec | undefined;
@@ -74,7 +80,8 @@ export function mergeSpecs(base: BuildSpec, over: BuildSpec): BuildSpec {
   for (const [k, v] of Object.entries(over.config ?? {})) {
     if (v === undefined) continue;
     if (k === 'Env') config.Env = [...(base.config?.Env ?? []), ...(v as string[])];
-    else if (k === 'Labels') config.Labels = { ...(base.config?.Labels ?? {}), ...(v as Record<string, string>) };
+    else if (k === 'Labels')
+      config.Labels = { ...(base.config?.Labels ?? {}), ...(v as Record<string, string>) };
     else (config as Record<string, unknown>)[k] = v;
   }
   return {
@@ -89,7 +96,9 @@ export function mergeSpecs(base: BuildSpec, over: BuildSpec): BuildSpec {
     ...(over.aptSources?.length ? { aptSources: over.aptSources } : {}),
     ...(over.lockfile !== undefined ? { lockfile: over.lockfile } : {}),
     ...(over.locked ? { locked: true } : {}),
-    ...(over.libraryPaths?.length ? { libraryPaths: [...(base.libraryPaths ?? []), ...over.libraryPaths] } : {}),
+    ...(over.libraryPaths?.length
+      ? { libraryPaths: [...(base.libraryPaths ?? []), ...over.libraryPaths] }
+      : {}),
     ...(over.outputs?.length ? { outputs: over.outputs } : {}),
     ...(over.tags?.length ? { tags: over.tags } : {}),
     ...(over.compression !== undefined ? { compression: over.compression } : {}),
@@ -107,13 +116,20 @@ async function exists(p: string): Promise<boolean> {
 
 async function readSmall(p: string): Promise<string> {
   const st = await stat(p).catch((e) => {
-    throw new FromscratchError('FILE_NOT_FOUND', `${p} does not exist`, { hint: 'check the file name', cause: e });
+    throw new FromscratchError('FILE_NOT_FOUND', `${p} does not exist`, {
+      hint: 'check the file name',
+      cause: e,
+    });
   });
   if (!st.isFile()) throw new FromscratchError('INVALID_ARGUMENT', `${p} is not a regular file`);
   if (st.size > MAX_SPEC_BYTES) {
-    throw new FromscratchError('TOO_LARGE', `${p} is ${st.size} bytes, over the ${MAX_SPEC_BYTES}-byte limit`, {
-      hint: 'spec files and Dockerfiles are small; check that you named the right file',
-    });
+    throw new FromscratchError(
+      'TOO_LARGE',
+      `${p} is ${st.size} bytes, over the ${MAX_SPEC_BYTES}-byte limit`,
+      {
+        hint: 'spec files and Dockerfiles are small; check that you named the right file',
+      },
+    );
   }
   return readFile(p, 'utf8');
 }

@@ -5,10 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../blob/dir-store.ts';
-import { formatLockfile, type Lockfile, mergeLockfiles, parseLockfile } from '../deb/lockfile.ts';
-import { FromscratchError } from '../errors.ts';
 import { type DebEntries, debEntries } from '../deb/deb-entries.ts';
+import { formatLockfile, type Lockfile, mergeLockfiles, parseLockfile } from '../deb/lockfile.ts';
 import { resolveDebs } from '../deb/resolve-debs.ts';
+import { FromscratchError } from '../errors.ts';
 import type { Platform } from '../model/platform.ts';
 import { formatPlatform } from '../model/platform.ts';
 import { cacheDir } from './cache-dir.ts';
@@ -33,9 +33,13 @@ export function debianArch(p: Platform): string {
     case 'loong64':
       return 'loong64';
     default:
-      throw new FromscratchError('INVALID_ARGUMENT', `Debian has no architecture for platform ${formatPlatform(p)}`, {
-        hint: 'choose a platform Debian ships: linux/amd64, linux/arm64, linux/arm/v7, linux/386, linux/ppc64le, linux/s390x, linux/riscv64',
-      });
+      throw new FromscratchError(
+        'INVALID_ARGUMENT',
+        `Debian has no architecture for platform ${formatPlatform(p)}`,
+        {
+          hint: 'choose a platform Debian ships: linux/amd64, linux/arm64, linux/arm/v7, linux/386, linux/ppc64le, linux/s390x, linux/riscv64',
+        },
+      );
   }
 }
 
@@ -53,7 +57,11 @@ export interface PackageOptions {
 }
 
 /** packageEntries resolves and reads packages for one platform. */
-export async function packageEntries(requests: readonly { name: string; version?: string }[], platform: Platform, o: PackageOptions = {}): Promise<DebEntries> {
+export async function packageEntries(
+  requests: readonly { name: string; version?: string }[],
+  platform: Platform,
+  o: PackageOptions = {},
+): Promise<DebEntries> {
   const arch = debianArch(platform);
   const dir = join(cacheDir(), 'deb');
   const wanted = requests.map((r) => (r.version ? `${r.name}=${r.version}` : r.name)).sort();
@@ -62,21 +70,45 @@ export async function packageEntries(requests: readonly { name: string; version?
   if (old && sameRequests(old.requests[arch], wanted)) {
     lock = old;
   } else if (o.locked) {
-    throw new FromscratchError('LOCKFILE_MISMATCH', `${o.lockfile ?? 'the lockfile'} does not hold the packages ${wanted.join(', ')} for ${arch}`, {
-      hint: 'run the build once without --locked to resolve and write the lockfile',
-    });
+    throw new FromscratchError(
+      'LOCKFILE_MISMATCH',
+      `${o.lockfile ?? 'the lockfile'} does not hold the packages ${wanted.join(', ')} for ${arch}`,
+      {
+        hint: 'run the build once without --locked to resolve and write the lockfile',
+      },
+    );
   } else {
     lock = await resolveDebs(
       requests.map((r) => ({ name: r.name, ...(r.version ? { version: r.version } : {}) })),
-      { arches: [arch], cacheDir: dir, ...(o.sources ? { sources: o.sources } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) },
+      {
+        arches: [arch],
+        cacheDir: dir,
+        ...(o.sources ? { sources: o.sources } : {}),
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      },
     );
     if (o.lockfile) {
       // keep the other architectures of a multi-platform lockfile
-      const others = old ? { ...old, requests: Object.fromEntries(Object.entries(old.requests).filter(([a]) => a !== arch)), packages: old.packages.filter((p) => p.forArch !== arch) } : undefined;
-      await writeFileAtomic(o.lockfile, Buffer.from(formatLockfile(others ? mergeLockfiles(others, lock) : lock)), { fsync: false });
+      const others = old
+        ? {
+            ...old,
+            requests: Object.fromEntries(Object.entries(old.requests).filter(([a]) => a !== arch)),
+            packages: old.packages.filter((p) => p.forArch !== arch),
+          }
+        : undefined;
+      await writeFileAtomic(
+        o.lockfile,
+        Buffer.from(formatLockfile(others ? mergeLockfiles(others, lock) : lock)),
+        { fsync: false },
+      );
     }
   }
-  return debEntries(lock, { forArch: arch, cacheDir: dir, ...(o.keepDocs ? { keepDocs: true } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+  return debEntries(lock, {
+    forArch: arch,
+    cacheDir: dir,
+    ...(o.keepDocs ? { keepDocs: true } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  });
 }
 
 async function readLockfileIfAny(path: string): Promise<Lockfile | undefined> {
@@ -110,7 +142,8 @@ export function toRecordedPackages(d: DebEntries): RecordedPackage[] {
 
 /** dep5License returns the License of the `Files: *` paragraph of a machine-readable copyright file. */
 function dep5License(text: string): string | undefined {
-  if (!/^Format:\s*https?:\/\/www\.debian\.org\/doc\/packaging-manuals\/copyright-format\//m.test(text)) return undefined;
+  if (!/^Format:\s*https?:\/\/www\.debian\.org\/doc\/packaging-manuals\/copyright-format\//m.test(text))
+    return undefined;
   const m = /^Files:\s*\*\s*\n(?:[^\n]*\n)*?License:\s*([^\n]+)/m.exec(text);
   return m?.[1]?.trim();
 }

@@ -18,7 +18,11 @@ function recordPath(dir: string, digest: Digest): string {
 }
 
 /** writeRecord stores a record under the manifest digest it describes (atomic; idempotent). */
-export async function writeRecord(record: BuildRecord, digest: Digest, dir: string = cacheDir()): Promise<void> {
+export async function writeRecord(
+  record: BuildRecord,
+  digest: Digest,
+  dir: string = cacheDir(),
+): Promise<void> {
   const p = recordPath(dir, digest);
   await mkdir(join(p, '..'), { recursive: true });
   await writeFileAtomic(p, canonicalJson({ ...record, manifestDigest: digest }), { fsync: false });
@@ -29,7 +33,8 @@ export async function readRecord(digest: Digest, dir: string = cacheDir()): Prom
   let text: string;
   try {
     const buf = await readFile(recordPath(dir, digest));
-    if (buf.byteLength > MAX_RECORD_BYTES) throw new FromscratchError('TOO_LARGE', `build record of ${digest} is too large`);
+    if (buf.byteLength > MAX_RECORD_BYTES)
+      throw new FromscratchError('TOO_LARGE', `build record of ${digest} is too large`);
     text = buf.toString('utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

@@ -44,7 +44,10 @@ export interface BuildRecord {
 }
 
 /** toRecordedFiles pairs tree entries with their origins, in tree order. */
-export function toRecordedFiles(entries: readonly FileEntry[], origins: ReadonlyMap<string, readonly Origin[]>): RecordedFile[] {
+export function toRecordedFiles(
+  entries: readonly FileEntry[],
+  origins: ReadonlyMap<string, readonly Origin[]>,
+): RecordedFile[] {
   return entries.map((e) => ({
     path: e.path,
     type: e.type,

@@ -11,7 +11,11 @@ import { readAnyImage } from './transports.ts';
  * runImageRef runs the image `ref` names (the host's platform) with `args` replacing its Cmd, and
  * returns the container's exit code.
  */
-export async function runImageRef(ref: string, args: readonly string[], opts: RunOptions & { insecure?: readonly string[] } = {}): Promise<number> {
+export async function runImageRef(
+  ref: string,
+  args: readonly string[],
+  opts: RunOptions & { insecure?: readonly string[] } = {},
+): Promise<number> {
   const { insecure, ...runOpts } = opts;
   const set = await readAnyImage(ref, cliTransport(insecure), { platform: hostPlatform() });
   try {

@@ -57,9 +57,20 @@ export type ContentItem =
       readonly link?: boolean;
     }
   /** literal bytes written at dest (Dockerfile heredocs, ADD https:// after download) */
-  | { readonly kind: 'file'; readonly dest: string; readonly data: Uint8Array; readonly mode?: number; readonly ownership?: Ownership }
+  | {
+      readonly kind: 'file';
+      readonly dest: string;
+      readonly data: Uint8Array;
+      readonly mode?: number;
+      readonly ownership?: Ownership;
+    }
   /** run CMD on the host under strace and add every file it used, with closures */
-  | { readonly kind: 'trace'; readonly command: string; readonly allowFailure?: boolean; readonly timeoutSeconds?: number }
+  | {
+      readonly kind: 'trace';
+      readonly command: string;
+      readonly allowFailure?: boolean;
+      readonly timeoutSeconds?: number;
+    }
   /**
    * paths of the root added as the image must have them (symlinks on the way kept), programs among them
    * with their closures: what `--verify --fix` found missing

@@ -6,7 +6,13 @@ import type { BlobStore } from '../blob/store.ts';
 import type { Image } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import type { Platform } from '../model/platform.ts';
-import { type ReadImageOptions, type RegistryHooks, type WriteImageOptions, readImage, writeImage } from '../oci/image-io.ts';
+import {
+  type ReadImageOptions,
+  type RegistryHooks,
+  readImage,
+  type WriteImageOptions,
+  writeImage,
+} from '../oci/image-io.ts';
 import type { ImageSet } from '../oci/image-set.ts';
 import type { WrittenImage } from '../oci/oci-layout.ts';
 import type { ImageRef } from '../oci/transport.ts';
@@ -32,27 +38,51 @@ export function registryHooks(o: TransportOptions): RegistryHooks {
         platforms: ropts.platform ? [ropts.platform] : 'all',
         ...(ropts.jsonLimit !== undefined ? { documentLimit: ropts.jsonLimit } : {}),
       });
-      const manifests: Descriptor[] = pulled.images.map((p) => ({ ...p.manifest, platform: p.image.platform }));
+      const manifests: Descriptor[] = pulled.images.map((p) => ({
+        ...p.manifest,
+        platform: p.image.platform,
+      }));
       const descriptor: Descriptor = pulled.index && !ropts.platform ? pulled.index : manifests[0]!;
-      return { images: pulled.images.map((p) => p.image), manifests, descriptor, store: o.store, close: async () => {} };
+      return {
+        images: pulled.images.map((p) => p.image),
+        manifests,
+        descriptor,
+        store: o.store,
+        close: async () => {},
+      };
     },
     async write(reference, images, store): Promise<WrittenImage> {
       const r = await pushImage(reference, images, store, { clientOptions });
       return {
         descriptor: { mediaType: r.mediaType, digest: r.digest, size: r.size },
-        manifests: r.manifests.map((m) => ({ mediaType: r.mediaType, digest: m.digest, size: 0, platform: m.platform })),
+        manifests: r.manifests.map((m) => ({
+          mediaType: r.mediaType,
+          digest: m.digest,
+          size: 0,
+          platform: m.platform,
+        })),
       };
     },
   };
 }
 
 /** readAnyImage reads an image from any transport, registries included. Call close() on the result. */
-export function readAnyImage(ref: ImageRef | string, o: TransportOptions, opts: Omit<ReadImageOptions, 'registry'> = {}): Promise<ImageSet> {
+export function readAnyImage(
+  ref: ImageRef | string,
+  o: TransportOptions,
+  opts: Omit<ReadImageOptions, 'registry'> = {},
+): Promise<ImageSet> {
   return readImage(ref, { ...opts, registry: registryHooks(o) });
 }
 
 /** writeAnyImage writes images to any transport, registries included. */
-export function writeAnyImage(ref: ImageRef | string, images: readonly Image[], store: BlobStore, o: TransportOptions, opts: Omit<WriteImageOptions, 'registry'> = {}): Promise<WrittenImage> {
+export function writeAnyImage(
+  ref: ImageRef | string,
+  images: readonly Image[],
+  store: BlobStore,
+  o: TransportOptions,
+  opts: Omit<WriteImageOptions, 'registry'> = {},
+): Promise<WrittenImage> {
   return writeImage(ref, images, store, { ...opts, registry: registryHooks(o) });
 }
 
@@ -70,7 +100,13 @@ export interface CopyOptions extends TransportOptions {
 export async function copyImage(src: string, dest: string, o: CopyOptions): Promise<string> {
   const set = await readAnyImage(src, o, o.platform ? { platform: o.platform } : {});
   try {
-    const written = await writeAnyImage(dest, set.images, set.store, o, o.platform ? { platform: o.platform } : {});
+    const written = await writeAnyImage(
+      dest,
+      set.images,
+      set.store,
+      o,
+      o.platform ? { platform: o.platform } : {},
+    );
     return written.descriptor.digest;
   } finally {
     await set.close();

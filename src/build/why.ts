@@ -2,8 +2,8 @@
  * why.ts — the chain of reasons a path is in an image, from its BuildRecord. PURE.
  */
 import { FromscratchError } from '../errors.ts';
-import { describeOrigin, type Origin } from '../fs/origin.ts';
 import { type MemoryNode, memoryFs } from '../fs/memory-fs.ts';
+import { describeOrigin, type Origin } from '../fs/origin.ts';
 import { normalizeImagePath } from '../fs/path.ts';
 import { resolvePath } from '../fs/resolve.ts';
 import type { BuildRecord } from './record.ts';
@@ -13,7 +13,11 @@ export interface Explanation {
   readonly path: string;
   /** the symlinks of the image passed on the way from the path asked about to `path` */
   readonly via?: readonly { readonly path: string; readonly target: string }[];
-  readonly reasons: readonly { readonly origin: Origin; readonly text: string; readonly because?: Explanation }[];
+  readonly reasons: readonly {
+    readonly origin: Origin;
+    readonly text: string;
+    readonly because?: Explanation;
+  }[];
 }
 
 /** MAX_WHY_DEPTH bounds the chain (reasons form a DAG; a cycle is cut by the visited set anyway). */
@@ -31,7 +35,12 @@ export async function explainFromRecord(record: BuildRecord, path: string): Prom
   if (!byPath.has(want)) {
     const nodes: Record<string, MemoryNode> = {};
     for (const f of record.files) {
-      nodes[f.path] = f.type === 'symlink' ? { type: 'symlink', target: f.target ?? '' } : f.type === 'dir' ? { type: 'dir' } : { type: 'file', data: new Uint8Array() };
+      nodes[f.path] =
+        f.type === 'symlink'
+          ? { type: 'symlink', target: f.target ?? '' }
+          : f.type === 'dir'
+            ? { type: 'dir' }
+            : { type: 'file', data: new Uint8Array() };
     }
     const r = await resolvePath(memoryFs(nodes), want);
     if (r.stat && byPath.has(r.path)) {
@@ -40,9 +49,15 @@ export async function explainFromRecord(record: BuildRecord, path: string): Prom
     }
   }
   if (!byPath.has(want)) {
-    const near = record.files.map((f) => f.path).filter((p) => p.endsWith(`/${want.split('/').pop()}`)).slice(0, 5);
+    const near = record.files
+      .map((f) => f.path)
+      .filter((p) => p.endsWith(`/${want.split('/').pop()}`))
+      .slice(0, 5);
     throw new FromscratchError('FILE_NOT_FOUND', `${want} is not in the image`, {
-      hint: near.length > 0 ? `did you mean ${near.join(', ')}?` : 'list the files with `fromscratch inspect IMAGE`',
+      hint:
+        near.length > 0
+          ? `did you mean ${near.join(', ')}?`
+          : 'list the files with `fromscratch inspect IMAGE`',
     });
   }
   // each file's reasons are expanded once; later mentions point back, so a library needed by fifty
@@ -55,7 +70,8 @@ export async function explainFromRecord(record: BuildRecord, path: string): Prom
       path: p,
       reasons: origins.map((origin) => {
         const next = nextPath(origin);
-        if (!next || !byPath.has(next) || depth >= MAX_WHY_DEPTH) return { origin, text: describeOrigin(origin) };
+        if (!next || !byPath.has(next) || depth >= MAX_WHY_DEPTH)
+          return { origin, text: describeOrigin(origin) };
         if (expanded.has(next)) return { origin, text: `${describeOrigin(origin)} (see above)` };
         return { origin, text: describeOrigin(origin), because: explain(next, depth + 1) };
       }),
