@@ -22,6 +22,9 @@ export interface LexOptions {
 /** VarLookup returns a variable's value, or undefined when it is not set. */
 export type VarLookup = (name: string) => string | undefined;
 
+/** MAX_SUBSTITUTION_DEPTH bounds `${A:-${B:-…}}` nesting. */
+export const MAX_SUBSTITUTION_DEPTH = 1000;
+
 /** MAX_EXPANSION_BYTES bounds the result of expanding one word (nested defaults can multiply text). */
 export const MAX_EXPANSION_BYTES = 1024 * 1024;
 
@@ -96,6 +99,7 @@ class Lexer {
   private readonly opts: LexOptions;
   /** heredoc mode: only `$` is special */
   private readonly varsOnly: boolean;
+  private depth = 0;
   constructor(text: string, vars: VarLookup, opts: LexOptions, varsOnly = false) {
     this.vars = vars;
     this.opts = opts;
@@ -239,6 +243,18 @@ class Lexer {
       return v ?? '';
     }
     this.next(); // {
+    // ${A:-${B:-…}} recurses: bound it so hostile input cannot exhaust the stack (RELIABILITY.md F9)
+    if (++this.depth > MAX_SUBSTITUTION_DEPTH) {
+      throw syntax(`substitutions nested more than ${MAX_SUBSTITUTION_DEPTH} levels deep`);
+    }
+    try {
+      return this.braced();
+    } finally {
+      this.depth -= 1;
+    }
+  }
+
+  private braced(): string {
     const first = this.peek();
     if (first === undefined) throw syntax("syntax error: missing '}'");
     if (first === '{' || first === '}' || first === ':') throw syntax('syntax error: bad substitution');

@@ -466,8 +466,16 @@ describe('hostile Dockerfiles (RELIABILITY.md F9): an error with a line number, 
     assert.ok(msg.length < 500);
   });
   it('bounds nested default expansion', () => {
-    const deep = `${'${A:-'.repeat(2000)}x${'}'.repeat(2000)}`;
+    const deep = `${'${A:-'.repeat(500)}x${'}'.repeat(500)}`;
     assert.deepEqual(spec(`FROM scratch\nENV B=${deep}\n`).config?.Env, [PATH, 'B=x']);
+  });
+  it('refuses substitutions nested deeper than the stack should go', () => {
+    const deep = `${'${A:-'.repeat(100_000)}x${'}'.repeat(100_000)}`;
+    fails(
+      () => parseDockerfile(`FROM scratch\nENV B=${deep}\n`),
+      'DOCKERFILE_SYNTAX',
+      /Dockerfile:2: substitutions nested more than 1000 levels/,
+    );
   });
   it('handles many heredoc markers and $ runs in bounded time', () => {
     fails(
