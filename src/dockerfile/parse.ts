@@ -1099,7 +1099,13 @@ class Parser {
             ins.line,
             `ADD of a git repository (${truncate(src, 80)}) is not supported by fromscratch`,
           );
-        const u = new URL(src);
+        let u: URL;
+        try {
+          u = new URL(src);
+        } catch {
+          // not a URL the WHATWG parser accepts: report it on its line
+          throw new LineError(ins.line, `ADD source ${truncate(src, 80)} is not a valid URL`);
+        }
         let path = dest;
         if (destDir) {
           const base = decodeURIComponent(u.pathname.slice(u.pathname.lastIndexOf('/') + 1));

@@ -396,6 +396,11 @@ describe('errors are reported all at once, with file:line', () => {
       /--checksum applies to http\(s\) sources only/,
     ],
     ['COPY of a URL', 'FROM scratch\nCOPY https://e.org/x /x\n', /use ADD for URLs/],
+    [
+      'bad URL',
+      'FROM scratch\nADD http://[bad/x /x\n',
+      /:2: ADD source http:\/\/\[bad\/x is not a valid URL/,
+    ],
     ['git source', 'FROM scratch\nADD https://github.com/a/b.git /src\n', /git repository/],
     ['unterminated quote', 'FROM scratch\nENV A="x\n', /matching double-quote/],
     ['bad substitution', 'FROM scratch\nENV A=${B\n', /missing '\}'/],
