@@ -340,7 +340,9 @@ export function resolvePackages(
         const mine: string[] = [];
         const existing = chosen.get(d.name);
         if (existing) {
-          reasons.push(`but ${existing.rec.name} ${existing.rec.version} is already chosen (${describe(existing.chain)})`);
+          reasons.push(
+            `but ${existing.rec.name} ${existing.rec.version} is already chosen (${describe(existing.chain)})`,
+          );
           continue;
         }
         for (const cand of candidates(d, mine)) {

@@ -21,6 +21,12 @@ for (const arch of ['amd64', 'arm64']) {
     `# ${arch}: ${r.packages.length} packages, ${r.entries.length} entries, ${(performance.now() - t).toFixed(0)} ms`,
   );
   for (const e of r.entries) {
+    // e_machine of each ELF program in /usr/bin: 62 = x86-64, 183 = AArch64
+    if (e.type === 'file' && e.path.startsWith('/usr/bin/') && e.content.kind === 'bytes') {
+      const b = Buffer.from(e.content.data);
+      if (b.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46])))
+        console.log(`# ELF ${e.path} e_machine=${b.readUInt16LE(18)}`);
+    }
     const o = r.origins
       .get(e.path)
       ?.map((x) => (x.kind === 'package' ? x.name : x.kind))
