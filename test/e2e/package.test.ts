@@ -1,0 +1,124 @@
+/**
+ * package.test.ts — `fromscratch build --package` as a new user tries it (issue 5): Debian packages from
+ * the host's apt sources, for the host and for another architecture, with dpkg status files, SBOMs naming
+ * the exact candidate versions, reproducible digests and a clear error for an unknown package.
+ */
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { dockerRemoveImage, dockerRun, requireTool, run, withTempDir } from '../support/validate-tools.ts';
+import { fromscratch } from './cli.ts';
+
+const DIGEST = /^sha256:[a-f0-9]{64}\n$/;
+
+/** candidateVersions returns `apt-cache policy`'s candidate version of each package. */
+async function candidateVersions(pkgs: readonly string[]): Promise<Map<string, string>> {
+  const r = await run(requireTool('apt-cache', 'apt'), ['policy', ...pkgs]);
+  const out = new Map<string, string>();
+  let cur: string | undefined;
+  for (const line of r.stdout.split('\n')) {
+    const head = /^(\S+):$/.exec(line);
+    if (head) cur = head[1];
+    const cand = /^\s+Candidate:\s+(\S+)/.exec(line);
+    if (cand && cur !== undefined) out.set(cur, cand[1]!);
+  }
+  for (const p of pkgs) assert.ok(out.get(p) && out.get(p) !== '(none)', `apt-cache policy has a candidate for ${p}; run apt-get update`);
+  return out;
+}
+
+/** readImageFile extracts one file of a single-layer OCI layout with tar. */
+async function readImageFile(layout: string, path: string, dest: string): Promise<Buffer> {
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const blob = (d: string): string => join(layout, 'blobs', 'sha256', d.replace(/^sha256:/, ''));
+  const manifest = JSON.parse(await readFile(blob(index.manifests[0]!.digest), 'utf8')) as { layers: { digest: string }[] };
+  assert.equal(manifest.layers.length, 1);
+  const tar = requireTool('tar', 'tar');
+  const layer = blob(manifest.layers[0]!.digest);
+  const names = (await run(tar, ['-tzf', layer])).stdout.split('\n');
+  const name = names.find((n) => n.replace(/^\.?\//, '') === path.slice(1));
+  assert.ok(name, `${path} is in the layer`);
+  await run(tar, ['-xzf', layer, '-C', dest, name]);
+  return readFile(join(dest, name));
+}
+
+test('--package jq for the host runs `jq --version` in docker like the host, with dpkg status, SBOMs and a stable digest', async () => {
+  const hostJq = requireTool('jq', 'jq');
+  const versions = await candidateVersions(['jq', 'libjq1', 'libonig5']);
+  const image = 'e2e-package/jq:1';
+  await withTempDir('e2e-package-host', async (dir) => {
+    try {
+      const args = ['build', '--package', 'jq', '--entrypoint', '["/usr/bin/jq"]', '-o', 'oci:out:jq', '-o', `docker-daemon:${image}`];
+      const first = await fromscratch(args, { cwd: dir });
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, DIGEST);
+      const host = (await run(hostJq, ['--version'])).stdout;
+      assert.equal(await dockerRun(image, ['--version']), host);
+
+      const insp = await fromscratch(['inspect', 'oci:out:jq', '--json'], { cwd: dir });
+      assert.equal(insp.code, 0, insp.stderr);
+      const files = (JSON.parse(insp.stdout) as { images: { layers: { files: { path: string }[] }[] }[] }).images[0]!.layers.flatMap((l) => l.files.map((f) => f.path));
+      for (const p of ['jq', 'libjq1', 'libonig5']) assert.ok(files.includes(`/var/lib/dpkg/status.d/${p}`), `/var/lib/dpkg/status.d/${p} is in the image`);
+      const status = (await readImageFile(join(dir, 'out'), '/var/lib/dpkg/status.d/jq', dir)).toString('utf8');
+      assert.match(status, /^Package: jq$/m);
+      assert.ok(status.includes(`\nVersion: ${versions.get('jq')}\n`), status);
+
+      const spdx = await fromscratch(['sbom', 'oci:out:jq', '--format', 'spdx'], { cwd: dir });
+      assert.equal(spdx.code, 0, spdx.stderr);
+      const doc = JSON.parse(spdx.stdout) as { spdxVersion: string; packages: { name: string; versionInfo?: string }[] };
+      assert.equal(doc.spdxVersion, 'SPDX-2.3');
+      for (const [name, version] of versions) {
+        assert.ok(
+          doc.packages.some((p) => p.name === name && p.versionInfo === version),
+          `SPDX names ${name} ${version}: ${doc.packages.map((p) => `${p.name} ${p.versionInfo}`).join(', ')}`,
+        );
+      }
+      const cdx = await fromscratch(['sbom', 'oci:out:jq', '--format', 'cyclonedx'], { cwd: dir });
+      assert.equal(cdx.code, 0, cdx.stderr);
+      const bom = JSON.parse(cdx.stdout) as { bomFormat: string; components: { name: string; purl?: string }[] };
+      assert.equal(bom.bomFormat, 'CycloneDX');
+      const purls = bom.components.map((c) => c.purl ?? '');
+      for (const [name, version] of versions) {
+        const want = `pkg:deb/debian/${name}@${encodeURIComponent(version)}?arch=amd64`;
+        assert.ok(purls.includes(want), `CycloneDX has ${want}: ${purls.join(' ')}`);
+      }
+
+      const second = await fromscratch(['build', '--package', 'jq', '--entrypoint', '["/usr/bin/jq"]', '-o', 'oci:again:jq'], { cwd: dir });
+      assert.equal(second.code, 0, second.stderr);
+      assert.equal(second.stdout, first.stdout, 'building twice gives the same digest');
+    } finally {
+      await dockerRemoveImage(image);
+    }
+  });
+});
+
+test('--platform linux/arm64 --package jq puts an aarch64 ELF at /usr/bin/jq', async () => {
+  await withTempDir('e2e-package-arm64', async (dir) => {
+    const r = await fromscratch(['build', '--platform', 'linux/arm64', '--package', 'jq', '-o', 'oci:out:arm'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, DIGEST);
+    const elf = await readImageFile(join(dir, 'out'), '/usr/bin/jq', dir);
+    assert.deepEqual([...elf.subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46], 'an ELF file');
+    assert.equal(elf[4], 2, 'ELFCLASS64');
+    assert.equal(elf[5], 1, 'little endian');
+    assert.equal(elf.readUInt16LE(18), 183, 'e_machine EM_AARCH64');
+    const insp = await fromscratch(['inspect', 'oci:out:arm', '--json'], { cwd: dir });
+    assert.equal(insp.code, 0, insp.stderr);
+    assert.equal((JSON.parse(insp.stdout) as { images: { platform: string }[] }).images[0]!.platform, 'linux/arm64');
+    const cdx = await fromscratch(['sbom', 'oci:out:arm', '--format', 'cyclonedx'], { cwd: dir });
+    assert.equal(cdx.code, 0, cdx.stderr);
+    assert.match(cdx.stdout, /pkg:deb\/debian\/jq@[^"]*\?arch=arm64/);
+  });
+});
+
+test('--package no-such-package-xyz is a clear DEB_NOT_FOUND naming it, with a hint, exit 1, nothing written', async () => {
+  await withTempDir('e2e-package-missing', async (dir) => {
+    const r = await fromscratch(['build', '--package', 'no-such-package-xyz', '-o', 'oci:out:x'], { cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^error\[DEB_NOT_FOUND\]: .*no-such-package-xyz/m);
+    assert.match(r.stderr, /^hint: /m);
+    assert.doesNotMatch(r.stderr, /\n\s+at .*:\d+:\d+/, 'no stack trace');
+    assert.deepEqual(await readdir(dir), []);
+  });
+});
