@@ -23,15 +23,23 @@ async function candidateVersions(pkgs: readonly string[]): Promise<Map<string, s
     const cand = /^\s+Candidate:\s+(\S+)/.exec(line);
     if (cand && cur !== undefined) out.set(cur, cand[1]!);
   }
-  for (const p of pkgs) assert.ok(out.get(p) && out.get(p) !== '(none)', `apt-cache policy has a candidate for ${p}; run apt-get update`);
+  for (const p of pkgs)
+    assert.ok(
+      out.get(p) && out.get(p) !== '(none)',
+      `apt-cache policy has a candidate for ${p}; run apt-get update`,
+    );
   return out;
 }
 
 /** readImageFile extracts one file of a single-layer OCI layout with tar. */
 async function readImageFile(layout: string, path: string, dest: string): Promise<Buffer> {
-  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const index = JSON.parse(await readFile(join(layout, 'index.json'), 'utf8')) as {
+    manifests: { digest: string }[];
+  };
   const blob = (d: string): string => join(layout, 'blobs', 'sha256', d.replace(/^sha256:/, ''));
-  const manifest = JSON.parse(await readFile(blob(index.manifests[0]!.digest), 'utf8')) as { layers: { digest: string }[] };
+  const manifest = JSON.parse(await readFile(blob(index.manifests[0]!.digest), 'utf8')) as {
+    layers: { digest: string }[];
+  };
   assert.equal(manifest.layers.length, 1);
   const tar = requireTool('tar', 'tar');
   const layer = blob(manifest.layers[0]!.digest);
@@ -48,7 +56,17 @@ test('--package jq for the host runs `jq --version` in docker like the host, wit
   const image = 'e2e-package/jq:1';
   await withTempDir('e2e-package-host', async (dir) => {
     try {
-      const args = ['build', '--package', 'jq', '--entrypoint', '["/usr/bin/jq"]', '-o', 'oci:out:jq', '-o', `docker-daemon:${image}`];
+      const args = [
+        'build',
+        '--package',
+        'jq',
+        '--entrypoint',
+        '["/usr/bin/jq"]',
+        '-o',
+        'oci:out:jq',
+        '-o',
+        `docker-daemon:${image}`,
+      ];
       const first = await fromscratch(args, { cwd: dir });
       assert.equal(first.code, 0, first.stderr);
       assert.match(first.stdout, DIGEST);
@@ -57,15 +75,26 @@ test('--package jq for the host runs `jq --version` in docker like the host, wit
 
       const insp = await fromscratch(['inspect', 'oci:out:jq', '--json'], { cwd: dir });
       assert.equal(insp.code, 0, insp.stderr);
-      const files = (JSON.parse(insp.stdout) as { images: { layers: { files: { path: string }[] }[] }[] }).images[0]!.layers.flatMap((l) => l.files.map((f) => f.path));
-      for (const p of ['jq', 'libjq1', 'libonig5']) assert.ok(files.includes(`/var/lib/dpkg/status.d/${p}`), `/var/lib/dpkg/status.d/${p} is in the image`);
-      const status = (await readImageFile(join(dir, 'out'), '/var/lib/dpkg/status.d/jq', dir)).toString('utf8');
+      const files = (
+        JSON.parse(insp.stdout) as { images: { layers: { files: { path: string }[] }[] }[] }
+      ).images[0]!.layers.flatMap((l) => l.files.map((f) => f.path));
+      for (const p of ['jq', 'libjq1', 'libonig5'])
+        assert.ok(
+          files.includes(`/var/lib/dpkg/status.d/${p}`),
+          `/var/lib/dpkg/status.d/${p} is in the image`,
+        );
+      const status = (await readImageFile(join(dir, 'out'), '/var/lib/dpkg/status.d/jq', dir)).toString(
+        'utf8',
+      );
       assert.match(status, /^Package: jq$/m);
       assert.ok(status.includes(`\nVersion: ${versions.get('jq')}\n`), status);
 
       const spdx = await fromscratch(['sbom', 'oci:out:jq', '--format', 'spdx'], { cwd: dir });
       assert.equal(spdx.code, 0, spdx.stderr);
-      const doc = JSON.parse(spdx.stdout) as { spdxVersion: string; packages: { name: string; versionInfo?: string }[] };
+      const doc = JSON.parse(spdx.stdout) as {
+        spdxVersion: string;
+        packages: { name: string; versionInfo?: string }[];
+      };
       assert.equal(doc.spdxVersion, 'SPDX-2.3');
       for (const [name, version] of versions) {
         assert.ok(
@@ -75,7 +104,10 @@ test('--package jq for the host runs `jq --version` in docker like the host, wit
       }
       const cdx = await fromscratch(['sbom', 'oci:out:jq', '--format', 'cyclonedx'], { cwd: dir });
       assert.equal(cdx.code, 0, cdx.stderr);
-      const bom = JSON.parse(cdx.stdout) as { bomFormat: string; components: { name: string; purl?: string }[] };
+      const bom = JSON.parse(cdx.stdout) as {
+        bomFormat: string;
+        components: { name: string; purl?: string }[];
+      };
       assert.equal(bom.bomFormat, 'CycloneDX');
       const purls = bom.components.map((c) => c.purl ?? '');
       for (const [name, version] of versions) {
@@ -83,7 +115,10 @@ test('--package jq for the host runs `jq --version` in docker like the host, wit
         assert.ok(purls.includes(want), `CycloneDX has ${want}: ${purls.join(' ')}`);
       }
 
-      const second = await fromscratch(['build', '--package', 'jq', '--entrypoint', '["/usr/bin/jq"]', '-o', 'oci:again:jq'], { cwd: dir });
+      const second = await fromscratch(
+        ['build', '--package', 'jq', '--entrypoint', '["/usr/bin/jq"]', '-o', 'oci:again:jq'],
+        { cwd: dir },
+      );
       assert.equal(second.code, 0, second.stderr);
       assert.equal(second.stdout, first.stdout, 'building twice gives the same digest');
     } finally {
@@ -94,7 +129,10 @@ test('--package jq for the host runs `jq --version` in docker like the host, wit
 
 test('--platform linux/arm64 --package jq puts an aarch64 ELF at /usr/bin/jq', async () => {
   await withTempDir('e2e-package-arm64', async (dir) => {
-    const r = await fromscratch(['build', '--platform', 'linux/arm64', '--package', 'jq', '-o', 'oci:out:arm'], { cwd: dir });
+    const r = await fromscratch(
+      ['build', '--platform', 'linux/arm64', '--package', 'jq', '-o', 'oci:out:arm'],
+      { cwd: dir },
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, DIGEST);
     const elf = await readImageFile(join(dir, 'out'), '/usr/bin/jq', dir);
@@ -104,7 +142,10 @@ test('--platform linux/arm64 --package jq puts an aarch64 ELF at /usr/bin/jq', a
     assert.equal(elf.readUInt16LE(18), 183, 'e_machine EM_AARCH64');
     const insp = await fromscratch(['inspect', 'oci:out:arm', '--json'], { cwd: dir });
     assert.equal(insp.code, 0, insp.stderr);
-    assert.equal((JSON.parse(insp.stdout) as { images: { platform: string }[] }).images[0]!.platform, 'linux/arm64');
+    assert.equal(
+      (JSON.parse(insp.stdout) as { images: { platform: string }[] }).images[0]!.platform,
+      'linux/arm64',
+    );
     const cdx = await fromscratch(['sbom', 'oci:out:arm', '--format', 'cyclonedx'], { cwd: dir });
     assert.equal(cdx.code, 0, cdx.stderr);
     assert.match(cdx.stdout, /pkg:deb\/debian\/jq@[^"]*\?arch=arm64/);
@@ -113,7 +154,9 @@ test('--platform linux/arm64 --package jq puts an aarch64 ELF at /usr/bin/jq', a
 
 test('--package no-such-package-xyz is a clear DEB_NOT_FOUND naming it, with a hint, exit 1, nothing written', async () => {
   await withTempDir('e2e-package-missing', async (dir) => {
-    const r = await fromscratch(['build', '--package', 'no-such-package-xyz', '-o', 'oci:out:x'], { cwd: dir });
+    const r = await fromscratch(['build', '--package', 'no-such-package-xyz', '-o', 'oci:out:x'], {
+      cwd: dir,
+    });
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /^error\[DEB_NOT_FOUND\]: .*no-such-package-xyz/m);

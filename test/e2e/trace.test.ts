@@ -42,12 +42,25 @@ function shellQuote(w: string): string {
 }
 
 /** inspectImage returns the files, compressed size and file bytes `fromscratch inspect --json` reports. */
-async function inspectImage(ref: string, cwd: string): Promise<{ files: { path: string; type: string }[]; compressed: number; fileBytes: number }> {
+async function inspectImage(
+  ref: string,
+  cwd: string,
+): Promise<{ files: { path: string; type: string }[]; compressed: number; fileBytes: number }> {
   const r = await fromscratch(['inspect', ref, '--json'], { cwd });
   assert.equal(r.code, 0, r.stderr);
-  const j = JSON.parse(r.stdout) as { images: { layers: { files: { path: string; type: string }[] }[]; compressedSize: number; fileBytes: number }[] };
+  const j = JSON.parse(r.stdout) as {
+    images: {
+      layers: { files: { path: string; type: string }[] }[];
+      compressedSize: number;
+      fileBytes: number;
+    }[];
+  };
   const img = j.images[0]!;
-  return { files: img.layers.flatMap((l) => l.files), compressed: img.compressedSize, fileBytes: img.fileBytes };
+  return {
+    files: img.layers.flatMap((l) => l.files),
+    compressed: img.compressedSize,
+    fileBytes: img.fileBytes,
+  };
 }
 
 /** otherMergedPath is the same file seen through the /usr merge (/lib/x ↔ /usr/lib/x), or undefined. */
@@ -62,7 +75,9 @@ function otherMergedPath(p: string): string | undefined {
 /** debianPackagesOf asks dpkg which host packages own the given files (either side of the /usr merge). */
 async function debianPackagesOf(paths: readonly string[]): Promise<Set<string>> {
   const dpkg = requireTool('dpkg', 'dpkg');
-  const queries = [...new Set(paths.flatMap((p) => [p, otherMergedPath(p)].filter((x): x is string => x !== undefined)))];
+  const queries = [
+    ...new Set(paths.flatMap((p) => [p, otherMergedPath(p)].filter((x): x is string => x !== undefined))),
+  ];
   const pkgs = new Set<string>();
   for (let i = 0; i < queries.length; i += 200) {
     const r = await run(dpkg, ['-S', ...queries.slice(i, i + 200)], { allowFail: true });
@@ -77,6 +92,7 @@ async function debianPackagesOf(paths: readonly string[]): Promise<Set<string>> 
 /** installedSizeKiB sums the Installed-Size fields (KiB) of host packages. */
 async function installedSizeKiB(pkgs: ReadonlySet<string>): Promise<number> {
   if (pkgs.size === 0) return 0;
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a dpkg-query format, not a template
   const r = await run(requireTool('dpkg-query', 'dpkg'), ['-W', '-f', '${Installed-Size}\n', ...pkgs]);
   return r.stdout
     .split('\n')
@@ -100,7 +116,18 @@ async function traceCase(c: TraceCase): Promise<void> {
     const imageArgv = c.imageArgv ?? c.argv;
     try {
       const r = await fromscratch(
-        ['build', '--trace', traceCmd, ...(c.add ?? []).flatMap((a) => ['--add', a]), '--entrypoint', JSON.stringify(imageArgv), '-o', 'oci:out:t', '-o', `docker-daemon:${image}`],
+        [
+          'build',
+          '--trace',
+          traceCmd,
+          ...(c.add ?? []).flatMap((a) => ['--add', a]),
+          '--entrypoint',
+          JSON.stringify(imageArgv),
+          '-o',
+          'oci:out:t',
+          '-o',
+          `docker-daemon:${image}`,
+        ],
         { cwd: dir, env: ENV },
       );
       assert.equal(r.code, 0, `build of ${c.name} failed:\n${r.stderr}`);
@@ -110,7 +137,10 @@ async function traceCase(c: TraceCase): Promise<void> {
       // why names the trace (on the oci output; see the report about docker-daemon records)
       const why = await fromscratch(['why', 'oci:out:t', c.traced], { cwd: dir });
       assert.equal(why.code, 0, why.stderr);
-      assert.ok(why.stdout.includes(`used by \`${traceCmd}\``), `why ${c.traced} names the traced command:\n${why.stdout}`);
+      assert.ok(
+        why.stdout.includes(`used by \`${traceCmd}\``),
+        `why ${c.traced} names the traced command:\n${why.stdout}`,
+      );
 
       const info = await inspectImage('oci:out:t', dir);
       const regular = info.files.filter((f) => f.type === 'file').map((f) => f.path);
@@ -144,7 +174,11 @@ after(() => {
 test('python3 with json, sqlite3 and hashlib traced and run FROM scratch', async () => {
   await traceCase({
     name: 'python',
-    argv: ['/usr/bin/python3', '-c', 'import json, sqlite3, hashlib; print(json.dumps({"a": [1, 2]}), sqlite3.connect(":memory:").execute("select 6*7").fetchone()[0], hashlib.sha256(b"x").hexdigest())'],
+    argv: [
+      '/usr/bin/python3',
+      '-c',
+      'import json, sqlite3, hashlib; print(json.dumps({"a": [1, 2]}), sqlite3.connect(":memory:").execute("select 6*7").fetchone()[0], hashlib.sha256(b"x").hexdigest())',
+    ],
     traced: '/usr/lib/python3.11/json/__init__.py',
   });
 });
@@ -152,7 +186,12 @@ test('python3 with json, sqlite3 and hashlib traced and run FROM scratch', async
 test('perl with POSIX traced and run FROM scratch', async () => {
   await traceCase({
     name: 'perl',
-    argv: ['/usr/bin/perl', '-MPOSIX', '-e', 'print POSIX::floor(2.5), " ", POSIX::strftime("%Y-%m-%d", gmtime(86400)), "\\n"'],
+    argv: [
+      '/usr/bin/perl',
+      '-MPOSIX',
+      '-e',
+      'print POSIX::floor(2.5), " ", POSIX::strftime("%Y-%m-%d", gmtime(86400)), "\\n"',
+    ],
     traced: '/usr/lib/x86_64-linux-gnu/perl-base/POSIX.pm',
   });
 });
@@ -161,7 +200,13 @@ test('ruby with json and openssl traced and run FROM scratch', async () => {
   requireTool('ruby', 'ruby');
   await traceCase({
     name: 'ruby',
-    argv: ['/usr/bin/ruby', '-rjson', '-ropenssl', '-e', 'puts JSON.generate({"a" => [1, 2]}); puts OpenSSL::Digest::SHA256.hexdigest("x")'],
+    argv: [
+      '/usr/bin/ruby',
+      '-rjson',
+      '-ropenssl',
+      '-e',
+      'puts JSON.generate({"a" => [1, 2]}); puts OpenSSL::Digest::SHA256.hexdigest("x")',
+    ],
     traced: '/usr/lib/ruby/3.1.0/json.rb',
   });
 });
@@ -194,7 +239,12 @@ test('a bash script calling coreutils, added with --add, traced and run FROM scr
   ].join('\n');
   await traceCase({
     name: 'bash',
-    files: { 'app/run.sh': [script, 0o755], 'app/data/a': ['a\n', 0o644], 'app/data/b': ['b\n', 0o644], 'app/data/c': ['c\n', 0o644] },
+    files: {
+      'app/run.sh': [script, 0o755],
+      'app/data/a': ['a\n', 0o644],
+      'app/data/b': ['b\n', 0o644],
+      'app/data/c': ['c\n', 0o644],
+    },
     argv: ['/bin/bash', './app/run.sh'],
     imageArgv: ['/app/run.sh'],
     add: ['./app:/app'],

@@ -23,7 +23,22 @@ test('--verify --fix adds what `python3 -c "import json"` misses; the image then
   const image = 'e2e-verify/python-json:1';
   await withTempDir('e2e-verify-fix', async (dir) => {
     try {
-      const r = await fromscratch(['build', '--binary', '/usr/bin/python3', '--verify', VERIFY, '--fix', '--json', '-o', 'oci:out:v', '-o', `docker-daemon:${image}`], { cwd: dir });
+      const r = await fromscratch(
+        [
+          'build',
+          '--binary',
+          '/usr/bin/python3',
+          '--verify',
+          VERIFY,
+          '--fix',
+          '--json',
+          '-o',
+          'oci:out:v',
+          '-o',
+          `docker-daemon:${image}`,
+        ],
+        { cwd: dir },
+      );
       assert.equal(r.code, 0, r.stderr);
       const summary = JSON.parse(r.stdout) as VerifiedSummary;
       assert.equal(summary.outputs.length, 2);
@@ -31,10 +46,20 @@ test('--verify --fix adds what `python3 -c "import json"` misses; the image then
       assert.ok(v, `--json lists the verification:\n${r.stdout.slice(0, 2000)}`);
       assert.equal(v.command, VERIFY);
       assert.equal(v.exitCode, 0);
-      assert.ok(v.added.includes('/usr/lib/python3.11/json/__init__.py'), `json/__init__.py was added: ${v.added.join(' ')}`);
-      assert.ok(v.added.includes('/usr/lib/python3.11/encodings/__init__.py'), 'the encodings package was added');
+      assert.ok(
+        v.added.includes('/usr/lib/python3.11/json/__init__.py'),
+        `json/__init__.py was added: ${v.added.join(' ')}`,
+      );
+      assert.ok(
+        v.added.includes('/usr/lib/python3.11/encodings/__init__.py'),
+        'the encodings package was added',
+      );
       assert.ok(!v.added.some((p) => p.includes('.pyenv')), 'nothing from the pyenv shim on PATH');
-      const out = await dockerRun(image, ['-c', 'import json; print(json.dumps({"ok": True}))'], '/usr/bin/python3');
+      const out = await dockerRun(
+        image,
+        ['-c', 'import json; print(json.dumps({"ok": True}))'],
+        '/usr/bin/python3',
+      );
       assert.equal(out, '{"ok": true}\n');
     } finally {
       await dockerRemoveImage(image);
@@ -46,7 +71,20 @@ test('--verify without --fix fails with VERIFY_FAILED naming the missing files, 
   requireTool('strace', 'strace');
   requireTool('runc', 'runc');
   await withTempDir('e2e-verify-nofix', async (dir) => {
-    const r = await fromscratch(['build', '--binary', '/usr/bin/python3', '--verify', VERIFY, '-o', 'oci:out:v', '-o', 'oci-archive:out.tar'], { cwd: dir });
+    const r = await fromscratch(
+      [
+        'build',
+        '--binary',
+        '/usr/bin/python3',
+        '--verify',
+        VERIFY,
+        '-o',
+        'oci:out:v',
+        '-o',
+        'oci-archive:out.tar',
+      ],
+      { cwd: dir },
+    );
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stdout, '', 'no digest printed');
     assert.match(r.stderr, /error\[VERIFY_FAILED\]/);
@@ -66,7 +104,10 @@ test('fromscratch run of a static program prints its output and passes its exit 
       '#include <stdio.h>\n#include <stdlib.h>\nint main(int argc, char **argv) {\n  printf("args:%d", argc - 1);\n  for (int i = 1; i < argc; i++) printf(" %s", argv[i]);\n  printf("\\n");\n  fflush(stdout);\n  return argc > 1 ? atoi(argv[1]) : 0;\n}\n',
     );
     await run(gcc, ['-static', '-O2', '-o', join(dir, 'prog'), join(dir, 'prog.c')]);
-    const b = await fromscratch(['build', '--add', './prog:/prog', '--entrypoint', '["/prog"]', '-o', 'oci:out:run'], { cwd: dir });
+    const b = await fromscratch(
+      ['build', '--add', './prog:/prog', '--entrypoint', '["/prog"]', '-o', 'oci:out:run'],
+      { cwd: dir },
+    );
     assert.equal(b.code, 0, b.stderr);
     const ok = await fromscratch(['run', 'oci:out:run'], { cwd: dir });
     assert.equal(ok.code, 0, ok.stderr);
