@@ -5,7 +5,8 @@
  * outputs and platforms, as `docker build` flags override a Dockerfile.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { readContextFile } from '../dockerfile/context.ts';
 import { parseDockerfile, toBuildSpec } from '../dockerfile/parse.ts';
 import { FromscratchError } from '../errors.ts';
 import { parseSpecFile } from '../spec/parse-spec.ts';
@@ -63,11 +64,17 @@ export async function loadBuildSpec(o: LoadSpecOptions): Promise<BuildSpec> {
   let base: BuildSpec | undefined;
   if (configFile) base = parseSpecFile(await readSmall(configFile), configFile);
   if (dockerfile) {
-    const plan = parseDockerfile(await readSmall(dockerfile), {
+    const ctxDir = context ?? resolve(dockerfile, '..');
+    const rel = relative(ctxDir, dockerfile);
+    // a Dockerfile inside the context is read with the context's rules: a symlink out of it is refused (F4)
+    const text = !rel.startsWith('..') && !isAbsolute(rel) ? await readContextFile(ctxDir, rel) : await readSmall(dockerfile);
+    if (text === undefined) throw new FromscratchError('FILE_NOT_FOUND', `${dockerfile} does not exist`, { hint: 'check the -f path (relative to the context)' });
+    const plan = parseDockerfile(text, {
       file: dockerfile,
+      ...(o.flags.platforms?.[0] ? { platform: o.flags.platforms[0] } : {}),
       ...(o.buildArgs ? { buildArgs: o.buildArgs } : {}),
       ...(o.target !== undefined ? { target: o.target } : {}),
-      context: context ?? resolve(dockerfile, '..'),
+      context: ctxDir,
     });
     base = toBuildSpec(plan, o.target);
   }
