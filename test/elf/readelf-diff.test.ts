@@ -2,12 +2,15 @@
  * readelf-diff.test.ts — differential test of the ELF reader against binutils `readelf -hld --wide`
  * on the host's own files: every ELF file in /usr/bin and /usr/sbin plus an even sample of
  * /usr/lib/x86_64-linux-gnu, capped by FROMSCRATCH_ELF_DIFF_MAX (default 2000 files in all, of which
- * at most 400 libraries). Pins class, machine, type, interpreter, needed, soname, rpath, runpath and
- * flags_1; also pins readElf (partial positioned reads) == parseElf (whole file).
+ * at most 400 libraries), plus the foreign-architecture ELF files found on the machine (arm, aarch64,
+ * i386 native addons under node_modules/<pkg>/prebuilds). Pins class, byte order, machine, type,
+ * dynamic, build id, interpreter, needed, soname, rpath, runpath and flags_1 against
+ * `readelf -hldn --wide`; also pins readElf (partial positioned reads) == parseElf (whole file).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { lstat, open, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseElf } from '../../src/elf/parse-elf.ts';
@@ -65,7 +68,10 @@ const MACHINES: Record<string, number> = {
 interface Expected {
   class: number;
   machine: number | string;
+  endian: string;
   type: string;
+  dynamic: boolean;
+  buildId?: string;
   interpreter?: string;
   needed: string[];
   soname?: string;
@@ -117,7 +123,25 @@ async function selectFiles(): Promise<string[]> {
   const nLibs = Math.max(0, Math.min(MAX_LIBS, MAX - chosenBins.length, libs.length));
   const step = libs.length / Math.max(1, nLibs);
   const chosenLibs = Array.from({ length: nLibs }, (_, i) => libs[Math.floor(i * step)]!);
-  return [...chosenBins, ...chosenLibs];
+  return [...chosenBins, ...chosenLibs, ...(await foreignFiles())];
+}
+
+/**
+ * foreignFiles lists the other-architecture ELF files on this machine: the prebuilt native addons
+ * npm packages ship in `prebuilds/` (arm, aarch64, i386 here; no multilib gcc or foreign libc).
+ */
+async function foreignFiles(): Promise<string[]> {
+  const nm = join(import.meta.dirname, '..', '..', 'node_modules');
+  const out: string[] = [];
+  const pkgs: string[] = [];
+  for (const n of (await readdir(nm).catch(() => [] as string[])).sort()) {
+    if (n.startsWith('@'))
+      for (const m of (await readdir(`${nm}/${n}`).catch(() => [] as string[])).sort())
+        pkgs.push(`${nm}/${n}/${m}`);
+    else pkgs.push(`${nm}/${n}`);
+  }
+  for (const p of pkgs) await walk(`${p}/prebuilds`, out);
+  return out;
 }
 
 function parseReadelf(text: string): Expected {
@@ -128,10 +152,14 @@ function parseReadelf(text: string): Expected {
   const e: Expected = {
     class: Number(cls),
     machine: MACHINES[machine] ?? machine,
+    endian: /^\s*Data:.*little endian$/m.test(text) ? 'little' : 'big',
     type: type.toLowerCase(),
+    dynamic: !/There is no dynamic section in this file/.test(text),
     needed: [...text.matchAll(/\(NEEDED\)\s+Shared library: \[(.*)\]$/gm)].map((m) => m[1]!),
     flags1: 0,
   };
+  const buildId = line(/Build ID: ([0-9a-f]+)$/m);
+  if (buildId !== undefined) e.buildId = buildId;
   const interp = line(/\[Requesting program interpreter: (.*)\]$/m);
   if (interp !== undefined) e.interpreter = interp;
   const soname = line(/\(SONAME\)\s+Library soname: \[(.*)\]$/m);
@@ -156,10 +184,13 @@ function actual(i: ElfInfo): Expected {
   const e: Expected = {
     class: i.class,
     machine: i.machine,
+    endian: i.endian,
     type: i.type,
+    dynamic: i.dynamic,
     needed: [...i.needed],
     flags1: i.flags1,
   };
+  if (i.buildId !== undefined) e.buildId = i.buildId;
   if (i.interpreter !== undefined) e.interpreter = i.interpreter;
   if (i.soname !== undefined) e.soname = i.soname;
   if (i.rpath.length > 0) e.rpath = i.rpath.join(':');
@@ -170,7 +201,7 @@ function actual(i: ElfInfo): Expected {
 async function readelfBatch(files: string[]): Promise<Map<string, string>> {
   let stdout: string;
   try {
-    ({ stdout } = await run('readelf', ['-hld', '--wide', ...files], {
+    ({ stdout } = await run('readelf', ['-hldn', '--wide', ...files], {
       maxBuffer: 1 << 28,
       encoding: 'latin1',
     }));
@@ -198,6 +229,7 @@ test('ELF reader agrees with readelf -hld on host files', async () => {
   let wholeCompared = 0;
   const mismatches: string[] = [];
   let ms = 0;
+  const machines = new Map<string, number>();
   for (let i = 0; i < files.length; i += 100) {
     const batch = files.slice(i, i + 100);
     const expected = await readelfBatch(batch);
@@ -216,6 +248,8 @@ test('ELF reader agrees with readelf -hld on host files', async () => {
         continue;
       }
       ms += performance.now() - t0;
+      const k = `${info.machineName}/${info.class}`;
+      machines.set(k, (machines.get(k) ?? 0) + 1);
       try {
         assert.deepEqual(actual(info), parseReadelf(text));
       } catch (e) {
@@ -237,7 +271,8 @@ test('ELF reader agrees with readelf -hld on host files', async () => {
   }
   console.log(
     `readelf-diff: ${files.length} ELF files, ${compared} compared with readelf, ${wholeCompared} readElf==parseElf, ` +
-      `${mismatches.length} mismatches; readElf ${(compared / (ms / 1000)).toFixed(0)} files/s (symbols included)`,
+      `${mismatches.length} mismatches; readElf ${(compared / (ms / 1000)).toFixed(0)} files/s (symbols included); ` +
+      `machines ${[...machines].map(([k, v]) => `${k}:${v}`).join(' ')}`,
   );
   assert.deepEqual(mismatches, []);
 });
