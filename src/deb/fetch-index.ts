@@ -34,6 +34,8 @@ export interface FetchIndexOptions {
   hostListsDir?: string | false;
   /** seconds a downloaded InRelease is reused before it is fetched again (default 3600) */
   inReleaseMaxAge?: number;
+  /** accept an InRelease past its Valid-Until date, e.g. from snapshot.debian.org (default false) */
+  allowExpired?: boolean;
   /** per-request time limit in ms (default 120 s) */
   timeoutMs?: number;
   /** fetch implementation (default global fetch) */
@@ -163,6 +165,7 @@ export async function fetchRelease(
     try {
       const text = await verifyInRelease(data, keys, c.what);
       const release = parseRelease(text, c.what);
+      checkValidUntil(release, c.what, opts);
       if (c.save) {
         await mkdir(join(cacheFile, '..'), { recursive: true });
         await writeFileAtomic(cacheFile, data, { fsync: false });
@@ -175,6 +178,24 @@ export async function fetchRelease(
     }
   }
   throw lastError ?? new Error(`no InRelease candidate for ${url}`);
+}
+
+/**
+ * checkValidUntil refuses an InRelease past its Valid-Until (apt does the same): a replayed old, signed
+ * InRelease would otherwise hide security updates. A stale local copy then falls through to a download.
+ */
+function checkValidUntil(release: Release, what: string, opts: FetchIndexOptions): void {
+  if (!release.validUntil || opts.allowExpired) return;
+  const until = Date.parse(release.validUntil);
+  if (Number.isFinite(until) && until < Date.now()) {
+    throw new FromscratchError(
+      'SIGNATURE_INVALID',
+      `verifying ${what}: it expired on ${release.validUntil} (Valid-Until)`,
+      {
+        hint: 'the mirror or cache serves an outdated index; retry later or use another mirror (allowExpired for snapshot mirrors)',
+      },
+    );
+  }
 }
 
 function timeouts(opts: FetchIndexOptions) {

@@ -49,7 +49,7 @@ function xz(b: Uint8Array): Buffer {
 /** startFakeRepo builds and serves a signed repository holding `pkgs` for `arches`. */
 export async function startFakeRepo(
   pkgs: FakePkg[],
-  opts: { suite?: string; arches?: string[] } = {},
+  opts: { suite?: string; arches?: string[]; validUntil?: string } = {},
 ): Promise<FakeRepo> {
   const suite = opts.suite ?? 'stable';
   const arches = opts.arches ?? ['amd64', 'arm64'];
@@ -97,7 +97,7 @@ export async function startFakeRepo(
       lines.push(` ${sha(bytes)} ${bytes.length} ${base}${suffix}`);
     }
   }
-  const release = `Origin: Fake\nSuite: ${suite}\nCodename: ${suite}\nDate: Thu, 01 Jan 2026 00:00:00 UTC\nArchitectures: ${arches.join(' ')}\nComponents: main\nNo-Support-for-Architecture-all: Packages\nSHA256:\n${lines.join('\n')}\n`;
+  const release = `Origin: Fake\nSuite: ${suite}\nCodename: ${suite}\nDate: Thu, 01 Jan 2026 00:00:00 UTC\nArchitectures: ${arches.join(' ')}\nComponents: main\nNo-Support-for-Architecture-all: Packages\n${opts.validUntil ? `Valid-Until: ${opts.validUntil}\n` : ''}SHA256:\n${lines.join('\n')}\n`;
   const key = await openpgp.readPrivateKey({ binaryKey: privateKey });
   const signed = await openpgp.sign({
     message: await openpgp.createCleartextMessage({ text: release }),

@@ -129,3 +129,22 @@ test('the host apt lists are used offline and verified (amd64)', async () => {
   assert.ok(idx.indexes.every((i) => i.fromHost));
   assert.ok(idx.byName.has('jq'));
 });
+
+test('an expired InRelease (Valid-Until in the past) is refused unless allowExpired', async () => {
+  const old = await startFakeRepo([{ name: 'a', version: '1' }], {
+    validUntil: 'Mon, 01 Jan 2024 00:00:00 UTC',
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'deb-cache-'));
+  try {
+    const s = parseAptSourceLine(`deb ${old.uri} ${old.suite} main`, 'test')!;
+    const o = { arch: 'amd64', cacheDir: dir, keyrings: [old.keyring], hostListsDir: false as const };
+    await assert.rejects(
+      fetchPackagesIndex([s], o),
+      (e) => isFromscratchError(e, 'SIGNATURE_INVALID') && /expired on Mon, 01 Jan 2024/.test(e.message),
+    );
+    assert.equal((await fetchPackagesIndex([s], { ...o, allowExpired: true })).byName.get('a')?.length, 1);
+  } finally {
+    await old.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
