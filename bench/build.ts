@@ -404,6 +404,14 @@ async function main(): Promise<void> {
       `total bench time ${((performance.now() - t00) / 1000).toFixed(0)} s; load at end: ${load()}`,
     );
   } finally {
+    // by image id too: a pushed image keeps its repo@digest reference after its tag is removed
+    const repos = new Set([...dockerImages].map((t) => t.slice(0, t.lastIndexOf(':'))));
+    for (const repo of repos) {
+      const ids = spawnSync('docker', ['image', 'ls', '-q', repo], { encoding: 'utf8' }).stdout ?? '';
+      for (const i of new Set(ids.split('\n').filter(Boolean))) {
+        spawnSync('docker', ['rmi', '-f', i], { stdio: 'ignore' });
+      }
+    }
     for (const t of dockerImages) spawnSync('docker', ['rmi', '-f', t], { stdio: 'ignore' });
     rmSync(tmp, { recursive: true, force: true });
   }
