@@ -154,3 +154,33 @@ export function parseLockfile(text: string, what = 'fromscratch.lock'): Lockfile
   });
   return { lockfileVersion: 1, requests, packages };
 }
+
+/**
+ * checkLockfile verifies, for `--locked`, that `lock` was resolved for exactly these requests on each
+ * architecture. Throws LOCKFILE_MISMATCH naming the first difference.
+ */
+export function checkLockfile(
+  lock: Lockfile,
+  requests: readonly string[],
+  arches: readonly string[],
+  what = 'fromscratch.lock',
+): void {
+  const want = [...requests].sort().join(' ');
+  for (const arch of arches) {
+    const have = lock.requests[arch];
+    if (!have) {
+      throw new FromscratchError('LOCKFILE_MISMATCH', `${what} has no packages for ${arch}`, {
+        hint: 'build without --locked to update the lockfile',
+      });
+    }
+    if ([...have].sort().join(' ') !== want) {
+      throw new FromscratchError(
+        'LOCKFILE_MISMATCH',
+        `${what} was resolved for ${have.join(', ') || 'nothing'} on ${arch}, not ${requests.join(', ') || 'nothing'}`,
+        {
+          hint: 'build without --locked to update the lockfile',
+        },
+      );
+    }
+  }
+}

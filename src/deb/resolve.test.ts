@@ -273,3 +273,26 @@ test('lockfiles round-trip byte for byte, merge per architecture and reject garb
     );
   }
 });
+
+test('checkLockfile and debianArch', async () => {
+  const { checkLockfile } = await import('./lockfile.ts');
+  const { debianArch, ociPlatform } = await import('./arch.ts');
+  const lock = { lockfileVersion: 1 as const, requests: { amd64: ['jq', 'curl'] }, packages: [] };
+  checkLockfile(lock, ['curl', 'jq'], ['amd64']);
+  assert.throws(
+    () => checkLockfile(lock, ['jq'], ['amd64']),
+    (e) => isFromscratchError(e, 'LOCKFILE_MISMATCH'),
+  );
+  assert.throws(
+    () => checkLockfile(lock, ['jq', 'curl'], ['arm64']),
+    (e) => isFromscratchError(e, 'LOCKFILE_MISMATCH') && /arm64/.test(e.message),
+  );
+  assert.equal(debianArch({ os: 'linux', architecture: 'arm', variant: 'v7' }), 'armhf');
+  assert.equal(debianArch({ os: 'linux', architecture: 'ppc64le' }), 'ppc64el');
+  assert.equal(debianArch({ os: 'linux', architecture: '386' }), 'i386');
+  assert.deepEqual(ociPlatform('armhf'), { os: 'linux', architecture: 'arm', variant: 'v7' });
+  assert.throws(
+    () => debianArch({ os: 'windows', architecture: 'amd64' }),
+    (e) => isFromscratchError(e, 'INVALID_ARGUMENT'),
+  );
+});
