@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { dirStore } from '../blob/dir-store.ts';
 import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError } from '../errors.ts';
+import { serializeImage } from '../image/image.ts';
 import { formatPlatform } from '../model/platform.ts';
 import { serializeImages } from '../oci/oci-layout.ts';
 import { formatImageRef, type ImageRef, parseImageRef } from '../oci/transport.ts';
@@ -117,7 +118,10 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
   }
   for (const [i, p] of result.images.entries()) {
     const digest = serialized.manifests[i]!.digest;
-    await writeRecord({ ...p.record, manifestDigest: digest }, digest, opts.recordDir);
+    const record = { ...p.record, manifestDigest: digest };
+    await writeRecord(record, digest, opts.recordDir);
+    // the Docker Engine keeps the config bytes but not the manifest: find the record by config digest too
+    await writeRecord(record, serializeImage(p.image, { created }).configDescriptor.digest, opts.recordDir);
   }
   const summary: BuildSummary = {
     digest: serialized.top.digest,

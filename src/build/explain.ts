@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { FromscratchError } from '../errors.ts';
 import type { Origin } from '../fs/origin.ts';
+import { serializeImage } from '../image/image.ts';
 import type { Digest } from '../model/digest.ts';
 import { formatPlatform, hostPlatform, platformMatches } from '../model/platform.ts';
 import { openLayerTar } from '../oci/decompress.ts';
@@ -29,7 +30,10 @@ function pickHost(set: ImageSet): number {
 
 async function recordOf(set: ImageSet, i: number, ref: string, recordDir?: string): Promise<BuildRecord> {
   const digest = set.manifests[i]!.digest as Digest;
-  const r = await readRecord(digest, recordDir);
+  // images from the Docker Engine come back with another manifest but the same config bytes
+  const r =
+    (await readRecord(digest, recordDir)) ??
+    (await readRecord(serializeImage(set.images[i]!).configDescriptor.digest, recordDir));
   if (!r) {
     throw new FromscratchError('IMAGE_NOT_FOUND', `no build record for ${ref} (${digest}) on this machine`, {
       hint: 'why and sbom explain images built by fromscratch on this machine; rebuild the image here',

@@ -67,8 +67,14 @@ export async function loadBuildSpec(o: LoadSpecOptions): Promise<BuildSpec> {
     const ctxDir = context ?? resolve(dockerfile, '..');
     const rel = relative(ctxDir, dockerfile);
     // a Dockerfile inside the context is read with the context's rules: a symlink out of it is refused (F4)
-    const text = !rel.startsWith('..') && !isAbsolute(rel) ? await readContextFile(ctxDir, rel) : await readSmall(dockerfile);
-    if (text === undefined) throw new FromscratchError('FILE_NOT_FOUND', `${dockerfile} does not exist`, { hint: 'check the -f path (relative to the context)' });
+    const text =
+      !rel.startsWith('..') && !isAbsolute(rel)
+        ? await readContextFile(ctxDir, rel)
+        : await readSmall(dockerfile);
+    if (text === undefined)
+      throw new FromscratchError('FILE_NOT_FOUND', `${dockerfile} does not exist`, {
+        hint: 'check the -f path (relative to the context)',
+      });
     const plan = parseDockerfile(text, {
       file: dockerfile,
       ...(o.flags.platforms?.[0] ? { platform: o.flags.platforms[0] } : {}),

@@ -6,7 +6,9 @@
  * manifest digest, so `why` works on images sent to a daemon or a registry from this machine.
  */
 import type { FileEntry } from '../fs/file-tree.ts';
+import { type MemoryNode, memoryFs } from '../fs/memory-fs.ts';
 import type { Origin } from '../fs/origin.ts';
+import type { RootFs } from '../fs/root-fs.ts';
 
 /** RECORD_MEDIA_TYPE is the artifact type of an attached build record. */
 export const RECORD_MEDIA_TYPE = 'application/vnd.fromscratch.build-record.v1+json';
@@ -55,4 +57,18 @@ export function toRecordedFiles(
     ...(e.type === 'symlink' || e.type === 'hardlink' ? { target: e.target } : {}),
     origins: origins.get(e.path) ?? [{ kind: 'path', to: 'a file below it' }],
   }));
+}
+
+/** recordFs shows the paths of a record as a RootFs (no file contents), to resolve paths through the image's own symlinks. */
+export function recordFs(record: Pick<BuildRecord, 'files'>): RootFs {
+  const nodes: Record<string, MemoryNode> = {};
+  for (const f of record.files) {
+    nodes[f.path] =
+      f.type === 'symlink'
+        ? { type: 'symlink', target: f.target ?? '' }
+        : f.type === 'dir'
+          ? { type: 'dir' }
+          : { type: 'file', data: new Uint8Array() };
+  }
+  return memoryFs(nodes);
 }

@@ -13,6 +13,7 @@ import { splitShellWords } from '../spec/shell-words.ts';
 import { traceCommand } from '../trace/trace.ts';
 import { findMissingFiles, traceImageRun } from '../trace/verify.ts';
 import type { BuildResult } from './build.ts';
+import { recordFs } from './record.ts';
 import type { BuildSpec } from './spec.ts';
 
 /** IMAGE_PATH is the PATH a container gets when the image sets none (runc, docker). */

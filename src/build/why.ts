@@ -2,11 +2,10 @@
  * why.ts — the chain of reasons a path is in an image, from its BuildRecord. PURE.
  */
 import { FromscratchError } from '../errors.ts';
-import { type MemoryNode, memoryFs } from '../fs/memory-fs.ts';
 import { describeOrigin, type Origin } from '../fs/origin.ts';
 import { normalizeImagePath } from '../fs/path.ts';
 import { resolvePath } from '../fs/resolve.ts';
-import type { BuildRecord } from './record.ts';
+import { type BuildRecord, recordFs } from './record.ts';
 
 /** Explanation is a path, its reasons, and for each reason that names another file, why that file is there. */
 export interface Explanation {
@@ -33,16 +32,7 @@ export async function explainFromRecord(record: BuildRecord, path: string): Prom
   let want = normalizeImagePath(path);
   let via: { path: string; target: string }[] = [];
   if (!byPath.has(want)) {
-    const nodes: Record<string, MemoryNode> = {};
-    for (const f of record.files) {
-      nodes[f.path] =
-        f.type === 'symlink'
-          ? { type: 'symlink', target: f.target ?? '' }
-          : f.type === 'dir'
-            ? { type: 'dir' }
-            : { type: 'file', data: new Uint8Array() };
-    }
-    const r = await resolvePath(memoryFs(nodes), want);
+    const r = await resolvePath(recordFs(record), want);
     if (r.stat && byPath.has(r.path)) {
       via = [...r.links];
       want = r.path;

@@ -8,7 +8,15 @@ import { chmod, mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { compileHello, HELLO_OUTPUT } from '../support/tiny-image.ts';
-import { dockerLoadAndRun, dockerRemoveImage, dockerRun, requireTool, run, validateOciLayoutWithTools, withTempDir } from '../support/validate-tools.ts';
+import {
+  dockerLoadAndRun,
+  dockerRemoveImage,
+  dockerRun,
+  requireTool,
+  run,
+  validateOciLayoutWithTools,
+  withTempDir,
+} from '../support/validate-tools.ts';
 import { BIN, CACHE, fromscratch } from './cli.ts';
 
 const DIGEST = /^sha256:[a-f0-9]{64}\n$/;
@@ -17,7 +25,21 @@ test('build --add writes oci, oci-archive, docker-archive and docker-daemon outp
   await withTempDir('e2e-outputs', async (dir) => {
     await writeFile(join(dir, 'hello'), await compileHello(), { mode: 0o755 });
     const r = await fromscratch(
-      ['build', '--add', './hello:/hello', '--entrypoint', '["/hello"]', '-o', 'oci:out:v1', '-o', 'oci-archive:hello.tar', '-o', 'docker-archive:hello-docker.tar:e2e/hello:1', '-o', 'docker-daemon:e2e/hello-daemon:1'],
+      [
+        'build',
+        '--add',
+        './hello:/hello',
+        '--entrypoint',
+        '["/hello"]',
+        '-o',
+        'oci:out:v1',
+        '-o',
+        'oci-archive:hello.tar',
+        '-o',
+        'docker-archive:hello-docker.tar:e2e/hello:1',
+        '-o',
+        'docker-daemon:e2e/hello-daemon:1',
+      ],
       { cwd: dir },
     );
     assert.equal(r.code, 0, r.stderr);
@@ -26,15 +48,25 @@ test('build --add writes oci, oci-archive, docker-archive and docker-daemon outp
     assert.equal(`${skopeo.Digest}\n`, r.stdout, 'skopeo sees the printed digest');
     const sk = requireTool('skopeo', 'skopeo');
     await run(sk, ['inspect', `oci-archive:${join(dir, 'hello.tar')}`]);
-    await run(sk, ['copy', '--quiet', `docker-archive:${join(dir, 'hello-docker.tar')}`, `oci:${join(dir, 'from-da')}:x`]);
+    await run(sk, [
+      'copy',
+      '--quiet',
+      `docker-archive:${join(dir, 'hello-docker.tar')}`,
+      `oci:${join(dir, 'from-da')}:x`,
+    ]);
     assert.equal(await dockerLoadAndRun(join(dir, 'hello-docker.tar'), 'e2e/hello:1'), HELLO_OUTPUT);
     assert.equal(await dockerRun('e2e/hello-daemon:1'), HELLO_OUTPUT);
     const insp = await fromscratch(['inspect', 'oci:out:v1', '--json'], { cwd: dir });
     assert.equal(insp.code, 0, insp.stderr);
-    const info = JSON.parse(insp.stdout) as { images: { layers: { files: { path: string; mode: number }[] }[] }[] };
+    const info = JSON.parse(insp.stdout) as {
+      images: { layers: { files: { path: string; mode: number }[] }[] }[];
+    };
     const files = info.images[0]!.layers.flatMap((l) => l.files);
     assert.ok(files.some((f) => f.path === '/hello' && (f.mode & 0o777) === 0o755));
-    assert.ok(files.some((f) => f.path === '/tmp' && (f.mode & 0o7777) === 0o1777), '/tmp is 1777');
+    assert.ok(
+      files.some((f) => f.path === '/tmp' && (f.mode & 0o7777) === 0o1777),
+      '/tmp is 1777',
+    );
     assert.ok(files.some((f) => f.path === '/etc/passwd'));
     await dockerRemoveImage('e2e/hello:1');
     await dockerRemoveImage('e2e/hello-daemon:1');
@@ -45,16 +77,36 @@ test('the same build twice gives the same digest after touching inputs, under an
   await withTempDir('e2e-repro', async (dir) => {
     await mkdir(join(dir, 'app/sub'), { recursive: true });
     for (const n of ['b', 'a', 'sub/c']) await writeFile(join(dir, 'app', n), `file ${n}\n`);
-    const args = ['build', '--add', './app:/app', '--binary', '/usr/bin/env', '--entrypoint', '/usr/bin/env', '-o', 'oci:out:r'];
+    const args = [
+      'build',
+      '--add',
+      './app:/app',
+      '--binary',
+      '/usr/bin/env',
+      '--entrypoint',
+      '/usr/bin/env',
+      '-o',
+      'oci:out:r',
+    ];
     const first = await fromscratch(args, { cwd: dir });
     assert.equal(first.code, 0, first.stderr);
     const later = new Date('2031-05-05T00:00:00Z');
     for (const n of ['b', 'a', 'sub/c']) await utimes(join(dir, 'app', n), later, later);
     await chmod(join(dir, 'app/sub'), 0o700);
     await chmod(join(dir, 'app/sub'), 0o755);
-    const second = await fromscratch(args, { cwd: dir, env: { TZ: 'Asia/Kolkata', FAKE_NOW: String(Date.now()) } });
+    const second = await fromscratch(args, {
+      cwd: dir,
+      env: { TZ: 'Asia/Kolkata', FAKE_NOW: String(Date.now()) },
+    });
     const third = await new Promise<string>((resolve) => {
-      const out = execFileSync('bash', ['-c', `umask 077 && FROMSCRATCH_CACHE=${CACHE} FROMSCRATCH_FROM_SOURCE=1 ${process.execPath} ${BIN} ${args.map((a) => `'${a}'`).join(' ')}`], { cwd: dir });
+      const out = execFileSync(
+        'bash',
+        [
+          '-c',
+          `umask 077 && FROMSCRATCH_CACHE=${CACHE} FROMSCRATCH_FROM_SOURCE=1 ${process.execPath} ${BIN} ${args.map((a) => `'${a}'`).join(' ')}`,
+        ],
+        { cwd: dir },
+      );
       resolve(out.toString());
     });
     assert.equal(second.stdout, first.stdout);
@@ -73,7 +125,10 @@ test('setuid mode 4755 and a cap_net_raw+ep capability survive umoci unpack', as
     await run(setcap, ['cap_net_raw+ep', join(dir, 'ping')]);
     await writeFile(join(dir, 'suid'), await compileHello());
     await chmod(join(dir, 'suid'), 0o4755);
-    const r = await fromscratch(['build', '--add', './ping:/bin/ping', '--add', './suid:/bin/suid', '-o', 'oci:out:caps'], { cwd: dir });
+    const r = await fromscratch(
+      ['build', '--add', './ping:/bin/ping', '--add', './suid:/bin/suid', '-o', 'oci:out:caps'],
+      { cwd: dir },
+    );
     assert.equal(r.code, 0, r.stderr);
     await run(umoci, ['unpack', '--image', `${join(dir, 'out')}:caps`, join(dir, 'bundle')]);
     const caps = (await run(getcap, [join(dir, 'bundle/rootfs/bin/ping')])).stdout;
@@ -84,7 +139,22 @@ test('setuid mode 4755 and a cap_net_raw+ep capability survive umoci unpack', as
 
 test('--binary /usr/bin/curl runs FROM scratch with no network exactly as on the host', async () => {
   await withTempDir('e2e-curl', async (dir) => {
-    const r = await fromscratch(['build', '--binary', '/usr/bin/curl', '--entrypoint', '["/usr/bin/curl"]', '--cmd', '["--version"]', '-o', 'oci:out:curl', '-o', 'docker-daemon:e2e/curl:1'], { cwd: dir });
+    const r = await fromscratch(
+      [
+        'build',
+        '--binary',
+        '/usr/bin/curl',
+        '--entrypoint',
+        '["/usr/bin/curl"]',
+        '--cmd',
+        '["--version"]',
+        '-o',
+        'oci:out:curl',
+        '-o',
+        'docker-daemon:e2e/curl:1',
+      ],
+      { cwd: dir },
+    );
     assert.equal(r.code, 0, r.stderr);
     const host = execFileSync('/usr/bin/curl', ['--version']).toString();
     assert.equal(await dockerRun('e2e/curl:1'), host);
@@ -123,7 +193,15 @@ test('bad input: a clear error, exit 1, nothing written and an existing layout u
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
       assert.equal(r.stdout, '');
     }
-    assert.deepEqual((await readdir(join(dir, 'out/blobs/sha256'))).sort(), before, 'no new blob in the layout');
-    assert.equal(execFileSync('cat', [join(dir, 'out/index.json')]).toString(), index, 'index.json untouched');
+    assert.deepEqual(
+      (await readdir(join(dir, 'out/blobs/sha256'))).sort(),
+      before,
+      'no new blob in the layout',
+    );
+    assert.equal(
+      execFileSync('cat', [join(dir, 'out/index.json')]).toString(),
+      index,
+      'index.json untouched',
+    );
   });
 });

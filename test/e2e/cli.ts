@@ -2,11 +2,13 @@
  * cli.ts — spawn the fromscratch CLI from the sources, as a user would run it.
  */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** CACHE keeps the blob cache and build records of the test run out of the user's home. */
 export const CACHE = join(tmpdir(), `fromscratch-test-cache-${process.pid}`);
+process.on('exit', () => rmSync(CACHE, { recursive: true, force: true }));
 
 /** ROOT is the repository root. */
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -21,7 +23,10 @@ export interface CliResult {
 }
 
 /** fromscratch runs the CLI with args and returns its exit code and output. */
-export function fromscratch(args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function fromscratch(
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
