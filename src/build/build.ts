@@ -30,6 +30,7 @@ import {
   removeAll,
 } from './docker-items.ts';
 import { collectHostPath, type SecretCheck } from './host-add.ts';
+import { cachedLayer, layerCacheKey, rememberLayer } from './layer-cache.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
 import type { BuildSpec, ContentItem } from './spec.ts';
@@ -57,6 +58,8 @@ export interface BuildOptions {
   allowSecrets?: readonly string[];
   /** run-time inferences of the closure engine */
   infer?: ClosureOptions['infer'];
+  /** reuse the layer of an identical earlier build from the local layer cache (default true) */
+  layerCache?: boolean;
   /** read the base image (any transport); required when spec.from is set */
   readBase?: (ref: string, platform: Platform) => Promise<Image>;
 }
@@ -140,12 +143,19 @@ async function buildPlatform(
       ctx.col.addIfAbsent(d.entry, d.origin);
 
     const tree = ctx.col.tree();
-    log.info(`writing layer: ${tree.entries.length} entries`);
     const epoch = opts.sourceDateEpoch ?? 0;
-    const layer = await makeLayer(tree, opts.store, {
-      compression: spec.compression ?? 'gzip',
-      sourceDateEpoch: epoch,
-    });
+    const compression = spec.compression ?? 'gzip';
+    const key =
+      opts.layerCache === false
+        ? undefined
+        : await layerCacheKey(tree, { compression, sourceDateEpoch: epoch });
+    let layer = key ? await cachedLayer(key, opts.store) : undefined;
+    if (layer) log.info(`layer unchanged (${tree.entries.length} entries): ${layer.blob.digest}`);
+    else {
+      log.info(`writing layer: ${tree.entries.length} entries`);
+      layer = await makeLayer(tree, opts.store, { compression, sourceDateEpoch: epoch });
+      if (key) await rememberLayer(key, layer);
+    }
     const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
     const image = withConfig(
       appendLayers(
