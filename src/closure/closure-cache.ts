@@ -20,11 +20,24 @@ import { type LdSoConf, readLdSoConf } from './ld-conf.ts';
 import { ELF_HEADER_BYTES, type ElfHeader, probeElfHeader } from './target.ts';
 
 /**
- * ElfReader reads and parses the ELF file at a (resolved, regular) path of a root; src/elf's readElf.
- * `symbols: false` says importedSymbols/exportedSymbols are not needed (no inference asks for them),
- * which spares decoding .dynsym, most of the cost for big programs.
+ * ElfReaderOptions are the parts of src/elf's ReadElfOptions the closure passes. `symbols: false` says
+ * importedSymbols/exportedSymbols are not needed (no inference asks for them), which spares decoding
+ * .dynsym, most of the cost for big programs; `wantSymbols` says only imports in that set are looked
+ * at (exportedSymbols is then not needed). A reader may ignore both and return full lists.
  */
-export type ElfReader = (fs: RootFs, path: string, opts?: { readonly symbols?: boolean }) => Promise<ElfInfo>;
+export interface ElfReaderOptions {
+  readonly symbols?: boolean;
+  readonly wantSymbols?: ReadonlySet<string>;
+}
+
+/** ElfReader reads and parses the ELF file at a (resolved, regular) path of a root; src/elf's readElf. */
+export type ElfReader = (fs: RootFs, path: string, opts?: ElfReaderOptions) => Promise<ElfInfo>;
+
+/**
+ * SymbolNeed is what the closure needs of an object's symbols: everything (`true`), nothing
+ * (`false`), or only whether it imports names of a set.
+ */
+export type SymbolNeed = boolean | ReadonlySet<string>;
 
 /** LdCacheState is what the loader would find at /etc/ld.so.cache of a root. */
 export interface LdCacheState {
@@ -48,6 +61,8 @@ export interface ClosureCache {
   readonly ldCache: Map<string, Promise<LdCacheState>>;
   readonly ldConf: Map<string, Promise<LdSoConf>>;
   readonly text: Map<string, Promise<string | undefined>>;
+  /** ids of the wanted symbol sets parsed ELF files are keyed by in `elf` */
+  readonly wantIds: Map<ReadonlySet<string>, number>;
 }
 
 /** newClosureCache returns an empty cache for `fs`. */
@@ -74,6 +89,7 @@ export function newClosureCache(fs: RootFs): ClosureCache {
     ldCache: new Map(),
     ldConf: new Map(),
     text: new Map(),
+    wantIds: new Map(),
   };
 }
 
@@ -138,16 +154,38 @@ export function readHeader(c: ClosureCache, real: string): Promise<ElfHeader | u
   });
 }
 
-/** readElfCached parses an ELF file once per cache (and per `symbols` setting). */
+/**
+ * readElfCached parses an ELF file once per cache and per symbol need. A full read (symbols: true)
+ * serves every need; a read for a wanted set serves that set and `false`.
+ */
 export function readElfCached(
   c: ClosureCache,
   read: ElfReader,
   real: string,
-  symbols = true,
+  symbols: SymbolNeed = true,
 ): Promise<ElfInfo> {
   const full = c.elf.get(real);
-  if (full || symbols) return full ?? memo(c.elf, real, () => read(c.fs, real));
+  if (full || symbols === true) return full ?? memo(c.elf, real, () => read(c.view, real));
+  if (symbols !== false) {
+    return memo(c.elf, `\0want${wantId(c, symbols)}:${real}`, () =>
+      read(c.view, real, { wantSymbols: symbols }),
+    );
+  }
+  for (const id of c.wantIds.values()) {
+    const w = c.elf.get(`\0want${id}:${real}`);
+    if (w) return w;
+  }
   return memo(c.elf, `\0nosym:${real}`, () => read(c.view, real, { symbols: false }));
+}
+
+/** wantId numbers the wanted symbol sets a cache has seen (a set is compared by identity). */
+function wantId(c: ClosureCache, set: ReadonlySet<string>): number {
+  let id = c.wantIds.get(set);
+  if (id === undefined) {
+    id = c.wantIds.size;
+    c.wantIds.set(set, id);
+  }
+  return id;
 }
 
 /** readTextCached reads a small text file of the root (resolved), undefined when absent. */

@@ -27,10 +27,12 @@ import {
   readHeader,
   readTextCached,
   resolveOrMissing,
+  type SymbolNeed,
 } from './closure-cache.ts';
 import {
   CA_BUNDLES,
   GCONV_SYMBOLS,
+  INFER_SYMBOLS,
   type InferOptions,
   LIBGCC_SYMBOLS,
   NSS_SYMBOLS,
@@ -185,8 +187,8 @@ interface State {
   readonly fs: RootFs;
   readonly cache: ClosureCache;
   readonly readElf: ElfReader;
-  /** whether an inference needs imported symbols */
-  readonly symbols: boolean;
+  /** which imported symbols an inference needs: those of INFER_SYMBOLS, or none (false) */
+  readonly symbols: SymbolNeed;
   readonly opts: ClosureOptions;
   readonly files: Map<string, MutableFile>;
   readonly objects: Map<string, ClosureObject>;
@@ -856,7 +858,11 @@ export async function resolveClosure(
   const cache = opts.cache ?? newClosureCache(fs);
   checkCacheRoot(cache, fs);
   const readElf: ElfReader = opts.readElf ?? ((f, p, o) => readElf_(f, p, o));
-  const symbols = opts.infer?.nss !== false || opts.infer?.gconv !== false || opts.infer?.libgcc !== false;
+  // the rules test imports for membership in small sets only: the reader decodes no other name
+  const symbols: SymbolNeed =
+    opts.infer?.nss !== false || opts.infer?.gconv !== false || opts.infer?.libgcc !== false
+      ? INFER_SYMBOLS
+      : false;
   const st: State = {
     fs,
     cache,

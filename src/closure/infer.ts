@@ -88,6 +88,16 @@ export const LIBGCC_SYMBOLS: ReadonlySet<string> = new Set(['pthread_cancel', 'p
 /** GCONV_SYMBOLS are the imports that load gconv modules. */
 export const GCONV_SYMBOLS: ReadonlySet<string> = new Set(['iconv_open']);
 
+/**
+ * INFER_SYMBOLS is every import an inference rule looks for (NSS, gconv, libgcc): the closure asks
+ * the ELF reader for these only (`wantSymbols`), so no other symbol name is ever decoded.
+ */
+export const INFER_SYMBOLS: ReadonlySet<string> = new Set([
+  ...NSS_SYMBOLS.keys(),
+  ...GCONV_SYMBOLS,
+  ...LIBGCC_SYMBOLS,
+]);
+
 /** TLS_LIBRARY matches the sonames of TLS libraries that verify peers against a CA bundle. */
 export const TLS_LIBRARY = /^lib(ssl|gnutls|nss3|mbedtls|wolfssl)\.so(\.|$)/;
 

@@ -16,6 +16,7 @@ import {
   type ByteRange,
   checkRange,
   type ElfSource,
+  type ElfView,
   inFile,
   MissingBytes,
   malformedElf,
@@ -28,8 +29,16 @@ export interface ParseElfOptions {
   /**
    * decode `.dynsym` into importedSymbols/exportedSymbols (default true). false skips the symbol table,
    * which is most of the work (and, for readElf, most of the bytes read) for big libraries.
+   * `'imported'` decodes only importedSymbols (exportedSymbols is then empty): no name of a defined
+   * symbol is decoded, and only the (usually small) imported list is sorted.
    */
-  readonly symbols?: boolean;
+  readonly symbols?: boolean | 'imported';
+  /**
+   * when set (and `symbols` is not false), importedSymbols lists only the imported names in this set
+   * and exportedSymbols is empty: the cheapest mode for a caller that only tests membership, as no
+   * other name is decoded (the bytes of each imported name are compared with the wanted ones).
+   */
+  readonly wantSymbols?: ReadonlySet<string>;
   /** at most this many `.dynsym` entries are decoded (default 1,000,000); past it the lists are partial, with a warning */
   readonly maxSymbols?: number;
   /** decode notes: `.note.dlopen` and the GNU build id (default true) */
@@ -433,7 +442,7 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
   let importedSymbols: string[] = [];
   let exportedSymbols: string[] = [];
   if (table) {
-    const syms = decodeSymbols(src, table, is64, le, maxSymbols, warnings);
+    const syms = decodeSymbols(src, table, is64, le, maxSymbols, warnings, symbolMode(opts));
     importedSymbols = syms.imported;
     exportedSymbols = syms.exported;
   }
@@ -800,6 +809,51 @@ function gnuHashCount(src: ElfSource, off: number, end: number, is64: boolean, l
   throw malformedElf('DT_GNU_HASH table', 'a hash chain has no end marker before the end of its segment');
 }
 
+/** SymbolMode is what decodeSymbols reports: everything, imported names only, or imported names of a set. */
+type SymbolMode = 'all' | 'imported' | WantMatcher;
+
+/** WantMatcher holds the wanted names as bytes, grouped by first byte, to compare without decoding. */
+interface WantMatcher {
+  readonly byFirst: ReadonlyMap<number, readonly { readonly name: string; readonly bytes: Uint8Array }[]>;
+}
+
+/** matchers caches one WantMatcher per wanted set (callers pass the same set for every file). */
+const matchers = new WeakMap<ReadonlySet<string>, WantMatcher>();
+
+function symbolMode(opts: ParseElfOptions): SymbolMode {
+  const want = opts.wantSymbols;
+  if (want) {
+    let m = matchers.get(want);
+    if (!m) {
+      const byFirst = new Map<number, { name: string; bytes: Uint8Array }[]>();
+      for (const name of want) {
+        if (name === '') continue;
+        const bytes = new Uint8Array(Buffer.from(name, 'utf8'));
+        const list = byFirst.get(bytes[0]!) ?? [];
+        list.push({ name, bytes });
+        byFirst.set(bytes[0]!, list);
+      }
+      m = { byFirst };
+      matchers.set(want, m);
+    }
+    return m;
+  }
+  return opts.symbols === 'imported' ? 'imported' : 'all';
+}
+
+/** wantedAt returns the wanted name spelled, NUL-terminated, at `at` of the string table; undefined when none is. */
+function wantedAt(m: WantMatcher, str: Uint8Array, at: number): string | undefined {
+  const cands = m.byFirst.get(str[at]!);
+  if (!cands) return undefined;
+  next: for (const c of cands) {
+    const n = c.bytes.length;
+    if (at + n >= str.length || str[at + n] !== 0) continue;
+    for (let k = 1; k < n; k++) if (str[at + k] !== c.bytes[k]) continue next;
+    return c.name;
+  }
+  return undefined;
+}
+
 function decodeSymbols(
   src: ElfSource,
   t: SymbolTable,
@@ -807,6 +861,7 @@ function decodeSymbols(
   le: boolean,
   maxSymbols: number,
   warnings: string[],
+  mode: SymbolMode,
 ): { imported: string[]; exported: string[] } {
   let count = t.count;
   if (count > maxSymbols) {
@@ -817,6 +872,8 @@ function decodeSymbols(
   const v = src.view(t.offset, count * t.entsize, 'dynamic symbol table');
   const strLen = t.str.end - t.str.offset;
   const strBytes = src.bytes(t.str.offset, strLen, 'dynamic string table');
+  if (mode !== 'all')
+    return { imported: decodeImported(v, t, count, is64, le, strBytes, mode, warnings), exported: [] };
   // one latin1 decode of the whole table, then slices: names are ASCII in practice; non-ASCII names
   // are decoded again byte-exact below
   const strText = latin1(strBytes);
@@ -855,6 +912,50 @@ function decodeSymbols(
   if (bad > 0)
     warnings.push(`${bad} .dynsym names lie outside or are not NUL-terminated in the string table`);
   return { imported: [...imported].sort(), exported: [...exported].sort() };
+}
+
+/**
+ * decodeImported lists the undefined symbols of .dynsym (all of them, or those of a wanted set),
+ * sorted, unique, decoding no name of a defined symbol.
+ */
+function decodeImported(
+  v: ElfView,
+  t: SymbolTable,
+  count: number,
+  is64: boolean,
+  le: boolean,
+  strBytes: Uint8Array,
+  mode: 'imported' | WantMatcher,
+  warnings: string[],
+): string[] {
+  const strLen = strBytes.length;
+  const shndxAt = is64 ? 6 : 14;
+  const imported = new Set<string>();
+  let bad = 0;
+  for (let i = 1; i < count; i++) {
+    const b = v.at + i * t.entsize;
+    if (v.dv.getUint16(b + shndxAt, le) !== 0) continue;
+    const name = v.dv.getUint32(b, le);
+    if (name === 0) continue;
+    if (name >= strLen) {
+      bad++;
+      continue;
+    }
+    if (mode !== 'imported') {
+      const w = wantedAt(mode, strBytes, name);
+      if (w !== undefined) imported.add(w);
+      continue;
+    }
+    const end = strBytes.indexOf(0, name);
+    if (end < 0) {
+      bad++;
+      continue;
+    }
+    imported.add(decodeName(strBytes.subarray(name, end)));
+  }
+  if (bad > 0)
+    warnings.push(`${bad} .dynsym names lie outside or are not NUL-terminated in the string table`);
+  return [...imported].sort();
 }
 
 function readNotes(
