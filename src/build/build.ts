@@ -30,6 +30,7 @@ import {
   removeAll,
 } from './docker-items.ts';
 import { collectHostPath, type SecretCheck } from './host-add.ts';
+import { attributeHostFiles } from './host-packages.ts';
 import { cachedLayer, layerCacheKey, rememberLayer } from './layer-cache.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
@@ -139,6 +140,8 @@ async function buildPlatform(
       }
     }
     await gatherClosure(spec, ctx);
+    if (spec.packageRecords !== false)
+      packages.push(...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages)));
     for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0))
       ctx.col.addIfAbsent(d.entry, d.origin);
 

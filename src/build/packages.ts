@@ -5,43 +5,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../blob/dir-store.ts';
+import { debianArch } from '../deb/arch.ts';
 import { type DebEntries, debEntries } from '../deb/deb-entries.ts';
 import { formatLockfile, type Lockfile, mergeLockfiles, parseLockfile } from '../deb/lockfile.ts';
 import { resolveDebs } from '../deb/resolve-debs.ts';
 import { FromscratchError } from '../errors.ts';
 import type { Platform } from '../model/platform.ts';
-import { formatPlatform } from '../model/platform.ts';
 import { cacheDir } from './cache-dir.ts';
 import type { RecordedPackage } from './record.ts';
-
-/** debianArch maps an OCI platform to its Debian architecture name. */
-export function debianArch(p: Platform): string {
-  switch (p.architecture) {
-    case 'amd64':
-    case 'arm64':
-    case 's390x':
-    case 'riscv64':
-      return p.architecture;
-    case 'arm':
-      return p.variant === 'v5' || p.variant === 'v6' ? 'armel' : 'armhf';
-    case '386':
-      return 'i386';
-    case 'ppc64le':
-      return 'ppc64el';
-    case 'mips64le':
-      return 'mips64el';
-    case 'loong64':
-      return 'loong64';
-    default:
-      throw new FromscratchError(
-        'INVALID_ARGUMENT',
-        `Debian has no architecture for platform ${formatPlatform(p)}`,
-        {
-          hint: 'choose a platform Debian ships: linux/amd64, linux/arm64, linux/arm/v7, linux/386, linux/ppc64le, linux/s390x, linux/riscv64',
-        },
-      );
-  }
-}
 
 /** PackageOptions configures packageEntries. */
 export interface PackageOptions {

@@ -128,6 +128,11 @@ export interface BuildSpec {
   readonly lockfile?: string;
   /** never resolve packages anew: the lockfile must match */
   readonly locked?: boolean;
+  /**
+   * trace host files to their Debian packages and write /var/lib/dpkg/status.d records for scanners
+   * (default true)
+   */
+  readonly packageRecords?: boolean;
   /** RUN-free Dockerfile instructions recorded for history (`created_by`) */
   readonly history?: readonly string[];
   /** Dockerfile stage name (`FROM … AS name`) this spec was made from */
