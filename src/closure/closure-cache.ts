@@ -61,6 +61,8 @@ export interface ClosureCache {
   readonly ldCache: Map<string, Promise<LdCacheState>>;
   readonly ldConf: Map<string, Promise<LdSoConf>>;
   readonly text: Map<string, Promise<string | undefined>>;
+  /** what the closure's rules derive from the root alone, once per cache (e.g. the gconv directory's entries), keyed by rule and argument */
+  readonly derived: Map<string, Promise<unknown>>;
   /** ids of the wanted symbol sets parsed ELF files are keyed by in `elf` */
   readonly wantIds: Map<ReadonlySet<string>, number>;
 }
@@ -89,11 +91,13 @@ export function newClosureCache(fs: RootFs): ClosureCache {
     ldCache: new Map(),
     ldConf: new Map(),
     text: new Map(),
+    derived: new Map(),
     wantIds: new Map(),
   };
 }
 
-function memo<T>(m: Map<string, Promise<T>>, key: string, f: () => Promise<T>): Promise<T> {
+/** memo returns the promise stored under key, making and storing it first when absent. */
+export function memo<T>(m: Map<string, Promise<T>>, key: string, f: () => Promise<T>): Promise<T> {
   let p = m.get(key);
   if (!p) {
     p = f();

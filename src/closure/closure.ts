@@ -21,6 +21,7 @@ import {
   checkCacheRoot,
   type ElfReader,
   listDir,
+  memo,
   newClosureCache,
   notFound,
   readElfCached,
@@ -41,6 +42,7 @@ import {
   TLS_LIBRARY,
 } from './infer.ts';
 import {
+  acceptCandidate,
   type Candidate,
   isMuslReserved,
   type LoadedObject,
@@ -457,6 +459,76 @@ async function loadInferred(
   return lib !== undefined;
 }
 
+/**
+ * loadInferredPath is loadInferred for a normalised absolute path without `$` (nothing to expand):
+ * the same result without searchLibrary's expansion and normalisation, for the ~250 gconv modules.
+ */
+async function loadInferredPath(
+  st: State,
+  pg: Program,
+  path: string,
+  loader: LoadedObject,
+  by: string,
+  reason: string,
+): Promise<boolean> {
+  const known = pg.byName.get(path);
+  if (known) {
+    await addPath(st, known.obj.real, 'file', { kind: 'inferred', by, reason });
+    return true;
+  }
+  const c = await acceptCandidate(path, pg.env);
+  if (!c) return false;
+  const before = pg.byReal.has(c.resolved.path);
+  const hit = { via: 'path', primary: c, variants: [] };
+  const lib = await loadLibrary(st, pg, path, loader, hit, { kind: 'inferred', by, reason });
+  if (lib && !before) pg.inferred.add(lib.real);
+  return lib !== undefined;
+}
+
+/** GconvEntry is one entry of a gconv directory, in the order the gconv rule adds them. */
+type GconvEntry =
+  /** a regular file that is not a module (gconv-modules, gconv-modules.cache), or the gconv-modules.d directory */
+  | { readonly kind: 'file'; readonly resolved: Resolved }
+  /** a file of gconv-modules.d (added when it exists) */
+  | { readonly kind: 'rootFile'; readonly resolved: Resolved }
+  /** a `*.so` file: mapped as a library when it is one; `plain` when its path needs no expansion */
+  | { readonly kind: 'module'; readonly path: string; readonly plain: boolean; readonly resolved: Resolved };
+
+/** GconvPlan is what the gconv rule adds from a directory, derived once per cache (it depends on the root only). */
+interface GconvPlan {
+  readonly dir: Resolved;
+  readonly entries: readonly GconvEntry[];
+}
+
+/** gconvPlan lists and resolves the entries of a gconv directory once per cache, sorted by name. */
+function gconvPlan(c: ClosureCache, dir: string): Promise<GconvPlan> {
+  // derived holds one kind of value per key prefix
+  const plans = c.derived as Map<string, Promise<GconvPlan>>;
+  return memo(plans, `gconv\0${dir}`, async (): Promise<GconvPlan> => {
+    const entries: GconvEntry[] = [];
+    for (const n of [...((await listDir(c, dir)) ?? [])].sort()) {
+      const p = `${dir}/${n}`;
+      const e = await resolveOrMissing(c, p);
+      if (e.stat?.type === 'dir' && n === 'gconv-modules.d') {
+        entries.push({ kind: 'file', resolved: e });
+        for (const m of [...((await listDir(c, p)) ?? [])].sort())
+          entries.push({ kind: 'rootFile', resolved: await resolveOrMissing(c, `${p}/${m}`) });
+      } else if (e.stat?.type === 'file') {
+        if (n.endsWith('.so')) {
+          let plain = false;
+          try {
+            plain = !p.includes('$') && normalizeImagePath(p) === p;
+          } catch (err) {
+            if (!isFromscratchError(err)) throw err;
+          }
+          entries.push({ kind: 'module', path: p, plain, resolved: e });
+        } else entries.push({ kind: 'file', resolved: e });
+      }
+    }
+    return { dir: await resolveOrMissing(c, dir), entries };
+  });
+}
+
 /** importers lists the objects (in load order) importing one of the symbols, each with the first such symbol. */
 function importers(
   objs: Iterable<LoadedObject>,
@@ -538,20 +610,17 @@ async function runInference(st: State, pg: Program): Promise<void> {
         if (dir) {
           const reason = `imports ${sym}: gconv modules (all of them: the charsets are chosen at run time)`;
           const origin: Origin = { kind: 'inferred', by: obj.real, reason };
-          const r = await resolveOrMissing(st.cache, dir);
-          await addResolved(st, r, origin);
-          for (const n of [...((await listDir(st.cache, dir)) ?? [])].sort()) {
-            const p = `${dir}/${n}`;
-            const e = await resolveOrMissing(st.cache, p);
-            if (e.stat?.type === 'dir' && n === 'gconv-modules.d') {
-              await addResolved(st, e, origin);
-              for (const m of [...((await listDir(st.cache, p)) ?? [])].sort())
-                await addRootFile(st, `${p}/${m}`, origin);
-            } else if (e.stat?.type === 'file') {
-              if (n.endsWith('.so')) {
-                const found = await loadInferred(st, pg, p, libc, obj.real, reason);
-                if (!found) await addResolved(st, e, origin);
-              } else await addResolved(st, e, origin);
+          const plan = await gconvPlan(st.cache, dir);
+          await addResolved(st, plan.dir, origin);
+          for (const e of plan.entries) {
+            if (e.kind === 'file') await addResolved(st, e.resolved, origin);
+            else if (e.kind === 'rootFile') {
+              if (e.resolved.stat) await addResolved(st, e.resolved, origin);
+            } else {
+              const found = e.plain
+                ? await loadInferredPath(st, pg, e.path, libc, obj.real, reason)
+                : await loadInferred(st, pg, e.path, libc, obj.real, reason);
+              if (!found) await addResolved(st, e.resolved, origin);
             }
           }
         } else {

@@ -119,7 +119,11 @@ function expandList(list: readonly string[], obj: LoadedObject, env: SearchEnv, 
 }
 
 /** acceptCandidate resolves `path` in the root and checks it is a regular ELF shared object loadable by the target. */
-async function acceptCandidate(
+/**
+ * acceptCandidate tells whether the library file at a normalised root path is one the loader of `env`
+ * would map (an ELF shared object of the target's ABI), with the symlinks on the way; undefined when not.
+ */
+export async function acceptCandidate(
   path: string,
   env: SearchEnv,
   hwcaps?: string,
