@@ -1,0 +1,67 @@
+/**
+ * registry.test.ts — push, pull, base images and copy through the real registry (issue 6).
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { compileHello, HELLO_OUTPUT } from '../support/tiny-image.ts';
+import { dockerRemoveImage, requireTool, run, validateOciLayoutWithTools, withTempDir } from '../support/validate-tools.ts';
+import { fromscratch } from './cli.ts';
+
+async function registry(): Promise<string> {
+  const file = join(process.env.FROMSCRATCH_SERVICES ?? '/tmp/fromscratch-services', 'registry-address');
+  const addr = (await readFile(file, 'utf8').catch(() => '')).trim();
+  assert.ok(addr, `no registry address in ${file}: start the services with bash scripts/services.sh`);
+  return addr;
+}
+
+test('build -o docker:// pushes an image docker pulls and runs; --from builds on it; copy pulls it back', async () => {
+  const reg = await registry();
+  const docker = requireTool('docker', 'docker.io');
+  const repo = `${reg}/e2e-${randomBytes(4).toString('hex')}`;
+  await withTempDir('e2e-registry', async (dir) => {
+    await writeFile(join(dir, 'hello'), await compileHello(), { mode: 0o755 });
+    const pushed = await fromscratch(['build', '--add', './hello:/hello', '--entrypoint', '["/hello"]', '-o', `docker://${repo}/base:1`, '-o', 'oci:out:base'], { cwd: dir });
+    assert.equal(pushed.code, 0, pushed.stderr);
+    const inspect = JSON.parse((await run(requireTool('skopeo', 'skopeo'), ['inspect', '--tls-verify=false', `docker://${repo}/base:1`])).stdout) as { Digest: string };
+    assert.equal(`${inspect.Digest}\n`, pushed.stdout, 'the registry serves the digest fromscratch printed');
+    await run(docker, ['pull', '-q', `${repo}/base:1`]);
+    assert.equal((await run(docker, ['run', '--rm', '--network', 'none', `${repo}/base:1`])).stdout, HELLO_OUTPUT);
+
+    await writeFile(join(dir, 'note.txt'), 'on top\n');
+    const top = await fromscratch(['build', '--from', `docker://${repo}/base:1`, '--add', './note.txt:/note.txt', '--env', 'A=1', '-o', `docker://${repo}/top:1`, '-o', 'oci:out:top'], { cwd: dir });
+    assert.equal(top.code, 0, top.stderr);
+    const info = JSON.parse((await fromscratch(['inspect', 'oci:out:top', '--json'], { cwd: dir })).stdout) as {
+      images: { config: { config: { Entrypoint: string[]; Env: string[] } }; layers: { digest: string; files: { path: string }[] }[] }[];
+    };
+    const img = info.images[0]!;
+    const base = JSON.parse((await fromscratch(['inspect', 'oci:out:base', '--json', '--no-files'], { cwd: dir })).stdout) as { images: { layers: { digest: string }[] }[] };
+    assert.equal(img.layers.length, 2, 'the base layer plus one');
+    assert.equal(img.layers[0]!.digest, base.images[0]!.layers[0]!.digest, 'base layers are reused as they are, not recompressed');
+    assert.deepEqual(img.config.config.Entrypoint, ['/hello'], 'the base config is inherited');
+    assert.ok(img.config.config.Env.includes('A=1'));
+    await validateOciLayoutWithTools(join(dir, 'out'), 'top');
+
+    const copied = await fromscratch(['copy', `docker://${repo}/top:1`, 'oci:copied:top'], { cwd: dir });
+    assert.equal(copied.code, 0, copied.stderr);
+    assert.equal(copied.stdout, top.stdout, 'copy keeps the digest of an image fromscratch wrote');
+    const again = await fromscratch(['build', '--from', `docker://${repo}/base:1`, '--add', './note.txt:/note.txt', '--env', 'A=1', '-o', `docker://${repo}/top:2`], { cwd: dir });
+    assert.equal(again.stdout, top.stdout, 'building on a registry base is reproducible');
+    await dockerRemoveImage(`${repo}/base:1`);
+  });
+});
+
+test('a reference that does not parse, or a registry that is not there, is a clear error', async () => {
+  await withTempDir('e2e-registry-bad', async (dir) => {
+    await writeFile(join(dir, 'f'), 'x');
+    const bad = await fromscratch(['build', '--add', './f:/f', '-o', 'docker://UPPER/Case:1'], { cwd: dir });
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(bad.stderr, /^error\[INVALID_REFERENCE\]: /m);
+    const gone = await fromscratch(['copy', 'docker://127.0.0.1:1/nothing/here:1', 'oci:x:y'], { cwd: dir });
+    assert.equal(gone.code, 1, gone.stderr);
+    assert.match(gone.stderr, /^error\[(NETWORK_ERROR|REGISTRY_ERROR)\]: .*127\.0\.0\.1:1/m);
+    assert.match(gone.stderr, /^hint: /m);
+  });
+});
