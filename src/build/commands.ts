@@ -11,9 +11,12 @@ import { explainPath, makeSbom as makeSbomFrom } from './explain.ts';
 import { copyImage, readAnyImage, type TransportOptions } from './transports.ts';
 import type { Explanation } from './why.ts';
 
-/** cliTransport returns transport settings over the blob cache, with extra insecure registries. */
-export function cliTransport(insecure: readonly string[] = []): TransportOptions {
-  const registry: RegistryClientOptions = insecure.length > 0 ? { insecure } : {};
+/** cliTransport returns transport settings over the blob cache, with extra insecure registries and a cert dir. */
+export function cliTransport(insecure: readonly string[] = [], certDir?: string): TransportOptions {
+  const registry: RegistryClientOptions = {
+    ...(insecure.length > 0 ? { insecure } : {}),
+    ...(certDir ? { certDir } : {}),
+  };
   return { store: dirStore(join(cacheDir(), 'blobs'), { fsync: false }), registry };
 }
 

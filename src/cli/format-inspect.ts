@@ -18,7 +18,10 @@ export function formatSize(n: number): string {
 
 /** formatInspect renders an inspection as text: per platform, the config, layers and files. */
 export function formatInspect(info: ImageInspection): string {
-  const out: string[] = [`${info.reference}`, `digest: ${info.descriptor.digest} (${info.descriptor.mediaType})`];
+  const out: string[] = [
+    `${info.reference}`,
+    `digest: ${info.descriptor.digest} (${info.descriptor.mediaType})`,
+  ];
   for (const img of info.images) {
     const c = img.config.config ?? {};
     out.push('', `platform: ${img.platform}`, `manifest: ${img.manifest.digest}`);
@@ -34,14 +37,19 @@ export function formatInspect(info: ImageInspection): string {
       ['stop signal', c.StopSignal],
       ['created', img.config.created],
     ];
-    for (const [k, v] of kv) if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out.push(`  ${k}: ${JSON.stringify(v)}`);
-    out.push(`  size: ${formatSize(img.compressedSize)} compressed${img.fileBytes !== undefined ? `, ${formatSize(img.fileBytes)} of files` : ''}`);
+    for (const [k, v] of kv)
+      if (v !== undefined && !(Array.isArray(v) && v.length === 0)) out.push(`  ${k}: ${JSON.stringify(v)}`);
+    out.push(
+      `  size: ${formatSize(img.compressedSize)} compressed${img.fileBytes !== undefined ? `, ${formatSize(img.fileBytes)} of files` : ''}`,
+    );
     img.layers.forEach((l, i) => {
       out.push(`  layer ${i + 1}: ${l.digest} ${formatSize(l.size)} ${l.mediaType}`);
       for (const f of l.files ?? []) {
         const mode = (f.mode & 0o7777).toString(8).padStart(4, '0');
         const link = f.linkTarget !== undefined ? ` -> ${f.linkTarget}` : '';
-        out.push(`    ${f.type.padEnd(8)} ${mode} ${String(f.uid).padStart(5)}:${String(f.gid).padEnd(5)} ${formatSize(f.size).padStart(8)} ${f.path}${link}`);
+        out.push(
+          `    ${f.type.padEnd(8)} ${mode} ${String(f.uid).padStart(5)}:${String(f.gid).padEnd(5)} ${formatSize(f.size).padStart(8)} ${f.path}${link}`,
+        );
       }
       if (l.filesTruncated) out.push('    … (listing truncated)');
     });

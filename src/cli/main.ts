@@ -20,7 +20,9 @@ export const VERSION = '0.1.0';
 /** makeProgram builds the command tree writing to `io`. */
 export function makeProgram(io: CliIo): Command {
   const program = new Command('fromscratch')
-    .description('build minimal container images FROM scratch: the closure of what must run, computed without executing it')
+    .description(
+      'build minimal container images FROM scratch: the closure of what must run, computed without executing it',
+    )
     .version(VERSION)
     .option('--debug', 'show the cause chain of errors')
     .showHelpAfterError()
@@ -47,7 +49,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      if (
+        e.code === 'commander.helpDisplayed' ||
+        e.code === 'commander.version' ||
+        e.code === 'commander.help'
+      )
+        return EXIT.ok;
       return EXIT.usage;
     }
     const debug = argv.includes('--debug');

@@ -4,9 +4,9 @@
 import type { Command } from 'commander';
 import {
   type BuildSpec,
+  buildImage,
   type ContentItem,
   FromscratchError,
-  buildImage,
   loadBuildSpec,
   parseAddArg,
   parsePlatform,
@@ -53,6 +53,8 @@ interface BuildFlags {
   traceTimeout?: string;
   verify?: string[];
   fix?: boolean;
+  insecureRegistry?: string[];
+  certDir?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -69,7 +71,11 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option('--package <name[=version]>', 'a Debian package and its dependencies', collect)
     .option('--from <image>', 'base image (default: scratch)')
     .option('--sysroot <dir>', 'resolve programs and libraries inside another root')
-    .option('--lib-path <dir>', 'extra library directory inside the root, searched like LD_LIBRARY_PATH', collect)
+    .option(
+      '--lib-path <dir>',
+      'extra library directory inside the root, searched like LD_LIBRARY_PATH',
+      collect,
+    )
     .option('--entrypoint <cmd>', 'entrypoint: JSON array or a shell-like word list')
     .option('--cmd <cmd>', 'default arguments: JSON array or a shell-like word list')
     .option('--env <k=v>', 'environment variable', collect)
@@ -82,10 +88,20 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option('--stop-signal <signal>', 'stop signal')
     .option('--platform <os/arch[,...]>', 'target platform(s)', collect)
     .option('--apt-source <line>', "apt source 'deb URL SUITE COMPONENT…' (default: the host's)", collect)
-    .option('--lockfile <file>', 'fromscratch.lock: reused when it matches --package requests, written after resolving')
-    .option('--locked', 'never resolve packages anew; the lockfile must match (default file fromscratch.lock)')
+    .option(
+      '--lockfile <file>',
+      'fromscratch.lock: reused when it matches --package requests, written after resolving',
+    )
+    .option(
+      '--locked',
+      'never resolve packages anew; the lockfile must match (default file fromscratch.lock)',
+    )
     .option('-t, --tag <name:tag>', 'name and tag for outputs that take one', collect)
-    .option('-o, --output <dest>', 'where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG], docker-daemon:NAME:TAG, docker://HOST/REPO[:TAG]', collect)
+    .option(
+      '-o, --output <dest>',
+      'where to write: oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG], docker-daemon:NAME:TAG, docker://HOST/REPO[:TAG]',
+      collect,
+    )
     .option('--compression <gzip|zstd|none>', 'layer compression (default gzip)')
     .option('-c, --config <file>', 'YAML build spec (fromscratch.yaml)')
     .option('-f, --file <Dockerfile>', 'Dockerfile to build')
@@ -99,6 +115,15 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option('--allow-secret <path>', 'include this host file even though it looks like a secret', collect)
     .option('--trace-allow-failure', 'keep the files of a traced command that exits non-zero')
     .option('--trace-timeout <seconds>', 'kill a traced command after this many seconds')
+    .option(
+      '--insecure-registry <host>',
+      'talk plain HTTP to this registry (loopback registries always may)',
+      collect,
+    )
+    .option(
+      '--cert-dir <dir>',
+      'CA certificates (*.crt) and client pairs (*.cert/*.key) for registries, as skopeo --cert-dir',
+    )
     .option('--verify <cmd>', 'run CMD inside the built image to prove it works', collect)
     .option('--fix', 'with --verify: add the files the command was missing and rebuild')
     .option('--json', 'print the result as JSON')
@@ -118,10 +143,22 @@ export function registerBuild(program: Command, io: CliIo): void {
       const result = await buildImage(spec, {
         cwd: io.cwd,
         logger: log,
-        ...(io.env.SOURCE_DATE_EPOCH !== undefined ? { sourceDateEpoch: parseEpoch(io.env.SOURCE_DATE_EPOCH) } : {}),
+        ...(io.env.SOURCE_DATE_EPOCH !== undefined
+          ? { sourceDateEpoch: parseEpoch(io.env.SOURCE_DATE_EPOCH) }
+          : {}),
         ...(flags.allowSecret ? { allowSecrets: flags.allowSecret } : {}),
-        ...(flags.infer === false ? { infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } } : {}),
+        ...(flags.infer === false
+          ? { infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } }
+          : {}),
         ...(flags.verify ? { verify: flags.verify, fix: Boolean(flags.fix) } : {}),
+        ...(flags.insecureRegistry || flags.certDir
+          ? {
+              registry: {
+                ...(flags.insecureRegistry ? { insecure: flags.insecureRegistry } : {}),
+                ...(flags.certDir ? { certDir: flags.certDir } : {}),
+              },
+            }
+          : {}),
       });
       if (flags.json) io.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
       else io.stdout.write(`${result.digest}\n`);
@@ -131,9 +168,13 @@ export function registerBuild(program: Command, io: CliIo): void {
 function parseEpoch(s: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 0) {
-    throw new FromscratchError('USAGE', `SOURCE_DATE_EPOCH=${JSON.stringify(s)} is not a non-negative integer`, {
-      hint: 'set SOURCE_DATE_EPOCH to seconds since 1970, e.g. $(git log -1 --format=%ct)',
-    });
+    throw new FromscratchError(
+      'USAGE',
+      `SOURCE_DATE_EPOCH=${JSON.stringify(s)} is not a non-negative integer`,
+      {
+        hint: 'set SOURCE_DATE_EPOCH to seconds since 1970, e.g. $(git log -1 --format=%ct)',
+      },
+    );
   }
   return n;
 }
@@ -161,10 +202,20 @@ export function specFromFlags(f: BuildFlags, cwd: string): BuildSpec {
   const env = (f.env ?? []).map((kv) => parseKeyValue('--env', kv)).map(([k, v]) => `${k}=${v}`);
   const labels = Object.fromEntries((f.label ?? []).map((kv) => parseKeyValue('--label', kv)));
   const annotations = Object.fromEntries((f.annotation ?? []).map((kv) => parseKeyValue('--annotation', kv)));
-  const platforms = (f.platform ?? []).flatMap((p) => p.split(',')).filter(Boolean).map(parsePlatform);
+  const platforms = (f.platform ?? [])
+    .flatMap((p) => p.split(','))
+    .filter(Boolean)
+    .map(parsePlatform);
   const compression = f.compression;
-  if (compression !== undefined && compression !== 'gzip' && compression !== 'zstd' && compression !== 'none') {
-    throw new FromscratchError('USAGE', `unknown compression ${JSON.stringify(compression)}`, { hint: 'use gzip, zstd or none' });
+  if (
+    compression !== undefined &&
+    compression !== 'gzip' &&
+    compression !== 'zstd' &&
+    compression !== 'none'
+  ) {
+    throw new FromscratchError('USAGE', `unknown compression ${JSON.stringify(compression)}`, {
+      hint: 'use gzip, zstd or none',
+    });
   }
   const config: NonNullable<BuildSpec['config']> = {
     ...(f.entrypoint !== undefined ? { Entrypoint: parseCommandList('--entrypoint', f.entrypoint) } : {}),
@@ -173,7 +224,9 @@ export function specFromFlags(f: BuildFlags, cwd: string): BuildSpec {
     ...(f.workdir !== undefined ? { WorkingDir: f.workdir } : {}),
     ...(f.user !== undefined ? { User: f.user } : {}),
     ...(Object.keys(labels).length ? { Labels: labels } : {}),
-    ...(f.expose?.length ? { ExposedPorts: Object.fromEntries(f.expose.map((p) => [p.includes('/') ? p : `${p}/tcp`, {}])) } : {}),
+    ...(f.expose?.length
+      ? { ExposedPorts: Object.fromEntries(f.expose.map((p) => [p.includes('/') ? p : `${p}/tcp`, {}])) }
+      : {}),
     ...(f.volume?.length ? { Volumes: Object.fromEntries(f.volume.map((v) => [v, {}])) } : {}),
     ...(f.stopSignal !== undefined ? { StopSignal: f.stopSignal } : {}),
   };
@@ -183,7 +236,12 @@ export function specFromFlags(f: BuildFlags, cwd: string): BuildSpec {
     contents,
     config,
     ...(Object.keys(annotations).length ? { annotations } : {}),
-    defaults: { users: f.defaultUsers !== false, nsswitch: f.nsswitch !== false, tmp: f.tmp !== false, caCertificates: f.caCertificates !== false },
+    defaults: {
+      users: f.defaultUsers !== false,
+      nsswitch: f.nsswitch !== false,
+      tmp: f.tmp !== false,
+      caCertificates: f.caCertificates !== false,
+    },
     ...(f.sysroot !== undefined ? { sysroot: f.sysroot } : {}),
     ...(f.aptSource?.length ? { aptSources: f.aptSource } : {}),
     ...(f.lockfile !== undefined || f.locked ? { lockfile: f.lockfile ?? 'fromscratch.lock' } : {}),

@@ -12,9 +12,17 @@ export function registerCopy(program: Command, io: CliIo): void {
     .description('copy an image between transports, keeping digests where formats allow')
     .argument('<src>', 'source image')
     .argument('<dest>', 'destination')
-    .option('--insecure-registry <host>', 'allow plain HTTP to this registry', (v: string, p: string[] = []) => [...p, v])
-    .action(async (src: string, dest: string, f: { insecureRegistry?: string[] }) => {
-      const digest = await copyImageRef(src, dest, { ...(f.insecureRegistry ? { insecure: f.insecureRegistry } : {}) });
+    .option(
+      '--insecure-registry <host>',
+      'allow plain HTTP to this registry',
+      (v: string, p: string[] = []) => [...p, v],
+    )
+    .option('--cert-dir <dir>', 'CA certificates and client pairs for registries, as skopeo --cert-dir')
+    .action(async (src: string, dest: string, f: { insecureRegistry?: string[]; certDir?: string }) => {
+      const digest = await copyImageRef(src, dest, {
+        ...(f.insecureRegistry ? { insecure: f.insecureRegistry } : {}),
+        ...(f.certDir ? { certDir: f.certDir } : {}),
+      });
       io.stdout.write(`${digest}\n`);
     });
 }

@@ -16,13 +16,18 @@ export function registerDeps(program: Command, io: CliIo): void {
     .option('--lib-path <dir>', 'extra library directory inside the root', collect)
     .option('--json', 'print JSON')
     .option('--no-infer', 'do not infer run-time files (NSS, gconv, …)')
-    .action(async (paths: string[], f: { sysroot?: string; libPath?: string[]; json?: boolean; infer: boolean }) => {
-      const result = await resolveDeps(paths, {
-        cwd: io.cwd,
-        ...(f.sysroot !== undefined ? { sysroot: f.sysroot } : {}),
-        ...(f.libPath ? { libraryPath: f.libPath } : {}),
-        infer: f.infer,
-      });
-      io.stdout.write(f.json ? `${JSON.stringify(result.json, null, 2)}\n` : result.text);
-    });
+    .action(
+      async (
+        paths: string[],
+        f: { sysroot?: string; libPath?: string[]; json?: boolean; infer: boolean },
+      ) => {
+        const result = await resolveDeps(paths, {
+          cwd: io.cwd,
+          ...(f.sysroot !== undefined ? { sysroot: f.sysroot } : {}),
+          ...(f.libPath ? { libraryPath: f.libPath } : {}),
+          infer: f.infer,
+        });
+        io.stdout.write(f.json ? `${JSON.stringify(result.json, null, 2)}\n` : result.text);
+      },
+    );
 }

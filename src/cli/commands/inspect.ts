@@ -10,7 +10,7 @@ import type { CliIo } from '../io.ts';
 export function registerInspect(program: Command, io: CliIo): void {
   program
     .command('inspect')
-    .description('show an image\'s config, layers, files and sizes')
+    .description("show an image's config, layers, files and sizes")
     .argument('<image>', 'image reference with its transport')
     .option('--json', 'print JSON')
     .option('--no-files', 'leave out the file list')

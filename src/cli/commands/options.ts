@@ -12,7 +12,9 @@ export function collect(value: string, previous: string[] = []): string[] {
 export function parseKeyValue(flag: string, kv: string): [string, string] {
   const i = kv.indexOf('=');
   if (i <= 0) {
-    throw new FromscratchError('USAGE', `${flag} ${JSON.stringify(kv)} is not KEY=VALUE`, { hint: `write ${flag} KEY=VALUE` });
+    throw new FromscratchError('USAGE', `${flag} ${JSON.stringify(kv)} is not KEY=VALUE`, {
+      hint: `write ${flag} KEY=VALUE`,
+    });
   }
   return [kv.slice(0, i), kv.slice(i + 1)];
 }

@@ -10,28 +10,46 @@ import { collect, parseKeyValue } from './options.ts';
 export function registerRun(program: Command, io: CliIo): void {
   program
     .command('run')
-    .description('run an image (runc with a generated bundle, or docker); exits with the container\'s code')
-    .argument('<image>', 'image: oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE, docker-daemon:NAME:TAG, docker://…')
-    .argument('[args...]', 'arguments replacing the image\'s Cmd')
+    .description("run an image (runc with a generated bundle, or docker); exits with the container's code")
+    .argument(
+      '<image>',
+      'image: oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE, docker-daemon:NAME:TAG, docker://…',
+    )
+    .argument('[args...]', "arguments replacing the image's Cmd")
     .option('--runtime <runc|docker>', 'container runtime', 'runc')
     .option('--entrypoint <path>', 'override the entrypoint')
     .option('-e, --env <k=v>', 'extra environment variable', collect)
     .option('--user <user>', 'run as this user')
     .option('--workdir <dir>', 'working directory')
     .option('--timeout <seconds>', 'kill the container after this many seconds')
-    .action(async (image: string, args: string[], f: { runtime: string; entrypoint?: string; env?: string[]; user?: string; workdir?: string; timeout?: string }) => {
-      if (f.runtime !== 'runc' && f.runtime !== 'docker') {
-        throw new FromscratchError('USAGE', `unknown runtime ${JSON.stringify(f.runtime)}`, { hint: 'use --runtime runc or --runtime docker' });
-      }
-      const code = await runImageRef(image, args, {
-        runtime: f.runtime,
-        ...(f.entrypoint !== undefined ? { entrypoint: [f.entrypoint] } : {}),
-        ...(f.env ? { env: f.env.map((kv) => parseKeyValue('--env', kv).join('=')) } : {}),
-        ...(f.user !== undefined ? { user: f.user } : {}),
-        ...(f.workdir !== undefined ? { workdir: f.workdir } : {}),
-        ...(f.timeout !== undefined ? { timeoutSeconds: Number(f.timeout) } : {}),
-        stdio: 'inherit',
-      });
-      process.exitCode = code;
-    });
+    .action(
+      async (
+        image: string,
+        args: string[],
+        f: {
+          runtime: string;
+          entrypoint?: string;
+          env?: string[];
+          user?: string;
+          workdir?: string;
+          timeout?: string;
+        },
+      ) => {
+        if (f.runtime !== 'runc' && f.runtime !== 'docker') {
+          throw new FromscratchError('USAGE', `unknown runtime ${JSON.stringify(f.runtime)}`, {
+            hint: 'use --runtime runc or --runtime docker',
+          });
+        }
+        const code = await runImageRef(image, args, {
+          runtime: f.runtime,
+          ...(f.entrypoint !== undefined ? { entrypoint: [f.entrypoint] } : {}),
+          ...(f.env ? { env: f.env.map((kv) => parseKeyValue('--env', kv).join('=')) } : {}),
+          ...(f.user !== undefined ? { user: f.user } : {}),
+          ...(f.workdir !== undefined ? { workdir: f.workdir } : {}),
+          ...(f.timeout !== undefined ? { timeoutSeconds: Number(f.timeout) } : {}),
+          stdio: 'inherit',
+        });
+        process.exitCode = code;
+      },
+    );
 }

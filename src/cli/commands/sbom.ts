@@ -14,7 +14,9 @@ export function registerSbom(program: Command, io: CliIo): void {
     .option('--format <spdx|cyclonedx>', 'SBOM format', 'spdx')
     .action(async (image: string, f: { format: string }) => {
       if (f.format !== 'spdx' && f.format !== 'cyclonedx') {
-        throw new FromscratchError('USAGE', `unknown SBOM format ${JSON.stringify(f.format)}`, { hint: 'use --format spdx or --format cyclonedx' });
+        throw new FromscratchError('USAGE', `unknown SBOM format ${JSON.stringify(f.format)}`, {
+          hint: 'use --format spdx or --format cyclonedx',
+        });
       }
       const doc = await makeSbom(image, f.format);
       io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
