@@ -63,8 +63,8 @@ export interface ClosureCache {
   readonly text: Map<string, Promise<string | undefined>>;
   /** what the closure's rules derive from the root alone, once per cache (e.g. the gconv directory's entries), keyed by rule and argument */
   readonly derived: Map<string, Promise<unknown>>;
-  /** ids of the wanted symbol sets parsed ELF files are keyed by in `elf` */
-  readonly wantIds: Map<ReadonlySet<string>, number>;
+  /** parsed ELF files read for a wanted symbol set (`wantSymbols`), per set */
+  readonly elfWant: Map<ReadonlySet<string>, Map<string, Promise<ElfInfo>>>;
 }
 
 /** newClosureCache returns an empty cache for `fs`. */
@@ -92,7 +92,7 @@ export function newClosureCache(fs: RootFs): ClosureCache {
     ldConf: new Map(),
     text: new Map(),
     derived: new Map(),
-    wantIds: new Map(),
+    elfWant: new Map(),
   };
 }
 
@@ -170,26 +170,23 @@ export function readElfCached(
 ): Promise<ElfInfo> {
   const full = c.elf.get(real);
   if (full || symbols === true) return full ?? memo(c.elf, real, () => read(c.view, real));
-  if (symbols !== false) {
-    return memo(c.elf, `\0want${wantId(c, symbols)}:${real}`, () =>
-      read(c.view, real, { wantSymbols: symbols }),
-    );
-  }
-  for (const id of c.wantIds.values()) {
-    const w = c.elf.get(`\0want${id}:${real}`);
+  if (symbols !== false)
+    return memo(wantMap(c, symbols), real, () => read(c.view, real, { wantSymbols: symbols }));
+  for (const m of c.elfWant.values()) {
+    const w = m.get(real);
     if (w) return w;
   }
   return memo(c.elf, `\0nosym:${real}`, () => read(c.view, real, { symbols: false }));
 }
 
-/** wantId numbers the wanted symbol sets a cache has seen (a set is compared by identity). */
-function wantId(c: ClosureCache, set: ReadonlySet<string>): number {
-  let id = c.wantIds.get(set);
-  if (id === undefined) {
-    id = c.wantIds.size;
-    c.wantIds.set(set, id);
+/** wantMap returns the parsed files read for one wanted symbol set (a set is compared by identity). */
+function wantMap(c: ClosureCache, set: ReadonlySet<string>): Map<string, Promise<ElfInfo>> {
+  let m = c.elfWant.get(set);
+  if (!m) {
+    m = new Map();
+    c.elfWant.set(set, m);
   }
-  return id;
+  return m;
 }
 
 /** readTextCached reads a small text file of the root (resolved), undefined when absent. */

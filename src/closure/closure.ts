@@ -214,11 +214,27 @@ async function addPath(
     if (target !== undefined) f.target = target;
     st.files.set(path, f);
   }
-  const key = JSON.stringify(origin);
+  const key = originKey(origin);
   if (!f.keys.has(key)) {
     f.keys.add(key);
     f.origins.push(origin);
   }
+}
+
+/**
+ * originKey identifies an origin among those of one file: each field with its value, strings
+ * length-prefixed (so no two different origins share a key). Cheaper than JSON.stringify: a closure
+ * with gconv modules adds ~500 origins per program.
+ */
+function originKey(origin: Origin): string {
+  let k = '';
+  const o = origin as unknown as Record<string, string | number | undefined>;
+  for (const f in o) {
+    const v = o[f];
+    if (v === undefined) continue; // as JSON: an absent field and an undefined one are the same
+    k += typeof v === 'string' ? `${f}:${v.length}:${v};` : `${f}#${String(v)};`;
+  }
+  return k;
 }
 
 /** addResolved adds the symlinks passed on the way to a resolved path, then the path itself. */
@@ -485,6 +501,13 @@ async function loadInferredPath(
   return lib !== undefined;
 }
 
+/** nsswitchCached parses the root's nsswitch.conf once per cache. */
+function nsswitchCached(c: ClosureCache, text: string): Promise<Map<string, string[]>> {
+  // derived holds one kind of value per key prefix
+  const confs = c.derived as Map<string, Promise<Map<string, string[]>>>;
+  return memo(confs, `nsswitch\0${text}`, async () => parseNsswitch(text));
+}
+
 /** GconvEntry is one entry of a gconv directory, in the order the gconv rule adds them. */
 type GconvEntry =
   /** a regular file that is not a module (gconv-modules, gconv-modules.cache), or the gconv-modules.d directory */
@@ -586,7 +609,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
         const reason = `imports ${sym}: name service switch (${newDbs.join(', ')})`;
         if (confText !== undefined)
           await addRootFile(st, '/etc/nsswitch.conf', { kind: 'inferred', by: obj.real, reason });
-        const conf = confText === undefined ? undefined : parseNsswitch(confText);
+        const conf = confText === undefined ? undefined : await nsswitchCached(st.cache, confText);
         if (pg.env.flavor === 'glibc') {
           for (const svc of nssServices(conf, newDbs)) {
             await loadInferred(
