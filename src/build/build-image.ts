@@ -5,14 +5,17 @@ import { join } from 'node:path';
 import { dirStore } from '../blob/dir-store.ts';
 import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError } from '../errors.ts';
+import { canonicalJson } from '../image/canonical-json.ts';
 import { serializeImage } from '../image/image.ts';
+import { MediaType } from '../model/media-type.ts';
 import { formatPlatform } from '../model/platform.ts';
-import { serializeImages } from '../oci/oci-layout.ts';
+import { attachToOciLayout, serializeImages } from '../oci/oci-layout.ts';
 import { formatImageRef, type ImageRef, parseImageRef } from '../oci/transport.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
 import { checkSecret } from '../trace/secrets.ts';
 import { type BuildOptions, type BuildResult, build } from './build.ts';
 import { cacheDir } from './cache-dir.ts';
+import { makeSbom } from './explain.ts';
 import { writeRecord } from './record-cache.ts';
 import type { BuildSpec } from './spec.ts';
 import { readAnyImage, writeAnyImage } from './transports.ts';
@@ -30,6 +33,8 @@ export interface BuildImageOptions extends Omit<BuildOptions, 'store' | 'readBas
   verify?: readonly string[];
   /** with verify: add what the commands miss and build again */
   fix?: boolean;
+  /** attach an SBOM of this format to OCI layout outputs (an OCI 1.1 artifact with the image as subject) */
+  sbom?: 'spdx' | 'cyclonedx';
 }
 
 /** BuildSummary is the machine-readable result of a build (`--json`). */
@@ -122,6 +127,20 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     await writeRecord(record, digest, opts.recordDir);
     // the Docker Engine keeps the config bytes but not the manifest: find the record by config digest too
     await writeRecord(record, serializeImage(p.image, { created }).configDescriptor.digest, opts.recordDir);
+  }
+  if (opts.sbom) {
+    for (const o of outputs) {
+      const ref = withDefaultTag(o.ref, tag);
+      if (ref.kind !== 'oci') continue;
+      const doc = await makeSbom(formatImageRef(ref), opts.sbom, {
+        ...transport,
+        ...(opts.recordDir ? { recordDir: opts.recordDir } : {}),
+      });
+      await attachToOciLayout(ref.dir, serialized.top, {
+        artifactType: opts.sbom === 'spdx' ? MediaType.SpdxJson : MediaType.CycloneDxJson,
+        data: canonicalJson(doc),
+      });
+    }
   }
   const summary: BuildSummary = {
     digest: serialized.top.digest,

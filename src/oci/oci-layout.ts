@@ -447,3 +447,45 @@ export async function readOciLayout(
 export function layoutBlobPath(d: Digest): string {
   return `blobs/sha256/${digestHex(d)}`;
 }
+
+/**
+ * attachToOciLayout stores `data` in the layout `dir` as an OCI 1.1 artifact that refers to `subject`
+ * (an image manifest already in the layout), and lists it in index.json without a tag, under the same
+ * lock as image writes. Returns the artifact manifest's descriptor. Used for SBOMs (`build --sbom`).
+ * https://github.com/opencontainers/image-spec/blob/main/manifest.md#guidelines-for-artifact-usage
+ */
+export async function attachToOciLayout(
+  dir: string,
+  subject: Descriptor,
+  artifact: { readonly artifactType: string; readonly data: Uint8Array },
+  opts: { fsync?: boolean } = {},
+): Promise<Descriptor> {
+  const fsync = opts.fsync !== false;
+  await ensureRealDir(dir, dir);
+  await readLayoutVersion(dir);
+  const store = dirStore(join(dir, 'blobs'), { fsync });
+  const empty = await store.put(Buffer.from('{}'));
+  const blob = await store.put(artifact.data);
+  const { platform: _platform, annotations: _annotations, ...subjectDesc } = subject;
+  const manifest = canonicalJson({
+    schemaVersion: 2,
+    mediaType: MediaType.OciManifest,
+    artifactType: artifact.artifactType,
+    config: { mediaType: MediaType.OciEmpty, digest: empty.digest, size: empty.size },
+    layers: [{ mediaType: artifact.artifactType, digest: blob.digest, size: blob.size }],
+    subject: subjectDesc,
+  });
+  const m = await store.put(manifest);
+  const entry: Descriptor = {
+    mediaType: MediaType.OciManifest,
+    digest: m.digest,
+    size: m.size,
+    artifactType: artifact.artifactType,
+  };
+  await withLock(join(dir, LOCK_NAME), async () => {
+    const old = await readIndexJson(dir);
+    if (old.manifests.some((d) => d.digest === entry.digest)) return;
+    await writeFileAtomic(join(dir, 'index.json'), mergeIndex(old, entry, undefined), { fsync });
+  });
+  return entry;
+}

@@ -205,3 +205,34 @@ test('bad input: a clear error, exit 1, nothing written and an existing layout u
     );
   });
 });
+
+test('--sbom attaches an SPDX artifact referring to the image; host files are traced to their Debian packages', async () => {
+  await withTempDir('e2e-sbom', async (dir) => {
+    const r = await fromscratch(['build', '--binary', '/usr/bin/jq', '--sbom', 'spdx', '-o', 'oci:out:jq'], {
+      cwd: dir,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const index = JSON.parse(execFileSync('cat', [join(dir, 'out/index.json')]).toString()) as {
+      manifests: { digest: string; artifactType?: string }[];
+    };
+    const art = index.manifests.find((m) => m.artifactType === 'application/spdx+json');
+    assert.ok(art, 'index.json lists the SBOM artifact');
+    const blob = (d: string) =>
+      JSON.parse(execFileSync('cat', [join(dir, 'out/blobs/sha256', d.slice(7))]).toString());
+    const manifest = blob(art.digest) as { subject: { digest: string }; layers: { digest: string }[] };
+    assert.equal(`${manifest.subject.digest}\n`, r.stdout, 'the artifact refers to the built image');
+    const spdx = blob(manifest.layers[0]!.digest) as {
+      packages: { name: string; versionInfo: string }[];
+      files: { fileName: string }[];
+    };
+    assert.ok(spdx.files.some((f) => f.fileName === './usr/bin/jq'));
+    const version = execFileSync('dpkg-query', ['-W', '-f', '${Version}', 'jq']).toString();
+    assert.ok(
+      spdx.packages.some((p) => p.name === 'jq' && p.versionInfo === version),
+      'the host file is attributed to its package',
+    );
+    await validateOciLayoutWithTools(join(dir, 'out'), 'jq');
+    const insp = await fromscratch(['inspect', 'oci:out:jq', '--json'], { cwd: dir });
+    assert.match(insp.stdout, /\/var\/lib\/dpkg\/status.d\/jq"/, 'a status.d record lets scanners see jq');
+  });
+});

@@ -71,7 +71,10 @@ test('a Dockerfile with RUN, an escaping COPY or a YAML typo fails with file and
     await writeFile(join(dir, 'secret'), 'top secret');
     const esc = await fromscratch(['build', 'esc', '-o', 'oci:out:x'], { cwd: dir });
     assert.equal(esc.code, 1, esc.stderr);
-    assert.match(esc.stderr, /^error\[(PATH_ESCAPE|DOCKERFILE_SYNTAX)\]: .*Dockerfile:2: .*outside the build context/m);
+    assert.match(
+      esc.stderr,
+      /^error\[(PATH_ESCAPE|DOCKERFILE_SYNTAX)\]: .*Dockerfile:2: .*outside the build context/m,
+    );
     await writeFile(join(dir, 'bad.yaml'), 'contents:\n  - binray: /usr/bin/env\n');
     const yaml = await fromscratch(['build', '-c', 'bad.yaml', '-o', 'oci:out:x'], { cwd: dir });
     assert.equal(yaml.code, 1, yaml.stderr);

@@ -7,7 +7,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { compileHello, HELLO_OUTPUT } from '../support/tiny-image.ts';
-import { dockerRemoveImage, requireTool, run, validateOciLayoutWithTools, withTempDir } from '../support/validate-tools.ts';
+import {
+  dockerRemoveImage,
+  requireTool,
+  run,
+  validateOciLayoutWithTools,
+  withTempDir,
+} from '../support/validate-tools.ts';
 import { fromscratch } from './cli.ts';
 
 async function registry(): Promise<string> {
@@ -23,23 +29,73 @@ test('build -o docker:// pushes an image docker pulls and runs; --from builds on
   const repo = `${reg}/e2e-${randomBytes(4).toString('hex')}`;
   await withTempDir('e2e-registry', async (dir) => {
     await writeFile(join(dir, 'hello'), await compileHello(), { mode: 0o755 });
-    const pushed = await fromscratch(['build', '--add', './hello:/hello', '--entrypoint', '["/hello"]', '-o', `docker://${repo}/base:1`, '-o', 'oci:out:base'], { cwd: dir });
+    const pushed = await fromscratch(
+      [
+        'build',
+        '--add',
+        './hello:/hello',
+        '--entrypoint',
+        '["/hello"]',
+        '-o',
+        `docker://${repo}/base:1`,
+        '-o',
+        'oci:out:base',
+      ],
+      { cwd: dir },
+    );
     assert.equal(pushed.code, 0, pushed.stderr);
-    const inspect = JSON.parse((await run(requireTool('skopeo', 'skopeo'), ['inspect', '--tls-verify=false', `docker://${repo}/base:1`])).stdout) as { Digest: string };
+    const inspect = JSON.parse(
+      (
+        await run(requireTool('skopeo', 'skopeo'), [
+          'inspect',
+          '--tls-verify=false',
+          `docker://${repo}/base:1`,
+        ])
+      ).stdout,
+    ) as { Digest: string };
     assert.equal(`${inspect.Digest}\n`, pushed.stdout, 'the registry serves the digest fromscratch printed');
     await run(docker, ['pull', '-q', `${repo}/base:1`]);
-    assert.equal((await run(docker, ['run', '--rm', '--network', 'none', `${repo}/base:1`])).stdout, HELLO_OUTPUT);
+    assert.equal(
+      (await run(docker, ['run', '--rm', '--network', 'none', `${repo}/base:1`])).stdout,
+      HELLO_OUTPUT,
+    );
 
     await writeFile(join(dir, 'note.txt'), 'on top\n');
-    const top = await fromscratch(['build', '--from', `docker://${repo}/base:1`, '--add', './note.txt:/note.txt', '--env', 'A=1', '-o', `docker://${repo}/top:1`, '-o', 'oci:out:top'], { cwd: dir });
+    const top = await fromscratch(
+      [
+        'build',
+        '--from',
+        `docker://${repo}/base:1`,
+        '--add',
+        './note.txt:/note.txt',
+        '--env',
+        'A=1',
+        '-o',
+        `docker://${repo}/top:1`,
+        '-o',
+        'oci:out:top',
+      ],
+      { cwd: dir },
+    );
     assert.equal(top.code, 0, top.stderr);
-    const info = JSON.parse((await fromscratch(['inspect', 'oci:out:top', '--json'], { cwd: dir })).stdout) as {
-      images: { config: { config: { Entrypoint: string[]; Env: string[] } }; layers: { digest: string; files: { path: string }[] }[] }[];
+    const info = JSON.parse(
+      (await fromscratch(['inspect', 'oci:out:top', '--json'], { cwd: dir })).stdout,
+    ) as {
+      images: {
+        config: { config: { Entrypoint: string[]; Env: string[] } };
+        layers: { digest: string; files: { path: string }[] }[];
+      }[];
     };
     const img = info.images[0]!;
-    const base = JSON.parse((await fromscratch(['inspect', 'oci:out:base', '--json', '--no-files'], { cwd: dir })).stdout) as { images: { layers: { digest: string }[] }[] };
+    const base = JSON.parse(
+      (await fromscratch(['inspect', 'oci:out:base', '--json', '--no-files'], { cwd: dir })).stdout,
+    ) as { images: { layers: { digest: string }[] }[] };
     assert.equal(img.layers.length, 2, 'the base layer plus one');
-    assert.equal(img.layers[0]!.digest, base.images[0]!.layers[0]!.digest, 'base layers are reused as they are, not recompressed');
+    assert.equal(
+      img.layers[0]!.digest,
+      base.images[0]!.layers[0]!.digest,
+      'base layers are reused as they are, not recompressed',
+    );
     assert.deepEqual(img.config.config.Entrypoint, ['/hello'], 'the base config is inherited');
     assert.ok(img.config.config.Env.includes('A=1'));
     await validateOciLayoutWithTools(join(dir, 'out'), 'top');
@@ -47,7 +103,20 @@ test('build -o docker:// pushes an image docker pulls and runs; --from builds on
     const copied = await fromscratch(['copy', `docker://${repo}/top:1`, 'oci:copied:top'], { cwd: dir });
     assert.equal(copied.code, 0, copied.stderr);
     assert.equal(copied.stdout, top.stdout, 'copy keeps the digest of an image fromscratch wrote');
-    const again = await fromscratch(['build', '--from', `docker://${repo}/base:1`, '--add', './note.txt:/note.txt', '--env', 'A=1', '-o', `docker://${repo}/top:2`], { cwd: dir });
+    const again = await fromscratch(
+      [
+        'build',
+        '--from',
+        `docker://${repo}/base:1`,
+        '--add',
+        './note.txt:/note.txt',
+        '--env',
+        'A=1',
+        '-o',
+        `docker://${repo}/top:2`,
+      ],
+      { cwd: dir },
+    );
     assert.equal(again.stdout, top.stdout, 'building on a registry base is reproducible');
     await dockerRemoveImage(`${repo}/base:1`);
   });

@@ -57,6 +57,7 @@ interface BuildFlags {
   certDir?: string;
   json?: boolean;
   quiet?: boolean;
+  sbom?: string;
 }
 
 /** registerBuild adds the build command. */
@@ -126,6 +127,10 @@ export function registerBuild(program: Command, io: CliIo): void {
     )
     .option('--verify <cmd>', 'run CMD inside the built image to prove it works', collect)
     .option('--fix', 'with --verify: add the files the command was missing and rebuild')
+    .option(
+      '--sbom <spdx|cyclonedx>',
+      'attach an SBOM to OCI layout outputs (an OCI artifact referring to the image)',
+    )
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (context: string | undefined, flags: BuildFlags) => {
@@ -140,7 +145,13 @@ export function registerBuild(program: Command, io: CliIo): void {
         buildArgs: Object.fromEntries((flags.buildArg ?? []).map((kv) => parseKeyValue('--build-arg', kv))),
         ...(flags.target !== undefined ? { target: flags.target } : {}),
       });
+      if (flags.sbom !== undefined && flags.sbom !== 'spdx' && flags.sbom !== 'cyclonedx') {
+        throw new FromscratchError('USAGE', `unknown SBOM format ${JSON.stringify(flags.sbom)}`, {
+          hint: 'use --sbom spdx or --sbom cyclonedx',
+        });
+      }
       const result = await buildImage(spec, {
+        ...(flags.sbom ? { sbom: flags.sbom } : {}),
         cwd: io.cwd,
         logger: log,
         ...(io.env.SOURCE_DATE_EPOCH !== undefined
