@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { type ClosureResult, resolveClosure } from '../src/closure/closure.ts';
 import { newClosureCache } from '../src/closure/closure-cache.ts';
 import { hostFs } from '../src/fs/host-fs.ts';
@@ -58,6 +59,7 @@ async function ours(files: readonly string[], infer: boolean, parallel: number) 
   return { ms: performance.now() - t0, results };
 }
 
+const load0 = loadavg();
 const ldd = await lddLoop(programs);
 const full = await ours(programs, true, 1);
 const needed = await ours(programs, false, 1);
@@ -92,4 +94,8 @@ line('ours, DT_NEEDED only, 8 programs at a time', neededPar.ms);
 console.log(
   `match ldd: ${same}/${compared}${differ.length ? ` (differ: ${differ.slice(0, 10).join(' ')})` : ''}`,
 );
-console.log('target <= 0.3x, stretch 0.1x');
+const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+console.log(`load average: ${la(load0)} at start, ${la(loadavg())} at end (2 cores shared: ratios vary)`);
+console.log(
+  `default-inference ratio ${(full.ms / ldd.ms).toFixed(3)}x, no-inference ratio ${(needed.ms / ldd.ms).toFixed(3)}x (sequential); target <= 0.3x, stretch 0.1x`,
+);

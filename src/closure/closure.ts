@@ -301,15 +301,18 @@ interface Program {
 
 function recordObject(st: State, o: LoadedObject, needed: ClosureNeeded[], variants: string[]): void {
   if (st.objects.has(o.real)) return;
-  st.objects.set(o.real, {
-    path: o.path,
-    real: o.real,
-    ...(o.info.soname ? { soname: o.info.soname } : {}),
-    machine: o.info.machineName,
-    class: o.info.class,
-    needed,
-    variants,
-  });
+  const rec: ClosureObject = o.info.soname
+    ? {
+        path: o.path,
+        real: o.real,
+        soname: o.info.soname,
+        machine: o.info.machineName,
+        class: o.info.class,
+        needed,
+        variants,
+      }
+    : { path: o.path, real: o.real, machine: o.info.machineName, class: o.info.class, needed, variants };
+  st.objects.set(o.real, rec);
 }
 
 /**
