@@ -526,15 +526,22 @@ interface GconvPlan {
   readonly entries: readonly GconvEntry[];
 }
 
-/** gconvPlan lists and resolves the entries of a gconv directory once per cache, sorted by name. */
-function gconvPlan(c: ClosureCache, dir: string): Promise<GconvPlan> {
+/**
+ * gconvPlan lists and resolves the entries of a gconv directory once per cache, sorted by name. The
+ * ~250 modules are resolved and read (header, then the ELF file as the closure will ask for it) a few
+ * at a time, so that the file system's latency overlaps; each program then finds them in the cache.
+ */
+function gconvPlan(st: State, dir: string): Promise<GconvPlan> {
+  const c = st.cache;
   // derived holds one kind of value per key prefix
   const plans = c.derived as Map<string, Promise<GconvPlan>>;
   return memo(plans, `gconv\0${dir}`, async (): Promise<GconvPlan> => {
+    const names = [...((await listDir(c, dir)) ?? [])].sort();
+    const resolved = await inBatches(names, (n) => resolveOrMissing(c, `${dir}/${n}`));
     const entries: GconvEntry[] = [];
-    for (const n of [...((await listDir(c, dir)) ?? [])].sort()) {
+    for (const [i, n] of names.entries()) {
       const p = `${dir}/${n}`;
-      const e = await resolveOrMissing(c, p);
+      const e = resolved[i]!;
       if (e.stat?.type === 'dir' && n === 'gconv-modules.d') {
         entries.push({ kind: 'file', resolved: e });
         for (const m of [...((await listDir(c, p)) ?? [])].sort())
@@ -551,8 +558,27 @@ function gconvPlan(c: ClosureCache, dir: string): Promise<GconvPlan> {
         } else entries.push({ kind: 'file', resolved: e });
       }
     }
+    // warm the cache: errors stay memoised and are reported where a program maps the module
+    await inBatches(entries, async (e) => {
+      if (e.kind !== 'module') return;
+      const h = await readHeader(c, e.resolved.path);
+      if (h?.etype === ET_DYN_TYPE)
+        await readElfCached(c, st.readElf, e.resolved.path, st.symbols).catch(() => undefined);
+    });
     return { dir: await resolveOrMissing(c, dir), entries };
   });
+}
+
+/** ET_DYN_TYPE is e_type of a shared object. */
+const ET_DYN_TYPE = 3;
+/** BATCH is how many files gconvPlan works on at once. */
+const BATCH = 16;
+
+/** inBatches maps xs through f, BATCH at a time, keeping the order. */
+async function inBatches<X, Y>(xs: readonly X[], f: (x: X) => Promise<Y>): Promise<Y[]> {
+  const out: Y[] = [];
+  for (let i = 0; i < xs.length; i += BATCH) out.push(...(await Promise.all(xs.slice(i, i + BATCH).map(f))));
+  return out;
 }
 
 /** importers lists the objects (in load order) importing one of the symbols, each with the first such symbol. */
@@ -636,7 +662,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
         if (dir) {
           const reason = `imports ${sym}: gconv modules (all of them: the charsets are chosen at run time)`;
           const origin: Origin = { kind: 'inferred', by: obj.real, reason };
-          const plan = await gconvPlan(st.cache, dir);
+          const plan = await gconvPlan(st, dir);
           await addResolved(st, plan.dir, origin);
           for (const e of plan.entries) {
             if (e.kind === 'file') await addResolved(st, e.resolved, origin);
