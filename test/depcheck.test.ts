@@ -16,24 +16,25 @@ const ALLOWED: Record<string, string[]> = {
   blob: ['model'],
   image: ['model', 'blob'],
   fs: ['model'],
+  codec: ['model'],
   elf: ['fs', 'model'],
   closure: ['elf', 'fs', 'model'],
-  layer: ['fs', 'model', 'blob', 'image'],
-  oci: ['model', 'blob', 'image', 'layer', 'fs', 'unpack'],
+  layer: ['fs', 'model', 'blob', 'image', 'codec'],
+  oci: ['model', 'blob', 'image', 'layer', 'fs', 'unpack', 'codec'],
   registry: ['model', 'blob', 'image', 'layer', 'oci'],
-  deb: ['model', 'fs', 'blob'],
+  deb: ['model', 'fs', 'blob', 'codec'],
   dockerfile: ['model', 'fs', 'build', 'image', 'spec'],
   spec: ['model', 'fs', 'build', 'image'],
   sbom: ['model', 'fs'],
   trace: ['fs', 'model', 'spec', 'run'],
-  unpack: ['fs', 'model', 'blob', 'image', 'layer'],
+  unpack: ['fs', 'model', 'blob', 'image', 'layer', 'codec'],
   run: ['fs', 'model', 'blob', 'image', 'layer', 'oci', 'unpack', 'trace'],
   build: ['*'],
   cli: [],
 };
 
 /** modules that must do no I/O */
-const PURE = [/^model\//, /^image\//, /^sbom\//, /^fs\/(path|file-tree|root-fs|resolve|memory-fs|overlay-fs|origin)\.ts$/, /^elf\//];
+const PURE = [/^model\//, /^codec\//, /^image\//, /^sbom\//, /^fs\/(path|file-tree|root-fs|resolve|memory-fs|overlay-fs|origin)\.ts$/, /^elf\//];
 const IO_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|child_process|dgram|tls)$/;
 
 function* walk(dir: string): Generator<string> {

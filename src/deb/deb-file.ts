@@ -9,6 +9,7 @@
  */
 import { pipeline, Readable } from 'node:stream';
 import { type Header, extract as tarExtract } from 'tar-stream';
+import { sniffCompression } from '../codec/decompress.ts';
 import { FromscratchError } from '../errors.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
@@ -20,7 +21,6 @@ import {
   type DebCompression,
   type DecompressOptions,
   decompressStream,
-  sniffCompression,
 } from './decompress.ts';
 
 /** ReadDebOptions tunes and bounds parseDeb. */
@@ -169,7 +169,7 @@ function memberStream(
     );
   }
   const sniffed = sniffCompression(m.data.subarray(0, 8));
-  let kind: DebCompression = byName;
+  const kind: DebCompression = byName; // a plain tar that happens to start with magic bytes is still a tar
   if (byName !== 'none' && sniffed !== byName) {
     throw new FromscratchError(
       'INVALID_COMPRESSION',
@@ -179,7 +179,6 @@ function memberStream(
       },
     );
   }
-  if (byName === 'none' && sniffed) kind = 'none'; // a plain tar that happens to start with magic bytes is still a tar
   const opts: DecompressOptions = { what: `${m.name} of ${what}` };
   if (caps.maxBytes !== undefined) opts.maxBytes = caps.maxBytes;
   if (caps.maxRatio !== undefined) opts.maxRatio = caps.maxRatio;

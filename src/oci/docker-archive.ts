@@ -25,7 +25,7 @@ import {
   tarChunks,
   writeArchiveFile,
 } from './archive-file.ts';
-import { decompressStream, openLayerTar, sniffCompression } from './decompress.ts';
+import { decompressStream, openLayerTar, sniffLayerCompression } from './decompress.ts';
 import type { ImageSet } from './image-set.ts';
 import type { WrittenImage } from './oci-layout.ts';
 import { toImage } from './to-image.ts';
@@ -269,7 +269,7 @@ export async function imageSetFromDockerArchive(
   for (const [i, path] of entry.Layers.entries()) {
     const info = need(path, 'layer');
     const diffId = config.rootfs.diff_ids[i]!;
-    const compression = sniffCompression(await headOf(archive.store, info.digest));
+    const compression = sniffLayerCompression(await headOf(archive.store, info.digest));
     if (compression === 'none') {
       if (info.digest !== diffId) throw diffIdMismatch(info.digest, info.digest, diffId);
     } else {

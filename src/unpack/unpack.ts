@@ -19,12 +19,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setAttributeSync } from '@napi-rs/xattr';
 import type { BlobStore } from '../blob/store.ts';
+import { type DecompressLimits, decompressStream } from '../codec/decompress.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { checkPathLimits, decodePathBytes, encodePath } from '../fs/path.ts';
 import type { Image } from '../image/image.ts';
 import { type Digest, newHasher } from '../model/digest.ts';
 import { type Compression, layerCompression } from '../model/media-type.ts';
-import { type DecompressLimits, decompressStream } from './decompress.ts';
 import { type TarEntry, TarReader } from './tar-reader.ts';
 
 /** UnpackLayer is one layer to apply: its (possibly compressed) bytes and what they should be. */
@@ -307,7 +307,7 @@ class Unpacker {
       [Symbol.asyncIterator]: () => ({ next: async () => src.next() }),
     };
     const tarBytes = decompressStream(view, layer.compression ?? 'auto', this.layerName, this.opts);
-    const hashed = async function* (): AsyncGenerator<Buffer> {
+    const hashed = async function* (): AsyncGenerator<Uint8Array> {
       for await (const b of tarBytes) {
         hasher.update(b);
         yield b;
