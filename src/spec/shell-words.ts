@@ -12,14 +12,29 @@ import { FromscratchError } from '../errors.ts';
 /** MAX_SHELL_WORDS_INPUT bounds the text splitShellWords accepts. */
 export const MAX_SHELL_WORDS_INPUT = 1024 * 1024;
 
+/** SplitShellWordsOptions tunes splitShellWords. */
+export interface SplitShellWordsOptions {
+  /**
+   * 'literal' (default): `|`, `;`, `$`… are ordinary characters. 'refuse': an unquoted shell operator
+   * (`|&;<>()` and backquote), an unquoted `$`, or `$`/backquote inside double quotes is INVALID_ARGUMENT,
+   * for a command that is run without a shell (`--trace 'CMD'`), where they would silently mean nothing.
+   */
+  operators?: 'literal' | 'refuse';
+}
+
 /**
  * splitShellWords splits `s` into words. `""` and `''` give empty words. Throws INVALID_ARGUMENT on an
- * unterminated quote or a trailing lone backslash.
+ * unterminated quote, a trailing lone backslash, or (with `operators: 'refuse'`) shell syntax.
  *
  * @example
  * splitShellWords(`ruby -e 'puts "hi there"' a\\ b`) // ['ruby', '-e', 'puts "hi there"', 'a b']
  */
-export function splitShellWords(s: string): string[] {
+export function splitShellWords(s: string, opts: SplitShellWordsOptions = {}): string[] {
+  const refuse = opts.operators === 'refuse';
+  const bad = (what: string): FromscratchError =>
+    new FromscratchError('INVALID_ARGUMENT', `command ${preview(s)}: ${what}`, {
+      hint: "the command runs without a shell; wrap it as sh -c '…' to use shell syntax",
+    });
   if (s.length > MAX_SHELL_WORDS_INPUT) {
     throw new FromscratchError(
       'INVALID_ARGUMENT',
@@ -63,6 +78,9 @@ export function splitShellWords(s: string): string[] {
           i += 2;
           continue;
         }
+        if (refuse && (c === '$' || c === '`')) {
+          throw bad(`expansion ${JSON.stringify(c)} inside double quotes is not supported`);
+        }
         cur += c;
         i += 1;
       }
@@ -81,6 +99,8 @@ export function splitShellWords(s: string): string[] {
       i += 2;
       continue;
     }
+    if (refuse && '|&;<>()`'.includes(ch)) throw bad(`shell operator ${JSON.stringify(ch)} is not supported`);
+    if (refuse && ch === '$') throw bad('variable expansion is not supported');
     cur += ch;
     inWord = true;
     i += 1;

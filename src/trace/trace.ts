@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { FromscratchError } from '../errors.ts';
 import { encodePath } from '../fs/path.ts';
+import { splitShellWords } from '../spec/shell-words.ts';
 import { checkSecret } from './secrets.ts';
-import { splitCommandWords } from './shell-words.ts';
 import { parseStraceLog, STRACE_SYSCALLS, type TraceEvent, type TraceKind } from './strace-log.ts';
 
 /** TracedFile is one file the traced command used. */
@@ -145,7 +145,7 @@ export async function traceCommand(
   command: string | readonly string[],
   opts: TraceOptions = {},
 ): Promise<TraceResult> {
-  const argv = typeof command === 'string' ? splitCommandWords(command) : [...command];
+  const argv = typeof command === 'string' ? splitShellWords(command, { operators: 'refuse' }) : [...command];
   if (argv.length === 0)
     throw new FromscratchError('INVALID_ARGUMENT', 'empty command to trace', {
       hint: 'give a command, e.g. --trace \'python3 -c "import json"\'',

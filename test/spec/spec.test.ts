@@ -330,6 +330,36 @@ describe('splitShellWords (POSIX quoting, no expansion)', () => {
       );
     });
   }
+  it('splits a --trace command like a POSIX shell (cases from trace)', () => {
+    assert.deepEqual(splitShellWords(`python3 -c 'import json'`), ['python3', '-c', 'import json']);
+    assert.deepEqual(splitShellWords(`a "b c" d\\ e 'f"g' "h\\"i" ''`), [
+      'a',
+      'b c',
+      'd e',
+      'f"g',
+      'h"i',
+      '',
+    ]);
+    assert.deepEqual(splitShellWords('  x   y  '), ['x', 'y']);
+  });
+  it("with operators: 'refuse', shell syntax a command run without a shell cannot honour is refused", () => {
+    for (const bad of ['a | b', 'a; b', 'echo $HOME', "'open", 'x > y', '"$HOME"', 'a & b', '`id`']) {
+      assert.throws(
+        () => splitShellWords(bad, { operators: 'refuse' }),
+        (e: unknown) => isFromscratchError(e, 'INVALID_ARGUMENT'),
+        bad,
+      );
+    }
+    assert.deepEqual(splitShellWords(`sh -c 'a | b; echo $HOME' "\\$x" \\|`, { operators: 'refuse' }), [
+      'sh',
+      '-c',
+      'a | b; echo $HOME',
+      '$x',
+      '|',
+    ]);
+    // by default they are literal characters
+    assert.deepEqual(splitShellWords('a | b'), ['a', '|', 'b']);
+  });
   it('agrees with /bin/sh on quoting (differential)', async () => {
     const { execFileSync } = await import('node:child_process');
     for (const input of ['a \'b c\' "d e" f\\ g', 'x\'y\'"z" "\\$HOME" \'\\n\'', '"a\\\\b" c\\\\d']) {

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isFromscratchError } from '../../src/errors.ts';
 import { checkSecret } from '../../src/trace/secrets.ts';
-import { splitCommandWords } from '../../src/trace/shell-words.ts';
 import { traceCommand } from '../../src/trace/trace.ts';
 
 const PY = '/usr/bin/python3';
@@ -193,26 +192,5 @@ describe('secrets policy', () => {
     }
     assert.equal(checkSecret('/root/.netrc', { allow: ['/root/.netrc'] }).refuse, false);
     assert.equal(checkSecret('/root/.aws/credentials', { allow: ['/root/.aws/'] }).refuse, false);
-  });
-});
-
-describe('splitCommandWords', () => {
-  it('splits like a POSIX shell', () => {
-    assert.deepEqual(splitCommandWords(`python3 -c 'import json'`), ['python3', '-c', 'import json']);
-    assert.deepEqual(splitCommandWords(`a "b c" d\\ e 'f"g' "h\\"i" ''`), [
-      'a',
-      'b c',
-      'd e',
-      'f"g',
-      'h"i',
-      '',
-    ]);
-    assert.deepEqual(splitCommandWords('  x   y  '), ['x', 'y']);
-    for (const bad of ['a | b', 'a; b', 'echo $HOME', "'open", 'x > y']) {
-      assert.throws(
-        () => splitCommandWords(bad),
-        (e) => isFromscratchError(e, 'INVALID_ARGUMENT'),
-      );
-    }
   });
 });
