@@ -199,16 +199,18 @@ interface State {
   readonly warnings: string[];
 }
 
+/** addPath adds a file of the root (lstat'ed unless `known` is its lstat) with one more origin. */
 async function addPath(
   st: State,
   path: string,
   kind: ClosureFile['kind'],
   origin: Origin,
   target?: string,
+  known?: RootStat,
 ): Promise<void> {
   let f = st.files.get(path);
   if (!f) {
-    const stat = await st.cache.view.lstat(path);
+    const stat = known ?? (await st.cache.view.lstat(path));
     if (!stat) return; // vanished: nothing to copy
     f = { path, kind, stat, origins: [], keys: new Set() };
     if (target !== undefined) f.target = target;
@@ -240,7 +242,7 @@ function originKey(origin: Origin): string {
 /** addResolved adds the symlinks passed on the way to a resolved path, then the path itself. */
 async function addResolved(st: State, r: Resolved, origin: Origin): Promise<void> {
   for (const l of r.links) await addPath(st, l.path, 'symlink', { kind: 'path', to: r.path }, l.target);
-  if (r.stat) await addPath(st, r.path, r.stat.type === 'dir' ? 'dir' : 'file', origin);
+  if (r.stat) await addPath(st, r.path, r.stat.type === 'dir' ? 'dir' : 'file', origin, undefined, r.stat);
 }
 
 /** libDirToken returns what `$LIB` expands to in this root for a target. */
