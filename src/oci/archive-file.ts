@@ -5,21 +5,21 @@
  * target, so the target is the old archive or the new one, never a part (RELIABILITY.md C7). Headers come
  * from src/layer/tar-header.ts: mode, owner and mtime are fixed, so the same entries give the same bytes.
  *
- * Reading: nothing from the archive is used as a host path. Every regular file is streamed into a
- * content-addressed store in a fresh temp directory and remembered by its (normalised) name; symlinks and
- * hardlinks between entries are resolved by name, inside the archive. Duplicate names are refused
- * (RELIABILITY.md A14), as are more than `maxEntries` entries.
+ * Reading: tar headers come from unpack's strict TarReader (PAX, GNU long names, bounded records;
+ * truncation, bad checksums and trailing junk refused). Nothing from the archive is used as a host path.
+ * Every regular file is streamed into a content-addressed store in a fresh temp directory and remembered
+ * by its (normalised) name; symlinks and hardlinks between entries are resolved by name, inside the
+ * archive. Duplicate names are refused (RELIABILITY.md A14), as are more than `maxEntries` entries.
  */
 import { createReadStream } from 'node:fs';
 import { lstat, mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
-import { Readable } from 'node:stream';
-import tarStream from 'tar-stream';
 import { dirStore, fsyncDir, tempName } from '../blob/dir-store.ts';
 import type { BlobInfo, BlobStore } from '../blob/store.ts';
-import { FromscratchError, isFromscratchError } from '../errors.ts';
+import { FromscratchError, isFromscratchError, withContext } from '../errors.ts';
 import { BLOCK_SIZE, encodeTarHeader, paddingFor, TarTypeflag } from '../layer/tar-header.ts';
+import { TarReader } from '../unpack/tar-reader.ts';
 import { removeDeadTemps } from './temp-files.ts';
 
 /** ArchiveEntry is one entry to write: a directory, or a file with its exact size and bytes. */
@@ -185,12 +185,6 @@ function normalizeEntryName(name: string): string | undefined {
   return n;
 }
 
-async function drain(s: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const _ of s) {
-    // skipped entry
-  }
-}
-
 type Node =
   | { kind: 'file'; info: BlobInfo }
   | { kind: 'symlink'; target: string }
@@ -228,13 +222,24 @@ export async function readArchive(
   const store = dirStore(join(tmp, 'blobs'), { fsync: false });
   const nodes = new Map<string, Node>();
   try {
-    const extract = tarStream.extract();
-    const input = typeof source === 'string' ? createReadStream(source) : Readable.from(source);
-    input.on('error', (e: Error) => extract.destroy(e));
-    input.pipe(extract);
+    const input: AsyncIterable<Uint8Array> = typeof source === 'string' ? createReadStream(source) : source;
+    const reader = new TarReader(input);
+    // the reader's complaints name an offset, not the archive
+    const named = (e: unknown): never => {
+      if (isFromscratchError(e, 'INVALID_ARCHIVE')) withContext(`${what} is not a valid tar`, e);
+      throw e;
+    };
+    const body = async function* (): AsyncGenerator<Uint8Array> {
+      try {
+        yield* reader.body();
+      } catch (e) {
+        named(e);
+      }
+    };
     let count = 0;
-    for await (const entry of extract) {
-      const h = entry.header;
+    for (;;) {
+      const h = await reader.next().catch(named);
+      if (h === undefined) break;
       count += 1;
       if (count > maxEntries) {
         throw new FromscratchError('TOO_LARGE', `${what} has more than ${maxEntries} entries`, {
@@ -242,30 +247,21 @@ export async function readArchive(
         });
       }
       const name = normalizeEntryName(h.name);
-      if (name === undefined || h.type === 'directory') {
-        await drain(entry as unknown as AsyncIterable<Uint8Array>);
-        continue;
-      }
+      if (name === undefined || h.type === 'dir') continue; // unread data is skipped by next()
       if (nodes.has(name)) {
         throw new FromscratchError('INVALID_ARCHIVE', `${what}: duplicate entry ${JSON.stringify(name)}`, {
           hint: 'an archive with two entries of one name means different things to different readers',
         });
       }
-      if (h.type === 'file' || h.type === 'contiguous-file') {
+      if (h.type === 'file') {
+        nodes.set(name, { kind: 'file', info: await store.put(body()) });
+      } else if (h.type === 'symlink') {
+        const t = h.linkname;
         nodes.set(name, {
-          kind: 'file',
-          info: await store.put(entry as unknown as AsyncIterable<Uint8Array>),
+          kind: 'symlink',
+          target: t.startsWith('/') ? t : posix.join(posix.dirname(name), t),
         });
-      } else {
-        if (h.type === 'symlink') {
-          const t = h.linkname ?? '';
-          nodes.set(name, {
-            kind: 'symlink',
-            target: t.startsWith('/') ? t : posix.join(posix.dirname(name), t),
-          });
-        } else if (h.type === 'link') nodes.set(name, { kind: 'hardlink', target: h.linkname ?? '' });
-        await drain(entry as unknown as AsyncIterable<Uint8Array>);
-      }
+      } else if (h.type === 'hardlink') nodes.set(name, { kind: 'hardlink', target: h.linkname });
     }
   } catch (e) {
     await close();

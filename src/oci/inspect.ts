@@ -2,18 +2,18 @@
  * inspect.ts — the data behind `fromscratch inspect IMAGE [--json]`: per platform the config, the layers
  * (digest, size, media type, diff_id) and the files of each layer with their sizes.
  *
- * Layers are read verified and decompressed in-process; tar headers are read with tar-stream (whose long
- * header cap bounds PAX and GNU long names at 1 MiB) and the listing is capped per layer.
+ * Layers are read verified and decompressed in-process; tar headers are read with unpack's strict TarReader
+ * (PAX and GNU long names bounded at 1 MiB, truncation and bad checksums refused) and the listing is
+ * capped per layer.
  */
-import { Readable } from 'node:stream';
-import tarStream from 'tar-stream';
 import type { BlobStore } from '../blob/store.ts';
-import { FromscratchError, isFromscratchError } from '../errors.ts';
+import { isFromscratchError, withContext } from '../errors.ts';
 import { type Image, toImageConfig } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import type { Digest } from '../model/digest.ts';
 import type { ImageConfig } from '../model/documents.ts';
 import { formatPlatform } from '../model/platform.ts';
+import { TarReader } from '../unpack/tar-reader.ts';
 import { openLayerTar } from './decompress.ts';
 import { type ReadImageOptions, readImage } from './image-io.ts';
 import type { ImageSet } from './image-set.ts';
@@ -78,17 +78,6 @@ export interface InspectOptions extends ReadImageOptions {
   maxFilesPerLayer?: number;
 }
 
-const TYPES: Record<string, InspectedFile['type']> = {
-  file: 'file',
-  'contiguous-file': 'file',
-  directory: 'dir',
-  symlink: 'symlink',
-  link: 'hardlink',
-  'character-device': 'char',
-  'block-device': 'block',
-  fifo: 'fifo',
-};
-
 /**
  * listLayerFiles lists the entries of a layer blob in `store` (verified and decompressed). Throws the
  * blob and decompression errors, INVALID_ARCHIVE for a corrupt tar.
@@ -108,47 +97,39 @@ export async function listLayerFiles(
       yield c;
     }
   })();
-  const extract = tarStream.extract();
-  const input = Readable.from(counted);
-  let inputError: unknown;
-  input.on('error', (e: Error) => {
-    inputError = e;
-    extract.destroy(e);
-  });
-  input.pipe(extract);
+  const reader = new TarReader(counted);
   try {
-    for await (const entry of extract) {
-      const h = entry.header;
-      if (files.length < max) {
-        const name = h.name.replace(/^\.?\/+/, '').replace(/\/$/, '');
-        files.push({
-          path: `/${name}`,
-          type: TYPES[h.type ?? 'file'] ?? 'other',
-          mode: h.mode ?? 0,
-          uid: h.uid ?? 0,
-          gid: h.gid ?? 0,
-          size: h.type === 'file' || h.type === 'contiguous-file' ? (h.size ?? 0) : 0,
-          ...(h.linkname ? { linkTarget: h.linkname } : {}),
-        });
-      } else truncated = true;
-      for await (const _ of entry as unknown as AsyncIterable<Uint8Array>) {
-        // content skipped: only headers are listed
+    for (;;) {
+      const h = await reader.next(); // unread content is skipped: only headers are listed
+      if (h === undefined) break;
+      if (files.length >= max) {
+        truncated = true;
+        continue;
       }
+      const name = wellFormed(h.name)
+        .replace(/^\.?\/+/, '')
+        .replace(/\/$/, '');
+      files.push({
+        path: `/${name}`,
+        type: h.type,
+        mode: h.mode,
+        uid: h.uid,
+        gid: h.gid,
+        size: h.type === 'file' ? h.size : 0,
+        ...(h.linkname ? { linkTarget: wellFormed(h.linkname) } : {}),
+      });
     }
   } catch (e) {
-    const err = inputError ?? e;
-    if (isFromscratchError(err)) throw err;
-    throw new FromscratchError(
-      'INVALID_ARCHIVE',
-      `layer ${blob.digest} is not a valid tar: ${(err as Error).message}`,
-      {
-        hint: 'the layer is corrupt; rebuild the image',
-        cause: err,
-      },
-    );
+    // the reader's complaints name an offset, not the layer; blob and decompression errors already do
+    if (isFromscratchError(e, 'INVALID_ARCHIVE')) withContext(`layer ${blob.digest} is not a valid tar`, e);
+    throw e;
   }
-  if (inputError !== undefined) throw inputError;
   return { files, truncated, uncompressedSize };
+}
+
+/** wellFormed shows the bytes of a non-UTF-8 name (lone surrogates after surrogateescape) as U+FFFD. */
+function wellFormed(s: string): string {
+  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 /** inspectImageSet describes the images of an ImageSet already read (any source, the registry included). */
