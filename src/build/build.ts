@@ -455,6 +455,16 @@ function describeItem(item: ContentItem): string {
   }
 }
 
+/**
+ * describeContents is the history `created_by` of a build. It names image paths, packages and commands,
+ * never host paths: the same build from another checkout directory must give the same digest.
+ */
 function describeContents(items: readonly ContentItem[]): string {
-  return items.map(describeItem).join(' ');
+  return items
+    .map((item) => {
+      if (item.kind === 'add') return `--add :${item.dest ?? '(same path)'}`;
+      if (item.kind === 'copy-from' && 'stage' in item.from) return `COPY --from=${item.from.name} ${item.dest}`;
+      return describeItem(item);
+    })
+    .join(' ');
 }
