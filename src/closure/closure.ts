@@ -12,7 +12,7 @@ import type { ElfInfo } from '../elf/types.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { ContentSource, FileEntry } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
-import { baseName, comparePaths, normalizeImagePath, parentPath } from '../fs/path.ts';
+import { baseName, encodePath, normalizeImagePath, parentPath } from '../fs/path.ts';
 import type { Resolved } from '../fs/resolve.ts';
 import type { RootFs, RootStat } from '../fs/root-fs.ts';
 import {
@@ -421,12 +421,11 @@ async function drain(st: State, pg: Program): Promise<void> {
       }
       const known = pg.byName.get(name);
       if (known) {
-        await addPath(st, known.obj.real, 'file', {
-          kind: 'needed',
-          by: obj.real,
-          soname: name,
-          via: known.via,
-        });
+        const origin: Origin = { kind: 'needed', by: obj.real, soname: name, via: known.via };
+        // a file already in the closure needs no lstat: no await (most DT_NEEDED of most objects)
+        const have = st.files.get(known.obj.real);
+        if (have) addPathKnown(st, known.obj.real, 'file', origin, have.stat);
+        else await addPath(st, known.obj.real, 'file', origin);
         needed.push({ name, path: known.obj.path, real: known.obj.real, via: known.via });
         continue;
       }
@@ -571,6 +570,165 @@ function gconvPlan(st: State, dir: string): Promise<GconvPlan> {
   });
 }
 
+/** ResolvedStats is a Resolved with the lstat of each symlink passed (addPath's `known`), for a synchronous replay. */
+interface ResolvedStats {
+  readonly resolved: Resolved;
+  readonly linkStats: readonly (RootStat | undefined)[];
+}
+
+/** GconvStep is one step of the gconv rule as every program of one target takes it (see gconvLoads). */
+type GconvStep =
+  | { readonly kind: 'add'; readonly r: ResolvedStats }
+  /** a module mapped as a library: its candidate and parsed file, or the warning that skipped it */
+  | {
+      readonly kind: 'module';
+      readonly path: string;
+      readonly r: ResolvedStats;
+      readonly info?: ElfInfo;
+      readonly skipped?: string;
+    }
+  /** a `*.so` file that is no library of the target: added as a plain file */
+  | { readonly kind: 'notLibrary'; readonly r: ResolvedStats };
+
+/** GconvLoads is the gconv rule's work for one directory and target, derived once per cache. */
+interface GconvLoads {
+  readonly steps: readonly GconvStep[];
+  /** warnings the candidate checks gave (the closure dedupes them) */
+  readonly warnings: readonly string[];
+  /** module paths and real paths: a program that already mapped one of them takes the slow path */
+  readonly paths: readonly string[];
+  readonly reals: readonly string[];
+}
+
+/**
+ * gconvLoads memoises, per gconv directory, target ABI and symbol need, what the gconv rule does that
+ * does not depend on the program: which `*.so` files are libraries of the target (acceptCandidate),
+ * their parsed ELF files, the lstat of every symlink passed. Undefined when the directory has a module
+ * path that needs expansion (the rule then takes the general path). The modules' DT_NEEDED are still
+ * resolved per program by drain (they depend on the program's search context and what it mapped).
+ */
+function gconvLoads(st: State, pg: Program, dir: string, plan: GconvPlan): Promise<GconvLoads | undefined> {
+  const t = pg.env.target;
+  const sym = st.symbols === false ? 'nosym' : st.symbols === true ? 'all' : 'want';
+  const key = `gconvloads\0${dir}\0${t.class}\0${t.endian}\0${t.machine}\0${t.flags}\0${sym}`;
+  const memos = st.cache.derived as Map<string, Promise<GconvLoads | undefined>>;
+  return memo(memos, key, async () => {
+    if (plan.entries.some((e) => e.kind === 'module' && !e.plain)) return undefined;
+    const warnings: string[] = [];
+    const env: SearchEnv = { ...pg.env, warnings };
+    const withStats = async (r: Resolved): Promise<ResolvedStats> => ({
+      resolved: r,
+      linkStats: await Promise.all(r.links.map((l) => st.cache.view.lstat(l.path))),
+    });
+    const steps: GconvStep[] = [{ kind: 'add', r: await withStats(plan.dir) }];
+    const paths: string[] = [];
+    const reals: string[] = [];
+    for (const e of plan.entries) {
+      if (e.kind === 'file' || (e.kind === 'rootFile' && e.resolved.stat)) {
+        steps.push({ kind: 'add', r: await withStats(e.resolved) });
+        continue;
+      }
+      if (e.kind !== 'module') continue;
+      paths.push(e.path);
+      const c = await acceptCandidate(e.path, env);
+      if (!c) {
+        steps.push({ kind: 'notLibrary', r: await withStats(e.resolved) });
+        continue;
+      }
+      reals.push(c.resolved.path);
+      try {
+        const info = await readElfCached(st.cache, st.readElf, c.resolved.path, st.symbols);
+        steps.push({ kind: 'module', path: e.path, r: await withStats(c.resolved), info });
+      } catch (err) {
+        if (!isFromscratchError(err)) throw err;
+        const skipped = `${e.path} skipped: ${err.message}`;
+        steps.push({ kind: 'module', path: e.path, r: await withStats(c.resolved), skipped });
+      }
+    }
+    return { steps, warnings, paths, reals };
+  });
+}
+
+/** canReplay says whether a program is in the state gconvLoads assumes: none of the modules mapped yet, room for all. */
+function canReplay(pg: Program, loads: GconvLoads): boolean {
+  if (pg.byReal.size + loads.reals.length >= MAX_OBJECTS) return false;
+  for (const p of loads.paths) if (pg.byName.has(p)) return false;
+  for (const r of loads.reals) if (pg.byReal.has(r)) return false;
+  return true;
+}
+
+/** addPathKnown is addPath with the lstat known (undefined: vanished), synchronous. */
+function addPathKnown(
+  st: State,
+  path: string,
+  kind: ClosureFile['kind'],
+  origin: Origin,
+  stat: RootStat | undefined,
+  target?: string,
+): void {
+  let f = st.files.get(path);
+  if (!f) {
+    if (!stat) return;
+    f = { path, kind, stat, origins: [], keys: new Set() };
+    if (target !== undefined) f.target = target;
+    st.files.set(path, f);
+  }
+  const key = originKey(origin);
+  if (!f.keys.has(key)) {
+    f.keys.add(key);
+    f.origins.push(origin);
+  }
+}
+
+/** addResolvedKnown is addResolved over a ResolvedStats, synchronous. */
+function addResolvedKnown(st: State, rs: ResolvedStats, origin: Origin): void {
+  const r = rs.resolved;
+  for (const [i, l] of r.links.entries())
+    addPathKnown(st, l.path, 'symlink', { kind: 'path', to: r.path }, rs.linkStats[i], l.target);
+  if (r.stat) addPathKnown(st, r.path, r.stat.type === 'dir' ? 'dir' : 'file', origin, r.stat);
+}
+
+/**
+ * replayGconv does what the gconv rule's loop does (addResolved, loadInferredPath, loadLibrary) from
+ * memoised steps, for a program canReplay accepted: the same files, origins (with this program's
+ * importer as `by`), objects and queue, in the same order.
+ */
+function replayGconv(st: State, pg: Program, loads: GconvLoads, libc: LoadedObject, origin: Origin): void {
+  st.warnings.push(...loads.warnings);
+  for (const s of loads.steps) {
+    if (s.kind === 'add' || s.kind === 'notLibrary') {
+      addResolvedKnown(st, s.r, origin);
+      continue;
+    }
+    // loadInferredPath: a path mapped earlier in this loop (two modules, one file) is known by name
+    const known = pg.byName.get(s.path);
+    if (known) {
+      addPathKnown(st, known.obj.real, 'file', origin, st.files.get(known.obj.real)?.stat);
+      continue;
+    }
+    // loadLibrary with via 'path' (no ld.so.cache rule applies)
+    addResolvedKnown(st, s.r, origin);
+    const real = s.r.resolved.path;
+    const hit = { obj: pg.byReal.get(real), via: 'path' };
+    if (hit.obj) {
+      pg.byName.set(s.path, { obj: hit.obj, via: 'path' });
+      continue;
+    }
+    if (!s.info) {
+      st.warnings.push(s.skipped!);
+      addResolvedKnown(st, s.r, origin); // loadInferredPath found nothing: the file itself
+      continue;
+    }
+    const obj: LoadedObject = { path: s.path, real, info: s.info, loader: libc, origin: parentPath(s.path) };
+    pg.byReal.set(real, obj);
+    pg.byName.set(s.path, { obj, via: 'path' });
+    if (s.info.soname) pg.byName.set(s.info.soname, { obj, via: 'path' });
+    pg.queue.push(obj);
+    pg.variants.set(obj, []);
+    pg.inferred.add(real);
+  }
+}
+
 /** ET_DYN_TYPE is e_type of a shared object. */
 const ET_DYN_TYPE = 3;
 /** BATCH is how many files gconvPlan works on at once. */
@@ -665,16 +823,20 @@ async function runInference(st: State, pg: Program): Promise<void> {
           const reason = `imports ${sym}: gconv modules (all of them: the charsets are chosen at run time)`;
           const origin: Origin = { kind: 'inferred', by: obj.real, reason };
           const plan = await gconvPlan(st, dir);
-          await addResolved(st, plan.dir, origin);
-          for (const e of plan.entries) {
-            if (e.kind === 'file') await addResolved(st, e.resolved, origin);
-            else if (e.kind === 'rootFile') {
-              if (e.resolved.stat) await addResolved(st, e.resolved, origin);
-            } else {
-              const found = e.plain
-                ? await loadInferredPath(st, pg, e.path, libc, obj.real, reason)
-                : await loadInferred(st, pg, e.path, libc, obj.real, reason);
-              if (!found) await addResolved(st, e.resolved, origin);
+          const loads = await gconvLoads(st, pg, dir, plan);
+          if (loads && canReplay(pg, loads)) replayGconv(st, pg, loads, libc, origin);
+          else {
+            await addResolved(st, plan.dir, origin);
+            for (const e of plan.entries) {
+              if (e.kind === 'file') await addResolved(st, e.resolved, origin);
+              else if (e.kind === 'rootFile') {
+                if (e.resolved.stat) await addResolved(st, e.resolved, origin);
+              } else {
+                const found = e.plain
+                  ? await loadInferredPath(st, pg, e.path, libc, obj.real, reason)
+                  : await loadInferred(st, pg, e.path, libc, obj.real, reason);
+                if (!found) await addResolved(st, e.resolved, origin);
+              }
             }
           }
         } else {
@@ -1006,7 +1168,10 @@ export async function resolveClosure(
   if (opts.strict !== false && hard.length > 0)
     throw new LibraryNotFoundError(hard[0]!, fs.name, hard.length - 1);
   const files = new Map<string, ClosureFile>();
-  for (const k of [...st.files.keys()].sort(comparePaths)) {
+  // each path encoded once (comparePaths encodes both sides on every comparison)
+  const order = [...st.files.keys()].map((k) => ({ k, b: encodePath(k) }));
+  order.sort((x, y) => Buffer.compare(x.b, y.b));
+  for (const { k } of order) {
     const f = st.files.get(k)!;
     files.set(k, {
       path: f.path,
