@@ -12,7 +12,7 @@ import {
   parsePlatform,
 } from '../../index.ts';
 import { type CliIo, stderrLogger } from '../io.ts';
-import { collect, parseCommandList, parseKeyValue } from './options.ts';
+import { collect, parseCommandList, parseKeyValue, parseSeconds } from './options.ts';
 
 interface BuildFlags {
   binary?: string[];
@@ -203,7 +203,9 @@ export function specFromFlags(f: BuildFlags, cwd: string): BuildSpec {
       kind: 'trace',
       command: t,
       ...(f.traceAllowFailure ? { allowFailure: true } : {}),
-      ...(f.traceTimeout !== undefined ? { timeoutSeconds: Number(f.traceTimeout) } : {}),
+      ...(f.traceTimeout !== undefined
+        ? { timeoutSeconds: parseSeconds('--trace-timeout', f.traceTimeout) }
+        : {}),
     });
   }
   for (const p of f.package ?? []) {

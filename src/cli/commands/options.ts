@@ -44,3 +44,14 @@ export function parseCommandList(flag: string, s: string): string[] {
   }
   return splitShellWords(t);
 }
+
+/** parseSeconds reads a positive number of seconds for `flag`, throwing USAGE otherwise. */
+export function parseSeconds(flag: string, s: string): number {
+  const n = Number(s);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new FromscratchError('USAGE', `${flag} ${JSON.stringify(s)} is not a positive number of seconds`, {
+      hint: `write ${flag} 300`,
+    });
+  }
+  return n;
+}

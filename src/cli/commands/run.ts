@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { FromscratchError, runImageRef } from '../../index.ts';
 import type { CliIo } from '../io.ts';
-import { collect, parseKeyValue } from './options.ts';
+import { collect, parseKeyValue, parseSeconds } from './options.ts';
 
 /** registerRun adds the run command. */
 export function registerRun(program: Command, io: CliIo): void {
@@ -46,7 +46,7 @@ export function registerRun(program: Command, io: CliIo): void {
           ...(f.env ? { env: f.env.map((kv) => parseKeyValue('--env', kv).join('=')) } : {}),
           ...(f.user !== undefined ? { user: f.user } : {}),
           ...(f.workdir !== undefined ? { workdir: f.workdir } : {}),
-          ...(f.timeout !== undefined ? { timeoutSeconds: Number(f.timeout) } : {}),
+          ...(f.timeout !== undefined ? { timeoutSeconds: parseSeconds('--timeout', f.timeout) } : {}),
           stdio: 'inherit',
         });
         process.exitCode = code;
