@@ -665,6 +665,7 @@ function addPathKnown(
   origin: Origin,
   stat: RootStat | undefined,
   target?: string,
+  key = originKey(origin),
 ): void {
   let f = st.files.get(path);
   if (!f) {
@@ -673,7 +674,6 @@ function addPathKnown(
     if (target !== undefined) f.target = target;
     st.files.set(path, f);
   }
-  const key = originKey(origin);
   if (!f.keys.has(key)) {
     f.keys.add(key);
     f.origins.push(origin);
@@ -681,11 +681,12 @@ function addPathKnown(
 }
 
 /** addResolvedKnown is addResolved over a ResolvedStats, synchronous. */
-function addResolvedKnown(st: State, rs: ResolvedStats, origin: Origin): void {
+function addResolvedKnown(st: State, rs: ResolvedStats, origin: Origin, key = originKey(origin)): void {
   const r = rs.resolved;
   for (const [i, l] of r.links.entries())
     addPathKnown(st, l.path, 'symlink', { kind: 'path', to: r.path }, rs.linkStats[i], l.target);
-  if (r.stat) addPathKnown(st, r.path, r.stat.type === 'dir' ? 'dir' : 'file', origin, r.stat);
+  if (r.stat)
+    addPathKnown(st, r.path, r.stat.type === 'dir' ? 'dir' : 'file', origin, r.stat, undefined, key);
 }
 
 /**
@@ -695,19 +696,20 @@ function addResolvedKnown(st: State, rs: ResolvedStats, origin: Origin): void {
  */
 function replayGconv(st: State, pg: Program, loads: GconvLoads, libc: LoadedObject, origin: Origin): void {
   st.warnings.push(...loads.warnings);
+  const key = originKey(origin); // one origin for every step: its key once
   for (const s of loads.steps) {
     if (s.kind === 'add' || s.kind === 'notLibrary') {
-      addResolvedKnown(st, s.r, origin);
+      addResolvedKnown(st, s.r, origin, key);
       continue;
     }
     // loadInferredPath: a path mapped earlier in this loop (two modules, one file) is known by name
     const known = pg.byName.get(s.path);
     if (known) {
-      addPathKnown(st, known.obj.real, 'file', origin, st.files.get(known.obj.real)?.stat);
+      addPathKnown(st, known.obj.real, 'file', origin, st.files.get(known.obj.real)?.stat, undefined, key);
       continue;
     }
     // loadLibrary with via 'path' (no ld.so.cache rule applies)
-    addResolvedKnown(st, s.r, origin);
+    addResolvedKnown(st, s.r, origin, key);
     const real = s.r.resolved.path;
     const hit = { obj: pg.byReal.get(real), via: 'path' };
     if (hit.obj) {
@@ -716,7 +718,7 @@ function replayGconv(st: State, pg: Program, loads: GconvLoads, libc: LoadedObje
     }
     if (!s.info) {
       st.warnings.push(s.skipped!);
-      addResolvedKnown(st, s.r, origin); // loadInferredPath found nothing: the file itself
+      addResolvedKnown(st, s.r, origin, key); // loadInferredPath found nothing: the file itself
       continue;
     }
     const obj: LoadedObject = { path: s.path, real, info: s.info, loader: libc, origin: parentPath(s.path) };
