@@ -380,10 +380,12 @@ export function selectByTag(index: ImageIndex, tag: string | undefined, where: s
     .filter((t): t is string => t !== undefined);
   const list = tags.length > 0 ? `tags there: ${tags.join(', ')}` : 'it has no tags';
   if (tag === undefined) {
-    if (index.manifests.length === 1) return index.manifests[0]!;
+    // artifacts attached to an image (SBOMs, signatures: entries with an artifactType) are not images
+    const images = index.manifests.filter((d) => d.artifactType === undefined);
+    if (images.length === 1) return images[0]!;
     throw new FromscratchError(
       'IMAGE_NOT_FOUND',
-      `${where} holds ${index.manifests.length} images; name one with a tag`,
+      `${where} holds ${images.length} images; name one with a tag`,
       {
         hint: `write it as oci:DIR:TAG; ${list}`,
       },
