@@ -163,6 +163,16 @@ export async function resolveRunIds(root: string, user: string): Promise<RunIds>
   return resolveIds(spec, passwd, group);
 }
 
+/** processOf works out the container's argv, environment and working directory, refusing hostile values (D7). */
+function processOf(image: Image, args: readonly string[] | undefined, opts: RunOptions) {
+  const config = image.config;
+  const argv = resolveProcessArgs(config, args, opts.entrypoint);
+  const env = makeEnv(config.Env, opts.env);
+  const cwd = opts.workdir ?? (config.WorkingDir || '/');
+  checkRunConfig(config, cwd, env);
+  return { config, argv, env, cwd };
+}
+
 async function runWithRunc(
   runc: string,
   image: Image,
@@ -170,11 +180,7 @@ async function runWithRunc(
   args: readonly string[] | undefined,
   opts: RunOptions,
 ): Promise<RunResult> {
-  const config = image.config;
-  const argv = resolveProcessArgs(config, args, opts.entrypoint);
-  const env = makeEnv(config.Env, opts.env);
-  const cwd = opts.workdir ?? (config.WorkingDir || '/');
-  checkRunConfig(config, cwd, env);
+  const { config, argv, env, cwd } = processOf(image, args, opts);
   const bundle = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'fromscratch-run-'));
   const id = `fromscratch-${process.pid}-${randomBytes(4).toString('hex')}`;
   let started = false;
@@ -305,10 +311,7 @@ async function runWithDocker(
   args: readonly string[] | undefined,
   opts: RunOptions,
 ): Promise<RunResult> {
-  const config = image.config;
-  const argv = resolveProcessArgs(config, args, opts.entrypoint);
-  const env = makeEnv(config.Env, opts.env);
-  checkRunConfig(config, opts.workdir ?? (config.WorkingDir || '/'), env);
+  const { argv } = processOf(image, args, opts);
   const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const tag = `fromscratch-run/${suffix}:latest`;
   const name = `fromscratch-run-${suffix}`;
