@@ -487,5 +487,9 @@ function toSpec(
     ...(tags?.length ? { tags } : {}),
     ...(d.compression ? { compression: d.compression } : {}),
     ...(d['apt-sources']?.length ? { aptSources: d['apt-sources'] } : {}),
+    ...(d.lockfile !== undefined || d.locked
+      ? { lockfile: joinHost(baseDir, d.lockfile ?? 'fromscratch.lock') }
+      : {}),
+    ...(d.locked ? { locked: true } : {}),
   };
 }

@@ -117,6 +117,11 @@ export const SpecSchema = z
     sysroot: z.string().optional().describe('resolve programs and libraries inside this root'),
     'lib-paths': z.array(z.string()).optional().describe('extra library directories inside the root'),
     'apt-sources': z.array(z.string()).optional().describe('apt sources lines for packages'),
+    lockfile: z
+      .string()
+      .optional()
+      .describe('fromscratch.lock: reused when it matches the packages, written after resolving'),
+    locked: z.boolean().optional().describe('never resolve packages anew: the lockfile must match'),
     defaults: z
       .strictObject({
         users: z.boolean().optional().describe('/etc/passwd and /etc/group (root, nonroot, nobody)'),

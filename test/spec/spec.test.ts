@@ -370,3 +370,17 @@ describe('splitShellWords (POSIX quoting, no expansion)', () => {
     }
   });
 });
+
+describe('package locking in YAML', () => {
+  it('lockfile is relative to the spec file, and locked alone means fromscratch.lock', () => {
+    const a = parseSpecFile(
+      'contents:\n  - package: jq\nlockfile: deps/jq.lock\n',
+      '/w/spec/fromscratch.yaml',
+    );
+    assert.equal(a.lockfile, '/w/spec/deps/jq.lock');
+    assert.equal(a.locked, undefined);
+    const b = parseSpecFile('contents:\n  - package: jq\nlocked: true\n', '/w/spec/fromscratch.yaml');
+    assert.equal(b.lockfile, '/w/spec/fromscratch.lock');
+    assert.equal(b.locked, true);
+  });
+});
