@@ -3,6 +3,8 @@
  * installed them, so scanners and SBOMs see them: an origin per file, the package recorded as partial,
  * and a /var/lib/dpkg/status.d record (with the md5sums of the files actually in the image).
  */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatParagraph, parseControl } from '../deb/control.ts';
@@ -63,14 +65,19 @@ export async function attributeHostFiles(
   for (const [key, f] of found) {
     const control = controls.get(key);
     if (!control) continue;
-    status.push({
-      name: f.pkg.name,
-      controlText: control,
-      files: await Promise.all(f.files.map(async (x) => ({ path: x.path, data: await readFile(x.host) }))),
-    });
+    const files: { path: string; md5: string }[] = [];
+    // streamed one file at a time: a 100 MB program must not sit in memory just to be checksummed
+    for (const x of f.files) files.push({ path: x.path, md5: await md5File(x.host) });
+    status.push({ name: f.pkg.name, controlText: control, files });
   }
   const { entries, origins } = dpkgStatusEntries(status);
   for (const entry of entries as FileEntry[])
     for (const o of origins.get(entry.path) ?? []) col.addIfAbsent(entry, o);
   return [...found.values()].map((f) => f.pkg);
+}
+
+async function md5File(path: string): Promise<string> {
+  const h = createHash('md5');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
 }

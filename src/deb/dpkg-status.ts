@@ -18,7 +18,10 @@ export interface StatusPackage {
   /** the package's control file text (from control.tar) */
   readonly controlText: string;
   /** the package's regular files as they are in the image */
-  readonly files: readonly { readonly path: string; readonly data: Uint8Array }[];
+  readonly files: readonly (
+    | { readonly path: string; readonly data: Uint8Array }
+    | { readonly path: string; readonly md5: string }
+  )[];
 }
 
 /** STATUS_DIR is where distroless keeps one control record per package. */
@@ -46,7 +49,10 @@ export function dpkgStatusEntries(pkgs: readonly StatusPackage[]): {
       architecture: paragraph?.get('Architecture') ?? '',
     };
     const md5 = [...p.files]
-      .map((f) => `${createHash('md5').update(f.data).digest('hex')}  ${f.path.replace(/^\/+/, '')}\n`)
+      .map(
+        (f) =>
+          `${'md5' in f ? f.md5 : createHash('md5').update(f.data).digest('hex')}  ${f.path.replace(/^\/+/, '')}\n`,
+      )
       .sort()
       .join('');
     for (const [path, text] of [
