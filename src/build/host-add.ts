@@ -9,7 +9,7 @@ import { lstat, readdir, readlink } from 'node:fs/promises';
 import { resolve as resolveHost } from 'node:path';
 import { FromscratchError } from '../errors.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
-import { hostFs, toRootStat } from '../fs/host-fs.ts';
+import { hostFs, splitRdev, toRootStat } from '../fs/host-fs.ts';
 import { decodePathBytes, encodePath, joinImagePath, normalizeImagePath } from '../fs/path.ts';
 
 /** MAX_ADD_ENTRIES bounds one --add walk (a runaway `--add /` should fail, not fill memory). */
@@ -162,8 +162,7 @@ export async function collectHostPath(
             ...base,
             type: rs.type,
             mode,
-            devmajor: Math.floor(rs.rdev / 256) & 0xfff,
-            devminor: (rs.rdev & 0xff) | ((rs.rdev >> 12) & 0xfff00),
+            ...splitRdev(rs.rdev),
           },
         });
         return;

@@ -17,7 +17,7 @@ import { open } from 'node:fs/promises';
 import type { Ownership } from '../build/spec.ts';
 import { FromscratchError } from '../errors.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
-import { hostFs } from '../fs/host-fs.ts';
+import { hostFs, splitRdev } from '../fs/host-fs.ts';
 import { ancestors, encodePath, normalizeImagePath } from '../fs/path.ts';
 import type { RootFs, RootStat } from '../fs/root-fs.ts';
 import {
@@ -437,14 +437,9 @@ export function toCopyEntries(
         out.push({ ...base, type: 'fifo', mode });
         break;
       case 'char':
-      case 'block': {
-        const rdev = r.stat.rdev;
-        // Linux dev_t: major in bits 8–19 (and 32+), minor in bits 0–7 and 20–31
-        const devmajor = ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
-        const devminor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
-        out.push({ ...base, type: r.stat.type, mode, devmajor, devminor });
+      case 'block':
+        out.push({ ...base, type: r.stat.type, mode, ...splitRdev(r.stat.rdev) });
         break;
-      }
       case 'socket':
         break;
     }

@@ -19,6 +19,17 @@ function typeOf(st: import('node:fs').Stats): RootStat['type'] {
   return 'socket';
 }
 
+/**
+ * splitRdev splits a Linux dev_t into major and minor numbers (glibc's gnu_dev_major/minor: major in bits
+ * 8–19 and 32+, minor in bits 0–7 and 20–31).
+ */
+export function splitRdev(rdev: number): { devmajor: number; devminor: number } {
+  return {
+    devmajor: ((rdev >> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff),
+    devminor: (rdev & 0xff) | ((rdev >> 12) & 0xfff00),
+  };
+}
+
 /** toRootStat converts a node Stats to a RootStat. */
 export function toRootStat(st: import('node:fs').Stats): RootStat {
   return {
