@@ -182,7 +182,8 @@ interface MutableFile {
   stat: RootStat;
   target?: string;
   origins: Origin[];
-  keys: Set<string>;
+  /** the originKey of each origin: the one key while there is one (most files), then a set */
+  keys: string | Set<string>;
 }
 
 interface State {
@@ -197,6 +198,18 @@ interface State {
   readonly roots: ClosureRoot[];
   readonly unresolved: Unresolved[];
   readonly warnings: string[];
+  /** when set, every addPathKnown call is logged here (a probe of the gconv group; see gconvDrain) */
+  readonly log?: PathOp[];
+}
+
+/** PathOp is one addPathKnown call, as logged: replaying the calls in order gives the same files. */
+interface PathOp {
+  readonly path: string;
+  readonly kind: ClosureFile['kind'];
+  readonly origin: Origin;
+  readonly key: string;
+  readonly stat: RootStat | undefined;
+  readonly target?: string;
 }
 
 /** addPath adds a file of the root (lstat'ed unless `known` is its lstat) with one more origin. */
@@ -208,19 +221,9 @@ async function addPath(
   target?: string,
   known?: RootStat,
 ): Promise<void> {
-  let f = st.files.get(path);
-  if (!f) {
-    const stat = known ?? (await st.cache.view.lstat(path));
-    if (!stat) return; // vanished: nothing to copy
-    f = { path, kind, stat, origins: [], keys: new Set() };
-    if (target !== undefined) f.target = target;
-    st.files.set(path, f);
-  }
-  const key = originKey(origin);
-  if (!f.keys.has(key)) {
-    f.keys.add(key);
-    f.origins.push(origin);
-  }
+  const f = st.files.get(path);
+  // a vanished path (no lstat) adds nothing
+  addPathKnown(st, path, kind, origin, f ? f.stat : (known ?? (await st.cache.view.lstat(path))), target);
 }
 
 /**
@@ -297,6 +300,8 @@ interface Program {
   readonly inferred: Set<string>;
   /** glibc-hwcaps variants found beside each object, until its needed list is recorded */
   readonly variants: Map<LoadedObject, string[]>;
+  /** gconv groups replayed, by their first module in the queue: drain applies their memoised drain there */
+  readonly groups: Map<LoadedObject, PendingGroup>;
   readonly interp?: LoadedObject;
   readonly rootName: string;
 }
@@ -412,6 +417,11 @@ async function loadLibrary(
 async function drain(st: State, pg: Program): Promise<void> {
   while (pg.queue.length > 0) {
     const obj = pg.queue.shift()!;
+    const group = pg.groups.get(obj);
+    if (group) {
+      pg.groups.delete(obj);
+      if (applyGconvDrain(st, pg, obj, group)) continue;
+    }
     const needed: ClosureNeeded[] = [];
     const inferredObj = pg.inferred.has(obj.real);
     for (const name of obj.info.needed) {
@@ -598,6 +608,40 @@ interface GconvLoads {
   /** module paths and real paths: a program that already mapped one of them takes the slow path */
   readonly paths: readonly string[];
   readonly reals: readonly string[];
+  /** every name the modules' DT_NEEDED lists ask for (libc.so.6, libJIS.so …), sorted, unique */
+  readonly neededNames: readonly string[];
+  /** the names of neededNames no module provides (libc.so.6): a program must have mapped them for gconvDrain */
+  readonly outside: readonly string[];
+  /** no module gives an inference rule anything (no wanted import, no dlopen note, no TLS soname) */
+  readonly inert: boolean;
+  /** the memoised drain of the modules, per binding of `outside` (see gconvDrain) */
+  readonly drains: Map<string, Promise<GconvDrain | undefined>>;
+}
+
+/** GconvBinding is what one name resolved to (ClosureNeeded's path, real and via). */
+interface GconvBinding {
+  readonly name: string;
+  readonly path: string;
+  readonly real: string;
+  readonly via: string;
+}
+
+/**
+ * GconvDrain is what drain does to the modules of a replayed gconv group: the addPathKnown calls in
+ * order (each module's DT_NEEDED origins), the object records, the warnings. It holds when every name
+ * the modules need resolves as in `bindings`, and nothing new is mapped (checked when probed).
+ */
+interface GconvDrain {
+  readonly bindings: readonly GconvBinding[];
+  readonly ops: readonly PathOp[];
+  readonly records: readonly ClosureObject[];
+  readonly warnings: readonly string[];
+}
+
+/** PendingGroup is a replayed gconv group in a program's queue: its modules in queue order, and their drain. */
+interface PendingGroup {
+  readonly modules: readonly LoadedObject[];
+  readonly drain: GconvDrain;
 }
 
 /**
@@ -623,6 +667,9 @@ function gconvLoads(st: State, pg: Program, dir: string, plan: GconvPlan): Promi
     const steps: GconvStep[] = [{ kind: 'add', r: await withStats(plan.dir) }];
     const paths: string[] = [];
     const reals: string[] = [];
+    const provided = new Set<string>();
+    const needed = new Set<string>();
+    let inert = true;
     for (const e of plan.entries) {
       if (e.kind === 'file' || (e.kind === 'rootFile' && e.resolved.stat)) {
         steps.push({ kind: 'add', r: await withStats(e.resolved) });
@@ -639,14 +686,115 @@ function gconvLoads(st: State, pg: Program, dir: string, plan: GconvPlan): Promi
       try {
         const info = await readElfCached(st.cache, st.readElf, c.resolved.path, st.symbols);
         steps.push({ kind: 'module', path: e.path, r: await withStats(c.resolved), info });
+        provided.add(e.path);
+        if (info.soname) provided.add(info.soname);
+        for (const n of info.needed) needed.add(n);
+        if (
+          info.dlopen.length > 0 ||
+          info.importedSymbols.some((x) => INFER_SYMBOLS.has(x)) ||
+          TLS_LIBRARY.test(info.soname ?? baseName(e.path))
+        )
+          inert = false;
       } catch (err) {
         if (!isFromscratchError(err)) throw err;
         const skipped = `${e.path} skipped: ${err.message}`;
         steps.push({ kind: 'module', path: e.path, r: await withStats(c.resolved), skipped });
       }
     }
-    return { steps, warnings, paths, reals };
+    const neededNames = [...needed].sort();
+    return {
+      steps,
+      warnings,
+      paths,
+      reals,
+      neededNames,
+      outside: neededNames.filter((n) => !provided.has(n)),
+      inert,
+      drains: new Map(),
+    };
   });
+}
+
+/** PROBE_ORIGIN stands for the importer's origin while a gconv group is probed (its ops are not kept). */
+const PROBE_ORIGIN: Origin = { kind: 'inferred', by: '', reason: 'gconv probe' };
+
+/**
+ * gconvDrain memoises what drain does to a replayed gconv group, per binding of the names the modules
+ * need from outside it (libc.so.6 → this libc, found this way). It is found by a probe: the group
+ * replayed into an empty program that has only those names mapped, drained by the general code, every
+ * addPathKnown call logged. Undefined (the general drain) when the program has not mapped one of those
+ * names, or when the probe mapped anything new or missed a library: then the drain depends on the
+ * program's search context.
+ */
+async function gconvDrain(
+  st: State,
+  pg: Program,
+  loads: GconvLoads,
+  libc: LoadedObject,
+): Promise<GconvDrain | undefined> {
+  const outside: { name: string; b: { obj: LoadedObject; via: string } }[] = [];
+  for (const name of loads.outside) {
+    const b = pg.byName.get(name);
+    if (!b) return undefined;
+    outside.push({ name, b });
+  }
+  const key = outside.map(({ name, b }) => `${name}\0${b.obj.path}\0${b.obj.real}\0${b.via}`).join('\0\0');
+  return memo(loads.drains, key, async () => {
+    const log: PathOp[] = [];
+    const probeSt: State = {
+      ...st,
+      files: new Map(),
+      objects: new Map(),
+      roots: [],
+      unresolved: [],
+      warnings: [],
+      log,
+    };
+    const probe: Program = {
+      env: { ...pg.env, warnings: probeSt.warnings },
+      byReal: new Map(outside.map(({ b }) => [b.obj.real, b.obj])),
+      byName: new Map(outside.map(({ name, b }) => [name, b])),
+      queue: [],
+      inferred: new Set(),
+      variants: new Map(),
+      groups: new Map(),
+      rootName: pg.rootName,
+      ...(pg.interp ? { interp: pg.interp } : {}),
+    };
+    replayGconv(probeSt, probe, loads, libc, PROBE_ORIGIN);
+    log.length = 0;
+    probeSt.warnings.length = 0;
+    const mapped = probe.byReal.size;
+    await drain(probeSt, probe);
+    if (probe.byReal.size !== mapped || probeSt.unresolved.length > 0) return undefined;
+    const bindings: GconvBinding[] = [];
+    for (const name of loads.neededNames) {
+      const b = probe.byName.get(name);
+      if (!b) return undefined;
+      bindings.push({ name, path: b.obj.path, real: b.obj.real, via: b.via });
+    }
+    return { bindings, ops: log, records: [...probeSt.objects.values()], warnings: [...probeSt.warnings] };
+  });
+}
+
+/**
+ * applyGconvDrain does what drain would do to a replayed gconv group, from its memo, when drain has
+ * reached the group's first module with the others right behind it and every name the modules need
+ * still resolves as when probed. False (nothing done) otherwise: drain then takes them one by one.
+ */
+function applyGconvDrain(st: State, pg: Program, first: LoadedObject, g: PendingGroup): boolean {
+  const { modules, drain: d } = g;
+  if (modules[0] !== first || pg.queue.length < modules.length - 1) return false;
+  for (let i = 1; i < modules.length; i++) if (pg.queue[i - 1] !== modules[i]) return false;
+  for (const b of d.bindings) {
+    const k = pg.byName.get(b.name);
+    if (!k || k.obj.real !== b.real || k.obj.path !== b.path || k.via !== b.via) return false;
+  }
+  for (const op of d.ops) addPathKnown(st, op.path, op.kind, op.origin, op.stat, op.target, op.key);
+  for (const r of d.records) if (!st.objects.has(r.real)) st.objects.set(r.real, r);
+  st.warnings.push(...d.warnings);
+  pg.queue.splice(0, modules.length - 1);
+  return true;
 }
 
 /** canReplay says whether a program is in the state gconvLoads assumes: none of the modules mapped yet, room for all. */
@@ -668,16 +816,27 @@ function addPathKnown(
   key = originKey(origin),
 ): void {
   let f = st.files.get(path);
+  st.log?.push({
+    path,
+    kind,
+    origin,
+    key,
+    stat: f ? f.stat : stat,
+    ...(target !== undefined ? { target } : {}),
+  });
   if (!f) {
     if (!stat) return;
-    f = { path, kind, stat, origins: [], keys: new Set() };
+    f = { path, kind, stat, origins: [origin], keys: key };
     if (target !== undefined) f.target = target;
     st.files.set(path, f);
+    return;
   }
-  if (!f.keys.has(key)) {
-    f.keys.add(key);
-    f.origins.push(origin);
-  }
+  if (typeof f.keys === 'string') {
+    if (f.keys === key) return;
+    f.keys = new Set([f.keys, key]);
+  } else if (f.keys.has(key)) return;
+  else f.keys.add(key);
+  f.origins.push(origin);
 }
 
 /** addResolvedKnown is addResolved over a ResolvedStats, synchronous. */
@@ -826,8 +985,15 @@ async function runInference(st: State, pg: Program): Promise<void> {
           const origin: Origin = { kind: 'inferred', by: obj.real, reason };
           const plan = await gconvPlan(st, dir);
           const loads = await gconvLoads(st, pg, dir, plan);
-          if (loads && canReplay(pg, loads)) replayGconv(st, pg, loads, libc, origin);
-          else {
+          if (loads && canReplay(pg, loads)) {
+            const drained = await gconvDrain(st, pg, loads, libc);
+            const from = pg.queue.length;
+            replayGconv(st, pg, loads, libc, origin);
+            const modules = pg.queue.slice(from);
+            if (drained && modules.length > 0) pg.groups.set(modules[0]!, { modules, drain: drained });
+            // inert modules give the rules nothing: the next round need not look at them
+            if (loads.inert) for (const m of modules) done.add(m.real);
+          } else {
             await addResolved(st, plan.dir, origin);
             for (const e of plan.entries) {
               if (e.kind === 'file') await addResolved(st, e.resolved, origin);
@@ -1005,6 +1171,7 @@ async function loadElfProgram(st: State, path: string, real: string): Promise<vo
     queue: [main],
     inferred: new Set(),
     variants: new Map(),
+    groups: new Map(),
     rootName: path,
     ...(interp ? { interp } : {}),
   };
@@ -1170,10 +1337,7 @@ export async function resolveClosure(
   if (opts.strict !== false && hard.length > 0)
     throw new LibraryNotFoundError(hard[0]!, fs.name, hard.length - 1);
   const files = new Map<string, ClosureFile>();
-  // each path encoded once (comparePaths encodes both sides on every comparison)
-  const order = [...st.files.keys()].map((k) => ({ k, b: encodePath(k) }));
-  order.sort((x, y) => Buffer.compare(x.b, y.b));
-  for (const { k } of order) {
+  for (const k of sortedPaths(st.files.keys())) {
     const f = st.files.get(k)!;
     files.set(k, {
       path: f.path,
@@ -1192,6 +1356,21 @@ export async function resolveClosure(
     warnings: [...new Set(st.warnings)].sort(),
   };
 }
+
+/**
+ * sortedPaths sorts paths bytewise by their encoded bytes. ASCII strings compare as their bytes do, so
+ * when every path is ASCII (nearly always) no path is encoded.
+ */
+function sortedPaths(paths: Iterable<string>): string[] {
+  const all = [...paths];
+  if (all.every((p) => !NON_ASCII.test(p))) return all.sort();
+  // each path encoded once (comparePaths encodes both sides on every comparison)
+  const order = all.map((k) => ({ k, b: encodePath(k) }));
+  order.sort((x, y) => Buffer.compare(x.b, y.b));
+  return order.map((o) => o.k);
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 function dedupeUnresolved(us: readonly Unresolved[]): Unresolved[] {
   const seen = new Set<string>();

@@ -270,7 +270,6 @@ export async function searchLibrary(
   }
 
   const nodeflib = (loader.info.flags1 & DF_1_NODEFLIB) !== 0;
-  const defaults = defaultDirs(env.target);
   const dirs: Dir[] = [];
   if (loader.info.runpath.length === 0) {
     let didMain = false;
@@ -291,6 +290,36 @@ export async function searchLibrary(
   }
   dirs.push(...ldLibraryPath);
   dirs.push(...expandList(loader.info.runpath, loader, env, 'RUNPATH'));
+  // Past this point the search depends on the name, these directories, DF_1_NODEFLIB and the target
+  // only: memoised per cache, with the warnings it gave told again at each use. Most searches are
+  // the same few names from objects without RPATH (libc.so.6 from every program).
+  const t = env.target;
+  let key = `search\0${name}\0${nodeflib ? 1 : 0}\0${t.class}\0${t.endian}\0${t.machine}\0${t.flags}\0${env.lib}`;
+  for (const d of dirs) key += `\0${d.dir}\0${d.via}`;
+  const memos = env.cache.derived as Map<string, Promise<{ result: SearchResult; warnings: string[] }>>;
+  let m = memos.get(key);
+  if (!m) {
+    const warnings: string[] = [];
+    m = glibcSearch(name, dirs, nodeflib, { ...env, warnings }, searched).then((result) => ({
+      result,
+      warnings,
+    }));
+    memos.set(key, m);
+  }
+  const { result, warnings } = await m;
+  env.warnings.push(...warnings);
+  return result;
+}
+
+/** glibcSearch is searchLibrary for glibc from the early directories (RPATH, LD_LIBRARY_PATH, RUNPATH) on. */
+async function glibcSearch(
+  name: string,
+  dirs: readonly Dir[],
+  nodeflib: boolean,
+  env: SearchEnv,
+  searched: string[],
+): Promise<SearchResult> {
+  const defaults = defaultDirs(env.target);
   const early = await searchDirs(name, dirs, env, searched);
   if (early) return early;
 

@@ -30,7 +30,11 @@ export interface ByteRange {
 export class MissingBytes extends Error {
   readonly ranges: readonly ByteRange[];
   constructor(ranges: readonly ByteRange[]) {
+    // thrown on every partial-read round of a big file and always caught by readElf: no stack trace
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`bytes ${ranges.map((r) => `${r.offset}+${r.length}`).join(', ')} not read yet`);
+    Error.stackTraceLimit = limit;
     this.name = 'MissingBytes';
     this.ranges = ranges;
   }

@@ -44,7 +44,12 @@ export function decodePathBytes(bytes: Uint8Array): string {
       else cp = (cp << 6) | (c & 0x3f);
     }
     // reject overlongs, surrogates and > U+10FFFF, exactly as a strict UTF-8 decoder does
-    if (ok && ((len === 3 && cp < 0x800) || (len === 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))) {
+    if (
+      ok &&
+      ((len === 3 && cp < 0x800) ||
+        (len === 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+    ) {
       ok = false;
     }
     if (ok) {
@@ -89,6 +94,11 @@ export function normalizeImagePath(p: string): string {
   if (p.includes('\0')) {
     throw new FromscratchError('INVALID_ARGUMENT', `path ${JSON.stringify(p)} contains a NUL byte`);
   }
+  // most paths given are already normal: `/` then non-empty components, none `.` or `..`
+  if (p.length > 1 && p.charCodeAt(0) === 0x2f && !NOT_NORMAL.test(p)) {
+    checkPathLimits(p);
+    return p;
+  }
   const out: string[] = [];
   for (const part of p.split('/')) {
     if (part === '' || part === '.') continue;
@@ -100,19 +110,36 @@ export function normalizeImagePath(p: string): string {
   return norm;
 }
 
+/** NOT_NORMAL matches what normalizeImagePath changes in a path starting with `/`: `//`, a `.` or `..` component, a trailing `/`. */
+const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)|\/$/;
+
 /** checkPathLimits throws PATH_TOO_LONG when a path breaks PATH_MAX, NAME_MAX or the depth limit. */
 export function checkPathLimits(p: string): void {
-  const bytes = encodePath(p).length;
+  // Buffer.byteLength bounds the encoded length from above (a lone surrogate counts 3 bytes there,
+  // 1 in encodePath): the exact length is computed only when the bound is over the limit
+  const bound = Buffer.byteLength(p, 'utf8');
+  const bytes = bound <= MAX_PATH_BYTES ? bound : encodePath(p).length;
   if (bytes > MAX_PATH_BYTES) {
-    throw new FromscratchError('PATH_TOO_LONG', `path ${JSON.stringify(p.slice(0, 80))}… is ${bytes} bytes long (limit ${MAX_PATH_BYTES})`);
+    throw new FromscratchError(
+      'PATH_TOO_LONG',
+      `path ${JSON.stringify(p.slice(0, 80))}… is ${bytes} bytes long (limit ${MAX_PATH_BYTES})`,
+    );
   }
+  // a UTF-16 unit is at most 3 bytes: a path of few units can have neither long names nor many levels
+  if (p.length * 3 <= MAX_NAME_BYTES) return;
   const parts = p.split('/');
   if (parts.length > MAX_DEPTH) {
-    throw new FromscratchError('PATH_TOO_LONG', `path ${JSON.stringify(p.slice(0, 80))}… is ${parts.length} levels deep (limit ${MAX_DEPTH})`);
+    throw new FromscratchError(
+      'PATH_TOO_LONG',
+      `path ${JSON.stringify(p.slice(0, 80))}… is ${parts.length} levels deep (limit ${MAX_DEPTH})`,
+    );
   }
   for (const part of parts) {
-    if (encodePath(part).length > MAX_NAME_BYTES) {
-      throw new FromscratchError('PATH_TOO_LONG', `path component ${JSON.stringify(part.slice(0, 80))}… is longer than ${MAX_NAME_BYTES} bytes`);
+    if (part.length * 3 > MAX_NAME_BYTES && encodePath(part).length > MAX_NAME_BYTES) {
+      throw new FromscratchError(
+        'PATH_TOO_LONG',
+        `path component ${JSON.stringify(part.slice(0, 80))}… is longer than ${MAX_NAME_BYTES} bytes`,
+      );
     }
   }
 }
