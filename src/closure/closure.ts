@@ -593,6 +593,8 @@ type GconvStep =
   | {
       readonly kind: 'module';
       readonly path: string;
+      /** parentPath(path): the module's `$ORIGIN` */
+      readonly dir: string;
       readonly r: ResolvedStats;
       readonly info?: ElfInfo;
       readonly skipped?: string;
@@ -685,7 +687,13 @@ function gconvLoads(st: State, pg: Program, dir: string, plan: GconvPlan): Promi
       reals.push(c.resolved.path);
       try {
         const info = await readElfCached(st.cache, st.readElf, c.resolved.path, st.symbols);
-        steps.push({ kind: 'module', path: e.path, r: await withStats(c.resolved), info });
+        steps.push({
+          kind: 'module',
+          path: e.path,
+          dir: parentPath(e.path),
+          r: await withStats(c.resolved),
+          info,
+        });
         provided.add(e.path);
         if (info.soname) provided.add(info.soname);
         for (const n of info.needed) needed.add(n);
@@ -698,7 +706,13 @@ function gconvLoads(st: State, pg: Program, dir: string, plan: GconvPlan): Promi
       } catch (err) {
         if (!isFromscratchError(err)) throw err;
         const skipped = `${e.path} skipped: ${err.message}`;
-        steps.push({ kind: 'module', path: e.path, r: await withStats(c.resolved), skipped });
+        steps.push({
+          kind: 'module',
+          path: e.path,
+          dir: parentPath(e.path),
+          r: await withStats(c.resolved),
+          skipped,
+        });
       }
     }
     const neededNames = [...needed].sort();
@@ -870,9 +884,9 @@ function replayGconv(st: State, pg: Program, loads: GconvLoads, libc: LoadedObje
     // loadLibrary with via 'path' (no ld.so.cache rule applies)
     addResolvedKnown(st, s.r, origin, key);
     const real = s.r.resolved.path;
-    const hit = { obj: pg.byReal.get(real), via: 'path' };
-    if (hit.obj) {
-      pg.byName.set(s.path, { obj: hit.obj, via: 'path' });
+    const mapped = pg.byReal.get(real);
+    if (mapped) {
+      pg.byName.set(s.path, { obj: mapped, via: 'path' });
       continue;
     }
     if (!s.info) {
@@ -880,12 +894,12 @@ function replayGconv(st: State, pg: Program, loads: GconvLoads, libc: LoadedObje
       addResolvedKnown(st, s.r, origin, key); // loadInferredPath found nothing: the file itself
       continue;
     }
-    const obj: LoadedObject = { path: s.path, real, info: s.info, loader: libc, origin: parentPath(s.path) };
+    const obj: LoadedObject = { path: s.path, real, info: s.info, loader: libc, origin: s.dir };
     pg.byReal.set(real, obj);
-    pg.byName.set(s.path, { obj, via: 'path' });
-    if (s.info.soname) pg.byName.set(s.info.soname, { obj, via: 'path' });
-    pg.queue.push(obj);
-    pg.variants.set(obj, []);
+    const binding = { obj, via: 'path' };
+    pg.byName.set(s.path, binding);
+    if (s.info.soname) pg.byName.set(s.info.soname, binding);
+    pg.queue.push(obj); // no glibc-hwcaps variants: drain records []
     pg.inferred.add(real);
   }
 }
@@ -1339,13 +1353,12 @@ export async function resolveClosure(
   const files = new Map<string, ClosureFile>();
   for (const k of sortedPaths(st.files.keys())) {
     const f = st.files.get(k)!;
-    files.set(k, {
-      path: f.path,
-      kind: f.kind,
-      stat: f.stat,
-      ...(f.target !== undefined ? { target: f.target } : {}),
-      origins: f.origins,
-    });
+    files.set(
+      k,
+      f.target !== undefined
+        ? { path: f.path, kind: f.kind, stat: f.stat, target: f.target, origins: f.origins }
+        : { path: f.path, kind: f.kind, stat: f.stat, origins: f.origins },
+    );
   }
   return {
     root: fs.name,
@@ -1363,7 +1376,7 @@ export async function resolveClosure(
  */
 function sortedPaths(paths: Iterable<string>): string[] {
   const all = [...paths];
-  if (all.every((p) => !NON_ASCII.test(p))) return all.sort();
+  if (!NON_ASCII.test(all.join(''))) return all.sort();
   // each path encoded once (comparePaths encodes both sides on every comparison)
   const order = all.map((k) => ({ k, b: encodePath(k) }));
   order.sort((x, y) => Buffer.compare(x.b, y.b));

@@ -20,7 +20,7 @@ import {
 } from 'node:fs';
 import { getAttribute, listAttributes } from '@napi-rs/xattr';
 import { FromscratchError } from '../errors.ts';
-import { decodePathBytes, encodePath, normalizeImagePath } from './path.ts';
+import { decodePathBytes, fsPathArg, normalizeImagePath } from './path.ts';
 import type { RootFs, RootStat } from './root-fs.ts';
 
 const DEFAULT_READ_LIMIT = 256 * 1024 * 1024;
@@ -71,13 +71,15 @@ export function toRootStat(st: import('node:fs').Stats): RootStat {
 export function hostFs(root = '/'): RootFs {
   const base = root === '/' ? '' : root.replace(/\/+$/, '');
   const hostPath = (p: string) => `${base}${normalizeImagePath(p)}`;
-  const hostBytes = (p: string) => encodePath(hostPath(p));
+  const hostBytes = (p: string) => fsPathArg(hostPath(p));
   return {
     name: root,
     hostPath,
     async lstat(p) {
       try {
-        return toRootStat(lstatSync(hostBytes(p)));
+        // no exception for a missing path: searches probe many
+        const st = lstatSync(hostBytes(p), { throwIfNoEntry: false });
+        return st ? toRootStat(st) : undefined;
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

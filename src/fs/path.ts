@@ -63,10 +63,13 @@ export function decodePathBytes(bytes: Uint8Array): string {
   return out;
 }
 
+/** ESCAPED matches the lone surrogates that stand for undecodable bytes. */
+const ESCAPED = /[\udc80-\udcff]/;
+
 /** encodePath turns a path string back into its exact bytes (inverse of decodePathBytes). */
 export function encodePath(path: string): Buffer {
   // fast path: no lone surrogates
-  if (!/[\udc80-\udcff]/.test(path)) return Buffer.from(path, 'utf8');
+  if (!ESCAPED.test(path)) return Buffer.from(path, 'utf8');
   const parts: Buffer[] = [];
   let run = '';
   for (const ch of path) {
@@ -79,6 +82,14 @@ export function encodePath(path: string): Buffer {
   }
   if (run) parts.push(Buffer.from(run, 'utf8'));
   return Buffer.concat(parts);
+}
+
+/**
+ * fsPathArg is a path as node:fs takes it: the string itself when it holds no escaped byte (node
+ * encodes it as UTF-8, the same bytes), else its exact bytes. Spares a Buffer per call.
+ */
+export function fsPathArg(path: string): string | Buffer {
+  return ESCAPED.test(path) ? encodePath(path) : path;
 }
 
 /** comparePaths orders paths bytewise by their encoded bytes (the order of every tar we write). */
