@@ -9,7 +9,6 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { readContextFile } from '../dockerfile/context.ts';
 import { parseDockerfile, toBuildSpec } from '../dockerfile/parse.ts';
 import { FromscratchError } from '../errors.ts';
-import { parseSpecFile } from '../spec/parse-spec.ts';
 import type { BuildSpec } from './spec.ts';
 
 /** LoadSpecOptions names the inputs of a build. */
@@ -62,7 +61,11 @@ export async function loadBuildSpec(o: LoadSpecOptions): Promise<BuildSpec> {
     }
   }
   let base: BuildSpec | undefined;
-  if (configFile) base = parseSpecFile(await readSmall(configFile), configFile);
+  if (configFile) {
+    // the YAML parser and zod take ~0.15 s to load: only builds from a YAML spec pay it
+    const { parseSpecFile } = await import('../spec/parse-spec.ts');
+    base = parseSpecFile(await readSmall(configFile), configFile);
+  }
   if (dockerfile) {
     const ctxDir = context ?? resolve(dockerfile, '..');
     const rel = relative(ctxDir, dockerfile);

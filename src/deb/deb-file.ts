@@ -8,7 +8,7 @@
  * maintainer scripts returned as text, never executed.
  */
 import { pipeline, Readable } from 'node:stream';
-import { type Header, extract as tarExtract } from 'tar-stream';
+import type { Header } from 'tar-stream';
 import { sniffCompression } from '../codec/decompress.ts';
 import { FromscratchError } from '../errors.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
@@ -222,6 +222,7 @@ async function readTar(
   visit: TarVisitor,
 ): Promise<void> {
   // latin1 keeps the raw name bytes, decoded below with surrogateescape
+  const { extract: tarExtract } = await import('tar-stream'); // loaded with the first .deb
   const ex = tarExtract({ filenameEncoding: 'latin1' } as Parameters<typeof tarExtract>[0]);
   const out = pipeline(Readable.from(src), ex, () => {
     /* errors surface through the iteration below */

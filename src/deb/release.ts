@@ -4,7 +4,7 @@
  *
  * https://wiki.debian.org/DebianRepository/Format#A.22Release.22_files
  */
-import * as openpgp from 'openpgp';
+import type * as openpgp from 'openpgp';
 import { FromscratchError } from '../errors.ts';
 import { parseControl } from './control.ts';
 
@@ -68,17 +68,23 @@ export function parseRelease(text: string, what = 'Release'): Release {
   return r;
 }
 
+/** loadOpenpgp loads openpgp on first use: it takes ~0.1 s, which commands without packages need not pay. */
+function loadOpenpgp(): Promise<typeof openpgp> {
+  return import('openpgp');
+}
+
 /** loadKeys parses OpenPGP keyrings given as bytes (binary `.gpg` keyrings or armored `.asc`). */
 export async function loadKeys(
   keyrings: readonly { name: string; data: Uint8Array }[],
 ): Promise<openpgp.Key[]> {
   const keys: openpgp.Key[] = [];
+  const pgp = await loadOpenpgp();
   for (const k of keyrings) {
     const text = Buffer.from(k.data).toString('latin1');
     try {
       if (text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----'))
-        keys.push(...(await openpgp.readKeys({ armoredKeys: text })));
-      else keys.push(...(await openpgp.readKeys({ binaryKeys: k.data })));
+        keys.push(...(await pgp.readKeys({ armoredKeys: text })));
+      else keys.push(...(await pgp.readKeys({ binaryKeys: k.data })));
     } catch (e) {
       throw new FromscratchError('SIGNATURE_INVALID', `reading keyring ${k.name}: ${(e as Error).message}`, {
         hint: 'the keyring is not an OpenPGP public keyring (.gpg or .asc)',
@@ -105,15 +111,16 @@ export async function verifyInRelease(
       cause,
     });
   if (keys.length === 0) throw bad('no keys to verify against');
+  const pgp = await loadOpenpgp();
   let message: openpgp.CleartextMessage;
   try {
-    message = await openpgp.readCleartextMessage({ cleartextMessage: Buffer.from(data).toString('utf8') });
+    message = await pgp.readCleartextMessage({ cleartextMessage: Buffer.from(data).toString('utf8') });
   } catch (e) {
     throw bad(`not an OpenPGP cleartext-signed file: ${(e as Error).message}`, e);
   }
   let result: openpgp.VerifyMessageResult<string>;
   try {
-    result = await openpgp.verify({ message, verificationKeys: [...keys], format: 'utf8' });
+    result = await pgp.verify({ message, verificationKeys: [...keys], format: 'utf8' });
   } catch (e) {
     throw bad((e as Error).message, e);
   }
