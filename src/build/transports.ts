@@ -2,9 +2,10 @@
  * transports.ts — every transport, the registry included: readImage/writeImage of oci/ with the
  * registry client of registry/ plugged in, and `copy` between any two.
  */
-import type { BlobStore } from '../blob/store.ts';
-import type { Image } from '../image/image.ts';
+import { type BlobStore, readBlob } from '../blob/store.ts';
+import type { Image, IndexDocument } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
+import { isIndexMediaType } from '../model/media-type.ts';
 import type { Platform } from '../model/platform.ts';
 import {
   type ReadImageOptions,
@@ -51,8 +52,11 @@ export function registryHooks(o: TransportOptions): RegistryHooks {
         close: async () => {},
       };
     },
-    async write(reference, images, store): Promise<WrittenImage> {
-      const r = await pushImage(reference, images, store, { clientOptions });
+    async write(reference, images, store, wopts = {}): Promise<WrittenImage> {
+      const r = await pushImage(reference, images, store, {
+        clientOptions,
+        ...(wopts.sourceIndex !== undefined ? { sourceIndex: wopts.sourceIndex } : {}),
+      });
       return {
         descriptor: { mediaType: r.mediaType, digest: r.digest, size: r.size },
         manifests: r.manifests.map((m) => ({
@@ -93,20 +97,22 @@ export interface CopyOptions extends TransportOptions {
 }
 
 /**
- * copyImage copies an image between two transports and returns the digest written. Layers are copied
- * as they are (never recompressed), so layer digests always survive; manifest and config digests
- * survive when the source's documents are in fromscratch's canonical form.
+ * copyImage copies an image between two transports and returns the digest written. As with skopeo,
+ * nothing is re-encoded that need not be: layers are copied as they are, manifests and configs keep
+ * their bytes (hence their digests), and so does the index when every image it lists is copied. An OCI
+ * layout gets OCI media types: Docker manifests are converted for it (new digests).
  */
 export async function copyImage(src: string, dest: string, o: CopyOptions): Promise<string> {
   const set = await readAnyImage(src, o, o.platform ? { platform: o.platform } : {});
   try {
-    const written = await writeAnyImage(
-      dest,
-      set.images,
-      set.store,
-      o,
-      o.platform ? { platform: o.platform } : {},
-    );
+    const d = set.descriptor;
+    const sourceIndex: IndexDocument | undefined = isIndexMediaType(d.mediaType)
+      ? { bytes: await readBlob(set.store, d.digest, d.size), mediaType: d.mediaType }
+      : undefined;
+    const written = await writeAnyImage(dest, set.images, set.store, o, {
+      ...(o.platform ? { platform: o.platform } : {}),
+      ...(sourceIndex ? { sourceIndex } : {}),
+    });
     return written.descriptor.digest;
   } finally {
     await set.close();

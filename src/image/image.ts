@@ -6,7 +6,13 @@
  */
 import type { Descriptor } from '../model/descriptor.ts';
 import { type Digest, sha256 } from '../model/digest.ts';
-import type { HistoryEntry, ImageConfig, ImageIndex, ImageManifest, RuntimeConfig } from '../model/documents.ts';
+import type {
+  HistoryEntry,
+  ImageConfig,
+  ImageIndex,
+  ImageManifest,
+  RuntimeConfig,
+} from '../model/documents.ts';
 import { MediaType } from '../model/media-type.ts';
 import type { Platform } from '../model/platform.ts';
 import { canonicalJson } from './canonical-json.ts';
@@ -39,7 +45,11 @@ export function emptyImage(platform: Platform): Image {
 }
 
 /** appendLayers returns a new Image with layers added on top, each with a history entry. */
-export function appendLayers(base: Image, layers: readonly Layer[], history: readonly HistoryEntry[] = []): Image {
+export function appendLayers(
+  base: Image,
+  layers: readonly Layer[],
+  history: readonly HistoryEntry[] = [],
+): Image {
   const hist = layers.map((_, i) => history[i] ?? {});
   return { ...base, layers: [...base.layers, ...layers], history: [...base.history, ...hist] };
 }
@@ -48,14 +58,20 @@ export function appendLayers(base: Image, layers: readonly Layer[], history: rea
 export type ConfigPatch = { [K in keyof RuntimeConfig]?: RuntimeConfig[K] | null };
 
 /** withConfig returns a new Image with the runtime config patched. Env is merged by variable name. */
-export function withConfig(base: Image, patch: ConfigPatch, extra: Partial<Pick<Image, 'created' | 'author' | 'annotations'>> = {}): Image {
+export function withConfig(
+  base: Image,
+  patch: ConfigPatch,
+  extra: Partial<Pick<Image, 'created' | 'author' | 'annotations'>> = {},
+): Image {
   const config: Record<string, unknown> = { ...base.config };
   for (const [k, v] of Object.entries(patch)) {
     if (v === undefined) continue;
     if (v === null) delete config[k];
     else if (k === 'Env') config.Env = mergeEnv(base.config.Env ?? [], v as string[]);
-    else if (k === 'Labels') config.Labels = { ...(base.config.Labels ?? {}), ...(v as Record<string, string>) };
-    else if (k === 'ExposedPorts' || k === 'Volumes') config[k] = { ...((base.config[k] as object) ?? {}), ...(v as object) };
+    else if (k === 'Labels')
+      config.Labels = { ...(base.config.Labels ?? {}), ...(v as Record<string, string>) };
+    else if (k === 'ExposedPorts' || k === 'Volumes')
+      config[k] = { ...((base.config[k] as object) ?? {}), ...(v as object) };
     else config[k] = v;
   }
   return { ...base, ...extra, config: config as RuntimeConfig };
@@ -73,13 +89,59 @@ export function mergeEnv(env: readonly string[], add: readonly string[]): string
   return out;
 }
 
+/**
+ * ImageDocuments are the exact manifest and config an image was read from. An image that has them is
+ * written with those bytes (so its digests survive a copy, as with skopeo) unless another format is
+ * asked for; an image made from it (appendLayers, withConfig) is a new value without them.
+ */
+export interface ImageDocuments {
+  readonly manifest: Uint8Array;
+  /** the manifest's media type, as its descriptor gave it */
+  readonly manifestMediaType: string;
+  readonly config: Uint8Array;
+  readonly configDescriptor: Descriptor;
+}
+
+/** documents holds the source documents of the Image values that were read (by identity). */
+const documents = new WeakMap<Image, ImageDocuments>();
+
+/** withDocuments records the documents `img` was read from and returns `img` (readers call it after toImage). */
+export function withDocuments(img: Image, docs: ImageDocuments): Image {
+  documents.set(img, docs);
+  return img;
+}
+
+/** documentsOf returns the documents an image was read from, undefined for an image made here. */
+export function documentsOf(img: Image): ImageDocuments | undefined {
+  return documents.get(img);
+}
+
+/** manifestFormat tells whether a manifest media type is Docker's or OCI's. */
+export function manifestFormat(mediaType: string): 'oci' | 'docker' {
+  return mediaType === MediaType.DockerManifest ? 'docker' : 'oci';
+}
+
+/** indexFormat is Docker's manifest list when every manifest is Docker's, else an OCI index. */
+export function indexFormat(manifests: readonly Descriptor[]): 'oci' | 'docker' {
+  return manifests.every((m) => manifestFormat(m.mediaType) === 'docker') ? 'docker' : 'oci';
+}
+
 /** SerializeOptions chooses the document format and the `created` time. */
 export interface SerializeOptions {
-  /** OCI (default) or Docker v2 schema 2 media types */
+  /**
+   * OCI or Docker v2 schema 2 media types. Default: an image read from documents keeps them as they are,
+   * others are written with OCI media types. A format other than the documents' writes new ones.
+   */
   format?: 'oci' | 'docker';
   /** RFC 3339 time written as `created` in config and history when the image has none (default the epoch) */
   created?: string;
 }
+
+/** OCI_LAYER_OF_DOCKER maps Docker layer media types to their OCI equivalents. */
+const OCI_LAYER_OF_DOCKER: Readonly<Record<string, string>> = {
+  [MediaType.DockerLayerGzip]: MediaType.OciLayerGzip,
+  [MediaType.DockerForeignLayerGzip]: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+};
 
 /** SerializedImage holds the exact bytes of config and manifest, and the manifest's descriptor. */
 export interface SerializedImage {
@@ -107,8 +169,25 @@ export function toImageConfig(img: Image, opts: SerializeOptions = {}): ImageCon
   return cfg;
 }
 
-/** serializeImage encodes config and manifest canonically; same Image → same bytes → same digests. */
+/**
+ * serializeImage encodes config and manifest canonically; same Image → same bytes → same digests. An
+ * image read from documents (documentsOf) gives those documents back, unless `opts.format` differs.
+ */
 export function serializeImage(img: Image, opts: SerializeOptions = {}): SerializedImage {
+  const docs = documents.get(img);
+  if (docs && (opts.format === undefined || opts.format === manifestFormat(docs.manifestMediaType))) {
+    return {
+      config: docs.config,
+      configDescriptor: docs.configDescriptor,
+      manifest: docs.manifest,
+      descriptor: {
+        mediaType: docs.manifestMediaType,
+        digest: sha256(docs.manifest),
+        size: docs.manifest.byteLength,
+        platform: img.platform,
+      },
+    };
+  }
   const docker = opts.format === 'docker';
   const config = canonicalJson(toImageConfig(img, opts));
   const configDescriptor: Descriptor = {
@@ -117,9 +196,15 @@ export function serializeImage(img: Image, opts: SerializeOptions = {}): Seriali
     size: config.byteLength,
   };
   const layers = img.layers.map((l) => {
-    if (!docker) return l.blob;
+    if (!docker) {
+      // Docker layer types in an OCI manifest are invalid (oci-image-tool refuses them): convert, as skopeo does
+      const oci = OCI_LAYER_OF_DOCKER[l.blob.mediaType];
+      return oci ? { ...l.blob, mediaType: oci } : l.blob;
+    }
     if (l.blob.mediaType !== MediaType.OciLayerGzip && l.blob.mediaType !== MediaType.DockerLayerGzip) {
-      throw new Error(`layer ${l.blob.digest} (${l.blob.mediaType}) cannot be written with Docker media types`);
+      throw new Error(
+        `layer ${l.blob.digest} (${l.blob.mediaType}) cannot be written with Docker media types`,
+      );
     }
     return { ...l.blob, mediaType: MediaType.DockerLayerGzip };
   });
@@ -128,7 +213,9 @@ export function serializeImage(img: Image, opts: SerializeOptions = {}): Seriali
     mediaType: docker ? MediaType.DockerManifest : MediaType.OciManifest,
     config: configDescriptor,
     layers,
-    ...(img.annotations && Object.keys(img.annotations).length > 0 && !docker ? { annotations: { ...img.annotations } } : {}),
+    ...(img.annotations && Object.keys(img.annotations).length > 0 && !docker
+      ? { annotations: { ...img.annotations } }
+      : {}),
   };
   const manifest = canonicalJson(manifestDoc);
   return {
@@ -144,8 +231,46 @@ export function serializeImage(img: Image, opts: SerializeOptions = {}): Seriali
   };
 }
 
+/** IndexDocument is an index exactly as it was read: its bytes and media type. */
+export interface IndexDocument {
+  readonly bytes: Uint8Array;
+  readonly mediaType: string;
+}
+
+/**
+ * reuseIndex gives back an index that was read (so that a copy keeps its digest) when it lists exactly
+ * `manifests` (digest, size and media type, in order) and nothing else; undefined otherwise (another
+ * platform set, converted manifests, attestations left out): the caller then writes a new index.
+ */
+export function reuseIndex(
+  index: IndexDocument | undefined,
+  manifests: readonly Descriptor[],
+): { bytes: Uint8Array; descriptor: Descriptor } | undefined {
+  if (!index) return undefined;
+  let listed: unknown;
+  try {
+    listed = (JSON.parse(Buffer.from(index.bytes).toString('utf8')) as { manifests?: unknown }).manifests;
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(listed) || listed.length !== manifests.length) return undefined;
+  const same = manifests.every((m, i) => {
+    const d = listed[i] as Partial<Descriptor> | null;
+    return d?.digest === m.digest && d.size === m.size && d.mediaType === m.mediaType;
+  });
+  if (!same) return undefined;
+  return {
+    bytes: index.bytes,
+    descriptor: { mediaType: index.mediaType, digest: sha256(index.bytes), size: index.bytes.byteLength },
+  };
+}
+
 /** serializeIndex encodes an image index over manifest descriptors. */
-export function serializeIndex(manifests: readonly Descriptor[], format: 'oci' | 'docker' = 'oci', annotations?: Record<string, string>): { bytes: Uint8Array; descriptor: Descriptor } {
+export function serializeIndex(
+  manifests: readonly Descriptor[],
+  format: 'oci' | 'docker' = 'oci',
+  annotations?: Record<string, string>,
+): { bytes: Uint8Array; descriptor: Descriptor } {
   const doc: ImageIndex = {
     schemaVersion: 2,
     mediaType: format === 'docker' ? MediaType.DockerManifestList : MediaType.OciIndex,

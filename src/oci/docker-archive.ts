@@ -93,10 +93,8 @@ export async function dockerArchiveEntries(
   opts: Pick<WriteDockerArchiveOptions, 'repoTags' | 'created'> = {},
 ): Promise<{ entries: ArchiveEntry[]; imageId: Digest; serialized: ReturnType<typeof serializeImage> }> {
   const repoTags = (opts.repoTags ?? []).map((t) => parseDockerName(t));
-  const s = serializeImage(image, {
-    format: 'oci',
-    ...(opts.created !== undefined ? { created: opts.created } : {}),
-  });
+  // an image read from documents keeps its config bytes: the image ID is its config digest
+  const s = serializeImage(image, opts.created !== undefined ? { created: opts.created } : {});
   const layers = await planLayers(image, store);
   const entries: ArchiveEntry[] = [];
   for (const l of layers) {

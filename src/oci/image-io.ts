@@ -5,7 +5,7 @@
  */
 import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError } from '../errors.ts';
-import type { Image } from '../image/image.ts';
+import type { Image, IndexDocument } from '../image/image.ts';
 import { formatPlatform, hostPlatform, type Platform, platformMatches } from '../model/platform.ts';
 import { type DockerArchiveWritten, readDockerArchive, writeDockerArchive } from './docker-archive.ts';
 import { type DockerDaemonOptions, readDockerDaemon, writeDockerDaemon } from './docker-daemon.ts';
@@ -18,8 +18,13 @@ import { type ImageRef, parseImageRef } from './transport.ts';
 export interface RegistryHooks {
   /** pulls `reference` (without docker://) into an ImageSet */
   read?(reference: string, opts: ResolveOptions): Promise<ImageSet>;
-  /** pushes images to `reference` */
-  write?(reference: string, images: readonly Image[], store: BlobStore): Promise<WrittenImage>;
+  /** pushes images to `reference` (with the index they were read from, to keep its digest when it still fits) */
+  write?(
+    reference: string,
+    images: readonly Image[],
+    store: BlobStore,
+    opts?: { sourceIndex?: IndexDocument },
+  ): Promise<WrittenImage>;
 }
 
 /** ReadImageOptions configures readImage. */
@@ -104,7 +109,7 @@ function daemonOpts(o: DockerDaemonOptions): DockerDaemonOptions {
 
 /** WriteImageOptions configures writeImage. */
 export interface WriteImageOptions extends DockerDaemonOptions {
-  /** media types of an oci/oci-archive output (default 'oci') */
+  /** media types of an oci/oci-archive output (default 'oci'; a registry push keeps the documents an image was read from, of either format) */
   format?: 'oci' | 'docker';
   /** RFC 3339 `created` for images that have none (default the epoch) */
   created?: string;
@@ -114,6 +119,8 @@ export interface WriteImageOptions extends DockerDaemonOptions {
   platform?: Platform;
   /** the registry transport; without it docker:// references are refused */
   registry?: RegistryHooks;
+  /** the index the images were read from (copy): written as it is where it lists exactly their manifests */
+  sourceIndex?: IndexDocument;
 }
 
 /** pickOne chooses the image a single-platform sink gets. */
@@ -152,6 +159,7 @@ export async function writeImage(
     ...(opts.format !== undefined ? { format: opts.format } : {}),
     ...(opts.created !== undefined ? { created: opts.created } : {}),
     ...(opts.fsync !== undefined ? { fsync: opts.fsync } : {}),
+    ...(opts.sourceIndex !== undefined ? { sourceIndex: opts.sourceIndex } : {}),
   };
   switch (r.kind) {
     case 'oci':
@@ -186,6 +194,11 @@ export async function writeImage(
       });
     case 'registry':
       if (!opts.registry?.write) throw noRegistry(r.reference);
-      return opts.registry.write(r.reference, images, store);
+      return opts.registry.write(
+        r.reference,
+        images,
+        store,
+        opts.sourceIndex !== undefined ? { sourceIndex: opts.sourceIndex } : {},
+      );
   }
 }

@@ -8,7 +8,7 @@
 
 import { type BlobStore, readBlob } from '../blob/store.ts';
 import { FromscratchError } from '../errors.ts';
-import type { Image } from '../image/image.ts';
+import { type Image, withDocuments } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { DEFAULT_JSON_LIMIT, parseImageConfig, parseImageIndex, parseImageManifest } from '../model/json.ts';
 import { isIndexMediaType, isManifestMediaType, MediaType } from '../model/media-type.ts';
@@ -102,7 +102,8 @@ export async function resolveImages(
         },
       );
     }
-    const m = parseImageManifest(await readDoc(d, 'manifest'), {
+    const manifestBytes = await readDoc(d, 'manifest');
+    const m = parseImageManifest(manifestBytes, {
       what: `${what}: manifest ${d.digest}`,
       limit,
       expectedMediaType: d.mediaType,
@@ -116,11 +117,18 @@ export async function resolveImages(
         },
       );
     }
-    const cfg = parseImageConfig(await readDoc(m.config, 'config'), {
+    const configBytes = await readDoc(m.config, 'config');
+    const cfg = parseImageConfig(configBytes, {
       what: `${what}: config ${m.config.digest}`,
       limit,
     });
-    const img = toImage(m, cfg, `${what}: manifest ${d.digest}`);
+    // the documents are kept: writing the image again gives the same bytes, hence the same digests
+    const img = withDocuments(toImage(m, cfg, `${what}: manifest ${d.digest}`), {
+      manifest: manifestBytes,
+      manifestMediaType: d.mediaType,
+      config: configBytes,
+      configDescriptor: m.config,
+    });
     if (opts.platform && !platformMatches(img.platform, opts.platform)) return;
     if (images.length >= maxImages) {
       throw new FromscratchError('TOO_LARGE', `${what}: more than ${maxImages} images`, {

@@ -16,7 +16,13 @@ import { dirStore, fsyncDir, writeFileAtomic } from '../blob/dir-store.ts';
 import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { canonicalJson } from '../image/canonical-json.ts';
-import { type Image, serializeImage, serializeIndex } from '../image/image.ts';
+import {
+  type Image,
+  type IndexDocument,
+  reuseIndex,
+  serializeImage,
+  serializeIndex,
+} from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { type Digest, digestHex } from '../model/digest.ts';
 import { Annotation, type ImageIndex } from '../model/documents.ts';
@@ -40,6 +46,8 @@ export interface WriteOciLayoutOptions {
   imageName?: string;
   /** media types of manifests and configs (default 'oci') */
   format?: 'oci' | 'docker';
+  /** the index the images were read from: written as it is when it lists exactly their manifests (a copy keeps its digest) */
+  sourceIndex?: IndexDocument;
   /** RFC 3339 `created` for images that have none (default the epoch) */
   created?: string;
   /** fsync files and directories (default true) */
@@ -78,7 +86,7 @@ export interface SerializedImages {
  */
 export function serializeImages(
   images: readonly Image[],
-  opts: { format?: 'oci' | 'docker'; created?: string } = {},
+  opts: { format?: 'oci' | 'docker'; created?: string; sourceIndex?: IndexDocument } = {},
 ): SerializedImages {
   if (images.length === 0)
     throw new FromscratchError('INVALID_ARGUMENT', 'no image to write', {
@@ -94,6 +102,8 @@ export function serializeImages(
     }
     seen.add(p);
   }
+  // OCI media types unless Docker's are asked for: an image read from OCI documents keeps them (and
+  // its digests); Docker documents are converted, as skopeo does for an OCI layout
   const format = opts.format ?? 'oci';
   const documents: SerializedBlob[] = [];
   const manifests: Descriptor[] = [];
@@ -109,7 +119,11 @@ export function serializeImages(
     for (const l of img.layers) if (!layers.has(l.blob.digest)) layers.set(l.blob.digest, l.blob);
   }
   let top = manifests[0]!;
-  if (images.length > 1) {
+  const kept = reuseIndex(opts.sourceIndex, manifests);
+  if (kept) {
+    documents.push({ descriptor: kept.descriptor, bytes: kept.bytes });
+    top = kept.descriptor;
+  } else if (images.length > 1) {
     const idx = serializeIndex(manifests, format);
     documents.push({ descriptor: idx.descriptor, bytes: idx.bytes });
     top = idx.descriptor;

@@ -2,8 +2,9 @@
  * to-image.ts — turn a parsed manifest and config into an Image value. PURE.
  *
  * Every source (OCI layout, archives, the daemon) reads documents, validates them with src/model/json.ts,
- * and calls toImage. Config members that Image does not model are dropped, so re-serialising an image
- * fromscratch did not write can give other bytes (and digests) than the original.
+ * and calls toImage. Config members that Image does not model are dropped; sources that have the
+ * manifest and config bytes attach them (withDocuments), so that writing the image again gives the
+ * original bytes and digests. An image made from it (new layers, config) is serialised canonically.
  */
 import { FromscratchError } from '../errors.ts';
 import type { Image } from '../image/image.ts';

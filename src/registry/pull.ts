@@ -10,7 +10,7 @@ import pLimit from 'p-limit';
 import type { BlobStore } from '../blob/store.ts';
 import { readBlob } from '../blob/store.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
-import type { Image } from '../image/image.ts';
+import { type Image, withDocuments } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { type Digest, isDigest, sha256 } from '../model/digest.ts';
 import type { ImageIndex, ImageManifest } from '../model/documents.ts';
@@ -349,7 +349,13 @@ async function pullManifest(
   await fetchBlob(ctx.client, repo, cfgDesc, ctx.store);
   const cfgBytes = await readBlob(ctx.store, cfgDesc.digest, cfgDesc.size, ctx.limit);
   const config = parseImageConfig(cfgBytes, { what: `config ${cfgDesc.digest}`, limit: ctx.limit });
-  const image = toImage(manifest, config, `${formatReference(ctx.ref)} (${what})`);
+  // the documents are kept: pushing or writing the image again gives the same digests
+  const image = withDocuments(toImage(manifest, config, `${formatReference(ctx.ref)} (${what})`), {
+    manifest: m.bytes,
+    manifestMediaType: m.mediaType,
+    config: cfgBytes,
+    configDescriptor: cfgDesc,
+  });
   const limit = pLimit(Math.max(1, ctx.concurrency));
   const seen = new Set<Digest>();
   await Promise.all(

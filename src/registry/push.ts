@@ -12,7 +12,14 @@
 import pLimit from 'p-limit';
 import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
-import { type Image, serializeImage, serializeIndex } from '../image/image.ts';
+import {
+  type Image,
+  type IndexDocument,
+  indexFormat,
+  reuseIndex,
+  serializeImage,
+  serializeIndex,
+} from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import type { Digest } from '../model/digest.ts';
 import { MediaType } from '../model/media-type.ts';
@@ -435,7 +442,7 @@ export interface PushOptions {
   /** a client to reuse (default: one made from clientOptions for the reference's registry) */
   readonly client?: RegistryClient;
   readonly clientOptions?: RegistryClientOptions;
-  /** OCI (default) or Docker v2 schema 2 media types */
+  /** OCI or Docker v2 schema 2 media types (default: images read from documents keep theirs, others are OCI) */
   readonly format?: 'oci' | 'docker';
   /** RFC 3339 `created` for images that have none (default the epoch; see serializeImage) */
   readonly created?: string;
@@ -447,6 +454,8 @@ export interface PushOptions {
   readonly mountFrom?: (blob: Descriptor) => string | undefined;
   /** push an index even for a single image (default: only for several images) */
   readonly index?: boolean;
+  /** the index the images were read from: pushed as it is when it lists exactly their manifests (a copy keeps its digest) */
+  readonly sourceIndex?: IndexDocument;
   /** progress events (default none) */
   readonly onProgress?: (e: PushProgress) => void;
 }
@@ -488,7 +497,7 @@ export async function pushImage(
       `pushing to ${r.registry}/${r.repository}: no image to push`,
       { hint: 'build at least one platform' },
     );
-  const format = opts.format ?? 'oci';
+  const format = opts.format;
   const own = opts.client === undefined;
   const client = opts.client ?? createRegistryClient(r, opts.clientOptions);
   const repo = r.repository;
@@ -509,7 +518,11 @@ export async function pushImage(
           );
         }
       }
-      return serializeImage(img, { format, ...(opts.created ? { created: opts.created } : {}) });
+      // no format asked: images read from documents keep them (and their digests), others are OCI
+      return serializeImage(img, {
+        ...(format !== undefined ? { format } : {}),
+        ...(opts.created ? { created: opts.created } : {}),
+      });
     });
     const platforms = new Set(
       images.map((i) => JSON.stringify([i.platform.os, i.platform.architecture, i.platform.variant ?? ''])),
@@ -557,7 +570,14 @@ export async function pushImage(
       ),
     );
 
-    const useIndex = images.length > 1 || opts.index === true;
+    // a single image read from an index is pushed with that index, so that a copy keeps the digest
+    const useIndex =
+      images.length > 1 ||
+      opts.index === true ||
+      reuseIndex(
+        opts.sourceIndex,
+        serialized.map((s) => s.descriptor),
+      ) !== undefined;
     const tag = r.tag ?? (r.digest === undefined ? 'latest' : undefined);
     let top: { digest: Digest; mediaType: string; size: number };
     if (useIndex) {
@@ -572,10 +592,10 @@ export async function pushImage(
         );
         opts.onProgress?.({ kind: 'manifest', digest: s.descriptor.digest, reference: s.descriptor.digest });
       }
-      const idx = serializeIndex(
-        serialized.map((s) => s.descriptor),
-        format,
-      );
+      const descriptors = serialized.map((s) => s.descriptor);
+      const idx =
+        reuseIndex(opts.sourceIndex, descriptors) ??
+        serializeIndex(descriptors, format ?? indexFormat(descriptors));
       top = { digest: idx.descriptor.digest, mediaType: idx.descriptor.mediaType, size: idx.descriptor.size };
       checkRefDigest(r, top.digest);
       await pushManifest(client, repo, tag ?? top.digest, idx.bytes, top.mediaType, top.digest);
