@@ -12,6 +12,7 @@ import { compileHello, HELLO_OUTPUT } from '../support/tiny-image.ts';
 import {
   dockerRemoveImage,
   dockerRun,
+  registryAddress,
   requireTool,
   run,
   validateOciLayoutWithTools,
@@ -21,13 +22,6 @@ import { fromscratch } from './cli.ts';
 
 const sha = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const blobPath = (layout: string, digest: string) => join(layout, 'blobs', 'sha256', digest.slice(7));
-
-async function registry(): Promise<string> {
-  const file = join(process.env.FROMSCRATCH_SERVICES ?? '/tmp/fromscratch-services', 'registry-address');
-  const addr = (await readFile(file, 'utf8').catch(() => '')).trim();
-  assert.ok(addr, `no registry address in ${file}: start the services with bash scripts/services.sh`);
-  return addr;
-}
 
 /**
  * foreignize rewrites the image of `tag` in a layout as another tool would have written it: indented
@@ -94,7 +88,7 @@ async function foreignize(
 }
 
 test('copy keeps the digests of foreign images on every transport, converting Docker documents only for OCI layouts', async () => {
-  const reg = await registry();
+  const reg = await registryAddress();
   const skopeo = requireTool('skopeo', 'skopeo');
   const docker = requireTool('docker', 'docker.io');
   const repo = `${reg}/copy-${randomBytes(4).toString('hex')}`;

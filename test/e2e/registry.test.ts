@@ -3,12 +3,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { compileHello, HELLO_OUTPUT } from '../support/tiny-image.ts';
 import {
   dockerRemoveImage,
+  registryAddress,
   requireTool,
   run,
   validateOciLayoutWithTools,
@@ -16,15 +17,8 @@ import {
 } from '../support/validate-tools.ts';
 import { fromscratch } from './cli.ts';
 
-async function registry(): Promise<string> {
-  const file = join(process.env.FROMSCRATCH_SERVICES ?? '/tmp/fromscratch-services', 'registry-address');
-  const addr = (await readFile(file, 'utf8').catch(() => '')).trim();
-  assert.ok(addr, `no registry address in ${file}: start the services with bash scripts/services.sh`);
-  return addr;
-}
-
 test('build -o docker:// pushes an image docker pulls and runs; --from builds on it; copy pulls it back', async () => {
-  const reg = await registry();
+  const reg = await registryAddress();
   const docker = requireTool('docker', 'docker.io');
   const repo = `${reg}/e2e-${randomBytes(4).toString('hex')}`;
   await withTempDir('e2e-registry', async (dir) => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
@@ -182,4 +182,12 @@ export async function dockerLoadAndRun(
 export async function dockerRemoveImage(name: string): Promise<void> {
   const docker = requireTool('docker', 'docker.io');
   await run(docker, ['rmi', '--force', name], { allowFail: true });
+}
+
+/** registryAddress is the address of the docker-registry scripts/services.sh started (fails when none runs). */
+export async function registryAddress(): Promise<string> {
+  const file = join(process.env.FROMSCRATCH_SERVICES ?? '/tmp/fromscratch-services', 'registry-address');
+  const addr = (await readFile(file, 'utf8').catch(() => '')).trim();
+  assert.ok(addr, `no registry address in ${file}: start the services with bash scripts/services.sh`);
+  return addr;
 }
