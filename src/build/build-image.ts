@@ -7,15 +7,18 @@ import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError } from '../errors.ts';
 import { canonicalJson } from '../image/canonical-json.ts';
 import { serializeImage } from '../image/image.ts';
+import type { Descriptor } from '../model/descriptor.ts';
 import { MediaType } from '../model/media-type.ts';
 import { formatPlatform } from '../model/platform.ts';
+import type { ImageSet } from '../oci/image-set.ts';
 import { attachToOciLayout, serializeImages } from '../oci/oci-layout.ts';
 import { formatImageRef, type ImageRef, parseImageRef } from '../oci/transport.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
+import { pushReferrer } from '../registry/push.ts';
 import { checkSecret } from '../trace/secrets.ts';
 import { type BuildOptions, type BuildResult, build } from './build.ts';
 import { cacheDir } from './cache-dir.ts';
-import { makeSbom } from './explain.ts';
+import { sbomOf } from './explain.ts';
 import { writeRecord } from './record-cache.ts';
 import type { BuildSpec } from './spec.ts';
 import { readAnyImage, writeAnyImage } from './transports.ts';
@@ -33,7 +36,7 @@ export interface BuildImageOptions extends Omit<BuildOptions, 'store' | 'readBas
   verify?: readonly string[];
   /** with verify: add what the commands miss and build again */
   fix?: boolean;
-  /** attach an SBOM of this format to OCI layout outputs (an OCI 1.1 artifact with the image as subject) */
+  /** attach an SBOM of this format to OCI layout and registry outputs (an OCI 1.1 artifact with the image as subject; on a registry without the referrers API, listed under the tag sha256-HEX) */
   sbom?: 'spdx' | 'cyclonedx';
 }
 
@@ -116,10 +119,12 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
   const serialized = serializeImages(images, { created });
   const tag = spec.tags?.[0];
   const written: { output: string; digest: string }[] = [];
+  const tops: Descriptor[] = [];
   for (const o of outputs) {
     const ref = withDefaultTag(o.ref, tag);
     const w = await writeAnyImage(ref, images, store, transport, { created });
     written.push({ output: formatImageRef(ref), digest: w.descriptor.digest });
+    tops.push(w.descriptor);
   }
   for (const [i, p] of result.images.entries()) {
     const digest = serialized.manifests[i]!.digest;
@@ -129,17 +134,25 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     await writeRecord(record, serializeImage(p.image, { created }).configDescriptor.digest, opts.recordDir);
   }
   if (opts.sbom) {
-    for (const o of outputs) {
+    const artifactType = opts.sbom === 'spdx' ? MediaType.SpdxJson : MediaType.CycloneDxJson;
+    // the SBOM is made from the images here (nothing is pulled back), named after each output
+    const built: ImageSet = {
+      images,
+      manifests: serialized.manifests,
+      descriptor: serialized.top,
+      store,
+      close: async () => {},
+    };
+    for (const [n, o] of outputs.entries()) {
       const ref = withDefaultTag(o.ref, tag);
-      if (ref.kind !== 'oci') continue;
-      const doc = await makeSbom(formatImageRef(ref), opts.sbom, {
-        ...transport,
-        ...(opts.recordDir ? { recordDir: opts.recordDir } : {}),
-      });
-      await attachToOciLayout(ref.dir, serialized.top, {
-        artifactType: opts.sbom === 'spdx' ? MediaType.SpdxJson : MediaType.CycloneDxJson,
-        data: canonicalJson(doc),
-      });
+      if (ref.kind !== 'oci' && ref.kind !== 'registry') continue;
+      const doc = await sbomOf(built, formatImageRef(ref), opts.sbom, opts.recordDir);
+      const artifact = { artifactType, data: canonicalJson(doc) };
+      if (ref.kind === 'oci') await attachToOciLayout(ref.dir, serialized.top, artifact);
+      else
+        await pushReferrer(ref.reference, tops[n]!, artifact, {
+          ...(opts.registry ? { clientOptions: opts.registry } : {}),
+        });
     }
   }
   const summary: BuildSummary = {

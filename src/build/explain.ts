@@ -96,47 +96,60 @@ export async function makeSbom(
 ): Promise<Record<string, unknown>> {
   const set = await readAnyImage(ref, o);
   try {
-    const i = pickHost(set);
-    const record = await recordOf(set, i, ref, o.recordDir);
-    const hashes = await hashImageFiles(set, i);
-    const origins = new Map(record.files.map((f) => [f.path, f.origins] as const));
-    const files: SbomFile[] = [...hashes.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([path, h]) => ({
-        path,
-        ...h,
-        origins: origins.get(path) ?? ([{ kind: 'base', image: 'base image' }] as Origin[]),
-      }));
-    const packages = new Map<string, SbomPackage & { files: string[] }>();
-    for (const f of files) {
-      for (const og of f.origins) {
-        if (og.kind !== 'package') continue;
-        const key = `${og.name}:${og.architecture}`;
-        const known = record.packages.find((p) => p.name === og.name && p.architecture === og.architecture);
-        const p = packages.get(key) ?? {
-          name: og.name,
-          version: og.version,
-          architecture: og.architecture,
-          files: [],
-          ...(known?.partial ? { partial: true } : {}),
-          ...(known?.license ? { license: known.license } : {}),
-          ...(known?.source ? { source: known.source } : {}),
-        };
-        p.files.push(f.path);
-        packages.set(key, p);
-      }
-    }
-    const input: SbomInput = {
-      name: ref,
-      digest: set.manifests[i]!.digest,
-      platform: formatPlatform(set.images[i]!.platform),
-      created: set.images[i]!.created ?? '1970-01-01T00:00:00Z',
-      files,
-      packages: [...packages.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-      toolVersion: TOOL_VERSION,
-    };
-    return format === 'spdx' ? toSpdx(input) : toCycloneDx(input);
+    return await sbomOf(set, ref, format, o.recordDir);
   } finally {
     await set.close();
   }
+}
+
+/**
+ * sbomOf renders the SBOM of the host platform's image of `set` (built on this machine: its build record
+ * is needed), named `name`. The set is not closed.
+ */
+export async function sbomOf(
+  set: ImageSet,
+  name: string,
+  format: 'spdx' | 'cyclonedx',
+  recordDir?: string,
+): Promise<Record<string, unknown>> {
+  const i = pickHost(set);
+  const record = await recordOf(set, i, name, recordDir);
+  const hashes = await hashImageFiles(set, i);
+  const origins = new Map(record.files.map((f) => [f.path, f.origins] as const));
+  const files: SbomFile[] = [...hashes.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([path, h]) => ({
+      path,
+      ...h,
+      origins: origins.get(path) ?? ([{ kind: 'base', image: 'base image' }] as Origin[]),
+    }));
+  const packages = new Map<string, SbomPackage & { files: string[] }>();
+  for (const f of files) {
+    for (const og of f.origins) {
+      if (og.kind !== 'package') continue;
+      const key = `${og.name}:${og.architecture}`;
+      const known = record.packages.find((p) => p.name === og.name && p.architecture === og.architecture);
+      const p = packages.get(key) ?? {
+        name: og.name,
+        version: og.version,
+        architecture: og.architecture,
+        files: [],
+        ...(known?.partial ? { partial: true } : {}),
+        ...(known?.license ? { license: known.license } : {}),
+        ...(known?.source ? { source: known.source } : {}),
+      };
+      p.files.push(f.path);
+      packages.set(key, p);
+    }
+  }
+  const input: SbomInput = {
+    name,
+    digest: set.manifests[i]!.digest,
+    platform: formatPlatform(set.images[i]!.platform),
+    created: set.images[i]!.created ?? '1970-01-01T00:00:00Z',
+    files,
+    packages: [...packages.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    toolVersion: TOOL_VERSION,
+  };
+  return format === 'spdx' ? toSpdx(input) : toCycloneDx(input);
 }

@@ -231,6 +231,39 @@ export function serializeImage(img: Image, opts: SerializeOptions = {}): Seriali
   };
 }
 
+/** EMPTY_JSON is the OCI empty descriptor's content (`{}`), the config of an artifact manifest. */
+export const EMPTY_JSON: Uint8Array = Buffer.from('{}');
+
+/**
+ * artifactManifest encodes an OCI 1.1 artifact manifest holding one blob (`data`, of `artifactType`) that
+ * refers to `subject` (an SBOM of an image). Returns its bytes and descriptor (with artifactType).
+ * https://github.com/opencontainers/image-spec/blob/main/manifest.md#guidelines-for-artifact-usage
+ */
+export function artifactManifest(
+  subject: Descriptor,
+  artifactType: string,
+  data: Pick<Descriptor, 'digest' | 'size'>,
+): { bytes: Uint8Array; descriptor: Descriptor } {
+  const { platform: _platform, annotations: _annotations, ...subjectDesc } = subject;
+  const bytes = canonicalJson({
+    schemaVersion: 2,
+    mediaType: MediaType.OciManifest,
+    artifactType,
+    config: { mediaType: MediaType.OciEmpty, digest: sha256(EMPTY_JSON), size: EMPTY_JSON.byteLength },
+    layers: [{ mediaType: artifactType, digest: data.digest, size: data.size }],
+    subject: subjectDesc,
+  });
+  return {
+    bytes,
+    descriptor: {
+      mediaType: MediaType.OciManifest,
+      digest: sha256(bytes),
+      size: bytes.byteLength,
+      artifactType,
+    },
+  };
+}
+
 /** IndexDocument is an index exactly as it was read: its bytes and media type. */
 export interface IndexDocument {
   readonly bytes: Uint8Array;

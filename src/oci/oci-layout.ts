@@ -17,6 +17,8 @@ import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { canonicalJson } from '../image/canonical-json.ts';
 import {
+  artifactManifest,
+  EMPTY_JSON,
   type Image,
   type IndexDocument,
   reuseIndex,
@@ -480,24 +482,11 @@ export async function attachToOciLayout(
   await ensureRealDir(dir, dir);
   await readLayoutVersion(dir);
   const store = dirStore(join(dir, 'blobs'), { fsync });
-  const empty = await store.put(Buffer.from('{}'));
+  await store.put(EMPTY_JSON);
   const blob = await store.put(artifact.data);
-  const { platform: _platform, annotations: _annotations, ...subjectDesc } = subject;
-  const manifest = canonicalJson({
-    schemaVersion: 2,
-    mediaType: MediaType.OciManifest,
-    artifactType: artifact.artifactType,
-    config: { mediaType: MediaType.OciEmpty, digest: empty.digest, size: empty.size },
-    layers: [{ mediaType: artifact.artifactType, digest: blob.digest, size: blob.size }],
-    subject: subjectDesc,
-  });
-  const m = await store.put(manifest);
-  const entry: Descriptor = {
-    mediaType: MediaType.OciManifest,
-    digest: m.digest,
-    size: m.size,
-    artifactType: artifact.artifactType,
-  };
+  const m = artifactManifest(subject, artifact.artifactType, blob);
+  await store.put(m.bytes);
+  const entry = m.descriptor;
   await withLock(join(dir, LOCK_NAME), async () => {
     const old = await readIndexJson(dir);
     if (old.manifests.some((d) => d.digest === entry.digest)) return;

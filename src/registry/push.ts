@@ -12,7 +12,10 @@
 import pLimit from 'p-limit';
 import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
+import { canonicalJson } from '../image/canonical-json.ts';
 import {
+  artifactManifest,
+  EMPTY_JSON,
   type Image,
   type IndexDocument,
   indexFormat,
@@ -21,12 +24,14 @@ import {
   serializeIndex,
 } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
-import type { Digest } from '../model/digest.ts';
+import { type Digest, sha256 } from '../model/digest.ts';
+import { DEFAULT_JSON_LIMIT, parseImageIndex } from '../model/json.ts';
 import { MediaType } from '../model/media-type.ts';
 import type { Platform } from '../model/platform.ts';
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './client.ts';
 import { RegistryError } from './errors.ts';
 import { type HttpResponse, isTransportError } from './http.ts';
+import { fetchManifest } from './pull.ts';
 import { parseReference, type Reference } from './reference.ts';
 
 /** BlobPushStatus says what happened to one blob. */
@@ -414,7 +419,11 @@ export async function pushBlob(
   }
 }
 
-/** pushManifest PUTs a manifest or index under a tag or digest and checks the digest the registry reports (E5). */
+/**
+ * pushManifest PUTs a manifest or index under a tag or digest and checks the digest the registry reports
+ * (E5). Returns the `OCI-Subject` header: a registry with the referrers API sets it for a manifest with
+ * a subject.
+ */
 export async function pushManifest(
   client: RegistryClient,
   repository: string,
@@ -422,7 +431,7 @@ export async function pushManifest(
   bytes: Uint8Array,
   mediaType: string,
   digest: Digest,
-): Promise<void> {
+): Promise<{ ociSubject?: string }> {
   const doing = `pushing manifest ${digest} to ${client.registry}/${repository}:${tagOrDigest}`;
   const res = await client.request({
     method: 'PUT',
@@ -435,6 +444,72 @@ export async function pushManifest(
   if (res.status !== 201 && res.status !== 200) await client.fail(res, { method: 'PUT', doing });
   res.discard();
   checkDigestHeader(res.header('docker-content-digest'), digest, doing);
+  const subject = res.header('oci-subject');
+  return subject ? { ociSubject: subject } : {};
+}
+
+/**
+ * pushReferrer pushes `data` to the repository of `ref` as an OCI 1.1 artifact manifest (of
+ * `artifactType`) whose subject is `subject`, a manifest or index already there (an SBOM of an image).
+ * A registry with the referrers API lists it by itself (it answers with `OCI-Subject`); for one without,
+ * the artifact is added to the index tagged `sha256-<hex of the subject digest>`, the referrers tag
+ * schema that oras and cosign read. Returns the artifact manifest's descriptor.
+ * https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pushing-manifests-with-subject
+ */
+export async function pushReferrer(
+  ref: Reference | string,
+  subject: Descriptor,
+  artifact: { readonly artifactType: string; readonly data: Uint8Array },
+  opts: Pick<PushOptions, 'client' | 'clientOptions'> = {},
+): Promise<Descriptor> {
+  const r = typeof ref === 'string' ? parseReference(ref) : ref;
+  const own = opts.client === undefined;
+  const client = opts.client ?? createRegistryClient(r, opts.clientOptions);
+  const repo = r.repository;
+  try {
+    const dataDesc = {
+      mediaType: artifact.artifactType,
+      digest: sha256(artifact.data),
+      size: artifact.data.byteLength,
+    };
+    const emptyDesc = {
+      mediaType: MediaType.OciEmpty,
+      digest: sha256(EMPTY_JSON),
+      size: EMPTY_JSON.byteLength,
+    };
+    await pushBlob(client, repo, emptyDesc, EMPTY_JSON);
+    await pushBlob(client, repo, dataDesc, artifact.data);
+    const m = artifactManifest(subject, artifact.artifactType, dataDesc);
+    const pushed = await pushManifest(
+      client,
+      repo,
+      m.descriptor.digest,
+      m.bytes,
+      MediaType.OciManifest,
+      m.descriptor.digest,
+    );
+    if (pushed.ociSubject === subject.digest) return m.descriptor;
+    // the referrers tag schema: read the tag's index (absent: a new one), add the artifact, push it back
+    const tag = `${subject.digest.replace(':', '-')}`;
+    let listed: Descriptor[] = [];
+    try {
+      const old = await fetchManifest(client, repo, tag, { limit: DEFAULT_JSON_LIMIT });
+      if (old.kind === 'index')
+        listed = [...parseImageIndex(old.bytes, { what: `referrers index ${repo}:${tag}` }).manifests];
+    } catch (e) {
+      if (!(isFromscratchError(e) && e.code === 'IMAGE_NOT_FOUND')) throw e;
+    }
+    if (listed.some((d) => d.digest === m.descriptor.digest)) return m.descriptor;
+    const idx = canonicalJson({
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: [...listed, m.descriptor],
+    });
+    await pushManifest(client, repo, tag, idx, MediaType.OciIndex, sha256(idx));
+    return m.descriptor;
+  } finally {
+    if (own) client.close();
+  }
 }
 
 /** PushOptions configures pushImage. Every field is optional. */

@@ -128,3 +128,68 @@ test('a reference that does not parse, or a registry that is not there, is a cle
     assert.match(gone.stderr, /^hint: /m);
   });
 });
+
+test('--sbom with a registry output pushes the SBOM as a referrer of the image (referrers tag schema here)', async () => {
+  const reg = await registryAddress();
+  const skopeo = requireTool('skopeo', 'skopeo');
+  const repo = `${reg}/e2e-sbom-${randomBytes(4).toString('hex')}`;
+  const raw = async (ref: string) =>
+    JSON.parse((await run(skopeo, ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`])).stdout) as {
+      manifests: { digest: string; artifactType?: string; mediaType: string }[];
+      layers: { digest: string; mediaType: string }[];
+      subject?: { digest: string };
+      artifactType?: string;
+    };
+  await withTempDir('e2e-registry-sbom', async (dir) => {
+    await writeFile(join(dir, 'hello'), await compileHello(), { mode: 0o755 });
+    const build = (format: string) =>
+      fromscratch(
+        [
+          'build',
+          '--add',
+          './hello:/hello',
+          '--entrypoint',
+          '["/hello"]',
+          '--sbom',
+          format,
+          '-o',
+          `docker://${repo}:1`,
+        ],
+        { cwd: dir },
+      );
+    const first = await build('spdx');
+    assert.equal(first.code, 0, first.stderr);
+    const digest = first.stdout.trim();
+    // the registry has no referrers API: the artifact is listed by the tag sha256-HEX of the image
+    const tag = digest.replace(':', '-');
+    const index = await raw(`${repo}:${tag}`);
+    assert.equal(index.manifests.length, 1);
+    assert.equal(index.manifests[0]!.artifactType, 'application/spdx+json');
+    const artifact = await raw(`${repo}@${index.manifests[0]!.digest}`);
+    assert.equal(artifact.subject?.digest, digest, 'the artifact refers to the image');
+    assert.equal(artifact.artifactType, 'application/spdx+json');
+    const res = await fetch(
+      `http://${reg}/v2/${repo.slice(reg.length + 1)}/blobs/${artifact.layers[0]!.digest}`,
+    );
+    assert.equal(res.status, 200);
+    const doc = (await res.json()) as { spdxVersion: string; name: string; files: { fileName: string }[] };
+    assert.equal(doc.spdxVersion, 'SPDX-2.3');
+    assert.equal(doc.name, `docker://${repo}:1`);
+    assert.ok(
+      doc.files.some((f) => f.fileName.endsWith('hello')),
+      'the SBOM lists /hello',
+    );
+
+    // the same build again adds nothing; a CycloneDX SBOM is listed beside the SPDX one
+    assert.equal((await build('spdx')).code, 0);
+    assert.equal((await raw(`${repo}:${tag}`)).manifests.length, 1, 'no duplicate entry');
+    const cdx = await build('cyclonedx');
+    assert.equal(cdx.code, 0, cdx.stderr);
+    assert.equal(cdx.stdout.trim(), digest, 'the image is the same');
+    const both = await raw(`${repo}:${tag}`);
+    assert.deepEqual(both.manifests.map((m) => m.artifactType).sort(), [
+      'application/spdx+json',
+      'application/vnd.cyclonedx+json',
+    ]);
+  });
+});

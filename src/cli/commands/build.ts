@@ -129,7 +129,7 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option('--fix', 'with --verify: add the files the command was missing and rebuild')
     .option(
       '--sbom <spdx|cyclonedx>',
-      'attach an SBOM to OCI layout outputs (an OCI artifact referring to the image)',
+      'attach an SBOM to OCI layout and registry outputs (an OCI 1.1 artifact referring to the image)',
     )
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'no progress on stderr')
