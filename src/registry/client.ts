@@ -657,23 +657,14 @@ export function createRegistryClient(
         diagnostics.length === 0 && body.length > 0
           ? redactor.redact(body.toString('utf8', 0, 200).replace(/\s+/g, ' ').trim())
           : undefined;
+      let denied: string | undefined;
       if (res.status === 401 || res.status === 403) {
         const c = await credential();
-        throw new RegistryError({
-          status: res.status,
-          url: redactor.redactUrl(res.url),
-          method: r.method,
-          registry,
-          diagnostics,
-          doing: r.doing,
-          ...(excerpt ? { bodyExcerpt: excerpt } : {}),
-          hint:
-            hint ??
-            (c
-              ? `registry ${registry} denied access with the credentials from ${c.source}; check the account's permissions`
-              : `registry ${registry} denied anonymous access (${lookedIn()}); log in with docker login ${registry}`),
-        });
+        denied = c
+          ? `registry ${registry} denied access with the credentials from ${c.source}; check the account's permissions`
+          : `registry ${registry} denied anonymous access (${lookedIn()}); log in with docker login ${registry}`;
       }
+      const why = hint ?? denied;
       throw new RegistryError({
         status: res.status,
         url: redactor.redactUrl(res.url),
@@ -682,7 +673,7 @@ export function createRegistryClient(
         diagnostics,
         doing: r.doing,
         ...(excerpt ? { bodyExcerpt: excerpt } : {}),
-        ...(hint ? { hint } : {}),
+        ...(why ? { hint: why } : {}),
       });
     },
     blobTimeoutMs(size) {
