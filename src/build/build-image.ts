@@ -38,6 +38,11 @@ export interface BuildImageOptions extends Omit<BuildOptions, 'store' | 'readBas
   fix?: boolean;
   /** attach an SBOM of this format to OCI layout and registry outputs (an OCI 1.1 artifact with the image as subject; on a registry without the referrers API, listed under the tag sha256-HEX) */
   sbom?: 'spdx' | 'cyclonedx';
+  /**
+   * attach each platform's build record to OCI layout and registry outputs (an OCI 1.1 artifact with the
+   * platform's manifest as subject), so that `why` and `sbom` work where the image goes, not only here
+   */
+  attachRecord?: boolean;
 }
 
 /** BuildSummary is the machine-readable result of a build (`--json`). */
@@ -132,6 +137,17 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     await writeRecord(record, digest, opts.recordDir);
     // the Docker Engine keeps the config bytes but not the manifest: find the record by config digest too
     await writeRecord(record, serializeImage(p.image, { created }).configDescriptor.digest, opts.recordDir);
+    if (opts.attachRecord) {
+      const artifact = { artifactType: MediaType.BuildRecord, data: canonicalJson(record) };
+      for (const o of outputs) {
+        const ref = withDefaultTag(o.ref, tag);
+        if (ref.kind === 'oci') await attachToOciLayout(ref.dir, serialized.manifests[i]!, artifact);
+        else if (ref.kind === 'registry')
+          await pushReferrer(ref.reference, serialized.manifests[i]!, artifact, {
+            ...(opts.registry ? { clientOptions: opts.registry } : {}),
+          });
+      }
+    }
   }
   if (opts.sbom) {
     const artifactType = opts.sbom === 'spdx' ? MediaType.SpdxJson : MediaType.CycloneDxJson;

@@ -6,6 +6,7 @@ import { FromscratchError } from '../errors.ts';
 import type { Origin } from '../fs/origin.ts';
 import { serializeImage } from '../image/image.ts';
 import type { Digest } from '../model/digest.ts';
+import { MediaType } from '../model/media-type.ts';
 import { formatPlatform, hostPlatform, platformMatches } from '../model/platform.ts';
 import { openLayerTar } from '../oci/decompress.ts';
 import type { ImageSet } from '../oci/image-set.ts';
@@ -14,7 +15,7 @@ import type { SbomFile, SbomInput, SbomPackage } from '../sbom/sbom-input.ts';
 import { toSpdx } from '../sbom/spdx.ts';
 import { TarReader } from '../unpack/tar-reader.ts';
 import type { BuildRecord } from './record.ts';
-import { readRecord } from './record-cache.ts';
+import { parseRecord, readRecord } from './record-cache.ts';
 import { readAnyImage, type TransportOptions } from './transports.ts';
 import { type Explanation, explainFromRecord } from './why.ts';
 
@@ -28,18 +29,35 @@ function pickHost(set: ImageSet): number {
   return i >= 0 ? i : 0;
 }
 
+/**
+ * recordOf finds the build record of image `i` of a set: on this machine (by manifest digest, or config
+ * digest for images back from the Docker Engine), else attached to the image where it is (an OCI layout
+ * or a registry holding an artifact from `build --attach-record`).
+ */
 async function recordOf(set: ImageSet, i: number, ref: string, recordDir?: string): Promise<BuildRecord> {
   const digest = set.manifests[i]!.digest as Digest;
-  // images from the Docker Engine come back with another manifest but the same config bytes
   const r =
     (await readRecord(digest, recordDir)) ??
     (await readRecord(serializeImage(set.images[i]!).configDescriptor.digest, recordDir));
-  if (!r) {
-    throw new FromscratchError('IMAGE_NOT_FOUND', `no build record for ${ref} (${digest}) on this machine`, {
-      hint: 'why and sbom explain images built by fromscratch on this machine; rebuild the image here',
-    });
+  if (r) return r;
+  const attached = await set.findArtifact?.(digest, MediaType.BuildRecord);
+  if (attached) {
+    const what = `the build record attached to ${ref} (${digest})`;
+    const rec = parseRecord(
+      Buffer.from(attached).toString('utf8'),
+      what,
+      'rebuild the image with --attach-record',
+    );
+    if (rec.manifestDigest !== digest) {
+      throw new FromscratchError('INVALID_IMAGE', `${what} describes ${rec.manifestDigest}`, {
+        hint: 'the artifact does not belong to this image; rebuild it with --attach-record',
+      });
+    }
+    return rec;
   }
-  return r;
+  throw new FromscratchError('IMAGE_NOT_FOUND', `no build record for ${ref} (${digest})`, {
+    hint: 'why and sbom need the record of the build: build the image on this machine, or build it with --attach-record so that the record travels with it in OCI layouts and registries',
+  });
 }
 
 /** explainPath reads the image and its build record and explains why `path` is in it. */

@@ -40,14 +40,20 @@ export async function readRecord(digest: Digest, dir: string = cacheDir()): Prom
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
+  return parseRecord(
+    text,
+    `the build record of ${digest} in ${dir}`,
+    `delete ${recordPath(dir, digest)} and rebuild the image`,
+  );
+}
+
+/** parseRecord parses a build record's JSON; INVALID_IMAGE naming `what` when it is not one. */
+export function parseRecord(text: string, what: string, hint: string): BuildRecord {
   try {
     const r = JSON.parse(text) as BuildRecord;
     if (r.version !== 1 || !Array.isArray(r.files)) throw new Error('unknown record version');
     return r;
   } catch (e) {
-    throw new FromscratchError('INVALID_IMAGE', `the build record of ${digest} in ${dir} is corrupt`, {
-      hint: `delete ${recordPath(dir, digest)} and rebuild the image`,
-      cause: e,
-    });
+    throw new FromscratchError('INVALID_IMAGE', `${what} is corrupt`, { hint, cause: e });
   }
 }

@@ -18,7 +18,7 @@ import type { ImageSet } from '../oci/image-set.ts';
 import type { WrittenImage } from '../oci/oci-layout.ts';
 import type { ImageRef } from '../oci/transport.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
-import { pullImages } from '../registry/pull.ts';
+import { findReferrer, pullImages } from '../registry/pull.ts';
 import { pushImage } from '../registry/push.ts';
 
 /** TransportOptions are the settings shared by reads and writes of any transport. */
@@ -50,6 +50,8 @@ export function registryHooks(o: TransportOptions): RegistryHooks {
         descriptor,
         store: o.store,
         close: async () => {},
+        findArtifact: (subject, artifactType) =>
+          findReferrer(reference, subject, artifactType, o.store, { clientOptions }),
       };
     },
     async write(reference, images, store, wopts = {}): Promise<WrittenImage> {

@@ -19,6 +19,8 @@ export const MediaType = {
   DockerForeignLayerGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
   SpdxJson: 'application/spdx+json',
   CycloneDxJson: 'application/vnd.cyclonedx+json',
+  /** fromscratch's build record (why every file is there), attached with `build --attach-record` */
+  BuildRecord: 'application/vnd.fromscratch.build-record.v1+json',
 } as const;
 export type MediaType = (typeof MediaType)[keyof typeof MediaType];
 

@@ -7,10 +7,17 @@
  */
 
 import { type BlobStore, readBlob } from '../blob/store.ts';
-import { FromscratchError } from '../errors.ts';
+import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { type Image, withDocuments } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
-import { DEFAULT_JSON_LIMIT, parseImageConfig, parseImageIndex, parseImageManifest } from '../model/json.ts';
+import type { Digest } from '../model/digest.ts';
+import {
+  DEFAULT_JSON_LIMIT,
+  parseImageConfig,
+  parseImageIndex,
+  parseImageManifest,
+  parseJsonStrict,
+} from '../model/json.ts';
 import { isIndexMediaType, isManifestMediaType, MediaType } from '../model/media-type.ts';
 import { formatPlatform, type Platform, platformMatches } from '../model/platform.ts';
 import { toImage } from './to-image.ts';
@@ -30,6 +37,52 @@ export interface ImageSet {
   readonly store: BlobStore;
   /** releases temp files behind the store (archives, daemon); a no-op for a layout */
   close(): Promise<void>;
+  /**
+   * finds the content of an OCI 1.1 artifact of `artifactType` whose subject is the manifest `subject`
+   * (a build record, an SBOM), where the source can list artifacts: OCI layouts and registries
+   */
+  readonly findArtifact?: ArtifactFinder;
+}
+
+/** ArtifactFinder returns the content of the first artifact of a type referring to a manifest, undefined when none. */
+export type ArtifactFinder = (subject: Digest, artifactType: string) => Promise<Uint8Array | undefined>;
+
+/** MAX_ARTIFACT_BYTES bounds an artifact's content read back (a build record of a large image is a few MiB). */
+export const MAX_ARTIFACT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * artifactAmong looks through `candidates` (the descriptors an index or the referrers list gives) for an
+ * OCI artifact manifest of `artifactType` whose subject is `subject`, and returns its one layer's content.
+ * `read` fetches a manifest or blob verified. Manifests that do not parse are passed over.
+ */
+export async function artifactAmong(
+  candidates: readonly Descriptor[],
+  subject: Digest,
+  artifactType: string,
+  read: (d: Descriptor, limit: number) => Promise<Uint8Array>,
+): Promise<Uint8Array | undefined> {
+  for (const d of candidates) {
+    if (d.artifactType !== artifactType || d.mediaType !== MediaType.OciManifest) continue;
+    let m: { artifactType?: unknown; subject?: { digest?: unknown }; layers?: Descriptor[] };
+    try {
+      m = parseJsonStrict(await read(d, DEFAULT_JSON_LIMIT), `artifact ${d.digest}`) as typeof m;
+    } catch (e) {
+      if (isFromscratchError(e)) continue;
+      throw e;
+    }
+    const layer = Array.isArray(m.layers) ? m.layers[0] : undefined;
+    if (m.artifactType !== artifactType || m.subject?.digest !== subject || !layer) continue;
+    if (typeof layer.digest !== 'string' || typeof layer.size !== 'number') continue;
+    if (layer.size > MAX_ARTIFACT_BYTES) {
+      throw new FromscratchError(
+        'TOO_LARGE',
+        `artifact ${d.digest}: its content is ${layer.size} bytes, over ${MAX_ARTIFACT_BYTES}`,
+        { hint: 'the artifact is not one fromscratch wrote' },
+      );
+    }
+    return read(layer, MAX_ARTIFACT_BYTES);
+  }
+  return undefined;
 }
 
 /** ResolveOptions bounds the walk and filters platforms. */

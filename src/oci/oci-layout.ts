@@ -13,7 +13,7 @@
 import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { dirStore, fsyncDir, writeFileAtomic } from '../blob/dir-store.ts';
-import type { BlobStore } from '../blob/store.ts';
+import { type BlobStore, readBlob } from '../blob/store.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { canonicalJson } from '../image/canonical-json.ts';
 import {
@@ -31,7 +31,7 @@ import { Annotation, type ImageIndex } from '../model/documents.ts';
 import { DEFAULT_JSON_LIMIT, parseImageIndex, parseJsonStrict } from '../model/json.ts';
 import { MediaType } from '../model/media-type.ts';
 import { formatPlatform } from '../model/platform.ts';
-import { type ImageSet, type ResolveOptions, resolveImages } from './image-set.ts';
+import { artifactAmong, type ImageSet, type ResolveOptions, resolveImages } from './image-set.ts';
 import { withLock } from './lock.ts';
 import { removeDeadTemps, TEMP_FILE_RE } from './temp-files.ts';
 
@@ -458,7 +458,18 @@ export async function readOciLayout(
     `${where}${tag ? `:${tag}` : ''}`,
     opts,
   );
-  return { images, manifests, descriptor, store, close: async () => {} };
+  return {
+    images,
+    manifests,
+    descriptor,
+    store,
+    close: async () => {},
+    // artifacts are listed untagged in index.json (attachToOciLayout)
+    findArtifact: (subject, artifactType) =>
+      artifactAmong(index.manifests, subject, artifactType, (d, limit) =>
+        readBlob(store, d.digest, d.size, limit),
+      ),
+  };
 }
 
 /** layoutBlobPath is where a blob lives inside a layout, relative to its root. */

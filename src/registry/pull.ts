@@ -23,6 +23,7 @@ import {
 } from '../model/json.ts';
 import { isIndexMediaType, isManifestMediaType, MediaType } from '../model/media-type.ts';
 import { formatPlatform, hostPlatform, type Platform, platformMatches } from '../model/platform.ts';
+import { artifactAmong } from '../oci/image-set.ts';
 import { toImage } from '../oci/to-image.ts';
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './client.ts';
 import { isTransportError, readBodyLimited } from './http.ts';
@@ -544,5 +545,55 @@ export async function pullImages(
     return { images, index: { digest: top.digest, mediaType: top.mediaType, size: top.bytes.byteLength } };
   } finally {
     if (own) ctx.client.close();
+  }
+}
+
+/**
+ * findReferrer returns the content of the first OCI 1.1 artifact of `artifactType` whose subject is the
+ * manifest `subject`, in the repository of `ref`: listed by the referrers API, or (a registry without
+ * it) in the index tagged `sha256-<hex>` of the referrers tag schema. Undefined when there is none.
+ * Every manifest and blob is verified; blobs go through `store`.
+ */
+export async function findReferrer(
+  ref: Reference | string,
+  subject: Digest,
+  artifactType: string,
+  store: BlobStore,
+  opts: Pick<PullOptions, 'client' | 'clientOptions'> = {},
+): Promise<Uint8Array | undefined> {
+  const r = typeof ref === 'string' ? parseReference(ref) : ref;
+  const own = opts.client === undefined;
+  const client = opts.client ?? createRegistryClient(r, opts.clientOptions);
+  const repo = r.repository;
+  try {
+    const what = `referrers of ${subject} in ${client.registry}/${repo}`;
+    let candidates: readonly Descriptor[] = [];
+    const res = await client.request({
+      method: 'GET',
+      url: `/v2/${repo}/referrers/${subject}?artifactType=${encodeURIComponent(artifactType)}`,
+      scopes: [`repository:${repo}:pull`],
+      headers: { accept: MediaType.OciIndex },
+      doing: `listing the ${what}`,
+    });
+    if (res.status === 200) {
+      const bytes = await readBodyLimited(res, DEFAULT_JSON_LIMIT, what);
+      candidates = parseImageIndex(bytes, { what }).manifests;
+    } else {
+      res.discard();
+      try {
+        const tagged = await fetchManifest(client, repo, subject.replace(':', '-'), {});
+        if (tagged.kind === 'index') candidates = parseImageIndex(tagged.bytes, { what }).manifests;
+      } catch (e) {
+        if (!isFromscratchError(e, 'IMAGE_NOT_FOUND')) throw e;
+      }
+    }
+    return await artifactAmong(candidates, subject, artifactType, async (d, limit) => {
+      if (isManifestMediaType(d.mediaType))
+        return (await fetchManifest(client, repo, d.digest, { expected: d, limit })).bytes;
+      await fetchBlob(client, repo, d, store);
+      return readBlob(store, d.digest, d.size, limit);
+    });
+  } finally {
+    if (own) client.close();
   }
 }

@@ -193,3 +193,37 @@ test('--sbom with a registry output pushes the SBOM as a referrer of the image (
     ]);
   });
 });
+
+test('--attach-record makes why and sbom work on another machine (an empty cache), from a layout and a registry', async () => {
+  const reg = await registryAddress();
+  const repo = `${reg}/e2e-record-${randomBytes(4).toString('hex')}`;
+  await withTempDir('e2e-registry-record', async (dir) => {
+    await writeFile(join(dir, 'hello'), await compileHello(), { mode: 0o755 });
+    const args = ['build', '--add', './hello:/hello', '--entrypoint', '["/hello"]'];
+    const plain = await fromscratch([...args, '-o', 'oci:plain:1'], { cwd: dir });
+    assert.equal(plain.code, 0, plain.stderr);
+    const built = await fromscratch(
+      [...args, '--attach-record', '-o', 'oci:out:1', '-o', `docker://${repo}:1`],
+      {
+        cwd: dir,
+      },
+    );
+    assert.equal(built.code, 0, built.stderr);
+    await validateOciLayoutWithTools(join(dir, 'out'), '1');
+    // another machine: a cache with no build record in it
+    const elsewhere = { FROMSCRATCH_CACHE: join(dir, 'other-cache') };
+    for (const image of ['oci:out:1', `docker://${repo}:1`]) {
+      const why = await fromscratch(['why', image, '/hello'], { cwd: dir, env: elsewhere });
+      assert.equal(why.code, 0, `${image}: ${why.stderr}`);
+      assert.match(why.stdout, /hello/);
+      const sbom = await fromscratch(['sbom', image, '--format', 'spdx'], { cwd: dir, env: elsewhere });
+      assert.equal(sbom.code, 0, `${image}: ${sbom.stderr}`);
+      assert.ok((JSON.parse(sbom.stdout) as { files: unknown[] }).files.length > 0);
+    }
+    // without --attach-record the record stays on the machine that built the image
+    const missing = await fromscratch(['why', 'oci:plain:1', '/hello'], { cwd: dir, env: elsewhere });
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(missing.stderr, /^error\[IMAGE_NOT_FOUND\]: no build record/m);
+    assert.match(missing.stderr, /^hint: .*--attach-record/m);
+  });
+});

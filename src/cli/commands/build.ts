@@ -58,6 +58,7 @@ interface BuildFlags {
   json?: boolean;
   quiet?: boolean;
   sbom?: string;
+  attachRecord?: boolean;
 }
 
 /** registerBuild adds the build command. */
@@ -131,6 +132,10 @@ export function registerBuild(program: Command, io: CliIo): void {
       '--sbom <spdx|cyclonedx>',
       'attach an SBOM to OCI layout and registry outputs (an OCI 1.1 artifact referring to the image)',
     )
+    .option(
+      '--attach-record',
+      'attach the build record to OCI layout and registry outputs, so that why and sbom work wherever the image goes',
+    )
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (context: string | undefined, flags: BuildFlags) => {
@@ -152,6 +157,7 @@ export function registerBuild(program: Command, io: CliIo): void {
       }
       const result = await buildImage(spec, {
         ...(flags.sbom ? { sbom: flags.sbom } : {}),
+        ...(flags.attachRecord ? { attachRecord: true } : {}),
         cwd: io.cwd,
         logger: log,
         ...(io.env.SOURCE_DATE_EPOCH !== undefined
