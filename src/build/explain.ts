@@ -66,7 +66,8 @@ export async function explainPath(
   path: string,
   o: TransportOptions & { recordDir?: string },
 ): Promise<Explanation> {
-  const set = await readAnyImage(ref, o);
+  // the record says why; the layers are not needed (a registry image is not pulled whole)
+  const set = await readAnyImage(ref, o, { documentsOnly: true });
   try {
     return await explainFromRecord(await recordOf(set, pickHost(set), ref, o.recordDir), path);
   } finally {

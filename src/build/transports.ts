@@ -37,6 +37,7 @@ export function registryHooks(o: TransportOptions): RegistryHooks {
       const pulled = await pullImages(reference, o.store, {
         clientOptions,
         platforms: ropts.platform ? [ropts.platform] : 'all',
+        ...(ropts.documentsOnly ? { layers: false } : {}),
         ...(ropts.jsonLimit !== undefined ? { documentLimit: ropts.jsonLimit } : {}),
       });
       const manifests: Descriptor[] = pulled.images.map((p) => ({

@@ -95,6 +95,11 @@ export interface ResolveOptions {
   maxDepth?: number;
   /** most images accepted in total (default 256) */
   maxImages?: number;
+  /**
+   * registries only: fetch manifests and configs, not layers (to read what an image is, as `why` does);
+   * the set's store then lacks the layers. Other sources have their layers at hand and ignore it.
+   */
+  documentsOnly?: boolean;
 }
 
 /**

@@ -297,6 +297,11 @@ export interface PullOptions {
   readonly maxIndexDepth?: number;
   /** cap on manifest, index and config size in bytes (default 8 MiB) */
   readonly documentLimit?: number;
+  /**
+   * fetch the layers (default true). False fetches manifests and configs only, to read what an image is
+   * (why); nothing but the configs is stored then, so the store never holds a manifest without its layers.
+   */
+  readonly layers?: boolean;
 }
 
 /** PullResult is one pulled image: its value, and the digests of the documents it came from. */
@@ -323,6 +328,8 @@ interface Ctx {
   maxManifests: number;
   maxDepth: number;
   concurrency: number;
+  /** fetch the layers (false: manifests and configs only) */
+  layers: boolean;
 }
 
 async function pullManifest(
@@ -357,15 +364,17 @@ async function pullManifest(
     config: cfgBytes,
     configDescriptor: cfgDesc,
   });
-  const limit = pLimit(Math.max(1, ctx.concurrency));
-  const seen = new Set<Digest>();
-  await Promise.all(
-    manifest.layers
-      .filter((l) => !seen.has(l.digest) && seen.add(l.digest))
-      .map((l) => limit(() => fetchBlob(ctx.client, repo, l, ctx.store))),
-  );
-  // the manifest bytes go in last: a store holding a manifest holds everything it points at
-  await ctx.store.put(m.bytes, { digest: m.digest, size: m.bytes.byteLength });
+  if (ctx.layers) {
+    const limit = pLimit(Math.max(1, ctx.concurrency));
+    const seen = new Set<Digest>();
+    await Promise.all(
+      manifest.layers
+        .filter((l) => !seen.has(l.digest) && seen.add(l.digest))
+        .map((l) => limit(() => fetchBlob(ctx.client, repo, l, ctx.store))),
+    );
+    // the manifest bytes go in last: a store holding a manifest holds everything it points at
+    await ctx.store.put(m.bytes, { digest: m.digest, size: m.bytes.byteLength });
+  }
   return {
     image,
     manifestDigest: m.digest,
@@ -453,6 +462,7 @@ async function resolveTop(
     maxManifests: opts.maxManifests ?? 1000,
     maxDepth: opts.maxIndexDepth ?? 4,
     concurrency: opts.concurrency ?? 4,
+    layers: opts.layers !== false,
   };
   try {
     const top = await fetchManifest(client, r.repository, r.digest ?? r.tag ?? 'latest', {
@@ -541,7 +551,7 @@ export async function pullImages(
       });
       images.push(await pullManifest(ctx, m, d, top.digest, resolved));
     }
-    await store.put(top.bytes, { digest: top.digest, size: top.bytes.byteLength });
+    if (ctx.layers) await store.put(top.bytes, { digest: top.digest, size: top.bytes.byteLength });
     return { images, index: { digest: top.digest, mediaType: top.mediaType, size: top.bytes.byteLength } };
   } finally {
     if (own) ctx.client.close();

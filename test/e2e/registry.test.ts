@@ -3,6 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -212,14 +213,27 @@ test('--attach-record makes why and sbom work on another machine (an empty cache
     await validateOciLayoutWithTools(join(dir, 'out'), '1');
     // another machine: a cache with no build record in it
     const elsewhere = { FROMSCRATCH_CACHE: join(dir, 'other-cache') };
+    const skopeo = requireTool('skopeo', 'skopeo');
+    const { Layers } = JSON.parse(
+      (await run(skopeo, ['inspect', '--tls-verify=false', `docker://${repo}:1`])).stdout,
+    ) as { Layers: string[] };
+    const layerFile = join(dir, 'other-cache', 'blobs', 'sha256', Layers[0]!.slice('sha256:'.length));
     for (const image of ['oci:out:1', `docker://${repo}:1`]) {
       const why = await fromscratch(['why', image, '/hello'], { cwd: dir, env: elsewhere });
       assert.equal(why.code, 0, `${image}: ${why.stderr}`);
       assert.match(why.stdout, /hello/);
+      assert.ok(
+        !existsSync(layerFile),
+        'why reads the record, not the layers: nothing is pulled but documents',
+      );
       const sbom = await fromscratch(['sbom', image, '--format', 'spdx'], { cwd: dir, env: elsewhere });
       assert.equal(sbom.code, 0, `${image}: ${sbom.stderr}`);
       assert.ok((JSON.parse(sbom.stdout) as { files: unknown[] }).files.length > 0);
     }
+    assert.ok(
+      existsSync(layerFile),
+      'sbom hashes the files: the layer was pulled (the path checked above is right)',
+    );
     // without --attach-record the record stays on the machine that built the image
     const missing = await fromscratch(['why', 'oci:plain:1', '/hello'], { cwd: dir, env: elsewhere });
     assert.equal(missing.code, 1, missing.stderr);
