@@ -685,35 +685,30 @@ function gconvLoads(st: State, pg: Program, dir: string, plan: GconvPlan): Promi
         continue;
       }
       reals.push(c.resolved.path);
+      const module = {
+        kind: 'module',
+        path: e.path,
+        dir: parentPath(e.path),
+        r: await withStats(c.resolved),
+      } as const;
+      let info: ElfInfo;
       try {
-        const info = await readElfCached(st.cache, st.readElf, c.resolved.path, st.symbols);
-        steps.push({
-          kind: 'module',
-          path: e.path,
-          dir: parentPath(e.path),
-          r: await withStats(c.resolved),
-          info,
-        });
-        provided.add(e.path);
-        if (info.soname) provided.add(info.soname);
-        for (const n of info.needed) needed.add(n);
-        if (
-          info.dlopen.length > 0 ||
-          info.importedSymbols.some((x) => INFER_SYMBOLS.has(x)) ||
-          TLS_LIBRARY.test(info.soname ?? baseName(e.path))
-        )
-          inert = false;
+        info = await readElfCached(st.cache, st.readElf, c.resolved.path, st.symbols);
       } catch (err) {
         if (!isFromscratchError(err)) throw err;
-        const skipped = `${e.path} skipped: ${err.message}`;
-        steps.push({
-          kind: 'module',
-          path: e.path,
-          dir: parentPath(e.path),
-          r: await withStats(c.resolved),
-          skipped,
-        });
+        steps.push({ ...module, skipped: `${e.path} skipped: ${err.message}` });
+        continue;
       }
+      steps.push({ ...module, info });
+      provided.add(e.path);
+      if (info.soname) provided.add(info.soname);
+      for (const n of info.needed) needed.add(n);
+      if (
+        info.dlopen.length > 0 ||
+        info.importedSymbols.some((x) => INFER_SYMBOLS.has(x)) ||
+        TLS_LIBRARY.test(info.soname ?? baseName(e.path))
+      )
+        inert = false;
     }
     const neededNames = [...needed].sort();
     return {

@@ -111,11 +111,6 @@ export function withDocuments(img: Image, docs: ImageDocuments): Image {
   return img;
 }
 
-/** documentsOf returns the documents an image was read from, undefined for an image made here. */
-export function documentsOf(img: Image): ImageDocuments | undefined {
-  return documents.get(img);
-}
-
 /** manifestFormat tells whether a manifest media type is Docker's or OCI's. */
 export function manifestFormat(mediaType: string): 'oci' | 'docker' {
   return mediaType === MediaType.DockerManifest ? 'docker' : 'oci';
@@ -171,7 +166,7 @@ export function toImageConfig(img: Image, opts: SerializeOptions = {}): ImageCon
 
 /**
  * serializeImage encodes config and manifest canonically; same Image → same bytes → same digests. An
- * image read from documents (documentsOf) gives those documents back, unless `opts.format` differs.
+ * image read from documents (withDocuments) gives those documents back, unless `opts.format` differs.
  */
 export function serializeImage(img: Image, opts: SerializeOptions = {}): SerializedImage {
   const docs = documents.get(img);

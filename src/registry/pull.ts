@@ -27,7 +27,7 @@ import { artifactAmong } from '../oci/image-set.ts';
 import { toImage } from '../oci/to-image.ts';
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './client.ts';
 import { isTransportError, readBodyLimited } from './http.ts';
-import { formatReference, parseReference, type Reference } from './reference.ts';
+import { formatReference, parseReference, type Reference, referrersTag } from './reference.ts';
 
 /** MANIFEST_ACCEPT lists the manifest media types fromscratch understands, for the Accept header. */
 export const MANIFEST_ACCEPT = [
@@ -591,7 +591,7 @@ export async function findReferrer(
     } else {
       res.discard();
       try {
-        const tagged = await fetchManifest(client, repo, subject.replace(':', '-'), {});
+        const tagged = await fetchManifest(client, repo, referrersTag(subject), {});
         if (tagged.kind === 'index') candidates = parseImageIndex(tagged.bytes, { what }).manifests;
       } catch (e) {
         if (!isFromscratchError(e, 'IMAGE_NOT_FOUND')) throw e;

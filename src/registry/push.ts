@@ -32,7 +32,7 @@ import { createRegistryClient, type RegistryClient, type RegistryClientOptions }
 import { RegistryError } from './errors.ts';
 import { type HttpResponse, isTransportError } from './http.ts';
 import { fetchManifest } from './pull.ts';
-import { parseReference, type Reference } from './reference.ts';
+import { parseReference, type Reference, referrersTag } from './reference.ts';
 
 /** BlobPushStatus says what happened to one blob. */
 export type BlobPushStatus = 'exists' | 'mounted' | 'uploaded';
@@ -490,7 +490,7 @@ export async function pushReferrer(
     );
     if (pushed.ociSubject === subject.digest) return m.descriptor;
     // the referrers tag schema: read the tag's index (absent: a new one), add the artifact, push it back
-    const tag = `${subject.digest.replace(':', '-')}`;
+    const tag = referrersTag(subject.digest);
     let listed: Descriptor[] = [];
     try {
       const old = await fetchManifest(client, repo, tag, { limit: DEFAULT_JSON_LIMIT });
@@ -646,13 +646,9 @@ export async function pushImage(
     );
 
     // a single image read from an index is pushed with that index, so that a copy keeps the digest
-    const useIndex =
-      images.length > 1 ||
-      opts.index === true ||
-      reuseIndex(
-        opts.sourceIndex,
-        serialized.map((s) => s.descriptor),
-      ) !== undefined;
+    const descriptors = serialized.map((s) => s.descriptor);
+    const kept = reuseIndex(opts.sourceIndex, descriptors);
+    const useIndex = images.length > 1 || opts.index === true || kept !== undefined;
     const tag = r.tag ?? (r.digest === undefined ? 'latest' : undefined);
     let top: { digest: Digest; mediaType: string; size: number };
     if (useIndex) {
@@ -667,10 +663,7 @@ export async function pushImage(
         );
         opts.onProgress?.({ kind: 'manifest', digest: s.descriptor.digest, reference: s.descriptor.digest });
       }
-      const descriptors = serialized.map((s) => s.descriptor);
-      const idx =
-        reuseIndex(opts.sourceIndex, descriptors) ??
-        serializeIndex(descriptors, format ?? indexFormat(descriptors));
+      const idx = kept ?? serializeIndex(descriptors, format ?? indexFormat(descriptors));
       top = { digest: idx.descriptor.digest, mediaType: idx.descriptor.mediaType, size: idx.descriptor.size };
       checkRefDigest(r, top.digest);
       await pushManifest(client, repo, tag ?? top.digest, idx.bytes, top.mediaType, top.digest);

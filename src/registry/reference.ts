@@ -186,3 +186,11 @@ export function formatReference(ref: Reference): string {
 export function withDigest(ref: Reference, digest: Digest): Reference {
   return { registry: ref.registry, host: ref.host, repository: ref.repository, digest };
 }
+
+/**
+ * referrersTag is the tag under which a registry without the referrers API lists the artifacts that
+ * refer to `subject` (`sha256-<hex>`, the OCI distribution-spec's referrers tag schema).
+ */
+export function referrersTag(subject: Digest): string {
+  return subject.replace(':', '-');
+}

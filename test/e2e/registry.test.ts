@@ -56,22 +56,19 @@ test('build -o docker:// pushes an image docker pulls and runs; --from builds on
     );
 
     await writeFile(join(dir, 'note.txt'), 'on top\n');
-    const top = await fromscratch(
-      [
-        'build',
-        '--from',
-        `docker://${repo}/base:1`,
-        '--add',
-        './note.txt:/note.txt',
-        '--env',
-        'A=1',
-        '-o',
-        `docker://${repo}/top:1`,
-        '-o',
-        'oci:out:top',
-      ],
-      { cwd: dir },
-    );
+    // the same inputs twice (below): the same digest
+    const onTop = [
+      'build',
+      '--from',
+      `docker://${repo}/base:1`,
+      '--add',
+      './note.txt:/note.txt',
+      '--env',
+      'A=1',
+    ];
+    const top = await fromscratch([...onTop, '-o', `docker://${repo}/top:1`, '-o', 'oci:out:top'], {
+      cwd: dir,
+    });
     assert.equal(top.code, 0, top.stderr);
     const info = JSON.parse(
       (await fromscratch(['inspect', 'oci:out:top', '--json'], { cwd: dir })).stdout,
@@ -98,20 +95,7 @@ test('build -o docker:// pushes an image docker pulls and runs; --from builds on
     const copied = await fromscratch(['copy', `docker://${repo}/top:1`, 'oci:copied:top'], { cwd: dir });
     assert.equal(copied.code, 0, copied.stderr);
     assert.equal(copied.stdout, top.stdout, 'copy keeps the digest of an image fromscratch wrote');
-    const again = await fromscratch(
-      [
-        'build',
-        '--from',
-        `docker://${repo}/base:1`,
-        '--add',
-        './note.txt:/note.txt',
-        '--env',
-        'A=1',
-        '-o',
-        `docker://${repo}/top:2`,
-      ],
-      { cwd: dir },
-    );
+    const again = await fromscratch([...onTop, '-o', `docker://${repo}/top:2`], { cwd: dir });
     assert.equal(again.stdout, top.stdout, 'building on a registry base is reproducible');
     await dockerRemoveImage(`${repo}/base:1`);
   });
