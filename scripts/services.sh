@@ -28,15 +28,18 @@ want python3 python3
 want ruby ruby
 [ -d /usr/share/gocode/src/github.com/opencontainers/image-spec/schema ] || need_pkgs+=(golang-github-opencontainers-image-spec-dev)
 
-if [ ${#need_pkgs[@]} -gt 0 ]; then
+# the differential package tests read the host's apt lists (bookworm main)
+ls /var/lib/apt/lists/*_dists_bookworm_main_binary-amd64_Packages* >/dev/null 2>&1 || need_update=1
+
+if [ ${#need_pkgs[@]} -gt 0 ] || [ "${need_update:-0}" = 1 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "services: missing ${need_pkgs[*]}; run as root or: sudo apt-get install -y ${need_pkgs[*]}" >&2
     exit 1
   fi
-  echo "services: installing ${need_pkgs[*]}" >&2
+  echo "services: installing ${need_pkgs[*]:-nothing; refreshing the apt lists}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >&2
+  [ ${#need_pkgs[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >&2
 fi
 
 # --- Docker Engine -----------------------------------------------------------------------------------
@@ -79,3 +82,8 @@ YAML
   curl -fsS "http://127.0.0.1:$REG_PORT/v2/" >/dev/null || { echo "services: registry failed; see $STATE/registry/log.txt" >&2; exit 1; }
 fi
 echo "127.0.0.1:$REG_PORT" >"$STATE/registry-address"
+
+# --- Debian test mirror ------------------------------------------------------------------------------
+# The package tests install real Debian packages from a snapshot served on loopback (no network and no
+# calendar in the tests); it is taken here once, from the host's apt source.
+node --import tsx test/support/debian-mirror.ts --ensure

@@ -9,7 +9,7 @@
  * Downloaded InRelease files are reused for `inReleaseMaxAge` seconds (re-verified each time);
  * Packages files are reused whenever a file with the exact digest and size is in the cache.
  */
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, utimes } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { dirStore, writeFileAtomic } from '../blob/dir-store.ts';
@@ -36,6 +36,8 @@ export interface FetchIndexOptions {
   inReleaseMaxAge?: number;
   /** accept an InRelease past its Valid-Until date, e.g. from snapshot.debian.org (default false) */
   allowExpired?: boolean;
+  /** the clock Valid-Until is checked against, in ms since the epoch (default Date.now) */
+  now?: () => number;
   /** per-request time limit in ms (default 120 s) */
   timeoutMs?: number;
   /** fetch implementation (default global fetch) */
@@ -114,10 +116,14 @@ async function readKeyFiles(files: string[], source: AptSource) {
   return loadKeys(rings);
 }
 
-async function freshFile(path: string, maxAgeSec: number): Promise<Uint8Array | undefined> {
+/**
+ * freshFile reads a cached file no older than maxAgeSec by `now`. Its age is its mtime, which the cache
+ * sets from the same clock when it writes the file (not the kernel's), so an injected clock is consistent.
+ */
+async function freshFile(path: string, maxAgeSec: number, now: number): Promise<Uint8Array | undefined> {
   try {
     const st = await stat(path);
-    if (Date.now() - st.mtimeMs > maxAgeSec * 1000) return undefined;
+    if (now - st.mtimeMs > maxAgeSec * 1000 || st.mtimeMs > now + 60_000) return undefined;
     return await readFile(path);
   } catch {
     return undefined; // absent
@@ -145,7 +151,7 @@ export async function fetchRelease(
   const cacheFile = join(opts.cacheDir ?? defaultCacheDir(), 'inrelease', sha256(url).slice(7));
   candidates.push({
     what: cacheFile,
-    load: () => freshFile(cacheFile, opts.inReleaseMaxAge ?? 3600),
+    load: () => freshFile(cacheFile, opts.inReleaseMaxAge ?? 3600, (opts.now ?? Date.now)()),
     fromHost: false,
     save: false,
   });
@@ -169,6 +175,8 @@ export async function fetchRelease(
       if (c.save) {
         await mkdir(join(cacheFile, '..'), { recursive: true });
         await writeFileAtomic(cacheFile, data, { fsync: false });
+        const fetchedAt = (opts.now ?? Date.now)() / 1000;
+        await utimes(cacheFile, fetchedAt, fetchedAt);
       }
       return { release, fromHost: c.fromHost };
     } catch (e) {
@@ -187,7 +195,7 @@ export async function fetchRelease(
 function checkValidUntil(release: Release, what: string, opts: FetchIndexOptions): void {
   if (!release.validUntil || opts.allowExpired) return;
   const until = Date.parse(release.validUntil);
-  if (Number.isFinite(until) && until < Date.now()) {
+  if (Number.isFinite(until) && until < (opts.now ?? Date.now)()) {
     throw new FromscratchError(
       'SIGNATURE_INVALID',
       `verifying ${what}: it expired on ${release.validUntil} (Valid-Until)`,

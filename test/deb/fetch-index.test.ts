@@ -9,6 +9,7 @@ import { parseAptSourceLine, readHostAptSources } from '../../src/deb/apt-source
 import { fetchPackagesIndex } from '../../src/deb/fetch-index.ts';
 import { isFromscratchError } from '../../src/errors.ts';
 import { type FakeRepo, startFakeRepo } from './fake-repo.ts';
+import { hostListsClock, offline } from './host-lists.ts';
 
 let repo: FakeRepo;
 let cacheDir: string;
@@ -124,7 +125,8 @@ test('the host apt lists are used offline and verified (amd64)', async () => {
   const idx = await fetchPackagesIndex(sources, {
     arch: 'amd64',
     cacheDir,
-    fetch: () => Promise.reject(new Error('offline test: no network')),
+    fetch: offline,
+    now: hostListsClock(),
   });
   assert.ok(idx.indexes.every((i) => i.fromHost));
   assert.ok(idx.byName.has('jq'));
@@ -135,14 +137,21 @@ test('an expired InRelease (Valid-Until in the past) is refused unless allowExpi
     validUntil: 'Mon, 01 Jan 2024 00:00:00 UTC',
   });
   const dir = mkdtempSync(join(tmpdir(), 'deb-cache-'));
+  const until = Date.parse('Mon, 01 Jan 2024 00:00:00 UTC');
   try {
     const s = parseAptSourceLine(`deb ${old.uri} ${old.suite} main`, 'test')!;
     const o = { arch: 'amd64', cacheDir: dir, keyrings: [old.keyring], hostListsDir: false as const };
+    // the clock is injected: one millisecond past Valid-Until is refused, the instant itself is not
     await assert.rejects(
-      fetchPackagesIndex([s], o),
+      fetchPackagesIndex([s], { ...o, now: () => until + 1 }),
       (e) => isFromscratchError(e, 'SIGNATURE_INVALID') && /expired on Mon, 01 Jan 2024/.test(e.message),
     );
-    assert.equal((await fetchPackagesIndex([s], { ...o, allowExpired: true })).byName.get('a')?.length, 1);
+    assert.equal((await fetchPackagesIndex([s], { ...o, now: () => until })).byName.get('a')?.length, 1);
+    assert.equal(
+      (await fetchPackagesIndex([s], { ...o, now: () => until + 1, allowExpired: true })).byName.get('a')
+        ?.length,
+      1,
+    );
   } finally {
     await old.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // host-lists.ts — test helper: the host's apt Packages list for bookworm main, decompressed by apt's own
 // tool (an independent decoder), as test input for differential tests.
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -31,3 +31,22 @@ export function hostPackagesText(): string {
 export function sharedTestCacheDir(): string {
   return join(tmpdir(), 'fromscratch-deb-test-cache');
 }
+
+/**
+ * hostListsClock returns a clock for reading the host's apt lists in tests: the newest `Date:` of the
+ * host's InRelease files, so a Valid-Until check passes whatever today's date is (the lists were valid
+ * when apt fetched them). Tests never depend on the calendar.
+ */
+export function hostListsClock(dir = '/var/lib/apt/lists'): () => number {
+  let newest = 0;
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('_InRelease'))) {
+    const m = /^Date: (.+)$/m.exec(readFileSync(join(dir, f), 'latin1'));
+    const t = m ? Date.parse(m[1]!) : Number.NaN;
+    if (Number.isFinite(t) && t > newest) newest = t;
+  }
+  if (!newest) throw new Error(`no InRelease with a Date in ${dir}: run "apt-get update" first`);
+  return () => newest;
+}
+
+/** offline is a fetch that refuses every request: tests that read the host's lists never go to the network. */
+export const offline: typeof fetch = () => Promise.reject(new Error('offline test: no network'));

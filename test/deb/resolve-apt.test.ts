@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { readHostAptSources } from '../../src/deb/apt-sources.ts';
 import { fetchPackagesIndex } from '../../src/deb/fetch-index.ts';
 import { resolvePackages } from '../../src/deb/resolve.ts';
-import { sharedTestCacheDir } from './host-lists.ts';
+import { hostListsClock, offline, sharedTestCacheDir } from './host-lists.ts';
 
 const PACKAGES = [
   'jq',
@@ -33,7 +33,16 @@ test('resolvePackages picks the same packages and versions as apt on an empty sy
     const status = join(dir, 'status');
     writeFileSync(status, '');
     const sources = (await readHostAptSources()).filter((s) => s.uri.includes('deb.debian.org'));
-    const idx = await fetchPackagesIndex(sources, { arch: 'amd64', cacheDir: sharedTestCacheDir() });
+    const idx = await fetchPackagesIndex(sources, {
+      arch: 'amd64',
+      cacheDir: sharedTestCacheDir(),
+      fetch: offline,
+      now: hostListsClock(),
+    });
+    assert.ok(
+      idx.indexes.every((i) => i.fromHost || i.fromCache),
+      'every index comes from the host lists (or their earlier parse), none from the network',
+    );
     for (const name of PACKAGES) {
       const ours = resolvePackages([{ name }], idx, { arch: 'amd64' })
         .packages.map((p) => `${p.name} ${p.version}`)

@@ -1,33 +1,43 @@
 /**
- * package.test.ts — `fromscratch build --package` as a new user tries it (issue 5): Debian packages from
- * the host's apt sources, for the host and for another architecture, with dpkg status files, SBOMs naming
+ * package.test.ts — `fromscratch build --package` as a new user tries it (issue 5): real Debian packages
+ * from a mirror (the tests' snapshot, served on loopback: no network), for the host and for another
+ * architecture, with dpkg status files, SBOMs naming
  * the exact candidate versions, reproducible digests and a clear error for an unknown package.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
+import { type DebianMirror, mirrorDir, startDebianMirror } from '../support/debian-mirror.ts';
 import { dockerRemoveImage, dockerRun, requireTool, run, withTempDir } from '../support/validate-tools.ts';
 import { fromscratch } from './cli.ts';
 
 const DIGEST = /^sha256:[a-f0-9]{64}\n$/;
 
-/** candidateVersions returns `apt-cache policy`'s candidate version of each package. */
-async function candidateVersions(pkgs: readonly string[]): Promise<Map<string, string>> {
-  const r = await run(requireTool('apt-cache', 'apt'), ['policy', ...pkgs]);
+let mirror: DebianMirror;
+before(async () => {
+  mirror = await startDebianMirror();
+});
+after(() => mirror.close());
+
+/**
+ * snapshotVersions returns each package's version as `dpkg-deb --field` reads it from the snapshot's
+ * .deb for `arch` (an oracle independent of fromscratch's index parser and resolver).
+ */
+async function snapshotVersions(pkgs: readonly string[], arch: string): Promise<Map<string, string>> {
+  const dpkgDeb = requireTool('dpkg-deb', 'dpkg');
+  const debs = (await run('find', [join(mirrorDir(), 'pool'), '-name', `*_${arch}.deb`])).stdout
+    .split('\n')
+    .filter(Boolean);
   const out = new Map<string, string>();
-  let cur: string | undefined;
-  for (const line of r.stdout.split('\n')) {
-    const head = /^(\S+):$/.exec(line);
-    if (head) cur = head[1];
-    const cand = /^\s+Candidate:\s+(\S+)/.exec(line);
-    if (cand && cur !== undefined) out.set(cur, cand[1]!);
+  for (const deb of debs) {
+    const [name, version] = (await run(dpkgDeb, ['--field', deb, 'Package', 'Version'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.replace(/^\S+: /, ''));
+    if (pkgs.includes(name!)) out.set(name!, version!);
   }
-  for (const p of pkgs)
-    assert.ok(
-      out.get(p) && out.get(p) !== '(none)',
-      `apt-cache policy has a candidate for ${p}; run apt-get update`,
-    );
+  for (const p of pkgs) assert.ok(out.get(p), `the test mirror snapshot has ${p} for ${arch}`);
   return out;
 }
 
@@ -52,12 +62,14 @@ async function readImageFile(layout: string, path: string, dest: string): Promis
 
 test('--package jq for the host runs `jq --version` in docker like the host, with dpkg status, SBOMs and a stable digest', async () => {
   const hostJq = requireTool('jq', 'jq');
-  const versions = await candidateVersions(['jq', 'libjq1', 'libonig5']);
+  const versions = await snapshotVersions(['jq', 'libjq1', 'libonig5'], 'amd64');
   const image = 'e2e-package/jq:1';
   await withTempDir('e2e-package-host', async (dir) => {
     try {
       const args = [
         'build',
+        '--apt-source',
+        mirror.aptSource,
         '--package',
         'jq',
         '--entrypoint',
@@ -116,7 +128,17 @@ test('--package jq for the host runs `jq --version` in docker like the host, wit
       }
 
       const second = await fromscratch(
-        ['build', '--package', 'jq', '--entrypoint', '["/usr/bin/jq"]', '-o', 'oci:again:jq'],
+        [
+          'build',
+          '--apt-source',
+          mirror.aptSource,
+          '--package',
+          'jq',
+          '--entrypoint',
+          '["/usr/bin/jq"]',
+          '-o',
+          'oci:again:jq',
+        ],
         { cwd: dir },
       );
       assert.equal(second.code, 0, second.stderr);
@@ -130,7 +152,17 @@ test('--package jq for the host runs `jq --version` in docker like the host, wit
 test('--platform linux/arm64 --package jq puts an aarch64 ELF at /usr/bin/jq', async () => {
   await withTempDir('e2e-package-arm64', async (dir) => {
     const r = await fromscratch(
-      ['build', '--platform', 'linux/arm64', '--package', 'jq', '-o', 'oci:out:arm'],
+      [
+        'build',
+        '--apt-source',
+        mirror.aptSource,
+        '--platform',
+        'linux/arm64',
+        '--package',
+        'jq',
+        '-o',
+        'oci:out:arm',
+      ],
       { cwd: dir },
     );
     assert.equal(r.code, 0, r.stderr);
@@ -148,15 +180,17 @@ test('--platform linux/arm64 --package jq puts an aarch64 ELF at /usr/bin/jq', a
     );
     const cdx = await fromscratch(['sbom', 'oci:out:arm', '--format', 'cyclonedx'], { cwd: dir });
     assert.equal(cdx.code, 0, cdx.stderr);
-    assert.match(cdx.stdout, /pkg:deb\/debian\/jq@[^"]*\?arch=arm64/);
+    const jq = (await snapshotVersions(['jq'], 'arm64')).get('jq')!;
+    assert.ok(cdx.stdout.includes(`pkg:deb/debian/jq@${encodeURIComponent(jq)}?arch=arm64`), cdx.stdout);
   });
 });
 
 test('--package no-such-package-xyz is a clear DEB_NOT_FOUND naming it, with a hint, exit 1, nothing written', async () => {
   await withTempDir('e2e-package-missing', async (dir) => {
-    const r = await fromscratch(['build', '--package', 'no-such-package-xyz', '-o', 'oci:out:x'], {
-      cwd: dir,
-    });
+    const r = await fromscratch(
+      ['build', '--apt-source', mirror.aptSource, '--package', 'no-such-package-xyz', '-o', 'oci:out:x'],
+      { cwd: dir },
+    );
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /^error\[DEB_NOT_FOUND\]: .*no-such-package-xyz/m);
