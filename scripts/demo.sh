@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh — the main job on the built-in example: a FROM-scratch image of a small Node.js app with the
 # very `node` binary that runs fromscratch, written to an OCI layout, checked, and run once where a
-# Docker Engine runs.
+# Docker Engine runs, or else with runc (installed from Debian when missing). Any failure exits non-zero.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
@@ -25,6 +25,18 @@ if timeout 5 docker version >/dev/null 2>&1; then
   node bin/fromscratch.js copy oci:out/hello-node:latest docker-daemon:fromscratch/hello-node:latest >/dev/null
   docker run --rm --network none fromscratch/hello-node:latest
 else
-  echo "demo: no Docker Engine answers; running it with runc instead (start dockerd to use docker)" >&2
-  node bin/fromscratch.js run oci:out/hello-node:latest || echo "demo: runc run failed (is runc installed?)" >&2
+  # no Docker Engine answers: run it with runc, installing runc from Debian when it is missing
+  if ! command -v runc >/dev/null 2>&1; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "demo: error: no Docker Engine answers and runc is not installed; run: sudo apt-get install -y runc" >&2
+      exit 1
+    fi
+    echo "demo: no Docker Engine answers; installing runc from Debian to run the image" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends runc >&2 ||
+      { apt-get update -qq >&2 && apt-get install -y -qq --no-install-recommends runc >&2; }
+  fi
+  echo "demo: no Docker Engine answers; running it with runc (start dockerd to use docker)" >&2
+  node bin/fromscratch.js run oci:out/hello-node:latest
 fi
+echo "demo: done" >&2
