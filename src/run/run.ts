@@ -18,6 +18,7 @@ import { writeDockerDaemon } from '../oci/docker-daemon.ts';
 import { pickOne, readImage } from '../oci/image-io.ts';
 import type { ImageRef } from '../oci/transport.ts';
 import { unpackImage } from '../unpack/unpack.ts';
+import { mkdirInRoot } from './root-dir.ts';
 import {
   checkRunConfig,
   makeEnv,
@@ -191,12 +192,8 @@ async function runWithRunc(
     await unpackImage({ image, store }, rootfs, opts.onWarning ? { onWarning: opts.onWarning } : {});
     const ids = await resolveRunIds(rootfs, opts.user ?? config.User ?? '');
     // the working directory must exist for runc; Docker creates it too
-    const wd = await resolvePath(hostFs(rootfs), cwd);
-    if (!wd.stat) await mkdir(join(rootfs, wd.path), { recursive: true, mode: 0o755 });
-    else if (wd.stat.type !== 'dir')
-      throw new FromscratchError('RUN_FAILED', `working directory ${cwd} is not a directory in the image`, {
-        hint: 'fix WorkingDir or pass --workdir',
-      });
+    // (created inside the root, component by component: an image's symlinks never lead outside it)
+    await mkdirInRoot(rootfs, cwd);
     const spec = makeRuntimeSpec({ args: argv, env, cwd, ids });
     await writeFile(join(bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });
     const log = join(bundle, 'runc.log');

@@ -96,6 +96,33 @@ describe('runImage with runc', () => {
     }
   });
 
+  it('a WorkingDir through a symlink chain with a missing component is created inside the root, never on the host', async () => {
+    const victim = join(tmpdir(), `fs-run-victim-${process.pid}-${Date.now().toString(36)}`);
+    const img = await makeImage(
+      [
+        { name: 'hello', data: hello, mode: 0o755 },
+        { name: 'x', type: '2', linkname: 'nothere/../esc/pwned' },
+        { name: 'esc', type: '2', linkname: victim },
+      ],
+      { Entrypoint: ['/hello'], WorkingDir: '/x' },
+    );
+    try {
+      const r = await runImage(img, undefined, { stdio: 'pipe' });
+      assert.equal(r.exitCode, 0, r.stderr.toString());
+      assert.match(
+        r.stdout.toString(),
+        new RegExp(`cwd=${victim}/pwned\\n$`),
+        'the container sees the re-rooted path',
+      );
+      assert.equal(fs.existsSync(victim), false, `run created ${victim} on the host`);
+      const r2 = await runImage(img, undefined, { stdio: 'pipe', workdir: '/esc/other' });
+      assert.match(r2.stdout.toString(), /cwd=.*\/other\n$/);
+      assert.equal(fs.existsSync(victim), false, `run --workdir created ${victim} on the host`);
+    } finally {
+      fs.rmSync(victim, { recursive: true, force: true });
+    }
+  });
+
   it('a layer escaping the root fails the run and leaves nothing behind', async () => {
     const before = leftovers();
     const img = await makeImage([{ name: '../../escape', data: 'x' }], { Entrypoint: ['/hello'] });
