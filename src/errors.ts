@@ -93,6 +93,10 @@ export const ErrorCode = {
   LOCKFILE_MISMATCH: 'LOCKFILE_MISMATCH',
   /** an operation took longer than its time limit */
   TIMEOUT: 'TIMEOUT',
+  /** a file system is full or over quota (ENOSPC, EDQUOT, EFBIG) */
+  NO_SPACE: 'NO_SPACE',
+  /** a limit of the machine was hit: open files, memory, locks (EMFILE, ENFILE, ENOMEM, …) */
+  SYSTEM_LIMIT: 'SYSTEM_LIMIT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -120,7 +124,8 @@ export class FromscratchError extends Error {
 export function isFromscratchError(e: unknown, code?: ErrorCode): e is FromscratchError {
   if (typeof e !== 'object' || e === null) return false;
   const c = (e as { code?: unknown }).code;
-  if (typeof c !== 'string' || !(c in ErrorCode) || (e as { name?: unknown }).name !== 'FromscratchError') return false;
+  if (typeof c !== 'string' || !(c in ErrorCode) || (e as { name?: unknown }).name !== 'FromscratchError')
+    return false;
   return code === undefined || c === code;
 }
 
@@ -133,4 +138,224 @@ export function withContext(doing: string, e: unknown): never {
     throw new FromscratchError(e.code, `${doing}: ${e.message}`, { hint: e.hint, cause: e });
   }
   throw e;
+}
+
+/** BUG_ERRNOS are the errno codes that only a wrong call can cause: they stay bugs (exit 70). */
+export const BUG_ERRNOS: ReadonlySet<string> = new Set([
+  'EBADF',
+  'EFAULT',
+  'EINVAL',
+  'ENOSYS',
+  'ENOTSOCK',
+  'ESPIPE',
+  'ENOTTY',
+  'EDOM',
+  'ERANGE',
+  'ECHILD',
+  'ESRCH',
+  'EDEADLK',
+  'EDESTADDRREQ',
+  'EAFNOSUPPORT',
+  'EPROTONOSUPPORT',
+  'EPROTOTYPE',
+  'ENOPROTOOPT',
+  'EISCONN',
+  'EALREADY',
+  'EINPROGRESS',
+  'EMSGSIZE',
+  'EIDRM',
+  'ENOMSG',
+  'ENOSR',
+  'ENOSTR',
+  'ENOLINK',
+  'EMULTIHOP',
+  'EINTR',
+  'ECANCELED',
+]);
+
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a path component is not a directory',
+  EISDIR: 'is a directory',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  EEXIST: 'already exists',
+  ENOTEMPTY: 'directory not empty',
+  EXDEV: 'crosses file systems',
+  EMLINK: 'too many links',
+  ETXTBSY: 'text file busy',
+  EBUSY: 'device or resource busy',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  ENOMEM: 'out of memory',
+  ENOBUFS: 'no buffer space',
+  EAGAIN: 'resource temporarily unavailable',
+  EWOULDBLOCK: 'resource temporarily unavailable',
+  ENOLCK: 'no locks available',
+  E2BIG: 'argument list too long',
+  EIO: 'input/output error',
+  EBADMSG: 'bad message',
+  ENODATA: 'no data available',
+  EILSEQ: 'invalid byte sequence',
+  EOVERFLOW: 'value too large',
+  ESTALE: 'stale file handle',
+  ENXIO: 'no such device or address',
+  ENODEV: 'no such device',
+  ENOTSUP: 'operation not supported by the file system',
+  EOPNOTSUPP: 'operation not supported by the file system',
+  ENOEXEC: 'exec format error',
+};
+
+/** the syscalls (as node names them) that change the file system */
+const WRITE_SYSCALLS = new Set([
+  'write',
+  'mkdir',
+  'mkdtemp',
+  'rmdir',
+  'rm',
+  'unlink',
+  'rename',
+  'link',
+  'symlink',
+  'copyfile',
+  'utime',
+  'futime',
+  'lutime',
+  'chmod',
+  'fchmod',
+  'lchmod',
+  'chown',
+  'fchown',
+  'lchown',
+  'fsync',
+  'fdatasync',
+  'ftruncate',
+  'truncate',
+  'cp',
+  'lsetxattr',
+  'setxattr',
+  'fsetxattr',
+]);
+
+/**
+ * fromSystemError turns a Node.js system error (an errno with a syscall and usually a path) caused by
+ * the environment — permissions, a full disk, a file removed while being read, a machine limit — into a
+ * FromscratchError naming the path and the fix. Errors only a bug can cause ({@link BUG_ERRNOS}) and
+ * anything that is not a system error give undefined.
+ */
+export function fromSystemError(e: unknown, ctx: { cacheDir?: string } = {}): FromscratchError | undefined {
+  const mapped = mapSystemError(e);
+  const path = (e as { path?: unknown } | null)?.path;
+  const cache = ctx.cacheDir;
+  if (!mapped || !cache || typeof path !== 'string') return mapped;
+  // the cache itself, a file in it, or a parent directory it needs
+  if (path !== cache && !path.startsWith(`${cache}/`) && !cache.startsWith(`${path}/`)) return mapped;
+  return new FromscratchError(mapped.code, `${mapped.message} (fromscratch's cache is ${cache})`, {
+    hint: `point the cache at a writable directory with room: FROMSCRATCH_CACHE=DIR (or XDG_CACHE_HOME); ${mapped.hint}`,
+    cause: e,
+  });
+}
+
+function mapSystemError(e: unknown): FromscratchError | undefined {
+  if (typeof e !== 'object' || e === null || isFromscratchError(e)) return undefined;
+  const { code, syscall, path, dest } = e as {
+    code?: unknown;
+    syscall?: unknown;
+    path?: unknown;
+    dest?: unknown;
+  };
+  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code) || BUG_ERRNOS.has(code)) return undefined;
+  const call = typeof syscall === 'string' ? syscall : 'a file operation';
+  const where =
+    typeof path === 'string' ? `${path}${typeof dest === 'string' ? ` -> ${dest}` : ''}` : undefined;
+  const text = `${ERRNO_TEXT[code] ?? 'system error'} (${code})`;
+  const subject = where ?? 'a file';
+  const opts = (hint: string) => ({ hint, cause: e });
+  if (call.startsWith('spawn')) {
+    return new FromscratchError(
+      'TOOL_MISSING',
+      `cannot start ${call.slice(6) || 'a tool'}: ${text}`,
+      opts('install the tool (apt-get install …) or put it on PATH'),
+    );
+  }
+  if (
+    ['getaddrinfo', 'connect', 'read', 'write'].includes(call) &&
+    !where &&
+    /^E(CONN|NET|HOST|ADDR|PIPE|TIME|PROTO|NOTCONN)/.test(code)
+  ) {
+    return new FromscratchError(
+      'NETWORK_ERROR',
+      `${call}: ${text}`,
+      opts('check that the server is running and reachable'),
+    );
+  }
+  if (/^E(CONN|NET|HOST|ADDR)|^E(PIPE|TIMEDOUT|TIME|PROTO|NOTCONN)$/.test(code)) {
+    return new FromscratchError(
+      'NETWORK_ERROR',
+      `${call}${where ? ` ${where}` : ''}: ${text}`,
+      opts('check that the server or socket is running and reachable'),
+    );
+  }
+  const writing = WRITE_SYSCALLS.has(call) || code === 'EROFS';
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+    case 'EFBIG':
+      return new FromscratchError(
+        'NO_SPACE',
+        `${call} ${subject}: ${text}`,
+        opts(
+          'free space on that file system, or move what fromscratch writes there: the cache (FROMSCRATCH_CACHE), temporary files (TMPDIR) or the output',
+        ),
+      );
+    case 'EMFILE':
+    case 'ENFILE':
+    case 'ENOMEM':
+    case 'ENOBUFS':
+    case 'EAGAIN':
+    case 'EWOULDBLOCK':
+    case 'ENOLCK':
+    case 'E2BIG':
+      return new FromscratchError(
+        'SYSTEM_LIMIT',
+        `${call} ${subject}: ${text}`,
+        opts(
+          'a limit of this machine was reached: raise it (ulimit -n for open files), free memory, or retry',
+        ),
+      );
+    case 'ENAMETOOLONG':
+      return new FromscratchError('PATH_TOO_LONG', `${call} ${subject}: ${text}`, opts('use a shorter path'));
+    case 'ENOENT':
+    case 'ESTALE':
+      if (
+        !writing &&
+        ['readlink', 'open', 'read', 'lstat', 'stat', 'scandir', 'opendir', 'realpath'].includes(call)
+      ) {
+        return new FromscratchError(
+          'FILE_NOT_FOUND',
+          `${call} ${subject}: ${text}`,
+          opts('check the path; if it was removed or replaced while fromscratch ran, run again'),
+        );
+      }
+      break;
+    default:
+      break;
+  }
+  const access =
+    code === 'EACCES' || code === 'EPERM'
+      ? `give the user running fromscratch access to ${where ?? 'it'} (chmod/chown), or run as a user who has it`
+      : code === 'EROFS'
+        ? 'the file system is read-only: write the output, cache (FROMSCRATCH_CACHE) or TMPDIR somewhere writable'
+        : code === 'EIO' || code === 'EBADMSG'
+          ? 'the disk or file system reported an error: check it (dmesg), then retry'
+          : 'check the path and what else is using it, then retry';
+  return writing
+    ? new FromscratchError('OUTPUT_UNWRITABLE', `cannot write ${subject} (${call}): ${text}`, opts(access))
+    : new FromscratchError('FILE_UNREADABLE', `cannot read ${subject} (${call}): ${text}`, opts(access));
 }

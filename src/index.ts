@@ -5,7 +5,14 @@
  * import { buildImage } from 'fromscratch';
  * const { digest } = await buildImage({ contents: [{ kind: 'binary', path: '/usr/bin/curl' }], outputs: ['oci:out:curl'] });
  */
-export { ErrorCode, FromscratchError, isFromscratchError, withContext } from './errors.ts';
+export {
+  BUG_ERRNOS,
+  ErrorCode,
+  FromscratchError,
+  fromSystemError,
+  isFromscratchError,
+  withContext,
+} from './errors.ts';
 
 // model
 export { type Digest, parseDigest, sha256 } from './model/digest.ts';
@@ -62,6 +69,7 @@ export { toCycloneDx } from './sbom/cyclonedx.ts';
 export type { BuildSpec, ContentItem } from './build/spec.ts';
 export { build, type BuildOptions, type BuildResult } from './build/build.ts';
 export { buildImage, type BuildImageOptions, type BuildSummary } from './build/build-image.ts';
+export { cacheDir } from './build/cache-dir.ts';
 export { loadBuildSpec, mergeSpecs } from './build/load-spec.ts';
 export { parseAddArg } from './build/host-add.ts';
 export { resolveDeps } from './build/deps.ts';

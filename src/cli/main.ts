@@ -4,6 +4,7 @@
  * Commands are clients of the public library (src/index.ts).
  */
 import { Command, CommanderError } from 'commander';
+import { cacheDir } from '../index.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerCopy } from './commands/copy.ts';
 import { registerDeps } from './commands/deps.ts';
@@ -58,7 +59,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       return EXIT.usage;
     }
     const debug = argv.includes('--debug');
-    const { text, exitCode } = renderError(e, debug);
+    const { text, exitCode } = renderError(e, debug, { cacheDir: cacheDir() });
     io.stderr.write(text);
     return exitCode;
   }
