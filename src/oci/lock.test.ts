@@ -1,8 +1,10 @@
 /**
  * lock.test.ts — the index.json lock: mutual exclusion, stale locks of dead writers broken, live ones
- * waited for until TIMEOUT.
+ * waited for until TIMEOUT, planted symlinks and empty locks never waited on (issue 15.11).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,4 +76,102 @@ test('an unwritable lock location is OUTPUT_UNWRITABLE', async () => {
     withLock('/nonexistent-dir/l', async () => 1),
     (e: unknown) => isFromscratchError(e, 'OUTPUT_UNWRITABLE'),
   );
+});
+
+function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-lock-'));
+    try {
+      await fn(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+/** settle resolves with how long p took and what it gave, without waiting past `limitMs` (then fails). */
+async function within<T>(limitMs: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still waiting after ${limitMs} ms`)), limitMs);
+  });
+  try {
+    return await Promise.race([p, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test(
+  'a planted symlink at the lock path is refused at once, never followed (its target is not read)',
+  withDir(async (dir) => {
+    writeFileSync(join(dir, 'secret'), 'TOP-SECRET first line\n');
+    symlinkSync(join(dir, 'secret'), join(dir, 'lock'));
+    await assert.rejects(
+      within(
+        5000,
+        withLock(join(dir, 'lock'), async () => 1, { timeoutMs: 60_000 }),
+      ),
+      (e) =>
+        isFromscratchError(e, 'OUTPUT_UNWRITABLE') &&
+        /not a regular file/.test(e.message) &&
+        !/TOP-SECRET/.test(e.message),
+    );
+    symlinkSync(join(dir, 'nothere'), join(dir, 'dangling'));
+    await assert.rejects(
+      within(
+        5000,
+        withLock(join(dir, 'dangling'), async () => 1),
+      ),
+      (e) => isFromscratchError(e, 'OUTPUT_UNWRITABLE'),
+    );
+    mkdirSync(join(dir, 'adir'));
+    await assert.rejects(
+      within(
+        5000,
+        withLock(join(dir, 'adir'), async () => 1),
+      ),
+      (e) => isFromscratchError(e, 'OUTPUT_UNWRITABLE'),
+    );
+  }),
+);
+
+test(
+  'an empty lock file (a writer died between create and write) is broken at once, not after a wait',
+  withDir(async (dir) => {
+    writeFileSync(join(dir, 'lock'), '');
+    assert.equal(
+      await within(
+        2000,
+        withLock(join(dir, 'lock'), async () => 'ran', { timeoutMs: 60_000 }),
+      ),
+      'ran',
+    );
+    assert.deepEqual(readdirSync(dir), [], 'lock and temp files removed');
+  }),
+);
+
+test('a full disk while taking the lock leaves no lock behind, and the next writer does not wait (root: tmpfs)', async () => {
+  const mnt = mkdtempSync(join(tmpdir(), 'fs-lock-full-'));
+  const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', mnt], { encoding: 'utf8' });
+  assert.equal(mount.status, 0, `this test mounts a tiny tmpfs and needs root: ${mount.stderr}`);
+  try {
+    spawnSync('dd', ['if=/dev/zero', `of=${join(mnt, 'fill')}`, 'bs=1k', 'count=64']);
+    await assert.rejects(
+      withLock(join(mnt, 'lock'), async () => 1),
+      (e) => isFromscratchError(e, 'NO_SPACE'),
+    );
+    assert.deepEqual(readdirSync(mnt), ['fill'], 'no lock file, no temp file');
+    rmSync(join(mnt, 'fill'));
+    assert.equal(
+      await within(
+        2000,
+        withLock(join(mnt, 'lock'), async () => 'ran'),
+      ),
+      'ran',
+    );
+  } finally {
+    spawnSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  }
 });

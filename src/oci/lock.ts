@@ -4,12 +4,15 @@
  *
  * The lock is a file created with O_EXCL holding the owner's pid and host name. A lock whose owner is dead
  * (same host, pid gone: a SIGKILLed writer) is stale and is broken by renaming it away first, so two
- * processes breaking the same stale lock cannot both win; a lock without content (the owner died between
- * create and write) is stale after STALE_EMPTY_MS.
+ * processes breaking the same stale lock cannot both win. The lock is created with its content in one
+ * step (link of a written file), so an empty lock is stale at once, and a planted symlink or directory at
+ * the lock's name is refused at once, never followed nor waited on.
  */
 
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { type FileHandle, link, lstat, open, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FromscratchError } from '../errors.ts';
 
@@ -19,8 +22,8 @@ export interface LockOptions {
   timeoutMs?: number;
 }
 
-const STALE_EMPTY_MS = 10_000;
 let breakCounter = 0;
+let tempCounter = 0;
 
 /** isProcessAlive tells whether a pid exists on this host (EPERM means it exists but is someone else's). */
 export function isProcessAlive(pid: number): boolean {
@@ -35,14 +38,9 @@ export function isProcessAlive(pid: number): boolean {
 
 async function isStale(path: string, content: string): Promise<boolean> {
   const [pidLine, host] = content.split('\n');
-  if (!pidLine) {
-    try {
-      return Date.now() - (await stat(path)).mtimeMs > STALE_EMPTY_MS;
-    } catch {
-      // gone already: not ours to break, the next attempt will create it
-      return false;
-    }
-  }
+  // a live owner's lock always has content (see create): an empty one was left by a writer that died
+  // between create and write (older versions), and is stale at once
+  if (!pidLine) return true;
   if (host !== hostname()) return false;
   return !isProcessAlive(Number(pidLine));
 }
@@ -69,6 +67,72 @@ async function breakStale(path: string, seen: string): Promise<void> {
 }
 
 /**
+ * create takes the lock with its content in one step: the content is written to a private file first,
+ * then hard-linked to the lock's name (link fails with EEXIST like O_EXCL, and never follows a symlink).
+ * A lock file is thus never empty while its owner lives, and a full disk leaves no lock behind.
+ * Returns false when the name is taken.
+ */
+async function create(path: string, content: string): Promise<boolean> {
+  tempCounter += 1;
+  const temp = join(dirname(path), `.tmp-lock-${process.pid}-${tempCounter}`); // collected by name if we die
+  try {
+    await writeFile(temp, content, { flag: 'wx', mode: 0o644 });
+    await link(temp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && (await lstat(temp).catch(() => null))) return false;
+    const full = ['ENOSPC', 'EDQUOT'].includes((e as NodeJS.ErrnoException).code ?? '');
+    throw new FromscratchError(
+      full ? 'NO_SPACE' : 'OUTPUT_UNWRITABLE',
+      `cannot create lock file ${path}: ${(e as Error).message}`,
+      {
+        hint: full
+          ? 'free space on the file system of the output, then retry'
+          : 'check that the output directory is writable',
+        cause: e,
+      },
+    );
+  } finally {
+    await unlink(temp).catch(() => {
+      /* not created */
+    });
+  }
+}
+
+/**
+ * readLock reads the lock's content without following a symlink: anything but a regular file at the
+ * lock's name (a planted symlink, a directory) is refused at once rather than waited on.
+ */
+async function readLock(path: string): Promise<string | null> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null; // released meanwhile
+    throw notALock(path, e);
+  }
+  try {
+    if (!(await fh.stat()).isFile()) throw notALock(path);
+    const { bytesRead, buffer } = await fh.read(Buffer.alloc(256), 0, 256, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+function notALock(path: string, cause?: unknown): FromscratchError {
+  return new FromscratchError(
+    'OUTPUT_UNWRITABLE',
+    `the lock file ${path} is not a regular file (a symlink or a directory)`,
+    {
+      hint: `fromscratch never follows a lock; remove ${path} if nothing else uses it`,
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
+}
+
+/**
  * withLock runs fn while holding the lock file at `path`, and removes the lock afterwards (also when fn
  * throws). Waits with backoff while another live process holds it; throws TIMEOUT after `timeoutMs`,
  * OUTPUT_UNWRITABLE when the lock cannot be created.
@@ -79,28 +143,8 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, opts: Lock
   const mine = `${process.pid}\n${hostname()}\n`;
   let delay = 5;
   for (;;) {
-    try {
-      const fh = await open(path, 'wx', 0o644);
-      try {
-        await fh.writeFile(mine);
-      } finally {
-        await fh.close();
-      }
-      break;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') {
-        throw new FromscratchError(
-          'OUTPUT_UNWRITABLE',
-          `cannot create lock file ${path}: ${(e as Error).message}`,
-          {
-            hint: 'check that the output directory is writable',
-            cause: e,
-          },
-        );
-      }
-    }
-    const content = await readFile(path, 'utf8').catch(() => null);
+    if (await create(path, mine)) break;
+    const content = await readLock(path);
     if (content !== null && (await isStale(path, content))) {
       await breakStale(path, content);
       continue;
