@@ -47,9 +47,12 @@ import {
 export interface TimeoutOptions {
   /** abort a request whose connection is idle this long, in ms (default 60 000) */
   idleMs?: number;
-  /** total time for a request that is not a blob transfer (ping, manifest, token), in ms (default 120 000) */
+  /**
+   * total time for a request that is not a blob transfer (ping, manifest, token), all its retries
+   * included, in ms (default 60 000; FROMSCRATCH_REGISTRY_TIMEOUT in seconds sets it from the CLI)
+   */
   requestMs?: number;
-  /** blob transfers may take `blobBaseMs + size / blobMinBytesPerSecond` (defaults 120 000 ms and 16 KiB/s) */
+  /** blob transfers may take `blobBaseMs + size / blobMinBytesPerSecond`, retries included (defaults 120 000 ms and 16 KiB/s) */
   blobBaseMs?: number;
   blobMinBytesPerSecond?: number;
 }
@@ -203,6 +206,23 @@ async function tlsSettingsFor(host: string, o: RegistryClientOptions): Promise<T
   };
 }
 
+/** envTimeoutMs reads FROMSCRATCH_REGISTRY_TIMEOUT (seconds, 0 = no limit) for requests that are not blob transfers. */
+function envTimeoutMs(): number | undefined {
+  const v = process.env.FROMSCRATCH_REGISTRY_TIMEOUT;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `FROMSCRATCH_REGISTRY_TIMEOUT=${JSON.stringify(v)} is not a number of seconds`,
+      {
+        hint: 'set it to the seconds a registry request may take, retries included (0 = no limit)',
+      },
+    );
+  }
+  return n * 1000;
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function isCredential(c: Credential | FoundCredential): c is Credential {
@@ -233,7 +253,7 @@ export function createRegistryClient(
   const retry: ResolvedRetryOptions = resolveRetryOptions(opts.retry);
   const t = opts.timeouts ?? {};
   const idleMs = t.idleMs ?? 60_000;
-  const requestMs = t.requestMs ?? 120_000;
+  const requestMs = t.requestMs ?? envTimeoutMs() ?? 60_000;
   const blobBaseMs = t.blobBaseMs ?? 120_000;
   const blobRate = t.blobMinBytesPerSecond ?? 16 * 1024;
   const random = opts.random ?? Math.random;
@@ -379,8 +399,21 @@ export function createRegistryClient(
     const headers: Record<string, string> = { 'user-agent': userAgent, accept: 'application/json' };
     let res: HttpResponse;
     const tx = await transport();
-    const common = { idleTimeoutMs: idleMs, totalTimeoutMs: requestMs };
+    const deadline = requestMs > 0 ? Date.now() + requestMs : Number.POSITIVE_INFINITY;
     for (let attempt = 1; ; attempt++) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new TransportError(
+          'TIMEOUT',
+          `${doing}: the token service did not answer within ${requestMs / 1000} s`,
+          false,
+          0,
+        );
+      }
+      const common = {
+        idleTimeoutMs: Math.max(1, Math.min(idleMs, left)),
+        totalTimeoutMs: Number.isFinite(deadline) ? left : 0,
+      };
       try {
         if (c && 'identityToken' in c.credential) {
           const form = new URLSearchParams({
@@ -512,8 +545,22 @@ export function createRegistryClient(
     let attempt = 0;
     let reauthed = false;
     let redirects = 0;
+    // one time budget for the logical request, retries included: a silent registry fails in bounded time
+    const budget = r.totalTimeoutMs ?? requestMs;
+    const deadline = budget > 0 ? Date.now() + budget : Number.POSITIVE_INFINITY;
+    const left = () => deadline - Date.now();
+    const outOfTime = (why: string) =>
+      new TransportError(
+        'TIMEOUT',
+        redactor.redact(
+          `${r.doing}: no answer within ${Math.round(budget / 1000)} s (${why}, ${attempt} attempts)`,
+        ),
+        false,
+        0,
+      );
     for (;;) {
       attempt++;
+      if (left() <= 0) throw outOfTime('time budget spent');
       const headers: Record<string, string> = { 'user-agent': userAgent, ...(r.headers ?? {}) };
       let auth: string | undefined;
       if (authenticate) {
@@ -528,12 +575,14 @@ export function createRegistryClient(
           url,
           headers,
           ...(body !== undefined ? { body } : {}),
-          idleTimeoutMs: idleMs,
-          totalTimeoutMs: r.totalTimeoutMs ?? requestMs,
+          idleTimeoutMs: Math.max(1, Math.min(idleMs, left())),
+          totalTimeoutMs: Number.isFinite(deadline) ? Math.max(1, left()) : 0,
         });
       } catch (e) {
         if (isTransportError(e) && e.temporary && retryable && attempt < retry.attempts) {
-          await sleep(retryDelay(attempt, retry, undefined, random));
+          const wait = retryDelay(attempt, retry, undefined, random);
+          if (wait >= left()) throw outOfTime(e.message);
+          await sleep(wait);
           continue;
         }
         if (isTransportError(e)) {
@@ -594,6 +643,7 @@ export function createRegistryClient(
           random,
         );
         res.discard();
+        if (wait >= left()) throw outOfTime(`HTTP ${res.status}`);
         await sleep(wait);
         continue;
       }

@@ -508,6 +508,28 @@ test('E11: a manifest over the 8 MiB cap → TOO_LARGE; an endless trickle → T
   );
 });
 
+test('E11: a silent registry fails with TIMEOUT within one time budget for all retries, not per attempt', async () => {
+  const held: import('node:http').ServerResponse[] = [];
+  await withRule(
+    // accept the request, never answer: each attempt can only end by the client's own time limit
+    (r) => (isManifestGet(r) ? { kind: 'custom', handle: (_req, res) => void held.push(res) } : undefined),
+    async () => {
+      const opts: RegistryClientOptions = {
+        retry: { attempts: 6, baseDelayMs: 1, maxDelayMs: 5 },
+        timeouts: { requestMs: 1500, idleMs: 1000 },
+      };
+      await assert.rejects(
+        pullImage(`${proxy.address}/${repo}:v1`, memoryStore(), { clientOptions: opts }),
+        (e) => isFromscratchError(e, 'TIMEOUT') && /no answer within/.test(e.message),
+      );
+      const asked = proxy.seen.filter((r) => isManifestGet(r)).length;
+      // 6 attempts of 1 s idle each would be allowed per attempt; the 1.5 s budget leaves room for 2
+      assert.ok(asked >= 1 && asked <= 2, `the budget bounds the attempts: ${asked}`);
+    },
+  );
+  for (const res of held) res.destroy();
+});
+
 /** serve answers manifest GETs from a map of path suffix → [content-type, body]. */
 function serve(docs: Map<string, [string, Uint8Array]>): ProxyRule {
   return (r) => {
