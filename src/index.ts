@@ -24,7 +24,7 @@ export type { ImageConfig, ImageIndex, ImageManifest, RuntimeConfig, HistoryEntr
 // blobs and images
 export type { BlobStore } from './blob/store.ts';
 export { memoryStore } from './blob/memory-store.ts';
-export { dirStore } from './blob/dir-store.ts';
+export { dirStore, retryAfterCacheHeal } from './blob/dir-store.ts';
 export { type Image, type Layer, appendLayers, emptyImage, serializeImage, withConfig } from './image/image.ts';
 
 // file trees and roots
@@ -70,6 +70,7 @@ export type { BuildSpec, ContentItem } from './build/spec.ts';
 export { build, type BuildOptions, type BuildResult } from './build/build.ts';
 export { buildImage, type BuildImageOptions, type BuildSummary } from './build/build-image.ts';
 export { cacheDir } from './build/cache-dir.ts';
+export { runInterruptCleanups } from './blob/temp-files.ts';
 export { loadBuildSpec, mergeSpecs } from './build/load-spec.ts';
 export { parseAddArg } from './build/host-add.ts';
 export { resolveDeps } from './build/deps.ts';

@@ -8,18 +8,55 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FromscratchError } from '../errors.ts';
+import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { type Digest, digestHex, newHasher, parseDigest } from '../model/digest.ts';
 import type { BlobInfo, BlobStore } from './store.ts';
+import { removeDeadTemps, trackTemp } from './temp-files.ts';
 import { verifyStream } from './verify.ts';
 
 /** DirStoreOptions configures dirStore. */
 export interface DirStoreOptions {
   /** fsync files and directories after writing (default true) */
   fsync?: boolean;
+  /**
+   * the store is a cache (default false): a blob that does not match its digest when read is removed
+   * (the next run fetches or rebuilds it), and temp files of dead writers are collected on the first write.
+   * Never for a store the user gave as input: nothing is written outside the outputs.
+   */
+  cache?: boolean;
 }
 
 let tempCounter = 0;
+
+/** CacheEntryRemoved is a read of a corrupt cache blob, which the cache has removed: the operation can be run again. */
+export class CacheEntryRemoved extends FromscratchError {
+  readonly cacheEntryRemoved = true;
+}
+
+/** isCacheEntryRemoved tells whether e, or an error it wraps, is a {@link CacheEntryRemoved}. */
+export function isCacheEntryRemoved(e: unknown): boolean {
+  for (let c = e, depth = 0; c && depth < 10; c = (c as { cause?: unknown }).cause, depth++) {
+    if ((c as { cacheEntryRemoved?: unknown }).cacheEntryRemoved === true) return true;
+  }
+  return false;
+}
+
+/**
+ * retryAfterCacheHeal runs `fn`, and once more when it failed on a corrupt cache blob that the cache has
+ * dropped meanwhile (the second run rebuilds or re-fetches it), saying so through `warn`.
+ */
+export async function retryAfterCacheHeal<T>(
+  fn: () => Promise<T>,
+  warn: (message: string) => void,
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!isCacheEntryRemoved(e)) throw e;
+    warn(`warning: ${(e as Error).message}; running again without it`);
+    return fn();
+  }
+}
 
 /** tempName returns a file name unique within this process and across processes. */
 export function tempName(prefix: string): string {
@@ -49,6 +86,7 @@ export async function writeFileAtomic(
   const dir = join(path, '..');
   const tmp = join(dir, tempName('w'));
   const fh = await open(tmp, 'wx', opts.mode ?? 0o644);
+  const untrack = trackTemp(tmp);
   try {
     if (data instanceof Uint8Array) await fh.write(data);
     else for await (const c of data) await fh.write(c);
@@ -62,14 +100,20 @@ export async function writeFileAtomic(
     });
     await rm(tmp, { force: true });
     throw e;
+  } finally {
+    untrack();
   }
 }
 
 /** dirStore returns a BlobStore rooted at `blobsDir` (the `blobs` directory of an OCI layout). */
-export function dirStore(blobsDir: string, options: DirStoreOptions = {}): BlobStore & { pathOf(d: Digest): string } {
+export function dirStore(
+  blobsDir: string,
+  options: DirStoreOptions = {},
+): BlobStore & { pathOf(d: Digest): string } {
   const algoDir = join(blobsDir, 'sha256');
   const pathOf = (d: Digest) => join(algoDir, digestHex(parseDigest(d)));
   const fsync = options.fsync !== false;
+  let collected = false;
 
   async function verifyExisting(d: Digest, size?: number): Promise<boolean> {
     try {
@@ -86,13 +130,25 @@ export function dirStore(blobsDir: string, options: DirStoreOptions = {}): BlobS
   return {
     pathOf,
     async put(data, expected?: BlobInfo) {
-      if (expected && (await has(expected.digest, expected.size)) && (await verifyExisting(expected.digest, expected.size))) {
-        if (!(data instanceof Uint8Array)) for await (const _ of data) { /* drain the producer */ }
+      if (
+        expected &&
+        (await has(expected.digest, expected.size)) &&
+        (await verifyExisting(expected.digest, expected.size))
+      ) {
+        if (!(data instanceof Uint8Array))
+          for await (const _ of data) {
+            /* drain the producer */
+          }
         return expected;
       }
       await mkdir(algoDir, { recursive: true });
+      if (options.cache && !collected) {
+        collected = true;
+        await removeDeadTemps(algoDir);
+      }
       const tmp = join(algoDir, tempName('blob'));
       const fh = await open(tmp, 'wx', 0o644);
+      const untrack = trackTemp(tmp);
       const h = newHasher();
       try {
         const source = data instanceof Uint8Array ? [data] : data;
@@ -113,6 +169,8 @@ export function dirStore(blobsDir: string, options: DirStoreOptions = {}): BlobS
         });
         await rm(tmp, { force: true });
         throw e;
+      } finally {
+        untrack();
       }
     },
     has,
@@ -135,7 +193,29 @@ export function dirStore(blobsDir: string, options: DirStoreOptions = {}): BlobS
           });
         }
         const end = size === undefined ? undefined : size; // read at most size+1 bytes
-        yield* verifyStream(createReadStream(p, end === undefined ? {} : { start: 0, end }), { digest: d, size }, `blob ${d}`);
+        try {
+          yield* verifyStream(
+            createReadStream(p, end === undefined ? {} : { start: 0, end }),
+            { digest: d, size },
+            `blob ${d}`,
+          );
+        } catch (e) {
+          if (
+            !options.cache ||
+            !(isFromscratchError(e, 'DIGEST_MISMATCH') || isFromscratchError(e, 'SIZE_MISMATCH'))
+          )
+            throw e;
+          // a corrupt cache entry is dropped, so that the next run fetches or rebuilds it
+          await rm(p, { force: true });
+          throw new CacheEntryRemoved(
+            e.code,
+            `${e.message} (a corrupt copy in the cache ${blobsDir}, now removed)`,
+            {
+              hint: 'the cache held a damaged blob (disk fault or an edit); it is gone: run the command again',
+              cause: e,
+            },
+          );
+        }
       })();
     },
   };

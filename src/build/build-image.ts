@@ -84,7 +84,7 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
       hint: 'say where to write the image, e.g. -o oci:out:latest, -o docker-archive:img.tar:app:1 or -o docker-daemon:app:1',
     });
   }
-  const store = opts.store ?? dirStore(join(cacheDir(), 'blobs'), { fsync: false });
+  const store = opts.store ?? dirStore(join(cacheDir(), 'blobs'), { fsync: false, cache: true });
   const transport = { store, ...(opts.registry ? { registry: opts.registry } : {}) };
   const buildOpts: BuildOptions = {
     ...opts,

@@ -17,7 +17,7 @@ export function cliTransport(insecure: readonly string[] = [], certDir?: string)
     ...(insecure.length > 0 ? { insecure } : {}),
     ...(certDir ? { certDir } : {}),
   };
-  return { store: dirStore(join(cacheDir(), 'blobs'), { fsync: false }), registry };
+  return { store: dirStore(join(cacheDir(), 'blobs'), { fsync: false, cache: true }), registry };
 }
 
 /** inspectImage describes an image of any transport: config, layers, files. */

@@ -4,7 +4,7 @@
  * Commands are clients of the public library (src/index.ts).
  */
 import { Command, CommanderError } from 'commander';
-import { cacheDir } from '../index.ts';
+import { cacheDir, runInterruptCleanups } from '../index.ts';
 import { registerBuild } from './commands/build.ts';
 import { registerCopy } from './commands/copy.ts';
 import { registerDeps } from './commands/deps.ts';
@@ -70,6 +70,18 @@ if (isEntry) run();
 
 /** run is the process entry: a closed stdout (`| head`) ends the command quietly, as for other tools. */
 export function run(): void {
+  // Ctrl-C or a kill: remove this run's temp files and bundles, stop its containers, then exit as a shell
+  // reports a signal (128 + number); what SIGKILL leaves is collected by the next run
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    process.on(signal, () => {
+      runInterruptCleanups();
+      process.exit(code);
+    });
+  }
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(EXIT.ok);
     throw e;

@@ -69,7 +69,7 @@ export function defaultCacheDir(): string {
 
 /** debCacheStore returns the content-addressed store under a cache directory. */
 export function debCacheStore(cacheDir: string = defaultCacheDir()): BlobStore {
-  return dirStore(join(cacheDir, 'blobs'), { fsync: false });
+  return dirStore(join(cacheDir, 'blobs'), { fsync: false, cache: true });
 }
 
 /** aptListPrefix is apt's file name prefix for a source in /var/lib/apt/lists (URItoFileName). */

@@ -20,7 +20,7 @@ import type { BlobInfo, BlobStore } from '../blob/store.ts';
 import { FromscratchError, isFromscratchError, withContext } from '../errors.ts';
 import { BLOCK_SIZE, encodeTarHeader, paddingFor, TarTypeflag } from '../layer/tar-header.ts';
 import { TarReader } from '../unpack/tar-reader.ts';
-import { removeDeadTemps } from './temp-files.ts';
+import { removeDeadTemps } from '../blob/temp-files.ts';
 
 /** ArchiveEntry is one entry to write: a directory, or a file with its exact size and bytes. */
 export type ArchiveEntry =

@@ -14,6 +14,7 @@ import { type FileHandle, link, lstat, open, readFile, rename, unlink, writeFile
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isProcessAlive } from '../blob/temp-files.ts';
 import { FromscratchError } from '../errors.ts';
 
 /** LockOptions configures withLock. */
@@ -25,16 +26,7 @@ export interface LockOptions {
 let breakCounter = 0;
 let tempCounter = 0;
 
-/** isProcessAlive tells whether a pid exists on this host (EPERM means it exists but is someone else's). */
-export function isProcessAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isProcessAlive };
 
 async function isStale(path: string, content: string): Promise<boolean> {
   const [pidLine, host] = content.split('\n');

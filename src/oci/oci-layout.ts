@@ -33,7 +33,7 @@ import { MediaType } from '../model/media-type.ts';
 import { formatPlatform } from '../model/platform.ts';
 import { artifactAmong, type ImageSet, type ResolveOptions, resolveImages } from './image-set.ts';
 import { withLock } from './lock.ts';
-import { removeDeadTemps, TEMP_FILE_RE } from './temp-files.ts';
+import { removeDeadTemps, TEMP_FILE_RE } from '../blob/temp-files.ts';
 
 /** OCI_LAYOUT_VERSION is the only `imageLayoutVersion` written and accepted. */
 export const OCI_LAYOUT_VERSION = '1.0.0';

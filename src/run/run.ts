@@ -17,6 +17,7 @@ import { hostPlatform } from '../model/platform.ts';
 import { writeDockerDaemon } from '../oci/docker-daemon.ts';
 import { pickOne, readImage } from '../oci/image-io.ts';
 import type { ImageRef } from '../oci/transport.ts';
+import { removeDeadTemps, trackTemp, whileInterruptible } from '../blob/temp-files.ts';
 import { unpackImage } from '../unpack/unpack.ts';
 import { mkdirInRoot } from './root-dir.ts';
 import {
@@ -174,6 +175,9 @@ function processOf(image: Image, args: readonly string[] | undefined, opts: RunO
   return { config, argv, env, cwd };
 }
 
+/** BUNDLE_RE matches run bundle directories and captures the pid of the run that made them. */
+const BUNDLE_RE = /^fromscratch-run-(\d+)-/;
+
 async function runWithRunc(
   runc: string,
   image: Image,
@@ -182,9 +186,18 @@ async function runWithRunc(
   opts: RunOptions,
 ): Promise<RunResult> {
   const { config, argv, env, cwd } = processOf(image, args, opts);
-  const bundle = await mkdtemp(join(opts.tmpDir ?? tmpdir(), 'fromscratch-run-'));
+  const tmp = opts.tmpDir ?? tmpdir();
+  await removeDeadTemps(tmp, BUNDLE_RE); // bundles of runs that were SIGKILLed
+  const bundle = await mkdtemp(join(tmp, `fromscratch-run-${process.pid}-`));
   const id = `fromscratch-${process.pid}-${randomBytes(4).toString('hex')}`;
   let started = false;
+  const untrackBundle = trackTemp(bundle);
+  // interrupted (Ctrl-C, SIGTERM): the container is killed and deleted before its bundle is removed
+  const untrackContainer = whileInterruptible(() => {
+    if (!started) return;
+    spawnSync(runc, ['kill', id, 'KILL'], { stdio: 'ignore', timeout: 10_000 });
+    spawnSync(runc, ['delete', '-f', id], { stdio: 'ignore', timeout: 30_000 });
+  });
   try {
     const rootfs = join(bundle, 'rootfs');
     await mkdir(rootfs, { mode: 0o755 });
@@ -227,6 +240,8 @@ async function runWithRunc(
   } finally {
     if (started) spawnSync(runc, ['delete', '-f', id], { stdio: 'ignore', timeout: 30_000 });
     await rm(bundle, { recursive: true, force: true }).catch(() => undefined);
+    untrackContainer();
+    untrackBundle();
   }
 }
 

@@ -10,6 +10,7 @@ import {
   loadBuildSpec,
   parseAddArg,
   parsePlatform,
+  retryAfterCacheHeal,
 } from '../../index.ts';
 import { type CliIo, stderrLogger } from '../io.ts';
 import { collect, parseCommandList, parseKeyValue, parseSeconds } from './options.ts';
@@ -155,7 +156,7 @@ export function registerBuild(program: Command, io: CliIo): void {
           hint: 'use --sbom spdx or --sbom cyclonedx',
         });
       }
-      const result = await buildImage(spec, {
+      const buildOpts: Parameters<typeof buildImage>[1] = {
         ...(flags.sbom ? { sbom: flags.sbom } : {}),
         ...(flags.attachRecord ? { attachRecord: true } : {}),
         cwd: io.cwd,
@@ -176,7 +177,11 @@ export function registerBuild(program: Command, io: CliIo): void {
               },
             }
           : {}),
-      });
+      };
+      const result = await retryAfterCacheHeal(
+        () => buildImage(spec, buildOpts),
+        (m) => io.stderr.write(`${m}\n`),
+      );
       if (flags.json) io.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
       else io.stdout.write(`${result.digest}\n`);
     });

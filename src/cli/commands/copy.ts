@@ -2,7 +2,7 @@
  * copy.ts — `fromscratch copy SRC DEST`: copy an image between transports (push, pull, save).
  */
 import type { Command } from 'commander';
-import { copyImageRef } from '../../index.ts';
+import { copyImageRef, retryAfterCacheHeal } from '../../index.ts';
 import type { CliIo } from '../io.ts';
 
 /** registerCopy adds the copy command. */
@@ -19,10 +19,14 @@ export function registerCopy(program: Command, io: CliIo): void {
     )
     .option('--cert-dir <dir>', 'CA certificates and client pairs for registries, as skopeo --cert-dir')
     .action(async (src: string, dest: string, f: { insecureRegistry?: string[]; certDir?: string }) => {
-      const digest = await copyImageRef(src, dest, {
-        ...(f.insecureRegistry ? { insecure: f.insecureRegistry } : {}),
-        ...(f.certDir ? { certDir: f.certDir } : {}),
-      });
+      const digest = await retryAfterCacheHeal(
+        () =>
+          copyImageRef(src, dest, {
+            ...(f.insecureRegistry ? { insecure: f.insecureRegistry } : {}),
+            ...(f.certDir ? { certDir: f.certDir } : {}),
+          }),
+        (m) => io.stderr.write(`${m}\n`),
+      );
       io.stdout.write(`${digest}\n`);
     });
 }

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { isFromscratchError } from '../errors.ts';
+import { digestHex } from '../model/digest.ts';
+import { dirStore } from './dir-store.ts';
+import { readBlob } from './store.ts';
+
+function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fs-cache-heal-'));
+    try {
+      await fn(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+test(
+  'a cache drops a blob that no longer matches its digest, naming the cache; the next put heals it',
+  withDir(async (dir) => {
+    const store = dirStore(join(dir, 'blobs'), { fsync: false, cache: true });
+    const data = Buffer.from('layer bytes '.repeat(1000));
+    const info = await store.put(data);
+    const file = join(dir, 'blobs', 'sha256', digestHex(info.digest));
+    const bytes = readFileSync(file);
+    bytes[100] = bytes[100]! ^ 1;
+    writeFileSync(file, bytes);
+    await assert.rejects(
+      readBlob(store, info.digest, info.size, info.size),
+      (e) =>
+        isFromscratchError(e, 'DIGEST_MISMATCH') &&
+        e.message.includes(join(dir, 'blobs')) &&
+        /cache/.test(e.hint ?? ''),
+    );
+    assert.equal(existsSync(file), false, 'the corrupt entry is removed');
+    assert.equal(await store.has(info.digest), false);
+    await store.put(data, info);
+    assert.deepEqual(Buffer.from(await readBlob(store, info.digest, info.size, info.size)), data);
+  }),
+);
+
+test(
+  'a store that is not a cache (a layout the user gave) is never modified by a read',
+  withDir(async (dir) => {
+    const store = dirStore(join(dir, 'blobs'), { fsync: false });
+    const info = await store.put(Buffer.from('abc'));
+    const file = join(dir, 'blobs', 'sha256', digestHex(info.digest));
+    writeFileSync(file, 'abd');
+    await assert.rejects(readBlob(store, info.digest, info.size, info.size), (e) =>
+      isFromscratchError(e, 'DIGEST_MISMATCH'),
+    );
+    assert.equal(readFileSync(file, 'utf8'), 'abd', 'left as it was');
+  }),
+);
+
+test(
+  'temp files of dead writers in a cache are collected on the first write; live ones are kept',
+  withDir(async (dir) => {
+    const algo = join(dir, 'blobs', 'sha256');
+    mkdirSync(algo, { recursive: true });
+    const dead = 4194305; // above pid_max: never alive
+    writeFileSync(join(algo, `.tmp-blob-${dead}-x-1`), 'partial');
+    writeFileSync(join(algo, `.tmp-blob-${process.pid}-x-1`), 'mine, in progress');
+    await dirStore(join(dir, 'blobs'), { fsync: false, cache: true }).put(Buffer.from('x'));
+    const names = readdirSync(algo).filter((n) => n.startsWith('.tmp-'));
+    assert.deepEqual(names, [`.tmp-blob-${process.pid}-x-1`]);
+  }),
+);
