@@ -270,7 +270,19 @@ function mapSystemError(e: unknown): FromscratchError | undefined {
     path?: unknown;
     dest?: unknown;
   };
-  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code) || BUG_ERRNOS.has(code)) return undefined;
+  if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) return undefined;
+  if (code === 'EINVAL' && syscall === 'readlink' && typeof path === 'string') {
+    // a path that lstat saw as a symlink is not one any more: it changed under us
+    return new FromscratchError(
+      'FILE_CHANGED',
+      `${path} is no longer a symbolic link: it changed while fromscratch read it`,
+      {
+        hint: 'something is modifying the input while fromscratch builds; stop it and build again',
+        cause: e,
+      },
+    );
+  }
+  if (BUG_ERRNOS.has(code)) return undefined;
   const call = typeof syscall === 'string' ? syscall : 'a file operation';
   const where =
     typeof path === 'string' ? `${path}${typeof dest === 'string' ? ` -> ${dest}` : ''}` : undefined;

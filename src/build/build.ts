@@ -427,7 +427,7 @@ async function addRootPath(
       ...base,
       type: 'file',
       size: st.size,
-      content: { kind: 'host', path: hostPath },
+      content: { kind: 'host', path: hostPath, dev: st.dev, ino: st.ino },
       ...(Object.keys(xattrs).length ? { xattrs } : {}),
     },
     origin,

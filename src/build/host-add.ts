@@ -148,7 +148,7 @@ export async function collectHostPath(
             type: 'file',
             mode,
             size: rs.size,
-            content: { kind: 'host', path: hostPath },
+            content: { kind: 'host', path: hostPath, dev: rs.dev, ino: rs.ino },
             ...(Object.keys(xattrs).length > 0 ? { xattrs } : {}),
           },
         });

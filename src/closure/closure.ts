@@ -1423,7 +1423,7 @@ export async function closureToEntries(result: ClosureResult, fs: RootFs): Promi
     const hostPath = fs.hostPath(f.path);
     const content: ContentSource =
       hostPath !== undefined
-        ? { kind: 'host', path: hostPath }
+        ? { kind: 'host', path: hostPath, dev: f.stat.dev, ino: f.stat.ino }
         : { kind: 'bytes', data: await fs.read(f.path) };
     out.push({
       entry: { ...withX, type: 'file', size: f.stat.size, content },

@@ -360,7 +360,7 @@ export async function checkRegularFile(hostPath: string, st: RootStat): Promise<
     fh = await open(encodePath(hostPath), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     const now = await fh.stat();
     if (!now.isFile() || now.ino !== st.ino || now.dev !== st.dev) {
-      throw new FromscratchError('PATH_ESCAPE', `${hostPath} changed while the build context was read`, {
+      throw new FromscratchError('FILE_CHANGED', `${hostPath} changed while the build context was read`, {
         hint: 'do not modify the build context during a build',
       });
     }
@@ -368,13 +368,19 @@ export async function checkRegularFile(hostPath: string, st: RootStat): Promise<
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ELOOP')
       throw new FromscratchError(
-        'PATH_ESCAPE',
+        'FILE_CHANGED',
         `${hostPath} became a symlink while the build context was read`,
+        {
+          hint: 'do not modify the build context during a build',
+        },
       );
     if (code === 'EACCES')
       throw new FromscratchError(
-        'FILE_NOT_FOUND',
+        'FILE_UNREADABLE',
         `${hostPath} in the build context cannot be read (permission denied)`,
+        {
+          hint: `give the user running fromscratch read access to ${hostPath}, or leave it out (.dockerignore)`,
+        },
       );
     throw e;
   } finally {
@@ -424,7 +430,7 @@ export function toCopyEntries(
           type: 'file',
           mode,
           size: r.stat.size,
-          content: { kind: 'host', path: r.hostPath },
+          content: { kind: 'host', path: r.hostPath, dev: r.stat.dev, ino: r.stat.ino },
         });
         break;
       case 'dir':

@@ -11,7 +11,16 @@ import { ancestors, comparePaths, normalizeImagePath } from './path.ts';
 /** ContentSource says where the bytes of a regular file come from. */
 export type ContentSource =
   /** a file on the host, read when the layer is written (a sysroot file is a host file too) */
-  | { readonly kind: 'host'; readonly path: string }
+  | {
+      readonly kind: 'host';
+      readonly path: string;
+      /**
+       * device and inode of the file when it was scanned: the layer writer reads that very file or fails
+       * with FILE_CHANGED (a path swapped for a symlink or another file between scan and read)
+       */
+      readonly dev?: number;
+      readonly ino?: number;
+    }
   /** bytes held in memory (generated files, small extracted files) */
   | { readonly kind: 'bytes'; readonly data: Uint8Array };
 

@@ -10,8 +10,14 @@ import { encodePath } from '../fs/path.ts';
 /** DEFAULT_READ_CHUNK is the size of each read from a host file (bounded memory, few syscalls). */
 export const DEFAULT_READ_CHUNK = 1024 * 1024;
 
-/** HostFileReader streams exactly `size` bytes of the host file at `path`, or throws. */
-export type HostFileReader = (path: string, size: number) => AsyncIterable<Uint8Array>;
+/** FileIdentity is the device and inode a file had when it was scanned (0 or absent: unknown). */
+export interface FileIdentity {
+  readonly dev?: number;
+  readonly ino?: number;
+}
+
+/** HostFileReader streams exactly `size` bytes of the host file at `path` (that very file, when `identity` is known), or throws. */
+export type HostFileReader = (path: string, size: number, identity?: FileIdentity) => AsyncIterable<Uint8Array>;
 
 /** ReadHostFileOptions tunes readHostFile. */
 export interface ReadHostFileOptions {
@@ -52,26 +58,33 @@ function openError(path: string, e: unknown): FromscratchError {
  * `chunkSize` bytes, each a fresh buffer the consumer may keep.
  *
  * Holes of sparse files read as zeros, so they are written dense (RELIABILITY.md I6).
- * Throws FILE_CHANGED when the file is not a regular file any more, when its size differs from `size`,
- * when it shrinks or grows while being read, or when its mtime changes during the read; FILE_NOT_FOUND
- * when it is gone; FILE_UNREADABLE on other errors. The file is opened with O_NONBLOCK so a path
- * swapped for a FIFO cannot hang the build.
+ * The file is opened once, without following a symlink in its last component, and only that descriptor
+ * is read: when `identity` (the scan's device and inode) is known, the descriptor must be that file.
+ * Throws FILE_CHANGED when the path became a symlink or another file since the scan (a swap to
+ * `/etc/shadow` between scan and read ships nothing), when it is not a regular file any more, when its
+ * size differs from `size`, when it shrinks or grows while being read, or when its mtime changes during
+ * the read; FILE_NOT_FOUND when it is gone; FILE_UNREADABLE on other errors. The file is opened with
+ * O_NONBLOCK so a path swapped for a FIFO cannot hang the build.
  */
 export async function* readHostFile(
   path: string,
   size: number,
+  identity: FileIdentity = {},
   opts: ReadHostFileOptions = {},
 ): AsyncGenerator<Uint8Array> {
   const chunkSize = opts.chunkSize ?? DEFAULT_READ_CHUNK;
   let fh: FileHandle;
   try {
-    fh = await open(encodePath(path), constants.O_RDONLY | constants.O_NONBLOCK);
+    fh = await open(encodePath(path), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw changed(path, 'replaced by a symbolic link');
     throw openError(path, e);
   }
   try {
     const before = await fh.stat();
     if (!before.isFile()) throw changed(path, 'no longer a regular file');
+    if (identity.ino && identity.dev !== undefined && (before.ino !== identity.ino || before.dev !== identity.dev))
+      throw changed(path, 'replaced by another file');
     if (before.size !== size) throw changed(path, `size ${before.size} bytes, expected ${size}`);
     let pos = 0;
     while (pos < size) {

@@ -249,7 +249,7 @@ export async function* writeTar(tree: FileTree, opts: WriteTarOptions = {}): Asy
       yield* add(f.content.data);
     } else {
       let n = 0;
-      for await (const c of read(f.content.path, f.size)) {
+      for await (const c of read(f.content.path, f.size, f.content)) {
         n += c.byteLength;
         if (n > f.size)
           throw new Error(`host file reader returned more than ${f.size} bytes for ${f.content.path}`);

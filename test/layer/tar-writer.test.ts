@@ -11,6 +11,8 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
+  statSync,
   readlinkSync,
   symlinkSync,
   writeFileSync,
@@ -394,7 +396,7 @@ describe('host files that change while a layer is written', () => {
     await withTempDir(async (dir) => {
       const f = join(dir, 'f');
       writeFileSync(f, Buffer.alloc(4096, 1));
-      const grow = readHostFile(f, 4096, { chunkSize: 1024 });
+      const grow = readHostFile(f, 4096, {}, { chunkSize: 1024 });
       await grow.next();
       appendFileSync(f, 'more');
       await assert.rejects(
@@ -402,7 +404,7 @@ describe('host files that change while a layer is written', () => {
         (e) => isFromscratchError(e, 'FILE_CHANGED') && (e as Error).message.includes(f),
       );
       writeFileSync(f, Buffer.alloc(4096, 1));
-      const shrink = readHostFile(f, 4096, { chunkSize: 1024 });
+      const shrink = readHostFile(f, 4096, {}, { chunkSize: 1024 });
       await shrink.next();
       writeFileSync(f, 'x');
       await assert.rejects(collect(shrink), (e) => isFromscratchError(e, 'FILE_CHANGED'));
@@ -433,20 +435,35 @@ describe('host files that change while a layer is written', () => {
       await assert.rejects(tarOf(fifo), (e) => isFromscratchError(e, 'FILE_CHANGED'));
     });
   });
-  it('symlinked host paths are read through (the tree decides what a path is)', async () => {
+  it('a path swapped for a symlink or another file of the same size after the scan is FILE_CHANGED (issue 15.1)', async () => {
     await withTempDir(async (dir) => {
-      writeFileSync(join(dir, 'real'), 'data');
-      symlinkSync('real', join(dir, 'link'));
-      const tree = new FileTreeBuilder()
-        .add({
-          type: 'file',
-          path: '/f',
-          ...root,
-          size: 4,
-          content: { kind: 'host', path: join(dir, 'link') },
-        })
-        .build();
-      assert.equal((await tarOf(tree)).subarray(512, 516).toString(), 'data');
+      const f = join(dir, 'app.conf');
+      writeFileSync(f, 'public');
+      writeFileSync(join(dir, 'secret'), 'SECRET');
+      const st = statSync(f);
+      const entry = {
+        type: 'file' as const,
+        path: '/f',
+        ...root,
+        size: 6,
+        content: { kind: 'host' as const, path: f, dev: st.dev, ino: st.ino },
+      };
+      const tree = () => new FileTreeBuilder().add(entry).build();
+      assert.equal((await tarOf(tree())).subarray(512, 518).toString(), 'public', 'the scanned file is read');
+      // the race of issue 15.1: same size, swapped for a symlink to a secret
+      rmSync(f);
+      symlinkSync(join(dir, 'secret'), f);
+      await assert.rejects(
+        tarOf(tree()),
+        (e) => isFromscratchError(e, 'FILE_CHANGED') && /symbolic link/.test((e as Error).message),
+      );
+      // swapped for a hard link to the secret (another inode, same size)
+      rmSync(f);
+      linkSync(join(dir, 'secret'), f);
+      await assert.rejects(
+        tarOf(tree()),
+        (e) => isFromscratchError(e, 'FILE_CHANGED') && /another file/.test((e as Error).message),
+      );
     });
   });
 });
