@@ -8,8 +8,10 @@
 import { resolve as resolveHostPath } from 'node:path';
 import type { BlobStore } from '../blob/store.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
+import { elfMachineToOciArch } from '../elf/abi.ts';
 import { isElf } from '../elf/parse-elf.ts';
-import { FromscratchError, withContext } from '../errors.ts';
+import { readElf } from '../elf/read-elf.ts';
+import { FromscratchError, isFromscratchError, withContext } from '../errors.ts';
 import { hostFs } from '../fs/host-fs.ts';
 import type { Origin } from '../fs/origin.ts';
 import { overlayFs } from '../fs/overlay-fs.ts';
@@ -19,7 +21,7 @@ import type { RootFs } from '../fs/root-fs.ts';
 import { appendLayers, emptyImage, type Image, withConfig } from '../image/image.ts';
 import { makeLayer } from '../layer/make-layer.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
-import { traceCommand } from '../trace/trace.ts';
+import { toArgv, traceCommand } from '../trace/trace.ts';
 import { Collector } from './collector.ts';
 import { scratchDefaults } from './defaults.ts';
 import {
@@ -355,6 +357,8 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
           },
         );
       }
+      if (toArgv(item.command).shell)
+        ctx.opts.logger?.info(`trace: \`${item.command}\` uses shell syntax; running it as /bin/sh -c`);
       const t = await traceCommand(item.command, {
         cwd: ctx.cwd,
         ...(item.allowFailure ? { allowFailure: true } : {}),
@@ -365,7 +369,7 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       for (const f of t.files) {
         const origin: Origin = { kind: 'traced', command: item.command, pid: f.pid, syscall: f.syscall };
         const real = await addRootPath(ctx, f.path, origin);
-        if (real && (await isProgram(ctx.host, real.path, real.mode, f.kind === 'exec')))
+        if (real && (await isRunTimeProgram(ctx.host, real.path, real.mode, f.kind === 'exec')))
           ctx.closureRoots.push({ path: f.path, origin });
       }
       return;
@@ -374,7 +378,7 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       for (const path of item.paths) {
         const origin: Origin = { kind: 'fix', command: item.command };
         const real = await addRootPath(ctx, path, origin);
-        if (real && (await isProgram(ctx.host, real.path, real.mode, true)))
+        if (real && (await isRunTimeProgram(ctx.host, real.path, real.mode, true)))
           ctx.closureRoots.push({ path, origin });
       }
       return;
@@ -391,6 +395,31 @@ async function isProgram(host: RootFs, hostPath: string, mode: number, executed 
   const head = await host.read(hostPath, { offset: 0, length: 4 });
   if (isElf(head)) return true;
   return head[0] === 0x23 && head[1] === 0x21 && (executed || (mode & 0o111) !== 0);
+}
+
+/**
+ * isRunTimeProgram tells whether a file a traced run used is a program whose closure the image needs: an
+ * executable or shared object (ET_EXEC/ET_DYN) of the host's architecture, or an executed `#!` script.
+ * Everything else a run reads as data (a compiler's `crt1.o` and `.a` archives, a linker script `libc.so`,
+ * a prebuilt `.node` for another architecture, a core file, a truncated ELF) is copied as a plain file.
+ */
+async function isRunTimeProgram(
+  host: RootFs,
+  hostPath: string,
+  mode: number,
+  executed: boolean,
+): Promise<boolean> {
+  const head = await host.read(hostPath, { offset: 0, length: 4 });
+  if (!isElf(head)) return isProgram(host, hostPath, mode, executed);
+  let info: Awaited<ReturnType<typeof readElf>>;
+  try {
+    info = await readElf(host, hostPath, { symbols: false });
+  } catch (e) {
+    if (isFromscratchError(e)) return false; // malformed or truncated: data, as the loader would refuse it
+    throw e;
+  }
+  if (info.type !== 'exec' && info.type !== 'dyn') return false;
+  return executed || elfMachineToOciArch(info) === hostPlatform().architecture;
 }
 
 /**

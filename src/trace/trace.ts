@@ -2,7 +2,8 @@
  * trace.ts — run a command on the host under `strace -f` and report every file it successfully used.
  * IO, Linux only.
  *
- * The command is split into words as a POSIX shell would and executed directly (never through a shell).
+ * The command is split into words as a POSIX shell would and executed directly; a command that uses shell
+ * syntax (`&&`, `|`, `$VAR` …) runs as `/bin/sh -c CMD`, docker's shell form.
  * Kept: successful execs, opens, stats, accesses and readlinks. Dropped: failed look-ups, /proc, /sys,
  * /dev, and whatever the run itself created, renamed or deleted (its temporary files included).
  */
@@ -11,7 +12,7 @@ import * as fs from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { FromscratchError } from '../errors.ts';
+import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { encodePath } from '../fs/path.ts';
 import { splitShellWords } from '../spec/shell-words.ts';
 import { checkSecret } from './secrets.ts';
@@ -50,8 +51,10 @@ export interface TraceResult {
   readonly cwd: string;
   /** the environment the command ran with */
   readonly env: Readonly<Record<string, string>>;
-  /** the command as executed (argv) */
+  /** the command as executed (argv); `['/bin/sh', '-c', CMD]` when CMD used shell syntax */
   readonly command: readonly string[];
+  /** CMD used shell operators or expansions and ran as `/bin/sh -c CMD` (docker's shell form) */
+  readonly shell?: boolean;
 }
 
 /** TraceOptions tunes traceCommand. */
@@ -145,7 +148,8 @@ export async function traceCommand(
   command: string | readonly string[],
   opts: TraceOptions = {},
 ): Promise<TraceResult> {
-  const argv = typeof command === 'string' ? splitShellWords(command, { operators: 'refuse' }) : [...command];
+  const { argv, shell } =
+    typeof command === 'string' ? toArgv(command) : { argv: [...command], shell: false };
   if (argv.length === 0)
     throw new FromscratchError('INVALID_ARGUMENT', 'empty command to trace', {
       hint: 'give a command, e.g. --trace \'python3 -c "import json"\'',
@@ -228,9 +232,33 @@ export async function traceCommand(
         },
       );
     }
-    return { files, refused, exitCode, ...(signal ? { signal } : {}), cwd, env, command: argv };
+    return {
+      files,
+      refused,
+      exitCode,
+      ...(signal ? { signal } : {}),
+      cwd,
+      env,
+      command: argv,
+      ...(shell ? { shell } : {}),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * toArgv splits CMD into words as a POSIX shell would. A command with shell operators or expansions
+ * (`&&`, `|`, `;`, redirections, `$VAR`, backquotes) runs as `/bin/sh -c CMD`, as docker runs the shell
+ * form of RUN; one with broken quoting is still INVALID_ARGUMENT.
+ */
+export function toArgv(command: string): { argv: string[]; shell: boolean } {
+  try {
+    return { argv: splitShellWords(command, { operators: 'refuse' }), shell: false };
+  } catch (e) {
+    if (!isFromscratchError(e, 'INVALID_ARGUMENT')) throw e;
+    splitShellWords(command); // unterminated quotes are an error with or without a shell
+    return { argv: ['/bin/sh', '-c', command], shell: true };
   }
 }
 

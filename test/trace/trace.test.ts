@@ -58,6 +58,23 @@ describe('traceCommand (real strace)', () => {
     );
   });
 
+  it('a command with shell operators runs as /bin/sh -c (docker shell form); broken quoting is still refused', async () => {
+    const r = await traceCommand('cat /etc/hostname | wc -c && test -n "$HOME"');
+    assert.equal(r.shell, true);
+    assert.deepEqual(r.command, ['/bin/sh', '-c', 'cat /etc/hostname | wc -c && test -n "$HOME"']);
+    assert.ok(
+      r.files.some((f) => f.kind === 'exec' && /\/wc$/.test(f.path)),
+      'both sides of the pipe are traced',
+    );
+    assert.ok(r.files.some((f) => f.path === '/etc/hostname'));
+    const plain = await traceCommand("sh -c 'cat /etc/hostname'");
+    assert.equal(plain.shell, undefined, 'quoted operators are words, no extra shell');
+    await assert.rejects(
+      () => traceCommand("cat '/etc/hostname | wc"),
+      (e: unknown) => isFromscratchError(e, 'INVALID_ARGUMENT'),
+    );
+  });
+
   it('leaves out files the run created and deleted, and files it created and kept', async () => {
     const d = fs.mkdtempSync(join(tmpdir(), 'fs-trace-'));
     const keep = join(d, 'created-kept');
