@@ -365,9 +365,21 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
         ...(item.timeoutSeconds !== undefined ? { timeoutSeconds: item.timeoutSeconds } : {}),
         ...(ctx.opts.allowSecrets ? { allowSecrets: ctx.opts.allowSecrets } : {}),
       });
+      if (t.stopped)
+        ctx.opts.logger?.info(`trace: stopped \`${item.command}\` after ${item.timeoutSeconds ?? 120} s`);
       ctx.traces.push({ command: item.command, exitCode: t.exitCode, cwd: t.cwd });
       for (const f of t.files) {
-        const origin: Origin = { kind: 'traced', command: item.command, pid: f.pid, syscall: f.syscall };
+        const origin: Origin = {
+          kind: 'traced',
+          command: item.command,
+          pid: f.pid,
+          syscall: f.syscall,
+          ...(f.wrote ? { wrote: f.wrote } : {}),
+        };
+        if (f.wrote === 'file') {
+          await addRootPath(ctx, f.path, origin, { empty: true }); // the host's content never leaks through a write
+          continue;
+        }
         const real = await addRootPath(ctx, f.path, origin);
         if (real && (await isRunTimeProgram(ctx.host, real.path, real.mode, f.kind === 'exec')))
           ctx.closureRoots.push({ path: f.path, origin });
@@ -425,12 +437,14 @@ async function isRunTimeProgram(
 /**
  * addRootPath adds a path of the root as the image must have it: every symlink passed on the way
  * (`/lib -> usr/lib`) as a symlink, then the real entry (a directory is added alone, without its
- * contents). Returns the real file, or undefined when it is not a regular file.
+ * contents; with `empty`, a regular file is added with its mode and owner but no content). Returns the
+ * real file, or undefined when it is not a regular file or is added empty.
  */
 async function addRootPath(
   ctx: GatherContext,
   path: string,
   origin: Origin,
+  opts: { empty?: boolean } = {},
 ): Promise<{ path: string; mode: number } | undefined> {
   const r = await resolvePath(ctx.root, path);
   for (const l of r.links) {
@@ -448,6 +462,13 @@ async function addRootPath(
     return undefined;
   }
   if (st.type !== 'file') return undefined;
+  if (opts.empty) {
+    ctx.col.addIfAbsent(
+      { ...base, type: 'file', size: 0, content: { kind: 'bytes', data: new Uint8Array(0) } },
+      origin,
+    );
+    return undefined;
+  }
   const hostPath = ctx.root.hostPath(r.path);
   if (hostPath === undefined) return undefined;
   const xattrs = await ctx.root.xattrs(r.path);
