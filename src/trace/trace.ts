@@ -9,12 +9,13 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { encodePath } from '../fs/path.ts';
 import { splitShellWords } from '../spec/shell-words.ts';
+import { imageViewArgv } from './image-view.ts';
 import { checkSecret } from './secrets.ts';
 import { parseStraceLog, STRACE_SYSCALLS, type TraceEvent, type TraceKind } from './strace-log.ts';
 
@@ -85,6 +86,12 @@ export interface TraceOptions {
   secrets?: 'refuse' | 'omit';
   /** the strace binary (default: `strace` from PATH) */
   strace?: string;
+  /**
+   * an unpacked image root to lay over the host's / (see image-view.ts; needs root): the command sees the
+   * image's paths and `cwd` is a path in that view. Files only in the image are not reported (they are
+   * not on the host).
+   */
+  imageRoot?: string;
   /** stdout/stderr of the command: 'inherit' or 'pipe' (default 'pipe': output discarded unless onOutput); stdin is never passed */
   stdio?: 'inherit' | 'pipe';
   /** receives the command's output when stdio is 'pipe' */
@@ -169,7 +176,15 @@ export async function traceCommand(
       hint: 'give a command, e.g. --trace \'python3 -c "import json"\'',
     });
   const cwd = opts.cwd ?? process.cwd();
-  if (!fs.statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) {
+  const view = opts.imageRoot;
+  if (view !== undefined && process.getuid?.() !== 0) {
+    throw new FromscratchError(
+      'TRACE_FAILED',
+      `tracing ${JSON.stringify(argv.join(' '))} with the image's paths needs root (a private mount namespace)`,
+      { hint: 'run as root, or give the command paths that exist on the host' },
+    );
+  }
+  if (view === undefined && !fs.statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) {
     throw new FromscratchError(
       'FILE_NOT_FOUND',
       `working directory ${cwd} for the traced command is not a directory`,
@@ -181,7 +196,8 @@ export async function traceCommand(
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.env ?? process.env)) if (v !== undefined) env[k] = v;
   const strace = straceBinary(opts.strace);
-  const exe = findOnPath(argv[0]!, cwd, env.PATH);
+  // inside the image's view the program is found there (by strace's own PATH search)
+  const exe = view !== undefined ? argv[0] : findOnPath(argv[0]!, cwd, env.PATH);
   if (!exe) {
     throw new FromscratchError('TRACE_FAILED', `command ${JSON.stringify(argv[0])} not found`, {
       hint: argv[0]!.includes('/')
@@ -194,11 +210,17 @@ export async function traceCommand(
   const started = Date.now();
   try {
     const stderr = { tail: '' };
+    const traced = [strace, ...straceArgs(logFile), '--', exe, ...argv.slice(1)];
+    if (view !== undefined) await mkdir(join(dir, 'view'));
+    const full =
+      view === undefined
+        ? traced
+        : [...imageViewArgv({ imageRoot: view, stateDir: join(dir, 'view'), keepDir: dir, cwd }), ...traced];
     const { code, signal, timedOut } = await runTraced(
-      strace,
-      [...straceArgs(logFile), '--', exe, ...argv.slice(1)],
+      full[0]!,
+      full.slice(1),
       argv[0]!,
-      cwd,
+      view === undefined ? cwd : '/',
       env,
       opts,
       stderr,
@@ -214,6 +236,13 @@ export async function traceCommand(
       );
     }
     const log = await readFile(logFile, 'latin1').catch(() => '');
+    if (log.trim() === '' && code !== 0 && view !== undefined) {
+      throw new FromscratchError(
+        'TRACE_FAILED',
+        `could not lay the image over the host to trace ${JSON.stringify(argv[0])}: ${stderrTail.trim() || `exit status ${code}`}`,
+        { hint: 'this needs root, unshare (util-linux) and overlayfs' },
+      );
+    }
     if (log.trim() === '' && code !== 0) {
       // strace wrote nothing: it could not trace at all (ptrace refused in a container, seccomp …)
       throw new FromscratchError(
@@ -355,6 +384,14 @@ async function runTraced(
   }
 }
 
+function comm(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return ''; // exited meanwhile
+  }
+}
+
 /** descendants lists the processes below `pid` (children first), from /proc/PID/task/TID/children. */
 function descendants(pid: number): number[] {
   const out: number[] = [];
@@ -374,10 +411,10 @@ function descendants(pid: number): number[] {
       }
       for (const c of text.split(' ').filter((x) => x.trim() !== '')) {
         const n = Number(c);
-        if (!out.includes(n)) {
-          out.push(n);
-          walk(n);
-        }
+        if (out.includes(n)) continue;
+        // strace itself (below unshare, in an image view) must keep tracing the shutdown
+        if (comm(n) !== 'strace') out.push(n);
+        walk(n);
       }
     }
   };

@@ -126,7 +126,15 @@ export function registerBuild(program: Command, io: CliIo): void {
       '--cert-dir <dir>',
       'CA certificates (*.crt) and client pairs (*.cert/*.key) for registries, as skopeo --cert-dir',
     )
-    .option('--verify <cmd>', 'run CMD inside the built image to prove it works', collect)
+    .addOption(
+      program
+        .createOption(
+          '--verify [cmd]',
+          "run CMD inside the built image to prove it works (no CMD: the image's entrypoint and cmd)",
+        )
+        .preset('')
+        .argParser(collect),
+    )
     .option('--fix', 'with --verify: add the files the command was missing and rebuild')
     .option(
       '--sbom <spdx|cyclonedx>',
