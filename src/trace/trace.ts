@@ -487,14 +487,15 @@ export function selectFiles(
     const st = lstat(f.path);
     if (!st) continue; // deleted by the run (or a temp file)
     if (bornDuringRun(st)) continue;
-    const verdict = checkSecret(f.path, { allow: allowSecrets });
-    if (verdict.refuse) {
-      refused.push({ path: f.path, reason: verdict.reason });
-      continue;
-    }
     const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
     // a log, or an output file truncated first: its host content is never what the run needed
     const onlyWritten = type === 'file' && writeOpened.has(f.path) && !readUsed.has(f.path);
+    const verdict = checkSecret(f.path, { allow: allowSecrets });
+    if (verdict.refuse) {
+      // a secret-looking file the run only wrote (a shell history) leaks nothing, and an empty one is no use
+      if (!onlyWritten) refused.push({ path: f.path, reason: verdict.reason });
+      continue;
+    }
     files.push({ ...f, type, ...(onlyWritten ? { wrote: 'file' as const } : {}) });
     kept.add(f.path);
   }

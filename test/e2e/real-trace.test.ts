@@ -14,7 +14,7 @@
  *   directory's host entries.
  */
 import assert from 'node:assert/strict';
-import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { dockerRemoveImage, dockerRun, requireTool, run, withTempDir } from '../support/validate-tools.ts';
@@ -25,6 +25,8 @@ interface ImageFile {
   readonly path: string;
   readonly type: string;
   readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
   readonly size: number;
 }
 
@@ -76,6 +78,7 @@ test('nginx traced as a server: log and pid directories kept empty, the host log
     const port = 20000 + (process.pid % 20000);
     await mkdir(join(dir, 'logs'), { mode: 0o750 });
     await chmod(join(dir, 'logs'), 0o750);
+    await chown(join(dir, 'logs'), 33, 4); // www-data:adm, as Debian's /var/log/nginx
     await mkdir(join(dir, 'run'));
     await mkdir(join(dir, 'www'));
     await writeFile(join(dir, 'www', 'index.html'), 'hello from nginx, from scratch\n');
@@ -124,6 +127,7 @@ test('nginx traced as a server: log and pid directories kept empty, the host log
       const logs = files.get(`${dir}/logs`);
       assert.equal(logs?.type, 'dir', 'the log directory is in the image');
       assert.equal(logs.mode & 0o7777, 0o750, "with the host's mode");
+      assert.deepEqual([logs.uid, logs.gid], [33, 4], "and the host's owner");
       assert.equal(files.get(`${dir}/run`)?.type, 'dir', 'the pid directory is in the image');
       assert.equal(files.get(`${dir}/run/nginx.pid`), undefined, 'not the pid file the run created');
       assert.equal(files.get(`${dir}/logs/access.log`)?.size, 0, 'the old log is shipped empty');
