@@ -368,6 +368,7 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       if (t.stopped)
         ctx.opts.logger?.info(`trace: stopped \`${item.command}\` after ${item.timeoutSeconds ?? 120} s`);
       ctx.traces.push({ command: item.command, exitCode: t.exitCode, cwd: t.cwd });
+      const elfData: string[] = [];
       for (const f of t.files) {
         const origin: Origin = {
           kind: 'traced',
@@ -381,16 +382,21 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
           continue;
         }
         const real = await addRootPath(ctx, f.path, origin);
-        if (real && (await isRunTimeProgram(ctx.host, real.path, real.mode, f.kind === 'exec')))
-          ctx.closureRoots.push({ path: f.path, origin });
+        const role = real ? await runTimeRole(ctx.host, real.path, real.mode, f.kind === 'exec') : 'data';
+        if (role === 'program') ctx.closureRoots.push({ path: f.path, origin });
+        else if (role === 'elf-data') elfData.push(f.path);
       }
+      if (elfData.length > 0)
+        ctx.opts.logger?.info(
+          `trace: ${elfData.length} ELF files \`${item.command}\` read as data (relocatable objects, other architectures, core or truncated files) copied as plain files: ${elfData.slice(0, 3).join(', ')}${elfData.length > 3 ? ' …' : ''}`,
+        );
       return;
     }
     case 'root-paths':
       for (const path of item.paths) {
         const origin: Origin = { kind: 'fix', command: item.command };
         const real = await addRootPath(ctx, path, origin);
-        if (real && (await isRunTimeProgram(ctx.host, real.path, real.mode, true)))
+        if (real && (await runTimeRole(ctx.host, real.path, real.mode, true)) === 'program')
           ctx.closureRoots.push({ path, origin });
       }
       return;
@@ -410,28 +416,29 @@ async function isProgram(host: RootFs, hostPath: string, mode: number, executed 
 }
 
 /**
- * isRunTimeProgram tells whether a file a traced run used is a program whose closure the image needs: an
- * executable or shared object (ET_EXEC/ET_DYN) of the host's architecture, or an executed `#!` script.
- * Everything else a run reads as data (a compiler's `crt1.o` and `.a` archives, a linker script `libc.so`,
- * a prebuilt `.node` for another architecture, a core file, a truncated ELF) is copied as a plain file.
+ * runTimeRole tells what a file a traced run used is to the image: a 'program' whose closure the image
+ * needs (an executable or shared object, ET_EXEC/ET_DYN, of the host's architecture, or a `#!` script
+ * that is executable or was executed), 'elf-data' (an ELF file a run reads as data: a compiler's `crt1.o`,
+ * a prebuilt `.node` for another architecture, a core file, a truncated ELF), or 'data' (`.a` archives, a
+ * linker script `libc.so`, everything else). Both kinds of data are copied as plain files.
  */
-async function isRunTimeProgram(
+async function runTimeRole(
   host: RootFs,
   hostPath: string,
   mode: number,
   executed: boolean,
-): Promise<boolean> {
+): Promise<'program' | 'elf-data' | 'data'> {
   const head = await host.read(hostPath, { offset: 0, length: 4 });
-  if (!isElf(head)) return isProgram(host, hostPath, mode, executed);
+  if (!isElf(head)) return (await isProgram(host, hostPath, mode, executed)) ? 'program' : 'data';
   let info: Awaited<ReturnType<typeof readElf>>;
   try {
     info = await readElf(host, hostPath, { symbols: false });
   } catch (e) {
-    if (isFromscratchError(e)) return false; // malformed or truncated: data, as the loader would refuse it
+    if (isFromscratchError(e)) return 'elf-data'; // malformed or truncated: the loader would refuse it too
     throw e;
   }
-  if (info.type !== 'exec' && info.type !== 'dyn') return false;
-  return executed || elfMachineToOciArch(info) === hostPlatform().architecture;
+  const loadable = info.type === 'exec' || info.type === 'dyn';
+  return loadable && elfMachineToOciArch(info) === hostPlatform().architecture ? 'program' : 'elf-data';
 }
 
 /**

@@ -217,6 +217,11 @@ test("`--trace 'gcc -o t t.c -lz && ./t'` gives a working toolchain: the image c
       );
       assert.equal(b.code, 0, b.stderr);
       assert.match(b.stderr, /uses shell syntax; running it as \/bin\/sh -c/);
+      assert.match(
+        b.stderr,
+        /trace: \d+ ELF files .* read as data .* copied as plain files: .*crt/,
+        'one note',
+      );
       const files = await imageFiles('oci:out:gcc', dir);
       const libc = [...files.values()].find((f) => /\/libc\.so$/.test(f.path) && f.type === 'file');
       assert.ok(libc, 'the linker script libc.so is in the image as a plain file');
