@@ -46,7 +46,9 @@ done
 shift
 mkdir -p "$m/root$keep"
 mount --bind "$keep" "$m/root$keep"
-exec chroot "$m/root" /bin/sh -c 'mkdir -p "$0" && cd "$0" && exec "$@"' "$wd" "$@"
+# an image with a real /bin directory hides the host's /bin -> usr/bin link: find a shell either way
+sh=/bin/sh; [ -x "$m/root/bin/sh" ] || sh=/usr/bin/sh
+exec chroot "$m/root" "$sh" -c 'mkdir -p "$0" && cd "$0" && exec "$@"' "$wd" "$@"
 `;
 
 /**
