@@ -21,9 +21,8 @@ import { resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
 import type { Image } from '../image/image.ts';
 import { hostPlatform, platformMatches } from '../model/platform.ts';
-import { splitShellWords } from '../spec/shell-words.ts';
 import { checkSecret } from '../trace/secrets.ts';
-import { traceCommand } from '../trace/trace.ts';
+import { toArgv, traceCommand } from '../trace/trace.ts';
 import { findMissingFiles, type ImageRunTrace, traceImageRun } from '../trace/verify.ts';
 import { makeUnpackDir, unpackImage } from '../unpack/unpack.ts';
 import type { BuildResult, PlatformBuild } from './build.ts';
@@ -72,7 +71,8 @@ export async function verifyBuild(
   const root = hostFs(spec.sysroot ?? '/');
   for (const given of commands) {
     const own = given.trim() === '';
-    const words = own ? imageCommand(hostImage(result).image) : splitShellWords(given);
+    // shell syntax (`a && b`, `$VAR`) runs as /bin/sh -c, as with --trace; --fix adds the host's sh if need be
+    const words = own ? imageCommand(hostImage(result).image) : toArgv(given).argv;
     if (words.length === 0)
       throw new FromscratchError('USAGE', '--verify was given an empty command', {
         hint: "write --verify 'CMD ARG…'",
