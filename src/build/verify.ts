@@ -201,7 +201,7 @@ async function traceOnHost(
         cwd: workdir,
         imageRoot: dir,
       });
-      return traced.files.map((f) => f.path);
+      return traced.files.map((f) => f.path).filter((p) => p !== '/');
     } catch (e) {
       if (!isFromscratchError(e, 'TRACE_FAILED')) throw e;
       o.log?.(`verify: ${e.message}; tracing the plain host instead`);
@@ -214,7 +214,7 @@ async function traceOnHost(
   // from the image's working directory (or /), so the host's cwd does not end up in the image
   const cwd = (await host.lstat(workdir))?.type === 'dir' ? workdir : '/';
   const traced = await traceCommand([program, ...words.slice(1)], { ...common, cwd });
-  return traced.files.map((f) => f.path);
+  return traced.files.map((f) => f.path).filter((p) => p !== '/');
 }
 
 /** imageEnv is the environment a container of the image gets: this process's, with the image's Env and PATH. */
