@@ -14,6 +14,7 @@
  *   directory's host entries.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { chmod, chown, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -249,6 +250,7 @@ test('--verify --fix makes a Python script at an image-only path work, named (`p
   await withTempDir('e2e-real-py', async (dir) => {
     await writeFile(join(dir, 'app.py'), APP_PY);
     const host = (await run(HOST_PYTHON, [join(dir, 'app.py')])).stdout;
+    const hostHadApp = existsSync('/app');
     try {
       const r = await fromscratch(
         [
@@ -276,6 +278,7 @@ test('--verify --fix makes a Python script at an image-only path work, named (`p
       );
       assert.ok(!v.added.includes('/app/main.py'), 'the image-only script is not taken from the host');
       assert.equal(await dockerRun(named, ['/app/main.py'], '/usr/bin/python3'), host);
+      assert.equal(existsSync('/app'), hostHadApp, "the host trace saw /app without writing the host's /");
 
       // a bare --verify: the image's own entrypoint and cmd, `main.py` relative to WORKDIR /app
       const b = await fromscratch(
