@@ -26,6 +26,9 @@ want readelf binutils
 want gcc gcc
 want python3 python3
 want ruby ruby
+want nginx nginx-light
+want curl curl
+[ -f /usr/include/zlib.h ] || need_pkgs+=(zlib1g-dev)
 [ -d /usr/share/gocode/src/github.com/opencontainers/image-spec/schema ] || need_pkgs+=(golang-github-opencontainers-image-spec-dev)
 
 # the differential package tests read the host's apt lists (bookworm main)

@@ -8,8 +8,10 @@
 import { resolve as resolveHostPath } from 'node:path';
 import type { BlobStore } from '../blob/store.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
+import { elfMachineToOciArch } from '../elf/abi.ts';
 import { isElf } from '../elf/parse-elf.ts';
-import { FromscratchError, withContext } from '../errors.ts';
+import { readElf } from '../elf/read-elf.ts';
+import { FromscratchError, isFromscratchError, withContext } from '../errors.ts';
 import { hostFs } from '../fs/host-fs.ts';
 import type { Origin } from '../fs/origin.ts';
 import { overlayFs } from '../fs/overlay-fs.ts';
@@ -19,7 +21,7 @@ import type { RootFs } from '../fs/root-fs.ts';
 import { appendLayers, emptyImage, type Image, withConfig } from '../image/image.ts';
 import { makeLayer } from '../layer/make-layer.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
-import { traceCommand } from '../trace/trace.ts';
+import { toArgv, traceCommand } from '../trace/trace.ts';
 import { Collector } from './collector.ts';
 import { scratchDefaults } from './defaults.ts';
 import {
@@ -355,26 +357,46 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
           },
         );
       }
+      if (toArgv(item.command).shell)
+        ctx.opts.logger?.info(`trace: \`${item.command}\` uses shell syntax; running it as /bin/sh -c`);
       const t = await traceCommand(item.command, {
         cwd: ctx.cwd,
         ...(item.allowFailure ? { allowFailure: true } : {}),
         ...(item.timeoutSeconds !== undefined ? { timeoutSeconds: item.timeoutSeconds } : {}),
         ...(ctx.opts.allowSecrets ? { allowSecrets: ctx.opts.allowSecrets } : {}),
       });
+      if (t.stopped)
+        ctx.opts.logger?.info(`trace: stopped \`${item.command}\` after ${item.timeoutSeconds ?? 120} s`);
       ctx.traces.push({ command: item.command, exitCode: t.exitCode, cwd: t.cwd });
+      const elfData: string[] = [];
       for (const f of t.files) {
-        const origin: Origin = { kind: 'traced', command: item.command, pid: f.pid, syscall: f.syscall };
+        const origin: Origin = {
+          kind: 'traced',
+          command: item.command,
+          pid: f.pid,
+          syscall: f.syscall,
+          ...(f.wrote ? { wrote: f.wrote } : {}),
+        };
+        if (f.wrote === 'file') {
+          await addRootPath(ctx, f.path, origin, { empty: true }); // the host's content never leaks through a write
+          continue;
+        }
         const real = await addRootPath(ctx, f.path, origin);
-        if (real && (await isProgram(ctx.host, real.path, real.mode, f.kind === 'exec')))
-          ctx.closureRoots.push({ path: f.path, origin });
+        const role = real ? await runTimeRole(ctx.host, real.path, real.mode, f.kind === 'exec') : 'data';
+        if (role === 'program') ctx.closureRoots.push({ path: f.path, origin });
+        else if (role === 'elf-data') elfData.push(f.path);
       }
+      if (elfData.length > 0)
+        ctx.opts.logger?.info(
+          `trace: ${elfData.length} ELF files \`${item.command}\` read as data (relocatable objects, other architectures, core or truncated files) copied as plain files: ${elfData.slice(0, 3).join(', ')}${elfData.length > 3 ? ' …' : ''}`,
+        );
       return;
     }
     case 'root-paths':
       for (const path of item.paths) {
         const origin: Origin = { kind: 'fix', command: item.command };
         const real = await addRootPath(ctx, path, origin);
-        if (real && (await isProgram(ctx.host, real.path, real.mode, true)))
+        if (real && (await runTimeRole(ctx.host, real.path, real.mode, true)) === 'program')
           ctx.closureRoots.push({ path, origin });
       }
       return;
@@ -394,14 +416,42 @@ async function isProgram(host: RootFs, hostPath: string, mode: number, executed 
 }
 
 /**
+ * runTimeRole tells what a file a traced run used is to the image: a 'program' whose closure the image
+ * needs (an executable or shared object, ET_EXEC/ET_DYN, of the host's architecture, or a `#!` script
+ * that is executable or was executed), 'elf-data' (an ELF file a run reads as data: a compiler's `crt1.o`,
+ * a prebuilt `.node` for another architecture, a core file, a truncated ELF), or 'data' (`.a` archives, a
+ * linker script `libc.so`, everything else). Both kinds of data are copied as plain files.
+ */
+async function runTimeRole(
+  host: RootFs,
+  hostPath: string,
+  mode: number,
+  executed: boolean,
+): Promise<'program' | 'elf-data' | 'data'> {
+  const head = await host.read(hostPath, { offset: 0, length: 4 });
+  if (!isElf(head)) return (await isProgram(host, hostPath, mode, executed)) ? 'program' : 'data';
+  let info: Awaited<ReturnType<typeof readElf>>;
+  try {
+    info = await readElf(host, hostPath, { symbols: false });
+  } catch (e) {
+    if (isFromscratchError(e)) return 'elf-data'; // malformed or truncated: the loader would refuse it too
+    throw e;
+  }
+  const loadable = info.type === 'exec' || info.type === 'dyn';
+  return loadable && elfMachineToOciArch(info) === hostPlatform().architecture ? 'program' : 'elf-data';
+}
+
+/**
  * addRootPath adds a path of the root as the image must have it: every symlink passed on the way
  * (`/lib -> usr/lib`) as a symlink, then the real entry (a directory is added alone, without its
- * contents). Returns the real file, or undefined when it is not a regular file.
+ * contents; with `empty`, a regular file is added with its mode and owner but no content). Returns the
+ * real file, or undefined when it is not a regular file or is added empty.
  */
 async function addRootPath(
   ctx: GatherContext,
   path: string,
   origin: Origin,
+  opts: { empty?: boolean } = {},
 ): Promise<{ path: string; mode: number } | undefined> {
   const r = await resolvePath(ctx.root, path);
   for (const l of r.links) {
@@ -419,6 +469,13 @@ async function addRootPath(
     return undefined;
   }
   if (st.type !== 'file') return undefined;
+  if (opts.empty) {
+    ctx.col.addIfAbsent(
+      { ...base, type: 'file', size: 0, content: { kind: 'bytes', data: new Uint8Array(0) } },
+      origin,
+    );
+    return undefined;
+  }
   const hostPath = ctx.root.hostPath(r.path);
   if (hostPath === undefined) return undefined;
   const xattrs = await ctx.root.xattrs(r.path);

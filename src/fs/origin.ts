@@ -16,10 +16,24 @@ export type Origin =
   | { readonly kind: 'path'; readonly to: string }
   /** inferred from an imported symbol or a note of `by`: NSS, gconv, CA bundle, libgcc_s, dlopen note */
   | { readonly kind: 'inferred'; readonly by: string; readonly reason: string }
-  /** opened, executed or stat'ed while tracing a command */
-  | { readonly kind: 'traced'; readonly command: string; readonly pid?: number; readonly syscall?: string }
+  /**
+   * opened, executed or stat'ed while tracing a command; `wrote`: a directory the command wrote into
+   * (kept empty), or a file it only wrote (created empty)
+   */
+  | {
+      readonly kind: 'traced';
+      readonly command: string;
+      readonly pid?: number;
+      readonly syscall?: string;
+      readonly wrote?: 'dir' | 'file';
+    }
   /** shipped by a Debian package */
-  | { readonly kind: 'package'; readonly name: string; readonly version: string; readonly architecture: string }
+  | {
+      readonly kind: 'package';
+      readonly name: string;
+      readonly version: string;
+      readonly architecture: string;
+    }
   /** a default a scratch image needs (/etc/passwd, /tmp …) */
   | { readonly kind: 'default'; readonly what: string }
   /** added by --verify --fix after a failed run */
@@ -43,6 +57,8 @@ export function describeOrigin(o: Origin): string {
     case 'inferred':
       return `inferred for ${o.by}: ${o.reason}`;
     case 'traced':
+      if (o.wrote === 'dir') return `directory the traced command wrote into (\`${o.command}\`)`;
+      if (o.wrote === 'file') return `file the traced command only wrote: created empty (\`${o.command}\`)`;
       return `used by \`${o.command}\`${o.pid !== undefined ? ` (pid ${o.pid}${o.syscall ? `, ${o.syscall}` : ''})` : ''}`;
     case 'package':
       return `from Debian package ${o.name} ${o.version} (${o.architecture})`;

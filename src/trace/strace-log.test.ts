@@ -29,6 +29,39 @@ describe('parseStraceLog', () => {
     assert.equal(ev[1]!.realPath, '/etc/hostname');
   });
 
+  it('reads open flags (write-only, read-write, truncate, directory) and the paths bind and mknod create', () => {
+    const log = [
+      '5 openat(AT_FDCWD</srv>, "logs/a.log", O_WRONLY|O_CREAT|O_APPEND, 0644) = 3</srv/logs/a.log>',
+      '5 openat(AT_FDCWD</srv>, "/srv/db", O_RDWR|O_CLOEXEC) = 4</srv/db>',
+      '5 openat(AT_FDCWD</srv>, "/srv/out", O_RDWR|O_CREAT|O_TRUNC, 0644) = 5</srv/out>',
+      '5 open("/srv/conf.d", O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY) = 6</srv/conf.d>',
+      '5 openat2(AT_FDCWD</srv>, "/srv/x", {flags=O_WRONLY|O_CREAT, mode=0600, resolve=0}, 24) = 7</srv/x>',
+      '5 creat("/srv/y", 0644) = 8</srv/y>',
+      '5 bind(9<socket:[1]>, {sa_family=AF_UNIX, sun_path="/run/app/app.sock"}, 110) = 0',
+      '5 bind(9<socket:[2]>, {sa_family=AF_UNIX, sun_path=@"abstract"}, 12) = 0',
+      '5 bind(9<socket:[3]>, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("0.0.0.0")}, 16) = 0',
+      '5 mknodat(AT_FDCWD</srv>, "fifo", S_IFIFO|0600) = 0',
+    ].join('\n');
+    const ev = parseStraceLog(log, { cwd: '/srv' });
+    const flags = (p: string) => {
+      const e = ev.find((x) => x.path === p)!;
+      return [e.kind, Boolean(e.write), Boolean(e.writeOnly), Boolean(e.directory), Boolean(e.creat)];
+    };
+    assert.deepEqual(flags('/srv/logs/a.log'), ['open', true, true, false, true]);
+    assert.deepEqual(flags('/srv/db'), ['open', true, false, false, false], 'O_RDWR can read');
+    assert.deepEqual(flags('/srv/out'), ['open', true, true, false, true], 'O_TRUNC discards first');
+    assert.deepEqual(flags('/srv/conf.d'), ['open', false, false, true, false]);
+    assert.deepEqual(flags('/srv/x'), ['open', true, true, false, true], 'openat2 flags');
+    assert.deepEqual(flags('/srv/y'), ['open', true, true, false, true], 'creat');
+    assert.deepEqual(
+      ev.filter((e) => e.kind === 'create').map((e) => [e.syscall, e.path]),
+      [
+        ['bind', '/run/app/app.sock'],
+        ['mknodat', '/srv/fifo'],
+      ],
+    );
+  });
+
   it('decodes escapes to exact bytes (non-UTF-8 names survive)', () => {
     assert.deepEqual(
       decodeStraceString('a\\x2f\\xff\\"\\\\\\n\\0'),

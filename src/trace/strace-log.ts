@@ -30,6 +30,10 @@ export interface TraceEvent {
   readonly creat?: boolean;
   /** open flags ask for writing */
   readonly write?: boolean;
+  /** open flags ask for writing and cannot read the earlier content (O_WRONLY, or O_TRUNC) */
+  readonly writeOnly?: boolean;
+  /** open flags have O_DIRECTORY (opendir: the process lists the directory) */
+  readonly directory?: boolean;
   /** the pid (or an ancestor) had changed its root (chroot/pivot_root) before this call */
   readonly inRoot: boolean;
   /** the real path of a successfully opened fd (from `-y`), when known */
@@ -67,6 +71,9 @@ export const STRACE_SYSCALLS = [
   'rmdir',
   'symlink',
   'symlinkat',
+  'mknod',
+  'mknodat',
+  'bind',
   'link',
   'linkat',
   'clone',
@@ -94,6 +101,23 @@ const KIND: Record<string, TraceKind> = {
   readlink: 'readlink',
   readlinkat: 'readlink',
 };
+
+/**
+ * openFlags reads the open(2) flags strace printed (`O_WRONLY|O_CREAT|O_APPEND`, or openat2's
+ * `{flags=…, …}`): whether the call could create, write, or read the file's earlier content, and whether it
+ * opened a directory (opendir: the process lists it).
+ */
+function openFlags(flags: string): Pick<TraceEvent, 'creat' | 'write' | 'writeOnly' | 'directory'> {
+  const write = /O_WRONLY|O_RDWR/.test(flags);
+  // O_WRONLY cannot read; O_TRUNC throws the old content away before anything could read it
+  const writeOnly = write && /O_WRONLY|O_TRUNC/.test(flags);
+  return {
+    ...(flags.includes('O_CREAT') ? { creat: true } : {}),
+    ...(write ? { write } : {}),
+    ...(writeOnly ? { writeOnly } : {}),
+    ...(flags.includes('O_DIRECTORY') ? { directory: true } : {}),
+  };
+}
 
 /** Arg is one top-level syscall argument: a decoded string, an fd with its path, or raw text. */
 type Arg = { t: 'str'; bytes: Buffer } | { t: 'fd'; fd: string; path?: string } | { t: 'raw'; text: string };
@@ -347,13 +371,11 @@ export function parseStraceLog(log: string, opts: ParseOptions = {}): TraceEvent
       case 'lstat':
       case 'access':
       case 'readlink': {
-        const flags = args[1]?.t === 'raw' ? args[1].text : '';
-        const creat = c.name === 'creat' || flags.includes('O_CREAT');
-        const write = c.name === 'creat' || /O_WRONLY|O_RDWR/.test(flags);
+        const flags =
+          c.name === 'creat' ? 'O_WRONLY|O_CREAT|O_TRUNC' : args[1]?.t === 'raw' ? args[1].text : '';
         const rp = ok && c.name === 'open' && !inRoot ? retPath() : undefined;
         push(KIND[c.name]!, strArg(args[0]), here, {
-          ...(creat ? { creat } : {}),
-          ...(write ? { write } : {}),
+          ...(c.name === 'open' || c.name === 'creat' ? openFlags(flags) : {}),
           ...(rp ? { realPath: rp } : {}),
         });
         break;
@@ -369,12 +391,9 @@ export function parseStraceLog(log: string, opts: ParseOptions = {}): TraceEvent
         const rel = strArg(args[1]);
         if (rel === '') break; // AT_EMPTY_PATH on an fd
         const flags = args[2]?.t === 'raw' ? args[2].text : '';
-        const creat = (c.name === 'openat' || c.name === 'openat2') && flags.includes('O_CREAT');
-        const write = (c.name === 'openat' || c.name === 'openat2') && /O_WRONLY|O_RDWR/.test(flags);
         const rp = ok && c.name.startsWith('openat') && !inRoot ? retPath() : undefined;
         push(KIND[c.name]!, rel, dirOf(args[0]), {
-          ...(creat ? { creat } : {}),
-          ...(write ? { write } : {}),
+          ...(c.name === 'openat' || c.name === 'openat2' ? openFlags(flags) : {}),
           ...(rp ? { realPath: rp } : {}),
         });
         break;
@@ -422,6 +441,21 @@ export function parseStraceLog(log: string, opts: ParseOptions = {}): TraceEvent
       case 'symlink':
         push('create', strArg(args[1]), here);
         break;
+      case 'mknod':
+        push('create', strArg(args[0]), here);
+        break;
+      case 'mknodat':
+        push('create', strArg(args[1]), dirOf(args[0]));
+        break;
+      case 'bind': {
+        // a Unix socket bound to a path creates it: `{sa_family=AF_UNIX, sun_path="/run/x.sock"}`; an
+        // abstract socket (`sun_path=@"…"`) has no path
+        const m = /sa_family=AF_UNIX, sun_path="((?:[^"\\]|\\.)*)"/.exec(
+          args[1]?.t === 'raw' ? args[1].text : '',
+        );
+        if (m) push('create', decodePathBytes(decodeStraceString(m[1]!)), here);
+        break;
+      }
       case 'symlinkat':
         push('create', strArg(args[2]), dirOf(args[1]));
         break;

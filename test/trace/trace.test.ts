@@ -58,6 +58,23 @@ describe('traceCommand (real strace)', () => {
     );
   });
 
+  it('a command with shell operators runs as /bin/sh -c (docker shell form); broken quoting is still refused', async () => {
+    const r = await traceCommand('cat /etc/hostname | wc -c && test -n "$HOME"');
+    assert.equal(r.shell, true);
+    assert.deepEqual(r.command, ['/bin/sh', '-c', 'cat /etc/hostname | wc -c && test -n "$HOME"']);
+    assert.ok(
+      r.files.some((f) => f.kind === 'exec' && /\/wc$/.test(f.path)),
+      'both sides of the pipe are traced',
+    );
+    assert.ok(r.files.some((f) => f.path === '/etc/hostname'));
+    const plain = await traceCommand("sh -c 'cat /etc/hostname'");
+    assert.equal(plain.shell, undefined, 'quoted operators are words, no extra shell');
+    await assert.rejects(
+      () => traceCommand("cat '/etc/hostname | wc"),
+      (e: unknown) => isFromscratchError(e, 'INVALID_ARGUMENT'),
+    );
+  });
+
   it('leaves out files the run created and deleted, and files it created and kept', async () => {
     const d = fs.mkdtempSync(join(tmpdir(), 'fs-trace-'));
     const keep = join(d, 'created-kept');
@@ -71,6 +88,58 @@ describe('traceCommand (real strace)', () => {
     assert.ok(!paths.includes(keep), 'a file the run created');
     assert.ok(!paths.some((p) => p.startsWith('/tmp/tmp')), 'no temp files');
     assert.ok(!paths.includes(join(d, 'dd')));
+    fs.rmSync(d, { recursive: true });
+  });
+
+  it('keeps the directories a run wrote into, and a file it only wrote as written, never as data', async () => {
+    const d = fs.mkdtempSync(join(tmpdir(), 'fs-trace-writes-'));
+    for (const sub of ['logs', 'run', 'sock', 'data', 'cache']) fs.mkdirSync(join(d, sub));
+    fs.chmodSync(join(d, 'run'), 0o750);
+    fs.writeFileSync(join(d, 'logs', 'app.log'), 'HOST-OLD-LINE\n');
+    fs.writeFileSync(join(d, 'data', 'db'), 'rows');
+    fs.writeFileSync(join(d, 'data', 'out'), 'old output');
+    const script = [
+      'import os, socket',
+      `d = ${JSON.stringify(d)}`,
+      "open(d + '/logs/app.log', 'a').write('run\\n')", // O_WRONLY|O_APPEND on a file that existed
+      "open(d + '/run/app.pid', 'w').write('1')", // created in a directory that existed
+      "s = socket.socket(socket.AF_UNIX); s.bind(d + '/sock/app.sock'); s.close(); os.unlink(d + '/sock/app.sock')",
+      "f = open(d + '/data/db', 'r+'); f.read(); f.write('x'); f.close()", // O_RDWR: its content is data
+      "open(d + '/data/out', 'w').write('new')", // O_TRUNC: the old content is never read
+      "os.makedirs(d + '/cache/a/b'); open(d + '/cache/a/b/c', 'w').close()", // nested, made by the run
+    ].join('\n');
+    fs.writeFileSync(join(d, 'w.py'), script);
+    const r = await traceCommand([PY, join(d, 'w.py')]);
+    const at = (p: string) => r.files.find((f) => f.path === join(d, p));
+    assert.equal(at('logs/app.log')?.wrote, 'file', 'a log that existed: only written');
+    assert.equal(at('logs')?.wrote, 'dir');
+    assert.equal(at('run')?.wrote, 'dir', 'the pid directory');
+    assert.equal(at('run/app.pid'), undefined, 'the pid file the run created');
+    assert.equal(at('sock')?.wrote, 'dir', 'the socket directory (bind)');
+    assert.equal(at('sock/app.sock'), undefined);
+    assert.equal(at('data/db')?.wrote, undefined, 'a file read and written is data');
+    assert.equal(at('data/db')?.type, 'file');
+    assert.equal(at('data/out')?.wrote, 'file', 'truncated: only written');
+    assert.equal(at('cache')?.wrote, 'dir', 'the nearest directory that existed before the run');
+    assert.equal(at('cache/a'), undefined, 'directories the run made are made again by it');
+    assert.equal(at('w.py')?.wrote, undefined);
+    fs.rmSync(d, { recursive: true });
+  });
+
+  it('a server past the timeout with allowFailure is stopped with SIGTERM and its files are kept', async () => {
+    const d = fs.mkdtempSync(join(tmpdir(), 'fs-trace-server-'));
+    fs.mkdirSync(join(d, 'run'));
+    // a "server": writes a pid file, serves until SIGTERM, then removes its pid file
+    fs.writeFileSync(
+      join(d, 'srv.py'),
+      `import os, signal, sys, time\npid = ${JSON.stringify(join(d, 'run', 'srv.pid'))}\nopen(pid, 'w').write(str(os.getpid()))\ndef stop(*a):\n    os.unlink(pid); sys.exit(0)\nsignal.signal(signal.SIGTERM, stop)\nwhile True: time.sleep(0.1)\n`,
+    );
+    const r = await traceCommand([PY, join(d, 'srv.py')], { timeoutSeconds: 1, allowFailure: true });
+    assert.equal(r.stopped, true);
+    assert.equal(r.exitCode, 0, 'it shut down cleanly on SIGTERM');
+    assert.equal(fs.existsSync(join(d, 'run', 'srv.pid')), false, 'its shutdown ran');
+    assert.equal(r.files.find((f) => f.path === join(d, 'run'))?.wrote, 'dir');
+    assert.ok(r.files.some((f) => f.path === join(d, 'srv.py')));
     fs.rmSync(d, { recursive: true });
   });
 

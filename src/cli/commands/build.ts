@@ -117,7 +117,10 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option('--no-infer', 'do not infer run-time files (NSS, gconv, libgcc_s, CA bundle, dlopen notes)')
     .option('--allow-secret <path>', 'include this host file even though it looks like a secret', collect)
     .option('--trace-allow-failure', 'keep the files of a traced command that exits non-zero')
-    .option('--trace-timeout <seconds>', 'kill a traced command after this many seconds')
+    .option(
+      '--trace-timeout <seconds>',
+      'kill a traced command after this many seconds (with --trace-allow-failure: stop it, as a server, and keep its files)',
+    )
     .option(
       '--insecure-registry <host>',
       'talk plain HTTP to this registry (loopback registries always may)',
@@ -127,7 +130,15 @@ export function registerBuild(program: Command, io: CliIo): void {
       '--cert-dir <dir>',
       'CA certificates (*.crt) and client pairs (*.cert/*.key) for registries, as skopeo --cert-dir',
     )
-    .option('--verify <cmd>', 'run CMD inside the built image to prove it works', collect)
+    .addOption(
+      program
+        .createOption(
+          '--verify [cmd]',
+          "run CMD inside the built image to prove it works (no CMD: the image's entrypoint and cmd)",
+        )
+        .preset('')
+        .argParser(collect),
+    )
     .option('--fix', 'with --verify: add the files the command was missing and rebuild')
     .option(
       '--sbom <spdx|cyclonedx>',
