@@ -26,6 +26,9 @@ want readelf binutils
 want gcc gcc
 want python3 python3
 want ruby ruby
+want ssh-keygen openssh-client
+want openssl openssl
+want setpriv util-linux
 want nginx nginx-light
 want curl curl
 [ -f /usr/include/zlib.h ] || need_pkgs+=(zlib1g-dev)

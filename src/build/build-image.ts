@@ -15,7 +15,7 @@ import { attachToOciLayout, serializeImages } from '../oci/oci-layout.ts';
 import { formatImageRef, type ImageRef, parseImageRef } from '../oci/transport.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
 import { pushReferrer } from '../registry/push.ts';
-import { checkSecret } from '../trace/secrets.ts';
+import { checkSecretFile } from '../trace/secret-file.ts';
 import { type BuildOptions, type BuildResult, build } from './build.ts';
 import { cacheDir } from './cache-dir.ts';
 import { sbomOf } from './explain.ts';
@@ -89,7 +89,7 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
   const buildOpts: BuildOptions = {
     ...opts,
     store,
-    checkSecret: (p) => checkSecret(p),
+    checkSecret: (p) => checkSecretFile(p),
     readBase: async (ref, platform) => {
       const set = await readAnyImage(ref, transport, { platform });
       // the base image's layers are reused as they are: copy them into our store once

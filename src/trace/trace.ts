@@ -16,6 +16,7 @@ import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { encodePath } from '../fs/path.ts';
 import { splitShellWords } from '../spec/shell-words.ts';
 import { imageViewArgv } from './image-view.ts';
+import { checkSecretFile } from './secret-file.ts';
 import { checkSecret } from './secrets.ts';
 import { parseStraceLog, STRACE_SYSCALLS, type TraceEvent, type TraceKind } from './strace-log.ts';
 
@@ -490,7 +491,11 @@ export function selectFiles(
     const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
     // a log, or an output file truncated first: its host content is never what the run needed
     const onlyWritten = type === 'file' && writeOpened.has(f.path) && !readUsed.has(f.path);
-    const verdict = checkSecret(f.path, { allow: allowSecrets });
+    // a file the run read is looked into too (a key by its content, an app's .env); one it only wrote is not
+    const verdict =
+      type === 'file' && !onlyWritten
+        ? checkSecretFile(f.path, { allow: allowSecrets })
+        : checkSecret(f.path, { allow: allowSecrets });
     if (verdict.refuse) {
       // a secret-looking file the run only wrote (a shell history) leaks nothing, and an empty one is no use
       if (!onlyWritten) refused.push({ path: f.path, reason: verdict.reason });
