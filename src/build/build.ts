@@ -8,6 +8,7 @@
 import { resolve as resolveHostPath } from 'node:path';
 import type { BlobStore } from '../blob/store.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
+import { localeRequests } from '../closure/locale.ts';
 import { isElf } from '../elf/parse-elf.ts';
 import { FromscratchError, withContext } from '../errors.ts';
 import { hostFs } from '../fs/host-fs.ts';
@@ -257,6 +258,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
       strict: true,
       ...(ldPath.length ? { libraryPath: ldPath } : {}),
       ...(pathVar ? { path: pathVar.split(':') } : {}),
+      locales: localeRequests(env ?? []),
     },
   );
   for (const { path, origin } of ctx.closureRoots) ctx.col.note(path, origin);
