@@ -41,7 +41,15 @@ import {
   parseNsswitch,
   TLS_LIBRARY,
 } from './infer.ts';
-import { findJavaHome, javaRuntimePlan, LAUNCH_SYMBOLS, selfExeLauncher } from './launcher.ts';
+import {
+  findJavaHome,
+  findPythonHome,
+  javaRuntimePlan,
+  LAUNCH_SYMBOLS,
+  pythonRuntimePlan,
+  type RuntimePlan,
+  selfExeLauncher,
+} from './launcher.ts';
 import { findLocale, LOCALE_ALIAS, LOCALE_SYMBOLS, type LocaleRequest, localedefCommand } from './locale.ts';
 import {
   acceptCandidate,
@@ -968,23 +976,12 @@ async function gconvDir(st: State, pg: Program, libc: LoadedObject | undefined):
 
 /**
  * launcherRules applies launcher.ts to a program: a Java launcher gets its runtime (libjvm.so and the
- * libraries, data and configuration of its home); another program that imports dlopen and reads
- * /proc/self/exe from a home of its own gets a warning naming --trace and --verify --fix.
+ * libraries, data and configuration of its home), CPython (the interpreter, or a program linking
+ * libpython) its standard library and extension modules; another program that imports dlopen and
+ * reads /proc/self/exe from a home of its own gets a warning naming --trace and --verify --fix.
  */
 async function launcherRules(st: State, pg: Program): Promise<void> {
   const main = pg.env.main;
-  const jh = await findJavaHome(st.cache, main.real);
-  if (!jh) {
-    const dirs = defaultDirs(pg.env.target);
-    const hit = await selfExeLauncher(st.cache, main.real, [...pg.byReal.values()], (d) =>
-      dirs.some((x) => d === x || d.startsWith(`${x}/glibc-hwcaps/`)),
-    );
-    if (hit)
-      st.warnings.push(
-        `${pg.rootName} may load its runtime by a path found from its own: ${hit.path} imports dlopen and reads /proc/self/exe, and no rule knows this launcher; what it loads that way is in the image only if a run shows it: check with --verify 'CMD' --fix, or build with --trace 'CMD'`,
-      );
-    return;
-  }
   const probe = {
     elf: async (path: string) => {
       const c = await acceptCandidate(path, pg.env);
@@ -1002,21 +999,47 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
       return (await searchLibrary(name, obj, pg.env)).found;
     },
   };
-  const plan = await javaRuntimePlan(st.cache, jh, probe);
-  // libjli.so dlopens libjvm.so; the JVM loads the others: the loader of each is the launcher's closure
-  const loader = pg.byName.get('libjli.so')?.obj ?? main;
+  const jh = await findJavaHome(st.cache, main.real);
+  if (jh) {
+    // libjli.so dlopens libjvm.so; the JVM loads the others
+    const loader = pg.byName.get('libjli.so')?.obj ?? main;
+    return applyRuntimePlan(st, pg, 'Java runtime', await javaRuntimePlan(st.cache, jh, probe), loader);
+  }
+  const sonames = [...pg.byReal.values()].flatMap((o) => (o.info.soname ? [o.info.soname] : []));
+  const ph = await findPythonHome(st.cache, main.real, sonames);
+  if (ph)
+    return applyRuntimePlan(st, pg, 'Python runtime', await pythonRuntimePlan(st.cache, ph, probe), main);
+  const dirs = defaultDirs(pg.env.target);
+  const hit = await selfExeLauncher(st.cache, main.real, [...pg.byReal.values()], (d) =>
+    dirs.some((x) => d === x || d.startsWith(`${x}/glibc-hwcaps/`)),
+  );
+  if (hit)
+    st.warnings.push(
+      `${pg.rootName} may load its runtime by a path found from its own: ${hit.path} imports dlopen and reads /proc/self/exe, and no rule knows this launcher; what it loads that way is in the image only if a run shows it: check with --verify 'CMD' --fix, or build with --trace 'CMD'`,
+    );
+}
+
+/** applyRuntimePlan adds a launcher's runtime: files with their links, libraries mapped with their closures, programs. */
+async function applyRuntimePlan(
+  st: State,
+  pg: Program,
+  what: string,
+  plan: RuntimePlan,
+  loader: LoadedObject,
+): Promise<void> {
+  const by = pg.env.main.real;
   for (const item of plan.items) {
-    const origin: Origin = { kind: 'inferred', by: main.real, reason: `Java runtime: ${item.reason}` };
+    const origin: Origin = { kind: 'inferred', by, reason: `${what}: ${item.reason}` };
     if (item.kind === 'library') {
-      if (!(await loadInferredPath(st, pg, item.path, loader, main.real, origin.reason)))
-        st.warnings.push(`${item.path} (Java runtime of ${pg.rootName}) could not be loaded as a library`);
+      if (!(await loadInferredPath(st, pg, item.path, loader, by, origin.reason)))
+        st.warnings.push(`${item.path} (${what} of ${pg.rootName}) could not be loaded as a library`);
     } else if (item.kind === 'program') await addProgram(st, item.path, origin, 1);
     else await addRootFile(st, item.path, origin);
   }
-  for (const p of plan.problems) st.warnings.push(`Java runtime of ${pg.rootName}: ${p}`);
+  for (const p of plan.problems) st.warnings.push(`${what} of ${pg.rootName}: ${p}`);
   if (plan.leftOut.length > 0)
     st.warnings.push(
-      `Java runtime of ${pg.rootName}: left out ${plan.leftOut.map((l) => `${l.path} (${l.why})`).join(', ')}; add what the application needs with --add`,
+      `${what} of ${pg.rootName}: left out ${plan.leftOut.map((l) => `${l.path} (${l.why})`).join(', ')}; add what the application needs with --add`,
     );
 }
 

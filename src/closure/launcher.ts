@@ -175,6 +175,146 @@ export async function javaRuntimePlan(
       if (r.stat?.type === 'file') libs.push(`${lib}/${n}`);
     }
   }
+  const sel = await selectLibraries(libs, probe);
+  leftOut.push(...sel.leftOut);
+  for (const p of sel.kept) {
+    const reason = p.startsWith(`${lib}/${jh.vm}/`)
+      ? `the launcher dlopens the default VM "${jh.vm}" named by jvm.cfg`
+      : 'a native library of the Java class library (System.loadLibrary from the JDK home)';
+    items.push({ path: p, kind: 'library', reason });
+  }
+  if (names.includes('jspawnhelper'))
+    items.push({
+      path: `${lib}/jspawnhelper`,
+      kind: 'program',
+      reason: 'Runtime.exec and ProcessBuilder start processes through it',
+    });
+  const tree = async (dir: string, reason: string) => {
+    const w = await walkTree(c, dir);
+    for (const e of w.entries) items.push({ path: e.path, kind: e.kind, reason });
+    for (const d of w.dangling) leftOut.push({ path: d, why: 'a symlink to nothing in the root' });
+    if (w.truncated) problems.push(`${dir} has too many entries: the rest left out`);
+  };
+  for (const [n, reason] of JAVA_LIB_TREES) if (names.includes(n)) await tree(`${lib}/${n}`, reason);
+  const top = await listDir(c, home);
+  if (top?.has('conf'))
+    await tree(`${home}/conf`, 'the JVM reads its configuration (java.security, policies, logging, net)');
+  if (top?.has('release'))
+    items.push({
+      path: `${home}/release`,
+      kind: 'file',
+      reason: 'describes the runtime (version, modules) to tools',
+    });
+  return { items, leftOut, problems };
+}
+
+/** PythonHome is a CPython installation recognised from its interpreter or from libpython. */
+export interface PythonHome {
+  /** `sys.prefix`: the directory holding `lib/pythonX.Y` */
+  readonly prefix: string;
+  /** X.Y */
+  readonly version: string;
+}
+
+/** PYTHON_PROGRAM and LIBPYTHON tell the Python version of an interpreter or of a program embedding it. */
+const PYTHON_PROGRAM = /^python(\d+\.\d+)$/;
+const LIBPYTHON = /^libpython(\d+\.\d+)\.so(\.|$)/;
+
+/**
+ * findPythonHome recognises CPython as its startup does (Modules/getpath.py): the version from the
+ * program's real name (`python3.11`) or from the libpython it links (`libpython3.11.so.1.0`: gdb,
+ * uwsgi, vim embed Python); the prefix is the first directory up from the program's real directory
+ * holding the landmark `lib/pythonX.Y/os.py`, else `/usr/local`, else `/usr` (the compiled-in prefix
+ * of distributions). Undefined when no standard library is found.
+ */
+export async function findPythonHome(
+  c: ClosureCache,
+  real: string,
+  sonames: Iterable<string>,
+): Promise<PythonHome | undefined> {
+  let version = PYTHON_PROGRAM.exec(baseName(real))?.[1];
+  if (version === undefined)
+    for (const s of sonames) {
+      const m = LIBPYTHON.exec(s);
+      if (m) {
+        version = m[1]!;
+        break;
+      }
+    }
+  if (version === undefined) return undefined;
+  const tried: string[] = [];
+  for (let d = parentPath(real); ; d = parentPath(d)) {
+    tried.push(d);
+    if (d === '/') break;
+  }
+  tried.push('/usr/local', '/usr');
+  for (const d of tried) {
+    const prefix = d === '/' ? '' : d;
+    if ((await listDir(c, `${prefix}/lib/python${version}`))?.has('os.py')) return { prefix: d, version };
+  }
+  return undefined;
+}
+
+/** PYTHON_SKIP are the directories of the standard library that are not the runtime (tests, IDLE, Tk, build files). */
+const PYTHON_SKIP = /^(test|idlelib|tkinter|turtledemo|ensurepip|config-.*)$/;
+/** PYTHON_TEST_MODULES are extension modules only CPython's own test suite imports. */
+const PYTHON_TEST_MODULES = /^(_test|_ctypes_test|_xxtestfuzz|xxlimited|_xxsubinterpreters)/;
+
+/**
+ * pythonRuntimePlan lists what CPython needs at run time: its standard library `PREFIX/lib/pythonX.Y`
+ * (with the compiled `__pycache__`, `sitecustomize.py` and the sysconfig data), but not the test suite,
+ * IDLE, tkinter, turtledemo, ensurepip nor the `config-*` build directory; the extension modules of
+ * `lib-dynload` are mapped as libraries (the interpreter dlopens them by path), left out as
+ * selectLibraries says. Third-party packages (`dist-packages`, `site-packages` outside the standard
+ * library) are the application's: --add or --trace them.
+ */
+export async function pythonRuntimePlan(
+  c: ClosureCache,
+  ph: PythonHome,
+  probe: RuntimeProbe,
+): Promise<RuntimePlan> {
+  const stdlib = `${ph.prefix === '/' ? '' : ph.prefix}/lib/python${ph.version}`;
+  const dynload = `${stdlib}/lib-dynload`;
+  const w = await walkTree(c, stdlib, {
+    skip: (p) =>
+      (parentPath(p) === stdlib && PYTHON_SKIP.test(baseName(p))) ||
+      (parentPath(p) === dynload && PYTHON_TEST_MODULES.test(baseName(p))),
+  });
+  const reason = `the interpreter finds its standard library from its own path (getpath: ${stdlib}/os.py)`;
+  const items: RuntimeItem[] = [];
+  const libs: string[] = [];
+  for (const e of w.entries) {
+    if (e.kind === 'file' && parentPath(e.path) === dynload && e.path.endsWith('.so')) libs.push(e.path);
+    else items.push({ path: e.path, kind: e.kind, reason });
+  }
+  const sel = await selectLibraries(libs, probe);
+  for (const p of sel.kept)
+    items.push({
+      path: p,
+      kind: 'library',
+      reason: 'an extension module of the standard library (imported by dlopen of its path)',
+    });
+  const leftOut = [
+    ...sel.leftOut,
+    ...w.dangling.map((d) => ({ path: d, why: 'a symlink to nothing in the root' })),
+  ];
+  return {
+    items,
+    leftOut,
+    problems: w.truncated ? [`${stdlib} has too many entries: the rest left out`] : [],
+  };
+}
+
+/**
+ * selectLibraries chooses which of a runtime's native libraries to map: not those that are no library
+ * of the program's ABI, desktop libraries (they need X11, GTK or ATK: a container has no display),
+ * those needing a soname that neither the set nor the root provides, and, until nothing changes, those
+ * needing one left out (libjawt.so needs libawt_xawt.so). Order kept.
+ */
+async function selectLibraries(
+  libs: readonly string[],
+  probe: RuntimeProbe,
+): Promise<{ kept: string[]; leftOut: { path: string; why: string }[] }> {
   // which libraries the plan maps, by SONAME: a library needing another of them is satisfied in-process
   const infos = new Map<string, ElfInfo>();
   const provided = new Set<string>();
@@ -216,40 +356,14 @@ export async function javaRuntimePlan(
       }
     }
   }
+  const kept: string[] = [];
+  const leftOut: { path: string; why: string }[] = [];
   for (const p of libs) {
     const why = out.get(p);
-    if (why !== undefined) {
-      leftOut.push({ path: p, why });
-      continue;
-    }
-    const reason = p.startsWith(`${lib}/${jh.vm}/`)
-      ? `the launcher dlopens the default VM "${jh.vm}" named by jvm.cfg`
-      : 'a native library of the Java class library (System.loadLibrary from the JDK home)';
-    items.push({ path: p, kind: 'library', reason });
+    if (why !== undefined) leftOut.push({ path: p, why });
+    else kept.push(p);
   }
-  if (names.includes('jspawnhelper'))
-    items.push({
-      path: `${lib}/jspawnhelper`,
-      kind: 'program',
-      reason: 'Runtime.exec and ProcessBuilder start processes through it',
-    });
-  const tree = async (dir: string, reason: string) => {
-    const w = await walkTree(c, dir);
-    for (const e of w.entries) items.push({ path: e.path, kind: e.kind, reason });
-    for (const d of w.dangling) leftOut.push({ path: d, why: 'a symlink to nothing in the root' });
-    if (w.truncated) problems.push(`${dir} has too many entries: the rest left out`);
-  };
-  for (const [n, reason] of JAVA_LIB_TREES) if (names.includes(n)) await tree(`${lib}/${n}`, reason);
-  const top = await listDir(c, home);
-  if (top?.has('conf'))
-    await tree(`${home}/conf`, 'the JVM reads its configuration (java.security, policies, logging, net)');
-  if (top?.has('release'))
-    items.push({
-      path: `${home}/release`,
-      kind: 'file',
-      reason: 'describes the runtime (version, modules) to tools',
-    });
-  return { items, leftOut, problems };
+  return { kept, leftOut };
 }
 
 /** SELF_EXE is what a launcher reads to find itself. */

@@ -20,9 +20,15 @@ export interface TreeWalk {
 /**
  * walkTree lists a directory and everything under it, symlinks followed (entries keep the path they
  * were found at; the closure adds the links passed and the real file). Sockets, devices and fifos are
- * skipped. A directory reached twice through links is walked once.
+ * skipped, and so are the paths `opts.skip` names (with what is under them). A directory reached
+ * twice through links is walked once. At most `opts.max` entries (default MAX_TREE_ENTRIES).
  */
-export async function walkTree(c: ClosureCache, dir: string, max = MAX_TREE_ENTRIES): Promise<TreeWalk> {
+export async function walkTree(
+  c: ClosureCache,
+  dir: string,
+  opts: { max?: number; skip?: (path: string) => boolean } = {},
+): Promise<TreeWalk> {
+  const max = opts.max ?? MAX_TREE_ENTRIES;
   const entries: { path: string; kind: 'file' | 'dir' }[] = [];
   const dangling: string[] = [];
   const top = await resolveOrMissing(c, dir);
@@ -35,6 +41,7 @@ export async function walkTree(c: ClosureCache, dir: string, max = MAX_TREE_ENTR
     for (const n of [...((await listDir(c, d)) ?? [])].sort()) {
       if (entries.length >= max) return { entries, dangling, truncated: true };
       const p = `${d}/${n}`;
+      if (opts.skip?.(p)) continue;
       const r = await resolveOrMissing(c, p);
       if (r.stat?.type === 'file') entries.push({ path: p, kind: 'file' });
       else if (r.stat?.type === 'dir') {

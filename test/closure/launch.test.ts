@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { resolveClosure } from '../../src/closure/closure.ts';
 import { newClosureCache } from '../../src/closure/closure-cache.ts';
 import { formatDepsTree } from '../../src/closure/deps-format.ts';
-import { defaultVm, findJavaHome, parseJvmCfg } from '../../src/closure/launcher.ts';
+import { defaultVm, findJavaHome, findPythonHome, parseJvmCfg } from '../../src/closure/launcher.ts';
 import {
   findLocale,
   localeCandidates,
@@ -121,6 +121,46 @@ describe('Java launcher', () => {
   it('with the launcher rule off, the JVM is not found (the rule is what brings it)', async () => {
     const r = await resolveClosure(['/usr/bin/java'], host, { strict: true, infer: { launchers: false } });
     assert.ok(!r.files.has(`${home}/lib/server/libjvm.so`));
+  });
+});
+
+describe('Python interpreter', () => {
+  it('--binary python3 gets the standard library from the prefix getpath finds, extension modules mapped, tests left out', async () => {
+    need('/usr/bin/python3', ['-c', 'pass'], 'python3');
+    const real = realpathSync('/usr/bin/python3');
+    const version = need(
+      '/usr/bin/python3',
+      ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'],
+      'python3',
+    ).trim();
+    const prefix = need('/usr/bin/python3', ['-I', '-c', 'import sys; print(sys.prefix)'], 'python3').trim();
+    assert.deepEqual(await findPythonHome(newClosureCache(host), real, []), { prefix, version });
+    assert.equal(await findPythonHome(newClosureCache(host), '/usr/bin/env', []), undefined);
+    assert.deepEqual(
+      await findPythonHome(newClosureCache(host), '/usr/bin/gdb', [`libpython${version}.so.1.0`]),
+      {
+        prefix,
+        version,
+      },
+    );
+    const stdlib = `${prefix}/lib/python${version}`;
+    const r = await resolveClosure(['/usr/bin/python3'], host);
+    for (const p of [`${stdlib}/os.py`, `${stdlib}/encodings/utf_8.py`, `${stdlib}/lib-dynload`])
+      assert.ok(r.files.has(p), `${p} is in the closure`);
+    const ssl = [...r.objects.keys()].find((p) => p.startsWith(`${stdlib}/lib-dynload/_ssl.`));
+    assert.ok(ssl, 'the _ssl extension module is mapped as a library');
+    assert.ok(
+      r.objects.get(ssl)?.needed.some((n) => n.name.startsWith('libssl.so') && n.real),
+      'with libssl',
+    );
+    for (const p of [`${stdlib}/test`, `${stdlib}/idlelib`, `${stdlib}/tkinter`])
+      assert.ok(![...r.files.keys()].some((f) => f === p || f.startsWith(`${p}/`)), `${p} left out`);
+    assert.ok(
+      ![...r.files.keys()].some((f) => f.startsWith(`${stdlib}/config-`)),
+      'the build directory left out',
+    );
+    const off = await resolveClosure(['/usr/bin/python3'], host, { infer: { launchers: false } });
+    assert.ok(!off.files.has(`${stdlib}/os.py`), 'the rule is what brings the standard library');
   });
 });
 

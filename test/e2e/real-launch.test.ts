@@ -9,6 +9,8 @@
  * - gawk under `--env LC_ALL=C.UTF-8` counts the characters of a UTF-8 string (5 only when the locale
  *   loads); under a locale the root lacks, the build warns and the image falls back as the host does.
  * - wc from a Dockerfile `COPY` with `ENV LANG=C.UTF-8` counts characters of a file the same way.
+ * - python3 (`--binary /usr/bin/python3`) finds its standard library and extension modules, and its
+ *   `locale.setlocale(LC_ALL, "")` works under `--env LC_ALL=C.UTF-8`.
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
@@ -133,6 +135,36 @@ describe('launchers that find their runtime', () => {
       assert.match(main.stdout, /^cacerts [1-9]/m, 'the CA certificates are read');
       const size = await imageSize(image);
       t.diagnostic(`java + javac image: ${(size / 1e6).toFixed(1)} MB`);
+    });
+  });
+});
+
+const PY_MAIN = `import decimal, hashlib, json, locale, sqlite3, ssl, sys, unicodedata, zlib
+print(locale.setlocale(locale.LC_ALL, ""), locale.getlocale(), sys.getfilesystemencoding(), sys.prefix)
+print(len("h\u00e9llo"), "h\u00e9llo".upper(), unicodedata.name("\u00e9"))
+print(json.dumps({"a": [1, 2.5, None]}), zlib.crc32(b"fromscratch"), hashlib.sha256(b"x").hexdigest())
+print(ssl.OPENSSL_VERSION, ssl.create_default_context().verify_mode)
+print(sqlite3.sqlite_version, decimal.Decimal(1) / 7)
+`;
+
+describe('interpreters that find their standard library from their own path', () => {
+  it('python3 under --env LC_ALL=C.UTF-8: the standard library, its extension modules (ssl, sqlite3, zlib) and the locale, as on the host', async (t) => {
+    requireTool('python3', 'python3'); // /usr/bin/python3: Debian's, as a user names it
+    await withTempDir('e2e-python', async (dir) => {
+      await writeFile(join(dir, 'main.py'), PY_MAIN);
+      const image = 'e2e/launch-python:1';
+      const b = await build(
+        dir,
+        ['--binary', '/usr/bin/python3', '--env', 'LC_ALL=C.UTF-8', '--add', './main.py:/app/main.py'],
+        image,
+      );
+      assert.doesNotMatch(b.stderr, /warning: .*(locale|Python runtime)/);
+      const host = await run('/usr/bin/python3', [join(dir, 'main.py')], {
+        env: { ...process.env, LC_ALL: 'C.UTF-8' },
+      });
+      assert.match(host.stdout, /^C\.UTF-8 /);
+      assert.equal((await docker(image, ['/usr/bin/python3', '/app/main.py'])).stdout, host.stdout);
+      t.diagnostic(`python3 image: ${((await imageSize(image)) / 1e6).toFixed(1)} MB`);
     });
   });
 });
