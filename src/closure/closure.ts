@@ -98,6 +98,12 @@ export interface ClosureOptions {
    * setlocale or newlocale, a warning when the root lacks one (default none)
    */
   readonly locales?: readonly LocaleRequest[];
+  /**
+   * roots whose run was traced (`--trace`): the launcher rules (a Java or Python runtime, the
+   * /proc/self/exe warning) skip them and their interpreters, since the trace saw what the run loaded
+   * (default none)
+   */
+  readonly tracedRoots?: ReadonlySet<string>;
   /** the `via` of the roots' `requested` origin (default `closure root`) */
   readonly requestedVia?: string;
   /** the ELF reader (default: src/elf readElf) */
@@ -225,6 +231,8 @@ interface State {
   readonly warnings: string[];
   /** when set, every addPathKnown call is logged here (a probe of the gconv group; see gconvDrain) */
   readonly log?: PathOp[];
+  /** the root being added was traced (ClosureOptions.tracedRoots): the launcher rules leave it alone */
+  traced?: boolean;
 }
 
 /** PathOp is one addPathKnown call, as logged: replaying the calls in order gives the same files. */
@@ -1254,7 +1262,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
           );
       }
     }
-    if (round === 0 && on('launchers')) await launcherRules(st, pg);
+    if (round === 0 && on('launchers') && !st.traced) await launcherRules(st, pg);
     if (on('locales') && !localeDone && (st.opts.locales?.length ?? 0) > 0) {
       const imp = importers(fresh, (s) => LOCALE_SYMBOLS.has(s));
       if (imp.length > 0) {
@@ -1544,6 +1552,8 @@ export async function resolveClosure(
     warnings: [],
   };
   for (const root of roots) {
+    // a traced root's interpreters and helpers ran under the trace too
+    st.traced = opts.tracedRoots?.has(root) === true;
     await addProgram(st, root, { kind: 'requested', via: opts.requestedVia ?? 'closure root' }, 0);
   }
   bindSonamesAcrossPrograms(st);

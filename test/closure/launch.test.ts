@@ -161,6 +161,10 @@ describe('Python interpreter', () => {
     );
     const off = await resolveClosure(['/usr/bin/python3'], host, { infer: { launchers: false } });
     assert.ok(!off.files.has(`${stdlib}/os.py`), 'the rule is what brings the standard library');
+    const traced = await resolveClosure(['/usr/bin/python3'], host, {
+      tracedRoots: new Set(['/usr/bin/python3']),
+    });
+    assert.ok(!traced.files.has(`${stdlib}/os.py`), 'a traced run already saw what it loaded');
   });
 });
 
