@@ -228,6 +228,49 @@ describe('a DT_NEEDED satisfied by the SONAME of a loaded object', () => {
   });
 });
 
+describe('a library of the program needing one its launcher dlopens later', () => {
+  it('binds to the object the Java rule maps by path (a home laid out by hand, not by Debian)', async () => {
+    const home = join(tmp, 'jhome');
+    mkdirSync(join(home, 'bin'), { recursive: true });
+    mkdirSync(join(home, 'lib', 'server'), { recursive: true });
+    writeFileSync(join(home, 'lib', 'jvm.cfg'), '-server KNOWN\n-client IGNORE\n');
+    writeFileSync(join(home, 'lib', 'modules'), 'not a real runtime image\n');
+    writeFileSync(join(tmp, 'jvm.c'), 'int jvm(void) { return 1; }\n');
+    writeFileSync(join(tmp, 'jli.c'), 'int jvm(void);\nint jli(void) { return jvm(); }\n');
+    writeFileSync(join(tmp, 'java.c'), 'int jli(void);\nint main(void) { return jli(); }\n');
+    const jvm = join(home, 'lib', 'server', 'libjvm.so');
+    const jli = join(home, 'lib', 'libjli.so');
+    need('gcc', ['-shared', '-fPIC', '-Wl,-soname,libjvm.so', '-o', jvm, 'jvm.c'], 'gcc', tmp);
+    // libjli.so needs libjvm.so by name, with no path to find it: only the loaded object serves
+    need('gcc', ['-shared', '-fPIC', '-Wl,-soname,libjli.so', '-o', jli, 'jli.c', jvm], 'gcc', tmp);
+    need(
+      'gcc',
+      [
+        '-o',
+        join(home, 'bin', 'java'),
+        'java.c',
+        jli,
+        '-Wl,-rpath,$ORIGIN/../lib',
+        '-Wl,--allow-shlib-undefined',
+      ],
+      'gcc',
+      tmp,
+    );
+    const r = await resolveClosure([join(home, 'bin', 'java')], host);
+    const n = r.objects.get(jli)?.needed.find((x) => x.name === 'libjvm.so');
+    assert.equal(n?.real, jvm);
+    assert.equal(n?.via, `already loaded: SONAME of ${jvm}`);
+    assert.ok(r.files.has(join(home, 'lib', 'modules')));
+    assert.ok(
+      r.warnings.some((w) => w.startsWith(`libjvm.so needed by ${jli} is not on the loader's search path`)),
+    );
+    await assert.rejects(
+      resolveClosure([join(home, 'bin', 'java')], host, { infer: { launchers: false } }),
+      (e) => isFromscratchError(e, 'LIBRARY_NOT_FOUND'),
+    );
+  });
+});
+
 describe('launchers that read /proc/self/exe and dlopen', () => {
   const src = (selfExe: boolean) => `#include <dlfcn.h>
 #include <stdio.h>
