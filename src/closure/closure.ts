@@ -1001,22 +1001,35 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
         return undefined;
       }
     },
+    // found by the library's own search, as if it were loaded alone (not the program's DT_RPATH): the
+    // plan then depends on the root, the target and LD_LIBRARY_PATH only, and is made once per cache
     findable: async (name: string, path: string, info: ElfInfo) => {
-      if (pg.byName.has(name)) return true;
-      const obj: LoadedObject = { path, real: path, info, loader: main, origin: parentPath(path) };
-      return (await searchLibrary(name, obj, pg.env)).found;
+      const obj: LoadedObject = { path, real: path, info, origin: parentPath(path) };
+      return (await searchLibrary(name, obj, { ...pg.env, main: obj, warnings: [] })).found;
     },
   };
+  const t = pg.env.target;
+  const key = `${t.class}\0${t.endian}\0${t.machine}\0${t.flags}\0${pg.env.libraryPath.join(':')}`;
+  // derived holds one kind of value per key prefix
+  const plans = st.cache.derived as Map<string, Promise<RuntimePlan>>;
   const jh = await findJavaHome(st.cache, main.real);
   if (jh) {
+    const plan = await memo(plans, `launch-java\0${jh.home}\0${key}`, () =>
+      javaRuntimePlan(st.cache, jh, probe),
+    );
     // libjli.so dlopens libjvm.so; the JVM loads the others
-    const loader = pg.byName.get('libjli.so')?.obj ?? main;
-    return applyRuntimePlan(st, pg, 'Java runtime', await javaRuntimePlan(st.cache, jh, probe), loader);
+    return applyRuntimePlan(st, pg, 'Java runtime', plan, pg.byName.get('libjli.so')?.obj ?? main);
   }
   const sonames = [...pg.byReal.values()].flatMap((o) => (o.info.soname ? [o.info.soname] : []));
   const ph = await findPythonHome(st.cache, main.real, sonames);
-  if (ph)
-    return applyRuntimePlan(st, pg, 'Python runtime', await pythonRuntimePlan(st.cache, ph, probe), main);
+  if (ph) {
+    const plan = await memo(plans, `launch-python\0${ph.prefix}\0${ph.version}\0${key}`, () =>
+      pythonRuntimePlan(st.cache, ph, probe),
+    );
+    return applyRuntimePlan(st, pg, 'Python runtime', plan, main);
+  }
+  // a launcher is a program: a shared library given as a root (a plugin, an addon) is not one
+  if (main.info.interpreter === undefined && main.info.type !== 'exec') return;
   const dirs = defaultDirs(pg.env.target);
   const hit = await selfExeLauncher(st.cache, main.real, [...pg.byReal.values()], (d) =>
     dirs.some((x) => d === x || d.startsWith(`${x}/glibc-hwcaps/`)),
