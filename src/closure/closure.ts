@@ -231,6 +231,11 @@ interface State {
   readonly warnings: string[];
   /** when set, every addPathKnown call is logged here (a probe of the gconv group; see gconvDrain) */
   readonly log?: PathOp[];
+  /**
+   * unresolved entries whose needing object is loaded by dlopen (a rule's inferred object, or a library
+   * given as a root): only those can be satisfied by an object loaded before them (bindSoname)
+   */
+  readonly dlopenNeeds: Set<Unresolved>;
   /** the root being added was traced (ClosureOptions.tracedRoots): the launcher rules leave it alone */
   traced?: boolean;
 }
@@ -1102,15 +1107,16 @@ function alreadyLoaded(path: string): string {
 }
 
 /**
- * bindLoadedSonames resolves the libraries a program's objects need that the search did not find but an
- * object mapped later in the same program has as DT_SONAME (a library dlopen()ed by path, then needed
- * by name): ld.so reuses a loaded object whose DT_SONAME matches before searching (dl-load.c
- * _dl_map_object). `from` is the index of the program's first entry in st.unresolved.
+ * bindLoadedSonames resolves the libraries that objects a program dlopen()s need, that the search did
+ * not find but an object mapped later in the same program has as DT_SONAME (a library dlopen()ed by
+ * path): ld.so reuses a loaded object whose DT_SONAME matches before searching (dl-load.c
+ * _dl_map_object). The program's own startup objects are never bound so: nothing is loaded before
+ * them. `from` is the index of the program's first entry in st.unresolved.
  */
 function bindLoadedSonames(st: State, pg: Program, from: number): void {
   for (let i = st.unresolved.length - 1; i >= from; i--) {
     const u = st.unresolved[i]!;
-    if (!pg.byReal.has(u.neededBy)) continue;
+    if (!st.dlopenNeeds.has(u) || !pg.byReal.has(u.neededBy)) continue;
     const b = pg.byName.get(u.soname);
     if (!b || b.obj.info.soname !== u.soname) continue;
     bindSoname(st, i, b.obj.path, b.obj.real);
@@ -1118,15 +1124,17 @@ function bindLoadedSonames(st: State, pg: Program, from: number): void {
 }
 
 /**
- * bindSonamesAcrossPrograms resolves what is still unresolved to an object of another program of the
- * closure (or added file) whose DT_SONAME is the name and whose ABI matches: a plugin needing a library
- * its host dlopen()s from a private directory. The first such object, in closure order.
+ * bindSonamesAcrossPrograms resolves what objects loaded by dlopen still miss to an object of another
+ * program of the closure (or added file) whose DT_SONAME is the name and whose ABI matches: a plugin
+ * needing a library its host dlopen()s from a private directory. The first such object, in closure
+ * order. A program's startup objects are never bound so (the image would fail to start).
  */
 function bindSonamesAcrossPrograms(st: State): void {
   const bySoname = new Map<string, ClosureObject>();
   for (const o of st.objects.values()) if (o.soname && !bySoname.has(o.soname)) bySoname.set(o.soname, o);
   for (let i = st.unresolved.length - 1; i >= 0; i--) {
     const u = st.unresolved[i]!;
+    if (!st.dlopenNeeds.has(u)) continue;
     const o = bySoname.get(u.soname);
     const needer = st.objects.get(u.neededBy);
     if (!o || !needer || o.machine !== needer.machine || o.class !== needer.class) continue;
@@ -1415,6 +1423,9 @@ async function loadElfProgram(st: State, path: string, real: string): Promise<vo
   const before = st.unresolved.length;
   await drain(st, pg);
   await runInference(st, pg);
+  // a library given as a root is loaded by a dlopen of its host, after the host's own objects
+  const dlopened = info.interpreter === undefined && info.type === 'dyn';
+  for (const u of st.unresolved.slice(before)) if (dlopened || u.inferred) st.dlopenNeeds.add(u);
   bindLoadedSonames(st, pg, before);
 }
 
@@ -1563,6 +1574,7 @@ export async function resolveClosure(
     roots: [],
     unresolved: [],
     warnings: [],
+    dlopenNeeds: new Set(),
   };
   for (const root of roots) {
     // a traced root's interpreters and helpers ran under the trace too

@@ -228,45 +228,78 @@ describe('a DT_NEEDED satisfied by the SONAME of a loaded object', () => {
   });
 });
 
-describe('a library of the program needing one its launcher dlopens later', () => {
-  it('binds to the object the Java rule maps by path (a home laid out by hand, not by Debian)', async () => {
+describe('a Java home laid out by hand, not by Debian', () => {
+  it('its libraries need libjvm.so by name and get the VM the rule loaded; a startup library needing it fails as ld.so would', async () => {
     const home = join(tmp, 'jhome');
     mkdirSync(join(home, 'bin'), { recursive: true });
     mkdirSync(join(home, 'lib', 'server'), { recursive: true });
     writeFileSync(join(home, 'lib', 'jvm.cfg'), '-server KNOWN\n-client IGNORE\n');
     writeFileSync(join(home, 'lib', 'modules'), 'not a real runtime image\n');
     writeFileSync(join(tmp, 'jvm.c'), 'int jvm(void) { return 1; }\n');
-    writeFileSync(join(tmp, 'jli.c'), 'int jvm(void);\nint jli(void) { return jvm(); }\n');
-    writeFileSync(join(tmp, 'java.c'), 'int jli(void);\nint main(void) { return jli(); }\n');
+    writeFileSync(join(tmp, 'java-lib.c'), 'int jvm(void);\nint java(void) { return jvm(); }\n');
+    writeFileSync(join(tmp, 'jli.c'), 'int jli(void) { return 0; }\n');
+    writeFileSync(join(tmp, 'main.c'), 'int jli(void);\nint main(void) { return jli(); }\n');
     const jvm = join(home, 'lib', 'server', 'libjvm.so');
-    const jli = join(home, 'lib', 'libjli.so');
+    const java = join(home, 'lib', 'libjava.so');
     need('gcc', ['-shared', '-fPIC', '-Wl,-soname,libjvm.so', '-o', jvm, 'jvm.c'], 'gcc', tmp);
-    // libjli.so needs libjvm.so by name, with no path to find it: only the loaded object serves
-    need('gcc', ['-shared', '-fPIC', '-Wl,-soname,libjli.so', '-o', jli, 'jli.c', jvm], 'gcc', tmp);
+    // libjava.so needs libjvm.so by name with no path to find it: only the loaded VM serves
+    need('gcc', ['-shared', '-fPIC', '-Wl,-soname,libjava.so', '-o', java, 'java-lib.c', jvm], 'gcc', tmp);
+    need(
+      'gcc',
+      ['-shared', '-fPIC', '-Wl,-soname,libjli.so', '-o', join(home, 'lib', 'libjli.so'), 'jli.c'],
+      'gcc',
+      tmp,
+    );
     need(
       'gcc',
       [
         '-o',
         join(home, 'bin', 'java'),
-        'java.c',
-        jli,
+        'main.c',
+        join(home, 'lib', 'libjli.so'),
+        '-Wl,-rpath,$ORIGIN/../lib',
+      ],
+      'gcc',
+      tmp,
+    );
+    const r = await resolveClosure([join(home, 'bin', 'java')], host);
+    const n = r.objects.get(java)?.needed.find((x) => x.name === 'libjvm.so');
+    assert.equal(n?.real, jvm);
+    assert.equal(n?.via, `already loaded: SONAME of ${jvm}`);
+    assert.ok(r.files.has(join(home, 'lib', 'modules')));
+    assert.deepEqual(r.unresolved, []);
+
+    // a program whose startup library needs libjvm.so by name: nothing is loaded before it, ld.so fails
+    writeFileSync(join(tmp, 'boot.c'), 'int java(void);\nint main(void) { return java(); }\n');
+    need(
+      'gcc',
+      [
+        '-o',
+        join(home, 'bin', 'boot'),
+        'boot.c',
+        java,
         '-Wl,-rpath,$ORIGIN/../lib',
         '-Wl,--allow-shlib-undefined',
       ],
       'gcc',
       tmp,
     );
-    const r = await resolveClosure([join(home, 'bin', 'java')], host);
-    const n = r.objects.get(jli)?.needed.find((x) => x.name === 'libjvm.so');
-    assert.equal(n?.real, jvm);
-    assert.equal(n?.via, `already loaded: SONAME of ${jvm}`);
-    assert.ok(r.files.has(join(home, 'lib', 'modules')));
-    assert.ok(
-      r.warnings.some((w) => w.startsWith(`libjvm.so needed by ${jli} is not on the loader's search path`)),
-    );
     await assert.rejects(
-      resolveClosure([join(home, 'bin', 'java')], host, { infer: { launchers: false } }),
-      (e) => isFromscratchError(e, 'LIBRARY_NOT_FOUND'),
+      resolveClosure([join(home, 'bin', 'boot')], host),
+      (e) => isFromscratchError(e, 'LIBRARY_NOT_FOUND') && /libjvm\.so/.test(e.message),
+    );
+    const run = (() => {
+      try {
+        execFileSync(join(home, 'bin', 'boot'), { stdio: ['ignore', 'ignore', 'pipe'] });
+        return 'ran';
+      } catch (e) {
+        return String((e as { stderr?: Buffer }).stderr ?? '');
+      }
+    })();
+    assert.match(
+      run,
+      /libjvm\.so: cannot open shared object file/,
+      'ld.so agrees: the program does not start',
     );
   });
 });
