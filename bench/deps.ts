@@ -62,7 +62,17 @@ async function child(v: Variant, files: readonly string[], wantViews: boolean): 
         strict: false,
         ...(v.infer
           ? {}
-          : { infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } }),
+          : {
+              infer: {
+                nss: false,
+                gconv: false,
+                libgcc: false,
+                caCerts: false,
+                dlopenNotes: false,
+                locales: false,
+                launchers: false,
+              },
+            }),
       });
       const view = neededReals(r, files[i]!);
       if (wantViews) views[i] = { reals: [...view.reals], missing: view.missing };

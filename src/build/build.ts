@@ -8,6 +8,7 @@
 import { resolve as resolveHostPath } from 'node:path';
 import type { BlobStore } from '../blob/store.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
+import { localeRequests } from '../closure/locale.ts';
 import { elfMachineToOciArch } from '../elf/abi.ts';
 import { isElf } from '../elf/parse-elf.ts';
 import { readElf } from '../elf/read-elf.ts';
@@ -259,6 +260,13 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
       strict: true,
       ...(ldPath.length ? { libraryPath: ldPath } : {}),
       ...(pathVar ? { path: pathVar.split(':') } : {}),
+      locales: localeRequests(env ?? []),
+      // a traced run (--trace, and --verify --fix's host runs) saw what a launcher loaded
+      tracedRoots: new Set(
+        ctx.closureRoots
+          .filter((r) => r.origin.kind === 'traced' || r.origin.kind === 'fix')
+          .map((r) => r.path),
+      ),
     },
   );
   for (const { path, origin } of ctx.closureRoots) ctx.col.note(path, origin);
@@ -520,7 +528,8 @@ function describeContents(items: readonly ContentItem[]): string {
   return items
     .map((item) => {
       if (item.kind === 'add') return `--add :${item.dest ?? '(same path)'}`;
-      if (item.kind === 'copy-from' && 'stage' in item.from) return `COPY --from=${item.from.name} ${item.dest}`;
+      if (item.kind === 'copy-from' && 'stage' in item.from)
+        return `COPY --from=${item.from.name} ${item.dest}`;
       return describeItem(item);
     })
     .join(' ');

@@ -42,6 +42,16 @@ import {
   TLS_LIBRARY,
 } from './infer.ts';
 import {
+  findJavaHome,
+  findPythonHome,
+  javaRuntimePlan,
+  LAUNCH_SYMBOLS,
+  pythonRuntimePlan,
+  type RuntimePlan,
+  selfExeLauncher,
+} from './launcher.ts';
+import { findLocale, LOCALE_ALIAS, LOCALE_SYMBOLS, type LocaleRequest, localedefCommand } from './locale.ts';
+import {
   acceptCandidate,
   type Candidate,
   isMuslReserved,
@@ -52,11 +62,21 @@ import {
 } from './search.ts';
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from './shebang.ts';
 import { defaultDirs, type ElfHeader, probeElfHeader, type Target, targetOf } from './target.ts';
+import { walkTree } from './tree-walk.ts';
 
 /** DEFAULT_PATH is the PATH used for `#!/usr/bin/env NAME` when the image sets none (Docker's default). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** MAX_SCRIPT_DEPTH bounds nested `#!` interpreters (Linux allows 4 levels of binfmt rewriting). */
 export const MAX_SCRIPT_DEPTH = 8;
+/**
+ * CLOSURE_SYMBOLS is every import a rule of the closure looks for: INFER_SYMBOLS (NSS, gconv, libgcc),
+ * the locale rule's and the launcher rule's. One set, so that the ELF reader's memo is shared.
+ */
+export const CLOSURE_SYMBOLS: ReadonlySet<string> = new Set([
+  ...INFER_SYMBOLS,
+  ...LOCALE_SYMBOLS,
+  ...LAUNCH_SYMBOLS,
+]);
 /** MAX_OBJECTS bounds the ELF objects of one program's closure (a hostile root cannot make it unbounded). */
 export const MAX_OBJECTS = 20000;
 
@@ -73,6 +93,17 @@ export interface ClosureOptions {
    * (default true); when false, they are listed in `unresolved`. Libraries of inferred modules never throw.
    */
   readonly strict?: boolean;
+  /**
+   * the locales the image's environment names (locale.ts localeRequests): shipped for programs importing
+   * setlocale or newlocale, a warning when the root lacks one (default none)
+   */
+  readonly locales?: readonly LocaleRequest[];
+  /**
+   * roots whose run was traced (`--trace`): the launcher rules (a Java or Python runtime, the
+   * /proc/self/exe warning) skip them and their interpreters, since the trace saw what the run loaded
+   * (default none)
+   */
+  readonly tracedRoots?: ReadonlySet<string>;
   /** the `via` of the roots' `requested` origin (default `closure root`) */
   readonly requestedVia?: string;
   /** the ELF reader (default: src/elf readElf) */
@@ -190,7 +221,7 @@ interface State {
   readonly fs: RootFs;
   readonly cache: ClosureCache;
   readonly readElf: ElfReader;
-  /** which imported symbols an inference needs: those of INFER_SYMBOLS, or none (false) */
+  /** which imported symbols an inference needs: those of CLOSURE_SYMBOLS, or none (false) */
   readonly symbols: SymbolNeed;
   readonly opts: ClosureOptions;
   readonly files: Map<string, MutableFile>;
@@ -200,6 +231,13 @@ interface State {
   readonly warnings: string[];
   /** when set, every addPathKnown call is logged here (a probe of the gconv group; see gconvDrain) */
   readonly log?: PathOp[];
+  /**
+   * unresolved entries whose needing object is loaded by dlopen (a rule's inferred object, or a library
+   * given as a root): only those can be satisfied by an object loaded before them (bindSoname)
+   */
+  readonly dlopenNeeds: Set<Unresolved>;
+  /** the root being added was traced (ClosureOptions.tracedRoots): the launcher rules leave it alone */
+  traced?: boolean;
 }
 
 /** PathOp is one addPathKnown call, as logged: replaying the calls in order gives the same files. */
@@ -380,7 +418,13 @@ async function loadLibrary(
   };
   pg.byReal.set(real, obj);
   pg.byName.set(name, { obj, via: hit.via });
-  if (info.soname) pg.byName.set(info.soname, { obj, via: hit.via });
+  // ld.so reuses a loaded object for a name matching its DT_SONAME (dl-load.c _dl_map_object); a
+  // library loaded by path (a dlopen of its file) is found so by the libraries needing its SONAME
+  if (info.soname && !pg.byName.has(info.soname))
+    pg.byName.set(info.soname, {
+      obj,
+      via: info.soname === name ? hit.via : alreadyLoaded(hit.primary.path),
+    });
   pg.byName.set(hit.primary.path, { obj, via: hit.via });
   pg.queue.push(obj);
   const variants: string[] = [];
@@ -705,7 +749,7 @@ function gconvLoads(st: State, pg: Program, dir: string, plan: GconvPlan): Promi
       for (const n of info.needed) needed.add(n);
       if (
         info.dlopen.length > 0 ||
-        info.importedSymbols.some((x) => INFER_SYMBOLS.has(x)) ||
+        info.importedSymbols.some((x) => CLOSURE_SYMBOLS.has(x)) ||
         TLS_LIBRARY.test(info.soname ?? baseName(e.path))
       )
         inert = false;
@@ -893,7 +937,9 @@ function replayGconv(st: State, pg: Program, loads: GconvLoads, libc: LoadedObje
     pg.byReal.set(real, obj);
     const binding = { obj, via: 'path' };
     pg.byName.set(s.path, binding);
-    if (s.info.soname) pg.byName.set(s.info.soname, binding);
+    // as loadLibrary binds the SONAME of a library loaded by path
+    if (s.info.soname && !pg.byName.has(s.info.soname))
+      pg.byName.set(s.info.soname, { obj, via: alreadyLoaded(s.path) });
     pg.queue.push(obj); // no glibc-hwcaps variants: drain records []
     pg.inferred.add(real);
   }
@@ -941,6 +987,179 @@ async function gconvDir(st: State, pg: Program, libc: LoadedObject | undefined):
   return undefined;
 }
 
+/**
+ * launcherRules applies launcher.ts to a program: a Java launcher gets its runtime (libjvm.so and the
+ * libraries, data and configuration of its home), CPython (the interpreter, or a program linking
+ * libpython) its standard library and extension modules; another program that imports dlopen and
+ * reads /proc/self/exe from a home of its own gets a warning naming --trace and --verify --fix.
+ */
+async function launcherRules(st: State, pg: Program): Promise<void> {
+  const main = pg.env.main;
+  const probe = {
+    elf: async (path: string) => {
+      const c = await acceptCandidate(path, pg.env);
+      if (!c) return undefined;
+      try {
+        return await readElfCached(st.cache, st.readElf, c.resolved.path, st.symbols);
+      } catch (e) {
+        if (!isFromscratchError(e)) throw e;
+        return undefined;
+      }
+    },
+    // found by the library's own search, as if it were loaded alone (not the program's DT_RPATH): the
+    // plan then depends on the root, the target and LD_LIBRARY_PATH only, and is made once per cache
+    findable: async (name: string, path: string, info: ElfInfo) => {
+      const obj: LoadedObject = { path, real: path, info, origin: parentPath(path) };
+      return (await searchLibrary(name, obj, { ...pg.env, main: obj, warnings: [] })).found;
+    },
+  };
+  const t = pg.env.target;
+  const key = `${t.class}\0${t.endian}\0${t.machine}\0${t.flags}\0${pg.env.libraryPath.join(':')}`;
+  // derived holds one kind of value per key prefix
+  const plans = st.cache.derived as Map<string, Promise<RuntimePlan>>;
+  const jh = await findJavaHome(st.cache, main.real);
+  if (jh) {
+    const plan = await memo(plans, `launch-java\0${jh.home}\0${key}`, () =>
+      javaRuntimePlan(st.cache, jh, probe),
+    );
+    // libjli.so dlopens libjvm.so; the JVM loads the others
+    return applyRuntimePlan(st, pg, 'Java runtime', plan, pg.byName.get('libjli.so')?.obj ?? main);
+  }
+  const sonames = [...pg.byReal.values()].flatMap((o) => (o.info.soname ? [o.info.soname] : []));
+  const ph = await findPythonHome(st.cache, main.real, sonames);
+  if (ph) {
+    const plan = await memo(plans, `launch-python\0${ph.prefix}\0${ph.version}\0${key}`, () =>
+      pythonRuntimePlan(st.cache, ph, probe),
+    );
+    return applyRuntimePlan(st, pg, 'Python runtime', plan, main);
+  }
+  // a launcher is a program: a shared library given as a root (a plugin, an addon) is not one
+  if (main.info.interpreter === undefined && main.info.type !== 'exec') return;
+  const dirs = defaultDirs(pg.env.target);
+  const hit = await selfExeLauncher(st.cache, main.real, [...pg.byReal.values()], (d) =>
+    dirs.some((x) => d === x || d.startsWith(`${x}/glibc-hwcaps/`)),
+  );
+  if (hit)
+    st.warnings.push(
+      `${pg.rootName} may load its runtime by a path found from its own: ${hit.path} imports dlopen and reads /proc/self/exe, and no rule knows this launcher; what it loads that way is in the image only if a run shows it: check with --verify 'CMD' --fix, or build with --trace 'CMD'`,
+    );
+}
+
+/** applyRuntimePlan adds a launcher's runtime: files with their links, libraries mapped with their closures, programs. */
+async function applyRuntimePlan(
+  st: State,
+  pg: Program,
+  what: string,
+  plan: RuntimePlan,
+  loader: LoadedObject,
+): Promise<void> {
+  const by = pg.env.main.real;
+  for (const item of plan.items) {
+    const origin: Origin = { kind: 'inferred', by, reason: `${what}: ${item.reason}` };
+    if (item.kind === 'library') {
+      if (!(await loadInferredPath(st, pg, item.path, loader, by, origin.reason)))
+        st.warnings.push(`${item.path} (${what} of ${pg.rootName}) could not be loaded as a library`);
+    } else if (item.kind === 'program') await addProgram(st, item.path, origin, 1);
+    else await addRootFile(st, item.path, origin);
+  }
+  for (const p of plan.problems) st.warnings.push(`${what} of ${pg.rootName}: ${p}`);
+  if (plan.leftOut.length > 0)
+    st.warnings.push(
+      `${what} of ${pg.rootName}: left out ${plan.leftOut.map((l) => `${l.path} (${l.why})`).join(', ')}; add what the application needs with --add`,
+    );
+}
+
+/**
+ * addLocales adds the data of every locale the environment names (locale.ts findLocale), for `by`
+ * importing `sym`; a locale the root lacks is a warning.
+ */
+async function addLocales(st: State, by: string, sym: string): Promise<void> {
+  let any = false;
+  for (const req of st.opts.locales ?? []) {
+    const found = await findLocale(st.cache, req.name);
+    const reason = `imports ${sym}: locale "${req.name}" named by ${req.variable}`;
+    const origin: Origin = { kind: 'inferred', by, reason };
+    if (found.kind === 'missing') {
+      st.warnings.push(
+        `locale "${req.name}" named by ${req.variable} is not in root ${st.fs.name} (searched ${found.searched.join(', ')}): ${by} will fall back to the C locale; install it in the root (apt-get install locales, then locale-gen, or ${localedefCommand(req.name)})`,
+      );
+      continue;
+    }
+    any = true;
+    if (found.kind === 'archive') {
+      await addRootFile(st, found.path, origin);
+      continue;
+    }
+    const w = await walkTree(st.cache, found.path);
+    for (const e of w.entries) await addRootFile(st, e.path, origin);
+  }
+  if (any)
+    await addRootFile(st, LOCALE_ALIAS, {
+      kind: 'inferred',
+      by,
+      reason: `imports ${sym}: glibc expands locale names through locale.alias`,
+    });
+}
+
+/** alreadyLoaded is the `via` of a name bound to a loaded object by its DT_SONAME. */
+function alreadyLoaded(path: string): string {
+  return `already loaded: SONAME of ${path}`;
+}
+
+/**
+ * bindLoadedSonames resolves the libraries that objects a program dlopen()s need, that the search did
+ * not find but an object mapped later in the same program has as DT_SONAME (a library dlopen()ed by
+ * path): ld.so reuses a loaded object whose DT_SONAME matches before searching (dl-load.c
+ * _dl_map_object). The program's own startup objects are never bound so: nothing is loaded before
+ * them. `from` is the index of the program's first entry in st.unresolved.
+ */
+function bindLoadedSonames(st: State, pg: Program, from: number): void {
+  for (let i = st.unresolved.length - 1; i >= from; i--) {
+    const u = st.unresolved[i]!;
+    if (!st.dlopenNeeds.has(u) || !pg.byReal.has(u.neededBy)) continue;
+    const b = pg.byName.get(u.soname);
+    if (!b || b.obj.info.soname !== u.soname) continue;
+    bindSoname(st, i, b.obj.path, b.obj.real);
+  }
+}
+
+/**
+ * bindSonamesAcrossPrograms resolves what objects loaded by dlopen still miss to an object of another
+ * program of the closure (or added file) whose DT_SONAME is the name and whose ABI matches: a plugin
+ * needing a library its host dlopen()s from a private directory. The first such object, in closure
+ * order. A program's startup objects are never bound so (the image would fail to start).
+ */
+function bindSonamesAcrossPrograms(st: State): void {
+  const bySoname = new Map<string, ClosureObject>();
+  for (const o of st.objects.values()) if (o.soname && !bySoname.has(o.soname)) bySoname.set(o.soname, o);
+  for (let i = st.unresolved.length - 1; i >= 0; i--) {
+    const u = st.unresolved[i]!;
+    if (!st.dlopenNeeds.has(u)) continue;
+    const o = bySoname.get(u.soname);
+    const needer = st.objects.get(u.neededBy);
+    if (!o || !needer || o.machine !== needer.machine || o.class !== needer.class) continue;
+    bindSoname(st, i, o.path, o.real);
+  }
+}
+
+/** bindSoname turns st.unresolved[i] into a DT_NEEDED bound to the object at path (real) by its SONAME, with a note. */
+function bindSoname(st: State, i: number, path: string, real: string): void {
+  const u = st.unresolved[i]!;
+  const via = alreadyLoaded(path);
+  st.unresolved.splice(i, 1);
+  const have = st.files.get(real);
+  addPathKnown(st, real, 'file', { kind: 'needed', by: u.neededBy, soname: u.soname, via }, have?.stat);
+  const rec = st.objects.get(u.neededBy);
+  if (rec)
+    st.objects.set(u.neededBy, {
+      ...rec,
+      needed: rec.needed.map((n) => (n.name === u.soname && !n.real ? { name: n.name, path, real, via } : n)),
+    });
+  st.warnings.push(
+    `${u.soname} needed by ${u.neededBy} is not on the loader's search path; it resolves to ${path}, whose SONAME it is, when that library is loaded first (ld.so reuses a loaded object with a matching SONAME): true when the program dlopen()s it by path`,
+  );
+}
+
 /** runInference applies the inference rules to every object of the program until nothing new comes in. */
 async function runInference(st: State, pg: Program): Promise<void> {
   const on = (k: keyof InferOptions) => st.opts.infer?.[k] !== false;
@@ -949,6 +1168,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
   let gconvDone = false;
   let gccDone = false;
   let caDone = false;
+  let localeDone = false;
   for (let round = 0; round < 64; round++) {
     const fresh = [...pg.byReal.values()].filter((o) => !done.has(o.real));
     if (fresh.length === 0) return;
@@ -1061,6 +1281,14 @@ async function runInference(st: State, pg: Program): Promise<void> {
             tls.real,
             'libnss3 loads its built-in root certificates module',
           );
+      }
+    }
+    if (round === 0 && on('launchers') && !st.traced) await launcherRules(st, pg);
+    if (on('locales') && !localeDone && (st.opts.locales?.length ?? 0) > 0) {
+      const imp = importers(fresh, (s) => LOCALE_SYMBOLS.has(s));
+      if (imp.length > 0) {
+        localeDone = true;
+        await addLocales(st, imp[0]!.obj.real, imp[0]!.sym);
       }
     }
     if (on('dlopenNotes')) {
@@ -1192,8 +1420,13 @@ async function loadElfProgram(st: State, path: string, real: string): Promise<vo
     if (interp.info.soname) pg.byName.set(interp.info.soname, { obj: interp, via: 'interpreter' });
     pg.queue.push(interp);
   }
+  const before = st.unresolved.length;
   await drain(st, pg);
   await runInference(st, pg);
+  // a library given as a root is loaded by a dlopen of its host, after the host's own objects
+  const dlopened = info.interpreter === undefined && info.type === 'dyn';
+  for (const u of st.unresolved.slice(before)) if (dlopened || u.inferred) st.dlopenNeeds.add(u);
+  bindLoadedSonames(st, pg, before);
 }
 
 async function lookPath(st: State, name: string): Promise<{ found?: string; searched: string[] }> {
@@ -1323,8 +1556,12 @@ export async function resolveClosure(
   const readElf: ElfReader = opts.readElf ?? ((f, p, o) => readElf_(f, p, o));
   // the rules test imports for membership in small sets only: the reader decodes no other name
   const symbols: SymbolNeed =
-    opts.infer?.nss !== false || opts.infer?.gconv !== false || opts.infer?.libgcc !== false
-      ? INFER_SYMBOLS
+    opts.infer?.nss !== false ||
+    opts.infer?.gconv !== false ||
+    opts.infer?.libgcc !== false ||
+    opts.infer?.locales !== false ||
+    opts.infer?.launchers !== false
+      ? CLOSURE_SYMBOLS
       : false;
   const st: State = {
     fs,
@@ -1337,10 +1574,14 @@ export async function resolveClosure(
     roots: [],
     unresolved: [],
     warnings: [],
+    dlopenNeeds: new Set(),
   };
   for (const root of roots) {
+    // a traced root's interpreters and helpers ran under the trace too
+    st.traced = opts.tracedRoots?.has(root) === true;
     await addProgram(st, root, { kind: 'requested', via: opts.requestedVia ?? 'closure root' }, 0);
   }
+  bindSonamesAcrossPrograms(st);
   const unresolved = dedupeUnresolved(st.unresolved);
   const hard = unresolved.filter((u) => !u.inferred);
   if (opts.strict !== false && hard.length > 0)

@@ -29,6 +29,10 @@ export interface InferOptions {
   readonly caCerts?: boolean;
   /** `.note.dlopen` libraries (default true) */
   readonly dlopenNotes?: boolean;
+  /** locale data named by the image's environment, for setlocale/newlocale (locale.ts; default true) */
+  readonly locales?: boolean;
+  /** launchers that load their runtime by path: the Java home rule, the /proc/self/exe warning (launcher.ts; default true) */
+  readonly launchers?: boolean;
 }
 
 /** NSS_SYMBOLS maps each name-service function to the nsswitch.conf databases it consults. */

@@ -1,14 +1,13 @@
 /**
  * symbol-reads.test.ts — the closure reads each ELF object once per cache, asking only for the imports
- * the inference rules test (INFER_SYMBOLS), or for no symbols when those rules are off; the inferred
+ * the rules test (CLOSURE_SYMBOLS: the inference, locale and launcher rules'), or for no symbols when those rules are off; the inferred
  * result is the same as with a reader that decodes every symbol.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { resolveClosure } from '../../src/closure/closure.ts';
+import { CLOSURE_SYMBOLS, resolveClosure } from '../../src/closure/closure.ts';
 import { type ElfReader, type ElfReaderOptions, newClosureCache } from '../../src/closure/closure-cache.ts';
-import { INFER_SYMBOLS } from '../../src/closure/infer.ts';
 import { readElf } from '../../src/elf/read-elf.ts';
 import { hostFs } from '../../src/fs/host-fs.ts';
 
@@ -37,13 +36,13 @@ test('each object is read once per cache, for the inference symbols only', async
     `read twice: ${paths.filter((p, i) => paths.indexOf(p) !== i)}`,
   );
   for (const c of r.calls)
-    assert.equal(c.opts?.wantSymbols, INFER_SYMBOLS, `${c.path} read for the inference symbols`);
+    assert.equal(c.opts?.wantSymbols, CLOSURE_SYMBOLS, `${c.path} read for the rules' symbols`);
 
   const off = countingReader();
   await resolveClosure(['/usr/bin/bash'], fs, {
     strict: false,
     readElf: off.read,
-    infer: { nss: false, gconv: false, libgcc: false },
+    infer: { nss: false, gconv: false, libgcc: false, locales: false, launchers: false },
   });
   for (const c of off.calls) assert.equal(c.opts?.symbols, false, `${c.path} read without symbols`);
 });

@@ -1,0 +1,424 @@
+/**
+ * launcher.ts — programs that find their runtime through their own path and load it by path. PURE over
+ * RootFs (through the ClosureCache).
+ *
+ * A launcher reads `/proc/self/exe`, goes up to its home directory and `dlopen()`s a library there by
+ * path: no DT_NEEDED names it, so the loader's rules cannot find it. The OpenJDK launcher is the common
+ * case (java.base/unix/native/libjli/java_md.c): `H/bin/java` → `GetApplicationHome` → reads
+ * `H/lib/jvm.cfg`, dlopens `H/lib/VM/libjvm.so` for the default VM, which maps `H/lib/modules`, loads
+ * `H/lib/lib*.so` (libjava.so, libzip.so, libnio.so …, each needing `libjvm.so` by SONAME, see
+ * closure.ts) and reads `H/conf/**`, `H/lib/security/*` (cacerts), `H/lib/tzdb.dat`.
+ *
+ * - {@link javaRuntimePlan}: the files of a Java home the JVM needs (not the whole JDK: no jmods,
+ *   include, man, legal, src.zip, ct.sym, demo). Desktop libraries (needing X11, GTK or ATK) and
+ *   libraries whose own DT_NEEDED the root lacks are left out, each with a note.
+ * - {@link selfExeLauncher}: where no rule knows a launcher, an object of the program importing
+ *   `dlopen` whose bytes hold `/proc/self/exe` is worth a warning naming --trace / --verify --fix.
+ */
+import type { ElfInfo } from '../elf/types.ts';
+import { baseName, parentPath } from '../fs/path.ts';
+import { type ClosureCache, listDir, readTextCached, resolveOrMissing } from './closure-cache.ts';
+import { walkTree } from './tree-walk.ts';
+
+/** LAUNCH_SYMBOLS are the imports the launcher rules look for. */
+export const LAUNCH_SYMBOLS: ReadonlySet<string> = new Set(['dlopen']);
+
+/** JvmCfgEntry is one line of jvm.cfg: `-NAME FLAG [-ALIAS]`. */
+export interface JvmCfgEntry {
+  readonly name: string;
+  /** KNOWN, ALIASED_TO, IGNORE, WARN, ERROR, IF_SERVER_CLASS */
+  readonly flag: string;
+  readonly alias?: string;
+}
+
+/** parseJvmCfg reads jvm.cfg as the launcher does (java.c ReadKnownVMs): `#` comments, one VM a line. */
+export function parseJvmCfg(text: string): JvmCfgEntry[] {
+  const out: JvmCfgEntry[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const [name, flag, alias] = line.split(/\s+/);
+    if (!name?.startsWith('-') || flag === undefined) continue;
+    out.push({
+      name: name.slice(1),
+      flag,
+      ...(alias?.startsWith('-') ? { alias: alias.slice(1) } : {}),
+    });
+  }
+  return out;
+}
+
+/**
+ * defaultVm is the VM the launcher runs without `-server`/`-client`/`-XXaltjvm`: the first line of
+ * jvm.cfg (java.c CheckJvmType: `knownVMs[0]`), aliases followed. Undefined for an empty file or an
+ * alias loop.
+ */
+export function defaultVm(entries: readonly JvmCfgEntry[]): string | undefined {
+  let e = entries[0];
+  for (let hops = 0; e && e.flag === 'ALIASED_TO' && hops < entries.length; hops++) {
+    const to = e.alias;
+    e = entries.find((x) => x.name === to);
+  }
+  return e && e.flag !== 'ALIASED_TO' ? e.name : undefined;
+}
+
+/** JavaHome is a Java installation recognised from its launcher. */
+export interface JavaHome {
+  /** the home directory (real path): the parent of `bin/` */
+  readonly home: string;
+  /** the default VM of jvm.cfg (`server`, `client`, `zero` …), undefined when jvm.cfg names none */
+  readonly vm?: string;
+}
+
+/**
+ * findJavaHome recognises a Java launcher from its real path: `H/bin/NAME` where `H/lib/jvm.cfg` is a
+ * file (JDK 9 and later, and every JRE built from it; the JDK 8 layout `jre/lib/ARCH/jvm.cfg` is not
+ * recognised). Undefined otherwise.
+ */
+export async function findJavaHome(c: ClosureCache, real: string): Promise<JavaHome | undefined> {
+  const bin = parentPath(real);
+  if (baseName(bin) !== 'bin') return undefined;
+  const home = parentPath(bin);
+  if (!(await listDir(c, `${home}/lib`))?.has('jvm.cfg')) return undefined;
+  const text = await readTextCached(c, `${home}/lib/jvm.cfg`, 64 * 1024);
+  if (text === undefined) return undefined;
+  const vm = defaultVm(parseJvmCfg(text));
+  return vm !== undefined ? { home, vm } : { home };
+}
+
+/** RuntimeItem is one path a runtime plan adds: a data file or directory, a library to map, a program. */
+export interface RuntimeItem {
+  readonly path: string;
+  readonly kind: 'file' | 'dir' | 'library' | 'program';
+  readonly reason: string;
+}
+
+/** RuntimePlan is what a launcher's runtime needs, in the order to add it (libjvm.so first). */
+export interface RuntimePlan {
+  readonly items: readonly RuntimeItem[];
+  /** files of the home left out on purpose, each with why */
+  readonly leftOut: readonly { readonly path: string; readonly why: string }[];
+  /** what the runtime needs and the root lacks */
+  readonly problems: readonly string[];
+}
+
+/** RuntimeProbe is what javaRuntimePlan asks of the closure about a candidate library. */
+export interface RuntimeProbe {
+  /** the parsed ELF file at a path, undefined when it is not a readable ELF object of the program's ABI */
+  elf(path: string): Promise<ElfInfo | undefined>;
+  /** whether the loader finds `name` for the object at `path` (its search rules, the root's files) */
+  findable(name: string, path: string, info: ElfInfo): Promise<boolean>;
+}
+
+/** JAVA_LIB_FILES are the data files of `H/lib` the JVM reads (the rest of `lib/` is for tools). */
+const JAVA_LIB_FILES: readonly [string, string][] = [
+  ['jvm.cfg', 'the launcher reads jvm.cfg to choose the VM'],
+  ['modules', 'the JVM maps the runtime image of the class library'],
+  ['tzdb.dat', 'java.time reads its time-zone rules'],
+];
+/** JAVA_LIB_TREES are the directories of `H/lib` the JVM reads, whole. */
+const JAVA_LIB_TREES: readonly [string, string][] = [
+  ['security', 'the security providers read cacerts, blocked.certs, default.policy, public_suffix_list.dat'],
+  ['jfr', 'Flight Recorder settings'],
+];
+/** DESKTOP_SONAME matches what desktop libraries need (X11, GTK, ATK): a container has no display. */
+const DESKTOP_SONAME = /^lib(X11|gtk-[0-9.]+|gdk-[0-9.]+|atk-[0-9.]+|atk-bridge-[0-9.]+)\.so(\.|$)/;
+
+/**
+ * javaRuntimePlan lists what the JVM of a Java home needs at run time: `lib/jvm.cfg`, the default VM's
+ * directory (libjvm.so first, its CDS archives), `lib/modules`, `lib/tzdb.dat`, `lib/security/`,
+ * `lib/jfr/`, the native libraries of `lib/` (but X11 desktop ones and those whose DT_NEEDED the root
+ * lacks), `lib/jspawnhelper` (Runtime.exec), `conf/` and `release`.
+ */
+export async function javaRuntimePlan(
+  c: ClosureCache,
+  jh: JavaHome,
+  probe: RuntimeProbe,
+): Promise<RuntimePlan> {
+  const { home } = jh;
+  const items: RuntimeItem[] = [];
+  const leftOut: { path: string; why: string }[] = [];
+  const problems: string[] = [];
+  const lib = `${home}/lib`;
+  const names = [...((await listDir(c, lib)) ?? [])].sort();
+  const libs: string[] = [];
+  if (jh.vm === undefined) problems.push(`${lib}/jvm.cfg names no VM: the launcher will not start a JVM`);
+  else {
+    const vmDir = `${lib}/${jh.vm}`;
+    const vmNames = [...((await listDir(c, vmDir)) ?? [])].sort();
+    if (!vmNames.includes('libjvm.so'))
+      problems.push(`${vmDir}/libjvm.so (the default VM "${jh.vm}" of ${lib}/jvm.cfg) is not in the root`);
+    const why = `the launcher dlopens the default VM "${jh.vm}" named by jvm.cfg`;
+    // libjvm.so first: every other library of the JDK needs it by SONAME, as in the running process
+    const ordered = vmNames.includes('libjvm.so')
+      ? ['libjvm.so', ...vmNames.filter((n) => n !== 'libjvm.so')]
+      : vmNames;
+    for (const n of ordered) {
+      const p = `${vmDir}/${n}`;
+      const r = await resolveOrMissing(c, p);
+      if (r.stat?.type !== 'file') continue;
+      if (n.endsWith('.so')) libs.push(p);
+      else
+        items.push({
+          path: p,
+          kind: 'file',
+          reason: `${why} (${n === 'classes.jsa' || n.endsWith('.jsa') ? 'class data sharing archive' : 'VM file'})`,
+        });
+    }
+  }
+  for (const [n, reason] of JAVA_LIB_FILES)
+    if (names.includes(n)) items.push({ path: `${lib}/${n}`, kind: 'file', reason });
+    else if (n !== 'tzdb.dat') problems.push(`${lib}/${n} is not in the root: the JVM will not start`);
+  for (const n of names) {
+    if (n.endsWith('.so')) {
+      const r = await resolveOrMissing(c, `${lib}/${n}`);
+      if (r.stat?.type === 'file') libs.push(`${lib}/${n}`);
+    }
+  }
+  const sel = await selectLibraries(libs, probe);
+  leftOut.push(...sel.leftOut);
+  for (const p of sel.kept) {
+    const reason = p.startsWith(`${lib}/${jh.vm}/`)
+      ? `the launcher dlopens the default VM "${jh.vm}" named by jvm.cfg`
+      : 'a native library of the Java class library (System.loadLibrary from the JDK home)';
+    items.push({ path: p, kind: 'library', reason });
+  }
+  if (names.includes('jspawnhelper'))
+    items.push({
+      path: `${lib}/jspawnhelper`,
+      kind: 'program',
+      reason: 'Runtime.exec and ProcessBuilder start processes through it',
+    });
+  const tree = async (dir: string, reason: string) => {
+    const w = await walkTree(c, dir);
+    for (const e of w.entries) items.push({ path: e.path, kind: e.kind, reason });
+    for (const d of w.dangling) leftOut.push({ path: d, why: 'a symlink to nothing in the root' });
+    if (w.truncated) problems.push(`${dir} has too many entries: the rest left out`);
+  };
+  for (const [n, reason] of JAVA_LIB_TREES) if (names.includes(n)) await tree(`${lib}/${n}`, reason);
+  const top = await listDir(c, home);
+  if (top?.has('conf'))
+    await tree(`${home}/conf`, 'the JVM reads its configuration (java.security, policies, logging, net)');
+  if (top?.has('release'))
+    items.push({
+      path: `${home}/release`,
+      kind: 'file',
+      reason: 'describes the runtime (version, modules) to tools',
+    });
+  return { items, leftOut, problems };
+}
+
+/** PythonHome is a CPython installation recognised from its interpreter or from libpython. */
+export interface PythonHome {
+  /** `sys.prefix`: the directory holding `lib/pythonX.Y` */
+  readonly prefix: string;
+  /** X.Y */
+  readonly version: string;
+}
+
+/** PYTHON_PROGRAM and LIBPYTHON tell the Python version of an interpreter or of a program embedding it. */
+const PYTHON_PROGRAM = /^python(\d+\.\d+)$/;
+const LIBPYTHON = /^libpython(\d+\.\d+)\.so(\.|$)/;
+
+/**
+ * findPythonHome recognises CPython as its startup does (Modules/getpath.py): the version from the
+ * program's real name (`python3.11`) or from the libpython it links (`libpython3.11.so.1.0`: gdb,
+ * uwsgi, vim embed Python); the prefix is the first directory up from the program's real directory
+ * holding the landmark `lib/pythonX.Y/os.py`, else `/usr/local`, else `/usr` (the compiled-in prefix
+ * of distributions). Undefined when no standard library is found.
+ */
+export async function findPythonHome(
+  c: ClosureCache,
+  real: string,
+  sonames: Iterable<string>,
+): Promise<PythonHome | undefined> {
+  let version = PYTHON_PROGRAM.exec(baseName(real))?.[1];
+  if (version === undefined)
+    for (const s of sonames) {
+      const m = LIBPYTHON.exec(s);
+      if (m) {
+        version = m[1]!;
+        break;
+      }
+    }
+  if (version === undefined) return undefined;
+  const tried: string[] = [];
+  for (let d = parentPath(real); ; d = parentPath(d)) {
+    tried.push(d);
+    if (d === '/') break;
+  }
+  tried.push('/usr/local', '/usr');
+  for (const d of tried) {
+    const prefix = d === '/' ? '' : d;
+    if ((await listDir(c, `${prefix}/lib/python${version}`))?.has('os.py')) return { prefix: d, version };
+  }
+  return undefined;
+}
+
+/** PYTHON_SKIP are the directories of the standard library that are not the runtime (tests, IDLE, Tk, build files). */
+const PYTHON_SKIP = /^(test|idlelib|tkinter|turtledemo|ensurepip|config-.*)$/;
+/** PYTHON_TEST_MODULES are extension modules only CPython's own test suite imports. */
+const PYTHON_TEST_MODULES = /^(_test|_ctypes_test|_xxtestfuzz|xxlimited|_xxsubinterpreters)/;
+
+/**
+ * pythonRuntimePlan lists what CPython needs at run time: its standard library `PREFIX/lib/pythonX.Y`
+ * (with the compiled `__pycache__`, `sitecustomize.py` and the sysconfig data), but not the test suite,
+ * IDLE, tkinter, turtledemo, ensurepip nor the `config-*` build directory; the extension modules of
+ * `lib-dynload` are mapped as libraries (the interpreter dlopens them by path), left out as
+ * selectLibraries says. Third-party packages (`dist-packages`, `site-packages` outside the standard
+ * library) are the application's: --add or --trace them.
+ */
+export async function pythonRuntimePlan(
+  c: ClosureCache,
+  ph: PythonHome,
+  probe: RuntimeProbe,
+): Promise<RuntimePlan> {
+  const stdlib = `${ph.prefix === '/' ? '' : ph.prefix}/lib/python${ph.version}`;
+  const dynload = `${stdlib}/lib-dynload`;
+  const w = await walkTree(c, stdlib, {
+    skip: (p) =>
+      (parentPath(p) === stdlib && PYTHON_SKIP.test(baseName(p))) ||
+      (parentPath(p) === dynload && PYTHON_TEST_MODULES.test(baseName(p))),
+  });
+  const reason = `the interpreter finds its standard library from its own path (getpath: ${stdlib}/os.py)`;
+  const items: RuntimeItem[] = [];
+  const libs: string[] = [];
+  for (const e of w.entries) {
+    if (e.kind === 'file' && parentPath(e.path) === dynload && e.path.endsWith('.so')) libs.push(e.path);
+    else items.push({ path: e.path, kind: e.kind, reason });
+  }
+  const sel = await selectLibraries(libs, probe);
+  for (const p of sel.kept)
+    items.push({
+      path: p,
+      kind: 'library',
+      reason: 'an extension module of the standard library (imported by dlopen of its path)',
+    });
+  const leftOut = [
+    ...sel.leftOut,
+    ...w.dangling.map((d) => ({ path: d, why: 'a symlink to nothing in the root' })),
+  ];
+  return {
+    items,
+    leftOut,
+    problems: w.truncated ? [`${stdlib} has too many entries: the rest left out`] : [],
+  };
+}
+
+/**
+ * selectLibraries chooses which of a runtime's native libraries to map: not those that are no library
+ * of the program's ABI, desktop libraries (they need X11, GTK or ATK: a container has no display),
+ * those needing a soname that neither the set nor the root provides, and, until nothing changes, those
+ * needing one left out (libjawt.so needs libawt_xawt.so). Order kept.
+ */
+async function selectLibraries(
+  libs: readonly string[],
+  probe: RuntimeProbe,
+): Promise<{ kept: string[]; leftOut: { path: string; why: string }[] }> {
+  // which libraries the plan maps, by SONAME: a library needing another of them is satisfied in-process
+  const infos = new Map<string, ElfInfo>();
+  const provided = new Set<string>();
+  for (const p of libs) {
+    const info = await probe.elf(p);
+    if (!info) continue;
+    infos.set(p, info);
+    provided.add(info.soname ?? baseName(p));
+  }
+  // left out: not a library, a desktop library, or needing what the root lacks or what was left out
+  // (libjawt.so needs libawt_xawt.so): until nothing more is left out
+  const out = new Map<string, string>();
+  for (const p of libs) {
+    const info = infos.get(p);
+    if (!info) out.set(p, "not a library of the program's architecture");
+    else if (info.needed.some((n) => DESKTOP_SONAME.test(n)))
+      out.set(p, 'desktop library (X11, GTK, ATK): a container has no display');
+    else {
+      const missing: string[] = [];
+      for (const n of info.needed)
+        if (!provided.has(n) && !(await probe.findable(n, p, info))) missing.push(n);
+      if (missing.length > 0) out.set(p, `needs ${missing.join(', ')}, not in the root`);
+    }
+  }
+  for (let changed = true; changed; ) {
+    changed = false;
+    const gone = new Map<string, string>();
+    for (const p of out.keys()) {
+      const info = infos.get(p);
+      if (info) gone.set(info.soname ?? baseName(p), baseName(p));
+    }
+    for (const p of libs) {
+      const info = infos.get(p);
+      if (!info || out.has(p)) continue;
+      const dep = info.needed.find((n) => gone.has(n));
+      if (dep !== undefined) {
+        out.set(p, `needs ${dep}, left out`);
+        changed = true;
+      }
+    }
+  }
+  const kept: string[] = [];
+  const leftOut: { path: string; why: string }[] = [];
+  for (const p of libs) {
+    const why = out.get(p);
+    if (why !== undefined) leftOut.push({ path: p, why });
+    else kept.push(p);
+  }
+  return { kept, leftOut };
+}
+
+/** SELF_EXE is what a launcher reads to find itself. */
+const SELF_EXE = Buffer.from('/proc/self/exe');
+/** SYSTEM_BIN_DIRS hold programs whose home is the system itself: their runtime is in the loader's directories. */
+const SYSTEM_BIN_DIRS = new Set([
+  '/bin',
+  '/sbin',
+  '/usr/bin',
+  '/usr/sbin',
+  '/usr/local/bin',
+  '/usr/local/sbin',
+  '/usr/games',
+  '/usr/libexec',
+]);
+/** SCAN_CHUNK is how much of a file is searched at once for SELF_EXE. */
+const SCAN_CHUNK = 4 * 1024 * 1024;
+
+/** LauncherObject is an ELF object of a program, as selfExeLauncher looks at it. */
+export interface LauncherObject {
+  readonly path: string;
+  readonly real: string;
+  readonly info: ElfInfo;
+}
+
+/**
+ * selfExeLauncher finds, among the objects of a program that lives in a home of its own (not a system
+ * bin directory: `node`, `perl`, `vim` in /usr/bin also read /proc/self/exe and import dlopen, but
+ * their runtime is where the loader looks), one that imports `dlopen` and whose bytes hold
+ * `/proc/self/exe`: a launcher that may load its runtime by a path relative to itself. Objects in
+ * `systemDir` directories (libc …) are not looked at. Returns that object, undefined when none.
+ */
+export async function selfExeLauncher(
+  c: ClosureCache,
+  program: string,
+  objects: readonly LauncherObject[],
+  systemDir: (dir: string) => boolean,
+): Promise<LauncherObject | undefined> {
+  if (SYSTEM_BIN_DIRS.has(parentPath(program))) return undefined;
+  for (const o of objects) {
+    if (o.real !== program && systemDir(parentPath(o.path))) continue;
+    if (!o.info.importedSymbols.includes('dlopen')) continue;
+    if (await holdsBytes(c, o.real, SELF_EXE)) return o;
+  }
+  return undefined;
+}
+
+/** holdsBytes tells whether a regular file of the root contains `needle`, read in chunks. */
+async function holdsBytes(c: ClosureCache, real: string, needle: Uint8Array): Promise<boolean> {
+  const st = await c.view.lstat(real);
+  if (st?.type !== 'file') return false;
+  const overlap = needle.length - 1;
+  for (let off = 0; off < st.size; off += SCAN_CHUNK) {
+    const b = Buffer.from(await c.fs.read(real, { offset: off, length: SCAN_CHUNK + overlap }));
+    if (b.indexOf(needle) >= 0) return true;
+  }
+  return false;
+}

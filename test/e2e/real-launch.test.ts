@@ -1,0 +1,225 @@
+/**
+ * real-launch.test.ts — real programs from Debian that find their runtime by their own path, or that
+ * load locale data, built as a user builds them and run under Docker with `--network none`; each
+ * output is compared with the same program run on the host (issue 11).
+ *
+ * - OpenJDK: `--binary /usr/bin/java --binary /usr/bin/javac` runs `java -version`, `javac -version`
+ *   and a class compiled here that uses java.util.zip, TLS (the default SSLContext and cacerts) and
+ *   time zones (Europe/Paris at fixed instants).
+ * - gawk under `--env LC_ALL=C.UTF-8` counts the characters of a UTF-8 string (5 only when the locale
+ *   loads); under a locale the root lacks, the build warns and the image falls back as the host does.
+ * - wc from a Dockerfile `COPY` with `ENV LANG=C.UTF-8` counts characters of a file the same way.
+ * - python3 (`--binary /usr/bin/python3`) finds its standard library and extension modules, and its
+ *   `locale.setlocale(LC_ALL, "")` works under `--env LC_ALL=C.UTF-8`.
+ */
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { dockerRemoveImage, requireTool, run, withTempDir } from '../support/validate-tools.ts';
+import { fromscratch } from './cli.ts';
+
+const DIGEST = /^sha256:[a-f0-9]{64}\n$/;
+const images: string[] = [];
+after(async () => {
+  for (const i of images) await dockerRemoveImage(i);
+});
+
+/** docker runs a command in an image without network and returns what it printed. */
+async function docker(image: string, args: readonly string[]): Promise<{ stdout: string; stderr: string }> {
+  const r = await run(
+    requireTool('docker', 'docker.io'),
+    ['run', '--rm', '--network', 'none', image, ...args],
+    {
+      timeoutMs: 120_000,
+    },
+  );
+  return { stdout: r.stdout, stderr: r.stderr };
+}
+
+/** imageSize is the unpacked size Docker reports for an image, in bytes. */
+async function imageSize(image: string): Promise<number> {
+  const r = await run(requireTool('docker', 'docker.io'), [
+    'image',
+    'inspect',
+    image,
+    '--format',
+    '{{.Size}}',
+  ]);
+  return Number(r.stdout.trim());
+}
+
+/** build runs `fromscratch build` into the Docker Engine and checks it printed one digest. */
+async function build(dir: string, args: readonly string[], image: string) {
+  const r = await fromscratch(['build', ...args, '-o', `docker-daemon:${image}`], {
+    cwd: dir,
+    timeoutMs: 600_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, DIGEST);
+  images.push(image);
+  return r;
+}
+
+const JAVA_MAIN = `import java.nio.charset.StandardCharsets;
+import java.security.KeyStore;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+
+public class Main {
+  public static void main(String[] args) throws Exception {
+    byte[] data = "fromscratch fromscratch fromscratch fromscratch".getBytes(StandardCharsets.UTF_8);
+    CRC32 crc = new CRC32();
+    crc.update(data);
+    Deflater d = new Deflater(9);
+    d.setInput(data);
+    d.finish();
+    byte[] buf = new byte[256];
+    int n = d.deflate(buf);
+    Inflater inf = new Inflater();
+    inf.setInput(buf, 0, n);
+    byte[] out = new byte[256];
+    int m = inf.inflate(out);
+    System.out.println("zip crc32=" + Long.toHexString(crc.getValue()) + " deflated=" + n + " roundtrip=" + new String(out, 0, m, StandardCharsets.UTF_8).equals(new String(data, StandardCharsets.UTF_8)));
+    ZoneId paris = ZoneId.of("Europe/Paris");
+    System.out.println("tz " + ZonedDateTime.ofInstant(Instant.ofEpochSecond(1700000000L), paris));
+    System.out.println("tz " + ZonedDateTime.ofInstant(Instant.ofEpochSecond(1690000000L), paris));
+    SSLContext ctx = SSLContext.getDefault();
+    int suites = ((SSLSocketFactory) SSLSocketFactory.getDefault()).getDefaultCipherSuites().length;
+    System.out.println("tls " + ctx.getProtocol() + " " + ctx.getProvider().getName() + " suites=" + suites);
+    KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
+    try (var in = new java.io.FileInputStream(System.getProperty("java.home") + "/lib/security/cacerts")) {
+      ks.load(in, null);
+    }
+    System.out.println("cacerts " + ks.size());
+  }
+}
+`;
+
+describe('launchers that find their runtime', () => {
+  it('OpenJDK: java -version, javac -version and a class using zip, TLS and time zones run as on the host', async (t) => {
+    const java = requireTool('java', 'openjdk-17-jre-headless');
+    const javac = requireTool('javac', 'openjdk-17-jdk-headless');
+    await withTempDir('e2e-java', async (dir) => {
+      await writeFile(join(dir, 'Main.java'), JAVA_MAIN);
+      await run(javac, ['-d', join(dir, 'classes'), join(dir, 'Main.java')], { timeoutMs: 300_000 });
+      const image = 'e2e/launch-java:1';
+      const b = await build(
+        dir,
+        [
+          '--binary',
+          '/usr/bin/java',
+          '--binary',
+          '/usr/bin/javac',
+          '--add',
+          './classes/Main.class:/app/Main.class',
+        ],
+        image,
+      );
+      assert.doesNotMatch(b.stderr, /LIBRARY_NOT_FOUND|\/proc\/self\/exe/);
+      const hostVersion = await run(java, ['-version']);
+      const version = await docker(image, ['/usr/bin/java', '-version']);
+      assert.equal(version.stderr, hostVersion.stderr, 'java -version (on stderr) as on the host');
+      assert.match(version.stderr, /sharing\)/, 'the class data sharing archive is used');
+      const hostJavac = await run(javac, ['-version']);
+      assert.equal((await docker(image, ['/usr/bin/javac', '-version'])).stdout, hostJavac.stdout);
+      const hostMain = await run(java, ['-cp', join(dir, 'classes'), 'Main']);
+      const main = await docker(image, ['/usr/bin/java', '-cp', '/app', 'Main']);
+      assert.equal(main.stdout, hostMain.stdout);
+      assert.match(main.stdout, /^cacerts [1-9]/m, 'the CA certificates are read');
+      const size = await imageSize(image);
+      t.diagnostic(`java + javac image: ${(size / 1e6).toFixed(1)} MB`);
+    });
+  });
+});
+
+const PY_MAIN = `import decimal, hashlib, json, locale, sqlite3, ssl, sys, unicodedata, zlib
+print(locale.setlocale(locale.LC_ALL, ""), locale.getlocale(), sys.getfilesystemencoding(), sys.prefix)
+print(len("h\u00e9llo"), "h\u00e9llo".upper(), unicodedata.name("\u00e9"))
+print(json.dumps({"a": [1, 2.5, None]}), zlib.crc32(b"fromscratch"), hashlib.sha256(b"x").hexdigest())
+print(ssl.OPENSSL_VERSION, ssl.create_default_context().verify_mode)
+print(sqlite3.sqlite_version, decimal.Decimal(1) / 7)
+`;
+
+describe('interpreters that find their standard library from their own path', () => {
+  it('python3 under --env LC_ALL=C.UTF-8: the standard library, its extension modules (ssl, sqlite3, zlib) and the locale, as on the host', async (t) => {
+    requireTool('python3', 'python3'); // /usr/bin/python3: Debian's, as a user names it
+    await withTempDir('e2e-python', async (dir) => {
+      await writeFile(join(dir, 'main.py'), PY_MAIN);
+      const image = 'e2e/launch-python:1';
+      const b = await build(
+        dir,
+        ['--binary', '/usr/bin/python3', '--env', 'LC_ALL=C.UTF-8', '--add', './main.py:/app/main.py'],
+        image,
+      );
+      assert.doesNotMatch(b.stderr, /warning: .*(locale|Python runtime)/);
+      const host = await run('/usr/bin/python3', [join(dir, 'main.py')], {
+        env: { ...process.env, LC_ALL: 'C.UTF-8' },
+      });
+      assert.match(host.stdout, /^C\.UTF-8 /);
+      assert.equal((await docker(image, ['/usr/bin/python3', '/app/main.py'])).stdout, host.stdout);
+      t.diagnostic(`python3 image: ${((await imageSize(image)) / 1e6).toFixed(1)} MB`);
+    });
+  });
+});
+
+describe('locales named by the environment', () => {
+  const UTF8 = 'héllo';
+
+  it('gawk under --env LC_ALL=C.UTF-8 counts characters; under a missing locale it warns and falls back as the host does', async () => {
+    const gawk = requireTool('gawk', 'gawk');
+    await withTempDir('e2e-gawk', async (dir) => {
+      const prog = `BEGIN { print length("${UTF8}") }`;
+      const image = 'e2e/launch-gawk:1';
+      await build(
+        dir,
+        ['--binary', '/usr/bin/gawk', '--env', 'LC_ALL=C.UTF-8', '--entrypoint', '["/usr/bin/gawk"]'],
+        image,
+      );
+      const host = await run(gawk, [prog], { env: { ...process.env, LC_ALL: 'C.UTF-8' } });
+      assert.equal(host.stdout, '5\n', 'the host counts characters');
+      assert.equal((await docker(image, [prog])).stdout, host.stdout);
+
+      const missing = 'e2e/launch-gawk:2';
+      const b = await build(
+        dir,
+        ['--binary', '/usr/bin/gawk', '--env', 'LANG=xx_YY.UTF-8', '--entrypoint', '["/usr/bin/gawk"]'],
+        missing,
+      );
+      assert.match(b.stderr, /locale "xx_YY\.UTF-8" named by LANG is not in root/);
+      const env: NodeJS.ProcessEnv = { ...process.env, LANG: 'xx_YY.UTF-8' };
+      delete env.LC_ALL;
+      delete env.LC_CTYPE;
+      const hostC = await run(gawk, [prog], { env });
+      assert.equal(hostC.stdout, '6\n', 'without the locale the host counts bytes');
+      assert.equal((await docker(missing, [prog])).stdout, hostC.stdout);
+    });
+  });
+
+  it('wc copied by a Dockerfile with ENV LANG=C.UTF-8 counts characters as the host does', async () => {
+    const wc = requireTool('wc', 'coreutils');
+    await withTempDir('e2e-wc', async (dir) => {
+      const ctx = join(dir, 'ctx');
+      await mkdir(ctx);
+      await copyFile(wc, join(ctx, 'wc'));
+      await writeFile(join(ctx, 'h.txt'), UTF8);
+      await writeFile(
+        join(ctx, 'Dockerfile'),
+        'FROM scratch\nENV LANG=C.UTF-8\n# fromscratch: closure\nCOPY --chmod=755 wc /usr/bin/wc\nCOPY h.txt /h.txt\nENTRYPOINT ["/usr/bin/wc", "-m", "/h.txt"]\n',
+      );
+      const image = 'e2e/launch-wc:1';
+      await build(dir, ['ctx'], image);
+      const host = await run(wc, ['-m', join(ctx, 'h.txt')], {
+        env: { ...process.env, LANG: 'C.UTF-8', LC_ALL: '' },
+      });
+      assert.equal(host.stdout.split(' ')[0], '5');
+      assert.equal((await docker(image, [])).stdout, '5 /h.txt\n');
+    });
+  });
+});
