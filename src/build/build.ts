@@ -7,6 +7,7 @@
  */
 import { resolve as resolveHostPath } from 'node:path';
 import type { BlobStore } from '../blob/store.ts';
+import { type CheckReport, formatCheck } from '../check/check.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
 import { isElf } from '../elf/parse-elf.ts';
 import { FromscratchError, withContext } from '../errors.ts';
@@ -35,6 +36,7 @@ import { cachedLayer, layerCacheKey, rememberLayer } from './layer-cache.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
 import type { BuildSpec, ContentItem } from './spec.ts';
+import { checkBuiltTree, startCheckError } from './start-check.ts';
 
 /** Logger receives progress and warnings; the library never writes to stdout/stderr itself. */
 export interface Logger {
@@ -70,6 +72,8 @@ export interface PlatformBuild {
   readonly platform: Platform;
   readonly image: Image;
   readonly record: BuildRecord;
+  /** the static start check of the image (src/check); absent for a Dockerfile stage built for COPY --from */
+  readonly check?: CheckReport;
 }
 
 /** BuildResult is what build() returns: one image per platform, layers in the store. */
@@ -100,17 +104,20 @@ async function buildPlatform(
   spec: BuildSpec,
   platform: Platform,
   opts: BuildOptions,
+  stage = false,
 ): Promise<PlatformBuild> {
   const log = opts.logger ?? silent;
   const host = hostFs('/');
   const root: RootFs = spec.sysroot ? hostFs(spec.sysroot) : host;
   checkArch(spec, platform);
+  const libraryEnv = await libraryPathEnv(spec, root, log);
   const base =
     spec.from && spec.from !== 'scratch' ? await readBase(opts, spec.from, platform) : emptyImage(platform);
   const warnings: string[] = [];
   const ctx: GatherContext = {
     col: new Collector(),
     closureRoots: [],
+    resolvedObjects: new Set(),
     traces: [],
     cleanup: [],
     root,
@@ -124,8 +131,8 @@ async function buildPlatform(
     isProgram: (hostPath, mode) => isProgram(host, hostPath, mode),
     imageOf: async (from) => {
       if ('image' in from) return { image: await readBase(opts, from.image, platform), store: opts.store };
-      const stage = await buildPlatform({ ...from.stage, platforms: [platform] }, platform, opts);
-      return { image: stage.image, store: opts.store };
+      const built = await buildPlatform({ ...from.stage, platforms: [platform] }, platform, opts, true);
+      return { image: built.image, store: opts.store };
     },
   };
   try {
@@ -171,13 +178,33 @@ async function buildPlatform(
           },
         ],
       ),
-      spec.config ?? {},
+      libraryEnv
+        ? {
+            ...(spec.config ?? {}),
+            Env: [
+              ...(spec.config?.Env ?? []).filter((e) => !e.startsWith('LD_LIBRARY_PATH=')),
+              libraryEnv(base.config.Env),
+            ],
+          }
+        : (spec.config ?? {}),
       {
         created,
         ...(spec.author ? { author: spec.author } : {}),
         ...(spec.annotations ? { annotations: { ...(base.annotations ?? {}), ...spec.annotations } } : {}),
       },
     );
+    // the static start check: the image can start, or the build says why not (an error with --strict);
+    // a Dockerfile stage only read by COPY --from is never started, so it is not checked
+    const check = stage
+      ? undefined
+      : await checkBuiltTree(tree, image, base, opts.store, {
+          origins: ctx.col.origins(),
+          resolved: [...ctx.resolvedObjects].filter((p) => {
+            const e = tree.get(p);
+            return e?.type === 'file' && e.content.kind === 'host' && e.content.path === root.hostPath(p);
+          }),
+        });
+    if (check) reportCheck(check, spec, platform, log, warnings);
     const record: BuildRecord = {
       version: 1,
       platform: formatPlatform(platform),
@@ -186,10 +213,73 @@ async function buildPlatform(
       traces: ctx.traces,
       warnings,
     };
-    return { platform, image, record };
+    return { platform, image, record, ...(check ? { check } : {}) };
   } finally {
     await removeAll(ctx.cleanup);
   }
+}
+
+/**
+ * reportCheck tells the start check's outcome: one info line when the image can start, else a warning
+ * per problem with its fix (kept in the record's warnings), or IMAGE_CANNOT_START under `strict`.
+ */
+function reportCheck(
+  check: CheckReport,
+  spec: BuildSpec,
+  platform: Platform,
+  log: Logger,
+  warnings: string[],
+): void {
+  const lines = formatCheck(check);
+  if (check.problems.length === 0) {
+    log.info(lines.join('\n'));
+    return;
+  }
+  for (const l of lines) log.warn(l);
+  if (spec.strict) throw startCheckError(check, formatPlatform(platform));
+  for (const p of check.problems) warnings.push(`check: ${p.message} (fix: ${p.fix})`);
+}
+
+/**
+ * libraryPathEnv validates `--lib-path` directories (absolute, present in the root, usable in
+ * LD_LIBRARY_PATH) and returns the function giving the image's LD_LIBRARY_PATH: the directories first,
+ * then the value the spec (or else the base image) sets. The libraries the closure finds there land at
+ * the same paths in the image, so its loader finds them through this variable (glibc and musl alike).
+ * Undefined without `--lib-path`. Throws INVALID_ARGUMENT or FILE_NOT_FOUND.
+ */
+async function libraryPathEnv(
+  spec: BuildSpec,
+  root: RootFs,
+  log: Logger,
+): Promise<((baseEnv: readonly string[] | undefined) => string) | undefined> {
+  const dirs = spec.libraryPaths ?? [];
+  if (dirs.length === 0) return undefined;
+  for (const d of dirs) {
+    if (!d.startsWith('/') || /[:;\s]/.test(d) || d.includes('$')) {
+      throw new FromscratchError(
+        'INVALID_ARGUMENT',
+        `--lib-path ${JSON.stringify(d)} cannot be given to the image's loader`,
+        {
+          hint: 'give an absolute directory without ":", ";", "$" or blanks, as it is inside the root (and will be in the image)',
+        },
+      );
+    }
+    const r = await resolvePath(root, d);
+    if (r.stat?.type !== 'dir') {
+      throw new FromscratchError('FILE_NOT_FOUND', `--lib-path ${d} is not a directory in ${root.name}`, {
+        hint: 'give a directory that holds the libraries, inside the root (--sysroot) when there is one',
+      });
+    }
+  }
+  const own = spec.config?.Env?.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice(16);
+  return (baseEnv) => {
+    const rest = own ?? baseEnv?.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice(16);
+    const value = [...new Set([...dirs.map(normalizeImagePath), ...(rest ? rest.split(':') : [])])].join(':');
+    log.info(
+      `--lib-path: the image's config sets LD_LIBRARY_PATH=${value}, so that its loader finds ${dirs.join(', ')}`,
+    );
+    return `LD_LIBRARY_PATH=${value}`;
+  };
 }
 
 /** checkArch refuses to resolve host programs for another architecture without a sysroot. */
@@ -273,6 +363,12 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     for (const o of reasons) ctx.col.addIfAbsent(entry, o, hostPath);
   }
   for (const w of result.warnings) ctx.warn(w);
+  // objects whose every DT_NEEDED the closure found (in this root, with the image's LD_LIBRARY_PATH, not
+  // through ld.so.conf): the start check need not search for them again when the image holds that file
+  for (const o of result.objects.values()) {
+    if (o.needed.every((n) => n.path !== undefined && !n.via?.startsWith('ld.so.conf ')))
+      ctx.resolvedObjects.add(o.real);
+  }
 }
 
 /** GatherContext is the state of one platform's build while its items are gathered. */
@@ -283,6 +379,8 @@ interface GatherContext extends ItemContext {
   readonly host: RootFs;
   readonly cwd: string;
   readonly opts: BuildOptions;
+  /** real paths of the ELF objects whose libraries the closure found (see gatherClosure) */
+  readonly resolvedObjects: Set<string>;
 }
 
 async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> {
