@@ -26,6 +26,8 @@ want readelf binutils
 want gcc gcc
 want python3 python3
 want ruby ruby
+want curl curl
+want locale-gen locales
 [ -d /usr/share/gocode/src/github.com/opencontainers/image-spec/schema ] || need_pkgs+=(golang-github-opencontainers-image-spec-dev)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
