@@ -326,7 +326,12 @@ export async function checkImageRoot(
   }
   const missing: MissingLibrary[] = [];
   const mapped = new Set<string>();
-  const load = (real: string, info: ElfInfo) => loadObject(cache, readElf, real, info, { libraryPath });
+  const load = (real: string, info: ElfInfo, asLibrary = false) =>
+    loadObject(cache, readElf, real, info, { libraryPath, asLibrary });
+  // a program is what exec() runs: ET_EXEC, or ET_DYN with PT_INTERP and no soname (PIE); libc.so.6 has
+  // PT_INTERP too, but it is a library
+  const isProgram = (i: ElfInfo) =>
+    i.type === 'exec' || (i.interpreter !== undefined && i.soname === undefined);
   let finalLoad: LoadResult | undefined;
   if (finalElf?.info.dynamic) finalLoad = await load(finalElf.real, finalElf.info);
   const loaderProblem = (path: string, r: LoadResult, fatal: boolean) => {
@@ -348,20 +353,16 @@ export async function checkImageRoot(
     missing.push(...finalLoad.missing);
   }
   for (const e of elves) {
-    if (e.path === finalElf?.real || e.info.interpreter === undefined) continue;
+    if (e.path === finalElf?.real || !isProgram(e.info) || !e.info.dynamic) continue;
     const r = await load(e.path, e.info);
     loaderProblem(e.path, r, false);
     for (const l of r.libraries) mapped.add(l);
     missing.push(...r.missing);
   }
-  const programs = new Set([
-    finalElf?.real,
-    ...elves.filter((e) => e.info.interpreter !== undefined).map((e) => e.path),
-  ]);
   for (const e of elves) {
-    if (programs.has(e.path) || mapped.has(e.path) || e.info.type !== 'dyn' || e.info.needed.length === 0)
+    if (e.path === finalElf?.real || isProgram(e.info) || mapped.has(e.path) || e.info.needed.length === 0)
       continue;
-    const r = await load(e.path, e.info);
+    const r = await load(e.path, e.info, true);
     for (const m of r.missing) {
       // a soname the image holds elsewhere: ld.so takes the object already loaded under that soname
       const elsewhere = await holdsSoname(cache, byBase.get(m.name) ?? []);

@@ -55,6 +55,11 @@ export interface LoadResult {
 export interface LoadOptions {
   /** LD_LIBRARY_PATH of the image's environment, split on `:` (default none) */
   readonly libraryPath?: readonly string[];
+  /**
+   * map the object as a library (dlopen()ed, or a dependency): its PT_INTERP is not used (libc.so.6 and
+   * libcap.so have one, to print their version when executed) (default false)
+   */
+  readonly asLibrary?: boolean;
   /** at most this many objects are mapped (default 20 000): a hostile image cannot make it unbounded */
   readonly maxObjects?: number;
 }
@@ -80,7 +85,7 @@ export async function loadObject(
   let interp: LoadedObject | undefined;
   let badInterpreter: LoadResult['badInterpreter'];
   let flavor: 'glibc' | 'musl' = info.needed.includes('libc.so') ? 'musl' : 'glibc';
-  if (info.interpreter !== undefined) {
+  if (info.interpreter !== undefined && !opts.asLibrary) {
     const ipath = normalizeImagePath(
       info.interpreter.startsWith('/') ? info.interpreter : `/${info.interpreter}`,
     );
@@ -165,7 +170,7 @@ export async function loadObject(
     }
   }
   return {
-    ...(info.interpreter !== undefined ? { interpreter: info.interpreter } : {}),
+    ...(info.interpreter !== undefined && !opts.asLibrary ? { interpreter: info.interpreter } : {}),
     ...(badInterpreter ? { badInterpreter } : {}),
     libraries,
     missing,
