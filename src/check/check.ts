@@ -197,7 +197,17 @@ export async function checkImageRoot(
             fatal: true,
           });
         }
-        const head = await fs.read(r.path, { offset: 0, length: SHEBANG_BYTES });
+        const head = await readHead(fs, r.path);
+        if (!head) {
+          problems.push({
+            kind: 'command',
+            path: cur,
+            message: `${cur} cannot be read`,
+            fix: 'check the file in the image (permissions, size)',
+            fatal: true,
+          });
+          break;
+        }
         const h = await readHeader(cache, r.path);
         if (h) {
           let info: ElfInfo | undefined;
@@ -509,10 +519,26 @@ async function holdsSoname(cache: ClosureCache, paths: readonly string[]): Promi
   return undefined;
 }
 
+/** readHead reads the first bytes of a file, as the kernel's exec does; undefined when it cannot be read. */
+async function readHead(fs: RootFs, path: string): Promise<Uint8Array | undefined> {
+  try {
+    return await fs.read(path, { offset: 0, length: SHEBANG_BYTES });
+  } catch (e) {
+    if (isFromscratchError(e) || (e as NodeJS.ErrnoException).code !== undefined) return undefined;
+    throw e;
+  }
+}
+
+/** readText reads a small text file of the image; undefined when absent, unreadable or over 16 MiB. */
 async function readText(cache: ClosureCache, path: string): Promise<string | undefined> {
   const r = await resolveOrMissing(cache, path);
   if (r.stat?.type !== 'file') return undefined;
-  return Buffer.from(await cache.fs.read(r.path, { limit: 16 * 1024 * 1024 })).toString('utf8');
+  try {
+    return Buffer.from(await cache.fs.read(r.path, { limit: 16 * 1024 * 1024 })).toString('utf8');
+  } catch (e) {
+    if (isFromscratchError(e) || (e as NodeJS.ErrnoException).code !== undefined) return undefined;
+    throw e;
+  }
 }
 
 async function readArchiveNames(cache: ClosureCache): Promise<Set<string> | undefined> {
