@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type MemoryNode, memoryFs } from '../fs/memory-fs.ts';
 import { checkImageRoot, formatCheck } from './check.ts';
-import { archiveLocaleNames, localeDirNames, namedLocales, normalizeCodeset } from './locale.ts';
+import {
+  archiveLocaleNames,
+  canonicalLocaleName,
+  localeDirNames,
+  namedLocales,
+  normalizeCodeset,
+} from './locale.ts';
 import { checkUser } from './user.ts';
 
 const LIBDIR = '/lib/x86_64-linux-gnu';
@@ -268,6 +274,7 @@ test('locales: named by the environment, looked up as glibc does, only when glib
     ['locale'],
   );
   assert.match(r.problems[0]!.message, /LANG=de_DE\.UTF-8 names a locale the image does not have/);
+  assert.match(r.problems[0]!.fix, /--add \/usr\/lib\/locale\/de_DE\.utf8/);
   const ok = await checkImageRoot(
     memoryFs({
       ...withLibc,
@@ -287,6 +294,7 @@ test('locale names: normalisation and the variables that count', () => {
   assert.equal(normalizeCodeset('UTF-8'), 'utf8');
   assert.equal(normalizeCodeset('ISO-8859-1'), 'iso88591');
   assert.equal(normalizeCodeset('8859-1'), 'iso88591');
+  assert.equal(canonicalLocaleName('de_DE.UTF-8@euro'), 'de_DE.utf8@euro');
   assert.deepEqual(localeDirNames('C.UTF-8'), ['C.UTF-8', 'C.utf8', 'C']);
   assert.ok(localeDirNames('de_DE.UTF-8@euro').includes('de_DE.utf8@euro'));
   assert.deepEqual(namedLocales(['LANG=fr_FR.UTF-8', 'LC_ALL=C.UTF-8']), [

@@ -39,7 +39,7 @@ import { baseName, normalizeImagePath, parentPath } from '../fs/path.ts';
 import type { RootFs } from '../fs/root-fs.ts';
 import type { RuntimeConfig } from '../model/documents.ts';
 import { type LoadResult, loadObject, type MissingLibrary } from './load.ts';
-import { archiveLocaleNames, envValue, localeDirNames, namedLocales } from './locale.ts';
+import { archiveLocaleNames, canonicalLocaleName, envValue, localeDirNames, namedLocales } from './locale.ts';
 import { checkUser } from './user.ts';
 
 /** DOCKER_DEFAULT_PATH is the PATH Docker gives a container whose image sets none. */
@@ -443,7 +443,7 @@ export async function checkImageRoot(
           kind: 'locale',
           path: `/usr/lib/locale/${names[0]}`,
           message: `${variable}=${name} names a locale the image does not have: programs fall back to the C locale (no UTF-8)`,
-          fix: `add the locale (--add /usr/lib/locale/${localeDirNames(name).find((n) => n.includes('.')) ?? name}), or use ${variable}=C.UTF-8 with the C.utf8 locale in the image`,
+          fix: `add the locale's directory (--add /usr/lib/locale/${canonicalLocaleName(name)}, after locale-gen or localedef on the host), or use ${variable}=C.UTF-8 with /usr/lib/locale/C.utf8 in the image`,
           fatal: false,
         });
       }

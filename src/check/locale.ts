@@ -57,6 +57,11 @@ export function normalizeCodeset(codeset: string): string {
   return /^[0-9]+$/.test(kept) ? `iso${kept}` : kept;
 }
 
+/** canonicalLocaleName is the name with its codeset normalised, as localedef names the directory (`de_DE.UTF-8` → `de_DE.utf8`). */
+export function canonicalLocaleName(name: string): string {
+  return name.replace(/\.([^@]*)/, (_, cs: string) => `.${normalizeCodeset(cs)}`);
+}
+
 /**
  * localeDirNames lists the directory names setlocale tries for `name`, most specific first
  * (`de_DE.UTF-8@euro` → `de_DE.UTF-8@euro`, `de_DE.utf8@euro`, `de_DE@euro`, `de_DE.UTF-8`, `de_DE.utf8`, `de_DE`, `de.UTF-8` …).
