@@ -33,6 +33,7 @@ import {
 import { collectHostPath, type SecretCheck } from './host-add.ts';
 import { attributeHostFiles } from './host-packages.ts';
 import { cachedLayer, layerCacheKey, rememberLayer } from './layer-cache.ts';
+import { checkLibraryPaths, libraryPathCache, libraryPathEnv } from './lib-path.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
 import type { BuildSpec, ContentItem } from './spec.ts';
@@ -110,7 +111,7 @@ async function buildPlatform(
   const host = hostFs('/');
   const root: RootFs = spec.sysroot ? hostFs(spec.sysroot) : host;
   checkArch(spec, platform);
-  const libraryEnv = await libraryPathEnv(spec, root, log);
+  const libDirs = spec.libraryPaths?.length ? await checkLibraryPaths(spec.libraryPaths, root) : [];
   const base =
     spec.from && spec.from !== 'scratch' ? await readBase(opts, spec.from, platform) : emptyImage(platform);
   const warnings: string[] = [];
@@ -147,6 +148,16 @@ async function buildPlatform(
       }
     }
     await gatherClosure(spec, ctx);
+    // --lib-path: the image's loader must find those directories too (an ld.so.cache, else LD_LIBRARY_PATH)
+    const libCache =
+      libDirs.length > 0 &&
+      (await libraryPathCache(
+        libDirs,
+        ctx.col,
+        overlayFs(ctx.root, ctx.col.overlay, ctx.host),
+        base.layers.length > 0,
+        log,
+      ));
     if (spec.packageRecords !== false)
       packages.push(...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages)));
     for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0))
@@ -178,12 +189,12 @@ async function buildPlatform(
           },
         ],
       ),
-      libraryEnv
+      libDirs.length > 0 && !libCache
         ? {
             ...(spec.config ?? {}),
             Env: [
               ...(spec.config?.Env ?? []).filter((e) => !e.startsWith('LD_LIBRARY_PATH=')),
-              libraryEnv(base.config.Env),
+              libraryPathEnv(libDirs, spec.config?.Env ?? undefined, base.config.Env, log),
             ],
           }
         : (spec.config ?? {}),
@@ -238,48 +249,6 @@ function reportCheck(
   for (const l of lines) log.warn(l);
   if (spec.strict) throw startCheckError(check, formatPlatform(platform));
   for (const p of check.problems) warnings.push(`check: ${p.message} (fix: ${p.fix})`);
-}
-
-/**
- * libraryPathEnv validates `--lib-path` directories (absolute, present in the root, usable in
- * LD_LIBRARY_PATH) and returns the function giving the image's LD_LIBRARY_PATH: the directories first,
- * then the value the spec (or else the base image) sets. The libraries the closure finds there land at
- * the same paths in the image, so its loader finds them through this variable (glibc and musl alike).
- * Undefined without `--lib-path`. Throws INVALID_ARGUMENT or FILE_NOT_FOUND.
- */
-async function libraryPathEnv(
-  spec: BuildSpec,
-  root: RootFs,
-  log: Logger,
-): Promise<((baseEnv: readonly string[] | undefined) => string) | undefined> {
-  const dirs = spec.libraryPaths ?? [];
-  if (dirs.length === 0) return undefined;
-  for (const d of dirs) {
-    if (!d.startsWith('/') || /[:;\s]/.test(d) || d.includes('$')) {
-      throw new FromscratchError(
-        'INVALID_ARGUMENT',
-        `--lib-path ${JSON.stringify(d)} cannot be given to the image's loader`,
-        {
-          hint: 'give an absolute directory without ":", ";", "$" or blanks, as it is inside the root (and will be in the image)',
-        },
-      );
-    }
-    const r = await resolvePath(root, d);
-    if (r.stat?.type !== 'dir') {
-      throw new FromscratchError('FILE_NOT_FOUND', `--lib-path ${d} is not a directory in ${root.name}`, {
-        hint: 'give a directory that holds the libraries, inside the root (--sysroot) when there is one',
-      });
-    }
-  }
-  const own = spec.config?.Env?.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice(16);
-  return (baseEnv) => {
-    const rest = own ?? baseEnv?.find((e) => e.startsWith('LD_LIBRARY_PATH='))?.slice(16);
-    const value = [...new Set([...dirs.map(normalizeImagePath), ...(rest ? rest.split(':') : [])])].join(':');
-    log.info(
-      `--lib-path: the image's config sets LD_LIBRARY_PATH=${value}, so that its loader finds ${dirs.join(', ')}`,
-    );
-    return `LD_LIBRARY_PATH=${value}`;
-  };
 }
 
 /** checkArch refuses to resolve host programs for another architecture without a sysroot. */

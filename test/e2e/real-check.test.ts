@@ -182,7 +182,7 @@ test('--user with a name the image lacks: the build warns, check exits 1, and do
   });
 });
 
-test('--lib-path: a library in a private directory is found at build time and by the image loader', async () => {
+test('--lib-path: a library in a private directory is found at build time and by the image loader (ld.so.cache, or LD_LIBRARY_PATH)', async () => {
   await withTempDir('e2e-check-libpath', async (dir) => {
     const gcc = requireTool('gcc', 'gcc');
     await mkdir(join(dir, 'private'));
@@ -199,13 +199,14 @@ test('--lib-path: a library in a private directory is found at build time and by
       join(dir, 'private/libgreet.so.1'),
       join(dir, 'greet.c'),
     ]);
-    // no RPATH: only LD_LIBRARY_PATH (or a cache) tells the loader where libgreet is
+    // no RPATH: only LD_LIBRARY_PATH or the cache tells the loader where libgreet is
     await run(gcc, ['-o', join(dir, 'greet'), join(dir, 'main.c'), join(dir, 'private/libgreet.so.1')]);
     const without = await fromscratch(['build', '--binary', join(dir, 'greet'), '-o', 'oci:out:no'], {
       cwd: dir,
     });
     assert.equal(without.code, 1, 'the closure cannot find it without --lib-path');
     assert.match(without.stderr, /LIBRARY_NOT_FOUND/);
+    const entry = JSON.stringify([join(dir, 'greet')]);
     const b = await fromscratch(
       [
         'build',
@@ -214,8 +215,10 @@ test('--lib-path: a library in a private directory is found at build time and by
         '--lib-path',
         join(dir, 'private'),
         '--entrypoint',
-        JSON.stringify([join(dir, 'greet')]),
+        entry,
         '--strict',
+        '-o',
+        'oci:out:cache',
         '-o',
         'docker-daemon:chk/libpath:1',
       ],
@@ -224,12 +227,41 @@ test('--lib-path: a library in a private directory is found at build time and by
     assert.equal(b.code, 0, b.stderr);
     assert.match(
       b.stderr,
-      new RegExp(`--lib-path: the image's config sets LD_LIBRARY_PATH=${join(dir, 'private')}`),
+      new RegExp(`--lib-path: /etc/ld.so.cache written with 1 library of ${join(dir, 'private')}`),
     );
     assert.match(b.stderr, /starts: loader, 2 libraries/);
     const docker = requireTool('docker', 'docker.io');
     const ran = await run(docker, ['run', '--rm', '--network', 'none', 'chk/libpath:1']);
-    assert.equal(ran.stdout, 'greetings from a private library\n');
+    assert.equal(ran.stdout, 'greetings from a private library\n', 'the real loader reads our ld.so.cache');
+    const env = await run(docker, ['image', 'inspect', '--format', '{{json .Config.Env}}', 'chk/libpath:1']);
+    assert.doesNotMatch(env.stdout, /LD_LIBRARY_PATH/);
+
+    // over a base image (which may have its own cache) the directory goes in LD_LIBRARY_PATH instead
+    const over = await fromscratch(
+      [
+        'build',
+        '--from',
+        'oci:out:cache',
+        '--binary',
+        join(dir, 'greet'),
+        '--lib-path',
+        join(dir, 'private'),
+        '--entrypoint',
+        entry,
+        '--strict',
+        '-o',
+        'docker-daemon:chk/libpath:2',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(over.code, 0, over.stderr);
+    assert.match(
+      over.stderr,
+      new RegExp(`--lib-path: the image's config sets LD_LIBRARY_PATH=${join(dir, 'private')}`),
+    );
+    const ran2 = await run(docker, ['run', '--rm', '--network', 'none', 'chk/libpath:2']);
+    assert.equal(ran2.stdout, 'greetings from a private library\n');
+
     const bad = await fromscratch(
       ['build', '--binary', join(dir, 'greet'), '--lib-path', 'private', '-o', 'oci:out:x'],
       {
@@ -242,5 +274,6 @@ test('--lib-path: a library in a private directory is found at build time and by
       /error\[INVALID_ARGUMENT\]: --lib-path "private" cannot be given to the image's loader/,
     );
     await dockerRemoveImage('chk/libpath:1');
+    await dockerRemoveImage('chk/libpath:2');
   });
 });
