@@ -235,6 +235,21 @@ test('ELF files that are not loadable objects of the image are skipped: relocata
   );
 });
 
+test('a library built for musl in a glibc image (a -musl prebuilt addon) is skipped, not reported', async () => {
+  const muslAddon = Buffer.from(libfoo);
+  // rename DT_NEEDED libbar.so.1 to a musl libc name of the same length: only the string changes
+  const at = muslAddon.indexOf('libbar.so.1\0');
+  assert.ok(at > 0);
+  muslAddon.write('libc.so\0\0\0\0\0', at, 'latin1');
+  const fs = memoryFs({
+    ...glibcRoot(),
+    '/app/node_modules/x-linux-x64-musl/x.node': { type: 'file', data: muslAddon },
+  });
+  const r = await checkImageRoot(fs, {}, { architecture: 'amd64' });
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.skipped, 1);
+});
+
 test('the user: a name must be in /etc/passwd; a uid needs nothing', async () => {
   const fs = memoryFs({ '/etc/passwd': { type: 'file', data: Buffer.from(PASSWD) } });
   const r = await checkImageRoot(fs, { User: 'nosuchuser' }, {});

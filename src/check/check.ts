@@ -46,6 +46,10 @@ import { checkUser } from './user.ts';
 export const DOCKER_DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** MAX_SCRIPT_LEVELS is how many `#!` rewrites the kernel allows before ELOOP (fs/exec.c exec_binprm). */
 export const MAX_SCRIPT_LEVELS = 5;
+/** MUSL_LIBC matches the DT_NEEDED name of musl's libc (Alpine's `libc.musl-x86_64.so.1`, or `libc.so`). */
+const MUSL_LIBC = /^(libc\.musl-[^/]+\.so\.1|libc\.so)$/;
+/** MUSL_LOADER matches musl's loader, `/lib/ld-musl-ARCH.so.1`. */
+const MUSL_LOADER = /(?:^|\/)ld-musl-[^/]+\.so\.1$/;
 /** MAX_FILES bounds the walk of an image's tree. */
 const MAX_FILES = 2_000_000;
 
@@ -306,6 +310,8 @@ export async function checkImageRoot(
 
   // 4: every ELF object
   const elves: { path: string; info: ElfInfo }[] = [];
+  const muslLoader = files.some((f) => MUSL_LOADER.test(f));
+  const finalElfIs = (f: string) => f === finalElf?.real;
   const vouched = new Set(opts.resolved ?? []);
   let skipped = 0;
   let known = 0;
@@ -329,6 +335,12 @@ export async function checkImageRoot(
       continue;
     }
     if (arch !== undefined && elfMachineToOciArch(info) !== arch) {
+      skipped++;
+      continue;
+    }
+    // built for the other C library of the same machine (a `-musl` prebuilt addon in node_modules beside
+    // the glibc one): this image's loader never maps it
+    if (!muslLoader && !finalElfIs(f) && info.needed.some((n) => MUSL_LIBC.test(n))) {
       skipped++;
       continue;
     }
