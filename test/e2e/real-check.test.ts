@@ -6,11 +6,18 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { dockerRemoveImage, requireTool, run, withTempDir } from '../support/validate-tools.ts';
+import {
+  dockerRemoveImage,
+  registryAddress,
+  requireTool,
+  run,
+  withTempDir,
+} from '../support/validate-tools.ts';
 import { fromscratch } from './cli.ts';
 
 const HELLO_C = '#include <stdio.h>\nint main(void){puts("hello from a dynamic binary");return 0;}\n';
@@ -110,7 +117,8 @@ test('fromscratch check docker-daemon: an image built by docker build, in text a
   });
 });
 
-test('a good image checks clean at build and with fromscratch check, and runs', async () => {
+test('a good image checks clean at build and with fromscratch check (OCI layout, registry), and runs', async () => {
+  const repo = `${await registryAddress()}/chk-${randomBytes(4).toString('hex')}`;
   await withTempDir('e2e-check-curl', async (dir) => {
     const b = await fromscratch(
       [
@@ -126,6 +134,8 @@ test('a good image checks clean at build and with fromscratch check, and runs', 
         'oci:out:curl',
         '-o',
         'docker-daemon:chk/curl:1',
+        '-o',
+        `docker://${repo}/curl:1`,
       ],
       { cwd: dir },
     );
@@ -142,6 +152,13 @@ test('a good image checks clean at build and with fromscratch check, and runs', 
     assert.match(
       c.stdout,
       new RegExp(`check: /usr/bin/curl starts: loader, ${line[1]} libraries, user nonroot`),
+    );
+    const r = await fromscratch(['check', `docker://${repo}/curl:1`, '--json'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { images: { starts: boolean; report: { libraries: number } }[] };
+    assert.deepEqual(
+      doc.images.map((i) => [i.starts, i.report.libraries]),
+      [[true, Number(line[1])]],
     );
     const docker = requireTool('docker', 'docker.io');
     const ran = await run(docker, ['run', '--rm', '--network', 'none', 'chk/curl:1']);
