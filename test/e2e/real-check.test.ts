@@ -179,6 +179,7 @@ test('--user with a name the image lacks: the build warns, check exits 1, and do
         '["/usr/bin/true"]',
         '--user',
         'nosuchuser',
+        '--json',
         '-o',
         'oci:out:u',
         '-o',
@@ -189,6 +190,16 @@ test('--user with a name the image lacks: the build warns, check exits 1, and do
     assert.equal(b.code, 0, b.stderr);
     assert.match(b.stderr, /the image runs as user "nosuchuser", which is not in \/etc\/passwd/);
     assert.match(b.stderr, /fix: use a numeric --user/);
+    const summary = JSON.parse(b.stdout) as {
+      platforms: { check: { starts: boolean; problems: { kind: string; path: string }[] } }[];
+      warnings: string[];
+    };
+    assert.deepEqual(summary.platforms[0]!.check, {
+      starts: false,
+      problems: [summary.platforms[0]!.check.problems[0]],
+    });
+    assert.equal(summary.platforms[0]!.check.problems[0]!.kind, 'user');
+    assert.ok(summary.warnings.some((w) => /check: the image runs as user "nosuchuser"/.test(w)));
     const c = await fromscratch(['check', 'oci:out:u'], { cwd: dir });
     assert.equal(c.code, 1);
     const docker = requireTool('docker', 'docker.io');
