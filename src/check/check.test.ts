@@ -210,6 +210,25 @@ test('#! chains: the interpreter, /usr/bin/env NAME on PATH, data that is neithe
   assert.ok(
     env.problems.some((p) => p.kind === 'interpreter' && /"python3".*no python3 on PATH/.test(p.message)),
   );
+  // with python3 on PATH, the chain goes on into it: its loader and libraries are the program's
+  const good = await checkImageRoot(
+    memoryFs({
+      ...base,
+      '/usr/bin/env': { type: 'file', data: prog, mode: 0o755 },
+      '/usr/local/bin/python3': { type: 'file', data: prog, mode: 0o755 },
+      [`${LIBDIR}/libfoo.so.1`]: { type: 'file', data: libfoo },
+      [`${LIBDIR}/libbar.so.1`]: { type: 'file', data: libbar },
+      '/app.py': script('#!/usr/bin/env python3'),
+    }),
+    { Entrypoint: ['/app.py'] },
+    { architecture: 'amd64' },
+  );
+  assert.deepEqual(good.problems, []);
+  assert.deepEqual(good.interpreters, ['/usr/bin/env', '/usr/local/bin/python3']);
+  assert.match(
+    formatCheck(good)[0]!,
+    /^check: \/app\.py starts: #! \/usr\/bin\/env → \/usr\/local\/bin\/python3, loader, 3 libraries/,
+  );
   const data = await checkImageRoot(
     memoryFs({ '/x': { type: 'file', data: Buffer.from('plain text'), mode: 0o755 } }),
     { Entrypoint: ['/x'] },

@@ -270,6 +270,7 @@ export async function checkImageRoot(
           break;
         }
         let next: string;
+        let viaEnv: string | undefined;
         try {
           const sb = parseShebang(head, cur);
           next = normalizeImagePath(
@@ -279,7 +280,7 @@ export async function checkImageRoot(
           );
           const cmd = baseName(next) === 'env' ? envCommand(sb.arg) : undefined;
           if (cmd !== undefined) {
-            // /usr/bin/env runs NAME found on PATH: check it too, and carry on with env itself
+            // /usr/bin/env runs NAME found on PATH: env must be there, then the chain goes on with NAME
             const found = await lookCommand(cache, cmd, pathDirs, config?.WorkingDir);
             if (!found.path) {
               problems.push({
@@ -289,7 +290,7 @@ export async function checkImageRoot(
                 fix: `add ${cmd} (--binary /usr/bin/${cmd}), or set PATH (--env PATH=…) to its directory`,
                 fatal: true,
               });
-            } else interpreters.push(`${cmd} → ${found.path}`);
+            } else viaEnv = found.path;
           }
         } catch (e) {
           if (!isFromscratchError(e)) throw e;
@@ -303,7 +304,21 @@ export async function checkImageRoot(
           break;
         }
         interpreters.push(next);
-        cur = next;
+        if (viaEnv !== undefined) {
+          const env = await resolveOrMissing(cache, next);
+          if (env.stat?.type !== 'file' || (env.stat.mode & 0o111) === 0) {
+            problems.push({
+              kind: 'interpreter',
+              path: cur,
+              message: `the #! interpreter ${next} of ${cur} is not an executable file in the image`,
+              fix: `add it (--binary ${next}), or add the script with --add/--binary so that its interpreter comes along`,
+              fatal: true,
+            });
+            break;
+          }
+          interpreters.push(viaEnv);
+          cur = viaEnv;
+        } else cur = next;
       }
     }
   }
@@ -595,7 +610,7 @@ export function formatCheck(r: CheckReport): string[] {
   const what = r.program ?? r.command?.[0] ?? '(no command)';
   if (r.problems.length === 0) {
     const parts: string[] = [];
-    for (const i of r.interpreters) parts.push(`#! ${i}`);
+    if (r.interpreters.length > 0) parts.push(`#! ${r.interpreters.join(' → ')}`);
     if (r.linkage === 'dynamic')
       parts.push(`loader, ${r.libraries} ${r.libraries === 1 ? 'library' : 'libraries'}`);
     else if (r.linkage) parts.push(r.linkage);
