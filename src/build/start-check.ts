@@ -95,18 +95,20 @@ export async function checkBuiltTree(
   // directories are implied by their entries; left out so that a base directory's listing shows through
   const entries: OverlayEntry[] = [];
   const files: string[] = [];
+  const links: string[] = [];
   for (const e of tree.entries) {
     if (e.type === 'dir') continue;
     if (e.type === 'file' && e.content.kind === 'host') entries.push({ entry: e, hostPath: e.content.path });
     else entries.push({ entry: e });
     if (e.type === 'file' || e.type === 'hardlink') files.push(e.path);
+    else if (e.type === 'symlink') links.push(e.path);
   }
   const run = (baseFs: RootFs, all: boolean) =>
     checkImageRoot(overlayFs(baseFs, entries, host), image.config, {
       architecture: image.platform.architecture,
       origins: facts.origins,
       ...(facts.resolved ? { resolved: facts.resolved } : {}),
-      ...(all ? {} : { files }),
+      ...(all ? {} : { files, links }),
     });
   if (base.layers.length === 0) return run(memoryFs({}), false);
   return withImageRoot(base, store, (fs) => run(fs, true));

@@ -108,6 +108,8 @@ export interface CheckOptions {
   readonly architecture?: string;
   /** the regular files of the image (default: the tree is walked) */
   readonly files?: readonly string[];
+  /** with `files`: the symlinks of the image */
+  readonly links?: readonly string[];
   /** why each file is in the image (a build's record), to tailor the fixes */
   readonly origins?: ReadonlyMap<string, readonly Origin[]>;
   /**
@@ -141,9 +143,12 @@ export async function checkImageRoot(
   const libraryPath = (envValue(env, 'LD_LIBRARY_PATH') ?? '').split(':').filter(Boolean);
   const problems: CheckProblem[] = [];
   const notes: string[] = [];
-  const files = opts.files ? [...opts.files].map(normalizeImagePath) : await walkFiles(fs);
+  const walked = opts.files ? undefined : await walkFiles(fs);
+  const files = walked ? walked.files : (opts.files ?? []).map(normalizeImagePath);
+  const links = walked ? walked.links : (opts.links ?? []).map(normalizeImagePath);
+  // every name in the image, for "the image has it elsewhere" (soname links included)
   const byBase = new Map<string, string[]>();
-  for (const f of files) {
+  for (const f of [...files, ...links]) {
     const b = baseName(f);
     const l = byBase.get(b);
     if (l) l.push(f);
@@ -574,9 +579,10 @@ async function readArchiveNames(cache: ClosureCache): Promise<Set<string> | unde
   return archiveLocaleNames(r.stat.size, (offset, length) => cache.fs.read(r.path, { offset, length }));
 }
 
-/** walkFiles lists the regular files (and hard links) of a root, depth first, bounded. */
-async function walkFiles(fs: RootFs): Promise<string[]> {
+/** walkFiles lists the regular files and the symlinks of a root, depth first, bounded. */
+async function walkFiles(fs: RootFs): Promise<{ files: string[]; links: string[] }> {
   const out: string[] = [];
+  const links: string[] = [];
   const stack = ['/'];
   while (stack.length > 0) {
     const dir = stack.pop()!;
@@ -592,13 +598,14 @@ async function walkFiles(fs: RootFs): Promise<string[]> {
       const p = dir === '/' ? `/${n}` : `${dir}/${n}`;
       const st = await fs.lstat(p);
       if (st?.type === 'dir') stack.push(p);
+      else if (st?.type === 'symlink') links.push(p);
       else if (st?.type === 'file') {
         out.push(p);
-        if (out.length >= MAX_FILES) return out;
+        if (out.length + links.length >= MAX_FILES) return { files: out, links };
       }
     }
   }
-  return out;
+  return { files: out, links };
 }
 
 /**
