@@ -34,6 +34,7 @@ want curl curl
 [ -f /usr/include/zlib.h ] || need_pkgs+=(zlib1g-dev)
 want javac openjdk-17-jdk-headless
 want gawk gawk
+want locale-gen locales
 [ -d /usr/share/gocode/src/github.com/opencontainers/image-spec/schema ] || need_pkgs+=(golang-github-opencontainers-image-spec-dev)
 
 # the differential package tests read the host's apt lists (bookworm main)

@@ -67,6 +67,8 @@ export const ErrorCode = {
   RUN_FAILED: 'RUN_FAILED',
   /** --verify found the command fails inside the image */
   VERIFY_FAILED: 'VERIFY_FAILED',
+  /** the static start check found the image cannot start (an error under --strict, else warnings) */
+  IMAGE_CANNOT_START: 'IMAGE_CANNOT_START',
   /** the Docker Engine could not be reached or refused a request */
   DAEMON_ERROR: 'DAEMON_ERROR',
   /** a registry answered with an error */

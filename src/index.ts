@@ -76,5 +76,22 @@ export { parseAddArg } from './build/host-add.ts';
 export { resolveDeps } from './build/deps.ts';
 export { type Explanation, formatExplanation } from './build/why.ts';
 export { copyImage, readAnyImage, writeAnyImage } from './build/transports.ts';
-export { cliTransport, copyImageRef, explainImagePath, inspectImage, makeSbom } from './build/commands.ts';
+export {
+  checkImageStart,
+  cliTransport,
+  copyImageRef,
+  explainImagePath,
+  inspectImage,
+  makeSbom,
+} from './build/commands.ts';
+export type { ImageStartCheck, StartCheckResult } from './build/start-check.ts';
+
+// the static start check
+export {
+  type CheckOptions,
+  type CheckProblem,
+  type CheckReport,
+  checkImageRoot,
+  formatCheck,
+} from './check/check.ts';
 export { runImageRef } from './build/run-image.ts';

@@ -19,6 +19,7 @@ const ALLOWED: Record<string, string[]> = {
   codec: ['model'],
   elf: ['fs', 'model'],
   closure: ['elf', 'fs', 'model'],
+  check: ['closure', 'elf', 'fs', 'model'],
   layer: ['fs', 'model', 'blob', 'image', 'codec'],
   oci: ['model', 'blob', 'image', 'layer', 'fs', 'unpack', 'codec'],
   registry: ['model', 'blob', 'image', 'layer', 'oci'],
@@ -34,7 +35,7 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 /** modules that must do no I/O */
-const PURE = [/^model\//, /^codec\//, /^image\//, /^sbom\//, /^fs\/(path|file-tree|root-fs|resolve|memory-fs|overlay-fs|origin)\.ts$/, /^elf\//];
+const PURE = [/^model\//, /^codec\//, /^image\//, /^sbom\//, /^fs\/(path|file-tree|root-fs|resolve|memory-fs|overlay-fs|origin)\.ts$/, /^elf\//, /^check\//];
 const IO_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|child_process|dgram|tls)$/;
 
 function* walk(dir: string): Generator<string> {

@@ -55,6 +55,16 @@ export interface BuildSummary {
     readonly digest: string;
     readonly layers: number;
     readonly files: number;
+    /** the static start check: whether the image can start, and what would stop it */
+    readonly check?: {
+      readonly starts: boolean;
+      readonly problems: readonly {
+        readonly kind: string;
+        readonly path: string;
+        readonly message: string;
+        readonly fix: string;
+      }[];
+    };
   }[];
   readonly outputs: readonly { readonly output: string; readonly digest: string }[];
   /** what --verify ran and what --fix added */
@@ -179,6 +189,19 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
       digest: serialized.manifests[i]!.digest,
       layers: p.image.layers.length,
       files: p.record.files.length,
+      ...(p.check
+        ? {
+            check: {
+              starts: p.check.problems.length === 0,
+              problems: p.check.problems.map(({ kind, path, message, fix }) => ({
+                kind,
+                path,
+                message,
+                fix,
+              })),
+            },
+          }
+        : {}),
     })),
     outputs: written,
     ...(reports.length > 0 ? { verified: reports } : {}),

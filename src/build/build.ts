@@ -7,6 +7,7 @@
  */
 import { resolve as resolveHostPath } from 'node:path';
 import type { BlobStore } from '../blob/store.ts';
+import { type CheckReport, formatCheck } from '../check/check.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
 import { localeRequests } from '../closure/locale.ts';
 import { elfMachineToOciArch } from '../elf/abi.ts';
@@ -35,9 +36,11 @@ import {
 import { collectHostPath, type SecretCheck } from './host-add.ts';
 import { attributeHostFiles } from './host-packages.ts';
 import { cachedLayer, layerCacheKey, rememberLayer } from './layer-cache.ts';
+import { checkLibraryPaths, libraryPathCache, libraryPathEnv } from './lib-path.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
 import type { BuildSpec, ContentItem } from './spec.ts';
+import { checkBuiltTree, startCheckError } from './start-check.ts';
 
 /** Logger receives progress and warnings; the library never writes to stdout/stderr itself. */
 export interface Logger {
@@ -73,6 +76,8 @@ export interface PlatformBuild {
   readonly platform: Platform;
   readonly image: Image;
   readonly record: BuildRecord;
+  /** the static start check of the image (src/check); absent for a Dockerfile stage built for COPY --from */
+  readonly check?: CheckReport;
 }
 
 /** BuildResult is what build() returns: one image per platform, layers in the store. */
@@ -103,17 +108,20 @@ async function buildPlatform(
   spec: BuildSpec,
   platform: Platform,
   opts: BuildOptions,
+  stage = false,
 ): Promise<PlatformBuild> {
   const log = opts.logger ?? silent;
   const host = hostFs('/');
   const root: RootFs = spec.sysroot ? hostFs(spec.sysroot) : host;
   checkArch(spec, platform);
+  const libDirs = spec.libraryPaths?.length ? await checkLibraryPaths(spec.libraryPaths, root) : [];
   const base =
     spec.from && spec.from !== 'scratch' ? await readBase(opts, spec.from, platform) : emptyImage(platform);
   const warnings: string[] = [];
   const ctx: GatherContext = {
     col: new Collector(),
     closureRoots: [],
+    resolvedObjects: new Set(),
     traces: [],
     cleanup: [],
     root,
@@ -127,8 +135,8 @@ async function buildPlatform(
     isProgram: (hostPath, mode) => isProgram(host, hostPath, mode),
     imageOf: async (from) => {
       if ('image' in from) return { image: await readBase(opts, from.image, platform), store: opts.store };
-      const stage = await buildPlatform({ ...from.stage, platforms: [platform] }, platform, opts);
-      return { image: stage.image, store: opts.store };
+      const built = await buildPlatform({ ...from.stage, platforms: [platform] }, platform, opts, true);
+      return { image: built.image, store: opts.store };
     },
   };
   try {
@@ -143,6 +151,16 @@ async function buildPlatform(
       }
     }
     await gatherClosure(spec, ctx);
+    // --lib-path: the image's loader must find those directories too (an ld.so.cache, else LD_LIBRARY_PATH)
+    const libCache =
+      libDirs.length > 0 &&
+      (await libraryPathCache(
+        libDirs,
+        ctx.col,
+        overlayFs(ctx.root, ctx.col.overlay, ctx.host),
+        base.layers.length > 0,
+        log,
+      ));
     if (spec.packageRecords !== false)
       packages.push(...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages)));
     for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0))
@@ -174,13 +192,33 @@ async function buildPlatform(
           },
         ],
       ),
-      spec.config ?? {},
+      libDirs.length > 0 && !libCache
+        ? {
+            ...(spec.config ?? {}),
+            Env: [
+              ...(spec.config?.Env ?? []).filter((e) => !e.startsWith('LD_LIBRARY_PATH=')),
+              libraryPathEnv(libDirs, spec.config?.Env ?? undefined, base.config.Env, log),
+            ],
+          }
+        : (spec.config ?? {}),
       {
         created,
         ...(spec.author ? { author: spec.author } : {}),
         ...(spec.annotations ? { annotations: { ...(base.annotations ?? {}), ...spec.annotations } } : {}),
       },
     );
+    // the static start check: the image can start, or the build says why not (an error with --strict);
+    // a Dockerfile stage only read by COPY --from is never started, so it is not checked
+    const check = stage
+      ? undefined
+      : await checkBuiltTree(tree, image, base, opts.store, {
+          origins: ctx.col.origins(),
+          resolved: [...ctx.resolvedObjects].filter((p) => {
+            const e = tree.get(p);
+            return e?.type === 'file' && e.content.kind === 'host' && e.content.path === root.hostPath(p);
+          }),
+        });
+    if (check) reportCheck(check, spec, platform, log, warnings);
     const record: BuildRecord = {
       version: 1,
       platform: formatPlatform(platform),
@@ -189,10 +227,31 @@ async function buildPlatform(
       traces: ctx.traces,
       warnings,
     };
-    return { platform, image, record };
+    return { platform, image, record, ...(check ? { check } : {}) };
   } finally {
     await removeAll(ctx.cleanup);
   }
+}
+
+/**
+ * reportCheck tells the start check's outcome: one info line when the image can start, else a warning
+ * per problem with its fix (kept in the record's warnings), or IMAGE_CANNOT_START under `strict`.
+ */
+function reportCheck(
+  check: CheckReport,
+  spec: BuildSpec,
+  platform: Platform,
+  log: Logger,
+  warnings: string[],
+): void {
+  const lines = formatCheck(check);
+  if (check.problems.length === 0) {
+    log.info(lines.join('\n'));
+    return;
+  }
+  for (const l of lines) log.warn(l);
+  if (spec.strict) throw startCheckError(check, formatPlatform(platform));
+  for (const p of check.problems) warnings.push(`check: ${p.message} (fix: ${p.fix})`);
 }
 
 /** checkArch refuses to resolve host programs for another architecture without a sysroot. */
@@ -283,6 +342,12 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     for (const o of reasons) ctx.col.addIfAbsent(entry, o, hostPath);
   }
   for (const w of result.warnings) ctx.warn(w);
+  // objects whose every DT_NEEDED the closure found (in this root, with the image's LD_LIBRARY_PATH, not
+  // through ld.so.conf): the start check need not search for them again when the image holds that file
+  for (const o of result.objects.values()) {
+    if (o.needed.every((n) => n.path !== undefined && !n.via?.startsWith('ld.so.conf ')))
+      ctx.resolvedObjects.add(o.real);
+  }
 }
 
 /** GatherContext is the state of one platform's build while its items are gathered. */
@@ -293,6 +358,8 @@ interface GatherContext extends ItemContext {
   readonly host: RootFs;
   readonly cwd: string;
   readonly opts: BuildOptions;
+  /** real paths of the ELF objects whose libraries the closure found (see gatherClosure) */
+  readonly resolvedObjects: Set<string>;
 }
 
 async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> {

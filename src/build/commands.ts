@@ -4,10 +4,12 @@
  */
 import { join } from 'node:path';
 import { dirStore } from '../blob/dir-store.ts';
+import type { Platform } from '../model/platform.ts';
 import { type ImageInspection, inspectImageSet } from '../oci/inspect.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
 import { cacheDir } from './cache-dir.ts';
 import { explainPath, makeSbom as makeSbomFrom } from './explain.ts';
+import { checkImageRef, type StartCheckResult } from './start-check.ts';
 import { copyImage, readAnyImage, type TransportOptions } from './transports.ts';
 import type { Explanation } from './why.ts';
 
@@ -31,6 +33,17 @@ export async function inspectImage(
   } finally {
     await set.close();
   }
+}
+
+/**
+ * checkImageStart runs the static start check on an image of any transport (each platform, or only
+ * `platform`): what would fail when a container of it starts. Problems are in the result, not thrown.
+ */
+export function checkImageStart(
+  ref: string,
+  opts: { insecure?: readonly string[]; platform?: Platform } = {},
+): Promise<StartCheckResult> {
+  return checkImageRef(ref, cliTransport(opts.insecure), opts.platform ? { platform: opts.platform } : {});
 }
 
 /** explainImagePath explains why a path is in an image built on this machine. */

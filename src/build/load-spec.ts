@@ -112,6 +112,7 @@ export function mergeSpecs(base: BuildSpec, over: BuildSpec): BuildSpec {
     ...(over.aptSources?.length ? { aptSources: over.aptSources } : {}),
     ...(over.lockfile !== undefined ? { lockfile: over.lockfile } : {}),
     ...(over.locked ? { locked: true } : {}),
+    ...(over.strict ? { strict: true } : {}),
     ...(over.libraryPaths?.length
       ? { libraryPaths: [...(base.libraryPaths ?? []), ...over.libraryPaths] }
       : {}),

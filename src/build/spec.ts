@@ -116,8 +116,13 @@ export interface BuildSpec {
   readonly defaults?: ScratchDefaults;
   /** resolve programs and libraries inside this root instead of / */
   readonly sysroot?: string;
-  /** LD_LIBRARY_PATH-like extra library directories, inside the root */
+  /**
+   * extra library directories inside the root (`--lib-path`): searched by the closure like
+   * LD_LIBRARY_PATH, and set in the image's LD_LIBRARY_PATH so that its loader finds them too
+   */
   readonly libraryPaths?: readonly string[];
+  /** the static start check's problems are errors: nothing is written (default false: warnings) */
+  readonly strict?: boolean;
   /** output destinations (transports), e.g. `oci:out:v1` */
   readonly outputs?: readonly string[];
   readonly tags?: readonly string[];

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { cacheDir, runInterruptCleanups } from '../index.ts';
 import { registerBuild } from './commands/build.ts';
+import { registerCheck } from './commands/check.ts';
 import { registerCopy } from './commands/copy.ts';
 import { registerDeps } from './commands/deps.ts';
 import { registerInspect } from './commands/inspect.ts';
@@ -35,6 +36,7 @@ export function makeProgram(io: CliIo): Command {
   registerBuild(program, io);
   registerRun(program, io);
   registerInspect(program, io);
+  registerCheck(program, io);
   registerWhy(program, io);
   registerSbom(program, io);
   registerCopy(program, io);

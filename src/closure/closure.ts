@@ -286,8 +286,8 @@ async function addResolved(st: State, r: Resolved, origin: Origin): Promise<void
   if (r.stat) await addPath(st, r.path, r.stat.type === 'dir' ? 'dir' : 'file', origin, undefined, r.stat);
 }
 
-/** libDirToken returns what `$LIB` expands to in this root for a target. */
-async function libToken(c: ClosureCache, t: Target): Promise<string> {
+/** libToken returns what `$LIB` expands to in this root for a target. */
+export async function libToken(c: ClosureCache, t: Target): Promise<string> {
   if (t.triplet && ((await listDir(c, `/usr/lib/${t.triplet}`)) || (await listDir(c, `/lib/${t.triplet}`))))
     return `lib/${t.triplet}`;
   if (t.class === 64) {

@@ -491,5 +491,6 @@ function toSpec(
       ? { lockfile: joinHost(baseDir, d.lockfile ?? 'fromscratch.lock') }
       : {}),
     ...(d.locked ? { locked: true } : {}),
+    ...(d.strict ? { strict: true } : {}),
   };
 }

@@ -122,6 +122,10 @@ export const SpecSchema = z
       .optional()
       .describe('fromscratch.lock: reused when it matches the packages, written after resolving'),
     locked: z.boolean().optional().describe('never resolve packages anew: the lockfile must match'),
+    strict: z
+      .boolean()
+      .optional()
+      .describe('the static start check fails the build (nothing written) instead of warning'),
     defaults: z
       .strictObject({
         users: z.boolean().optional().describe('/etc/passwd and /etc/group (root, nonroot, nobody)'),

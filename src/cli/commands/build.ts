@@ -23,6 +23,7 @@ interface BuildFlags {
   aptSource?: string[];
   lockfile?: string;
   locked?: boolean;
+  strict?: boolean;
   from?: string;
   sysroot?: string;
   libPath?: string[];
@@ -76,8 +77,12 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option('--sysroot <dir>', 'resolve programs and libraries inside another root')
     .option(
       '--lib-path <dir>',
-      'extra library directory inside the root, searched like LD_LIBRARY_PATH',
+      "library directory inside the root: searched by the closure and set in the image's LD_LIBRARY_PATH",
       collect,
+    )
+    .option(
+      '--strict',
+      'fail (exit 1, nothing written) when the static start check finds a problem; also FROMSCRATCH_STRICT=1',
     )
     .option('--entrypoint <cmd>', 'entrypoint: JSON array or a shell-like word list')
     .option('--cmd <cmd>', 'default arguments: JSON array or a shell-like word list')
@@ -152,7 +157,11 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (context: string | undefined, flags: BuildFlags) => {
       const log = stderrLogger(io, flags.quiet);
-      const flagSpec = specFromFlags(flags, io.cwd);
+      const strictEnv = io.env.FROMSCRATCH_STRICT;
+      const flagSpec = specFromFlags(
+        { ...flags, ...(strictEnv && strictEnv !== '0' ? { strict: true } : {}) },
+        io.cwd,
+      );
       const spec = await loadBuildSpec({
         flags: flagSpec,
         cwd: io.cwd,
@@ -281,6 +290,7 @@ export function specFromFlags(f: BuildFlags, cwd: string): BuildSpec {
     ...(f.aptSource?.length ? { aptSources: f.aptSource } : {}),
     ...(f.lockfile !== undefined || f.locked ? { lockfile: f.lockfile ?? 'fromscratch.lock' } : {}),
     ...(f.locked ? { locked: true } : {}),
+    ...(f.strict ? { strict: true } : {}),
     ...(f.libPath?.length ? { libraryPaths: f.libPath } : {}),
     ...(f.output?.length ? { outputs: f.output } : {}),
     ...(f.tag?.length ? { tags: f.tag } : {}),

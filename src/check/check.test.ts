@@ -1,0 +1,361 @@
+/**
+ * check.test.ts — the static start check over memory roots holding real ELF files (compiled with gcc at
+ * test time, plus the host's loader and libc): each rule of check.ts, and the rules of user.ts and
+ * locale.ts as tables.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type MemoryNode, memoryFs } from '../fs/memory-fs.ts';
+import { checkImageRoot, formatCheck } from './check.ts';
+import {
+  archiveLocaleNames,
+  canonicalLocaleName,
+  localeDirNames,
+  namedLocales,
+  normalizeCodeset,
+} from './locale.ts';
+import { checkUser } from './user.ts';
+
+const LIBDIR = '/lib/x86_64-linux-gnu';
+const LOADER = '/lib64/ld-linux-x86-64.so.2';
+let dir = '';
+let prog: Uint8Array; // needs libfoo.so.1 and libc.so.6 (libbar.so.1 through libfoo)
+let libfoo: Uint8Array; // soname libfoo.so.1, needs libbar.so.1 (held elsewhere: an already-loaded soname)
+let libbar: Uint8Array;
+let obj: Uint8Array; // a relocatable .o
+let libc: Uint8Array;
+let ld: Uint8Array;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'check-test-'));
+  const gcc = (args: string[]) => execFileSync('gcc', args, { cwd: dir, stdio: 'pipe' });
+  writeFileSync(join(dir, 'bar.c'), 'int bar(void){return 2;}\n');
+  writeFileSync(join(dir, 'foo.c'), 'int bar(void);\nint foo(void){return bar()+1;}\n');
+  writeFileSync(join(dir, 'main.c'), 'int foo(void);\nint main(void){return foo()-3;}\n');
+  gcc(['-shared', '-fPIC', '-Wl,-soname,libbar.so.1', '-o', 'libbar.so.1', 'bar.c']);
+  gcc(['-shared', '-fPIC', '-Wl,-soname,libfoo.so.1', '-o', 'libfoo.so.1', 'foo.c', './libbar.so.1']);
+  gcc(['-o', 'prog', 'main.c', './libfoo.so.1', '-Wl,-rpath-link,.']);
+  gcc(['-c', '-o', 'main.o', 'main.c']);
+  prog = readFileSync(join(dir, 'prog'));
+  libfoo = readFileSync(join(dir, 'libfoo.so.1'));
+  libbar = readFileSync(join(dir, 'libbar.so.1'));
+  obj = readFileSync(join(dir, 'main.o'));
+  libc = readFileSync(realpathSync(`${LIBDIR}/libc.so.6`));
+  ld = readFileSync(realpathSync(LOADER));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** glibcRoot is the loader and libc as Debian lays them out (usr-merge links left out: plain dirs). */
+function glibcRoot(): Record<string, MemoryNode> {
+  return {
+    [`${LIBDIR}/ld-linux-x86-64.so.2`]: { type: 'file', data: ld, mode: 0o755 },
+    [LOADER]: { type: 'symlink', target: `${LIBDIR}/ld-linux-x86-64.so.2` },
+    [`${LIBDIR}/libc.so.6`]: { type: 'file', data: libc, mode: 0o755 },
+  };
+}
+
+const PASSWD = 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n';
+
+test('a dynamic program copied alone: the loader and its libraries are reported, fatal, with the fix', async () => {
+  const fs = memoryFs({ '/hello': { type: 'file', data: prog, mode: 0o755 } });
+  const r = await checkImageRoot(fs, { Entrypoint: ['/hello'] }, { architecture: 'amd64' });
+  const kinds = r.problems.map((p) => p.kind).sort();
+  assert.deepEqual(kinds, ['library', 'library', 'loader']);
+  assert.ok(r.problems.every((p) => p.fatal && p.path === '/hello'));
+  const loader = r.problems.find((p) => p.kind === 'loader')!;
+  assert.match(loader.message, /ld-linux-x86-64\.so\.2.*not in the image/);
+  assert.match(loader.fix, /--binary SRC:\/hello/);
+  assert.match(formatCheck(r)[0]!, /^check: \/hello cannot start: 3 problems/);
+});
+
+test('a COPY origin turns the fix into the Dockerfile closure directive', async () => {
+  const fs = memoryFs({ '/hello': { type: 'file', data: prog, mode: 0o755 } });
+  const origins = new Map([['/hello', [{ kind: 'requested', via: 'COPY', source: '/ctx/hello' } as const]]]);
+  const r = await checkImageRoot(fs, { Cmd: ['/hello'] }, { architecture: 'amd64', origins });
+  assert.match(r.problems[0]!.fix, /# fromscratch: closure` above the Dockerfile COPY of \/hello/);
+});
+
+test('with its closure the program starts: loader, libraries by soname, one summary line', async () => {
+  const fs = memoryFs({
+    ...glibcRoot(),
+    '/usr/bin/prog': { type: 'file', data: prog, mode: 0o755 },
+    [`${LIBDIR}/libfoo.so.1`]: { type: 'file', data: libfoo },
+    [`${LIBDIR}/libbar.so.1`]: { type: 'file', data: libbar },
+    '/etc/passwd': { type: 'file', data: Buffer.from(PASSWD) },
+  });
+  const r = await checkImageRoot(fs, { Entrypoint: ['prog'], User: 'nonroot' }, { architecture: 'amd64' });
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.program, '/usr/bin/prog', 'a bare name is found on the default PATH');
+  assert.equal(r.linkage, 'dynamic');
+  assert.equal(r.libraries, 3, 'libfoo, libbar, libc');
+  assert.equal(r.elfFiles, 5);
+  assert.equal(
+    formatCheck(r).join('\n'),
+    'check: /usr/bin/prog starts: loader, 3 libraries, user nonroot; 5 ELF files resolve',
+  );
+});
+
+test('a library in a private directory: found only through LD_LIBRARY_PATH, and the fix names the directory', async () => {
+  const nodes = {
+    ...glibcRoot(),
+    '/app/prog': { type: 'file', data: prog, mode: 0o755 },
+    '/app/lib/libfoo.so.1': { type: 'file', data: libfoo },
+    '/app/lib/libbar.so.1': { type: 'file', data: libbar },
+  } as const;
+  const bad = await checkImageRoot(memoryFs(nodes), { Entrypoint: ['/app/prog'] }, { architecture: 'amd64' });
+  assert.deepEqual(
+    bad.problems.map((p) => p.message.split(',')[0]),
+    ['/app/prog needs libfoo.so.1'],
+  );
+  assert.match(bad.problems[0]!.fix, /--env LD_LIBRARY_PATH=\/app\/lib/);
+  const good = await checkImageRoot(
+    memoryFs(nodes),
+    { Entrypoint: ['/app/prog'], Env: ['LD_LIBRARY_PATH=/app/lib'] },
+    { architecture: 'amd64' },
+  );
+  assert.deepEqual(good.problems, []);
+});
+
+test('a library needing a soname the image holds only elsewhere is a note (an already-loaded soname), not a problem', async () => {
+  const fs = memoryFs({
+    ...glibcRoot(),
+    '/opt/plugins/libfoo.so.1': { type: 'file', data: libfoo },
+    '/opt/private/libbar.so.1.0': { type: 'file', data: libbar },
+    '/opt/private/libbar.so.1': { type: 'symlink', target: 'libbar.so.1.0' },
+  });
+  const r = await checkImageRoot(fs, {}, { architecture: 'amd64' });
+  assert.deepEqual(r.problems, [], 'the soname link counts');
+  assert.ok(r.notes.some((n) => /libbar\.so\.1.*\/opt\/private\/libbar\.so\.1.*already loaded/.test(n)));
+});
+
+test('a directory of ld.so.conf is not searched: the loader reads only ld.so.cache', async () => {
+  const fs = memoryFs({
+    ...glibcRoot(),
+    '/prog': { type: 'file', data: prog, mode: 0o755 },
+    '/opt/lib/libfoo.so.1': { type: 'file', data: libfoo },
+    '/opt/lib/libbar.so.1': { type: 'file', data: libbar },
+    '/etc/ld.so.conf': { type: 'file', data: Buffer.from('/opt/lib\n') },
+  });
+  const r = await checkImageRoot(fs, { Entrypoint: ['/prog'] }, { architecture: 'amd64' });
+  assert.equal(r.problems.length, 1);
+  assert.match(r.problems[0]!.message, /only in \/opt\/lib \(an ld\.so\.conf directory/);
+});
+
+test('the entrypoint: missing, not executable, a directory, a symlink resolved inside the image', async () => {
+  const base = glibcRoot();
+  const missing = await checkImageRoot(memoryFs(base), { Entrypoint: ['/nope'] }, { architecture: 'amd64' });
+  assert.deepEqual(
+    missing.problems.map((p) => p.kind),
+    ['command'],
+  );
+  const noPath = await checkImageRoot(
+    memoryFs(base),
+    { Cmd: ['nope'], Env: ['PATH=/bin'] },
+    { architecture: 'amd64' },
+  );
+  assert.match(noPath.problems[0]!.message, /the cmd "nope" is not in the image \(PATH \/bin\)/);
+  const noX = await checkImageRoot(
+    memoryFs({ ...base, '/s': { type: 'file', data: Buffer.from('#!/bin/sh\n'), mode: 0o644 } }),
+    { Entrypoint: ['/s'] },
+    { architecture: 'amd64' },
+  );
+  assert.ok(noX.problems.some((p) => p.kind === 'not-executable' && /mode 0644/.test(p.message)));
+  const dirEntry = await checkImageRoot(
+    memoryFs({ ...base, '/d': { type: 'dir' } }),
+    { Entrypoint: ['/d'] },
+    {},
+  );
+  assert.match(dirEntry.problems[0]!.message, /\/d is a directory, not a program/);
+  // an absolute symlink target is re-rooted at the image's / (never the host's)
+  const linked = await checkImageRoot(
+    memoryFs({
+      ...base,
+      '/usr/bin/run': { type: 'symlink', target: '/opt/app/bin/prog' },
+      '/opt/app/bin/prog': { type: 'file', data: prog, mode: 0o755 },
+      '/opt/app/bin/libfoo.so.1': { type: 'file', data: libfoo },
+      '/opt/app/bin/libbar.so.1': { type: 'file', data: libbar },
+    }),
+    { Entrypoint: ['/usr/bin/run'], Env: ['LD_LIBRARY_PATH=/opt/app/bin'] },
+    { architecture: 'amd64' },
+  );
+  assert.deepEqual(linked.problems, []);
+  assert.equal(linked.libraries, 3);
+});
+
+test('#! chains: the interpreter, /usr/bin/env NAME on PATH, data that is neither ELF nor script', async () => {
+  const script = (line: string): MemoryNode => ({
+    type: 'file',
+    data: Buffer.from(`${line}\necho hi\n`),
+    mode: 0o755,
+  });
+  const base = { ...glibcRoot(), '/bin/sh': { type: 'file', data: prog, mode: 0o755 } } as const;
+  const noInterp = await checkImageRoot(
+    memoryFs({ '/run.sh': script('#!/bin/bash') }),
+    { Entrypoint: ['/run.sh'] },
+    {},
+  );
+  assert.match(noInterp.problems[0]!.message, /the #! interpreter \/bin\/bash is not in the image/);
+  const env = await checkImageRoot(
+    memoryFs({
+      ...base,
+      '/usr/bin/env': { type: 'file', data: prog, mode: 0o755 },
+      '/app.py': script('#!/usr/bin/env python3'),
+    }),
+    { Entrypoint: ['/app.py'] },
+    {},
+  );
+  assert.ok(
+    env.problems.some((p) => p.kind === 'interpreter' && /"python3".*no python3 on PATH/.test(p.message)),
+  );
+  // with python3 on PATH, the chain goes on into it: its loader and libraries are the program's
+  const good = await checkImageRoot(
+    memoryFs({
+      ...base,
+      '/usr/bin/env': { type: 'file', data: prog, mode: 0o755 },
+      '/usr/local/bin/python3': { type: 'file', data: prog, mode: 0o755 },
+      [`${LIBDIR}/libfoo.so.1`]: { type: 'file', data: libfoo },
+      [`${LIBDIR}/libbar.so.1`]: { type: 'file', data: libbar },
+      '/app.py': script('#!/usr/bin/env python3'),
+    }),
+    { Entrypoint: ['/app.py'] },
+    { architecture: 'amd64' },
+  );
+  assert.deepEqual(good.problems, []);
+  assert.deepEqual(good.interpreters, ['/usr/bin/env', '/usr/local/bin/python3']);
+  assert.match(
+    formatCheck(good)[0]!,
+    /^check: \/app\.py starts: #! \/usr\/bin\/env → \/usr\/local\/bin\/python3, loader, 3 libraries/,
+  );
+  const data = await checkImageRoot(
+    memoryFs({ '/x': { type: 'file', data: Buffer.from('plain text'), mode: 0o755 } }),
+    { Entrypoint: ['/x'] },
+    {},
+  );
+  assert.match(data.problems[0]!.message, /neither an ELF program nor a #! script/);
+});
+
+test('ELF files that are not loadable objects of the image are skipped: relocatables, another architecture', async () => {
+  const fs = memoryFs({
+    ...glibcRoot(),
+    '/src/main.o': { type: 'file', data: obj },
+    '/prog': { type: 'file', data: prog, mode: 0o755 },
+  });
+  const r = await checkImageRoot(fs, {}, { architecture: 'arm64' });
+  assert.equal(r.elfFiles, 0, 'x86-64 objects are foreign to an arm64 image');
+  assert.equal(r.skipped, 4);
+  assert.deepEqual(r.problems, []);
+  const entry = await checkImageRoot(fs, { Entrypoint: ['/prog'] }, { architecture: 'arm64' });
+  assert.match(
+    entry.problems[0]!.message,
+    /x86_64 program in a arm64 image: exec fails with "exec format error"/,
+  );
+});
+
+test('a library built for musl in a glibc image (a -musl prebuilt addon) is skipped, not reported', async () => {
+  const muslAddon = Buffer.from(libfoo);
+  // rename DT_NEEDED libbar.so.1 to a musl libc name of the same length: only the string changes
+  const at = muslAddon.indexOf('libbar.so.1\0');
+  assert.ok(at > 0);
+  muslAddon.write('libc.so\0\0\0\0\0', at, 'latin1');
+  const fs = memoryFs({
+    ...glibcRoot(),
+    '/app/node_modules/x-linux-x64-musl/x.node': { type: 'file', data: muslAddon },
+  });
+  const r = await checkImageRoot(fs, {}, { architecture: 'amd64' });
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.skipped, 1);
+});
+
+test('the user: a name must be in /etc/passwd; a uid needs nothing', async () => {
+  const fs = memoryFs({ '/etc/passwd': { type: 'file', data: Buffer.from(PASSWD) } });
+  const r = await checkImageRoot(fs, { User: 'nosuchuser' }, {});
+  assert.deepEqual(
+    r.problems.map((p) => [p.kind, p.path]),
+    [['user', '/etc/passwd']],
+  );
+  assert.match(r.problems[0]!.message, /"nosuchuser", which is not in \/etc\/passwd/);
+  assert.deepEqual((await checkImageRoot(fs, { User: '1234:1234' }, {})).problems, []);
+});
+
+test('checkUser: runc rules', () => {
+  const table: [string | undefined, string | undefined, string | undefined, string[]][] = [
+    [undefined, undefined, undefined, []],
+    ['root', PASSWD, undefined, []],
+    ['1000', undefined, undefined, []],
+    ['1000:1000', undefined, undefined, []],
+    ['app', PASSWD, undefined, ['user app']],
+    ['app', undefined, undefined, ['user app (no file)']],
+    ['nonroot:staff', PASSWD, 'root:x:0:\n', ['group staff']],
+    ['nonroot:root', PASSWD, 'root:x:0:\n', []],
+  ];
+  for (const [user, passwd, group, want] of table) {
+    const got = checkUser(user, passwd, group).map(
+      (p) => `${p.part} ${p.name}${p.fileMissing ? ' (no file)' : ''}`,
+    );
+    assert.deepEqual(got, want, String(user));
+  }
+});
+
+test('locales: named by the environment, looked up as glibc does, only when glibc is in the image', async () => {
+  const env = ['LANG=de_DE.UTF-8'];
+  const withLibc = glibcRoot();
+  const r = await checkImageRoot(memoryFs(withLibc), { Env: env }, {});
+  assert.deepEqual(
+    r.problems.map((p) => p.kind),
+    ['locale'],
+  );
+  assert.match(r.problems[0]!.message, /LANG=de_DE\.UTF-8 names a locale the image does not have/);
+  assert.match(r.problems[0]!.fix, /--add \/usr\/lib\/locale\/de_DE\.utf8/);
+  const ok = await checkImageRoot(
+    memoryFs({
+      ...withLibc,
+      '/usr/lib/locale/de_DE.utf8/LC_CTYPE': { type: 'file', data: Buffer.from('x') },
+    }),
+    { Env: env },
+    {},
+  );
+  assert.deepEqual(ok.problems, [], 'the normalised codeset directory is found');
+  const noLibc = await checkImageRoot(memoryFs({}), { Env: env }, {});
+  assert.deepEqual(noLibc.problems, [], 'without glibc nothing reads locale files');
+  const builtin = await checkImageRoot(memoryFs(withLibc), { Env: ['LANG=C', 'LC_ALL=POSIX'] }, {});
+  assert.deepEqual(builtin.problems, []);
+});
+
+test('locale names: normalisation and the variables that count', () => {
+  assert.equal(normalizeCodeset('UTF-8'), 'utf8');
+  assert.equal(normalizeCodeset('ISO-8859-1'), 'iso88591');
+  assert.equal(normalizeCodeset('8859-1'), 'iso88591');
+  assert.equal(canonicalLocaleName('de_DE.UTF-8@euro'), 'de_DE.utf8@euro');
+  assert.deepEqual(localeDirNames('C.UTF-8'), ['C.UTF-8', 'C.utf8', 'C']);
+  assert.ok(localeDirNames('de_DE.UTF-8@euro').includes('de_DE.utf8@euro'));
+  assert.deepEqual(namedLocales(['LANG=fr_FR.UTF-8', 'LC_ALL=C.UTF-8']), [
+    { name: 'C.UTF-8', variable: 'LC_ALL' },
+  ]);
+  assert.deepEqual(namedLocales(['LANG=fr_FR.UTF-8', 'LC_TIME=de_DE.UTF-8']), [
+    { name: 'de_DE.UTF-8', variable: 'LC_TIME' },
+    { name: 'fr_FR.UTF-8', variable: 'LANG' },
+  ]);
+});
+
+test('archiveLocaleNames reads the names of a real locale-archive (made by localedef)', async () => {
+  // localedef (libc-bin) with the locale sources of Debian's `locales` package, into a private prefix
+  const prefix = join(dir, 'prefix');
+  mkdirSync(join(prefix, 'usr/lib/locale'), { recursive: true });
+  execFileSync('localedef', [`--prefix=${prefix}`, '-i', 'C', '-f', 'UTF-8', 'C.UTF-8'], { stdio: 'pipe' });
+  const bytes = readFileSync(join(prefix, 'usr/lib/locale/locale-archive'));
+  const names = await archiveLocaleNames(bytes.byteLength, async (o, l) => bytes.subarray(o, o + l));
+  assert.deepEqual([...(names ?? [])], ['C.utf8']);
+  assert.equal(await archiveLocaleNames(100, async () => new Uint8Array(100)), undefined, 'not an archive');
+  // and the check finds LANG=C.UTF-8 in it
+  const fs = memoryFs({ ...glibcRoot(), '/usr/lib/locale/locale-archive': { type: 'file', data: bytes } });
+  assert.deepEqual((await checkImageRoot(fs, { Env: ['LANG=C.UTF-8'] }, {})).problems, []);
+  const other = await checkImageRoot(fs, { Env: ['LANG=fr_FR.UTF-8'] }, {});
+  assert.deepEqual(
+    other.problems.map((p) => p.kind),
+    ['locale'],
+  );
+});
