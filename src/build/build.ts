@@ -8,6 +8,7 @@
 import { resolve as resolveHostPath } from 'node:path';
 import type { BlobStore } from '../blob/store.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
+import { ELF_DATA_KIND_LABEL, readElfRole } from '../elf/elf-role.ts';
 import { isElf } from '../elf/parse-elf.ts';
 import { FromscratchError, withContext } from '../errors.ts';
 import { hostFs } from '../fs/host-fs.ts';
@@ -29,6 +30,7 @@ import {
   type ItemContext,
   removeAll,
 } from './docker-items.ts';
+import { type ElfDataFiles, elfDataNote, elfDataOrigin } from './elf-data.ts';
 import { collectHostPath, type SecretCheck } from './host-add.ts';
 import { attributeHostFiles } from './host-packages.ts';
 import { cachedLayer, layerCacheKey, rememberLayer } from './layer-cache.ts';
@@ -111,6 +113,8 @@ async function buildPlatform(
   const ctx: GatherContext = {
     col: new Collector(),
     closureRoots: [],
+    platform,
+    elfData: new Map(),
     traces: [],
     cleanup: [],
     root,
@@ -121,7 +125,7 @@ async function buildPlatform(
       warnings.push(m);
       log.warn(m);
     },
-    isProgram: (hostPath, mode) => isProgram(host, hostPath, mode),
+    isProgram: (hostPath, mode, imagePath) => isProgram(ctx, hostPath, imagePath ?? hostPath, mode),
     imageOf: async (from) => {
       if ('image' in from) return { image: await readBase(opts, from.image, platform), store: opts.store };
       const stage = await buildPlatform({ ...from.stage, platforms: [platform] }, platform, opts);
@@ -139,6 +143,8 @@ async function buildPlatform(
         withContext(`adding ${describeItem(item)}`, e);
       }
     }
+    const note = elfDataNote(ctx.elfData, formatPlatform(platform));
+    if (note) log.info(note);
     await gatherClosure(spec, ctx);
     if (spec.packageRecords !== false)
       packages.push(...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages)));
@@ -283,6 +289,10 @@ interface GatherContext extends ItemContext {
   readonly host: RootFs;
   readonly cwd: string;
   readonly opts: BuildOptions;
+  /** the platform being built: ELF files of other architectures are data */
+  readonly platform: Platform;
+  /** ELF files added as plain data (not closure roots), for the build's one summary note */
+  readonly elfData: ElfDataFiles;
 }
 
 async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> {
@@ -298,6 +308,7 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
           hint: 'give the full path of the program, e.g. --binary /usr/bin/curl',
         });
       }
+      if (r.stat.type === 'file') await refuseElfData(ctx, item.path, r.path);
       ctx.closureRoots.push({ path: normalizeImagePath(p), origin: { kind: 'requested', via: '--binary' } });
       return;
     }
@@ -321,7 +332,7 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       if (item.closure !== false) {
         for (const { entry, hostPath } of entries) {
           if (entry.type !== 'file') continue;
-          if (await isProgram(ctx.host, hostPath, entry.mode)) {
+          if (await isProgram(ctx, hostPath, entry.path, entry.mode)) {
             ctx.closureRoots.push({
               path: entry.path,
               origin: { kind: 'requested', via: '--add', source: hostPath },
@@ -365,7 +376,7 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       for (const f of t.files) {
         const origin: Origin = { kind: 'traced', command: item.command, pid: f.pid, syscall: f.syscall };
         const real = await addRootPath(ctx, f.path, origin);
-        if (real && (await isProgram(ctx.host, real.path, real.mode, f.kind === 'exec')))
+        if (real && (await isProgram(ctx, real.path, real.imagePath, real.mode, f.kind === 'exec')))
           ctx.closureRoots.push({ path: f.path, origin });
       }
       return;
@@ -374,7 +385,7 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       for (const path of item.paths) {
         const origin: Origin = { kind: 'fix', command: item.command };
         const real = await addRootPath(ctx, path, origin);
-        if (real && (await isProgram(ctx.host, real.path, real.mode, true)))
+        if (real && (await isProgram(ctx, real.path, real.imagePath, real.mode, true)))
           ctx.closureRoots.push({ path, origin });
       }
       return;
@@ -384,12 +395,51 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
 }
 
 /**
- * isProgram tells whether a host file is an ELF object, or a `#!` script that is executable (or was
- * executed, for traced files).
+ * refuseElfData throws when `--binary` names an ELF file that is not a program or library of the
+ * image: ARCH_MISMATCH for another architecture, NOT_EXECUTABLE for the rest (objects, core and debug
+ * files, truncated or malformed ELF, other OS ABIs). Scripts and non-ELF files are left to the closure.
  */
-async function isProgram(host: RootFs, hostPath: string, mode: number, executed = false): Promise<boolean> {
-  const head = await host.read(hostPath, { offset: 0, length: 4 });
-  if (isElf(head)) return true;
+async function refuseElfData(ctx: GatherContext, named: string, path: string): Promise<void> {
+  if (!isElf(await ctx.root.read(path, { offset: 0, length: 4 }))) return;
+  const role = await readElfRole(ctx.root, path, ctx.platform.architecture);
+  if (role.role === 'program') return;
+  const what = `${named} is a ${ELF_DATA_KIND_LABEL[role.kind]} (${role.detail})`;
+  if (role.kind === 'foreign-arch') {
+    throw new FromscratchError(
+      'ARCH_MISMATCH',
+      `${named} is ${role.detail}, not for ${formatPlatform(ctx.platform)}`,
+      {
+        hint: 'build for its platform (--platform OS/ARCH with --sysroot DIR, a root of that architecture), or copy it as data with --add SRC:DEST',
+      },
+    );
+  }
+  throw new FromscratchError('NOT_EXECUTABLE', `${what}, not a program or shared library`, {
+    hint: '--binary takes a linked program or shared library; copy other files as data with --add SRC:DEST',
+  });
+}
+
+/**
+ * isProgram tells whether a host file is an ELF program or library of the image's architecture, or a
+ * `#!` script that is executable (or was executed, for traced files). Any other ELF file (a `.o`, a
+ * core or debug file, a truncated or foreign one: elf/elf-role.ts) is data: it is recorded in
+ * `ctx.elfData`, `why` says so, and no closure is attempted.
+ */
+async function isProgram(
+  ctx: GatherContext,
+  hostPath: string,
+  imagePath: string,
+  mode: number,
+  executed = false,
+): Promise<boolean> {
+  const head = await ctx.host.read(hostPath, { offset: 0, length: 4 });
+  if (isElf(head)) {
+    const role = await readElfRole(ctx.host, hostPath, ctx.platform.architecture);
+    if (role.role === 'program') return true;
+    const path = normalizeImagePath(imagePath);
+    ctx.elfData.set(path, { kind: role.kind, detail: role.detail });
+    ctx.col.note(path, elfDataOrigin(role.kind, role.detail, formatPlatform(ctx.platform)));
+    return false;
+  }
   return head[0] === 0x23 && head[1] === 0x21 && (executed || (mode & 0o111) !== 0);
 }
 
@@ -402,7 +452,7 @@ async function addRootPath(
   ctx: GatherContext,
   path: string,
   origin: Origin,
-): Promise<{ path: string; mode: number } | undefined> {
+): Promise<{ path: string; imagePath: string; mode: number } | undefined> {
   const r = await resolvePath(ctx.root, path);
   for (const l of r.links) {
     ctx.col.addIfAbsent(
@@ -433,7 +483,7 @@ async function addRootPath(
     origin,
     hostPath,
   );
-  return { path: hostPath, mode: st.mode };
+  return { path: hostPath, imagePath: r.path, mode: st.mode };
 }
 
 function describeItem(item: ContentItem): string {
@@ -463,7 +513,8 @@ function describeContents(items: readonly ContentItem[]): string {
   return items
     .map((item) => {
       if (item.kind === 'add') return `--add :${item.dest ?? '(same path)'}`;
-      if (item.kind === 'copy-from' && 'stage' in item.from) return `COPY --from=${item.from.name} ${item.dest}`;
+      if (item.kind === 'copy-from' && 'stage' in item.from)
+        return `COPY --from=${item.from.name} ${item.dest}`;
       return describeItem(item);
     })
     .join(' ');

@@ -19,13 +19,20 @@ export type Origin =
   /** opened, executed or stat'ed while tracing a command */
   | { readonly kind: 'traced'; readonly command: string; readonly pid?: number; readonly syscall?: string }
   /** shipped by a Debian package */
-  | { readonly kind: 'package'; readonly name: string; readonly version: string; readonly architecture: string }
+  | {
+      readonly kind: 'package';
+      readonly name: string;
+      readonly version: string;
+      readonly architecture: string;
+    }
   /** a default a scratch image needs (/etc/passwd, /tmp …) */
   | { readonly kind: 'default'; readonly what: string }
   /** added by --verify --fix after a failed run */
   | { readonly kind: 'fix'; readonly command: string }
   /** inherited from the base image */
-  | { readonly kind: 'base'; readonly image: string };
+  | { readonly kind: 'base'; readonly image: string }
+  /** an added file kept as plain data on purpose (an ELF file that is no program of the image: src/elf/elf-role.ts) */
+  | { readonly kind: 'data'; readonly reason: string };
 
 /** describeOrigin renders one origin for humans (`why`). */
 export function describeOrigin(o: Origin): string {
@@ -52,5 +59,7 @@ export function describeOrigin(o: Origin): string {
       return `added by --verify --fix for \`${o.command}\``;
     case 'base':
       return `from base image ${o.image}`;
+    case 'data':
+      return o.reason;
   }
 }
