@@ -64,6 +64,7 @@ export { build, type BuildOptions, type BuildResult } from './build/build.ts';
 export { buildImage, type BuildImageOptions, type BuildSummary } from './build/build-image.ts';
 export { loadBuildSpec, mergeSpecs } from './build/load-spec.ts';
 export { parseAddArg } from './build/host-add.ts';
+export { binaryDest, parseBinaryArg, withDefaultEntrypoint } from './build/binary-dest.ts';
 export { resolveDeps } from './build/deps.ts';
 export { type Explanation, formatExplanation } from './build/why.ts';
 export { copyImage, readAnyImage, writeAnyImage } from './build/transports.ts';

@@ -21,6 +21,7 @@ import { appendLayers, emptyImage, type Image, withConfig } from '../image/image
 import { makeLayer } from '../layer/make-layer.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
 import { traceCommand } from '../trace/trace.ts';
+import { binaryDest, withDefaultEntrypoint } from './binary-dest.ts';
 import { Collector } from './collector.ts';
 import { scratchDefaults } from './defaults.ts';
 import {
@@ -86,7 +87,12 @@ export interface BuildResult {
  * @example
  * const { images } = await build({ contents: [{ kind: 'binary', path: '/usr/bin/env' }] }, { store: memoryStore() });
  */
-export async function build(spec: BuildSpec, opts: BuildOptions): Promise<BuildResult> {
+export async function build(requested: BuildSpec, opts: BuildOptions): Promise<BuildResult> {
+  const { spec, entrypoint } = withDefaultEntrypoint(requested);
+  if (entrypoint !== undefined)
+    opts.logger?.info(
+      `note: entrypoint ${JSON.stringify([entrypoint])}: the one --binary of the build (set --entrypoint or --cmd to choose another)`,
+    );
   const platforms = spec.platforms && spec.platforms.length > 0 ? spec.platforms : [hostPlatform()];
   const images: PlatformBuild[] = [];
   const warnings: string[] = [];
@@ -309,7 +315,9 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
         });
       }
       if (r.stat.type === 'file') await refuseElfData(ctx, item.path, r.path);
-      ctx.closureRoots.push({ path: normalizeImagePath(p), origin: { kind: 'requested', via: '--binary' } });
+      const dest = item.dest ?? binaryDest(item.path, undefined) ?? normalizeImagePath(p);
+      if (dest !== normalizeImagePath(p)) await placeBinary(ctx, item.path, r, dest);
+      ctx.closureRoots.push({ path: dest, origin: { kind: 'requested', via: '--binary' } });
       return;
     }
     case 'add': {
@@ -392,6 +400,48 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
     case 'package':
       return; // resolved together, before the other items
   }
+}
+
+/**
+ * placeBinary puts the program found at `r` (symlinks resolved: the file itself) at `dest` in the image,
+ * with its mode and extended attributes; its closure is then computed there (build/binary-dest.ts).
+ */
+async function placeBinary(
+  ctx: GatherContext,
+  named: string,
+  r: Awaited<ReturnType<typeof resolvePath>>,
+  dest: string,
+): Promise<void> {
+  const st = r.stat;
+  if (st?.type !== 'file') {
+    throw new FromscratchError(
+      'NOT_EXECUTABLE',
+      `${named} is a ${st?.type ?? 'missing file'}, not a program`,
+      {
+        hint: 'give an ELF program or a #! script (use --add for directories)',
+      },
+    );
+  }
+  const hostPath = ctx.root.hostPath(r.path);
+  const xattrs = await ctx.root.xattrs(r.path);
+  ctx.col.add(
+    {
+      type: 'file',
+      path: dest,
+      mode: st.mode,
+      uid: 0,
+      gid: 0,
+      mtime: st.mtime,
+      size: st.size,
+      content:
+        hostPath !== undefined
+          ? { kind: 'host', path: hostPath }
+          : { kind: 'bytes', data: await ctx.root.read(r.path) },
+      ...(Object.keys(xattrs).length ? { xattrs } : {}),
+    },
+    { kind: 'requested', via: '--binary', source: hostPath ?? r.path },
+    hostPath,
+  );
 }
 
 /**
@@ -513,8 +563,8 @@ function describeContents(items: readonly ContentItem[]): string {
   return items
     .map((item) => {
       if (item.kind === 'add') return `--add :${item.dest ?? '(same path)'}`;
-      if (item.kind === 'copy-from' && 'stage' in item.from)
-        return `COPY --from=${item.from.name} ${item.dest}`;
+      if (item.kind === 'copy-from' && 'stage' in item.from) return `COPY --from=${item.from.name} ${item.dest}`;
+      if (item.kind === 'binary' && item.dest !== undefined) return `--binary :${item.dest}`;
       return describeItem(item);
     })
     .join(' ');
