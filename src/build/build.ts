@@ -453,7 +453,8 @@ async function refuseElfData(ctx: GatherContext, named: string, path: string): P
   if (!isElf(await ctx.root.read(path, { offset: 0, length: 4 }))) return;
   const role = await readElfRole(ctx.root, path, ctx.platform.architecture);
   if (role.role === 'program') return;
-  const what = `${named} is a ${ELF_DATA_KIND_LABEL[role.kind]} (${role.detail})`;
+  const label = ELF_DATA_KIND_LABEL[role.kind];
+  const what = `${named} is ${/^[aeiou]/i.test(label) ? 'an' : 'a'} ${label} (${role.detail})`;
   if (role.kind === 'foreign-arch') {
     throw new FromscratchError(
       'ARCH_MISMATCH',

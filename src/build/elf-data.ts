@@ -3,7 +3,7 @@
  * truncated or malformed ELF, other architectures and OS ABIs; src/elf/elf-role.ts decides), and the
  * one summary note a build prints about them.
  */
-import { ELF_DATA_KIND_LABEL, type ElfDataKind } from '../elf/elf-role.ts';
+import { ELF_DATA_KIND_LABEL, ELF_DATA_KIND_PLURAL, type ElfDataKind } from '../elf/elf-role.ts';
 import type { Origin } from '../fs/origin.ts';
 
 /** ElfDataFiles maps each image path copied as data to why (kind and detail). */
@@ -29,7 +29,9 @@ export function elfDataNote(files: ElfDataFiles, platform: string): string | und
   const byKind = new Map<ElfDataKind, string[]>();
   for (const [path, { kind }] of files) byKind.set(kind, [...(byKind.get(kind) ?? []), path]);
   const kinds = [...byKind.entries()].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
-  const counts = kinds.map(([k, ps]) => `${ps.length} ${ELF_DATA_KIND_LABEL[k]}`).join(', ');
+  const counts = kinds
+    .map(([k, ps]) => `${ps.length} ${(ps.length === 1 ? ELF_DATA_KIND_LABEL : ELF_DATA_KIND_PLURAL)[k]}`)
+    .join(', ');
   const examples = kinds
     .flatMap(([, ps]) => [...ps].sort().slice(0, 1))
     .concat(kinds.flatMap(([, ps]) => [...ps].sort().slice(1)))

@@ -33,16 +33,28 @@ export type ElfRole =
   | { readonly role: 'program' }
   | { readonly role: 'data'; readonly kind: ElfDataKind; readonly detail: string };
 
-/** ELF_DATA_KIND_LABEL names each kind for people (summary note, `why`). */
+/** ELF_DATA_KIND_LABEL names each kind for people (`why`, errors): one file of the kind. */
 export const ELF_DATA_KIND_LABEL: Readonly<Record<ElfDataKind, string>> = {
   relocatable: 'relocatable object',
   core: 'core file',
   debug: 'separate debug file',
-  truncated: 'truncated ELF',
-  malformed: 'malformed ELF',
-  'foreign-arch': 'other architecture',
-  'foreign-os': 'other OS ABI',
-  'other-type': 'other ELF type',
+  truncated: 'truncated ELF file',
+  malformed: 'malformed ELF file',
+  'foreign-arch': 'file of another architecture',
+  'foreign-os': 'file of another OS ABI',
+  'other-type': 'ELF file of another type',
+};
+
+/** ELF_DATA_KIND_PLURAL names several files of each kind (the build's summary note). */
+export const ELF_DATA_KIND_PLURAL: Readonly<Record<ElfDataKind, string>> = {
+  relocatable: 'relocatable objects',
+  core: 'core files',
+  debug: 'separate debug files',
+  truncated: 'truncated ELF files',
+  malformed: 'malformed ELF files',
+  'foreign-arch': 'files of other architectures',
+  'foreign-os': 'files of other OS ABIs',
+  'other-type': 'ELF files of other types',
 };
 
 /** ELFOSABI values a Linux kernel runs: SYSV (0, what most toolchains write) and GNU/Linux (3). */
