@@ -221,6 +221,33 @@ const rows: Row[] = [
     },
   },
   {
+    name: 'Dockerfile `# fromscratch: closure` COPY of a directory with a program, its .o and an arm64 .so',
+    prepare: async (dir) => {
+      const gcc = requireTool('gcc', 'gcc');
+      await mkdir(join(dir, 'app'), { recursive: true });
+      await writeFile(join(dir, 'app/prog.c'), ZPROG_C);
+      await run(gcc, ['-c', 'prog.c', '-o', 'prog.o'], { cwd: join(dir, 'app') });
+      await run(gcc, ['prog.o', '-o', 'prog', '-lz'], { cwd: join(dir, 'app') });
+      await writeFile(
+        join(dir, 'app/libfast-arm64.so'),
+        buildElf({ cls: 64, le: true, machine: 183, needed: ['libz.so.1'] }),
+      );
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        'FROM scratch\n# fromscratch: closure\nCOPY app/ /app/\nENTRYPOINT ["/app/prog"]\n',
+      );
+    },
+    build: ['.'],
+    host: ['./app/prog'],
+    check: async (r) => {
+      const notes = noteLines(r.stderr);
+      assert.equal(notes.length, 1, r.stderr);
+      assert.match(notes[0]!, /2 ELF files copied as data/);
+      assert.match(notes[0]!, /1 relocatable object\b/);
+      assert.match(notes[0]!, /1 file of another architecture/);
+    },
+  },
+  {
     name: 'static-pie glibc program with iconv, getpwnam, getaddrinfo (symbols)',
     prepare: (dir) => staticPie(dir, false),
     build: ['--binary', './st:/usr/local/bin/st'],
