@@ -40,7 +40,10 @@ function fixtures(): [string, ElfDataKind | 'program', RegExp][] {
   const core = Buffer.from(main);
   core.writeUInt16LE(4, 16); // e_type ET_CORE, as the kernel's dumps have
   writeFileSync(join(dir, 'core'), core);
-  writeFileSync(join(dir, 'arm64.node'), buildElf({ cls: 64, le: true, machine: 183, needed: ['libc.so.6'] }));
+  writeFileSync(
+    join(dir, 'arm64.node'),
+    buildElf({ cls: 64, le: true, machine: 183, needed: ['libc.so.6'] }),
+  );
   writeFileSync(join(dir, 'riscv.so'), buildElf({ cls: 64, le: true, machine: 243 }));
   writeFileSync(join(dir, 'freebsd.so'), buildElf({ cls: 64, le: true, machine: 62, osabi: 9 }));
   writeFileSync(join(dir, 'i386.so'), buildElf({ cls: 32, le: true, machine: 3 }));
