@@ -451,7 +451,7 @@ async function placeBinary(
  */
 async function refuseElfData(ctx: GatherContext, named: string, path: string): Promise<void> {
   if (!isElf(await ctx.root.read(path, { offset: 0, length: 4 }))) return;
-  const role = await readElfRole(ctx.root, path, ctx.platform.architecture);
+  const role = await readElfRole(ctx.root, path, ctx.platform.architecture, undefined, ctx.root);
   if (role.role === 'program') return;
   const label = ELF_DATA_KIND_LABEL[role.kind];
   const what = `${named} is ${/^[aeiou]/i.test(label) ? 'an' : 'a'} ${label} (${role.detail})`;
@@ -463,6 +463,11 @@ async function refuseElfData(ctx: GatherContext, named: string, path: string): P
         hint: 'build for its platform (--platform OS/ARCH with --sysroot DIR, a root of that architecture), or copy it as data with --add SRC:DEST',
       },
     );
+  }
+  if (role.kind === 'foreign-libc') {
+    throw new FromscratchError('NOT_EXECUTABLE', `${what}, not a program of this root`, {
+      hint: 'resolve it inside a root that has musl (--sysroot DIR, e.g. an unpacked Alpine image), or copy it as data with --add SRC:DEST',
+    });
   }
   throw new FromscratchError('NOT_EXECUTABLE', `${what}, not a program or shared library`, {
     hint: '--binary takes a linked program or shared library; copy other files as data with --add SRC:DEST',
@@ -484,7 +489,7 @@ async function isProgram(
 ): Promise<boolean> {
   const head = await ctx.host.read(hostPath, { offset: 0, length: 4 });
   if (isElf(head)) {
-    const role = await readElfRole(ctx.host, hostPath, ctx.platform.architecture);
+    const role = await readElfRole(ctx.host, hostPath, ctx.platform.architecture, undefined, ctx.root);
     if (role.role === 'program') return true;
     const path = normalizeImagePath(imagePath);
     ctx.elfData.set(path, { kind: role.kind, detail: role.detail });

@@ -8,14 +8,16 @@
  * --only-keep-debug`: the code and `.dynamic` are SHT_NOBITS, so a PT_LOAD holding code or the
  * PT_DYNAMIC/PT_INTERP segment has no bytes in the file), truncated files (a PT_LOAD reaching past the
  * end: the kernel's mmap would fault), files the full reader finds malformed, other architectures
- * (a prebuilt arm64 `.node` in an amd64 image) and other operating systems (EI_OSABI neither SYSV nor
- * GNU/Linux). Sources: gABI (https://refspecs.linuxfoundation.org/elf/gabi4+/ch4.eheader.html),
+ * (a prebuilt arm64 `.node` in an amd64 image), other operating systems (EI_OSABI neither SYSV nor
+ * GNU/Linux) and musl objects when the root has no musl loader (`*.musl.node` of prebuildify). Sources: gABI (https://refspecs.linuxfoundation.org/elf/gabi4+/ch4.eheader.html),
  * binutils objcopy `--only-keep-debug`, Linux fs/binfmt_elf.c.
  */
 import { isFromscratchError } from '../errors.ts';
+import { resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
 import { elfMachineToOciArch, machineName } from './abi.ts';
 import { readElf } from './read-elf.ts';
+import type { ElfInfo } from './types.ts';
 
 /** ElfDataKind is why an ELF file is data: the kinds the build's summary note counts. */
 export type ElfDataKind =
@@ -26,6 +28,7 @@ export type ElfDataKind =
   | 'malformed'
   | 'foreign-arch'
   | 'foreign-os'
+  | 'foreign-libc'
   | 'other-type';
 
 /** ElfRole is the verdict on one ELF file. */
@@ -42,6 +45,7 @@ export const ELF_DATA_KIND_LABEL: Readonly<Record<ElfDataKind, string>> = {
   malformed: 'malformed ELF file',
   'foreign-arch': 'file of another architecture',
   'foreign-os': 'file of another OS ABI',
+  'foreign-libc': 'file for another C library',
   'other-type': 'ELF file of another type',
 };
 
@@ -54,6 +58,7 @@ export const ELF_DATA_KIND_PLURAL: Readonly<Record<ElfDataKind, string>> = {
   malformed: 'malformed ELF files',
   'foreign-arch': 'files of other architectures',
   'foreign-os': 'files of other OS ABIs',
+  'foreign-libc': 'files for another C library',
   'other-type': 'ELF files of other types',
 };
 
@@ -162,9 +167,18 @@ function segmentVerdict(head: Uint8Array, size: number, phdrs: Uint8Array | unde
 /**
  * readElfRole reads the ELF file at `path` of `fs` (a regular file whose first bytes are the ELF magic)
  * and decides whether it is a program or library for an image of OCI architecture `arch`, or data.
+ * With `root` (where the closure is resolved), a musl program or library (PT_INTERP
+ * `/lib/ld-musl-ARCH.so.1`, or DT_NEEDED `libc.musl-ARCH.so.1`: prebuildify's `*.musl.node` beside
+ * the `*.glibc.node`) is data when the root has no musl loader: no loader of the image could map it.
  * Never throws for a damaged file (that is data, `malformed`/`truncated`); rethrows IO errors.
  */
-export async function readElfRole(fs: RootFs, path: string, arch: string, size?: number): Promise<ElfRole> {
+export async function readElfRole(
+  fs: RootFs,
+  path: string,
+  arch: string,
+  size?: number,
+  root?: RootFs,
+): Promise<ElfRole> {
   let n = size;
   if (n === undefined) n = (await fs.lstat(path))?.size ?? 0;
   const head = await fs.read(path, { offset: 0, length: 64 });
@@ -186,11 +200,26 @@ export async function readElfRole(fs: RootFs, path: string, arch: string, size?:
   }
   const role = segmentVerdict(head, n, phdrs);
   if (role.role === 'data') return role;
+  let info: ElfInfo;
   try {
-    await readElf(fs, path, { symbols: false, size: n });
+    info = await readElf(fs, path, { symbols: false, size: n });
   } catch (e) {
     if (isFromscratchError(e, 'MALFORMED_ELF')) return { role: 'data', kind: 'malformed', detail: e.message };
     throw e;
   }
+  const musl = root ? muslLoaderOf(info) : undefined;
+  if (root && musl && !(await resolvePath(root, musl.loader)).stat)
+    return data('foreign-libc', `linked against musl (${musl.by}) and the root has no ${musl.loader}`);
   return role;
+}
+
+/** muslLoaderOf names the musl loader an object needs (its PT_INTERP, or the one behind DT_NEEDED libc.musl-ARCH.so.1). */
+function muslLoaderOf(info: ElfInfo): { loader: string; by: string } | undefined {
+  if (info.interpreter && /^\/lib\/ld-musl-[\w-]+\.so\.1$/.test(info.interpreter))
+    return { loader: info.interpreter, by: `PT_INTERP ${info.interpreter}` };
+  for (const n of info.needed) {
+    const m = /^libc\.musl-([\w-]+)\.so\.1$/.exec(n);
+    if (m) return { loader: `/lib/ld-musl-${m[1]}.so.1`, by: `DT_NEEDED ${n}` };
+  }
+  return undefined;
 }

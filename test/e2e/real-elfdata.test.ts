@@ -96,6 +96,12 @@ async function nodeApp(dir: string): Promise<void> {
     join(mod, 'prebuilds/linux-arm64/hello.node'),
     buildElf({ cls: 64, le: true, machine: 183, needed: ['libc.so.6', 'libz.so.1'], soname: 'hello.node' }),
   );
+  // prebuildify ships a musl build beside the glibc one
+  await mkdir(join(mod, 'prebuilds/linux-x64'), { recursive: true });
+  await writeFile(
+    join(mod, 'prebuilds/linux-x64/node.napi.musl.node'),
+    buildElf({ cls: 64, le: true, machine: 62, needed: ['libc.musl-x86_64.so.1'] }),
+  );
   await mkdir(join(mod, 'test/fixtures'), { recursive: true });
   await writeFile(join(mod, 'test/fixtures/truncated.node'), node.subarray(0, 600));
   const core = Buffer.from(node);
@@ -164,7 +170,7 @@ function noteLines(stderr: string): string[] {
 
 const rows: Row[] = [
   {
-    name: 'node app with a native addon built from source, its .o/.a, an arm64 prebuild, a truncated, a core and a debug .node',
+    name: 'node app with a native addon built from source, its .o/.a, arm64 and musl prebuilds, a truncated, a core and a debug .node',
     prepare: nodeApp,
     build: ['--binary', NODE, '--add', './app:/app', '--entrypoint', JSON.stringify([NODE, '/app/index.js'])],
     host: [NODE, 'app/index.js'],
@@ -172,7 +178,8 @@ const rows: Row[] = [
       const notes = noteLines(r.stderr);
       assert.equal(notes.length, 1, `one summary note:\n${r.stderr}`);
       for (const part of [
-        '5 ELF files copied as data',
+        '6 ELF files copied as data',
+        '1 file for another C library',
         '1 relocatable object',
         '1 file of another architecture',
         '1 truncated ELF file',

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { type ElfDataKind, readElfRole } from '../../src/elf/elf-role.ts';
 import { hostFs } from '../../src/fs/host-fs.ts';
+import { memoryFs } from '../../src/fs/memory-fs.ts';
 import { requireTool } from '../support/validate-tools.ts';
 import { buildElf } from './elf-builder.ts';
 
@@ -82,4 +83,28 @@ test('readElfRole: programs and libraries of the image are programs, every other
   assert.equal((await readElfRole(fs, join(dir, 'arm64.node'), 'arm64')).role, 'program');
   const x = await readElfRole(fs, join(dir, 'x86.so'), 'arm64');
   assert.ok(x.role === 'data' && x.kind === 'foreign-arch' && /amd64/.test(x.detail), JSON.stringify(x));
+});
+
+test('readElfRole: a musl library or program is data for a root without the musl loader, a program with it', async () => {
+  const fs = hostFs('/');
+  const lib = join(dir, 'node.napi.musl.node');
+  const prog = join(dir, 'musl-prog');
+  writeFileSync(lib, buildElf({ cls: 64, le: true, machine: 62, needed: ['libc.musl-x86_64.so.1'] }));
+  writeFileSync(
+    prog,
+    buildElf({ cls: 64, le: true, machine: 62, type: 2, interp: '/lib/ld-musl-x86_64.so.1' }),
+  );
+  const glibcRoot = memoryFs({
+    '/lib/x86_64-linux-gnu/libc.so.6': { type: 'file', data: new Uint8Array(8) },
+  });
+  const muslRoot = memoryFs({ '/lib/ld-musl-x86_64.so.1': { type: 'file', data: new Uint8Array(8) } });
+  for (const p of [lib, prog]) {
+    const r = await readElfRole(fs, p, 'amd64', undefined, glibcRoot);
+    assert.ok(
+      r.role === 'data' && r.kind === 'foreign-libc' && /ld-musl-x86_64/.test(r.detail),
+      JSON.stringify(r),
+    );
+    assert.equal((await readElfRole(fs, p, 'amd64', undefined, muslRoot)).role, 'program');
+    assert.equal((await readElfRole(fs, p, 'amd64')).role, 'program', 'without a root nothing is known');
+  }
 });
