@@ -9,8 +9,9 @@
  * PT_DYNAMIC/PT_INTERP segment has no bytes in the file), truncated files (a PT_LOAD reaching past the
  * end: the kernel's mmap would fault), files the full reader finds malformed, other architectures
  * (a prebuilt arm64 `.node` in an amd64 image), other operating systems (EI_OSABI neither SYSV nor
- * GNU/Linux) and musl objects when the root has no musl loader (`*.musl.node` of prebuildify). Sources: gABI (https://refspecs.linuxfoundation.org/elf/gabi4+/ch4.eheader.html),
- * binutils objcopy `--only-keep-debug`, Linux fs/binfmt_elf.c.
+ * GNU/Linux) and musl objects when the root has no musl loader (`*.musl.node` of prebuildify).
+ * Sources: gABI (https://refspecs.linuxfoundation.org/elf/gabi4+/ch4.eheader.html), binutils objcopy
+ * `--only-keep-debug`, Linux fs/binfmt_elf.c.
  */
 import { isFromscratchError } from '../errors.ts';
 import { resolvePath } from '../fs/resolve.ts';
