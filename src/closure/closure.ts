@@ -972,6 +972,8 @@ async function runInference(st: State, pg: Program): Promise<void> {
         const conf = confText === undefined ? undefined : await nsswitchCached(st.cache, confText);
         if (pg.env.flavor === 'glibc') {
           for (const svc of nssServices(conf, newDbs)) {
+            // static glibc has files and dns built in (no dlopen, no libc.so.6 for them)
+            if (obj.staticEvidence && (svc === 'files' || svc === 'dns')) continue;
             await loadInferred(
               st,
               pg,

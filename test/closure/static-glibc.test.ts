@@ -7,12 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { type ClosureResult, resolveClosure } from '../../src/closure/closure.ts';
 import { hostFs } from '../../src/fs/host-fs.ts';
+import { memoryFs } from '../../src/fs/memory-fs.ts';
 import { requireTool } from '../support/validate-tools.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fromscratch-static-glibc-'));
@@ -59,7 +60,6 @@ test('a static-pie glibc program using iconv, getpwnam and getaddrinfo gets gcon
     const has = (re: RegExp) => paths.some((x) => re.test(x));
     assert.ok(has(/\/gconv\/gconv-modules$/), `${p}: gconv-modules`);
     assert.ok(has(/\/gconv\/ISO8859-1\.so$/), `${p}: the ISO-8859-1 module`);
-    assert.ok(has(/\/libnss_files\.so\.2$/), `${p}: libnss_files`);
     assert.ok(has(/\/libc\.so\.6$/), `${p}: libc.so.6, which the modules need`);
     assert.ok(has(/\/ld-linux-x86-64\.so\.2$/), `${p}: the loader libc.so.6 needs`);
     assert.ok(paths.includes('/etc/nsswitch.conf'), `${p}: nsswitch.conf`);
@@ -80,4 +80,31 @@ test('a static glibc program without NSS or iconv gets nothing more; nor does on
   const uses = join(dir, 'uses');
   const off = await resolveClosure([uses], fs, { infer: { nss: false, gconv: false } });
   assert.deepEqual([...off.files.keys()], [uses]);
+});
+
+test('NSS of a static program: files and dns are built in; another service brings its module, libc.so.6 and ld.so', async () => {
+  const prog = compile('pw', '#include <pwd.h>\nint main(void) { return getpwnam("root") == 0; }\n', [
+    '-static-pie',
+  ]);
+  const lib = '/usr/lib/x86_64-linux-gnu';
+  const host = (p: string) => ({ type: 'file' as const, data: readFileSync(p), mode: 0o755 });
+  const root = (conf: string) =>
+    memoryFs({
+      '/pw': host(prog),
+      '/etc/nsswitch.conf': { type: 'file', data: Buffer.from(conf) },
+      [`${lib}/libnss_files.so.2`]: host(`${lib}/libnss_files.so.2`),
+      [`${lib}/libnss_compat.so.2`]: host(`${lib}/libnss_compat.so.2`),
+      [`${lib}/libc.so.6`]: host(`${lib}/libc.so.6`),
+      [`${lib}/ld-linux-x86-64.so.2`]: host(`${lib}/ld-linux-x86-64.so.2`),
+    });
+  const files = await resolveClosure(['/pw'], root('passwd: files\nhosts: files dns\n'));
+  assert.deepEqual([...files.files.keys()], ['/etc/nsswitch.conf', '/pw']);
+  const compat = await resolveClosure(['/pw'], root('passwd: compat files\n'));
+  const paths = [...compat.files.keys()];
+  for (const want of [`${lib}/libnss_compat.so.2`, `${lib}/libc.so.6`, `${lib}/ld-linux-x86-64.so.2`])
+    assert.ok(paths.includes(want), `${want} in ${paths.join(' ')}`);
+  assert.match(
+    reasonsOf(compat, (p) => p.endsWith('libnss_compat.so.2')).join(),
+    /has statically linked getpwnam/,
+  );
 });
