@@ -194,7 +194,9 @@ export async function readElfRole(
     const phentsize = dv.getUint16(is64 ? 54 : 42, le);
     const phnum = dv.getUint16(is64 ? 56 : 44, le);
     const len = phentsize * phnum;
-    if (phoff > 0 && len > 0 && len <= MAX_PHDR_BYTES && phoff + len <= n) {
+    if (len > 0 && (phoff === 0 || len > MAX_PHDR_BYTES))
+      return data('malformed', `program headers: e_phoff ${phoff}, ${phnum} × ${phentsize} bytes`);
+    if (len > 0 && phoff + len <= n) {
       phdrs = await fs.read(path, { offset: phoff, length: len });
       if (phdrs.byteLength !== len) phdrs = undefined;
     } else if (len === 0) phdrs = new Uint8Array(0);
