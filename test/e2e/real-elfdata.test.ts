@@ -45,6 +45,8 @@ interface Row {
   /** arguments given to `docker run IMAGE` (default none: the image's entrypoint and cmd) */
   readonly args?: readonly string[];
   readonly check?: (r: CliResult, dir: string, oci: string) => Promise<void>;
+  /** a big image (node, gcc): umoci stat but no umoci unpack, to keep the file near two minutes */
+  readonly big?: boolean;
 }
 
 const ADDON_C = `#include <node_api.h>
@@ -172,6 +174,7 @@ const rows: Row[] = [
   {
     name: 'node app with a native addon built from source, its .o/.a, arm64 and musl prebuilds, a truncated, a core and a debug .node',
     prepare: nodeApp,
+    big: true,
     build: ['--binary', NODE, '--add', './app:/app', '--entrypoint', JSON.stringify([NODE, '/app/index.js'])],
     host: [NODE, 'app/index.js'],
     check: async (r, _dir, oci) => {
@@ -205,6 +208,7 @@ const rows: Row[] = [
   },
   {
     name: 'gcc compile-and-run traced on the host: the toolchain reads crt1.o and friends as data',
+    big: true,
     prepare: async (dir) => {
       requireTool('strace', 'strace');
       await writeFile(join(dir, 't.c'), ZPROG_C);
@@ -312,7 +316,7 @@ for (const [i, row] of rows.entries()) {
       );
       assert.equal(r.code, 0, r.stderr);
       const oci = join(work, 'out');
-      await validateOciLayoutWithTools(oci, 't');
+      await validateOciLayoutWithTools(oci, 't', row.big ? { unpack: false } : {});
       const host = execFileSync(row.host[0]!, row.host.slice(1), { cwd: work, encoding: 'utf8' });
       assert.ok(host.length > 0, 'the host run printed something');
       assert.equal(await dockerRun(image, row.args ?? []), host, 'the image prints what the host prints');
