@@ -8,8 +8,9 @@
  * --only-keep-debug`: the code and `.dynamic` are SHT_NOBITS, so a PT_LOAD holding code or the
  * PT_DYNAMIC/PT_INTERP segment has no bytes in the file), truncated files (a PT_LOAD reaching past the
  * end: the kernel's mmap would fault), files the full reader finds malformed, other architectures
- * (a prebuilt arm64 `.node` in an amd64 image), other operating systems (EI_OSABI neither SYSV nor
- * GNU/Linux) and musl objects when the root has no musl loader (`*.musl.node` of prebuildify).
+ * (a prebuilt arm64 `.node` in an amd64 image; a 32-bit one when the root lacks its loader), other
+ * operating systems (EI_OSABI neither SYSV nor GNU/Linux) and musl objects when the root has no musl
+ * loader (`*.musl.node` of prebuildify).
  * Sources: gABI (https://refspecs.linuxfoundation.org/elf/gabi4+/ch4.eheader.html), binutils objcopy
  * `--only-keep-debug`, Linux fs/binfmt_elf.c.
  */
@@ -71,6 +72,11 @@ const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
 const PT_INTERP = 3;
 const PF_X = 1;
+/** COMPAT_LOADERS are the glibc loaders of the 32-bit architectures a 64-bit image may also run. */
+const COMPAT_LOADERS: Readonly<Record<string, readonly string[]>> = {
+  '386': ['/lib/ld-linux.so.2'],
+  arm: ['/lib/ld-linux-armhf.so.3', '/lib/ld-linux.so.3'],
+};
 
 /** compatibleArch tells whether ELF files of OCI architecture `elf` run in an image of `image` (386 on amd64, arm on arm64). */
 export function compatibleArch(elf: string | undefined, image: string): boolean {
@@ -209,6 +215,19 @@ export async function readElfRole(
   } catch (e) {
     if (isFromscratchError(e, 'MALFORMED_ELF')) return { role: 'data', kind: 'malformed', detail: e.message };
     throw e;
+  }
+  const compat = elfMachineToOciArch(info);
+  if (root && compat !== arch && compat !== undefined) {
+    // a 32-bit object in a 64-bit image runs only with its own loader (multiarch): a prebuilt ia32
+    // `.node` beside a 64-bit node, on a root without i386 libraries, is data
+    const loaders = info.interpreter ? [info.interpreter] : (COMPAT_LOADERS[compat] ?? []);
+    let found = false;
+    for (const l of loaders) if ((await resolvePath(root, l)).stat) found = true;
+    if (!found)
+      return data(
+        'foreign-arch',
+        `built for ${compat}; the root has no ${compat} loader (${loaders.join(', ')})`,
+      );
   }
   const musl = root ? muslLoaderOf(info) : undefined;
   if (root && musl && !(await resolvePath(root, musl.loader)).stat)

@@ -98,6 +98,11 @@ async function nodeApp(dir: string): Promise<void> {
     join(mod, 'prebuilds/linux-arm64/hello.node'),
     buildElf({ cls: 64, le: true, machine: 183, needed: ['libc.so.6', 'libz.so.1'], soname: 'hello.node' }),
   );
+  await mkdir(join(mod, 'prebuilds/linux-ia32'), { recursive: true });
+  await writeFile(
+    join(mod, 'prebuilds/linux-ia32/hello.node'),
+    buildElf({ cls: 32, le: true, machine: 3, needed: ['libc.so.6'], soname: 'hello.node' }),
+  );
   // prebuildify ships a musl build beside the glibc one
   await mkdir(join(mod, 'prebuilds/linux-x64'), { recursive: true });
   await writeFile(
@@ -172,7 +177,7 @@ function noteLines(stderr: string): string[] {
 
 const rows: Row[] = [
   {
-    name: 'node app with a native addon built from source, its .o/.a, arm64 and musl prebuilds, a truncated, a core and a debug .node',
+    name: 'node app with a native addon built from source, its .o/.a, arm64, ia32 and musl prebuilds, a truncated, a core and a debug .node',
     prepare: nodeApp,
     big: true,
     build: ['--binary', NODE, '--add', './app:/app', '--entrypoint', JSON.stringify([NODE, '/app/index.js'])],
@@ -181,10 +186,10 @@ const rows: Row[] = [
       const notes = noteLines(r.stderr);
       assert.equal(notes.length, 1, `one summary note:\n${r.stderr}`);
       for (const part of [
-        '6 ELF files copied as data',
+        '7 ELF files copied as data',
         '1 file for another C library',
         '1 relocatable object',
-        '1 file of another architecture',
+        '2 files of other architectures',
         '1 truncated ELF file',
         '1 core file',
         '1 separate debug file',
@@ -197,6 +202,12 @@ const rows: Row[] = [
       ]);
       assert.equal(why.code, 0, why.stderr);
       assert.match(why.stdout, /file of another architecture \(built for arm64\)/);
+      const ia32 = await fromscratch([
+        'why',
+        `oci:${oci}:t`,
+        '/app/node_modules/hello-addon/prebuilds/linux-ia32/hello.node',
+      ]);
+      assert.match(ia32.stdout, /built for 386; the root has no 386 loader/);
       assert.match(why.stdout, /copied as a plain file, no closure/);
       const lib = await fromscratch([
         'why',

@@ -85,7 +85,7 @@ test('readElfRole: programs and libraries of the image are programs, every other
   assert.ok(x.role === 'data' && x.kind === 'foreign-arch' && /amd64/.test(x.detail), JSON.stringify(x));
 });
 
-test('readElfRole: a musl library or program is data for a root without the musl loader, a program with it', async () => {
+test('readElfRole: musl and 32-bit objects are data for a root without their loader, programs with it', async () => {
   const fs = hostFs('/');
   const lib = join(dir, 'node.napi.musl.node');
   const prog = join(dir, 'musl-prog');
@@ -107,6 +107,15 @@ test('readElfRole: a musl library or program is data for a root without the musl
     assert.equal((await readElfRole(fs, p, 'amd64', undefined, muslRoot)).role, 'program');
     assert.equal((await readElfRole(fs, p, 'amd64')).role, 'program', 'without a root nothing is known');
   }
+  // a 32-bit (ia32) prebuild in an amd64 image: a program only where the root has the i386 loader
+  const ia32 = join(dir, 'i386.so');
+  const r = await readElfRole(fs, ia32, 'amd64', undefined, glibcRoot);
+  assert.ok(
+    r.role === 'data' && r.kind === 'foreign-arch' && /no 386 loader/.test(r.detail),
+    JSON.stringify(r),
+  );
+  const multiarch = memoryFs({ '/lib/ld-linux.so.2': { type: 'file', data: new Uint8Array(8) } });
+  assert.equal((await readElfRole(fs, ia32, 'amd64', undefined, multiarch)).role, 'program');
 });
 
 test('readElfRole never throws on damaged ELF: 400 seeded mutations of a real program are each a program or data', async () => {
