@@ -13,6 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -72,6 +73,10 @@ NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)
 async function buildAddon(dir: string): Promise<void> {
   requireTool('g++', 'g++');
   requireTool('make', 'make');
+  assert.ok(
+    existsSync(NODE_GYP),
+    `node-gyp not found at ${NODE_GYP}: it comes with npm (Node.js from nodesource)`,
+  );
   await mkdir(dir, { recursive: true });
   await writeFile(
     join(dir, 'binding.gyp'),
