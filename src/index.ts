@@ -73,6 +73,7 @@ export { cacheDir } from './build/cache-dir.ts';
 export { runInterruptCleanups } from './blob/temp-files.ts';
 export { loadBuildSpec, mergeSpecs } from './build/load-spec.ts';
 export { parseAddArg } from './build/host-add.ts';
+export { binaryDest, parseBinaryArg, withDefaultEntrypoint } from './build/binary-dest.ts';
 export { resolveDeps } from './build/deps.ts';
 export { type Explanation, formatExplanation } from './build/why.ts';
 export { copyImage, readAnyImage, writeAnyImage } from './build/transports.ts';

@@ -10,10 +10,9 @@ import type { BlobStore } from '../blob/store.ts';
 import { type CheckReport, formatCheck } from '../check/check.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
 import { localeRequests } from '../closure/locale.ts';
-import { elfMachineToOciArch } from '../elf/abi.ts';
+import { ELF_DATA_KIND_LABEL, readElfRole } from '../elf/elf-role.ts';
 import { isElf } from '../elf/parse-elf.ts';
-import { readElf } from '../elf/read-elf.ts';
-import { FromscratchError, isFromscratchError, withContext } from '../errors.ts';
+import { FromscratchError, withContext } from '../errors.ts';
 import { hostFs } from '../fs/host-fs.ts';
 import type { Origin } from '../fs/origin.ts';
 import { overlayFs } from '../fs/overlay-fs.ts';
@@ -24,6 +23,7 @@ import { appendLayers, emptyImage, type Image, withConfig } from '../image/image
 import { makeLayer } from '../layer/make-layer.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
 import { toArgv, traceCommand } from '../trace/trace.ts';
+import { binaryDest, withDefaultEntrypoint } from './binary-dest.ts';
 import { Collector } from './collector.ts';
 import { scratchDefaults } from './defaults.ts';
 import {
@@ -33,6 +33,7 @@ import {
   type ItemContext,
   removeAll,
 } from './docker-items.ts';
+import { type ElfDataFiles, elfDataNote, elfDataOrigin } from './elf-data.ts';
 import { collectHostPath, type SecretCheck } from './host-add.ts';
 import { attributeHostFiles } from './host-packages.ts';
 import { cachedLayer, layerCacheKey, rememberLayer } from './layer-cache.ts';
@@ -92,7 +93,12 @@ export interface BuildResult {
  * @example
  * const { images } = await build({ contents: [{ kind: 'binary', path: '/usr/bin/env' }] }, { store: memoryStore() });
  */
-export async function build(spec: BuildSpec, opts: BuildOptions): Promise<BuildResult> {
+export async function build(requested: BuildSpec, opts: BuildOptions): Promise<BuildResult> {
+  const { spec, entrypoint } = withDefaultEntrypoint(requested);
+  if (entrypoint !== undefined)
+    opts.logger?.info(
+      `note: entrypoint ${JSON.stringify([entrypoint])}: the one --binary of the build (set --entrypoint or --cmd to choose another)`,
+    );
   const platforms = spec.platforms && spec.platforms.length > 0 ? spec.platforms : [hostPlatform()];
   const images: PlatformBuild[] = [];
   const warnings: string[] = [];
@@ -122,6 +128,8 @@ async function buildPlatform(
     col: new Collector(),
     closureRoots: [],
     resolvedObjects: new Set(),
+    platform,
+    elfData: new Map(),
     traces: [],
     cleanup: [],
     root,
@@ -132,7 +140,7 @@ async function buildPlatform(
       warnings.push(m);
       log.warn(m);
     },
-    isProgram: (hostPath, mode) => isProgram(host, hostPath, mode),
+    isProgram: (hostPath, mode, imagePath) => isProgram(ctx, hostPath, imagePath ?? hostPath, mode),
     imageOf: async (from) => {
       if ('image' in from) return { image: await readBase(opts, from.image, platform), store: opts.store };
       const built = await buildPlatform({ ...from.stage, platforms: [platform] }, platform, opts, true);
@@ -150,6 +158,8 @@ async function buildPlatform(
         withContext(`adding ${describeItem(item)}`, e);
       }
     }
+    const note = elfDataNote(ctx.elfData, formatPlatform(platform));
+    if (note) log.info(note);
     await gatherClosure(spec, ctx);
     // --lib-path: the image's loader must find those directories too (an ld.so.cache, else LD_LIBRARY_PATH)
     const libCache =
@@ -360,6 +370,10 @@ interface GatherContext extends ItemContext {
   readonly opts: BuildOptions;
   /** real paths of the ELF objects whose libraries the closure found (see gatherClosure) */
   readonly resolvedObjects: Set<string>;
+  /** the platform being built: ELF files of other architectures are data */
+  readonly platform: Platform;
+  /** ELF files added as plain data (not closure roots), for the build's one summary note */
+  readonly elfData: ElfDataFiles;
 }
 
 async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> {
@@ -375,7 +389,10 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
           hint: 'give the full path of the program, e.g. --binary /usr/bin/curl',
         });
       }
-      ctx.closureRoots.push({ path: normalizeImagePath(p), origin: { kind: 'requested', via: '--binary' } });
+      if (r.stat.type === 'file') await refuseElfData(ctx, item.path, r.path);
+      const dest = item.dest ?? binaryDest(item.path, undefined) ?? normalizeImagePath(p);
+      if (dest !== normalizeImagePath(p)) await placeBinary(ctx, item.path, r, dest);
+      ctx.closureRoots.push({ path: dest, origin: { kind: 'requested', via: '--binary' } });
       return;
     }
     case 'add': {
@@ -398,7 +415,7 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       if (item.closure !== false) {
         for (const { entry, hostPath } of entries) {
           if (entry.type !== 'file') continue;
-          if (await isProgram(ctx.host, hostPath, entry.mode)) {
+          if (await isProgram(ctx, hostPath, entry.path, entry.mode)) {
             ctx.closureRoots.push({
               path: entry.path,
               origin: { kind: 'requested', via: '--add', source: hostPath },
@@ -443,7 +460,6 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
       if (t.stopped)
         ctx.opts.logger?.info(`trace: stopped \`${item.command}\` after ${item.timeoutSeconds ?? 120} s`);
       ctx.traces.push({ command: item.command, exitCode: t.exitCode, cwd: t.cwd });
-      const elfData: string[] = [];
       for (const f of t.files) {
         const origin: Origin = {
           kind: 'traced',
@@ -457,21 +473,16 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
           continue;
         }
         const real = await addRootPath(ctx, f.path, origin);
-        const role = real ? await runTimeRole(ctx.host, real.path, real.mode, f.kind === 'exec') : 'data';
-        if (role === 'program') ctx.closureRoots.push({ path: f.path, origin });
-        else if (role === 'elf-data') elfData.push(f.path);
+        if (real && (await isProgram(ctx, real.path, real.imagePath, real.mode, f.kind === 'exec')))
+          ctx.closureRoots.push({ path: f.path, origin });
       }
-      if (elfData.length > 0)
-        ctx.opts.logger?.info(
-          `trace: ${elfData.length} ELF files \`${item.command}\` read as data (relocatable objects, other architectures, core or truncated files) copied as plain files: ${elfData.slice(0, 3).join(', ')}${elfData.length > 3 ? ' …' : ''}`,
-        );
       return;
     }
     case 'root-paths':
       for (const path of item.paths) {
         const origin: Origin = { kind: 'fix', command: item.command };
         const real = await addRootPath(ctx, path, origin);
-        if (real && (await runTimeRole(ctx.host, real.path, real.mode, true)) === 'program')
+        if (real && (await isProgram(ctx, real.path, real.imagePath, real.mode, true)))
           ctx.closureRoots.push({ path, origin });
       }
       return;
@@ -481,39 +492,100 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
 }
 
 /**
- * isProgram tells whether a host file is an ELF object, or a `#!` script that is executable (or was
- * executed, for traced files).
+ * placeBinary puts the program found at `r` (symlinks resolved: the file itself) at `dest` in the image,
+ * with its mode and extended attributes; its closure is then computed there (build/binary-dest.ts).
  */
-async function isProgram(host: RootFs, hostPath: string, mode: number, executed = false): Promise<boolean> {
-  const head = await host.read(hostPath, { offset: 0, length: 4 });
-  if (isElf(head)) return true;
-  return head[0] === 0x23 && head[1] === 0x21 && (executed || (mode & 0o111) !== 0);
+async function placeBinary(
+  ctx: GatherContext,
+  named: string,
+  r: Awaited<ReturnType<typeof resolvePath>>,
+  dest: string,
+): Promise<void> {
+  const st = r.stat;
+  if (st?.type !== 'file') {
+    throw new FromscratchError(
+      'NOT_EXECUTABLE',
+      `${named} is a ${st?.type ?? 'missing file'}, not a program`,
+      {
+        hint: 'give an ELF program or a #! script (use --add for directories)',
+      },
+    );
+  }
+  const hostPath = ctx.root.hostPath(r.path);
+  const xattrs = await ctx.root.xattrs(r.path);
+  ctx.col.add(
+    {
+      type: 'file',
+      path: dest,
+      mode: st.mode,
+      uid: 0,
+      gid: 0,
+      mtime: st.mtime,
+      size: st.size,
+      content:
+        hostPath !== undefined
+          ? { kind: 'host', path: hostPath }
+          : { kind: 'bytes', data: await ctx.root.read(r.path) },
+      ...(Object.keys(xattrs).length ? { xattrs } : {}),
+    },
+    { kind: 'requested', via: '--binary', source: hostPath ?? r.path },
+    hostPath,
+  );
 }
 
 /**
- * runTimeRole tells what a file a traced run used is to the image: a 'program' whose closure the image
- * needs (an executable or shared object, ET_EXEC/ET_DYN, of the host's architecture, or a `#!` script
- * that is executable or was executed), 'elf-data' (an ELF file a run reads as data: a compiler's `crt1.o`,
- * a prebuilt `.node` for another architecture, a core file, a truncated ELF), or 'data' (`.a` archives, a
- * linker script `libc.so`, everything else). Both kinds of data are copied as plain files.
+ * refuseElfData throws when `--binary` names an ELF file that is not a program or library of the
+ * image: ARCH_MISMATCH for another architecture, NOT_EXECUTABLE for the rest (objects, core and debug
+ * files, truncated or malformed ELF, other OS ABIs). Scripts and non-ELF files are left to the closure.
  */
-async function runTimeRole(
-  host: RootFs,
-  hostPath: string,
-  mode: number,
-  executed: boolean,
-): Promise<'program' | 'elf-data' | 'data'> {
-  const head = await host.read(hostPath, { offset: 0, length: 4 });
-  if (!isElf(head)) return (await isProgram(host, hostPath, mode, executed)) ? 'program' : 'data';
-  let info: Awaited<ReturnType<typeof readElf>>;
-  try {
-    info = await readElf(host, hostPath, { symbols: false });
-  } catch (e) {
-    if (isFromscratchError(e)) return 'elf-data'; // malformed or truncated: the loader would refuse it too
-    throw e;
+async function refuseElfData(ctx: GatherContext, named: string, path: string): Promise<void> {
+  if (!isElf(await ctx.root.read(path, { offset: 0, length: 4 }))) return;
+  const role = await readElfRole(ctx.root, path, ctx.platform.architecture, undefined, ctx.root);
+  if (role.role === 'program') return;
+  const label = ELF_DATA_KIND_LABEL[role.kind];
+  const what = `${named} is ${/^[aeiou]/i.test(label) ? 'an' : 'a'} ${label} (${role.detail})`;
+  if (role.kind === 'foreign-arch') {
+    throw new FromscratchError(
+      'ARCH_MISMATCH',
+      `${named} is ${role.detail}, not for ${formatPlatform(ctx.platform)}`,
+      {
+        hint: 'build for its platform (--platform OS/ARCH with --sysroot DIR, a root of that architecture), or copy it as data with --add SRC:DEST',
+      },
+    );
   }
-  const loadable = info.type === 'exec' || info.type === 'dyn';
-  return loadable && elfMachineToOciArch(info) === hostPlatform().architecture ? 'program' : 'elf-data';
+  if (role.kind === 'foreign-libc') {
+    throw new FromscratchError('NOT_EXECUTABLE', `${what}, not a program of this root`, {
+      hint: 'resolve it inside a root that has musl (--sysroot DIR, e.g. an unpacked Alpine image), or copy it as data with --add SRC:DEST',
+    });
+  }
+  throw new FromscratchError('NOT_EXECUTABLE', `${what}, not a program or shared library`, {
+    hint: '--binary takes a linked program or shared library; copy other files as data with --add SRC:DEST',
+  });
+}
+
+/**
+ * isProgram tells whether a host file is an ELF program or library of the image's architecture, or a
+ * `#!` script that is executable (or was executed, for traced files). Any other ELF file (a `.o`, a
+ * core or debug file, a truncated or foreign one: elf/elf-role.ts) is data: it is recorded in
+ * `ctx.elfData`, `why` says so, and no closure is attempted.
+ */
+async function isProgram(
+  ctx: GatherContext,
+  hostPath: string,
+  imagePath: string,
+  mode: number,
+  executed = false,
+): Promise<boolean> {
+  const head = await ctx.host.read(hostPath, { offset: 0, length: 4 });
+  if (isElf(head)) {
+    const role = await readElfRole(ctx.host, hostPath, ctx.platform.architecture, undefined, ctx.root);
+    if (role.role === 'program') return true;
+    const path = normalizeImagePath(imagePath);
+    ctx.elfData.set(path, { kind: role.kind, detail: role.detail });
+    ctx.col.note(path, elfDataOrigin(role.kind, role.detail, formatPlatform(ctx.platform)));
+    return false;
+  }
+  return head[0] === 0x23 && head[1] === 0x21 && (executed || (mode & 0o111) !== 0);
 }
 
 /**
@@ -527,7 +599,7 @@ async function addRootPath(
   path: string,
   origin: Origin,
   opts: { empty?: boolean } = {},
-): Promise<{ path: string; mode: number } | undefined> {
+): Promise<{ path: string; imagePath: string; mode: number } | undefined> {
   const r = await resolvePath(ctx.root, path);
   for (const l of r.links) {
     ctx.col.addIfAbsent(
@@ -565,7 +637,7 @@ async function addRootPath(
     origin,
     hostPath,
   );
-  return { path: hostPath, mode: st.mode };
+  return { path: hostPath, imagePath: r.path, mode: st.mode };
 }
 
 function describeItem(item: ContentItem): string {
@@ -597,6 +669,7 @@ function describeContents(items: readonly ContentItem[]): string {
       if (item.kind === 'add') return `--add :${item.dest ?? '(same path)'}`;
       if (item.kind === 'copy-from' && 'stage' in item.from)
         return `COPY --from=${item.from.name} ${item.dest}`;
+      if (item.kind === 'binary' && item.dest !== undefined) return `--binary :${item.dest}`;
       return describeItem(item);
     })
     .join(' ');

@@ -35,8 +35,11 @@ export interface ItemContext {
   readonly imageOf: (
     from: Extract<ContentItem, { kind: 'copy-from' }>['from'],
   ) => Promise<{ image: Image; store: BlobStore }>;
-  /** tells whether a host file is a program (ELF, or an executable #! script) */
-  readonly isProgram: (hostPath: string, mode: number) => Promise<boolean>;
+  /**
+   * tells whether a host file is a program (ELF program or library of the image, or an executable #!
+   * script); other ELF files at `imagePath` are recorded as data
+   */
+  readonly isProgram: (hostPath: string, mode: number, imagePath?: string) => Promise<boolean>;
 }
 
 async function fileText(col: Collector, path: string, fallback: string): Promise<string> {
@@ -94,7 +97,11 @@ function addEntries(
 
 async function closureOf(ctx: ItemContext, entries: readonly FileEntry[], via: string): Promise<void> {
   for (const e of entries) {
-    if (e.type === 'file' && e.content.kind === 'host' && (await ctx.isProgram(e.content.path, e.mode))) {
+    if (
+      e.type === 'file' &&
+      e.content.kind === 'host' &&
+      (await ctx.isProgram(e.content.path, e.mode, e.path))
+    ) {
       ctx.closureRoots.push({ path: e.path, origin: { kind: 'requested', via, source: e.content.path } });
     }
   }

@@ -26,8 +26,11 @@ export interface Ownership {
 
 /** ContentItem is one thing the image must contain. */
 export type ContentItem =
-  /** a program (ELF or #! script) and its full closure */
-  | { readonly kind: 'binary'; readonly path: string }
+  /**
+   * a program (ELF or #! script) and its full closure; `dest` places it elsewhere in the image
+   * (build/binary-dest.ts: default its own absolute path, or `/NAME` for a relative path)
+   */
+  | { readonly kind: 'binary'; readonly path: string; readonly dest?: string }
   /**
    * a host file or directory copied as is (symlinks kept as symlinks); ELF files and scripts inside get
    * their closures when `closure` is true (the default for --add, off for plain Dockerfile COPY).

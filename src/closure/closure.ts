@@ -61,6 +61,7 @@ import {
   searchLibrary,
 } from './search.ts';
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from './shebang.ts';
+import { staticGlibcImports } from './static-glibc.ts';
 import { defaultDirs, type ElfHeader, probeElfHeader, type Target, targetOf } from './target.ts';
 import { walkTree } from './tree-walk.ts';
 
@@ -1185,12 +1186,14 @@ async function runInference(st: State, pg: Program): Promise<void> {
         for (const d of newDbs) nssDbs.add(d);
         const { obj, sym } = imp[0]!;
         const confText = await readTextCached(st.cache, '/etc/nsswitch.conf');
-        const reason = `imports ${sym}: name service switch (${newDbs.join(', ')})`;
+        const reason = `${importVerb(obj)} ${sym}: name service switch (${newDbs.join(', ')})`;
         if (confText !== undefined)
           await addRootFile(st, '/etc/nsswitch.conf', { kind: 'inferred', by: obj.real, reason });
         const conf = confText === undefined ? undefined : await nsswitchCached(st.cache, confText);
         if (pg.env.flavor === 'glibc') {
           for (const svc of nssServices(conf, newDbs)) {
+            // static glibc has files and dns built in (no dlopen, no libc.so.6 for them)
+            if (obj.staticEvidence && (svc === 'files' || svc === 'dns')) continue;
             await loadInferred(
               st,
               pg,
@@ -1210,7 +1213,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
         const { obj, sym } = imp[0]!;
         const dir = await gconvDir(st, pg, pg.byName.get('libc.so.6')?.obj);
         if (dir) {
-          const reason = `imports ${sym}: gconv modules (all of them: the charsets are chosen at run time)`;
+          const reason = `${importVerb(obj)} ${sym}: gconv modules (all of them: the charsets are chosen at run time)`;
           const origin: Origin = { kind: 'inferred', by: obj.real, reason };
           const plan = await gconvPlan(st, dir);
           const loads = await gconvLoads(st, pg, dir, plan);
@@ -1238,7 +1241,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
           }
         } else {
           st.warnings.push(
-            `${obj.real} imports ${sym} but the root has no gconv directory with gconv-modules`,
+            `${obj.real} ${importVerb(obj)} ${sym} but the root has no gconv directory with gconv-modules`,
           );
         }
       }
@@ -1315,6 +1318,24 @@ async function runInference(st: State, pg: Program): Promise<void> {
   }
 }
 
+/**
+ * withStaticImports gives a static or static-pie glibc program the imports its NSS and gconv use
+ * amounts to (closure/static-glibc.ts), so that the inference rules bring what glibc dlopens.
+ */
+async function withStaticImports(st: State, main: LoadedObject): Promise<LoadedObject> {
+  const on = (k: keyof InferOptions) => st.opts.infer?.[k] !== false;
+  const size = (await st.cache.view.lstat(main.real))?.size ?? 0;
+  const s = await staticGlibcImports(st.cache.view, main, size, { nss: on('nss'), gconv: on('gconv') });
+  if (!s) return main;
+  const importedSymbols = [...new Set([...main.info.importedSymbols, ...s.symbols])].sort();
+  return { ...main, info: { ...main.info, importedSymbols }, staticEvidence: s.evidence };
+}
+
+/** importVerb is how an object's use of a symbol is told in inference reasons. */
+function importVerb(o: LoadedObject): string {
+  return o.staticEvidence ?? 'imports';
+}
+
 /** loadElfProgram computes the closure of one ELF program (or shared object given as a root). */
 async function loadElfProgram(st: State, path: string, real: string): Promise<void> {
   const info = await readElfOrThrow(st, real, 'program');
@@ -1328,7 +1349,8 @@ async function loadElfProgram(st: State, path: string, real: string): Promise<vo
     );
   }
   const target = targetOf(info);
-  const main: LoadedObject = { path: real, real, info, origin: parentPath(real) };
+  let main: LoadedObject = { path: real, real, info, origin: parentPath(real) };
+  if (info.interpreter === undefined && info.needed.length === 0) main = await withStaticImports(st, main);
   let interp: LoadedObject | undefined;
   let flavor: 'glibc' | 'musl' = 'glibc';
   if (info.interpreter !== undefined) {

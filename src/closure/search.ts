@@ -54,6 +54,11 @@ export interface LoadedObject {
   readonly loader?: LoadedObject;
   /** what `$ORIGIN` means for this object */
   readonly origin: string;
+  /**
+   * set on a static glibc program whose imports were inferred from its symbols or strings
+   * (closure/static-glibc.ts): the verb the inference reasons use instead of "imports"
+   */
+  readonly staticEvidence?: string;
 }
 
 /** SearchEnv is what a search needs to know about the program being loaded. */

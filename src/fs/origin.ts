@@ -39,7 +39,9 @@ export type Origin =
   /** added by --verify --fix after a failed run */
   | { readonly kind: 'fix'; readonly command: string }
   /** inherited from the base image */
-  | { readonly kind: 'base'; readonly image: string };
+  | { readonly kind: 'base'; readonly image: string }
+  /** an added file kept as plain data on purpose (an ELF file that is no program of the image: src/elf/elf-role.ts) */
+  | { readonly kind: 'data'; readonly reason: string };
 
 /** describeOrigin renders one origin for humans (`why`). */
 export function describeOrigin(o: Origin): string {
@@ -68,5 +70,7 @@ export function describeOrigin(o: Origin): string {
       return `added by --verify --fix for \`${o.command}\``;
     case 'base':
       return `from base image ${o.image}`;
+    case 'data':
+      return o.reason;
   }
 }

@@ -7,6 +7,7 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { binaryDest } from '../build/binary-dest.ts';
 import type { BuildSpec, ContentItem } from '../build/spec.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { ConfigPatch } from '../image/image.ts';
@@ -365,12 +366,14 @@ function toSpec(
 ): BuildSpec {
   const contents: ContentItem[] = [];
   (d.contents ?? []).forEach((c, i) => {
-    if ('binary' in c)
+    if ('binary' in c) {
+      const dest = binaryDest(c.binary, c.to);
       contents.push({
         kind: 'binary',
         path: c.binary.startsWith('/') ? c.binary : joinHost(baseDir, c.binary),
+        ...(dest !== undefined ? { dest } : {}),
       });
-    else if ('add' in c) {
+    } else if ('add' in c) {
       const src = joinHost(baseDir, c.add);
       contents.push({
         kind: 'add',

@@ -25,6 +25,13 @@ export const BinaryItemSchema = z.strictObject({
     .string()
     .min(1)
     .describe('a program (ELF or #! script); its libraries, loader and interpreters are added'),
+  to: z
+    .string()
+    .startsWith('/')
+    .optional()
+    .describe(
+      'absolute path of the program in the image; a trailing / keeps its name (default: its own absolute path, or /NAME for a relative one)',
+    ),
 });
 
 /** AddItemSchema is `- add: SRC` (+ `to:`): a host file or directory as is. */

@@ -9,6 +9,7 @@ import {
   FromscratchError,
   loadBuildSpec,
   parseAddArg,
+  parseBinaryArg,
   parsePlatform,
   retryAfterCacheHeal,
 } from '../../index.ts';
@@ -69,7 +70,11 @@ export function registerBuild(program: Command, io: CliIo): void {
     .command('build')
     .description('build an image')
     .argument('[context]', 'build context holding a Dockerfile (with -f) or fromscratch.yaml')
-    .option('--binary <path>', 'a program (ELF or #! script) and its full closure', collect)
+    .option(
+      '--binary <src[:dest]>',
+      'a program (ELF or #! script) and its full closure, at DEST in the image (default: its absolute path; /NAME for a relative one)',
+      collect,
+    )
     .option('--add <src[:dest]>', 'host file or directory as is; programs inside get their closures', collect)
     .option('--trace <cmd>', 'run CMD on the host under strace; include every file it used', collect)
     .option('--package <name[=version]>', 'a Debian package and its dependencies', collect)
@@ -224,7 +229,7 @@ function parseEpoch(s: string): number {
 /** specFromFlags turns build flags into a BuildSpec (argv only: no I/O). */
 export function specFromFlags(f: BuildFlags, cwd: string): BuildSpec {
   const contents: ContentItem[] = [];
-  for (const b of f.binary ?? []) contents.push({ kind: 'binary', path: b });
+  for (const b of f.binary ?? []) contents.push({ kind: 'binary', ...parseBinaryArg(b) });
   for (const a of f.add ?? []) {
     const { src, dest } = parseAddArg(a, cwd);
     contents.push({ kind: 'add', src, dest });
