@@ -25,6 +25,7 @@ want getfattr attr
 want readelf binutils
 want gcc gcc
 want python3 python3
+/usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need_pkgs+=(python3-yaml)
 want ruby ruby
 want ssh-keygen openssh-client
 want openssl openssl
