@@ -16,8 +16,7 @@ import { overlayFs } from '../fs/overlay-fs.ts';
 import { normalizeImagePath } from '../fs/path.ts';
 import { resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
-import { appendLayers, emptyImage, type Image, withConfig } from '../image/image.ts';
-import { makeLayer } from '../layer/make-layer.ts';
+import { appendLayers, emptyImage, type Image, type Layer, withConfig } from '../image/image.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
 import { traceCommand } from '../trace/trace.ts';
 import { Collector } from './collector.ts';
@@ -31,10 +30,10 @@ import {
 } from './docker-items.ts';
 import { collectHostPath, type SecretCheck } from './host-add.ts';
 import { attributeHostFiles } from './host-packages.ts';
-import { cachedLayer, layerCacheKey, rememberLayer } from './layer-cache.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
 import type { BuildSpec, ContentItem } from './spec.ts';
+import { writeLayers } from './write-layers.ts';
 
 /** Logger receives progress and warnings; the library never writes to stdout/stderr itself. */
 export interface Logger {
@@ -61,6 +60,8 @@ export interface BuildOptions {
   infer?: ClosureOptions['infer'];
   /** reuse the layer of an identical earlier build from the local layer cache (default true) */
   layerCache?: boolean;
+  /** called with each layer of the images as soon as it is in the store (to start pushing it early) */
+  onLayer?: (layer: Layer) => void;
   /** read the base image (any transport); required when spec.from is set */
   readBase?: (ref: string, platform: Platform) => Promise<Image>;
 }
@@ -147,29 +148,28 @@ async function buildPlatform(
 
     const tree = ctx.col.tree();
     const epoch = opts.sourceDateEpoch ?? 0;
-    const compression = spec.compression ?? 'gzip';
-    const key =
-      opts.layerCache === false
-        ? undefined
-        : await layerCacheKey(tree, { compression, sourceDateEpoch: epoch });
-    let layer = key ? await cachedLayer(key, opts.store) : undefined;
-    if (layer) log.info(`layer unchanged (${tree.entries.length} entries): ${layer.blob.digest}`);
-    else {
-      log.info(`writing layer: ${tree.entries.length} entries`);
-      layer = await makeLayer(tree, opts.store, { compression, sourceDateEpoch: epoch });
-      if (key) await rememberLayer(key, layer);
-    }
+    const written = await writeLayers(tree, ctx.col.origins(), {
+      store: opts.store,
+      compression: spec.compression ?? 'gzip',
+      sourceDateEpoch: epoch,
+      ...(spec.layers !== undefined ? { budget: spec.layers } : {}),
+      ...(opts.layerCache === false ? { cache: false } : {}),
+      log: (m) => log.info(m),
+      ...(opts.onLayer ? { onLayer: opts.onLayer } : {}),
+    });
     const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
+    const createdBy =
+      spec.history?.join(' && ') || `fromscratch build ${describeContents(spec.contents)}`;
     const image = withConfig(
       appendLayers(
         base,
-        [layer],
-        [
-          {
-            created,
-            created_by: spec.history?.join(' && ') || `fromscratch build ${describeContents(spec.contents)}`,
-          },
-        ],
+        written.map((w) => w.layer),
+        // one layer: the build's own history, as before layering; several: each names what it holds
+        written.map((w) => ({
+          created,
+          created_by: written.length === 1 ? createdBy : `fromscratch layer: ${w.holds}`,
+          ...(written.length > 1 && w.holds === 'app' ? { comment: createdBy } : {}),
+        })),
       ),
       spec.config ?? {},
       {
