@@ -87,7 +87,7 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
       hint: 'say where to write the image, e.g. -o oci:out:latest, -o docker-archive:img.tar:app:1 or -o docker-daemon:app:1',
     });
   }
-  const store = opts.store ?? dirStore(join(cacheDir(), 'blobs'), { fsync: false });
+  const store = opts.store ?? dirStore(join(cacheDir(), 'blobs'), { fsync: false, trusted: true });
   const registryOutputs = outputs.flatMap((o) => (o.ref.kind === 'registry' ? [o.ref.reference] : []));
   // which repositories hold which blobs: pushes mount from them (only when a registry is involved)
   const blobLocations =

@@ -67,7 +67,7 @@ export async function writeLayers(
       compression: o.compression,
       sourceDateEpoch: o.sourceDateEpoch,
     });
-    if (key) await rememberLayer(key, layer, dir);
+    if (key) await rememberLayer(key, layer, { ...dir, store: o.store });
     o.onLayer?.(layer);
     out.push({ layer, holds: p.holds, entries: p.tree.entries.length, cached: false });
   }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startRegistry } from '../registry/registry-instance.ts';
@@ -73,9 +73,22 @@ test('a layered image (by origin, app last) is accepted by skopeo, umoci and doc
     assert.match(insp.stdout, /layer 1: .*package libc6/);
     assert.match(insp.stdout, new RegExp(`layer ${m.layers.length}: .*\\bapp\\b`));
 
-    // the same inputs again: the same digest; --layers 1: one layer; --layers 2: two
+    // the layout's blobs are hard links of the blob cache's files, not copies
+    for (const l of m.layers) {
+      const st = await stat(join(dir, 'out', 'blobs', 'sha256', l.digest.slice('sha256:'.length)));
+      assert.ok(st.nlink >= 2, `${l.digest} is linked from the cache`);
+    }
+    // damage the app layer's bytes in place (through the link: the cache's file too), same size
+    const appBlob = join(dir, 'out', 'blobs', 'sha256', m.layers.at(-1)!.digest.slice('sha256:'.length));
+    const bytes = await readFile(appBlob);
+    bytes[bytes.length >> 1]! ^= 0xff;
+    await writeFile(appBlob, bytes);
+
+    // the same inputs again: the same digest (the damaged cached layer is written again, not used)
     const again = await fromscratch(buildArgs('oci:again:v1'), { cwd: dir });
     assert.equal(again.stdout, r.stdout, 'reproducible');
+    assert.match(again.stderr, /writing layer \(app\)/, 'the damaged layer is rebuilt');
+    await validateOciLayoutWithTools(join(dir, 'again'), 'v1');
     const one = await fromscratch(buildArgs('oci:one:v1', ['--layers', '1']), { cwd: dir });
     assert.equal(one.code, 0, one.stderr);
     assert.equal((await manifestOf(join(dir, 'one'))).layers.length, 1);
