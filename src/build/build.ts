@@ -19,6 +19,7 @@ import type { RootFs } from '../fs/root-fs.ts';
 import { appendLayers, emptyImage, type Image, type Layer, withConfig } from '../image/image.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
 import { traceCommand } from '../trace/trace.ts';
+import { memoKey, readClosureMemo, recordingFs, writeClosureMemo } from './closure-memo.ts';
 import { Collector } from './collector.ts';
 import { scratchDefaults } from './defaults.ts';
 import {
@@ -249,18 +250,25 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     ...(ctx.opts.infer ?? {}),
     ...(spec.defaults?.caCertificates === false ? { caCerts: false } : {}),
   };
-  const result = await resolveClosure(
-    ctx.closureRoots.map((r) => r.path),
-    fs,
-    {
-      infer,
-      strict: true,
-      ...(ldPath.length ? { libraryPath: ldPath } : {}),
-      ...(pathVar ? { path: pathVar.split(':') } : {}),
-    },
-  );
+  const roots = ctx.closureRoots.map((r) => r.path);
+  const closureOpts = {
+    infer,
+    strict: true,
+    ...(ldPath.length ? { libraryPath: ldPath } : {}),
+    ...(pathVar ? { path: pathVar.split(':') } : {}),
+  };
+  // the closure of an earlier build is reused while nothing it looked at has changed (closure-memo.ts)
+  const key =
+    ctx.opts.layerCache === false ? undefined : await memoKey({ roots, closureOpts, root: ctx.root.name });
+  let closure = key === undefined ? undefined : await readClosureMemo(key, fs);
+  if (!closure) {
+    const rec = recordingFs(fs);
+    const result = await resolveClosure(roots, rec.fs, closureOpts);
+    closure = { entries: await closureToEntries(result, rec.fs), warnings: result.warnings };
+    if (key !== undefined) await writeClosureMemo(key, await rec.observations(), closure);
+  }
   for (const { path, origin } of ctx.closureRoots) ctx.col.note(path, origin);
-  for (const { entry, origins, hostPath } of await closureToEntries(result, fs)) {
+  for (const { entry, origins, hostPath } of closure.entries) {
     // the roots' own `requested` reasons are the ones noted above (--binary, --add, --trace)
     const reasons = origins.filter((o) => o.kind !== 'requested');
     if (reasons.length === 0) {
@@ -272,7 +280,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     }
     for (const o of reasons) ctx.col.addIfAbsent(entry, o, hostPath);
   }
-  for (const w of result.warnings) ctx.warn(w);
+  for (const w of closure.warnings) ctx.warn(w);
 }
 
 /** GatherContext is the state of one platform's build while its items are gathered. */
