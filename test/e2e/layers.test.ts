@@ -168,3 +168,25 @@ test('a rebuild after an app edit writes and uploads only the app layer; a new r
     await reg.stop();
   }
 });
+
+test('two builds sharing a fresh cache at once both write correct, identical images', async () => {
+  requireTool('curl', 'curl');
+  await withTempDir('e2e-layers-concurrent', async (dir) => {
+    await mkdir(join(dir, 'app'));
+    await writeFile(join(dir, 'app', 'main.sh'), '#!/bin/sh\necho both\n');
+    const env = { FROMSCRATCH_CACHE: join(dir, 'shared-cache') };
+    const [a, b] = await Promise.all([
+      fromscratch(buildArgs('oci:a:v1'), { cwd: dir, env }),
+      fromscratch(buildArgs('oci:b:v1'), { cwd: dir, env }),
+    ]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(a.stdout, b.stdout, 'the same digest');
+    await validateOciLayoutWithTools(join(dir, 'a'), 'v1');
+    await validateOciLayoutWithTools(join(dir, 'b'), 'v1');
+    // and a third build from the cache they filled reuses every layer
+    const c = await fromscratch(buildArgs('oci:c:v1'), { cwd: dir, env });
+    assert.equal(c.stdout, a.stdout);
+    assert.doesNotMatch(c.stderr, /writing layer/, 'every layer from the cache');
+  });
+});
