@@ -94,6 +94,7 @@ test('a layered image (by origin, app last) is accepted by skopeo, umoci and doc
     assert.equal((await manifestOf(join(dir, 'one'))).layers.length, 1);
     await validateOciLayoutWithTools(join(dir, 'one'), 'v1');
     const two = await fromscratch(buildArgs('oci:two:v1', ['--layers', '2']), { cwd: dir });
+    assert.equal(two.code, 0, two.stderr);
     assert.equal((await manifestOf(join(dir, 'two'))).layers.length, 2);
     const bad = await fromscratch(buildArgs('oci:bad:v1', ['--layers', '0']), { cwd: dir });
     assert.equal(bad.code, 2, bad.stderr);
