@@ -114,7 +114,8 @@ async function main(): Promise<void> {
   const only = new Set(arg('only', 'a,b,c,d,e').split(','));
   const tmp = mkdtempSync(join(tmpdir(), 'fromscratch-bench-build-'));
   // measure the command as users run it after `npm ci`: the compiled dist/ (built here if missing)
-  if (spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' }).status !== 0) throw new Error('bench: tsc failed');
+  if (spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' }).status !== 0)
+    throw new Error('bench: tsc failed');
   const fsEnv: Record<string, string> = {};
   const id = randomBytes(4).toString('hex');
   const dockerImages = new Set<string>();
@@ -156,10 +157,16 @@ async function main(): Promise<void> {
     ) as {
       images: { layers: { digest: string; uncompressedSize: number; files: unknown[] }[] }[];
     };
-    const layer = info.images[0]!.layers[0]!;
+    // the image's layers applied in order (fromscratch writes no whiteouts) make the peers' context
+    const layers = info.images[0]!.layers;
+    const layer = {
+      files: layers.flatMap((l) => l.files),
+      uncompressedSize: layers.reduce((n, l) => n + l.uncompressedSize, 0),
+    };
     const ctx = join(tmp, 'ctx');
     mkdirSync(join(ctx, 'rootfs'), { recursive: true });
-    execFileSync('tar', ['-xpzf', join(ref, 'blobs', ...layer.digest.split(':')), '-C', join(ctx, 'rootfs')]);
+    for (const l of layers)
+      execFileSync('tar', ['-xpzf', join(ref, 'blobs', ...l.digest.split(':')), '-C', join(ctx, 'rootfs')]);
     const dockerfile = `FROM scratch\nCOPY rootfs/ /\nENTRYPOINT ${ENTRYPOINT}\n`;
     writeFileSync(join(ctx, 'Dockerfile'), dockerfile);
     sh(`cat ${join(ctx, 'rootfs')}/usr/bin/node > /dev/null; tar -cf - -C ${ctx} . > /dev/null`); // page cache

@@ -6,7 +6,7 @@
  * size and digest are checked (a poisoned or truncated file is replaced).
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { constants, copyFile, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { type Digest, digestHex, newHasher, parseDigest } from '../model/digest.ts';
@@ -24,6 +24,11 @@ export interface DirStoreOptions {
    * Never for a store the user gave as input: nothing is written outside the outputs.
    */
   cache?: boolean;
+  /**
+   * every file in the directory was written by this store's put (named by the digest of what was
+   * written) or verified on the way in: offer trustedPathOf so sinks may link the files (default false)
+   */
+  trusted?: boolean;
 }
 
 let tempCounter = 0;
@@ -109,7 +114,10 @@ export async function writeFileAtomic(
 export function dirStore(
   blobsDir: string,
   options: DirStoreOptions = {},
-): BlobStore & { pathOf(d: Digest): string } {
+): BlobStore & {
+  pathOf(d: Digest): string;
+  putFile(src: string, expected: BlobInfo): Promise<'linked' | 'copied'>;
+} {
   const algoDir = join(blobsDir, 'sha256');
   const pathOf = (d: Digest) => join(algoDir, digestHex(parseDigest(d)));
   const fsync = options.fsync !== false;
@@ -129,6 +137,7 @@ export function dirStore(
 
   return {
     pathOf,
+    ...(options.trusted ? { trustedPathOf: pathOf } : {}),
     async put(data, expected?: BlobInfo) {
       if (
         expected &&
@@ -167,6 +176,52 @@ export function dirStore(
         await fh.close().catch(() => {
           /* already closed */
         });
+        await rm(tmp, { force: true });
+        throw e;
+      } finally {
+        untrack();
+      }
+    },
+    /**
+     * putFile stores the blob held by the file `src` (another store's file, trusted: its size is checked,
+     * its bytes are not read) as a hard link, else a reflink or copy (COPYFILE_FICLONE falls back to a
+     * copy), through a temp name and a rename. With fsync, the file and the directory are flushed.
+     */
+    async putFile(src, expected) {
+      const st = await stat(src);
+      if (!st.isFile() || st.size !== expected.size) {
+        throw new FromscratchError(
+          'SIZE_MISMATCH',
+          `blob ${expected.digest} at ${src} has ${st.size} bytes, expected ${expected.size}`,
+          {
+            hint: 'the blob cache is damaged; build again (the layer is rewritten)',
+          },
+        );
+      }
+      await mkdir(algoDir, { recursive: true });
+      const tmp = join(algoDir, tempName('link'));
+      const untrack = trackTemp(tmp);
+      let how: 'linked' | 'copied' = 'linked';
+      try {
+        try {
+          await link(src, tmp);
+        } catch {
+          // another file system, or links not allowed: a reflink where the file system can, else a copy
+          how = 'copied';
+          await copyFile(src, tmp, constants.COPYFILE_FICLONE);
+        }
+        if (fsync) {
+          const fh = await open(tmp, 'r');
+          try {
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
+        }
+        await rename(tmp, pathOf(expected.digest));
+        if (fsync) await fsyncDir(algoDir);
+        return how;
+      } catch (e) {
         await rm(tmp, { force: true });
         throw e;
       } finally {

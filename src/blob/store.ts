@@ -27,6 +27,12 @@ export interface BlobStore {
   open(digest: Digest, size?: number): AsyncIterable<Uint8Array>;
   /** size returns a stored blob's size, or throws BLOB_NOT_FOUND. */
   size(digest: Digest): Promise<number>;
+  /**
+   * trustedPathOf (only stores whose every file was verified when written, e.g. the build's blob cache,
+   * never a layout or archive read from elsewhere) is the file that holds a blob's bytes, so that a sink
+   * on the same file system can link it instead of copying, and a cache can compare its stat data.
+   */
+  trustedPathOf?(digest: Digest): string;
 }
 
 /** readBlob reads a whole (small) blob into memory, verified, refusing more than `limit` bytes. */

@@ -6,7 +6,7 @@ import { dirStore } from '../blob/dir-store.ts';
 import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError } from '../errors.ts';
 import { canonicalJson } from '../image/canonical-json.ts';
-import { serializeImage } from '../image/image.ts';
+import { type Layer, serializeImage } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { MediaType } from '../model/media-type.ts';
 import { formatPlatform } from '../model/platform.ts';
@@ -15,9 +15,12 @@ import { attachToOciLayout, serializeImages } from '../oci/oci-layout.ts';
 import { formatImageRef, type ImageRef, parseImageRef } from '../oci/transport.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
 import { pushReferrer } from '../registry/push.ts';
+import { parseReference } from '../registry/reference.ts';
 import { checkSecretFile } from '../trace/secret-file.ts';
+import { readBlobLocations } from './blob-locations.ts';
 import { type BuildOptions, type BuildResult, build } from './build.ts';
 import { cacheDir } from './cache-dir.ts';
+import { earlyPush } from './early-push.ts';
 import { sbomOf } from './explain.ts';
 import { writeRecord } from './record-cache.ts';
 import type { BuildSpec } from './spec.ts';
@@ -94,12 +97,33 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
       hint: 'say where to write the image, e.g. -o oci:out:latest, -o docker-archive:img.tar:app:1 or -o docker-daemon:app:1',
     });
   }
-  const store = opts.store ?? dirStore(join(cacheDir(), 'blobs'), { fsync: false, cache: true });
-  const transport = { store, ...(opts.registry ? { registry: opts.registry } : {}) };
+  const store = opts.store ?? dirStore(join(cacheDir(), 'blobs'), { fsync: false, cache: true, trusted: true });
+  const registryOutputs = outputs.flatMap((o) => (o.ref.kind === 'registry' ? [o.ref.reference] : []));
+  // which repositories hold which blobs: pushes mount from them (only when a registry is involved)
+  const blobLocations =
+    registryOutputs.length > 0 || spec.from?.startsWith('docker://') ? await readBlobLocations() : undefined;
+  const transport = {
+    store,
+    ...(opts.registry ? { registry: opts.registry } : {}),
+    ...(blobLocations ? { blobLocations } : {}),
+  };
+  // layers go to the registry outputs while the next one is compressed
+  const early =
+    registryOutputs.length > 0
+      ? earlyPush(
+          registryOutputs.map((r) => parseReference(r)),
+          store,
+          {
+            ...(opts.registry ? { registry: opts.registry } : {}),
+            ...(blobLocations ? { blobLocations } : {}),
+          },
+        )
+      : undefined;
   const buildOpts: BuildOptions = {
     ...opts,
     store,
     checkSecret: (p) => checkSecretFile(p),
+    ...(early ? { onLayer: (l: Layer) => early.onLayer(l) } : {}),
     readBase: async (ref, platform) => {
       const set = await readAnyImage(ref, transport, { platform });
       // the base image's layers are reused as they are: copy them into our store once
@@ -117,7 +141,12 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
       }
     },
   };
-  let result = await build(spec, buildOpts);
+  let result: BuildResult;
+  try {
+    result = await build(spec, buildOpts);
+  } finally {
+    await early?.settle();
+  }
   let reports: VerifyReport[] = [];
   if (opts.verify && opts.verify.length > 0) {
     const v = await verifyBuild(spec, result, opts.verify, {

@@ -19,11 +19,11 @@ import { overlayFs } from '../fs/overlay-fs.ts';
 import { normalizeImagePath } from '../fs/path.ts';
 import { resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
-import { appendLayers, emptyImage, type Image, withConfig } from '../image/image.ts';
-import { makeLayer } from '../layer/make-layer.ts';
+import { appendLayers, emptyImage, type Image, type Layer, withConfig } from '../image/image.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
 import { toArgv, traceCommand } from '../trace/trace.ts';
 import { binaryDest, withDefaultEntrypoint } from './binary-dest.ts';
+import { memoKey, readClosureMemo, recordingFs, writeClosureMemo } from './closure-memo.ts';
 import { Collector } from './collector.ts';
 import { scratchDefaults } from './defaults.ts';
 import {
@@ -36,12 +36,12 @@ import {
 import { type ElfDataFiles, elfDataNote, elfDataOrigin } from './elf-data.ts';
 import { collectHostPath, type SecretCheck } from './host-add.ts';
 import { attributeHostFiles } from './host-packages.ts';
-import { cachedLayer, layerCacheKey, rememberLayer } from './layer-cache.ts';
 import { checkLibraryPaths, libraryPathCache, libraryPathEnv } from './lib-path.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
 import type { BuildSpec, ContentItem } from './spec.ts';
 import { checkBuiltTree, startCheckError } from './start-check.ts';
+import { writeLayers } from './write-layers.ts';
 
 /** Logger receives progress and warnings; the library never writes to stdout/stderr itself. */
 export interface Logger {
@@ -68,6 +68,8 @@ export interface BuildOptions {
   infer?: ClosureOptions['infer'];
   /** reuse the layer of an identical earlier build from the local layer cache (default true) */
   layerCache?: boolean;
+  /** called with each layer of the images as soon as it is in the store (to start pushing it early) */
+  onLayer?: (layer: Layer) => void;
   /** read the base image (any transport); required when spec.from is set */
   readBase?: (ref: string, platform: Platform) => Promise<Image>;
 }
@@ -178,29 +180,27 @@ async function buildPlatform(
 
     const tree = ctx.col.tree();
     const epoch = opts.sourceDateEpoch ?? 0;
-    const compression = spec.compression ?? 'gzip';
-    const key =
-      opts.layerCache === false
-        ? undefined
-        : await layerCacheKey(tree, { compression, sourceDateEpoch: epoch });
-    let layer = key ? await cachedLayer(key, opts.store) : undefined;
-    if (layer) log.info(`layer unchanged (${tree.entries.length} entries): ${layer.blob.digest}`);
-    else {
-      log.info(`writing layer: ${tree.entries.length} entries`);
-      layer = await makeLayer(tree, opts.store, { compression, sourceDateEpoch: epoch });
-      if (key) await rememberLayer(key, layer);
-    }
+    const written = await writeLayers(tree, ctx.col.origins(), {
+      store: opts.store,
+      compression: spec.compression ?? 'gzip',
+      sourceDateEpoch: epoch,
+      ...(spec.layers !== undefined ? { budget: spec.layers } : {}),
+      ...(opts.layerCache === false ? { cache: false } : {}),
+      log: (m) => log.info(m),
+      ...(opts.onLayer ? { onLayer: opts.onLayer } : {}),
+    });
     const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
+    const createdBy = spec.history?.join(' && ') || `fromscratch build ${describeContents(spec.contents)}`;
     const image = withConfig(
       appendLayers(
         base,
-        [layer],
-        [
-          {
-            created,
-            created_by: spec.history?.join(' && ') || `fromscratch build ${describeContents(spec.contents)}`,
-          },
-        ],
+        written.map((w) => w.layer),
+        // one layer: the build's own history, as before layering; several: each names what it holds
+        written.map((w) => ({
+          created,
+          created_by: written.length === 1 ? createdBy : `fromscratch layer: ${w.holds}`,
+          ...(written.length > 1 && w.holds === 'app' ? { comment: createdBy } : {}),
+        })),
       ),
       libDirs.length > 0 && !libCache
         ? {
@@ -321,25 +321,39 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     ...(ctx.opts.infer ?? {}),
     ...(spec.defaults?.caCertificates === false ? { caCerts: false } : {}),
   };
-  const result = await resolveClosure(
-    ctx.closureRoots.map((r) => r.path),
-    fs,
-    {
-      infer,
-      strict: true,
-      ...(ldPath.length ? { libraryPath: ldPath } : {}),
-      ...(pathVar ? { path: pathVar.split(':') } : {}),
-      locales: localeRequests(env ?? []),
-      // a traced run (--trace, and --verify --fix's host runs) saw what a launcher loaded
-      tracedRoots: new Set(
-        ctx.closureRoots
-          .filter((r) => r.origin.kind === 'traced' || r.origin.kind === 'fix')
-          .map((r) => r.path),
-      ),
-    },
-  );
+  const roots = ctx.closureRoots.map((r) => r.path);
+  const tracedRoots = ctx.closureRoots
+    .filter((r) => r.origin.kind === 'traced' || r.origin.kind === 'fix')
+    .map((r) => r.path);
+  const closureOpts = {
+    infer,
+    strict: true,
+    ...(ldPath.length ? { libraryPath: ldPath } : {}),
+    ...(pathVar ? { path: pathVar.split(':') } : {}),
+    locales: localeRequests(env ?? []),
+  };
+  // the closure of an earlier build is reused while nothing it looked at has changed (closure-memo.ts)
+  const key =
+    ctx.opts.layerCache === false
+      ? undefined
+      : await memoKey({ roots, closureOpts, tracedRoots, root: ctx.root.name });
+  let closure = key === undefined ? undefined : await readClosureMemo(key, fs);
+  if (!closure) {
+    const rec = recordingFs(fs);
+    // a traced run (--trace, and --verify --fix's host runs) saw what a launcher loaded
+    const result = await resolveClosure(roots, rec.fs, { ...closureOpts, tracedRoots: new Set(tracedRoots) });
+    // objects whose every DT_NEEDED the closure found (in this root, with the image's LD_LIBRARY_PATH, not
+    // through ld.so.conf): the start check need not search for them again when the image holds that file
+    const resolved: string[] = [];
+    for (const o of result.objects.values()) {
+      if (o.needed.every((n) => n.path !== undefined && !n.via?.startsWith('ld.so.conf ')))
+        resolved.push(o.real);
+    }
+    closure = { entries: await closureToEntries(result, rec.fs), warnings: result.warnings, resolved };
+    if (key !== undefined) await writeClosureMemo(key, await rec.observations(), closure);
+  }
   for (const { path, origin } of ctx.closureRoots) ctx.col.note(path, origin);
-  for (const { entry, origins, hostPath } of await closureToEntries(result, fs)) {
+  for (const { entry, origins, hostPath } of closure.entries) {
     // the roots' own `requested` reasons are the ones noted above (--binary, --add, --trace)
     const reasons = origins.filter((o) => o.kind !== 'requested');
     if (reasons.length === 0) {
@@ -351,13 +365,8 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     }
     for (const o of reasons) ctx.col.addIfAbsent(entry, o, hostPath);
   }
-  for (const w of result.warnings) ctx.warn(w);
-  // objects whose every DT_NEEDED the closure found (in this root, with the image's LD_LIBRARY_PATH, not
-  // through ld.so.conf): the start check need not search for them again when the image holds that file
-  for (const o of result.objects.values()) {
-    if (o.needed.every((n) => n.path !== undefined && !n.via?.startsWith('ld.so.conf ')))
-      ctx.resolvedObjects.add(o.real);
-  }
+  for (const w of closure.warnings) ctx.warn(w);
+  for (const r of closure.resolved ?? []) ctx.resolvedObjects.add(r);
 }
 
 /** GatherContext is the state of one platform's build while its items are gathered. */

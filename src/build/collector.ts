@@ -11,6 +11,7 @@ import { normalizeImagePath } from '../fs/path.ts';
 export class Collector {
   private readonly builder = new FileTreeBuilder();
   private readonly originMap = new Map<string, Origin[]>();
+  private readonly originKeys = new Map<string, Set<string>>();
   /** entries added with their host paths, for the overlay RootFs */
   readonly overlay: OverlayEntry[] = [];
 
@@ -20,8 +21,10 @@ export class Collector {
    */
   add(entry: FileEntry, origin: Origin, hostPath?: string, opts: { replace?: boolean } = {}): void {
     const path = normalizeImagePath(entry.path);
-    if (opts.replace && this.builder.has(path) && this.builder.get(path)?.type !== 'dir')
+    if (opts.replace && this.builder.has(path) && this.builder.get(path)?.type !== 'dir') {
       this.originMap.delete(path);
+      this.originKeys.delete(path);
+    }
     this.builder.add(entry, opts);
     this.note(path, origin);
     this.overlay.push(hostPath === undefined ? { entry } : { entry, hostPath });
@@ -51,7 +54,14 @@ export class Collector {
   note(path: string, origin: Origin): void {
     const p = normalizeImagePath(path);
     const list = this.originMap.get(p) ?? [];
-    if (!list.some((o) => JSON.stringify(o) === JSON.stringify(origin))) list.push(origin);
+    // one serialisation per note, compared through a set: a path may gather thousands of reasons
+    const keys = this.originKeys.get(p) ?? new Set<string>();
+    const k = JSON.stringify(origin);
+    if (!keys.has(k)) {
+      keys.add(k);
+      list.push(origin);
+    }
+    this.originKeys.set(p, keys);
     this.originMap.set(p, list);
   }
 

@@ -5,12 +5,20 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../blob/dir-store.ts';
 import { formatParagraph, parseControl } from '../deb/control.ts';
-import { dpkgStatusEntries, readHostDpkgOwners, type StatusPackage } from '../deb/dpkg-status.ts';
+import {
+  dpkgStatusEntries,
+  type HostDpkgOwners,
+  type HostPackage,
+  readHostDpkgOwners,
+  type StatusPackage,
+} from '../deb/dpkg-status.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
+import { cacheDir } from './cache-dir.ts';
 import type { Collector } from './collector.ts';
 import type { RecordedPackage } from './record.ts';
 
@@ -23,21 +31,21 @@ export async function attributeHostFiles(
   col: Collector,
   rootDir: string,
   whole: readonly RecordedPackage[],
+  o: { cacheDir?: string } = {},
 ): Promise<RecordedPackage[]> {
-  const owners = await readHostDpkgOwners(rootDir);
-  if (owners.packages.size === 0) return [];
-  const statusText = await readFile(join(rootDir, 'var/lib/dpkg/status'), 'utf8').catch(() => '');
-  const controls = new Map<string, string>();
-  for (const p of statusText ? parseControl(statusText, { what: `${rootDir} dpkg status` }) : []) {
-    const name = p.get('Package');
-    if (name && / installed$/.test(p.get('Status') ?? ''))
-      controls.set(`${name}:${p.get('Architecture') ?? ''}`, formatParagraph(p));
-  }
+  const hostFiles = col
+    .tree()
+    .entries.filter(
+      (e): e is Extract<FileEntry, { type: 'file' }> & { content: { kind: 'host'; path: string } } =>
+        e.type === 'file' && e.content.kind === 'host',
+    );
+  const memo = await readOwnerMemo(rootDir, o.cacheDir ?? cacheDir());
+  if (!memo) return [];
+  await memo.lookup(hostFiles.map((e) => e.path));
   const skip = new Set(whole.map((p) => `${p.name}:${p.architecture}`));
   const found = new Map<string, { pkg: RecordedPackage; files: { path: string; host: string }[] }>();
-  for (const e of col.tree().entries) {
-    if (e.type !== 'file' || e.content.kind !== 'host') continue;
-    const owner = owners.owner(e.path);
+  for (const e of hostFiles) {
+    const owner = memo.owner(e.path);
     if (!owner) continue;
     const key = `${owner.name}:${owner.architecture}`;
     if (skip.has(key)) continue;
@@ -63,13 +71,13 @@ export async function attributeHostFiles(
   }
   const status: StatusPackage[] = [];
   for (const [key, f] of found) {
-    const control = controls.get(key);
+    const control = memo.control(key);
     if (!control) continue;
     const files: { path: string; md5: string }[] = [];
-    // streamed one file at a time: a 100 MB program must not sit in memory just to be checksummed
-    for (const x of f.files) files.push({ path: x.path, md5: await md5File(x.host) });
+    for (const x of f.files) files.push({ path: x.path, md5: await memo.md5(x.host) });
     status.push({ name: f.pkg.name, controlText: control, files });
   }
+  await memo.save();
   const { entries, origins } = dpkgStatusEntries(status);
   for (const entry of entries as FileEntry[])
     for (const o of origins.get(entry.path) ?? []) col.addIfAbsent(entry, o);
@@ -78,6 +86,114 @@ export async function attributeHostFiles(
 
 async function md5File(path: string): Promise<string> {
   const h = createHash('md5');
+  // streamed: a 100 MB program must not sit in memory just to be checksummed
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
+}
+
+/** OwnerMemo answers dpkg ownership and md5sums, from the memo file while the dpkg database is unchanged. */
+interface OwnerMemo {
+  /** makes owner() answer for these image paths (reads the dpkg database only for paths not memoised) */
+  lookup(paths: readonly string[]): Promise<void>;
+  owner(path: string): HostPackage | undefined;
+  /** the control paragraph of an installed `name:arch` */
+  control(key: string): string | undefined;
+  /** the md5 of a host file, memoised by its stat data (size, mtime, ctime, inode) */
+  md5(hostPath: string): Promise<string>;
+  save(): Promise<void>;
+}
+
+interface MemoFile {
+  readonly stamp: string;
+  /** image path → `name:arch` of its owner, or "" for no owner */
+  readonly owners: Record<string, string>;
+  readonly packages: Record<string, HostPackage>;
+  readonly controls: Record<string, string>;
+  readonly md5: Record<string, string>;
+}
+
+/** MAX_MD5 bounds the memoised md5sums (the oldest are dropped). */
+const MAX_MD5 = 50_000;
+
+/**
+ * readOwnerMemo opens the memo of a root's dpkg database (undefined when the root has none). The memo
+ * is valid while /var/lib/dpkg/status and the info directory keep their stat data (dpkg replaces
+ * both by rename on every change); it is a cache only, rewritten atomically, and never decides
+ * what a layer contains beyond what the database says.
+ */
+async function readOwnerMemo(rootDir: string, dir: string): Promise<OwnerMemo | undefined> {
+  const dpkg = join(rootDir, 'var/lib/dpkg');
+  const [st, info] = await Promise.all([
+    stat(join(dpkg, 'status'), { bigint: true }).catch(() => undefined),
+    stat(join(dpkg, 'info'), { bigint: true }).catch(() => undefined),
+  ]);
+  if (!st || !info) return undefined;
+  const stamp = [rootDir, st.size, st.mtimeNs, st.ino, info.mtimeNs, info.ino].join(':');
+  const file = join(
+    dir,
+    'host-dpkg',
+    `${createHash('sha256').update(rootDir).digest('hex').slice(0, 32)}.json`,
+  );
+  let m: MemoFile = { stamp, owners: {}, packages: {}, controls: {}, md5: {} };
+  try {
+    const old = JSON.parse(await readFile(file, 'utf8')) as MemoFile;
+    if (old && typeof old === 'object' && old.owners && old.packages && old.controls && old.md5)
+      m = old.stamp === stamp ? old : { ...m, md5: old.md5 };
+  } catch {
+    // no memo yet, or a damaged one: start afresh
+  }
+  let dirty = false;
+  let db: HostDpkgOwners | undefined;
+  return {
+    async lookup(paths) {
+      const missing = paths.filter((p) => !(p in m.owners));
+      if (missing.length === 0) return;
+      db ??= await readHostDpkgOwners(rootDir);
+      if (db.packages.size === 0) return;
+      const statusText = await readFile(join(dpkg, 'status'), 'utf8').catch(() => '');
+      const controls: Record<string, string> = {};
+      for (const p of statusText ? parseControl(statusText, { what: `${rootDir} dpkg status` }) : []) {
+        const name = p.get('Package');
+        if (name && / installed$/.test(p.get('Status') ?? ''))
+          controls[`${name}:${p.get('Architecture') ?? ''}`] = formatParagraph(p);
+      }
+      for (const p of missing) {
+        const owner = db.owner(p);
+        const key = owner ? `${owner.name}:${owner.architecture}` : '';
+        m.owners[p] = key;
+        if (owner) {
+          m.packages[key] = owner;
+          const c = controls[key];
+          if (c !== undefined) m.controls[key] = c;
+        }
+      }
+      dirty = true;
+    },
+    owner: (path) => {
+      const key = m.owners[path];
+      return key ? m.packages[key] : undefined;
+    },
+    control: (key) => m.controls[key],
+    async md5(hostPath) {
+      const s = await stat(hostPath, { bigint: true });
+      const key = [hostPath, s.size, s.mtimeNs, s.ctimeNs, s.ino, s.dev].join(':');
+      const known = m.md5[key];
+      if (known !== undefined) return known;
+      const sum = await md5File(hostPath);
+      m.md5[key] = sum;
+      dirty = true;
+      return sum;
+    },
+    async save() {
+      if (!dirty) return;
+      const keys = Object.keys(m.md5);
+      for (const k of keys.slice(0, Math.max(0, keys.length - MAX_MD5))) delete m.md5[k];
+      try {
+        await mkdir(join(dir, 'host-dpkg'), { recursive: true });
+        await writeFileAtomic(file, Buffer.from(JSON.stringify(m)), { fsync: false });
+      } catch {
+        // a cache only: the next build reads the database again
+      }
+    },
+  };
 }

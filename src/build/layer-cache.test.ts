@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { dirStore } from '../blob/dir-store.ts';
 import { memoryStore } from '../blob/memory-store.ts';
 import { FileTreeBuilder } from '../fs/file-tree.ts';
 import { makeLayer } from '../layer/make-layer.ts';
@@ -38,6 +39,46 @@ test('the layer cache hits for the same tree and misses when a host file, a mode
       undefined,
       'a blob missing from the store is a miss',
     );
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
+test('a cache entry whose blob file was damaged in place is a miss; an intact one hits without reading it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fs-lcache-'));
+  try {
+    const f = join(dir, 'f');
+    await writeFile(f, 'content of f\n'.repeat(100));
+    const tree = new FileTreeBuilder()
+      .add({
+        type: 'file',
+        path: '/f',
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        size: 1300,
+        content: { kind: 'host', path: f },
+      })
+      .build();
+    const o = { compression: 'gzip', sourceDateEpoch: 0, dir };
+    const store = dirStore(join(dir, 'blobs'), { fsync: false, trusted: true });
+    const key = await layerCacheKey(tree, o);
+    const layer = await makeLayer(tree, store);
+    await rememberLayer(key, layer, { ...o, store });
+    assert.deepEqual(await cachedLayer(key, store, o), layer, 'intact: a hit');
+    // the same size, other bytes: the stat stamp moves, the bytes are hashed, the digest fails
+    const blob = store.pathOf(layer.blob.digest);
+    const bytes = await readFile(blob);
+    bytes[bytes.length - 9]! ^= 0xff;
+    await writeFile(blob, bytes);
+    assert.equal(await cachedLayer(key, store, o), undefined, 'corrupt: a miss');
+    await rm(blob);
+    assert.equal(await cachedLayer(key, store, o), undefined, 'missing: a miss');
+    // writing the layer again repairs the store, and the entry hits again
+    const again = await makeLayer(tree, store);
+    assert.deepEqual(again, layer);
+    await rememberLayer(key, again, { ...o, store });
+    assert.deepEqual(await cachedLayer(key, store, o), layer);
   } finally {
     await rm(dir, { recursive: true });
   }

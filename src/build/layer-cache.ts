@@ -5,17 +5,20 @@
  * target, device numbers and xattrs; the content of generated files (their SHA-256); for host files
  * their identity and change stamps (size, mtime and ctime in ns, inode, device — ctime moves on every
  * write, as git's index relies on); the compression, the SOURCE_DATE_EPOCH and the writer's version. A
- * hit is used only when the store still holds the blob with its exact size.
+ * hit is used only when the store still holds the blob intact: for a store of trusted files, the blob
+ * file's stat data must be those recorded when the layer was written (else its bytes are hashed once and
+ * the stamp renewed); for other stores the blob is read and verified. A missing or corrupt blob is a miss:
+ * the layer is written again (and the store's put replaces the bad file).
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../blob/dir-store.ts';
 import type { BlobStore } from '../blob/store.ts';
 import type { FileTree } from '../fs/file-tree.ts';
 import { encodePath } from '../fs/path.ts';
 import type { Layer } from '../image/image.ts';
-import { isDigest } from '../model/digest.ts';
+import { type Digest, isDigest } from '../model/digest.ts';
 import { cacheDir } from './cache-dir.ts';
 
 /** LAYER_FORMAT changes whenever the tar writer or compressor would write other bytes for the same tree. */
@@ -80,35 +83,79 @@ export async function layerCacheKey(tree: FileTree, o: LayerCacheOptions): Promi
   return h.digest('hex');
 }
 
-/** cachedLayer returns the layer recorded for `key` when the store still holds its blob. */
+/** CacheEntry is what the layer cache keeps per key. */
+interface CacheEntry extends Layer {
+  /** stat data of the blob file when it was last known intact (stores with trustedPathOf) */
+  readonly stamp?: string;
+}
+
+/** blobStamp is the stat data of a trusted store's blob file, or undefined when the store has no files. */
+async function blobStamp(store: BlobStore, digest: Digest): Promise<string | undefined> {
+  const p = store.trustedPathOf?.(digest);
+  if (p === undefined) return undefined;
+  try {
+    const st = await stat(p, { bigint: true });
+    // not ctime: linking the blob into an OCI layout output changes it; any write changes mtime
+    return [st.size, st.mtimeNs, st.ino, st.dev].join(':');
+  } catch {
+    // missing: no stamp, so the caller verifies (and finds it missing)
+    return undefined;
+  }
+}
+
+/** intact reads a blob through the store's verified open: false when it is missing, short or corrupt. */
+async function intact(store: BlobStore, layer: Layer): Promise<boolean> {
+  try {
+    for await (const _ of store.open(layer.blob.digest, layer.blob.size)) {
+      // drained only to verify digest and size
+    }
+    return true;
+  } catch {
+    // BLOB_NOT_FOUND, DIGEST_MISMATCH, SIZE_MISMATCH: not usable, rebuild
+    return false;
+  }
+}
+
+/**
+ * cachedLayer returns the layer recorded for `key` when the store still holds its blob intact (see the
+ * file header); undefined for a miss, a damaged entry or a missing or corrupt blob.
+ */
 export async function cachedLayer(
   key: string,
   store: BlobStore,
   o: Pick<LayerCacheOptions, 'dir'> = {},
 ): Promise<Layer | undefined> {
-  let v: Layer;
+  let v: CacheEntry;
   try {
-    v = JSON.parse(await readFile(join(o.dir ?? cacheDir(), 'layers', `${key}.json`), 'utf8')) as Layer;
+    v = JSON.parse(await readFile(join(o.dir ?? cacheDir(), 'layers', `${key}.json`), 'utf8')) as CacheEntry;
   } catch {
     // no entry, or an unreadable one: build the layer
     return undefined;
   }
   if (!isDigest(v?.diffId) || !isDigest(v?.blob?.digest) || !Number.isSafeInteger(v.blob.size))
     return undefined;
-  return (await store.has(v.blob.digest, v.blob.size)) ? v : undefined;
+  if (!(await store.has(v.blob.digest, v.blob.size))) return undefined;
+  const layer: Layer = { blob: v.blob, diffId: v.diffId };
+  const stamp = await blobStamp(store, v.blob.digest);
+  if (stamp !== undefined && stamp === v.stamp) return layer;
+  if (!(await intact(store, layer))) return undefined;
+  // intact but touched (or first seen): remember its stat data so the next hit need not read it
+  if (stamp !== undefined) await rememberLayer(key, layer, { ...o, store });
+  return layer;
 }
 
-/** rememberLayer records the layer written for `key`. */
+/** rememberLayer records the layer written for `key` (with its blob file's stat data when `store` has files). */
 export async function rememberLayer(
   key: string,
   layer: Layer,
-  o: Pick<LayerCacheOptions, 'dir'> = {},
+  o: Pick<LayerCacheOptions, 'dir'> & { store?: BlobStore } = {},
 ): Promise<void> {
   const dir = join(o.dir ?? cacheDir(), 'layers');
   await mkdir(dir, { recursive: true });
+  const stamp = o.store ? await blobStamp(o.store, layer.blob.digest) : undefined;
   await writeFileAtomic(
     join(dir, `${key}.json`),
-    Buffer.from(JSON.stringify({ blob: layer.blob, diffId: layer.diffId })),
+    Buffer.from(JSON.stringify({ blob: layer.blob, diffId: layer.diffId, ...(stamp ? { stamp } : {}) })),
     { fsync: false },
   );
 }

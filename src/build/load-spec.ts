@@ -119,6 +119,7 @@ export function mergeSpecs(base: BuildSpec, over: BuildSpec): BuildSpec {
     ...(over.outputs?.length ? { outputs: over.outputs } : {}),
     ...(over.tags?.length ? { tags: over.tags } : {}),
     ...(over.compression !== undefined ? { compression: over.compression } : {}),
+    ...(over.layers !== undefined ? { layers: over.layers } : {}),
   };
 }
 

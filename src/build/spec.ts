@@ -130,6 +130,8 @@ export interface BuildSpec {
   readonly outputs?: readonly string[];
   readonly tags?: readonly string[];
   readonly compression?: Compression;
+  /** most layers the build adds, chosen for reuse (default 16; 1 = one layer); base image layers are not counted */
+  readonly layers?: number;
   /** apt sources and keyring for packages */
   readonly aptSources?: readonly string[];
   /** fromscratch.lock: read when it matches the packages, written after resolving */

@@ -19,7 +19,9 @@ import type { WrittenImage } from '../oci/oci-layout.ts';
 import type { ImageRef } from '../oci/transport.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
 import { findReferrer, pullImages } from '../registry/pull.ts';
-import { pushImage } from '../registry/push.ts';
+import { type PushProgress, pushImage } from '../registry/push.ts';
+import { parseReference } from '../registry/reference.ts';
+import type { BlobLocations } from './blob-locations.ts';
 
 /** TransportOptions are the settings shared by reads and writes of any transport. */
 export interface TransportOptions {
@@ -27,6 +29,11 @@ export interface TransportOptions {
   registry?: RegistryClientOptions;
   /** where pulled blobs are kept */
   store: BlobStore;
+  /**
+   * repositories known to hold blobs: pushes mount from them, pushes and pulls add to them
+   * (default none: every blob missing from the target repository is uploaded)
+   */
+  blobLocations?: BlobLocations;
 }
 
 /** registryHooks plugs the distribution client into oci/'s readImage and writeImage. */
@@ -40,6 +47,14 @@ export function registryHooks(o: TransportOptions): RegistryHooks {
         ...(ropts.documentsOnly ? { layers: false } : {}),
         ...(ropts.jsonLimit !== undefined ? { documentLimit: ropts.jsonLimit } : {}),
       });
+      if (o.blobLocations && !ropts.documentsOnly) {
+        const r = parseReference(reference);
+        for (const p of pulled.images)
+          for (const l of p.image.layers) o.blobLocations.note(r.registry, r.repository, l.blob.digest);
+        await o.blobLocations.save().catch(() => {
+          /* a hint only: a build does not fail for it */
+        });
+      }
       const manifests: Descriptor[] = pulled.images.map((p) => ({
         ...p.manifest,
         platform: p.image.platform,
@@ -56,9 +71,22 @@ export function registryHooks(o: TransportOptions): RegistryHooks {
       };
     },
     async write(reference, images, store, wopts = {}): Promise<WrittenImage> {
-      const r = await pushImage(reference, images, store, {
+      const ref = parseReference(reference);
+      const where = o.blobLocations;
+      const r = await pushImage(ref, images, store, {
         clientOptions,
         ...(wopts.sourceIndex !== undefined ? { sourceIndex: wopts.sourceIndex } : {}),
+        ...(where
+          ? {
+              mountFrom: (d: Descriptor) => where.find(ref.registry, d.digest, ref.repository),
+              onProgress: (e: PushProgress) => {
+                if (e.kind === 'blob') where.note(ref.registry, ref.repository, e.digest);
+              },
+            }
+          : {}),
+      });
+      await where?.save().catch(() => {
+        /* a hint only: the push succeeded */
       });
       return {
         descriptor: { mediaType: r.mediaType, digest: r.digest, size: r.size },

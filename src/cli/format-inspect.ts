@@ -43,7 +43,14 @@ export function formatInspect(info: ImageInspection): string {
       `  size: ${formatSize(img.compressedSize)} compressed${img.fileBytes !== undefined ? `, ${formatSize(img.fileBytes)} of files` : ''}`,
     );
     img.layers.forEach((l, i) => {
-      out.push(`  layer ${i + 1}: ${l.digest} ${formatSize(l.size)} ${l.mediaType}`);
+      const holds = l.createdBy?.startsWith('fromscratch layer: ')
+        ? l.createdBy.slice('fromscratch layer: '.length)
+        : l.createdBy;
+      const unpacked =
+        l.uncompressedSize !== undefined ? ` (${formatSize(l.uncompressedSize)} unpacked)` : '';
+      out.push(
+        `  layer ${i + 1}: ${l.digest} ${formatSize(l.size)}${unpacked} ${l.mediaType}${holds ? `  ${holds.length > 100 ? `${holds.slice(0, 99)}…` : holds}` : ''}`,
+      );
       for (const f of l.files ?? []) {
         const mode = (f.mode & 0o7777).toString(8).padStart(4, '0');
         const link = f.linkTarget !== undefined ? ` -> ${f.linkTarget}` : '';

@@ -4,23 +4,57 @@
  * Commands are clients of the public library (src/index.ts).
  */
 import { Command, CommanderError } from 'commander';
-import { cacheDir, runInterruptCleanups } from '../index.ts';
-import { registerBuild } from './commands/build.ts';
-import { registerCheck } from './commands/check.ts';
-import { registerCopy } from './commands/copy.ts';
-import { registerDeps } from './commands/deps.ts';
-import { registerInspect } from './commands/inspect.ts';
-import { registerRun } from './commands/run.ts';
-import { registerSbom } from './commands/sbom.ts';
-import { registerWhy } from './commands/why.ts';
 import { type CliIo, processIo } from './io.ts';
-import { EXIT, renderError } from './render-error.ts';
+// the commands and the library load on first use (loadCommands): `--version` needs neither
 
 /** VERSION is the CLI's version string. */
 export const VERSION = '0.1.0';
 
+/** interruptCleanups runs the library's clean-ups on a signal, once the library is loaded (before, there is nothing to clean). */
+let interruptCleanups: () => void = () => {};
+
+/** loadCommands imports the command modules (and through them the library) once. */
+async function loadCommands() {
+  const [lib, build, check, copy, deps, inspect, runCmd, sbom, why, render] = await Promise.all([
+    import('../index.ts'),
+    import('./commands/build.ts'),
+    import('./commands/check.ts'),
+    import('./commands/copy.ts'),
+    import('./commands/deps.ts'),
+    import('./commands/inspect.ts'),
+    import('./commands/run.ts'),
+    import('./commands/sbom.ts'),
+    import('./commands/why.ts'),
+    import('./render-error.ts'),
+  ]);
+  interruptCleanups = lib.runInterruptCleanups;
+  return {
+    cacheDir: lib.cacheDir,
+    registerBuild: build.registerBuild,
+    registerCheck: check.registerCheck,
+    registerCopy: copy.registerCopy,
+    registerDeps: deps.registerDeps,
+    registerInspect: inspect.registerInspect,
+    registerRun: runCmd.registerRun,
+    registerSbom: sbom.registerSbom,
+    registerWhy: why.registerWhy,
+    EXIT: render.EXIT,
+    renderError: render.renderError,
+  };
+}
+
 /** makeProgram builds the command tree writing to `io`. */
-export function makeProgram(io: CliIo): Command {
+export async function makeProgram(io: CliIo): Promise<Command> {
+  const {
+    registerBuild,
+    registerCheck,
+    registerRun,
+    registerInspect,
+    registerWhy,
+    registerSbom,
+    registerCopy,
+    registerDeps,
+  } = await loadCommands();
   const program = new Command('fromscratch')
     .description(
       'build minimal container images FROM scratch: the closure of what must run, computed without executing it',
@@ -46,7 +80,12 @@ export function makeProgram(io: CliIo): Command {
 
 /** main runs the CLI on argv and returns the exit code. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
-  const program = makeProgram(io);
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    io.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const { EXIT, renderError, cacheDir } = await loadCommands();
+  const program = await makeProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
@@ -80,19 +119,20 @@ export function run(): void {
     ['SIGHUP', 129],
   ] as const) {
     process.on(signal, () => {
-      runInterruptCleanups();
+      interruptCleanups();
       process.exit(code);
     });
   }
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(EXIT.ok);
+    if (e.code === 'EPIPE') process.exit(0); // EXIT.ok
     throw e;
   });
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
-    (e) => {
+    async (e) => {
+      const { EXIT, renderError } = await loadCommands();
       process.stderr.write(renderError(e, true).text);
       process.exit(EXIT.bug);
     },

@@ -39,6 +39,8 @@ export interface InspectedLayer {
   readonly size: number;
   readonly mediaType: string;
   readonly diffId: Digest;
+  /** the layer's history `created_by` (fromscratch writes what the layer holds: `fromscratch layer: package libc6`) */
+  readonly createdBy?: string;
   /** the bytes of the uncompressed tar (absent when files were not listed) */
   readonly uncompressedSize?: number;
   /** the entries, in tar order (absent when files were not listed) */
@@ -152,8 +154,17 @@ async function inspectOne(
 ): Promise<InspectedImage> {
   const layers: InspectedLayer[] = [];
   let fileBytes = 0;
-  for (const l of img.layers) {
-    const base = { digest: l.blob.digest, size: l.blob.size, mediaType: l.blob.mediaType, diffId: l.diffId };
+  // history entries that made a layer, in layer order (when they add up, as the image spec requires)
+  const made = img.history.filter((h) => h.empty_layer !== true);
+  for (const [i, l] of img.layers.entries()) {
+    const createdBy = made.length === img.layers.length ? made[i]?.created_by : undefined;
+    const base = {
+      digest: l.blob.digest,
+      size: l.blob.size,
+      mediaType: l.blob.mediaType,
+      diffId: l.diffId,
+      ...(createdBy !== undefined ? { createdBy } : {}),
+    };
     if (opts.files === false) {
       layers.push(base);
       continue;

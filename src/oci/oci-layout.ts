@@ -162,6 +162,8 @@ async function ensureRealDir(p: string, layout: string): Promise<void> {
 
 /** copyBlob puts a blob from `from` into the layout's store unless an intact copy is there (C9). */
 async function copyBlob(to: ReturnType<typeof dirStore>, from: BlobStore, d: Descriptor): Promise<void> {
+  const src = from.trustedPathOf?.(d.digest);
+  if (src !== undefined && (await sameFile(src, to.pathOf(d.digest)))) return; // linked here before
   if (await to.has(d.digest, d.size)) {
     try {
       for await (const _ of to.open(d.digest, d.size)) {
@@ -173,7 +175,18 @@ async function copyBlob(to: ReturnType<typeof dirStore>, from: BlobStore, d: Des
       if (!isFromscratchError(e)) throw e;
     }
   }
+  // a store backed by files (the build's blob cache): link or reflink its file, never read or write the bytes
+  if (src !== undefined && (await from.has(d.digest, d.size))) {
+    await to.putFile(src, { digest: d.digest, size: d.size });
+    return;
+  }
   await to.put(from.open(d.digest, d.size), { digest: d.digest, size: d.size });
+}
+
+/** sameFile tells whether two paths name one file (a hard link made earlier). */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([lstatOrNull(a), lstatOrNull(b)]);
+  return x !== null && y !== null && x.isFile() && x.ino === y.ino && x.dev === y.dev;
 }
 
 async function writeBlobs(

@@ -489,6 +489,7 @@ function toSpec(
     ...(outputs?.length ? { outputs } : {}),
     ...(tags?.length ? { tags } : {}),
     ...(d.compression ? { compression: d.compression } : {}),
+    ...(d.layers !== undefined ? { layers: d.layers } : {}),
     ...(d['apt-sources']?.length ? { aptSources: d['apt-sources'] } : {}),
     ...(d.lockfile !== undefined || d.locked
       ? { lockfile: joinHost(baseDir, d.lockfile ?? 'fromscratch.lock') }

@@ -121,6 +121,13 @@ export const SpecSchema = z
     ).optional(),
     tags: stringList('name:tag for outputs that take one').optional(),
     compression: z.enum(['gzip', 'zstd', 'none']).optional(),
+    layers: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe('most layers the build adds, chosen for reuse (default 16; 1 = one layer)'),
     sysroot: z.string().optional().describe('resolve programs and libraries inside this root'),
     'lib-paths': z.array(z.string()).optional().describe('extra library directories inside the root'),
     'apt-sources': z.array(z.string()).optional().describe('apt sources lines for packages'),

@@ -16,6 +16,8 @@ export interface RegistryInstance {
   /** `127.0.0.1:PORT` */
   readonly address: string;
   readonly dir: string;
+  /** the access log so far (with `accessLog`): one combined-log-format line per request */
+  accessLog(): string;
   stop(): Promise<void>;
 }
 
@@ -125,7 +127,7 @@ export function makeTestCa(dir: string): TestCa {
 
 /** startRegistry starts docker-registry with optional htpasswd users and TLS. */
 export async function startRegistry(
-  opts: { users?: Record<string, string>; tls?: TestCa } = {},
+  opts: { users?: Record<string, string>; tls?: TestCa; accessLog?: boolean } = {},
 ): Promise<RegistryInstance> {
   requireTool('docker-registry', 'docker-registry');
   const dir = mkdtempSync(join(tmpdir(), 'registry-instance-'));
@@ -148,7 +150,12 @@ export async function startRegistry(
     `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\n${auth}http:\n  addr: 127.0.0.1:${port}\n  secret: fromscratch-test\n${tls}`,
   );
   const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', opts.accessLog ? 'pipe' : 'ignore', 'pipe'],
+  });
+  // distribution writes its access log (combined log format) to stdout
+  let access = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    access += d;
   });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => {
@@ -171,7 +178,7 @@ export async function startRegistry(
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) break;
     const ok = await canConnect(port);
-    if (ok) return { address, dir, stop };
+    if (ok) return { address, dir, stop, accessLog: () => access };
     await new Promise((r) => setTimeout(r, 100));
   }
   await stop();

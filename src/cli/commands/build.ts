@@ -42,6 +42,7 @@ interface BuildFlags {
   tag?: string[];
   output?: string[];
   compression?: string;
+  layers?: string;
   config?: string;
   file?: string;
   buildArg?: string[];
@@ -116,6 +117,10 @@ export function registerBuild(program: Command, io: CliIo): void {
       collect,
     )
     .option('--compression <gzip|zstd|none>', 'layer compression (default gzip)')
+    .option(
+      '--layers <n>',
+      'most layers to add, chosen for reuse across rebuilds and images (default 16; 1 = one layer)',
+    )
     .option('-c, --config <file>', 'YAML build spec (fromscratch.yaml)')
     .option('-f, --file <Dockerfile>', 'Dockerfile to build')
     .option('--build-arg <k=v>', 'Dockerfile build argument', collect)
@@ -266,6 +271,16 @@ export function specFromFlags(f: BuildFlags, cwd: string): BuildSpec {
       hint: 'use gzip, zstd or none',
     });
   }
+  const layers = f.layers === undefined ? undefined : Number(f.layers);
+  if (layers !== undefined && !(Number.isInteger(layers) && layers >= 1 && layers <= 100)) {
+    throw new FromscratchError(
+      'USAGE',
+      `--layers ${JSON.stringify(f.layers)} is not a whole number from 1 to 100`,
+      {
+        hint: 'give the most layers the build may add, e.g. --layers 8 (1 gives a single layer)',
+      },
+    );
+  }
   const config: NonNullable<BuildSpec['config']> = {
     ...(f.entrypoint !== undefined ? { Entrypoint: parseCommandList('--entrypoint', f.entrypoint) } : {}),
     ...(f.cmd !== undefined ? { Cmd: parseCommandList('--cmd', f.cmd) } : {}),
@@ -300,5 +315,6 @@ export function specFromFlags(f: BuildFlags, cwd: string): BuildSpec {
     ...(f.output?.length ? { outputs: f.output } : {}),
     ...(f.tag?.length ? { tags: f.tag } : {}),
     ...(compression ? { compression } : {}),
+    ...(layers !== undefined ? { layers } : {}),
   };
 }

@@ -1,0 +1,68 @@
+// closure-memo.test.ts — pins the replay of recorded observations: a memo is used only while every
+// entry the closure looked at (files, links, listings, absent paths) is as it was.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { type MemoryNode, memoryFs } from '../fs/memory-fs.ts';
+import type { RootFs } from '../fs/root-fs.ts';
+import { memoKey, readClosureMemo, recordingFs, writeClosureMemo } from './closure-memo.ts';
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+
+/** what a closure might do: read a program, follow a link, list a directory, probe a search path */
+async function explore(fs: RootFs): Promise<void> {
+  await fs.read('/bin/app');
+  await fs.readlink('/lib/libx.so.1');
+  await fs.readdir('/lib');
+  await fs.lstat('/usr/lib/libx.so.1'); // absent on the first run
+}
+
+const value = {
+  entries: [
+    {
+      entry: {
+        type: 'file' as const,
+        path: '/bin/app',
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        size: 3,
+        content: { kind: 'bytes' as const, data: bytes('elf') },
+      },
+      origins: [{ kind: 'requested' as const, via: '--binary' }],
+    },
+  ],
+  warnings: ['w'],
+};
+
+test('a closure memo is replayed while nothing observed changed, and refused when anything did', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fs-cmemo-'));
+  try {
+    const nodes: Record<string, MemoryNode> = {
+      '/bin/app': { type: 'file', data: bytes('elf') },
+      '/lib/libx.so.1': { type: 'symlink', target: 'libx.so.1.0' },
+      '/lib/libx.so.1.0': { type: 'file', data: bytes('lib') },
+    };
+    const key = await memoKey({ roots: ['/bin/app'] });
+    assert.notEqual(await memoKey({ roots: ['/bin/other'] }), key, 'the roots are in the key');
+    const rec = recordingFs(memoryFs(nodes));
+    await explore(rec.fs);
+    await writeClosureMemo(key, await rec.observations(), value, dir);
+
+    const hit = await readClosureMemo(key, memoryFs(nodes), dir);
+    assert.deepEqual(hit, value, 'unchanged: the memo, bytes included');
+    const changes: [string, Record<string, MemoryNode>][] = [
+      ['program bytes', { ...nodes, '/bin/app': { type: 'file', data: bytes('ELF') } }],
+      ['link target', { ...nodes, '/lib/libx.so.1': { type: 'symlink', target: 'libx.so.1.1' } }],
+      ['a new file in a listed directory', { ...nodes, '/lib/liby.so': { type: 'file', data: bytes('y') } }],
+      ['a file where none was found', { ...nodes, '/usr/lib/libx.so.1': { type: 'file', data: bytes('x') } }],
+    ];
+    for (const [what, changed] of changes)
+      assert.equal(await readClosureMemo(key, memoryFs(changed), dir), undefined, what);
+    assert.equal(await readClosureMemo('0'.repeat(64), memoryFs(nodes), dir), undefined, 'no memo');
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});

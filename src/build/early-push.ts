@@ -1,0 +1,70 @@
+/**
+ * early-push.ts — send each layer to the registry outputs as soon as it is written, while the next
+ * layer is still being compressed, so that the push after the build finds the blobs there (HEAD) and
+ * only sends the config and the manifest.
+ *
+ * An early upload that fails is not an error of its own: the push at the end uploads the blob again
+ * and reports what went wrong there.
+ */
+import pLimit from 'p-limit';
+import type { BlobStore } from '../blob/store.ts';
+import type { Layer } from '../image/image.ts';
+import { createRegistryClient, type RegistryClientOptions } from '../registry/client.ts';
+import { pushBlob } from '../registry/push.ts';
+import type { Reference } from '../registry/reference.ts';
+import type { BlobLocations } from './blob-locations.ts';
+
+/** EarlyPush receives layers as they are made; settle() waits for their uploads. */
+export interface EarlyPush {
+  onLayer(layer: Layer): void;
+  /** waits for every upload started (failures are dropped: the final push retries them) and closes */
+  settle(): Promise<void>;
+}
+
+/** EarlyPushOptions configures earlyPush. */
+export interface EarlyPushOptions {
+  registry?: RegistryClientOptions;
+  blobLocations?: BlobLocations;
+  /** uploads at once per registry output (default 4) */
+  concurrency?: number;
+}
+
+/** earlyPush starts uploading every layer handed to onLayer to each registry reference. */
+export function earlyPush(refs: readonly Reference[], store: BlobStore, o: EarlyPushOptions = {}): EarlyPush {
+  const targets = refs.map((ref) => ({
+    ref,
+    client: createRegistryClient(ref, o.registry),
+    limit: pLimit(o.concurrency ?? 4),
+  }));
+  const pending: Promise<void>[] = [];
+  const sent = new Set<string>();
+  return {
+    onLayer(layer) {
+      const d = layer.blob;
+      for (const t of targets) {
+        const key = `${t.ref.registry}/${t.ref.repository}@${d.digest}`;
+        if (sent.has(key)) continue;
+        sent.add(key);
+        const from = o.blobLocations?.find(t.ref.registry, d.digest, t.ref.repository);
+        pending.push(
+          t
+            .limit(() =>
+              pushBlob(t.client, t.ref.repository, d, () => store.open(d.digest, d.size), {
+                ...(from !== undefined ? { mountFrom: from } : {}),
+              }),
+            )
+            .then(
+              () => o.blobLocations?.note(t.ref.registry, t.ref.repository, d.digest),
+              () => {
+                /* the final push uploads it again and reports the error */
+              },
+            ),
+        );
+      }
+    },
+    async settle() {
+      await Promise.all(pending);
+      for (const t of targets) t.client.close();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * write-layers.ts — the layers of one platform's build: plan them by origin (layer/layering.ts), then
+ * reuse each one the layer cache holds for the same files (stat key) and write only the others.
+ */
+import type { BlobStore } from '../blob/store.ts';
+import type { FileTree } from '../fs/file-tree.ts';
+import type { Origin } from '../fs/origin.ts';
+import type { Layer } from '../image/image.ts';
+import { planLayers } from '../layer/layering.ts';
+import { makeLayer } from '../layer/make-layer.ts';
+import type { Compression } from '../model/media-type.ts';
+import { cachedLayer, layerCacheKey, rememberLayer } from './layer-cache.ts';
+
+/** WrittenLayer is a layer of the build with what it holds (for the history and `inspect`). */
+export interface WrittenLayer {
+  readonly layer: Layer;
+  /** `package libc6`, `host files`, `app` … */
+  readonly holds: string;
+  readonly entries: number;
+  /** true when the layer came from the layer cache (nothing was read or compressed) */
+  readonly cached: boolean;
+}
+
+/** WriteLayersOptions configures writeLayers. */
+export interface WriteLayersOptions {
+  readonly store: BlobStore;
+  readonly compression: Compression;
+  readonly sourceDateEpoch: number;
+  /** the layer budget (default: layering's default) */
+  readonly budget?: number;
+  /** reuse layers of earlier builds (default true) */
+  readonly cache?: boolean;
+  /** the layer cache directory (default the user's cache) */
+  readonly cacheDir?: string;
+  readonly log?: (message: string) => void;
+  /** called with each layer as soon as it is made or found in the cache (to start pushing it) */
+  readonly onLayer?: (layer: Layer) => void;
+}
+
+/**
+ * writeLayers splits the tree into layers and makes each one: from the layer cache when the key of its
+ * entries (host files by stat data) matches and the store still holds the blob, else by writing it.
+ * Throws what makeLayer throws (FILE_CHANGED …).
+ */
+export async function writeLayers(
+  tree: FileTree,
+  origins: ReadonlyMap<string, readonly Origin[]>,
+  o: WriteLayersOptions,
+): Promise<WrittenLayer[]> {
+  const plan = planLayers(tree, origins, o.budget === undefined ? {} : { budget: o.budget });
+  const out: WrittenLayer[] = [];
+  const dir = o.cacheDir === undefined ? {} : { dir: o.cacheDir };
+  for (const p of plan) {
+    const key =
+      o.cache === false
+        ? undefined
+        : await layerCacheKey(p.tree, { compression: o.compression, sourceDateEpoch: o.sourceDateEpoch });
+    const hit = key ? await cachedLayer(key, o.store, dir) : undefined;
+    if (hit) {
+      o.log?.(`layer unchanged (${p.holds}, ${p.tree.entries.length} entries): ${hit.blob.digest}`);
+      o.onLayer?.(hit);
+      out.push({ layer: hit, holds: p.holds, entries: p.tree.entries.length, cached: true });
+      continue;
+    }
+    o.log?.(`writing layer (${p.holds}): ${p.tree.entries.length} entries`);
+    const layer = await makeLayer(p.tree, o.store, {
+      compression: o.compression,
+      sourceDateEpoch: o.sourceDateEpoch,
+    });
+    if (key) await rememberLayer(key, layer, { ...dir, store: o.store });
+    o.onLayer?.(layer);
+    out.push({ layer, holds: p.holds, entries: p.tree.entries.length, cached: false });
+  }
+  return out;
+}
