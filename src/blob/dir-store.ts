@@ -122,6 +122,8 @@ export function dirStore(
   const pathOf = (d: Digest) => join(algoDir, digestHex(parseDigest(d)));
   const fsync = options.fsync !== false;
   let collected = false;
+  /** blobs this process wrote or read whole and verified: a sink may link them without hashing again */
+  const verified = new Set<Digest>();
 
   async function verifyExisting(d: Digest, size?: number): Promise<boolean> {
     try {
@@ -138,6 +140,7 @@ export function dirStore(
   return {
     pathOf,
     ...(options.trusted ? { trustedPathOf: pathOf } : {}),
+    verifiedHere: (d: Digest) => verified.has(d),
     async put(data, expected?: BlobInfo) {
       if (
         expected &&
@@ -171,6 +174,7 @@ export function dirStore(
         const info = h.digest();
         await rename(tmp, pathOf(info.digest));
         if (fsync) await fsyncDir(algoDir);
+        verified.add(info.digest);
         return info;
       } catch (e) {
         await fh.close().catch(() => {
@@ -254,6 +258,7 @@ export function dirStore(
             { digest: d, size },
             `blob ${d}`,
           );
+          verified.add(d);
         } catch (e) {
           if (
             !options.cache ||

@@ -33,6 +33,8 @@ export interface BlobStore {
    * on the same file system can link it instead of copying, and a cache can compare its stat data.
    */
   trustedPathOf?(digest: Digest): string;
+  /** verifiedHere tells whether this process wrote the blob, or read it whole, and its digest held */
+  verifiedHere?(digest: Digest): boolean;
 }
 
 /** readBlob reads a whole (small) blob into memory, verified, refusing more than `limit` bytes. */

@@ -177,6 +177,13 @@ async function copyBlob(to: ReturnType<typeof dirStore>, from: BlobStore, d: Des
   }
   // a store backed by files (the build's blob cache): link or reflink its file, never read or write the bytes
   if (src !== undefined && (await from.has(d.digest, d.size))) {
+    // its stat data is no proof against bit rot: verify what this process has not (a cache removes a
+    // corrupt blob here and the build runs again, see retryAfterCacheHeal)
+    if (!from.verifiedHere?.(d.digest)) {
+      for await (const _ of from.open(d.digest, d.size)) {
+        // drained only to verify
+      }
+    }
     await to.putFile(src, { digest: d.digest, size: d.size });
     return;
   }

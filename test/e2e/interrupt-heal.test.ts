@@ -5,7 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -64,14 +71,21 @@ test('a corrupt blob in the cache is dropped and the build succeeds with the sam
       .filter((n) => /^[0-9a-f]{64}$/.test(n))
       .map((n) => ({ n, size: readFileSync(join(algo, n)).length }))
       .sort((a, b) => b.size - a.size)[0]!.n;
-    const bytes = readFileSync(join(algo, biggest));
+    // bit rot: one byte flipped in place, size and mtime (to the nanosecond) as they were, so that the
+    // file's stat data cannot tell; only reading it can
+    const blob = join(algo, biggest);
+    await run('cp', ['-p', blob, join(dir, 'stamp')]);
+    const bytes = readFileSync(blob);
     bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x40;
-    writeFileSync(join(algo, biggest), bytes);
+    writeFileSync(blob, bytes);
+    await run('touch', ['-r', join(dir, 'stamp'), blob]);
     const second = await fromscratch([...args.slice(0, -1), 'oci:out2:x'], { cwd: dir, env });
     assert.equal(second.code, 0, second.stderr);
     assert.equal(second.stdout, first.stdout, 'same digest');
     assert.match(second.stderr, /corrupt copy in the cache .* now removed/);
     await run(requireTool('skopeo', 'skopeo'), ['inspect', `oci:${join(dir, 'out2')}:x`]);
+    // umoci checks every blob against its digest: the corrupt bytes were not linked into the output
+    await run(requireTool('umoci', 'umoci'), ['unpack', '--image', `${join(dir, 'out2')}:x`, join(dir, 'bundle')]);
   });
 });
 
