@@ -221,7 +221,7 @@ test("`--trace 'gcc -o t t.c -lz && ./t'` gives a working toolchain: the image c
       assert.match(b.stderr, /uses shell syntax; running it as \/bin\/sh -c/);
       assert.match(
         b.stderr,
-        /trace: \d+ ELF files .* read as data .* copied as plain files: .*crt/,
+        /note: \d+ ELF files copied as data, not as programs or libraries of linux\/amd64 \(\d+ relocatable objects\): .*crt/,
         'one note',
       );
       const files = await imageFiles('oci:out:gcc', dir);
