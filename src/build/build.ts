@@ -122,6 +122,10 @@ async function buildPlatform(
       log.warn(m);
     },
     isProgram: (hostPath, mode) => isProgram(host, hostPath, mode),
+    secrets: {
+      ...(opts.checkSecret ? { checkSecret: opts.checkSecret } : {}),
+      ...(opts.allowSecrets ? { allowSecrets: opts.allowSecrets } : {}),
+    },
     imageOf: async (from) => {
       if ('image' in from) return { image: await readBase(opts, from.image, platform), store: opts.store };
       const stage = await buildPlatform({ ...from.stage, platforms: [platform] }, platform, opts);
@@ -463,7 +467,8 @@ function describeContents(items: readonly ContentItem[]): string {
   return items
     .map((item) => {
       if (item.kind === 'add') return `--add :${item.dest ?? '(same path)'}`;
-      if (item.kind === 'copy-from' && 'stage' in item.from) return `COPY --from=${item.from.name} ${item.dest}`;
+      if (item.kind === 'copy-from' && 'stage' in item.from)
+        return `COPY --from=${item.from.name} ${item.dest}`;
       return describeItem(item);
     })
     .join(' ');

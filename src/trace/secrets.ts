@@ -15,7 +15,7 @@ export interface SecretVerdict {
 
 /** SecretOptions lets the user include secret-looking paths on purpose. */
 export interface SecretOptions {
-  /** absolute paths (or directory prefixes ending in '/') allowed even though they look like secrets */
+  /** absolute paths allowed even though they look like secrets; a directory allows everything under it */
   allow?: readonly string[];
 }
 
@@ -64,16 +64,28 @@ const RULES: readonly Rule[] = [
 ];
 
 /**
- * checkSecret tells whether `path` (absolute, normalised) must be refused from an image. A path listed in
- * `opts.allow` (exactly, or under an allowed directory prefix ending in '/') is never refused.
+ * isAllowedSecret tells whether `path` is one of `allow` or lies under one of them, compared by whole path
+ * components: allowing `/home/u/.ssh` allows `/home/u/.ssh/id_rsa` but not `/home/u/.ssh-old/id_rsa`, and
+ * allowing `/etc/shadow` does not allow `/etc/shadow-`.
+ */
+export function isAllowedSecret(path: string, allow: readonly string[]): boolean {
+  for (const raw of allow) {
+    if (raw === '') continue; // an empty entry allows nothing (it is not the root)
+    const a = raw.replace(/\/+$/, ''); // '/' becomes '', under which every absolute path lies
+    if (path === a || path.startsWith(`${a}/`)) return true;
+  }
+  return false;
+}
+
+/**
+ * checkSecret tells whether `path` (absolute, normalised) must be refused from an image. A path allowed by
+ * `opts.allow` (see isAllowedSecret) is never refused.
  *
  * @example
  * checkSecret('/etc/shadow') // { refuse: true, reason: 'password hashes' }
  */
 export function checkSecret(path: string, opts: SecretOptions = {}): SecretVerdict {
-  for (const a of opts.allow ?? []) {
-    if (path === a || (a.endsWith('/') && path.startsWith(a))) return { refuse: false, reason: '' };
-  }
+  if (isAllowedSecret(path, opts.allow ?? [])) return { refuse: false, reason: '' };
   for (const r of RULES) {
     if (r.test.test(path)) return { refuse: true, reason: r.reason };
   }
