@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import { isFromscratchError } from '../errors.ts';
 import type { Digest } from '../model/digest.ts';
 import { verifyStream } from './verify.ts';
@@ -117,4 +117,35 @@ describe('verifyStream', () => {
       isFromscratchError(e, 'DIGEST_MISMATCH'),
     );
   });
+});
+
+test('each failure names the blob and the sizes or digest it found, and says what to do (STYLE.md §5)', async () => {
+  const cases: [Iterable<Uint8Array>, { digest: Digest; size?: number }, RegExp, RegExp][] = [
+    [
+      [DATA, Buffer.from('!')],
+      { digest: D, size: DATA.length },
+      /^blob b: size mismatch: more than the expected 1080 bytes$/,
+      /modified.*fetch or rebuild/,
+    ],
+    [
+      [DATA.subarray(1)],
+      { digest: D, size: DATA.length },
+      /^blob b: size mismatch: got 1079 bytes, expected 1080$/,
+      /truncated.*fetch or rebuild/,
+    ],
+    [
+      [DATA.subarray(1)],
+      { digest: D },
+      new RegExp(`^blob b: digest mismatch: content hashes to ${digestOf(DATA.subarray(1))}$`),
+      /corrupt.*fetch or rebuild/,
+    ],
+  ];
+  for (const [source, expected, message, hint] of cases) {
+    await assert.rejects(drain(verifyStream(source, expected, 'blob b')), (e) => {
+      assert.ok(isFromscratchError(e));
+      assert.match(e.message, message);
+      assert.match(e.hint ?? '', hint);
+      return true;
+    });
+  }
 });
