@@ -13,17 +13,7 @@ export interface Platform {
 }
 
 const KNOWN_ARCH = new Set([
-  'amd64',
-  'arm64',
-  'arm',
-  '386',
-  'ppc64le',
-  'ppc64',
-  's390x',
-  'riscv64',
-  'mips64le',
-  'mipsle',
-  'loong64',
+  'amd64', 'arm64', 'arm', '386', 'ppc64le', 'ppc64', 's390x', 'riscv64', 'mips64le', 'mipsle', 'loong64',
 ]);
 
 /** parsePlatform parses `os/arch[/variant]` (e.g. `linux/arm64/v8`). Throws INVALID_ARGUMENT. */
@@ -36,13 +26,9 @@ export function parsePlatform(s: string): Platform {
     });
   }
   if (!KNOWN_ARCH.has(architecture)) {
-    throw new FromscratchError(
-      'INVALID_ARGUMENT',
-      `unknown architecture "${architecture}" in platform "${s}"`,
-      {
-        hint: `known architectures: ${[...KNOWN_ARCH].join(', ')}`,
-      },
-    );
+    throw new FromscratchError('INVALID_ARGUMENT', `unknown architecture "${architecture}" in platform "${s}"`, {
+      hint: `known architectures: ${[...KNOWN_ARCH].join(', ')}`,
+    });
   }
   return variant ? { os, architecture, variant } : { os, architecture };
 }
