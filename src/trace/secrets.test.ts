@@ -178,3 +178,36 @@ test('checkSecret: an allowed path passes, its siblings with a shared prefix do 
   assert.equal(checkSecret('/root/.ssh/id_rsa', { allow: ['/root/.s'] }).refuse, true);
   assert.equal(checkSecret('/root/.ssh/id_rsa', { allow: ['/root'] }).refuse, false);
 });
+
+// Added after the first Stryker run (65.3 %): each path pins an anchor (`^`, `$`) or a character class
+// that a surviving mutant changed. Paths are absolute (the contract), so a rule's `(^|/)` and `/` forms are
+// equivalent and not pinned here.
+test('secrets policy: the anchors of each rule (suffixes, other roots, the root .ssh)', () => {
+  const refused = ['/.ssh/id_rsa', '/.ssh/id_', '/.ssh/id_ed25519_sk'];
+  const passed = [
+    '/etc/security/opasswdx',
+    '/srv/etc/security/opasswd',
+    '/srv/etc/sudoers.d/admins',
+    '/srv/etc/ssl/private/k.pem',
+    '/srv/etc/ssh/ssh_host_rsa_key',
+    '/.ssh/id_rsa/notes',
+    '/home/u/.docker/config.json.sample',
+    '/root/.aws/credentials.example',
+    '/root/.aws/config.d/x',
+    '/root/.kube/config.example',
+    '/root/.git-credentials.sample',
+    '/root/.pgpass.example',
+    '/root/.history.d/x',
+    '/root/.local/share/fish/fish_history.bak',
+    '/app/.pypirc.example',
+    '/home/u/.config/gh/hosts.yml.orig',
+  ];
+  for (const p of refused) {
+    const v = checkSecret(p);
+    assert.equal(v.refuse, true, p);
+    assert.ok(v.reason.length > 0, `${p} has a reason`);
+  }
+  for (const p of passed) assert.deepEqual(checkSecret(p), { refuse: false, reason: '' }, p);
+  // an allowed path passes with no reason at all
+  assert.deepEqual(checkSecret('/root/.netrc', { allow: ['/root'] }), { refuse: false, reason: '' });
+});

@@ -27,6 +27,7 @@ interface Rule {
 // a home directory: /root, /home/NAME, or any path component before the dotfile (a HOME elsewhere)
 const HOME = '(?:/root|/home/[^/]+|/[^\\0]*?)';
 
+// paths are absolute and normalised, so "at the start or after a /" is just "after a /"
 const RULES: readonly Rule[] = [
   { test: /^\/etc\/(shadow|gshadow)(-|\.bak|\.old)?$/, reason: 'password hashes' },
   {
@@ -39,22 +40,22 @@ const RULES: readonly Rule[] = [
     reason: 'an SSH key or SSH trust file',
   },
   { test: /\/\.ssh\/id_[^/]*$/, reason: 'an SSH private key' },
-  { test: /(^|\/)\.netrc$/, reason: 'a .netrc with login credentials' },
-  { test: /(^|\/)\.docker\/config\.json$/, reason: 'Docker registry credentials' },
-  { test: /(^|\/)\.aws\/(credentials|config)$/, reason: 'AWS credentials' },
-  { test: /(^|\/)\.config\/gcloud(\/|$)/, reason: 'Google Cloud credentials' },
-  { test: /(^|\/)\.azure(\/|$)/, reason: 'Azure credentials' },
-  { test: /(^|\/)\.kube\/config$/, reason: 'a Kubernetes config with cluster credentials' },
-  { test: /(^|\/)\.git-credentials$/, reason: 'git credentials' },
-  { test: /(^|\/)\.pgpass$/, reason: 'PostgreSQL passwords' },
-  { test: /(^|\/)\.my\.cnf$/, reason: 'MySQL credentials' },
+  { test: /\/\.netrc$/, reason: 'a .netrc with login credentials' },
+  { test: /\/\.docker\/config\.json$/, reason: 'Docker registry credentials' },
+  { test: /\/\.aws\/(credentials|config)$/, reason: 'AWS credentials' },
+  { test: /\/\.config\/gcloud(\/|$)/, reason: 'Google Cloud credentials' },
+  { test: /\/\.azure(\/|$)/, reason: 'Azure credentials' },
+  { test: /\/\.kube\/config$/, reason: 'a Kubernetes config with cluster credentials' },
+  { test: /\/\.git-credentials$/, reason: 'git credentials' },
+  { test: /\/\.pgpass$/, reason: 'PostgreSQL passwords' },
+  { test: /\/\.my\.cnf$/, reason: 'MySQL credentials' },
   {
-    test: /(^|\/)\.(bash|zsh|sh|python|node_repl|mysql|psql|lesshst|sqlite)_history$|(^|\/)\.history$|(^|\/)\.local\/share\/fish\/fish_history$/,
+    test: /\/\.(bash|zsh|sh|python|node_repl|mysql|psql|lesshst|sqlite)_history$|\/\.history$|\/\.local\/share\/fish\/fish_history$/,
     reason: 'a shell or REPL history',
   },
-  { test: /(^|\/)\.gnupg\/(private-keys-v1\.d(\/|$)|secring\.gpg$)/, reason: 'GnuPG private keys' },
+  { test: /\/\.gnupg\/(private-keys-v1\.d(\/|$)|secring\.gpg$)/, reason: 'GnuPG private keys' },
   {
-    test: /(^|\/)\.npmrc$|(^|\/)\.pypirc$|(^|\/)\.config\/gh\/hosts\.yml$/,
+    test: /\/\.npmrc$|\/\.pypirc$|\/\.config\/gh\/hosts\.yml$/,
     reason: 'package registry or GitHub tokens',
   },
   {
@@ -85,7 +86,7 @@ export function isAllowedSecret(path: string, allow: readonly string[]): boolean
  * checkSecret('/etc/shadow') // { refuse: true, reason: 'password hashes' }
  */
 export function checkSecret(path: string, opts: SecretOptions = {}): SecretVerdict {
-  if (isAllowedSecret(path, opts.allow ?? [])) return { refuse: false, reason: '' };
+  if (opts.allow && isAllowedSecret(path, opts.allow)) return { refuse: false, reason: '' };
   for (const r of RULES) {
     if (r.test.test(path)) return { refuse: true, reason: r.reason };
   }
