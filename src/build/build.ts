@@ -143,6 +143,10 @@ async function buildPlatform(
       log.warn(m);
     },
     isProgram: (hostPath, mode, imagePath) => isProgram(ctx, hostPath, imagePath ?? hostPath, mode),
+    secrets: {
+      ...(opts.checkSecret ? { checkSecret: opts.checkSecret } : {}),
+      ...(opts.allowSecrets ? { allowSecrets: opts.allowSecrets } : {}),
+    },
     imageOf: async (from) => {
       if ('image' in from) return { image: await readBase(opts, from.image, platform), store: opts.store };
       const built = await buildPlatform({ ...from.stage, platforms: [platform] }, platform, opts, true);

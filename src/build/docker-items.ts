@@ -21,6 +21,7 @@ import type { Image } from '../image/image.ts';
 import { makeUnpackDir, unpackImage } from '../unpack/unpack.ts';
 import type { Collector } from './collector.ts';
 import { DEFAULT_GROUP, DEFAULT_PASSWD } from './defaults.ts';
+import { assertNotSecret, type SecretCheck } from './host-add.ts';
 import type { ContentItem, Ownership } from './spec.ts';
 
 /** ItemContext is what the Dockerfile items need from the build in progress. */
@@ -40,6 +41,8 @@ export interface ItemContext {
    * script); other ELF files at `imagePath` are recorded as data
    */
   readonly isProgram: (hostPath: string, mode: number, imagePath?: string) => Promise<boolean>;
+  /** the secrets policy for files copied from the build context, and the host paths allowed despite it */
+  readonly secrets: { checkSecret?: SecretCheck; allowSecrets?: readonly string[] };
 }
 
 async function fileText(col: Collector, path: string, fallback: string): Promise<string> {
@@ -143,6 +146,10 @@ export async function gatherContextAdd(
     isDir: (p) => ctx.col.get(p)?.type === 'dir',
     warn: ctx.warn,
   });
+  // COPY puts context files in the image as --add does: the same policy, on the same host paths
+  for (const r of records) {
+    if (r.stat.type !== 'dir' && r.stat.type !== 'symlink') assertNotSecret(r.hostPath, ctx.secrets);
+  }
   if (item.extract) {
     const tars = records.filter(
       (r) => r.stat.type === 'file' && /\.(tar|tar\.gz|tgz|tar\.zst|tar\.xz)$/.test(r.relPath),

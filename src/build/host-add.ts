@@ -11,6 +11,7 @@ import { FromscratchError } from '../errors.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
 import { hostFs, splitRdev, toRootStat } from '../fs/host-fs.ts';
 import { decodePathBytes, encodePath, joinImagePath, normalizeImagePath } from '../fs/path.ts';
+import { isAllowedSecret } from '../trace/secrets.ts';
 
 /** MAX_ADD_ENTRIES bounds one --add walk (a runaway `--add /` should fail, not fill memory). */
 export const MAX_ADD_ENTRIES = 1_000_000;
@@ -30,6 +31,24 @@ export interface CollectHostOptions {
   allowSecrets?: readonly string[];
   /** called for skipped entries (sockets) */
   warn?: (message: string) => void;
+}
+
+/**
+ * assertNotSecret throws SECRET_REFUSED when the secrets policy refuses `hostPath` and no `allowSecrets`
+ * entry allows it (the path itself or a directory above it, by whole components).
+ */
+export function assertNotSecret(
+  hostPath: string,
+  opts: { checkSecret?: SecretCheck; allowSecrets?: readonly string[] },
+): void {
+  if (!opts.checkSecret || isAllowedSecret(hostPath, opts.allowSecrets ?? [])) return;
+  const verdict = opts.checkSecret(hostPath);
+  if (!verdict.refuse) return;
+  throw new FromscratchError(
+    'SECRET_REFUSED',
+    `refusing to put ${hostPath} in the image: ${verdict.reason || 'it looks like a secret'}`,
+    { hint: `if you really mean to ship it, pass --allow-secret ${hostPath}` },
+  );
 }
 
 /** HostEntry is a collected entry with the host path it came from. */
@@ -97,18 +116,9 @@ export async function collectHostPath(
     };
     const base = { path: imagePath, ...owner, mtime: rs.mtime };
     const mode = opts.ownership?.mode ?? rs.mode;
-    if (rs.type === 'file' && opts.checkSecret && !opts.allowSecrets?.includes(hostPath)) {
-      const verdict = opts.checkSecret(hostPath);
-      if (verdict.refuse) {
-        throw new FromscratchError(
-          'SECRET_REFUSED',
-          `refusing to put ${hostPath} in the image: ${verdict.reason ?? 'it looks like a secret'}`,
-          {
-            hint: `if you really mean to ship it, pass --allow-secret ${hostPath}`,
-          },
-        );
-      }
-    }
+    // files and the nodes a kernel file system holds (/dev/null, a FIFO) are checked; directories and
+    // symlinks carry no content of their own
+    if (rs.type !== 'dir' && rs.type !== 'symlink') assertNotSecret(hostPath, opts);
     switch (rs.type) {
       case 'dir': {
         out.push({ hostPath, entry: { ...base, type: 'dir', mode } });

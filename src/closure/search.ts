@@ -228,6 +228,14 @@ async function muslSysPath(env: SearchEnv): Promise<string[]> {
     .filter((s) => s.startsWith('/'));
 }
 
+/**
+ * rpathOf is the DT_RPATH an object gives to a glibc search: none when it also has DT_RUNPATH (glibc
+ * elf/get-dynamic-info.h drops DT_RPATH then, so such an object passes no RPATH down its chain either).
+ */
+function rpathOf(info: ElfInfo): readonly string[] {
+  return info.runpath.length > 0 ? [] : info.rpath;
+}
+
 function systemDirPrefix(value: string, dirs: readonly string[]): boolean {
   return dirs.some((d) => value.startsWith(`${d}/`));
 }
@@ -281,13 +289,13 @@ export async function searchLibrary(
     for (let l: LoadedObject | undefined = loader; l; l = l.loader) {
       const inherited = l === loader ? '' : ` (of ${l.real})`;
       dirs.push(
-        ...expandList(l.info.rpath, l, env, 'RPATH').map((d) => ({ dir: d.dir, via: d.via + inherited })),
+        ...expandList(rpathOf(l.info), l, env, 'RPATH').map((d) => ({ dir: d.dir, via: d.via + inherited })),
       );
       if (l === env.main) didMain = true;
     }
     if (!didMain)
       dirs.push(
-        ...expandList(env.main.info.rpath, env.main, env, 'RPATH').map((d) => ({
+        ...expandList(rpathOf(env.main.info), env.main, env, 'RPATH').map((d) => ({
           dir: d.dir,
           via: `${d.via} (of ${env.main.real})`,
         })),

@@ -72,3 +72,26 @@ test('parseDebVersion splits and validates', () => {
     );
   }
 });
+
+test('compareDebVersions: numbers compare by their first differing digit, after leading zeros and by length', () => {
+  // [a, b, sign of compare(a, b)] — pairs where the first and the last differing digit disagree
+  const rows: [string, string, number][] = [
+    ['19', '21', -1],
+    ['1.19', '1.21', -1],
+    ['1.91', '1.19', 1],
+    ['0129', '0131', -1],
+    ['1-19', '1-21', -1],
+    ['2:19', '2:21', -1],
+    ['100', '99', 1],
+    ['0100', '99', 1],
+    ['007', '7', 0],
+    ['1.007', '1.7', 0],
+    ['1.0', '1.00', 0],
+    ['1.10', '1.9', 1],
+    ['1~19', '1~21', -1],
+  ];
+  for (const [a, b, want] of rows) {
+    assert.equal(sign(compareDebVersions(a, b)), want, `${a} vs ${b}`);
+    assert.equal(sign(compareDebVersions(b, a)) + want, 0, `${b} vs ${a}`);
+  }
+});

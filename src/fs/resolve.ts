@@ -1,7 +1,8 @@
 /**
  * resolve.ts — symlink resolution inside a RootFs with chroot semantics (SecureJoin-style). PURE over RootFs.
  *
- * Absolute symlink targets are re-rooted at the root, `..` never climbs above it, at most
+ * Absolute symlink targets are re-rooted at the root, `..` never climbs above it and is taken after the
+ * links before it are followed (`/lib/..` is the parent of what `/lib` points to, as the kernel has it), at most
  * {@link MAX_SYMLINK_HOPS} links are followed. Every symlink passed on the way is reported, so that an
  * image can reproduce the real shape of the path (Debian's `/lib -> usr/lib` stays a symlink).
  */
@@ -36,7 +37,9 @@ export interface ResolveOptions {
 export async function resolvePath(fs: RootFs, path: string, opts: ResolveOptions = {}): Promise<Resolved> {
   const followFinal = opts.followFinal !== false;
   const links: { path: string; target: string }[] = [];
-  let pending = normalizeImagePath(path).split('/').filter(Boolean);
+  normalizeImagePath(path); // NUL bytes and length limits only: `..` is not collapsed before links are
+  // followed. Like the kernel and SecureJoin, `link/..` is the parent of the link's target, not of the link.
+  let pending = path.split('/').filter(Boolean);
   let done: string[] = [];
   let hops = 0;
   while (pending.length > 0) {
@@ -55,9 +58,13 @@ export async function resolvePath(fs: RootFs, path: string, opts: ResolveOptions
     if (st.type === 'symlink' && (pending.length > 0 || followFinal)) {
       hops += 1;
       if (hops > MAX_SYMLINK_HOPS) {
-        throw new FromscratchError('PATH_ESCAPE', `too many levels of symbolic links resolving ${path} in ${fs.name}`, {
-          hint: 'the root contains a symlink loop',
-        });
+        throw new FromscratchError(
+          'PATH_ESCAPE',
+          `too many levels of symbolic links resolving ${path} in ${fs.name}`,
+          {
+            hint: 'the root contains a symlink loop',
+          },
+        );
       }
       const target = await fs.readlink(cur);
       links.push({ path: cur, target });
@@ -67,7 +74,11 @@ export async function resolvePath(fs: RootFs, path: string, opts: ResolveOptions
       continue;
     }
     if (pending.length > 0 && st.type !== 'dir') {
-      return { path: normalizeImagePath(`/${[...done, part, ...pending].join('/')}`), stat: undefined, links };
+      return {
+        path: normalizeImagePath(`/${[...done, part, ...pending].join('/')}`),
+        stat: undefined,
+        links,
+      };
     }
     done.push(part);
   }

@@ -5,7 +5,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { encodePath } from '../fs/path.ts';
 import { SECRET_HEAD_BYTES, secretByName, secretInContent } from './secret-content.ts';
-import { checkSecret, type SecretOptions, type SecretVerdict } from './secrets.ts';
+import { checkSecret, isAllowedSecret, type SecretOptions, type SecretVerdict } from './secrets.ts';
 
 /**
  * checkSecretFile tells whether the host file at `path` must be refused from an image: by the path rules,
@@ -14,20 +14,12 @@ import { checkSecret, type SecretOptions, type SecretVerdict } from './secrets.t
  */
 export function checkSecretFile(path: string, opts: SecretOptions = {}): SecretVerdict {
   const byPath = checkSecret(path, opts);
-  if (byPath.refuse || allowed(path, opts.allow ?? [])) return byPath;
+  if (byPath.refuse || isAllowedSecret(path, opts.allow ?? [])) return byPath;
   const byName = secretByName(path);
   if (byName) return { refuse: true, reason: byName };
   const head = readHead(path);
   const reason = head ? secretInContent(head) : undefined;
   return reason ? { refuse: true, reason } : byPath;
-}
-
-/** allowed tells whether `path` is one of `allow` or lies under one of them, by whole path components. */
-function allowed(path: string, allow: readonly string[]): boolean {
-  return allow.some((raw) => {
-    const a = raw.replace(/\/+$/, '');
-    return raw !== '' && (path === a || path.startsWith(`${a}/`));
-  });
 }
 
 function readHead(path: string): Uint8Array | undefined {

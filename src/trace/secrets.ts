@@ -15,7 +15,7 @@ export interface SecretVerdict {
 
 /** SecretOptions lets the user include secret-looking paths on purpose. */
 export interface SecretOptions {
-  /** absolute paths (or directory prefixes ending in '/') allowed even though they look like secrets */
+  /** absolute paths allowed even though they look like secrets; a directory allows everything under it */
   allow?: readonly string[];
 }
 
@@ -27,6 +27,7 @@ interface Rule {
 // a home directory: /root, /home/NAME, or any path component before the dotfile (a HOME elsewhere)
 const HOME = '(?:/root|/home/[^/]+|/[^\\0]*?)';
 
+// paths are absolute and normalised, so "at the start or after a /" is just "after a /"
 const RULES: readonly Rule[] = [
   { test: /^\/etc\/(shadow|gshadow)(-|\.bak|\.old)?$/, reason: 'password hashes' },
   {
@@ -39,22 +40,22 @@ const RULES: readonly Rule[] = [
     reason: 'an SSH key or SSH trust file',
   },
   { test: /\/\.ssh\/id_[^/]*$/, reason: 'an SSH private key' },
-  { test: /(^|\/)\.netrc$/, reason: 'a .netrc with login credentials' },
-  { test: /(^|\/)\.docker\/config\.json$/, reason: 'Docker registry credentials' },
-  { test: /(^|\/)\.aws\/(credentials|config)$/, reason: 'AWS credentials' },
-  { test: /(^|\/)\.config\/gcloud(\/|$)/, reason: 'Google Cloud credentials' },
-  { test: /(^|\/)\.azure(\/|$)/, reason: 'Azure credentials' },
-  { test: /(^|\/)\.kube\/config$/, reason: 'a Kubernetes config with cluster credentials' },
-  { test: /(^|\/)\.git-credentials$/, reason: 'git credentials' },
-  { test: /(^|\/)\.pgpass$/, reason: 'PostgreSQL passwords' },
-  { test: /(^|\/)\.my\.cnf$/, reason: 'MySQL credentials' },
+  { test: /\/\.netrc$/, reason: 'a .netrc with login credentials' },
+  { test: /\/\.docker\/config\.json$/, reason: 'Docker registry credentials' },
+  { test: /\/\.aws\/(credentials|config)$/, reason: 'AWS credentials' },
+  { test: /\/\.config\/gcloud(\/|$)/, reason: 'Google Cloud credentials' },
+  { test: /\/\.azure(\/|$)/, reason: 'Azure credentials' },
+  { test: /\/\.kube\/config$/, reason: 'a Kubernetes config with cluster credentials' },
+  { test: /\/\.git-credentials$/, reason: 'git credentials' },
+  { test: /\/\.pgpass$/, reason: 'PostgreSQL passwords' },
+  { test: /\/\.my\.cnf$/, reason: 'MySQL credentials' },
   {
-    test: /(^|\/)\.(bash|zsh|sh|python|node_repl|mysql|psql|lesshst|sqlite)_history$|(^|\/)\.history$|(^|\/)\.local\/share\/fish\/fish_history$/,
+    test: /\/\.(bash|zsh|sh|python|node_repl|mysql|psql|lesshst|sqlite)_history$|\/\.history$|\/\.local\/share\/fish\/fish_history$/,
     reason: 'a shell or REPL history',
   },
-  { test: /(^|\/)\.gnupg\/(private-keys-v1\.d(\/|$)|secring\.gpg$)/, reason: 'GnuPG private keys' },
+  { test: /\/\.gnupg\/(private-keys-v1\.d(\/|$)|secring\.gpg$)/, reason: 'GnuPG private keys' },
   {
-    test: /(^|\/)\.npmrc$|(^|\/)\.pypirc$|(^|\/)\.config\/gh\/hosts\.yml$/,
+    test: /\/\.npmrc$|\/\.pypirc$|\/\.config\/gh\/hosts\.yml$/,
     reason: 'package registry or GitHub tokens',
   },
   {
@@ -64,16 +65,28 @@ const RULES: readonly Rule[] = [
 ];
 
 /**
- * checkSecret tells whether `path` (absolute, normalised) must be refused from an image. A path listed in
- * `opts.allow` (exactly, or under an allowed directory prefix ending in '/') is never refused.
+ * isAllowedSecret tells whether `path` is one of `allow` or lies under one of them, compared by whole path
+ * components: allowing `/home/u/.ssh` allows `/home/u/.ssh/id_rsa` but not `/home/u/.ssh-old/id_rsa`, and
+ * allowing `/etc/shadow` does not allow `/etc/shadow-`.
+ */
+export function isAllowedSecret(path: string, allow: readonly string[]): boolean {
+  for (const raw of allow) {
+    if (raw === '') continue; // an empty entry allows nothing (it is not the root)
+    const a = raw.replace(/\/+$/, ''); // '/' becomes '', under which every absolute path lies
+    if (path === a || path.startsWith(`${a}/`)) return true;
+  }
+  return false;
+}
+
+/**
+ * checkSecret tells whether `path` (absolute, normalised) must be refused from an image. A path allowed by
+ * `opts.allow` (see isAllowedSecret) is never refused.
  *
  * @example
  * checkSecret('/etc/shadow') // { refuse: true, reason: 'password hashes' }
  */
 export function checkSecret(path: string, opts: SecretOptions = {}): SecretVerdict {
-  for (const a of opts.allow ?? []) {
-    if (path === a || (a.endsWith('/') && path.startsWith(a))) return { refuse: false, reason: '' };
-  }
+  if (opts.allow && isAllowedSecret(path, opts.allow)) return { refuse: false, reason: '' };
   for (const r of RULES) {
     if (r.test.test(path)) return { refuse: true, reason: r.reason };
   }

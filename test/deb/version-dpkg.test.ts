@@ -59,3 +59,50 @@ test('compareDebVersions agrees with dpkg --compare-versions', () => {
   assert.deepEqual(fails, [], `${fails.length} of ${pairs.length} pairs disagree with dpkg`);
   assert.equal(out.split('\n').filter((l) => l === 'ok').length, pairs.length);
 });
+
+test('property: versions sorted by compareDebVersions are in dpkg order, pair by pair (seeded, 400 versions)', () => {
+  const r = rng(1717);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+  const num = () =>
+    pick(['0', '1', '9', '10', '19', '21', '99', '100', '007', String(Math.floor(r() * 1000))]);
+  const sep = () => pick(['.', '+', '~', '', 'a', 'z', 'A', '.~', '~~', '-']);
+  // upstream versions from numbers and separators (a '-' only when there is a revision), an epoch now
+  // and then, and revisions of the same shape: every rule of the comparison meets its neighbours
+  const part = (allowDash: boolean) => {
+    let s = num();
+    for (let i = Math.floor(r() * 4); i > 0; i--) {
+      const x = sep();
+      s += (x === '-' && !allowDash ? '.' : x) + (r() < 0.7 ? num() : '');
+    }
+    return s;
+  };
+  const versions = new Set<string>();
+  while (versions.size < 400) {
+    const epoch = r() < 0.15 ? `${pick(['0', '1', '2', '10'])}:` : '';
+    const rev = r() < 0.5 ? `-${part(false)}` : '';
+    versions.add(`${epoch}${part(rev !== '')}${rev}`);
+  }
+  const sorted = [...versions].sort(compareDebVersions);
+  // compareDebVersions is a total preorder: antisymmetric on every pair tried
+  for (let i = 0; i < 400; i++) {
+    const a = pick(sorted);
+    const b = pick(sorted);
+    assert.equal(
+      Math.sign(compareDebVersions(a, b)) + Math.sign(compareDebVersions(b, a)),
+      0,
+      `${a} vs ${b}`,
+    );
+  }
+  const script = sorted
+    .slice(1)
+    .map((b, i) => {
+      const a = sorted[i]!;
+      const op = compareDebVersions(a, b) === 0 ? 'eq' : 'lt';
+      return `dpkg --compare-versions '${a}' ${op} '${b}' 2>/dev/null && echo ok || echo 'FAIL ${a} ${op} ${b}'`;
+    })
+    .join('\n');
+  const out = execFileSync('sh', [], { input: script, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const fails = out.split('\n').filter((l) => l.startsWith('FAIL'));
+  assert.deepEqual(fails, [], `${fails.length} adjacent pairs out of dpkg order`);
+  assert.equal(out.split('\n').filter((l) => l === 'ok').length, sorted.length - 1);
+});

@@ -22,7 +22,18 @@ import { run, withTempDir } from '../support/validate-tools.ts';
 const ROOT = join(import.meta.dirname, '..', '..');
 const CHILD = join(ROOT, 'test', 'support', 'copy-image-child.ts');
 /** kill rounds per test; each spawns a few node processes, so keep it small (FROMSCRATCH_CRASH_ROUNDS=20 for a soak) */
-const ROUNDS = Number(process.env.FROMSCRATCH_CRASH_ROUNDS ?? 1);
+const ROUNDS = Number(process.env.FROMSCRATCH_CRASH_ROUNDS ?? 3);
+/** the seed of the kill times (FROMSCRATCH_CRASH_SEED to vary them; a failure names the seed) */
+const SEED = Number(process.env.FROMSCRATCH_CRASH_SEED ?? 17);
+
+/** rng is a small seeded generator (LCG): the same kill times on every run with the same seed. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
 
 function startChild(src: string, dest: string) {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, src, dest], {
@@ -38,6 +49,25 @@ function startChild(src: string, dest: string) {
   });
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, exited, output: () => out };
+}
+
+type Child = ReturnType<typeof startChild>;
+
+/**
+ * killWhileWriting waits for the child's "writing" marker, sleeps a seeded 0..maxMs, and kills it.
+ * Returns true when the kill landed mid-write: marker seen, "done" not yet printed, killed by the signal.
+ */
+async function killWhileWriting(c: Child, rand: () => number, maxMs: number): Promise<boolean> {
+  for (let waited = 0; !c.output().includes('writing\n'); waited += 5) {
+    if (c.child.exitCode !== null || waited > 120_000)
+      assert.fail(`the child never started writing: ${c.output()}`);
+    await sleep(5);
+  }
+  await sleep(Math.floor(rand() * maxMs));
+  const before = !c.output().includes('done');
+  c.child.kill('SIGKILL');
+  const code = await c.exited;
+  return before && code === null;
 }
 
 /** a source layout with a few MiB of incompressible data, so a write takes long enough to be killed inside */
@@ -57,17 +87,17 @@ async function assertValidLayout(dir: string, tags: readonly string[]) {
   }
 }
 
-test('C7: a layout writer killed at a random moment leaves the layout valid or absent, and the next run cleans up', async () => {
+test('C7: a layout writer killed at seeded moments of its write leaves the layout valid or absent, and the next run cleans up', async (t0) => {
   await withTempDir('crash', async (t) => {
     const src = join(t, 'src');
     await bigSource(src);
+    const rand = rng(SEED);
+    let landed = 0;
     for (let i = 0; i < ROUNDS; i++) {
       // a new layout: valid or absent
       const fresh = join(t, `fresh${i}`);
       const a = startChild(`oci:${src}:src`, `oci:${fresh}:new`);
-      await sleep(300 + Math.floor(Math.random() * 1500));
-      a.child.kill('SIGKILL');
-      await a.exited;
+      if (await killWhileWriting(a, rand, 200)) landed++;
       const names = await readdir(t);
       if (names.includes(`fresh${i}`)) await assertValidLayout(fresh, ['new']);
       // an existing layout: keeps its tag whatever happens, gains the new one only whole
@@ -75,9 +105,7 @@ test('C7: a layout writer killed at a random moment leaves the layout valid or a
       const store = memoryStore();
       await writeOciLayout(existing, [await helloImage(store)], store, { tag: 'old' });
       const b = startChild(`oci:${src}:src`, `oci:${existing}:new`);
-      await sleep(300 + Math.floor(Math.random() * 1500));
-      b.child.kill('SIGKILL');
-      await b.exited;
+      if (await killWhileWriting(b, rand, 200)) landed++;
       const idx = JSON.parse(await readFile(join(existing, 'index.json'), 'utf8')) as {
         manifests: { annotations: Record<string, string> }[];
       };
@@ -108,24 +136,29 @@ test('C7: a layout writer killed at a random moment leaves the layout valid or a
       [],
       'no temp layouts left in the parent',
     );
+    // "valid or absent" means something only if a kill hit a writer at work
+    t0.diagnostic(`${landed} of ${2 * ROUNDS} kills landed mid-write (seed ${SEED})`);
+    assert.ok(landed >= 1, `no kill of ${2 * ROUNDS} landed while the child was writing (seed ${SEED})`);
   });
 });
 
-test('C7: a docker-archive writer killed at a random moment leaves no partial archive', async () => {
+test('C7: a docker-archive writer killed at seeded moments of its write leaves no partial archive', async (t0) => {
   await withTempDir('crash', async (t) => {
     const src = join(t, 'src');
     await bigSource(src);
     const tar = join(t, 'img.tar');
+    const rand = rng(SEED + 1);
+    let landed = 0;
     for (let i = 0; i < ROUNDS + 1; i++) {
       const a = startChild(`oci:${src}:src`, `docker-archive:${tar}:crash-test:${i}`);
-      await sleep(300 + Math.floor(Math.random() * 1500));
-      a.child.kill('SIGKILL');
-      await a.exited;
+      if (await killWhileWriting(a, rand, 200)) landed++;
       if ((await readdir(t)).includes('img.tar')) {
         const set = await readDockerArchive(tar);
         await set.close();
       }
     }
+    t0.diagnostic(`${landed} of ${ROUNDS + 1} kills landed mid-write (seed ${SEED})`);
+    assert.ok(landed >= 1, `no kill of ${ROUNDS + 1} landed while the child was writing (seed ${SEED})`);
     const c = startChild(`oci:${src}:src`, `docker-archive:${tar}:crash-test:done`);
     assert.equal(await c.exited, 0, c.output());
     assert.deepEqual(

@@ -382,24 +382,15 @@ test('an output that cannot be written is OUTPUT_UNWRITABLE, and a non-layout di
       catch (e) { console.log(e.code); }`;
     await writeFile(join(t, 'child.mts'), script);
     await chmod(join(t, 'child.mts'), 0o644);
-    if (process.getuid?.() === 0) {
-      const r = await run(
-        'setpriv',
-        [
-          '--reuid=65534',
-          '--regid=65534',
-          '--clear-groups',
-          process.execPath,
-          '--import',
-          'tsx',
-          join(t, 'child.mts'),
-        ],
-        {
-          cwd: join(import.meta.dirname, '../..'),
-        },
-      );
-      assert.equal(r.stdout.trim(), 'OUTPUT_UNWRITABLE');
-    }
+    // as root, drop to nobody (root ignores permissions); unprivileged, run as we are: never skipped
+    const child = [process.execPath, '--import', 'tsx', join(t, 'child.mts')];
+    const r =
+      process.getuid?.() === 0
+        ? await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...child], {
+            cwd: join(import.meta.dirname, '../..'),
+          })
+        : await run(child[0]!, child.slice(1), { cwd: join(import.meta.dirname, '../..') });
+    assert.equal(r.stdout.trim(), 'OUTPUT_UNWRITABLE');
   });
 });
 

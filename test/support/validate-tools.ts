@@ -116,7 +116,7 @@ export async function withTempDir<T>(prefix: string, fn: (dir: string) => Promis
 
 /** ToolValidation selects the checks of validateOciLayoutWithTools. */
 export interface ToolValidation {
-  /** also `umoci unpack` into a bundle (needs root; default true when running as root) */
+  /** also `umoci unpack` into a bundle (default true; `--rootless` when not running as root) */
   unpack?: boolean;
   /** run umoci (0.4.7 handles one platform per tag only; default true) */
   umoci?: boolean;
@@ -124,7 +124,7 @@ export interface ToolValidation {
 
 /**
  * validateOciLayoutWithTools checks an OCI layout with every independent tool: oci-image-tool validate,
- * skopeo inspect and copy, umoci stat and (as root) umoci unpack. Returns skopeo inspect's JSON.
+ * skopeo inspect and copy, umoci stat and umoci unpack (rootless when not root). Returns skopeo inspect's JSON.
  */
 export async function validateOciLayoutWithTools(
   dir: string,
@@ -147,9 +147,11 @@ export async function validateOciLayoutWithTools(
       history?: unknown[];
     };
     assert.ok(Array.isArray(stat.history), 'umoci stat reports a history');
-    if (opts.unpack ?? process.getuid?.() === 0) {
+    if (opts.unpack !== false) {
+      // never skipped for want of root: an unprivileged run unpacks rootless (owners mapped to the caller)
+      const rootless = process.getuid?.() !== 0 ? ['--rootless'] : [];
       await withTempDir('umoci-unpack', async (t) => {
-        await run(umoci, ['unpack', '--image', `${dir}:${tag}`, join(t, 'bundle')]);
+        await run(umoci, ['unpack', ...rootless, '--image', `${dir}:${tag}`, join(t, 'bundle')]);
       });
     }
   }

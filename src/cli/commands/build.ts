@@ -1,6 +1,7 @@
 /**
  * build.ts — `fromscratch build [CONTEXT] [options]`.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
   type BuildSpec,
@@ -130,7 +131,11 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option('--no-tmp', 'do not add /tmp')
     .option('--no-ca-certificates', 'do not add a CA bundle when a TLS library is in the closure')
     .option('--no-infer', 'do not infer run-time files (NSS, gconv, libgcc_s, CA bundle, dlopen notes)')
-    .option('--allow-secret <path>', 'include this host file even though it looks like a secret', collect)
+    .option(
+      '--allow-secret <path>',
+      'include this host file (or everything under this directory) even though it looks like a secret',
+      collect,
+    )
     .option('--trace-allow-failure', 'keep the files of a traced command that exits non-zero')
     .option(
       '--trace-timeout <seconds>',
@@ -194,7 +199,8 @@ export function registerBuild(program: Command, io: CliIo): void {
         ...(io.env.SOURCE_DATE_EPOCH !== undefined
           ? { sourceDateEpoch: parseEpoch(io.env.SOURCE_DATE_EPOCH) }
           : {}),
-        ...(flags.allowSecret ? { allowSecrets: flags.allowSecret } : {}),
+        // a relative path is relative to the working directory, as --add's sources are
+        ...(flags.allowSecret ? { allowSecrets: flags.allowSecret.map((p) => resolve(io.cwd, p)) } : {}),
         ...(flags.infer === false
           ? { infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } }
           : {}),

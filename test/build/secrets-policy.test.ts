@@ -1,0 +1,292 @@
+/**
+ * secrets-policy.test.ts — the secrets policy through the real path (issue 17): `fromscratch build`
+ * with `--add`, `--trace` and a Dockerfile `COPY` of real secret files refuses them with SECRET_REFUSED
+ * and writes no image; `--allow-secret` lets one in by path (a file, or a directory and what is under
+ * it), never by string prefix. /etc-anchored rules meet real files in a private copy of /etc mounted in
+ * a mount namespace (the host's /etc is never written). Images are listed by GNU tar, not by our reader.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fromscratch, ROOT } from '../e2e/cli.ts';
+import { requireTool, withTempDir } from '../support/validate-tools.ts';
+import { layoutPaths } from './image-paths.ts';
+
+const REFUSED = /^error\[SECRET_REFUSED\]: /m;
+
+/** home writes a fake home directory with the secrets a developer's home holds, and harmless neighbours. */
+async function home(dir: string): Promise<string> {
+  const h = join(dir, 'home');
+  const files: Record<string, string> = {
+    '.ssh/id_rsa': 'PRIVATE KEY',
+    '.ssh/config': 'Host *\n',
+    '.ssh/id_rsa.pub': 'PUBLIC KEY',
+    '.netrc': 'machine x login u password p\n',
+    '.npmrc': '//registry.npmjs.org/:_authToken=t\n',
+    '.gnupg/private-keys-v1.d/A.key': 'gpg key',
+    '.gnupg/pubring.kbx': 'public ring',
+    '.docker/config.json': '{"auths":{}}',
+    'notes.txt': 'nothing secret',
+  };
+  for (const [rel, text] of Object.entries(files)) {
+    await mkdir(join(h, rel, '..'), { recursive: true });
+    await writeFile(join(h, rel), text, { mode: 0o600 });
+  }
+  return h;
+}
+
+describe('build --add with the secrets policy', () => {
+  test('a secret file, or a directory holding one, is refused and no image is written', async () => {
+    await withTempDir('secrets-add', async (dir) => {
+      const h = await home(dir);
+      for (const [src, secret] of [
+        ['./home/.ssh/id_rsa:/k', `${h}/.ssh/id_rsa`],
+        ['./home/.netrc:/n', `${h}/.netrc`],
+        ['./home/.npmrc:/app/.npmrc', `${h}/.npmrc`],
+        ['./home/.gnupg:/g', `${h}/.gnupg/private-keys-v1.d/A.key`],
+        ['./home/.docker:/d', `${h}/.docker/config.json`],
+      ] as const) {
+        const r = await fromscratch(['build', '--add', src, '-o', 'oci:out:x'], { cwd: dir });
+        assert.equal(r.code, 1, `${src}: ${r.stderr}`);
+        assert.match(r.stderr, REFUSED, src);
+        assert.ok(r.stderr.includes(secret), `${src}: the message names ${secret}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`hint: .*--allow-secret ${secret}`), src);
+        assert.equal(r.stdout, '', 'nothing on stdout');
+        assert.ok(!existsSync(join(dir, 'out', 'index.json')), `${src}: no image written`);
+      }
+    });
+  });
+
+  test('--allow-secret lets in the file or directory named, by whole path components', async () => {
+    await withTempDir('secrets-allow', async (dir) => {
+      await home(dir);
+      // a file, given relative to the working directory
+      const file = await fromscratch(
+        [
+          'build',
+          '--add',
+          './home/.ssh/id_rsa:/k',
+          '--allow-secret',
+          './home/.ssh/id_rsa',
+          '-o',
+          'oci:out:file',
+        ],
+        { cwd: dir },
+      );
+      assert.equal(file.code, 0, file.stderr);
+      assert.ok(layoutPaths(join(dir, 'out'), 'file').includes('/k'));
+      // the file allowed is not a prefix of its siblings
+      const sibling = await fromscratch(
+        ['build', '--add', './home/.ssh:/s', '--allow-secret', './home/.ssh/id_rsa', '-o', 'oci:out:sib'],
+        { cwd: dir },
+      );
+      assert.equal(sibling.code, 1, 'allowing id_rsa does not allow id_rsa.pub');
+      assert.ok(sibling.stderr.includes(`${dir}/home/.ssh/id_rsa.pub`), sibling.stderr);
+      // a directory allows what is under it, and only that
+      const sub = await fromscratch(
+        ['build', '--add', './home/.ssh:/s', '--allow-secret', './home/.ssh/', '-o', 'oci:out:dir'],
+        { cwd: dir },
+      );
+      assert.equal(sub.code, 0, sub.stderr);
+      const paths = layoutPaths(join(dir, 'out'), 'dir');
+      for (const p of ['/s/id_rsa', '/s/id_rsa.pub', '/s/config'])
+        assert.ok(paths.includes(p), paths.join(' '));
+      const rest = await fromscratch(
+        ['build', '--add', './home:/h', '--allow-secret', `${dir}/home/.ssh`, '-o', 'oci:out:rest'],
+        { cwd: dir },
+      );
+      assert.equal(rest.code, 1, 'the other secrets of the home are still refused');
+      assert.match(rest.stderr, REFUSED);
+      assert.ok(!rest.stderr.includes('/.ssh/'), rest.stderr);
+      const prefix = await fromscratch(
+        ['build', '--add', './home/.ssh:/s', '--allow-secret', './home/.ss', '-o', 'oci:out:pre'],
+        { cwd: dir },
+      );
+      assert.equal(prefix.code, 1, 'a string prefix allows nothing');
+      assert.match(prefix.stderr, REFUSED);
+      const gnupg = await fromscratch(
+        [
+          'build',
+          '--add',
+          './home/.gnupg/pubring.kbx:/p',
+          '--add',
+          './home/notes.txt:/n',
+          '-o',
+          'oci:out:pub',
+        ],
+        { cwd: dir },
+      );
+      assert.equal(gnupg.code, 0, `a public key ring is no secret: ${gnupg.stderr}`);
+    });
+  });
+
+  test('/dev, /proc and /sys are refused, whatever the entry type', async () => {
+    await withTempDir('secrets-dev', async (dir) => {
+      // a regular file on /dev's tmpfs, a device node, a /proc file and a /sys file
+      const shm = `/dev/shm/fromscratch-secrets-${process.pid}`;
+      await writeFile(shm, 'shared memory');
+      try {
+        for (const src of [
+          `${shm}:/shm`,
+          '/dev/null:/null',
+          '/proc/self/status:/status',
+          '/sys/kernel/uevent_seqnum:/seq',
+        ]) {
+          const r = await fromscratch(['build', '--add', src, '-o', 'oci:out:x'], { cwd: dir });
+          assert.equal(r.code, 1, `${src}: ${r.stderr}`);
+          assert.match(r.stderr, REFUSED, src);
+          assert.match(r.stderr, /kernel or device file system/, src);
+        }
+      } finally {
+        execFileSync('rm', ['-f', shm]);
+      }
+    });
+  });
+});
+
+describe('the /etc rules on real files (a private /etc in a mount namespace)', () => {
+  requireTool('unshare', 'util-linux');
+  const cases: { src: string; refused: boolean; allow?: string[] }[] = [
+    { src: '/etc/shadow', refused: true },
+    { src: '/etc/shadow-', refused: true },
+    { src: '/etc/gshadow-', refused: true },
+    { src: '/etc/shadow.bak', refused: true },
+    { src: '/etc/shadow.old', refused: true },
+    { src: '/etc/shadowx', refused: false },
+    { src: '/etc/shadow-', refused: true, allow: ['/etc/shadow'] },
+    { src: '/etc/shadow', refused: false, allow: ['/etc/shadow'] },
+    { src: '/etc/sudoers.d', refused: true },
+    { src: '/etc/sudoers.d', refused: false, allow: ['/etc/sudoers.d'] },
+    { src: '/etc/ssl/private', refused: true },
+    { src: '/etc/ssl/private-notes', refused: false },
+    { src: '/etc/ssh/ssh_host_ed25519_key', refused: true },
+    { src: '/etc/ssh/ssh_host_ed25519_key.pub', refused: false },
+    { src: '/etc/security/opasswd', refused: true },
+  ];
+
+  test('each /etc rule refuses its file and lets its near miss through', async () => {
+    await withTempDir('secrets-etc', async (dir) => {
+      const etc = join(dir, 'etc');
+      execFileSync('cp', ['-a', '/etc', etc]);
+      for (const f of [
+        'shadow.bak',
+        'shadow.old',
+        'shadowx',
+        'sudoers.d/admins',
+        'ssl/private/server.key',
+        'ssl/private-notes',
+        'ssh/ssh_host_ed25519_key',
+        'ssh/ssh_host_ed25519_key.pub',
+        'security/opasswd',
+      ]) {
+        await mkdir(join(etc, f, '..'), { recursive: true });
+        await writeFile(join(etc, f), `fake ${f}\n`);
+      }
+      await chmod(join(etc, 'ssl/private'), 0o700);
+      const input = cases.map((c) => ({
+        src: c.src,
+        dest: `/x${c.src}`,
+        ...(c.allow ? { allow: c.allow } : {}),
+      }));
+      const r = spawnSync(
+        'unshare',
+        [
+          '--mount',
+          '--propagation',
+          'private',
+          'sh',
+          '-c',
+          'mount --bind "$0" /etc && exec "$@"',
+          etc,
+          process.execPath,
+          '--import',
+          'tsx',
+          join(ROOT, 'test/build/secrets-child.ts'),
+          JSON.stringify(input),
+          dir,
+        ],
+        { cwd: ROOT, encoding: 'utf8', timeout: 300_000 },
+      );
+      assert.equal(r.status, 0, `the child ran: ${r.stderr}`);
+      const got = JSON.parse(r.stdout) as { src: string; code: string; paths: string[] }[];
+      assert.equal(got.length, cases.length);
+      for (const [i, c] of cases.entries()) {
+        const g = got[i]!;
+        const what = `${c.src}${c.allow ? ` with --allow-secret ${c.allow.join(',')}` : ''}`;
+        assert.equal(g.code, c.refused ? 'SECRET_REFUSED' : '', what);
+        if (!c.refused)
+          assert.ok(g.paths.includes(`/x${c.src}`), `${what} is in the image: ${g.paths.join(' ')}`);
+      }
+      assert.ok(
+        !existsSync('/etc/shadow.bak') && !existsSync('/etc/sudoers.d/admins'),
+        'the host /etc is untouched',
+      );
+    });
+  });
+});
+
+describe('build --trace with the secrets policy', () => {
+  requireTool('strace', 'strace');
+
+  test('a traced command reading a secret is refused; --allow-secret takes it in', async () => {
+    await withTempDir('secrets-trace', async (dir) => {
+      const h = await home(dir);
+      await writeFile(join(dir, 'read.sh'), `#!/bin/sh\ncat ${h}/.netrc ${h}/notes.txt >/dev/null\n`, {
+        mode: 0o755,
+      });
+      const refused = await fromscratch(['build', '--trace', './read.sh', '-o', 'oci:out:x'], { cwd: dir });
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, REFUSED);
+      assert.ok(refused.stderr.includes(`${h}/.netrc`), refused.stderr);
+      assert.ok(!existsSync(join(dir, 'out', 'index.json')), 'no image written');
+      const allowed = await fromscratch(
+        ['build', '--trace', './read.sh', '--allow-secret', './home/.netrc', '-o', 'oci:out:y'],
+        { cwd: dir },
+      );
+      assert.equal(allowed.code, 0, allowed.stderr);
+      const paths = layoutPaths(join(dir, 'out'), 'y');
+      assert.ok(paths.includes(`${h}/.netrc`) && paths.includes(`${h}/notes.txt`), paths.join(' '));
+      const backup = await fromscratch(['build', '--trace', 'cat /etc/shadow-', '-o', 'oci:out:z'], {
+        cwd: dir,
+      });
+      assert.equal(backup.code, 1, backup.stderr);
+      assert.match(backup.stderr, /SECRET_REFUSED.*\/etc\/shadow-/);
+    });
+  });
+});
+
+describe('Dockerfile COPY with the secrets policy', () => {
+  test('COPY of a context holding .npmrc or an SSH key is refused; --allow-secret or .dockerignore lets the build through', async () => {
+    await withTempDir('secrets-copy', async (dir) => {
+      const ctx = join(dir, 'ctx');
+      await mkdir(join(ctx, 'keys/.ssh'), { recursive: true });
+      await writeFile(join(ctx, 'app.js'), 'console.log(1)\n');
+      await writeFile(join(ctx, '.npmrc'), '//registry.npmjs.org/:_authToken=t\n');
+      await writeFile(join(ctx, 'keys/.ssh/id_ed25519'), 'PRIVATE KEY');
+      await writeFile(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY . /app\n');
+      const all = await fromscratch(['build', 'ctx', '-o', 'oci:out:x'], { cwd: dir });
+      assert.equal(all.code, 1, all.stderr);
+      assert.match(all.stderr, REFUSED);
+      assert.ok(!existsSync(join(dir, 'out', 'index.json')), 'no image written');
+      await writeFile(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY .npmrc /root/.npmrc\n');
+      const one = await fromscratch(['build', 'ctx', '-o', 'oci:out:x'], { cwd: dir });
+      assert.equal(one.code, 1, one.stderr);
+      assert.ok(one.stderr.includes(`${ctx}/.npmrc`), one.stderr);
+      const allowed = await fromscratch(
+        ['build', 'ctx', '--allow-secret', './ctx/.npmrc', '-o', 'oci:out:allowed'],
+        { cwd: dir },
+      );
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.ok(layoutPaths(join(dir, 'out'), 'allowed').includes('/root/.npmrc'));
+      await writeFile(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY . /app\n');
+      await writeFile(join(ctx, '.dockerignore'), '.npmrc\nkeys\n');
+      const ignored = await fromscratch(['build', 'ctx', '-o', 'oci:out:ignored'], { cwd: dir });
+      assert.equal(ignored.code, 0, ignored.stderr);
+      const paths = layoutPaths(join(dir, 'out'), 'ignored');
+      assert.ok(paths.includes('/app/app.js') && !paths.includes('/app/.npmrc'), paths.join(' '));
+    });
+  });
+});
