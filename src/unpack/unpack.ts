@@ -51,6 +51,8 @@ export interface UnpackOptions extends DecompressLimits {
   maxEntries?: number;
   /** largest PAX / GNU long-name record (default 1 MiB) */
   maxMetaBytes?: number;
+  /** most symlinks followed over the whole unpack (default 2^20; see MAX_TOTAL_HOPS) */
+  maxTotalHops?: number;
   /** refuse duplicate paths within a layer instead of last-wins with a warning (default false) */
   strictDuplicates?: boolean;
   /** restore uid/gid (default: when running as root) */
@@ -68,6 +70,12 @@ export interface UnpackResult {
 }
 
 const MAX_HOPS = 255;
+/**
+ * MAX_TOTAL_HOPS bounds the symlinks followed over a whole unpack (issue 15.8). The memo makes ordinary
+ * layers follow each link about once; only a layer that keeps replacing links and walking long chains
+ * again reaches this.
+ */
+const MAX_TOTAL_HOPS = 1 << 20;
 const WH_PREFIX = '.wh.';
 const WH_OPAQUE = '.wh..wh..opq';
 
@@ -266,6 +274,8 @@ class Unpacker {
   readonly dirTimes = new Map<string, number>();
   /** real path of a symlink → the real directory it resolves to (see walkDir) */
   readonly linkMemo = new Map<string, readonly string[]>();
+  /** symlinks followed so far, over all layers (MAX_TOTAL_HOPS) */
+  totalHops = 0;
   chownWarned = false;
   xattrWarned = false;
   current = '';
@@ -408,7 +418,8 @@ class Unpacker {
    * of its target, and remembered by its real path until something is removed from the root: 10^4 entries
    * behind a chain of 250 links cost 250 hops, not 2.5 million (issue 15.8). The memo only holds walks
    * that passed through existing nodes, so creating a new node cannot make an entry stale; removing or
-   * replacing one can, hence {@link forgetLinks}.
+   * replacing a directory or symlink can, hence {@link forgetLinks}; MAX_TOTAL_HOPS bounds a layer that
+   * keeps doing that.
    */
   walkDir(
     start: readonly string[],
@@ -445,6 +456,15 @@ class Unpacker {
         hops.n += 1;
         if (hops.n > MAX_HOPS)
           this.fail('PATH_ESCAPE', `too many levels of symbolic links (more than ${MAX_HOPS})`);
+        this.totalHops += 1;
+        const maxTotal = this.opts.maxTotalHops ?? MAX_TOTAL_HOPS;
+        if (this.totalHops > maxTotal) {
+          throw new FromscratchError(
+            'TOO_LARGE',
+            `${this.layerName}: entry ${JSON.stringify(this.current)}: more than ${maxTotal} symbolic links followed in all`,
+            { hint: 'the image keeps replacing long symlink chains to waste work; refusing to unpack it' },
+          );
+        }
         const target = decodePathBytes(fs.readlinkSync(h, { encoding: 'buffer' }));
         const r = this.walkDir(target.startsWith('/') ? [] : done, target.split('/'), create, false, hops);
         if (r === undefined || r === 'symlink') return r;
@@ -461,9 +481,12 @@ class Unpacker {
     return done;
   }
 
-  /** forgetLinks drops the symlink memo: called whenever a node of the root is removed or replaced. */
-  forgetLinks(): void {
-    if (this.linkMemo.size > 0) this.linkMemo.clear();
+  /**
+   * forgetLinks drops the symlink memo when the node `st` (about to be removed or replaced) is a directory
+   * or a symlink: a walk only ever passes through those, so replacing a file keeps the memo.
+   */
+  forgetLinks(st: fs.Stats): void {
+    if (this.linkMemo.size > 0 && (st.isDirectory() || st.isSymbolicLink())) this.linkMemo.clear();
   }
 
   markWritten(parts: readonly string[]): void {
@@ -504,7 +527,7 @@ class Unpacker {
       return;
     }
     if (existing && !(e.type === 'dir' && existing.isDirectory())) {
-      this.forgetLinks();
+      this.forgetLinks(existing);
       if (existing.isDirectory()) removeTree(h);
       else fs.unlinkSync(h);
     }
@@ -615,7 +638,7 @@ class Unpacker {
       return;
     }
     if (existing) {
-      this.forgetLinks();
+      this.forgetLinks(existing);
       if (existing.isDirectory()) removeTree(h);
       else fs.unlinkSync(h);
     }
@@ -704,7 +727,7 @@ class Unpacker {
       const inLayer = this.layerPaths.has(key);
       const isAncestor = this.layerAncestors.has(key);
       if (!inLayer && !isAncestor) {
-        this.forgetLinks();
+        this.forgetLinks(st);
         removeTree(h);
         this.dirTimes.delete(key);
         continue;
