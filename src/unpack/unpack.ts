@@ -70,6 +70,8 @@ export interface UnpackResult {
 }
 
 const MAX_HOPS = 255;
+/** MAX_WARNINGS bounds the warnings kept and reported; the rest are counted in one last line. */
+const MAX_WARNINGS = 1000;
 /**
  * MAX_TOTAL_HOPS bounds the symlinks followed over a whole unpack (issue 15.8). The memo makes ordinary
  * layers follow each link about once; only a layer that keeps replacing links and walking long chains
@@ -109,6 +111,7 @@ export async function unpackImage(
       await u.applyLayer(layer, index++);
     }
     u.finish();
+    u.summarizeWarnings();
   } catch (e) {
     cleanDir(Buffer.from(destRoot));
     throw e;
@@ -276,6 +279,7 @@ class Unpacker {
   readonly linkMemo = new Map<string, readonly string[]>();
   /** symlinks followed so far, over all layers (MAX_TOTAL_HOPS) */
   totalHops = 0;
+  suppressedWarnings = 0;
   chownWarned = false;
   xattrWarned = false;
   current = '';
@@ -289,6 +293,19 @@ class Unpacker {
   }
 
   warn(msg: string): void {
+    // a layer of a million duplicate names must not keep a million messages (issue 15.8)
+    if (this.warnings.length >= MAX_WARNINGS) {
+      this.suppressedWarnings += 1;
+      return;
+    }
+    this.warnings.push(msg);
+    this.opts.onWarning?.(msg);
+  }
+
+  /** summarizeWarnings adds one line for the warnings past MAX_WARNINGS. */
+  summarizeWarnings(): void {
+    if (this.suppressedWarnings === 0) return;
+    const msg = `${this.suppressedWarnings} more warnings not shown`;
     this.warnings.push(msg);
     this.opts.onWarning?.(msg);
   }

@@ -111,6 +111,17 @@ describe('issue 15.8: symlink chains unpack in linear work', () => {
     await unpackImage([{ data: [makeTar(entries)] }], freshRoot());
   });
 
+  it('a layer of 3,000 duplicate names keeps 1,000 warnings and one summary line', async () => {
+    const entries = Array.from({ length: 3000 }, (_, i): GenEntry => ({ name: 'dup', data: `${i}` }));
+    const seen: string[] = [];
+    const r = await unpackImage([{ data: [makeTar(entries)] }], freshRoot(), {
+      onWarning: (m) => seen.push(m),
+    });
+    assert.equal(r.warnings.length, 1001);
+    assert.equal(r.warnings.at(-1), '1999 more warnings not shown');
+    assert.deepEqual(seen, r.warnings);
+  });
+
   it('a symlink loop is still refused, and a chain of 256 hops too', async () => {
     const loop = makeTar([
       { name: 'a', type: '2', linkname: 'b' },
