@@ -156,8 +156,12 @@ function tooLargeToWrite(what: string, limit: string): FromscratchError {
 /**
  * checkReadable refuses images that the readers of src/oci would refuse once written (issue 15.5): more
  * images than an index walk accepts, more layers than MAX_IMAGE_LAYERS, a document over the JSON cap.
+ * Every sink calls it (through serializeImages, or directly) before it writes anything.
  */
-function checkReadable(images: readonly Image[], s: SerializedImages): void {
+export function checkReadable(
+  images: readonly Image[],
+  s: { readonly documents: readonly { readonly descriptor: Descriptor; readonly bytes: Uint8Array }[] },
+): void {
   if (images.length > MAX_IMAGES) {
     throw tooLargeToWrite(`${images.length} images`, `over the limit of ${MAX_IMAGES} images per index`);
   }

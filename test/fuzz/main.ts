@@ -23,8 +23,12 @@ if (unknown.length > 0) {
 }
 const findingsDir = join(import.meta.dirname, 'findings');
 let bad = 0;
-for (const name of names) {
-  const r = await runFuzz(name, { seed: Number(values.seed), durationMs: Number(values.seconds) * 1000 });
+const reports = await runFuzz(
+  names.map((target) => ({ target, durationMs: Number(values.seconds) * 1000 })),
+  { seed: Number(values.seed) },
+);
+for (const r of reports) {
+  const name = r.target;
   const rate = r.ms > 0 ? Math.round((r.execs * 1000) / r.ms) : 0;
   console.log(
     `${name.padEnd(11)} ${String(r.execs).padStart(9)} execs ${String(rate).padStart(7)}/s ${String(r.outcomes).padStart(5)} outcomes ${r.findings.length} findings`,

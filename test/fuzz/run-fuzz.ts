@@ -1,10 +1,11 @@
 /**
- * run-fuzz.ts — runs a fuzz target in a worker thread under a watchdog: an input that makes no progress
- * for `hangMs` is a hang (the worker is terminated and the input named), a worker over its heap limit or
- * over `rssLimit` is runaway memory, and any thrown error that is not a FromscratchError is a crash.
+ * run-fuzz.ts — runs fuzz targets in one worker thread under a watchdog: an input that makes no progress
+ * for `hangMs` is a hang (the worker is terminated, the input named, and the remaining targets run in a
+ * new worker), a worker over its heap limit or over `rssLimit` is runaway memory, and any thrown error
+ * that is not a FromscratchError is a crash.
  */
 import { Worker } from 'node:worker_threads';
-import type { WorkerInput } from './worker.ts';
+import type { WorkerInput, WorkerJob } from './worker.ts';
 
 /** Finding is one failure the fuzzer found, with the input that shows it. */
 export interface Finding {
@@ -28,9 +29,6 @@ export interface FuzzReport {
 export interface FuzzOptions {
   /** PRNG seed (default 1) */
   seed?: number;
-  /** inputs to run (deterministic); one of iterations and durationMs is required */
-  iterations?: number;
-  durationMs?: number;
   /** an input running longer than this is a hang (default 20 s) */
   hangMs?: number;
   /** V8 heap cap of the worker in MiB (default 512) */
@@ -41,22 +39,31 @@ export interface FuzzOptions {
 
 const MAX_INPUT = 1024 * 1024;
 
-/** runFuzz runs `target` under the watchdog and resolves with its report (never rejects on a finding). */
-export function runFuzz(target: string, opts: FuzzOptions): Promise<FuzzReport> {
-  const shared = new SharedArrayBuffer(8 + MAX_INPUT);
-  const head = new Int32Array(shared, 0, 2);
-  const current = (): Uint8Array => new Uint8Array(shared, 8, Atomics.load(head, 1)).slice();
-  const input: WorkerInput = {
-    target,
-    seed: opts.seed ?? 1,
-    shared,
-    rssLimit: opts.rssLimit ?? 2 * 1024 ** 3,
-    ...(opts.iterations !== undefined ? { iterations: opts.iterations } : {}),
-    ...(opts.durationMs !== undefined ? { durationMs: opts.durationMs } : {}),
-  };
+/**
+ * runFuzz runs `jobs` (a target with a number of inputs or a duration each) under the watchdog and
+ * resolves with one report per job, in order (never rejects on a finding).
+ */
+export async function runFuzz(jobs: readonly WorkerJob[], opts: FuzzOptions = {}): Promise<FuzzReport[]> {
+  const reports: FuzzReport[] = [];
+  let rest = [...jobs];
+  while (rest.length > 0) {
+    const got = await runWorker(rest, opts);
+    reports.push(...got);
+    rest = rest.slice(got.length);
+  }
+  return reports;
+}
+
+/** runWorker runs jobs until they are done or one of them dies; returns the reports of the jobs it ended. */
+function runWorker(jobs: readonly WorkerJob[], opts: FuzzOptions): Promise<FuzzReport[]> {
+  const shared = new SharedArrayBuffer(16 + MAX_INPUT);
+  const head = new Int32Array(shared, 0, 4);
+  const current = (): Uint8Array => new Uint8Array(shared, 16, Atomics.load(head, 3)).slice();
+  const input: WorkerInput = { jobs, seed: opts.seed ?? 1, shared, rssLimit: opts.rssLimit ?? 2 * 1024 ** 3 };
   const hangMs = opts.hangMs ?? 20_000;
-  const findings: Finding[] = [];
-  const started = Date.now();
+  const reports: FuzzReport[] = [];
+  let findings: Finding[] = [];
+  let jobStarted = Date.now();
   return new Promise((resolve) => {
     const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
       workerData: input,
@@ -65,29 +72,32 @@ export function runFuzz(target: string, opts: FuzzOptions): Promise<FuzzReport> 
     let settled = false;
     let last = -1;
     let lastChange = Date.now();
-    const finish = (r: Omit<FuzzReport, 'target' | 'findings'>) => {
+    const end = (kind: 'hang' | 'memory' | 'crash', detail: string) => {
+      // the job running now ends with this finding; later jobs go to a new worker
+      const job = reports.length;
+      findings.push({ kind, index: Atomics.load(head, 2), input: current(), detail });
+      reports.push({
+        target: jobs[job]!.target,
+        execs: Atomics.load(head, 2),
+        ms: Date.now() - jobStarted,
+        outcomes: 0,
+        findings,
+      });
+      stop();
+    };
+    const stop = () => {
       if (settled) return;
       settled = true;
       clearInterval(timer);
       void worker.terminate();
-      resolve({ target, findings, ...r });
+      resolve(reports);
     };
     const timer = setInterval(() => {
-      const i = Atomics.load(head, 0);
-      if (i !== last) {
-        last = i;
+      const n = Atomics.load(head, 0);
+      if (n !== last) {
+        last = n;
         lastChange = Date.now();
-        return;
-      }
-      if (Date.now() - lastChange > hangMs) {
-        findings.push({
-          kind: 'hang',
-          index: i - 1,
-          input: current(),
-          detail: `no progress for ${hangMs} ms`,
-        });
-        finish({ execs: i, ms: Date.now() - started, outcomes: 0 });
-      }
+      } else if (Date.now() - lastChange > hangMs) end('hang', `no progress for ${hangMs} ms`);
     }, 250);
     worker.on(
       'message',
@@ -105,19 +115,28 @@ export function runFuzz(target: string, opts: FuzzOptions): Promise<FuzzReport> 
           findings.push({ kind: 'crash', index: m.index, input: m.input, detail: m.error ?? '' });
         else if (m.kind === 'memory')
           findings.push({ kind: 'memory', index: m.index, input: m.input, detail: `rss ${m.rss} bytes` });
-        else if (m.kind === 'done') finish({ execs: m.execs ?? 0, ms: m.ms ?? 0, outcomes: m.outcomes ?? 0 });
+        else if (m.kind === 'done') {
+          reports.push({
+            target: jobs[reports.length]!.target,
+            execs: m.execs ?? 0,
+            ms: m.ms ?? 0,
+            outcomes: m.outcomes ?? 0,
+            findings,
+          });
+          findings = [];
+          jobStarted = Date.now();
+          if (reports.length === jobs.length) stop();
+        }
       },
     );
     worker.on('error', (e) => {
-      const i = Atomics.load(head, 0);
-      findings.push({
-        kind: (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'memory' : 'crash',
-        index: i - 1,
-        input: current(),
-        detail: e.stack ?? String(e),
-      });
-      finish({ execs: i, ms: Date.now() - started, outcomes: 0 });
+      end(
+        (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'memory' : 'crash',
+        e.stack ?? String(e),
+      );
     });
-    worker.on('exit', () => finish({ execs: Atomics.load(head, 0), ms: Date.now() - started, outcomes: 0 }));
+    worker.on('exit', () => {
+      if (!settled && reports.length < jobs.length) end('crash', 'the worker exited early');
+    });
   });
 }

@@ -269,3 +269,37 @@ export const TARGETS: readonly FuzzTarget[] = [
   decompressTarget('zstd'),
   decompressTarget('xz'),
 ];
+
+/**
+ * HARNESS_CHECKS are targets that misbehave on purpose, so the suite shows the harness reports a crash,
+ * a hang and runaway memory (each with its input); they are never part of a fuzz run.
+ */
+export const HARNESS_CHECKS: readonly FuzzTarget[] = [
+  {
+    name: 'check-crash',
+    corpus: 'control',
+    run: (input) => {
+      if (input.length % 3 === 0) throw new TypeError('not a FromscratchError');
+    },
+    dictionary: [],
+  },
+  {
+    name: 'check-hang',
+    corpus: 'control',
+    run: () => {
+      for (;;) {
+        // spins forever: only the watchdog can stop it
+      }
+    },
+    dictionary: [],
+  },
+  {
+    name: 'check-memory',
+    corpus: 'control',
+    run: () => {
+      const keep: number[][] = [];
+      for (;;) keep.push(new Array(1 << 16).fill(1));
+    },
+    dictionary: [],
+  },
+];

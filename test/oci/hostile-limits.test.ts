@@ -19,6 +19,7 @@ import type { Image } from '../../src/image/image.ts';
 import { Annotation } from '../../src/model/documents.ts';
 import { MAX_IMAGE_LAYERS, MAX_INDEX_MANIFESTS } from '../../src/model/json.ts';
 import { MediaType } from '../../src/model/media-type.ts';
+import { writeImage } from '../../src/oci/image-io.ts';
 import { inspectImage } from '../../src/oci/inspect.ts';
 import { attachToOciLayout, readOciLayout, writeOciLayout } from '../../src/oci/oci-layout.ts';
 import { fromscratch } from '../e2e/cli.ts';
@@ -156,6 +157,13 @@ describe('issue 15.5: a layout is never written past what readers accept', () =>
         (e: unknown) => isFromscratchError(e, 'TOO_LARGE') && /1001 layers/.test(e.message),
       );
       assert.equal(existsSync(join(t, 'w')), false, 'nothing was written');
+      for (const ref of [`docker-archive:${join(t, 'd.tar')}:many:1`, `oci-archive:${join(t, 'o.tar')}:v1`]) {
+        await assert.rejects(
+          writeImage(ref, [many], store, { fsync: false }),
+          (e: unknown) => isFromscratchError(e, 'TOO_LARGE') && /1001 layers/.test(e.message),
+        );
+      }
+      assert.deepEqual(readdirSync(t), [], 'no archive was written');
 
       // a hand-made layout of 50,000 copies of one layer: refused at once, naming the limit
       const tar = Buffer.concat([header({ name: 'a', data: 'x' }), Buffer.alloc(512), Buffer.alloc(1024)]);
