@@ -93,16 +93,19 @@ class Meter {
     this.floor = limits.ratioFloor ?? 64 * 1024 * 1024;
   }
   /**
-   * frame accounts for a zstd frame that will make the decoder allocate `alloc` bytes: over
-   * ZSTD_MAX_FRAME_ALLOC or the absolute cap it is refused, and past the first frame the sum of what the
+   * frame accounts for a zstd frame that will make the decoder allocate `alloc` bytes (its declared
+   * `contentSize`, else its window): over ZSTD_MAX_FRAME_ALLOC, or a content size over the absolute cap,
+   * it is refused, and past the first frame the sum of what the
    * frames declared must stay within the ratio cap, as output does (so thousands of tiny frames that
    * each claim 256 MiB cannot make the decoder churn memory).
    */
-  frame(alloc: number, first: boolean): void {
-    if (alloc > ZSTD_MAX_FRAME_ALLOC || alloc > this.max) {
+  frame(alloc: number, contentSize: number, first: boolean): void {
+    // the content size a frame declares is output to come; a window is only a buffer
+    if (alloc > ZSTD_MAX_FRAME_ALLOC || contentSize > this.max) {
+      const limit = contentSize > this.max ? this.max : ZSTD_MAX_FRAME_ALLOC;
       throw new FromscratchError(
         'TOO_LARGE',
-        `${this.what}: a zstd frame declares ${alloc} bytes, over the ${Math.min(ZSTD_MAX_FRAME_ALLOC, this.max)}-byte limit of one frame`,
+        `${this.what}: a zstd frame declares ${alloc} bytes, over the ${limit}-byte limit of one frame`,
         {
           hint: 'the data is a decompression bomb, or one huge frame with its size in the header: recompress it as a stream (zstd --no-content-size) or with gzip',
         },
@@ -446,7 +449,7 @@ class ZstdFrameGuard {
     for (let k = fcsBytes - 1; k >= 0; k--) fcs = fcs * 256 + a[at + k]!;
     if (fcsFlag === 1) fcs += 256;
     // fzstd allocates the content size when the header gives one, else the window
-    this.m.frame(fcs > 0 ? fcs : window, this.frames === 0);
+    this.m.frame(fcs > 0 ? fcs : window, fcs, this.frames === 0);
     this.frames += 1;
     [this.state, this.need] = ['block', 3];
   }
