@@ -10,6 +10,7 @@ import { type Layer, serializeImage } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { MediaType } from '../model/media-type.ts';
 import { formatPlatform } from '../model/platform.ts';
+import { copyCheckedLayer } from '../oci/diff-id.ts';
 import type { ImageSet } from '../oci/image-set.ts';
 import { attachToOciLayout, serializeImages } from '../oci/oci-layout.ts';
 import { formatImageRef, type ImageRef, parseImageRef } from '../oci/transport.ts';
@@ -126,15 +127,11 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     ...(early ? { onLayer: (l: Layer) => early.onLayer(l) } : {}),
     readBase: async (ref, platform) => {
       const set = await readAnyImage(ref, transport, { platform });
-      // the base image's layers are reused as they are: copy them into our store once
+      // the base image's layers are reused as they are: copy them into our store once, checked against
+      // the config's diff_ids on the way (an image umoci and docker refuse is never built, issue 15.6)
       try {
-        for (const l of set.images[0]!.layers) {
-          if (!(await store.has(l.blob.digest, l.blob.size)))
-            await store.put(set.store.open(l.blob.digest, l.blob.size), {
-              digest: l.blob.digest,
-              size: l.blob.size,
-            });
-        }
+        for (const [i, l] of set.images[0]!.layers.entries())
+          await copyCheckedLayer(store, set.store, l, `base image ${ref}: layers[${i}] ${l.blob.digest}`);
         return set.images[0]!;
       } finally {
         await set.close();

@@ -7,6 +7,7 @@ import type { Image, IndexDocument } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { isIndexMediaType } from '../model/media-type.ts';
 import type { Platform } from '../model/platform.ts';
+import { withDiffIdChecks } from '../oci/diff-id.ts';
 import {
   type ReadImageOptions,
   type RegistryHooks,
@@ -134,8 +135,10 @@ export interface CopyOptions extends TransportOptions {
  * layout gets OCI media types: Docker manifests are converted for it (new digests).
  */
 export async function copyImage(src: string, dest: string, o: CopyOptions): Promise<string> {
-  const set = await readAnyImage(src, o, o.platform ? { platform: o.platform } : {});
+  const read = await readAnyImage(src, o, o.platform ? { platform: o.platform } : {});
   try {
+    // layers are passed on as they are: check them against the config's diff_ids while they stream (15.6)
+    const set = withDiffIdChecks(read, src);
     const d = set.descriptor;
     const sourceIndex: IndexDocument | undefined = isIndexMediaType(d.mediaType)
       ? { bytes: await readBlob(set.store, d.digest, d.size), mediaType: d.mediaType }
@@ -146,6 +149,6 @@ export async function copyImage(src: string, dest: string, o: CopyOptions): Prom
     });
     return written.descriptor.digest;
   } finally {
-    await set.close();
+    await read.close();
   }
 }

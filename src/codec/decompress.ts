@@ -69,9 +69,19 @@ const INPUT_SLICE = 16 * 1024;
 /** ZSTD_SLICE: one zstd RLE block of 128 KiB costs 4 input bytes, so fzstd gets small slices. */
 const ZSTD_SLICE = 256;
 
+/**
+ * ZSTD_MAX_FRAME_ALLOC bounds the buffer one zstd frame makes fzstd allocate up front: its declared
+ * content size, else its window size (fzstd holds a frame in memory). A 31-byte frame declaring 1.3 GB
+ * took 8 s and 1.3 GB before the first output byte (found by the fuzzer, issue 15). Streamed zstd
+ * (containerd, BuildKit, skopeo, fromscratch) declares no content size and a window of a few MiB.
+ */
+export const ZSTD_MAX_FRAME_ALLOC = 256 * 1024 * 1024;
+
 class Meter {
   inBytes = 0;
   outBytes = 0;
+  /** buffer bytes the zstd frames seen so far declared */
+  declared = 0;
   private readonly max: number;
   private readonly ratio: number;
   private readonly floor: number;
@@ -82,6 +92,35 @@ class Meter {
     this.ratio = limits.maxRatio ?? 1000;
     this.floor = limits.ratioFloor ?? 64 * 1024 * 1024;
   }
+  /**
+   * frame accounts for a zstd frame that will make the decoder allocate `alloc` bytes (its declared
+   * `contentSize`, else its window): over ZSTD_MAX_FRAME_ALLOC, or a content size over the absolute cap,
+   * it is refused, and past the first frame the sum of what the
+   * frames declared must stay within the ratio cap, as output does (so thousands of tiny frames that
+   * each claim 256 MiB cannot make the decoder churn memory).
+   */
+  frame(alloc: number, contentSize: number, first: boolean): void {
+    // the content size a frame declares is output to come; a window is only a buffer
+    if (alloc > ZSTD_MAX_FRAME_ALLOC || contentSize > this.max) {
+      const limit = contentSize > this.max ? this.max : ZSTD_MAX_FRAME_ALLOC;
+      throw new FromscratchError(
+        'TOO_LARGE',
+        `${this.what}: a zstd frame declares ${alloc} bytes, over the ${limit}-byte limit of one frame`,
+        {
+          hint: 'the data is a decompression bomb, or one huge frame with its size in the header: recompress it as a stream (zstd --no-content-size) or with gzip',
+        },
+      );
+    }
+    this.declared += alloc;
+    if (!first && this.declared > this.floor && this.declared > this.ratio * Math.max(this.inBytes, 1)) {
+      throw new FromscratchError(
+        'TOO_LARGE',
+        `${this.what}: its zstd frames declare ${this.declared} bytes from ${this.inBytes} (over the ratio limit)`,
+        { hint: 'the data is a decompression bomb; refusing to expand it further' },
+      );
+    }
+  }
+
   out(n: number): void {
     this.outBytes += n;
     if (this.outBytes > this.max) {
@@ -288,10 +327,13 @@ async function* unzstd(input: AsyncIterable<Uint8Array>, what: string, m: Meter)
     ready = [];
     yield* batch;
   };
+  const guard = new ZstdFrameGuard(m);
   try {
     for await (const b of input) {
       for (let i = 0; i < b.byteLength; i += ZSTD_SLICE) {
-        z.push(b.subarray(i, i + ZSTD_SLICE));
+        const slice = b.subarray(i, i + ZSTD_SLICE);
+        guard.see(slice); // before fzstd reads a frame header, so its allocation is checked first
+        z.push(slice);
         yield* drain();
       }
     }
@@ -301,6 +343,116 @@ async function* unzstd(input: AsyncIterable<Uint8Array>, what: string, m: Meter)
     throw corrupt(what, 'zstd', e);
   }
   yield* drain();
+}
+
+/**
+ * ZstdFrameGuard follows the frame structure of a zstd stream as its bytes go to the decoder (frame
+ * header, block headers, checksum; skippable frames) and hands each frame's declared allocation to the
+ * Meter. It only reads headers; anything malformed is left for the decoder to report.
+ * https://github.com/facebook/zstd/blob/dev/doc/zstd_compression_format.md#frames
+ */
+class ZstdFrameGuard {
+  private readonly m: Meter;
+  private state: 'magic' | 'skippable' | 'descriptor' | 'header' | 'block' | 'off' = 'magic';
+  private need = 4;
+  private acc: number[] = [];
+  private skip = 0;
+  private descriptor = 0;
+  private checksum = false;
+  private frames = 0;
+  constructor(m: Meter) {
+    this.m = m;
+  }
+
+  see(bytes: Uint8Array): void {
+    let i = 0;
+    while (i < bytes.length && this.state !== 'off') {
+      if (this.skip > 0) {
+        const n = Math.min(this.skip, bytes.length - i);
+        this.skip -= n;
+        i += n;
+        continue;
+      }
+      this.acc.push(bytes[i]!);
+      i += 1;
+      if (this.acc.length < this.need) continue;
+      const a = this.acc;
+      this.acc = [];
+      this.step(a);
+    }
+  }
+
+  private step(a: number[]): void {
+    switch (this.state) {
+      case 'magic': {
+        const magic = (a[0]! | (a[1]! << 8) | (a[2]! << 16) | (a[3]! << 24)) >>> 0;
+        if (magic === 0xfd2fb528) [this.state, this.need] = ['descriptor', 1];
+        else if (magic >>> 4 === 0x184d2a5) [this.state, this.need] = ['skippable', 4];
+        else this.state = 'off';
+        return;
+      }
+      case 'skippable':
+        this.skip = (a[0]! | (a[1]! << 8) | (a[2]! << 16) | (a[3]! << 24)) >>> 0;
+        [this.state, this.need] = ['magic', 4];
+        return;
+      case 'descriptor': {
+        const d = a[0]!;
+        this.descriptor = d;
+        this.checksum = ((d >> 2) & 1) === 1;
+        const single = (d >> 5) & 1;
+        const fcsFlag = d >> 6;
+        const fcsBytes = fcsFlag === 0 ? single : 1 << fcsFlag;
+        const dictBytes = [0, 1, 2, 4][d & 3]!;
+        const n = (single ? 0 : 1) + dictBytes + fcsBytes;
+        if (n === 0) this.header([]);
+        else [this.state, this.need] = ['header', n];
+        return;
+      }
+      case 'header':
+        this.header(a);
+        return;
+      case 'block': {
+        const h = a[0]! | (a[1]! << 8) | (a[2]! << 16);
+        const last = h & 1;
+        const type = (h >> 1) & 3;
+        const size = h >>> 3;
+        if (type === 3) {
+          this.state = 'off'; // reserved: the decoder reports it
+          return;
+        }
+        this.skip = type === 1 ? 1 : size;
+        if (last) {
+          this.skip += this.checksum ? 4 : 0;
+          [this.state, this.need] = ['magic', 4];
+        }
+        return;
+      }
+      case 'off':
+        return;
+    }
+  }
+
+  private header(a: number[]): void {
+    const d = this.descriptor;
+    const single = (d >> 5) & 1;
+    const fcsFlag = d >> 6;
+    let at = 0;
+    let window = 0;
+    if (!single) {
+      const w = a[at++]!;
+      const base = 2 ** (10 + (w >> 3));
+      window = base + (base / 8) * (w & 7);
+    }
+    at += [0, 1, 2, 4][d & 3]!;
+    const fcsBytes = fcsFlag === 0 ? single : 1 << fcsFlag;
+    let fcs = 0;
+    for (let k = fcsBytes - 1; k >= 0; k--) fcs = fcs * 256 + a[at + k]!;
+    if (fcsFlag === 1) fcs += 256;
+    // fzstd allocates the content size when the header gives one, else the window
+    this.m.frame(fcs > 0 ? fcs : window, fcs, this.frames === 0);
+    this.frames += 1;
+    [this.state, this.need] = ['block', 3];
+  }
 }
 
 async function* unxz(input: AsyncIterable<Uint8Array>, what: string, m: Meter): AsyncGenerator<Uint8Array> {

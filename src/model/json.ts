@@ -21,6 +21,15 @@ import type { Platform } from './platform.ts';
 /** DEFAULT_JSON_LIMIT is the size cap of a manifest, index or config: the spec asks to accept at least 4 MiB. */
 export const DEFAULT_JSON_LIMIT = 8 * 1024 * 1024;
 
+/** MAX_INDEX_MANIFESTS is the most entries accepted in one index (index.json included); writers stay under it. */
+export const MAX_INDEX_MANIFESTS = 1000;
+
+/**
+ * MAX_IMAGE_LAYERS is the most layers accepted in one image (manifest layers, config diff_ids): Docker's
+ * overlay2 stops at 128, so this only refuses images made to waste work (50,000 copies of one layer).
+ */
+export const MAX_IMAGE_LAYERS = 1000;
+
 /** MAX_JSON_DEPTH bounds nesting so a hostile `[[[[…` cannot exhaust the stack. */
 const MAX_JSON_DEPTH = 256;
 
@@ -234,7 +243,7 @@ export interface DocumentOptions {
 
 /** IndexOptions adds the manifest-count cap of an index (RELIABILITY.md D8). */
 export interface IndexOptions extends DocumentOptions {
-  /** most manifests accepted in one index (default 1000) */
+  /** most manifests accepted in one index (default MAX_INDEX_MANIFESTS, 1000) */
   maxManifests?: number;
 }
 
@@ -387,6 +396,18 @@ function checkSchemaVersion(c: Checker, o: Obj): void {
     c.fail('schemaVersion', `must be 2, got ${JSON.stringify(o.schemaVersion) ?? 'nothing'}`);
 }
 
+/** tooManyLayers refuses an image with more than MAX_IMAGE_LAYERS layers (RELIABILITY.md section 6). */
+function tooManyLayers(what: string, n: number, field: string): void {
+  if (n <= MAX_IMAGE_LAYERS) return;
+  throw new FromscratchError(
+    'TOO_LARGE',
+    `${what}: ${field} has ${n} entries, over the limit of ${MAX_IMAGE_LAYERS} layers`,
+    {
+      hint: 'images with that many layers are refused to bound work; squash layers (fewer --layers) when building',
+    },
+  );
+}
+
 /**
  * parseImageManifest parses and validates an OCI image manifest or Docker v2 schema 2 manifest.
  * Throws AMBIGUOUS_MANIFEST for a document with `manifests` or a contradicting mediaType, TOO_LARGE over the
@@ -416,6 +437,7 @@ export function parseImageManifest(bytes: Uint8Array | string, opts: DocumentOpt
   if (o.config === undefined) c.fail('config', 'is missing');
   if (o.layers === undefined) c.fail('layers', 'is missing');
   if (!Array.isArray(o.layers)) c.fail('layers', 'must be an array');
+  tooManyLayers(what, o.layers.length, 'layers');
   const m: ImageManifest = {
     schemaVersion: 2,
     ...(mediaType !== undefined ? { mediaType } : {}),
@@ -451,7 +473,7 @@ export function parseImageIndex(bytes: Uint8Array | string, opts: IndexOptions =
   checkTopLevel(c, o, ['schemaVersion', 'mediaType', 'artifactType', 'manifests', 'subject', 'annotations']);
   if (!Array.isArray(o.manifests))
     c.fail('manifests', o.manifests === undefined ? 'is missing' : 'must be an array');
-  const max = opts.maxManifests ?? 1000;
+  const max = opts.maxManifests ?? MAX_INDEX_MANIFESTS;
   if (o.manifests.length > max) {
     throw new FromscratchError(
       'TOO_LARGE',
@@ -517,6 +539,7 @@ export function parseImageConfig(bytes: Uint8Array | string, opts: DocumentOptio
   if (rootfs.type !== 'layers')
     c.fail('rootfs.type', `must be "layers", got ${JSON.stringify(rootfs.type) ?? 'nothing'}`);
   if (!Array.isArray(rootfs.diff_ids)) c.fail('rootfs.diff_ids', 'must be an array');
+  tooManyLayers(what, rootfs.diff_ids.length, 'rootfs.diff_ids');
   const cfg: ImageConfig = {
     architecture: c.str(o.architecture, 'architecture'),
     os: c.str(o.os, 'os'),

@@ -27,7 +27,7 @@ import {
 } from './archive-file.ts';
 import { decompressStream, openLayerTar, sniffLayerCompression } from './decompress.ts';
 import type { ImageSet } from './image-set.ts';
-import type { WrittenImage } from './oci-layout.ts';
+import { checkReadable, type WrittenImage } from './oci-layout.ts';
 import { toImage } from './to-image.ts';
 import { parseDockerName } from './transport.ts';
 
@@ -95,6 +95,13 @@ export async function dockerArchiveEntries(
   const repoTags = (opts.repoTags ?? []).map((t) => parseDockerName(t));
   // an image read from documents keeps its config bytes: the image ID is its config digest
   const s = serializeImage(image, opts.created !== undefined ? { created: opts.created } : {});
+  // what readDockerArchive would refuse is never written (issue 15.5)
+  checkReadable([image], {
+    documents: [
+      { descriptor: s.configDescriptor, bytes: s.config },
+      { descriptor: s.descriptor, bytes: s.manifest },
+    ],
+  });
   const layers = await planLayers(image, store);
   const entries: ArchiveEntry[] = [];
   for (const l of layers) {

@@ -85,6 +85,12 @@ export async function artifactAmong(
   return undefined;
 }
 
+/** MAX_IMAGES is the most images one read accepts (an index of indexes included); writers stay under it. */
+export const MAX_IMAGES = 256;
+
+/** MAX_INDEX_DEPTH is the deepest index nesting accepted (RELIABILITY.md D8). */
+export const MAX_INDEX_DEPTH = 4;
+
 /** ResolveOptions bounds the walk and filters platforms. */
 export interface ResolveOptions {
   /** keep only images matching this platform */
@@ -115,8 +121,8 @@ export async function resolveImages(
   opts: ResolveOptions = {},
 ): Promise<{ images: Image[]; manifests: Descriptor[] }> {
   const limit = opts.jsonLimit ?? DEFAULT_JSON_LIMIT;
-  const maxDepth = opts.maxDepth ?? 4;
-  const maxImages = opts.maxImages ?? 256;
+  const maxDepth = opts.maxDepth ?? MAX_INDEX_DEPTH;
+  const maxImages = opts.maxImages ?? MAX_IMAGES;
   const images: Image[] = [];
   const manifests: Descriptor[] = [];
 

@@ -10,11 +10,12 @@ import type { BlobStore } from '../blob/store.ts';
 import { isFromscratchError, withContext } from '../errors.ts';
 import { type Image, toImageConfig } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
-import type { Digest } from '../model/digest.ts';
+import { type Digest, newHasher } from '../model/digest.ts';
 import type { ImageConfig } from '../model/documents.ts';
 import { formatPlatform } from '../model/platform.ts';
 import { TarReader } from '../unpack/tar-reader.ts';
 import { openLayerTar } from './decompress.ts';
+import { diffIdMismatch } from './diff-id.ts';
 import { type ReadImageOptions, readImage } from './image-io.ts';
 import type { ImageSet } from './image-set.ts';
 import { formatImageRef, type ImageRef, parseImageRef } from './transport.ts';
@@ -82,20 +83,24 @@ export interface InspectOptions extends ReadImageOptions {
 
 /**
  * listLayerFiles lists the entries of a layer blob in `store` (verified and decompressed). Throws the
- * blob and decompression errors, INVALID_ARCHIVE for a corrupt tar.
+ * blob and decompression errors, INVALID_ARCHIVE for a corrupt tar, and DIGEST_MISMATCH when `diffId`
+ * is given and the uncompressed tar is not it (a config that does not describe its layers, issue 15.6).
  */
 export async function listLayerFiles(
   store: BlobStore,
   blob: Descriptor,
   max = 100_000,
+  diffId?: Digest,
 ): Promise<{ files: InspectedFile[]; truncated: boolean; uncompressedSize: number }> {
   const files: InspectedFile[] = [];
   let truncated = false;
   let uncompressedSize = 0;
   const source = openLayerTar(store, blob);
+  const hasher = newHasher();
   const counted = (async function* () {
     for await (const c of source) {
       uncompressedSize += c.byteLength;
+      hasher.update(c);
       yield c;
     }
   })();
@@ -125,6 +130,14 @@ export async function listLayerFiles(
     // the reader's complaints name an offset, not the layer; blob and decompression errors already do
     if (isFromscratchError(e, 'INVALID_ARCHIVE')) withContext(`layer ${blob.digest} is not a valid tar`, e);
     throw e;
+  }
+  // the reader stops at the end-of-archive marker: hash what follows too, as the diff_id covers it
+  for await (const _ of counted) {
+    // drained only to hash
+  }
+  if (diffId !== undefined) {
+    const got = hasher.digest().digest;
+    if (got !== diffId) throw diffIdMismatch(`layer ${blob.digest}`, got, diffId);
   }
   return { files, truncated, uncompressedSize };
 }
@@ -169,7 +182,7 @@ async function inspectOne(
       layers.push(base);
       continue;
     }
-    const listed = await listLayerFiles(store, l.blob, opts.maxFilesPerLayer);
+    const listed = await listLayerFiles(store, l.blob, opts.maxFilesPerLayer, l.diffId);
     for (const f of listed.files) fileBytes += f.size;
     layers.push({
       ...base,

@@ -14,6 +14,7 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/pr
 import { basename, dirname, join } from 'node:path';
 import { dirStore, fsyncDir, writeFileAtomic } from '../blob/dir-store.ts';
 import { type BlobStore, readBlob } from '../blob/store.ts';
+import { removeDeadTemps, TEMP_FILE_RE } from '../blob/temp-files.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { canonicalJson } from '../image/canonical-json.ts';
 import {
@@ -26,14 +27,19 @@ import {
   serializeIndex,
 } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
-import { type Digest, digestHex } from '../model/digest.ts';
+import { type Digest, digestHex, sha256 } from '../model/digest.ts';
 import { Annotation, type ImageIndex } from '../model/documents.ts';
-import { DEFAULT_JSON_LIMIT, parseImageIndex, parseJsonStrict } from '../model/json.ts';
+import {
+  DEFAULT_JSON_LIMIT,
+  MAX_IMAGE_LAYERS,
+  MAX_INDEX_MANIFESTS,
+  parseImageIndex,
+  parseJsonStrict,
+} from '../model/json.ts';
 import { MediaType } from '../model/media-type.ts';
 import { formatPlatform } from '../model/platform.ts';
-import { artifactAmong, type ImageSet, type ResolveOptions, resolveImages } from './image-set.ts';
+import { artifactAmong, type ImageSet, MAX_IMAGES, type ResolveOptions, resolveImages } from './image-set.ts';
 import { withLock } from './lock.ts';
-import { removeDeadTemps, TEMP_FILE_RE } from '../blob/temp-files.ts';
 
 /** OCI_LAYOUT_VERSION is the only `imageLayoutVersion` written and accepted. */
 export const OCI_LAYOUT_VERSION = '1.0.0';
@@ -130,7 +136,51 @@ export function serializeImages(
     documents.push({ descriptor: idx.descriptor, bytes: idx.bytes });
     top = idx.descriptor;
   }
-  return { top, manifests, documents, layers: [...layers.values()] };
+  const out = { top, manifests, documents, layers: [...layers.values()] };
+  checkReadable(images, out);
+  return out;
+}
+
+/**
+ * tooLargeToWrite is the error for a write that would make a layout (or archive, or registry image) that
+ * readers refuse: nothing has been written when it is thrown.
+ */
+function tooLargeToWrite(what: string, limit: string): FromscratchError {
+  return new FromscratchError(
+    'TOO_LARGE',
+    `refusing to write ${what}: ${limit}, and readers (fromscratch, skopeo's limits alike) would refuse it`,
+    { hint: 'nothing was written; see the limits in src/oci/README.md (fewer layers, images or tags)' },
+  );
+}
+
+/**
+ * checkReadable refuses images that the readers of src/oci would refuse once written (issue 15.5): more
+ * images than an index walk accepts, more layers than MAX_IMAGE_LAYERS, a document over the JSON cap.
+ * Every sink calls it (through serializeImages, or directly) before it writes anything.
+ */
+export function checkReadable(
+  images: readonly Image[],
+  s: { readonly documents: readonly { readonly descriptor: Descriptor; readonly bytes: Uint8Array }[] },
+): void {
+  if (images.length > MAX_IMAGES) {
+    throw tooLargeToWrite(`${images.length} images`, `over the limit of ${MAX_IMAGES} images per index`);
+  }
+  for (const img of images) {
+    if (img.layers.length > MAX_IMAGE_LAYERS) {
+      throw tooLargeToWrite(
+        `an image of ${img.layers.length} layers (${formatPlatform(img.platform)})`,
+        `over the limit of ${MAX_IMAGE_LAYERS} layers per image`,
+      );
+    }
+  }
+  for (const d of s.documents) {
+    if (d.bytes.byteLength > DEFAULT_JSON_LIMIT) {
+      throw tooLargeToWrite(
+        `${d.descriptor.mediaType} ${d.descriptor.digest} of ${d.bytes.byteLength} bytes`,
+        `over the ${DEFAULT_JSON_LIMIT}-byte limit of a manifest, index or config`,
+      );
+    }
+  }
 }
 
 function unwritable(path: string, reason: string, cause?: unknown): FromscratchError {
@@ -234,11 +284,16 @@ export function indexEntry(
   };
 }
 
-/** mergeIndex encodes index.json: `old` with the entry for the tag (or an identical untagged entry) replaced. */
+/**
+ * mergeIndex encodes index.json: `old` with the entry for the tag (or an identical untagged entry)
+ * replaced. Throws TOO_LARGE when the result would list more than MAX_INDEX_MANIFESTS entries or exceed
+ * the JSON cap: readIndexJson would refuse it, and with it every later command on the layout (15.5).
+ */
 export function mergeIndex(
   old: ImageIndex | undefined,
   entry: Descriptor,
   tag: string | undefined,
+  where = 'index.json',
 ): Uint8Array {
   const kept = (old?.manifests ?? []).filter((d) => {
     const ref = d.annotations?.[Annotation.RefName];
@@ -251,7 +306,20 @@ export function mergeIndex(
     manifests: [...kept, entry],
     ...(old?.annotations ? { annotations: old.annotations } : {}),
   };
-  return canonicalJson(doc);
+  if (doc.manifests.length > MAX_INDEX_MANIFESTS) {
+    throw tooLargeToWrite(
+      `${where} with ${doc.manifests.length} entries`,
+      `over the limit of ${MAX_INDEX_MANIFESTS} entries per index`,
+    );
+  }
+  const bytes = canonicalJson(doc);
+  if (bytes.byteLength > DEFAULT_JSON_LIMIT) {
+    throw tooLargeToWrite(
+      `${where} of ${bytes.byteLength} bytes`,
+      `over the ${DEFAULT_JSON_LIMIT}-byte limit`,
+    );
+  }
+  return bytes;
 }
 
 /** ociLayoutFile is the bytes of the `oci-layout` file. */
@@ -344,6 +412,10 @@ async function writeIntoExisting(
     throw unwritable(dir, 'the directory is not empty and is not an OCI layout (no oci-layout file)');
   }
   if (isLayout) await readLayoutVersion(dir);
+  // refuse before writing anything when the new index.json would cross a reader limit (checked again
+  // under the lock, where another writer may have added entries meanwhile)
+  const before = (await lstatOrNull(join(dir, 'index.json'))) === null ? undefined : await readIndexJson(dir);
+  mergeIndex(before, entry, opts.tag, `OCI layout ${dir}: index.json`);
   await writeBlobs(dir, store, s, fsync);
   await withLock(
     join(dir, LOCK_NAME),
@@ -353,7 +425,11 @@ async function writeIntoExisting(
       if (!isLayout) await writeFileAtomic(join(dir, 'oci-layout'), ociLayoutFile(), { fsync });
       const old =
         (await lstatOrNull(join(dir, 'index.json'))) === null ? undefined : await readIndexJson(dir);
-      await writeFileAtomic(join(dir, 'index.json'), mergeIndex(old, entry, opts.tag), { fsync });
+      await writeFileAtomic(
+        join(dir, 'index.json'),
+        mergeIndex(old, entry, opts.tag, `OCI layout ${dir}: index.json`),
+        { fsync },
+      );
     },
     opts.lockTimeoutMs === undefined ? {} : { timeoutMs: opts.lockTimeoutMs },
   );
@@ -512,16 +588,23 @@ export async function attachToOciLayout(
   const fsync = opts.fsync !== false;
   await ensureRealDir(dir, dir);
   await readLayoutVersion(dir);
+  const where = `OCI layout ${dir}: index.json`;
+  const m = artifactManifest(subject, artifact.artifactType, {
+    digest: sha256(artifact.data),
+    size: artifact.data.byteLength,
+  });
+  const entry = m.descriptor;
+  // refuse before writing a blob when the entry would push index.json over a reader limit (15.5)
+  const before = await readIndexJson(dir);
+  if (!before.manifests.some((d) => d.digest === entry.digest)) mergeIndex(before, entry, undefined, where);
   const store = dirStore(join(dir, 'blobs'), { fsync });
   await store.put(EMPTY_JSON);
-  const blob = await store.put(artifact.data);
-  const m = artifactManifest(subject, artifact.artifactType, blob);
+  await store.put(artifact.data);
   await store.put(m.bytes);
-  const entry = m.descriptor;
   await withLock(join(dir, LOCK_NAME), async () => {
     const old = await readIndexJson(dir);
     if (old.manifests.some((d) => d.digest === entry.digest)) return;
-    await writeFileAtomic(join(dir, 'index.json'), mergeIndex(old, entry, undefined), { fsync });
+    await writeFileAtomic(join(dir, 'index.json'), mergeIndex(old, entry, undefined, where), { fsync });
   });
   return entry;
 }

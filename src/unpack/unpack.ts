@@ -51,6 +51,8 @@ export interface UnpackOptions extends DecompressLimits {
   maxEntries?: number;
   /** largest PAX / GNU long-name record (default 1 MiB) */
   maxMetaBytes?: number;
+  /** most symlinks followed over the whole unpack (default 2^20; see MAX_TOTAL_HOPS) */
+  maxTotalHops?: number;
   /** refuse duplicate paths within a layer instead of last-wins with a warning (default false) */
   strictDuplicates?: boolean;
   /** restore uid/gid (default: when running as root) */
@@ -68,6 +70,14 @@ export interface UnpackResult {
 }
 
 const MAX_HOPS = 255;
+/** MAX_WARNINGS bounds the warnings kept and reported; the rest are counted in one last line. */
+const MAX_WARNINGS = 1000;
+/**
+ * MAX_TOTAL_HOPS bounds the symlinks followed over a whole unpack (issue 15.8). The memo makes ordinary
+ * layers follow each link about once; only a layer that keeps replacing links and walking long chains
+ * again reaches this.
+ */
+const MAX_TOTAL_HOPS = 1 << 20;
 const WH_PREFIX = '.wh.';
 const WH_OPAQUE = '.wh..wh..opq';
 
@@ -101,6 +111,7 @@ export async function unpackImage(
       await u.applyLayer(layer, index++);
     }
     u.finish();
+    u.summarizeWarnings();
   } catch (e) {
     cleanDir(Buffer.from(destRoot));
     throw e;
@@ -264,6 +275,11 @@ class Unpacker {
   layerOpaque = new Set<string>();
   /** directory mtimes, applied at the end (later entries would change them) */
   readonly dirTimes = new Map<string, number>();
+  /** real path of a symlink → the real directory it resolves to (see walkDir) */
+  readonly linkMemo = new Map<string, readonly string[]>();
+  /** symlinks followed so far, over all layers (MAX_TOTAL_HOPS) */
+  totalHops = 0;
+  suppressedWarnings = 0;
   chownWarned = false;
   xattrWarned = false;
   current = '';
@@ -277,6 +293,19 @@ class Unpacker {
   }
 
   warn(msg: string): void {
+    // a layer of a million duplicate names must not keep a million messages (issue 15.8)
+    if (this.warnings.length >= MAX_WARNINGS) {
+      this.suppressedWarnings += 1;
+      return;
+    }
+    this.warnings.push(msg);
+    this.opts.onWarning?.(msg);
+  }
+
+  /** summarizeWarnings adds one line for the warnings past MAX_WARNINGS. */
+  summarizeWarnings(): void {
+    if (this.suppressedWarnings === 0) return;
+    const msg = `${this.suppressedWarnings} more warnings not shown`;
     this.warnings.push(msg);
     this.opts.onWarning?.(msg);
   }
@@ -398,17 +427,38 @@ class Unpacker {
     create: boolean,
     noSymlinks = false,
   ): string[] | undefined | 'symlink' {
-    let done: string[] = [];
-    let pending = [...parts];
-    let hops = 0;
-    while (pending.length > 0) {
-      const part = pending.shift()!;
+    return this.walkDir([], parts, create, noSymlinks, { n: 0 });
+  }
+
+  /**
+   * walkDir resolves `parts` from the real directory `start`. A symlink is resolved once, by a nested walk
+   * of its target, and remembered by its real path until something is removed from the root: 10^4 entries
+   * behind a chain of 250 links cost 250 hops, not 2.5 million (issue 15.8). The memo only holds walks
+   * that passed through existing nodes, so creating a new node cannot make an entry stale; removing or
+   * replacing a directory or symlink can, hence {@link forgetLinks}; MAX_TOTAL_HOPS bounds a layer that
+   * keeps doing that.
+   */
+  walkDir(
+    start: readonly string[],
+    parts: readonly string[],
+    create: boolean,
+    noSymlinks: boolean,
+    hops: { n: number },
+  ): string[] | undefined | 'symlink' {
+    let done = [...start];
+    for (const part of parts) {
       if (part === '' || part === '.') continue;
       if (part === '..') {
         done.pop();
         continue;
       }
       const next = [...done, part];
+      const key = `/${next.join('/')}`;
+      const known = noSymlinks ? undefined : this.linkMemo.get(key);
+      if (known) {
+        done = [...known];
+        continue;
+      }
       const h = this.host(next);
       const st = fs.lstatSync(h, { throwIfNoEntry: false });
       if (!st) {
@@ -420,13 +470,23 @@ class Unpacker {
       }
       if (st.isSymbolicLink()) {
         if (noSymlinks) return 'symlink';
-        hops += 1;
-        if (hops > MAX_HOPS)
+        hops.n += 1;
+        if (hops.n > MAX_HOPS)
           this.fail('PATH_ESCAPE', `too many levels of symbolic links (more than ${MAX_HOPS})`);
+        this.totalHops += 1;
+        const maxTotal = this.opts.maxTotalHops ?? MAX_TOTAL_HOPS;
+        if (this.totalHops > maxTotal) {
+          throw new FromscratchError(
+            'TOO_LARGE',
+            `${this.layerName}: entry ${JSON.stringify(this.current)}: more than ${maxTotal} symbolic links followed in all`,
+            { hint: 'the image keeps replacing long symlink chains to waste work; refusing to unpack it' },
+          );
+        }
         const target = decodePathBytes(fs.readlinkSync(h, { encoding: 'buffer' }));
-        if (target.startsWith('/')) done = [];
-        pending = [...target.split('/'), ...pending];
-        if (pending.length > 4096) this.fail('PATH_TOO_LONG', 'symlink expansion is too long');
+        const r = this.walkDir(target.startsWith('/') ? [] : done, target.split('/'), create, false, hops);
+        if (r === undefined || r === 'symlink') return r;
+        this.linkMemo.set(key, r);
+        done = r;
         continue;
       }
       if (!st.isDirectory()) {
@@ -436,6 +496,14 @@ class Unpacker {
       done = next;
     }
     return done;
+  }
+
+  /**
+   * forgetLinks drops the symlink memo when the node `st` (about to be removed or replaced) is a directory
+   * or a symlink: a walk only ever passes through those, so replacing a file keeps the memo.
+   */
+  forgetLinks(st: fs.Stats): void {
+    if (this.linkMemo.size > 0 && (st.isDirectory() || st.isSymbolicLink())) this.linkMemo.clear();
   }
 
   markWritten(parts: readonly string[]): void {
@@ -476,6 +544,7 @@ class Unpacker {
       return;
     }
     if (existing && !(e.type === 'dir' && existing.isDirectory())) {
+      this.forgetLinks(existing);
       if (existing.isDirectory()) removeTree(h);
       else fs.unlinkSync(h);
     }
@@ -586,6 +655,7 @@ class Unpacker {
       return;
     }
     if (existing) {
+      this.forgetLinks(existing);
       if (existing.isDirectory()) removeTree(h);
       else fs.unlinkSync(h);
     }
@@ -674,6 +744,7 @@ class Unpacker {
       const inLayer = this.layerPaths.has(key);
       const isAncestor = this.layerAncestors.has(key);
       if (!inLayer && !isAncestor) {
+        this.forgetLinks(st);
         removeTree(h);
         this.dirTimes.delete(key);
         continue;
