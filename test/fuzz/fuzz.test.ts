@@ -61,10 +61,11 @@ describe('fuzz: every parser survives mutated input (fixed seed)', () => {
 });
 
 describe('fuzz harness: findings are reported, with their input', () => {
-  it('a crash, a hang and runaway memory are each found, and the next target still runs', async () => {
+  it('a crash, a warning on stderr, a hang and runaway memory are each found, and the next target still runs', async () => {
     const r = await runFuzz(
       [
         { target: 'check-crash', iterations: 30 },
+        { target: 'check-warning', iterations: 3 },
         { target: 'check-hang', iterations: 5 },
         { target: 'check-memory', iterations: 5 },
         { target: 'control', iterations: 100 },
@@ -75,6 +76,7 @@ describe('fuzz harness: findings are reported, with their input', () => {
       r.map((x) => [x.target, [...new Set(x.findings.map((f) => f.kind))]]),
       [
         ['check-crash', ['crash']],
+        ['check-warning', ['crash']],
         ['check-hang', ['hang']],
         ['check-memory', ['memory']],
         ['control', []],
@@ -83,6 +85,7 @@ describe('fuzz harness: findings are reported, with their input', () => {
     const crash = r[0]!.findings[0]!;
     assert.equal(crash.input.length % 3, 0, 'the crashing input is the one reported');
     assert.match(crash.detail, /TypeError: not a FromscratchError/);
-    assert.equal(r[3]!.execs, 100);
+    assert.match(r[1]!.findings[0]!.detail, /process warning on stderr: a parser wrote to stderr/);
+    assert.equal(r[4]!.execs, 100);
   });
 });

@@ -284,6 +284,14 @@ export const HARNESS_CHECKS: readonly FuzzTarget[] = [
     dictionary: [],
   },
   {
+    name: 'check-warning',
+    corpus: 'control',
+    run: () => {
+      process.emitWarning('a parser wrote to stderr');
+    },
+    dictionary: [],
+  },
+  {
     name: 'check-hang',
     corpus: 'control',
     run: () => {
