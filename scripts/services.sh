@@ -28,6 +28,8 @@ want python3 python3
 want ruby ruby
 want nginx nginx-light
 want curl curl
+want zstd zstd
+want xz xz-utils
 [ -f /usr/include/zlib.h ] || need_pkgs+=(zlib1g-dev)
 [ -d /usr/share/gocode/src/github.com/opencontainers/image-spec/schema ] || need_pkgs+=(golang-github-opencontainers-image-spec-dev)
 
