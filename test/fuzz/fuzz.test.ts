@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type FuzzReport, runFuzz } from './run-fuzz.ts';
-import { TARGETS } from './targets.ts';
+import { loadCorpus, TARGETS } from './targets.ts';
 
 /** ITERATIONS is about 1–3 s of each target on a loaded 2-core machine (rates measured with main.ts). */
 const ITERATIONS: Record<string, number> = {
@@ -42,6 +42,15 @@ describe('fuzz: every parser survives mutated input (fixed seed)', () => {
   };
   it('every target has a budget', () => {
     assert.deepEqual(Object.keys(ITERATIONS).sort(), TARGETS.map((t) => t.name).sort());
+  });
+  it('every seed of the corpus parses (the harness feeds the parsers what it means to)', async () => {
+    for (const t of TARGETS) {
+      for (const [i, seed] of loadCorpus(t.corpus ?? t.name).entries()) {
+        // the three JSON targets share one corpus: each seed is one of the three documents
+        if (t.corpus === 'oci-json' && i !== ['manifest', 'index', 'config'].indexOf(t.name)) continue;
+        await assert.doesNotReject(async () => t.run(seed), `${t.name} seed ${i}`);
+      }
+    }
   });
   for (const [n, t] of TARGETS.entries()) {
     it(`${t.name}: ${ITERATIONS[t.name]} inputs, no crash, hang or runaway memory`, async (ctx) => {
