@@ -32,6 +32,8 @@ want openssl openssl
 want setpriv util-linux
 want nginx nginx-light
 want curl curl
+want zstd zstd
+want xz xz-utils
 [ -f /usr/include/zlib.h ] || need_pkgs+=(zlib1g-dev)
 want javac openjdk-17-jdk-headless
 want gawk gawk

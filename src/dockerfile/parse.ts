@@ -1108,7 +1108,16 @@ class Parser {
         }
         let path = dest;
         if (destDir) {
-          const base = decodeURIComponent(u.pathname.slice(u.pathname.lastIndexOf('/') + 1));
+          let base: string;
+          try {
+            base = decodeURIComponent(u.pathname.slice(u.pathname.lastIndexOf('/') + 1));
+          } catch {
+            // a lone `%` or an escape that is not UTF-8 (found by the fuzzer): a user error, not a bug
+            throw new LineError(
+              ins.line,
+              `ADD source ${truncate(src, 80)} has a malformed %-escape in its name`,
+            );
+          }
           if (!base || base === '.' || base === '..' || base.includes('/')) {
             throw new LineError(
               ins.line,

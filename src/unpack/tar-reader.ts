@@ -244,7 +244,15 @@ function applyPax(key: string, value: Buffer, offset: number, into: PaxRecords):
       if (key.startsWith('SCHILY.xattr.'))
         into.xattrs.set(key.slice('SCHILY.xattr.'.length), Buffer.from(value));
       else if (key.startsWith('LIBARCHIVE.xattr.')) {
-        const name = decodeURIComponent(key.slice('LIBARCHIVE.xattr.'.length));
+        let name: string;
+        try {
+          name = decodeURIComponent(key.slice('LIBARCHIVE.xattr.'.length));
+        } catch {
+          // a lone `%` or a non-UTF-8 escape: the record is malformed (a URIError here was a crash)
+          throw invalid(
+            `PAX record ${JSON.stringify(key.slice(0, 80))} at offset ${offset} has a malformed %-escape`,
+          );
+        }
         into.xattrs.set(name, Buffer.from(value.toString('latin1'), 'base64'));
       }
     // other keys (atime, ctime, uname, gname, comment, hdrcharset, …) carry nothing we apply

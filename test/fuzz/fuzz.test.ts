@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type FuzzReport, runFuzz } from './run-fuzz.ts';
-import { TARGETS } from './targets.ts';
+import { loadCorpus, TARGETS } from './targets.ts';
 
 /** ITERATIONS is about 1–3 s of each target on a loaded 2-core machine (rates measured with main.ts). */
 const ITERATIONS: Record<string, number> = {
@@ -43,6 +43,15 @@ describe('fuzz: every parser survives mutated input (fixed seed)', () => {
   it('every target has a budget', () => {
     assert.deepEqual(Object.keys(ITERATIONS).sort(), TARGETS.map((t) => t.name).sort());
   });
+  it('every seed of the corpus parses (the harness feeds the parsers what it means to)', async () => {
+    for (const t of TARGETS) {
+      for (const [i, seed] of loadCorpus(t.corpus ?? t.name).entries()) {
+        // the three JSON targets share one corpus: each seed is one of the three documents
+        if (t.corpus === 'oci-json' && i !== ['manifest', 'index', 'config'].indexOf(t.name)) continue;
+        await assert.doesNotReject(async () => t.run(seed), `${t.name} seed ${i}`);
+      }
+    }
+  });
   for (const [n, t] of TARGETS.entries()) {
     it(`${t.name}: ${ITERATIONS[t.name]} inputs, no crash, hang or runaway memory`, async (ctx) => {
       const r = (await all())[n]!;
@@ -61,10 +70,11 @@ describe('fuzz: every parser survives mutated input (fixed seed)', () => {
 });
 
 describe('fuzz harness: findings are reported, with their input', () => {
-  it('a crash, a hang and runaway memory are each found, and the next target still runs', async () => {
+  it('a crash, a warning on stderr, a hang and runaway memory are each found, and the next target still runs', async () => {
     const r = await runFuzz(
       [
         { target: 'check-crash', iterations: 30 },
+        { target: 'check-warning', iterations: 3 },
         { target: 'check-hang', iterations: 5 },
         { target: 'check-memory', iterations: 5 },
         { target: 'control', iterations: 100 },
@@ -75,6 +85,7 @@ describe('fuzz harness: findings are reported, with their input', () => {
       r.map((x) => [x.target, [...new Set(x.findings.map((f) => f.kind))]]),
       [
         ['check-crash', ['crash']],
+        ['check-warning', ['crash']],
         ['check-hang', ['hang']],
         ['check-memory', ['memory']],
         ['control', []],
@@ -83,6 +94,7 @@ describe('fuzz harness: findings are reported, with their input', () => {
     const crash = r[0]!.findings[0]!;
     assert.equal(crash.input.length % 3, 0, 'the crashing input is the one reported');
     assert.match(crash.detail, /TypeError: not a FromscratchError/);
-    assert.equal(r[3]!.execs, 100);
+    assert.match(r[1]!.findings[0]!.detail, /process warning on stderr: a parser wrote to stderr/);
+    assert.equal(r[4]!.execs, 100);
   });
 });

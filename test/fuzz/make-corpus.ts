@@ -134,7 +134,7 @@ put(
 put(
   'control',
   '00-control',
-  `${CONTROL}Depends: libc6 (>= 2.36), libfoo1 | libbar1 [amd64], perl:any <!nocheck>\nPre-Depends: dpkg (>= 1.19~)\nProvides: hello-world (= 1.0)\nDescription: test\n a long\n .\n description\n`,
+  `${CONTROL}Depends: libc6 (>= 2.36), libfoo1 | libbar1 [amd64], perl:any <!nocheck>\nPre-Depends: dpkg (>= 1.19~)\nProvides: hello-world (= 1.0)\nHomepage: https://example.org\nX-Long: a long\n .\n value\n`,
 );
 put(
   'control',
@@ -155,11 +155,33 @@ put(
 put(
   'dockerfile',
   '00-multistage',
-  readFileSync(join(import.meta.dirname, '..', 'dockerfile', 'fuzz.test.ts'), 'utf8')
-    .split('const DOCKERFILE = `')[1]!
-    .split('`;')[0]!
-    .replaceAll('\\$', '$')
-    .replace(/\$\{'a'\.repeat\(64\)\}/, 'a'.repeat(64)),
+  [
+    '# syntax=docker/dockerfile:1',
+    'ARG BASE=scratch',
+    'FROM $' + '{BASE} AS build',
+    'ARG V=1',
+    'ENV A=hello B="x y" C=$' + '{V:-no}',
+    'LABEL "a b"=c d=$' + '{B}',
+    'WORKDIR app',
+    '# fromscratch: closure',
+    'COPY --chown=app:1 --chmod=755 bin/* ./',
+    'COPY <<EOF <<-"E2" /etc/',
+    'hello $A',
+    'EOF',
+    '\traw $A',
+    '\tE2',
+    `ADD --checksum=sha256:${'a'.repeat(64)} https://example.org/x.tar.gz /dl/`,
+    'EXPOSE 80 53/udp 8000-8001',
+    'VOLUME ["/data"]',
+    'USER nonroot',
+    'HEALTHCHECK --interval=30s CMD ["/app/run", "health"]',
+    'ENTRYPOINT ["/app/run", "a b"]',
+    'CMD echo hi',
+    'FROM build AS final',
+    'COPY --from=build /app/ /x/',
+    'ONBUILD COPY . /src',
+    '',
+  ].join('\n'),
 );
 put('dockerfile', '01-simple', 'FROM scratch\nCOPY hello /hello\nENTRYPOINT ["/hello"]\n');
 put(
@@ -235,5 +257,5 @@ put('gzip', '01-two-members.gz', Buffer.concat([gzipSync('a'), gzipSync('b')]));
 put('zstd', '00-tar.zst', tool('zstd', ['-c', '-q', '--check'], tarSeed));
 put('zstd', '01-rle.zst', tool('zstd', ['-c', '-q', '-19'], Buffer.alloc(300_000)));
 put('xz', '00-tar.xz', tool('xz', ['-c'], tarSeed));
-put('xz', '01-sha256.xz', tool('xz', ['-c', '--check=sha256', '-1'], Buffer.from('hello xz\n')));
+put('xz', '01-crc32.xz', tool('xz', ['-c', '--check=crc32', '-1'], Buffer.from('hello xz\n')));
 console.log(`corpus written to ${CORPUS}`);

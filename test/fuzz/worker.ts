@@ -27,6 +27,12 @@ export interface WorkerInput {
 }
 
 const w = workerData as WorkerInput;
+/** the input running now, for a process warning (the library must never write to stderr) */
+let now: { job: number; index: number; input: Uint8Array } | undefined;
+process.on('warning', (warning) => {
+  if (!now) return;
+  parentPort!.postMessage({ kind: 'crash', ...now, error: `process warning on stderr: ${warning.message}` });
+});
 const head = new Int32Array(w.shared, 0, 4);
 const body = new Uint8Array(w.shared, 16);
 
@@ -53,6 +59,7 @@ async function runJob(job: number, target: FuzzTarget, spec: WorkerJob): Promise
     Atomics.store(head, 2, i);
     Atomics.store(head, 1, job);
     Atomics.add(head, 0, 1);
+    now = { job, index: i, input };
     let outcome: string;
     try {
       await target.run(input);
@@ -72,6 +79,8 @@ async function runJob(job: number, target: FuzzTarget, spec: WorkerJob): Promise
         .replace(/[0-9a-f]{8,}|\d+/g, '#')
         .slice(0, 60)}`;
     }
+    // process warnings are emitted on the next tick: let them fire while this input is still `now`
+    await new Promise((r) => process.nextTick(r));
     if (!outcomes.has(outcome)) {
       outcomes.add(outcome);
       if (corpus.length < 2000) corpus.push(input);
