@@ -7,6 +7,7 @@
  * of `LOCPATH`), trying the name as given and with its codeset normalised (`UTF-8` → `utf8`,
  * `ISO-8859-1` → `iso88591`), the `@modifier`, `.codeset` and `_territory` parts dropped in turn.
  */
+import { normalizeCodeset, parseLocaleArchiveNames } from '../closure/locale.ts';
 
 /** LOCALE_VARS are the variables setlocale(LC_ALL, "") reads, besides LANG. */
 export const LOCALE_VARS = [
@@ -51,11 +52,7 @@ export function isBuiltinLocale(name: string): boolean {
   return name === '' || name === 'C' || name === 'POSIX';
 }
 
-/** normalizeCodeset is glibc's _nl_normalize_codeset: alphanumerics lowercased; digits only get `iso`. */
-export function normalizeCodeset(codeset: string): string {
-  const kept = codeset.replace(/[^A-Za-z0-9]/g, '').toLowerCase();
-  return /^[0-9]+$/.test(kept) ? `iso${kept}` : kept;
-}
+export { normalizeCodeset };
 
 /** canonicalLocaleName is the name with its codeset normalised, as localedef names the directory (`de_DE.UTF-8` → `de_DE.utf8`). */
 export function canonicalLocaleName(name: string): string {
@@ -80,40 +77,20 @@ export function localeDirNames(name: string): string[] {
   return [...new Set([name, ...out])].filter((n) => n !== '');
 }
 
-/** LOCALE_ARCHIVE_MAGIC is AR_MAGIC of glibc's locale/locarchive.h. */
-const LOCALE_ARCHIVE_MAGIC = 0xde020109;
-
 /**
- * archiveLocaleNames lists the locale names of a glibc `locale-archive` from its header and name hash
- * table (locale/locarchive.h: 12-byte entries {hashval, name_offset, locrec_offset}, offsets from the
- * start of the file, native byte order). `read` reads a byte range of the archive. Undefined when the
- * file is not an archive this reader understands (wrong magic, offsets out of bounds).
+ * archiveLocaleNames lists the locale names of a glibc `locale-archive` of `size` bytes, read through
+ * `read` with the closure's archive reader (closure/locale.ts). Undefined when the file is not an archive
+ * that reader understands (wrong magic, tables out of bounds or truncated).
  */
 export async function archiveLocaleNames(
   size: number,
   read: (offset: number, length: number) => Promise<Uint8Array>,
 ): Promise<Set<string> | undefined> {
-  if (size < 64) return undefined;
-  const head = await read(0, 64);
-  if (head.byteLength < 64) return undefined;
-  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  const le = dv.getUint32(0, true) === LOCALE_ARCHIVE_MAGIC;
-  if (!le && dv.getUint32(0, false) !== LOCALE_ARCHIVE_MAGIC) return undefined;
-  const hashOff = dv.getUint32(8, le);
-  const hashSize = dv.getUint32(16, le);
-  const strOff = dv.getUint32(20, le);
-  const strUsed = dv.getUint32(24, le);
-  if (hashSize > 1_000_000 || hashOff + hashSize * 12 > size || strOff + strUsed > size) return undefined;
-  const table = await read(hashOff, hashSize * 12);
-  const strings = await read(strOff, strUsed);
-  const tv = new DataView(table.buffer, table.byteOffset, table.byteLength);
-  const names = new Set<string>();
-  for (let i = 0; i + 12 <= table.byteLength; i += 12) {
-    const nameOff = tv.getUint32(i + 4, le);
-    if (nameOff === 0 || nameOff < strOff || nameOff >= strOff + strUsed) continue;
-    const start = nameOff - strOff;
-    const end = strings.indexOf(0, start);
-    names.add(Buffer.from(strings.subarray(start, end < 0 ? strings.length : end)).toString('latin1'));
+  if (size < 36) return undefined;
+  try {
+    return await parseLocaleArchiveNames(await read(0, 36), read);
+  } catch (e) {
+    if (e instanceof Error) return undefined; // malformed: glibc ignores it too
+    throw e;
   }
-  return names;
 }
