@@ -148,7 +148,7 @@ export async function gatherContextAdd(
   });
   // COPY puts context files in the image as --add does: the same policy, on the same host paths
   for (const r of records) {
-    if (r.stat.type !== 'dir' && r.stat.type !== 'symlink') assertNotSecret(r.hostPath, ctx.secrets);
+    if (r.stat.type !== 'dir' && r.stat.type !== 'symlink') assertNotSecret(r.hostPath, ctx.secrets, r.dest);
   }
   if (item.extract) {
     const tars = records.filter(

@@ -11,7 +11,7 @@ import { FromscratchError } from '../errors.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
 import { hostFs, splitRdev, toRootStat } from '../fs/host-fs.ts';
 import { decodePathBytes, encodePath, joinImagePath, normalizeImagePath } from '../fs/path.ts';
-import { isAllowedSecret } from '../trace/secrets.ts';
+import { checkSecretDestination, isAllowedSecret } from '../trace/secrets.ts';
 
 /** MAX_ADD_ENTRIES bounds one --add walk (a runaway `--add /` should fail, not fill memory). */
 export const MAX_ADD_ENTRIES = 1_000_000;
@@ -34,19 +34,26 @@ export interface CollectHostOptions {
 }
 
 /**
- * assertNotSecret throws SECRET_REFUSED when the secrets policy refuses `hostPath` and no `allowSecrets`
- * entry allows it (the path itself or a directory above it, by whole components).
+ * assertNotSecret throws SECRET_REFUSED when the secrets policy refuses `hostPath`, or the place `imagePath`
+ * it lands at in the image (`./rootfs/etc/shadow` added at `/etc/shadow`), and no `allowSecrets` entry
+ * allows the host path (the path itself or a directory above it, by whole components).
  */
 export function assertNotSecret(
   hostPath: string,
   opts: { checkSecret?: SecretCheck; allowSecrets?: readonly string[] },
+  imagePath?: string,
 ): void {
   if (!opts.checkSecret || isAllowedSecret(hostPath, opts.allowSecrets ?? [])) return;
   const verdict = opts.checkSecret(hostPath);
-  if (!verdict.refuse) return;
+  const atDest =
+    !verdict.refuse && imagePath !== undefined && imagePath !== hostPath
+      ? checkSecretDestination(imagePath)
+      : undefined;
+  if (!verdict.refuse && !atDest?.refuse) return;
+  const what = atDest?.refuse ? `${hostPath} (at ${imagePath} in the image)` : hostPath;
   throw new FromscratchError(
     'SECRET_REFUSED',
-    `refusing to put ${hostPath} in the image: ${verdict.reason || 'it looks like a secret'}`,
+    `refusing to put ${what} in the image: ${(atDest ?? verdict).reason || 'it looks like a secret'}`,
     { hint: `if you really mean to ship it, pass --allow-secret ${hostPath}` },
   );
 }
@@ -118,7 +125,7 @@ export async function collectHostPath(
     const mode = opts.ownership?.mode ?? rs.mode;
     // files and the nodes a kernel file system holds (/dev/null, a FIFO) are checked; directories and
     // symlinks carry no content of their own
-    if (rs.type !== 'dir' && rs.type !== 'symlink') assertNotSecret(hostPath, opts);
+    if (rs.type !== 'dir' && rs.type !== 'symlink') assertNotSecret(hostPath, opts, imagePath);
     switch (rs.type) {
       case 'dir': {
         out.push({ hostPath, entry: { ...base, type: 'dir', mode } });

@@ -22,6 +22,8 @@ export interface SecretOptions {
 interface Rule {
   readonly test: RegExp;
   readonly reason: string;
+  /** the rule is about the host (its kernel file systems), not about what a path in an image holds */
+  readonly hostOnly?: boolean;
 }
 
 // a home directory: /root, /home/NAME, or any path component before the dotfile (a HOME elsewhere)
@@ -61,6 +63,7 @@ const RULES: readonly Rule[] = [
   {
     test: /^\/(proc|sys|dev)(\/|$)/,
     reason: 'a kernel or device file system (not a file an image can carry)',
+    hostOnly: true,
   },
 ];
 
@@ -89,6 +92,23 @@ export function checkSecret(path: string, opts: SecretOptions = {}): SecretVerdi
   if (opts.allow && isAllowedSecret(path, opts.allow)) return { refuse: false, reason: '' };
   for (const r of RULES) {
     if (r.test.test(path)) return { refuse: true, reason: r.reason };
+  }
+  return { refuse: false, reason: '' };
+}
+
+/**
+ * checkSecretDestination tells whether a file placed at `imagePath` in an image would be a secret by where
+ * it lands, whatever its host path: `--add ./rootfs:/` puts `./rootfs/etc/shadow` at `/etc/shadow`, which
+ * the host-path rules alone never see. The host-only rules (/proc, /sys, /dev) do not apply: an image may
+ * carry a `/dev` directory of its own.
+ *
+ * @example
+ * checkSecretDestination('/etc/shadow') // { refuse: true, reason: 'password hashes' }
+ * checkSecretDestination('/dev/null') // { refuse: false, reason: '' }
+ */
+export function checkSecretDestination(imagePath: string): SecretVerdict {
+  for (const r of RULES) {
+    if (!r.hostOnly && r.test.test(imagePath)) return { refuse: true, reason: r.reason };
   }
   return { refuse: false, reason: '' };
 }

@@ -147,6 +147,65 @@ describe('build --add with the secrets policy', () => {
   });
 });
 
+describe('where a file lands in the image, whatever its host path', () => {
+  test('--add of a root file system holding etc/shadow or an SSH host key is refused by destination; /dev in the image is not', async () => {
+    await withTempDir('secrets-dest', async (dir) => {
+      const rootfs = join(dir, 'rootfs');
+      await mkdir(join(rootfs, 'etc/ssh'), { recursive: true });
+      await mkdir(join(rootfs, 'dev'), { recursive: true });
+      await writeFile(join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+      await writeFile(join(rootfs, 'dev/README'), 'an image may carry a /dev of its own\n');
+      for (const [rel, reason] of [
+        ['etc/shadow', /password hashes/],
+        ['etc/shadow-', /password hashes/],
+        ['etc/ssh/ssh_host_ed25519_key', /SSH host private key/],
+        ['etc/sudoers.d/admin', /system credentials/],
+      ] as const) {
+        await mkdir(join(rootfs, rel, '..'), { recursive: true });
+        await writeFile(join(rootfs, rel), 'x\n', { mode: 0o600 });
+        const r = await fromscratch(['build', '--add', './rootfs:/', '-o', 'oci:refused:x'], { cwd: dir });
+        assert.equal(r.code, 1, `${rel}: ${r.stderr}`);
+        assert.match(r.stderr, REFUSED, rel);
+        assert.match(r.stderr, reason, rel);
+        assert.ok(r.stderr.includes(`at /${rel} in the image`), `${rel}: names the destination: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`hint: .*--allow-secret ${rootfs}/${rel}`), rel);
+        assert.ok(!existsSync(join(dir, 'refused', 'index.json')), `${rel}: no image written`);
+        // the same file anywhere harmless passes: the rule is the destination, not the content
+        const elsewhere = await fromscratch(
+          ['build', '--add', `./rootfs/${rel}:/data/f`, '-o', 'oci:out:ok'],
+          {
+            cwd: dir,
+          },
+        );
+        assert.equal(elsewhere.code, 0, `${rel} at /data/f: ${elsewhere.stderr}`);
+        const allowed = await fromscratch(
+          ['build', '--add', './rootfs:/', '--allow-secret', `./rootfs/${rel}`, '-o', 'oci:out:allowed'],
+          { cwd: dir },
+        );
+        assert.equal(allowed.code, 0, `${rel} allowed: ${allowed.stderr}`);
+        assert.ok(layoutPaths(join(dir, 'out'), 'allowed').includes(`/${rel}`), rel);
+        execFileSync('rm', ['-f', join(rootfs, rel)]);
+      }
+      const clean = await fromscratch(['build', '--add', './rootfs:/', '-o', 'oci:out:clean'], { cwd: dir });
+      assert.equal(clean.code, 0, clean.stderr);
+      assert.ok(layoutPaths(join(dir, 'out'), 'clean').includes('/dev/README'));
+    });
+  });
+
+  test('Dockerfile COPY to /etc/shadow is refused by destination', async () => {
+    await withTempDir('secrets-dest-copy', async (dir) => {
+      const ctx = join(dir, 'ctx');
+      await mkdir(ctx, { recursive: true });
+      await writeFile(join(ctx, 'shadow.txt'), 'root:$6$salt$hash:19000::::::\n');
+      await writeFile(join(ctx, 'Dockerfile'), 'FROM scratch\nCOPY shadow.txt /etc/shadow\n');
+      const r = await fromscratch(['build', 'ctx', '-o', 'oci:out:x'], { cwd: dir });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, REFUSED);
+      assert.ok(r.stderr.includes('at /etc/shadow in the image'), r.stderr);
+    });
+  });
+});
+
 describe('the /etc rules on real files (a private /etc in a mount namespace)', () => {
   requireTool('unshare', 'util-linux');
   const cases: { src: string; refused: boolean; allow?: string[] }[] = [
