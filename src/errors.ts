@@ -77,6 +77,8 @@ export const ErrorCode = {
   REGISTRY_UNAUTHORIZED: 'REGISTRY_UNAUTHORIZED',
   /** a network request failed after its retries */
   NETWORK_ERROR: 'NETWORK_ERROR',
+  /** the registry cache named by --cache-to cannot be read or written */
+  CACHE_UNAVAILABLE: 'CACHE_UNAVAILABLE',
   /** a Debian package or version is unknown */
   DEB_NOT_FOUND: 'DEB_NOT_FOUND',
   /** no set of Debian packages satisfies the request */

@@ -18,12 +18,13 @@ import type { RegistryClientOptions } from '../registry/client.ts';
 import { pushReferrer } from '../registry/push.ts';
 import { parseReference } from '../registry/reference.ts';
 import { checkSecretFile } from '../trace/secret-file.ts';
-import { readBlobLocations } from './blob-locations.ts';
+import { type BlobLocations, readBlobLocations } from './blob-locations.ts';
 import { type BuildOptions, type BuildResult, build } from './build.ts';
 import { cacheDir } from './cache-dir.ts';
 import { earlyPush } from './early-push.ts';
 import { sbomOf } from './explain.ts';
 import { writeRecord } from './record-cache.ts';
+import { openRegistryCache } from './registry-cache.ts';
 import type { BuildSpec } from './spec.ts';
 import { readAnyImage, writeAnyImage } from './transports.ts';
 import { type VerifyReport, verifyBuild } from './verify.ts';
@@ -47,6 +48,12 @@ export interface BuildImageOptions extends Omit<BuildOptions, 'store' | 'readBas
    * platform's manifest as subject), so that `why` and `sbom` work where the image goes, not only here
    */
   attachRecord?: boolean;
+  /** the record of which repositories hold which blobs (shared by the images of one build) */
+  blobLocations?: BlobLocations;
+  /** registry caches to import layers from (default the spec's `cache.from`) */
+  cacheFrom?: readonly string[];
+  /** registry cache to export this build's layers to (default the spec's `cache.to`) */
+  cacheTo?: string;
 }
 
 /** BuildSummary is the machine-readable result of a build (`--json`). */
@@ -98,11 +105,29 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
       hint: 'say where to write the image, e.g. -o oci:out:latest, -o docker-archive:img.tar:app:1 or -o docker-daemon:app:1',
     });
   }
-  const store = opts.store ?? dirStore(join(cacheDir(), 'blobs'), { fsync: false, cache: true, trusted: true });
+  const localStore =
+    opts.store ?? dirStore(join(cacheDir(), 'blobs'), { fsync: false, cache: true, trusted: true });
   const registryOutputs = outputs.flatMap((o) => (o.ref.kind === 'registry' ? [o.ref.reference] : []));
+  const cacheFrom = opts.cacheFrom ?? spec.cache?.from ?? [];
+  const cacheTo = opts.cacheTo ?? spec.cache?.to;
+  const useCache = cacheFrom.length > 0 || cacheTo !== undefined;
   // which repositories hold which blobs: pushes mount from them (only when a registry is involved)
   const blobLocations =
-    registryOutputs.length > 0 || spec.from?.startsWith('docker://') ? await readBlobLocations() : undefined;
+    registryOutputs.length > 0 || useCache || spec.from?.startsWith('docker://')
+      ? (opts.blobLocations ?? (await readBlobLocations()))
+      : undefined;
+  // the registry cache: read before anything is built (an unreachable --cache-to fails here)
+  const cache = useCache
+    ? await openRegistryCache({
+        from: cacheFrom,
+        ...(cacheTo !== undefined ? { to: cacheTo } : {}),
+        store: localStore,
+        ...(opts.registry ? { registry: opts.registry } : {}),
+        ...(blobLocations ? { blobLocations } : {}),
+        log: { info: (m) => opts.logger?.info(m), warn: (m) => opts.logger?.warn(m) },
+      })
+    : undefined;
+  const store = cache?.store ?? localStore;
   const transport = {
     store,
     ...(opts.registry ? { registry: opts.registry } : {}),
@@ -125,6 +150,7 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     store,
     checkSecret: (p) => checkSecretFile(p),
     ...(early ? { onLayer: (l: Layer) => early.onLayer(l) } : {}),
+    ...(cache ? { sharedLayers: cache } : {}),
     readBase: async (ref, platform) => {
       const set = await readAnyImage(ref, transport, { platform });
       // the base image's layers are reused as they are: copy them into our store once, checked against
@@ -207,6 +233,18 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
         });
     }
   }
+  if (cache) {
+    try {
+      const exported = await cache.export();
+      if (exported)
+        opts.logger?.info(`cache exported: ${exported.entries} layer(s) to ${exported.reference}`);
+    } finally {
+      cache.close();
+    }
+  }
+  await blobLocations?.save().catch(() => {
+    /* a hint only */
+  });
   const summary: BuildSummary = {
     digest: serialized.top.digest,
     mediaType: serialized.top.mediaType,

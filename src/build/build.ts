@@ -41,7 +41,7 @@ import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
 import type { BuildSpec, ContentItem } from './spec.ts';
 import { checkBuiltTree, startCheckError } from './start-check.ts';
-import { writeLayers } from './write-layers.ts';
+import { type SharedLayers, writeLayers } from './write-layers.ts';
 
 /** Logger receives progress and warnings; the library never writes to stdout/stderr itself. */
 export interface Logger {
@@ -70,6 +70,8 @@ export interface BuildOptions {
   layerCache?: boolean;
   /** called with each layer of the images as soon as it is in the store (to start pushing it early) */
   onLayer?: (layer: Layer) => void;
+  /** the registry cache (--cache-from/--cache-to): layers by content key shared across machines */
+  sharedLayers?: SharedLayers;
   /** read the base image (any transport); required when spec.from is set */
   readBase?: (ref: string, platform: Platform) => Promise<Image>;
 }
@@ -192,6 +194,7 @@ async function buildPlatform(
       ...(opts.layerCache === false ? { cache: false } : {}),
       log: (m) => log.info(m),
       ...(opts.onLayer ? { onLayer: opts.onLayer } : {}),
+      ...(opts.sharedLayers ? { shared: opts.sharedLayers } : {}),
     });
     const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
     const createdBy = spec.history?.join(' && ') || `fromscratch build ${describeContents(spec.contents)}`;

@@ -11,6 +11,7 @@
  * the layer is written again (and the store's put replaces the bad file).
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../blob/dir-store.ts';
@@ -158,4 +159,65 @@ export async function rememberLayer(
     Buffer.from(JSON.stringify({ blob: layer.blob, diffId: layer.diffId, ...(stamp ? { stamp } : {}) })),
     { fsync: false },
   );
+}
+
+/**
+ * layerContentKey is the key of a layer shared between machines (the registry cache): like
+ * {@link layerCacheKey} but host files are named by what the tar writer reads from them, never by host
+ * stat data: their content (SHA-256, streamed), size, and which earlier entry of the layer they share an
+ * inode with (a hard link in the tar). Every entry's mtime is left out: the tar writer writes
+ * SOURCE_DATE_EPOCH for every entry, which is in the key. Reads every host file once.
+ */
+export async function layerContentKey(tree: FileTree, o: LayerCacheOptions): Promise<string> {
+  const h = createHash('sha256');
+  h.update(`${LAYER_FORMAT}\ncontent\n${o.compression}\n${o.sourceDateEpoch}\n`);
+  const inodes = new Map<string, string>();
+  for (const e of tree.entries) {
+    const xattrs = Object.entries(e.xattrs ?? {})
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${k}=${Buffer.from(v).toString('hex')}`);
+    const parts: (string | number)[] = [
+      encodePath(e.path).toString('hex'),
+      e.type,
+      e.mode,
+      e.uid,
+      e.gid,
+      xattrs.join(','),
+    ];
+    switch (e.type) {
+      case 'file':
+        if (e.content.kind === 'bytes')
+          parts.push('bytes', createHash('sha256').update(e.content.data).digest('hex'));
+        else {
+          const p = encodePath(e.content.path);
+          const st = await lstat(p, { bigint: true });
+          let link = '';
+          if (st.nlink > 1n) {
+            const ino = `${st.dev}:${st.ino}`;
+            link = inodes.get(ino) ?? '';
+            if (!link) inodes.set(ino, encodePath(e.path).toString('hex'));
+          }
+          parts.push('host', e.size, String(st.size), link, await hashFile(p));
+        }
+        break;
+      case 'symlink':
+      case 'hardlink':
+        parts.push(encodePath(e.target).toString('hex'));
+        break;
+      case 'char':
+      case 'block':
+        parts.push(e.devmajor, e.devminor);
+        break;
+      default:
+        break;
+    }
+    h.update(`${parts.join('\0')}\n`);
+  }
+  return h.digest('hex');
+}
+
+async function hashFile(p: Buffer): Promise<string> {
+  const h = createHash('sha256');
+  for await (const c of createReadStream(p)) h.update(c as Buffer);
+  return h.digest('hex');
 }

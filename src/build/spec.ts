@@ -128,6 +128,8 @@ export interface BuildSpec {
   readonly strict?: boolean;
   /** output destinations (transports), e.g. `oci:out:v1` */
   readonly outputs?: readonly string[];
+  /** the registry cache: `--cache-from` references and the `--cache-to` one */
+  readonly cache?: { readonly from?: readonly string[]; readonly to?: string };
   readonly tags?: readonly string[];
   readonly compression?: Compression;
   /** most layers the build adds, chosen for reuse (default 16; 1 = one layer); base image layers are not counted */

@@ -9,7 +9,16 @@ import type { Layer } from '../image/image.ts';
 import { planLayers } from '../layer/layering.ts';
 import { makeLayer } from '../layer/make-layer.ts';
 import type { Compression } from '../model/media-type.ts';
-import { cachedLayer, layerCacheKey, rememberLayer } from './layer-cache.ts';
+import { cachedLayer, layerCacheKey, layerContentKey, rememberLayer } from './layer-cache.ts';
+
+/** SharedLayers is a cache of layers by content key shared with other machines (registry-cache.ts). */
+export interface SharedLayers {
+  lookup(key: string): Promise<Layer | undefined>;
+  record(key: string, layer: Layer): void;
+}
+
+/** content keys by stat key, for this process: hashing a layer's files once is enough */
+const contentKeys = new Map<string, Promise<string>>();
 
 /** WrittenLayer is a layer of the build with what it holds (for the history and `inspect`). */
 export interface WrittenLayer {
@@ -35,6 +44,8 @@ export interface WriteLayersOptions {
   readonly log?: (message: string) => void;
   /** called with each layer as soon as it is made or found in the cache (to start pushing it) */
   readonly onLayer?: (layer: Layer) => void;
+  /** the registry cache: looked up (by content key) after a local miss, told every layer made or reused */
+  readonly shared?: SharedLayers;
 }
 
 /**
@@ -56,6 +67,28 @@ export async function writeLayers(
         ? undefined
         : await layerCacheKey(p.tree, { compression: o.compression, sourceDateEpoch: o.sourceDateEpoch });
     const hit = key ? await cachedLayer(key, o.store, dir) : undefined;
+    const settings = { compression: o.compression, sourceDateEpoch: o.sourceDateEpoch };
+    const contentKey = (): Promise<string> => {
+      if (key === undefined) return layerContentKey(p.tree, settings);
+      let c = contentKeys.get(key);
+      if (!c) {
+        c = layerContentKey(p.tree, settings);
+        contentKeys.set(key, c);
+        c.catch(() => contentKeys.delete(key));
+      }
+      return c;
+    };
+    if (hit) o.shared?.record(await contentKey(), hit);
+    const remote = !hit && o.shared ? await o.shared.lookup(await contentKey()) : undefined;
+    if (remote) {
+      o.log?.(
+        `layer from the registry cache (${p.holds}, ${p.tree.entries.length} entries): ${remote.blob.digest}`,
+      );
+      o.shared?.record(await contentKey(), remote);
+      o.onLayer?.(remote);
+      out.push({ layer: remote, holds: p.holds, entries: p.tree.entries.length, cached: true });
+      continue;
+    }
     if (hit) {
       o.log?.(`layer unchanged (${p.holds}, ${p.tree.entries.length} entries): ${hit.blob.digest}`);
       o.onLayer?.(hit);
@@ -68,6 +101,7 @@ export async function writeLayers(
       sourceDateEpoch: o.sourceDateEpoch,
     });
     if (key) await rememberLayer(key, layer, { ...dir, store: o.store });
+    if (o.shared) o.shared.record(await contentKey(), layer);
     o.onLayer?.(layer);
     out.push({ layer, holds: p.holds, entries: p.tree.entries.length, cached: false });
   }

@@ -473,6 +473,14 @@ function toSpec(
   });
   const outputs = list(d.outputs);
   const tags = list(d.tags);
+  const cacheFrom = list(d.cache?.from);
+  const cache =
+    d.cache && (cacheFrom?.length || d.cache.to !== undefined)
+      ? {
+          ...(cacheFrom?.length ? { from: cacheFrom } : {}),
+          ...(d.cache.to !== undefined ? { to: d.cache.to } : {}),
+        }
+      : undefined;
   const defaults = d.defaults
     ? {
         ...(d.defaults.users !== undefined ? { users: d.defaults.users } : {}),
@@ -496,6 +504,7 @@ function toSpec(
     ...(d['lib-paths']?.length ? { libraryPaths: d['lib-paths'] } : {}),
     ...(outputs?.length ? { outputs } : {}),
     ...(tags?.length ? { tags } : {}),
+    ...(cache ? { cache } : {}),
     ...(d.compression ? { compression: d.compression } : {}),
     ...(d.layers !== undefined ? { layers: d.layers } : {}),
     ...(d['apt-sources']?.length ? { aptSources: d['apt-sources'] } : {}),

@@ -120,6 +120,13 @@ export const SpecSchema = z
       'output destinations (oci:DIR[:TAG], docker-archive:FILE, docker://HOST/REPO:TAG …)',
     ).optional(),
     tags: stringList('name:tag for outputs that take one').optional(),
+    cache: z
+      .strictObject({
+        from: stringList('registry caches to import from, docker://HOST/REPO[:TAG]').optional(),
+        to: z.string().min(1).optional().describe('registry cache to export to, docker://HOST/REPO[:TAG]'),
+      })
+      .optional()
+      .describe('the build cache in a registry (as --cache-from and --cache-to; the flags and env win)'),
     compression: z.enum(['gzip', 'zstd', 'none']).optional(),
     layers: z
       .number()

@@ -64,6 +64,8 @@ interface BuildFlags {
   quiet?: boolean;
   sbom?: string;
   attachRecord?: boolean;
+  cacheFrom?: string[];
+  cacheTo?: string;
 }
 
 /** registerBuild adds the build command. */
@@ -168,6 +170,15 @@ export function registerBuild(program: Command, io: CliIo): void {
       '--attach-record',
       'attach the build record to OCI layout and registry outputs, so that why and sbom work wherever the image goes',
     )
+    .option(
+      '--cache-from <ref>',
+      'import the build cache from a registry, docker://HOST/REPO[:TAG] (repeatable; also FROMSCRATCH_CACHE_FROM, comma-separated)',
+      collect,
+    )
+    .option(
+      '--cache-to <ref>',
+      'export the build cache to a registry, docker://HOST/REPO[:TAG] (also FROMSCRATCH_CACHE_TO)',
+    )
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (context: string | undefined, flags: BuildFlags) => {
@@ -205,6 +216,7 @@ export function registerBuild(program: Command, io: CliIo): void {
           ? { infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } }
           : {}),
         ...(flags.verify ? { verify: flags.verify, fix: Boolean(flags.fix) } : {}),
+        ...cacheSettings(flags, io.env),
         ...(flags.insecureRegistry || flags.certDir
           ? {
               registry: {
@@ -221,6 +233,20 @@ export function registerBuild(program: Command, io: CliIo): void {
       if (flags.json) io.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
       else io.stdout.write(`${result.digest}\n`);
     });
+}
+
+/** cacheSettings: --cache-from/--cache-to, else FROMSCRATCH_CACHE_FROM/_TO (the spec's `cache:` is the default) */
+function cacheSettings(
+  flags: BuildFlags,
+  env: Readonly<Record<string, string | undefined>>,
+): { cacheFrom?: string[]; cacheTo?: string } {
+  const envFrom = (env.FROMSCRATCH_CACHE_FROM ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const from = flags.cacheFrom?.length ? flags.cacheFrom : envFrom.length ? envFrom : undefined;
+  const to = flags.cacheTo ?? (env.FROMSCRATCH_CACHE_TO?.trim() || undefined);
+  return { ...(from ? { cacheFrom: from } : {}), ...(to !== undefined ? { cacheTo: to } : {}) };
 }
 
 function parseEpoch(s: string): number {

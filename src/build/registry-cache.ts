@@ -1,0 +1,519 @@
+/**
+ * registry-cache.ts — the build cache in a registry (`--cache-from`, `--cache-to`), shared by builders
+ * that share nothing else (CI runners on fresh machines, Kubernetes jobs).
+ *
+ * Format: one OCI image manifest per cache tag, `artifactType` {@link CACHE_ARTIFACT_TYPE}, whose config
+ * blob ({@link CACHE_CONFIG_TYPE}) lists the entries and whose `layers` are the cached layer blobs (so
+ * the registry keeps them and garbage collection sees them). An entry maps a layer's *content key*
+ * (layer-cache.ts `layerContentKey`: what the tar bytes depend on, never host stat data) to the layer's
+ * descriptor and diffID, with the time it was last written or used.
+ *
+ * Import is lazy: a hit gives the layer's descriptor without its bytes; the blob is HEAD-checked in the
+ * cache repository, pushes to the same registry mount it from there (blob-locations.ts), and it is
+ * downloaded (verified by digest and size, registry/pull.ts fetchBlob) only when something reads it
+ * (an OCI layout output, another registry). A cache that cannot be read, is corrupt, of another version
+ * or names missing blobs is a warning; the build goes on cold.
+ *
+ * Export (read-modify-write): the previous export of the tag is read, merged with this build's entries
+ * (newest first), bounded ({@link MAX_ENTRIES} entries, {@link MAX_AGE_MS} old), every blob made present
+ * in the cache repository first (HEAD, mount, upload), then the config blob, then the manifest is PUT:
+ * one atomic tag update. Two writers racing on a tag each PUT a complete manifest whose blobs are
+ * present, so the tag always names a complete cache (the last PUT wins; entries only the loser added are
+ * lost, never half-written). Unlike BuildKit's `mode=max` export, which rewrites the whole graph of every
+ * build and grows without bound, entries here are per layer, deduplicated by key and dropped by age and
+ * count.
+ */
+import pLimit from 'p-limit';
+import { memoryStore } from '../blob/memory-store.ts';
+import { type BlobStore, readBlob } from '../blob/store.ts';
+import { FromscratchError, isFromscratchError } from '../errors.ts';
+import type { Layer } from '../image/image.ts';
+import type { Descriptor } from '../model/descriptor.ts';
+import { type Digest, isDigest, sha256 } from '../model/digest.ts';
+import { MediaType } from '../model/media-type.ts';
+import { parseImageRef } from '../oci/transport.ts';
+import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from '../registry/client.ts';
+import { fetchBlob, fetchManifest } from '../registry/pull.ts';
+import { pushBlob, pushManifest } from '../registry/push.ts';
+import { parseReference, type Reference } from '../registry/reference.ts';
+import type { BlobLocations } from './blob-locations.ts';
+
+/** CACHE_ARTIFACT_TYPE is the artifactType of a cache manifest; a change of format is a new version. */
+export const CACHE_ARTIFACT_TYPE = 'application/vnd.fromscratch.cache.v1+json';
+/** CACHE_CONFIG_TYPE is the media type of the config blob that lists the entries. */
+export const CACHE_CONFIG_TYPE = 'application/vnd.fromscratch.cache.config.v1+json';
+/** the tag used when a cache reference names none */
+export const DEFAULT_CACHE_TAG = 'fromscratch-cache';
+/** MAX_ENTRIES bounds an export: the entries used longest ago are dropped past it */
+export const MAX_ENTRIES = 512;
+/** MAX_AGE_MS drops entries neither written nor used for 14 days */
+export const MAX_AGE_MS = 14 * 24 * 3600 * 1000;
+const CONFIG_LIMIT = 1024 * 1024;
+const LAYER_TYPES = new Set<string>([
+  MediaType.OciLayerGzip,
+  MediaType.OciLayerZstd,
+  MediaType.OciLayer,
+  MediaType.DockerLayerGzip,
+]);
+
+/** CacheEntry is one cached layer. */
+export interface CacheEntry {
+  /** layerContentKey of the layer's tree (64 hex) */
+  readonly key: string;
+  readonly digest: Digest;
+  readonly size: number;
+  readonly mediaType: string;
+  readonly diffId: Digest;
+  /** when the entry was last exported by a build that wrote or used it (RFC 3339) */
+  readonly used: string;
+}
+
+/** CacheLogger receives notes and warnings. */
+export interface CacheLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** RegistryCacheOptions configures openRegistryCache. */
+export interface RegistryCacheOptions {
+  /** references to import from (`docker://HOST/REPO[:TAG]` or `HOST/REPO[:TAG]`) */
+  readonly from: readonly string[];
+  /** reference to export to after the build (also imported from) */
+  readonly to?: string;
+  /** the build's store: imported blobs are downloaded into it when read */
+  readonly store: BlobStore;
+  readonly registry?: RegistryClientOptions;
+  /** pushes mount imported blobs from the cache repository through it */
+  readonly blobLocations?: BlobLocations;
+  readonly log: CacheLogger;
+  /** clock in ms (tests) */
+  readonly now?: () => number;
+}
+
+/** RegistryCache is an opened registry cache: lookups during the build, export after it. */
+export interface RegistryCache {
+  /** the build's store, which also serves imported blobs (downloaded on first read) */
+  readonly store: BlobStore;
+  /** a layer cached under `key` whose blob is present in its cache repository, or undefined */
+  lookup(key: string): Promise<Layer | undefined>;
+  /** notes a layer of this build under its content key, for the export */
+  record(key: string, layer: Layer): void;
+  /** writes the merged cache to `to` (nothing without `to`); throws CACHE_UNAVAILABLE */
+  export(): Promise<{ reference: string; digest: Digest; entries: number } | undefined>;
+  /** layers found in the registry cache so far */
+  readonly hits: number;
+  close(): void;
+}
+
+interface Source {
+  readonly text: string;
+  readonly ref: Reference;
+  readonly client: RegistryClient;
+}
+
+interface RemoteBlob {
+  readonly source: Source;
+  readonly desc: Descriptor;
+}
+
+/** parseCacheRef turns a --cache-from/--cache-to value into a registry reference (tag defaulted). */
+export function parseCacheRef(text: string, flag: string): Reference {
+  let ref: Reference;
+  try {
+    const r = parseImageRef(text.includes('://') ? text : `docker://${text}`);
+    if (r.kind !== 'registry') throw new Error('not a registry');
+    ref = parseReference(r.reference);
+  } catch (e) {
+    throw new FromscratchError(
+      'USAGE',
+      `${flag} ${JSON.stringify(text)} does not name a registry repository`,
+      {
+        hint: `give ${flag} docker://HOST/REPO[:TAG], e.g. docker://registry.example:5000/team/cache:main`,
+        cause: e,
+      },
+    );
+  }
+  if (ref.digest !== undefined)
+    throw new FromscratchError('USAGE', `${flag} ${JSON.stringify(text)} names a digest, not a tag`, {
+      hint: 'a cache is updated in place: name it by tag, e.g. docker://HOST/REPO:buildcache',
+    });
+  return ref.tag === undefined ? { ...ref, tag: DEFAULT_CACHE_TAG } : ref;
+}
+
+function refText(r: Reference): string {
+  return `${r.registry}/${r.repository}:${r.tag}`;
+}
+
+/** parseCacheDocuments checks a cache manifest and its config; throws a message (string) when unusable. */
+export function parseCacheConfig(bytes: Uint8Array, layers: ReadonlySet<string>): CacheEntry[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw 'its config is not JSON';
+  }
+  const d = doc as { version?: unknown; entries?: unknown };
+  if (typeof doc !== 'object' || doc === null || d.version !== 1 || !Array.isArray(d.entries))
+    throw `its config is not version 1 (version ${JSON.stringify(d?.version ?? null)})`;
+  const out: CacheEntry[] = [];
+  const keys = new Set<string>();
+  for (const v of d.entries.slice(0, MAX_ENTRIES * 2)) {
+    const e = v as Partial<CacheEntry>;
+    if (
+      typeof e?.key !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(e.key) ||
+      !isDigest(e.digest) ||
+      !isDigest(e.diffId) ||
+      !Number.isSafeInteger(e.size) ||
+      (e.size as number) < 0 ||
+      typeof e.mediaType !== 'string' ||
+      !LAYER_TYPES.has(e.mediaType) ||
+      typeof e.used !== 'string' ||
+      Number.isNaN(Date.parse(e.used))
+    )
+      throw 'an entry is malformed';
+    // only blobs the manifest lists are kept alive by the registry
+    if (!layers.has(`${e.digest}:${e.size}`) || keys.has(e.key)) continue;
+    keys.add(e.key);
+    out.push({
+      key: e.key,
+      digest: e.digest,
+      size: e.size as number,
+      mediaType: e.mediaType,
+      diffId: e.diffId,
+      used: e.used,
+    });
+  }
+  return out;
+}
+
+/** unreachable tells a registry that cannot be spoken to from a cache that is bad. */
+function isUnreachable(e: unknown): boolean {
+  return (
+    isFromscratchError(e) &&
+    (e.code === 'NETWORK_ERROR' ||
+      e.code === 'TIMEOUT' ||
+      e.code === 'REGISTRY_UNAUTHORIZED' ||
+      (e.code === 'REGISTRY_ERROR' && ((e as { status?: number }).status ?? 500) >= 500))
+  );
+}
+
+type ReadOutcome =
+  | { readonly kind: 'ok'; readonly entries: CacheEntry[] }
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'bad'; readonly why: string }
+  | { readonly kind: 'unreachable'; readonly error: unknown };
+
+/** readCache reads the cache at a tag: its entries, or why there are none. */
+async function readCache(s: Source): Promise<ReadOutcome> {
+  let m: Awaited<ReturnType<typeof fetchManifest>>;
+  try {
+    m = await fetchManifest(s.client, s.ref.repository, s.ref.tag!);
+  } catch (e) {
+    if (isFromscratchError(e, 'IMAGE_NOT_FOUND')) return { kind: 'absent' };
+    if (isUnreachable(e)) return { kind: 'unreachable', error: e };
+    return { kind: 'bad', why: isFromscratchError(e) ? e.message : String(e) };
+  }
+  let doc: {
+    artifactType?: unknown;
+    config?: { mediaType?: unknown; digest?: unknown; size?: unknown };
+    layers?: unknown;
+  };
+  try {
+    doc = JSON.parse(new TextDecoder().decode(m.bytes));
+  } catch {
+    return { kind: 'bad', why: 'its manifest is not JSON' };
+  }
+  if (doc?.artifactType !== CACHE_ARTIFACT_TYPE) {
+    const t = typeof doc?.artifactType === 'string' ? doc.artifactType : '(none)';
+    return {
+      kind: 'bad',
+      why: t.startsWith('application/vnd.fromscratch.cache.')
+        ? `it is another version of the cache format (${t}; this fromscratch reads ${CACHE_ARTIFACT_TYPE})`
+        : `it is not a fromscratch cache (artifactType ${t})`,
+    };
+  }
+  const c = doc.config;
+  if (
+    c?.mediaType !== CACHE_CONFIG_TYPE ||
+    !isDigest(c.digest) ||
+    !Number.isSafeInteger(c.size) ||
+    (c.size as number) > CONFIG_LIMIT ||
+    !Array.isArray(doc.layers) ||
+    doc.layers.length > MAX_ENTRIES * 2
+  )
+    return { kind: 'bad', why: 'its manifest does not describe a cache config' };
+  const layers = new Set<string>();
+  for (const l of doc.layers as { digest?: unknown; size?: unknown }[])
+    if (isDigest(l?.digest) && Number.isSafeInteger(l.size)) layers.add(`${l.digest}:${l.size}`);
+  const tmp = memoryStore();
+  const desc = { mediaType: CACHE_CONFIG_TYPE, digest: c.digest, size: c.size as number } as Descriptor;
+  try {
+    await fetchBlob(s.client, s.ref.repository, desc, tmp);
+    return { kind: 'ok', entries: parseCacheConfig(await readBlob(tmp, desc.digest, desc.size), layers) };
+  } catch (e) {
+    if (typeof e === 'string') return { kind: 'bad', why: e };
+    if (isUnreachable(e)) return { kind: 'unreachable', error: e };
+    return { kind: 'bad', why: isFromscratchError(e) ? `its config: ${e.message}` : String(e) };
+  }
+}
+
+/**
+ * openRegistryCache reads every `from` cache (and `to`'s previous export) and returns the lookups for
+ * the build. A `from` cache that cannot be read is a warning; `to` unreachable is CACHE_UNAVAILABLE
+ * (before anything is built), a `to` cache that is bad is a warning (the export starts afresh).
+ */
+export async function openRegistryCache(o: RegistryCacheOptions): Promise<RegistryCache> {
+  const now = o.now ?? Date.now;
+  const clients = new Map<string, RegistryClient>();
+  const source = (text: string, flag: string): Source => {
+    const ref = parseCacheRef(text, flag);
+    let client = clients.get(ref.registry);
+    if (!client) {
+      client = createRegistryClient(ref, o.registry);
+      clients.set(ref.registry, client);
+    }
+    return { text, ref, client };
+  };
+  const froms = o.from.map((t) => source(t, '--cache-from'));
+  const to = o.to === undefined ? undefined : source(o.to, '--cache-to');
+  const known = new Map<string, { entry: CacheEntry; source: Source }>();
+  let previous: CacheEntry[] = [];
+  const all = [...froms, ...(to && !froms.some((f) => refText(f.ref) === refText(to.ref)) ? [to] : [])];
+  const outcomes = await Promise.all(all.map((s) => readCache(s)));
+  for (const [i, s] of all.entries()) {
+    const r = outcomes[i]!;
+    const name = refText(s.ref);
+    const isTo = to !== undefined && refText(to.ref) === name;
+    if (r.kind === 'unreachable') {
+      const msg = isFromscratchError(r.error) ? r.error.message : String(r.error);
+      if (isTo) {
+        for (const c of clients.values()) c.close();
+        throw new FromscratchError(
+          'CACHE_UNAVAILABLE',
+          `--cache-to ${name}: cannot read the registry: ${msg}`,
+          {
+            hint: 'check that the registry is reachable and that your credentials may push there (docker login / REGISTRY_AUTH_FILE)',
+            cause: r.error,
+          },
+        );
+      }
+      o.log.warn(`warning: cache ${name} not used (building without it): ${msg}`);
+      continue;
+    }
+    if (r.kind === 'absent') {
+      if (!isTo || froms.some((f) => refText(f.ref) === name))
+        o.log.info(`cache ${name}: no cache there yet`);
+      continue;
+    }
+    if (r.kind === 'bad') {
+      o.log.warn(`warning: cache ${name} ignored (building without it): ${r.why}`);
+      continue;
+    }
+    const fresh = r.entries.filter((e) => now() - Date.parse(e.used) <= MAX_AGE_MS);
+    if (isTo) previous = fresh;
+    for (const e of fresh) if (!known.has(e.key)) known.set(e.key, { entry: e, source: s });
+    o.log.info(`cache ${name}: ${fresh.length} layer(s)`);
+  }
+
+  const remote = new Map<Digest, RemoteBlob>();
+  const present = new Map<string, Promise<boolean>>();
+  const recorded = new Map<string, Layer>();
+  let hits = 0;
+  const missingWarned = new Set<string>();
+  const blobPresent = (s: Source, d: Descriptor): Promise<boolean> => {
+    const k = `${refText(s.ref)}@${d.digest}`;
+    let p = present.get(k);
+    if (!p) {
+      p = (async () => {
+        try {
+          const res = await s.client.request({
+            method: 'HEAD',
+            url: `/v2/${s.ref.repository}/blobs/${d.digest}`,
+            scopes: [`repository:${s.ref.repository}:pull`],
+            doing: `checking cached blob ${d.digest} in ${s.ref.registry}/${s.ref.repository}`,
+          });
+          res.discard();
+          const len = Number(res.header('content-length'));
+          return res.status === 200 && (!Number.isFinite(len) || len === d.size);
+        } catch {
+          return false;
+        }
+      })();
+      present.set(k, p);
+    }
+    return p;
+  };
+
+  const store = lazyStore(o.store, remote);
+  return {
+    store,
+    get hits() {
+      return hits;
+    },
+    async lookup(key) {
+      const k = known.get(key);
+      if (!k) return undefined;
+      const e = k.entry;
+      const desc = { mediaType: e.mediaType, digest: e.digest, size: e.size } as Descriptor;
+      if (!(await o.store.has(e.digest, e.size))) {
+        if (!(await blobPresent(k.source, desc))) {
+          const name = refText(k.source.ref);
+          if (!missingWarned.has(name)) {
+            missingWarned.add(name);
+            o.log.warn(
+              `warning: cache ${name} names blob ${e.digest}, which its repository does not hold: that layer is built cold`,
+            );
+          }
+          return undefined;
+        }
+        remote.set(e.digest, { source: k.source, desc });
+        o.blobLocations?.note(k.source.ref.registry, k.source.ref.repository, e.digest);
+      }
+      hits++;
+      return { blob: desc, diffId: e.diffId };
+    },
+    record(key, layer) {
+      recorded.set(key, layer);
+    },
+    async export() {
+      if (!to) return undefined;
+      const name = refText(to.ref);
+      const stamp = new Date(now()).toISOString();
+      const merged = new Map<string, CacheEntry>();
+      for (const [key, l] of recorded) {
+        merged.set(key, {
+          key,
+          digest: l.blob.digest,
+          size: l.blob.size,
+          mediaType: l.blob.mediaType,
+          diffId: l.diffId,
+          used: stamp,
+        });
+      }
+      // the previous export, re-read now: another writer may have exported since the build began
+      const latest = await readCache(to);
+      if (latest.kind === 'unreachable')
+        throw new FromscratchError('CACHE_UNAVAILABLE', `--cache-to ${name}: cannot read the registry`, {
+          hint: 'check that the registry is reachable',
+          cause: latest.error,
+        });
+      const prev = latest.kind === 'ok' ? latest.entries : previous;
+      for (const e of prev)
+        if (!merged.has(e.key) && now() - Date.parse(e.used) <= MAX_AGE_MS) merged.set(e.key, e);
+      const entries = [...merged.values()]
+        .sort((a, b) => (a.used < b.used ? 1 : a.used > b.used ? -1 : a.key < b.key ? -1 : 1))
+        .slice(0, MAX_ENTRIES);
+      // blobs first: each entry's blob present in the cache repository (HEAD, mount, upload)
+      const limit = pLimit(4);
+      const kept = (
+        await Promise.all(
+          entries.map((e) =>
+            limit(async () => {
+              const desc = { mediaType: e.mediaType, digest: e.digest, size: e.size } as Descriptor;
+              const mine = recorded.has(e.key);
+              if (!mine && (await blobPresent(to, desc))) return e;
+              if (!mine && !(await store.has(e.digest, e.size))) return undefined; // gone: dropped
+              const from = o.blobLocations?.find(to.ref.registry, e.digest, to.ref.repository);
+              try {
+                await pushBlob(to.client, to.ref.repository, desc, () => store.open(e.digest, e.size), {
+                  ...(from !== undefined ? { mountFrom: from } : {}),
+                });
+              } catch (err) {
+                if (!mine && !isUnreachable(err)) return undefined;
+                throw new FromscratchError(
+                  'CACHE_UNAVAILABLE',
+                  `--cache-to ${name}: cannot push layer ${e.digest}: ${isFromscratchError(err) ? err.message : String(err)}`,
+                  {
+                    hint: 'check that the registry is reachable and that your credentials may push there',
+                    cause: err,
+                  },
+                );
+              }
+              o.blobLocations?.note(to.ref.registry, to.ref.repository, e.digest);
+              return e;
+            }),
+          ),
+        )
+      ).filter((e): e is CacheEntry => e !== undefined);
+      const config = new TextEncoder().encode(JSON.stringify({ version: 1, entries: kept }));
+      const configDesc = { mediaType: CACHE_CONFIG_TYPE, digest: sha256(config), size: config.byteLength };
+      const manifest = new TextEncoder().encode(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MediaType.OciManifest,
+          artifactType: CACHE_ARTIFACT_TYPE,
+          config: configDesc,
+          layers: kept.map((e) => ({ mediaType: e.mediaType, digest: e.digest, size: e.size })),
+          annotations: { 'org.opencontainers.image.created': stamp },
+        }),
+      );
+      const digest = sha256(manifest);
+      try {
+        await pushBlob(to.client, to.ref.repository, configDesc as Descriptor, config);
+        // the one atomic step: the tag moves to a manifest whose every blob is present
+        await pushManifest(
+          to.client,
+          to.ref.repository,
+          to.ref.tag!,
+          manifest,
+          MediaType.OciManifest,
+          digest,
+        );
+      } catch (err) {
+        throw new FromscratchError(
+          'CACHE_UNAVAILABLE',
+          `--cache-to ${name}: cannot push the cache manifest: ${isFromscratchError(err) ? err.message : String(err)}`,
+          {
+            hint: 'check that the registry is reachable and that your credentials may push there',
+            cause: err,
+          },
+        );
+      }
+      return { reference: `${name}@${digest}`, digest, entries: kept.length };
+    },
+    close() {
+      for (const c of clients.values()) c.close();
+    },
+  };
+}
+
+/**
+ * lazyStore is `base` plus the blobs of `remote`: has() is true for them, open() downloads one into
+ * `base` (verified, once) the first time it is read.
+ */
+function lazyStore(base: BlobStore, remote: ReadonlyMap<Digest, RemoteBlob>): BlobStore {
+  const fetching = new Map<Digest, Promise<void>>();
+  const ensure = async (d: Digest): Promise<void> => {
+    const r = remote.get(d);
+    if (!r || (await base.has(d, r.desc.size))) return;
+    let p = fetching.get(d);
+    if (!p) {
+      p = fetchBlob(r.source.client, r.source.ref.repository, r.desc, base);
+      fetching.set(d, p);
+      p.catch(() => fetching.delete(d));
+    }
+    await p;
+  };
+  return {
+    put: (data, expected) => base.put(data, expected),
+    async has(d, size) {
+      if (await base.has(d, size)) return true;
+      const r = remote.get(d);
+      return r !== undefined && (size === undefined || r.desc.size === size);
+    },
+    open(d, size) {
+      return (async function* () {
+        await ensure(d);
+        yield* base.open(d, size);
+      })();
+    },
+    async size(d) {
+      const r = remote.get(d);
+      if (r && !(await base.has(d))) return r.desc.size;
+      return base.size(d);
+    },
+    ...(base.trustedPathOf ? { trustedPathOf: (d: Digest) => base.trustedPathOf!(d) } : {}),
+    ...(base.verifiedHere ? { verifiedHere: (d: Digest) => base.verifiedHere!(d) } : {}),
+  };
+}
