@@ -137,7 +137,13 @@ export function parseCacheRef(text: string, flag: string): Reference {
     throw new FromscratchError('USAGE', `${flag} ${JSON.stringify(text)} names a digest, not a tag`, {
       hint: 'a cache is updated in place: name it by tag, e.g. docker://HOST/REPO:buildcache',
     });
-  return ref.tag === undefined ? { ...ref, tag: DEFAULT_CACHE_TAG } : ref;
+  // parseReference defaults the tag to `latest`: a cache named without one gets its own default
+  const named = text
+    .replace(/^docker:\/\//, '')
+    .split('/')
+    .slice(1)
+    .join('/');
+  return ref.tag === undefined || !named.includes(':') ? { ...ref, tag: DEFAULT_CACHE_TAG } : ref;
 }
 
 function refText(r: Reference): string {
@@ -298,7 +304,7 @@ export async function openRegistryCache(o: RegistryCacheOptions): Promise<Regist
           },
         );
       }
-      o.log.warn(`warning: cache ${name} not used (building without it): ${msg}`);
+      o.log.warn(`cache ${name} not used (building without it): ${msg}`);
       continue;
     }
     if (r.kind === 'absent') {
@@ -307,7 +313,7 @@ export async function openRegistryCache(o: RegistryCacheOptions): Promise<Regist
       continue;
     }
     if (r.kind === 'bad') {
-      o.log.warn(`warning: cache ${name} ignored (building without it): ${r.why}`);
+      o.log.warn(`cache ${name} ignored (building without it): ${r.why}`);
       continue;
     }
     const fresh = r.entries.filter((e) => now() - Date.parse(e.used) <= MAX_AGE_MS);

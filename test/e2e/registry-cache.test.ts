@@ -1,0 +1,262 @@
+/**
+ * registry-cache.test.ts — the build cache in a real registry (issue 16): export, import on an empty
+ * cache directory with zero layer uploads, faults (corrupt manifest, other version, missing blobs,
+ * unreachable registry), and two exports racing on one tag.
+ */
+import assert from 'node:assert/strict';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type RegistryInstance, startRegistry } from '../registry/registry-instance.ts';
+import { withTempDir } from '../support/validate-tools.ts';
+import { fromscratch } from './cli.ts';
+
+let reg: RegistryInstance;
+before(async () => {
+  reg = await startRegistry({ accessLog: true });
+});
+after(async () => {
+  await reg?.stop();
+});
+
+/** uploads lists the digests whose upload completed in the access log (mounts are not uploads). */
+export function uploads(log: string): string[] {
+  const out: string[] = [];
+  for (const m of log.matchAll(/"(?:PUT|POST) (\/v2\/\S*\/blobs\/uploads\/\S*) HTTP\/[\d.]+" (\d{3})/g)) {
+    const u = new URL(m[1]!, 'http://x');
+    const d = u.searchParams.get('digest');
+    if (d && m[2] === '201') out.push(d);
+  }
+  return out;
+}
+
+const APP = ['--binary', '/usr/bin/env', '--add', 'app.txt:/app/app.txt'];
+
+async function manifestOf(
+  repoTag: string,
+): Promise<{ layers: { digest: string }[]; config: { digest: string } }> {
+  const [repo, tag] = repoTag.split(':') as [string, string];
+  const res = await fetch(`http://${reg.address}/v2/${repo}/manifests/${tag}`, {
+    headers: { accept: 'application/vnd.oci.image.manifest.v1+json' },
+  });
+  assert.equal(res.status, 200, `${repoTag} is there`);
+  return (await res.json()) as { layers: { digest: string }[]; config: { digest: string } };
+}
+
+async function putManifest(repoTag: string, body: unknown): Promise<void> {
+  const [repo, tag] = repoTag.split(':') as [string, string];
+  const res = await fetch(`http://${reg.address}/v2/${repo}/manifests/${tag}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 201, await res.text());
+}
+
+test('--cache-to exports; a fresh cache dir with --cache-from pushes the same digest uploading no layer; an OCI output downloads them verified', async () => {
+  await withTempDir('e2e-regcache', async (dir) => {
+    await writeFile(join(dir, 'app.txt'), 'one\n');
+    const env1 = { FROMSCRATCH_CACHE: join(dir, 'c1') };
+    const cold = await fromscratch(
+      [
+        'build',
+        ...APP,
+        '-o',
+        `docker://${reg.address}/app:1`,
+        '--cache-to',
+        `docker://${reg.address}/cache:main`,
+      ],
+      { cwd: dir, env: env1 },
+    );
+    assert.equal(cold.code, 0, cold.stderr);
+    assert.match(cold.stderr, /cache exported: 3 layer\(s\)/);
+    const image = await manifestOf('app:1');
+    const cache = await manifestOf('cache:main');
+    assert.deepEqual(
+      cache.layers.map((l) => l.digest).sort(),
+      image.layers.map((l) => l.digest).sort(),
+      'the cache holds the layers of the image',
+    );
+
+    // a fresh machine: empty cache dir, output to another repository of the same registry
+    const before = reg.accessLog().length;
+    const warm = await fromscratch(
+      [
+        'build',
+        ...APP,
+        '-o',
+        `docker://${reg.address}/other:1`,
+        '--cache-from',
+        `docker://${reg.address}/cache:main`,
+      ],
+      { cwd: dir, env: { FROMSCRATCH_CACHE: join(dir, 'c2') } },
+    );
+    assert.equal(warm.code, 0, warm.stderr);
+    assert.equal(warm.stdout, cold.stdout, 'same digest as the cold build');
+    assert.equal((warm.stderr.match(/layer from the registry cache/g) ?? []).length, 3, warm.stderr);
+    const uploaded = uploads(reg.accessLog().slice(before));
+    for (const l of image.layers)
+      assert.ok(!uploaded.includes(l.digest), `layer ${l.digest} not uploaded again`);
+    assert.ok(!/writing layer/.test(warm.stderr), 'no layer written');
+
+    // the env names the cache; an OCI layout output needs the bytes: downloaded and verified
+    const oci = await fromscratch(['build', ...APP, '-o', 'oci:out:1'], {
+      cwd: dir,
+      env: {
+        FROMSCRATCH_CACHE: join(dir, 'c3'),
+        FROMSCRATCH_CACHE_FROM: `docker://${reg.address}/cache:main`,
+      },
+    });
+    assert.equal(oci.code, 0, oci.stderr);
+    assert.equal(oci.stdout, cold.stdout);
+    assert.match(oci.stderr, /layer from the registry cache/);
+
+    // a change of content is a miss for that layer only, and the next export keeps both versions
+    await writeFile(join(dir, 'app.txt'), 'two\n');
+    const changed = await fromscratch(
+      [
+        'build',
+        ...APP,
+        '-o',
+        `docker://${reg.address}/app:2`,
+        '--cache-from',
+        `docker://${reg.address}/cache:main`,
+        '--cache-to',
+        `docker://${reg.address}/cache:main`,
+      ],
+      { cwd: dir, env: { FROMSCRATCH_CACHE: join(dir, 'c4') } },
+    );
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.equal((changed.stderr.match(/layer from the registry cache/g) ?? []).length, 2, changed.stderr);
+    assert.match(changed.stderr, /writing layer \(app\)/);
+    assert.match(changed.stderr, /cache exported: 4 layer\(s\)/);
+  });
+});
+
+test('a corrupt cache, another version, missing blobs and an unreachable --cache-from are warnings; an unreachable --cache-to is an error', async () => {
+  await withTempDir('e2e-regcache-bad', async (dir) => {
+    await writeFile(join(dir, 'app.txt'), 'bad\n');
+    const env = { FROMSCRATCH_CACHE: join(dir, 'c') };
+    // a valid export to start from, whose config is then replaced
+    const first = await fromscratch(
+      ['build', ...APP, '-o', 'oci:out:1', '--cache-to', `docker://${reg.address}/bad:good`],
+      { cwd: dir, env },
+    );
+    assert.equal(first.code, 0, first.stderr);
+    const good = (await manifestOf('bad:good')) as unknown as Record<string, unknown> & {
+      config: { digest: string; size: number; mediaType: string };
+      layers: { digest: string; size: number; mediaType: string }[];
+    };
+    // another version of the format
+    await putManifest('bad:v2', { ...good, artifactType: 'application/vnd.fromscratch.cache.v2+json' });
+    // a corrupt config (a blob that is not the cache's JSON): push it, point the manifest at it
+    const junk = new TextEncoder().encode('{"version":1,"entries":[{"key":"zz"}]}');
+    const { createHash } = await import('node:crypto');
+    const jd = `sha256:${createHash('sha256').update(junk).digest('hex')}`;
+    const up = await fetch(`http://${reg.address}/v2/bad/blobs/uploads/?digest=${jd}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: junk,
+    });
+    assert.ok(up.status === 201 || up.status === 202, String(up.status));
+    if (up.status === 202) {
+      const loc = up.headers.get('location')!;
+      const put = await fetch(
+        new URL(`${loc}${loc.includes('?') ? '&' : '?'}digest=${jd}`, `http://${reg.address}`),
+        {
+          method: 'PUT',
+          headers: { 'content-type': 'application/octet-stream' },
+          body: junk,
+        },
+      );
+      assert.equal(put.status, 201);
+    }
+    await putManifest('bad:corrupt', {
+      ...good,
+      config: { ...good.config, digest: jd, size: junk.byteLength },
+    });
+    // entries naming blobs the repository does not hold (the manifest lists them, the blob is deleted)
+    const victim = good.layers[0]!.digest;
+    const del = await fetch(`http://${reg.address}/v2/bad/blobs/${victim}`, { method: 'DELETE' });
+    assert.equal(del.status, 202, 'the test registry allows deletes');
+
+    for (const [tag, why] of [
+      ['v2', /another version of the cache format/],
+      ['corrupt', /an entry is malformed/],
+    ] as const) {
+      await rm(join(dir, 'c'), { recursive: true, force: true });
+      const r = await fromscratch(
+        ['build', ...APP, '-o', 'oci:o2:1', '--cache-from', `docker://${reg.address}/bad:${tag}`],
+        { cwd: dir, env },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /warning: cache .* ignored \(building without it\)/);
+      assert.match(r.stderr, why);
+      assert.equal(r.stdout, first.stdout, 'built cold, same digest');
+    }
+    await rm(join(dir, 'c'), { recursive: true, force: true });
+    const missing = await fromscratch(
+      ['build', ...APP, '-o', 'oci:o3:1', '--cache-from', `docker://${reg.address}/bad:good`],
+      { cwd: dir, env },
+    );
+    assert.equal(missing.code, 0, missing.stderr);
+    assert.match(missing.stderr, /which its repository does not hold: that layer is built cold/);
+    assert.equal(missing.stdout, first.stdout);
+
+    // nothing listens on port 9: a warning for --cache-from, an error (before building) for --cache-to
+    const away = await fromscratch(
+      ['build', ...APP, '-o', 'oci:o4:1', '--cache-from', 'docker://127.0.0.1:9/c'],
+      {
+        cwd: dir,
+        env: { ...env, FROMSCRATCH_REGISTRY_RETRIES: '0' },
+      },
+    );
+    assert.equal(away.code, 0, away.stderr);
+    assert.match(away.stderr, /warning: cache 127\.0\.0\.1:9\/c:fromscratch-cache not used/);
+    const to = await fromscratch(
+      ['build', ...APP, '-o', 'oci:o5:1', '--cache-to', 'docker://127.0.0.1:9/c'],
+      {
+        cwd: dir,
+        env,
+      },
+    );
+    assert.equal(to.code, 1, to.stderr);
+    assert.match(to.stderr, /error\[CACHE_UNAVAILABLE\]: --cache-to 127\.0\.0\.1:9\/c:fromscratch-cache/);
+    assert.doesNotMatch(to.stderr, /\n\s+at /, 'no stack trace');
+  });
+});
+
+test('two builds exporting to one cache tag at once leave one complete, valid cache', async () => {
+  await withTempDir('e2e-regcache-race', async (dir) => {
+    const runs = ['a', 'b'].map(async (n) => {
+      const d = join(dir, n);
+      await mkdir(d);
+      await writeFile(join(d, 'app.txt'), `${n}\n`);
+      return fromscratch(
+        ['build', ...APP, '-o', 'oci:out:1', '--cache-to', `docker://${reg.address}/race:main`],
+        {
+          cwd: d,
+          env: { FROMSCRATCH_CACHE: join(d, 'c') },
+        },
+      );
+    });
+    const [a, b] = await Promise.all(runs);
+    assert.equal(a!.code, 0, a!.stderr);
+    assert.equal(b!.code, 0, b!.stderr);
+    const m = await manifestOf('race:main');
+    assert.equal(m.layers.length >= 3, true);
+    for (const l of [...m.layers, m.config]) {
+      const h = await fetch(`http://${reg.address}/v2/race/blobs/${l.digest}`, { method: 'HEAD' });
+      assert.equal(h.status, 200, `${l.digest} present`);
+    }
+    // the cache is usable: a fresh build of either app finds at least the shared layers in it
+    const again = await fromscratch(
+      ['build', ...APP, '-o', 'oci:o:1', '--cache-from', `docker://${reg.address}/race:main`],
+      { cwd: join(dir, 'a'), env: { FROMSCRATCH_CACHE: join(dir, 'fresh') } },
+    );
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.stdout, a!.stdout);
+    assert.ok((again.stderr.match(/layer from the registry cache/g) ?? []).length >= 2, again.stderr);
+    assert.doesNotMatch(again.stderr, /warning: cache/);
+  });
+});
