@@ -68,7 +68,7 @@ export { toCycloneDx } from './sbom/cyclonedx.ts';
 // builds
 export type { BuildSpec, ContentItem } from './build/spec.ts';
 export { build, type BuildOptions, type BuildResult } from './build/build.ts';
-export { buildImage, type BuildImageOptions, type BuildSummary } from './build/build-image.ts';
+export { buildImage, buildImages, type BuildImageOptions, type BuildSummary } from './build/build-image.ts';
 export { cacheDir } from './build/cache-dir.ts';
 export { runInterruptCleanups } from './blob/temp-files.ts';
 export { loadBuildSpec, mergeSpecs } from './build/load-spec.ts';

@@ -24,7 +24,7 @@ import { cacheDir } from './cache-dir.ts';
 import { earlyPush } from './early-push.ts';
 import { sbomOf } from './explain.ts';
 import { writeRecord } from './record-cache.ts';
-import { openRegistryCache } from './registry-cache.ts';
+import { openRegistryCache, type RegistryCache } from './registry-cache.ts';
 import type { BuildSpec } from './spec.ts';
 import { readAnyImage, writeAnyImage } from './transports.ts';
 import { type VerifyReport, verifyBuild } from './verify.ts';
@@ -50,6 +50,8 @@ export interface BuildImageOptions extends Omit<BuildOptions, 'store' | 'readBas
   attachRecord?: boolean;
   /** the record of which repositories hold which blobs (shared by the images of one build) */
   blobLocations?: BlobLocations;
+  /** an opened registry cache shared by several images (buildImages): used here, exported by the caller */
+  registryCache?: RegistryCache;
   /** registry caches to import layers from (default the spec's `cache.from`) */
   cacheFrom?: readonly string[];
   /** registry cache to export this build's layers to (default the spec's `cache.to`) */
@@ -110,10 +112,10 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
   const registryOutputs = outputs.flatMap((o) => (o.ref.kind === 'registry' ? [o.ref.reference] : []));
   const cacheFrom = opts.cacheFrom ?? spec.cache?.from ?? [];
   const cacheTo = opts.cacheTo ?? spec.cache?.to;
-  const useCache = cacheFrom.length > 0 || cacheTo !== undefined;
+  const useCache = opts.registryCache === undefined && (cacheFrom.length > 0 || cacheTo !== undefined);
   // which repositories hold which blobs: pushes mount from them (only when a registry is involved)
   const blobLocations =
-    registryOutputs.length > 0 || useCache || spec.from?.startsWith('docker://')
+    registryOutputs.length > 0 || useCache || opts.blobLocations || spec.from?.startsWith('docker://')
       ? (opts.blobLocations ?? (await readBlobLocations()))
       : undefined;
   // the registry cache: read before anything is built (an unreachable --cache-to fails here)
@@ -127,7 +129,8 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
         log: { info: (m) => opts.logger?.info(m), warn: (m) => opts.logger?.warn(m) },
       })
     : undefined;
-  const store = cache?.store ?? localStore;
+  const store = opts.registryCache?.store ?? cache?.store ?? localStore;
+  const shared = opts.registryCache ?? cache;
   const transport = {
     store,
     ...(opts.registry ? { registry: opts.registry } : {}),
@@ -150,7 +153,7 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     store,
     checkSecret: (p) => checkSecretFile(p),
     ...(early ? { onLayer: (l: Layer) => early.onLayer(l) } : {}),
-    ...(cache ? { sharedLayers: cache } : {}),
+    ...(shared ? { sharedLayers: shared } : {}),
     readBase: async (ref, platform) => {
       const set = await readAnyImage(ref, transport, { platform });
       // the base image's layers are reused as they are: copy them into our store once, checked against
@@ -287,4 +290,65 @@ function withDefaultTag(ref: ImageRef, tag: string | undefined): ImageRef {
     default:
       return ref;
   }
+}
+
+/** BuiltImages is what buildImages returns: one entry per image of the spec, in its order. */
+export interface BuiltImages {
+  readonly images: readonly {
+    readonly name: string;
+    readonly digest: string;
+    readonly summary: BuildSummary;
+  }[];
+}
+
+/**
+ * buildImages builds every image of a multi-image spec (`images:`) in this process, one after the other:
+ * one blob store, one layer cache (a layer shared by several images is written once, then found by the
+ * next image), one record of which repository holds which blob (a layer already pushed to a registry
+ * is mounted into the other repositories, not uploaded again; each image's uploads run concurrently,
+ * bounded per registry), and one registry cache, read before the first image and exported after the
+ * last. Throws USAGE for an image without outputs, and every error of buildImage.
+ */
+export async function buildImages(spec: BuildSpec, opts: BuildImageOptions = {}): Promise<BuiltImages> {
+  const images = spec.images ?? [];
+  for (const im of images) {
+    if (!im.spec.outputs?.length)
+      throw new FromscratchError('USAGE', `image ${JSON.stringify(im.name)} has no output`, {
+        hint: 'give it outputs:, or top-level outputs: with {name} in them (docker://HOST/team/{name}:1)',
+      });
+  }
+  const store =
+    opts.store ?? dirStore(join(cacheDir(), 'blobs'), { fsync: false, cache: true, trusted: true });
+  const blobLocations = opts.blobLocations ?? (await readBlobLocations());
+  const cacheFrom = opts.cacheFrom ?? spec.cache?.from ?? [];
+  const cacheTo = opts.cacheTo ?? spec.cache?.to;
+  const cache =
+    cacheFrom.length > 0 || cacheTo !== undefined
+      ? await openRegistryCache({
+          from: cacheFrom,
+          ...(cacheTo !== undefined ? { to: cacheTo } : {}),
+          store,
+          ...(opts.registry ? { registry: opts.registry } : {}),
+          blobLocations,
+          log: { info: (m) => opts.logger?.info(m), warn: (m) => opts.logger?.warn(m) },
+        })
+      : undefined;
+  const out: { name: string; digest: string; summary: BuildSummary }[] = [];
+  try {
+    for (const im of images) {
+      opts.logger?.info(`image ${im.name}:`);
+      const r = await buildImage(im.spec, {
+        ...opts,
+        store: cache?.store ?? store,
+        blobLocations,
+        ...(cache ? { registryCache: cache } : {}),
+      });
+      out.push({ name: im.name, digest: r.digest, summary: r.summary });
+    }
+    const exported = await cache?.export();
+    if (exported) opts.logger?.info(`cache exported: ${exported.entries} layer(s) to ${exported.reference}`);
+  } finally {
+    cache?.close();
+  }
+  return { images: out };
 }

@@ -87,7 +87,12 @@ export async function loadBuildSpec(o: LoadSpecOptions): Promise<BuildSpec> {
     });
     base = toBuildSpec(plan, o.target);
   }
-  return base ? mergeSpecs(base, o.flags) : o.flags;
+  if (!base) return o.flags;
+  const merged = mergeSpecs(base, o.flags);
+  // a multi-image spec: the flags apply to every image
+  return base.images
+    ? { ...merged, images: base.images.map((im) => ({ name: im.name, spec: mergeSpecs(im.spec, o.flags) })) }
+    : merged;
 }
 
 /** mergeSpecs lays `over` (flags) on `base` (a file): contents appended, config and outputs overridden. */

@@ -128,6 +128,8 @@ export interface BuildSpec {
   readonly strict?: boolean;
   /** output destinations (transports), e.g. `oci:out:v1` */
   readonly outputs?: readonly string[];
+  /** several images built in one run (`images:` in a spec); the fields above are then only defaults */
+  readonly images?: readonly { readonly name: string; readonly spec: BuildSpec }[];
   /** the registry cache: `--cache-from` references and the `--cache-to` one */
   readonly cache?: { readonly from?: readonly string[]; readonly to?: string };
   readonly tags?: readonly string[];

@@ -12,7 +12,7 @@ import type { BuildSpec, ContentItem } from '../build/spec.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { ConfigPatch } from '../image/image.ts';
 import { parsePlatform } from '../model/platform.ts';
-import { CONTENT_KINDS, type SpecDocument, SpecSchema } from './schema.ts';
+import { CONTENT_KINDS, type ImageDocument, ImageSchema, type SpecDocument, SpecSchema } from './schema.ts';
 import { splitShellWords } from './shell-words.ts';
 
 /** MAX_SPEC_BYTES bounds a spec file. */
@@ -117,7 +117,11 @@ export function parseSpecFile(text: string, file: string, opts: ParseSpecOptions
   let spec: BuildSpec | undefined;
   if (res.success) {
     try {
-      spec = toSpec(res.data, opts.baseDir ?? dirOf(file), add, (path) => nodeAt(path).node);
+      const baseDir = opts.baseDir ?? dirOf(file);
+      const { images, ...top } = res.data;
+      spec = toSpec(top, baseDir, add, (path) => nodeAt(path).node);
+      if (images)
+        spec = { ...spec, images: toImages(top, images, baseDir, add, (path) => nodeAt(path).node) };
     } catch (e) {
       if (!isFromscratchError(e)) throw e;
       add([], e.message);
@@ -267,6 +271,8 @@ function describeUnion(value: unknown, path: readonly PropertyKey[]): string {
 
 function knownKeys(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return Object.keys(SpecSchema.shape);
+  if (path.length === 1 && path[0] === 'cache') return ['from', 'to'];
+  if (path.length === 2 && path[0] === 'images') return Object.keys(ImageSchema.shape);
   if (path.length === 1 && path[0] === 'defaults') return ['users', 'nsswitch', 'tmp', 'ca-certificates'];
   return [];
 }
@@ -364,6 +370,65 @@ function joinHost(base: string, p: string): string {
     } else parts.push(part);
   }
   return `${abs ? '/' : ''}${parts.join('/')}` || '.';
+}
+
+/**
+ * toImages turns `images:` into one BuildSpec per image: the top-level keys are each image's defaults
+ * (contents appended, env, labels and annotations merged, the rest replaced), and `{name}` in outputs
+ * and tags becomes the image's name. Problems are reported at the image's own keys.
+ */
+function toImages(
+  top: SpecDocument,
+  images: readonly ImageDocument[],
+  baseDir: string,
+  add: AddProblem,
+  node: (path: PropertyKey[]) => Node | undefined,
+): { name: string; spec: BuildSpec }[] {
+  const seen = new Set<string>();
+  const topContents = top.contents?.length ?? 0;
+  return images.map((img, i) => {
+    const { name, ...own } = img;
+    if (seen.has(name)) add(['images', i, 'name'], `the image name ${JSON.stringify(name)} is used twice`);
+    seen.add(name);
+    const where = (path: readonly PropertyKey[]): PropertyKey[] => {
+      const [k, j, ...rest] = path;
+      if (k === 'contents' && typeof j === 'number')
+        return j >= topContents ? ['images', i, 'contents', j - topContents, ...rest] : [...path];
+      return k !== undefined && k in own ? ['images', i, ...path] : [...path];
+    };
+    const named = (v: string | string[] | undefined) =>
+      v === undefined
+        ? undefined
+        : Array.isArray(v)
+          ? v.map((x) => x.replaceAll('{name}', name))
+          : v.replaceAll('{name}', name);
+    const envList = (e: SpecDocument['env']): string[] =>
+      e === undefined ? [] : Array.isArray(e) ? e : Object.entries(e).map(([k, v]) => `${k}=${String(v)}`);
+    const env = new Map<string, string>();
+    for (const kv of [...envList(top.env), ...envList(own.env)]) env.set(kv.slice(0, kv.indexOf('=')), kv);
+    const { cache: _cache, ...defaults } = top;
+    const merged: SpecDocument = {
+      ...defaults,
+      ...own,
+      contents: [...(top.contents ?? []), ...(own.contents ?? [])],
+      ...(env.size ? { env: [...env.values()] } : {}),
+      ...(top.labels || own.labels ? { labels: { ...(top.labels ?? {}), ...(own.labels ?? {}) } } : {}),
+      ...(top.annotations || own.annotations
+        ? { annotations: { ...(top.annotations ?? {}), ...(own.annotations ?? {}) } }
+        : {}),
+    };
+    const outputs = named(merged.outputs);
+    const tags = named(merged.tags);
+    if (outputs !== undefined) merged.outputs = outputs;
+    if (tags !== undefined) merged.tags = tags;
+    const spec = toSpec(
+      merged,
+      baseDir,
+      (path, message, hint, line) => add(where(path), message, hint, line),
+      (path) => node(where(path)),
+    );
+    return { name, spec };
+  });
 }
 
 function toSpec(

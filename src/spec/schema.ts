@@ -87,80 +87,98 @@ export const ContentItemSchema = z.union([
   FileItemSchema,
 ]);
 
+/** ImageFieldsSchema is what one image says: the whole spec but `cache` and `images`. */
+const ImageFieldsSchema = z.strictObject({
+  from: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('base image: scratch (default) or a reference (docker://…, oci:dir:tag, host/repo:tag)'),
+  platforms: stringList('platforms OS/ARCH[/VARIANT]').optional(),
+  contents: z.array(ContentItemSchema).optional().describe('what the image must contain'),
+  entrypoint: command.optional(),
+  cmd: command.optional(),
+  env: z
+    .union([z.record(z.string(), scalar), z.array(z.string().regex(/^[^=]+=/))])
+    .optional()
+    .describe('environment: a map, or a list of K=V'),
+  workdir: z.string().startsWith('/').optional(),
+  user: z
+    .union([z.string(), z.number().int().min(0)])
+    .optional()
+    .describe('user name or uid[:gid]'),
+  labels: z.record(z.string(), scalar).optional(),
+  annotations: z.record(z.string(), scalar).optional().describe('manifest annotations'),
+  expose: z
+    .array(z.union([z.number().int().min(1).max(65535), z.string().regex(/^\d{1,5}(\/(tcp|udp|sctp))?$/)]))
+    .optional()
+    .describe('ports: 8080 or "53/udp"'),
+  volumes: z.array(z.string().startsWith('/')).optional(),
+  'stop-signal': z.string().optional(),
+  outputs: stringList(
+    'output destinations (oci:DIR[:TAG], docker-archive:FILE, docker://HOST/REPO:TAG …)',
+  ).optional(),
+  tags: stringList('name:tag for outputs that take one').optional(),
+  compression: z.enum(['gzip', 'zstd', 'none']).optional(),
+  layers: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe('most layers the build adds, chosen for reuse (default 16; 1 = one layer)'),
+  sysroot: z.string().optional().describe('resolve programs and libraries inside this root'),
+  'lib-paths': z.array(z.string()).optional().describe('extra library directories inside the root'),
+  'apt-sources': z.array(z.string()).optional().describe('apt sources lines for packages'),
+  lockfile: z
+    .string()
+    .optional()
+    .describe('fromscratch.lock: reused when it matches the packages, written after resolving'),
+  locked: z.boolean().optional().describe('never resolve packages anew: the lockfile must match'),
+  strict: z
+    .boolean()
+    .optional()
+    .describe('the static start check fails the build (nothing written) instead of warning'),
+  defaults: z
+    .strictObject({
+      users: z.boolean().optional().describe('/etc/passwd and /etc/group (root, nonroot, nobody)'),
+      nsswitch: z.boolean().optional().describe('/etc/nsswitch.conf'),
+      tmp: z.boolean().optional().describe('/tmp with mode 1777'),
+      'ca-certificates': z.boolean().optional().describe('a CA bundle when a TLS library is in the closure'),
+    })
+    .optional()
+    .describe('scratch defaults, each can be turned off'),
+});
+
+/** ImageSchema is one entry of `images:`: a name and what differs from the top-level keys. */
+export const ImageSchema = ImageFieldsSchema.extend({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,127}$/)
+    .describe('the image name, unique in the spec; `{name}` in outputs and tags is replaced by it'),
+}).describe(
+  'one image of a multi-image build: the top-level keys are its defaults (contents are appended to the top-level ones)',
+);
+
 /** SpecSchema is the whole fromscratch.yaml. */
-export const SpecSchema = z
-  .strictObject({
-    from: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('base image: scratch (default) or a reference (docker://…, oci:dir:tag, host/repo:tag)'),
-    platforms: stringList('platforms OS/ARCH[/VARIANT]').optional(),
-    contents: z.array(ContentItemSchema).optional().describe('what the image must contain'),
-    entrypoint: command.optional(),
-    cmd: command.optional(),
-    env: z
-      .union([z.record(z.string(), scalar), z.array(z.string().regex(/^[^=]+=/))])
-      .optional()
-      .describe('environment: a map, or a list of K=V'),
-    workdir: z.string().startsWith('/').optional(),
-    user: z
-      .union([z.string(), z.number().int().min(0)])
-      .optional()
-      .describe('user name or uid[:gid]'),
-    labels: z.record(z.string(), scalar).optional(),
-    annotations: z.record(z.string(), scalar).optional().describe('manifest annotations'),
-    expose: z
-      .array(z.union([z.number().int().min(1).max(65535), z.string().regex(/^\d{1,5}(\/(tcp|udp|sctp))?$/)]))
-      .optional()
-      .describe('ports: 8080 or "53/udp"'),
-    volumes: z.array(z.string().startsWith('/')).optional(),
-    'stop-signal': z.string().optional(),
-    outputs: stringList(
-      'output destinations (oci:DIR[:TAG], docker-archive:FILE, docker://HOST/REPO:TAG …)',
-    ).optional(),
-    tags: stringList('name:tag for outputs that take one').optional(),
-    cache: z
-      .strictObject({
-        from: stringList('registry caches to import from, docker://HOST/REPO[:TAG]').optional(),
-        to: z.string().min(1).optional().describe('registry cache to export to, docker://HOST/REPO[:TAG]'),
-      })
-      .optional()
-      .describe('the build cache in a registry (as --cache-from and --cache-to; the flags and env win)'),
-    compression: z.enum(['gzip', 'zstd', 'none']).optional(),
-    layers: z
-      .number()
-      .int()
-      .min(1)
-      .max(100)
-      .optional()
-      .describe('most layers the build adds, chosen for reuse (default 16; 1 = one layer)'),
-    sysroot: z.string().optional().describe('resolve programs and libraries inside this root'),
-    'lib-paths': z.array(z.string()).optional().describe('extra library directories inside the root'),
-    'apt-sources': z.array(z.string()).optional().describe('apt sources lines for packages'),
-    lockfile: z
-      .string()
-      .optional()
-      .describe('fromscratch.lock: reused when it matches the packages, written after resolving'),
-    locked: z.boolean().optional().describe('never resolve packages anew: the lockfile must match'),
-    strict: z
-      .boolean()
-      .optional()
-      .describe('the static start check fails the build (nothing written) instead of warning'),
-    defaults: z
-      .strictObject({
-        users: z.boolean().optional().describe('/etc/passwd and /etc/group (root, nonroot, nobody)'),
-        nsswitch: z.boolean().optional().describe('/etc/nsswitch.conf'),
-        tmp: z.boolean().optional().describe('/tmp with mode 1777'),
-        'ca-certificates': z
-          .boolean()
-          .optional()
-          .describe('a CA bundle when a TLS library is in the closure'),
-      })
-      .optional()
-      .describe('scratch defaults, each can be turned off'),
-  })
-  .describe('fromscratch build spec (fromscratch.yaml): the same things the build flags say');
+export const SpecSchema = ImageFieldsSchema.extend({
+  cache: z
+    .strictObject({
+      from: stringList('registry caches to import from, docker://HOST/REPO[:TAG]').optional(),
+      to: z.string().min(1).optional().describe('registry cache to export to, docker://HOST/REPO[:TAG]'),
+    })
+    .optional()
+    .describe('the build cache in a registry (as --cache-from and --cache-to; the flags and env win)'),
+  images: z
+    .array(ImageSchema)
+    .min(1)
+    .max(256)
+    .optional()
+    .describe('several images built in one run (shared layers built and uploaded once)'),
+}).describe('fromscratch build spec (fromscratch.yaml): the same things the build flags say');
+
+/** ImageDocument is one validated `images:` entry. */
+export type ImageDocument = z.infer<typeof ImageSchema>;
 
 /** SpecDocument is a validated fromscratch.yaml before conversion to a BuildSpec. */
 export type SpecDocument = z.infer<typeof SpecSchema>;

@@ -260,3 +260,64 @@ test('two builds exporting to one cache tag at once leave one complete, valid ca
     assert.doesNotMatch(again.stderr, /warning: cache/);
   });
 });
+
+test('a multi-image spec builds every image in one run: shared layers written once and uploaded once per registry, digests equal to single builds', async () => {
+  await withTempDir('e2e-monorepo', async (dir) => {
+    for (const n of ['alpha', 'beta', 'gamma']) await writeFile(join(dir, `${n}.txt`), `${n}\n`);
+    await writeFile(
+      join(dir, 'monorepo.yaml'),
+      [
+        'contents:',
+        '  - binary: /usr/bin/env',
+        `outputs: docker://${reg.address}/mono/{name}:1`,
+        `cache: {to: "docker://${reg.address}/mono/cache:main"}`,
+        'images:',
+        ...['alpha', 'beta', 'gamma'].flatMap((n) => [
+          `  - name: ${n}`,
+          '    contents:',
+          `      - add: ${n}.txt`,
+          `        to: /app/${n}.txt`,
+        ]),
+        '',
+      ].join('\n'),
+    );
+    const start = reg.accessLog().length;
+    const r = await fromscratch(['build', '-c', 'monorepo.yaml', '--json'], {
+      cwd: dir,
+      env: { FROMSCRATCH_CACHE: join(dir, 'c') },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { name: string; digest: string }[];
+    assert.deepEqual(
+      out.map((o) => o.name),
+      ['alpha', 'beta', 'gamma'],
+    );
+    // the shared layers (libc6, coreutils + defaults) are written once
+    assert.equal((r.stderr.match(/writing layer \(package libc6\)/g) ?? []).length, 1, r.stderr);
+    const alpha = await manifestOf('mono/alpha:1');
+    const gamma = await manifestOf('mono/gamma:1');
+    const shared = alpha.layers.map((l) => l.digest).filter((d) => gamma.layers.some((g) => g.digest === d));
+    assert.equal(shared.length, 2);
+    const uploaded = uploads(reg.accessLog().slice(start));
+    for (const d of shared)
+      assert.equal(uploaded.filter((u) => u === d).length, 1, `${d} uploaded once (then mounted)`);
+    assert.match(r.stderr, /cache exported: 5 layer\(s\)/, 'the spec cache: key exports every layer');
+
+    // the same image built alone gives the same digest; the plain output is one line per image
+    const single = await fromscratch(
+      ['build', '--binary', '/usr/bin/env', '--add', 'beta.txt:/app/beta.txt', '-o', 'oci:one:1'],
+      {
+        cwd: dir,
+        env: { FROMSCRATCH_CACHE: join(dir, 'c2') },
+      },
+    );
+    assert.equal(single.code, 0, single.stderr);
+    assert.equal(single.stdout.trim(), out[1]!.digest);
+    const plain = await fromscratch(['build', '-c', 'monorepo.yaml'], {
+      cwd: dir,
+      env: { FROMSCRATCH_CACHE: join(dir, 'c') },
+    });
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(plain.stdout, out.map((o) => `${o.name} ${o.digest}\n`).join(''));
+  });
+});

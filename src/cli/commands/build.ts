@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import {
   type BuildSpec,
   buildImage,
+  buildImages,
   type ContentItem,
   FromscratchError,
   loadBuildSpec,
@@ -226,6 +227,23 @@ export function registerBuild(program: Command, io: CliIo): void {
             }
           : {}),
       };
+      if (spec.images) {
+        // a multi-image spec: one line per image (NAME DIGEST), or a JSON array
+        const all = await retryAfterCacheHeal(
+          () => buildImages(spec, buildOpts),
+          (m) => io.stderr.write(`${m}\n`),
+        );
+        if (flags.json)
+          io.stdout.write(
+            `${JSON.stringify(
+              all.images.map((i) => ({ name: i.name, ...i.summary })),
+              null,
+              2,
+            )}\n`,
+          );
+        else for (const i of all.images) io.stdout.write(`${i.name} ${i.digest}\n`);
+        return;
+      }
       const result = await retryAfterCacheHeal(
         () => buildImage(spec, buildOpts),
         (m) => io.stderr.write(`${m}\n`),
