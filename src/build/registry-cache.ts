@@ -86,6 +86,8 @@ export interface RegistryCacheOptions {
   /** pushes mount imported blobs from the cache repository through it */
   readonly blobLocations?: BlobLocations;
   readonly log: CacheLogger;
+  /** most entries an export keeps (default {@link MAX_ENTRIES}) */
+  readonly maxEntries?: number;
   /** clock in ms (tests) */
   readonly now?: () => number;
 }
@@ -120,7 +122,11 @@ interface RemoteBlob {
 export function parseCacheRef(text: string, flag: string): Reference {
   let ref: Reference;
   try {
-    const r = parseImageRef(text.includes('://') ? text : `docker://${text}`);
+    const r = parseImageRef(
+      text.includes('://') || /^(oci|oci-archive|docker-archive|docker-daemon):/.test(text)
+        ? text
+        : `docker://${text}`,
+    );
     if (r.kind !== 'registry') throw new Error('not a registry');
     ref = parseReference(r.reference);
   } catch (e) {
@@ -409,7 +415,7 @@ export async function openRegistryCache(o: RegistryCacheOptions): Promise<Regist
         if (!merged.has(e.key) && now() - Date.parse(e.used) <= MAX_AGE_MS) merged.set(e.key, e);
       const entries = [...merged.values()]
         .sort((a, b) => (a.used < b.used ? 1 : a.used > b.used ? -1 : a.key < b.key ? -1 : 1))
-        .slice(0, MAX_ENTRIES);
+        .slice(0, o.maxEntries ?? MAX_ENTRIES);
       // blobs first: each entry's blob present in the cache repository (HEAD, mount, upload)
       const limit = pLimit(4);
       const kept = (

@@ -1,0 +1,121 @@
+/**
+ * registry-cache.test.ts — the registry cache's format and bounds against a real docker-registry:
+ * entries merged with the previous export, dropped after 14 days and past 512, configs refused
+ * when malformed, and a hit downloaded (verified) only when read.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { memoryStore } from '../../src/blob/memory-store.ts';
+import { readBlob } from '../../src/blob/store.ts';
+import {
+  MAX_AGE_MS,
+  MAX_ENTRIES,
+  openRegistryCache,
+  parseCacheConfig,
+  parseCacheRef,
+} from '../../src/build/registry-cache.ts';
+import type { Layer } from '../../src/image/image.ts';
+import { sha256 } from '../../src/model/digest.ts';
+import { MediaType } from '../../src/model/media-type.ts';
+import { type RegistryInstance, startRegistry } from '../registry/registry-instance.ts';
+
+let reg: RegistryInstance;
+before(async () => {
+  reg = await startRegistry();
+});
+after(async () => {
+  await reg?.stop();
+});
+
+const quiet = { info: () => {}, warn: () => {} };
+const key = (n: number) => sha256(`key ${n}`).slice(7);
+
+async function fakeLayer(store: ReturnType<typeof memoryStore>, n: number): Promise<Layer> {
+  const data = new TextEncoder().encode(`layer ${n}\n`);
+  const b = await store.put(data);
+  return {
+    blob: { mediaType: MediaType.OciLayerGzip, digest: b.digest, size: b.size },
+    diffId: sha256(`diff ${n}`),
+  };
+}
+
+test('parseCacheRef: docker:// optional, tag defaulted, digests and other transports refused', () => {
+  assert.equal(parseCacheRef('127.0.0.1:5000/team/c', '--cache-to').tag, 'fromscratch-cache');
+  assert.equal(parseCacheRef('docker://127.0.0.1:5000/team/c:main', '--cache-to').tag, 'main');
+  assert.throws(() => parseCacheRef('oci:dir', '--cache-from'), { code: 'USAGE' });
+  assert.throws(() => parseCacheRef(`127.0.0.1:5000/c@${sha256('x')}`, '--cache-from'), { code: 'USAGE' });
+});
+
+test('parseCacheConfig refuses malformed configs and keeps only entries whose blob the manifest lists', () => {
+  const e = (n: number) => ({
+    key: key(n),
+    digest: sha256(`b${n}`),
+    size: 3,
+    mediaType: MediaType.OciLayerGzip,
+    diffId: sha256(`d${n}`),
+    used: '2026-01-01T00:00:00.000Z',
+  });
+  const bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
+  const listed = new Set([`${e(1).digest}:3`]);
+  assert.deepEqual(parseCacheConfig(bytes({ version: 1, entries: [e(1), e(2)] }), listed), [e(1)]);
+  assert.throws(() => parseCacheConfig(bytes({ version: 2, entries: [] }), listed), /not version 1/);
+  assert.throws(
+    () => parseCacheConfig(bytes({ version: 1, entries: [{ ...e(1), size: -1 }] }), listed),
+    /malformed/,
+  );
+  assert.throws(
+    () => parseCacheConfig(bytes({ version: 1, entries: [{ ...e(1), mediaType: 'text/html' }] }), listed),
+    /malformed/,
+  );
+  assert.throws(() => parseCacheConfig(new Uint8Array([0xff, 0xfe]), listed), /not JSON/);
+});
+
+test('exports merge with the previous one, drop entries older than 14 days and keep at most 512', async () => {
+  const to = `docker://${reg.address}/bounds:main`;
+  const t0 = Date.parse('2026-03-01T00:00:00Z');
+  const store = memoryStore();
+  // first export: layers 0..2
+  let c = await openRegistryCache({ from: [], to, store, log: quiet, now: () => t0 });
+  for (let i = 0; i < 3; i++) c.record(key(i), await fakeLayer(store, i));
+  assert.equal((await c.export())?.entries, 3);
+  c.close();
+  // a day later another builder adds layer 3: merged
+  c = await openRegistryCache({ from: [], to, store, log: quiet, now: () => t0 + 86400e3 });
+  c.record(key(3), await fakeLayer(store, 3));
+  assert.equal((await c.export())?.entries, 4);
+  c.close();
+
+  // a fresh machine imports: a hit has no bytes until read, then they are downloaded and verified
+  const fresh = memoryStore();
+  c = await openRegistryCache({ from: [to], store: fresh, log: quiet, now: () => t0 + 2 * 86400e3 });
+  const hit = await c.lookup(key(1));
+  assert.ok(hit);
+  assert.equal(await fresh.has(hit.blob.digest), false, 'not downloaded by the lookup');
+  assert.equal(await c.store.has(hit.blob.digest, hit.blob.size), true);
+  assert.equal(
+    new TextDecoder().decode(await readBlob(c.store, hit.blob.digest, hit.blob.size)),
+    'layer 1\n',
+  );
+  assert.equal(await fresh.has(hit.blob.digest), true);
+  assert.equal(await c.lookup(key(99)), undefined);
+  c.close();
+
+  // 14 days after the first export: layers 0..2 are dropped, layer 3 (a day younger) stays
+  c = await openRegistryCache({ from: [], to, store, log: quiet, now: () => t0 + MAX_AGE_MS + 3600e3 });
+  assert.equal((await c.export())?.entries, 1);
+  c.close();
+
+  // more layers than the bound (512; 8 here, to keep the test light): the newest are kept
+  assert.equal(MAX_ENTRIES, 512);
+  c = await openRegistryCache({
+    from: [],
+    to,
+    store,
+    log: quiet,
+    maxEntries: 8,
+    now: () => t0 + MAX_AGE_MS + 7200e3,
+  });
+  for (let i = 100; i < 110; i++) c.record(key(i), await fakeLayer(store, i));
+  assert.equal((await c.export())?.entries, 8);
+  c.close();
+});
