@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -7,7 +7,7 @@ import { dirStore } from '../blob/dir-store.ts';
 import { memoryStore } from '../blob/memory-store.ts';
 import { FileTreeBuilder } from '../fs/file-tree.ts';
 import { makeLayer } from '../layer/make-layer.ts';
-import { cachedLayer, layerCacheKey, rememberLayer } from './layer-cache.ts';
+import { cachedLayer, contentKeyOf, layerCacheKey, layerContentKey, rememberLayer } from './layer-cache.ts';
 
 test('the layer cache hits for the same tree and misses when a host file, a mode or the epoch changes', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fs-lcache-'));
@@ -81,5 +81,50 @@ test('a cache entry whose blob file was damaged in place is a miss; an intact on
     assert.deepEqual(await cachedLayer(key, store, o), layer);
   } finally {
     await rm(dir, { recursive: true });
+  }
+});
+
+test('the content key (registry cache) ignores where a host file is and its stat data, not its bytes or mode', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fs-ckey-'));
+  try {
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
+    await writeFile(a, 'same bytes');
+    await writeFile(b, 'same bytes');
+    await utimes(b, 1000, 1000);
+    const tree = (host: string, mode = 0o644, mtime = 5) =>
+      new FileTreeBuilder()
+        .add({
+          type: 'file',
+          path: '/f',
+          mode,
+          uid: 0,
+          gid: 0,
+          size: 10,
+          mtime,
+          content: { kind: 'host', path: host },
+        })
+        .build();
+    const o = { compression: 'gzip', sourceDateEpoch: 0, dir };
+    const k = await layerContentKey(tree(a), o);
+    assert.equal(
+      await layerContentKey(tree(b, 0o644, 9), o),
+      k,
+      'another checkout, other mtime and inode: same key',
+    );
+    assert.notEqual(await layerCacheKey(tree(b), o), await layerCacheKey(tree(a), o), 'the stat key differs');
+    assert.notEqual(await layerContentKey(tree(a, 0o755), o), k, 'mode is in the key');
+    assert.notEqual(
+      await layerContentKey(tree(a), { ...o, compression: 'zstd' }),
+      k,
+      'compression is in the key',
+    );
+    const sk = await layerCacheKey(tree(a), o);
+    assert.equal(await contentKeyOf(sk, tree(a), o), k);
+    await writeFile(b, 'other byte');
+    assert.notEqual(await layerContentKey(tree(b), o), k, 'content is in the key');
+    assert.equal(await contentKeyOf(sk, tree(a), o), k, 'recorded beside the stat key');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -221,3 +221,23 @@ async function hashFile(p: Buffer): Promise<string> {
   for await (const c of createReadStream(p)) h.update(c as Buffer);
   return h.digest('hex');
 }
+
+/**
+ * contentKeyOf returns the content key of a layer whose stat key is `statKey`: the one recorded beside
+ * the layer cache entry (valid while the stat key matches: no file it names has changed), else computed
+ * (every file read once) and recorded.
+ */
+export async function contentKeyOf(statKey: string, tree: FileTree, o: LayerCacheOptions): Promise<string> {
+  const dir = join(o.dir ?? cacheDir(), 'layers');
+  const file = join(dir, `${statKey}.content`);
+  try {
+    const v = (await readFile(file, 'utf8')).trim();
+    if (/^[0-9a-f]{64}$/.test(v)) return v;
+  } catch {
+    // not recorded yet
+  }
+  const key = await layerContentKey(tree, o);
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(file, Buffer.from(`${key}\n`), { fsync: false });
+  return key;
+}

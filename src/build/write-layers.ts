@@ -9,7 +9,7 @@ import type { Layer } from '../image/image.ts';
 import { planLayers } from '../layer/layering.ts';
 import { makeLayer } from '../layer/make-layer.ts';
 import type { Compression } from '../model/media-type.ts';
-import { cachedLayer, layerCacheKey, layerContentKey, rememberLayer } from './layer-cache.ts';
+import { cachedLayer, contentKeyOf, layerCacheKey, layerContentKey, rememberLayer } from './layer-cache.ts';
 
 /** SharedLayers is a cache of layers by content key shared with other machines (registry-cache.ts). */
 export interface SharedLayers {
@@ -72,7 +72,7 @@ export async function writeLayers(
       if (key === undefined) return layerContentKey(p.tree, settings);
       let c = contentKeys.get(key);
       if (!c) {
-        c = layerContentKey(p.tree, settings);
+        c = contentKeyOf(key, p.tree, { ...settings, ...dir });
         contentKeys.set(key, c);
         c.catch(() => contentKeys.delete(key));
       }

@@ -30,6 +30,19 @@ export function uploads(log: string): string[] {
   return out;
 }
 
+/**
+ * syncLog returns the access log once every request made so far is in it: the registry writes it
+ * through a pipe, so a marker request is sent and awaited (no sleeping on a guess).
+ */
+export async function syncLog(r: RegistryInstance): Promise<string> {
+  const marker = `sync-${Math.random().toString(36).slice(2)}`;
+  await (await fetch(`http://${r.address}/v2/?${marker}`)).arrayBuffer();
+  for (let i = 0; i < 200 && !r.accessLog().includes(marker); i++)
+    await new Promise((ok) => setTimeout(ok, 25));
+  assert.ok(r.accessLog().includes(marker), 'the access log shows the marker request');
+  return r.accessLog();
+}
+
 const APP = ['--binary', '/usr/bin/env', '--add', 'app.txt:/app/app.txt'];
 
 async function manifestOf(
@@ -79,7 +92,7 @@ test('--cache-to exports; a fresh cache dir with --cache-from pushes the same di
     );
 
     // a fresh machine: empty cache dir, output to another repository of the same registry
-    const before = reg.accessLog().length;
+    const before = (await syncLog(reg)).length;
     const warm = await fromscratch(
       [
         'build',
@@ -94,7 +107,8 @@ test('--cache-to exports; a fresh cache dir with --cache-from pushes the same di
     assert.equal(warm.code, 0, warm.stderr);
     assert.equal(warm.stdout, cold.stdout, 'same digest as the cold build');
     assert.equal((warm.stderr.match(/layer from the registry cache/g) ?? []).length, 3, warm.stderr);
-    const uploaded = uploads(reg.accessLog().slice(before));
+    const uploaded = uploads((await syncLog(reg)).slice(before));
+    assert.ok(/mount=/.test((await syncLog(reg)).slice(before)), 'the layers were mounted from the cache');
     for (const l of image.layers)
       assert.ok(!uploaded.includes(l.digest), `layer ${l.digest} not uploaded again`);
     assert.ok(!/writing layer/.test(warm.stderr), 'no layer written');
@@ -281,7 +295,7 @@ test('a multi-image spec builds every image in one run: shared layers written on
         '',
       ].join('\n'),
     );
-    const start = reg.accessLog().length;
+    const start = (await syncLog(reg)).length;
     const r = await fromscratch(['build', '-c', 'monorepo.yaml', '--json'], {
       cwd: dir,
       env: { FROMSCRATCH_CACHE: join(dir, 'c') },
@@ -298,7 +312,7 @@ test('a multi-image spec builds every image in one run: shared layers written on
     const gamma = await manifestOf('mono/gamma:1');
     const shared = alpha.layers.map((l) => l.digest).filter((d) => gamma.layers.some((g) => g.digest === d));
     assert.equal(shared.length, 2);
-    const uploaded = uploads(reg.accessLog().slice(start));
+    const uploaded = uploads((await syncLog(reg)).slice(start));
     for (const d of shared)
       assert.equal(uploaded.filter((u) => u === d).length, 1, `${d} uploaded once (then mounted)`);
     assert.match(r.stderr, /cache exported: 5 layer\(s\)/, 'the spec cache: key exports every layer');
