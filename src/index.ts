@@ -27,6 +27,7 @@ export {
 } from './build/commands.ts';
 export { resolveDeps } from './build/deps.ts';
 export { parseAddArg } from './build/host-add.ts';
+export { INFER_NAMES, type InferName, inferOptionsWithout, parseInferNames } from './build/infer-names.ts';
 export { loadBuildSpec, mergeSpecs } from './build/load-spec.ts';
 export { runImageRef } from './build/run-image.ts';
 // builds
@@ -49,6 +50,7 @@ export {
   resolveClosure,
 } from './closure/closure.ts';
 export { formatDepsTree, toDepsJson } from './closure/deps-format.ts';
+export type { InferOptions } from './closure/infer.ts';
 // ELF and closure
 export { isElf, parseElf } from './elf/parse-elf.ts';
 export { readElf } from './elf/read-elf.ts';

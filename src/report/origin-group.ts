@@ -8,28 +8,12 @@
  * brought and the libraries of that module count for the inference (`inferred: gconv`), so the groups
  * answer "what does this request or this rule cost".
  */
-import type { Origin } from '../fs/origin.ts';
+import { inferenceRule, type Origin } from '../fs/origin.ts';
 
 /** RecordFile is what grouping needs of a recorded file. */
 export interface GroupedFile {
   readonly path: string;
   readonly origins: readonly Origin[];
-}
-
-/**
- * inferenceOf names the inference rule an `inferred` reason comes from, with the names `--no-infer`
- * takes (build/infer-names.ts), or undefined when the reason matches none.
- */
-export function inferenceOf(reason: string): string | undefined {
-  if (/gconv/.test(reason)) return 'gconv';
-  if (/name service|nsswitch|libnss_/.test(reason)) return 'nss';
-  if (/CA certificates|TLS library|libnssckbi/.test(reason)) return 'ca-certificates';
-  if (/libgcc_s/.test(reason)) return 'libgcc';
-  if (/^Java runtime/.test(reason)) return 'java';
-  if (/^Python runtime/.test(reason)) return 'python';
-  if (/locale/i.test(reason)) return 'locale';
-  if (/dlopen/.test(reason)) return 'dlopen-notes';
-  return undefined;
 }
 
 /** MAX_CHAIN bounds how far up a chain of reasons grouping walks (a cycle stops at the visited set anyway). */
@@ -76,7 +60,7 @@ export function groupOrigins(
           if (g === 'unknown') g = `needed by ${main.by}`;
           break;
         case 'inferred': {
-          const rule = inferenceOf(main.reason);
+          const rule = inferenceRule(main.reason);
           g = rule ? `inferred: ${rule}` : groupOf(main.by, seen, depth + 1);
           break;
         }
