@@ -5,6 +5,7 @@
  * into one FileTree (each path with its reasons), add the scratch defaults, write the layer, and patch
  * the runtime config. Writing outputs is left to the caller (sinks in oci/ and registry/).
  */
+
 import { resolve as resolveHostPath } from 'node:path';
 import type { BlobStore } from '../blob/store.ts';
 import { type CheckReport, formatCheck } from '../check/check.ts';
@@ -36,6 +37,7 @@ import {
 import { type ElfDataFiles, elfDataNote, elfDataOrigin } from './elf-data.ts';
 import { collectHostPath, type SecretCheck } from './host-add.ts';
 import { attributeHostFiles } from './host-packages.ts';
+import { inferOptionsWithout } from './infer-names.ts';
 import { checkLibraryPaths, libraryPathCache, libraryPathEnv } from './lib-path.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
@@ -327,6 +329,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
   const infer = {
     ...(ctx.opts.infer ?? {}),
     ...(spec.defaults?.caCertificates === false ? { caCerts: false } : {}),
+    ...inferOptionsWithout(spec.noInfer ?? []),
   };
   const roots = ctx.closureRoots.map((r) => r.path);
   const tracedRoots = ctx.closureRoots

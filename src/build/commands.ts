@@ -2,16 +2,20 @@
  * commands.ts — the library entries of the small commands (inspect, why, sbom, copy) with the default
  * blob cache and registry settings, so the CLI only parses argv and prints.
  */
-import { join } from 'node:path';
-import { dirStore } from '../blob/dir-store.ts';
+import { join, resolve } from 'node:path';
+import { dirStore, writeFileAtomic } from '../blob/dir-store.ts';
+import { FromscratchError } from '../errors.ts';
 import type { Platform } from '../model/platform.ts';
 import { type ImageInspection, inspectImageSet } from '../oci/inspect.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
+import { toReportHtml } from '../report/html.ts';
+import type { ImageSpace } from '../report/space.ts';
 import { cacheDir } from './cache-dir.ts';
-import { explainPath, makeSbom as makeSbomFrom } from './explain.ts';
+import { explainPath, makeSbom as makeSbomFrom, TOOL_VERSION } from './explain.ts';
+import { readImageSpace } from './image-space.ts';
 import { checkImageRef, type StartCheckResult } from './start-check.ts';
 import { copyImage, readAnyImage, type TransportOptions } from './transports.ts';
-import type { Explanation } from './why.ts';
+import { type Explanation, explainEveryFile } from './why.ts';
 
 /** cliTransport returns transport settings over the blob cache, with extra insecure registries and a cert dir. */
 export function cliTransport(insecure: readonly string[] = [], certDir?: string): TransportOptions {
@@ -71,4 +75,43 @@ export function copyImageRef(
   opts: { insecure?: readonly string[] } = {},
 ): Promise<string> {
   return copyImage(src, dest, cliTransport(opts.insecure));
+}
+
+/** imageSpace reads an image of any transport for the size views (`inspect --by`, `--top`). */
+export async function imageSpace(
+  ref: string,
+  opts: { insecure?: readonly string[] } = {},
+): Promise<ImageSpace> {
+  return (await readImageSpace(ref, cliTransport(opts.insecure))).space;
+}
+
+/**
+ * writeReport writes the HTML report of an image (report/html.ts) to `out`, atomically (the file holds
+ * its old content or the whole page). Throws OUTPUT_UNWRITABLE when `out` cannot be written.
+ */
+export async function writeReport(
+  ref: string,
+  out: string,
+  opts: { insecure?: readonly string[] } = {},
+): Promise<{ files: number; bytes: number }> {
+  const r = await readImageSpace(ref, cliTransport(opts.insecure));
+  const html = toReportHtml({
+    space: r.space,
+    manifestDigest: r.manifestDigest,
+    config: r.config,
+    ...(r.record ? { why: explainEveryFile(r.record) } : {}),
+    toolVersion: TOOL_VERSION,
+  });
+  const data = Buffer.from(html, 'utf8');
+  try {
+    await writeFileAtomic(resolve(out), data, { fsync: false });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err.code !== 'string') throw e;
+    throw new FromscratchError('OUTPUT_UNWRITABLE', `cannot write the report to ${out}: ${err.code}`, {
+      hint: 'name a file in an existing, writable directory with -o',
+      cause: e,
+    });
+  }
+  return { files: r.space.files.length, bytes: data.byteLength };
 }

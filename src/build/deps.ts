@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { resolveClosure } from '../closure/closure.ts';
 import { type DepsJson, formatDepsTree, toDepsJson } from '../closure/deps-format.ts';
+import type { InferOptions } from '../closure/infer.ts';
 import { hostFs } from '../fs/host-fs.ts';
 
 /** ResolveDepsOptions configures resolveDeps. */
@@ -14,8 +15,10 @@ export interface ResolveDepsOptions {
   sysroot?: string;
   /** extra library directories inside the root (like LD_LIBRARY_PATH) */
   libraryPath?: readonly string[];
-  /** infer run-time files (default true) */
-  infer?: boolean;
+  /** infer run-time files (default true); false turns off nss, gconv, libgcc, CA bundle, dlopen notes; an object switches each */
+  infer?: boolean | InferOptions;
+  /** list every inferred file, not one summary line per rule that adds many (default false) */
+  verbose?: boolean;
 }
 
 /**
@@ -36,7 +39,9 @@ export async function resolveDeps(
     ...(o.libraryPath ? { libraryPath: o.libraryPath } : {}),
     ...(o.infer === false
       ? { infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } }
-      : {}),
+      : typeof o.infer === 'object'
+        ? { infer: o.infer }
+        : {}),
   });
-  return { json: toDepsJson(result), text: formatDepsTree(result) };
+  return { json: toDepsJson(result), text: formatDepsTree(result, { verbose: o.verbose === true }) };
 }

@@ -22,8 +22,8 @@ import { type Explanation, explainFromRecord } from './why.ts';
 /** VERSION of the tool written into SBOMs. */
 export const TOOL_VERSION = '0.1.0';
 
-/** pickManifest returns the index of the image of the host platform (or the only one) in a set. */
-function pickHost(set: ImageSet): number {
+/** pickHost returns the index of the image of the host platform (or the only one) in a set. */
+export function pickHost(set: ImageSet): number {
   if (set.images.length === 1) return 0;
   const i = set.images.findIndex((img) => platformMatches(img.platform, hostPlatform()));
   return i >= 0 ? i : 0;
@@ -34,7 +34,12 @@ function pickHost(set: ImageSet): number {
  * digest for images back from the Docker Engine), else attached to the image where it is (an OCI layout
  * or a registry holding an artifact from `build --attach-record`).
  */
-async function recordOf(set: ImageSet, i: number, ref: string, recordDir?: string): Promise<BuildRecord> {
+export async function recordOf(
+  set: ImageSet,
+  i: number,
+  ref: string,
+  recordDir?: string,
+): Promise<BuildRecord> {
   const digest = set.manifests[i]!.digest as Digest;
   const r =
     (await readRecord(digest, recordDir)) ??

@@ -125,6 +125,7 @@ export function mergeSpecs(base: BuildSpec, over: BuildSpec): BuildSpec {
     ...(over.tags?.length ? { tags: over.tags } : {}),
     ...(over.compression !== undefined ? { compression: over.compression } : {}),
     ...(over.layers !== undefined ? { layers: over.layers } : {}),
+    ...(over.noInfer?.length ? { noInfer: [...new Set([...(base.noInfer ?? []), ...over.noInfer])] } : {}),
   };
 }
 

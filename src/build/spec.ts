@@ -5,9 +5,11 @@
  * BuildSpec; build/ turns it into an Image and a BuildRecord. The same content through any front end
  * gives the same layers.
  */
+
 import type { ConfigPatch } from '../image/image.ts';
 import type { Compression } from '../model/media-type.ts';
 import type { Platform } from '../model/platform.ts';
+import type { InferName } from './infer-names.ts';
 
 /** Ownership and mode overrides of COPY --chown / --chmod. */
 export interface Ownership {
@@ -117,6 +119,8 @@ export interface BuildSpec {
   readonly config?: ConfigPatch;
   readonly annotations?: Readonly<Record<string, string>>;
   readonly defaults?: ScratchDefaults;
+  /** inference rules left out (build/infer-names.ts): `no-infer: [gconv]` in the spec */
+  readonly noInfer?: readonly InferName[];
   /** resolve programs and libraries inside this root instead of / */
   readonly sysroot?: string;
   /**

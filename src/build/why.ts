@@ -50,25 +50,44 @@ export async function explainFromRecord(record: BuildRecord, path: string): Prom
           : 'list the files with `fromscratch inspect IMAGE`',
     });
   }
-  // each file's reasons are expanded once; later mentions point back, so a library needed by fifty
-  // others does not print fifty copies of the same chain (the reasons form a DAG, not a tree)
-  const expanded = new Set<string>();
-  const explain = (p: string, depth: number): Explanation => {
-    expanded.add(p);
-    const origins = byPath.get(p)?.origins ?? [];
-    return {
-      path: p,
-      reasons: origins.map((origin) => {
-        const next = nextPath(origin);
-        if (!next || !byPath.has(next) || depth >= MAX_WHY_DEPTH)
-          return { origin, text: describeOrigin(origin) };
-        if (expanded.has(next)) return { origin, text: `${describeOrigin(origin)} (see above)` };
-        return { origin, text: describeOrigin(origin), because: explain(next, depth + 1) };
-      }),
-    };
-  };
-  const e = explain(want, 0);
+  const e = explainer(byPath)(want);
   return via.length > 0 ? { ...e, via } : e;
+}
+
+/** explainer returns a function that builds the reason tree of a path of the record (no symlinks followed). */
+function explainer(byPath: ReadonlyMap<string, BuildRecord['files'][number]>): (path: string) => Explanation {
+  return (want) => {
+    // each file's reasons are expanded once; later mentions point back, so a library needed by fifty
+    // others does not print fifty copies of the same chain (the reasons form a DAG, not a tree)
+    const expanded = new Set<string>();
+    const explain = (p: string, depth: number): Explanation => {
+      expanded.add(p);
+      const origins = byPath.get(p)?.origins ?? [];
+      return {
+        path: p,
+        reasons: origins.map((origin) => {
+          const next = nextPath(origin);
+          if (!next || !byPath.has(next) || depth >= MAX_WHY_DEPTH)
+            return { origin, text: describeOrigin(origin) };
+          if (expanded.has(next)) return { origin, text: `${describeOrigin(origin)} (see above)` };
+          return { origin, text: describeOrigin(origin), because: explain(next, depth + 1) };
+        }),
+      };
+    };
+    return explain(want, 0);
+  };
+}
+
+/**
+ * explainEveryFile returns the `why` text of every file of a record (one map of the paths for all,
+ * so a record of n files costs n chains, not n² lookups).
+ */
+export function explainEveryFile(record: Pick<BuildRecord, 'files'>): Map<string, string> {
+  const byPath = new Map(record.files.map((f) => [f.path, f] as const));
+  const explain = explainer(byPath);
+  const out = new Map<string, string>();
+  for (const f of record.files) if (f.type === 'file') out.set(f.path, formatExplanation(explain(f.path)));
+  return out;
 }
 
 function nextPath(o: Origin): string | undefined {

@@ -15,7 +15,7 @@ let interruptCleanups: () => void = () => {};
 
 /** loadCommands imports the command modules (and through them the library) once. */
 async function loadCommands() {
-  const [lib, build, check, copy, deps, inspect, runCmd, sbom, why, render] = await Promise.all([
+  const [lib, build, check, copy, deps, inspect, runCmd, sbom, why, render, report] = await Promise.all([
     import('../index.ts'),
     import('./commands/build.ts'),
     import('./commands/check.ts'),
@@ -26,6 +26,7 @@ async function loadCommands() {
     import('./commands/sbom.ts'),
     import('./commands/why.ts'),
     import('./render-error.ts'),
+    import('./commands/report.ts'),
   ]);
   interruptCleanups = lib.runInterruptCleanups;
   return {
@@ -38,6 +39,7 @@ async function loadCommands() {
     registerRun: runCmd.registerRun,
     registerSbom: sbom.registerSbom,
     registerWhy: why.registerWhy,
+    registerReport: report.registerReport,
     EXIT: render.EXIT,
     renderError: render.renderError,
   };
@@ -54,6 +56,7 @@ export async function makeProgram(io: CliIo): Promise<Command> {
     registerSbom,
     registerCopy,
     registerDeps,
+    registerReport,
   } = await loadCommands();
   const program = new Command('fromscratch')
     .description(
@@ -70,6 +73,7 @@ export async function makeProgram(io: CliIo): Promise<Command> {
   registerBuild(program, io);
   registerRun(program, io);
   registerInspect(program, io);
+  registerReport(program, io);
   registerCheck(program, io);
   registerWhy(program, io);
   registerSbom(program, io);

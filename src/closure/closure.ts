@@ -1018,7 +1018,7 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
   const key = `${t.class}\0${t.endian}\0${t.machine}\0${t.flags}\0${pg.env.libraryPath.join(':')}`;
   // derived holds one kind of value per key prefix
   const plans = st.cache.derived as Map<string, Promise<RuntimePlan>>;
-  const jh = await findJavaHome(st.cache, main.real);
+  const jh = st.opts.infer?.java === false ? undefined : await findJavaHome(st.cache, main.real);
   if (jh) {
     const plan = await memo(plans, `launch-java\0${jh.home}\0${key}`, () =>
       javaRuntimePlan(st.cache, jh, probe),
@@ -1027,7 +1027,7 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
     return applyRuntimePlan(st, pg, 'Java runtime', plan, pg.byName.get('libjli.so')?.obj ?? main);
   }
   const sonames = [...pg.byReal.values()].flatMap((o) => (o.info.soname ? [o.info.soname] : []));
-  const ph = await findPythonHome(st.cache, main.real, sonames);
+  const ph = st.opts.infer?.python === false ? undefined : await findPythonHome(st.cache, main.real, sonames);
   if (ph) {
     const plan = await memo(plans, `launch-python\0${ph.prefix}\0${ph.version}\0${key}`, () =>
       pythonRuntimePlan(st.cache, ph, probe),

@@ -2,8 +2,34 @@
  * deps-format.ts — `fromscratch deps` output: an lddtree-like tree for humans and a stable JSON shape
  * for `--json`. PURE.
  */
-import { describeOrigin, type Origin } from '../fs/origin.ts';
+import { describeOrigin, inferenceRule, type Origin } from '../fs/origin.ts';
 import type { ClosureResult } from './closure.ts';
+
+/** FormatDepsOptions configures formatDepsTree. */
+export interface FormatDepsOptions {
+  /** list every inferred file (default false: a rule adding more than SUMMARY_MIN_FILES files is one line) */
+  readonly verbose?: boolean;
+}
+
+/** SUMMARY_MIN_FILES: an inference rule adding more files than this is summarised in one line. */
+export const SUMMARY_MIN_FILES = 10;
+
+/** RULE_LABEL names what each inference rule brings, for the summary line. */
+const RULE_LABEL: Readonly<Record<string, string>> = {
+  gconv: 'gconv modules',
+  nss: 'NSS modules',
+  'ca-certificates': 'CA certificates',
+  libgcc: 'libgcc_s',
+  java: 'Java runtime',
+  python: 'Python standard library',
+  locale: 'locale data',
+  'dlopen-notes': '.note.dlopen libraries',
+};
+
+/** formatMegabytes renders bytes in MB (powers of 1000, one decimal), as the summary lines show them. */
+function formatMegabytes(n: number): string {
+  return n >= 100_000 ? `${(n / 1_000_000).toFixed(1)} MB` : `${(n / 1000).toFixed(1)} kB`;
+}
 
 /**
  * formatDepsTree renders a closure as an indented tree, one program at a time:
@@ -16,10 +42,11 @@ import type { ClosureResult } from './closure.ts';
  *     libfoo.so.1 => not found
  * inferred:
  *     /etc/nsswitch.conf: inferred for /usr/bin/curl: imports getaddrinfo: …
+ *     gconv modules: 261 files, 8.1 MB (--no-infer=gconv to leave out, --verbose to list)
  * ```
  * A library already shown for a program is not expanded again. Ends with a newline.
  */
-export function formatDepsTree(result: ClosureResult): string {
+export function formatDepsTree(result: ClosureResult, opts: FormatDepsOptions = {}): string {
   const lines: string[] = [];
   for (const root of result.roots) {
     if (root.kind === 'script') {
@@ -58,12 +85,39 @@ export function formatDepsTree(result: ClosureResult): string {
     };
     walk(root.real, 1);
   }
-  const inferred: string[] = [];
+  const inferred: { path: string; size: number; text: string; rule?: string }[] = [];
   for (const f of result.files.values()) {
     const o = f.origins.find((x) => x.kind === 'inferred');
-    if (o && f.kind !== 'symlink') inferred.push(`    ${f.path}: ${describeOrigin(o)}`);
+    if (o && o.kind === 'inferred' && f.kind !== 'symlink') {
+      const rule = inferenceRule(o.reason);
+      inferred.push({
+        path: f.path,
+        size: f.kind === 'file' ? f.stat.size : 0,
+        text: `    ${f.path}: ${describeOrigin(o)}`,
+        ...(rule ? { rule } : {}),
+      });
+    }
   }
-  if (inferred.length > 0) lines.push('inferred:', ...inferred);
+  if (inferred.length > 0) {
+    lines.push('inferred:');
+    // a rule that adds many files (gconv: ~260) is one line with its count and size, unless verbose
+    const perRule = new Map<string, typeof inferred>();
+    for (const i of inferred) if (i.rule) perRule.set(i.rule, [...(perRule.get(i.rule) ?? []), i]);
+    const summarised = new Set<string>();
+    for (const i of inferred) {
+      const group = i.rule ? perRule.get(i.rule) : undefined;
+      if (!opts.verbose && i.rule && group && group.length > SUMMARY_MIN_FILES) {
+        if (summarised.has(i.rule)) continue;
+        summarised.add(i.rule);
+        const bytes = group.reduce((n, g) => n + g.size, 0);
+        lines.push(
+          `    ${RULE_LABEL[i.rule] ?? i.rule}: ${group.length} files, ${formatMegabytes(bytes)} (--no-infer=${i.rule} to leave out, --verbose to list)`,
+        );
+        continue;
+      }
+      lines.push(i.text);
+    }
+  }
   if (result.unresolved.length > 0) {
     lines.push('not found:');
     for (const u of result.unresolved)

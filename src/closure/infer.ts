@@ -33,6 +33,10 @@ export interface InferOptions {
   readonly locales?: boolean;
   /** launchers that load their runtime by path: the Java home rule, the /proc/self/exe warning (launcher.ts; default true) */
   readonly launchers?: boolean;
+  /** the Java home rule alone (launcher.ts; default true; off when `launchers` is off) */
+  readonly java?: boolean;
+  /** the CPython standard library rule alone (launcher.ts; default true; off when `launchers` is off) */
+  readonly python?: boolean;
 }
 
 /** NSS_SYMBOLS maps each name-service function to the nsswitch.conf databases it consults. */

@@ -74,3 +74,21 @@ export function describeOrigin(o: Origin): string {
       return o.reason;
   }
 }
+
+/**
+ * inferenceRule names the inference rule an `inferred` reason comes from, with the names `--no-infer`
+ * takes (`gconv`, `nss`, `ca-certificates`, `libgcc`, `java`, `python`, `locale`, `dlopen-notes`), or
+ * undefined when the reason matches none. Read from the reason text, so records written before the
+ * names existed are understood too.
+ */
+export function inferenceRule(reason: string): string | undefined {
+  if (/^Java runtime/.test(reason)) return 'java';
+  if (/^Python runtime/.test(reason)) return 'python';
+  if (/gconv/.test(reason)) return 'gconv';
+  if (/name service|nsswitch|libnss_/.test(reason)) return 'nss';
+  if (/CA certificates|TLS library|libnssckbi/.test(reason)) return 'ca-certificates';
+  if (/libgcc_s/.test(reason)) return 'libgcc';
+  if (/locale/i.test(reason)) return 'locale';
+  if (/dlopen/.test(reason)) return 'dlopen-notes';
+  return undefined;
+}

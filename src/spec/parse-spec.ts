@@ -5,9 +5,11 @@
  * validates against SpecSchema, and every problem is reported at once as
  * `fromscratch.yaml:7: contents[2].binary: expected a string`, with a did-you-mean hint for unknown keys.
  */
+
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { binaryDest } from '../build/binary-dest.ts';
+import { parseInferNames } from '../build/infer-names.ts';
 import type { BuildSpec, ContentItem } from '../build/spec.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { ConfigPatch } from '../image/image.ts';
@@ -565,6 +567,7 @@ function toSpec(
       ? { annotations: Object.fromEntries(Object.entries(d.annotations).map(([k, v]) => [k, String(v)])) }
       : {}),
     ...(defaults ? { defaults } : {}),
+    ...(d['no-infer']?.length ? { noInfer: parseInferNames(d['no-infer'], 'no-infer', 'SPEC_INVALID') } : {}),
     ...(d.sysroot !== undefined ? { sysroot: joinHost(baseDir, d.sysroot) } : {}),
     ...(d['lib-paths']?.length ? { libraryPaths: d['lib-paths'] } : {}),
     ...(outputs?.length ? { outputs } : {}),

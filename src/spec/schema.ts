@@ -5,7 +5,9 @@
  * Keys mirror the `build` flags in kebab-case (`--stop-signal` → `stop-signal`); every object is strict
  * so that a misspelt key is an error, never silently ignored.
  */
+
 import { z } from 'zod';
+import { INFER_NAMES } from '../build/infer-names.ts';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const command = z
@@ -139,6 +141,10 @@ const ImageFieldsSchema = z.strictObject({
     .boolean()
     .optional()
     .describe('the static start check fails the build (nothing written) instead of warning'),
+  'no-infer': z
+    .array(z.enum(['all', ...INFER_NAMES]))
+    .optional()
+    .describe(`inferences left out: ${INFER_NAMES.join(', ')} or all (fromscratch deps shows what each brings)`),
   defaults: z
     .strictObject({
       users: z.boolean().optional().describe('/etc/passwd and /etc/group (root, nonroot, nobody)'),

@@ -16,7 +16,14 @@ import {
   retryAfterCacheHeal,
 } from '../../index.ts';
 import { type CliIo, stderrLogger } from '../io.ts';
-import { collect, parseCommandList, parseKeyValue, parseSeconds } from './options.ts';
+import {
+  collect,
+  collectNoInfer,
+  noInferOptions,
+  parseCommandList,
+  parseKeyValue,
+  parseSeconds,
+} from './options.ts';
 
 interface BuildFlags {
   binary?: string[];
@@ -53,7 +60,7 @@ interface BuildFlags {
   nsswitch: boolean;
   tmp: boolean;
   caCertificates: boolean;
-  infer: boolean;
+  infer: boolean | string[];
   allowSecret?: string[];
   traceAllowFailure?: boolean;
   traceTimeout?: string;
@@ -133,7 +140,11 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option('--no-nsswitch', 'do not add /etc/nsswitch.conf')
     .option('--no-tmp', 'do not add /tmp')
     .option('--no-ca-certificates', 'do not add a CA bundle when a TLS library is in the closure')
-    .option('--no-infer', 'do not infer run-time files (NSS, gconv, libgcc_s, CA bundle, dlopen notes)')
+    .option(
+      '--no-infer [names]',
+      'leave out inferred run-time files: --no-infer=gconv,nss (repeatable; names: see fromscratch deps --help); bare: nss, gconv, libgcc, ca-certificates, dlopen-notes',
+      collectNoInfer,
+    )
     .option(
       '--allow-secret <path>',
       'include this host file (or everything under this directory) even though it looks like a secret',
@@ -184,6 +195,7 @@ export function registerBuild(program: Command, io: CliIo): void {
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (context: string | undefined, flags: BuildFlags) => {
       const log = stderrLogger(io, flags.quiet);
+      const noInfer = noInferOptions(flags.infer);
       const strictEnv = io.env.FROMSCRATCH_STRICT;
       const flagSpec = specFromFlags(
         { ...flags, ...(strictEnv && strictEnv !== '0' ? { strict: true } : {}) },
@@ -213,9 +225,7 @@ export function registerBuild(program: Command, io: CliIo): void {
           : {}),
         // a relative path is relative to the working directory, as --add's sources are
         ...(flags.allowSecret ? { allowSecrets: flags.allowSecret.map((p) => resolve(io.cwd, p)) } : {}),
-        ...(flags.infer === false
-          ? { infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } }
-          : {}),
+        ...(noInfer ? { infer: noInfer } : {}),
         ...(flags.verify ? { verify: flags.verify, fix: Boolean(flags.fix) } : {}),
         ...cacheSettings(flags, io.env),
         ...(flags.insecureRegistry || flags.certDir

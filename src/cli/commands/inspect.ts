@@ -1,10 +1,33 @@
 /**
- * inspect.ts — `fromscratch inspect IMAGE [--json]`: config, layers, files and sizes.
+ * inspect.ts — `fromscratch inspect IMAGE [--json]`: config, layers, files and sizes;
+ * `--by dir|package|origin|layer [--depth N]` and `--top N`: where the space goes.
  */
 import type { Command } from 'commander';
-import { inspectImage } from '../../index.ts';
+import {
+  DEFAULT_DEPTH,
+  FromscratchError,
+  formatSpaceTree,
+  formatTop,
+  imageSpace,
+  inspectImage,
+  SPACE_BY,
+  type SpaceBy,
+  spaceTree,
+  topFiles,
+  totalBytes,
+} from '../../index.ts';
 import { formatInspect } from '../format-inspect.ts';
 import type { CliIo } from '../io.ts';
+
+/** parseCount reads a non-negative whole number for `flag`, throwing USAGE otherwise. */
+function parseCount(flag: string, s: string): number {
+  if (!/^\d{1,9}$/.test(s)) {
+    throw new FromscratchError('USAGE', `${flag} ${JSON.stringify(s)} is not a whole number`, {
+      hint: `write ${flag} 20`,
+    });
+  }
+  return Number(s);
+}
 
 /** registerInspect adds the inspect command. */
 export function registerInspect(program: Command, io: CliIo): void {
@@ -14,8 +37,57 @@ export function registerInspect(program: Command, io: CliIo): void {
     .argument('<image>', 'image reference with its transport')
     .option('--json', 'print JSON')
     .option('--no-files', 'leave out the file list')
-    .action(async (image: string, f: { json?: boolean; files: boolean }) => {
-      const info = await inspectImage(image, { files: f.files });
-      io.stdout.write(f.json ? `${JSON.stringify(info, null, 2)}\n` : formatInspect(info));
-    });
+    .option('--by <view>', `where the space goes, as a sorted tree with totals: ${SPACE_BY.join('|')}`)
+    .option('--depth <n>', 'levels of the --by tree (default: dir 3, package and origin 1, layer 2)')
+    .option('--top <n>', 'the N largest files with their package and origin')
+    .action(
+      async (
+        image: string,
+        f: { json?: boolean; files: boolean; by?: string; depth?: string; top?: string },
+      ) => {
+        if (f.by !== undefined && !(SPACE_BY as readonly string[]).includes(f.by)) {
+          throw new FromscratchError('USAGE', `unknown --by view ${JSON.stringify(f.by)}`, {
+            hint: `use --by ${SPACE_BY.join(', --by ')}`,
+          });
+        }
+        const depth = f.depth !== undefined ? parseCount('--depth', f.depth) : undefined;
+        const top = f.top !== undefined ? parseCount('--top', f.top) : undefined;
+        if (depth !== undefined && f.by === undefined) {
+          throw new FromscratchError('USAGE', '--depth needs --by', { hint: 'write --by dir --depth 2' });
+        }
+        if (f.by === undefined && top === undefined) {
+          const info = await inspectImage(image, { files: f.files });
+          io.stdout.write(f.json ? `${JSON.stringify(info, null, 2)}\n` : formatInspect(info));
+          return;
+        }
+        const space = await imageSpace(image);
+        const by = f.by as SpaceBy | undefined;
+        const tree = by ? spaceTree(space, by, depth ?? DEFAULT_DEPTH[by]) : undefined;
+        const largest = top !== undefined ? topFiles(space, top) : undefined;
+        const total = totalBytes(space);
+        if (f.json) {
+          const doc = {
+            reference: space.reference,
+            platform: space.platform,
+            source: space.source,
+            totalBytes: total,
+            files: space.files.length,
+            ...(by && tree ? { by, tree } : {}),
+            ...(largest ? { top: largest } : {}),
+          };
+          io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+          return;
+        }
+        const parts: string[] = [];
+        if (tree) parts.push(formatSpaceTree(tree));
+        if (largest) parts.push(formatTop(largest, total));
+        if (space.source !== 'record' && by !== 'dir' && by !== 'layer')
+          io.stderr.write(
+            space.source === 'dpkg'
+              ? "packages and origins come from the image's dpkg data (no fromscratch build record)\n"
+              : 'no build record and no dpkg data in the image: packages and origins are unknown\n',
+          );
+        io.stdout.write(parts.join('\n'));
+      },
+    );
 }

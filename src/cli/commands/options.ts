@@ -1,7 +1,13 @@
 /**
  * options.ts — small argv parsers shared by commands (repeatable flags, K=V pairs, word lists).
  */
-import { FromscratchError, splitShellWords } from '../../index.ts';
+import {
+  FromscratchError,
+  type InferOptions,
+  inferOptionsWithout,
+  parseInferNames,
+  splitShellWords,
+} from '../../index.ts';
 
 /** collect appends a repeated flag's value to a list (commander's option reducer). */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -54,4 +60,22 @@ export function parseSeconds(flag: string, s: string): number {
     });
   }
   return n;
+}
+
+/**
+ * collectNoInfer reads `--no-infer[=NAME[,NAME…]]` (repeatable): each value is checked at once (an
+ * unknown name is a USAGE error listing the valid ones) and appended.
+ */
+export function collectNoInfer(value: string, previous: boolean | string[] = []): string[] {
+  parseInferNames([value], `--no-infer=${value}`);
+  return [...(Array.isArray(previous) ? previous : []), value];
+}
+
+/** BARE_NO_INFER is what `--no-infer` without names turns off (as before names existed). */
+const BARE_NO_INFER = ['nss', 'gconv', 'libgcc', 'ca-certificates', 'dlopen-notes'];
+
+/** noInferOptions turns the parsed `--no-infer` flag into the closure's switches (undefined: all on). */
+export function noInferOptions(flag: boolean | string[] | undefined): InferOptions | undefined {
+  if (flag === undefined || flag === true) return undefined;
+  return inferOptionsWithout(parseInferNames(flag === false ? BARE_NO_INFER : flag, '--no-infer'));
 }

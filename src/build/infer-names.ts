@@ -1,0 +1,62 @@
+/**
+ * infer-names.ts — the names of the closure's inference rules, as `--no-infer=NAME[,NAME…]` and the
+ * spec's `no-infer: [...]` take them. PURE.
+ */
+import type { InferOptions } from '../closure/infer.ts';
+import { type ErrorCode, FromscratchError } from '../errors.ts';
+
+/** INFER_RULES maps each inference name to the closure switch it turns off, with what it brings. */
+export const INFER_RULES = {
+  nss: { key: 'nss', what: 'NSS configuration and modules (getaddrinfo, getpwnam …)' },
+  gconv: { key: 'gconv', what: 'gconv modules for iconv_open (~8 MB on Debian)' },
+  libgcc: { key: 'libgcc', what: 'libgcc_s.so.1 for pthread_cancel/pthread_exit/backtrace' },
+  'ca-certificates': { key: 'caCerts', what: 'the CA bundle when a TLS library is in the closure' },
+  'dlopen-notes': { key: 'dlopenNotes', what: 'the libraries of .note.dlopen' },
+  locale: { key: 'locales', what: 'the locale data the image environment names' },
+  java: { key: 'java', what: 'the Java runtime of an OpenJDK launcher' },
+  python: { key: 'python', what: "CPython's standard library" },
+  launchers: { key: 'launchers', what: 'java and python, and the /proc/self/exe launcher warning' },
+} as const satisfies Record<string, { key: keyof InferOptions; what: string }>;
+
+/** InferName is the name of an inference rule. */
+export type InferName = keyof typeof INFER_RULES;
+
+/** INFER_NAMES lists the inference names in a fixed order. */
+export const INFER_NAMES = Object.keys(INFER_RULES) as InferName[];
+
+/**
+ * parseInferNames reads `--no-infer` values (each a comma-separated list; `all` is every rule) and
+ * returns the names, sorted and unique. An unknown name throws `code` (USAGE for flags, SPEC_INVALID
+ * for the spec) naming it, `where` it was given, and the valid names.
+ */
+export function parseInferNames(
+  values: readonly string[],
+  where: string,
+  code: ErrorCode = 'USAGE',
+): InferName[] {
+  const out = new Set<InferName>();
+  for (const v of values) {
+    for (const raw of v.split(',')) {
+      const n = raw.trim();
+      if (n === '') continue;
+      if (n === 'all') {
+        for (const k of INFER_NAMES) out.add(k);
+        continue;
+      }
+      if (!Object.hasOwn(INFER_RULES, n)) {
+        throw new FromscratchError(code, `${where}: unknown inference ${JSON.stringify(n)}`, {
+          hint: `the inferences are ${INFER_NAMES.join(', ')} (or all); write --no-infer=NAME[,NAME…], after the paths of deps`,
+        });
+      }
+      out.add(n as InferName);
+    }
+  }
+  return INFER_NAMES.filter((n) => out.has(n));
+}
+
+/** inferOptionsWithout returns the closure's inference switches with `names` turned off. */
+export function inferOptionsWithout(names: readonly InferName[]): InferOptions {
+  const o: Record<string, boolean> = {};
+  for (const n of names) o[INFER_RULES[n].key] = false;
+  return o as InferOptions;
+}

@@ -1,0 +1,26 @@
+/**
+ * report.ts — `fromscratch report IMAGE -o FILE.html`: one self-contained HTML page about an image
+ * (a treemap by package and origin, the layers, the config, why each file is there).
+ */
+import type { Command } from 'commander';
+import { FromscratchError, writeReport } from '../../index.ts';
+import type { CliIo } from '../io.ts';
+
+/** registerReport adds the report command. */
+export function registerReport(program: Command, io: CliIo): void {
+  program
+    .command('report')
+    .description('write one self-contained HTML page about an image: treemap, layers, config, why')
+    .argument('<image>', 'image reference with its transport')
+    .option('-o, --output <file>', 'the HTML file to write')
+    .action(async (image: string, f: { output?: string }) => {
+      if (!f.output) {
+        throw new FromscratchError('USAGE', 'report needs -o FILE.html', {
+          hint: `write fromscratch report ${image} -o report.html`,
+        });
+      }
+      const r = await writeReport(image, f.output);
+      io.stderr.write(`report: ${r.files} files, ${r.bytes} bytes of HTML\n`);
+      io.stdout.write(`${f.output}\n`);
+    });
+}
