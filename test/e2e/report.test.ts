@@ -135,6 +135,31 @@ describe('inspect --by / --top', () => {
     assert.ok(doc.tree.children!.some((c) => c.name === 'curl'));
   });
 
+  it("a Debian-style image's info/*.list names the packages; what no package lists is unknown", async () => {
+    const root = join(dir, 'rootfs');
+    mkdirSync(join(root, 'var/lib/dpkg/info'), { recursive: true });
+    mkdirSync(join(root, 'usr/bin'), { recursive: true });
+    writeFileSync(join(root, 'usr/bin/tool'), Buffer.alloc(5000, 1));
+    writeFileSync(join(root, 'usr/bin/stray'), Buffer.alloc(700, 2));
+    writeFileSync(join(root, 'var/lib/dpkg/info/tool:amd64.list'), '/.\n/bin/tool\n/usr/share/doc/tool\n');
+    const out = `oci:${join(dir, 'debianish')}:1`;
+    const b = await fromscratch(['build', '--add', `${root}:/`, '-o', out, '-q'], { cwd: dir });
+    assert.equal(b.code, 0, b.stderr);
+    const r = await fromscratch(['inspect', out, '--top', '5', '--json'], {
+      env: { FROMSCRATCH_CACHE: join(dir, 'other-cache') },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const top = (JSON.parse(r.stdout) as { top: { path: string; package?: string; origin: string }[] }).top;
+    const tool = top.find((f) => f.path === '/usr/bin/tool');
+    assert.deepEqual(
+      [tool?.package, tool?.origin],
+      ['tool', 'package tool'],
+      '/bin/tool is /usr/bin/tool once /usr is merged',
+    );
+    const stray = top.find((f) => f.path === '/usr/bin/stray');
+    assert.deepEqual([stray?.package, stray?.origin], [undefined, 'unknown']);
+  });
+
   it('bad views and counts are usage errors', async () => {
     const r = await fromscratch(['inspect', image, '--by', 'size']);
     assert.equal(r.code, 2);
