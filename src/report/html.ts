@@ -108,6 +108,7 @@ const CSS = `
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d1d1f;background:#fafafa}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px}
 code,pre{font:12px/1.35 ui-monospace,monospace}
+pre{white-space:pre-wrap;overflow-wrap:anywhere}
 .meta{color:#555}
 .treemap{position:relative;border:1px solid #333;background:#222;overflow:hidden}
 .group{position:absolute;box-sizing:border-box;border:1px solid #111;overflow:hidden}

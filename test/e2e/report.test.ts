@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -135,6 +135,31 @@ describe('inspect --by / --top', () => {
     assert.ok(doc.tree.children!.some((c) => c.name === 'curl'));
   });
 
+  it("a Debian-style image's info/*.list names the packages; what no package lists is unknown", async () => {
+    const root = join(dir, 'rootfs');
+    mkdirSync(join(root, 'var/lib/dpkg/info'), { recursive: true });
+    mkdirSync(join(root, 'usr/bin'), { recursive: true });
+    writeFileSync(join(root, 'usr/bin/tool'), Buffer.alloc(5000, 1));
+    writeFileSync(join(root, 'usr/bin/stray'), Buffer.alloc(700, 2));
+    writeFileSync(join(root, 'var/lib/dpkg/info/tool:amd64.list'), '/.\n/bin/tool\n/usr/share/doc/tool\n');
+    const out = `oci:${join(dir, 'debianish')}:1`;
+    const b = await fromscratch(['build', '--add', `${root}:/`, '-o', out, '-q'], { cwd: dir });
+    assert.equal(b.code, 0, b.stderr);
+    const r = await fromscratch(['inspect', out, '--top', '5', '--json'], {
+      env: { FROMSCRATCH_CACHE: join(dir, 'other-cache') },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const top = (JSON.parse(r.stdout) as { top: { path: string; package?: string; origin: string }[] }).top;
+    const tool = top.find((f) => f.path === '/usr/bin/tool');
+    assert.deepEqual(
+      [tool?.package, tool?.origin],
+      ['tool', 'package tool'],
+      '/bin/tool is /usr/bin/tool once /usr is merged',
+    );
+    const stray = top.find((f) => f.path === '/usr/bin/stray');
+    assert.deepEqual([stray?.package, stray?.origin], [undefined, 'unknown']);
+  });
+
   it('bad views and counts are usage errors', async () => {
     const r = await fromscratch(['inspect', image, '--by', 'size']);
     assert.equal(r.code, 2);
@@ -210,7 +235,36 @@ describe('deps: inference summaries and --no-infer', () => {
     assert.match(off.stdout, /nsswitch\.conf/);
   });
 
+  it('the Python rule is one line too, and --no-infer=python leaves the standard library out', async () => {
+    const r = await fromscratch(['deps', '/usr/bin/python3']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^ {4}Python standard library: \d+ files, [\d.]+ MB \(--no-infer=python to leave out/m,
+    );
+    const off = await fromscratch(['deps', '/usr/bin/python3', '--no-infer=python']);
+    assert.equal(off.code, 0, off.stderr);
+    assert.doesNotMatch(off.stdout, /Python standard library|\/os\.py/);
+    const json = JSON.parse(
+      (await fromscratch(['deps', '/usr/bin/python3', '--no-infer=python', '--json'])).stdout,
+    ) as {
+      files: { path: string }[];
+    };
+    assert.equal(json.files.filter((f) => f.path.endsWith('/os.py')).length, 0);
+  });
+
   it('an unknown inference name is an error listing the valid ones', async () => {
+    const build = await fromscratch([
+      'build',
+      '--binary',
+      '/usr/bin/curl',
+      '--no-infer=gconvv',
+      '-o',
+      `oci:${join(dir, 'never')}:1`,
+    ]);
+    assert.equal(build.code, 2);
+    assert.match(build.stderr, /unknown inference "gconvv"/);
+    assert.equal(existsSync(join(dir, 'never')), false, 'nothing is written');
     const r = await fromscratch(['deps', '/usr/bin/curl', '--no-infer=gconv,iconv']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown inference "iconv"/);
