@@ -91,7 +91,19 @@ export async function loadBuildSpec(o: LoadSpecOptions): Promise<BuildSpec> {
   const merged = mergeSpecs(base, o.flags);
   // a multi-image spec: the flags apply to every image
   return base.images
-    ? { ...merged, images: base.images.map((im) => ({ name: im.name, spec: mergeSpecs(im.spec, o.flags) })) }
+    ? {
+        ...merged,
+        images: base.images.map((im) => {
+          // `-o docker://HOST/team/{name}:1` names each image's own output
+          const named = (l: readonly string[] | undefined) => l?.map((x) => x.replaceAll('{name}', im.name));
+          const flags = {
+            ...o.flags,
+            outputs: named(o.flags.outputs) ?? [],
+            tags: named(o.flags.tags) ?? [],
+          };
+          return { name: im.name, spec: mergeSpecs(im.spec, flags) };
+        }),
+      }
     : merged;
 }
 

@@ -67,3 +67,28 @@ test('images: problems are reported at the image, duplicate names and unknown ke
     message: /images\[0\]\.cache: unknown key/,
   });
 });
+
+test('images: build flags apply to every image, {name} in -o and -t included', async () => {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { loadBuildSpec } = await import('../../src/build/load-spec.ts');
+  const dir = await mkdtemp(join(tmpdir(), 'spec-images-'));
+  try {
+    await writeFile(join(dir, 'm.yaml'), 'images:\n  - name: a\n  - name: b\n    outputs: [oci:b:1]\n');
+    const s = await loadBuildSpec({
+      flags: { contents: [], config: { Env: ['X=1'] }, outputs: ['docker://r.example/t/{name}:2'] },
+      cwd: dir,
+      configFile: join(dir, 'm.yaml'),
+    });
+    assert.deepEqual(
+      s.images?.map((i) => [i.name, i.spec.outputs, i.spec.config?.Env]),
+      [
+        ['a', ['docker://r.example/t/a:2'], ['X=1']],
+        ['b', ['docker://r.example/t/b:2'], ['X=1']],
+      ],
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
