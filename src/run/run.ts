@@ -286,7 +286,11 @@ async function runWithRunc(
         'RUN_FAILED',
         `runc could not start ${JSON.stringify(argv[0])}: ${runcError}`,
         {
-          hint: 'the program (or its loader/libraries) is missing from the image, or the image config is wrong',
+          hint:
+            rootless &&
+            /user ?namespace|uid_map|gid_map|operation not permitted|permission denied/i.test(runcError)
+              ? "runc's rootless mode (you are not root) could not set the container up: check that `unshare --user --map-root-user true` works for you, or run as root, or use --runtime docker"
+              : 'the program (or its loader/libraries) is missing from the image, or the image config is wrong',
         },
       );
     }
