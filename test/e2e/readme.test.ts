@@ -6,7 +6,7 @@
  *  - `npx fromscratch` is this repository's bin/fromscratch.js (a `npx` on PATH that runs only that);
  *  - `--package` downloads come from the Debian snapshot mirror on loopback (test/support/debian-mirror.ts):
  *    the `fromscratch` wrapper adds `--apt-source` to a `build` that names a package;
- *  - the registry host of the examples (`localhost:5000`) is the loopback test registry (REGISTRY_HOSTS);
+ *  - the registry hosts of the examples (`localhost:5000`, `127.0.0.1:5000`) are the loopback test registry (REGISTRY_HOSTS);
  *  - the inputs an example names (`./hello`, `app.py`, `./context`, …) are made first (SETUP).
  * An example that names a relative input nobody made fails at once, naming the input and SETUP, so a new
  * README example gets its input here. No network: the mirror and the registry are on 127.0.0.1.
@@ -76,7 +76,7 @@ export function parseReadmeExamples(readme: string, section = 'Usage'): ReadmeEx
 }
 
 /** REGISTRY_HOSTS are the registry hosts the examples use; each means the loopback test registry. */
-const REGISTRY_HOSTS = ['localhost:5000'];
+const REGISTRY_HOSTS = ['localhost:5000', '127.0.0.1:5000'];
 
 /**
  * SETUP makes the inputs the examples name, in the work directory, before the first one runs. Keyed by
