@@ -17,6 +17,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -123,9 +124,17 @@ test('the package name is not the taken bare name and the README installs it', (
   );
 });
 
-test('the TypeScript runner is a development dependency only', () => {
+test('the TypeScript runner is a development dependency only, and every run-time dependency is used by src/', () => {
   assert.equal(PKG.dependencies.tsx, undefined);
   assert.ok(PKG.devDependencies.tsx, 'bin/fromscratch.js runs the sources through tsx in a checkout');
+  const sources = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => readFileSync(join(ROOT, 'src', f), 'utf8'))
+    .join('\n');
+  const unused = Object.keys(PKG.dependencies).filter(
+    (d) => !sources.includes(`'${d}'`) && !sources.includes(`'${d}/`),
+  );
+  assert.deepEqual(unused, [], 'dependencies that src/ never imports belong in devDependencies');
 });
 
 test('npm pack ships the compiled CLI, the schema, LICENSE and README, and no tests or sources', () => {
