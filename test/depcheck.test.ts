@@ -16,7 +16,7 @@ const ALLOWED: Record<string, string[]> = {
   blob: ['model'],
   image: ['model', 'blob'],
   fs: ['model'],
-  codec: ['model'],
+  codec: ['model', 'fs'],
   elf: ['fs', 'model'],
   closure: ['elf', 'fs', 'model'],
   check: ['closure', 'elf', 'fs', 'model'],

@@ -2,6 +2,7 @@
  * explain.ts — `why` and `sbom` over any image: its build record joined with what its layers hold.
  */
 import { createHash } from 'node:crypto';
+import { TarReader } from '../codec/tar-reader.ts';
 import { FromscratchError } from '../errors.ts';
 import type { Origin } from '../fs/origin.ts';
 import { serializeImage } from '../image/image.ts';
@@ -13,7 +14,6 @@ import type { ImageSet } from '../oci/image-set.ts';
 import { toCycloneDx } from '../sbom/cyclonedx.ts';
 import type { SbomFile, SbomInput, SbomPackage } from '../sbom/sbom-input.ts';
 import { toSpdx } from '../sbom/spdx.ts';
-import { TarReader } from '../unpack/tar-reader.ts';
 import type { BuildRecord } from './record.ts';
 import { parseRecord, readRecord } from './record-cache.ts';
 import { readAnyImage, type TransportOptions } from './transports.ts';

@@ -104,7 +104,7 @@ export async function collectHostPath(
     top = await lstat(srcBytes);
   } catch (e) {
     throw new FromscratchError('FILE_NOT_FOUND', `${src} does not exist`, {
-      hint: 'check the path given to --add (relative paths are relative to the working directory)',
+      hint: "check the path: a relative --add path is relative to the working directory, a relative `add:` of a YAML spec to the spec file's directory",
       cause: e,
     });
   }

@@ -195,3 +195,38 @@ function makeTarHeaderOnly(name: string, size: number): Buffer {
   h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
   return h;
 }
+
+test('data.tar is read by the one strict tar reader: a bad checksum or a truncated entry names the member', async () => {
+  const ctl = gzipSync(
+    await makeTar([
+      { name: './', type: 'directory', mode: 0o755 },
+      { name: './control', body: CONTROL, mode: 0o644 },
+    ]),
+  );
+  const data = await makeTar([{ name: './usr/bin/hello', body: 'x'.repeat(2000), mode: 0o755 }]);
+  const deb = (tar: Buffer) =>
+    makeAr([
+      arMember('debian-binary', Buffer.from('2.0\n')),
+      arMember('control.tar.gz', ctl),
+      arMember('data.tar', tar),
+    ]);
+  const ok = await parseDeb(deb(data), { what: 'hello.deb' });
+  assert.deepEqual(
+    ok.entries.map((e) => e.path),
+    ['/usr/bin/hello'],
+  );
+  const badSum = Buffer.from(data);
+  badSum[0] = 'X'.charCodeAt(0); // the name changes, the stored checksum does not
+  await assert.rejects(
+    parseDeb(deb(badSum), { what: 'hello.deb' }),
+    (e: unknown) =>
+      isFromscratchError(e, 'INVALID_ARCHIVE') &&
+      /^reading data\.tar of hello\.deb: .*checksum/.test(e.message),
+  );
+  await assert.rejects(
+    parseDeb(deb(data.subarray(0, 1024)), { what: 'hello.deb' }),
+    (e: unknown) =>
+      isFromscratchError(e, 'INVALID_ARCHIVE') &&
+      /^reading data\.tar of hello\.deb: .*truncated/.test(e.message),
+  );
+});

@@ -7,13 +7,12 @@
  * re-rooted under `/` with any `..` component refused; symlinks kept as symlinks and never resolved;
  * maintainer scripts returned as text, never executed.
  */
-import { pipeline, Readable } from 'node:stream';
-import type { Header } from 'tar-stream';
 import { sniffCompression } from '../codec/decompress.ts';
-import { FromscratchError } from '../errors.ts';
+import { type TarEntry, TarReader } from '../codec/tar-reader.ts';
+import { FromscratchError, isFromscratchError, withContext } from '../errors.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
-import { decodePathBytes, normalizeImagePath } from '../fs/path.ts';
+import { normalizeImagePath } from '../fs/path.ts';
 import { parseAr } from './ar.ts';
 import { type ControlParagraph, parseControl } from './control.ts';
 import {
@@ -205,95 +204,83 @@ function entryPath(raw: string, what: string): string {
   }
 }
 
-function headerName(h: Header, field: 'name' | 'linkname'): string {
-  const v = h[field] ?? '';
-  const pax = (h.pax ?? undefined) as Record<string, string> | undefined;
-  const fromPax = field === 'name' ? pax?.path : pax?.linkpath;
-  if (fromPax !== undefined) return v; // PAX records are UTF-8 already
-  return decodePathBytes(Buffer.from(v, 'latin1')); // raw header bytes, surrogateescape for non-UTF-8
-}
+type TarVisitor = (h: TarEntry, path: string, content: Uint8Array | undefined) => void;
 
-type TarVisitor = (h: Header, path: string, content: Uint8Array | undefined) => void;
-
+/**
+ * readTar reads a .deb member's tar with the project's one strict tar reader (codec/tar-reader.ts:
+ * checksums, truncation, capped PAX and long-name records, no sparse files, names as raw bytes).
+ */
 async function readTar(
   src: AsyncIterable<Uint8Array>,
   what: string,
   maxEntries: number,
   visit: TarVisitor,
 ): Promise<void> {
-  // latin1 keeps the raw name bytes, decoded below with surrogateescape
-  const { extract: tarExtract } = await import('tar-stream'); // loaded with the first .deb
-  const ex = tarExtract({ filenameEncoding: 'latin1' } as Parameters<typeof tarExtract>[0]);
-  const out = pipeline(Readable.from(src), ex, () => {
-    /* errors surface through the iteration below */
-  });
+  const reader = new TarReader(src);
   let n = 0;
   try {
-    for await (const entry of out as unknown as AsyncIterable<Readable & { header: Header }>) {
-      const h = entry.header;
+    for (;;) {
+      const h = await reader.next();
+      if (h === undefined) break;
       if (++n > maxEntries)
-        throw new FromscratchError('TOO_LARGE', `reading ${what}: more than ${maxEntries} entries`);
-      const path = entryPath(headerName(h, 'name'), what);
+        throw new FromscratchError('TOO_LARGE', `reading ${what}: more than ${maxEntries} entries`, {
+          hint: 'the package is hostile or corrupt',
+        });
+      const path = entryPath(h.name, what);
       let content: Uint8Array | undefined;
-      if (h.type === 'file' || h.type === 'contiguous-file') {
-        const parts: Buffer[] = [];
-        for await (const c of entry as AsyncIterable<Buffer>) parts.push(c);
+      if (h.type === 'file') {
+        const parts: Uint8Array[] = [];
+        for await (const c of reader.body()) parts.push(c);
         content = Buffer.concat(parts);
-      } else {
-        entry.resume();
       }
       visit(h, path, content);
     }
   } catch (e) {
-    if (e instanceof FromscratchError) throw e;
+    // the reader's complaints name an offset, not the package
+    if (isFromscratchError(e, 'INVALID_ARCHIVE') || isFromscratchError(e, 'TOO_LARGE')) {
+      if (!e.message.startsWith(`reading ${what}`)) withContext(`reading ${what}`, e);
+    }
+    if (isFromscratchError(e)) throw e;
     throw new FromscratchError('INVALID_ARCHIVE', `reading ${what}: ${(e as Error).message}`, {
       hint: 'the archive is truncated or corrupt; download the package again',
       cause: e,
     });
-  } finally {
-    ex.destroy();
   }
 }
 
-function toFileEntry(h: Header, path: string, content: Uint8Array | undefined, what: string): FileEntry {
+function toFileEntry(h: TarEntry, path: string, content: Uint8Array | undefined, what: string): FileEntry {
   const base = {
     path,
-    mode: (h.mode ?? 0o644) & 0o7777,
-    uid: h.uid ?? 0,
-    gid: h.gid ?? 0,
-    ...(h.mtime ? { mtime: Math.floor(h.mtime.getTime() / 1000) } : {}),
+    mode: h.mode & 0o7777,
+    uid: h.uid,
+    gid: h.gid,
+    ...(h.mtime ? { mtime: Math.floor(h.mtime) } : {}),
   };
   switch (h.type) {
     case 'file':
-    case 'contiguous-file':
       return {
         ...base,
         type: 'file',
         size: content?.length ?? 0,
         content: { kind: 'bytes', data: content ?? new Uint8Array(0) },
       };
-    case 'directory':
+    case 'dir':
       return { ...base, type: 'dir' };
     case 'symlink': {
-      const target = headerName(h, 'linkname');
+      const target = h.linkname;
       if (target === '' || target.includes('\0'))
         throw debError(what, `symlink ${path} has an empty or invalid target`);
       // kept verbatim, absolute or relative: never resolved against the host (H2)
       return { ...base, type: 'symlink', target };
     }
-    case 'link':
-      return { ...base, type: 'hardlink', target: entryPath(headerName(h, 'linkname'), what) };
-    case 'character-device':
-    case 'block-device':
-      return {
-        ...base,
-        type: h.type === 'character-device' ? 'char' : 'block',
-        devmajor: h.devmajor ?? 0,
-        devminor: h.devminor ?? 0,
-      };
+    case 'hardlink':
+      return { ...base, type: 'hardlink', target: entryPath(h.linkname, what) };
+    case 'char':
+    case 'block':
+      return { ...base, type: h.type, devmajor: h.devmajor, devminor: h.devminor };
     case 'fifo':
       return { ...base, type: 'fifo' };
     default:
-      throw debError(what, `entry ${path} has unsupported type ${String(h.type)}`);
+      throw debError(what, `entry ${path} has unsupported type ${String((h as { type: unknown }).type)}`);
   }
 }

@@ -17,10 +17,10 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix } from 'node:path';
 import { dirStore, fsyncDir, tempName } from '../blob/dir-store.ts';
 import type { BlobInfo, BlobStore } from '../blob/store.ts';
+import { removeDeadTemps } from '../blob/temp-files.ts';
+import { TarReader } from '../codec/tar-reader.ts';
 import { FromscratchError, isFromscratchError, withContext } from '../errors.ts';
 import { BLOCK_SIZE, encodeTarHeader, paddingFor, TarTypeflag } from '../layer/tar-header.ts';
-import { TarReader } from '../unpack/tar-reader.ts';
-import { removeDeadTemps } from '../blob/temp-files.ts';
 
 /** ArchiveEntry is one entry to write: a directory, or a file with its exact size and bytes. */
 export type ArchiveEntry =

@@ -7,13 +7,13 @@
  * capped per layer.
  */
 import type { BlobStore } from '../blob/store.ts';
+import { TarReader } from '../codec/tar-reader.ts';
 import { isFromscratchError, withContext } from '../errors.ts';
 import { type Image, toImageConfig } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { type Digest, newHasher } from '../model/digest.ts';
 import type { ImageConfig } from '../model/documents.ts';
 import { formatPlatform } from '../model/platform.ts';
-import { TarReader } from '../unpack/tar-reader.ts';
 import { openLayerTar } from './decompress.ts';
 import { diffIdMismatch } from './diff-id.ts';
 import { type ReadImageOptions, readImage } from './image-io.ts';

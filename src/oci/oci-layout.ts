@@ -10,7 +10,8 @@
  * - temp files and directories left by killed writers (their pid is dead) are removed by the next run;
  * - a symlink as the output directory, `blobs` or `blobs/sha256` is refused, never followed.
  */
-import { lstat, mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { dirStore, fsyncDir, writeFileAtomic } from '../blob/dir-store.ts';
 import { type BlobStore, readBlob } from '../blob/store.ts';
@@ -203,7 +204,7 @@ async function lstatOrNull(p: string) {
 async function ensureRealDir(p: string, layout: string): Promise<void> {
   const st = await lstatOrNull(p);
   if (st === null) {
-    await mkdir(p, { mode: 0o755 });
+    await mkdir(p, { mode: 0o777 }); // the umask decides, as for the layout itself
     return;
   }
   if (st.isSymbolicLink()) throw unwritable(layout, `${p} is a symlink (refused: it could point anywhere)`);
@@ -353,7 +354,9 @@ export async function writeOciLayout(
     if (st === null) {
       await mkdir(parent, { recursive: true });
       await removeDeadTemps(parent, new RegExp(`^\\.${escapeRe(base)}\\.tmp-(\\d+)-`));
-      const tmp = await mkdtemp(join(parent, `.${base}.tmp-${process.pid}-`));
+      // mkdir 0777 (not mkdtemp's 0700): the layout gets the umask's mode, as skopeo's (0755 under umask 022)
+      const tmp = join(parent, `.${base}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+      await mkdir(tmp, { mode: 0o777 });
       try {
         await writeFileAtomic(join(tmp, 'oci-layout'), ociLayoutFile(), { fsync });
         await writeBlobs(tmp, store, s, fsync);

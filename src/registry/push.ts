@@ -27,6 +27,7 @@ import type { Descriptor } from '../model/descriptor.ts';
 import { type Digest, sha256 } from '../model/digest.ts';
 import { DEFAULT_JSON_LIMIT, parseImageIndex } from '../model/json.ts';
 import { MediaType } from '../model/media-type.ts';
+import { checkReadable } from '../oci/oci-layout.ts';
 import type { Platform } from '../model/platform.ts';
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './client.ts';
 import { RegistryError } from './errors.ts';
@@ -598,6 +599,14 @@ export async function pushImage(
         ...(format !== undefined ? { format } : {}),
         ...(opts.created ? { created: opts.created } : {}),
       });
+    });
+    // the limits every reader enforces (layers per image, images per index, document size), before
+    // anything is uploaded: what the layout writer refuses, a push refuses too (issue 15.5)
+    checkReadable(images, {
+      documents: serialized.flatMap((s) => [
+        { descriptor: s.descriptor, bytes: s.manifest },
+        { descriptor: s.configDescriptor, bytes: s.config },
+      ]),
     });
     const platforms = new Set(
       images.map((i) => JSON.stringify([i.platform.os, i.platform.architecture, i.platform.variant ?? ''])),

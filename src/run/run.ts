@@ -9,6 +9,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { BlobStore } from '../blob/store.ts';
+import { removeDeadTemps, trackTemp, whileInterruptible } from '../blob/temp-files.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { hostFs } from '../fs/host-fs.ts';
 import { resolvePath } from '../fs/resolve.ts';
@@ -17,7 +18,6 @@ import { hostPlatform } from '../model/platform.ts';
 import { writeDockerDaemon } from '../oci/docker-daemon.ts';
 import { pickOne, readImage } from '../oci/image-io.ts';
 import type { ImageRef } from '../oci/transport.ts';
-import { removeDeadTemps, trackTemp, whileInterruptible } from '../blob/temp-files.ts';
 import { unpackImage } from '../unpack/unpack.ts';
 import { mkdirInRoot } from './root-dir.ts';
 import {
@@ -175,6 +175,47 @@ function processOf(image: Image, args: readonly string[] | undefined, opts: RunO
   return { config, argv, env, cwd };
 }
 
+/** USERNS_SYSCTLS are the switches that disable unprivileged user namespaces, with the value that does. */
+const USERNS_SYSCTLS: readonly { path: string; name: string; off: string; on: string }[] = [
+  { path: '/proc/sys/user/max_user_namespaces', name: 'user.max_user_namespaces', off: '0', on: '15000' },
+  {
+    path: '/proc/sys/kernel/unprivileged_userns_clone',
+    name: 'kernel.unprivileged_userns_clone',
+    off: '0',
+    on: '1',
+  },
+  {
+    path: '/proc/sys/kernel/apparmor_restrict_unprivileged_userns',
+    name: 'kernel.apparmor_restrict_unprivileged_userns',
+    off: '1',
+    on: '0',
+  },
+];
+
+/**
+ * checkUserNamespaces throws RUN_FAILED, naming the switch, when this system does not let a user who is
+ * not root create user namespaces (which runc's rootless mode needs). `procRoot` is for tests.
+ */
+export function checkUserNamespaces(procRoot = '/'): void {
+  for (const s of USERNS_SYSCTLS) {
+    let value: string;
+    try {
+      value = fs.readFileSync(join(procRoot, s.path), 'utf8').trim();
+    } catch {
+      continue; // this kernel has no such switch
+    }
+    if (value === s.off) {
+      throw new FromscratchError(
+        'RUN_FAILED',
+        `running an image without root needs user namespaces (runc's rootless mode), and this system disables them: ${s.name} = ${value}`,
+        {
+          hint: `enable them as root (sysctl -w ${s.name}=${s.on}), or run as root, or use --runtime docker`,
+        },
+      );
+    }
+  }
+}
+
 /** BUNDLE_RE matches run bundle directories and captures the pid of the run that made them. */
 const BUNDLE_RE = /^fromscratch-run-(\d+)-/;
 
@@ -186,33 +227,46 @@ async function runWithRunc(
   opts: RunOptions,
 ): Promise<RunResult> {
   const { config, argv, env, cwd } = processOf(image, args, opts);
+  // not root: runc's rootless mode, in a user namespace that maps the image's user to the caller
+  const rootless =
+    process.geteuid?.() !== 0 ? { uid: process.geteuid!(), gid: process.getegid!() } : undefined;
+  if (rootless) checkUserNamespaces();
   const tmp = opts.tmpDir ?? tmpdir();
   await removeDeadTemps(tmp, BUNDLE_RE); // bundles of runs that were SIGKILLed
   const bundle = await mkdtemp(join(tmp, `fromscratch-run-${process.pid}-`));
   const id = `fromscratch-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // rootless runc keeps its state in the bundle ($XDG_RUNTIME_DIR may be unset or not writable)
+  const global = rootless ? ['--root', join(bundle, 'state'), '--rootless', 'true'] : [];
   let started = false;
   const untrackBundle = trackTemp(bundle);
   // interrupted (Ctrl-C, SIGTERM): the container is killed and deleted before its bundle is removed
   const untrackContainer = whileInterruptible(() => {
     if (!started) return;
-    spawnSync(runc, ['kill', id, 'KILL'], { stdio: 'ignore', timeout: 10_000 });
-    spawnSync(runc, ['delete', '-f', id], { stdio: 'ignore', timeout: 30_000 });
+    spawnSync(runc, [...global, 'kill', id, 'KILL'], { stdio: 'ignore', timeout: 10_000 });
+    spawnSync(runc, [...global, 'delete', '-f', id], { stdio: 'ignore', timeout: 30_000 });
   });
   try {
     const rootfs = join(bundle, 'rootfs');
     await mkdir(rootfs, { mode: 0o755 });
     await chmod(rootfs, 0o755); // whatever the umask: the container's user must be able to traverse /
     await unpackImage({ image, store }, rootfs, opts.onWarning ? { onWarning: opts.onWarning } : {});
-    const ids = await resolveRunIds(rootfs, opts.user ?? config.User ?? '');
+    const user = opts.user ?? config.User ?? '';
+    const ids = await resolveRunIds(rootfs, user);
+    if (rootless && ids.uid !== 0) {
+      opts.onWarning?.(
+        `rootless run: the process runs as the container's root (uid ${rootless.uid} on the host), not as the image's user ${JSON.stringify(user)} (uid ${ids.uid}): without root, runc maps one id`,
+      );
+    }
     // the working directory must exist for runc; Docker creates it too
     // (created inside the root, component by component: an image's symlinks never lead outside it)
     await mkdirInRoot(rootfs, cwd);
-    const spec = makeRuntimeSpec({ args: argv, env, cwd, ids });
+    const spec = makeRuntimeSpec({ args: argv, env, cwd, ids, ...(rootless ? { rootless } : {}) });
     await writeFile(join(bundle, 'config.json'), `${JSON.stringify(spec, null, 2)}\n`, { mode: 0o600 });
     const log = join(bundle, 'runc.log');
     const cmd = [
       ...(opts.wrap ?? []),
       runc,
+      ...global,
       '--log',
       log,
       '--log-format',
@@ -224,7 +278,7 @@ async function runWithRunc(
     ];
     started = true;
     const res = await spawnCollect(cmd, opts, () => {
-      spawnSync(runc, ['kill', id, 'KILL'], { stdio: 'ignore', timeout: 10_000 });
+      spawnSync(runc, [...global, 'kill', id, 'KILL'], { stdio: 'ignore', timeout: 10_000 });
     });
     const runcError = await readRuncError(log);
     if (runcError !== undefined) {
@@ -232,13 +286,17 @@ async function runWithRunc(
         'RUN_FAILED',
         `runc could not start ${JSON.stringify(argv[0])}: ${runcError}`,
         {
-          hint: 'the program (or its loader/libraries) is missing from the image, or the image config is wrong',
+          hint:
+            rootless &&
+            /user ?namespace|uid_map|gid_map|operation not permitted|permission denied/i.test(runcError)
+              ? "runc's rootless mode (you are not root) could not set the container up: check that `unshare --user --map-root-user true` works for you, or run as root, or use --runtime docker"
+              : 'the program (or its loader/libraries) is missing from the image, or the image config is wrong',
         },
       );
     }
     return res;
   } finally {
-    if (started) spawnSync(runc, ['delete', '-f', id], { stdio: 'ignore', timeout: 30_000 });
+    if (started) spawnSync(runc, [...global, 'delete', '-f', id], { stdio: 'ignore', timeout: 30_000 });
     await rm(bundle, { recursive: true, force: true }).catch(() => undefined);
     untrackContainer();
     untrackBundle();

@@ -16,6 +16,12 @@ export interface RunIds {
   readonly additionalGids: readonly number[];
 }
 
+/** HostIds are the caller's host uid and gid, which a rootless container's user namespace maps. */
+export interface HostIds {
+  readonly uid: number;
+  readonly gid: number;
+}
+
 /** RuntimeSpecInput is what a container run needs besides the image. */
 export interface RuntimeSpecInput {
   /** process.args: entrypoint + cmd (already combined) */
@@ -27,6 +33,14 @@ export interface RuntimeSpecInput {
   readonly ids: RunIds;
   /** container hostname (default `fromscratch`) */
   readonly hostname?: string;
+  /**
+   * rootless (runc's rootless mode, for a caller who is not root): the caller's host ids. The spec then
+   * has what `runc spec --rootless` generates: a user namespace mapping root (0:0) to the caller's ids,
+   * /sys bind-mounted read-only instead of a sysfs mount, no cgroup device rules and no devpts gid. runc
+   * requires root to be mapped and only one id can be without newuidmap, so the process runs as the
+   * container's root (the caller on the host) whatever `ids` say: rootlessIds tells the caller.
+   */
+  readonly rootless?: HostIds;
 }
 
 /** DOCKER_DEFAULT_CAPS is the capability set Docker gives a container (moby oci/caps/defaults.go). */
@@ -123,15 +137,18 @@ export function makeEnv(imageEnv: readonly string[] | undefined, extra: readonly
 
 /** makeRuntimeSpec returns the config.json object of a bundle whose root is `rootfs` (relative to the bundle). */
 export function makeRuntimeSpec(input: RuntimeSpecInput): Record<string, unknown> {
-  const caps = input.ids.uid === 0 ? [...DOCKER_DEFAULT_CAPS] : [];
+  const rootless = input.rootless;
+  const ids: RunIds = rootless ? { uid: 0, gid: 0, additionalGids: [] } : input.ids;
+  const caps = ids.uid === 0 ? [...DOCKER_DEFAULT_CAPS] : [];
+  const additionalGids = ids.additionalGids;
   return {
     ociVersion: '1.0.2',
     process: {
       terminal: false,
       user: {
-        uid: input.ids.uid,
-        gid: input.ids.gid,
-        ...(input.ids.additionalGids.length > 0 ? { additionalGids: [...input.ids.additionalGids] } : {}),
+        uid: ids.uid,
+        gid: ids.gid,
+        ...(additionalGids.length > 0 ? { additionalGids: [...additionalGids] } : {}),
       },
       args: [...input.args],
       env: [...input.env],
@@ -154,7 +171,15 @@ export function makeRuntimeSpec(input: RuntimeSpecInput): Record<string, unknown
         destination: '/dev/pts',
         type: 'devpts',
         source: 'devpts',
-        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+        // gid 5 (tty) is not mapped in a rootless user namespace
+        options: [
+          'nosuid',
+          'noexec',
+          'newinstance',
+          'ptmxmode=0666',
+          'mode=0620',
+          ...(rootless ? [] : ['gid=5']),
+        ],
       },
       {
         destination: '/dev/shm',
@@ -168,7 +193,20 @@ export function makeRuntimeSpec(input: RuntimeSpecInput): Record<string, unknown
         source: 'mqueue',
         options: ['nosuid', 'noexec', 'nodev'],
       },
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      // a user namespace may not mount sysfs: rootless binds the host's /sys read-only, as runc spec --rootless
+      rootless
+        ? {
+            destination: '/sys',
+            type: 'none',
+            source: '/sys',
+            options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'],
+          }
+        : {
+            destination: '/sys',
+            type: 'sysfs',
+            source: 'sysfs',
+            options: ['nosuid', 'noexec', 'nodev', 'ro'],
+          },
       {
         destination: '/sys/fs/cgroup',
         type: 'cgroup',
@@ -177,9 +215,24 @@ export function makeRuntimeSpec(input: RuntimeSpecInput): Record<string, unknown
       },
     ],
     linux: {
-      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      // rootless: no cgroup is written (runc's rootless mode cannot), so no device rules either
+      ...(rootless ? {} : { resources: { devices: [{ allow: false, access: 'rwm' }] } }),
+      ...(rootless
+        ? {
+            // the container's root is the caller on the host: what it writes belongs to the caller
+            uidMappings: [{ containerID: 0, hostID: rootless.uid, size: 1 }],
+            gidMappings: [{ containerID: 0, hostID: rootless.gid, size: 1 }],
+          }
+        : {}),
       // a new network namespace: no interface but a down loopback, so no network (`--network none`)
-      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+      namespaces: [
+        { type: 'pid' },
+        { type: 'network' },
+        { type: 'ipc' },
+        { type: 'uts' },
+        { type: 'mount' },
+        ...(rootless ? [{ type: 'user' }] : []),
+      ],
       maskedPaths: [
         '/proc/acpi',
         '/proc/asound',

@@ -20,12 +20,12 @@ import { join } from 'node:path';
 import { setAttributeSync } from '@napi-rs/xattr';
 import type { BlobStore } from '../blob/store.ts';
 import { type DecompressLimits, decompressStream } from '../codec/decompress.ts';
+import { type TarEntry, TarReader } from '../codec/tar-reader.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { checkPathLimits, decodePathBytes, encodePath } from '../fs/path.ts';
 import type { Image } from '../image/image.ts';
 import { type Digest, newHasher } from '../model/digest.ts';
 import { type Compression, layerCompression } from '../model/media-type.ts';
-import { type TarEntry, TarReader } from './tar-reader.ts';
 
 /** UnpackLayer is one layer to apply: its (possibly compressed) bytes and what they should be. */
 export interface UnpackLayer {

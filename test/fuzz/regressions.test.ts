@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { TarReader } from '../../src/codec/tar-reader.ts';
 import { parseDockerfile } from '../../src/dockerfile/parse.ts';
 import { isFromscratchError } from '../../src/errors.ts';
-import { TarReader } from '../../src/unpack/tar-reader.ts';
 import { makeTar } from '../run/tar-gen.ts';
 
 describe('fuzz findings', () => {

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { indexLdCache, parseLdCache } from '../../src/closure/ld-cache.ts';
 import { type Codec, decompressBytes } from '../../src/codec/decompress.ts';
+import { TarReader } from '../../src/codec/tar-reader.ts';
 import { parseAr } from '../../src/deb/ar.ts';
 import { parseControl, parseRelation } from '../../src/deb/control.ts';
 import { parseDeb } from '../../src/deb/deb-file.ts';
@@ -17,7 +18,6 @@ import { parseDockerfile, toBuildSpec } from '../../src/dockerfile/parse.ts';
 import { parseElf } from '../../src/elf/parse-elf.ts';
 import { parseImageConfig, parseImageIndex, parseImageManifest } from '../../src/model/json.ts';
 import { parseSpecFile } from '../../src/spec/parse-spec.ts';
-import { TarReader } from '../../src/unpack/tar-reader.ts';
 
 /** FuzzTarget is one parser under fuzz. */
 export interface FuzzTarget {

@@ -48,6 +48,7 @@ export function registerRun(program: Command, io: CliIo): void {
           ...(f.workdir !== undefined ? { workdir: f.workdir } : {}),
           ...(f.timeout !== undefined ? { timeoutSeconds: parseSeconds('--timeout', f.timeout) } : {}),
           stdio: 'inherit',
+          onWarning: (m) => io.stderr.write(`warning: ${m}\n`),
         });
         process.exitCode = code;
       },
