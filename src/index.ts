@@ -20,6 +20,12 @@ export { MediaType, type Compression } from './model/media-type.ts';
 export { type Platform, formatPlatform, hostPlatform, parsePlatform } from './model/platform.ts';
 export type { Descriptor } from './model/descriptor.ts';
 export type { ImageConfig, ImageIndex, ImageManifest, RuntimeConfig, HistoryEntry } from './model/documents.ts';
+export {
+  type DockerReference,
+  familiarDockerReference,
+  formatDockerReference,
+  parseDockerReference,
+} from './model/docker-reference.ts';
 
 // blobs and images
 export type { BlobStore } from './blob/store.ts';
@@ -44,7 +50,7 @@ export { formatDepsTree, toDepsJson } from './closure/deps-format.ts';
 // layers and outputs
 export { makeLayer } from './layer/make-layer.ts';
 export { writeTar } from './layer/tar-writer.ts';
-export { type ImageRef, formatImageRef, parseImageRef } from './oci/transport.ts';
+export { type ImageRef, formatImageRef, parseImageRef, parseOutputRef } from './oci/transport.ts';
 export { readImage, writeImage } from './oci/image-io.ts';
 export { readOciLayout, writeOciLayout } from './oci/oci-layout.ts';
 export { writeDockerArchive } from './oci/docker-archive.ts';

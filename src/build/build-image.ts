@@ -13,7 +13,7 @@ import { formatPlatform } from '../model/platform.ts';
 import { copyCheckedLayer } from '../oci/diff-id.ts';
 import type { ImageSet } from '../oci/image-set.ts';
 import { attachToOciLayout, serializeImages } from '../oci/oci-layout.ts';
-import { formatImageRef, type ImageRef, parseImageRef } from '../oci/transport.ts';
+import { formatImageRef, type ImageRef, parseImageRef, parseOutputRef } from '../oci/transport.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
 import { pushReferrer } from '../registry/push.ts';
 import { parseReference } from '../registry/reference.ts';
@@ -91,18 +91,19 @@ export interface BuiltImage {
  * leaves earlier outputs of the same run written and an existing layout as it was.
  */
 export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}): Promise<BuiltImage> {
-  const outputs = (spec.outputs ?? []).map((o) => ({ text: o, ref: parseImageRef(o) }));
+  const outputs = (spec.outputs ?? []).map((o) => ({ text: o, ref: parseOutputRef(o) }));
 
   if (outputs.length === 0) {
     throw new FromscratchError('USAGE', 'no output given', {
       hint: 'say where to write the image, e.g. -o oci:out:latest, -o docker-archive:img.tar:app:1 or -o docker-daemon:app:1',
     });
   }
-  const store = opts.store ?? dirStore(join(cacheDir(), 'blobs'), { fsync: false, cache: true, trusted: true });
+  const store =
+    opts.store ?? dirStore(join(cacheDir(), 'blobs'), { fsync: false, cache: true, trusted: true });
   const registryOutputs = outputs.flatMap((o) => (o.ref.kind === 'registry' ? [o.ref.reference] : []));
   // which repositories hold which blobs: pushes mount from them (only when a registry is involved)
   const blobLocations =
-    registryOutputs.length > 0 || spec.from?.startsWith('docker://') ? await readBlobLocations() : undefined;
+    registryOutputs.length > 0 || fromRegistry(spec.from) ? await readBlobLocations() : undefined;
   const transport = {
     store,
     ...(opts.registry ? { registry: opts.registry } : {}),
@@ -234,6 +235,16 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     warnings: result.warnings,
   };
   return { digest: serialized.top.digest, summary, result, store };
+}
+
+/** fromRegistry says whether a base image is read from a registry (`docker://…` or a plain docker name). */
+function fromRegistry(from: string | undefined): boolean {
+  if (from === undefined || from === 'scratch') return false;
+  try {
+    return parseImageRef(from).kind === 'registry';
+  } catch {
+    return false; // the build reports a bad name where it reads the base image
+  }
 }
 
 function withDefaultTag(ref: ImageRef, tag: string | undefined): ImageRef {

@@ -12,7 +12,7 @@ import { type DockerDaemonOptions, readDockerDaemon, writeDockerDaemon } from '.
 import type { ImageSet, ResolveOptions } from './image-set.ts';
 import { readOciArchive, writeOciArchive } from './oci-archive.ts';
 import { readOciLayout, type WrittenImage, writeOciLayout } from './oci-layout.ts';
-import { type ImageRef, parseImageRef } from './transport.ts';
+import { type ImageRef, parseImageRef, parseOutputRef } from './transport.ts';
 
 /** RegistryHooks connect the registry transport (implemented in src/registry) to readImage/writeImage. */
 export interface RegistryHooks {
@@ -154,7 +154,7 @@ export async function writeImage(
   store: BlobStore,
   opts: WriteImageOptions = {},
 ): Promise<WrittenImage | DockerArchiveWritten> {
-  const r = typeof ref === 'string' ? parseImageRef(ref) : ref;
+  const r = typeof ref === 'string' ? parseOutputRef(ref) : ref;
   const common = {
     ...(opts.format !== undefined ? { format: opts.format } : {}),
     ...(opts.created !== undefined ? { created: opts.created } : {}),
