@@ -51,6 +51,7 @@ export { formatDepsTree, toDepsJson } from './closure/deps-format.ts';
 export { makeLayer } from './layer/make-layer.ts';
 export { writeTar } from './layer/tar-writer.ts';
 export { type ImageRef, formatImageRef, parseImageRef, parseOutputRef } from './oci/transport.ts';
+export { checkOutput } from './oci/check-output.ts';
 export { readImage, writeImage } from './oci/image-io.ts';
 export { readOciLayout, writeOciLayout } from './oci/oci-layout.ts';
 export { writeDockerArchive } from './oci/docker-archive.ts';

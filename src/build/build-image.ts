@@ -10,7 +10,9 @@ import { type Layer, serializeImage } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { MediaType } from '../model/media-type.ts';
 import { formatPlatform } from '../model/platform.ts';
+import { checkOutput } from '../oci/check-output.ts';
 import { copyCheckedLayer } from '../oci/diff-id.ts';
+import { parseTagNames } from '../oci/image-io.ts';
 import type { ImageSet } from '../oci/image-set.ts';
 import { attachToOciLayout, serializeImages } from '../oci/oci-layout.ts';
 import { formatImageRef, type ImageRef, parseImageRef, parseOutputRef } from '../oci/transport.ts';
@@ -85,13 +87,16 @@ export interface BuiltImage {
 }
 
 /**
- * buildImage builds a spec and writes it to every output of `spec.outputs` (tagged with `spec.tags[0]`
- * where an output names no tag), and keeps a build record per platform for `why` and `sbom`.
+ * buildImage builds a spec and writes it to every output of `spec.outputs`, named by every `spec.tags`
+ * name in each output that takes one (an untagged `oci:DIR` gets the `-t` tags, not a made-up one), and keeps a build record per platform for `why` and `sbom`.
  * Throws USAGE when there is no output, and every error of the build and the sinks. An output that fails
  * leaves earlier outputs of the same run written and an existing layout as it was.
  */
 export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}): Promise<BuiltImage> {
   const outputs = (spec.outputs ?? []).map((o) => ({ text: o, ref: parseOutputRef(o) }));
+  parseTagNames(spec.tags ?? []);
+  // outputs are checked before any work: an unwritable or non-layout target fails now, not after the layers
+  for (const o of outputs) await checkOutput(o.ref);
 
   if (outputs.length === 0) {
     throw new FromscratchError('USAGE', 'no output given', {
@@ -164,7 +169,11 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
   const tops: Descriptor[] = [];
   for (const o of outputs) {
     const ref = withDefaultTag(o.ref, tag);
-    const w = await writeAnyImage(ref, images, store, transport, { created });
+    // every -t names the image in every output that takes a name (writeImage's `tags`)
+    const w = await writeAnyImage(o.ref, images, store, transport, {
+      created,
+      ...(spec.tags?.length ? { tags: spec.tags } : {}),
+    });
     written.push({ output: formatImageRef(ref), digest: w.descriptor.digest });
     tops.push(w.descriptor);
   }

@@ -144,7 +144,8 @@ function apiMessage(body: string): string {
 }
 
 /**
- * writeDockerDaemon loads one image into the Docker Engine as `name` (`REPO[:TAG]`, tag default latest),
+ * writeDockerDaemon loads one image into the Docker Engine as `name` (`REPO[:TAG]`, tag default latest)
+ * and every name of `opts.moreNames`,
  * streaming a docker-archive to `POST /images/load`. Returns the image ID (config digest).
  * Throws DAEMON_ERROR (no daemon, or the daemon refused the image, with its message), INVALID_REFERENCE
  * for a bad name, and the layer errors of writeDockerArchive.
@@ -154,15 +155,17 @@ export async function writeDockerDaemon(
   name: string,
   image: Image,
   store: BlobStore,
-  opts: DockerDaemonOptions & { created?: string } = {},
+  opts: DockerDaemonOptions & { created?: string; moreNames?: readonly string[] } = {},
 ): Promise<DockerArchiveWritten> {
   const tag = parseDockerName(name);
+  // docker load tags the image with every RepoTags entry of the archive
+  const repoTags = [...new Set([tag, ...(opts.moreNames ?? []).map((n) => parseDockerName(n))])];
   const socket = dockerSocketPath(opts);
   const doing = `loading ${tag} into the Docker Engine`;
   await checkSocket(socket, doing);
   // plan first (checks every layer against its diff_id) so a bad image fails before the daemon sees bytes
   const planned = await dockerArchiveEntries(image, store, {
-    repoTags: [tag],
+    repoTags,
     ...(opts.created !== undefined ? { created: opts.created } : {}),
   });
   const res = await send(
