@@ -36,6 +36,7 @@ async function loadCommands() {
     registerDeps: deps.registerDeps,
     registerInspect: inspect.registerInspect,
     registerRun: runCmd.registerRun,
+    separateRunArgs: runCmd.separateRunArgs,
     registerSbom: sbom.registerSbom,
     registerWhy: why.registerWhy,
     EXIT: render.EXIT,
@@ -84,10 +85,11 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const { EXIT, renderError, cacheDir } = await loadCommands();
+  const { EXIT, renderError, cacheDir, separateRunArgs } = await loadCommands();
   const program = await makeProgram(io);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    // `run IMAGE ARGS…`: the words after the image go to the container, as docker run does
+    await program.parseAsync(separateRunArgs(argv), { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
