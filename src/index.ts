@@ -90,6 +90,7 @@ export {
   copyImageRef,
   explainImagePath,
   inspectImage,
+  inspectRawDocument,
   makeSbom,
 } from './build/commands.ts';
 export type { ImageStartCheck, StartCheckResult } from './build/start-check.ts';

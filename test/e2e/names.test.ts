@@ -6,8 +6,8 @@
  * built once and shared.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -139,6 +139,55 @@ describe('docker names, tags and arguments', () => {
     });
     assert.equal(ran.code, 0, ran.stderr);
     assert.equal(ran.stdout, '--version\n-e\nx y\n--\n');
+  });
+
+  it('inspect --raw prints the stored manifest bytes, --config the config whose digest is the image ID', async () => {
+    const skopeo = requireTool('skopeo', 'skopeo');
+    const raw = await fromscratch(['inspect', `${repo}:1`, '--raw'], { cwd: dir });
+    assert.equal(raw.code, 0, raw.stderr);
+    const want = (await run(skopeo, ['inspect', '--raw', '--tls-verify=false', `docker://${repo}:1`])).stdout;
+    assert.equal(raw.stdout, want, 'the same bytes skopeo reads');
+    const cfg = await fromscratch(['inspect', `${repo}:1`, '--config'], { cwd: dir });
+    assert.equal(cfg.code, 0, cfg.stderr);
+    const id = `sha256:${createHash('sha256').update(cfg.stdout).digest('hex')}`;
+    const text = await fromscratch(['inspect', `${repo}:1`, '--no-files'], { cwd: dir });
+    assert.match(text.stdout, new RegExp(`image id: ${id}`));
+    const docker = requireTool('docker', 'docker.io');
+    assert.equal(
+      (await run(docker, ['image', 'inspect', '--format', '{{.Id}}', `${local}:1`])).stdout.trim(),
+      id,
+    );
+  });
+
+  it('sbom works on an image not built here, from its files and dpkg data, and says so', async () => {
+    await mkdir(join(dir, 'rootfs/var/lib/dpkg/info'), { recursive: true });
+    await mkdir(join(dir, 'rootfs/usr/share/demo'), { recursive: true });
+    await writeFile(join(dir, 'rootfs/usr/share/demo/readme'), 'demo\n');
+    await writeFile(
+      join(dir, 'rootfs/var/lib/dpkg/status'),
+      'Package: demo\nStatus: install ok installed\nArchitecture: all\nVersion: 1.2-3\n',
+    );
+    await writeFile(
+      join(dir, 'rootfs/var/lib/dpkg/info/demo.list'),
+      '/usr/share/demo\n/usr/share/demo/readme\n',
+    );
+    const b = await fromscratch(['build', '--add', './rootfs:/', '-o', 'oci:foreign:1'], { cwd: dir });
+    assert.equal(b.code, 0, b.stderr);
+    // another cache: no build record for it there, as on any other machine
+    const sbom = await fromscratch(['sbom', 'oci:foreign:1'], {
+      cwd: dir,
+      env: { FROMSCRATCH_CACHE: join(dir, 'other-cache') },
+    });
+    assert.equal(sbom.code, 0, sbom.stderr);
+    assert.match(sbom.stderr, /from the image alone \(no build record\): \d+ files, 1 packages/);
+    const doc = JSON.parse(sbom.stdout) as { packages: { name: string; versionInfo?: string }[] };
+    assert.ok(
+      doc.packages.some((p) => p.name === 'demo' && p.versionInfo === '1.2-3'),
+      JSON.stringify(doc.packages),
+    );
+    const here = await fromscratch(['sbom', 'oci:foreign:1'], { cwd: dir });
+    assert.equal(here.code, 0, here.stderr);
+    assert.match(here.stderr, /from the build record/);
   });
 
   it('outputs are checked before any work: a non-layout directory, a missing archive directory, a plain name', async () => {
