@@ -22,8 +22,9 @@ const ALLOWED: Record<string, string[]> = {
   check: ['closure', 'elf', 'fs', 'model'],
   layer: ['fs', 'model', 'blob', 'image', 'codec'],
   oci: ['model', 'blob', 'image', 'layer', 'fs', 'unpack', 'codec'],
-  registry: ['model', 'blob', 'image', 'layer', 'oci'],
-  deb: ['model', 'fs', 'blob', 'codec'],
+  net: [],
+  registry: ['model', 'blob', 'image', 'layer', 'oci', 'net'],
+  deb: ['model', 'fs', 'blob', 'codec', 'net'],
   dockerfile: ['model', 'fs', 'build', 'image', 'spec'],
   spec: ['model', 'fs', 'build', 'image'],
   sbom: ['model', 'fs'],
@@ -35,7 +36,7 @@ const ALLOWED: Record<string, string[]> = {
 };
 
 /** modules that must do no I/O */
-const PURE = [/^model\//, /^codec\//, /^image\//, /^sbom\//, /^fs\/(path|file-tree|root-fs|resolve|memory-fs|overlay-fs|origin)\.ts$/, /^elf\//, /^check\//];
+const PURE = [/^net\/proxy\.ts$/, /^model\//, /^codec\//, /^image\//, /^sbom\//, /^fs\/(path|file-tree|root-fs|resolve|memory-fs|overlay-fs|origin)\.ts$/, /^elf\//, /^check\//];
 const IO_MODULES = /^(node:)?(fs|fs\/promises|net|http|https|child_process|dgram|tls)$/;
 
 function* walk(dir: string): Generator<string> {
