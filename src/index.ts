@@ -22,6 +22,7 @@ export {
   explainImagePath,
   imageSpace,
   inspectImage,
+  inspectRawDocument,
   makeSbom,
   writeReport,
 } from './build/commands.ts';
@@ -96,7 +97,8 @@ export { writeDockerArchive } from './oci/docker-archive.ts';
 export { readImage, writeImage } from './oci/image-io.ts';
 export { type ImageInspection, inspectImage as inspectImageRef } from './oci/inspect.ts';
 export { readOciLayout, writeOciLayout } from './oci/oci-layout.ts';
-export { formatImageRef, type ImageRef, parseImageRef } from './oci/transport.ts';
+export { formatImageRef, type ImageRef, parseImageRef, parseOutputRef } from './oci/transport.ts';
+export { checkOutput } from './oci/check-output.ts';
 export { checkImage, validateImage } from './oci/validate.ts';
 // registries
 export { pullImage, pullImages } from './registry/pull.ts';
@@ -120,3 +122,9 @@ export { splitShellWords } from './spec/shell-words.ts';
 export { checkSecret } from './trace/secrets.ts';
 // tracing
 export { traceCommand } from './trace/trace.ts';
+export {
+  type DockerReference,
+  familiarDockerReference,
+  formatDockerReference,
+  parseDockerReference,
+} from './model/docker-reference.ts';

@@ -22,8 +22,9 @@ const ALLOWED: Record<string, string[]> = {
   check: ['closure', 'elf', 'fs', 'model'],
   layer: ['fs', 'model', 'blob', 'image', 'codec'],
   oci: ['model', 'blob', 'image', 'layer', 'fs', 'unpack', 'codec'],
-  registry: ['model', 'blob', 'image', 'layer', 'oci'],
-  deb: ['model', 'fs', 'blob', 'codec'],
+  net: [],
+  registry: ['model', 'blob', 'image', 'layer', 'oci', 'net'],
+  deb: ['model', 'fs', 'blob', 'codec', 'net'],
   dockerfile: ['model', 'fs', 'build', 'image', 'spec'],
   spec: ['model', 'fs', 'build', 'image'],
   sbom: ['model', 'fs'],
@@ -37,6 +38,7 @@ const ALLOWED: Record<string, string[]> = {
 
 /** modules that must do no I/O */
 const PURE = [
+  /^net\/proxy\.ts$/,
   /^model\//,
   /^codec\//,
   /^image\//,

@@ -10,10 +10,12 @@ import { type Layer, serializeImage } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { MediaType } from '../model/media-type.ts';
 import { formatPlatform } from '../model/platform.ts';
+import { checkOutput } from '../oci/check-output.ts';
 import { copyCheckedLayer } from '../oci/diff-id.ts';
+import { parseTagNames } from '../oci/image-io.ts';
 import type { ImageSet } from '../oci/image-set.ts';
 import { attachToOciLayout, serializeImages } from '../oci/oci-layout.ts';
-import { formatImageRef, type ImageRef, parseImageRef } from '../oci/transport.ts';
+import { formatImageRef, type ImageRef, parseImageRef, parseOutputRef } from '../oci/transport.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
 import { pushReferrer } from '../registry/push.ts';
 import { parseReference } from '../registry/reference.ts';
@@ -94,13 +96,16 @@ export interface BuiltImage {
 }
 
 /**
- * buildImage builds a spec and writes it to every output of `spec.outputs` (tagged with `spec.tags[0]`
- * where an output names no tag), and keeps a build record per platform for `why` and `sbom`.
+ * buildImage builds a spec and writes it to every output of `spec.outputs`, named by every `spec.tags`
+ * name in each output that takes one (an untagged `oci:DIR` gets the `-t` tags, not a made-up one), and keeps a build record per platform for `why` and `sbom`.
  * Throws USAGE when there is no output, and every error of the build and the sinks. An output that fails
  * leaves earlier outputs of the same run written and an existing layout as it was.
  */
 export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}): Promise<BuiltImage> {
-  const outputs = (spec.outputs ?? []).map((o) => ({ text: o, ref: parseImageRef(o) }));
+  const outputs = (spec.outputs ?? []).map((o) => ({ text: o, ref: parseOutputRef(o) }));
+  parseTagNames(spec.tags ?? []);
+  // outputs are checked before any work: an unwritable or non-layout target fails now, not after the layers
+  for (const o of outputs) await checkOutput(o.ref);
 
   if (outputs.length === 0) {
     throw new FromscratchError('USAGE', 'no output given', {
@@ -115,7 +120,7 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
   const useCache = opts.registryCache === undefined && (cacheFrom.length > 0 || cacheTo !== undefined);
   // which repositories hold which blobs: pushes mount from them (only when a registry is involved)
   const blobLocations =
-    registryOutputs.length > 0 || useCache || opts.blobLocations || spec.from?.startsWith('docker://')
+    registryOutputs.length > 0 || useCache || opts.blobLocations || fromRegistry(spec.from)
       ? (opts.blobLocations ?? (await readBlobLocations()))
       : undefined;
   // the registry cache: read before anything is built (an unreachable --cache-to fails here)
@@ -192,7 +197,11 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
   const tops: Descriptor[] = [];
   for (const o of outputs) {
     const ref = withDefaultTag(o.ref, tag);
-    const w = await writeAnyImage(ref, images, store, transport, { created });
+    // every -t names the image in every output that takes a name (writeImage's `tags`)
+    const w = await writeAnyImage(o.ref, images, store, transport, {
+      created,
+      ...(spec.tags?.length ? { tags: spec.tags } : {}),
+    });
     written.push({ output: formatImageRef(ref), digest: w.descriptor.digest });
     tops.push(w.descriptor);
   }
@@ -275,6 +284,16 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     warnings: result.warnings,
   };
   return { digest: serialized.top.digest, summary, result, store };
+}
+
+/** fromRegistry says whether a base image is read from a registry (`docker://…` or a plain docker name). */
+function fromRegistry(from: string | undefined): boolean {
+  if (from === undefined || from === 'scratch') return false;
+  try {
+    return parseImageRef(from).kind === 'registry';
+  } catch {
+    return false; // the build reports a bad name where it reads the base image
+  }
 }
 
 function withDefaultTag(ref: ImageRef, tag: string | undefined): ImageRef {

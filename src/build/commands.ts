@@ -6,12 +6,12 @@ import { join, resolve } from 'node:path';
 import { dirStore, writeFileAtomic } from '../blob/dir-store.ts';
 import { FromscratchError } from '../errors.ts';
 import type { Platform } from '../model/platform.ts';
-import { type ImageInspection, inspectImageSet } from '../oci/inspect.ts';
+import { type ImageInspection, inspectImageSet, readRawConfig, readRawManifest } from '../oci/inspect.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
 import { toReportHtml } from '../report/html.ts';
 import type { ImageSpace } from '../report/space.ts';
 import { cacheDir } from './cache-dir.ts';
-import { explainPath, makeSbom as makeSbomFrom, TOOL_VERSION } from './explain.ts';
+import { explainPath, makeSbom as makeSbomFrom, type SbomOptions, TOOL_VERSION } from './explain.ts';
 import { readImageSpace } from './image-space.ts';
 import { checkImageRef, type StartCheckResult } from './start-check.ts';
 import { copyImage, readAnyImage, type TransportOptions } from './transports.ts';
@@ -40,6 +40,28 @@ export async function inspectImage(
 }
 
 /**
+ * inspectRawDocument returns an image's manifest (or index) bytes as stored (`what: 'manifest'`, for
+ * `inspect --raw`), or its config bytes (`what: 'config'`, for `inspect --config`), with no layer read.
+ * `stored` is false where the source keeps no manifest (docker-archive, docker-daemon).
+ */
+export async function inspectRawDocument(
+  ref: string,
+  what: 'manifest' | 'config',
+  opts: { insecure?: readonly string[]; platform?: Platform } = {},
+): Promise<{ bytes: Uint8Array; stored: boolean }> {
+  const set = await readAnyImage(ref, cliTransport(opts.insecure), {
+    documentsOnly: true,
+    ...(opts.platform ? { platform: opts.platform } : {}),
+  });
+  try {
+    if (what === 'manifest') return await readRawManifest(set);
+    return { bytes: readRawConfig(set, opts.platform).bytes, stored: true };
+  } finally {
+    await set.close();
+  }
+}
+
+/**
  * checkImageStart runs the static start check on an image of any transport (each platform, or only
  * `platform`): what would fail when a container of it starts. Problems are in the result, not thrown.
  */
@@ -59,13 +81,19 @@ export function explainImagePath(
   return explainPath(ref, path, cliTransport(opts.insecure));
 }
 
-/** makeSbom renders the SPDX or CycloneDX SBOM of an image built on this machine. */
+/**
+ * makeSbom renders the SPDX or CycloneDX SBOM of any image: from its build record when it was built
+ * here (or carries one), else from its own files and dpkg data; `onSource` is told which.
+ */
 export function makeSbom(
   ref: string,
   format: 'spdx' | 'cyclonedx',
-  opts: { insecure?: readonly string[] } = {},
+  opts: { insecure?: readonly string[] } & SbomOptions = {},
 ): Promise<Record<string, unknown>> {
-  return makeSbomFrom(ref, format, cliTransport(opts.insecure));
+  return makeSbomFrom(ref, format, {
+    ...cliTransport(opts.insecure),
+    ...(opts.onSource ? { onSource: opts.onSource } : {}),
+  });
 }
 
 /** copyImageRef copies an image between transports and returns the digest written. */

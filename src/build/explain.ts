@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { TarReader } from '../codec/tar-reader.ts';
-import { FromscratchError } from '../errors.ts';
+import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { Origin } from '../fs/origin.ts';
 import { serializeImage } from '../image/image.ts';
 import type { Digest } from '../model/digest.ts';
@@ -14,6 +14,7 @@ import type { ImageSet } from '../oci/image-set.ts';
 import { toCycloneDx } from '../sbom/cyclonedx.ts';
 import type { SbomFile, SbomInput, SbomPackage } from '../sbom/sbom-input.ts';
 import { toSpdx } from '../sbom/spdx.ts';
+import { isDpkgData, packageOrigins, readImageDpkg } from './image-dpkg.ts';
 import type { BuildRecord } from './record.ts';
 import { parseRecord, readRecord } from './record-cache.ts';
 import { readAnyImage, type TransportOptions } from './transports.ts';
@@ -84,8 +85,10 @@ export async function explainPath(
 export async function hashImageFiles(
   set: ImageSet,
   i: number,
+  keep?: { want(path: string): boolean; files: Map<string, Uint8Array> },
 ): Promise<Map<string, { sha256: string; size: number }>> {
   const out = new Map<string, { sha256: string; size: number }>();
+  let kept = 0;
   for (const layer of set.images[i]!.layers) {
     const reader = new TarReader(openLayerTar(set.store, layer.blob));
     for (let e = await reader.next(); e; e = await reader.next()) {
@@ -105,8 +108,18 @@ export async function hashImageFiles(
         continue;
       }
       const h = createHash('sha256');
-      for await (const c of reader.body()) h.update(c);
+      // small files the caller wants too (dpkg data), up to 64 MiB in all
+      const take = keep?.want(name) === true && kept + e.size <= 64 * 1024 * 1024;
+      const chunks: Uint8Array[] = [];
+      for await (const c of reader.body()) {
+        h.update(c);
+        if (take) chunks.push(c);
+      }
       out.set(name, { sha256: h.digest('hex'), size: e.size });
+      if (take && keep) {
+        kept += e.size;
+        keep.files.set(name, Buffer.concat(chunks));
+      } else keep?.files.delete(name);
     }
   }
   return out;
@@ -116,14 +129,20 @@ export async function hashImageFiles(
 export async function makeSbom(
   ref: string,
   format: 'spdx' | 'cyclonedx',
-  o: TransportOptions & { recordDir?: string },
+  o: TransportOptions & { recordDir?: string } & SbomOptions,
 ): Promise<Record<string, unknown>> {
   const set = await readAnyImage(ref, o);
   try {
-    return await sbomOf(set, ref, format, o.recordDir);
+    return await sbomOf(set, ref, format, o.recordDir, o.onSource ? { onSource: o.onSource } : {});
   } finally {
     await set.close();
   }
+}
+
+/** SbomOptions configures sbomOf. */
+export interface SbomOptions {
+  /** told where the SBOM comes from: the build record, or the image's own files and dpkg data */
+  onSource?: (source: 'record' | 'image', message: string) => void;
 }
 
 /**
@@ -135,10 +154,45 @@ export async function sbomOf(
   name: string,
   format: 'spdx' | 'cyclonedx',
   recordDir?: string,
+  opts: SbomOptions = {},
 ): Promise<Record<string, unknown>> {
   const i = pickHost(set);
-  const record = await recordOf(set, i, name, recordDir);
-  const hashes = await hashImageFiles(set, i);
+  let record: {
+    files: readonly { readonly path: string; readonly origins: readonly Origin[] }[];
+    packages: readonly {
+      readonly name: string;
+      readonly architecture: string;
+      readonly partial?: boolean;
+      readonly license?: string;
+      readonly source?: string;
+    }[];
+  };
+  const dpkg = { want: isDpkgData, files: new Map<string, Uint8Array>() };
+  let hashes: Map<string, { sha256: string; size: number }>;
+  try {
+    record = await recordOf(set, i, name, recordDir);
+    hashes = await hashImageFiles(set, i);
+    opts.onSource?.('record', 'from the build record: every file with the reason it is there');
+  } catch (e) {
+    if (!isFromscratchError(e, 'IMAGE_NOT_FOUND') || !/no build record/.test(e.message)) throw e;
+    // not built here: what the image itself says (its files, and its dpkg data, as scanners read it)
+    hashes = await hashImageFiles(set, i, dpkg);
+    const pkgs = readImageDpkg(dpkg.files);
+    const owners = packageOrigins(pkgs);
+    record = {
+      files: [...hashes.keys()].map((path) => ({ path, origins: owners.get(path) ?? [] })),
+      packages: pkgs.map((p) => ({
+        name: p.name,
+        version: p.version,
+        architecture: p.architecture,
+        ...(p.source ? { source: p.source } : {}),
+      })),
+    };
+    opts.onSource?.(
+      'image',
+      `from the image alone (no build record): ${hashes.size} files, ${pkgs.length} packages from its dpkg data${pkgs.length === 0 ? ' (none found)' : ''}`,
+    );
+  }
   const origins = new Map(record.files.map((f) => [f.path, f.origins] as const));
   const files: SbomFile[] = [...hashes.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -15,7 +15,7 @@ import { openLayerTar } from '../oci/decompress.ts';
 import { DPKG_OWNER_FILE, toDpkgOwners } from '../report/dpkg-owners.ts';
 import { groupOrigins } from '../report/origin-group.ts';
 import type { ImageSpace, SpaceFile, SpaceLayer } from '../report/space.ts';
-import { TarReader } from '../unpack/tar-reader.ts';
+import { TarReader } from '../codec/tar-reader.ts';
 import { pickHost, recordOf } from './explain.ts';
 import type { BuildRecord } from './record.ts';
 import { readAnyImage, type TransportOptions } from './transports.ts';

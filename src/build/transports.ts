@@ -5,8 +5,10 @@
 import { type BlobStore, readBlob } from '../blob/store.ts';
 import type { Image, IndexDocument } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
+import { parseDockerReference } from '../model/docker-reference.ts';
 import { isIndexMediaType } from '../model/media-type.ts';
 import type { Platform } from '../model/platform.ts';
+import { checkOutput } from '../oci/check-output.ts';
 import { withDiffIdChecks } from '../oci/diff-id.ts';
 import {
   type ReadImageOptions,
@@ -17,11 +19,11 @@ import {
 } from '../oci/image-io.ts';
 import type { ImageSet } from '../oci/image-set.ts';
 import type { WrittenImage } from '../oci/oci-layout.ts';
-import type { ImageRef } from '../oci/transport.ts';
+import { type ImageRef, parseOutputRef } from '../oci/transport.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
 import { findReferrer, pullImages } from '../registry/pull.ts';
 import { type PushProgress, pushImage } from '../registry/push.ts';
-import { parseReference } from '../registry/reference.ts';
+import { parseReference, type Reference } from '../registry/reference.ts';
 import type { BlobLocations } from './blob-locations.ts';
 
 /** TransportOptions are the settings shared by reads and writes of any transport. */
@@ -72,20 +74,39 @@ export function registryHooks(o: TransportOptions): RegistryHooks {
       };
     },
     async write(reference, images, store, wopts = {}): Promise<WrittenImage> {
-      const ref = parseReference(reference);
+      const given = parseReference(reference);
+      // the output's own tag (or digest), then every -t tag in the same repository; `latest` only when
+      // neither the output nor -t names a tag
+      const explicit = parseDockerReference(reference.replace(/^docker:\/\//, ''));
+      const own = explicit.tag !== undefined || explicit.digest !== undefined ? [given] : [];
+      const extra: Reference[] = (wopts.tags ?? []).map((tag) => ({
+        registry: given.registry,
+        host: given.host,
+        repository: given.repository,
+        tag,
+      }));
+      const targets = [...own, ...extra].filter(
+        (t, i, all) => all.findIndex((u) => u.tag === t.tag && u.digest === t.digest) === i,
+      );
+      if (targets.length === 0) targets.push(given);
       const where = o.blobLocations;
-      const r = await pushImage(ref, images, store, {
-        clientOptions,
-        ...(wopts.sourceIndex !== undefined ? { sourceIndex: wopts.sourceIndex } : {}),
-        ...(where
-          ? {
-              mountFrom: (d: Descriptor) => where.find(ref.registry, d.digest, ref.repository),
-              onProgress: (e: PushProgress) => {
-                if (e.kind === 'blob') where.note(ref.registry, ref.repository, e.digest);
-              },
-            }
-          : {}),
-      });
+      let r: Awaited<ReturnType<typeof pushImage>> | undefined;
+      for (const ref of targets) {
+        const pushed = await pushImage(ref, images, store, {
+          clientOptions,
+          ...(wopts.sourceIndex !== undefined ? { sourceIndex: wopts.sourceIndex } : {}),
+          ...(where
+            ? {
+                mountFrom: (d: Descriptor) => where.find(ref.registry, d.digest, ref.repository),
+                onProgress: (e: PushProgress) => {
+                  if (e.kind === 'blob') where.note(ref.registry, ref.repository, e.digest);
+                },
+              }
+            : {}),
+        });
+        r ??= pushed;
+      }
+      if (r === undefined) throw new Error('no push target'); // targets is never empty
       await where?.save().catch(() => {
         /* a hint only: the push succeeded */
       });
@@ -135,6 +156,8 @@ export interface CopyOptions extends TransportOptions {
  * layout gets OCI media types: Docker manifests are converted for it (new digests).
  */
 export async function copyImage(src: string, dest: string, o: CopyOptions): Promise<string> {
+  // the destination is checked before anything is pulled
+  await checkOutput(parseOutputRef(dest));
   const read = await readAnyImage(src, o, o.platform ? { platform: o.platform } : {});
   try {
     // layers are passed on as they are: check them against the config's diff_ids while they stream (15.6)

@@ -24,7 +24,7 @@ export function formatInspect(info: ImageInspection): string {
   ];
   for (const img of info.images) {
     const c = img.config.config ?? {};
-    out.push('', `platform: ${img.platform}`, `manifest: ${img.manifest.digest}`);
+    out.push('', `platform: ${img.platform}`, `manifest: ${img.manifest.digest}`, `image id: ${img.imageId}`);
     const kv: [string, unknown][] = [
       ['entrypoint', c.Entrypoint],
       ['cmd', c.Cmd],

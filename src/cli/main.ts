@@ -37,6 +37,7 @@ async function loadCommands() {
     registerDeps: deps.registerDeps,
     registerInspect: inspect.registerInspect,
     registerRun: runCmd.registerRun,
+    separateRunArgs: runCmd.separateRunArgs,
     registerSbom: sbom.registerSbom,
     registerWhy: why.registerWhy,
     registerReport: report.registerReport,
@@ -88,10 +89,14 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const { EXIT, renderError, cacheDir } = await loadCommands();
+  const { EXIT, renderError, cacheDir, separateRunArgs } = await loadCommands();
   const program = await makeProgram(io);
+  // `run IMAGE ARGS…`: the words after the image go to the container, as docker run does
+  const args = separateRunArgs(argv);
+  const end = args.indexOf('--');
+  const ours = end < 0 ? args : args.slice(0, end);
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(args, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
@@ -103,7 +108,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         return EXIT.ok;
       return EXIT.usage;
     }
-    const debug = argv.includes('--debug');
+    const debug = ours.includes('--debug'); // not a container's --debug after `run IMAGE`
     const { text, exitCode } = renderError(e, debug, { cacheDir: cacheDir() });
     io.stderr.write(text);
     return exitCode;

@@ -3,6 +3,8 @@
  * NETWORK_ERROR naming the URL. IO.
  */
 import { FromscratchError } from '../errors.ts';
+import { proxyFromEnv } from '../net/proxy.ts';
+import { fetchWithProxy } from '../net/proxy-agent.ts';
 
 /** FetchBytesOptions bounds one download. */
 export interface FetchBytesOptions {
@@ -26,7 +28,13 @@ const HINT =
 export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Promise<Uint8Array> {
   const max = opts.maxBytes ?? 512 * 1024 * 1024;
   const attempts = opts.attempts ?? 3;
-  const f = opts.fetch ?? fetch;
+  // Node 20's fetch ignores HTTP_PROXY/HTTPS_PROXY/NO_PROXY: go through the proxy they name, as apt does
+  const proxies = proxyFromEnv(process.env);
+  const f: typeof fetch =
+    opts.fetch ??
+    (proxies.httpProxy || proxies.httpsProxy
+      ? (u, init) => fetchWithProxy(String(u), init?.signal ? { signal: init.signal } : {}, proxies)
+      : fetch);
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, 250 * 2 ** i));

@@ -10,6 +10,7 @@
 import type { BuildSpec, ContentItem, Ownership } from '../build/spec.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { ConfigPatch } from '../image/image.ts';
+import { formatDockerReference, parseDockerReference } from '../model/docker-reference.ts';
 import type { RuntimeConfig } from '../model/documents.ts';
 import { formatPlatform, hostPlatform, type Platform, parsePlatform } from '../model/platform.ts';
 import { type Directives, type RawFlag, type RawInstruction, splitDockerfileLines } from './lines.ts';
@@ -48,7 +49,8 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 /** StageBase is what a stage starts from. */
 export type StageBase =
   | { readonly kind: 'scratch' }
-  | { readonly kind: 'image'; readonly ref: string }
+  /** `ref` is normalised for reading (`docker://docker.io/library/alpine`), `name` as written (`alpine`) */
+  | { readonly kind: 'image'; readonly ref: string; readonly name: string }
   /** an earlier stage of the same Dockerfile, by index */
   | { readonly kind: 'stage'; readonly index: number };
 
@@ -152,8 +154,30 @@ const PROXY_ARGS = new Set([
 ]);
 
 const STAGE_NAME_RE = /^[a-z][a-z0-9\-_.]*$/;
-/** a loose image reference check: what Docker would even try to pull */
-const IMAGE_REF_RE = /^[a-z0-9][a-z0-9._\-/:]*[a-z0-9_-]?(@sha256:[a-f0-9]{64})?$/i;
+/** transports a Dockerfile may name beyond docker's names (a fromscratch extension; docker build refuses them) */
+const TRANSPORT_RE = /^(?:oci|oci-archive|docker-archive|docker-daemon):./;
+
+/**
+ * toImageSource reads an image name in FROM or COPY --from as docker build does: a docker reference,
+ * normalised (`alpine` → `docker://docker.io/library/alpine`), so that a name docker pulls is never read
+ * as a transport (`FROM oci:1` is Docker Hub's image "oci", tag 1). A transport reference that is no
+ * docker name (`oci:out:base`) is kept as written. Throws the reference's INVALID_REFERENCE otherwise.
+ */
+function toImageSource(v: string): string {
+  if (v.startsWith('docker://')) return `docker://${formatDockerReference(parseDockerReference(v.slice(9)))}`;
+  try {
+    return `docker://${formatDockerReference(parseDockerReference(v))}`;
+  } catch (e) {
+    if (TRANSPORT_RE.test(v)) return v;
+    throw e;
+  }
+}
+
+/** imageError is the message of a refused image name, for a LineError. */
+function imageError(e: unknown): string {
+  if (isFromscratchError(e, 'INVALID_REFERENCE')) return e.message;
+  throw e;
+}
 
 /** CLOSURE_DIRECTIVE is the comment that asks for the closure of what the next COPY/ADD copies. */
 export const CLOSURE_DIRECTIVE = 'fromscratch: closure';
@@ -493,7 +517,7 @@ class Parser {
       const v = st.env.get(n) ?? st.args.get(n);
       if (v === undefined && st.externalBase && !st.args.has(n) && !st.warnedVars.has(n)) {
         st.warnedVars.add(n);
-        const base = st.base.kind === 'image' ? st.base.ref : 'its base image';
+        const base = st.base.kind === 'image' ? st.base.name : 'its base image';
         this.warnings.push(
           `${this.file}:${st.line}: $${n} is not set in the Dockerfile; docker build would take it from ${base}'s config, fromscratch substitutes an empty string`,
         );
@@ -716,9 +740,13 @@ class Parser {
     if (lower === 'scratch') base = { kind: 'scratch' };
     else if (prev) base = { kind: 'stage', index: prev.index };
     else {
-      if (!IMAGE_REF_RE.test(image) || image.length > 512)
-        throw new LineError(ins.line, `invalid image reference "${truncate(image, 80)}" in FROM`);
-      base = { kind: 'image', ref: image };
+      let ref: string;
+      try {
+        ref = toImageSource(image);
+      } catch (e) {
+        throw new LineError(ins.line, `FROM: ${imageError(e)}`);
+      }
+      base = { kind: 'image', ref, name: image };
     }
     const st: StageState = {
       index,
@@ -1193,12 +1221,14 @@ class Parser {
         `COPY --from=${v}: unknown stage (did you mean "${near}"?); to copy from an image of that name write its full reference, e.g. docker.io/library/${v}`,
       );
     }
-    if (!IMAGE_REF_RE.test(v))
+    try {
+      return { image: toImageSource(v) };
+    } catch (e) {
       throw new LineError(
         line,
-        `COPY --from=${truncate(v, 80)} is neither a stage name nor an image reference`,
+        `COPY --from=${truncate(v, 80)} is neither a stage name nor an image reference: ${imageError(e)}`,
       );
-    return { image: v };
+    }
   }
 
   finish(): DockerfilePlan {

@@ -6,24 +6,32 @@
 import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError } from '../errors.ts';
 import type { Image, IndexDocument } from '../image/image.ts';
+import {
+  familiarDockerReference,
+  formatDockerReference,
+  parseDockerReference,
+} from '../model/docker-reference.ts';
 import { formatPlatform, hostPlatform, type Platform, platformMatches } from '../model/platform.ts';
 import { type DockerArchiveWritten, readDockerArchive, writeDockerArchive } from './docker-archive.ts';
 import { type DockerDaemonOptions, readDockerDaemon, writeDockerDaemon } from './docker-daemon.ts';
 import type { ImageSet, ResolveOptions } from './image-set.ts';
 import { readOciArchive, writeOciArchive } from './oci-archive.ts';
 import { readOciLayout, type WrittenImage, writeOciLayout } from './oci-layout.ts';
-import { type ImageRef, parseImageRef } from './transport.ts';
+import { type ImageRef, parseImageRef, parseOutputRef } from './transport.ts';
 
 /** RegistryHooks connect the registry transport (implemented in src/registry) to readImage/writeImage. */
 export interface RegistryHooks {
   /** pulls `reference` (without docker://) into an ImageSet */
   read?(reference: string, opts: ResolveOptions): Promise<ImageSet>;
-  /** pushes images to `reference` (with the index they were read from, to keep its digest when it still fits) */
+  /**
+   * pushes images to `reference` (with the index they were read from, to keep its digest when it still
+   * fits), and under each of `tags` in the same repository (a reference without a tag then gets only those)
+   */
   write?(
     reference: string,
     images: readonly Image[],
     store: BlobStore,
-    opts?: { sourceIndex?: IndexDocument },
+    opts?: { sourceIndex?: IndexDocument; tags?: readonly string[] },
   ): Promise<WrittenImage>;
 }
 
@@ -121,6 +129,45 @@ export interface WriteImageOptions extends DockerDaemonOptions {
   registry?: RegistryHooks;
   /** the index the images were read from (copy): written as it is where it lists exactly their manifests */
   sourceIndex?: IndexDocument;
+  /**
+   * further names (`-t`, docker references such as `app:1` or `127.0.0.1:5000/app:1`) given to the image
+   * in every sink that names images: all of them in docker-archive and docker-daemon, their tags in an
+   * OCI layout (with the full name as `io.containerd.image.name`) and in the output's registry repository
+   * (default none)
+   */
+  tags?: readonly string[];
+}
+
+/** TagName is one `-t` name: as docker shows it, in full, and its tag. */
+interface TagName {
+  readonly familiar: string;
+  readonly full: string;
+  readonly tag: string;
+}
+
+/**
+ * parseTagNames reads `-t` names: docker references with a tag (default latest) and no digest.
+ * Throws INVALID_REFERENCE naming the bad one.
+ */
+export function parseTagNames(names: readonly string[]): TagName[] {
+  return names.map((n) => {
+    if (n.includes('@')) {
+      throw new FromscratchError(
+        'INVALID_REFERENCE',
+        `tag ${JSON.stringify(n)}: a tag names an image, it cannot hold a digest`,
+        {
+          hint: 'write -t NAME[:TAG], e.g. -t app:1 or -t 127.0.0.1:5000/app:1',
+        },
+      );
+    }
+    const r = parseDockerReference(n);
+    const tagged = { ...r, tag: r.tag ?? 'latest' };
+    return {
+      familiar: familiarDockerReference(tagged),
+      full: formatDockerReference(tagged),
+      tag: tagged.tag,
+    };
+  });
 }
 
 /** pickOne chooses the image a single-platform sink gets. */
@@ -154,7 +201,9 @@ export async function writeImage(
   store: BlobStore,
   opts: WriteImageOptions = {},
 ): Promise<WrittenImage | DockerArchiveWritten> {
-  const r = typeof ref === 'string' ? parseImageRef(ref) : ref;
+  const r = typeof ref === 'string' ? parseOutputRef(ref) : ref;
+  const names = parseTagNames(opts.tags ?? []);
+  const moreTags = names.map((n) => ({ tag: n.tag, imageName: n.full }));
   const common = {
     ...(opts.format !== undefined ? { format: opts.format } : {}),
     ...(opts.created !== undefined ? { created: opts.created } : {}),
@@ -166,18 +215,24 @@ export async function writeImage(
       return writeOciLayout(r.dir, images, store, {
         ...common,
         ...(r.tag !== undefined ? { tag: r.tag } : {}),
+        moreTags,
       });
     case 'oci-archive':
       return writeOciArchive(r.file, images, store, {
         ...common,
         ...(r.tag !== undefined ? { tag: r.tag } : {}),
+        moreTags,
       });
-    case 'docker-archive':
+    case 'docker-archive': {
+      const repoTags = [
+        ...new Set([...(r.name !== undefined ? [r.name] : []), ...names.map((n) => n.familiar)]),
+      ];
       return writeDockerArchive(r.file, pickOne(images, opts.platform, `docker-archive ${r.file}`), store, {
-        ...(r.name !== undefined ? { repoTags: [r.name] } : {}),
+        ...(repoTags.length > 0 ? { repoTags } : {}),
         ...(opts.created !== undefined ? { created: opts.created } : {}),
         ...(opts.fsync !== undefined ? { fsync: opts.fsync } : {}),
       });
+    }
     case 'docker-daemon':
       if (r.name.startsWith('sha256:')) {
         throw new FromscratchError(
@@ -190,15 +245,14 @@ export async function writeImage(
       }
       return writeDockerDaemon(r.name, pickOne(images, opts.platform, `docker-daemon:${r.name}`), store, {
         ...daemonOpts(opts),
+        moreNames: names.map((n) => n.familiar),
         ...(opts.created !== undefined ? { created: opts.created } : {}),
       });
     case 'registry':
       if (!opts.registry?.write) throw noRegistry(r.reference);
-      return opts.registry.write(
-        r.reference,
-        images,
-        store,
-        opts.sourceIndex !== undefined ? { sourceIndex: opts.sourceIndex } : {},
-      );
+      return opts.registry.write(r.reference, images, store, {
+        ...(opts.sourceIndex !== undefined ? { sourceIndex: opts.sourceIndex } : {}),
+        ...(names.length > 0 ? { tags: names.map((n) => n.tag) } : {}),
+      });
   }
 }

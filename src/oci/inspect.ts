@@ -7,13 +7,14 @@
  * capped per layer.
  */
 import type { BlobStore } from '../blob/store.ts';
+import { readBlob } from '../blob/store.ts';
 import { TarReader } from '../codec/tar-reader.ts';
-import { isFromscratchError, withContext } from '../errors.ts';
-import { type Image, toImageConfig } from '../image/image.ts';
+import { FromscratchError, isFromscratchError, withContext } from '../errors.ts';
+import { type Image, serializeImage, toImageConfig } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { type Digest, newHasher } from '../model/digest.ts';
 import type { ImageConfig } from '../model/documents.ts';
-import { formatPlatform } from '../model/platform.ts';
+import { formatPlatform, hostPlatform, type Platform, platformMatches } from '../model/platform.ts';
 import { openLayerTar } from './decompress.ts';
 import { diffIdMismatch } from './diff-id.ts';
 import { type ReadImageOptions, readImage } from './image-io.ts';
@@ -55,6 +56,8 @@ export interface InspectedImage {
   /** `os/arch[/variant]` */
   readonly platform: string;
   readonly manifest: Descriptor;
+  /** the image ID: the digest of the config document (what `docker images` shows, shortened) */
+  readonly imageId: Digest;
   /** the config document as fromscratch models it */
   readonly config: ImageConfig;
   readonly layers: readonly InspectedLayer[];
@@ -194,6 +197,7 @@ async function inspectOne(
   return {
     platform: formatPlatform(img.platform),
     manifest,
+    imageId: serializeImage(img).configDescriptor.digest,
     config: toImageConfig(img),
     layers,
     compressedSize: img.layers.reduce((n, l) => n + l.blob.size, 0),
@@ -218,4 +222,39 @@ export async function inspectImage(
   } finally {
     await set.close();
   }
+}
+
+/**
+ * readRawManifest returns the top document of an image set (its index, or its manifest) byte for byte as
+ * the source stores it (`crane manifest`, `skopeo inspect --raw`). docker-archive and docker-daemon
+ * sources store no manifest: for them it is the OCI manifest the image is read as (`stored: false`).
+ * Throws the blob errors of the store.
+ */
+export async function readRawManifest(
+  set: ImageSet,
+): Promise<{ bytes: Uint8Array; mediaType: string; stored: boolean }> {
+  const d = set.descriptor;
+  if (set.images.length === 1) {
+    const s = serializeImage(set.images[0]!);
+    if (s.descriptor.digest === d.digest && !(await set.store.has(d.digest)))
+      return { bytes: s.manifest, mediaType: s.descriptor.mediaType, stored: false };
+  }
+  return { bytes: await readBlob(set.store, d.digest, d.size), mediaType: d.mediaType, stored: true };
+}
+
+/**
+ * readRawConfig returns the config document of the image for `platform` (default: the only image, else
+ * the host's) byte for byte as read, with its digest (the image ID). Throws IMAGE_NOT_FOUND when no
+ * image has the platform.
+ */
+export function readRawConfig(set: ImageSet, platform?: Platform): { bytes: Uint8Array; imageId: Digest } {
+  const want = platform ?? (set.images.length === 1 ? undefined : hostPlatform());
+  const img = want === undefined ? set.images[0] : set.images.find((i) => platformMatches(i.platform, want));
+  if (img === undefined) {
+    throw new FromscratchError('IMAGE_NOT_FOUND', `no image for platform ${formatPlatform(want!)}`, {
+      hint: `the image has ${set.images.map((i) => formatPlatform(i.platform)).join(', ')}; choose one with --platform`,
+    });
+  }
+  const s = serializeImage(img);
+  return { bytes: s.config, imageId: s.configDescriptor.digest };
 }

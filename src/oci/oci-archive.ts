@@ -17,7 +17,7 @@ import { archiveBlobStore } from './archive-store.ts';
 import { type ImageSet, type ResolveOptions, resolveImages } from './image-set.ts';
 import {
   checkOciLayoutFile,
-  indexEntry,
+  indexEntries,
   mergeIndex,
   ociLayoutFile,
   selectByTag,
@@ -43,7 +43,7 @@ export async function writeOciArchive(
   opts: WriteOciArchiveOptions = {},
 ): Promise<WrittenImage> {
   const s = serializeImages(images, opts);
-  const entry = indexEntry(s, opts);
+  const tagged = indexEntries(s, opts);
   const blobs = new Map<string, ArchiveEntry>();
   for (const l of s.layers) {
     const name = `blobs/sha256/${digestHex(l.digest)}`;
@@ -53,7 +53,7 @@ export async function writeOciArchive(
     const name = `blobs/sha256/${digestHex(d.descriptor.digest)}`;
     blobs.set(name, { type: 'file', name, size: d.bytes.byteLength, data: d.bytes });
   }
-  const index = mergeIndex(undefined, entry, opts.tag);
+  const index = mergeIndex(undefined, tagged);
   const layout = ociLayoutFile();
   const entries: ArchiveEntry[] = [
     { type: 'dir', name: 'blobs' },
@@ -63,7 +63,7 @@ export async function writeOciArchive(
     { type: 'file', name: 'oci-layout', size: layout.byteLength, data: layout },
   ];
   await writeArchiveFile(file, entries, opts.fsync === undefined ? {} : { fsync: opts.fsync });
-  return { descriptor: entry, manifests: s.manifests };
+  return { descriptor: tagged[0]!, manifests: s.manifests };
 }
 
 /** ReadOciArchiveOptions configures readOciArchive. */

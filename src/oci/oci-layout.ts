@@ -53,6 +53,8 @@ export interface WriteOciLayoutOptions {
   tag?: string;
   /** written as `io.containerd.image.name` (default: the tag) */
   imageName?: string;
+  /** further tags of the same images, one index.json entry each (`imageName` default: the tag) */
+  moreTags?: readonly { readonly tag: string; readonly imageName?: string }[];
   /** media types of manifests and configs (default 'oci') */
   format?: 'oci' | 'docker';
   /** the index the images were read from: written as it is when it lists exactly their manifests (a copy keeps its digest) */
@@ -286,25 +288,50 @@ export function indexEntry(
 }
 
 /**
- * mergeIndex encodes index.json: `old` with the entry for the tag (or an identical untagged entry)
- * replaced. Throws TOO_LARGE when the result would list more than MAX_INDEX_MANIFESTS entries or exceed
+ * indexEntries is every index.json entry for serialized images: one per tag (`opts.tag`, then
+ * `opts.moreTags`, each tag once), or one untagged entry. The first is the one a sink reports.
+ */
+export function indexEntries(
+  s: SerializedImages,
+  opts: Pick<WriteOciLayoutOptions, 'tag' | 'imageName' | 'moreTags'>,
+): Descriptor[] {
+  const tags = [
+    ...(opts.tag !== undefined
+      ? [{ tag: opts.tag, ...(opts.imageName !== undefined ? { imageName: opts.imageName } : {}) }]
+      : []),
+    ...(opts.moreTags ?? []),
+  ];
+  if (tags.length === 0) return [indexEntry(s, {})];
+  const seen = new Set<string>();
+  return tags.flatMap((t) => {
+    if (seen.has(t.tag)) return [];
+    seen.add(t.tag);
+    return [indexEntry(s, t)];
+  });
+}
+
+/**
+ * mergeIndex encodes index.json: `old` with `entries` added, each replacing the entry with its tag
+ * (`org.opencontainers.image.ref.name`), or an identical untagged entry. Throws TOO_LARGE when the result would list more than MAX_INDEX_MANIFESTS entries or exceed
  * the JSON cap: readIndexJson would refuse it, and with it every later command on the layout (15.5).
  */
 export function mergeIndex(
   old: ImageIndex | undefined,
-  entry: Descriptor,
-  tag: string | undefined,
+  entries: readonly Descriptor[],
   where = 'index.json',
 ): Uint8Array {
   const kept = (old?.manifests ?? []).filter((d) => {
     const ref = d.annotations?.[Annotation.RefName];
-    if (tag !== undefined) return ref !== tag;
-    return !(ref === undefined && d.digest === entry.digest);
+    return !entries.some((entry) => {
+      const tag = entry.annotations?.[Annotation.RefName];
+      if (tag !== undefined) return ref === tag;
+      return ref === undefined && d.digest === entry.digest;
+    });
   });
   const doc: ImageIndex = {
     schemaVersion: 2,
     mediaType: MediaType.OciIndex,
-    manifests: [...kept, entry],
+    manifests: [...kept, ...entries],
     ...(old?.annotations ? { annotations: old.annotations } : {}),
   };
   if (doc.manifests.length > MAX_INDEX_MANIFESTS) {
@@ -344,9 +371,9 @@ export async function writeOciLayout(
   opts: WriteOciLayoutOptions = {},
 ): Promise<WrittenImage> {
   const s = serializeImages(images, opts);
-  const entry = indexEntry(s, opts);
+  const entries = indexEntries(s, opts);
   const fsync = opts.fsync !== false;
-  const result: WrittenImage = { descriptor: entry, manifests: s.manifests };
+  const result: WrittenImage = { descriptor: entries[0]!, manifests: s.manifests };
   try {
     const parent = dirname(dir);
     const base = basename(dir);
@@ -360,7 +387,7 @@ export async function writeOciLayout(
       try {
         await writeFileAtomic(join(tmp, 'oci-layout'), ociLayoutFile(), { fsync });
         await writeBlobs(tmp, store, s, fsync);
-        await writeFileAtomic(join(tmp, 'index.json'), mergeIndex(undefined, entry, opts.tag), { fsync });
+        await writeFileAtomic(join(tmp, 'index.json'), mergeIndex(undefined, entries), { fsync });
         try {
           await rename(tmp, dir);
           if (fsync) await fsyncDir(parent);
@@ -374,7 +401,7 @@ export async function writeOciLayout(
         await rm(tmp, { recursive: true, force: true });
       }
     }
-    await writeIntoExisting(dir, store, s, entry, opts, fsync);
+    await writeIntoExisting(dir, store, s, entries, opts, fsync);
     return result;
   } catch (e) {
     if (isFromscratchError(e)) throw e;
@@ -401,7 +428,7 @@ async function writeIntoExisting(
   dir: string,
   store: BlobStore,
   s: SerializedImages,
-  entry: Descriptor,
+  entries: readonly Descriptor[],
   opts: WriteOciLayoutOptions,
   fsync: boolean,
 ): Promise<void> {
@@ -418,7 +445,7 @@ async function writeIntoExisting(
   // refuse before writing anything when the new index.json would cross a reader limit (checked again
   // under the lock, where another writer may have added entries meanwhile)
   const before = (await lstatOrNull(join(dir, 'index.json'))) === null ? undefined : await readIndexJson(dir);
-  mergeIndex(before, entry, opts.tag, `OCI layout ${dir}: index.json`);
+  mergeIndex(before, entries, `OCI layout ${dir}: index.json`);
   await writeBlobs(dir, store, s, fsync);
   await withLock(
     join(dir, LOCK_NAME),
@@ -430,7 +457,7 @@ async function writeIntoExisting(
         (await lstatOrNull(join(dir, 'index.json'))) === null ? undefined : await readIndexJson(dir);
       await writeFileAtomic(
         join(dir, 'index.json'),
-        mergeIndex(old, entry, opts.tag, `OCI layout ${dir}: index.json`),
+        mergeIndex(old, entries, `OCI layout ${dir}: index.json`),
         { fsync },
       );
     },
@@ -599,7 +626,7 @@ export async function attachToOciLayout(
   const entry = m.descriptor;
   // refuse before writing a blob when the entry would push index.json over a reader limit (15.5)
   const before = await readIndexJson(dir);
-  if (!before.manifests.some((d) => d.digest === entry.digest)) mergeIndex(before, entry, undefined, where);
+  if (!before.manifests.some((d) => d.digest === entry.digest)) mergeIndex(before, [entry], where);
   const store = dirStore(join(dir, 'blobs'), { fsync });
   await store.put(EMPTY_JSON);
   await store.put(artifact.data);
@@ -607,7 +634,7 @@ export async function attachToOciLayout(
   await withLock(join(dir, LOCK_NAME), async () => {
     const old = await readIndexJson(dir);
     if (old.manifests.some((d) => d.digest === entry.digest)) return;
-    await writeFileAtomic(join(dir, 'index.json'), mergeIndex(old, entry, undefined, where), { fsync });
+    await writeFileAtomic(join(dir, 'index.json'), mergeIndex(old, [entry], where), { fsync });
   });
   return entry;
 }

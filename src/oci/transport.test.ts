@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isFromscratchError } from '../errors.ts';
-import { formatImageRef, type ImageRef, parseImageRef } from './transport.ts';
+import { formatImageRef, type ImageRef, parseImageRef, parseOutputRef } from './transport.ts';
 
 const D = `sha256:${'b'.repeat(64)}`;
 
@@ -50,20 +50,19 @@ test('parseImageRef: accepted references', () => {
 test('parseImageRef: refused references name the problem and list the transports', () => {
   const cases: [string, RegExp][] = [
     ['', /empty/],
-    ['out', /no transport/],
-    ['alpine:3', /unknown transport "alpine"/],
+    ['Out', /must be lowercase/],
+    ['dir:/tmp/x', /dir: transport is not supported/],
     ['oci:', /path is empty/],
     ['oci::tag', /path is empty/],
     ['oci:out:', /nothing after/],
     ['oci:out:bad tag', /not a valid tag/],
     ['oci:out:-x', /not a valid tag/],
-    ['docker-archive:img.tar:UPPER:1', /not a valid repository name/],
+    ['docker-archive:img.tar:UPPER:1', /must be lowercase/],
     ['docker-archive:img.tar:app@sha256:abc', /takes a tag, not a digest/],
-    ['docker-archive:img.tar:app:bad/tag', /not a valid repository name|not a valid tag/],
+    ['docker-archive:img.tar:app:bad/tag', /invalid registry host/],
     ['docker-daemon:', /expected docker-daemon/],
-    ['docker-daemon:app:', /not a valid tag/],
+    ['docker-daemon:app:', /invalid tag/],
     ['docker-daemon:sha256:1234', /bad image ID/],
-    ['docker:app', /docker:\/\/HOST/],
     ['docker://', /expected docker/],
     ['docker://app@sha256:../../etc/passwd', /bad digest/],
     ['docker://a b', /expected docker/],
@@ -78,11 +77,53 @@ test('parseImageRef: refused references name the problem and list the transports
     );
   }
   try {
-    parseImageRef('nope');
+    parseImageRef('No/pe');
   } catch (e) {
     assert.ok(
       isFromscratchError(e) &&
         /oci:DIR\[:TAG\].*docker-archive.*docker-daemon.*docker:\/\//.test(e.hint ?? ''),
     );
   }
+});
+
+test('parseImageRef: a plain docker reference is that registry image, normalised as docker does', () => {
+  const D = `sha256:${'a'.repeat(64)}`;
+  const cases: [string, string][] = [
+    ['alpine', 'docker.io/library/alpine'],
+    ['out', 'docker.io/library/out'],
+    ['library/node:20', 'docker.io/library/node:20'],
+    ['127.0.0.1:5000/app:1', '127.0.0.1:5000/app:1'],
+    ['localhost/x', 'localhost/x'],
+    ['localhost:5000/x', 'localhost:5000/x'],
+    [`name@${D}`, `docker.io/library/name@${D}`],
+    ['docker:27', 'docker.io/library/docker:27'],
+    ['index.docker.io/ubuntu:24.04', 'docker.io/library/ubuntu:24.04'],
+  ];
+  for (const [s, reference] of cases) assert.deepEqual(parseImageRef(s), { kind: 'registry', reference }, s);
+});
+
+test('parseOutputRef: an output needs a transport; the hint shows how to push or load', () => {
+  assert.deepEqual(parseOutputRef('docker://h:1/a:b'), { kind: 'registry', reference: 'h:1/a:b' });
+  assert.deepEqual(parseOutputRef('oci:out'), { kind: 'oci', dir: 'out' });
+  assert.throws(
+    () => parseOutputRef('app:1'),
+    (e: unknown) =>
+      isFromscratchError(e, 'INVALID_REFERENCE') &&
+      /names no transport/.test(e.message) &&
+      /docker:\/\/docker.io\/library\/app:1/.test(e.hint ?? '') &&
+      /docker-daemon:app:1/.test(e.hint ?? ''),
+  );
+});
+
+test('docker-archive and docker-daemon names are normalised as docker shows them', () => {
+  assert.deepEqual(parseImageRef('docker-daemon:library/alpine'), {
+    kind: 'docker-daemon',
+    name: 'alpine:latest',
+  });
+  assert.deepEqual(parseImageRef('docker-daemon:docker.io/x/y:2'), { kind: 'docker-daemon', name: 'x/y:2' });
+  assert.deepEqual(parseImageRef('docker-archive:a.tar:127.0.0.1:5000/app'), {
+    kind: 'docker-archive',
+    file: 'a.tar',
+    name: '127.0.0.1:5000/app:latest',
+  });
 });

@@ -11,8 +11,15 @@
  * contain ":" while a TAG can (`oci:out:example.com:5000/app:1.0`).
  * https://github.com/containers/image/blob/main/docs/containers-transports.5.md
  */
-import { FromscratchError } from '../errors.ts';
+import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { parseDigest } from '../model/digest.ts';
+import {
+  DOCKER_REFERENCE_HINT,
+  type DockerReference,
+  familiarDockerReference,
+  formatDockerReference,
+  parseDockerReference,
+} from '../model/docker-reference.ts';
 
 /** ImageRef names an image in one of the transports fromscratch reads and writes. */
 export type ImageRef =
@@ -37,13 +44,6 @@ const TRANSPORTS_HINT =
 // https://github.com/opencontainers/image-spec/blob/main/annotations.md#pre-defined-annotation-keys
 const OCI_TAG_RE = /^[A-Za-z0-9]+(?:(?:[-._:@/+]|--)[A-Za-z0-9]+)*$/;
 
-// Docker reference grammar: https://github.com/distribution/reference/blob/main/reference.go
-const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?`;
-const PATH_COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
-const NAME_RE = new RegExp(`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*$`);
-const DOCKER_TAG_RE = /^[\w][\w.-]{0,127}$/;
-
 function bad(s: string, reason: string): FromscratchError {
   return new FromscratchError(
     'INVALID_REFERENCE',
@@ -55,25 +55,28 @@ function bad(s: string, reason: string): FromscratchError {
 }
 
 /**
- * parseDockerName splits `REPO[:TAG]` (REPO may start with a registry host and port) and returns
- * `REPO:TAG`, the tag defaulting to `latest`. A digest (`@sha256:…`) is refused: archives and the daemon
- * are tagged by name. Throws INVALID_REFERENCE.
+ * parseDockerName reads a docker-archive or docker-daemon name (`REPO[:TAG]`, REPO may start with a
+ * registry host and port) with docker's rules (src/model/docker-reference.ts) and returns it as docker
+ * shows it, `REPO:TAG` with the tag defaulting to `latest` (`library/alpine` → `alpine:latest`).
+ * A digest (`@sha256:…`) is refused: archives and the daemon are tagged by name. Throws INVALID_REFERENCE.
  */
 export function parseDockerName(s: string, whole: string = s): string {
   if (s.includes('@')) throw bad(whole, 'a docker-archive or docker-daemon name takes a tag, not a digest');
-  const slash = s.lastIndexOf('/');
-  const colon = s.lastIndexOf(':');
-  const hasTag = colon > slash;
-  const repo = hasTag ? s.slice(0, colon) : s;
-  const tag = hasTag ? s.slice(colon + 1) : 'latest';
-  if (repo.length > 255 || !NAME_RE.test(repo)) {
-    throw bad(
-      whole,
-      `${JSON.stringify(repo)} is not a valid repository name (lowercase letters, digits, . _ - separators)`,
+  let r: DockerReference;
+  try {
+    r = parseDockerReference(s);
+  } catch (e) {
+    if (!isFromscratchError(e) || s === whole) throw e;
+    throw new FromscratchError(
+      'INVALID_REFERENCE',
+      `invalid image reference ${JSON.stringify(whole)}: ${e.message}`,
+      {
+        ...(e.hint !== undefined ? { hint: e.hint } : {}),
+        cause: e,
+      },
     );
   }
-  if (!DOCKER_TAG_RE.test(tag)) throw bad(whole, `${JSON.stringify(tag)} is not a valid tag`);
-  return `${repo}:${tag}`;
+  return familiarDockerReference(r.tag === undefined ? { ...r, tag: 'latest' } : r);
 }
 
 function parseOciTag(tag: string, whole: string): string {
@@ -97,9 +100,13 @@ function splitPath(rest: string, whole: string, what: string): [string, string |
 }
 
 /**
- * parseImageRef parses an image reference with its transport prefix.
+ * parseImageRef parses an image name to read from: a transport reference (`oci:out:latest`), or a plain
+ * docker reference (`alpine`, `127.0.0.1:5000/app:1`, `name@sha256:…`), which means that registry image,
+ * normalised as docker does (`docker.io/library/alpine`). A prefix that is not one of the transports
+ * starts a plain reference (`localhost:5000/app`, `docker:27` = Docker Hub's docker image).
  * Throws INVALID_REFERENCE, with a hint listing the transports, for anything else.
  * @example parseImageRef('oci:out:latest') // { kind: 'oci', dir: 'out', tag: 'latest' }
+ * @example parseImageRef('alpine:3.20') // { kind: 'registry', reference: 'docker.io/library/alpine:3.20' }
  */
 export function parseImageRef(s: string): ImageRef {
   if (typeof s !== 'string' || s === '') throw bad(String(s), 'empty');
@@ -125,8 +132,7 @@ export function parseImageRef(s: string): ImageRef {
     return { kind: 'registry', reference };
   }
   const colon = s.indexOf(':');
-  if (colon < 0) throw bad(s, 'no transport');
-  const transport = s.slice(0, colon);
+  const transport = colon < 0 ? '' : s.slice(0, colon);
   const rest = s.slice(colon + 1);
   switch (transport) {
     case 'oci': {
@@ -163,11 +169,47 @@ export function parseImageRef(s: string): ImageRef {
       }
       return { kind: 'docker-daemon', name: parseDockerName(rest, s) };
     }
-    case 'docker':
-      throw bad(s, 'a registry reference is written docker://HOST/REPO[:TAG]');
     default:
-      throw bad(s, `unknown transport ${JSON.stringify(transport)}`);
+      if (OTHER_TRANSPORTS.has(transport))
+        throw bad(s, `the ${transport}: transport is not supported (skopeo has it, fromscratch does not)`);
+      return { kind: 'registry', reference: plainReference(s) };
   }
+}
+
+/** transports of containers/image that fromscratch does not read or write: named as such in errors */
+const OTHER_TRANSPORTS = new Set(['dir', 'containers-storage', 'ostree', 'sif', 'tarball']);
+
+/** plainReference normalises a plain docker reference; a failure names both ways to write an image. */
+function plainReference(s: string): string {
+  try {
+    return formatDockerReference(parseDockerReference(s));
+  } catch (e) {
+    if (!isFromscratchError(e)) throw e;
+    throw new FromscratchError('INVALID_REFERENCE', e.message, {
+      hint: `${e.hint ?? DOCKER_REFERENCE_HINT}; or ${TRANSPORTS_HINT}`,
+      cause: e,
+    });
+  }
+}
+
+/**
+ * parseOutputRef parses an image name to write to. Unlike parseImageRef it requires a transport: a plain
+ * name could mean the registry or the local Docker Engine, so it is refused with a hint showing both.
+ * Throws INVALID_REFERENCE.
+ * @example parseOutputRef('docker-daemon:app:1') // { kind: 'docker-daemon', name: 'app:1' }
+ */
+export function parseOutputRef(s: string): ImageRef {
+  const r = parseImageRef(s);
+  if (r.kind === 'registry' && !s.startsWith('docker://')) {
+    throw new FromscratchError(
+      'INVALID_REFERENCE',
+      `output ${JSON.stringify(s.slice(0, 300))} names no transport: is it a registry or the local Docker Engine?`,
+      {
+        hint: `write docker://${r.reference} to push it, docker-daemon:${s} to load it into Docker, or oci:DIR[:TAG] for a layout`,
+      },
+    );
+  }
+  return r;
 }
 
 /** formatImageRef writes an ImageRef back in transport syntax (parseImageRef(formatImageRef(r)) equals r). */

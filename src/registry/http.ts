@@ -9,6 +9,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import { FromscratchError } from '../errors.ts';
+import { proxyFor, proxyFromEnv } from '../net/proxy.ts';
+import { proxiedHttpRequest, tunnelAgent } from '../net/proxy-agent.ts';
 
 /** TlsSettings configures certificate checking for HTTPS. */
 export interface TlsSettings {
@@ -107,17 +109,33 @@ function describeSocketError(e: unknown): { message: string; temporary: boolean 
   return { message: `${code ? `${code} ` : ''}${err?.message ?? String(e)}`.trim(), temporary };
 }
 
-/** createTransport returns a Transport; TLS settings apply to every HTTPS request it sends. */
-export function createTransport(tls: TlsSettings = {}): Transport {
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-  const httpsAgent = new https.Agent({
-    keepAlive: true,
-    maxSockets: 32,
+/**
+ * createTransport returns a Transport; TLS settings apply to every HTTPS request it sends. Requests go
+ * through the proxy HTTP_PROXY / HTTPS_PROXY name unless NO_PROXY exempts them (src/net/proxy.ts, read
+ * from `env`, default process.env): plain HTTP as absolute-URI requests, HTTPS in CONNECT tunnels.
+ */
+export function createTransport(
+  tls: TlsSettings = {},
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Transport {
+  const proxies = proxyFromEnv(env);
+  const tlsOptions = {
     ...(tls.ca ? { ca: [...tls.ca] } : {}),
     ...(tls.cert ? { cert: tls.cert } : {}),
     ...(tls.key ? { key: tls.key } : {}),
     rejectUnauthorized: tls.verify !== false,
-  });
+  };
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
+  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 32, ...tlsOptions });
+  const tunnels = new Map<string, https.Agent>();
+  const tunnelFor = (proxy: URL): https.Agent => {
+    let a = tunnels.get(proxy.href);
+    if (!a) {
+      a = tunnelAgent(proxy, tlsOptions);
+      tunnels.set(proxy.href, a);
+    }
+    return a;
+  };
 
   function send(r: HttpRequest): Promise<HttpResponse> {
     const isHttps = r.url.protocol === 'https:';
@@ -137,11 +155,15 @@ export function createTransport(tls: TlsSettings = {}): Transport {
       let bytesRead = 0;
       let settled = false;
       let totalTimer: NodeJS.Timeout | undefined;
-      const req = mod.request(r.url, {
-        method: r.method,
-        headers,
-        agent: isHttps ? httpsAgent : httpAgent,
-      });
+      const proxy = proxyFor(r.url, proxies);
+      const req =
+        proxy && !isHttps
+          ? proxiedHttpRequest(proxy, r.url, { method: r.method, headers, agent: httpAgent })
+          : mod.request(r.url, {
+              method: r.method,
+              headers,
+              agent: proxy ? tunnelFor(proxy) : isHttps ? httpsAgent : httpAgent,
+            });
       const fail = (e: unknown) => {
         if (totalTimer) clearTimeout(totalTimer);
         if (settled) return;
@@ -260,6 +282,7 @@ export function createTransport(tls: TlsSettings = {}): Transport {
     close() {
       httpAgent.destroy();
       httpsAgent.destroy();
+      for (const a of tunnels.values()) a.destroy();
     },
   };
 }

@@ -125,7 +125,7 @@ describe('instructions', () => {
     const text =
       'ARG TAG=3.19\nARG G=global\nFROM alpine:${TAG}\nENV X=${G}-${TAG}\nARG G\nARG L=local\nENV Y=$G-$L\n';
     const s = spec(text, { buildArgs: { L: 'cli' } });
-    assert.equal(s.from, 'alpine:3.19');
+    assert.equal(s.from, 'docker://docker.io/library/alpine:3.19');
     assert.deepEqual(s.config?.Env, ['X=-', 'Y=global-cli']);
     const plan2 = parseDockerfile('FROM alpine\nENV P=/app:$PATH\n', { platform: amd64 });
     assert.match(
@@ -272,17 +272,17 @@ describe('stages', () => {
     const [a, b, c] = s.contents as Extract<ContentItem, { kind: 'copy-from' }>[];
     assert.ok(a && 'stage' in a.from);
     assert.equal(a.from.name, 'build');
-    assert.equal(a.from.stage.from, 'alpine:3.19');
+    assert.equal(a.from.stage.from, 'docker://docker.io/library/alpine:3.19');
     assert.deepEqual(a.from.stage.config?.Env, ['P=/opt']);
     assert.deepEqual(a.src, ['/opt/']);
-    assert.deepEqual(b?.from, { image: 'busybox:1.36' });
+    assert.deepEqual(b?.from, { image: 'docker://docker.io/library/busybox:1.36' });
     assert.ok(c && 'stage' in c.from && c.from.name === 'build');
   });
 
   it('flattens a stage FROM another stage and builds --target', () => {
     const plan = parseDockerfile(multi, { target: 'test', context: '/ctx', platform: amd64 });
     const s = toBuildSpec(plan, 'test');
-    assert.equal(s.from, 'alpine:3.19');
+    assert.equal(s.from, 'docker://docker.io/library/alpine:3.19');
     assert.equal(s.name, 'test');
     assert.deepEqual(s.config?.Labels, { t: '1' });
     assert.equal(s.config?.WorkingDir, '/opt');
@@ -492,5 +492,41 @@ describe('hostile Dockerfiles (RELIABILITY.md F9): an error with a line number, 
   });
   it('survives CRLF line endings and a byte-order mark', () => {
     assert.deepEqual(spec('\ufeffFROM scratch\r\nCMD ["x"]\r\n').config?.Cmd, ['x']);
+  });
+});
+
+describe('image names as docker build reads them', () => {
+  it('normalises FROM and COPY --from names (ARG-substituted, --platform, a registry with a port, stage names)', () => {
+    const text = [
+      'ARG REG=127.0.0.1:5000',
+      'ARG BASE=library/node:20',
+      'FROM --platform=$BUILDPLATFORM ${REG}/x:1 AS build',
+      'FROM oci:1 AS odd',
+      'FROM ${BASE}',
+      'COPY --from=build /a /a',
+      'COPY --from=localhost/tools@sha256:' + 'a'.repeat(64) + ' /b /b',
+      'COPY --from=odd /c /c',
+    ].join('\n');
+    const plan = parseDockerfile(text, { platform: amd64, context: '/ctx' });
+    const s = toBuildSpec(plan);
+    assert.equal(s.from, 'docker://docker.io/library/node:20');
+    const froms = (s.contents as Extract<ContentItem, { kind: 'copy-from' }>[]).map((c) =>
+      'stage' in c.from ? c.from.stage.from : c.from.image,
+    );
+    assert.deepEqual(froms, [
+      'docker://127.0.0.1:5000/x:1',
+      `docker://localhost/tools@sha256:${'a'.repeat(64)}`,
+      // docker reads oci:1 as Docker Hub's image "oci", tag 1, and so does fromscratch
+      'docker://docker.io/library/oci:1',
+    ]);
+  });
+
+  it('keeps a transport that is no docker name, and refuses a name docker refuses, naming it', () => {
+    const s = toBuildSpec(parseDockerfile('FROM oci:out:base\n', { platform: amd64 }));
+    assert.equal(s.from, 'oci:out:base');
+    assert.throws(
+      () => parseDockerfile('FROM Alpine/Base\n', { platform: amd64 }),
+      (e: unknown) => isFromscratchError(e, 'DOCKERFILE_SYNTAX') && /must be lowercase/.test(e.message),
+    );
   });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { memoryStore } from '../../src/blob/memory-store.ts';
 import { isFromscratchError } from '../../src/errors.ts';
-import { dockerSocketPath, readDockerDaemon, writeDockerDaemon } from '../../src/oci/docker-daemon.ts';
+import { readDockerDaemon, resolveDockerEndpoint, writeDockerDaemon } from '../../src/oci/docker-daemon.ts';
 import { readImage, writeImage } from '../../src/oci/image-io.ts';
 import { validateImage } from '../../src/oci/validate.ts';
 import { HELLO_OUTPUT, helloImage } from '../support/tiny-image.ts';
@@ -71,9 +71,33 @@ test('no daemon socket is DAEMON_ERROR with a hint; tcp:// DOCKER_HOST is refuse
     readDockerDaemon('x:y', { socketPath: '/nonexistent/docker.sock' }),
     code('DAEMON_ERROR'),
   );
-  assert.equal(dockerSocketPath({}, { DOCKER_HOST: 'unix:///run/x.sock' }), '/run/x.sock');
-  assert.equal(dockerSocketPath({}, {}), '/var/run/docker.sock');
-  assert.throws(() => dockerSocketPath({}, { DOCKER_HOST: 'tcp://1.2.3.4:2375' }), code('DAEMON_ERROR'));
+  const none = { HOME: '/nonexistent' };
+  assert.deepEqual(await resolveDockerEndpoint({}, { ...none, DOCKER_HOST: 'unix:///run/x.sock' }), {
+    kind: 'unix',
+    path: '/run/x.sock',
+  });
+  assert.deepEqual(await resolveDockerEndpoint({}, none), { kind: 'unix', path: '/var/run/docker.sock' });
+  assert.deepEqual(await resolveDockerEndpoint({}, { ...none, DOCKER_HOST: 'tcp://1.2.3.4' }), {
+    kind: 'tcp',
+    host: '1.2.3.4',
+    port: 2375,
+  });
+  await assert.rejects(
+    resolveDockerEndpoint({}, { ...none, DOCKER_HOST: 'ssh://me@host' }),
+    code('DAEMON_ERROR'),
+  );
+  // DOCKER_TLS_VERIFY needs the CA of DOCKER_CERT_PATH
+  await assert.rejects(
+    resolveDockerEndpoint(
+      {},
+      { ...none, DOCKER_HOST: 'tcp://h:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/nonexistent' },
+    ),
+    code('DAEMON_ERROR'),
+  );
+  await assert.rejects(
+    resolveDockerEndpoint({}, { ...none, DOCKER_CONTEXT: 'missing' }),
+    code('DAEMON_ERROR'),
+  );
   await assert.rejects(
     writeImage('docker-daemon:sha256:' + 'a'.repeat(64), [image], store),
     code('INVALID_REFERENCE'),

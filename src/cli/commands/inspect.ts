@@ -10,6 +10,7 @@ import {
   formatTop,
   imageSpace,
   inspectImage,
+  inspectRawDocument,
   SPACE_BY,
   type SpaceBy,
   spaceTree,
@@ -34,17 +35,41 @@ export function registerInspect(program: Command, io: CliIo): void {
   program
     .command('inspect')
     .description("show an image's config, layers, files and sizes")
-    .argument('<image>', 'image reference with its transport')
+    .argument(
+      '<image>',
+      'image: a registry name (alpine:3.20, 127.0.0.1:5000/app:1) or a transport reference (oci:DIR[:TAG], …)',
+    )
     .option('--json', 'print JSON')
     .option('--no-files', 'leave out the file list')
     .option('--by <view>', `where the space goes, as a sorted tree with totals: ${SPACE_BY.join('|')}`)
     .option('--depth <n>', 'levels of the --by tree (default: dir 3, package and origin 1, layer 2)')
     .option('--top <n>', 'the N largest files with their package and origin')
+    .option('--raw', 'print the manifest (or index) bytes exactly as stored')
+    .option('--config', 'print the config JSON (its digest is the image ID)')
     .action(
       async (
         image: string,
-        f: { json?: boolean; files: boolean; by?: string; depth?: string; top?: string },
+        f: {
+          json?: boolean;
+          files: boolean;
+          by?: string;
+          depth?: string;
+          top?: string;
+          raw?: boolean;
+          config?: boolean;
+        },
       ) => {
+        if (f.raw && f.config)
+          throw new FromscratchError('USAGE', '--raw and --config print different documents', {
+            hint: 'give one of them',
+          });
+        if (f.raw || f.config) {
+          const doc = await inspectRawDocument(image, f.raw ? 'manifest' : 'config');
+          if (!doc.stored)
+            io.stderr.write('note: the source stores no manifest; this is the OCI manifest it is read as\n');
+          io.stdout.write(doc.bytes);
+          return;
+        }
         if (f.by !== undefined && !(SPACE_BY as readonly string[]).includes(f.by)) {
           throw new FromscratchError('USAGE', `unknown --by view ${JSON.stringify(f.by)}`, {
             hint: `use --by ${SPACE_BY.join(', --by ')}`,

@@ -1,10 +1,46 @@
 /**
- * run.ts — `fromscratch run IMAGE [-- ARG...]`: run an image with runc (default) or the Docker Engine.
+ * run.ts — `fromscratch run [OPTIONS] IMAGE [ARG...]`: run an image with runc (default) or the Docker
+ * Engine. As with `docker run`, options come before the image and everything after it goes to the
+ * container (`run curl:1 --version` runs curl's --version).
  */
 import type { Command } from 'commander';
 import { FromscratchError, runImageRef } from '../../index.ts';
 import type { CliIo } from '../io.ts';
 import { collect, parseKeyValue, parseSeconds } from './options.ts';
+
+/** options of `run` that take a value as the next word (the image is the first word that is neither) */
+const VALUE_OPTIONS = new Set([
+  '--runtime',
+  '--entrypoint',
+  '-e',
+  '--env',
+  '--user',
+  '--workdir',
+  '--timeout',
+]);
+
+/**
+ * separateRunArgs puts `--` after the image of a `run` command line, so that the words after it reach the
+ * container as they are, options included, as docker run does. Any other command line is returned as it
+ * is, and so is one that already has `--` right after the image.
+ * @example separateRunArgs(['run', 'curl:1', '--version']) // ['run', 'curl:1', '--', '--version']
+ */
+export function separateRunArgs(argv: readonly string[]): string[] {
+  let k = 0;
+  while (k < argv.length && argv[k]!.startsWith('-')) k++; // global options (--debug) take no value
+  if (argv[k] !== 'run') return [...argv];
+  for (let j = k + 1; j < argv.length; j++) {
+    const w = argv[j]!;
+    if (w === '--') return [...argv];
+    if (w.startsWith('-') && w !== '-') {
+      if (VALUE_OPTIONS.has(w)) j++;
+      continue;
+    }
+    if (j + 1 >= argv.length || argv[j + 1] === '--') return [...argv];
+    return [...argv.slice(0, j + 1), '--', ...argv.slice(j + 1)];
+  }
+  return [...argv];
+}
 
 /** registerRun adds the run command. */
 export function registerRun(program: Command, io: CliIo): void {
@@ -13,9 +49,12 @@ export function registerRun(program: Command, io: CliIo): void {
     .description("run an image (runc with a generated bundle, or docker); exits with the container's code")
     .argument(
       '<image>',
-      'image: oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE, docker-daemon:NAME:TAG, docker://…',
+      'image: a registry name (alpine:3.20, 127.0.0.1:5000/app:1), oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE, docker-daemon:NAME:TAG, docker://…',
     )
-    .argument('[args...]', "arguments replacing the image's Cmd")
+    .argument(
+      '[args...]',
+      "arguments replacing the image's Cmd: every word after the image, options included",
+    )
     .option('--runtime <runc|docker>', 'container runtime', 'runc')
     .option('--entrypoint <path>', 'override the entrypoint')
     .option('-e, --env <k=v>', 'extra environment variable', collect)

@@ -10,7 +10,7 @@ export function registerSbom(program: Command, io: CliIo): void {
   program
     .command('sbom')
     .description('print a software bill of materials of an image')
-    .argument('<image>', 'image reference with its transport')
+    .argument('<image>', 'image: a registry name (alpine:3.20) or a transport reference (oci:DIR[:TAG], …)')
     .option('--format <spdx|cyclonedx>', 'SBOM format', 'spdx')
     .action(async (image: string, f: { format: string }) => {
       if (f.format !== 'spdx' && f.format !== 'cyclonedx') {
@@ -18,7 +18,9 @@ export function registerSbom(program: Command, io: CliIo): void {
           hint: 'use --format spdx or --format cyclonedx',
         });
       }
-      const doc = await makeSbom(image, f.format);
+      const doc = await makeSbom(image, f.format, {
+        onSource: (_source, message) => io.stderr.write(`sbom: ${message}\n`),
+      });
       io.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     });
 }
