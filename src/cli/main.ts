@@ -4,6 +4,7 @@
  * Commands are clients of the public library (src/index.ts).
  */
 import { Command, CommanderError } from 'commander';
+import { addExamples } from './examples.ts';
 import { type CliIo, processIo } from './io.ts';
 // the commands and the library load on first use (loadCommands): `--version` needs neither
 
@@ -27,6 +28,7 @@ async function loadCommands() {
     import('./commands/why.ts'),
     import('./render-error.ts'),
   ]);
+  const completion = await import('./completion.ts');
   interruptCleanups = lib.runInterruptCleanups;
   return {
     cacheDir: lib.cacheDir,
@@ -38,6 +40,7 @@ async function loadCommands() {
     registerRun: runCmd.registerRun,
     registerSbom: sbom.registerSbom,
     registerWhy: why.registerWhy,
+    registerCompletion: completion.registerCompletion,
     EXIT: render.EXIT,
     renderError: render.renderError,
   };
@@ -54,6 +57,7 @@ export async function makeProgram(io: CliIo): Promise<Command> {
     registerSbom,
     registerCopy,
     registerDeps,
+    registerCompletion,
   } = await loadCommands();
   const program = new Command('fromscratch')
     .description(
@@ -75,6 +79,8 @@ export async function makeProgram(io: CliIo): Promise<Command> {
   registerSbom(program, io);
   registerCopy(program, io);
   registerDeps(program, io);
+  registerCompletion(program, (s) => io.stdout.write(s));
+  addExamples(program);
   return program;
 }
 
