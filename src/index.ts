@@ -94,6 +94,14 @@ export {
   type Platform,
   parsePlatform,
 } from './model/platform.ts';
+export {
+  formatBytes,
+  noProgress,
+  type ProgressEvent,
+  type ProgressSink,
+  type ProgressTask,
+  startTask,
+} from './model/progress.ts';
 export { writeDockerArchive } from './oci/docker-archive.ts';
 export { readImage, writeImage } from './oci/image-io.ts';
 export { type ImageInspection, inspectImage as inspectImageRef } from './oci/inspect.ts';

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { dirStore } from '../blob/dir-store.ts';
 import type { Platform } from '../model/platform.ts';
+import type { ProgressSink } from '../model/progress.ts';
 import { type ImageInspection, inspectImageSet } from '../oci/inspect.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
 import { cacheDir } from './cache-dir.ts';
@@ -68,7 +69,13 @@ export function makeSbom(
 export function copyImageRef(
   src: string,
   dest: string,
-  opts: { insecure?: readonly string[] } = {},
+  opts: { insecure?: readonly string[]; progress?: ProgressSink } = {},
 ): Promise<string> {
-  return copyImage(src, dest, cliTransport(opts.insecure));
+  const t = cliTransport(opts.insecure);
+  // blob transfers and retries are reported by the registry client
+  return copyImage(
+    src,
+    dest,
+    opts.progress ? { ...t, registry: { ...t.registry, progress: opts.progress } } : t,
+  );
 }

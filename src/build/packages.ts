@@ -11,6 +11,7 @@ import { formatLockfile, type Lockfile, mergeLockfiles, parseLockfile } from '..
 import { resolveDebs } from '../deb/resolve-debs.ts';
 import { FromscratchError } from '../errors.ts';
 import type { Platform } from '../model/platform.ts';
+import type { ProgressSink } from '../model/progress.ts';
 import { cacheDir } from './cache-dir.ts';
 import type { RecordedPackage } from './record.ts';
 
@@ -25,6 +26,8 @@ export interface PackageOptions {
   /** keep docs, man pages and locales (default false) */
   keepDocs?: boolean;
   onProgress?: (message: string) => void;
+  /** download progress (default none) */
+  progress?: ProgressSink;
 }
 
 /** packageEntries resolves and reads packages for one platform. */
@@ -56,6 +59,7 @@ export async function packageEntries(
         cacheDir: dir,
         ...(o.sources ? { sources: o.sources } : {}),
         ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+        ...(o.progress ? { progress: o.progress } : {}),
       },
     );
     if (o.lockfile) {
@@ -79,6 +83,7 @@ export async function packageEntries(
     cacheDir: dir,
     ...(o.keepDocs ? { keepDocs: true } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.progress ? { progress: o.progress } : {}),
   });
 }
 

@@ -65,6 +65,11 @@ export async function makeProgram(io: CliIo): Promise<Command> {
     )
     .version(VERSION)
     .option('--debug', 'show the cause chain of errors')
+    .option(
+      '--progress <auto|tty|plain|quiet>',
+      'progress on stderr: live bars (tty), timestamped lines (plain) or none; also FROMSCRATCH_PROGRESS (default auto)',
+    )
+    .option('-q, --quiet', 'no progress on stderr (--progress quiet)')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({
@@ -105,6 +110,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         return EXIT.ok;
       return EXIT.usage;
     }
+    // live progress bars are erased before the error is printed
+    (await import('./progress.ts')).closeProgress(io);
     const debug = argv.includes('--debug');
     const { text, exitCode } = renderError(e, debug, { cacheDir: cacheDir() });
     io.stderr.write(text);

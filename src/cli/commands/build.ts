@@ -14,7 +14,8 @@ import {
   parsePlatform,
   retryAfterCacheHeal,
 } from '../../index.ts';
-import { type CliIo, stderrLogger } from '../io.ts';
+import type { CliIo } from '../io.ts';
+import { progressFor, progressLogger } from '../progress.ts';
 import { collect, parseCommandList, parseKeyValue, parseSeconds } from './options.ts';
 
 interface BuildFlags {
@@ -170,8 +171,9 @@ export function registerBuild(program: Command, io: CliIo): void {
     )
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'no progress on stderr')
-    .action(async (context: string | undefined, flags: BuildFlags) => {
-      const log = stderrLogger(io, flags.quiet);
+    .action(async (context: string | undefined, flags: BuildFlags, cmd: Command) => {
+      const progress = progressFor(io, cmd);
+      const log = progressLogger(progress);
       const strictEnv = io.env.FROMSCRATCH_STRICT;
       const flagSpec = specFromFlags(
         { ...flags, ...(strictEnv && strictEnv !== '0' ? { strict: true } : {}) },
@@ -196,6 +198,7 @@ export function registerBuild(program: Command, io: CliIo): void {
         ...(flags.attachRecord ? { attachRecord: true } : {}),
         cwd: io.cwd,
         logger: log,
+        progress: progress.sink,
         ...(io.env.SOURCE_DATE_EPOCH !== undefined
           ? { sourceDateEpoch: parseEpoch(io.env.SOURCE_DATE_EPOCH) }
           : {}),
@@ -205,19 +208,17 @@ export function registerBuild(program: Command, io: CliIo): void {
           ? { infer: { nss: false, gconv: false, libgcc: false, caCerts: false, dlopenNotes: false } }
           : {}),
         ...(flags.verify ? { verify: flags.verify, fix: Boolean(flags.fix) } : {}),
-        ...(flags.insecureRegistry || flags.certDir
-          ? {
-              registry: {
-                ...(flags.insecureRegistry ? { insecure: flags.insecureRegistry } : {}),
-                ...(flags.certDir ? { certDir: flags.certDir } : {}),
-              },
-            }
-          : {}),
+        registry: {
+          ...(flags.insecureRegistry ? { insecure: flags.insecureRegistry } : {}),
+          ...(flags.certDir ? { certDir: flags.certDir } : {}),
+          progress: progress.sink,
+        },
       };
       const result = await retryAfterCacheHeal(
         () => buildImage(spec, buildOpts),
-        (m) => io.stderr.write(`${m}\n`),
+        (m) => progress.log(m),
       );
+      progress.close(true);
       if (flags.json) io.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
       else io.stdout.write(`${result.digest}\n`);
     });
