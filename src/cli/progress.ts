@@ -215,10 +215,12 @@ export function progressRenderer(
       case 'advance': {
         const t = tasks.get(e.id);
         if (!t) return;
+        const learnt = e.total !== undefined && t.total === undefined;
         t.done += e.amount;
         if (e.total !== undefined) t.total = e.total;
         if (t.bytes) bytesTotal += e.amount;
-        if (mode === 'tty') schedule();
+        // chunks are throttled; a total just learnt turns a spinner into a bar at once
+        if (mode === 'tty') learnt ? drawNow() : schedule();
         return;
       }
       case 'done': {
