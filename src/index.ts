@@ -25,6 +25,7 @@ export {
 } from './build/commands.ts';
 export { resolveDeps } from './build/deps.ts';
 export { parseAddArg } from './build/host-add.ts';
+export { type InitSpecResult, initSpec, SCHEMA_PATH, SPEC_FILE } from './build/init-spec.ts';
 export { loadBuildSpec, mergeSpecs } from './build/load-spec.ts';
 export { runImageRef } from './build/run-image.ts';
 // builds

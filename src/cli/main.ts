@@ -29,6 +29,7 @@ async function loadCommands() {
     import('./render-error.ts'),
   ]);
   const completion = await import('./completion.ts');
+  const init = await import('./commands/init.ts');
   interruptCleanups = lib.runInterruptCleanups;
   return {
     cacheDir: lib.cacheDir,
@@ -41,6 +42,7 @@ async function loadCommands() {
     registerSbom: sbom.registerSbom,
     registerWhy: why.registerWhy,
     registerCompletion: completion.registerCompletion,
+    registerInit: init.registerInit,
     EXIT: render.EXIT,
     renderError: render.renderError,
   };
@@ -58,6 +60,7 @@ export async function makeProgram(io: CliIo): Promise<Command> {
     registerCopy,
     registerDeps,
     registerCompletion,
+    registerInit,
   } = await loadCommands();
   const program = new Command('fromscratch')
     .description(
@@ -84,6 +87,7 @@ export async function makeProgram(io: CliIo): Promise<Command> {
   registerSbom(program, io);
   registerCopy(program, io);
   registerDeps(program, io);
+  registerInit(program, io);
   registerCompletion(program, (s) => io.stdout.write(s));
   addExamples(program);
   return program;
