@@ -171,6 +171,12 @@ export function registerBuild(program: Command, io: CliIo): void {
     )
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'no progress on stderr')
+    // also the command's own option: global options stop being read after the command once the program
+    // parses positionally (as `run IMAGE ARGS…` needs)
+    .option(
+      '--progress <auto|tty|plain|quiet>',
+      'progress on stderr (default auto; also FROMSCRATCH_PROGRESS)',
+    )
     .action(async (context: string | undefined, flags: BuildFlags, cmd: Command) => {
       const progress = progressFor(io, cmd);
       const log = progressLogger(progress);

@@ -19,6 +19,11 @@ export function registerCopy(program: Command, io: CliIo): void {
       (v: string, p: string[] = []) => [...p, v],
     )
     .option('--cert-dir <dir>', 'CA certificates and client pairs for registries, as skopeo --cert-dir')
+    .option('-q, --quiet', 'no progress on stderr')
+    .option(
+      '--progress <auto|tty|plain|quiet>',
+      'progress on stderr (default auto; also FROMSCRATCH_PROGRESS)',
+    )
     .action(
       async (
         src: string,
