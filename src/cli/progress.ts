@@ -137,10 +137,9 @@ export function progressRenderer(
         : t.bytes && t.done > 0
           ? formatBytes(t.done)
           : '';
-    const rate =
-      t.bytes && t.done > 0
-        ? `${formatBytes(Math.round(t.done / Math.max(0.001, (now() - t.started) / 1000)))}/s`
-        : '';
+    const secs = (now() - t.started) / 1000;
+    // no rate before there is time to measure one
+    const rate = t.bytes && t.done > 0 && secs >= 0.05 ? `${formatBytes(Math.round(t.done / secs))}/s` : '';
     const tail = [size, rate].filter(Boolean).join(' ');
     const meterWidth = 20;
     let meter: string;
