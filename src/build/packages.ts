@@ -11,7 +11,7 @@ import { formatLockfile, type Lockfile, mergeLockfiles, parseLockfile } from '..
 import { resolveDebs } from '../deb/resolve-debs.ts';
 import { FromscratchError } from '../errors.ts';
 import type { Platform } from '../model/platform.ts';
-import type { ProgressSink } from '../model/progress.ts';
+import { type ProgressSink, startTask } from '../model/progress.ts';
 import { cacheDir } from './cache-dir.ts';
 import type { RecordedPackage } from './record.ts';
 
@@ -52,6 +52,13 @@ export async function packageEntries(
       },
     );
   } else {
+    const task = startTask(
+      o.progress,
+      `resolve ${arch}`,
+      `resolving ${wanted.join(' ')} (${arch})`,
+      undefined,
+      'files',
+    );
     lock = await resolveDebs(
       requests.map((r) => ({ name: r.name, ...(r.version ? { version: r.version } : {}) })),
       {
@@ -62,6 +69,7 @@ export async function packageEntries(
         ...(o.progress ? { progress: o.progress } : {}),
       },
     );
+    task.done(`${lock.packages.length} package${lock.packages.length === 1 ? '' : 's'}`);
     if (o.lockfile) {
       // keep the other architectures of a multi-platform lockfile
       const others = old
