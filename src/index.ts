@@ -29,6 +29,7 @@ export {
 export { resolveDeps } from './build/deps.ts';
 export { parseAddArg } from './build/host-add.ts';
 export { INFER_NAMES, type InferName, inferOptionsWithout, parseInferNames } from './build/infer-names.ts';
+export { type InitSpecResult, initSpec, SCHEMA_PATH, SPEC_FILE } from './build/init-spec.ts';
 export { loadBuildSpec, mergeSpecs } from './build/load-spec.ts';
 export { runImageRef } from './build/run-image.ts';
 // builds
@@ -92,7 +93,21 @@ export type {
   RuntimeConfig,
 } from './model/documents.ts';
 export { type Compression, MediaType } from './model/media-type.ts';
-export { formatPlatform, hostPlatform, type Platform, parsePlatform } from './model/platform.ts';
+export {
+  formatPlatform,
+  hostPlatform,
+  KNOWN_PLATFORMS,
+  type Platform,
+  parsePlatform,
+} from './model/platform.ts';
+export {
+  formatBytes,
+  noProgress,
+  type ProgressEvent,
+  type ProgressSink,
+  type ProgressTask,
+  startTask,
+} from './model/progress.ts';
 export { writeDockerArchive } from './oci/docker-archive.ts';
 export { readImage, writeImage } from './oci/image-io.ts';
 export { type ImageInspection, inspectImage as inspectImageRef } from './oci/inspect.ts';

@@ -22,6 +22,7 @@ import { resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
 import { appendLayers, emptyImage, type Image, type Layer, withConfig } from '../image/image.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
+import { type ProgressSink, startTask } from '../model/progress.ts';
 import { toArgv, traceCommand } from '../trace/trace.ts';
 import { binaryDest, withDefaultEntrypoint } from './binary-dest.ts';
 import { memoKey, readClosureMemo, recordingFs, writeClosureMemo } from './closure-memo.ts';
@@ -62,6 +63,8 @@ export interface BuildOptions {
   /** SOURCE_DATE_EPOCH: mtime of every entry and `created` of the image (default 0) */
   sourceDateEpoch?: number;
   logger?: Logger;
+  /** progress of the long steps: downloads, the closure, each layer (default none) */
+  progress?: ProgressSink;
   /** secrets policy for added and traced files */
   checkSecret?: SecretCheck;
   /** host paths the user allows despite the secrets policy */
@@ -181,8 +184,17 @@ async function buildPlatform(
         base.layers.length > 0,
         log,
       ));
-    if (spec.packageRecords !== false)
+    if (spec.packageRecords !== false) {
+      const task = startTask(
+        opts.progress,
+        'dpkg',
+        'finding the Debian packages of host files',
+        undefined,
+        'files',
+      );
       packages.push(...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages)));
+      task.done(`${packages.length} package${packages.length === 1 ? '' : 's'}`);
+    }
     for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0))
       ctx.col.addIfAbsent(d.entry, d.origin);
 
@@ -195,6 +207,7 @@ async function buildPlatform(
       ...(spec.layers !== undefined ? { budget: spec.layers } : {}),
       ...(opts.layerCache === false ? { cache: false } : {}),
       log: (m) => log.info(m),
+      ...(opts.progress ? { progress: opts.progress } : {}),
       ...(opts.onLayer ? { onLayer: opts.onLayer } : {}),
       ...(opts.sharedLayers ? { shared: opts.sharedLayers } : {}),
     });
@@ -306,7 +319,9 @@ async function gatherPackages(
       ...(spec.aptSources ? { sources: spec.aptSources } : {}),
       ...(spec.lockfile ? { lockfile: resolveHostPath(ctx.cwd, spec.lockfile) } : {}),
       ...(spec.locked ? { locked: true } : {}),
-      onProgress: (m) => ctx.opts.logger?.info(m),
+      ...(ctx.opts.progress
+        ? { progress: ctx.opts.progress }
+        : { onProgress: (m: string) => ctx.opts.logger?.info(m) }),
     });
     for (const entry of debs.entries) {
       for (const o of debs.origins.get(entry.path) ?? [{ kind: 'requested', via: '--package' } as const])
@@ -347,7 +362,13 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     ctx.opts.layerCache === false
       ? undefined
       : await memoKey({ roots, closureOpts, tracedRoots, root: ctx.root.name });
+  const task = startTask(
+    ctx.opts.progress,
+    `closure ${formatPlatform(ctx.platform)}`,
+    `resolving the closure of ${roots.length} program${roots.length === 1 ? '' : 's'} (${formatPlatform(ctx.platform)})`,
+  );
   let closure = key === undefined ? undefined : await readClosureMemo(key, fs);
+  const memo = closure !== undefined;
   if (!closure) {
     const rec = recordingFs(fs);
     // a traced run (--trace, and --verify --fix's host runs) saw what a launcher loaded
@@ -362,6 +383,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     closure = { entries: await closureToEntries(result, rec.fs), warnings: result.warnings, resolved };
     if (key !== undefined) await writeClosureMemo(key, await rec.observations(), closure);
   }
+  task.done(`${closure.entries.length} files${memo ? ', unchanged since the last build' : ''}`);
   for (const { path, origin } of ctx.closureRoots) ctx.col.note(path, origin);
   for (const { entry, origins, hostPath } of closure.entries) {
     // the roots' own `requested` reasons are the ones noted above (--binary, --add, --trace)

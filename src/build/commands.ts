@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { dirStore, writeFileAtomic } from '../blob/dir-store.ts';
 import { FromscratchError } from '../errors.ts';
 import type { Platform } from '../model/platform.ts';
+import type { ProgressSink } from '../model/progress.ts';
 import { type ImageInspection, inspectImageSet, readRawConfig, readRawManifest } from '../oci/inspect.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
 import { toReportHtml } from '../report/html.ts';
@@ -100,9 +101,15 @@ export function makeSbom(
 export function copyImageRef(
   src: string,
   dest: string,
-  opts: { insecure?: readonly string[] } = {},
+  opts: { insecure?: readonly string[]; progress?: ProgressSink } = {},
 ): Promise<string> {
-  return copyImage(src, dest, cliTransport(opts.insecure));
+  const t = cliTransport(opts.insecure);
+  // blob transfers and retries are reported by the registry client
+  return copyImage(
+    src,
+    dest,
+    opts.progress ? { ...t, registry: { ...t.registry, progress: opts.progress } } : t,
+  );
 }
 
 /** imageSpace reads an image of any transport for the size views (`inspect --by`, `--top`). */

@@ -11,6 +11,7 @@ import { formatLockfile, type Lockfile, mergeLockfiles, parseLockfile } from '..
 import { resolveDebs } from '../deb/resolve-debs.ts';
 import { FromscratchError } from '../errors.ts';
 import type { Platform } from '../model/platform.ts';
+import { type ProgressSink, startTask } from '../model/progress.ts';
 import { cacheDir } from './cache-dir.ts';
 import type { RecordedPackage } from './record.ts';
 
@@ -25,6 +26,8 @@ export interface PackageOptions {
   /** keep docs, man pages and locales (default false) */
   keepDocs?: boolean;
   onProgress?: (message: string) => void;
+  /** download progress (default none) */
+  progress?: ProgressSink;
 }
 
 /** packageEntries resolves and reads packages for one platform. */
@@ -49,6 +52,13 @@ export async function packageEntries(
       },
     );
   } else {
+    const task = startTask(
+      o.progress,
+      `resolve ${arch}`,
+      `resolving ${wanted.join(' ')} (${arch})`,
+      undefined,
+      'files',
+    );
     lock = await resolveDebs(
       requests.map((r) => ({ name: r.name, ...(r.version ? { version: r.version } : {}) })),
       {
@@ -56,8 +66,10 @@ export async function packageEntries(
         cacheDir: dir,
         ...(o.sources ? { sources: o.sources } : {}),
         ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+        ...(o.progress ? { progress: o.progress } : {}),
       },
     );
+    task.done(`${lock.packages.length} package${lock.packages.length === 1 ? '' : 's'}`);
     if (o.lockfile) {
       // keep the other architectures of a multi-platform lockfile
       const others = old
@@ -79,6 +91,7 @@ export async function packageEntries(
     cacheDir: dir,
     ...(o.keepDocs ? { keepDocs: true } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.progress ? { progress: o.progress } : {}),
   });
 }
 

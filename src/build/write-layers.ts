@@ -9,6 +9,7 @@ import type { Layer } from '../image/image.ts';
 import { planLayers } from '../layer/layering.ts';
 import { makeLayer } from '../layer/make-layer.ts';
 import type { Compression } from '../model/media-type.ts';
+import { formatBytes, type ProgressSink, startTask } from '../model/progress.ts';
 import { cachedLayer, contentKeyOf, layerCacheKey, layerContentKey, rememberLayer } from './layer-cache.ts';
 
 /** SharedLayers is a cache of layers by content key shared with other machines (registry-cache.ts). */
@@ -42,6 +43,8 @@ export interface WriteLayersOptions {
   /** the layer cache directory (default the user's cache) */
   readonly cacheDir?: string;
   readonly log?: (message: string) => void;
+  /** each layer written is a task `writing layer (HOLDS): N entries` over its tar bytes (replaces that log line) */
+  readonly progress?: ProgressSink;
   /** called with each layer as soon as it is made or found in the cache (to start pushing it) */
   readonly onLayer?: (layer: Layer) => void;
   /** the registry cache: looked up (by content key) after a local miss, told every layer made or reused */
@@ -95,11 +98,37 @@ export async function writeLayers(
       out.push({ layer: hit, holds: p.holds, entries: p.tree.entries.length, cached: true });
       continue;
     }
-    o.log?.(`writing layer (${p.holds}): ${p.tree.entries.length} entries`);
-    const layer = await makeLayer(p.tree, o.store, {
-      compression: o.compression,
-      sourceDateEpoch: o.sourceDateEpoch,
-    });
+    const what = `writing layer (${p.holds}): ${p.tree.entries.length} entries`;
+    if (!o.progress) o.log?.(what);
+    const task = startTask(o.progress, `layer ${p.holds}`, what);
+    let tarDone = 0;
+    let compressed = 0;
+    let layer: Layer;
+    try {
+      layer = await makeLayer(p.tree, o.store, {
+        compression: o.compression,
+        sourceDateEpoch: o.sourceDateEpoch,
+        ...(o.progress
+          ? {
+              onProgress: (e) => {
+                // the tar's size is known once makeLayer has measured the tree: it comes with the first advance
+                o.progress?.({
+                  kind: 'advance',
+                  id: `layer ${p.holds}`,
+                  amount: e.tarBytes - tarDone,
+                  total: e.tarBytesTotal,
+                });
+                tarDone = Math.max(tarDone, e.tarBytes);
+                compressed = e.compressedBytes;
+              },
+            }
+          : {}),
+      });
+    } catch (e) {
+      task.done('failed');
+      throw e;
+    }
+    task.done(`${formatBytes(compressed)} ${o.compression === 'none' ? 'stored' : o.compression}`);
     if (key) await rememberLayer(key, layer, { ...dir, store: o.store });
     if (o.shared) o.shared.record(await contentKey(), layer);
     o.onLayer?.(layer);

@@ -4,6 +4,7 @@
  * Commands are clients of the public library (src/index.ts).
  */
 import { Command, CommanderError } from 'commander';
+import { addExamples } from './examples.ts';
 import { type CliIo, processIo } from './io.ts';
 // the commands and the library load on first use (loadCommands): `--version` needs neither
 
@@ -28,6 +29,8 @@ async function loadCommands() {
     import('./render-error.ts'),
     import('./commands/report.ts'),
   ]);
+  const completion = await import('./completion.ts');
+  const init = await import('./commands/init.ts');
   interruptCleanups = lib.runInterruptCleanups;
   return {
     cacheDir: lib.cacheDir,
@@ -41,6 +44,8 @@ async function loadCommands() {
     registerSbom: sbom.registerSbom,
     registerWhy: why.registerWhy,
     registerReport: report.registerReport,
+    registerCompletion: completion.registerCompletion,
+    registerInit: init.registerInit,
     EXIT: render.EXIT,
     renderError: render.renderError,
   };
@@ -58,6 +63,8 @@ export async function makeProgram(io: CliIo): Promise<Command> {
     registerCopy,
     registerDeps,
     registerReport,
+    registerCompletion,
+    registerInit,
   } = await loadCommands();
   const program = new Command('fromscratch')
     .description(
@@ -65,6 +72,11 @@ export async function makeProgram(io: CliIo): Promise<Command> {
     )
     .version(VERSION)
     .option('--debug', 'show the cause chain of errors')
+    .option(
+      '--progress <auto|tty|plain|quiet>',
+      'progress on stderr: live bars (tty), timestamped lines (plain) or none; also FROMSCRATCH_PROGRESS (default auto)',
+    )
+    .option('-q, --quiet', 'no progress on stderr (--progress quiet)')
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({
@@ -80,6 +92,9 @@ export async function makeProgram(io: CliIo): Promise<Command> {
   registerSbom(program, io);
   registerCopy(program, io);
   registerDeps(program, io);
+  registerInit(program, io);
+  registerCompletion(program, (s) => io.stdout.write(s));
+  addExamples(program);
   return program;
 }
 
@@ -108,6 +123,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         return EXIT.ok;
       return EXIT.usage;
     }
+    // live progress bars are erased before the error is printed
+    (await import('./progress.ts')).closeProgress(io);
     const debug = ours.includes('--debug'); // not a container's --debug after `run IMAGE`
     const { text, exitCode } = renderError(e, debug, { cacheDir: cacheDir() });
     io.stderr.write(text);

@@ -12,6 +12,8 @@ import pLimit from 'p-limit';
 import { readBlob } from '../blob/store.ts';
 import { FromscratchError, withContext } from '../errors.ts';
 import { type Digest, sha256 } from '../model/digest.ts';
+import type { ProgressSink } from '../model/progress.ts';
+import { download, downloadHooks } from './download-progress.ts';
 import { fetchBytes } from './fetch-http.ts';
 import { debCacheStore } from './fetch-index.ts';
 import type { LockedPackage } from './lockfile.ts';
@@ -30,6 +32,8 @@ export interface FetchDebOptions {
   concurrency?: number;
   /** progress messages for humans (default: none) */
   onProgress?: (message: string) => void;
+  /** download progress (default none) */
+  progress?: ProgressSink;
 }
 
 /** debFileName is apt's archive file name for a package (`:` in versions escaped as `%3a`). */
@@ -66,11 +70,14 @@ export async function fetchDeb(pkg: LockedPackage, opts: FetchDebOptions = {}): 
     }
   }
   opts.onProgress?.(`fetching ${pkg.url}`);
-  const bytes = await fetchBytes(pkg.url, {
-    maxBytes: pkg.size,
-    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
-  }).catch((e) => withContext(`downloading ${what}`, e));
+  const bytes = await download(pkg.url, pkg.size, opts, () =>
+    fetchBytes(pkg.url, {
+      maxBytes: pkg.size,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...downloadHooks(pkg.url, opts),
+    }),
+  ).catch((e) => withContext(`downloading ${what}`, e));
   if (bytes.length !== pkg.size || sha256(bytes) !== digest) {
     throw new FromscratchError(
       'DIGEST_MISMATCH',

@@ -16,6 +16,10 @@ export interface FetchBytesOptions {
   attempts?: number;
   /** the fetch implementation (default global fetch) */
   fetch?: typeof fetch;
+  /** called with each chunk's size as it arrives (a retried download reports its bytes again) */
+  onBytes?: (n: number) => void;
+  /** called before waiting to retry, with what failed (`503`, `ECONNRESET`) and the wait in ms */
+  onRetry?: (why: string, waitMs: number) => void;
 }
 
 const HINT =
@@ -37,7 +41,10 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
       : fetch);
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
-    if (i > 0) await new Promise((r) => setTimeout(r, 250 * 2 ** i));
+    if (i > 0) {
+      opts.onRetry?.(retryReason(last), 250 * 2 ** i);
+      await new Promise((r) => setTimeout(r, 250 * 2 ** i));
+    }
     let res: Response;
     const signal = AbortSignal.timeout(opts.timeoutMs ?? 120_000);
     try {
@@ -77,6 +84,7 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
       if (res.body) {
         for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) {
           n += c.byteLength;
+          opts.onBytes?.(c.byteLength);
           if (n > max) throw new FromscratchError('TOO_LARGE', `GET ${url}: more than ${max} bytes`);
           parts.push(c);
         }
@@ -91,4 +99,11 @@ export async function fetchBytes(url: string, opts: FetchBytesOptions = {}): Pro
   const why =
     last instanceof Error ? ((last.cause as Error | undefined)?.message ?? last.message) : String(last);
   throw new FromscratchError('NETWORK_ERROR', `GET ${url}: ${why}`, { hint: HINT, cause: last });
+}
+
+/** retryReason says in a word why an attempt failed: the HTTP status, else the network error's code or message. */
+function retryReason(e: unknown): string {
+  if (e instanceof FromscratchError) return /HTTP (\d{3})/.exec(e.message)?.[1] ?? e.message;
+  const cause = (e as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+  return cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
 }

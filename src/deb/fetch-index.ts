@@ -16,8 +16,10 @@ import { dirStore, writeFileAtomic } from '../blob/dir-store.ts';
 import { type BlobStore, readBlob } from '../blob/store.ts';
 import { FromscratchError, withContext } from '../errors.ts';
 import { type Digest, newHasher, parseDigest, sha256 } from '../model/digest.ts';
+import type { ProgressSink } from '../model/progress.ts';
 import type { AptSource } from './apt-sources.ts';
 import { compressionFromName, type DebCompression, decompressStream } from './decompress.ts';
+import { download, downloadHooks } from './download-progress.ts';
 import { fetchBytes } from './fetch-http.ts';
 import { indexPackages, type PackageRecord, type PackagesIndex, PackagesParser } from './packages-index.ts';
 import { loadKeys, parseRelease, type Release, verifyInRelease } from './release.ts';
@@ -44,6 +46,8 @@ export interface FetchIndexOptions {
   fetch?: typeof fetch;
   /** progress messages for humans (default: none) */
   onProgress?: (message: string) => void;
+  /** download progress (default none) */
+  progress?: ProgressSink;
 }
 
 /** FetchedIndex is the merged index of every source, with the releases read. */
@@ -159,7 +163,9 @@ export async function fetchRelease(
     what: url,
     load: () => {
       opts.onProgress?.(`fetching ${url}`);
-      return fetchBytes(url, { maxBytes: 64 * 1024 * 1024, ...timeouts(opts) });
+      return download(url, undefined, opts, () =>
+        fetchBytes(url, { maxBytes: 64 * 1024 * 1024, ...timeouts(opts), ...downloadHooks(url, opts) }),
+      );
     },
     fromHost: false,
     save: true,
@@ -377,7 +383,9 @@ export async function fetchPackagesIndex(
               bytes = await readBlob(store, digest, f.size, f.size);
             } else {
               opts.onProgress?.(`fetching ${url}`);
-              bytes = await fetchBytes(url, { maxBytes: f.size, ...timeouts(opts) });
+              bytes = await download(url, f.size, opts, () =>
+                fetchBytes(url, { maxBytes: f.size, ...timeouts(opts), ...downloadHooks(url, opts) }),
+              );
               await store
                 .put(bytes, { digest, size: f.size })
                 .catch((e) => withContext(`checking ${url} against InRelease`, e));

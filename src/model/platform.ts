@@ -16,6 +16,9 @@ const KNOWN_ARCH = new Set([
   'amd64', 'arm64', 'arm', '386', 'ppc64le', 'ppc64', 's390x', 'riscv64', 'mips64le', 'mipsle', 'loong64',
 ]);
 
+/** KNOWN_PLATFORMS are the `linux/ARCH` platforms parsePlatform accepts (shell completion offers them). */
+export const KNOWN_PLATFORMS: readonly string[] = [...KNOWN_ARCH].map((a) => `linux/${a}`);
+
 /** parsePlatform parses `os/arch[/variant]` (e.g. `linux/arm64/v8`). Throws INVALID_ARGUMENT. */
 export function parsePlatform(s: string): Platform {
   const parts = s.trim().split('/');

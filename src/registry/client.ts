@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { FromscratchError } from '../errors.ts';
+import type { ProgressSink } from '../model/progress.ts';
 import {
   type BearerToken,
   type Challenge,
@@ -83,6 +84,8 @@ export interface RegistryClientOptions {
   userAgent?: string;
   /** random source for backoff jitter (default Math.random) */
   random?: () => number;
+  /** progress of blob transfers and retries (default none) */
+  progress?: ProgressSink;
 }
 
 /** RegistryRequest is one logical request; the client adds auth, retries and follows redirects. */
@@ -127,6 +130,8 @@ export interface RegistryClient {
   credentialSource(): Promise<string | undefined>;
   /** close idle connections */
   close(): void;
+  /** where blob transfers and retries are reported (RegistryClientOptions.progress) */
+  readonly progress?: ProgressSink;
 }
 
 const LOOPBACK = /^(localhost|127(?:\.[0-9]{1,3}){3}|\[::1\])(:[0-9]+)?$/;
@@ -257,6 +262,12 @@ export function createRegistryClient(
   const blobBaseMs = t.blobBaseMs ?? 120_000;
   const blobRate = t.blobMinBytesPerSecond ?? 16 * 1024;
   const random = opts.random ?? Math.random;
+  // a retrying registry says so: the wait and the reason, on the progress output
+  const retrying = (doing: string, ms: number, why: string): void =>
+    opts.progress?.({
+      kind: 'note',
+      message: redactor.redact(`${doing}: retrying in ${formatWait(ms)}: ${why}`),
+    });
   const redactor = newRedactor();
   const userAgent = opts.userAgent ?? 'fromscratch';
 
@@ -443,16 +454,23 @@ export function createRegistryClient(
         }
       } catch (e) {
         if (isTransportError(e) && e.temporary && attempt < retry.attempts) {
-          await sleep(retryDelay(attempt, retry, undefined, random));
+          const wait = retryDelay(attempt, retry, undefined, random);
+          retrying(`${doing}: getting a token`, wait, e.message);
+          await sleep(wait);
           continue;
         }
         throw redactError(e);
       }
       if (RETRY_STATUSES.has(res.status) && attempt < retry.attempts) {
         res.discard();
-        await sleep(
-          retryDelay(attempt, retry, parseRetryAfter(res.header('retry-after'), Date.now()), random),
+        const wait = retryDelay(
+          attempt,
+          retry,
+          parseRetryAfter(res.header('retry-after'), Date.now()),
+          random,
         );
+        retrying(`${doing}: getting a token`, wait, String(res.status));
+        await sleep(wait);
         continue;
       }
       break;
@@ -582,6 +600,7 @@ export function createRegistryClient(
         if (isTransportError(e) && e.temporary && retryable && attempt < retry.attempts) {
           const wait = retryDelay(attempt, retry, undefined, random);
           if (wait >= left()) throw outOfTime(e.message);
+          retrying(r.doing, wait, e.message);
           await sleep(wait);
           continue;
         }
@@ -644,6 +663,7 @@ export function createRegistryClient(
         );
         res.discard();
         if (wait >= left()) throw outOfTime(`HTTP ${res.status}`);
+        retrying(r.doing, wait, String(res.status));
         await sleep(wait);
         continue;
       }
@@ -692,6 +712,7 @@ export function createRegistryClient(
     registry,
     baseUrl,
     redactor,
+    ...(opts.progress ? { progress: opts.progress } : {}),
     request: (r) => send(r, true),
     async fail(res, r, hint) {
       let body: Buffer = Buffer.alloc(0);
@@ -737,4 +758,9 @@ export function createRegistryClient(
     },
   };
   return client;
+}
+
+/** formatWait writes a backoff wait for people: `2 s`, `0.4 s`. */
+function formatWait(ms: number): string {
+  return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 100) / 10} s`;
 }

@@ -23,6 +23,7 @@ import {
 } from '../model/json.ts';
 import { isIndexMediaType, isManifestMediaType, MediaType } from '../model/media-type.ts';
 import { formatPlatform, hostPlatform, type Platform, platformMatches } from '../model/platform.ts';
+import { startTask } from '../model/progress.ts';
 import { artifactAmong } from '../oci/image-set.ts';
 import { toImage } from '../oci/to-image.ts';
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './client.ts';
@@ -202,6 +203,35 @@ export async function fetchBlob(
   opts: FetchBlobOptions = {},
 ): Promise<void> {
   if (await store.has(desc.digest, desc.size)) return;
+  const task = startTask(
+    client.progress,
+    `pull ${client.registry}/${repository} ${desc.digest}`,
+    `pulling ${desc.digest.slice(7, 19)} from ${client.registry}/${repository}`,
+    desc.size,
+  );
+  let reported = 0;
+  const onBytes = (n: number) => {
+    // a restarted download counts from 0 again: report only what is new
+    if (n > reported) task.advance(n - reported);
+    reported = Math.max(reported, n);
+    opts.onBytes?.(n);
+  };
+  try {
+    await fetchBlobQuietly(client, repository, desc, store, { ...opts, onBytes });
+    task.done();
+  } catch (e) {
+    task.done('failed');
+    throw e;
+  }
+}
+
+async function fetchBlobQuietly(
+  client: RegistryClient,
+  repository: string,
+  desc: Descriptor,
+  store: BlobStore,
+  opts: FetchBlobOptions,
+): Promise<void> {
   const attempts = opts.attempts ?? 5;
   const doing = `fetching blob ${desc.digest} from ${client.registry}/${repository}`;
   const url = `/v2/${repository}/blobs/${desc.digest}`;

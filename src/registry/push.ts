@@ -29,6 +29,7 @@ import { DEFAULT_JSON_LIMIT, parseImageIndex } from '../model/json.ts';
 import { MediaType } from '../model/media-type.ts';
 import { checkReadable } from '../oci/oci-layout.ts';
 import type { Platform } from '../model/platform.ts';
+import { startTask } from '../model/progress.ts';
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './client.ts';
 import { RegistryError } from './errors.ts';
 import { type HttpResponse, isTransportError } from './http.ts';
@@ -275,6 +276,40 @@ export async function pushBlob(
   desc: Descriptor,
   src: BlobSource,
   opts: PushBlobOptions = {},
+): Promise<BlobPushStatus> {
+  if (!client.progress) return pushBlobQuietly(client, repository, desc, src, opts);
+  const task = startTask(
+    client.progress,
+    `push ${client.registry}/${repository} ${desc.digest}`,
+    `pushing ${desc.digest.slice(7, 19)} to ${client.registry}/${repository}`,
+    desc.size,
+  );
+  const counted: BlobSource =
+    typeof src === 'function'
+      ? async function* () {
+          for await (const c of src()) {
+            task.advance(c.byteLength);
+            yield c;
+          }
+        }
+      : src;
+  try {
+    const status = await pushBlobQuietly(client, repository, desc, counted, opts);
+    if (status === 'uploaded' && typeof src !== 'function') task.advance(desc.size);
+    task.done(status === 'uploaded' ? undefined : status);
+    return status;
+  } catch (e) {
+    task.done('failed');
+    throw e;
+  }
+}
+
+async function pushBlobQuietly(
+  client: RegistryClient,
+  repository: string,
+  desc: Descriptor,
+  src: BlobSource,
+  opts: PushBlobOptions,
 ): Promise<BlobPushStatus> {
   const doing = `pushing blob ${desc.digest} to ${client.registry}/${repository}`;
   const scopes = [`repository:${repository}:pull,push`];

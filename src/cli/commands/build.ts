@@ -15,7 +15,8 @@ import {
   parsePlatform,
   retryAfterCacheHeal,
 } from '../../index.ts';
-import { type CliIo, stderrLogger } from '../io.ts';
+import type { CliIo } from '../io.ts';
+import { progressFor, progressLogger } from '../progress.ts';
 import {
   collect,
   collectNoInfer,
@@ -193,8 +194,15 @@ export function registerBuild(program: Command, io: CliIo): void {
     )
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'no progress on stderr')
-    .action(async (context: string | undefined, flags: BuildFlags) => {
-      const log = stderrLogger(io, flags.quiet);
+    // also the command's own option: global options stop being read after the command once the program
+    // parses positionally (as `run IMAGE ARGS…` needs)
+    .option(
+      '--progress <auto|tty|plain|quiet>',
+      'progress on stderr (default auto; also FROMSCRATCH_PROGRESS)',
+    )
+    .action(async (context: string | undefined, flags: BuildFlags, cmd: Command) => {
+      const progress = progressFor(io, cmd);
+      const log = progressLogger(progress);
       const noInfer = noInferOptions(flags.infer);
       const strictEnv = io.env.FROMSCRATCH_STRICT;
       const flagSpec = specFromFlags(
@@ -220,6 +228,7 @@ export function registerBuild(program: Command, io: CliIo): void {
         ...(flags.attachRecord ? { attachRecord: true } : {}),
         cwd: io.cwd,
         logger: log,
+        progress: progress.sink,
         ...(io.env.SOURCE_DATE_EPOCH !== undefined
           ? { sourceDateEpoch: parseEpoch(io.env.SOURCE_DATE_EPOCH) }
           : {}),
@@ -228,14 +237,11 @@ export function registerBuild(program: Command, io: CliIo): void {
         ...(noInfer ? { infer: noInfer } : {}),
         ...(flags.verify ? { verify: flags.verify, fix: Boolean(flags.fix) } : {}),
         ...cacheSettings(flags, io.env),
-        ...(flags.insecureRegistry || flags.certDir
-          ? {
-              registry: {
-                ...(flags.insecureRegistry ? { insecure: flags.insecureRegistry } : {}),
-                ...(flags.certDir ? { certDir: flags.certDir } : {}),
-              },
-            }
-          : {}),
+        registry: {
+          ...(flags.insecureRegistry ? { insecure: flags.insecureRegistry } : {}),
+          ...(flags.certDir ? { certDir: flags.certDir } : {}),
+          progress: progress.sink,
+        },
       };
       if (spec.images) {
         // a multi-image spec: one line per image (NAME DIGEST), or a JSON array
@@ -256,8 +262,9 @@ export function registerBuild(program: Command, io: CliIo): void {
       }
       const result = await retryAfterCacheHeal(
         () => buildImage(spec, buildOpts),
-        (m) => io.stderr.write(`${m}\n`),
+        (m) => progress.log(m),
       );
+      progress.close(true);
       if (flags.json) io.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
       else io.stdout.write(`${result.digest}\n`);
     });

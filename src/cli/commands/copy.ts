@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { copyImageRef, retryAfterCacheHeal } from '../../index.ts';
 import type { CliIo } from '../io.ts';
+import { progressFor } from '../progress.ts';
 
 /** registerCopy adds the copy command. */
 export function registerCopy(program: Command, io: CliIo): void {
@@ -18,15 +19,30 @@ export function registerCopy(program: Command, io: CliIo): void {
       (v: string, p: string[] = []) => [...p, v],
     )
     .option('--cert-dir <dir>', 'CA certificates and client pairs for registries, as skopeo --cert-dir')
-    .action(async (src: string, dest: string, f: { insecureRegistry?: string[]; certDir?: string }) => {
-      const digest = await retryAfterCacheHeal(
-        () =>
-          copyImageRef(src, dest, {
-            ...(f.insecureRegistry ? { insecure: f.insecureRegistry } : {}),
-            ...(f.certDir ? { certDir: f.certDir } : {}),
-          }),
-        (m) => io.stderr.write(`${m}\n`),
-      );
-      io.stdout.write(`${digest}\n`);
-    });
+    .option('-q, --quiet', 'no progress on stderr')
+    .option(
+      '--progress <auto|tty|plain|quiet>',
+      'progress on stderr (default auto; also FROMSCRATCH_PROGRESS)',
+    )
+    .action(
+      async (
+        src: string,
+        dest: string,
+        f: { insecureRegistry?: string[]; certDir?: string },
+        cmd: Command,
+      ) => {
+        const progress = progressFor(io, cmd);
+        const digest = await retryAfterCacheHeal(
+          () =>
+            copyImageRef(src, dest, {
+              ...(f.insecureRegistry ? { insecure: f.insecureRegistry } : {}),
+              ...(f.certDir ? { certDir: f.certDir } : {}),
+              progress: progress.sink,
+            }),
+          (m) => progress.log(m),
+        );
+        progress.close(true);
+        io.stdout.write(`${digest}\n`);
+      },
+    );
 }
