@@ -12,6 +12,7 @@ import { canonicalUsrPath, dpkgStatusEntries } from './dpkg-status.ts';
 import { type FetchDebOptions, fetchDebs } from './fetch-deb.ts';
 import type { LockedPackage, Lockfile } from './lockfile.ts';
 import { postInstall } from './post-install.ts';
+import { type NotEmulated, scriptEffects } from './script-effects.ts';
 
 /** AssembleOptions configures assembleDebs. */
 export interface AssembleOptions {
@@ -22,7 +23,10 @@ export interface AssembleOptions {
   mergeUsr?: boolean;
   /** write /var/lib/dpkg/status.d records (default true) */
   dpkgStatus?: boolean;
-  /** generate the CA bundle and update-alternatives links (default true) */
+  /**
+   * reproduce what postinst scripts do (script-effects.ts: ucf, phpenmod, a2enmod, ln -s, mkdir,
+   * dpkg-statoverride), the CA bundle and update-alternatives links (default true)
+   */
   postInstall?: boolean;
 }
 
@@ -53,6 +57,13 @@ export interface DebEntries {
   readonly entries: readonly FileEntry[];
   readonly origins: ReadonlyMap<string, readonly Origin[]>;
   readonly packages: readonly InstalledDeb[];
+  /** maintainer-script commands whose effect is not in the image, one per (package, command) */
+  readonly notEmulated: readonly NotEmulated[];
+}
+
+/** notEmulatedWarning is the build warning for one command not emulated. */
+export function notEmulatedWarning(n: NotEmulated): string {
+  return `package ${n.package}: its postinst runs \`${n.example}\` (line ${n.line}), ${n.reason === 'not emulated' ? 'which fromscratch does not emulate' : `not emulated: ${n.reason}`}; the image lacks its effect`;
 }
 
 const MERGED = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libo32'];
@@ -117,7 +128,34 @@ export function assembleDebs(
     origins.set(path, [{ kind: 'default', what: 'merged /usr layout (Debian bookworm default)' }]);
   }
   const extra: FileEntry[] = [];
+  let notEmulated: NotEmulated[] = [];
   if (opts.postInstall !== false) {
+    const fx = scriptEffects(
+      debs.map((d) => {
+        const pi = d.controlFiles.get('postinst');
+        const depends = ['Pre-Depends', 'Depends'].flatMap((f) =>
+          (d.control.get(f) ?? '')
+            .split(/[,|]/)
+            .map((r) => r.trim().split(/[\s(:]/)[0]!)
+            .filter(Boolean),
+        );
+        return {
+          name: d.origin.name,
+          version: d.origin.version,
+          architecture: d.origin.architecture,
+          depends,
+          ...(pi ? { postinst: Buffer.from(pi).toString('utf8') } : {}),
+        };
+      }),
+      map,
+    );
+    for (const p of fx.removed) {
+      map.delete(p);
+      origins.delete(p);
+    }
+    for (const e of fx.entries) map.set(e.path, e);
+    for (const [p, o] of fx.origins) origins.set(p, o);
+    notEmulated = fx.notEmulated;
     const r = postInstall(
       debs.map((d) => {
         const pi = d.controlFiles.get('postinst');
@@ -185,7 +223,7 @@ export function assembleDebs(
       ip.copyright = Buffer.from(copyright.content.data).toString('utf8');
     return ip as unknown as InstalledDeb;
   });
-  return { entries, origins, packages };
+  return { entries, origins, packages, notEmulated };
 }
 
 /** DebEntriesOptions configures debEntries. */
