@@ -179,7 +179,9 @@ async function buildPlatform(
         log,
       ));
     if (spec.packageRecords !== false)
-      packages.push(...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages)));
+      packages.push(
+        ...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages, { warn: ctx.warn })),
+      );
     for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0))
       ctx.col.addIfAbsent(d.entry, d.origin);
 
