@@ -156,6 +156,8 @@ export async function sbomOf(
         ...(known?.partial ? { partial: true } : {}),
         ...(known?.license ? { license: known.license } : {}),
         ...(known?.source ? { source: known.source } : {}),
+        ...(known?.vendor ? { vendor: known.vendor } : {}),
+        ...(known?.distro ? { distro: known.distro } : {}),
       };
       p.files.push(f.path);
       packages.set(key, p);

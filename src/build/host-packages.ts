@@ -119,7 +119,104 @@ export async function attributeHostFiles(
   const { entries, origins } = dpkgStatusEntries(status);
   for (const entry of entries as FileEntry[])
     for (const o of origins.get(entry.path) ?? []) col.addIfAbsent(entry, o);
-  return [...found.values()].map((f) => f.pkg);
+  // OS identity: the root's own os-release and debian_version, when its packages are Debian's
+  const os = await readOsIdentity(rootDir);
+  const out: RecordedPackage[] = [];
+  for (const [key, f] of found) {
+    const vendor = vendorOf(memo.control(key) ?? '', os?.id, await hasDebianChangelog(rootDir, f.pkg));
+    out.push({
+      ...f.pkg,
+      ...(vendor ? { vendor } : {}),
+      ...(vendor && vendor === os?.id && os.versionId ? { distro: `${vendor}-${os.versionId}` } : {}),
+    });
+  }
+  if (os?.id === 'debian' && out.some((p) => p.vendor === 'debian')) {
+    const why: Origin = {
+      kind: 'default',
+      what: `OS identity of ${rootDir}, whose Debian packages the image holds`,
+    };
+    const file = (path: string, data: Uint8Array): FileEntry => ({
+      type: 'file',
+      path,
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: 0,
+      size: data.length,
+      content: { kind: 'bytes', data },
+    });
+    if (!col.has('/etc/os-release') && !col.has('/usr/lib/os-release')) {
+      col.addIfAbsent(file('/usr/lib/os-release', os.osRelease), why);
+      col.addIfAbsent(
+        {
+          type: 'symlink',
+          path: '/etc/os-release',
+          target: '../usr/lib/os-release',
+          mode: 0o777,
+          uid: 0,
+          gid: 0,
+          mtime: 0,
+        },
+        why,
+      );
+    }
+    if (os.debianVersion) col.addIfAbsent(file('/etc/debian_version', os.debianVersion), why);
+  }
+  return out;
+}
+
+/** readOsIdentity reads the root's os-release (ID, VERSION_ID) and debian_version. */
+async function readOsIdentity(
+  rootDir: string,
+): Promise<
+  { id?: string; versionId?: string; osRelease: Uint8Array; debianVersion?: Uint8Array } | undefined
+> {
+  let osRelease: Uint8Array | undefined;
+  for (const p of ['etc/os-release', 'usr/lib/os-release']) {
+    osRelease = await readFile(join(rootDir, p)).catch(() => undefined);
+    if (osRelease) break;
+  }
+  if (!osRelease || osRelease.length > 64 * 1024) return undefined;
+  const text = Buffer.from(osRelease).toString('utf8');
+  const field = (k: string) => new RegExp(`^${k}=["']?([^"'\\n]*)["']?$`, 'm').exec(text)?.[1];
+  const debianVersion = await readFile(join(rootDir, 'etc/debian_version')).catch(() => undefined);
+  const id = field('ID');
+  const versionId = field('VERSION_ID');
+  return {
+    osRelease,
+    ...(id ? { id } : {}),
+    ...(versionId ? { versionId } : {}),
+    ...(debianVersion && debianVersion.length < 256 ? { debianVersion } : {}),
+  };
+}
+
+/** hasDebianChangelog tells whether the package installed /usr/share/doc/NAME/changelog.Debian.gz (its .list). */
+async function hasDebianChangelog(rootDir: string, p: RecordedPackage): Promise<boolean> {
+  const info = join(rootDir, 'var/lib/dpkg/info');
+  for (const n of [`${p.name}:${p.architecture}.list`, `${p.name}.list`]) {
+    const text = await readFile(join(info, n), 'utf8').catch(() => undefined);
+    if (text !== undefined) return text.includes(`/usr/share/doc/${p.name}/changelog.Debian.gz\n`);
+  }
+  return false;
+}
+
+/**
+ * vendorOf tells who published an installed package; dpkg records no origin, so this is a heuristic:
+ * the root's distribution (`debian`) when the Maintainer (or Original-Maintainer) names Debian or the
+ * package ships a Debian changelog (`changelog.Debian.gz`, which Debian policy requires of non-native
+ * packages), else the Maintainer's mail domain (`nodesource` for a NodeSource nodejs). On a bookworm host
+ * only two native packages (netbase, usr-is-merged) are missed by it.
+ */
+function vendorOf(control: string, osId: string | undefined, debianChangelog: boolean): string | undefined {
+  const fields = [/^Maintainer:\s*(.*)$/m, /^Original-Maintainer:\s*(.*)$/m].map(
+    (re) => re.exec(control)?.[1] ?? '',
+  );
+  if (fields.every((f) => f === '')) return undefined;
+  if (debianChangelog || fields.some((f) => /debian/i.test(f)))
+    return osId === 'debian' || !osId ? 'debian' : osId;
+  if (osId && osId !== 'debian' && fields.some((f) => new RegExp(osId, 'i').test(f))) return osId;
+  const domain = /@([A-Za-z0-9.-]+)>/.exec(fields[0]!)?.[1]?.split('.');
+  return domain && domain.length >= 2 ? domain[domain.length - 2]!.toLowerCase() : undefined;
 }
 
 /**

@@ -10,7 +10,8 @@ import { comparePaths } from '../fs/path.ts';
 import { type DebPackage, parseDeb, type ReadDebOptions } from './deb-file.ts';
 import { canonicalUsrPath, dpkgStatusEntries } from './dpkg-status.ts';
 import { type FetchDebOptions, fetchDebs } from './fetch-deb.ts';
-import type { LockedPackage, Lockfile } from './lockfile.ts';
+import type { Distribution, LockedPackage, Lockfile } from './lockfile.ts';
+import { osIdentityEntries } from './os-release.ts';
 import { postInstall } from './post-install.ts';
 import { type NotEmulated, scriptEffects } from './script-effects.ts';
 
@@ -28,6 +29,8 @@ export interface AssembleOptions {
    * dpkg-statoverride), the CA bundle and update-alternatives links (default true)
    */
   postInstall?: boolean;
+  /** the releases the packages came from (the lockfile's), for /etc/os-release and purls */
+  distributions?: readonly Distribution[];
 }
 
 /** InstalledDeb describes one package put in the image, for SBOMs and reports. */
@@ -49,6 +52,10 @@ export interface InstalledDeb {
   readonly files: readonly string[];
   /** paths left out (docs, man pages, locales) */
   readonly excluded: readonly string[];
+  /** who publishes it, lowercase (`debian`), from its source's InRelease Origin; absent: unknown */
+  readonly vendor?: string;
+  /** the release, as purls name it (`debian-12`) */
+  readonly distro?: string;
 }
 
 /** DebEntries is what debEntries returns: entries for a layer, their origins, and the packages. */
@@ -186,6 +193,18 @@ export function assembleDebs(
     for (const [p, o] of r.origins) origins.set(p, o);
   }
   for (const e of extra) map.set(e.path, e);
+  if (opts.postInstall !== false) {
+    const os = osIdentityEntries(
+      debs.flatMap((d) => {
+        const l = locked.find((x) => x.name === d.origin.name);
+        const dist = l && opts.distributions?.find((x) => l.url.startsWith(`${x.uri.replace(/\/+$/, '')}/`));
+        return dist ? [dist] : [];
+      }),
+      map,
+    );
+    for (const e of os.entries) map.set(e.path, e);
+    for (const [p, o] of os.origins) origins.set(p, o);
+  }
   const entries = [...map.values()].sort((a, b) => comparePaths(a.path, b.path));
   const byName = new Map(locked.map((l) => [l.name, l]));
   const packages = debs.map((d): InstalledDeb => {
@@ -207,6 +226,12 @@ export function assembleDebs(
     if (l) {
       ip.url = l.url;
       ip.sha256 = l.sha256;
+      const dist = opts.distributions?.find((x) => l.url.startsWith(`${x.uri.replace(/\/+$/, '')}/`));
+      if (dist?.origin) {
+        ip.vendor = dist.origin.toLowerCase().replace(/[^a-z0-9.-]+/g, '-');
+        const major = /^([0-9]+)/.exec(dist.version ?? '')?.[1];
+        if (major) ip.distro = `${ip.vendor}-${major}`;
+      }
     }
     const isz = Number(c.get('Installed-Size'));
     if (Number.isSafeInteger(isz)) ip.installedSize = isz;
@@ -271,5 +296,8 @@ export async function debEntries(lock: Lockfile, opts: DebEntriesOptions = {}): 
     }
     debs.push(d);
   }
-  return assembleDebs(debs, pkgs, opts);
+  return assembleDebs(debs, pkgs, {
+    ...opts,
+    ...(lock.distributions ? { distributions: lock.distributions } : {}),
+  });
 }

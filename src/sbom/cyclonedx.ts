@@ -43,12 +43,21 @@ export function toCycloneDx(input: SbomInput): Record<string, unknown> {
     metadata: {
       timestamp: input.created,
       tools: { components: [{ type: 'application', name: 'fromscratch', version: input.toolVersion }] },
-      component: { type: 'container', 'bom-ref': imageRef, name: input.name, version: input.digest, purl: imageRef },
+      component: {
+        type: 'container',
+        'bom-ref': imageRef,
+        name: input.name,
+        version: input.digest,
+        purl: imageRef,
+      },
       properties: [{ name: 'fromscratch:platform', value: input.platform }],
     },
     components: [...pkgComponents, ...fileComponents],
     dependencies: [
-      { ref: imageRef, dependsOn: [...pkgComponents.map((c) => c['bom-ref']), ...fileComponents.map((c) => c['bom-ref'])] },
+      {
+        ref: imageRef,
+        dependsOn: [...pkgComponents.map((c) => c['bom-ref']), ...fileComponents.map((c) => c['bom-ref'])],
+      },
       ...input.packages.map((p) => ({ ref: debPurl(p), dependsOn: p.files.map((f) => `file:${f}`) })),
     ],
   };

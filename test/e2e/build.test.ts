@@ -288,5 +288,13 @@ test('package credit by content: --add ./fake:/usr/bin/jq is not jq in the SBOM 
       `${pkgSum}  opt/jq\n`,
       "status.d lists /opt/jq with the package's md5sum, not the fake",
     );
+    // OS identity: the host's, since the image holds its Debian packages; purls name the release
+    const why = await fromscratch(['why', 'oci:out:x', '/etc/os-release'], { cwd: dir });
+    assert.equal(why.code, 0, why.stderr);
+    assert.match(why.stdout, /^\/etc\/os-release$/m);
+    assert.match(why.stdout, /OS identity of \//);
+    const cdx = await fromscratch(['sbom', 'oci:out:x', '--format', 'cyclonedx'], { cwd: dir });
+    const ver = readFileSync('/etc/os-release', 'utf8').match(/^VERSION_ID="?([0-9]+)/m)?.[1];
+    assert.match(cdx.stdout, new RegExp(`pkg:deb/debian/jq@[^"]*&distro=debian-${ver}"`));
   });
 });

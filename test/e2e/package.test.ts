@@ -131,7 +131,7 @@ test('--package jq for the host runs `jq --version` in docker like the host, wit
       assert.equal(bom.bomFormat, 'CycloneDX');
       const purls = bom.components.map((c) => c.purl ?? '');
       for (const [name, version] of versions) {
-        const want = `pkg:deb/debian/${name}@${encodeURIComponent(version)}?arch=amd64`;
+        const want = `pkg:deb/debian/${name}@${encodeURIComponent(version)}?arch=amd64&distro=debian-12`;
         assert.ok(purls.includes(want), `CycloneDX has ${want}: ${purls.join(' ')}`);
       }
 
@@ -189,7 +189,19 @@ test('--platform linux/arm64 --package jq puts an aarch64 ELF at /usr/bin/jq', a
     const cdx = await fromscratch(['sbom', 'oci:out:arm', '--format', 'cyclonedx'], { cwd: dir });
     assert.equal(cdx.code, 0, cdx.stderr);
     const jq = (await snapshotVersions(['jq'], 'arm64')).get('jq')!;
-    assert.ok(cdx.stdout.includes(`pkg:deb/debian/jq@${encodeURIComponent(jq)}?arch=arm64`), cdx.stdout);
+    assert.ok(
+      cdx.stdout.includes(`pkg:deb/debian/jq@${encodeURIComponent(jq)}?arch=arm64&distro=debian-12`),
+      cdx.stdout,
+    );
+    // the OS identity of the release the packages came from (the snapshot's InRelease), as base-files has it
+    const osRelease = (await readImageFile(join(dir, 'out'), '/usr/lib/os-release', dir)).toString();
+    assert.match(osRelease, /^ID=debian$/m);
+    assert.match(osRelease, /^VERSION_ID="12"$/m);
+    assert.match(osRelease, /^VERSION_CODENAME=bookworm$/m);
+    assert.match(
+      (await readImageFile(join(dir, 'out'), '/etc/debian_version', dir)).toString(),
+      /^12\.[0-9]+\n$/,
+    );
   });
 });
 
