@@ -75,12 +75,12 @@ export async function explainPath(
   }
 }
 
-/** hashImageFiles returns the regular files of an image's merged layers with SHA-256 and size (last layer wins). */
+/** hashImageFiles returns the regular files of an image's merged layers with SHA-256, SHA-1 and size (last layer wins). */
 export async function hashImageFiles(
   set: ImageSet,
   i: number,
-): Promise<Map<string, { sha256: string; size: number }>> {
-  const out = new Map<string, { sha256: string; size: number }>();
+): Promise<Map<string, { sha256: string; sha1: string; size: number }>> {
+  const out = new Map<string, { sha256: string; sha1: string; size: number }>();
   for (const layer of set.images[i]!.layers) {
     const reader = new TarReader(openLayerTar(set.store, layer.blob));
     for (let e = await reader.next(); e; e = await reader.next()) {
@@ -100,8 +100,12 @@ export async function hashImageFiles(
         continue;
       }
       const h = createHash('sha256');
-      for await (const c of reader.body()) h.update(c);
-      out.set(name, { sha256: h.digest('hex'), size: e.size });
+      const h1 = createHash('sha1'); // SPDX 2.3 requires SHA1 of every file
+      for await (const c of reader.body()) {
+        h.update(c);
+        h1.update(c);
+      }
+      out.set(name, { sha256: h.digest('hex'), sha1: h1.digest('hex'), size: e.size });
     }
   }
   return out;

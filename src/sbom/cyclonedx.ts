@@ -29,7 +29,7 @@ export function toCycloneDx(input: SbomInput): Record<string, unknown> {
     type: 'file',
     'bom-ref': `file:${f.path}`,
     name: f.path,
-    hashes: [{ alg: 'SHA-256', content: f.sha256 }],
+    hashes: [...(f.sha1 ? [{ alg: 'SHA-1', content: f.sha1 }] : []), { alg: 'SHA-256', content: f.sha256 }],
     properties: [
       { name: 'fromscratch:size', value: String(f.size) },
       ...f.origins.map((o) => ({ name: 'fromscratch:origin', value: describeOrigin(o) })),

@@ -7,6 +7,8 @@ import type { Origin } from '../fs/origin.ts';
 export interface SbomFile {
   readonly path: string;
   readonly sha256: string;
+  /** SHA-1, which SPDX 2.3 requires of every file (absent: not computed, e.g. an older caller) */
+  readonly sha1?: string;
   readonly size: number;
   readonly origins: readonly Origin[];
 }

@@ -52,7 +52,10 @@ export function toSpdx(input: SbomInput): Record<string, unknown> {
   const files = input.files.map((f) => ({
     SPDXID: fileId(f.path),
     fileName: `.${f.path}`,
-    checksums: [{ algorithm: 'SHA256', checksumValue: f.sha256 }],
+    checksums: [
+      ...(f.sha1 ? [{ algorithm: 'SHA1', checksumValue: f.sha1 }] : []),
+      { algorithm: 'SHA256', checksumValue: f.sha256 },
+    ],
     licenseConcluded: 'NOASSERTION',
     copyrightText: 'NOASSERTION',
     comment: f.origins.map(describeOrigin).join('; '),
