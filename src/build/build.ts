@@ -11,6 +11,7 @@ import type { BlobStore } from '../blob/store.ts';
 import { type CheckReport, formatCheck } from '../check/check.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
 import { localeRequests } from '../closure/locale.ts';
+import { notEmulatedWarning } from '../deb/deb-entries.ts';
 import { ELF_DATA_KIND_LABEL, readElfRole } from '../elf/elf-role.ts';
 import { isElf } from '../elf/parse-elf.ts';
 import { FromscratchError, withContext } from '../errors.ts';
@@ -192,7 +193,7 @@ async function buildPlatform(
         undefined,
         'files',
       );
-      packages.push(...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages)));
+      packages.push(...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages, { warn: ctx.warn })));
       task.done(`${packages.length} package${packages.length === 1 ? '' : 's'}`);
     }
     for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0))
@@ -327,6 +328,7 @@ async function gatherPackages(
       for (const o of debs.origins.get(entry.path) ?? [{ kind: 'requested', via: '--package' } as const])
         ctx.col.addIfAbsent(entry, o);
     }
+    for (const n of debs.notEmulated) ctx.warn(notEmulatedWarning(n));
     return toRecordedPackages(debs);
   } catch (e) {
     return withContext(`adding ${wanted.map(describeItem).join(' ')}`, e);

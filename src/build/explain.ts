@@ -81,13 +81,13 @@ export async function explainPath(
   }
 }
 
-/** hashImageFiles returns the regular files of an image's merged layers with SHA-256 and size (last layer wins). */
+/** hashImageFiles returns the regular files of an image's merged layers with SHA-256, SHA-1 and size (last layer wins). */
 export async function hashImageFiles(
   set: ImageSet,
   i: number,
   keep?: { want(path: string): boolean; files: Map<string, Uint8Array> },
-): Promise<Map<string, { sha256: string; size: number }>> {
-  const out = new Map<string, { sha256: string; size: number }>();
+): Promise<Map<string, { sha256: string; sha1: string; size: number }>> {
+  const out = new Map<string, { sha256: string; sha1: string; size: number }>();
   let kept = 0;
   for (const layer of set.images[i]!.layers) {
     const reader = new TarReader(openLayerTar(set.store, layer.blob));
@@ -111,11 +111,13 @@ export async function hashImageFiles(
       // small files the caller wants too (dpkg data), up to 64 MiB in all
       const take = keep?.want(name) === true && kept + e.size <= 64 * 1024 * 1024;
       const chunks: Uint8Array[] = [];
+      const h1 = createHash('sha1'); // SPDX 2.3 requires SHA1 of every file
       for await (const c of reader.body()) {
         h.update(c);
+        h1.update(c);
         if (take) chunks.push(c);
       }
-      out.set(name, { sha256: h.digest('hex'), size: e.size });
+      out.set(name, { sha256: h.digest('hex'), sha1: h1.digest('hex'), size: e.size });
       if (take && keep) {
         kept += e.size;
         keep.files.set(name, Buffer.concat(chunks));
@@ -165,10 +167,12 @@ export async function sbomOf(
       readonly partial?: boolean;
       readonly license?: string;
       readonly source?: string;
+      readonly vendor?: string;
+      readonly distro?: string;
     }[];
   };
   const dpkg = { want: isDpkgData, files: new Map<string, Uint8Array>() };
-  let hashes: Map<string, { sha256: string; size: number }>;
+  let hashes: Map<string, { sha256: string; sha1: string; size: number }>;
   try {
     record = await recordOf(set, i, name, recordDir);
     hashes = await hashImageFiles(set, i);
@@ -215,6 +219,8 @@ export async function sbomOf(
         ...(known?.partial ? { partial: true } : {}),
         ...(known?.license ? { license: known.license } : {}),
         ...(known?.source ? { source: known.source } : {}),
+        ...(known?.vendor ? { vendor: known.vendor } : {}),
+        ...(known?.distro ? { distro: known.distro } : {}),
       };
       p.files.push(f.path);
       packages.set(key, p);

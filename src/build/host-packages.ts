@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../blob/dir-store.ts';
 import { formatParagraph, parseControl } from '../deb/control.ts';
 import {
+  canonicalUsrPath,
   dpkgStatusEntries,
   type HostDpkgOwners,
   type HostPackage,
@@ -26,12 +27,18 @@ import type { RecordedPackage } from './record.ts';
  * attributeHostFiles finds the owning package of every host-backed file of the collector (paths as the
  * root has them), notes the origin, and adds status.d records for the packages found. Packages already
  * installed whole by --package are left as they are. Returns the partial packages.
+ *
+ * Credit is by content: a file is the package's only when its bytes match the md5sum dpkg recorded
+ * for it (`info/PKG.md5sums`, or the Conffiles field). Candidates are the package owning the path the
+ * file came from (a packaged file copied elsewhere keeps its credit) and the one owning where it lands
+ * (a copy of a packaged file); any other file at a packaged path (modified, or a different file) is no
+ * package's. A corrupt md5sums file credits nothing of its package, with a warning.
  */
 export async function attributeHostFiles(
   col: Collector,
   rootDir: string,
   whole: readonly RecordedPackage[],
-  o: { cacheDir?: string } = {},
+  o: { cacheDir?: string; warn?: (message: string) => void } = {},
 ): Promise<RecordedPackage[]> {
   const hostFiles = col
     .tree()
@@ -41,14 +48,46 @@ export async function attributeHostFiles(
     );
   const memo = await readOwnerMemo(rootDir, o.cacheDir ?? cacheDir());
   if (!memo) return [];
-  await memo.lookup(hostFiles.map((e) => e.path));
+  // a file is a candidate of the package owning where it came from (a packaged file copied elsewhere)
+  // and of the package owning where it lands; its bytes decide
+  const root = rootDir.replace(/\/+$/, '');
+  const inRoot = (host: string) =>
+    root === '' ? host : host.startsWith(`${root}/`) ? host.slice(root.length) : undefined;
+  await memo.lookup([
+    ...hostFiles.map((e) => e.path),
+    ...hostFiles.flatMap((e) => inRoot(e.content.path) ?? []),
+  ]);
   const skip = new Set(whole.map((p) => `${p.name}:${p.architecture}`));
-  const found = new Map<string, { pkg: RecordedPackage; files: { path: string; host: string }[] }>();
+  const sums = new Map<string, Map<string, string> | undefined>();
+  const sumsOf = async (pkg: HostPackage): Promise<Map<string, string> | undefined> => {
+    const key = `${pkg.name}:${pkg.architecture}`;
+    if (!sums.has(key)) {
+      const r = await readPackageSums(rootDir, pkg, memo.control(key));
+      if (r.corrupt) {
+        o.warn?.(
+          `the dpkg database of ${rootDir} has a corrupt ${r.corrupt}: no file is credited to ${pkg.name} ${pkg.version} (fix: reinstall the package, \`apt-get install --reinstall ${pkg.name}\`)`,
+        );
+      }
+      sums.set(key, r.sums);
+    }
+    return sums.get(key);
+  };
+  const found = new Map<string, { pkg: RecordedPackage; files: { path: string; md5: string }[] }>();
   for (const e of hostFiles) {
-    const owner = memo.owner(e.path);
-    if (!owner) continue;
+    let credit: { owner: HostPackage; md5: string } | undefined;
+    const from = inRoot(e.content.path);
+    for (const p of from !== undefined && from !== e.path ? [from, e.path] : [e.path]) {
+      const owner = memo.owner(p);
+      if (!owner || skip.has(`${owner.name}:${owner.architecture}`)) continue;
+      const want = (await sumsOf(owner))?.get(canonicalUsrPath(p));
+      if (want === undefined) continue; // not a file dpkg checksums (generated, or a corrupt database)
+      if ((await memo.md5(e.content.path)) !== want) continue; // modified, or another file at the path
+      credit = { owner, md5: want };
+      break;
+    }
+    if (!credit) continue;
+    const { owner } = credit;
     const key = `${owner.name}:${owner.architecture}`;
-    if (skip.has(key)) continue;
     const origin: Origin = {
       kind: 'package',
       name: owner.name,
@@ -66,22 +105,153 @@ export async function attributeHostFiles(
       },
       files: [],
     };
-    f.files.push({ path: e.path, host: e.content.path });
+    f.files.push({ path: e.path, md5: credit.md5 });
     found.set(key, f);
   }
   const status: StatusPackage[] = [];
   for (const [key, f] of found) {
     const control = memo.control(key);
     if (!control) continue;
-    const files: { path: string; md5: string }[] = [];
-    for (const x of f.files) files.push({ path: x.path, md5: await memo.md5(x.host) });
-    status.push({ name: f.pkg.name, controlText: control, files });
+    // the package's own md5sums (checked equal to the file's), never a checksum of whatever is there
+    status.push({ name: f.pkg.name, controlText: control, files: f.files });
   }
   await memo.save();
   const { entries, origins } = dpkgStatusEntries(status);
   for (const entry of entries as FileEntry[])
     for (const o of origins.get(entry.path) ?? []) col.addIfAbsent(entry, o);
-  return [...found.values()].map((f) => f.pkg);
+  // OS identity: the root's own os-release and debian_version, when its packages are Debian's
+  const os = await readOsIdentity(rootDir);
+  const out: RecordedPackage[] = [];
+  for (const [key, f] of found) {
+    const vendor = vendorOf(memo.control(key) ?? '', os?.id, await hasDebianChangelog(rootDir, f.pkg));
+    out.push({
+      ...f.pkg,
+      ...(vendor ? { vendor } : {}),
+      ...(vendor && vendor === os?.id && os.versionId ? { distro: `${vendor}-${os.versionId}` } : {}),
+    });
+  }
+  if (os?.id === 'debian' && out.some((p) => p.vendor === 'debian')) {
+    const why: Origin = {
+      kind: 'default',
+      what: `OS identity of ${rootDir}, whose Debian packages the image holds`,
+    };
+    const file = (path: string, data: Uint8Array): FileEntry => ({
+      type: 'file',
+      path,
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: 0,
+      size: data.length,
+      content: { kind: 'bytes', data },
+    });
+    if (!col.has('/etc/os-release') && !col.has('/usr/lib/os-release')) {
+      col.addIfAbsent(file('/usr/lib/os-release', os.osRelease), why);
+      col.addIfAbsent(
+        {
+          type: 'symlink',
+          path: '/etc/os-release',
+          target: '../usr/lib/os-release',
+          mode: 0o777,
+          uid: 0,
+          gid: 0,
+          mtime: 0,
+        },
+        why,
+      );
+    }
+    if (os.debianVersion) col.addIfAbsent(file('/etc/debian_version', os.debianVersion), why);
+  }
+  return out;
+}
+
+/** readOsIdentity reads the root's os-release (ID, VERSION_ID) and debian_version. */
+async function readOsIdentity(
+  rootDir: string,
+): Promise<
+  { id?: string; versionId?: string; osRelease: Uint8Array; debianVersion?: Uint8Array } | undefined
+> {
+  let osRelease: Uint8Array | undefined;
+  for (const p of ['etc/os-release', 'usr/lib/os-release']) {
+    osRelease = await readFile(join(rootDir, p)).catch(() => undefined);
+    if (osRelease) break;
+  }
+  if (!osRelease || osRelease.length > 64 * 1024) return undefined;
+  const text = Buffer.from(osRelease).toString('utf8');
+  const field = (k: string) => new RegExp(`^${k}=["']?([^"'\\n]*)["']?$`, 'm').exec(text)?.[1];
+  const debianVersion = await readFile(join(rootDir, 'etc/debian_version')).catch(() => undefined);
+  const id = field('ID');
+  const versionId = field('VERSION_ID');
+  return {
+    osRelease,
+    ...(id ? { id } : {}),
+    ...(versionId ? { versionId } : {}),
+    ...(debianVersion && debianVersion.length < 256 ? { debianVersion } : {}),
+  };
+}
+
+/** hasDebianChangelog tells whether the package installed /usr/share/doc/NAME/changelog.Debian.gz (its .list). */
+async function hasDebianChangelog(rootDir: string, p: RecordedPackage): Promise<boolean> {
+  const info = join(rootDir, 'var/lib/dpkg/info');
+  for (const n of [`${p.name}:${p.architecture}.list`, `${p.name}.list`]) {
+    const text = await readFile(join(info, n), 'utf8').catch(() => undefined);
+    if (text !== undefined) return text.includes(`/usr/share/doc/${p.name}/changelog.Debian.gz\n`);
+  }
+  return false;
+}
+
+/**
+ * vendorOf tells who published an installed package; dpkg records no origin, so this is a heuristic:
+ * the root's distribution (`debian`) when the Maintainer (or Original-Maintainer) names Debian or the
+ * package ships a Debian changelog (`changelog.Debian.gz`, which Debian policy requires of non-native
+ * packages), else the Maintainer's mail domain (`nodesource` for a NodeSource nodejs). On a bookworm host
+ * only two native packages (netbase, usr-is-merged) are missed by it.
+ */
+function vendorOf(control: string, osId: string | undefined, debianChangelog: boolean): string | undefined {
+  const fields = [/^Maintainer:\s*(.*)$/m, /^Original-Maintainer:\s*(.*)$/m].map(
+    (re) => re.exec(control)?.[1] ?? '',
+  );
+  if (fields.every((f) => f === '')) return undefined;
+  if (debianChangelog || fields.some((f) => /debian/i.test(f)))
+    return osId === 'debian' || !osId ? 'debian' : osId;
+  if (osId && osId !== 'debian' && fields.some((f) => new RegExp(osId, 'i').test(f))) return osId;
+  const domain = /@([A-Za-z0-9.-]+)>/.exec(fields[0]!)?.[1]?.split('.');
+  return domain && domain.length >= 2 ? domain[domain.length - 2]!.toLowerCase() : undefined;
+}
+
+/**
+ * readPackageSums reads what dpkg recorded of a package's files: `info/NAME[:ARCH].md5sums` and the
+ * `Conffiles` of its status paragraph, keyed by merged-/usr path. A line that is not `MD5  PATH` makes
+ * the whole file untrusted (`corrupt` names it; `sums` is undefined).
+ */
+async function readPackageSums(
+  rootDir: string,
+  pkg: HostPackage,
+  control: string | undefined,
+): Promise<{ sums?: Map<string, string>; corrupt?: string }> {
+  const info = join(rootDir, 'var/lib/dpkg/info');
+  const sums = new Map<string, string>();
+  for (const name of [`${pkg.name}:${pkg.architecture}.md5sums`, `${pkg.name}.md5sums`]) {
+    let text: string;
+    try {
+      text = await readFile(join(info, name), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      const m = /^([0-9a-f]{32}) [ *](.+)$/.exec(line);
+      if (!m) return { corrupt: join(info, name) };
+      sums.set(canonicalUsrPath(`/${m[2]!.replace(/^\/+/, '')}`), m[1]!);
+    }
+    break;
+  }
+  const conf = /^Conffiles:\n((?:[ \t].*\n?)*)/m.exec(control ?? '');
+  for (const l of conf?.[1]?.split('\n') ?? []) {
+    const m = /^\s+(\/\S+)\s+([0-9a-f]{32})(\s|$)/.exec(l);
+    if (m) sums.set(canonicalUsrPath(m[1]!), m[2]!);
+  }
+  return { sums };
 }
 
 async function md5File(path: string): Promise<string> {

@@ -120,6 +120,8 @@ export function toRecordedPackages(d: DebEntries): RecordedPackage[] {
       architecture: p.architecture,
       ...(p.source ? { source: p.source } : {}),
       ...(license ? { license } : {}),
+      ...(p.vendor ? { vendor: p.vendor } : {}),
+      ...(p.distro ? { distro: p.distro } : {}),
     };
   });
 }

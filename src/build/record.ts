@@ -31,6 +31,10 @@ export interface RecordedPackage {
   readonly partial?: boolean;
   readonly source?: string;
   readonly license?: string;
+  /** who publishes it (`debian`); absent: Debian assumed (records before issue 14) */
+  readonly vendor?: string;
+  /** the release, as purls name it (`debian-12`) */
+  readonly distro?: string;
 }
 
 /** BuildRecord describes one built image (one platform). */

@@ -17,6 +17,11 @@ export interface Explanation {
     readonly text: string;
     readonly because?: Explanation;
   }[];
+  /**
+   * build warnings about the packages the path comes from: the maintainer-script commands of those
+   * packages whose effect is not in the image
+   */
+  readonly notes?: readonly string[];
 }
 
 /** MAX_WHY_DEPTH bounds the chain (reasons form a DAG; a cycle is cut by the visited set anyway). */
@@ -50,7 +55,15 @@ export async function explainFromRecord(record: BuildRecord, path: string): Prom
           : 'list the files with `fromscratch inspect IMAGE`',
     });
   }
-  const e = explainer(byPath)(want);
+  const e0 = explainer(byPath)(want);
+  const pkgs = new Set(
+    (byPath.get(want)?.origins ?? []).flatMap((o) => (o.kind === 'package' ? [o.name] : [])),
+  );
+  const notes = record.warnings.filter((w) => {
+    const m = /^package ([^:\s]+): its postinst /.exec(w);
+    return m !== null && pkgs.has(m[1]!);
+  });
+  const e = notes.length > 0 ? { ...e0, notes } : e0;
   return via.length > 0 ? { ...e, via } : e;
 }
 
@@ -117,5 +130,6 @@ export function formatExplanation(e: Explanation): string {
     });
   };
   walk(e, '');
+  for (const n of e.notes ?? []) lines.push(`note: ${n}`);
   return `${lines.join('\n')}\n`;
 }

@@ -10,8 +10,10 @@ import { comparePaths } from '../fs/path.ts';
 import { type DebPackage, parseDeb, type ReadDebOptions } from './deb-file.ts';
 import { canonicalUsrPath, dpkgStatusEntries } from './dpkg-status.ts';
 import { type FetchDebOptions, fetchDebs } from './fetch-deb.ts';
-import type { LockedPackage, Lockfile } from './lockfile.ts';
+import type { Distribution, LockedPackage, Lockfile } from './lockfile.ts';
+import { osIdentityEntries } from './os-release.ts';
 import { postInstall } from './post-install.ts';
+import { type NotEmulated, scriptEffects } from './script-effects.ts';
 
 /** AssembleOptions configures assembleDebs. */
 export interface AssembleOptions {
@@ -22,8 +24,13 @@ export interface AssembleOptions {
   mergeUsr?: boolean;
   /** write /var/lib/dpkg/status.d records (default true) */
   dpkgStatus?: boolean;
-  /** generate the CA bundle and update-alternatives links (default true) */
+  /**
+   * reproduce what postinst scripts do (script-effects.ts: ucf, phpenmod, a2enmod, ln -s, mkdir,
+   * dpkg-statoverride), the CA bundle and update-alternatives links (default true)
+   */
   postInstall?: boolean;
+  /** the releases the packages came from (the lockfile's), for /etc/os-release and purls */
+  distributions?: readonly Distribution[];
 }
 
 /** InstalledDeb describes one package put in the image, for SBOMs and reports. */
@@ -45,6 +52,10 @@ export interface InstalledDeb {
   readonly files: readonly string[];
   /** paths left out (docs, man pages, locales) */
   readonly excluded: readonly string[];
+  /** who publishes it, lowercase (`debian`), from its source's InRelease Origin; absent: unknown */
+  readonly vendor?: string;
+  /** the release, as purls name it (`debian-12`) */
+  readonly distro?: string;
 }
 
 /** DebEntries is what debEntries returns: entries for a layer, their origins, and the packages. */
@@ -53,6 +64,13 @@ export interface DebEntries {
   readonly entries: readonly FileEntry[];
   readonly origins: ReadonlyMap<string, readonly Origin[]>;
   readonly packages: readonly InstalledDeb[];
+  /** maintainer-script commands whose effect is not in the image, one per (package, command) */
+  readonly notEmulated: readonly NotEmulated[];
+}
+
+/** notEmulatedWarning is the build warning for one command not emulated. */
+export function notEmulatedWarning(n: NotEmulated): string {
+  return `package ${n.package}: its postinst runs \`${n.example}\` (line ${n.line}), ${n.reason === 'not emulated' ? 'which fromscratch does not emulate' : `not emulated: ${n.reason}`}; the image lacks its effect`;
 }
 
 const MERGED = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libo32'];
@@ -117,7 +135,34 @@ export function assembleDebs(
     origins.set(path, [{ kind: 'default', what: 'merged /usr layout (Debian bookworm default)' }]);
   }
   const extra: FileEntry[] = [];
+  let notEmulated: NotEmulated[] = [];
   if (opts.postInstall !== false) {
+    const fx = scriptEffects(
+      debs.map((d) => {
+        const pi = d.controlFiles.get('postinst');
+        const depends = ['Pre-Depends', 'Depends'].flatMap((f) =>
+          (d.control.get(f) ?? '')
+            .split(/[,|]/)
+            .map((r) => r.trim().split(/[\s(:]/)[0]!)
+            .filter(Boolean),
+        );
+        return {
+          name: d.origin.name,
+          version: d.origin.version,
+          architecture: d.origin.architecture,
+          depends,
+          ...(pi ? { postinst: Buffer.from(pi).toString('utf8') } : {}),
+        };
+      }),
+      map,
+    );
+    for (const p of fx.removed) {
+      map.delete(p);
+      origins.delete(p);
+    }
+    for (const e of fx.entries) map.set(e.path, e);
+    for (const [p, o] of fx.origins) origins.set(p, o);
+    notEmulated = fx.notEmulated;
     const r = postInstall(
       debs.map((d) => {
         const pi = d.controlFiles.get('postinst');
@@ -148,6 +193,18 @@ export function assembleDebs(
     for (const [p, o] of r.origins) origins.set(p, o);
   }
   for (const e of extra) map.set(e.path, e);
+  if (opts.postInstall !== false) {
+    const os = osIdentityEntries(
+      debs.flatMap((d) => {
+        const l = locked.find((x) => x.name === d.origin.name);
+        const dist = l && opts.distributions?.find((x) => l.url.startsWith(`${x.uri.replace(/\/+$/, '')}/`));
+        return dist ? [dist] : [];
+      }),
+      map,
+    );
+    for (const e of os.entries) map.set(e.path, e);
+    for (const [p, o] of os.origins) origins.set(p, o);
+  }
   const entries = [...map.values()].sort((a, b) => comparePaths(a.path, b.path));
   const byName = new Map(locked.map((l) => [l.name, l]));
   const packages = debs.map((d): InstalledDeb => {
@@ -169,6 +226,12 @@ export function assembleDebs(
     if (l) {
       ip.url = l.url;
       ip.sha256 = l.sha256;
+      const dist = opts.distributions?.find((x) => l.url.startsWith(`${x.uri.replace(/\/+$/, '')}/`));
+      if (dist?.origin) {
+        ip.vendor = dist.origin.toLowerCase().replace(/[^a-z0-9.-]+/g, '-');
+        const major = /^([0-9]+)/.exec(dist.version ?? '')?.[1];
+        if (major) ip.distro = `${ip.vendor}-${major}`;
+      }
     }
     const isz = Number(c.get('Installed-Size'));
     if (Number.isSafeInteger(isz)) ip.installedSize = isz;
@@ -185,7 +248,7 @@ export function assembleDebs(
       ip.copyright = Buffer.from(copyright.content.data).toString('utf8');
     return ip as unknown as InstalledDeb;
   });
-  return { entries, origins, packages };
+  return { entries, origins, packages, notEmulated };
 }
 
 /** DebEntriesOptions configures debEntries. */
@@ -233,5 +296,8 @@ export async function debEntries(lock: Lockfile, opts: DebEntriesOptions = {}): 
     }
     debs.push(d);
   }
-  return assembleDebs(debs, pkgs, opts);
+  return assembleDebs(debs, pkgs, {
+    ...opts,
+    ...(lock.distributions ? { distributions: lock.distributions } : {}),
+  });
 }

@@ -62,6 +62,8 @@ export interface FetchedIndex extends PackagesIndex {
     readonly fromHost: boolean;
     /** records reused from an earlier parse of the same verified index */
     readonly fromCache: boolean;
+    /** the release the source's InRelease names (Origin, Codename, Version) */
+    readonly release?: { readonly origin?: string; readonly codename?: string; readonly version?: string };
   }[];
 }
 
@@ -339,6 +341,7 @@ export async function fetchPackagesIndex(
     packages: number;
     fromHost: boolean;
     fromCache: boolean;
+    release?: { origin?: string; codename?: string; version?: string };
   }[] = [];
   const hostDir = opts.hostListsDir === undefined ? '/var/lib/apt/lists' : opts.hostListsDir;
   for (const source of sources) {
@@ -400,7 +403,19 @@ export async function fetchPackagesIndex(
           }
           if (!fromCache && parsedKey) await writeParsed(store, cacheDir, parsedKey, records);
           all.push(...records);
-          indexes.push({ source, component, url, packages: records.length, fromHost: usedHost, fromCache });
+          indexes.push({
+            source,
+            component,
+            url,
+            packages: records.length,
+            fromHost: usedHost,
+            fromCache,
+            release: {
+              ...(release.origin ? { origin: release.origin } : {}),
+              ...(release.codename ? { codename: release.codename } : {}),
+              ...(release.version ? { version: release.version } : {}),
+            },
+          });
         }
       }
     } catch (e) {

@@ -46,6 +46,30 @@ export interface Lockfile {
   /** the requests (`name` or `name=version`) per target architecture */
   readonly requests: Readonly<Record<string, readonly string[]>>;
   readonly packages: readonly LockedPackage[];
+  /**
+   * the releases the packages came from, by repository URI (a package's `url` starts with its `uri`):
+   * `Origin`, `Codename`, `Version` of the source's InRelease — for os-release and purls
+   */
+  readonly distributions?: readonly Distribution[];
+}
+
+/** Distribution is what a source's InRelease says of its release. */
+export interface Distribution {
+  readonly uri: string;
+  readonly origin?: string;
+  readonly codename?: string;
+  readonly version?: string;
+}
+
+/** distributionOf returns the release a locked package came from, if the lockfile records it. */
+export function distributionOf(lock: Lockfile, p: LockedPackage): Distribution | undefined {
+  return lock.distributions?.find((d) => p.url.startsWith(`${d.uri.replace(/\/+$/, '')}/`));
+}
+
+function mergeDistributions(lists: readonly (readonly Distribution[] | undefined)[]): Distribution[] {
+  const byUri = new Map<string, Distribution>();
+  for (const l of lists) for (const d of l ?? []) if (!byUri.has(d.uri)) byUri.set(d.uri, d);
+  return [...byUri.values()].sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
 }
 
 const KEYS = [
@@ -79,7 +103,12 @@ export function formatLockfile(lock: Lockfile): string {
     for (const k of KEYS) if (p[k] !== undefined) o[k] = p[k];
     return o;
   });
-  return `${JSON.stringify({ lockfileVersion: 1, requests, packages }, null, 2)}\n`;
+  const distributions = mergeDistributions([lock.distributions]).map((d) => {
+    const o: Record<string, unknown> = { uri: d.uri };
+    for (const k of ['origin', 'codename', 'version'] as const) if (d[k] !== undefined) o[k] = d[k];
+    return o;
+  });
+  return `${JSON.stringify({ lockfileVersion: 1, requests, packages, ...(distributions.length > 0 ? { distributions } : {}) }, null, 2)}\n`;
 }
 
 /** mergeLockfiles combines lockfiles of different target architectures into one. */
@@ -93,7 +122,13 @@ export function mergeLockfiles(...locks: readonly Lockfile[]): Lockfile {
       if (arches.has(packages[i]!.forArch)) packages.splice(i, 1);
     packages.push(...l.packages);
   }
-  return { lockfileVersion: 1, requests, packages: sortLockedPackages(packages) };
+  const distributions = mergeDistributions(locks.map((l) => l.distributions));
+  return {
+    lockfileVersion: 1,
+    requests,
+    packages: sortLockedPackages(packages),
+    ...(distributions.length > 0 ? { distributions } : {}),
+  };
 }
 
 /**
@@ -152,7 +187,23 @@ export function parseLockfile(text: string, what = 'fromscratch.lock'): Lockfile
     }
     return out as unknown as LockedPackage;
   });
-  return { lockfileVersion: 1, requests, packages };
+  let distributions: Distribution[] | undefined;
+  if (o.distributions !== undefined) {
+    if (!Array.isArray(o.distributions)) return bad('"distributions" must be a list');
+    distributions = o.distributions.map((raw: unknown, i: number): Distribution => {
+      const d = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+      if (typeof d.uri !== 'string' || !/^https?:\/\/\S+$/.test(d.uri))
+        return bad(`distribution ${i}: bad uri`);
+      const out: Record<string, string> = { uri: d.uri };
+      for (const k of ['origin', 'codename', 'version'] as const) {
+        if (d[k] === undefined) continue;
+        if (typeof d[k] !== 'string' || /[\n"\\]/.test(d[k])) bad(`distribution ${i}: bad ${k}`);
+        out[k] = d[k] as string;
+      }
+      return out as unknown as Distribution;
+    });
+  }
+  return { lockfileVersion: 1, requests, packages, ...(distributions ? { distributions } : {}) };
 }
 
 /**

@@ -18,6 +18,10 @@ export interface ReleaseFile {
 export interface Release {
   readonly suite?: string;
   readonly codename?: string;
+  /** `Origin` (Debian, Ubuntu, Node Source …) */
+  readonly origin?: string;
+  /** `Version` of the release (12.12), when the suite is a release */
+  readonly version?: string;
   readonly date?: string;
   readonly validUntil?: string;
   readonly architectures: readonly string[];
@@ -59,6 +63,8 @@ export function parseRelease(text: string, what = 'Release'): Release {
   for (const [k, f] of [
     ['suite', 'Suite'],
     ['codename', 'Codename'],
+    ['origin', 'Origin'],
+    ['version', 'Version'],
     ['date', 'Date'],
     ['validUntil', 'Valid-Until'],
   ] as const) {

@@ -3,7 +3,7 @@
  */
 import { type AptSource, parseAptSourceLine, readHostAptSources } from './apt-sources.ts';
 import { type FetchIndexOptions, fetchPackagesIndex } from './fetch-index.ts';
-import { type Lockfile, mergeLockfiles } from './lockfile.ts';
+import { type Distribution, type Lockfile, mergeLockfiles } from './lockfile.ts';
 import { type PackageRequest, resolvePackages } from './resolve.ts';
 
 /** ResolveDebsOptions configures resolveDebs. */
@@ -34,9 +34,19 @@ export async function resolveDebs(
   const locks: Lockfile[] = [];
   for (const arch of opts.arches) {
     const index = await fetchPackagesIndex(sources, { ...opts, arch });
-    locks.push(
-      resolvePackages(requests, index, { arch, ...(opts.exclude ? { exclude: opts.exclude } : {}) }),
-    );
+    const lock = resolvePackages(requests, index, {
+      arch,
+      ...(opts.exclude ? { exclude: opts.exclude } : {}),
+    });
+    // the releases the packages came from (os-release, purls)
+    const distributions: Distribution[] = [];
+    for (const ix of index.indexes) {
+      const uri = ix.source.uri.replace(/\/+$/, '');
+      if (!ix.release || !lock.packages.some((p) => p.url.startsWith(`${uri}/`))) continue;
+      if (distributions.some((d) => d.uri === uri)) continue;
+      distributions.push({ uri, ...ix.release });
+    }
+    locks.push(distributions.length > 0 ? { ...lock, distributions } : lock);
   }
   return mergeLockfiles(...locks);
 }

@@ -29,7 +29,7 @@ export function toCycloneDx(input: SbomInput): Record<string, unknown> {
     type: 'file',
     'bom-ref': `file:${f.path}`,
     name: f.path,
-    hashes: [{ alg: 'SHA-256', content: f.sha256 }],
+    hashes: [...(f.sha1 ? [{ alg: 'SHA-1', content: f.sha1 }] : []), { alg: 'SHA-256', content: f.sha256 }],
     properties: [
       { name: 'fromscratch:size', value: String(f.size) },
       ...f.origins.map((o) => ({ name: 'fromscratch:origin', value: describeOrigin(o) })),
@@ -43,12 +43,21 @@ export function toCycloneDx(input: SbomInput): Record<string, unknown> {
     metadata: {
       timestamp: input.created,
       tools: { components: [{ type: 'application', name: 'fromscratch', version: input.toolVersion }] },
-      component: { type: 'container', 'bom-ref': imageRef, name: input.name, version: input.digest, purl: imageRef },
+      component: {
+        type: 'container',
+        'bom-ref': imageRef,
+        name: input.name,
+        version: input.digest,
+        purl: imageRef,
+      },
       properties: [{ name: 'fromscratch:platform', value: input.platform }],
     },
     components: [...pkgComponents, ...fileComponents],
     dependencies: [
-      { ref: imageRef, dependsOn: [...pkgComponents.map((c) => c['bom-ref']), ...fileComponents.map((c) => c['bom-ref'])] },
+      {
+        ref: imageRef,
+        dependsOn: [...pkgComponents.map((c) => c['bom-ref']), ...fileComponents.map((c) => c['bom-ref'])],
+      },
       ...input.packages.map((p) => ({ ref: debPurl(p), dependsOn: p.files.map((f) => `file:${f}`) })),
     ],
   };

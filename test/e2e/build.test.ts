@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdir, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -234,5 +235,66 @@ test('--sbom attaches an SPDX artifact referring to the image; host files are tr
     await validateOciLayoutWithTools(join(dir, 'out'), 'jq');
     const insp = await fromscratch(['inspect', 'oci:out:jq', '--json'], { cwd: dir });
     assert.match(insp.stdout, /\/var\/lib\/dpkg\/status.d\/jq"/, 'a status.d record lets scanners see jq');
+  });
+});
+
+test('package credit by content: --add ./fake:/usr/bin/jq is not jq in the SBOM or status.d; /usr/bin/jq copied to /opt/jq is', async () => {
+  await withTempDir('e2e-credit', async (dir) => {
+    await writeFile(join(dir, 'fake'), '#!/bin/sh\necho not jq\n');
+    const r = await fromscratch(
+      ['build', '--add', './fake:/usr/bin/jq', '--add', '/usr/bin/jq:/opt/jq', '-o', 'oci:out:x'],
+      { cwd: dir },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const spdx = await fromscratch(['sbom', 'oci:out:x', '--format', 'spdx'], { cwd: dir });
+    assert.equal(spdx.code, 0, spdx.stderr);
+    const doc = JSON.parse(spdx.stdout) as {
+      packages: { SPDXID: string; name: string }[];
+      files: { SPDXID: string; fileName: string }[];
+      relationships: { spdxElementId: string; relatedSpdxElement: string }[];
+    };
+    const jq = doc.packages.find((p) => p.name === 'jq');
+    assert.ok(jq, 'jq is in the SBOM for /opt/jq');
+    const jqFiles = doc.relationships
+      .filter((x) => x.spdxElementId === jq.SPDXID)
+      .map((x) => doc.files.find((f) => f.SPDXID === x.relatedSpdxElement)?.fileName)
+      .filter((f) => !f?.startsWith('./var/lib/dpkg/status.d/'));
+    assert.deepEqual(jqFiles, ['./opt/jq'], 'the fake at /usr/bin/jq is not credited to jq');
+    const sums = await fromscratch(['why', 'oci:out:x', '/usr/bin/jq'], { cwd: dir });
+    assert.doesNotMatch(sums.stdout, /Debian package jq/);
+    const layout = join(dir, 'out');
+    const index = JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as {
+      manifests: { digest: string }[];
+    };
+    const blob = (d: string) => join(layout, 'blobs/sha256', d.slice(7));
+    const manifest = JSON.parse(readFileSync(blob(index.manifests[0]!.digest), 'utf8')) as {
+      layers: { digest: string }[];
+    };
+    let md5sums = '';
+    for (const l of manifest.layers) {
+      try {
+        md5sums += execFileSync('tar', ['-xzOf', blob(l.digest), '--wildcards', '*status.d/jq.md5sums'], {
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).toString();
+      } catch {
+        // not in this layer
+      }
+    }
+    const pkgSum = readFileSync('/var/lib/dpkg/info/jq.md5sums', 'utf8').match(
+      /^(\S+) {2}usr\/bin\/jq$/m,
+    )?.[1];
+    assert.equal(
+      md5sums,
+      `${pkgSum}  opt/jq\n`,
+      "status.d lists /opt/jq with the package's md5sum, not the fake",
+    );
+    // OS identity: the host's, since the image holds its Debian packages; purls name the release
+    const why = await fromscratch(['why', 'oci:out:x', '/etc/os-release'], { cwd: dir });
+    assert.equal(why.code, 0, why.stderr);
+    assert.match(why.stdout, /^\/etc\/os-release$/m);
+    assert.match(why.stdout, /OS identity of \//);
+    const cdx = await fromscratch(['sbom', 'oci:out:x', '--format', 'cyclonedx'], { cwd: dir });
+    const ver = readFileSync('/etc/os-release', 'utf8').match(/^VERSION_ID="?([0-9]+)/m)?.[1];
+    assert.match(cdx.stdout, new RegExp(`pkg:deb/debian/jq@[^"]*&distro=debian-${ver}"`));
   });
 });

@@ -131,7 +131,7 @@ test('--package jq for the host runs `jq --version` in docker like the host, wit
       assert.equal(bom.bomFormat, 'CycloneDX');
       const purls = bom.components.map((c) => c.purl ?? '');
       for (const [name, version] of versions) {
-        const want = `pkg:deb/debian/${name}@${encodeURIComponent(version)}?arch=amd64`;
+        const want = `pkg:deb/debian/${name}@${encodeURIComponent(version)}?arch=amd64&distro=debian-12`;
         assert.ok(purls.includes(want), `CycloneDX has ${want}: ${purls.join(' ')}`);
       }
 
@@ -189,7 +189,19 @@ test('--platform linux/arm64 --package jq puts an aarch64 ELF at /usr/bin/jq', a
     const cdx = await fromscratch(['sbom', 'oci:out:arm', '--format', 'cyclonedx'], { cwd: dir });
     assert.equal(cdx.code, 0, cdx.stderr);
     const jq = (await snapshotVersions(['jq'], 'arm64')).get('jq')!;
-    assert.ok(cdx.stdout.includes(`pkg:deb/debian/jq@${encodeURIComponent(jq)}?arch=arm64`), cdx.stdout);
+    assert.ok(
+      cdx.stdout.includes(`pkg:deb/debian/jq@${encodeURIComponent(jq)}?arch=arm64&distro=debian-12`),
+      cdx.stdout,
+    );
+    // the OS identity of the release the packages came from (the snapshot's InRelease), as base-files has it
+    const osRelease = (await readImageFile(join(dir, 'out'), '/usr/lib/os-release', dir)).toString();
+    assert.match(osRelease, /^ID=debian$/m);
+    assert.match(osRelease, /^VERSION_ID="12"$/m);
+    assert.match(osRelease, /^VERSION_CODENAME=bookworm$/m);
+    assert.match(
+      (await readImageFile(join(dir, 'out'), '/etc/debian_version', dir)).toString(),
+      /^12\.[0-9]+\n$/,
+    );
   });
 });
 
@@ -205,5 +217,62 @@ test('--package no-such-package-xyz is a clear DEB_NOT_FOUND naming it, with a h
     assert.match(r.stderr, /^hint: /m);
     assert.doesNotMatch(r.stderr, /\n\s+at .*:\d+:\d+/, 'no stack trace');
     assert.deepEqual(await readdir(dir), []);
+  });
+});
+
+test('--package php-cli: the postinst effects are emulated (ucf, phpenmod): ctype, iconv, posix and phar load under docker; what is not emulated is warned once and shown by why', async () => {
+  const image = 'e2e-package/php:1';
+  await withTempDir('e2e-package-php', async (dir) => {
+    try {
+      const r = await fromscratch(
+        [
+          'build',
+          '--apt-source',
+          mirror.aptSource,
+          '--package',
+          'php-cli',
+          '--entrypoint',
+          '["/usr/bin/php"]',
+          '-o',
+          'oci:out:php',
+          '-o',
+          `docker-daemon:${image}`,
+        ],
+        { cwd: dir },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const code = [
+        'echo json_encode([',
+        'ctype_digit("123"),',
+        'iconv("UTF-8", "ISO-8859-1", "\\u{e9}") === "\\xe9",',
+        'posix_getuid(),',
+        'Phar::apiVersion(),',
+        'array_map("basename", glob("/etc/php/8.2/cli/conf.d/*")),',
+        ']);',
+      ].join(' ');
+      const out = JSON.parse(await dockerRun(image, ['-r', code])) as unknown[];
+      assert.deepEqual(out.slice(0, 4), [true, true, 0, '1.1.1']);
+      for (const ini of ['20-ctype.ini', '20-iconv.ini', '20-posix.ini', '20-phar.ini', '10-opcache.ini'])
+        assert.ok((out[4] as string[]).includes(ini), `conf.d holds ${ini}: ${JSON.stringify(out[4])}`);
+      // what no rule covers: tzdata's /etc/localtime from a debconf answer; said once per (package, command)
+      const warned = r.stderr.split('\n').filter((l) => /^warning: package \S+: its postinst runs/.test(l));
+      assert.ok(
+        warned.some((l) => l.startsWith('warning: package tzdata: ')),
+        r.stderr,
+      );
+      const keys = warned.map((l) =>
+        /^warning: package (\S+): its postinst runs `(\S+)/.exec(l)!.slice(1).join(' '),
+      );
+      assert.equal(new Set(keys).size, keys.length, `one warning per (package, command): ${keys.join(', ')}`);
+      const why = await fromscratch(['why', 'oci:out:php', '/usr/share/zoneinfo/UTC'], { cwd: dir });
+      assert.equal(why.code, 0, why.stderr);
+      assert.match(why.stdout, /^note: package tzdata: its postinst runs /m);
+      const ini = await fromscratch(['why', 'oci:out:php', '/etc/php/8.2/cli/conf.d/20-ctype.ini'], {
+        cwd: dir,
+      });
+      assert.match(ini.stdout, /phpenmod ctype for cli \(postinst of php8\.2-common\)/);
+    } finally {
+      await dockerRemoveImage(image);
+    }
   });
 });

@@ -10,7 +10,7 @@
  *
  *   node --import tsx test/support/debian-mirror.ts --ensure   # take the snapshot when it is missing
  *
- * FROMSCRATCH_TEST_MIRROR moves the snapshot (default /var/cache/fromscratch-test/debian).
+ * FROMSCRATCH_TEST_MIRROR moves the snapshot (default /var/cache/fromscratch-test/debian-HASH, see mirrorDir).
  */
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -28,16 +28,22 @@ export const SNAPSHOT = {
   suite: 'bookworm',
   component: 'main',
   arches: ['amd64', 'arm64'],
-  packages: ['jq'],
+  packages: ['jq', 'php-cli'],
 } as const;
-
-/** mirrorDir is where the snapshot lives. */
-export function mirrorDir(): string {
-  return process.env.FROMSCRATCH_TEST_MIRROR ?? '/var/cache/fromscratch-test/debian';
-}
 
 const STAMP = 'fromscratch-snapshot.json';
 const wanted = JSON.stringify({ ...SNAPSHOT, format: 1 });
+
+/**
+ * mirrorDir is where the snapshot lives: one directory per package set (named by a digest of SNAPSHOT), so
+ * a checkout with another set never finds, nor replaces, a snapshot it did not ask for.
+ */
+export function mirrorDir(): string {
+  return (
+    process.env.FROMSCRATCH_TEST_MIRROR ??
+    `/var/cache/fromscratch-test/debian-${sha256(Buffer.from(wanted)).slice(7, 19)}`
+  );
+}
 
 /** snapshotReady tells whether the snapshot in `dir` holds what SNAPSHOT asks for. */
 export function snapshotReady(dir = mirrorDir()): boolean {

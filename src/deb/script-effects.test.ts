@@ -1,0 +1,265 @@
+// script-effects.test.ts — pins the maintainer-script scanner (quotes, loops, heredocs, case patterns,
+// functions, redirections, substitutions) and each emulation rule (ucf, phpenmod/php_invoke with
+// priorities and SAPIs, a2enmod, ln -s, mkdir, mv, touch, dpkg-statoverride), the dependency order, the
+// one warning per (package, command), and the typed error for a missing ucf source.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isFromscratchError } from '../errors.ts';
+import type { FileEntry } from '../fs/file-tree.ts';
+import { scanScript, UNKNOWN } from './maintainer-script.ts';
+import { type ScriptPackage, scriptEffects } from './script-effects.ts';
+
+const file = (path: string, text: string, mode = 0o644): FileEntry => ({
+  type: 'file',
+  path,
+  mode,
+  uid: 0,
+  gid: 0,
+  mtime: 0,
+  size: text.length,
+  content: { kind: 'bytes', data: Buffer.from(text) },
+});
+const dir = (path: string): FileEntry => ({ type: 'dir', path, mode: 0o755, uid: 0, gid: 0, mtime: 0 });
+const tree = (...es: FileEntry[]) => new Map(es.map((e) => [e.path, e]));
+const pkg = (name: string, postinst: string, depends: string[] = []): ScriptPackage => ({
+  name,
+  version: '1.0',
+  architecture: 'amd64',
+  postinst,
+  depends,
+});
+const words = (s: string) =>
+  scanScript(s).commands.map((c) => c.words.map((w) => w.replaceAll(UNKNOWN, '?')).join(' '));
+
+test('scanScript splits commands, expands known variables, unrolls for loops, skips comments and heredocs', () => {
+  const script = `#!/bin/sh
+set -e
+# ucf /not/a/command
+dir=/etc/x; name="a b"
+if [ "$1" = configure ] && ! grep -q foo /etc/y; then
+  for m in one two; do mkdir -p $dir/$m; done
+  cat > /etc/z <<-'EOF'
+	ucf /inside/heredoc /x
+	EOF
+  echo "$name" >&2 2>/dev/null
+  ln -s '/usr/lib/$literal' "$dir"/link || true
+fi
+case "$1" in
+  configure|abort-upgrade)
+    touch /var/lib/t ;;
+  *) ;;
+esac
+helper() {
+  phpenmod -v 8.2 x
+}
+helper
+x=$(cat /etc/q)
+chmod 644 "$x"
+echo a \\
+  b
+`;
+  assert.deepEqual(words(script), [
+    'set -e',
+    '[ ? = configure ]',
+    'grep -q foo /etc/y',
+    'mkdir -p /etc/x/one',
+    'mkdir -p /etc/x/two',
+    'cat',
+    'echo a b',
+    'ln -s /usr/lib/$literal /etc/x/link',
+    'true',
+    'touch /var/lib/t',
+    'phpenmod -v 8.2 x',
+    'chmod 644 ?',
+    'echo a b',
+  ]);
+  const cat = scanScript(script).commands.find((c) => c.words[0] === 'cat');
+  assert.deepEqual(cat?.writes, ['/etc/z']);
+  assert.deepEqual([...scanScript(script).functions], ['helper']);
+});
+
+test('scanScript asks `substitute` for the output of a $(…) assigned to a variable', () => {
+  const s = scanScript('mods=$(phpquery -M -v 8.2)\nfor m in $mods; do php_invoke enmod 8.2 cli $m; done\n', {
+    substitute: (w) => (w.join(' ') === 'phpquery -M -v 8.2' ? 'ctype posix' : undefined),
+  });
+  assert.deepEqual(
+    s.commands.map((c) => c.words.join(' ')),
+    ['php_invoke enmod 8.2 cli ctype', 'php_invoke enmod 8.2 cli posix'],
+  );
+});
+
+const phpTree = () =>
+  tree(
+    dir('/etc/php/8.2'),
+    dir('/etc/php/8.2/mods-available'),
+    dir('/etc/php/8.2/cli'),
+    dir('/etc/php/8.2/cli/conf.d'),
+    dir('/etc/php/8.2/fpm'),
+    dir('/etc/php/8.2/fpm/conf.d'),
+    dir('/etc/php/8.2/phpdbg'), // no conf.d: not a SAPI to enable for
+    file(
+      '/usr/share/php8.2-common/common/ctype.ini',
+      '; configuration for php ctype module\n; priority=20\nextension=ctype.so\n',
+    ),
+    file('/usr/share/php8.2-opcache/opcache/opcache.ini', '; priority=10\nzend_extension=opcache.so\n'),
+    file('/usr/share/php8.2-common/common/noprio.ini', 'extension=noprio.so\n'),
+    file('/usr/lib/php/8.2/php.ini-production.cli', '[PHP]\n'),
+  );
+
+test('ucf copies the conffile; php_invoke/phpenmod link each module into every SAPI conf.d with its priority', () => {
+  const common = pkg(
+    'php8.2-common',
+    `inidir=/etc/php/8.2/mods-available
+for dsoname in ctype noprio; do
+  inifile=\${dsoname}.ini
+  ucf /usr/share/php8.2-common/common/\${inifile} \${inidir}/\${inifile}
+  ucfr --force php8.2-common \${inidir}/\${inifile}
+  if [ -f "\${inidir}/\${inifile}.dpkg-new" ]; then
+    mv "\${inidir}/\${inifile}.dpkg-new" "\${inidir}/\${inifile}"
+  fi
+  php_invoke enmod 8.2 ALL \${dsoname}
+done
+`,
+  );
+  const opcache = pkg(
+    'php8.2-opcache',
+    'ucf /usr/share/php8.2-opcache/opcache/opcache.ini /etc/php/8.2/mods-available/opcache.ini\nphpenmod -v 8.2 -s cli opcache\n',
+    ['php8.2-common'],
+  );
+  const cli = pkg(
+    'php8.2-cli',
+    'phpini="/etc/php/8.2/cli/php.ini"\nucf /usr/lib/php/8.2/php.ini-production.cli $phpini\nucf /usr/lib/php/8.2/php.ini-production $phpini\n',
+    ['php8.2-common'],
+  );
+  // listed out of dependency order on purpose: php8.2-common is configured first
+  const r = scriptEffects([opcache, cli, common], phpTree());
+  assert.deepEqual(r.notEmulated, []);
+  const got = new Map(r.entries.map((e) => [e.path, e]));
+  const target = (p: string) => {
+    const e = got.get(p);
+    return e?.type === 'symlink' ? e.target : e?.type;
+  };
+  assert.equal(target('/etc/php/8.2/cli/conf.d/20-ctype.ini'), '/etc/php/8.2/mods-available/ctype.ini');
+  assert.equal(target('/etc/php/8.2/fpm/conf.d/20-ctype.ini'), '/etc/php/8.2/mods-available/ctype.ini');
+  assert.equal(target('/etc/php/8.2/cli/conf.d/20-noprio.ini'), '/etc/php/8.2/mods-available/noprio.ini');
+  assert.equal(target('/etc/php/8.2/cli/conf.d/10-opcache.ini'), '/etc/php/8.2/mods-available/opcache.ini');
+  assert.equal(got.has('/etc/php/8.2/fpm/conf.d/10-opcache.ini'), false, '-s cli only');
+  assert.equal(got.has('/etc/php/8.2/phpdbg/conf.d/20-ctype.ini'), false);
+  const ini = got.get('/etc/php/8.2/mods-available/ctype.ini');
+  assert.ok(ini?.type === 'file' && ini.content.kind === 'bytes');
+  assert.match(Buffer.from(ini.content.data).toString(), /extension=ctype\.so/);
+  const php = got.get('/etc/php/8.2/cli/php.ini');
+  assert.ok(php?.type === 'file' && php.content.kind === 'bytes');
+  assert.equal(
+    Buffer.from(php.content.data).toString(),
+    '[PHP]\n',
+    'the first ucf wins; the second finds DST there',
+  );
+  assert.deepEqual(r.origins.get('/etc/php/8.2/cli/conf.d/20-ctype.ini')?.[0], {
+    kind: 'package',
+    name: 'php8.2-common',
+    version: '1.0',
+    architecture: 'amd64',
+  });
+});
+
+test('a ucf source missing from the package is DEB_INVALID naming the package and the file', () => {
+  assert.throws(
+    () => scriptEffects([pkg('broken', 'ucf /usr/share/broken/x.conf /etc/x.conf\n')], tree()),
+    (e: unknown) =>
+      isFromscratchError(e) &&
+      e.code === 'DEB_INVALID' &&
+      e.message.includes('broken') &&
+      e.message.includes('/usr/share/broken/x.conf'),
+  );
+});
+
+test('a2enmod, ln -s, mkdir -m, touch, mv and dpkg-statoverride change the tree; an existing file is kept', () => {
+  const have = tree(
+    dir('/etc'),
+    dir('/etc/apache2'),
+    dir('/etc/apache2/mods-available'),
+    dir('/var'),
+    dir('/var/lib'),
+    dir('/var/lib/php'),
+    file('/etc/apache2/mods-available/rewrite.load', 'LoadModule\n'),
+    dir('/etc/alt'),
+    file('/etc/keep', 'old\n'),
+    dir('/var/lib/php/sessions'),
+    file('/etc/passwd', 'root:x:0:0::/root:/bin/sh\nwww-data:x:33:33::/var/www:/bin/false\n'),
+    file('/etc/group', 'root:x:0:\nwww-data:x:33:\n'),
+    file('/etc/a.new', 'A\n'),
+  );
+  const r = scriptEffects(
+    [
+      pkg(
+        'p',
+        `a2enmod -q rewrite
+ln -s /usr/bin/x /etc/alt
+ln -sf /new /etc/keep-link
+ln -s /x /etc/keep
+mkdir -p -m 0700 /var/cache/p/sub
+touch /var/lib/p/state
+mv /etc/a.new /etc/a
+mv /etc/missing.dpkg-new /etc/missing
+dpkg-statoverride --update --add www-data www-data 01733 /var/lib/php/sessions
+`,
+      ),
+    ],
+    have,
+  );
+  assert.deepEqual(r.notEmulated, []);
+  const got = new Map(r.entries.map((e) => [e.path, e]));
+  assert.deepEqual(
+    [...got.keys()].sort(),
+    [
+      '/etc/a',
+      '/etc/alt/x',
+      '/etc/apache2/mods-enabled',
+      '/etc/apache2/mods-enabled/rewrite.load',
+      '/etc/keep-link',
+      '/var/cache',
+      '/var/cache/p',
+      '/var/cache/p/sub',
+      '/var/lib/p',
+      '/var/lib/p/state',
+      '/var/lib/php/sessions',
+    ].sort(),
+  );
+  const en = got.get('/etc/apache2/mods-enabled/rewrite.load');
+  assert.ok(en?.type === 'symlink' && en.target === '../mods-available/rewrite.load');
+  assert.equal(got.get('/var/cache/p/sub')?.mode, 0o700);
+  const s = got.get('/var/lib/php/sessions');
+  assert.deepEqual([s?.uid, s?.gid, s?.mode], [33, 33, 0o1733]);
+  assert.deepEqual(r.removed, ['/etc/a.new']);
+});
+
+test('what is not emulated is reported once per (package, command), with the reason', () => {
+  const r = scriptEffects(
+    [
+      pkg(
+        'db',
+        `adduser --system postgres
+adduser --system other
+echo x > /etc/db.conf
+ucf $1 /etc/x
+deb-systemd-helper enable db.service
+update-rc.d db defaults
+py3compile -p db
+db_get db/question
+`,
+      ),
+      pkg('other', 'adduser --system postgres\n'),
+    ],
+    tree(),
+  );
+  assert.deepEqual(
+    r.notEmulated.map((n) => [n.package, n.command, n.example, n.reason]),
+    [
+      ['db', 'adduser', 'adduser --system postgres', 'not emulated'],
+      ['db', 'echo', 'echo x > /etc/db.conf', 'it writes a file'],
+      ['db', 'ucf', 'ucf ? /etc/x', 'its arguments are not known statically'],
+      ['other', 'adduser', 'adduser --system postgres', 'not emulated'],
+    ],
+  );
+});
