@@ -1,15 +1,30 @@
 #!/usr/bin/env node
-// Entry point of the `fromscratch` command: the compiled CLI in dist/ when it is built (npm ci runs
-// `prepare`), else the TypeScript sources through tsx. FROMSCRATCH_FROM_SOURCE=1 forces the sources.
+// Entry point of the `fromscratch` command: the one-file bundle dist/bundle/main.mjs when it is built
+// (scripts/bundle.mjs: one module to read and compile, the fastest start-up), else the compiled CLI in
+// dist/ (npm ci runs `prepare`), else the TypeScript sources through tsx. FROMSCRATCH_FROM_SOURCE=1
+// forces the sources; FROMSCRATCH_NO_BUNDLE=1 skips the bundle.
 import { existsSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 
+const bundle = new URL('../dist/bundle/main.mjs', import.meta.url);
 const dist = new URL('../dist/src/cli/main.js', import.meta.url);
 let mod;
-if (existsSync(dist) && !process.env.FROMSCRATCH_FROM_SOURCE) {
+if (process.env.FROMSCRATCH_FROM_SOURCE) {
+  mod = await fromSource();
+} else if (existsSync(bundle) && !process.env.FROMSCRATCH_NO_BUNDLE) {
+  // Node ≥ 22.1 keeps V8's compiled code of the bundle on disk (in its own tmpdir cache); Node 20 has
+  // no such API and compiles it each time
+  nodeModule.enableCompileCache?.();
+  mod = await import(bundle.href);
+} else if (existsSync(dist)) {
   mod = await import(dist.href);
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  mod = await import(new URL('../src/cli/main.ts', import.meta.url).href);
+  mod = await fromSource();
 }
 mod.run();
+
+async function fromSource() {
+  const { register } = await import('tsx/esm/api');
+  register();
+  return import(new URL('../src/cli/main.ts', import.meta.url).href);
+}

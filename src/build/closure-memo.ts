@@ -107,12 +107,14 @@ async function stampOf(fs: RootFs, call: Call, path: string): Promise<string> {
   }
 }
 
-/** codeStamp is the stat data of the modules whose rules shape a closure (closure/, elf/, fs/). */
+/** codeStamp is the stat data of the modules whose rules shape a closure (closure/, elf/, fs/; the bundle's files when bundled). */
 async function codeStamp(): Promise<string> {
   const here = dirname(fileURLToPath(import.meta.url));
   const h = createHash('sha256');
-  for (const d of ['closure', 'elf', 'fs']) {
-    const dir = join(here, '..', d);
+  // in the bundle (scripts/bundle.mjs defines FROMSCRATCH_BUNDLED) the rules live in its own files
+  const dirs = process.env.FROMSCRATCH_BUNDLED === '1' ? ['.'] : ['closure', 'elf', 'fs'];
+  for (const d of dirs) {
+    const dir = d === '.' ? here : join(here, '..', d);
     const names = (await readdir(dir).catch(() => [] as string[])).sort();
     for (const n of names) {
       const s = await stat(join(dir, n), { bigint: true }).catch(() => undefined);
