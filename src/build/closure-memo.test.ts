@@ -1,10 +1,11 @@
 // closure-memo.test.ts — pins the replay of recorded observations: a memo is used only while every
 // entry the closure looked at (files, links, listings, absent paths) is as it was.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { hostFs } from '../fs/host-fs.ts';
 import { type MemoryNode, memoryFs } from '../fs/memory-fs.ts';
 import type { RootFs } from '../fs/root-fs.ts';
 import { memoKey, readClosureMemo, recordingFs, writeClosureMemo } from './closure-memo.ts';
@@ -62,6 +63,35 @@ test('a closure memo is replayed while nothing observed changed, and refused whe
     for (const [what, changed] of changes)
       assert.equal(await readClosureMemo(key, memoryFs(changed), dir), undefined, what);
     assert.equal(await readClosureMemo('0'.repeat(64), memoryFs(nodes), dir), undefined, 'no memo');
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
+test('on the host, a directory is stamped by its type and mode: an unrelated new name leaves the memo valid', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fs-cmemo-host-'));
+  const root = join(dir, 'root');
+  try {
+    await mkdir(join(root, 'bin'), { recursive: true });
+    await mkdir(join(root, 'lib'), { recursive: true });
+    await mkdir(join(root, 'usr', 'lib'), { recursive: true });
+    await writeFile(join(root, 'bin', 'app'), 'elf');
+    await writeFile(join(root, 'lib', 'libx.so.1.0'), 'lib');
+    await symlink('libx.so.1.0', join(root, 'lib', 'libx.so.1'));
+    const key = await memoKey({ roots: ['/bin/app'], host: true });
+    const rec = recordingFs(hostFs(root));
+    await explore(rec.fs);
+    await rec.fs.lstat('/usr/lib');
+    await writeClosureMemo(key, await rec.observations(), value, dir);
+    // /usr/lib's mtime moves, but the closure only looked the directory up and probed one absent name
+    await writeFile(join(root, 'usr', 'lib', 'unrelated.txt'), 'x');
+    assert.deepEqual(await readClosureMemo(key, hostFs(root), dir), value, 'unrelated name: memo used');
+    await writeFile(join(root, 'usr', 'lib', 'libx.so.1'), 'x');
+    assert.equal(await readClosureMemo(key, hostFs(root), dir), undefined, 'the probed name appeared');
+    await rm(join(root, 'usr', 'lib', 'libx.so.1'));
+    assert.deepEqual(await readClosureMemo(key, hostFs(root), dir), value, 'gone again: memo used');
+    await writeFile(join(root, 'bin', 'app'), 'ELF');
+    assert.equal(await readClosureMemo(key, hostFs(root), dir), undefined, 'program rewritten, same size');
   } finally {
     await rm(dir, { recursive: true });
   }

@@ -22,7 +22,7 @@ import type { RootFs } from '../fs/root-fs.ts';
 import { cacheDir } from './cache-dir.ts';
 
 /** MEMO_FORMAT changes when the memo file's shape or the stamps change. */
-const MEMO_FORMAT = 'fromscratch-closure-memo-1';
+const MEMO_FORMAT = 'fromscratch-closure-memo-2';
 
 type Call = 'lstat' | 'readlink' | 'readdir' | 'read' | 'xattrs';
 
@@ -71,14 +71,48 @@ export function recordingFs(fs: RootFs): { fs: RootFs; observations(): Promise<O
   return {
     fs: wrapped,
     async observations() {
-      const out: Observation[] = [];
-      for (const [call, path] of seen.values()) out.push([call, path, await stampOf(fs, call, path)]);
-      return out;
+      const stamps = stamper(fs);
+      const calls = [...seen.values()];
+      const got = await inBatches(calls, ([call, path]) => stamps(call, path));
+      return calls.map(([call, path], i): Observation => [call, path, got[i]!]);
     },
   };
 }
 
-/** stampOf is what a call depends on, as a short string (see the file header). */
+/** BATCH is how many stamps are taken at once: the thread pool stats while the main thread compares. */
+const BATCH = 64;
+
+/** inBatches maps `xs` through `f`, BATCH calls in flight at a time, results in order. */
+async function inBatches<T, R>(xs: readonly T[], f: (x: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < xs.length; i += BATCH) out.push(...(await Promise.all(xs.slice(i, i + BATCH).map(f))));
+  return out;
+}
+
+/**
+ * stamper returns stampOf for `fs`, memoised per path and kind of call: lstat, read and xattrs of one
+ * path share a stamp (a closure asks all three of most files), so each path is stat'ed once.
+ */
+function stamper(fs: RootFs): (call: Call, path: string) => Promise<string> {
+  const memo = new Map<string, Promise<string>>();
+  return (call, path) => {
+    // readdir stamps the listing; read and lstat of an in-memory file its bytes; the others its stat data
+    const kind = call === 'readdir' ? 'd' : call === 'read' || call === 'lstat' ? 'r' : 'o';
+    const k = `${kind}\0${path}`;
+    let p = memo.get(k);
+    if (p === undefined) {
+      p = stampOf(fs, call, path);
+      memo.set(k, p);
+    }
+    return p;
+  };
+}
+
+/**
+ * stampOf is what a call depends on, as a short string (see the file header). A directory's stamp is
+ * its type and mode only: its mtime moves whenever any name in it comes or goes, and what the closure
+ * saw of it (the names it listed, the entries it looked up, present or absent) is stamped on its own.
+ */
 async function stampOf(fs: RootFs, call: Call, path: string): Promise<string> {
   try {
     if (call === 'readdir') {
@@ -89,6 +123,7 @@ async function stampOf(fs: RootFs, call: Call, path: string): Promise<string> {
     if (!st) return 'absent';
     const host = fs.hostPath(path);
     if (host !== undefined) {
+      if (st.type === 'dir') return `${st.type}:${st.mode}`;
       const h = await lstat(host, { bigint: true });
       return [st.type, st.mode, h.size, h.mtimeNs, h.ctimeNs, h.ino, h.dev].join(':');
     }
@@ -107,12 +142,14 @@ async function stampOf(fs: RootFs, call: Call, path: string): Promise<string> {
   }
 }
 
-/** codeStamp is the stat data of the modules whose rules shape a closure (closure/, elf/, fs/). */
+/** codeStamp is the stat data of the modules whose rules shape a closure (closure/, elf/, fs/; the bundle's files when bundled). */
 async function codeStamp(): Promise<string> {
   const here = dirname(fileURLToPath(import.meta.url));
   const h = createHash('sha256');
-  for (const d of ['closure', 'elf', 'fs']) {
-    const dir = join(here, '..', d);
+  // in the bundle (scripts/bundle.mjs defines FROMSCRATCH_BUNDLED) the rules live in its own files
+  const dirs = process.env.FROMSCRATCH_BUNDLED === '1' ? ['.'] : ['closure', 'elf', 'fs'];
+  for (const d of dirs) {
+    const dir = d === '.' ? here : join(here, '..', d);
     const names = (await readdir(dir).catch(() => [] as string[])).sort();
     for (const n of names) {
       const s = await stat(join(dir, n), { bigint: true }).catch(() => undefined);
@@ -151,15 +188,20 @@ export async function readClosureMemo(
 ): Promise<MemoValue | undefined> {
   let v: MemoValue & { observations: Observation[] };
   try {
-    v = JSON.parse(await readFile(join(dir, 'closures', `${key}.json`), 'utf8'), reviver);
+    const text = await readFile(join(dir, 'closures', `${key}.json`), 'utf8');
+    // the reviver is called for every value: only a memo holding bytes needs it
+    v = text.includes('"$b64"') ? JSON.parse(text, reviver) : JSON.parse(text);
   } catch {
     // none yet, or unreadable: compute the closure
     return undefined;
   }
   if (!Array.isArray(v?.observations) || !Array.isArray(v.entries) || !Array.isArray(v.warnings))
     return undefined;
-  for (const [call, path, stamp] of v.observations) {
-    if ((await stampOf(fs, call, path)) !== stamp) return undefined;
+  const stamps = stamper(fs);
+  for (let i = 0; i < v.observations.length; i += BATCH) {
+    const batch = v.observations.slice(i, i + BATCH);
+    const now = await Promise.all(batch.map(([call, path]) => stamps(call, path)));
+    if (now.some((s, j) => s !== batch[j]![2])) return undefined;
   }
   return {
     entries: v.entries,

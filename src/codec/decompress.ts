@@ -15,10 +15,14 @@ import { Decompress as ZstdDecompress } from 'fzstd';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 
 // xz-decompress ships CommonJS with a WASM blob; DEPENDENCIES.md: import it through createRequire
-const require = createRequire(import.meta.url);
-const { XzReadableStream } = require('xz-decompress') as {
-  XzReadableStream: new (s: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
-};
+// loaded on first use: it compiles a WASM module, which a build that meets no .xz need not pay for
+type XzStream = new (s: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
+let xzStream: XzStream | undefined;
+function loadXz(): XzStream {
+  xzStream ??= (createRequire(import.meta.url)('xz-decompress') as { XzReadableStream: XzStream })
+    .XzReadableStream;
+  return xzStream;
+}
 
 /** Codec names a compression format (a superset of the layer media types' Compression). */
 export type Codec = 'none' | 'gzip' | 'xz' | 'zstd' | 'lz4' | 'bzip2' | 'lzma';
@@ -475,7 +479,7 @@ async function* unxz(input: AsyncIterable<Uint8Array>, what: string, m: Meter): 
       await it.return?.(undefined);
     },
   });
-  const reader = new XzReadableStream(web).getReader();
+  const reader = new (loadXz())(web).getReader();
   try {
     for (;;) {
       let r: Awaited<ReturnType<typeof reader.read>>;
