@@ -11,10 +11,10 @@ export { memoryStore } from './blob/memory-store.ts';
 // blobs and images
 export type { BlobStore } from './blob/store.ts';
 export { runInterruptCleanups } from './blob/temp-files.ts';
-export { binaryDest, parseBinaryArg, withDefaultEntrypoint } from './build/binary-dest.ts';
-export { type BuildOptions, type BuildResult, build } from './build/build.ts';
-export { type BuildImageOptions, type BuildSummary, buildImage, buildImages } from './build/build-image.ts';
-export { cacheDir } from './build/cache-dir.ts';
+export { binaryDest, parseBinaryArg, withDefaultEntrypoint } from './orchestrate/binary-dest.ts';
+export { type BuildOptions, type BuildResult, build } from './orchestrate/build.ts';
+export { type BuildImageOptions, type BuildSummary, buildImage, buildImages } from './orchestrate/build-image.ts';
+export { cacheDir } from './orchestrate/cache-dir.ts';
 export {
   checkImageStart,
   cliTransport,
@@ -25,18 +25,18 @@ export {
   inspectRawDocument,
   makeSbom,
   writeReport,
-} from './build/commands.ts';
-export { resolveDeps } from './build/deps.ts';
-export { parseAddArg } from './build/host-add.ts';
-export { INFER_NAMES, type InferName, inferOptionsWithout, parseInferNames } from './build/infer-names.ts';
-export { type InitSpecResult, initSpec, SCHEMA_PATH, SPEC_FILE } from './build/init-spec.ts';
-export { loadBuildSpec, mergeSpecs } from './build/load-spec.ts';
-export { runImageRef } from './build/run-image.ts';
+} from './orchestrate/commands.ts';
+export { resolveDeps } from './orchestrate/deps.ts';
+export { parseAddArg } from './orchestrate/host-add.ts';
+export { INFER_NAMES, type InferName, inferOptionsWithout, parseInferNames } from './orchestrate/infer-names.ts';
+export { type InitSpecResult, initSpec, SCHEMA_PATH, SPEC_FILE } from './orchestrate/init-spec.ts';
+export { loadBuildSpec, mergeSpecs } from './orchestrate/load-spec.ts';
+export { runImageRef } from './orchestrate/run-image.ts';
 // builds
-export type { BuildSpec, ContentItem } from './build/spec.ts';
-export type { ImageStartCheck, StartCheckResult } from './build/start-check.ts';
-export { copyImage, readAnyImage, writeAnyImage } from './build/transports.ts';
-export { type Explanation, formatExplanation } from './build/why.ts';
+export type { BuildSpec, ContentItem } from './orchestrate/build-spec.ts';
+export type { ImageStartCheck, StartCheckResult } from './orchestrate/start-check.ts';
+export { copyImage, readAnyImage, writeAnyImage } from './orchestrate/transports.ts';
+export { type Explanation, formatExplanation } from './orchestrate/why.ts';
 // the static start check
 export {
   type CheckOptions,
@@ -133,7 +133,7 @@ export {
 export { toCycloneDx } from './sbom/cyclonedx.ts';
 // SBOM
 export { toSpdx } from './sbom/spdx.ts';
-export { splitShellWords } from './spec/shell-words.ts';
+export { splitShellWords } from './yaml/shell-words.ts';
 export { checkSecret } from './trace/secrets.ts';
 // tracing
 export { traceCommand } from './trace/trace.ts';

@@ -25,14 +25,14 @@ const ALLOWED: Record<string, string[]> = {
   net: [],
   registry: ['model', 'blob', 'image', 'layer', 'oci', 'net'],
   deb: ['model', 'fs', 'blob', 'codec', 'net'],
-  dockerfile: ['model', 'fs', 'build', 'image', 'spec'],
-  spec: ['model', 'fs', 'build', 'image'],
+  dockerfile: ['model', 'fs', 'orchestrate', 'image', 'yaml'],
+  yaml: ['model', 'fs', 'orchestrate', 'image'],
   sbom: ['model', 'fs'],
   report: ['model', 'fs'],
-  trace: ['fs', 'model', 'spec', 'run'],
+  trace: ['fs', 'model', 'yaml', 'run'],
   unpack: ['fs', 'model', 'blob', 'image', 'layer', 'codec'],
   run: ['fs', 'model', 'blob', 'image', 'layer', 'oci', 'unpack', 'trace'],
-  build: ['*'],
+  orchestrate: ['*'],
   cli: [],
 };
 

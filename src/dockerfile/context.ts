@@ -14,7 +14,7 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { Ownership } from '../build/spec.ts';
+import type { Ownership } from '../orchestrate/build-spec.ts';
 import { FromscratchError } from '../errors.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
 import { hostFs, splitRdev } from '../fs/host-fs.ts';

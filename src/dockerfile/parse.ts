@@ -7,7 +7,7 @@
  * not run build steps: RUN is reported (with every other unsupported instruction, all at once) as
  * DOCKERFILE_UNSUPPORTED. See README.md for the `# fromscratch: closure` directive.
  */
-import type { BuildSpec, ContentItem, Ownership } from '../build/spec.ts';
+import type { BuildSpec, ContentItem, Ownership } from '../orchestrate/build-spec.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { ConfigPatch } from '../image/image.ts';
 import { formatDockerReference, parseDockerReference } from '../model/docker-reference.ts';

@@ -61,7 +61,7 @@ const MAX_OCTAL_11 = 0o77777777777;
  * choice) because GNU tar's default `%d/PaxHeaders.%p/%f` embeds the process id, which would make two
  * runs differ. Readers that understand PAX never extract it.
  */
-const PAX_HEADER_NAME = Buffer.from('././@PaxHeader');
+const PAX_HEADER_NAME = Buffer.from('./@PaxHeader');
 /** MAX_PAX_SIZE is the largest PAX header Go's archive/tar (containerd, Docker, umoci) accepts. */
 export const MAX_PAX_SIZE = 1024 * 1024;
 /** PAX header blocks get a fixed mode, owner and mtime: they describe nothing on disk. */

@@ -2,7 +2,7 @@
  * secrets.test.ts — every rule of the secrets policy at its boundaries: the path it refuses, the
  * near miss it lets through (one character more or less, a sibling with a shared prefix, the parent
  * directory), and --allow-secret compared by whole path components, never as a string prefix.
- * The real path (build --add, --trace, Dockerfile COPY) is tested in test/build/secrets-policy.test.ts.
+ * The real path (build --add, --trace, Dockerfile COPY) is tested in test/orchestrate/secrets-policy.test.ts.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -1,6 +1,6 @@
 /**
  * secrets.ts — the secrets policy: paths that must never be put in an image unless asked for on purpose.
- * PURE. Used for traced files (src/trace) and added files (--add in src/build).
+ * PURE. Used for traced files (src/trace) and added files (--add in src/orchestrate).
  *
  * DESIGN.md "Rules that never bend": `--trace` and `--add` refuse /etc/shadow, SSH keys, .netrc,
  * cloud credentials, /proc, /sys, /dev.

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import { encodePath } from '../fs/path.ts';
-import { splitShellWords } from '../spec/shell-words.ts';
+import { splitShellWords } from '../yaml/shell-words.ts';
 import { imageViewArgv } from './image-view.ts';
 import { checkSecretFile } from './secret-file.ts';
 import { checkSecret } from './secrets.ts';

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseDockerfile, toBuildSpec } from '../../src/dockerfile/parse.ts';
 import { isFromscratchError } from '../../src/errors.ts';
-import { parseSpecFile } from '../../src/spec/parse-spec.ts';
+import { parseSpecFile } from '../../src/yaml/parse-spec.ts';
 
 const DOCKERFILE = `# syntax=docker/dockerfile:1
 ARG BASE=scratch

@@ -1,7 +1,7 @@
 /**
  * regressions.test.ts — what the fuzzer found (issue 15), each as a plain test so it stays fixed: a thrown
  * URIError (a crash, exit 70) where a user error belongs. The zstd finding is src/codec/zstd-frames.test.ts,
- * the YAML one test/spec/yaml-warnings.test.ts.
+ * the YAML one test/yaml/yaml-warnings.test.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -17,7 +17,7 @@ import { parseDebVersion } from '../../src/deb/version.ts';
 import { parseDockerfile, toBuildSpec } from '../../src/dockerfile/parse.ts';
 import { parseElf } from '../../src/elf/parse-elf.ts';
 import { parseImageConfig, parseImageIndex, parseImageManifest } from '../../src/model/json.ts';
-import { parseSpecFile } from '../../src/spec/parse-spec.ts';
+import { parseSpecFile } from '../../src/yaml/parse-spec.ts';
 
 /** FuzzTarget is one parser under fuzz. */
 export interface FuzzTarget {

@@ -9,9 +9,9 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { isFromscratchError } from '../../src/errors.ts';
-import { parseSpecFile } from '../../src/spec/parse-spec.ts';
-import { SpecSchema, toSpecJsonSchema } from '../../src/spec/schema.ts';
-import { splitShellWords } from '../../src/spec/shell-words.ts';
+import { parseSpecFile } from '../../src/yaml/parse-spec.ts';
+import { SpecSchema, toSpecJsonSchema } from '../../src/yaml/schema.ts';
+import { splitShellWords } from '../../src/yaml/shell-words.ts';
 
 const schemaPath = fileURLToPath(new URL('../../schema/fromscratch.schema.json', import.meta.url));
 

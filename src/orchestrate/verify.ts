@@ -26,7 +26,7 @@ import { toArgv, traceCommand } from '../trace/trace.ts';
 import { findMissingFiles, type ImageRunTrace, traceImageRun } from '../trace/verify.ts';
 import { makeUnpackDir, unpackImage } from '../unpack/unpack.ts';
 import type { BuildResult, PlatformBuild } from './build.ts';
-import type { BuildSpec } from './spec.ts';
+import type { BuildSpec } from './build-spec.ts';
 
 /** IMAGE_PATH is the PATH a container gets when the image sets none (runc, docker). */
 const IMAGE_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSpecFile } from '../../src/spec/parse-spec.ts';
+import { parseSpecFile } from '../../src/yaml/parse-spec.ts';
 
 const SPEC = `contents:
   - binary: /usr/bin/env
@@ -72,7 +72,7 @@ test('images: build flags apply to every image, {name} in -o and -t included', a
   const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const { loadBuildSpec } = await import('../../src/build/load-spec.ts');
+  const { loadBuildSpec } = await import('../../src/orchestrate/load-spec.ts');
   const dir = await mkdtemp(join(tmpdir(), 'spec-images-'));
   try {
     await writeFile(join(dir, 'm.yaml'), 'images:\n  - name: a\n  - name: b\n    outputs: [oci:b:1]\n');

@@ -22,7 +22,7 @@ import { makeUnpackDir, unpackImage } from '../unpack/unpack.ts';
 import type { Collector } from './collector.ts';
 import { DEFAULT_GROUP, DEFAULT_PASSWD } from './defaults.ts';
 import { assertNotSecret, type SecretCheck } from './host-add.ts';
-import type { ContentItem, Ownership } from './spec.ts';
+import type { ContentItem, Ownership } from './build-spec.ts';
 
 /** ItemContext is what the Dockerfile items need from the build in progress. */
 export interface ItemContext {

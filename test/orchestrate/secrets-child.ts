@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { memoryStore } from '../../src/blob/memory-store.ts';
-import { buildImage } from '../../src/build/build-image.ts';
+import { buildImage } from '../../src/orchestrate/build-image.ts';
 import { isFromscratchError } from '../../src/errors.ts';
 import { layoutPaths } from './image-paths.ts';
 

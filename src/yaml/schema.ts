@@ -7,7 +7,7 @@
  */
 
 import { z } from 'zod';
-import { INFER_NAMES } from '../build/infer-names.ts';
+import { INFER_NAMES } from '../orchestrate/infer-names.ts';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const command = z

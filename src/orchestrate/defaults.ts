@@ -5,7 +5,7 @@
  */
 import type { FileEntry } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
-import type { ScratchDefaults } from './spec.ts';
+import type { ScratchDefaults } from './build-spec.ts';
 
 /** DefaultFile is a generated entry with its reason. */
 export interface DefaultFile {

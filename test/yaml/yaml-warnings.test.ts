@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isFromscratchError } from '../../src/errors.ts';
-import { parseSpecFile } from '../../src/spec/parse-spec.ts';
+import { parseSpecFile } from '../../src/yaml/parse-spec.ts';
 
 test('collection keys are refused without a process warning', async () => {
   const warnings: string[] = [];

@@ -8,8 +8,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Collector } from '../../src/build/collector.ts';
-import { attributeHostFiles } from '../../src/build/host-packages.ts';
+import { Collector } from '../../src/orchestrate/collector.ts';
+import { attributeHostFiles } from '../../src/orchestrate/host-packages.ts';
 import type { FileEntry } from '../../src/fs/file-tree.ts';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');

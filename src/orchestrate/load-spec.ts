@@ -9,7 +9,7 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { readContextFile } from '../dockerfile/context.ts';
 import { parseDockerfile, toBuildSpec } from '../dockerfile/parse.ts';
 import { FromscratchError } from '../errors.ts';
-import type { BuildSpec } from './spec.ts';
+import type { BuildSpec } from './build-spec.ts';
 
 /** LoadSpecOptions names the inputs of a build. */
 export interface LoadSpecOptions {
@@ -63,7 +63,7 @@ export async function loadBuildSpec(o: LoadSpecOptions): Promise<BuildSpec> {
   let base: BuildSpec | undefined;
   if (configFile) {
     // the YAML parser and zod take ~0.15 s to load: only builds from a YAML spec pay it
-    const { parseSpecFile } = await import('../spec/parse-spec.ts');
+    const { parseSpecFile } = await import('../yaml/parse-spec.ts');
     base = parseSpecFile(await readSmall(configFile), configFile);
   }
   if (dockerfile) {

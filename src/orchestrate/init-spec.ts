@@ -15,7 +15,7 @@ export const SPEC_FILE = 'fromscratch.yaml';
 
 /**
  * SCHEMA_PATH is the JSON Schema of fromscratch.yaml shipped with the package (schema/ at its root):
- * two levels up from src/build/, three from the compiled dist/src/build/.
+ * two levels up from src/orchestrate/, three from the compiled dist/src/orchestrate/.
  */
 export const SCHEMA_PATH = (() => {
   const candidates = ['../../schema/', '../../../schema/'].map((d) =>

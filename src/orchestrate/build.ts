@@ -43,7 +43,7 @@ import { inferOptionsWithout } from './infer-names.ts';
 import { checkLibraryPaths, libraryPathCache, libraryPathEnv } from './lib-path.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
-import type { BuildSpec, ContentItem } from './spec.ts';
+import type { BuildSpec, ContentItem } from './build-spec.ts';
 import { checkBuiltTree, startCheckError } from './start-check.ts';
 import { type SharedLayers, writeLayers } from './write-layers.ts';
 

@@ -13,7 +13,7 @@ import {
   openRegistryCache,
   parseCacheConfig,
   parseCacheRef,
-} from '../../src/build/registry-cache.ts';
+} from '../../src/orchestrate/registry-cache.ts';
 import type { Layer } from '../../src/image/image.ts';
 import { sha256 } from '../../src/model/digest.ts';
 import { MediaType } from '../../src/model/media-type.ts';

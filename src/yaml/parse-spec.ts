@@ -8,9 +8,9 @@
 
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { binaryDest } from '../build/binary-dest.ts';
-import { parseInferNames } from '../build/infer-names.ts';
-import type { BuildSpec, ContentItem } from '../build/spec.ts';
+import { binaryDest } from '../orchestrate/binary-dest.ts';
+import { parseInferNames } from '../orchestrate/infer-names.ts';
+import type { BuildSpec, ContentItem } from '../orchestrate/build-spec.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { ConfigPatch } from '../image/image.ts';
 import { parsePlatform } from '../model/platform.ts';

@@ -13,7 +13,7 @@
  */
 import { FromscratchError } from '../errors.ts';
 import { baseName, normalizeImagePath } from '../fs/path.ts';
-import type { BuildSpec } from './spec.ts';
+import type { BuildSpec } from './build-spec.ts';
 
 /** parseBinaryArg splits `SRC[:DEST]` as `--binary` takes it: `{ path: SRC, dest? }` (SRC as given). */
 export function parseBinaryArg(arg: string): { path: string; dest?: string } {

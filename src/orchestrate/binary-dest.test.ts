@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isFromscratchError } from '../errors.ts';
-import { parseSpecFile } from '../spec/parse-spec.ts';
+import { parseSpecFile } from '../yaml/parse-spec.ts';
 import { parseBinaryArg, withDefaultEntrypoint } from './binary-dest.ts';
-import type { BuildSpec } from './spec.ts';
+import type { BuildSpec } from './build-spec.ts';
 
 test('parseBinaryArg: absolute keeps its place, relative lands at /NAME, DEST (or DEST/) places it', () => {
   const rows: [string, { path: string; dest?: string }][] = [

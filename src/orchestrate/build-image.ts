@@ -27,7 +27,7 @@ import { earlyPush } from './early-push.ts';
 import { sbomOf } from './explain.ts';
 import { writeRecord } from './record-cache.ts';
 import { openRegistryCache, type RegistryCache } from './registry-cache.ts';
-import type { BuildSpec } from './spec.ts';
+import type { BuildSpec } from './build-spec.ts';
 import { readAnyImage, writeAnyImage } from './transports.ts';
 import { type VerifyReport, verifyBuild } from './verify.ts';
 

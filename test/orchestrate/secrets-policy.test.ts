@@ -263,7 +263,7 @@ describe('the /etc rules on real files (a private /etc in a mount namespace)', (
           process.execPath,
           '--import',
           'tsx',
-          join(ROOT, 'test/build/secrets-child.ts'),
+          join(ROOT, 'test/orchestrate/secrets-child.ts'),
           JSON.stringify(input),
           dir,
         ],
