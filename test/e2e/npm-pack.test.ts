@@ -62,6 +62,7 @@ before(async () => {
     'package-lock.json',
     'tsconfig.json',
     'tsconfig.build.json',
+    'scripts',
     'bin',
     'src',
     'schema',
@@ -148,6 +149,7 @@ test('npm pack ships the compiled CLI, the schema, LICENSE and README, and no te
     'dist/src/cli/main.js',
     'dist/src/index.js',
     'dist/src/index.d.ts',
+    'dist/bundle/main.mjs',
   ]) {
     assert.ok(paths.includes(want), `${want} is missing from the package: ${paths.length} files`);
   }
@@ -169,7 +171,7 @@ test('the installed package runs without the TypeScript runner: --version and a 
     'tsx was installed as a run-time dependency',
   );
   const env: NodeJS.ProcessEnv = { ...process.env, FROMSCRATCH_CACHE: join(work, 'cache') };
-  delete env.FROMSCRATCH_FROM_SOURCE; // the package's dist/, not the sources
+  delete env.FROMSCRATCH_FROM_SOURCE; // the package's bundle, not the sources
   const version = await run(bin, ['--version'], { env });
   assert.equal(version.stdout.trim(), PKG.version);
 
