@@ -11,32 +11,6 @@ export { memoryStore } from './blob/memory-store.ts';
 // blobs and images
 export type { BlobStore } from './blob/store.ts';
 export { runInterruptCleanups } from './blob/temp-files.ts';
-export { binaryDest, parseBinaryArg, withDefaultEntrypoint } from './orchestrate/binary-dest.ts';
-export { type BuildOptions, type BuildResult, build } from './orchestrate/build.ts';
-export { type BuildImageOptions, type BuildSummary, buildImage, buildImages } from './orchestrate/build-image.ts';
-export { cacheDir } from './orchestrate/cache-dir.ts';
-export {
-  checkImageStart,
-  cliTransport,
-  copyImageRef,
-  explainImagePath,
-  imageSpace,
-  inspectImage,
-  inspectRawDocument,
-  makeSbom,
-  writeReport,
-} from './orchestrate/commands.ts';
-export { resolveDeps } from './orchestrate/deps.ts';
-export { parseAddArg } from './orchestrate/host-add.ts';
-export { INFER_NAMES, type InferName, inferOptionsWithout, parseInferNames } from './orchestrate/infer-names.ts';
-export { type InitSpecResult, initSpec, SCHEMA_PATH, SPEC_FILE } from './orchestrate/init-spec.ts';
-export { loadBuildSpec, mergeSpecs } from './orchestrate/load-spec.ts';
-export { runImageRef } from './orchestrate/run-image.ts';
-// builds
-export type { BuildSpec, ContentItem } from './orchestrate/build-spec.ts';
-export type { ImageStartCheck, StartCheckResult } from './orchestrate/start-check.ts';
-export { copyImage, readAnyImage, writeAnyImage } from './orchestrate/transports.ts';
-export { type Explanation, formatExplanation } from './orchestrate/why.ts';
 // the static start check
 export {
   type CheckOptions,
@@ -85,6 +59,12 @@ export { writeTar } from './layer/tar-writer.ts';
 export type { Descriptor } from './model/descriptor.ts';
 // model
 export { type Digest, parseDigest, sha256 } from './model/digest.ts';
+export {
+  type DockerReference,
+  familiarDockerReference,
+  formatDockerReference,
+  parseDockerReference,
+} from './model/docker-reference.ts';
 export type {
   HistoryEntry,
   ImageConfig,
@@ -108,13 +88,49 @@ export {
   type ProgressTask,
   startTask,
 } from './model/progress.ts';
+export { checkOutput } from './oci/check-output.ts';
 export { writeDockerArchive } from './oci/docker-archive.ts';
 export { readImage, writeImage } from './oci/image-io.ts';
 export { type ImageInspection, inspectImage as inspectImageRef } from './oci/inspect.ts';
 export { readOciLayout, writeOciLayout } from './oci/oci-layout.ts';
 export { formatImageRef, type ImageRef, parseImageRef, parseOutputRef } from './oci/transport.ts';
-export { checkOutput } from './oci/check-output.ts';
 export { checkImage, validateImage } from './oci/validate.ts';
+export { binaryDest, parseBinaryArg, withDefaultEntrypoint } from './orchestrate/binary-dest.ts';
+export { type BuildOptions, type BuildResult, build } from './orchestrate/build.ts';
+export {
+  type BuildImageOptions,
+  type BuildSummary,
+  buildImage,
+  buildImages,
+} from './orchestrate/build-image.ts';
+// builds
+export type { BuildSpec, ContentItem } from './orchestrate/build-spec.ts';
+export { cacheDir } from './orchestrate/cache-dir.ts';
+export {
+  checkImageStart,
+  cliTransport,
+  copyImageRef,
+  explainImagePath,
+  imageSpace,
+  inspectImage,
+  inspectRawDocument,
+  makeSbom,
+  writeReport,
+} from './orchestrate/commands.ts';
+export { resolveDeps } from './orchestrate/deps.ts';
+export { parseAddArg } from './orchestrate/host-add.ts';
+export {
+  INFER_NAMES,
+  type InferName,
+  inferOptionsWithout,
+  parseInferNames,
+} from './orchestrate/infer-names.ts';
+export { type InitSpecResult, initSpec, SCHEMA_PATH, SPEC_FILE } from './orchestrate/init-spec.ts';
+export { loadBuildSpec, mergeSpecs } from './orchestrate/load-spec.ts';
+export { runImageRef } from './orchestrate/run-image.ts';
+export type { ImageStartCheck, StartCheckResult } from './orchestrate/start-check.ts';
+export { copyImage, readAnyImage, writeAnyImage } from './orchestrate/transports.ts';
+export { type Explanation, formatExplanation } from './orchestrate/why.ts';
 // registries
 export { pullImage, pullImages } from './registry/pull.ts';
 export { pushImage } from './registry/push.ts';
@@ -133,13 +149,7 @@ export {
 export { toCycloneDx } from './sbom/cyclonedx.ts';
 // SBOM
 export { toSpdx } from './sbom/spdx.ts';
-export { splitShellWords } from './yaml/shell-words.ts';
 export { checkSecret } from './trace/secrets.ts';
 // tracing
 export { traceCommand } from './trace/trace.ts';
-export {
-  type DockerReference,
-  familiarDockerReference,
-  formatDockerReference,
-  parseDockerReference,
-} from './model/docker-reference.ts';
+export { splitShellWords } from './yaml/shell-words.ts';

@@ -10,7 +10,9 @@ import { verifyStream } from './verify.ts';
 export function memoryStore(): BlobStore & { readonly blobs: ReadonlyMap<Digest, Uint8Array> } {
   const blobs = new Map<Digest, Uint8Array>();
   const notFound = (d: Digest) =>
-    new FromscratchError('BLOB_NOT_FOUND', `blob ${d} not found`, { hint: 'the store does not hold this blob' });
+    new FromscratchError('BLOB_NOT_FOUND', `blob ${d} not found`, {
+      hint: 'the store does not hold this blob',
+    });
   return {
     blobs,
     async put(data, expected?: BlobInfo) {

@@ -17,19 +17,32 @@ async function drain(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
 
 for (const [name, make] of [
   ['memoryStore', async () => ({ store: memoryStore(), dir: undefined as string | undefined })],
-  ['dirStore', async () => { const dir = await mkdtemp(join(tmpdir(), 'fs-blob-')); return { store: dirStore(join(dir, 'blobs')), dir }; }],
+  [
+    'dirStore',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'fs-blob-'));
+      return { store: dirStore(join(dir, 'blobs')), dir };
+    },
+  ],
 ] as const) {
   test(`${name}: put is idempotent and open verifies`, async () => {
     const { store, dir } = await make();
     const a = await store.put(Buffer.from('hello'));
-    const b = await store.put((async function* () { yield Buffer.from('hel'); yield Buffer.from('lo'); })());
+    const b = await store.put(
+      (async function* () {
+        yield Buffer.from('hel');
+        yield Buffer.from('lo');
+      })(),
+    );
     assert.deepEqual(a, b);
     assert.equal(a.digest, sha256('hello'));
     assert.equal((await drain(store.open(a.digest, 5))).toString(), 'hello');
     assert.ok(await store.has(a.digest, 5));
     assert.ok(!(await store.has(a.digest, 6)));
     await assert.rejects(drain(store.open(sha256('nope'))), (e) => isFromscratchError(e, 'BLOB_NOT_FOUND'));
-    await assert.rejects(store.put(Buffer.from('x'), { digest: sha256('y'), size: 1 }), (e) => isFromscratchError(e, 'DIGEST_MISMATCH'));
+    await assert.rejects(store.put(Buffer.from('x'), { digest: sha256('y'), size: 1 }), (e) =>
+      isFromscratchError(e, 'DIGEST_MISMATCH'),
+    );
     if (dir) await rm(dir, { recursive: true });
   });
 }
@@ -48,14 +61,27 @@ test('dirStore: flipped byte → DIGEST_MISMATCH; trailing bytes → SIZE_MISMAT
   await writeFile(p, 'abcdeX');
   await store.put(Buffer.from('abcdef'), { digest, size });
   assert.equal((await drain(store.open(digest, size))).toString(), 'abcdef');
-  assert.deepEqual((await readdir(join(dir, 'blobs', 'sha256'))).filter((n) => n.startsWith('.tmp')), [], 'no temp files left');
+  assert.deepEqual(
+    (await readdir(join(dir, 'blobs', 'sha256'))).filter((n) => n.startsWith('.tmp')),
+    [],
+    'no temp files left',
+  );
   await rm(dir, { recursive: true });
 });
 
 test('digest syntax is checked before any path use (C4)', async () => {
   const store = dirStore('/nonexistent/blobs');
-  for (const bad of ['sha256:../../etc/passwd', `sha256:${'A'.repeat(64)}`, 'sha256:abc', `md5:${'a'.repeat(32)}`, '']) {
-    assert.throws(() => parseDigest(bad), (e) => isFromscratchError(e, 'INVALID_DIGEST'));
+  for (const bad of [
+    'sha256:../../etc/passwd',
+    `sha256:${'A'.repeat(64)}`,
+    'sha256:abc',
+    `md5:${'a'.repeat(32)}`,
+    '',
+  ]) {
+    assert.throws(
+      () => parseDigest(bad),
+      (e) => isFromscratchError(e, 'INVALID_DIGEST'),
+    );
     await assert.rejects(drain(store.open(bad as never)), (e) => isFromscratchError(e, 'INVALID_DIGEST'));
   }
 });

@@ -38,7 +38,12 @@ export interface BlobStore {
 }
 
 /** readBlob reads a whole (small) blob into memory, verified, refusing more than `limit` bytes. */
-export async function readBlob(store: BlobStore, digest: Digest, size?: number, limit = 8 * 1024 * 1024): Promise<Uint8Array> {
+export async function readBlob(
+  store: BlobStore,
+  digest: Digest,
+  size?: number,
+  limit = 8 * 1024 * 1024,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let n = 0;
   for await (const c of store.open(digest, size)) {

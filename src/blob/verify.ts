@@ -19,17 +19,25 @@ export async function* verifyStream(
   for await (const chunk of source) {
     n += chunk.byteLength;
     if (expected.size !== undefined && n > expected.size) {
-      throw new FromscratchError('SIZE_MISMATCH', `${what}: size mismatch: more than the expected ${expected.size} bytes`, {
-        hint: 'the blob was modified or the descriptor is wrong; fetch or rebuild it',
-      });
+      throw new FromscratchError(
+        'SIZE_MISMATCH',
+        `${what}: size mismatch: more than the expected ${expected.size} bytes`,
+        {
+          hint: 'the blob was modified or the descriptor is wrong; fetch or rebuild it',
+        },
+      );
     }
     h.update(chunk);
     yield chunk;
   }
   if (expected.size !== undefined && n !== expected.size) {
-    throw new FromscratchError('SIZE_MISMATCH', `${what}: size mismatch: got ${n} bytes, expected ${expected.size}`, {
-      hint: 'the blob is truncated or the descriptor is wrong; fetch or rebuild it',
-    });
+    throw new FromscratchError(
+      'SIZE_MISMATCH',
+      `${what}: size mismatch: got ${n} bytes, expected ${expected.size}`,
+      {
+        hint: 'the blob is truncated or the descriptor is wrong; fetch or rebuild it',
+      },
+    );
   }
   const got = h.digest().digest;
   if (got !== expected.digest) {

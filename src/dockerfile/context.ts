@@ -14,12 +14,12 @@
  */
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { Ownership } from '../orchestrate/build-spec.ts';
 import { FromscratchError } from '../errors.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
 import { hostFs, splitRdev } from '../fs/host-fs.ts';
 import { ancestors, encodePath, normalizeImagePath } from '../fs/path.ts';
 import type { RootFs, RootStat } from '../fs/root-fs.ts';
+import type { Ownership } from '../orchestrate/build-spec.ts';
 import {
   compileIgnore,
   globComponentRegExp,

@@ -7,12 +7,13 @@
  * not run build steps: RUN is reported (with every other unsupported instruction, all at once) as
  * DOCKERFILE_UNSUPPORTED. See README.md for the `# fromscratch: closure` directive.
  */
-import type { BuildSpec, ContentItem, Ownership } from '../orchestrate/build-spec.ts';
+
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { ConfigPatch } from '../image/image.ts';
 import { formatDockerReference, parseDockerReference } from '../model/docker-reference.ts';
 import type { RuntimeConfig } from '../model/documents.ts';
 import { formatPlatform, hostPlatform, type Platform, parsePlatform } from '../model/platform.ts';
+import type { BuildSpec, ContentItem, Ownership } from '../orchestrate/build-spec.ts';
 import { type Directives, type RawFlag, type RawInstruction, splitDockerfileLines } from './lines.ts';
 import {
   expandVariablesOnly,

@@ -72,7 +72,10 @@ export class FileTreeBuilder {
     const path = normalizeImagePath(entry.path);
     if (path === '/') {
       if (entry.type !== 'dir') {
-        throw new FromscratchError('PATH_CONFLICT', `refusing to change the type of the root directory to ${entry.type}`);
+        throw new FromscratchError(
+          'PATH_CONFLICT',
+          `refusing to change the type of the root directory to ${entry.type}`,
+        );
       }
       return this;
     }
@@ -83,9 +86,13 @@ export class FileTreeBuilder {
         this.map.set(path, e); // a directory's explicit metadata wins over an implicit parent
         return this;
       }
-      throw new FromscratchError('PATH_CONFLICT', `two different entries for ${path} (${old.type} and ${e.type})`, {
-        hint: 'each path in an image can come from one source only; drop one of them or give it another destination',
-      });
+      throw new FromscratchError(
+        'PATH_CONFLICT',
+        `two different entries for ${path} (${old.type} and ${e.type})`,
+        {
+          hint: 'each path in an image can come from one source only; drop one of them or give it another destination',
+        },
+      );
     }
     this.map.set(path, e);
     return this;
@@ -107,9 +114,13 @@ export class FileTreeBuilder {
         const existing = all.get(a);
         if (!existing) all.set(a, { type: 'dir', path: a, mode: DEFAULT_DIR_MODE, uid: 0, gid: 0 });
         else if (existing.type !== 'dir') {
-          throw new FromscratchError('PATH_CONFLICT', `${a} is a ${existing.type} but ${p} needs it to be a directory`, {
-            hint: 'a path cannot be both a file and a directory; check symlinked directories such as /lib -> usr/lib',
-          });
+          throw new FromscratchError(
+            'PATH_CONFLICT',
+            `${a} is a ${existing.type} but ${p} needs it to be a directory`,
+            {
+              hint: 'a path cannot be both a file and a directory; check symlinked directories such as /lib -> usr/lib',
+            },
+          );
         }
       }
     }
@@ -125,7 +136,8 @@ function sameEntry(a: FileEntry, b: FileEntry): boolean {
       const bb = b as typeof a;
       if (a.size !== bb.size) return false;
       if (a.content.kind === 'host' && bb.content.kind === 'host') return a.content.path === bb.content.path;
-      if (a.content.kind === 'bytes' && bb.content.kind === 'bytes') return Buffer.compare(a.content.data, bb.content.data) === 0;
+      if (a.content.kind === 'bytes' && bb.content.kind === 'bytes')
+        return Buffer.compare(a.content.data, bb.content.data) === 0;
       return false;
     }
     case 'symlink':

@@ -30,9 +30,21 @@ export function memoryFs(nodes: Record<string, MemoryNode>): RootFs {
       const np = normalizeImagePath(p);
       const n = map.get(np);
       if (!n) return undefined;
-      const size = n.type === 'file' ? n.data.byteLength : n.type === 'symlink' ? Buffer.byteLength(n.target) : 4096;
+      const size =
+        n.type === 'file' ? n.data.byteLength : n.type === 'symlink' ? Buffer.byteLength(n.target) : 4096;
       const mode = n.type === 'symlink' ? 0o777 : (n.mode ?? (n.type === 'dir' ? 0o755 : 0o644));
-      return { type: n.type, mode, size, uid: 0, gid: 0, mtime: 0, nlink: 1, dev: 1, ino: inos.get(np)!, rdev: 0 };
+      return {
+        type: n.type,
+        mode,
+        size,
+        uid: 0,
+        gid: 0,
+        mtime: 0,
+        nlink: 1,
+        dev: 1,
+        ino: inos.get(np)!,
+        rdev: 0,
+      };
     },
     async readlink(p) {
       const n = get(p);

@@ -30,7 +30,18 @@ export function overlayFs(base: RootFs, entries: readonly OverlayEntry[], hostRo
     const en = e.entry;
     const size = en.type === 'file' ? en.size : en.type === 'symlink' ? Buffer.byteLength(en.target) : 0;
     const type = en.type === 'hardlink' ? 'file' : en.type;
-    return { type, mode: en.mode, size, uid: en.uid, gid: en.gid, mtime: en.mtime ?? 0, nlink: 1, dev: 0, ino: 0, rdev: 0 };
+    return {
+      type,
+      mode: en.mode,
+      size,
+      uid: en.uid,
+      gid: en.gid,
+      mtime: en.mtime ?? 0,
+      nlink: 1,
+      dev: 0,
+      ino: 0,
+      rdev: 0,
+    };
   };
   const target = (p: string): OverlayEntry | undefined => {
     const e = map.get(normalizeImagePath(p));
@@ -47,7 +58,18 @@ export function overlayFs(base: RootFs, entries: readonly OverlayEntry[], hostRo
       // a parent of an added entry is a directory in the image, whatever the base has there (the host's
       // /bin may be a symlink to usr/bin, but `--add x:/bin/x` makes /bin a real directory)
       if (dirs.has(np) && st?.type !== 'dir') {
-        return { type: 'dir', mode: 0o755, size: 0, uid: 0, gid: 0, mtime: 0, nlink: 1, dev: 0, ino: 0, rdev: 0 };
+        return {
+          type: 'dir',
+          mode: 0o755,
+          size: 0,
+          uid: 0,
+          gid: 0,
+          mtime: 0,
+          nlink: 1,
+          dev: 0,
+          ino: 0,
+          rdev: 0,
+        };
       }
       return st;
     },

@@ -4,7 +4,14 @@ import { isFromscratchError } from '../errors.ts';
 import { ancestors, comparePaths, decodePathBytes, encodePath, normalizeImagePath } from './path.ts';
 
 test('surrogateescape round-trips every non-UTF-8 byte and never collides with valid UTF-8 (A23, I3)', () => {
-  const cases = [Buffer.from('x_\xff', 'latin1'), Buffer.from('x_\xe9', 'latin1'), Buffer.from('x_é'), Buffer.from([0xc3]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xf0, 0x9f, 0x98, 0x80])];
+  const cases = [
+    Buffer.from('x_\xff', 'latin1'),
+    Buffer.from('x_\xe9', 'latin1'),
+    Buffer.from('x_é'),
+    Buffer.from([0xc3]),
+    Buffer.from([0xed, 0xa0, 0x80]),
+    Buffer.from([0xf0, 0x9f, 0x98, 0x80]),
+  ];
   const decoded = cases.map((b) => decodePathBytes(b));
   for (const [i, b] of cases.entries()) assert.deepEqual(encodePath(decoded[i]!), b);
   assert.equal(new Set(decoded).size, cases.length, 'distinct byte names stay distinct');
@@ -19,9 +26,18 @@ test('normalizeImagePath clamps .. at the root and removes . and duplicate slash
 });
 
 test('normalizeImagePath rejects NUL and over-long names (A20)', () => {
-  assert.throws(() => normalizeImagePath('/a\0b'), (e) => isFromscratchError(e, 'INVALID_ARGUMENT'));
-  assert.throws(() => normalizeImagePath(`/${'x'.repeat(256)}`), (e) => isFromscratchError(e, 'PATH_TOO_LONG'));
-  assert.throws(() => normalizeImagePath('/a'.repeat(2100)), (e) => isFromscratchError(e, 'PATH_TOO_LONG'));
+  assert.throws(
+    () => normalizeImagePath('/a\0b'),
+    (e) => isFromscratchError(e, 'INVALID_ARGUMENT'),
+  );
+  assert.throws(
+    () => normalizeImagePath(`/${'x'.repeat(256)}`),
+    (e) => isFromscratchError(e, 'PATH_TOO_LONG'),
+  );
+  assert.throws(
+    () => normalizeImagePath('/a'.repeat(2100)),
+    (e) => isFromscratchError(e, 'PATH_TOO_LONG'),
+  );
 });
 
 test('comparePaths orders by bytes, not UTF-16 code units', () => {

@@ -18,6 +18,8 @@ function stringifySorted(v: unknown): string {
   }
   if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : stringifySorted(x))).join(',')}]`;
   if (v instanceof Uint8Array) throw new Error('cannot encode bytes in JSON');
-  const keys = Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
+  const keys = Object.keys(v)
+    .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${stringifySorted((v as Record<string, unknown>)[k])}`).join(',')}}`;
 }

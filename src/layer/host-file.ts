@@ -17,7 +17,11 @@ export interface FileIdentity {
 }
 
 /** HostFileReader streams exactly `size` bytes of the host file at `path` (that very file, when `identity` is known), or throws. */
-export type HostFileReader = (path: string, size: number, identity?: FileIdentity) => AsyncIterable<Uint8Array>;
+export type HostFileReader = (
+  path: string,
+  size: number,
+  identity?: FileIdentity,
+) => AsyncIterable<Uint8Array>;
 
 /** ReadHostFileOptions tunes readHostFile. */
 export interface ReadHostFileOptions {
@@ -83,7 +87,11 @@ export async function* readHostFile(
   try {
     const before = await fh.stat();
     if (!before.isFile()) throw changed(path, 'no longer a regular file');
-    if (identity.ino && identity.dev !== undefined && (before.ino !== identity.ino || before.dev !== identity.dev))
+    if (
+      identity.ino &&
+      identity.dev !== undefined &&
+      (before.ino !== identity.ino || before.dev !== identity.dev)
+    )
       throw changed(path, 'replaced by another file');
     if (before.size !== size) throw changed(path, `size ${before.size} bytes, expected ${size}`);
     let pos = 0;

@@ -19,7 +19,13 @@ export interface RuntimeConfig {
   Labels?: Record<string, string>;
   StopSignal?: string;
   /** Docker extension, kept when inherited or set from a Dockerfile */
-  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
+  Healthcheck?: {
+    Test?: string[];
+    Interval?: number;
+    Timeout?: number;
+    StartPeriod?: number;
+    Retries?: number;
+  };
   /** Docker extension: SHELL from a Dockerfile */
   Shell?: string[];
   /** Docker extension: ONBUILD triggers, recorded not run */

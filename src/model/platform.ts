@@ -13,7 +13,17 @@ export interface Platform {
 }
 
 const KNOWN_ARCH = new Set([
-  'amd64', 'arm64', 'arm', '386', 'ppc64le', 'ppc64', 's390x', 'riscv64', 'mips64le', 'mipsle', 'loong64',
+  'amd64',
+  'arm64',
+  'arm',
+  '386',
+  'ppc64le',
+  'ppc64',
+  's390x',
+  'riscv64',
+  'mips64le',
+  'mipsle',
+  'loong64',
 ]);
 
 /** KNOWN_PLATFORMS are the `linux/ARCH` platforms parsePlatform accepts (shell completion offers them). */
@@ -29,9 +39,13 @@ export function parsePlatform(s: string): Platform {
     });
   }
   if (!KNOWN_ARCH.has(architecture)) {
-    throw new FromscratchError('INVALID_ARGUMENT', `unknown architecture "${architecture}" in platform "${s}"`, {
-      hint: `known architectures: ${[...KNOWN_ARCH].join(', ')}`,
-    });
+    throw new FromscratchError(
+      'INVALID_ARGUMENT',
+      `unknown architecture "${architecture}" in platform "${s}"`,
+      {
+        hint: `known architectures: ${[...KNOWN_ARCH].join(', ')}`,
+      },
+    );
   }
   return variant ? { os, architecture, variant } : { os, architecture };
 }

@@ -22,12 +22,12 @@ import { parseReference } from '../registry/reference.ts';
 import { checkSecretFile } from '../trace/secret-file.ts';
 import { type BlobLocations, readBlobLocations } from './blob-locations.ts';
 import { type BuildOptions, type BuildResult, build } from './build.ts';
+import type { BuildSpec } from './build-spec.ts';
 import { cacheDir } from './cache-dir.ts';
 import { earlyPush } from './early-push.ts';
 import { sbomOf } from './explain.ts';
 import { writeRecord } from './record-cache.ts';
 import { openRegistryCache, type RegistryCache } from './registry-cache.ts';
-import type { BuildSpec } from './build-spec.ts';
 import { readAnyImage, writeAnyImage } from './transports.ts';
 import { type VerifyReport, verifyBuild } from './verify.ts';
 

@@ -13,8 +13,8 @@ import { memoryStore } from '../blob/memory-store.ts';
 import { isFromscratchError } from '../errors.ts';
 import { checkSecret } from '../trace/secrets.ts';
 import { build } from './build.ts';
-import { mergeSpecs } from './load-spec.ts';
 import type { BuildSpec } from './build-spec.ts';
+import { mergeSpecs } from './load-spec.ts';
 
 async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'fs-build-unit-'));

@@ -26,6 +26,7 @@ import { formatPlatform, hostPlatform, type Platform } from '../model/platform.t
 import { type ProgressSink, startTask } from '../model/progress.ts';
 import { toArgv, traceCommand } from '../trace/trace.ts';
 import { binaryDest, withDefaultEntrypoint } from './binary-dest.ts';
+import type { BuildSpec, ContentItem } from './build-spec.ts';
 import { memoKey, readClosureMemo, recordingFs, writeClosureMemo } from './closure-memo.ts';
 import { Collector } from './collector.ts';
 import { scratchDefaults } from './defaults.ts';
@@ -43,7 +44,6 @@ import { inferOptionsWithout } from './infer-names.ts';
 import { checkLibraryPaths, libraryPathCache, libraryPathEnv } from './lib-path.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
-import type { BuildSpec, ContentItem } from './build-spec.ts';
 import { checkBuiltTree, startCheckError } from './start-check.ts';
 import { type SharedLayers, writeLayers } from './write-layers.ts';
 
@@ -193,7 +193,9 @@ async function buildPlatform(
         undefined,
         'files',
       );
-      packages.push(...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages, { warn: ctx.warn })));
+      packages.push(
+        ...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages, { warn: ctx.warn })),
+      );
       task.done(`${packages.length} package${packages.length === 1 ? '' : 's'}`);
     }
     for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0))

@@ -19,10 +19,10 @@ import type { Origin } from '../fs/origin.ts';
 import { normalizeImagePath } from '../fs/path.ts';
 import type { Image } from '../image/image.ts';
 import { makeUnpackDir, unpackImage } from '../unpack/unpack.ts';
+import type { ContentItem, Ownership } from './build-spec.ts';
 import type { Collector } from './collector.ts';
 import { DEFAULT_GROUP, DEFAULT_PASSWD } from './defaults.ts';
 import { assertNotSecret, type SecretCheck } from './host-add.ts';
-import type { ContentItem, Ownership } from './build-spec.ts';
 
 /** ItemContext is what the Dockerfile items need from the build in progress. */
 export interface ItemContext {

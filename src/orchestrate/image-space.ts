@@ -7,6 +7,8 @@
  * `status.d/*.md5sums`); otherwise they are `unknown`. Nothing in the image is executed: layers are
  * read with the strict tar reader, only dpkg's small text files are read whole (bounded).
  */
+
+import { TarReader } from '../codec/tar-reader.ts';
 import { isFromscratchError } from '../errors.ts';
 import { toImageConfig } from '../image/image.ts';
 import type { ImageConfig } from '../model/documents.ts';
@@ -15,7 +17,6 @@ import { openLayerTar } from '../oci/decompress.ts';
 import { DPKG_OWNER_FILE, toDpkgOwners } from '../report/dpkg-owners.ts';
 import { groupOrigins } from '../report/origin-group.ts';
 import type { ImageSpace, SpaceFile, SpaceLayer } from '../report/space.ts';
-import { TarReader } from '../codec/tar-reader.ts';
 import { pickHost, recordOf } from './explain.ts';
 import type { BuildRecord } from './record.ts';
 import { readAnyImage, type TransportOptions } from './transports.ts';

@@ -8,12 +8,12 @@
 
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { binaryDest } from '../orchestrate/binary-dest.ts';
-import { parseInferNames } from '../orchestrate/infer-names.ts';
-import type { BuildSpec, ContentItem } from '../orchestrate/build-spec.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { ConfigPatch } from '../image/image.ts';
 import { parsePlatform } from '../model/platform.ts';
+import { binaryDest } from '../orchestrate/binary-dest.ts';
+import type { BuildSpec, ContentItem } from '../orchestrate/build-spec.ts';
+import { parseInferNames } from '../orchestrate/infer-names.ts';
 import { CONTENT_KINDS, type ImageDocument, ImageSchema, type SpecDocument, SpecSchema } from './schema.ts';
 import { splitShellWords } from './shell-words.ts';
 

@@ -144,7 +144,9 @@ const ImageFieldsSchema = z.strictObject({
   'no-infer': z
     .array(z.enum(['all', ...INFER_NAMES]))
     .optional()
-    .describe(`inferences left out: ${INFER_NAMES.join(', ')} or all (fromscratch deps shows what each brings)`),
+    .describe(
+      `inferences left out: ${INFER_NAMES.join(', ')} or all (fromscratch deps shows what each brings)`,
+    ),
   defaults: z
     .strictObject({
       users: z.boolean().optional().describe('/etc/passwd and /etc/group (root, nonroot, nobody)'),

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DockerfileParser } from 'dockerfile-ast';
-import type { BuildSpec, ContentItem } from '../../src/orchestrate/build-spec.ts';
 import { splitDockerfileLines } from '../../src/dockerfile/lines.ts';
 import { DEFAULT_PATH, parseDockerfile, parseGoDuration, toBuildSpec } from '../../src/dockerfile/parse.ts';
 import { expandWord, expandWords } from '../../src/dockerfile/shell-lex.ts';
 import { isFromscratchError } from '../../src/errors.ts';
+import type { BuildSpec, ContentItem } from '../../src/orchestrate/build-spec.ts';
 
 const amd64 = { os: 'linux', architecture: 'amd64' } as const;
 const PATH = `PATH=${DEFAULT_PATH}`;

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { layoutPaths } from '../orchestrate/image-paths.ts';
 import { type FakeRepo, startFakeRepo } from '../deb/fake-repo.ts';
 import { makeDeb } from '../deb/make-deb.ts';
+import { layoutPaths } from '../orchestrate/image-paths.ts';
 import { withTempDir } from '../support/validate-tools.ts';
 import { fromscratch } from './cli.ts';
 

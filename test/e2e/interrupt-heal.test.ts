@@ -5,14 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -85,7 +78,12 @@ test('a corrupt blob in the cache is dropped and the build succeeds with the sam
     assert.match(second.stderr, /corrupt copy in the cache .* now removed/);
     await run(requireTool('skopeo', 'skopeo'), ['inspect', `oci:${join(dir, 'out2')}:x`]);
     // umoci checks every blob against its digest: the corrupt bytes were not linked into the output
-    await run(requireTool('umoci', 'umoci'), ['unpack', '--image', `${join(dir, 'out2')}:x`, join(dir, 'bundle')]);
+    await run(requireTool('umoci', 'umoci'), [
+      'unpack',
+      '--image',
+      `${join(dir, 'out2')}:x`,
+      join(dir, 'bundle'),
+    ]);
   });
 });
 

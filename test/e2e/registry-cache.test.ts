@@ -307,7 +307,11 @@ test('a multi-image spec builds every image in one run: shared layers written on
       ['alpha', 'beta', 'gamma'],
     );
     // the shared layers (libc6, coreutils + defaults) are written once
-    assert.equal((r.stderr.match(/writing layer \(package libc6\): \d+ entries$/gm) ?? []).length, 1, r.stderr);
+    assert.equal(
+      (r.stderr.match(/writing layer \(package libc6\): \d+ entries$/gm) ?? []).length,
+      1,
+      r.stderr,
+    );
     const alpha = await manifestOf('mono/alpha:1');
     const gamma = await manifestOf('mono/gamma:1');
     const shared = alpha.layers.map((l) => l.digest).filter((d) => gamma.layers.some((g) => g.digest === d));

@@ -52,7 +52,10 @@ test('--verify --fix adds what `python3 -c "import json, yaml"` misses; the imag
         v.added.includes('/usr/lib/python3/dist-packages/yaml/__init__.py'),
         `yaml/__init__.py was added: ${v.added.join(' ')}`,
       );
-      assert.ok(!v.added.includes('/usr/lib/python3.11/json/__init__.py'), 'the standard library was already there');
+      assert.ok(
+        !v.added.includes('/usr/lib/python3.11/json/__init__.py'),
+        'the standard library was already there',
+      );
       assert.ok(!v.added.some((p) => p.includes('.pyenv')), 'nothing from the pyenv shim on PATH');
       const out = await dockerRun(
         image,

@@ -11,9 +11,9 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   statSync,
-  readlinkSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';

@@ -8,9 +8,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { FileEntry } from '../../src/fs/file-tree.ts';
 import { Collector } from '../../src/orchestrate/collector.ts';
 import { attributeHostFiles } from '../../src/orchestrate/host-packages.ts';
-import type { FileEntry } from '../../src/fs/file-tree.ts';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 

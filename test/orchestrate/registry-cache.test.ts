@@ -7,6 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { memoryStore } from '../../src/blob/memory-store.ts';
 import { readBlob } from '../../src/blob/store.ts';
+import type { Layer } from '../../src/image/image.ts';
+import { sha256 } from '../../src/model/digest.ts';
+import { MediaType } from '../../src/model/media-type.ts';
 import {
   MAX_AGE_MS,
   MAX_ENTRIES,
@@ -14,9 +17,6 @@ import {
   parseCacheConfig,
   parseCacheRef,
 } from '../../src/orchestrate/registry-cache.ts';
-import type { Layer } from '../../src/image/image.ts';
-import { sha256 } from '../../src/model/digest.ts';
-import { MediaType } from '../../src/model/media-type.ts';
 import { type RegistryInstance, startRegistry } from '../registry/registry-instance.ts';
 
 let reg: RegistryInstance;

@@ -8,8 +8,8 @@
  */
 import { join } from 'node:path';
 import { memoryStore } from '../../src/blob/memory-store.ts';
-import { buildImage } from '../../src/orchestrate/build-image.ts';
 import { isFromscratchError } from '../../src/errors.ts';
+import { buildImage } from '../../src/orchestrate/build-image.ts';
 import { layoutPaths } from './image-paths.ts';
 
 const cases = JSON.parse(process.argv[2]!) as { src: string; dest: string; allow?: string[] }[];
