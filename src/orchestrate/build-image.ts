@@ -233,16 +233,22 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
       store,
       close: async () => {},
     };
+    // one SBOM per platform, each with its platform's manifest as subject (as buildx attests each
+    // platform); a single-platform image is its own top
+    const multi = images.length > 1;
     for (const [n, o] of outputs.entries()) {
       const ref = withDefaultTag(o.ref, tag);
       if (ref.kind !== 'oci' && ref.kind !== 'registry') continue;
-      const doc = await sbomOf(built, formatImageRef(ref), opts.sbom, opts.recordDir);
-      const artifact = { artifactType, data: canonicalJson(doc) };
-      if (ref.kind === 'oci') await attachToOciLayout(ref.dir, serialized.top, artifact);
-      else
-        await pushReferrer(ref.reference, tops[n]!, artifact, {
-          ...(opts.registry ? { clientOptions: opts.registry } : {}),
-        });
+      for (let i = 0; i < images.length; i++) {
+        const doc = await sbomOf(built, formatImageRef(ref), opts.sbom, opts.recordDir, { index: i });
+        const artifact = { artifactType, data: canonicalJson(doc) };
+        const subject = multi ? serialized.manifests[i]! : ref.kind === 'oci' ? serialized.top : tops[n]!;
+        if (ref.kind === 'oci') await attachToOciLayout(ref.dir, subject, artifact);
+        else
+          await pushReferrer(ref.reference, subject, artifact, {
+            ...(opts.registry ? { clientOptions: opts.registry } : {}),
+          });
+      }
     }
   }
   if (cache) {

@@ -94,6 +94,7 @@ export function makeSbom(
   return makeSbomFrom(ref, format, {
     ...cliTransport(opts.insecure),
     ...(opts.onSource ? { onSource: opts.onSource } : {}),
+    ...(opts.platform ? { platform: opts.platform } : {}),
   });
 }
 

@@ -8,7 +8,7 @@ import type { Origin } from '../fs/origin.ts';
 import { serializeImage } from '../image/image.ts';
 import type { Digest } from '../model/digest.ts';
 import { MediaType } from '../model/media-type.ts';
-import { formatPlatform, hostPlatform, platformMatches } from '../model/platform.ts';
+import { formatPlatform, hostPlatform, type Platform, platformMatches } from '../model/platform.ts';
 import { openLayerTar } from '../oci/decompress.ts';
 import type { ImageSet } from '../oci/image-set.ts';
 import { toCycloneDx } from '../sbom/cyclonedx.ts';
@@ -135,7 +135,10 @@ export async function makeSbom(
 ): Promise<Record<string, unknown>> {
   const set = await readAnyImage(ref, o);
   try {
-    return await sbomOf(set, ref, format, o.recordDir, o.onSource ? { onSource: o.onSource } : {});
+    return await sbomOf(set, ref, format, o.recordDir, {
+      ...(o.onSource ? { onSource: o.onSource } : {}),
+      ...(o.platform ? { index: pickPlatform(set, o.platform, ref) } : {}),
+    });
   } finally {
     await set.close();
   }
@@ -145,11 +148,26 @@ export async function makeSbom(
 export interface SbomOptions {
   /** told where the SBOM comes from: the build record, or the image's own files and dpkg data */
   onSource?: (source: 'record' | 'image', message: string) => void;
+  /** which image of a multi-platform set (default: the host platform's, or the only one) */
+  index?: number;
+  /** the platform to describe, for makeSbom (an image of the set must match it) */
+  platform?: Platform;
+}
+
+/** pickPlatform returns the index of the image of `platform` in a set; IMAGE_NOT_FOUND names the ones it has. */
+export function pickPlatform(set: ImageSet, platform: Platform, ref: string): number {
+  const i = set.images.findIndex((img) => platformMatches(img.platform, platform));
+  if (i < 0)
+    throw new FromscratchError('IMAGE_NOT_FOUND', `${ref} has no image for ${formatPlatform(platform)}`, {
+      hint: `it has ${set.images.map((img) => formatPlatform(img.platform)).join(', ')}: pass one of them to --platform`,
+    });
+  return i;
 }
 
 /**
- * sbomOf renders the SBOM of the host platform's image of `set` (built on this machine: its build record
- * is needed), named `name`. The set is not closed.
+ * sbomOf renders the SBOM of one image of `set` (`opts.index`, default the host platform's), from its
+ * build record when there is one, else from its own files and dpkg data, named `name`. The set is not
+ * closed.
  */
 export async function sbomOf(
   set: ImageSet,
@@ -158,7 +176,7 @@ export async function sbomOf(
   recordDir?: string,
   opts: SbomOptions = {},
 ): Promise<Record<string, unknown>> {
-  const i = pickHost(set);
+  const i = opts.index ?? pickHost(set);
   let record: {
     files: readonly { readonly path: string; readonly origins: readonly Origin[] }[];
     packages: readonly {

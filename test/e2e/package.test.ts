@@ -205,6 +205,63 @@ test('--platform linux/arm64 --package jq puts an aarch64 ELF at /usr/bin/jq', a
   });
 });
 
+test('a multi-platform --package build attaches one SBOM per platform, each referring to its own manifest; sbom --platform picks one', async () => {
+  await withTempDir('e2e-package-multi-sbom', async (dir) => {
+    const r = await fromscratch(
+      [
+        'build',
+        '--apt-source',
+        mirror.aptSource,
+        '--platform',
+        'linux/amd64,linux/arm64',
+        '--package',
+        'jq',
+        '--sbom',
+        'cyclonedx',
+        '-o',
+        'oci:out:multi',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const blob = async (d: string) =>
+      JSON.parse((await readFile(join(dir, 'out/blobs/sha256', d.slice(7)))).toString()) as Record<
+        string,
+        unknown
+      >;
+    const top = (await blob(r.stdout.trim())) as {
+      manifests: { digest: string; platform: { architecture: string } }[];
+    };
+    assert.equal(top.manifests.length, 2, 'an index of two platforms');
+    const layout = JSON.parse((await readFile(join(dir, 'out/index.json'))).toString()) as {
+      manifests: { digest: string; artifactType?: string }[];
+    };
+    const sboms = layout.manifests.filter((m) => m.artifactType === 'application/vnd.cyclonedx+json');
+    assert.equal(sboms.length, 2, 'one SBOM per platform');
+    const seen = new Map<string, string>();
+    for (const s of sboms) {
+      const m = (await blob(s.digest)) as { subject: { digest: string }; layers: { digest: string }[] };
+      const platform = top.manifests.find((x) => x.digest === m.subject.digest);
+      assert.ok(platform, 'the SBOM refers to a platform manifest of the index');
+      const doc = JSON.stringify(await blob(m.layers[0]!.digest));
+      assert.match(doc, new RegExp(`pkg:deb/debian/jq@[^"]*arch=${platform.platform.architecture}&`));
+      seen.set(platform.platform.architecture, m.subject.digest);
+    }
+    assert.deepEqual([...seen.keys()].sort(), ['amd64', 'arm64']);
+    const arm = await fromscratch(
+      ['sbom', 'oci:out:multi', '--format', 'cyclonedx', '--platform', 'linux/arm64'],
+      {
+        cwd: dir,
+      },
+    );
+    assert.equal(arm.code, 0, arm.stderr);
+    assert.match(arm.stdout, /pkg:deb\/debian\/jq@[^"]*arch=arm64&/);
+    const none = await fromscratch(['sbom', 'oci:out:multi', '--platform', 'linux/s390x'], { cwd: dir });
+    assert.equal(none.code, 1, none.stderr);
+    assert.match(none.stderr, /no image for linux\/s390x/);
+  });
+});
+
 test('--package no-such-package-xyz is a clear DEB_NOT_FOUND naming it, with a hint, exit 1, nothing written', async () => {
   await withTempDir('e2e-package-missing', async (dir) => {
     const r = await fromscratch(
