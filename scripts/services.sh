@@ -39,6 +39,8 @@ want javac openjdk-17-jdk-headless
 want gawk gawk
 want locale-gen locales
 want chromium chromium
+want zsh zsh
+want fish fish
 [ -d /usr/share/gocode/src/github.com/opencontainers/image-spec/schema ] || need_pkgs+=(golang-github-opencontainers-image-spec-dev)
 
 # the differential package tests read the host's apt lists (bookworm main)
