@@ -10,6 +10,7 @@ import { comparePaths } from '../fs/path.ts';
 import { type DebPackage, parseDeb, type ReadDebOptions } from './deb-file.ts';
 import { canonicalUsrPath, dpkgStatusEntries } from './dpkg-status.ts';
 import { type FetchDebOptions, fetchDebs } from './fetch-deb.ts';
+import { generatedCaches } from './generated-caches.ts';
 import type { Distribution, LockedPackage, Lockfile } from './lockfile.ts';
 import { osIdentityEntries } from './os-release.ts';
 import { postInstall } from './post-install.ts';
@@ -162,6 +163,7 @@ export function assembleDebs(
     }
     for (const e of fx.entries) map.set(e.path, e);
     for (const [p, o] of fx.origins) origins.set(p, o);
+    for (const [p, o] of fx.notes) if (map.has(p)) origins.set(p, [...(origins.get(p) ?? []), ...o]);
     notEmulated = fx.notEmulated;
     const r = postInstall(
       debs.map((d) => {
@@ -296,8 +298,24 @@ export async function debEntries(lock: Lockfile, opts: DebEntriesOptions = {}): 
     }
     debs.push(d);
   }
-  return assembleDebs(debs, pkgs, {
+  const assembled = assembleDebs(debs, pkgs, {
     ...opts,
     ...(lock.distributions ? { distributions: lock.distributions } : {}),
   });
+  return opts.postInstall === false ? assembled : withGeneratedCaches(assembled);
+}
+
+/** withGeneratedCaches adds the files Debian's triggers would generate (generated-caches.ts). */
+export async function withGeneratedCaches(d: DebEntries): Promise<DebEntries> {
+  const map = new Map(d.entries.map((e) => [e.path, e]));
+  const g = await generatedCaches(map);
+  if (g.entries.length === 0) return d;
+  for (const e of g.entries) map.set(e.path, e);
+  const origins = new Map(d.origins);
+  for (const [p, o] of g.origins) origins.set(p, o);
+  return {
+    ...d,
+    entries: [...map.values()].sort((a, b) => comparePaths(a.path, b.path)),
+    origins,
+  };
 }
