@@ -54,17 +54,18 @@ interface Lib {
   readonly endian: 'little' | 'big';
 }
 
-async function scanDir(fs: RootFs, dir: string): Promise<Lib[]> {
+/** scanDir lists the libraries of `dir`, read at its resolved path `real` (a RootFs follows no link in readdir). */
+async function scanDir(fs: RootFs, real: string): Promise<Lib[]> {
   let names: string[];
   try {
-    names = (await fs.readdir(dir)).sort();
+    names = (await fs.readdir(real)).sort();
   } catch {
     return [];
   }
   const out: Lib[] = [];
   for (const name of names) {
     if (!(name.startsWith('lib') || name.startsWith('ld-')) || !name.includes('.so')) continue;
-    const path = `${dir === '/' ? '' : dir}/${name}`;
+    const path = `${real === '/' ? '' : real}/${name}`;
     const st = await fs.lstat(path);
     if (!st || (st.type !== 'file' && st.type !== 'symlink')) continue;
     const r = await resolvePath(fs, path).catch(() => undefined);
@@ -124,7 +125,7 @@ export async function ldconfigCache(fs: RootFs): Promise<LdconfigCache | undefin
     const rp = await real(dir);
     if (rp === undefined || seen.has(rp)) return;
     seen.add(rp);
-    scanned.push({ dir, libs: await scanDir(fs, dir) });
+    scanned.push({ dir, libs: await scanDir(fs, rp) });
   };
   for (const d of conf.dirs) await add(d);
   const first = scanned.flatMap((s) => s.libs)[0];
