@@ -18,6 +18,7 @@
  * | `dpkg-statoverride --update --add USER GROUP MODE PATH` | PATH's owner and mode (USER/GROUP: root or in the image's /etc/passwd, /etc/group) |
  * | `update-alternatives`, `update-ca-certificates` | done by post-install.ts |
  * | `ldconfig` | done by generated-caches.ts (an ld.so.cache when a library lies outside the system directories) |
+ * | `gdk-pixbuf-query-loaders` | done by generated-caches.ts (loaders.cache from known entries of identical modules) |
  *
  * Cache generators an image does not need (`NOT_NEEDED`): they are not warned about, and the reason is
  * added to the origins of the directory concerned, so `why` shows it:
@@ -81,6 +82,10 @@ const NOT_NEEDED: Record<
 > = {
   ldconfig: {
     why: 'the ld.so.cache is written by the ldconfig rule when a library lies outside the system directories, and the loader needs none otherwise',
+    path: () => undefined,
+  },
+  'gdk-pixbuf-query-loaders': {
+    why: 'loaders.cache is written by the gdk-pixbuf rule (generated-caches.ts) from known entries of identical modules',
     path: () => undefined,
   },
   'fc-cache': {

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -18,6 +18,10 @@ import { dockerRemoveImage, dockerRun, requireTool, run, withTempDir } from '../
 import { fromscratch } from './cli.ts';
 
 const HOST_LIBS = '/usr/lib/x86_64-linux-gnu';
+const LOADERS = `${HOST_LIBS}/gdk-pixbuf-2.0/2.10.0/loaders`;
+const PIXBUF_CACHE = `${HOST_LIBS}/gdk-pixbuf-2.0/2.10.0/loaders.cache`;
+const QUERY_LOADERS = `${HOST_LIBS}/gdk-pixbuf-2.0/gdk-pixbuf-query-loaders`;
+const PIXBUF_POSTINST = '/var/lib/dpkg/info/libgdk-pixbuf-2.0-0:amd64.postinst';
 let repo: FakeRepo;
 let work: string;
 
@@ -83,6 +87,27 @@ before(async () => {
           },
           { name: './etc/ld.so.conf.d/greet.conf', body: '/usr/lib/x86_64-linux-gnu/greet\n' },
         ],
+      },
+      {
+        // the host's BMP loader, with the host's postinst of libgdk-pixbuf-2.0-0 (it runs
+        // gdk-pixbuf-query-loaders, which must not be run)
+        name: 'libgdk-pixbuf-2.0-0',
+        version: '2.42.10',
+        postinst: readFileSync(PIXBUF_POSTINST, 'utf8'),
+        files: [
+          {
+            name: `.${LOADERS}/libpixbufloader-bmp.so`,
+            body: bin(`${LOADERS}/libpixbufloader-bmp.so`),
+            mode: 0o644,
+          },
+        ],
+      },
+      {
+        // a loader no loaders.cache describes
+        name: 'pixbuf-odd-loader',
+        version: '1.0',
+        fields: { Depends: 'libgdk-pixbuf-2.0-0' },
+        files: [{ name: `.${LOADERS}/libpixbufloader-odd.so`, body: 'not the host module\n', mode: 0o644 }],
       },
       {
         name: 'greet',
@@ -179,6 +204,127 @@ test('--package with a library in an ld.so.conf.d directory: ld.so.cache as ldco
         why.stdout,
         /ldconfig \(Debian's ldconfig trigger\): .*\/usr\/lib\/x86_64-linux-gnu\/greet/,
       );
+    } finally {
+      await dockerRemoveImage(image);
+    }
+  });
+});
+
+/** bmp1x1 is a 1×1 24-bit BMP (BITMAPINFOHEADER), a format gdk-pixbuf reads through an external loader. */
+function bmp1x1(): Buffer {
+  const b = Buffer.alloc(58);
+  b.write('BM', 0, 'latin1');
+  b.writeUInt32LE(58, 2);
+  b.writeUInt32LE(54, 10);
+  b.writeUInt32LE(40, 14);
+  b.writeInt32LE(1, 18);
+  b.writeInt32LE(1, 22);
+  b.writeUInt16LE(1, 26);
+  b.writeUInt16LE(24, 28);
+  b.writeUInt32LE(4, 34);
+  b.set([0x20, 0x40, 0x80], 54);
+  return b;
+}
+
+test('--package with gdk-pixbuf loaders: loaders.cache from the entries of identical host modules; a program loads a BMP through the loader under docker; an unknown loader is a warning naming its package', async () => {
+  for (const f of [
+    PIXBUF_CACHE,
+    QUERY_LOADERS,
+    PIXBUF_POSTINST,
+    '/usr/bin/gdk-pixbuf-pixdata',
+    '/usr/share/mime/mime.cache',
+  ])
+    assert.ok(existsSync(f), `the host has ${f} (libgdk-pixbuf2.0-bin, shared-mime-info)`);
+  const image = 'e2e-package-caches/pixbuf:1';
+  await withTempDir('e2e-package-caches', async (dir) => {
+    try {
+      writeFileSync(join(dir, 'in.bmp'), bmp1x1());
+      const r = await fromscratch(
+        [
+          'build',
+          '--apt-source',
+          source(),
+          '--package',
+          'pixbuf-odd-loader',
+          '--add',
+          '/usr/bin/gdk-pixbuf-pixdata',
+          '--add',
+          './in.bmp:/in.bmp',
+          // gdk-pixbuf picks a loader by the MIME type GIO guesses: the host's shared-mime-info database
+          // (update-mime-database's output, another trigger cache, not made by fromscratch)
+          '--add',
+          '/usr/share/mime/mime.cache',
+          '--entrypoint',
+          '["/usr/bin/gdk-pixbuf-pixdata"]',
+          '-o',
+          'oci:out:pixbuf',
+          '-o',
+          `docker-daemon:${image}`,
+        ],
+        { cwd: dir },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const warned = r.stderr.split('\n').filter((l) => /^warning: package \S+: its postinst runs/.test(l));
+      assert.equal(warned.length, 1, r.stderr);
+      assert.match(
+        warned[0]!,
+        /^warning: package pixbuf-odd-loader: .*libpixbufloader-odd\.so.*install the same version of pixbuf-odd-loader on the build host/,
+      );
+
+      // the oracle: gdk-pixbuf-query-loaders run by the test on the module of the unpacked image
+      const root = join(dir, 'root');
+      unpackLayout(join(dir, 'out'), root);
+      const ours = readFileSync(join(root, PIXBUF_CACHE.slice(1)), 'utf8');
+      const real = execFileSync(QUERY_LOADERS, [join(root, LOADERS.slice(1), 'libpixbufloader-bmp.so')], {
+        encoding: 'utf8',
+      });
+      const entries = (t: string) =>
+        t
+          .split('\n')
+          .filter((l) => !l.startsWith('#'))
+          .join('\n')
+          .trim();
+      assert.equal(entries(ours), entries(real.replaceAll(root, '')));
+      assert.match(ours, /libpixbufloader-bmp\.so"\n"bmp" /);
+
+      // a program of the image loads a BMP through the external loader …
+      const docker = requireTool('docker', 'docker.io');
+      const ok = await run(docker, [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '--tmpfs',
+        '/tmp',
+        image,
+        '/in.bmp',
+        '/tmp/out.pixdata',
+      ]);
+      assert.equal(ok.code, 0, ok.stderr);
+      // … and only through the cache: masked, the format is not recognised
+      const masked = await run(
+        docker,
+        [
+          'run',
+          '--rm',
+          '--network',
+          'none',
+          '--tmpfs',
+          '/tmp',
+          '-v',
+          `/dev/null:${PIXBUF_CACHE}:ro`,
+          image,
+          '/in.bmp',
+          '/tmp/out.pixdata',
+        ],
+        { allowFail: true },
+      );
+      assert.notEqual(masked.code, 0);
+      assert.match(masked.stderr, /recogni[sz]e the image file format/i);
+
+      const why = await fromscratch(['why', 'oci:out:pixbuf', PIXBUF_CACHE], { cwd: dir });
+      assert.equal(why.code, 0, why.stderr);
+      assert.match(why.stdout, /gdk-pixbuf-query-loaders \(trigger of libgdk-pixbuf-2\.0-0\): 1 loader of /);
     } finally {
       await dockerRemoveImage(image);
     }
