@@ -9,7 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -21,6 +29,7 @@ const HOST_LIBS = '/usr/lib/x86_64-linux-gnu';
 const LOADERS = `${HOST_LIBS}/gdk-pixbuf-2.0/2.10.0/loaders`;
 const PIXBUF_CACHE = `${HOST_LIBS}/gdk-pixbuf-2.0/2.10.0/loaders.cache`;
 const QUERY_LOADERS = `${HOST_LIBS}/gdk-pixbuf-2.0/gdk-pixbuf-query-loaders`;
+const DEJAVU = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
 const PIXBUF_POSTINST = '/var/lib/dpkg/info/libgdk-pixbuf-2.0-0:amd64.postinst';
 let repo: FakeRepo;
 let work: string;
@@ -108,6 +117,30 @@ before(async () => {
         version: '1.0',
         fields: { Depends: 'libgdk-pixbuf-2.0-0' },
         files: [{ name: `.${LOADERS}/libpixbufloader-odd.so`, body: 'not the host module\n', mode: 0o644 }],
+      },
+      {
+        // fontconfig as Debian splits it: its configuration, the fc-cache postinst (host's text), a font
+        name: 'fontconfig-config',
+        version: '2.14.1-4',
+        files: [{ name: './etc/fonts/fonts.conf', body: bin('/etc/fonts/fonts.conf'), mode: 0o644 }],
+      },
+      {
+        name: 'fontconfig',
+        version: '2.14.1-4',
+        fields: { Depends: 'fontconfig-config' },
+        postinst: readFileSync('/var/lib/dpkg/info/fontconfig.postinst', 'utf8'),
+        files: [],
+      },
+      {
+        name: 'fonts-dejavu-core',
+        version: '2.37-6',
+        files: [
+          {
+            name: `.${DEJAVU}`,
+            body: bin(DEJAVU),
+            mode: 0o644,
+          },
+        ],
       },
       {
         name: 'greet',
@@ -325,6 +358,61 @@ test('--package with gdk-pixbuf loaders: loaders.cache from the entries of ident
       const why = await fromscratch(['why', 'oci:out:pixbuf', PIXBUF_CACHE], { cwd: dir });
       assert.equal(why.code, 0, why.stderr);
       assert.match(why.stdout, /gdk-pixbuf-query-loaders \(trigger of libgdk-pixbuf-2\.0-0\): 1 loader of /);
+    } finally {
+      await dockerRemoveImage(image);
+    }
+  });
+});
+
+test('--package fontconfig fonts-dejavu-core: fc-cache is not run nor warned about, and fc-match finds the font by scanning its directory under docker', async () => {
+  const image = 'e2e-package-caches/fonts:1';
+  await withTempDir('e2e-package-caches', async (dir) => {
+    try {
+      const r = await fromscratch(
+        [
+          'build',
+          '--apt-source',
+          source(),
+          '--package',
+          'fontconfig',
+          '--package',
+          'fonts-dejavu-core',
+          '--add',
+          '/usr/bin/fc-match',
+          '--entrypoint',
+          '["/usr/bin/fc-match", "-f", "%{file}\\n"]',
+          '-o',
+          'oci:out:fonts',
+          '-o',
+          `docker-daemon:${image}`,
+        ],
+        { cwd: dir },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /^warning: package /m, 'nothing of the postinst is left unexplained');
+      const root = join(dir, 'root');
+      unpackLayout(join(dir, 'out'), root);
+      assert.deepEqual(readdirSync(join(root, 'var/cache/fontconfig')), [], 'no font cache in the image');
+
+      assert.equal((await dockerRun(image, ['DejaVu Sans'])).trim(), DEJAVU);
+      // the font is found by scanning its directory: hidden, fc-match falls back to no DejaVu file
+      const docker = requireTool('docker', 'docker.io');
+      const hidden = await run(
+        docker,
+        ['run', '--rm', '--network', 'none', '--tmpfs', '/usr/share/fonts', image, 'DejaVu Sans'],
+        {
+          allowFail: true,
+        },
+      );
+      assert.notEqual(hidden.stdout.trim(), DEJAVU);
+
+      const why = await fromscratch(['why', 'oci:out:fonts', '/var/cache/fontconfig'], { cwd: dir });
+      assert.equal(why.code, 0, why.stderr);
+      assert.match(
+        why.stdout,
+        /fc-cache not run \(postinst of fontconfig\): fontconfig scans the font directories/,
+      );
+      assert.match(why.stdout, /mkdir \/var\/cache\/fontconfig \(postinst of fontconfig\)/);
     } finally {
       await dockerRemoveImage(image);
     }
