@@ -7,11 +7,20 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { hostFs } from '../fs/host-fs.ts';
+import { memoryFs } from '../fs/memory-fs.ts';
 import { parseLdCache } from './ld-cache.ts';
 import { ldconfigCache } from './ldconfig.ts';
 
@@ -87,4 +96,25 @@ test('ldconfigCache writes nothing when ld.so.conf names only the system directo
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('ldconfigCache reads a directory named through a symlink (merged /usr) in a memory root, and keeps its first name', async () => {
+  const lib = (soname: string) => ({ type: 'file' as const, data: readFileSync(join(HOST_LIBS, soname)) });
+  const fs = memoryFs({
+    '/lib': { type: 'symlink', target: 'usr/lib' },
+    '/usr/lib/x86_64-linux-gnu/libz.so.1': lib('libz.so.1.2.13'),
+    '/usr/lib/x86_64-linux-gnu/greet/libbz2.so.1.0': lib('libbz2.so.1.0.4'),
+    '/etc/ld.so.conf.d/x86_64-linux-gnu.conf': {
+      type: 'file',
+      data: Buffer.from('/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n'),
+    },
+    '/etc/ld.so.conf.d/greet.conf': { type: 'file', data: Buffer.from('/lib/x86_64-linux-gnu/greet\n') },
+  });
+  const c = await ldconfigCache(fs);
+  assert.ok(c);
+  assert.deepEqual(
+    parseLdCache(c.data).entries.map((e) => `${e.key} ${e.value}`),
+    ['libz.so.1 /lib/x86_64-linux-gnu/libz.so.1', 'libbz2.so.1.0 /lib/x86_64-linux-gnu/greet/libbz2.so.1.0'],
+  );
+  assert.deepEqual(c.extraDirs, ['/lib/x86_64-linux-gnu/greet']);
 });
