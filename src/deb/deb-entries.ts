@@ -10,6 +10,12 @@ import { comparePaths } from '../fs/path.ts';
 import { type DebPackage, parseDeb, type ReadDebOptions } from './deb-file.ts';
 import { canonicalUsrPath, dpkgStatusEntries } from './dpkg-status.ts';
 import { type FetchDebOptions, fetchDebs } from './fetch-deb.ts';
+import {
+  type GeneratedCachesOptions,
+  generatedCaches,
+  type PixbufKnown,
+  readHostPixbufLoaders,
+} from './generated-caches.ts';
 import type { Distribution, LockedPackage, Lockfile } from './lockfile.ts';
 import { osIdentityEntries } from './os-release.ts';
 import { postInstall } from './post-install.ts';
@@ -70,7 +76,7 @@ export interface DebEntries {
 
 /** notEmulatedWarning is the build warning for one command not emulated. */
 export function notEmulatedWarning(n: NotEmulated): string {
-  return `package ${n.package}: its postinst runs \`${n.example}\` (line ${n.line}), ${n.reason === 'not emulated' ? 'which fromscratch does not emulate' : `not emulated: ${n.reason}`}; the image lacks its effect`;
+  return `package ${n.package}: its postinst runs \`${n.example}\`${n.line > 0 ? ` (line ${n.line})` : ' (a trigger)'}, ${n.reason === 'not emulated' ? 'which fromscratch does not emulate' : `not emulated: ${n.reason}`}; the image lacks its effect`;
 }
 
 const MERGED = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libo32'];
@@ -162,6 +168,7 @@ export function assembleDebs(
     }
     for (const e of fx.entries) map.set(e.path, e);
     for (const [p, o] of fx.origins) origins.set(p, o);
+    for (const [p, o] of fx.notes) if (map.has(p)) origins.set(p, [...(origins.get(p) ?? []), ...o]);
     notEmulated = fx.notEmulated;
     const r = postInstall(
       debs.map((d) => {
@@ -258,6 +265,8 @@ export interface DebEntriesOptions
     Pick<ReadDebOptions, 'keepDocs' | 'maxBytes' | 'maxRatio'> {
   /** the target architecture to take from a multi-architecture lockfile (default: the only one) */
   forArch?: string;
+  /** gdk-pixbuf loaders.cache entries by module digest (default: the build host's, readHostPixbufLoaders) */
+  pixbufKnown?: PixbufKnown;
 }
 
 /**
@@ -296,8 +305,44 @@ export async function debEntries(lock: Lockfile, opts: DebEntriesOptions = {}): 
     }
     debs.push(d);
   }
-  return assembleDebs(debs, pkgs, {
+  const assembled = assembleDebs(debs, pkgs, {
     ...opts,
     ...(lock.distributions ? { distributions: lock.distributions } : {}),
   });
+  if (opts.postInstall === false) return assembled;
+  return withGeneratedCaches(assembled, {
+    pixbufKnown: opts.pixbufKnown ?? (await readHostPixbufLoaders()),
+  });
+}
+
+/**
+ * withGeneratedCaches adds the files Debian's triggers would generate (generated-caches.ts); a gdk-pixbuf
+ * loader no known cache describes becomes a `notEmulated` entry of the package that ships it.
+ */
+export async function withGeneratedCaches(
+  d: DebEntries,
+  opts: GeneratedCachesOptions = {},
+): Promise<DebEntries> {
+  const map = new Map(d.entries.map((e) => [e.path, e]));
+  const g = await generatedCaches(map, opts, d.origins);
+  if (g.entries.length === 0 && g.unknownLoaders.length === 0) return d;
+  for (const e of g.entries) map.set(e.path, e);
+  const origins = new Map(d.origins);
+  for (const [p, o] of g.origins) origins.set(p, o);
+  const notEmulated = [...d.notEmulated];
+  for (const u of g.unknownLoaders) {
+    notEmulated.push({
+      package: u.package ?? 'libgdk-pixbuf-2.0-0',
+      command: 'gdk-pixbuf-query-loaders',
+      example: `gdk-pixbuf-query-loaders ${u.path}`,
+      line: 0,
+      reason: `no loaders.cache describes this module (gdk-pixbuf-query-loaders must load it, which fromscratch does not do), so ${u.cache} leaves it out and the format is not loadable; install the same version of ${u.package ?? 'the package'} on the build host (its loaders.cache is used), or --add a loaders.cache made for the image`,
+    });
+  }
+  return {
+    ...d,
+    entries: [...map.values()].sort((a, b) => comparePaths(a.path, b.path)),
+    origins,
+    notEmulated,
+  };
 }

@@ -263,3 +263,41 @@ db_get db/question
     ],
   );
 });
+
+test('cache generators an image does without (fc-cache, gio-querymodules, ldconfig) are not warned about; why notes the reason on their directory', () => {
+  const fontconfig = pkg(
+    'fontconfig',
+    `#!/bin/sh
+set -e
+if [ "$1" = configure ]; then
+  mkdir -p /var/cache/fontconfig
+  fc-cache -s -f -v 1>/var/log/fontconfig.log 2>&1 || (printf "failed.\\n"; exit 1)
+fi`,
+  );
+  const glib = pkg(
+    'libglib2.0-0',
+    `#!/bin/sh
+set -e
+install -d "/usr/lib/x86_64-linux-gnu/gio/modules"
+"/usr/lib/x86_64-linux-gnu/glib-2.0/gio-querymodules" "/usr/lib/x86_64-linux-gnu/gio/modules" || true
+ldconfig`,
+  );
+  const fx = scriptEffects([fontconfig, glib], tree(dir('/usr/lib/x86_64-linux-gnu/gio/modules')));
+  assert.deepEqual(
+    fx.notEmulated.map((n) => `${n.package} ${n.command}`),
+    [],
+    'the generators are passed over (and install -d is mkdir)',
+  );
+  assert.ok(fx.entries.some((e) => e.path === '/var/cache/fontconfig' && e.type === 'dir'));
+  const note = (p: string) =>
+    (fx.notes.get(p) ?? []).map((o) => (o.kind === 'default' ? o.what : o.kind)).join('\n');
+  assert.match(
+    note('/var/cache/fontconfig'),
+    /^fc-cache not run \(postinst of fontconfig\): fontconfig scans/,
+  );
+  assert.match(
+    note('/usr/lib/x86_64-linux-gnu/gio/modules'),
+    /^gio-querymodules not run \(postinst of libglib2\.0-0\): GIO opens every module/,
+  );
+  assert.equal(fx.notes.size, 2, 'ldconfig names no directory');
+});

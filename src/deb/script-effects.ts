@@ -12,11 +12,21 @@
  * | `phpenmod [-v VER] [-s SAPI] MOD…`, `php_invoke enmod VER SAPI MOD` | `/etc/php/VER/SAPI/conf.d/NN-MOD.ini → /etc/php/VER/mods-available/MOD.ini`, NN from the ini's `; priority=NN` (default 20), for each SAPI with a `conf.d` (ALL or absent: every one) |
  * | `a2enmod`/`a2enconf`/`a2ensite NAME…`, `apache2_invoke enmod\|enconf\|ensite NAME` | `…-enabled/NAME.{load,conf} → ../…-available/NAME.{load,conf}` |
  * | `ln -s [-f] TARGET LINK` | the symlink (LINK in a directory: LINK/basename(TARGET)) |
- * | `mkdir [-p] [-m MODE] DIR…` | the directories |
+ * | `mkdir [-p] [-m MODE] DIR…`, `install -d [-m MODE] DIR…` | the directories |
  * | `mv [-f] SRC DST` | SRC moved to DST when SRC is in the image (a `.dpkg-new` of an upgrade is not: nothing) |
  * | `touch FILE…` | an empty FILE when missing |
  * | `dpkg-statoverride --update --add USER GROUP MODE PATH` | PATH's owner and mode (USER/GROUP: root or in the image's /etc/passwd, /etc/group) |
  * | `update-alternatives`, `update-ca-certificates` | done by post-install.ts |
+ * | `ldconfig` | done by generated-caches.ts (an ld.so.cache when a library lies outside the system directories) |
+ * | `gdk-pixbuf-query-loaders` | done by generated-caches.ts (loaders.cache from known entries of identical modules) |
+ *
+ * Cache generators an image does not need (`NOT_NEEDED`): they are not warned about, and the reason is
+ * added to the origins of the directory concerned, so `why` shows it:
+ *
+ * | command | why the program works without its output |
+ * |---|---|
+ * | `fc-cache` | fontconfig scans the font directories itself when a directory has no valid cache (fc-cache(1): the caches only spare that scan) |
+ * | `gio-querymodules DIR` | GIO opens every module of DIR when there is no giomodule.cache (gio-querymodules(1): the cache only spares opening them) |
  *
  * Commands that change nothing an image needs are passed over: shell builtins and tests, queries (`dpkg
  * --compare-versions`, `phpquery`, `grep`…), bookkeeping (`ucfr`, `dpkg-maintscript-helper`, debconf's
@@ -61,7 +71,32 @@ export interface ScriptEffectsResult {
   readonly removed: string[];
   readonly origins: Map<string, Origin[]>;
   readonly notEmulated: NotEmulated[];
+  /** origins to add to entries already there (a command passed over on purpose, and why) */
+  readonly notes: Map<string, Origin[]>;
 }
+
+/** NOT_NEEDED names the cache generators an image does without: why, and the path the note goes on. */
+const NOT_NEEDED: Record<
+  string,
+  { readonly why: string; readonly path: (args: readonly string[]) => string | undefined }
+> = {
+  ldconfig: {
+    why: 'the ld.so.cache is written by the ldconfig rule when a library lies outside the system directories, and the loader needs none otherwise',
+    path: () => undefined,
+  },
+  'gdk-pixbuf-query-loaders': {
+    why: 'loaders.cache is written by the gdk-pixbuf rule (generated-caches.ts) from known entries of identical modules',
+    path: () => undefined,
+  },
+  'fc-cache': {
+    why: 'fontconfig scans the font directories itself when it finds no cache (the cache only spares that scan)',
+    path: () => '/var/cache/fontconfig',
+  },
+  'gio-querymodules': {
+    why: 'GIO opens every module of the directory when there is no giomodule.cache (the cache only spares opening them)',
+    path: (args) => args[0],
+  },
+};
 
 /** commands whose effect an image does not need */
 const PASS = new Set([
@@ -227,6 +262,7 @@ export function scriptEffects(
   const notEmulated: NotEmulated[] = [];
   const reported = new Set<string>();
   const removed = new Set<string>();
+  const notes = new Map<string, Origin[]>();
 
   for (const pkg of dependencyOrder(pkgs)) {
     if (!pkg.postinst) continue;
@@ -274,6 +310,18 @@ export function scriptEffects(
     for (const c of scanned.commands) {
       const [cmd, ...args] = c.words;
       if (cmd === undefined) continue;
+      const nn = NOT_NEEDED[cmd.slice(cmd.lastIndexOf('/') + 1)];
+      if (nn) {
+        const p = nn.path(args);
+        if (p && !p.includes(UNKNOWN) && tree.has(normalize(p))) {
+          const list = notes.get(normalize(p)) ?? [];
+          const what = `${cmd.slice(cmd.lastIndexOf('/') + 1)} not run (postinst of ${pkg.name}): ${nn.why}`;
+          if (!list.some((o) => o.kind === 'default' && o.what === what))
+            list.push({ kind: 'default', what });
+          notes.set(normalize(p), list);
+        }
+        continue;
+      }
       if (c.writes.length > 0) {
         skip(c, 'it writes a file');
         continue;
@@ -299,7 +347,7 @@ export function scriptEffects(
     }
   }
   for (const p of changed.keys()) removed.delete(p);
-  return { entries: [...changed.values()], removed: [...removed].sort(), origins, notEmulated };
+  return { entries: [...changed.values()], removed: [...removed].sort(), origins, notEmulated, notes };
 }
 
 interface RuleContext {
@@ -488,6 +536,15 @@ const RULES: Record<string, Rule> = {
       if (!ctx.tree.has(d)) ctx.put(dir(d, mode), `mkdir ${d}`);
     }
     return undefined;
+  },
+  install: (args, ctx) => {
+    if (!args.includes('-d')) return 'only `install -d [-m MODE] DIR…` is emulated';
+    if (args.some((a) => a === '-o' || a === '-g' || a.startsWith('--owner') || a.startsWith('--group')))
+      return 'an owner or group';
+    return RULES.mkdir!(
+      args.filter((a) => a !== '-d'),
+      ctx,
+    );
   },
   mv: (args, ctx) => {
     const pos = args.filter((a) => !a.startsWith('-'));
