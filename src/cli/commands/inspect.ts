@@ -19,6 +19,7 @@ import {
 } from '../../index.ts';
 import { formatInspect } from '../format-inspect.ts';
 import type { CliIo } from '../io.ts';
+import { progressFor, withProgressOptions } from '../progress.ts';
 
 /** parseCount reads a non-negative whole number for `flag`, throwing USAGE otherwise. */
 function parseCount(flag: string, s: string): number {
@@ -32,8 +33,7 @@ function parseCount(flag: string, s: string): number {
 
 /** registerInspect adds the inspect command. */
 export function registerInspect(program: Command, io: CliIo): void {
-  program
-    .command('inspect')
+  withProgressOptions(program.command('inspect'))
     .description("show an image's config, layers, files and sizes")
     .argument(
       '<image>',
@@ -58,13 +58,18 @@ export function registerInspect(program: Command, io: CliIo): void {
           raw?: boolean;
           config?: boolean;
         },
+        cmd: Command,
       ) => {
         if (f.raw && f.config)
           throw new FromscratchError('USAGE', '--raw and --config print different documents', {
             hint: 'give one of them',
           });
         if (f.raw || f.config) {
-          const doc = await inspectRawDocument(image, f.raw ? 'manifest' : 'config');
+          const progress = progressFor(io, cmd);
+          const doc = await inspectRawDocument(image, f.raw ? 'manifest' : 'config', {
+            progress: progress.sink,
+          });
+          progress.close(true);
           if (!doc.stored)
             io.stderr.write('note: the source stores no manifest; this is the OCI manifest it is read as\n');
           io.stdout.write(doc.bytes);
@@ -81,11 +86,15 @@ export function registerInspect(program: Command, io: CliIo): void {
           throw new FromscratchError('USAGE', '--depth needs --by', { hint: 'write --by dir --depth 2' });
         }
         if (f.by === undefined && top === undefined) {
-          const info = await inspectImage(image, { files: f.files });
+          const progress = progressFor(io, cmd);
+          const info = await inspectImage(image, { files: f.files, progress: progress.sink });
+          progress.close(true);
           io.stdout.write(f.json ? `${JSON.stringify(info, null, 2)}\n` : formatInspect(info));
           return;
         }
-        const space = await imageSpace(image);
+        const progress = progressFor(io, cmd);
+        const space = await imageSpace(image, { progress: progress.sink });
+        progress.close(true);
         const by = f.by as SpaceBy | undefined;
         const tree = by ? spaceTree(space, by, depth ?? DEFAULT_DEPTH[by]) : undefined;
         const largest = top !== undefined ? topFiles(space, top) : undefined;
