@@ -19,6 +19,7 @@ const VALUE_OPTIONS = new Set([
   '--workdir',
   '--timeout',
   '--progress',
+  '--insecure-registry',
 ]);
 
 /** global options (before the command) that take a value as the next word */
@@ -66,6 +67,7 @@ export function registerRun(program: Command, io: CliIo): void {
     .option('--user <user>', 'run as this user')
     .option('--workdir <dir>', 'working directory')
     .option('--timeout <seconds>', 'kill the container after this many seconds')
+    .option('--insecure-registry <host>', 'talk plain HTTP to this registry (repeatable)', collect)
     .action(
       async (
         image: string,
@@ -77,6 +79,7 @@ export function registerRun(program: Command, io: CliIo): void {
           user?: string;
           workdir?: string;
           timeout?: string;
+          insecureRegistry?: string[];
         },
         cmd: Command,
       ) => {
@@ -89,6 +92,7 @@ export function registerRun(program: Command, io: CliIo): void {
         const progress = progressFor(io, cmd);
         const code = await runImageRef(image, args, {
           progress: progress.sink,
+          ...(f.insecureRegistry ? { insecure: f.insecureRegistry } : {}),
           onImageRead: () => progress.close(true),
           runtime: f.runtime,
           ...(f.entrypoint !== undefined ? { entrypoint: [f.entrypoint] } : {}),
