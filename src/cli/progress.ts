@@ -74,6 +74,19 @@ export function progressLogger(progress: ProgressRenderer): { info(m: string): v
   };
 }
 
+/**
+ * withProgressOptions adds `-q` and `--progress` to a command as its own options: global options stop
+ * being read after the command once the program parses positionally (as `run IMAGE ARGS…` needs).
+ */
+export function withProgressOptions(cmd: Command): Command {
+  return cmd
+    .option('-q, --quiet', 'no progress on stderr')
+    .option(
+      '--progress <auto|tty|plain|quiet>',
+      'progress on stderr (default auto; also FROMSCRATCH_PROGRESS)',
+    );
+}
+
 /** progressFor makes the renderer for a command from its options and the global ones (--progress, -q). */
 export function progressFor(io: CliIo, cmd: Command): ProgressRenderer {
   const o = cmd.optsWithGlobals() as { progress?: string; quiet?: boolean };

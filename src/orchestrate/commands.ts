@@ -8,6 +8,7 @@ import { FromscratchError } from '../errors.ts';
 import type { Platform } from '../model/platform.ts';
 import type { ProgressSink } from '../model/progress.ts';
 import { type ImageInspection, inspectImageSet, readRawConfig, readRawManifest } from '../oci/inspect.ts';
+import { parseImageRef } from '../oci/transport.ts';
 import type { RegistryClientOptions } from '../registry/client.ts';
 import { toReportHtml } from '../report/html.ts';
 import type { ImageSpace } from '../report/space.ts';
@@ -18,11 +19,19 @@ import { checkImageRef, type StartCheckResult } from './start-check.ts';
 import { copyImage, readAnyImage, type TransportOptions } from './transports.ts';
 import { type Explanation, explainEveryFile } from './why.ts';
 
-/** cliTransport returns transport settings over the blob cache, with extra insecure registries and a cert dir. */
-export function cliTransport(insecure: readonly string[] = [], certDir?: string): TransportOptions {
+/**
+ * cliTransport returns transport settings over the blob cache, with extra insecure registries, a cert dir,
+ * and where registry blob transfers and retries are reported.
+ */
+export function cliTransport(
+  insecure: readonly string[] = [],
+  certDir?: string,
+  progress?: ProgressSink,
+): TransportOptions {
   const registry: RegistryClientOptions = {
     ...(insecure.length > 0 ? { insecure } : {}),
     ...(certDir ? { certDir } : {}),
+    ...(progress ? { progress } : {}),
   };
   return { store: dirStore(join(cacheDir(), 'blobs'), { fsync: false, cache: true }), registry };
 }
@@ -30,9 +39,9 @@ export function cliTransport(insecure: readonly string[] = [], certDir?: string)
 /** inspectImage describes an image of any transport: config, layers, files. */
 export async function inspectImage(
   ref: string,
-  opts: { files?: boolean; insecure?: readonly string[] } = {},
+  opts: { files?: boolean; insecure?: readonly string[]; progress?: ProgressSink } = {},
 ): Promise<ImageInspection> {
-  const set = await readAnyImage(ref, cliTransport(opts.insecure));
+  const set = await readAnyImage(ref, cliTransport(opts.insecure, undefined, opts.progress));
   try {
     return await inspectImageSet(set, ref, { files: opts.files !== false });
   } finally {
@@ -48,14 +57,19 @@ export async function inspectImage(
 export async function inspectRawDocument(
   ref: string,
   what: 'manifest' | 'config',
-  opts: { insecure?: readonly string[]; platform?: Platform } = {},
+  opts: { insecure?: readonly string[]; platform?: Platform; progress?: ProgressSink } = {},
 ): Promise<{ bytes: Uint8Array; stored: boolean }> {
-  const set = await readAnyImage(ref, cliTransport(opts.insecure), {
+  const set = await readAnyImage(ref, cliTransport(opts.insecure, undefined, opts.progress), {
     documentsOnly: true,
     ...(opts.platform ? { platform: opts.platform } : {}),
   });
   try {
-    if (what === 'manifest') return await readRawManifest(set);
+    if (what === 'manifest') {
+      const raw = await readRawManifest(set);
+      // a registry serves the manifest; read without its layers it is not kept in the store, but the
+      // image carries the bytes fetched (checked against their digest), so they are the stored ones
+      return { bytes: raw.bytes, stored: raw.stored || parseImageRef(ref).kind === 'registry' };
+    }
     return { bytes: readRawConfig(set, opts.platform).bytes, stored: true };
   } finally {
     await set.close();
@@ -68,18 +82,22 @@ export async function inspectRawDocument(
  */
 export function checkImageStart(
   ref: string,
-  opts: { insecure?: readonly string[]; platform?: Platform } = {},
+  opts: { insecure?: readonly string[]; platform?: Platform; progress?: ProgressSink } = {},
 ): Promise<StartCheckResult> {
-  return checkImageRef(ref, cliTransport(opts.insecure), opts.platform ? { platform: opts.platform } : {});
+  return checkImageRef(
+    ref,
+    cliTransport(opts.insecure, undefined, opts.progress),
+    opts.platform ? { platform: opts.platform } : {},
+  );
 }
 
 /** explainImagePath explains why a path is in an image built on this machine. */
 export function explainImagePath(
   ref: string,
   path: string,
-  opts: { insecure?: readonly string[] } = {},
+  opts: { insecure?: readonly string[]; progress?: ProgressSink } = {},
 ): Promise<Explanation> {
-  return explainPath(ref, path, cliTransport(opts.insecure));
+  return explainPath(ref, path, cliTransport(opts.insecure, undefined, opts.progress));
 }
 
 /**
@@ -89,10 +107,10 @@ export function explainImagePath(
 export function makeSbom(
   ref: string,
   format: 'spdx' | 'cyclonedx',
-  opts: { insecure?: readonly string[] } & SbomOptions = {},
+  opts: { insecure?: readonly string[]; progress?: ProgressSink } & SbomOptions = {},
 ): Promise<Record<string, unknown>> {
   return makeSbomFrom(ref, format, {
-    ...cliTransport(opts.insecure),
+    ...cliTransport(opts.insecure, undefined, opts.progress),
     ...(opts.onSource ? { onSource: opts.onSource } : {}),
     ...(opts.platform ? { platform: opts.platform } : {}),
   });
@@ -102,23 +120,18 @@ export function makeSbom(
 export function copyImageRef(
   src: string,
   dest: string,
-  opts: { insecure?: readonly string[]; progress?: ProgressSink } = {},
+  opts: { insecure?: readonly string[]; certDir?: string; progress?: ProgressSink } = {},
 ): Promise<string> {
-  const t = cliTransport(opts.insecure);
   // blob transfers and retries are reported by the registry client
-  return copyImage(
-    src,
-    dest,
-    opts.progress ? { ...t, registry: { ...t.registry, progress: opts.progress } } : t,
-  );
+  return copyImage(src, dest, cliTransport(opts.insecure, opts.certDir, opts.progress));
 }
 
 /** imageSpace reads an image of any transport for the size views (`inspect --by`, `--top`). */
 export async function imageSpace(
   ref: string,
-  opts: { insecure?: readonly string[] } = {},
+  opts: { insecure?: readonly string[]; progress?: ProgressSink } = {},
 ): Promise<ImageSpace> {
-  return (await readImageSpace(ref, cliTransport(opts.insecure))).space;
+  return (await readImageSpace(ref, cliTransport(opts.insecure, undefined, opts.progress))).space;
 }
 
 /**
@@ -128,9 +141,9 @@ export async function imageSpace(
 export async function writeReport(
   ref: string,
   out: string,
-  opts: { insecure?: readonly string[] } = {},
+  opts: { insecure?: readonly string[]; progress?: ProgressSink } = {},
 ): Promise<{ files: number; bytes: number }> {
-  const r = await readImageSpace(ref, cliTransport(opts.insecure));
+  const r = await readImageSpace(ref, cliTransport(opts.insecure, undefined, opts.progress));
   const html = toReportHtml({
     space: r.space,
     manifestDigest: r.manifestDigest,

@@ -23,7 +23,7 @@ import {
 } from '../model/json.ts';
 import { isIndexMediaType, isManifestMediaType, MediaType } from '../model/media-type.ts';
 import { formatPlatform, hostPlatform, type Platform, platformMatches } from '../model/platform.ts';
-import { startTask } from '../model/progress.ts';
+import { formatBytes, startTask } from '../model/progress.ts';
 import { artifactAmong } from '../oci/image-set.ts';
 import { toImage } from '../oci/to-image.ts';
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './client.ts';
@@ -259,6 +259,7 @@ async function fetchBlobQuietly(
       }
       if (res.status !== 200) await client.fail(res, { method: 'GET', doing });
       for (;;) {
+        let broke: string;
         try {
           for await (const c of res.body) {
             offset += c.byteLength;
@@ -268,9 +269,15 @@ async function fetchBlobQuietly(
           return;
         } catch (e) {
           if (!isTransportError(e) || !e.temporary || used >= attempts) throw e;
+          broke = e.message;
         }
         used++;
         if (offset >= desc.size) return; // every byte arrived; the store verifies the digest
+        // a resumed pull says so, as a retried request does (client.ts)
+        client.progress?.({
+          kind: 'note',
+          message: `${doing}: the connection broke after ${formatBytes(offset)} of ${formatBytes(desc.size)} (${broke}); resuming`,
+        });
         res = await client.request({
           method: 'GET',
           url,
@@ -292,6 +299,11 @@ async function fetchBlobQuietly(
       return;
     } catch (e) {
       const retry = (e instanceof RestartDownload || (isTransportError(e) && e.temporary)) && used < attempts;
+      if (retry)
+        client.progress?.({
+          kind: 'note',
+          message: `${doing}: downloading again from the start: ${e instanceof RestartDownload ? 'the registry cannot resume it' : (e as Error).message}`,
+        });
       if (!retry) {
         if (e instanceof RestartDownload) {
           throw new FromscratchError(

@@ -224,6 +224,14 @@ describe('separateRunArgs', () => {
         ['--debug', 'run', '--timeout=5', 'img', '--', 'a'],
       ],
       [
+        ['--progress', 'plain', 'run', '--progress', 'tty', 'img', '--version'],
+        ['--progress', 'plain', 'run', '--progress', 'tty', 'img', '--', '--version'],
+      ],
+      [
+        ['-q', 'run', '--progress=plain', 'img', '-q'],
+        ['-q', 'run', '--progress=plain', 'img', '--', '-q'],
+      ],
+      [
         ['run', 'img'],
         ['run', 'img'],
       ],

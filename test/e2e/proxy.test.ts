@@ -124,6 +124,21 @@ describe('proxies', () => {
     ) as { Tags: string[] };
     assert.deepEqual(tags.Tags, ['1']);
 
+    // reading it goes through the proxy too (inspect, as run, check, sbom and report, takes --insecure-registry)
+    const seenBefore = proxy.seen.length;
+    const read = await fromscratch(
+      ['inspect', '--no-files', '--insecure-registry', name, `${name}/${repo}:1`],
+      {
+        cwd: dir,
+        env,
+      },
+    );
+    assert.equal(read.code, 0, read.stderr);
+    assert.ok(
+      proxy.seen.slice(seenBefore).some((l) => l === `GET http://${name}/v2/${repo}/manifests/1`),
+      proxy.seen.slice(seenBefore).join('\n'),
+    );
+
     // NO_PROXY names it (domain suffix with port): nothing reaches the proxy, and the name does not resolve
     const before = proxy.seen.length;
     const direct = await fromscratch(['inspect', '--no-files', `${name}/${repo}:1`], {

@@ -4,6 +4,7 @@
  * how long it waits and why ("retrying in 0.1 s: 503"), through a fault proxy in front of the real registry.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { memoryStore } from '../../src/blob/memory-store.ts';
 import type { ProgressEvent } from '../../src/model/progress.ts';
@@ -88,4 +89,45 @@ test('blobs pushed and pulled are tasks with their bytes; a 503 is retried with 
     pulled.every((t) => t.ended === 'done'),
     JSON.stringify(pulled),
   );
+});
+
+test('a blob download that breaks mid-body says so, resumes, and counts each byte once', async () => {
+  const store = memoryStore();
+  // random bytes do not compress: the layer is large enough to be cut in the middle
+  const img = await smallImage(store, { files: { 'data/big.bin': { data: randomBytes(300_000) } } });
+  const layer = img.layers[0]!.blob;
+  const repo = uniqueRepo('progress-resume');
+  const ref = `${proxy.address}/${repo}:1`;
+  await pushImage(ref, [img], store, {});
+  const events: ProgressEvent[] = [];
+  const cut = 100_000;
+  proxy.reset();
+  proxy.rule = (r, n) =>
+    r.method === 'GET' && r.url.endsWith(`/blobs/${layer.digest}`) && n === 1
+      ? { kind: 'reset', bytes: cut }
+      : undefined;
+  try {
+    await pullImage(ref, memoryStore(), {
+      clientOptions: {
+        retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
+        progress: (e: ProgressEvent) => events.push(e),
+      },
+    });
+  } finally {
+    proxy.rule = undefined;
+  }
+  const notes = events.flatMap((e) => (e.kind === 'note' ? [e.message] : []));
+  assert.equal(notes.length, 1, notes.join('\n'));
+  assert.match(
+    notes[0]!,
+    new RegExp(
+      `^fetching blob ${layer.digest} from ${proxy.address}/${repo}: the connection broke after [\\d.]+ kB of [\\d.]+ kB \\(.+\\); resuming$`,
+    ),
+  );
+  // the second request asked for the rest only
+  const ranges = proxy.seen.filter((s) => s.url.endsWith(`/blobs/${layer.digest}`)).map((s) => s.range);
+  assert.equal(ranges.length, 2, JSON.stringify(ranges));
+  assert.match(ranges[1] ?? '', /^bytes=\d+-$/);
+  const pulled = tasks(events).find((t) => t.label.startsWith(`pulling ${layer.digest.slice(7, 19)} `));
+  assert.deepEqual(pulled, { label: pulled?.label, total: layer.size, sum: layer.size, ended: 'done' });
 });

@@ -19,6 +19,8 @@ import {
 } from '../../index.ts';
 import { formatInspect } from '../format-inspect.ts';
 import type { CliIo } from '../io.ts';
+import { progressFor, withProgressOptions } from '../progress.ts';
+import { collect } from './options.ts';
 
 /** parseCount reads a non-negative whole number for `flag`, throwing USAGE otherwise. */
 function parseCount(flag: string, s: string): number {
@@ -32,8 +34,7 @@ function parseCount(flag: string, s: string): number {
 
 /** registerInspect adds the inspect command. */
 export function registerInspect(program: Command, io: CliIo): void {
-  program
-    .command('inspect')
+  withProgressOptions(program.command('inspect'))
     .description("show an image's config, layers, files and sizes")
     .argument(
       '<image>',
@@ -46,6 +47,7 @@ export function registerInspect(program: Command, io: CliIo): void {
     .option('--top <n>', 'the N largest files with their package and origin')
     .option('--raw', 'print the manifest (or index) bytes exactly as stored')
     .option('--config', 'print the config JSON (its digest is the image ID)')
+    .option('--insecure-registry <host>', 'talk plain HTTP to this registry (repeatable)', collect)
     .action(
       async (
         image: string,
@@ -57,14 +59,22 @@ export function registerInspect(program: Command, io: CliIo): void {
           top?: string;
           raw?: boolean;
           config?: boolean;
+          insecureRegistry?: string[];
         },
+        cmd: Command,
       ) => {
+        const insecure = f.insecureRegistry ? { insecure: f.insecureRegistry } : {};
         if (f.raw && f.config)
           throw new FromscratchError('USAGE', '--raw and --config print different documents', {
             hint: 'give one of them',
           });
         if (f.raw || f.config) {
-          const doc = await inspectRawDocument(image, f.raw ? 'manifest' : 'config');
+          const progress = progressFor(io, cmd);
+          const doc = await inspectRawDocument(image, f.raw ? 'manifest' : 'config', {
+            progress: progress.sink,
+            ...insecure,
+          });
+          progress.close(true);
           if (!doc.stored)
             io.stderr.write('note: the source stores no manifest; this is the OCI manifest it is read as\n');
           io.stdout.write(doc.bytes);
@@ -81,11 +91,19 @@ export function registerInspect(program: Command, io: CliIo): void {
           throw new FromscratchError('USAGE', '--depth needs --by', { hint: 'write --by dir --depth 2' });
         }
         if (f.by === undefined && top === undefined) {
-          const info = await inspectImage(image, { files: f.files });
+          const progress = progressFor(io, cmd);
+          const info = await inspectImage(image, {
+            files: f.files,
+            progress: progress.sink,
+            ...insecure,
+          });
+          progress.close(true);
           io.stdout.write(f.json ? `${JSON.stringify(info, null, 2)}\n` : formatInspect(info));
           return;
         }
-        const space = await imageSpace(image);
+        const progress = progressFor(io, cmd);
+        const space = await imageSpace(image, { progress: progress.sink, ...insecure });
+        progress.close(true);
         const by = f.by as SpaceBy | undefined;
         const tree = by ? spaceTree(space, by, depth ?? DEFAULT_DEPTH[by]) : undefined;
         const largest = top !== undefined ? topFiles(space, top) : undefined;

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { FromscratchError, runImageRef } from '../../index.ts';
 import type { CliIo } from '../io.ts';
+import { progressFor, withProgressOptions } from '../progress.ts';
 import { collect, parseKeyValue, parseSeconds } from './options.ts';
 
 /** options of `run` that take a value as the next word (the image is the first word that is neither) */
@@ -17,7 +18,12 @@ const VALUE_OPTIONS = new Set([
   '--user',
   '--workdir',
   '--timeout',
+  '--progress',
+  '--insecure-registry',
 ]);
+
+/** global options (before the command) that take a value as the next word */
+const GLOBAL_VALUE_OPTIONS = new Set(['--progress']);
 
 /**
  * separateRunArgs puts `--` after the image of a `run` command line, so that the words after it reach the
@@ -27,7 +33,8 @@ const VALUE_OPTIONS = new Set([
  */
 export function separateRunArgs(argv: readonly string[]): string[] {
   let k = 0;
-  while (k < argv.length && argv[k]!.startsWith('-')) k++; // global options (--debug) take no value
+  // global options: --debug, -q and --progress=MODE take no next word, --progress MODE does
+  while (k < argv.length && argv[k]!.startsWith('-')) k += GLOBAL_VALUE_OPTIONS.has(argv[k]!) ? 2 : 1;
   if (argv[k] !== 'run') return [...argv];
   for (let j = k + 1; j < argv.length; j++) {
     const w = argv[j]!;
@@ -44,8 +51,7 @@ export function separateRunArgs(argv: readonly string[]): string[] {
 
 /** registerRun adds the run command. */
 export function registerRun(program: Command, io: CliIo): void {
-  program
-    .command('run')
+  withProgressOptions(program.command('run'))
     .description("run an image (runc with a generated bundle, or docker); exits with the container's code")
     .argument(
       '<image>',
@@ -61,6 +67,7 @@ export function registerRun(program: Command, io: CliIo): void {
     .option('--user <user>', 'run as this user')
     .option('--workdir <dir>', 'working directory')
     .option('--timeout <seconds>', 'kill the container after this many seconds')
+    .option('--insecure-registry <host>', 'talk plain HTTP to this registry (repeatable)', collect)
     .action(
       async (
         image: string,
@@ -72,14 +79,21 @@ export function registerRun(program: Command, io: CliIo): void {
           user?: string;
           workdir?: string;
           timeout?: string;
+          insecureRegistry?: string[];
         },
+        cmd: Command,
       ) => {
         if (f.runtime !== 'runc' && f.runtime !== 'docker') {
           throw new FromscratchError('USAGE', `unknown runtime ${JSON.stringify(f.runtime)}`, {
             hint: 'use --runtime runc or --runtime docker',
           });
         }
+        // a registry image's pull is shown; the progress output ends before the container starts
+        const progress = progressFor(io, cmd);
         const code = await runImageRef(image, args, {
+          progress: progress.sink,
+          ...(f.insecureRegistry ? { insecure: f.insecureRegistry } : {}),
+          onImageRead: () => progress.close(true),
           runtime: f.runtime,
           ...(f.entrypoint !== undefined ? { entrypoint: [f.entrypoint] } : {}),
           ...(f.env ? { env: f.env.map((kv) => parseKeyValue('--env', kv).join('=')) } : {}),
