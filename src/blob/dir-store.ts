@@ -46,20 +46,25 @@ export function isCacheEntryRemoved(e: unknown): boolean {
   return false;
 }
 
+/** the most corrupt cache entries one command heals by running again (each run drops at least one) */
+export const MAX_CACHE_HEALS = 64;
+
 /**
- * retryAfterCacheHeal runs `fn`, and once more when it failed on a corrupt cache blob that the cache has
- * dropped meanwhile (the second run rebuilds or re-fetches it), saying so through `warn`.
+ * retryAfterCacheHeal runs `fn`, and again each time it failed on a corrupt cache blob that the cache has
+ * dropped meanwhile (the next run rebuilds or re-fetches it), saying so through `warn`. Several damaged
+ * blobs are healed one run each, up to {@link MAX_CACHE_HEALS}.
  */
 export async function retryAfterCacheHeal<T>(
   fn: () => Promise<T>,
   warn: (message: string) => void,
 ): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (!isCacheEntryRemoved(e)) throw e;
-    warn(`warning: ${(e as Error).message}; running again without it`);
-    return fn();
+  for (let heals = 0; ; heals++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isCacheEntryRemoved(e) || heals >= MAX_CACHE_HEALS) throw e;
+      warn(`warning: ${(e as Error).message}; running again without it`);
+    }
   }
 }
 
