@@ -84,8 +84,7 @@ test(
   withDir(async (dir) => {
     const store = dirStore(join(dir, 'blobs'), { fsync: false, cache: true });
     const datas = [Buffer.from('first layer '.repeat(500)), Buffer.from('second layer '.repeat(500))];
-    const infos = [];
-    for (const d of datas) infos.push(await store.put(d));
+    const infos = [await store.put(datas[0]!), await store.put(datas[1]!)];
     for (const info of infos) {
       const file = join(dir, 'blobs', 'sha256', digestHex(info.digest));
       const bytes = readFileSync(file);
