@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { constants, copyFile, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FromscratchError, isFromscratchError } from '../errors.ts';
+import { FromscratchError, isFromscratchError, isNoSpace } from '../errors.ts';
 import { type Digest, digestHex, newHasher, parseDigest } from '../model/digest.ts';
 import type { BlobInfo, BlobStore } from './store.ts';
 import { removeDeadTemps, trackTemp } from './temp-files.ts';
@@ -66,6 +66,15 @@ export async function retryAfterCacheHeal<T>(
       warn(`warning: ${(e as Error).message}; running again without it`);
     }
   }
+}
+
+/**
+ * namedNoSpace gives a "file system full" error of a write (which Node reports without a path) the path
+ * of the file being written, so that the message names the file system that is full (issue 15.3).
+ */
+function namedNoSpace(e: unknown, path: string): unknown {
+  if (isNoSpace(e) && (e as { path?: unknown }).path === undefined) (e as { path?: string }).path = path;
+  return e;
 }
 
 /** tempName returns a file name unique within this process and across processes. */
@@ -186,7 +195,7 @@ export function dirStore(
           /* already closed */
         });
         await rm(tmp, { force: true });
-        throw e;
+        throw namedNoSpace(e, tmp);
       } finally {
         untrack();
       }
