@@ -12,7 +12,10 @@ export function registerSbom(program: Command, io: CliIo): void {
     .description('print a software bill of materials of an image')
     .argument('<image>', 'image: a registry name (alpine:3.20) or a transport reference (oci:DIR[:TAG], …)')
     .option('--format <spdx|cyclonedx>', 'SBOM format', 'spdx')
-    .option('--platform <os/arch>', 'the image of this platform in a multi-platform image (default: the host)')
+    .option(
+      '--platform <os/arch>',
+      'the image of this platform in a multi-platform image (default: the host)',
+    )
     .action(async (image: string, f: { format: string; platform?: string }) => {
       if (f.format !== 'spdx' && f.format !== 'cyclonedx') {
         throw new FromscratchError('USAGE', `unknown SBOM format ${JSON.stringify(f.format)}`, {
