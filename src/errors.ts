@@ -247,6 +247,12 @@ const WRITE_SYSCALLS = new Set([
   'fsetxattr',
 ]);
 
+/** isNoSpace tells whether `e` is a file system's "full" (ENOSPC, EDQUOT or EFBIG): a NO_SPACE, not a permission problem. */
+export function isNoSpace(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
+}
+
 /**
  * fromSystemError turns a Node.js system error (an errno with a syscall and usually a path) caused by
  * the environment — permissions, a full disk, a file removed while being read, a machine limit — into a

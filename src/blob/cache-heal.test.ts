@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { isFromscratchError } from '../errors.ts';
 import { digestHex } from '../model/digest.ts';
-import { dirStore } from './dir-store.ts';
+import { dirStore, retryAfterCacheHeal } from './dir-store.ts';
 import { readBlob } from './store.ts';
 
 function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
@@ -76,5 +76,57 @@ test(
     await dirStore(join(dir, 'blobs'), { fsync: false, cache: true }).put(Buffer.from('x'));
     const names = readdirSync(algo).filter((n) => n.startsWith('.tmp-'));
     assert.deepEqual(names, [`.tmp-blob-${process.pid}-x-1`]);
+  }),
+);
+
+test(
+  'retryAfterCacheHeal runs again as long as each run drops another corrupt cache blob (two damaged layers heal in one command)',
+  withDir(async (dir) => {
+    const store = dirStore(join(dir, 'blobs'), { fsync: false, cache: true });
+    const datas = [Buffer.from('first layer '.repeat(500)), Buffer.from('second layer '.repeat(500))];
+    const infos = [await store.put(datas[0]!), await store.put(datas[1]!)];
+    for (const info of infos) {
+      const file = join(dir, 'blobs', 'sha256', digestHex(info.digest));
+      const bytes = readFileSync(file);
+      bytes[10] = bytes[10]! ^ 1;
+      writeFileSync(file, bytes);
+    }
+    const warnings: string[] = [];
+    let runs = 0;
+    // a "build": re-puts a dropped blob (as a rebuild would), then reads every blob
+    const out = await retryAfterCacheHeal(
+      async () => {
+        runs++;
+        for (const [i, info] of infos.entries())
+          if (!(await store.has(info.digest))) await store.put(datas[i]!, info);
+        const got = [];
+        for (const info of infos)
+          got.push(Buffer.from(await readBlob(store, info.digest, info.size, info.size)));
+        return got;
+      },
+      (m) => warnings.push(m),
+    );
+    assert.deepEqual(out, datas);
+    assert.equal(runs, 3);
+    assert.equal(warnings.length, 2);
+    assert.ok(warnings.every((w) => w.includes(join(dir, 'blobs'))));
+  }),
+);
+
+test(
+  'retryAfterCacheHeal does not retry other errors',
+  withDir(async () => {
+    let runs = 0;
+    await assert.rejects(
+      retryAfterCacheHeal(
+        async () => {
+          runs++;
+          throw new Error('boom');
+        },
+        () => {},
+      ),
+      /boom/,
+    );
+    assert.equal(runs, 1);
   }),
 );

@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { constants, copyFile, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FromscratchError, isFromscratchError } from '../errors.ts';
+import { FromscratchError, isFromscratchError, isNoSpace } from '../errors.ts';
 import { type Digest, digestHex, newHasher, parseDigest } from '../model/digest.ts';
 import type { BlobInfo, BlobStore } from './store.ts';
 import { removeDeadTemps, trackTemp } from './temp-files.ts';
@@ -46,21 +46,35 @@ export function isCacheEntryRemoved(e: unknown): boolean {
   return false;
 }
 
+/** the most corrupt cache entries one command heals by running again (each run drops at least one) */
+export const MAX_CACHE_HEALS = 64;
+
 /**
- * retryAfterCacheHeal runs `fn`, and once more when it failed on a corrupt cache blob that the cache has
- * dropped meanwhile (the second run rebuilds or re-fetches it), saying so through `warn`.
+ * retryAfterCacheHeal runs `fn`, and again each time it failed on a corrupt cache blob that the cache has
+ * dropped meanwhile (the next run rebuilds or re-fetches it), saying so through `warn`. Several damaged
+ * blobs are healed one run each, up to {@link MAX_CACHE_HEALS}.
  */
 export async function retryAfterCacheHeal<T>(
   fn: () => Promise<T>,
   warn: (message: string) => void,
 ): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (!isCacheEntryRemoved(e)) throw e;
-    warn(`warning: ${(e as Error).message}; running again without it`);
-    return fn();
+  for (let heals = 0; ; heals++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isCacheEntryRemoved(e) || heals >= MAX_CACHE_HEALS) throw e;
+      warn(`warning: ${(e as Error).message}; running again without it`);
+    }
   }
+}
+
+/**
+ * namedNoSpace gives a "file system full" error of a write (which Node reports without a path) the path
+ * of the file being written, so that the message names the file system that is full (issue 15.3).
+ */
+function namedNoSpace(e: unknown, path: string): unknown {
+  if (isNoSpace(e) && (e as { path?: unknown }).path === undefined) (e as { path?: string }).path = path;
+  return e;
 }
 
 /** tempName returns a file name unique within this process and across processes. */
@@ -181,7 +195,7 @@ export function dirStore(
           /* already closed */
         });
         await rm(tmp, { force: true });
-        throw e;
+        throw namedNoSpace(e, tmp);
       } finally {
         untrack();
       }

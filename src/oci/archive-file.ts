@@ -19,7 +19,7 @@ import { dirStore, fsyncDir, tempName } from '../blob/dir-store.ts';
 import type { BlobInfo, BlobStore } from '../blob/store.ts';
 import { removeDeadTemps } from '../blob/temp-files.ts';
 import { TarReader } from '../codec/tar-reader.ts';
-import { FromscratchError, isFromscratchError, withContext } from '../errors.ts';
+import { FromscratchError, isFromscratchError, isNoSpace, withContext } from '../errors.ts';
 import { BLOCK_SIZE, encodeTarHeader, paddingFor, TarTypeflag } from '../layer/tar-header.ts';
 
 /** ArchiveEntry is one entry to write: a directory, or a file with its exact size and bytes. */
@@ -40,6 +40,12 @@ export interface WriteArchiveOptions {
 }
 
 function unwritable(file: string, reason: string, cause?: unknown): FromscratchError {
+  if (isNoSpace(cause)) {
+    return new FromscratchError('NO_SPACE', `cannot write archive ${file}: ${reason}`, {
+      hint: `free space on the file system of ${file}, or write the archive elsewhere`,
+      cause,
+    });
+  }
   return new FromscratchError('OUTPUT_UNWRITABLE', `cannot write archive ${file}: ${reason}`, {
     hint: 'choose an output file you can write that is not a symlink or a directory',
     ...(cause === undefined ? {} : { cause }),

@@ -16,7 +16,7 @@ import { basename, dirname, join } from 'node:path';
 import { dirStore, fsyncDir, writeFileAtomic } from '../blob/dir-store.ts';
 import { type BlobStore, readBlob } from '../blob/store.ts';
 import { removeDeadTemps, TEMP_FILE_RE } from '../blob/temp-files.ts';
-import { FromscratchError, isFromscratchError } from '../errors.ts';
+import { FromscratchError, isFromscratchError, isNoSpace } from '../errors.ts';
 import { canonicalJson } from '../image/canonical-json.ts';
 import {
   artifactManifest,
@@ -187,6 +187,12 @@ export function checkReadable(
 }
 
 function unwritable(path: string, reason: string, cause?: unknown): FromscratchError {
+  if (isNoSpace(cause)) {
+    return new FromscratchError('NO_SPACE', `cannot write OCI layout ${path}: ${reason}`, {
+      hint: `free space on the file system of ${path}, or write the layout elsewhere`,
+      cause,
+    });
+  }
   return new FromscratchError('OUTPUT_UNWRITABLE', `cannot write OCI layout ${path}: ${reason}`, {
     hint: 'choose an output directory you can write that is not a symlink, or remove what is there',
     ...(cause === undefined ? {} : { cause }),

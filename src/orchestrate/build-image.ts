@@ -173,11 +173,14 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     },
   };
   let result: BuildResult;
+  let silent: unknown;
   try {
     result = await build(spec, buildOpts);
   } finally {
-    await early?.settle();
+    silent = await early?.settle();
   }
+  // a registry output that never answered the early uploads would only time out again in the push
+  if (silent !== undefined) throw silent;
   let reports: VerifyReport[] = [];
   if (opts.verify && opts.verify.length > 0) {
     const v = await verifyBuild(spec, result, opts.verify, {

@@ -169,7 +169,7 @@ async function buildPlatform(
       try {
         await gatherItem(item, ctx);
       } catch (e) {
-        withContext(`adding ${describeItem(item)}`, e);
+        withContext(`adding ${whatItem(item)}`, e);
       }
     }
     const note = elfDataNote(ctx.elfData, formatPlatform(platform));
@@ -333,7 +333,7 @@ async function gatherPackages(
     for (const n of debs.notEmulated) ctx.warn(notEmulatedWarning(n));
     return toRecordedPackages(debs);
   } catch (e) {
-    return withContext(`adding ${wanted.map(describeItem).join(' ')}`, e);
+    return withContext(`adding ${wanted.map(whatItem).join(' ')}`, e);
   }
 }
 
@@ -683,6 +683,16 @@ async function addRootPath(
     hostPath,
   );
   return { path: hostPath, imagePath: r.path, mode: st.mode };
+}
+
+/**
+ * whatItem names an item in an error: a Dockerfile's COPY/ADD (an add with a build context) as written
+ * there, not as the --add it becomes; otherwise as describeItem (which also names history, so unchanged)
+ */
+function whatItem(item: ContentItem): string {
+  if (item.kind === 'add' && item.context !== undefined)
+    return `${item.extract ? 'ADD' : 'COPY'} ${item.src}${item.dest ? ` ${item.dest}` : ''}`;
+  return describeItem(item);
 }
 
 function describeItem(item: ContentItem): string {

@@ -8,6 +8,7 @@
  */
 import pLimit from 'p-limit';
 import type { BlobStore } from '../blob/store.ts';
+import { isFromscratchError } from '../errors.ts';
 import type { Layer } from '../image/image.ts';
 import { createRegistryClient, type RegistryClientOptions } from '../registry/client.ts';
 import { pushBlob } from '../registry/push.ts';
@@ -17,8 +18,12 @@ import type { BlobLocations } from './blob-locations.ts';
 /** EarlyPush receives layers as they are made; settle() waits for their uploads. */
 export interface EarlyPush {
   onLayer(layer: Layer): void;
-  /** waits for every upload started (failures are dropped: the final push retries them) and closes */
-  settle(): Promise<void>;
+  /**
+   * waits for every upload started and closes. Failures are dropped (the final push retries them),
+   * except a registry that never answered (TIMEOUT contacting it): that error is returned, so that the
+   * build fails with it rather than wait as long again in the final push (issue 15.11: bounded in total)
+   */
+  settle(): Promise<unknown>;
 }
 
 /** EarlyPushOptions configures earlyPush. */
@@ -38,9 +43,11 @@ export function earlyPush(refs: readonly Reference[], store: BlobStore, o: Early
   }));
   const pending: Promise<void>[] = [];
   const sent = new Set<string>();
+  let unanswered: unknown;
   return {
     onLayer(layer) {
       const d = layer.blob;
+      if (unanswered !== undefined) return;
       for (const t of targets) {
         const key = `${t.ref.registry}/${t.ref.repository}@${d.digest}`;
         if (sent.has(key)) continue;
@@ -55,8 +62,14 @@ export function earlyPush(refs: readonly Reference[], store: BlobStore, o: Early
             )
             .then(
               () => o.blobLocations?.note(t.ref.registry, t.ref.repository, d.digest),
-              () => {
-                /* the final push uploads it again and reports the error */
+              (e: unknown) => {
+                // the final push uploads it again and reports the error, unless the registry is silent
+                if (
+                  unanswered === undefined &&
+                  isFromscratchError(e, 'TIMEOUT') &&
+                  e.message.startsWith('contacting registry ')
+                )
+                  unanswered = e;
               },
             ),
         );
@@ -65,6 +78,7 @@ export function earlyPush(refs: readonly Reference[], store: BlobStore, o: Early
     async settle() {
       await Promise.all(pending);
       for (const t of targets) t.client.close();
+      return unanswered;
     },
   };
 }

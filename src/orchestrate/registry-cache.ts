@@ -24,13 +24,16 @@
  * count.
  */
 import pLimit from 'p-limit';
+import { CacheEntryRemoved } from '../blob/dir-store.ts';
 import { memoryStore } from '../blob/memory-store.ts';
 import { type BlobStore, readBlob } from '../blob/store.ts';
+import { verifyStream } from '../blob/verify.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { Layer } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { type Digest, isDigest, sha256 } from '../model/digest.ts';
 import { MediaType } from '../model/media-type.ts';
+import { verifyLayerStream } from '../oci/diff-id.ts';
 import { parseImageRef } from '../oci/transport.ts';
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from '../registry/client.ts';
 import { fetchBlob, fetchManifest } from '../registry/pull.ts';
@@ -116,6 +119,8 @@ interface Source {
 interface RemoteBlob {
   readonly source: Source;
   readonly desc: Descriptor;
+  /** the entry's diffID: a download is checked against it (decompressed with the layer limits) */
+  readonly diffId: Digest;
 }
 
 /** parseCacheRef turns a --cache-from/--cache-to value into a registry reference (tag defaulted). */
@@ -155,6 +160,15 @@ export function parseCacheRef(text: string, flag: string): Reference {
 function refText(r: Reference): string {
   return `${r.registry}/${r.repository}:${r.tag}`;
 }
+
+/**
+ * cache blobs a registry served with the wrong bytes in this process (`REGISTRY/REPO@DIGEST`): never
+ * offered again, so that the command, run again (retryAfterCacheHeal), builds those layers itself
+ */
+const corruptRemote = new Set<string>();
+const remoteKey = (s: Source, d: Digest) => `${s.ref.registry}/${s.ref.repository}@${d}`;
+/** errors of a download that make a cache entry unusable (the layer is built instead) */
+const CORRUPT_ENTRY = new Set(['DIGEST_MISMATCH', 'SIZE_MISMATCH', 'TOO_LARGE', 'INVALID_COMPRESSION']);
 
 /** parseCacheDocuments checks a cache manifest and its config; throws a message (string) when unusable. */
 export function parseCacheConfig(bytes: Uint8Array, layers: ReadonlySet<string>): CacheEntry[] {
@@ -369,6 +383,7 @@ export async function openRegistryCache(o: RegistryCacheOptions): Promise<Regist
       const e = k.entry;
       const desc = { mediaType: e.mediaType, digest: e.digest, size: e.size } as Descriptor;
       if (!(await o.store.has(e.digest, e.size))) {
+        if (corruptRemote.has(remoteKey(k.source, e.digest))) return undefined;
         if (!(await blobPresent(k.source, desc))) {
           const name = refText(k.source.ref);
           if (!missingWarned.has(name)) {
@@ -379,7 +394,7 @@ export async function openRegistryCache(o: RegistryCacheOptions): Promise<Regist
           }
           return undefined;
         }
-        remote.set(e.digest, { source: k.source, desc });
+        remote.set(e.digest, { source: k.source, desc, diffId: e.diffId });
         o.blobLocations?.note(k.source.ref.registry, k.source.ref.repository, e.digest);
       }
       hits++;
@@ -501,7 +516,31 @@ function lazyStore(base: BlobStore, remote: ReadonlyMap<Digest, RemoteBlob>): Bl
     if (!r || (await base.has(d, r.desc.size))) return;
     let p = fetching.get(d);
     if (!p) {
-      p = fetchBlob(r.source.client, r.source.ref.repository, r.desc, base);
+      // the download is decompressed on the side (layer limits: a bomb is TOO_LARGE) and its tar checked
+      // against the entry's diffID, so that a damaged or hostile cache entry never reaches an output
+      const layer = { blob: r.desc, diffId: r.diffId };
+      const what = `layer ${d} of the registry cache ${refText(r.source.ref)}`;
+      const checking: BlobStore = {
+        // digest first (verifyStream), so that a damaged blob is a digest mismatch, not a gzip error (B3)
+        put: (data, expected) =>
+          base.put(
+            verifyLayerStream(verifyStream(data instanceof Uint8Array ? [data] : data, r.desc), layer, what),
+            expected,
+          ),
+        has: (x, size) => base.has(x, size),
+        open: (x, size) => base.open(x, size),
+        size: (x) => base.size(x),
+      };
+      p = fetchBlob(r.source.client, r.source.ref.repository, r.desc, checking).catch((e: unknown) => {
+        if (!isFromscratchError(e) || !CORRUPT_ENTRY.has(e.code)) throw e;
+        // a corrupt cache layer is a cache miss: dropped for this process, the command runs again
+        corruptRemote.add(remoteKey(r.source, d));
+        throw new CacheEntryRemoved(
+          e.code,
+          `${e.message} (${e.message.includes(what) ? '' : `${what}, `}not used: built instead)`,
+          { hint: 'the registry cache holds a damaged layer; export the cache again (--cache-to)', cause: e },
+        );
+      });
       fetching.set(d, p);
       p.catch(() => fetching.delete(d));
     }

@@ -4,9 +4,11 @@
  * unreachable registry), and two exports racing on one tag.
  */
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { type RegistryInstance, startRegistry } from '../registry/registry-instance.ts';
 import { withTempDir } from '../support/validate-tools.ts';
 import { fromscratch } from './cli.ts';
@@ -165,7 +167,6 @@ test('a corrupt cache, another version, missing blobs and an unreachable --cache
     await putManifest('bad:v2', { ...good, artifactType: 'application/vnd.fromscratch.cache.v2+json' });
     // a corrupt config (a blob that is not the cache's JSON): push it, point the manifest at it
     const junk = new TextEncoder().encode('{"version":1,"entries":[{"key":"zz"}]}');
-    const { createHash } = await import('node:crypto');
     const jd = `sha256:${createHash('sha256').update(junk).digest('hex')}`;
     const up = await fetch(`http://${reg.address}/v2/bad/blobs/uploads/?digest=${jd}`, {
       method: 'POST',
@@ -337,5 +338,123 @@ test('a multi-image spec builds every image in one run: shared layers written on
     });
     assert.equal(plain.code, 0, plain.stderr);
     assert.equal(plain.stdout, out.map((o) => `${o.name} ${o.digest}\n`).join(''));
+  });
+});
+
+test('a registry cache whose layers the registry serves damaged is a miss: the layers are built, with a warning, and the output verifies (issue 15.4)', async () => {
+  await withTempDir('e2e-regcache-flip', async (dir) => {
+    await writeFile(join(dir, 'app.txt'), 'flip\n');
+    const first = await fromscratch(
+      ['build', ...APP, '-o', 'oci:out:1', '--cache-to', `docker://${reg.address}/flip:main`],
+      { cwd: dir, env: { FROMSCRATCH_CACHE: join(dir, 'c1') } },
+    );
+    assert.equal(first.code, 0, first.stderr);
+    const cache = await manifestOf('flip:main');
+    assert.ok(cache.layers.length >= 2);
+    // every cached layer damaged in the registry's storage: it serves wrong bytes under the right digest
+    // (restored afterwards: the registry's blob store is shared by the tests of this file)
+    const saved: [string, Buffer][] = [];
+    try {
+      for (const l of cache.layers) {
+        const hex = l.digest.slice(7);
+        const file = join(reg.dir, 'data/docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+        const bytes = await readFile(file);
+        saved.push([file, Buffer.from(bytes)]);
+        bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 1;
+        await writeFile(file, bytes);
+      }
+      const r = await fromscratch(
+        ['build', ...APP, '-o', 'oci:out2:1', '--cache-from', `docker://${reg.address}/flip:main`],
+        { cwd: dir, env: { FROMSCRATCH_CACHE: join(dir, 'c2') } },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, first.stdout, 'the same image, built');
+      assert.match(
+        r.stderr,
+        /warning: .*digest mismatch.*registry cache .*flip:main, not used: built instead/,
+      );
+    } finally {
+      for (const [file, bytes] of saved) await writeFile(file, bytes);
+    }
+    const blobs = join(dir, 'out2', 'blobs', 'sha256');
+    for (const name of await readdir(blobs)) {
+      const h = createHash('sha256')
+        .update(await readFile(join(blobs, name)))
+        .digest('hex');
+      assert.equal(h, name, `blob ${name} of the output matches its digest`);
+    }
+  });
+});
+
+/** pushBlobBytes uploads bytes as a blob of `repo` (monolithic upload) and returns its digest. */
+async function pushBlobBytes(repo: string, bytes: Uint8Array): Promise<string> {
+  const d = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const up = await fetch(`http://${reg.address}/v2/${repo}/blobs/uploads/?digest=${d}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: bytes,
+  });
+  if (up.status === 202) {
+    const loc = up.headers.get('location')!;
+    const put = await fetch(
+      new URL(`${loc}${loc.includes('?') ? '&' : '?'}digest=${d}`, `http://${reg.address}`),
+      {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: bytes,
+      },
+    );
+    assert.equal(put.status, 201);
+  } else assert.equal(up.status, 201);
+  return d;
+}
+
+test('a registry cache entry whose layer is a gzip bomb or does not match its diffID is a miss: built instead, with a warning (issue 15.4, 15.8)', async () => {
+  await withTempDir('e2e-regcache-poison', async (dir) => {
+    await writeFile(join(dir, 'app.txt'), 'poison\n');
+    const first = await fromscratch(
+      ['build', ...APP, '-o', 'oci:out:1', '--cache-to', `docker://${reg.address}/poison:main`],
+      { cwd: dir, env: { FROMSCRATCH_CACHE: join(dir, 'c1') } },
+    );
+    assert.equal(first.code, 0, first.stderr);
+    const m = (await manifestOf('poison:main')) as unknown as {
+      config: { digest: string; size: number };
+      layers: { digest: string; size: number; mediaType: string }[];
+    };
+    const cfg = (await (await fetch(`http://${reg.address}/v2/poison/blobs/${m.config.digest}`)).json()) as {
+      entries: { digest: string; size: number; diffId: string }[];
+    };
+    assert.ok(cfg.entries.length >= 2);
+    // entry 0: a gzip bomb (80 MiB of zeros in a tar, ~80 kB) under its own, correct digest
+    const tar = Buffer.alloc(512 + 80 * 1024 * 1024 + 1024);
+    tar.write('zeros', 0);
+    const bomb = gzipSync(tar, { level: 9 });
+    cfg.entries[0] = {
+      ...cfg.entries[0]!,
+      digest: await pushBlobBytes('poison', bomb),
+      size: bomb.byteLength,
+      diffId: `sha256:${createHash('sha256').update(tar).digest('hex')}`,
+    };
+    // entry 1: its own blob, but another diffID than its tar's
+    const d1 = cfg.entries[1]!.diffId;
+    cfg.entries[1] = { ...cfg.entries[1]!, diffId: `${d1.slice(0, -1)}${d1.endsWith('0') ? '1' : '0'}` };
+    const cfgBytes = new TextEncoder().encode(JSON.stringify(cfg));
+    const cfgDigest = await pushBlobBytes('poison', cfgBytes);
+    await putManifest('poison:bad', {
+      ...m,
+      config: { ...m.config, digest: cfgDigest, size: cfgBytes.byteLength },
+      layers: cfg.entries.map((e) => ({ mediaType: m.layers[0]!.mediaType, digest: e.digest, size: e.size })),
+    });
+    const r = await fromscratch(
+      ['build', ...APP, '-o', 'oci:out2:1', '--cache-from', `docker://${reg.address}/poison:bad`],
+      { cwd: dir, env: { FROMSCRATCH_CACHE: join(dir, 'c2') } },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, first.stdout, 'the same image as a build without the cache');
+    assert.match(r.stderr, /warning: .*decompresses more than 1000 times.*not used: built instead/);
+    assert.match(
+      r.stderr,
+      /warning: .*registry cache .*poison:bad: the uncompressed layer hashes to .*diff_id.*not used: built instead/,
+    );
   });
 });

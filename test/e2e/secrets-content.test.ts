@@ -82,3 +82,29 @@ test('--trace of a command that reads a private key refuses it by content', asyn
     assert.match(r.stderr, /private key/);
   });
 });
+
+test('a private key by content is refused through a Dockerfile COPY (named as the COPY, not as --add) and through a multi-image spec', async () => {
+  await withTempDir('e2e-secret-copy', async (dir) => {
+    mkdirSync(join(dir, 'conf'));
+    // a private JWK under an innocent name
+    writeFileSync(
+      join(dir, 'conf/settings.json'),
+      '{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cLNNXDzJ0Yhk0M3g3Eq3Rg"}',
+    );
+    writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY conf /conf\n');
+    const r = await fromscratch(['build', '.', '-o', 'oci:out:x'], { cwd: dir });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /^error\[SECRET_REFUSED\]: adding COPY conf \/conf: .*settings\.json.*private JSON Web Key/m,
+    );
+    writeFileSync(
+      join(dir, 'multi.yaml'),
+      'images:\n  - name: a\n    contents:\n      - file: /a\n        content: a\n    outputs: oci:out-a:x\n  - name: b\n    contents:\n      - add: conf\n        to: /conf\n    outputs: oci:out-b:x\n',
+    );
+    const m = await fromscratch(['build', '-c', 'multi.yaml'], { cwd: dir });
+    assert.equal(m.code, 1, m.stderr);
+    assert.match(m.stderr, /^error\[SECRET_REFUSED\]: .*settings\.json/m);
+    assert.equal(existsSync(join(dir, 'out-b')), false, 'nothing written for the refused image');
+  });
+});

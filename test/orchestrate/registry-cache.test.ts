@@ -5,8 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { isCacheEntryRemoved } from '../../src/blob/dir-store.ts';
 import { memoryStore } from '../../src/blob/memory-store.ts';
 import { readBlob } from '../../src/blob/store.ts';
+import { isFromscratchError } from '../../src/errors.ts';
 import type { Layer } from '../../src/image/image.ts';
 import { sha256 } from '../../src/model/digest.ts';
 import { MediaType } from '../../src/model/media-type.ts';
@@ -30,12 +33,13 @@ after(async () => {
 const quiet = { info: () => {}, warn: () => {} };
 const key = (n: number) => sha256(`key ${n}`).slice(7);
 
+/** fakeLayer is a gzip layer whose diffID is the digest of its uncompressed bytes (an import checks it). */
 async function fakeLayer(store: ReturnType<typeof memoryStore>, n: number): Promise<Layer> {
-  const data = new TextEncoder().encode(`layer ${n}\n`);
-  const b = await store.put(data);
+  const raw = new TextEncoder().encode(`layer ${n}\n`);
+  const b = await store.put(gzipSync(raw));
   return {
     blob: { mediaType: MediaType.OciLayerGzip, digest: b.digest, size: b.size },
-    diffId: sha256(`diff ${n}`),
+    diffId: sha256(raw),
   };
 }
 
@@ -93,7 +97,7 @@ test('exports merge with the previous one, drop entries older than 14 days and k
   assert.equal(await fresh.has(hit.blob.digest), false, 'not downloaded by the lookup');
   assert.equal(await c.store.has(hit.blob.digest, hit.blob.size), true);
   assert.equal(
-    new TextDecoder().decode(await readBlob(c.store, hit.blob.digest, hit.blob.size)),
+    new TextDecoder().decode(gunzipSync(await readBlob(c.store, hit.blob.digest, hit.blob.size))),
     'layer 1\n',
   );
   assert.equal(await fresh.has(hit.blob.digest), true);
@@ -117,5 +121,26 @@ test('exports merge with the previous one, drop entries older than 14 days and k
   });
   for (let i = 100; i < 110; i++) c.record(key(i), await fakeLayer(store, i));
   assert.equal((await c.export())?.entries, 8);
+  c.close();
+});
+
+test('an imported layer is checked against its diffID when downloaded: a mismatch drops the entry (a miss from then on), nothing is stored', async () => {
+  const to = `docker://${reg.address}/diffid:main`;
+  const store = memoryStore();
+  let c = await openRegistryCache({ from: [], to, store, log: quiet });
+  const good = await fakeLayer(store, 1);
+  c.record(key(1), { ...good, diffId: sha256('not its tar') });
+  assert.equal((await c.export())?.entries, 1);
+  c.close();
+  const fresh = memoryStore();
+  c = await openRegistryCache({ from: [to], store: fresh, log: quiet });
+  const hit = await c.lookup(key(1));
+  assert.ok(hit, 'listed: a hit until its bytes are read');
+  await assert.rejects(
+    readBlob(c.store, hit.blob.digest, hit.blob.size),
+    (e) => isFromscratchError(e, 'DIGEST_MISMATCH') && isCacheEntryRemoved(e) && /diff_id/.test(e.message),
+  );
+  assert.equal(await fresh.has(hit.blob.digest), false, 'nothing stored');
+  assert.equal(await c.lookup(key(1)), undefined, 'a miss from then on');
   c.close();
 });
