@@ -5,12 +5,13 @@
 // - else the compiled CLI in dist/src (`npm run build`),
 // - else the TypeScript sources through tsx (a devDependency: a development checkout).
 // In a checkout (src/ beside bin/), a compiled form older than any source file is never used: an
-// edit is run as written, not as it was when the bundle was built.
+// edit is run as written, not as it was when the bundle was built. For the bundle, "any source file" is
+// any file it was built from (dist/bundle/inputs.json): a few stats, not a walk of src/ at every start.
 // FROMSCRATCH_FROM_SOURCE=1 forces the sources; FROMSCRATCH_NO_BUNDLE=1 skips the bundle.
 // The shebang caps V8's semi-spaces at 4 MiB (default 16 MiB on 64-bit): a build streams file data
 // through short-lived buffers and the scavenger keeps up at the same CPU, with ~20 MiB less peak RSS
 // (README "Start-up and memory"). `node bin/fromscratch.js` runs without it.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -42,6 +43,23 @@ function usable(entry) {
     return false;
   }
   if (!checkout) return true;
+  if (entry === bundle) {
+    // the bundle lists the source files it was built from (scripts/bundle.mjs): stat only those
+    let inputs;
+    try {
+      inputs = JSON.parse(readFileSync(new URL('inputs.json', bundle), 'utf8'));
+    } catch {
+      inputs = undefined;
+    }
+    if (Array.isArray(inputs)) {
+      for (const name of inputs) {
+        // a listed file that is gone: the sources changed
+        const st = statSync(`${srcDir}../${name}`, { throwIfNoEntry: false });
+        if (st === undefined || st.mtimeMs > built) return false;
+      }
+      return true;
+    }
+  }
   for (const name of readdirSync(srcDir, { recursive: true })) {
     if (!name.endsWith('.ts') || name.endsWith('.test.ts')) continue;
     if (statSync(srcDir + name).mtimeMs > built) return false;

@@ -3,7 +3,7 @@
 // resolution, which is most of a command's start-up (README "Start-up"). Native and WASM-carrying
 // packages stay external (they load their own files next to them from node_modules).
 //   node scripts/bundle.mjs [OUTDIR]     # default dist/bundle (emptied first)
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -11,7 +11,7 @@ const root = new URL('..', import.meta.url);
 // OUTDIR must lie inside the repository: the external packages are found from it in node_modules
 const outdir = resolve(root.pathname, process.argv[2] ?? 'dist/bundle');
 rmSync(outdir, { recursive: true, force: true });
-await build({
+const result = await build({
   absWorkingDir: root.pathname,
   entryPoints: ['src/cli/main.ts'],
   outdir,
@@ -35,4 +35,12 @@ await build({
   define: { 'process.env.FROMSCRATCH_BUNDLED': '"1"' },
   legalComments: 'none',
   logLevel: 'warning',
+  metafile: true,
 });
+// the source files the bundle was built from: bin/fromscratch.js compares their mtimes with the
+// bundle's in a checkout (a few stats instead of listing and stat'ing the whole src/ tree at start-up).
+// A new source file matters only once a bundled file imports it, and that edit is caught.
+const inputs = Object.keys(result.metafile.inputs)
+  .filter((f) => f.startsWith('src/'))
+  .sort();
+writeFileSync(resolve(outdir, 'inputs.json'), `${JSON.stringify(inputs)}\n`);

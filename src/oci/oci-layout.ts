@@ -222,8 +222,12 @@ async function ensureRealDir(p: string, layout: string): Promise<void> {
 /** copyBlob puts a blob from `from` into the layout's store unless an intact copy is there (C9). */
 async function copyBlob(to: ReturnType<typeof dirStore>, from: BlobStore, d: Descriptor): Promise<void> {
   const src = from.trustedPathOf?.(d.digest);
-  if (src !== undefined && (await sameFile(src, to.pathOf(d.digest)))) return; // linked here before
-  if (await to.has(d.digest, d.size)) {
+  const here = src === undefined ? undefined : await sameFile(src, to.pathOf(d.digest));
+  if (here === 'same') return; // linked here before
+  // a copy that is not the store's file, on its file system (an earlier build with another cache):
+  // replaced by a link below, so that the next build finds it linked instead of hashing it again
+  const relink = here === 'same-device' && (await from.has(d.digest, d.size));
+  if (!relink && (await to.has(d.digest, d.size))) {
     try {
       for await (const _ of to.open(d.digest, d.size)) {
         // drained only to verify
@@ -249,10 +253,14 @@ async function copyBlob(to: ReturnType<typeof dirStore>, from: BlobStore, d: Des
   await to.put(from.open(d.digest, d.size), { digest: d.digest, size: d.size });
 }
 
-/** sameFile tells whether two paths name one file (a hard link made earlier). */
-async function sameFile(a: string, b: string): Promise<boolean> {
+/**
+ * sameFile tells whether two paths name one file (a hard link made earlier), else whether both are
+ * files of one file system (a link can replace the second), else neither.
+ */
+async function sameFile(a: string, b: string): Promise<'same' | 'same-device' | undefined> {
   const [x, y] = await Promise.all([lstatOrNull(a), lstatOrNull(b)]);
-  return x !== null && y !== null && x.isFile() && x.ino === y.ino && x.dev === y.dev;
+  if (x === null || y === null || !x.isFile() || !y.isFile() || x.dev !== y.dev) return undefined;
+  return x.ino === y.ino ? 'same' : 'same-device';
 }
 
 async function writeBlobs(

@@ -21,6 +21,7 @@ import { overlayFs } from '../fs/overlay-fs.ts';
 import { normalizeImagePath } from '../fs/path.ts';
 import { resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
+import { withStatSnapshot } from '../fs/stat-snapshot.ts';
 import { appendLayers, emptyImage, type Image, type Layer, withConfig } from '../image/image.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
 import { type ProgressSink, startTask } from '../model/progress.ts';
@@ -103,7 +104,12 @@ export interface BuildResult {
  * @example
  * const { images } = await build({ contents: [{ kind: 'binary', path: '/usr/bin/env' }] }, { store: memoryStore() });
  */
-export async function build(requested: BuildSpec, opts: BuildOptions): Promise<BuildResult> {
+export function build(requested: BuildSpec, opts: BuildOptions): Promise<BuildResult> {
+  // one lstat per host file for the memo and cache keys of the whole build (fs/stat-snapshot.ts)
+  return withStatSnapshot(() => buildUnscoped(requested, opts));
+}
+
+async function buildUnscoped(requested: BuildSpec, opts: BuildOptions): Promise<BuildResult> {
   const { spec, entrypoint } = withDefaultEntrypoint(requested);
   if (entrypoint !== undefined)
     opts.logger?.info(

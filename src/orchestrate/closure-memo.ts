@@ -13,12 +13,13 @@
  * A memo decides only whether the closure is computed again, never what it contains.
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../blob/dir-store.ts';
 import type { ClosureEntry } from '../closure/closure.ts';
-import type { RootFs } from '../fs/root-fs.ts';
+import type { RootFs, RootStat } from '../fs/root-fs.ts';
+import { snapshotLstat } from '../fs/stat-snapshot.ts';
 import { cacheDir } from './cache-dir.ts';
 
 /** MEMO_FORMAT changes when the memo file's shape or the stamps change. */
@@ -79,8 +80,11 @@ export function recordingFs(fs: RootFs): { fs: RootFs; observations(): Promise<O
   };
 }
 
-/** BATCH is how many stamps are taken at once: the thread pool stats while the main thread compares. */
-const BATCH = 64;
+/**
+ * BATCH is how many stamps are taken at once: the thread pool stats while the main thread compares. A
+ * closure makes a few hundred to a few thousand calls: one batch for most, with a bound for the rest.
+ */
+const BATCH = 1024;
 
 /** inBatches maps `xs` through `f`, BATCH calls in flight at a time, results in order. */
 async function inBatches<T, R>(xs: readonly T[], f: (x: T) => Promise<R>): Promise<R[]> {
@@ -95,13 +99,31 @@ async function inBatches<T, R>(xs: readonly T[], f: (x: T) => Promise<R>): Promi
  */
 function stamper(fs: RootFs): (call: Call, path: string) => Promise<string> {
   const memo = new Map<string, Promise<string>>();
+  // the two stamps of a path (its bytes', its stat data's) share one lstat through the RootFs
+  const lstats = new Map<string, Promise<RootStat | undefined>>();
+  const once: RootFs = {
+    name: fs.name,
+    readlink: (p) => fs.readlink(p),
+    readdir: (p) => fs.readdir(p),
+    read: (p, o) => fs.read(p, o),
+    xattrs: (p) => fs.xattrs(p),
+    hostPath: (p) => fs.hostPath(p),
+    lstat(p) {
+      let st = lstats.get(p);
+      if (st === undefined) {
+        st = fs.lstat(p);
+        lstats.set(p, st);
+      }
+      return st;
+    },
+  };
   return (call, path) => {
     // readdir stamps the listing; read and lstat of an in-memory file its bytes; the others its stat data
     const kind = call === 'readdir' ? 'd' : call === 'read' || call === 'lstat' ? 'r' : 'o';
     const k = `${kind}\0${path}`;
     let p = memo.get(k);
     if (p === undefined) {
-      p = stampOf(fs, call, path);
+      p = stampOf(once, call, path);
       memo.set(k, p);
     }
     return p;
@@ -124,7 +146,7 @@ async function stampOf(fs: RootFs, call: Call, path: string): Promise<string> {
     const host = fs.hostPath(path);
     if (host !== undefined) {
       if (st.type === 'dir') return `${st.type}:${st.mode}`;
-      const h = await lstat(host, { bigint: true });
+      const h = await snapshotLstat(host);
       return [st.type, st.mode, h.size, h.mtimeNs, h.ctimeNs, h.ino, h.dev].join(':');
     }
     const base = [st.type, st.mode, st.size, st.uid, st.gid, st.mtime].join(':');

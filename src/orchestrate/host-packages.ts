@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import pLimit from 'p-limit';
 import { writeFileAtomic } from '../blob/dir-store.ts';
 import { formatParagraph, parseControl } from '../deb/control.ts';
 import {
@@ -19,6 +20,7 @@ import {
 } from '../deb/dpkg-status.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
+import { snapshotLstat } from '../fs/stat-snapshot.ts';
 import { cacheDir } from './cache-dir.ts';
 import type { Collector } from './collector.ts';
 import type { RecordedPackage } from './record.ts';
@@ -58,33 +60,65 @@ export async function attributeHostFiles(
     ...hostFiles.flatMap((e) => inRoot(e.content.path) ?? []),
   ]);
   const skip = new Set(whole.map((p) => `${p.name}:${p.architecture}`));
-  const sums = new Map<string, Map<string, string> | undefined>();
-  const sumsOf = async (pkg: HostPackage): Promise<Map<string, string> | undefined> => {
+  const sums = new Map<string, Promise<Map<string, string> | undefined>>();
+  /** warnings of corrupt md5sums files by `name:arch`, told in that order (the reads finish in any) */
+  const corrupt = new Map<string, string>();
+  const sumsOf = (pkg: HostPackage): Promise<Map<string, string> | undefined> => {
     const key = `${pkg.name}:${pkg.architecture}`;
-    if (!sums.has(key)) {
-      const r = await readPackageSums(rootDir, pkg, memo.control(key));
-      if (r.corrupt) {
-        o.warn?.(
-          `the dpkg database of ${rootDir} has a corrupt ${r.corrupt}: no file is credited to ${pkg.name} ${pkg.version} (fix: reinstall the package, \`apt-get install --reinstall ${pkg.name}\`)`,
-        );
-      }
-      sums.set(key, r.sums);
+    let got = sums.get(key);
+    if (got === undefined) {
+      got = readPackageSums(rootDir, pkg, memo.control(key)).then((r) => {
+        if (r.corrupt) {
+          corrupt.set(
+            key,
+            `the dpkg database of ${rootDir} has a corrupt ${r.corrupt}: no file is credited to ${pkg.name} ${pkg.version} (fix: reinstall the package, \`apt-get install --reinstall ${pkg.name}\`)`,
+          );
+        }
+        return r.sums;
+      });
+      sums.set(key, got);
     }
-    return sums.get(key);
+    return got;
   };
+  /** the md5sum dpkg recorded for `path` of `owner` (memoised with the owners while the database holds) */
+  const wantOf = async (owner: HostPackage, path: string): Promise<string | undefined> => {
+    const key = `${owner.name}:${owner.architecture}`;
+    const known = memo.recorded(key, path);
+    if (known !== undefined) return known === '' ? undefined : known;
+    const all = await sumsOf(owner);
+    // a corrupt md5sums file is not memoised: every build warns until it is fixed
+    if (all === undefined) return undefined;
+    const want = all.get(canonicalUsrPath(path));
+    memo.record(key, path, want ?? '');
+    return want;
+  };
+  // each file's candidates, in order: the package owning where it came from (a packaged file copied
+  // elsewhere), then the one owning where it lands, each with the md5sum dpkg recorded for that path
+  const candidates = await Promise.all(
+    hostFiles.map(async (e) => {
+      const from = inRoot(e.content.path);
+      const out: { owner: HostPackage; want: string }[] = [];
+      for (const p of from !== undefined && from !== e.path ? [from, e.path] : [e.path]) {
+        const owner = memo.owner(p);
+        if (!owner || skip.has(`${owner.name}:${owner.architecture}`)) continue;
+        const want = await wantOf(owner, p);
+        // undefined: not a file dpkg checksums (generated, or a corrupt database)
+        if (want !== undefined) out.push({ owner, want });
+      }
+      return out;
+    }),
+  );
+  for (const k of [...corrupt.keys()].sort()) o.warn?.(corrupt.get(k)!);
+  // the bytes decide: each candidate file's md5 (memoised by stat data), a few files at a time
+  const limit = pLimit(4);
+  const md5s = await Promise.all(
+    hostFiles.map((e, i) => (candidates[i]!.length > 0 ? limit(() => memo.md5(e.content.path)) : undefined)),
+  );
   const found = new Map<string, { pkg: RecordedPackage; files: { path: string; md5: string }[] }>();
-  for (const e of hostFiles) {
-    let credit: { owner: HostPackage; md5: string } | undefined;
-    const from = inRoot(e.content.path);
-    for (const p of from !== undefined && from !== e.path ? [from, e.path] : [e.path]) {
-      const owner = memo.owner(p);
-      if (!owner || skip.has(`${owner.name}:${owner.architecture}`)) continue;
-      const want = (await sumsOf(owner))?.get(canonicalUsrPath(p));
-      if (want === undefined) continue; // not a file dpkg checksums (generated, or a corrupt database)
-      if ((await memo.md5(e.content.path)) !== want) continue; // modified, or another file at the path
-      credit = { owner, md5: want };
-      break;
-    }
+  for (const [i, e] of hostFiles.entries()) {
+    // modified, or another file at the path: no credit from that candidate
+    const c = candidates[i]!.find((c) => c.want === md5s[i]);
+    const credit = c === undefined ? undefined : { owner: c.owner, md5: c.want };
     if (!credit) continue;
     const { owner } = credit;
     const key = `${owner.name}:${owner.architecture}`;
@@ -268,6 +302,9 @@ interface OwnerMemo {
   owner(path: string): HostPackage | undefined;
   /** the control paragraph of an installed `name:arch` */
   control(key: string): string | undefined;
+  /** the md5sum dpkg recorded for a path of `name:arch` as memoised: "" for none, undefined when not memoised */
+  recorded(key: string, path: string): string | undefined;
+  record(key: string, path: string, md5: string): void;
   /** the md5 of a host file, memoised by its stat data (size, mtime, ctime, inode) */
   md5(hostPath: string): Promise<string>;
   save(): Promise<void>;
@@ -280,6 +317,8 @@ interface MemoFile {
   readonly packages: Record<string, HostPackage>;
   readonly controls: Record<string, string>;
   readonly md5: Record<string, string>;
+  /** `name:arch` NUL path → the md5sum in the package's md5sums or Conffiles ("" for none) */
+  readonly recorded?: Record<string, string>;
 }
 
 /** MAX_MD5 bounds the memoised md5sums (the oldest are dropped). */
@@ -304,11 +343,18 @@ async function readOwnerMemo(rootDir: string, dir: string): Promise<OwnerMemo | 
     'host-dpkg',
     `${createHash('sha256').update(rootDir).digest('hex').slice(0, 32)}.json`,
   );
-  let m: MemoFile = { stamp, owners: {}, packages: {}, controls: {}, md5: {} };
+  let m: MemoFile & { recorded: Record<string, string> } = {
+    stamp,
+    owners: {},
+    packages: {},
+    controls: {},
+    md5: {},
+    recorded: {},
+  };
   try {
     const old = JSON.parse(await readFile(file, 'utf8')) as MemoFile;
     if (old && typeof old === 'object' && old.owners && old.packages && old.controls && old.md5)
-      m = old.stamp === stamp ? old : { ...m, md5: old.md5 };
+      m = old.stamp === stamp ? { ...old, recorded: old.recorded ?? {} } : { ...m, md5: old.md5 };
   } catch {
     // no memo yet, or a damaged one: start afresh
   }
@@ -344,8 +390,15 @@ async function readOwnerMemo(rootDir: string, dir: string): Promise<OwnerMemo | 
       return key ? m.packages[key] : undefined;
     },
     control: (key) => m.controls[key],
+    recorded: (key, path) => m.recorded[`${key}\0${path}`],
+    record(key, path, md5) {
+      m.recorded[`${key}\0${path}`] = md5;
+      dirty = true;
+    },
     async md5(hostPath) {
-      const s = await stat(hostPath, { bigint: true });
+      // the stat data the layer cache and the closure memo saw (one lstat per file per build)
+      let s = await snapshotLstat(hostPath);
+      if (!s.isFile()) s = await stat(hostPath, { bigint: true });
       const key = [hostPath, s.size, s.mtimeNs, s.ctimeNs, s.ino, s.dev].join(':');
       const known = m.md5[key];
       if (known !== undefined) return known;

@@ -18,6 +18,7 @@ import { writeFileAtomic } from '../blob/dir-store.ts';
 import type { BlobStore } from '../blob/store.ts';
 import type { FileTree } from '../fs/file-tree.ts';
 import { encodePath } from '../fs/path.ts';
+import { snapshotLstat } from '../fs/stat-snapshot.ts';
 import type { Layer } from '../image/image.ts';
 import { type Digest, isDigest } from '../model/digest.ts';
 import { cacheDir } from './cache-dir.ts';
@@ -37,7 +38,13 @@ export interface LayerCacheOptions {
 export async function layerCacheKey(tree: FileTree, o: LayerCacheOptions): Promise<string> {
   const h = createHash('sha256');
   h.update(`${LAYER_FORMAT}\n${o.compression}\n${o.sourceDateEpoch}\n`);
-  for (const e of tree.entries) {
+  // every host file's stat data at once (the thread pool stats them while this loop hashes)
+  const stats = await Promise.all(
+    tree.entries.map((e) =>
+      e.type === 'file' && e.content.kind === 'host' ? snapshotLstat(e.content.path) : undefined,
+    ),
+  );
+  for (const [i, e] of tree.entries.entries()) {
     const xattrs = Object.entries(e.xattrs ?? {})
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([k, v]) => `${k}=${Buffer.from(v).toString('hex')}`);
@@ -55,7 +62,7 @@ export async function layerCacheKey(tree: FileTree, o: LayerCacheOptions): Promi
         if (e.content.kind === 'bytes')
           parts.push('bytes', createHash('sha256').update(e.content.data).digest('hex'));
         else {
-          const st = await lstat(encodePath(e.content.path), { bigint: true });
+          const st = stats[i]!;
           parts.push(
             'host',
             encodePath(e.content.path).toString('hex'),

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -21,6 +21,14 @@ test('the bundle builds the image the sources build, with the same digest', asyn
     });
     assert.equal(made.status, 0, made.stderr);
     assert.ok(existsSync(join(out, 'main.mjs')), 'main.mjs written');
+    // the source files it was built from, which bin/fromscratch.js compares with the bundle's mtime
+    const inputs = JSON.parse(readFileSync(join(out, 'inputs.json'), 'utf8')) as string[];
+    for (const f of ['src/cli/main.ts', 'src/orchestrate/build.ts', 'src/closure/closure.ts'])
+      assert.ok(inputs.includes(f), `inputs.json lists ${f}`);
+    for (const f of inputs) {
+      assert.match(f, /^src\/.+\.ts$/);
+      assert.ok(!f.endsWith('.test.ts') && existsSync(join(ROOT, f)), `${f} is a source file`);
+    }
     const args = ['build', '-q', '--binary', '/bin/true'];
     const fromSource = await fromscratch([...args, '-o', `oci:${join(dir, 'src')}:x`]);
     assert.equal(fromSource.code, 0, fromSource.stderr);
