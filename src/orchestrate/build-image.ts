@@ -255,7 +255,9 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     try {
       const exported = await cache.export();
       if (exported)
-        opts.logger?.info(`cache exported: ${exported.entries} layer(s) to ${exported.reference}`);
+        opts.logger?.info(
+          `cache exported: ${exported.entries} layer(s), ${exported.results} result(s), ${exported.blobs} package file(s) to ${exported.reference}`,
+        );
     } finally {
       cache.close();
     }
@@ -371,7 +373,10 @@ export async function buildImages(spec: BuildSpec, opts: BuildImageOptions = {})
       out.push({ name: im.name, digest: r.digest, summary: r.summary });
     }
     const exported = await cache?.export();
-    if (exported) opts.logger?.info(`cache exported: ${exported.entries} layer(s) to ${exported.reference}`);
+    if (exported)
+      opts.logger?.info(
+        `cache exported: ${exported.entries} layer(s), ${exported.results} result(s), ${exported.blobs} package file(s) to ${exported.reference}`,
+      );
   } finally {
     cache?.close();
   }

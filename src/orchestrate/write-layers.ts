@@ -8,6 +8,7 @@ import type { Origin } from '../fs/origin.ts';
 import type { Layer } from '../image/image.ts';
 import { planLayers } from '../layer/layering.ts';
 import { makeLayer } from '../layer/make-layer.ts';
+import type { Digest } from '../model/digest.ts';
 import type { Compression } from '../model/media-type.ts';
 import { formatBytes, type ProgressSink, startTask } from '../model/progress.ts';
 import { cachedLayer, contentKeyOf, layerCacheKey, layerContentKey, rememberLayer } from './layer-cache.ts';
@@ -16,6 +17,14 @@ import { cachedLayer, contentKeyOf, layerCacheKey, layerContentKey, rememberLaye
 export interface SharedLayers {
   lookup(key: string): Promise<Layer | undefined>;
   record(key: string, layer: Layer): void;
+  /** a result of `kind` cached under `key` (closure-memo.ts's shared form), or undefined */
+  result?(kind: string, key: string): Promise<Uint8Array | undefined>;
+  /** notes a result for the export (a function is called only when the cache is exported) */
+  recordResult?(kind: string, key: string, value: Uint8Array | (() => Promise<Uint8Array>)): void;
+  /** the package cache plus the `.deb` files and indexes the shared cache holds (read lazily) */
+  packageStore?(base: BlobStore): BlobStore;
+  /** notes a `.deb` or index used, for the export */
+  recordBlob?(kind: 'deb' | 'index', digest: Digest, size: number, store: BlobStore): void;
 }
 
 /** content keys by stat key, for this process: hashing a layer's files once is enough */

@@ -83,12 +83,17 @@ test('--cache-to exports; a fresh cache dir with --cache-from pushes the same di
     );
     assert.equal(cold.code, 0, cold.stderr);
     assert.match(cold.stderr, /cache exported: 3 layer\(s\)/);
+    assert.match(cold.stderr, /cache exported: .*\b[1-9]\d* result\(s\)/, 'the closure result is exported');
     const image = await manifestOf('app:1');
     const cache = await manifestOf('cache:main');
+    const resultType = 'application/vnd.fromscratch.cache.result.v1+json';
     assert.deepEqual(
-      cache.layers.map((l) => l.digest).sort(),
+      cache.layers
+        .filter((l) => (l as { mediaType?: string }).mediaType !== resultType)
+        .map((l) => l.digest)
+        .sort(),
       image.layers.map((l) => l.digest).sort(),
-      'the cache holds the layers of the image',
+      'the cache holds the layers of the image, and results beside them',
     );
 
     // a fresh machine: empty cache dir, output to another repository of the same registry
@@ -112,6 +117,7 @@ test('--cache-to exports; a fresh cache dir with --cache-from pushes the same di
     for (const l of image.layers)
       assert.ok(!uploaded.includes(l.digest), `layer ${l.digest} not uploaded again`);
     assert.ok(!/writing layer/.test(warm.stderr), 'no layer written');
+    assert.match(warm.stderr, /\d+ files, from the registry cache/, 'the closure came from the cache');
 
     // the env names the cache; an OCI layout output needs the bytes: downloaded and verified
     const oci = await fromscratch(['build', ...APP, '-o', 'oci:out:1'], {
@@ -162,9 +168,9 @@ test('a corrupt cache, another version, missing blobs and an unreachable --cache
       layers: { digest: string; size: number; mediaType: string }[];
     };
     // another version of the format
-    await putManifest('bad:v2', { ...good, artifactType: 'application/vnd.fromscratch.cache.v2+json' });
+    await putManifest('bad:v2', { ...good, artifactType: 'application/vnd.fromscratch.cache.v1+json' });
     // a corrupt config (a blob that is not the cache's JSON): push it, point the manifest at it
-    const junk = new TextEncoder().encode('{"version":1,"entries":[{"key":"zz"}]}');
+    const junk = new TextEncoder().encode('{"version":2,"entries":[{"key":"zz"}]}');
     const { createHash } = await import('node:crypto');
     const jd = `sha256:${createHash('sha256').update(junk).digest('hex')}`;
     const up = await fetch(`http://${reg.address}/v2/bad/blobs/uploads/?digest=${jd}`, {
