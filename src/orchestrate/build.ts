@@ -33,7 +33,7 @@ import {
   type MemoValue,
   memoKey,
   observe,
-  readClosureMemo,
+  readClosureMemoWithCalls,
   readSharedMemo,
   recordingFs,
   sharedMemoKey,
@@ -386,7 +386,8 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     `closure ${formatPlatform(ctx.platform)}`,
     `resolving the closure of ${roots.length} program${roots.length === 1 ? '' : 's'} (${formatPlatform(ctx.platform)})`,
   );
-  let closure: MemoValue | undefined = key === undefined ? undefined : await readClosureMemo(key, fs);
+  let closure: MemoValue | undefined =
+    key === undefined ? undefined : await readClosureMemoWithCalls(key, fs);
   let calls = (closure as { calls?: readonly Call_[] } | undefined)?.calls;
   const memo = closure !== undefined;
   // the registry cache: a closure another machine computed, reused when every file it read is the same here

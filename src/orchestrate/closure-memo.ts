@@ -197,6 +197,18 @@ export async function readClosureMemo(
   key: string,
   fs: RootFs,
   dir: string = cacheDir(),
+): Promise<MemoValue | undefined> {
+  const v = await readClosureMemoWithCalls(key, fs, dir);
+  if (!v) return undefined;
+  const { calls: _, ...value } = v;
+  return value;
+}
+
+/** readClosureMemoWithCalls is readClosureMemo with the calls the memo was made from (for the shared form). */
+export async function readClosureMemoWithCalls(
+  key: string,
+  fs: RootFs,
+  dir: string = cacheDir(),
 ): Promise<(MemoValue & { readonly calls: readonly Call_[] }) | undefined> {
   let v: MemoValue & { observations: Observation[] };
   try {
