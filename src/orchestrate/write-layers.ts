@@ -27,6 +27,9 @@ export interface SharedLayers {
   recordBlob?(kind: 'deb' | 'index', digest: Digest, size: number, store: BlobStore): void;
 }
 
+/** layers being made, by stat key: an image built at the same time waits for it instead of making it again */
+const making = new Map<string, Promise<Layer>>();
+
 /** content keys by stat key, for this process: hashing a layer's files once is enough */
 const contentKeys = new Map<string, Promise<string>>();
 
@@ -78,7 +81,23 @@ export async function writeLayers(
       o.cache === false
         ? undefined
         : await layerCacheKey(p.tree, { compression: o.compression, sourceDateEpoch: o.sourceDateEpoch });
-    const hit = key ? await cachedLayer(key, o.store, dir) : undefined;
+    let hit = key ? await cachedLayer(key, o.store, dir) : undefined;
+    const inFlight = key && !hit ? making.get(key) : undefined;
+    if (inFlight) hit = await inFlight.catch(() => undefined);
+    // no await between the look above and this: an image built at the same time finds it
+    let made: (l: Layer | undefined) => void = () => {};
+    if (key && !hit) {
+      const k = key;
+      const waiting = new Promise<Layer>((ok, no) => {
+        made = (l) => {
+          if (making.get(k) === waiting) making.delete(k);
+          if (l) ok(l);
+          else no(new Error('not made'));
+        };
+      });
+      waiting.catch(() => {});
+      making.set(k, waiting);
+    }
     const settings = { compression: o.compression, sourceDateEpoch: o.sourceDateEpoch };
     const contentKey = (): Promise<string> => {
       if (key === undefined) return layerContentKey(p.tree, settings);
@@ -97,6 +116,7 @@ export async function writeLayers(
         `layer from the registry cache (${p.holds}, ${p.tree.entries.length} entries): ${remote.blob.digest}`,
       );
       o.shared?.record(await contentKey(), remote);
+      made(remote);
       o.onLayer?.(remote);
       out.push({ layer: remote, holds: p.holds, entries: p.tree.entries.length, cached: true });
       continue;
@@ -135,10 +155,17 @@ export async function writeLayers(
       });
     } catch (e) {
       task.done('failed');
+      made(undefined);
       throw e;
     }
     task.done(`${formatBytes(compressed)} ${o.compression === 'none' ? 'stored' : o.compression}`);
-    if (key) await rememberLayer(key, layer, { ...dir, store: o.store });
+    if (key) {
+      try {
+        await rememberLayer(key, layer, { ...dir, store: o.store });
+      } finally {
+        made(layer);
+      }
+    }
     if (o.shared) o.shared.record(await contentKey(), layer);
     o.onLayer?.(layer);
     out.push({ layer, holds: p.holds, entries: p.tree.entries.length, cached: false });
