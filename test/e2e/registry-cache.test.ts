@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { startFakeRepo } from '../deb/fake-repo.ts';
 import { type RegistryInstance, startRegistry } from '../registry/registry-instance.ts';
 import { withTempDir } from '../support/validate-tools.ts';
 import { fromscratch } from './cli.ts';
@@ -348,4 +349,60 @@ test('a multi-image spec builds every image in one run: shared layers written on
     assert.equal(plain.code, 0, plain.stderr);
     assert.equal(plain.stdout, out.map((o) => `${o.name} ${o.digest}\n`).join(''));
   });
+});
+
+test('--package builds: the .debs and the index go to the registry cache, and a fresh machine reads them from there, not from the mirror', async () => {
+  const repo = await startFakeRepo([
+    {
+      name: 'greeting',
+      version: '1.0-1',
+      fields: { Depends: 'greeting-data (>= 1)' },
+      files: [{ name: './usr/share/greeting/README', body: 'hello\n' }],
+    },
+    {
+      name: 'greeting-data',
+      version: '2.0-1',
+      files: [{ name: './usr/share/greeting/data.txt', body: 'data\n' }],
+    },
+  ]);
+  try {
+    await withTempDir('e2e-regcache-debs', async (dir) => {
+      const args = [
+        'build',
+        '--apt-source',
+        `deb [signed-by=${repo.keyring}] ${repo.uri} ${repo.suite} main`,
+        '--package',
+        'greeting',
+      ];
+      const cold = await fromscratch(
+        [...args, '-o', 'oci:out:1', '--cache-to', `docker://${reg.address}/debs:main`],
+        { cwd: dir, env: { FROMSCRATCH_CACHE: join(dir, 'c1') } },
+      );
+      assert.equal(cold.code, 0, cold.stderr);
+      // two .debs and the amd64 index (the `all` index too when the release lists one)
+      const m = /cache exported: \d+ layer\(s\), \d+ result\(s\), (\d+) package file\(s\)/.exec(cold.stderr);
+      assert.ok(m && Number(m[1]) >= 3, cold.stderr);
+      assert.ok(
+        repo.requests.some((r) => r.endsWith('.deb')),
+        'the cold build downloaded the .debs',
+      );
+
+      const mark = repo.requests.length;
+      const fresh = await fromscratch(
+        [...args, '-o', 'oci:out2:1', '--cache-from', `docker://${reg.address}/debs:main`],
+        { cwd: dir, env: { FROMSCRATCH_CACHE: join(dir, 'c2') } },
+      );
+      assert.equal(fresh.code, 0, fresh.stderr);
+      assert.equal(fresh.stdout, cold.stdout, 'same digest');
+      const asked = repo.requests.slice(mark);
+      assert.deepEqual(
+        asked.filter((r) => r.endsWith('.deb') || /\/Packages(\.xz|\.gz)?$/.test(r)),
+        [],
+        `the mirror is asked only for InRelease: ${asked.join(' ')}`,
+      );
+      assert.doesNotMatch(fresh.stderr, /warning: cache/);
+    });
+  } finally {
+    await repo.close();
+  }
 });
