@@ -98,77 +98,83 @@ export async function writeLayers(
       waiting.catch(() => {});
       making.set(k, waiting);
     }
-    const settings = { compression: o.compression, sourceDateEpoch: o.sourceDateEpoch };
-    const contentKey = (): Promise<string> => {
-      if (key === undefined) return layerContentKey(p.tree, settings);
-      let c = contentKeys.get(key);
-      if (!c) {
-        c = contentKeyOf(key, p.tree, { ...settings, ...dir });
-        contentKeys.set(key, c);
-        c.catch(() => contentKeys.delete(key));
-      }
-      return c;
-    };
-    if (hit) o.shared?.record(await contentKey(), hit);
-    const remote = !hit && o.shared ? await o.shared.lookup(await contentKey()) : undefined;
-    if (remote) {
-      o.log?.(
-        `layer from the registry cache (${p.holds}, ${p.tree.entries.length} entries): ${remote.blob.digest}`,
-      );
-      o.shared?.record(await contentKey(), remote);
-      made(remote);
-      o.onLayer?.(remote);
-      out.push({ layer: remote, holds: p.holds, entries: p.tree.entries.length, cached: true });
-      continue;
-    }
-    if (hit) {
-      o.log?.(`layer unchanged (${p.holds}, ${p.tree.entries.length} entries): ${hit.blob.digest}`);
-      o.onLayer?.(hit);
-      out.push({ layer: hit, holds: p.holds, entries: p.tree.entries.length, cached: true });
-      continue;
-    }
-    const what = `writing layer (${p.holds}): ${p.tree.entries.length} entries`;
-    if (!o.progress) o.log?.(what);
-    const task = startTask(o.progress, `layer ${p.holds}`, what);
-    let tarDone = 0;
-    let compressed = 0;
-    let layer: Layer;
     try {
-      layer = await makeLayer(p.tree, o.store, {
-        compression: o.compression,
-        sourceDateEpoch: o.sourceDateEpoch,
-        ...(o.progress
-          ? {
-              onProgress: (e) => {
-                // the tar's size is known once makeLayer has measured the tree: it comes with the first advance
-                o.progress?.({
-                  kind: 'advance',
-                  id: `layer ${p.holds}`,
-                  amount: e.tarBytes - tarDone,
-                  total: e.tarBytesTotal,
-                });
-                tarDone = Math.max(tarDone, e.tarBytes);
-                compressed = e.compressedBytes;
-              },
-            }
-          : {}),
-      });
+      const settings = { compression: o.compression, sourceDateEpoch: o.sourceDateEpoch };
+      const contentKey = (): Promise<string> => {
+        if (key === undefined) return layerContentKey(p.tree, settings);
+        let c = contentKeys.get(key);
+        if (!c) {
+          c = contentKeyOf(key, p.tree, { ...settings, ...dir });
+          contentKeys.set(key, c);
+          c.catch(() => contentKeys.delete(key));
+        }
+        return c;
+      };
+      if (hit) o.shared?.record(await contentKey(), hit);
+      const remote = !hit && o.shared ? await o.shared.lookup(await contentKey()) : undefined;
+      if (remote) {
+        o.log?.(
+          `layer from the registry cache (${p.holds}, ${p.tree.entries.length} entries): ${remote.blob.digest}`,
+        );
+        o.shared?.record(await contentKey(), remote);
+        made(remote);
+        o.onLayer?.(remote);
+        out.push({ layer: remote, holds: p.holds, entries: p.tree.entries.length, cached: true });
+        continue;
+      }
+      if (hit) {
+        o.log?.(`layer unchanged (${p.holds}, ${p.tree.entries.length} entries): ${hit.blob.digest}`);
+        o.onLayer?.(hit);
+        out.push({ layer: hit, holds: p.holds, entries: p.tree.entries.length, cached: true });
+        continue;
+      }
+      const what = `writing layer (${p.holds}): ${p.tree.entries.length} entries`;
+      if (!o.progress) o.log?.(what);
+      const task = startTask(o.progress, `layer ${p.holds}`, what);
+      let tarDone = 0;
+      let compressed = 0;
+      let layer: Layer;
+      try {
+        layer = await makeLayer(p.tree, o.store, {
+          compression: o.compression,
+          sourceDateEpoch: o.sourceDateEpoch,
+          ...(o.progress
+            ? {
+                onProgress: (e) => {
+                  // the tar's size is known once makeLayer has measured the tree: it comes with the first advance
+                  o.progress?.({
+                    kind: 'advance',
+                    id: `layer ${p.holds}`,
+                    amount: e.tarBytes - tarDone,
+                    total: e.tarBytesTotal,
+                  });
+                  tarDone = Math.max(tarDone, e.tarBytes);
+                  compressed = e.compressedBytes;
+                },
+              }
+            : {}),
+        });
+      } catch (e) {
+        task.done('failed');
+        made(undefined);
+        throw e;
+      }
+      task.done(`${formatBytes(compressed)} ${o.compression === 'none' ? 'stored' : o.compression}`);
+      if (key) {
+        try {
+          await rememberLayer(key, layer, { ...dir, store: o.store });
+        } finally {
+          made(layer);
+        }
+      }
+      if (o.shared) o.shared.record(await contentKey(), layer);
+      o.onLayer?.(layer);
+      out.push({ layer, holds: p.holds, entries: p.tree.entries.length, cached: false });
     } catch (e) {
-      task.done('failed');
+      // an image waiting for this layer makes it itself
       made(undefined);
       throw e;
     }
-    task.done(`${formatBytes(compressed)} ${o.compression === 'none' ? 'stored' : o.compression}`);
-    if (key) {
-      try {
-        await rememberLayer(key, layer, { ...dir, store: o.store });
-      } finally {
-        made(layer);
-      }
-    }
-    if (o.shared) o.shared.record(await contentKey(), layer);
-    o.onLayer?.(layer);
-    out.push({ layer, holds: p.holds, entries: p.tree.entries.length, cached: false });
   }
   return out;
 }
