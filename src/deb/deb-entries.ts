@@ -13,6 +13,7 @@ import { type FetchDebOptions, fetchDebs } from './fetch-deb.ts';
 import {
   type GeneratedCachesOptions,
   generatedCaches,
+  type LdconfigRule,
   type PixbufKnown,
   readHostPixbufLoaders,
 } from './generated-caches.ts';
@@ -267,6 +268,8 @@ export interface DebEntriesOptions
   forArch?: string;
   /** gdk-pixbuf loaders.cache entries by module digest (default: the build host's, readHostPixbufLoaders) */
   pixbufKnown?: PixbufKnown;
+  /** the ldconfig rule (GeneratedCachesOptions.ldconfig); without it no ld.so.cache is generated */
+  ldconfig?: LdconfigRule;
 }
 
 /**
@@ -312,6 +315,7 @@ export async function debEntries(lock: Lockfile, opts: DebEntriesOptions = {}): 
   if (opts.postInstall === false) return assembled;
   return withGeneratedCaches(assembled, {
     pixbufKnown: opts.pixbufKnown ?? (await readHostPixbufLoaders()),
+    ...(opts.ldconfig ? { ldconfig: opts.ldconfig } : {}),
   });
 }
 

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { readBlob } from '../blob/store.ts';
+import { type BlobStore, readBlob } from '../blob/store.ts';
 import { FromscratchError, withContext } from '../errors.ts';
 import { type Digest, sha256 } from '../model/digest.ts';
 import type { ProgressSink } from '../model/progress.ts';
@@ -30,6 +30,8 @@ export interface FetchDebOptions {
   fetch?: typeof fetch;
   /** parallel downloads (default 4) */
   concurrency?: number;
+  /** the content-addressed package cache (default the store under cacheDir; a registry cache wraps it) */
+  store?: BlobStore;
   /** progress messages for humans (default: none) */
   onProgress?: (message: string) => void;
   /** download progress (default none) */
@@ -52,7 +54,7 @@ export async function fetchDeb(pkg: LockedPackage, opts: FetchDebOptions = {}): 
       `package ${pkg.name}: invalid sha256 ${JSON.stringify(pkg.sha256)}`,
     );
   const digest = `sha256:${pkg.sha256}` as Digest;
-  const store = debCacheStore(opts.cacheDir);
+  const store = opts.store ?? debCacheStore(opts.cacheDir);
   const what = `${pkg.name} ${pkg.version} (${pkg.architecture})`;
   if (await store.has(digest, pkg.size)) {
     try {

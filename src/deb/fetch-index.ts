@@ -44,6 +44,10 @@ export interface FetchIndexOptions {
   timeoutMs?: number;
   /** fetch implementation (default global fetch) */
   fetch?: typeof fetch;
+  /** the content-addressed package cache (default the store under cacheDir; a registry cache wraps it) */
+  store?: BlobStore;
+  /** told the digest and size of every index read (downloaded or from the cache), e.g. to share it */
+  onIndex?: (digest: Digest, size: number) => void;
   /** progress messages for humans (default: none) */
   onProgress?: (message: string) => void;
   /** download progress (default none) */
@@ -332,7 +336,7 @@ export async function fetchPackagesIndex(
   opts: FetchIndexOptions,
 ): Promise<FetchedIndex> {
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  const store = debCacheStore(cacheDir);
+  const store = opts.store ?? debCacheStore(cacheDir);
   const all: PackageRecord[] = [];
   const indexes: {
     source: AptSource;
@@ -381,10 +385,12 @@ export async function fetchPackagesIndex(
             const f = release.files.get(variant)!;
             url = `${source.uri}/dists/${source.suite}/${variant}`;
             const digest = `sha256:${f.sha256}` as Digest;
-            let bytes: Uint8Array;
+            let bytes: Uint8Array | undefined;
             if (await store.has(digest, f.size)) {
-              bytes = await readBlob(store, digest, f.size, f.size);
-            } else {
+              // a damaged or unreadable cached copy: downloaded again below
+              bytes = await readBlob(store, digest, f.size, f.size).catch(() => undefined);
+            }
+            if (bytes === undefined) {
               opts.onProgress?.(`fetching ${url}`);
               bytes = await download(url, f.size, opts, () =>
                 fetchBytes(url, { maxBytes: f.size, ...timeouts(opts), ...downloadHooks(url, opts) }),
@@ -393,6 +399,7 @@ export async function fetchPackagesIndex(
                 .put(bytes, { digest, size: f.size })
                 .catch((e) => withContext(`checking ${url} against InRelease`, e));
             }
+            opts.onIndex?.(digest, f.size);
             records = await parseIndexBytes(
               bytes,
               compressionFromName(variant) ?? 'none',

@@ -20,10 +20,10 @@
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { ldconfigCache } from '../closure/ldconfig.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
 import { type MemoryNode, memoryFs } from '../fs/memory-fs.ts';
 import type { Origin } from '../fs/origin.ts';
+import type { RootFs } from '../fs/root-fs.ts';
 
 /** GeneratedCaches holds the generated entries and why each exists. */
 export interface GeneratedCaches {
@@ -48,7 +48,24 @@ export type PixbufKnown = ReadonlyMap<string, string>;
 export interface GeneratedCachesOptions {
   /** loaders.cache entries by module digest (readHostPixbufLoaders) */
   readonly pixbufKnown?: PixbufKnown;
+  /**
+   * the ldconfig rule: the ld.so.cache ldconfig would write for a root, or undefined when none is needed
+   * (closure/ldconfig.ts's ldconfigCache, passed in by orchestrate since deb/ does not read ELF files);
+   * without it no ld.so.cache is generated
+   */
+  readonly ldconfig?: LdconfigRule;
 }
+
+/** LdconfigRule computes the ld.so.cache of a root (closure/ldconfig.ts's ldconfigCache has this shape). */
+export type LdconfigRule = (fs: RootFs) => Promise<
+  | {
+      readonly data: Uint8Array;
+      readonly entries: readonly unknown[];
+      readonly extraDirs: readonly string[];
+      readonly confFiles: readonly string[];
+    }
+  | undefined
+>;
 
 const PIXBUF_MODULE = /^((?:\/usr)?\/lib(?:\/[^/]+)?)\/gdk-pixbuf-2\.0\/2\.10\.0\/loaders\/[^/]+\.so$/;
 const PIXBUF_HEADER =
@@ -135,8 +152,8 @@ export async function generatedCaches(
   const origins = new Map<string, Origin[]>();
   const unknownLoaders: UnknownLoader[] = [];
   const fs = rootOf(have);
-  if (!have.has('/etc/ld.so.cache')) {
-    const c = await ldconfigCache(fs);
+  if (opts.ldconfig && !have.has('/etc/ld.so.cache')) {
+    const c = await opts.ldconfig(fs);
     if (c) {
       entries.push({
         type: 'file',

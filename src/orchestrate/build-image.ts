@@ -2,6 +2,7 @@
  * build-image.ts — the `build` command's library entry: build, write every output, keep the records.
  */
 import { join } from 'node:path';
+import pLimit from 'p-limit';
 import { dirStore } from '../blob/dir-store.ts';
 import type { BlobStore } from '../blob/store.ts';
 import { FromscratchError } from '../errors.ts';
@@ -10,6 +11,7 @@ import { type Layer, serializeImage } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { MediaType } from '../model/media-type.ts';
 import { formatPlatform } from '../model/platform.ts';
+import type { ProgressSink } from '../model/progress.ts';
 import { checkOutput } from '../oci/check-output.ts';
 import { copyCheckedLayer } from '../oci/diff-id.ts';
 import { parseTagNames } from '../oci/image-io.ts';
@@ -58,6 +60,8 @@ export interface BuildImageOptions extends Omit<BuildOptions, 'store' | 'readBas
   cacheFrom?: readonly string[];
   /** registry cache to export this build's layers to (default the spec's `cache.to`) */
   cacheTo?: string;
+  /** buildImages: images built at once (default {@link IMAGE_CONCURRENCY}) */
+  imageConcurrency?: number;
 }
 
 /** BuildSummary is the machine-readable result of a build (`--json`). */
@@ -258,7 +262,9 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     try {
       const exported = await cache.export();
       if (exported)
-        opts.logger?.info(`cache exported: ${exported.entries} layer(s) to ${exported.reference}`);
+        opts.logger?.info(
+          `cache exported: ${exported.entries} layer(s), ${exported.results} result(s), ${exported.blobs} package file(s) to ${exported.reference}`,
+        );
     } finally {
       cache.close();
     }
@@ -320,6 +326,18 @@ function withDefaultTag(ref: ImageRef, tag: string | undefined): ImageRef {
   }
 }
 
+/** IMAGE_CONCURRENCY is how many images of one spec are built at once (default of imageConcurrency). */
+export const IMAGE_CONCURRENCY = 3;
+
+/** taggedProgress keeps the tasks of concurrent images apart: ids and labels carry the image's name. */
+function taggedProgress(sink: ProgressSink, name: string): ProgressSink {
+  return (e) => {
+    if (e.kind === 'note') sink(e);
+    else if (e.kind === 'start') sink({ ...e, id: `${name} ${e.id}`, label: `${name}: ${e.label}` });
+    else sink({ ...e, id: `${name} ${e.id}` });
+  };
+}
+
 /** BuiltImages is what buildImages returns: one entry per image of the spec, in its order. */
 export interface BuiltImages {
   readonly images: readonly {
@@ -330,7 +348,7 @@ export interface BuiltImages {
 }
 
 /**
- * buildImages builds every image of a multi-image spec (`images:`) in this process, one after the other:
+ * buildImages builds every image of a multi-image spec (`images:`) in this process, a few at a time:
  * one blob store, one layer cache (a layer shared by several images is written once, then found by the
  * next image), one record of which repository holds which blob (a layer already pushed to a registry
  * is mounted into the other repositories, not uploaded again; each image's uploads run concurrently,
@@ -361,20 +379,35 @@ export async function buildImages(spec: BuildSpec, opts: BuildImageOptions = {})
           log: { info: (m) => opts.logger?.info(m), warn: (m) => opts.logger?.warn(m) },
         })
       : undefined;
-  const out: { name: string; digest: string; summary: BuildSummary }[] = [];
+  // images are built concurrently, a few at a time: one waits on the registry while another compresses;
+  // a layer two images share is made once (write-layers.ts) and uploaded once per registry (early-push.ts)
+  const limit = pLimit(Math.max(1, opts.imageConcurrency ?? IMAGE_CONCURRENCY));
+  let out: { name: string; digest: string; summary: BuildSummary }[];
   try {
-    for (const im of images) {
-      opts.logger?.info(`image ${im.name}:`);
-      const r = await buildImage(im.spec, {
-        ...opts,
-        store: cache?.store ?? store,
-        blobLocations,
-        ...(cache ? { registryCache: cache } : {}),
-      });
-      out.push({ name: im.name, digest: r.digest, summary: r.summary });
-    }
+    out = await Promise.all(
+      images.map((im) =>
+        limit(async () => {
+          opts.logger?.info(`image ${im.name}:`);
+          const tag = (m: string) => (images.length > 1 ? `${im.name}: ${m}` : m);
+          const r = await buildImage(im.spec, {
+            ...opts,
+            store: cache?.store ?? store,
+            blobLocations,
+            ...(cache ? { registryCache: cache } : {}),
+            ...(opts.logger
+              ? { logger: { info: (m) => opts.logger?.info(tag(m)), warn: (m) => opts.logger?.warn(tag(m)) } }
+              : {}),
+            ...(opts.progress ? { progress: taggedProgress(opts.progress, im.name) } : {}),
+          });
+          return { name: im.name, digest: r.digest, summary: r.summary };
+        }),
+      ),
+    );
     const exported = await cache?.export();
-    if (exported) opts.logger?.info(`cache exported: ${exported.entries} layer(s) to ${exported.reference}`);
+    if (exported)
+      opts.logger?.info(
+        `cache exported: ${exported.entries} layer(s), ${exported.results} result(s), ${exported.blobs} package file(s) to ${exported.reference}`,
+      );
   } finally {
     cache?.close();
   }

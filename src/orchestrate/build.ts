@@ -28,7 +28,18 @@ import { type ProgressSink, startTask } from '../model/progress.ts';
 import { toArgv, traceCommand } from '../trace/trace.ts';
 import { binaryDest, withDefaultEntrypoint } from './binary-dest.ts';
 import type { BuildSpec, ContentItem } from './build-spec.ts';
-import { memoKey, readClosureMemo, recordingFs, writeClosureMemo } from './closure-memo.ts';
+import {
+  type Call_,
+  encodeSharedMemo,
+  type MemoValue,
+  memoKey,
+  observe,
+  readClosureMemoWithCalls,
+  readSharedMemo,
+  recordingFs,
+  sharedMemoKey,
+  writeClosureMemo,
+} from './closure-memo.ts';
 import { Collector } from './collector.ts';
 import { scratchDefaults } from './defaults.ts';
 import {
@@ -200,7 +211,10 @@ async function buildPlatform(
         'files',
       );
       packages.push(
-        ...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages, { warn: ctx.warn })),
+        ...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages, {
+          warn: ctx.warn,
+          ...(ctx.opts.sharedLayers ? { shared: ctx.opts.sharedLayers } : {}),
+        })),
       );
       task.done(`${packages.length} package${packages.length === 1 ? '' : 's'}`);
     }
@@ -328,6 +342,7 @@ async function gatherPackages(
       ...(spec.aptSources ? { sources: spec.aptSources } : {}),
       ...(spec.lockfile ? { lockfile: resolveHostPath(ctx.cwd, spec.lockfile) } : {}),
       ...(spec.locked ? { locked: true } : {}),
+      ...(ctx.opts.sharedLayers ? { shared: ctx.opts.sharedLayers } : {}),
       ...(ctx.opts.progress
         ? { progress: ctx.opts.progress }
         : { onProgress: (m: string) => ctx.opts.logger?.info(m) }),
@@ -377,8 +392,27 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     `closure ${formatPlatform(ctx.platform)}`,
     `resolving the closure of ${roots.length} program${roots.length === 1 ? '' : 's'} (${formatPlatform(ctx.platform)})`,
   );
-  let closure = key === undefined ? undefined : await readClosureMemo(key, fs);
+  let closure: MemoValue | undefined =
+    key === undefined ? undefined : await readClosureMemoWithCalls(key, fs);
+  let calls = (closure as { calls?: readonly Call_[] } | undefined)?.calls;
   const memo = closure !== undefined;
+  // the registry cache: a closure another machine computed, reused when every file it read is the same here
+  const shared = key === undefined ? undefined : ctx.opts.sharedLayers;
+  const sharedKey =
+    shared?.result === undefined
+      ? undefined
+      : await sharedMemoKey({ roots, closureOpts, tracedRoots, root: ctx.root.name });
+  let fromShared = false;
+  if (!closure && sharedKey !== undefined && shared?.result) {
+    const bytes = await shared.result('closure', sharedKey);
+    const got = bytes ? await readSharedMemo(bytes, fs) : undefined;
+    if (got) {
+      closure = got;
+      calls = got.calls;
+      fromShared = true;
+      if (key !== undefined) await writeClosureMemo(key, await observe(fs, got.calls), got);
+    }
+  }
   if (!closure) {
     const rec = recordingFs(fs);
     // a traced run (--trace, and --verify --fix's host runs) saw what a launcher loaded
@@ -391,9 +425,18 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
         resolved.push(o.real);
     }
     closure = { entries: await closureToEntries(result, rec.fs), warnings: result.warnings, resolved };
+    calls = rec.calls();
     if (key !== undefined) await writeClosureMemo(key, await rec.observations(), closure);
   }
-  task.done(`${closure.entries.length} files${memo ? ', unchanged since the last build' : ''}`);
+  if (sharedKey !== undefined && calls !== undefined && shared?.recordResult) {
+    // encoded only when the cache is exported (it reads every file the closure read)
+    const value = closure;
+    const c = calls;
+    shared.recordResult('closure', sharedKey, () => encodeSharedMemo(fs, c, value));
+  }
+  task.done(
+    `${closure.entries.length} files${memo ? ', unchanged since the last build' : fromShared ? ', from the registry cache' : ''}`,
+  );
   for (const { path, origin } of ctx.closureRoots) ctx.col.note(path, origin);
   for (const { entry, origins, hostPath } of closure.entries) {
     // the roots' own `requested` reasons are the ones noted above (--binary, --add, --trace)

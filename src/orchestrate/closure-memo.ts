@@ -21,6 +21,7 @@ import type { ClosureEntry } from '../closure/closure.ts';
 import type { RootFs, RootStat } from '../fs/root-fs.ts';
 import { snapshotLstat } from '../fs/stat-snapshot.ts';
 import { cacheDir } from './cache-dir.ts';
+import { fileDigests } from './file-digest.ts';
 
 /** MEMO_FORMAT changes when the memo file's shape or the stamps change. */
 const MEMO_FORMAT = 'fromscratch-closure-memo-2';
@@ -39,7 +40,12 @@ export interface MemoValue {
 }
 
 /** recordingFs wraps a RootFs and stamps every call it answers. */
-export function recordingFs(fs: RootFs): { fs: RootFs; observations(): Promise<Observation[]> } {
+export function recordingFs(fs: RootFs): {
+  fs: RootFs;
+  observations(): Promise<Observation[]>;
+  /** the calls made so far (for the shared form, sharedMemo) */
+  calls(): Call_[];
+} {
   const seen = new Map<string, [Call, string]>();
   const note = (call: Call, path: string) => {
     const k = `${call}\0${path}`;
@@ -71,13 +77,19 @@ export function recordingFs(fs: RootFs): { fs: RootFs; observations(): Promise<O
   };
   return {
     fs: wrapped,
-    async observations() {
-      const stamps = stamper(fs);
-      const calls = [...seen.values()];
-      const got = await inBatches(calls, ([call, path]) => stamps(call, path));
-      return calls.map(([call, path], i): Observation => [call, path, got[i]!]);
-    },
+    observations: () => observe(fs, [...seen.values()]),
+    calls: () => [...seen.values()],
   };
+}
+
+/** Call_ is one call a closure made: its kind and path. */
+export type Call_ = readonly [Call, string];
+
+/** observe stamps `calls` on `fs` as the local memo does (stat data). */
+export async function observe(fs: RootFs, calls: readonly Call_[]): Promise<Observation[]> {
+  const stamps = stamper(fs);
+  const got = await inBatches(calls, ([call, path]) => stamps(call, path));
+  return calls.map(([call, path], i): Observation => [call, path, got[i]!]);
 }
 
 /**
@@ -208,6 +220,18 @@ export async function readClosureMemo(
   fs: RootFs,
   dir: string = cacheDir(),
 ): Promise<MemoValue | undefined> {
+  const v = await readClosureMemoWithCalls(key, fs, dir);
+  if (!v) return undefined;
+  const { calls: _, ...value } = v;
+  return value;
+}
+
+/** readClosureMemoWithCalls is readClosureMemo with the calls the memo was made from (for the shared form). */
+export async function readClosureMemoWithCalls(
+  key: string,
+  fs: RootFs,
+  dir: string = cacheDir(),
+): Promise<(MemoValue & { readonly calls: readonly Call_[] }) | undefined> {
   let v: MemoValue & { observations: Observation[] };
   try {
     const text = await readFile(join(dir, 'closures', `${key}.json`), 'utf8');
@@ -229,6 +253,7 @@ export async function readClosureMemo(
     entries: v.entries,
     warnings: v.warnings,
     ...(Array.isArray(v.resolved) ? { resolved: v.resolved } : {}),
+    calls: v.observations.map(([call, path]): Call_ => [call, path]),
   };
 }
 
@@ -250,3 +275,152 @@ export async function writeClosureMemo(
     // a cache only: the next build computes the closure again
   }
 }
+
+/**
+ * The shared form of a memo (the registry cache, registry-cache.ts): what another machine may reuse.
+ * Stat data (inodes, ctimes) means nothing there, so each call is stamped by what decides it: a file
+ * the closure read by its mode, owner, size and SHA-256, one it only looked up by its mode, owner and
+ * size, a symlink by its target, a listing by its names, an absent path as absent. The key covers the
+ * roots and options and the *content* of the closure rules' modules. A machine whose every stamp is the
+ * same reuses the entries (with its own inode numbers and mtimes) and never parses an ELF file.
+ */
+const SHARED_FORMAT = 'fromscratch-closure-shared-1';
+
+let codeDigestMemo: Promise<string> | undefined;
+
+/** codeDigest hashes the content of the modules whose rules shape a closure (the bundle's when bundled). */
+function codeDigest(): Promise<string> {
+  codeDigestMemo ??= (async () => {
+    const here = dirname(fileURLToPath(import.meta.url));
+    const h = createHash('sha256');
+    const dirs = process.env.FROMSCRATCH_BUNDLED === '1' ? ['.'] : ['closure', 'elf', 'fs'];
+    for (const d of dirs) {
+      const dir = d === '.' ? here : join(here, '..', d);
+      const names = (await readdir(dir).catch(() => [] as string[]))
+        .filter((n) => !n.endsWith('.test.ts'))
+        .sort();
+      for (const n of names) {
+        const bytes = await readFile(join(dir, n)).catch(() => undefined);
+        h.update(`${d}/${n}:${bytes ? createHash('sha256').update(bytes).digest('hex') : '-'}\n`);
+      }
+    }
+    return h.digest('hex');
+  })();
+  return codeDigestMemo;
+}
+
+/** sharedMemoKey is the key of a closure in the registry cache: roots, options and code, all portable. */
+export async function sharedMemoKey(parts: unknown): Promise<string> {
+  return createHash('sha256')
+    .update(`${SHARED_FORMAT}\n${await codeDigest()}\n${JSON.stringify(parts)}`)
+    .digest('hex');
+}
+
+/** sharedStampOf is the portable stamp of a call (see SHARED_FORMAT). */
+async function sharedStampOf(fs: RootFs, call: Call, path: string): Promise<string> {
+  try {
+    if (call === 'readdir') {
+      const names = [...(await fs.readdir(path))].sort();
+      return createHash('sha256').update(names.join('\0')).digest('base64');
+    }
+    if (call === 'xattrs') {
+      const x = await fs.xattrs(path);
+      const parts = Object.keys(x)
+        .sort()
+        .map((k) => `${k}=${Buffer.from(x[k]!).toString('hex')}`);
+      return createHash('sha256').update(parts.join('\0')).digest('base64');
+    }
+    const st = await fs.lstat(path);
+    if (!st) return 'absent';
+    const base = [st.type, st.mode, st.uid, st.gid].join(':');
+    if (st.type === 'symlink') return `${base}:${await fs.readlink(path)}`;
+    if (st.type !== 'file') return base;
+    if (call !== 'read') return `${base}:${st.size}`;
+    const host = fs.hostPath(path);
+    const digest =
+      host !== undefined
+        ? (await fileDigests(host)).sha256
+        : createHash('sha256')
+            .update(await fs.read(path))
+            .digest('hex');
+    return `${base}:${st.size}:${digest}`;
+  } catch (e) {
+    return `error:${(e as { code?: string }).code ?? 'unknown'}`;
+  }
+}
+
+async function sharedStamps(fs: RootFs, calls: readonly Call_[]): Promise<string[]> {
+  return inBatches(calls, ([call, path]) => sharedStampOf(fs, call, path));
+}
+
+/** encodeSharedMemo is a computed closure in its shared form: the calls with portable stamps, and the entries. */
+export async function encodeSharedMemo(
+  fs: RootFs,
+  calls: readonly Call_[],
+  value: MemoValue,
+): Promise<Uint8Array> {
+  const stamps = await sharedStamps(fs, calls);
+  const observations = calls.map(([call, path], i): Observation => [call, path, stamps[i]!]);
+  const { entries, warnings, resolved } = value;
+  return Buffer.from(
+    JSON.stringify(
+      { format: SHARED_FORMAT, observations, entries, warnings, ...(resolved ? { resolved } : {}) },
+      replacer,
+    ),
+  );
+}
+
+/**
+ * readSharedMemo checks a closure in its shared form against `fs`: when every stamp is the same, its
+ * entries with this machine's inode numbers and mtimes, and its calls (for the local memo); else
+ * undefined (something differs here, or the bytes are not a shared memo).
+ */
+export async function readSharedMemo(
+  bytes: Uint8Array,
+  fs: RootFs,
+): Promise<(MemoValue & { readonly calls: readonly Call_[] }) | undefined> {
+  let v: MemoValue & { format?: unknown; observations: Observation[] };
+  try {
+    v = JSON.parse(Buffer.from(bytes).toString('utf8'), reviver);
+  } catch {
+    return undefined;
+  }
+  if (
+    v?.format !== SHARED_FORMAT ||
+    !Array.isArray(v.observations) ||
+    !Array.isArray(v.entries) ||
+    !Array.isArray(v.warnings) ||
+    !v.observations.every(
+      (o) => Array.isArray(o) && o.length === 3 && o.every((x) => typeof x === 'string') && CALLS.has(o[0]),
+    )
+  )
+    return undefined;
+  const calls = v.observations.map(([call, path]): Call_ => [call, path]);
+  for (let i = 0; i < calls.length; i += BATCH) {
+    const batch = calls.slice(i, i + BATCH);
+    const now = await sharedStamps(fs, batch);
+    if (now.some((s, j) => s !== v.observations[i + j]![2])) return undefined;
+  }
+  // this machine's inode numbers and mtimes (the layer writer checks it reads the file it scanned)
+  const entries: ClosureEntry[] = [];
+  for (const e of v.entries) {
+    if (typeof e?.entry?.path !== 'string') return undefined;
+    const st = await fs.lstat(e.entry.path).catch(() => undefined);
+    if (!st || st.mode !== e.entry.mode || st.uid !== e.entry.uid || st.gid !== e.entry.gid) return undefined;
+    const entry = e.entry;
+    if (entry.type === 'file') {
+      if (st.type !== 'file' || st.size !== entry.size) return undefined;
+      const content =
+        entry.content.kind === 'host' ? { ...entry.content, dev: st.dev, ino: st.ino } : entry.content;
+      entries.push({ ...e, entry: { ...entry, mtime: st.mtime, content } });
+    } else entries.push({ ...e, entry: { ...entry, mtime: st.mtime } as typeof entry });
+  }
+  return {
+    entries,
+    warnings: v.warnings,
+    ...(Array.isArray(v.resolved) ? { resolved: v.resolved } : {}),
+    calls,
+  };
+}
+
+const CALLS = new Set<string>(['lstat', 'readlink', 'readdir', 'read', 'xattrs']);

@@ -15,6 +15,12 @@ import { pushBlob } from '../registry/push.ts';
 import type { Reference } from '../registry/reference.ts';
 import type { BlobLocations } from './blob-locations.ts';
 
+/**
+ * uploads in flight in this process, by registry and digest: the images of one build (buildImages) push
+ * at once, and a blob another image is uploading to the same registry is waited for, then mounted
+ */
+const uploading = new Map<string, Promise<void>>();
+
 /** EarlyPush receives layers as they are made; settle() waits for their uploads. */
 export interface EarlyPush {
   onLayer(layer: Layer): void;
@@ -52,26 +58,35 @@ export function earlyPush(refs: readonly Reference[], store: BlobStore, o: Early
         const key = `${t.ref.registry}/${t.ref.repository}@${d.digest}`;
         if (sent.has(key)) continue;
         sent.add(key);
-        const from = o.blobLocations?.find(t.ref.registry, d.digest, t.ref.repository);
+        const shared = `${t.ref.registry}@${d.digest}`;
+        const before = uploading.get(shared);
+        const job = (async () => {
+          if (before) await before.catch(() => {});
+          const from = o.blobLocations?.find(t.ref.registry, d.digest, t.ref.repository);
+          await t.limit(() =>
+            pushBlob(t.client, t.ref.repository, d, () => store.open(d.digest, d.size), {
+              ...(from !== undefined ? { mountFrom: from } : {}),
+            }),
+          );
+          o.blobLocations?.note(t.ref.registry, t.ref.repository, d.digest);
+        })();
+        uploading.set(shared, job);
         pending.push(
-          t
-            .limit(() =>
-              pushBlob(t.client, t.ref.repository, d, () => store.open(d.digest, d.size), {
-                ...(from !== undefined ? { mountFrom: from } : {}),
-              }),
-            )
-            .then(
-              () => o.blobLocations?.note(t.ref.registry, t.ref.repository, d.digest),
-              (e: unknown) => {
-                // the final push uploads it again and reports the error, unless the registry is silent
-                if (
-                  unanswered === undefined &&
-                  isFromscratchError(e, 'TIMEOUT') &&
-                  e.message.startsWith('contacting registry ')
-                )
-                  unanswered = e;
-              },
-            ),
+          job.then(
+            () => {
+              if (uploading.get(shared) === job) uploading.delete(shared);
+            },
+            (e: unknown) => {
+              if (uploading.get(shared) === job) uploading.delete(shared);
+              // the final push uploads it again and reports the error, unless the registry is silent
+              if (
+                unanswered === undefined &&
+                isFromscratchError(e, 'TIMEOUT') &&
+                e.message.startsWith('contacting registry ')
+              )
+                unanswered = e;
+            },
+          ),
         );
       }
     },

@@ -23,7 +23,9 @@ import type { Origin } from '../fs/origin.ts';
 import { snapshotLstat } from '../fs/stat-snapshot.ts';
 import { cacheDir } from './cache-dir.ts';
 import type { Collector } from './collector.ts';
+import { fileDigests } from './file-digest.ts';
 import type { RecordedPackage } from './record.ts';
+import type { SharedLayers } from './write-layers.ts';
 
 /**
  * attributeHostFiles finds the owning package of every host-backed file of the collector (paths as the
@@ -40,7 +42,7 @@ export async function attributeHostFiles(
   col: Collector,
   rootDir: string,
   whole: readonly RecordedPackage[],
-  o: { cacheDir?: string; warn?: (message: string) => void } = {},
+  o: { cacheDir?: string; warn?: (message: string) => void; shared?: SharedLayers } = {},
 ): Promise<RecordedPackage[]> {
   const hostFiles = col
     .tree()
@@ -48,7 +50,7 @@ export async function attributeHostFiles(
       (e): e is Extract<FileEntry, { type: 'file' }> & { content: { kind: 'host'; path: string } } =>
         e.type === 'file' && e.content.kind === 'host',
     );
-  const memo = await readOwnerMemo(rootDir, o.cacheDir ?? cacheDir());
+  const memo = await readOwnerMemo(rootDir, o.cacheDir ?? cacheDir(), o.shared);
   if (!memo) return [];
   // a file is a candidate of the package owning where it came from (a packaged file copied elsewhere)
   // and of the package owning where it lands; its bytes decide
@@ -295,6 +297,21 @@ async function md5File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
+/**
+ * sharedMd5 is a file's md5 through the registry cache, where md5s are results keyed by the file's
+ * SHA-256 (which the layer content key reads anyway, file-digest.ts): a fresh machine reads a 100 MB
+ * program once, for SHA-256, instead of twice. A miss computes both in one read and notes the md5.
+ */
+async function sharedMd5(hostPath: string, shared: SharedLayers): Promise<string> {
+  const { sha256 } = await fileDigests(hostPath);
+  const got = await shared.result!('md5', sha256);
+  const text = got ? Buffer.from(got).toString('utf8') : '';
+  if (/^[0-9a-f]{32}$/.test(text)) return text;
+  const sum = (await fileDigests(hostPath, { md5: true })).md5!;
+  shared.recordResult?.('md5', sha256, Buffer.from(sum));
+  return sum;
+}
+
 /** OwnerMemo answers dpkg ownership and md5sums, from the memo file while the dpkg database is unchanged. */
 interface OwnerMemo {
   /** makes owner() answer for these image paths (reads the dpkg database only for paths not memoised) */
@@ -330,7 +347,11 @@ const MAX_MD5 = 50_000;
  * both by rename on every change); it is a cache only, rewritten atomically, and never decides
  * what a layer contains beyond what the database says.
  */
-async function readOwnerMemo(rootDir: string, dir: string): Promise<OwnerMemo | undefined> {
+async function readOwnerMemo(
+  rootDir: string,
+  dir: string,
+  shared?: SharedLayers,
+): Promise<OwnerMemo | undefined> {
   const dpkg = join(rootDir, 'var/lib/dpkg');
   const [st, info] = await Promise.all([
     stat(join(dpkg, 'status'), { bigint: true }).catch(() => undefined),
@@ -402,7 +423,7 @@ async function readOwnerMemo(rootDir: string, dir: string): Promise<OwnerMemo | 
       const key = [hostPath, s.size, s.mtimeNs, s.ctimeNs, s.ino, s.dev].join(':');
       const known = m.md5[key];
       if (known !== undefined) return known;
-      const sum = await md5File(hostPath);
+      const sum = shared?.result ? await sharedMd5(hostPath, shared) : await md5File(hostPath);
       m.md5[key] = sum;
       dirty = true;
       return sum;

@@ -11,7 +11,6 @@
  * the layer is written again (and the store's put replaces the bad file).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../blob/dir-store.ts';
@@ -22,6 +21,7 @@ import { snapshotLstat } from '../fs/stat-snapshot.ts';
 import type { Layer } from '../image/image.ts';
 import { type Digest, isDigest } from '../model/digest.ts';
 import { cacheDir } from './cache-dir.ts';
+import { fileDigests } from './file-digest.ts';
 
 /** LAYER_FORMAT changes whenever the tar writer or compressor would write other bytes for the same tree. */
 const LAYER_FORMAT = 'fromscratch-layer-1';
@@ -223,10 +223,9 @@ export async function layerContentKey(tree: FileTree, o: LayerCacheOptions): Pro
   return h.digest('hex');
 }
 
+/** hashFile is the SHA-256 of a host file, shared with the other readers of this process (file-digest.ts). */
 async function hashFile(p: Buffer): Promise<string> {
-  const h = createHash('sha256');
-  for await (const c of createReadStream(p)) h.update(c as Buffer);
-  return h.digest('hex');
+  return (await fileDigests(p)).sha256;
 }
 
 /**

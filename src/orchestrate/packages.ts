@@ -5,15 +5,19 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../blob/dir-store.ts';
+import { ldconfigCache } from '../closure/ldconfig.ts';
 import { debianArch } from '../deb/arch.ts';
 import { type DebEntries, debEntries } from '../deb/deb-entries.ts';
+import { debCacheStore } from '../deb/fetch-index.ts';
 import { formatLockfile, type Lockfile, mergeLockfiles, parseLockfile } from '../deb/lockfile.ts';
 import { resolveDebs } from '../deb/resolve-debs.ts';
 import { FromscratchError } from '../errors.ts';
+import type { Digest } from '../model/digest.ts';
 import type { Platform } from '../model/platform.ts';
 import { type ProgressSink, startTask } from '../model/progress.ts';
 import { cacheDir } from './cache-dir.ts';
 import type { RecordedPackage } from './record.ts';
+import type { SharedLayers } from './write-layers.ts';
 
 /** PackageOptions configures packageEntries. */
 export interface PackageOptions {
@@ -28,6 +32,8 @@ export interface PackageOptions {
   onProgress?: (message: string) => void;
   /** download progress (default none) */
   progress?: ProgressSink;
+  /** the registry cache: `.deb` files and indexes read from it when it has them, and noted for its export */
+  shared?: SharedLayers;
 }
 
 /** packageEntries resolves and reads packages for one platform. */
@@ -38,6 +44,9 @@ export async function packageEntries(
 ): Promise<DebEntries> {
   const arch = debianArch(platform);
   const dir = join(cacheDir(), 'deb');
+  const local = debCacheStore(dir);
+  const store = o.shared?.packageStore ? o.shared.packageStore(local) : local;
+  const share = o.shared?.recordBlob ? o.shared.recordBlob.bind(o.shared) : undefined;
   const wanted = requests.map((r) => (r.version ? `${r.name}=${r.version}` : r.name)).sort();
   const old = o.lockfile ? await readLockfileIfAny(o.lockfile) : undefined;
   let lock: Lockfile;
@@ -64,6 +73,8 @@ export async function packageEntries(
       {
         arches: [arch],
         cacheDir: dir,
+        store,
+        ...(share ? { onIndex: (d: Digest, size: number) => share('index', d, size, store) } : {}),
         ...(o.sources ? { sources: o.sources } : {}),
         ...(o.onProgress ? { onProgress: o.onProgress } : {}),
         ...(o.progress ? { progress: o.progress } : {}),
@@ -86,9 +97,14 @@ export async function packageEntries(
       );
     }
   }
+  if (share)
+    for (const p of lock.packages)
+      if (p.forArch === arch) share('deb', `sha256:${p.sha256}` as Digest, p.size, store);
   return debEntries(lock, {
     forArch: arch,
     cacheDir: dir,
+    store,
+    ldconfig: ldconfigCache,
     ...(o.keepDocs ? { keepDocs: true } : {}),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.progress ? { progress: o.progress } : {}),

@@ -3,16 +3,25 @@
  * that share nothing else (CI runners on fresh machines, Kubernetes jobs).
  *
  * Format: one OCI image manifest per cache tag, `artifactType` {@link CACHE_ARTIFACT_TYPE}, whose config
- * blob ({@link CACHE_CONFIG_TYPE}) lists the entries and whose `layers` are the cached layer blobs (so
- * the registry keeps them and garbage collection sees them). An entry maps a layer's *content key*
- * (layer-cache.ts `layerContentKey`: what the tar bytes depend on, never host stat data) to the layer's
- * descriptor and diffID, with the time it was last written or used.
+ * blob ({@link CACHE_CONFIG_TYPE}) lists three kinds of entry and whose `layers` are every blob they name
+ * (so the registry keeps them and garbage collection sees them), each entry with the time it was last
+ * written or used:
+ * - `entries`: a layer's *content key* (layer-cache.ts `layerContentKey`: what the tar bytes depend on,
+ *   never host stat data) → the layer's descriptor and diffID;
+ * - `results`: a computed result by kind and the key of the inputs that decide it (a closure by its roots,
+ *   options, code and the content of every file it looked at, closure-memo.ts; a file's md5 by its
+ *   SHA-256) → the value inline (base64, up to {@link INLINE_LIMIT} bytes) or as a blob
+ *   ({@link CACHE_RESULT_TYPE});
+ * - `blobs`: Debian package indexes and `.deb` files by their digest (what InRelease and the lockfile
+ *   name), so a fresh machine resolves and unpacks packages without the mirror's copies.
  *
- * Import is lazy: a hit gives the layer's descriptor without its bytes; the blob is HEAD-checked in the
+ * Import is lazy: only the config is read up front. A layer hit gives the layer's descriptor without its bytes; the blob is HEAD-checked in the
  * cache repository, pushes to the same registry mount it from there (blob-locations.ts), and it is
  * downloaded (verified by digest and size, registry/pull.ts fetchBlob) only when something reads it
  * (an OCI layout output, another registry). A cache that cannot be read, is corrupt, of another version
- * or names missing blobs is a warning; the build goes on cold.
+ * or names missing blobs is a warning; the build goes on cold. A result held in a blob is downloaded
+ * when looked up and a `.deb` or index when read, each verified by digest and size (a bad one is a
+ * warning and a miss).
  *
  * Export (read-modify-write): the previous export of the tag is read, merged with this build's entries
  * (newest first), bounded ({@link MAX_ENTRIES} entries, {@link MAX_AGE_MS} old), every blob made present
@@ -42,16 +51,31 @@ import { parseReference, type Reference } from '../registry/reference.ts';
 import type { BlobLocations } from './blob-locations.ts';
 
 /** CACHE_ARTIFACT_TYPE is the artifactType of a cache manifest; a change of format is a new version. */
-export const CACHE_ARTIFACT_TYPE = 'application/vnd.fromscratch.cache.v1+json';
+export const CACHE_ARTIFACT_TYPE = 'application/vnd.fromscratch.cache.v2+json';
 /** CACHE_CONFIG_TYPE is the media type of the config blob that lists the entries. */
-export const CACHE_CONFIG_TYPE = 'application/vnd.fromscratch.cache.config.v1+json';
+export const CACHE_CONFIG_TYPE = 'application/vnd.fromscratch.cache.config.v2+json';
+/** CACHE_RESULT_TYPE is the media type of a result too large to sit in the config */
+export const CACHE_RESULT_TYPE = 'application/vnd.fromscratch.cache.result.v1+json';
+/** the media types of package files in the manifest's `layers` */
+const BLOB_TYPES = {
+  deb: 'application/vnd.debian.binary-package',
+  index: 'application/octet-stream',
+} as const;
+/** results up to this many bytes sit in the config (base64); larger ones are blobs */
+export const INLINE_LIMIT = 512;
+/** MAX_RESULTS bounds the results an export keeps (the least recently used are dropped) */
+export const MAX_RESULTS = 4096;
+/** MAX_BLOBS bounds the package files an export keeps */
+export const MAX_BLOBS = 1024;
+/** a result blob is refused past this size */
+const RESULT_LIMIT = 64 * 1024 * 1024;
 /** the tag used when a cache reference names none */
 export const DEFAULT_CACHE_TAG = 'fromscratch-cache';
 /** MAX_ENTRIES bounds an export: the entries used longest ago are dropped past it */
 export const MAX_ENTRIES = 512;
 /** MAX_AGE_MS drops entries neither written nor used for 14 days */
 export const MAX_AGE_MS = 14 * 24 * 3600 * 1000;
-const CONFIG_LIMIT = 1024 * 1024;
+const CONFIG_LIMIT = 8 * 1024 * 1024;
 const LAYER_TYPES = new Set<string>([
   MediaType.OciLayerGzip,
   MediaType.OciLayerZstd,
@@ -69,6 +93,34 @@ export interface CacheEntry {
   readonly diffId: Digest;
   /** when the entry was last exported by a build that wrote or used it (RFC 3339) */
   readonly used: string;
+}
+
+/** ResultEntry is one cached result: its value inline or in a blob. */
+export interface ResultEntry {
+  /** what was computed (`closure`, `md5` …) */
+  readonly kind: string;
+  /** the hash of the inputs that decide it (64 hex) */
+  readonly key: string;
+  /** base64 of a small value */
+  readonly value?: string;
+  readonly digest?: Digest;
+  readonly size?: number;
+  readonly used: string;
+}
+
+/** BlobEntry is one cached package file, named by its digest. */
+export interface BlobEntry {
+  readonly kind: 'deb' | 'index';
+  readonly digest: Digest;
+  readonly size: number;
+  readonly used: string;
+}
+
+/** CacheDoc is what a cache config lists. */
+export interface CacheDoc {
+  readonly entries: CacheEntry[];
+  readonly results: ResultEntry[];
+  readonly blobs: BlobEntry[];
 }
 
 /** CacheLogger receives notes and warnings. */
@@ -103,8 +155,21 @@ export interface RegistryCache {
   lookup(key: string): Promise<Layer | undefined>;
   /** notes a layer of this build under its content key, for the export */
   record(key: string, layer: Layer): void;
+  /** the result of `kind` cached under `key` (a blob is downloaded and verified), or undefined */
+  result(kind: string, key: string): Promise<Uint8Array | undefined>;
+  /** notes a result of this build for the export (a function is called only when exporting) */
+  recordResult(kind: string, key: string, value: Uint8Array | (() => Promise<Uint8Array>)): void;
+  /**
+   * `base` (the local package cache) plus the `.deb` files and indexes the caches hold: has() is true
+   * for one present in its cache repository, open() downloads it into `base` (verified) when first read
+   */
+  packageStore(base: BlobStore): BlobStore;
+  /** notes a `.deb` or index this build used (its bytes readable from `store`), for the export */
+  recordBlob(kind: 'deb' | 'index', digest: Digest, size: number, store: BlobStore): void;
   /** writes the merged cache to `to` (nothing without `to`); throws CACHE_UNAVAILABLE */
-  export(): Promise<{ reference: string; digest: Digest; entries: number } | undefined>;
+  export(): Promise<
+    { reference: string; digest: Digest; entries: number; results: number; blobs: number } | undefined
+  >;
   /** layers found in the registry cache so far */
   readonly hits: number;
   close(): void;
@@ -119,8 +184,11 @@ interface Source {
 interface RemoteBlob {
   readonly source: Source;
   readonly desc: Descriptor;
-  /** the entry's diffID: a download is checked against it (decompressed with the layer limits) */
-  readonly diffId: Digest;
+  /**
+   * the entry's diffID when it is a layer: a download is checked against it (decompressed with the layer
+   * limits); a package file (.deb, index) is checked by digest and size only
+   */
+  readonly diffId?: Digest;
 }
 
 /** parseCacheRef turns a --cache-from/--cache-to value into a registry reference (tag defaulted). */
@@ -170,45 +238,92 @@ const remoteKey = (s: Source, d: Digest) => `${s.ref.registry}/${s.ref.repositor
 /** errors of a download that make a cache entry unusable (the layer is built instead) */
 const CORRUPT_ENTRY = new Set(['DIGEST_MISMATCH', 'SIZE_MISMATCH', 'TOO_LARGE', 'INVALID_COMPRESSION']);
 
-/** parseCacheDocuments checks a cache manifest and its config; throws a message (string) when unusable. */
-export function parseCacheConfig(bytes: Uint8Array, layers: ReadonlySet<string>): CacheEntry[] {
+/**
+ * parseCacheConfig checks a cache config against the blobs its manifest lists (`digest:size`); throws a
+ * message (string) when it is unusable. Entries whose blob the manifest does not list are left out (the
+ * registry keeps only listed blobs), and so are duplicates.
+ */
+export function parseCacheConfig(bytes: Uint8Array, layers: ReadonlySet<string>): CacheDoc {
   let doc: unknown;
   try {
     doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch {
     throw 'its config is not JSON';
   }
-  const d = doc as { version?: unknown; entries?: unknown };
-  if (typeof doc !== 'object' || doc === null || d.version !== 1 || !Array.isArray(d.entries))
-    throw `its config is not version 1 (version ${JSON.stringify(d?.version ?? null)})`;
-  const out: CacheEntry[] = [];
-  const keys = new Set<string>();
+  const d = doc as { version?: unknown; entries?: unknown; results?: unknown; blobs?: unknown };
+  if (typeof doc !== 'object' || doc === null || d.version !== 2 || !Array.isArray(d.entries))
+    throw `its config is not version 2 (version ${JSON.stringify(d?.version ?? null)})`;
+  const results = d.results ?? [];
+  const blobs = d.blobs ?? [];
+  if (!Array.isArray(results) || !Array.isArray(blobs)) throw 'its config is malformed';
+  const isTime = (t: unknown) => typeof t === 'string' && !Number.isNaN(Date.parse(t));
+  const isSize = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  const isKey = (k: unknown) => typeof k === 'string' && /^[0-9a-f]{64}$/.test(k);
+  const out: CacheDoc = { entries: [], results: [], blobs: [] };
+  const seen = new Set<string>();
   for (const v of d.entries.slice(0, MAX_ENTRIES * 2)) {
     const e = v as Partial<CacheEntry>;
     if (
-      typeof e?.key !== 'string' ||
-      !/^[0-9a-f]{64}$/.test(e.key) ||
+      !isKey(e?.key) ||
       !isDigest(e.digest) ||
       !isDigest(e.diffId) ||
-      !Number.isSafeInteger(e.size) ||
-      (e.size as number) < 0 ||
+      !isSize(e.size) ||
       typeof e.mediaType !== 'string' ||
       !LAYER_TYPES.has(e.mediaType) ||
-      typeof e.used !== 'string' ||
-      Number.isNaN(Date.parse(e.used))
+      !isTime(e.used)
     )
       throw 'an entry is malformed';
     // only blobs the manifest lists are kept alive by the registry
-    if (!layers.has(`${e.digest}:${e.size}`) || keys.has(e.key)) continue;
-    keys.add(e.key);
-    out.push({
-      key: e.key,
+    if (!layers.has(`${e.digest}:${e.size}`) || seen.has(`layer ${e.key}`)) continue;
+    seen.add(`layer ${e.key}`);
+    out.entries.push({
+      key: e.key as string,
       digest: e.digest,
       size: e.size as number,
       mediaType: e.mediaType,
       diffId: e.diffId,
-      used: e.used,
+      used: e.used as string,
     });
+  }
+  for (const v of results.slice(0, MAX_RESULTS * 2)) {
+    const r = v as Partial<ResultEntry>;
+    const inline = typeof r?.value === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(r.value);
+    const blob = isDigest(r?.digest) && isSize(r.size);
+    if (
+      typeof r?.kind !== 'string' ||
+      !/^[a-z][a-z0-9-]{0,31}$/.test(r.kind) ||
+      !isKey(r.key) ||
+      inline === blob ||
+      (inline && (r.value as string).length > INLINE_LIMIT * 2) ||
+      !isTime(r.used)
+    )
+      throw 'a result is malformed';
+    if ((blob && !layers.has(`${r.digest}:${r.size}`)) || seen.has(`result ${r.kind} ${r.key}`)) continue;
+    seen.add(`result ${r.kind} ${r.key}`);
+    out.results.push(
+      inline
+        ? { kind: r.kind, key: r.key as string, value: r.value as string, used: r.used as string }
+        : {
+            kind: r.kind,
+            key: r.key as string,
+            digest: r.digest as Digest,
+            size: r.size as number,
+            used: r.used as string,
+          },
+    );
+  }
+  for (const v of blobs.slice(0, MAX_BLOBS * 2)) {
+    const b = v as Partial<BlobEntry>;
+    if (
+      (b?.kind !== 'deb' && b?.kind !== 'index') ||
+      !isDigest(b.digest) ||
+      !isSize(b.size) ||
+      !isTime(b.used)
+    )
+      throw 'a package file entry is malformed';
+    if (!layers.has(`${b.digest}:${b.size}`) || seen.has(`blob ${b.digest}`)) continue;
+    seen.add(`blob ${b.digest}`);
+    out.blobs.push({ kind: b.kind, digest: b.digest, size: b.size as number, used: b.used as string });
   }
   return out;
 }
@@ -225,7 +340,7 @@ function isUnreachable(e: unknown): boolean {
 }
 
 type ReadOutcome =
-  | { readonly kind: 'ok'; readonly entries: CacheEntry[] }
+  | { readonly kind: 'ok'; readonly doc: CacheDoc }
   | { readonly kind: 'absent' }
   | { readonly kind: 'bad'; readonly why: string }
   | { readonly kind: 'unreachable'; readonly error: unknown };
@@ -266,7 +381,7 @@ async function readCache(s: Source): Promise<ReadOutcome> {
     !Number.isSafeInteger(c.size) ||
     (c.size as number) > CONFIG_LIMIT ||
     !Array.isArray(doc.layers) ||
-    doc.layers.length > MAX_ENTRIES * 2
+    doc.layers.length > (MAX_ENTRIES + MAX_RESULTS + MAX_BLOBS) * 2
   )
     return { kind: 'bad', why: 'its manifest does not describe a cache config' };
   const layers = new Set<string>();
@@ -276,7 +391,10 @@ async function readCache(s: Source): Promise<ReadOutcome> {
   const desc = { mediaType: CACHE_CONFIG_TYPE, digest: c.digest, size: c.size as number } as Descriptor;
   try {
     await fetchBlob(s.client, s.ref.repository, desc, tmp);
-    return { kind: 'ok', entries: parseCacheConfig(await readBlob(tmp, desc.digest, desc.size), layers) };
+    return {
+      kind: 'ok',
+      doc: parseCacheConfig(await readBlob(tmp, desc.digest, desc.size, CONFIG_LIMIT), layers),
+    };
   } catch (e) {
     if (typeof e === 'string') return { kind: 'bad', why: e };
     if (isUnreachable(e)) return { kind: 'unreachable', error: e };
@@ -304,9 +422,12 @@ export async function openRegistryCache(o: RegistryCacheOptions): Promise<Regist
   const froms = o.from.map((t) => source(t, '--cache-from'));
   const to = o.to === undefined ? undefined : source(o.to, '--cache-to');
   const known = new Map<string, { entry: CacheEntry; source: Source }>();
-  let previous: CacheEntry[] = [];
+  const knownResults = new Map<string, { entry: ResultEntry; source: Source }>();
+  const knownBlobs = new Map<Digest, { entry: BlobEntry; source: Source }>();
+  let previous: CacheDoc = { entries: [], results: [], blobs: [] };
   const all = [...froms, ...(to && !froms.some((f) => refText(f.ref) === refText(to.ref)) ? [to] : [])];
   const outcomes = await Promise.all(all.map((s) => readCache(s)));
+  const young = (e: { used: string }) => now() - Date.parse(e.used) <= MAX_AGE_MS;
   for (const [i, s] of all.entries()) {
     const r = outcomes[i]!;
     const name = refText(s.ref);
@@ -336,17 +457,39 @@ export async function openRegistryCache(o: RegistryCacheOptions): Promise<Regist
       o.log.warn(`cache ${name} ignored (building without it): ${r.why}`);
       continue;
     }
-    const fresh = r.entries.filter((e) => now() - Date.parse(e.used) <= MAX_AGE_MS);
+    const fresh: CacheDoc = {
+      entries: r.doc.entries.filter(young),
+      results: r.doc.results.filter(young),
+      blobs: r.doc.blobs.filter(young),
+    };
     if (isTo) previous = fresh;
-    for (const e of fresh) if (!known.has(e.key)) known.set(e.key, { entry: e, source: s });
-    o.log.info(`cache ${name}: ${fresh.length} layer(s)`);
+    for (const e of fresh.entries) if (!known.has(e.key)) known.set(e.key, { entry: e, source: s });
+    for (const e of fresh.results) {
+      const k = `${e.kind} ${e.key}`;
+      if (!knownResults.has(k)) knownResults.set(k, { entry: e, source: s });
+    }
+    for (const e of fresh.blobs)
+      if (!knownBlobs.has(e.digest)) knownBlobs.set(e.digest, { entry: e, source: s });
+    o.log.info(
+      `cache ${name}: ${fresh.entries.length} layer(s), ${fresh.results.length} result(s), ${fresh.blobs.length} package file(s)`,
+    );
   }
 
   const remote = new Map<Digest, RemoteBlob>();
   const present = new Map<string, Promise<boolean>>();
   const recorded = new Map<string, Layer>();
+  const recordedResults = new Map<
+    string,
+    { kind: string; key: string; value: Uint8Array | (() => Promise<Uint8Array>) }
+  >();
+  const recordedBlobs = new Map<Digest, { kind: 'deb' | 'index'; size: number; store: BlobStore }>();
   let hits = 0;
-  const missingWarned = new Set<string>();
+  const warned = new Set<string>();
+  const warnOnce = (k: string, message: string) => {
+    if (warned.has(k)) return;
+    warned.add(k);
+    o.log.warn(message);
+  };
   const blobPresent = (s: Source, d: Descriptor): Promise<boolean> => {
     const k = `${refText(s.ref)}@${d.digest}`;
     let p = present.get(k);
@@ -370,8 +513,14 @@ export async function openRegistryCache(o: RegistryCacheOptions): Promise<Regist
     }
     return p;
   };
+  const missing = (s: Source, d: Digest, what: string) =>
+    warnOnce(
+      `missing ${refText(s.ref)}`,
+      `warning: cache ${refText(s.ref)} names blob ${d}, which its repository does not hold: that ${what} is built cold`,
+    );
 
   const store = lazyStore(o.store, remote);
+  const packageRemote = new Map<Digest, RemoteBlob>();
   return {
     store,
     get hits() {
@@ -385,13 +534,7 @@ export async function openRegistryCache(o: RegistryCacheOptions): Promise<Regist
       if (!(await o.store.has(e.digest, e.size))) {
         if (corruptRemote.has(remoteKey(k.source, e.digest))) return undefined;
         if (!(await blobPresent(k.source, desc))) {
-          const name = refText(k.source.ref);
-          if (!missingWarned.has(name)) {
-            missingWarned.add(name);
-            o.log.warn(
-              `warning: cache ${name} names blob ${e.digest}, which its repository does not hold: that layer is built cold`,
-            );
-          }
+          missing(k.source, e.digest, 'layer');
           return undefined;
         }
         remote.set(e.digest, { source: k.source, desc, diffId: e.diffId });
@@ -402,6 +545,74 @@ export async function openRegistryCache(o: RegistryCacheOptions): Promise<Regist
     },
     record(key, layer) {
       recorded.set(key, layer);
+    },
+    async result(kind, key) {
+      const mine = recordedResults.get(`${kind} ${key}`)?.value;
+      if (mine instanceof Uint8Array) return mine;
+      const k = knownResults.get(`${kind} ${key}`);
+      if (!k) return undefined;
+      const e = k.entry;
+      let value: Uint8Array;
+      if (e.value !== undefined) value = new Uint8Array(Buffer.from(e.value, 'base64'));
+      else {
+        const desc = { mediaType: CACHE_RESULT_TYPE, digest: e.digest!, size: e.size! } as Descriptor;
+        if (!(await blobPresent(k.source, desc))) {
+          missing(k.source, e.digest!, `${kind} result`);
+          return undefined;
+        }
+        try {
+          const tmp = memoryStore();
+          await fetchBlob(k.source.client, k.source.ref.repository, desc, tmp);
+          value = await readBlob(tmp, desc.digest, desc.size, RESULT_LIMIT);
+        } catch (err) {
+          warnOnce(
+            `bad ${e.digest}`,
+            `warning: cache ${refText(k.source.ref)}: ${kind} result ${e.digest} not used (computed again): ${isFromscratchError(err) ? err.message : String(err)}`,
+          );
+          return undefined;
+        }
+      }
+      recordedResults.set(`${kind} ${key}`, { kind, key, value });
+      return value;
+    },
+    recordResult(kind, key, value) {
+      recordedResults.set(`${kind} ${key}`, { kind, key, value });
+    },
+    packageStore(base) {
+      const lazy = lazyStore(base, packageRemote);
+      return {
+        ...lazy,
+        async has(d, size) {
+          if (await base.has(d, size)) return true;
+          const k = knownBlobs.get(d);
+          if (!k || (size !== undefined && k.entry.size !== size)) return false;
+          const desc = { mediaType: BLOB_TYPES[k.entry.kind], digest: d, size: k.entry.size } as Descriptor;
+          if (!(await blobPresent(k.source, desc))) {
+            missing(k.source, d, 'package file');
+            return false;
+          }
+          packageRemote.set(d, { source: k.source, desc });
+          return true;
+        },
+        open(d, size) {
+          const k = knownBlobs.get(d);
+          return (async function* () {
+            try {
+              yield* lazy.open(d, size);
+            } catch (err) {
+              if (k && !isFromscratchError(err, 'BLOB_NOT_FOUND'))
+                warnOnce(
+                  `bad ${d}`,
+                  `warning: cache ${refText(k.source.ref)}: package file ${d} not used: ${isFromscratchError(err) ? err.message : String(err)}`,
+                );
+              throw err;
+            }
+          })();
+        },
+      };
+    },
+    recordBlob(kind, digest, size, from) {
+      recordedBlobs.set(digest, { kind, size, store: from });
     },
     async export() {
       if (!to) return undefined;
@@ -425,53 +636,130 @@ export async function openRegistryCache(o: RegistryCacheOptions): Promise<Regist
           hint: 'check that the registry is reachable',
           cause: latest.error,
         });
-      const prev = latest.kind === 'ok' ? latest.entries : previous;
-      for (const e of prev)
-        if (!merged.has(e.key) && now() - Date.parse(e.used) <= MAX_AGE_MS) merged.set(e.key, e);
-      const entries = [...merged.values()]
-        .sort((a, b) => (a.used < b.used ? 1 : a.used > b.used ? -1 : a.key < b.key ? -1 : 1))
-        .slice(0, o.maxEntries ?? MAX_ENTRIES);
-      // blobs first: each entry's blob present in the cache repository (HEAD, mount, upload)
+      const prev = latest.kind === 'ok' ? latest.doc : previous;
+      for (const e of prev.entries) if (!merged.has(e.key) && young(e)) merged.set(e.key, e);
+      const newestFirst = <T extends { used: string }>(xs: Iterable<T>, id: (x: T) => string, max: number) =>
+        [...xs]
+          .sort((a, b) => (a.used < b.used ? 1 : a.used > b.used ? -1 : id(a) < id(b) ? -1 : 1))
+          .slice(0, max);
+      const entries = newestFirst(merged.values(), (e) => e.key, o.maxEntries ?? MAX_ENTRIES);
+      // this build's results: small ones inline, larger ones as blobs pushed below
+      const mergedResults = new Map<string, ResultEntry & { bytes?: Uint8Array }>();
+      for (const [k, rec] of recordedResults) {
+        let value: Uint8Array;
+        try {
+          value = rec.value instanceof Uint8Array ? rec.value : await rec.value();
+        } catch {
+          continue; // a result that cannot be encoded (a file gone since) is left out
+        }
+        const r = { ...rec, value };
+        mergedResults.set(
+          k,
+          r.value.byteLength <= INLINE_LIMIT
+            ? { kind: r.kind, key: r.key, value: Buffer.from(r.value).toString('base64'), used: stamp }
+            : {
+                kind: r.kind,
+                key: r.key,
+                digest: sha256(r.value),
+                size: r.value.byteLength,
+                used: stamp,
+                bytes: r.value,
+              },
+        );
+      }
+      for (const r of prev.results)
+        if (!mergedResults.has(`${r.kind} ${r.key}`) && young(r)) mergedResults.set(`${r.kind} ${r.key}`, r);
+      const results = newestFirst(mergedResults.values(), (r) => `${r.kind} ${r.key}`, MAX_RESULTS);
+      const mergedBlobs = new Map<Digest, BlobEntry>();
+      for (const [digest, b] of recordedBlobs)
+        mergedBlobs.set(digest, { kind: b.kind, digest, size: b.size, used: stamp });
+      for (const b of prev.blobs) if (!mergedBlobs.has(b.digest) && young(b)) mergedBlobs.set(b.digest, b);
+      const blobs = newestFirst(mergedBlobs.values(), (b) => b.digest, MAX_BLOBS);
+
+      // blobs first: each entry's blob present in the cache repository (HEAD, mount, upload); an entry
+      // of an earlier export whose blob is gone is dropped
       const limit = pLimit(4);
-      const kept = (
-        await Promise.all(
-          entries.map((e) =>
-            limit(async () => {
-              const desc = { mediaType: e.mediaType, digest: e.digest, size: e.size } as Descriptor;
-              const mine = recorded.has(e.key);
-              if (!mine && (await blobPresent(to, desc))) return e;
-              if (!mine && !(await store.has(e.digest, e.size))) return undefined; // gone: dropped
-              const from = o.blobLocations?.find(to.ref.registry, e.digest, to.ref.repository);
-              try {
-                await pushBlob(to.client, to.ref.repository, desc, () => store.open(e.digest, e.size), {
-                  ...(from !== undefined ? { mountFrom: from } : {}),
-                });
-              } catch (err) {
-                if (!mine && !isUnreachable(err)) return undefined;
-                throw new FromscratchError(
-                  'CACHE_UNAVAILABLE',
-                  `--cache-to ${name}: cannot push layer ${e.digest}: ${isFromscratchError(err) ? err.message : String(err)}`,
-                  {
-                    hint: 'check that the registry is reachable and that your credentials may push there',
-                    cause: err,
-                  },
-                );
-              }
-              o.blobLocations?.note(to.ref.registry, to.ref.repository, e.digest);
-              return e;
-            }),
-          ),
-        )
-      ).filter((e): e is CacheEntry => e !== undefined);
-      const config = new TextEncoder().encode(JSON.stringify({ version: 1, entries: kept }));
+      const ensure = (
+        desc: Descriptor,
+        mine: boolean,
+        source: (() => AsyncIterable<Uint8Array>) | Uint8Array | undefined,
+        what: string,
+      ): Promise<boolean> =>
+        limit(async () => {
+          if (!mine && (await blobPresent(to, desc))) return true;
+          if (source === undefined) return false;
+          const from = o.blobLocations?.find(to.ref.registry, desc.digest, to.ref.repository);
+          try {
+            await pushBlob(to.client, to.ref.repository, desc, source, {
+              ...(from !== undefined ? { mountFrom: from } : {}),
+            });
+          } catch (err) {
+            // an entry of an earlier export, or a result or package file, whose blob cannot be had is dropped
+            if (!isUnreachable(err) && (!mine || what !== 'layer')) return false;
+            throw new FromscratchError(
+              'CACHE_UNAVAILABLE',
+              `--cache-to ${name}: cannot push ${what} ${desc.digest}: ${isFromscratchError(err) ? err.message : String(err)}`,
+              {
+                hint: 'check that the registry is reachable and that your credentials may push there',
+                cause: err,
+              },
+            );
+          }
+          o.blobLocations?.note(to.ref.registry, to.ref.repository, desc.digest);
+          return true;
+        });
+      const keptEntries = entries.map(async (e) => {
+        const desc = { mediaType: e.mediaType, digest: e.digest, size: e.size } as Descriptor;
+        const mine = recorded.has(e.key);
+        const readable = mine || (await store.has(e.digest, e.size));
+        return (await ensure(desc, mine, readable ? () => store.open(e.digest, e.size) : undefined, 'layer'))
+          ? e
+          : undefined;
+      });
+      const keptResults = results.map(async (r) => {
+        if (r.value !== undefined) return r;
+        const desc = { mediaType: CACHE_RESULT_TYPE, digest: r.digest!, size: r.size! } as Descriptor;
+        const bytes = (r as { bytes?: Uint8Array }).bytes;
+        const { kind, key, digest, size, used } = r;
+        return (await ensure(desc, bytes !== undefined, bytes, 'result'))
+          ? ({ kind, key, digest, size, used } as ResultEntry)
+          : undefined;
+      });
+      const keptBlobs = blobs.map(async (b) => {
+        const desc = { mediaType: BLOB_TYPES[b.kind], digest: b.digest, size: b.size } as Descriptor;
+        const mine = recordedBlobs.get(b.digest);
+        return (await ensure(
+          desc,
+          mine !== undefined,
+          mine ? () => mine.store.open(b.digest, b.size) : undefined,
+          'package file',
+        ))
+          ? b
+          : undefined;
+      });
+      const defined = <T>(xs: (T | undefined)[]) => xs.filter((x): x is T => x !== undefined);
+      const doc: CacheDoc = {
+        entries: defined(await Promise.all(keptEntries)),
+        results: defined(await Promise.all(keptResults)),
+        blobs: defined(await Promise.all(keptBlobs)),
+      };
+      const config = new TextEncoder().encode(JSON.stringify({ version: 2, ...doc }));
       const configDesc = { mediaType: CACHE_CONFIG_TYPE, digest: sha256(config), size: config.byteLength };
+      const layers = new Map<Digest, { mediaType: string; digest: Digest; size: number }>();
+      for (const e of doc.entries)
+        layers.set(e.digest, { mediaType: e.mediaType, digest: e.digest, size: e.size });
+      for (const r of doc.results)
+        if (r.digest !== undefined)
+          layers.set(r.digest, { mediaType: CACHE_RESULT_TYPE, digest: r.digest, size: r.size! });
+      for (const b of doc.blobs)
+        layers.set(b.digest, { mediaType: BLOB_TYPES[b.kind], digest: b.digest, size: b.size });
       const manifest = new TextEncoder().encode(
         JSON.stringify({
           schemaVersion: 2,
           mediaType: MediaType.OciManifest,
           artifactType: CACHE_ARTIFACT_TYPE,
           config: configDesc,
-          layers: kept.map((e) => ({ mediaType: e.mediaType, digest: e.digest, size: e.size })),
+          layers: [...layers.values()],
           annotations: { 'org.opencontainers.image.created': stamp },
         }),
       );
@@ -497,7 +785,13 @@ export async function openRegistryCache(o: RegistryCacheOptions): Promise<Regist
           },
         );
       }
-      return { reference: `${name}@${digest}`, digest, entries: kept.length };
+      return {
+        reference: `${name}@${digest}`,
+        digest,
+        entries: doc.entries.length,
+        results: doc.results.length,
+        blobs: doc.blobs.length,
+      };
     },
     close() {
       for (const c of clients.values()) c.close();
@@ -518,15 +812,17 @@ function lazyStore(base: BlobStore, remote: ReadonlyMap<Digest, RemoteBlob>): Bl
     if (!p) {
       // the download is decompressed on the side (layer limits: a bomb is TOO_LARGE) and its tar checked
       // against the entry's diffID, so that a damaged or hostile cache entry never reaches an output
-      const layer = { blob: r.desc, diffId: r.diffId };
-      const what = `layer ${d} of the registry cache ${refText(r.source.ref)}`;
+      const diffId = r.diffId;
+      const what = `${diffId ? 'layer' : 'package file'} ${d} of the registry cache ${refText(r.source.ref)}`;
       const checking: BlobStore = {
         // digest first (verifyStream), so that a damaged blob is a digest mismatch, not a gzip error (B3)
-        put: (data, expected) =>
-          base.put(
-            verifyLayerStream(verifyStream(data instanceof Uint8Array ? [data] : data, r.desc), layer, what),
+        put: (data, expected) => {
+          const verified = verifyStream(data instanceof Uint8Array ? [data] : data, r.desc);
+          return base.put(
+            diffId ? verifyLayerStream(verified, { blob: r.desc, diffId }, what) : verified,
             expected,
-          ),
+          );
+        },
         has: (x, size) => base.has(x, size),
         open: (x, size) => base.open(x, size),
         size: (x) => base.size(x),
@@ -538,7 +834,10 @@ function lazyStore(base: BlobStore, remote: ReadonlyMap<Digest, RemoteBlob>): Bl
         throw new CacheEntryRemoved(
           e.code,
           `${e.message} (${e.message.includes(what) ? '' : `${what}, `}not used: built instead)`,
-          { hint: 'the registry cache holds a damaged layer; export the cache again (--cache-to)', cause: e },
+          {
+            hint: `the registry cache holds a damaged ${diffId ? 'layer' : 'package file'}; export the cache again (--cache-to)`,
+            cause: e,
+          },
         );
       });
       fetching.set(d, p);

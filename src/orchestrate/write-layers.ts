@@ -8,6 +8,7 @@ import type { Origin } from '../fs/origin.ts';
 import type { Layer } from '../image/image.ts';
 import { planLayers } from '../layer/layering.ts';
 import { makeLayer } from '../layer/make-layer.ts';
+import type { Digest } from '../model/digest.ts';
 import type { Compression } from '../model/media-type.ts';
 import { formatBytes, type ProgressSink, startTask } from '../model/progress.ts';
 import { cachedLayer, contentKeyOf, layerCacheKey, layerContentKey, rememberLayer } from './layer-cache.ts';
@@ -16,7 +17,18 @@ import { cachedLayer, contentKeyOf, layerCacheKey, layerContentKey, rememberLaye
 export interface SharedLayers {
   lookup(key: string): Promise<Layer | undefined>;
   record(key: string, layer: Layer): void;
+  /** a result of `kind` cached under `key` (closure-memo.ts's shared form), or undefined */
+  result?(kind: string, key: string): Promise<Uint8Array | undefined>;
+  /** notes a result for the export (a function is called only when the cache is exported) */
+  recordResult?(kind: string, key: string, value: Uint8Array | (() => Promise<Uint8Array>)): void;
+  /** the package cache plus the `.deb` files and indexes the shared cache holds (read lazily) */
+  packageStore?(base: BlobStore): BlobStore;
+  /** notes a `.deb` or index used, for the export */
+  recordBlob?(kind: 'deb' | 'index', digest: Digest, size: number, store: BlobStore): void;
 }
+
+/** layers being made, by stat key: an image built at the same time waits for it instead of making it again */
+const making = new Map<string, Promise<Layer>>();
 
 /** content keys by stat key, for this process: hashing a layer's files once is enough */
 const contentKeys = new Map<string, Promise<string>>();
@@ -69,70 +81,100 @@ export async function writeLayers(
       o.cache === false
         ? undefined
         : await layerCacheKey(p.tree, { compression: o.compression, sourceDateEpoch: o.sourceDateEpoch });
-    const hit = key ? await cachedLayer(key, o.store, dir) : undefined;
-    const settings = { compression: o.compression, sourceDateEpoch: o.sourceDateEpoch };
-    const contentKey = (): Promise<string> => {
-      if (key === undefined) return layerContentKey(p.tree, settings);
-      let c = contentKeys.get(key);
-      if (!c) {
-        c = contentKeyOf(key, p.tree, { ...settings, ...dir });
-        contentKeys.set(key, c);
-        c.catch(() => contentKeys.delete(key));
-      }
-      return c;
-    };
-    if (hit) o.shared?.record(await contentKey(), hit);
-    const remote = !hit && o.shared ? await o.shared.lookup(await contentKey()) : undefined;
-    if (remote) {
-      o.log?.(
-        `layer from the registry cache (${p.holds}, ${p.tree.entries.length} entries): ${remote.blob.digest}`,
-      );
-      o.shared?.record(await contentKey(), remote);
-      o.onLayer?.(remote);
-      out.push({ layer: remote, holds: p.holds, entries: p.tree.entries.length, cached: true });
-      continue;
-    }
-    if (hit) {
-      o.log?.(`layer unchanged (${p.holds}, ${p.tree.entries.length} entries): ${hit.blob.digest}`);
-      o.onLayer?.(hit);
-      out.push({ layer: hit, holds: p.holds, entries: p.tree.entries.length, cached: true });
-      continue;
-    }
-    const what = `writing layer (${p.holds}): ${p.tree.entries.length} entries`;
-    if (!o.progress) o.log?.(what);
-    const task = startTask(o.progress, `layer ${p.holds}`, what);
-    let tarDone = 0;
-    let compressed = 0;
-    let layer: Layer;
-    try {
-      layer = await makeLayer(p.tree, o.store, {
-        compression: o.compression,
-        sourceDateEpoch: o.sourceDateEpoch,
-        ...(o.progress
-          ? {
-              onProgress: (e) => {
-                // the tar's size is known once makeLayer has measured the tree: it comes with the first advance
-                o.progress?.({
-                  kind: 'advance',
-                  id: `layer ${p.holds}`,
-                  amount: e.tarBytes - tarDone,
-                  total: e.tarBytesTotal,
-                });
-                tarDone = Math.max(tarDone, e.tarBytes);
-                compressed = e.compressedBytes;
-              },
-            }
-          : {}),
+    let hit = key ? await cachedLayer(key, o.store, dir) : undefined;
+    const inFlight = key && !hit ? making.get(key) : undefined;
+    if (inFlight) hit = await inFlight.catch(() => undefined);
+    // no await between the look above and this: an image built at the same time finds it
+    let made: (l: Layer | undefined) => void = () => {};
+    if (key && !hit) {
+      const k = key;
+      const waiting = new Promise<Layer>((ok, no) => {
+        made = (l) => {
+          if (making.get(k) === waiting) making.delete(k);
+          if (l) ok(l);
+          else no(new Error('not made'));
+        };
       });
+      waiting.catch(() => {});
+      making.set(k, waiting);
+    }
+    try {
+      const settings = { compression: o.compression, sourceDateEpoch: o.sourceDateEpoch };
+      const contentKey = (): Promise<string> => {
+        if (key === undefined) return layerContentKey(p.tree, settings);
+        let c = contentKeys.get(key);
+        if (!c) {
+          c = contentKeyOf(key, p.tree, { ...settings, ...dir });
+          contentKeys.set(key, c);
+          c.catch(() => contentKeys.delete(key));
+        }
+        return c;
+      };
+      if (hit) o.shared?.record(await contentKey(), hit);
+      const remote = !hit && o.shared ? await o.shared.lookup(await contentKey()) : undefined;
+      if (remote) {
+        o.log?.(
+          `layer from the registry cache (${p.holds}, ${p.tree.entries.length} entries): ${remote.blob.digest}`,
+        );
+        o.shared?.record(await contentKey(), remote);
+        made(remote);
+        o.onLayer?.(remote);
+        out.push({ layer: remote, holds: p.holds, entries: p.tree.entries.length, cached: true });
+        continue;
+      }
+      if (hit) {
+        o.log?.(`layer unchanged (${p.holds}, ${p.tree.entries.length} entries): ${hit.blob.digest}`);
+        o.onLayer?.(hit);
+        out.push({ layer: hit, holds: p.holds, entries: p.tree.entries.length, cached: true });
+        continue;
+      }
+      const what = `writing layer (${p.holds}): ${p.tree.entries.length} entries`;
+      if (!o.progress) o.log?.(what);
+      const task = startTask(o.progress, `layer ${p.holds}`, what);
+      let tarDone = 0;
+      let compressed = 0;
+      let layer: Layer;
+      try {
+        layer = await makeLayer(p.tree, o.store, {
+          compression: o.compression,
+          sourceDateEpoch: o.sourceDateEpoch,
+          ...(o.progress
+            ? {
+                onProgress: (e) => {
+                  // the tar's size is known once makeLayer has measured the tree: it comes with the first advance
+                  o.progress?.({
+                    kind: 'advance',
+                    id: `layer ${p.holds}`,
+                    amount: e.tarBytes - tarDone,
+                    total: e.tarBytesTotal,
+                  });
+                  tarDone = Math.max(tarDone, e.tarBytes);
+                  compressed = e.compressedBytes;
+                },
+              }
+            : {}),
+        });
+      } catch (e) {
+        task.done('failed');
+        made(undefined);
+        throw e;
+      }
+      task.done(`${formatBytes(compressed)} ${o.compression === 'none' ? 'stored' : o.compression}`);
+      if (key) {
+        try {
+          await rememberLayer(key, layer, { ...dir, store: o.store });
+        } finally {
+          made(layer);
+        }
+      }
+      if (o.shared) o.shared.record(await contentKey(), layer);
+      o.onLayer?.(layer);
+      out.push({ layer, holds: p.holds, entries: p.tree.entries.length, cached: false });
     } catch (e) {
-      task.done('failed');
+      // an image waiting for this layer makes it itself
+      made(undefined);
       throw e;
     }
-    task.done(`${formatBytes(compressed)} ${o.compression === 'none' ? 'stored' : o.compression}`);
-    if (key) await rememberLayer(key, layer, { ...dir, store: o.store });
-    if (o.shared) o.shared.record(await contentKey(), layer);
-    o.onLayer?.(layer);
-    out.push({ layer, holds: p.holds, entries: p.tree.entries.length, cached: false });
   }
   return out;
 }

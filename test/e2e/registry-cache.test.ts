@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { startFakeRepo } from '../deb/fake-repo.ts';
 import { type RegistryInstance, startRegistry } from '../registry/registry-instance.ts';
 import { withTempDir } from '../support/validate-tools.ts';
 import { fromscratch } from './cli.ts';
@@ -85,12 +86,17 @@ test('--cache-to exports; a fresh cache dir with --cache-from pushes the same di
     );
     assert.equal(cold.code, 0, cold.stderr);
     assert.match(cold.stderr, /cache exported: 3 layer\(s\)/);
+    assert.match(cold.stderr, /cache exported: .*\b[1-9]\d* result\(s\)/, 'the closure result is exported');
     const image = await manifestOf('app:1');
     const cache = await manifestOf('cache:main');
+    const resultType = 'application/vnd.fromscratch.cache.result.v1+json';
     assert.deepEqual(
-      cache.layers.map((l) => l.digest).sort(),
+      cache.layers
+        .filter((l) => (l as { mediaType?: string }).mediaType !== resultType)
+        .map((l) => l.digest)
+        .sort(),
       image.layers.map((l) => l.digest).sort(),
-      'the cache holds the layers of the image',
+      'the cache holds the layers of the image, and results beside them',
     );
 
     // a fresh machine: empty cache dir, output to another repository of the same registry
@@ -114,6 +120,7 @@ test('--cache-to exports; a fresh cache dir with --cache-from pushes the same di
     for (const l of image.layers)
       assert.ok(!uploaded.includes(l.digest), `layer ${l.digest} not uploaded again`);
     assert.ok(!/writing layer/.test(warm.stderr), 'no layer written');
+    assert.match(warm.stderr, /\d+ files, from the registry cache/, 'the closure came from the cache');
 
     // the env names the cache; an OCI layout output needs the bytes: downloaded and verified
     const oci = await fromscratch(['build', ...APP, '-o', 'oci:out:1'], {
@@ -164,9 +171,9 @@ test('a corrupt cache, another version, missing blobs and an unreachable --cache
       layers: { digest: string; size: number; mediaType: string }[];
     };
     // another version of the format
-    await putManifest('bad:v2', { ...good, artifactType: 'application/vnd.fromscratch.cache.v2+json' });
+    await putManifest('bad:v2', { ...good, artifactType: 'application/vnd.fromscratch.cache.v1+json' });
     // a corrupt config (a blob that is not the cache's JSON): push it, point the manifest at it
-    const junk = new TextEncoder().encode('{"version":1,"entries":[{"key":"zz"}]}');
+    const junk = new TextEncoder().encode('{"version":2,"entries":[{"key":"zz"}]}');
     const jd = `sha256:${createHash('sha256').update(junk).digest('hex')}`;
     const up = await fetch(`http://${reg.address}/v2/bad/blobs/uploads/?digest=${jd}`, {
       method: 'POST',
@@ -322,16 +329,20 @@ test('a multi-image spec builds every image in one run: shared layers written on
       assert.equal(uploaded.filter((u) => u === d).length, 1, `${d} uploaded once (then mounted)`);
     assert.match(r.stderr, /cache exported: 5 layer\(s\)/, 'the spec cache: key exports every layer');
 
-    // the same image built alone gives the same digest; the plain output is one line per image
-    const single = await fromscratch(
-      ['build', '--binary', '/usr/bin/env', '--add', 'beta.txt:/app/beta.txt', '-o', 'oci:one:1'],
-      {
-        cwd: dir,
-        env: { FROMSCRATCH_CACHE: join(dir, 'c2') },
-      },
-    );
-    assert.equal(single.code, 0, single.stderr);
-    assert.equal(single.stdout.trim(), out[1]!.digest);
+    // the images are built at once (bounded): each starts before any has done its work
+    assert.match(r.stderr, /^image alpha:\nimage beta:\nimage gamma:\n/, r.stderr);
+    // every image built alone gives the same digest; the plain output is one line per image
+    for (const [i, n] of ['alpha', 'beta', 'gamma'].entries()) {
+      const single = await fromscratch(
+        ['build', '--binary', '/usr/bin/env', '--add', `${n}.txt:/app/${n}.txt`, '-o', `oci:one-${n}:1`],
+        {
+          cwd: dir,
+          env: { FROMSCRATCH_CACHE: join(dir, 'c2') },
+        },
+      );
+      assert.equal(single.code, 0, single.stderr);
+      assert.equal(single.stdout.trim(), out[i]!.digest, `${n}: same digest built alone`);
+    }
     const plain = await fromscratch(['build', '-c', 'monorepo.yaml'], {
       cwd: dir,
       env: { FROMSCRATCH_CACHE: join(dir, 'c') },
@@ -457,4 +468,60 @@ test('a registry cache entry whose layer is a gzip bomb or does not match its di
       /warning: .*registry cache .*poison:bad: the uncompressed layer hashes to .*diff_id.*not used: built instead/,
     );
   });
+});
+
+test('--package builds: the .debs and the index go to the registry cache, and a fresh machine reads them from there, not from the mirror', async () => {
+  const repo = await startFakeRepo([
+    {
+      name: 'greeting',
+      version: '1.0-1',
+      fields: { Depends: 'greeting-data (>= 1)' },
+      files: [{ name: './usr/share/greeting/README', body: 'hello\n' }],
+    },
+    {
+      name: 'greeting-data',
+      version: '2.0-1',
+      files: [{ name: './usr/share/greeting/data.txt', body: 'data\n' }],
+    },
+  ]);
+  try {
+    await withTempDir('e2e-regcache-debs', async (dir) => {
+      const args = [
+        'build',
+        '--apt-source',
+        `deb [signed-by=${repo.keyring}] ${repo.uri} ${repo.suite} main`,
+        '--package',
+        'greeting',
+      ];
+      const cold = await fromscratch(
+        [...args, '-o', 'oci:out:1', '--cache-to', `docker://${reg.address}/debs:main`],
+        { cwd: dir, env: { FROMSCRATCH_CACHE: join(dir, 'c1') } },
+      );
+      assert.equal(cold.code, 0, cold.stderr);
+      // two .debs and the amd64 index (the `all` index too when the release lists one)
+      const m = /cache exported: \d+ layer\(s\), \d+ result\(s\), (\d+) package file\(s\)/.exec(cold.stderr);
+      assert.ok(m && Number(m[1]) >= 3, cold.stderr);
+      assert.ok(
+        repo.requests.some((r) => r.endsWith('.deb')),
+        'the cold build downloaded the .debs',
+      );
+
+      const mark = repo.requests.length;
+      const fresh = await fromscratch(
+        [...args, '-o', 'oci:out2:1', '--cache-from', `docker://${reg.address}/debs:main`],
+        { cwd: dir, env: { FROMSCRATCH_CACHE: join(dir, 'c2') } },
+      );
+      assert.equal(fresh.code, 0, fresh.stderr);
+      assert.equal(fresh.stdout, cold.stdout, 'same digest');
+      const asked = repo.requests.slice(mark);
+      assert.deepEqual(
+        asked.filter((r) => r.endsWith('.deb') || /\/Packages(\.xz|\.gz)?$/.test(r)),
+        [],
+        `the mirror is asked only for InRelease: ${asked.join(' ')}`,
+      );
+      assert.doesNotMatch(fresh.stderr, /warning: cache/);
+    });
+  } finally {
+    await repo.close();
+  }
 });

@@ -61,17 +61,118 @@ test('parseCacheConfig refuses malformed configs and keeps only entries whose bl
   });
   const bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
   const listed = new Set([`${e(1).digest}:3`]);
-  assert.deepEqual(parseCacheConfig(bytes({ version: 1, entries: [e(1), e(2)] }), listed), [e(1)]);
-  assert.throws(() => parseCacheConfig(bytes({ version: 2, entries: [] }), listed), /not version 1/);
+  assert.deepEqual(parseCacheConfig(bytes({ version: 2, entries: [e(1), e(2)] }), listed), {
+    entries: [e(1)],
+    results: [],
+    blobs: [],
+  });
+  assert.throws(() => parseCacheConfig(bytes({ version: 1, entries: [] }), listed), /not version 2/);
   assert.throws(
-    () => parseCacheConfig(bytes({ version: 1, entries: [{ ...e(1), size: -1 }] }), listed),
+    () => parseCacheConfig(bytes({ version: 2, entries: [{ ...e(1), size: -1 }] }), listed),
     /malformed/,
   );
   assert.throws(
-    () => parseCacheConfig(bytes({ version: 1, entries: [{ ...e(1), mediaType: 'text/html' }] }), listed),
+    () => parseCacheConfig(bytes({ version: 2, entries: [{ ...e(1), mediaType: 'text/html' }] }), listed),
     /malformed/,
+  );
+  const used = '2026-01-01T00:00:00.000Z';
+  // a result is inline or a listed blob, never both; package files must be listed
+  assert.throws(
+    () =>
+      parseCacheConfig(
+        bytes({
+          version: 2,
+          entries: [],
+          results: [{ kind: 'md5', key: key(1), value: 'AA==', digest: e(1).digest, size: 3, used }],
+        }),
+        listed,
+      ),
+    /result is malformed/,
+  );
+  assert.throws(
+    () =>
+      parseCacheConfig(
+        bytes({ version: 2, entries: [], blobs: [{ kind: 'rpm', digest: e(1).digest, size: 3, used }] }),
+        listed,
+      ),
+    /package file entry is malformed/,
+  );
+  assert.deepEqual(
+    parseCacheConfig(
+      bytes({
+        version: 2,
+        entries: [],
+        results: [{ kind: 'closure', key: key(2), digest: e(2).digest, size: 3, used }],
+        blobs: [
+          { kind: 'deb', digest: e(1).digest, size: 3, used },
+          { kind: 'deb', digest: e(2).digest, size: 3, used },
+        ],
+      }),
+      listed,
+    ),
+    { entries: [], results: [], blobs: [{ kind: 'deb', digest: e(1).digest, size: 3, used }] },
+    'unlisted blobs are left out',
   );
   assert.throws(() => parseCacheConfig(new Uint8Array([0xff, 0xfe]), listed), /not JSON/);
+});
+
+test('results (inline and as blobs) and package files are exported, imported lazily and verified; a bad result blob is a warning and a miss', async () => {
+  const to = `docker://${reg.address}/results:main`;
+  const store = memoryStore();
+  const big = new TextEncoder().encode('x'.repeat(4000));
+  const deb = new TextEncoder().encode('!<arch>\nnot really a deb\n');
+  const debInfo = await store.put(deb);
+  let c = await openRegistryCache({ from: [], to, store, log: quiet });
+  c.recordResult('md5', key(1), new TextEncoder().encode('0123456789abcdef0123456789abcdef'));
+  c.recordResult('closure', key(2), async () => big);
+  c.recordBlob('deb', debInfo.digest, debInfo.size, store);
+  const out = await c.export();
+  c.close();
+  assert.equal(out?.results, 2);
+  assert.equal(out?.blobs, 1);
+
+  // a fresh machine: results come back; the .deb is downloaded (verified) only when read
+  const fresh = memoryStore();
+  const warnings: string[] = [];
+  c = await openRegistryCache({
+    from: [to],
+    store: fresh,
+    log: { info: () => {}, warn: (m) => warnings.push(m) },
+  });
+  assert.equal(new TextDecoder().decode(await c.result('md5', key(1))), '0123456789abcdef0123456789abcdef');
+  assert.deepEqual(Buffer.from((await c.result('closure', key(2)))!), Buffer.from(big));
+  assert.equal(await c.result('closure', key(3)), undefined);
+  const debs = memoryStore();
+  const ps = c.packageStore(debs);
+  assert.equal(await debs.has(debInfo.digest), false);
+  assert.equal(await ps.has(debInfo.digest, debInfo.size), true);
+  assert.equal(await ps.has(debInfo.digest, debInfo.size + 1), false, 'the size is part of the identity');
+  assert.equal(await debs.has(debInfo.digest), false, 'not downloaded by has()');
+  assert.deepEqual(Buffer.from(await readBlob(ps, debInfo.digest, debInfo.size)), Buffer.from(deb));
+  assert.equal(await debs.has(debInfo.digest, debInfo.size), true, 'downloaded into the package cache');
+  c.close();
+  assert.equal(warnings.length, 0, warnings.join('\n'));
+
+  // the result blob replaced by other bytes under the same manifest: refused by digest, a warning, a miss
+  const m = (await (
+    await fetch(`http://${reg.address}/v2/results/manifests/main`, {
+      headers: { accept: MediaType.OciManifest },
+    })
+  ).json()) as { layers: { digest: string; size: number; mediaType: string }[] };
+  const resultLayer = m.layers.find((l) => l.size === big.byteLength)!;
+  assert.ok(resultLayer, 'the large result is a blob of the manifest');
+  const del = await fetch(`http://${reg.address}/v2/results/blobs/${resultLayer.digest}`, {
+    method: 'DELETE',
+  });
+  assert.equal(del.status, 202);
+  c = await openRegistryCache({
+    from: [to],
+    store: memoryStore(),
+    log: { info: () => {}, warn: (m) => warnings.push(m) },
+  });
+  assert.equal(await c.result('closure', key(2)), undefined);
+  assert.match(warnings.join('\n'), /which its repository does not hold: that closure result is built cold/);
+  c.close();
 });
 
 test('exports merge with the previous one, drop entries older than 14 days and keep at most 512', async () => {
