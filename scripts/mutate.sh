@@ -11,16 +11,15 @@ export FROMSCRATCH_SERVICES="${FROMSCRATCH_STATE:-/tmp/fromscratch-services}"
 declare -A TESTS=(
   [src/blob/verify.ts]="src/blob/verify.test.ts src/blob/store.test.ts"
   [src/trace/secrets.ts]="src/trace/secrets.test.ts"
-  [src/layer/tar-header.ts]="src/layer/tar-header.test.ts test/layer/tar-boundaries.test.ts"
+  [src/layer/tar-header.ts]="src/layer/tar-header.test.ts"
   [src/deb/version.ts]="src/deb/version.test.ts"
-  [src/fs/resolve.ts]="src/fs/resolve.test.ts test/fs/confinement.test.ts"
+  [src/fs/resolve.ts]="src/fs/resolve.test.ts"
   [src/oci/validate.ts]="test/oci/validate.test.ts"
-  [src/unpack/tar-reader.ts]="test/run/unpack-hostile.test.ts"
   [src/unpack/unpack.ts]="test/run/unpack-hostile.test.ts"
-  [src/closure/search.ts]="test/closure/search-order.test.ts test/closure/closure.test.ts"
+  [src/closure/search.ts]="src/closure/search.test.ts"
 )
-ORDER=(src/blob/verify.ts src/trace/secrets.ts src/deb/version.ts src/fs/resolve.ts src/layer/tar-header.ts
-  src/oci/validate.ts src/unpack/tar-reader.ts src/unpack/unpack.ts src/closure/search.ts)
+ORDER=(src/blob/verify.ts src/trace/secrets.ts src/deb/version.ts src/layer/tar-header.ts src/oci/validate.ts
+  src/fs/resolve.ts src/unpack/unpack.ts src/closure/search.ts)
 
 files=("$@")
 [ ${#files[@]} -gt 0 ] || files=("${ORDER[@]}")

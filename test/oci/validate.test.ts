@@ -139,3 +139,102 @@ test('a corrupt gzip that hashes right is INVALID_COMPRESSION (the blob is intac
   };
   await assert.rejects(validateImage(appendLayers(base, [layer]), store), code('INVALID_COMPRESSION'));
 });
+
+test('the platform needs both os and architecture', async () => {
+  const { store, layer } = await withLayer();
+  for (const platform of [
+    { os: '', architecture: 'amd64' },
+    { os: 'linux', architecture: '' },
+  ]) {
+    const image = appendLayers({ ...base, platform }, [layer]);
+    const problems = await checkImage(image, store);
+    assert.ok(
+      problems.some((p) => p.subject === 'platform' && p.code === 'INVALID_IMAGE'),
+      JSON.stringify(platform),
+    );
+  }
+});
+
+test('malformed descriptors are reported without reading the blob', async () => {
+  const { store, layer } = await withLayer();
+  const cases: [Layer, string, RegExp][] = [
+    [{ ...layer, blob: { ...layer.blob, digest: 'sha256:AB' as Digest } }, 'INVALID_DIGEST', /blob digest/],
+    [{ ...layer, diffId: 'sha256:00' as Digest }, 'INVALID_DIGEST', /diff_id sha256:00/],
+    [{ ...layer, blob: { ...layer.blob, size: -1 } }, 'INVALID_IMAGE', /size -1/],
+    [{ ...layer, blob: { ...layer.blob, size: 1.5 } }, 'INVALID_IMAGE', /size 1\.5/],
+  ];
+  for (const [bad, c, re] of cases) {
+    const problems = await checkImage(appendLayers(base, [bad]), store);
+    const mine = problems.filter((p) => p.subject.startsWith('layers[0]'));
+    assert.equal(mine.length, 1, `${re}: ${JSON.stringify(mine)}`);
+    assert.equal(mine[0]!.code, c);
+    assert.match(mine[0]!.message, re);
+  }
+  // size 0 is a valid size (an empty blob), not a malformed one
+  const empty = await store.put(new Uint8Array(0));
+  const zero: Layer = { blob: { mediaType: MediaType.OciLayer, ...empty }, diffId: empty.digest };
+  assert.deepEqual(await checkImage(appendLayers(base, [zero]), store), []);
+});
+
+test('layers: false checks presence and size only', async () => {
+  const { store, layer } = await withLayer();
+  const bytes = store.blobs.get(layer.blob.digest)!;
+  // a corrupt blob passes (its bytes are not read) …
+  const corrupt = flippedStore(bytes, 12, layer.blob.digest);
+  assert.deepEqual(await checkImage(appendLayers(base, [layer]), corrupt, { layers: false }), []);
+  // … but an absent one, or one of another size, does not
+  for (const l of [
+    { ...layer, blob: { ...layer.blob, digest: sha256('absent') } },
+    { ...layer, blob: { ...layer.blob, size: layer.blob.size + 1 } },
+  ]) {
+    const problems = await checkImage(appendLayers(base, [l]), store, { layers: false });
+    assert.deepEqual(
+      problems.map((p) => p.code),
+      ['BLOB_NOT_FOUND'],
+    );
+  }
+});
+
+test('Env entries need a name and an =; the value may be empty', async () => {
+  const { store, layer } = await withLayer();
+  const image = withConfig(appendLayers(base, [layer]), { Env: ['A=', 'B=1=2', '=x', 'C'] });
+  const problems = await checkImage(image, store);
+  assert.deepEqual(
+    problems.map((p) => p.subject),
+    ['config.Env[2]', 'config.Env[3]'],
+  );
+});
+
+test('history counts only entries with a layer; no history at all is allowed', async () => {
+  const { store, layer } = await withLayer();
+  const withEmpty: Image = {
+    ...appendLayers(base, [layer]),
+    history: [{ empty_layer: true }, {}, { empty_layer: true }],
+  };
+  assert.deepEqual(await checkImage(withEmpty, store), []);
+  const none: Image = { ...appendLayers(base, [layer]), history: [] };
+  assert.deepEqual(await checkImage(none, store), []);
+  const tooMany: Image = { ...appendLayers(base, [layer]), history: [{}, {}] };
+  const problems = await checkImage(tooMany, store);
+  assert.deepEqual(
+    problems.map((p) => p.subject),
+    ['history'],
+  );
+  assert.match(problems[0]!.message, /2 history entries with layers, but 1 layers/);
+});
+
+test('a single problem is thrown with its own code and names its subject', async () => {
+  const { store, layer } = await withLayer();
+  const wrong: Layer = { ...layer, diffId: sha256('something else') };
+  const err = await validateImage(appendLayers(base, [wrong]), store).then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof InvalidImageError);
+  assert.equal(err.code, 'DIGEST_MISMATCH');
+  assert.equal(err.problems.length, 1);
+  assert.ok(
+    err.message.startsWith(`invalid image: layers[0] ${layer.blob.digest}: uncompressed content hashes to`),
+    err.message,
+  );
+});
