@@ -117,3 +117,16 @@ test('`..` is taken after the link before it is followed, and stops at the root'
   assert.equal(root.stat?.type, 'dir');
   assert.deepEqual(root.links, []);
 });
+
+test('`.` components are skipped in a path that exists; a relative link in a subdirectory stays there', async () => {
+  const r = await resolvePath(fs, '/lib/./x86_64-linux-gnu/./libc.so.6');
+  assert.equal(r.path, '/usr/lib/x86_64-linux-gnu/libc.so.6');
+  assert.equal(r.stat?.type, 'file');
+  const rel = memoryFs({
+    '/a/b/real': { type: 'file', data: Buffer.from('x') },
+    '/a/b/link': { type: 'symlink', target: 'real' },
+  });
+  const l = await resolvePath(rel, '/a/b/link');
+  assert.equal(l.path, '/a/b/real');
+  assert.equal(l.stat?.type, 'file');
+});

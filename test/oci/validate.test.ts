@@ -125,6 +125,14 @@ test('every problem is reported at once', async () => {
     'layers[2]:DIGEST_MISMATCH',
   ]);
   assert.match(err.message, /5 problems/);
+  // each problem is listed with its subject and code
+  for (const p of err.problems)
+    assert.ok(err.message.includes(`${p.subject}: ${p.message} [${p.code}]`), p.subject);
+  assert.equal(err.hint, 'the image is corrupt or was built wrongly; rebuild it');
+  const messages = Object.fromEntries(err.problems.map((p) => [p.subject.split(' ')[0], p.message]));
+  assert.match(messages['layers[0]']!, /not found/);
+  assert.match(messages['layers[1]']!, /media type application\/json is not a layer type/);
+  assert.match(messages['config.Env[0]']!, /"NOEQUALS" is not NAME=VALUE/);
 });
 
 test('a corrupt gzip that hashes right is INVALID_COMPRESSION (the blob is intact, its content is not)', async () => {
@@ -149,7 +157,10 @@ test('the platform needs both os and architecture', async () => {
     const image = appendLayers({ ...base, platform }, [layer]);
     const problems = await checkImage(image, store);
     assert.ok(
-      problems.some((p) => p.subject === 'platform' && p.code === 'INVALID_IMAGE'),
+      problems.some(
+        (p) =>
+          p.subject === 'platform' && p.code === 'INVALID_IMAGE' && /os and architecture/.test(p.message),
+      ),
       JSON.stringify(platform),
     );
   }
@@ -162,6 +173,11 @@ test('malformed descriptors are reported without reading the blob', async () => 
     [{ ...layer, diffId: 'sha256:00' as Digest }, 'INVALID_DIGEST', /diff_id sha256:00/],
     [{ ...layer, blob: { ...layer.blob, size: -1 } }, 'INVALID_IMAGE', /size -1/],
     [{ ...layer, blob: { ...layer.blob, size: 1.5 } }, 'INVALID_IMAGE', /size 1\.5/],
+    [
+      { ...layer, blob: { ...layer.blob, mediaType: 'text/plain' } },
+      'INVALID_IMAGE',
+      /text\/plain is not a layer type/,
+    ],
   ];
   for (const [bad, c, re] of cases) {
     const problems = await checkImage(appendLayers(base, [bad]), store);
@@ -192,6 +208,7 @@ test('layers: false checks presence and size only', async () => {
       problems.map((p) => p.code),
       ['BLOB_NOT_FOUND'],
     );
+    assert.match(problems[0]!.message, /not in the store with that size/);
   }
 });
 
