@@ -255,3 +255,32 @@ test('a single problem is thrown with its own code and names its subject', async
     err.message,
   );
 });
+
+test('documents that do not serialise or parse back are reported under `documents`', async () => {
+  const store = memoryStore();
+  // a FromscratchError of the strict parsers keeps its code and says which document
+  const user = await checkImage({ ...base, config: { User: 5 as unknown as string } }, store);
+  assert.deepEqual(
+    user.map((p) => [p.code, p.subject]),
+    [['INVALID_IMAGE', 'documents']],
+  );
+  assert.match(user[0]!.message, /^serialised config: config\.User/);
+  const bad: Layer = {
+    blob: { mediaType: MediaType.OciLayer, digest: 'sha256:00' as Digest, size: 1 },
+    diffId: sha256('x'),
+  };
+  const manifest = await checkImage(appendLayers(base, [bad]), store);
+  const docs = manifest.filter((p) => p.subject === 'documents');
+  assert.deepEqual(
+    docs.map((p) => p.code),
+    ['INVALID_DIGEST'],
+  );
+  assert.match(docs[0]!.message, /^serialised manifest: /);
+  // any other error is INVALID_IMAGE, with its message
+  const big = await checkImage({ ...base, config: { Labels: { a: 10n as unknown as string } } }, store);
+  assert.deepEqual(
+    big.map((p) => [p.code, p.subject]),
+    [['INVALID_IMAGE', 'documents']],
+  );
+  assert.match(big[0]!.message, /^cannot serialise: .*BigInt/);
+});
