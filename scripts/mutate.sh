@@ -3,6 +3,22 @@
 # table of scores at the end (reports/mutation/*.json). Slow (hours for all of it): not part of CI.
 #   bash scripts/mutate.sh                 every file below
 #   bash scripts/mutate.sh src/blob/verify.ts src/trace/secrets.ts   only these
+#
+# Surviving mutants judged equivalent (one line per class; issue 17):
+#   deb/version.ts   `k < a.length` → `true`/`<=` in ca/cb: charCodeAt past the end is NaN either way
+#   deb/version.ts   `ea > eb` → `ea >= eb` inside `if (ea !== eb)`: the two never differ there
+#   fs/resolve.ts    `[part, ...pending].filter(p => p !== '.')` mutants: normalizeImagePath drops `.` anyway
+#   fs/resolve.ts    the early "not a directory" return removed: RootFs.lstat under a file is undefined
+#                    (ENOTDIR), giving the same path and stat one step later
+#   fs/resolve.ts    `|| '/'` → `|| ''` in resolveSymlinkTarget: `/${target}` is normalised to the same path
+#   oci/validate.ts  `ok = false` → `true` for a non-layer media type: `c === undefined` skips the layer anyway
+#   oci/validate.ts  the config-descriptor, rootfs.diff_ids and os/architecture comparisons of the serialised
+#                    documents: serializeImage builds them from the same Image, so they cannot differ
+#                    without a bug in image.ts (a guard, unreachable from validate's inputs)
+#   layer/tar-header splitUstarName `nlen === 0` and `i > PREFIX_LEN`: unreachable (the search window is
+#                    at most 156 bytes and a trailing slash is excluded from it)
+#   closure/search   `!env.warnings.includes(state.warning)`: the memoised glibc search gets a fresh warnings
+#                    array per call, so the test is always true there (the closure dedupes its warnings)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export FROMSCRATCH_SERVICES="${FROMSCRATCH_STATE:-/tmp/fromscratch-services}"

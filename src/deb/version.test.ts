@@ -164,3 +164,13 @@ test('versionSatisfies: each operator is false on the other side of its boundary
   assert.ok(!versionSatisfies('1', '>', '2'));
   assert.ok(versionSatisfies('1', '<', '2'));
 });
+
+test('parseDebVersion names at most 100 characters of a long bad version', () => {
+  const bad = `1.0_${'x'.repeat(300)}`;
+  assert.throws(
+    () => parseDebVersion(bad),
+    (e) =>
+      isFromscratchError(e, 'INVALID_ARGUMENT') &&
+      e.message.startsWith(`invalid Debian version ${JSON.stringify(bad.slice(0, 100))}: `),
+  );
+});
