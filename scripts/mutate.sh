@@ -12,9 +12,8 @@
 #                    (ENOTDIR), giving the same path and stat one step later
 #   fs/resolve.ts    `|| '/'` → `|| ''` in resolveSymlinkTarget: `/${target}` is normalised to the same path
 #   oci/validate.ts  `ok = false` → `true` for a non-layer media type: `c === undefined` skips the layer anyway
-#   oci/validate.ts  the config-descriptor, rootfs.diff_ids and os/architecture comparisons of the serialised
-#                    documents: serializeImage builds them from the same Image, so they cannot differ
-#                    without a bug in image.ts (a guard, unreachable from validate's inputs)
+#   oci/validate.ts  the `what` of decompressStream (`layer sha256:…`): only in messages of decompressor
+#                    errors no test matches on (left, not equivalent: a message, not a rule)
 #   layer/tar-header splitUstarName `nlen === 0` and `i > PREFIX_LEN`: unreachable (the search window is
 #                    at most 156 bytes and a trailing slash is excluded from it)
 #   closure/search   `!env.warnings.includes(state.warning)`: the memoised glibc search gets a fresh warnings

@@ -7,7 +7,15 @@ import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { memoryStore } from '../../src/blob/memory-store.ts';
 import { isFromscratchError } from '../../src/errors.ts';
-import { appendLayers, emptyImage, type Image, type Layer, withConfig } from '../../src/image/image.ts';
+import {
+  appendLayers,
+  emptyImage,
+  type Image,
+  type Layer,
+  serializeImage,
+  withConfig,
+  withDocuments,
+} from '../../src/image/image.ts';
 import { type Digest, sha256 } from '../../src/model/digest.ts';
 import { MediaType } from '../../src/model/media-type.ts';
 import { checkImage, InvalidImageError, validateImage } from '../../src/oci/validate.ts';
@@ -283,4 +291,39 @@ test('documents that do not serialise or parse back are reported under `document
     [['INVALID_IMAGE', 'documents']],
   );
   assert.match(big[0]!.message, /^cannot serialise: .*BigInt/);
+});
+
+test('an image read with its documents: documents that disagree with its layers or platform are reported', async () => {
+  const { store, layer } = await withLayer();
+  const image = appendLayers(base, [layer]);
+  const docsOf = (img: Image) => {
+    const s = serializeImage(img);
+    return {
+      manifest: s.manifest,
+      manifestMediaType: s.descriptor.mediaType,
+      config: s.config,
+      configDescriptor: s.configDescriptor,
+    };
+  };
+  const subjects = async (img: Image) => (await checkImage(img, store)).map((p) => `${p.subject}:${p.code}`);
+  // its own documents: valid
+  assert.deepEqual(await subjects(withDocuments({ ...image }, docsOf(image))), []);
+  // config bytes the manifest does not describe
+  const other = docsOf(withConfig(image, { Env: ['A=1'] }));
+  assert.deepEqual(await subjects(withDocuments({ ...image }, { ...docsOf(image), config: other.config })), [
+    'manifest.config:DIGEST_MISMATCH',
+  ]);
+  // diff_ids: one more, or the same number but another one
+  const two = docsOf(appendLayers(base, [layer, layer]));
+  assert.deepEqual(await subjects(withDocuments({ ...image }, two)), ['config.rootfs:INVALID_IMAGE']);
+  const wrong = docsOf(appendLayers(base, [{ ...layer, diffId: sha256('other') }]));
+  assert.deepEqual(await subjects(withDocuments({ ...image }, wrong)), ['config.rootfs:INVALID_IMAGE']);
+  // os or architecture alone differing from the platform
+  for (const platform of [
+    { os: 'linux', architecture: 'arm64' },
+    { os: 'freebsd', architecture: 'amd64' },
+  ]) {
+    const d = docsOf(appendLayers(emptyImage(platform), [layer]));
+    assert.deepEqual(await subjects(withDocuments({ ...image }, d)), ['config:INVALID_IMAGE'], platform.os);
+  }
 });
