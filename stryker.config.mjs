@@ -19,7 +19,7 @@ export default {
   // two cores are shared: one mutant at a time
   concurrency: 1,
   timeoutMS: 60000,
-  reporters: ['clear-text', 'json'],
+  reporters: ['clear-text', 'json', 'progress-append-only'],
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',

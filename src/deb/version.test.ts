@@ -95,3 +95,82 @@ test('compareDebVersions: numbers compare by their first differing digit, after 
     assert.equal(sign(compareDebVersions(b, a)) + want, 0, `${b} vs ${a}`);
   }
 });
+
+// Boundaries found by the Stryker run on version.ts (issue 17).
+test('parseDebVersion: each refusal says why, names the version and hints the format', () => {
+  const rows: [string, RegExp][] = [
+    ['', /it is empty/],
+    ['   ', /it is empty/],
+    ['1.0 2', /contains spaces/],
+    ['x:1.0', /epoch is not a number/],
+    ['0x1:1.0', /epoch is not a number/],
+    ['1e3:1.0', /epoch is not a number/],
+    ['2147483648:1.0', /epoch is not a number/],
+    ['1:', /upstream version is empty/],
+    ['-1', /upstream version is empty/],
+    ['1.0-', /revision is empty/],
+    ['1.0- ', /revision is empty/],
+    ['a1.0', /does not start with a digit/],
+    ['1.0_1', /upstream version contains a forbidden character/],
+    ['1.0-_', /revision contains a forbidden character/],
+    ['1.0-a_', /revision contains a forbidden character/],
+  ];
+  for (const [bad, why] of rows) {
+    assert.throws(
+      () => parseDebVersion(bad),
+      (e) =>
+        isFromscratchError(e, 'INVALID_ARGUMENT') &&
+        why.test(e.message) &&
+        e.message.startsWith(`invalid Debian version ${JSON.stringify(bad)}: `) &&
+        /\[epoch:\]upstream\[-revision\]/.test(e.hint ?? ''),
+      JSON.stringify(bad),
+    );
+  }
+  // the largest epoch dpkg takes, surrounding spaces, and what formatDebVersion leaves out
+  assert.equal(parseDebVersion('2147483647:1.0').epoch, 2147483647);
+  assert.deepEqual(parseDebVersion(' 1.0-1 '), { epoch: 0, upstream: '1.0', revision: '1' });
+  assert.equal(formatDebVersion(parseDebVersion('0:1.0')), '1.0');
+  assert.equal(formatDebVersion(parseDebVersion('1.0-0')), '1.0-0');
+  assert.equal(formatDebVersion({ epoch: 0, upstream: '1.0', revision: '' }), '1.0');
+});
+
+test('compareDebVersions: malformed epochs compare as 0, spaces are ignored, letters sort before other marks', () => {
+  const rows: [string, string, number][] = [
+    ['0x1:1', '0:2', -1], // not an epoch of 1
+    ['1e3:1', '2:1', -1], // not an epoch of 1000
+    [':1', '2', -1], // an empty epoch is 0, not part of the upstream
+    [' 2:1', '1:9', 1],
+    ['1.0A', '1.0+', -1],
+    ['1.0Z', '1.0+', -1],
+    ['1.0z', '1.0+', -1],
+    ['1.0@', '1.0A', 1], // '@' (64) and '[' (91) are not letters
+    ['1.0[', '1.0Z', 1],
+    ['1.0{', '1.0z', 1],
+    ['1.a', '1.1', 1], // a digit weighs 0 against a non-digit
+    ['1.+', '1.1', 1],
+  ];
+  for (const [a, b, want] of rows) {
+    assert.equal(sign(compareDebVersions(a, b)), want, `${a} vs ${b}`);
+    assert.equal(sign(compareDebVersions(b, a)) + want, 0, `${b} vs ${a}`);
+  }
+});
+
+test('versionSatisfies: each operator is false on the other side of its boundary', () => {
+  assert.ok(!versionSatisfies('3', '<=', '2'));
+  assert.ok(!versionSatisfies('3', '<', '2'));
+  assert.ok(!versionSatisfies('3', '=', '2'));
+  assert.ok(!versionSatisfies('1', '=', '2'));
+  assert.ok(!versionSatisfies('2', '>>', '2'));
+  assert.ok(!versionSatisfies('1', '>', '2'));
+  assert.ok(versionSatisfies('1', '<', '2'));
+});
+
+test('parseDebVersion names at most 100 characters of a long bad version', () => {
+  const bad = `1.0_${'x'.repeat(300)}`;
+  assert.throws(
+    () => parseDebVersion(bad),
+    (e) =>
+      isFromscratchError(e, 'INVALID_ARGUMENT') &&
+      e.message.startsWith(`invalid Debian version ${JSON.stringify(bad.slice(0, 100))}: `),
+  );
+});

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isFromscratchError } from '../errors.ts';
-import { memoryFs } from './memory-fs.ts';
-import { resolvePath, resolveSymlinkTarget } from './resolve.ts';
+import { type MemoryNode, memoryFs } from './memory-fs.ts';
+import { MAX_SYMLINK_HOPS, resolvePath, resolveSymlinkTarget } from './resolve.ts';
 
 const fs = memoryFs({
   '/usr/lib/x86_64-linux-gnu/libc.so.6': { type: 'file', data: Buffer.from('\x7fELF') },
@@ -83,4 +83,50 @@ test('resolveSymlinkTarget: relative targets from the link directory, absolute o
   ] as const) {
     assert.equal(resolveSymlinkTarget(link, target), want, `${link} -> ${target}`);
   }
+});
+
+test('exactly MAX_SYMLINK_HOPS links are followed; one more is a loop', async () => {
+  const chain = (n: number) => {
+    const nodes: Record<string, MemoryNode> = { '/end': { type: 'file', data: Buffer.from('x') } };
+    for (let i = 0; i < n; i++)
+      nodes[`/l${i}`] = { type: 'symlink', target: i === n - 1 ? 'end' : `l${i + 1}` };
+    return memoryFs(nodes);
+  };
+  const ok = await resolvePath(chain(MAX_SYMLINK_HOPS), '/l0');
+  assert.equal(ok.path, '/end');
+  assert.equal(ok.links.length, MAX_SYMLINK_HOPS);
+  await assert.rejects(resolvePath(chain(MAX_SYMLINK_HOPS + 1), '/l0'), (e) =>
+    isFromscratchError(e, 'PATH_ESCAPE'),
+  );
+  // a final link not followed is not a hop
+  const last = await resolvePath(chain(MAX_SYMLINK_HOPS + 1), '/l0', { followFinal: false });
+  assert.equal(last.path, '/l0');
+  assert.equal(last.stat?.type, 'symlink');
+  assert.deepEqual(last.links, []);
+});
+
+test('`..` is taken after the link before it is followed, and stops at the root', async () => {
+  const r = await resolvePath(fs, '/lib/../../../lib/x86_64-linux-gnu/libc.so.6');
+  // /lib -> usr/lib, so /lib/.. is /usr; two more `..` stay at /
+  assert.equal(r.path, '/usr/lib/x86_64-linux-gnu/libc.so.6');
+  const up = await resolvePath(fs, '/lib/..');
+  assert.equal(up.path, '/usr');
+  assert.equal(up.stat?.type, 'dir');
+  const root = await resolvePath(fs, '/..');
+  assert.equal(root.path, '/');
+  assert.equal(root.stat?.type, 'dir');
+  assert.deepEqual(root.links, []);
+});
+
+test('`.` components are skipped in a path that exists; a relative link in a subdirectory stays there', async () => {
+  const r = await resolvePath(fs, '/lib/./x86_64-linux-gnu/./libc.so.6');
+  assert.equal(r.path, '/usr/lib/x86_64-linux-gnu/libc.so.6');
+  assert.equal(r.stat?.type, 'file');
+  const rel = memoryFs({
+    '/a/b/real': { type: 'file', data: Buffer.from('x') },
+    '/a/b/link': { type: 'symlink', target: 'real' },
+  });
+  const l = await resolvePath(rel, '/a/b/link');
+  assert.equal(l.path, '/a/b/real');
+  assert.equal(l.stat?.type, 'file');
 });

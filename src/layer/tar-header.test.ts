@@ -4,6 +4,7 @@ import { isFromscratchError } from '../errors.ts';
 import {
   BLOCK_SIZE,
   encodeTarHeader,
+  MAX_PAX_SIZE,
   paddingFor,
   paxRecord,
   splitUstarName,
@@ -154,5 +155,197 @@ describe('encodeTarHeader', () => {
   });
   it('pads to whole blocks', () => {
     assert.deepEqual([0, 1, 511, 512, 513].map(paddingFor), [0, 511, 1, 0, 511]);
+  });
+});
+
+// Boundaries of every ustar field (issue 17): the last value that fits, the first that does not.
+// GNU tar and Python are the oracles for the same limits in test/layer/tar-boundaries.test.ts; these
+// check the bytes in-process, fast enough to run for each mutant.
+describe('field limits', () => {
+  const pax = (b: Buffer) =>
+    b.length === BLOCK_SIZE
+      ? ''
+      : b.subarray(512, 512 + Number.parseInt(field(b, 124, 12), 8)).toString('latin1');
+  const main = (b: Buffer) => b.subarray(b.length - 512);
+
+  it('names: prefix of 155 and name of 100 split; a leading slash alone, or 156 bytes of prefix, do not', () => {
+    const split = (n: string) => {
+      const s = splitUstarName(Buffer.from(n));
+      return s ? [s.prefix.length, s.name.length] : undefined;
+    };
+    assert.deepEqual(split(`${'d'.repeat(155)}/${'f'.repeat(100)}`), [155, 100]);
+    assert.deepEqual(split(`${'d'.repeat(155)}/${'f'.repeat(101)}`), undefined);
+    assert.deepEqual(split(`${'d'.repeat(154)}/${'f'.repeat(101)}`), undefined);
+    assert.deepEqual(split(`/${'f'.repeat(100)}`), undefined);
+    // the split is at the last slash within 155 bytes, not the first
+    assert.deepEqual(split(`${'a'.repeat(10)}/${'d'.repeat(100)}/${'f'.repeat(40)}`), [111, 40]);
+    // a directory: the slash at byte 156 is in the name, never the split point
+    assert.deepEqual(split(`${'d'.repeat(155)}/${'e'.repeat(99)}/`), [155, 100]);
+    assert.deepEqual(split(`${'d'.repeat(150)}/`), undefined);
+    assert.deepEqual(split(`${'d'.repeat(50)}/${'e'.repeat(50)}/`), [50, 51]);
+  });
+
+  it('a name that splits is written in prefix and name with no PAX; one that does not gets a PAX path', () => {
+    const n = `${'d'.repeat(155)}/${'f'.repeat(100)}`;
+    const b = encodeTarHeader({ ...base, name: Buffer.from(n) });
+    assert.equal(b.length, BLOCK_SIZE);
+    assert.equal(field(b, 0, 100), 'f'.repeat(100));
+    assert.equal(field(b, 345, 155), 'd'.repeat(155));
+    const long = `${'d'.repeat(156)}/f`;
+    const p = encodeTarHeader({ ...base, name: Buffer.from(long) });
+    assert.equal(pax(p), `168 path=${long}\n`);
+    assert.equal(field(main(p), 0, 100), long.slice(0, 100));
+    assert.equal(field(main(p), 345, 155), '');
+  });
+
+  it('link targets: 100 bytes fit the field; 101 get a PAX linkpath (never silently cut)', () => {
+    for (const typeflag of [TarTypeflag.symlink, TarTypeflag.hardlink]) {
+      const t100 = 'l'.repeat(100);
+      const b = encodeTarHeader({ ...base, size: 0, typeflag, linkname: Buffer.from(t100) });
+      assert.equal(b.length, BLOCK_SIZE);
+      assert.equal(field(b, 157, 100), t100);
+      assert.equal(String.fromCharCode(b[156]!), typeflag);
+      const t101 = 'l'.repeat(101);
+      const p = encodeTarHeader({ ...base, size: 0, typeflag, linkname: Buffer.from(t101) });
+      assert.equal(pax(p), `115 linkpath=${t101}\n`);
+      assert.equal(String.fromCharCode(main(p)[156]!), typeflag);
+    }
+  });
+
+  it('hdrcharset=BINARY only for a PAX path or linkpath that is not UTF-8', () => {
+    const badLink = Buffer.concat([Buffer.alloc(101, 0x6c), Buffer.of(0xff)]);
+    const b = encodeTarHeader({ ...base, typeflag: TarTypeflag.symlink, size: 0, linkname: badLink });
+    assert.ok(pax(b).startsWith('21 hdrcharset=BINARY\n116 linkpath='), pax(b));
+    // a non-UTF-8 name that fits ustar and a long UTF-8 link: no hdrcharset
+    const ok = encodeTarHeader({
+      ...base,
+      name: Buffer.of(0x61, 0xff),
+      typeflag: TarTypeflag.symlink,
+      size: 0,
+      linkname: Buffer.alloc(101, 0x6c),
+    });
+    assert.ok(pax(ok).startsWith('115 linkpath='), pax(ok));
+    // a short non-UTF-8 link needs nothing
+    const short = encodeTarHeader({
+      ...base,
+      typeflag: TarTypeflag.symlink,
+      size: 0,
+      linkname: Buffer.of(0xff),
+    });
+    assert.equal(short.length, BLOCK_SIZE);
+  });
+
+  it('uid, gid: 7 octal digits fit; one more goes to PAX with 0 in the field', () => {
+    const fit = encodeTarHeader({ ...base, uid: 2 ** 21 - 1, gid: 2 ** 21 - 1 });
+    assert.equal(fit.length, BLOCK_SIZE);
+    assert.equal(field(fit, 108, 8), '7777777');
+    assert.equal(field(fit, 116, 8), '7777777');
+    const over = encodeTarHeader({ ...base, uid: 2 ** 21 - 1, gid: 2 ** 21 });
+    assert.equal(pax(over), '15 gid=2097152\n');
+    assert.equal(field(main(over), 108, 8), '7777777');
+    assert.equal(field(main(over), 116, 8), '0000000');
+    const both = encodeTarHeader({ ...base, uid: 2 ** 21, gid: 2 ** 32 });
+    assert.equal(pax(both), '15 uid=2097152\n18 gid=4294967296\n');
+    assert.equal(field(main(both), 108, 8), '0000000');
+  });
+
+  it('size and mtime: 11 octal digits fit; one more goes to PAX with 0 in the field', () => {
+    const max = 8 ** 11 - 1;
+    const fit = encodeTarHeader({ ...base, size: max, mtime: max });
+    assert.equal(fit.length, BLOCK_SIZE);
+    assert.equal(field(fit, 124, 12), '77777777777');
+    assert.equal(field(fit, 136, 12), '77777777777');
+    const over = encodeTarHeader({ ...base, size: max + 1, mtime: max + 1 });
+    assert.equal(pax(over), '19 size=8589934592\n20 mtime=8589934592\n');
+    assert.equal(field(main(over), 124, 12), '00000000000');
+    assert.equal(field(main(over), 136, 12), '00000000000');
+    const mtimeOnly = encodeTarHeader({ ...base, mtime: max + 1 });
+    assert.equal(pax(mtimeOnly), '20 mtime=8589934592\n');
+    assert.equal(field(main(mtimeOnly), 124, 12), '00000000003');
+  });
+
+  it('device numbers and mode: the largest values are written, one more is refused', () => {
+    const b = encodeTarHeader({
+      ...base,
+      typeflag: TarTypeflag.char,
+      size: 0,
+      mode: 0o7777,
+      devmajor: 2 ** 21 - 1,
+      devminor: 5,
+    });
+    assert.equal(field(b, 100, 8), '0007777');
+    assert.equal(field(b, 329, 8), '7777777');
+    assert.equal(field(b, 337, 8), '0000005');
+    assert.ok(checksumOk(b));
+    const none = encodeTarHeader(base);
+    assert.equal(field(none, 329, 8), '0000000');
+    assert.equal(field(none, 337, 8), '0000000');
+    for (const bad of [
+      { devminor: 2 ** 21 },
+      { devmajor: -1 },
+      { mode: -1 },
+      { gid: Number.NaN },
+      { mtime: -1 },
+      { size: 2 ** 53 },
+      { uid: 2 ** 53 },
+    ]) {
+      assert.throws(
+        () => encodeTarHeader({ ...base, ...bad }),
+        (e) => isFromscratchError(e, 'INVALID_ARGUMENT') && e.message.includes('"usr/bin/x"'),
+        JSON.stringify(bad),
+      );
+    }
+    // the largest safe integer is a valid id (PAX carries it)
+    const big = encodeTarHeader({ ...base, uid: Number.MAX_SAFE_INTEGER });
+    assert.ok(pax(big).includes(`uid=${Number.MAX_SAFE_INTEGER}\n`));
+  });
+
+  it('the PAX header block: fixed name, mode 0644, owner 0, mtime 0, its size, then padding', () => {
+    const b = encodeTarHeader({ ...base, uid: 2 ** 21, mtime: 1700000000 });
+    const h = b.subarray(0, 512);
+    assert.equal(field(h, 0, 100), './@PaxHeader');
+    assert.equal(String.fromCharCode(h[156]!), 'x');
+    assert.equal(field(h, 100, 8), '0000644');
+    assert.equal(field(h, 108, 8), '0000000');
+    assert.equal(field(h, 116, 8), '0000000');
+    assert.equal(field(h, 124, 12), (15).toString(8).padStart(11, '0'));
+    assert.equal(field(h, 136, 12), '00000000000');
+    assert.equal(field(h, 257, 6), 'ustar');
+    assert.ok(checksumOk(h));
+    assert.equal(b.length, 3 * BLOCK_SIZE);
+    assert.ok(b.subarray(512 + 15, 1024).every((x) => x === 0));
+    assert.equal(field(main(b), 136, 12), (1700000000).toString(8).padStart(11, '0'));
+  });
+
+  it('the checksum field is six octal digits, a NUL and a space', () => {
+    const b = encodeTarHeader(base);
+    assert.match(b.subarray(148, 156).toString('latin1'), /^[0-7]{6}\u0000 $/);
+  });
+
+  it('xattr names: empty, with = or with NUL are refused, naming the entry', () => {
+    for (const n of ['', 'user.a=b', 'user.\u0000a']) {
+      assert.throws(
+        () => encodeTarHeader({ ...base, xattrs: { [n]: Buffer.of(1) } }),
+        (e) => isFromscratchError(e, 'INVALID_ARGUMENT') && e.message.includes('"usr/bin/x"'),
+        JSON.stringify(n),
+      );
+    }
+    const ok = encodeTarHeader({ ...base, xattrs: { 'user.a': Buffer.from('v') } });
+    assert.equal(pax(ok), '25 SCHILY.xattr.user.a=v\n');
+    // an empty xattr object adds nothing
+    assert.equal(encodeTarHeader({ ...base, xattrs: {} }).length, BLOCK_SIZE);
+  });
+
+  it('a PAX header of exactly 1 MiB is written; one byte more is TOO_LARGE', () => {
+    const key = 'SCHILY.xattr.user.a';
+    let v = MAX_PAX_SIZE - 40;
+    while (paxRecord(key, Buffer.alloc(v)).length < MAX_PAX_SIZE) v++;
+    assert.equal(paxRecord(key, Buffer.alloc(v)).length, MAX_PAX_SIZE);
+    const b = encodeTarHeader({ ...base, xattrs: { 'user.a': Buffer.alloc(v) } });
+    assert.equal(b.length, BLOCK_SIZE + MAX_PAX_SIZE + BLOCK_SIZE);
+    assert.throws(
+      () => encodeTarHeader({ ...base, xattrs: { 'user.a': Buffer.alloc(v + 1) } }),
+      (e) => isFromscratchError(e, 'TOO_LARGE') && e.message.includes(String(MAX_PAX_SIZE + 1)),
+    );
   });
 });

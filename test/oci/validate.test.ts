@@ -7,7 +7,15 @@ import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { memoryStore } from '../../src/blob/memory-store.ts';
 import { isFromscratchError } from '../../src/errors.ts';
-import { appendLayers, emptyImage, type Image, type Layer, withConfig } from '../../src/image/image.ts';
+import {
+  appendLayers,
+  emptyImage,
+  type Image,
+  type Layer,
+  serializeImage,
+  withConfig,
+  withDocuments,
+} from '../../src/image/image.ts';
 import { type Digest, sha256 } from '../../src/model/digest.ts';
 import { MediaType } from '../../src/model/media-type.ts';
 import { checkImage, InvalidImageError, validateImage } from '../../src/oci/validate.ts';
@@ -125,6 +133,14 @@ test('every problem is reported at once', async () => {
     'layers[2]:DIGEST_MISMATCH',
   ]);
   assert.match(err.message, /5 problems/);
+  // each problem is listed with its subject and code
+  for (const p of err.problems)
+    assert.ok(err.message.includes(`${p.subject}: ${p.message} [${p.code}]`), p.subject);
+  assert.equal(err.hint, 'the image is corrupt or was built wrongly; rebuild it');
+  const messages = Object.fromEntries(err.problems.map((p) => [p.subject.split(' ')[0], p.message]));
+  assert.match(messages['layers[0]']!, /not found/);
+  assert.match(messages['layers[1]']!, /media type application\/json is not a layer type/);
+  assert.match(messages['config.Env[0]']!, /"NOEQUALS" is not NAME=VALUE/);
 });
 
 test('a corrupt gzip that hashes right is INVALID_COMPRESSION (the blob is intact, its content is not)', async () => {
@@ -138,4 +154,176 @@ test('a corrupt gzip that hashes right is INVALID_COMPRESSION (the blob is intac
     diffId: sha256(Buffer.alloc(1000, 1)),
   };
   await assert.rejects(validateImage(appendLayers(base, [layer]), store), code('INVALID_COMPRESSION'));
+});
+
+test('the platform needs both os and architecture', async () => {
+  const { store, layer } = await withLayer();
+  for (const platform of [
+    { os: '', architecture: 'amd64' },
+    { os: 'linux', architecture: '' },
+  ]) {
+    const image = appendLayers({ ...base, platform }, [layer]);
+    const problems = await checkImage(image, store);
+    assert.ok(
+      problems.some(
+        (p) =>
+          p.subject === 'platform' && p.code === 'INVALID_IMAGE' && /os and architecture/.test(p.message),
+      ),
+      JSON.stringify(platform),
+    );
+  }
+});
+
+test('malformed descriptors are reported without reading the blob', async () => {
+  const { store, layer } = await withLayer();
+  const cases: [Layer, string, RegExp][] = [
+    [{ ...layer, blob: { ...layer.blob, digest: 'sha256:AB' as Digest } }, 'INVALID_DIGEST', /blob digest/],
+    [{ ...layer, diffId: 'sha256:00' as Digest }, 'INVALID_DIGEST', /diff_id sha256:00/],
+    [{ ...layer, blob: { ...layer.blob, size: -1 } }, 'INVALID_IMAGE', /size -1/],
+    [{ ...layer, blob: { ...layer.blob, size: 1.5 } }, 'INVALID_IMAGE', /size 1\.5/],
+    [
+      { ...layer, blob: { ...layer.blob, mediaType: 'text/plain' } },
+      'INVALID_IMAGE',
+      /text\/plain is not a layer type/,
+    ],
+  ];
+  for (const [bad, c, re] of cases) {
+    const problems = await checkImage(appendLayers(base, [bad]), store);
+    const mine = problems.filter((p) => p.subject.startsWith('layers[0]'));
+    assert.equal(mine.length, 1, `${re}: ${JSON.stringify(mine)}`);
+    assert.equal(mine[0]!.code, c);
+    assert.match(mine[0]!.message, re);
+  }
+  // size 0 is a valid size (an empty blob), not a malformed one
+  const empty = await store.put(new Uint8Array(0));
+  const zero: Layer = { blob: { mediaType: MediaType.OciLayer, ...empty }, diffId: empty.digest };
+  assert.deepEqual(await checkImage(appendLayers(base, [zero]), store), []);
+});
+
+test('layers: false checks presence and size only', async () => {
+  const { store, layer } = await withLayer();
+  const bytes = store.blobs.get(layer.blob.digest)!;
+  // a corrupt blob passes (its bytes are not read) …
+  const corrupt = flippedStore(bytes, 12, layer.blob.digest);
+  assert.deepEqual(await checkImage(appendLayers(base, [layer]), corrupt, { layers: false }), []);
+  // … but an absent one, or one of another size, does not
+  for (const l of [
+    { ...layer, blob: { ...layer.blob, digest: sha256('absent') } },
+    { ...layer, blob: { ...layer.blob, size: layer.blob.size + 1 } },
+  ]) {
+    const problems = await checkImage(appendLayers(base, [l]), store, { layers: false });
+    assert.deepEqual(
+      problems.map((p) => p.code),
+      ['BLOB_NOT_FOUND'],
+    );
+    assert.match(problems[0]!.message, /not in the store with that size/);
+  }
+});
+
+test('Env entries need a name and an =; the value may be empty', async () => {
+  const { store, layer } = await withLayer();
+  const image = withConfig(appendLayers(base, [layer]), { Env: ['A=', 'B=1=2', '=x', 'C'] });
+  const problems = await checkImage(image, store);
+  assert.deepEqual(
+    problems.map((p) => p.subject),
+    ['config.Env[2]', 'config.Env[3]'],
+  );
+});
+
+test('history counts only entries with a layer; no history at all is allowed', async () => {
+  const { store, layer } = await withLayer();
+  const withEmpty: Image = {
+    ...appendLayers(base, [layer]),
+    history: [{ empty_layer: true }, {}, { empty_layer: true }],
+  };
+  assert.deepEqual(await checkImage(withEmpty, store), []);
+  const none: Image = { ...appendLayers(base, [layer]), history: [] };
+  assert.deepEqual(await checkImage(none, store), []);
+  const tooMany: Image = { ...appendLayers(base, [layer]), history: [{}, {}] };
+  const problems = await checkImage(tooMany, store);
+  assert.deepEqual(
+    problems.map((p) => p.subject),
+    ['history'],
+  );
+  assert.match(problems[0]!.message, /2 history entries with layers, but 1 layers/);
+});
+
+test('a single problem is thrown with its own code and names its subject', async () => {
+  const { store, layer } = await withLayer();
+  const wrong: Layer = { ...layer, diffId: sha256('something else') };
+  const err = await validateImage(appendLayers(base, [wrong]), store).then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof InvalidImageError);
+  assert.equal(err.code, 'DIGEST_MISMATCH');
+  assert.equal(err.problems.length, 1);
+  assert.ok(
+    err.message.startsWith(`invalid image: layers[0] ${layer.blob.digest}: uncompressed content hashes to`),
+    err.message,
+  );
+});
+
+test('documents that do not serialise or parse back are reported under `documents`', async () => {
+  const store = memoryStore();
+  // a FromscratchError of the strict parsers keeps its code and says which document
+  const user = await checkImage({ ...base, config: { User: 5 as unknown as string } }, store);
+  assert.deepEqual(
+    user.map((p) => [p.code, p.subject]),
+    [['INVALID_IMAGE', 'documents']],
+  );
+  assert.match(user[0]!.message, /^serialised config: config\.User/);
+  const bad: Layer = {
+    blob: { mediaType: MediaType.OciLayer, digest: 'sha256:00' as Digest, size: 1 },
+    diffId: sha256('x'),
+  };
+  const manifest = await checkImage(appendLayers(base, [bad]), store);
+  const docs = manifest.filter((p) => p.subject === 'documents');
+  assert.deepEqual(
+    docs.map((p) => p.code),
+    ['INVALID_DIGEST'],
+  );
+  assert.match(docs[0]!.message, /^serialised manifest: /);
+  // any other error is INVALID_IMAGE, with its message
+  const big = await checkImage({ ...base, config: { Labels: { a: 10n as unknown as string } } }, store);
+  assert.deepEqual(
+    big.map((p) => [p.code, p.subject]),
+    [['INVALID_IMAGE', 'documents']],
+  );
+  assert.match(big[0]!.message, /^cannot serialise: .*BigInt/);
+});
+
+test('an image read with its documents: documents that disagree with its layers or platform are reported', async () => {
+  const { store, layer } = await withLayer();
+  const image = appendLayers(base, [layer]);
+  const docsOf = (img: Image) => {
+    const s = serializeImage(img);
+    return {
+      manifest: s.manifest,
+      manifestMediaType: s.descriptor.mediaType,
+      config: s.config,
+      configDescriptor: s.configDescriptor,
+    };
+  };
+  const subjects = async (img: Image) => (await checkImage(img, store)).map((p) => `${p.subject}:${p.code}`);
+  // its own documents: valid
+  assert.deepEqual(await subjects(withDocuments({ ...image }, docsOf(image))), []);
+  // config bytes the manifest does not describe
+  const other = docsOf(withConfig(image, { Env: ['A=1'] }));
+  assert.deepEqual(await subjects(withDocuments({ ...image }, { ...docsOf(image), config: other.config })), [
+    'manifest.config:DIGEST_MISMATCH',
+  ]);
+  // diff_ids: one more, or the same number but another one
+  const two = docsOf(appendLayers(base, [layer, layer]));
+  assert.deepEqual(await subjects(withDocuments({ ...image }, two)), ['config.rootfs:INVALID_IMAGE']);
+  const wrong = docsOf(appendLayers(base, [{ ...layer, diffId: sha256('other') }]));
+  assert.deepEqual(await subjects(withDocuments({ ...image }, wrong)), ['config.rootfs:INVALID_IMAGE']);
+  // os or architecture alone differing from the platform
+  for (const platform of [
+    { os: 'linux', architecture: 'arm64' },
+    { os: 'freebsd', architecture: 'amd64' },
+  ]) {
+    const d = docsOf(appendLayers(emptyImage(platform), [layer]));
+    assert.deepEqual(await subjects(withDocuments({ ...image }, d)), ['config:INVALID_IMAGE'], platform.os);
+  }
 });
