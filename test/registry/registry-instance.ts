@@ -65,58 +65,69 @@ export interface TestCa {
   readonly serverKey: string;
 }
 
+/**
+ * VALIDITY is the certificates' validity window: fixed and wide, so that a test run with the clock moved
+ * (libfaketime moves openssl's and node's clocks, not Go's: skopeo, docker) still agrees on it.
+ */
+const VALIDITY = ['-startdate', '20000101000000Z', '-enddate', '20991231235959Z'];
+
 /** makeTestCa creates a CA and a server certificate (SAN 127.0.0.1, localhost) with openssl. */
 export function makeTestCa(dir: string): TestCa {
   requireTool('openssl', 'openssl');
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=fromscratch registry test CA',
-  ]);
-  run([
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    '/CN=127.0.0.1',
-  ]);
+  // `openssl ca` (not `req -x509`/`x509 -req`, which date certificates from now) with a minimal config
+  writeFileSync(join(dir, 'index.txt'), '');
+  writeFileSync(join(dir, 'serial'), '01\n');
   writeFileSync(
-    join(dir, 'ext.cnf'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n',
+    join(dir, 'ca.cnf'),
+    [
+      '[ca]',
+      'default_ca = test_ca',
+      '[test_ca]',
+      'database = index.txt',
+      'serial = serial',
+      'new_certs_dir = .',
+      'default_md = sha256',
+      'policy = any',
+      'unique_subject = no',
+      'copy_extensions = none',
+      '[any]',
+      'commonName = supplied',
+      '[v3_ca]',
+      'basicConstraints = critical,CA:TRUE',
+      'keyUsage = critical,keyCertSign,cRLSign',
+      'subjectKeyIdentifier = hash',
+      '[v3_server]',
+      'subjectAltName = IP:127.0.0.1,DNS:localhost',
+      'basicConstraints = CA:FALSE',
+      'keyUsage = digitalSignature,keyEncipherment',
+      'extendedKeyUsage = serverAuth',
+      'authorityKeyIdentifier = keyid',
+      '',
+    ].join('\n'),
   );
-  run([
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.crt',
-    '-days',
-    '2',
-    '-extfile',
-    'ext.cnf',
-  ]);
+  const sign = (csr: string, out: string, ext: string, self: boolean) =>
+    run([
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      'ca.cnf',
+      ...(self ? ['-selfsign', '-keyfile', 'ca.key'] : ['-cert', 'ca.crt', '-keyfile', 'ca.key']),
+      '-extensions',
+      ext,
+      ...VALIDITY,
+      '-in',
+      csr,
+      '-out',
+      out,
+    ]);
+  const request = (key: string, csr: string, cn: string) =>
+    run(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${cn}`]);
+  request('ca.key', 'ca.csr', 'fromscratch registry test CA');
+  sign('ca.csr', 'ca.crt', 'v3_ca', true);
+  request('server.key', 'server.csr', '127.0.0.1');
+  sign('server.csr', 'server.crt', 'v3_server', false);
   return {
     dir,
     caCert: join(dir, 'ca.crt'),
