@@ -65,7 +65,9 @@ export function parseLdd(program: string, out: string): LddView | undefined {
  */
 export async function lddView(program: string): Promise<LddView | undefined> {
   try {
-    const { stdout } = await run('ldd', [realpathSync(program)], { encoding: 'utf8' });
+    // the loader's own view of the program: no preload of the test environment's (libfaketime) in it
+    const { LD_PRELOAD: _preload, ...env } = process.env;
+    const { stdout } = await run('ldd', [realpathSync(program)], { encoding: 'utf8', env });
     return parseLdd(program, stdout);
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stdout?: string };
