@@ -301,3 +301,51 @@ ldconfig`,
   );
   assert.equal(fx.notes.size, 2, 'ldconfig names no directory');
 });
+
+test('glib-compile-schemas and update-mime-database stay warned, naming the files the image lacks and how to --add them', () => {
+  // the commands as libglib2.0-0's and shared-mime-info's postinsts run them (Debian 12)
+  const glib = pkg(
+    'libglib2.0-0',
+    `#!/bin/sh
+set -e
+"/usr/lib/x86_64-linux-gnu/glib-2.0/glib-compile-schemas" /usr/share/glib-2.0/schemas || true
+`,
+  );
+  const mime = pkg(
+    'shared-mime-info',
+    `#!/bin/sh
+set -e
+if which update-mime-database >/dev/null 2>&1; then
+    update-mime-database /usr/share/mime
+fi
+`,
+  );
+  const other = pkg(
+    'other',
+    'glib-compile-schemas --targetdir=/opt/x/ /opt/s\nglib-compile-schemas --dry-run /opt/t\n',
+  );
+  const unknown = pkg('unknown', 'glib-compile-schemas "$dir"\n');
+  const r = scriptEffects([glib, mime, other, unknown], tree());
+  const by = new Map(r.notEmulated.map((n) => [n.package, n]));
+  assert.deepEqual(
+    r.notEmulated.map((n) => [n.package, n.command, n.reason]),
+    [
+      ['libglib2.0-0', '/usr/lib/x86_64-linux-gnu/glib-2.0/glib-compile-schemas', 'not emulated'],
+      ['shared-mime-info', 'update-mime-database', 'not emulated'],
+      ['other', 'glib-compile-schemas', 'not emulated'],
+      ['unknown', 'glib-compile-schemas', 'not emulated'],
+    ],
+  );
+  assert.match(
+    by.get('libglib2.0-0')!.lacks ?? '',
+    /^\/usr\/share\/glib-2\.0\/schemas\/gschemas\.compiled \(without it GSettings .*--add OUT\/gschemas\.compiled:\/usr\/share\/glib-2\.0\/schemas\/gschemas\.compiled$/,
+  );
+  assert.match(
+    by.get('shared-mime-info')!.lacks ?? '',
+    /^\/usr\/share\/mime\/mime\.cache and .*--add COPY\/NAME:\/usr\/share\/mime\/NAME$/,
+  );
+  // --targetdir decides where the file goes (the first command of a package is the one reported)
+  assert.match(by.get('other')!.lacks ?? '', /^\/opt\/x\/gschemas\.compiled /);
+  // a directory not known statically: no guess, the generic warning
+  assert.equal(by.get('unknown')!.lacks, undefined);
+});

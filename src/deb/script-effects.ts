@@ -28,6 +28,10 @@
  * | `fc-cache` | fontconfig scans the font directories itself when a directory has no valid cache (fc-cache(1): the caches only spare that scan) |
  * | `gio-querymodules DIR` | GIO opens every module of DIR when there is no giomodule.cache (gio-querymodules(1): the cache only spares opening them) |
  *
+ * Cache generators whose output cannot be made here without running them (`LACKING`: `glib-compile-schemas`,
+ * `update-mime-database`) stay warned, and the warning names the files the image lacks and how to supply
+ * them with `--add`.
+ *
  * Commands that change nothing an image needs are passed over: shell builtins and tests, queries (`dpkg
  * --compare-versions`, `phpquery`, `grep`…), bookkeeping (`ucfr`, `dpkg-maintscript-helper`, debconf's
  * `db_*`), service management (`deb-systemd-*`, `systemctl`, `invoke-rc.d`, `update-rc.d`), removals of
@@ -61,6 +65,8 @@ export interface NotEmulated {
   readonly line: number;
   /** why: not emulated at all, or its arguments are not known statically */
   readonly reason: string;
+  /** what the image lacks without the command's effect, and how to supply it (known generators only) */
+  readonly lacks?: string;
 }
 
 /** ScriptEffectsResult holds the entries the scripts would have made or changed, and what was not done. */
@@ -95,6 +101,50 @@ const NOT_NEEDED: Record<
   'gio-querymodules': {
     why: 'GIO opens every module of the directory when there is no giomodule.cache (the cache only spares opening them)',
     path: (args) => args[0],
+  },
+};
+
+/**
+ * LACKING names, for cache generators whose output cannot be made here, the files the image lacks, what
+ * goes wrong without them, and how to supply them (the build warning says it). Neither is emulated,
+ * because neither output can be reproduced byte for byte without running the tool, and a near copy of a
+ * binary cache is worse than none (a reader trusts what it finds):
+ * - `glib-compile-schemas DIR` writes DIR/gschemas.compiled, a GVDB file (glib gvdb-builder.c) of every
+ *   schema and override of DIR: it needs GSettings' XML schema compiler, a parser of GVariant text for
+ *   the defaults, and glib's hash table order for the layout;
+ * - `update-mime-database DIR` writes DIR/mime.cache (shared-mime-info's binary cache of globs, magic,
+ *   aliases and parents), the text files beside it, and one MEDIA/SUBTYPE.xml per type, split out of
+ *   DIR/packages/*.xml and serialised by libxml2.
+ */
+const LACKING: Record<string, (args: readonly string[]) => string | undefined> = {
+  'glib-compile-schemas': (args) => {
+    if (args.includes('--dry-run')) return undefined;
+    const operands: string[] = [];
+    let target: string | undefined;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i]!;
+      if (a === '--targetdir') target = args[++i];
+      else if (a.startsWith('--targetdir=')) target = a.slice('--targetdir='.length);
+      else if (!a.startsWith('-')) operands.push(a);
+    }
+    const dir = operands[0];
+    if (dir === undefined || dir.includes(UNKNOWN) || target?.includes(UNKNOWN)) return undefined;
+    const out = `${normalize(target ?? dir)}/gschemas.compiled`;
+    return (
+      `${out} (without it GSettings finds no schema, and g_settings_new aborts the program); ` +
+      `make it from the image's schemas with \`glib-compile-schemas --targetdir=OUT COPY\` over a copy of the image's ${normalize(dir)}, ` +
+      `then supply it with --add OUT/gschemas.compiled:${out}`
+    );
+  },
+  'update-mime-database': (args) => {
+    const dir = args.find((a) => !a.startsWith('-'));
+    if (dir === undefined || dir.includes(UNKNOWN)) return undefined;
+    const d = normalize(dir);
+    return (
+      `${d}/mime.cache and the files update-mime-database generates beside it (globs2, magic, aliases, subclasses, types, MEDIA/SUBTYPE.xml…): ` +
+      `GIO's xdgmime reads only those, not ${d}/packages, so no type is recognised by file name or content; ` +
+      `run \`update-mime-database COPY\` on a copy of the image's ${d} and supply what it generates (all but packages/) with --add COPY/NAME:${d}/NAME`
+    );
   },
 };
 
@@ -287,7 +337,7 @@ export function scriptEffects(
       origins.delete(path);
       removed.add(path);
     };
-    const skip = (c: ScriptCommand, reason: string) => {
+    const skip = (c: ScriptCommand, reason: string, lacks?: string) => {
       const key = `${pkg.name}\u0000${c.words[0]}`;
       if (reported.has(key)) return;
       reported.add(key);
@@ -297,6 +347,7 @@ export function scriptEffects(
         example: [...c.words, ...c.writes.map((w) => `> ${w}`)].join(' ').replaceAll(UNKNOWN, '?'),
         line: c.line,
         reason,
+        ...(lacks !== undefined ? { lacks } : {}),
       });
     };
     const scanned = scanScript(pkg.postinst, {
@@ -335,7 +386,8 @@ export function scriptEffects(
       if (PASS.has(cmd)) continue;
       const rule = RULES[cmd];
       if (!rule) {
-        skip(c, cmd.includes(UNKNOWN) ? 'its name is not known statically' : 'not emulated');
+        const lacks = LACKING[cmd.slice(cmd.lastIndexOf('/') + 1)]?.(args);
+        skip(c, cmd.includes(UNKNOWN) ? 'its name is not known statically' : 'not emulated', lacks);
         continue;
       }
       if (args.some((a) => a.includes(UNKNOWN))) {

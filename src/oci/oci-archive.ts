@@ -53,7 +53,7 @@ export async function writeOciArchive(
     const name = `blobs/sha256/${digestHex(d.descriptor.digest)}`;
     blobs.set(name, { type: 'file', name, size: d.bytes.byteLength, data: d.bytes });
   }
-  const index = mergeIndex(undefined, tagged);
+  const index = mergeIndex(undefined, tagged, 'index.json', `oci-archive ${file} was not written`);
   const layout = ociLayoutFile();
   const entries: ArchiveEntry[] = [
     { type: 'dir', name: 'blobs' },

@@ -146,13 +146,15 @@ export function serializeImages(
 
 /**
  * tooLargeToWrite is the error for a write that would make a layout (or archive, or registry image) that
- * readers refuse: nothing has been written when it is thrown.
+ * readers refuse. `unchanged` says what this write left as it was (`the image was not written`): only
+ * that, since the caller may have written other things before (another output, the tag an attached SBOM
+ * refers to), and it is the caller that knows them (orchestrate/output-ledger.ts names them, issue 15).
  */
-function tooLargeToWrite(what: string, limit: string): FromscratchError {
+function tooLargeToWrite(what: string, limit: string, unchanged: string): FromscratchError {
   return new FromscratchError(
     'TOO_LARGE',
     `refusing to write ${what}: ${limit}, and readers (fromscratch, skopeo's limits alike) would refuse it`,
-    { hint: 'nothing was written; see the limits in src/oci/README.md (fewer layers, images or tags)' },
+    { hint: `${unchanged}; see the limits in src/oci/README.md (fewer layers, images or tags)` },
   );
 }
 
@@ -166,13 +168,18 @@ export function checkReadable(
   s: { readonly documents: readonly { readonly descriptor: Descriptor; readonly bytes: Uint8Array }[] },
 ): void {
   if (images.length > MAX_IMAGES) {
-    throw tooLargeToWrite(`${images.length} images`, `over the limit of ${MAX_IMAGES} images per index`);
+    throw tooLargeToWrite(
+      `${images.length} images`,
+      `over the limit of ${MAX_IMAGES} images per index`,
+      'the image was not written',
+    );
   }
   for (const img of images) {
     if (img.layers.length > MAX_IMAGE_LAYERS) {
       throw tooLargeToWrite(
         `an image of ${img.layers.length} layers (${formatPlatform(img.platform)})`,
         `over the limit of ${MAX_IMAGE_LAYERS} layers per image`,
+        'the image was not written',
       );
     }
   }
@@ -181,6 +188,7 @@ export function checkReadable(
       throw tooLargeToWrite(
         `${d.descriptor.mediaType} ${d.descriptor.digest} of ${d.bytes.byteLength} bytes`,
         `over the ${DEFAULT_JSON_LIMIT}-byte limit of a manifest, index or config`,
+        'the image was not written',
       );
     }
   }
@@ -328,11 +336,13 @@ export function indexEntries(
  * mergeIndex encodes index.json: `old` with `entries` added, each replacing the entry with its tag
  * (`org.opencontainers.image.ref.name`), or an identical untagged entry. Throws TOO_LARGE when the result would list more than MAX_INDEX_MANIFESTS entries or exceed
  * the JSON cap: readIndexJson would refuse it, and with it every later command on the layout (15.5).
+ * `where` names the index in the error, `unchanged` what the refused write leaves as it was (its hint).
  */
 export function mergeIndex(
   old: ImageIndex | undefined,
   entries: readonly Descriptor[],
   where = 'index.json',
+  unchanged = `${where} was left as it was`,
 ): Uint8Array {
   const kept = (old?.manifests ?? []).filter((d) => {
     const ref = d.annotations?.[Annotation.RefName];
@@ -352,6 +362,7 @@ export function mergeIndex(
     throw tooLargeToWrite(
       `${where} with ${doc.manifests.length} entries`,
       `over the limit of ${MAX_INDEX_MANIFESTS} entries per index`,
+      unchanged,
     );
   }
   const bytes = canonicalJson(doc);
@@ -359,6 +370,7 @@ export function mergeIndex(
     throw tooLargeToWrite(
       `${where} of ${bytes.byteLength} bytes`,
       `over the ${DEFAULT_JSON_LIMIT}-byte limit`,
+      unchanged,
     );
   }
   return bytes;

@@ -28,6 +28,7 @@ import type { BuildSpec } from './build-spec.ts';
 import { cacheDir } from './cache-dir.ts';
 import { earlyPush } from './early-push.ts';
 import { sbomOf } from './explain.ts';
+import { outputLedger } from './output-ledger.ts';
 import { writeRecord } from './record-cache.ts';
 import { openRegistryCache, type RegistryCache } from './registry-cache.ts';
 import { readAnyImage, writeAnyImage } from './transports.ts';
@@ -198,18 +199,45 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
   }
   const images = result.images.map((p) => p.image);
   const created = new Date((opts.sourceDateEpoch ?? 0) * 1000).toISOString().replace(/\.000Z$/, 'Z');
-  const serialized = serializeImages(images, { created });
   const tag = spec.tags?.[0];
+  const named = outputs.map((o) => {
+    const ref = withDefaultTag(o.ref, tag);
+    return { ref, name: formatImageRef(ref) };
+  });
+  const platformNames = result.images.map((p) => formatPlatform(p.platform));
+  const steps = writeSteps(named, platformNames, {
+    attachRecord: opts.attachRecord === true,
+    ...(opts.sbom ? { sbom: opts.sbom } : {}),
+    ...(cache && cacheTo !== undefined ? { cacheTo } : {}),
+  });
+  // what a failure leaves is named in its error: the outputs done before it, and those not written
+  const ledger = outputLedger(
+    [
+      ...steps.images,
+      ...platformNames.flatMap((_, i) => steps.records.flatMap((r) => r[i] ?? [])),
+      ...steps.sboms.flat(),
+      ...steps.cache,
+    ],
+    early ? registryOutputs.map((r) => `layers of the image to docker://${r}`) : [],
+  );
+  const serialized = (() => {
+    try {
+      return serializeImages(images, { created });
+    } catch (e) {
+      return ledger.fail('writing the image', e);
+    }
+  })();
   const written: { output: string; digest: string }[] = [];
   const tops: Descriptor[] = [];
-  for (const o of outputs) {
-    const ref = withDefaultTag(o.ref, tag);
+  for (const [n, o] of outputs.entries()) {
     // every -t names the image in every output that takes a name (writeImage's `tags`)
-    const w = await writeAnyImage(o.ref, images, store, transport, {
-      created,
-      ...(spec.tags?.length ? { tags: spec.tags } : {}),
-    });
-    written.push({ output: formatImageRef(ref), digest: w.descriptor.digest });
+    const w = await ledger.run(steps.images[n]!, () =>
+      writeAnyImage(o.ref, images, store, transport, {
+        created,
+        ...(spec.tags?.length ? { tags: spec.tags } : {}),
+      }),
+    );
+    written.push({ output: named[n]!.name, digest: w.descriptor.digest });
     tops.push(w.descriptor);
   }
   for (const [i, p] of result.images.entries()) {
@@ -220,18 +248,22 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     await writeRecord(record, serializeImage(p.image, { created }).configDescriptor.digest, opts.recordDir);
     if (opts.attachRecord) {
       const artifact = { artifactType: MediaType.BuildRecord, data: canonicalJson(record) };
-      for (const o of outputs) {
-        const ref = withDefaultTag(o.ref, tag);
-        if (ref.kind === 'oci') await attachToOciLayout(ref.dir, serialized.manifests[i]!, artifact);
-        else if (ref.kind === 'registry')
-          await pushReferrer(ref.reference, serialized.manifests[i]!, artifact, {
-            ...(opts.registry ? { clientOptions: opts.registry } : {}),
-          });
+      for (const [n, { ref }] of named.entries()) {
+        const step = steps.records[n]?.[i];
+        if (step === undefined) continue;
+        await ledger.run(step, async () => {
+          if (ref.kind === 'oci') await attachToOciLayout(ref.dir, serialized.manifests[i]!, artifact);
+          else if (ref.kind === 'registry')
+            await pushReferrer(ref.reference, serialized.manifests[i]!, artifact, {
+              ...(opts.registry ? { clientOptions: opts.registry } : {}),
+            });
+        });
       }
     }
   }
-  if (opts.sbom) {
-    const artifactType = opts.sbom === 'spdx' ? MediaType.SpdxJson : MediaType.CycloneDxJson;
+  const sbom = opts.sbom;
+  if (sbom) {
+    const artifactType = sbom === 'spdx' ? MediaType.SpdxJson : MediaType.CycloneDxJson;
     // the SBOM is made from the images here (nothing is pulled back), named after each output
     const built: ImageSet = {
       images,
@@ -243,24 +275,27 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     // one SBOM per platform, each with its platform's manifest as subject (as buildx attests each
     // platform); a single-platform image is its own top
     const multi = images.length > 1;
-    for (const [n, o] of outputs.entries()) {
-      const ref = withDefaultTag(o.ref, tag);
+    for (const [n, { ref }] of named.entries()) {
       if (ref.kind !== 'oci' && ref.kind !== 'registry') continue;
       for (let i = 0; i < images.length; i++) {
-        const doc = await sbomOf(built, formatImageRef(ref), opts.sbom, opts.recordDir, { index: i });
-        const artifact = { artifactType, data: canonicalJson(doc) };
-        const subject = multi ? serialized.manifests[i]! : ref.kind === 'oci' ? serialized.top : tops[n]!;
-        if (ref.kind === 'oci') await attachToOciLayout(ref.dir, subject, artifact);
-        else
-          await pushReferrer(ref.reference, subject, artifact, {
-            ...(opts.registry ? { clientOptions: opts.registry } : {}),
-          });
+        await ledger.run(steps.sboms[n]![i]!, async () => {
+          const doc = await sbomOf(built, formatImageRef(ref), sbom, opts.recordDir, { index: i });
+          const artifact = { artifactType, data: canonicalJson(doc) };
+          const subject = multi ? serialized.manifests[i]! : ref.kind === 'oci' ? serialized.top : tops[n]!;
+          if (ref.kind === 'oci') await attachToOciLayout(ref.dir, subject, artifact);
+          else
+            await pushReferrer(ref.reference, subject, artifact, {
+              ...(opts.registry ? { clientOptions: opts.registry } : {}),
+            });
+        });
       }
     }
   }
   if (cache) {
     try {
-      const exported = await cache.export();
+      const exported = await (steps.cache[0] === undefined
+        ? cache.export()
+        : ledger.run(steps.cache[0], () => cache.export()));
       if (exported)
         opts.logger?.info(
           `cache exported: ${exported.entries} layer(s), ${exported.results} result(s), ${exported.blobs} package file(s) to ${exported.reference}`,
@@ -299,6 +334,34 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     warnings: result.warnings,
   };
   return { digest: serialized.top.digest, summary, result, store };
+}
+
+/**
+ * writeSteps names, in the order buildImage performs them, every write of a build to its outputs: the
+ * image to each output, then each platform's build record and SBOM to each layout or registry output
+ * (`records[output][platform]`, `sboms[output][platform]`; empty for the other transports), then the
+ * registry cache.
+ */
+function writeSteps(
+  outputs: readonly { readonly ref: ImageRef; readonly name: string }[],
+  platforms: readonly string[],
+  o: { attachRecord: boolean; sbom?: 'spdx' | 'cyclonedx'; cacheTo?: string },
+): { images: string[]; records: string[][]; sboms: string[][]; cache: string[] } {
+  const attachable = (ref: ImageRef) => ref.kind === 'oci' || ref.kind === 'registry';
+  const of = (i: number) => (platforms.length > 1 ? ` of ${platforms[i]}` : '');
+  const sbomName = o.sbom === 'spdx' ? 'SPDX SBOM' : 'CycloneDX SBOM';
+  return {
+    images: outputs.map((x) => `the image to ${x.name}`),
+    records: outputs.map((x) =>
+      o.attachRecord && attachable(x.ref)
+        ? platforms.map((_, i) => `the build record${of(i)} to ${x.name}`)
+        : [],
+    ),
+    sboms: outputs.map((x) =>
+      o.sbom && attachable(x.ref) ? platforms.map((_, i) => `the ${sbomName}${of(i)} to ${x.name}`) : [],
+    ),
+    cache: o.cacheTo !== undefined ? [`the layer cache to ${o.cacheTo}`] : [],
+  };
 }
 
 /** fromRegistry says whether a base image is read from a registry (`docker://…` or a plain docker name). */

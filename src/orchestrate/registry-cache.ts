@@ -17,7 +17,7 @@
  *
  * Import is lazy: only the config is read up front. A layer hit gives the layer's descriptor without its bytes; the blob is HEAD-checked in the
  * cache repository, pushes to the same registry mount it from there (blob-locations.ts), and it is
- * downloaded (verified by digest and size, registry/pull.ts fetchBlob) only when something reads it
+ * downloaded (verified by digest, size and diffID: lazyStore, registry/pull.ts fetchBlob) only when something reads it
  * (an OCI layout output, another registry). A cache that cannot be read, is corrupt, of another version
  * or names missing blobs is a warning; the build goes on cold. A result held in a blob is downloaded
  * when looked up and a `.deb` or index when read, each verified by digest and size (a bad one is a
@@ -537,6 +537,20 @@ export async function openRegistryCache(o: RegistryCacheOptions): Promise<Regist
           missing(k.source, e.digest, 'layer');
           return undefined;
         }
+        // A hit is taken without its bytes (issue 15). Is that sound? For the digest, yes: the registry
+        // checked it when the bytes were uploaded (distribution-spec: a PUT whose content does not match
+        // `?digest=` is refused, DIGEST_INVALID), and a push to the same registry HEADs or mounts that
+        // very content-addressed blob, so no bytes travel that could differ from the digest the manifest
+        // names. The size was checked just above against HEAD's Content-Length (taken from the cache
+        // config only when a registry omits that header; distribution always sends it). Whatever does
+        // read the bytes (a layout or archive output, another registry) reads them through lazyStore,
+        // which verifies digest, size and diffID on the way in. What stays unchecked without bytes is the
+        // entry's diffID; checking it would mean downloading and decompressing every layer, the work a
+        // mount avoids, and a wrong one cannot pass unseen: every puller (containerd, docker, umoci, our
+        // readers) recomputes diff_ids on unpack and refuses a mismatch. The trust that remains is in the
+        // cache repository itself: whoever can push there can map a key to a well-formed layer of other
+        // content, which no digest check detects; give --cache-from only repositories trusted as much as
+        // the build's outputs.
         remote.set(e.digest, { source: k.source, desc, diffId: e.diffId });
         o.blobLocations?.note(k.source.ref.registry, k.source.ref.repository, e.digest);
       }

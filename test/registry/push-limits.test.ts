@@ -35,7 +35,7 @@ test('pushing an image over the readers limits sends nothing and names the limit
       (e: unknown) =>
         isFromscratchError(e, 'TOO_LARGE') &&
         new RegExp(`${MAX_IMAGE_LAYERS + 1} layers`).test(e.message) &&
-        /nothing was written/.test(e.hint ?? ''),
+        /the image was not written/.test(e.hint ?? ''),
     );
     const hugeConfig: Image = {
       ...image,
