@@ -309,6 +309,40 @@ describe('unpack: sources, digests and errors', () => {
     assert.ok(closed, 'the source is closed');
   });
 
+  it('passes its limits to the decompressor and the tar reader; compression defaults to the magic number', async () => {
+    const t = tar([{ name: 'f', data: Buffer.alloc(4096, 1) }]);
+    const r = await ok([gzipSync(t)]);
+    assert.equal(fs.statSync(r.at('f')).size, 4096, 'gzip detected by its magic number');
+    await fails(
+      [{ data: [gzipSync(t)], name: 'gz' }],
+      'TOO_LARGE',
+      /^gz decompresses to more than 1024 bytes/,
+      {
+        maxBytes: 1024,
+      },
+    );
+    const pax = paxEntry(`long/${'p'.repeat(200)}`, { name: 'x', data: 'x' });
+    assert.equal((await ok([Buffer.concat([pax, Buffer.alloc(1024)])], { maxMetaBytes: 300 })).entries, 1);
+    await fails(
+      [Buffer.concat([pax, Buffer.alloc(1024)])],
+      'TOO_LARGE',
+      /^layer 0: pax extended header .*\(limit 100\)/,
+      {
+        maxMetaBytes: 100,
+      },
+    );
+  });
+
+  it('a host path past PATH_MAX (a long root plus a long name) is PATH_TOO_LONG, not a crash', async () => {
+    const name = `${Array.from({ length: 19 }, () => 'a'.repeat(200)).join('/')}/${'f'.repeat(250)}`;
+    const e = await fails(
+      [Buffer.concat([paxEntry(name, { name: 'x', data: 'x' }), Buffer.alloc(1024)])],
+      'PATH_TOO_LONG',
+      /^layer 0: entry "a{200}.*: name too long$/,
+    );
+    assert.match(e.hint!, /longer than the filesystem allows/);
+  });
+
   it('a missing end-of-archive marker is a warning, and warnings go to onWarning too', async () => {
     const seen: string[] = [];
     const r = await ok([tar([{ name: 'f', data: 'x' }], false)], { onWarning: (w) => seen.push(w) });
@@ -428,6 +462,20 @@ describe('unpack: files, directories, symlinks and metadata', () => {
       const r3 = await ok([tar(entries)]);
       assert.equal(fs.statSync(r3.at('bin/su')).uid, 1001, 'root restores owners by default');
     }
+  });
+
+  it('chown:false leaves every kind of entry to the current user', async () => {
+    const r = await ok(
+      [
+        tar([
+          { name: 'd/', uid: 7, gid: 7 },
+          { name: 'l', type: '2', link: 'd', uid: 7, gid: 7 },
+          { name: 'p', type: '6', uid: 7, gid: 7 },
+        ]),
+      ],
+      { chown: false },
+    );
+    for (const n of ['d', 'l', 'p']) assert.equal(fs.lstatSync(r.at(n)).uid, process.getuid!(), n);
   });
 
   it('implicit parents are 0755; declared directories get their mode, owner and mtime after their children', async () => {
@@ -685,6 +733,22 @@ describe('unpack: hardlinks', () => {
     );
     await fails([tar([{ name: 'l', type: '1', link: 'no/such/f' }])], 'INVALID_ARCHIVE', /does not exist/);
     await fails(
+      [
+        tar([
+          { name: 'dl', type: '2', link: '/nowhere' },
+          { name: 'l', type: '1', link: 'dl/x/f' },
+        ]),
+      ],
+      'INVALID_ARCHIVE',
+      /"dl\/x\/f" does not exist/,
+    );
+    await fails(
+      [tar([{ name: 'f' }, { name: 'l', type: '1', link: 'f/x/y' }])],
+      'INVALID_ARCHIVE',
+      /"f\/x\/y" does not exist/,
+    );
+    assert.ok(!exists(box().root + '/nowhere'));
+    await fails(
       [tar([{ name: 'f' }]), tar([{ name: '.wh.f' }, { name: 'l', type: '1', link: 'f' }])],
       'INVALID_ARCHIVE',
       /does not exist/,
@@ -760,8 +824,19 @@ describe('unpack: duplicates', () => {
     assert.equal(read(h.at('h')), 'own');
     assert.equal(read(h.at('f')), '', 'the old hardlink is unlinked, not written through');
     // a path reached through a symlink is the same path
-    const s = await ok([tar([{ name: 'd/f' }, { name: 'l', type: '2', link: 'd' }, { name: 'l/f' }])]);
-    assert.deepEqual(s.warnings, ['layer 0: duplicate entry "l/f": the last one wins']);
+    const s = await ok([
+      tar([
+        { name: 'd/f' },
+        { name: 'l', type: '2', link: './/d//.' },
+        { name: 'l/f' },
+        { name: 'm', type: '2', link: '/d/' },
+        { name: 'm/f' },
+      ]),
+    ]);
+    assert.deepEqual(s.warnings, [
+      'layer 0: duplicate entry "l/f": the last one wins',
+      'layer 0: duplicate entry "m/f": the last one wins',
+    ]);
   });
 });
 
@@ -812,10 +887,12 @@ describe('unpack: whiteouts', () => {
         { name: 'real/f', data: 'x' },
         { name: 'real/g', data: 'y' },
         { name: 'l', type: '2', link: 'real' },
+        // makes the unpacker remember l → real: a whiteout must still see the symlink
+        { name: 'l/h' },
       ]),
       tar([{ name: 'l/.wh.f' }, { name: 'l/.wh..wh..opq' }]),
     ]);
-    assert.deepEqual(fs.readdirSync(r.at('real')).sort(), ['f', 'g']);
+    assert.deepEqual(fs.readdirSync(r.at('real')).sort(), ['f', 'g', 'h']);
     assert.deepEqual(r.warnings, [
       'layer 1: whiteout "l/.wh.f" under a symlink; ignored',
       'layer 1: opaque whiteout "l/.wh..wh..opq" under a symlink; ignored',
