@@ -30,7 +30,7 @@ declare -A TESTS=(
   [src/deb/version.ts]="src/deb/version.test.ts"
   [src/fs/resolve.ts]="src/fs/resolve.test.ts"
   [src/oci/validate.ts]="test/oci/validate.test.ts"
-  [src/unpack/unpack.ts]="test/run/unpack-hostile.test.ts"
+  [src/unpack/unpack.ts]="src/unpack/unpack.test.ts"
   [src/closure/search.ts]="src/closure/search.test.ts"
 )
 ORDER=(src/blob/verify.ts src/trace/secrets.ts src/deb/version.ts src/layer/tar-header.ts src/oci/validate.ts
