@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
@@ -208,7 +208,9 @@ export async function traceCommand(
   }
   const dir = await mkdtemp(join(tmpdir(), 'fromscratch-trace-'));
   const logFile = join(dir, 'strace.log');
-  const started = Date.now();
+  // the run's start on the file system's clock (the birth time of a file made now), not this process's:
+  // births are compared with it, and a process clock moved or skewed must not make old files look new
+  const started = await fileClockNow(join(dir, 'started'));
   try {
     const stderr = { tail: '' };
     const traced = [strace, ...straceArgs(logFile), '--', exe, ...argv.slice(1)];
@@ -423,6 +425,13 @@ function descendants(pid: number): number[] {
   return out;
 }
 
+/** fileClockNow is the birth time (else the mtime) of a file created at `path` now, in ms. */
+async function fileClockNow(path: string): Promise<number> {
+  await writeFile(path, '');
+  const st = await stat(path);
+  return st.birthtimeMs > 0 ? st.birthtimeMs : st.mtimeMs;
+}
+
 /**
  * selectFiles keeps the successful reads of a trace: no /proc, /sys, /dev, nothing the run created,
  * renamed or deleted (by syscall, or by a birth time after `startedMs`), nothing that no longer exists,
@@ -477,8 +486,10 @@ export function selectFiles(
       return undefined; // ENOTDIR and friends: the path is gone
     }
   };
-  // created during the run: birth time when the filesystem reports it
-  const bornDuringRun = (st: fs.Stats): boolean => st.birthtimeMs > 0 && st.birthtimeMs >= startedMs - 1;
+  // created during the run: birth time when the filesystem reports it, strictly after the start mark (file
+  // clocks are coarse: a file of the same tick as the mark may predate the run; what the run creates is
+  // also known from its syscalls)
+  const bornDuringRun = (st: fs.Stats): boolean => st.birthtimeMs > 0 && st.birthtimeMs > startedMs;
   const files: TracedFile[] = [];
   const refused: RefusedFile[] = [];
   const kept = new Set<string>();
