@@ -34,12 +34,17 @@ import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_GZIP_LEVEL } from '../src/layer/compress.ts';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const CLI = join(ROOT, 'bin', 'fromscratch.js');
 const APP = join(ROOT, 'examples', 'hello-node', 'app.js');
 const NODE = '/usr/bin/node';
 const ENTRYPOINT = `["${NODE}","/app/app.js"]`;
+/** the `tar | pigz | sha256sum` limit at fromscratch's default level and at gzip's own default */
+const LIMIT_LEVELS = [...new Set([DEFAULT_GZIP_LEVEL, 6])];
+const MANIFEST_TYPES =
+  'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -168,6 +173,8 @@ function main(): void {
     buildahPush(buildahRoot, repo('buildah'));
 
     const results: Record<string, Sample[]> = {};
+    const tarCmd = `tar -cf - -C ${join(ctx, 'rootfs')} . -C ${ctx} app`;
+    let lastRound = '';
     const note = (name: string, s: Sample) => {
       results[name] ??= [];
       results[name].push(s);
@@ -185,6 +192,7 @@ function main(): void {
       note('buildah: no change, bud + push', buildahPush(buildahRoot, repo('buildah')));
       // cold: fresh caches and fresh repositories
       const n = `${i}-${randomBytes(2).toString('hex')}`;
+      lastRound = n;
       note(
         'fromscratch: cold build + push',
         fs(`docker://${repo(`fs-cold-${n}`)}:latest`, join(tmp, `cold-${n}`)),
@@ -197,14 +205,19 @@ function main(): void {
         'buildah: cold bud + push',
         buildahPush(join(tmp, `buildah-cold-${n}`), repo(`buildah-cold-${n}`)),
       );
+      // like for like: fromscratch at gzip's default level 6 against pigz -6
       note(
-        'tar | pigz | sha256sum',
-        run([
-          'bash',
-          '-c',
-          `tar -cf - -C ${join(ctx, 'rootfs')} . -C ${ctx} app | pigz -6 | sha256sum >/dev/null`,
+        'fromscratch: cold build (oci), level 6',
+        fs(`oci:${join(tmp, `cold6-out-${n}`)}:latest`, join(tmp, `cold6-${n}`), [
+          '--compression-level',
+          '6',
         ]),
       );
+      for (const level of LIMIT_LEVELS)
+        note(
+          `tar | pigz -${level} | sha256sum`,
+          run(['bash', '-c', `${tarCmd} | pigz -${level} | sha256sum >/dev/null`]),
+        );
       rmSync(join(tmp, `buildah-cold-${n}`), { recursive: true, force: true });
     }
     console.log('\nmedian wall s [each run] · cpu s · peak RSS MiB (docker: client only)');
@@ -222,7 +235,57 @@ function main(): void {
     ratio('fromscratch: no change, build + push', 'docker: no change, build + push', '—');
     ratio('fromscratch: no change, build + push', 'buildah: no change, bud + push', '—');
     ratio('fromscratch: cold build + push', 'buildah: cold bud + push', '≤ 0.8');
-    ratio('fromscratch: cold build (oci)', 'tar | pigz | sha256sum', '≤ 1.2');
+    ratio(
+      'fromscratch: cold build (oci)',
+      `tar | pigz -${DEFAULT_GZIP_LEVEL} | sha256sum`,
+      '≤ 1.2, same level',
+    );
+    ratio('fromscratch: cold build (oci), level 6', 'tar | pigz -6 | sha256sum', '≤ 1.2, same level');
+    ratio('fromscratch: cold build (oci)', 'tar | pigz -6 | sha256sum', '—');
+    // what the speed costs in bytes: compressed size of the same files by each
+    const pigzBytes = (level: number) =>
+      Number(execFileSync('bash', ['-c', `${tarCmd} | pigz -${level} | wc -c`], { encoding: 'utf8' }).trim());
+    const layoutBytes = (dir: string) => {
+      const ix = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as {
+        manifests: { digest: string }[];
+      };
+      const m = JSON.parse(
+        readFileSync(join(dir, 'blobs', ...ix.manifests[0]!.digest.split(':')), 'utf8'),
+      ) as {
+        layers: { size: number }[];
+      };
+      return m.layers.reduce((a, l) => a + l.size, 0);
+    };
+    const registryBytes = (r: string) => {
+      const m = JSON.parse(
+        execFileSync(
+          'curl',
+          [
+            '-sf',
+            '-H',
+            `Accept: ${MANIFEST_TYPES}`,
+            `http://${registry}/v2/${r.slice(registry.length + 1)}/manifests/latest`,
+          ],
+          { encoding: 'utf8' },
+        ),
+      ) as { layers: { size: number }[] };
+      return m.layers.reduce((a, l) => a + l.size, 0);
+    };
+    const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
+    console.log('\ncompressed bytes of the same files');
+    console.log(
+      `fromscratch (default, gzip ${DEFAULT_GZIP_LEVEL})`.padEnd(40),
+      mb(layoutBytes(join(tmp, `cold-out-${lastRound}`))),
+    );
+    console.log(
+      'fromscratch --compression-level 6'.padEnd(40),
+      mb(layoutBytes(join(tmp, `cold6-out-${lastRound}`))),
+    );
+    console.log(
+      'buildah push (its default gzip)'.padEnd(40),
+      mb(registryBytes(repo(`buildah-cold-${lastRound}`))),
+    );
+    for (const level of LIMIT_LEVELS) console.log(`tar | pigz -${level}`.padEnd(40), mb(pigzBytes(level)));
     console.log(
       `fromscratch: no change, build (oci): ${med('fromscratch: no change, build (oci)').toFixed(2)} s (target ≤ 0.5 s)`,
     );

@@ -5,7 +5,16 @@ import { describe, it } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { isFromscratchError } from '../errors.ts';
-import { compressionAvailable, compressStream, gzipStream, zstdStream } from './compress.ts';
+import {
+  checkCompressionLevel,
+  compressionAvailable,
+  compressStream,
+  DEFAULT_GZIP_LEVEL,
+  DEFAULT_ZSTD_LEVEL,
+  defaultLevel,
+  gzipStream,
+  zstdStream,
+} from './compress.ts';
 import { fixedBlocks } from './fixed-blocks.ts';
 
 async function collect(it: AsyncIterable<Uint8Array>): Promise<Buffer> {
@@ -97,8 +106,14 @@ describe('gzipStream (parallel, single member)', () => {
     const small = Buffer.from('hello\n'.repeat(100));
     const gz = await collect(gzipStream([small]));
     assert.deepEqual([...gz.subarray(0, 10)], [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
-    assert.ok(gz.equals(gzipSync(small, { level: 6 })));
-    assert.ok((await collect(gzipStream([], {}))).equals(gzipSync(Buffer.alloc(0))));
+    assert.ok(gz.equals(gzipSync(small, { level: DEFAULT_GZIP_LEVEL })));
+    assert.equal(DEFAULT_GZIP_LEVEL, 4);
+    for (const level of [1, 6, 9])
+      assert.ok(
+        (await collect(gzipStream([small], { level }))).equals(gzipSync(small, { level })),
+        `level ${level}`,
+      );
+    assert.ok((await collect(gzipStream([], {}))).equals(gzipSync(Buffer.alloc(0), { level: 4 })));
     assert.equal((await collect(gzipStream([small], { level: 9 })))[8], 2);
   });
 
@@ -114,6 +129,24 @@ describe('gzipStream (parallel, single member)', () => {
     await assert.rejects(collect(gzipStream([data], { level: 0 })), (e) =>
       isFromscratchError(e, 'INVALID_ARGUMENT'),
     );
+  });
+
+  it('checkCompressionLevel: gzip 1..9, zstd 1..19, none takes no level', () => {
+    for (const [c, ok, bad] of [
+      ['gzip', [1, 4, 9], [0, 10, 4.5, -1]],
+      ['zstd', [1, 3, 19], [0, 20]],
+    ] as const) {
+      for (const l of ok) checkCompressionLevel(c, l);
+      for (const l of bad)
+        assert.throws(
+          () => checkCompressionLevel(c, l),
+          (e) => isFromscratchError(e, 'INVALID_ARGUMENT'),
+          `${c} ${l}`,
+        );
+    }
+    assert.throws(() => checkCompressionLevel('none', 1), /compression none/);
+    assert.equal(defaultLevel('gzip'), DEFAULT_GZIP_LEVEL);
+    assert.equal(defaultLevel('zstd'), DEFAULT_ZSTD_LEVEL);
   });
 });
 

@@ -26,7 +26,7 @@ export interface LayerProgress {
 export interface MakeLayerOptions extends WriteTarOptions {
   /** layer compression (default `gzip`) */
   compression?: Compression;
-  /** compression level (default gzip 6, zstd 3) */
+  /** compression level (default gzip 4, zstd 3) */
   level?: number;
   /** called as bytes flow (at most once per compressed chunk, ~1 MiB) and once at the end */
   onProgress?: (e: LayerProgress) => void;

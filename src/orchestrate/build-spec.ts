@@ -138,6 +138,8 @@ export interface BuildSpec {
   readonly cache?: { readonly from?: readonly string[]; readonly to?: string };
   readonly tags?: readonly string[];
   readonly compression?: Compression;
+  /** the compression level (gzip 1..9, default 4; zstd 1..19, default 3); part of the layers' identity */
+  readonly compressionLevel?: number;
   /** most layers the build adds, chosen for reuse (default 16; 1 = one layer); base image layers are not counted */
   readonly layers?: number;
   /** apt sources and keyring for packages */

@@ -23,6 +23,7 @@ import { resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
 import { withStatSnapshot } from '../fs/stat-snapshot.ts';
 import { appendLayers, emptyImage, type Image, type Layer, withConfig } from '../image/image.ts';
+import { checkCompressionLevel } from '../layer/compress.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
 import { type ProgressSink, startTask } from '../model/progress.ts';
 import { toArgv, traceCommand } from '../trace/trace.ts';
@@ -122,6 +123,8 @@ export function build(requested: BuildSpec, opts: BuildOptions): Promise<BuildRe
 
 async function buildUnscoped(requested: BuildSpec, opts: BuildOptions): Promise<BuildResult> {
   const { spec, entrypoint } = withDefaultEntrypoint(requested);
+  if (spec.compressionLevel !== undefined)
+    checkCompressionLevel(spec.compression ?? 'gzip', spec.compressionLevel);
   if (entrypoint !== undefined)
     opts.logger?.info(
       `note: entrypoint ${JSON.stringify([entrypoint])}: the one --binary of the build (set --entrypoint or --cmd to choose another)`,
@@ -226,6 +229,7 @@ async function buildPlatform(
     const written = await writeLayers(tree, ctx.col.origins(), {
       store: opts.store,
       compression: spec.compression ?? 'gzip',
+      ...(spec.compressionLevel !== undefined ? { compressionLevel: spec.compressionLevel } : {}),
       sourceDateEpoch: epoch,
       ...(spec.layers !== undefined ? { budget: spec.layers } : {}),
       ...(opts.layerCache === false ? { cache: false } : {}),

@@ -136,6 +136,7 @@ export function mergeSpecs(base: BuildSpec, over: BuildSpec): BuildSpec {
     ...(over.outputs?.length ? { outputs: over.outputs } : {}),
     ...(over.tags?.length ? { tags: over.tags } : {}),
     ...(over.compression !== undefined ? { compression: over.compression } : {}),
+    ...(over.compressionLevel !== undefined ? { compressionLevel: over.compressionLevel } : {}),
     ...(over.layers !== undefined ? { layers: over.layers } : {}),
     ...(over.noInfer?.length ? { noInfer: [...new Set([...(base.noInfer ?? []), ...over.noInfer])] } : {}),
   };

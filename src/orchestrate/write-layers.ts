@@ -6,6 +6,7 @@ import type { BlobStore } from '../blob/store.ts';
 import type { FileTree } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
 import type { Layer } from '../image/image.ts';
+import { defaultLevel } from '../layer/compress.ts';
 import { planLayers } from '../layer/layering.ts';
 import { makeLayer } from '../layer/make-layer.ts';
 import type { Digest } from '../model/digest.ts';
@@ -47,6 +48,8 @@ export interface WrittenLayer {
 export interface WriteLayersOptions {
   readonly store: BlobStore;
   readonly compression: Compression;
+  /** the compression level (default the compression's: gzip 4, zstd 3) */
+  readonly compressionLevel?: number;
   readonly sourceDateEpoch: number;
   /** the layer budget (default: layering's default) */
   readonly budget?: number;
@@ -76,11 +79,11 @@ export async function writeLayers(
   const plan = planLayers(tree, origins, o.budget === undefined ? {} : { budget: o.budget });
   const out: WrittenLayer[] = [];
   const dir = o.cacheDir === undefined ? {} : { dir: o.cacheDir };
+  const level = o.compressionLevel ?? defaultLevel(o.compression);
+  // the level decides the bytes: it is part of every key (`gzip/4`)
+  const settings = { compression: `${o.compression}/${level}`, sourceDateEpoch: o.sourceDateEpoch };
   for (const p of plan) {
-    const key =
-      o.cache === false
-        ? undefined
-        : await layerCacheKey(p.tree, { compression: o.compression, sourceDateEpoch: o.sourceDateEpoch });
+    const key = o.cache === false ? undefined : await layerCacheKey(p.tree, settings);
     let hit = key ? await cachedLayer(key, o.store, dir) : undefined;
     const inFlight = key && !hit ? making.get(key) : undefined;
     if (inFlight) hit = await inFlight.catch(() => undefined);
@@ -99,7 +102,6 @@ export async function writeLayers(
       making.set(k, waiting);
     }
     try {
-      const settings = { compression: o.compression, sourceDateEpoch: o.sourceDateEpoch };
       const contentKey = (): Promise<string> => {
         if (key === undefined) return layerContentKey(p.tree, settings);
         let c = contentKeys.get(key);
@@ -137,6 +139,7 @@ export async function writeLayers(
       try {
         layer = await makeLayer(p.tree, o.store, {
           compression: o.compression,
+          ...(o.compression === 'none' ? {} : { level }),
           sourceDateEpoch: o.sourceDateEpoch,
           ...(o.progress
             ? {

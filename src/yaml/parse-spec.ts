@@ -574,6 +574,7 @@ function toSpec(
     ...(tags?.length ? { tags } : {}),
     ...(cache ? { cache } : {}),
     ...(d.compression ? { compression: d.compression } : {}),
+    ...(d['compression-level'] !== undefined ? { compressionLevel: d['compression-level'] } : {}),
     ...(d.layers !== undefined ? { layers: d.layers } : {}),
     ...(d['apt-sources']?.length ? { aptSources: d['apt-sources'] } : {}),
     ...(d.lockfile !== undefined || d.locked

@@ -122,6 +122,7 @@ const ImageFieldsSchema = z.strictObject({
   ).optional(),
   tags: stringList('name:tag for outputs that take one').optional(),
   compression: z.enum(['gzip', 'zstd', 'none']).optional(),
+  'compression-level': z.number().int().min(1).max(19).optional(),
   layers: z
     .number()
     .int()

@@ -298,3 +298,78 @@ test('package credit by content: --add ./fake:/usr/bin/jq is not jq in the SBOM 
     assert.match(cdx.stdout, new RegExp(`pkg:deb/debian/jq@[^"]*&distro=debian-${ver}"`));
   });
 });
+
+test('--compression-level and `compression-level:` set the gzip level: part of the layer identity, checked before any work', async () => {
+  await withTempDir('e2e-level', async (dir) => {
+    // compressible content large enough for the levels to differ
+    const text = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${(i * 7919) % 1000}\n`).join('');
+    await writeFile(join(dir, 'data.txt'), text);
+    const layersOf = (out: string): { digest: string; size: number }[] => {
+      const index = JSON.parse(readFileSync(join(dir, out, 'index.json'), 'utf8')) as {
+        manifests: { digest: string }[];
+      };
+      const m = JSON.parse(
+        readFileSync(join(dir, out, 'blobs', 'sha256', index.manifests[0]!.digest.slice(7)), 'utf8'),
+      ) as { layers: { digest: string; size: number }[] };
+      return m.layers;
+    };
+    const blob = (out: string, d: string): Buffer =>
+      readFileSync(join(dir, out, 'blobs', 'sha256', d.slice(7)));
+    const build = (out: string, extra: string[]) =>
+      fromscratch(
+        ['build', '--layers', '1', '--add', './data.txt:/data.txt', '-o', `oci:${out}:x`, ...extra],
+        {
+          cwd: dir,
+        },
+      );
+
+    for (const [out, extra] of [
+      ['default', []],
+      ['l9', ['--compression-level', '9']],
+      ['l9b', ['--compression-level', '9']],
+      ['l4', ['--compression-level', '4']],
+      ['l1', ['--compression-level', '1']],
+    ] as const) {
+      const r = await build(out, [...extra]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const [d] = layersOf('default');
+    const [l9] = layersOf('l9');
+    const [l1] = layersOf('l1');
+    // the default is level 4: same bytes as an explicit 4; the cache never serves a layer of another level
+    assert.deepEqual(layersOf('l4'), layersOf('default'));
+    assert.deepEqual(layersOf('l9b'), layersOf('l9'), 'the same level gives the same digest');
+    assert.notEqual(l9!.digest, d!.digest);
+    assert.ok(l1!.size > d!.size && d!.size >= l9!.size, `sizes: 1 ${l1!.size}, 4 ${d!.size}, 9 ${l9!.size}`);
+    // gzip's XFL byte: 2 = maximum compression (9), 4 = fastest (1), 0 otherwise
+    assert.equal(blob('l9', l9!.digest)[8], 2);
+    assert.equal(blob('l1', l1!.digest)[8], 4);
+    assert.equal(blob('default', d!.digest)[8], 0);
+    for (const out of ['default', 'l9', 'l1']) await validateOciLayoutWithTools(join(dir, out), 'x');
+
+    // the spec key, the same digest as the flag
+    await writeFile(
+      join(dir, 'fromscratch.yaml'),
+      'contents: [{add: ./data.txt, to: /data.txt}]\nlayers: 1\ncompression-level: 9\n',
+    );
+    const s = await fromscratch(['build', '-c', 'fromscratch.yaml', '-o', 'oci:spec:x'], { cwd: dir });
+    assert.equal(s.code, 0, s.stderr);
+    assert.deepEqual(layersOf('spec'), layersOf('l9'));
+
+    // bad levels are usage errors (exit 2, as a malformed --layers) before any work; nothing is written
+    for (const extra of [
+      ['--compression-level', '0'],
+      ['--compression-level', '10'],
+      ['--compression-level', 'fast'],
+      ['--compression', 'none', '--compression-level', '3'],
+    ]) {
+      const r = await build('bad', extra);
+      assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /level/, r.stderr);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    }
+    const z = await build('zstd19', ['--compression', 'zstd', '--compression-level', '19']);
+    assert.equal(z.code, 0, z.stderr);
+    await assert.rejects(stat(join(dir, 'bad')), 'a refused build wrote no output');
+  });
+});

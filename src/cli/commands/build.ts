@@ -1,6 +1,7 @@
 /**
  * build.ts — `fromscratch build [CONTEXT] [options]`.
  */
+
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -15,6 +16,7 @@ import {
   parsePlatform,
   retryAfterCacheHeal,
 } from '../../index.ts';
+import { checkCompressionLevel } from '../../layer/compress.ts';
 import type { CliIo } from '../io.ts';
 import { progressFor, progressLogger } from '../progress.ts';
 import {
@@ -52,6 +54,7 @@ interface BuildFlags {
   tag?: string[];
   output?: string[];
   compression?: string;
+  compressionLevel?: string;
   layers?: string;
   config?: string;
   file?: string;
@@ -129,6 +132,7 @@ export function registerBuild(program: Command, io: CliIo): void {
       collect,
     )
     .option('--compression <gzip|zstd|none>', 'layer compression (default gzip)')
+    .option('--compression-level <n>', 'compression level: gzip 1..9 (default 4), zstd 1..19 (default 3)')
     .option(
       '--layers <n>',
       'most layers to add, chosen for reuse across rebuilds and images (default 16; 1 = one layer)',
@@ -338,6 +342,18 @@ export function specFromFlags(f: BuildFlags, cwd: string): BuildSpec {
       hint: 'use gzip, zstd or none',
     });
   }
+  const compressionLevel = f.compressionLevel === undefined ? undefined : Number(f.compressionLevel);
+  if (compressionLevel !== undefined) {
+    if (!/^\d+$/.test(f.compressionLevel ?? ''))
+      throw new FromscratchError(
+        'USAGE',
+        `--compression-level ${JSON.stringify(f.compressionLevel)} is not a number`,
+        {
+          hint: 'use an integer: gzip 1..9, zstd 1..19',
+        },
+      );
+    checkCompressionLevel(compression ?? 'gzip', compressionLevel, 'USAGE');
+  }
   const layers = f.layers === undefined ? undefined : Number(f.layers);
   if (layers !== undefined && !(Number.isInteger(layers) && layers >= 1 && layers <= 100)) {
     throw new FromscratchError(
@@ -382,6 +398,7 @@ export function specFromFlags(f: BuildFlags, cwd: string): BuildSpec {
     ...(f.output?.length ? { outputs: f.output } : {}),
     ...(f.tag?.length ? { tags: f.tag } : {}),
     ...(compression ? { compression } : {}),
+    ...(compressionLevel !== undefined ? { compressionLevel } : {}),
     ...(layers !== undefined ? { layers } : {}),
   };
 }
