@@ -77,7 +77,7 @@ export interface DebEntries {
 
 /** notEmulatedWarning is the build warning for one command not emulated. */
 export function notEmulatedWarning(n: NotEmulated): string {
-  return `package ${n.package}: its postinst runs \`${n.example}\`${n.line > 0 ? ` (line ${n.line})` : ' (a trigger)'}, ${n.reason === 'not emulated' ? 'which fromscratch does not emulate' : `not emulated: ${n.reason}`}; the image lacks ${n.lacks ?? 'its effect'}`;
+  return `package ${n.package}: its postinst runs \`${n.example}\`${n.line > 0 ? ` (line ${n.line}${n.source ? ` of ${n.source}` : ''})` : ' (a trigger)'}, ${n.reason === 'not emulated' ? 'which fromscratch does not emulate' : `not emulated: ${n.reason}`}; the image lacks ${n.lacks ?? 'its effect'}`;
 }
 
 const MERGED = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', 'libo32'];

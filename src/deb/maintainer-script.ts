@@ -25,15 +25,32 @@ export interface ScriptCommand {
   readonly words: readonly string[];
   /** output redirections to files other than /dev/null (`> FILE`, `>> FILE`), expanded */
   readonly writes: readonly string[];
-  /** 1-based line of the script the command starts on */
+  /** 1-based line of the script the command starts on (of `source` when it comes from a sourced file) */
   readonly line: number;
+  /** the file the command comes from when the script sourced it (`. /usr/share/dpkg/sh/dpkg-error.sh`) */
+  readonly source?: string;
 }
 
 /** ScanOptions configures scanScript. */
 export interface ScanOptions {
   /** the output of a `$(…)` substitution assigned to a variable, when the caller can tell it (words given) */
   substitute?: (words: readonly string[]) => string | undefined;
+  /**
+   * the text of a file the script sources (`. FILE`, `source FILE`), by absolute path, when the image
+   * holds it: its commands and functions are read as part of the script, as the shell would run them.
+   * A file it cannot give (undefined) leaves the `.` command as it is, and calls of the functions it
+   * would have defined stay commands (so they are reported, never silently dropped).
+   */
+  source?: (path: string) => string | undefined;
+  /**
+   * functions whose calls stay commands, body or not (the caller emulates them as a whole:
+   * php-common's `php_invoke`, whose body would only show how it does what a rule does directly)
+   */
+  opaque?: (name: string) => boolean;
 }
+
+/** MAX_SOURCE_DEPTH bounds nested `. FILE` (a library sourcing itself, or a chain): deeper ones are left as commands. */
+const MAX_SOURCE_DEPTH = 4;
 
 /** ScannedScript is what scanScript found. */
 export interface ScannedScript {
@@ -270,6 +287,8 @@ function split(toks: readonly Tok[]): RawCommand[] {
       continue;
     }
     flush();
+    // a subshell's parentheses stay as one-word commands: a function body `f() ( … )` ends at its `)`
+    if (t.s === '(' || t.s === ')') out.push({ words: [t.s], line: t.line });
     if (t.s === ';;' && caseDepth > 0) expectPattern = true;
   }
   flush();
@@ -358,13 +377,17 @@ export function scanScript(text: string, opts: ScanOptions = {}): ScannedScript 
   const vars = new Map<string, string>();
   const functions = new Set<string>();
   const commands: ScriptCommand[] = [];
+  const sourcing: string[] = [];
+  /** function bodies by name, with the file that defined them (undefined: the script) */
+  const bodies = new Map<string, { body: RawCommand[]; source: string | undefined }>();
+  const calling: string[] = [];
   const run = (list: readonly RawCommand[], local: ReadonlyMap<string, string>) => {
     const lookup = (k: string) => local.get(k) ?? vars.get(k);
     for (let ci = 0; ci < list.length; ci++) {
       let words = [...list[ci]!.words];
       const line = list[ci]!.line;
       while (words.length > 0 && KEYWORDS.has(words[0]!)) words.shift();
-      if (words.length === 0) continue;
+      if (words.length === 0 || words[0] === '(' || words[0] === ')') continue;
       if (words[0] === 'case') continue; // `case WORD in`: the patterns are dropped by split
       if (words[0] === 'for' && words[2] === 'in') {
         const v = words[1]!;
@@ -388,12 +411,35 @@ export function scanScript(text: string, opts: ScanOptions = {}): ScannedScript 
         continue;
       }
       const fn = /^([A-Za-z_][A-Za-z0-9_-]*)\(\)$/.exec(words[0]!);
-      if (fn) {
-        functions.add(fn[1]!);
-        continue;
-      }
-      if (words[0] === 'function' && words[1]) {
-        functions.add(words[1].replace(/\(\)$/, ''));
+      const named = fn
+        ? fn[1]!
+        : words[0] === 'function' && words[1]
+          ? words[1].replace(/\(\)$/, '')
+          : undefined;
+      if (named !== undefined) {
+        functions.add(named);
+        // the body `{ … }`: run where the function is called, not where it is defined
+        let rest = words.slice(fn ? 1 : 2);
+        if (rest[0] === '()') rest = rest.slice(1);
+        let j = ci;
+        const next = list[ci + 1]?.words[0];
+        if (rest.length === 0 && (next === '{' || next === '(')) {
+          j = ci + 1;
+          rest = list[j]!.words;
+        }
+        const [open, close] = rest[0] === '{' ? ['{', '}'] : rest[0] === '(' ? ['(', ')'] : [];
+        if (open === undefined) continue; // no body we can delimit: its commands are read in place
+        const body: RawCommand[] = [];
+        if (rest.length > 1) body.push({ words: rest.slice(1), line: list[j]!.line });
+        let depth = 1;
+        for (j++; j < list.length; j++) {
+          const ws = list[j]!.words;
+          if (ws[0] === open) depth++;
+          if (ws[0] === close && --depth === 0) break;
+          body.push(list[j]!);
+        }
+        bodies.set(named, { body, source: sourcing.at(-1) });
+        ci = j;
         continue;
       }
       // leading assignments: alone they set variables; before a command they apply to it only
@@ -441,12 +487,47 @@ export function scanScript(text: string, opts: ScanOptions = {}): ScannedScript 
         out.push(expandWord(words[w]!, lookup));
       }
       if (out.length === 0) continue;
-      commands.push({ words: out, writes, line });
+      if ((out[0] === '.' || out[0] === 'source') && out.length >= 2 && opts.source) {
+        const path = out[1]!;
+        const text =
+          path.startsWith('/') &&
+          !path.includes(UNKNOWN) &&
+          sourcing.length < MAX_SOURCE_DEPTH &&
+          !sourcing.includes(path)
+            ? opts.source(path)
+            : undefined;
+        if (text !== undefined) {
+          sourcing.push(path);
+          try {
+            run(split(tokenize(text)), local);
+          } finally {
+            sourcing.pop();
+          }
+          continue;
+        }
+      }
+      const called = opts.opaque?.(out[0]!) ? undefined : bodies.get(out[0]!);
+      if (called) {
+        // a call: the body runs here, with the arguments unknown ($1 …), once per call chain
+        if (!calling.includes(out[0]!) && calling.length < MAX_SOURCE_DEPTH) {
+          calling.push(out[0]!);
+          if (called.source !== undefined) sourcing.push(called.source);
+          try {
+            run(called.body, local);
+          } finally {
+            calling.pop();
+            if (called.source !== undefined) sourcing.pop();
+          }
+        }
+        continue;
+      }
+      const from = sourcing.at(-1);
+      commands.push({ words: out, writes, line, ...(from !== undefined ? { source: from } : {}) });
     }
   };
   run(raw, new Map());
   return {
-    commands: commands.filter((c) => !functions.has(c.words[0]!)),
+    commands: commands.filter((c) => !functions.has(c.words[0]!) || opts.opaque?.(c.words[0]!)),
     functions,
   };
 }

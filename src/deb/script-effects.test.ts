@@ -3,6 +3,7 @@
 // priorities and SAPIs, a2enmod, ln -s, mkdir, mv, touch, dpkg-statoverride), the dependency order, the
 // one warning per (package, command), and the typed error for a missing ucf source.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { isFromscratchError } from '../errors.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
@@ -76,6 +77,66 @@ echo a \\
   const cat = scanScript(script).commands.find((c) => c.words[0] === 'cat');
   assert.deepEqual(cat?.writes, ['/etc/z']);
   assert.deepEqual([...scanScript(script).functions], ['helper']);
+});
+
+test('scanScript runs a function body where it is called, not where it is defined', () => {
+  const script = `#!/bin/sh
+never() {
+  rm -f /etc/never
+}
+twice() { mkdir -p /etc/$1; touch /etc/t; }
+setup()
+{
+  twice one
+}
+setup
+function named { chmod 600 /etc/named; }
+named
+`;
+  assert.deepEqual(words(script), ['mkdir -p /etc/?', 'touch /etc/t', 'chmod 600 /etc/named']);
+  assert.deepEqual([...scanScript(script).functions].sort(), ['named', 'never', 'setup', 'twice']);
+  // a recursive function ends
+  assert.deepEqual(words('f() { touch /x; f; }\nf\n'), ['touch /x']);
+});
+
+test('scanScript reads a sourced library: its functions are not commands, their bodies are, named by file and line', () => {
+  const lib = `setup_colors() { USE_COLORS=no; }
+warning() { echo "warning: $*" >&2; }
+configure_version() {
+  update-alternatives --install /usr/bin/pg pg /usr/lib/pg/$1 10
+}
+remove_version() { update-alternatives --remove pg /usr/lib/pg/$1; }
+. /usr/lib/lib.sh
+`;
+  const texts: Record<string, string> = { '/usr/lib/lib.sh': lib };
+  const script =
+    '#!/bin/sh\n. /usr/lib/lib.sh\nsetup_colors\nwarning "merged /usr"\nconfigure_version 15\n. /usr/lib/gone.sh\nfrom_gone\n';
+  const r = scanScript(script, { source: (p) => texts[p] });
+  assert.deepEqual(
+    r.commands.map((c) => [c.words.join(' ').replaceAll(UNKNOWN, '?'), c.line, c.source]),
+    [
+      // the library sourcing itself is not followed again
+      ['. /usr/lib/lib.sh', 7, '/usr/lib/lib.sh'],
+      ['echo warning: ?', 2, '/usr/lib/lib.sh'],
+      ['update-alternatives --install /usr/bin/pg pg /usr/lib/pg/? 10', 4, '/usr/lib/lib.sh'],
+      // a library the image does not hold stays a command, and so do the calls it would define
+      ['. /usr/lib/gone.sh', 6, undefined],
+      ['from_gone', 7, undefined],
+    ],
+  );
+  // without `source`, the calls are commands (reported, never dropped)
+  assert.deepEqual(words(script).slice(0, 3), ['. /usr/lib/lib.sh', 'setup_colors', 'warning merged /usr']);
+});
+
+test("dpkg's real postinst with its real dpkg-error.sh: setup_colors, warning and error are not reported", () => {
+  const postinst = readFileSync('/var/lib/dpkg/info/dpkg.postinst', 'utf8');
+  const lib = '/usr/share/dpkg/sh/dpkg-error.sh';
+  const r = scriptEffects([pkg('dpkg', postinst)], tree(dir('/usr'), file(lib, readFileSync(lib, 'utf8'))));
+  const reported = r.notEmulated.map((n) => n.command);
+  for (const f of ['setup_colors', 'warning', 'error', '.'])
+    assert.ok(!reported.includes(f), `${f}: ${reported}`);
+  const without = scriptEffects([pkg('dpkg', postinst)], tree(dir('/usr'))).notEmulated.map((n) => n.command);
+  assert.ok(without.includes('setup_colors'), 'without the library its functions are reported');
 });
 
 test('scanScript asks `substitute` for the output of a $(…) assigned to a variable', () => {

@@ -63,6 +63,8 @@ export interface NotEmulated {
   /** the first such command line, as read (UNKNOWN parts shown as `?`) */
   readonly example: string;
   readonly line: number;
+  /** the sourced file `line` is of, when the command comes from one */
+  readonly source?: string;
   /** why: not emulated at all, or its arguments are not known statically */
   readonly reason: string;
   /** what the image lacks without the command's effect, and how to supply it (known generators only) */
@@ -346,11 +348,20 @@ export function scriptEffects(
         command: c.words[0]!,
         example: [...c.words, ...c.writes.map((w) => `> ${w}`)].join(' ').replaceAll(UNKNOWN, '?'),
         line: c.line,
+        ...(c.source !== undefined ? { source: c.source } : {}),
         reason,
         ...(lacks !== undefined ? { lacks } : {}),
       });
     };
     const scanned = scanScript(pkg.postinst, {
+      opaque: (name) => name in RULES || name.startsWith('db_'),
+      // a library the script sources (dpkg's dpkg-error.sh, postgresql-common's maintscripts-functions)
+      source: (path) => {
+        // debconf's confmodule is its IPC protocol (db_* talk to the frontend): no effect on files
+        if (normalize(path).startsWith('/usr/share/debconf/')) return undefined;
+        const data = bytesOf(tree.get(normalize(path)));
+        return data ? Buffer.from(data).toString('utf8') : undefined;
+      },
       substitute: (w) => {
         // `phpquery -M -v VER`: the modules available for VER
         if (w[0] === 'phpquery' && w[1] === '-M' && w[2] === '-v' && w[3])
@@ -383,7 +394,7 @@ export function scriptEffects(
       if (cmd === 'dpkg-statoverride' && !args.includes('--add')) continue;
       if (cmd === 'php_invoke' && args[0] !== 'enmod') continue;
       if (cmd === 'apache2_invoke' && !/^en(mod|conf|site)$/.test(args[0] ?? '')) continue;
-      if (PASS.has(cmd)) continue;
+      if (PASS.has(cmd) || PASS.has(cmd.slice(cmd.lastIndexOf('/') + 1))) continue;
       const rule = RULES[cmd];
       if (!rule) {
         const lacks = LACKING[cmd.slice(cmd.lastIndexOf('/') + 1)]?.(args);
