@@ -42,8 +42,10 @@ import {
   TLS_LIBRARY,
 } from './infer.ts';
 import {
+  findInterpreterHome,
   findJavaHome,
   findPythonHome,
+  interpreterRuntimePlan,
   javaRuntimePlan,
   LAUNCH_SYMBOLS,
   pythonRuntimePlan,
@@ -1033,6 +1035,16 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
       pythonRuntimePlan(st.cache, ph, probe),
     );
     return applyRuntimePlan(st, pg, 'Python runtime', plan, main);
+  }
+  const ih =
+    st.opts.infer?.interpreters === false
+      ? undefined
+      : await findInterpreterHome(st.cache, main.real, [...pg.byReal.values()]);
+  if (ih) {
+    const plan = await memo(plans, `launch-lib-dirs\0${ih.object}\0${ih.dirs.join(':')}\0${key}`, () =>
+      interpreterRuntimePlan(st.cache, ih, probe),
+    );
+    return applyRuntimePlan(st, pg, ih.what, plan, main);
   }
   // a launcher is a program: a shared library given as a root (a plugin, an addon) is not one
   if (main.info.interpreter === undefined && main.info.type !== 'exec') return;

@@ -37,6 +37,8 @@ export interface InferOptions {
   readonly java?: boolean;
   /** the CPython standard library rule alone (launcher.ts; default true; off when `launchers` is off) */
   readonly python?: boolean;
+  /** the Perl and Ruby standard library rule alone (launcher.ts; default true; off when `launchers` is off) */
+  readonly interpreters?: boolean;
 }
 
 /** NSS_SYMBOLS maps each name-service function to the nsswitch.conf databases it consults. */

@@ -12,6 +12,10 @@
  * - {@link javaRuntimePlan}: the files of a Java home the JVM needs (not the whole JDK: no jmods,
  *   include, man, legal, src.zip, ct.sym, demo). Desktop libraries (needing X11, GTK or ATK) and
  *   libraries whose own DT_NEEDED the root lacks are left out, each with a note.
+ * - {@link findInterpreterHome} / {@link interpreterRuntimePlan}: Perl and Ruby, whose library
+ *   directories (@INC, $LOAD_PATH) are absolute paths compiled into perl or libruby: read from those
+ *   bytes, the standard library's directories are mapped (native modules as libraries); vendor, site
+ *   and /usr/local directories are the application's.
  * - {@link selfExeLauncher}: where no rule knows a launcher, an object of the program importing
  *   `dlopen` whose bytes hold `/proc/self/exe` is worth a warning naming --trace / --verify --fix.
  */
@@ -421,4 +425,151 @@ async function holdsBytes(c: ClosureCache, real: string, needle: Uint8Array): Pr
     if (b.indexOf(needle) >= 0) return true;
   }
   return false;
+}
+
+/**
+ * LibraryDirsInterpreter describes an interpreter whose library directories are compiled into its binary
+ * or its shared library as absolute paths (Perl's @INC, Ruby's $LOAD_PATH): the rule reads those strings
+ * from the bytes, as the interpreter itself would use them, and maps the standard library's directories.
+ */
+interface LibraryDirsInterpreter {
+  /** what the image gets, in origins and warnings */
+  readonly what: string;
+  /** the program's real name */
+  readonly program: RegExp;
+  /** the SONAME of the library holding the interpreter (an embedding program links it) */
+  readonly soname: RegExp;
+  /** a compiled-in library directory, as a NUL-terminated string of the binary */
+  readonly dir: RegExp;
+  /** directories of third-party modules (vendor, site, /usr/local): the application's, not mapped */
+  readonly thirdParty: RegExp;
+  /** names, under a library directory, that are not the runtime (C headers, documentation) */
+  readonly skip: RegExp;
+  /** native extension modules, loaded by dlopen of their path */
+  readonly native: RegExp;
+}
+
+const LIBRARY_DIRS_INTERPRETERS: readonly LibraryDirsInterpreter[] = [
+  {
+    what: 'Perl runtime',
+    program: /^perl(\d[\d.]*)?$/,
+    soname: /^libperl\.so(\.|$)/,
+    dir: /^\/[!-~]*perl[!-~]*$/,
+    thirdParty: /(^\/usr\/local\/|\/perl5(\/|$)|site_perl|\/debug\/)/,
+    skip: /^(CORE|pod)$|\.pod$/,
+    native: /\/auto\/.*\.so$/,
+  },
+  {
+    what: 'Ruby runtime',
+    program: /^ruby(\d[\d.]*)?$/,
+    soname: /^libruby(-\d[\d.]*)?\.so(\.|$)/,
+    dir: /^\/[!-~]*\/ruby\/[!-~]+$/,
+    thirdParty: /(^\/usr\/local\/|vendor_ruby|site_ruby|\/gems(\/|$))/,
+    skip: /^$/,
+    native: /\.so$/,
+  },
+];
+
+/** InterpreterHome is an interpreter recognised by its compiled-in library directories. */
+export interface InterpreterHome {
+  readonly what: string;
+  /** the object whose bytes name the directories (the program, or its libperl/libruby) */
+  readonly object: string;
+  /** the directories of the standard library, in the interpreter's order, that exist in the root */
+  readonly dirs: readonly string[];
+  /** third-party directories it also searches (the application's: --add them) */
+  readonly thirdParty: readonly string[];
+  readonly rule: LibraryDirsInterpreter;
+}
+
+/**
+ * findInterpreterHome recognises Perl or Ruby from the program's real name or the SONAME of a library
+ * it links, and reads that object's compiled-in library directories (NUL-terminated absolute paths).
+ * Undefined when it is neither, or when none of the directories exists in the root.
+ */
+export async function findInterpreterHome(
+  c: ClosureCache,
+  real: string,
+  objects: readonly { readonly real: string; readonly info: ElfInfo }[],
+): Promise<InterpreterHome | undefined> {
+  for (const rule of LIBRARY_DIRS_INTERPRETERS) {
+    // the program names them (perl), or the library it links does (ruby → libruby-3.1.so)
+    const candidates = [
+      ...(rule.program.test(baseName(real)) ? [real] : []),
+      ...objects
+        .filter((o) => o.info.soname !== undefined && rule.soname.test(o.info.soname))
+        .map((o) => o.real),
+    ];
+    for (const object of candidates) {
+      const dirs: string[] = [];
+      const thirdParty: string[] = [];
+      for (const d of await cStrings(c, object, rule.dir)) {
+        if ((await resolveOrMissing(c, d)).stat?.type !== 'dir') continue;
+        if (rule.thirdParty.test(d)) thirdParty.push(d);
+        else if (!dirs.includes(d)) dirs.push(d);
+      }
+      if (dirs.length > 0) return { what: rule.what, object, dirs, thirdParty, rule };
+    }
+  }
+  return undefined;
+}
+
+/** MAX_CSTRING is the longest compiled-in path looked at. */
+const MAX_CSTRING = 4096;
+
+/** cStrings returns the NUL-terminated printable strings of a root file that match `re`, unique, in file order. */
+async function cStrings(c: ClosureCache, real: string, re: RegExp): Promise<string[]> {
+  const st = await c.view.lstat(real);
+  if (st?.type !== 'file') return [];
+  const out: string[] = [];
+  let carry = Buffer.alloc(0);
+  for (let off = 0; off < st.size; off += SCAN_CHUNK) {
+    const b = Buffer.concat([carry, Buffer.from(await c.fs.read(real, { offset: off, length: SCAN_CHUNK }))]);
+    let start = 0;
+    for (let i = b.indexOf(0); i >= 0; i = b.indexOf(0, start)) {
+      if (i - start > 1 && i - start <= MAX_CSTRING && b[start] === 0x2f) {
+        const s = b.toString('latin1', start, i);
+        if (re.test(s) && !out.includes(s)) out.push(s);
+      }
+      start = i + 1;
+    }
+    carry = b.subarray(Math.max(start, b.length - MAX_CSTRING));
+  }
+  return out;
+}
+
+/**
+ * interpreterRuntimePlan lists the standard library of a Perl or Ruby found by findInterpreterHome: every
+ * file of its directories (not C headers nor documentation), native extension modules mapped as
+ * libraries (loaded by dlopen of their path), left out as selectLibraries says. Third-party directories
+ * are the application's: named in a note, not mapped.
+ */
+export async function interpreterRuntimePlan(
+  c: ClosureCache,
+  ih: InterpreterHome,
+  probe: RuntimeProbe,
+): Promise<RuntimePlan> {
+  const items: RuntimeItem[] = [];
+  const libs: string[] = [];
+  const leftOut: { path: string; why: string }[] = [];
+  const problems: string[] = [];
+  for (const dir of ih.dirs) {
+    const w = await walkTree(c, dir, { skip: (p) => ih.rule.skip.test(baseName(p)) });
+    const reason = `the interpreter searches ${dir}, compiled into ${ih.object}`;
+    for (const e of w.entries) {
+      if (e.kind === 'file' && ih.rule.native.test(e.path)) libs.push(e.path);
+      else items.push({ path: e.path, kind: e.kind, reason });
+    }
+    // a symlink to nothing is broken in the root too (ruby's rdoc fonts): nothing to warn about
+    if (w.truncated) problems.push(`${dir} has too many entries: the rest left out`);
+  }
+  const sel = await selectLibraries(libs, probe);
+  for (const p of sel.kept)
+    items.push({
+      path: p,
+      kind: 'library',
+      reason: 'a native module of the standard library (loaded by dlopen of its path)',
+    });
+  leftOut.push(...sel.leftOut);
+  return { items, leftOut, problems };
 }

@@ -15,7 +15,14 @@ export const INFER_RULES = {
   locale: { key: 'locales', what: 'the locale data the image environment names' },
   java: { key: 'java', what: 'the Java runtime of an OpenJDK launcher' },
   python: { key: 'python', what: "CPython's standard library" },
-  launchers: { key: 'launchers', what: 'java and python, and the /proc/self/exe launcher warning' },
+  'perl-ruby': {
+    key: 'interpreters',
+    what: "Perl's and Ruby's standard libraries (their compiled-in @INC, $LOAD_PATH)",
+  },
+  launchers: {
+    key: 'launchers',
+    what: 'java, python, perl and ruby, and the /proc/self/exe launcher warning',
+  },
 } as const satisfies Record<string, { key: keyof InferOptions; what: string }>;
 
 /** InferName is the name of an inference rule. */

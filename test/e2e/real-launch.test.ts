@@ -11,6 +11,9 @@
  * - wc from a Dockerfile `COPY` with `ENV LANG=C.UTF-8` counts characters of a file the same way.
  * - python3 (`--binary /usr/bin/python3`) finds its standard library and extension modules, and its
  *   `locale.setlocale(LC_ALL, "")` works under `--env LC_ALL=C.UTF-8`.
+ * - perl and ruby (`--binary /usr/bin/perl`, `/usr/bin/ruby`): the class of interpreters whose library
+ *   directories are compiled into their binary or libperl/libruby; pure and native (XS, .so) modules of
+ *   their standard libraries load as on the host.
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
@@ -166,6 +169,65 @@ describe('interpreters that find their standard library from their own path', ()
       // the one --binary is the entrypoint (as ko does): the script is its argument
       assert.equal((await docker(image, ['/app/main.py'])).stdout, host.stdout);
       t.diagnostic(`python3 image: ${((await imageSize(image)) / 1e6).toFixed(1)} MB`);
+    });
+  });
+});
+
+/** PERL_MAIN uses pure-Perl and XS modules of the standard library (XS ones are dlopened by path). */
+const PERL_MAIN = `use strict; use warnings;
+use POSIX qw(strftime floor); use JSON::PP; use Digest::MD5 qw(md5_hex); use List::Util qw(sum max);
+use Storable qw(dclone); use Encode qw(encode); use Time::Local qw(timegm); use File::Temp qw(tempfile);
+my $d = dclone({ a => [1, 2, 3] });
+print join(" ", strftime("%Y-%m-%d", gmtime(86400 * 365)), floor(2.7), JSON::PP->new->canonical->encode($d),
+  md5_hex("fromscratch"), sum(1 .. 10), max(3, 9, 4), length(encode("UTF-8", "\\x{e9}t\\x{e9}")), timegm(0, 0, 0, 1, 0, 2000)), "\\n";
+my ($fh, $name) = tempfile(); print $fh "x"; close $fh; print -s $name, "\\n";
+`;
+
+/** RUBY_MAIN uses Ruby's standard library and its native extensions (json, digest, openssl, zlib, date). */
+const RUBY_MAIN = `require "json"; require "digest"; require "openssl"; require "zlib"; require "date"; require "set"
+puts [JSON.generate({ "a" => [1, 2] }), Digest::MD5.hexdigest("fromscratch"), OpenSSL::Digest::SHA256.hexdigest("x")[0, 12],
+  Zlib.crc32("fromscratch"), Date.new(2000, 1, 1).jd, Set[3, 1, 3].size, defined?(Gem) ? "gems" : "no gems"].join(" ")
+`;
+
+describe('interpreters whose library directories are compiled in (Perl @INC, Ruby $LOAD_PATH)', () => {
+  it('perl: pure-Perl and XS modules of its standard library run as on the host; without the rule not even strict.pm is there', async (t) => {
+    requireTool('perl', 'perl');
+    await withTempDir('e2e-perl', async (dir) => {
+      await writeFile(join(dir, 'main.pl'), PERL_MAIN);
+      const image = 'e2e/launch-perl:1';
+      const b = await build(dir, ['--binary', '/usr/bin/perl', '--add', './main.pl:/app/main.pl'], image);
+      assert.doesNotMatch(b.stderr, /warning: .*Perl runtime/);
+      const host = await run('/usr/bin/perl', [join(dir, 'main.pl')]);
+      assert.match(host.stdout, /^1971-01-01 2 \{"a":\[1,2,3\]\} /);
+      assert.equal((await docker(image, ['/app/main.pl'])).stdout, host.stdout);
+      t.diagnostic(`perl image: ${((await imageSize(image)) / 1e6).toFixed(1)} MB`);
+
+      const bare = 'e2e/launch-perl-bare:1';
+      await build(
+        dir,
+        ['--binary', '/usr/bin/perl', '--no-infer', 'perl-ruby', '--add', './main.pl:/app/main.pl'],
+        bare,
+      );
+      const r = await run('docker', ['run', '--rm', '--network', 'none', bare, '/app/main.pl'], {
+        allowFail: true,
+      });
+      assert.match(`${r.stdout}${r.stderr}`, /Can't locate strict\.pm in @INC/);
+    });
+  });
+
+  it("ruby: json, digest, openssl, zlib, date and RubyGems load from libruby's compiled-in directories, as on the host", async (t) => {
+    requireTool('ruby', 'ruby');
+    await withTempDir('e2e-ruby', async (dir) => {
+      await writeFile(join(dir, 'main.rb'), RUBY_MAIN);
+      const image = 'e2e/launch-ruby:1';
+      const b = await build(dir, ['--binary', '/usr/bin/ruby', '--add', './main.rb:/app/main.rb'], image);
+      assert.doesNotMatch(b.stderr, /warning: .*Ruby runtime/);
+      const host = await run('/usr/bin/ruby', [join(dir, 'main.rb')]);
+      assert.match(host.stdout, / gems\n$/);
+      const ours = await docker(image, ['/app/main.rb']);
+      assert.equal(ours.stdout, host.stdout);
+      assert.equal(ours.stderr, '', 'no "RubyGems were not loaded" warnings');
+      t.diagnostic(`ruby image: ${((await imageSize(image)) / 1e6).toFixed(1)} MB`);
     });
   });
 });
