@@ -468,6 +468,16 @@ const LIBRARY_DIRS_INTERPRETERS: readonly LibraryDirsInterpreter[] = [
     skip: /^$/,
     native: /\.so$/,
   },
+  {
+    // tclsh: init.tcl and the script library, found from TCL_LIBRARY compiled into libtcl
+    what: 'Tcl runtime',
+    program: /^tclsh(\d[\d.]*)?$/,
+    soname: /^libtcl\d[\d.]*\.so(\.|$)/,
+    dir: /^\/[!-~]*\/tcl\d[\d.]*$/,
+    thirdParty: /^\/usr\/(local|include)\//,
+    skip: /^$/,
+    native: /\.so$/,
+  },
 ];
 
 /** InterpreterHome is an interpreter recognised by its compiled-in library directories. */

@@ -15,13 +15,13 @@ export const INFER_RULES = {
   locale: { key: 'locales', what: 'the locale data the image environment names' },
   java: { key: 'java', what: 'the Java runtime of an OpenJDK launcher' },
   python: { key: 'python', what: "CPython's standard library" },
-  'perl-ruby': {
+  interpreters: {
     key: 'interpreters',
-    what: "Perl's and Ruby's standard libraries (their compiled-in @INC, $LOAD_PATH)",
+    what: "Perl's, Ruby's and Tcl's standard libraries (their compiled-in @INC, $LOAD_PATH, tcl_library)",
   },
   launchers: {
     key: 'launchers',
-    what: 'java, python, perl and ruby, and the /proc/self/exe launcher warning',
+    what: 'java, python, perl, ruby and tcl, and the /proc/self/exe launcher warning',
   },
 } as const satisfies Record<string, { key: keyof InferOptions; what: string }>;
 

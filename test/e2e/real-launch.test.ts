@@ -11,9 +11,9 @@
  * - wc from a Dockerfile `COPY` with `ENV LANG=C.UTF-8` counts characters of a file the same way.
  * - python3 (`--binary /usr/bin/python3`) finds its standard library and extension modules, and its
  *   `locale.setlocale(LC_ALL, "")` works under `--env LC_ALL=C.UTF-8`.
- * - perl and ruby (`--binary /usr/bin/perl`, `/usr/bin/ruby`): the class of interpreters whose library
- *   directories are compiled into their binary or libperl/libruby; pure and native (XS, .so) modules of
- *   their standard libraries load as on the host.
+ * - perl, ruby and tclsh (`--binary /usr/bin/perl`, `/usr/bin/ruby`, `/usr/bin/tclsh`): the class of
+ *   interpreters whose library directories are compiled into their binary or libperl/libruby/libtcl;
+ *   pure and native (XS, .so) modules of their standard libraries load as on the host.
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
@@ -189,7 +189,23 @@ puts [JSON.generate({ "a" => [1, 2] }), Digest::MD5.hexdigest("fromscratch"), Op
   Zlib.crc32("fromscratch"), Date.new(2000, 1, 1).jd, Set[3, 1, 3].size, defined?(Gem) ? "gems" : "no gems"].join(" ")
 `;
 
-describe('interpreters whose library directories are compiled in (Perl @INC, Ruby $LOAD_PATH)', () => {
+describe('interpreters whose library directories are compiled in (Perl @INC, Ruby $LOAD_PATH, Tcl tcl_library)', () => {
+  it("tclsh: init.tcl and the script library (clock scan and format are Tcl scripts) load from libtcl's compiled-in directory, as on the host", async () => {
+    requireTool('tclsh', 'tcl');
+    await withTempDir('e2e-tcl', async (dir) => {
+      await writeFile(
+        join(dir, 'main.tcl'),
+        'puts [clock format [clock scan "2000-02-29 12:00" -format "%Y-%m-%d %H:%M" -gmt 1] -gmt 1 -format "%A %d %B %Y %H:%M"]\nputs [string map {a b} [info tclversion]/abc]\nputs [lsort -integer {10 2 33}]\n',
+      );
+      const image = 'e2e/launch-tcl:1';
+      const b = await build(dir, ['--binary', '/usr/bin/tclsh', '--add', './main.tcl:/app/main.tcl'], image);
+      assert.doesNotMatch(b.stderr, /warning: .*Tcl runtime/);
+      const host = await run('/usr/bin/tclsh', [join(dir, 'main.tcl')]);
+      assert.match(host.stdout, /^Tuesday 29 February 2000 12:00\n/);
+      assert.equal((await docker(image, ['/app/main.tcl'])).stdout, host.stdout);
+    });
+  });
+
   it('perl: pure-Perl and XS modules of its standard library run as on the host; without the rule not even strict.pm is there', async (t) => {
     requireTool('perl', 'perl');
     await withTempDir('e2e-perl', async (dir) => {
@@ -205,7 +221,7 @@ describe('interpreters whose library directories are compiled in (Perl @INC, Rub
       const bare = 'e2e/launch-perl-bare:1';
       await build(
         dir,
-        ['--binary', '/usr/bin/perl', '--no-infer', 'perl-ruby', '--add', './main.pl:/app/main.pl'],
+        ['--binary', '/usr/bin/perl', '--no-infer', 'interpreters', '--add', './main.pl:/app/main.pl'],
         bare,
       );
       const r = await run('docker', ['run', '--rm', '--network', 'none', bare, '/app/main.pl'], {
