@@ -1,7 +1,8 @@
 /**
  * defaults.ts — the files every scratch image needs, generated. PURE.
  *
- * distroless ships the same: root, nonroot (65532) and nobody users; a tiny nsswitch.conf; /tmp 1777.
+ * distroless ships the same: root, nonroot (65532) and nobody users with their homes (/root 0700,
+ * /home/nonroot); a tiny nsswitch.conf; /tmp 1777.
  */
 import type { FileEntry } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
@@ -69,6 +70,13 @@ export function scratchDefaults(
       out.push(text('/etc/passwd', DEFAULT_PASSWD, 'users root, nonroot (65532) and nobody'));
     if (!present('/etc/group'))
       out.push(text('/etc/group', DEFAULT_GROUP, 'groups root, nonroot (65532) and nobody'));
+    // root's home, as distroless has it: programs write under $HOME (gpg's ~/.gnupg, git config, caches)
+    if (!present('/root')) {
+      out.push({
+        entry: { type: 'dir', path: '/root', mode: 0o700, uid: 0, gid: 0 },
+        origin: { kind: 'default', what: 'home directory of root' },
+      });
+    }
     if (!present('/home/nonroot')) {
       out.push({
         entry: { type: 'dir', path: '/home/nonroot', mode: 0o700, uid: 65532, gid: 65532 },
