@@ -285,21 +285,14 @@ export async function pythonRuntimePlan(
       (parentPath(p) === dynload && PYTHON_TEST_MODULES.test(baseName(p))),
   });
   const reason = `the interpreter finds its standard library from its own path (getpath: ${stdlib}/os.py)`;
-  const items: RuntimeItem[] = [];
-  const libs: string[] = [];
-  for (const e of w.entries) {
-    if (e.kind === 'file' && parentPath(e.path) === dynload && e.path.endsWith('.so')) libs.push(e.path);
-    else items.push({ path: e.path, kind: e.kind, reason });
-  }
-  const sel = await selectLibraries(libs, probe);
-  for (const p of sel.kept)
-    items.push({
-      path: p,
-      kind: 'library',
-      reason: 'an extension module of the standard library (imported by dlopen of its path)',
-    });
+  const { items, leftOut: modulesLeftOut } = await withNativeModules(
+    w.entries.map((e) => ({ ...e, reason })),
+    (p) => parentPath(p) === dynload && p.endsWith('.so'),
+    'an extension module of the standard library (imported by dlopen of its path)',
+    probe,
+  );
   const leftOut = [
-    ...sel.leftOut,
+    ...modulesLeftOut,
     ...w.dangling.map((d) => ({ path: d, why: 'a symlink to nothing in the root' })),
   ];
   return {
@@ -307,6 +300,27 @@ export async function pythonRuntimePlan(
     leftOut,
     problems: w.truncated ? [`${stdlib} has too many entries: the rest left out`] : [],
   };
+}
+
+/**
+ * withNativeModules turns a standard library's files into plan items: native modules (`isNative`) mapped
+ * as libraries, those selectLibraries keeps, after the other files; the rest are left out with why.
+ */
+async function withNativeModules(
+  entries: readonly { path: string; kind: 'file' | 'dir'; reason: string }[],
+  isNative: (path: string) => boolean,
+  nativeReason: string,
+  probe: RuntimeProbe,
+): Promise<{ items: RuntimeItem[]; leftOut: { path: string; why: string }[] }> {
+  const items: RuntimeItem[] = [];
+  const libs: string[] = [];
+  for (const e of entries) {
+    if (e.kind === 'file' && isNative(e.path)) libs.push(e.path);
+    else items.push(e);
+  }
+  const sel = await selectLibraries(libs, probe);
+  for (const p of sel.kept) items.push({ path: p, kind: 'library', reason: nativeReason });
+  return { items, leftOut: sel.leftOut };
 }
 
 /**
@@ -559,27 +573,20 @@ export async function interpreterRuntimePlan(
   ih: InterpreterHome,
   probe: RuntimeProbe,
 ): Promise<RuntimePlan> {
-  const items: RuntimeItem[] = [];
-  const libs: string[] = [];
-  const leftOut: { path: string; why: string }[] = [];
+  const entries: { path: string; kind: 'file' | 'dir'; reason: string }[] = [];
   const problems: string[] = [];
   for (const dir of ih.dirs) {
     const w = await walkTree(c, dir, { skip: (p) => ih.rule.skip.test(baseName(p)) });
     const reason = `the interpreter searches ${dir}, compiled into ${ih.object}`;
-    for (const e of w.entries) {
-      if (e.kind === 'file' && ih.rule.native.test(e.path)) libs.push(e.path);
-      else items.push({ path: e.path, kind: e.kind, reason });
-    }
+    entries.push(...w.entries.map((e) => ({ ...e, reason })));
     // a symlink to nothing is broken in the root too (ruby's rdoc fonts): nothing to warn about
     if (w.truncated) problems.push(`${dir} has too many entries: the rest left out`);
   }
-  const sel = await selectLibraries(libs, probe);
-  for (const p of sel.kept)
-    items.push({
-      path: p,
-      kind: 'library',
-      reason: 'a native module of the standard library (loaded by dlopen of its path)',
-    });
-  leftOut.push(...sel.leftOut);
+  const { items, leftOut } = await withNativeModules(
+    entries,
+    (p) => ih.rule.native.test(p),
+    'a native module of the standard library (loaded by dlopen of its path)',
+    probe,
+  );
   return { items, leftOut, problems };
 }
