@@ -36,12 +36,14 @@ import {
   INFER_SYMBOLS,
   type InferOptions,
   LIBGCC_SYMBOLS,
+  LIBRARY_DATA,
   NSS_SYMBOLS,
   nssServices,
   parseNsswitch,
   TLS_LIBRARY,
 } from './infer.ts';
 import {
+  cStrings,
   findInterpreterHome,
   findJavaHome,
   findPythonHome,
@@ -1181,6 +1183,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
   let gconvDone = false;
   let gccDone = false;
   let caDone = false;
+  const dataDone = new Set<string>();
   let localeDone = false;
   for (let round = 0; round < 64; round++) {
     const fresh = [...pg.byReal.values()].filter((o) => !done.has(o.real));
@@ -1274,6 +1277,21 @@ async function runInference(st: State, pg: Program): Promise<void> {
         if (!ok) st.warnings.push(`${obj.real} imports ${sym} but libgcc_s.so.1 is not in the root`);
       }
     }
+    if (on('libraryData'))
+      for (const o of fresh)
+        for (const rule of LIBRARY_DATA) {
+          const lib = o.info.soname ?? baseName(o.path);
+          if (!rule.soname.test(lib) || dataDone.has(o.real)) continue;
+          dataDone.add(o.real);
+          const origin: Origin = { kind: 'inferred', by: o.real, reason: `${lib}: ${rule.reason}` };
+          const paths = (await cStrings(st.cache, o.real, rule.path)).flatMap((s) => s.split(':'));
+          let any = false;
+          for (const p of paths.flatMap(rule.files)) if (await addRootFile(st, p, origin)) any = true;
+          if (!any && paths.length > 0)
+            st.warnings.push(
+              `${lib} is in the closure but the root has none of ${paths.flatMap(rule.files).join(', ')}`,
+            );
+        }
     if (on('caCerts') && !caDone) {
       const tls = fresh.find((o) => TLS_LIBRARY.test(o.info.soname ?? baseName(o.path)));
       if (tls) {

@@ -27,6 +27,8 @@ export interface InferOptions {
   readonly libgcc?: boolean;
   /** CA bundle when a TLS library is in the closure (default true) */
   readonly caCerts?: boolean;
+  /** data files libraries open at compiled-in paths (LIBRARY_DATA: libmagic's database; default true) */
+  readonly libraryData?: boolean;
   /** `.note.dlopen` libraries (default true) */
   readonly dlopenNotes?: boolean;
   /** locale data named by the image's environment, for setlocale/newlocale (locale.ts; default true) */
@@ -107,6 +109,26 @@ export const INFER_SYMBOLS: ReadonlySet<string> = new Set([
   ...GCONV_SYMBOLS,
   ...LIBGCC_SYMBOLS,
 ]);
+
+/**
+ * LIBRARY_DATA are libraries that open a data file at a path compiled into them: the rule reads the
+ * path from the library's bytes (a NUL-terminated string matching `path`, `:`-separated lists split) and
+ * adds the files `files` names that exist in the root.
+ */
+export const LIBRARY_DATA: readonly {
+  readonly soname: RegExp;
+  readonly path: RegExp;
+  readonly files: (p: string) => readonly string[];
+  readonly reason: string;
+}[] = [
+  {
+    // file(1): libmagic's MAGIC is "/etc/magic:/usr/share/misc/magic"; it opens each with `.mgc` first
+    soname: /^libmagic\.so(\.|$)/,
+    path: /^\/[!-~]*magic(:\/[!-~]*magic)*$/,
+    files: (p) => [`${p}.mgc`, p],
+    reason: 'libmagic opens its compiled magic database',
+  },
+];
 
 /** TLS_LIBRARY matches the sonames of TLS libraries that verify peers against a CA bundle. */
 export const TLS_LIBRARY = /^lib(ssl|gnutls|nss3|mbedtls|wolfssl)\.so(\.|$)/;

@@ -542,7 +542,7 @@ export async function findInterpreterHome(
 const MAX_CSTRING = 4096;
 
 /** cStrings returns the NUL-terminated printable strings of a root file that match `re`, unique, in file order. */
-async function cStrings(c: ClosureCache, real: string, re: RegExp): Promise<string[]> {
+export async function cStrings(c: ClosureCache, real: string, re: RegExp): Promise<string[]> {
   const st = await c.view.lstat(real);
   if (st?.type !== 'file') return [];
   const out: string[] = [];

@@ -10,6 +10,10 @@ export const INFER_RULES = {
   nss: { key: 'nss', what: 'NSS configuration and modules (getaddrinfo, getpwnam …)' },
   gconv: { key: 'gconv', what: 'gconv modules for iconv_open (~8 MB on Debian)' },
   libgcc: { key: 'libgcc', what: 'libgcc_s.so.1 for pthread_cancel/pthread_exit/backtrace' },
+  'library-data': {
+    key: 'libraryData',
+    what: "data files libraries open at compiled-in paths (libmagic's magic.mgc)",
+  },
   'ca-certificates': { key: 'caCerts', what: 'the CA bundle when a TLS library is in the closure' },
   'dlopen-notes': { key: 'dlopenNotes', what: 'the libraries of .note.dlopen' },
   locale: { key: 'locales', what: 'the locale data the image environment names' },

@@ -14,11 +14,13 @@
  * - perl, ruby and tclsh (`--binary /usr/bin/perl`, `/usr/bin/ruby`, `/usr/bin/tclsh`): the class of
  *   interpreters whose library directories are compiled into their binary or libperl/libruby/libtcl;
  *   pure and native (XS, .so) modules of their standard libraries load as on the host.
+ * - file(1): libmagic opens its database at a path compiled into it (`/usr/share/misc/magic.mgc`).
  */
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { dockerRemoveImage, requireTool, run, withTempDir } from '../support/validate-tools.ts';
 import { fromscratch } from './cli.ts';
 
@@ -244,6 +246,41 @@ describe('interpreters whose library directories are compiled in (Perl @INC, Rub
       assert.equal(ours.stdout, host.stdout);
       assert.equal(ours.stderr, '', 'no "RubyGems were not loaded" warnings');
       t.diagnostic(`ruby image: ${((await imageSize(image)) / 1e6).toFixed(1)} MB`);
+    });
+  });
+});
+
+describe('libraries that open a data file at a compiled-in path', () => {
+  it("file(1): libmagic's magic.mgc comes with it; -b on a gzip, a JSON and an ELF file prints what the host prints", async () => {
+    requireTool('file', 'file');
+    await withTempDir('e2e-file', async (dir) => {
+      await writeFile(join(dir, 'data.json'), '{"a": [1, 2]}\n');
+      await writeFile(join(dir, 'data.gz'), gzipSync(Buffer.from('x'.repeat(1000))));
+      const image = 'e2e/launch-file:1';
+      const b = await build(
+        dir,
+        [
+          '--binary',
+          '/usr/bin/file',
+          '--add',
+          './data.json:/app/data.json',
+          '--add',
+          './data.gz:/app/data.gz',
+        ],
+        image,
+      );
+      assert.doesNotMatch(b.stderr, /warning: .*libmagic/);
+      const host = await run('/usr/bin/file', [
+        '-b',
+        join(dir, 'data.json'),
+        join(dir, 'data.gz'),
+        '/usr/bin/file',
+      ]);
+      assert.match(host.stdout, /^JSON (text )?data\ngzip compressed data/);
+      assert.equal(
+        (await docker(image, ['-b', '/app/data.json', '/app/data.gz', '/usr/bin/file'])).stdout,
+        host.stdout,
+      );
     });
   });
 });
