@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -128,6 +129,36 @@ async function fails(
   return err!;
 }
 
+/**
+ * the CommonJS objects of node:fs and node:child_process, whose members the ESM bindings of unpack.ts mirror
+ * after syncBuiltinESMExports: errors a test cannot provoke for real (a full disk, chown refused) are injected
+ */
+const builtin = createRequire(import.meta.url);
+const cjsFs = builtin('node:fs') as Record<string, unknown>;
+const cjsChild = builtin('node:child_process') as Record<string, unknown>;
+
+/** patched runs fn with members of a builtin module replaced, and restores them. */
+async function patched<T>(
+  mod: Record<string, unknown>,
+  repl: Record<string, unknown>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(repl).map((k) => [k, mod[k]]));
+  Object.assign(mod, repl);
+  syncBuiltinESMExports();
+  try {
+    return await fn();
+  } finally {
+    Object.assign(mod, saved);
+    syncBuiltinESMExports();
+  }
+}
+
+/** failing is a replacement fs call that throws an errno error with `code`. */
+const failing = (code: string) => () => {
+  throw Object.assign(new Error(`${code}: injected`), { code });
+};
+
 const read = (p: string) => fs.readFileSync(p, 'utf8');
 const exists = (p: string) => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
 const mtime = (p: string) => fs.lstatSync(p).mtimeMs / 1000;
@@ -206,6 +237,7 @@ describe('unpack: sources, digests and errors', () => {
       (err: unknown) => {
         assert.ok(isFromscratchError(err, 'INVALID_IMAGE'), String(err));
         assert.match(err.message, /layer 0 .*unsupported media type application\/vnd.example.layer/);
+        assert.match(err.hint!, /only tar, tar\+gzip and tar\+zstd/);
         return true;
       },
     );
@@ -343,6 +375,36 @@ describe('unpack: sources, digests and errors', () => {
     assert.match(e.hint!, /longer than the filesystem allows/);
   });
 
+  it('file system errors name the layer and entry: no space (ENOSPC, EDQUOT) or any other OUTPUT_UNWRITABLE', async () => {
+    const t = tar([{ name: 'd/f', data: 'x' }]);
+    for (const code of ['ENOSPC', 'EDQUOT']) {
+      const e = await patched(cjsFs, { fchmodSync: failing(code) }, () =>
+        fails([t], 'OUTPUT_UNWRITABLE', /^layer 0: entry "d\/f": no space left on device$/),
+      );
+      assert.equal(e.hint, 'free some disk space');
+    }
+    const e = await patched(cjsFs, { fchmodSync: failing('EACCES') }, () =>
+      fails([t], 'OUTPUT_UNWRITABLE', /^layer 0: entry "d\/f": EACCES: injected$/),
+    );
+    assert.match(e.hint!, /permissions and free space/);
+    assert.equal((e.cause as NodeJS.ErrnoException).code, 'EACCES');
+  });
+
+  it("an error of the caller's own (onWarning) passes through unchanged, and the root is emptied", async () => {
+    const b = box();
+    const mine = new Error('stop here');
+    const t = tar([{ name: 'd/f' }, { name: 'd/f' }]);
+    await assert.rejects(
+      unpackImage([{ data: [t] }], b.root, {
+        onWarning: () => {
+          throw mine;
+        },
+      }),
+      (e: unknown) => e === mine,
+    );
+    assert.deepEqual(fs.readdirSync(b.root), []);
+  });
+
   it('a missing end-of-archive marker is a warning, and warnings go to onWarning too', async () => {
     const seen: string[] = [];
     const r = await ok([tar([{ name: 'f', data: 'x' }], false)], { onWarning: (w) => seen.push(w) });
@@ -419,6 +481,7 @@ describe('unpack: names', () => {
         .sort(),
       ['61ff62', '6461ff62'],
     );
+    assert.deepEqual(r.warnings, [], 'no xattrs, nothing to warn about');
     assert.equal(
       fs.readFileSync(Buffer.concat([Buffer.from(`${r.root}/d`), name, Buffer.from('/f')]), 'utf8'),
       'y',
@@ -476,6 +539,34 @@ describe('unpack: files, directories, symlinks and metadata', () => {
       { chown: false },
     );
     for (const n of ['d', 'l', 'p']) assert.equal(fs.lstatSync(r.at(n)).uid, process.getuid!(), n);
+  });
+
+  it('owners that cannot be restored (EPERM, EINVAL) are one warning for the whole unpack; other chown errors fail', async () => {
+    const t = tar([
+      { name: 'd/', uid: 7 },
+      { name: 'd/f', uid: 7 },
+      { name: 'l', type: '2', link: 'd', uid: 7 },
+      { name: 'p', type: '6', uid: 7 },
+    ]);
+    for (const code of ['EPERM', 'EINVAL']) {
+      const r = await patched(cjsFs, { fchownSync: failing(code), lchownSync: failing(code) }, () =>
+        ok([t, t], { chown: true }),
+      );
+      assert.deepEqual(r.warnings, [
+        `layer 0: cannot restore file owners (${code}); files belong to the current user`,
+      ]);
+      assert.ok(fs.lstatSync(r.at('p')).isFIFO() && fs.lstatSync(r.at('l')).isSymbolicLink());
+    }
+    for (const [call, name] of [
+      ['fchownSync', 'd/'],
+      ['lchownSync', 'l'],
+    ] as const) {
+      await patched(cjsFs, { [call]: failing('EIO') }, () =>
+        fails([t], 'OUTPUT_UNWRITABLE', new RegExp(`^layer 0: entry "${name}": EIO: injected$`), {
+          chown: true,
+        }),
+      );
+    }
   });
 
   it('implicit parents are 0755; declared directories get their mode, owner and mtime after their children', async () => {
@@ -548,6 +639,23 @@ describe('unpack: files, directories, symlinks and metadata', () => {
     assert.equal(read(r.at('l')), 'new');
     assert.equal(fs.readlinkSync(r.at('f')), 'l');
     assert.equal(read(r.at('d')), 'file now');
+    // a directory over a symlink (to a host directory) or over a file is a new, empty directory
+    const hostDir = join(box().box, 'hostdir');
+    fs.mkdirSync(hostDir, { mode: 0o755 });
+    const r2 = await ok([
+      tar([
+        { name: 'l', type: '2', link: hostDir },
+        { name: 'f', data: 'x' },
+      ]),
+      tar([
+        { name: 'l/', mode: 0o701 },
+        { name: 'f/', mode: 0o702 },
+      ]),
+    ]);
+    assert.equal(fs.lstatSync(r2.at('l')).mode & 0o7777, 0o701);
+    assert.equal(fs.lstatSync(r2.at('f')).mode & 0o7777, 0o702);
+    assert.equal(fs.lstatSync(hostDir).mode & 0o7777, 0o755);
+    assert.deepEqual([fs.readdirSync(r2.at('l')), fs.readdirSync(r2.at('f'))], [[], []]);
   });
 
   it('xattrs are restored after chown and chmod (security.capability survives); failures are warnings', async () => {
@@ -632,6 +740,43 @@ describe('unpack: confinement', () => {
     await fails([t], 'TOO_LARGE', /^layer 0: entry "l1\/f": more than 2 symbolic links followed in all/, {
       maxTotalHops: 2,
     });
+  });
+
+  it('replacing, hardlinking over or whiting out a file keeps the remembered links', async () => {
+    const lower = tar([
+      { name: 'd/' },
+      { name: 'l3', type: '2', link: 'd' },
+      { name: 'l2', type: '2', link: 'l3' },
+      { name: 'l1', type: '2', link: 'l2' },
+      { name: 'l1/f' },
+      { name: 'x', data: 'x' },
+      { name: 'y', data: 'y' },
+      { name: 'z', data: 'z' },
+    ]);
+    const upper = tar([
+      { name: 'x', data: 'new' },
+      { name: 'y', type: '1', link: 'x' },
+      { name: '.wh.z' },
+      { name: 'l1/g' },
+    ]);
+    const r = await ok([lower, upper], { maxTotalHops: 3 });
+    assert.deepEqual(fs.readdirSync(r.at('d')).sort(), ['f', 'g']);
+    assert.equal(read(r.at('y')), 'new');
+    assert.ok(!exists(r.at('z')));
+  });
+
+  it('a directory that a remembered link led to, replaced by a symlink out of the root, is re-resolved inside', async () => {
+    const host = join(box().box, 'host');
+    fs.mkdirSync(host);
+    const r = await ok([
+      tar([{ name: 'a/' }, { name: 'l', type: '2', link: 'a' }, { name: 'l/f1' }]),
+      tar([
+        { name: 'a', type: '2', link: host },
+        { name: 'l/f2', data: 'in' },
+      ]),
+    ]);
+    assert.deepEqual(fs.readdirSync(host), []);
+    assert.equal(read(r.at(`${host}/f2`)), 'in');
   });
 
   it('a parent that is a file is an error; a symlink to a file as a parent too', async () => {
@@ -927,6 +1072,17 @@ describe('unpack: whiteouts', () => {
     ]);
     assert.notEqual(mtime(r.at('d')), 1000);
     assert.equal(mtime(r.at('e')), 2000);
+    // a directory removed with its whited-out parent is simply gone
+    const r2 = await ok([
+      tar([
+        { name: 'd/sub/', mtime: 1000 },
+        { name: 'k/', mtime: 2000 },
+      ]),
+      tar([{ name: '.wh.d' }]),
+    ]);
+    assert.deepEqual(fs.readdirSync(r2.root), ['k']);
+    assert.equal(mtime(r2.at('k')), 2000);
+    assert.equal(mtime(r.at('e')), 2000);
   });
 });
 
@@ -962,5 +1118,27 @@ describe('unpack: devices and fifos', () => {
     assert.equal(r.warnings[0], 'layer 0: skipped fifo "p\\udcff" (non-UTF-8 name)');
     assert.match(r.warnings[1] ?? '', /^layer 0: skipped char device "bad" \(.+\)$/);
     assert.deepEqual(fs.readdirSync(r.root), []);
+  });
+
+  it('finds mknod in /usr/bin or /bin; without one, or when it fails saying nothing, the node is skipped', async () => {
+    const realExists = fs.existsSync;
+    const only = (p: string) => ({
+      existsSync: (q: fs.PathLike) => (String(q).endsWith('/mknod') ? q === p : realExists(q)),
+    });
+    const t = tar([{ name: 'p', type: '6' }]);
+    for (const p of ['/usr/bin/mknod', '/bin/mknod']) {
+      const r = await patched(cjsFs, only(p), () => ok([t]));
+      assert.ok(fs.lstatSync(r.at('p')).isFIFO(), p);
+      assert.deepEqual(r.warnings, []);
+    }
+    const none = await patched(cjsFs, only('none'), () => ok([t]));
+    assert.deepEqual(none.warnings, ['layer 0: skipped fifo "p" (mknod not found)']);
+    const silent = await patched(
+      cjsChild,
+      { spawnSync: () => ({ status: 3, stdout: '', stderr: ' \n' }) },
+      () => ok([tar([{ name: 'b', type: '4', devmajor: 1, devminor: 2 }])]),
+    );
+    assert.deepEqual(silent.warnings, ['layer 0: skipped block device "b" (mknod exited 3)']);
+    assert.deepEqual(fs.readdirSync(silent.root), []);
   });
 });
