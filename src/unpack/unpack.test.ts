@@ -527,6 +527,30 @@ describe('unpack: files, directories, symlinks and metadata', () => {
     }
   });
 
+  it('a user other than root does not restore owners by default', async () => {
+    const b = box();
+    fs.chownSync(b.root, 4242, 4242);
+    const realGetuid = process.getuid;
+    process.getuid = () => 4242;
+    try {
+      await unpackImage([{ data: [tar([{ name: 'f', uid: 7, gid: 7 }])] }], b.root);
+    } finally {
+      process.getuid = realGetuid;
+    }
+    assert.equal(fs.lstatSync(join(b.root, 'f')).uid, realGetuid!(), 'the owner is whoever really made it');
+  });
+
+  it('leaves no file descriptor open', async () => {
+    const open = () => fs.readdirSync('/proc/self/fd').length;
+    const entries: E[] = Array.from({ length: 40 }, (_, i) => [
+      { name: `d${i}/`, mode: 0o755 },
+      { name: `d${i}/f`, data: 'x' },
+    ]).flat();
+    const before = open();
+    await ok([tar(entries)]);
+    assert.ok(open() - before < 10, `${open() - before} more descriptors open`);
+  });
+
   it('chown:false leaves every kind of entry to the current user', async () => {
     const r = await ok(
       [
@@ -700,6 +724,34 @@ describe('unpack: confinement', () => {
     assert.equal(read(r.at(`${host}/f`)), 'a');
     assert.equal(read(r.at('g')), 'r');
     assert.equal(read(r.at('sub2/h')), 'h');
+    // below the top: a relative target is relative to the link's directory, an absolute one to the root
+    const r2 = await ok([
+      tar([
+        { name: 's/rel', type: '2', link: 'in/' },
+        { name: 's/rel/f', data: 'r' },
+        { name: 's/abs', type: '2', link: '/top' },
+        { name: 's/abs/g', data: 'a' },
+      ]),
+    ]);
+    assert.equal(read(r2.at('s/in/f')), 'r');
+    assert.equal(read(r2.at('top/g')), 'a');
+    assert.deepEqual(fs.readdirSync(r2.root).sort(), ['s', 'top']);
+  });
+
+  it('paths are told apart by their components: `a/b` is not `ab`', async () => {
+    const r = await ok([
+      tar([
+        { name: 'x/' },
+        { name: 'y/' },
+        { name: 'a/b', type: '2', link: '/x' },
+        { name: 'ab', type: '2', link: '/y' },
+        { name: 'a/b/f', data: 'x' },
+        { name: 'ab/f', data: 'y' },
+        { name: 'ab/g', type: '1', link: 'a/b/f' },
+      ]),
+    ]);
+    assert.deepEqual([read(r.at('x/f')), read(r.at('y/f')), read(r.at('y/g'))], ['x', 'y', 'x']);
+    assert.deepEqual(r.warnings, []);
   });
 
   it('a symlink chain of 255 hops is followed, 256 is refused, a loop is refused', async () => {
@@ -785,6 +837,11 @@ describe('unpack: confinement', () => {
       [tar([{ name: 'f' }, { name: 'l', type: '2', link: 'f' }, { name: 'l/x' }])],
       'INVALID_ARCHIVE',
       /\/f is not a directory/,
+    );
+    await fails(
+      [tar([{ name: 'd/f' }, { name: 'd/f/x' }])],
+      'INVALID_ARCHIVE',
+      /"d\/f\/x": \/d\/f is not a directory/,
     );
   });
 
@@ -1055,6 +1112,12 @@ describe('unpack: whiteouts', () => {
       assert.deepEqual(fs.readdirSync(r.at('d/sub')), ['new']);
       assert.equal(read(r.at('f')), 'file');
     }
+    // two opaque directories in one layer, `a/b` and `ab`, are both emptied
+    const two = await ok([
+      tar([{ name: 'a/b/old' }, { name: 'ab/old' }]),
+      tar([{ name: 'a/b/.wh..wh..opq' }, { name: 'ab/.wh..wh..opq' }]),
+    ]);
+    assert.deepEqual([fs.readdirSync(two.at('a/b')), fs.readdirSync(two.at('ab'))], [[], []]);
     // on a missing directory or on a file: nothing happens
     const r = await ok([lower, tar([{ name: 'none/.wh..wh..opq' }, { name: 'f/.wh..wh..opq' }])]);
     assert.equal(read(r.at('f')), 'file');
