@@ -540,6 +540,31 @@ describe('unpack: files, directories, symlinks and metadata', () => {
     assert.equal(fs.lstatSync(join(b.root, 'f')).uid, realGetuid!(), 'the owner is whoever really made it');
   });
 
+  it('after a failure a directory without permissions (0000) is emptied and removed too, by a non-root user', async () => {
+    const b = box();
+    const asRoot = process.getuid?.() === 0;
+    const user = 4242;
+    if (asRoot) for (const p of [b.box, b.root]) fs.chownSync(p, user, user);
+    const realGetuid = process.getuid;
+    // as root, act as an ordinary user (root reads and removes any directory whatever its mode)
+    if (asRoot) {
+      process.getuid = () => user;
+      process.setegid!(user);
+      process.seteuid!(user);
+    }
+    try {
+      const t = tar([{ name: 'd/sub/f', data: 'x' }, { name: 'd/sub/', mode: 0o000 }, { name: '../up' }]);
+      await assert.rejects(unpackImage([{ data: [t] }], b.root, { chown: false }), /'\.\.' component/);
+    } finally {
+      if (asRoot) {
+        process.seteuid!(0);
+        process.setegid!(0);
+        process.getuid = realGetuid;
+      }
+    }
+    assert.deepEqual(fs.readdirSync(b.root), []);
+  });
+
   it('leaves no file descriptor open', async () => {
     const open = () => fs.readdirSync('/proc/self/fd').length;
     const entries: E[] = Array.from({ length: 40 }, (_, i) => [
