@@ -1000,6 +1000,7 @@ describe('unpack: hardlinks', () => {
       ]),
       tar([
         { name: 'f', type: '1', link: '/f' },
+        { name: 'd/sub/x', type: '1', link: 'd/sub/x' },
         { name: 'g', data: 'y' },
         { name: 'old', data: 'o' },
         { name: 'old', type: '1', link: 'g' },
@@ -1012,6 +1013,7 @@ describe('unpack: hardlinks', () => {
     assert.equal(fs.statSync(r.at('g')).nlink, 3);
     assert.deepEqual(r.warnings, [
       'layer 1: entry "f" is a hardlink to itself; ignored',
+      'layer 1: entry "d/sub/x" is a hardlink to itself; ignored',
       'layer 1: duplicate entry "old": the last one wins',
     ]);
   });
