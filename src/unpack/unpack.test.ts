@@ -390,6 +390,15 @@ describe('unpack: sources, digests and errors', () => {
     assert.equal((e.cause as NodeJS.ErrnoException).code, 'EACCES');
   });
 
+  it('a read error before the first entry of a layer names no entry (not the last one of the layer below)', async () => {
+    const unreadable: Iterable<Uint8Array> = { [Symbol.iterator]: () => ({ next: failing('EIO') }) };
+    await fails(
+      [{ data: [tar([{ name: 'f' }])] }, { data: unreadable }],
+      'OUTPUT_UNWRITABLE',
+      /^layer 1: entry "": EIO: injected$/,
+    );
+  });
+
   it("an error of the caller's own (onWarning) passes through unchanged, and the root is emptied", async () => {
     const b = box();
     const mine = new Error('stop here');
