@@ -18,6 +18,21 @@
 #                    at most 156 bytes and a trailing slash is excluded from it)
 #   closure/search   `!env.warnings.includes(state.warning)`: the memoised glibc search gets a fresh warnings
 #                    array per call, so the test is always true there (the closure dedupes its warnings)
+#   unpack/unpack.ts removeTree `throwIfNoEntry: false` → {} / true: every path it visits was just listed, never missing
+#   unpack/unpack.ts removeTree's chmod u+rwx → always (`(st.mode & 0o700) !== 0o700` → true): a needless chmod
+#   unpack/unpack.ts first values of xattrWarned (never read), current and layerName (both set before any use)
+#   unpack/unpack.ts host([]) gives `root + '/'` (`parts.length === 0` → false): the same directory to every fs call
+#   unpack/unpack.ts the drain after the tar's end (closeOnly → true, its rethrow): unreachable, the tar reader reads
+#                    to EOF (trailing-data check) and the decompressor its source, so a store's error is thrown there
+#   unpack/unpack.ts mkdir `{ mode }` of implicit parents (0755) and declared directories (0700) → {}: chmodSync /
+#                    fchmodSync set the mode right after
+#   unpack/unpack.ts cost bounds, not rules: forgetLinks `linkMemo.size > 0` → true / `>= 0` (clears an empty memo),
+#                    markWritten's `break` at a known ancestor, a repeated opaque marker's skip (A21: a second walk
+#                    only meets this layer's entries, which it keeps), `existing.isDirectory()` → true before
+#                    removeTree in applyEntry / applyHardlink (removeTree unlinks a non-directory too)
+#   unpack/unpack.ts opaque whiteout `!isDirectory()` → false: unreachable, resolveDir returns only directories
+#   unpack/unpack.ts writeFile `b.length - off` → `+`: writeSync to a regular file writes the whole chunk, off is 0
+#   unpack/unpack.ts finish `p.split('/').filter(Boolean)` → `p.split('/')`: walkDir skips empty components
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export FROMSCRATCH_SERVICES="${FROMSCRATCH_STATE:-/tmp/fromscratch-services}"

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -128,6 +129,36 @@ async function fails(
   return err!;
 }
 
+/**
+ * the CommonJS objects of node:fs and node:child_process, whose members the ESM bindings of unpack.ts mirror
+ * after syncBuiltinESMExports: errors a test cannot provoke for real (a full disk, chown refused) are injected
+ */
+const builtin = createRequire(import.meta.url);
+const cjsFs = builtin('node:fs') as Record<string, unknown>;
+const cjsChild = builtin('node:child_process') as Record<string, unknown>;
+
+/** patched runs fn with members of a builtin module replaced, and restores them. */
+async function patched<T>(
+  mod: Record<string, unknown>,
+  repl: Record<string, unknown>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(repl).map((k) => [k, mod[k]]));
+  Object.assign(mod, repl);
+  syncBuiltinESMExports();
+  try {
+    return await fn();
+  } finally {
+    Object.assign(mod, saved);
+    syncBuiltinESMExports();
+  }
+}
+
+/** failing is a replacement fs call that throws an errno error with `code`. */
+const failing = (code: string) => () => {
+  throw Object.assign(new Error(`${code}: injected`), { code });
+};
+
 const read = (p: string) => fs.readFileSync(p, 'utf8');
 const exists = (p: string) => fs.lstatSync(p, { throwIfNoEntry: false }) !== undefined;
 const mtime = (p: string) => fs.lstatSync(p).mtimeMs / 1000;
@@ -206,6 +237,7 @@ describe('unpack: sources, digests and errors', () => {
       (err: unknown) => {
         assert.ok(isFromscratchError(err, 'INVALID_IMAGE'), String(err));
         assert.match(err.message, /layer 0 .*unsupported media type application\/vnd.example.layer/);
+        assert.match(err.hint!, /only tar, tar\+gzip and tar\+zstd/);
         return true;
       },
     );
@@ -343,6 +375,45 @@ describe('unpack: sources, digests and errors', () => {
     assert.match(e.hint!, /longer than the filesystem allows/);
   });
 
+  it('file system errors name the layer and entry: no space (ENOSPC, EDQUOT) or any other OUTPUT_UNWRITABLE', async () => {
+    const t = tar([{ name: 'd/f', data: 'x' }]);
+    for (const code of ['ENOSPC', 'EDQUOT']) {
+      const e = await patched(cjsFs, { fchmodSync: failing(code) }, () =>
+        fails([t], 'OUTPUT_UNWRITABLE', /^layer 0: entry "d\/f": no space left on device$/),
+      );
+      assert.equal(e.hint, 'free some disk space');
+    }
+    const e = await patched(cjsFs, { fchmodSync: failing('EACCES') }, () =>
+      fails([t], 'OUTPUT_UNWRITABLE', /^layer 0: entry "d\/f": EACCES: injected$/),
+    );
+    assert.match(e.hint!, /permissions and free space/);
+    assert.equal((e.cause as NodeJS.ErrnoException).code, 'EACCES');
+  });
+
+  it('a read error before the first entry of a layer names no entry (not the last one of the layer below)', async () => {
+    const unreadable: Iterable<Uint8Array> = { [Symbol.iterator]: () => ({ next: failing('EIO') }) };
+    await fails(
+      [{ data: [tar([{ name: 'f' }])] }, { data: unreadable }],
+      'OUTPUT_UNWRITABLE',
+      /^layer 1: entry "": EIO: injected$/,
+    );
+  });
+
+  it("an error of the caller's own (onWarning) passes through unchanged, and the root is emptied", async () => {
+    const b = box();
+    const mine = new Error('stop here');
+    const t = tar([{ name: 'd/f' }, { name: 'd/f' }]);
+    await assert.rejects(
+      unpackImage([{ data: [t] }], b.root, {
+        onWarning: () => {
+          throw mine;
+        },
+      }),
+      (e: unknown) => e === mine,
+    );
+    assert.deepEqual(fs.readdirSync(b.root), []);
+  });
+
   it('a missing end-of-archive marker is a warning, and warnings go to onWarning too', async () => {
     const seen: string[] = [];
     const r = await ok([tar([{ name: 'f', data: 'x' }], false)], { onWarning: (w) => seen.push(w) });
@@ -419,6 +490,7 @@ describe('unpack: names', () => {
         .sort(),
       ['61ff62', '6461ff62'],
     );
+    assert.deepEqual(r.warnings, [], 'no xattrs, nothing to warn about');
     assert.equal(
       fs.readFileSync(Buffer.concat([Buffer.from(`${r.root}/d`), name, Buffer.from('/f')]), 'utf8'),
       'y',
@@ -464,6 +536,55 @@ describe('unpack: files, directories, symlinks and metadata', () => {
     }
   });
 
+  it('a user other than root does not restore owners by default', async () => {
+    const b = box();
+    fs.chownSync(b.root, 4242, 4242);
+    const realGetuid = process.getuid;
+    process.getuid = () => 4242;
+    try {
+      await unpackImage([{ data: [tar([{ name: 'f', uid: 7, gid: 7 }])] }], b.root);
+    } finally {
+      process.getuid = realGetuid;
+    }
+    assert.equal(fs.lstatSync(join(b.root, 'f')).uid, realGetuid!(), 'the owner is whoever really made it');
+  });
+
+  it('after a failure a directory without permissions (0000) is emptied and removed too, by a non-root user', async () => {
+    const b = box();
+    const asRoot = process.getuid?.() === 0;
+    const user = 4242;
+    if (asRoot) for (const p of [b.box, b.root]) fs.chownSync(p, user, user);
+    const realGetuid = process.getuid;
+    // as root, act as an ordinary user (root reads and removes any directory whatever its mode)
+    if (asRoot) {
+      process.getuid = () => user;
+      process.setegid!(user);
+      process.seteuid!(user);
+    }
+    try {
+      const t = tar([{ name: 'd/sub/f', data: 'x' }, { name: 'd/sub/', mode: 0o000 }, { name: '../up' }]);
+      await assert.rejects(unpackImage([{ data: [t] }], b.root, { chown: false }), /'\.\.' component/);
+    } finally {
+      if (asRoot) {
+        process.seteuid!(0);
+        process.setegid!(0);
+        process.getuid = realGetuid;
+      }
+    }
+    assert.deepEqual(fs.readdirSync(b.root), []);
+  });
+
+  it('leaves no file descriptor open', async () => {
+    const open = () => fs.readdirSync('/proc/self/fd').length;
+    const entries: E[] = Array.from({ length: 40 }, (_, i) => [
+      { name: `d${i}/`, mode: 0o755 },
+      { name: `d${i}/f`, data: 'x' },
+    ]).flat();
+    const before = open();
+    await ok([tar(entries)]);
+    assert.ok(open() - before < 10, `${open() - before} more descriptors open`);
+  });
+
   it('chown:false leaves every kind of entry to the current user', async () => {
     const r = await ok(
       [
@@ -476,6 +597,34 @@ describe('unpack: files, directories, symlinks and metadata', () => {
       { chown: false },
     );
     for (const n of ['d', 'l', 'p']) assert.equal(fs.lstatSync(r.at(n)).uid, process.getuid!(), n);
+  });
+
+  it('owners that cannot be restored (EPERM, EINVAL) are one warning for the whole unpack; other chown errors fail', async () => {
+    const t = tar([
+      { name: 'd/', uid: 7 },
+      { name: 'd/f', uid: 7 },
+      { name: 'l', type: '2', link: 'd', uid: 7 },
+      { name: 'p', type: '6', uid: 7 },
+    ]);
+    for (const code of ['EPERM', 'EINVAL']) {
+      const r = await patched(cjsFs, { fchownSync: failing(code), lchownSync: failing(code) }, () =>
+        ok([t, t], { chown: true }),
+      );
+      assert.deepEqual(r.warnings, [
+        `layer 0: cannot restore file owners (${code}); files belong to the current user`,
+      ]);
+      assert.ok(fs.lstatSync(r.at('p')).isFIFO() && fs.lstatSync(r.at('l')).isSymbolicLink());
+    }
+    for (const [call, name] of [
+      ['fchownSync', 'd/'],
+      ['lchownSync', 'l'],
+    ] as const) {
+      await patched(cjsFs, { [call]: failing('EIO') }, () =>
+        fails([t], 'OUTPUT_UNWRITABLE', new RegExp(`^layer 0: entry "${name}": EIO: injected$`), {
+          chown: true,
+        }),
+      );
+    }
   });
 
   it('implicit parents are 0755; declared directories get their mode, owner and mtime after their children', async () => {
@@ -548,6 +697,23 @@ describe('unpack: files, directories, symlinks and metadata', () => {
     assert.equal(read(r.at('l')), 'new');
     assert.equal(fs.readlinkSync(r.at('f')), 'l');
     assert.equal(read(r.at('d')), 'file now');
+    // a directory over a symlink (to a host directory) or over a file is a new, empty directory
+    const hostDir = join(box().box, 'hostdir');
+    fs.mkdirSync(hostDir, { mode: 0o755 });
+    const r2 = await ok([
+      tar([
+        { name: 'l', type: '2', link: hostDir },
+        { name: 'f', data: 'x' },
+      ]),
+      tar([
+        { name: 'l/', mode: 0o701 },
+        { name: 'f/', mode: 0o702 },
+      ]),
+    ]);
+    assert.equal(fs.lstatSync(r2.at('l')).mode & 0o7777, 0o701);
+    assert.equal(fs.lstatSync(r2.at('f')).mode & 0o7777, 0o702);
+    assert.equal(fs.lstatSync(hostDir).mode & 0o7777, 0o755);
+    assert.deepEqual([fs.readdirSync(r2.at('l')), fs.readdirSync(r2.at('f'))], [[], []]);
   });
 
   it('xattrs are restored after chown and chmod (security.capability survives); failures are warnings', async () => {
@@ -592,6 +758,34 @@ describe('unpack: confinement', () => {
     assert.equal(read(r.at(`${host}/f`)), 'a');
     assert.equal(read(r.at('g')), 'r');
     assert.equal(read(r.at('sub2/h')), 'h');
+    // below the top: a relative target is relative to the link's directory, an absolute one to the root
+    const r2 = await ok([
+      tar([
+        { name: 's/rel', type: '2', link: 'in/' },
+        { name: 's/rel/f', data: 'r' },
+        { name: 's/abs', type: '2', link: '/top' },
+        { name: 's/abs/g', data: 'a' },
+      ]),
+    ]);
+    assert.equal(read(r2.at('s/in/f')), 'r');
+    assert.equal(read(r2.at('top/g')), 'a');
+    assert.deepEqual(fs.readdirSync(r2.root).sort(), ['s', 'top']);
+  });
+
+  it('paths are told apart by their components: `a/b` is not `ab`', async () => {
+    const r = await ok([
+      tar([
+        { name: 'x/' },
+        { name: 'y/' },
+        { name: 'a/b', type: '2', link: '/x' },
+        { name: 'ab', type: '2', link: '/y' },
+        { name: 'a/b/f', data: 'x' },
+        { name: 'ab/f', data: 'y' },
+        { name: 'ab/g', type: '1', link: 'a/b/f' },
+      ]),
+    ]);
+    assert.deepEqual([read(r.at('x/f')), read(r.at('y/f')), read(r.at('y/g'))], ['x', 'y', 'x']);
+    assert.deepEqual(r.warnings, []);
   });
 
   it('a symlink chain of 255 hops is followed, 256 is refused, a loop is refused', async () => {
@@ -634,12 +828,54 @@ describe('unpack: confinement', () => {
     });
   });
 
+  it('replacing, hardlinking over or whiting out a file keeps the remembered links', async () => {
+    const lower = tar([
+      { name: 'd/' },
+      { name: 'l3', type: '2', link: 'd' },
+      { name: 'l2', type: '2', link: 'l3' },
+      { name: 'l1', type: '2', link: 'l2' },
+      { name: 'l1/f' },
+      { name: 'x', data: 'x' },
+      { name: 'y', data: 'y' },
+      { name: 'z', data: 'z' },
+    ]);
+    const upper = tar([
+      { name: 'x', data: 'new' },
+      { name: 'y', type: '1', link: 'x' },
+      { name: '.wh.z' },
+      { name: 'l1/g' },
+    ]);
+    const r = await ok([lower, upper], { maxTotalHops: 3 });
+    assert.deepEqual(fs.readdirSync(r.at('d')).sort(), ['f', 'g']);
+    assert.equal(read(r.at('y')), 'new');
+    assert.ok(!exists(r.at('z')));
+  });
+
+  it('a directory that a remembered link led to, replaced by a symlink out of the root, is re-resolved inside', async () => {
+    const host = join(box().box, 'host');
+    fs.mkdirSync(host);
+    const r = await ok([
+      tar([{ name: 'a/' }, { name: 'l', type: '2', link: 'a' }, { name: 'l/f1' }]),
+      tar([
+        { name: 'a', type: '2', link: host },
+        { name: 'l/f2', data: 'in' },
+      ]),
+    ]);
+    assert.deepEqual(fs.readdirSync(host), []);
+    assert.equal(read(r.at(`${host}/f2`)), 'in');
+  });
+
   it('a parent that is a file is an error; a symlink to a file as a parent too', async () => {
     await fails([tar([{ name: 'f' }, { name: 'f/x' }])], 'INVALID_ARCHIVE', /"f\/x": \/f is not a directory/);
     await fails(
       [tar([{ name: 'f' }, { name: 'l', type: '2', link: 'f' }, { name: 'l/x' }])],
       'INVALID_ARCHIVE',
       /\/f is not a directory/,
+    );
+    await fails(
+      [tar([{ name: 'd/f' }, { name: 'd/f/x' }])],
+      'INVALID_ARCHIVE',
+      /"d\/f\/x": \/d\/f is not a directory/,
     );
   });
 
@@ -773,6 +1009,7 @@ describe('unpack: hardlinks', () => {
       ]),
       tar([
         { name: 'f', type: '1', link: '/f' },
+        { name: 'd/sub/x', type: '1', link: 'd/sub/x' },
         { name: 'g', data: 'y' },
         { name: 'old', data: 'o' },
         { name: 'old', type: '1', link: 'g' },
@@ -785,6 +1022,7 @@ describe('unpack: hardlinks', () => {
     assert.equal(fs.statSync(r.at('g')).nlink, 3);
     assert.deepEqual(r.warnings, [
       'layer 1: entry "f" is a hardlink to itself; ignored',
+      'layer 1: entry "d/sub/x" is a hardlink to itself; ignored',
       'layer 1: duplicate entry "old": the last one wins',
     ]);
   });
@@ -910,6 +1148,12 @@ describe('unpack: whiteouts', () => {
       assert.deepEqual(fs.readdirSync(r.at('d/sub')), ['new']);
       assert.equal(read(r.at('f')), 'file');
     }
+    // two opaque directories in one layer, `a/b` and `ab`, are both emptied
+    const two = await ok([
+      tar([{ name: 'a/b/old' }, { name: 'ab/old' }]),
+      tar([{ name: 'a/b/.wh..wh..opq' }, { name: 'ab/.wh..wh..opq' }]),
+    ]);
+    assert.deepEqual([fs.readdirSync(two.at('a/b')), fs.readdirSync(two.at('ab'))], [[], []]);
     // on a missing directory or on a file: nothing happens
     const r = await ok([lower, tar([{ name: 'none/.wh..wh..opq' }, { name: 'f/.wh..wh..opq' }])]);
     assert.equal(read(r.at('f')), 'file');
@@ -926,6 +1170,17 @@ describe('unpack: whiteouts', () => {
       tar([{ name: '.wh.d' }, { name: 'd/f' }, { name: 'm', type: '2', link: 'e' }]),
     ]);
     assert.notEqual(mtime(r.at('d')), 1000);
+    assert.equal(mtime(r.at('e')), 2000);
+    // a directory removed with its whited-out parent is simply gone
+    const r2 = await ok([
+      tar([
+        { name: 'd/sub/', mtime: 1000 },
+        { name: 'k/', mtime: 2000 },
+      ]),
+      tar([{ name: '.wh.d' }]),
+    ]);
+    assert.deepEqual(fs.readdirSync(r2.root), ['k']);
+    assert.equal(mtime(r2.at('k')), 2000);
     assert.equal(mtime(r.at('e')), 2000);
   });
 });
@@ -962,5 +1217,27 @@ describe('unpack: devices and fifos', () => {
     assert.equal(r.warnings[0], 'layer 0: skipped fifo "p\\udcff" (non-UTF-8 name)');
     assert.match(r.warnings[1] ?? '', /^layer 0: skipped char device "bad" \(.+\)$/);
     assert.deepEqual(fs.readdirSync(r.root), []);
+  });
+
+  it('finds mknod in /usr/bin or /bin; without one, or when it fails saying nothing, the node is skipped', async () => {
+    const realExists = fs.existsSync;
+    const only = (p: string) => ({
+      existsSync: (q: fs.PathLike) => (String(q).endsWith('/mknod') ? q === p : realExists(q)),
+    });
+    const t = tar([{ name: 'p', type: '6' }]);
+    for (const p of ['/usr/bin/mknod', '/bin/mknod']) {
+      const r = await patched(cjsFs, only(p), () => ok([t]));
+      assert.ok(fs.lstatSync(r.at('p')).isFIFO(), p);
+      assert.deepEqual(r.warnings, []);
+    }
+    const none = await patched(cjsFs, only('none'), () => ok([t]));
+    assert.deepEqual(none.warnings, ['layer 0: skipped fifo "p" (mknod not found)']);
+    const silent = await patched(
+      cjsChild,
+      { spawnSync: () => ({ status: 3, stdout: '', stderr: ' \n' }) },
+      () => ok([tar([{ name: 'b', type: '4', devmajor: 1, devminor: 2 }])]),
+    );
+    assert.deepEqual(silent.warnings, ['layer 0: skipped block device "b" (mknod exited 3)']);
+    assert.deepEqual(fs.readdirSync(silent.root), []);
   });
 });

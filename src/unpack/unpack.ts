@@ -323,6 +323,7 @@ class Unpacker {
 
   async applyLayer(layer: UnpackLayer, index: number): Promise<void> {
     this.layerName = layer.name ?? `layer ${index}`;
+    this.current = ''; // an error before this layer's first entry must not name the last entry of the layer below
     this.layerPaths = new Set();
     this.layerAncestors = new Set();
     this.layerOpaque = new Set();
