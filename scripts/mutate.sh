@@ -16,6 +16,14 @@
 #                    errors no test matches on (left, not equivalent: a message, not a rule)
 #   layer/tar-header splitUstarName `nlen === 0` and `i > PREFIX_LEN`: unreachable (the search window is
 #                    at most 156 bytes and a trailing slash is excluded from it)
+#   layer/tar-header splitUstarName `name[length - 1] === SLASH` → `true`: dropping a last byte that is not `/`
+#                    from the search window cannot change the last `/` found in it
+#   layer/tar-header paxRecord's start `body.length + 1` → `- 1`: the length iteration is monotone and reaches the
+#                    smallest self-consistent length from any start below it
+#   layer/tar-header writeOctal `width - 1` → `width + 1` chars written: the digits are always width-1 long
+#                    (values are range-checked or zeroed first), so the extra room is never used
+#   layer/tar-header writeOctal NUL at `offset + width + 1`: a 0 inside the next field of a zeroed block, which
+#                    ustarBlock writes afterwards (fields in ascending order; after mtime, the checksum spaces)
 #   closure/search   `!env.warnings.includes(state.warning)`: the memoised glibc search gets a fresh warnings
 #                    array per call, so the test is always true there (the closure dedupes its warnings)
 #   unpack/unpack.ts removeTree `throwIfNoEntry: false` → {} / true: every path it visits was just listed, never missing

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkSecret, isAllowedSecret } from './secrets.ts';
+import { checkSecret, checkSecretDestination, isAllowedSecret } from './secrets.ts';
 
 /** [rule, refused paths, paths that must pass] */
 const RULES: readonly [string, readonly string[], readonly string[]][] = [
@@ -210,4 +210,25 @@ test('secrets policy: the anchors of each rule (suffixes, other roots, the root 
   for (const p of passed) assert.deepEqual(checkSecret(p), { refuse: false, reason: '' }, p);
   // an allowed path passes with no reason at all
   assert.deepEqual(checkSecret('/root/.netrc', { allow: ['/root'] }), { refuse: false, reason: '' });
+});
+
+// checkSecretDestination judges where a file lands in the image (`--add ./rootfs:/`): every rule but the
+// host-only ones (/proc, /sys, /dev), with the same verdicts and reasons as checkSecret on the host path.
+test('checkSecretDestination: every rule but the kernel file systems, with the same verdict and reason', () => {
+  for (const [rule, refused, passed] of RULES) {
+    const hostOnly = rule === 'kernel and device file systems';
+    for (const p of refused) {
+      const want = hostOnly ? { refuse: false, reason: '' } : checkSecret(p);
+      assert.deepEqual(checkSecretDestination(p), want, `${rule}: ${p}`);
+    }
+    for (const p of passed) assert.deepEqual(checkSecretDestination(p), { refuse: false, reason: '' }, p);
+  }
+  // an image may carry a /dev of its own; a secret under it is still a secret
+  assert.deepEqual(checkSecretDestination('/dev/null'), { refuse: false, reason: '' });
+  assert.deepEqual(checkSecretDestination('/proc/self/environ'), { refuse: false, reason: '' });
+  assert.deepEqual(checkSecretDestination('/etc/shadow'), { refuse: true, reason: 'password hashes' });
+  assert.deepEqual(checkSecretDestination('/dev/.ssh/id_rsa'), {
+    refuse: true,
+    reason: 'an SSH key or SSH trust file',
+  });
 });
