@@ -575,3 +575,175 @@ describe('musl', () => {
     assert.equal(muslArch('/lib/ld-musl-x86_64.so.1.bak'), undefined);
   });
 });
+
+/**
+ * ldCacheBytes lays out a new-format ld.so.cache in the given entry order, with the glibc-hwcaps
+ * extension (entries with hwcap bit 62 name a subdirectory) and legacy hwcap-bit entries, which
+ * toLdCache does not write (ld-cache.ts is the reader; its own tests hold it against ldconfig).
+ */
+function ldCacheBytes(
+  entries: { key: string; value: string; flags?: number; hwcaps?: string; legacy?: boolean }[],
+): Buffer {
+  const names = [...new Set(entries.flatMap((e) => (e.hwcaps ? [e.hwcaps] : [])))];
+  const strings: Buffer[] = [];
+  let off = 48 + entries.length * 24;
+  const str = (s: string) => {
+    const at = off;
+    strings.push(Buffer.from(`${s}\0`, 'latin1'));
+    off += s.length + 1;
+    return at;
+  };
+  const table = Buffer.alloc(entries.length * 24);
+  entries.forEach((e, i) => {
+    table.writeInt32LE(e.flags ?? 0x0303, i * 24);
+    table.writeUInt32LE(str(e.key), i * 24 + 4);
+    table.writeUInt32LE(str(e.value), i * 24 + 8);
+    if (e.hwcaps) {
+      table.writeUInt32LE(names.indexOf(e.hwcaps), i * 24 + 16);
+      table.writeUInt32LE(0x40000000, i * 24 + 20);
+    } else if (e.legacy) table.writeUInt32LE(1 << 12, i * 24 + 16);
+  });
+  const nameOffs = names.map(str);
+  const strLen = off - (48 + entries.length * 24);
+  const pad = Buffer.alloc((4 - (off % 4)) % 4);
+  const ext = off + pad.length;
+  const extBytes = Buffer.alloc(8 + 16 + 4 * nameOffs.length);
+  extBytes.writeUInt32LE(0xeaa42174, 0);
+  extBytes.writeUInt32LE(1, 4);
+  extBytes.writeUInt32LE(1, 8); // tag 1: glibc-hwcaps names
+  extBytes.writeUInt32LE(ext + 24, 16);
+  extBytes.writeUInt32LE(4 * nameOffs.length, 20);
+  for (const [j, o] of nameOffs.entries()) extBytes.writeUInt32LE(o, 24 + 4 * j);
+  const header = Buffer.alloc(48);
+  header.write('glibc-ld.so.cache1.1', 0, 'latin1');
+  header.writeUInt32LE(entries.length, 20);
+  header.writeUInt32LE(strLen, 24);
+  header[28] = 2;
+  header.writeUInt32LE(ext, 32);
+  return Buffer.concat([header, table, ...strings, pad, extBytes]);
+}
+
+describe('ld.so.cache glibc-hwcaps and legacy hwcap entries', () => {
+  const cacheNode = (e: Parameters<typeof ldCacheBytes>[0]): MemoryNode => ({
+    type: 'file',
+    data: ldCacheBytes(e),
+  });
+
+  it('the plain entry is the primary, hwcaps entries are its variants, in cache order', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/etc/ld.so.cache': cacheNode([
+        { key: 'libp.so', value: '/c/glibc-hwcaps/x86-64-v3/libp.so', hwcaps: 'x86-64-v3' },
+        { key: 'libp.so', value: '/c/glibc-hwcaps/x86-64-v2/libp.so', hwcaps: 'x86-64-v2' },
+        { key: 'libp.so', value: '/c/libp.so' },
+        { key: 'libp.so', value: '/d/libp.so' },
+      ]),
+      '/c/glibc-hwcaps/x86-64-v3/libp.so': elf(),
+      '/c/glibc-hwcaps/x86-64-v2/libp.so': elf(),
+      '/c/libp.so': elf(),
+      '/d/libp.so': elf(),
+    };
+    const { r } = await find({ nodes }, obj('/bin/p'));
+    assert.ok(r.found);
+    assert.equal(r.via, 'ld.so.cache');
+    assert.deepEqual([r.primary.path, r.primary.hwcaps], ['/c/libp.so', undefined]);
+    assert.deepEqual(
+      r.variants.map((v) => [v.path, v.hwcaps]),
+      [
+        ['/c/glibc-hwcaps/x86-64-v3/libp.so', 'x86-64-v3'],
+        ['/c/glibc-hwcaps/x86-64-v2/libp.so', 'x86-64-v2'],
+      ],
+    );
+  });
+
+  it('without a usable plain entry the first usable hwcaps entry is the primary; unusable ones are skipped', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/etc/ld.so.cache': cacheNode([
+        { key: 'libp.so', value: '/c/glibc-hwcaps/x86-64-v4/libp.so', hwcaps: 'x86-64-v4' },
+        { key: 'libp.so', value: '/c/glibc-hwcaps/x86-64-v3/libp.so', hwcaps: 'x86-64-v3' },
+        { key: 'libp.so', value: '/c/glibc-hwcaps/x86-64-v2/libp.so', hwcaps: 'x86-64-v2' },
+        { key: 'libp.so', value: '/c/libp.so' },
+      ]),
+      // v4 and the plain file are missing
+      '/c/glibc-hwcaps/x86-64-v3/libp.so': elf(),
+      '/c/glibc-hwcaps/x86-64-v2/libp.so': elf(),
+    };
+    const { r } = await find({ nodes }, obj('/bin/p'));
+    assert.ok(r.found);
+    assert.equal(r.via, 'ld.so.cache');
+    assert.deepEqual([r.primary.path, r.primary.hwcaps], ['/c/glibc-hwcaps/x86-64-v3/libp.so', 'x86-64-v3']);
+    assert.deepEqual(
+      r.variants.map((v) => v.path),
+      ['/c/glibc-hwcaps/x86-64-v2/libp.so'],
+    );
+    assert.deepEqual(r.searched, ['ld.so.cache']);
+  });
+
+  it('legacy hwcap-bit entries are not used (they need CPU features of the target)', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/etc/ld.so.cache': cacheNode([{ key: 'libp.so', value: '/c/tls/libp.so', legacy: true }]),
+      '/c/tls/libp.so': elf(),
+    };
+    const { r } = await find({ nodes }, obj('/bin/p'));
+    assert.equal(r.found, false);
+  });
+});
+
+describe('boundaries of the directory search', () => {
+  it('a dangling symlink where the library should be is skipped silently', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/a/libp.so': { type: 'symlink', target: '/nowhere/libp.so' },
+      '/b/libp.so': elf(),
+    };
+    const { r, env } = await find({ nodes }, obj('/bin/p', { rpath: ['/a', '/b'] }));
+    assert.equal(hit(r), '/b/libp.so via RPATH /b');
+    assert.deepEqual(env.warnings, []);
+  });
+
+  it('files beside the hwcaps subdirectories, or a glibc-hwcaps that is a file, are no hwcaps', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/a/glibc-hwcaps/README': { type: 'file', data: Buffer.from('x') },
+      '/a/glibc-hwcaps/x86-64-v3/libp.so': elf(),
+      '/b/glibc-hwcaps': { type: 'file', data: Buffer.from('x') },
+      '/b/libp.so': elf(),
+    };
+    const a = await find({ nodes }, obj('/bin/p', { rpath: ['/a'] }));
+    assert.equal(a.hit, '/a/glibc-hwcaps/x86-64-v3/libp.so via RPATH /a');
+    assert.deepEqual(a.env.warnings, []);
+    const b = await find({ nodes }, obj('/bin/p', { rpath: ['/b'] }));
+    assert.ok(b.r.found);
+    assert.deepEqual([b.r.primary.path, b.r.variants], ['/b/libp.so', []]);
+  });
+
+  it('an empty RPATH/RUNPATH element searches nothing (not /)', async () => {
+    const nodes = { '/libp.so': elf(), '/x/libp.so': elf() };
+    const run = await find({ nodes }, obj('/bin/p', { runpath: ['', '/x'] }));
+    assert.equal(run.hit, '/x/libp.so via RUNPATH /x');
+    assert.deepEqual(run.r.searched, ['/x']);
+    const rp = await find({ nodes }, obj('/bin/p', { rpath: [''] }));
+    assert.equal(rp.r.searched[0], '/lib/x86_64-linux-gnu');
+    assert.equal(rp.hit, 'not found');
+  });
+
+  it('without a cache, ld.so.conf directories are searched once, before the defaults', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/etc/ld.so.conf': { type: 'file', data: Buffer.from('/k\n') },
+    };
+    const { r, env } = await find({ nodes }, obj('/bin/p'));
+    assert.deepEqual(r, {
+      found: false,
+      searched: ['/k', '/lib/x86_64-linux-gnu', DEFAULT, '/lib64', '/usr/lib64', '/lib', '/usr/lib'],
+    });
+    assert.deepEqual(env.warnings, []);
+  });
+
+  it('a NODEFLIB object with a stale cache: ld.so.conf directories still come last', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/etc/ld.so.conf': { type: 'file', data: Buffer.from('/k\n') },
+      '/k/libp.so': elf(),
+      [`${DEFAULT}/libp.so`]: elf(),
+    };
+    const { r } = await find({ nodes, cache: [] }, obj('/bin/p', { flags1: 0x800 }));
+    assert.equal(hit(r), '/k/libp.so via ld.so.conf /k');
+    assert.deepEqual(r.searched, ['ld.so.cache', '/k']);
+  });
+});
