@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ElfInfo } from '../elf/types.ts';
+import { FromscratchError } from '../errors.ts';
 import { type MemoryNode, memoryFs } from '../fs/memory-fs.ts';
+import type { RootFs } from '../fs/root-fs.ts';
 import { newClosureCache } from './closure-cache.ts';
 import { toLdCache } from './ld-cache-write.ts';
 import {
@@ -745,5 +747,74 @@ describe('boundaries of the directory search', () => {
     const { r } = await find({ nodes, cache: [] }, obj('/bin/p', { flags1: 0x800 }));
     assert.equal(hit(r), '/k/libp.so via ld.so.conf /k');
     assert.deepEqual(r.searched, ['ld.so.cache', '/k']);
+  });
+});
+
+/** boundedFs is memoryFs with host-fs's read limit (a whole-file read past `limit` is TOO_LARGE). */
+function boundedFs(nodes: Record<string, MemoryNode>): RootFs {
+  const fs = memoryFs(nodes);
+  return {
+    ...fs,
+    async read(p, opts = {}) {
+      const data = await fs.read(p, opts);
+      if (opts.length === undefined && data.byteLength > (opts.limit ?? 256 * 1024 * 1024))
+        throw new FromscratchError('TOO_LARGE', `${p} is over the ${opts.limit}-byte read limit`);
+      return data;
+    },
+  };
+}
+
+describe('more boundaries', () => {
+  it('a cache entry in a default directory is used (via the cache) when the object has no NODEFLIB', async () => {
+    const nodes = { [`${DEFAULT}/libp.so`]: elf() };
+    const r = await find({ nodes, cache: [{ key: 'libp.so', value: `${DEFAULT}/libp.so` }] }, obj('/bin/p'));
+    assert.equal(r.hit, `${DEFAULT}/libp.so via ld.so.cache`);
+  });
+
+  it('musl without a path file searches /lib, /usr/local/lib, /usr/lib, and no other', async () => {
+    const { r } = await find(
+      { nodes: {}, flavor: 'musl', interpreter: '/lib/ld-musl-x86_64.so.1' },
+      obj('/bin/p'),
+    );
+    assert.deepEqual(r, { found: false, searched: ['/lib', '/usr/local/lib', '/usr/lib'] });
+  });
+
+  it('a loader not named ld-musl-ARCH.so.1 has no ARCH: no /etc/ld-musl-.path is read', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/etc/ld-musl-.path': { type: 'file', data: Buffer.from('/z') },
+    };
+    const { r } = await find({ nodes, flavor: 'musl', interpreter: '/lib/ld.so' }, obj('/bin/p'));
+    assert.deepEqual(r.searched, ['/lib', '/usr/local/lib', '/usr/lib']);
+  });
+
+  it('a musl path file is read up to 64 KiB; a bigger one is refused and the default path used', async () => {
+    const interpreter = '/lib/ld-musl-x86_64.so.1';
+    const pathFile = (n: number) => ({
+      '/etc/ld-musl-x86_64.path': { type: 'file', data: Buffer.from('/z\n'.padEnd(n, ' ')) } as MemoryNode,
+    });
+    for (const [size, want] of [
+      [64 * 1024, ['/z']],
+      [64 * 1024 + 1, ['/lib', '/usr/local/lib', '/usr/lib']],
+    ] as const) {
+      const main = obj('/bin/p');
+      const env = { ...envFor({ nodes: {}, flavor: 'musl', interpreter }, main) };
+      env.cache = newClosureCache(boundedFs(pathFile(size)));
+      const r = await searchLibrary('libp.so', main, env);
+      assert.deepEqual(r.searched, want, `${size} bytes`);
+    }
+  });
+
+  it('a failure that is not the root’s (a bug) is thrown, not taken for an unusable candidate', async () => {
+    const fs = memoryFs({ '/a/libp.so': elf(), '/b/libp.so': elf() });
+    const broken: RootFs = {
+      ...fs,
+      async lstat(p) {
+        if (p === '/a/libp.so') throw new Error('bug in the root');
+        return fs.lstat(p);
+      },
+    };
+    const main = obj('/bin/p', { rpath: ['/a', '/b'] });
+    const env = { ...envFor({ nodes: {} }, main), cache: newClosureCache(broken) };
+    await assert.rejects(searchLibrary('libp.so', main, env), /bug in the root/);
   });
 });
