@@ -555,6 +555,12 @@ describe('musl', () => {
     const main = obj('/opt/bin/p', { rpath: ['$ORIGIN/l', '/$LIB'] });
     const { r } = await find({ nodes: {}, flavor: 'musl', interpreter: '/lib/ld-musl-x86_64.so.1' }, main);
     assert.deepEqual(r.searched.slice(0, 2), ['/opt/bin/l', '/$LIB']);
+    // … in a name with a slash too
+    const w = { nodes: {}, flavor: 'musl' as const, interpreter: '/lib/ld-musl-x86_64.so.1' };
+    assert.deepEqual((await find(w, main, main, '$ORIGIN/$LIB/libq.so')).r, {
+      found: false,
+      searched: ['/opt/bin/$LIB/libq.so'],
+    });
   });
 
   it('reserved names and the loader’s ARCH', () => {
