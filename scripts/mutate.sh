@@ -18,6 +18,9 @@
 #                    at most 156 bytes and a trailing slash is excluded from it)
 #   closure/search   `!env.warnings.includes(state.warning)`: the memoised glibc search gets a fresh warnings
 #                    array per call, so the test is always true there (the closure dedupes its warnings)
+#   closure/search   `e.startsWith('/') ? e : `/${e}`` (expandList, a name with `/`): `startsWith("")`,
+#                    `endsWith('/')`, `true`/`false`: normalizeImagePath makes a relative path absolute and
+#                    collapses `//` itself, so every choice gives the same directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export FROMSCRATCH_SERVICES="${FROMSCRATCH_STATE:-/tmp/fromscratch-services}"
