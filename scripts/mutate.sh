@@ -21,6 +21,8 @@
 #   closure/search   `e.startsWith('/') ? e : `/${e}`` (expandList, a name with `/`): `startsWith("")`,
 #                    `endsWith('/')`, `true`/`false`: normalizeImagePath makes a relative path absolute and
 #                    collapses `//` itself, so every choice gives the same directory
+#   closure/search   `sub ?? []` → `sub ?? ["Stryker was here"]` in searchDir: sub is undefined only when
+#                    glibc-hwcaps is not a directory, so nothing under it exists and the made-up name is skipped
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export FROMSCRATCH_SERVICES="${FROMSCRATCH_STATE:-/tmp/fromscratch-services}"

@@ -722,6 +722,17 @@ describe('boundaries of the directory search', () => {
     assert.deepEqual([b.r.primary.path, b.r.variants], ['/b/libp.so', []]);
   });
 
+  it('a glibc-hwcaps subdirectory that is a symlink loop is skipped silently, as one without the name', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/a/glibc-hwcaps/x86-64-v3': { type: 'symlink', target: 'x86-64-v3' },
+      '/a/libp.so': elf(),
+    };
+    const { r, env } = await find({ nodes }, obj('/bin/p', { rpath: ['/a'] }));
+    assert.ok(r.found);
+    assert.deepEqual([r.primary.path, r.variants], ['/a/libp.so', []]);
+    assert.deepEqual(env.warnings, []);
+  });
+
   it('an empty RPATH/RUNPATH element searches nothing (not /)', async () => {
     const nodes = { '/libp.so': elf(), '/x/libp.so': elf() };
     const run = await find({ nodes }, obj('/bin/p', { runpath: ['', '/x'] }));
