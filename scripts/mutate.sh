@@ -23,6 +23,8 @@
 #                    collapses `//` itself, so every choice gives the same directory
 #   closure/search   `sub ?? []` → `sub ?? ["Stryker was here"]` in searchDir: sub is undefined only when
 #                    glibc-hwcaps is not a directory, so nothing under it exists and the made-up name is skipped
+#   closure/search   muslSysPath: `env.interpreter ?? ""` and `prefix === '/'` → `false` (or `=== ""`): ARCH is
+#                    `unknown` and the prefix `/` for both loaders; `//etc/…` is the same file as `/etc/…`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export FROMSCRATCH_SERVICES="${FROMSCRATCH_STATE:-/tmp/fromscratch-services}"
