@@ -788,6 +788,17 @@ describe('more boundaries', () => {
     assert.equal(r.hit, `${DEFAULT}/libp.so via ld.so.cache`);
   });
 
+  it('a name missing from the cache falls through to the defaults, for a machine without a cache id too', async () => {
+    const alpha = obj('/bin/p', { machine: 0x9026 });
+    const nodes = { '/usr/lib/libp.so': elf({ machine: 0x9026 }) };
+    const r = await find(
+      { nodes, cache: [{ key: 'libother.so', value: '/lib/libother.so', flags: 0x7703 }] },
+      alpha,
+    );
+    assert.equal(r.hit, '/usr/lib/libp.so via default path /usr/lib');
+    assert.deepEqual(r.env.warnings, []);
+  });
+
   it('musl without a path file searches /lib, /usr/local/lib, /usr/lib, and no other', async () => {
     const { r } = await find(
       { nodes: {}, flavor: 'musl', interpreter: '/lib/ld-musl-x86_64.so.1' },
