@@ -25,6 +25,8 @@
 #                    glibc-hwcaps is not a directory, so nothing under it exists and the made-up name is skipped
 #   closure/search   muslSysPath: `env.interpreter ?? ""` and `prefix === '/'` → `false` (or `=== ""`): ARCH is
 #                    `unknown` and the prefix `/` for both loaders; `//etc/…` is the same file as `/etc/…`
+#   closure/search   `if (!m)` → `true` in searchLibrary: the memoised glibc search is run again instead of
+#                    reused; it is deterministic and its warnings are told either way (a cost, not a rule)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export FROMSCRATCH_SERVICES="${FROMSCRATCH_STATE:-/tmp/fromscratch-services}"
