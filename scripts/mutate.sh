@@ -27,6 +27,8 @@
 #                    `unknown` and the prefix `/` for both loaders; `//etc/…` is the same file as `/etc/…`
 #   closure/search   `if (!m)` → `true` in searchLibrary: the memoised glibc search is run again instead of
 #                    reused; it is deterministic and its warnings are told either way (a cost, not a rule)
+#   closure/search   `(id & 0xff00) === 0` → `false` in the cache filter: every id cacheFlagsFor gives without
+#                    an architecture byte is 0x0003, so `e.flags === 3` there is already `e.flags === id`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export FROMSCRATCH_SERVICES="${FROMSCRATCH_STATE:-/tmp/fromscratch-services}"
