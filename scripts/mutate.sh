@@ -41,6 +41,17 @@
 #   unpack/unpack.ts opaque whiteout `!isDirectory()` → false: unreachable, resolveDir returns only directories
 #   unpack/unpack.ts writeFile `b.length - off` → `+`: writeSync to a regular file writes the whole chunk, off is 0
 #   unpack/unpack.ts finish `p.split('/').filter(Boolean)` → `p.split('/')`: walkDir skips empty components
+#   closure/search   `e.startsWith('/') ? e : `/${e}`` (expandList, a name with `/`): `startsWith("")`,
+#                    `endsWith('/')`, `true`/`false`: normalizeImagePath makes a relative path absolute and
+#                    collapses `//` itself, so every choice gives the same directory
+#   closure/search   `sub ?? []` → `sub ?? ["Stryker was here"]` in searchDir: sub is undefined only when
+#                    glibc-hwcaps is not a directory, so nothing under it exists and the made-up name is skipped
+#   closure/search   muslSysPath: `env.interpreter ?? ""` and `prefix === '/'` → `false` (or `=== ""`): ARCH is
+#                    `unknown` and the prefix `/` for both loaders; `//etc/…` is the same file as `/etc/…`
+#   closure/search   `if (!m)` → `true` in searchLibrary: the memoised glibc search is run again instead of
+#                    reused; it is deterministic and its warnings are told either way (a cost, not a rule)
+#   closure/search   `(id & 0xff00) === 0` → `false` in the cache filter: every id cacheFlagsFor gives without
+#                    an architecture byte is 0x0003, so `e.flags === 3` there is already `e.flags === id`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export FROMSCRATCH_SERVICES="${FROMSCRATCH_STATE:-/tmp/fromscratch-services}"

@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ElfInfo } from '../elf/types.ts';
+import { FromscratchError } from '../errors.ts';
 import { type MemoryNode, memoryFs } from '../fs/memory-fs.ts';
+import type { RootFs } from '../fs/root-fs.ts';
 import { newClosureCache } from './closure-cache.ts';
 import { toLdCache } from './ld-cache-write.ts';
 import {
@@ -202,7 +204,7 @@ describe('RPATH inheritance', () => {
     const leaf = obj('/x/libleaf.so', {}, mid);
     const { r } = await find({ nodes: lib }, leaf, main);
     assert.equal(hit(r), '/r/libp.so via RPATH /r (of /bin/p)');
-    assert.ok(!r.searched.includes('/m'));
+    assert.deepEqual(r.searched, ['/r']);
   });
 
   it('RUNPATH is not inherited', async () => {
@@ -553,6 +555,12 @@ describe('musl', () => {
     const main = obj('/opt/bin/p', { rpath: ['$ORIGIN/l', '/$LIB'] });
     const { r } = await find({ nodes: {}, flavor: 'musl', interpreter: '/lib/ld-musl-x86_64.so.1' }, main);
     assert.deepEqual(r.searched.slice(0, 2), ['/opt/bin/l', '/$LIB']);
+    // … in a name with a slash too
+    const w = { nodes: {}, flavor: 'musl' as const, interpreter: '/lib/ld-musl-x86_64.so.1' };
+    assert.deepEqual((await find(w, main, main, '$ORIGIN/$LIB/libq.so')).r, {
+      found: false,
+      searched: ['/opt/bin/$LIB/libq.so'],
+    });
   });
 
   it('reserved names and the loader’s ARCH', () => {
@@ -573,5 +581,268 @@ describe('musl', () => {
     assert.equal(muslArch('/lib/ld-linux-x86-64.so.2'), undefined);
     assert.equal(muslArch('/lib/xld-musl-x86_64.so.1'), undefined);
     assert.equal(muslArch('/lib/ld-musl-x86_64.so.1.bak'), undefined);
+  });
+});
+
+/**
+ * ldCacheBytes lays out a new-format ld.so.cache in the given entry order, with the glibc-hwcaps
+ * extension (entries with hwcap bit 62 name a subdirectory) and legacy hwcap-bit entries, which
+ * toLdCache does not write (ld-cache.ts is the reader; its own tests hold it against ldconfig).
+ */
+function ldCacheBytes(
+  entries: { key: string; value: string; flags?: number; hwcaps?: string; legacy?: boolean }[],
+): Buffer {
+  const names = [...new Set(entries.flatMap((e) => (e.hwcaps ? [e.hwcaps] : [])))];
+  const strings: Buffer[] = [];
+  let off = 48 + entries.length * 24;
+  const str = (s: string) => {
+    const at = off;
+    strings.push(Buffer.from(`${s}\0`, 'latin1'));
+    off += s.length + 1;
+    return at;
+  };
+  const table = Buffer.alloc(entries.length * 24);
+  entries.forEach((e, i) => {
+    table.writeInt32LE(e.flags ?? 0x0303, i * 24);
+    table.writeUInt32LE(str(e.key), i * 24 + 4);
+    table.writeUInt32LE(str(e.value), i * 24 + 8);
+    if (e.hwcaps) {
+      table.writeUInt32LE(names.indexOf(e.hwcaps), i * 24 + 16);
+      table.writeUInt32LE(0x40000000, i * 24 + 20);
+    } else if (e.legacy) table.writeUInt32LE(1 << 12, i * 24 + 16);
+  });
+  const nameOffs = names.map(str);
+  const strLen = off - (48 + entries.length * 24);
+  const pad = Buffer.alloc((4 - (off % 4)) % 4);
+  const ext = off + pad.length;
+  const extBytes = Buffer.alloc(8 + 16 + 4 * nameOffs.length);
+  extBytes.writeUInt32LE(0xeaa42174, 0);
+  extBytes.writeUInt32LE(1, 4);
+  extBytes.writeUInt32LE(1, 8); // tag 1: glibc-hwcaps names
+  extBytes.writeUInt32LE(ext + 24, 16);
+  extBytes.writeUInt32LE(4 * nameOffs.length, 20);
+  for (const [j, o] of nameOffs.entries()) extBytes.writeUInt32LE(o, 24 + 4 * j);
+  const header = Buffer.alloc(48);
+  header.write('glibc-ld.so.cache1.1', 0, 'latin1');
+  header.writeUInt32LE(entries.length, 20);
+  header.writeUInt32LE(strLen, 24);
+  header[28] = 2;
+  header.writeUInt32LE(ext, 32);
+  return Buffer.concat([header, table, ...strings, pad, extBytes]);
+}
+
+describe('ld.so.cache glibc-hwcaps and legacy hwcap entries', () => {
+  const cacheNode = (e: Parameters<typeof ldCacheBytes>[0]): MemoryNode => ({
+    type: 'file',
+    data: ldCacheBytes(e),
+  });
+
+  it('the plain entry is the primary, hwcaps entries are its variants, in cache order', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/etc/ld.so.cache': cacheNode([
+        { key: 'libp.so', value: '/c/glibc-hwcaps/x86-64-v3/libp.so', hwcaps: 'x86-64-v3' },
+        { key: 'libp.so', value: '/c/glibc-hwcaps/x86-64-v2/libp.so', hwcaps: 'x86-64-v2' },
+        { key: 'libp.so', value: '/c/libp.so' },
+        { key: 'libp.so', value: '/d/libp.so' },
+      ]),
+      '/c/glibc-hwcaps/x86-64-v3/libp.so': elf(),
+      '/c/glibc-hwcaps/x86-64-v2/libp.so': elf(),
+      '/c/libp.so': elf(),
+      '/d/libp.so': elf(),
+    };
+    const { r } = await find({ nodes }, obj('/bin/p'));
+    assert.ok(r.found);
+    assert.equal(r.via, 'ld.so.cache');
+    assert.deepEqual([r.primary.path, r.primary.hwcaps], ['/c/libp.so', undefined]);
+    assert.deepEqual(
+      r.variants.map((v) => [v.path, v.hwcaps]),
+      [
+        ['/c/glibc-hwcaps/x86-64-v3/libp.so', 'x86-64-v3'],
+        ['/c/glibc-hwcaps/x86-64-v2/libp.so', 'x86-64-v2'],
+      ],
+    );
+  });
+
+  it('without a usable plain entry the first usable hwcaps entry is the primary; unusable ones are skipped', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/etc/ld.so.cache': cacheNode([
+        { key: 'libp.so', value: '/c/glibc-hwcaps/x86-64-v4/libp.so', hwcaps: 'x86-64-v4' },
+        { key: 'libp.so', value: '/c/glibc-hwcaps/x86-64-v3/libp.so', hwcaps: 'x86-64-v3' },
+        { key: 'libp.so', value: '/c/glibc-hwcaps/x86-64-v2/libp.so', hwcaps: 'x86-64-v2' },
+        { key: 'libp.so', value: '/c/libp.so' },
+      ]),
+      // v4 and the plain file are missing
+      '/c/glibc-hwcaps/x86-64-v3/libp.so': elf(),
+      '/c/glibc-hwcaps/x86-64-v2/libp.so': elf(),
+    };
+    const { r } = await find({ nodes }, obj('/bin/p'));
+    assert.ok(r.found);
+    assert.equal(r.via, 'ld.so.cache');
+    assert.deepEqual([r.primary.path, r.primary.hwcaps], ['/c/glibc-hwcaps/x86-64-v3/libp.so', 'x86-64-v3']);
+    assert.deepEqual(
+      r.variants.map((v) => v.path),
+      ['/c/glibc-hwcaps/x86-64-v2/libp.so'],
+    );
+    assert.deepEqual(r.searched, ['ld.so.cache']);
+  });
+
+  it('legacy hwcap-bit entries are not used (they need CPU features of the target)', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/etc/ld.so.cache': cacheNode([{ key: 'libp.so', value: '/c/tls/libp.so', legacy: true }]),
+      '/c/tls/libp.so': elf(),
+    };
+    const { r } = await find({ nodes }, obj('/bin/p'));
+    assert.equal(r.found, false);
+  });
+});
+
+describe('boundaries of the directory search', () => {
+  it('a dangling symlink where the library should be is skipped silently', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/a/libp.so': { type: 'symlink', target: '/nowhere/libp.so' },
+      '/b/libp.so': elf(),
+    };
+    const { r, env } = await find({ nodes }, obj('/bin/p', { rpath: ['/a', '/b'] }));
+    assert.equal(hit(r), '/b/libp.so via RPATH /b');
+    assert.deepEqual(env.warnings, []);
+  });
+
+  it('files beside the hwcaps subdirectories, or a glibc-hwcaps that is a file, are no hwcaps', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/a/glibc-hwcaps/README': { type: 'file', data: Buffer.from('x') },
+      '/a/glibc-hwcaps/x86-64-v3/libp.so': elf(),
+      '/b/glibc-hwcaps': { type: 'file', data: Buffer.from('x') },
+      '/b/libp.so': elf(),
+    };
+    const a = await find({ nodes }, obj('/bin/p', { rpath: ['/a'] }));
+    assert.equal(a.hit, '/a/glibc-hwcaps/x86-64-v3/libp.so via RPATH /a');
+    assert.deepEqual(a.env.warnings, []);
+    const b = await find({ nodes }, obj('/bin/p', { rpath: ['/b'] }));
+    assert.ok(b.r.found);
+    assert.deepEqual([b.r.primary.path, b.r.variants], ['/b/libp.so', []]);
+  });
+
+  it('a glibc-hwcaps subdirectory that is a symlink loop is skipped silently, as one without the name', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/a/glibc-hwcaps/x86-64-v3': { type: 'symlink', target: 'x86-64-v3' },
+      '/a/libp.so': elf(),
+    };
+    const { r, env } = await find({ nodes }, obj('/bin/p', { rpath: ['/a'] }));
+    assert.ok(r.found);
+    assert.deepEqual([r.primary.path, r.variants], ['/a/libp.so', []]);
+    assert.deepEqual(env.warnings, []);
+  });
+
+  it('an empty RPATH/RUNPATH element searches nothing (not /)', async () => {
+    const nodes = { '/libp.so': elf(), '/x/libp.so': elf() };
+    const run = await find({ nodes }, obj('/bin/p', { runpath: ['', '/x'] }));
+    assert.equal(run.hit, '/x/libp.so via RUNPATH /x');
+    assert.deepEqual(run.r.searched, ['/x']);
+    const rp = await find({ nodes }, obj('/bin/p', { rpath: [''] }));
+    assert.equal(rp.r.searched[0], '/lib/x86_64-linux-gnu');
+    assert.equal(rp.hit, 'not found');
+  });
+
+  it('without a cache, ld.so.conf directories are searched once, before the defaults', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/etc/ld.so.conf': { type: 'file', data: Buffer.from('/k\n') },
+    };
+    const { r, env } = await find({ nodes }, obj('/bin/p'));
+    assert.deepEqual(r, {
+      found: false,
+      searched: ['/k', '/lib/x86_64-linux-gnu', DEFAULT, '/lib64', '/usr/lib64', '/lib', '/usr/lib'],
+    });
+    assert.deepEqual(env.warnings, []);
+  });
+
+  it('a NODEFLIB object with a stale cache: ld.so.conf directories still come last', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/etc/ld.so.conf': { type: 'file', data: Buffer.from('/k\n') },
+      '/k/libp.so': elf(),
+      [`${DEFAULT}/libp.so`]: elf(),
+    };
+    const { r } = await find({ nodes, cache: [] }, obj('/bin/p', { flags1: 0x800 }));
+    assert.equal(hit(r), '/k/libp.so via ld.so.conf /k');
+    assert.deepEqual(r.searched, ['ld.so.cache', '/k']);
+  });
+});
+
+/** boundedFs is memoryFs with host-fs's read limit (a whole-file read past `limit` is TOO_LARGE). */
+function boundedFs(nodes: Record<string, MemoryNode>): RootFs {
+  const fs = memoryFs(nodes);
+  return {
+    ...fs,
+    async read(p, opts = {}) {
+      const data = await fs.read(p, opts);
+      if (opts.length === undefined && data.byteLength > (opts.limit ?? 256 * 1024 * 1024))
+        throw new FromscratchError('TOO_LARGE', `${p} is over the ${opts.limit}-byte read limit`);
+      return data;
+    },
+  };
+}
+
+describe('more boundaries', () => {
+  it('a cache entry in a default directory is used (via the cache) when the object has no NODEFLIB', async () => {
+    const nodes = { [`${DEFAULT}/libp.so`]: elf() };
+    const r = await find({ nodes, cache: [{ key: 'libp.so', value: `${DEFAULT}/libp.so` }] }, obj('/bin/p'));
+    assert.equal(r.hit, `${DEFAULT}/libp.so via ld.so.cache`);
+  });
+
+  it('a name missing from the cache falls through to the defaults, for a machine without a cache id too', async () => {
+    const alpha = obj('/bin/p', { machine: 0x9026 });
+    const nodes = { '/usr/lib/libp.so': elf({ machine: 0x9026 }) };
+    const r = await find(
+      { nodes, cache: [{ key: 'libother.so', value: '/lib/libother.so', flags: 0x7703 }] },
+      alpha,
+    );
+    assert.equal(r.hit, '/usr/lib/libp.so via default path /usr/lib');
+    assert.deepEqual(r.env.warnings, []);
+  });
+
+  it('musl without a path file searches /lib, /usr/local/lib, /usr/lib, and no other', async () => {
+    const { r } = await find(
+      { nodes: {}, flavor: 'musl', interpreter: '/lib/ld-musl-x86_64.so.1' },
+      obj('/bin/p'),
+    );
+    assert.deepEqual(r, { found: false, searched: ['/lib', '/usr/local/lib', '/usr/lib'] });
+  });
+
+  it('a loader not named ld-musl-ARCH.so.1 has no ARCH: no /etc/ld-musl-.path is read', async () => {
+    const nodes: Record<string, MemoryNode> = {
+      '/etc/ld-musl-.path': { type: 'file', data: Buffer.from('/z') },
+    };
+    const { r } = await find({ nodes, flavor: 'musl', interpreter: '/lib/ld.so' }, obj('/bin/p'));
+    assert.deepEqual(r.searched, ['/lib', '/usr/local/lib', '/usr/lib']);
+  });
+
+  it('a musl path file is read up to 64 KiB; a bigger one is refused and the default path used', async () => {
+    const interpreter = '/lib/ld-musl-x86_64.so.1';
+    const pathFile = (n: number) => ({
+      '/etc/ld-musl-x86_64.path': { type: 'file', data: Buffer.from('/z\n'.padEnd(n, ' ')) } as MemoryNode,
+    });
+    for (const [size, want] of [
+      [64 * 1024, ['/z']],
+      [64 * 1024 + 1, ['/lib', '/usr/local/lib', '/usr/lib']],
+    ] as const) {
+      const main = obj('/bin/p');
+      const env = { ...envFor({ nodes: {}, flavor: 'musl', interpreter }, main) };
+      env.cache = newClosureCache(boundedFs(pathFile(size)));
+      const r = await searchLibrary('libp.so', main, env);
+      assert.deepEqual(r.searched, want, `${size} bytes`);
+    }
+  });
+
+  it('a failure that is not the root’s (a bug) is thrown, not taken for an unusable candidate', async () => {
+    const fs = memoryFs({ '/a/libp.so': elf(), '/b/libp.so': elf() });
+    const broken: RootFs = {
+      ...fs,
+      async lstat(p) {
+        if (p === '/a/libp.so') throw new Error('bug in the root');
+        return fs.lstat(p);
+      },
+    };
+    const main = obj('/bin/p', { rpath: ['/a', '/b'] });
+    const env = { ...envFor({ nodes: {} }, main), cache: newClosureCache(broken) };
+    await assert.rejects(searchLibrary('libp.so', main, env), /bug in the root/);
   });
 });
