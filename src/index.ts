@@ -54,6 +54,7 @@ export {
   withConfig,
 } from './image/image.ts';
 // layers and outputs
+export { checkCompressionLevel, DEFAULT_GZIP_LEVEL, DEFAULT_ZSTD_LEVEL } from './layer/compress.ts';
 export { makeLayer } from './layer/make-layer.ts';
 export { writeTar } from './layer/tar-writer.ts';
 export type { Descriptor } from './model/descriptor.ts';

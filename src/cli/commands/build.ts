@@ -9,6 +9,7 @@ import {
   buildImage,
   buildImages,
   type ContentItem,
+  checkCompressionLevel,
   FromscratchError,
   loadBuildSpec,
   parseAddArg,
@@ -16,7 +17,6 @@ import {
   parsePlatform,
   retryAfterCacheHeal,
 } from '../../index.ts';
-import { checkCompressionLevel } from '../../layer/compress.ts';
 import type { CliIo } from '../io.ts';
 import { progressFor, progressLogger } from '../progress.ts';
 import {
