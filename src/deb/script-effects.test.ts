@@ -410,3 +410,17 @@ fi
   // a directory not known statically: no guess, the generic warning
   assert.equal(by.get('unknown')!.lacks, undefined);
 });
+
+test('commands named like Object.prototype members (constructor, toString, __proto__) are warned, never called', () => {
+  const r = scriptEffects(
+    [pkg('odd', 'constructor x\ntoString y\nhasOwnProperty z\n__proto__ w\n')],
+    tree(dir('/usr')),
+  );
+  assert.deepEqual(r.notEmulated.map((n) => n.command).sort(), [
+    '__proto__',
+    'constructor',
+    'hasOwnProperty',
+    'toString',
+  ]);
+  assert.deepEqual(r.entries, []);
+});

@@ -354,7 +354,7 @@ export function scriptEffects(
       });
     };
     const scanned = scanScript(pkg.postinst, {
-      opaque: (name) => name in RULES || name.startsWith('db_'),
+      opaque: (name) => Object.hasOwn(RULES, name) || name.startsWith('db_'),
       // a library the script sources (dpkg's dpkg-error.sh, postgresql-common's maintscripts-functions)
       source: (path) => {
         // debconf's confmodule is its IPC protocol (db_* talk to the frontend): no effect on files
@@ -372,7 +372,9 @@ export function scriptEffects(
     for (const c of scanned.commands) {
       const [cmd, ...args] = c.words;
       if (cmd === undefined) continue;
-      const nn = NOT_NEEDED[cmd.slice(cmd.lastIndexOf('/') + 1)];
+      const base = cmd.slice(cmd.lastIndexOf('/') + 1);
+      // own keys only: a script's `constructor` or `toString` is a command, not Object.prototype's
+      const nn = Object.hasOwn(NOT_NEEDED, base) ? NOT_NEEDED[base] : undefined;
       if (nn) {
         const p = nn.path(args);
         if (p && !p.includes(UNKNOWN) && tree.has(normalize(p))) {
@@ -395,9 +397,9 @@ export function scriptEffects(
       if (cmd === 'php_invoke' && args[0] !== 'enmod') continue;
       if (cmd === 'apache2_invoke' && !/^en(mod|conf|site)$/.test(args[0] ?? '')) continue;
       if (PASS.has(cmd) || PASS.has(cmd.slice(cmd.lastIndexOf('/') + 1))) continue;
-      const rule = RULES[cmd];
+      const rule = Object.hasOwn(RULES, cmd) ? RULES[cmd] : undefined;
       if (!rule) {
-        const lacks = LACKING[cmd.slice(cmd.lastIndexOf('/') + 1)]?.(args);
+        const lacks = Object.hasOwn(LACKING, base) ? LACKING[base]!(args) : undefined;
         skip(c, cmd.includes(UNKNOWN) ? 'its name is not known statically' : 'not emulated', lacks);
         continue;
       }
