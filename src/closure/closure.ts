@@ -1285,12 +1285,11 @@ async function runInference(st: State, pg: Program): Promise<void> {
           dataDone.add(o.real);
           const origin: Origin = { kind: 'inferred', by: o.real, reason: `${lib}: ${rule.reason}` };
           const paths = (await cStrings(st.cache, o.real, rule.path)).flatMap((s) => s.split(':'));
+          const files = paths.flatMap(rule.files);
           let any = false;
-          for (const p of paths.flatMap(rule.files)) if (await addRootFile(st, p, origin)) any = true;
-          if (!any && paths.length > 0)
-            st.warnings.push(
-              `${lib} is in the closure but the root has none of ${paths.flatMap(rule.files).join(', ')}`,
-            );
+          for (const p of files) if (await addRootFile(st, p, origin)) any = true;
+          if (!any && files.length > 0)
+            st.warnings.push(`${lib} is in the closure but the root has none of ${files.join(', ')}`);
         }
     if (on('caCerts') && !caDone) {
       const tls = fresh.find((o) => TLS_LIBRARY.test(o.info.soname ?? baseName(o.path)));

@@ -39,7 +39,7 @@ export interface InferOptions {
   readonly java?: boolean;
   /** the CPython standard library rule alone (launcher.ts; default true; off when `launchers` is off) */
   readonly python?: boolean;
-  /** the Perl and Ruby standard library rule alone (launcher.ts; default true; off when `launchers` is off) */
+  /** the Perl, Ruby and Tcl standard library rule alone (launcher.ts; default true; off when `launchers` is off) */
   readonly interpreters?: boolean;
 }
 

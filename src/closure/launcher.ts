@@ -12,8 +12,8 @@
  * - {@link javaRuntimePlan}: the files of a Java home the JVM needs (not the whole JDK: no jmods,
  *   include, man, legal, src.zip, ct.sym, demo). Desktop libraries (needing X11, GTK or ATK) and
  *   libraries whose own DT_NEEDED the root lacks are left out, each with a note.
- * - {@link findInterpreterHome} / {@link interpreterRuntimePlan}: Perl and Ruby, whose library
- *   directories (@INC, $LOAD_PATH) are absolute paths compiled into perl or libruby: read from those
+ * - {@link findInterpreterHome} / {@link interpreterRuntimePlan}: Perl, Ruby and Tcl, whose library
+ *   directories (@INC, $LOAD_PATH, tcl_library) are absolute paths compiled into perl, libruby or libtcl: read from those
  *   bytes, the standard library's directories are mapped (native modules as libraries); vendor, site
  *   and /usr/local directories are the application's.
  * - {@link selfExeLauncher}: where no rule knows a launcher, an object of the program importing
@@ -443,7 +443,7 @@ async function holdsBytes(c: ClosureCache, real: string, needle: Uint8Array): Pr
 
 /**
  * LibraryDirsInterpreter describes an interpreter whose library directories are compiled into its binary
- * or its shared library as absolute paths (Perl's @INC, Ruby's $LOAD_PATH): the rule reads those strings
+ * or its shared library as absolute paths (Perl's @INC, Ruby's $LOAD_PATH, Tcl's library): the rule reads those strings
  * from the bytes, as the interpreter itself would use them, and maps the standard library's directories.
  */
 interface LibraryDirsInterpreter {
@@ -497,17 +497,15 @@ const LIBRARY_DIRS_INTERPRETERS: readonly LibraryDirsInterpreter[] = [
 /** InterpreterHome is an interpreter recognised by its compiled-in library directories. */
 export interface InterpreterHome {
   readonly what: string;
-  /** the object whose bytes name the directories (the program, or its libperl/libruby) */
+  /** the object whose bytes name the directories (the program, or its libperl/libruby/libtcl) */
   readonly object: string;
   /** the directories of the standard library, in the interpreter's order, that exist in the root */
   readonly dirs: readonly string[];
-  /** third-party directories it also searches (the application's: --add them) */
-  readonly thirdParty: readonly string[];
   readonly rule: LibraryDirsInterpreter;
 }
 
 /**
- * findInterpreterHome recognises Perl or Ruby from the program's real name or the SONAME of a library
+ * findInterpreterHome recognises Perl, Ruby or Tcl from the program's real name or the SONAME of a library
  * it links, and reads that object's compiled-in library directories (NUL-terminated absolute paths).
  * Undefined when it is neither, or when none of the directories exists in the root.
  */
@@ -525,14 +523,11 @@ export async function findInterpreterHome(
         .map((o) => o.real),
     ];
     for (const object of candidates) {
+      // third-party directories (vendor, site, /usr/local) are the application's: --add them
       const dirs: string[] = [];
-      const thirdParty: string[] = [];
-      for (const d of await cStrings(c, object, rule.dir)) {
-        if ((await resolveOrMissing(c, d)).stat?.type !== 'dir') continue;
-        if (rule.thirdParty.test(d)) thirdParty.push(d);
-        else if (!dirs.includes(d)) dirs.push(d);
-      }
-      if (dirs.length > 0) return { what: rule.what, object, dirs, thirdParty, rule };
+      for (const d of await cStrings(c, object, rule.dir))
+        if (!rule.thirdParty.test(d) && (await resolveOrMissing(c, d)).stat?.type === 'dir') dirs.push(d);
+      if (dirs.length > 0) return { what: rule.what, object, dirs, rule };
     }
   }
   return undefined;
@@ -563,10 +558,9 @@ export async function cStrings(c: ClosureCache, real: string, re: RegExp): Promi
 }
 
 /**
- * interpreterRuntimePlan lists the standard library of a Perl or Ruby found by findInterpreterHome: every
+ * interpreterRuntimePlan lists the standard library of an interpreter found by findInterpreterHome: every
  * file of its directories (not C headers nor documentation), native extension modules mapped as
- * libraries (loaded by dlopen of their path), left out as selectLibraries says. Third-party directories
- * are the application's: named in a note, not mapped.
+ * libraries (loaded by dlopen of their path), left out as selectLibraries says.
  */
 export async function interpreterRuntimePlan(
   c: ClosureCache,

@@ -49,8 +49,11 @@ export interface ScanOptions {
   opaque?: (name: string) => boolean;
 }
 
-/** MAX_SOURCE_DEPTH bounds nested `. FILE` (a library sourcing itself, or a chain): deeper ones are left as commands. */
-const MAX_SOURCE_DEPTH = 4;
+/**
+ * MAX_NESTING bounds nested `. FILE` and nested function calls (a library sourcing itself, a recursive
+ * function): a deeper `.` is left as a command, a deeper call is not followed.
+ */
+const MAX_NESTING = 4;
 
 /** ScannedScript is what scanScript found. */
 export interface ScannedScript {
@@ -492,7 +495,7 @@ export function scanScript(text: string, opts: ScanOptions = {}): ScannedScript 
         const text =
           path.startsWith('/') &&
           !path.includes(UNKNOWN) &&
-          sourcing.length < MAX_SOURCE_DEPTH &&
+          sourcing.length < MAX_NESTING &&
           !sourcing.includes(path)
             ? opts.source(path)
             : undefined;
@@ -509,7 +512,7 @@ export function scanScript(text: string, opts: ScanOptions = {}): ScannedScript 
       const called = opts.opaque?.(out[0]!) ? undefined : bodies.get(out[0]!);
       if (called) {
         // a call: the body runs here, with the arguments unknown ($1 …), once per call chain
-        if (!calling.includes(out[0]!) && calling.length < MAX_SOURCE_DEPTH) {
+        if (!calling.includes(out[0]!) && calling.length < MAX_NESTING) {
           calling.push(out[0]!);
           if (called.source !== undefined) sourcing.push(called.source);
           try {

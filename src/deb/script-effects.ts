@@ -396,7 +396,7 @@ export function scriptEffects(
       if (cmd === 'dpkg-statoverride' && !args.includes('--add')) continue;
       if (cmd === 'php_invoke' && args[0] !== 'enmod') continue;
       if (cmd === 'apache2_invoke' && !/^en(mod|conf|site)$/.test(args[0] ?? '')) continue;
-      if (PASS.has(cmd) || PASS.has(cmd.slice(cmd.lastIndexOf('/') + 1))) continue;
+      if (PASS.has(cmd) || PASS.has(base)) continue;
       const rule = Object.hasOwn(RULES, cmd) ? RULES[cmd] : undefined;
       if (!rule) {
         const lacks = Object.hasOwn(LACKING, base) ? LACKING[base]!(args) : undefined;
