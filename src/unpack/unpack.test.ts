@@ -812,15 +812,16 @@ describe('unpack: confinement', () => {
     );
   });
 
+  /** LINK_CHAIN is a directory `d` reached from `l1` through three symbolic links (l1 → l2 → l3 → d). */
+  const LINK_CHAIN = [
+    { name: 'd/' },
+    { name: 'l3', type: '2', link: 'd' },
+    { name: 'l2', type: '2', link: 'l3' },
+    { name: 'l1', type: '2', link: 'l2' },
+  ] as const;
+
   it('maxTotalHops bounds the links followed over the whole unpack', async () => {
-    const t = tar([
-      { name: 'd/' },
-      { name: 'l3', type: '2', link: 'd' },
-      { name: 'l2', type: '2', link: 'l3' },
-      { name: 'l1', type: '2', link: 'l2' },
-      { name: 'l1/f' },
-      { name: 'l1/g' },
-    ]);
+    const t = tar([...LINK_CHAIN, { name: 'l1/f' }, { name: 'l1/g' }]);
     const r = await ok([t], { maxTotalHops: 3 });
     assert.deepEqual(fs.readdirSync(r.at('d')).sort(), ['f', 'g'], 'a resolved link is remembered');
     await fails([t], 'TOO_LARGE', /^layer 0: entry "l1\/f": more than 2 symbolic links followed in all/, {
@@ -830,10 +831,7 @@ describe('unpack: confinement', () => {
 
   it('replacing, hardlinking over or whiting out a file keeps the remembered links', async () => {
     const lower = tar([
-      { name: 'd/' },
-      { name: 'l3', type: '2', link: 'd' },
-      { name: 'l2', type: '2', link: 'l3' },
-      { name: 'l1', type: '2', link: 'l2' },
+      ...LINK_CHAIN,
       { name: 'l1/f' },
       { name: 'x', data: 'x' },
       { name: 'y', data: 'y' },

@@ -293,18 +293,20 @@ test('documents that do not serialise or parse back are reported under `document
   assert.match(big[0]!.message, /^cannot serialise: .*BigInt/);
 });
 
+/** docsOf is the documents an image is read with: its manifest and config as serialized. */
+function docsOf(img: Image) {
+  const s = serializeImage(img);
+  return {
+    manifest: s.manifest,
+    manifestMediaType: s.descriptor.mediaType,
+    config: s.config,
+    configDescriptor: s.configDescriptor,
+  };
+}
+
 test('an image read with its documents: documents that disagree with its layers or platform are reported', async () => {
   const { store, layer } = await withLayer();
   const image = appendLayers(base, [layer]);
-  const docsOf = (img: Image) => {
-    const s = serializeImage(img);
-    return {
-      manifest: s.manifest,
-      manifestMediaType: s.descriptor.mediaType,
-      config: s.config,
-      configDescriptor: s.configDescriptor,
-    };
-  };
   const subjects = async (img: Image) => (await checkImage(img, store)).map((p) => `${p.subject}:${p.code}`);
   // its own documents: valid
   assert.deepEqual(await subjects(withDocuments({ ...image }, docsOf(image))), []);
@@ -333,15 +335,6 @@ test('an image read with its documents: documents that disagree with its layers 
 test('documents: each disagreement is found on its own and says what differs', async () => {
   const { store, layer } = await withLayer();
   const image = withConfig(appendLayers(base, [layer]), { Env: ['A=1'] });
-  const docsOf = (img: Image) => {
-    const s = serializeImage(img);
-    return {
-      manifest: s.manifest,
-      manifestMediaType: s.descriptor.mediaType,
-      config: s.config,
-      configDescriptor: s.configDescriptor,
-    };
-  };
   const problems = async (img: Image, docs: ReturnType<typeof docsOf>) =>
     (await checkImage(withDocuments({ ...img }, docs), store, { layers: false })).map(
       (p) => `${p.subject}:${p.code}:${p.message}`,
