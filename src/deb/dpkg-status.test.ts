@@ -64,6 +64,13 @@ test('readHostDpkgOwners maps files to installed packages, merged-/usr aliases i
     assert.equal(o.files('libc6').length, 4);
     assert.equal(canonicalUsrPath('/lib64/ld'), '/usr/lib64/ld');
     assert.equal(canonicalUsrPath('/library'), '/library');
+    assert.equal(o.paragraph('libc6:amd64')?.get('Multi-Arch'), 'same');
+    assert.equal(o.paragraph('gone:amd64'), undefined, 'not installed: no paragraph');
+    // only the paths asked for (either spelling), and no .list kept
+    const some = await readHostDpkgOwners(root, { paths: ['/lib/x86_64-linux-gnu/libc.so.6'] });
+    assert.equal(some.owner('/usr/lib/x86_64-linux-gnu/libc.so.6')?.name, 'libc6');
+    assert.equal(some.owner('/lib/x86_64-linux-gnu'), undefined, 'a path not asked for');
+    assert.deepEqual(some.files('libc6'), []);
     const empty = await readHostDpkgOwners(join(root, 'nothing'));
     assert.equal(empty.packages.size, 0);
   } finally {
@@ -71,15 +78,11 @@ test('readHostDpkgOwners maps files to installed packages, merged-/usr aliases i
   }
 });
 
-test('readHostDpkgOwners agrees with dpkg -S on host files', async () => {
+test('readHostDpkgOwners agrees with dpkg -S on host files, whole or for the paths asked', async () => {
+  const paths = ['/usr/bin/dpkg', '/bin/ls', '/usr/bin/jq', '/lib/x86_64-linux-gnu/libc.so.6', '/bin/tar'];
   const o = await readHostDpkgOwners('/');
-  for (const path of [
-    '/usr/bin/dpkg',
-    '/bin/ls',
-    '/usr/bin/jq',
-    '/lib/x86_64-linux-gnu/libc.so.6',
-    '/bin/tar',
-  ]) {
+  const some = await readHostDpkgOwners('/', { paths });
+  for (const path of paths) {
     let want: string;
     try {
       want = execFileSync('dpkg', ['-S', path], { encoding: 'utf8' }).split(':')[0]!;
@@ -87,5 +90,6 @@ test('readHostDpkgOwners agrees with dpkg -S on host files', async () => {
       throw new Error(`dpkg -S ${path} failed: the host needs dpkg and that file's package`, { cause: e });
     }
     assert.equal(o.owner(path)?.name, want, path);
+    assert.equal(some.owner(path)?.name, want, path);
   }
 });

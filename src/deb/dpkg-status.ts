@@ -6,11 +6,12 @@
  *   `/var/lib/dpkg/info/*.list` and `/var/lib/dpkg/status`, to attribute --binary/--add/--trace files.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileEntry } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
-import { parseControl } from './control.ts';
+import { type ControlParagraph, parseControl } from './control.ts';
 
 /** StatusPackage is what status.d needs of one installed package. */
 export interface StatusPackage {
@@ -93,11 +94,14 @@ export interface HostDpkgOwners {
   readonly packages: ReadonlyMap<string, HostPackage>;
   /**
    * owner returns the package that installed `path` (absolute, as seen on the host). Paths under the
-   * merged-/usr aliases (`/bin`, `/sbin`, `/lib*`) match either spelling.
+   * merged-/usr aliases (`/bin`, `/sbin`, `/lib*`) match either spelling. With `paths` given to
+   * readHostDpkgOwners, only those paths are answered.
    */
   owner(path: string): HostPackage | undefined;
-  /** files returns every path a package installed (as its .list says) */
+  /** files returns every path a package installed (as its .list says); empty when `paths` was given */
   files(pkg: string): readonly string[];
+  /** the status paragraph of an installed `name:arch` */
+  paragraph(key: string): ControlParagraph | undefined;
 }
 
 const USR_ALIASES = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/libo32'];
@@ -108,14 +112,33 @@ export function canonicalUsrPath(p: string): string {
   return p;
 }
 
+/** readText is a file's text, or '' when it cannot be read. */
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /**
  * readHostDpkgOwners reads the dpkg database under `root` (default `/`). A root without one gives an
- * empty result, not an error (not every sysroot is Debian).
+ * empty result, not an error (not every sysroot is Debian). With `paths`, only the owners of those
+ * paths are kept: a build asks for a few hundred of the ~100k paths a host's .list files name, and
+ * keeping only those spares a map of all of them.
+ *
+ * The reads are synchronous: the database is a status file and one small .list file per package (~800
+ * on a desktop host), and a synchronous read of each costs less than the four thread-pool round trips
+ * of an asynchronous one.
  */
-export async function readHostDpkgOwners(root = '/'): Promise<HostDpkgOwners> {
+export async function readHostDpkgOwners(
+  root = '/',
+  o: { paths?: Iterable<string> } = {},
+): Promise<HostDpkgOwners> {
   const dpkg = join(root, 'var/lib/dpkg');
   const packages = new Map<string, HostPackage>();
-  const statusText = await readFile(join(dpkg, 'status'), 'utf8').catch(() => '');
+  const paragraphs = new Map<string, ControlParagraph>();
+  const statusText = readText(join(dpkg, 'status'));
   for (const p of statusText ? parseControl(statusText, { what: `${dpkg}/status` }) : []) {
     const status = p.get('Status') ?? '';
     if (!/ installed$/.test(status)) continue; // config-files, half-installed … own nothing usable
@@ -128,8 +151,10 @@ export async function readHostDpkgOwners(root = '/'): Promise<HostDpkgOwners> {
       ? { name, version, architecture, source: src }
       : { name, version, architecture };
     packages.set(`${name}:${architecture}`, hp);
+    paragraphs.set(`${name}:${architecture}`, p);
     if (!packages.has(name) || architecture === 'all') packages.set(name, hp);
   }
+  const wanted = o.paths === undefined ? undefined : new Set([...o.paths].map(canonicalUsrPath));
   const owners = new Map<string, HostPackage>();
   const byPkg = new Map<string, string[]>();
   const info = join(dpkg, 'info');
@@ -138,18 +163,20 @@ export async function readHostDpkgOwners(root = '/'): Promise<HostDpkgOwners> {
     const key = n.slice(0, -5);
     const pkg = packages.get(key) ?? packages.get(key.split(':')[0]!);
     if (!pkg) continue; // a leftover .list of a removed package
-    const text = await readFile(join(info, n), 'utf8').catch(() => '');
-    const paths = text.split('\n').filter((l) => l.startsWith('/'));
-    byPkg.set(pkg.name, paths);
+    const paths = readText(join(info, n))
+      .split('\n')
+      .filter((l) => l.startsWith('/'));
+    if (!wanted) byPkg.set(pkg.name, paths);
     for (const p of paths) {
       if (p === '/.') continue;
       const c = canonicalUsrPath(p);
-      if (!owners.has(c)) owners.set(c, pkg);
+      if ((!wanted || wanted.has(c)) && !owners.has(c)) owners.set(c, pkg);
     }
   }
   return {
     packages,
     owner: (path) => owners.get(canonicalUsrPath(path)),
     files: (pkg) => byPkg.get(pkg) ?? [],
+    paragraph: (key) => paragraphs.get(key),
   };
 }

@@ -52,7 +52,7 @@ import {
 } from './docker-items.ts';
 import { type ElfDataFiles, elfDataNote, elfDataOrigin } from './elf-data.ts';
 import { collectHostPath, type SecretCheck } from './host-add.ts';
-import { attributeHostFiles } from './host-packages.ts';
+import { attributeHostFiles, openHostAttribution } from './host-packages.ts';
 import { inferOptionsWithout } from './infer-names.ts';
 import { checkLibraryPaths, libraryPathCache, libraryPathEnv } from './lib-path.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
@@ -194,6 +194,14 @@ async function buildPlatform(
     }
     const note = elfDataNote(ctx.elfData, formatPlatform(platform));
     if (note) log.info(note);
+    // the md5s of the named host files start on the worker thread while the closure is computed
+    const attribution =
+      spec.packageRecords !== false
+        ? openHostAttribution(spec.sysroot ?? '/', {
+            ...(ctx.opts.sharedLayers ? { shared: ctx.opts.sharedLayers } : {}),
+          })
+        : undefined;
+    attribution?.prefetch(ctx.col);
     await gatherClosure(spec, ctx);
     // --lib-path: the image's loader must find those directories too (an ld.so.cache, else LD_LIBRARY_PATH)
     const libCache =
@@ -217,6 +225,7 @@ async function buildPlatform(
         ...(await attributeHostFiles(ctx.col, spec.sysroot ?? '/', packages, {
           warn: ctx.warn,
           ...(ctx.opts.sharedLayers ? { shared: ctx.opts.sharedLayers } : {}),
+          ...(attribution ? { attribution } : {}),
         })),
       );
       task.done(`${packages.length} package${packages.length === 1 ? '' : 's'}`);

@@ -9,11 +9,10 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { writeFileAtomic } from '../blob/dir-store.ts';
-import { formatParagraph, parseControl } from '../deb/control.ts';
+import { formatParagraph } from '../deb/control.ts';
 import {
   canonicalUsrPath,
   dpkgStatusEntries,
-  type HostDpkgOwners,
   type HostPackage,
   readHostDpkgOwners,
   type StatusPackage,
@@ -24,13 +23,58 @@ import { snapshotLstat } from '../fs/stat-snapshot.ts';
 import { cacheDir } from './cache-dir.ts';
 import type { Collector } from './collector.ts';
 import { fileDigests } from './file-digest.ts';
+import { md5OnWorker } from './md5-worker.ts';
 import type { RecordedPackage } from './record.ts';
 import type { SharedLayers } from './write-layers.ts';
+
+/** HostAttribution is a root's dpkg memo, opened before the closure so the md5s of host files can start early. */
+export interface HostAttribution {
+  readonly rootDir: string;
+  /** starts the md5s of the collector's host files where packages put theirs (on the worker thread) */
+  prefetch(col: Collector): void;
+  /** the memo; undefined when the root has no dpkg database */
+  readonly memo: Promise<OwnerMemo | undefined>;
+}
+
+/**
+ * openHostAttribution opens the dpkg memo of `rootDir`. A build opens it once its named files are
+ * gathered and calls prefetch: on a cold cache the md5 of a 100 MB program then runs on the worker
+ * thread while the closure is computed and the database read on the main one.
+ */
+export function openHostAttribution(
+  rootDir: string,
+  o: { cacheDir?: string; shared?: SharedLayers } = {},
+): HostAttribution {
+  const memo = readOwnerMemo(rootDir, o.cacheDir ?? cacheDir(), o.shared);
+  memo.catch(() => undefined);
+  return {
+    rootDir,
+    memo,
+    prefetch(col) {
+      void memo.then(
+        (m) => {
+          if (!m) return;
+          // a guess: a file no package owns costs one needless hash, off the main thread
+          for (const e of hostFilesOf(col))
+            if (PACKAGED.test(e.content.path)) m.md5(e.content.path).catch(() => undefined);
+        },
+        () => undefined,
+      );
+    },
+  };
+}
+
+type HostFileEntry = Extract<FileEntry, { type: 'file' }> & { content: { kind: 'host'; path: string } };
+
+function hostFilesOf(col: Collector): HostFileEntry[] {
+  return col.tree().entries.filter((e): e is HostFileEntry => e.type === 'file' && e.content.kind === 'host');
+}
 
 /**
  * attributeHostFiles finds the owning package of every host-backed file of the collector (paths as the
  * root has them), notes the origin, and adds status.d records for the packages found. Packages already
- * installed whole by --package are left as they are. Returns the partial packages.
+ * installed whole by --package are left as they are. Returns the partial packages. `attribution` is the
+ * memo opened earlier by openHostAttribution (else it is opened here).
  *
  * Credit is by content: a file is the package's only when its bytes match the md5sum dpkg recorded
  * for it (`info/PKG.md5sums`, or the Conffiles field). Candidates are the package owning the path the
@@ -42,15 +86,24 @@ export async function attributeHostFiles(
   col: Collector,
   rootDir: string,
   whole: readonly RecordedPackage[],
-  o: { cacheDir?: string; warn?: (message: string) => void; shared?: SharedLayers } = {},
+  o: {
+    cacheDir?: string;
+    warn?: (message: string) => void;
+    shared?: SharedLayers;
+    attribution?: HostAttribution;
+  } = {},
 ): Promise<RecordedPackage[]> {
-  const hostFiles = col
-    .tree()
-    .entries.filter(
-      (e): e is Extract<FileEntry, { type: 'file' }> & { content: { kind: 'host'; path: string } } =>
-        e.type === 'file' && e.content.kind === 'host',
-    );
-  const memo = await readOwnerMemo(rootDir, o.cacheDir ?? cacheDir(), o.shared);
+  const attribution =
+    o.attribution?.rootDir === rootDir
+      ? o.attribution
+      : openHostAttribution(rootDir, {
+          ...(o.cacheDir !== undefined ? { cacheDir: o.cacheDir } : {}),
+          ...(o.shared ? { shared: o.shared } : {}),
+        });
+  // the files gathered since the prefetch (the closure's libraries) start now, while the database is read
+  attribution.prefetch(col);
+  const hostFiles = hostFilesOf(col);
+  const memo = await attribution.memo;
   if (!memo) return [];
   // a file is a candidate of the package owning where it came from (a packaged file copied elsewhere)
   // and of the package owning where it lands; its bytes decide
@@ -290,10 +343,17 @@ async function readPackageSums(
   return { sums };
 }
 
+/** md5File hashes on the worker thread (md5-worker.ts), or here when the worker cannot run. */
 async function md5File(path: string): Promise<string> {
+  try {
+    return await md5OnWorker(path);
+  } catch (e) {
+    // a read error (it has a code) is the file's; anything else is the worker's: hash here
+    if ((e as { code?: unknown }).code) throw e;
+  }
   const h = createHash('md5');
   // streamed: a 100 MB program must not sit in memory just to be checksummed
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) h.update(chunk as Buffer);
   return h.digest('hex');
 }
 
@@ -311,6 +371,9 @@ async function sharedMd5(hostPath: string, shared: SharedLayers): Promise<string
   shared.recordResult?.('md5', sha256, Buffer.from(sum));
   return sum;
 }
+
+/** PACKAGED matches the host paths where Debian packages install files (their md5s are likely asked for). */
+const PACKAGED = /^\/(usr|etc|lib[^/]*|bin|sbin|opt|var\/lib)\//;
 
 /** OwnerMemo answers dpkg ownership and md5sums, from the memo file while the dpkg database is unchanged. */
 interface OwnerMemo {
@@ -380,28 +443,23 @@ async function readOwnerMemo(
     // no memo yet, or a damaged one: start afresh
   }
   let dirty = false;
-  let db: HostDpkgOwners | undefined;
+  /** md5s asked for in this build, by host path (a speculative request and the real one share the work) */
+  const md5s = new Map<string, Promise<string>>();
   return {
     async lookup(paths) {
       const missing = paths.filter((p) => !(p in m.owners));
       if (missing.length === 0) return;
-      db ??= await readHostDpkgOwners(rootDir);
+      // only the paths asked for: the database is read once per change of it, not per path
+      const db = await readHostDpkgOwners(rootDir, { paths: missing });
       if (db.packages.size === 0) return;
-      const statusText = await readFile(join(dpkg, 'status'), 'utf8').catch(() => '');
-      const controls: Record<string, string> = {};
-      for (const p of statusText ? parseControl(statusText, { what: `${rootDir} dpkg status` }) : []) {
-        const name = p.get('Package');
-        if (name && / installed$/.test(p.get('Status') ?? ''))
-          controls[`${name}:${p.get('Architecture') ?? ''}`] = formatParagraph(p);
-      }
       for (const p of missing) {
         const owner = db.owner(p);
         const key = owner ? `${owner.name}:${owner.architecture}` : '';
         m.owners[p] = key;
         if (owner) {
           m.packages[key] = owner;
-          const c = controls[key];
-          if (c !== undefined) m.controls[key] = c;
+          const c = db.paragraph(key);
+          if (c !== undefined) m.controls[key] = formatParagraph(c);
         }
       }
       dirty = true;
@@ -416,17 +474,24 @@ async function readOwnerMemo(
       m.recorded[`${key}\0${path}`] = md5;
       dirty = true;
     },
-    async md5(hostPath) {
-      // the stat data the layer cache and the closure memo saw (one lstat per file per build)
-      let s = await snapshotLstat(hostPath);
-      if (!s.isFile()) s = await stat(hostPath, { bigint: true });
-      const key = [hostPath, s.size, s.mtimeNs, s.ctimeNs, s.ino, s.dev].join(':');
-      const known = m.md5[key];
-      if (known !== undefined) return known;
-      const sum = shared?.result ? await sharedMd5(hostPath, shared) : await md5File(hostPath);
-      m.md5[key] = sum;
-      dirty = true;
-      return sum;
+    md5(hostPath) {
+      let p = md5s.get(hostPath);
+      if (p === undefined) {
+        p = (async () => {
+          // the stat data the layer cache and the closure memo saw (one lstat per file per build)
+          let s = await snapshotLstat(hostPath);
+          if (!s.isFile()) s = await stat(hostPath, { bigint: true });
+          const key = [hostPath, s.size, s.mtimeNs, s.ctimeNs, s.ino, s.dev].join(':');
+          const known = m.md5[key];
+          if (known !== undefined) return known;
+          const sum = shared?.result ? await sharedMd5(hostPath, shared) : await md5File(hostPath);
+          m.md5[key] = sum;
+          dirty = true;
+          return sum;
+        })();
+        md5s.set(hostPath, p);
+      }
+      return p;
     },
     async save() {
       if (!dirty) return;

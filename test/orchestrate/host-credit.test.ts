@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FileEntry } from '../../src/fs/file-tree.ts';
 import { Collector } from '../../src/orchestrate/collector.ts';
-import { attributeHostFiles } from '../../src/orchestrate/host-packages.ts';
+import { attributeHostFiles, openHostAttribution } from '../../src/orchestrate/host-packages.ts';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 
@@ -86,6 +86,45 @@ test('credit by content: a fake at a packaged path is no package; a copy elsewhe
       [`${md5('conf=1\n')}  etc/tool.conf`, `${md5('the real tool\n')}  app/tool`, ''].join('\n'), // sorted by line
     );
     assert.equal(col.has('/var/lib/dpkg/status.d/broken'), false);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('an attribution opened before the closure (prefetch) credits the same, files added after it included', async () => {
+  const root = makeRoot();
+  try {
+    const req = { kind: 'requested', via: '--add' } as const;
+    const col = new Collector();
+    col.add(hostFile('/usr/bin/tool', join(root, 'work/fake'), 13), req);
+    const attribution = openHostAttribution(root, { cacheDir: join(root, 'cache') });
+    attribution.prefetch(col);
+    // what the closure adds later
+    col.add(hostFile('/app/tool', join(root, 'usr/bin/tool'), 14), req);
+    col.add(hostFile('/etc/tool.conf', join(root, 'etc/tool.conf'), 7), req);
+    const pkgs = await attributeHostFiles(col, root, [], { cacheDir: join(root, 'cache'), attribution });
+    assert.deepEqual(
+      pkgs.map((p) => p.name),
+      ['tool'],
+    );
+    const credited = (p: string) =>
+      (col.origins().get(p) ?? []).flatMap((o) => (o.kind === 'package' ? [o.name] : []));
+    assert.deepEqual(credited('/usr/bin/tool'), []);
+    assert.deepEqual(credited('/app/tool'), ['tool']);
+    assert.deepEqual(credited('/etc/tool.conf'), ['tool']);
+    // an attribution of another root is not used for this one
+    const other = openHostAttribution(join(root, 'work'), { cacheDir: join(root, 'cache') });
+    assert.equal(await other.memo, undefined, 'no dpkg database there');
+    const again = new Collector();
+    again.add(hostFile('/app/tool', join(root, 'usr/bin/tool'), 14), req);
+    const viaOther = await attributeHostFiles(again, root, [], {
+      cacheDir: join(root, 'cache'),
+      attribution: other,
+    });
+    assert.deepEqual(
+      viaOther.map((p) => p.name),
+      ['tool'],
+    );
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
