@@ -80,6 +80,7 @@ export function newClosureCache(fs: RootFs): ClosureCache {
     read: (p, o) => fs.read(p, o),
     xattrs: (p) => fs.xattrs(p),
     hostPath: (p) => fs.hostPath(p),
+    ...(fs.listingHostPath ? { listingHostPath: (p: string) => fs.listingHostPath?.(p) } : {}),
   };
   return {
     fs,

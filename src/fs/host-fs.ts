@@ -82,6 +82,7 @@ export function hostFs(root = '/'): RootFs {
   return {
     name: root,
     hostPath,
+    listingHostPath: hostPath,
     async lstat(p) {
       try {
         // no exception for a missing path: searches probe many

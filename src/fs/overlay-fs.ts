@@ -110,5 +110,11 @@ export function overlayFs(base: RootFs, entries: readonly OverlayEntry[], hostRo
       if (e) return e.hostPath;
       return base.hostPath(p);
     },
+    listingHostPath(p) {
+      const np = normalizeImagePath(p);
+      // a directory holding added entries (or added itself) lists names the host does not have
+      if (dirs.has(np) || map.has(np)) return undefined;
+      return base.listingHostPath?.(np);
+    },
   };
 }

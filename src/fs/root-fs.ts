@@ -45,4 +45,9 @@ export interface RootFs {
    * undefined for roots not backed by the host filesystem.
    */
   hostPath(path: string): string | undefined;
+  /**
+   * listingHostPath returns the host directory whose listing is exactly `readdir(path)`: undefined
+   * when the root adds names of its own there, or is not backed by the host (absent: never).
+   */
+  listingHostPath?(path: string): string | undefined;
 }

@@ -1,12 +1,13 @@
 // closure-memo.test.ts — pins the replay of recorded observations: a memo is used only while every
 // entry the closure looked at (files, links, listings, absent paths) is as it was.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { hostFs } from '../fs/host-fs.ts';
 import { type MemoryNode, memoryFs } from '../fs/memory-fs.ts';
+import { overlayFs } from '../fs/overlay-fs.ts';
 import type { RootFs } from '../fs/root-fs.ts';
 import { memoKey, readClosureMemo, recordingFs, writeClosureMemo } from './closure-memo.ts';
 
@@ -92,6 +93,80 @@ test('on the host, a directory is stamped by its type and mode: an unrelated new
     assert.deepEqual(await readClosureMemo(key, hostFs(root), dir), value, 'gone again: memo used');
     await writeFile(join(root, 'bin', 'app'), 'ELF');
     assert.equal(await readClosureMemo(key, hostFs(root), dir), undefined, 'program rewritten, same size');
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
+test('a listed host directory is stamped by its stat data unless it changed in the last seconds; a name added over it is seen', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fs-cmemo-list-'));
+  const root = join(dir, 'root');
+  try {
+    await mkdir(join(root, 'bin'), { recursive: true });
+    await mkdir(join(root, 'lib'), { recursive: true });
+    await mkdir(join(root, 'usr', 'lib'), { recursive: true });
+    await writeFile(join(root, 'bin', 'app'), 'elf');
+    await writeFile(join(root, 'lib', 'libx.so.1.0'), 'lib');
+    await symlink('libx.so.1.0', join(root, 'lib', 'libx.so.1'));
+    const old = new Date(Date.now() - 60_000);
+    await utimes(join(root, 'lib'), old, old);
+    /** a host root that counts its listings */
+    let listings = 0;
+    const counted = (): RootFs => {
+      const fs = hostFs(root);
+      return {
+        ...fs,
+        readdir: (p) => {
+          listings++;
+          return fs.readdir(p);
+        },
+      };
+    };
+    const key = await memoKey({ roots: ['/bin/app'], listing: true });
+    const rec = recordingFs(counted());
+    await explore(rec.fs);
+    await writeClosureMemo(key, await rec.observations(), value, dir);
+    listings = 0;
+    assert.deepEqual(await readClosureMemo(key, counted(), dir), value, 'unchanged: memo used');
+    assert.equal(listings, 0, 'an old directory is stamped without listing it');
+    // a new name: /lib's mtime moves (and is recent: its names are listed from now on)
+    await writeFile(join(root, 'lib', 'liby.so'), 'y');
+    assert.equal(await readClosureMemo(key, counted(), dir), undefined, 'a new name in a listed directory');
+    // recorded while recent: stamped by its names, so a change within the same mtime tick is seen too
+    const rec2 = recordingFs(counted());
+    await explore(rec2.fs);
+    await writeClosureMemo(key, await rec2.observations(), value, dir);
+    listings = 0;
+    assert.deepEqual(await readClosureMemo(key, counted(), dir), value, 'recent, unchanged: memo used');
+    assert.ok(listings > 0, 'a recently changed directory is listed');
+    await rm(join(root, 'lib', 'liby.so'));
+    await writeFile(join(root, 'lib', 'libz.so'), 'z');
+    await utimes(join(root, 'lib'), old, old); // the same mtime as if both changes fell in one tick
+    assert.equal(await readClosureMemo(key, counted(), dir), undefined, 'names changed, mtime the same');
+    // a root that adds names over a host directory lists them: the directory's stat data does not cover them
+    const added = (name: string) =>
+      overlayFs(
+        counted(),
+        [
+          {
+            entry: {
+              type: 'file',
+              path: `/lib/${name}`,
+              mode: 0o644,
+              uid: 0,
+              gid: 0,
+              size: 1,
+              content: { kind: 'bytes', data: bytes('a') },
+            },
+          },
+        ],
+        hostFs('/'),
+      );
+    const rec3 = recordingFs(added('liba.so'));
+    await explore(rec3.fs);
+    await writeClosureMemo(key, await rec3.observations(), value, dir);
+    assert.deepEqual(await readClosureMemo(key, added('liba.so'), dir), value, 'same names: memo used');
+    assert.equal(await readClosureMemo(key, added('libb.so'), dir), undefined, 'another added name');
   } finally {
     await rm(dir, { recursive: true });
   }

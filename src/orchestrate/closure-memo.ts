@@ -4,7 +4,8 @@
  * The closure engine reads a root through the RootFs port. A recording RootFs notes every call (lstat,
  * readlink, readdir, read, xattrs) with a stamp of what it saw: for host-backed entries the lstat data
  * with nanosecond mtime and ctime and the inode (as git's index and the layer cache do), for entries in
- * memory their bytes' digest, for a directory listing the sorted names, for an absent path "absent". A
+ * memory their bytes' digest, for a directory listing the host directory's stat data (its sorted names
+ * when it is in memory or changed in the last two seconds), for an absent path "absent". A
  * later build with the same roots and options replays the stamps: when every one is the same, the
  * recorded entries are used and no ELF file is opened. Missing files that would appear in a library
  * search directory are caught because their absence was recorded too. The key also covers the closure
@@ -24,7 +25,10 @@ import { cacheDir } from './cache-dir.ts';
 import { fileDigests } from './file-digest.ts';
 
 /** MEMO_FORMAT changes when the memo file's shape or the stamps change. */
-const MEMO_FORMAT = 'fromscratch-closure-memo-2';
+const MEMO_FORMAT = 'fromscratch-closure-memo-3';
+
+/** RACY_NS: a directory changed this recently (or in the future) is stamped by its names, not its mtime. */
+const RACY_NS = 2_000_000_000n;
 
 type Call = 'lstat' | 'readlink' | 'readdir' | 'read' | 'xattrs';
 
@@ -74,6 +78,7 @@ export function recordingFs(fs: RootFs): {
       return fs.xattrs(p);
     },
     hostPath: (p) => fs.hostPath(p),
+    ...(fs.listingHostPath ? { listingHostPath: (p: string) => fs.listingHostPath?.(p) } : {}),
   };
   return {
     fs: wrapped,
@@ -120,6 +125,7 @@ function stamper(fs: RootFs): (call: Call, path: string) => Promise<string> {
     read: (p, o) => fs.read(p, o),
     xattrs: (p) => fs.xattrs(p),
     hostPath: (p) => fs.hostPath(p),
+    ...(fs.listingHostPath ? { listingHostPath: (p: string) => fs.listingHostPath?.(p) } : {}),
     lstat(p) {
       let st = lstats.get(p);
       if (st === undefined) {
@@ -150,6 +156,16 @@ function stamper(fs: RootFs): (call: Call, path: string) => Promise<string> {
 async function stampOf(fs: RootFs, call: Call, path: string): Promise<string> {
   try {
     if (call === 'readdir') {
+      // a host directory by its stat data: its mtime moves whenever a name in it comes or goes (git's
+      // untracked cache relies on the same), so a library directory of a thousand names is one lstat,
+      // not a listing. Unless it changed in the last RACY_NS: a second change within the same clock
+      // tick would leave the mtime as it is (git's "racy" entries), so its names are stamped instead.
+      const host = fs.listingHostPath?.(path);
+      if (host !== undefined) {
+        const h = await snapshotLstat(host);
+        if (h.isDirectory() && BigInt(Date.now()) * 1_000_000n - h.mtimeNs > RACY_NS)
+          return ['dir', h.mtimeNs, h.ctimeNs, h.ino, h.dev].join(':');
+      }
       const names = [...(await fs.readdir(path))].sort();
       return createHash('sha256').update(names.join('\0')).digest('base64');
     }
