@@ -131,6 +131,7 @@ export { loadBuildSpec, mergeSpecs } from './orchestrate/load-spec.ts';
 export { runImageRef } from './orchestrate/run-image.ts';
 export type { ImageStartCheck, StartCheckResult } from './orchestrate/start-check.ts';
 export { copyImage, readAnyImage, writeAnyImage } from './orchestrate/transports.ts';
+export { type WatchBuildOptions, watchBuild } from './orchestrate/watch.ts';
 export { type Explanation, formatExplanation } from './orchestrate/why.ts';
 // registries
 export { pullImage, pullImages } from './registry/pull.ts';

@@ -102,6 +102,8 @@ export interface PlatformBuild {
   readonly record: BuildRecord;
   /** the static start check of the image (src/check); absent for a Dockerfile stage built for COPY --from */
   readonly check?: CheckReport;
+  /** the host files the image's files were read from (what `build --watch` watches) */
+  readonly inputs?: readonly string[];
 }
 
 /** BuildResult is what build() returns: one image per platform, layers in the store. */
@@ -295,7 +297,10 @@ async function buildPlatform(
       traces: ctx.traces,
       warnings,
     };
-    return { platform, image, record, ...(check ? { check } : {}) };
+    const inputs = tree.entries.flatMap((e) =>
+      e.type === 'file' && e.content.kind === 'host' ? [e.content.path] : [],
+    );
+    return { platform, image, record, inputs, ...(check ? { check } : {}) };
   } finally {
     await removeAll(ctx.cleanup);
   }

@@ -9,6 +9,7 @@ import {
   buildImage,
   buildImages,
   type ContentItem,
+  cacheDir,
   checkCompressionLevel,
   FromscratchError,
   loadBuildSpec,
@@ -16,9 +17,11 @@ import {
   parseBinaryArg,
   parsePlatform,
   retryAfterCacheHeal,
+  watchBuild,
 } from '../../index.ts';
 import type { CliIo } from '../io.ts';
 import { progressFor, progressLogger } from '../progress.ts';
+import { renderError } from '../render-error.ts';
 import {
   collect,
   collectNoInfer,
@@ -58,6 +61,7 @@ interface BuildFlags {
   layers?: string;
   config?: string;
   file?: string;
+  watch?: boolean;
   buildArg?: string[];
   target?: string;
   defaultUsers: boolean;
@@ -198,6 +202,10 @@ export function registerBuild(program: Command, io: CliIo): void {
     )
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'no progress on stderr')
+    .option(
+      '--watch',
+      'build (and push) again whenever an input changes, until Ctrl-C: one digest line per build',
+    )
     // also the command's own option: global options stop being read after the command once the program
     // parses positionally (as `run IMAGE ARGS…` needs)
     .option(
@@ -247,6 +255,22 @@ export function registerBuild(program: Command, io: CliIo): void {
           progress: progress.sink,
         },
       };
+      if (flags.watch) {
+        if (spec.images)
+          throw new FromscratchError('USAGE', '--watch builds one image; this spec has several (images:)', {
+            hint: 'watch one image of it at a time, or drop --watch',
+          });
+        await watchCommand(spec, io, flags, context, {
+          build: () =>
+            retryAfterCacheHeal(
+              () => buildImage(spec, buildOpts),
+              (m) => progress.log(m),
+            ),
+          info: (m) => log.info(m),
+        });
+        progress.close(true);
+        return;
+      }
       if (spec.images) {
         // a multi-image spec: one line per image (NAME DIGEST), or a JSON array
         const all = await retryAfterCacheHeal(
@@ -272,6 +296,44 @@ export function registerBuild(program: Command, io: CliIo): void {
       if (flags.json) io.stdout.write(`${JSON.stringify(result.summary, null, 2)}\n`);
       else io.stdout.write(`${result.digest}\n`);
     });
+}
+
+/**
+ * watchCommand runs `build --watch`: a digest line (or a JSON line with --json) per build, a failed
+ * rebuild told on stderr and waited out. It runs until interrupted: Ctrl-C or a kill ends it as any
+ * command (status 130 / 143, this run's temp files removed: main.ts).
+ */
+async function watchCommand(
+  spec: BuildSpec,
+  io: CliIo,
+  flags: BuildFlags,
+  context: string | undefined,
+  o: { build: () => ReturnType<typeof buildImage>; info(m: string): void },
+): Promise<void> {
+  let armed = '';
+  await watchBuild(spec, o.build, {
+    signal: new AbortController().signal,
+    cwd: io.cwd,
+    extra: [flags.config, flags.file, context].filter((p): p is string => p !== undefined),
+    ignore: [cacheDir()],
+    onBuilt: (r) => io.stdout.write(flags.json ? `${JSON.stringify(r.summary)}\n` : `${r.digest}\n`),
+    onError: (e) => {
+      const { text } = renderError(e);
+      io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+      o.info('watching for the next change');
+    },
+    onChange: (p) => o.info(`changed: ${p}: building again`),
+    onWatching: ({ files, directories, skipped }) => {
+      if (skipped.length > 0)
+        io.stderr.write(
+          `warning: cannot watch ${skipped.length} director${skipped.length === 1 ? 'y' : 'ies'} (${skipped.slice(0, 3).join(', ')}): their changes go unseen (hint: raise fs.inotify.max_user_watches)\n`,
+        );
+      // told when it changes, not after every build
+      const now = `watching ${files} files in ${directories} directories (Ctrl-C to stop)`;
+      if (now !== armed) o.info(now);
+      armed = now;
+    },
+  });
 }
 
 /** cacheSettings: --cache-from/--cache-to, else FROMSCRATCH_CACHE_FROM/_TO (the spec's `cache:` is the default) */
