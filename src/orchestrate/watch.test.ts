@@ -2,7 +2,7 @@
 // in an --add directory counts, writes under an output or an ignored path do not, a failed rebuild is told
 // and the watch goes on, and an abort ends it.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -11,7 +11,7 @@ import type { BuildSpec } from './build-spec.ts';
 import { watchBuild, watchSet } from './watch.ts';
 
 /** a BuiltImage as far as the watch reads it: the host files of the image */
-const built = (n: number, inputs: string[]): BuiltImage =>
+const builtImage = (n: number, inputs: string[]): BuiltImage =>
   ({
     digest: `sha256:${String(n).padStart(64, '0')}`,
     result: { images: [{ inputs }] },
@@ -45,12 +45,16 @@ test('watchBuild rebuilds once per burst of changes, sees new files in --add dir
     const errors: unknown[] = [];
     const changes: string[] = [];
     const stop = new AbortController();
+    let loads = 0;
     const done = watchBuild(
-      spec,
+      async () => {
+        loads++;
+        return spec;
+      },
       async () => {
         builds++;
         if (fail) throw new Error('the build failed');
-        return built(builds, [join(lib, 'libx.so'), join(app, 'main.js')]);
+        return builtImage(builds, [join(lib, 'libx.so'), join(app, 'main.js')]);
       },
       {
         signal: stop.signal,
@@ -90,6 +94,7 @@ test('watchBuild rebuilds once per burst of changes, sees new files in --add dir
     fail = false;
     writeFileSync(join(app, 'main.js'), 'fixed');
     await waitFor(() => builds === 6, 'the rebuild after the failure');
+    assert.equal(loads, builds, 'the spec is loaded again before each build');
     stop.abort();
     await done;
     writeFileSync(join(app, 'main.js'), 'after the end');
@@ -103,7 +108,7 @@ test('watchBuild rebuilds once per burst of changes, sees new files in --add dir
 test('the first build failing ends the watch with its error', async () => {
   await assert.rejects(
     watchBuild(
-      { contents: [] },
+      async () => ({ contents: [] }),
       async () => {
         throw new Error('first build');
       },
@@ -113,13 +118,52 @@ test('the first build failing ends the watch with its error', async () => {
   );
 });
 
+test('a spec that fails to load (an edit half-written) is told, and its next change builds with the new spec', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'watch-spec-'));
+  try {
+    const specFile = join(dir, 'spec.yaml');
+    writeFileSync(specFile, 'v1');
+    const built: string[] = [];
+    const errors: unknown[] = [];
+    const stop = new AbortController();
+    const done = watchBuild(
+      async () => {
+        const text = readFileSync(specFile, 'utf8');
+        if (text.startsWith('broken')) throw new Error(`cannot parse ${specFile}`);
+        return { contents: [], annotations: { text } };
+      },
+      async (s) => {
+        built.push(s.annotations?.text ?? '');
+        return builtImage(built.length, []);
+      },
+      {
+        signal: stop.signal,
+        settleMs: 30,
+        extra: [specFile],
+        onBuilt: () => {},
+        onError: (e) => errors.push(e),
+      },
+    );
+    await waitFor(() => built.length === 1, 'the first build');
+    writeFileSync(specFile, 'broken: [');
+    await waitFor(() => errors.length === 1, 'the spec error');
+    writeFileSync(specFile, 'v2');
+    await waitFor(() => built.length === 2, 'the build of the new spec');
+    assert.deepEqual(built, ['v1', 'v2']);
+    stop.abort();
+    await done;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('watchSet watches the directories of the inputs for their names, and --add trees whole', () => {
   const dir = mkdtempSync(join(tmpdir(), 'watch-set-'));
   try {
     mkdirSync(join(dir, 'add', 'a', 'b'), { recursive: true });
     const set = watchSet(
       { contents: [{ kind: 'add', src: 'add', dest: '/x' }] },
-      built(1, ['/usr/lib/libc.so.6', '/usr/lib/libm.so.6', join(dir, 'add', 'a', 'f')]),
+      builtImage(1, ['/usr/lib/libc.so.6', '/usr/lib/libm.so.6', join(dir, 'add', 'a', 'f')]),
       ['spec.yaml'],
       dir,
     );

@@ -10,9 +10,10 @@
  * new file and renaming it over the old one is seen. Events under an output or the cache are ignored
  * (`--add .:/app -o oci:out` must not rebuild because it wrote out/).
  *
- * A change waits `settleMs` of quiet (an editor's save is several events), then rebuilds; a change
- * during a build rebuilds again after it. Each build is the same build as without --watch (same
- * digests); the watch only decides when to run one.
+ * A change waits `settleMs` of quiet (an editor's save is several events), then loads the spec again
+ * (an edited fromscratch.yaml or Dockerfile counts) and rebuilds; a change during a build rebuilds again
+ * after it. Each build is the same build as without --watch (same digests); the watch only decides when
+ * to run one.
  */
 import { type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
@@ -46,17 +47,17 @@ export interface WatchBuildOptions {
 }
 
 /**
- * watchBuild runs `build` once (its error is thrown), then again after each change of an input, until
- * `o.signal` aborts. Resolves when stopped.
+ * watchBuild loads the spec and builds it once (an error is thrown), then does both again after each
+ * change of an input, until `o.signal` aborts. Resolves when stopped.
  */
 export async function watchBuild(
-  spec: BuildSpec,
-  build: () => Promise<BuiltImage>,
+  load: () => Promise<BuildSpec>,
+  build: (spec: BuildSpec) => Promise<BuiltImage>,
   o: WatchBuildOptions,
 ): Promise<void> {
   const settleMs = o.settleMs ?? 25;
   const cwd = o.cwd ?? process.cwd();
-  const ignore = [...(o.ignore ?? []), ...outputPaths(spec)].map((p) => resolve(cwd, p));
+  let ignore: string[] = [];
   const ignored = (p: string) => ignore.some((i) => p === i || p.startsWith(i.endsWith(sep) ? i : i + sep));
   /** the first path changed since the last build, and how many events came */
   let first: string | undefined;
@@ -73,7 +74,8 @@ export async function watchBuild(
     for (const w of watchers.values()) w.close();
     watchers.clear();
   };
-  const arm = (r: BuiltImage) => {
+  const arm = (spec: BuildSpec, r: BuiltImage) => {
+    ignore = [...(o.ignore ?? []), ...outputPaths(spec)].map((p) => resolve(cwd, p));
     const want = watchSet(spec, r, o.extra ?? [], cwd);
     for (const [dir, w] of watchers) {
       if (!want.has(dir)) {
@@ -105,12 +107,13 @@ export async function watchBuild(
     o.onWatching?.({ files, directories: watchers.size, skipped });
   };
 
-  const result = await build();
+  const spec = await load();
+  const result = await build(spec);
   o.onBuilt(result);
   if (o.signal.aborted) return;
   const stopped = new Promise<void>((res) => o.signal.addEventListener('abort', () => res(), { once: true }));
   try {
-    arm(result);
+    arm(spec, result);
     for (;;) {
       if (first === undefined) {
         await Promise.race([new Promise<void>((res) => (wake = res)), stopped]);
@@ -128,9 +131,10 @@ export async function watchBuild(
       first = undefined;
       if (path !== undefined) o.onChange?.(path);
       try {
-        const r = await build();
+        const next = await load();
+        const r = await build(next);
         o.onBuilt(r);
-        arm(r);
+        arm(next, r);
       } catch (e) {
         o.onError(e);
       }

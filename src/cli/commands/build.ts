@@ -221,15 +221,18 @@ export function registerBuild(program: Command, io: CliIo): void {
         { ...flags, ...(strictEnv && strictEnv !== '0' ? { strict: true } : {}) },
         io.cwd,
       );
-      const spec = await loadBuildSpec({
-        flags: flagSpec,
-        cwd: io.cwd,
-        ...(context !== undefined ? { context } : {}),
-        ...(flags.config !== undefined ? { configFile: flags.config } : {}),
-        ...(flags.file !== undefined ? { dockerfile: flags.file } : {}),
-        buildArgs: Object.fromEntries((flags.buildArg ?? []).map((kv) => parseKeyValue('--build-arg', kv))),
-        ...(flags.target !== undefined ? { target: flags.target } : {}),
-      });
+      // --watch loads it again before each build: an edited spec file or Dockerfile counts
+      const loadSpec = () =>
+        loadBuildSpec({
+          flags: flagSpec,
+          cwd: io.cwd,
+          ...(context !== undefined ? { context } : {}),
+          ...(flags.config !== undefined ? { configFile: flags.config } : {}),
+          ...(flags.file !== undefined ? { dockerfile: flags.file } : {}),
+          buildArgs: Object.fromEntries((flags.buildArg ?? []).map((kv) => parseKeyValue('--build-arg', kv))),
+          ...(flags.target !== undefined ? { target: flags.target } : {}),
+        });
+      const spec = await loadSpec();
       if (flags.sbom !== undefined && flags.sbom !== 'spdx' && flags.sbom !== 'cyclonedx') {
         throw new FromscratchError('USAGE', `unknown SBOM format ${JSON.stringify(flags.sbom)}`, {
           hint: 'use --sbom spdx or --sbom cyclonedx',
@@ -260,10 +263,11 @@ export function registerBuild(program: Command, io: CliIo): void {
           throw new FromscratchError('USAGE', '--watch builds one image; this spec has several (images:)', {
             hint: 'watch one image of it at a time, or drop --watch',
           });
-        await watchCommand(spec, io, flags, context, {
-          build: () =>
+        await watchCommand(io, flags, context, {
+          load: loadSpec,
+          build: (s) =>
             retryAfterCacheHeal(
-              () => buildImage(spec, buildOpts),
+              () => buildImage(s, buildOpts),
               (m) => progress.log(m),
             ),
           info: (m) => log.info(m),
@@ -304,14 +308,17 @@ export function registerBuild(program: Command, io: CliIo): void {
  * command (status 130 / 143, this run's temp files removed: main.ts).
  */
 async function watchCommand(
-  spec: BuildSpec,
   io: CliIo,
   flags: BuildFlags,
   context: string | undefined,
-  o: { build: () => ReturnType<typeof buildImage>; info(m: string): void },
+  o: {
+    load: () => Promise<BuildSpec>;
+    build: (spec: BuildSpec) => ReturnType<typeof buildImage>;
+    info(m: string): void;
+  },
 ): Promise<void> {
   let armed = '';
-  await watchBuild(spec, o.build, {
+  await watchBuild(o.load, o.build, {
     signal: new AbortController().signal,
     cwd: io.cwd,
     extra: [flags.config, flags.file, context].filter((p): p is string => p !== undefined),
