@@ -232,7 +232,8 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
   for (const [n, o] of outputs.entries()) {
     // every -t names the image in every output that takes a name (writeImage's `tags`)
     const w = await ledger.run(steps.images[n]!, () =>
-      writeAnyImage(o.ref, images, store, transport, {
+      // the layers the early push put there are neither asked for again nor sent
+      writeAnyImage(o.ref, images, store, early ? { ...transport, pushed: early.pushed } : transport, {
         created,
         ...(spec.tags?.length ? { tags: spec.tags } : {}),
       }),

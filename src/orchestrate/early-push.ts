@@ -24,6 +24,8 @@ const uploading = new Map<string, Promise<void>>();
 /** EarlyPush receives layers as they are made; settle() waits for their uploads. */
 export interface EarlyPush {
   onLayer(layer: Layer): void;
+  /** whether a layer is in `registry/repository` by this early push (its upload or HEAD succeeded) */
+  pushed(registry: string, repository: string, digest: string): boolean;
   /**
    * waits for every upload started and closes. Failures are dropped (the final push retries them),
    * except a registry that never answered (TIMEOUT contacting it): that error is returned, so that the
@@ -49,6 +51,7 @@ export function earlyPush(refs: readonly Reference[], store: BlobStore, o: Early
   }));
   const pending: Promise<void>[] = [];
   const sent = new Set<string>();
+  const done = new Set<string>();
   let unanswered: unknown;
   return {
     onLayer(layer) {
@@ -69,6 +72,7 @@ export function earlyPush(refs: readonly Reference[], store: BlobStore, o: Early
             }),
           );
           o.blobLocations?.note(t.ref.registry, t.ref.repository, d.digest);
+          done.add(key);
         })();
         uploading.set(shared, job);
         pending.push(
@@ -90,6 +94,7 @@ export function earlyPush(refs: readonly Reference[], store: BlobStore, o: Early
         );
       }
     },
+    pushed: (registry, repository, digest) => done.has(`${registry}/${repository}@${digest}`),
     async settle() {
       await Promise.all(pending);
       for (const t of targets) t.client.close();

@@ -37,6 +37,8 @@ export interface TransportOptions {
    * (default none: every blob missing from the target repository is uploaded)
    */
   blobLocations?: BlobLocations;
+  /** blobs this process has just pushed to `registry/repository` (the early push): a push skips them */
+  pushed?: (registry: string, repository: string, digest: string) => boolean;
 }
 
 /** registryHooks plugs the distribution client into oci/'s readImage and writeImage. */
@@ -94,6 +96,9 @@ export function registryHooks(o: TransportOptions): RegistryHooks {
       for (const ref of targets) {
         const pushed = await pushImage(ref, images, store, {
           clientOptions,
+          ...(o.pushed
+            ? { present: (d: Descriptor) => o.pushed?.(ref.registry, ref.repository, d.digest) === true }
+            : {}),
           ...(wopts.sourceIndex !== undefined ? { sourceIndex: wopts.sourceIndex } : {}),
           ...(where
             ? {

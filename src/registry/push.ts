@@ -563,6 +563,11 @@ export interface PushOptions {
   readonly chunkSize?: number;
   /** a repository of the same registry known to hold a blob, to mount it from (default: none) */
   readonly mountFrom?: (blob: Descriptor) => string | undefined;
+  /**
+   * blobs this process has just put in the repository (the early push of the same build): neither asked
+   * for (HEAD) nor sent again, counted as present (default: none)
+   */
+  readonly present?: (blob: Descriptor) => boolean;
   /** push an index even for a single image (default: only for several images) */
   readonly index?: boolean;
   /** the index the images were read from: pushed as it is when it lists exactly their manifests (a copy keeps its digest) */
@@ -678,6 +683,11 @@ export async function pushImage(
     await Promise.all(
       [...blobs.values()].map(({ desc, src }) =>
         limit(async () => {
+          if (opts.present?.(desc)) {
+            counts.exists++;
+            opts.onProgress?.({ kind: 'blob', digest: desc.digest, size: desc.size, status: 'exists' });
+            return;
+          }
           const from = opts.mountFrom?.(desc);
           const status = await pushBlob(client, repo, desc, src, {
             ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
