@@ -29,6 +29,9 @@ let libbar: Uint8Array;
 let obj: Uint8Array; // a relocatable .o
 let libc: Uint8Array;
 let ld: Uint8Array;
+let perlish: Uint8Array; // names /usr/share/perl/5.36 as a C string, as perl does its @INC
+let libjli: Uint8Array; // soname libjli.so
+let javaish: Uint8Array; // needs libjli.so
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'check-test-'));
@@ -40,6 +43,18 @@ before(() => {
   gcc(['-shared', '-fPIC', '-Wl,-soname,libfoo.so.1', '-o', 'libfoo.so.1', 'foo.c', './libbar.so.1']);
   gcc(['-o', 'prog', 'main.c', './libfoo.so.1', '-Wl,-rpath-link,.']);
   gcc(['-c', '-o', 'main.o', 'main.c']);
+  writeFileSync(
+    join(dir, 'perl.c'),
+    'const char *inc[] = {"/usr/share/perl/5.36", "/usr/local/share/perl/5.36", 0};\nint main(void){return inc[0][0] == 0;}\n',
+  );
+  gcc(['-o', 'perl', 'perl.c']);
+  writeFileSync(join(dir, 'jli.c'), 'int JLI_Launch(void){return 0;}\n');
+  gcc(['-shared', '-fPIC', '-Wl,-soname,libjli.so', '-o', 'libjli.so', 'jli.c']);
+  writeFileSync(join(dir, 'java.c'), 'int JLI_Launch(void);\nint main(void){return JLI_Launch();}\n');
+  gcc(['-o', 'java', 'java.c', './libjli.so']);
+  perlish = readFileSync(join(dir, 'perl'));
+  libjli = readFileSync(join(dir, 'libjli.so'));
+  javaish = readFileSync(join(dir, 'java'));
   prog = readFileSync(join(dir, 'prog'));
   libfoo = readFileSync(join(dir, 'libfoo.so.1'));
   libbar = readFileSync(join(dir, 'libbar.so.1'));
@@ -71,6 +86,88 @@ test('a dynamic program copied alone: the loader and its libraries are reported,
   assert.match(loader.fix, /--binary SRC:\/hello/);
   assert.match(formatCheck(r)[0]!, /^check: \/hello cannot start: 3 problems/);
 });
+
+test("an interpreter without its standard library (--no-infer): Python's and Java's fatal, Perl's a problem that still starts", async () => {
+  const prog3 = (path: string, data: Uint8Array, extra: Record<string, MemoryNode> = {}) =>
+    memoryFs({ ...glibcRoot(), [path]: { type: 'file', data, mode: 0o755 }, ...extra });
+  // CPython by its name: no lib/python3.11/os.py anywhere it looks
+  const py = await checkImageRoot(
+    prog3('/usr/bin/python3.11', prog, libs()),
+    { Entrypoint: ['python3.11'] },
+    {
+      architecture: 'amd64',
+    },
+  );
+  const pyProblem = py.problems.find((p) => p.kind === 'runtime');
+  assert.ok(pyProblem?.fatal, JSON.stringify(py.problems));
+  assert.match(
+    pyProblem.message,
+    /Python runtime: \/usr\/lib\/python3\.11\/os\.py.*No module named 'encodings'/,
+  );
+  assert.match(pyProblem.fix, /--no-infer/);
+  const pyOk = await checkImageRoot(
+    prog3('/usr/bin/python3.11', prog, {
+      ...libs(),
+      '/usr/lib/python3.11/os.py': { type: 'file', data: Buffer.from('') },
+    }),
+    { Entrypoint: ['python3.11'] },
+    { architecture: 'amd64' },
+  );
+  assert.deepEqual(pyOk.problems, [], 'with its landmark the standard library is there');
+  // Perl by its name and the directories compiled into it; third-party ones (/usr/local) are not expected
+  const perl = await checkImageRoot(
+    prog3('/usr/bin/perl', perlish),
+    { Entrypoint: ['perl'] },
+    {
+      architecture: 'amd64',
+    },
+  );
+  const perlProblem = perl.problems.find((p) => p.kind === 'runtime');
+  assert.equal(perlProblem?.fatal, false, JSON.stringify(perl.problems));
+  assert.match(perlProblem.message, /Perl runtime: \/usr\/share\/perl\/5\.36\)/);
+  const perlOk = await checkImageRoot(
+    prog3('/usr/bin/perl', perlish, {
+      '/usr/share/perl/5.36/strict.pm': { type: 'file', data: Buffer.from('1;') },
+    }),
+    { Entrypoint: ['perl'] },
+    { architecture: 'amd64' },
+  );
+  assert.deepEqual(perlOk.problems, []);
+  // Java's launcher: H/bin/java linking libjli.so, no H/lib/jvm.cfg
+  const jdk = (extra: Record<string, MemoryNode>) =>
+    prog3('/opt/jdk/bin/java', javaish, {
+      '/opt/jdk/lib/libjli.so': { type: 'file', data: libjli },
+      ...extra,
+    });
+  const env = { Entrypoint: ['/opt/jdk/bin/java'], Env: ['LD_LIBRARY_PATH=/opt/jdk/lib'] };
+  const java = await checkImageRoot(jdk({}), env, { architecture: 'amd64' });
+  const javaProblem = java.problems.find((p) => p.kind === 'runtime');
+  assert.ok(javaProblem?.fatal, JSON.stringify(java.problems));
+  assert.match(javaProblem.message, /could not open `\/opt\/jdk\/lib\/jvm\.cfg'/);
+  const javaOk = await checkImageRoot(
+    jdk({ '/opt/jdk/lib/jvm.cfg': { type: 'file', data: Buffer.from('-server KNOWN\n') } }),
+    env,
+    { architecture: 'amd64' },
+  );
+  assert.deepEqual(javaOk.problems, []);
+  // a program that is no interpreter: nothing expected
+  const plain = await checkImageRoot(
+    prog3('/usr/bin/prog', prog, libs()),
+    { Entrypoint: ['prog'] },
+    {
+      architecture: 'amd64',
+    },
+  );
+  assert.equal(plain.problems.filter((p) => p.kind === 'runtime').length, 0);
+});
+
+/** libs are prog's own libraries */
+function libs(): Record<string, MemoryNode> {
+  return {
+    [`${LIBDIR}/libfoo.so.1`]: { type: 'file', data: libfoo },
+    [`${LIBDIR}/libbar.so.1`]: { type: 'file', data: libbar },
+  };
+}
 
 test('a COPY origin turns the fix into the Dockerfile closure directive', async () => {
   const fs = memoryFs({ '/hello': { type: 'file', data: prog, mode: 0o755 } });

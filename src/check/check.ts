@@ -29,6 +29,7 @@ import {
   readHeader,
   resolveOrMissing,
 } from '../closure/closure-cache.ts';
+import { missingRuntime } from '../closure/launcher.ts';
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from '../closure/shebang.ts';
 import { elfMachineToOciArch } from '../elf/abi.ts';
 import { readElf as readElf_ } from '../elf/read-elf.ts';
@@ -62,7 +63,8 @@ export type CheckProblemKind =
   | 'loader'
   | 'library'
   | 'user'
-  | 'locale';
+  | 'locale'
+  | 'runtime';
 
 /** CheckProblem is one reason the image would fail to start (or a program in it fail to load). */
 export interface CheckProblem {
@@ -434,6 +436,28 @@ export async function checkImageRoot(
           : fixFor(m.neededBy),
       fatal,
     });
+  }
+
+  // 4b: the standard library of an interpreter (what the launcher inferences add)
+  if (finalElf && finalLoad) {
+    const objects: { real: string; info: ElfInfo }[] = [finalElf];
+    for (const l of finalLoad.libraries) {
+      try {
+        objects.push({ real: l, info: await readElfCached(cache, readElf, l, false) });
+      } catch (e) {
+        if (!isFromscratchError(e)) throw e;
+      }
+    }
+    const m = await missingRuntime(cache, finalElf.real, objects);
+    if (m) {
+      problems.push({
+        kind: 'runtime',
+        path: m.object,
+        message: `${finalElf.real} is an interpreter whose standard library is not in the image (${m.what}: ${m.expected.join(', ')}): ${m.effect}`,
+        fix: `build without leaving out its inference (--no-infer: launchers, python, java, interpreters), or add the directory with --add ${m.expected[0]}`,
+        fatal: m.fatal,
+      });
+    }
   }
 
   // 5: the user

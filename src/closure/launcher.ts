@@ -584,3 +584,82 @@ export async function interpreterRuntimePlan(
   );
   return { items, leftOut, problems };
 }
+
+/** MissingRuntime is an interpreter of an image whose standard library the image lacks. */
+export interface MissingRuntime {
+  /** `Python runtime`, `Perl runtime` … */
+  readonly what: string;
+  /** the object the expectation comes from (the program, its libpython/libperl/…) */
+  readonly object: string;
+  /** where the interpreter looks for it */
+  readonly expected: readonly string[];
+  /** how it shows at run time */
+  readonly effect: string;
+  /** whether the interpreter cannot start at all without it (Python, Java) or only loads no module (Perl, Ruby, Tcl) */
+  readonly fatal: boolean;
+}
+
+/**
+ * missingRuntime tells, for a root that is an image, whether its program is an interpreter recognised
+ * as the closure recognises it (Java's launcher, CPython by its name or libpython, Perl, Ruby and Tcl by
+ * their names or libraries) whose standard library is absent: what the inferences add when they run,
+ * missing because they did not (`--no-infer`) or the image was built by other means. Undefined when the
+ * program is no such interpreter, or its standard library is there.
+ */
+export async function missingRuntime(
+  c: ClosureCache,
+  real: string,
+  objects: readonly { readonly real: string; readonly info: ElfInfo }[],
+): Promise<MissingRuntime | undefined> {
+  // Java: H/bin/java linking libjli.so; the launcher reads H/lib/jvm.cfg first thing
+  const bin = parentPath(real);
+  if (
+    baseName(bin) === 'bin' &&
+    objects.some((o) => o.info.soname === 'libjli.so') &&
+    !(await listDir(c, `${parentPath(bin)}/lib`))?.has('jvm.cfg')
+  ) {
+    const cfg = `${parentPath(bin)}/lib/jvm.cfg`;
+    return {
+      what: 'Java runtime',
+      object: real,
+      expected: [cfg],
+      effect: `the launcher stops with "Error: could not open \`${cfg}'"`,
+      fatal: true,
+    };
+  }
+  // CPython: the version from the program's name or libpython, the landmark lib/pythonX.Y/os.py
+  const sonames = objects.flatMap((o) => (o.info.soname ? [o.info.soname] : []));
+  let version = PYTHON_PROGRAM.exec(baseName(real))?.[1];
+  for (const s of sonames) version ??= LIBPYTHON.exec(s)?.[1];
+  if (version !== undefined && !(await findPythonHome(c, real, sonames))) {
+    return {
+      what: 'Python runtime',
+      object: real,
+      expected: [`/usr/lib/python${version}/os.py`],
+      effect: `Python stops at start with "Fatal Python error: … No module named 'encodings'"`,
+      fatal: true,
+    };
+  }
+  // Perl, Ruby, Tcl: the directories compiled into the program or its library, none of them present
+  for (const rule of LIBRARY_DIRS_INTERPRETERS) {
+    const candidates = [
+      ...(rule.program.test(baseName(real)) ? [real] : []),
+      ...objects
+        .filter((o) => o.info.soname !== undefined && rule.soname.test(o.info.soname))
+        .map((o) => o.real),
+    ];
+    for (const object of candidates) {
+      const dirs = (await cStrings(c, object, rule.dir)).filter((d) => !rule.thirdParty.test(d));
+      if (dirs.length === 0) continue;
+      for (const d of dirs) if ((await resolveOrMissing(c, d)).stat?.type === 'dir') return undefined;
+      return {
+        what: rule.what,
+        object,
+        expected: dirs,
+        effect: 'it starts, but any script that loads a module of its standard library fails',
+        fatal: false,
+      };
+    }
+  }
+  return undefined;
+}

@@ -171,6 +171,18 @@ describe('interpreters that find their standard library from their own path', ()
       // the one --binary is the entrypoint (as ko does): the script is its argument
       assert.equal((await docker(image, ['/app/main.py'])).stdout, host.stdout);
       t.diagnostic(`python3 image: ${((await imageSize(image)) / 1e6).toFixed(1)} MB`);
+
+      // without the rule, the start check knows CPython cannot start: --strict refuses to write it
+      const bare = await fromscratch(
+        ['build', '--binary', '/usr/bin/python3', '--no-infer', 'python', '--strict', '-o', 'oci:bare:1'],
+        { cwd: dir },
+      );
+      assert.equal(bare.code, 1, bare.stderr);
+      assert.match(bare.stderr, /IMAGE_CANNOT_START/);
+      assert.match(
+        bare.stderr,
+        /standard library is not in the image \(Python runtime: \/usr\/lib\/python3\.\d+\/os\.py\)/,
+      );
     });
   });
 });
@@ -221,10 +233,15 @@ describe('interpreters whose library directories are compiled in (Perl @INC, Rub
       t.diagnostic(`perl image: ${((await imageSize(image)) / 1e6).toFixed(1)} MB`);
 
       const bare = 'e2e/launch-perl-bare:1';
-      await build(
+      const nb = await build(
         dir,
         ['--binary', '/usr/bin/perl', '--no-infer', 'interpreters', '--add', './main.pl:/app/main.pl'],
         bare,
+      );
+      // the start check says so at build time: the failure below is predicted, not discovered
+      assert.match(
+        nb.stderr,
+        /\/usr\/bin\/perl.* is an interpreter whose standard library is not in the image \(Perl runtime: /,
       );
       const r = await run('docker', ['run', '--rm', '--network', 'none', bare, '/app/main.pl'], {
         allowFail: true,
