@@ -29,7 +29,8 @@ import {
   readHeader,
   resolveOrMissing,
 } from '../closure/closure-cache.ts';
-import { missingRuntime } from '../closure/launcher.ts';
+import { LIBRARY_DATA } from '../closure/infer.ts';
+import { cStrings, missingRuntime } from '../closure/launcher.ts';
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from '../closure/shebang.ts';
 import { elfMachineToOciArch } from '../elf/abi.ts';
 import { readElf as readElf_ } from '../elf/read-elf.ts';
@@ -447,6 +448,25 @@ export async function checkImageRoot(
       } catch (e) {
         if (!isFromscratchError(e)) throw e;
       }
+    }
+    // a library that opens a data file at a compiled-in path (libmagic's magic.mgc) needs one of them
+    for (const o of objects) {
+      const rule = LIBRARY_DATA.find((r) => o.info.soname !== undefined && r.soname.test(o.info.soname));
+      if (!rule) continue;
+      const wanted = (await cStrings(cache, o.real, rule.path)).flatMap((p) =>
+        p.split(':').flatMap(rule.files),
+      );
+      if (wanted.length === 0) continue;
+      let found = false;
+      for (const w of wanted) if ((await resolveOrMissing(cache, w)).stat?.type === 'file') found = true;
+      if (!found)
+        problems.push({
+          kind: 'runtime',
+          path: o.real,
+          message: `${o.real} (${rule.reason}) finds none of ${wanted.join(', ')} in the image: ${finalElf.real} fails when it first uses it`,
+          fix: `build without --no-infer=library-data, or add the file with --add ${wanted[0]}`,
+          fatal: false,
+        });
     }
     const m = await missingRuntime(cache, finalElf.real, objects);
     if (m) {

@@ -298,6 +298,16 @@ describe('libraries that open a data file at a compiled-in path', () => {
         (await docker(image, ['-b', '/app/data.json', '/app/data.gz', '/usr/bin/file'])).stdout,
         host.stdout,
       );
+      // without the rule the start check names the missing database at build time
+      const bare = await fromscratch(
+        ['build', '--binary', '/usr/bin/file', '--no-infer', 'library-data', '-o', 'oci:bare:1'],
+        { cwd: dir },
+      );
+      assert.equal(bare.code, 0, bare.stderr);
+      assert.match(
+        bare.stderr,
+        /libmagic\.so[^ ]* \(libmagic opens its compiled magic database\) finds none of .*magic\.mgc/,
+      );
     });
   });
 });
