@@ -161,6 +161,28 @@ test("an interpreter without its standard library (--no-infer): Python's and Jav
   assert.equal(plain.problems.filter((p) => p.kind === 'runtime').length, 0);
 });
 
+test('TZ naming a zone the image lacks is a problem (glibc gives UTC silently); a POSIX rule or the file is fine', async () => {
+  const root = (extra: Record<string, MemoryNode> = {}) =>
+    memoryFs({
+      ...glibcRoot(),
+      '/usr/bin/prog': { type: 'file', data: prog, mode: 0o755 },
+      ...libs(),
+      ...extra,
+    });
+  const run = (fs: ReturnType<typeof memoryFs>, tz: string) =>
+    checkImageRoot(fs, { Entrypoint: ['prog'], Env: [`TZ=${tz}`] }, { architecture: 'amd64' });
+  const missing = await run(root(), 'Europe/Paris');
+  assert.deepEqual(
+    missing.problems.map((p) => [p.kind, p.path, p.fatal]),
+    [['timezone', '/usr/share/zoneinfo/Europe/Paris', false]],
+  );
+  assert.match(missing.problems[0]!.message, /glibc gives UTC times, without an error/);
+  const zone = { '/usr/share/zoneinfo/Europe/Paris': { type: 'file', data: Buffer.from('TZif') } } as const;
+  assert.deepEqual((await run(root(zone), 'Europe/Paris')).problems, []);
+  assert.deepEqual((await run(root(), 'CET-1CEST,M3.5.0,M10.5.0/3')).problems, [], 'a POSIX rule');
+  assert.deepEqual((await run(root(), 'UTC')).problems, [], 'UTC either way');
+});
+
 /** libs are prog's own libraries */
 function libs(): Record<string, MemoryNode> {
   return {

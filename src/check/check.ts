@@ -32,6 +32,7 @@ import {
 import { LIBRARY_DATA } from '../closure/infer.ts';
 import { cStrings, missingRuntime } from '../closure/launcher.ts';
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from '../closure/shebang.ts';
+import { timezoneRequest } from '../closure/timezone.ts';
 import { elfMachineToOciArch } from '../elf/abi.ts';
 import { readElf as readElf_ } from '../elf/read-elf.ts';
 import type { ElfInfo } from '../elf/types.ts';
@@ -65,6 +66,7 @@ export type CheckProblemKind =
   | 'library'
   | 'user'
   | 'locale'
+  | 'timezone'
   | 'runtime';
 
 /** CheckProblem is one reason the image would fail to start (or a program in it fail to load). */
@@ -523,6 +525,17 @@ export async function checkImageRoot(
           fatal: false,
         });
       }
+    }
+    // TZ naming a zone file the image lacks: glibc gives UTC, silently
+    const tz = timezoneRequest(env);
+    if (tz && !tz.rule && (await resolveOrMissing(cache, tz.file)).stat?.type !== 'file') {
+      problems.push({
+        kind: 'timezone',
+        path: tz.file,
+        message: `TZ=${tz.value} names ${tz.file}, which is not in the image: glibc gives UTC times, without an error`,
+        fix: `add the zone (--add ${tz.file}; fromscratch adds it for a program calling localtime/strftime/mktime unless --no-infer=zoneinfo), or set TZ to a POSIX rule (TZ=CET-1CEST,M3.5.0,M10.5.0/3)`,
+        fatal: false,
+      });
     }
   }
 

@@ -67,6 +67,7 @@ import {
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from './shebang.ts';
 import { staticGlibcImports } from './static-glibc.ts';
 import { defaultDirs, type ElfHeader, probeElfHeader, type Target, targetOf } from './target.ts';
+import { type TimezoneRequest, TZ_SYMBOLS } from './timezone.ts';
 import { walkTree } from './tree-walk.ts';
 
 /** DEFAULT_PATH is the PATH used for `#!/usr/bin/env NAME` when the image sets none (Docker's default). */
@@ -81,6 +82,7 @@ export const CLOSURE_SYMBOLS: ReadonlySet<string> = new Set([
   ...INFER_SYMBOLS,
   ...LOCALE_SYMBOLS,
   ...LAUNCH_SYMBOLS,
+  ...TZ_SYMBOLS,
 ]);
 /** MAX_OBJECTS bounds the ELF objects of one program's closure (a hostile root cannot make it unbounded). */
 export const MAX_OBJECTS = 20000;
@@ -103,6 +105,11 @@ export interface ClosureOptions {
    * setlocale or newlocale, a warning when the root lacks one (default none)
    */
   readonly locales?: readonly LocaleRequest[];
+  /**
+   * the zone file the image's TZ names (timezone.ts timezoneRequest): shipped for programs importing
+   * tzset/localtime/mktime/strftime…, a warning when the root lacks it and glibc would fall back to UTC
+   */
+  readonly timezone?: TimezoneRequest;
   /**
    * roots whose run was traced (`--trace`): the launcher rules (a Java or Python runtime, the
    * /proc/self/exe warning) skip them and their interpreters, since the trace saw what the run loaded
@@ -1185,6 +1192,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
   let caDone = false;
   const dataDone = new Set<string>();
   let localeDone = false;
+  let tzDone = false;
   for (let round = 0; round < 64; round++) {
     const fresh = [...pg.byReal.values()].filter((o) => !done.has(o.real));
     if (fresh.length === 0) return;
@@ -1321,6 +1329,18 @@ async function runInference(st: State, pg: Program): Promise<void> {
       if (imp.length > 0) {
         localeDone = true;
         await addLocales(st, imp[0]!.obj.real, imp[0]!.sym);
+      }
+    }
+    const tz = st.opts.timezone;
+    if (on('zoneinfo') && !tzDone && tz) {
+      const imp = importers(fresh, (s) => TZ_SYMBOLS.has(s));
+      if (imp.length > 0) {
+        tzDone = true;
+        const reason = `imports ${imp[0]!.sym}: the time zone file TZ=${tz.value} names`;
+        if (!(await addRootFile(st, tz.file, { kind: 'inferred', by: imp[0]!.obj.real, reason })) && !tz.rule)
+          st.warnings.push(
+            `TZ=${tz.value} names ${tz.file}, which is not in root ${st.fs.name}: ${imp[0]!.obj.real} will give UTC times without an error; install the zone (apt-get install tzdata) or set TZ to a zone the root has`,
+          );
       }
     }
     if (on('dlopenNotes')) {

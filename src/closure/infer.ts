@@ -33,6 +33,8 @@ export interface InferOptions {
   readonly dlopenNotes?: boolean;
   /** locale data named by the image's environment, for setlocale/newlocale (locale.ts; default true) */
   readonly locales?: boolean;
+  /** the time zone file the image's TZ names, for programs calling tzset/localtime… (timezone.ts; default true) */
+  readonly zoneinfo?: boolean;
   /** launchers that load their runtime by path: the Java home rule, the /proc/self/exe warning (launcher.ts; default true) */
   readonly launchers?: boolean;
   /** the Java home rule alone (launcher.ts; default true; off when `launchers` is off) */

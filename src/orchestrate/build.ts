@@ -11,6 +11,7 @@ import type { BlobStore } from '../blob/store.ts';
 import { type CheckReport, formatCheck } from '../check/check.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
 import { localeRequests } from '../closure/locale.ts';
+import { timezoneRequest } from '../closure/timezone.ts';
 import { notEmulatedWarning } from '../deb/deb-entries.ts';
 import { ELF_DATA_KIND_LABEL, readElfRole } from '../elf/elf-role.ts';
 import { isElf } from '../elf/parse-elf.ts';
@@ -399,6 +400,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     ...(ldPath.length ? { libraryPath: ldPath } : {}),
     ...(pathVar ? { path: pathVar.split(':') } : {}),
     locales: localeRequests(env ?? []),
+    ...(timezoneRequest(env ?? []) ? { timezone: timezoneRequest(env ?? []) } : {}),
   };
   // the closure of an earlier build is reused while nothing it looked at has changed (closure-memo.ts)
   const key =

@@ -17,6 +17,7 @@ export const INFER_RULES = {
     what: "data files libraries open at compiled-in paths (libmagic's magic.mgc)",
   },
   locale: { key: 'locales', what: 'the locale data the image environment names' },
+  zoneinfo: { key: 'zoneinfo', what: 'the time zone file the image environment names in TZ' },
   java: { key: 'java', what: 'the Java runtime of an OpenJDK launcher' },
   python: { key: 'python', what: "CPython's standard library" },
   interpreters: {

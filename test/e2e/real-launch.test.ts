@@ -312,6 +312,81 @@ describe('libraries that open a data file at a compiled-in path', () => {
   });
 });
 
+describe('programs that read the time zone TZ names (glibc tzset)', () => {
+  // 1700000000 is in winter (CET), 1690000000 in summer (CEST): both rules of the zone file are used
+  const FMT = '+%F %H:%M %Z';
+  const cases: { name: string; tool: [string, string]; binary: string; args: string[]; host: string[] }[] = [
+    {
+      name: 'date (coreutils)',
+      tool: ['date', 'coreutils'],
+      binary: '/usr/bin/date',
+      args: ['-d', '@1700000000', FMT],
+      host: ['/usr/bin/date', '-d', '@1700000000', FMT],
+    },
+    {
+      name: 'perl (POSIX::strftime)',
+      tool: ['perl', 'perl'],
+      binary: '/usr/bin/perl',
+      args: [
+        '-MPOSIX',
+        '-e',
+        'print strftime("%F %H:%M %Z", localtime($_)), "\\n" for 1700000000, 1690000000',
+      ],
+      host: [
+        '/usr/bin/perl',
+        '-MPOSIX',
+        '-e',
+        'print strftime("%F %H:%M %Z", localtime($_)), "\\n" for 1700000000, 1690000000',
+      ],
+    },
+    {
+      name: 'python3 (time.strftime)',
+      tool: ['python3', 'python3'],
+      binary: '/usr/bin/python3',
+      args: [
+        '-c',
+        'import time\nfor t in (1700000000, 1690000000): print(time.strftime("%F %H:%M %Z", time.localtime(t)))',
+      ],
+      host: [
+        '/usr/bin/python3',
+        '-c',
+        'import time\nfor t in (1700000000, 1690000000): print(time.strftime("%F %H:%M %Z", time.localtime(t)))',
+      ],
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name} under --env TZ=Europe/Paris prints Paris time, as on the host`, async () => {
+      requireTool(...c.tool);
+      await withTempDir('e2e-tz', async (dir) => {
+        const image = `e2e/tz-${c.tool[0]}:1`;
+        const b = await build(dir, ['--binary', c.binary, '--env', 'TZ=Europe/Paris'], image);
+        assert.doesNotMatch(b.stderr, /TZ=Europe\/Paris names/);
+        const host = await run(c.host[0]!, c.host.slice(1), { env: { ...process.env, TZ: 'Europe/Paris' } });
+        assert.match(host.stdout, /CET/);
+        assert.equal((await docker(image, c.args)).stdout, host.stdout);
+      });
+    });
+  }
+
+  it('without the rule (--no-infer=zoneinfo) the start check says the time is UTC, and it is', async () => {
+    requireTool('date', 'coreutils');
+    await withTempDir('e2e-tz-bare', async (dir) => {
+      const image = 'e2e/tz-bare:1';
+      const b = await build(
+        dir,
+        ['--binary', '/usr/bin/date', '--env', 'TZ=Europe/Paris', '--no-infer', 'zoneinfo'],
+        image,
+      );
+      assert.match(
+        b.stderr,
+        /TZ=Europe\/Paris names \/usr\/share\/zoneinfo\/Europe\/Paris, which is not in the image: glibc gives UTC times/,
+      );
+      // UTC's 22:13, under the name glibc makes of the rule it failed to read ("Europe")
+      assert.match((await docker(image, ['-d', '@1700000000', FMT])).stdout, /^2023-11-14 22:13 /);
+    });
+  });
+});
+
 describe('locales named by the environment', () => {
   const UTF8 = 'héllo';
 
