@@ -67,7 +67,7 @@ import {
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from './shebang.ts';
 import { staticGlibcImports } from './static-glibc.ts';
 import { defaultDirs, type ElfHeader, probeElfHeader, type Target, targetOf } from './target.ts';
-import { type TimezoneRequest, TZ_SYMBOLS } from './timezone.ts';
+import { type TimezoneRequest, TZ_SYMBOLS, ZONEINFO_DIR } from './timezone.ts';
 import { walkTree } from './tree-walk.ts';
 
 /** DEFAULT_PATH is the PATH used for `#!/usr/bin/env NAME` when the image sets none (Docker's default). */
@@ -1043,7 +1043,14 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
     const plan = await memo(plans, `launch-python\0${ph.prefix}\0${ph.version}\0${key}`, () =>
       pythonRuntimePlan(st.cache, ph, probe),
     );
-    return applyRuntimePlan(st, pg, 'Python runtime', plan, main);
+    await applyRuntimePlan(st, pg, 'Python runtime', plan, main);
+    // zoneinfo.ZoneInfo('Europe/Paris') reads the zone from its TZPATH, /usr/share/zoneinfo first
+    await addZoneinfo(
+      st,
+      main.real,
+      "CPython's zoneinfo module looks zones up by name in /usr/share/zoneinfo",
+    );
+    return;
   }
   const ih =
     st.opts.infer?.interpreters === false
@@ -1053,7 +1060,11 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
     const plan = await memo(plans, `launch-lib-dirs\0${ih.object}\0${ih.dirs.join(':')}\0${key}`, () =>
       interpreterRuntimePlan(st.cache, ih, probe),
     );
-    return applyRuntimePlan(st, pg, ih.what, plan, main);
+    await applyRuntimePlan(st, pg, ih.what, plan, main);
+    // `clock format … -timezone :Europe/Paris` reads the zone from /usr/share/zoneinfo
+    if (ih.what === 'Tcl runtime')
+      await addZoneinfo(st, main.real, "Tcl's clock looks zones (-timezone :NAME) up in /usr/share/zoneinfo");
+    return;
   }
   // a launcher is a program: a shared library given as a root (a plugin, an addon) is not one
   if (main.info.interpreter === undefined && main.info.type !== 'exec') return;
@@ -1089,6 +1100,17 @@ async function applyRuntimePlan(
     st.warnings.push(
       `${what} of ${pg.rootName}: left out ${plan.leftOut.map((l) => `${l.path} (${l.why})`).join(', ')}; add what the application needs with --add`,
     );
+}
+
+/**
+ * addZoneinfo adds the root's zone database (ZONEINFO_DIR, whole) for `by`, a runtime that looks zones up
+ * by name at run time: which zones a program asks for is not in its bytes. Nothing when the root has
+ * none (the runtime then reports the zone unknown, as on such a host) or the inference is off.
+ */
+async function addZoneinfo(st: State, by: string, reason: string): Promise<void> {
+  if (st.opts.infer?.zoneinfo === false) return;
+  const w = await walkTree(st.cache, ZONEINFO_DIR);
+  for (const e of w.entries) await addRootFile(st, e.path, { kind: 'inferred', by, reason });
 }
 
 /**

@@ -150,10 +150,13 @@ print(len("h\u00e9llo"), "h\u00e9llo".upper(), unicodedata.name("\u00e9"))
 print(json.dumps({"a": [1, 2.5, None]}), zlib.crc32(b"fromscratch"), hashlib.sha256(b"x").hexdigest())
 print(ssl.OPENSSL_VERSION, ssl.create_default_context().verify_mode)
 print(sqlite3.sqlite_version, decimal.Decimal(1) / 7)
+from datetime import datetime
+from zoneinfo import ZoneInfo
+print(datetime.fromtimestamp(1700000000, ZoneInfo("America/New_York")).isoformat())
 `;
 
 describe('interpreters that find their standard library from their own path', () => {
-  it('python3 under --env LC_ALL=C.UTF-8: the standard library, its extension modules (ssl, sqlite3, zlib) and the locale, as on the host', async (t) => {
+  it('python3 under --env LC_ALL=C.UTF-8: the standard library, its extension modules (ssl, sqlite3, zlib), the locale and the zones of zoneinfo, as on the host', async (t) => {
     requireTool('python3', 'python3'); // /usr/bin/python3: Debian's, as a user names it
     await withTempDir('e2e-python', async (dir) => {
       await writeFile(join(dir, 'main.py'), PY_MAIN);
@@ -204,18 +207,19 @@ puts [JSON.generate({ "a" => [1, 2] }), Digest::MD5.hexdigest("fromscratch"), Op
 `;
 
 describe('interpreters whose library directories are compiled in (Perl @INC, Ruby $LOAD_PATH, Tcl tcl_library)', () => {
-  it("tclsh: init.tcl and the script library (clock scan and format are Tcl scripts) load from libtcl's compiled-in directory, as on the host", async () => {
+  it("tclsh: init.tcl and the script library (clock scan and format are Tcl scripts) load from libtcl's compiled-in directory, and clock's zones, as on the host", async () => {
     requireTool('tclsh', 'tcl');
     await withTempDir('e2e-tcl', async (dir) => {
       await writeFile(
         join(dir, 'main.tcl'),
-        'puts [clock format [clock scan "2000-02-29 12:00" -format "%Y-%m-%d %H:%M" -gmt 1] -gmt 1 -format "%A %d %B %Y %H:%M"]\nputs [string map {a b} [info tclversion]/abc]\nputs [lsort -integer {10 2 33}]\n',
+        // -timezone :Asia/Tokyo: clock reads the zone from /usr/share/zoneinfo
+        'puts [clock format [clock scan "2000-02-29 12:00" -format "%Y-%m-%d %H:%M" -gmt 1] -gmt 1 -format "%A %d %B %Y %H:%M"]\nputs [string map {a b} [info tclversion]/abc]\nputs [lsort -integer {10 2 33}]\nputs [clock format 1700000000 -timezone :Asia/Tokyo -format "%H:%M %Z"]\n',
       );
       const image = 'e2e/launch-tcl:1';
       const b = await build(dir, ['--binary', '/usr/bin/tclsh', '--add', './main.tcl:/app/main.tcl'], image);
       assert.doesNotMatch(b.stderr, /warning: .*Tcl runtime/);
       const host = await run('/usr/bin/tclsh', [join(dir, 'main.tcl')]);
-      assert.match(host.stdout, /^Tuesday 29 February 2000 12:00\n/);
+      assert.match(host.stdout, /^Tuesday 29 February 2000 12:00\n[\s\S]*07:13 JST\n$/);
       assert.equal((await docker(image, ['/app/main.tcl'])).stdout, host.stdout);
     });
   });
