@@ -43,6 +43,7 @@ import {
   TLS_LIBRARY,
 } from './infer.ts';
 import {
+  bytesFound,
   cStrings,
   findInterpreterHome,
   findJavaHome,
@@ -1321,6 +1322,24 @@ async function runInference(st: State, pg: Program): Promise<void> {
           if (!any && files.length > 0)
             st.warnings.push(`${lib} is in the closure but the root has none of ${files.join(', ')}`);
         }
+    if (on('caCerts') && !caDone) {
+      // a Go program verifies peers with its own crypto/x509, which reads the bundle at a path written
+      // into the program (no TLS library in its closure): the bundle comes when the program names one
+      for (const o of fresh) {
+        if (caDone || o.info.goBuildId === undefined) continue;
+        const found = await bytesFound(st.cache, o.real, CA_BUNDLES);
+        if (found.size === 0) continue;
+        caDone = true;
+        const reason = `a Go program: crypto/x509 reads the CA bundle at ${[...found][0]} to verify peers`;
+        let any = false;
+        for (const p of CA_BUNDLES)
+          if (await addRootFile(st, p, { kind: 'inferred', by: o.real, reason })) any = true;
+        if (!any)
+          st.warnings.push(
+            `${o.real} is a Go program that verifies TLS peers, but the root has no CA bundle at ${CA_BUNDLES.join(', ')}`,
+          );
+      }
+    }
     if (on('caCerts') && !caDone) {
       const tls = fresh.find((o) => TLS_LIBRARY.test(o.info.soname ?? baseName(o.path)));
       if (tls) {

@@ -558,6 +558,28 @@ export async function cStrings(c: ClosureCache, real: string, re: RegExp): Promi
 }
 
 /**
+ * bytesFound returns which of `needles` (ASCII) occur anywhere in a root file: for strings a language
+ * does not NUL-terminate (Go's string table). Read in chunks, so a 100 MB program is not held at once.
+ */
+export async function bytesFound(
+  c: ClosureCache,
+  real: string,
+  needles: readonly string[],
+): Promise<Set<string>> {
+  const found = new Set<string>();
+  const st = await c.view.lstat(real);
+  if (st?.type !== 'file' || needles.length === 0) return found;
+  const longest = Math.max(...needles.map((n) => n.length));
+  let carry = Buffer.alloc(0);
+  for (let off = 0; off < st.size && found.size < needles.length; off += SCAN_CHUNK) {
+    const b = Buffer.concat([carry, Buffer.from(await c.fs.read(real, { offset: off, length: SCAN_CHUNK }))]);
+    for (const n of needles) if (!found.has(n) && b.includes(n, 0, 'latin1')) found.add(n);
+    carry = b.subarray(Math.max(0, b.length - longest + 1));
+  }
+  return found;
+}
+
+/**
  * interpreterRuntimePlan lists the standard library of an interpreter found by findInterpreterHome: every
  * file of its directories (not C headers nor documentation), native extension modules mapped as
  * libraries (loaded by dlopen of their path), left out as selectLibraries says.

@@ -85,6 +85,8 @@ const DT_FLAGS_1 = 0x6ffffffb;
 /** DF_1_PIE marks a position-independent executable (static-pie when there is no PT_INTERP). */
 const DF_1_PIE = 0x08000000;
 const NT_GNU_BUILD_ID = 3;
+/** NT_GO_BUILD_ID is the type of the Go linker's `Go` note (cmd/link: ELF_NOTE_GOBUILDID_TAG). */
+const NT_GO_BUILD_ID = 4;
 /** NT_FDO_DLOPEN_METADATA, https://systemd.io/ELF_DLOPEN_METADATA/ */
 const NT_FDO_DLOPEN_METADATA = 0x407c0c0a;
 const EM_S390 = 22;
@@ -451,6 +453,7 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
   // only for files without program headers (relocatable objects).
   const dlopen: DlopenNote[] = [];
   let buildId: string | undefined;
+  let goBuildId: string | undefined;
   if (opts.notes !== false) {
     let regions: Region[] = notes;
     if (regions.length === 0 && shnum > 0) {
@@ -470,6 +473,13 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
           desc.length <= 64
         ) {
           buildId = Array.from(desc, (x) => x.toString(16).padStart(2, '0')).join('');
+        } else if (
+          owner === 'Go' &&
+          type === NT_GO_BUILD_ID &&
+          goBuildId === undefined &&
+          desc.length <= 256
+        ) {
+          goBuildId = Buffer.from(desc).toString('latin1');
         } else if (owner === 'FDO' && type === NT_FDO_DLOPEN_METADATA) {
           parseDlopenNote(desc, dlopen, warnings);
         }
@@ -508,6 +518,7 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
     ...(interpreter !== undefined ? { interpreter } : {}),
     ...(soname !== undefined ? { soname } : {}),
     ...(buildId !== undefined ? { buildId } : {}),
+    ...(goBuildId !== undefined ? { goBuildId } : {}),
   };
   return info;
 }

@@ -55,6 +55,8 @@ export interface ElfInfo {
   readonly dlopen: readonly DlopenNote[];
   /** NT_GNU_BUILD_ID as lowercase hex */
   readonly buildId?: string;
+  /** the Go toolchain's build ID (note `Go`, type 4, `.note.go.buildid`): the object is a Go program */
+  readonly goBuildId?: string;
   /** statically linked: no PT_INTERP and no PT_DYNAMIC (static-pie has PT_DYNAMIC but no PT_INTERP and no DT_NEEDED) */
   readonly isStatic: boolean;
   /** real program header count (after PN_XNUM extended numbering); set by parseElf */

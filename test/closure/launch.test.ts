@@ -417,3 +417,42 @@ describe('locales', () => {
     );
   });
 });
+
+describe('programs with their own TLS stack (Go)', () => {
+  /** goish compiles a C program carrying the Go linker's build-ID note, and naming `text` as data */
+  const program = (name: string, goNote: boolean, text: string): string => {
+    const src = join(tmp, `${name}.c`);
+    const note = goNote
+      ? '__asm__(".section .note.go.buildid,\\"a\\",@note\\n.balign 4\\n.long 3\\n.long 8\\n.long 4\\n.asciz \\"Go\\"\\n.balign 4\\n.ascii \\"abcdefgh\\"\\n.previous");\n'
+      : '';
+    // Go strings are not NUL-terminated: the path sits among other bytes
+    writeFileSync(src, `${note}const char blob[] = "xx${text}yy";\nint main(void){return blob[0] == 0;}\n`);
+    const out = join(tmp, name);
+    need('gcc', ['-o', out, src], 'gcc');
+    return out;
+  };
+  const caOf = async (p: string) => {
+    const r = await resolveClosure([p], host);
+    return r.files.get('/etc/ssl/certs/ca-certificates.crt');
+  };
+
+  it('a Go program naming the CA bundle gets it (crypto/x509 reads it); a C program naming it, or a Go one not, does not', async (t) => {
+    if (!(await host.lstat('/etc/ssl/certs/ca-certificates.crt')))
+      throw new Error('the host needs a CA bundle: apt-get install -y ca-certificates');
+    const go = program('go-tls', true, '/etc/ssl/certs/ca-certificates.crt');
+    const readelf = need('readelf', ['-n', go], 'binutils');
+    assert.match(readelf, /Go\s+0x00000008\s+GO BUILDID/, 'the note is where the Go linker puts it');
+    const f = await caOf(go);
+    assert.ok(f, 'the CA bundle is in the closure');
+    assert.deepEqual(
+      f.origins.map((o) => (o.kind === 'inferred' ? o.reason : o.kind)),
+      ['a Go program: crypto/x509 reads the CA bundle at /etc/ssl/certs/ca-certificates.crt to verify peers'],
+    );
+    t.diagnostic(`via ${JSON.stringify(f.origins[0])}`);
+    assert.equal(await caOf(program('c-names-ca', false, '/etc/ssl/certs/ca-certificates.crt')), undefined);
+    assert.equal(await caOf(program('go-no-tls', true, '/etc/hostname')), undefined);
+    // --no-infer=ca-certificates turns it off
+    const off = await resolveClosure([go], host, { infer: { caCerts: false } });
+    assert.equal(off.files.get('/etc/ssl/certs/ca-certificates.crt'), undefined);
+  });
+});

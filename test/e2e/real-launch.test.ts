@@ -316,6 +316,30 @@ describe('libraries that open a data file at a compiled-in path', () => {
   });
 });
 
+describe('programs with their own TLS stack (Go: crypto/x509 reads the CA bundle)', () => {
+  for (const [binary, pkg, args, out] of [
+    ['/usr/bin/skopeo', 'skopeo', ['--version'], /^skopeo version /],
+    ['/usr/bin/docker-registry', 'docker-registry', ['--version'], /registry/],
+  ] as const) {
+    it(`${binary}: the CA bundle comes with it, and it runs`, async () => {
+      requireTool(binary.split('/').pop()!, pkg);
+      await withTempDir('e2e-go', async (dir) => {
+        const image = `e2e/go-${pkg}:1`;
+        await build(dir, ['--binary', binary], image);
+        const why = await fromscratch(
+          ['why', `docker-daemon:${image}`, '/etc/ssl/certs/ca-certificates.crt'],
+          {
+            cwd: dir,
+          },
+        );
+        assert.equal(why.code, 0, why.stderr);
+        assert.match(why.stdout, /a Go program: crypto\/x509 reads the CA bundle/);
+        assert.match((await docker(image, [...args])).stdout, out);
+      });
+    });
+  }
+});
+
 describe('programs that read the time zone TZ names (glibc tzset)', () => {
   // 1700000000 is in winter (CET), 1690000000 in summer (CEST): both rules of the zone file are used
   const FMT = '+%F %H:%M %Z';
