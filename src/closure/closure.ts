@@ -1374,13 +1374,16 @@ async function runInference(st: State, pg: Program): Promise<void> {
     }
     const tz = st.opts.timezone;
     if (on('zoneinfo') && !tzDone && tz) {
+      // glibc's tzset, or Go's time package (which reads TZ and the same directory itself)
       const imp = importers(fresh, (s) => TZ_SYMBOLS.has(s));
-      if (imp.length > 0) {
+      const go = fresh.find((o) => o.info.goBuildId !== undefined);
+      const by = imp[0]?.obj.real ?? go?.real;
+      if (by !== undefined) {
         tzDone = true;
-        const reason = `imports ${imp[0]!.sym}: the time zone file TZ=${tz.value} names`;
-        if (!(await addRootFile(st, tz.file, { kind: 'inferred', by: imp[0]!.obj.real, reason })) && !tz.rule)
+        const reason = `${imp[0] ? `imports ${imp[0].sym}` : "a Go program: package time reads TZ's zone"}: the time zone file TZ=${tz.value} names`;
+        if (!(await addRootFile(st, tz.file, { kind: 'inferred', by, reason })) && !tz.rule)
           st.warnings.push(
-            `TZ=${tz.value} names ${tz.file}, which is not in root ${st.fs.name}: ${imp[0]!.obj.real} will give UTC times without an error; install the zone (apt-get install tzdata) or set TZ to a zone the root has`,
+            `TZ=${tz.value} names ${tz.file}, which is not in root ${st.fs.name}: ${by} will give UTC times without an error; install the zone (apt-get install tzdata) or set TZ to a zone the root has`,
           );
       }
     }

@@ -22,6 +22,7 @@ import {
   normalizeCodeset,
   parseLocaleArchiveNames,
 } from '../../src/closure/locale.ts';
+import { timezoneRequest } from '../../src/closure/timezone.ts';
 import { isFromscratchError } from '../../src/errors.ts';
 import { hostFs } from '../../src/fs/host-fs.ts';
 
@@ -454,5 +455,24 @@ describe('programs with their own TLS stack (Go)', () => {
     // --no-infer=ca-certificates turns it off
     const off = await resolveClosure([go], host, { infer: { caCerts: false } });
     assert.equal(off.files.get('/etc/ssl/certs/ca-certificates.crt'), undefined);
+  });
+
+  it('a Go program under TZ gets the zone file (package time reads TZ itself, importing no tzset)', async () => {
+    if (!(await host.lstat('/usr/share/zoneinfo/Europe/Paris')))
+      throw new Error('the host needs its zone database: apt-get install -y tzdata');
+    const go = program('go-tz', true, 'nothing');
+    const tz = timezoneRequest(['TZ=Europe/Paris']);
+    const r = await resolveClosure([go], host, { ...(tz ? { timezone: tz } : {}) });
+    const f = r.files.get('/usr/share/zoneinfo/Europe/Paris');
+    assert.ok(f, 'the zone file is in the closure');
+    assert.match(JSON.stringify(f.origins), /a Go program: package time reads TZ's zone/);
+    const c = program('c-tz', false, 'nothing');
+    assert.equal(
+      (await resolveClosure([c], host, { ...(tz ? { timezone: tz } : {}) })).files.get(
+        '/usr/share/zoneinfo/Europe/Paris',
+      ),
+      undefined,
+      'a C program calling no tzset',
+    );
   });
 });
