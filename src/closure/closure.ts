@@ -45,6 +45,7 @@ import {
 import {
   bytesFound,
   cStrings,
+  execPathPlan,
   findInterpreterHome,
   findJavaHome,
   findPythonHome,
@@ -1065,6 +1066,12 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
     // `clock format … -timezone :Europe/Paris` reads the zone from /usr/share/zoneinfo
     if (ih.what === 'Tcl runtime')
       await addZoneinfo(st, main.real, "Tcl's clock looks zones (-timezone :NAME) up in /usr/share/zoneinfo");
+    return;
+  }
+  // git: the remote helpers of its exec path (clone over http/https) and its templates
+  const ep = await memo(plans, `exec-path\0${main.real}\0${key}`, () => execPathPlan(st.cache, main.real));
+  if (ep) {
+    await applyRuntimePlan(st, pg, 'git helpers', ep, main);
     return;
   }
   // a launcher is a program: a shared library given as a root (a plugin, an addon) is not one

@@ -685,3 +685,75 @@ export async function missingRuntime(
   }
   return undefined;
 }
+
+/**
+ * ExecPathProgram describes a program that runs helper programs from a directory compiled into it (git's
+ * GIT_EXEC_PATH) and reads data relative to its prefix: the helpers a container needs, and that data.
+ */
+interface ExecPathProgram {
+  readonly what: string;
+  readonly program: RegExp;
+  /** the exec directory, as a NUL-terminated string of the program */
+  readonly dir: RegExp;
+  /** helpers of that directory, with what they do */
+  readonly helpers: readonly (readonly [string, string])[];
+  /** directories relative to the prefix (the parent of the program's bin/), with what reads them */
+  readonly data: readonly (readonly [string, string])[];
+  /** why the program needs /bin/sh, when it runs commands through it */
+  readonly shell?: string;
+}
+
+const EXEC_PATH_PROGRAMS: readonly ExecPathProgram[] = [
+  {
+    what: 'git helpers',
+    program: /^git$/,
+    dir: /^\/[!-~]*\/git-core$/,
+    // the other subcommands are git itself (links) or scripts needing a shell and perl: --add them
+    helpers: [
+      ['git-remote-http', 'git runs it to clone and fetch over http'],
+      ['git-remote-https', 'git runs it to clone and fetch over https'],
+      // links to git: git runs them (for local paths, and on the far side of ssh) by name
+      ['git-upload-pack', 'git runs it to clone and fetch from a local path'],
+      ['git-receive-pack', 'git runs it to push to a local path'],
+      ['git-upload-archive', 'git runs it for git archive --remote'],
+    ],
+    data: [['share/git-core/templates', 'git init and clone copy the templates (hooks, info/exclude)']],
+    shell: 'git runs local transports (clone of a path), hooks, aliases and the editor through /bin/sh',
+  },
+];
+
+/**
+ * execPathPlan lists the helpers and data of a program of EXEC_PATH_PROGRAMS (git): the helpers of its
+ * compiled-in exec directory as programs (each with its closure: libcurl and the CA bundle for
+ * git-remote-https), /bin/sh when it runs commands through it, the data directories whole. Undefined for other programs, or when the root has
+ * neither.
+ */
+export async function execPathPlan(c: ClosureCache, real: string): Promise<RuntimePlan | undefined> {
+  const rule = EXEC_PATH_PROGRAMS.find((r) => r.program.test(baseName(real)));
+  if (!rule) return undefined;
+  const items: RuntimeItem[] = [];
+  const problems: string[] = [];
+  for (const dir of await cStrings(c, real, rule.dir)) {
+    if ((await resolveOrMissing(c, dir)).stat?.type !== 'dir') continue;
+    for (const [name, why] of rule.helpers) {
+      const p = `${dir}/${name}`;
+      if ((await resolveOrMissing(c, p)).stat?.type === 'file')
+        items.push({ path: p, kind: 'program', reason: why });
+      else problems.push(`${p} is not in the root: ${why}`);
+    }
+    break;
+  }
+  if (rule.shell) {
+    if ((await resolveOrMissing(c, '/bin/sh')).stat?.type === 'file')
+      items.push({ path: '/bin/sh', kind: 'program', reason: rule.shell });
+    else problems.push(`/bin/sh is not in the root: ${rule.shell}`);
+  }
+  const bin = parentPath(real);
+  const prefix = baseName(bin) === 'bin' ? parentPath(bin) : undefined;
+  for (const [rel, why] of prefix === undefined ? [] : rule.data) {
+    const w = await walkTree(c, `${prefix === '/' ? '' : prefix}/${rel}`);
+    items.push(...w.entries.map((e) => ({ ...e, reason: why })));
+  }
+  if (items.length === 0) return undefined;
+  return { items, leftOut: [], problems };
+}

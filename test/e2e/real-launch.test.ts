@@ -316,6 +316,61 @@ describe('libraries that open a data file at a compiled-in path', () => {
   });
 });
 
+describe('programs that run helpers from a compiled-in exec directory (git)', () => {
+  it('git: init without the templates warning, a clone of a local path (git-upload-pack through /bin/sh), ls-remote over http and https as on the host', async () => {
+    requireTool('git', 'git');
+    await withTempDir('e2e-git', async (dir) => {
+      const repo = join(dir, 'repo');
+      await run('git', ['init', '-q', repo]);
+      await run('git', [
+        '-C',
+        repo,
+        '-c',
+        'user.email=a@b',
+        '-c',
+        'user.name=a',
+        'commit',
+        '-q',
+        '--allow-empty',
+        '-m',
+        'one',
+      ]);
+      const image = 'e2e/git:1';
+      const b = await build(dir, ['--binary', '/usr/bin/git'], image);
+      assert.doesNotMatch(b.stderr, /warning: .*git helpers/);
+      const init = await docker(image, ['init', '-q', '/tmp/x']);
+      assert.equal(init.stderr, '', 'no "templates not found" warning');
+      const docker_ = requireTool('docker', 'docker.io');
+      const clone = await run(docker_, [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '-v',
+        `${repo}:/src:ro`,
+        '--entrypoint',
+        '/bin/sh',
+        image,
+        '-c',
+        'git clone -q /src /tmp/d && git -C /tmp/d log --format=%s',
+      ]);
+      assert.equal(clone.stdout, 'one\n');
+      for (const url of ['http://127.0.0.1:9/x', 'https://127.0.0.1:9/x']) {
+        const host = await run('git', ['ls-remote', url], { allowFail: true });
+        const ours = await run(docker_, ['run', '--rm', '--network', 'none', image, 'ls-remote', url], {
+          allowFail: true,
+        });
+        assert.match(host.stderr, /Failed to connect|Could not connect/, url);
+        assert.equal(
+          ours.stderr,
+          host.stderr,
+          `${url}: the remote helper ran (not "unable to find remote helper")`,
+        );
+      }
+    });
+  });
+});
+
 describe('programs with their own TLS stack (Go: crypto/x509 reads the CA bundle)', () => {
   for (const [binary, pkg, args, out] of [
     ['/usr/bin/skopeo', 'skopeo', ['--version'], /^skopeo version /],
