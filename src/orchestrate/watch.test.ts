@@ -105,6 +105,44 @@ test('watchBuild rebuilds once per burst of changes, sees new files in --add dir
   }
 });
 
+test('a watched directory removed and made again (a checkout) is watched anew, even when a build failed meanwhile', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'watch-replace-'));
+  try {
+    const app = join(dir, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'main.js'), '1');
+    const spec: BuildSpec = { contents: [{ kind: 'add', src: app, dest: '/app' }] };
+    let builds = 0;
+    const errors: unknown[] = [];
+    const stop = new AbortController();
+    const done = watchBuild(
+      async () => spec,
+      async () => {
+        builds++;
+        // the --add directory must be there, as for a real build
+        readFileSync(join(app, 'main.js'));
+        return builtImage(builds, [join(app, 'main.js')]);
+      },
+      { signal: stop.signal, settleMs: 30, onBuilt: () => {}, onError: (e) => errors.push(e) },
+    );
+    await waitFor(() => builds === 1, 'the first build');
+    rmSync(app, { recursive: true });
+    await waitFor(() => errors.length >= 1, 'the build without the directory fails');
+    const before = builds;
+    mkdirSync(app);
+    writeFileSync(join(app, 'main.js'), '2');
+    await waitFor(() => builds > before && errors.length + 1 <= builds, 'a build once the directory is back');
+    const after = builds;
+    await new Promise((r) => setTimeout(r, 100));
+    writeFileSync(join(app, 'main.js'), '3');
+    await waitFor(() => builds > after, 'an edit in the new directory is seen');
+    stop.abort();
+    await done;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the first build failing ends the watch with its error', async () => {
   await assert.rejects(
     watchBuild(

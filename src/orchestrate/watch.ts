@@ -21,6 +21,9 @@ import { parseOutputRef } from '../oci/transport.ts';
 import type { BuiltImage } from './build-image.ts';
 import type { BuildSpec } from './build-spec.ts';
 
+/** POLL_MS is how often a missing watched directory is looked for. */
+const POLL_MS = 500;
+
 /** MAX_TREE_DIRS bounds the directories watched below `--add` directories (a node_modules is large). */
 const MAX_TREE_DIRS = 10_000;
 
@@ -69,26 +72,36 @@ export async function watchBuild(
     events++;
     wake?.();
   };
-  const watchers = new Map<string, FSWatcher>();
+  /** a watch per directory, with the inode it was made on (a directory replaced needs a new one) */
+  const watchers = new Map<string, { w: FSWatcher; ino: number }>();
+  /** what counts in each directory, as of the last build (the watches read it when an event comes) */
+  let want = new Map<string, Set<string> | undefined>();
+  /** polls for directories that could not be watched (missing for now): their return starts a build */
+  let poll: NodeJS.Timeout | undefined;
   const close = () => {
-    for (const w of watchers.values()) w.close();
+    for (const { w } of watchers.values()) w.close();
     watchers.clear();
+    if (poll) clearInterval(poll);
+    poll = undefined;
   };
   const arm = (spec: BuildSpec, r: BuiltImage) => {
     ignore = [...(o.ignore ?? []), ...outputPaths(spec)].map((p) => resolve(cwd, p));
-    const want = watchSet(spec, r, o.extra ?? [], cwd);
-    for (const [dir, w] of watchers) {
-      if (!want.has(dir)) {
+    want = watchSet(spec, r, o.extra ?? [], cwd);
+    const skipped: string[] = [];
+    for (const [dir, { w, ino }] of watchers) {
+      // gone from the set, or the directory was replaced (rm -rf and checkout again)
+      if (!want.has(dir) || statSync(dir, { throwIfNoEntry: false })?.ino !== ino) {
         w.close();
         watchers.delete(dir);
       }
     }
-    const skipped: string[] = [];
-    for (const [dir, names] of want) {
+    for (const dir of want.keys()) {
       if (watchers.has(dir) || ignored(dir)) continue;
       try {
+        const ino = statSync(dir).ino;
         const w = watch(dir, { persistent: true }, (_event, name) => {
           const n = name?.toString();
+          const names = want.get(dir);
           // a directory watched for its own files: only those; a whole directory (names undefined): any
           if (names === undefined || n === undefined || names.has(n)) changed(n ? join(dir, n) : dir);
         });
@@ -97,18 +110,32 @@ export async function watchBuild(
           watchers.delete(dir);
           changed(dir);
         });
-        watchers.set(dir, w);
+        watchers.set(dir, { w, ino });
       } catch {
         skipped.push(dir);
       }
     }
+    if (poll) clearInterval(poll);
+    poll = undefined;
+    const absent = skipped.filter((d) => statSync(d, { throwIfNoEntry: false }) === undefined);
+    if (absent.length > 0) {
+      poll = setInterval(() => {
+        const back = absent.find((d) => statSync(d, { throwIfNoEntry: false }) !== undefined);
+        if (back !== undefined) changed(back);
+      }, POLL_MS);
+      poll.unref();
+    }
     let files = 0;
     for (const names of want.values()) files += names?.size ?? 0;
-    o.onWatching?.({ files, directories: watchers.size, skipped });
+    o.onWatching?.({
+      files,
+      directories: watchers.size,
+      skipped: skipped.filter((d) => !absent.includes(d)),
+    });
   };
 
-  const spec = await load();
-  const result = await build(spec);
+  let spec = await load();
+  let result = await build(spec);
   o.onBuilt(result);
   if (o.signal.aborted) return;
   const stopped = new Promise<void>((res) => o.signal.addEventListener('abort', () => res(), { once: true }));
@@ -134,10 +161,13 @@ export async function watchBuild(
         const next = await load();
         const r = await build(next);
         o.onBuilt(r);
-        arm(next, r);
+        spec = next;
+        result = r;
       } catch (e) {
         o.onError(e);
       }
+      // again after a failure too: a directory removed and made again needs a new watch
+      arm(spec, result);
     }
   } finally {
     close();
