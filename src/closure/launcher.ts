@@ -720,6 +720,19 @@ const EXEC_PATH_PROGRAMS: readonly ExecPathProgram[] = [
     data: [['share/git-core/templates', 'git init and clone copy the templates (hooks, info/exclude)']],
     shell: 'git runs local transports (clone of a path), hooks, aliases and the editor through /bin/sh',
   },
+  {
+    what: 'gpg helpers',
+    program: /^gpg2?$/,
+    // GnuPG's bindir, compiled in: it starts gpg-agent from there (common/homedir.c gnupg_module_name)
+    dir: /^\/[!-~]*\/bin$/,
+    helpers: [
+      [
+        'gpg-agent',
+        'gpg starts it for every secret-key operation (--symmetric, --sign, --decrypt, key generation)',
+      ],
+    ],
+    data: [],
+  },
 ];
 
 /**
@@ -734,7 +747,8 @@ export async function execPathPlan(c: ClosureCache, real: string): Promise<Runti
   const items: RuntimeItem[] = [];
   const problems: string[] = [];
   for (const dir of await cStrings(c, real, rule.dir)) {
-    if ((await resolveOrMissing(c, dir)).stat?.type !== 'dir') continue;
+    // the first directory named that holds the first helper (a binary names other bin/ directories too)
+    if ((await resolveOrMissing(c, `${dir}/${rule.helpers[0]![0]}`)).stat?.type !== 'file') continue;
     for (const [name, why] of rule.helpers) {
       const p = `${dir}/${name}`;
       if ((await resolveOrMissing(c, p)).stat?.type === 'file')

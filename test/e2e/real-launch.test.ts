@@ -316,7 +316,7 @@ describe('libraries that open a data file at a compiled-in path', () => {
   });
 });
 
-describe('programs that run helpers from a compiled-in exec directory (git)', () => {
+describe('programs that run helpers from a compiled-in directory (git, gpg)', () => {
   it('git: init without the templates warning, a clone of a local path (git-upload-pack through /bin/sh), ls-remote over http and https as on the host', async () => {
     requireTool('git', 'git');
     await withTempDir('e2e-git', async (dir) => {
@@ -367,6 +367,37 @@ describe('programs that run helpers from a compiled-in exec directory (git)', ()
           `${url}: the remote helper ran (not "unable to find remote helper")`,
         );
       }
+    });
+  });
+
+  it('gpg: a symmetric encryption and its decryption (gpg starts gpg-agent from its bindir)', async () => {
+    requireTool('gpg', 'gnupg');
+    requireTool('gpg-agent', 'gpg-agent');
+    await withTempDir('e2e-gpg', async (dir) => {
+      await writeFile(join(dir, 'in.txt'), 'fromscratch secret\n');
+      const image = 'e2e/gpg:1';
+      const b = await build(dir, ['--binary', '/usr/bin/gpg'], image);
+      assert.doesNotMatch(b.stderr, /warning: .*gpg helpers/);
+      const docker_ = requireTool('docker', 'docker.io');
+      const gpg = (args: string[]) =>
+        run(docker_, [
+          'run',
+          '--rm',
+          '--network',
+          'none',
+          '-v',
+          `${dir}:/w`,
+          image,
+          '--batch',
+          '--quiet',
+          '--passphrase',
+          'x',
+          '--pinentry-mode',
+          'loopback',
+          ...args,
+        ]);
+      await gpg(['-c', '-o', '/w/in.txt.gpg', '/w/in.txt']);
+      assert.equal((await gpg(['-d', '/w/in.txt.gpg'])).stdout, 'fromscratch secret\n');
     });
   });
 });
