@@ -1068,10 +1068,13 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
       await addZoneinfo(st, main.real, "Tcl's clock looks zones (-timezone :NAME) up in /usr/share/zoneinfo");
     return;
   }
-  // git: the remote helpers of its exec path (clone over http/https) and its templates
-  const ep = await memo(plans, `exec-path\0${main.real}\0${key}`, () => execPathPlan(st.cache, main.real));
+  // helpers run from a compiled-in directory or by name: git's remote helpers and templates, gpg-agent,
+  // tar's compressors
+  const ep = (await memo(plans, `exec-path\0${main.real}\0${key}`, () =>
+    execPathPlan(st.cache, main.real),
+  )) as Awaited<ReturnType<typeof execPathPlan>> | undefined;
   if (ep) {
-    await applyRuntimePlan(st, pg, 'git helpers', ep, main);
+    await applyRuntimePlan(st, pg, ep.what, ep, main);
     return;
   }
   // a launcher is a program: a shared library given as a root (a plugin, an addon) is not one

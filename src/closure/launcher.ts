@@ -693,8 +693,9 @@ export async function missingRuntime(
 interface ExecPathProgram {
   readonly what: string;
   readonly program: RegExp;
-  /** the exec directory, as a NUL-terminated string of the program */
-  readonly dir: RegExp;
+  /** the exec directory, as a NUL-terminated string of the program; absent: the helpers are run by name
+   * from PATH, and those the root lacks are left out silently (optional, like tar's compressors) */
+  readonly dir?: RegExp;
   /** helpers of that directory, with what they do */
   readonly helpers: readonly (readonly [string, string])[];
   /** directories relative to the prefix (the parent of the program's bin/), with what reads them */
@@ -702,6 +703,9 @@ interface ExecPathProgram {
   /** why the program needs /bin/sh, when it runs commands through it */
   readonly shell?: string;
 }
+
+/** PATH_DIRS are where a helper run by name is looked for (Docker's default PATH, the usual part). */
+const PATH_DIRS = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
 
 const EXEC_PATH_PROGRAMS: readonly ExecPathProgram[] = [
   {
@@ -733,6 +737,20 @@ const EXEC_PATH_PROGRAMS: readonly ExecPathProgram[] = [
     ],
     data: [],
   },
+  {
+    what: 'tar compressors',
+    program: /^g?tar$/,
+    // tar runs the compressor of -z/-j/-J/--zstd by name: each one the root has
+    helpers: [
+      ['gzip', 'tar -z (and -xf of a .tar.gz) runs it'],
+      ['bzip2', 'tar -j runs it'],
+      ['xz', 'tar -J runs it'],
+      ['zstd', 'tar --zstd runs it'],
+    ],
+    data: [],
+    // GNU tar runs the compressor as `/bin/sh -c NAME` (src/system.c xexec)
+    shell: 'tar runs its compressor through /bin/sh -c',
+  },
 ];
 
 /**
@@ -741,12 +759,24 @@ const EXEC_PATH_PROGRAMS: readonly ExecPathProgram[] = [
  * git-remote-https), /bin/sh when it runs commands through it, the data directories whole. Undefined for other programs, or when the root has
  * neither.
  */
-export async function execPathPlan(c: ClosureCache, real: string): Promise<RuntimePlan | undefined> {
+export async function execPathPlan(
+  c: ClosureCache,
+  real: string,
+): Promise<(RuntimePlan & { readonly what: string }) | undefined> {
   const rule = EXEC_PATH_PROGRAMS.find((r) => r.program.test(baseName(real)));
   if (!rule) return undefined;
   const items: RuntimeItem[] = [];
   const problems: string[] = [];
-  for (const dir of await cStrings(c, real, rule.dir)) {
+  if (!rule.dir) {
+    for (const [name, why] of rule.helpers) {
+      for (const d of PATH_DIRS) {
+        if ((await resolveOrMissing(c, `${d}/${name}`)).stat?.type !== 'file') continue;
+        items.push({ path: `${d}/${name}`, kind: 'program', reason: why });
+        break;
+      }
+    }
+  }
+  for (const dir of rule.dir ? await cStrings(c, real, rule.dir) : []) {
     // the first directory named that holds the first helper (a binary names other bin/ directories too)
     if ((await resolveOrMissing(c, `${dir}/${rule.helpers[0]![0]}`)).stat?.type !== 'file') continue;
     for (const [name, why] of rule.helpers) {
@@ -769,5 +799,5 @@ export async function execPathPlan(c: ClosureCache, real: string): Promise<Runti
     items.push(...w.entries.map((e) => ({ ...e, reason: why })));
   }
   if (items.length === 0) return undefined;
-  return { items, leftOut: [], problems };
+  return { what: rule.what, items, leftOut: [], problems };
 }

@@ -316,7 +316,7 @@ describe('libraries that open a data file at a compiled-in path', () => {
   });
 });
 
-describe('programs that run helpers from a compiled-in directory (git, gpg)', () => {
+describe('programs that run helpers from a compiled-in directory or by name (git, gpg, tar)', () => {
   it('git: init without the templates warning, a clone of a local path (git-upload-pack through /bin/sh), ls-remote over http and https as on the host', async () => {
     requireTool('git', 'git');
     await withTempDir('e2e-git', async (dir) => {
@@ -398,6 +398,47 @@ describe('programs that run helpers from a compiled-in directory (git, gpg)', ()
         ]);
       await gpg(['-c', '-o', '/w/in.txt.gpg', '/w/in.txt']);
       assert.equal((await gpg(['-d', '/w/in.txt.gpg'])).stdout, 'fromscratch secret\n');
+    });
+  });
+
+  it('tar: -z, -j, -J and --zstd archives listed and written as on the host (tar runs its compressor through /bin/sh -c)', async () => {
+    requireTool('tar', 'tar');
+    await withTempDir('e2e-tar', async (dir) => {
+      await mkdir(join(dir, 'w', 'd'), { recursive: true });
+      await writeFile(join(dir, 'w', 'd', 'f.txt'), 'fromscratch\n');
+      const image = 'e2e/tar:1';
+      const b = await build(dir, ['--binary', '/usr/bin/tar'], image);
+      assert.doesNotMatch(b.stderr, /warning: .*tar compressors/);
+      const docker_ = requireTool('docker', 'docker.io');
+      const tar = (args: string[]) =>
+        run(docker_, [
+          'run',
+          '--rm',
+          '--network',
+          'none',
+          '-v',
+          `${join(dir, 'w')}:/w`,
+          '-w',
+          '/w',
+          image,
+          ...args,
+        ]);
+      for (const [flag, ext] of [
+        ['-z', 'gz'],
+        ['-j', 'bz2'],
+        ['-J', 'xz'],
+        ['--zstd', 'zst'],
+      ] as const) {
+        // written in the image, listed on the host; written on the host, listed in the image
+        await tar(['-c', flag, '-f', `ours.tar.${ext}`, 'd']);
+        assert.equal(
+          (await run('tar', ['-t', flag, '-f', join(dir, 'w', `ours.tar.${ext}`)])).stdout,
+          'd/\nd/f.txt\n',
+          ext,
+        );
+        await run('tar', ['-c', flag, '-f', join(dir, 'w', `host.tar.${ext}`), '-C', join(dir, 'w'), 'd']);
+        assert.equal((await tar(['-t', flag, '-f', `host.tar.${ext}`])).stdout, 'd/\nd/f.txt\n', ext);
+      }
     });
   });
 });
