@@ -183,6 +183,56 @@ test('TZ naming a zone the image lacks is a problem (glibc gives UTC silently); 
   assert.deepEqual((await run(root(), 'UTC')).problems, [], 'UTC either way');
 });
 
+test('a wrapper (tini, env, su-exec…) whose program the image lacks is fatal; with the program, no problem', async () => {
+  const root = (extra: Record<string, MemoryNode> = {}) =>
+    memoryFs({
+      ...glibcRoot(),
+      ...libs(),
+      '/sbin/tini': { type: 'file', data: prog, mode: 0o755 },
+      '/usr/bin/env': { type: 'file', data: prog, mode: 0o755 },
+      ...extra,
+    });
+  const missing = await checkImageRoot(
+    root(),
+    { Entrypoint: ['/sbin/tini', '--'], Cmd: ['/app/server'] },
+    {
+      architecture: 'amd64',
+    },
+  );
+  assert.deepEqual(
+    missing.problems.map((p) => [p.kind, p.path, p.fatal]),
+    [['command', '/app/server', true]],
+  );
+  assert.match(missing.problems[0]!.message, /runs "\/app\/server" through tini, and it is not in the image/);
+  const app = { '/app/server': { type: 'file', data: prog, mode: 0o755 } } as const;
+  assert.deepEqual(
+    (
+      await checkImageRoot(
+        root(app),
+        { Entrypoint: ['/sbin/tini', '--', '/app/server'] },
+        { architecture: 'amd64' },
+      )
+    ).problems,
+    [],
+  );
+  const notExec = await checkImageRoot(
+    root({ '/app/server': { type: 'file', data: prog, mode: 0o644 } }),
+    { Entrypoint: ['/sbin/tini', '--', '/app/server'] },
+    { architecture: 'amd64' },
+  );
+  assert.match(notExec.problems[0]?.message ?? '', /not an executable file/);
+  // env NAME: looked up on PATH
+  const env = await checkImageRoot(
+    root(),
+    { Entrypoint: ['/usr/bin/env', 'A=1', 'python3'] },
+    { architecture: 'amd64' },
+  );
+  assert.match(
+    env.problems[0]?.message ?? '',
+    /runs "python3" through env, and it is not in the image \(PATH /,
+  );
+});
+
 /** libs are prog's own libraries */
 function libs(): Record<string, MemoryNode> {
   return {

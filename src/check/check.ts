@@ -44,6 +44,7 @@ import type { RuntimeConfig } from '../model/documents.ts';
 import { type LoadResult, loadObject, type MissingLibrary } from './load.ts';
 import { archiveLocaleNames, canonicalLocaleName, envValue, localeDirNames, namedLocales } from './locale.ts';
 import { checkUser } from './user.ts';
+import { wrappedCommand } from './wrappers.ts';
 
 /** DOCKER_DEFAULT_PATH is the PATH Docker gives a container whose image sets none. */
 export const DOCKER_DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -330,6 +331,25 @@ export async function checkImageRoot(
           cur = viaEnv;
         } else cur = next;
       }
+    }
+  }
+
+  // 3b: the program a wrapper runs (tini, dumb-init, su-exec, gosu, env, timeout…): exec'd by the wrapper
+  // once the container has started, so a missing one fails only then
+  const wrapped = program !== undefined && finalElf !== undefined ? wrappedCommand(command) : undefined;
+  if (wrapped) {
+    const found = await lookCommand(cache, wrapped.program, pathDirs, config?.WorkingDir);
+    const r = found.path ? await resolveOrMissing(cache, found.path) : undefined;
+    if (!found.path || r?.stat?.type !== 'file' || (r.stat.mode & 0o111) === 0) {
+      problems.push({
+        kind: 'command',
+        path: wrapped.program,
+        message: !found.path
+          ? `the ${entry ? 'entrypoint' : 'cmd'} runs ${JSON.stringify(wrapped.program)} through ${wrapped.wrapper}, and it is not in the image${wrapped.program.includes('/') ? '' : ` (PATH ${found.searched.join(':')})`}: ${wrapped.wrapper} fails to exec it once the container has started`
+          : `${wrapped.wrapper} runs ${found.path}, which is not an executable file`,
+        fix: `add the program (--binary SRC:${wrapped.program.includes('/') ? wrapped.program : `/usr/bin/${wrapped.program}`}), or name one the image has`,
+        fatal: true,
+      });
     }
   }
 

@@ -305,3 +305,51 @@ test('--lib-path: a library in a private directory is found at build time and by
     await dockerRemoveImage('chk/libpath:2');
   });
 });
+
+test('an init wrapper (tini) whose program the image lacks: the build says so, check exits 1, and docker run fails as predicted', async () => {
+  requireTool('tini', 'tini');
+  await withTempDir('e2e-check-tini', async (dir) => {
+    const b = await fromscratch(
+      [
+        'build',
+        '--binary',
+        '/usr/bin/tini',
+        '--entrypoint',
+        '["/usr/bin/tini","--"]',
+        '--cmd',
+        '["/app/server"]',
+        '-o',
+        'oci:out:t',
+        '-o',
+        'docker-daemon:chk/tini:1',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(b.stderr, /runs "\/app\/server" through tini, and it is not in the image/);
+    const c = await fromscratch(['check', 'oci:out:t'], { cwd: dir });
+    assert.equal(c.code, 1, c.stdout);
+    const docker = requireTool('docker', 'docker.io');
+    const ran = await run(docker, ['run', '--rm', '--network', 'none', 'chk/tini:1'], { allowFail: true });
+    assert.notEqual(ran.code, 0);
+    assert.match(ran.stderr, /exec \/app\/server failed: No such file or directory/);
+    // with the program (any executable of the image will do), the check is clean
+    const ok = await fromscratch(
+      [
+        'build',
+        '--binary',
+        '/usr/bin/tini',
+        '--binary',
+        '/usr/bin/true:/app/server',
+        '--entrypoint',
+        '["/usr/bin/tini","--","/app/server"]',
+        '-o',
+        'oci:ok:t',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.doesNotMatch(ok.stderr, /through tini/);
+    await dockerRemoveImage('chk/tini:1');
+  });
+});
