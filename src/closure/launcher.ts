@@ -751,6 +751,21 @@ const EXEC_PATH_PROGRAMS: readonly ExecPathProgram[] = [
     // GNU tar runs the compressor as `/bin/sh -c NAME` (src/system.c xexec)
     shell: 'tar runs its compressor through /bin/sh -c',
   },
+  {
+    // programs whose work is running shell command lines: make's recipes, watch's command
+    what: 'shell of make',
+    program: /^g?make$/,
+    helpers: [],
+    data: [],
+    shell: 'make runs every recipe line through /bin/sh -c (its default SHELL)',
+  },
+  {
+    what: 'shell of watch',
+    program: /^watch$/,
+    helpers: [],
+    data: [],
+    shell: 'watch runs its command through /bin/sh -c (unless -x)',
+  },
 ];
 
 /**
@@ -778,7 +793,8 @@ export async function execPathPlan(
   }
   for (const dir of rule.dir ? await cStrings(c, real, rule.dir) : []) {
     // the first directory named that holds the first helper (a binary names other bin/ directories too)
-    if ((await resolveOrMissing(c, `${dir}/${rule.helpers[0]![0]}`)).stat?.type !== 'file') continue;
+    const first = rule.helpers[0];
+    if (!first || (await resolveOrMissing(c, `${dir}/${first[0]}`)).stat?.type !== 'file') continue;
     for (const [name, why] of rule.helpers) {
       const p = `${dir}/${name}`;
       if ((await resolveOrMissing(c, p)).stat?.type === 'file')

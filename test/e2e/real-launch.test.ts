@@ -316,7 +316,7 @@ describe('libraries that open a data file at a compiled-in path', () => {
   });
 });
 
-describe('programs that run helpers from a compiled-in directory or by name (git, gpg, tar)', () => {
+describe('programs that run helpers from a compiled-in directory, by name, or through /bin/sh (git, gpg, tar, make)', () => {
   it('git: init without the templates warning, a clone of a local path (git-upload-pack through /bin/sh), ls-remote over http and https as on the host', async () => {
     requireTool('git', 'git');
     await withTempDir('e2e-git', async (dir) => {
@@ -439,6 +439,33 @@ describe('programs that run helpers from a compiled-in directory or by name (git
         await run('tar', ['-c', flag, '-f', join(dir, 'w', `host.tar.${ext}`), '-C', join(dir, 'w'), 'd']);
         assert.equal((await tar(['-t', flag, '-f', `host.tar.${ext}`])).stdout, 'd/\nd/f.txt\n', ext);
       }
+    });
+  });
+
+  it('make: recipes run through /bin/sh', async () => {
+    requireTool('make', 'make');
+    await withTempDir('e2e-make', async (dir) => {
+      await mkdir(join(dir, 'w'));
+      // shell builtins only: the image has make and the shell, no other command
+      await writeFile(
+        join(dir, 'w', 'Makefile'),
+        'all: out.txt\n\t@read x < out.txt; echo "$$x"\nout.txt:\n\t@echo "made $$((6 * 7))" > $@\n',
+      );
+      const image = 'e2e/make:1';
+      await build(dir, ['--binary', '/usr/bin/make'], image);
+      const docker_ = requireTool('docker', 'docker.io');
+      const ours = await run(docker_, [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '-v',
+        `${join(dir, 'w')}:/w`,
+        '-w',
+        '/w',
+        image,
+      ]);
+      assert.equal(ours.stdout, 'made 42\n');
     });
   });
 });
