@@ -37,6 +37,7 @@ import {
   type InferOptions,
   LIBGCC_SYMBOLS,
   LIBRARY_DATA,
+  NSS_FILES_DATA,
   NSS_SYMBOLS,
   nssServices,
   parseNsswitch,
@@ -1246,6 +1247,16 @@ async function runInference(st: State, pg: Program): Promise<void> {
         if (confText !== undefined)
           await addRootFile(st, '/etc/nsswitch.conf', { kind: 'inferred', by: obj.real, reason });
         const conf = confText === undefined ? undefined : await nsswitchCached(st.cache, confText);
+        // the tables the files service reads (musl reads them directly)
+        for (const d of newDbs) {
+          const table = Object.hasOwn(NSS_FILES_DATA, d) ? NSS_FILES_DATA[d] : undefined;
+          if (table !== undefined)
+            await addRootFile(st, table, {
+              kind: 'inferred',
+              by: obj.real,
+              reason: `${reason}: the ${d} table`,
+            });
+        }
         if (pg.env.flavor === 'glibc') {
           for (const svc of nssServices(conf, newDbs)) {
             // static glibc has files and dns built in (no dlopen, no libc.so.6 for them)

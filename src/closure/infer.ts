@@ -6,7 +6,8 @@
  * - NSS: imports of getaddrinfo, getpwnam, getgrgid … → /etc/nsswitch.conf and the `libnss_SERVICE.so.2`
  *   modules it names for the databases used (plus libnss_files/libnss_dns when present: merged into
  *   libc since glibc 2.34, still shipped as stubs). /etc/hosts, /etc/resolv.conf and /etc/hostname are
- *   NOT taken from the root: container runtimes mount their own.
+ *   NOT taken from the root: container runtimes mount their own. The tables of services, protocols,
+ *   rpc, networks and ethers are (NSS_FILES_DATA: getservbyname("https") fails without /etc/services).
  * - gconv: iconv_open → the whole gconv directory next to libc (gconv-modules, gconv-modules.d,
  *   gconv-modules.cache and every module, ~8 MiB on Debian): which charsets a program converts is
  *   only known at run time.
@@ -95,6 +96,20 @@ export const NSS_SYMBOLS: ReadonlyMap<string, readonly string[]> = new Map(
     getaliasbyname: ['aliases'],
   }),
 );
+
+/**
+ * NSS_FILES_DATA are the tables the `files` service reads for databases that are the same on every
+ * machine (netbase's port and protocol names, …): shipped from the root, unlike /etc/hosts,
+ * /etc/resolv.conf and /etc/hostname (the runtime mounts them) and the account databases (scratch
+ * defaults, and /etc/shadow never).
+ */
+export const NSS_FILES_DATA: Readonly<Record<string, string>> = {
+  services: '/etc/services',
+  protocols: '/etc/protocols',
+  rpc: '/etc/rpc',
+  networks: '/etc/networks',
+  ethers: '/etc/ethers',
+};
 
 /** LIBGCC_SYMBOLS are the imports for which glibc dlopens libgcc_s.so.1 (unwinding). */
 export const LIBGCC_SYMBOLS: ReadonlySet<string> = new Set(['pthread_cancel', 'pthread_exit', 'backtrace']);

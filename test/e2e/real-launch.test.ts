@@ -494,6 +494,32 @@ describe('programs with their own TLS stack (Go: crypto/x509 reads the CA bundle
   }
 });
 
+describe('programs that look up service and protocol names (NSS files tables)', () => {
+  for (const [name, binary, pkg, args] of [
+    ['getent', '/usr/bin/getent', 'libc-bin', ['services', 'https']],
+    [
+      'python3',
+      '/usr/bin/python3',
+      'python3',
+      [
+        '-c',
+        'import socket; print(socket.getservbyname("https"), socket.getprotobyname("tcp"), socket.getservbyport(22))',
+      ],
+    ],
+  ] as const) {
+    it(`${name}: /etc/services and /etc/protocols come with it, answers as on the host`, async () => {
+      requireTool(binary.split('/').pop()!, pkg);
+      await withTempDir('e2e-nss-files', async (dir) => {
+        const image = `e2e/nss-files-${name}:1`;
+        await build(dir, ['--binary', binary], image);
+        const host = await run(binary, [...args]);
+        assert.match(host.stdout, /443/);
+        assert.equal((await docker(image, [...args])).stdout, host.stdout);
+      });
+    });
+  }
+});
+
 describe('programs that read the time zone TZ names (glibc tzset)', () => {
   // 1700000000 is in winter (CET), 1690000000 in summer (CEST): both rules of the zone file are used
   const FMT = '+%F %H:%M %Z';
