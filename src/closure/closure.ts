@@ -1273,6 +1273,18 @@ async function runInference(st: State, pg: Program): Promise<void> {
         }
       }
     }
+    // a Go program resolves port names itself (package net reads /etc/services, not through NSS)
+    if (on('nss') && !nssDbs.has('services')) {
+      const go = fresh.find((o) => o.info.goBuildId !== undefined);
+      if (go && (await bytesFound(st.cache, go.real, ['/etc/services'])).size > 0) {
+        nssDbs.add('services');
+        await addRootFile(st, NSS_FILES_DATA.services!, {
+          kind: 'inferred',
+          by: go.real,
+          reason: 'a Go program: package net reads /etc/services for port names',
+        });
+      }
+    }
     if (on('gconv') && !gconvDone && pg.env.flavor === 'glibc') {
       const imp = importers(fresh, (s) => GCONV_SYMBOLS.has(s));
       if (imp.length > 0) {

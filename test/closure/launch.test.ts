@@ -452,6 +452,12 @@ describe('programs with their own TLS stack (Go)', () => {
     t.diagnostic(`via ${JSON.stringify(f.origins[0])}`);
     assert.equal(await caOf(program('c-names-ca', false, '/etc/ssl/certs/ca-certificates.crt')), undefined);
     assert.equal(await caOf(program('go-no-tls', true, '/etc/hostname')), undefined);
+    // package net reads /etc/services for port names
+    const net = program('go-net', true, '/etc/services');
+    assert.ok(
+      (await resolveClosure([net], host)).files.get('/etc/services'),
+      'a Go program naming /etc/services gets it',
+    );
     // --no-infer=ca-certificates turns it off
     const off = await resolveClosure([go], host, { infer: { caCerts: false } });
     assert.equal(off.files.get('/etc/ssl/certs/ca-certificates.crt'), undefined);
