@@ -32,7 +32,7 @@ import {
 import { LIBRARY_DATA } from '../closure/infer.ts';
 import { cStrings, missingRuntime } from '../closure/launcher.ts';
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from '../closure/shebang.ts';
-import { timezoneRequest } from '../closure/timezone.ts';
+import { timezoneRequest, ZONEINFO_DIR } from '../closure/timezone.ts';
 import { elfMachineToOciArch } from '../elf/abi.ts';
 import { readElf as readElf_ } from '../elf/read-elf.ts';
 import type { ElfInfo } from '../elf/types.ts';
@@ -553,7 +553,9 @@ export async function checkImageRoot(
         kind: 'timezone',
         path: tz.file,
         message: `TZ=${tz.value} names ${tz.file}, which is not in the image: glibc gives UTC times, without an error`,
-        fix: `add the zone (--add ${tz.file}; fromscratch adds it for a program calling localtime/strftime/mktime unless --no-infer=zoneinfo), or set TZ to a POSIX rule (TZ=CET-1CEST,M3.5.0,M10.5.0/3)`,
+        fix: tz.file.startsWith(`${ZONEINFO_DIR}/`)
+          ? `add the zone (--add ${tz.file}; fromscratch adds it for a program calling localtime/strftime/mktime unless --no-infer=zoneinfo), or set TZ to a POSIX rule (TZ=CET-1CEST,M3.5.0,M10.5.0/3)`
+          : `set TZ to a zone name (TZ=Europe/Paris: ${ZONEINFO_DIR}/Europe/Paris) or a POSIX rule (TZ=CET-1CEST,M3.5.0,M10.5.0/3)`,
         fatal: false,
       });
     }

@@ -1414,7 +1414,17 @@ async function runInference(st: State, pg: Program): Promise<void> {
       if (by !== undefined) {
         tzDone = true;
         const reason = `${imp[0] ? `imports ${imp[0].sym}` : "a Go program: package time reads TZ's zone"}: the time zone file TZ=${tz.value} names`;
-        if (!(await addRootFile(st, tz.file, { kind: 'inferred', by, reason })) && !tz.rule)
+        // only a zone file (TZif): TZ may name any path, and glibc reads nothing else as a zone
+        const r = await resolveOrMissing(st.cache, tz.file);
+        const head =
+          r.stat?.type === 'file'
+            ? await st.fs.read(r.path, { length: 4 }).catch(() => undefined)
+            : undefined;
+        if (head !== undefined && Buffer.from(head).toString('latin1') !== 'TZif') {
+          st.warnings.push(
+            `TZ=${tz.value} names ${tz.file}, which is not a time zone file (no TZif header): left out; ${by} will give UTC times`,
+          );
+        } else if (!(await addRootFile(st, tz.file, { kind: 'inferred', by, reason })) && !tz.rule)
           st.warnings.push(
             `TZ=${tz.value} names ${tz.file}, which is not in root ${st.fs.name}: ${by} will give UTC times without an error; install the zone (apt-get install tzdata) or set TZ to a zone the root has`,
           );

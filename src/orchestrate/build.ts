@@ -27,6 +27,7 @@ import { appendLayers, emptyImage, type Image, type Layer, withConfig } from '..
 import { checkCompressionLevel } from '../layer/compress.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
 import { type ProgressSink, startTask } from '../model/progress.ts';
+import { checkSecret } from '../trace/secrets.ts';
 import { toArgv, traceCommand } from '../trace/trace.ts';
 import { binaryDest, withDefaultEntrypoint } from './binary-dest.ts';
 import type { BuildSpec, ContentItem } from './build-spec.ts';
@@ -52,7 +53,7 @@ import {
   removeAll,
 } from './docker-items.ts';
 import { type ElfDataFiles, elfDataNote, elfDataOrigin } from './elf-data.ts';
-import { collectHostPath, type SecretCheck } from './host-add.ts';
+import { assertNotSecret, collectHostPath, type SecretCheck } from './host-add.ts';
 import { attributeHostFiles, openHostAttribution } from './host-packages.ts';
 import { inferOptionsWithout } from './infer-names.ts';
 import { checkLibraryPaths, libraryPathCache, libraryPathEnv } from './lib-path.ts';
@@ -458,7 +459,15 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     `${closure.entries.length} files${memo ? ', unchanged since the last build' : fromShared ? ', from the registry cache' : ''}`,
   );
   for (const { path, origin } of ctx.closureRoots) ctx.col.note(path, origin);
+  // what a rule brings from the root passes the secrets policy's path rules as --add does (no content
+  // read: a closure is libraries and data, hundreds of files on every build): a path the environment
+  // names (TZ, TZDIR) or a link in the root must not carry /etc/shadow or a key in silently
+  const byPath = ctx.secrets.checkSecret
+    ? { checkSecret: (p: string) => checkSecret(p), allowSecrets: ctx.secrets.allowSecrets ?? [] }
+    : undefined;
   for (const { entry, origins, hostPath } of closure.entries) {
+    if (byPath && entry.type === 'file' && hostPath !== undefined)
+      assertNotSecret(hostPath, byPath, entry.path);
     // the roots' own `requested` reasons are the ones noted above (--binary, --add, --trace)
     const reasons = origins.filter((o) => o.kind !== 'requested');
     if (reasons.length === 0) {

@@ -349,3 +349,43 @@ describe('Dockerfile COPY with the secrets policy', () => {
     });
   });
 });
+
+describe('what the environment points the closure at', () => {
+  test('TZ naming a file that is no zone (/etc/shadow) leaves it out; a zone file under a secret path (TZDIR in .ssh) is refused', async () => {
+    await withTempDir('secrets-tz', async (dir) => {
+      const shadow = await fromscratch(
+        ['build', '--binary', '/usr/bin/date', '--env', 'TZ=/etc/shadow', '-o', 'oci:out:1'],
+        { cwd: dir },
+      );
+      assert.equal(shadow.code, 0, shadow.stderr);
+      assert.match(
+        shadow.stderr,
+        /TZ=\/etc\/shadow names \/etc\/shadow, which is not a time zone file \(no TZif header\): left out/,
+      );
+      assert.ok(!layoutPaths(join(dir, 'out'), '1').includes('/etc/shadow'), 'no /etc/shadow in the image');
+      assert.ok(layoutPaths(join(dir, 'out'), '1').includes('/usr/bin/date'));
+      // a real zone file, copied where the secrets policy looks (a .ssh directory): refused, nothing written
+      const ssh = join(dir, 'home', '.ssh');
+      await mkdir(ssh, { recursive: true });
+      execFileSync('cp', ['/usr/share/zoneinfo/Europe/Paris', join(ssh, 'id_rsa')]);
+      const key = await fromscratch(
+        [
+          'build',
+          '--binary',
+          '/usr/bin/date',
+          '--env',
+          `TZDIR=${ssh}`,
+          '--env',
+          'TZ=id_rsa',
+          '-o',
+          'oci:out2:1',
+        ],
+        { cwd: dir },
+      );
+      assert.equal(key.code, 1, key.stderr);
+      assert.match(key.stderr, REFUSED);
+      assert.match(key.stderr, /\.ssh\/id_rsa/);
+      assert.equal(existsSync(join(dir, 'out2')), false, 'nothing written');
+    });
+  });
+});
