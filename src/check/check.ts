@@ -475,12 +475,16 @@ export async function checkImageRoot(
     for (const o of objects) {
       const rule = LIBRARY_DATA.find((r) => o.info.soname !== undefined && r.soname.test(o.info.soname));
       if (!rule) continue;
-      const wanted = (await cStrings(cache, o.real, rule.path)).flatMap((p) =>
-        p.split(':').flatMap(rule.files),
-      );
+      const wanted = [
+        ...new Set(
+          (await cStrings(cache, o.real, rule.path)).flatMap((p) => p.split(':').flatMap(rule.files)),
+        ),
+      ];
       if (wanted.length === 0) continue;
+      // a file (magic.mgc), or a directory of entries (terminfo)
+      const kind = rule.tree ? 'dir' : 'file';
       let found = false;
-      for (const w of wanted) if ((await resolveOrMissing(cache, w)).stat?.type === 'file') found = true;
+      for (const w of wanted) if ((await resolveOrMissing(cache, w)).stat?.type === kind) found = true;
       if (!found)
         problems.push({
           kind: 'runtime',

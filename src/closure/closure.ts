@@ -1351,7 +1351,18 @@ async function runInference(st: State, pg: Program): Promise<void> {
           const paths = (await cStrings(st.cache, o.real, rule.path)).flatMap((s) => s.split(':'));
           const files = paths.flatMap(rule.files);
           let any = false;
-          for (const p of files) if (await addRootFile(st, p, origin)) any = true;
+          for (const p of files) {
+            if (!rule.tree) {
+              if (await addRootFile(st, p, origin)) any = true;
+              continue;
+            }
+            // a directory of entries looked up by name: whole when small, else the common names
+            const w = await walkTree(st.cache, p, { max: rule.tree.max });
+            const entries = w.truncated
+              ? rule.tree.common.map((n) => `${p}/${n[0]}/${n}`)
+              : w.entries.map((e) => e.path);
+            for (const e of entries) if (await addRootFile(st, e, origin)) any = true;
+          }
           if (!any && files.length > 0)
             st.warnings.push(`${lib} is in the closure but the root has none of ${files.join(', ')}`);
         }

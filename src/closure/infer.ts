@@ -136,6 +136,11 @@ export const LIBRARY_DATA: readonly {
   readonly soname: RegExp;
   readonly path: RegExp;
   readonly files: (p: string) => readonly string[];
+  /**
+   * the files are directories of entries looked up by name at run time: each is added whole when it
+   * holds at most `max` entries, else only the `common` names (as `X/NAME`, ncurses' layout)
+   */
+  readonly tree?: { readonly max: number; readonly common: readonly string[] };
   readonly reason: string;
 }[] = [
   {
@@ -144,6 +149,35 @@ export const LIBRARY_DATA: readonly {
     path: /^\/[!-~]*magic(:\/[!-~]*magic)*$/,
     files: (p) => [`${p}.mgc`, p],
     reason: 'libmagic opens its compiled magic database',
+  },
+  {
+    // ncurses: TERMINFO_DIRS "/etc/terminfo:/lib/terminfo:/usr/share/terminfo" is compiled in; `docker
+    // run -t` sets TERM=xterm, and tput, top, less, vim stop with "unknown terminal" without its entry
+    soname: /^lib(tinfo|tinfow|ncurses|ncursesw)\.so(\.|$)/,
+    path: /^\/[!-~]*terminfo(:\/[!-~]*terminfo)*$/,
+    files: (p) => [p],
+    tree: {
+      // Debian's ncurses-base (/lib/terminfo) is 42 entries; ncurses-term (/usr/share/terminfo) 3000
+      max: 200,
+      common: [
+        'xterm',
+        'xterm-256color',
+        'xterm-color',
+        'screen',
+        'screen-256color',
+        'tmux',
+        'tmux-256color',
+        'linux',
+        'vt100',
+        'vt220',
+        'ansi',
+        'dumb',
+        'rxvt',
+        'rxvt-unicode',
+        'putty',
+      ],
+    },
+    reason: 'ncurses reads the description of the terminal TERM names (docker run -t sets TERM=xterm)',
   },
 ];
 

@@ -272,6 +272,30 @@ describe('interpreters whose library directories are compiled in (Perl @INC, Rub
 });
 
 describe('libraries that open a data file at a compiled-in path', () => {
+  it('tput (ncurses): the terminfo entries of the terminals TERM names, as on the host', async () => {
+    requireTool('tput', 'ncurses-bin');
+    await withTempDir('e2e-tput', async (dir) => {
+      const image = 'e2e/tput:1';
+      const b = await build(dir, ['--binary', '/usr/bin/tput'], image);
+      assert.doesNotMatch(b.stderr, /warning: .*terminfo/);
+      const docker_ = requireTool('docker', 'docker.io');
+      for (const term of ['xterm', 'xterm-256color', 'screen', 'linux', 'dumb']) {
+        const host = await run('tput', ['-T', term, 'colors']);
+        const ours = await run(docker_, [
+          'run',
+          '--rm',
+          '--network',
+          'none',
+          '-e',
+          `TERM=${term}`,
+          image,
+          'colors',
+        ]);
+        assert.equal(ours.stdout, host.stdout, term);
+      }
+    });
+  });
+
   it("file(1): libmagic's magic.mgc comes with it; -b on a gzip, a JSON and an ELF file prints what the host prints", async () => {
     requireTool('file', 'file');
     await withTempDir('e2e-file', async (dir) => {
