@@ -151,6 +151,14 @@ export const LIBRARY_DATA: readonly {
     reason: 'libmagic opens its compiled magic database',
   },
   {
+    // OpenSSL 3: OPENSSLDIR ("/usr/lib/ssl" on Debian, a link farm into /etc/ssl) holds openssl.cnf,
+    // which libcrypto loads at start and `openssl req`/`ca` refuse to run without
+    soname: /^libcrypto\.so\.3(\.|$)/,
+    path: /^\/[!-~]*\/ssl$/,
+    files: (p) => [`${p}/openssl.cnf`],
+    reason: 'libcrypto reads its configuration, OPENSSLDIR/openssl.cnf',
+  },
+  {
     // ncurses: TERMINFO_DIRS "/etc/terminfo:/lib/terminfo:/usr/share/terminfo" is compiled in; `docker
     // run -t` sets TERM=xterm, and tput, top, less, vim stop with "unknown terminal" without its entry
     soname: /^lib(tinfo|tinfow|ncurses|ncursesw)\.so(\.|$)/,

@@ -272,6 +272,39 @@ describe('interpreters whose library directories are compiled in (Perl @INC, Rub
 });
 
 describe('libraries that open a data file at a compiled-in path', () => {
+  it('openssl req: libcrypto reads OPENSSLDIR/openssl.cnf; a self-signed certificate the host reads back', async () => {
+    requireTool('openssl', 'openssl');
+    await withTempDir('e2e-openssl', async (dir) => {
+      const image = 'e2e/openssl:1';
+      const b = await build(dir, ['--binary', '/usr/bin/openssl'], image);
+      assert.doesNotMatch(b.stderr, /warning: .*openssl\.cnf/);
+      await mkdir(join(dir, 'w'));
+      const docker_ = requireTool('docker', 'docker.io');
+      await run(docker_, [
+        'run',
+        '--rm',
+        '--network',
+        'none',
+        '-v',
+        `${join(dir, 'w')}:/w`,
+        image,
+        'req',
+        '-x509',
+        '-newkey',
+        'ed25519',
+        '-subj',
+        '/CN=fromscratch',
+        '-nodes',
+        '-keyout',
+        '/w/k.pem',
+        '-out',
+        '/w/c.pem',
+      ]);
+      const subject = await run('openssl', ['x509', '-noout', '-subject', '-in', join(dir, 'w', 'c.pem')]);
+      assert.match(subject.stdout, /CN ?= ?fromscratch/);
+    });
+  });
+
   it('tput (ncurses): the terminfo entries of the terminals TERM names, as on the host', async () => {
     requireTool('tput', 'ncurses-bin');
     await withTempDir('e2e-tput', async (dir) => {
