@@ -26,6 +26,17 @@ want readelf binutils
 want gcc gcc
 want python3 python3
 /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need_pkgs+=(python3-yaml)
+# the real-program corpus (test/e2e/real-launch.test.ts, real-check.test.ts)
+/usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need_pkgs+=(python3-cryptography)
+want tclsh tcl
+want file file
+want git git
+want gpg gnupg
+want gpg-agent gpg-agent
+want tini tini
+want make make
+want bzip2 bzip2
+want tput ncurses-bin
 want ruby ruby
 want ssh-keygen openssh-client
 want openssl openssl

@@ -53,6 +53,7 @@ import {
   interpreterRuntimePlan,
   javaRuntimePlan,
   LAUNCH_SYMBOLS,
+  pythonPackagesPlan,
   pythonRuntimePlan,
   type RuntimePlan,
   selfExeLauncher,
@@ -113,6 +114,12 @@ export interface ClosureOptions {
    * tzset/localtime/mktime/strftime…, a warning when the root lacks it and glibc would fall back to UTC
    */
   readonly timezone?: TimezoneRequest;
+  /**
+   * the application's Python sources in the root (image paths: the entrypoint's script, the .py files
+   * added): the packages of the system's site directories they import are added with the Python runtime
+   * (launcher.ts pythonPackagesPlan; default none)
+   */
+  readonly pythonSources?: readonly string[];
   /**
    * roots whose run was traced (`--trace`): the launcher rules (a Java or Python runtime, the
    * /proc/self/exe warning) skip them and their interpreters, since the trace saw what the run loaded
@@ -1047,6 +1054,16 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
       pythonRuntimePlan(st.cache, ph, probe),
     );
     await applyRuntimePlan(st, pg, 'Python runtime', plan, main);
+    // the packages of the system's site directories the application's sources import (python3-yaml …)
+    const sources = st.opts.pythonSources ?? [];
+    if (sources.length > 0) {
+      const pkgs = await memo(
+        plans,
+        `python-packages\0${ph.prefix}\0${ph.version}\0${sources.join('\0')}\0${key}`,
+        () => pythonPackagesPlan(st.cache, ph, sources, probe),
+      );
+      await applyRuntimePlan(st, pg, 'Python packages', pkgs, main);
+    }
     // zoneinfo.ZoneInfo('Europe/Paris') reads the zone from its TZPATH, /usr/share/zoneinfo first
     await addZoneinfo(
       st,
@@ -1366,6 +1383,28 @@ async function runInference(st: State, pg: Program): Promise<void> {
           if (!any && files.length > 0)
             st.warnings.push(`${lib} is in the closure but the root has none of ${files.join(', ')}`);
         }
+    // OpenSSL 3 loads its providers (legacy.so: RC4, DES, Blowfish …) by dlopen from the MODULESDIR
+    // compiled into libcrypto, when a program or a config asks for them (cryptography always does)
+    if (on('libraryData'))
+      for (const o of fresh) {
+        const lib = o.info.soname ?? baseName(o.path);
+        if (!/^libcrypto\.so\.3(\.|$)/.test(lib) || dataDone.has(`providers\0${o.real}`)) continue;
+        dataDone.add(`providers\0${o.real}`);
+        for (const dir of await cStrings(st.cache, o.real, /^\/[!-~]*\/ossl-modules$/)) {
+          for (const n of [...((await listDir(st.cache, dir)) ?? [])].sort()) {
+            if (!n.endsWith('.so') || n === 'fips.so') continue;
+            await loadInferredPath(
+              st,
+              pg,
+              `${dir}/${n}`,
+              o,
+              o.real,
+              `${lib} loads its provider ${n} from its MODULESDIR by dlopen`,
+            );
+          }
+          break;
+        }
+      }
     if (on('caCerts') && !caDone) {
       // a Go program verifies peers with its own crypto/x509, which reads the bundle at a path written
       // into the program (no TLS library in its closure): the bundle comes when the program names one

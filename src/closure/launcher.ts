@@ -817,3 +817,178 @@ export async function execPathPlan(
   if (items.length === 0) return undefined;
   return { what: rule.what, items, leftOut: [], problems };
 }
+
+/** MAX_PYTHON_SCANNED bounds the Python files whose imports are read (an application and its packages). */
+const MAX_PYTHON_SCANNED = 5000;
+
+/**
+ * pythonImports returns the top-level module names a Python source imports: `import a.b, c as d` and
+ * `from a.b import x` (not relative `from . import`), read line by line as CPython's modulefinder would
+ * see them at the start of a statement (imports inside functions and `try:` blocks count too: a missing
+ * optional module is the same ImportError the host would raise without it).
+ */
+export function pythonImports(text: string): string[] {
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    const m =
+      /^\s*(?:import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*)|from\s+([\w][\w.]*)\s+import\b)/.exec(
+        line,
+      );
+    if (!m) continue;
+    const names = m[1] ? m[1].split(',').map((s) => s.trim().split(/\s+/)[0]!) : [m[2]!];
+    for (const n of names) if (n) out.add(n.split('.')[0]!);
+  }
+  return [...out];
+}
+
+/**
+ * pythonPackagesPlan lists the third-party packages an application's Python sources import from the
+ * system's site directories (Debian's `/usr/lib/python3/dist-packages`, `/usr/local/lib/pythonX.Y/
+ * dist-packages`, `PREFIX/lib/pythonX.Y/site-packages`) — what `apt install python3-yaml` put there:
+ * each package whole (a directory with its `*.dist-info`/`*.egg-info`, or a module file), its extension
+ * modules mapped as libraries, and, in turn, what its own sources import. Imports are resolved as
+ * CPython's path finder does, in sys.path order: the script's directory, the standard library (already in
+ * the image), then the site directories; names found nowhere are left to the run (an optional import, or
+ * a module the application ships itself).
+ */
+export async function pythonPackagesPlan(
+  c: ClosureCache,
+  ph: PythonHome,
+  sources: readonly string[],
+  probe: RuntimeProbe,
+): Promise<RuntimePlan> {
+  const prefix = ph.prefix === '/' ? '' : ph.prefix;
+  const stdlib = `${prefix}/lib/python${ph.version}`;
+  const sites = [
+    `/usr/local/lib/python${ph.version}/dist-packages`,
+    `${prefix}/lib/python3/dist-packages`,
+    `${stdlib}/site-packages`,
+  ];
+  const ext = (n: string) => new RegExp(`^${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\.[\\w-]+)?\\.so$`);
+  const entries: { path: string; kind: 'file' | 'dir'; reason: string }[] = [];
+  const problems: string[] = [];
+  const done = new Set<string>();
+  const metadata = new Map<string, Promise<Map<string, string[]>>>();
+  const queue = [...sources];
+  const scanned = new Set<string>();
+  while (queue.length > 0 && scanned.size < MAX_PYTHON_SCANNED) {
+    const file = queue.shift()!;
+    if (scanned.has(file)) continue;
+    scanned.add(file);
+    const text = await readTextCached(c, file, 4 * 1024 * 1024);
+    if (text === undefined) continue;
+    for (const name of pythonImports(text)) {
+      if (done.has(name)) continue;
+      done.add(name);
+      // sys.path[0] is the script's directory: an application module (already in the image) — read it too
+      const local = parentPath(file);
+      const own = [`${local}/${name}.py`, `${local}/${name}/__init__.py`];
+      const found = await firstFile(c, own);
+      if (found) {
+        queue.push(found);
+        continue;
+      }
+      // the standard library is in the image already
+      if (await firstEntry(c, [`${stdlib}/${name}.py`, `${stdlib}/${name}`])) continue;
+      if ([...((await listDir(c, `${stdlib}/lib-dynload`)) ?? [])].some((f) => ext(name).test(f))) continue;
+      for (const site of sites) {
+        const names = await listDir(c, site);
+        if (!names) continue;
+        const reason = `imported by ${file}: a package of ${site}`;
+        if (names.has(name) && (await resolveOrMissing(c, `${site}/${name}`)).stat?.type === 'dir') {
+          const w = await walkTree(c, `${site}/${name}`, { skip: (p) => baseName(p) === '__pycache__' });
+          entries.push(...w.entries.map((e) => ({ ...e, reason })));
+          if (w.truncated) problems.push(`${site}/${name} has too many entries: the rest left out`);
+          for (const e of w.entries) if (e.kind === 'file' && e.path.endsWith('.py')) queue.push(e.path);
+        } else if (names.has(`${name}.py`)) {
+          entries.push({ path: `${site}/${name}.py`, kind: 'file', reason });
+          queue.push(`${site}/${name}.py`);
+        } else {
+          const so = [...names].find((f) => ext(name).test(f));
+          if (so === undefined) continue;
+          entries.push({ path: `${site}/${so}`, kind: 'file', reason });
+        }
+        // the distribution's metadata (importlib.metadata reads versions and entry points from it)
+        for (const meta of (await siteMetadata(c, site, metadata)).get(name) ?? []) {
+          const w = await walkTree(c, `${site}/${meta}`);
+          entries.push(...w.entries.map((e) => ({ ...e, reason: `${reason} (its metadata)` })));
+        }
+        break;
+      }
+    }
+  }
+  if (queue.length > 0)
+    problems.push(`more than ${MAX_PYTHON_SCANNED} Python files import one another: the rest not read`);
+  // extension modules import from C, not from Python sources (cffi's generated modules import
+  // `_cffi_backend`): a top-level extension module of a site directory named in an added module's bytes
+  const added = new Set(entries.map((e) => e.path));
+  for (const site of sites) {
+    const tops = [...((await listDir(c, site)) ?? [])].filter((f) => /^[A-Za-z_]\w*(\.[\w-]+)?\.so$/.test(f));
+    const wanted = tops.filter((f) => !added.has(`${site}/${f}`));
+    if (wanted.length === 0) continue;
+    const names = wanted.map((f) => f.split('.')[0]!);
+    for (const so of [...added].filter((p) => p.endsWith('.so'))) {
+      const found = await bytesFound(c, so, names);
+      for (const f of wanted) {
+        const p = `${site}/${f}`;
+        if (added.has(p) || !found.has(f.split('.')[0]!)) continue;
+        added.add(p);
+        entries.push({
+          path: p,
+          kind: 'file',
+          reason: `${so} imports it from C (its name is in the module's bytes)`,
+        });
+      }
+    }
+  }
+  const { items, leftOut } = await withNativeModules(
+    entries,
+    (p) => p.endsWith('.so'),
+    'an extension module of a package (imported by dlopen of its path)',
+    probe,
+  );
+  return { items, leftOut, problems };
+}
+
+/**
+ * siteMetadata maps the top-level module names of a site directory to the `*.dist-info` / `*.egg-info`
+ * directories that installed them (their top_level.txt, else the first components of RECORD).
+ */
+function siteMetadata(
+  c: ClosureCache,
+  site: string,
+  memo: Map<string, Promise<Map<string, string[]>>>,
+): Promise<Map<string, string[]>> {
+  let got = memo.get(site);
+  if (!got) {
+    got = (async () => {
+      const out = new Map<string, string[]>();
+      for (const n of [...((await listDir(c, site)) ?? [])].sort()) {
+        if (!/\.(dist|egg)-info$/.test(n)) continue;
+        const top = await readTextCached(c, `${site}/${n}/top_level.txt`, 64 * 1024);
+        const record =
+          top === undefined ? await readTextCached(c, `${site}/${n}/RECORD`, 4 * 1024 * 1024) : undefined;
+        const mods = new Set(
+          (top ?? record ?? '')
+            .split('\n')
+            .map((l) => l.split(',')[0]!.split('/')[0]!.replace(/\.py$/, '').trim())
+            .filter((m) => m !== '' && !m.endsWith('-info') && !m.startsWith('..')),
+        );
+        for (const m of mods) out.set(m, [...(out.get(m) ?? []), n]);
+      }
+      return out;
+    })();
+    memo.set(site, got);
+  }
+  return got;
+}
+
+async function firstFile(c: ClosureCache, paths: readonly string[]): Promise<string | undefined> {
+  for (const p of paths) if ((await resolveOrMissing(c, p)).stat?.type === 'file') return p;
+  return undefined;
+}
+
+async function firstEntry(c: ClosureCache, paths: readonly string[]): Promise<string | undefined> {
+  for (const p of paths) if ((await resolveOrMissing(c, p)).stat !== undefined) return p;
+  return undefined;
+}

@@ -378,6 +378,34 @@ async function gatherPackages(
   }
 }
 
+/** MAX_PYTHON_SOURCES bounds the application's Python files handed to the closure. */
+const MAX_PYTHON_SOURCES = 5000;
+
+/**
+ * pythonSourcesOf lists the application's Python sources for the closure's package rule: the scripts the
+ * entrypoint and cmd name, and the .py files the build added itself (--add, COPY), in path order.
+ */
+function pythonSourcesOf(spec: BuildSpec, ctx: GatherContext): { pythonSources?: string[] } {
+  const out = new Set<string>();
+  const cwd = spec.config?.WorkingDir || '/';
+  for (const a of [...(spec.config?.Entrypoint ?? []), ...(spec.config?.Cmd ?? [])]) {
+    if (!a.endsWith('.py')) continue;
+    const p = normalizeImagePath(a.startsWith('/') ? a : `${cwd}/${a}`);
+    if (ctx.col.has(p)) out.add(p);
+  }
+  const origins = ctx.col.origins();
+  for (const e of ctx.col.tree().entries) {
+    if (out.size >= MAX_PYTHON_SOURCES) break;
+    if (
+      e.type === 'file' &&
+      e.path.endsWith('.py') &&
+      origins.get(e.path)?.some((o) => o.kind === 'requested')
+    )
+      out.add(e.path);
+  }
+  return out.size > 0 ? { pythonSources: [...out] } : {};
+}
+
 /** gatherClosure resolves the closure of every program gathered, over the root with the added files laid on it. */
 async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void> {
   if (ctx.closureRoots.length === 0) return;
@@ -402,6 +430,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     ...(pathVar ? { path: pathVar.split(':') } : {}),
     locales: localeRequests(env ?? []),
     ...(timezoneRequest(env ?? []) ? { timezone: timezoneRequest(env ?? []) } : {}),
+    ...pythonSourcesOf(spec, ctx),
   };
   // the closure of an earlier build is reused while nothing it looked at has changed (closure-memo.ts)
   const key =

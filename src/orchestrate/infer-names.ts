@@ -19,7 +19,10 @@ export const INFER_RULES = {
   locale: { key: 'locales', what: 'the locale data the image environment names' },
   zoneinfo: { key: 'zoneinfo', what: 'the time zone file the image environment names in TZ' },
   java: { key: 'java', what: 'the Java runtime of an OpenJDK launcher' },
-  python: { key: 'python', what: "CPython's standard library" },
+  python: {
+    key: 'python',
+    what: "CPython's standard library and the site packages the application's sources import",
+  },
   interpreters: {
     key: 'interpreters',
     what: "Perl's, Ruby's and Tcl's standard libraries (their compiled-in @INC, $LOAD_PATH, tcl_library)",

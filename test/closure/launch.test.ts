@@ -13,7 +13,13 @@ import { after, before, describe, it } from 'node:test';
 import { resolveClosure } from '../../src/closure/closure.ts';
 import { newClosureCache } from '../../src/closure/closure-cache.ts';
 import { formatDepsTree } from '../../src/closure/deps-format.ts';
-import { defaultVm, findJavaHome, findPythonHome, parseJvmCfg } from '../../src/closure/launcher.ts';
+import {
+  defaultVm,
+  findJavaHome,
+  findPythonHome,
+  parseJvmCfg,
+  pythonImports,
+} from '../../src/closure/launcher.ts';
 import {
   findLocale,
   localeCandidates,
@@ -480,5 +486,24 @@ describe('programs with their own TLS stack (Go)', () => {
       undefined,
       'a C program calling no tzset',
     );
+  });
+});
+
+describe('Python packages of the system site directories', () => {
+  it('pythonImports reads import and from-import statements, top-level names, not relative imports', () => {
+    const text = [
+      'import os, sys as s',
+      'import yaml.constructor',
+      'from cryptography.fernet import Fernet',
+      'from . import sibling',
+      'from .pkg import x',
+      '    import json  # inside a function',
+      'try:',
+      '    import ujson as json',
+      'except ImportError: pass',
+      '# import commented',
+      'x = "import not_a_statement"',
+    ].join('\n');
+    assert.deepEqual(pythonImports(text).sort(), ['cryptography', 'json', 'os', 'sys', 'ujson', 'yaml']);
   });
 });

@@ -206,6 +206,45 @@ puts [JSON.generate({ "a" => [1, 2] }), Digest::MD5.hexdigest("fromscratch"), Op
   Zlib.crc32("fromscratch"), Date.new(2000, 1, 1).jd, Set[3, 1, 3].size, defined?(Gem) ? "gems" : "no gems"].join(" ")
 `;
 
+describe("an application's imports of the system's site packages (apt's python3-yaml, python3-cryptography)", () => {
+  it('python3 with an app importing yaml (libyaml C module), cryptography (cffi: _cffi_backend, the OpenSSL legacy provider) and its own module, as on the host', async () => {
+    requireTool('python3', 'python3');
+    const has = await run('/usr/bin/python3', ['-c', 'import yaml, cryptography'], { allowFail: true });
+    if (has.code !== 0)
+      throw new Error(
+        'the host needs python3-yaml and python3-cryptography (scripts/services.sh installs them)',
+      );
+    await withTempDir('e2e-pyapp', async (dir) => {
+      await mkdir(join(dir, 'app'));
+      await writeFile(
+        join(dir, 'app', 'main.py'),
+        'import yaml\nfrom helpers import shout\nimport cryptography.fernet as fernet\nf = fernet.Fernet(fernet.Fernet.generate_key())\nprint(shout(yaml.safe_dump({"a": [1, 2]}, default_flow_style=True).strip()), yaml.__with_libyaml__, f.decrypt(f.encrypt(b"ok")).decode())\n',
+      );
+      await writeFile(
+        join(dir, 'app', 'helpers.py'),
+        'import textwrap\ndef shout(s):\n    return s.upper()\n',
+      );
+      const image = 'e2e/pyapp:1';
+      const b = await build(
+        dir,
+        [
+          '--binary',
+          '/usr/bin/python3',
+          '--add',
+          './app:/app',
+          '--entrypoint',
+          '["/usr/bin/python3","/app/main.py"]',
+        ],
+        image,
+      );
+      assert.doesNotMatch(b.stderr, /warning: .*Python packages/);
+      const host = await run('/usr/bin/python3', [join(dir, 'app', 'main.py')]);
+      assert.equal(host.stdout, '{A: [1, 2]} True ok\n');
+      assert.equal((await docker(image, [])).stdout, host.stdout);
+    });
+  });
+});
+
 describe('interpreters whose library directories are compiled in (Perl @INC, Ruby $LOAD_PATH, Tcl tcl_library)', () => {
   it("tclsh: init.tcl and the script library (clock scan and format are Tcl scripts) load from libtcl's compiled-in directory, and clock's zones, as on the host", async () => {
     requireTool('tclsh', 'tcl');
