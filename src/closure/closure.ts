@@ -115,11 +115,11 @@ export interface ClosureOptions {
    */
   readonly timezone?: TimezoneRequest;
   /**
-   * the application's Python sources in the root (image paths: the entrypoint's script, the .py files
-   * added): the packages of the system's site directories they import are added with the Python runtime
+   * the top-level module names the application's Python sources import (build reads the .py files it
+   * added): the packages of the system's site directories that provide them come with the Python runtime
    * (launcher.ts pythonPackagesPlan; default none)
    */
-  readonly pythonSources?: readonly string[];
+  readonly pythonImports?: readonly string[];
   /**
    * roots whose run was traced (`--trace`): the launcher rules (a Java or Python runtime, the
    * /proc/self/exe warning) skip them and their interpreters, since the trace saw what the run loaded
@@ -1055,12 +1055,12 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
     );
     await applyRuntimePlan(st, pg, 'Python runtime', plan, main);
     // the packages of the system's site directories the application's sources import (python3-yaml …)
-    const sources = st.opts.pythonSources ?? [];
-    if (sources.length > 0) {
+    const imports = st.opts.pythonImports ?? [];
+    if (imports.length > 0) {
       const pkgs = await memo(
         plans,
-        `python-packages\0${ph.prefix}\0${ph.version}\0${sources.join('\0')}\0${key}`,
-        () => pythonPackagesPlan(st.cache, ph, sources, probe),
+        `python-packages\0${ph.prefix}\0${ph.version}\0${imports.join('\0')}\0${key}`,
+        () => pythonPackagesPlan(st.cache, ph, imports, probe),
       );
       await applyRuntimePlan(st, pg, 'Python packages', pkgs, main);
     }

@@ -842,19 +842,20 @@ export function pythonImports(text: string): string[] {
 }
 
 /**
- * pythonPackagesPlan lists the third-party packages an application's Python sources import from the
- * system's site directories (Debian's `/usr/lib/python3/dist-packages`, `/usr/local/lib/pythonX.Y/
+ * pythonPackagesPlan lists the third-party packages an application imports (`imports`: the top-level
+ * names its sources import, read by the build) from the system's site directories (Debian's `/usr/lib/python3/dist-packages`, `/usr/local/lib/pythonX.Y/
  * dist-packages`, `PREFIX/lib/pythonX.Y/site-packages`) — what `apt install python3-yaml` put there:
  * each package whole (a directory with its `*.dist-info`/`*.egg-info`, or a module file), its extension
  * modules mapped as libraries, and, in turn, what its own sources import. Imports are resolved as
- * CPython's path finder does, in sys.path order: the script's directory, the standard library (already in
- * the image), then the site directories; names found nowhere are left to the run (an optional import, or
- * a module the application ships itself).
+ * CPython's path finder does, in sys.path order: the standard library (already in the image), then the
+ * site directories; names found nowhere are left to the run (an optional import, or a module the
+ * application ships itself). The application's own files are not read here, so an edit of one does not
+ * void the closure memo (the build reads them; the names are in the memo key).
  */
 export async function pythonPackagesPlan(
   c: ClosureCache,
   ph: PythonHome,
-  sources: readonly string[],
+  imports: readonly string[],
   probe: RuntimeProbe,
 ): Promise<RuntimePlan> {
   const prefix = ph.prefix === '/' ? '' : ph.prefix;
@@ -869,52 +870,48 @@ export async function pythonPackagesPlan(
   const problems: string[] = [];
   const done = new Set<string>();
   const metadata = new Map<string, Promise<Map<string, string[]>>>();
-  const queue = [...sources];
+  /** module names to resolve, with who imports them; then the sources of the packages added */
+  const names: { name: string; by: string }[] = imports.map((name) => ({ name, by: 'the application' }));
+  const queue: string[] = [];
   const scanned = new Set<string>();
-  while (queue.length > 0 && scanned.size < MAX_PYTHON_SCANNED) {
-    const file = queue.shift()!;
-    if (scanned.has(file)) continue;
-    scanned.add(file);
-    const text = await readTextCached(c, file, 4 * 1024 * 1024);
-    if (text === undefined) continue;
-    for (const name of pythonImports(text)) {
-      if (done.has(name)) continue;
-      done.add(name);
-      // sys.path[0] is the script's directory: an application module (already in the image) — read it too
-      const local = parentPath(file);
-      const own = [`${local}/${name}.py`, `${local}/${name}/__init__.py`];
-      const found = await firstFile(c, own);
-      if (found) {
-        queue.push(found);
-        continue;
+  while (names.length > 0 || (queue.length > 0 && scanned.size < MAX_PYTHON_SCANNED)) {
+    if (names.length === 0) {
+      const file = queue.shift()!;
+      if (scanned.has(file)) continue;
+      scanned.add(file);
+      const text = await readTextCached(c, file, 4 * 1024 * 1024);
+      for (const name of text === undefined ? [] : pythonImports(text)) names.push({ name, by: file });
+      continue;
+    }
+    const { name, by } = names.shift()!;
+    if (done.has(name)) continue;
+    done.add(name);
+    // the standard library is in the image already
+    if (await firstEntry(c, [`${stdlib}/${name}.py`, `${stdlib}/${name}`])) continue;
+    if ([...((await listDir(c, `${stdlib}/lib-dynload`)) ?? [])].some((f) => ext(name).test(f))) continue;
+    for (const site of sites) {
+      const listing = await listDir(c, site);
+      if (!listing) continue;
+      const reason = `imported by ${by}: a package of ${site}`;
+      if (listing.has(name) && (await resolveOrMissing(c, `${site}/${name}`)).stat?.type === 'dir') {
+        const w = await walkTree(c, `${site}/${name}`, { skip: (p) => baseName(p) === '__pycache__' });
+        entries.push(...w.entries.map((e) => ({ ...e, reason })));
+        if (w.truncated) problems.push(`${site}/${name} has too many entries: the rest left out`);
+        for (const e of w.entries) if (e.kind === 'file' && e.path.endsWith('.py')) queue.push(e.path);
+      } else if (listing.has(`${name}.py`)) {
+        entries.push({ path: `${site}/${name}.py`, kind: 'file', reason });
+        queue.push(`${site}/${name}.py`);
+      } else {
+        const so = [...listing].find((f) => ext(name).test(f));
+        if (so === undefined) continue;
+        entries.push({ path: `${site}/${so}`, kind: 'file', reason });
       }
-      // the standard library is in the image already
-      if (await firstEntry(c, [`${stdlib}/${name}.py`, `${stdlib}/${name}`])) continue;
-      if ([...((await listDir(c, `${stdlib}/lib-dynload`)) ?? [])].some((f) => ext(name).test(f))) continue;
-      for (const site of sites) {
-        const names = await listDir(c, site);
-        if (!names) continue;
-        const reason = `imported by ${file}: a package of ${site}`;
-        if (names.has(name) && (await resolveOrMissing(c, `${site}/${name}`)).stat?.type === 'dir') {
-          const w = await walkTree(c, `${site}/${name}`, { skip: (p) => baseName(p) === '__pycache__' });
-          entries.push(...w.entries.map((e) => ({ ...e, reason })));
-          if (w.truncated) problems.push(`${site}/${name} has too many entries: the rest left out`);
-          for (const e of w.entries) if (e.kind === 'file' && e.path.endsWith('.py')) queue.push(e.path);
-        } else if (names.has(`${name}.py`)) {
-          entries.push({ path: `${site}/${name}.py`, kind: 'file', reason });
-          queue.push(`${site}/${name}.py`);
-        } else {
-          const so = [...names].find((f) => ext(name).test(f));
-          if (so === undefined) continue;
-          entries.push({ path: `${site}/${so}`, kind: 'file', reason });
-        }
-        // the distribution's metadata (importlib.metadata reads versions and entry points from it)
-        for (const meta of (await siteMetadata(c, site, metadata)).get(name) ?? []) {
-          const w = await walkTree(c, `${site}/${meta}`);
-          entries.push(...w.entries.map((e) => ({ ...e, reason: `${reason} (its metadata)` })));
-        }
-        break;
+      // the distribution's metadata (importlib.metadata reads versions and entry points from it)
+      for (const meta of (await siteMetadata(c, site, metadata)).get(name) ?? []) {
+        const w = await walkTree(c, `${site}/${meta}`);
+        entries.push(...w.entries.map((e) => ({ ...e, reason: `${reason} (its metadata)` })));
       }
+      break;
     }
   }
   if (queue.length > 0)
@@ -981,11 +978,6 @@ function siteMetadata(
     memo.set(site, got);
   }
   return got;
-}
-
-async function firstFile(c: ClosureCache, paths: readonly string[]): Promise<string | undefined> {
-  for (const p of paths) if ((await resolveOrMissing(c, p)).stat?.type === 'file') return p;
-  return undefined;
 }
 
 async function firstEntry(c: ClosureCache, paths: readonly string[]): Promise<string | undefined> {

@@ -6,10 +6,12 @@
  * the runtime config. Writing outputs is left to the caller (sinks in oci/ and registry/).
  */
 
+import { readFileSync } from 'node:fs';
 import { resolve as resolveHostPath } from 'node:path';
 import type { BlobStore } from '../blob/store.ts';
 import { type CheckReport, formatCheck } from '../check/check.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
+import { pythonImports } from '../closure/launcher.ts';
 import { localeRequests } from '../closure/locale.ts';
 import { timezoneRequest } from '../closure/timezone.ts';
 import { notEmulatedWarning } from '../deb/deb-entries.ts';
@@ -19,7 +21,7 @@ import { FromscratchError, withContext } from '../errors.ts';
 import { hostFs } from '../fs/host-fs.ts';
 import type { Origin } from '../fs/origin.ts';
 import { overlayFs } from '../fs/overlay-fs.ts';
-import { normalizeImagePath } from '../fs/path.ts';
+import { encodePath, normalizeImagePath } from '../fs/path.ts';
 import { resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
 import { withStatSnapshot } from '../fs/stat-snapshot.ts';
@@ -378,32 +380,51 @@ async function gatherPackages(
   }
 }
 
-/** MAX_PYTHON_SOURCES bounds the application's Python files handed to the closure. */
+/** MAX_PYTHON_SOURCES bounds the application's Python files read for imports, MAX_PYTHON_SOURCE_BYTES each one. */
 const MAX_PYTHON_SOURCES = 5000;
+const MAX_PYTHON_SOURCE_BYTES = 4 * 1024 * 1024;
 
 /**
- * pythonSourcesOf lists the application's Python sources for the closure's package rule: the scripts the
- * entrypoint and cmd name, and the .py files the build added itself (--add, COPY), in path order.
+ * pythonImportsOf reads the application's Python sources — the scripts the entrypoint and cmd name and
+ * the .py files the build added itself (--add, COPY) — and returns the top-level module names they import,
+ * sorted, for the closure's site-package rule (closure/launcher.ts pythonPackagesPlan). Read here rather
+ * than by the closure, so that an edit of the application changes the closure's memo key only when its
+ * imports change.
  */
-function pythonSourcesOf(spec: BuildSpec, ctx: GatherContext): { pythonSources?: string[] } {
-  const out = new Set<string>();
+function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): { pythonImports?: string[] } {
+  const files = new Set<string>();
   const cwd = spec.config?.WorkingDir || '/';
   for (const a of [...(spec.config?.Entrypoint ?? []), ...(spec.config?.Cmd ?? [])]) {
     if (!a.endsWith('.py')) continue;
     const p = normalizeImagePath(a.startsWith('/') ? a : `${cwd}/${a}`);
-    if (ctx.col.has(p)) out.add(p);
+    if (ctx.col.has(p)) files.add(p);
   }
   const origins = ctx.col.origins();
   for (const e of ctx.col.tree().entries) {
-    if (out.size >= MAX_PYTHON_SOURCES) break;
+    if (files.size >= MAX_PYTHON_SOURCES) break;
     if (
       e.type === 'file' &&
       e.path.endsWith('.py') &&
       origins.get(e.path)?.some((o) => o.kind === 'requested')
     )
-      out.add(e.path);
+      files.add(e.path);
   }
-  return out.size > 0 ? { pythonSources: [...out] } : {};
+  const names = new Set<string>();
+  for (const p of files) {
+    const e = ctx.col.get(p);
+    if (e?.type !== 'file' || e.size > MAX_PYTHON_SOURCE_BYTES) continue;
+    let text: string | undefined;
+    if (e.content.kind === 'bytes') text = Buffer.from(e.content.data).toString('utf8');
+    else if (e.content.kind === 'host') {
+      try {
+        text = readFileSync(encodePath(e.content.path), 'utf8');
+      } catch {
+        // unreadable now: the layer's read of it reports the error
+      }
+    }
+    for (const n of text === undefined ? [] : pythonImports(text)) names.add(n);
+  }
+  return names.size > 0 ? { pythonImports: [...names].sort() } : {};
 }
 
 /** gatherClosure resolves the closure of every program gathered, over the root with the added files laid on it. */
@@ -430,7 +451,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     ...(pathVar ? { path: pathVar.split(':') } : {}),
     locales: localeRequests(env ?? []),
     ...(timezoneRequest(env ?? []) ? { timezone: timezoneRequest(env ?? []) } : {}),
-    ...pythonSourcesOf(spec, ctx),
+    ...pythonImportsOf(spec, ctx),
   };
   // the closure of an earlier build is reused while nothing it looked at has changed (closure-memo.ts)
   const key =
