@@ -504,6 +504,20 @@ export interface InterpreterHome {
   readonly rule: LibraryDirsInterpreter;
 }
 
+/** interpreterObjects are the objects naming a rule's directories: the program (perl), or the library it links (ruby → libruby-3.1.so). */
+function interpreterObjects(
+  rule: LibraryDirsInterpreter,
+  real: string,
+  objects: readonly { readonly real: string; readonly info: ElfInfo }[],
+): string[] {
+  return [
+    ...(rule.program.test(baseName(real)) ? [real] : []),
+    ...objects
+      .filter((o) => o.info.soname !== undefined && rule.soname.test(o.info.soname))
+      .map((o) => o.real),
+  ];
+}
+
 /**
  * findInterpreterHome recognises Perl, Ruby or Tcl from the program's real name or the SONAME of a library
  * it links, and reads that object's compiled-in library directories (NUL-terminated absolute paths).
@@ -515,14 +529,7 @@ export async function findInterpreterHome(
   objects: readonly { readonly real: string; readonly info: ElfInfo }[],
 ): Promise<InterpreterHome | undefined> {
   for (const rule of LIBRARY_DIRS_INTERPRETERS) {
-    // the program names them (perl), or the library it links does (ruby → libruby-3.1.so)
-    const candidates = [
-      ...(rule.program.test(baseName(real)) ? [real] : []),
-      ...objects
-        .filter((o) => o.info.soname !== undefined && rule.soname.test(o.info.soname))
-        .map((o) => o.real),
-    ];
-    for (const object of candidates) {
+    for (const object of interpreterObjects(rule, real, objects)) {
       // third-party directories (vendor, site, /usr/local) are the application's: --add them
       const dirs: string[] = [];
       for (const d of await cStrings(c, object, rule.dir))
@@ -664,13 +671,7 @@ export async function missingRuntime(
   }
   // Perl, Ruby, Tcl: the directories compiled into the program or its library, none of them present
   for (const rule of LIBRARY_DIRS_INTERPRETERS) {
-    const candidates = [
-      ...(rule.program.test(baseName(real)) ? [real] : []),
-      ...objects
-        .filter((o) => o.info.soname !== undefined && rule.soname.test(o.info.soname))
-        .map((o) => o.real),
-    ];
-    for (const object of candidates) {
+    for (const object of interpreterObjects(rule, real, objects)) {
       const dirs = (await cStrings(c, object, rule.dir)).filter((d) => !rule.thirdParty.test(d));
       if (dirs.length === 0) continue;
       for (const d of dirs) if ((await resolveOrMissing(c, d)).stat?.type === 'dir') return undefined;

@@ -42,6 +42,40 @@ async function docker(image: string, args: readonly string[]): Promise<{ stdout:
   return { stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * dockerRun runs a command in an image without network: a host directory mounted (`mount` at `/w` unless
+ * `at` says), a working directory, environment variables or another entrypoint when given.
+ */
+function dockerRun(
+  image: string,
+  args: readonly string[],
+  o: {
+    mount?: string;
+    at?: string;
+    workdir?: string;
+    env?: readonly string[];
+    entrypoint?: string;
+    allowFail?: boolean;
+  } = {},
+) {
+  return run(
+    requireTool('docker', 'docker.io'),
+    [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      ...(o.mount !== undefined ? ['-v', `${o.mount}:${o.at ?? '/w'}`] : []),
+      ...(o.workdir !== undefined ? ['-w', o.workdir] : []),
+      ...(o.env ?? []).flatMap((e) => ['-e', e]),
+      ...(o.entrypoint !== undefined ? ['--entrypoint', o.entrypoint] : []),
+      image,
+      ...args,
+    ],
+    o.allowFail ? { allowFail: true } : {},
+  );
+}
+
 /** imageSize is the unpacked size Docker reports for an image, in bytes. */
 async function imageSize(image: string): Promise<number> {
   const r = await run(requireTool('docker', 'docker.io'), [
@@ -318,27 +352,23 @@ describe('libraries that open a data file at a compiled-in path', () => {
       const b = await build(dir, ['--binary', '/usr/bin/openssl'], image);
       assert.doesNotMatch(b.stderr, /warning: .*openssl\.cnf/);
       await mkdir(join(dir, 'w'));
-      const docker_ = requireTool('docker', 'docker.io');
-      await run(docker_, [
-        'run',
-        '--rm',
-        '--network',
-        'none',
-        '-v',
-        `${join(dir, 'w')}:/w`,
+      await dockerRun(
         image,
-        'req',
-        '-x509',
-        '-newkey',
-        'ed25519',
-        '-subj',
-        '/CN=fromscratch',
-        '-nodes',
-        '-keyout',
-        '/w/k.pem',
-        '-out',
-        '/w/c.pem',
-      ]);
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ed25519',
+          '-subj',
+          '/CN=fromscratch',
+          '-nodes',
+          '-keyout',
+          '/w/k.pem',
+          '-out',
+          '/w/c.pem',
+        ],
+        { mount: join(dir, 'w') },
+      );
       const subject = await run('openssl', ['x509', '-noout', '-subject', '-in', join(dir, 'w', 'c.pem')]);
       assert.match(subject.stdout, /CN ?= ?fromscratch/);
     });
@@ -350,19 +380,9 @@ describe('libraries that open a data file at a compiled-in path', () => {
       const image = 'e2e/tput:1';
       const b = await build(dir, ['--binary', '/usr/bin/tput'], image);
       assert.doesNotMatch(b.stderr, /warning: .*terminfo/);
-      const docker_ = requireTool('docker', 'docker.io');
       for (const term of ['xterm', 'xterm-256color', 'screen', 'linux', 'dumb']) {
         const host = await run('tput', ['-T', term, 'colors']);
-        const ours = await run(docker_, [
-          'run',
-          '--rm',
-          '--network',
-          'none',
-          '-e',
-          `TERM=${term}`,
-          image,
-          'colors',
-        ]);
+        const ours = await dockerRun(image, ['colors'], { env: [`TERM=${term}`] });
         assert.equal(ours.stdout, host.stdout, term);
       }
     });
@@ -436,26 +456,15 @@ describe('programs that run helpers from a compiled-in directory, by name, or th
       assert.doesNotMatch(b.stderr, /warning: .*git helpers/);
       const init = await docker(image, ['init', '-q', '/tmp/x']);
       assert.equal(init.stderr, '', 'no "templates not found" warning');
-      const docker_ = requireTool('docker', 'docker.io');
-      const clone = await run(docker_, [
-        'run',
-        '--rm',
-        '--network',
-        'none',
-        '-v',
-        `${repo}:/src:ro`,
-        '--entrypoint',
-        '/bin/sh',
+      const clone = await dockerRun(
         image,
-        '-c',
-        'git clone -q /src /tmp/d && git -C /tmp/d log --format=%s',
-      ]);
+        ['-c', 'git clone -q /src /tmp/d && git -C /tmp/d log --format=%s'],
+        { mount: repo, at: '/src:ro', entrypoint: '/bin/sh' },
+      );
       assert.equal(clone.stdout, 'one\n');
       for (const url of ['http://127.0.0.1:9/x', 'https://127.0.0.1:9/x']) {
         const host = await run('git', ['ls-remote', url], { allowFail: true });
-        const ours = await run(docker_, ['run', '--rm', '--network', 'none', image, 'ls-remote', url], {
-          allowFail: true,
-        });
+        const ours = await dockerRun(image, ['ls-remote', url], { allowFail: true });
         assert.match(host.stderr, /Failed to connect|Could not connect/, url);
         assert.equal(
           ours.stderr,
@@ -474,24 +483,12 @@ describe('programs that run helpers from a compiled-in directory, by name, or th
       const image = 'e2e/gpg:1';
       const b = await build(dir, ['--binary', '/usr/bin/gpg'], image);
       assert.doesNotMatch(b.stderr, /warning: .*gpg helpers/);
-      const docker_ = requireTool('docker', 'docker.io');
       const gpg = (args: string[]) =>
-        run(docker_, [
-          'run',
-          '--rm',
-          '--network',
-          'none',
-          '-v',
-          `${dir}:/w`,
+        dockerRun(
           image,
-          '--batch',
-          '--quiet',
-          '--passphrase',
-          'x',
-          '--pinentry-mode',
-          'loopback',
-          ...args,
-        ]);
+          ['--batch', '--quiet', '--passphrase', 'x', '--pinentry-mode', 'loopback', ...args],
+          { mount: dir },
+        );
       await gpg(['-c', '-o', '/w/in.txt.gpg', '/w/in.txt']);
       assert.equal((await gpg(['-d', '/w/in.txt.gpg'])).stdout, 'fromscratch secret\n');
     });
@@ -505,20 +502,7 @@ describe('programs that run helpers from a compiled-in directory, by name, or th
       const image = 'e2e/tar:1';
       const b = await build(dir, ['--binary', '/usr/bin/tar'], image);
       assert.doesNotMatch(b.stderr, /warning: .*tar compressors/);
-      const docker_ = requireTool('docker', 'docker.io');
-      const tar = (args: string[]) =>
-        run(docker_, [
-          'run',
-          '--rm',
-          '--network',
-          'none',
-          '-v',
-          `${join(dir, 'w')}:/w`,
-          '-w',
-          '/w',
-          image,
-          ...args,
-        ]);
+      const tar = (args: string[]) => dockerRun(image, [...args], { mount: join(dir, 'w'), workdir: '/w' });
       for (const [flag, ext] of [
         ['-z', 'gz'],
         ['-j', 'bz2'],
@@ -549,18 +533,7 @@ describe('programs that run helpers from a compiled-in directory, by name, or th
       );
       const image = 'e2e/make:1';
       await build(dir, ['--binary', '/usr/bin/make'], image);
-      const docker_ = requireTool('docker', 'docker.io');
-      const ours = await run(docker_, [
-        'run',
-        '--rm',
-        '--network',
-        'none',
-        '-v',
-        `${join(dir, 'w')}:/w`,
-        '-w',
-        '/w',
-        image,
-      ]);
+      const ours = await dockerRun(image, [], { mount: join(dir, 'w'), workdir: '/w' });
       assert.equal(ours.stdout, 'made 42\n');
     });
   });
