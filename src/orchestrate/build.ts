@@ -21,7 +21,7 @@ import { FromscratchError, withContext } from '../errors.ts';
 import { hostFs } from '../fs/host-fs.ts';
 import type { Origin } from '../fs/origin.ts';
 import { overlayFs } from '../fs/overlay-fs.ts';
-import { encodePath, normalizeImagePath } from '../fs/path.ts';
+import { baseName, encodePath, normalizeImagePath } from '../fs/path.ts';
 import { resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
 import { withStatSnapshot } from '../fs/stat-snapshot.ts';
@@ -392,6 +392,9 @@ const MAX_PYTHON_SOURCE_BYTES = 4 * 1024 * 1024;
  * imports change.
  */
 function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): { pythonImports?: string[] } {
+  // only for a build with a Python program or script among its roots: a node image holding a few .py
+  // tools does not read them on every build
+  if (!ctx.closureRoots.some((r) => /^python[\d.]*$|\.py$/.test(baseName(r.path)))) return {};
   const files = new Set<string>();
   const cwd = spec.config?.WorkingDir || '/';
   for (const a of [...(spec.config?.Entrypoint ?? []), ...(spec.config?.Cmd ?? [])]) {
