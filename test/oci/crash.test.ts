@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,7 +54,8 @@ function startChild(src: string, dest: string) {
 type Child = ReturnType<typeof startChild>;
 
 /**
- * killWhileWriting waits for the child's "writing" marker, sleeps a seeded 0..maxMs, and kills it.
+ * killWhileWriting waits for the child's "writing" marker, sleeps a seeded 0..maxMs (maxMs: most of a
+ * measured write, writeWindow), and kills it.
  * Returns true when the kill landed mid-write: marker seen, "done" not yet printed, killed by the signal.
  */
 async function killWhileWriting(c: Child, rand: () => number, maxMs: number): Promise<boolean> {
@@ -68,6 +69,28 @@ async function killWhileWriting(c: Child, rand: () => number, maxMs: number): Pr
   c.child.kill('SIGKILL');
   const code = await c.exited;
   return before && code === null;
+}
+
+/**
+ * writeWindow runs one writer to the end and returns how long it wrote (its "writing" marker to its "done"):
+ * kills are then drawn inside that window, so that they land mid-write on a fast machine as on a slow one.
+ */
+async function writeWindow(src: string, dest: string): Promise<number> {
+  const c = startChild(src, dest);
+  let start: number | undefined;
+  let end: number | undefined;
+  for (let waited = 0; end === undefined; waited++) {
+    if (c.child.exitCode !== null || waited > 120_000) break;
+    if (start === undefined && c.output().includes('writing\n')) start = performance.now();
+    if (start !== undefined && c.output().includes('done')) end = performance.now();
+    await sleep(1);
+  }
+  assert.equal(await c.exited, 0, c.output());
+  assert.ok(
+    start !== undefined && end !== undefined,
+    `the calibration writer printed no markers: ${c.output()}`,
+  );
+  return end - start;
 }
 
 /** a source layout with a few MiB of incompressible data, so a write takes long enough to be killed inside */
@@ -92,12 +115,16 @@ test('C7: a layout writer killed at seeded moments of its write leaves the layou
     const src = join(t, 'src');
     await bigSource(src);
     const rand = rng(SEED);
+    // kills drawn within 80 % of a measured write (at least 1 ms): inside it, whatever the machine's speed
+    const calib = join(t, 'calibration');
+    const window = Math.max(1, Math.floor(0.8 * (await writeWindow(`oci:${src}:src`, `oci:${calib}:new`))));
+    await rm(calib, { recursive: true, force: true });
     let landed = 0;
     for (let i = 0; i < ROUNDS; i++) {
       // a new layout: valid or absent
       const fresh = join(t, `fresh${i}`);
       const a = startChild(`oci:${src}:src`, `oci:${fresh}:new`);
-      if (await killWhileWriting(a, rand, 200)) landed++;
+      if (await killWhileWriting(a, rand, window)) landed++;
       const names = await readdir(t);
       if (names.includes(`fresh${i}`)) await assertValidLayout(fresh, ['new']);
       // an existing layout: keeps its tag whatever happens, gains the new one only whole
@@ -105,7 +132,7 @@ test('C7: a layout writer killed at seeded moments of its write leaves the layou
       const store = memoryStore();
       await writeOciLayout(existing, [await helloImage(store)], store, { tag: 'old' });
       const b = startChild(`oci:${src}:src`, `oci:${existing}:new`);
-      if (await killWhileWriting(b, rand, 200)) landed++;
+      if (await killWhileWriting(b, rand, window)) landed++;
       const idx = JSON.parse(await readFile(join(existing, 'index.json'), 'utf8')) as {
         manifests: { annotations: Record<string, string> }[];
       };
@@ -148,10 +175,18 @@ test('C7: a docker-archive writer killed at seeded moments of its write leaves n
     await bigSource(src);
     const tar = join(t, 'img.tar');
     const rand = rng(SEED + 1);
+    const calib = join(t, 'calibration.tar');
+    const window = Math.max(
+      1,
+      Math.floor(
+        0.8 * (await writeWindow(`oci:${src}:src`, `docker-archive:${calib}:crash-test:calibration`)),
+      ),
+    );
+    await rm(calib, { force: true });
     let landed = 0;
     for (let i = 0; i < ROUNDS + 1; i++) {
       const a = startChild(`oci:${src}:src`, `docker-archive:${tar}:crash-test:${i}`);
-      if (await killWhileWriting(a, rand, 200)) landed++;
+      if (await killWhileWriting(a, rand, window)) landed++;
       if ((await readdir(t)).includes('img.tar')) {
         const set = await readDockerArchive(tar);
         await set.close();
