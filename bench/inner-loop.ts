@@ -115,25 +115,20 @@ function main(): void {
   mkdirSync(join(ctx, 'app'), { recursive: true });
   cpSync(APP, join(ctx, 'app', 'app.js'));
   const warmCache = join(tmp, 'fs-cache');
+  /** the build of every fromscratch variant: node, the app, its entrypoint (then options and outputs) */
+  const buildArgs = [
+    'build',
+    '-q',
+    '--binary',
+    NODE,
+    '--add',
+    `${join(ctx, 'app')}:/app`,
+    '--entrypoint',
+    ENTRYPOINT,
+  ];
   const fs = (out: string, cache: string, extra: string[] = []) =>
-    run(
-      [
-        // as the installed command runs: the executable, so its shebang's node flags apply
-        CLI,
-        'build',
-        '-q',
-        '--binary',
-        NODE,
-        '--add',
-        `${join(ctx, 'app')}:/app`,
-        '--entrypoint',
-        ENTRYPOINT,
-        ...extra,
-        '-o',
-        out,
-      ],
-      { FROMSCRATCH_CACHE: cache },
-    );
+    // as the installed command runs: the executable, so its shebang's node flags apply
+    run([CLI, ...buildArgs, ...extra, '-o', out], { FROMSCRATCH_CACHE: cache });
   const docker = (args: string[]) => run(['docker', ...args], { DOCKER_BUILDKIT: '0' });
   const buildahRoot = join(tmp, 'buildah');
   const buildah = (root: string, args: string[]) => [
@@ -201,23 +196,10 @@ function main(): void {
     const watchRounds = (n: number): Sample[] => {
       const outFile = join(tmp, 'watch.out');
       const fd = openSync(outFile, 'w');
-      const child = spawn(
-        CLI,
-        [
-          'build',
-          '--watch',
-          '-q',
-          '--binary',
-          NODE,
-          '--add',
-          `${join(ctx, 'app')}:/app`,
-          '--entrypoint',
-          ENTRYPOINT,
-          '-o',
-          `docker://${repo('fs')}:latest`,
-        ],
-        { stdio: ['ignore', fd, 'inherit'], env: { ...process.env, FROMSCRATCH_CACHE: warmCache } },
-      );
+      const child = spawn(CLI, [...buildArgs, '--watch', '-o', `docker://${repo('fs')}:latest`], {
+        stdio: ['ignore', fd, 'inherit'],
+        env: { ...process.env, FROMSCRATCH_CACHE: warmCache },
+      });
       closeSync(fd);
       const lines = () => readFileSync(outFile, 'utf8').split('\n').filter(Boolean).length;
       const waitLines = (k: number) => {

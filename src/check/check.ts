@@ -30,7 +30,7 @@ import {
   resolveOrMissing,
 } from '../closure/closure-cache.ts';
 import { LIBRARY_DATA } from '../closure/infer.ts';
-import { cStrings, missingRuntime } from '../closure/launcher.ts';
+import { libraryDataFiles, missingRuntime } from '../closure/launcher.ts';
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from '../closure/shebang.ts';
 import { timezoneRequest, ZONEINFO_DIR } from '../closure/timezone.ts';
 import { elfMachineToOciArch } from '../elf/abi.ts';
@@ -475,11 +475,7 @@ export async function checkImageRoot(
     for (const o of objects) {
       const rule = LIBRARY_DATA.find((r) => o.info.soname !== undefined && r.soname.test(o.info.soname));
       if (!rule) continue;
-      const wanted = [
-        ...new Set(
-          (await cStrings(cache, o.real, rule.path)).flatMap((p) => p.split(':').flatMap(rule.files)),
-        ),
-      ];
+      const wanted = await libraryDataFiles(cache, o.real, rule);
       if (wanted.length === 0) continue;
       // a file (magic.mgc), or a directory of entries (terminfo)
       const kind = rule.tree ? 'dir' : 'file';

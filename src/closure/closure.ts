@@ -53,6 +53,7 @@ import {
   interpreterRuntimePlan,
   javaRuntimePlan,
   LAUNCH_SYMBOLS,
+  libraryDataFiles,
   pythonPackagesPlan,
   pythonRuntimePlan,
   type RuntimePlan,
@@ -1365,8 +1366,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
           if (!rule.soname.test(lib) || dataDone.has(o.real)) continue;
           dataDone.add(o.real);
           const origin: Origin = { kind: 'inferred', by: o.real, reason: `${lib}: ${rule.reason}` };
-          const paths = (await cStrings(st.cache, o.real, rule.path)).flatMap((s) => s.split(':'));
-          const files = paths.flatMap(rule.files);
+          const files = await libraryDataFiles(st.cache, o.real, rule);
           let any = false;
           for (const p of files) {
             if (!rule.tree) {

@@ -565,6 +565,18 @@ export async function cStrings(c: ClosureCache, real: string, re: RegExp): Promi
 }
 
 /**
+ * libraryDataFiles lists the files a LIBRARY_DATA rule names for a library: the `:`-separated compiled-in
+ * paths its bytes hold, each expanded by the rule (`magic` → `magic.mgc`, `magic`), unique, in order.
+ */
+export async function libraryDataFiles(
+  c: ClosureCache,
+  real: string,
+  rule: { readonly path: RegExp; readonly files: (p: string) => readonly string[] },
+): Promise<string[]> {
+  return [...new Set((await cStrings(c, real, rule.path)).flatMap((s) => s.split(':').flatMap(rule.files)))];
+}
+
+/**
  * bytesFound returns which of `needles` (ASCII) occur anywhere in a root file: for strings a language
  * does not NUL-terminate (Go's string table). Read in chunks, so a 100 MB program is not held at once.
  */

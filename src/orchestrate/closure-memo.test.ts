@@ -39,6 +39,16 @@ const value = {
   warnings: ['w'],
 };
 
+/** hostRoot lays out on the host the root `explore` walks: a program, a library and its link, /usr/lib */
+async function hostRoot(root: string): Promise<void> {
+  await mkdir(join(root, 'bin'), { recursive: true });
+  await mkdir(join(root, 'lib'), { recursive: true });
+  await mkdir(join(root, 'usr', 'lib'), { recursive: true });
+  await writeFile(join(root, 'bin', 'app'), 'elf');
+  await writeFile(join(root, 'lib', 'libx.so.1.0'), 'lib');
+  await symlink('libx.so.1.0', join(root, 'lib', 'libx.so.1'));
+}
+
 test('a closure memo is replayed while nothing observed changed, and refused when anything did', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fs-cmemo-'));
   try {
@@ -73,12 +83,7 @@ test('on the host, a directory is stamped by its type and mode: an unrelated new
   const dir = await mkdtemp(join(tmpdir(), 'fs-cmemo-host-'));
   const root = join(dir, 'root');
   try {
-    await mkdir(join(root, 'bin'), { recursive: true });
-    await mkdir(join(root, 'lib'), { recursive: true });
-    await mkdir(join(root, 'usr', 'lib'), { recursive: true });
-    await writeFile(join(root, 'bin', 'app'), 'elf');
-    await writeFile(join(root, 'lib', 'libx.so.1.0'), 'lib');
-    await symlink('libx.so.1.0', join(root, 'lib', 'libx.so.1'));
+    await hostRoot(root);
     const key = await memoKey({ roots: ['/bin/app'], host: true });
     const rec = recordingFs(hostFs(root));
     await explore(rec.fs);
@@ -102,12 +107,7 @@ test('a listed host directory is stamped by its stat data unless it changed in t
   const dir = await mkdtemp(join(tmpdir(), 'fs-cmemo-list-'));
   const root = join(dir, 'root');
   try {
-    await mkdir(join(root, 'bin'), { recursive: true });
-    await mkdir(join(root, 'lib'), { recursive: true });
-    await mkdir(join(root, 'usr', 'lib'), { recursive: true });
-    await writeFile(join(root, 'bin', 'app'), 'elf');
-    await writeFile(join(root, 'lib', 'libx.so.1.0'), 'lib');
-    await symlink('libx.so.1.0', join(root, 'lib', 'libx.so.1'));
+    await hostRoot(root);
     const old = new Date(Date.now() - 60_000);
     await utimes(join(root, 'lib'), old, old);
     /** a host root that counts its listings */
