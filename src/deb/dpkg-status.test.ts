@@ -2,7 +2,7 @@
 // a generated dpkg database and, differentially, against `dpkg -S` on the host.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -71,6 +71,26 @@ test('readHostDpkgOwners maps files to installed packages, merged-/usr aliases i
     assert.equal(some.owner('/usr/lib/x86_64-linux-gnu/libc.so.6')?.name, 'libc6');
     assert.equal(some.owner('/lib/x86_64-linux-gnu'), undefined, 'a path not asked for');
     assert.deepEqual(some.files('libc6'), []);
+    // a .list naming the /usr spelling answers the alias spelling asked for, and the reverse
+    writeFileSync(
+      join(root, 'var/lib/dpkg/status'),
+      `${readFileSync(join(root, 'var/lib/dpkg/status'), 'utf8')}\nPackage: usrpkg\nStatus: install ok installed\nArchitecture: all\nVersion: 2\n`,
+    );
+    writeFileSync(
+      join(root, 'var/lib/dpkg/info/usrpkg.list'),
+      '/usr/sbin/tool\n/lib/x86_64-linux-gnu/libc.so.6\n',
+    );
+    const both = await readHostDpkgOwners(root, {
+      paths: ['/sbin/tool', '/usr/lib/x86_64-linux-gnu/libc.so.6', '/.'],
+    });
+    assert.equal(both.owner('/usr/sbin/tool')?.name, 'usrpkg');
+    assert.equal(both.owner('/sbin/tool')?.name, 'usrpkg');
+    assert.equal(
+      both.owner('/lib/x86_64-linux-gnu/libc.so.6')?.name,
+      'libc6',
+      'the first .list in order wins',
+    );
+    assert.equal(both.owner('/.'), undefined);
     const empty = await readHostDpkgOwners(join(root, 'nothing'));
     assert.equal(empty.packages.size, 0);
   } finally {
@@ -92,4 +112,15 @@ test('readHostDpkgOwners agrees with dpkg -S on host files, whole or for the pat
     assert.equal(o.owner(path)?.name, want, path);
     assert.equal(some.owner(path)?.name, want, path);
   }
+});
+
+test("readHostDpkgOwners with paths answers as the whole map does, on this host's database", async () => {
+  const all = await readHostDpkgOwners('/');
+  if (all.packages.size === 0) return; // not a Debian host
+  // every 97th path of every package, in both spellings, and a few no package owns
+  const asked: string[] = ['/nonexistent/x', '/usr/lib/not-a-file'];
+  for (const p of new Set([...all.packages.values()].map((h) => h.name)))
+    for (const [i, f] of all.files(p).entries()) if (i % 97 === 0) asked.push(f, canonicalUsrPath(f));
+  const some = await readHostDpkgOwners('/', { paths: asked });
+  for (const p of asked) assert.deepEqual(some.owner(p), all.owner(p), p);
 });

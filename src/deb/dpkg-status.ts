@@ -112,6 +112,19 @@ export function canonicalUsrPath(p: string): string {
   return p;
 }
 
+/** spellings maps each path's merged-/usr spelling, and its alias spelling (`/lib/x` for `/usr/lib/x`), to the former. */
+function spellings(paths: Iterable<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const p of paths) {
+    const c = canonicalUsrPath(p);
+    if (c === '/.') continue;
+    out.set(c, c);
+    const alias = c.slice(4);
+    if (c.startsWith('/usr/') && canonicalUsrPath(alias) === c) out.set(alias, c);
+  }
+  return out;
+}
+
 /** readText is a file's text, or '' when it cannot be read. */
 function readText(path: string): string {
   try {
@@ -154,7 +167,9 @@ export async function readHostDpkgOwners(
     paragraphs.set(`${name}:${architecture}`, p);
     if (!packages.has(name) || architecture === 'all') packages.set(name, hp);
   }
-  const wanted = o.paths === undefined ? undefined : new Set([...o.paths].map(canonicalUsrPath));
+  // with `paths`: every spelling a .list may give each wanted path (`/usr/lib/x` and `/lib/x`) mapped to
+  // its merged-/usr one, so a line is one map lookup (~130k lines on a desktop host), not a rewrite
+  const wanted = o.paths === undefined ? undefined : spellings(o.paths);
   const owners = new Map<string, HostPackage>();
   const byPkg = new Map<string, string[]>();
   const info = join(dpkg, 'info');
@@ -163,14 +178,20 @@ export async function readHostDpkgOwners(
     const key = n.slice(0, -5);
     const pkg = packages.get(key) ?? packages.get(key.split(':')[0]!);
     if (!pkg) continue; // a leftover .list of a removed package
-    const paths = readText(join(info, n))
-      .split('\n')
-      .filter((l) => l.startsWith('/'));
-    if (!wanted) byPkg.set(pkg.name, paths);
+    const lines = readText(join(info, n)).split('\n');
+    if (wanted) {
+      for (const l of lines) {
+        const c = wanted.get(l);
+        if (c !== undefined && !owners.has(c)) owners.set(c, pkg);
+      }
+      continue;
+    }
+    const paths = lines.filter((l) => l.startsWith('/'));
+    byPkg.set(pkg.name, paths);
     for (const p of paths) {
       if (p === '/.') continue;
       const c = canonicalUsrPath(p);
-      if ((!wanted || wanted.has(c)) && !owners.has(c)) owners.set(c, pkg);
+      if (!owners.has(c)) owners.set(c, pkg);
     }
   }
   return {

@@ -207,7 +207,7 @@ async function buildPlatform(
             ...(ctx.opts.sharedLayers ? { shared: ctx.opts.sharedLayers } : {}),
           })
         : undefined;
-    attribution?.prefetch(ctx.col);
+    if (attribution) attribution.prefetch(ctx.col, await rootHostFiles(ctx));
     await gatherClosure(spec, ctx);
     // --lib-path: the image's loader must find those directories too (an ld.so.cache, else LD_LIBRARY_PATH)
     const libCache =
@@ -428,6 +428,22 @@ function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): { pythonImports?:
     for (const n of text === undefined ? [] : pythonImports(text)) names.add(n);
   }
   return names.size > 0 ? { pythonImports: [...names].sort() } : {};
+}
+
+/**
+ * rootHostFiles are the host files of the closure's roots (symlinks resolved within the root): the
+ * program a build names is the largest file to hash, and the closure adds it to the collector only at
+ * its end.
+ */
+async function rootHostFiles(ctx: GatherContext): Promise<string[]> {
+  const fs = overlayFs(ctx.root, ctx.col.overlay, ctx.host);
+  const out: string[] = [];
+  for (const r of ctx.closureRoots) {
+    const real = await resolvePath(fs, r.path).catch(() => undefined);
+    const host = real?.stat?.type === 'file' ? fs.hostPath(real.path) : undefined;
+    if (host !== undefined) out.push(host);
+  }
+  return out;
 }
 
 /** gatherClosure resolves the closure of every program gathered, over the root with the added files laid on it. */

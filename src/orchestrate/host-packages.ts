@@ -4,7 +4,7 @@
  * and a /var/lib/dpkg/status.d record (with the md5sums of the files actually in the image).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
@@ -30,10 +30,13 @@ import type { SharedLayers } from './write-layers.ts';
 /** HostAttribution is a root's dpkg memo, opened before the closure so the md5s of host files can start early. */
 export interface HostAttribution {
   readonly rootDir: string;
-  /** starts the md5s of the collector's host files where packages put theirs (on the worker thread) */
-  prefetch(col: Collector): void;
+  /**
+   * starts the md5s of the collector's host files where packages put theirs (on the worker thread), and
+   * of `more` host paths (the closure's roots, not yet in the collector)
+   */
+  prefetch(col: Collector, more?: readonly string[]): void;
   /** the memo; undefined when the root has no dpkg database */
-  readonly memo: Promise<OwnerMemo | undefined>;
+  readonly memo: OwnerMemo | undefined;
 }
 
 /**
@@ -45,21 +48,17 @@ export function openHostAttribution(
   rootDir: string,
   o: { cacheDir?: string; shared?: SharedLayers } = {},
 ): HostAttribution {
+  // read synchronously: the md5s must reach the worker before the closure keeps the main thread busy
+  // (an asynchronous read's callback would wait for the closure's end, and the hashing with it)
   const memo = readOwnerMemo(rootDir, o.cacheDir ?? cacheDir(), o.shared);
-  memo.catch(() => undefined);
   return {
     rootDir,
     memo,
-    prefetch(col) {
-      void memo.then(
-        (m) => {
-          if (!m) return;
-          // a guess: a file no package owns costs one needless hash, off the main thread
-          for (const e of hostFilesOf(col))
-            if (PACKAGED.test(e.content.path)) m.md5(e.content.path).catch(() => undefined);
-        },
-        () => undefined,
-      );
+    prefetch(col, more = []) {
+      if (!memo) return;
+      // a guess: a file no package owns costs one needless hash, off the main thread
+      for (const p of [...hostFilesOf(col).map((e) => e.content.path), ...more])
+        if (PACKAGED.test(p)) memo.md5(p).catch(() => undefined);
     },
   };
 }
@@ -103,7 +102,7 @@ export async function attributeHostFiles(
   // the files gathered since the prefetch (the closure's libraries) start now, while the database is read
   attribution.prefetch(col);
   const hostFiles = hostFilesOf(col);
-  const memo = await attribution.memo;
+  const memo = attribution.memo;
   if (!memo) return [];
   // a file is a candidate of the package owning where it came from (a packaged file copied elsewhere)
   // and of the package owning where it lands; its bytes decide
@@ -410,16 +409,17 @@ const MAX_MD5 = 50_000;
  * both by rename on every change); it is a cache only, rewritten atomically, and never decides
  * what a layer contains beyond what the database says.
  */
-async function readOwnerMemo(
-  rootDir: string,
-  dir: string,
-  shared?: SharedLayers,
-): Promise<OwnerMemo | undefined> {
+function readOwnerMemo(rootDir: string, dir: string, shared?: SharedLayers): OwnerMemo | undefined {
   const dpkg = join(rootDir, 'var/lib/dpkg');
-  const [st, info] = await Promise.all([
-    stat(join(dpkg, 'status'), { bigint: true }).catch(() => undefined),
-    stat(join(dpkg, 'info'), { bigint: true }).catch(() => undefined),
-  ]);
+  const statOf = (p: string) => {
+    try {
+      return statSync(p, { bigint: true });
+    } catch {
+      return undefined; // absent, or not readable: no database to memoise
+    }
+  };
+  const st = statOf(join(dpkg, 'status'));
+  const info = statOf(join(dpkg, 'info'));
   if (!st || !info) return undefined;
   const stamp = [rootDir, st.size, st.mtimeNs, st.ino, info.mtimeNs, info.ino].join(':');
   const file = join(
@@ -436,7 +436,7 @@ async function readOwnerMemo(
     recorded: {},
   };
   try {
-    const old = JSON.parse(await readFile(file, 'utf8')) as MemoFile;
+    const old = JSON.parse(readFileSync(file, 'utf8')) as MemoFile;
     if (old && typeof old === 'object' && old.owners && old.packages && old.controls && old.md5)
       m = old.stamp === stamp ? { ...old, recorded: old.recorded ?? {} } : { ...m, md5: old.md5 };
   } catch {
