@@ -24,7 +24,7 @@ import { overlayFs } from '../fs/overlay-fs.ts';
 import { baseName, encodePath, normalizeImagePath } from '../fs/path.ts';
 import { resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
-import { withStatSnapshot } from '../fs/stat-snapshot.ts';
+import { type StatSnapshot, statSnapshot } from '../fs/stat-snapshot.ts';
 import { appendLayers, emptyImage, type Image, type Layer, withConfig } from '../image/image.ts';
 import { checkCompressionLevel } from '../layer/compress.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
@@ -97,6 +97,11 @@ export interface BuildOptions {
   sharedLayers?: SharedLayers;
   /** read the base image (any transport); required when spec.from is set */
   readBase?: (ref: string, platform: Platform) => Promise<Image>;
+  /**
+   * the stat data of host files that memo and cache keys are taken from (default: a fresh snapshot per
+   * build, one lstat per file shared by all of them, fs/stat-snapshot.ts)
+   */
+  stats?: StatSnapshot;
 }
 
 /** PlatformBuild is the result for one platform. */
@@ -124,7 +129,7 @@ export interface BuildResult {
  */
 export function build(requested: BuildSpec, opts: BuildOptions): Promise<BuildResult> {
   // one lstat per host file for the memo and cache keys of the whole build (fs/stat-snapshot.ts)
-  return withStatSnapshot(() => buildUnscoped(requested, opts));
+  return buildUnscoped(requested, opts.stats ? opts : { ...opts, stats: statSnapshot() });
 }
 
 async function buildUnscoped(requested: BuildSpec, opts: BuildOptions): Promise<BuildResult> {
@@ -205,6 +210,7 @@ async function buildPlatform(
       spec.packageRecords !== false
         ? openHostAttribution(spec.sysroot ?? '/', {
             ...(ctx.opts.sharedLayers ? { shared: ctx.opts.sharedLayers } : {}),
+            ...(ctx.opts.stats ? { stats: ctx.opts.stats } : {}),
           })
         : undefined;
     if (attribution) attribution.prefetch(ctx.col, await rootHostFiles(ctx));
@@ -252,6 +258,7 @@ async function buildPlatform(
       ...(opts.progress ? { progress: opts.progress } : {}),
       ...(opts.onLayer ? { onLayer: opts.onLayer } : {}),
       ...(opts.sharedLayers ? { shared: opts.sharedLayers } : {}),
+      ...(opts.stats ? { stats: opts.stats } : {}),
     });
     const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
     const createdBy = spec.history?.join(' && ') || `fromscratch build ${describeContents(spec.contents)}`;
@@ -483,7 +490,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     `resolving the closure of ${roots.length} program${roots.length === 1 ? '' : 's'} (${formatPlatform(ctx.platform)})`,
   );
   let closure: MemoValue | undefined =
-    key === undefined ? undefined : await readClosureMemoWithCalls(key, fs);
+    key === undefined ? undefined : await readClosureMemoWithCalls(key, fs, undefined, ctx.opts.stats);
   let calls = (closure as { calls?: readonly Call_[] } | undefined)?.calls;
   const memo = closure !== undefined;
   // the registry cache: a closure another machine computed, reused when every file it read is the same here
@@ -500,11 +507,11 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
       closure = got;
       calls = got.calls;
       fromShared = true;
-      if (key !== undefined) await writeClosureMemo(key, await observe(fs, got.calls), got);
+      if (key !== undefined) await writeClosureMemo(key, await observe(fs, got.calls, ctx.opts.stats), got);
     }
   }
   if (!closure) {
-    const rec = recordingFs(fs);
+    const rec = recordingFs(fs, ctx.opts.stats);
     // a traced run (--trace, and --verify --fix's host runs) saw what a launcher loaded
     const result = await resolveClosure(roots, rec.fs, { ...closureOpts, tracedRoots: new Set(tracedRoots) });
     // objects whose every DT_NEEDED the closure found (in this root, with the image's LD_LIBRARY_PATH, not

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../blob/dir-store.ts';
 import type { ClosureEntry } from '../closure/closure.ts';
 import type { RootFs, RootStat } from '../fs/root-fs.ts';
-import { snapshotLstat } from '../fs/stat-snapshot.ts';
+import { liveStats, type StatSnapshot } from '../fs/stat-snapshot.ts';
 import { cacheDir } from './cache-dir.ts';
 import { fileDigests } from './file-digest.ts';
 
@@ -44,7 +44,10 @@ export interface MemoValue {
 }
 
 /** recordingFs wraps a RootFs and stamps every call it answers. */
-export function recordingFs(fs: RootFs): {
+export function recordingFs(
+  fs: RootFs,
+  stats: StatSnapshot = liveStats,
+): {
   fs: RootFs;
   observations(): Promise<Observation[]>;
   /** the calls made so far (for the shared form, sharedMemo) */
@@ -82,7 +85,7 @@ export function recordingFs(fs: RootFs): {
   };
   return {
     fs: wrapped,
-    observations: () => observe(fs, [...seen.values()]),
+    observations: () => observe(fs, [...seen.values()], stats),
     calls: () => [...seen.values()],
   };
 }
@@ -91,8 +94,12 @@ export function recordingFs(fs: RootFs): {
 export type Call_ = readonly [Call, string];
 
 /** observe stamps `calls` on `fs` as the local memo does (stat data). */
-export async function observe(fs: RootFs, calls: readonly Call_[]): Promise<Observation[]> {
-  const stamps = stamper(fs);
+export async function observe(
+  fs: RootFs,
+  calls: readonly Call_[],
+  stats: StatSnapshot = liveStats,
+): Promise<Observation[]> {
+  const stamps = stamper(fs, stats);
   const got = await inBatches(calls, ([call, path]) => stamps(call, path));
   return calls.map(([call, path], i): Observation => [call, path, got[i]!]);
 }
@@ -114,7 +121,7 @@ async function inBatches<T, R>(xs: readonly T[], f: (x: T) => Promise<R>): Promi
  * stamper returns stampOf for `fs`, memoised per path and kind of call: lstat, read and xattrs of one
  * path share a stamp (a closure asks all three of most files), so each path is stat'ed once.
  */
-function stamper(fs: RootFs): (call: Call, path: string) => Promise<string> {
+function stamper(fs: RootFs, stats: StatSnapshot): (call: Call, path: string) => Promise<string> {
   const memo = new Map<string, Promise<string>>();
   // the two stamps of a path (its bytes', its stat data's) share one lstat through the RootFs
   const lstats = new Map<string, Promise<RootStat | undefined>>();
@@ -141,7 +148,7 @@ function stamper(fs: RootFs): (call: Call, path: string) => Promise<string> {
     const k = `${kind}\0${path}`;
     let p = memo.get(k);
     if (p === undefined) {
-      p = stampOf(once, call, path);
+      p = stampOf(once, call, path, stats);
       memo.set(k, p);
     }
     return p;
@@ -153,7 +160,7 @@ function stamper(fs: RootFs): (call: Call, path: string) => Promise<string> {
  * its type and mode only: its mtime moves whenever any name in it comes or goes, and what the closure
  * saw of it (the names it listed, the entries it looked up, present or absent) is stamped on its own.
  */
-async function stampOf(fs: RootFs, call: Call, path: string): Promise<string> {
+async function stampOf(fs: RootFs, call: Call, path: string, stats: StatSnapshot): Promise<string> {
   try {
     if (call === 'readdir') {
       // a host directory by its stat data: its mtime moves whenever a name in it comes or goes (git's
@@ -162,7 +169,7 @@ async function stampOf(fs: RootFs, call: Call, path: string): Promise<string> {
       // tick would leave the mtime as it is (git's "racy" entries), so its names are stamped instead.
       const host = fs.listingHostPath?.(path);
       if (host !== undefined) {
-        const h = await snapshotLstat(host);
+        const h = await stats.lstat(host);
         if (h.isDirectory() && BigInt(Date.now()) * 1_000_000n - h.mtimeNs > RACY_NS)
           return ['dir', h.mtimeNs, h.ctimeNs, h.ino, h.dev].join(':');
       }
@@ -174,7 +181,7 @@ async function stampOf(fs: RootFs, call: Call, path: string): Promise<string> {
     const host = fs.hostPath(path);
     if (host !== undefined) {
       if (st.type === 'dir') return `${st.type}:${st.mode}`;
-      const h = await snapshotLstat(host);
+      const h = await stats.lstat(host);
       return [st.type, st.mode, h.size, h.mtimeNs, h.ctimeNs, h.ino, h.dev].join(':');
     }
     const base = [st.type, st.mode, st.size, st.uid, st.gid, st.mtime].join(':');
@@ -235,8 +242,9 @@ export async function readClosureMemo(
   key: string,
   fs: RootFs,
   dir: string = cacheDir(),
+  stats: StatSnapshot = liveStats,
 ): Promise<MemoValue | undefined> {
-  const v = await readClosureMemoWithCalls(key, fs, dir);
+  const v = await readClosureMemoWithCalls(key, fs, dir, stats);
   if (!v) return undefined;
   const { calls: _, ...value } = v;
   return value;
@@ -247,6 +255,7 @@ export async function readClosureMemoWithCalls(
   key: string,
   fs: RootFs,
   dir: string = cacheDir(),
+  stats: StatSnapshot = liveStats,
 ): Promise<(MemoValue & { readonly calls: readonly Call_[] }) | undefined> {
   let v: MemoValue & { observations: Observation[] };
   try {
@@ -259,7 +268,7 @@ export async function readClosureMemoWithCalls(
   }
   if (!Array.isArray(v?.observations) || !Array.isArray(v.entries) || !Array.isArray(v.warnings))
     return undefined;
-  const stamps = stamper(fs);
+  const stamps = stamper(fs, stats);
   for (let i = 0; i < v.observations.length; i += BATCH) {
     const batch = v.observations.slice(i, i + BATCH);
     const now = await Promise.all(batch.map(([call, path]) => stamps(call, path)));

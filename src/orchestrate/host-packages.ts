@@ -19,7 +19,7 @@ import {
 } from '../deb/dpkg-status.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
-import { snapshotLstat } from '../fs/stat-snapshot.ts';
+import { liveStats, type StatSnapshot } from '../fs/stat-snapshot.ts';
 import { cacheDir } from './cache-dir.ts';
 import type { Collector } from './collector.ts';
 import { fileDigests } from './file-digest.ts';
@@ -46,11 +46,11 @@ export interface HostAttribution {
  */
 export function openHostAttribution(
   rootDir: string,
-  o: { cacheDir?: string; shared?: SharedLayers } = {},
+  o: { cacheDir?: string; shared?: SharedLayers; stats?: StatSnapshot } = {},
 ): HostAttribution {
   // read synchronously: the md5s must reach the worker before the closure keeps the main thread busy
   // (an asynchronous read's callback would wait for the closure's end, and the hashing with it)
-  const memo = readOwnerMemo(rootDir, o.cacheDir ?? cacheDir(), o.shared);
+  const memo = readOwnerMemo(rootDir, o.cacheDir ?? cacheDir(), o.shared, o.stats ?? liveStats);
   return {
     rootDir,
     memo,
@@ -409,7 +409,12 @@ const MAX_MD5 = 50_000;
  * both by rename on every change); it is a cache only, rewritten atomically, and never decides
  * what a layer contains beyond what the database says.
  */
-function readOwnerMemo(rootDir: string, dir: string, shared?: SharedLayers): OwnerMemo | undefined {
+function readOwnerMemo(
+  rootDir: string,
+  dir: string,
+  shared: SharedLayers | undefined,
+  stats: StatSnapshot,
+): OwnerMemo | undefined {
   const dpkg = join(rootDir, 'var/lib/dpkg');
   const statOf = (p: string) => {
     try {
@@ -479,7 +484,7 @@ function readOwnerMemo(rootDir: string, dir: string, shared?: SharedLayers): Own
       if (p === undefined) {
         p = (async () => {
           // the stat data the layer cache and the closure memo saw (one lstat per file per build)
-          let s = await snapshotLstat(hostPath);
+          let s = await stats.lstat(hostPath);
           if (!s.isFile()) s = await stat(hostPath, { bigint: true });
           const key = [hostPath, s.size, s.mtimeNs, s.ctimeNs, s.ino, s.dev].join(':');
           const known = m.md5[key];

@@ -17,7 +17,7 @@ import { writeFileAtomic } from '../blob/dir-store.ts';
 import type { BlobStore } from '../blob/store.ts';
 import type { FileTree } from '../fs/file-tree.ts';
 import { encodePath } from '../fs/path.ts';
-import { snapshotLstat } from '../fs/stat-snapshot.ts';
+import { liveStats, type StatSnapshot } from '../fs/stat-snapshot.ts';
 import type { Layer } from '../image/image.ts';
 import { type Digest, isDigest } from '../model/digest.ts';
 import { cacheDir } from './cache-dir.ts';
@@ -34,14 +34,18 @@ export interface LayerCacheOptions {
   readonly dir?: string;
 }
 
-/** layerCacheKey hashes a tree and the writer settings into the cache key (host files are lstat'ed). */
-export async function layerCacheKey(tree: FileTree, o: LayerCacheOptions): Promise<string> {
+/** layerCacheKey hashes a tree and the writer settings into the cache key (host files are lstat'ed, through `snapshot`). */
+export async function layerCacheKey(
+  tree: FileTree,
+  o: LayerCacheOptions,
+  snapshot: StatSnapshot = liveStats,
+): Promise<string> {
   const h = createHash('sha256');
   h.update(`${LAYER_FORMAT}\n${o.compression}\n${o.sourceDateEpoch}\n`);
   // every host file's stat data at once (the thread pool stats them while this loop hashes)
   const stats = await Promise.all(
     tree.entries.map((e) =>
-      e.type === 'file' && e.content.kind === 'host' ? snapshotLstat(e.content.path) : undefined,
+      e.type === 'file' && e.content.kind === 'host' ? snapshot.lstat(e.content.path) : undefined,
     ),
   );
   for (const [i, e] of tree.entries.entries()) {

@@ -5,6 +5,7 @@
 import type { BlobStore } from '../blob/store.ts';
 import type { FileTree } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
+import type { StatSnapshot } from '../fs/stat-snapshot.ts';
 import type { Layer } from '../image/image.ts';
 import { defaultLevel } from '../layer/compress.ts';
 import { planLayers } from '../layer/layering.ts';
@@ -64,6 +65,8 @@ export interface WriteLayersOptions {
   readonly onLayer?: (layer: Layer) => void;
   /** the registry cache: looked up (by content key) after a local miss, told every layer made or reused */
   readonly shared?: SharedLayers;
+  /** the stat data of host files for the cache keys (default: asked afresh) */
+  readonly stats?: StatSnapshot;
 }
 
 /**
@@ -83,7 +86,7 @@ export async function writeLayers(
   // the level decides the bytes: it is part of every key (`gzip/4`)
   const settings = { compression: `${o.compression}/${level}`, sourceDateEpoch: o.sourceDateEpoch };
   for (const p of plan) {
-    const key = o.cache === false ? undefined : await layerCacheKey(p.tree, settings);
+    const key = o.cache === false ? undefined : await layerCacheKey(p.tree, settings, o.stats);
     let hit = key ? await cachedLayer(key, o.store, dir) : undefined;
     const inFlight = key && !hit ? making.get(key) : undefined;
     if (inFlight) hit = await inFlight.catch(() => undefined);
