@@ -1,21 +1,36 @@
 #!/usr/bin/env -S node --max-semi-space-size=4
 // Entry point of the `fromscratch` command. In order:
-// - the bundle dist/bundle/main.mjs (scripts/bundle.mjs: a few modules to read and compile instead of
-//   ~200, the fastest start-up; `npm ci` builds it through `prepare`, `npm pack` ships it),
+// - the bundle dist/bundle/main.cjs (scripts/bundle.mjs: one file to read instead of ~200 modules,
+//   compiled from a V8 code cache kept per command, the fastest start-up; `npm ci` builds it through
+//   `prepare`, `npm pack` ships it),
 // - else the compiled CLI in dist/src (`npm run build`),
 // - else the TypeScript sources through tsx (a devDependency: a development checkout).
 // In a checkout (src/ beside bin/), a compiled form older than any source file is never used: an
 // edit is run as written, not as it was when the bundle was built. For the bundle, "any source file" is
 // any file it was built from (dist/bundle/inputs.json): a few stats, not a walk of src/ at every start.
-// FROMSCRATCH_FROM_SOURCE=1 forces the sources; FROMSCRATCH_NO_BUNDLE=1 skips the bundle.
+// FROMSCRATCH_FROM_SOURCE=1 forces the sources; FROMSCRATCH_NO_BUNDLE=1 skips the bundle;
+// FROMSCRATCH_NO_CODE_CACHE=1 compiles the bundle afresh and keeps no code cache.
 // The shebang caps V8's semi-spaces at 4 MiB (default 16 MiB on 64-bit): a build streams file data
 // through short-lived buffers and the scavenger keeps up at the same CPU, with ~20 MiB less peak RSS
 // (README "Start-up and memory"). `node bin/fromscratch.js` runs without it.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import * as nodeModule from 'node:module';
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
 
-const bundle = new URL('../dist/bundle/main.mjs', import.meta.url);
+const bundle = new URL('../dist/bundle/main.cjs', import.meta.url);
 const dist = new URL('../dist/src/cli/main.js', import.meta.url);
 const srcDir = fileURLToPath(new URL('../src/', import.meta.url));
 const checkout = existsSync(`${srcDir}cli/main.ts`);
@@ -24,15 +39,90 @@ let mod;
 if (process.env.FROMSCRATCH_FROM_SOURCE) {
   mod = await fromSource();
 } else if (!process.env.FROMSCRATCH_NO_BUNDLE && usable(bundle)) {
-  // Node ≥ 22.1 keeps V8's compiled code of the bundle on disk; Node 20 has no such API
-  nodeModule.enableCompileCache?.();
-  mod = await import(bundle.href);
+  mod = loadBundle(fileURLToPath(bundle));
 } else if (usable(dist)) {
   mod = await import(dist.href);
 } else {
   mod = await fromSource();
 }
 mod.run();
+
+/**
+ * loadBundle runs the CommonJS bundle as node's require would, but compiled with V8's code cache of
+ * an earlier run of the same command (Node 20 keeps none for ES modules, and none on disk by itself).
+ * The cache lives in FROMSCRATCH_CODE_CACHE, else $XDG_CACHE_HOME/fromscratch/v8 (~/.cache/…),
+ * named by the bundle's stat data, node's version and flags, and the command: a rebuilt
+ * bundle or another node never meets an old cache, and V8 rejects one that does not fit anyway. A
+ * missing or rejected cache is written when the command ends, so it holds the code the command
+ * compiled, not only the top level; every failure to read or write it is ignored.
+ */
+function loadBundle(file) {
+  // ASCII by construction (scripts/bundle.mjs checks it): latin1 is the cheapest way to a string
+  // (its `#!` line is a comment already: scripts/bundle.mjs)
+  const source = readFileSync(file, 'latin1');
+  const cache = process.env.FROMSCRATCH_NO_CODE_CACHE ? undefined : codeCachePath(file);
+  let cachedData;
+  if (cache) {
+    try {
+      cachedData = readFileSync(cache.path);
+    } catch {
+      cachedData = undefined;
+    }
+  }
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+    ...(vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER
+      ? { importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER }
+      : {}),
+  });
+  if (cache && (!cachedData || script.cachedDataRejected)) {
+    process.once('exit', () => writeCodeCache(cache, script));
+  }
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  return module.exports;
+}
+
+/** codeCachePath names the code cache of this bundle, node and command ({ dir, prefix, path }). */
+function codeCachePath(file) {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    return undefined;
+  }
+  // the tool's own compiled code, not build state: apart from FROMSCRATCH_CACHE (a build with a fresh
+  // cache directory still starts from it, as an installed docker or buildah binary does)
+  const dir =
+    process.env.FROMSCRATCH_CODE_CACHE ||
+    join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fromscratch', 'v8');
+  const prefix = createHash('sha256')
+    .update(
+      [file, st.size, st.mtimeMs, st.ino, process.version, process.arch, ...process.execArgv].join('\0'),
+    )
+    .digest('hex')
+    .slice(0, 16);
+  const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  const name = command !== undefined && /^[a-z][a-z-]{0,31}$/.test(command) ? command : 'none';
+  return { dir, prefix, path: join(dir, `${prefix}-${name}.bin`) };
+}
+
+/** writeCodeCache writes the script's code cache atomically, and drops the caches of other bundles. */
+function writeCodeCache(cache, script) {
+  try {
+    mkdirSync(cache.dir, { recursive: true });
+    const tmp = `${cache.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, script.createCachedData());
+    renameSync(tmp, cache.path);
+    for (const n of readdirSync(cache.dir)) {
+      if (!n.startsWith(`${cache.prefix}-`) && /^[0-9a-f]{16}-[a-z-]+\.bin$/.test(n))
+        unlinkSync(join(cache.dir, n));
+    }
+  } catch {
+    // a cache only: the next run compiles again
+  }
+}
 
 /** usable says whether a compiled entry exists and, in a checkout, is newer than every source file. */
 function usable(entry) {

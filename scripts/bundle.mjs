@@ -1,9 +1,12 @@
-// bundle.mjs — bundles the CLI and the library into a few ES modules, dist/bundle/main.mjs and its chunks, with esbuild.
-// bin/fromscratch.js prefers it: one file to read and compile instead of ~200 modules and their
-// resolution, which is most of a command's start-up (README "Start-up"). Native and WASM-carrying
-// packages stay external (they load their own files next to them from node_modules).
+// bundle.mjs — bundles the CLI and the library into one CommonJS file, dist/bundle/main.cjs, with esbuild.
+// bin/fromscratch.js prefers it: one file to read instead of ~200 modules and their resolution, and, being
+// a classic script, one V8 can compile from a code cache (bin/fromscratch.js keeps one per command in the
+// cache directory): Node 20 has no code cache for ES modules. Modules reached by a dynamic import()
+// (commands, openpgp, the YAML/zod parsers) stay lazy: esbuild runs their top level on first use only.
+// Native and WASM-carrying packages stay external (they load their own files next to them from
+// node_modules).
 //   node scripts/bundle.mjs [OUTDIR]     # default dist/bundle (emptied first)
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -14,29 +17,35 @@ rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root.pathname,
   entryPoints: ['src/cli/main.ts'],
-  outdir,
-  outExtension: { '.js': '.mjs' },
-  entryNames: '[name]',
-  chunkNames: 'chunk-[hash]',
-  // chunks keep the CLI's lazy loading: `--version` does not load the library
-  splitting: true,
+  outfile: resolve(outdir, 'main.cjs'),
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
   // zstd-napi and @napi-rs/xattr are native add-ons; xz-decompress reads its WASM file beside it;
   // tsx is only the source fallback of bin/fromscratch.js
   external: ['zstd-napi', 'zstd-napi/*', '@napi-rs/xattr', 'xz-decompress', 'tsx', 'tsx/*'],
-  // CommonJS dependencies (commander) require node built-ins: give the module a real require
-  banner: {
-    js: "import { createRequire as __fromscratchCreateRequire } from 'node:module'; const require = __fromscratchCreateRequire(import.meta.url);",
-  },
-  // the closure memo keys its entries by the code that computes closures (build/closure-memo.ts)
-  define: { 'process.env.FROMSCRATCH_BUNDLED': '"1"' },
+  // the closure memo keys its entries by the code that computes closures (build/closure-memo.ts);
+  // import.meta.url is the bundle's own URL (module-relative paths: the schema, the memo's code stamp)
+  define: { 'process.env.FROMSCRATCH_BUNDLED': '"1"', 'import.meta.url': '__fromscratchModuleUrl' },
+  // strict first: a banner before esbuild's own "use strict" would make that a plain expression
+  banner: { js: "'use strict';\nconst __fromscratchModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   legalComments: 'none',
+  // ASCII only, no comments (they may hold any character): bin/fromscratch.js reads the file as
+  // latin1, a one-byte string that is read and hashed for the code cache several times faster
+  charset: 'ascii',
+  minifyWhitespace: true,
   logLevel: 'warning',
   metafile: true,
 });
+const code = readFileSync(resolve(outdir, 'main.cjs'));
+const wide = code.findIndex((b) => b > 0x7f);
+if (wide >= 0) throw new Error(`bundle: main.cjs has a non-ASCII byte at offset ${wide}`);
+// main.ts's `#!` line made a comment: bin/fromscratch.js wraps the text in a function as it is read
+if (code[0] === 0x23 && code[1] === 0x21) {
+  code.write('//', 0, 'latin1');
+  writeFileSync(resolve(outdir, 'main.cjs'), code);
+}
 // the source files the bundle was built from: bin/fromscratch.js compares their mtimes with the
 // bundle's in a checkout (a few stats instead of listing and stat'ing the whole src/ tree at start-up).
 // A new source file matters only once a bundled file imports it, and that edit is caught.

@@ -1377,8 +1377,18 @@ function goQuoteList(a: readonly string[]): string {
 /** parseGoDuration parses a Go duration (`1m30s`, `500ms`) into nanoseconds. */
 export function parseGoDuration(s: string): number | undefined {
   if (s === '0') return 0;
-  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
+  // microseconds as Go spells them: us, the micro sign (U+00B5) and the Greek mu (U+03BC)
+  const units: Record<string, number> = {
+    ns: 1,
+    us: 1e3,
+    '\u00B5s': 1e3,
+    '\u03BCs': 1e3,
+    ms: 1e6,
+    s: 1e9,
+    m: 60e9,
+    h: 3600e9,
+  };
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00B5s|\u03BCs|ms|s|m|h)/y;
   let total = 0;
   let pos = 0;
   if (s.length === 0 || s.length > 64) return undefined;

@@ -190,6 +190,10 @@ describe('instructions', () => {
     assert.equal(parseGoDuration('1m30s'), 90e9);
     assert.equal(parseGoDuration('500ms'), 5e8);
     assert.equal(parseGoDuration('1.5h'), 5400e9);
+    // the micro sign, as Go spells it (the bundle writes the pattern escaped: it is ASCII only)
+    assert.equal(parseGoDuration('250\u00B5s'), 250e3);
+    assert.equal(parseGoDuration('250\u03BCs'), 250e3, 'the Greek mu, which Go takes too');
+    assert.equal(parseGoDuration('250us'), 250e3);
     assert.equal(parseGoDuration('5'), undefined);
   });
 

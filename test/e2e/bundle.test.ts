@@ -1,26 +1,46 @@
 /**
  * bundle.test.ts — the esbuild bundle (scripts/bundle.mjs) runs a build and writes the same image as
  * the TypeScript sources: the bundle is what bin/fromscratch.js prefers once built, so it must not drift.
+ * And bin/fromscratch.js's V8 code cache of it: written once per command, used after, rewritten when
+ * damaged, dropped with its bundle, never needed for a correct run.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { fromscratch, ROOT } from './cli.ts';
 
-test('the bundle builds the image the sources build, with the same digest', async () => {
+test('the bundle builds the image the sources build, with the same digest, from a code cache kept per command', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fromscratch-bundle-'));
-  // inside the repository: the bundle's external packages (native add-ons) resolve from node_modules
-  const out = join(ROOT, 'dist', `.bundle-test-${process.pid}`);
+  // an installed layout inside the repository (bin/ and dist/bundle/, no src/ beside them): the
+  // bundle's external packages (native add-ons) resolve from the repository's node_modules
+  const inst = join(ROOT, 'dist', `.bundle-test-${process.pid}`);
+  const out = join(inst, 'dist', 'bundle');
   try {
     const made = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), out], {
       encoding: 'utf8',
     });
     assert.equal(made.status, 0, made.stderr);
-    assert.ok(existsSync(join(out, 'main.mjs')), 'main.mjs written');
+    assert.ok(existsSync(join(out, 'main.cjs')), 'main.cjs written');
+    const code = readFileSync(join(out, 'main.cjs'));
+    assert.equal(
+      code.findIndex((b) => b > 0x7f),
+      -1,
+      'ASCII only (bin/fromscratch.js reads it as latin1)',
+    );
     // the source files it was built from, which bin/fromscratch.js compares with the bundle's mtime
     const inputs = JSON.parse(readFileSync(join(out, 'inputs.json'), 'utf8')) as string[];
     for (const f of ['src/cli/main.ts', 'src/orchestrate/build.ts', 'src/closure/closure.ts'])
@@ -29,20 +49,66 @@ test('the bundle builds the image the sources build, with the same digest', asyn
       assert.match(f, /^src\/.+\.ts$/);
       assert.ok(!f.endsWith('.test.ts') && existsSync(join(ROOT, f)), `${f} is a source file`);
     }
+    mkdirSync(join(inst, 'bin'));
+    copyFileSync(join(ROOT, 'bin', 'fromscratch.js'), join(inst, 'bin', 'fromscratch.js'));
+    const cache = join(dir, 'cache');
+    const v8 = join(dir, 'v8');
+    const bin = (args: string[], env: Record<string, string> = {}) =>
+      spawnSync(process.execPath, [join(inst, 'bin', 'fromscratch.js'), ...args], {
+        encoding: 'utf8',
+        env: { ...process.env, FROMSCRATCH_CACHE: cache, FROMSCRATCH_CODE_CACHE: v8, ...env },
+      });
+
     const args = ['build', '-q', '--binary', '/bin/true'];
     const fromSource = await fromscratch([...args, '-o', `oci:${join(dir, 'src')}:x`]);
     assert.equal(fromSource.code, 0, fromSource.stderr);
-    const runBundle = `const m = await import(${JSON.stringify(pathToFileURL(join(out, 'main.mjs')).href)}); m.run();`;
-    const bundled = spawnSync(
-      process.execPath,
-      ['--input-type=module', '-e', runBundle, 'fromscratch', ...args, '-o', `oci:${join(dir, 'bundle')}:x`],
-      { encoding: 'utf8', env: { ...process.env, FROMSCRATCH_CACHE: join(dir, 'cache') } },
-    );
+    const bundled = bin([...args, '-o', `oci:${join(dir, 'bundle')}:x`]);
     assert.equal(bundled.status, 0, bundled.stderr);
     assert.match(bundled.stdout, /^sha256:[0-9a-f]{64}\n$/);
     assert.equal(bundled.stdout, fromSource.stdout, 'same digest from the bundle and the sources');
+    const [buildCache] = readdirSync(v8);
+    assert.match(buildCache ?? '', /^[0-9a-f]{16}-build\.bin$/, 'the build command left its code cache');
+
+    // a second build compiles from it (the file is left as it is) and writes the same image
+    const before = statSync(join(v8, buildCache!)).mtimeMs;
+    const again = bin([...args, '-o', `oci:${join(dir, 'again')}:x`]);
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(again.stdout, fromSource.stdout);
+    assert.equal(statSync(join(v8, buildCache!)).mtimeMs, before, 'a usable cache is not rewritten');
+
+    // each command has its own; a damaged one is rejected by V8, the run is right, the cache rewritten
+    assert.equal(bin(['--version']).stdout.trim(), bin(['--version']).stdout.trim());
+    const none = readdirSync(v8).find((n) => n.endsWith('-none.bin'));
+    assert.ok(none, `--version left a cache of its own: ${readdirSync(v8)}`);
+    writeFileSync(join(v8, none), 'not a code cache');
+    const damaged = bin(['--version']);
+    assert.equal(damaged.status, 0, damaged.stderr);
+    assert.match(damaged.stdout, /^\d+\.\d+\.\d+\n$/);
+    assert.ok(statSync(join(v8, none)).size > 1000, 'the damaged cache was rewritten');
+
+    // a rebuilt bundle (other stat data) gets caches of its own, and the old ones go
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(out, 'main.cjs'), later, later);
+    assert.equal(bin(['--version']).status, 0);
+    const left = readdirSync(v8);
+    assert.equal(left.length, 1, `only the new bundle's cache is left: ${left}`);
+    assert.ok(!left.includes(none) && !left.includes(buildCache!), 'the old bundle caches were dropped');
+
+    // apart from the build cache: a fresh FROMSCRATCH_CACHE still starts from it
+    const kept = statSync(join(v8, left[0]!)).mtimeMs;
+    const fresh = bin(['--version'], { FROMSCRATCH_CACHE: join(dir, 'fresh') });
+    assert.equal(fresh.status, 0, fresh.stderr);
+    assert.deepEqual(readdirSync(v8), left);
+    assert.equal(statSync(join(v8, left[0]!)).mtimeMs, kept, 'the code cache was used, not written again');
+    assert.equal(existsSync(join(dir, 'fresh', 'v8')), false);
+
+    // FROMSCRATCH_NO_CODE_CACHE=1: compiled afresh, nothing kept
+    const plain = join(dir, 'plain');
+    const off = bin(['--version'], { FROMSCRATCH_CODE_CACHE: plain, FROMSCRATCH_NO_CODE_CACHE: '1' });
+    assert.equal(off.status, 0, off.stderr);
+    assert.equal(existsSync(plain), false, 'no code cache written');
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    rmSync(inst, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   }
 });

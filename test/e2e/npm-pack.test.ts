@@ -149,7 +149,7 @@ test('npm pack ships the compiled CLI, the schema, LICENSE and README, and no te
     'dist/src/cli/main.js',
     'dist/src/index.js',
     'dist/src/index.d.ts',
-    'dist/bundle/main.mjs',
+    'dist/bundle/main.cjs',
   ]) {
     assert.ok(paths.includes(want), `${want} is missing from the package: ${paths.length} files`);
   }
