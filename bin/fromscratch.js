@@ -22,6 +22,7 @@ import {
   renameSync,
   statSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -54,7 +55,8 @@ mod.run();
  * named by the bundle's stat data, node's version and flags, and the command: a rebuilt
  * bundle or another node never meets an old cache, and V8 rejects one that does not fit anyway. A
  * missing or rejected cache is written when the command ends, so it holds the code the command
- * compiled, not only the top level; every failure to read or write it is ignored.
+ * compiled, not only the top level; every failure to read or write it is ignored. Caches unused for
+ * 30 days are dropped when another is written.
  */
 function loadBundle(file) {
   // ASCII by construction (scripts/bundle.mjs checks it): latin1 is the cheapest way to a string
@@ -65,8 +67,11 @@ function loadBundle(file) {
   if (cache) {
     try {
       cachedData = readFileSync(cache.path);
+      // a cache in use is kept fresh (once a day): only caches unused for STALE_MS are dropped
+      const day = Date.now() - 86_400_000;
+      if (statSync(cache.path).mtimeMs < day) utimesSync(cache.path, new Date(), new Date());
     } catch {
-      cachedData = undefined;
+      // none yet (or not readable, or not ours to touch): compiled afresh
     }
   }
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
@@ -108,16 +113,24 @@ function codeCachePath(file) {
   return { dir, prefix, path: join(dir, `${prefix}-${name}.bin`) };
 }
 
-/** writeCodeCache writes the script's code cache atomically, and drops the caches of other bundles. */
+/** STALE_MS: a code cache unused this long (a bundle since rebuilt, or removed) is dropped. */
+const STALE_MS = 30 * 86_400_000;
+
+/**
+ * writeCodeCache writes the script's code cache atomically, and drops the stale caches of other
+ * bundles (two installs in use, a global and a project's, keep theirs side by side).
+ */
 function writeCodeCache(cache, script) {
   try {
     mkdirSync(cache.dir, { recursive: true });
     const tmp = `${cache.path}.${process.pid}.tmp`;
     writeFileSync(tmp, script.createCachedData());
     renameSync(tmp, cache.path);
+    const stale = Date.now() - STALE_MS;
     for (const n of readdirSync(cache.dir)) {
-      if (!n.startsWith(`${cache.prefix}-`) && /^[0-9a-f]{16}-[a-z-]+\.bin$/.test(n))
-        unlinkSync(join(cache.dir, n));
+      if (n.startsWith(`${cache.prefix}-`) || !/^[0-9a-f]{16}-[a-z-]+\.bin$/.test(n)) continue;
+      const p = join(cache.dir, n);
+      if (statSync(p).mtimeMs < stale) unlinkSync(p);
     }
   } catch {
     // a cache only: the next run compiles again

@@ -247,6 +247,37 @@ async function buildPlatform(
 
     const tree = ctx.col.tree();
     const epoch = opts.sourceDateEpoch ?? 0;
+    const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
+    const config =
+      libDirs.length > 0 && !libCache
+        ? {
+            ...(spec.config ?? {}),
+            Env: [
+              ...(spec.config?.Env ?? []).filter((e) => !e.startsWith('LD_LIBRARY_PATH=')),
+              libraryPathEnv(libDirs, spec.config?.Env ?? undefined, base.config.Env, log),
+            ],
+          }
+        : (spec.config ?? {});
+    const meta = {
+      created,
+      ...(spec.author ? { author: spec.author } : {}),
+      ...(spec.annotations ? { annotations: { ...(base.annotations ?? {}), ...spec.annotations } } : {}),
+    };
+    // the static start check: the image can start, or the build says why not (an error with --strict);
+    // a Dockerfile stage only read by COPY --from is never started, so it is not checked. It needs the
+    // tree and the config, not the layers' bytes: it runs while they are compressed (the main thread
+    // waits on the thread pool's deflate most of that time)
+    const checking = stage
+      ? undefined
+      : checkBuiltTree(tree, withConfig(base, config, meta), base, opts.store, {
+          origins: ctx.col.origins(),
+          resolved: [...ctx.resolvedObjects].filter((p) => {
+            const e = tree.get(p);
+            return e?.type === 'file' && e.content.kind === 'host' && e.content.path === root.hostPath(p);
+          }),
+        });
+    // a failed write is what the build reports; the check's outcome is then not asked for
+    checking?.catch(() => undefined);
     const written = await writeLayers(tree, ctx.col.origins(), {
       store: opts.store,
       compression: spec.compression ?? 'gzip',
@@ -260,7 +291,6 @@ async function buildPlatform(
       ...(opts.sharedLayers ? { shared: opts.sharedLayers } : {}),
       ...(opts.stats ? { stats: opts.stats } : {}),
     });
-    const created = new Date(epoch * 1000).toISOString().replace(/\.000Z$/, 'Z');
     const createdBy = spec.history?.join(' && ') || `fromscratch build ${describeContents(spec.contents)}`;
     const image = withConfig(
       appendLayers(
@@ -273,32 +303,10 @@ async function buildPlatform(
           ...(written.length > 1 && w.holds === 'app' ? { comment: createdBy } : {}),
         })),
       ),
-      libDirs.length > 0 && !libCache
-        ? {
-            ...(spec.config ?? {}),
-            Env: [
-              ...(spec.config?.Env ?? []).filter((e) => !e.startsWith('LD_LIBRARY_PATH=')),
-              libraryPathEnv(libDirs, spec.config?.Env ?? undefined, base.config.Env, log),
-            ],
-          }
-        : (spec.config ?? {}),
-      {
-        created,
-        ...(spec.author ? { author: spec.author } : {}),
-        ...(spec.annotations ? { annotations: { ...(base.annotations ?? {}), ...spec.annotations } } : {}),
-      },
+      config,
+      meta,
     );
-    // the static start check: the image can start, or the build says why not (an error with --strict);
-    // a Dockerfile stage only read by COPY --from is never started, so it is not checked
-    const check = stage
-      ? undefined
-      : await checkBuiltTree(tree, image, base, opts.store, {
-          origins: ctx.col.origins(),
-          resolved: [...ctx.resolvedObjects].filter((p) => {
-            const e = tree.get(p);
-            return e?.type === 'file' && e.content.kind === 'host' && e.content.path === root.hostPath(p);
-          }),
-        });
+    const check = await checking;
     if (check) reportCheck(check, spec, platform, log, warnings);
     const record: BuildRecord = {
       version: 1,

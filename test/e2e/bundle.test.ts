@@ -86,20 +86,33 @@ test('the bundle builds the image the sources build, with the same digest, from 
     assert.match(damaged.stdout, /^\d+\.\d+\.\d+\n$/);
     assert.ok(statSync(join(v8, none)).size > 1000, 'the damaged cache was rewritten');
 
-    // a rebuilt bundle (other stat data) gets caches of its own, and the old ones go
+    // a rebuilt bundle (other stat data) gets caches of its own; the old ones stay while used in
+    // the last 30 days (two installs side by side), and go once unused for longer
+    const old = readdirSync(v8);
     const later = new Date(Date.now() + 5000);
     utimesSync(join(out, 'main.cjs'), later, later);
     assert.equal(bin(['--version']).status, 0);
+    const both = readdirSync(v8);
+    assert.equal(both.length, old.length + 1, `a cache of the rebuilt bundle beside the old: ${both}`);
+    const longAgo = new Date(Date.now() - 40 * 86_400_000);
+    for (const n of old) utimesSync(join(v8, n), longAgo, longAgo);
+    assert.equal(bin(['build', '--help']).status, 0);
     const left = readdirSync(v8);
-    assert.equal(left.length, 1, `only the new bundle's cache is left: ${left}`);
-    assert.ok(!left.includes(none) && !left.includes(buildCache!), 'the old bundle caches were dropped');
+    assert.equal(left.length, 2, `the old bundle's unused caches were dropped: ${left}`);
+    assert.ok(!left.some((n) => old.includes(n)), `${left}`);
+    // one in use is kept fresh: its mtime moves once a day
+    const inUse = left.find((n) => n.endsWith('-none.bin'))!;
+    const dayAgo = new Date(Date.now() - 2 * 86_400_000);
+    utimesSync(join(v8, inUse), dayAgo, dayAgo);
+    assert.equal(bin(['--version']).status, 0);
+    assert.ok(statSync(join(v8, inUse)).mtimeMs > Date.now() - 60_000, 'a used cache is touched');
 
     // apart from the build cache: a fresh FROMSCRATCH_CACHE still starts from it
-    const kept = statSync(join(v8, left[0]!)).mtimeMs;
+    const kept = statSync(join(v8, inUse)).mtimeMs;
     const fresh = bin(['--version'], { FROMSCRATCH_CACHE: join(dir, 'fresh') });
     assert.equal(fresh.status, 0, fresh.stderr);
     assert.deepEqual(readdirSync(v8), left);
-    assert.equal(statSync(join(v8, left[0]!)).mtimeMs, kept, 'the code cache was used, not written again');
+    assert.equal(statSync(join(v8, inUse)).mtimeMs, kept, 'the code cache was used, not written again');
     assert.equal(existsSync(join(dir, 'fresh', 'v8')), false);
 
     // FROMSCRATCH_NO_CODE_CACHE=1: compiled afresh, nothing kept
