@@ -23,7 +23,7 @@ import { liveStats, type StatSnapshot } from '../fs/stat-snapshot.ts';
 import { cacheDir } from './cache-dir.ts';
 import type { Collector } from './collector.ts';
 import { fileDigests } from './file-digest.ts';
-import { md5OnWorker } from './md5-worker.ts';
+import { md5OnWorker, releaseMd5Worker } from './md5-worker.ts';
 import type { RecordedPackage } from './record.ts';
 import type { SharedLayers } from './write-layers.ts';
 
@@ -204,6 +204,8 @@ export async function attributeHostFiles(
     status.push({ name: f.pkg.name, controlText: control, files: f.files });
   }
   await memo.save();
+  // the worker's guesses beyond these files are not needed: its memory goes before the layers are made
+  releaseMd5Worker();
   const { entries, origins } = dpkgStatusEntries(status);
   for (const entry of entries as FileEntry[])
     for (const o of origins.get(entry.path) ?? []) col.addIfAbsent(entry, o);

@@ -51,11 +51,16 @@ function start(): Worker {
     const p = waiting.get(r.id);
     if (!p) return;
     waiting.delete(r.id);
-    if (waiting.size === 0) w.unref();
+    if (waiting.size === 0) {
+      w.unref();
+      if (releaseWhenIdle) releaseMd5Worker();
+    }
     if (r.md5 !== undefined) p.resolve(r.md5);
     else p.reject(Object.assign(new Error(r.error?.message ?? 'md5 failed'), { code: r.error?.code }));
   });
   const fail = (e: Error) => {
+    // a worker let go of (releaseMd5Worker) ends without failing anything
+    if (released.has(w)) return;
     worker = undefined;
     for (const p of waiting.values()) p.reject(e);
     waiting.clear();
@@ -65,8 +70,30 @@ function start(): Worker {
   return w;
 }
 
+const released = new WeakSet<Worker>();
+let releaseWhenIdle = false;
+
+/**
+ * releaseMd5Worker ends the worker once no result is awaited (now, or when the last one arrives): a
+ * build calls it once its files are credited, so that the worker's isolate (~10 MB) is not kept
+ * through the compression of the layers. A later request starts a new one.
+ */
+export function releaseMd5Worker(): void {
+  const w = worker;
+  if (w === undefined) return;
+  if (waiting.size > 0) {
+    releaseWhenIdle = true;
+    return;
+  }
+  releaseWhenIdle = false;
+  released.add(w);
+  worker = undefined;
+  void w.terminate();
+}
+
 /** md5OnWorker is the hex MD5 of a file's bytes, computed on the worker thread. Rejects as a read would (code ENOENT…). */
 export function md5OnWorker(path: string): Promise<string> {
+  releaseWhenIdle = false;
   worker ??= start();
   const w = worker;
   const id = nextId++;
