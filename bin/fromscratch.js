@@ -13,7 +13,6 @@
 // The shebang caps V8's semi-spaces at 4 MiB (default 16 MiB on 64-bit): a build streams file data
 // through short-lived buffers and the scavenger keeps up at the same CPU, with ~20 MiB less peak RSS
 // (README "Start-up and memory"). `node bin/fromscratch.js` runs without it.
-import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
@@ -102,15 +101,27 @@ function codeCachePath(file) {
   const dir =
     process.env.FROMSCRATCH_CODE_CACHE ||
     join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fromscratch', 'v8');
-  const prefix = createHash('sha256')
-    .update(
-      [file, st.size, st.mtimeMs, st.ino, process.version, process.arch, ...process.execArgv].join('\0'),
-    )
-    .digest('hex')
-    .slice(0, 16);
+  const prefix = hash64(
+    [file, st.size, st.mtimeMs, st.ino, process.version, process.arch, ...process.execArgv].join('\0'),
+  );
   const command = process.argv.slice(2).find((a) => !a.startsWith('-'));
   const name = command !== undefined && /^[a-z][a-z-]{0,31}$/.test(command) ? command : 'none';
   return { dir, prefix, path: join(dir, `${prefix}-${name}.bin`) };
+}
+
+/**
+ * hash64 is a 64-bit string hash (two 32-bit FNV-1a lanes) as 16 hex digits: a name for the cache,
+ * without loading node:crypto for it (~10 ms of `--version`). V8 checks a cache's fit on its own.
+ */
+function hash64(text) {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
 }
 
 /** STALE_MS: a code cache unused this long (a bundle since rebuilt, or removed) is dropped. */
