@@ -115,6 +115,14 @@ test('the bundle builds the image the sources build, with the same digest, from 
     assert.equal(statSync(join(v8, inUse)).mtimeMs, kept, 'the code cache was used, not written again');
     assert.equal(existsSync(join(dir, 'fresh', 'v8')), false);
 
+    // a cache directory that cannot be made (a file in its place): the run is as good, nothing written
+    const blocked = join(dir, 'blocked');
+    writeFileSync(blocked, 'a file');
+    const noDir = bin(['--version'], { FROMSCRATCH_CODE_CACHE: join(blocked, 'v8') });
+    assert.equal(noDir.status, 0, noDir.stderr);
+    assert.equal(noDir.stderr, '');
+    assert.equal(readFileSync(blocked, 'utf8'), 'a file');
+
     // FROMSCRATCH_NO_CODE_CACHE=1: compiled afresh, nothing kept
     const plain = join(dir, 'plain');
     const off = bin(['--version'], { FROMSCRATCH_CODE_CACHE: plain, FROMSCRATCH_NO_CODE_CACHE: '1' });
