@@ -42,6 +42,8 @@ want ssh-keygen openssh-client
 want openssl openssl
 want setpriv util-linux
 want nginx nginx-light
+# tinyproxy-bin has the program; the tinyproxy package its configuration (the program-files corpus)
+[ -f /etc/tinyproxy/tinyproxy.conf ] || need_pkgs+=(tinyproxy)
 want curl curl
 want zstd zstd
 want xz xz-utils

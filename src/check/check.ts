@@ -30,7 +30,8 @@ import {
   resolveOrMissing,
 } from '../closure/closure-cache.ts';
 import { LIBRARY_DATA } from '../closure/infer.ts';
-import { libraryDataFiles, missingRuntime } from '../closure/launcher.ts';
+import { cStrings, libraryDataFiles, missingRuntime } from '../closure/launcher.ts';
+import { PROGRAM_PATH, programFilesPlan } from '../closure/program-files.ts';
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from '../closure/shebang.ts';
 import { timezoneRequest, ZONEINFO_DIR } from '../closure/timezone.ts';
 import { elfMachineToOciArch } from '../elf/abi.ts';
@@ -487,6 +488,22 @@ export async function checkImageRoot(
           path: o.real,
           message: `${o.real} (${rule.reason}) finds none of ${wanted.join(', ')} in the image: ${finalElf.real} fails when it first uses it`,
           fix: `build without --no-infer=library-data, or add the file with --add ${wanted[0]}`,
+          fatal: false,
+        });
+    }
+    // a program that reads its configuration from a directory of its own (nginx's /etc/nginx/nginx.conf)
+    const strings = await cStrings(cache, finalElf.real, PROGRAM_PATH);
+    for (const d of programFilesPlan(strings).configDirs) {
+      const files = strings.filter((f) => f.startsWith(`${d}/`) && !f.endsWith('/'));
+      if (files.length === 0) continue;
+      let found = false;
+      for (const f of files) if ((await resolveOrMissing(cache, f)).stat?.type === 'file') found = true;
+      if (!found)
+        problems.push({
+          kind: 'runtime',
+          path: files[0]!,
+          message: `${finalElf.real} reads its configuration at ${files.join(', ')} (compiled into it), which the image lacks: it stops at start if it needs one (nginx does)`,
+          fix: `build without --no-infer=program-files, or add the directory with --add ${d}:${d}`,
           fatal: false,
         });
     }

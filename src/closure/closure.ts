@@ -61,6 +61,15 @@ import {
 } from './launcher.ts';
 import { findLocale, LOCALE_ALIAS, LOCALE_SYMBOLS, type LocaleRequest, localedefCommand } from './locale.ts';
 import {
+  CONFIG_DATA,
+  CONFIG_REASON,
+  configPaths,
+  moduleNames,
+  PROGRAM_PATH,
+  programFilesPlan,
+  stateRootOf,
+} from './program-files.ts';
+import {
   acceptCandidate,
   type Candidate,
   isMuslReserved,
@@ -1132,6 +1141,114 @@ async function applyRuntimePlan(
     );
 }
 
+/** MAX_CONFIG_ENTRIES and MAX_CONFIG_BYTES bound a configuration directory shipped whole. */
+const MAX_CONFIG_ENTRIES = 256;
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/**
+ * programFilesRule applies program-files.ts to a program: its configuration directory under /etc
+ * (world-readable files only: a key or a password file is left out, with a warning), its state
+ * directories (empty, with their owner and mode), and the modules its configuration files name.
+ */
+async function programFilesRule(st: State, pg: Program): Promise<void> {
+  const main = pg.env.main;
+  if (main.info.interpreter === undefined && main.info.type !== 'exec') return;
+  const plan = programFilesPlan(await cStrings(st.cache, main.real, PROGRAM_PATH));
+  const by = main.real;
+  const conf: Origin = {
+    kind: 'inferred',
+    by,
+    reason: `${pg.rootName} ${CONFIG_REASON}`,
+  };
+  const configTexts: { path: string; dir: string }[] = [];
+  const ship = async (path: string, dir: string, privates: string[]): Promise<number> => {
+    const r = await resolveOrMissing(st.cache, path);
+    if (r.stat?.type !== 'file') return 0;
+    if ((r.stat.mode & 0o004) === 0) {
+      privates.push(path);
+      return 0;
+    }
+    await addResolved(st, r, conf);
+    configTexts.push({ path: r.path, dir });
+    return r.stat.size;
+  };
+  const dirs = [...plan.configDirs];
+  for (const f of plan.configFiles) {
+    const r = await resolveOrMissing(st.cache, f);
+    if (r.stat?.type === 'dir') dirs.push(f);
+    else if (r.stat?.type === 'file') await ship(f, '/etc', []);
+  }
+  for (const d of dirs) {
+    const w = await walkTree(st.cache, d, { max: MAX_CONFIG_ENTRIES + 1 });
+    if (w.entries.length === 0) continue;
+    if (w.truncated) {
+      st.warnings.push(
+        `${pg.rootName} names its configuration directory ${d}, which holds more than ${MAX_CONFIG_ENTRIES} entries: left out; add what it reads with --add`,
+      );
+      continue;
+    }
+    const privates: string[] = [];
+    let bytes = 0;
+    for (const e of w.entries) {
+      if (e.kind === 'dir') await addRootFile(st, e.path, conf);
+      else bytes += await ship(e.path, d, privates);
+      if (bytes > MAX_CONFIG_BYTES) {
+        st.warnings.push(
+          `${pg.rootName} names its configuration directory ${d}, which holds more than ${MAX_CONFIG_BYTES / 1048576} MiB: only part of it is in the image; add what it reads with --add`,
+        );
+        break;
+      }
+    }
+    if (privates.length > 0)
+      st.warnings.push(
+        `${pg.rootName}'s configuration directory ${d} holds files only their owner may read, left out: ${privates.join(', ')} (keys or passwords: add those the image needs with --add)`,
+      );
+  }
+  // what the configuration names: more state, and the data files it serves (a page, a template)
+  const statePaths = new Map(plan.statePaths.map((p) => [p, `${p} is compiled into it`]));
+  for (const { path } of [...configTexts]) {
+    const text = await readTextCached(st.cache, path, 256 * 1024);
+    for (const p of text === undefined ? [] : configPaths(text)) {
+      if (stateRootOf(p) !== undefined) {
+        if (!statePaths.has(p)) statePaths.set(p, `${path} names ${p}`);
+      } else if (CONFIG_DATA.test(p)) {
+        const r = await resolveOrMissing(st.cache, p);
+        if (r.stat?.type === 'file' && (r.stat.mode & 0o004) !== 0)
+          await addResolved(st, r, { kind: 'inferred', by, reason: `${path} names it` });
+      }
+    }
+  }
+  // state: the deepest directory the root has on each path, without what the host wrote there
+  for (const [p, why] of statePaths) {
+    const top = stateRootOf(p);
+    for (let d = p; top !== undefined && d.length >= top.length; d = parentPath(d)) {
+      const r = await resolveOrMissing(st.cache, d);
+      if (r.stat?.type !== 'dir') continue;
+      await addResolved(st, r, {
+        kind: 'inferred',
+        by,
+        reason: `${pg.rootName} writes under ${d} (${why}): the directory, empty`,
+      });
+      break;
+    }
+  }
+  // modules a configuration loads by path (absolute, or under a directory the program names)
+  for (const { path, dir } of configTexts) {
+    const text = await readTextCached(st.cache, path, 256 * 1024);
+    if (text === undefined) continue;
+    for (const m of moduleNames(text)) {
+      const bases = m.startsWith('/') ? [''] : [...plan.prefixes, `${dir}/`];
+      for (const b of bases) {
+        const cand = normalizeImagePath(`${b}${m}`);
+        const r = await resolveOrMissing(st.cache, cand);
+        if (r.stat?.type !== 'file') continue;
+        await loadInferredPath(st, pg, cand, main, by, `${path} loads it as a module`);
+        break;
+      }
+    }
+  }
+}
+
 /**
  * addZoneinfo adds the root's zone database (ZONEINFO_DIR, whole) for `by`, a runtime that looks zones up
  * by name at run time: which zones a program asks for is not in its bytes. Nothing when the root has
@@ -1448,6 +1565,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
       }
     }
     if (round === 0 && on('launchers') && !st.traced) await launcherRules(st, pg);
+    if (round === 0 && on('programFiles') && !st.traced) await programFilesRule(st, pg);
     if (on('locales') && !localeDone && (st.opts.locales?.length ?? 0) > 0) {
       const imp = importers(fresh, (s) => LOCALE_SYMBOLS.has(s));
       if (imp.length > 0) {

@@ -44,6 +44,8 @@ export interface InferOptions {
   readonly python?: boolean;
   /** the Perl, Ruby and Tcl standard library rule alone (launcher.ts; default true; off when `launchers` is off) */
   readonly interpreters?: boolean;
+  /** a program's compiled-in configuration and state directories (program-files.ts; default true) */
+  readonly programFiles?: boolean;
 }
 
 /** NSS_SYMBOLS maps each name-service function to the nsswitch.conf databases it consults. */

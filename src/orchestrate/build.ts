@@ -7,12 +7,14 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve as resolveHostPath } from 'node:path';
 import type { BlobStore } from '../blob/store.ts';
 import { type CheckReport, formatCheck } from '../check/check.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
 import { pythonImports } from '../closure/launcher.ts';
 import { localeRequests } from '../closure/locale.ts';
+import { CONFIG_REASON } from '../closure/program-files.ts';
 import { timezoneRequest } from '../closure/timezone.ts';
 import { notEmulatedWarning } from '../deb/deb-entries.ts';
 import { ELF_DATA_KIND_LABEL, readElfRole } from '../elf/elf-role.ts';
@@ -29,7 +31,7 @@ import { appendLayers, emptyImage, type Image, type Layer, withConfig } from '..
 import { checkCompressionLevel } from '../layer/compress.ts';
 import { formatPlatform, hostPlatform, type Platform } from '../model/platform.ts';
 import { type ProgressSink, startTask } from '../model/progress.ts';
-import { checkSecret } from '../trace/secrets.ts';
+import { checkSecret, isAllowedSecret } from '../trace/secrets.ts';
 import { toArgv, traceCommand } from '../trace/trace.ts';
 import { binaryDest, withDefaultEntrypoint } from './binary-dest.ts';
 import type { BuildSpec, ContentItem } from './build-spec.ts';
@@ -46,7 +48,7 @@ import {
   writeClosureMemo,
 } from './closure-memo.ts';
 import { Collector } from './collector.ts';
-import { scratchDefaults } from './defaults.ts';
+import { type SystemAccounts, scratchDefaults, systemAccountsNamed } from './defaults.ts';
 import {
   addDirectories,
   gatherContextAdd,
@@ -242,7 +244,8 @@ async function buildPlatform(
       );
       task.done(`${packages.length} package${packages.length === 1 ? '' : 's'}`);
     }
-    for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0))
+    const accounts = await configAccounts(ctx);
+    for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0, accounts))
       ctx.col.addIfAbsent(d.entry, d.origin);
 
     const tree = ctx.col.tree();
@@ -446,6 +449,31 @@ function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): { pythonImports?:
 }
 
 /**
+ * configAccounts are the root's system accounts the configuration files of the image's programs name
+ * (program-files.ts ships them; nginx's `user www-data;` is looked up when it starts), for /etc/passwd
+ * and /etc/group beside the default users.
+ */
+async function configAccounts(ctx: GatherContext): Promise<SystemAccounts> {
+  const texts: string[] = [];
+  for (const [path, origins] of ctx.col.origins()) {
+    if (!origins.some((o) => o.kind === 'inferred' && o.reason.endsWith(CONFIG_REASON))) continue;
+    const e = ctx.col.tree().get(path);
+    if (e?.type !== 'file' || e.content.kind !== 'host') continue;
+    const text = await readFile(e.content.path)
+      .then((b) => (b.length <= 256 * 1024 ? b.toString('utf8') : ''))
+      .catch(() => '');
+    texts.push(text);
+  }
+  if (texts.length === 0) return { users: [], groups: [] };
+  const read = (p: string) =>
+    ctx.root
+      .read(p, { limit: 1024 * 1024 })
+      .then((b) => Buffer.from(b).toString('utf8'))
+      .catch(() => '');
+  return systemAccountsNamed(await read('/etc/passwd'), await read('/etc/group'), texts);
+}
+
+/**
  * rootHostFiles are the host files of the closure's roots (symlinks resolved within the root): the
  * program a build names is the largest file to hash, and the closure adds it to the collector only at
  * its end.
@@ -549,7 +577,25 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
   const byPath = ctx.secrets.checkSecret
     ? { checkSecret: (p: string) => checkSecret(p), allowSecrets: ctx.secrets.allowSecrets ?? [] }
     : undefined;
+  const full = ctx.secrets.checkSecret;
   for (const { entry, origins, hostPath } of closure.entries) {
+    // a configuration file the program-files rule brings is read whole (a few small files): one holding
+    // a key or a token is left out with a warning, as nobody named it (--allow-secret ships it)
+    if (
+      full &&
+      entry.type === 'file' &&
+      hostPath !== undefined &&
+      origins.some((o) => o.kind === 'inferred' && o.reason.endsWith(CONFIG_REASON)) &&
+      !isAllowedSecret(hostPath, ctx.secrets.allowSecrets ?? [])
+    ) {
+      const verdict = full(hostPath);
+      if (verdict.refuse) {
+        ctx.warn(
+          `left out ${hostPath}, a configuration file of a program in the image: ${verdict.reason || 'it looks like a secret'} (--allow-secret ${hostPath} ships it)`,
+        );
+        continue;
+      }
+    }
     if (byPath && entry.type === 'file' && hostPath !== undefined)
       assertNotSecret(hostPath, byPath, entry.path);
     // the roots' own `requested` reasons are the ones noted above (--binary, --add, --trace)

@@ -27,6 +27,10 @@ export const INFER_RULES = {
     key: 'interpreters',
     what: "Perl's, Ruby's and Tcl's standard libraries (their compiled-in @INC, $LOAD_PATH, tcl_library)",
   },
+  'program-files': {
+    key: 'programFiles',
+    what: "a program's compiled-in configuration (nginx's /etc/nginx) and state directories (/var/log/nginx, /run), and the modules its configuration loads",
+  },
   launchers: {
     key: 'launchers',
     what: 'java, python, perl, ruby and tcl, the helpers git, gpg and tar run, the shell of make and watch, and the /proc/self/exe launcher warning',

@@ -718,3 +718,119 @@ describe('locales named by the environment', () => {
     });
   });
 });
+
+/** serving runs an image in the background without network, and returns docker exec of its curl and a stop. */
+async function serving(image: string) {
+  const dockerBin = requireTool('docker', 'docker.io');
+  const id = (await run(dockerBin, ['run', '-d', '--network', 'none', image])).stdout.trim();
+  return {
+    curl: async (args: readonly string[]) => {
+      // the server may still be starting: a few tries
+      let last = { code: 1, stdout: '', stderr: '' } as {
+        code: number | null;
+        stdout: string;
+        stderr: string;
+      };
+      for (let i = 0; i < 50; i++) {
+        last = await run(dockerBin, ['exec', id, '/usr/bin/curl', ...args], { allowFail: true });
+        if (last.code === 0) break;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      return last;
+    },
+    exec: (args: readonly string[]) => run(dockerBin, ['exec', id, ...args], { allowFail: true }),
+    logs: async () => (await run(dockerBin, ['logs', id], { allowFail: true })).stderr,
+    stop: () => run(dockerBin, ['rm', '-f', id], { allowFail: true }),
+  };
+}
+
+describe('servers that read a compiled-in configuration, write logs and state, and drop to a system user', () => {
+  it('nginx: its /etc/nginx, its log, temp and pid directories, its modules and www-data; it serves the page', async () => {
+    const nginx = requireTool('nginx', 'nginx-light');
+    const curl = requireTool('curl', 'curl');
+    await withTempDir('e2e-nginx', async (dir) => {
+      await mkdir(join(dir, 'www'));
+      await writeFile(join(dir, 'www', 'index.html'), 'hello from nginx, from scratch\n');
+      const image = 'e2e/launch-nginx:1';
+      const built = await build(
+        dir,
+        [
+          '--binary',
+          nginx,
+          '--binary',
+          curl,
+          '--add',
+          'www:/var/www/html',
+          '--entrypoint',
+          `["${nginx}","-g","daemon off;"]`,
+        ],
+        image,
+      );
+      assert.doesNotMatch(built.stderr, /would not start|warning/i, built.stderr);
+      const s = await serving(image);
+      try {
+        const page = await s.curl(['-fsS', 'http://127.0.0.1/']);
+        assert.equal(page.code, 0, `${page.stderr}\n${await s.logs()}`);
+        assert.equal(page.stdout, 'hello from nginx, from scratch\n');
+        // the configuration test reads every included file, opens the logs and looks up its user
+        const t = await s.exec([nginx, '-t']);
+        assert.equal(t.code, 0, t.stderr);
+        assert.match(t.stderr, /test is successful/);
+        const users = await s.curl(['-fsS', 'file:///etc/passwd']);
+        assert.match(users.stdout, /^www-data:x:33:33:/m, 'the user nginx.conf names');
+        const log = await s.curl(['-fsS', 'file:///var/log/nginx/access.log']);
+        assert.match(log.stdout, /"GET \/ HTTP\/1\.1" 200/, 'it logs where it was built to');
+      } finally {
+        await s.stop();
+      }
+      // the class's failure without the rule, as it was: the configuration is not there
+      const without = 'e2e/launch-nginx-without:1';
+      const warned = await build(dir, ['--binary', nginx, '--no-infer=program-files'], without);
+      // the start check says so at build time
+      assert.match(
+        warned.stderr,
+        /reads its configuration at \/etc\/nginx\/nginx\.conf \(compiled into it\), which the image lacks/,
+      );
+      const bare = await dockerRun(without, ['-t'], { allowFail: true });
+      assert.notEqual(bare.code, 0);
+      assert.match(bare.stderr, /open\(\) "\/etc\/nginx\/nginx\.conf" failed/);
+    });
+  });
+
+  it('tinyproxy: its /etc/tinyproxy, the log and pid directories and error page its configuration names, its user', async () => {
+    const tinyproxy = requireTool('tinyproxy', 'tinyproxy');
+    const curl = requireTool('curl', 'curl');
+    await withTempDir('e2e-tinyproxy', async (dir) => {
+      const image = 'e2e/launch-tinyproxy:1';
+      const built = await build(
+        dir,
+        ['--binary', tinyproxy, '--binary', curl, '--entrypoint', `["${tinyproxy}","-d"]`],
+        image,
+      );
+      assert.doesNotMatch(built.stderr, /would not start/, built.stderr);
+      const s = await serving(image);
+      try {
+        // through the proxy to a port nobody listens on: tinyproxy answers with its own error page
+        const r = await s.curl([
+          '-sS',
+          '-x',
+          'http://127.0.0.1:8888',
+          '-o',
+          '/dev/stdout',
+          '-w',
+          '\n%{http_code}',
+          'http://127.0.0.1:1/',
+        ]);
+        assert.equal(r.code, 0, `${r.stderr}\n${await s.logs()}`);
+        assert.match(r.stdout, /\n50[0-9]$/, r.stdout);
+        assert.match(r.stdout, /tinyproxy/i, 'the error page of /usr/share/tinyproxy');
+        const users = await s.curl(['-fsS', 'file:///etc/passwd']);
+        assert.match(users.stdout, /^tinyproxy:x:\d+:\d+:/m, 'the User its configuration names');
+        const pid = await s.curl(['-fsS', 'file:///run/tinyproxy/tinyproxy.pid']);
+        assert.match(pid.stdout, /^\d+\n?$/, 'it wrote its pid where its configuration says');
+      } finally {
+        await s.stop();
+      }
+    });
+  });
+});

@@ -389,3 +389,54 @@ describe('what the environment points the closure at', () => {
     });
   });
 });
+
+describe("what a program's compiled-in configuration directory holds", () => {
+  test('a configuration file holding a token is left out with a warning; one only its owner reads is left out; the rest ships', async () => {
+    const gcc = requireTool('gcc', 'gcc');
+    await withTempDir('secrets-config', async (dir) => {
+      const root = join(dir, 'root');
+      await mkdir(join(root, 'usr', 'bin'), { recursive: true });
+      await mkdir(join(root, 'etc', 'fsdemo'), { recursive: true });
+      await writeFile(
+        join(dir, 'demo.c'),
+        'int puts(const char *);\nint main(void) { return puts("/etc/fsdemo/demo.conf") < 0; }\n',
+      );
+      execFileSync(gcc, ['-static', '-O1', '-o', join(root, 'usr', 'bin', 'demo'), join(dir, 'demo.c')]);
+      await writeFile(join(root, 'etc', 'fsdemo', 'demo.conf'), 'listen 8080\n');
+      await writeFile(join(root, 'etc', 'fsdemo', 'token.conf'), `token ghp_${'a1B2'.repeat(9)}\n`);
+      await writeFile(join(root, 'etc', 'fsdemo', 'password'), 'hunter2\n');
+      await chmod(join(root, 'etc', 'fsdemo', 'password'), 0o600);
+      const r = await fromscratch(
+        ['build', '--sysroot', root, '--binary', '/usr/bin/demo', '-o', 'oci:out:1'],
+        { cwd: dir },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stderr,
+        /left out \S*\/etc\/fsdemo\/token\.conf, a configuration file of a program in the image: .*token/,
+      );
+      assert.match(r.stderr, /files only their owner may read, left out: \/etc\/fsdemo\/password/);
+      const paths = layoutPaths(join(dir, 'out'), '1');
+      assert.ok(paths.includes('/etc/fsdemo/demo.conf'), 'the configuration ships');
+      assert.ok(!paths.includes('/etc/fsdemo/token.conf'), 'not the token');
+      assert.ok(!paths.includes('/etc/fsdemo/password'), 'not the private file');
+      // named on purpose, it ships
+      const allowed = await fromscratch(
+        [
+          'build',
+          '--sysroot',
+          root,
+          '--binary',
+          '/usr/bin/demo',
+          '--allow-secret',
+          join(root, 'etc', 'fsdemo', 'token.conf'),
+          '-o',
+          'oci:out2:1',
+        ],
+        { cwd: dir },
+      );
+      assert.equal(allowed.code, 0, allowed.stderr);
+      assert.ok(layoutPaths(join(dir, 'out2'), '1').includes('/etc/fsdemo/token.conf'));
+    });
+  });
+});

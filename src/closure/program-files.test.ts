@@ -1,0 +1,67 @@
+// program-files.test.ts — which compiled-in paths name a program's configuration and state, and what
+// a configuration names in turn (modules, state, served files).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { configPaths, moduleNames, PROGRAM_PATH, programFilesPlan, stateRootOf } from './program-files.ts';
+
+test("nginx's compiled-in paths: its /etc directory, its state paths, its prefix; the system's paths left to others", () => {
+  const strings = [
+    '/etc/nginx/nginx.conf',
+    '/etc/nginx/',
+    '/var/log/nginx/access.log',
+    '/var/lib/nginx/body',
+    '/run/nginx.pid',
+    '/var/lock/nginx.lock',
+    '/usr/share/nginx/',
+    '/etc/passwd',
+    '/etc/ssl/certs/ca-certificates.crt',
+    '/etc/hosts',
+    '/etc/wgetrc',
+    '/etc/../etc/shadow',
+    '/var/tmp',
+  ].filter((s) => PROGRAM_PATH.test(s));
+  // a path with a dot-dot component names nothing (below: not in the plan)
+  assert.deepEqual(programFilesPlan(strings), {
+    configDirs: ['/etc/nginx'],
+    configFiles: ['/etc/wgetrc'],
+    statePaths: [
+      '/run/nginx.pid',
+      '/var/lib/nginx/body',
+      '/var/lock/nginx.lock',
+      '/var/log/nginx/access.log',
+    ],
+    prefixes: ['/etc/nginx/', '/usr/share/nginx/'],
+  });
+  // a bare state root is not a program's own (/var/tmp, /run): only what lies under one
+  assert.deepEqual(programFilesPlan(['/var/log', '/run', '/var/tmp/x']).statePaths, []);
+  assert.equal(stateRootOf('/var/log/nginx/access.log'), '/var/log');
+  assert.equal(stateRootOf('/run/nginx.pid'), '/run');
+  assert.equal(stateRootOf('/var/www/html'), undefined);
+  assert.equal(stateRootOf('/run'), undefined);
+});
+
+test('a configuration names the modules it loads and the paths it writes or serves; comments do not count', () => {
+  const conf = [
+    'load_module modules/ngx_http_echo_module.so;',
+    '# load_module modules/commented_out.so;',
+    'LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so',
+    'PidFile "/run/tinyproxy/tinyproxy.pid"',
+    'LogFile "/var/log/tinyproxy/tinyproxy.log" # the log',
+    "DefaultErrorFile '/usr/share/tinyproxy/default.html'",
+    'error_log /var/log/nginx/error.log;',
+    'include /etc/nginx/../../etc/shadow;',
+    'listen 127.0.0.1:80; root /var/www/html;',
+  ].join('\n');
+  assert.deepEqual(moduleNames(conf), [
+    'modules/ngx_http_echo_module.so',
+    '/usr/lib/apache2/modules/mod_rewrite.so',
+  ]);
+  assert.deepEqual(configPaths(conf), [
+    '/usr/lib/apache2/modules/mod_rewrite.so',
+    '/run/tinyproxy/tinyproxy.pid',
+    '/var/log/tinyproxy/tinyproxy.log',
+    '/usr/share/tinyproxy/default.html',
+    '/var/log/nginx/error.log',
+    '/var/www/html',
+  ]);
+});

@@ -1,0 +1,111 @@
+/**
+ * program-files.ts — the configuration and state paths compiled into a program. PURE.
+ *
+ * A server reads its configuration at a path written into it at build time and writes its logs, pid
+ * file and temporary files under paths written the same way: nginx holds `/etc/nginx/nginx.conf`,
+ * `/var/log/nginx/access.log`, `/var/lib/nginx/body` and `/run/nginx.pid` (its `./configure --conf-path
+ * …` options). Without them it stops at start (`open() "/etc/nginx/nginx.conf" failed`), as any program
+ * of this class does. From the program's C strings (never by running it):
+ * - its configuration: a directory of its own under /etc (`/etc/nginx/…` → `/etc/nginx`, whole, since a
+ *   configuration includes its neighbours), or a file directly in /etc (`/etc/wgetrc`). What the system,
+ *   other rules or the container runtime own (/etc/passwd, /etc/hosts, /etc/ssl, pam.d …) is not one;
+ * - its state directories: the deepest directory the root has on a path under /run, /var/run, /var/log,
+ *   /var/lib, /var/cache, /var/spool or /var/lock (`/var/log/nginx/access.log` → `/var/log/nginx`),
+ *   shipped empty with its owner and mode: the program writes there, what the host wrote is not the
+ *   image's;
+ * - the modules its configuration loads by name (nginx's `load_module modules/x.so;`), found under the
+ *   directories the program names or beside the configuration: loaded as libraries;
+ * - what its configuration names in turn: state directories as above (tinyproxy's `PidFile
+ *   "/run/tinyproxy/tinyproxy.pid"`), and the data files under /usr/share it serves (its error page).
+ */
+
+/** CONFIG_REASON ends the reason of every configuration file the rule ships (build reads them for accounts). */
+export const CONFIG_REASON = 'reads its configuration there (a path compiled into it)';
+
+/**
+ * PROGRAM_PATH matches the C strings the rule looks at: absolute paths under /etc, /run and /var, and
+ * directories (ending in `/`) under /usr and /opt, where module paths may start.
+ */
+export const PROGRAM_PATH =
+  /^\/((etc|run|var)\/[A-Za-z0-9._+@-]+(\/[A-Za-z0-9._+@-]+)*\/?|(usr|opt)\/([A-Za-z0-9._+@-]+\/)+)$/;
+
+/** SYSTEM_ETC matches /etc paths that are the system's, another rule's or the container runtime's. */
+const SYSTEM_ETC =
+  /^\/etc\/(passwd|group|shadow|gshadow|subuid|subgid|hosts|hostname|resolv\.conf|nsswitch\.conf|localtime|timezone|mtab|fstab|ld\.so\.[a-z.]+|os-release|lsb-release|debian_version|issue|motd|machine-id|ssl|pki|ca-certificates(\.conf)?|alternatives|security|pam\.d|pam\.conf|sudoers(\.d)?|default|environment|profile(\.d)?|shells|login\.defs|services|protocols|rpc|networks|ethers|gai\.conf|host\.conf|magic(\.mime)?|terminfo|zoneinfo|locale\.(alias|gen|conf)|init\.d|rc[0-9S]\.d|systemd|udev|cron[a-z.]*|logrotate\.d|apt|dpkg|X11|xdg|fonts|ld\.so\.conf\.d|mke2fs\.conf|inputrc|bash\.bashrc|skel|selinux|apparmor(\.d)?|sysctl\.(conf|d)|modprobe\.d|modules-load\.d|tmpfiles\.d|binfmt\.d|kernel|update-motd\.d|opt|gnutls|openssl)(\/|$)/;
+
+/** STATE_ROOT matches the directories under which a program keeps its state, captured. */
+const STATE_ROOT = /^(\/run|\/var\/(?:run|log|lib|cache|spool|lock))\/./;
+
+/** ProgramFilesPlan is what a program's compiled-in paths name. */
+export interface ProgramFilesPlan {
+  /** directories of the program's own under /etc, shipped whole */
+  readonly configDirs: readonly string[];
+  /** paths directly in /etc: a file is shipped, a directory whole */
+  readonly configFiles: readonly string[];
+  /** paths under a state root: the deepest directory the root has is shipped empty */
+  readonly statePaths: readonly string[];
+  /** directories the program names (ending in `/`): where a configuration's relative module paths start */
+  readonly prefixes: readonly string[];
+}
+
+/** programFilesPlan sorts a program's compiled-in paths (C strings matching PROGRAM_PATH). */
+export function programFilesPlan(strings: readonly string[]): ProgramFilesPlan {
+  const configDirs = new Set<string>();
+  const configFiles = new Set<string>();
+  const statePaths = new Set<string>();
+  for (const s of strings) {
+    const p = s.replace(/\/+$/, '');
+    if (p.split('/').some((c) => c === '.' || c === '..')) continue;
+    if (p.startsWith('/usr/') || p.startsWith('/opt/')) continue;
+    if (p.startsWith('/etc/')) {
+      if (SYSTEM_ETC.test(p)) continue;
+      const parts = p.split('/');
+      if (parts.length >= 4 || s.endsWith('/')) configDirs.add(parts.slice(0, 3).join('/'));
+      else configFiles.add(p);
+    } else if (STATE_ROOT.test(`${p}/`)) statePaths.add(p);
+  }
+  for (const f of configFiles) if (configDirs.has(f)) configFiles.delete(f);
+  return {
+    configDirs: [...configDirs].sort(),
+    configFiles: [...configFiles].sort(),
+    statePaths: [...statePaths].sort(),
+    prefixes: [...new Set(strings.filter((s) => s.endsWith('/') && s.length > 1))].sort(),
+  };
+}
+
+/** stateRootOf is the state root a path lies under (`/var/log` for `/var/log/nginx/x`), undefined if none. */
+export function stateRootOf(path: string): string | undefined {
+  return STATE_ROOT.exec(`${path}/`)?.[1];
+}
+
+/** configPaths lists the absolute paths a configuration's uncommented lines name, in order, unique. */
+export function configPaths(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const code = line.replace(/(^|\s)#.*$/, '');
+    for (const m of code.matchAll(/(?:^|[\s"'=])(\/[A-Za-z0-9._+@/-]*[A-Za-z0-9_+@-])(?=$|[\s"';,])/g)) {
+      const p = m[1]!;
+      if (!p.split('/').some((c) => c === '.' || c === '..') && !out.includes(p)) out.push(p);
+    }
+  }
+  return out;
+}
+
+/** CONFIG_DATA matches the files a configuration may name that the rule ships with it (a page, a template). */
+export const CONFIG_DATA = /^\/usr\/share\//;
+
+/**
+ * moduleNames lists the shared objects a configuration names by path (`load_module
+ * modules/ngx_http_echo_module.so;`, `LoadModule x /usr/lib/apache2/modules/mod_x.so`), in order.
+ */
+export function moduleNames(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const code = line.replace(/(^|\s)#.*$/, '');
+    for (const m of code.matchAll(
+      /(?:^|[\s"'=])((?:\/|\.{0,2}\/?)[A-Za-z0-9._+@/-]*[A-Za-z0-9_+-]\.so)(?=$|[\s"';])/g,
+    ))
+      if (!out.includes(m[1]!)) out.push(m[1]!);
+  }
+  return out;
+}
