@@ -30,8 +30,13 @@ import {
   resolveOrMissing,
 } from '../closure/closure-cache.ts';
 import { LIBRARY_DATA } from '../closure/infer.ts';
-import { cStrings, libraryDataFiles, missingRuntime } from '../closure/launcher.ts';
-import { PROGRAM_PATH, programFilesPlan } from '../closure/program-files.ts';
+import { libraryDataFiles, missingRuntime, prefixedCStrings } from '../closure/launcher.ts';
+import {
+  MAX_PROGRAM_BYTES,
+  PROGRAM_PATH,
+  PROGRAM_PREFIXES,
+  programFilesPlan,
+} from '../closure/program-files.ts';
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from '../closure/shebang.ts';
 import { timezoneRequest, ZONEINFO_DIR } from '../closure/timezone.ts';
 import { elfMachineToOciArch } from '../elf/abi.ts';
@@ -492,7 +497,8 @@ export async function checkImageRoot(
         });
     }
     // a program that reads its configuration from a directory of its own (nginx's /etc/nginx/nginx.conf)
-    const strings = await cStrings(cache, finalElf.real, PROGRAM_PATH);
+    const strings =
+      (await prefixedCStrings(cache, finalElf.real, PROGRAM_PREFIXES, PROGRAM_PATH, MAX_PROGRAM_BYTES)) ?? [];
     for (const d of programFilesPlan(strings).configDirs) {
       const files = strings.filter((f) => f.startsWith(`${d}/`) && !f.endsWith('/'));
       if (files.length === 0) continue;

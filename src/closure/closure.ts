@@ -54,6 +54,7 @@ import {
   javaRuntimePlan,
   LAUNCH_SYMBOLS,
   libraryDataFiles,
+  prefixedCStrings,
   pythonPackagesPlan,
   pythonRuntimePlan,
   type RuntimePlan,
@@ -64,8 +65,10 @@ import {
   CONFIG_DATA,
   CONFIG_REASON,
   configPaths,
+  MAX_PROGRAM_BYTES,
   moduleNames,
   PROGRAM_PATH,
+  PROGRAM_PREFIXES,
   programFilesPlan,
   stateRootOf,
 } from './program-files.ts';
@@ -1153,7 +1156,15 @@ const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 async function programFilesRule(st: State, pg: Program): Promise<void> {
   const main = pg.env.main;
   if (main.info.interpreter === undefined && main.info.type !== 'exec') return;
-  const plan = programFilesPlan(await cStrings(st.cache, main.real, PROGRAM_PATH));
+  const strings = await prefixedCStrings(
+    st.cache,
+    main.real,
+    PROGRAM_PREFIXES,
+    PROGRAM_PATH,
+    MAX_PROGRAM_BYTES,
+  );
+  if (strings === undefined) return;
+  const plan = programFilesPlan(strings);
   const by = main.real;
   const conf: Origin = {
     kind: 'inferred',

@@ -17,6 +17,8 @@ test("nginx's compiled-in paths: its /etc directory, its state paths, its prefix
     '/etc/ssl/certs/ca-certificates.crt',
     '/etc/hosts',
     '/etc/wgetrc',
+    '/etc/perl',
+    '/etc/perl/Net',
     '/etc/../etc/shadow',
     '/var/tmp',
   ].filter((s) => PROGRAM_PATH.test(s));

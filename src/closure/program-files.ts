@@ -19,6 +19,16 @@
  *   "/run/tinyproxy/tinyproxy.pid"`), and the data files under /usr/share it serves (its error page).
  */
 
+/** PROGRAM_PREFIXES are where the paths PROGRAM_PATH matches start. */
+export const PROGRAM_PREFIXES = ['/etc/', '/run/', '/var/', '/usr/', '/opt/'];
+
+/**
+ * MAX_PROGRAM_BYTES bounds the programs the rule reads: servers that keep a configuration at a
+ * compiled-in path are C programs of a few MiB (nginx 1.3, postgres 9, mariadbd 25); larger ones are
+ * runtimes and bundles (node 99 MiB), read for no such path on every cold build.
+ */
+export const MAX_PROGRAM_BYTES = 32 * 1024 * 1024;
+
 /** CONFIG_REASON ends the reason of every configuration file the rule ships (build reads them for accounts). */
 export const CONFIG_REASON = 'reads its configuration there (a path compiled into it)';
 
@@ -29,9 +39,12 @@ export const CONFIG_REASON = 'reads its configuration there (a path compiled int
 export const PROGRAM_PATH =
   /^\/((etc|run|var)\/[A-Za-z0-9._+@-]+(\/[A-Za-z0-9._+@-]+)*\/?|(usr|opt)\/([A-Za-z0-9._+@-]+\/)+)$/;
 
-/** SYSTEM_ETC matches /etc paths that are the system's, another rule's or the container runtime's. */
+/**
+ * SYSTEM_ETC matches /etc paths that are the system's, another rule's (/etc/perl is in Perl's @INC: the
+ * interpreters rule's) or the container runtime's.
+ */
 const SYSTEM_ETC =
-  /^\/etc\/(passwd|group|shadow|gshadow|subuid|subgid|hosts|hostname|resolv\.conf|nsswitch\.conf|localtime|timezone|mtab|fstab|ld\.so\.[a-z.]+|os-release|lsb-release|debian_version|issue|motd|machine-id|ssl|pki|ca-certificates(\.conf)?|alternatives|security|pam\.d|pam\.conf|sudoers(\.d)?|default|environment|profile(\.d)?|shells|login\.defs|services|protocols|rpc|networks|ethers|gai\.conf|host\.conf|magic(\.mime)?|terminfo|zoneinfo|locale\.(alias|gen|conf)|init\.d|rc[0-9S]\.d|systemd|udev|cron[a-z.]*|logrotate\.d|apt|dpkg|X11|xdg|fonts|ld\.so\.conf\.d|mke2fs\.conf|inputrc|bash\.bashrc|skel|selinux|apparmor(\.d)?|sysctl\.(conf|d)|modprobe\.d|modules-load\.d|tmpfiles\.d|binfmt\.d|kernel|update-motd\.d|opt|gnutls|openssl)(\/|$)/;
+  /^\/etc\/(passwd|group|shadow|gshadow|subuid|subgid|hosts|hostname|resolv\.conf|nsswitch\.conf|localtime|timezone|mtab|fstab|ld\.so\.[a-z.]+|os-release|lsb-release|debian_version|issue|motd|machine-id|ssl|pki|ca-certificates(\.conf)?|alternatives|security|pam\.d|pam\.conf|sudoers(\.d)?|default|environment|profile(\.d)?|shells|login\.defs|services|protocols|rpc|networks|ethers|gai\.conf|host\.conf|magic(\.mime)?|terminfo|zoneinfo|locale\.(alias|gen|conf)|init\.d|rc[0-9S]\.d|systemd|udev|cron[a-z.]*|logrotate\.d|apt|dpkg|X11|xdg|fonts|ld\.so\.conf\.d|mke2fs\.conf|inputrc|bash\.bashrc|skel|selinux|apparmor(\.d)?|perl|sysctl\.(conf|d)|modprobe\.d|modules-load\.d|tmpfiles\.d|binfmt\.d|kernel|update-motd\.d|opt|gnutls|openssl)(\/|$)/;
 
 /** STATE_ROOT matches the directories under which a program keeps its state, captured. */
 const STATE_ROOT = /^(\/run|\/var\/(?:run|log|lib|cache|spool|lock))\/./;
