@@ -158,11 +158,20 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
           },
         )
       : undefined;
+  /** whether a layer was made anew (not found in a cache): then the configs are new too */
+  let madeLayers = false;
   const buildOpts: BuildOptions = {
     ...opts,
     store,
     checkSecret: (p) => checkSecretFile(p),
-    ...(early ? { onLayer: (l: Layer) => early.onLayer(l) } : {}),
+    ...(early
+      ? {
+          onLayer: (l: Layer, fresh?: boolean) => {
+            if (fresh) madeLayers = true;
+            early.onLayer(l, fresh);
+          },
+        }
+      : {}),
     ...(shared ? { sharedLayers: shared } : {}),
     readBase: async (ref, platform) => {
       const set = await readAnyImage(ref, transport, { platform });
@@ -179,8 +188,17 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
   };
   let result: BuildResult;
   let silent: unknown;
+  const created = new Date((opts.sourceDateEpoch ?? 0) * 1000).toISOString().replace(/\.000Z$/, 'Z');
   try {
     result = await build(spec, buildOpts);
+    // each image's config goes up beside the last layers' uploads: the push below only PUTs the
+    // manifest (--verify may build again: its configs are the push's own)
+    if (early && !opts.verify?.length) {
+      for (const p of result.images) {
+        const s = serializeImage(p.image, { created });
+        early.onConfig(s.configDescriptor, s.config, madeLayers);
+      }
+    }
   } finally {
     silent = await early?.settle();
   }
@@ -198,7 +216,6 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
     reports = v.reports;
   }
   const images = result.images.map((p) => p.image);
-  const created = new Date((opts.sourceDateEpoch ?? 0) * 1000).toISOString().replace(/\.000Z$/, 'Z');
   const tag = spec.tags?.[0];
   const named = outputs.map((o) => {
     const ref = withDefaultTag(o.ref, tag);

@@ -94,7 +94,7 @@ export interface BuildOptions {
   /** reuse the layer of an identical earlier build from the local layer cache (default true) */
   layerCache?: boolean;
   /** called with each layer of the images as soon as it is in the store (to start pushing it early) */
-  onLayer?: (layer: Layer) => void;
+  onLayer?: (layer: Layer, fresh?: boolean) => void;
   /** the registry cache (--cache-from/--cache-to): layers by content key shared across machines */
   sharedLayers?: SharedLayers;
   /** read the base image (any transport); required when spec.from is set */

@@ -62,7 +62,8 @@ export interface WriteLayersOptions {
   /** each layer written is a task `writing layer (HOLDS): N entries` over its tar bytes (replaces that log line) */
   readonly progress?: ProgressSink;
   /** called with each layer as soon as it is made or found in the cache (to start pushing it) */
-  readonly onLayer?: (layer: Layer) => void;
+  /** each layer of the image as it is ready; `fresh`: made now, not found in a cache */
+  readonly onLayer?: (layer: Layer, fresh?: boolean) => void;
   /** the registry cache: looked up (by content key) after a local miss, told every layer made or reused */
   readonly shared?: SharedLayers;
   /** the stat data of host files for the cache keys (default: asked afresh) */
@@ -166,6 +167,8 @@ export async function writeLayers(
         throw e;
       }
       task.done(`${formatBytes(compressed)} ${o.compression === 'none' ? 'stored' : o.compression}`);
+      // the blob is in the store: its upload starts while the cache entry is written
+      o.onLayer?.(layer, true);
       if (key) {
         try {
           await rememberLayer(key, layer, { ...dir, store: o.store });
@@ -174,7 +177,6 @@ export async function writeLayers(
         }
       }
       if (o.shared) o.shared.record(await contentKey(), layer);
-      o.onLayer?.(layer);
       out.push({ layer, holds: p.holds, entries: p.tree.entries.length, cached: false });
     } catch (e) {
       // an image waiting for this layer makes it itself

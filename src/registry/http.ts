@@ -126,7 +126,13 @@ export function createTransport(
     rejectUnauthorized: tls.verify !== false,
   };
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 32, ...tlsOptions });
+  // made on the first HTTPS request: a push to a plain-HTTP registry never loads TLS (the bundle
+  // loads node:https and node:tls on first use, scripts/bundle.mjs)
+  let httpsAgent: https.Agent | undefined;
+  const httpsAgentOf = () => {
+    httpsAgent ??= new https.Agent({ keepAlive: true, maxSockets: 32, ...tlsOptions });
+    return httpsAgent;
+  };
   const tunnels = new Map<string, https.Agent>();
   const tunnelFor = (proxy: URL): https.Agent => {
     let a = tunnels.get(proxy.href);
@@ -162,7 +168,7 @@ export function createTransport(
           : mod.request(r.url, {
               method: r.method,
               headers,
-              agent: proxy ? tunnelFor(proxy) : isHttps ? httpsAgent : httpAgent,
+              agent: proxy ? tunnelFor(proxy) : isHttps ? httpsAgentOf() : httpAgent,
             });
       const fail = (e: unknown) => {
         if (totalTimer) clearTimeout(totalTimer);
@@ -281,7 +287,7 @@ export function createTransport(
     send,
     close() {
       httpAgent.destroy();
-      httpsAgent.destroy();
+      httpsAgent?.destroy();
       for (const a of tunnels.values()) a.destroy();
     },
   };

@@ -57,6 +57,12 @@ export interface PushBlobOptions {
   readonly singleRequestMax?: number;
   /** upload attempts, restarts included (default 3) */
   readonly attempts?: number;
+  /**
+   * the blob was just made here (a layer just compressed): a small one sent in one request (bytes in
+   * hand) is sent without asking first whether the registry has it (HEAD): one round trip less for
+   * the layer of an edit, and at worst a small blob sent again (default false)
+   */
+  readonly fresh?: boolean;
 }
 
 const OCTET = 'application/octet-stream';
@@ -317,18 +323,21 @@ async function pushBlobQuietly(
   const singleMax = opts.singleRequestMax ?? 256 * 1024;
   let mount = opts.mountFrom !== undefined && opts.mountFrom !== repository ? opts.mountFrom : undefined;
 
+  const small = src instanceof Uint8Array && desc.size <= singleMax && opts.chunkSize === undefined;
   for (let attempt = 1; ; attempt++) {
-    const head = await client.request({
-      method: 'HEAD',
-      url: `/v2/${repository}/blobs/${desc.digest}`,
-      scopes,
-      doing,
-    });
-    head.discard();
-    if (head.status === 200) {
-      const len = head.header('content-length');
-      if (len === undefined || Number(len) === desc.size) return 'exists';
-    } else if (head.status !== 404) await client.fail(head, { method: 'HEAD', doing });
+    if (!(opts.fresh && small && mount === undefined && attempt === 1)) {
+      const head = await client.request({
+        method: 'HEAD',
+        url: `/v2/${repository}/blobs/${desc.digest}`,
+        scopes,
+        doing,
+      });
+      head.discard();
+      if (head.status === 200) {
+        const len = head.header('content-length');
+        if (len === undefined || Number(len) === desc.size) return 'exists';
+      } else if (head.status !== 404) await client.fail(head, { method: 'HEAD', doing });
+    }
 
     try {
       // 1. open an upload session (or finish at once: mount / single request)
@@ -361,7 +370,6 @@ async function pushBlobQuietly(
           res.discard(); // 401/403/404 on the mount: fall back to a plain upload
         }
       }
-      const small = src instanceof Uint8Array && desc.size <= singleMax && opts.chunkSize === undefined;
       if (!location && small) {
         const res = await client.request({
           method: 'POST',

@@ -21,6 +21,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { REGISTRY, uniqueRepo } from '../registry/fixtures.ts';
 import { fromscratch, ROOT } from './cli.ts';
 
 test('the bundle builds the image the sources build, with the same digest, from a code cache kept per command', async () => {
@@ -68,6 +69,43 @@ test('the bundle builds the image the sources build, with the same digest, from 
     assert.equal(bundled.stdout, fromSource.stdout, 'same digest from the bundle and the sources');
     const [buildCache] = readdirSync(v8);
     assert.match(buildCache ?? '', /^[0-9a-f]{16}-build\.bin$/, 'the build command left its code cache');
+
+    // the built-ins only some commands use are loaded on first use (scripts/bundle.mjs LAZY_BUILTINS):
+    // --version and a build to a layout load no HTTP stack, TLS or child processes; a push loads HTTP
+    // (not TLS, to a plain-HTTP registry) and writes the same image
+    const probe = join(dir, 'probe.cjs');
+    writeFileSync(
+      probe,
+      "process.on('exit', () => require('node:fs').writeFileSync(process.env.PROBE_OUT, process.moduleLoadList.join('\\n')));\n",
+    );
+    const loaded = (cmd: string[]) => {
+      const list = join(dir, 'modules.txt');
+      const r = spawnSync(
+        process.execPath,
+        ['--require', probe, join(inst, 'bin', 'fromscratch.js'), ...cmd],
+        {
+          encoding: 'utf8',
+          // (node's flags name a code cache of their own: kept apart from the ones checked below)
+          env: {
+            ...process.env,
+            FROMSCRATCH_CACHE: cache,
+            FROMSCRATCH_CODE_CACHE: `${v8}-probe`,
+            PROBE_OUT: list,
+          },
+        },
+      );
+      assert.equal(r.status, 0, r.stderr);
+      return { stdout: r.stdout, modules: new Set(readFileSync(list, 'utf8').split('\n')) };
+    };
+    for (const cmd of [['--version'], [...args, '-o', `oci:${join(dir, 'probe')}:x`]]) {
+      const { modules } = loaded(cmd);
+      for (const m of ['http', 'https', 'tls', 'child_process'])
+        assert.ok(!modules.has(`NativeModule ${m}`), `${cmd.join(' ')} loaded node:${m}`);
+    }
+    const pushed = loaded([...args, '-o', `docker://${REGISTRY}/${uniqueRepo('bundle')}:x`]);
+    assert.equal(pushed.stdout, fromSource.stdout, 'the same image pushed');
+    assert.ok(pushed.modules.has('NativeModule http'));
+    assert.ok(!pushed.modules.has('NativeModule tls'), 'no TLS for a plain-HTTP registry');
 
     // a second build compiles from it (the file is left as it is) and writes the same image
     const before = statSync(join(v8, buildCache!)).mtimeMs;

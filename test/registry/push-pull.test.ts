@@ -21,6 +21,7 @@ import { createRegistryClient } from '../../src/registry/client.ts';
 import { fetchManifest, pullImage, pullImages } from '../../src/registry/pull.ts';
 import { pushBlob, pushImage } from '../../src/registry/push.ts';
 import { REGISTRY, requireTool, smallImage, staticHello, uniqueRepo } from './fixtures.ts';
+import { startRegistry } from './registry-instance.ts';
 
 const dockerImages: string[] = [];
 
@@ -209,6 +210,39 @@ test('cross-repository mount of a blob the source lacks: 202 opens a session tha
     assert.equal(status, 'uploaded');
   } finally {
     client.close();
+  }
+});
+
+test('a fresh small blob is sent without a HEAD (again when the registry has it); a streamed one is asked first', async () => {
+  const reg = await startRegistry({ accessLog: true });
+  const client = createRegistryClient(reg.address);
+  try {
+    const repo = uniqueRepo('fresh');
+    const small = randomBytes(2000);
+    const smallDesc = {
+      mediaType: 'application/octet-stream',
+      digest: sha256(small),
+      size: small.byteLength,
+    };
+    assert.equal(await pushBlob(client, repo, smallDesc, small, { fresh: true }), 'uploaded');
+    assert.equal(await pushBlob(client, repo, smallDesc, small, { fresh: true }), 'uploaded');
+    assert.equal(await pushBlob(client, repo, smallDesc, small), 'exists');
+    const big = randomBytes(3000);
+    const bigDesc = { mediaType: 'application/octet-stream', digest: sha256(big), size: big.byteLength };
+    const streamed = () =>
+      (async function* () {
+        yield big;
+      })();
+    assert.equal(await pushBlob(client, repo, bigDesc, streamed, { fresh: true }), 'uploaded');
+    const log = reg.accessLog();
+    const heads = (d: string) => log.split(`"HEAD /v2/${repo}/blobs/${d} `).length - 1;
+    assert.equal(heads(smallDesc.digest), 1, log);
+    assert.equal(heads(bigDesc.digest), 1, log);
+    const got = await fetch(`http://${reg.address}/v2/${repo}/blobs/${smallDesc.digest}`);
+    assert.deepEqual(Buffer.from(await got.arrayBuffer()), small);
+  } finally {
+    client.close();
+    await reg.stop();
   }
 });
 
