@@ -52,6 +52,7 @@ test('the bundle builds the image the sources build, with the same digest, from 
     }
     mkdirSync(join(inst, 'bin'));
     copyFileSync(join(ROOT, 'bin', 'fromscratch.js'), join(inst, 'bin', 'fromscratch.js'));
+    copyFileSync(join(ROOT, 'bin', 'package.json'), join(inst, 'bin', 'package.json'));
     const cache = join(dir, 'cache');
     const v8 = join(dir, 'v8');
     const bin = (args: string[], env: Record<string, string> = {}) =>

@@ -145,6 +145,7 @@ test('npm pack ships the compiled CLI, the schema, LICENSE and README, and no te
     'README.md',
     'package.json',
     'bin/fromscratch.js',
+    'bin/package.json',
     'schema/fromscratch.schema.json',
     'dist/src/cli/main.js',
     'dist/src/index.js',
