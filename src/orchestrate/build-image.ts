@@ -11,7 +11,7 @@ import { type Layer, serializeImage } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
 import { MediaType } from '../model/media-type.ts';
 import { formatPlatform } from '../model/platform.ts';
-import type { ProgressSink } from '../model/progress.ts';
+import { formatBytes, type ProgressSink } from '../model/progress.ts';
 import { checkOutput } from '../oci/check-output.ts';
 import { copyCheckedLayer } from '../oci/diff-id.ts';
 import { parseTagNames } from '../oci/image-io.ts';
@@ -26,6 +26,7 @@ import { type BlobLocations, readBlobLocations } from './blob-locations.ts';
 import { type BuildOptions, type BuildResult, build } from './build.ts';
 import type { BuildSpec } from './build-spec.ts';
 import { cacheDir } from './cache-dir.ts';
+import { maybePruneCache } from './cache-prune.ts';
 import { earlyPush } from './early-push.ts';
 import { sbomOf } from './explain.ts';
 import { outputLedger } from './output-ledger.ts';
@@ -261,9 +262,10 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
   for (const [i, p] of result.images.entries()) {
     const digest = serialized.manifests[i]!.digest;
     const record = { ...p.record, manifestDigest: digest };
-    await writeRecord(record, digest, opts.recordDir);
     // the Docker Engine keeps the config bytes but not the manifest: find the record by config digest too
-    await writeRecord(record, serializeImage(p.image, { created }).configDescriptor.digest, opts.recordDir);
+    await writeRecord(record, digest, opts.recordDir, [
+      serializeImage(p.image, { created }).configDescriptor.digest,
+    ]);
     if (opts.attachRecord) {
       const artifact = { artifactType: MediaType.BuildRecord, data: canonicalJson(record) };
       for (const [n, { ref }] of named.entries()) {
@@ -325,6 +327,8 @@ export async function buildImage(spec: BuildSpec, opts: BuildImageOptions = {}):
   await blobLocations?.save().catch(() => {
     /* a hint only */
   });
+  // the cache of this machine stays bounded (cache-prune.ts); a caller's own store is its own affair
+  if (opts.store === undefined) await trimCache(opts.logger);
   const summary: BuildSummary = {
     digest: serialized.top.digest,
     mediaType: serialized.top.mediaType,
@@ -492,5 +496,19 @@ export async function buildImages(spec: BuildSpec, opts: BuildImageOptions = {})
   } finally {
     cache?.close();
   }
+  if (opts.store === undefined) await trimCache(opts.logger);
   return { images: out };
+}
+
+/** trimCache prunes the default cache when it is time (at most hourly), saying what went. */
+async function trimCache(logger: BuildImageOptions['logger']): Promise<void> {
+  const r = await maybePruneCache(cacheDir()).catch(() => undefined);
+  if (r === undefined) return;
+  const parts = [
+    r.records > 0 ? `${r.records} build record(s)` : '',
+    r.closures > 0 ? `${r.closures} closure memo(s)` : '',
+    r.layerEntries > 0 ? `${r.layerEntries} layer cache entr${r.layerEntries === 1 ? 'y' : 'ies'}` : '',
+    r.blobs > 0 ? `${r.blobs} blob(s), ${formatBytes(r.blobBytes)}` : '',
+  ].filter(Boolean);
+  if (parts.length > 0) logger?.info(`cache trimmed to its bounds: ${parts.join(', ')} removed`);
 }

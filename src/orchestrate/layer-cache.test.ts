@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -24,7 +24,14 @@ test('the layer cache hits for the same tree and misses when a host file, a mode
     assert.equal(await cachedLayer(k1, store, o), undefined);
     const layer = await makeLayer(tree(0o644), store);
     await rememberLayer(k1, layer, o);
+    // a hit renews the entry's mtime (the cache is trimmed by last use, cache-prune.ts), not its bytes
+    const entry = join(dir, 'layers', `${k1}.json`);
+    const bytes = await readFile(entry);
+    const longAgo = new Date(Date.now() - 10 * 86_400_000);
+    await utimes(entry, longAgo, longAgo);
     assert.deepEqual(await cachedLayer(k1, store, o), { blob: layer.blob, diffId: layer.diffId });
+    assert.ok((await stat(entry)).mtimeMs > Date.now() - 60_000, 'a hit renews the mtime');
+    assert.deepEqual(await readFile(entry), bytes);
     assert.equal(await layerCacheKey(tree(0o644), o), k1, 'same tree, same key');
     assert.notEqual(await layerCacheKey(tree(0o755), o), k1, 'mode is in the key');
     assert.notEqual(

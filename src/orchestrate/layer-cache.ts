@@ -11,7 +11,7 @@
  * the layer is written again (and the store's put replaces the bad file).
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readFile, stat } from 'node:fs/promises';
+import { lstat, mkdir, readFile, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../blob/dir-store.ts';
 import type { BlobStore } from '../blob/store.ts';
@@ -138,8 +138,9 @@ export async function cachedLayer(
   o: Pick<LayerCacheOptions, 'dir'> = {},
 ): Promise<Layer | undefined> {
   let v: CacheEntry;
+  const entry = join(o.dir ?? cacheDir(), 'layers', `${key}.json`);
   try {
-    v = JSON.parse(await readFile(join(o.dir ?? cacheDir(), 'layers', `${key}.json`), 'utf8')) as CacheEntry;
+    v = JSON.parse(await readFile(entry, 'utf8')) as CacheEntry;
   } catch {
     // no entry, or an unreadable one: build the layer
     return undefined;
@@ -148,6 +149,10 @@ export async function cachedLayer(
     return undefined;
   if (!(await store.has(v.blob.digest, v.blob.size))) return undefined;
   const layer: Layer = { blob: v.blob, diffId: v.diffId };
+  // a hit renews the entry's mtime: the cache is trimmed by last use, never under a build using it
+  // (cache-prune.ts); the entry's bytes are left as they are
+  const now = new Date();
+  await utimes(entry, now, now).catch(() => {});
   const stamp = await blobStamp(store, v.blob.digest);
   if (stamp !== undefined && stamp === v.stamp) return layer;
   if (!(await intact(store, layer))) return undefined;

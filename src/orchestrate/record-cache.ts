@@ -2,9 +2,9 @@
  * record-cache.ts — build records kept on this machine, keyed by the image's manifest digest, so that
  * `why` and `sbom` can explain images sent to a daemon, an archive or a registry.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../blob/dir-store.ts';
+import { tempName, writeFileAtomic } from '../blob/dir-store.ts';
 import { FromscratchError } from '../errors.ts';
 import { type Digest, digestHex, parseDigest } from '../model/digest.ts';
 import { cacheDir } from './cache-dir.ts';
@@ -16,19 +16,34 @@ function recordPath(dir: string, digest: Digest): string {
   return join(dir, 'records', 'sha256', `${digestHex(parseDigest(digest))}.json`);
 }
 
-/** writeRecord stores a record under the manifest digest it describes (atomic; idempotent). */
+/**
+ * writeRecord stores a record under the manifest digest it describes (atomic; idempotent), and under
+ * each of `also` (the config digest: the Docker Engine keeps the config, not the manifest) as a hard
+ * link to the same file where the filesystem allows, else a copy.
+ */
 export async function writeRecord(
   record: BuildRecord,
   digest: Digest,
   dir: string = cacheDir(),
+  also: readonly Digest[] = [],
 ): Promise<void> {
   const p = recordPath(dir, digest);
   await mkdir(join(p, '..'), { recursive: true });
   // a local cache file, not a digest-bearing document: the native encoder (canonicalJson costs ~0.1 s
   // per write for a node image's record, on every rebuild)
-  await writeFileAtomic(p, Buffer.from(JSON.stringify({ ...record, manifestDigest: digest })), {
-    fsync: false,
-  });
+  const bytes = Buffer.from(JSON.stringify({ ...record, manifestDigest: digest }));
+  await writeFileAtomic(p, bytes, { fsync: false });
+  for (const d of also) {
+    const q = recordPath(dir, d);
+    const tmp = join(q, '..', tempName('r'));
+    try {
+      await link(p, tmp);
+      await rename(tmp, q);
+    } catch {
+      await rm(tmp, { force: true });
+      await writeFileAtomic(q, bytes, { fsync: false });
+    }
+  }
 }
 
 /** readRecord returns the record of a manifest digest, or undefined when this machine has none. */
