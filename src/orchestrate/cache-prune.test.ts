@@ -4,7 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -113,6 +123,25 @@ test(
 );
 
 test(
+  'a symlink among the records is neither followed nor removed',
+  withCache(async (dir) => {
+    const outside = mkdtempSync(join(tmpdir(), 'cache-prune-outside-'));
+    try {
+      const target = put(join(outside, 'keep.json'), '{}', 48 * HOUR);
+      const link = join(dir, 'records', 'sha256', `${hex('link')}.json`);
+      mkdirSync(join(link, '..'), { recursive: true });
+      symlinkSync(target, link);
+      put(join(dir, 'records', 'sha256', `${hex('old')}.json`), '{}', 48 * HOUR);
+      const r = await pruneCache(dir, { now: NOW, records: 0 });
+      assert.equal(r.records, 1);
+      assert.ok(existsSync(target) && lstatSync(link).isSymbolicLink());
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  }),
+);
+
+test(
   'within the budget no blob is removed, even one no entry names; the count bound drops old entries only',
   withCache(async (dir) => {
     const kept = layer(dir, 'k', 100, 2 * HOUR);
@@ -138,5 +167,17 @@ test(
     assert.ok(await maybePruneCache(dir, { now: NOW + 2 * HOUR }), 'an hour later');
     // a cache directory that is not there (or not writable): nothing to do, no error
     assert.equal(await maybePruneCache(join(dir, 'missing', 'deeper'), { now: NOW }), undefined);
+    // a stamp that is a symlink (planted): no trimming through it, the target untouched
+    const other = mkdtempSync(join(tmpdir(), 'cache-prune-other-'));
+    try {
+      const target = put(join(other, 'precious'), 'x', 48 * HOUR);
+      const planted = join(other, 'cache');
+      mkdirSync(planted);
+      symlinkSync(target, join(planted, 'pruned'));
+      assert.equal(await maybePruneCache(planted, { now: NOW }), undefined);
+      assert.equal(statSync(target).mtimeMs, NOW - 48 * HOUR);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   }),
 );

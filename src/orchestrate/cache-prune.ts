@@ -19,7 +19,7 @@
  * {@link MIN_AGE_MS} (a layer cache hit renews its entry's mtime, layer-cache.ts), and a blob only
  * when no kept entry names it. Every failure is ignored: a cache is only a cache.
  */
-import { readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** PRUNE_EVERY_MS: how often the cache is trimmed at most (the stamp file's mtime says when it last was). */
@@ -73,11 +73,13 @@ interface Item {
 export async function maybePruneCache(dir: string, o: PruneOptions = {}): Promise<PruneResult | undefined> {
   const now = o.now ?? Date.now();
   const stamp = join(dir, STAMP);
-  const last = await stat(stamp).catch(() => undefined);
+  const last = await lstat(stamp).catch(() => undefined);
+  // a stamp that is not a plain file (a symlink planted there): not a cache this build trims
+  if (last !== undefined && !last.isFile()) return undefined;
   if (last !== undefined && now - last.mtimeMs < (o.every ?? PRUNE_EVERY_MS)) return undefined;
   // the stamp first: a second build finishing now does not prune as well
   try {
-    if (last === undefined) await writeFile(stamp, '');
+    if (last === undefined) await writeFile(stamp, '', { flag: 'wx' });
     await utimes(stamp, now / 1000, now / 1000);
   } catch {
     return undefined; // a cache we cannot write to is not ours to trim
@@ -96,7 +98,8 @@ export async function pruneCache(dir: string, o: PruneOptions = {}): Promise<Pru
     const out: Item[] = [];
     for (const name of names) {
       const path = join(d, name);
-      const st = await stat(path).catch(() => undefined);
+      // lstat: a symlink in the cache is never followed, nor removed
+      const st = await lstat(path).catch(() => undefined);
       if (!st?.isFile()) continue;
       const item = { path, name, mtime: st.mtimeMs, size: st.size };
       if (name.startsWith('.tmp-')) {
