@@ -44,6 +44,10 @@ want setpriv util-linux
 want nginx nginx-light
 # tinyproxy-bin has the program; the tinyproxy package its configuration (the program-files corpus)
 [ -f /etc/tinyproxy/tinyproxy.conf ] || need_pkgs+=(tinyproxy)
+# servers given their configuration on the command line (the program-files corpus); redis-server brings
+# redis-cli
+want haproxy haproxy
+want redis-server redis-server
 want curl curl
 want zstd zstd
 want xz xz-utils

@@ -32,6 +32,7 @@ import {
 import { LIBRARY_DATA } from '../closure/infer.ts';
 import { libraryDataFiles, missingRuntime, prefixedCStrings } from '../closure/launcher.ts';
 import {
+  commandPaths,
   MAX_PROGRAM_BYTES,
   PROGRAM_PATH,
   PROGRAM_PREFIXES,
@@ -512,6 +513,19 @@ export async function checkImageRoot(
           fix: `build without --no-infer=program-files, or add the directory with --add ${d}:${d}`,
           fatal: false,
         });
+    }
+    // a server given its configuration on the command line (lighttpd -f /etc/lighttpd/lighttpd.conf)
+    const plan = programFilesPlan(commandPaths(command.slice(1)));
+    for (const p of commandPaths(command.slice(1))) {
+      const shipped = plan.configFiles.includes(p) || plan.configDirs.some((d) => p.startsWith(`${d}/`));
+      if (!shipped || (await resolveOrMissing(cache, p)).stat !== undefined) continue;
+      problems.push({
+        kind: 'runtime',
+        path: p,
+        message: `${finalElf.real} is given ${p} on its command line, which the image lacks: it stops at start if it reads its configuration there (lighttpd, redis-server and haproxy do)`,
+        fix: `build without --no-infer=program-files, or add it with --add ${p}:${p}`,
+        fatal: false,
+      });
     }
     const m = await missingRuntime(cache, finalElf.real, objects);
     if (m) {

@@ -63,10 +63,12 @@ import {
 import { findLocale, LOCALE_ALIAS, LOCALE_SYMBOLS, type LocaleRequest, localedefCommand } from './locale.ts';
 import {
   CONFIG_DATA,
+  COMPILED_IN,
   CONFIG_REASON,
   configPaths,
   MAX_PROGRAM_BYTES,
   moduleNames,
+  ON_COMMAND_LINE,
   PROGRAM_PATH,
   PROGRAM_PREFIXES,
   programFilesPlan,
@@ -133,6 +135,11 @@ export interface ClosureOptions {
    * (launcher.ts pythonPackagesPlan; default none)
    */
   readonly pythonImports?: readonly string[];
+  /**
+   * the paths the image's command names on its command line (program-files.ts commandPaths), by the
+   * program it runs (argv0): its configuration there ships as a compiled-in one does (default none)
+   */
+  readonly commandPaths?: Readonly<Record<string, readonly string[]>>;
   /**
    * roots whose run was traced (`--trace`): the launcher rules (a Java or Python runtime, the
    * /proc/self/exe warning) skip them and their interpreters, since the trace saw what the run loaded
@@ -1156,21 +1163,24 @@ const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 async function programFilesRule(st: State, pg: Program): Promise<void> {
   const main = pg.env.main;
   if (main.info.interpreter === undefined && main.info.type !== 'exec') return;
-  const strings = await prefixedCStrings(
+  const compiled = await prefixedCStrings(
     st.cache,
     main.real,
     PROGRAM_PREFIXES,
     PROGRAM_PATH,
     MAX_PROGRAM_BYTES,
   );
-  if (strings === undefined) return;
-  const plan = programFilesPlan(strings);
+  // the paths the image's command gives it (lighttpd -f /etc/lighttpd/lighttpd.conf): the same plan
+  const named = [pg.rootName, main.path, main.real].flatMap((p) => st.opts.commandPaths?.[p] ?? []);
+  if (compiled === undefined && named.length === 0) return;
+  const plan = programFilesPlan([...(compiled ?? []), ...named]);
   const by = main.real;
-  const conf: Origin = {
+  const onCommandLine = (p: string) => named.some((n) => n === p || n.startsWith(`${p}/`));
+  const confOf = (p: string): Origin => ({
     kind: 'inferred',
     by,
-    reason: `${pg.rootName} ${CONFIG_REASON}`,
-  };
+    reason: `${pg.rootName} ${CONFIG_REASON} ${onCommandLine(p) ? ON_COMMAND_LINE : COMPILED_IN}`,
+  });
   const configTexts: { path: string; dir: string }[] = [];
   const ship = async (path: string, dir: string, privates: string[]): Promise<number> => {
     const r = await resolveOrMissing(st.cache, path);
@@ -1179,7 +1189,7 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
       privates.push(path);
       return 0;
     }
-    await addResolved(st, r, conf);
+    await addResolved(st, r, confOf(dir === '/etc' ? path : dir));
     configTexts.push({ path: r.path, dir });
     return r.stat.size;
   };
@@ -1201,7 +1211,7 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
     const privates: string[] = [];
     let bytes = 0;
     for (const e of w.entries) {
-      if (e.kind === 'dir') await addRootFile(st, e.path, conf);
+      if (e.kind === 'dir') await addRootFile(st, e.path, confOf(d));
       else bytes += await ship(e.path, d, privates);
       if (bytes > MAX_CONFIG_BYTES) {
         st.warnings.push(
@@ -1215,8 +1225,17 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
         `${pg.rootName}'s configuration directory ${d} holds files only their owner may read, left out: ${privates.join(', ')} (keys or passwords: add those the image needs with --add)`,
       );
   }
+  // a configuration file the command line names that the rule did not ship (one only its owner may
+  // read, that the user adds with --add; redis-server's): read too, for the state it names
+  for (const p of named) {
+    const r = await resolveOrMissing(st.cache, p);
+    if (r.stat?.type === 'file' && !configTexts.some((c) => c.path === r.path))
+      configTexts.push({ path: r.path, dir: parentPath(p) });
+  }
   // what the configuration names: more state, and the data files it serves (a page, a template)
-  const statePaths = new Map(plan.statePaths.map((p) => [p, `${p} is compiled into it`]));
+  const statePaths = new Map(
+    plan.statePaths.map((p) => [p, `${p} is ${named.includes(p) ? 'named on its command line' : 'compiled into it'}`]),
+  );
   for (const { path } of [...configTexts]) {
     const text = await readTextCached(st.cache, path, 256 * 1024);
     for (const p of text === undefined ? [] : configPaths(text)) {

@@ -2,7 +2,14 @@
 // a configuration names in turn (modules, state, served files).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { configPaths, moduleNames, PROGRAM_PATH, programFilesPlan, stateRootOf } from './program-files.ts';
+import {
+  commandPaths,
+  configPaths,
+  moduleNames,
+  PROGRAM_PATH,
+  programFilesPlan,
+  stateRootOf,
+} from './program-files.ts';
 
 test("nginx's compiled-in paths: its /etc directory, its state paths, its prefix; the system's paths left to others", () => {
   const strings = [
@@ -66,4 +73,35 @@ test('a configuration names the modules it loads and the paths it writes or serv
     '/var/log/nginx/error.log',
     '/var/www/html',
   ]);
+});
+
+test('the paths a command line names: absolute arguments and option values, not relative ones or escapes', () => {
+  assert.deepEqual(commandPaths(['-D', '-f', '/etc/lighttpd/lighttpd.conf']), [
+    '/etc/lighttpd/lighttpd.conf',
+  ]);
+  assert.deepEqual(commandPaths(['/etc/redis/redis.conf', '--daemonize', 'no']), ['/etc/redis/redis.conf']);
+  assert.deepEqual(
+    commandPaths([
+      '--conf-file=/etc/dnsmasq.conf',
+      '-C=/etc/x/y.conf',
+      '--pid-file=/run/dnsmasq/dnsmasq.pid',
+    ]),
+    ['/etc/dnsmasq.conf', '/etc/x/y.conf', '/run/dnsmasq/dnsmasq.pid'],
+  );
+  assert.deepEqual(
+    commandPaths([
+      '-f',
+      'haproxy.cfg',
+      '/etc/../etc/shadow',
+      '/home/me/app.conf',
+      'daemon off;',
+      '/etc/haproxy/haproxy.cfg',
+      '/etc/haproxy/haproxy.cfg',
+    ]),
+    ['/etc/haproxy/haproxy.cfg'],
+  );
+  // the plan a command line makes: the server's /etc directory, its state
+  const plan = programFilesPlan(commandPaths(['-f', '/etc/haproxy/haproxy.cfg', '-p', '/run/haproxy.pid']));
+  assert.deepEqual(plan.configDirs, ['/etc/haproxy']);
+  assert.deepEqual(plan.statePaths, ['/run/haproxy.pid']);
 });

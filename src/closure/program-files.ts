@@ -29,8 +29,29 @@ export const PROGRAM_PREFIXES = ['/etc/', '/run/', '/var/', '/usr/', '/opt/'];
  */
 export const MAX_PROGRAM_BYTES = 32 * 1024 * 1024;
 
-/** CONFIG_REASON ends the reason of every configuration file the rule ships (build reads them for accounts). */
-export const CONFIG_REASON = 'reads its configuration there (a path compiled into it)';
+/**
+ * CONFIG_REASON is in the reason of every configuration file the rule ships (build reads them for
+ * accounts), followed by where the path came from: COMPILED_IN or ON_COMMAND_LINE.
+ */
+export const CONFIG_REASON = 'reads its configuration there';
+export const COMPILED_IN = '(a path compiled into it)';
+export const ON_COMMAND_LINE = '(named on its command line)';
+
+/**
+ * commandPaths lists the paths a command's arguments name that PROGRAM_PATH matches: an argument that is
+ * an absolute path (`-f /etc/lighttpd/lighttpd.conf`, `redis-server /etc/redis/redis.conf`) or an
+ * option's value (`--conf-file=/etc/dnsmasq.conf`), in order, unique. The servers of this class take
+ * their configuration there rather than at a path compiled into them.
+ */
+export function commandPaths(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const a of args) {
+    const v = a.startsWith('/') ? a : /^--?[A-Za-z0-9][A-Za-z0-9_.-]*=(\/.*)$/.exec(a)?.[1];
+    if (v === undefined || v.split('/').some((c) => c === '.' || c === '..')) continue;
+    if (PROGRAM_PATH.test(v) && !out.includes(v)) out.push(v);
+  }
+  return out;
+}
 
 /**
  * PROGRAM_PATH matches the C strings the rule looks at: absolute paths under /etc, /run and /var, and

@@ -14,7 +14,7 @@ import { type CheckReport, formatCheck } from '../check/check.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
 import { pythonImports } from '../closure/launcher.ts';
 import { localeRequests } from '../closure/locale.ts';
-import { CONFIG_REASON } from '../closure/program-files.ts';
+import { CONFIG_REASON, commandPaths } from '../closure/program-files.ts';
 import { timezoneRequest } from '../closure/timezone.ts';
 import { notEmulatedWarning } from '../deb/deb-entries.ts';
 import { ELF_DATA_KIND_LABEL, readElfRole } from '../elf/elf-role.ts';
@@ -456,7 +456,7 @@ function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): { pythonImports?:
 async function configAccounts(ctx: GatherContext): Promise<SystemAccounts> {
   const texts: string[] = [];
   for (const [path, origins] of ctx.col.origins()) {
-    if (!origins.some((o) => o.kind === 'inferred' && o.reason.endsWith(CONFIG_REASON))) continue;
+    if (!origins.some((o) => o.kind === 'inferred' && o.reason.includes(CONFIG_REASON))) continue;
     const e = ctx.col.tree().get(path);
     if (e?.type !== 'file' || e.content.kind !== 'host') continue;
     const text = await readFile(e.content.path)
@@ -489,6 +489,18 @@ async function rootHostFiles(ctx: GatherContext): Promise<string[]> {
   return out;
 }
 
+/**
+ * commandPathsOf is the closure option naming the paths the image's command gives its program
+ * (`["/usr/sbin/lighttpd","-D","-f","/etc/lighttpd/lighttpd.conf"]`), by that program.
+ */
+function commandPathsOf(spec: BuildSpec): { commandPaths?: Record<string, string[]> } {
+  const command = [...(spec.config?.Entrypoint ?? []), ...(spec.config?.Cmd ?? [])];
+  const argv0 = command[0];
+  if (argv0 === undefined || !argv0.startsWith('/')) return {};
+  const paths = commandPaths(command.slice(1));
+  return paths.length > 0 ? { commandPaths: { [argv0]: paths } } : {};
+}
+
 /** gatherClosure resolves the closure of every program gathered, over the root with the added files laid on it. */
 async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void> {
   if (ctx.closureRoots.length === 0) return;
@@ -514,6 +526,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     locales: localeRequests(env ?? []),
     ...(timezoneRequest(env ?? []) ? { timezone: timezoneRequest(env ?? []) } : {}),
     ...pythonImportsOf(spec, ctx),
+    ...commandPathsOf(spec),
   };
   // the closure of an earlier build is reused while nothing it looked at has changed (closure-memo.ts)
   const key =
@@ -585,7 +598,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
       full &&
       entry.type === 'file' &&
       hostPath !== undefined &&
-      origins.some((o) => o.kind === 'inferred' && o.reason.endsWith(CONFIG_REASON)) &&
+      origins.some((o) => o.kind === 'inferred' && o.reason.includes(CONFIG_REASON)) &&
       !isAllowedSecret(hostPath, ctx.secrets.allowSecrets ?? [])
     ) {
       const verdict = full(hostPath);

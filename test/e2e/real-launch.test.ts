@@ -740,6 +740,13 @@ async function serving(image: string) {
     },
     exec: (args: readonly string[]) => run(dockerBin, ['exec', id, ...args], { allowFail: true }),
     logs: async () => (await run(dockerBin, ['logs', id], { allowFail: true })).stderr,
+    /** the user name each process of the container runs as (docker top) */
+    users: async () =>
+      (await run(dockerBin, ['top', id], { allowFail: true })).stdout
+        .split('\n')
+        .slice(1)
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/)[0]!),
     stop: () => run(dockerBin, ['rm', '-f', id], { allowFail: true }),
   };
 }
@@ -828,6 +835,104 @@ describe('servers that read a compiled-in configuration, write logs and state, a
         assert.match(users.stdout, /^tinyproxy:x:\d+:\d+:/m, 'the User its configuration names');
         const pid = await s.curl(['-fsS', 'file:///run/tinyproxy/tinyproxy.pid']);
         assert.match(pid.stdout, /^\d+\n?$/, 'it wrote its pid where its configuration says');
+      } finally {
+        await s.stop();
+      }
+    });
+  });
+});
+
+describe('servers given their configuration on the command line', () => {
+  it('haproxy -f /etc/haproxy/haproxy.cfg: its directory and error pages, its chroot and socket directories, its user; it runs as haproxy', async () => {
+    const haproxy = requireTool('haproxy', 'haproxy');
+    await withTempDir('e2e-haproxy', async (dir) => {
+      const image = 'e2e/launch-haproxy:1';
+      const command = `["${haproxy}","-f","/etc/haproxy/haproxy.cfg","-db"]`;
+      const built = await build(dir, ['--binary', haproxy, '--entrypoint', command], image);
+      assert.doesNotMatch(built.stderr, /would not start|problem|warning/i, built.stderr);
+      const s = await serving(image);
+      try {
+        const c = await s.exec([haproxy, '-c', '-f', '/etc/haproxy/haproxy.cfg']);
+        assert.equal(c.code, 0, `${c.stderr}\n${await s.logs()}`);
+        assert.match(c.stdout + c.stderr, /Configuration file is valid/);
+        // it chrooted to /var/lib/haproxy, made its socket in /run/haproxy and dropped to its user
+        await new Promise((res) => setTimeout(res, 500));
+        assert.deepEqual(await s.users(), ['haproxy'], await s.logs());
+      } finally {
+        await s.stop();
+      }
+      // the class's failure without the rule: the check says so at build time, and it stops at start
+      const without = 'e2e/launch-haproxy-without:1';
+      const warned = await build(
+        dir,
+        ['--binary', haproxy, '--no-infer=program-files', '--entrypoint', command],
+        without,
+      );
+      assert.match(
+        warned.stderr,
+        /is given \/etc\/haproxy\/haproxy\.cfg on its command line, which the image lacks/,
+      );
+      const bare = await dockerRun(without, [], { allowFail: true });
+      assert.notEqual(bare.code, 0);
+      assert.match(bare.stderr, /Cannot open configuration file\/directory \/etc\/haproxy\/haproxy\.cfg/);
+    });
+  });
+
+  it('redis-server /etc/redis/redis.conf: a configuration only its owner may read is left out and said so; added, the state it names is made and it answers', async () => {
+    const redis = requireTool('redis-server', 'redis-server');
+    const cli = requireTool('redis-cli', 'redis-tools');
+    await withTempDir('e2e-redis', async (dir) => {
+      const left = 'e2e/launch-redis-left:1';
+      const warned = await build(
+        dir,
+        ['--binary', redis, '--entrypoint', `["${redis}","/etc/redis/redis.conf"]`],
+        left,
+      );
+      assert.match(
+        warned.stderr,
+        /holds files only their owner may read, left out: \/etc\/redis\/redis\.conf/,
+      );
+      assert.match(
+        warned.stderr,
+        /is given \/etc\/redis\/redis\.conf on its command line, which the image lacks/,
+      );
+      const bare = await dockerRun(left, [], { allowFail: true });
+      assert.notEqual(bare.code, 0);
+      assert.match(bare.stdout + bare.stderr, /can't open config file '\/etc\/redis\/redis\.conf'/);
+
+      const image = 'e2e/launch-redis:1';
+      const built = await build(
+        dir,
+        [
+          '--binary',
+          redis,
+          '--binary',
+          cli,
+          '--add',
+          '/etc/redis/redis.conf:/etc/redis/redis.conf',
+          '--entrypoint',
+          `["${redis}","/etc/redis/redis.conf","--daemonize","no"]`,
+        ],
+        image,
+      );
+      assert.doesNotMatch(built.stderr, /would not start|problem/i, built.stderr);
+      const s = await serving(image);
+      try {
+        let pong = await s.exec([cli, 'ping']);
+        for (let i = 0; i < 25 && pong.stdout.trim() !== 'PONG'; i++) {
+          await new Promise((res) => setTimeout(res, 200));
+          pong = await s.exec([cli, 'ping']);
+        }
+        assert.equal(pong.stdout.trim(), 'PONG', `${pong.stderr}\n${await s.logs()}`);
+        // the directories its configuration names: its working directory and its log
+        const d = await s.exec([cli, 'config', 'get', 'dir']);
+        assert.match(d.stdout, /\/var\/lib\/redis/);
+        assert.equal((await s.exec([cli, 'set', 'k', 'v'])).stdout.trim(), 'OK');
+        assert.equal(
+          (await s.exec([cli, 'save'])).stdout.trim(),
+          'OK',
+          'it writes its dump in /var/lib/redis',
+        );
       } finally {
         await s.stop();
       }
