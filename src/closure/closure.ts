@@ -62,8 +62,8 @@ import {
 } from './launcher.ts';
 import { findLocale, LOCALE_ALIAS, LOCALE_SYMBOLS, type LocaleRequest, localedefCommand } from './locale.ts';
 import {
-  CONFIG_DATA,
   COMPILED_IN,
+  CONFIG_DATA,
   CONFIG_REASON,
   configPaths,
   MAX_PROGRAM_BYTES,
@@ -1234,7 +1234,10 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
   }
   // what the configuration names: more state, and the data files it serves (a page, a template)
   const statePaths = new Map(
-    plan.statePaths.map((p) => [p, `${p} is ${named.includes(p) ? 'named on its command line' : 'compiled into it'}`]),
+    plan.statePaths.map((p) => [
+      p,
+      `${p} is ${named.includes(p) ? 'named on its command line' : 'compiled into it'}`,
+    ]),
   );
   for (const { path } of [...configTexts]) {
     const text = await readTextCached(st.cache, path, 256 * 1024);
