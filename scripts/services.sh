@@ -48,6 +48,9 @@ want nginx nginx-light
 # redis-cli
 want haproxy haproxy
 want redis-server redis-server
+# servers told on their command line which system user to drop to
+want memcached memcached
+want dnsmasq dnsmasq-base
 want curl curl
 want zstd zstd
 want xz xz-utils

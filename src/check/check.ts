@@ -32,6 +32,7 @@ import {
 import { LIBRARY_DATA } from '../closure/infer.ts';
 import { libraryDataFiles, missingRuntime, prefixedCStrings } from '../closure/launcher.ts';
 import {
+  commandAccounts,
   commandPaths,
   MAX_PROGRAM_BYTES,
   PROGRAM_PATH,
@@ -134,6 +135,13 @@ export interface CheckOptions {
   readonly readElf?: ElfReader;
   /** memoised reads of `fs` (default a fresh one) */
   readonly cache?: ClosureCache;
+  /**
+   * whether the root the image was built from has a path (a build's): a configuration compiled into a
+   * program that the root lacks too is one the program does without there (memcached's /etc/sasl2)
+   */
+  readonly rootHas?: (path: string) => Promise<boolean>;
+  /** the user and group names of the root's /etc/passwd and /etc/group (a build's) */
+  readonly rootAccounts?: ReadonlySet<string>;
 }
 
 /**
@@ -503,6 +511,7 @@ export async function checkImageRoot(
     for (const d of programFilesPlan(strings).configDirs) {
       const files = strings.filter((f) => f.startsWith(`${d}/`) && !f.endsWith('/'));
       if (files.length === 0) continue;
+      if (opts.rootHas && !(await opts.rootHas(d))) continue;
       let found = false;
       for (const f of files) if ((await resolveOrMissing(cache, f)).stat?.type === 'file') found = true;
       if (!found)
@@ -553,6 +562,28 @@ export async function checkImageRoot(
       fix: `use a numeric --user (uid[:gid]), or add ${u.file} with the ${u.part} (--add ./passwd:${u.file})`,
       fatal: true,
     });
+  }
+
+  // a program told on its command line to drop to an account of the root (memcached -u memcache)
+  if (opts.rootAccounts && command.length > 1) {
+    const named = commandAccounts(command.slice(1));
+    const has = (text: string | undefined, name: string) =>
+      (text ?? '').split('\n').some((l) => l.split(':')[0] === name);
+    for (const [part, file, names, text] of [
+      ['user', '/etc/passwd', named.users, passwd],
+      ['group', '/etc/group', named.groups, group],
+    ] as const) {
+      for (const n of names) {
+        if (!opts.rootAccounts.has(n) || has(text, n)) continue;
+        problems.push({
+          kind: 'user',
+          path: file,
+          message: `${command[0]} is told on its command line to run as ${part} "${n}", which ${file} of the image lacks: it stops at start (memcached: "can't find the user")`,
+          fix: `build without --no-infer=program-files, or add ${file} with the ${part} (--add ./${file.slice(5)}:${file})`,
+          fatal: false,
+        });
+      }
+    }
   }
 
   // 6: locales, when a glibc is there to load them

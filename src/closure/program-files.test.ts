@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  commandAccounts,
   commandPaths,
   configPaths,
   moduleNames,
@@ -104,4 +105,21 @@ test('the paths a command line names: absolute arguments and option values, not 
   const plan = programFilesPlan(commandPaths(['-f', '/etc/haproxy/haproxy.cfg', '-p', '/run/haproxy.pid']));
   assert.deepEqual(plan.configDirs, ['/etc/haproxy']);
   assert.deepEqual(plan.statePaths, ['/run/haproxy.pid']);
+});
+
+test('the accounts a command line names: -u, --user, -g, --group, user:group; not numbers, not option-like values', () => {
+  assert.deepEqual(commandAccounts(['-u', 'memcache', '-m', '64']), { users: ['memcache'], groups: [] });
+  assert.deepEqual(commandAccounts(['--keep-in-foreground', '--user=dnsmasq', '--group=nogroup']), {
+    users: ['dnsmasq'],
+    groups: ['nogroup'],
+  });
+  assert.deepEqual(commandAccounts(['-u', 'ntp:ntp', '--user', 'bind', '-g', 'daemon']), {
+    users: ['ntp', 'bind'],
+    groups: ['ntp', 'daemon'],
+  });
+  // nginx -g 'daemon off;' is a directive, not a group; numeric ids need no entry; a flag at the end
+  assert.deepEqual(commandAccounts(['-g', 'daemon off;', '-u', '1000', '--user=0:0', '-u']), {
+    users: [],
+    groups: [],
+  });
 });

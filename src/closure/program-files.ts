@@ -38,6 +38,32 @@ export const COMPILED_IN = '(a path compiled into it)';
 export const ON_COMMAND_LINE = '(named on its command line)';
 
 /**
+ * commandAccounts lists the accounts a command's arguments tell the program to drop to: `-u NAME`,
+ * `-u NAME:GROUP`, `--user NAME`, `--user=NAME`, `-g NAME`, `--group=NAME` (memcached -u memcache,
+ * dnsmasq --user=dnsmasq), each a user or group name, in order, unique. Numeric ids need no entry.
+ */
+export function commandAccounts(args: readonly string[]): { users: string[]; groups: string[] } {
+  const users: string[] = [];
+  const groups: string[] = [];
+  const add = (list: string[], v: string | undefined) => {
+    if (v !== undefined && /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(v) && !list.includes(v)) list.push(v);
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const eq = /^--(user|group)=(.*)$/.exec(a);
+    const flag = eq ? undefined : /^(?:-u|--user|-g|--group)$/.test(a) ? a : undefined;
+    const value = eq ? eq[2] : flag !== undefined ? args[i + 1] : undefined;
+    if (value === undefined) continue;
+    const isGroup = eq ? eq[1] === 'group' : flag === '-g' || flag === '--group';
+    const [name, grp] = value.split(':');
+    add(isGroup ? groups : users, name);
+    if (!isGroup) add(groups, grp);
+    if (flag !== undefined) i++;
+  }
+  return { users, groups };
+}
+
+/**
  * commandPaths lists the paths a command's arguments name that PROGRAM_PATH matches: an argument that is
  * an absolute path (`-f /etc/lighttpd/lighttpd.conf`, `redis-server /etc/redis/redis.conf`) or an
  * option's value (`--conf-file=/etc/dnsmasq.conf`), in order, unique. The servers of this class take

@@ -14,7 +14,7 @@ import { type CheckReport, formatCheck } from '../check/check.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
 import { pythonImports } from '../closure/launcher.ts';
 import { localeRequests } from '../closure/locale.ts';
-import { CONFIG_REASON, commandPaths } from '../closure/program-files.ts';
+import { CONFIG_REASON, commandAccounts, commandPaths } from '../closure/program-files.ts';
 import { timezoneRequest } from '../closure/timezone.ts';
 import { notEmulatedWarning } from '../deb/deb-entries.ts';
 import { ELF_DATA_KIND_LABEL, readElfRole } from '../elf/elf-role.ts';
@@ -244,7 +244,10 @@ async function buildPlatform(
       );
       task.done(`${packages.length} package${packages.length === 1 ? '' : 's'}`);
     }
-    const accounts = await configAccounts(ctx);
+    const programFiles =
+      ctx.opts.infer?.programFiles !== false &&
+      inferOptionsWithout(spec.noInfer ?? []).programFiles !== false;
+    const accounts = await configAccounts(ctx, programFiles ? commandLine(spec) : []);
     for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0, accounts))
       ctx.col.addIfAbsent(d.entry, d.origin);
 
@@ -274,6 +277,8 @@ async function buildPlatform(
       ? undefined
       : checkBuiltTree(tree, withConfig(base, config, meta), base, opts.store, {
           origins: ctx.col.origins(),
+          rootHas: async (p) => (await ctx.root.lstat(p).catch(() => undefined)) !== undefined,
+          ...(await rootAccountsNamed(ctx, commandLine(spec))),
           resolved: [...ctx.resolvedObjects].filter((p) => {
             const e = tree.get(p);
             return e?.type === 'file' && e.content.kind === 'host' && e.content.path === root.hostPath(p);
@@ -453,8 +458,13 @@ function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): { pythonImports?:
  * (program-files.ts ships them; nginx's `user www-data;` is looked up when it starts), for /etc/passwd
  * and /etc/group beside the default users.
  */
-async function configAccounts(ctx: GatherContext): Promise<SystemAccounts> {
+async function configAccounts(ctx: GatherContext, command: readonly string[]): Promise<SystemAccounts> {
   const texts: string[] = [];
+  // the accounts the command tells its program to drop to (memcached -u memcache), as a configuration
+  // would name them
+  const named = commandAccounts(command.slice(1));
+  if (named.users.length + named.groups.length > 0)
+    texts.push([...named.users.map((u) => `user ${u}`), ...named.groups.map((g) => `group ${g}`)].join('\n'));
   for (const [path, origins] of ctx.col.origins()) {
     if (!origins.some((o) => o.kind === 'inferred' && o.reason.includes(CONFIG_REASON))) continue;
     const e = ctx.col.tree().get(path);
@@ -490,11 +500,37 @@ async function rootHostFiles(ctx: GatherContext): Promise<string[]> {
 }
 
 /**
+ * rootAccountsNamed is the start check's `rootAccounts`: the account names of the root's /etc/passwd
+ * and /etc/group, read only when the command names an account (memcached -u memcache).
+ */
+async function rootAccountsNamed(
+  ctx: GatherContext,
+  command: readonly string[],
+): Promise<{ rootAccounts?: ReadonlySet<string> }> {
+  const named = commandAccounts(command.slice(1));
+  if (named.users.length + named.groups.length === 0) return {};
+  const names = new Set<string>();
+  for (const f of ['/etc/passwd', '/etc/group']) {
+    const text = await ctx.root
+      .read(f, { limit: 1024 * 1024 })
+      .then((b) => Buffer.from(b).toString('utf8'))
+      .catch(() => '');
+    for (const line of text.split('\n')) if (line.includes(':')) names.add(line.split(':')[0]!);
+  }
+  return { rootAccounts: names };
+}
+
+/** commandLine is the image's command as the spec gives it: its entrypoint, then its cmd. */
+function commandLine(spec: BuildSpec): string[] {
+  return [...(spec.config?.Entrypoint ?? []), ...(spec.config?.Cmd ?? [])];
+}
+
+/**
  * commandPathsOf is the closure option naming the paths the image's command gives its program
  * (`["/usr/sbin/lighttpd","-D","-f","/etc/lighttpd/lighttpd.conf"]`), by that program.
  */
 function commandPathsOf(spec: BuildSpec): { commandPaths?: Record<string, string[]> } {
-  const command = [...(spec.config?.Entrypoint ?? []), ...(spec.config?.Cmd ?? [])];
+  const command = commandLine(spec);
   const argv0 = command[0];
   if (argv0 === undefined || !argv0.startsWith('/')) return {};
   const paths = commandPaths(command.slice(1));

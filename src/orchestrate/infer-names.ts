@@ -29,7 +29,7 @@ export const INFER_RULES = {
   },
   'program-files': {
     key: 'programFiles',
-    what: "a program's compiled-in configuration (nginx's /etc/nginx) and state directories (/var/log/nginx, /run), and the modules its configuration loads",
+    what: "a program's compiled-in configuration (nginx's /etc/nginx) or the one its command line names (haproxy -f), its state directories (/var/log/nginx, /run), the modules its configuration loads and the system users it or its command line names (memcached -u memcache)",
   },
   launchers: {
     key: 'launchers',

@@ -78,6 +78,10 @@ export interface BuiltTreeFacts {
   readonly origins: ReadonlyMap<string, readonly Origin[]>;
   /** image paths of ELF objects whose every library the closure found, with those files in the tree */
   readonly resolved?: readonly string[];
+  /** whether the build's root has a path (check.ts CheckOptions.rootHas) */
+  readonly rootHas?: (path: string) => Promise<boolean>;
+  /** the account names of the build's root (check.ts CheckOptions.rootAccounts) */
+  readonly rootAccounts?: ReadonlySet<string>;
 }
 
 /**
@@ -108,6 +112,8 @@ export async function checkBuiltTree(
       architecture: image.platform.architecture,
       origins: facts.origins,
       ...(facts.resolved ? { resolved: facts.resolved } : {}),
+      ...(facts.rootHas ? { rootHas: facts.rootHas } : {}),
+      ...(facts.rootAccounts ? { rootAccounts: facts.rootAccounts } : {}),
       ...(all ? {} : { files, links }),
     });
   if (base.layers.length === 0) return run(memoryFs({}), false);

@@ -939,3 +939,62 @@ describe('servers given their configuration on the command line', () => {
     });
   });
 });
+
+describe('servers told on their command line which system user to drop to', () => {
+  it('memcached -u memcache and dnsmasq --user=dnsmasq run as those users; without the rule they stop and the check says so', async () => {
+    const memcached = requireTool('memcached', 'memcached');
+    const dnsmasq = requireTool('dnsmasq', 'dnsmasq-base');
+    await withTempDir('e2e-accounts', async (dir) => {
+      const servers = [
+        {
+          name: 'memcached',
+          user: 'memcache',
+          command: [memcached, '-u', 'memcache'],
+          fails: /can't find the user memcache/,
+        },
+        {
+          name: 'dnsmasq',
+          user: 'dnsmasq',
+          command: [
+            dnsmasq,
+            '--keep-in-foreground',
+            '--user=dnsmasq',
+            '--port=5353',
+            '--no-resolv',
+            '--no-hosts',
+          ],
+          fails: /unknown user or group: dnsmasq/,
+        },
+      ];
+      for (const sv of servers) {
+        const image = `e2e/launch-${sv.name}-user:1`;
+        const entrypoint = JSON.stringify(sv.command);
+        const built = await build(dir, ['--binary', sv.command[0]!, '--entrypoint', entrypoint], image);
+        // memcached's compiled-in /etc/sasl2 is not on this root either: nothing to warn about
+        assert.doesNotMatch(built.stderr, /warning/i, built.stderr);
+        const s = await serving(image);
+        try {
+          await new Promise((res) => setTimeout(res, 500));
+          assert.deepEqual(await s.users(), [sv.user], await s.logs());
+        } finally {
+          await s.stop();
+        }
+        const without = `e2e/launch-${sv.name}-user-without:1`;
+        const warned = await build(
+          dir,
+          ['--binary', sv.command[0]!, '--no-infer=program-files', '--entrypoint', entrypoint],
+          without,
+        );
+        assert.match(
+          warned.stderr,
+          new RegExp(
+            `is told on its command line to run as user "${sv.user}", which /etc/passwd of the image lacks`,
+          ),
+        );
+        const bare = await dockerRun(without, [], { allowFail: true });
+        assert.notEqual(bare.code, 0);
+        assert.match(bare.stdout + bare.stderr, sv.fails);
+      }
+    });
+  });
+});
