@@ -39,6 +39,8 @@ export async function writeRecord(
     try {
       await link(p, tmp);
       await rename(tmp, q);
+      // rename between two links of one file does nothing: the temporary name must not stay
+      await rm(tmp, { force: true });
     } catch {
       await rm(tmp, { force: true });
       await writeFileAtomic(q, bytes, { fsync: false });
