@@ -135,7 +135,6 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 const isEntry = process.argv[1] !== undefined && /(?:^|\/)cli\/main\.(?:ts|js)$/.test(process.argv[1]);
 if (isEntry) run();
 
-/** run is the process entry: a closed stdout (`| head`) ends the command quietly, as for other tools. */
 /** exitFlushed exits with `code` once stdout and stderr have taken what was written to them. */
 function exitFlushed(code: number): void {
   let left = 2;
@@ -148,6 +147,7 @@ function exitFlushed(code: number): void {
   }
 }
 
+/** run is the process entry: a closed stdout (`| head`) ends the command quietly, as for other tools. */
 export function run(): void {
   // Ctrl-C or a kill: remove this run's temp files and bundles, stop its containers, then exit as a shell
   // reports a signal (128 + number); what SIGKILL leaves is collected by the next run
