@@ -51,7 +51,7 @@ import type { RootFs } from '../fs/root-fs.ts';
 import type { RuntimeConfig } from '../model/documents.ts';
 import { type LoadResult, loadObject, type MissingLibrary } from './load.ts';
 import { archiveLocaleNames, canonicalLocaleName, envValue, localeDirNames, namedLocales } from './locale.ts';
-import { checkUser } from './user.ts';
+import { checkUser, namesIn } from './user.ts';
 import { wrappedCommand } from './wrappers.ts';
 
 /** DOCKER_DEFAULT_PATH is the PATH Docker gives a container whose image sets none. */
@@ -524,8 +524,9 @@ export async function checkImageRoot(
         });
     }
     // a server given its configuration on the command line (lighttpd -f /etc/lighttpd/lighttpd.conf)
-    const plan = programFilesPlan(commandPaths(command.slice(1)));
-    for (const p of commandPaths(command.slice(1))) {
+    const named = commandPaths(command.slice(1));
+    const plan = programFilesPlan(named);
+    for (const p of named) {
       const shipped = plan.configFiles.includes(p) || plan.configDirs.some((d) => p.startsWith(`${d}/`));
       if (!shipped || (await resolveOrMissing(cache, p)).stat !== undefined) continue;
       problems.push({
@@ -567,14 +568,13 @@ export async function checkImageRoot(
   // a program told on its command line to drop to an account of the root (memcached -u memcache)
   if (opts.rootAccounts && command.length > 1) {
     const named = commandAccounts(command.slice(1));
-    const has = (text: string | undefined, name: string) =>
-      (text ?? '').split('\n').some((l) => l.split(':')[0] === name);
     for (const [part, file, names, text] of [
       ['user', '/etc/passwd', named.users, passwd],
       ['group', '/etc/group', named.groups, group],
     ] as const) {
+      const image = namesIn(text ?? '');
       for (const n of names) {
-        if (!opts.rootAccounts.has(n) || has(text, n)) continue;
+        if (!opts.rootAccounts.has(n) || image.has(n)) continue;
         problems.push({
           kind: 'user',
           path: file,

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve as resolveHostPath } from 'node:path';
 import type { BlobStore } from '../blob/store.ts';
 import { type CheckReport, formatCheck } from '../check/check.ts';
+import { namesIn } from '../check/user.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
 import { pythonImports } from '../closure/launcher.ts';
 import { localeRequests } from '../closure/locale.ts';
@@ -247,7 +248,15 @@ async function buildPlatform(
     const programFiles =
       ctx.opts.infer?.programFiles !== false &&
       inferOptionsWithout(spec.noInfer ?? []).programFiles !== false;
-    const accounts = await configAccounts(ctx, programFiles ? commandLine(spec) : []);
+    // the accounts the command tells its program to drop to (memcached -u memcache); the root's
+    // /etc/passwd and /etc/group read once, for them and for those the configurations name
+    const commandNamed = commandAccounts(commandLine(spec).slice(1));
+    let rootFiles: Promise<RootAccountFiles> | undefined;
+    const rootAccounts = () => {
+      rootFiles ??= readRootAccountFiles(ctx);
+      return rootFiles;
+    };
+    const accounts = await configAccounts(ctx, programFiles ? commandNamed : NO_ACCOUNTS, rootAccounts);
     for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0, accounts))
       ctx.col.addIfAbsent(d.entry, d.origin);
 
@@ -278,7 +287,9 @@ async function buildPlatform(
       : checkBuiltTree(tree, withConfig(base, config, meta), base, opts.store, {
           origins: ctx.col.origins(),
           rootHas: async (p) => (await ctx.root.lstat(p).catch(() => undefined)) !== undefined,
-          ...(await rootAccountsNamed(ctx, commandLine(spec))),
+          ...(commandNamed.users.length + commandNamed.groups.length > 0
+            ? { rootAccounts: await rootAccounts().then((f) => f.names) }
+            : {}),
           resolved: [...ctx.resolvedObjects].filter((p) => {
             const e = tree.get(p);
             return e?.type === 'file' && e.content.kind === 'host' && e.content.path === root.hostPath(p);
@@ -458,11 +469,13 @@ function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): { pythonImports?:
  * (program-files.ts ships them; nginx's `user www-data;` is looked up when it starts), for /etc/passwd
  * and /etc/group beside the default users.
  */
-async function configAccounts(ctx: GatherContext, command: readonly string[]): Promise<SystemAccounts> {
+async function configAccounts(
+  ctx: GatherContext,
+  named: { readonly users: readonly string[]; readonly groups: readonly string[] },
+  rootAccounts: () => Promise<RootAccountFiles>,
+): Promise<SystemAccounts> {
   const texts: string[] = [];
-  // the accounts the command tells its program to drop to (memcached -u memcache), as a configuration
-  // would name them
-  const named = commandAccounts(command.slice(1));
+  // the accounts the command names, as a configuration would name them
   if (named.users.length + named.groups.length > 0)
     texts.push([...named.users.map((u) => `user ${u}`), ...named.groups.map((g) => `group ${g}`)].join('\n'));
   for (const [path, origins] of ctx.col.origins()) {
@@ -475,12 +488,28 @@ async function configAccounts(ctx: GatherContext, command: readonly string[]): P
     texts.push(text);
   }
   if (texts.length === 0) return { users: [], groups: [] };
+  const { passwd, group } = await rootAccounts();
+  return systemAccountsNamed(passwd, group, texts);
+}
+
+const NO_ACCOUNTS = { users: [], groups: [] } as const;
+
+/** RootAccountFiles are the root's /etc/passwd and /etc/group ('' when absent) and the names they hold. */
+interface RootAccountFiles {
+  readonly passwd: string;
+  readonly group: string;
+  readonly names: ReadonlySet<string>;
+}
+
+async function readRootAccountFiles(ctx: GatherContext): Promise<RootAccountFiles> {
   const read = (p: string) =>
     ctx.root
       .read(p, { limit: 1024 * 1024 })
       .then((b) => Buffer.from(b).toString('utf8'))
       .catch(() => '');
-  return systemAccountsNamed(await read('/etc/passwd'), await read('/etc/group'), texts);
+  const passwd = await read('/etc/passwd');
+  const group = await read('/etc/group');
+  return { passwd, group, names: new Set([...namesIn(passwd), ...namesIn(group)]) };
 }
 
 /**
@@ -497,27 +526,6 @@ async function rootHostFiles(ctx: GatherContext): Promise<string[]> {
     if (host !== undefined) out.push(host);
   }
   return out;
-}
-
-/**
- * rootAccountsNamed is the start check's `rootAccounts`: the account names of the root's /etc/passwd
- * and /etc/group, read only when the command names an account (memcached -u memcache).
- */
-async function rootAccountsNamed(
-  ctx: GatherContext,
-  command: readonly string[],
-): Promise<{ rootAccounts?: ReadonlySet<string> }> {
-  const named = commandAccounts(command.slice(1));
-  if (named.users.length + named.groups.length === 0) return {};
-  const names = new Set<string>();
-  for (const f of ['/etc/passwd', '/etc/group']) {
-    const text = await ctx.root
-      .read(f, { limit: 1024 * 1024 })
-      .then((b) => Buffer.from(b).toString('utf8'))
-      .catch(() => '');
-    for (const line of text.split('\n')) if (line.includes(':')) names.add(line.split(':')[0]!);
-  }
-  return { rootAccounts: names };
 }
 
 /** commandLine is the image's command as the spec gives it: its entrypoint, then its cmd. */

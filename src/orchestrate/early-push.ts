@@ -8,7 +8,7 @@
  * and reports what went wrong there.
  */
 import pLimit from 'p-limit';
-import type { BlobStore } from '../blob/store.ts';
+import { type BlobStore, readBlob } from '../blob/store.ts';
 import { isFromscratchError } from '../errors.ts';
 import type { Layer } from '../image/image.ts';
 import type { Descriptor } from '../model/descriptor.ts';
@@ -106,7 +106,7 @@ export function earlyPush(refs: readonly Reference[], store: BlobStore, o: Early
     onLayer(layer, fresh = false) {
       const d = layer.blob;
       // a small layer just made (an app edit's) goes up in one request, its bytes read first
-      if (fresh && d.size <= SMALL_LAYER) send(d, () => readBlob(store, d), true);
+      if (fresh && d.size <= SMALL_LAYER) send(d, () => readBlob(store, d.digest, d.size), true);
       else send(d, () => () => store.open(d.digest, d.size));
     },
     onConfig: (desc, bytes, fresh = false) => send(desc, () => bytes, fresh),
@@ -117,10 +117,4 @@ export function earlyPush(refs: readonly Reference[], store: BlobStore, o: Early
       return unanswered;
     },
   };
-}
-
-async function readBlob(store: BlobStore, d: Descriptor): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const c of store.open(d.digest, d.size)) chunks.push(c);
-  return Buffer.concat(chunks);
 }
