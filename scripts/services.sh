@@ -51,6 +51,12 @@ want redis-server redis-server
 # servers told on their command line which system user to drop to
 want memcached memcached
 want dnsmasq dnsmasq-base
+# libraries that load modules from a directory compiled into them (ImageMagick's coders, Graphviz's
+# plugins, SoX's formats); convert by its real name (a machine may put a stand-in earlier on PATH)
+[ -x /usr/bin/convert-im6.q16 ] || need_pkgs+=(imagemagick-6.q16)
+want dot graphviz
+want sox sox
+want php php-cli
 want curl curl
 want zstd zstd
 want xz xz-utils

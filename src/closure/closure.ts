@@ -62,6 +62,14 @@ import {
 } from './launcher.ts';
 import { findLocale, LOCALE_ALIAS, LOCALE_SYMBOLS, type LocaleRequest, localedefCommand } from './locale.ts';
 import {
+  MAX_MODULE_ENTRIES,
+  MAX_MODULE_LIBRARY_BYTES,
+  MODULE_PATH,
+  MODULE_PREFIXES,
+  moduleDirCandidates,
+  SHARED_OBJECT,
+} from './module-dirs.ts';
+import {
   COMPILED_IN,
   CONFIG_DATA,
   CONFIG_REASON,
@@ -70,8 +78,10 @@ import {
   moduleNames,
   ON_COMMAND_LINE,
   PROGRAM_PATH,
-  PROGRAM_PREFIXES,
+  PROGRAM_PATH_FOUND,
+  PROGRAM_SEARCH_PREFIXES,
   programFilesPlan,
+  programStrings,
   stateRootOf,
 } from './program-files.ts';
 import {
@@ -1019,6 +1029,46 @@ async function addRootFile(st: State, path: string, origin: Origin): Promise<boo
   return true;
 }
 
+/**
+ * addModuleDir ships a directory a library loads modules from (module-dirs.ts), when the root has it
+ * and it holds shared objects: each one as a library (with its own closure), every other file (a
+ * plugin list such as Graphviz's config6a, libtool's `.la` files ImageMagick reads) as it is; with
+ * `ship` false, a warning instead. Returns whether it is a module directory (shipped or warned about).
+ */
+async function addModuleDir(
+  st: State,
+  pg: Program,
+  dir: string,
+  lib: LoadedObject,
+  ship: boolean,
+): Promise<boolean> {
+  const w = await walkTree(st.cache, dir, { max: MAX_MODULE_ENTRIES + 1 });
+  const files = w.entries.filter((e) => e.kind === 'file').map((e) => e.path);
+  // a module directory holds shared objects itself (a parent of one, ImageMagick-6.9.11, is not one)
+  if (!files.some((f) => parentPath(f) === dir && SHARED_OBJECT.test(baseName(f)))) return false;
+  const name = lib.info.soname ?? baseName(lib.path);
+  if (!ship) {
+    st.warnings.push(
+      `${name} loads its modules from ${dir} (compiled into it), which is not added (--no-infer=modules): what needs one of them fails at run time; add the ones the program uses with --add`,
+    );
+    return true;
+  }
+  if (w.truncated) {
+    st.warnings.push(
+      `${name} loads its modules from ${dir} (compiled into it), which holds more than ${MAX_MODULE_ENTRIES} entries: not added; add the modules the program uses with --add`,
+    );
+    return true;
+  }
+  const reason = `${name} loads its modules from ${dir} (compiled into it) by dlopen`;
+  const origin: Origin = { kind: 'inferred', by: lib.real, reason };
+  for (const f of files) {
+    if (SHARED_OBJECT.test(baseName(f)) && (await loadInferredPath(st, pg, f, lib, lib.real, reason)))
+      continue;
+    await addRootFile(st, f, origin);
+  }
+  return true;
+}
+
 /** gconvDir finds the gconv module directory of the root, next to libc first. */
 async function gconvDir(st: State, pg: Program, libc: LoadedObject | undefined): Promise<string | undefined> {
   const cands: string[] = [];
@@ -1156,6 +1206,79 @@ const MAX_CONFIG_ENTRIES = 256;
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
 /**
+ * addConfigDir adds a configuration directory whole, bounded (MAX_CONFIG_ENTRIES, MAX_CONFIG_BYTES):
+ * its directories with `dirOrigin`, its files through `ship` (which leaves out, in `privates`, those
+ * only their owner may read, and returns the bytes added). `who` names the reader in the warnings.
+ */
+async function addConfigDir(
+  st: State,
+  d: string,
+  who: string,
+  dirOrigin: Origin,
+  ship: (path: string, dir: string, privates: string[]) => Promise<number>,
+): Promise<void> {
+  const w = await walkTree(st.cache, d, { max: MAX_CONFIG_ENTRIES + 1 });
+  if (w.entries.length === 0) return;
+  if (w.truncated) {
+    st.warnings.push(
+      `${who} names its configuration directory ${d}, which holds more than ${MAX_CONFIG_ENTRIES} entries: left out; add what it reads with --add`,
+    );
+    return;
+  }
+  const privates: string[] = [];
+  let bytes = 0;
+  for (const e of w.entries) {
+    if (e.kind === 'dir') await addRootFile(st, e.path, dirOrigin);
+    else bytes += await ship(e.path, d, privates);
+    if (bytes > MAX_CONFIG_BYTES) {
+      st.warnings.push(
+        `${who} names its configuration directory ${d}, which holds more than ${MAX_CONFIG_BYTES / 1048576} MiB: only part of it is in the image; add what it reads with --add`,
+      );
+      break;
+    }
+  }
+  if (privates.length > 0)
+    st.warnings.push(
+      `${who}'s configuration directory ${d} holds files only their owner may read, left out: ${privates.join(', ')} (keys or passwords: add those the image needs with --add)`,
+    );
+}
+
+/**
+ * libraryConfig adds the configuration a module-hosting library reads from a directory of its own
+ * under /etc (ImageMagick's /etc/ImageMagick-6: colors.xml, which `xc:red` reads, and policy.xml, the
+ * host's security policy) as program-files.ts plans a program's: whole, world-readable files only.
+ */
+async function libraryConfig(st: State, lib: LoadedObject): Promise<void> {
+  const strings = await prefixedCStrings(
+    st.cache,
+    lib.real,
+    ['/etc/'],
+    PROGRAM_PATH,
+    MAX_MODULE_LIBRARY_BYTES,
+  );
+  const plan = programFilesPlan(strings ?? []);
+  if (plan.configDirs.length === 0) return;
+  const name = lib.info.soname ?? baseName(lib.path);
+  for (const d of plan.configDirs) {
+    const origin: Origin = {
+      kind: 'inferred',
+      by: lib.real,
+      reason: `${name} loads its configuration from ${d} (compiled into it)`,
+    };
+    await addConfigDir(st, d, name, origin, async (path, _dir, privates) => {
+      const r = await resolveOrMissing(st.cache, path);
+      if (r.stat?.type !== 'file') return 0;
+      if ((r.stat.mode & 0o004) === 0) {
+        privates.push(path);
+        return 0;
+      }
+      await addResolved(st, r, origin);
+      return r.stat.size;
+    });
+  }
+}
+
+/**
  * programFilesRule applies program-files.ts to a program: its configuration directory under /etc
  * (world-readable files only: a key or a password file is left out, with a warning), its state
  * directories (empty, with their owner and mode), and the modules its configuration files name.
@@ -1163,13 +1286,14 @@ const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 async function programFilesRule(st: State, pg: Program): Promise<void> {
   const main = pg.env.main;
   if (main.info.interpreter === undefined && main.info.type !== 'exec') return;
-  const compiled = await prefixedCStrings(
+  const found = await prefixedCStrings(
     st.cache,
     main.real,
-    PROGRAM_PREFIXES,
-    PROGRAM_PATH,
+    PROGRAM_SEARCH_PREFIXES,
+    PROGRAM_PATH_FOUND,
     MAX_PROGRAM_BYTES,
   );
+  const compiled = found && programStrings(found);
   // the paths the image's command gives it (lighttpd -f /etc/lighttpd/lighttpd.conf): the same plan
   const named = [pg.rootName, main.path, main.real].flatMap((p) => st.opts.commandPaths?.[p] ?? []);
   if (compiled === undefined && named.length === 0) return;
@@ -1199,32 +1323,7 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
     if (r.stat?.type === 'dir') dirs.push(f);
     else if (r.stat?.type === 'file') await ship(f, '/etc', []);
   }
-  for (const d of dirs) {
-    const w = await walkTree(st.cache, d, { max: MAX_CONFIG_ENTRIES + 1 });
-    if (w.entries.length === 0) continue;
-    if (w.truncated) {
-      st.warnings.push(
-        `${pg.rootName} names its configuration directory ${d}, which holds more than ${MAX_CONFIG_ENTRIES} entries: left out; add what it reads with --add`,
-      );
-      continue;
-    }
-    const privates: string[] = [];
-    let bytes = 0;
-    for (const e of w.entries) {
-      if (e.kind === 'dir') await addRootFile(st, e.path, confOf(d));
-      else bytes += await ship(e.path, d, privates);
-      if (bytes > MAX_CONFIG_BYTES) {
-        st.warnings.push(
-          `${pg.rootName} names its configuration directory ${d}, which holds more than ${MAX_CONFIG_BYTES / 1048576} MiB: only part of it is in the image; add what it reads with --add`,
-        );
-        break;
-      }
-    }
-    if (privates.length > 0)
-      st.warnings.push(
-        `${pg.rootName}'s configuration directory ${d} holds files only their owner may read, left out: ${privates.join(', ')} (keys or passwords: add those the image needs with --add)`,
-      );
-  }
+  for (const d of dirs) await addConfigDir(st, d, pg.rootName, confOf(d), ship);
   // a configuration file the command line names that the rule did not ship (one only its owner may
   // read, that the user adds with --add; redis-server's): read too, for the state it names
   for (const p of named) {
@@ -1393,6 +1492,9 @@ async function runInference(st: State, pg: Program): Promise<void> {
   let gccDone = false;
   let caDone = false;
   const dataDone = new Set<string>();
+  const moduleDirs = new Set<string>();
+  const dirsSeen = new Set<string>();
+  const inModuleDir = (path: string) => [...moduleDirs].some((d) => path.startsWith(`${d}/`));
   let localeDone = false;
   let tzDone = false;
   for (let round = 0; round < 64; round++) {
@@ -1555,6 +1657,34 @@ async function runInference(st: State, pg: Program): Promise<void> {
           break;
         }
       }
+    // libraries that dlopen their modules from a directory compiled into them (ImageMagick's coders,
+    // Graphviz's plugins, Cyrus SASL's mechanisms, SoX's formats: module-dirs.ts): the directory, whole;
+    // with the rule off, a warning names what the image will lack (a build-time word, not a failed run)
+    for (const o of fresh) {
+      // programs too (php's extension_dir, postgres's pkglibdir); a module is not looked into again
+      // (gconv's ~250 modules are the gconv rule's: none loads modules of its own)
+      if (o.real.includes('/gconv/') || inModuleDir(o.real)) continue;
+      if (dataDone.has(`modules\0${o.real}`)) continue;
+      dataDone.add(`modules\0${o.real}`);
+      const strings = await prefixedCStrings(
+        st.cache,
+        o.real,
+        MODULE_PREFIXES,
+        MODULE_PATH,
+        MAX_MODULE_LIBRARY_BYTES,
+      );
+      for (const dir of moduleDirCandidates(strings ?? [], defaultDirs(pg.env.target))) {
+        if (dirsSeen.has(dir) || inModuleDir(dir)) continue;
+        dirsSeen.add(dir);
+        if (!(await addModuleDir(st, pg, dir, o, on('modules')))) continue;
+        moduleDirs.add(dir);
+        // a library that hosts modules: its own configuration directory under /etc too
+        if (on('modules') && !dataDone.has(`config\0${o.real}`)) {
+          dataDone.add(`config\0${o.real}`);
+          await libraryConfig(st, o);
+        }
+      }
+    }
     if (on('caCerts') && !caDone) {
       // a Go program verifies peers with its own crypto/x509, which reads the bundle at a path written
       // into the program (no TLS library in its closure): the bundle comes when the program names one

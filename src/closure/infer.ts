@@ -16,6 +16,8 @@
  *   root, with their symlink chains (libnss3 also gets its built-in root module libnssckbi.so).
  * - dlopen notes: `.note.dlopen` entries of priority required or recommended (the default) → the
  *   first soname of each entry that resolves.
+ * - module directories: a directory of shared objects whose path is compiled into a library
+ *   (ImageMagick's coders, Graphviz's plugins) → the directory, whole (module-dirs.ts).
  */
 
 /** InferOptions switches each inference; every one defaults to on. */
@@ -46,6 +48,8 @@ export interface InferOptions {
   readonly interpreters?: boolean;
   /** a program's compiled-in configuration and state directories (program-files.ts; default true) */
   readonly programFiles?: boolean;
+  /** the module directories compiled into libraries: ImageMagick's coders, Graphviz's plugins (module-dirs.ts; default true) */
+  readonly modules?: boolean;
 }
 
 /** NSS_SYMBOLS maps each name-service function to the nsswitch.conf databases it consults. */

@@ -8,7 +8,10 @@ import {
   configPaths,
   moduleNames,
   PROGRAM_PATH,
+  PROGRAM_PATH_FOUND,
+  PROGRAM_SEARCH_PREFIXES,
   programFilesPlan,
+  programStrings,
   stateRootOf,
 } from './program-files.ts';
 
@@ -122,4 +125,18 @@ test('the accounts a command line names: -u, --user, -g, --group, user:group; no
     users: [],
     groups: [],
   });
+  // named -g -u bind: -g is named's foreground switch, followed by an option; -u bind still counts
+  assert.deepEqual(commandAccounts(['-g', '-u', 'bind']), { users: ['bind'], groups: [] });
+});
+
+test("a doubled leading slash (bind9's //run/named, built with --localstatedir=/) is found and read as one", () => {
+  assert.ok(PROGRAM_SEARCH_PREFIXES.includes('//run/'));
+  assert.ok(PROGRAM_PATH_FOUND.test('//run/named/named.pid'));
+  assert.ok(PROGRAM_PATH_FOUND.test('/etc/bind/named.conf'));
+  assert.ok(!PROGRAM_PATH_FOUND.test('///run/named'));
+  const strings = programStrings(['//run/named/named.pid', '/run/named/named.pid', '//etc/bind/named.conf']);
+  assert.deepEqual(strings, ['/run/named/named.pid', '/etc/bind/named.conf']);
+  const plan = programFilesPlan(strings);
+  assert.deepEqual(plan.statePaths, ['/run/named/named.pid']);
+  assert.deepEqual(plan.configDirs, ['/etc/bind']);
 });

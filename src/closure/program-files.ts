@@ -23,6 +23,13 @@
 export const PROGRAM_PREFIXES = ['/etc/', '/run/', '/var/', '/usr/', '/opt/'];
 
 /**
+ * PROGRAM_SEARCH_PREFIXES are PROGRAM_PREFIXES and the same after a doubled slash: a program built
+ * with `--localstatedir=/` holds `//run/named/named.pid` (bind9's named), the path the kernel reads
+ * as `/run/named/named.pid`. programStrings turns them back into single-slash paths.
+ */
+export const PROGRAM_SEARCH_PREFIXES = [...PROGRAM_PREFIXES, ...PROGRAM_PREFIXES.map((p) => `/${p}`)];
+
+/**
  * MAX_PROGRAM_BYTES bounds the programs the rule reads: servers that keep a configuration at a
  * compiled-in path are C programs of a few MiB (nginx 1.3, postgres 9, mariadbd 25); larger ones are
  * runtimes and bundles (node 99 MiB), read for no such path on every cold build.
@@ -40,7 +47,8 @@ export const ON_COMMAND_LINE = '(named on its command line)';
 /**
  * commandAccounts lists the accounts a command's arguments tell the program to drop to: `-u NAME`,
  * `-u NAME:GROUP`, `--user NAME`, `--user=NAME`, `-g NAME`, `--group=NAME` (memcached -u memcache,
- * dnsmasq --user=dnsmasq), each a user or group name, in order, unique. Numeric ids need no entry.
+ * dnsmasq --user=dnsmasq), each a user or group name, in order, unique. Numeric ids need no entry. A
+ * flag followed by an option takes no value (`named -g -u bind`: -g is named's foreground switch).
  */
 export function commandAccounts(args: readonly string[]): { users: string[]; groups: string[] } {
   const users: string[] = [];
@@ -53,7 +61,8 @@ export function commandAccounts(args: readonly string[]): { users: string[]; gro
     const eq = /^--(user|group)=(.*)$/.exec(a);
     const flag = eq ? undefined : /^(?:-u|--user|-g|--group)$/.test(a) ? a : undefined;
     const value = eq ? eq[2] : flag !== undefined ? args[i + 1] : undefined;
-    if (value === undefined) continue;
+    // an option after the flag: the flag takes no value there (named's `-g` is "foreground")
+    if (value === undefined || (flag !== undefined && value.startsWith('-'))) continue;
     const isGroup = eq ? eq[1] === 'group' : flag === '-g' || flag === '--group';
     const [name, grp] = value.split(':');
     add(isGroup ? groups : users, name);
@@ -85,6 +94,14 @@ export function commandPaths(args: readonly string[]): string[] {
  */
 export const PROGRAM_PATH =
   /^\/((etc|run|var)\/[A-Za-z0-9._+@-]+(\/[A-Za-z0-9._+@-]+)*\/?|(usr|opt)\/([A-Za-z0-9._+@-]+\/)+)$/;
+
+/** PROGRAM_PATH_FOUND is PROGRAM_PATH after PROGRAM_SEARCH_PREFIXES: one more leading slash allowed. */
+export const PROGRAM_PATH_FOUND = new RegExp(`^\\/?${PROGRAM_PATH.source.slice(1)}`);
+
+/** programStrings normalises the strings found with PROGRAM_SEARCH_PREFIXES: `//run/x` → `/run/x`, unique, in order. */
+export function programStrings(found: readonly string[]): string[] {
+  return [...new Set(found.map((s) => s.replace(/^\/\//, '/')))];
+}
 
 /**
  * SYSTEM_ETC matches /etc paths that are the system's, another rule's (/etc/perl is in Perl's @INC: the

@@ -31,6 +31,10 @@ export const INFER_RULES = {
     key: 'programFiles',
     what: "a program's compiled-in configuration (nginx's /etc/nginx) or the one its command line names (haproxy -f), its state directories (/var/log/nginx, /run), the modules its configuration loads and the system users it or its command line names (memcached -u memcache)",
   },
+  modules: {
+    key: 'modules',
+    what: "the module directories compiled into libraries, whole (ImageMagick's coders, Graphviz's plugins, Cyrus SASL's mechanisms, SoX's formats)",
+  },
   launchers: {
     key: 'launchers',
     what: 'java, python, perl, ruby and tcl, the helpers git, gpg and tar run, the shell of make and watch, and the /proc/self/exe launcher warning',

@@ -432,6 +432,92 @@ describe('libraries that open a data file at a compiled-in path', () => {
   });
 });
 
+describe("libraries that load their modules from a directory compiled into them (ImageMagick's coders, Graphviz's plugins, SoX's formats)", () => {
+  it('convert: rose: through a PNG file and back, and a pixel listing, as on the host; without the rule it knows no format and the build said so', async () => {
+    requireTool('convert-im6.q16', 'imagemagick-6.q16');
+    await withTempDir('e2e-modules-convert', async (dir) => {
+      const image = 'e2e/launch-convert:1';
+      const b = await build(dir, ['--binary', '/usr/bin/convert'], image);
+      assert.doesNotMatch(b.stderr, /warning: .*(loads its modules|needs lib)/);
+      const roundTrip = [
+        'rose:',
+        '-write',
+        'png:/tmp/r.png',
+        '+delete',
+        '/tmp/r.png',
+        '-format',
+        '%m %wx%h %#',
+        'info:',
+      ];
+      const pixels = ['-size', '3x2', 'xc:red', '-depth', '8', 'txt:-'];
+      for (const args of [roundTrip, pixels]) {
+        const host = await run('/usr/bin/convert', args);
+        assert.ok(host.stdout.length > 0);
+        const ours = await dockerRun(image, args);
+        assert.equal(ours.stdout, host.stdout, args.join(' '));
+        assert.equal(ours.stderr, host.stderr, args.join(' '));
+      }
+      // without the rule: the build names the coders directory, and convert knows no format at all
+      const bareImage = 'e2e/launch-convert-bare:1';
+      const bare = await build(dir, ['--binary', '/usr/bin/convert', '--no-infer', 'modules'], bareImage);
+      assert.match(
+        bare.stderr,
+        /warning: libMagickCore-6\.Q16\.so\.6 loads its modules from \/usr\/lib\/x86_64-linux-gnu\/ImageMagick-[0-9.]+\/modules-Q16\/coders \(compiled into it\), which is not added/,
+      );
+      const failed = await dockerRun(bareImage, roundTrip, { allowFail: true });
+      assert.notEqual(failed.code, 0);
+      assert.match(failed.stderr, /NoDecodeDelegateForThisImageFormat/);
+    });
+  });
+
+  it('dot: -Tsvg and -Tplain of a graph render as on the host (the layout and render plugins and their config6a come with libgvc)', async () => {
+    requireTool('dot', 'graphviz');
+    await withTempDir('e2e-modules-dot', async (dir) => {
+      await writeFile(join(dir, 'g.dot'), 'digraph g { rankdir=LR; a -> b -> c; a -> c [label="x"]; }\n');
+      const image = 'e2e/launch-dot:1';
+      await build(dir, ['--binary', '/usr/bin/dot'], image);
+      for (const format of ['-Tsvg', '-Tplain']) {
+        const host = await run('/usr/bin/dot', [format, join(dir, 'g.dot')]);
+        const ours = await dockerRun(image, [format, '/w/g.dot'], { mount: dir });
+        assert.equal(ours.code, 0, ours.stderr);
+        assert.equal(ours.stdout, host.stdout, format);
+      }
+    });
+  });
+
+  it("php: the extensions of its compiled-in extension_dir load as on the host (none is 'Unable to load'), and the build's check is quiet", async () => {
+    requireTool('php', 'php-cli');
+    await withTempDir('e2e-modules-php', async (dir) => {
+      const image = 'e2e/launch-php:1';
+      const b = await build(dir, ['--binary', '/usr/bin/php'], image);
+      assert.doesNotMatch(b.stderr, /warning: .*(reads its configuration|needs lib)/);
+      const code = 'foreach (get_loaded_extensions() as $e) echo $e, "\\n";';
+      const host = await run('/usr/bin/php', ['-r', code]);
+      const ours = await dockerRun(image, ['-r', code]);
+      assert.doesNotMatch(ours.stderr, /Unable to load dynamic library/);
+      assert.equal(ours.stdout, host.stdout);
+      assert.ok(host.stdout.split('\n').length > 20, host.stdout);
+    });
+  });
+
+  it('sox: the formats its plugins bring are listed as on the host, and a FLAC file is written', async () => {
+    requireTool('sox', 'sox');
+    await withTempDir('e2e-modules-sox', async (dir) => {
+      const image = 'e2e/launch-sox:1';
+      const b = await build(dir, ['--binary', '/usr/bin/sox'], image);
+      // a plugin whose library the host lacks too (libao's NAS output) is no problem of the image
+      assert.doesNotMatch(b.stderr, /warning: .*needs lib/);
+      const formats = (out: string) => out.split('\n').find((l) => l.startsWith('AUDIO FILE FORMATS:'));
+      const host = await run('/usr/bin/sox', ['-h'], { allowFail: true });
+      assert.match(formats(host.stdout) ?? '', / flac /);
+      const ours = await dockerRun(image, ['-h'], { allowFail: true });
+      assert.equal(formats(ours.stdout), formats(host.stdout));
+      const flac = ['-n', '-t', 'flac', '/tmp/t.flac', 'synth', '0.1', 'sine', '440'];
+      assert.equal((await dockerRun(image, flac)).code, 0);
+    });
+  });
+});
+
 describe('programs that run helpers from a compiled-in directory, by name, or through /bin/sh (git, gpg, tar, make)', () => {
   it('git: init without the templates warning, a clone of a local path (git-upload-pack through /bin/sh), ls-remote over http and https as on the host', async () => {
     requireTool('git', 'git');
