@@ -250,13 +250,17 @@ async function buildPlatform(
       inferOptionsWithout(spec.noInfer ?? []).programFiles !== false;
     // the accounts the command tells its program to drop to (memcached -u memcache); the root's
     // /etc/passwd and /etc/group read once, for them and for those the configurations name
-    const commandNamed = commandAccounts(commandLine(spec).slice(1));
+    // and the account the image runs as (--user postgres, USER postgres), which the runtime looks up
+    const commandNamed = withAccounts(
+      programFiles ? commandAccounts(commandLine(spec).slice(1)) : NO_ACCOUNTS,
+      imageUserAccounts(spec.config?.User ?? undefined),
+    );
     let rootFiles: Promise<RootAccountFiles> | undefined;
     const rootAccounts = () => {
       rootFiles ??= readRootAccountFiles(ctx);
       return rootFiles;
     };
-    const accounts = await configAccounts(ctx, programFiles ? commandNamed : NO_ACCOUNTS, rootAccounts);
+    const accounts = await configAccounts(ctx, commandNamed, rootAccounts);
     for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0, accounts))
       ctx.col.addIfAbsent(d.entry, d.origin);
 
@@ -493,6 +497,28 @@ async function configAccounts(
 }
 
 const NO_ACCOUNTS = { users: [], groups: [] } as const;
+
+/** ACCOUNT_NAME is a user or group name (not a numeric id). */
+const ACCOUNT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/**
+ * imageUserAccounts are the names the image's User gives (`postgres`, `www-data:www-data`): numeric
+ * ids need no entry, and root and nonroot are the defaults' own.
+ */
+function imageUserAccounts(user: string | undefined): { users: string[]; groups: string[] } {
+  const [u, g] = (user ?? '').split(':');
+  const named = (n: string | undefined) =>
+    n !== undefined && ACCOUNT_NAME.test(n) && n !== 'root' && n !== 'nonroot' ? [n] : [];
+  return { users: named(u), groups: named(g) };
+}
+
+/** withAccounts is the union of two account lists, in order, unique. */
+function withAccounts(
+  a: { readonly users: readonly string[]; readonly groups: readonly string[] },
+  b: { readonly users: readonly string[]; readonly groups: readonly string[] },
+): { users: string[]; groups: string[] } {
+  return { users: [...new Set([...a.users, ...b.users])], groups: [...new Set([...a.groups, ...b.groups])] };
+}
 
 /** RootAccountFiles are the root's /etc/passwd and /etc/group ('' when absent) and the names they hold. */
 interface RootAccountFiles {

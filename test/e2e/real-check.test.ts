@@ -210,6 +210,34 @@ test('--user with a name the image lacks: the build warns, check exits 1, and do
   });
 });
 
+test("--user with an account of the build's root (www-data): it joins /etc/passwd and /etc/group, the check is quiet, and the container runs as it", async () => {
+  await withTempDir('e2e-check-user-root', async (dir) => {
+    const b = await fromscratch(
+      [
+        'build',
+        '--binary',
+        '/usr/bin/id',
+        '--entrypoint',
+        '["/usr/bin/id"]',
+        '--user',
+        'www-data',
+        '-o',
+        'docker-daemon:chk/user-root:1',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(b.code, 0, b.stderr);
+    assert.doesNotMatch(b.stderr, /which is not in \/etc\/passwd/);
+    const docker = requireTool('docker', 'docker.io');
+    const ran = await run(docker, ['run', '--rm', '--network', 'none', 'chk/user-root:1']);
+    const host = await run('/usr/bin/id', ['www-data']);
+    // the same uid, gid and names as the host's account (id's supplementary groups: the runtime's)
+    assert.equal(ran.stdout.split(' ').slice(0, 2).join(' '), host.stdout.split(' ').slice(0, 2).join(' '));
+    assert.match(ran.stdout, /^uid=33\(www-data\) gid=33\(www-data\)/);
+    await dockerRemoveImage('chk/user-root:1');
+  });
+});
+
 test('--lib-path: a library in a private directory is found at build time and by the image loader (ld.so.cache, or LD_LIBRARY_PATH)', async () => {
   await withTempDir('e2e-check-libpath', async (dir) => {
     const gcc = requireTool('gcc', 'gcc');
