@@ -57,6 +57,12 @@ want dnsmasq dnsmasq-base
 want dot graphviz
 want sox sox
 want php php-cli
+# programs that read their data from a compiled-in directory under /usr/share
+want vim.basic vim
+want nmap nmap
+want hunspell hunspell
+[ -f /usr/share/hunspell/en_US.dic ] || need_pkgs+=(hunspell-en-us)
+want gs ghostscript
 want curl curl
 want zstd zstd
 want xz xz-utils

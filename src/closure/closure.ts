@@ -64,10 +64,15 @@ import { findLocale, LOCALE_ALIAS, LOCALE_SYMBOLS, type LocaleRequest, localedef
 import {
   MAX_MODULE_ENTRIES,
   MAX_MODULE_LIBRARY_BYTES,
+  MAX_SHARE_BYTES,
+  MAX_SHARE_ENTRIES,
   MODULE_PATH,
   MODULE_PREFIXES,
   moduleDirCandidates,
+  SHARE_PREFIX,
+  SHARE_STRING,
   SHARED_OBJECT,
+  shareDataCandidates,
 } from './module-dirs.ts';
 import {
   COMPILED_IN,
@@ -1069,6 +1074,40 @@ async function addModuleDir(
   return true;
 }
 
+/** OBJECT_PATHS matches the C strings the module and data rules read: MODULE_PATH or SHARE_STRING. */
+const OBJECT_PATHS = new RegExp(`${MODULE_PATH.source}|${SHARE_STRING.source}`);
+
+/**
+ * addShareData ships data a program or library reads at a compiled-in path under /usr/share
+ * (module-dirs.ts): a file alone, a directory whole when within MAX_SHARE_ENTRIES and MAX_SHARE_BYTES
+ * (else a warning). A path the root lacks is nothing.
+ */
+async function addShareData(st: State, path: string, obj: LoadedObject): Promise<void> {
+  const name = obj.loader === undefined ? obj.path : (obj.info.soname ?? baseName(obj.path));
+  const origin: Origin = {
+    kind: 'inferred',
+    by: obj.real,
+    reason: `${name} reads its data from ${path} (compiled into it)`,
+  };
+  const r = await resolveOrMissing(st.cache, path);
+  if (r.stat?.type === 'file') {
+    await addResolved(st, r, origin);
+    return;
+  }
+  if (r.stat?.type !== 'dir') return;
+  const w = await walkTree(st.cache, path, { max: MAX_SHARE_ENTRIES + 1 });
+  let bytes = 0;
+  for (const e of w.truncated ? [] : w.entries)
+    if (e.kind === 'file') bytes += (await resolveOrMissing(st.cache, e.path)).stat?.size ?? 0;
+  if (w.truncated || bytes > MAX_SHARE_BYTES) {
+    st.warnings.push(
+      `${name} reads its data from ${path} (compiled into it), which holds more than ${w.truncated ? `${MAX_SHARE_ENTRIES} entries` : `${MAX_SHARE_BYTES / 1048576} MiB`}: not added; add what it reads with --add`,
+    );
+    return;
+  }
+  for (const e of w.entries) await addRootFile(st, e.path, origin);
+}
+
 /** gconvDir finds the gconv module directory of the root, next to libc first. */
 async function gconvDir(st: State, pg: Program, libc: LoadedObject | undefined): Promise<string | undefined> {
   const cands: string[] = [];
@@ -1494,6 +1533,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
   const dataDone = new Set<string>();
   const moduleDirs = new Set<string>();
   const dirsSeen = new Set<string>();
+  const shareSeen = new Set<string>();
   const inModuleDir = (path: string) => [...moduleDirs].some((d) => path.startsWith(`${d}/`));
   let localeDone = false;
   let tzDone = false;
@@ -1666,14 +1706,22 @@ async function runInference(st: State, pg: Program): Promise<void> {
       if (o.real.includes('/gconv/') || inModuleDir(o.real)) continue;
       if (dataDone.has(`modules\0${o.real}`)) continue;
       dataDone.add(`modules\0${o.real}`);
-      const strings = await prefixedCStrings(
-        st.cache,
-        o.real,
-        MODULE_PREFIXES,
-        MODULE_PATH,
-        MAX_MODULE_LIBRARY_BYTES,
-      );
-      for (const dir of moduleDirCandidates(strings ?? [], defaultDirs(pg.env.target))) {
+      const strings =
+        (await prefixedCStrings(
+          st.cache,
+          o.real,
+          [...MODULE_PREFIXES, SHARE_PREFIX],
+          OBJECT_PATHS,
+          MAX_MODULE_LIBRARY_BYTES,
+        )) ?? [];
+      // its data under /usr/share (vim's runtime, nmap's scripts, squid's error pages): whole
+      if (on('shareData'))
+        for (const p of shareDataCandidates(strings)) {
+          if (shareSeen.has(p)) continue;
+          shareSeen.add(p);
+          await addShareData(st, p, o);
+        }
+      for (const dir of moduleDirCandidates(strings, defaultDirs(pg.env.target))) {
         if (dirsSeen.has(dir) || inModuleDir(dir)) continue;
         dirsSeen.add(dir);
         if (!(await addModuleDir(st, pg, dir, o, on('modules')))) continue;

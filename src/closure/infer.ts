@@ -50,6 +50,8 @@ export interface InferOptions {
   readonly programFiles?: boolean;
   /** the module directories compiled into libraries: ImageMagick's coders, Graphviz's plugins (module-dirs.ts; default true) */
   readonly modules?: boolean;
+  /** the data under /usr/share compiled into programs and libraries: vim's runtime, nmap's scripts (module-dirs.ts; default true) */
+  readonly shareData?: boolean;
 }
 
 /** NSS_SYMBOLS maps each name-service function to the nsswitch.conf databases it consults. */

@@ -24,10 +24,11 @@ export const MODULE_PREFIXES = ['/usr/lib/', '/usr/lib64/', '/usr/lib32/', '/lib
 export const MODULE_PATH = /^(\/+[A-Za-z0-9._+@-]+)+\/*$/;
 
 /**
- * MAX_MODULE_LIBRARY_BYTES bounds the libraries read: those that host plugins are small (libMagickCore
- * 2.5 MiB, libgvc 0.6 MiB); the large ones are data (libicudata 30 MiB) or compilers (libLLVM).
+ * MAX_MODULE_LIBRARY_BYTES bounds the ELF objects read: those that host plugins or name their data are
+ * a few MiB (libMagickCore 2.5, libgvc 0.6, php 5, libgs 21); larger ones are runtimes and bundles
+ * (node 99 MiB, libLLVM), read for no such path on every cold build.
  */
-export const MAX_MODULE_LIBRARY_BYTES = 16 * 1024 * 1024;
+export const MAX_MODULE_LIBRARY_BYTES = 32 * 1024 * 1024;
 
 /** MAX_MODULE_ENTRIES bounds a module directory shipped whole (ImageMagick's coders: 234 entries). */
 export const MAX_MODULE_ENTRIES = 2000;
@@ -54,6 +55,53 @@ export function moduleDirCandidates(strings: readonly string[], searchDirs: read
     if (parts.some((c) => c === '.' || c === '..') || parts.length < 3) continue;
     if (searchDirs.includes(p) || NOT_MODULE_DIR.test(p) || out.includes(p)) continue;
     out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Data at a compiled-in path under /usr/share: a program that reads its data files from a directory
+ * written into it (vim's runtime /usr/share/vim, nmap's /usr/share/nmap with nmap-services and its
+ * scripts, squid's error pages, hunspell's dictionary path list, Ghostscript's Resource/Init with
+ * gs_init.ps) stops or loses its features without it. The same C strings (`:`-separated lists split)
+ * name the data directories (`/usr/share/X`) shipped whole, bounded; what other rules own (zoneinfo,
+ * terminfo, locales, the interpreters' libraries) and what no program needs to run (documentation,
+ * icons, desktop files) is left.
+ */
+
+/** SHARE_PREFIX is where the data strings start. */
+export const SHARE_PREFIX = '/usr/share/';
+
+/** SHARE_STRING matches a candidate string: a path or a `:`-separated list of paths, printable, no spaces. */
+export const SHARE_STRING = /^\/usr\/share\/[!-~]+$/;
+
+/** MAX_SHARE_ENTRIES and MAX_SHARE_BYTES bound a data directory shipped whole (vim's runtime: ~2,700 files, 40 MiB). */
+export const MAX_SHARE_ENTRIES = 10_000;
+export const MAX_SHARE_BYTES = 64 * 1024 * 1024;
+
+/** NOT_SHARE_DATA matches the /usr/share directories the rule leaves alone (see above). */
+const NOT_SHARE_DATA =
+  /^\/usr\/share\/(doc|doc-base|man|info|locale|i18n|zoneinfo|terminfo|misc|common-licenses|lintian|bug|menu|applications|icons|pixmaps|mime|mime-info|metainfo|X11|bash-completion|zsh|fish|gtk-doc|help|perl5?|python[0-9.]*|ruby[0-9.]*|rubygems-integration|tcltk|tcl[0-9.]*|java|javascript|gocode|maven-repo|gcc|gdb|aclocal|pkgconfig|dbus-1|polkit-1|systemd|lua|debhelper|dh-python)(\/|$)/;
+
+/**
+ * shareDataCandidates turns the strings SHARE_STRING matched into the paths to look at: lists split,
+ * normalised, without `.`/`..` components, each as the data directory it lies in (`/usr/share/X`),
+ * not NOT_SHARE_DATA, unique, in order. The caller ships a directory whole or a file alone.
+ */
+export function shareDataCandidates(strings: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const s of strings) {
+    for (const part of s.split(':')) {
+      if (!part.startsWith(SHARE_PREFIX)) continue;
+      const p = part.replace(/\/+/g, '/').replace(/\/$/, '');
+      const parts = p.split('/');
+      if (parts.length < 4 || parts.slice(1).some((c) => c === '.' || c === '..' || c === '')) continue;
+      // the package's whole data directory: what it names sits beside what it finds from there
+      // (Ghostscript names Resource/Init and reaches ../../iccprofiles from it)
+      const top = parts.slice(0, 4).join('/');
+      if (!/^[A-Za-z0-9._+@/-]+$/.test(p) || NOT_SHARE_DATA.test(top) || out.includes(top)) continue;
+      out.push(top);
+    }
   }
   return out;
 }

@@ -35,6 +35,10 @@ export const INFER_RULES = {
     key: 'modules',
     what: "the module directories compiled into libraries, whole (ImageMagick's coders, Graphviz's plugins, Cyrus SASL's mechanisms, SoX's formats)",
   },
+  'share-data': {
+    key: 'shareData',
+    what: "the data under /usr/share compiled into programs and libraries (vim's runtime, nmap's scripts, squid's error pages, hunspell's dictionaries)",
+  },
   launchers: {
     key: 'launchers',
     what: 'java, python, perl, ruby and tcl, the helpers git, gpg and tar run, the shell of make and watch, and the /proc/self/exe launcher warning',

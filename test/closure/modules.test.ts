@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { resolveClosure } from '../../src/closure/closure.ts';
-import { moduleDirCandidates } from '../../src/closure/module-dirs.ts';
+import { moduleDirCandidates, shareDataCandidates } from '../../src/closure/module-dirs.ts';
 import { hostFs } from '../../src/fs/host-fs.ts';
 
 const LIB = '/usr/lib/x86_64-linux-gnu';
@@ -56,7 +56,7 @@ before(() => {
   // the host library: its module directory, a parent of modules, a directory left to GIO, all compiled in
   src(
     'host.c',
-    `const char *dirs[] = {"${MODS}", "${LIB}/parentonly/", "${LIB}/gio/modules", "${LIB}"};
+    `const char *dirs[] = {"${MODS}", "${LIB}/parentonly/", "${LIB}/gio/modules", "${LIB}", "/usr/share/hostdata/v1/init:/usr/share/doc/hostdata"};
      const char *host_dir(int i) { return dirs[i]; }\n`,
   );
   gcc(['-shared', '-fPIC', '-Wl,-soname,libhost.so.1', '-o', 'libhost.so.1', 'host.c'], b);
@@ -82,6 +82,14 @@ before(() => {
   writeFileSync(join(root, MODS, 'plugins.conf'), 'a.so\nb.so\nc.so\n');
   put(join(b, 'a.so'), `${LIB}/parentonly/sub/x.so`);
   put(join(b, 'a.so'), `${LIB}/gio/modules/libgiofake.so`);
+  // its data: named at v1/init, reached from there as ../icc (a link into another data directory)
+  mkdirSync(join(root, 'usr/share/hostdata/v1/init'), { recursive: true });
+  writeFileSync(join(root, 'usr/share/hostdata/v1/init/start.dat'), 'start\n');
+  mkdirSync(join(root, 'usr/share/color/icc'), { recursive: true });
+  writeFileSync(join(root, 'usr/share/color/icc/gray.icc'), 'icc\n');
+  symlinkSync('../../color/icc', join(root, 'usr/share/hostdata/v1/icc'));
+  mkdirSync(join(root, 'usr/share/doc/hostdata'), { recursive: true });
+  writeFileSync(join(root, 'usr/share/doc/hostdata/README'), 'doc\n');
 });
 after(() => rmSync(parent, { recursive: true, force: true }));
 
@@ -142,6 +150,51 @@ describe('the module directories compiled into a library', () => {
       r.warnings.filter((w) => w.includes('modules')),
       [],
     );
+  });
+
+  it('data candidates: lists split, each as its /usr/share directory, documentation and other rules left', () => {
+    assert.deepEqual(
+      shareDataCandidates([
+        '/usr/share/ghostscript/10.00.0/Resource/Init:/usr/share/ghostscript/fonts:/usr/share/fonts',
+        '/usr/share/hunspell:/usr/share/myspell:/usr/share/myspell/dicts:/Library/Spelling',
+        '/usr/share/vim',
+        '/usr/share/doc/vim/README',
+        '/usr/share/locale',
+        '/usr/share/zoneinfo/UTC',
+        '/usr/share/perl/5.36',
+        '/usr/share/',
+        '/usr/share/../../etc',
+      ]),
+      [
+        '/usr/share/ghostscript',
+        '/usr/share/fonts',
+        '/usr/share/hunspell',
+        '/usr/share/myspell',
+        '/usr/share/vim',
+      ],
+    );
+  });
+
+  it('a library naming its data under /usr/share gets that data directory whole, links followed; not the documentation', async () => {
+    const r = await resolveClosure(['/usr/bin/prog'], hostFs(root));
+    for (const p of [
+      '/usr/share/hostdata/v1/init/start.dat',
+      '/usr/share/hostdata/v1/icc',
+      '/usr/share/color/icc/gray.icc',
+    ])
+      assert.ok(r.files.has(p), p);
+    assert.ok(
+      r.files
+        .get('/usr/share/hostdata/v1/init/start.dat')
+        ?.origins.some(
+          (o) =>
+            o.kind === 'inferred' &&
+            o.reason === 'libhost.so.1 reads its data from /usr/share/hostdata (compiled into it)',
+        ),
+    );
+    assert.ok(![...r.files.keys()].some((p) => p.startsWith('/usr/share/doc')));
+    const off = await resolveClosure(['/usr/bin/prog'], hostFs(root), { infer: { shareData: false } });
+    assert.ok(![...off.files.keys()].some((p) => p.startsWith('/usr/share/')));
   });
 
   it('with the rule off nothing is added, and a warning names the directory', async () => {
