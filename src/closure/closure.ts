@@ -87,6 +87,7 @@ import {
   PROGRAM_SEARCH_PREFIXES,
   programFilesPlan,
   programStrings,
+  STATE_REASON,
   stateRootOf,
 } from './program-files.ts';
 import {
@@ -1398,7 +1399,7 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
       await addResolved(st, r, {
         kind: 'inferred',
         by,
-        reason: `${pg.rootName} writes under ${d} (${why}): the directory, empty`,
+        reason: `${pg.rootName} ${STATE_REASON} ${d} (${why}): the directory, empty`,
       });
       break;
     }

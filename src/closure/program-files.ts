@@ -41,6 +41,13 @@ export const MAX_PROGRAM_BYTES = 32 * 1024 * 1024;
  * accounts), followed by where the path came from: COMPILED_IN or ON_COMMAND_LINE.
  */
 export const CONFIG_REASON = 'reads its configuration there';
+
+/**
+ * STATE_REASON is in the reason of every state directory the rule ships: build gives the image the
+ * root's account that owns one (mosquitto's /var/log/mosquitto), the user the server drops to when
+ * nothing names it (compiled in: mosquitto, unbound).
+ */
+export const STATE_REASON = 'writes under';
 export const COMPILED_IN = '(a path compiled into it)';
 export const ON_COMMAND_LINE = '(named on its command line)';
 

@@ -15,7 +15,7 @@ import { namesIn } from '../check/user.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
 import { pythonImports } from '../closure/launcher.ts';
 import { localeRequests } from '../closure/locale.ts';
-import { CONFIG_REASON, commandAccounts, commandPaths } from '../closure/program-files.ts';
+import { CONFIG_REASON, commandAccounts, commandPaths, STATE_REASON } from '../closure/program-files.ts';
 import { timezoneRequest } from '../closure/timezone.ts';
 import { notEmulatedWarning } from '../deb/deb-entries.ts';
 import { ELF_DATA_KIND_LABEL, readElfRole } from '../elf/elf-role.ts';
@@ -470,8 +470,9 @@ function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): { pythonImports?:
 
 /**
  * configAccounts are the root's system accounts the configuration files of the image's programs name
- * (program-files.ts ships them; nginx's `user www-data;` is looked up when it starts), for /etc/passwd
- * and /etc/group beside the default users.
+ * (program-files.ts ships them; nginx's `user www-data;` is looked up when it starts), those `named`
+ * (the command line's and the image's user) and those owning the state directories it ships, for
+ * /etc/passwd and /etc/group beside the default users.
  */
 async function configAccounts(
   ctx: GatherContext,
@@ -482,17 +483,27 @@ async function configAccounts(
   // the accounts the command names, as a configuration would name them
   if (named.users.length + named.groups.length > 0)
     texts.push([...named.users.map((u) => `user ${u}`), ...named.groups.map((g) => `group ${g}`)].join('\n'));
+  // the owners of the state directories the servers write to (mosquitto's /var/log/mosquitto is
+  // mosquitto's): the account one drops to when nothing names it, written into it (mosquitto, unbound)
+  const owners = new Set<number>();
   for (const [path, origins] of ctx.col.origins()) {
-    if (!origins.some((o) => o.kind === 'inferred' && o.reason.includes(CONFIG_REASON))) continue;
+    const inferred = origins.filter((o) => o.kind === 'inferred');
     const e = ctx.col.tree().get(path);
+    if (e?.type === 'dir' && e.uid > 0 && inferred.some((o) => o.reason.includes(STATE_REASON)))
+      owners.add(e.uid);
+    if (!inferred.some((o) => o.reason.includes(CONFIG_REASON))) continue;
     if (e?.type !== 'file' || e.content.kind !== 'host') continue;
     const text = await readFile(e.content.path)
       .then((b) => (b.length <= 256 * 1024 ? b.toString('utf8') : ''))
       .catch(() => '');
     texts.push(text);
   }
-  if (texts.length === 0) return { users: [], groups: [] };
+  if (texts.length === 0 && owners.size === 0) return { users: [], groups: [] };
   const { passwd, group } = await rootAccounts();
+  for (const line of owners.size > 0 ? passwd.split('\n') : []) {
+    const f = line.split(':');
+    if (f.length >= 7 && owners.has(Number(f[2]))) texts.push(`user ${f[0]}`);
+  }
   return systemAccountsNamed(passwd, group, texts);
 }
 

@@ -93,3 +93,22 @@ test('.env files are secrets by name; their committed examples are not', () => {
   ])
     assert.equal(secretByName(p), undefined, p);
 });
+
+test('a key is an armour header followed by its body; a header named as a string (a file-type pattern) is not one', () => {
+  const b = (s: string) => Buffer.from(s);
+  for (const hit of [
+    '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n',
+    '-----BEGIN RSA PRIVATE KEY-----\r\nMIIEowIBAAKCAQEA\r\n',
+    // a service account's JSON: the key's line breaks escaped inside a string
+    '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBg\\n-----END PRIVATE KEY-----\\n"}',
+    '-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQOYBGF\n',
+    '-----BEGIN EC PRIVATE KEY-----',
+  ])
+    assert.ok(secretInContent(b(hit)), hit);
+  for (const miss of [
+    // ImageMagick's /etc/ImageMagick-6/mime.xml recognises key files by their header
+    '  <mime type="application/pgp-keys" pattern="-----BEGIN PGP PRIVATE KEY BLOCK-----" priority="50"/>\n',
+    'MARKER = "-----BEGIN PRIVATE KEY-----"; # what a PEM key starts with\n',
+  ])
+    assert.equal(secretInContent(b(miss)), undefined, miss);
+});

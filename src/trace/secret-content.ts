@@ -15,12 +15,22 @@ interface ContentRule {
   readonly reason: string;
 }
 
+/**
+ * KEY_BODY follows an armour header when a key follows it: a line break, or an escaped one (`\\n`, a
+ * key inside a JSON string such as a service account's). A header named as a string (ImageMagick's
+ * mime.xml matches files by `pattern="-----BEGIN PGP PRIVATE KEY BLOCK-----"`) is not a key.
+ */
+const KEY_BODY = String.raw`(?:\r?\n|\\(?:r\\)?n|[ \t]*$)`;
+
 const RULES: readonly ContentRule[] = [
   {
-    test: /-----BEGIN (?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|ANY) )?PRIVATE KEY-----/,
+    test: new RegExp(`-----BEGIN (?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|ANY) )?PRIVATE KEY-----${KEY_BODY}`, 'm'),
     reason: 'a private key (PEM or OpenSSH)',
   },
-  { test: /-----BEGIN PGP PRIVATE KEY BLOCK-----/, reason: 'an OpenPGP private key' },
+  {
+    test: new RegExp(`-----BEGIN PGP PRIVATE KEY BLOCK-----${KEY_BODY}`, 'm'),
+    reason: 'an OpenPGP private key',
+  },
   { test: /PuTTY-User-Key-File-\d+:/, reason: 'a PuTTY private key' },
   {
     test: /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{60,}/,

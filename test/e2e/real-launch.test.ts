@@ -1071,6 +1071,11 @@ describe('servers given their configuration on the command line', () => {
         image,
       );
       assert.doesNotMatch(built.stderr, /would not start|problem/i, built.stderr);
+      // the owner of the state directory it writes to (/var/lib/redis is redis's) is an account of the
+      // image, as mosquitto and unbound need theirs (the users they drop to are compiled into them)
+      const why = await fromscratch(['why', `docker-daemon:${image}`, '/etc/passwd'], { cwd: dir });
+      assert.equal(why.code, 0, why.stderr);
+      assert.match(why.stdout, /users root, nonroot \(65532\) and nobody; redis\b/);
       const s = await serving(image);
       try {
         let pong = await s.exec([cli, 'ping']);
