@@ -87,6 +87,7 @@ import {
   PROGRAM_SEARCH_PREFIXES,
   programFilesPlan,
   programStrings,
+  SERVED_ROOT,
   STATE_REASON,
   stateRootOf,
 } from './program-files.ts';
@@ -1387,6 +1388,15 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
         const r = await resolveOrMissing(st.cache, p);
         if (r.stat?.type === 'file' && (r.stat.mode & 0o004) !== 0)
           await addResolved(st, r, { kind: 'inferred', by, reason: `${path} names it` });
+      } else if (SERVED_ROOT.test(p)) {
+        // a document root: the directory, empty (the server needs it to exist; the site is the user's)
+        const r = await resolveOrMissing(st.cache, p);
+        if (r.stat?.type === 'dir')
+          await addResolved(st, r, {
+            kind: 'inferred',
+            by,
+            reason: `${path} names it as what it serves: the directory, empty (add the site with --add)`,
+          });
       }
     }
   }
@@ -1535,6 +1545,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
   const moduleDirs = new Set<string>();
   const dirsSeen = new Set<string>();
   const shareSeen = new Set<string>();
+  let zoneDbDone = false;
   const inModuleDir = (path: string) => [...moduleDirs].some((d) => path.startsWith(`${d}/`));
   let localeDone = false;
   let tzDone = false;
@@ -1715,6 +1726,22 @@ async function runInference(st: State, pg: Program): Promise<void> {
           OBJECT_PATHS,
           MAX_MODULE_LIBRARY_BYTES,
         )) ?? [];
+      // a program reading zones by the names its configuration gives (php's date.timezone, postgres's
+      // TimeZone) from the database it names: the database (libc's tzset is the zoneinfo rule's)
+      if (
+        on('zoneinfo') &&
+        !zoneDbDone &&
+        !/^libc\.(so|musl)/.test(o.info.soname ?? baseName(o.path)) &&
+        strings.some((x) => x === ZONEINFO_DIR || x.startsWith(`${ZONEINFO_DIR}/`))
+      ) {
+        zoneDbDone = true;
+        const name = o.loader === undefined ? o.path : (o.info.soname ?? baseName(o.path));
+        await addZoneinfo(
+          st,
+          o.real,
+          `${name} reads time zones by name from ${ZONEINFO_DIR} (compiled into it)`,
+        );
+      }
       // its data under /usr/share (vim's runtime, nmap's scripts, squid's error pages): whole
       if (on('shareData'))
         for (const p of shareDataCandidates(strings)) {

@@ -179,6 +179,13 @@ export function configPaths(text: string): string[] {
 export const CONFIG_DATA = /^\/usr\/share\//;
 
 /**
+ * SERVED_ROOT matches the directories a configuration may name as what a server serves (Debian's
+ * `DocumentRoot /var/www/html`, lighttpd's `server.document-root`): the rule ships the directory, empty
+ * (apache stops when it is missing; what the site holds is the user's to add).
+ */
+export const SERVED_ROOT = /^\/(var\/www|srv)\/[^/]/;
+
+/**
  * moduleNames lists the shared objects a configuration names by path (`load_module
  * modules/ngx_http_echo_module.so;`, `LoadModule x /usr/lib/apache2/modules/mod_x.so`), in order.
  */

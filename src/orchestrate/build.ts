@@ -251,16 +251,15 @@ async function buildPlatform(
     // the accounts the command tells its program to drop to (memcached -u memcache); the root's
     // /etc/passwd and /etc/group read once, for them and for those the configurations name
     // and the account the image runs as (--user postgres, USER postgres), which the runtime looks up
-    const commandNamed = withAccounts(
-      programFiles ? commandAccounts(commandLine(spec).slice(1)) : NO_ACCOUNTS,
-      imageUserAccounts(spec.config?.User ?? undefined),
-    );
+    const imageUser = imageUserAccounts(spec.config?.User ?? undefined);
+    const commandNamed = withAccounts(commandAccounts(commandLine(spec).slice(1)), imageUser);
     let rootFiles: Promise<RootAccountFiles> | undefined;
     const rootAccounts = () => {
       rootFiles ??= readRootAccountFiles(ctx);
       return rootFiles;
     };
-    const accounts = await configAccounts(ctx, commandNamed, rootAccounts);
+    // the command line's accounts are the program-files rule's; the image's user is always looked up
+    const accounts = await configAccounts(ctx, programFiles ? commandNamed : imageUser, rootAccounts);
     for (const d of scratchDefaults(spec.defaults, (p) => ctx.col.has(p) || base.layers.length > 0, accounts))
       ctx.col.addIfAbsent(d.entry, d.origin);
 

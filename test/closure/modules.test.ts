@@ -56,7 +56,7 @@ before(() => {
   // the host library: its module directory, a parent of modules, a directory left to GIO, all compiled in
   src(
     'host.c',
-    `const char *dirs[] = {"${MODS}", "${LIB}/parentonly/", "${LIB}/gio/modules", "${LIB}", "/usr/share/hostdata/v1/init:/usr/share/doc/hostdata"};
+    `const char *dirs[] = {"${MODS}", "${LIB}/parentonly/", "${LIB}/gio/modules", "${LIB}", "/usr/share/hostdata/v1/init:/usr/share/doc/hostdata", "/usr/share/zoneinfo"};
      const char *host_dir(int i) { return dirs[i]; }\n`,
   );
   gcc(['-shared', '-fPIC', '-Wl,-soname,libhost.so.1', '-o', 'libhost.so.1', 'host.c'], b);
@@ -90,6 +90,9 @@ before(() => {
   symlinkSync('../../color/icc', join(root, 'usr/share/hostdata/v1/icc'));
   mkdirSync(join(root, 'usr/share/doc/hostdata'), { recursive: true });
   writeFileSync(join(root, 'usr/share/doc/hostdata/README'), 'doc\n');
+  // the zone database it reads zones from by name (php's date.timezone, postgres's TimeZone)
+  mkdirSync(join(root, 'usr/share/zoneinfo/Europe'), { recursive: true });
+  copyFileSync('/usr/share/zoneinfo/Europe/Paris', join(root, 'usr/share/zoneinfo/Europe/Paris'));
 });
 after(() => rmSync(parent, { recursive: true, force: true }));
 
@@ -193,7 +196,17 @@ describe('the module directories compiled into a library', () => {
         ),
     );
     assert.ok(![...r.files.keys()].some((p) => p.startsWith('/usr/share/doc')));
-    const off = await resolveClosure(['/usr/bin/prog'], hostFs(root), { infer: { shareData: false } });
+    // a library naming the zone database (not libc: tzset is the zoneinfo rule's) gets it whole
+    assert.ok(
+      r.files
+        .get('/usr/share/zoneinfo/Europe/Paris')
+        ?.origins.some(
+          (o) => o.kind === 'inferred' && /libhost\.so\.1 reads time zones by name/.test(o.reason),
+        ),
+    );
+    const off = await resolveClosure(['/usr/bin/prog'], hostFs(root), {
+      infer: { shareData: false, zoneinfo: false },
+    });
     assert.ok(![...off.files.keys()].some((p) => p.startsWith('/usr/share/')));
   });
 

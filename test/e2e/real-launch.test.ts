@@ -485,7 +485,7 @@ describe("libraries that load their modules from a directory compiled into them 
     });
   });
 
-  it("php: the extensions of its compiled-in extension_dir load as on the host (none is 'Unable to load'), and the build's check is quiet", async () => {
+  it("php: the extensions of its compiled-in extension_dir load as on the host (none is 'Unable to load'), zones by name from the system database, and the build's check is quiet", async () => {
     requireTool('php', 'php-cli');
     await withTempDir('e2e-modules-php', async (dir) => {
       const image = 'e2e/launch-php:1';
@@ -497,6 +497,13 @@ describe("libraries that load their modules from a directory compiled into them 
       assert.doesNotMatch(ours.stderr, /Unable to load dynamic library/);
       assert.equal(ours.stdout, host.stdout);
       assert.ok(host.stdout.split('\n').length > 20, host.stdout);
+      // Debian's php reads zones from the system database by the names its code and ini give
+      const zone = 'date_default_timezone_set("Europe/Paris"); echo date("c e", 0), "\\n";';
+      const hostZone = await run('/usr/bin/php', ['-r', zone]);
+      assert.equal(hostZone.stdout, '1970-01-01T01:00:00+01:00 Europe/Paris\n');
+      const ourZone = await dockerRun(image, ['-r', zone]);
+      assert.equal(ourZone.stdout, hostZone.stdout);
+      assert.equal(ourZone.stderr, '');
     });
   });
 

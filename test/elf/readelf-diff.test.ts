@@ -63,6 +63,7 @@ const MACHINES: Record<string, number> = {
   'Intel 80386': 3,
   AArch64: 183,
   ARM: 40,
+  None: 0,
 };
 
 interface Expected {
