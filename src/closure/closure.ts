@@ -101,6 +101,7 @@ import {
   searchLibrary,
 } from './search.ts';
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from './shebang.ts';
+import { MAX_SCRIPT_TEXT, SHELLS, scriptCommands } from './shell-script.ts';
 import { staticGlibcImports } from './static-glibc.ts';
 import { defaultDirs, type ElfHeader, probeElfHeader, type Target, targetOf } from './target.ts';
 import { type TimezoneRequest, TZ_SYMBOLS, ZONEINFO_DIR } from './timezone.ts';
@@ -2064,6 +2065,10 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
   }
   const shebang: Origin = { kind: 'shebang', by: r.path, line: `#!${sb.line}` };
   await addProgram(st, interp, shebang, depth + 1);
+  // a shell script: the programs it runs (shell-script.ts), unless a trace saw what it ran
+  const shell = cmd === undefined ? baseName(interp) : baseName(cmd);
+  if (SHELLS.has(shell) && st.opts.infer?.launchers !== false && !st.traced)
+    await addScriptCommands(st, r.path, depth);
   if (cmd === undefined) {
     st.roots.push(root);
     return;
@@ -2095,6 +2100,36 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
   }
   st.roots.push({ ...root, command: target });
   await addProgram(st, target, shebang, depth + 1);
+}
+
+/**
+ * addScriptCommands adds the programs a shell script runs (shell-script.ts scriptCommands): an
+ * absolute path the root has, or a name found on the image's PATH, each as a program with its own
+ * closure (a script among them is read in turn, to MAX_SCRIPT_DEPTH). A name found nowhere is left:
+ * it may be a function of a sourced file or a program the script tests for before running it.
+ */
+async function addScriptCommands(st: State, script: string, depth: number): Promise<void> {
+  if (depth >= MAX_SCRIPT_DEPTH) return;
+  const text = await readTextCached(st.cache, script, MAX_SCRIPT_TEXT);
+  if (text === undefined) return;
+  for (const c of scriptCommands(text)) {
+    const path = c.startsWith('/') ? c : (await lookPath(st, c)).found;
+    if (path === undefined || path === script) continue;
+    const r = await resolveOrMissing(st.cache, path);
+    if (r.stat?.type !== 'file' || (r.stat.mode & 0o111) === 0 || r.path === script) continue;
+    if (st.files.has(path) && st.roots.some((x) => x.real === r.path)) continue;
+    try {
+      await addProgram(
+        st,
+        path,
+        { kind: 'inferred', by: script, reason: `the shell script runs ${c}` },
+        depth + 1,
+      );
+    } catch (e) {
+      // neither ELF nor #! (a data file named like a command), or its closure fails: not the script's
+      if (!isFromscratchError(e)) throw e;
+    }
+  }
 }
 
 /**

@@ -592,6 +592,39 @@ describe("programs that read their data from a compiled-in directory under /usr/
   });
 });
 
+describe('shell scripts that run programs (an entrypoint preparing its state, a launcher exec-ing its runtime)', () => {
+  it("an entrypoint script's mkdir, date and cat come with /bin/sh, its variables' defaults followed; without the rule sh stops at mkdir", async () => {
+    await withTempDir('e2e-script-commands', async (dir) => {
+      await writeFile(
+        join(dir, 'entrypoint.sh'),
+        [
+          '#!/bin/sh',
+          "# an application's entrypoint: prepares its state, then runs the program",
+          'set -e',
+          'STATE=${STATE_DIR:-/tmp/state}',
+          'TOOLS=/usr/bin',
+          'mkdir -p "$STATE"',
+          'date -u -d @86400 +%F > "$STATE/day"',
+          'exec "$TOOLS/cat" "$STATE/day"',
+          '',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      const args = ['--add', './entrypoint.sh:/entrypoint.sh', '--entrypoint', '["/entrypoint.sh"]'];
+      const image = 'e2e/script-commands:1';
+      const b = await build(dir, args, image);
+      assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+      const ours = await dockerRun(image, []);
+      assert.equal(ours.stdout, '1970-01-02\n');
+      const bareImage = 'e2e/script-commands-bare:1';
+      await build(dir, [...args, '--no-infer', 'launchers'], bareImage);
+      const bare = await dockerRun(bareImage, [], { allowFail: true });
+      assert.notEqual(bare.code, 0);
+      assert.match(bare.stderr, /mkdir: not found/);
+    });
+  });
+});
+
 describe('programs that run helpers from a compiled-in directory, by name, or through /bin/sh (git, gpg, tar, make)', () => {
   it('git: init without the templates warning, a clone of a local path (git-upload-pack through /bin/sh), ls-remote over http and https as on the host', async () => {
     requireTool('git', 'git');

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { scriptCommands } from './shell-script.ts';
+
+test('the commands of a launcher: literal variables expanded, defaults taken, exec and && followed', () => {
+  const text = [
+    '#!/bin/sh',
+    'ROOTDIR="/usr/lib/erlang"',
+    'BINDIR=$ROOTDIR/erts-13.1.5/bin',
+    'HTTPD=${APACHE_HTTPD:-/usr/sbin/apache2}',
+    "PROGNAME=`echo $0 | sed 's/.*\\///'`",
+    'mkdir -p /run/x && chown www-data /run/x # not: rm',
+    'if [ -x "$HTTPD" ]; then "$HTTPD" -t; fi',
+    'LC_ALL=C sort file | uniq -c',
+    'x=$(id -u)',
+    'exec "$BINDIR/erlexec" ${1+"$@"}',
+  ].join('\n');
+  // echo is a builtin; sed runs in the backquotes
+  assert.deepEqual(scriptCommands(text), [
+    'sed',
+    'mkdir',
+    'chown',
+    '/usr/sbin/apache2',
+    'sort',
+    'uniq',
+    'id',
+    '/usr/lib/erlang/erts-13.1.5/bin/erlexec',
+  ]);
+});
+
+test('what runs nothing is not a command: comments, heredocs, usage text across lines, case patterns, functions, builtins, unknown variables', () => {
+  const text = [
+    'usage() {',
+    '  cat <<EOF',
+    'Usage: prog [options]',
+    "  start    don't run this",
+    'EOF',
+    '}',
+    'msg="Report bugs to',
+    'the maintainers of this"',
+    'case "$1" in',
+    '  start|restart) daemon --start ;;',
+    '  stop) usage ;;',
+    'esac',
+    '# tar -x',
+    'test -n "$X" && cd /tmp',
+    '"$UNKNOWN/bin/x" --go',
+    'exit 2',
+  ].join('\n');
+  assert.deepEqual(scriptCommands(text), ['cat', 'daemon']);
+});

@@ -1,0 +1,213 @@
+/**
+ * shell-script.ts — the commands a shell script runs, read from its text (never run). PURE.
+ *
+ * A launcher written in sh (apache2ctl running id, mkdir, mktemp and `$HTTPD`, an application's
+ * docker-entrypoint.sh running chown and gosu, a wrapper exec-ing `"$BINDIR/prog"`) needs those
+ * programs beside the shell: without them it stops with `mkdir: not found`. The reading is a light
+ * one, line by line: heredocs and comments skipped, the first word of each simple command taken
+ * (after `;`, `&&`, `||`, `|`, `(`, `$(`, a backquote, `then`, `do`, `else`, `exec`, `command` …),
+ * variables assigned a literal (`BINDIR=$ROOTDIR/bin`, `HTTPD=${APACHE_HTTPD:-/usr/sbin/apache2}`)
+ * expanded, builtins, keywords and the script's own functions left out. A word still holding `$`
+ * after that is unknowable without running the script and is dropped.
+ */
+
+/** MAX_SCRIPT_TEXT bounds the text read from a script. */
+export const MAX_SCRIPT_TEXT = 256 * 1024;
+
+/** SHELLS are the interpreters whose scripts are read (by base name). */
+export const SHELLS: ReadonlySet<string> = new Set(['sh', 'dash', 'bash', 'ash', 'ksh', 'mksh', 'zsh']);
+
+/** BUILTINS are the words a shell runs itself: keywords and builtins of POSIX sh, dash and bash. */
+const BUILTINS = new Set([
+  ...['if', 'then', 'else', 'elif', 'fi', 'case', 'esac', 'for', 'select', 'while', 'until', 'do', 'done'],
+  ...['in', 'function', 'time', '{', '}', '!', '[[', ']]', '[', ']', ':', '.', 'source', 'alias', 'bg'],
+  ...['break', 'builtin', 'cd', 'command', 'continue', 'declare', 'echo', 'eval', 'exec', 'exit'],
+  ...['export', 'false', 'fc', 'fg', 'getopts', 'hash', 'jobs', 'kill', 'let', 'local', 'printf', 'pwd'],
+  ...['read', 'readonly', 'return', 'set', 'shift', 'shopt', 'test', 'times', 'trap', 'true', 'type'],
+  ...['typeset', 'ulimit', 'umask', 'unalias', 'unset', 'wait', 'mapfile', 'readarray', 'enable', 'help'],
+  ...['pushd', 'popd', 'dirs', 'disown', 'suspend', 'logout', 'complete', 'compgen', 'caller'],
+]);
+
+/** PREFIXES are words after which the next word is the command (`exec prog`, `eval "$prog" …`; `command -v` is not one). */
+const PREFIXES = new Set([
+  'exec',
+  'eval',
+  'then',
+  'do',
+  'else',
+  'elif',
+  'if',
+  'while',
+  'until',
+  '!',
+  'time',
+  'nohup',
+]);
+
+/**
+ * scriptCommands lists what a shell script's text runs: absolute paths (`/usr/sbin/apache2`) and bare
+ * names to look up on PATH (`mkdir`), variables with a literal value expanded, in order, unique.
+ *
+ * @example scriptCommands('BIN=/opt/x/bin\nmkdir -p /run/x && exec "$BIN/x" "$@"\n') // ['mkdir', '/opt/x/bin/x']
+ */
+export function scriptCommands(text: string): string[] {
+  const vars = new Map<string, string>();
+  const functions = new Set<string>();
+  const out: string[] = [];
+  const lines = commandText(text.slice(0, MAX_SCRIPT_TEXT)).split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const fn = /^\s*(?:function\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*\(\s*\)/.exec(line);
+    if (fn) functions.add(fn[1]!);
+    const assign = /^\s*(?:export\s+|readonly\s+|local\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$/.exec(line);
+    if (assign) {
+      const v = expand(unquote(assign[2]!), vars);
+      if (v === undefined) vars.delete(assign[1]!);
+      else vars.set(assign[1]!, v);
+    }
+    // a case pattern (`start|restart)`) is no command: what follows it is
+    const pattern = fn ? undefined : /^\s*\(?[^\s()'"$]+(?:\s*\|\s*[^\s()'"$]+)*\s*\)/.exec(line);
+    for (const segment of segments(pattern ? line.slice(pattern[0].length) : line)) {
+      const words = segment.trim().split(/\s+/).filter(Boolean);
+      let k = 0;
+      // leading assignments (`LC_ALL=C sort`) and command prefixes
+      while (k < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[k]!) || PREFIXES.has(words[k]!))) k++;
+      const w = words[k];
+      if (w === undefined || BUILTINS.has(w) || functions.has(w)) continue;
+      // a case pattern (`start)`), a redirection, a glob or a quoted string of several words is no command
+      if (/[)(<>|&;*?[\]=]/.test(w) || /^['"]/.test(w) !== /['"]$/.test(w)) continue;
+      const word = expand(unquote(w), vars);
+      if (word === undefined || word === '' || word.includes('$') || BUILTINS.has(word)) continue;
+      if (/^[0-9]+$/.test(word)) continue;
+      if (!/^(\/[A-Za-z0-9._+@-]+)+$|^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(word)) continue;
+      if (word.split('/').some((c) => c === '.' || c === '..')) continue;
+      if (!out.includes(word)) out.push(word);
+    }
+  }
+  return out;
+}
+
+/**
+ * commandText is a script's text with what runs nothing blanked, its lines kept: comments, heredoc
+ * bodies, and quoted strings that span lines (a usage message); quotes within a line stay.
+ */
+function commandText(text: string): string {
+  const out = text.split('');
+  const blank = (from: number, to: number) => {
+    for (let k = from; k < to; k++) if (out[k] !== '\n') out[k] = ' ';
+  };
+  const heredocs: string[] = [];
+  let q: string | undefined;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (q) {
+      if (c === q) {
+        if (text.slice(start, i).includes('\n')) blank(start + 1, i);
+        q = undefined;
+      } else if (c === '\\' && q === '"') i++;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      q = c;
+      start = i;
+    } else if (c === '\\') i++;
+    else if (c === '#' && (i === 0 || /[\s;&|(]/.test(text[i - 1]!))) {
+      const end = text.indexOf('\n', i);
+      blank(i, end < 0 ? text.length : end);
+      i = end < 0 ? text.length : end - 1;
+    } else if (c === '<' && text[i + 1] === '<' && text[i + 2] !== '<') {
+      const m = /^<<-?\s*(['"]?)([A-Za-z_][A-Za-z0-9_]*)\1/.exec(text.slice(i));
+      if (m) {
+        heredocs.push(m[2]!);
+        i += m[0].length - 1;
+      }
+    } else if (c === '\n' && heredocs.length > 0) {
+      // the bodies start on the next line, one after another, each up to its delimiter line
+      let at = i + 1;
+      for (const d of heredocs.splice(0)) {
+        const re = new RegExp(`^\\t*${d}[ \\t]*$`, 'm');
+        const m = re.exec(text.slice(at));
+        const end = m ? at + m.index + m[0].length : text.length;
+        blank(at, end);
+        at = end;
+      }
+      i = at - 1;
+    }
+  }
+  if (q) blank(start + 1, text.length);
+  return out.join('');
+}
+
+/** segments splits a line at the separators that start a new simple command, outside single quotes. */
+function segments(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let q: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (q === "'") {
+      cur += c;
+      if (c === q) q = undefined;
+      continue;
+    }
+    if (c === "'" && q === undefined) {
+      q = c;
+      cur += c;
+      continue;
+    }
+    if (c === '"') {
+      q = q === '"' ? undefined : '"';
+      cur += c;
+      continue;
+    }
+    const two = line.slice(i, i + 2);
+    if (two === '$(' && line[i + 2] !== '(') {
+      out.push(cur);
+      cur = '';
+      i++;
+      continue;
+    }
+    if (
+      q === undefined &&
+      (c === ';' || c === '|' || c === '&' || c === '(' || c === ')' || c === '{' || c === '}')
+    ) {
+      out.push(cur);
+      cur = '';
+      continue;
+    }
+    if (c === '`') {
+      out.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** unquote removes the quotes of a word made of quoted and plain parts (`"$BIN"/x` → `$BIN/x`). */
+function unquote(w: string): string {
+  return w.replace(
+    /'([^']*)'|"([^"]*)"/g,
+    (_m, a: string | undefined, b: string | undefined) => a ?? b ?? '',
+  );
+}
+
+/**
+ * expand substitutes `$V`, `${V}` and `${V:-default}` / `${V-default}` with the literal values known
+ * (a default when V is unknown); a reference to an unknown variable stays, `$(`, `$@` and others too.
+ */
+function expand(w: string, vars: ReadonlyMap<string, string>): string | undefined {
+  if (w.includes('`') || w.includes('$(')) return undefined;
+  return w
+    .replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*):?-([^}]*)\}/g,
+      (m, n: string, d: string) => vars.get(n) ?? (d.includes('$') ? m : d),
+    )
+    .replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      (m, a: string | undefined, b: string | undefined) => vars.get((a ?? b)!) ?? m,
+    );
+}
