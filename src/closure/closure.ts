@@ -1050,9 +1050,12 @@ async function addModuleDir(
   lib: LoadedObject,
   ship: boolean,
 ): Promise<boolean> {
+  // a module directory holds shared objects itself (a parent of one, ImageMagick-6.9.11, is not one):
+  // its listing says so before anything under it is walked
+  const names = await listDir(st.cache, dir);
+  if (!names || ![...names].some((n) => SHARED_OBJECT.test(n))) return false;
   const w = await walkTree(st.cache, dir, { max: MAX_MODULE_ENTRIES + 1 });
   const files = w.entries.filter((e) => e.kind === 'file').map((e) => e.path);
-  // a module directory holds shared objects itself (a parent of one, ImageMagick-6.9.11, is not one)
   if (!files.some((f) => parentPath(f) === dir && SHARED_OBJECT.test(baseName(f)))) return false;
   const name = lib.info.soname ?? baseName(lib.path);
   if (!ship) {

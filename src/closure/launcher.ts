@@ -580,20 +580,31 @@ export async function prefixedCStrings(
   const st = await c.view.lstat(real);
   if (st?.type !== 'file') return [];
   if (st.size > maxSize) return undefined;
-  const b = Buffer.from(await c.fs.read(real, { limit: maxSize }));
-  const out: string[] = [];
-  for (const prefix of prefixes) {
-    const p = Buffer.from(prefix, 'latin1');
-    for (let i = b.indexOf(p); i >= 0; i = b.indexOf(p, i + 1)) {
-      // a C string starts after a NUL (or at the file's start) and ends at the next one
-      if (i > 0 && b[i - 1] !== 0) continue;
-      const end = b.indexOf(0, i);
-      if (end < 0 || end - i > MAX_CSTRING) continue;
-      const str = b.toString('latin1', i, end);
-      if (re.test(str) && !out.includes(str)) out.push(str);
-    }
+  // by chunks (a 30 MiB library is not held at once); each chunk after the first is read with the
+  // MAX_CSTRING bytes before it, so that a string across the boundary is whole in one of them
+  const found: { prefix: number; at: number; str: string }[] = [];
+  const seen = new Set<string>();
+  const needles = prefixes.map((p) => Buffer.from(p, 'latin1'));
+  for (let off = 0; off < st.size; off += SCAN_CHUNK) {
+    const from = Math.max(0, off - MAX_CSTRING - 1);
+    const b = Buffer.from(await c.fs.read(real, { offset: from, length: off + SCAN_CHUNK - from }));
+    needles.forEach((p, k) => {
+      for (let i = b.indexOf(p, off === 0 ? 0 : 1); i >= 0; i = b.indexOf(p, i + 1)) {
+        // a C string starts after a NUL (or at the file's start) and ends at the next one
+        if (from + i > 0 && b[i - 1] !== 0) continue;
+        const end = b.indexOf(0, i);
+        if (end < 0 || end - i > MAX_CSTRING) continue;
+        const at = from + i;
+        const str = b.toString('latin1', i, end);
+        if (seen.has(`${at}`) || !re.test(str)) continue;
+        seen.add(`${at}`);
+        found.push({ prefix: k, at, str });
+      }
+    });
   }
-  return out;
+  // unique, in order of prefix then file, as one read of the whole file gave them
+  found.sort((x, y) => x.prefix - y.prefix || x.at - y.at);
+  return [...new Set(found.map((f) => f.str))];
 }
 
 /**

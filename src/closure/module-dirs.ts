@@ -51,6 +51,7 @@ export function moduleDirCandidates(strings: readonly string[], searchDirs: read
   for (const s of strings) {
     if (!MODULE_PATH.test(s)) continue;
     const p = s.replace(/\/+/g, '/').replace(/\/$/, '');
+    if (!MODULE_PREFIXES.some((m) => `${p}/`.startsWith(m))) continue;
     const parts = p.split('/');
     if (parts.some((c) => c === '.' || c === '..') || parts.length < 3) continue;
     if (searchDirs.includes(p) || NOT_MODULE_DIR.test(p) || out.includes(p)) continue;

@@ -485,12 +485,17 @@ async function configAccounts(
   // the owners of the state directories the servers write to (mosquitto's /var/log/mosquitto is
   // mosquitto's): the account one drops to when nothing names it, written into it (mosquitto, unbound)
   const owners = new Set<number>();
+  // the tree is built once here (tree() builds it afresh at each call)
+  let tree: ReturnType<typeof ctx.col.tree> | undefined;
   for (const [path, origins] of ctx.col.origins()) {
     const inferred = origins.filter((o) => o.kind === 'inferred');
-    const e = ctx.col.tree().get(path);
-    if (e?.type === 'dir' && e.uid > 0 && inferred.some((o) => o.reason.includes(STATE_REASON)))
-      owners.add(e.uid);
-    if (!inferred.some((o) => o.reason.includes(CONFIG_REASON))) continue;
+    const state = inferred.some((o) => o.reason.includes(STATE_REASON));
+    const config = inferred.some((o) => o.reason.includes(CONFIG_REASON));
+    if (!state && !config) continue;
+    tree ??= ctx.col.tree();
+    const e = tree.get(path);
+    if (state && e?.type === 'dir' && e.uid > 0) owners.add(e.uid);
+    if (!config) continue;
     if (e?.type !== 'file' || e.content.kind !== 'host') continue;
     const text = await readFile(e.content.path)
       .then((b) => (b.length <= 256 * 1024 ? b.toString('utf8') : ''))

@@ -116,6 +116,9 @@ describe('the module directories compiled into a library', () => {
           `${LIB}/../../etc`,
           `${LIB}/sasl2`,
           '/usr/lib/has space',
+          // data strings are the data rule's: never walked as module directories
+          '/usr/share/zoneinfo',
+          '/usr/share/locale',
         ],
         [LIB, '/usr/lib', '/lib'],
       ),
