@@ -68,8 +68,11 @@ test('the bundle builds the image the sources build, with the same digest, from 
     assert.equal(bundled.status, 0, bundled.stderr);
     assert.match(bundled.stdout, /^sha256:[0-9a-f]{64}\n$/);
     assert.equal(bundled.stdout, fromSource.stdout, 'same digest from the bundle and the sources');
-    const [buildCache] = readdirSync(v8);
+    const bins = () => readdirSync(v8).filter((n) => n.endsWith('.bin'));
+    const [buildCache] = bins();
     assert.match(buildCache ?? '', /^[0-9a-f]{16}-build\.bin$/, 'the build command left its code cache');
+    const generation = () => readFileSync(join(v8, buildCache!.replace(/\.bin$/, '.gen')), 'utf8');
+    assert.equal(generation(), '1');
 
     // the built-ins only some commands use are loaded on first use (scripts/bundle.mjs LAZY_BUILTINS):
     // --version and a build to a layout load no HTTP stack, TLS or child processes; a push loads HTTP
@@ -108,7 +111,14 @@ test('the bundle builds the image the sources build, with the same digest, from 
     assert.ok(pushed.modules.has('NativeModule http'));
     assert.ok(!pushed.modules.has('NativeModule tls'), 'no TLS for a plain-HTTP registry');
 
-    // a second build compiles from it (the file is left as it is) and writes the same image
+    // the next runs compile from it and write it again, with what they compiled besides, up to the
+    // third (bin/fromscratch.js GENERATIONS); a later one leaves it as it is, and writes the same image
+    for (const n of [2, 3]) {
+      const r = bin([...args, '-o', `oci:${join(dir, `gen${n}`)}:x`]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, fromSource.stdout);
+      assert.equal(generation(), String(n));
+    }
     const before = statSync(join(v8, buildCache!)).mtimeMs;
     const again = bin([...args, '-o', `oci:${join(dir, 'again')}:x`]);
     assert.equal(again.status, 0, again.stderr);
@@ -117,7 +127,7 @@ test('the bundle builds the image the sources build, with the same digest, from 
 
     // each command has its own; a damaged one is rejected by V8, the run is right, the cache rewritten
     assert.equal(bin(['--version']).stdout.trim(), bin(['--version']).stdout.trim());
-    const none = readdirSync(v8).find((n) => n.endsWith('-none.bin'));
+    const none = bins().find((n) => n.endsWith('-none.bin'));
     assert.ok(none, `--version left a cache of its own: ${readdirSync(v8)}`);
     writeFileSync(join(v8, none), 'not a code cache');
     const damaged = bin(['--version']);
@@ -128,16 +138,17 @@ test('the bundle builds the image the sources build, with the same digest, from 
     // a rebuilt bundle (other stat data) gets caches of its own; the old ones stay while used in
     // the last 30 days (two installs side by side), and go once unused for longer
     const old = readdirSync(v8);
+    const oldBins = bins();
     const later = new Date(Date.now() + 5000);
     utimesSync(join(out, 'main.cjs'), later, later);
     assert.equal(bin(['--version']).status, 0);
-    const both = readdirSync(v8);
-    assert.equal(both.length, old.length + 1, `a cache of the rebuilt bundle beside the old: ${both}`);
+    const both = bins();
+    assert.equal(both.length, oldBins.length + 1, `a cache of the rebuilt bundle beside the old: ${both}`);
     const longAgo = new Date(Date.now() - 40 * 86_400_000);
     for (const n of old) utimesSync(join(v8, n), longAgo, longAgo);
     assert.equal(bin(['build', '--help']).status, 0);
     const left = readdirSync(v8);
-    assert.equal(left.length, 2, `the old bundle's unused caches were dropped: ${left}`);
+    assert.equal(bins().length, 2, `the old bundle's unused caches were dropped: ${left}`);
     assert.ok(!left.some((n) => old.includes(n)), `${left}`);
     // one in use is kept fresh: its mtime moves once a day
     const inUse = left.find((n) => n.endsWith('-none.bin'))!;
@@ -145,6 +156,7 @@ test('the bundle builds the image the sources build, with the same digest, from 
     utimesSync(join(v8, inUse), dayAgo, dayAgo);
     assert.equal(bin(['--version']).status, 0);
     assert.ok(statSync(join(v8, inUse)).mtimeMs > Date.now() - 60_000, 'a used cache is touched');
+    assert.equal(bin(['--version']).status, 0); // its third run: written for the last time
 
     // apart from the build cache: a fresh FROMSCRATCH_CACHE still starts from it
     const kept = statSync(join(v8, inUse)).mtimeMs;
