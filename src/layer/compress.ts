@@ -124,6 +124,9 @@ function deflateBlock(
   });
 }
 
+/** deflating counts the gzip blocks being compressed in the process, by every stream (gzipStream). */
+let deflating = 0;
+
 /**
  * gzipStream compresses a stream into one gzip member, compressing fixed-size blocks in parallel
  * (see the module comment). Same bytes in → same bytes out, however the input is chunked and whatever
@@ -154,9 +157,17 @@ export async function* gzipStream(
       // mark handled now: a later block may fail while we await an earlier one; the error still
       // surfaces when this job is awaited in order
       job.catch(() => undefined);
+      deflating++;
+      job.then(
+        () => deflating--,
+        () => deflating--,
+      );
       inFlight.push(job);
       previous = block.data;
-      while (inFlight.length >= concurrency) yield await inFlight.shift()!;
+      // the limit holds for the process, not each stream (layers are made two at a time): a stream
+      // waits for its own oldest block while the others fill the pool; one block each is always let by
+      while (inFlight.length >= concurrency || (inFlight.length > 1 && deflating > concurrency))
+        yield await inFlight.shift()!;
     }
     while (inFlight.length > 0) yield await inFlight.shift()!;
   } catch (e) {

@@ -2,7 +2,6 @@
  * write-layers.ts — the layers of one platform's build: plan them by origin (layer/layering.ts), then
  * reuse each one the layer cache holds for the same files (stat key) and write only the others.
  */
-import pLimit from 'p-limit';
 import type { BlobStore } from '../blob/store.ts';
 import type { FileTree } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
@@ -29,9 +28,6 @@ export interface SharedLayers {
   /** notes a `.deb` or index used, for the export */
   recordBlob?(kind: 'deb' | 'index', digest: Digest, size: number, store: BlobStore): void;
 }
-
-/** LAYERS_AT_ONCE is how many layers of one build are made at the same time. */
-const LAYERS_AT_ONCE = 2;
 
 /** layers being made, by stat key: an image built at the same time waits for it instead of making it again */
 const making = new Map<string, Promise<Layer>>();
@@ -85,11 +81,12 @@ export async function writeLayers(
   o: WriteLayersOptions,
 ): Promise<WrittenLayer[]> {
   const plan = planLayers(tree, origins, o.budget === undefined ? {} : { budget: o.budget });
+  const out: WrittenLayer[] = [];
   const dir = o.cacheDir === undefined ? {} : { dir: o.cacheDir };
   const level = o.compressionLevel ?? defaultLevel(o.compression);
   // the level decides the bytes: it is part of every key (`gzip/4`)
   const settings = { compression: `${o.compression}/${level}`, sourceDateEpoch: o.sourceDateEpoch };
-  const writeOne = async (p: (typeof plan)[number]): Promise<WrittenLayer> => {
+  for (const p of plan) {
     const key = o.cache === false ? undefined : await layerCacheKey(p.tree, settings, o.stats);
     let hit = key ? await cachedLayer(key, o.store, dir) : undefined;
     const inFlight = key && !hit ? making.get(key) : undefined;
@@ -128,12 +125,14 @@ export async function writeLayers(
         o.shared?.record(await contentKey(), remote);
         made(remote);
         o.onLayer?.(remote);
-        return { layer: remote, holds: p.holds, entries: p.tree.entries.length, cached: true };
+        out.push({ layer: remote, holds: p.holds, entries: p.tree.entries.length, cached: true });
+        continue;
       }
       if (hit) {
         o.log?.(`layer unchanged (${p.holds}, ${p.tree.entries.length} entries): ${hit.blob.digest}`);
         o.onLayer?.(hit);
-        return { layer: hit, holds: p.holds, entries: p.tree.entries.length, cached: true };
+        out.push({ layer: hit, holds: p.holds, entries: p.tree.entries.length, cached: true });
+        continue;
       }
       const what = `writing layer (${p.holds}): ${p.tree.entries.length} entries`;
       if (!o.progress) o.log?.(what);
@@ -178,36 +177,12 @@ export async function writeLayers(
         }
       }
       if (o.shared) o.shared.record(await contentKey(), layer);
-      return { layer, holds: p.holds, entries: p.tree.entries.length, cached: false };
+      out.push({ layer, holds: p.holds, entries: p.tree.entries.length, cached: false });
     } catch (e) {
       // an image waiting for this layer makes it itself
       made(undefined);
       throw e;
     }
-  };
-  // LAYERS_AT_ONCE layers are made at a time: a layer of many small files (libc6's 276) keeps the main
-  // thread busy with opens, headers and hashes while the thread pool would idle, and a large one (a
-  // 100 MB program) keeps the pool busy compressing; side by side, each fills the other's gaps
-  const limit = pLimit(LAYERS_AT_ONCE);
-  let failed = false;
-  const settled = await Promise.allSettled(
-    plan.map((p) =>
-      limit(async () => {
-        // after a failure no other layer is started (those under way finish: their blobs stay valid)
-        if (failed) return undefined;
-        try {
-          return await writeOne(p);
-        } catch (e) {
-          failed = true;
-          throw e;
-        }
-      }),
-    ),
-  );
-  const out: WrittenLayer[] = [];
-  for (const r of settled) {
-    if (r.status === 'rejected') throw r.reason;
-    if (r.value) out.push(r.value);
   }
   return out;
 }
