@@ -135,41 +135,47 @@ export async function writeLayers(
         o.onLayer?.(hit);
         return { layer: hit, holds: p.holds, entries: p.tree.entries.length, cached: true };
       }
-      const what = `writing layer (${p.holds}): ${p.tree.entries.length} entries`;
-      if (!o.progress) o.log?.(what);
-      const task = startTask(o.progress, `layer ${p.holds}`, what);
-      let tarDone = 0;
-      let compressed = 0;
       let layer: Layer;
       try {
-        layer = await making1(() =>
-          makeLayer(p.tree, o.store, {
-            compression: o.compression,
-            ...(o.compression === 'none' ? {} : { level }),
-            sourceDateEpoch: o.sourceDateEpoch,
-            ...(o.progress
-              ? {
-                  onProgress: (e) => {
-                    // the tar's size is known once makeLayer has measured the tree: it comes with the first advance
-                    o.progress?.({
-                      kind: 'advance',
-                      id: `layer ${p.holds}`,
-                      amount: e.tarBytes - tarDone,
-                      total: e.tarBytesTotal,
-                    });
-                    tarDone = Math.max(tarDone, e.tarBytes);
-                    compressed = e.compressedBytes;
-                  },
-                }
-              : {}),
-          }),
-        );
+        // its task starts when its turn to be written comes, not while it waits for it
+        layer = await making1(async () => {
+          const what = `writing layer (${p.holds}): ${p.tree.entries.length} entries`;
+          if (!o.progress) o.log?.(what);
+          const task = startTask(o.progress, `layer ${p.holds}`, what);
+          let tarDone = 0;
+          let compressed = 0;
+          try {
+            const l = await makeLayer(p.tree, o.store, {
+              compression: o.compression,
+              ...(o.compression === 'none' ? {} : { level }),
+              sourceDateEpoch: o.sourceDateEpoch,
+              ...(o.progress
+                ? {
+                    onProgress: (e) => {
+                      // the tar's size is known once makeLayer has measured the tree: it comes with the first advance
+                      o.progress?.({
+                        kind: 'advance',
+                        id: `layer ${p.holds}`,
+                        amount: e.tarBytes - tarDone,
+                        total: e.tarBytesTotal,
+                      });
+                      tarDone = Math.max(tarDone, e.tarBytes);
+                      compressed = e.compressedBytes;
+                    },
+                  }
+                : {}),
+            });
+            task.done(`${formatBytes(compressed)} ${o.compression === 'none' ? 'stored' : o.compression}`);
+            return l;
+          } catch (e) {
+            task.done('failed');
+            throw e;
+          }
+        });
       } catch (e) {
-        task.done('failed');
         made(undefined);
         throw e;
       }
-      task.done(`${formatBytes(compressed)} ${o.compression === 'none' ? 'stored' : o.compression}`);
       // the blob is in the store: its upload starts while the cache entry is written
       o.onLayer?.(layer, true);
       if (key) {
