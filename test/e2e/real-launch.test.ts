@@ -996,6 +996,21 @@ describe('servers that read a compiled-in configuration, write logs and state, a
       const bare = await dockerRun(without, ['-t'], { allowFail: true });
       assert.notEqual(bare.code, 0);
       assert.match(bare.stderr, /open\(\) "\/etc\/nginx\/nginx\.conf" failed/);
+
+      // the root its site configuration serves is in the image when no site is added: empty, the
+      // host's pages are the host's (apache stops without its DocumentRoot)
+      const siteless = 'e2e/launch-nginx-siteless:1';
+      await build(dir, ['--binary', nginx], siteless);
+      const why = await fromscratch(['why', `docker-daemon:${siteless}`, '/var/www/html'], { cwd: dir });
+      assert.equal(why.code, 0, why.stderr);
+      assert.match(why.stdout, /names it as what it serves: the directory, empty/);
+      const page = await fromscratch(
+        ['why', `docker-daemon:${siteless}`, '/var/www/html/index.nginx-debian.html'],
+        {
+          cwd: dir,
+        },
+      );
+      assert.notEqual(page.code, 0, 'the host page is not shipped');
     });
   });
 
