@@ -346,6 +346,35 @@ async function addResolved(st: State, r: Resolved, origin: Origin): Promise<void
   if (r.stat) await addPath(st, r.path, r.stat.type === 'dir' ? 'dir' : 'file', origin, undefined, r.stat);
 }
 
+/**
+ * addReadable adds a regular file of the root that everyone may read, with `origin`; one only its owner
+ * may read (a key, a password file) is named in `privates` instead. Returns the file and its size when
+ * added, else undefined.
+ */
+async function addReadable(
+  st: State,
+  path: string,
+  origin: Origin,
+  privates: string[],
+): Promise<{ readonly r: Resolved; readonly size: number } | undefined> {
+  const r = await resolveOrMissing(st.cache, path);
+  if (r.stat?.type !== 'file') return undefined;
+  if ((r.stat.mode & 0o004) === 0) {
+    privates.push(path);
+    return undefined;
+  }
+  await addResolved(st, r, origin);
+  return { r, size: r.stat.size };
+}
+
+/**
+ * objectName names an ELF object of a closure in the reasons of the rules that read its strings: a
+ * program by its path, a library by its soname (else its file name).
+ */
+function objectName(o: LoadedObject): string {
+  return o.loader === undefined ? o.path : (o.info.soname ?? baseName(o.path));
+}
+
 /** libToken returns what `$LIB` expands to in this root for a target. */
 export async function libToken(c: ClosureCache, t: Target): Promise<string> {
   if (t.triplet && ((await listDir(c, `/usr/lib/${t.triplet}`)) || (await listDir(c, `/lib/${t.triplet}`))))
@@ -1057,7 +1086,7 @@ async function addModuleDir(
   const w = await walkTree(st.cache, dir, { max: MAX_MODULE_ENTRIES + 1 });
   const files = w.entries.filter((e) => e.kind === 'file').map((e) => e.path);
   if (!files.some((f) => parentPath(f) === dir && SHARED_OBJECT.test(baseName(f)))) return false;
-  const name = lib.info.soname ?? baseName(lib.path);
+  const name = objectName(lib);
   if (!ship) {
     st.warnings.push(
       `${name} loads its modules from ${dir} (compiled into it), which is not added (--no-infer=modules): what needs one of them fails at run time; add the ones the program uses with --add`,
@@ -1089,7 +1118,7 @@ const OBJECT_PATHS = new RegExp(`${MODULE_PATH.source}|${SHARE_STRING.source}`);
  * (else a warning). A path the root lacks is nothing.
  */
 async function addShareData(st: State, path: string, obj: LoadedObject): Promise<void> {
-  const name = obj.loader === undefined ? obj.path : (obj.info.soname ?? baseName(obj.path));
+  const name = objectName(obj);
   const origin: Origin = {
     kind: 'inferred',
     by: obj.real,
@@ -1303,23 +1332,20 @@ async function libraryConfig(st: State, lib: LoadedObject): Promise<void> {
   );
   const plan = programFilesPlan(strings ?? []);
   if (plan.configDirs.length === 0) return;
-  const name = lib.info.soname ?? baseName(lib.path);
+  const name = objectName(lib);
   for (const d of plan.configDirs) {
     const origin: Origin = {
       kind: 'inferred',
       by: lib.real,
       reason: `${name} loads its configuration from ${d} (compiled into it)`,
     };
-    await addConfigDir(st, d, name, origin, async (path, _dir, privates) => {
-      const r = await resolveOrMissing(st.cache, path);
-      if (r.stat?.type !== 'file') return 0;
-      if ((r.stat.mode & 0o004) === 0) {
-        privates.push(path);
-        return 0;
-      }
-      await addResolved(st, r, origin);
-      return r.stat.size;
-    });
+    await addConfigDir(
+      st,
+      d,
+      name,
+      origin,
+      async (path, _dir, privates) => (await addReadable(st, path, origin, privates))?.size ?? 0,
+    );
   }
 }
 
@@ -1352,15 +1378,9 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
   });
   const configTexts: { path: string; dir: string }[] = [];
   const ship = async (path: string, dir: string, privates: string[]): Promise<number> => {
-    const r = await resolveOrMissing(st.cache, path);
-    if (r.stat?.type !== 'file') return 0;
-    if ((r.stat.mode & 0o004) === 0) {
-      privates.push(path);
-      return 0;
-    }
-    await addResolved(st, r, confOf(dir === '/etc' ? path : dir));
-    configTexts.push({ path: r.path, dir });
-    return r.stat.size;
+    const added = await addReadable(st, path, confOf(dir === '/etc' ? path : dir), privates);
+    if (added) configTexts.push({ path: added.r.path, dir });
+    return added?.size ?? 0;
   };
   const dirs = [...plan.configDirs];
   for (const f of plan.configFiles) {
@@ -1739,11 +1759,10 @@ async function runInference(st: State, pg: Program): Promise<void> {
         strings.some((x) => x === ZONEINFO_DIR || x.startsWith(`${ZONEINFO_DIR}/`))
       ) {
         zoneDbDone = true;
-        const name = o.loader === undefined ? o.path : (o.info.soname ?? baseName(o.path));
         await addZoneinfo(
           st,
           o.real,
-          `${name} reads time zones by name from ${ZONEINFO_DIR} (compiled into it)`,
+          `${objectName(o)} reads time zones by name from ${ZONEINFO_DIR} (compiled into it)`,
         );
       }
       // its data under /usr/share (vim's runtime, nmap's scripts, squid's error pages): whole

@@ -583,7 +583,7 @@ export async function prefixedCStrings(
   // by chunks (a 30 MiB library is not held at once); each chunk after the first is read with the
   // MAX_CSTRING bytes before it, so that a string across the boundary is whole in one of them
   const found: { prefix: number; at: number; str: string }[] = [];
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   const needles = prefixes.map((p) => Buffer.from(p, 'latin1'));
   for (let off = 0; off < st.size; off += SCAN_CHUNK) {
     const from = Math.max(0, off - MAX_CSTRING - 1);
@@ -596,8 +596,8 @@ export async function prefixedCStrings(
         if (end < 0 || end - i > MAX_CSTRING) continue;
         const at = from + i;
         const str = b.toString('latin1', i, end);
-        if (seen.has(`${at}`) || !re.test(str)) continue;
-        seen.add(`${at}`);
+        if (seen.has(at) || !re.test(str)) continue;
+        seen.add(at);
         found.push({ prefix: k, at, str });
       }
     });

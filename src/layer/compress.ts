@@ -164,8 +164,9 @@ export async function* gzipStream(
       );
       inFlight.push(job);
       previous = block.data;
-      // the limit holds for the process, not each stream (layers are made two at a time): a stream
-      // waits for its own oldest block while the others fill the pool; one block each is always let by
+      // the limit holds for the process, not each stream (the images of a multi-platform build are
+      // compressed at once): a stream waits for its own oldest block while the others fill the pool;
+      // one block each is always let by
       while (inFlight.length >= concurrency || (inFlight.length > 1 && deflating > concurrency))
         yield await inFlight.shift()!;
     }

@@ -511,20 +511,15 @@ async function configAccounts(
   return systemAccountsNamed(passwd, group, texts);
 }
 
-const NO_ACCOUNTS = { users: [], groups: [] } as const;
-
-/** ACCOUNT_NAME is a user or group name (not a numeric id). */
-const ACCOUNT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-
 /**
- * imageUserAccounts are the names the image's User gives (`postgres`, `www-data:www-data`): numeric
- * ids need no entry, and root and nonroot are the defaults' own.
+ * imageUserAccounts are the names the image's User gives (`postgres`, `www-data:www-data`), read as
+ * commandAccounts reads `--user=USER[:GROUP]`: numeric ids need no entry, and root and nonroot are
+ * the defaults' own.
  */
 function imageUserAccounts(user: string | undefined): { users: string[]; groups: string[] } {
-  const [u, g] = (user ?? '').split(':');
-  const named = (n: string | undefined) =>
-    n !== undefined && ACCOUNT_NAME.test(n) && n !== 'root' && n !== 'nonroot' ? [n] : [];
-  return { users: named(u), groups: named(g) };
+  const { users, groups } = commandAccounts(user ? [`--user=${user}`] : []);
+  const own = (n: string) => n !== 'root' && n !== 'nonroot';
+  return { users: users.filter(own), groups: groups.filter(own) };
 }
 
 /** withAccounts is the union of two account lists, in order, unique. */
