@@ -51,10 +51,16 @@ want redis-server redis-server
 # servers told on their command line which system user to drop to
 want memcached memcached
 want dnsmasq dnsmasq-base
+# daemons whose runtime directory the init system makes when the service starts (/run/mosquitto,
+# /run/sshd) and that look up an account compiled into them
+[ -x /usr/sbin/mosquitto ] || need_pkgs+=(mosquitto)
+[ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
 # libraries that load modules from a directory compiled into them (ImageMagick's coders, Graphviz's
 # plugins, SoX's formats); convert by its real name (a machine may put a stand-in earlier on PATH)
 [ -x /usr/bin/convert-im6.q16 ] || need_pkgs+=(imagemagick-6.q16)
 want dot graphviz
+# fontconfig: fc-match, and the font configuration graphviz and ImageMagick draw text with
+want fc-match fontconfig
 want sox sox
 want php php-cli
 # programs that read their data from a compiled-in directory under /usr/share

@@ -32,6 +32,10 @@ import {
 } from './closure-cache.ts';
 import {
   CA_BUNDLES,
+  FONTCONFIG_DIR,
+  FONTCONFIG_FALLBACK_DIRS,
+  FONTCONFIG_LIBRARY,
+  fontconfigDirs,
   GCONV_SYMBOLS,
   INFER_SYMBOLS,
   type InferOptions,
@@ -75,9 +79,12 @@ import {
   shareDataCandidates,
 } from './module-dirs.ts';
 import {
+  ACCOUNT_SYMBOLS,
+  accountReason,
   COMPILED_IN,
   CONFIG_DATA,
   CONFIG_REASON,
+  compiledAccountCandidates,
   configPaths,
   MAX_PROGRAM_BYTES,
   moduleNames,
@@ -91,6 +98,14 @@ import {
   STATE_REASON,
   stateRootOf,
 } from './program-files.ts';
+import {
+  INIT_DECLARATION_DIRS,
+  type InitDir,
+  isDeclarationFile,
+  MAX_DECLARATION_BYTES,
+  tmpfilesDirs,
+  unitDirs,
+} from './runtime-dirs.ts';
 import {
   acceptCandidate,
   type Candidate,
@@ -120,6 +135,7 @@ export const CLOSURE_SYMBOLS: ReadonlySet<string> = new Set([
   ...LOCALE_SYMBOLS,
   ...LAUNCH_SYMBOLS,
   ...TZ_SYMBOLS,
+  ...ACCOUNT_SYMBOLS,
 ]);
 /** MAX_OBJECTS bounds the ELF objects of one program's closure (a hostile root cannot make it unbounded). */
 export const MAX_OBJECTS = 20000;
@@ -298,6 +314,8 @@ interface State {
   readonly dlopenNeeds: Set<Unresolved>;
   /** the root being added was traced (ClosureOptions.tracedRoots): the launcher rules leave it alone */
   traced?: boolean;
+  /** the directories the root's init-system declarations make, by path (runtime-dirs.ts), read once */
+  initDirs?: Promise<ReadonlyMap<string, InitDir>>;
 }
 
 /** PathOp is one addPathKnown call, as logged: replaying the calls in order gives the same files. */
@@ -1119,11 +1137,15 @@ const OBJECT_PATHS = new RegExp(`${MODULE_PATH.source}|${SHARE_STRING.source}`);
  */
 async function addShareData(st: State, path: string, obj: LoadedObject): Promise<void> {
   const name = objectName(obj);
-  const origin: Origin = {
-    kind: 'inferred',
-    by: obj.real,
-    reason: `${name} reads its data from ${path} (compiled into it)`,
-  };
+  await addDataTree(st, path, obj.real, `${name} reads its data from ${path} (compiled into it)`);
+}
+
+/**
+ * addDataTree ships a file, or a directory whole when within MAX_SHARE_ENTRIES and MAX_SHARE_BYTES
+ * (else a warning that names `reason`), for `by`. A path the root lacks is nothing.
+ */
+async function addDataTree(st: State, path: string, by: string, reason: string): Promise<void> {
+  const origin: Origin = { kind: 'inferred', by, reason };
   const r = await resolveOrMissing(st.cache, path);
   if (r.stat?.type === 'file') {
     await addResolved(st, r, origin);
@@ -1136,11 +1158,44 @@ async function addShareData(st: State, path: string, obj: LoadedObject): Promise
     if (e.kind === 'file') bytes += (await resolveOrMissing(st.cache, e.path)).stat?.size ?? 0;
   if (w.truncated || bytes > MAX_SHARE_BYTES) {
     st.warnings.push(
-      `${name} reads its data from ${path} (compiled into it), which holds more than ${w.truncated ? `${MAX_SHARE_ENTRIES} entries` : `${MAX_SHARE_BYTES / 1048576} MiB`}: not added; add what it reads with --add`,
+      `${reason}, which holds more than ${w.truncated ? `${MAX_SHARE_ENTRIES} entries` : `${MAX_SHARE_BYTES / 1048576} MiB`}: not added; add what it reads with --add`,
     );
     return;
   }
   for (const e of w.entries) await addRootFile(st, e.path, origin);
+}
+
+/**
+ * addFontconfig ships what fontconfig reads to find fonts (a program drawing text through it, Graphviz,
+ * ImageMagick, Pango, draws empty boxes without them, and prints `Fontconfig error: Cannot load default
+ * config file`): its configuration directory /etc/fonts whole (conf.d's links and what they name),
+ * the font directories and the cache directory its configuration names (`<dir>`, `<cachedir>`;
+ * without one, those of the configuration compiled into it: /usr/share/fonts, /var/cache/fontconfig),
+ * each within the bounds of addDataTree.
+ */
+async function addFontconfig(st: State, obj: LoadedObject): Promise<void> {
+  const name = objectName(obj);
+  const conf = await walkTree(st.cache, FONTCONFIG_DIR);
+  for (const e of conf.entries)
+    await addRootFile(st, e.path, {
+      kind: 'inferred',
+      by: obj.real,
+      reason: `${name} reads its configuration, ${FONTCONFIG_DIR}`,
+    });
+  const dirs = new Set<string>();
+  for (const e of conf.entries) {
+    if (e.kind !== 'file' || !e.path.endsWith('.conf')) continue;
+    const text = await readTextCached(st.cache, e.path, 256 * 1024);
+    for (const p of fontconfigDirs(text ?? '')) dirs.add(p);
+  }
+  if (dirs.size === 0) for (const p of FONTCONFIG_FALLBACK_DIRS) dirs.add(p);
+  for (const d of [...dirs].sort())
+    await addDataTree(
+      st,
+      d,
+      obj.real,
+      `${name} finds fonts and their cache in ${d} (its configuration names it)`,
+    );
 }
 
 /** gconvDir finds the gconv module directory of the root, next to libc first. */
@@ -1424,18 +1479,41 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
       }
     }
   }
-  // state: the deepest directory the root has on each path, without what the host wrote there
+  // state: the deepest directory the root has on each path, without what the host wrote there; a
+  // directory of its own under the state root that the host lacks (made by the init system when the
+  // service starts: /run/mosquitto, /run/sshd) is made as the root's declarations say
   for (const [p, why] of statePaths) {
     const top = stateRootOf(p);
     for (let d = p; top !== undefined && d.length >= top.length; d = parentPath(d)) {
       const r = await resolveOrMissing(st.cache, d);
       if (r.stat?.type !== 'dir') continue;
+      if (d === top && p !== top && (await addInitDirs(st, r, p.slice(top.length + 1), pg.rootName, why, by)))
+        break;
       await addResolved(st, r, {
         kind: 'inferred',
         by,
         reason: `${pg.rootName} ${STATE_REASON} ${d} (${why}): the directory, empty`,
       });
       break;
+    }
+  }
+  // a system account whose name is compiled into a program that looks accounts up (sshd's `sshd`)
+  if (main.info.importedSymbols.some((s) => ACCOUNT_SYMBOLS.has(s))) {
+    // a name in the dynamic string table is a symbol's or a library's (bind(2)), not an account's
+    const candidates = compiledAccountCandidates((await readTextCached(st.cache, '/etc/passwd')) ?? '');
+    const found = await bytesFound(
+      st.cache,
+      main.real,
+      candidates.flatMap((c) => c.needles),
+      main.info.dynamicStrings,
+    );
+    for (const c of candidates) {
+      if (!c.needles.some((n) => found.has(n))) continue;
+      await addPath(st, main.real, 'file', {
+        kind: 'inferred',
+        by,
+        reason: accountReason(pg.rootName, c.name),
+      });
     }
   }
   // modules a configuration loads by path (absolute, or under a directory the program names)
@@ -1453,6 +1531,130 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
       }
     }
   }
+}
+
+/**
+ * initDeclarations reads the directories the root's tmpfiles.d files and systemd service units make
+ * (runtime-dirs.ts), by path; a path under /run is also known by its /var/run name. Read once per closure.
+ */
+function initDeclarations(st: State): Promise<ReadonlyMap<string, InitDir>> {
+  st.initDirs ??= (async () => {
+    const out = new Map<string, InitDir>();
+    for (const dir of INIT_DECLARATION_DIRS) {
+      const names = await listDir(st.cache, dir);
+      for (const n of [...(names ?? [])].sort()) {
+        if (!isDeclarationFile(dir, n)) continue;
+        const text = await readTextCached(st.cache, `${dir}/${n}`, MAX_DECLARATION_BYTES);
+        if (text === undefined) continue;
+        const found = dir.endsWith('/tmpfiles.d') ? tmpfilesDirs(text, `${dir}/${n}`) : unitDirs(text, n);
+        for (const d of found) {
+          const paths = [d.path];
+          if (d.path.startsWith('/run/')) paths.push(`/var${d.path}`);
+          else if (d.path.startsWith('/var/run/')) paths.push(d.path.slice(4));
+          // the first declaration wins, as /etc's would override /usr/lib's only by file name
+          for (const q of paths) if (!out.has(q)) out.set(q, d);
+        }
+      }
+    }
+    return out;
+  })();
+  return st.initDirs;
+}
+
+/** accountId finds a user's (or group's) id and primary group in the root's passwd (or group) text. */
+function accountId(text: string | undefined, name: string): { id: number; gid?: number } | undefined {
+  if (/^\d+$/.test(name)) return { id: Number(name) };
+  for (const line of (text ?? '').split('\n')) {
+    const f = line.split(':');
+    if (f[0] === name && f.length >= 3 && /^\d+$/.test(f[2]!))
+      return { id: Number(f[2]), ...(f.length >= 4 && /^\d+$/.test(f[3]!) ? { gid: Number(f[3]) } : {}) };
+  }
+  return undefined;
+}
+
+/**
+ * addInitDirs makes the directories of a state path (`rest`, below the state root `top`, which the root
+ * has) that the root lacks: those between the state root and the path's directory, and the path itself
+ * when a declaration makes it a directory (sshd's `/run/sshd`). Each gets the owner and mode of the
+ * root's declaration of it (tmpfiles.d, a unit's RuntimeDirectory= or ExecStartPre mkdir), else root's
+ * and 0755; the state root itself is shipped empty. False when the path names nothing to make (a file
+ * directly under the state root: `/run/sshd.pid`).
+ */
+async function addInitDirs(
+  st: State,
+  top: Resolved,
+  rest: string,
+  rootName: string,
+  why: string,
+  by: string,
+): Promise<boolean> {
+  const parts = rest.split('/').filter((c) => c !== '');
+  const decl = await initDeclarations(st);
+  const full = `${top.path}/${parts.join('/')}`;
+  const chain = decl.has(full) ? parts : parts.slice(0, -1);
+  if (chain.length === 0) return false;
+  await addResolved(st, top, {
+    kind: 'inferred',
+    by,
+    reason: `${rootName} ${STATE_REASON} ${top.path} (${why}): the directory, empty`,
+  });
+  let passwd: string | undefined;
+  let group: string | undefined;
+  for (let i = 1; i <= chain.length; i++) {
+    const path = `${top.path}/${chain.slice(0, i).join('/')}`;
+    if (st.files.has(path)) continue;
+    const d = decl.get(path);
+    let uid = 0;
+    let gid = 0;
+    const unknown: string[] = [];
+    if (d?.user !== undefined) {
+      passwd ??= await readTextCached(st.cache, '/etc/passwd');
+      const u = accountId(passwd, d.user);
+      if (u === undefined) unknown.push(`user ${d.user}`);
+      else {
+        uid = u.id;
+        if (d.primaryGroup) gid = u.gid ?? 0;
+      }
+    }
+    if (d?.group !== undefined) {
+      group ??= await readTextCached(st.cache, '/etc/group');
+      const g = accountId(group, d.group);
+      if (g === undefined) unknown.push(`group ${d.group}`);
+      else gid = g.id;
+    }
+    const mode = d?.mode ?? 0o755;
+    const made = d
+      ? `made as ${d.declared} makes it (${mode.toString(8).padStart(4, '0')}, ${uid}:${gid})`
+      : 'made empty, root-owned (the host lacks it and declares nothing)';
+    if (unknown.length > 0)
+      st.warnings.push(
+        `${path}: ${d?.declared} names ${unknown.join(' and ')}, which the root's /etc/passwd or /etc/group lacks; made root-owned`,
+      );
+    const stat: RootStat = {
+      type: 'dir',
+      mode,
+      size: 0,
+      uid,
+      gid,
+      mtime: 0,
+      nlink: 2,
+      dev: 0,
+      ino: 0,
+      rdev: 0,
+    };
+    addPathKnown(
+      st,
+      path,
+      'dir',
+      {
+        kind: 'inferred',
+        by,
+        reason: `${rootName} ${STATE_REASON} ${path} (${why}): the directory, which the host lacks, ${made}`,
+      },
+      stat,
+    );
+  }
+  return true;
 }
 
 /**
@@ -1711,6 +1913,12 @@ async function runInference(st: State, pg: Program): Promise<void> {
           if (!any && files.length > 0)
             st.warnings.push(`${lib} is in the closure but the root has none of ${files.join(', ')}`);
         }
+    if (on('libraryData'))
+      for (const o of fresh) {
+        if (!FONTCONFIG_LIBRARY.test(o.info.soname ?? baseName(o.path)) || dataDone.has(o.real)) continue;
+        dataDone.add(o.real);
+        await addFontconfig(st, o);
+      }
     // OpenSSL 3 loads its providers (legacy.so: RC4, DES, Blowfish …) by dlopen from the MODULESDIR
     // compiled into libcrypto, when a program or a config asks for them (cryptography always does)
     if (on('libraryData'))
@@ -2182,7 +2390,8 @@ export async function resolveClosure(
     opts.infer?.gconv !== false ||
     opts.infer?.libgcc !== false ||
     opts.infer?.locales !== false ||
-    opts.infer?.launchers !== false
+    opts.infer?.launchers !== false ||
+    opts.infer?.programFiles !== false
       ? CLOSURE_SYMBOLS
       : false;
   const st: State = {

@@ -197,6 +197,31 @@ export const LIBRARY_DATA: readonly {
   },
 ];
 
+/** FONTCONFIG_LIBRARY matches fontconfig's soname; FONTCONFIG_DIR is its configuration directory. */
+export const FONTCONFIG_LIBRARY = /^libfontconfig\.so(\.|$)/;
+export const FONTCONFIG_DIR = '/etc/fonts';
+
+/** FONTCONFIG_FALLBACK_DIRS are the font and cache directories of the configuration compiled into fontconfig. */
+export const FONTCONFIG_FALLBACK_DIRS = ['/usr/share/fonts', '/var/cache/fontconfig'];
+
+/**
+ * fontconfigDirs lists the absolute directories a fontconfig configuration names for fonts and their
+ * cache (`<dir>/usr/share/fonts</dir>`, `<cachedir>/var/cache/fontconfig</cachedir>`), comments left
+ * out; those relative to a home or XDG directory (`~/.fonts`, `prefix="xdg"`) are not the image's.
+ */
+export function fontconfigDirs(xml: string): string[] {
+  const out: string[] = [];
+  const text = xml.replace(/<!--[\s\S]*?-->/g, '');
+  for (const m of text.matchAll(/<(dir|cachedir)(\s[^>]*)?>\s*([^<]*?)\s*<\/\1>/g)) {
+    const attrs = m[2] ?? '';
+    const p = m[3]!.replace(/\/+$/, '');
+    if (/prefix\s*=\s*"(xdg|relative|cwd)"/.test(attrs) || !p.startsWith('/')) continue;
+    if (p.split('/').some((c) => c === '.' || c === '..') || out.includes(p)) continue;
+    out.push(p);
+  }
+  return out;
+}
+
 /** TLS_LIBRARY matches the sonames of TLS libraries that verify peers against a CA bundle. */
 export const TLS_LIBRARY = /^lib(ssl|gnutls|nss3|mbedtls|wolfssl)\.so(\.|$)/;
 

@@ -620,13 +620,15 @@ export async function libraryDataFiles(
 }
 
 /**
- * bytesFound returns which of `needles` (ASCII) occur anywhere in a root file: for strings a language
- * does not NUL-terminate (Go's string table). Read in chunks, so a 100 MB program is not held at once.
+ * bytesFound returns which of `needles` (ASCII) occur anywhere in a root file (outside the range
+ * `outside` when given): for strings a language does not NUL-terminate (Go's string table). Read in
+ * chunks, so a 100 MB program is not held at once.
  */
 export async function bytesFound(
   c: ClosureCache,
   real: string,
   needles: readonly string[],
+  outside?: { readonly offset: number; readonly end: number },
 ): Promise<Set<string>> {
   const found = new Set<string>();
   const st = await c.view.lstat(real);
@@ -635,7 +637,16 @@ export async function bytesFound(
   let carry = Buffer.alloc(0);
   for (let off = 0; off < st.size && found.size < needles.length; off += SCAN_CHUNK) {
     const b = Buffer.concat([carry, Buffer.from(await c.fs.read(real, { offset: off, length: SCAN_CHUNK }))]);
-    for (const n of needles) if (!found.has(n) && b.includes(n, 0, 'latin1')) found.add(n);
+    const base = off - carry.length;
+    for (const n of needles) {
+      if (found.has(n)) continue;
+      // an occurrence inside the `outside` range (the dynamic string table: a symbol's name) does not count
+      for (let i = b.indexOf(n, 0, 'latin1'); i >= 0; i = b.indexOf(n, i + 1, 'latin1')) {
+        if (outside && base + i >= outside.offset && base + i < outside.end) continue;
+        found.add(n);
+        break;
+      }
+    }
     carry = b.subarray(Math.max(0, b.length - longest + 1));
   }
   return found;

@@ -49,6 +49,51 @@ export const CONFIG_REASON = 'reads its configuration there';
  */
 export const STATE_REASON = 'writes under';
 export const COMPILED_IN = '(a path compiled into it)';
+
+/**
+ * ACCOUNT_REASON is in the reason the rule gives a program that looks up a system account by a name
+ * compiled into it (sshd's privilege-separation user `sshd`, mosquitto's and unbound's own): build
+ * adds the account to the image's /etc/passwd (compiledAccountOf reads the name back).
+ */
+export const ACCOUNT_REASON = 'looks up the system account';
+
+/** accountReason is the reason of a program that looks up `name`, compiled into it. */
+export function accountReason(program: string, name: string): string {
+  return `${program} ${ACCOUNT_REASON} ${name} (a name compiled into it): the account joins /etc/passwd`;
+}
+
+/** compiledAccountOf is the account name an accountReason names, undefined for another reason. */
+export function compiledAccountOf(reason: string): string | undefined {
+  return new RegExp(` ${ACCOUNT_REASON} ([A-Za-z_][A-Za-z0-9_.-]*) \\(`).exec(reason)?.[1];
+}
+
+/** ACCOUNT_SYMBOLS are the imports of a program that looks accounts up by name. */
+export const ACCOUNT_SYMBOLS: ReadonlySet<string> = new Set([
+  'getpwnam',
+  'getpwnam_r',
+  'getgrnam',
+  'getgrnam_r',
+]);
+
+/**
+ * compiledAccountCandidates are the accounts of a passwd text a program may have compiled in: the
+ * system accounts the package scripts create (uid 100–999, Debian's dynamic range; those below 100 are
+ * base-passwd's, named like common words: `list`, `mail`, `sync`), with the byte strings that show a
+ * name compiled in: the C string itself, or its tail-merged form after a `/` (a linker stores sshd's
+ * user `sshd` as the end of `/run/sshd`).
+ */
+export function compiledAccountCandidates(passwd: string): { name: string; needles: string[] }[] {
+  const out: { name: string; needles: string[] }[] = [];
+  for (const line of passwd.split('\n')) {
+    const f = line.split(':');
+    const uid = Number(f[2]);
+    if (f.length < 7 || !Number.isInteger(uid) || uid < 100 || uid > 999) continue;
+    const name = f[0]!;
+    if (!/^[A-Za-z_][A-Za-z0-9_.-]{1,31}$/.test(name) || out.some((c) => c.name === name)) continue;
+    out.push({ name, needles: [`\0${name}\0`, `/${name}\0`] });
+  }
+  return out;
+}
 export const ON_COMMAND_LINE = '(named on its command line)';
 
 /**

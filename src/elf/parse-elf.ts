@@ -518,6 +518,7 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
     ...(interpreter !== undefined ? { interpreter } : {}),
     ...(soname !== undefined ? { soname } : {}),
     ...(buildId !== undefined ? { buildId } : {}),
+    ...(dynStrTab !== undefined ? { dynamicStrings: { offset: dynStrTab.offset, end: dynStrTab.end } } : {}),
     ...(goBuildId !== undefined ? { goBuildId } : {}),
   };
   return info;

@@ -51,6 +51,8 @@ export interface ElfInfo {
   readonly importedSymbols: readonly string[];
   /** defined symbols exported in .dynsym, sorted, unique (for libraries) */
   readonly exportedSymbols: readonly string[];
+  /** the file range of the dynamic string table (.dynstr: the names of symbols and libraries), when found */
+  readonly dynamicStrings?: { readonly offset: number; readonly end: number };
   /** entries of .note.dlopen notes */
   readonly dlopen: readonly DlopenNote[];
   /** NT_GNU_BUILD_ID as lowercase hex */

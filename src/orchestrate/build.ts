@@ -15,7 +15,13 @@ import { namesIn } from '../check/user.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
 import { pythonImports } from '../closure/launcher.ts';
 import { localeRequests } from '../closure/locale.ts';
-import { CONFIG_REASON, commandAccounts, commandPaths, STATE_REASON } from '../closure/program-files.ts';
+import {
+  CONFIG_REASON,
+  commandAccounts,
+  commandPaths,
+  compiledAccountOf,
+  STATE_REASON,
+} from '../closure/program-files.ts';
 import { timezoneRequest } from '../closure/timezone.ts';
 import { notEmulatedWarning } from '../deb/deb-entries.ts';
 import { ELF_DATA_KIND_LABEL, readElfRole } from '../elf/elf-role.ts';
@@ -489,6 +495,11 @@ async function configAccounts(
   let tree: ReturnType<typeof ctx.col.tree> | undefined;
   for (const [path, origins] of ctx.col.origins()) {
     const inferred = origins.filter((o) => o.kind === 'inferred');
+    // an account whose name is compiled into a program that looks it up (sshd's privilege separation user)
+    for (const o of inferred) {
+      const name = compiledAccountOf(o.reason);
+      if (name !== undefined) texts.push(`user ${name}`);
+    }
     const state = inferred.some((o) => o.reason.includes(STATE_REASON));
     const config = inferred.some((o) => o.reason.includes(CONFIG_REASON));
     if (!state && !config) continue;

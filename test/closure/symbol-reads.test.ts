@@ -42,7 +42,7 @@ test('each object is read once per cache, for the inference symbols only', async
   await resolveClosure(['/usr/bin/bash'], fs, {
     strict: false,
     readElf: off.read,
-    infer: { nss: false, gconv: false, libgcc: false, locales: false, launchers: false },
+    infer: { nss: false, gconv: false, libgcc: false, locales: false, launchers: false, programFiles: false },
   });
   for (const c of off.calls) assert.equal(c.opts?.symbols, false, `${c.path} read without symbols`);
 });

@@ -17,7 +17,7 @@
  * - file(1): libmagic opens its database at a path compiled into it (`/usr/share/misc/magic.mgc`).
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -521,6 +521,44 @@ describe("libraries that load their modules from a directory compiled into them 
       assert.equal(formats(ours.stdout), formats(host.stdout));
       const flac = ['-n', '-t', 'flac', '/tmp/t.flac', 'synth', '0.1', 'sine', '440'];
       assert.equal((await dockerRun(image, flac)).code, 0);
+    });
+  });
+});
+
+describe("libraries that find fonts through fontconfig (Graphviz's labels, ImageMagick's label:, fc-match)", () => {
+  it('dot -Tpng, convert label: and fc-match draw and pick fonts as on the host: /etc/fonts, the font and cache directories it names come with libfontconfig', async () => {
+    requireTool('dot', 'graphviz');
+    requireTool('convert-im6.q16', 'imagemagick-6.q16');
+    const fcMatch = requireTool('fc-match', 'fontconfig');
+    await withTempDir('e2e-fonts', async (dir) => {
+      await writeFile(join(dir, 'g.dot'), 'digraph { a -> b [label="hello"]; }\n');
+      const image = 'e2e/launch-fonts:1';
+      const built = await build(
+        dir,
+        ['--binary', '/usr/bin/dot', '--binary', '/usr/bin/convert', '--binary', fcMatch],
+        image,
+      );
+      assert.doesNotMatch(built.stderr, /warning: .*fonts/, built.stderr);
+      // the label drawn with the host's font, byte for byte (without fonts: empty boxes)
+      const host = join(dir, 'host.png');
+      await run('/usr/bin/dot', ['-Tpng', join(dir, 'g.dot'), '-o', host]);
+      const png = await dockerRun(image, ['-Tpng', '/w/g.dot', '-o', '/w/ours.png'], {
+        mount: dir,
+        entrypoint: '/usr/bin/dot',
+      });
+      assert.equal(png.code, 0, png.stderr);
+      assert.doesNotMatch(png.stderr, /Fontconfig error/);
+      assert.ok((await readFile(join(dir, 'ours.png'))).equals(await readFile(host)), 'the PNG of the host');
+      // convert stops with "unable to read font" without them
+      const label = ['-size', '120x40', 'label:hello', '-format', '%wx%h %k', 'info:'];
+      const hostLabel = await run('/usr/bin/convert', label);
+      const ours = await dockerRun(image, label, { entrypoint: '/usr/bin/convert' });
+      assert.equal(ours.code, 0, ours.stderr);
+      assert.equal(ours.stdout, hostLabel.stdout);
+      const match = await dockerRun(image, ['sans'], { entrypoint: fcMatch });
+      assert.equal(match.stdout, (await run(fcMatch, ['sans'])).stdout);
+      const why = await fromscratch(['why', `docker-daemon:${image}`, '/etc/fonts/fonts.conf'], { cwd: dir });
+      assert.match(why.stdout, /libfontconfig\.so\.1 reads its configuration, \/etc\/fonts/);
     });
   });
 });
@@ -1209,6 +1247,98 @@ describe('servers told on their command line which system user to drop to', () =
         const bare = await dockerRun(without, [], { allowFail: true });
         assert.notEqual(bare.code, 0);
         assert.match(bare.stdout + bare.stderr, sv.fails);
+      }
+    });
+  });
+});
+
+describe('daemons whose runtime directory the init system makes, and that look up an account compiled into them', () => {
+  it('mosquitto: /run/mosquitto made as its unit makes it (the host has none while the service is down); it writes its pid there and runs as mosquitto', async () => {
+    const mosquitto = requireTool('mosquitto', 'mosquitto');
+    const curl = requireTool('curl', 'curl');
+    await withTempDir('e2e-mosquitto', async (dir) => {
+      const image = 'e2e/launch-mosquitto:1';
+      const built = await build(
+        dir,
+        [
+          '--binary',
+          mosquitto,
+          '--binary',
+          curl,
+          '--entrypoint',
+          `["${mosquitto}","-c","/etc/mosquitto/mosquitto.conf"]`,
+        ],
+        image,
+      );
+      assert.doesNotMatch(built.stderr, /would not start/, built.stderr);
+      const why = await fromscratch(['why', `docker-daemon:${image}`, '/run/mosquitto'], { cwd: dir });
+      assert.equal(why.code, 0, why.stderr);
+      assert.match(why.stdout, /writes under \/run\/mosquitto \(\/etc\/mosquitto\/mosquitto\.conf names/);
+      const s = await serving(image);
+      try {
+        const pid = await s.curl(['-fsS', 'file:///run/mosquitto/mosquitto.pid']);
+        assert.equal(pid.code, 0, `${pid.stderr}\n${await s.logs()}`);
+        assert.match(pid.stdout, /^\d+\n?$/, 'it wrote its pid where its configuration says');
+        const users = await s.curl(['-fsS', 'file:///etc/passwd']);
+        assert.match(users.stdout, /^mosquitto:x:\d+:\d+:/m, 'the account compiled into it');
+        // docker top (ps) cuts a name longer than eight characters: mosquit+
+        assert.deepEqual(
+          (await s.users()).map((u) => u.replace(/\+$/, '')),
+          ['mosquit'],
+          await s.logs(),
+        );
+      } finally {
+        await s.stop();
+      }
+    });
+  });
+
+  it('sshd: /run/sshd made as ssh.service RuntimeDirectory= makes it and its privilege separation user sshd; it completes a key exchange', async () => {
+    const sshd = requireTool('sshd', 'openssh-server');
+    const keygen = requireTool('ssh-keygen', 'openssh-client');
+    const keyscan = requireTool('ssh-keyscan', 'openssh-client');
+    const dockerBin = requireTool('docker', 'docker.io');
+    await withTempDir('e2e-sshd', async (dir) => {
+      await run(keygen, ['-q', '-t', 'ed25519', '-N', '', '-C', 'e2e', '-f', join(dir, 'hostkey')]);
+      const image = 'e2e/launch-sshd:1';
+      const key = '/etc/ssh/ssh_host_ed25519_key';
+      const built = await build(
+        dir,
+        [
+          '--binary',
+          sshd,
+          '--add',
+          `hostkey:${key}`,
+          '--add',
+          `hostkey.pub:${key}.pub`,
+          '--allow-secret',
+          join(dir, 'hostkey'),
+          '--entrypoint',
+          `["${sshd}","-D","-e","-h","${key}"]`,
+        ],
+        image,
+      );
+      assert.doesNotMatch(built.stderr, /would not start/, built.stderr);
+      const why = await fromscratch(['why', `docker-daemon:${image}`, sshd], { cwd: dir });
+      assert.match(why.stdout, /looks up the system account sshd \(a name compiled into it\)/);
+      assert.doesNotMatch(why.stdout, /system account bind/, 'bind(2) is a symbol, not an account');
+      // on the default bridge: the key exchange runs sshd's unprivileged child as sshd in /run/sshd
+      const id = (await run(dockerBin, ['run', '-d', image])).stdout.trim();
+      try {
+        const ip = (
+          await run(dockerBin, ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', id])
+        ).stdout.trim();
+        const pub = (await readFile(join(dir, 'hostkey.pub'), 'utf8')).split(' ')[1]!;
+        let got = '';
+        for (let i = 0; i < 50 && !got.includes(pub); i++) {
+          got = (await run(keyscan, ['-T', '3', '-t', 'ed25519', ip], { allowFail: true })).stdout;
+          if (!got.includes(pub)) await new Promise((res) => setTimeout(res, 200));
+        }
+        const logs = await run(dockerBin, ['logs', id], { allowFail: true });
+        assert.ok(got.includes(pub), `ssh-keyscan: ${got}\n${logs.stderr}`);
+        assert.doesNotMatch(logs.stderr, /Missing privilege separation|does not exist/);
+      } finally {
+        await run(dockerBin, ['rm', '-f', id], { allowFail: true });
       }
     });
   });

@@ -1,0 +1,127 @@
+/**
+ * runtime-dirs.test.ts — the program-files rule for daemons whose directories the init system makes
+ * (closure/runtime-dirs.ts) and that look up an account compiled into them, on a small root built with
+ * gcc: a state directory the root lacks is made with the owner and mode its tmpfiles.d line or its
+ * unit's RuntimeDirectory= gives, else root's; a pid file directly under /run makes nothing; the account
+ * named in the program is noted for /etc/passwd, a symbol of the same name is not. The real daemons of
+ * the class (mosquitto, sshd) are test/e2e/real-launch.test.ts's.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type ClosureResult, resolveClosure } from '../../src/closure/closure.ts';
+import { compiledAccountOf } from '../../src/closure/program-files.ts';
+import { hostFs } from '../../src/fs/host-fs.ts';
+
+const LIB = '/usr/lib/x86_64-linux-gnu';
+
+let parent: string;
+let root: string;
+
+before(() => {
+  parent = mkdtempSync(join(tmpdir(), 'fromscratch-runtime-dirs-'));
+  root = join(parent, 'root');
+  const b = join(parent, 'build');
+  mkdirSync(b);
+  const put = (from: string, to: string) => {
+    mkdirSync(dirname(join(root, to)), { recursive: true });
+    copyFileSync(from, join(root, to));
+  };
+  const text = (to: string, body: string) => {
+    mkdirSync(dirname(join(root, to)), { recursive: true });
+    writeFileSync(join(root, to), body);
+  };
+  put(realpathSync(`${LIB}/libc.so.6`), `${LIB}/libc.so.6`);
+  put(realpathSync(`${LIB}/ld-linux-x86-64.so.2`), `${LIB}/ld-linux-x86-64.so.2`);
+  mkdirSync(join(root, 'lib64'), { recursive: true });
+  symlinkSync(`${LIB}/ld-linux-x86-64.so.2`, join(root, 'lib64', 'ld-linux-x86-64.so.2'));
+  for (const d of ['run', 'var/log', 'var/lib']) mkdirSync(join(root, d), { recursive: true });
+  symlinkSync('/run', join(root, 'var', 'run'));
+  // a daemon: its pid file in a directory of its own, a socket directory its unit makes, a pid file
+  // directly under /run, a log directory nothing declares; its account by name, and bind(2) imported
+  writeFileSync(
+    join(b, 'daemon.c'),
+    `#include <pwd.h>
+     #include <sys/socket.h>
+     const char *paths[] = {"/run/mydaemon/mydaemon.pid", "/var/run/mysock", "/run/other.pid", "/var/log/undeclared/x.log"};
+     int main(int argc, char **argv) {
+       struct passwd *p = getpwnam("mydaemon");
+       if (argc > 5) bind(0, 0, 0);
+       return p == 0 && paths[argc][0] == 0;
+     }\n`,
+  );
+  try {
+    execFileSync('gcc', ['-o', 'daemon', 'daemon.c'], { cwd: b, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (err.code === 'ENOENT') throw new Error('gcc is missing: apt-get install -y gcc libc6-dev');
+    throw new Error(`gcc failed: ${err.stderr?.toString() ?? err.message}`);
+  }
+  put(join(b, 'daemon'), '/usr/sbin/daemon');
+  text(
+    '/etc/passwd',
+    'root:x:0:0:root:/root:/bin/sh\nbind:x:104:105::/var/cache/bind:/usr/sbin/nologin\nmydaemon:x:120:130::/nonexistent:/usr/sbin/nologin\n',
+  );
+  text('/etc/group', 'root:x:0:\nbind:x:105:\nmydaemon:x:130:\nsock:x:140:\n');
+  text('/usr/lib/tmpfiles.d/mydaemon.conf', '# the daemon\nd /run/mydaemon 0750 mydaemon mydaemon -\n');
+  text(
+    '/usr/lib/systemd/system/mysock.service',
+    '[Unit]\nDescription=x\n[Service]\nUser=mydaemon\nRuntimeDirectory=mysock\nRuntimeDirectoryMode=2770\n',
+  );
+  text('/usr/lib/systemd/system/other.service', '[Service]\nUser=nobody-here\nRuntimeDirectory=stranger\n');
+});
+
+after(() => {
+  if (parent) rmSync(parent, { recursive: true, force: true });
+});
+
+async function closure(): Promise<ClosureResult> {
+  return resolveClosure(['/usr/sbin/daemon'], hostFs(root));
+}
+
+describe('daemons whose directories the init system makes', () => {
+  it('a directory the root lacks is made with the owner and mode of its declaration', async () => {
+    const r = await closure();
+    const own = r.files.get('/run/mydaemon');
+    assert.equal(own?.kind, 'dir');
+    assert.deepEqual([own.stat.mode, own.stat.uid, own.stat.gid], [0o750, 120, 130]);
+    assert.match(
+      own.origins.map((o) => ('reason' in o ? o.reason : '')).join('\n'),
+      /made as \/usr\/lib\/tmpfiles\.d\/mydaemon\.conf makes it \(0750, 120:130\)/,
+    );
+    // /var/run/mysock is /run/mysock: the unit's RuntimeDirectory=, the user's primary group
+    const sock = r.files.get('/run/mysock');
+    assert.deepEqual([sock?.stat.mode, sock?.stat.uid, sock?.stat.gid], [0o2770, 120, 130]);
+    assert.equal(r.files.get('/var/run')?.kind, 'symlink');
+    // nothing declares it: root's, 0755
+    const log = r.files.get('/var/log/undeclared');
+    assert.deepEqual([log?.kind, log?.stat.mode, log?.stat.uid], ['dir', 0o755, 0]);
+    // a pid file directly under /run: nothing to make
+    assert.equal(r.files.has('/run/other.pid'), false);
+    assert.equal(r.files.get('/run')?.kind, 'dir');
+  });
+
+  it('the account named in the program is noted; one that is only a symbol name (bind) is not', async () => {
+    const r = await closure();
+    const accounts = (r.files.get('/usr/sbin/daemon')?.origins ?? [])
+      .map((o) => ('reason' in o ? compiledAccountOf(o.reason) : undefined))
+      .filter((n) => n !== undefined);
+    assert.deepEqual(accounts, ['mydaemon']);
+  });
+
+  it('with the rule off, nothing is made', async () => {
+    const r = await resolveClosure(['/usr/sbin/daemon'], hostFs(root), { infer: { programFiles: false } });
+    assert.equal(r.files.has('/run/mydaemon'), false);
+  });
+});
