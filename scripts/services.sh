@@ -50,6 +50,8 @@ want haproxy haproxy
 want redis-server redis-server
 # servers told on their command line which system user to drop to
 want memcached memcached
+# a runtime that is a whole root beside its launcher (Erlang/OTP)
+want erl erlang-base
 want dnsmasq dnsmasq-base
 # daemons whose runtime directory the init system makes when the service starts (/run/mosquitto,
 # /run/sshd) and that look up an account compiled into them

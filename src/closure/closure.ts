@@ -58,6 +58,8 @@ import {
   javaRuntimePlan,
   LAUNCH_SYMBOLS,
   libraryDataFiles,
+  otpRoot,
+  otpRuntimePlan,
   prefixedCStrings,
   pythonPackagesPlan,
   pythonRuntimePlan,
@@ -1283,6 +1285,14 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
     // `clock format … -timezone :Europe/Paris` reads the zone from /usr/share/zoneinfo
     if (ih.what === 'Tcl runtime')
       await addZoneinfo(st, main.real, "Tcl's clock looks zones (-timezone :NAME) up in /usr/share/zoneinfo");
+    return;
+  }
+  // Erlang/OTP: erlexec (what the erl script runs), escript, erlc find the emulator and the boot
+  // files in the root they are part of
+  const otp = st.opts.infer?.interpreters === false ? undefined : await otpRoot(st.cache, main.real);
+  if (otp) {
+    const plan = await memo(plans, `launch-otp\0${otp}\0${key}`, () => otpRuntimePlan(st.cache, otp, probe));
+    await applyRuntimePlan(st, pg, 'Erlang/OTP runtime', plan, main);
     return;
   }
   // helpers run from a compiled-in directory or by name: git's remote helpers and templates, gpg-agent,

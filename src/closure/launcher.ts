@@ -21,7 +21,7 @@
  */
 import type { ElfInfo } from '../elf/types.ts';
 import { baseName, parentPath } from '../fs/path.ts';
-import { type ClosureCache, listDir, readTextCached, resolveOrMissing } from './closure-cache.ts';
+import { type ClosureCache, listDir, readHeader, readTextCached, resolveOrMissing } from './closure-cache.ts';
 import { walkTree } from './tree-walk.ts';
 
 /** LAUNCH_SYMBOLS are the imports the launcher rules look for. */
@@ -883,6 +883,86 @@ export async function execPathPlan(
   }
   if (items.length === 0) return undefined;
   return { what: rule.what, items, leftOut: [], problems };
+}
+
+/** OTP_SKIP are the names under an Erlang/OTP root that are not its runtime: sources, headers, documentation. */
+const OTP_SKIP = /^(src|c_src|include|examples|doc|man|html|info|usr|misc)$|\.(erl|hrl|c|h|pdf)$/;
+
+/**
+ * otpRoot finds the Erlang/OTP root of a program of it: `R/erts-V/bin/erlexec` (what the `erl` script
+ * runs), `R/bin/escript`, `R/erts-V/bin/beam.smp` … where R holds `bin/start.boot` and an `erts-V/bin`
+ * with erlexec. Undefined for any other program.
+ */
+export async function otpRoot(c: ClosureCache, real: string): Promise<string | undefined> {
+  const bin = parentPath(real);
+  if (baseName(bin) !== 'bin') return undefined;
+  const up = parentPath(bin);
+  const root = /^erts-[0-9][0-9.]*$/.test(baseName(up)) ? parentPath(up) : up;
+  if (root === '/' || !(await listDir(c, `${root}/bin`))?.has('start.boot')) return undefined;
+  for (const n of (await listDir(c, root)) ?? [])
+    if (/^erts-[0-9][0-9.]*$/.test(n) && (await listDir(c, `${root}/${n}/bin`))?.has('erlexec')) return root;
+  return undefined;
+}
+
+/**
+ * otpRuntimePlan lists an Erlang/OTP root: the emulator and its helpers (`erts-V/bin`: beam.smp, which
+ * erlexec runs by path, erl_child_setup, inet_gethost, epmd) as programs with their own closures, the
+ * boot scripts of `bin/`, every application's `ebin` (and `priv`, whose NIFs and drivers are loaded by
+ * dlopen of their path) and `releases/`; not sources, headers or documentation. Without it `erl` stops
+ * with `erlexec: The emulator 'smp' does not exist`.
+ */
+export async function otpRuntimePlan(
+  c: ClosureCache,
+  root: string,
+  probe: RuntimeProbe,
+): Promise<RuntimePlan> {
+  const w = await walkTree(c, root, { skip: (p) => OTP_SKIP.test(baseName(p)) });
+  const entries: { path: string; kind: 'file' | 'dir'; reason: string }[] = [];
+  const programs: RuntimeItem[] = [];
+  const reason = `the Erlang/OTP root ${root}`;
+  for (const e of w.entries) {
+    const inBin = baseName(parentPath(e.path)) === 'bin';
+    // the ELF programs and the scripts of a bin/ (escript runs bin/erl, a shell script): programs, each
+    // with its closure; only an ELF header is asked to be an ELF program
+    const r = e.kind === 'file' && inBin ? await resolveOrMissing(c, e.path) : undefined;
+    const executable = r?.stat !== undefined && (r.stat.mode & 0o111) !== 0;
+    const elf = executable && (await readHeader(c, r!.path));
+    const info = elf ? await probe.elf(e.path) : undefined;
+    const script =
+      executable &&
+      !elf &&
+      Buffer.from(await c.fs.read(r!.path, { offset: 0, length: 2 })).toString('latin1') === '#!';
+    if ((info && info.soname === undefined && info.interpreter !== undefined) || script)
+      programs.push({ path: e.path, kind: 'program', reason: `${reason}: a program of its emulator` });
+    else entries.push({ ...e, reason });
+  }
+  // escript and erlc run `erl` by name: the links of PATH's directories into the root (/usr/bin/erl)
+  for (const d of PATH_DIRS)
+    for (const n of [...((await listDir(c, d)) ?? [])].sort()) {
+      const r = await resolveOrMissing(c, `${d}/${n}`);
+      if (
+        r.links.length > 0 &&
+        r.stat?.type === 'file' &&
+        r.path.startsWith(`${root}/`) &&
+        programs.some((p) => p.path === r.path)
+      )
+        programs.push({
+          path: `${d}/${n}`,
+          kind: 'program',
+          reason: `${reason}: its programs run it by name (on PATH)`,
+        });
+    }
+  const { items, leftOut } = await withNativeModules(
+    entries,
+    (p) => p.endsWith('.so') && p.includes('/priv/'),
+    `${reason}: a NIF or driver (loaded by dlopen of its path)`,
+    probe,
+  );
+  return {
+    items: [...items, ...programs],
+    leftOut,
+    problems: w.truncated ? [`${root} has too many entries: the rest left out`] : [],
+  };
 }
 
 /** MAX_PYTHON_SCANNED bounds the Python files whose imports are read (an application and its packages). */

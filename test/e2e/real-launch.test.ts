@@ -17,7 +17,7 @@
  * - file(1): libmagic opens its database at a path compiled into it (`/usr/share/misc/magic.mgc`).
  */
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -1340,6 +1340,47 @@ describe('daemons whose runtime directory the init system makes, and that look u
       } finally {
         await run(dockerBin, ['rm', '-f', id], { allowFail: true });
       }
+    });
+  });
+});
+
+describe('runtimes that are a whole root beside their launcher (Erlang/OTP: erl runs erlexec, which runs beam.smp and reads the boot files)', () => {
+  it('erl -eval and an escript run as on the host; the root comes without its sources and headers', async () => {
+    const erl = requireTool('erl', 'erlang-base');
+    await withTempDir('e2e-erlang', async (dir) => {
+      const image = 'e2e/launch-erl:1';
+      const code = 'io:format("~p ~s~n", [lists:sum([1,2,3]), string:uppercase("otp")]), halt().';
+      const built = await build(
+        dir,
+        ['--binary', erl, '--entrypoint', JSON.stringify([erl, '-noshell', '-eval', code])],
+        image,
+      );
+      assert.doesNotMatch(built.stderr, /warning/i, built.stderr);
+      const ours = await dockerRun(image, []);
+      assert.equal(ours.stdout, '6 OTP\n', ours.stderr);
+      const why = await fromscratch(['why', `docker-daemon:${image}`, '/usr/lib/erlang/bin/start.boot'], {
+        cwd: dir,
+      });
+      assert.match(why.stdout, /the Erlang\/OTP root \/usr\/lib\/erlang/);
+      // the headers of kernel (lib/kernel-V/include on the host) are for compiling, not running
+      const kernel = (await readdir('/usr/lib/erlang/lib')).find((n) => n.startsWith('kernel-'));
+      const include = await fromscratch(
+        ['why', `docker-daemon:${image}`, `/usr/lib/erlang/lib/${kernel}/include`],
+        {
+          cwd: dir,
+        },
+      );
+      assert.notEqual(include.code, 0, include.stdout);
+      // an escript: #!/usr/bin/env escript; escript runs `erl` by name, from PATH
+      await writeFile(
+        join(dir, 'hello.escript'),
+        '#!/usr/bin/env escript\nmain(Args) -> io:format("escript ~p~n", [Args]).\n',
+        { mode: 0o755 },
+      );
+      const script = 'e2e/launch-escript:1';
+      await build(dir, ['--binary', 'hello.escript:/app/hello.escript'], script);
+      const run1 = await dockerRun(script, ['a', 'b']);
+      assert.equal(run1.stdout, 'escript ["a","b"]\n', run1.stderr);
     });
   });
 });
