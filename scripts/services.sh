@@ -69,6 +69,7 @@ want php php-cli
 want vim.basic vim
 want nmap nmap
 want hunspell hunspell
+want pandoc pandoc
 [ -f /usr/share/hunspell/en_US.dic ] || need_pkgs+=(hunspell-en-us)
 want gs ghostscript
 want curl curl

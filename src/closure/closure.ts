@@ -1960,14 +1960,20 @@ async function runInference(st: State, pg: Program): Promise<void> {
       if (o.real.includes('/gconv/') || inModuleDir(o.real)) continue;
       if (dataDone.has(`modules\0${o.real}`)) continue;
       dataDone.add(`modules\0${o.real}`);
-      const strings =
-        (await prefixedCStrings(
-          st.cache,
-          o.real,
-          [...MODULE_PREFIXES, SHARE_PREFIX],
-          OBJECT_PATHS,
-          MAX_MODULE_LIBRARY_BYTES,
-        )) ?? [];
+      let strings = await prefixedCStrings(
+        st.cache,
+        o.real,
+        [...MODULE_PREFIXES, SHARE_PREFIX],
+        OBJECT_PATHS,
+        MAX_MODULE_LIBRARY_BYTES,
+      );
+      // a program too large to read for every path (pandoc: 164 MiB of Haskell) is read for its own data
+      // directory when the root has one by its name (/usr/share/pandoc: without it pandoc stops with
+      // "Could not find data file /usr/share/pandoc/data/abbreviations")
+      const own = `${SHARE_PREFIX}${baseName(o.real)}`;
+      if (strings === undefined && on('shareData') && o.loader === undefined && (await listDir(st.cache, own)))
+        strings = await prefixedCStrings(st.cache, o.real, [own], SHARE_STRING, Number.MAX_SAFE_INTEGER);
+      strings ??= [];
       // a program reading zones by the names its configuration gives (php's date.timezone, postgres's
       // TimeZone) from the database it names: the database (libc's tzset is the zoneinfo rule's)
       if (

@@ -581,6 +581,21 @@ describe("programs that read their data from a compiled-in directory under /usr/
     });
   });
 
+  it('pandoc (164 MiB, read for its own /usr/share/pandoc only): markdown to a standalone HTML page as on the host', async () => {
+    const pandoc = requireTool('pandoc', 'pandoc');
+    await withTempDir('e2e-share-pandoc', async (dir) => {
+      await writeFile(join(dir, 'doc.md'), '# Title\n\nSome *emphasis* and a [link](https://example.org).\n');
+      const image = 'e2e/share-pandoc:1';
+      await build(dir, ['--binary', pandoc], image);
+      const args = ['-s', '--metadata', 'title=T', '-t', 'html'];
+      const host = await run(pandoc, [...args, join(dir, 'doc.md')]);
+      const ours = await dockerRun(image, [...args, '/w/doc.md'], { mount: dir, allowFail: true });
+      // without its data directory: "Could not find data file /usr/share/pandoc/data/abbreviations"
+      assert.equal(ours.code, 0, ours.stderr);
+      assert.equal(ours.stdout, host.stdout);
+    });
+  });
+
   it('nmap: a connect scan names the port from nmap-services, as on the host', async () => {
     requireTool('nmap', 'nmap');
     await withTempDir('e2e-share-nmap', async (dir) => {
