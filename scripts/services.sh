@@ -29,6 +29,7 @@ want python3 python3
 # the real-program corpus (test/e2e/real-launch.test.ts, real-check.test.ts)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need_pkgs+=(python3-cryptography)
 want tclsh tcl
+want guile guile-3.0
 want file file
 want git git
 want gpg gnupg

@@ -492,6 +492,17 @@ const LIBRARY_DIRS_INTERPRETERS: readonly LibraryDirsInterpreter[] = [
     skip: /^$/,
     native: /\.so$/,
   },
+  {
+    // guile: its Scheme library (%load-path) and the compiled .go files beside it (%load-compiled-path,
+    // ELF files of machine EM_NONE: without them guile compiles every module it loads at each start)
+    what: 'Guile runtime',
+    program: /^guile(-?\d[\d.]*)?$/,
+    soname: /^libguile-\d[\d.]*\.so(\.|$)/,
+    dir: /^\/[!-~]*\/guile\/\d[\d.]*(\/ccache|\/extensions)?$/,
+    thirdParty: /(^\/usr\/local\/|\/site(-ccache)?(\/|$))/,
+    skip: /^$/,
+    native: /\/extensions\/[^/]*\.so$/,
+  },
 ];
 
 /** InterpreterHome is an interpreter recognised by its compiled-in library directories. */
@@ -519,7 +530,7 @@ function interpreterObjects(
 }
 
 /**
- * findInterpreterHome recognises Perl, Ruby or Tcl from the program's real name or the SONAME of a library
+ * findInterpreterHome recognises Perl, Ruby, Tcl or Guile from the program's real name or the SONAME of a library
  * it links, and reads that object's compiled-in library directories (NUL-terminated absolute paths).
  * Undefined when it is neither, or when none of the directories exists in the root.
  */

@@ -279,7 +279,7 @@ describe("an application's imports of the system's site packages (apt's python3-
   });
 });
 
-describe('interpreters whose library directories are compiled in (Perl @INC, Ruby $LOAD_PATH, Tcl tcl_library)', () => {
+describe('interpreters whose library directories are compiled in (Perl @INC, Ruby $LOAD_PATH, Tcl tcl_library, Guile %load-path)', () => {
   it("tclsh: init.tcl and the script library (clock scan and format are Tcl scripts) load from libtcl's compiled-in directory, and clock's zones, as on the host", async () => {
     requireTool('tclsh', 'tcl');
     await withTempDir('e2e-tcl', async (dir) => {
@@ -324,6 +324,23 @@ describe('interpreters whose library directories are compiled in (Perl @INC, Rub
         allowFail: true,
       });
       assert.match(`${r.stdout}${r.stderr}`, /Can't locate strict\.pm in @INC/);
+    });
+  });
+
+  it("guile: its Scheme library and the compiled .go files of libguile's compiled-in directories load as on the host, nothing compiled at start", async () => {
+    const guile = requireTool('guile', 'guile-3.0');
+    await withTempDir('e2e-guile', async (dir) => {
+      const image = 'e2e/launch-guile:1';
+      const b = await build(dir, ['--binary', guile], image);
+      assert.doesNotMatch(b.stderr, /warning: .*Guile runtime/);
+      const code =
+        '(use-modules (ice-9 format) (srfi srfi-1) (ice-9 regex)) (format #t "~a ~a ~a~%" (fold + 0 (iota 5)) (match:substring (string-match "[0-9]+" "ab123")) (string-upcase "scheme"))';
+      const host = await run(guile, ['-c', code]);
+      assert.equal(host.stdout, '10 123 SCHEME\n');
+      const ours = await docker(image, ['-c', code]);
+      assert.equal(ours.stdout, host.stdout);
+      // without the ccache, guile compiles each module it loads: ";;; compiling …" on stderr
+      assert.doesNotMatch(ours.stderr, /compil/, ours.stderr);
     });
   });
 
