@@ -48,6 +48,9 @@ want nginx nginx-light
 # servers given their configuration on the command line (the program-files corpus); redis-server brings
 # redis-cli
 want haproxy haproxy
+# servers that run helper programs (squid's /usr/lib/squid, lighttpd's include_shell scripts)
+want squid squid
+want lighttpd lighttpd
 want redis-server redis-server
 # servers told on their command line which system user to drop to
 want memcached memcached

@@ -50,6 +50,7 @@ import {
 import {
   bytesFound,
   cStrings,
+  embeddedPaths,
   execPathPlan,
   findInterpreterHome,
   findJavaHome,
@@ -85,9 +86,14 @@ import {
   accountReason,
   COMPILED_IN,
   CONFIG_DATA,
+  CONFIG_HELPER,
   CONFIG_REASON,
   compiledAccountCandidates,
   configPaths,
+  EMBEDDED_PATH,
+  EMBEDDED_PREFIXES,
+  HELPER_PATH,
+  MAX_HELPERS,
   MAX_PROGRAM_BYTES,
   moduleNames,
   ON_COMMAND_LINE,
@@ -1468,6 +1474,15 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
       `${p} is ${named.includes(p) ? 'named on its command line' : 'compiled into it'}`,
     ]),
   );
+  // paths inside its strings, not only at their start: a built-in default configuration (squid's
+  // `cache_log /var/log/squid/cache.log`, `unlinkd_program /usr/lib/squid/unlinkd`)
+  const embedded =
+    compiled === undefined
+      ? []
+      : ((await embeddedPaths(st.cache, main.real, EMBEDDED_PREFIXES, EMBEDDED_PATH, MAX_PROGRAM_BYTES)) ??
+        []);
+  for (const p of embedded)
+    if (stateRootOf(p) !== undefined && !statePaths.has(p)) statePaths.set(p, `${p} is compiled into it`);
   for (const { path } of [...configTexts]) {
     const text = await readTextCached(st.cache, path, 256 * 1024);
     for (const p of text === undefined ? [] : configPaths(text)) {
@@ -1506,6 +1521,82 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
       });
       break;
     }
+  }
+  // helper programs it runs by a path in its strings (squid's unlinkd) or its configuration names
+  // (lighttpd's include_shell script): each a program with its closure
+  const helpers = new Map<string, string>();
+  for (const p of embedded)
+    if (HELPER_PATH.test(p)) helpers.set(p, `${pg.rootName} runs ${p} (a path compiled into it)`);
+  for (const { path } of configTexts) {
+    const text = await readTextCached(st.cache, path, 256 * 1024);
+    for (const p of text === undefined ? [] : configPaths(text))
+      if (CONFIG_HELPER.test(p) && !helpers.has(p)) helpers.set(p, `${path} runs ${p}`);
+  }
+  let helperCount = 0;
+  let configHelper = false;
+  for (const [p, reason] of helpers) {
+    if (helperCount >= MAX_HELPERS) break;
+    if (/\.so(\.|$)/.test(p) || p === main.path || p === main.real) continue;
+    const r = await resolveOrMissing(st.cache, p);
+    if (r.stat?.type !== 'file' || (r.stat.mode & 0o111) === 0 || r.path === main.real) continue;
+    const head = await st.cache.view
+      .read(r.path, { offset: 0, length: SHEBANG_BYTES })
+      .catch(() => undefined);
+    if (head === undefined) continue;
+    const elf = probeElfHeader(head);
+    // an executable ELF program (a shared object has no interpreter: the module rules' own) or a #! script
+    const program = elf
+      ? (await readElfCached(st.cache, st.readElf, r.path, st.symbols).catch(() => undefined))
+          ?.interpreter !== undefined
+      : isShebang(head);
+    if (!program) continue;
+    helperCount++;
+    if (!reason.includes('(a path compiled into it)')) configHelper = true;
+    // a helper script's own files: those under /etc and /usr/share its text names (lighttpd's
+    // create-mime.conf.pl reads /etc/mime.types)
+    if (!elf) {
+      const text = await readTextCached(st.cache, r.path, 256 * 1024);
+      const named = configPaths(text ?? '');
+      const files = [...programFilesPlan(named).configFiles, ...named.filter((n) => CONFIG_DATA.test(n))];
+      for (const f of files)
+        await addReadable(
+          st,
+          f,
+          {
+            kind: 'inferred',
+            by,
+            reason: `${p} reads it (${reason})`,
+          },
+          [],
+        );
+    }
+    try {
+      await addProgram(st, p, { kind: 'inferred', by, reason }, 1);
+    } catch (e) {
+      // its closure fails (a library the root lacks): the helper is not the program's to stop on
+      if (!isFromscratchError(e)) throw e;
+      st.warnings.push(
+        `${p}, which ${reason.replace(/^\S+ /, '')}, could not be added: ${(e as Error).message}`,
+      );
+    }
+  }
+  // a command its configuration gives is run through the shell when the program names one (lighttpd's
+  // include_shell, apache's piped logs: popen, `/bin/sh -c`)
+  if (configHelper && (await bytesFound(st.cache, main.real, ['\0/bin/sh\0'])).size > 0) {
+    const sh = await resolveOrMissing(st.cache, '/bin/sh');
+    if (sh.stat?.type === 'file')
+      await addProgram(
+        st,
+        '/bin/sh',
+        {
+          kind: 'inferred',
+          by,
+          reason: `${pg.rootName} runs the commands its configuration gives through /bin/sh`,
+        },
+        1,
+      ).catch((e: unknown) => {
+        if (!isFromscratchError(e)) throw e;
+      });
   }
   // a system account whose name is compiled into a program that looks accounts up (sshd's `sshd`)
   if (main.info.importedSymbols.some((s) => ACCOUNT_SYMBOLS.has(s))) {
@@ -1971,7 +2062,12 @@ async function runInference(st: State, pg: Program): Promise<void> {
       // directory when the root has one by its name (/usr/share/pandoc: without it pandoc stops with
       // "Could not find data file /usr/share/pandoc/data/abbreviations")
       const own = `${SHARE_PREFIX}${baseName(o.real)}`;
-      if (strings === undefined && on('shareData') && o.loader === undefined && (await listDir(st.cache, own)))
+      if (
+        strings === undefined &&
+        on('shareData') &&
+        o.loader === undefined &&
+        (await listDir(st.cache, own))
+      )
         strings = await prefixedCStrings(st.cache, o.real, [own], SHARE_STRING, Number.MAX_SAFE_INTEGER);
       strings ??= [];
       // a program reading zones by the names its configuration gives (php's date.timezone, postgres's

@@ -619,6 +619,56 @@ export async function prefixedCStrings(
 }
 
 /**
+ * embeddedPaths finds the paths starting with one of `prefixes` anywhere inside the C strings of a root
+ * file, not only at a string's start (squid's built-in default `unlinkd_program /usr/lib/squid/unlinkd`):
+ * each a run of path characters from the prefix, matching `re`. Unique, in file order; at most `max`.
+ * Files above `maxSize` are not read (undefined).
+ */
+export async function embeddedPaths(
+  c: ClosureCache,
+  real: string,
+  prefixes: readonly string[],
+  re: RegExp,
+  maxSize: number,
+  max = 256,
+): Promise<string[] | undefined> {
+  const st = await c.view.lstat(real);
+  if (st?.type !== 'file') return [];
+  if (st.size > maxSize) return undefined;
+  const found: { at: number; str: string }[] = [];
+  const seen = new Set<string>();
+  const needles = prefixes.map((p) => Buffer.from(p, 'latin1'));
+  const pathByte = (b: number) =>
+    (b >= 0x30 && b <= 0x39) ||
+    (b >= 0x41 && b <= 0x5a) ||
+    (b >= 0x61 && b <= 0x7a) ||
+    b === 0x2f ||
+    b === 0x2e ||
+    b === 0x5f ||
+    b === 0x2d ||
+    b === 0x2b ||
+    b === 0x40;
+  for (let off = 0; off < st.size && seen.size < max; off += SCAN_CHUNK) {
+    const from = Math.max(0, off - MAX_CSTRING - 1);
+    const b = Buffer.from(await c.fs.read(real, { offset: from, length: off + SCAN_CHUNK - from }));
+    for (const p of needles) {
+      for (let i = b.indexOf(p, off === 0 ? 0 : 1); i >= 0 && seen.size < max; i = b.indexOf(p, i + 1)) {
+        // inside a longer path (/x/usr/lib/…) is not one
+        if (i > 0 && pathByte(b[i - 1]!)) continue;
+        let end = i + p.length;
+        while (end < b.length && end - i <= MAX_CSTRING && pathByte(b[end]!)) end++;
+        const str = b.toString('latin1', i, end);
+        if (seen.has(str) || !re.test(str)) continue;
+        seen.add(str);
+        found.push({ at: from + i, str });
+      }
+    }
+  }
+  found.sort((x, y) => x.at - y.at);
+  return found.map((f) => f.str);
+}
+
+/**
  * libraryDataFiles lists the files a LIBRARY_DATA rule names for a library: the `:`-separated compiled-in
  * paths its bytes hold, each expanded by the rule (`magic` → `magic.mgc`, `magic`), unique, in order.
  */

@@ -220,6 +220,26 @@ export function configPaths(text: string): string[] {
   return out;
 }
 
+/**
+ * HELPER_PATH matches where a program's strings name the helper programs it runs by path (squid's
+ * built-in `unlinkd_program /usr/lib/squid/unlinkd`, a libexec directory).
+ * A configuration's helpers may be anywhere under /usr, /opt, /bin or /sbin (lighttpd's `include_shell
+ * "/usr/share/lighttpd/use-ipv6.pl"`, apache's `ErrorLog "|/usr/bin/rotatelogs …"`).
+ */
+export const HELPER_PATH = /^\/usr\/(lib|libexec)\/[A-Za-z0-9._+@-]+(\/[A-Za-z0-9._+@-]+)*$/;
+
+/**
+ * EMBEDDED_PREFIXES are where the paths the rule looks for inside a program's strings start (helpers
+ * and state: squid's built-in `unlinkd_program /usr/lib/squid/unlinkd`, `cache_log
+ * /var/log/squid/cache.log`); EMBEDDED_PATH matches one.
+ */
+export const EMBEDDED_PREFIXES = ['/usr/lib/', '/usr/libexec/', '/var/', '/run/'];
+export const EMBEDDED_PATH = /^\/(usr\/(lib|libexec)|var|run)\/[A-Za-z0-9._+@-]+(\/[A-Za-z0-9._+@-]+)*$/;
+export const CONFIG_HELPER = /^\/(usr|opt|bin|sbin)\/[A-Za-z0-9._+@/-]*[A-Za-z0-9_+@-]$/;
+
+/** MAX_HELPERS bounds the helper programs one program or configuration brings. */
+export const MAX_HELPERS = 64;
+
 /** CONFIG_DATA matches the files a configuration may name that the rule ships with it (a page, a template). */
 export const CONFIG_DATA = /^\/usr\/share\//;
 

@@ -54,7 +54,8 @@ before(() => {
     join(b, 'daemon.c'),
     `#include <pwd.h>
      #include <sys/socket.h>
-     const char *paths[] = {"/run/mydaemon/mydaemon.pid", "/var/run/mysock", "/run/other.pid", "/var/log/undeclared/x.log"};
+     const char *paths[] = {"/run/mydaemon/mydaemon.pid", "/var/run/mysock", "/run/other.pid", "/var/log/undeclared/x.log",
+       "helper_program /usr/lib/mydaemon/helper", "cache_log /var/log/mydaemon/cache.log", "/usr/lib/mydaemon/data.txt"};
      int main(int argc, char **argv) {
        struct passwd *p = getpwnam("mydaemon");
        if (argc > 5) bind(0, 0, 0);
@@ -69,6 +70,12 @@ before(() => {
     throw new Error(`gcc failed: ${err.stderr?.toString() ?? err.message}`);
   }
   put(join(b, 'daemon'), '/usr/sbin/daemon');
+  // a helper it runs by the path its built-in default names, and a data file beside it (not a program)
+  writeFileSync(join(b, 'helper.c'), 'int main(void) { return 0; }\n');
+  execFileSync('gcc', ['-o', 'helper', 'helper.c'], { cwd: b, stdio: ['ignore', 'ignore', 'pipe'] });
+  put(join(b, 'helper'), '/usr/lib/mydaemon/helper');
+  text('/usr/lib/mydaemon/data.txt', 'data\n');
+  mkdirSync(join(root, 'var/log/mydaemon'), { recursive: true });
   text(
     '/etc/passwd',
     'root:x:0:0:root:/root:/bin/sh\nbind:x:104:105::/var/cache/bind:/usr/sbin/nologin\nmydaemon:x:120:130::/nonexistent:/usr/sbin/nologin\n',
@@ -118,6 +125,21 @@ describe('daemons whose directories the init system makes', () => {
       .map((o) => ('reason' in o ? compiledAccountOf(o.reason) : undefined))
       .filter((n) => n !== undefined);
     assert.deepEqual(accounts, ['mydaemon']);
+  });
+
+  it('paths inside its strings: the helper its built-in default names, with its closure, and the log directory', async () => {
+    const r = await closure();
+    const helper = r.files.get('/usr/lib/mydaemon/helper');
+    assert.match(
+      (helper?.origins ?? []).map((o) => ('reason' in o ? o.reason : '')).join('\n'),
+      /\/usr\/sbin\/daemon runs \/usr\/lib\/mydaemon\/helper \(a path compiled into it\)/,
+    );
+    assert.ok(
+      r.roots.some((x) => x.path === '/usr/lib/mydaemon/helper'),
+      'a program, with its closure',
+    );
+    assert.equal(r.files.has('/usr/lib/mydaemon/data.txt'), false, 'not a program');
+    assert.equal(r.files.get('/var/log/mydaemon')?.kind, 'dir');
   });
 
   it('with the rule off, nothing is made', async () => {

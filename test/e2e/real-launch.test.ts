@@ -1416,3 +1416,79 @@ describe('runtimes that are a whole root beside their launcher (Erlang/OTP: erl 
     });
   });
 });
+
+describe('servers that run helper programs: ones their built-in defaults name (squid), commands their configuration runs (lighttpd)', () => {
+  it('squid: its built-in unlinkd, log daemon and pinger from /usr/lib/squid, the log and spool directories of its defaults; it proxies as proxy', async () => {
+    const squid = requireTool('squid', 'squid');
+    const curl = requireTool('curl', 'curl');
+    await withTempDir('e2e-squid', async (dir) => {
+      const image = 'e2e/launch-squid:1';
+      const built = await build(
+        dir,
+        ['--binary', squid, '--binary', curl, '--entrypoint', `["${squid}","-N","-d","1"]`],
+        image,
+      );
+      assert.doesNotMatch(built.stderr, /would not start/, built.stderr);
+      const why = await fromscratch(['why', `docker-daemon:${image}`, '/usr/lib/squid/unlinkd'], {
+        cwd: dir,
+      });
+      assert.match(why.stdout, /runs \/usr\/lib\/squid\/unlinkd \(a path compiled into it\)/, why.stderr);
+      const s = await serving(image);
+      try {
+        // through the proxy to this container: squid answers with its own error page (Debian's
+        // configuration denies requests to localhost: 403)
+        const r = await s.curl([
+          '-sS',
+          '-x',
+          'http://127.0.0.1:3128',
+          '-o',
+          '/dev/stdout',
+          '-w',
+          '\n%{http_code}',
+          'http://127.0.0.1:1/',
+        ]);
+        assert.equal(r.code, 0, `${r.stderr}\n${await s.logs()}`);
+        assert.match(r.stdout, /\n(403|50[0-9])$/, r.stdout);
+        assert.match(r.stdout, /squid/i, 'the error page of squid');
+        assert.doesNotMatch(await s.logs(), /FATAL|No such file/);
+      } finally {
+        await s.stop();
+      }
+    });
+  });
+
+  it('lighttpd -f /etc/lighttpd/lighttpd.conf: the scripts its include_shell lines run (perl, /bin/sh) and the file they read; it serves the page', async () => {
+    const lighttpd = requireTool('lighttpd', 'lighttpd');
+    const curl = requireTool('curl', 'curl');
+    await withTempDir('e2e-lighttpd', async (dir) => {
+      await mkdir(join(dir, 'www'));
+      await writeFile(join(dir, 'www', 'index.html'), 'hello from lighttpd, from scratch\n');
+      const image = 'e2e/launch-lighttpd:1';
+      const built = await build(
+        dir,
+        [
+          '--binary',
+          lighttpd,
+          '--binary',
+          curl,
+          '--add',
+          'www:/var/www/html',
+          '--entrypoint',
+          `["${lighttpd}","-D","-f","/etc/lighttpd/lighttpd.conf"]`,
+        ],
+        image,
+      );
+      assert.doesNotMatch(built.stderr, /would not start/, built.stderr);
+      const why = await fromscratch(['why', `docker-daemon:${image}`, '/etc/mime.types'], { cwd: dir });
+      assert.match(why.stdout, /create-mime\.conf\.pl reads it/, why.stderr);
+      const s = await serving(image);
+      try {
+        const page = await s.curl(['-fsS', 'http://127.0.0.1/']);
+        assert.equal(page.code, 0, `${page.stderr}\n${await s.logs()}`);
+        assert.equal(page.stdout, 'hello from lighttpd, from scratch\n');
+      } finally {
+        await s.stop();
+      }
+    });
+  });
+});
