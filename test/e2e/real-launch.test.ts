@@ -1016,6 +1016,25 @@ async function serving(image: string) {
   };
 }
 
+/**
+ * throughProxy asks the proxy a serving container runs on `port` for a port nobody listens on, and
+ * returns the page it answers with and, on its last line, the HTTP status.
+ */
+async function throughProxy(s: Awaited<ReturnType<typeof serving>>, port: number) {
+  const r = await s.curl([
+    '-sS',
+    '-x',
+    `http://127.0.0.1:${port}`,
+    '-o',
+    '/dev/stdout',
+    '-w',
+    '\n%{http_code}',
+    'http://127.0.0.1:1/',
+  ]);
+  assert.equal(r.code, 0, `${r.stderr}\n${await s.logs()}`);
+  return r;
+}
+
 describe('servers that read a compiled-in configuration, write logs and state, and drop to a system user', () => {
   it('nginx: its /etc/nginx, its log, temp and pid directories, its modules and www-data; it serves the page', async () => {
     const nginx = requireTool('nginx', 'nginx-light');
@@ -1098,17 +1117,7 @@ describe('servers that read a compiled-in configuration, write logs and state, a
       const s = await serving(image);
       try {
         // through the proxy to a port nobody listens on: tinyproxy answers with its own error page
-        const r = await s.curl([
-          '-sS',
-          '-x',
-          'http://127.0.0.1:8888',
-          '-o',
-          '/dev/stdout',
-          '-w',
-          '\n%{http_code}',
-          'http://127.0.0.1:1/',
-        ]);
-        assert.equal(r.code, 0, `${r.stderr}\n${await s.logs()}`);
+        const r = await throughProxy(s, 8888);
         assert.match(r.stdout, /\n50[0-9]$/, r.stdout);
         assert.match(r.stdout, /tinyproxy/i, 'the error page of /usr/share/tinyproxy');
         const users = await s.curl(['-fsS', 'file:///etc/passwd']);
@@ -1437,17 +1446,7 @@ describe('servers that run helper programs: ones their built-in defaults name (s
       try {
         // through the proxy to this container: squid answers with its own error page (Debian's
         // configuration denies requests to localhost: 403)
-        const r = await s.curl([
-          '-sS',
-          '-x',
-          'http://127.0.0.1:3128',
-          '-o',
-          '/dev/stdout',
-          '-w',
-          '\n%{http_code}',
-          'http://127.0.0.1:1/',
-        ]);
-        assert.equal(r.code, 0, `${r.stderr}\n${await s.logs()}`);
+        const r = await throughProxy(s, 3128);
         assert.match(r.stdout, /\n(403|50[0-9])$/, r.stdout);
         assert.match(r.stdout, /squid/i, 'the error page of squid');
         assert.doesNotMatch(await s.logs(), /FATAL|No such file/);
