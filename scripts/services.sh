@@ -51,6 +51,7 @@ want haproxy haproxy
 # servers that run helper programs (squid's /usr/lib/squid, lighttpd's include_shell scripts)
 want squid squid
 want lighttpd lighttpd
+want apache2 apache2
 want redis-server redis-server
 # servers told on their command line which system user to drop to
 want memcached memcached

@@ -124,7 +124,14 @@ import {
   searchLibrary,
 } from './search.ts';
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from './shebang.ts';
-import { MAX_SCRIPT_TEXT, SHELLS, scriptCommands } from './shell-script.ts';
+import {
+  MAX_SCRIPT_TEXT,
+  MAX_SOURCED,
+  SHELLS,
+  scriptCommands,
+  scriptPaths,
+  sourcedFiles,
+} from './shell-script.ts';
 import { staticGlibcImports } from './static-glibc.ts';
 import { defaultDirs, type ElfHeader, probeElfHeader, type Target, targetOf } from './target.ts';
 import { type TimezoneRequest, TZ_SYMBOLS, ZONEINFO_DIR } from './timezone.ts';
@@ -1488,7 +1495,8 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
     for (const p of text === undefined ? [] : configPaths(text)) {
       if (stateRootOf(p) !== undefined) {
         if (!statePaths.has(p)) statePaths.set(p, `${path} names ${p}`);
-      } else if (CONFIG_DATA.test(p)) {
+      } else if (CONFIG_DATA.test(p) || etcFile(p)) {
+        // a data file it serves or reads (an error page; apache's TypesConfig /etc/mime.types)
         const r = await resolveOrMissing(st.cache, p);
         if (r.stat?.type === 'file' && (r.stat.mode & 0o004) !== 0)
           await addResolved(st, r, { kind: 'inferred', by, reason: `${path} names it` });
@@ -1504,24 +1512,7 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
       }
     }
   }
-  // state: the deepest directory the root has on each path, without what the host wrote there; a
-  // directory of its own under the state root that the host lacks (made by the init system when the
-  // service starts: /run/mosquitto, /run/sshd) is made as the root's declarations say
-  for (const [p, why] of statePaths) {
-    const top = stateRootOf(p);
-    for (let d = p; top !== undefined && d.length >= top.length; d = parentPath(d)) {
-      const r = await resolveOrMissing(st.cache, d);
-      if (r.stat?.type !== 'dir') continue;
-      if (d === top && p !== top && (await addInitDirs(st, r, p.slice(top.length + 1), pg.rootName, why, by)))
-        break;
-      await addResolved(st, r, {
-        kind: 'inferred',
-        by,
-        reason: `${pg.rootName} ${STATE_REASON} ${d} (${why}): the directory, empty`,
-      });
-      break;
-    }
-  }
+  await addStatePaths(st, statePaths, pg.rootName, by);
   // helper programs it runs by a path in its strings (squid's unlinkd) or its configuration names
   // (lighttpd's include_shell script): each a program with its closure
   const helpers = new Map<string, string>();
@@ -1630,6 +1621,40 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
         await loadInferredPath(st, pg, cand, main, by, `${path} loads it as a module`);
         break;
       }
+    }
+  }
+}
+
+/** etcFile tells whether a path is a file directly in /etc that is no system file (programFilesPlan's configFiles). */
+function etcFile(p: string): boolean {
+  return programFilesPlan([p]).configFiles.length > 0;
+}
+
+/**
+ * addStatePaths ships the state directories of `statePaths` (a path under a state root → why) for `by`:
+ * the deepest directory the root has on each path, without what the host wrote there; a directory of its
+ * own under the state root that the host lacks (made by the init system when the service starts:
+ * /run/mosquitto, /run/sshd) is made as the root's declarations say (addInitDirs).
+ */
+async function addStatePaths(
+  st: State,
+  statePaths: ReadonlyMap<string, string>,
+  rootName: string,
+  by: string,
+): Promise<void> {
+  for (const [p, why] of statePaths) {
+    const top = stateRootOf(p);
+    for (let d = p; top !== undefined && d.length >= top.length; d = parentPath(d)) {
+      const r = await resolveOrMissing(st.cache, d);
+      if (r.stat?.type !== 'dir') continue;
+      if (d === top && p !== top && (await addInitDirs(st, r, p.slice(top.length + 1), rootName, why, by)))
+        break;
+      await addResolved(st, r, {
+        kind: 'inferred',
+        by,
+        reason: `${rootName} ${STATE_REASON} ${d} (${why}): the directory, empty`,
+      });
+      break;
     }
   }
 }
@@ -2454,6 +2479,20 @@ async function addScriptCommands(st: State, script: string, depth: number): Prom
   if (depth >= MAX_SCRIPT_DEPTH) return;
   const text = await readTextCached(st.cache, script, MAX_SCRIPT_TEXT);
   if (text === undefined) return;
+  // the state directories it and the files it sources name (apache2ctl's `mktemp -d
+  // $APACHE_LOCK_DIR.XXXX` under /var/lock, set by /etc/apache2/envvars): as a server's
+  if (st.opts.infer?.programFiles !== false) {
+    const texts = [text];
+    for (const f of sourcedFiles(text).slice(0, MAX_SOURCED)) {
+      const t = await readTextCached(st.cache, f, MAX_SCRIPT_TEXT);
+      if (t !== undefined) texts.push(t);
+    }
+    const state = new Map<string, string>();
+    for (const t of texts)
+      for (const p of scriptPaths(t))
+        if (stateRootOf(p) !== undefined && !state.has(p)) state.set(p, `the shell script names ${p}`);
+    await addStatePaths(st, state, script, script);
+  }
   for (const c of scriptCommands(text)) {
     const path = c.startsWith('/') ? c : (await lookPath(st, c)).found;
     if (path === undefined || path === script) continue;

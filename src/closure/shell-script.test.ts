@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { scriptCommands } from './shell-script.ts';
+import { scriptCommands, scriptPaths, sourcedFiles } from './shell-script.ts';
 
 test('the commands of a launcher: literal variables expanded, defaults taken, exec and && followed', () => {
   const text = [
@@ -48,4 +48,32 @@ test('what runs nothing is not a command: comments, heredocs, usage text across 
     'exit 2',
   ].join('\n');
   assert.deepEqual(scriptCommands(text), ['cat', 'daemon']);
+});
+
+test('the files a script sources: by literal path, and through a variable assigned a literal before (also after &&)', () => {
+  const text = [
+    '#!/bin/sh',
+    '. /lib/lsb/init-functions',
+    'if test -z "$APACHE_CONFDIR" ; then',
+    '  APACHE_CONFDIR=/etc/apache2',
+    'fi',
+    'test -z "$APACHE_ENVVARS" && APACHE_ENVVARS="$APACHE_CONFDIR/envvars"',
+    'if test -f $APACHE_ENVVARS; then',
+    '  . $APACHE_ENVVARS',
+    'fi',
+    'source "$UNKNOWN/x"',
+    '. ./relative',
+    '. /etc/../shadow',
+  ].join('\n');
+  assert.deepEqual(sourcedFiles(text), ['/lib/lsb/init-functions', '/etc/apache2/envvars']);
+});
+
+test("the paths a script names: a variable's default value, a path up to the variable after it", () => {
+  const text = [
+    '[ ! -d ${APACHE_LOCK_DIR:-/var/lock/apache2} ] && mkdir -p "$DIR"',
+    'export APACHE_LOG_DIR=/var/log/apache2$SUFFIX',
+    'PIDFILE=/run/x.pid # not /var/commented',
+    'cd /srv/../etc',
+  ].join('\n');
+  assert.deepEqual(scriptPaths(text), ['/var/lock/apache2', '/var/log/apache2', '/run/x.pid']);
 });

@@ -211,3 +211,51 @@ function expand(w: string, vars: ReadonlyMap<string, string>): string | undefine
       (m, a: string | undefined, b: string | undefined) => vars.get((a ?? b)!) ?? m,
     );
 }
+
+/** MAX_SOURCED bounds the files a script sources that are read for the paths they name. */
+export const MAX_SOURCED = 8;
+
+/**
+ * sourcedFiles lists the files a script sources by absolute path (`. /etc/apache2/envvars`, `source
+ * "/x"`, `. $APACHE_ENVVARS` with the variable assigned a literal before, also after `&&`), in order,
+ * unique.
+ */
+export function sourcedFiles(text: string): string[] {
+  const vars = new Map<string, string>();
+  const out: string[] = [];
+  for (const line of commandText(text.slice(0, MAX_SCRIPT_TEXT)).split('\n')) {
+    const assign =
+      /(?:^|&&|\|\||;|\bthen|\belse|\bdo)\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$/.exec(line);
+    if (assign) {
+      const v = expand(unquote(assign[2]!), vars);
+      if (v === undefined) vars.delete(assign[1]!);
+      else vars.set(assign[1]!, v);
+    }
+    const m = /^\s*(?:\.|source)\s+(\S+)\s*(?:$|[;&|#])/.exec(line);
+    const p = m ? expand(unquote(m[1]!), vars) : undefined;
+    if (p === undefined || !/^(\/[A-Za-z0-9._+@-]+)+$/.test(p)) continue;
+    if (!p.split('/').some((c) => c === '.' || c === '..') && !out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * scriptPaths lists the absolute paths a script's uncommented lines name, in order, unique: a
+ * variable's default value counts (`${APACHE_LOCK_DIR:-/var/lock/apache2}`), and a path followed by a
+ * variable (`/var/lock/apache2$SUFFIX`) up to the variable.
+ */
+export function scriptPaths(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.slice(0, MAX_SCRIPT_TEXT).split('\n')) {
+    const code = line
+      .replace(/(^|\s)#.*$/, '')
+      // a default value is a path the script may use: ${APACHE_LOCK_DIR:-/var/lock/apache2}
+      .replace(/\$\{[A-Za-z_][A-Za-z0-9_]*:?[-=]([^}$]*)\}/g, ' $1 ')
+      .replace(/\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|.)/g, ' ');
+    for (const m of code.matchAll(/(?:^|[\s"'=:])(\/[A-Za-z0-9._+@/-]*[A-Za-z0-9_+@-])(?=$|[\s"';,:)|&])/g)) {
+      const p = m[1]!;
+      if (!p.split('/').some((c) => c === '.' || c === '..') && !out.includes(p)) out.push(p);
+    }
+  }
+  return out;
+}

@@ -1426,7 +1426,7 @@ describe('runtimes that are a whole root beside their launcher (Erlang/OTP: erl 
   });
 });
 
-describe('servers that run helper programs: ones their built-in defaults name (squid), commands their configuration runs (lighttpd)', () => {
+describe('servers that run helper programs: ones their built-in defaults name (squid), commands their configuration runs (lighttpd), launcher scripts preparing their state (apache2ctl)', () => {
   it('squid: its built-in unlinkd, log daemon and pinger from /usr/lib/squid, the log and spool directories of its defaults; it proxies as proxy', async () => {
     const squid = requireTool('squid', 'squid');
     const curl = requireTool('curl', 'curl');
@@ -1450,6 +1450,42 @@ describe('servers that run helper programs: ones their built-in defaults name (s
         assert.match(r.stdout, /\n(403|50[0-9])$/, r.stdout);
         assert.match(r.stdout, /squid/i, 'the error page of squid');
         assert.doesNotMatch(await s.logs(), /FATAL|No such file/);
+      } finally {
+        await s.stop();
+      }
+    });
+  });
+
+  it('apache2ctl -D FOREGROUND: the lock, run and log directories its script and /etc/apache2/envvars name, the mime.types its configuration reads; it serves the page', async () => {
+    requireTool('apache2', 'apache2');
+    const curl = requireTool('curl', 'curl');
+    await withTempDir('e2e-apache', async (dir) => {
+      await mkdir(join(dir, 'www'));
+      await writeFile(join(dir, 'www', 'index.html'), 'hello from apache, from scratch\n');
+      const image = 'e2e/launch-apache:1';
+      const built = await build(
+        dir,
+        [
+          '--binary',
+          '/usr/sbin/apache2ctl',
+          '--binary',
+          curl,
+          '--add',
+          'www:/var/www/html',
+          '--entrypoint',
+          '["/usr/sbin/apache2ctl","-D","FOREGROUND"]',
+        ],
+        image,
+      );
+      assert.doesNotMatch(built.stderr, /would not start/, built.stderr);
+      // without /var/lock: "mktemp: failed to create directory via template '/var/lock/apache2.XXXXXXXXXX'"
+      const why = await fromscratch(['why', `docker-daemon:${image}`, '/var/lock'], { cwd: dir });
+      assert.equal(why.code, 0, why.stderr);
+      const s = await serving(image);
+      try {
+        const page = await s.curl(['-fsS', 'http://127.0.0.1/']);
+        assert.equal(page.code, 0, `${page.stderr}\n${await s.logs()}`);
+        assert.equal(page.stdout, 'hello from apache, from scratch\n');
       } finally {
         await s.stop();
       }
