@@ -56,9 +56,14 @@ export function openHostAttribution(
     memo,
     prefetch(col, more = []) {
       if (!memo) return;
-      // a guess: a file no package owns costs one needless hash, off the main thread
+      // a guess: a file no package owns costs one needless hash, off the main thread; one older than
+      // the database is most likely as dpkg wrote it (attributeHostFiles checks that, and hashes if not)
       for (const p of [...hostFilesOf(col).map((e) => e.content.path), ...more])
-        if (PACKAGED.test(p)) memo.md5(p).catch(() => undefined);
+        if (PACKAGED.test(p))
+          memo
+            .olderThanDatabase(p)
+            .then((old) => (old ? undefined : memo.md5(p)))
+            .catch(() => undefined);
     },
   };
 }
@@ -76,7 +81,9 @@ function hostFilesOf(col: Collector): HostFileEntry[] {
  * memo opened earlier by openHostAttribution (else it is opened here).
  *
  * Credit is by content: a file is the package's only when its bytes match the md5sum dpkg recorded
- * for it (`info/PKG.md5sums`, or the Conffiles field). Candidates are the package owning the path the
+ * for it (`info/PKG.md5sums`, or the Conffiles field); a file whose inode has not changed since dpkg
+ * wrote the package's file list is taken to hold those bytes without being read (as git's index takes
+ * an unchanged stat for unchanged content). Candidates are the package owning the path the
  * file came from (a packaged file copied elsewhere keeps its credit) and the one owning where it lands
  * (a copy of a packaged file); any other file at a packaged path (modified, or a different file) is no
  * package's. A corrupt md5sums file credits nothing of its package, with a warning.
@@ -151,22 +158,34 @@ export async function attributeHostFiles(
   const candidates = await Promise.all(
     hostFiles.map(async (e) => {
       const from = inRoot(e.content.path);
-      const out: { owner: HostPackage; want: string }[] = [];
+      const out: { owner: HostPackage; want: string; atSource: boolean }[] = [];
       for (const p of from !== undefined && from !== e.path ? [from, e.path] : [e.path]) {
         const owner = memo.owner(p);
         if (!owner || skip.has(`${owner.name}:${owner.architecture}`)) continue;
         const want = await wantOf(owner, p);
         // undefined: not a file dpkg checksums (generated, or a corrupt database)
-        if (want !== undefined) out.push({ owner, want });
+        if (want !== undefined) out.push({ owner, want, atSource: p === from });
       }
       return out;
     }),
   );
   for (const k of [...corrupt.keys()].sort()) o.warn?.(corrupt.get(k)!);
-  // the bytes decide: each candidate file's md5 (memoised by stat data), a few files at a time
+  // the bytes decide: each candidate file's md5 (memoised by stat data), a few files at a time; a file
+  // unchanged since dpkg wrote it has the md5 dpkg recorded, without reading it
   const limit = pLimit(4);
   const md5s = await Promise.all(
-    hostFiles.map((e, i) => (candidates[i]!.length > 0 ? limit(() => memo.md5(e.content.path)) : undefined)),
+    hostFiles.map(async (e, i) => {
+      const cands = candidates[i]!;
+      if (cands.length === 0) return undefined;
+      // (only the file at the package's own path: another file landing there is read)
+      for (const c of cands)
+        if (
+          c.atSource &&
+          (await memo.unchangedSinceInstall(e.content.path, `${c.owner.name}:${c.owner.architecture}`))
+        )
+          return c.want;
+      return limit(() => memo.md5(e.content.path));
+    }),
   );
   const found = new Map<string, { pkg: RecordedPackage; files: { path: string; md5: string }[] }>();
   for (const [i, e] of hostFiles.entries()) {
@@ -388,6 +407,14 @@ interface OwnerMemo {
   record(key: string, path: string, md5: string): void;
   /** the md5 of a host file, memoised by its stat data (size, mtime, ctime, inode) */
   md5(hostPath: string): Promise<string>;
+  /**
+   * whether the host file is as dpkg wrote it for `name:arch`: its inode last changed (ctime) before
+   * dpkg wrote the package's file list (`info/PKG.list`, written once the files are unpacked), so its
+   * bytes are those the package's md5sums describe (no change since: any write or chmod moves ctime)
+   */
+  unchangedSinceInstall(hostPath: string, key: string): Promise<boolean>;
+  /** whether a host file's ctime is older than the dpkg database's info directory (a guess for prefetch) */
+  olderThanDatabase(hostPath: string): Promise<boolean>;
   save(): Promise<void>;
 }
 
@@ -452,6 +479,8 @@ function readOwnerMemo(
   let dirty = false;
   /** md5s asked for in this build, by host path (a speculative request and the real one share the work) */
   const md5s = new Map<string, Promise<string>>();
+  /** when dpkg wrote each package's file list (mtime in ns), by `name:arch` */
+  const lists = new Map<string, Promise<bigint | undefined>>();
   return {
     async lookup(paths) {
       const missing = paths.filter((p) => !(p in m.owners));
@@ -499,6 +528,28 @@ function readOwnerMemo(
         md5s.set(hostPath, p);
       }
       return p;
+    },
+    async unchangedSinceInstall(hostPath, key) {
+      let listed = lists.get(key);
+      if (listed === undefined) {
+        const [name, arch] = key.split(':');
+        listed = (async () => {
+          for (const n of [`${name}:${arch}.list`, `${name}.list`]) {
+            const l = statOf(join(dpkg, 'info', n));
+            if (l?.isFile()) return l.mtimeNs;
+          }
+          return undefined;
+        })();
+        lists.set(key, listed);
+      }
+      const written = await listed;
+      if (written === undefined) return false;
+      const s = await stats.lstat(hostPath).catch(() => undefined);
+      return s !== undefined && s.isFile() && s.ctimeNs < written;
+    },
+    async olderThanDatabase(hostPath) {
+      const s = await stats.lstat(hostPath).catch(() => undefined);
+      return s !== undefined && s.ctimeNs < info.mtimeNs;
     },
     async save() {
       if (!dirty) return;

@@ -129,3 +129,35 @@ test('an attribution opened before the closure (prefetch) credits the same, file
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a file at its own packaged path: unchanged since dpkg wrote the file list, its recorded md5 is taken without reading it; changed after, it is read', async () => {
+  const root = makeRoot();
+  try {
+    const req = { kind: 'requested', via: '--add' } as const;
+    const tool = join(root, 'usr/bin/tool');
+    const list = join(root, 'var/lib/dpkg/info/tool.list');
+    const credit = async () => {
+      const col = new Collector();
+      col.add(hostFile('/usr/bin/tool', tool, 14), req);
+      await attributeHostFiles(col, root, [], { cacheDir: join(root, 'cache', String(Math.random())) });
+      return (col.origins().get('/usr/bin/tool') ?? []).flatMap((o) =>
+        o.kind === 'package' ? [o.name] : [],
+      );
+    };
+    // other bytes of the same size, written before the list: the stat data says dpkg wrote them, so
+    // they are not read (as git's index trusts an unchanged stat)
+    writeFileSync(tool, 'THE REAL TOOL\n');
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(list, '/usr\n/usr/bin\n/usr/bin/tool\n/etc/tool.conf\n');
+    assert.deepEqual(await credit(), ['tool']);
+    // changed after the list was written: read, and other bytes are no package's
+    await new Promise((r) => setTimeout(r, 20));
+    writeFileSync(tool, 'THE REAL TOOL\n');
+    assert.deepEqual(await credit(), []);
+    // the package's bytes again: read, and credited
+    writeFileSync(tool, 'the real tool\n');
+    assert.deepEqual(await credit(), ['tool']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
