@@ -75,6 +75,7 @@ want vim.basic vim
 want nmap nmap
 want hunspell hunspell
 want pandoc pandoc
+want gdb gdb
 [ -f /usr/share/hunspell/en_US.dic ] || need_pkgs+=(hunspell-en-us)
 want gs ghostscript
 want curl curl

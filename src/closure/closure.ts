@@ -2111,8 +2111,12 @@ async function runInference(st: State, pg: Program): Promise<void> {
         );
       }
       // its data under /usr/share (vim's runtime, nmap's scripts, squid's error pages): whole
+      // (a program's own directory by its name too, where the shared ones are left out for libraries
+      // naming them: gdb's /usr/share/gdb holds its Python module)
+      const ownData =
+        o.loader === undefined && strings.some((x) => x === own || x.startsWith(`${own}/`)) ? [own] : [];
       if (on('shareData'))
-        for (const p of shareDataCandidates(strings)) {
+        for (const p of [...shareDataCandidates(strings), ...ownData]) {
           if (shareSeen.has(p)) continue;
           shareSeen.add(p);
           await addShareData(st, p, o);
@@ -2493,7 +2497,7 @@ async function addScriptCommands(st: State, script: string, depth: number): Prom
         if (stateRootOf(p) !== undefined && !state.has(p)) state.set(p, `the shell script names ${p}`);
     await addStatePaths(st, state, script, script);
   }
-  for (const c of scriptCommands(text)) {
+  for (const c of scriptCommands(text, script)) {
     const path = c.startsWith('/') ? c : (await lookPath(st, c)).found;
     if (path === undefined || path === script) continue;
     const r = await resolveOrMissing(st.cache, path);

@@ -77,3 +77,10 @@ test("the paths a script names: a variable's default value, a path up to the var
   ].join('\n');
   assert.deepEqual(scriptPaths(text), ['/var/lock/apache2', '/var/log/apache2', '/run/x.pid']);
 });
+
+test("$0 is the script's own path when given (valgrind's wrapper: exec $0.bin)", () => {
+  assert.deepEqual(scriptCommands('#!/bin/sh\nexec $0.bin "$@"\n', '/usr/bin/valgrind'), [
+    '/usr/bin/valgrind.bin',
+  ]);
+  assert.deepEqual(scriptCommands('#!/bin/sh\nexec $0.bin "$@"\n'), []);
+});

@@ -46,12 +46,14 @@ const PREFIXES = new Set([
 
 /**
  * scriptCommands lists what a shell script's text runs: absolute paths (`/usr/sbin/apache2`) and bare
- * names to look up on PATH (`mkdir`), variables with a literal value expanded, in order, unique.
+ * names to look up on PATH (`mkdir`), variables with a literal value expanded (and `$0`, the script's
+ * path `self`, when given), in order, unique.
  *
  * @example scriptCommands('BIN=/opt/x/bin\nmkdir -p /run/x && exec "$BIN/x" "$@"\n') // ['mkdir', '/opt/x/bin/x']
  */
-export function scriptCommands(text: string): string[] {
-  const vars = new Map<string, string>();
+export function scriptCommands(text: string, self?: string): string[] {
+  // $0 is the script's own path (valgrind's wrapper: `exec $0.bin "$@"`)
+  const vars = new Map<string, string>(self !== undefined ? [['0', self]] : []);
   const functions = new Set<string>();
   const out: string[] = [];
   const lines = commandText(text.slice(0, MAX_SCRIPT_TEXT)).split('\n');
@@ -207,7 +209,7 @@ function expand(w: string, vars: ReadonlyMap<string, string>): string | undefine
       (m, n: string, d: string) => vars.get(n) ?? (d.includes('$') ? m : d),
     )
     .replace(
-      /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      /\$\{([A-Za-z_][A-Za-z0-9_]*|0)\}|\$([A-Za-z_][A-Za-z0-9_]*|0)/g,
       (m, a: string | undefined, b: string | undefined) => vars.get((a ?? b)!) ?? m,
     );
 }

@@ -613,6 +613,21 @@ describe("programs that read their data from a compiled-in directory under /usr/
     });
   });
 
+  it('gdb: its own /usr/share/gdb (its Python module), a directory left out when a library names it; python runs in gdb as on the host', async () => {
+    const gdb = requireTool('gdb', 'gdb');
+    await withTempDir('e2e-share-gdb', async (dir) => {
+      const image = 'e2e/share-gdb:1';
+      await build(dir, ['--binary', gdb], image);
+      const args = ['-batch', '-ex', 'python print(gdb.VERSION.split()[0] > "", 6 * 7)'];
+      const host = await run(gdb, args);
+      const ours = await dockerRun(image, args, { allowFail: true });
+      // without it: "Could not load the Python gdb module from `/usr/share/gdb/python'"
+      assert.equal(ours.code, 0, ours.stderr);
+      assert.equal(ours.stdout, host.stdout);
+      assert.doesNotMatch(ours.stderr, /Could not load the Python gdb module/);
+    });
+  });
+
   it('nmap: a connect scan names the port from nmap-services, as on the host', async () => {
     requireTool('nmap', 'nmap');
     await withTempDir('e2e-share-nmap', async (dir) => {
