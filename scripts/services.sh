@@ -30,6 +30,10 @@ want python3 python3
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need_pkgs+=(python3-cryptography)
 want tclsh tcl
 want guile guile-3.0
+# a Perl script's modules from Debian's vendor directories (pure Perl, and DBI with its compiled part)
+for m in JSON:libjson-perl DBI:libdbi-perl Algorithm::Diff:libalgorithm-diff-perl; do
+  /usr/bin/perl -M"${m%%:*}" -e1 >/dev/null 2>&1 || need_pkgs+=("${m#*:}")
+done
 want file file
 want git git
 want gpg gnupg

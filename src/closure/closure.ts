@@ -61,6 +61,7 @@ import {
   libraryDataFiles,
   otpRoot,
   otpRuntimePlan,
+  perlInc,
   prefixedCStrings,
   pythonPackagesPlan,
   pythonRuntimePlan,
@@ -76,11 +77,13 @@ import {
   MODULE_PATH,
   MODULE_PREFIXES,
   moduleDirCandidates,
+  OWN_SHARE_DATA,
   SHARE_PREFIX,
   SHARE_STRING,
   SHARED_OBJECT,
   shareDataCandidates,
 } from './module-dirs.ts';
+import { MAX_PERL_MODULES, modulePath, perlUses, xsPath } from './perl-modules.ts';
 import {
   ACCOUNT_SYMBOLS,
   accountReason,
@@ -2114,7 +2117,11 @@ async function runInference(st: State, pg: Program): Promise<void> {
       // (a program's own directory by its name too, where the shared ones are left out for libraries
       // naming them: gdb's /usr/share/gdb holds its Python module)
       const ownData =
-        o.loader === undefined && strings.some((x) => x === own || x.startsWith(`${own}/`)) ? [own] : [];
+        o.loader === undefined &&
+        OWN_SHARE_DATA.test(own) &&
+        strings.some((x) => x === own || x.startsWith(`${own}/`))
+          ? [own]
+          : [];
       if (on('shareData'))
         for (const p of [...shareDataCandidates(strings), ...ownData]) {
           if (shareSeen.has(p)) continue;
@@ -2442,6 +2449,9 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
     await addScriptCommands(st, r.path, depth);
   if (cmd === undefined) {
     st.roots.push(root);
+    // a Perl script: the modules it loads from outside perl's standard library
+    if (PERL_PROGRAM.test(baseName(interp)) && ir.stat.type === 'file')
+      await addPerlModules(st, r.path, ir.path);
     return;
   }
   let target: string | undefined;
@@ -2471,6 +2481,65 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
   }
   st.roots.push({ ...root, command: target });
   await addProgram(st, target, shebang, depth + 1);
+  if (PERL_PROGRAM.test(baseName(target))) {
+    const perl = await resolveOrMissing(st.cache, target);
+    if (perl.stat?.type === 'file') await addPerlModules(st, r.path, perl.path);
+  }
+}
+
+/** PERL_PROGRAM matches the names of perl interpreters (`perl`, `perl5.36.0`). */
+const PERL_PROGRAM = /^perl(\d[\d.]*)?$/;
+
+/**
+ * addPerlModules adds the modules a Perl script loads (perl-modules.ts) that perl's standard library
+ * does not hold: found on the script's @INC (its `use lib` directories, then perl's compiled-in ones),
+ * each module read in turn for what it loads, its compiled part (`auto/…/X.so`) loaded as a library,
+ * to MAX_PERL_MODULES. A module the root lacks is left: the script may load it in an `eval`.
+ */
+async function addPerlModules(st: State, script: string, perl: string): Promise<void> {
+  if (st.opts.infer?.interpreters === false || st.traced) return;
+  const inc = await perlInc(st.cache, perl);
+  const std = new Set(inc.std);
+  const queue: { file: string; libs: readonly string[] }[] = [{ file: script, libs: [] }];
+  const seen = new Set<string>();
+  let count = 0;
+  while (queue.length > 0 && count < MAX_PERL_MODULES) {
+    const { file, libs } = queue.shift()!;
+    const text = await readTextCached(st.cache, file, 1024 * 1024);
+    if (text === undefined) continue;
+    const uses = perlUses(text);
+    const dirs = [...new Set([...uses.libs, ...libs, ...inc.all])];
+    for (const m of uses.modules) {
+      if (seen.has(m) || count >= MAX_PERL_MODULES) continue;
+      seen.add(m);
+      const rel = modulePath(m);
+      for (const d of dirs) {
+        const r = await resolveOrMissing(st.cache, `${d}/${rel}`);
+        if (r.stat?.type !== 'file') continue;
+        // the standard library comes whole with the interpreters rule
+        if (std.has(d)) break;
+        count++;
+        const reason = `the Perl script ${script} uses ${m}, found in ${d}`;
+        await addResolved(st, r, { kind: 'inferred', by: script, reason });
+        queue.push({ file: r.path, libs: uses.libs });
+        const xs = await resolveOrMissing(st.cache, `${d}/${xsPath(m)}`);
+        // its compiled part: a shared object with the libraries it needs (perl loads it by path)
+        if (xs.stat?.type === 'file')
+          await addProgram(
+            st,
+            xs.path,
+            { kind: 'inferred', by: script, reason: `${reason}: its compiled part` },
+            1,
+          ).catch((e: unknown) => {
+            if (!isFromscratchError(e)) throw e;
+            st.warnings.push(
+              `${xs.path} (${m}'s compiled part, for ${script}) could not be added: ${(e as Error).message}`,
+            );
+          });
+        break;
+      }
+    }
+  }
 }
 
 /**

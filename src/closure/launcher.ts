@@ -505,6 +505,19 @@ const LIBRARY_DIRS_INTERPRETERS: readonly LibraryDirsInterpreter[] = [
   },
 ];
 
+/**
+ * perlInc reads the @INC compiled into a perl program: every directory (`all`, in perl's order, those
+ * the root has) and those of its standard library (`std`: what the interpreters rule ships whole; the
+ * vendor, site and /usr/local directories are not).
+ */
+export async function perlInc(c: ClosureCache, perl: string): Promise<{ all: string[]; std: string[] }> {
+  const rule = LIBRARY_DIRS_INTERPRETERS[0]!;
+  const all: string[] = [];
+  for (const d of await cStrings(c, perl, rule.dir))
+    if ((await resolveOrMissing(c, d)).stat?.type === 'dir') all.push(d);
+  return { all, std: all.filter((d) => !rule.thirdParty.test(d)) };
+}
+
 /** InterpreterHome is an interpreter recognised by its compiled-in library directories. */
 export interface InterpreterHome {
   readonly what: string;

@@ -85,6 +85,13 @@ const NOT_SHARE_DATA =
   /^\/usr\/share\/(doc|doc-base|man|info|locale|i18n|zoneinfo|terminfo|misc|common-licenses|lintian|bug|menu|applications|icons|pixmaps|mime|mime-info|metainfo|X11|bash-completion|zsh|fish|gtk-doc|help|perl5?|python[0-9.]*|ruby[0-9.]*|rubygems-integration|tcltk|tcl[0-9.]*|java|javascript|gocode|maven-repo|gcc|gdb|aclocal|pkgconfig|dbus-1|polkit-1|systemd|lua|debhelper|dh-python)(\/|$)/;
 
 /**
+ * OWN_SHARE_DATA matches the NOT_SHARE_DATA directories that are a program's own when the program has
+ * their name (gdb's /usr/share/gdb holds its Python module, dbus-daemon's /usr/share/dbus-1 its
+ * configuration): left out when a library names them, shipped for that program.
+ */
+export const OWN_SHARE_DATA = /^\/usr\/share\/(gdb|gcc|dbus-1|polkit-1|systemd|debhelper)$/;
+
+/**
  * shareDataCandidates turns the strings SHARE_STRING matched into the paths to look at: lists split,
  * normalised, without `.`/`..` components, each as the data directory it lies in (`/usr/share/X`),
  * not NOT_SHARE_DATA, unique, in order. The caller ships a directory whole or a file alone.

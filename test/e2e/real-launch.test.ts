@@ -344,6 +344,39 @@ describe('interpreters whose library directories are compiled in (Perl @INC, Rub
     });
   });
 
+  it("a Perl script's modules from Debian's vendor directories (JSON, Algorithm::Diff, DBI with its compiled part) come with it; it runs as on the host", async () => {
+    requireTool('perl', 'perl');
+    await withTempDir('e2e-perl-vendor', async (dir) => {
+      await writeFile(
+        join(dir, 'app.pl'),
+        [
+          '#!/usr/bin/perl',
+          'use strict;',
+          'use warnings;',
+          'use JSON;',
+          'use DBI;',
+          'use Algorithm::Diff qw(diff);',
+          'my @d = diff([qw(a b c)], [qw(a c d)]);',
+          'print JSON->new->canonical->encode({ hunks => scalar(@d), quote => DBI::neat(\'x\') }), "\\n";',
+          '',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      const image = 'e2e/launch-perl-vendor:1';
+      const b = await build(dir, ['--binary', 'app.pl:/app/app.pl'], image);
+      assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+      const host = await run('/usr/bin/perl', [join(dir, 'app.pl')]);
+      assert.equal(host.stdout, '{"hunks":2,"quote":"\'x\'"}\n');
+      // without them: "Can't locate JSON.pm in @INC"
+      const ours = await dockerRun(image, [], { allowFail: true });
+      assert.equal(ours.stdout, host.stdout, ours.stderr);
+      const why = await fromscratch(['why', `docker-daemon:${image}`, '/usr/share/perl5/JSON.pm'], {
+        cwd: dir,
+      });
+      assert.match(why.stdout, /the Perl script \/app\/app\.pl uses JSON, found in \/usr\/share\/perl5/);
+    });
+  });
+
   it("ruby: json, digest, openssl, zlib, date and RubyGems load from libruby's compiled-in directories, as on the host", async (t) => {
     requireTool('ruby', 'ruby');
     await withTempDir('e2e-ruby', async (dir) => {
