@@ -31,8 +31,8 @@ want python3 python3
 want tclsh tcl
 want guile guile-3.0
 # a Perl script's modules from Debian's vendor directories (pure Perl, and DBI with its compiled part)
-for m in JSON:libjson-perl DBI:libdbi-perl Algorithm::Diff:libalgorithm-diff-perl; do
-  /usr/bin/perl -M"${m%%:*}" -e1 >/dev/null 2>&1 || need_pkgs+=("${m#*:}")
+for m in JSON=libjson-perl DBI=libdbi-perl Algorithm::Diff=libalgorithm-diff-perl; do
+  /usr/bin/perl -M"${m%%=*}" -e1 >/dev/null 2>&1 || need_pkgs+=("${m#*=}")
 done
 want file file
 want git git
@@ -80,6 +80,7 @@ want nmap nmap
 want hunspell hunspell
 want pandoc pandoc
 want gdb gdb
+want cmake cmake
 [ -f /usr/share/hunspell/en_US.dic ] || need_pkgs+=(hunspell-en-us)
 want gs ghostscript
 want curl curl

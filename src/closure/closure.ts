@@ -78,6 +78,8 @@ import {
   MODULE_PREFIXES,
   moduleDirCandidates,
   OWN_SHARE_DATA,
+  RELATIVE_SHARE,
+  RELATIVE_SHARE_PREFIX,
   SHARE_PREFIX,
   SHARE_STRING,
   SHARED_OBJECT,
@@ -1146,7 +1148,7 @@ async function addModuleDir(
 }
 
 /** OBJECT_PATHS matches the C strings the module and data rules read: MODULE_PATH or SHARE_STRING. */
-const OBJECT_PATHS = new RegExp(`${MODULE_PATH.source}|${SHARE_STRING.source}`);
+const OBJECT_PATHS = new RegExp(`${MODULE_PATH.source}|${SHARE_STRING.source}|${RELATIVE_SHARE.source}`);
 
 /**
  * addShareData ships data a program or library reads at a compiled-in path under /usr/share
@@ -2082,7 +2084,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
       let strings = await prefixedCStrings(
         st.cache,
         o.real,
-        [...MODULE_PREFIXES, SHARE_PREFIX],
+        [...MODULE_PREFIXES, SHARE_PREFIX, RELATIVE_SHARE_PREFIX],
         OBJECT_PATHS,
         MAX_MODULE_LIBRARY_BYTES,
       );
@@ -2122,8 +2124,18 @@ async function runInference(st: State, pg: Program): Promise<void> {
         strings.some((x) => x === own || x.startsWith(`${own}/`))
           ? [own]
           : [];
+      // a program at PREFIX/bin naming `/share/X` relative to its prefix: PREFIX/share/X (cmake)
+      const bin = parentPath(o.real);
+      const relative =
+        o.loader === undefined && baseName(bin) === 'bin'
+          ? shareDataCandidates(
+              strings
+                .filter((x) => RELATIVE_SHARE.test(x))
+                .map((x) => `${parentPath(bin) === '/' ? '' : parentPath(bin)}${x}`),
+            )
+          : [];
       if (on('shareData'))
-        for (const p of [...shareDataCandidates(strings), ...ownData]) {
+        for (const p of [...shareDataCandidates(strings), ...ownData, ...relative]) {
           if (shareSeen.has(p)) continue;
           shareSeen.add(p);
           await addShareData(st, p, o);

@@ -73,6 +73,14 @@ export function moduleDirCandidates(strings: readonly string[], searchDirs: read
 /** SHARE_PREFIX is where the data strings start. */
 export const SHARE_PREFIX = '/usr/share/';
 
+/**
+ * RELATIVE_SHARE_PREFIX starts the data directory a relocatable program names relative to its prefix
+ * (cmake's `/share/cmake-3.25`, found from /usr/bin/cmake as /usr/share/cmake-3.25: without it
+ * "Could not find CMAKE_ROOT"); RELATIVE_SHARE matches one.
+ */
+export const RELATIVE_SHARE_PREFIX = '/share/';
+export const RELATIVE_SHARE = /^\/share\/[A-Za-z0-9._+@-]+\/?$/;
+
 /** SHARE_STRING matches a candidate string: a path or a `:`-separated list of paths, printable, no spaces. */
 export const SHARE_STRING = /^\/usr\/share\/[!-~]+$/;
 

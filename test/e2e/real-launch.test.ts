@@ -661,6 +661,23 @@ describe("programs that read their data from a compiled-in directory under /usr/
     });
   });
 
+  it('cmake (relocatable: /share/cmake-3.25 relative to its prefix): a script including a module runs as on the host', async () => {
+    const cmake = requireTool('cmake', 'cmake');
+    await withTempDir('e2e-share-cmake', async (dir) => {
+      await writeFile(
+        join(dir, 't.cmake'),
+        'include(CMakeParseArguments)\ninclude(CMakePrintHelpers)\nset(x 42)\ncmake_print_variables(x)\nmessage("cmake ${CMAKE_MAJOR_VERSION}")\n',
+      );
+      const image = 'e2e/share-cmake:1';
+      await build(dir, ['--binary', cmake], image);
+      const host = await run(cmake, ['-P', join(dir, 't.cmake')]);
+      const ours = await dockerRun(image, ['-P', '/w/t.cmake'], { mount: dir, allowFail: true });
+      // without it: "Could not find CMAKE_ROOT !!!"
+      assert.equal(ours.code, 0, ours.stderr);
+      assert.equal(ours.stdout + ours.stderr, host.stdout + host.stderr);
+    });
+  });
+
   it('nmap: a connect scan names the port from nmap-services, as on the host', async () => {
     requireTool('nmap', 'nmap');
     await withTempDir('e2e-share-nmap', async (dir) => {
