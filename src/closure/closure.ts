@@ -1500,11 +1500,20 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
     for (const p of text === undefined ? [] : configPaths(text)) {
       if (stateRootOf(p) !== undefined) {
         if (!statePaths.has(p)) statePaths.set(p, `${path} names ${p}`);
-      } else if (CONFIG_DATA.test(p) || etcFile(p)) {
-        // a data file it serves or reads (an error page; apache's TypesConfig /etc/mime.types)
+      } else if (CONFIG_DATA.test(p)) {
+        // a data file it serves (an error page, a template)
         const r = await resolveOrMissing(st.cache, p);
         if (r.stat?.type === 'file' && (r.stat.mode & 0o004) !== 0)
           await addResolved(st, r, { kind: 'inferred', by, reason: `${path} names it` });
+      } else if (etcFile(p)) {
+        // a file in /etc it reads (apache's TypesConfig /etc/mime.types): configuration, read by build
+        // for secrets and accounts as the rest
+        await addReadable(
+          st,
+          p,
+          { kind: 'inferred', by, reason: `${pg.rootName} ${CONFIG_REASON} (${path} names it)` },
+          [],
+        );
       } else if (SERVED_ROOT.test(p)) {
         // a document root: the directory, empty (the server needs it to exist; the site is the user's)
         const r = await resolveOrMissing(st.cache, p);
@@ -1571,9 +1580,7 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
     } catch (e) {
       // its closure fails (a library the root lacks): the helper is not the program's to stop on
       if (!isFromscratchError(e)) throw e;
-      st.warnings.push(
-        `${p}, which ${reason.replace(/^\S+ /, '')}, could not be added: ${(e as Error).message}`,
-      );
+      st.warnings.push(`${p} (${reason}) could not be added: ${(e as Error).message}`);
     }
   }
   // a command its configuration gives is run through the shell when the program names one (lighttpd's
@@ -1682,7 +1689,7 @@ function initDeclarations(st: State): Promise<ReadonlyMap<string, InitDir>> {
           const paths = [d.path];
           if (d.path.startsWith('/run/')) paths.push(`/var${d.path}`);
           else if (d.path.startsWith('/var/run/')) paths.push(d.path.slice(4));
-          // the first declaration wins, as /etc's would override /usr/lib's only by file name
+          // the first declaration wins: /etc's are read before /usr/lib's, which they override
           for (const q of paths) if (!out.has(q)) out.set(q, d);
         }
       }

@@ -511,7 +511,7 @@ const LIBRARY_DIRS_INTERPRETERS: readonly LibraryDirsInterpreter[] = [
  * vendor, site and /usr/local directories are not).
  */
 export async function perlInc(c: ClosureCache, perl: string): Promise<{ all: string[]; std: string[] }> {
-  const rule = LIBRARY_DIRS_INTERPRETERS[0]!;
+  const rule = LIBRARY_DIRS_INTERPRETERS.find((r) => r.what === 'Perl runtime')!;
   const all: string[] = [];
   for (const d of await cStrings(c, perl, rule.dir))
     if ((await resolveOrMissing(c, d)).stat?.type === 'dir') all.push(d);

@@ -25,13 +25,13 @@ export interface InitDir {
   readonly declared: string;
 }
 
-/** INIT_DECLARATION_DIRS are where the root's tmpfiles.d and systemd unit files are read from. */
+/** INIT_DECLARATION_DIRS are where the root's tmpfiles.d and systemd unit files are read from, /etc's (the administrator's overrides) first. */
 export const INIT_DECLARATION_DIRS = [
-  '/usr/lib/tmpfiles.d',
   '/etc/tmpfiles.d',
+  '/usr/lib/tmpfiles.d',
+  '/etc/systemd/system',
   '/usr/lib/systemd/system',
   '/lib/systemd/system',
-  '/etc/systemd/system',
 ];
 
 /** MAX_DECLARATION_BYTES bounds one unit or tmpfiles.d file read (they are a few KiB). */
