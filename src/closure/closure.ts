@@ -2051,7 +2051,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
           if (!any && files.length > 0)
             st.warnings.push(`${lib} is in the closure but the root has none of ${files.join(', ')}`);
         }
-    if (on('libraryData'))
+    if (on('fonts'))
       for (const o of fresh) {
         if (!FONTCONFIG_LIBRARY.test(o.info.soname ?? baseName(o.path)) || dataDone.has(o.real)) continue;
         dataDone.add(o.real);

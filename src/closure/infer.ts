@@ -52,6 +52,8 @@ export interface InferOptions {
   readonly modules?: boolean;
   /** the data under /usr/share compiled into programs and libraries: vim's runtime, nmap's scripts (module-dirs.ts; default true) */
   readonly shareData?: boolean;
+  /** fontconfig's configuration and the fonts it names, for a closure with libfontconfig (default true) */
+  readonly fonts?: boolean;
 }
 
 /** NSS_SYMBOLS maps each name-service function to the nsswitch.conf databases it consults. */

@@ -25,7 +25,7 @@ export const INFER_RULES = {
   },
   interpreters: {
     key: 'interpreters',
-    what: "Perl's, Ruby's and Tcl's standard libraries (their compiled-in @INC, $LOAD_PATH, tcl_library)",
+    what: "Perl's, Ruby's, Tcl's and Guile's standard libraries (their compiled-in @INC, $LOAD_PATH, tcl_library, %load-path), a Perl script's modules from outside them, and Erlang/OTP's root",
   },
   'program-files': {
     key: 'programFiles',
@@ -38,6 +38,10 @@ export const INFER_RULES = {
   'share-data': {
     key: 'shareData',
     what: "the data under /usr/share compiled into programs and libraries (vim's runtime, nmap's scripts, squid's error pages, hunspell's dictionaries)",
+  },
+  fonts: {
+    key: 'fonts',
+    what: "fontconfig's /etc/fonts and the font and cache directories it names, for a closure with libfontconfig (Graphviz's labels, ImageMagick's label:)",
   },
   launchers: {
     key: 'launchers',

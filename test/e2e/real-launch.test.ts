@@ -609,6 +609,11 @@ describe("libraries that find fonts through fontconfig (Graphviz's labels, Image
       assert.equal(match.stdout, (await run(fcMatch, ['sans'])).stdout);
       const why = await fromscratch(['why', `docker-daemon:${image}`, '/etc/fonts/fonts.conf'], { cwd: dir });
       assert.match(why.stdout, /libfontconfig\.so\.1 reads its configuration, \/etc\/fonts/);
+      // --no-infer=fonts leaves them out (a smaller image that draws no text): fc-match then fails
+      const bare = 'e2e/launch-fonts-bare:1';
+      await build(dir, ['--binary', fcMatch, '--no-infer=fonts'], bare);
+      const none = await dockerRun(bare, ['sans'], { allowFail: true });
+      assert.match(none.stderr, /Fontconfig error: Cannot load default config file/);
     });
   });
 });
