@@ -207,17 +207,25 @@ export function stateRootOf(path: string): string | undefined {
   return STATE_ROOT.exec(`${path}/`)?.[1];
 }
 
-/** configPaths lists the absolute paths a configuration's uncommented lines name, in order, unique. */
-export function configPaths(text: string): string[] {
-  const out: string[] = [];
+/**
+ * linePaths lists the absolute paths `re` (its first group) finds in the uncommented lines of a text,
+ * each line first passed through `prepare`; those with a `.` or `..` component are left out. In order,
+ * unique. The reading of a configuration (configPaths) and of a shell script (shell-script.ts).
+ */
+export function linePaths(text: string, re: RegExp, prepare: (code: string) => string = (c) => c): string[] {
+  const out = new Set<string>();
   for (const line of text.split('\n')) {
-    const code = line.replace(/(^|\s)#.*$/, '');
-    for (const m of code.matchAll(/(?:^|[\s"'=])(\/[A-Za-z0-9._+@/-]*[A-Za-z0-9_+@-])(?=$|[\s"';,])/g)) {
+    for (const m of prepare(line.replace(/(^|\s)#.*$/, '')).matchAll(re)) {
       const p = m[1]!;
-      if (!p.split('/').some((c) => c === '.' || c === '..') && !out.includes(p)) out.push(p);
+      if (!p.split('/').some((c) => c === '.' || c === '..')) out.add(p);
     }
   }
-  return out;
+  return [...out];
+}
+
+/** configPaths lists the absolute paths a configuration's uncommented lines name, in order, unique. */
+export function configPaths(text: string): string[] {
+  return linePaths(text, /(?:^|[\s"'=])(\/[A-Za-z0-9._+@/-]*[A-Za-z0-9_+@-])(?=$|[\s"';,])/g);
 }
 
 /**

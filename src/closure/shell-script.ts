@@ -11,6 +11,8 @@
  * after that is unknowable without running the script and is dropped.
  */
 
+import { linePaths } from './program-files.ts';
+
 /** MAX_SCRIPT_TEXT bounds the text read from a script. */
 export const MAX_SCRIPT_TEXT = 256 * 1024;
 
@@ -247,17 +249,13 @@ export function sourcedFiles(text: string): string[] {
  * variable (`/var/lock/apache2$SUFFIX`) up to the variable.
  */
 export function scriptPaths(text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.slice(0, MAX_SCRIPT_TEXT).split('\n')) {
-    const code = line
-      .replace(/(^|\s)#.*$/, '')
-      // a default value is a path the script may use: ${APACHE_LOCK_DIR:-/var/lock/apache2}
-      .replace(/\$\{[A-Za-z_][A-Za-z0-9_]*:?[-=]([^}$]*)\}/g, ' $1 ')
-      .replace(/\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|.)/g, ' ');
-    for (const m of code.matchAll(/(?:^|[\s"'=:])(\/[A-Za-z0-9._+@/-]*[A-Za-z0-9_+@-])(?=$|[\s"';,:)|&])/g)) {
-      const p = m[1]!;
-      if (!p.split('/').some((c) => c === '.' || c === '..') && !out.includes(p)) out.push(p);
-    }
-  }
-  return out;
+  return linePaths(
+    text.slice(0, MAX_SCRIPT_TEXT),
+    /(?:^|[\s"'=:])(\/[A-Za-z0-9._+@/-]*[A-Za-z0-9_+@-])(?=$|[\s"';,:)|&])/g,
+    (code) =>
+      code
+        // a default value is a path the script may use: ${APACHE_LOCK_DIR:-/var/lock/apache2}
+        .replace(/\$\{[A-Za-z_][A-Za-z0-9_]*:?[-=]([^}$]*)\}/g, ' $1 ')
+        .replace(/\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|.)/g, ' '),
+  );
 }
