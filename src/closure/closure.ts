@@ -63,6 +63,7 @@ import {
   otpRuntimePlan,
   perlInc,
   prefixedCStrings,
+  programKind,
   pythonPackagesPlan,
   pythonRuntimePlan,
   type RuntimePlan,
@@ -1543,23 +1544,17 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
     if (helperCount >= MAX_HELPERS) break;
     if (/\.so(\.|$)/.test(p) || p === main.path || p === main.real) continue;
     const r = await resolveOrMissing(st.cache, p);
-    if (r.stat?.type !== 'file' || (r.stat.mode & 0o111) === 0 || r.path === main.real) continue;
-    const head = await st.cache.view
-      .read(r.path, { offset: 0, length: SHEBANG_BYTES })
-      .catch(() => undefined);
-    if (head === undefined) continue;
-    const elf = probeElfHeader(head);
-    // an executable ELF program (a shared object has no interpreter: the module rules' own) or a #! script
-    const program = elf
-      ? (await readElfCached(st.cache, st.readElf, r.path, st.symbols).catch(() => undefined))
-          ?.interpreter !== undefined
-      : isShebang(head);
-    if (!program) continue;
+    if (r.path === main.real) continue;
+    // an executable ELF program (a shared object is the module rules') or a #! script
+    const kind = await programKind(st.cache, p, (real) =>
+      readElfCached(st.cache, st.readElf, real, st.symbols).catch(() => undefined),
+    );
+    if (kind === undefined) continue;
     helperCount++;
     if (!reason.includes('(a path compiled into it)')) configHelper = true;
     // a helper script's own files: those under /etc and /usr/share its text names (lighttpd's
     // create-mime.conf.pl reads /etc/mime.types)
-    if (!elf) {
+    if (kind === 'script') {
       const text = await readTextCached(st.cache, r.path, 256 * 1024);
       const named = configPaths(text ?? '');
       const files = [...programFilesPlan(named).configFiles, ...named.filter((n) => CONFIG_DATA.test(n))];

@@ -22,6 +22,7 @@
 import type { ElfInfo } from '../elf/types.ts';
 import { baseName, parentPath } from '../fs/path.ts';
 import { type ClosureCache, listDir, readHeader, readTextCached, resolveOrMissing } from './closure-cache.ts';
+import { isShebang } from './shebang.ts';
 import { walkTree } from './tree-walk.ts';
 
 /** LAUNCH_SYMBOLS are the imports the launcher rules look for. */
@@ -589,6 +590,24 @@ export async function cStrings(c: ClosureCache, real: string, re: RegExp): Promi
 }
 
 /**
+ * overlappingChunks reads a root file of `size` bytes by SCAN_CHUNK (a 30 MiB library is not held at
+ * once), each chunk after the first with the MAX_CSTRING + 1 bytes before it, so that a string across a
+ * boundary is whole in one of them: `from` is the chunk's file offset, `start` where a match may begin
+ * in it (after the first chunk, the byte before a match is in the chunk too).
+ */
+async function* overlappingChunks(
+  c: ClosureCache,
+  real: string,
+  size: number,
+): AsyncGenerator<{ from: number; start: number; b: Buffer }> {
+  for (let off = 0; off < size; off += SCAN_CHUNK) {
+    const from = Math.max(0, off - MAX_CSTRING - 1);
+    const b = Buffer.from(await c.fs.read(real, { offset: from, length: off + SCAN_CHUNK - from }));
+    yield { from, start: off === 0 ? 0 : 1, b };
+  }
+}
+
+/**
  * prefixedCStrings is cStrings for strings that start with one of `prefixes` (`/etc/`): the file is
  * searched for the prefixes (a native byte search) instead of split into every string, which costs
  * ~7 ms per MiB; a program's paths are few. Unique, in order of prefix then file. Files above `maxSize`
@@ -604,16 +623,12 @@ export async function prefixedCStrings(
   const st = await c.view.lstat(real);
   if (st?.type !== 'file') return [];
   if (st.size > maxSize) return undefined;
-  // by chunks (a 30 MiB library is not held at once); each chunk after the first is read with the
-  // MAX_CSTRING bytes before it, so that a string across the boundary is whole in one of them
   const found: { prefix: number; at: number; str: string }[] = [];
   const seen = new Set<number>();
   const needles = prefixes.map((p) => Buffer.from(p, 'latin1'));
-  for (let off = 0; off < st.size; off += SCAN_CHUNK) {
-    const from = Math.max(0, off - MAX_CSTRING - 1);
-    const b = Buffer.from(await c.fs.read(real, { offset: from, length: off + SCAN_CHUNK - from }));
+  for await (const { from, start, b } of overlappingChunks(c, real, st.size)) {
     needles.forEach((p, k) => {
-      for (let i = b.indexOf(p, off === 0 ? 0 : 1); i >= 0; i = b.indexOf(p, i + 1)) {
+      for (let i = b.indexOf(p, start); i >= 0; i = b.indexOf(p, i + 1)) {
         // a C string starts after a NUL (or at the file's start) and ends at the next one
         if (from + i > 0 && b[i - 1] !== 0) continue;
         const end = b.indexOf(0, i);
@@ -661,11 +676,10 @@ export async function embeddedPaths(
     b === 0x2d ||
     b === 0x2b ||
     b === 0x40;
-  for (let off = 0; off < st.size && seen.size < max; off += SCAN_CHUNK) {
-    const from = Math.max(0, off - MAX_CSTRING - 1);
-    const b = Buffer.from(await c.fs.read(real, { offset: from, length: off + SCAN_CHUNK - from }));
+  for await (const { from, start, b } of overlappingChunks(c, real, st.size)) {
+    if (seen.size >= max) break;
     for (const p of needles) {
-      for (let i = b.indexOf(p, off === 0 ? 0 : 1); i >= 0 && seen.size < max; i = b.indexOf(p, i + 1)) {
+      for (let i = b.indexOf(p, start); i >= 0 && seen.size < max; i = b.indexOf(p, i + 1)) {
         // inside a longer path (/x/usr/lib/…) is not one
         if (i > 0 && pathByte(b[i - 1]!)) continue;
         let end = i + p.length;
@@ -959,6 +973,27 @@ export async function execPathPlan(
   return { what: rule.what, items, leftOut: [], problems };
 }
 
+/**
+ * programKind tells whether a root file is one the closure adds as a program: an executable ELF
+ * program (a PT_INTERP and no SONAME: a shared object is the module rules') or an executable `#!`
+ * script. `elf` parses the file at its real path (the caller's reader); only a file with an ELF header
+ * is given to it. Undefined for anything else.
+ */
+export async function programKind(
+  c: ClosureCache,
+  path: string,
+  elf: (real: string) => Promise<ElfInfo | undefined>,
+): Promise<'elf' | 'script' | undefined> {
+  const r = await resolveOrMissing(c, path);
+  if (r.stat?.type !== 'file' || (r.stat.mode & 0o111) === 0) return undefined;
+  if (await readHeader(c, r.path)) {
+    const info = await elf(r.path);
+    return info?.soname === undefined && info?.interpreter !== undefined ? 'elf' : undefined;
+  }
+  const head = await c.fs.read(r.path, { offset: 0, length: 2 }).catch(() => undefined);
+  return head !== undefined && isShebang(head) ? 'script' : undefined;
+}
+
 /** OTP_SKIP are the names under an Erlang/OTP root that are not its runtime: sources, headers, documentation. */
 const OTP_SKIP = /^(src|c_src|include|examples|doc|man|html|info|usr|misc)$|\.(erl|hrl|c|h|pdf)$/;
 
@@ -995,18 +1030,10 @@ export async function otpRuntimePlan(
   const programs: RuntimeItem[] = [];
   const reason = `the Erlang/OTP root ${root}`;
   for (const e of w.entries) {
-    const inBin = baseName(parentPath(e.path)) === 'bin';
     // the ELF programs and the scripts of a bin/ (escript runs bin/erl, a shell script): programs, each
-    // with its closure; only an ELF header is asked to be an ELF program
-    const r = e.kind === 'file' && inBin ? await resolveOrMissing(c, e.path) : undefined;
-    const executable = r?.stat !== undefined && (r.stat.mode & 0o111) !== 0;
-    const elf = executable && (await readHeader(c, r!.path));
-    const info = elf ? await probe.elf(e.path) : undefined;
-    const script =
-      executable &&
-      !elf &&
-      Buffer.from(await c.fs.read(r!.path, { offset: 0, length: 2 })).toString('latin1') === '#!';
-    if ((info && info.soname === undefined && info.interpreter !== undefined) || script)
+    // with its closure
+    const inBin = e.kind === 'file' && baseName(parentPath(e.path)) === 'bin';
+    if (inBin && (await programKind(c, e.path, () => probe.elf(e.path))))
       programs.push({ path: e.path, kind: 'program', reason: `${reason}: a program of its emulator` });
     else entries.push({ ...e, reason });
   }
