@@ -6,52 +6,27 @@
  * SoX) are test/e2e/real-launch.test.ts's.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { resolveClosure } from '../../src/closure/closure.ts';
 import { moduleDirCandidates, shareDataCandidates } from '../../src/closure/module-dirs.ts';
 import { hostFs } from '../../src/fs/host-fs.ts';
+import { gcc, glibcRoot, LIB, putFile } from './glibc-root.ts';
 
-const LIB = '/usr/lib/x86_64-linux-gnu';
 const MODS = `${LIB}/hostmods`;
 
 let parent: string;
 let root: string;
-
-function gcc(args: string[], cwd: string): void {
-  try {
-    execFileSync('gcc', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (err.code === 'ENOENT') throw new Error('gcc is missing: apt-get install -y gcc libc6-dev');
-    throw new Error(`gcc ${args.join(' ')} failed: ${err.stderr?.toString() ?? err.message}`);
-  }
-}
 
 before(() => {
   parent = mkdtempSync(join(tmpdir(), 'fromscratch-modules-'));
   root = join(parent, 'root');
   const b = join(parent, 'build');
   mkdirSync(b);
-  const put = (from: string, to: string) => {
-    mkdirSync(dirname(join(root, to)), { recursive: true });
-    copyFileSync(from, join(root, to));
-  };
-  put(realpathSync(`${LIB}/libc.so.6`), `${LIB}/libc.so.6`);
-  put(realpathSync(`${LIB}/ld-linux-x86-64.so.2`), `${LIB}/ld-linux-x86-64.so.2`);
-  mkdirSync(join(root, 'lib64'), { recursive: true });
-  symlinkSync(`${LIB}/ld-linux-x86-64.so.2`, join(root, 'lib64', 'ld-linux-x86-64.so.2'));
+  const put = (from: string, to: string) => putFile(root, from, to);
+  glibcRoot(root);
   const src = (name: string, text: string) => writeFileSync(join(b, name), text);
   // the host library: its module directory, a parent of modules, a directory left to GIO, all compiled in
   src(

@@ -7,24 +7,14 @@
  * the class (mosquitto, sshd) are test/e2e/real-launch.test.ts's.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  realpathSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ClosureResult, resolveClosure } from '../../src/closure/closure.ts';
 import { compiledAccountOf } from '../../src/closure/program-files.ts';
 import { hostFs } from '../../src/fs/host-fs.ts';
-
-const LIB = '/usr/lib/x86_64-linux-gnu';
+import { gcc, glibcRoot, putFile } from './glibc-root.ts';
 
 let parent: string;
 let root: string;
@@ -34,18 +24,12 @@ before(() => {
   root = join(parent, 'root');
   const b = join(parent, 'build');
   mkdirSync(b);
-  const put = (from: string, to: string) => {
-    mkdirSync(dirname(join(root, to)), { recursive: true });
-    copyFileSync(from, join(root, to));
-  };
+  const put = (from: string, to: string) => putFile(root, from, to);
   const text = (to: string, body: string) => {
     mkdirSync(dirname(join(root, to)), { recursive: true });
     writeFileSync(join(root, to), body);
   };
-  put(realpathSync(`${LIB}/libc.so.6`), `${LIB}/libc.so.6`);
-  put(realpathSync(`${LIB}/ld-linux-x86-64.so.2`), `${LIB}/ld-linux-x86-64.so.2`);
-  mkdirSync(join(root, 'lib64'), { recursive: true });
-  symlinkSync(`${LIB}/ld-linux-x86-64.so.2`, join(root, 'lib64', 'ld-linux-x86-64.so.2'));
+  glibcRoot(root);
   for (const d of ['run', 'var/log', 'var/lib']) mkdirSync(join(root, d), { recursive: true });
   symlinkSync('/run', join(root, 'var', 'run'));
   // a daemon: its pid file in a directory of its own, a socket directory its unit makes, a pid file
@@ -62,17 +46,11 @@ before(() => {
        return p == 0 && paths[argc][0] == 0;
      }\n`,
   );
-  try {
-    execFileSync('gcc', ['-o', 'daemon', 'daemon.c'], { cwd: b, stdio: ['ignore', 'ignore', 'pipe'] });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (err.code === 'ENOENT') throw new Error('gcc is missing: apt-get install -y gcc libc6-dev');
-    throw new Error(`gcc failed: ${err.stderr?.toString() ?? err.message}`);
-  }
+  gcc(['-o', 'daemon', 'daemon.c'], b);
   put(join(b, 'daemon'), '/usr/sbin/daemon');
   // a helper it runs by the path its built-in default names, and a data file beside it (not a program)
   writeFileSync(join(b, 'helper.c'), 'int main(void) { return 0; }\n');
-  execFileSync('gcc', ['-o', 'helper', 'helper.c'], { cwd: b, stdio: ['ignore', 'ignore', 'pipe'] });
+  gcc(['-o', 'helper', 'helper.c'], b);
   put(join(b, 'helper'), '/usr/lib/mydaemon/helper');
   text('/usr/lib/mydaemon/data.txt', 'data\n');
   mkdirSync(join(root, 'var/log/mydaemon'), { recursive: true });
