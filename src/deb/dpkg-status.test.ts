@@ -124,3 +124,59 @@ test("readHostDpkgOwners with paths answers as the whole map does, on this host'
   const some = await readHostDpkgOwners('/', { paths: asked });
   for (const p of asked) assert.deepEqual(some.owner(p), all.owner(p), p);
 });
+
+test('readHostDpkgOwners with paths answers as the whole map does: architectures, states, field order', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'deb-dpkg-'));
+  try {
+    mkdirSync(join(root, 'var/lib/dpkg/info'), { recursive: true });
+    writeFileSync(
+      join(root, 'var/lib/dpkg/status'),
+      [
+        'Package: libfoo\nStatus: install ok installed\nArchitecture: i386\nVersion: 1\n',
+        'Package: libfoo\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\nSource: foo (1)\n',
+        // Package not first, another case of its name, a blank line of spaces before it
+        'Status: install ok installed\nVersion: 3\narchitecture: all\npackage: tools\n',
+        ' \t',
+        'Package: half\nStatus: install reinstreq half-installed\nArchitecture: amd64\nVersion: 2\n',
+        'Package: both\nStatus: install ok installed\nArchitecture: amd64\nVersion: 4\n',
+        'Package: both\nStatus: install ok installed\nArchitecture: all\nVersion: 4\n',
+        'Package: utf\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5\nDescription: caf\u00e9\n',
+      ].join('\n'),
+    );
+    const list = (name: string, lines: string[]) =>
+      writeFileSync(join(root, 'var/lib/dpkg/info', `${name}.list`), `${lines.join('\n')}\n`);
+    list('libfoo:i386', ['/usr/lib/i386-linux-gnu/libfoo.so.1', '/usr/share/doc/libfoo/copyright']);
+    list('libfoo:amd64', ['/usr/lib/x86_64-linux-gnu/libfoo.so.1', '/usr/share/doc/libfoo/copyright']);
+    list('tools', ['/usr/bin/tool', '/bin/tool2']);
+    list('half', ['/usr/bin/half', '/usr/bin/tool']);
+    list('both', ['/usr/bin/both']);
+    list('both:amd64', ['/usr/bin/both-amd64']);
+    list('removed', ['/usr/bin/removed']);
+    list('utf', ['/usr/share/utf/caf\u00e9.txt', '/usr/share/utf/x']);
+    const asked = [
+      '/usr/lib/i386-linux-gnu/libfoo.so.1',
+      '/lib/x86_64-linux-gnu/libfoo.so.1',
+      '/usr/share/doc/libfoo/copyright',
+      '/usr/bin/tool',
+      '/usr/bin/tool2',
+      '/usr/bin/half',
+      '/usr/bin/both',
+      '/usr/bin/both-amd64',
+      '/usr/bin/removed',
+      '/usr/share/utf/caf\u00e9.txt',
+      '/usr/share/utf/y',
+    ];
+    const all = await readHostDpkgOwners(root);
+    const some = await readHostDpkgOwners(root, { paths: asked });
+    for (const p of asked) assert.deepEqual(some.owner(p), all.owner(p), p);
+    assert.equal(some.owner('/usr/bin/both')?.architecture, 'all');
+    assert.equal(some.owner('/usr/share/doc/libfoo/copyright')?.architecture, 'amd64', 'the first list in order');
+    assert.equal(some.owner('/usr/bin/tool')?.name, 'tools', 'a half-installed package owns nothing');
+    assert.equal(some.owner('/usr/share/utf/caf\u00e9.txt')?.name, 'utf', 'a path in UTF-8');
+    assert.equal(some.paragraph('libfoo:amd64')?.get('Source'), 'foo (1)');
+    assert.equal(some.installed, true);
+    assert.equal((await readHostDpkgOwners(join(root, 'none'), { paths: asked })).installed, false);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

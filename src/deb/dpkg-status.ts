@@ -6,7 +6,7 @@
  *   `/var/lib/dpkg/info/*.list` and `/var/lib/dpkg/status`, to attribute --binary/--add/--trace files.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileEntry } from '../fs/file-tree.ts';
@@ -90,8 +90,13 @@ export interface HostPackage {
 
 /** HostDpkgOwners answers which host package owns a path. */
 export interface HostDpkgOwners {
-  /** installed packages by `name` and by `name:arch` */
+  /**
+   * installed packages by `name` and by `name:arch`; with `paths` given to readHostDpkgOwners, only
+   * the packages that own one of them, by `name:arch`
+   */
   readonly packages: ReadonlyMap<string, HostPackage>;
+  /** whether the root has a dpkg database with an installed package (not every sysroot is Debian) */
+  readonly installed: boolean;
   /**
    * owner returns the package that installed `path` (absolute, as seen on the host). Paths under the
    * merged-/usr aliases (`/bin`, `/sbin`, `/lib*`) match either spelling. With `paths` given to
@@ -125,6 +130,41 @@ function spellings(paths: Iterable<string>): Map<string, string> {
   return out;
 }
 
+/** scratch is readLatin1's buffer, kept between calls (a .list file is a few kB; it grows for larger). */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * readLatin1 is a file's bytes as one-byte text, or '' when it cannot be read: open, read, close into
+ * a buffer kept between calls, for the ~1000 small .list files a build scans (readFileSync adds an
+ * fstat and a buffer per file).
+ */
+function readLatin1(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    let n = 0;
+    for (;;) {
+      if (n === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2);
+        scratch.copy(bigger);
+        scratch = bigger;
+      }
+      const got = readSync(fd, scratch, n, scratch.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    return scratch.toString('latin1', 0, n);
+  } catch {
+    return '';
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** readText is a file's text, or '' when it cannot be read. */
 function readText(path: string): string {
   try {
@@ -149,44 +189,27 @@ export async function readHostDpkgOwners(
   o: { paths?: Iterable<string> } = {},
 ): Promise<HostDpkgOwners> {
   const dpkg = join(root, 'var/lib/dpkg');
+  if (o.paths !== undefined) return readOwnersOf(dpkg, o.paths);
   const packages = new Map<string, HostPackage>();
   const paragraphs = new Map<string, ControlParagraph>();
   const statusText = readText(join(dpkg, 'status'));
   for (const p of statusText ? parseControl(statusText, { what: `${dpkg}/status` }) : []) {
-    const status = p.get('Status') ?? '';
-    if (!/ installed$/.test(status)) continue; // config-files, half-installed … own nothing usable
-    const name = p.get('Package');
-    const version = p.get('Version');
-    const architecture = p.get('Architecture') ?? '';
-    if (!name || !version) continue;
-    const src = p.get('Source')?.split(' ')[0];
-    const hp: HostPackage = src
-      ? { name, version, architecture, source: src }
-      : { name, version, architecture };
-    packages.set(`${name}:${architecture}`, hp);
-    paragraphs.set(`${name}:${architecture}`, p);
-    if (!packages.has(name) || architecture === 'all') packages.set(name, hp);
+    const hp = installedPackage(p);
+    if (hp === undefined) continue;
+    packages.set(`${hp.name}:${hp.architecture}`, hp);
+    paragraphs.set(`${hp.name}:${hp.architecture}`, p);
+    if (!packages.has(hp.name) || hp.architecture === 'all') packages.set(hp.name, hp);
   }
-  // with `paths`: every spelling a .list may give each wanted path (`/usr/lib/x` and `/lib/x`) mapped to
-  // its merged-/usr one, so a line is one map lookup (~130k lines on a desktop host), not a rewrite
-  const wanted = o.paths === undefined ? undefined : spellings(o.paths);
   const owners = new Map<string, HostPackage>();
   const byPkg = new Map<string, string[]>();
   const info = join(dpkg, 'info');
-  const names = (await readdir(info).catch(() => [] as string[])).filter((n) => n.endsWith('.list')).sort();
-  for (const n of names) {
+  for (const n of await listFiles(info)) {
     const key = n.slice(0, -5);
     const pkg = packages.get(key) ?? packages.get(key.split(':')[0]!);
     if (!pkg) continue; // a leftover .list of a removed package
-    const lines = readText(join(info, n)).split('\n');
-    if (wanted) {
-      for (const l of lines) {
-        const c = wanted.get(l);
-        if (c !== undefined && !owners.has(c)) owners.set(c, pkg);
-      }
-      continue;
-    }
-    const paths = lines.filter((l) => l.startsWith('/'));
+    const paths = readText(join(info, n))
+      .split('\n')
+      .filter((l) => l.startsWith('/'));
     byPkg.set(pkg.name, paths);
     for (const p of paths) {
       if (p === '/.') continue;
@@ -196,8 +219,143 @@ export async function readHostDpkgOwners(
   }
   return {
     packages,
+    installed: packages.size > 0,
     owner: (path) => owners.get(canonicalUsrPath(path)),
     files: (pkg) => byPkg.get(pkg) ?? [],
     paragraph: (key) => paragraphs.get(key),
   };
+}
+
+/** installedPackage is the package a status paragraph describes, if it is installed. */
+function installedPackage(p: ControlParagraph): HostPackage | undefined {
+  if (!/ installed$/.test(p.get('Status') ?? '')) return undefined; // config-files, half-installed … own nothing usable
+  const name = p.get('Package');
+  const version = p.get('Version');
+  const architecture = p.get('Architecture') ?? '';
+  if (!name || !version) return undefined;
+  const src = p.get('Source')?.split(' ')[0];
+  return src ? { name, version, architecture, source: src } : { name, version, architecture };
+}
+
+/** listFiles is the `.list` files of dpkg's info directory, sorted (none when it cannot be read). */
+async function listFiles(info: string): Promise<string[]> {
+  return (await readdir(info).catch(() => [] as string[])).filter((n) => n.endsWith('.list')).sort();
+}
+
+/**
+ * readOwnersOf answers readHostDpkgOwners for the `paths` asked only, the way a build asks (a few
+ * hundred paths of the ~140k lines of a host's .list files), with the work kept to that:
+ * - the .list files are read as one-byte text and scanned line by line, and only a line whose length
+ *   and last character match a path asked for is looked up (no array of every line, no string of it);
+ * - the status file is cut into paragraphs by its `Package:` line, and only the paragraphs of packages
+ *   whose .list names a path asked for are parsed.
+ * The answers are those of the whole map: the first .list in name order whose package is installed
+ * wins (dpkg-status.test.ts compares the two on this host's database).
+ */
+async function readOwnersOf(dpkg: string, asked: Iterable<string>): Promise<HostDpkgOwners> {
+  const statusText = readText(join(dpkg, 'status'));
+  const byName = statusIndex(statusText);
+  const wanted = new Map<string, string>();
+  const shapes = new Set<number>();
+  for (const [spelling, c] of spellings(asked)) {
+    // a .list line is read as latin1: the path's UTF-8 bytes, one character each
+    const line = Buffer.from(spelling, 'utf8').toString('latin1');
+    wanted.set(line, c);
+    shapes.add(lineShape(line.length, line.charCodeAt(line.length - 1)));
+  }
+  /** the keys (`name` or `name:arch`, from the .list names) of the lists naming each path, in order */
+  const candidates = new Map<string, string[]>();
+  const info = join(dpkg, 'info');
+  for (const n of wanted.size === 0 ? [] : await listFiles(info)) {
+    const key = n.slice(0, -5);
+    if (!byName.has(key.split(':')[0]!)) continue; // a leftover .list of a removed package
+    const text = readLatin1(join(info, n));
+    for (let at = 0; at < text.length; ) {
+      let nl = text.indexOf('\n', at);
+      if (nl === -1) nl = text.length;
+      if (nl > at && shapes.has(lineShape(nl - at, text.charCodeAt(nl - 1)))) {
+        const c = wanted.get(text.slice(at, nl));
+        if (c !== undefined) {
+          const keys = candidates.get(c);
+          if (keys === undefined) candidates.set(c, [key]);
+          else if (keys.at(-1) !== key) keys.push(key);
+        }
+      }
+      at = nl + 1;
+    }
+  }
+  const packages = new Map<string, HostPackage>();
+  const paragraphs = new Map<string, ControlParagraph>();
+  /** the installed package a .list key stands for, as the whole map's `packages.get(key) ?? packages.get(name)` */
+  const resolved = new Map<string, HostPackage | undefined>();
+  const resolve = (key: string): HostPackage | undefined => {
+    if (resolved.has(key)) return resolved.get(key);
+    const [name, arch] = key.split(':') as [string, string | undefined];
+    let found: { hp: HostPackage; p: ControlParagraph } | undefined;
+    let first: { hp: HostPackage; p: ControlParagraph } | undefined;
+    for (const range of byName.get(name) ?? []) {
+      const p = parseControl(statusText.slice(range[0], range[1]), { what: `${dpkg}/status` })[0];
+      const hp = p && installedPackage(p);
+      if (!p || !hp || hp.name !== name) continue;
+      const it = { hp, p };
+      if (arch !== undefined && hp.architecture === arch) found ??= it;
+      first ??= it;
+      if (hp.architecture === 'all') first = it;
+    }
+    const pick = found ?? first;
+    if (pick) {
+      packages.set(`${pick.hp.name}:${pick.hp.architecture}`, pick.hp);
+      paragraphs.set(`${pick.hp.name}:${pick.hp.architecture}`, pick.p);
+    }
+    resolved.set(key, pick?.hp);
+    return pick?.hp;
+  };
+  const owners = new Map<string, HostPackage>();
+  for (const [c, keys] of candidates) {
+    for (const key of keys) {
+      const hp = resolve(key);
+      if (hp === undefined) continue;
+      owners.set(c, hp);
+      break;
+    }
+  }
+  return {
+    packages,
+    installed: byName.size > 0,
+    owner: (path) => owners.get(canonicalUsrPath(path)),
+    files: () => [],
+    paragraph: (key) => paragraphs.get(key),
+  };
+}
+
+/** lineShape is a .list line's length and last character as one number: a cheap filter before a lookup. */
+function lineShape(length: number, last: number): number {
+  return length * 256 + (last & 0xff);
+}
+
+/**
+ * statusIndex maps each package name of a dpkg status text to the [start, end) of its paragraphs
+ * (one per architecture). Paragraphs are separated by blank lines; the name is the paragraph's
+ * `Package:` field, wherever it is in it (dpkg writes it first).
+ */
+function statusIndex(text: string): Map<string, [number, number][]> {
+  const out = new Map<string, [number, number][]>();
+  const field = /^package:[ \t]*(\S+)[ \t]*$/im;
+  const blank = /\n[ \t]*\n/g;
+  for (let at = 0; at < text.length; ) {
+    blank.lastIndex = at;
+    const m = blank.exec(text);
+    const end = m ? m.index + 1 : text.length;
+    const para = text.slice(at, end);
+    const name = text.startsWith('Package: ', at)
+      ? para.slice(9, para.indexOf('\n') === -1 ? para.length : para.indexOf('\n')).trim()
+      : field.exec(para)?.[1];
+    if (name) {
+      const ranges = out.get(name);
+      if (ranges === undefined) out.set(name, [[at, end]]);
+      else ranges.push([at, end]);
+    }
+    at = m ? m.index + m[0].length : text.length;
+  }
+  return out;
 }

@@ -487,7 +487,7 @@ function readOwnerMemo(
       if (missing.length === 0) return;
       // only the paths asked for: the database is read once per change of it, not per path
       const db = await readHostDpkgOwners(rootDir, { paths: missing });
-      if (db.packages.size === 0) return;
+      if (!db.installed) return;
       for (const p of missing) {
         const owner = db.owner(p);
         const key = owner ? `${owner.name}:${owner.architecture}` : '';
