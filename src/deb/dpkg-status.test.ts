@@ -170,7 +170,11 @@ test('readHostDpkgOwners with paths answers as the whole map does: architectures
     const some = await readHostDpkgOwners(root, { paths: asked });
     for (const p of asked) assert.deepEqual(some.owner(p), all.owner(p), p);
     assert.equal(some.owner('/usr/bin/both')?.architecture, 'all');
-    assert.equal(some.owner('/usr/share/doc/libfoo/copyright')?.architecture, 'amd64', 'the first list in order');
+    assert.equal(
+      some.owner('/usr/share/doc/libfoo/copyright')?.architecture,
+      'amd64',
+      'the first list in order',
+    );
     assert.equal(some.owner('/usr/bin/tool')?.name, 'tools', 'a half-installed package owns nothing');
     assert.equal(some.owner('/usr/share/utf/caf\u00e9.txt')?.name, 'utf', 'a path in UTF-8');
     assert.equal(some.paragraph('libfoo:amd64')?.get('Source'), 'foo (1)');
