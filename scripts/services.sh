@@ -93,6 +93,7 @@ want locale-gen locales
 want chromium chromium
 want zsh zsh
 want fish fish
+want tmux tmux
 [ -d /usr/share/gocode/src/github.com/opencontainers/image-spec/schema ] || need_pkgs+=(golang-github-opencontainers-image-spec-dev)
 
 # the differential package tests read the host's apt lists (bookworm main)

@@ -69,7 +69,14 @@ import {
   type RuntimePlan,
   selfExeLauncher,
 } from './launcher.ts';
-import { findLocale, LOCALE_ALIAS, LOCALE_SYMBOLS, type LocaleRequest, localedefCommand } from './locale.ts';
+import {
+  COMPILED_LOCALES,
+  findLocale,
+  LOCALE_ALIAS,
+  LOCALE_SYMBOLS,
+  type LocaleRequest,
+  localedefCommand,
+} from './locale.ts';
 import {
   MAX_MODULE_ENTRIES,
   MAX_MODULE_LIBRARY_BYTES,
@@ -1833,6 +1840,41 @@ async function addLocales(st: State, by: string, sym: string): Promise<void> {
     });
 }
 
+/**
+ * compiledLocalesRule adds the data of the UTF-8 locale a program names in its own code
+ * (COMPILED_LOCALES), for a program that imports setlocale or newlocale: tmux and fish switch to
+ * `C.UTF-8` themselves when the environment's locale is not UTF-8 (tmux refuses to start without one),
+ * ssh does for its output, python3 coerces the C locale to it (PEP 538). The environment does not name
+ * it, so the environment's locale rule (addLocales) does not see it. Only a locale the root has as a
+ * directory ships (C.utf8 is ~400 kB; a locale archive may hold every locale of the host).
+ */
+async function compiledLocalesRule(st: State, pg: Program): Promise<void> {
+  const main = pg.env.main;
+  const sym = main.info.importedSymbols.find((s) => LOCALE_SYMBOLS.has(s));
+  if (sym === undefined) return;
+  const size = (await st.cache.view.lstat(main.real))?.size ?? 0;
+  if (size > MAX_PROGRAM_BYTES) return;
+  const found = await bytesFound(
+    st.cache,
+    main.real,
+    COMPILED_LOCALES.map((n) => `\0${n}\0`),
+    main.info.dynamicStrings,
+  );
+  for (const name of COMPILED_LOCALES) {
+    if (!found.has(`\0${name}\0`)) continue;
+    const data = await findLocale(st.cache, name);
+    if (data.kind !== 'dir') continue;
+    const origin: Origin = {
+      kind: 'inferred',
+      by: main.real,
+      reason: `${pg.rootName} imports ${sym} and names locale "${name}" in its code`,
+    };
+    const w = await walkTree(st.cache, data.path);
+    for (const e of w.entries) await addRootFile(st, e.path, origin);
+    return;
+  }
+}
+
 /** alreadyLoaded is the `via` of a name bound to a loaded object by its DT_SONAME. */
 function alreadyLoaded(path: string): string {
   return `already loaded: SONAME of ${path}`;
@@ -2198,6 +2240,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
     }
     if (round === 0 && on('launchers') && !st.traced) await launcherRules(st, pg);
     if (round === 0 && on('programFiles') && !st.traced) await programFilesRule(st, pg);
+    if (round === 0 && on('locales') && !st.traced) await compiledLocalesRule(st, pg);
     if (on('locales') && !localeDone && (st.opts.locales?.length ?? 0) > 0) {
       const imp = importers(fresh, (s) => LOCALE_SYMBOLS.has(s));
       if (imp.length > 0) {

@@ -21,6 +21,12 @@ import { type ClosureCache, listDir, memo, readTextCached, resolveOrMissing } fr
 /** LOCALE_SYMBOLS are the imports that load locale data named by the environment. */
 export const LOCALE_SYMBOLS: ReadonlySet<string> = new Set(['setlocale', 'newlocale']);
 
+/**
+ * COMPILED_LOCALES are the locale names programs give setlocale themselves when the environment's
+ * locale is not UTF-8 (tmux, fish, ssh, python3), in the order they are looked for in a program.
+ */
+export const COMPILED_LOCALES: readonly string[] = ['C.UTF-8', 'C.utf8'];
+
 /** LOCALE_DIR is glibc's default locale directory (`_nl_default_locale_path`). */
 export const LOCALE_DIR = '/usr/lib/locale';
 /** LOCALE_ARCHIVE is glibc's locale archive. */

@@ -1052,6 +1052,41 @@ describe('locales named by the environment', () => {
       assert.equal((await docker(image, [])).stdout, '5 /h.txt\n');
     });
   });
+  it('programs that switch to the C.UTF-8 locale themselves (tmux, fish, python3) get its data; --no-infer=locale leaves it out', async () => {
+    // Debian's own (a python3 earlier on PATH may be another one, or a pyenv shim)
+    const [tmux, fish, python3] = ['/usr/bin/tmux', '/usr/bin/fish', '/usr/bin/python3'];
+    requireTool('tmux', 'tmux');
+    requireTool('fish', 'fish');
+    await withTempDir('e2e-compiled-locale', async (dir) => {
+      // the host, without any locale variable: each program picks C.UTF-8 itself
+      const bare = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir };
+      const pyArgs = ['-c', 'import locale; print(locale.setlocale(locale.LC_CTYPE))'];
+      const hostPy = await run(python3, pyArgs, { env: bare });
+      assert.equal(hostPy.stdout, 'C.UTF-8\n');
+      const hostFish = await run(fish, ['-c', 'string length ü'], { env: bare });
+      assert.equal(hostFish.stdout, '1\n', 'fish counts one character');
+      for (const [name, binary] of [
+        ['tmux', tmux],
+        ['fish', fish],
+        ['python3', python3],
+      ] as const) {
+        const r = await build(dir, ['--binary', binary], `e2e/compiled-locale-${name}:1`);
+        assert.doesNotMatch(r.stderr, /warning/i, r.stderr);
+        await build(dir, ['--binary', binary, '--no-infer=locale'], `e2e/compiled-locale-${name}:0`);
+      }
+      const tmuxArgs = ['-f', '/dev/null', '-S', '/tmp/s', 'start-server', ';', 'list-commands'];
+      assert.match((await docker('e2e/compiled-locale-tmux:1', tmuxArgs)).stdout, /^attach-session/);
+      const without = await dockerRun('e2e/compiled-locale-tmux:0', tmuxArgs, { allowFail: true });
+      assert.match(without.stderr, /need UTF-8 locale/, 'the rule is what makes tmux start');
+      assert.equal(
+        (await docker('e2e/compiled-locale-fish:1', ['-c', 'string length ü'])).stdout,
+        hostFish.stdout,
+      );
+      assert.equal((await docker('e2e/compiled-locale-fish:0', ['-c', 'string length ü'])).stdout, '2\n');
+      assert.equal((await docker('e2e/compiled-locale-python3:1', pyArgs)).stdout, hostPy.stdout);
+      assert.equal((await docker('e2e/compiled-locale-python3:0', pyArgs)).stdout, 'C\n');
+    });
+  });
 });
 
 /** serving runs an image in the background without network, and returns docker exec of its curl and a stop. */
