@@ -94,6 +94,9 @@ want chromium chromium
 want zsh zsh
 want fish fish
 want tmux tmux
+want valgrind valgrind
+# valgrind's memcheck stops at start without the dynamic loader's symbols (separate debug info)
+dpkg -s libc6-dbg >/dev/null 2>&1 || need_pkgs+=(libc6-dbg)
 [ -d /usr/share/gocode/src/github.com/opencontainers/image-spec/schema ] || need_pkgs+=(golang-github-opencontainers-image-spec-dev)
 
 # the differential package tests read the host's apt lists (bookworm main)

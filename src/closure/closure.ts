@@ -6,7 +6,7 @@
  * `/lib64/ld-linux-x86-64.so.2` loader link, soname links) is a symlink entry of the result beside the
  * file it leads to, so the image resolves the same paths the same way.
  */
-import { machineName } from '../elf/abi.ts';
+import { machineName, sameAbi } from '../elf/abi.ts';
 import { readElf as readElf_ } from '../elf/read-elf.ts';
 import type { ElfInfo } from '../elf/types.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
@@ -344,6 +344,8 @@ interface State {
   traced?: boolean;
   /** the directories the root's init-system declarations make, by path (runtime-dirs.ts), read once */
   initDirs?: Promise<ReadonlyMap<string, InitDir>>;
+  /** a program that reads separate debug info (DEBUG_DIR) by build ID: the objects' debug files ship for it */
+  debugInfoFor?: { readonly by: string; readonly name: string };
 }
 
 /** PathOp is one addPathKnown call, as logged: replaying the calls in order gives the same files. */
@@ -1456,6 +1458,7 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
     MAX_PROGRAM_BYTES,
   );
   const compiled = found && programStrings(found);
+  if (found?.includes(DEBUG_BUILD_IDS)) st.debugInfoFor ??= { by: main.real, name: pg.rootName };
   // the paths the image's command gives it (lighttpd -f /etc/lighttpd/lighttpd.conf): the same plan
   const named = [pg.rootName, main.path, main.real].flatMap((p) => st.opts.commandPaths?.[p] ?? []);
   if (compiled === undefined && named.length === 0) return;
@@ -1585,6 +1588,12 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
       st.warnings.push(`${p} (${reason}) could not be added: ${(e as Error).message}`);
     }
   }
+  // a private directory it runs tools from by names it makes (valgrind's
+  // /usr/libexec/valgrind/memcheck-amd64-linux) or preloads a library from (stdbuf's libstdbuf.so):
+  // the directory whole, its programs each with their closure, within a bound
+  for (const p of new Set(embedded.map((e) => e.replace(/\/$/, '')))) {
+    if (LIBEXEC_DIR.test(p)) await addLibexecDir(st, pg, p, `${pg.rootName} runs what is in ${p} (a path compiled into it)`);
+  }
   // a command its configuration gives is run through the shell when the program names one (lighttpd's
   // include_shell, apache's piped logs: popen, `/bin/sh -c`)
   if (configHelper && (await bytesFound(st.cache, main.real, ['\0/bin/sh\0'])).size > 0) {
@@ -1635,6 +1644,93 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
         await loadInferredPath(st, pg, cand, main, by, `${path} loads it as a module`);
         break;
       }
+    }
+  }
+}
+
+/** DEBUG_DIR is where debuggers and valgrind look for separate debug info (`.build-id/xx/rest.debug`). */
+const DEBUG_DIR = '/usr/lib/debug';
+/** DEBUG_BUILD_IDS in a program's strings: it reads debug info by build ID (gdb, valgrind's tools). */
+const DEBUG_BUILD_IDS = `${DEBUG_DIR}/.build-id/`;
+
+/**
+ * addDebugInfo ships the separate debug info the root has for the objects of the image
+ * (`/usr/lib/debug/.build-id/xx/rest.debug`, by each object's NT_GNU_BUILD_ID), for a program that
+ * reads it (valgrind's memcheck stops at start without the dynamic loader's symbols: Debian's
+ * libc6-dbg; gdb shows symbols with it). Only what the root has installed ships; nothing when none.
+ */
+async function addDebugInfo(st: State, p: { by: string; name: string }): Promise<void> {
+  const origin: Origin = {
+    kind: 'inferred',
+    by: p.by,
+    reason: `${p.name} reads the separate debug info of the objects it runs (${DEBUG_DIR}/.build-id)`,
+  };
+  for (const real of [...st.objects.keys()].sort()) {
+    const info = await readElfCached(st.cache, st.readElf, real, st.symbols).catch(() => undefined);
+    const id = info?.buildId;
+    if (id === undefined || !/^[0-9a-f]{4,}$/.test(id)) continue;
+    const path = `${DEBUG_DIR}/.build-id/${id.slice(0, 2)}/${id.slice(2)}.debug`;
+    if ((await resolveOrMissing(st.cache, path)).stat?.type === 'file') await addRootFile(st, path, origin);
+  }
+}
+
+/** LIBEXEC_DIR is a program's private directory of helpers, tools and preloaded libraries. */
+const LIBEXEC_DIR = /^\/usr\/libexec\/[A-Za-z0-9._+@-]+$/;
+/** MAX_LIBEXEC_BYTES bounds a libexec directory shipped whole (valgrind's is 48 MB: its tools for two platforms). */
+const MAX_LIBEXEC_BYTES = 96 * 1024 * 1024;
+
+/**
+ * addLibexecDir ships a private directory a program names, `dir` under /usr/libexec: its programs
+ * (an executable ELF with an interpreter, or a `#!` script) with their closures, its shared objects
+ * with theirs, everything else as it is (valgrind's static tools, suppressions and XML target
+ * descriptions). A directory over MAX_LIBEXEC_BYTES or MAX_TREE_ENTRIES is a warning instead.
+ */
+async function addLibexecDir(st: State, pg: Program, dir: string, reason: string): Promise<void> {
+  const top = await resolveOrMissing(st.cache, dir);
+  if (top.stat?.type !== 'dir') return;
+  const w = await walkTree(st.cache, dir);
+  let bytes = 0;
+  for (const e of w.entries)
+    if (e.kind === 'file') bytes += (await resolveOrMissing(st.cache, e.path)).stat?.size ?? 0;
+  if (w.truncated || bytes > MAX_LIBEXEC_BYTES) {
+    st.warnings.push(
+      `${pg.rootName} names ${dir}, whose ${w.truncated ? `more than ${w.entries.length} entries` : `${(bytes / 1048576).toFixed(0)} MB`} are over the bound for a directory shipped whole: it is left out (add what ${pg.rootName} runs from it with --add or --binary)`,
+    );
+    return;
+  }
+  const by = pg.env.main.real;
+  const origin: Origin = { kind: 'inferred', by, reason };
+  for (const e of w.entries) {
+    if (e.kind === 'dir') {
+      await addRootFile(st, e.path, origin);
+      continue;
+    }
+    const r = await resolveOrMissing(st.cache, e.path);
+    const info = (await readHeader(st.cache, r.path))
+      ? await readElfCached(st.cache, st.readElf, r.path, st.symbols).catch(() => undefined)
+      : undefined;
+    // an object for another machine (valgrind's x86 tools beside its amd64 ones) runs nothing here
+    if (info !== undefined && !sameAbi(info, pg.env.main.info)) continue;
+    const kind = await programKind(st.cache, e.path, async () => info);
+    try {
+      if (kind !== undefined) {
+        await addProgram(st, e.path, origin, 1);
+        continue;
+      }
+      if (info?.type === 'dyn' && info.interpreter === undefined) {
+        if (await loadInferredPath(st, pg, e.path, pg.env.main, by, reason)) continue;
+      }
+      await addRootFile(st, e.path, origin);
+      // a static tool that reads debug info by build ID (valgrind's memcheck needs ld.so's symbols)
+      if (
+        info?.type === 'exec' &&
+        st.debugInfoFor === undefined &&
+        (await bytesFound(st.cache, r.path, [DEBUG_BUILD_IDS])).size > 0
+      )
+        st.debugInfoFor = { by: r.path, name: e.path };
+    } catch (err) {
+      if (!isFromscratchError(err)) throw err;
+      st.warnings.push(`${e.path} (${reason}) could not be added: ${(err as Error).message}`);
     }
   }
 }
@@ -2694,6 +2790,7 @@ export async function resolveClosure(
     await addProgram(st, root, { kind: 'requested', via: opts.requestedVia ?? 'closure root' }, 0);
   }
   bindSonamesAcrossPrograms(st);
+  if (st.debugInfoFor) await addDebugInfo(st, st.debugInfoFor);
   const unresolved = dedupeUnresolved(st.unresolved);
   const hard = unresolved.filter((u) => !u.inferred);
   if (opts.strict !== false && hard.length > 0)

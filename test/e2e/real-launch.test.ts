@@ -874,6 +874,57 @@ describe('programs that run helpers from a compiled-in directory, by name, or th
   });
 });
 
+describe("programs that run what is in a private directory they name (valgrind's tools, stdbuf's preloaded library), and tools that read debug info by build ID", () => {
+  it("valgrind finds the leak of a program as on the host (its tool from /usr/libexec/valgrind, ld.so's debug info); stdbuf line-buffers through libstdbuf.so", async () => {
+    requireTool('valgrind', 'valgrind');
+    const gcc = requireTool('gcc', 'gcc');
+    await withTempDir('e2e-valgrind', async (dir) => {
+      await writeFile(
+        join(dir, 'leak.c'),
+        '#include <stdlib.h>\n#include <stdio.h>\nint main(void) { char *p = malloc(10); p[0] = 1; puts("ran"); return 0; }\n',
+      );
+      await run(gcc, ['-O0', '-o', join(dir, 'leak'), join(dir, 'leak.c')]);
+      const image = 'e2e/valgrind:1';
+      const b = await build(
+        dir,
+        [
+          '--binary',
+          '/usr/bin/valgrind',
+          '--binary',
+          join(dir, 'leak'),
+          '--entrypoint',
+          '["/usr/bin/valgrind"]',
+        ],
+        image,
+      );
+      assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+      const args = (prog: string) => ['-q', '--leak-check=full', '--error-exitcode=3', prog];
+      const host = await run('/usr/bin/valgrind', args(join(dir, 'leak')), { allowFail: true });
+      const ours = await dockerRun(image, args(join(dir, 'leak')), { allowFail: true });
+      // the leak record and its stack without the pid prefix: `10 bytes in 1 blocks are definitely lost…`, `at malloc`, `by main`
+      const lost = (s: string) =>
+        s
+          .split('\n')
+          .map((l) => l.replace(/^==\d+== ?/, ''))
+          .filter((l) => /definitely lost|^ +(at|by) /.test(l))
+          .join('\n');
+      assert.equal(host.code, 3, host.stderr);
+      assert.match(lost(host.stderr) ?? '', /10 bytes in 1 blocks/);
+      assert.equal(ours.code, host.code, ours.stderr);
+      assert.equal(lost(ours.stderr), lost(host.stderr));
+      assert.equal(ours.stdout, 'ran\n');
+
+      const stdbuf = 'e2e/stdbuf:1';
+      await build(
+        dir,
+        ['--binary', '/usr/bin/stdbuf', '--binary', '/usr/bin/echo', '--entrypoint', '["/usr/bin/stdbuf"]'],
+        stdbuf,
+      );
+      assert.equal((await docker(stdbuf, ['-oL', '/usr/bin/echo', 'hi'])).stdout, 'hi\n');
+    });
+  });
+});
+
 describe('programs with their own TLS stack (Go: crypto/x509 reads the CA bundle)', () => {
   for (const [binary, pkg, args, out] of [
     ['/usr/bin/skopeo', 'skopeo', ['--version'], /^skopeo version /],
