@@ -1592,7 +1592,8 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
   // /usr/libexec/valgrind/memcheck-amd64-linux) or preloads a library from (stdbuf's libstdbuf.so):
   // the directory whole, its programs each with their closure, within a bound
   for (const p of new Set(embedded.map((e) => e.replace(/\/$/, '')))) {
-    if (LIBEXEC_DIR.test(p)) await addLibexecDir(st, pg, p, `${pg.rootName} runs what is in ${p} (a path compiled into it)`);
+    if (LIBEXEC_DIR.test(p))
+      await addLibexecDir(st, pg, p, `${pg.rootName} runs what is in ${p} (a path compiled into it)`);
   }
   // a command its configuration gives is run through the shell when the program names one (lighttpd's
   // include_shell, apache's piped logs: popen, `/bin/sh -c`)
