@@ -126,6 +126,8 @@ import {
   MAX_DECLARATION_BYTES,
   tmpfilesDirs,
   unitDirs,
+  type UnitPreparation,
+  unitPreparations,
 } from './runtime-dirs.ts';
 import {
   acceptCandidate,
@@ -344,6 +346,8 @@ interface State {
   traced?: boolean;
   /** the directories the root's init-system declarations make, by path (runtime-dirs.ts), read once */
   initDirs?: Promise<ReadonlyMap<string, InitDir>>;
+  /** what the root's service units run before their programs (runtime-dirs.ts unitPreparations), read once */
+  initPreparations?: Promise<readonly UnitPreparation[]>;
   /** a program that reads separate debug info (DEBUG_DIR) by build ID: the objects' debug files ship for it */
   debugInfoFor?: { readonly by: string; readonly name: string };
 }
@@ -1458,6 +1462,7 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
     MAX_PROGRAM_BYTES,
   );
   const compiled = found && programStrings(found);
+  await warnUnitPreparations(st, pg);
   if (found?.includes(DEBUG_BUILD_IDS)) st.debugInfoFor ??= { by: main.real, name: pg.rootName };
   // the paths the image's command gives it (lighttpd -f /etc/lighttpd/lighttpd.conf): the same plan
   const named = [pg.rootName, main.path, main.real].flatMap((p) => st.opts.commandPaths?.[p] ?? []);
@@ -1796,6 +1801,38 @@ function initDeclarations(st: State): Promise<ReadonlyMap<string, InitDir>> {
     return out;
   })();
   return st.initDirs;
+}
+
+/**
+ * warnUnitPreparations warns of what the root's service unit of a program runs before it
+ * (`ExecStartPre=`, unitPreparations) and the image does not do: unbound's unit writes the DNSSEC trust
+ * anchor unbound reads at start. Nothing is run at build time; the user decides.
+ */
+async function warnUnitPreparations(st: State, pg: Program): Promise<void> {
+  st.initPreparations ??= (async () => {
+    const out: UnitPreparation[] = [];
+    const seen = new Set<string>();
+    for (const dir of INIT_DECLARATION_DIRS) {
+      if (dir.endsWith('/tmpfiles.d')) continue;
+      for (const n of [...((await listDir(st.cache, dir)) ?? [])].sort()) {
+        // a unit in /etc overrides the one of the same name in /usr/lib
+        if (!isDeclarationFile(dir, n) || seen.has(n)) continue;
+        const text = await readTextCached(st.cache, `${dir}/${n}`, MAX_DECLARATION_BYTES);
+        if (text === undefined) continue;
+        seen.add(n);
+        out.push(...unitPreparations(text, n));
+      }
+    }
+    return out;
+  })();
+  const main = pg.env.main;
+  for (const p of await st.initPreparations) {
+    if (baseName(p.program) !== baseName(main.path) && baseName(p.program) !== baseName(main.real)) continue;
+    if ((await resolveOrMissing(st.cache, p.program)).path !== main.real) continue;
+    st.warnings.push(
+      `${p.unit} runs \`${p.command}\` before ${p.program} (ExecStartPre=), and fromscratch runs nothing: what it prepares is not in the image; if ${pg.rootName} needs it, run that command in the entrypoint or add its result with --add`,
+    );
+  }
 }
 
 /** accountId finds a user's (or group's) id and primary group in the root's passwd (or group) text. */

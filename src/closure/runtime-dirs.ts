@@ -91,14 +91,8 @@ const UNIT_DIRECTORIES: Readonly<Record<string, string>> = {
   LogsDirectory: '/var/log',
 };
 
-/**
- * unitDirs lists the directories a systemd service unit makes before it starts: `RuntimeDirectory=`,
- * `StateDirectory=`, `CacheDirectory=`, `LogsDirectory=` (names under /run, /var/lib, /var/cache,
- * /var/log; mode from `…DirectoryMode=`, owner the unit's `User=`/`Group=`), and the directories its
- * `ExecStartPre=` lines make with `mkdir [-m MODE] [-p] DIR…`, owned as their `chown OWNER[:GROUP] DIR`
- * lines say (mosquitto's unit). `name` is the unit's file name.
- */
-export function unitDirs(text: string, name: string): InitDir[] {
+/** serviceSettings are the `[Service]` settings of a unit file, in order (continued lines joined). */
+function serviceSettings(text: string): [string, string][] {
   const settings: [string, string][] = [];
   let section = '';
   // a line ending in a backslash continues on the next
@@ -114,6 +108,67 @@ export function unitDirs(text: string, name: string): InitDir[] {
     const eq = line.indexOf('=');
     if (eq > 0) settings.push([line.slice(0, eq).trim(), line.slice(eq + 1).trim()]);
   }
+  return settings;
+}
+
+/** UnitPreparation is a command a service unit runs before its program that an image does not reproduce. */
+export interface UnitPreparation {
+  /** the unit's file name */
+  readonly unit: string;
+  /** the program its `ExecStart=` runs, as written (absolute) */
+  readonly program: string;
+  /** the `ExecStartPre=` command line, without systemd's prefixes (`-`, `+`, `@`, `!`, `:`) */
+  readonly command: string;
+}
+
+/**
+ * REPRODUCED are the ExecStartPre commands whose effect an image has without them: directories
+ * (unitDirs), or what concerns the host and not the container (loading a kernel module, a boot splash,
+ * other units).
+ */
+const REPRODUCED = new Set([
+  'mkdir',
+  'chown',
+  'chmod',
+  'install',
+  'true',
+  'modprobe',
+  'plymouth',
+  'systemctl',
+  'systemd-tmpfiles',
+]);
+
+/**
+ * unitPreparations lists what a service unit runs before its program (`ExecStartPre=`) that fromscratch
+ * does not do for an image: unbound's `unbound-helper root_trust_anchor_update`, which writes the DNSSEC
+ * trust anchor unbound then reads. A command running the program itself (nginx -t, sshd -t: a check of
+ * its configuration) and the REPRODUCED ones are left out. `name` is the unit's file name.
+ */
+export function unitPreparations(text: string, name: string): UnitPreparation[] {
+  const settings = serviceSettings(text);
+  const start = settings.filter(([k]) => k === 'ExecStart').at(-1)?.[1];
+  const program = start?.replace(/^[-@:+!]+/, '').split(/\s+/)[0];
+  if (program === undefined || !program.startsWith('/')) return [];
+  const out: UnitPreparation[] = [];
+  for (const [k, v] of settings) {
+    if (k !== 'ExecStartPre') continue;
+    const command = v.replace(/^[-@:+!]+/, '');
+    const first = command.split(/\s+/)[0] ?? '';
+    if (first === program || REPRODUCED.has(first.split('/').at(-1) ?? '')) continue;
+    out.push({ unit: name, program, command });
+  }
+  return out;
+}
+
+/**
+ * unitDirs lists the directories a systemd service unit makes before it starts: `RuntimeDirectory=`,
+ * `StateDirectory=`, `CacheDirectory=`, `LogsDirectory=` (names under /run, /var/lib, /var/cache,
+ * /var/log; mode from `…DirectoryMode=`, owner the unit's `User=`/`Group=`), and the directories its
+ * `ExecStartPre=` lines make with `mkdir [-m MODE] [-p] DIR…`, owned as their `chown OWNER[:GROUP] DIR`
+ * lines say (mosquitto's unit). `name` is the unit's file name.
+ */
+export function unitDirs(text: string, name: string): InitDir[] {
+  const settings = serviceSettings(text);
   const last = (k: string) => settings.filter(([n]) => n === k).at(-1)?.[1];
   const user = last('User') || undefined;
   const group = last('Group') || undefined;

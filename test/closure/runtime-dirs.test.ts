@@ -7,17 +7,19 @@
  * the class (mosquitto, sshd) are test/e2e/real-launch.test.ts's.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ClosureResult, resolveClosure } from '../../src/closure/closure.ts';
 import { compiledAccountOf } from '../../src/closure/program-files.ts';
 import { hostFs } from '../../src/fs/host-fs.ts';
-import { gcc, glibcRoot, putFile } from './glibc-root.ts';
+import { parseElf } from '../../src/elf/parse-elf.ts';
+import { gcc, glibcRoot, LIB, putFile } from './glibc-root.ts';
 
 let parent: string;
 let root: string;
+let libcDebug: string;
 
 before(() => {
   parent = mkdtempSync(join(tmpdir(), 'fromscratch-runtime-dirs-'));
@@ -39,7 +41,8 @@ before(() => {
     `#include <pwd.h>
      #include <sys/socket.h>
      const char *paths[] = {"/run/mydaemon/mydaemon.pid", "/var/run/mysock", "/run/other.pid", "/var/log/undeclared/x.log",
-       "helper_program /usr/lib/mydaemon/helper", "cache_log /var/log/mydaemon/cache.log", "/usr/lib/mydaemon/data.txt"};
+       "helper_program /usr/lib/mydaemon/helper", "cache_log /var/log/mydaemon/cache.log", "/usr/lib/mydaemon/data.txt",
+       "/usr/libexec/mydaemon", "/usr/lib/debug/.build-id/"};
      int main(int argc, char **argv) {
        struct passwd *p = getpwnam("mydaemon");
        if (argc > 5) bind(0, 0, 0);
@@ -65,6 +68,27 @@ before(() => {
     '[Unit]\nDescription=x\n[Service]\nUser=mydaemon\nRuntimeDirectory=mysock\nRuntimeDirectoryMode=2770\n',
   );
   text('/usr/lib/systemd/system/other.service', '[Service]\nUser=nobody-here\nRuntimeDirectory=stranger\n');
+  // its unit: a check of its configuration, a directory, and a preparation the image does not get;
+  // another unit of it in /usr/lib, overridden by /etc's of the same name (which prepares nothing)
+  text(
+    '/usr/lib/systemd/system/daemon.service',
+    '[Service]\nExecStartPre=/usr/sbin/daemon -t\nExecStartPre=/bin/mkdir -p /run/daemon-x\nExecStartPre=-/usr/lib/mydaemon/helper fetch-anchor\nExecStart=/usr/sbin/daemon -d\n',
+  );
+  text(
+    '/usr/lib/systemd/system/daemon2.service',
+    '[Service]\nExecStartPre=/usr/lib/mydaemon/helper old\nExecStart=/usr/sbin/daemon\n',
+  );
+  text('/etc/systemd/system/daemon2.service', '[Service]\nExecStart=/usr/sbin/daemon\n');
+  // a private directory it names: a tool (a program), a library it preloads, data
+  put(join(b, 'helper'), '/usr/libexec/mydaemon/tool');
+  writeFileSync(join(b, 'pre.c'), 'int pre(void) { return 1; }\n');
+  gcc(['-shared', '-fPIC', '-o', 'libpre.so', 'pre.c'], b);
+  put(join(b, 'libpre.so'), '/usr/libexec/mydaemon/libpre.so');
+  text('/usr/libexec/mydaemon/tool.supp', 'data\n');
+  // separate debug info of libc, by its build ID
+  const libc = parseElf(readFileSync(join(root, LIB.slice(1), 'libc.so.6')));
+  libcDebug = `/usr/lib/debug/.build-id/${libc.buildId!.slice(0, 2)}/${libc.buildId!.slice(2)}.debug`;
+  text(libcDebug, 'debug\n');
 });
 
 after(() => {
@@ -118,6 +142,37 @@ describe('daemons whose directories the init system makes', () => {
     );
     assert.equal(r.files.has('/usr/lib/mydaemon/data.txt'), false, 'not a program');
     assert.equal(r.files.get('/var/log/mydaemon')?.kind, 'dir');
+  });
+
+  it('what its unit runs before it and the image does not do is a warning; a check of its configuration and a mkdir are not', async () => {
+    const r = await closure();
+    const preps = r.warnings.filter((w) => w.includes('ExecStartPre'));
+    assert.deepEqual(preps, [
+      'daemon.service runs `/usr/lib/mydaemon/helper fetch-anchor` before /usr/sbin/daemon (ExecStartPre=), and fromscratch runs nothing: what it prepares is not in the image; if /usr/sbin/daemon needs it, run that command in the entrypoint or add its result with --add',
+    ]);
+  });
+
+  it('a private directory it names ships whole: its programs and libraries with their closures, its data', async () => {
+    const r = await closure();
+    assert.ok(
+      r.roots.some((x) => x.path === '/usr/libexec/mydaemon/tool'),
+      'a program',
+    );
+    assert.ok(r.objects.has('/usr/libexec/mydaemon/libpre.so'), 'a library, loaded');
+    assert.equal(r.files.get('/usr/libexec/mydaemon/tool.supp')?.kind, 'file');
+    assert.match(
+      (r.files.get('/usr/libexec/mydaemon/tool.supp')?.origins ?? [])
+        .map((o) => ('reason' in o ? o.reason : ''))
+        .join('\n'),
+      /runs what is in \/usr\/libexec\/mydaemon \(a path compiled into it\)/,
+    );
+  });
+
+  it('a program that reads debug info by build ID gets the debug files of the image objects', async () => {
+    const r = await closure();
+    assert.equal(r.files.get(libcDebug)?.kind, 'file');
+    const off = await resolveClosure(['/usr/sbin/daemon'], hostFs(root), { infer: { programFiles: false } });
+    assert.equal(off.files.has(libcDebug), false);
   });
 
   it('with the rule off, nothing is made', async () => {
