@@ -125,8 +125,8 @@ import {
   isDeclarationFile,
   MAX_DECLARATION_BYTES,
   tmpfilesDirs,
-  unitDirs,
   type UnitPreparation,
+  unitDirs,
   unitPreparations,
 } from './runtime-dirs.ts';
 import {

@@ -13,8 +13,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type ClosureResult, resolveClosure } from '../../src/closure/closure.ts';
 import { compiledAccountOf } from '../../src/closure/program-files.ts';
-import { hostFs } from '../../src/fs/host-fs.ts';
 import { parseElf } from '../../src/elf/parse-elf.ts';
+import { hostFs } from '../../src/fs/host-fs.ts';
 import { gcc, glibcRoot, LIB, putFile } from './glibc-root.ts';
 
 let parent: string;
