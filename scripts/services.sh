@@ -20,6 +20,10 @@ want dockerd docker.io
 want buildah buildah
 want pigz pigz
 want jq jq
+# Python console scripts (their entry points); Debian's own, wherever PATH finds another pip3
+want yq yq
+[ -x /usr/bin/pygmentize ] || need_pkgs+=(python3-pygments)
+[ -x /usr/bin/pip3 ] || need_pkgs+=(python3-pip)
 want setcap libcap2-bin
 want getfattr attr
 want readelf binutils

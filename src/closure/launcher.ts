@@ -308,7 +308,7 @@ export async function pythonRuntimePlan(
  * as libraries, those selectLibraries keeps, after the other files; the rest are left out with why.
  */
 async function withNativeModules(
-  entries: readonly { path: string; kind: 'file' | 'dir'; reason: string }[],
+  entries: readonly { path: string; kind: 'file' | 'dir' | 'program'; reason: string }[],
   isNative: (path: string) => boolean,
   nativeReason: string,
   probe: RuntimeProbe,
@@ -1066,8 +1066,30 @@ export async function otpRuntimePlan(
   };
 }
 
+/** PYTHON_COMMAND_PATH is where a program a Python source runs by name is looked for (Docker's default PATH). */
+const PYTHON_COMMAND_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
 /** MAX_PYTHON_SCANNED bounds the Python files whose imports are read (an application and its packages). */
 const MAX_PYTHON_SCANNED = 5000;
+
+/** RUNS starts the name pythonImports gives a program a script runs by name: `runs:jq`. */
+export const RUNS = 'runs:';
+/** SUBPROCESS_CALL is a subprocess call whose command is a list starting with a literal name: `Popen(["jq", …` */
+const SUBPROCESS_CALL =
+  /\b(?:subprocess\.(?:run|call|check_call|check_output|Popen)|Popen|check_call|check_output|os\.(?:exec|spawn)[lv]pe?)\(\s*\[?\s*['"]([A-Za-z0-9][\w.+-]*)['"]/g;
+
+/**
+ * pythonCommands are the programs a Python source runs by name through subprocess or os.exec*p
+ * (`subprocess.Popen(["jq"] + args)`: yq, a jq wrapper), found on PATH when it runs.
+ */
+export function pythonCommands(text: string): string[] {
+  return [...new Set([...text.matchAll(SUBPROCESS_CALL)].map((m) => m[1]!))];
+}
+
+/** ENTRY_POINT starts the name pythonImports gives an entry point a script loads: `entry-point:DIST:GROUP:NAME`. */
+export const ENTRY_POINT = 'entry-point:';
+const ENTRY_POINT_CALL =
+  /\bload_entry_point\(\s*['"]([A-Za-z0-9][A-Za-z0-9._ -]*?)(?:\s*[=<>!~][^'"]*)?['"]\s*,\s*['"]([\w.-]+)['"]\s*,\s*['"]([\w.-]+)['"]\s*\)/g;
 
 /**
  * pythonImports returns the top-level module names a Python source imports: `import a.b, c as d` and
@@ -1077,6 +1099,9 @@ const MAX_PYTHON_SCANNED = 5000;
  */
 export function pythonImports(text: string): string[] {
   const out = new Set<string>();
+  // a console script of setuptools' EASY-INSTALL form loads its module through the distribution's
+  // entry points: `load_entry_point('Pygments==2.14.0', 'console_scripts', 'pygmentize')`
+  for (const m of text.matchAll(ENTRY_POINT_CALL)) out.add(`${ENTRY_POINT}${m[1]!.trim()}:${m[2]}:${m[3]}`);
   for (const line of text.split('\n')) {
     const m =
       /^\s*(?:import\s+([\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*)|from\s+([\w][\w.]*)\s+import\b)/.exec(
@@ -1114,7 +1139,7 @@ export async function pythonPackagesPlan(
     `${stdlib}/site-packages`,
   ];
   const ext = (n: string) => new RegExp(`^${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\.[\\w-]+)?\\.so$`);
-  const entries: { path: string; kind: 'file' | 'dir'; reason: string }[] = [];
+  const entries: { path: string; kind: 'file' | 'dir' | 'program'; reason: string }[] = [];
   const problems: string[] = [];
   const done = new Set<string>();
   const metadata = new Map<string, Promise<Map<string, string[]>>>();
@@ -1134,6 +1159,42 @@ export async function pythonPackagesPlan(
     const { name, by } = names.shift()!;
     if (done.has(name)) continue;
     done.add(name);
+    if (name.startsWith(RUNS)) {
+      // a program it runs by name: the first of PATH's directories (Docker's default) that has it
+      const command = name.slice(RUNS.length);
+      for (const d of PYTHON_COMMAND_PATH) {
+        const p = `${d}/${command}`;
+        const r = await resolveOrMissing(c, p);
+        if (r.stat?.type !== 'file' || (r.stat.mode & 0o111) === 0) continue;
+        entries.push({ path: p, kind: 'program', reason: `${by} runs ${command} by name (subprocess)` });
+        break;
+      }
+      continue;
+    }
+    if (name.startsWith(ENTRY_POINT)) {
+      // the distribution's metadata, and the module its entry point names, imported in turn
+      const [dist = '', group = '', entry = ''] = name.slice(ENTRY_POINT.length).split(':');
+      for (const site of sites) {
+        const meta = await distributionInfo(c, site, dist);
+        if (meta === undefined) continue;
+        const reason = `${by} loads its entry point ${group}/${entry}: the metadata of distribution ${dist}`;
+        const w = await walkTree(c, `${site}/${meta}`);
+        entries.push(...w.entries.map((e) => ({ ...e, reason })));
+        const text = await readTextCached(c, `${site}/${meta}/entry_points.txt`, 1024 * 1024);
+        const target = text === undefined ? undefined : entryPointModule(text, group, entry);
+        if (target !== undefined) {
+          names.push({ name: target.split('.')[0]!, by: `${site}/${meta}/entry_points.txt` });
+          // the programs the entry point's own module runs by name (yq's `jq`)
+          const base = `${site}/${target.replace(/\./g, '/')}`;
+          const file = await firstEntry(c, [`${base}.py`, `${base}/__init__.py`]);
+          const code = file === undefined ? undefined : await readTextCached(c, file, 4 * 1024 * 1024);
+          for (const cmd of code === undefined ? [] : pythonCommands(code))
+            names.push({ name: `${RUNS}${cmd}`, by: file! });
+        }
+        break;
+      }
+      continue;
+    }
     // the standard library is in the image already
     if (await firstEntry(c, [`${stdlib}/${name}.py`, `${stdlib}/${name}`])) continue;
     if ([...((await listDir(c, `${stdlib}/lib-dynload`)) ?? [])].some((f) => ext(name).test(f))) continue;
@@ -1226,6 +1287,41 @@ function siteMetadata(
     memo.set(site, got);
   }
   return got;
+}
+
+/** normalDistName is a distribution name as PEP 503 compares them: lower case, runs of `-_.` as one `-`. */
+function normalDistName(n: string): string {
+  return n.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+/** distributionInfo is the `*.dist-info` / `*.egg-info` directory of a site directory for distribution `dist`. */
+async function distributionInfo(c: ClosureCache, site: string, dist: string): Promise<string | undefined> {
+  const want = normalDistName(dist);
+  for (const n of [...((await listDir(c, site)) ?? [])].sort()) {
+    const m = /^(.+?)-[^-]*?\.(dist|egg)-info$/.exec(n) ?? /^(.+?)\.(dist|egg)-info$/.exec(n);
+    if (m && normalDistName(m[1]!) === want) return n;
+  }
+  return undefined;
+}
+
+/**
+ * entryPointModule is the module an entry point names in an `entry_points.txt` (INI: `[group]`, then
+ * `name = module.path:attr [extras]`), undefined when it has none of that name.
+ */
+export function entryPointModule(text: string, group: string, name: string): string | undefined {
+  let section = '';
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const sec = /^\[(.+)\]$/.exec(line);
+    if (sec) {
+      section = sec[1]!.trim();
+      continue;
+    }
+    if (section !== group) continue;
+    const m = /^([^=\s]+)\s*=\s*([\w.]+)/.exec(line);
+    if (m && m[1] === name) return m[2];
+  }
+  return undefined;
 }
 
 async function firstEntry(c: ClosureCache, paths: readonly string[]): Promise<string | undefined> {

@@ -13,7 +13,7 @@ import type { BlobStore } from '../blob/store.ts';
 import { type CheckReport, formatCheck } from '../check/check.ts';
 import { namesIn } from '../check/user.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
-import { pythonImports } from '../closure/launcher.ts';
+import { pythonCommands, pythonImports, RUNS } from '../closure/launcher.ts';
 import { localeRequests } from '../closure/locale.ts';
 import {
   CONFIG_REASON,
@@ -434,10 +434,24 @@ const MAX_PYTHON_SOURCE_BYTES = 4 * 1024 * 1024;
  * than by the closure, so that an edit of the application changes the closure's memo key only when its
  * imports change.
  */
-function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): { pythonImports?: string[] } {
+async function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): Promise<{ pythonImports?: string[] }> {
+  // a root that is a Python script by its #! line, whatever its name (a console script: /usr/bin/yq,
+  // pip3), is a source too; read through the root (the closure adds its roots to the image at its end)
+  const fs = overlayFs(ctx.root, ctx.col.overlay, ctx.host);
+  const scripts: string[] = [];
+  for (const r of ctx.closureRoots) {
+    const real = await resolvePath(fs, r.path).catch(() => undefined);
+    if (real?.stat?.type !== 'file' || real.stat.size > MAX_PYTHON_SOURCE_BYTES) continue;
+    const head = await fs.read(real.path, { offset: 0, length: 256 }).catch(() => undefined);
+    if (head === undefined || !/^#![^\n]*\bpython[\d.]*\b/.test(Buffer.from(head).toString('latin1')))
+      continue;
+    const text = await fs.read(real.path, { limit: MAX_PYTHON_SOURCE_BYTES }).catch(() => undefined);
+    if (text !== undefined) scripts.push(Buffer.from(text).toString('utf8'));
+  }
   // only for a build with a Python program or script among its roots: a node image holding a few .py
   // tools does not read them on every build
-  if (!ctx.closureRoots.some((r) => /^python[\d.]*$|\.py$/.test(baseName(r.path)))) return {};
+  if (scripts.length === 0 && !ctx.closureRoots.some((r) => /^python[\d.]*$|\.py$/.test(baseName(r.path))))
+    return {};
   const files = new Set<string>();
   const cwd = spec.config?.WorkingDir || '/';
   for (const a of [...(spec.config?.Entrypoint ?? []), ...(spec.config?.Cmd ?? [])]) {
@@ -455,7 +469,10 @@ function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): { pythonImports?:
     )
       files.add(e.path);
   }
-  const names = new Set<string>();
+  // what they import, and the programs they run by name (closure/launcher.ts RUNS)
+  const names = new Set<string>(
+    scripts.flatMap((t) => [...pythonImports(t), ...pythonCommands(t).map((c) => `${RUNS}${c}`)]),
+  );
   for (const p of files) {
     const e = ctx.col.get(p);
     if (e?.type !== 'file' || e.size > MAX_PYTHON_SOURCE_BYTES) continue;
@@ -469,6 +486,7 @@ function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): { pythonImports?:
       }
     }
     for (const n of text === undefined ? [] : pythonImports(text)) names.add(n);
+    for (const c of text === undefined ? [] : pythonCommands(text)) names.add(`${RUNS}${c}`);
   }
   return names.size > 0 ? { pythonImports: [...names].sort() } : {};
 }
@@ -616,7 +634,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     ...(pathVar ? { path: pathVar.split(':') } : {}),
     locales: localeRequests(env ?? []),
     ...(timezoneRequest(env ?? []) ? { timezone: timezoneRequest(env ?? []) } : {}),
-    ...pythonImportsOf(spec, ctx),
+    ...(await pythonImportsOf(spec, ctx)),
     ...commandPathsOf(spec),
   };
   // the closure of an earlier build is reused while nothing it looked at has changed (closure-memo.ts)

@@ -15,9 +15,11 @@ import { newClosureCache } from '../../src/closure/closure-cache.ts';
 import { formatDepsTree } from '../../src/closure/deps-format.ts';
 import {
   defaultVm,
+  entryPointModule,
   findJavaHome,
   findPythonHome,
   parseJvmCfg,
+  pythonCommands,
   pythonImports,
 } from '../../src/closure/launcher.ts';
 import {
@@ -505,5 +507,27 @@ describe('Python packages of the system site directories', () => {
       'x = "import not_a_statement"',
     ].join('\n');
     assert.deepEqual(pythonImports(text).sort(), ['cryptography', 'json', 'os', 'sys', 'ujson', 'yaml']);
+  });
+
+  it("a console script's entry point, the module entry_points.txt names for it, the programs a source runs by name", () => {
+    const script = [
+      "# EASY-INSTALL-ENTRY-SCRIPT: 'Pygments==2.14.0','console_scripts','pygmentize'",
+      'import re',
+      "    sys.exit(load_entry_point('Pygments==2.14.0', 'console_scripts', 'pygmentize')())",
+    ].join('\n');
+    assert.deepEqual(pythonImports(script).sort(), ['entry-point:Pygments:console_scripts:pygmentize', 're']);
+    const eps =
+      '[console_scripts]\nother = x.y:z\npygmentize = pygments.cmdline:main [extra]\n\n[gui_scripts]\nw = a:b\n';
+    assert.equal(entryPointModule(eps, 'console_scripts', 'pygmentize'), 'pygments.cmdline');
+    assert.equal(entryPointModule(eps, 'console_scripts', 'w'), undefined, 'another group');
+    const code = [
+      'jq = subprocess.Popen(["jq"] + list(args), stdin=subprocess.PIPE)',
+      "subprocess.check_output(['git', 'rev-parse'])",
+      'os.execvp("less", ["less"])',
+      'subprocess.run(cmd)  # not a literal',
+      'subprocess.run("echo hi", shell=True)  # a shell command line',
+      'self.run("install")  # a method of its own',
+    ].join('\n');
+    assert.deepEqual(pythonCommands(code), ['jq', 'git', 'less']);
   });
 });

@@ -277,6 +277,38 @@ describe("an application's imports of the system's site packages (apt's python3-
       assert.equal((await docker(image, [])).stdout, host.stdout);
     });
   });
+  it("console scripts: yq and pygmentize load their entry point through the distribution's metadata (yq runs jq by name), pip3 imports its package, as on the host", async () => {
+    const tools: [string, string][] = [
+      ['/usr/bin/yq', 'yq'],
+      ['/usr/bin/pygmentize', 'python3-pygments'],
+      ['/usr/bin/pip3', 'python3-pip'],
+    ];
+    for (const [tool, pkg] of tools)
+      if ((await run('test', ['-x', tool], { allowFail: true })).code !== 0)
+        throw new Error(`${tool} is missing: apt-get install -y ${pkg} (scripts/services.sh installs it)`);
+    await withTempDir('e2e-console-scripts', async (dir) => {
+      await writeFile(join(dir, 'a.json'), '{"a": [1, 2], "b": {"c": "d"}}\n');
+      // the host's own, with no environment: Debian's python3 and its dist-packages
+      const bare = { PATH: '/usr/bin:/bin' };
+      const cases: [string, string[]][] = [
+        ['yq', ['-y', '.', '/w/a.json']],
+        ['pygmentize', ['-l', 'json', '-f', 'html', '/w/a.json']],
+        ['pip3', ['--version']],
+      ];
+      for (const [name, args] of cases) {
+        const image = `e2e/console-${name}:1`;
+        const b = await build(dir, ['--binary', `/usr/bin/${name}`], image);
+        assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+        const host = await run(
+          `/usr/bin/${name}`,
+          args.map((a) => a.replace('/w/', `${dir}/`)),
+          { env: bare },
+        );
+        const ours = await dockerRun(image, args, { mount: dir });
+        assert.equal(ours.stdout, host.stdout, name);
+      }
+    });
+  });
 });
 
 describe('interpreters whose library directories are compiled in (Perl @INC, Ruby $LOAD_PATH, Tcl tcl_library, Guile %load-path)', () => {
