@@ -1131,13 +1131,27 @@ async function addModuleDir(
   lib: LoadedObject,
   ship: boolean,
 ): Promise<boolean> {
-  // a module directory holds shared objects itself (a parent of one, ImageMagick-6.9.11, is not one):
-  // its listing says so before anything under it is walked
+  // a module directory holds shared objects itself, or only directories one of which does (zsh's
+  // `zsh/5.9` holds `zsh/*.so`, loaded as `zsh/mathfunc`); a parent of module directories beside other
+  // things (ImageMagick-6.9.11: config-Q16, modules-Q16/coders) is not one. Its listing says so before
+  // anything under it is walked.
   const names = await listDir(st.cache, dir);
-  if (!names || ![...names].some((n) => SHARED_OBJECT.test(n))) return false;
+  if (!names) return false;
+  let moduleDirs = [...names].some((n) => SHARED_OBJECT.test(n)) ? [dir] : [];
+  if (moduleDirs.length === 0) {
+    for (const n of names) {
+      const sub = await listDir(st.cache, `${dir}/${n}`);
+      if (sub === undefined) {
+        moduleDirs = [];
+        break; // a file beside the directories
+      }
+      if ([...sub].some((x) => SHARED_OBJECT.test(x))) moduleDirs.push(`${dir}/${n}`);
+    }
+  }
+  if (moduleDirs.length === 0) return false;
   const w = await walkTree(st.cache, dir, { max: MAX_MODULE_ENTRIES + 1 });
   const files = w.entries.filter((e) => e.kind === 'file').map((e) => e.path);
-  if (!files.some((f) => parentPath(f) === dir && SHARED_OBJECT.test(baseName(f)))) return false;
+  if (!files.some((f) => moduleDirs.includes(parentPath(f)) && SHARED_OBJECT.test(baseName(f)))) return false;
   const name = objectName(lib);
   if (!ship) {
     st.warnings.push(

@@ -95,9 +95,10 @@ const NOT_SHARE_DATA =
 /**
  * OWN_SHARE_DATA matches the NOT_SHARE_DATA directories that are a program's own when the program has
  * their name (gdb's /usr/share/gdb holds its Python module, dbus-daemon's /usr/share/dbus-1 its
- * configuration): left out when a library names them, shipped for that program.
+ * configuration, zsh's /usr/share/zsh its function library): left out when a library names them,
+ * shipped for that program.
  */
-export const OWN_SHARE_DATA = /^\/usr\/share\/(gdb|gcc|dbus-1|polkit-1|systemd|debhelper)$/;
+export const OWN_SHARE_DATA = /^\/usr\/share\/(gdb|gcc|dbus-1|polkit-1|systemd|debhelper|zsh)$/;
 
 /**
  * shareDataCandidates turns the strings SHARE_STRING matched into the paths to look at: lists split,

@@ -31,7 +31,7 @@ before(() => {
   // the host library: its module directory, a parent of modules, a directory left to GIO, all compiled in
   src(
     'host.c',
-    `const char *dirs[] = {"${MODS}", "${LIB}/parentonly/", "${LIB}/gio/modules", "${LIB}", "/usr/share/hostdata/v1/init:/usr/share/doc/hostdata", "/usr/share/zoneinfo"};
+    `const char *dirs[] = {"${MODS}", "${LIB}/parentonly/", "${LIB}/gio/modules", "${LIB}", "/usr/share/hostdata/v1/init:/usr/share/doc/hostdata", "/usr/share/zoneinfo", "${LIB}/zshlike/5.9"};
      const char *host_dir(int i) { return dirs[i]; }\n`,
   );
   gcc(['-shared', '-fPIC', '-Wl,-soname,libhost.so.1', '-o', 'libhost.so.1', 'host.c'], b);
@@ -55,7 +55,12 @@ before(() => {
   put(join(b, 'b.so'), `${MODS}/b.so`);
   put(join(b, 'c.so'), `${MODS}/c.so`);
   writeFileSync(join(root, MODS, 'plugins.conf'), 'a.so\nb.so\nc.so\n');
-  put(join(b, 'a.so'), `${LIB}/parentonly/sub/x.so`);
+  // a parent of module directories beside other things (ImageMagick-6.9.11: config-Q16, modules-Q16/coders)
+  put(join(b, 'a.so'), `${LIB}/parentonly/modules/coders/x.so`);
+  mkdirSync(join(root, LIB.slice(1), 'parentonly/config'), { recursive: true });
+  writeFileSync(join(root, LIB.slice(1), 'parentonly/config/policy.xml'), '<policy/>\n');
+  // a directory of module directories only (zsh's zsh/5.9 holds zsh/*.so, loaded as zsh/mathfunc)
+  put(join(b, 'a.so'), `${LIB}/zshlike/5.9/zsh/mathfunc.so`);
   put(join(b, 'a.so'), `${LIB}/gio/modules/libgiofake.so`);
   // its data: named at v1/init, reached from there as ../icc (a link into another data directory)
   mkdirSync(join(root, 'usr/share/hostdata/v1/init'), { recursive: true });
@@ -125,6 +130,8 @@ describe('the module directories compiled into a library', () => {
     );
     // a module whose library the root lacks is listed unresolved, never an error
     assert.ok(r.unresolved.some((u) => u.soname === 'libgone.so.1' && u.neededBy === `${MODS}/c.so`));
+    // a directory whose subdirectory holds the modules: the modules, by their subdirectory
+    assert.ok(r.files.has(`${LIB}/zshlike/5.9/zsh/mathfunc.so`));
     // a parent of a module directory, GIO's optional modules and the search directory are not shipped
     assert.ok(![...r.files.keys()].some((p) => p.includes('/parentonly/') || p.includes('/gio/')));
     assert.deepEqual(

@@ -605,6 +605,20 @@ describe("libraries that load their modules from a directory compiled into them 
       assert.equal((await dockerRun(image, flac)).code, 0);
     });
   });
+  it('zsh: a module from the subdirectory of its compiled-in module directory (zsh/mathfunc) and its function library in /usr/share/zsh, as on the host', async () => {
+    requireTool('zsh', 'zsh');
+    await withTempDir('e2e-zsh', async (dir) => {
+      const image = 'e2e/zsh:1';
+      const b = await build(dir, ['--binary', '/usr/bin/zsh'], image);
+      assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+      const script =
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: zsh's own expansion
+        'zmodload zsh/mathfunc; echo $(( sqrt(16) )); autoload -U colors; colors; echo ${#fg}; autoload -U zmv; whence -w zmv';
+      const host = await run('/usr/bin/zsh', ['-f', '-c', script], { env: { PATH: '/usr/bin:/bin' } });
+      assert.equal(host.stdout, '4.\n11\nzmv: function\n');
+      assert.equal((await docker(image, ['-f', '-c', script])).stdout, host.stdout);
+    });
+  });
 });
 
 describe("libraries that find fonts through fontconfig (Graphviz's labels, ImageMagick's label:, fc-match)", () => {
