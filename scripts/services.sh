@@ -92,6 +92,7 @@ want zstd zstd
 want xz xz-utils
 [ -f /usr/include/zlib.h ] || need_pkgs+=(zlib1g-dev)
 want javac openjdk-17-jdk-headless
+want mvn maven
 want gawk gawk
 want locale-gen locales
 want chromium chromium

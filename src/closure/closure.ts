@@ -2747,6 +2747,63 @@ async function addPerlModules(st: State, script: string, perl: string): Promise<
   }
 }
 
+/** LOCATES_ITSELF matches a script that finds its own directory: `$0` or BASH_SOURCE, with dirname, readlink, `%/*`, realpath or `ls -ld`. */
+const LOCATES_ITSELF =
+  /(\$\{?0\b|BASH_SOURCE)[\s\S]*(dirname|readlink|realpath|%\/\*|ls -ld)|(dirname|readlink|realpath)[\s\S]*(\$\{?0\b|BASH_SOURCE)/;
+/** NOT_APP_HOME are the prefixes whose bin/ holds the system's programs, not one application's. */
+const NOT_APP_HOME = new Set(['', '/', '/usr', '/usr/local', '/opt', '/snap', '/var', '/etc']);
+/** APP_HOME_SKIP are the directories of an application's home that nothing runs from: its manuals, documentation, sources. */
+const APP_HOME_SKIP = /^(man|doc|docs|javadoc|api-docs|examples|samples|src|licenses?)$/;
+/** MAX_APP_HOME_BYTES bounds an application's home shipped whole (a Java application with its jars). */
+const MAX_APP_HOME_BYTES = 512 * 1024 * 1024;
+
+/**
+ * addAppHome ships the home of an application whose launcher script lives in HOME/bin and finds HOME
+ * from its own path (maven's mvn: MAVEN_HOME/boot, conf and lib/*.jar, links into /usr/share/java
+ * followed; a tarball in /opt: kafka's bin/kafka-server-start.sh, tomcat's catalina.sh): HOME whole,
+ * within MAX_TREE_ENTRIES and MAX_APP_HOME_BYTES (else a warning), its manuals and sources left out;
+ * the programs in HOME/bin each with its closure.
+ */
+async function addAppHome(st: State, script: string, text: string, depth: number): Promise<void> {
+  const bin = parentPath(script);
+  const home = parentPath(bin);
+  if (baseName(bin) !== 'bin' || NOT_APP_HOME.has(home) || !LOCATES_ITSELF.test(text)) return;
+  // a runtime whose own rule chooses what of its root ships (Erlang/OTP's erl)
+  if ((await otpRoot(st.cache, script)) !== undefined) return;
+  const w = await walkTree(st.cache, home, {
+    skip: (p) => parentPath(p) === home && APP_HOME_SKIP.test(baseName(p)),
+  });
+  let bytes = 0;
+  for (const e of w.entries)
+    if (e.kind === 'file') bytes += (await resolveOrMissing(st.cache, e.path)).stat?.size ?? 0;
+  if (w.truncated || bytes > MAX_APP_HOME_BYTES) {
+    st.warnings.push(
+      `${script} finds its home ${home} from its own path, and ${w.truncated ? `its more than ${w.entries.length} entries are` : `its ${(bytes / 1048576).toFixed(0)} MB are`} over the bound for a home shipped whole: it is left out; add it with --add ${home}:${home}`,
+    );
+    return;
+  }
+  const origin: Origin = {
+    kind: 'inferred',
+    by: script,
+    reason: `${script} finds its home ${home} from its own path: the application's files`,
+  };
+  for (const e of w.entries) {
+    if (e.kind === 'file' && parentPath(e.path) === bin && e.path !== script) {
+      const r = await resolveOrMissing(st.cache, e.path);
+      if (r.stat?.type === 'file' && (r.stat.mode & 0o111) !== 0) {
+        try {
+          await addProgram(st, e.path, origin, depth + 1);
+          continue;
+        } catch (err) {
+          // neither ELF nor #! (a Windows .cmd beside the scripts): a file as it is
+          if (!isFromscratchError(err)) throw err;
+        }
+      }
+    }
+    await addRootFile(st, e.path, origin);
+  }
+}
+
 /**
  * addScriptCommands adds the programs a shell script runs (shell-script.ts scriptCommands): an
  * absolute path the root has, or a name found on the image's PATH, each as a program with its own
@@ -2771,6 +2828,7 @@ async function addScriptCommands(st: State, script: string, depth: number): Prom
         if (stateRootOf(p) !== undefined && !state.has(p)) state.set(p, `the shell script names ${p}`);
     await addStatePaths(st, state, script, script);
   }
+  if (st.opts.infer?.launchers !== false && !st.traced) await addAppHome(st, script, text, depth);
   for (const c of scriptCommands(text, script)) {
     const path = c.startsWith('/') ? c : (await lookPath(st, c)).found;
     if (path === undefined || path === script) continue;

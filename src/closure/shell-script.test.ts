@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: shell scripts under test hold shell expansions
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { scriptCommands, scriptPaths, sourcedFiles } from './shell-script.ts';
@@ -83,4 +84,21 @@ test("$0 is the script's own path when given (valgrind's wrapper: exec $0.bin)",
     '/usr/bin/valgrind.bin',
   ]);
   assert.deepEqual(scriptCommands('#!/bin/sh\nexec $0.bin "$@"\n'), []);
+});
+
+test('programs looked up to be run, command substitutions inside quotes, ${…} words, continued lines', () => {
+  const text = [
+    '#!/bin/sh',
+    'if [ -z "$JAVA_HOME" ] ; then',
+    '  JAVACMD="`\\\\unset -f command; \\\\command -v java`"',
+    'fi',
+    'X="$(id -u)"',
+    'which gpg >/dev/null && type -p node',
+    'hash curl 2>/dev/null',
+    'LAUNCHER=org.example.Main',
+    'if [ ${found} -eq 1 ]; then :; fi',
+    'exec "$JAVACMD" \\',
+    '  ${LAUNCHER} "$@"',
+  ].join('\n');
+  assert.deepEqual(scriptCommands(text), ['java', 'id', 'gpg', 'which', 'node', 'curl']);
 });

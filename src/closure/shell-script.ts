@@ -30,6 +30,9 @@ const BUILTINS = new Set([
   ...['pushd', 'popd', 'dirs', 'disown', 'suspend', 'logout', 'complete', 'compgen', 'caller'],
 ]);
 
+/** LOOKUPS are the commands whose arguments are programs looked up on PATH (to be run next). */
+const LOOKUPS = new Set(['command', 'which', 'type', 'hash']);
+
 /** PREFIXES are words after which the next word is the command (`exec prog`, `eval "$prog" …`; `command -v` is not one). */
 const PREFIXES = new Set([
   'exec',
@@ -56,13 +59,15 @@ const PREFIXES = new Set([
 export function scriptCommands(text: string, self?: string): string[] {
   // $0 is the script's own path (valgrind's wrapper: `exec $0.bin "$@"`)
   const vars = new Map<string, string>(self !== undefined ? [['0', self]] : []);
-  const functions = new Set<string>();
   const out: string[] = [];
-  const lines = commandText(text.slice(0, MAX_SCRIPT_TEXT)).split('\n');
+  // a line ending in a backslash goes on on the next
+  const lines = commandText(text.slice(0, MAX_SCRIPT_TEXT)).replace(/\\\n/g, ' ').split('\n');
+  // the script's functions, wherever they are defined (one may be called above its definition)
+  const FUNCTION = /^\s*(?:function\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*\(\s*\)/;
+  const functions = new Set(lines.flatMap((l) => FUNCTION.exec(l)?.[1] ?? []));
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    const fn = /^\s*(?:function\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*\(\s*\)/.exec(line);
-    if (fn) functions.add(fn[1]!);
+    const fn = FUNCTION.exec(line);
     const assign = /^\s*(?:export\s+|readonly\s+|local\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$/.exec(line);
     if (assign) {
       const v = expand(unquote(assign[2]!), vars);
@@ -76,7 +81,18 @@ export function scriptCommands(text: string, self?: string): string[] {
       let k = 0;
       // leading assignments (`LC_ALL=C sort`) and command prefixes
       while (k < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[k]!) || PREFIXES.has(words[k]!))) k++;
-      const w = words[k];
+      // `\command` runs the command itself, not an alias of it
+      const w = words[k]?.replace(/^\\+/, '');
+      // a program looked up on PATH to be run (`command -v java`, `which java`, `type -p java`): maven's
+      // launcher runs what `command -v java` finds
+      if (w !== undefined && LOOKUPS.has(w)) {
+        for (const a of words.slice(k + 1)) {
+          if (a.startsWith('-')) continue;
+          const name = expand(unquote(a), vars);
+          if (name !== undefined && /^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(name) && !BUILTINS.has(name))
+            if (!out.includes(name)) out.push(name);
+        }
+      }
       if (w === undefined || BUILTINS.has(w) || functions.has(w)) continue;
       // a case pattern (`start)`), a redirection, a glob or a quoted string of several words is no command
       if (/[)(<>|&;*?[\]=]/.test(w) || /^['"]/.test(w) !== /['"]$/.test(w)) continue;
@@ -148,8 +164,19 @@ function segments(line: string): string[] {
   const out: string[] = [];
   let cur = '';
   let q: string | undefined;
+  // a command substitution inside double quotes (`"\`command -v java\`"`, `"$(id -u)"`) is a command
+  // context again: the quote state outside it, restored when it closes
+  const outer: { by: '$(' | '`'; q: string | undefined }[] = [];
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
+    // a parameter expansion (`${JAVA_HOME:-/usr}`) is part of a word, its braces no group
+    if (c === '$' && line[i + 1] === '{' && q !== "'") {
+      const end = line.indexOf('}', i + 2);
+      const to = end < 0 ? line.length : end + 1;
+      cur += line.slice(i, to);
+      i = to - 1;
+      continue;
+    }
     if (q === "'") {
       cur += c;
       if (c === q) q = undefined;
@@ -169,7 +196,15 @@ function segments(line: string): string[] {
     if (two === '$(' && line[i + 2] !== '(') {
       out.push(cur);
       cur = '';
+      outer.push({ by: '$(', q });
+      q = undefined;
       i++;
+      continue;
+    }
+    if (c === ')' && q === undefined && outer.at(-1)?.by === '$(') {
+      out.push(cur);
+      cur = '';
+      q = outer.pop()!.q;
       continue;
     }
     if (
@@ -183,6 +218,11 @@ function segments(line: string): string[] {
     if (c === '`') {
       out.push(cur);
       cur = '';
+      if (outer.at(-1)?.by === '`') q = outer.pop()!.q;
+      else {
+        outer.push({ by: '`', q });
+        q = undefined;
+      }
       continue;
     }
     cur += c;

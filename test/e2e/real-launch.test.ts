@@ -176,6 +176,17 @@ describe('launchers that find their runtime', () => {
       t.diagnostic(`java + javac image: ${(size / 1e6).toFixed(1)} MB`);
     });
   });
+  it('maven: its launcher finds its home from its own path (boot, conf, lib/*.jar linked into /usr/share/java) and java with `command -v`, as on the host', async () => {
+    requireTool('mvn', 'maven');
+    await withTempDir('e2e-mvn', async (dir) => {
+      const image = 'e2e/launch-mvn:1';
+      const b = await build(dir, ['--binary', '/usr/bin/mvn'], image);
+      assert.doesNotMatch(b.stderr, /LIBRARY_NOT_FOUND|over the bound/, b.stderr);
+      const host = await run('/usr/bin/mvn', ['-v'], { env: { PATH: '/usr/bin:/bin' } });
+      assert.match(host.stdout, /Maven home: \/usr\/share\/maven/);
+      assert.equal((await docker(image, ['-v'])).stdout, host.stdout);
+    });
+  });
 });
 
 const PY_MAIN = `import decimal, hashlib, json, locale, sqlite3, ssl, sys, unicodedata, zlib
