@@ -93,6 +93,7 @@ want xz xz-utils
 [ -f /usr/include/zlib.h ] || need_pkgs+=(zlib1g-dev)
 want javac openjdk-17-jdk-headless
 want mvn maven
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need_pkgs+=(postgresql-15)
 want gawk gawk
 want locale-gen locales
 want chromium chromium

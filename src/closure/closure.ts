@@ -156,6 +156,8 @@ import { walkTree } from './tree-walk.ts';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** MAX_SCRIPT_DEPTH bounds nested `#!` interpreters (Linux allows 4 levels of binfmt rewriting). */
 export const MAX_SCRIPT_DEPTH = 8;
+/** SHELL_RUNNERS are the libc calls that run a command line through `/bin/sh -c` (shellTemplatesRule). */
+const SHELL_RUNNERS: ReadonlySet<string> = new Set(['popen', 'system']);
 /**
  * CLOSURE_SYMBOLS is every import a rule of the closure looks for: INFER_SYMBOLS (NSS, gconv, libgcc),
  * the locale rule's and the launcher rule's. One set, so that the ELF reader's memo is shared.
@@ -166,6 +168,7 @@ export const CLOSURE_SYMBOLS: ReadonlySet<string> = new Set([
   ...LAUNCH_SYMBOLS,
   ...TZ_SYMBOLS,
   ...ACCOUNT_SYMBOLS,
+  ...SHELL_RUNNERS,
 ]);
 /** MAX_OBJECTS bounds the ELF objects of one program's closure (a hostile root cannot make it unbounded). */
 export const MAX_OBJECTS = 20000;
@@ -1989,6 +1992,47 @@ async function addLocales(st: State, by: string, sym: string): Promise<void> {
 }
 
 /**
+ * SHELL_TEMPLATE matches a C string that is a command line with a quoted program path to fill in:
+ * initdb's `"%s" --boot -X %d %s`, pg_ctl's `exec "%s" %s%s < "%s"`, pg_upgrade's `"%s" -V`.
+ */
+const SHELL_TEMPLATE = /^(exec )?"%s"(\s+[-%<>"]|\s*$)/;
+
+/**
+ * shellTemplatesRule adds /bin/sh for a program that runs command lines it builds through popen or
+ * system (SHELL_TEMPLATE in its strings): initdb runs `"…/postgres" -V` and `"…/postgres" --boot`
+ * that way, and stops with `popen failure: Cannot allocate memory` in an image without a shell. A
+ * program that only may call system() (an interpreter's os.system, awk's system()) gets none.
+ */
+async function shellTemplatesRule(st: State, pg: Program): Promise<void> {
+  const main = pg.env.main;
+  const sym = main.info.importedSymbols.find((s) => SHELL_RUNNERS.has(s));
+  if (sym === undefined) return;
+  const found = await prefixedCStrings(
+    st.cache,
+    main.real,
+    ['"%s"', 'exec "%s"'],
+    SHELL_TEMPLATE,
+    MAX_PROGRAM_BYTES,
+  );
+  const template = found?.[0];
+  if (template === undefined) return;
+  const sh = await resolveOrMissing(st.cache, '/bin/sh');
+  if (sh.stat?.type !== 'file') return;
+  await addProgram(
+    st,
+    '/bin/sh',
+    {
+      kind: 'inferred',
+      by: main.real,
+      reason: `${pg.rootName} runs the command lines it builds through /bin/sh (${sym}: \`${template.slice(0, 60)}\`)`,
+    },
+    1,
+  ).catch((e: unknown) => {
+    if (!isFromscratchError(e)) throw e;
+  });
+}
+
+/**
  * compiledLocalesRule adds the data of the UTF-8 locale a program names in its own code
  * (COMPILED_LOCALES), for a program that imports setlocale or newlocale: tmux and fish switch to
  * `C.UTF-8` themselves when the environment's locale is not UTF-8 (tmux refuses to start without one),
@@ -2389,6 +2433,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
     if (round === 0 && on('launchers') && !st.traced) await launcherRules(st, pg);
     if (round === 0 && on('programFiles') && !st.traced) await programFilesRule(st, pg);
     if (round === 0 && on('locales') && !st.traced) await compiledLocalesRule(st, pg);
+    if (round === 0 && on('programFiles') && !st.traced) await shellTemplatesRule(st, pg);
     if (on('locales') && !localeDone && (st.opts.locales?.length ?? 0) > 0) {
       const imp = importers(fresh, (s) => LOCALE_SYMBOLS.has(s));
       if (imp.length > 0) {

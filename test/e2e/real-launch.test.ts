@@ -1447,6 +1447,44 @@ describe('servers given their configuration on the command line', () => {
   });
 });
 
+describe("programs that run the command lines they build through /bin/sh (popen, system): PostgreSQL's initdb and pg_ctl", () => {
+  it('initdb makes a cluster (it runs postgres through popen), pg_ctl starts the server, psql queries it; without the rule initdb stops', async () => {
+    const B = '/usr/lib/postgresql/15/bin';
+    if ((await run('test', ['-x', `${B}/initdb`], { allowFail: true })).code !== 0)
+      throw new Error(
+        `${B}/initdb is missing: apt-get install -y postgresql-15 (scripts/services.sh installs it)`,
+      );
+    await withTempDir('e2e-postgres', async (dir) => {
+      const image = 'e2e/postgres-initdb:1';
+      const progs = ['initdb', 'postgres', 'pg_ctl', 'psql'].flatMap((p) => ['--binary', `${B}/${p}`]);
+      await build(dir, [...progs, '--user', 'postgres'], image);
+      const script = `${B}/initdb -D /tmp/d >/dev/null 2>&1 && ${B}/pg_ctl -D /tmp/d -l /tmp/log -w start >/dev/null && ${B}/psql -At -d postgres -c 'select 1+1, current_user' && ${B}/pg_ctl -D /tmp/d -w stop >/dev/null`;
+      const r = await dockerRun(image, ['-c', script], { entrypoint: '/bin/sh' });
+      assert.equal(r.stdout, '2|postgres\n');
+      const without = 'e2e/postgres-initdb:0';
+      await build(
+        dir,
+        [
+          '--binary',
+          `${B}/initdb`,
+          '--binary',
+          `${B}/postgres`,
+          '--user',
+          'postgres',
+          '--no-infer=program-files',
+        ],
+        without,
+      );
+      const stopped = await dockerRun(without, ['-D', '/tmp/d'], {
+        entrypoint: `${B}/initdb`,
+        allowFail: true,
+      });
+      assert.notEqual(stopped.code, 0);
+      assert.match(stopped.stderr, /popen failure/);
+    });
+  });
+});
+
 describe('servers told on their command line which system user to drop to', () => {
   it('memcached -u memcache and dnsmasq --user=dnsmasq run as those users; without the rule they stop and the check says so', async () => {
     const memcached = requireTool('memcached', 'memcached');
