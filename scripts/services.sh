@@ -47,6 +47,7 @@ want make make
 want bzip2 bzip2
 want tput ncurses-bin
 want ruby ruby
+want rake rake
 want ssh-keygen openssh-client
 want openssl openssl
 want setpriv util-linux

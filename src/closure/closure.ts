@@ -2697,11 +2697,17 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
   const shell = cmd === undefined ? baseName(interp) : baseName(cmd);
   if (SHELLS.has(shell) && st.opts.infer?.launchers !== false && !st.traced)
     await addScriptCommands(st, r.path, depth);
+  // a Node.js script of a package (npm's bin/npm-cli.js): the package, for what it requires
+  if (NODE_PROGRAM.test(shell) && st.opts.infer?.launchers !== false && !st.traced)
+    await addNodePackage(st, r.path, depth);
   if (cmd === undefined) {
     st.roots.push(root);
     // a Perl script: the modules it loads from outside perl's standard library
     if (PERL_PROGRAM.test(baseName(interp)) && ir.stat.type === 'file')
       await addPerlModules(st, r.path, ir.path);
+    // a Ruby gem's executable stub (RubyGems' `load Gem.activate_bin_path('rake', 'rake', version)`)
+    if (RUBY_PROGRAM.test(baseName(interp)) && st.opts.infer?.interpreters !== false && !st.traced)
+      await addRubyGems(st, r.path);
     return;
   }
   let target: string | undefined;
@@ -2843,6 +2849,118 @@ async function addAppHome(st: State, script: string, text: string, depth: number
           // neither ELF nor #! (a Windows .cmd beside the scripts): a file as it is
           if (!isFromscratchError(err)) throw err;
         }
+      }
+    }
+    await addRootFile(st, e.path, origin);
+  }
+}
+
+/** RUBY_PROGRAM matches the names of Ruby's interpreter. */
+const RUBY_PROGRAM = /^ruby(\d[\d.]*)?$/;
+/** GEM_ACTIVATION is a gem a Ruby script activates: `Gem.activate_bin_path('rake', 'rake', version)`, `gem "rake"`. */
+const GEM_ACTIVATION =
+  /\b(?:Gem\.(?:activate_bin_path|bin_path)\(\s*|^\s*gem\s+|^\s*gem\(\s*)['"]([A-Za-z0-9][\w.-]*)['"]/gm;
+/** GEM_HOMES are where RubyGems looks for installed gems (Gem.path on Debian: `VERSION` and `all` below each), `*` a directory of /usr/lib (the multiarch triplet). */
+const GEM_HOMES = [
+  '/var/lib/gems',
+  '/usr/local/lib/ruby/gems',
+  '/usr/lib/ruby/gems',
+  '/usr/lib/*/ruby/gems',
+  '/usr/share/rubygems-integration',
+  '/usr/lib/*/rubygems-integration',
+];
+
+/**
+ * addRubyGems ships what RubyGems needs to activate the gems a Ruby script names (a gem's executable
+ * stub: `load Gem.activate_bin_path('rake', 'rake', version)`; without it `can't find gem rake`): the
+ * specifications of the installed gems (RubyGems reads them all to choose one; `default/` holds those of
+ * the standard library's gems, irb's and erb's), and each named gem's directory (`gems/NAME-VERSION`,
+ * with its executable and library).
+ */
+async function addRubyGems(st: State, script: string): Promise<void> {
+  const text = await readTextCached(st.cache, script, 256 * 1024);
+  const names = new Set([...(text ?? '').matchAll(GEM_ACTIVATION)].map((m) => m[1]!));
+  if (names.size === 0) return;
+  const homes: string[] = [];
+  for (const pattern of GEM_HOMES) {
+    const [before, after] = pattern.split('/*/');
+    const bases =
+      after === undefined
+        ? [pattern]
+        : [...((await listDir(st.cache, before!)) ?? [])].sort().map((d) => `${before}/${d}/${after}`);
+    for (const base of bases)
+      for (const v of [...((await listDir(st.cache, base)) ?? [])].sort())
+        if ((await listDir(st.cache, `${base}/${v}/specifications`)) !== undefined)
+          homes.push(`${base}/${v}`);
+  }
+  const origin = (why: string): Origin => ({
+    kind: 'inferred',
+    by: script,
+    reason: `the Ruby script ${script} activates the gem${names.size > 1 ? 's' : ''} ${[...names].join(', ')}: ${why}`,
+  });
+  for (const home of homes) {
+    const w = await walkTree(st.cache, `${home}/specifications`);
+    for (const e of w.entries)
+      if (e.kind === 'dir' || e.path.endsWith('.gemspec'))
+        await addRootFile(st, e.path, origin("RubyGems reads the installed gems' specifications"));
+    for (const g of [...((await listDir(st.cache, `${home}/gems`)) ?? [])].sort()) {
+      const name = /^(.+)-[0-9][^-]*$/.exec(g)?.[1];
+      if (name === undefined || !names.has(name)) continue;
+      const tree = await walkTree(st.cache, `${home}/gems/${g}`, {
+        skip: (p) => parentPath(p) === `${home}/gems/${g}` && /^(doc|test|spec)$/.test(baseName(p)),
+      });
+      for (const e of tree.entries) await addRootFile(st, e.path, origin(`the gem's files`));
+    }
+  }
+}
+
+/** NODE_PROGRAM matches the names of Node.js. */
+const NODE_PROGRAM = /^(node|nodejs)$/;
+/** MAX_NODE_PACKAGE_BYTES bounds a Node.js package shipped whole for a script of it (npm: 19 MB). */
+const MAX_NODE_PACKAGE_BYTES = 256 * 1024 * 1024;
+
+/**
+ * addNodePackage ships the package a Node.js script belongs to: the nearest directory above it with a
+ * package.json (npm's /usr/lib/node_modules/npm for bin/npm-cli.js), or the application whose
+ * node_modules holds that package; whole (what `require` reaches is decided at run time), within
+ * MAX_TREE_ENTRIES and MAX_NODE_PACKAGE_BYTES (else a warning); its native addons (`.node`) each with
+ * the libraries they need.
+ */
+async function addNodePackage(st: State, script: string, depth: number): Promise<void> {
+  let home: string | undefined;
+  for (let d = parentPath(script), n = 0; d !== '/' && n < 16; d = parentPath(d), n++) {
+    if ((await resolveOrMissing(st.cache, `${d}/package.json`)).stat?.type === 'file') {
+      home = d;
+      break;
+    }
+  }
+  if (home === undefined) return;
+  // a dependency of an application (APP/node_modules/x, APP/node_modules/@scope/x): the application
+  const nm = /^(.*)\/node_modules(\/@[^/]+)?\/[^/]+$/.exec(home);
+  if (nm && nm[1] !== '' && (await resolveOrMissing(st.cache, `${nm[1]}/package.json`)).stat?.type === 'file')
+    home = nm[1]!;
+  const w = await walkTree(st.cache, home);
+  let bytes = 0;
+  for (const e of w.entries)
+    if (e.kind === 'file') bytes += (await resolveOrMissing(st.cache, e.path)).stat?.size ?? 0;
+  if (w.truncated || bytes > MAX_NODE_PACKAGE_BYTES) {
+    st.warnings.push(
+      `${script} is a script of the Node.js package ${home}, whose ${w.truncated ? `more than ${w.entries.length} entries are` : `${(bytes / 1048576).toFixed(0)} MB are`} over the bound for a package shipped whole: it is left out; add it with --add ${home}:${home}`,
+    );
+    return;
+  }
+  const origin: Origin = {
+    kind: 'inferred',
+    by: script,
+    reason: `${script} is a script of the Node.js package ${home}: what it requires`,
+  };
+  for (const e of w.entries) {
+    if (e.kind === 'file' && e.path.endsWith('.node')) {
+      try {
+        await addProgram(st, e.path, { ...origin, reason: `${origin.reason} (a native addon)` }, depth + 1);
+        continue;
+      } catch (err) {
+        if (!isFromscratchError(err)) throw err;
       }
     }
     await addRootFile(st, e.path, origin);

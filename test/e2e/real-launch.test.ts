@@ -322,6 +322,53 @@ describe("an application's imports of the system's site packages (apt's python3-
   });
 });
 
+describe("scripts of a language's packages: RubyGems' executable stubs (rake, irb, erb), Node.js packages (npm, corepack)", () => {
+  it('rake runs a Rakefile, irb and erb report their version, erb renders a template, as on the host', async () => {
+    requireTool('rake', 'rake');
+    await withTempDir('e2e-gems', async (dir) => {
+      await writeFile(join(dir, 'Rakefile'), 'task :default do\n  puts "rake ran #{6 * 7}"\nend\n');
+      await writeFile(join(dir, 't.erb'), '<% 3.times do |i| %><%= i * i %> <% end %>\n');
+      const bare = { PATH: '/usr/bin:/bin' };
+      const cases: [string, string, string[]][] = [
+        ['rake', '/usr/bin/rake', ['-f', '/w/Rakefile']],
+        ['irb', '/usr/bin/irb3.1', ['--version']],
+        ['erb', '/usr/bin/erb3.1', ['/w/t.erb']],
+      ];
+      for (const [name, binary, args] of cases) {
+        const image = `e2e/gem-${name}:1`;
+        const b = await build(dir, ['--binary', binary], image);
+        assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+        const host = await run(
+          binary,
+          args.map((a) => a.replace('/w/', `${dir}/`)),
+          { env: bare, cwd: dir },
+        );
+        const ours = await dockerRun(image, args, { mount: dir, workdir: '/w' });
+        assert.equal(ours.stdout, host.stdout, name);
+      }
+    });
+  });
+
+  it('npm and corepack, scripts of their Node.js packages, run as on the host', async () => {
+    const cases: [string, string][] = [
+      ['npm', '/usr/lib/node_modules/npm/bin/npm-cli.js'],
+      ['corepack', '/usr/lib/node_modules/corepack/dist/corepack.js'],
+    ];
+    for (const [name, script] of cases)
+      if ((await run('test', ['-f', script], { allowFail: true })).code !== 0)
+        throw new Error(`${script} is missing: the host's Node.js (nodejs) installs ${name}`);
+    await withTempDir('e2e-node-packages', async (dir) => {
+      for (const [name, script] of cases) {
+        const image = `e2e/node-package-${name}:1`;
+        const b = await build(dir, ['--binary', script], image);
+        assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+        const host = await run(script, ['--version'], { env: { PATH: '/usr/bin:/bin' } });
+        assert.equal((await docker(image, ['--version'])).stdout, host.stdout, name);
+      }
+    });
+  });
+});
+
 describe('interpreters whose library directories are compiled in (Perl @INC, Ruby $LOAD_PATH, Tcl tcl_library, Guile %load-path)', () => {
   it("tclsh: init.tcl and the script library (clock scan and format are Tcl scripts) load from libtcl's compiled-in directory, and clock's zones, as on the host", async () => {
     requireTool('tclsh', 'tcl');
