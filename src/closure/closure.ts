@@ -150,7 +150,7 @@ import {
 import { staticGlibcImports } from './static-glibc.ts';
 import { defaultDirs, type ElfHeader, probeElfHeader, type Target, targetOf } from './target.ts';
 import { type TimezoneRequest, TZ_SYMBOLS, ZONEINFO_DIR } from './timezone.ts';
-import { walkTree } from './tree-walk.ts';
+import { type TreeWalk, walkTree } from './tree-walk.ts';
 
 /** DEFAULT_PATH is the PATH used for `#!/usr/bin/env NAME` when the image sets none (Docker's default). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -1192,6 +1192,27 @@ async function addShareData(st: State, path: string, obj: LoadedObject): Promise
 }
 
 /**
+ * boundedTree walks a directory shipped whole (walkTree; `skip` passed on) and sums its files' sizes:
+ * `over` names the bound it passes, MAX entries or `maxBytes` (undefined within both), for the rule's
+ * warning. The sizes are not summed past the entry bound.
+ */
+async function boundedTree(
+  st: State,
+  dir: string,
+  maxBytes: number,
+  opts: { max?: number; skip?: (path: string) => boolean } = {},
+): Promise<{ w: TreeWalk; over?: string }> {
+  const w = await walkTree(st.cache, dir, opts);
+  if (w.truncated) return { w, over: `more than ${w.entries.length} entries` };
+  let bytes = 0;
+  for (const e of w.entries)
+    if (e.kind === 'file') bytes += (await resolveOrMissing(st.cache, e.path)).stat?.size ?? 0;
+  return bytes > maxBytes
+    ? { w, over: `${(bytes / 1048576).toFixed(0)} MB, over ${maxBytes / 1048576} MB` }
+    : { w };
+}
+
+/**
  * addDataTree ships a file, or a directory whole when within MAX_SHARE_ENTRIES and MAX_SHARE_BYTES
  * (else a warning that names `reason`), for `by`. A path the root lacks is nothing.
  */
@@ -1203,11 +1224,8 @@ async function addDataTree(st: State, path: string, by: string, reason: string):
     return;
   }
   if (r.stat?.type !== 'dir') return;
-  const w = await walkTree(st.cache, path, { max: MAX_SHARE_ENTRIES + 1 });
-  let bytes = 0;
-  for (const e of w.truncated ? [] : w.entries)
-    if (e.kind === 'file') bytes += (await resolveOrMissing(st.cache, e.path)).stat?.size ?? 0;
-  if (w.truncated || bytes > MAX_SHARE_BYTES) {
+  const { w, over } = await boundedTree(st, path, MAX_SHARE_BYTES, { max: MAX_SHARE_ENTRIES + 1 });
+  if (w.truncated || over !== undefined) {
     st.warnings.push(
       `${reason}, which holds more than ${w.truncated ? `${MAX_SHARE_ENTRIES} entries` : `${MAX_SHARE_BYTES / 1048576} MiB`}: not added; add what it reads with --add`,
     );
@@ -1711,13 +1729,10 @@ const MAX_LIBEXEC_BYTES = 96 * 1024 * 1024;
 async function addLibexecDir(st: State, pg: Program, dir: string, reason: string): Promise<void> {
   const top = await resolveOrMissing(st.cache, dir);
   if (top.stat?.type !== 'dir') return;
-  const w = await walkTree(st.cache, dir);
-  let bytes = 0;
-  for (const e of w.entries)
-    if (e.kind === 'file') bytes += (await resolveOrMissing(st.cache, e.path)).stat?.size ?? 0;
-  if (w.truncated || bytes > MAX_LIBEXEC_BYTES) {
+  const { w, over } = await boundedTree(st, dir, MAX_LIBEXEC_BYTES);
+  if (over !== undefined) {
     st.warnings.push(
-      `${pg.rootName} names ${dir}, whose ${w.truncated ? `more than ${w.entries.length} entries` : `${(bytes / 1048576).toFixed(0)} MB`} are over the bound for a directory shipped whole: it is left out (add what ${pg.rootName} runs from it with --add or --binary)`,
+      `${pg.rootName} names ${dir}, which holds ${over} for a directory shipped whole: it is left out (add what ${pg.rootName} runs from it with --add or --binary)`,
     );
     return;
   }
@@ -2821,15 +2836,12 @@ async function addAppHome(st: State, script: string, text: string, depth: number
   if (baseName(bin) !== 'bin' || NOT_APP_HOME.has(home) || !LOCATES_ITSELF.test(text)) return;
   // a runtime whose own rule chooses what of its root ships (Erlang/OTP's erl)
   if ((await otpRoot(st.cache, script)) !== undefined) return;
-  const w = await walkTree(st.cache, home, {
+  const { w, over } = await boundedTree(st, home, MAX_APP_HOME_BYTES, {
     skip: (p) => parentPath(p) === home && APP_HOME_SKIP.test(baseName(p)),
   });
-  let bytes = 0;
-  for (const e of w.entries)
-    if (e.kind === 'file') bytes += (await resolveOrMissing(st.cache, e.path)).stat?.size ?? 0;
-  if (w.truncated || bytes > MAX_APP_HOME_BYTES) {
+  if (over !== undefined) {
     st.warnings.push(
-      `${script} finds its home ${home} from its own path, and ${w.truncated ? `its more than ${w.entries.length} entries are` : `its ${(bytes / 1048576).toFixed(0)} MB are`} over the bound for a home shipped whole: it is left out; add it with --add ${home}:${home}`,
+      `${script} finds its home ${home} from its own path, which holds ${over} for a home shipped whole: it is left out; add it with --add ${home}:${home}`,
     );
     return;
   }
@@ -2939,13 +2951,10 @@ async function addNodePackage(st: State, script: string, depth: number): Promise
   const nm = /^(.*)\/node_modules(\/@[^/]+)?\/[^/]+$/.exec(home);
   if (nm && nm[1] !== '' && (await resolveOrMissing(st.cache, `${nm[1]}/package.json`)).stat?.type === 'file')
     home = nm[1]!;
-  const w = await walkTree(st.cache, home);
-  let bytes = 0;
-  for (const e of w.entries)
-    if (e.kind === 'file') bytes += (await resolveOrMissing(st.cache, e.path)).stat?.size ?? 0;
-  if (w.truncated || bytes > MAX_NODE_PACKAGE_BYTES) {
+  const { w, over } = await boundedTree(st, home, MAX_NODE_PACKAGE_BYTES);
+  if (over !== undefined) {
     st.warnings.push(
-      `${script} is a script of the Node.js package ${home}, whose ${w.truncated ? `more than ${w.entries.length} entries are` : `${(bytes / 1048576).toFixed(0)} MB are`} over the bound for a package shipped whole: it is left out; add it with --add ${home}:${home}`,
+      `${script} is a script of the Node.js package ${home}, which holds ${over} for a package shipped whole: it is left out; add it with --add ${home}:${home}`,
     );
     return;
   }
