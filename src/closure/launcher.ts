@@ -1298,7 +1298,8 @@ function normalDistName(n: string): string {
 async function distributionInfo(c: ClosureCache, site: string, dist: string): Promise<string | undefined> {
   const want = normalDistName(dist);
   for (const n of [...((await listDir(c, site)) ?? [])].sort()) {
-    const m = /^(.+?)-[^-]*?\.(dist|egg)-info$/.exec(n) ?? /^(.+?)\.(dist|egg)-info$/.exec(n);
+    // NAME-VERSION[-pyX.Y].egg-info, NAME-VERSION.dist-info: a `-` in NAME is written `_` there
+    const m = /^([^-]+)(?:-.*)?\.(dist|egg)-info$/.exec(n);
     if (m && normalDistName(m[1]!) === want) return n;
   }
   return undefined;
