@@ -2029,22 +2029,72 @@ async function shellTemplatesRule(st: State, pg: Program): Promise<void> {
     SHELL_TEMPLATE,
     MAX_PROGRAM_BYTES,
   );
-  const template = found?.[0];
+  // whole command lines it runs (zip's `unzip -t`, postgres's `locale -a`): their programs, by name
+  const own = new Set([baseName(main.path), baseName(main.real)]);
+  const commands: { line: string; path: string }[] = [];
+  for (const line of await commandLines(st, main.real, main.info)) {
+    const name = line.split(' ')[0]!;
+    if (own.has(name) || SHELL_BUILTINS.has(name) || commands.length >= MAX_COMMAND_LINES) continue;
+    const path = (await lookPath(st, name)).found;
+    if (path !== undefined && !commands.some((c) => c.path === path)) commands.push({ line, path });
+  }
+  const template = found?.[0] ?? commands[0]?.line;
   if (template === undefined) return;
-  const sh = await resolveOrMissing(st.cache, '/bin/sh');
-  if (sh.stat?.type !== 'file') return;
-  await addProgram(
-    st,
-    '/bin/sh',
-    {
-      kind: 'inferred',
-      by: main.real,
-      reason: `${pg.rootName} runs the command lines it builds through /bin/sh (${sym}: \`${template.slice(0, 60)}\`)`,
-    },
-    1,
-  ).catch((e: unknown) => {
-    if (!isFromscratchError(e)) throw e;
-  });
+  const add = (path: string, reason: string) =>
+    addProgram(st, path, { kind: 'inferred', by: main.real, reason }, 1).catch((e: unknown) => {
+      if (!isFromscratchError(e)) throw e;
+    });
+  if ((await resolveOrMissing(st.cache, '/bin/sh')).stat?.type === 'file')
+    await add(
+      '/bin/sh',
+      `${pg.rootName} runs the command lines it builds through /bin/sh (${sym}: \`${template.slice(0, 60)}\`)`,
+    );
+  for (const c of commands) await add(c.path, `${pg.rootName} runs \`${c.line}\` through /bin/sh (${sym})`);
+}
+
+/** COMMAND_LINE matches a C string that is a whole command line: a program's name and options (`unzip -t`, `locale -a`). */
+const COMMAND_LINE = /^[a-z][a-z0-9_.+-]*( --?[A-Za-z][A-Za-z0-9-]*)+$/;
+/** SHELL_BUILTINS are the first words of command lines that run no program (`set -e`). */
+const SHELL_BUILTINS = new Set([
+  'set',
+  'cd',
+  'exec',
+  'export',
+  'trap',
+  'ulimit',
+  'umask',
+  'test',
+  'echo',
+  'exit',
+]);
+/** MAX_COMMAND_LINES bounds the programs one program's command lines bring. */
+const MAX_COMMAND_LINES = 8;
+/** MAX_READ_ONLY_BYTES bounds the read-only data read for command lines. */
+const MAX_READ_ONLY_BYTES = 8 * 1024 * 1024;
+
+/** commandLines are the C strings of a program's read-only data that are whole command lines (COMMAND_LINE), in order, unique. */
+async function commandLines(st: State, real: string, info: ElfInfo): Promise<string[]> {
+  const out = new Set<string>();
+  let left = MAX_READ_ONLY_BYTES;
+  for (const r of info.readOnlyData ?? []) {
+    const length = Math.min(r.size, left);
+    if (length <= 0) break;
+    left -= length;
+    const b = Buffer.from(
+      await st.cache.fs.read(real, { offset: r.offset, length }).catch(() => new Uint8Array()),
+    );
+    for (let at = 0; at < b.length; ) {
+      let end = b.indexOf(0, at);
+      if (end < 0) end = b.length;
+      // a short string starting with a lower-case letter: `unzip -t`
+      if (end - at >= 4 && end - at <= 64 && b[at]! >= 0x61 && b[at]! <= 0x7a) {
+        const s = b.toString('latin1', at, end);
+        if (COMMAND_LINE.test(s)) out.add(s);
+      }
+      at = end + 1;
+    }
+  }
+  return [...out];
 }
 
 /**

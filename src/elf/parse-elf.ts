@@ -282,6 +282,7 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
 
   // Program headers.
   const loads: Load[] = [];
+  const readOnly: { offset: number; size: number }[] = [];
   const notes: Region[] = [];
   let interp: Region | undefined;
   let dynSeg: Region | undefined;
@@ -311,8 +312,12 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
       const vaddr = word(p.dv, b + (is64 ? 16 : 8), le, is64);
       const filesz = word(p.dv, b + (is64 ? 32 : 16), le, is64);
       const align = word(p.dv, b + (is64 ? 48 : 28), le, is64);
-      if (t === PT_LOAD) loads.push({ vaddr, offset, filesz });
-      else if (t === PT_DYNAMIC) {
+      if (t === PT_LOAD) {
+        loads.push({ vaddr, offset, filesz });
+        // p_flags: PF_R 4, PF_W 2, PF_X 1
+        const flags = p.dv.getUint32(b + (is64 ? 4 : 24), le);
+        if ((flags & 7) === 4 && filesz > 0) readOnly.push({ offset, size: filesz });
+      } else if (t === PT_DYNAMIC) {
         if (dynSeg) warnings.push('more than one PT_DYNAMIC: the first is used');
         else dynSeg = { offset, size: filesz, align };
       } else if (t === PT_INTERP) {
@@ -520,6 +525,7 @@ export function parseElfSource(src: ElfSource, opts: ParseElfOptions = {}): ElfI
     ...(buildId !== undefined ? { buildId } : {}),
     ...(dynStrTab !== undefined ? { dynamicStrings: { offset: dynStrTab.offset, end: dynStrTab.end } } : {}),
     ...(goBuildId !== undefined ? { goBuildId } : {}),
+    ...(readOnly.length > 0 ? { readOnlyData: readOnly.sort((a, b) => a.offset - b.offset) } : {}),
   };
   return info;
 }

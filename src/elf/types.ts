@@ -53,6 +53,11 @@ export interface ElfInfo {
   readonly exportedSymbols: readonly string[];
   /** the file range of the dynamic string table (.dynstr: the names of symbols and libraries), when found */
   readonly dynamicStrings?: { readonly offset: number; readonly end: number };
+  /**
+   * the file ranges of the read-only data: PT_LOAD segments readable but neither writable nor
+   * executable (.rodata, and the headers, .dynsym, .dynstr before the code), in file order
+   */
+  readonly readOnlyData?: readonly { readonly offset: number; readonly size: number }[];
   /** entries of .note.dlopen notes */
   readonly dlopen: readonly DlopenNote[];
   /** NT_GNU_BUILD_ID as lowercase hex */
