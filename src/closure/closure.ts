@@ -2032,7 +2032,8 @@ async function shellTemplatesRule(st: State, pg: Program): Promise<void> {
   // whole command lines it runs (zip's `unzip -t`, postgres's `locale -a`): their programs, by name
   const own = new Set([baseName(main.path), baseName(main.real)]);
   const commands: { line: string; path: string }[] = [];
-  for (const line of await commandLines(st, main.real, main.info)) {
+  // (a program over the scan bound, as prefixedCStrings says with undefined, is not read)
+  for (const line of found === undefined ? [] : await commandLines(st, main.real, main.info)) {
     const name = line.split(' ')[0]!;
     if (own.has(name) || SHELL_BUILTINS.has(name) || commands.length >= MAX_COMMAND_LINES) continue;
     const path = (await lookPath(st, name)).found;
