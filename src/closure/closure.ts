@@ -2972,7 +2972,20 @@ async function addRubyGems(st: State, script: string): Promise<void> {
       const tree = await walkTree(st.cache, `${home}/gems/${g}`, {
         skip: (p) => parentPath(p) === `${home}/gems/${g}` && /^(doc|test|spec)$/.test(baseName(p)),
       });
-      for (const e of tree.entries) await addRootFile(st, e.path, origin(`the gem's files`));
+      for (const e of tree.entries) {
+        // a compiled extension (`lib/x.so`): a library with what it needs, as Ruby loads it by path
+        if (e.kind === 'file' && e.path.endsWith('.so')) {
+          const added = await addProgram(st, e.path, origin(`the gem's compiled extension`), 1).then(
+            () => true,
+            (err: unknown) => {
+              if (!isFromscratchError(err)) throw err;
+              return false;
+            },
+          );
+          if (added) continue;
+        }
+        await addRootFile(st, e.path, origin(`the gem's files`));
+      }
     }
   }
 }
