@@ -2770,7 +2770,7 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
     st.roots.push(root);
     // a Perl script: the modules it loads from outside perl's standard library
     if (PERL_PROGRAM.test(baseName(interp)) && ir.stat.type === 'file')
-      await addPerlModules(st, r.path, ir.path);
+      await addPerlModules(st, r.path, ir.path, baseName(p));
     // a Ruby gem's executable stub (RubyGems' `load Gem.activate_bin_path('rake', 'rake', version)`)
     if (RUBY_PROGRAM.test(baseName(interp)) && st.opts.infer?.interpreters !== false && !st.traced)
       await addRubyGems(st, r.path);
@@ -2818,17 +2818,20 @@ const PERL_PROGRAM = /^perl(\d[\d.]*)?$/;
  * each module read in turn for what it loads, its compiled part (`auto/…/X.so`) loaded as a library,
  * to MAX_PERL_MODULES. A module the root lacks is left: the script may load it in an `eval`.
  */
-async function addPerlModules(st: State, script: string, perl: string): Promise<void> {
+async function addPerlModules(st: State, script: string, perl: string, invoked?: string): Promise<void> {
   if (st.opts.infer?.interpreters === false || st.traced) return;
   const inc = await perlInc(st.cache, perl);
   const std = new Set(inc.std);
   const queue: { file: string; libs: readonly string[] }[] = [{ file: script, libs: [] }];
   const seen = new Set<string>();
+  /** the version roots the script and its modules name (`$binroot = "/usr/lib/postgresql/"`) */
+  const roots = new Set<string>();
   let count = 0;
   while (queue.length > 0 && count < MAX_PERL_MODULES) {
     const { file, libs } = queue.shift()!;
     const text = await readTextCached(st.cache, file, 1024 * 1024);
     if (text === undefined) continue;
+    for (const m of text.matchAll(VERSION_ROOT)) roots.add(m[1]!);
     const uses = perlUses(text);
     const dirs = [...new Set([...uses.libs, ...libs, ...inc.all])];
     for (const m of uses.modules) {
@@ -2862,7 +2865,31 @@ async function addPerlModules(st: State, script: string, perl: string): Promise<
       }
     }
   }
+  // a wrapper run under another program's name (Debian's pg_wrapper as psql, pg_dump …): the program
+  // of that name in each version of the root it names (/usr/lib/postgresql/15/bin/psql)
+  if (invoked === undefined || invoked === baseName(script)) return;
+  for (const root of [...roots].sort())
+    for (const v of [...((await listDir(st.cache, root)) ?? [])].sort()) {
+      const p = `${root}/${v}/bin/${invoked}`;
+      const r = await resolveOrMissing(st.cache, p);
+      if (r.stat?.type !== 'file' || (r.stat.mode & 0o111) === 0) continue;
+      await addProgram(
+        st,
+        p,
+        {
+          kind: 'inferred',
+          by: script,
+          reason: `the Perl script ${script}, run as ${invoked}, runs the ${invoked} of each version under ${root}`,
+        },
+        1,
+      ).catch((e: unknown) => {
+        if (!isFromscratchError(e)) throw e;
+      });
+    }
 }
+
+/** VERSION_ROOT is a directory string of a Perl text under which versions of programs live (`"/usr/lib/postgresql/"`: VERSION/bin/NAME). */
+const VERSION_ROOT = /["'](\/usr\/(?:lib|libexec)\/[A-Za-z0-9._+-]+)\/["']/g;
 
 /** LOCATES_ITSELF matches a script that finds its own directory: `$0` or BASH_SOURCE, with dirname, readlink, `%/*`, realpath or `ls -ld`. */
 const LOCATES_ITSELF =

@@ -1530,6 +1530,17 @@ describe("programs that run the command lines they build through /bin/sh (popen,
       assert.match(stopped.stderr, /popen failure/);
     });
   });
+  it("Debian's pg_wrapper run as psql and pg_dump runs the client of that name from /usr/lib/postgresql/VERSION/bin, as on the host", async () => {
+    await withTempDir('e2e-pg-wrapper', async (dir) => {
+      for (const name of ['psql', 'pg_dump']) {
+        const image = `e2e/pg-wrapper-${name}:1`;
+        await build(dir, ['--binary', `/usr/bin/${name}`], image);
+        const host = await run(`/usr/bin/${name}`, ['--version'], { env: { PATH: '/usr/bin:/bin' } });
+        assert.match(host.stdout, /PostgreSQL/);
+        assert.equal((await docker(image, ['--version'])).stdout, host.stdout, name);
+      }
+    });
+  });
 });
 
 describe('servers told on their command line which system user to drop to', () => {
