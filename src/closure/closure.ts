@@ -2010,7 +2010,7 @@ async function addLocales(st: State, by: string, sym: string): Promise<void> {
  * SHELL_TEMPLATE matches a C string that is a command line with a quoted program path to fill in:
  * initdb's `"%s" --boot -X %d %s`, pg_ctl's `exec "%s" %s%s < "%s"`, pg_upgrade's `"%s" -V`.
  */
-const SHELL_TEMPLATE = /^(exec )?"%s"(\s+[-%<>"]|\s*$)/;
+const SHELL_TEMPLATE = /^(exec )?"%s"([ \t]{1,8}[-%<>"]|[ \t]{0,8}$)/;
 
 /**
  * shellTemplatesRule adds /bin/sh for a program that runs command lines it builds through popen or
@@ -2891,9 +2891,13 @@ async function addPerlModules(st: State, script: string, perl: string, invoked?:
 /** VERSION_ROOT is a directory string of a Perl text under which versions of programs live (`"/usr/lib/postgresql/"`: VERSION/bin/NAME). */
 const VERSION_ROOT = /["'](\/usr\/(?:lib|libexec)\/[A-Za-z0-9._+-]+)\/["']/g;
 
-/** LOCATES_ITSELF matches a script that finds its own directory: `$0` or BASH_SOURCE, with dirname, readlink, `%/*`, realpath or `ls -ld`. */
-const LOCATES_ITSELF =
-  /(\$\{?0\b|BASH_SOURCE)[\s\S]*(dirname|readlink|realpath|%\/\*|ls -ld)|(dirname|readlink|realpath)[\s\S]*(\$\{?0\b|BASH_SOURCE)/;
+/**
+ * locatesItself tells whether a script finds its own directory: it names `$0` or BASH_SOURCE, and
+ * dirname, readlink, realpath, `%/*` or `ls -ld` (two linear tests: a script is untrusted text).
+ */
+function locatesItself(text: string): boolean {
+  return /\$\{?0\b|BASH_SOURCE/.test(text) && /dirname|readlink|realpath|%\/\*|ls -ld/.test(text);
+}
 /** NOT_APP_HOME are the prefixes whose bin/ holds the system's programs, not one application's. */
 const NOT_APP_HOME = new Set(['', '/', '/usr', '/usr/local', '/opt', '/snap', '/var', '/etc']);
 /** APP_HOME_SKIP are the directories of an application's home that nothing runs from: its manuals, documentation, sources. */
@@ -2911,7 +2915,7 @@ const MAX_APP_HOME_BYTES = 512 * 1024 * 1024;
 async function addAppHome(st: State, script: string, text: string, depth: number): Promise<void> {
   const bin = parentPath(script);
   const home = parentPath(bin);
-  if (baseName(bin) !== 'bin' || NOT_APP_HOME.has(home) || !LOCATES_ITSELF.test(text)) return;
+  if (baseName(bin) !== 'bin' || NOT_APP_HOME.has(home) || !locatesItself(text)) return;
   // a runtime whose own rule chooses what of its root ships (Erlang/OTP's erl)
   if ((await otpRoot(st.cache, script)) !== undefined) return;
   const { w, over } = await boundedTree(st, home, MAX_APP_HOME_BYTES, {
@@ -2949,7 +2953,7 @@ async function addAppHome(st: State, script: string, text: string, depth: number
 const RUBY_PROGRAM = /^ruby(\d[\d.]*)?$/;
 /** GEM_ACTIVATION is a gem a Ruby script activates: `Gem.activate_bin_path('rake', 'rake', version)`, `gem "rake"`. */
 const GEM_ACTIVATION =
-  /\b(?:Gem\.(?:activate_bin_path|bin_path)\(\s*|^\s*gem\s+|^\s*gem\(\s*)['"]([A-Za-z0-9][\w.-]*)['"]/gm;
+  /(?:\bGem\.(?:activate_bin_path|bin_path)\([ \t]{0,16}|^[ \t]*gem[ \t]+|^[ \t]*gem\([ \t]{0,16})['"]([A-Za-z0-9][\w.-]{0,128})['"]/gm;
 /** GEM_HOMES are where RubyGems looks for installed gems (Gem.path on Debian: `VERSION` and `all` below each), `*` a directory of /usr/lib (the multiarch triplet). */
 const GEM_HOMES = [
   '/var/lib/gems',

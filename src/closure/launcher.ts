@@ -1076,7 +1076,7 @@ const MAX_PYTHON_SCANNED = 5000;
 export const RUNS = 'runs:';
 /** SUBPROCESS_CALL is a subprocess call whose command is a list starting with a literal name: `Popen(["jq", …` */
 const SUBPROCESS_CALL =
-  /\b(?:subprocess\.(?:run|call|check_call|check_output|Popen)|Popen|check_call|check_output|os\.(?:exec|spawn)[lv]pe?)\(\s*\[?\s*['"]([A-Za-z0-9][\w.+-]*)['"]/g;
+  /\b(?:subprocess\.(?:run|call|check_call|check_output|Popen)|Popen|check_call|check_output|os\.(?:exec|spawn)[lv]pe?)\(\s{0,16}\[?\s{0,16}['"]([A-Za-z0-9][\w.+-]{0,64})['"]/g;
 
 /**
  * pythonCommands are the programs a Python source runs by name through subprocess or os.exec*p
@@ -1089,7 +1089,7 @@ export function pythonCommands(text: string): string[] {
 /** ENTRY_POINT starts the name pythonImports gives an entry point a script loads: `entry-point:DIST:GROUP:NAME`. */
 export const ENTRY_POINT = 'entry-point:';
 const ENTRY_POINT_CALL =
-  /\bload_entry_point\(\s*['"]([A-Za-z0-9][A-Za-z0-9._ -]*?)(?:\s*[=<>!~][^'"]*)?['"]\s*,\s*['"]([\w.-]+)['"]\s*,\s*['"]([\w.-]+)['"]\s*\)/g;
+  /\bload_entry_point\(\s{0,16}['"]([A-Za-z0-9][A-Za-z0-9._ -]{0,128}?)(?:\s{0,8}[=<>!~][^'"]{0,64})?['"]\s{0,16},\s{0,16}['"]([\w.-]{1,128})['"]\s{0,16},\s{0,16}['"]([\w.-]{1,128})['"]\s{0,16}\)/g;
 
 /**
  * pythonImports returns the top-level module names a Python source imports: `import a.b, c as d` and
