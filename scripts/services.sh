@@ -30,7 +30,7 @@ want readelf binutils
 want gcc gcc
 want python3 python3
 /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need_pkgs+=(python3-yaml)
-# the real-program corpus (test/e2e/real-launch.test.ts, real-check.test.ts)
+# the real-program corpus (test/e2e/real-launch-*.test.ts, real-check.test.ts)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need_pkgs+=(python3-cryptography)
 want tclsh tcl
 want guile guile-3.0

@@ -2,7 +2,7 @@
  * app-home.test.ts — an application whose launcher script lives in HOME/bin and finds HOME from its
  * own path (maven's mvn, a tarball in /opt): HOME ships whole, its manuals and sources left out, the
  * programs of HOME/bin with their closures, links out of HOME followed; a launcher that does not
- * locate itself, or a script in /usr/bin, ships no home. Maven itself is test/e2e/real-launch.test.ts's.
+ * locate itself, or a script in /usr/bin, ships no home. Maven itself is test/e2e/real-launch-runtimes.test.ts's.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

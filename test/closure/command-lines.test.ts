@@ -3,7 +3,7 @@
  * holding a template with a quoted program path (initdb's `"%s" --boot`) gets /bin/sh; one holding a
  * whole command line (postgres's `locale -a`) gets /bin/sh and that program, found on PATH; a line
  * of a shell builtin or of the program itself brings no program; a program that imports neither popen
- * nor system gets nothing. PostgreSQL itself is test/e2e/real-launch.test.ts's.
+ * nor system gets nothing. PostgreSQL itself is test/e2e/real-launch-servers.test.ts's.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

@@ -3,7 +3,7 @@
  * library with a plugin directory compiled into it gets the directory whole (each module with its own
  * closure, the plugin list beside them); directories other rules or nobody should ship are left; with
  * the rule off, a warning names the directory. The real libraries of the class (ImageMagick, Graphviz,
- * SoX) are test/e2e/real-launch.test.ts's.
+ * SoX) are test/e2e/real-launch-data.test.ts's.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * gcc: a state directory the root lacks is made with the owner and mode its tmpfiles.d line or its
  * unit's RuntimeDirectory= gives, else root's; a pid file directly under /run makes nothing; the account
  * named in the program is noted for /etc/passwd, a symbol of the same name is not. The real daemons of
- * the class (mosquitto, sshd) are test/e2e/real-launch.test.ts's.
+ * the class (mosquitto, sshd) are test/e2e/real-launch-servers.test.ts's.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
