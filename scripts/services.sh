@@ -39,6 +39,9 @@ for m in JSON=libjson-perl DBI=libdbi-perl Algorithm::Diff=libalgorithm-diff-per
   /usr/bin/perl -M"${m%%=*}" -e1 >/dev/null 2>&1 || need_pkgs+=("${m#*=}")
 done
 want file file
+# GLib's GSettings (gsettings and the compiled schemas of the packages installed)
+want gsettings libglib2.0-bin
+[ -f /usr/share/glib-2.0/schemas/org.gnome.system.proxy.gschema.xml ] || need_pkgs+=(gsettings-desktop-schemas)
 want git git
 want gpg gnupg
 want gpg-agent gpg-agent

@@ -37,6 +37,8 @@ import {
   FONTCONFIG_LIBRARY,
   fontconfigDirs,
   GCONV_SYMBOLS,
+  GSETTINGS_SCHEMAS,
+  GSETTINGS_SYMBOLS,
   INFER_SYMBOLS,
   type InferOptions,
   LIBGCC_SYMBOLS,
@@ -2199,6 +2201,7 @@ async function runInference(st: State, pg: Program): Promise<void> {
   const nssDbs = new Set<string>();
   let gconvDone = false;
   let gccDone = false;
+  let schemasDone = false;
   let caDone = false;
   const dataDone = new Set<string>();
   const moduleDirs = new Set<string>();
@@ -2320,6 +2323,26 @@ async function runInference(st: State, pg: Program): Promise<void> {
           `imports ${sym}: glibc loads libgcc_s.so.1 to unwind the stack`,
         );
         if (!ok) st.warnings.push(`${obj.real} imports ${sym} but libgcc_s.so.1 is not in the root`);
+      }
+    }
+    // GLib's GSettings aborts without compiled schemas ("No schemas installed")
+    if (on('libraryData') && !schemasDone) {
+      const imp = importers(fresh, (s) => GSETTINGS_SYMBOLS.has(s));
+      if (imp.length > 0) {
+        schemasDone = true;
+        const { obj, sym } = imp[0]!;
+        const origin: Origin = {
+          kind: 'inferred',
+          by: obj.real,
+          reason: `${importVerb(obj)} ${sym}: GLib's GSettings reads the compiled schemas of its data directories`,
+        };
+        let any = false;
+        for (const p of GSETTINGS_SCHEMAS) if (await addRootFile(st, p, origin)) any = true;
+        if (!any) {
+          st.warnings.push(
+            `${obj.real} ${importVerb(obj)} ${sym} but the root has no compiled GSettings schemas (${GSETTINGS_SCHEMAS.join(', ')}): it will stop with "No schemas installed"`,
+          );
+        }
       }
     }
     if (on('libraryData'))

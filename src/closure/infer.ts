@@ -12,6 +12,7 @@
  *   gconv-modules.cache and every module, ~8 MiB on Debian): which charsets a program converts is
  *   only known at run time.
  * - libgcc_s: pthread_cancel, pthread_exit, backtrace → libgcc_s.so.1, which glibc dlopens to unwind.
+ * - GSettings: g_settings_new … → GLib's compiled schemas (GSETTINGS_SCHEMAS) present in the root.
  * - CA bundle: a TLS library in the closure → the CA bundles at the conventional paths present in the
  *   root, with their symlink chains (libnss3 also gets its built-in root module libnssckbi.so).
  * - dlopen notes: `.note.dlopen` entries of priority required or recommended (the default) → the
@@ -128,13 +129,37 @@ export const LIBGCC_SYMBOLS: ReadonlySet<string> = new Set(['pthread_cancel', 'p
 export const GCONV_SYMBOLS: ReadonlySet<string> = new Set(['iconv_open']);
 
 /**
- * INFER_SYMBOLS is every import an inference rule looks for (NSS, gconv, libgcc): the closure asks
+ * GSETTINGS_SYMBOLS are the imports through which GLib's GSettings opens its schema source (the
+ * `gsettings` tool, GTK, every GNOME program): without compiled schemas it aborts with "No schemas
+ * installed" (or "Settings schema … is not installed").
+ */
+export const GSETTINGS_SYMBOLS: ReadonlySet<string> = new Set([
+  'g_settings_new',
+  'g_settings_new_full',
+  'g_settings_new_with_path',
+  'g_settings_new_with_backend',
+  'g_settings_new_with_backend_and_path',
+  'g_settings_schema_source_get_default',
+]);
+
+/**
+ * GSETTINGS_SCHEMAS are the compiled schemas GSettings reads: `glib-2.0/schemas/gschemas.compiled` under
+ * each directory of GLib's default XDG_DATA_DIRS (`/usr/local/share/:/usr/share/`).
+ */
+export const GSETTINGS_SCHEMAS: readonly string[] = [
+  '/usr/local/share/glib-2.0/schemas/gschemas.compiled',
+  '/usr/share/glib-2.0/schemas/gschemas.compiled',
+];
+
+/**
+ * INFER_SYMBOLS is every import an inference rule looks for (NSS, gconv, libgcc, GSettings): the closure asks
  * the ELF reader for these only (`wantSymbols`), so no other symbol name is ever decoded.
  */
 export const INFER_SYMBOLS: ReadonlySet<string> = new Set([
   ...NSS_SYMBOLS.keys(),
   ...GCONV_SYMBOLS,
   ...LIBGCC_SYMBOLS,
+  ...GSETTINGS_SYMBOLS,
 ]);
 
 /**

@@ -14,7 +14,7 @@ export const INFER_RULES = {
   'dlopen-notes': { key: 'dlopenNotes', what: 'the libraries of .note.dlopen' },
   'library-data': {
     key: 'libraryData',
-    what: "data files libraries open at compiled-in paths (libmagic's magic.mgc, OpenSSL's openssl.cnf, ncurses' terminfo)",
+    what: "data files libraries open at compiled-in paths (libmagic's magic.mgc, OpenSSL's openssl.cnf, ncurses' terminfo, GLib's GSettings schemas)",
   },
   locale: { key: 'locales', what: 'the locale data the image environment names' },
   zoneinfo: { key: 'zoneinfo', what: 'the time zone file the image environment names in TZ' },

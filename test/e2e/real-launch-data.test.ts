@@ -44,6 +44,31 @@ describe('libraries that open a data file at a compiled-in path', () => {
     });
   });
 
+  it("gsettings (GLib's GSettings): the compiled schemas come with it; list-schemas and a key read as on the host; without the rule it stops and the build said so", async () => {
+    requireTool('gsettings', 'libglib2.0-bin');
+    await withTempDir('e2e-gsettings', async (dir) => {
+      const image = 'e2e/gsettings:1';
+      const b = await build(dir, ['--binary', '/usr/bin/gsettings'], image);
+      assert.doesNotMatch(b.stderr, /warning: .*schemas/);
+      const host = await run('gsettings', ['list-schemas']);
+      assert.ok(host.stdout.trim().length > 0, 'the host has schemas');
+      const ours = await dockerRun(image, ['list-schemas']);
+      assert.equal(ours.stdout, host.stdout);
+      const schema = host.stdout.split('\n').find((s) => s.trim() !== '')!;
+      const keys = (await run('gsettings', ['list-keys', schema])).stdout.split('\n').filter(Boolean).sort();
+      const key = keys[0]!;
+      const hostValue = await run('gsettings', ['get', schema, key]);
+      assert.equal((await dockerRun(image, ['get', schema, key])).stdout, hostValue.stdout);
+
+      const bare = 'e2e/gsettings-bare:1';
+      const without = await build(dir, ['--binary', '/usr/bin/gsettings', '--no-infer=library-data'], bare);
+      assert.doesNotMatch(without.stderr, /gschemas/);
+      const fails = await dockerRun(bare, ['list-schemas'], { allowFail: true });
+      assert.notEqual(fails.code, 0);
+      assert.match(fails.stderr, /No schemas installed/);
+    });
+  });
+
   it('tput (ncurses): the terminfo entries of the terminals TERM names, as on the host', async () => {
     requireTool('tput', 'ncurses-bin');
     await withTempDir('e2e-tput', async (dir) => {
