@@ -1972,8 +1972,13 @@ async function addInitDirs(
  */
 async function addZoneinfo(st: State, by: string, reason: string): Promise<void> {
   if (st.opts.infer?.zoneinfo === false) return;
-  const w = await walkTree(st.cache, ZONEINFO_DIR);
-  for (const e of w.entries) await addRootFile(st, e.path, { kind: 'inferred', by, reason });
+  await addRootTree(st, ZONEINFO_DIR, { kind: 'inferred', by, reason });
+}
+
+/** addRootTree adds every entry of the root's directory `dir` (walkTree's bounds), for `origin`. */
+async function addRootTree(st: State, dir: string, origin: Origin): Promise<void> {
+  const w = await walkTree(st.cache, dir);
+  for (const e of w.entries) await addRootFile(st, e.path, origin);
 }
 
 /**
@@ -1997,8 +2002,7 @@ async function addLocales(st: State, by: string, sym: string): Promise<void> {
       await addRootFile(st, found.path, origin);
       continue;
     }
-    const w = await walkTree(st.cache, found.path);
-    for (const e of w.entries) await addRootFile(st, e.path, origin);
+    await addRootTree(st, found.path, origin);
   }
   if (any)
     await addRootFile(st, LOCALE_ALIAS, {
@@ -2129,8 +2133,7 @@ async function compiledLocalesRule(st: State, pg: Program): Promise<void> {
       by: main.real,
       reason: `${pg.rootName} imports ${sym} and names locale "${name}" in its code`,
     };
-    const w = await walkTree(st.cache, data.path);
-    for (const e of w.entries) await addRootFile(st, e.path, origin);
+    await addRootTree(st, data.path, origin);
     return;
   }
 }

@@ -437,11 +437,10 @@ const MAX_PYTHON_SOURCE_BYTES = 4 * 1024 * 1024;
 async function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): Promise<{ pythonImports?: string[] }> {
   // a root that is a Python script by its #! line, whatever its name (a console script: /usr/bin/yq,
   // pip3), is a source too; read through the root (the closure adds its roots to the image at its end)
-  const fs = overlayFs(ctx.root, ctx.col.overlay, ctx.host);
+  const { fs, files: roots } = await rootFiles(ctx);
   const scripts: string[] = [];
-  for (const r of ctx.closureRoots) {
-    const real = await resolvePath(fs, r.path).catch(() => undefined);
-    if (real?.stat?.type !== 'file' || real.stat.size > MAX_PYTHON_SOURCE_BYTES) continue;
+  for (const real of roots) {
+    if (real.size > MAX_PYTHON_SOURCE_BYTES) continue;
     const head = await fs.read(real.path, { offset: 0, length: 256 }).catch(() => undefined);
     if (head === undefined || !/^#![^\n]*\bpython[\d.]*\b/.test(Buffer.from(head).toString('latin1')))
       continue;
@@ -583,14 +582,33 @@ async function readRootAccountFiles(ctx: GatherContext): Promise<RootAccountFile
  * its end.
  */
 async function rootHostFiles(ctx: GatherContext): Promise<string[]> {
-  const fs = overlayFs(ctx.root, ctx.col.overlay, ctx.host);
-  const out: string[] = [];
-  for (const r of ctx.closureRoots) {
-    const real = await resolvePath(fs, r.path).catch(() => undefined);
-    const host = real?.stat?.type === 'file' ? fs.hostPath(real.path) : undefined;
-    if (host !== undefined) out.push(host);
-  }
-  return out;
+  const { fs, files } = await rootFiles(ctx);
+  return files.flatMap((f) => fs.hostPath(f.path) ?? []);
+}
+
+/** resolvedRoots memoizes rootFiles per build context and roots (two rules read the same roots). */
+const resolvedRoots = new WeakMap<GatherContext, { count: number; files: ReturnType<typeof rootFiles> }>();
+
+/**
+ * rootFiles resolves the closure's roots through the root with the added files laid on it: the regular
+ * files they are (symlinks followed), with the overlay they were read through.
+ */
+function rootFiles(
+  ctx: GatherContext,
+): Promise<{ fs: ReturnType<typeof overlayFs>; files: { path: string; size: number }[] }> {
+  const known = resolvedRoots.get(ctx);
+  if (known && known.count === ctx.closureRoots.length) return known.files;
+  const files = (async () => {
+    const fs = overlayFs(ctx.root, ctx.col.overlay, ctx.host);
+    const out: { path: string; size: number }[] = [];
+    for (const r of ctx.closureRoots) {
+      const real = await resolvePath(fs, r.path).catch(() => undefined);
+      if (real?.stat?.type === 'file') out.push({ path: real.path, size: real.stat.size });
+    }
+    return { fs, files: out };
+  })();
+  resolvedRoots.set(ctx, { count: ctx.closureRoots.length, files });
+  return files;
 }
 
 /** commandLine is the image's command as the spec gives it: its entrypoint, then its cmd. */
