@@ -60,6 +60,9 @@ want nginx nginx-light
 # servers given their configuration on the command line (the program-files corpus); redis-server brings
 # redis-cli
 want haproxy haproxy
+# a database server and its client (the server drops to the user its command line names)
+want mariadbd mariadb-server
+want mariadb mariadb-client
 # servers that run helper programs (squid's /usr/lib/squid, lighttpd's include_shell scripts)
 want squid squid
 want lighttpd lighttpd

@@ -16,7 +16,17 @@ export FROMSCRATCH_SERVICES="${FROMSCRATCH_STATE:-/tmp/fromscratch-services}"
 echo "test: type-checking" >&2
 npx tsc -p tsconfig.json --noEmit
 
-if [ $# -gt 0 ]; then files=("$@"); else mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | LC_ALL=C sort); fi
+# the slowest first (the real-program corpus, then the other end-to-end files), the quick unit files
+# after them: files start in this order, so the long ones do not end the run alone on one core
+if [ $# -gt 0 ]; then files=("$@"); else
+  mapfile -t all < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | LC_ALL=C sort)
+  files=()
+  for f in "${all[@]}"; do case $f in test/e2e/real-*) files+=("$f") ;; esac; done
+  for f in "${all[@]}"; do case $f in test/e2e/real-*) ;; test/e2e/*) files+=("$f") ;; esac; done
+  for f in "${all[@]}"; do case $f in test/e2e/*) ;; *) files+=("$f") ;; esac; done
+fi
 if [ ${#files[@]} -eq 0 ]; then echo "test: no test files found" >&2; exit 1; fi
 echo "test: running ${#files[@]} test files" >&2
-exec node --import tsx --test --test-concurrency=2 --test-timeout=600000 "${files[@]}"
+# three files at a time on two cores: the end-to-end files wait on dockerd, the registry and the
+# containers they start for much of their time
+exec node --import tsx --test --test-concurrency=3 --test-timeout=600000 "${files[@]}"

@@ -1445,10 +1445,15 @@ async function addConfigDir(
       break;
     }
   }
-  if (privates.length > 0)
-    st.warnings.push(
-      `${who}'s configuration directory ${d} holds files only their owner may read, left out: ${privates.join(', ')} (keys or passwords: add those the image needs with --add)`,
-    );
+  if (privates.length > 0) {
+    // said once for the directory, naming every program that reads it (a server and its clients)
+    const tail = ` holds files only their owner may read, left out: ${privates.join(', ')} (keys or passwords: add those the image needs with --add)`;
+    const head = `configuration directory ${d} of `;
+    const i = st.warnings.findIndex((w) => w.startsWith(head) && w.endsWith(tail));
+    const readers = i < 0 ? [] : st.warnings[i]!.slice(head.length, -tail.length).split(', ');
+    if (i < 0) st.warnings.push(`${head}${who}${tail}`);
+    else if (!readers.includes(who)) st.warnings[i] = `${head}${[...readers, who].join(', ')}${tail}`;
+  }
 }
 
 /**

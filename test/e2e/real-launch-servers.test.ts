@@ -144,6 +144,50 @@ describe('servers given their configuration on the command line', () => {
     });
   });
 
+  it('mariadbd --user=mysql: its /etc/mysql (debian.cnf, only root may read it, left out and said once for the server and its client), its data and socket directories made for mysql; it answers the client', async () => {
+    const mariadbd = requireTool('mariadbd', 'mariadb-server');
+    const client = requireTool('mariadb', 'mariadb-client');
+    await withTempDir('e2e-mariadb', async (dir) => {
+      const image = 'e2e/launch-mariadb:1';
+      const built = await build(
+        dir,
+        [
+          '--binary',
+          mariadbd,
+          '--binary',
+          client,
+          '--entrypoint',
+          `["${mariadbd}","--user=mysql","--skip-grant-tables"]`,
+        ],
+        image,
+      );
+      assert.doesNotMatch(built.stderr, /would not start|problem/i, built.stderr);
+      const privates = built.stderr
+        .split('\n')
+        .filter((l) => /configuration directory \/etc\/mysql .*only their owner may read/.test(l));
+      assert.equal(privates.length, 1, built.stderr);
+      assert.match(
+        privates[0]!,
+        new RegExp(`of ${mariadbd}, .*${client}.* left out: /etc/mysql/debian\\.cnf`),
+      );
+      const s = await serving(image);
+      try {
+        const sql =
+          'create database t; use t; create table x (a int); insert into x values (1), (2); select sum(a) from x;';
+        let r = await s.exec([client, '-N', '-e', sql]);
+        for (let i = 0; i < 50 && r.code !== 0; i++) {
+          await new Promise((res) => setTimeout(res, 200));
+          r = await s.exec([client, '-N', '-e', sql]);
+        }
+        assert.equal(r.code, 0, `${r.stderr}\n${await s.logs()}`);
+        assert.equal(r.stdout.trim(), '3');
+        assert.ok((await s.users()).includes('mysql'), 'it runs as mysql');
+      } finally {
+        await s.stop();
+      }
+    });
+  });
+
   it('redis-server /etc/redis/redis.conf: a configuration only its owner may read is left out and said so; added, the state it names is made and it answers', async () => {
     const redis = requireTool('redis-server', 'redis-server');
     const cli = requireTool('redis-cli', 'redis-tools');
