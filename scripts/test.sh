@@ -15,6 +15,9 @@ export FROMSCRATCH_SERVICES="${FROMSCRATCH_STATE:-/tmp/fromscratch-services}"
 
 echo "test: type-checking" >&2
 npx tsc -p tsconfig.json --noEmit
+# the command the end-to-end tests run is the bundle, as installed (bin/fromscratch.js runs the sources
+# instead when one is newer): built from these sources now
+node scripts/bundle.mjs >&2
 
 # the slowest first (the real-program corpus, then the other end-to-end files), the quick unit files
 # after them: files start in this order, so the long ones do not end the run alone on one core

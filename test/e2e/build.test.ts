@@ -18,7 +18,7 @@ import {
   validateOciLayoutWithTools,
   withTempDir,
 } from '../support/validate-tools.ts';
-import { BIN, CACHE, fromscratch } from './cli.ts';
+import { BIN, CACHE, CODE_CACHE, fromscratch } from './cli.ts';
 
 const DIGEST = /^sha256:[a-f0-9]{64}\n$/;
 
@@ -104,7 +104,7 @@ test('the same build twice gives the same digest after touching inputs, under an
         'bash',
         [
           '-c',
-          `umask 077 && FROMSCRATCH_CACHE=${CACHE} FROMSCRATCH_FROM_SOURCE=1 ${process.execPath} ${BIN} ${args.map((a) => `'${a}'`).join(' ')}`,
+          `umask 077 && FROMSCRATCH_CACHE=${CACHE} FROMSCRATCH_CODE_CACHE=${CODE_CACHE} ${process.execPath} ${BIN} ${args.map((a) => `'${a}'`).join(' ')}`,
         ],
         { cwd: dir },
       );

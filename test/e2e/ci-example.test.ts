@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { registryAddress, withTempDir } from '../support/validate-tools.ts';
-import { BIN, ROOT } from './cli.ts';
+import { BIN, CODE_CACHE, ROOT } from './cli.ts';
 
 interface Container {
   command: string[];
@@ -71,7 +71,7 @@ test('examples/ci/k8s-job.yaml: its command line, unprivileged, on a fresh cache
         FROMSCRATCH_CACHE: join(dir, cache),
         REGISTRY_AUTH_FILE: join(dir, 'auth.json'),
       };
-      const env: Record<string, string> = { HOME: join(dir, cache), FROMSCRATCH_FROM_SOURCE: '1' };
+      const env: Record<string, string> = { HOME: join(dir, cache), FROMSCRATCH_CODE_CACHE: CODE_CACHE };
       for (const { name, value } of c.env)
         env[name] = overrides[name] ?? value.replace(/\$\((\w+)\)/g, (m, k: string) => env[k] ?? m);
       const argv = c.args.map((a) => a.replace(/\$\((\w+)\)/g, (m, k: string) => env[k] ?? m));

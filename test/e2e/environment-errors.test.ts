@@ -10,7 +10,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { requireTool, run, withTempDir } from '../support/validate-tools.ts';
-import { BIN, fromscratch } from './cli.ts';
+import { BIN, CODE_CACHE, fromscratch } from './cli.ts';
 
 /** asNobody runs the CLI as uid/gid 65534 with a HOME and cache of the test's choosing. */
 async function asNobody(args: string[], cwd: string, env: Record<string, string>) {
@@ -23,7 +23,7 @@ async function asNobody(args: string[], cwd: string, env: Record<string, string>
       '--clear-groups',
       'env',
       ...Object.entries({
-        FROMSCRATCH_FROM_SOURCE: '1',
+        FROMSCRATCH_CODE_CACHE: CODE_CACHE,
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         ...env,
       }).map(([k, v]) => `${k}=${v}`),

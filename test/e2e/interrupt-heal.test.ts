@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { compile } from '../run/image-fixture.ts';
 import { requireTool, run, withTempDir } from '../support/validate-tools.ts';
-import { BIN, fromscratch } from './cli.ts';
+import { BIN, CODE_CACHE, fromscratch } from './cli.ts';
 
 /** startCli spawns the CLI and resolves `seen` once stderr matched `re`; `done` gives the exit code. */
 function startCli(args: string[], env: NodeJS.ProcessEnv, cwd: string, re: RegExp) {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd,
-    env: { ...process.env, FROMSCRATCH_FROM_SOURCE: '1', ...env },
+    env: { ...process.env, FROMSCRATCH_CODE_CACHE: CODE_CACHE, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type FaultProxy, startFaultProxy } from '../fakes/fault-proxy.ts';
 import { registryAddress, requireTool, run } from '../support/validate-tools.ts';
-import { BIN, fromscratch, ROOT } from './cli.ts';
+import { BIN, CODE_CACHE, fromscratch, ROOT } from './cli.ts';
 
 const STAMP = String.raw`\[\s*\d+\.\d+s\]`;
 const SIZE = String.raw`[\d.]+ [kMG]?B`;
@@ -207,7 +207,7 @@ describe('progress of pulls', () => {
     try {
       const r = await run('script', ['-qec', `${cmd} > ${q(stdoutFile)}`, '/dev/null'], {
         cwd: ROOT,
-        env: { ...process.env, FROMSCRATCH_CACHE: cache, FROMSCRATCH_FROM_SOURCE: '1', TERM: 'xterm' },
+        env: { ...process.env, FROMSCRATCH_CACHE: cache, FROMSCRATCH_CODE_CACHE: CODE_CACHE, TERM: 'xterm' },
       });
       assert.equal(r.code, 0, r.stdout + r.stderr);
       const screen = r.stdout;

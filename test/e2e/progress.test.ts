@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { registryAddress, requireTool, run, withTempDir } from '../support/validate-tools.ts';
-import { BIN, fromscratch, ROOT } from './cli.ts';
+import { BIN, CODE_CACHE, fromscratch, ROOT } from './cli.ts';
 
 const STAMP = String.raw`\[\s*\d+\.\d+s\]`;
 /** the build every mode runs: a small program, written to an OCI layout */
@@ -127,7 +127,7 @@ test('tty: bars redrawn in place under `script`, a clean final line, the cursor 
       env: {
         ...process.env,
         FROMSCRATCH_CACHE: join(dir, 'cache'),
-        FROMSCRATCH_FROM_SOURCE: '1',
+        FROMSCRATCH_CODE_CACHE: CODE_CACHE,
         TERM: 'xterm',
       },
     });

@@ -29,7 +29,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { type DebianMirror, startDebianMirror } from '../support/debian-mirror.ts';
 import { registryAddress } from '../support/validate-tools.ts';
-import { BIN, CACHE, ROOT } from './cli.ts';
+import { BIN, CACHE, CODE_CACHE, ROOT } from './cli.ts';
 
 const exec = promisify(execFile);
 
@@ -167,7 +167,7 @@ exec "${process.execPath}" "${BIN}" "$@"
     // the host's programs as a user has them (no version-manager shims in front of /usr/bin)
     PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     FROMSCRATCH_CACHE: CACHE,
-    FROMSCRATCH_FROM_SOURCE: '1',
+    FROMSCRATCH_CODE_CACHE: CODE_CACHE,
     FROMSCRATCH_README_APT_SOURCE: mirror.aptSource,
   };
   for (const make of Object.values(SETUP)) await make(dir);

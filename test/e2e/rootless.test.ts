@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { isFromscratchError } from '../../src/errors.ts';
 import { checkUserNamespaces } from '../../src/run/run.ts';
 import { makeRuntimeSpec } from '../../src/run/runtime-spec.ts';
-import { BIN, ROOT } from './cli.ts';
+import { BIN, CODE_CACHE, ROOT } from './cli.ts';
 
 const exec = promisify(execFile);
 const NOBODY = 65534;
@@ -33,7 +33,7 @@ async function asNobody(args: string[]): Promise<{ code: number; stdout: string;
       env: {
         ...process.env,
         FROMSCRATCH_CACHE: join(dir, 'cache'),
-        FROMSCRATCH_FROM_SOURCE: '1',
+        FROMSCRATCH_CODE_CACHE: CODE_CACHE,
         TMPDIR: dir,
       },
       maxBuffer: 64 << 20,

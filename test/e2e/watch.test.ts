@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startRegistry } from '../registry/registry-instance.ts';
 import { requireTool, run, validateOciLayoutWithTools, withTempDir } from '../support/validate-tools.ts';
-import { BIN, CACHE } from './cli.ts';
+import { BIN, CACHE, CODE_CACHE } from './cli.ts';
 
 const PROGRAM = '/usr/bin/env';
 
@@ -76,7 +76,7 @@ test('build --watch rebuilds and pushes on each app edit, only the app layer upl
         ],
         {
           cwd: dir,
-          env: { ...process.env, FROMSCRATCH_CACHE: CACHE, FROMSCRATCH_FROM_SOURCE: '1' },
+          env: { ...process.env, FROMSCRATCH_CACHE: CACHE, FROMSCRATCH_CODE_CACHE: CODE_CACHE },
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );
