@@ -27,10 +27,11 @@ import { notEmulatedWarning } from '../deb/deb-entries.ts';
 import { ELF_DATA_KIND_LABEL, readElfRole } from '../elf/elf-role.ts';
 import { isElf } from '../elf/parse-elf.ts';
 import { FromscratchError, withContext } from '../errors.ts';
+import type { FileEntry } from '../fs/file-tree.ts';
 import { hostFs } from '../fs/host-fs.ts';
 import type { Origin } from '../fs/origin.ts';
 import { overlayFs } from '../fs/overlay-fs.ts';
-import { baseName, encodePath, normalizeImagePath } from '../fs/path.ts';
+import { baseName, encodePath, normalizeImagePath, parentPath } from '../fs/path.ts';
 import { resolvePath } from '../fs/resolve.ts';
 import type { RootFs } from '../fs/root-fs.ts';
 import { type StatSnapshot, statSnapshot } from '../fs/stat-snapshot.ts';
@@ -815,6 +816,7 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
             });
           }
         }
+        await addLinkedPrograms(ctx, entries, normalizeImagePath(dest));
       }
       return;
     }
@@ -979,6 +981,49 @@ async function isProgram(
     return false;
   }
   return head[0] === 0x23 && head[1] === 0x21 && (executed || (mode & 0o111) !== 0);
+}
+
+/** MAX_LINKED_PROGRAMS bounds the programs outside an added tree that its symlinks bring (addLinkedPrograms). */
+const MAX_LINKED_PROGRAMS = 32;
+
+/**
+ * addLinkedPrograms makes closure roots of the programs outside an added tree (`dest` in the image) that
+ * its symlinks point to, as the root has them: a Python virtual environment's `bin/python` is a link to
+ * `/usr/bin/python3`, and the image's command through it found nothing to run. ELF programs and
+ * executable scripts only, at most MAX_LINKED_PROGRAMS; a link to nothing or to data stays a link.
+ */
+async function addLinkedPrograms(
+  ctx: GatherContext,
+  entries: readonly { entry: FileEntry; hostPath: string }[],
+  dest: string,
+): Promise<void> {
+  const seen = new Set<string>();
+  for (const { entry, hostPath } of entries) {
+    if (entry.type !== 'symlink' || seen.size >= MAX_LINKED_PROGRAMS) continue;
+    const to = normalizeImagePath(
+      entry.target.startsWith('/') ? entry.target : `${parentPath(entry.path)}/${entry.target}`,
+    );
+    if (to === dest || to.startsWith(`${dest}/`) || seen.has(to)) continue;
+    const r = await resolvePath(ctx.root, to).catch(() => undefined);
+    if (r?.stat?.type !== 'file') continue;
+    const real = ctx.root.hostPath(r.path);
+    if (real === undefined) continue;
+    const head = await ctx.root.read(r.path, { offset: 0, length: 4 }).catch(() => undefined);
+    if (head === undefined) continue;
+    const program = isElf(head)
+      ? (
+          await readElfRole(ctx.root, r.path, ctx.platform.architecture, undefined, ctx.root).catch(
+            () => undefined,
+          )
+        )?.role === 'program'
+      : head[0] === 0x23 && head[1] === 0x21 && (r.stat.mode & 0o111) !== 0;
+    if (!program) continue;
+    seen.add(to);
+    ctx.closureRoots.push({
+      path: to,
+      origin: { kind: 'requested', via: '--add', source: `${hostPath} -> ${entry.target}` },
+    });
+  }
 }
 
 /**

@@ -114,6 +114,38 @@ print(datetime.fromtimestamp(1700000000, ZoneInfo("America/New_York")).isoformat
 `;
 
 describe('interpreters that find their standard library from their own path', () => {
+  it("an app directory holding a Python virtual environment (venv/bin/python is a link to /usr/bin/python3): the interpreter it links to comes with it, with its standard library; the app imports a package of the venv's site-packages, as on the host", async () => {
+    requireTool('python3', 'python3');
+    await withTempDir('e2e-venv', async (dir) => {
+      const app = join(dir, 'app');
+      await mkdir(app);
+      await run('/usr/bin/python3', ['-m', 'venv', '--without-pip', join(app, 'venv')]);
+      const minor = (
+        await run('/usr/bin/python3', [
+          '-c',
+          'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")',
+        ])
+      ).stdout.trim();
+      const pkg = join(app, 'venv', 'lib', `python${minor}`, 'site-packages', 'greet');
+      await mkdir(pkg, { recursive: true });
+      await writeFile(join(pkg, '__init__.py'), 'def hi():\n    return "hi from the venv"\n');
+      await writeFile(
+        join(app, 'main.py'),
+        'import json, sys, greet\nprint(greet.hi(), sys.prefix, sys.base_prefix, json.dumps({"ok": True}))\n',
+      );
+      const image = 'e2e/launch-python-venv:1';
+      const b = await build(
+        dir,
+        ['--add', `${app}:/app`, '--entrypoint', '["/app/venv/bin/python","/app/main.py"]'],
+        image,
+      );
+      assert.doesNotMatch(b.stderr, /not in the image|warning: .*Python runtime/, b.stderr);
+      const host = await run(join(app, 'venv', 'bin', 'python'), [join(app, 'main.py')]);
+      assert.equal((await docker(image, [])).stdout, host.stdout.replaceAll(app, '/app'));
+      assert.match(host.stdout, /^hi from the venv /);
+    });
+  });
+
   it('python3 under --env LC_ALL=C.UTF-8: the standard library, its extension modules (ssl, sqlite3, zlib), the locale and the zones of zoneinfo, as on the host', async (t) => {
     requireTool('python3', 'python3'); // /usr/bin/python3: Debian's, as a user names it
     await withTempDir('e2e-python', async (dir) => {
