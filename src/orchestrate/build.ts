@@ -192,6 +192,7 @@ async function buildPlatform(
       log.warn(m);
     },
     isProgram: (hostPath, mode, imagePath) => isProgram(ctx, hostPath, imagePath ?? hostPath, mode),
+    addLinkedPrograms: (entries, dest, via) => addLinkedPrograms(ctx, entries, dest, via),
     secrets: {
       ...(opts.checkSecret ? { checkSecret: opts.checkSecret } : {}),
       ...(opts.allowSecrets ? { allowSecrets: opts.allowSecrets } : {}),
@@ -816,7 +817,12 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
             });
           }
         }
-        await addLinkedPrograms(ctx, entries, normalizeImagePath(dest));
+        await addLinkedPrograms(
+          ctx,
+          entries.map((e) => e.entry),
+          normalizeImagePath(dest),
+          '--add',
+        );
       }
       return;
     }
@@ -994,11 +1000,12 @@ const MAX_LINKED_PROGRAMS = 32;
  */
 async function addLinkedPrograms(
   ctx: GatherContext,
-  entries: readonly { entry: FileEntry; hostPath: string }[],
+  entries: readonly FileEntry[],
   dest: string,
+  via: string,
 ): Promise<void> {
   const seen = new Set<string>();
-  for (const { entry, hostPath } of entries) {
+  for (const entry of entries) {
     if (entry.type !== 'symlink' || seen.size >= MAX_LINKED_PROGRAMS) continue;
     const to = normalizeImagePath(
       entry.target.startsWith('/') ? entry.target : `${parentPath(entry.path)}/${entry.target}`,
@@ -1021,7 +1028,7 @@ async function addLinkedPrograms(
     seen.add(to);
     ctx.closureRoots.push({
       path: to,
-      origin: { kind: 'requested', via: '--add', source: `${hostPath} -> ${entry.target}` },
+      origin: { kind: 'requested', via, source: `${entry.path} -> ${entry.target}` },
     });
   }
 }

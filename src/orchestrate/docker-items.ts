@@ -41,6 +41,8 @@ export interface ItemContext {
    * script); other ELF files at `imagePath` are recorded as data
    */
   readonly isProgram: (hostPath: string, mode: number, imagePath?: string) => Promise<boolean>;
+  /** makes closure roots of the programs outside a copied tree (`dest`) its symlinks point to (build.ts) */
+  readonly addLinkedPrograms: (entries: readonly FileEntry[], dest: string, via: string) => Promise<void>;
   /** the secrets policy for files copied from the build context, and the host paths allowed despite it */
   readonly secrets: { checkSecret?: SecretCheck; allowSecrets?: readonly string[] };
 }
@@ -167,7 +169,11 @@ export async function gatherContextAdd(
   addEntries(ctx, entries, via, (e) =>
     e.type === 'file' && e.content.kind === 'host' ? e.content.path : undefined,
   );
-  if (item.closure) await closureOf(ctx, entries, via);
+  if (item.closure) {
+    await closureOf(ctx, entries, via);
+    // a copied virtual environment's bin/python links to /usr/bin/python3, as with --add
+    await ctx.addLinkedPrograms(entries, normalizeImagePath(item.dest ?? '/'), via);
+  }
 }
 
 /** addExtracted unpacks a local tar (ADD auto-extraction) safely and copies its tree under `dest`. */

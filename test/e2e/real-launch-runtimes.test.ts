@@ -143,6 +143,16 @@ describe('interpreters that find their standard library from their own path', ()
       const host = await run(join(app, 'venv', 'bin', 'python'), [join(app, 'main.py')]);
       assert.equal((await docker(image, [])).stdout, host.stdout.replaceAll(app, '/app'));
       assert.match(host.stdout, /^hi from the venv /);
+
+      // the same from a Dockerfile whose COPY asks for the closure
+      await writeFile(
+        join(dir, 'Dockerfile'),
+        'FROM scratch\n# fromscratch: closure\nCOPY app/ /app/\nENTRYPOINT ["/app/venv/bin/python","/app/main.py"]\n',
+      );
+      const fromDockerfile = 'e2e/launch-python-venv-dockerfile:1';
+      const d = await build(dir, ['.'], fromDockerfile);
+      assert.doesNotMatch(d.stderr, /not in the image/, d.stderr);
+      assert.equal((await docker(fromDockerfile, [])).stdout, host.stdout.replaceAll(app, '/app'));
     });
   });
 
