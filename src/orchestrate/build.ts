@@ -24,7 +24,7 @@ import {
 } from '../closure/program-files.ts';
 import { timezoneRequest } from '../closure/timezone.ts';
 import { notEmulatedWarning } from '../deb/deb-entries.ts';
-import { ELF_DATA_KIND_LABEL, readElfRole } from '../elf/elf-role.ts';
+import { ELF_DATA_KIND_LABEL, type ElfRole, readElfRole } from '../elf/elf-role.ts';
 import { isElf } from '../elf/parse-elf.ts';
 import { FromscratchError, withContext } from '../errors.ts';
 import type { FileEntry } from '../fs/file-tree.ts';
@@ -224,8 +224,10 @@ async function buildPlatform(
             ...(ctx.opts.stats ? { stats: ctx.opts.stats } : {}),
           })
         : undefined;
-    if (attribution) attribution.prefetch(ctx.col, await rootHostFiles(ctx));
-    await gatherClosure(spec, ctx);
+    // the roots resolved once: the md5 prefetch and the Python script rule read the same files
+    const resolved = ctx.closureRoots.length > 0 ? await resolveRoots(ctx) : undefined;
+    if (attribution && resolved) attribution.prefetch(ctx.col, rootHostFiles(resolved));
+    await gatherClosure(spec, ctx, resolved);
     // --lib-path: the image's loader must find those directories too (an ld.so.cache, else LD_LIBRARY_PATH)
     const libCache =
       libDirs.length > 0 &&
@@ -436,10 +438,14 @@ const MAX_PYTHON_SOURCE_BYTES = 4 * 1024 * 1024;
  * than by the closure, so that an edit of the application changes the closure's memo key only when its
  * imports change.
  */
-async function pythonImportsOf(spec: BuildSpec, ctx: GatherContext): Promise<{ pythonImports?: string[] }> {
+async function pythonImportsOf(
+  spec: BuildSpec,
+  ctx: GatherContext,
+  resolved: RootFiles,
+): Promise<{ pythonImports?: string[] }> {
   // a root that is a Python script by its #! line, whatever its name (a console script: /usr/bin/yq,
   // pip3), is a source too; read through the root (the closure adds its roots to the image at its end)
-  const { fs, files: roots } = await rootFiles(ctx);
+  const { fs, files: roots } = resolved;
   const scripts: string[] = [];
   for (const real of roots) {
     if (real.size > MAX_PYTHON_SOURCE_BYTES) continue;
@@ -583,34 +589,28 @@ async function readRootAccountFiles(ctx: GatherContext): Promise<RootAccountFile
  * program a build names is the largest file to hash, and the closure adds it to the collector only at
  * its end.
  */
-async function rootHostFiles(ctx: GatherContext): Promise<string[]> {
-  const { fs, files } = await rootFiles(ctx);
-  return files.flatMap((f) => fs.hostPath(f.path) ?? []);
+function rootHostFiles(roots: RootFiles): string[] {
+  return roots.files.flatMap((f) => roots.fs.hostPath(f.path) ?? []);
 }
 
-/** resolvedRoots memoizes rootFiles per build context and roots (two rules read the same roots). */
-const resolvedRoots = new WeakMap<GatherContext, { count: number; files: ReturnType<typeof rootFiles> }>();
+/** RootFiles are the closure's roots as regular files, with the overlay they were resolved through. */
+interface RootFiles {
+  readonly fs: ReturnType<typeof overlayFs>;
+  readonly files: readonly { path: string; size: number }[];
+}
 
 /**
- * rootFiles resolves the closure's roots through the root with the added files laid on it: the regular
- * files they are (symlinks followed), with the overlay they were read through.
+ * resolveRoots resolves the closure's roots through the root with the added files laid on it: the regular
+ * files they are (symlinks followed).
  */
-function rootFiles(
-  ctx: GatherContext,
-): Promise<{ fs: ReturnType<typeof overlayFs>; files: { path: string; size: number }[] }> {
-  const known = resolvedRoots.get(ctx);
-  if (known && known.count === ctx.closureRoots.length) return known.files;
-  const files = (async () => {
-    const fs = overlayFs(ctx.root, ctx.col.overlay, ctx.host);
-    const out: { path: string; size: number }[] = [];
-    for (const r of ctx.closureRoots) {
-      const real = await resolvePath(fs, r.path).catch(() => undefined);
-      if (real?.stat?.type === 'file') out.push({ path: real.path, size: real.stat.size });
-    }
-    return { fs, files: out };
-  })();
-  resolvedRoots.set(ctx, { count: ctx.closureRoots.length, files });
-  return files;
+async function resolveRoots(ctx: GatherContext): Promise<RootFiles> {
+  const fs = overlayFs(ctx.root, ctx.col.overlay, ctx.host);
+  const files: { path: string; size: number }[] = [];
+  for (const r of ctx.closureRoots) {
+    const real = await resolvePath(fs, r.path).catch(() => undefined);
+    if (real?.stat?.type === 'file') files.push({ path: real.path, size: real.stat.size });
+  }
+  return { fs, files };
 }
 
 /** commandLine is the image's command as the spec gives it: its entrypoint, then its cmd. */
@@ -631,7 +631,7 @@ function commandPathsOf(spec: BuildSpec): { commandPaths?: Record<string, string
 }
 
 /** gatherClosure resolves the closure of every program gathered, over the root with the added files laid on it. */
-async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void> {
+async function gatherClosure(spec: BuildSpec, ctx: GatherContext, resolved?: RootFiles): Promise<void> {
   if (ctx.closureRoots.length === 0) return;
   const fs = overlayFs(ctx.root, ctx.col.overlay, ctx.host);
   const env = spec.config?.Env ?? undefined;
@@ -654,7 +654,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext): Promise<void>
     ...(pathVar ? { path: pathVar.split(':') } : {}),
     locales: localeRequests(env ?? []),
     ...(timezoneRequest(env ?? []) ? { timezone: timezoneRequest(env ?? []) } : {}),
-    ...(await pythonImportsOf(spec, ctx)),
+    ...(await pythonImportsOf(spec, ctx, resolved ?? (await resolveRoots(ctx)))),
     ...commandPathsOf(spec),
   };
   // the closure of an earlier build is reused while nothing it looked at has changed (closure-memo.ts)
@@ -977,14 +977,31 @@ async function isProgram(
   mode: number,
   executed = false,
 ): Promise<boolean> {
+  const kind = await programKind(ctx, hostPath, mode, executed);
+  if (kind !== undefined && typeof kind !== 'boolean') {
+    const path = normalizeImagePath(imagePath);
+    ctx.elfData.set(path, { kind: kind.kind, detail: kind.detail });
+    ctx.col.note(path, elfDataOrigin(kind.kind, kind.detail, formatPlatform(ctx.platform)));
+    return false;
+  }
+  return kind === true;
+}
+
+/**
+ * programKind reads what a host file is to run: true for an ELF program or library of the image's
+ * architecture or an executable (or `executed`) `#!` script, false for another non-ELF file, or the
+ * role of an ELF file that is data (isProgram records it; addLinkedPrograms passes over it).
+ */
+async function programKind(
+  ctx: GatherContext,
+  hostPath: string,
+  mode: number,
+  executed = false,
+): Promise<boolean | Extract<ElfRole, { role: 'data' }>> {
   const head = await ctx.host.read(hostPath, { offset: 0, length: 4 });
   if (isElf(head)) {
     const role = await readElfRole(ctx.host, hostPath, ctx.platform.architecture, undefined, ctx.root);
-    if (role.role === 'program') return true;
-    const path = normalizeImagePath(imagePath);
-    ctx.elfData.set(path, { kind: role.kind, detail: role.detail });
-    ctx.col.note(path, elfDataOrigin(role.kind, role.detail, formatPlatform(ctx.platform)));
-    return false;
+    return role.role === 'program' ? true : role;
   }
   return head[0] === 0x23 && head[1] === 0x21 && (executed || (mode & 0o111) !== 0);
 }
@@ -1014,17 +1031,8 @@ async function addLinkedPrograms(
     const r = await resolvePath(ctx.root, to).catch(() => undefined);
     if (r?.stat?.type !== 'file') continue;
     const real = ctx.root.hostPath(r.path);
-    if (real === undefined) continue;
-    const head = await ctx.root.read(r.path, { offset: 0, length: 4 }).catch(() => undefined);
-    if (head === undefined) continue;
-    const program = isElf(head)
-      ? (
-          await readElfRole(ctx.root, r.path, ctx.platform.architecture, undefined, ctx.root).catch(
-            () => undefined,
-          )
-        )?.role === 'program'
-      : head[0] === 0x23 && head[1] === 0x21 && (r.stat.mode & 0o111) !== 0;
-    if (!program) continue;
+    if (real === undefined || (await programKind(ctx, real, r.stat.mode).catch(() => false)) !== true)
+      continue;
     seen.add(to);
     ctx.closureRoots.push({
       path: to,
