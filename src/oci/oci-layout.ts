@@ -13,6 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import pLimit from 'p-limit';
 import { dirStore, fsyncDir, writeFileAtomic } from '../blob/dir-store.ts';
 import { type BlobStore, readBlob } from '../blob/store.ts';
 import { removeDeadTemps, TEMP_FILE_RE } from '../blob/temp-files.ts';
@@ -281,15 +282,25 @@ async function writeBlobs(
   await ensureRealDir(blobs, layoutDir);
   await ensureRealDir(join(blobs, 'sha256'), layoutDir);
   const to = dirStore(blobs, { fsync });
-  for (const l of s.layers) await copyBlob(to, store, l);
-  for (const doc of s.documents) {
-    if (await to.has(doc.descriptor.digest, doc.descriptor.size)) {
-      const existing = await readFile(to.pathOf(doc.descriptor.digest));
-      if (Buffer.compare(existing, doc.bytes) === 0) continue;
-    }
-    await to.put(doc.bytes, { digest: doc.descriptor.digest, size: doc.descriptor.size });
-  }
+  // each blob is its own file, written through its own temp name: several at once, so that their
+  // flushes overlap (index.json, written after, is what makes them part of the layout)
+  const limit = pLimit(BLOBS_AT_ONCE);
+  await Promise.all([
+    ...s.layers.map((l) => limit(() => copyBlob(to, store, l))),
+    ...s.documents.map((doc) =>
+      limit(async () => {
+        if (await to.has(doc.descriptor.digest, doc.descriptor.size)) {
+          const existing = await readFile(to.pathOf(doc.descriptor.digest));
+          if (Buffer.compare(existing, doc.bytes) === 0) return;
+        }
+        await to.put(doc.bytes, { digest: doc.descriptor.digest, size: doc.descriptor.size });
+      }),
+    ),
+  ]);
 }
+
+/** BLOBS_AT_ONCE is how many blobs writeBlobs links or writes at the same time. */
+const BLOBS_AT_ONCE = 8;
 
 /** indexEntry is the index.json entry for serialized images: the top descriptor with the tag annotations (I9). */
 export function indexEntry(
@@ -411,8 +422,10 @@ export async function writeOciLayout(
       const tmp = join(parent, `.${base}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
       await mkdir(tmp, { mode: 0o777 });
       try {
-        await writeFileAtomic(join(tmp, 'oci-layout'), ociLayoutFile(), { fsync });
-        await writeBlobs(tmp, store, s, fsync);
+        await Promise.all([
+          writeFileAtomic(join(tmp, 'oci-layout'), ociLayoutFile(), { fsync }),
+          writeBlobs(tmp, store, s, fsync),
+        ]);
         await writeFileAtomic(join(tmp, 'index.json'), mergeIndex(undefined, entries), { fsync });
         try {
           await rename(tmp, dir);

@@ -155,6 +155,21 @@ test(
 );
 
 test(
+  'a cache made within the minimum age is stamped, not scanned: nothing in it can be old enough',
+  withCache(async (dir) => {
+    const born = statSync(dir).birthtimeMs;
+    if (!(born > 0)) return; // no birth time on this file system: scanned as any other
+    const fresh = join(dir, 'records', 'sha256', 'a.json');
+    mkdirSync(join(fresh, '..'), { recursive: true });
+    writeFileSync(fresh, '{}'); // written now, as a first build writes
+    assert.equal(await maybePruneCache(dir, { now: born + HOUR / 2, records: 0 }), undefined);
+    assert.ok(existsSync(join(dir, 'pruned')) && existsSync(fresh), 'stamped, nothing removed');
+    // once the period is over it is trimmed as usual
+    assert.ok(await maybePruneCache(dir, { now: born + 2 * HOUR, records: 0 }));
+  }),
+);
+
+test(
   'temporary files of interrupted runs go after a day; trimming runs at most once per period',
   withCache(async (dir) => {
     const stale = put(join(dir, 'blobs', 'sha256', '.tmp-blob-1-x'), 'x', 25 * HOUR);

@@ -77,6 +77,10 @@ export async function maybePruneCache(dir: string, o: PruneOptions = {}): Promis
   // a stamp that is not a plain file (a symlink planted there): not a cache this build trims
   if (last !== undefined && !last.isFile()) return undefined;
   if (last !== undefined && now - last.mtimeMs < (o.every ?? PRUNE_EVERY_MS)) return undefined;
+  // a cache made less than MIN_AGE ago (the first build with it) holds nothing old enough to go: it
+  // is stamped, not scanned (where the file system keeps no birth time, it is scanned)
+  const born = last === undefined ? (await lstat(dir).catch(() => undefined))?.birthtimeMs : undefined;
+  const young = born !== undefined && born > 0 && now >= born && now - born < (o.minAge ?? MIN_AGE_MS);
   // the stamp first: a second build finishing now does not prune as well
   try {
     if (last === undefined) await writeFile(stamp, '', { flag: 'wx' });
@@ -84,7 +88,7 @@ export async function maybePruneCache(dir: string, o: PruneOptions = {}): Promis
   } catch {
     return undefined; // a cache we cannot write to is not ours to trim
   }
-  return pruneCache(dir, { ...o, now });
+  return young ? undefined : pruneCache(dir, { ...o, now });
 }
 
 /** pruneCache trims the cache in `dir` now (see the file header). */
