@@ -124,6 +124,21 @@ test('the bundle builds the image the sources build, with the same digest, from 
     assert.equal(again.status, 0, again.stderr);
     assert.equal(again.stdout, fromSource.stdout);
     assert.equal(statSync(join(v8, buildCache!)).mtimeMs, before, 'a usable cache is not rewritten');
+    assert.equal(generation(), '4', 'the run is counted');
+    // every 16th run (bin/fromscratch.js REFRESH_EVERY) compares: a build like the first three compiled
+    // nothing new, the cache stays; a push compiled its HTTP client, the cache is written with it
+    const refresh = (out: string) => {
+      writeFileSync(join(v8, buildCache!.replace(/\.bin$/, '.gen')), '15');
+      const size = statSync(join(v8, buildCache!)).size;
+      const r = bin([...args, '-o', out]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, fromSource.stdout);
+      assert.equal(generation(), '16');
+      return statSync(join(v8, buildCache!)).size - size;
+    };
+    assert.equal(refresh(`oci:${join(dir, 'same')}:x`), 0, 'nothing new compiled: not rewritten');
+    const grown = refresh(`docker://${REGISTRY}/${uniqueRepo('bundle')}:x`);
+    assert.ok(grown > 0, `a push's code is added to the cache (${grown} bytes)`);
 
     // each command has its own; a damaged one is rejected by V8, the run is right, the cache rewritten
     assert.equal(bin(['--version']).stdout.trim(), bin(['--version']).stdout.trim());
