@@ -3102,6 +3102,9 @@ async function addNodePackage(st: State, script: string, depth: number): Promise
   }
 }
 
+/** MAX_SCRIPT_DATA bounds the data files under /usr/share one shell script brings. */
+const MAX_SCRIPT_DATA = 64;
+
 /**
  * addScriptCommands adds the programs a shell script runs (shell-script.ts scriptCommands): an
  * absolute path the root has, or a name found on the image's PATH, each as a program with its own
@@ -3121,10 +3124,25 @@ async function addScriptCommands(st: State, script: string, depth: number): Prom
       if (t !== undefined) texts.push(t);
     }
     const state = new Map<string, string>();
+    const data: string[] = [];
+    let zones = false;
     for (const t of texts)
-      for (const p of scriptPaths(t))
+      for (const p of scriptPaths(t)) {
         if (stateRootOf(p) !== undefined && !state.has(p)) state.set(p, `the shell script names ${p}`);
+        else if (p === ZONEINFO_DIR || p.startsWith(`${ZONEINFO_DIR}/`)) zones = true;
+        else if (p.startsWith('/usr/share/') && !data.includes(p)) data.push(p);
+      }
     await addStatePaths(st, state, script, script);
+    // zones by name from the database it names (tzselect's TZDIR), as a program's compiled-in one
+    if (zones)
+      await addZoneinfo(st, script, `the shell script reads time zones by name from ${ZONEINFO_DIR}`);
+    // the data files it reads where it names them (tzselect's $TZDIR/iso3166.tab): files only, not
+    // the directories (a whole /usr/share/zoneinfo for one table)
+    for (const p of data.slice(0, MAX_SCRIPT_DATA)) {
+      const r = await resolveOrMissing(st.cache, p);
+      if (r.stat?.type === 'file')
+        await addResolved(st, r, { kind: 'inferred', by: script, reason: 'the shell script reads it' });
+    }
   }
   if (st.opts.infer?.launchers !== false && !st.traced) await addAppHome(st, script, text, depth);
   for (const c of scriptCommands(text, script)) {

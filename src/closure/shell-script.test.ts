@@ -29,6 +29,54 @@ test('the commands of a launcher: literal variables expanded, defaults taken, ex
   ]);
 });
 
+test('a program named by a variable given a default where unset (tzselect: `: ${AWK=awk}`, then `$AWK …`)', () => {
+  const text = [
+    ': ${AWK=awk}',
+    ': "${PAGER:=less}"',
+    'SED=/bin/sed',
+    ': ${SED=sed}',
+    "($AWK -v x=y 'BEGIN { exit 123 }') </dev/null",
+    'out=`$SED -n p file`',
+    'echo "$x" | $PAGER',
+    '${CC:=cc} -o x x.c',
+    ': ${UNKNOWN=$HOME/bin/x}',
+    '$UNKNOWN',
+  ].join('\n');
+  // SED was set before its default: the assignment wins, as in the shell
+  assert.deepEqual(scriptCommands(text), ['awk', '/bin/sed', 'less', 'cc']);
+  // what a trap's action and `sh -c` run (tzselect's `trap 'status=$?; rm -fr -- "$tmp"; exit $status' 0`)
+  assert.deepEqual(
+    scriptCommands(
+      [
+        'trap \'status=$?; rm -fr -- "$tmp"; exit $status\' 0 HUP INT PIPE TERM &&',
+        '  tmp=`mktemp -d`',
+        'trap "kill $pid" EXIT', // kill: the builtin
+        "sh -c 'chown -R www-data /srv && logger done'",
+        '/bin/bash -c "sleep 1"',
+      ].join('\n'),
+    ),
+    ['rm', 'mktemp', 'sh', 'chown', 'logger', '/bin/bash', 'sleep'],
+  );
+  // a command in a variable assigned in a case branch, run through eval (zdiff)
+  assert.deepEqual(
+    scriptCommands(
+      [
+        'case $1 in',
+        "  *cmp) prog=cmp;  cmp='${CMP-cmp}'  ;;",
+        "  *)    prog=diff; cmp='${DIFF-diff}';;",
+        'esac',
+        'eval "$cmp" -- "$1" "$2"',
+      ].join('\n'),
+    ),
+    ['diff'],
+  );
+  // exec replaces the shell with a program: `exec echo` runs /usr/bin/echo (tzselect --version)
+  assert.deepEqual(scriptCommands('echo a\n-version) exec echo "tzselect $V" ;;\nnohup true &\n'), [
+    'echo',
+    'true',
+  ]);
+});
+
 test('what runs nothing is not a command: comments, heredocs, usage text across lines, case patterns, functions, builtins, unknown variables', () => {
   const text = [
     'usage() {',
@@ -77,6 +125,19 @@ test("the paths a script names: a variable's default value, a path up to the var
     'cd /srv/../etc',
   ].join('\n');
   assert.deepEqual(scriptPaths(text), ['/var/lock/apache2', '/var/log/apache2', '/run/x.pid']);
+  // through variables assigned a literal or a default before (tzselect)
+  const tzselect = [
+    ': ${TZDIR=/usr/share/zoneinfo}',
+    'zonetabtype=zone1970',
+    'TZ_COUNTRY_TABLE=$TZDIR/iso3166.tab',
+    'TZ_ZONE_TABLE="${TZDIR}/$zonetabtype.tab"',
+    'cat $NOWHERE/x.tab',
+  ].join('\n');
+  assert.deepEqual(scriptPaths(tzselect), [
+    '/usr/share/zoneinfo',
+    '/usr/share/zoneinfo/iso3166.tab',
+    '/usr/share/zoneinfo/zone1970.tab',
+  ]);
 });
 
 test("$0 is the script's own path when given (valgrind's wrapper: exec $0.bin)", () => {

@@ -30,6 +30,15 @@ const BUILTINS = new Set([
   ...['pushd', 'popd', 'dirs', 'disown', 'suspend', 'logout', 'complete', 'compgen', 'caller'],
 ]);
 
+/** MAX_INNER bounds the trap actions and `sh -c` strings of one script read as lines of their own. */
+const MAX_INNER = 256;
+
+/** UTILITY_BUILTINS are builtins that are programs too (coreutils, procps): what `exec` or `nohup` runs. */
+const UTILITY_BUILTINS = new Set(['echo', 'printf', 'test', '[', 'true', 'false', 'kill', 'pwd']);
+
+/** EXTERNAL_AFTER are the prefixes whose command is always a program, never a builtin. */
+const EXTERNAL_AFTER = new Set(['exec', 'nohup']);
+
 /** LOOKUPS are the commands whose arguments are programs looked up on PATH (to be run next). */
 const LOOKUPS = new Set(['command', 'which', 'type', 'hash']);
 
@@ -65,15 +74,11 @@ export function scriptCommands(text: string, self?: string): string[] {
   // the script's functions, wherever they are defined (one may be called above its definition)
   const FUNCTION = /^\s*(?:function\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*\(\s*\)/;
   const functions = new Set(lines.flatMap((l) => FUNCTION.exec(l)?.[1] ?? []));
+  let inner = 0;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const fn = FUNCTION.exec(line);
-    const assign = /^\s*(?:export\s+|readonly\s+|local\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$/.exec(line);
-    if (assign) {
-      const v = expand(unquote(assign[2]!), vars);
-      if (v === undefined) vars.delete(assign[1]!);
-      else vars.set(assign[1]!, v);
-    }
+    noteAssignments(line, vars);
     // a case pattern (`start|restart)`) is no command: what follows it is
     const pattern = fn ? undefined : /^\s*\(?[^\s()'"$]+(?:\s*\|\s*[^\s()'"$]+)*\s*\)/.exec(line);
     for (const segment of segments(pattern ? line.slice(pattern[0].length) : line)) {
@@ -81,8 +86,23 @@ export function scriptCommands(text: string, self?: string): string[] {
       let k = 0;
       // leading assignments (`LC_ALL=C sort`) and command prefixes
       while (k < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[k]!) || PREFIXES.has(words[k]!))) k++;
+      // assignments alone set variables, also among other commands (zdiff's case branch `*) prog=diff;
+      // cmp='${DIFF-diff}';;`, then `eval "$cmp" …`)
+      if (k === words.length && k > 0 && !PREFIXES.has(words[0]!)) {
+        for (const a of words) {
+          const eq = a.indexOf('=');
+          const v = expand(unquote(a.slice(eq + 1)), vars);
+          if (v === undefined) vars.delete(a.slice(0, eq));
+          else vars.set(a.slice(0, eq), v);
+        }
+      }
       // `\command` runs the command itself, not an alias of it
       const w = words[k]?.replace(/^\\+/, '');
+      // `exec echo …` replaces the shell with the program echo, not its builtin (tzselect --version)
+      if (w !== undefined && k > 0 && EXTERNAL_AFTER.has(words[k - 1]!) && UTILITY_BUILTINS.has(w)) {
+        if (!out.includes(w)) out.push(w);
+        continue;
+      }
       // a program looked up on PATH to be run (`command -v java`, `which java`, `type -p java`): maven's
       // launcher runs what `command -v java` finds
       if (w !== undefined && LOOKUPS.has(w)) {
@@ -93,9 +113,20 @@ export function scriptCommands(text: string, self?: string): string[] {
             if (!out.includes(name)) out.push(name);
         }
       }
+      // the commands of a trap's action (`trap 'rm -f "$tmp"' 0`) and of `sh -c '…'` run too: read
+      // as a line of their own, next
+      const quoted =
+        w === 'trap'
+          ? /^\s*trap\s+(['"])(.*?)\1/.exec(segment.slice(segment.indexOf('trap')))?.[2]
+          : w !== undefined && SHELLS.has(w.slice(w.lastIndexOf('/') + 1)) && words[k + 1] === '-c'
+            ? /\s-c\s+(['"])(.*?)\1/.exec(segment)?.[2]
+            : undefined;
+      if (quoted !== undefined && inner++ < MAX_INNER) lines.splice(i + 1, 0, quoted);
       if (w === undefined || BUILTINS.has(w) || functions.has(w)) continue;
       // a case pattern (`start)`), a redirection, a glob or a quoted string of several words is no command
-      if (/[)(<>|&;*?[\]=]/.test(w) || /^['"]/.test(w) !== /['"]$/.test(w)) continue;
+      // (a `${V:=default}` in it is an expansion, not an assignment)
+      if (/[)(<>|&;*?[\]=]/.test(w.replace(/\$\{[^}]*\}/g, '')) || /^['"]/.test(w) !== /['"]$/.test(w))
+        continue;
       const word = expand(unquote(w), vars);
       if (word === undefined || word === '' || word.includes('$') || BUILTINS.has(word)) continue;
       if (/^[0-9]+$/.test(word)) continue;
@@ -240,14 +271,36 @@ function unquote(w: string): string {
 }
 
 /**
- * expand substitutes `$V`, `${V}` and `${V:-default}` / `${V-default}` with the literal values known
- * (a default when V is unknown); a reference to an unknown variable stays, `$(`, `$@` and others too.
+ * noteAssignments updates `vars` with what a line assigns: a literal value (`BIN=$ROOT/bin`, an
+ * unknowable one forgets the variable), or a default where the variable is unset (`: ${AWK=awk}`,
+ * then `$AWK -f …`: tzselect).
+ */
+function noteAssignments(line: string, vars: Map<string, string>): void {
+  const assign = /^\s*(?:export\s+|readonly\s+|local\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$/.exec(line);
+  if (assign) {
+    const v = expand(unquote(assign[2]!), vars);
+    if (v === undefined) vars.delete(assign[1]!);
+    else vars.set(assign[1]!, v);
+  }
+  for (const m of line.matchAll(DEFAULT_ASSIGN)) {
+    const v = expand(unquote(m[2]!), vars);
+    if (!vars.has(m[1]!) && v !== undefined && !v.includes('$')) vars.set(m[1]!, v);
+  }
+}
+
+/** DEFAULT_ASSIGN is `${V=default}` or `${V:=default}`: the variable gets the default when unset. */
+const DEFAULT_ASSIGN = /\$\{([A-Za-z_][A-Za-z0-9_]*):?=([^}]*)\}/g;
+
+/**
+ * expand substitutes `$V`, `${V}` and `${V:-default}` / `${V-default}` (and the assigning `:=`, `=`)
+ * with the literal values known (a default when V is unknown); a reference to an unknown variable
+ * stays, `$(`, `$@` and others too.
  */
 function expand(w: string, vars: ReadonlyMap<string, string>): string | undefined {
   if (w.includes('`') || w.includes('$(')) return undefined;
   return w
     .replace(
-      /\$\{([A-Za-z_][A-Za-z0-9_]*):?-([^}]*)\}/g,
+      /\$\{([A-Za-z_][A-Za-z0-9_]*):?[-=]([^}]*)\}/g,
       (m, n: string, d: string) => vars.get(n) ?? (d.includes('$') ? m : d),
     )
     .replace(
@@ -285,17 +338,29 @@ export function sourcedFiles(text: string): string[] {
 
 /**
  * scriptPaths lists the absolute paths a script's uncommented lines name, in order, unique: a
- * variable's default value counts (`${APACHE_LOCK_DIR:-/var/lock/apache2}`), and a path followed by a
- * variable (`/var/lock/apache2$SUFFIX`) up to the variable.
+ * variable's default value counts (`${APACHE_LOCK_DIR:-/var/lock/apache2}`), a variable assigned a
+ * literal before is expanded (`: ${TZDIR=/usr/share/zoneinfo}` then `$TZDIR/iso3166.tab`), and a
+ * path followed by an unknown variable (`/var/lock/apache2$SUFFIX`) counts up to the variable.
  */
 export function scriptPaths(text: string): string[] {
+  const vars = new Map<string, string>();
   return linePaths(
     text.slice(0, MAX_SCRIPT_TEXT),
     /(?:^|[\s"'=:])(\/[A-Za-z0-9._+@/-]*[A-Za-z0-9_+@-])(?=$|[\s"';,:)|&])/g,
-    (code) =>
-      code
-        // a default value is a path the script may use: ${APACHE_LOCK_DIR:-/var/lock/apache2}
-        .replace(/\$\{[A-Za-z_][A-Za-z0-9_]*:?[-=]([^}$]*)\}/g, ' $1 ')
-        .replace(/\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|.)/g, ' '),
+    (code) => {
+      // a path through a variable assigned a literal before: tzselect's `$TZDIR/iso3166.tab`
+      noteAssignments(code, vars);
+      return (
+        code
+          .replace(
+            /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+            (m, a: string | undefined, b: string | undefined) => vars.get((a ?? b)!) ?? m,
+          )
+          // a default value is a path the script may use: ${APACHE_LOCK_DIR:-/var/lock/apache2}
+          .replace(/\$\{[A-Za-z_][A-Za-z0-9_]*:?[-=]([^}$]*)\}/g, ' $1 ')
+          // an unknown one ends a path before it, and no path starts after it (`$HOME/x` is not `/x`)
+          .replace(/\$(\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*|.)/g, '|')
+      );
+    },
   );
 }

@@ -32,7 +32,7 @@ export async function docker(
 
 /**
  * dockerRun runs a command in an image without network: a host directory mounted (`mount` at `/w` unless
- * `at` says), a working directory, environment variables or another entrypoint when given.
+ * `at` says), a working directory, environment variables, another entrypoint or standard input when given.
  */
 export function dockerRun(
   image: string,
@@ -44,6 +44,8 @@ export function dockerRun(
     env?: readonly string[];
     entrypoint?: string;
     allowFail?: boolean;
+    /** written to the program's standard input */
+    input?: string;
   } = {},
 ) {
   return run(
@@ -51,6 +53,7 @@ export function dockerRun(
     [
       'run',
       '--rm',
+      ...(o.input !== undefined ? ['-i'] : []),
       '--network',
       'none',
       ...(o.mount !== undefined ? ['-v', `${o.mount}:${o.at ?? '/w'}`] : []),
@@ -60,7 +63,7 @@ export function dockerRun(
       image,
       ...args,
     ],
-    o.allowFail ? { allowFail: true } : {},
+    { ...(o.allowFail ? { allowFail: true } : {}), ...(o.input !== undefined ? { input: o.input } : {}) },
   );
 }
 

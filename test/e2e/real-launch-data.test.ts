@@ -1,9 +1,10 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: shell scripts and test names hold shell expansions
 /**
  * real-launch-data.test.ts — real programs from Debian, built as a user builds them and run under Docker
  * with `--network none`, each output compared with the same program run on the host (issue 11): programs
  * and libraries that open data, modules or helpers at compiled-in paths: openssl, tput, file, ImageMagick,
  * Graphviz, PHP, SoX, zsh, fontconfig, vim, pandoc, gdb, cmake, nmap, hunspell, Ghostscript; shell scripts
- * that run programs; git, gpg, tar, make; valgrind and stdbuf. The helpers are launch-support.ts's.
+ * that run programs (an entrypoint, tzselect, zdiff); git, gpg, tar, make; valgrind and stdbuf. The helpers are launch-support.ts's.
  */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -420,6 +421,45 @@ describe('shell scripts that run programs (an entrypoint preparing its state, a 
       const bare = await dockerRun(bareImage, [], { allowFail: true });
       assert.notEqual(bare.code, 0);
       assert.match(bare.stderr, /mkdir: not found/);
+    });
+  });
+
+  it("tzselect: `: ${AWK=awk}` then `$AWK …`, `exec echo`, its tables at $TZDIR/iso3166.tab, the zones by name from TZDIR and its trap's rm: a zone chosen at its prompts as on the host", async () => {
+    requireTool('tzselect', 'libc-bin');
+    await withTempDir('e2e-tzselect', async (dir) => {
+      const image = 'e2e/tzselect:1';
+      const b = await build(dir, ['--binary', '/usr/bin/tzselect'], image);
+      assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+      const version = await run('/usr/bin/tzselect', ['--version']);
+      assert.equal((await dockerRun(image, ['--version'])).stdout, version.stdout);
+      // Indian Ocean, Mauritius, yes; the two clock lines name the second they ran in
+      const input = '8\n4\n1\n';
+      const clockless = (t: string) => t.replace(/^.* time is now:.*$/gim, '');
+      const host = await run('/usr/bin/tzselect', [], { input });
+      const ours = await dockerRun(image, [], { input });
+      assert.equal(ours.stdout, 'Indian/Mauritius\n');
+      assert.equal(ours.stdout, host.stdout);
+      assert.equal(clockless(ours.stderr), clockless(host.stderr));
+    });
+  });
+
+  it("zdiff: the diff its case branch names (`cmp='${DIFF-diff}'`, run through eval) and what its trap runs; two gzip files compared as on the host", async () => {
+    requireTool('zdiff', 'gzip');
+    await withTempDir('e2e-zdiff', async (dir) => {
+      await mkdir(join(dir, 'w'));
+      await writeFile(join(dir, 'w', 'a.gz'), gzipSync('one\ntwo\nthree\n'));
+      await writeFile(join(dir, 'w', 'b.gz'), gzipSync('one\nTWO\nthree\n'));
+      const image = 'e2e/zdiff:1';
+      const b = await build(dir, ['--binary', '/usr/bin/zdiff'], image);
+      assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+      const host = await run('/usr/bin/zdiff', [join(dir, 'w', 'a.gz'), join(dir, 'w', 'b.gz')], {
+        allowFail: true,
+      });
+      const ours = await dockerRun(image, ['/w/a.gz', '/w/b.gz'], { mount: join(dir, 'w'), allowFail: true });
+      assert.equal(host.code, 1, host.stderr);
+      assert.equal(ours.code, 1, ours.stderr);
+      assert.equal(ours.stdout, host.stdout);
+      assert.equal(ours.stderr, '');
     });
   });
 });
