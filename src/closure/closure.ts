@@ -95,7 +95,7 @@ import {
   SHARED_OBJECT,
   shareDataCandidates,
 } from './module-dirs.ts';
-import { MAX_PERL_MODULES, modulePath, perlUses, xsPath } from './perl-modules.ts';
+import { MAX_PERL_MODULES, modulePath, perlCommands, perlUses, xsPath } from './perl-modules.ts';
 import {
   ACCOUNT_SYMBOLS,
   accountReason,
@@ -2800,8 +2800,10 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
   if (cmd === undefined) {
     st.roots.push(root);
     // a Perl script: the modules it loads from outside perl's standard library
-    if (PERL_PROGRAM.test(baseName(interp)) && ir.stat.type === 'file')
+    if (PERL_PROGRAM.test(baseName(interp)) && ir.stat.type === 'file') {
       await addPerlModules(st, r.path, ir.path, baseName(p));
+      await addPerlCommands(st, r.path, depth);
+    }
     // a Ruby gem's executable stub (RubyGems' `load Gem.activate_bin_path('rake', 'rake', version)`)
     if (RUBY_PROGRAM.test(baseName(interp)) && st.opts.infer?.interpreters !== false && !st.traced)
       await addRubyGems(st, r.path);
@@ -2837,7 +2839,18 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
   if (PERL_PROGRAM.test(baseName(target))) {
     const perl = await resolveOrMissing(st.cache, target);
     if (perl.stat?.type === 'file') await addPerlModules(st, r.path, perl.path);
+    await addPerlCommands(st, r.path, depth);
   }
+}
+
+/**
+ * addPerlCommands adds the programs a Perl script runs by a literal name (perl-modules.ts
+ * perlCommands: `system`, backquotes, a piped `open`): callgrind_control's `open(LIST, "vgdb -l|")`.
+ */
+async function addPerlCommands(st: State, script: string, depth: number): Promise<void> {
+  if (st.opts.infer?.launchers === false || st.traced) return;
+  const text = await readTextCached(st.cache, script, 1024 * 1024);
+  if (text !== undefined) await addCommandsRun(st, script, perlCommands(text), 'Perl script', depth);
 }
 
 /** PERL_PROGRAM matches the names of perl interpreters (`perl`, `perl5.36.0`). */
@@ -3145,7 +3158,22 @@ async function addScriptCommands(st: State, script: string, depth: number): Prom
     }
   }
   if (st.opts.infer?.launchers !== false && !st.traced) await addAppHome(st, script, text, depth);
-  for (const c of scriptCommands(text, script)) {
+  await addCommandsRun(st, script, scriptCommands(text, script), 'shell script', depth);
+}
+
+/**
+ * addCommandsRun adds the programs a script runs (`commands`: absolute paths, or names found on the
+ * image's PATH), each with its own closure, to MAX_SCRIPT_DEPTH. A name found nowhere, or a file that
+ * is no program, is left: the script may test for it before running it.
+ */
+async function addCommandsRun(
+  st: State,
+  script: string,
+  commands: readonly string[],
+  what: string,
+  depth: number,
+): Promise<void> {
+  for (const c of commands) {
     const path = c.startsWith('/') ? c : (await lookPath(st, c)).found;
     if (path === undefined || path === script) continue;
     const r = await resolveOrMissing(st.cache, path);
@@ -3155,7 +3183,7 @@ async function addScriptCommands(st: State, script: string, depth: number): Prom
       await addProgram(
         st,
         path,
-        { kind: 'inferred', by: script, reason: `the shell script runs ${c}` },
+        { kind: 'inferred', by: script, reason: `the ${what} runs ${c}` },
         depth + 1,
       );
     } catch (e) {

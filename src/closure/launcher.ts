@@ -1080,11 +1080,29 @@ const SUBPROCESS_CALL =
 
 /**
  * pythonCommands are the programs a Python source runs by name through subprocess or os.exec*p
- * (`subprocess.Popen(["jq"] + args)`: yq, a jq wrapper), found on PATH when it runs.
+ * (`subprocess.Popen(["jq"] + args)`: yq, a jq wrapper), found on PATH when it runs; and for a
+ * command line it gives the shell (`os.system("gzip -k x")`, `shell=True`), /bin/sh and the program
+ * the line starts with.
  */
 export function pythonCommands(text: string): string[] {
-  return [...new Set([...text.matchAll(SUBPROCESS_CALL)].map((m) => m[1]!))];
+  const out = new Set([...text.matchAll(SUBPROCESS_CALL)].map((m) => m[1]!));
+  // a command line run by the shell: /bin/sh, and the program it starts with
+  const lines = [...text.matchAll(SHELL_CALL)].map((m) => m.groups!.c ?? m.groups!.d ?? '');
+  if (lines.length > 0) out.add('/bin/sh');
+  for (const l of lines) {
+    const word = l.trim().split(/\s+/)[0] ?? '';
+    if (/^[A-Za-z0-9][\w.+-]{0,64}$|^(\/[\w.+@-]+)+$/.test(word) && !word.includes('..')) out.add(word);
+  }
+  return [...out];
 }
+
+/**
+ * SHELL_CALL is a command line a Python source gives the shell: `os.system("…")`, `os.popen("…")`,
+ * `subprocess.getoutput("…")` / `getstatusoutput`, or a subprocess call with a string and `shell=True`
+ * on the same line.
+ */
+const SHELL_CALL =
+  /\b(?:os\.(?:system|popen)|subprocess\.(?:getoutput|getstatusoutput))\(\s{0,16}[rbf]?(['"])(?<c>[^'"\n]{1,256})\1|\b(?:subprocess\.(?:run|call|check_call|check_output|Popen)|Popen|check_call|check_output)\(\s{0,16}[rbf]?(['"])(?<d>[^'"\n]{1,256})\3[^\n]*\bshell\s*=\s*True/g;
 
 /** ENTRY_POINT starts the name pythonImports gives an entry point a script loads: `entry-point:DIST:GROUP:NAME`. */
 export const ENTRY_POINT = 'entry-point:';
@@ -1162,8 +1180,8 @@ export async function pythonPackagesPlan(
     if (name.startsWith(RUNS)) {
       // a program it runs by name: the first of PATH's directories (Docker's default) that has it
       const command = name.slice(RUNS.length);
-      for (const d of PYTHON_COMMAND_PATH) {
-        const p = `${d}/${command}`;
+      for (const d of command.startsWith('/') ? [''] : PYTHON_COMMAND_PATH) {
+        const p = `${d}${d === '' ? '' : '/'}${command}`;
         const r = await resolveOrMissing(c, p);
         if (r.stat?.type !== 'file' || (r.stat.mode & 0o111) === 0) continue;
         entries.push({ path: p, kind: 'program', reason: `${by} runs ${command} by name (subprocess)` });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { modulePath, perlUses, xsPath } from './perl-modules.ts';
+import { modulePath, perlCommands, perlUses, xsPath } from './perl-modules.ts';
 
 test('what a Perl source loads: use, require, use parent/base, use lib; not POD, not after __END__, not no', () => {
   const text = [
@@ -46,4 +46,50 @@ test('where a module and its compiled part live under an @INC directory', () => 
   assert.equal(modulePath('Image::ExifTool'), 'Image/ExifTool.pm');
   assert.equal(xsPath('DBI'), 'auto/DBI/DBI.so');
   assert.equal(xsPath('List::Util'), 'auto/List/Util/Util.so');
+});
+
+test('the programs a Perl source runs by a literal name: system, exec, backquotes, qx, piped open; not a variable, a file open or POD', () => {
+  const text = [
+    '#!/usr/bin/perl',
+    'my $pid = `pidof x`;',
+    'open(LIST, "vgdb -l|") or die;',
+    'open(my $out, "| /usr/sbin/sendmail -t");',
+    "open(my $fh, '-|', 'git', 'log') || die;",
+    'open(my $in, "<", "/etc/passwd");',
+    'open(CONF, "/etc/x.conf") or die;',
+    'system("gzip -d $f");',
+    "system 'tar', '-xf', $f;",
+    'exec { "ls" } "ls", "-l";',
+    'my $v = qx(uname -r);',
+    'system("$prog --help");',
+    'system($cmd);',
+    '  # system("in-a-comment") runs nothing',
+    '=pod',
+    '',
+    'Run C<`fake-in-pod`> to see.',
+    '',
+    '=cut',
+    '__END__',
+    '`after-end`',
+  ].join('\n');
+  // `system("gzip -d $f")` has a `$`: perl runs it through /bin/sh
+  assert.deepEqual(perlCommands(text), [
+    '/bin/sh',
+    'gzip',
+    'tar',
+    'ls',
+    'pidof',
+    'uname',
+    'git',
+    'vgdb',
+    '/usr/sbin/sendmail',
+  ]);
+});
+
+test('a command string without shell metacharacters is run by perl itself: no /bin/sh', () => {
+  assert.deepEqual(
+    perlCommands("my $k = `uname -s`;\nsystem('gzip', '-9', $f);\nopen(my $d, '-|', 'date', '-u');\n"),
+    ['gzip', 'uname', 'date'],
+  );
+  assert.deepEqual(perlCommands('system("gzip -c x > y.gz");'), ['/bin/sh', 'gzip']);
 });

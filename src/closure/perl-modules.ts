@@ -1,5 +1,6 @@
 /**
- * perl-modules.ts — the modules a Perl script loads, read from its text (never run). PURE.
+ * perl-modules.ts — the modules a Perl script loads and the programs it runs, read from its text (never
+ * run). PURE.
  *
  * The interpreters rule ships Perl's standard library; a script also loads modules from Debian's vendor
  * directories (/usr/share/perl5: Debian::AdduserCommon, JSON, Image::ExifTool) and from directories it
@@ -45,9 +46,7 @@ export function perlUses(text: string): PerlUses {
     if (MODULE.test(m) && !modules.includes(m)) modules.push(m);
   };
   // POD blocks and the data after __END__/__DATA__ are no code
-  const code = text
-    .split(/^__(?:END|DATA)__\s*$/m)[0]!
-    .replace(/^=[A-Za-z][\s\S]*?(^=cut\b.*$|(?![\s\S]))/gm, '');
+  const code = perlCode(text);
   for (const m of code.matchAll(/(?:^|(?<=[;{}]))\s*(use|require|no)\s+([^;]*);/gm)) {
     const [, kw, rest] = m;
     const word = /^([A-Za-z_][A-Za-z0-9_:]*)\s*([\s\S]*)$/.exec(rest!.trim());
@@ -65,6 +64,65 @@ export function perlUses(text: string): PerlUses {
     add(name);
   }
   return { libs, modules, xs: /\b(XSLoader::load|bootstrap\s+[A-Za-z_]|DynaLoader)\b/.test(code) };
+}
+
+/** perlCode is a Perl source without what is no code: POD blocks, the data after __END__/__DATA__. */
+function perlCode(text: string): string {
+  return text.split(/^__(?:END|DATA)__\s*$/m)[0]!.replace(/^=[A-Za-z][\s\S]*?(^=cut\b.*$|(?![\s\S]))/gm, '');
+}
+
+/** MAX_PERL_COMMANDS bounds the programs one Perl source is read to run. */
+export const MAX_PERL_COMMANDS = 64;
+
+/**
+ * PERL_RUNS find where a Perl source runs a program by a literal command, each with the group holding
+ * the command's text: `system`/`exec` with a string or a list (`system("vgdb -l")`, `exec 'gzip',
+ * '-d'`), backquotes and `qx` (`` `uname -r` ``, `qx(id -u)`, `qx{…}`), and a piped `open` with three
+ * arguments (`open(my $fh, '-|', 'git', …)`).
+ */
+const PERL_RUNS: readonly RegExp[] = [
+  /\b(?:system|exec)\s*\(?\s*(?:\{\s*)?(['"])(?<c>[^'"\n]{1,256})\1/g,
+  /`(?<c>[^`\n]{1,256})`/g,
+  /\bqx\s*(?:\((?<c>[^)\n]{1,256})\)|\{(?<d>[^}\n]{1,256})\}|\/(?<e>[^/\n]{1,256})\/)/g,
+  /\bopen\s*\(?\s*(?:my\s+)?[$\w:]+\s*,\s*(['"])[-|]{2}\1\s*,\s*(['"])(?<c>[^'"\n]{1,256})\2/g,
+];
+
+/** PERL_OPEN2 is a two-argument `open`: its mode and command are one string (`"vgdb -l|"`, `"| sendmail"`). */
+const PERL_OPEN2 =
+  /\bopen\s*\(?\s*(?:my\s+)?[$\w:]+\s*,\s*(['"])(?<m>[^'"\n]{1,256})\1\s*\)?\s*(?:;|or\b|\|\|)/g;
+
+/**
+ * perlCommands lists the programs a Perl source runs by a literal name (PERL_RUNS, and a two-argument
+ * `open` whose string starts or ends with `|`): a bare name to look up on PATH or an absolute path, in
+ * order of kind then place, unique; /bin/sh first when a command string holds shell metacharacters
+ * (perl runs it as `/bin/sh -c`). A command starting with a variable names none; POD, whole-line
+ * comments and what follows __END__ are not read.
+ *
+ * @example perlCommands('open(LIST, "vgdb -l|"); my $k = `uname -r`;') // ['uname', 'vgdb']
+ */
+export function perlCommands(text: string): string[] {
+  // whole-line comments too (a `# system("x")` in one is no call)
+  const code = perlCode(text).replace(/^\s*#.*$/gm, '');
+  const commands: string[] = [];
+  for (const re of PERL_RUNS)
+    for (const m of code.matchAll(re)) commands.push(m.groups!.c ?? m.groups!.d ?? m.groups!.e ?? '');
+  for (const m of code.matchAll(PERL_OPEN2)) {
+    const mode = m.groups!.m!.trim();
+    if (mode.startsWith('|')) commands.push(mode.slice(1));
+    else if (mode.endsWith('|')) commands.push(mode.slice(0, -1));
+  }
+  const out: string[] = [];
+  // a command string with shell metacharacters (`gzip -c x > y.gz`) perl runs as `/bin/sh -c`
+  // (perlfunc exec); one without, and a list, it runs itself
+  if (commands.some((c) => /[$&*(){}[\]'";\\|?<>~`\n]/.test(c.trim()))) out.push('/bin/sh');
+  for (const c of commands) {
+    const word = c.trim().split(/\s+/)[0] ?? '';
+    if (!/^(\/[A-Za-z0-9._+@-]+)+$|^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(word)) continue;
+    if (word.split('/').some((x) => x === '.' || x === '..') || out.includes(word)) continue;
+    out.push(word);
+    if (out.length >= MAX_PERL_COMMANDS) break;
+  }
+  return out;
 }
 
 /** modulePath is where a module lives under an @INC directory (`Foo::Bar` → `Foo/Bar.pm`). */

@@ -525,9 +525,18 @@ describe('Python packages of the system site directories', () => {
       "subprocess.check_output(['git', 'rev-parse'])",
       'os.execvp("less", ["less"])',
       'subprocess.run(cmd)  # not a literal',
-      'subprocess.run("echo hi", shell=True)  # a shell command line',
       'self.run("install")  # a method of its own',
     ].join('\n');
     assert.deepEqual(pythonCommands(code), ['jq', 'git', 'less']);
+    // command lines given to the shell: /bin/sh, and the program each starts with
+    const shell = [
+      'subprocess.run("echo hi", shell=True)',
+      'os.system("gzip -k /data/x")',
+      "out = os.popen('uname -r').read()",
+      'subprocess.getoutput("/usr/bin/id -u")',
+      'subprocess.check_output("$HOME/x", shell=True)',
+      'subprocess.run("tar -xf a.tar")  # without the shell the whole string is the program name',
+    ].join('\n');
+    assert.deepEqual(pythonCommands(shell), ['/bin/sh', 'echo', 'gzip', 'uname', '/usr/bin/id']);
   });
 });

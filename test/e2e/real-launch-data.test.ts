@@ -4,7 +4,8 @@
  * with `--network none`, each output compared with the same program run on the host (issue 11): programs
  * and libraries that open data, modules or helpers at compiled-in paths: openssl, tput, file, ImageMagick,
  * Graphviz, PHP, SoX, zsh, fontconfig, vim, pandoc, gdb, cmake, nmap, hunspell, Ghostscript; shell scripts
- * that run programs (an entrypoint, tzselect, zdiff); git, gpg, tar, make; valgrind and stdbuf. The helpers are launch-support.ts's.
+ * that run programs (an entrypoint, tzselect, zdiff) and Perl scripts that do (helpztags, an app's);
+ * git, gpg, tar, make; valgrind and stdbuf. The helpers are launch-support.ts's.
  */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -460,6 +461,50 @@ describe('shell scripts that run programs (an entrypoint preparing its state, a 
       assert.equal(ours.code, 1, ours.stderr);
       assert.equal(ours.stdout, host.stdout);
       assert.equal(ours.stderr, '');
+    });
+  });
+});
+
+describe('Perl scripts that run programs (system, backquotes, a piped open)', () => {
+  it("helpztags reads gzipped help through `open(GZ, '-|', 'zcat', $file)`; an app's script runs gzip, uname and date", async () => {
+    requireTool('helpztags', 'vim-runtime');
+    await withTempDir('e2e-perl-commands', async (dir) => {
+      const doc = join(dir, 'doc');
+      await mkdir(doc);
+      await writeFile(join(doc, 'x.txt.gz'), gzipSync('*mytag*\tSome help\n\n*other-tag* more\n'));
+      await writeFile(join(doc, 'y.txt'), '*plain*\ttext\n');
+      const image = 'e2e/helpztags:1';
+      const b = await build(dir, ['--binary', '/usr/bin/helpztags'], image);
+      assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+      await run('/usr/bin/helpztags', [doc]);
+      const host = await readFile(join(doc, 'tags'), 'utf8');
+      assert.match(host, /^mytag\tx\.txt\.gz\t/m);
+      await writeFile(join(doc, 'tags'), '');
+      await dockerRun(image, ['/w'], { mount: doc });
+      assert.equal(await readFile(join(doc, 'tags'), 'utf8'), host);
+      // (--no-infer launchers leaves out perl's standard library too: why tells the reason instead)
+      const why = await fromscratch(['why', `docker-daemon:${image}`, '/usr/bin/zcat']);
+      assert.equal(why.code, 0, why.stderr);
+      assert.match(why.stdout, /inferred for \/usr\/bin\/helpztags: the Perl script runs zcat/);
+
+      await writeFile(
+        join(dir, 'report.pl'),
+        [
+          '#!/usr/bin/perl',
+          'use strict;',
+          'use warnings;',
+          'my $kernel = `uname -s`;',
+          "open(my $day, '-|', 'date', '-u', '-d', '@86400', '+%F') or die 'date failed';",
+          'print "kernel $kernel", "day ", scalar(<$day>);',
+          'system("gzip -nc /report.pl > /tmp/r.gz") == 0 or die "gzip failed";',
+          'print "gzip ok\n";',
+          '',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      const app = 'e2e/perl-app:1';
+      await build(dir, ['--add', './report.pl:/report.pl', '--entrypoint', '["/report.pl"]'], app);
+      assert.equal((await dockerRun(app, [])).stdout, 'kernel Linux\nday 1970-01-02\ngzip ok\n');
     });
   });
 });

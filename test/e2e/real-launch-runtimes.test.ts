@@ -243,6 +243,35 @@ describe("an application's imports of the system's site packages (apt's python3-
       assert.equal((await docker(image, [])).stdout, host.stdout);
     });
   });
+  it('a Python app that shells out (os.system, os.popen, shell=True): /bin/sh and the programs its command lines start with come with it, as on the host', async () => {
+    requireTool('python3', 'python3');
+    await withTempDir('e2e-pyshell', async (dir) => {
+      await mkdir(join(dir, 'app'));
+      await writeFile(
+        join(dir, 'app', 'main.py'),
+        [
+          'import os, subprocess',
+          'kernel = os.popen("uname -s").read().strip()',
+          'day = subprocess.run("date -u -d @86400 +%F", shell=True, capture_output=True, text=True).stdout.strip()',
+          'code = os.system("gzip -nc /app/main.py > /tmp/main.py.gz")',
+          'print(kernel, day, code, os.path.getsize("/tmp/main.py.gz") > 0)',
+          '',
+        ].join('\n'),
+      );
+      const image = 'e2e/pyshell:1';
+      const args = [
+        '--binary',
+        '/usr/bin/python3',
+        '--add',
+        './app:/app',
+        '--entrypoint',
+        '["/usr/bin/python3","/app/main.py"]',
+      ];
+      const b = await build(dir, args, image);
+      assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+      assert.equal((await docker(image, [])).stdout, 'Linux 1970-01-02 0 True\n');
+    });
+  });
   it("console scripts: yq and pygmentize load their entry point through the distribution's metadata (yq runs jq by name), pip3 imports its package, as on the host", async () => {
     const tools: [string, string][] = [
       ['/usr/bin/yq', 'yq'],
