@@ -210,6 +210,12 @@ export interface ClosureOptions {
    */
   readonly commandPaths?: Readonly<Record<string, readonly string[]>>;
   /**
+   * programs the application's own sources run by name or path (a Node.js app's child_process calls,
+   * launcher.ts nodeCommands), each with the source that runs it: found on the image's PATH and added
+   * with their closures (default none)
+   */
+  readonly sourceCommands?: readonly { readonly command: string; readonly by: string }[];
+  /**
    * roots whose run was traced (`--trace`): the launcher rules (a Java or Python runtime, the
    * /proc/self/exe warning) skip them and their interpreters, since the trace saw what the run loaded
    * (default none)
@@ -3243,6 +3249,10 @@ export async function resolveClosure(
     st.traced = opts.tracedRoots?.has(root) === true;
     await addProgram(st, root, { kind: 'requested', via: opts.requestedVia ?? 'closure root' }, 0);
   }
+  st.traced = false;
+  if (opts.infer?.launchers !== false)
+    for (const { command, by } of opts.sourceCommands ?? [])
+      await addCommandsRun(st, by, [command], 'source', 0);
   bindSonamesAcrossPrograms(st);
   if (st.debugInfoFor) await addDebugInfo(st, st.debugInfoFor);
   const unresolved = dedupeUnresolved(st.unresolved);

@@ -1096,6 +1096,32 @@ export function pythonCommands(text: string): string[] {
   return [...out];
 }
 
+/** NODE_SHELL_CALL is a command line a Node.js source gives the shell: child_process `exec`/`execSync`. */
+const NODE_SHELL_CALL = /\bexec(?:Sync)?\(\s{0,16}(['"`])(?<c>[^'"`\n]{1,256})\1/g;
+/** NODE_RUN_CALL is a program a Node.js source runs itself: `spawn`, `spawnSync`, `execFile`, `execFileSync`. */
+const NODE_RUN_CALL =
+  /\b(?:spawn|spawnSync|execFile|execFileSync)\(\s{0,16}(['"`])(?<p>[A-Za-z0-9/][\w./+@-]{0,128})\1/g;
+
+/**
+ * nodeCommands are the programs a Node.js source runs through child_process by a literal name:
+ * `spawn('ffmpeg', …)`, `execFileSync('git', …)`, and for a command line given to the shell
+ * (`exec('convert a.png b.jpg')`, `execSync(…)`, `shell: true`) /bin/sh and the program it starts
+ * with. Only in a source that names child_process (a RegExp's exec is no such call).
+ */
+export function nodeCommands(text: string): string[] {
+  if (!text.includes('child_process')) return [];
+  const out = new Set<string>();
+  const lines = [...text.matchAll(NODE_SHELL_CALL)].map((m) => m.groups!.c!);
+  if (lines.length > 0 || /\bshell\s*:\s*(?:true|['"]\/bin\/sh['"])/.test(text)) out.add('/bin/sh');
+  const words = [
+    ...lines.map((l) => l.trim().split(/\s+/)[0] ?? ''),
+    ...[...text.matchAll(NODE_RUN_CALL)].map((m) => m.groups!.p!),
+  ];
+  for (const w of words)
+    if (/^[A-Za-z0-9][\w.+-]{0,64}$|^(\/[\w.+@-]+)+$/.test(w) && !w.includes('..')) out.add(w);
+  return [...out];
+}
+
 /**
  * SHELL_CALL is a command line a Python source gives the shell: `os.system("…")`, `os.popen("…")`,
  * `subprocess.getoutput("…")` / `getstatusoutput`, or a subprocess call with a string and `shell=True`

@@ -13,7 +13,7 @@ import type { BlobStore } from '../blob/store.ts';
 import { type CheckReport, formatCheck } from '../check/check.ts';
 import { namesIn } from '../check/user.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
-import { pythonCommands, pythonImports, RUNS } from '../closure/launcher.ts';
+import { nodeCommands, pythonCommands, pythonImports, RUNS } from '../closure/launcher.ts';
 import { localeRequests } from '../closure/locale.ts';
 import {
   CONFIG_REASON,
@@ -498,6 +498,43 @@ async function pythonImportsOf(
   return names.size > 0 ? { pythonImports: [...names].sort() } : {};
 }
 
+/** MAX_NODE_SOURCES bounds the app's own Node.js sources read for the programs they run. */
+const MAX_NODE_SOURCES = 2000;
+/** MAX_NODE_SOURCE_BYTES: a bigger file is a bundle or generated code, not read. */
+const MAX_NODE_SOURCE_BYTES = 1024 * 1024;
+
+/**
+ * nodeCommandsOf is the closure option naming the programs a Node.js app runs through child_process
+ * (launcher.ts nodeCommands): read from the sources the user added (.js, .mjs, .cjs; not under
+ * node_modules, whose packages are many and read on every build), for a build whose roots include
+ * node. Without them the app's `exec('git …')` fails with `spawn /bin/sh ENOENT`.
+ */
+function nodeCommandsOf(ctx: GatherContext): { sourceCommands?: { command: string; by: string }[] } {
+  if (!ctx.closureRoots.some((r) => /^node(js)?$/.test(baseName(r.path)))) return {};
+  const out: { command: string; by: string }[] = [];
+  let read = 0;
+  for (const [path, origins] of ctx.col.origins()) {
+    if (read >= MAX_NODE_SOURCES) break;
+    if (!/\.[cm]?js$/.test(path) || path.includes('/node_modules/')) continue;
+    if (!origins.some((o) => o.kind === 'requested')) continue;
+    const e = ctx.col.get(path);
+    if (e?.type !== 'file' || e.size > MAX_NODE_SOURCE_BYTES) continue;
+    read++;
+    let text: string | undefined;
+    if (e.content.kind === 'bytes') text = Buffer.from(e.content.data).toString('utf8');
+    else {
+      try {
+        text = readFileSync(encodePath(e.content.path), 'utf8');
+      } catch {
+        // unreadable now: the layer's read of it reports the error
+      }
+    }
+    for (const command of text === undefined ? [] : nodeCommands(text))
+      if (!out.some((c) => c.command === command)) out.push({ command, by: path });
+  }
+  return out.length > 0 ? { sourceCommands: out } : {};
+}
+
 /**
  * configAccounts are the root's system accounts the configuration files of the image's programs name
  * (program-files.ts ships them; nginx's `user www-data;` is looked up when it starts), those `named`
@@ -655,6 +692,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext, resolved?: Roo
     locales: localeRequests(env ?? []),
     ...(timezoneRequest(env ?? []) ? { timezone: timezoneRequest(env ?? []) } : {}),
     ...(await pythonImportsOf(spec, ctx, resolved ?? (await resolveRoots(ctx)))),
+    ...nodeCommandsOf(ctx),
     ...commandPathsOf(spec),
   };
   // the closure of an earlier build is reused while nothing it looked at has changed (closure-memo.ts)

@@ -18,6 +18,7 @@ import {
   entryPointModule,
   findJavaHome,
   findPythonHome,
+  nodeCommands,
   parseJvmCfg,
   pythonCommands,
   pythonImports,
@@ -538,5 +539,24 @@ describe('Python packages of the system site directories', () => {
       'subprocess.run("tar -xf a.tar")  # without the shell the whole string is the program name',
     ].join('\n');
     assert.deepEqual(pythonCommands(shell), ['/bin/sh', 'echo', 'gzip', 'uname', '/usr/bin/id']);
+  });
+
+  it('a Node.js source run through child_process: spawn and execFile run a program, exec and shell: true the shell', () => {
+    const js = [
+      "const { exec, execSync, spawn, execFileSync } = require('node:child_process');",
+      "exec('convert a.png b.jpg', cb);",
+      'const rev = execSync(`git rev-parse HEAD`).toString();',
+      "spawn('ffmpeg', ['-i', f]);",
+      "execFileSync('/usr/bin/id', ['-u']);",
+      'exec(`${tool} --help`);',
+      'const m = /x(y)/.exec(line);',
+    ].join('\n');
+    assert.deepEqual(nodeCommands(js), ['/bin/sh', 'convert', 'git', 'ffmpeg', '/usr/bin/id']);
+    assert.deepEqual(
+      nodeCommands("import { spawn } from 'child_process';\nspawn('ls', ['-l'], { shell: true });"),
+      ['/bin/sh', 'ls'],
+    );
+    // a source that never names child_process runs nothing (a RegExp's exec)
+    assert.deepEqual(nodeCommands("const m = re.exec('uname -a');"), []);
   });
 });

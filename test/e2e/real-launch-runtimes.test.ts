@@ -272,6 +272,34 @@ describe("an application's imports of the system's site packages (apt's python3-
       assert.equal((await docker(image, [])).stdout, 'Linux 1970-01-02 0 True\n');
     });
   });
+  it('a Node.js app that runs programs through child_process (execSync, spawnSync): /bin/sh and the programs come with node, as on the host', async () => {
+    await withTempDir('e2e-nodeshell', async (dir) => {
+      await mkdir(join(dir, 'app'));
+      await writeFile(
+        join(dir, 'app', 'app.js'),
+        [
+          "const { execSync, spawnSync } = require('node:child_process');",
+          "const kernel = execSync('uname -s').toString().trim();",
+          "const day = spawnSync('date', ['-u', '-d', '@86400', '+%F']).stdout.toString().trim();",
+          "execSync('gzip -nc /app/app.js > /tmp/app.js.gz');",
+          "console.log(kernel, day, require('node:fs').statSync('/tmp/app.js.gz').size > 0);",
+          '',
+        ].join('\n'),
+      );
+      const image = 'e2e/nodeshell:1';
+      const args = [
+        '--binary',
+        '/usr/bin/node',
+        '--add',
+        './app:/app',
+        '--entrypoint',
+        '["/usr/bin/node","/app/app.js"]',
+      ];
+      const b = await build(dir, args, image);
+      assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+      assert.equal((await docker(image, [])).stdout, 'Linux 1970-01-02 true\n');
+    });
+  });
   it("console scripts: yq and pygmentize load their entry point through the distribution's metadata (yq runs jq by name), pip3 imports its package, as on the host", async () => {
     const tools: [string, string][] = [
       ['/usr/bin/yq', 'yq'],
