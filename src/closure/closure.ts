@@ -69,6 +69,7 @@ import {
   pythonPackagesPlan,
   pythonRuntimePlan,
   type RuntimePlan,
+  rubyCommands,
   selfExeLauncher,
 } from './launcher.ts';
 import {
@@ -2813,6 +2814,7 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
     // a Ruby gem's executable stub (RubyGems' `load Gem.activate_bin_path('rake', 'rake', version)`)
     if (RUBY_PROGRAM.test(baseName(interp)) && st.opts.infer?.interpreters !== false && !st.traced)
       await addRubyGems(st, r.path);
+    if (RUBY_PROGRAM.test(baseName(interp))) await addRubyCommands(st, r.path, depth);
     return;
   }
   let target: string | undefined;
@@ -2847,6 +2849,14 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
     if (perl.stat?.type === 'file') await addPerlModules(st, r.path, perl.path);
     await addPerlCommands(st, r.path, depth);
   }
+  if (RUBY_PROGRAM.test(baseName(target))) await addRubyCommands(st, r.path, depth);
+}
+
+/** addRubyCommands adds the programs a Ruby script runs by a literal name (launcher.ts rubyCommands). */
+async function addRubyCommands(st: State, script: string, depth: number): Promise<void> {
+  if (st.opts.infer?.launchers === false || st.traced) return;
+  const text = await readTextCached(st.cache, script, 1024 * 1024);
+  if (text !== undefined) await addCommandsRun(st, script, rubyCommands(text), 'Ruby script', depth);
 }
 
 /**

@@ -1096,6 +1096,40 @@ export function pythonCommands(text: string): string[] {
   return [...out];
 }
 
+/**
+ * RUBY_RUNS find where a Ruby source runs a program by a literal command (group `c`): `system`, `exec`,
+ * `spawn`, `IO.popen` and Open3's calls with a string or an array starting with one, backquotes and
+ * `%x(…)`.
+ */
+const RUBY_RUNS: readonly RegExp[] = [
+  /(?<![.\w])(?:system|exec|spawn|IO\.popen|Open3\.(?:capture2e?|capture3|popen2e?|popen3|pipeline\w*))\s*\(?\s*\[?\s*(['"])(?<c>[^'"\n]{1,256})\1/g,
+  /`(?<c>[^`\n]{1,256})`/g,
+  /%x(?:\((?<c>[^)\n]{1,256})\)|\{(?<d>[^}\n]{1,256})\}|\[(?<e>[^\]\n]{1,256})\])/g,
+];
+
+/**
+ * rubyCommands are the programs a Ruby source runs by a literal name (RUBY_RUNS), and /bin/sh first
+ * when a command string holds shell metacharacters (Ruby then runs it as `/bin/sh -c`, as Perl does);
+ * whole-line comments and what follows __END__ are not read.
+ */
+export function rubyCommands(text: string): string[] {
+  const code = text
+    .split(/^__END__\s*$/m)[0]!
+    .replace(/^\s*#.*$/gm, '')
+    .replace(/^=begin\b[\s\S]*?^=end\b.*$/gm, '');
+  const commands: string[] = [];
+  for (const re of RUBY_RUNS)
+    for (const m of code.matchAll(re)) commands.push(m.groups!.c ?? m.groups!.d ?? m.groups!.e ?? '');
+  const out = new Set<string>();
+  if (commands.some((c) => /[$&*(){}[\]'";\\|?<>~`\n]/.test(c.trim()) && !c.includes('#{')))
+    out.add('/bin/sh');
+  for (const c of commands) {
+    const w = c.trim().split(/\s+/)[0] ?? '';
+    if (/^[A-Za-z0-9][\w.+-]{0,64}$|^(\/[\w.+@-]+)+$/.test(w) && !w.includes('..')) out.add(w);
+  }
+  return [...out];
+}
+
 /** NODE_SHELL_CALL is a command line a Node.js source gives the shell: child_process `exec`/`execSync`. */
 const NODE_SHELL_CALL = /\bexec(?:Sync)?\(\s{0,16}(['"`])(?<c>[^'"`\n]{1,256})\1/g;
 /** NODE_RUN_CALL is a program a Node.js source runs itself: `spawn`, `spawnSync`, `execFile`, `execFileSync`. */

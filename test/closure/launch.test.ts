@@ -22,6 +22,7 @@ import {
   parseJvmCfg,
   pythonCommands,
   pythonImports,
+  rubyCommands,
 } from '../../src/closure/launcher.ts';
 import {
   findLocale,
@@ -556,6 +557,17 @@ describe('Python packages of the system site directories', () => {
       nodeCommands("import { spawn } from 'child_process';\nspawn('ls', ['-l'], { shell: true });"),
       ['/bin/sh', 'ls'],
     );
+    // Ruby: system, backquotes, %x, IO.popen with an array; a string with metacharacters through /bin/sh
+    const rb = [
+      'kernel = `uname -s`',
+      'day = IO.popen(["date", "-u", "+%F"]).read',
+      'system("gzip -c a > a.gz")',
+      'rev = %x(git rev-parse HEAD)',
+      'system("#{tool} --help")',
+      '# system("in-a-comment")',
+      'obj.system("not-kernel")',
+    ].join('\n');
+    assert.deepEqual(rubyCommands(rb), ['/bin/sh', 'date', 'gzip', 'uname', 'git']);
     // a source that never names child_process runs nothing (a RegExp's exec)
     assert.deepEqual(nodeCommands("const m = re.exec('uname -a');"), []);
   });

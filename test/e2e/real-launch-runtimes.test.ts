@@ -361,6 +361,31 @@ describe("scripts of a language's packages: RubyGems' executable stubs (rake, ir
     });
   });
 
+  it('a Ruby script that runs programs (backquotes, IO.popen with an array, system with a redirection): they and /bin/sh come with ruby, as on the host', async () => {
+    requireTool('ruby', 'ruby');
+    await withTempDir('e2e-rubyshell', async (dir) => {
+      await writeFile(
+        join(dir, 'report.rb'),
+        [
+          '#!/usr/bin/ruby',
+          'kernel = `uname -s`.strip',
+          'day = IO.popen(["date", "-u", "-d", "@86400", "+%F"]).read.strip',
+          'ok = system("gzip -nc /report.rb > /tmp/r.gz")',
+          'puts "#{kernel} #{day} #{ok}"',
+          '',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      const image = 'e2e/rubyshell:1';
+      const b = await build(
+        dir,
+        ['--add', './report.rb:/report.rb', '--entrypoint', '["/report.rb"]'],
+        image,
+      );
+      assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+      assert.equal((await docker(image, [])).stdout, 'Linux 1970-01-02 true\n');
+    });
+  });
   it('npm and corepack, scripts of their Node.js packages, run as on the host', async () => {
     const cases: [string, string][] = [
       ['npm', '/usr/lib/node_modules/npm/bin/npm-cli.js'],
