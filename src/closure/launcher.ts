@@ -23,6 +23,7 @@ import type { ElfInfo } from '../elf/types.ts';
 import { baseName, parentPath } from '../fs/path.ts';
 import { type ClosureCache, listDir, readHeader, readTextCached, resolveOrMissing } from './closure-cache.ts';
 import { isShebang } from './shebang.ts';
+import { commandWord, needsShell } from './shell-script.ts';
 import { walkTree } from './tree-walk.ts';
 
 /** LAUNCH_SYMBOLS are the imports the launcher rules look for. */
@@ -1089,10 +1090,7 @@ export function pythonCommands(text: string): string[] {
   // a command line run by the shell: /bin/sh, and the program it starts with
   const lines = [...text.matchAll(SHELL_CALL)].map((m) => m.groups!.c ?? m.groups!.d ?? '');
   if (lines.length > 0) out.add('/bin/sh');
-  for (const l of lines) {
-    const word = l.trim().split(/\s+/)[0] ?? '';
-    if (/^[A-Za-z0-9][\w.+-]{0,64}$|^(\/[\w.+@-]+)+$/.test(word) && !word.includes('..')) out.add(word);
-  }
+  for (const w of lines.map(commandWord)) if (w !== undefined) out.add(w);
   return [...out];
 }
 
@@ -1121,12 +1119,9 @@ export function rubyCommands(text: string): string[] {
   for (const re of RUBY_RUNS)
     for (const m of code.matchAll(re)) commands.push(m.groups!.c ?? m.groups!.d ?? m.groups!.e ?? '');
   const out = new Set<string>();
-  if (commands.some((c) => /[$&*(){}[\]'";\\|?<>~`\n]/.test(c.trim()) && !c.includes('#{')))
-    out.add('/bin/sh');
-  for (const c of commands) {
-    const w = c.trim().split(/\s+/)[0] ?? '';
-    if (/^[A-Za-z0-9][\w.+-]{0,64}$|^(\/[\w.+@-]+)+$/.test(w) && !w.includes('..')) out.add(w);
-  }
+  // (an interpolation `#{tool}` is Ruby's, not the shell's)
+  if (commands.some((c) => needsShell(c) && !c.includes('#{'))) out.add('/bin/sh');
+  for (const w of commands.map(commandWord)) if (w !== undefined) out.add(w);
   return [...out];
 }
 
@@ -1147,12 +1142,8 @@ export function nodeCommands(text: string): string[] {
   const out = new Set<string>();
   const lines = [...text.matchAll(NODE_SHELL_CALL)].map((m) => m.groups!.c!);
   if (lines.length > 0 || /\bshell\s*:\s*(?:true|['"]\/bin\/sh['"])/.test(text)) out.add('/bin/sh');
-  const words = [
-    ...lines.map((l) => l.trim().split(/\s+/)[0] ?? ''),
-    ...[...text.matchAll(NODE_RUN_CALL)].map((m) => m.groups!.p!),
-  ];
-  for (const w of words)
-    if (/^[A-Za-z0-9][\w.+-]{0,64}$|^(\/[\w.+@-]+)+$/.test(w) && !w.includes('..')) out.add(w);
+  for (const w of [...lines, ...[...text.matchAll(NODE_RUN_CALL)].map((m) => m.groups!.p!)].map(commandWord))
+    if (w !== undefined) out.add(w);
   return [...out];
 }
 

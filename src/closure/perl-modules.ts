@@ -10,6 +10,8 @@
  * left out; the closure finds each module on the script's @INC, and reads the modules it finds in turn.
  */
 
+import { commandWord, needsShell } from './shell-script.ts';
+
 /** MAX_PERL_MODULES bounds the modules one script brings (its own and theirs). */
 export const MAX_PERL_MODULES = 2000;
 
@@ -114,11 +116,10 @@ export function perlCommands(text: string): string[] {
   const out: string[] = [];
   // a command string with shell metacharacters (`gzip -c x > y.gz`) perl runs as `/bin/sh -c`
   // (perlfunc exec); one without, and a list, it runs itself
-  if (commands.some((c) => /[$&*(){}[\]'";\\|?<>~`\n]/.test(c.trim()))) out.push('/bin/sh');
+  if (commands.some(needsShell)) out.push('/bin/sh');
   for (const c of commands) {
-    const word = c.trim().split(/\s+/)[0] ?? '';
-    if (!/^(\/[A-Za-z0-9._+@-]+)+$|^[A-Za-z0-9_][A-Za-z0-9._+-]*$/.test(word)) continue;
-    if (word.split('/').some((x) => x === '.' || x === '..') || out.includes(word)) continue;
+    const word = commandWord(c);
+    if (word === undefined || out.includes(word)) continue;
     out.push(word);
     if (out.length >= MAX_PERL_COMMANDS) break;
   }

@@ -276,7 +276,11 @@ function unquote(w: string): string {
  * then `$AWK -f …`: tzselect).
  */
 function noteAssignments(line: string, vars: Map<string, string>): void {
-  const assign = /^\s*(?:export\s+|readonly\s+|local\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$/.exec(line);
+  // the line's last command (also after `&&`, `;`, `then` …: `[ -f x ] || APACHE_ENVVARS=/etc/…`)
+  const assign =
+    /(?:^|&&|\|\||;|\bthen|\belse|\bdo)\s*(?:export\s+|readonly\s+|local\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$/.exec(
+      line,
+    );
   if (assign) {
     const v = expand(unquote(assign[2]!), vars);
     if (v === undefined) vars.delete(assign[1]!);
@@ -309,6 +313,24 @@ function expand(w: string, vars: ReadonlyMap<string, string>): string | undefine
     );
 }
 
+/**
+ * commandWord is the program a command line given as one string starts with: a bare name to look up
+ * on PATH or an absolute path, or undefined (a variable, an interpolation, `..`).
+ */
+export function commandWord(line: string): string | undefined {
+  const w = line.trim().split(/\s+/)[0] ?? '';
+  if (!/^[A-Za-z0-9_][A-Za-z0-9._+-]{0,64}$|^(\/[A-Za-z0-9._+@-]+)+$/.test(w)) return undefined;
+  return w.split('/').some((c) => c === '.' || c === '..') ? undefined : w;
+}
+
+/**
+ * needsShell says whether a runtime runs a command string through `/bin/sh -c`: when it holds shell
+ * metacharacters (perlfunc exec, Ruby's Kernel#spawn); else it splits and runs the words itself.
+ */
+export function needsShell(line: string): boolean {
+  return /[$&*(){}[\]'";\\|?<>~`\n]/.test(line.trim());
+}
+
 /** MAX_SOURCED bounds the files a script sources that are read for the paths they name. */
 export const MAX_SOURCED = 8;
 
@@ -321,13 +343,7 @@ export function sourcedFiles(text: string): string[] {
   const vars = new Map<string, string>();
   const out: string[] = [];
   for (const line of commandText(text.slice(0, MAX_SCRIPT_TEXT)).split('\n')) {
-    const assign =
-      /(?:^|&&|\|\||;|\bthen|\belse|\bdo)\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$/.exec(line);
-    if (assign) {
-      const v = expand(unquote(assign[2]!), vars);
-      if (v === undefined) vars.delete(assign[1]!);
-      else vars.set(assign[1]!, v);
-    }
+    noteAssignments(line, vars);
     const m = /^\s*(?:\.|source)\s+(\S+)\s*(?:$|[;&|#])/.exec(line);
     const p = m ? expand(unquote(m[1]!), vars) : undefined;
     if (p === undefined || !/^(\/[A-Za-z0-9._+@-]+)+$/.test(p)) continue;
