@@ -243,62 +243,50 @@ describe("an application's imports of the system's site packages (apt's python3-
       assert.equal((await docker(image, [])).stdout, host.stdout);
     });
   });
-  it('a Python app that shells out (os.system, os.popen, shell=True): /bin/sh and the programs its command lines start with come with it, as on the host', async () => {
+  it('apps that run programs: a Python app shelling out (os.popen, shell=True, os.system) and a Node.js app through child_process (execSync, spawnSync) get /bin/sh and the programs, as on the host', async () => {
     requireTool('python3', 'python3');
-    await withTempDir('e2e-pyshell', async (dir) => {
-      await mkdir(join(dir, 'app'));
-      await writeFile(
-        join(dir, 'app', 'main.py'),
-        [
+    const apps = [
+      {
+        name: 'pyshell',
+        runtime: '/usr/bin/python3',
+        file: 'main.py',
+        expected: 'Linux 1970-01-02 0 True\n',
+        source: [
           'import os, subprocess',
           'kernel = os.popen("uname -s").read().strip()',
           'day = subprocess.run("date -u -d @86400 +%F", shell=True, capture_output=True, text=True).stdout.strip()',
           'code = os.system("gzip -nc /app/main.py > /tmp/main.py.gz")',
           'print(kernel, day, code, os.path.getsize("/tmp/main.py.gz") > 0)',
-          '',
-        ].join('\n'),
-      );
-      const image = 'e2e/pyshell:1';
-      const args = [
-        '--binary',
-        '/usr/bin/python3',
-        '--add',
-        './app:/app',
-        '--entrypoint',
-        '["/usr/bin/python3","/app/main.py"]',
-      ];
-      const b = await build(dir, args, image);
-      assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
-      assert.equal((await docker(image, [])).stdout, 'Linux 1970-01-02 0 True\n');
-    });
-  });
-  it('a Node.js app that runs programs through child_process (execSync, spawnSync): /bin/sh and the programs come with node, as on the host', async () => {
-    await withTempDir('e2e-nodeshell', async (dir) => {
-      await mkdir(join(dir, 'app'));
-      await writeFile(
-        join(dir, 'app', 'app.js'),
-        [
+        ],
+      },
+      {
+        name: 'nodeshell',
+        runtime: '/usr/bin/node',
+        file: 'app.js',
+        expected: 'Linux 1970-01-02 true\n',
+        source: [
           "const { execSync, spawnSync } = require('node:child_process');",
           "const kernel = execSync('uname -s').toString().trim();",
           "const day = spawnSync('date', ['-u', '-d', '@86400', '+%F']).stdout.toString().trim();",
           "execSync('gzip -nc /app/app.js > /tmp/app.js.gz');",
           "console.log(kernel, day, require('node:fs').statSync('/tmp/app.js.gz').size > 0);",
-          '',
-        ].join('\n'),
-      );
-      const image = 'e2e/nodeshell:1';
-      const args = [
-        '--binary',
-        '/usr/bin/node',
-        '--add',
-        './app:/app',
-        '--entrypoint',
-        '["/usr/bin/node","/app/app.js"]',
-      ];
-      const b = await build(dir, args, image);
-      assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
-      assert.equal((await docker(image, [])).stdout, 'Linux 1970-01-02 true\n');
-    });
+        ],
+      },
+    ];
+    for (const app of apps)
+      await withTempDir(`e2e-${app.name}`, async (dir) => {
+        await mkdir(join(dir, 'app'));
+        await writeFile(join(dir, 'app', app.file), `${app.source.join('\n')}\n`);
+        const image = `e2e/${app.name}:1`;
+        const entrypoint = JSON.stringify([app.runtime, `/app/${app.file}`]);
+        const b = await build(
+          dir,
+          ['--binary', app.runtime, '--add', './app:/app', '--entrypoint', entrypoint],
+          image,
+        );
+        assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+        assert.equal((await docker(image, [])).stdout, app.expected, app.name);
+      });
   });
   it("console scripts: yq and pygmentize load their entry point through the distribution's metadata (yq runs jq by name), pip3 imports its package, as on the host", async () => {
     const tools: [string, string][] = [
