@@ -241,6 +241,44 @@ function libs(): Record<string, MemoryNode> {
   };
 }
 
+test('an entrypoint script that runs its arguments (exec "$@"): the cmd is its program, fatal when the image lacks it', async () => {
+  const entry = (text: string): MemoryNode => ({ type: 'file', data: Buffer.from(text), mode: 0o755 });
+  const root = (extra: Record<string, MemoryNode> = {}) =>
+    memoryFs({
+      ...glibcRoot(),
+      ...libs(),
+      '/bin/sh': { type: 'file', data: prog, mode: 0o755 },
+      '/entry.sh': entry('#!/bin/sh\nset -e\nmkdir -p /run/app\nexec "$@"\n'),
+      '/pass.sh': entry('#!/bin/sh\nexec /usr/bin/server "$@"\n'),
+      '/usr/bin/server': { type: 'file', data: prog, mode: 0o755 },
+      ...extra,
+    });
+  const missing = await checkImageRoot(
+    root(),
+    { Entrypoint: ['/entry.sh'], Cmd: ['nginx', '-g', 'daemon off;'] },
+    { architecture: 'amd64' },
+  );
+  assert.deepEqual(
+    missing.problems.map((p) => [p.kind, p.path, p.fatal]),
+    [['command', 'nginx', true]],
+  );
+  assert.match(
+    missing.problems[0]!.message,
+    /the entrypoint \/entry\.sh runs its arguments \(exec "\$@"\), and the cmd's "nginx" is not in the image \(PATH /,
+  );
+  // the cmd's program in the image; a script passing its arguments to a program of its own; no cmd
+  for (const [e, cmd] of [
+    ['/entry.sh', ['server']],
+    ['/pass.sh', ['--port', '80']],
+    ['/entry.sh', []],
+  ] as const)
+    assert.deepEqual(
+      (await checkImageRoot(root(), { Entrypoint: [e], Cmd: [...cmd] }, { architecture: 'amd64' })).problems,
+      [],
+      `${e} ${cmd.join(' ')}`,
+    );
+});
+
 test('a COPY origin turns the fix into the Dockerfile closure directive', async () => {
   const fs = memoryFs({ '/hello': { type: 'file', data: prog, mode: 0o755 } });
   const origins = new Map([['/hello', [{ kind: 'requested', via: 'COPY', source: '/ctx/hello' } as const]]]);

@@ -27,6 +27,7 @@ import {
   newClosureCache,
   readElfCached,
   readHeader,
+  readTextCached,
   resolveOrMissing,
 } from '../closure/closure-cache.ts';
 import { LIBRARY_DATA } from '../closure/infer.ts';
@@ -41,6 +42,7 @@ import {
   programStrings,
 } from '../closure/program-files.ts';
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from '../closure/shebang.ts';
+import { MAX_SCRIPT_TEXT, runsArguments, SHELLS } from '../closure/shell-script.ts';
 import { timezoneRequest, ZONEINFO_DIR } from '../closure/timezone.ts';
 import { elfMachineToOciArch } from '../elf/abi.ts';
 import { readElf as readElf_ } from '../elf/read-elf.ts';
@@ -377,6 +379,31 @@ export async function checkImageRoot(
         fix: `add the program (--binary SRC:${wrapped.program.includes('/') ? wrapped.program : `/usr/bin/${wrapped.program}`}), or name one the image has`,
         fatal: true,
       });
+    }
+  }
+
+  // 3c: an entrypoint script that runs its arguments (`exec "$@"`, docker-entrypoint.sh): the image's
+  // CMD is the program it becomes once it has prepared the container, and fails only then
+  const cmd = config?.Cmd ?? [];
+  if (entry && cmd.length > 0 && program !== undefined && interpreters.length > 0) {
+    const shell = SHELLS.has(baseName(interpreters.at(-1)!));
+    const real = (await resolveOrMissing(cache, program)).path;
+    const text = shell ? await readTextCached(cache, real, MAX_SCRIPT_TEXT) : undefined;
+    if (text !== undefined && runsArguments(text)) {
+      const argv0 = cmd[0]!;
+      const found = await lookCommand(cache, argv0, pathDirs, config?.WorkingDir);
+      const r = found.path ? await resolveOrMissing(cache, found.path) : undefined;
+      if (!found.path || r?.stat?.type !== 'file' || (r.stat.mode & 0o111) === 0) {
+        problems.push({
+          kind: 'command',
+          path: argv0,
+          message: !found.path
+            ? `the entrypoint ${program} runs its arguments (exec "$@"), and the cmd's ${JSON.stringify(argv0)} is not in the image${argv0.includes('/') ? '' : ` (PATH ${found.searched.join(':')})`}: it fails once the script has run`
+            : `the entrypoint ${program} runs its arguments, and the cmd's ${found.path} is not an executable file`,
+          fix: `add the program (--binary SRC:${argv0.includes('/') ? argv0 : `/usr/bin/${argv0}`}), or give a cmd naming one the image has`,
+          fatal: true,
+        });
+      }
     }
   }
 

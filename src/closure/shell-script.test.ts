@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: shell scripts under test hold shell expansions
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { scriptCommands, scriptPaths, sourcedFiles } from './shell-script.ts';
+import { runsArguments, scriptCommands, scriptPaths, sourcedFiles } from './shell-script.ts';
 
 test('the commands of a launcher: literal variables expanded, defaults taken, exec and && followed', () => {
   const text = [
@@ -162,4 +162,20 @@ test('programs looked up to be run, command substitutions inside quotes, ${…} 
     '  ${LAUNCHER} "$@"',
   ].join('\n');
   assert.deepEqual(scriptCommands(text), ['java', 'id', 'gpg', 'which', 'node', 'curl']);
+});
+
+test('a script that runs its arguments (the docker-entrypoint.sh idiom exec "$@"), and ones that only pass them on', () => {
+  for (const t of [
+    '#!/bin/sh\nset -e\nmkdir -p /run/x\nexec "$@"\n',
+    '#!/bin/sh\nif [ "$1" = serve ]; then exec app; fi\n"$@"\n',
+    '#!/bin/bash\n[ -n "$1" ] && exec ${@}\n',
+  ])
+    assert.ok(runsArguments(t), t);
+  for (const t of [
+    '#!/bin/sh\nexec /usr/bin/app "$@"\n',
+    '#!/bin/sh\necho "$@"\nset -- "$@" --verbose\n',
+    '#!/bin/sh\ncat <<EOF\nexec "$@"\nEOF\n',
+    '#!/bin/sh\n# exec "$@" in a comment\n',
+  ])
+    assert.ok(!runsArguments(t), t);
 });

@@ -331,6 +331,18 @@ export function needsShell(line: string): boolean {
   return /[$&*(){}[\]'";\\|?<>~`\n]/.test(line.trim());
 }
 
+/**
+ * runsArguments says whether a shell script runs its arguments as a command: `exec "$@"` (the
+ * docker-entrypoint.sh idiom: prepare, then become the image's CMD), `"$@"`, `exec ${@}`, also after
+ * `then`, `do`, `&&` …. An entrypoint that does runs the image's CMD as its program.
+ */
+export function runsArguments(text: string): boolean {
+  const lines = commandText(text.slice(0, MAX_SCRIPT_TEXT)).replace(/\\\n/g, ' ').split('\n');
+  return lines.some((l) =>
+    /(?:^|[;&|]|\b(?:then|do|else|exec))\s*(?:exec\s+)?(?:"\$@"|\$@|"\$\{@\}"|\$\{@\})(?=\s|;|$)/.test(l),
+  );
+}
+
 /** MAX_SOURCED bounds the files a script sources that are read for the paths they name. */
 export const MAX_SOURCED = 8;
 

@@ -334,6 +334,51 @@ test('--lib-path: a library in a private directory is found at build time and by
   });
 });
 
+test('an entrypoint script that runs its arguments (exec "$@") and a cmd the image lacks: the build says so, check exits 1, and docker run fails as predicted; with the program, it runs', async () => {
+  await withTempDir('e2e-check-exec-args', async (dir) => {
+    await writeFile(join(dir, 'entry.sh'), '#!/bin/sh\nset -e\nmkdir -p /tmp/state\nexec "$@"\n', {
+      mode: 0o755,
+    });
+    const args = [
+      '--add',
+      './entry.sh:/entry.sh',
+      '--entrypoint',
+      '["/entry.sh"]',
+      '--cmd',
+      '["date","-u","-d","@0"]',
+    ];
+    const b = await fromscratch(
+      ['build', ...args, '-o', 'oci:out:t', '-o', 'docker-daemon:chk/exec-args:1'],
+      {
+        cwd: dir,
+      },
+    );
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(
+      b.stderr,
+      /the entrypoint \/entry\.sh runs its arguments \(exec "\$@"\), and the cmd's "date" is not in the image/,
+    );
+    const c = await fromscratch(['check', 'oci:out:t'], { cwd: dir });
+    assert.equal(c.code, 1, c.stdout);
+    const docker = requireTool('docker', 'docker.io');
+    const ran = await run(docker, ['run', '--rm', '--network', 'none', 'chk/exec-args:1'], {
+      allowFail: true,
+    });
+    assert.notEqual(ran.code, 0);
+    assert.match(ran.stderr, /date: not found/);
+    const ok = await fromscratch(
+      ['build', ...args, '--binary', '/usr/bin/date', '-o', 'docker-daemon:chk/exec-args:2'],
+      { cwd: dir },
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.doesNotMatch(ok.stderr, /runs its arguments/);
+    const good = await run(docker, ['run', '--rm', '--network', 'none', 'chk/exec-args:2']);
+    assert.equal(good.stdout, 'Thu Jan  1 00:00:00 UTC 1970\n');
+    await dockerRemoveImage('chk/exec-args:1');
+    await dockerRemoveImage('chk/exec-args:2');
+  });
+});
+
 test('an init wrapper (tini) whose program the image lacks: the build says so, check exits 1, and docker run fails as predicted', async () => {
   requireTool('tini', 'tini');
   await withTempDir('e2e-check-tini', async (dir) => {
