@@ -1125,6 +1125,26 @@ export function rubyCommands(text: string): string[] {
   return [...out];
 }
 
+/** PHP_SHELL_CALL is a command line a PHP source gives the shell: shell_exec, exec, system, passthru, popen, proc_open, backquotes. */
+const PHP_SHELL_CALL =
+  /\b(?:shell_exec|exec|system|passthru|popen|proc_open)\s*\(\s*(['"])(?<c>[^'"\n]{1,256})\1|`(?<d>[^`\n]{1,256})`/g;
+/** PHP_RUN_CALL is a program proc_open runs itself, named first in an array (PHP 7.4). */
+const PHP_RUN_CALL = /\bproc_open\s*\(\s*\[\s*(['"])(?<p>[^'"\n]{1,128})\1/g;
+
+/**
+ * phpCommands are the programs a PHP source runs by a literal name: what its shell_exec, exec, system,
+ * passthru, popen, proc_open and backquotes give `/bin/sh -c` (with /bin/sh, which PHP always runs
+ * them through), and the program of a proc_open array.
+ */
+export function phpCommands(text: string): string[] {
+  const out = new Set<string>();
+  const lines = [...text.matchAll(PHP_SHELL_CALL)].map((m) => m.groups!.c ?? m.groups!.d!);
+  if (lines.length > 0) out.add('/bin/sh');
+  for (const w of [...lines, ...[...text.matchAll(PHP_RUN_CALL)].map((m) => m.groups!.p!)].map(commandWord))
+    if (w !== undefined) out.add(w);
+  return [...out];
+}
+
 /** NODE_SHELL_CALL is a command line a Node.js source gives the shell: child_process `exec`/`execSync`. */
 const NODE_SHELL_CALL = /\bexec(?:Sync)?\(\s{0,16}(['"`])(?<c>[^'"`\n]{1,256})\1/g;
 /** NODE_RUN_CALL is a program a Node.js source runs itself: `spawn`, `spawnSync`, `execFile`, `execFileSync`. */

@@ -13,8 +13,16 @@ import type { BlobStore } from '../blob/store.ts';
 import { type CheckReport, formatCheck } from '../check/check.ts';
 import { namesIn } from '../check/user.ts';
 import { type ClosureOptions, closureToEntries, resolveClosure } from '../closure/closure.ts';
-import { nodeCommands, pythonCommands, pythonImports, RUNS } from '../closure/launcher.ts';
+import {
+  nodeCommands,
+  phpCommands,
+  pythonCommands,
+  pythonImports,
+  RUNS,
+  rubyCommands,
+} from '../closure/launcher.ts';
 import { localeRequests } from '../closure/locale.ts';
+import { perlCommands } from '../closure/perl-modules.ts';
 import {
   CONFIG_REASON,
   commandAccounts,
@@ -498,27 +506,47 @@ async function pythonImportsOf(
   return names.size > 0 ? { pythonImports: [...names].sort() } : {};
 }
 
-/** MAX_NODE_SOURCES bounds the app's own Node.js sources read for the programs they run. */
-const MAX_NODE_SOURCES = 2000;
-/** MAX_NODE_SOURCE_BYTES: a bigger file is a bundle or generated code, not read. */
-const MAX_NODE_SOURCE_BYTES = 1024 * 1024;
+/** MAX_APP_SOURCES bounds the app's own sources read for the programs they run. */
+const MAX_APP_SOURCES = 2000;
+/** MAX_APP_SOURCE_BYTES: a bigger file is a bundle or generated code, not read. */
+const MAX_APP_SOURCE_BYTES = 1024 * 1024;
 
 /**
- * nodeCommandsOf is the closure option naming the programs a Node.js app runs through child_process
- * (launcher.ts nodeCommands): read from the sources the user added (.js, .mjs, .cjs; not under
- * node_modules, whose packages are many and read on every build), for a build whose roots include
- * node. Without them the app's `exec('git …')` fails with `spawn /bin/sh ENOENT`.
+ * SOURCE_READERS are, by runtime, the sources of an application and the reader of the programs they
+ * run (launcher.ts, perl-modules.ts); Python's are read with its imports (pythonImportsOf).
  */
-function nodeCommandsOf(ctx: GatherContext): { sourceCommands?: { command: string; by: string }[] } {
-  if (!ctx.closureRoots.some((r) => /^node(js)?$/.test(baseName(r.path)))) return {};
+const SOURCE_READERS: readonly {
+  runtime: RegExp;
+  source: RegExp;
+  read: (text: string) => string[];
+}[] = [
+  { runtime: /^node(js)?$/, source: /\.[cm]?js$/, read: nodeCommands },
+  { runtime: /^php[\d.]*$/, source: /\.php$/, read: phpCommands },
+  { runtime: /^ruby[\d.]*$/, source: /\.rb$/, read: rubyCommands },
+  { runtime: /^perl[\d.]*$/, source: /\.p[lm]$/, read: perlCommands },
+];
+
+/**
+ * sourceCommandsOf is the closure option naming the programs an application's sources run (a Node.js
+ * app's child_process calls, a PHP app's shell_exec, a Ruby or Perl app's system and backquotes): read
+ * from the sources the user added (not under node_modules or vendor, whose packages are many and read
+ * on every build), for a build whose roots include their runtime. Without them the app's
+ * `exec('git …')` fails with `spawn /bin/sh ENOENT`.
+ */
+function sourceCommandsOf(ctx: GatherContext): { sourceCommands?: { command: string; by: string }[] } {
+  const readers = SOURCE_READERS.filter((r) =>
+    ctx.closureRoots.some((c) => r.runtime.test(baseName(c.path))),
+  );
+  if (readers.length === 0) return {};
   const out: { command: string; by: string }[] = [];
   let read = 0;
   for (const [path, origins] of ctx.col.origins()) {
-    if (read >= MAX_NODE_SOURCES) break;
-    if (!/\.[cm]?js$/.test(path) || path.includes('/node_modules/')) continue;
+    if (read >= MAX_APP_SOURCES) break;
+    const reader = readers.find((r) => r.source.test(path));
+    if (reader === undefined || /\/(node_modules|vendor)\//.test(path)) continue;
     if (!origins.some((o) => o.kind === 'requested')) continue;
     const e = ctx.col.get(path);
-    if (e?.type !== 'file' || e.size > MAX_NODE_SOURCE_BYTES) continue;
+    if (e?.type !== 'file' || e.size > MAX_APP_SOURCE_BYTES) continue;
     read++;
     let text: string | undefined;
     if (e.content.kind === 'bytes') text = Buffer.from(e.content.data).toString('utf8');
@@ -529,7 +557,7 @@ function nodeCommandsOf(ctx: GatherContext): { sourceCommands?: { command: strin
         // unreadable now: the layer's read of it reports the error
       }
     }
-    for (const command of text === undefined ? [] : nodeCommands(text))
+    for (const command of text === undefined ? [] : reader.read(text))
       if (!out.some((c) => c.command === command)) out.push({ command, by: path });
   }
   return out.length > 0 ? { sourceCommands: out } : {};
@@ -692,7 +720,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext, resolved?: Roo
     locales: localeRequests(env ?? []),
     ...(timezoneRequest(env ?? []) ? { timezone: timezoneRequest(env ?? []) } : {}),
     ...(await pythonImportsOf(spec, ctx, resolved ?? (await resolveRoots(ctx)))),
-    ...nodeCommandsOf(ctx),
+    ...sourceCommandsOf(ctx),
     ...commandPathsOf(spec),
   };
   // the closure of an earlier build is reused while nothing it looked at has changed (closure-memo.ts)

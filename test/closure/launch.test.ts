@@ -20,6 +20,7 @@ import {
   findPythonHome,
   nodeCommands,
   parseJvmCfg,
+  phpCommands,
   pythonCommands,
   pythonImports,
   rubyCommands,
@@ -568,6 +569,16 @@ describe('Python packages of the system site directories', () => {
       'obj.system("not-kernel")',
     ].join('\n');
     assert.deepEqual(rubyCommands(rb), ['/bin/sh', 'date', 'gzip', 'uname', 'git']);
+    // PHP: every call but an array proc_open goes through /bin/sh
+    const php = [
+      '<?php',
+      "$k = shell_exec('uname -s');",
+      'exec("gzip -nc a > a.gz", $out, $code);',
+      "$p = proc_open(['git', 'status'], $spec, $pipes);",
+      '$d = `date -u`;',
+      'system("$tool --help");',
+    ].join('\n');
+    assert.deepEqual(phpCommands(php), ['/bin/sh', 'uname', 'gzip', 'date', 'git']);
     // a source that never names child_process runs nothing (a RegExp's exec)
     assert.deepEqual(nodeCommands("const m = re.exec('uname -a');"), []);
   });

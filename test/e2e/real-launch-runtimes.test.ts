@@ -243,7 +243,7 @@ describe("an application's imports of the system's site packages (apt's python3-
       assert.equal((await docker(image, [])).stdout, host.stdout);
     });
   });
-  it('apps that run programs: a Python app shelling out (os.popen, shell=True, os.system) and a Node.js app through child_process (execSync, spawnSync) get /bin/sh and the programs, as on the host', async () => {
+  it('apps that run programs: a Python app shelling out (os.popen, shell=True, os.system), a PHP app (shell_exec, backquotes, exec) and a Node.js app through child_process (execSync, spawnSync) get /bin/sh and the programs, as on the host', async () => {
     requireTool('python3', 'python3');
     const apps = [
       {
@@ -257,6 +257,19 @@ describe("an application's imports of the system's site packages (apt's python3-
           'day = subprocess.run("date -u -d @86400 +%F", shell=True, capture_output=True, text=True).stdout.strip()',
           'code = os.system("gzip -nc /app/main.py > /tmp/main.py.gz")',
           'print(kernel, day, code, os.path.getsize("/tmp/main.py.gz") > 0)',
+        ],
+      },
+      {
+        name: 'phpshell',
+        runtime: '/usr/bin/php',
+        file: 'main.php',
+        expected: 'Linux 1970-01-02 0 true\n',
+        source: [
+          '<?php',
+          "$kernel = trim(shell_exec('uname -s'));",
+          '$day = trim(`date -u -d @86400 +%F`);',
+          "exec('gzip -nc /app/main.php > /tmp/main.php.gz', $out, $code);",
+          "echo $kernel, ' ', $day, ' ', $code, ' ', filesize('/tmp/main.php.gz') > 0 ? 'true' : 'false', \"\\n\";",
         ],
       },
       {
