@@ -271,6 +271,8 @@ test('an entrypoint script that runs its arguments (exec "$@"): the cmd is its p
     ['/entry.sh', ['server']],
     ['/pass.sh', ['--port', '80']],
     ['/entry.sh', []],
+    // options only: the script puts its program first (`set -- nginx "$@"`)
+    ['/entry.sh', ['-g', 'daemon off;']],
   ] as const)
     assert.deepEqual(
       (await checkImageRoot(root(), { Entrypoint: [e], Cmd: [...cmd] }, { architecture: 'amd64' })).problems,

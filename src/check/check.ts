@@ -389,7 +389,9 @@ export async function checkImageRoot(
     const shell = SHELLS.has(baseName(interpreters.at(-1)!));
     const real = (await resolveOrMissing(cache, program)).path;
     const text = shell ? await readTextCached(cache, real, MAX_SCRIPT_TEXT) : undefined;
-    if (text !== undefined && runsArguments(text)) {
+    // (a cmd of options only, `-g 'daemon off;'`: the script puts its program before them, as the
+    // official images' entrypoints do with `set -- nginx "$@"`)
+    if (text !== undefined && runsArguments(text) && !cmd[0]!.startsWith('-')) {
       const argv0 = cmd[0]!;
       const found = await lookCommand(cache, argv0, pathDirs, config?.WorkingDir);
       const r = found.path ? await resolveOrMissing(cache, found.path) : undefined;

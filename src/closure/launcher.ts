@@ -1081,12 +1081,15 @@ const SUBPROCESS_CALL =
 
 /**
  * pythonCommands are the programs a Python source runs by name through subprocess or os.exec*p
- * (`subprocess.Popen(["jq"] + args)`: yq, a jq wrapper), found on PATH when it runs; and for a
- * command line it gives the shell (`os.system("gzip -k x")`, `shell=True`), /bin/sh and the program
- * the line starts with.
+ * (`subprocess.Popen(["jq"] + args)`: yq, a jq wrapper) or looks up with `shutil.which("ffmpeg")`,
+ * found on PATH when it runs; and for a command line it gives the shell (`os.system("gzip -k x")`,
+ * `shell=True`), /bin/sh and the program the line starts with.
  */
 export function pythonCommands(text: string): string[] {
   const out = new Set([...text.matchAll(SUBPROCESS_CALL)].map((m) => m[1]!));
+  // a program looked up to be run (`shutil.which("ffmpeg")`), as a shell script's `command -v`
+  for (const m of text.matchAll(/\bshutil\.which\(\s{0,16}['"]([A-Za-z0-9][\w.+-]{0,64})['"]/g))
+    out.add(m[1]!);
   // a command line run by the shell: /bin/sh, and the program it starts with
   const lines = [...text.matchAll(SHELL_CALL)].map((m) => m.groups!.c ?? m.groups!.d ?? '');
   if (lines.length > 0) out.add('/bin/sh');

@@ -169,6 +169,8 @@ test('a script that runs its arguments (the docker-entrypoint.sh idiom exec "$@"
     '#!/bin/sh\nset -e\nmkdir -p /run/x\nexec "$@"\n',
     '#!/bin/sh\nif [ "$1" = serve ]; then exec app; fi\n"$@"\n',
     '#!/bin/bash\n[ -n "$1" ] && exec ${@}\n',
+    '#!/bin/sh\nchown -R app /data\nexec gosu app "$@"\n',
+    '#!/bin/sh\nexec /usr/bin/tini -- "$@"\n',
   ])
     assert.ok(runsArguments(t), t);
   for (const t of [

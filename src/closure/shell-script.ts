@@ -334,12 +334,18 @@ export function needsShell(line: string): boolean {
 /**
  * runsArguments says whether a shell script runs its arguments as a command: `exec "$@"` (the
  * docker-entrypoint.sh idiom: prepare, then become the image's CMD), `"$@"`, `exec ${@}`, also after
- * `then`, `do`, `&&` …. An entrypoint that does runs the image's CMD as its program.
+ * `then`, `do`, `&&` …, or through a user switch or an init (`exec gosu "$USER" "$@"`). An entrypoint
+ * that does runs the image's CMD as its program.
  */
 export function runsArguments(text: string): boolean {
   const lines = commandText(text.slice(0, MAX_SCRIPT_TEXT)).replace(/\\\n/g, ' ').split('\n');
-  return lines.some((l) =>
-    /(?:^|[;&|]|\b(?:then|do|else|exec))\s*(?:exec\s+)?(?:"\$@"|\$@|"\$\{@\}"|\$\{@\})(?=\s|;|$)/.test(l),
+  return lines.some(
+    (l) =>
+      /(?:^|[;&|]|\b(?:then|do|else|exec))\s*(?:exec\s+)?(?:"\$@"|\$@|"\$\{@\}"|\$\{@\})(?=\s|;|$)/.test(l) ||
+      // through a user switch or an init: `exec gosu "$USER" "$@"`, `exec tini -- "$@"`
+      /\bexec\s+(?:\S*\/)?(?:gosu|su-exec|setpriv|chpst|s6-setuidgid|tini|dumb-init|catatonit)\s[^;&|]*(?:"\$@"|\$@)\s*(?:;|$)/.test(
+        l,
+      ),
   );
 }
 

@@ -529,8 +529,9 @@ describe('Python packages of the system site directories', () => {
       'os.execvp("less", ["less"])',
       'subprocess.run(cmd)  # not a literal',
       'self.run("install")  # a method of its own',
+      'ffmpeg = shutil.which("ffmpeg") or "/opt/ffmpeg"',
     ].join('\n');
-    assert.deepEqual(pythonCommands(code), ['jq', 'git', 'less']);
+    assert.deepEqual(pythonCommands(code), ['jq', 'git', 'less', 'ffmpeg']);
     // command lines given to the shell: /bin/sh, and the program each starts with
     const shell = [
       'subprocess.run("echo hi", shell=True)',
