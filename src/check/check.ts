@@ -44,6 +44,7 @@ import {
 import { envCommand, isShebang, parseShebang, SHEBANG_BYTES } from '../closure/shebang.ts';
 import { MAX_SCRIPT_TEXT, runsArguments, SHELLS } from '../closure/shell-script.ts';
 import { timezoneRequest, ZONEINFO_DIR } from '../closure/timezone.ts';
+import { wrappedCommand } from '../closure/wrappers.ts';
 import { elfMachineToOciArch } from '../elf/abi.ts';
 import { readElf as readElf_ } from '../elf/read-elf.ts';
 import type { ElfInfo } from '../elf/types.ts';
@@ -55,7 +56,6 @@ import type { RuntimeConfig } from '../model/documents.ts';
 import { type LoadResult, loadObject, type MissingLibrary } from './load.ts';
 import { archiveLocaleNames, canonicalLocaleName, envValue, localeDirNames, namedLocales } from './locale.ts';
 import { checkUser, namesIn } from './user.ts';
-import { wrappedCommand } from './wrappers.ts';
 
 /** DOCKER_DEFAULT_PATH is the PATH Docker gives a container whose image sets none. */
 export const DOCKER_DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -57,6 +57,19 @@ test('a program named by a variable given a default where unset (tzselect: `: ${
     ),
     ['rm', 'mktemp', 'sh', 'chown', 'logger', '/bin/bash', 'sleep'],
   );
+  // what runners and find -exec run (a docker-entrypoint.sh's `find . \! -user redis -exec chown …`)
+  assert.deepEqual(
+    scriptCommands(
+      [
+        "find . \\! -user redis -exec chown redis '{}' +",
+        'ls *.log | xargs -r -n 1 gzip -9',
+        'exec gosu redis "$0" "$@"',
+        'env LANG=C sort x',
+        'xargs echo < list',
+      ].join('\n'),
+    ),
+    ['chown', 'find', 'ls', 'gzip', 'xargs', 'gosu', 'sort', 'env', 'echo'],
+  );
   // a command in a variable assigned in a case branch, run through eval (zdiff)
   assert.deepEqual(
     scriptCommands(

@@ -12,6 +12,7 @@
  */
 
 import { linePaths } from './program-files.ts';
+import { wrappedCommand } from './wrappers.ts';
 
 /** MAX_SCRIPT_TEXT bounds the text read from a script. */
 export const MAX_SCRIPT_TEXT = 256 * 1024;
@@ -32,6 +33,9 @@ const BUILTINS = new Set([
 
 /** MAX_INNER bounds the trap actions and `sh -c` strings of one script read as lines of their own. */
 const MAX_INNER = 256;
+
+/** FIND_EXEC are find's actions whose next word is a program it runs. */
+const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
 
 /** UTILITY_BUILTINS are builtins that are programs too (coreutils, procps): what `exec` or `nohup` runs. */
 const UTILITY_BUILTINS = new Set(['echo', 'printf', 'test', '[', 'true', 'false', 'kill', 'pwd']);
@@ -122,6 +126,25 @@ export function scriptCommands(text: string, self?: string): string[] {
             ? /\s-c\s+(['"])(.*?)\1/.exec(segment)?.[2]
             : undefined;
       if (quoted !== undefined && inner++ < MAX_INNER) lines.splice(i + 1, 0, quoted);
+      // what a runner in the line runs in turn (`xargs gzip`, `env LANG=C sort`, `gosu app redis-server`)
+      // and what `find -exec` runs: read as a command of their own
+      if (w !== undefined) {
+        const wrapped = wrappedCommand(words.slice(k).map((x) => expand(unquote(x), vars) ?? '$'));
+        const found = words.slice(k + 1).findIndex((x) => FIND_EXEC.has(x));
+        const also = [
+          ...(wrapped ? [wrapped.program] : []),
+          ...(w === 'find' && found >= 0 ? [words[k + 2 + found] ?? ''] : []),
+        ];
+        // (a runner execs a program: `xargs echo` runs /usr/bin/echo, not the shell's)
+        for (const a of also)
+          if (
+            commandWord(a) === a &&
+            (!BUILTINS.has(a) || UTILITY_BUILTINS.has(a)) &&
+            !functions.has(a) &&
+            !out.includes(a)
+          )
+            out.push(a);
+      }
       if (w === undefined || BUILTINS.has(w) || functions.has(w)) continue;
       // a case pattern (`start)`), a redirection, a glob or a quoted string of several words is no command
       // (a `${V:=default}` in it is an expansion, not an assignment)

@@ -444,6 +444,41 @@ describe('shell scripts that run programs (an entrypoint preparing its state, a 
     });
   });
 
+  it('a docker-entrypoint.sh: what find -exec and xargs run come with it, and it becomes its cmd (exec "$@"), as on the host', async () => {
+    await withTempDir('e2e-entrypoint-runners', async (dir) => {
+      await writeFile(
+        join(dir, 'docker-entrypoint.sh'),
+        [
+          '#!/bin/sh',
+          'set -e',
+          'mkdir -p /tmp/data && touch /tmp/data/a /tmp/data/b',
+          "find /tmp/data -type f -exec chmod 600 '{}' +",
+          'ls /tmp/data | xargs -n 1 echo got',
+          'exec "$@"',
+          '',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      const image = 'e2e/entrypoint-runners:1';
+      const b = await build(
+        dir,
+        [
+          '--add',
+          './docker-entrypoint.sh:/docker-entrypoint.sh',
+          '--binary',
+          '/usr/bin/stat',
+          '--entrypoint',
+          '["/docker-entrypoint.sh"]',
+          '--cmd',
+          '["stat","-c","%a %n","/tmp/data/a"]',
+        ],
+        image,
+      );
+      assert.doesNotMatch(b.stderr, /warning/i, b.stderr);
+      assert.equal((await docker(image, [])).stdout, 'got a\ngot b\n600 /tmp/data/a\n');
+    });
+  });
+
   it("zdiff: the diff its case branch names (`cmp='${DIFF-diff}'`, run through eval) and what its trap runs; two gzip files compared as on the host", async () => {
     requireTool('zdiff', 'gzip');
     await withTempDir('e2e-zdiff', async (dir) => {

@@ -1,8 +1,9 @@
 /**
- * wrappers.ts — the program an entrypoint runs through a wrapper: an init (tini, dumb-init,
- * catatonit), a user switch (su-exec, gosu) or a coreutils runner (env, timeout, nice, nohup, setsid,
- * stdbuf). The container starts the wrapper, which then execs the program named in its arguments: a
- * program the image lacks fails only then ("tini: exec /app failed: No such file or directory"). PURE.
+ * wrappers.ts — the program a command runs through a wrapper: an init (tini, dumb-init, catatonit), a
+ * user switch (su-exec, gosu) or a runner (env, timeout, nice, nohup, setsid, stdbuf, xargs). The
+ * wrapper execs the program named in its arguments: for an entrypoint, a program the image
+ * lacks fails only once the container has started ("tini: exec /app failed: No such file or
+ * directory"); a shell script's `xargs gzip` needs gzip as its `gzip` would. PURE.
  */
 import { baseName } from '../fs/path.ts';
 
@@ -33,6 +34,23 @@ const WRAPPERS: Readonly<Record<string, Wrapper>> = {
   nohup: { withValue: [], before: 0 },
   setsid: { withValue: [], before: 0 },
   stdbuf: { withValue: ['-i', '-o', '-e', '--input', '--output', '--error'], before: 0 },
+  xargs: {
+    withValue: [
+      '-a',
+      '-d',
+      '-E',
+      '-I',
+      '-L',
+      '-n',
+      '-P',
+      '-s',
+      '--arg-file',
+      '--delimiter',
+      '--max-args',
+      '--max-procs',
+    ],
+    before: 0,
+  },
 };
 
 /**

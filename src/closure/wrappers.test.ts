@@ -23,6 +23,8 @@ test('wrappedCommand: the program after each wrapper grammar', () => {
     [['nohup', '/app'], '/app'],
     [['setsid', '-w', '/app'], '/app'],
     [['stdbuf', '-o', 'L', '/app'], '/app'],
+    [['xargs', '-0', '-n', '1', '-P', '4', 'gzip', '-9'], 'gzip'],
+    [['xargs', '-I', '{}', 'cp', '{}', '/dst'], 'cp'],
     // no program: the wrapper runs nothing, or prints
     [['/usr/bin/env'], undefined],
     [['env', 'A=1'], undefined],
