@@ -1103,7 +1103,7 @@ export function pythonCommands(text: string): string[] {
  * `%x(…)`.
  */
 const RUBY_RUNS: readonly RegExp[] = [
-  /(?<![.\w])(?:system|exec|spawn|IO\.popen|Open3\.(?:capture2e?|capture3|popen2e?|popen3|pipeline\w*))\s*\(?\s*\[?\s*(['"])(?<c>[^'"\n]{1,256})\1/g,
+  /(?<![.\w])(?:system|exec|spawn|IO\.popen|Open3\.(?:capture2e?|capture3|popen2e?|popen3|pipeline\w{0,8}))\s{0,16}\(?\s{0,16}\[?\s{0,16}(['"])(?<c>[^'"\n]{1,256})\1/g,
   /`(?<c>[^`\n]{1,256})`/g,
   /%x(?:\((?<c>[^)\n]{1,256})\)|\{(?<d>[^}\n]{1,256})\}|\[(?<e>[^\]\n]{1,256})\])/g,
 ];
@@ -1130,9 +1130,9 @@ export function rubyCommands(text: string): string[] {
 
 /** PHP_SHELL_CALL is a command line a PHP source gives the shell: shell_exec, exec, system, passthru, popen, proc_open, backquotes. */
 const PHP_SHELL_CALL =
-  /\b(?:shell_exec|exec|system|passthru|popen|proc_open)\s*\(\s*(['"])(?<c>[^'"\n]{1,256})\1|`(?<d>[^`\n]{1,256})`/g;
+  /\b(?:shell_exec|exec|system|passthru|popen|proc_open)\s{0,16}\(\s{0,16}(['"])(?<c>[^'"\n]{1,256})\1|`(?<d>[^`\n]{1,256})`/g;
 /** PHP_RUN_CALL is a program proc_open runs itself, named first in an array (PHP 7.4). */
-const PHP_RUN_CALL = /\bproc_open\s*\(\s*\[\s*(['"])(?<p>[^'"\n]{1,128})\1/g;
+const PHP_RUN_CALL = /\bproc_open\s{0,16}\(\s{0,16}\[\s{0,16}(['"])(?<p>[^'"\n]{1,128})\1/g;
 
 /**
  * phpCommands are the programs a PHP source runs by a literal name: what its shell_exec, exec, system,
@@ -1164,7 +1164,7 @@ export function nodeCommands(text: string): string[] {
   if (!text.includes('child_process')) return [];
   const out = new Set<string>();
   const lines = [...text.matchAll(NODE_SHELL_CALL)].map((m) => m.groups!.c!);
-  if (lines.length > 0 || /\bshell\s*:\s*(?:true|['"]\/bin\/sh['"])/.test(text)) out.add('/bin/sh');
+  if (lines.length > 0 || /\bshell\s{0,16}:\s{0,16}(?:true|['"]\/bin\/sh['"])/.test(text)) out.add('/bin/sh');
   for (const w of [...lines, ...[...text.matchAll(NODE_RUN_CALL)].map((m) => m.groups!.p!)].map(commandWord))
     if (w !== undefined) out.add(w);
   return [...out];
@@ -1176,7 +1176,7 @@ export function nodeCommands(text: string): string[] {
  * on the same line.
  */
 const SHELL_CALL =
-  /\b(?:os\.(?:system|popen)|subprocess\.(?:getoutput|getstatusoutput))\(\s{0,16}[rbf]?(['"])(?<c>[^'"\n]{1,256})\1|\b(?:subprocess\.(?:run|call|check_call|check_output|Popen)|Popen|check_call|check_output)\(\s{0,16}[rbf]?(['"])(?<d>[^'"\n]{1,256})\3[^\n]*\bshell\s*=\s*True/g;
+  /\b(?:os\.(?:system|popen)|subprocess\.(?:getoutput|getstatusoutput))\(\s{0,16}[rbf]?(['"])(?<c>[^'"\n]{1,256})\1|\b(?:subprocess\.(?:run|call|check_call|check_output|Popen)|Popen|check_call|check_output)\(\s{0,16}[rbf]?(['"])(?<d>[^'"\n]{1,256})\3[^\n]{0,256}\bshell\s{0,4}=\s{0,4}True/g;
 
 /** ENTRY_POINT starts the name pythonImports gives an entry point a script loads: `entry-point:DIST:GROUP:NAME`. */
 export const ENTRY_POINT = 'entry-point:';

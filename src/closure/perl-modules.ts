@@ -83,15 +83,15 @@ export const MAX_PERL_COMMANDS = 64;
  * arguments (`open(my $fh, '-|', 'git', …)`).
  */
 const PERL_RUNS: readonly RegExp[] = [
-  /\b(?:system|exec)\s*\(?\s*(?:\{\s*)?(['"])(?<c>[^'"\n]{1,256})\1/g,
+  /\b(?:system|exec)\s{0,16}\(?\s{0,16}(?:\{\s{0,16})?(['"])(?<c>[^'"\n]{1,256})\1/g,
   /`(?<c>[^`\n]{1,256})`/g,
-  /\bqx\s*(?:\((?<c>[^)\n]{1,256})\)|\{(?<d>[^}\n]{1,256})\}|\/(?<e>[^/\n]{1,256})\/)/g,
-  /\bopen\s*\(?\s*(?:my\s+)?[$\w:]+\s*,\s*(['"])[-|]{2}\1\s*,\s*(['"])(?<c>[^'"\n]{1,256})\2/g,
+  /\bqx\s{0,16}(?:\((?<c>[^)\n]{1,256})\)|\{(?<d>[^}\n]{1,256})\}|\/(?<e>[^/\n]{1,256})\/)/g,
+  /\bopen\s{0,16}\(?\s{0,16}(?:my\s{1,16})?[$\w:]{1,128}\s{0,16},\s{0,16}(['"])[-|]{2}\1\s{0,16},\s{0,16}(['"])(?<c>[^'"\n]{1,256})\2/g,
 ];
 
 /** PERL_OPEN2 is a two-argument `open`: its mode and command are one string (`"vgdb -l|"`, `"| sendmail"`). */
 const PERL_OPEN2 =
-  /\bopen\s*\(?\s*(?:my\s+)?[$\w:]+\s*,\s*(['"])(?<m>[^'"\n]{1,256})\1\s*\)?\s*(?:;|or\b|\|\|)/g;
+  /\bopen\s{0,16}\(?\s{0,16}(?:my\s{1,16})?[$\w:]{1,128}\s{0,16},\s{0,16}(['"])(?<m>[^'"\n]{1,256})\1\s{0,16}\)?\s{0,16}(?:;|or\b|\|\|)/g;
 
 /**
  * perlCommands lists the programs a Perl source runs by a literal name (PERL_RUNS, and a two-argument

@@ -121,9 +121,9 @@ export function scriptCommands(text: string, self?: string): string[] {
       // as a line of their own, next
       const quoted =
         w === 'trap'
-          ? /^\s*trap\s+(['"])(.*?)\1/.exec(segment.slice(segment.indexOf('trap')))?.[2]
+          ? /^\s*trap\s+(['"])(.{0,1024}?)\1/.exec(segment.slice(segment.indexOf('trap')))?.[2]
           : w !== undefined && SHELLS.has(w.slice(w.lastIndexOf('/') + 1)) && words[k + 1] === '-c'
-            ? /\s-c\s+(['"])(.*?)\1/.exec(segment)?.[2]
+            ? /\s-c\s{1,16}(['"])(.{0,1024}?)\1/.exec(segment)?.[2]
             : undefined;
       if (quoted !== undefined && inner++ < MAX_INNER) lines.splice(i + 1, 0, quoted);
       // what a runner in the line runs in turn (`xargs gzip`, `env LANG=C sort`, `gosu app redis-server`)
@@ -316,7 +316,7 @@ function noteAssignments(line: string, vars: Map<string, string>): void {
 }
 
 /** DEFAULT_ASSIGN is `${V=default}` or `${V:=default}`: the variable gets the default when unset. */
-const DEFAULT_ASSIGN = /\$\{([A-Za-z_][A-Za-z0-9_]*):?=([^}]*)\}/g;
+const DEFAULT_ASSIGN = /\$\{([A-Za-z_][A-Za-z0-9_]{0,64}):?=([^}]{0,256})\}/g;
 
 /**
  * expand substitutes `$V`, `${V}` and `${V:-default}` / `${V-default}` (and the assigning `:=`, `=`)
@@ -366,7 +366,7 @@ export function runsArguments(text: string): boolean {
     (l) =>
       /(?:^|[;&|]|\b(?:then|do|else|exec))\s*(?:exec\s+)?(?:"\$@"|\$@|"\$\{@\}"|\$\{@\})(?=\s|;|$)/.test(l) ||
       // through a user switch or an init: `exec gosu "$USER" "$@"`, `exec tini -- "$@"`
-      /\bexec\s+(?:\S*\/)?(?:gosu|su-exec|setpriv|chpst|s6-setuidgid|tini|dumb-init|catatonit)\s[^;&|]*(?:"\$@"|\$@)\s*(?:;|$)/.test(
+      /\bexec\s{1,16}(?:\S{0,128}\/)?(?:gosu|su-exec|setpriv|chpst|s6-setuidgid|tini|dumb-init|catatonit)\s[^;&|]{0,512}(?:"\$@"|\$@)\s{0,16}(?:;|$)/.test(
         l,
       ),
   );

@@ -33,6 +33,8 @@ import {
   normalizeCodeset,
   parseLocaleArchiveNames,
 } from '../../src/closure/locale.ts';
+import { perlCommands } from '../../src/closure/perl-modules.ts';
+import { runsArguments, scriptCommands } from '../../src/closure/shell-script.ts';
 import { timezoneRequest } from '../../src/closure/timezone.ts';
 import { isFromscratchError } from '../../src/errors.ts';
 import { hostFs } from '../../src/fs/host-fs.ts';
@@ -582,5 +584,24 @@ describe('Python packages of the system site directories', () => {
     assert.deepEqual(phpCommands(php), ['/bin/sh', 'uname', 'gzip', 'date', 'git']);
     // a source that never names child_process runs nothing (a RegExp's exec)
     assert.deepEqual(nodeCommands("const m = re.exec('uname -a');"), []);
+  });
+
+  // RELIABILITY: hostile sources end in bounded time (each quantifier of the readers is bounded: a
+  // 400 kB line of calls with no match once took seconds per reader); the timeout is a hang guard only
+  it('hostile sources: long runs of blanks after a call, one-line files of many calls, unclosed expansions', {
+    timeout: 60_000,
+  }, () => {
+    const blanks = ' '.repeat(200_000);
+    const many = (s: string) => s.repeat(20_000);
+    const cases: [string, () => string[]][] = [
+      ['perl', () => perlCommands(`system${blanks}\nopen(F, ${blanks}\n${many('qx ')}`)],
+      ['ruby', () => rubyCommands(`system${blanks}(\n${many('IO.popen ')}`)],
+      ['php', () => phpCommands(`exec${blanks}(\n${many('proc_open( ')}`)],
+      ['python', () => pythonCommands(many('subprocess.run("x") '))],
+      ['node', () => nodeCommands(`child_process exec(${blanks}\n${many('spawn( ')}shell${blanks}:`)],
+      ['sh', () => scriptCommands(`${many('exec gosu x ')}\n${many('${A=')}\ntrap '${'x'.repeat(200_000)}`)],
+      ['sh args', () => (runsArguments(many('exec gosu x ')) ? ['yes'] : [])],
+    ];
+    for (const [name, read] of cases) assert.ok(Array.isArray(read()), name);
   });
 });
