@@ -1082,7 +1082,8 @@ const SUBPROCESS_CALL =
 /**
  * pythonCommands are the programs a Python source runs by name through subprocess or os.exec*p
  * (`subprocess.Popen(["jq"] + args)`: yq, a jq wrapper) or looks up with `shutil.which("ffmpeg")`,
- * found on PATH when it runs; and for a command line it gives the shell (`os.system("gzip -k x")`,
+ * found on PATH when it runs, also through a list built in a variable first (`cmd = ["ffmpeg", …]`
+ * then `subprocess.run(cmd)`); and for a command line it gives the shell (`os.system("gzip -k x")`,
  * `shell=True`), /bin/sh and the program the line starts with.
  */
 export function pythonCommands(text: string): string[] {
@@ -1090,12 +1091,26 @@ export function pythonCommands(text: string): string[] {
   // a program looked up to be run (`shutil.which("ffmpeg")`), as a shell script's `command -v`
   for (const m of text.matchAll(/\bshutil\.which\(\s{0,16}['"]([A-Za-z0-9][\w.+-]{0,64})['"]/g))
     out.add(m[1]!);
+  // a command list built in a variable, then run (`cmd = ["ffmpeg", "-i", f]` … `subprocess.run(cmd)`)
+  const lists = new Map<string, string>();
+  for (const m of text.matchAll(PY_LIST_ASSIGN)) lists.set(m[1]!, m[2]!);
+  for (const m of text.matchAll(PY_CALL_VARIABLE)) {
+    const program = lists.get(m[1]!);
+    if (program !== undefined) out.add(program);
+  }
   // a command line run by the shell: /bin/sh, and the program it starts with
   const lines = [...text.matchAll(SHELL_CALL)].map((m) => m.groups!.c ?? m.groups!.d ?? '');
   if (lines.length > 0) out.add('/bin/sh');
   for (const w of lines.map(commandWord)) if (w !== undefined) out.add(w);
   return [...out];
 }
+
+/** PY_LIST_ASSIGN is a name given a list that starts with a literal program: `cmd = ["ffmpeg", …`. */
+const PY_LIST_ASSIGN =
+  /^[ \t]{0,64}([A-Za-z_]\w{0,64})\s{0,16}=\s{0,16}\[\s{0,16}['"]([A-Za-z0-9][\w.+-]{0,64}|\/[\w.+@/-]{1,128})['"]/gm;
+/** PY_CALL_VARIABLE is a subprocess call whose command is a name: `subprocess.run(cmd, check=True)`. */
+const PY_CALL_VARIABLE =
+  /\b(?:subprocess\.(?:run|call|check_call|check_output|Popen)|Popen|check_call|check_output)\(\s{0,16}([A-Za-z_]\w{0,64})\s{0,16}[,)]/g;
 
 /**
  * RUBY_RUNS find where a Ruby source runs a program by a literal command (group `c`): `system`, `exec`,
@@ -1156,7 +1171,8 @@ const NODE_RUN_CALL =
 
 /**
  * nodeCommands are the programs a Node.js source runs through child_process by a literal name:
- * `spawn('ffmpeg', …)`, `execFileSync('git', …)`, and for a command line given to the shell
+ * `spawn('ffmpeg', …)`, `execFileSync('git', …)`, also through a constant (`const FFMPEG = 'ffmpeg'`
+ * then `spawn(FFMPEG, …)`), and for a command line given to the shell
  * (`exec('convert a.png b.jpg')`, `execSync(…)`, `shell: true`) /bin/sh and the program it starts
  * with. Only in a source that names child_process (a RegExp's exec is no such call).
  */
@@ -1167,8 +1183,22 @@ export function nodeCommands(text: string): string[] {
   if (lines.length > 0 || /\bshell\s{0,16}:\s{0,16}(?:true|['"]\/bin\/sh['"])/.test(text)) out.add('/bin/sh');
   for (const w of [...lines, ...[...text.matchAll(NODE_RUN_CALL)].map((m) => m.groups!.p!)].map(commandWord))
     if (w !== undefined) out.add(w);
+  // a program in a constant, then run (`const FFMPEG = 'ffmpeg'` … `spawn(FFMPEG, args)`)
+  const names = new Map<string, string>();
+  for (const m of text.matchAll(NODE_CONST)) names.set(m[1]!, m[3]!);
+  for (const m of text.matchAll(NODE_RUN_VARIABLE)) {
+    const w = commandWord(names.get(m[1]!) ?? '');
+    if (w !== undefined) out.add(w);
+  }
   return [...out];
 }
+
+/** NODE_CONST is a name given a literal string: `const FFMPEG = 'ffmpeg'`. */
+const NODE_CONST =
+  /\b(?:const|let|var)\s{1,16}([A-Za-z_$][\w$]{0,64})\s{0,16}=\s{0,16}(['"`])([^'"`\n$]{1,128})\2/g;
+/** NODE_RUN_VARIABLE is a spawn or execFile whose program is a name: `spawn(FFMPEG, args)`. */
+const NODE_RUN_VARIABLE =
+  /\b(?:spawn|spawnSync|execFile|execFileSync)\(\s{0,16}([A-Za-z_$][\w$]{0,64})\s{0,16}[,)]/g;
 
 /**
  * SHELL_CALL is a command line a Python source gives the shell: `os.system("…")`, `os.popen("…")`,

@@ -544,6 +544,16 @@ describe('Python packages of the system site directories', () => {
       'subprocess.run("tar -xf a.tar")  # without the shell the whole string is the program name',
     ].join('\n');
     assert.deepEqual(pythonCommands(shell), ['/bin/sh', 'echo', 'gzip', 'uname', '/usr/bin/id']);
+    // a command list built in a variable first; a list never run is nothing
+    const built = [
+      'cmd = ["ffmpeg", "-y", "-i", src, dst]',
+      'subprocess.run(cmd, check=True)',
+      "    probe = ['/usr/bin/ffprobe', src]",
+      '    out = subprocess.check_output(probe)',
+      'unused = ["convert", a, b]',
+      'subprocess.run(other)',
+    ].join('\n');
+    assert.deepEqual(pythonCommands(built), ['ffmpeg', '/usr/bin/ffprobe']);
   });
 
   it('a Node.js source run through child_process: spawn and execFile run a program, exec and shell: true the shell', () => {
@@ -582,6 +592,13 @@ describe('Python packages of the system site directories', () => {
       'system("$tool --help");',
     ].join('\n');
     assert.deepEqual(phpCommands(php), ['/bin/sh', 'uname', 'gzip', 'date', 'git']);
+    // a program in a constant, then spawned
+    assert.deepEqual(
+      nodeCommands(
+        "const cp = require('child_process');\nconst FFMPEG = 'ffmpeg';\nlet tmpl = `x `;\ncp.spawn(FFMPEG, ['-i', f]);\ncp.spawnSync(other);",
+      ),
+      ['ffmpeg'],
+    );
     // a source that never names child_process runs nothing (a RegExp's exec)
     assert.deepEqual(nodeCommands("const m = re.exec('uname -a');"), []);
   });
