@@ -365,22 +365,39 @@ export async function checkImageRoot(
 
   // 3b: the program a wrapper runs (tini, dumb-init, su-exec, gosu, env, timeout…): exec'd by the wrapper
   // once the container has started, so a missing one fails only then
-  const wrapped = program !== undefined && finalElf !== undefined ? wrappedCommand(command) : undefined;
-  if (wrapped) {
-    const found = await lookCommand(cache, wrapped.program, pathDirs, config?.WorkingDir);
+  /**
+   * requireExecuted reports `argv0`, a program run only once the container has started (by a wrapper,
+   * by an entrypoint script), when the image lacks it (`missing`, given the PATH searched) or has it as
+   * no executable file (`notExecutable`, given where it is); `fixTail` ends the fix.
+   */
+  const requireExecuted = async (
+    argv0: string,
+    missing: (where: string) => string,
+    notExecutable: (path: string) => string,
+    fixTail: string,
+  ): Promise<void> => {
+    const found = await lookCommand(cache, argv0, pathDirs, config?.WorkingDir);
     const r = found.path ? await resolveOrMissing(cache, found.path) : undefined;
-    if (!found.path || r?.stat?.type !== 'file' || (r.stat.mode & 0o111) === 0) {
-      problems.push({
-        kind: 'command',
-        path: wrapped.program,
-        message: !found.path
-          ? `the ${entry ? 'entrypoint' : 'cmd'} runs ${JSON.stringify(wrapped.program)} through ${wrapped.wrapper}, and it is not in the image${wrapped.program.includes('/') ? '' : ` (PATH ${found.searched.join(':')})`}: ${wrapped.wrapper} fails to exec it once the container has started`
-          : `${wrapped.wrapper} runs ${found.path}, which is not an executable file`,
-        fix: `add the program (--binary SRC:${wrapped.program.includes('/') ? wrapped.program : `/usr/bin/${wrapped.program}`}), or name one the image has`,
-        fatal: true,
-      });
-    }
-  }
+    if (found.path && r?.stat?.type === 'file' && (r.stat.mode & 0o111) !== 0) return;
+    problems.push({
+      kind: 'command',
+      path: argv0,
+      message: !found.path
+        ? missing(argv0.includes('/') ? '' : ` (PATH ${found.searched.join(':')})`)
+        : notExecutable(found.path),
+      fix: `add the program (--binary SRC:${argv0.includes('/') ? argv0 : `/usr/bin/${argv0}`}), ${fixTail}`,
+      fatal: true,
+    });
+  };
+  const wrapped = program !== undefined && finalElf !== undefined ? wrappedCommand(command) : undefined;
+  if (wrapped)
+    await requireExecuted(
+      wrapped.program,
+      (path) =>
+        `the ${entry ? 'entrypoint' : 'cmd'} runs ${JSON.stringify(wrapped.program)} through ${wrapped.wrapper}, and it is not in the image${path}: ${wrapped.wrapper} fails to exec it once the container has started`,
+      (found) => `${wrapped.wrapper} runs ${found}, which is not an executable file`,
+      'or name one the image has',
+    );
 
   // 3c: an entrypoint script that runs its arguments (`exec "$@"`, docker-entrypoint.sh): the image's
   // CMD is the program it becomes once it has prepared the container, and fails only then
@@ -391,22 +408,15 @@ export async function checkImageRoot(
     const text = shell ? await readTextCached(cache, real, MAX_SCRIPT_TEXT) : undefined;
     // (a cmd of options only, `-g 'daemon off;'`: the script puts its program before them, as the
     // official images' entrypoints do with `set -- nginx "$@"`)
-    if (text !== undefined && runsArguments(text) && !cmd[0]!.startsWith('-')) {
-      const argv0 = cmd[0]!;
-      const found = await lookCommand(cache, argv0, pathDirs, config?.WorkingDir);
-      const r = found.path ? await resolveOrMissing(cache, found.path) : undefined;
-      if (!found.path || r?.stat?.type !== 'file' || (r.stat.mode & 0o111) === 0) {
-        problems.push({
-          kind: 'command',
-          path: argv0,
-          message: !found.path
-            ? `the entrypoint ${program} runs its arguments (exec "$@"), and the cmd's ${JSON.stringify(argv0)} is not in the image${argv0.includes('/') ? '' : ` (PATH ${found.searched.join(':')})`}: it fails once the script has run`
-            : `the entrypoint ${program} runs its arguments, and the cmd's ${found.path} is not an executable file`,
-          fix: `add the program (--binary SRC:${argv0.includes('/') ? argv0 : `/usr/bin/${argv0}`}), or give a cmd naming one the image has`,
-          fatal: true,
-        });
-      }
-    }
+    if (text !== undefined && runsArguments(text) && !cmd[0]!.startsWith('-'))
+      await requireExecuted(
+        cmd[0]!,
+        (path) =>
+          `the entrypoint ${program} runs its arguments (exec "$@"), and the cmd's ${JSON.stringify(cmd[0])} is not in the image${path}: it fails once the script has run`,
+        (found) =>
+          `the entrypoint ${program} runs its arguments, and the cmd's ${found} is not an executable file`,
+        'or give a cmd naming one the image has',
+      );
   }
 
   // 4: every ELF object

@@ -2809,12 +2809,13 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
     // a Perl script: the modules it loads from outside perl's standard library
     if (PERL_PROGRAM.test(baseName(interp)) && ir.stat.type === 'file') {
       await addPerlModules(st, r.path, ir.path, baseName(p));
-      await addPerlCommands(st, r.path, depth);
+      await addScriptRuns(st, r.path, perlCommands, 'Perl script', depth);
     }
     // a Ruby gem's executable stub (RubyGems' `load Gem.activate_bin_path('rake', 'rake', version)`)
     if (RUBY_PROGRAM.test(baseName(interp)) && st.opts.infer?.interpreters !== false && !st.traced)
       await addRubyGems(st, r.path);
-    if (RUBY_PROGRAM.test(baseName(interp))) await addRubyCommands(st, r.path, depth);
+    if (RUBY_PROGRAM.test(baseName(interp)))
+      await addScriptRuns(st, r.path, rubyCommands, 'Ruby script', depth);
     return;
   }
   let target: string | undefined;
@@ -2847,26 +2848,27 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
   if (PERL_PROGRAM.test(baseName(target))) {
     const perl = await resolveOrMissing(st.cache, target);
     if (perl.stat?.type === 'file') await addPerlModules(st, r.path, perl.path);
-    await addPerlCommands(st, r.path, depth);
+    await addScriptRuns(st, r.path, perlCommands, 'Perl script', depth);
   }
-  if (RUBY_PROGRAM.test(baseName(target))) await addRubyCommands(st, r.path, depth);
-}
-
-/** addRubyCommands adds the programs a Ruby script runs by a literal name (launcher.ts rubyCommands). */
-async function addRubyCommands(st: State, script: string, depth: number): Promise<void> {
-  if (st.opts.infer?.launchers === false || st.traced) return;
-  const text = await readTextCached(st.cache, script, 1024 * 1024);
-  if (text !== undefined) await addCommandsRun(st, script, rubyCommands(text), 'Ruby script', depth);
+  if (RUBY_PROGRAM.test(baseName(target)))
+    await addScriptRuns(st, r.path, rubyCommands, 'Ruby script', depth);
 }
 
 /**
- * addPerlCommands adds the programs a Perl script runs by a literal name (perl-modules.ts
- * perlCommands: `system`, backquotes, a piped `open`): callgrind_control's `open(LIST, "vgdb -l|")`.
+ * addScriptRuns adds the programs a Perl or Ruby script runs by a literal name, as `read` finds them
+ * (perl-modules.ts perlCommands: helpztags's `open(GZ, '-|', 'zcat', $file)`; launcher.ts
+ * rubyCommands: backquotes, `system`, `IO.popen`).
  */
-async function addPerlCommands(st: State, script: string, depth: number): Promise<void> {
+async function addScriptRuns(
+  st: State,
+  script: string,
+  read: (text: string) => string[],
+  what: string,
+  depth: number,
+): Promise<void> {
   if (st.opts.infer?.launchers === false || st.traced) return;
   const text = await readTextCached(st.cache, script, 1024 * 1024);
-  if (text !== undefined) await addCommandsRun(st, script, perlCommands(text), 'Perl script', depth);
+  if (text !== undefined) await addCommandsRun(st, script, read(text), what, depth);
 }
 
 /** PERL_PROGRAM matches the names of perl interpreters (`perl`, `perl5.36.0`). */

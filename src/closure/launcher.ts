@@ -1076,8 +1076,12 @@ const MAX_PYTHON_SCANNED = 5000;
 /** RUNS starts the name pythonImports gives a program a script runs by name: `runs:jq`. */
 export const RUNS = 'runs:';
 /** SUBPROCESS_CALL is a subprocess call whose command is a list starting with a literal name: `Popen(["jq", …` */
-const SUBPROCESS_CALL =
-  /\b(?:subprocess\.(?:run|call|check_call|check_output|Popen)|Popen|check_call|check_output|os\.(?:exec|spawn)[lv]pe?)\(\s{0,16}\[?\s{0,16}['"]([A-Za-z0-9][\w.+-]{0,64})['"]/g;
+/** PY_SUBPROCESS is the calls that run a command: subprocess's and their names imported alone. */
+const PY_SUBPROCESS = String.raw`subprocess\.(?:run|call|check_call|check_output|Popen)|Popen|check_call|check_output`;
+const SUBPROCESS_CALL = new RegExp(
+  String.raw`\b(?:${PY_SUBPROCESS}|os\.(?:exec|spawn)[lv]pe?)\(\s{0,16}\[?\s{0,16}['"]([A-Za-z0-9][\w.+-]{0,64})['"]`,
+  'g',
+);
 
 /**
  * pythonCommands are the programs a Python source runs by name through subprocess or os.exec*p
@@ -1109,8 +1113,10 @@ export function pythonCommands(text: string): string[] {
 const PY_LIST_ASSIGN =
   /^[ \t]{0,64}([A-Za-z_]\w{0,64})\s{0,16}=\s{0,16}\[\s{0,16}['"]([A-Za-z0-9][\w.+-]{0,64}|\/[\w.+@/-]{1,128})['"]/gm;
 /** PY_CALL_VARIABLE is a subprocess call whose command is a name: `subprocess.run(cmd, check=True)`. */
-const PY_CALL_VARIABLE =
-  /\b(?:subprocess\.(?:run|call|check_call|check_output|Popen)|Popen|check_call|check_output)\(\s{0,16}([A-Za-z_]\w{0,64})\s{0,16}[,)]/g;
+const PY_CALL_VARIABLE = new RegExp(
+  String.raw`\b(?:${PY_SUBPROCESS})\(\s{0,16}([A-Za-z_]\w{0,64})\s{0,16}[,)]`,
+  'g',
+);
 
 /**
  * RUBY_RUNS find where a Ruby source runs a program by a literal command (group `c`): `system`, `exec`,
@@ -1163,11 +1169,15 @@ export function phpCommands(text: string): string[] {
   return [...out];
 }
 
+/** NODE_RUNNERS are child_process's calls that run a program themselves, without a shell. */
+const NODE_RUNNERS = 'spawn|spawnSync|execFile|execFileSync';
 /** NODE_SHELL_CALL is a command line a Node.js source gives the shell: child_process `exec`/`execSync`. */
 const NODE_SHELL_CALL = /\bexec(?:Sync)?\(\s{0,16}(['"`])(?<c>[^'"`\n]{1,256})\1/g;
 /** NODE_RUN_CALL is a program a Node.js source runs itself: `spawn`, `spawnSync`, `execFile`, `execFileSync`. */
-const NODE_RUN_CALL =
-  /\b(?:spawn|spawnSync|execFile|execFileSync)\(\s{0,16}(['"`])(?<p>[A-Za-z0-9/][\w./+@-]{0,128})\1/g;
+const NODE_RUN_CALL = new RegExp(
+  String.raw`\b(?:${NODE_RUNNERS})\(\s{0,16}(['"${'`'}])(?<p>[A-Za-z0-9/][\w./+@-]{0,128})\1`,
+  'g',
+);
 
 /**
  * nodeCommands are the programs a Node.js source runs through child_process by a literal name:
@@ -1197,16 +1207,21 @@ export function nodeCommands(text: string): string[] {
 const NODE_CONST =
   /\b(?:const|let|var)\s{1,16}([A-Za-z_$][\w$]{0,64})\s{0,16}=\s{0,16}(['"`])([^'"`\n$]{1,128})\2/g;
 /** NODE_RUN_VARIABLE is a spawn or execFile whose program is a name: `spawn(FFMPEG, args)`. */
-const NODE_RUN_VARIABLE =
-  /\b(?:spawn|spawnSync|execFile|execFileSync)\(\s{0,16}([A-Za-z_$][\w$]{0,64})\s{0,16}[,)]/g;
+const NODE_RUN_VARIABLE = new RegExp(
+  String.raw`\b(?:${NODE_RUNNERS})\(\s{0,16}([A-Za-z_$][\w$]{0,64})\s{0,16}[,)]`,
+  'g',
+);
 
 /**
  * SHELL_CALL is a command line a Python source gives the shell: `os.system("…")`, `os.popen("…")`,
  * `subprocess.getoutput("…")` / `getstatusoutput`, or a subprocess call with a string and `shell=True`
  * on the same line.
  */
-const SHELL_CALL =
-  /\b(?:os\.(?:system|popen)|subprocess\.(?:getoutput|getstatusoutput))\(\s{0,16}[rbf]?(['"])(?<c>[^'"\n]{1,256})\1|\b(?:subprocess\.(?:run|call|check_call|check_output|Popen)|Popen|check_call|check_output)\(\s{0,16}[rbf]?(['"])(?<d>[^'"\n]{1,256})\3[^\n]{0,256}\bshell\s{0,4}=\s{0,4}True/g;
+const SHELL_CALL = new RegExp(
+  String.raw`\b(?:os\.(?:system|popen)|subprocess\.(?:getoutput|getstatusoutput))\(\s{0,16}[rbf]?(['"])(?<c>[^'"\n]{1,256})\1` +
+    String.raw`|\b(?:${PY_SUBPROCESS})\(\s{0,16}[rbf]?(['"])(?<d>[^'"\n]{1,256})\3[^\n]{0,256}\bshell\s{0,4}=\s{0,4}True`,
+  'g',
+);
 
 /** ENTRY_POINT starts the name pythonImports gives an entry point a script loads: `entry-point:DIST:GROUP:NAME`. */
 export const ENTRY_POINT = 'entry-point:';

@@ -489,21 +489,25 @@ async function pythonImportsOf(
     scripts.flatMap((t) => [...pythonImports(t), ...pythonCommands(t).map((c) => `${RUNS}${c}`)]),
   );
   for (const p of files) {
-    const e = ctx.col.get(p);
-    if (e?.type !== 'file' || e.size > MAX_PYTHON_SOURCE_BYTES) continue;
-    let text: string | undefined;
-    if (e.content.kind === 'bytes') text = Buffer.from(e.content.data).toString('utf8');
-    else if (e.content.kind === 'host') {
-      try {
-        text = readFileSync(encodePath(e.content.path), 'utf8');
-      } catch {
-        // unreadable now: the layer's read of it reports the error
-      }
-    }
+    const text = entryText(ctx.col.get(p), MAX_PYTHON_SOURCE_BYTES);
     for (const n of text === undefined ? [] : pythonImports(text)) names.add(n);
     for (const c of text === undefined ? [] : pythonCommands(text)) names.add(`${RUNS}${c}`);
   }
   return names.size > 0 ? { pythonImports: [...names].sort() } : {};
+}
+
+/**
+ * entryText is the text of a regular file the build holds, up to `max` bytes (else undefined), from
+ * memory or from the host; a host file unreadable now is undefined (the layer's read reports it).
+ */
+function entryText(e: FileEntry | undefined, max: number): string | undefined {
+  if (e?.type !== 'file' || e.size > max) return undefined;
+  if (e.content.kind === 'bytes') return Buffer.from(e.content.data).toString('utf8');
+  try {
+    return readFileSync(encodePath(e.content.path), 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** MAX_APP_SOURCES bounds the app's own sources read for the programs they run. */
@@ -548,15 +552,7 @@ function sourceCommandsOf(ctx: GatherContext): { sourceCommands?: { command: str
     const e = ctx.col.get(path);
     if (e?.type !== 'file' || e.size > MAX_APP_SOURCE_BYTES) continue;
     read++;
-    let text: string | undefined;
-    if (e.content.kind === 'bytes') text = Buffer.from(e.content.data).toString('utf8');
-    else {
-      try {
-        text = readFileSync(encodePath(e.content.path), 'utf8');
-      } catch {
-        // unreadable now: the layer's read of it reports the error
-      }
-    }
+    const text = entryText(e, MAX_APP_SOURCE_BYTES);
     for (const command of text === undefined ? [] : reader.read(text))
       if (!out.some((c) => c.command === command)) out.push({ command, by: path });
   }
