@@ -908,6 +908,37 @@ const EXEC_PATH_PROGRAMS: readonly ExecPathProgram[] = [
     shell: 'tar runs its compressor through /bin/sh -c',
   },
   {
+    // a driver of a formatting pipeline: it runs each stage by name from PATH, the output stage's name
+    // made from the device (`gro` + `tty`), so no string of it names them all
+    what: 'groff pipeline',
+    program: /^groff$/,
+    helpers: [
+      ['troff', 'groff runs it to format, for every device'],
+      ['grotty', 'groff runs it for -Tascii, -Tutf8 and -Tlatin1 (what nroff and man ask for)'],
+      ['grops', 'groff runs it for -Tps, its default device'],
+      ['tbl', 'groff -t runs it (tables)'],
+      ['eqn', 'groff -e runs it (equations)'],
+      ['pic', 'groff -p runs it (pictures)'],
+      ['preconv', 'groff -k runs it (input encoding)'],
+      ['soelim', 'groff -s runs it (.so requests)'],
+    ],
+    data: [],
+  },
+  {
+    // man-db formats a page through a pipeline of programs it runs by name: nroff (a script running
+    // groff, whose own stages come by the rule above), tbl for a page with tables, col -b for output
+    // that is not a terminal
+    what: 'man pipeline',
+    program: /^man$/,
+    helpers: [
+      ['nroff', 'man formats a page for the terminal with it'],
+      ['tbl', 'man runs it for a page with tables (every page in section 1 of many packages)'],
+      ['eqn', 'man runs it for a page with equations'],
+      ['col', 'man runs col -b when its output is not a terminal'],
+    ],
+    data: [],
+  },
+  {
     // programs whose work is running shell command lines: make's recipes, watch's command
     what: 'shell of make',
     program: /^g?make$/,

@@ -45,7 +45,7 @@ export const INFER_RULES = {
   },
   launchers: {
     key: 'launchers',
-    what: 'java, python, perl, ruby and tcl, the helpers git, gpg and tar run, the shell of make and watch, the programs a shell script runs, and the /proc/self/exe launcher warning',
+    what: 'java, python, perl, ruby and tcl, the helpers git, gpg and tar run, the stages groff and man run, the shell of make and watch, the programs a shell script runs, and the /proc/self/exe launcher warning',
   },
 } as const satisfies Record<string, { key: keyof InferOptions; what: string }>;
 

@@ -5,7 +5,7 @@
  * and libraries that open data, modules or helpers at compiled-in paths: openssl, tput, file, ImageMagick,
  * Graphviz, PHP, SoX, zsh, fontconfig, vim, pandoc, gdb, cmake, nmap, hunspell, Ghostscript; shell scripts
  * that run programs (an entrypoint, tzselect, zdiff) and Perl scripts that do (helpztags, an app's);
- * git, gpg, tar, make; valgrind and stdbuf. The helpers are launch-support.ts's.
+ * git, gpg, tar, make, groff and man; valgrind and stdbuf. The helpers are launch-support.ts's.
  */
 import assert from 'node:assert/strict';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -544,7 +544,7 @@ describe('Perl scripts that run programs (system, backquotes, a piped open)', ()
   });
 });
 
-describe('programs that run helpers from a compiled-in directory, by name, or through /bin/sh (git, gpg, tar, make)', () => {
+describe('programs that run helpers from a compiled-in directory, by name, or through /bin/sh (git, gpg, tar, make, groff, man)', () => {
   it('git: init without the templates warning, a clone of a local path (git-upload-pack through /bin/sh), ls-remote over http and https as on the host', async () => {
     requireTool('git', 'git');
     await withTempDir('e2e-git', async (dir) => {
@@ -651,7 +651,42 @@ describe('programs that run helpers from a compiled-in directory, by name, or th
       assert.equal(ours.stdout, 'made 42\n');
     });
   });
+
+  it('groff and man: the stages their formatting pipelines run by name (troff, grotty, grops, tbl; nroff, col) come with them; a page with a table formats as on the host', async () => {
+    requireTool('groff', 'groff-base');
+    requireTool('man', 'man-db');
+    await withTempDir('e2e-groff', async (dir) => {
+      await mkdir(join(dir, 'w'));
+      await writeFile(
+        join(dir, 'w', 'page.1'),
+        '.TH PAGE 1\n.SH NAME\npage \\- a test page\n.SH OPTIONS\n.TS\nl l.\n-a\tall\n-b\tbrief\n.TE\n',
+      );
+      // the host's run without the caller's locale, as in the image (man picks its device from it)
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+      const host = async (args: string[]) =>
+        (await run(args[0]!, args.slice(1), { cwd: join(dir, 'w'), env })).stdout;
+      for (const [program, args] of [
+        ['/usr/bin/groff', ['-t', '-man', '-Tascii', 'page.1']],
+        ['/usr/bin/groff', ['-man', '-Tps', 'page.1']],
+        ['/usr/bin/man', ['-l', 'page.1']],
+      ] as const) {
+        const image = `e2e/${baseNameOf(program)}:1`;
+        const b = await build(dir, ['--binary', program], image);
+        assert.doesNotMatch(b.stderr, /warning: .*pipeline/);
+        const ours = await dockerRun(image, [...args], { mount: join(dir, 'w'), workdir: '/w' });
+        const want = await host([program, ...args]);
+        // a PostScript file's header names the time it was made
+        const timeless = (s: string) => s.replace(/^%%CreationDate: .*$/m, '');
+        assert.equal(timeless(ours.stdout), timeless(want), `${program} ${args.join(' ')}`);
+        assert.match(ours.stdout, /brief/);
+      }
+    });
+  });
 });
+
+function baseNameOf(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
 
 describe("programs that run what is in a private directory they name (valgrind's tools, stdbuf's preloaded library), and tools that read debug info by build ID", () => {
   it("valgrind finds the leak of a program as on the host (its tool from /usr/libexec/valgrind, ld.so's debug info); stdbuf line-buffers through libstdbuf.so", async () => {
