@@ -23,7 +23,7 @@ import type { ElfInfo } from '../elf/types.ts';
 import { baseName, parentPath } from '../fs/path.ts';
 import { type ClosureCache, listDir, readHeader, readTextCached, resolveOrMissing } from './closure-cache.ts';
 import { isShebang } from './shebang.ts';
-import { commandWord, needsShell } from './shell-script.ts';
+import { commandWord, envDefaultPrograms, needsShell } from './shell-script.ts';
 import { walkTree } from './tree-walk.ts';
 
 /** LAUNCH_SYMBOLS are the imports the launcher rules look for. */
@@ -1137,8 +1137,16 @@ export function pythonCommands(text: string): string[] {
   const lines = [...text.matchAll(SHELL_CALL)].map((m) => m.groups!.c ?? m.groups!.d ?? '');
   if (lines.length > 0) out.add('/bin/sh');
   for (const w of lines.map(commandWord)) if (w !== undefined) out.add(w);
+  // a program from the environment with a default (`os.environ.get("FFMPEG_BIN", "ffmpeg")`)
+  if (/\b(?:subprocess|Popen|os\.(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?))\b/.test(text))
+    for (const w of envDefaultPrograms(text, PY_ENV_DEFAULT)) out.add(w);
   return [...out];
 }
+
+/** PY_ENV_DEFAULT is a value from the environment with a literal default: `os.getenv("GIT", "git")`, `os.environ.get("X") or "x"`. */
+const PY_ENV_DEFAULT = [
+  /\bos\.(?:environ\.get|getenv)\(\s{0,16}(?<a>['"])(?<n>[A-Za-z_]\w{0,64})\k<a>\s{0,16}(?:,\s{0,16}|\)\s{0,16}or\s{1,16})(?<q>['"])(?<v>[^'"\n]{1,128})\k<q>/g,
+];
 
 /** PY_LIST_ASSIGN is a name given a list that starts with a literal program: `cmd = ["ffmpeg", …`. */
 const PY_LIST_ASSIGN =
@@ -1177,8 +1185,17 @@ export function rubyCommands(text: string): string[] {
   // (an interpolation `#{tool}` is Ruby's, not the shell's)
   if (commands.some((c) => needsShell(c) && !c.includes('#{'))) out.add('/bin/sh');
   for (const w of commands.map(commandWord)) if (w !== undefined) out.add(w);
+  // a program from the environment with a default (`ENV['GIT'] || 'git'`, `ENV.fetch('EDITOR', 'vi')`)
+  if (/\b(?:system|exec|spawn|IO\.popen|Open3)\b|`|%x/.test(code))
+    for (const w of envDefaultPrograms(code, RUBY_ENV_DEFAULT)) out.add(w);
   return [...out];
 }
+
+/** RUBY_ENV_DEFAULT is a value from the environment with a literal default: `ENV['GIT'] || 'git'`, `ENV.fetch('GIT', 'git')`. */
+const RUBY_ENV_DEFAULT = [
+  /\bENV\[\s{0,8}(?<a>['"])(?<n>[A-Za-z_]\w{0,64})\k<a>\s{0,8}\]\s{0,16}(?:\|\||\bor\b)\s{0,16}(?<q>['"])(?<v>[^'"\n]{1,128})\k<q>/g,
+  /\bENV\.fetch\(\s{0,8}(?<a>['"])(?<n>[A-Za-z_]\w{0,64})\k<a>\s{0,8},\s{0,8}(?<q>['"])(?<v>[^'"\n]{1,128})\k<q>/g,
+];
 
 /** PHP_SHELL_CALL is a command line a PHP source gives the shell: shell_exec, exec, system, passthru, popen, proc_open, backquotes. */
 const PHP_SHELL_CALL =
@@ -1197,8 +1214,16 @@ export function phpCommands(text: string): string[] {
   if (lines.length > 0) out.add('/bin/sh');
   for (const w of [...lines, ...[...text.matchAll(PHP_RUN_CALL)].map((m) => m.groups!.p!)].map(commandWord))
     if (w !== undefined) out.add(w);
+  // a program from the environment with a default (`getenv('GIT_BIN') ?: 'git'`)
+  if (/\b(?:shell_exec|exec|system|passthru|popen|proc_open)\s{0,16}\(|`/.test(text))
+    for (const w of envDefaultPrograms(text, PHP_ENV_DEFAULT)) out.add(w);
   return [...out];
 }
+
+/** PHP_ENV_DEFAULT is a value from the environment with a literal default: `getenv('GIT') ?: 'git'`, `$_ENV['GIT'] ?? 'git'`. */
+const PHP_ENV_DEFAULT = [
+  /(?:\bgetenv\(\s{0,8}(?<a>['"])(?<n>[A-Za-z_]\w{0,64})\k<a>\s{0,8}\)|\$_(?:ENV|SERVER)\[\s{0,8}(?<b>['"])(?<m>[A-Za-z_]\w{0,64})\k<b>\s{0,8}\])\s{0,16}(?:\?:|\?\?|\|\|)\s{0,16}(?<q>['"])(?<v>[^'"\n]{1,128})\k<q>/g,
+];
 
 /** NODE_RUNNERS are child_process's calls that run a program themselves, without a shell. */
 const NODE_RUNNERS = 'spawn|spawnSync|execFile|execFileSync';
@@ -1231,8 +1256,15 @@ export function nodeCommands(text: string): string[] {
     const w = commandWord(names.get(m[1]!) ?? '');
     if (w !== undefined) out.add(w);
   }
+  // a program from the environment with a default (`process.env.FFMPEG_PATH || 'ffmpeg'`)
+  for (const w of envDefaultPrograms(text, NODE_ENV_DEFAULT)) out.add(w);
   return [...out];
 }
+
+/** NODE_ENV_DEFAULT is a value from the environment with a literal default: `process.env.GIT || 'git'`. */
+const NODE_ENV_DEFAULT = [
+  /\bprocess\.env(?:\.(?<n>[A-Za-z_$][\w$]{0,64})|\[\s{0,8}(?<a>['"])(?<m>[A-Za-z_]\w{0,64})\k<a>\s{0,8}\])\s{0,16}(?:\|\||\?\?)\s{0,16}(?<q>['"`])(?<v>[^'"`\n$]{1,128})\k<q>/g,
+];
 
 /** NODE_CONST is a name given a literal string: `const FFMPEG = 'ffmpeg'`. */
 const NODE_CONST =

@@ -93,3 +93,15 @@ test('a command string without shell metacharacters is run by perl itself: no /b
   );
   assert.deepEqual(perlCommands('system("gzip -c x > y.gz");'), ['/bin/sh', 'gzip']);
 });
+
+test("a program from the environment with a default (c_rehash's), in a script that runs programs through a list", () => {
+  const text = [
+    'my $openssl = $ENV{OPENSSL} || "openssl";',
+    "my $ed = $ENV{'EDITOR'} // 'vi';",
+    'my $lang = $ENV{LANG} || "C";',
+    'sub compute_hash { open(my $fh, "-|", @_) or return; }',
+  ].join('\n');
+  assert.deepEqual(perlCommands(text), ['openssl', 'vi']);
+  // a script that runs nothing names no program
+  assert.deepEqual(perlCommands('my $openssl = $ENV{OPENSSL} || "openssl";\nprint $openssl;'), []);
+});

@@ -10,7 +10,7 @@
  * left out; the closure finds each module on the script's @INC, and reads the modules it finds in turn.
  */
 
-import { commandWord, needsShell } from './shell-script.ts';
+import { commandWord, envDefaultPrograms, needsShell } from './shell-script.ts';
 
 /** MAX_PERL_MODULES bounds the modules one script brings (its own and theirs). */
 export const MAX_PERL_MODULES = 2000;
@@ -89,6 +89,13 @@ const PERL_RUNS: readonly RegExp[] = [
   /\bopen\s{0,16}\(?\s{0,16}(?:my\s{1,16})?[$\w:]{1,128}\s{0,16},\s{0,16}(['"])[-|]{2}\1\s{0,16},\s{0,16}(['"])(?<c>[^'"\n]{1,256})\2/g,
 ];
 
+/** PERL_RUNS_ANY is any way of running a program, whatever its command: `system(@cmd)`, `open($fh, "-|", @_)`. */
+const PERL_RUNS_ANY = /\b(?:system|exec)\s{0,16}[({$@]|`|\bqx\b|(['"])(?:-\||\|-)\1/;
+/** PERL_ENV_DEFAULT is a value from the environment with a literal default: `$ENV{OPENSSL} || "openssl"`. */
+const PERL_ENV_DEFAULT = [
+  /\$ENV\{\s{0,8}(?<a>['"]?)(?<n>[A-Za-z_]\w{0,64})\k<a>\s{0,8}\}\s{0,16}(?:\|\||\/\/|\bor\b)\s{0,16}(?<q>['"])(?<v>[^'"\n]{1,128})\k<q>/g,
+];
+
 /** PERL_OPEN2 is a two-argument `open`: its mode and command are one string (`"vgdb -l|"`, `"| sendmail"`). */
 const PERL_OPEN2 =
   /\bopen\s{0,16}\(?\s{0,16}(?:my\s{1,16})?[$\w:]{1,128}\s{0,16},\s{0,16}(['"])(?<m>[^'"\n]{1,256})\1\s{0,16}\)?\s{0,16}(?:;|or\b|\|\|)/g;
@@ -113,6 +120,10 @@ export function perlCommands(text: string): string[] {
     if (mode.startsWith('|')) commands.push(mode.slice(1));
     else if (mode.endsWith('|')) commands.push(mode.slice(0, -1));
   }
+  // a program taken from the environment with a default, in a source that runs programs (c_rehash's
+  // `my $openssl = $ENV{OPENSSL} || "openssl"`, run through a list `open($fh, "-|", @_)`)
+  if (commands.length > 0 || PERL_RUNS_ANY.test(code))
+    commands.push(...envDefaultPrograms(code, PERL_ENV_DEFAULT));
   const out: string[] = [];
   // a command string with shell metacharacters (`gzip -c x > y.gz`) perl runs as `/bin/sh -c`
   // (perlfunc exec); one without, and a list, it runs itself

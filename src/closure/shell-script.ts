@@ -347,6 +347,39 @@ export function commandWord(line: string): string | undefined {
 }
 
 /**
+ * ENV_PROGRAM_NAME is an environment variable that names a program by its suffix (`FFMPEG_BIN`,
+ * `GIT_EXECUTABLE`, `PDFTOTEXT_CMD`) or by custom (EDITOR, VISUAL, PAGER).
+ */
+const ENV_PROGRAM_NAME =
+  /(?:_BIN|_BINARY|_PATH|_CMD|_COMMAND|_EXE|_EXECUTABLE|_PROG|_PROGRAM)$|^(?:EDITOR|VISUAL|PAGER)$/i;
+
+/** MAX_ENV_PROGRAMS bounds the programs one source's environment defaults name. */
+const MAX_ENV_PROGRAMS = 16;
+
+/**
+ * envDefaultPrograms are the programs a source takes from the environment with a default, found by
+ * `res` (group `n` or `m` the variable, group `v` the default): c_rehash's `my $openssl = $ENV{OPENSSL} ||
+ * "openssl"`, `os.environ.get("FFMPEG_BIN", "ffmpeg")`. The variable must name a program: its name is
+ * the program's (OPENSSL for openssl), ends in `_BIN`, `_CMD`, `_PATH`… (ENV_PROGRAM_NAME), or is
+ * EDITOR, VISUAL or PAGER; `os.getenv("LOG_LEVEL", "info")` names none. The caller asks only of a
+ * source that runs programs.
+ */
+export function envDefaultPrograms(text: string, res: readonly RegExp[]): string[] {
+  const out = new Set<string>();
+  const squash = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
+  for (const m of res.flatMap((re) => [...text.matchAll(re)])) {
+    const name = m.groups!.n ?? m.groups!.m ?? '';
+    const word = commandWord(m.groups!.v!);
+    if (word === undefined || m.groups!.v!.trim() !== word) continue;
+    const base = word.slice(word.lastIndexOf('/') + 1);
+    if (squash(name) !== squash(base) && !ENV_PROGRAM_NAME.test(name)) continue;
+    out.add(word);
+    if (out.size >= MAX_ENV_PROGRAMS) break;
+  }
+  return [...out];
+}
+
+/**
  * needsShell says whether a runtime runs a command string through `/bin/sh -c`: when it holds shell
  * metacharacters (perlfunc exec, Ruby's Kernel#spawn); else it splits and runs the words itself.
  */

@@ -603,6 +603,34 @@ describe('Python packages of the system site directories', () => {
     assert.deepEqual(nodeCommands("const m = re.exec('uname -a');"), []);
   });
 
+  it('a program taken from the environment with a default, in a source that runs programs: the default when the variable names a program', () => {
+    const py = [
+      'import os, subprocess',
+      'FF = os.environ.get("FFMPEG_BIN", "ffmpeg")',
+      'git = os.environ.get("GIT") or "git"',
+      "level = os.getenv('LOG_LEVEL', 'info')",
+      "home = os.getenv('HOME', '/root')",
+      'subprocess.run([FF, "-i", f])',
+    ].join('\n');
+    assert.deepEqual(pythonCommands(py), ['ffmpeg', 'git']);
+    // a source that runs nothing names no program
+    assert.deepEqual(pythonCommands('import os\nFF = os.environ.get("FFMPEG_BIN", "ffmpeg")\n'), []);
+    assert.deepEqual(
+      rubyCommands("git = ENV['GIT'] || 'git'\ned = ENV.fetch('EDITOR', 'vi')\nsystem(git, 'log')"),
+      ['git', 'vi'],
+    );
+    assert.deepEqual(
+      nodeCommands(
+        "const cp = require('child_process');\nconst ff = process.env.FFMPEG_PATH || 'ffmpeg';\nconst t = process.env['TZ'] ?? 'UTC';\ncp.spawn(ff, a);",
+      ),
+      ['ffmpeg'],
+    );
+    assert.deepEqual(
+      phpCommands("<?php $g = getenv('GIT') ?: 'git'; $t = $_ENV['TAR_CMD'] ?? 'tar'; passthru($g);"),
+      ['git', 'tar'],
+    );
+  });
+
   // RELIABILITY: hostile sources end in bounded time (each quantifier of the readers is bounded: a
   // 400 kB line of calls with no match once took seconds per reader); the timeout is a hang guard only
   it('hostile sources: long runs of blanks after a call, one-line files of many calls, unclosed expansions', {
@@ -618,6 +646,9 @@ describe('Python packages of the system site directories', () => {
       ['node', () => nodeCommands(`child_process exec(${blanks}\n${many('spawn( ')}shell${blanks}:`)],
       ['sh', () => scriptCommands(`${many('exec gosu x ')}\n${many('${A=')}\ntrap '${'x'.repeat(200_000)}`)],
       ['sh args', () => (runsArguments(many('exec gosu x ')) ? ['yes'] : [])],
+      ['env defaults', () => pythonCommands(`subprocess ${many('os.environ.get("A"')}${blanks}or${blanks}`)],
+      ['env defaults node', () => nodeCommands(`child_process ${many('process.env.A ||')}${blanks}`)],
+      ['env defaults perl', () => perlCommands(`system($x); ${many('$ENV{A} || ')}${blanks}`)],
     ];
     for (const [name, read] of cases) assert.ok(Array.isArray(read()), name);
   });

@@ -8,7 +8,7 @@
  * git, gpg, tar, make, groff and man; valgrind and stdbuf. The helpers are launch-support.ts's.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
@@ -540,6 +540,29 @@ describe('Perl scripts that run programs (system, backquotes, a piped open)', ()
       const app = 'e2e/perl-app:1';
       await build(dir, ['--add', './report.pl:/report.pl', '--entrypoint', '["/report.pl"]'], app);
       assert.equal((await dockerRun(app, [])).stdout, 'kernel Linux\nday 1970-01-02\ngzip ok\n');
+    });
+  });
+
+  it('c_rehash: the program its environment may name, with a default (`$ENV{OPENSSL} || "openssl"`, run through a list), comes with it; it links a certificate by its hash as on the host', async () => {
+    const openssl = requireTool('openssl', 'openssl');
+    requireTool('c_rehash', 'openssl');
+    await withTempDir('e2e-c-rehash', async (dir) => {
+      const certs = join(dir, 'w', 'certs');
+      await mkdir(certs, { recursive: true });
+      await run(openssl, [
+        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem')],
+        ...['-subj', '/CN=fromscratch', '-days', '2', '-out', join(certs, 'a.pem')],
+      ]);
+      const image = 'e2e/c-rehash:1';
+      await build(dir, ['--binary', '/usr/bin/c_rehash'], image);
+      const ours = await dockerRun(image, ['-v', 'certs'], { mount: join(dir, 'w'), workdir: '/w' });
+      const links = await readdir(certs);
+      // the host's own run, on the same directory once the links are gone
+      for (const l of links) if (l !== 'a.pem') await rm(join(certs, l));
+      const host = await run('/usr/bin/c_rehash', ['-v', 'certs'], { cwd: join(dir, 'w') });
+      assert.equal(ours.stdout, host.stdout);
+      assert.match(ours.stdout, /link a\.pem -> [0-9a-f]{8}\.0/);
+      assert.deepEqual(links.sort(), (await readdir(certs)).sort());
     });
   });
 });
