@@ -51,6 +51,14 @@ want bzip2 bzip2
 want tput ncurses-bin
 want ruby ruby
 want rake rake
+# Ruby libraries outside the standard library: a gem of Debian's rubygems-integration (webrick), one
+# with a compiled extension (sdbm), a library of vendor_ruby (xmlrpc)
+ls /usr/share/rubygems-integration/all/specifications/webrick-*.gemspec >/dev/null 2>&1 || need_pkgs+=(ruby-webrick)
+[ -f /usr/lib/ruby/vendor_ruby/xmlrpc.rb ] || need_pkgs+=(ruby-xmlrpc)
+ls /usr/lib/*/rubygems-integration/*/extensions/*/*/sdbm-*/sdbm.so >/dev/null 2>&1 || need_pkgs+=(ruby-sdbm)
+# drivers of a formatting pipeline
+want groff groff-base
+want man man-db
 want ssh-keygen openssh-client
 want openssl openssl
 want setpriv util-linux

@@ -57,6 +57,8 @@ import {
   findInterpreterHome,
   findJavaHome,
   findPythonHome,
+  gemHomes,
+  type InterpreterHome,
   interpreterRuntimePlan,
   javaRuntimePlan,
   LAUNCH_SYMBOLS,
@@ -70,6 +72,8 @@ import {
   pythonRuntimePlan,
   type RuntimePlan,
   rubyCommands,
+  rubyLibrariesPlan,
+  rubyRequires,
   selfExeLauncher,
 } from './launcher.ts';
 import {
@@ -217,6 +221,11 @@ export interface ClosureOptions {
    */
   readonly sourceCommands?: readonly { readonly command: string; readonly by: string }[];
   /**
+   * what the application's Ruby sources require and its Gemfile names (launcher.ts rubyRequires:
+   * `webrick`, `gem:rack`), resolved outside the standard library for a Ruby interpreter of the closure
+   */
+  readonly rubyRequires?: readonly string[];
+  /**
    * roots whose run was traced (`--trace`): the launcher rules (a Java or Python runtime, the
    * /proc/self/exe warning) skip them and their interpreters, since the trace saw what the run loaded
    * (default none)
@@ -336,6 +345,11 @@ interface MutableFile {
 }
 
 interface State {
+  /**
+   * the Ruby runtimes found by the launcher rule, by the interpreter's real path, with what the
+   * libraries a Ruby script requires are resolved and loaded through
+   */
+  readonly rubyRuntimes: Map<string, { ih: InterpreterHome; apply(names: readonly string[]): Promise<void> }>;
   readonly fs: RootFs;
   readonly cache: ClosureCache;
   readonly readElf: ElfReader;
@@ -1358,6 +1372,19 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
       interpreterRuntimePlan(st.cache, ih, probe),
     );
     await applyRuntimePlan(st, pg, ih.what, plan, main);
+    if (ih.what === 'Ruby runtime') {
+      // the libraries outside the standard library that the application's sources and its scripts require
+      const apply = async (names: readonly string[]) => {
+        if (names.length === 0) return;
+        const sorted = [...new Set(names)].sort();
+        const libs = await memo(plans, `launch-ruby-libs\0${ih.object}\0${sorted.join('\0')}\0${key}`, () =>
+          rubyLibrariesPlan(st.cache, ih, sorted, probe),
+        );
+        await applyRuntimePlan(st, pg, 'Ruby libraries', libs, main);
+      };
+      st.rubyRuntimes.set(main.real, { ih, apply });
+      await apply(st.opts.rubyRequires ?? []);
+    }
     // `clock format … -timezone :Europe/Paris` reads the zone from /usr/share/zoneinfo
     if (ih.what === 'Tcl runtime')
       await addZoneinfo(st, main.real, "Tcl's clock looks zones (-timezone :NAME) up in /usr/share/zoneinfo");
@@ -2812,8 +2839,10 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
       await addScriptRuns(st, r.path, perlCommands, 'Perl script', depth);
     }
     // a Ruby gem's executable stub (RubyGems' `load Gem.activate_bin_path('rake', 'rake', version)`)
-    if (RUBY_PROGRAM.test(baseName(interp)) && st.opts.infer?.interpreters !== false && !st.traced)
+    if (RUBY_PROGRAM.test(baseName(interp)) && st.opts.infer?.interpreters !== false && !st.traced) {
       await addRubyGems(st, r.path);
+      await addRubyRequires(st, r.path, ir.path);
+    }
     if (RUBY_PROGRAM.test(baseName(interp)))
       await addScriptRuns(st, r.path, rubyCommands, 'Ruby script', depth);
     return;
@@ -2850,8 +2879,21 @@ async function addProgram(st: State, path: string, origin: Origin, depth: number
     if (perl.stat?.type === 'file') await addPerlModules(st, r.path, perl.path);
     await addScriptRuns(st, r.path, perlCommands, 'Perl script', depth);
   }
-  if (RUBY_PROGRAM.test(baseName(target)))
+  if (RUBY_PROGRAM.test(baseName(target))) {
+    if (st.opts.infer?.interpreters !== false && !st.traced)
+      await addRubyRequires(st, r.path, (await resolveOrMissing(st.cache, target)).path);
     await addScriptRuns(st, r.path, rubyCommands, 'Ruby script', depth);
+  }
+}
+
+/**
+ * addRubyRequires adds what a Ruby script requires outside the standard library (launcher.ts
+ * rubyLibrariesPlan), through the runtime the launcher rule found for its interpreter `ruby` (a real path).
+ */
+async function addRubyRequires(st: State, script: string, ruby: string): Promise<void> {
+  const rt = st.rubyRuntimes.get(ruby);
+  const text = rt && (await readTextCached(st.cache, script, 1024 * 1024));
+  if (rt && text !== undefined) await rt.apply(rubyRequires(text));
 }
 
 /**
@@ -3016,16 +3058,6 @@ const RUBY_PROGRAM = /^ruby(\d[\d.]*)?$/;
 /** GEM_ACTIVATION is a gem a Ruby script activates: `Gem.activate_bin_path('rake', 'rake', version)`, `gem "rake"`. */
 const GEM_ACTIVATION =
   /(?:\bGem\.(?:activate_bin_path|bin_path)\([ \t]{0,16}|^[ \t]*gem[ \t]+|^[ \t]*gem\([ \t]{0,16})['"]([A-Za-z0-9][\w.-]{0,128})['"]/gm;
-/** GEM_HOMES are where RubyGems looks for installed gems (Gem.path on Debian: `VERSION` and `all` below each), `*` a directory of /usr/lib (the multiarch triplet). */
-const GEM_HOMES = [
-  '/var/lib/gems',
-  '/usr/local/lib/ruby/gems',
-  '/usr/lib/ruby/gems',
-  '/usr/lib/*/ruby/gems',
-  '/usr/share/rubygems-integration',
-  '/usr/lib/*/rubygems-integration',
-];
-
 /**
  * addRubyGems ships what RubyGems needs to activate the gems a Ruby script names (a gem's executable
  * stub: `load Gem.activate_bin_path('rake', 'rake', version)`; without it `can't find gem rake`): the
@@ -3037,18 +3069,7 @@ async function addRubyGems(st: State, script: string): Promise<void> {
   const text = await readTextCached(st.cache, script, 256 * 1024);
   const names = new Set([...(text ?? '').matchAll(GEM_ACTIVATION)].map((m) => m[1]!));
   if (names.size === 0) return;
-  const homes: string[] = [];
-  for (const pattern of GEM_HOMES) {
-    const [before, after] = pattern.split('/*/');
-    const bases =
-      after === undefined
-        ? [pattern]
-        : [...((await listDir(st.cache, before!)) ?? [])].sort().map((d) => `${before}/${d}/${after}`);
-    for (const base of bases)
-      for (const v of [...((await listDir(st.cache, base)) ?? [])].sort())
-        if ((await listDir(st.cache, `${base}/${v}/specifications`)) !== undefined)
-          homes.push(`${base}/${v}`);
-  }
+  const homes = await gemHomes(st.cache);
   const origin = (why: string): Origin => ({
     kind: 'inferred',
     by: script,
@@ -3244,6 +3265,7 @@ export async function resolveClosure(
       ? CLOSURE_SYMBOLS
       : false;
   const st: State = {
+    rubyRuntimes: new Map(),
     fs,
     cache,
     readElf,

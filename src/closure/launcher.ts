@@ -527,6 +527,8 @@ export interface InterpreterHome {
   readonly object: string;
   /** the directories of the standard library, in the interpreter's order, that exist in the root */
   readonly dirs: readonly string[];
+  /** its other compiled-in directories that exist in the root (vendor, site, /usr/local), in its order */
+  readonly thirdParty: readonly string[];
   readonly rule: LibraryDirsInterpreter;
 }
 
@@ -558,9 +560,11 @@ export async function findInterpreterHome(
     for (const object of interpreterObjects(rule, real, objects)) {
       // third-party directories (vendor, site, /usr/local) are the application's: --add them
       const dirs: string[] = [];
+      const thirdParty: string[] = [];
       for (const d of await cStrings(c, object, rule.dir))
-        if (!rule.thirdParty.test(d) && (await resolveOrMissing(c, d)).stat?.type === 'dir') dirs.push(d);
-      if (dirs.length > 0) return { what: rule.what, object, dirs, rule };
+        if ((await resolveOrMissing(c, d)).stat?.type === 'dir')
+          (rule.thirdParty.test(d) ? thirdParty : dirs).push(d);
+      if (dirs.length > 0) return { what: rule.what, object, dirs, thirdParty, rule };
     }
   }
   return undefined;
@@ -760,6 +764,7 @@ export async function interpreterRuntimePlan(
     // a symlink to nothing is broken in the root too (ruby's rdoc fonts): nothing to warn about
     if (w.truncated) problems.push(`${dir} has too many entries: the rest left out`);
   }
+  if (ih.rule.what === 'Ruby runtime') entries.push(...(await rubyGemsRuntime(c, ih)));
   const { items, leftOut } = await withNativeModules(
     entries,
     (p) => ih.rule.native.test(p),
@@ -767,6 +772,204 @@ export async function interpreterRuntimePlan(
     probe,
   );
   return { items, leftOut, problems };
+}
+
+/** GEM_HOMES are where RubyGems looks for installed gems (Gem.path on Debian: `VERSION` and `all` below each), `*` a directory of /usr/lib (the multiarch triplet). */
+const GEM_HOMES = [
+  '/var/lib/gems',
+  '/usr/local/lib/ruby/gems',
+  '/usr/lib/ruby/gems',
+  '/usr/lib/*/ruby/gems',
+  '/usr/share/rubygems-integration',
+  '/usr/lib/*/rubygems-integration',
+];
+
+/** gemHomes are the root's gem homes (GEM_HOMES' `VERSION` and `all` directories holding `specifications`), in order. */
+export async function gemHomes(c: ClosureCache): Promise<string[]> {
+  const homes: string[] = [];
+  for (const pattern of GEM_HOMES) {
+    const [before, after] = pattern.split('/*/');
+    const bases =
+      after === undefined
+        ? [pattern]
+        : [...((await listDir(c, before!)) ?? [])].sort().map((d) => `${before}/${d}/${after}`);
+    for (const base of bases)
+      for (const v of [...((await listDir(c, base)) ?? [])].sort())
+        if ((await listDir(c, `${base}/${v}/specifications`)) !== undefined) homes.push(`${base}/${v}`);
+  }
+  return homes;
+}
+
+/**
+ * rubyGemsRuntime is what ruby loads at every start besides its standard library: RubyGems from the
+ * first directory of its $LOAD_PATH holding rubygems.rb (Debian's ruby-rubygems in vendor_ruby, with
+ * rubygems-integration's defaults/operating_system.rb, which adds Debian's gem homes), and the
+ * specifications of the installed gems (`gem list`, Bundler and a `require` outside $LOAD_PATH read them).
+ */
+async function rubyGemsRuntime(
+  c: ClosureCache,
+  ih: InterpreterHome,
+): Promise<{ path: string; kind: 'file' | 'dir'; reason: string }[]> {
+  const out: { path: string; kind: 'file' | 'dir'; reason: string }[] = [];
+  for (const dir of ih.thirdParty) {
+    if ((await resolveOrMissing(c, `${dir}/rubygems.rb`)).stat?.type !== 'file') continue;
+    const reason = `ruby loads RubyGems at start from ${dir}, the first directory of its $LOAD_PATH holding rubygems.rb`;
+    out.push({ path: `${dir}/rubygems.rb`, kind: 'file', reason });
+    out.push(...(await walkTree(c, `${dir}/rubygems`)).entries.map((e) => ({ ...e, reason })));
+    break;
+  }
+  for (const home of await gemHomes(c)) {
+    const w = await walkTree(c, `${home}/specifications`);
+    const reason = `RubyGems reads the specifications of the gems installed in ${home}`;
+    for (const e of w.entries)
+      if (e.kind === 'dir' || e.path.endsWith('.gemspec')) out.push({ ...e, reason });
+    // which gems' compiled extensions are built: without the marker RubyGems ignores the gem, and says so
+    const x = await walkTree(c, `${home}/extensions`);
+    const built = 'RubyGems takes a gem with compiled extensions for built when gem.build_complete is there';
+    for (const e of x.entries)
+      if (e.kind === 'dir' || baseName(e.path) === 'gem.build_complete') out.push({ ...e, reason: built });
+  }
+  return out;
+}
+
+/** gemExtensionDirs are where a gem's compiled extensions were built: `HOME/extensions/PLATFORM/VERSION/GEM`. */
+async function gemExtensionDirs(c: ClosureCache, home: string, gem: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const platform of [...((await listDir(c, `${home}/extensions`)) ?? [])].sort())
+    for (const v of [...((await listDir(c, `${home}/extensions/${platform}`)) ?? [])].sort())
+      if ((await listDir(c, `${home}/extensions/${platform}/${v}/${gem}`)) !== undefined)
+        out.push(`${home}/extensions/${platform}/${v}/${gem}`);
+  return out;
+}
+
+/** GEM_PREFIX starts the names rubyRequires gives a gem an application names (Gemfile): `gem:rack`. */
+export const GEM_PREFIX = 'gem:';
+/** RUBY_REQUIRE is a `require` of a literal name (not require_relative: the application's own files). */
+const RUBY_REQUIRE = /(?<![\w.])require\s{0,16}\(?\s{0,16}(['"])([A-Za-z0-9_][\w./+-]{0,128})\1/g;
+/** GEMFILE_GEM is a gem a Gemfile names (`gem 'rack', '~> 2.0'`); GEMFILE_LOCK_SPEC one a Gemfile.lock's specs list. */
+const GEMFILE_GEM = /^[ \t]{0,16}gem[ \t(]{1,16}['"]([A-Za-z0-9][\w.-]{0,128})['"]/gm;
+const GEMFILE_LOCK_SPEC = /^ {4}([A-Za-z0-9][\w.-]{0,128}) \(/gm;
+
+/**
+ * rubyRequires are the libraries a Ruby source requires by a literal name (`require 'webrick'`,
+ * `require "xmlrpc/client"`), and, for a Gemfile or Gemfile.lock (`path`), the gems it names as
+ * `gem:NAME`. Whole-line comments and what follows __END__ are not read.
+ */
+export function rubyRequires(text: string, path = ''): string[] {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  if (name === 'Gemfile.lock')
+    return [...new Set([...text.matchAll(GEMFILE_LOCK_SPEC)].map((m) => `${GEM_PREFIX}${m[1]}`))];
+  const code = text.split(/^__END__\s*$/m)[0]!.replace(/^\s*#.*$/gm, '');
+  if (name === 'Gemfile' || name === 'gems.rb')
+    return [...new Set([...code.matchAll(GEMFILE_GEM)].map((m) => `${GEM_PREFIX}${m[1]}`))];
+  return [...new Set([...code.matchAll(RUBY_REQUIRE)].map((m) => m[2]!))];
+}
+
+/** MAX_RUBY_LIBRARY_FILES bounds the files of third-party libraries and gems read for what they require in turn. */
+const MAX_RUBY_LIBRARY_FILES = 2000;
+
+/**
+ * rubyLibrariesPlan finds what an application's requires and Gemfile name outside Ruby's standard
+ * library (which comes whole): a library of a vendor or site directory of its $LOAD_PATH
+ * (`xmlrpc.rb` and `xmlrpc/`), or the installed gem whose `lib` holds it (webrick, from Debian's
+ * rubygems-integration), shipped whole, its compiled extensions as libraries, and read in turn for what
+ * it requires. A name found nowhere is left to the run (an optional require in a `rescue LoadError`).
+ */
+export async function rubyLibrariesPlan(
+  c: ClosureCache,
+  ih: InterpreterHome,
+  names: readonly string[],
+  probe: RuntimeProbe,
+): Promise<RuntimePlan> {
+  const entries: { path: string; kind: 'file' | 'dir' | 'program'; reason: string }[] = [];
+  const homes = await gemHomes(c);
+  const gemsOf = new Map<string, string[]>();
+  const gems = async (home: string) => {
+    let g = gemsOf.get(home);
+    if (g === undefined) gemsOf.set(home, (g = [...((await listDir(c, `${home}/gems`)) ?? [])].sort()));
+    return g;
+  };
+  const has = async (p: string) => (await resolveOrMissing(c, p)).stat?.type === 'file';
+  const shipped = new Set<string>();
+  const queue: { name: string; by: string }[] = names.map((name) => ({ name, by: 'the application' }));
+  const seen = new Set<string>();
+  let read = 0;
+  const ship = async (root: string, reason: string, skip?: (p: string) => boolean) => {
+    if (shipped.has(root)) return;
+    shipped.add(root);
+    const found = (await has(root))
+      ? [{ path: root, kind: 'file' as const }]
+      : (await walkTree(c, root, skip ? { skip } : {})).entries;
+    for (const e of found) {
+      entries.push({ ...e, reason });
+      if (e.kind !== 'file' || !e.path.endsWith('.rb') || read >= MAX_RUBY_LIBRARY_FILES) continue;
+      read++;
+      const text = await readTextCached(c, e.path, 1024 * 1024);
+      for (const n of text === undefined ? [] : rubyRequires(text)) queue.push({ name: n, by: e.path });
+    }
+  };
+  while (queue.length > 0) {
+    const { name, by } = queue.shift()!;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const gem = name.startsWith(GEM_PREFIX) ? name.slice(GEM_PREFIX.length) : undefined;
+    if (gem === undefined) {
+      // the standard library comes whole; a vendor or site library: its file and its directory
+      let std = false;
+      for (const d of ih.dirs)
+        if ((std = (await has(`${d}/${name}.rb`)) || (await has(`${d}/${name}.so`)))) break;
+      if (std) continue;
+      let found = false;
+      for (const d of ih.thirdParty) {
+        const ext = (await has(`${d}/${name}.rb`))
+          ? '.rb'
+          : (await has(`${d}/${name}.so`))
+            ? '.so'
+            : undefined;
+        if (ext === undefined) continue;
+        found = true;
+        const reason = `${by} requires ${name}, found in ${d}`;
+        const top = name.split('/')[0]!;
+        if (await has(`${d}/${top}.rb`)) await ship(`${d}/${top}.rb`, reason);
+        if ((await listDir(c, `${d}/${top}`)) !== undefined) await ship(`${d}/${top}`, reason);
+        if (ext === '.so') await ship(`${d}/${name}.so`, reason);
+        break;
+      }
+      if (found) continue;
+    }
+    // a gem: the one named, or the installed gem whose lib holds the required file (its newest version)
+    for (const home of homes) {
+      const candidates = (await gems(home)).filter((g) =>
+        gem !== undefined ? /^(.+)-[0-9][^-]*$/.exec(g)?.[1] === gem : true,
+      );
+      let hit: { gem: string; ext: string[] } | undefined;
+      for (const g of candidates.reverse()) {
+        const ext = await gemExtensionDirs(c, home, g);
+        if (
+          gem !== undefined ||
+          (await has(`${home}/gems/${g}/lib/${name}.rb`)) ||
+          (await has(`${home}/gems/${g}/lib/${name}.so`)) ||
+          (await Promise.all(ext.map((d) => has(`${d}/${name}.so`)))).some(Boolean)
+        ) {
+          hit = { gem: g, ext };
+          break;
+        }
+      }
+      if (hit === undefined) continue;
+      const dir = `${home}/gems/${hit.gem}`;
+      const reason = `${by} ${gem !== undefined ? `names the gem ${gem}` : `requires ${name}`}: the gem ${hit.gem}`;
+      await ship(dir, reason, (p) => parentPath(p) === dir && /^(doc|test|tests|spec)$/.test(baseName(p)));
+      for (const d of hit.ext) await ship(d, `${reason}, its compiled extensions`);
+      break;
+    }
+  }
+  const { items, leftOut } = await withNativeModules(
+    entries,
+    (p) => p.endsWith('.so'),
+    'a compiled extension of a Ruby library (loaded by dlopen of its path)',
+    probe,
+  );
+  return { items, leftOut, problems: [] };
 }
 
 /** MissingRuntime is an interpreter of an image whose standard library the image lacks. */

@@ -20,6 +20,7 @@ import {
   pythonImports,
   RUNS,
   rubyCommands,
+  rubyRequires,
 } from '../closure/launcher.ts';
 import { localeRequests } from '../closure/locale.ts';
 import { perlCommands } from '../closure/perl-modules.ts';
@@ -559,6 +560,31 @@ function sourceCommandsOf(ctx: GatherContext): { sourceCommands?: { command: str
   return out.length > 0 ? { sourceCommands: out } : {};
 }
 
+/** GEMFILES are the files naming an application's gems (Bundler's), read for rubyRequires. */
+const GEMFILES = /\/(Gemfile|Gemfile\.lock|gems\.rb)$/;
+
+/**
+ * rubyRequiresOf is the closure option naming what an application's Ruby sources require and its
+ * Gemfile names (launcher.ts rubyRequires), for a build whose roots include ruby: read from the files
+ * the user added (not under node_modules or vendor). Without it an app's `require 'webrick'` (a gem
+ * since Ruby 3) fails with `cannot load such file`, and `require 'bundler/setup'` with `Could not
+ * find json-2.6.1 … in any of the sources`.
+ */
+function rubyRequiresOf(ctx: GatherContext): { rubyRequires?: string[] } {
+  if (!ctx.closureRoots.some((c) => /^ruby[\d.]*$/.test(baseName(c.path)))) return {};
+  const names = new Set<string>();
+  let read = 0;
+  for (const [path, origins] of ctx.col.origins()) {
+    if (read >= MAX_APP_SOURCES) break;
+    if (!(path.endsWith('.rb') || GEMFILES.test(path)) || /\/(node_modules|vendor)\//.test(path)) continue;
+    if (!origins.some((o) => o.kind === 'requested')) continue;
+    read++;
+    const text = entryText(ctx.col.get(path), MAX_APP_SOURCE_BYTES);
+    for (const n of text === undefined ? [] : rubyRequires(text, path)) names.add(n);
+  }
+  return names.size > 0 ? { rubyRequires: [...names].sort() } : {};
+}
+
 /**
  * configAccounts are the root's system accounts the configuration files of the image's programs name
  * (program-files.ts ships them; nginx's `user www-data;` is looked up when it starts), those `named`
@@ -717,6 +743,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext, resolved?: Roo
     ...(timezoneRequest(env ?? []) ? { timezone: timezoneRequest(env ?? []) } : {}),
     ...(await pythonImportsOf(spec, ctx, resolved ?? (await resolveRoots(ctx)))),
     ...sourceCommandsOf(ctx),
+    ...rubyRequiresOf(ctx),
     ...commandPathsOf(spec),
   };
   // the closure of an earlier build is reused while nothing it looked at has changed (closure-memo.ts)

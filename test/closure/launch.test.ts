@@ -24,6 +24,7 @@ import {
   pythonCommands,
   pythonImports,
   rubyCommands,
+  rubyRequires,
 } from '../../src/closure/launcher.ts';
 import {
   findLocale,
@@ -631,6 +632,27 @@ describe('Python packages of the system site directories', () => {
     );
   });
 
+  it("a Ruby source's requires (not require_relative, not in comments or after __END__), a Gemfile's gems and a Gemfile.lock's specs", () => {
+    const rb = [
+      "require 'webrick'",
+      'require "xmlrpc/client"',
+      "require('json')",
+      "require_relative 'lib/own'",
+      "# require 'in_a_comment'",
+      "x.require 'not_kernel'",
+      '__END__',
+      "require 'after_end'",
+    ].join('\n');
+    assert.deepEqual(rubyRequires(rb), ['webrick', 'xmlrpc/client', 'json']);
+    assert.deepEqual(
+      rubyRequires("source 'https://rubygems.org'\ngem 'rack', '~> 2.0'\n  gem \"puma\"\n", '/app/Gemfile'),
+      ['gem:rack', 'gem:puma'],
+    );
+    const lock =
+      'GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (2.2.8)\n    puma (6.4.0)\n      nio4r (~> 2.0)\n\nDEPENDENCIES\n  puma\n';
+    assert.deepEqual(rubyRequires(lock, '/app/Gemfile.lock'), ['gem:rack', 'gem:puma']);
+  });
+
   // RELIABILITY: hostile sources end in bounded time (each quantifier of the readers is bounded: a
   // 400 kB line of calls with no match once took seconds per reader); the timeout is a hang guard only
   it('hostile sources: long runs of blanks after a call, one-line files of many calls, unclosed expansions', {
@@ -648,6 +670,8 @@ describe('Python packages of the system site directories', () => {
       ['sh args', () => (runsArguments(many('exec gosu x ')) ? ['yes'] : [])],
       ['env defaults', () => pythonCommands(`subprocess ${many('os.environ.get("A"')}${blanks}or${blanks}`)],
       ['env defaults node', () => nodeCommands(`child_process ${many('process.env.A ||')}${blanks}`)],
+      ['ruby requires', () => rubyRequires(`${many('require ')}${blanks}(${blanks}`)],
+      ['gemfile', () => rubyRequires(`${many('gem ')}${blanks}`, '/Gemfile')],
       ['env defaults perl', () => perlCommands(`system($x); ${many('$ENV{A} || ')}${blanks}`)],
     ];
     for (const [name, read] of cases) assert.ok(Array.isArray(read()), name);

@@ -524,4 +524,72 @@ describe('interpreters whose library directories are compiled in (Perl @INC, Rub
       t.diagnostic(`ruby image: ${((await imageSize(image)) / 1e6).toFixed(1)} MB`);
     });
   });
+
+  it("a Ruby app's libraries outside the standard library: bundled gems (rexml, net-smtp, prime), Debian's gems (webrick; sdbm, compiled), a vendor_ruby library (xmlrpc), through a script's requires and through Bundler's Gemfile; gem list, as on the host", async (t) => {
+    requireTool('ruby', 'ruby');
+    await withTempDir('e2e-ruby-libs', async (dir) => {
+      const app = join(dir, 'app');
+      await mkdir(app);
+      await writeFile(
+        join(app, 'app.rb'),
+        [
+          '#!/usr/bin/env ruby',
+          "require 'rexml/document'",
+          "require 'net/smtp'",
+          "require 'sdbm'",
+          "require 'xmlrpc/client'",
+          "require 'prime'",
+          "require 'webrick'",
+          "doc = REXML::Document.new('<a><b>x</b></a>')",
+          "SDBM.open('db') { |db| db['k'] = 'v' }",
+          "puts \"rexml #{doc.root.elements['b'].text} smtp #{Net::SMTP::VERSION} sdbm #{SDBM.open('db')['k']}\"",
+          'puts "primes #{Prime.first(5).join(\',\')} #{XMLRPC::Client.name} webrick #{WEBrick::VERSION}"',
+          '',
+        ].join('\n'),
+        { mode: 0o755 },
+      );
+      await writeFile(join(app, 'Gemfile'), "source 'https://rubygems.org'\ngem 'json'\ngem 'webrick'\n");
+      await writeFile(
+        join(app, 'bundled.rb'),
+        "require 'bundler/setup'\nrequire 'json'\nrequire 'webrick'\nputs \"bundled json #{JSON::VERSION} webrick #{WEBrick::VERSION} #{Bundler.definition.specs.map(&:name).sort.join(',')}\"\n",
+      );
+      // a script run through its #! line, with the sources its directory holds
+      const image = 'e2e/ruby-libs:1';
+      const b = await build(
+        dir,
+        ['--add', './app:/app', '--workdir', '/app', '--entrypoint', '["/app/app.rb"]'],
+        image,
+      );
+      assert.doesNotMatch(b.stderr, /warning: .*Ruby/);
+      const host = await run(join(app, 'app.rb'), [], { cwd: app });
+      const ours = await docker(image, []);
+      assert.equal(ours.stdout, host.stdout);
+      assert.equal(ours.stderr, '');
+      // an app run by ruby, through Bundler and its Gemfile
+      const bundled = 'e2e/ruby-bundler:1';
+      await build(
+        dir,
+        [
+          '--binary',
+          '/usr/bin/ruby',
+          '--add',
+          './app:/app',
+          '--workdir',
+          '/app',
+          '--entrypoint',
+          '["/usr/bin/ruby","/app/bundled.rb"]',
+        ],
+        bundled,
+      );
+      const hostBundled = await run('/usr/bin/ruby', ['bundled.rb'], { cwd: app });
+      assert.match(hostBundled.stdout, /^bundled json /);
+      assert.equal((await docker(bundled, [])).stdout, hostBundled.stdout);
+      // the installed gems' specifications: gem list as on the host
+      const gem = 'e2e/ruby-gem:1';
+      await build(dir, ['--binary', '/usr/bin/gem'], gem);
+      const hostList = await run('/usr/bin/gem', ['list'], { cwd: dir });
+      assert.equal((await docker(gem, ['list'])).stdout, hostList.stdout);
+      t.diagnostic(`ruby app image: ${((await imageSize(image)) / 1e6).toFixed(1)} MB`);
+    });
+  });
 });
