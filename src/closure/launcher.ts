@@ -885,8 +885,10 @@ export async function rubyLibrariesPlan(
   const homes = await gemHomes(c);
   const gemsOf = new Map<string, string[]>();
   const gems = async (home: string) => {
-    let g = gemsOf.get(home);
-    if (g === undefined) gemsOf.set(home, (g = [...((await listDir(c, `${home}/gems`)) ?? [])].sort()));
+    const known = gemsOf.get(home);
+    if (known !== undefined) return known;
+    const g = [...((await listDir(c, `${home}/gems`)) ?? [])].sort();
+    gemsOf.set(home, g);
     return g;
   };
   const has = async (p: string) => (await resolveOrMissing(c, p)).stat?.type === 'file';
@@ -916,8 +918,10 @@ export async function rubyLibrariesPlan(
     if (gem === undefined) {
       // the standard library comes whole; a vendor or site library: its file and its directory
       let std = false;
-      for (const d of ih.dirs)
-        if ((std = (await has(`${d}/${name}.rb`)) || (await has(`${d}/${name}.so`)))) break;
+      for (const d of ih.dirs) {
+        std = (await has(`${d}/${name}.rb`)) || (await has(`${d}/${name}.so`));
+        if (std) break;
+      }
       if (std) continue;
       let found = false;
       for (const d of ih.thirdParty) {
