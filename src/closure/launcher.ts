@@ -1522,6 +1522,31 @@ export function pythonImports(text: string): string[] {
 }
 
 /**
+ * pythonCommandLineImports are what a python command line loads by name: the module of `-m NAME`
+ * (`python3 -m pip`, `-m uvicorn main:app`: its top-level package) and the imports of `-c CODE`. Read
+ * from the first python of the argv (the image's entrypoint then cmd); its options before are skipped.
+ */
+export function pythonCommandLineImports(argv: readonly string[]): string[] {
+  const at = argv.findIndex((a) => /^python[\d.]*$/.test(baseName(a)));
+  if (at === -1) return [];
+  for (let i = at + 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    // the options taking a value (-W, -X, -Q) and those that do not (-u, -B, -I …), grouped or not
+    const m = /^-([bBdEhiIOPqRsSuvVx]*)([mcWX])(.*)$/.exec(a);
+    if (m === null) {
+      if (/^-[bBdEhiIOPqRsSuvVx]+$/.test(a)) continue;
+      return []; // a script, `--`, or an option this reader does not know: python runs that
+    }
+    const value = m[3] !== '' ? m[3]! : argv[++i];
+    if (value === undefined) return [];
+    if (m[2] === 'm') return [value.split('.')[0]!].filter((n) => /^[A-Za-z_]\w*$/.test(n));
+    // (statements on one line, as a shell command line writes them)
+    if (m[2] === 'c') return pythonImports(value.replace(/;/g, '\n'));
+  }
+  return [];
+}
+
+/**
  * pythonPackagesPlan lists the third-party packages an application imports (`imports`: the top-level
  * names its sources import, read by the build) from the system's site directories (Debian's `/usr/lib/python3/dist-packages`, `/usr/local/lib/pythonX.Y/
  * dist-packages`, `PREFIX/lib/pythonX.Y/site-packages`) — what `apt install python3-yaml` put there:

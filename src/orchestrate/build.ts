@@ -16,6 +16,7 @@ import { type ClosureOptions, closureToEntries, resolveClosure } from '../closur
 import {
   nodeCommands,
   phpCommands,
+  pythonCommandLineImports,
   pythonCommands,
   pythonImports,
   RUNS,
@@ -489,6 +490,9 @@ async function pythonImportsOf(
   const names = new Set<string>(
     scripts.flatMap((t) => [...pythonImports(t), ...pythonCommands(t).map((c) => `${RUNS}${c}`)]),
   );
+  // the image's command run by python itself: `python3 -m pip`, `-m gunicorn app:app`, `-c 'import yaml'`
+  for (const n of pythonCommandLineImports([...(spec.config?.Entrypoint ?? []), ...(spec.config?.Cmd ?? [])]))
+    names.add(n);
   for (const p of files) {
     const text = entryText(ctx.col.get(p), MAX_PYTHON_SOURCE_BYTES);
     for (const n of text === undefined ? [] : pythonImports(text)) names.add(n);

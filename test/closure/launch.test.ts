@@ -21,6 +21,7 @@ import {
   nodeCommands,
   parseJvmCfg,
   phpCommands,
+  pythonCommandLineImports,
   pythonCommands,
   pythonImports,
   rubyCommands,
@@ -651,6 +652,23 @@ describe('Python packages of the system site directories', () => {
     const lock =
       'GEM\n  remote: https://rubygems.org/\n  specs:\n    rack (2.2.8)\n    puma (6.4.0)\n      nio4r (~> 2.0)\n\nDEPENDENCIES\n  puma\n';
     assert.deepEqual(rubyRequires(lock, '/app/Gemfile.lock'), ['gem:rack', 'gem:puma']);
+  });
+
+  it("a python command line's module (-m pip, -m uvicorn main:app, grouped options) and -c code's imports", () => {
+    assert.deepEqual(pythonCommandLineImports(['/usr/bin/python3', '-m', 'pip', '--version']), ['pip']);
+    assert.deepEqual(pythonCommandLineImports(['python3', '-u', '-m', 'uvicorn', 'main:app']), ['uvicorn']);
+    assert.deepEqual(pythonCommandLineImports(['python3.11', '-Bmhttp.server']), ['http']);
+    assert.deepEqual(pythonCommandLineImports(['python3', '-X', 'utf8', '-m', 'flask.cli', 'run']), [
+      'flask',
+    ]);
+    assert.deepEqual(
+      pythonCommandLineImports(['/usr/bin/python3', '-c', 'import yaml, json; from jinja2 import Template']),
+      ['yaml', 'json', 'jinja2'],
+    );
+    // a script, or no python: nothing read here (the script is a source)
+    assert.deepEqual(pythonCommandLineImports(['python3', '/app/main.py', '-m', 'x']), []);
+    assert.deepEqual(pythonCommandLineImports(['/usr/bin/node', '-m', 'x']), []);
+    assert.deepEqual(pythonCommandLineImports(['python3', '-m']), []);
   });
 
   // RELIABILITY: hostile sources end in bounded time (each quantifier of the readers is bounded: a

@@ -337,6 +337,38 @@ describe("an application's imports of the system's site packages (apt's python3-
       }
     });
   });
+
+  it("the image's command run by python itself: the module of `python3 -m pip` and what `python3 -c` imports (yaml) come from the system's site packages, as on the host", async () => {
+    requireTool('pip3', 'python3-pip');
+    await withTempDir('e2e-python-m', async (dir) => {
+      const bare = { PATH: '/usr/bin:/bin' };
+      const cases: [string, string[], string[]][] = [
+        ['pip', ['/usr/bin/python3', '-m', 'pip'], ['--version']],
+        [
+          'yaml',
+          ['/usr/bin/python3', '-c', 'import sys, yaml; print(yaml.safe_load(sys.argv[1]))'],
+          ['{a: [1, 2]}'],
+        ],
+      ];
+      for (const [name, entrypoint, cmd] of cases) {
+        const image = `e2e/python-m-${name}:1`;
+        await build(
+          dir,
+          [
+            '--binary',
+            '/usr/bin/python3',
+            '--entrypoint',
+            JSON.stringify(entrypoint),
+            '--cmd',
+            JSON.stringify(cmd),
+          ],
+          image,
+        );
+        const host = await run(entrypoint[0]!, [...entrypoint.slice(1), ...cmd], { env: bare });
+        assert.equal((await dockerRun(image, [])).stdout, host.stdout, name);
+      }
+    });
+  });
 });
 
 describe("scripts of a language's packages: RubyGems' executable stubs (rake, irb, erb), Node.js packages (npm, corepack)", () => {
