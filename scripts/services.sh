@@ -30,6 +30,8 @@ want readelf binutils
 want gcc gcc
 want python3 python3
 /usr/bin/python3 -c 'import yaml' >/dev/null 2>&1 || need_pkgs+=(python3-yaml)
+# a library a Python app loads through ctypes
+ls /usr/lib/*/libpng16.so.16 >/dev/null 2>&1 || need_pkgs+=(libpng16-16)
 # the real-program corpus (test/e2e/real-launch-*.test.ts, real-check.test.ts)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need_pkgs+=(python3-cryptography)
 want tclsh tcl

@@ -1325,6 +1325,7 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
       const obj: LoadedObject = { path, real: path, info, origin: parentPath(path) };
       return (await searchLibrary(name, obj, { ...pg.env, main: obj, warnings: [] })).found;
     },
+    library: (request: string) => libraryByName(st, pg, request),
   };
   const t = pg.env.target;
   const key = `${t.class}\0${t.endian}\0${t.machine}\0${t.flags}\0${pg.env.libraryPath.join(':')}`;
@@ -1417,6 +1418,28 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
     st.warnings.push(
       `${pg.rootName} may load its runtime by a path found from its own: ${hit.path} imports dlopen and reads /proc/self/exe, and no rule knows this launcher; what it loads that way is in the image only if a run shows it: check with --verify 'CMD' --fix, or build with --trace 'CMD'`,
     );
+}
+
+/**
+ * libraryByName is the path of the library `pg` would load at run time by `request`: a SONAME found as
+ * its loader finds it (the program's own search: dlopen from the program), or a bare name as
+ * ctypes.util.find_library finds one: the greatest `libNAME.so.N…` of the loader's directories, as
+ * `ldconfig -p` lists it first. Undefined when the root has none.
+ */
+async function libraryByName(st: State, pg: Program, request: string): Promise<string | undefined> {
+  let soname = request;
+  if (!request.includes('.so')) {
+    const re = new RegExp(`^lib${request.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.so(\\.[0-9]+)*$`);
+    const names = new Set<string>();
+    for (const d of [...pg.env.libraryPath, ...defaultDirs(pg.env.target)])
+      for (const n of (await listDir(st.cache, d)) ?? []) if (re.test(n)) names.add(n);
+    const sorted = [...names].sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
+    if (sorted[0] === undefined) return undefined;
+    soname = sorted[0];
+  }
+  const main = pg.env.main;
+  const r = await searchLibrary(soname, main, { ...pg.env, warnings: [] });
+  return r.found ? r.primary.path : undefined;
 }
 
 /** applyRuntimePlan adds a launcher's runtime: files with their links, libraries mapped with their closures, programs. */

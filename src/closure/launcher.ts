@@ -114,6 +114,12 @@ export interface RuntimeProbe {
   elf(path: string): Promise<ElfInfo | undefined>;
   /** whether the loader finds `name` for the object at `path` (its search rules, the root's files) */
   findable(name: string, path: string, info: ElfInfo): Promise<boolean>;
+  /**
+   * the path of the shared library the program would load by `request` at run time, undefined when the
+   * root has none: a SONAME (`libpng16.so.16`) found as the loader finds it, or a bare name (`png16`)
+   * as ctypes.util.find_library finds it (the versioned `libNAME.so.N` of the loader's directories)
+   */
+  library?(request: string): Promise<string | undefined>;
 }
 
 /** JAVA_LIB_FILES are the data files of `H/lib` the JVM reads (the rest of `lib/` is for tools). */
@@ -1313,6 +1319,31 @@ const MAX_PYTHON_SCANNED = 5000;
 
 /** RUNS starts the name pythonImports gives a program a script runs by name: `runs:jq`. */
 export const RUNS = 'runs:';
+/**
+ * LIBRARY starts the name pythonLibraries gives a C library a source loads at run time through ctypes
+ * or cffi: `library:png16` (a name for find_library), `library:libpng16.so.16` (a SONAME).
+ */
+export const LIBRARY = 'library:';
+/** PY_FIND_LIBRARY is ctypes.util.find_library of a literal name: `find_library("magic")`. */
+const PY_FIND_LIBRARY = /\bfind_library\(\s{0,16}['"]([A-Za-z0-9][\w.+-]{0,64})['"]/g;
+/** PY_LOAD_LIBRARY is a library loaded by its SONAME: `CDLL("libpng16.so.16")`, `cdll.LoadLibrary(…)`, cffi's `ffi.dlopen(…)`. */
+const PY_LOAD_LIBRARY =
+  /\b(?:CDLL|PyDLL|LoadLibrary|dlopen)\(\s{0,16}['"](lib[\w+-][\w.+-]{0,96}\.so(?:\.[0-9]{1,8}){0,4})['"]/g;
+
+/**
+ * pythonLibraries are the C libraries a Python source loads at run time by a literal name, as LIBRARY
+ * names: `ctypes.util.find_library("magic")` (`library:magic`), `ctypes.CDLL("libpng16.so.16")`,
+ * cffi's `ffi.dlopen("libz.so.1")` (`library:libz.so.1`).
+ */
+export function pythonLibraries(text: string): string[] {
+  const out = new Set<string>();
+  for (const m of text.matchAll(PY_FIND_LIBRARY)) out.add(`${LIBRARY}${m[1]}`);
+  for (const m of text.matchAll(PY_LOAD_LIBRARY)) out.add(`${LIBRARY}${m[1]}`);
+  return [...out];
+}
+
+/** LDCONFIG is where ctypes.util.find_library runs ldconfig (`/sbin/ldconfig -p`, reading /etc/ld.so.cache). */
+const LDCONFIG = '/sbin/ldconfig';
 /** SUBPROCESS_CALL is a subprocess call whose command is a list starting with a literal name: `Popen(["jq", …` */
 /** PY_SUBPROCESS is the calls that run a command: subprocess's and their names imported alone. */
 const PY_SUBPROCESS = String.raw`subprocess\.(?:run|call|check_call|check_output|Popen)|Popen|check_call|check_output`;
@@ -1577,6 +1608,8 @@ export async function pythonPackagesPlan(
   const metadata = new Map<string, Promise<Map<string, string[]>>>();
   /** module names to resolve, with who imports them; then the sources of the packages added */
   const names: { name: string; by: string }[] = imports.map((name) => ({ name, by: 'the application' }));
+  const libraries: RuntimeItem[] = [];
+  let ldconfig = false;
   const queue: string[] = [];
   const scanned = new Set<string>();
   while (names.length > 0 || (queue.length > 0 && scanned.size < MAX_PYTHON_SCANNED)) {
@@ -1585,7 +1618,8 @@ export async function pythonPackagesPlan(
       if (scanned.has(file)) continue;
       scanned.add(file);
       const text = await readTextCached(c, file, 4 * 1024 * 1024);
-      for (const name of text === undefined ? [] : pythonImports(text)) names.push({ name, by: file });
+      for (const name of text === undefined ? [] : [...pythonImports(text), ...pythonLibraries(text)])
+        names.push({ name, by: file });
       continue;
     }
     const { name, by } = names.shift()!;
@@ -1600,6 +1634,26 @@ export async function pythonPackagesPlan(
         if (r.stat?.type !== 'file' || (r.stat.mode & 0o111) === 0) continue;
         entries.push({ path: p, kind: 'program', reason: `${by} runs ${command} by name (subprocess)` });
         break;
+      }
+      continue;
+    }
+    if (name.startsWith(LIBRARY)) {
+      // a C library loaded through ctypes or cffi: mapped with what it needs; for find_library, the
+      // ldconfig it runs (the build writes the image's ld.so.cache for it to read)
+      const request = name.slice(LIBRARY.length);
+      const path = await probe.library?.(request);
+      if (path === undefined) continue;
+      libraries.push({ path, kind: 'library', reason: `${by} loads ${request} at run time (ctypes, cffi)` });
+      if (!request.includes('.so') && !ldconfig) {
+        const r = await resolveOrMissing(c, LDCONFIG);
+        if (r.stat?.type === 'file' && (r.stat.mode & 0o111) !== 0) {
+          ldconfig = true;
+          entries.push({
+            path: LDCONFIG,
+            kind: 'program',
+            reason: `${by} calls ctypes.util.find_library, which runs ${LDCONFIG} -p to read /etc/ld.so.cache`,
+          });
+        }
       }
       continue;
     }
@@ -1685,7 +1739,7 @@ export async function pythonPackagesPlan(
     'an extension module of a package (imported by dlopen of its path)',
     probe,
   );
-  return { items, leftOut, problems };
+  return { items: [...items, ...libraries], leftOut, problems };
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   pythonCommandLineImports,
   pythonCommands,
   pythonImports,
+  pythonLibraries,
   RUNS,
   rubyCommands,
   rubyRequires,
@@ -78,7 +79,7 @@ import { type ElfDataFiles, elfDataNote, elfDataOrigin } from './elf-data.ts';
 import { assertNotSecret, collectHostPath, type SecretCheck } from './host-add.ts';
 import { attributeHostFiles, openHostAttribution } from './host-packages.ts';
 import { inferOptionsWithout } from './infer-names.ts';
-import { checkLibraryPaths, libraryPathCache, libraryPathEnv } from './lib-path.ts';
+import { checkLibraryPaths, libraryPathCache, libraryPathEnv, systemLibDirs } from './lib-path.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
 import { checkBuiltTree, startCheckError } from './start-check.ts';
@@ -238,16 +239,21 @@ async function buildPlatform(
     const resolved = ctx.closureRoots.length > 0 ? await resolveRoots(ctx) : undefined;
     if (attribution && resolved) attribution.prefetch(ctx.col, rootHostFiles(resolved));
     await gatherClosure(spec, ctx, resolved);
-    // --lib-path: the image's loader must find those directories too (an ld.so.cache, else LD_LIBRARY_PATH)
+    // --lib-path: the image's loader must find those directories too (an ld.so.cache, else LD_LIBRARY_PATH);
+    // an image with ldconfig (ctypes.util.find_library runs `ldconfig -p`): the cache it reads
+    const ldconfig = ['/usr/sbin/ldconfig', '/sbin/ldconfig'].find((p) => ctx.col.get(p)?.type === 'file');
+    const cacheDirs = [...libDirs, ...(ldconfig ? systemLibDirs(ctx.col) : [])];
     const libCache =
-      libDirs.length > 0 &&
+      cacheDirs.length > 0 &&
       (await libraryPathCache(
-        libDirs,
+        [...new Set(cacheDirs)],
         ctx.col,
         overlayFs(ctx.root, ctx.col.overlay, ctx.host),
         base.layers.length > 0,
         log,
-      ));
+        libDirs.length === 0 ? ldconfig : undefined,
+      )) &&
+      libDirs.length > 0;
     if (spec.packageRecords !== false) {
       const task = startTask(
         opts.progress,
@@ -488,14 +494,19 @@ async function pythonImportsOf(
   }
   // what they import, and the programs they run by name (closure/launcher.ts RUNS)
   const names = new Set<string>(
-    scripts.flatMap((t) => [...pythonImports(t), ...pythonCommands(t).map((c) => `${RUNS}${c}`)]),
+    scripts.flatMap((t) => [
+      ...pythonImports(t),
+      ...pythonLibraries(t),
+      ...pythonCommands(t).map((c) => `${RUNS}${c}`),
+    ]),
   );
   // the image's command run by python itself: `python3 -m pip`, `-m gunicorn app:app`, `-c 'import yaml'`
   for (const n of pythonCommandLineImports([...(spec.config?.Entrypoint ?? []), ...(spec.config?.Cmd ?? [])]))
     names.add(n);
   for (const p of files) {
     const text = entryText(ctx.col.get(p), MAX_PYTHON_SOURCE_BYTES);
-    for (const n of text === undefined ? [] : pythonImports(text)) names.add(n);
+    for (const n of text === undefined ? [] : [...pythonImports(text), ...pythonLibraries(text)])
+      names.add(n);
     for (const c of text === undefined ? [] : pythonCommands(text)) names.add(`${RUNS}${c}`);
   }
   return names.size > 0 ? { pythonImports: [...names].sort() } : {};

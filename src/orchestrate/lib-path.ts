@@ -50,7 +50,8 @@ export async function checkLibraryPaths(dirs: readonly string[], root: RootFs): 
 /**
  * libraryPathCache adds `/etc/ld.so.cache` listing the ELF shared libraries the build put directly in
  * `dirs` (read through `fs`, the root with the added files), when the image can take one: no cache yet,
- * no base image, not musl. Returns true when it did (then no LD_LIBRARY_PATH is needed).
+ * no base image, not musl. Returns true when it did (then no LD_LIBRARY_PATH is needed). For `--lib-path`,
+ * or `forLdconfig`: the image's ldconfig, which `ldconfig -p` reads the cache with.
  */
 export async function libraryPathCache(
   dirs: readonly string[],
@@ -58,6 +59,7 @@ export async function libraryPathCache(
   fs: RootFs,
   hasBase: boolean,
   log: Logger,
+  forLdconfig?: string,
 ): Promise<boolean> {
   if (hasBase || col.has('/etc/ld.so.cache')) return false;
   if (col.overlay.some((e) => /(?:^|\/)ld-musl-[^/]+\.so\.1$/.test(e.entry.path))) return false;
@@ -94,10 +96,19 @@ export async function libraryPathCache(
       size: data.byteLength,
       content: { kind: 'bytes', data },
     },
-    { kind: 'requested', via: '--lib-path (ld.so.cache written as ldconfig would)' },
+    forLdconfig === undefined
+      ? { kind: 'requested', via: '--lib-path (ld.so.cache written as ldconfig would)' }
+      : {
+          kind: 'inferred',
+          by: forLdconfig,
+          reason: `${forLdconfig} -p reads it (ctypes.util.find_library runs it): written as ldconfig would, with the image's libraries`,
+        },
   );
+  const count = `${entries.length} ${entries.length === 1 ? 'library' : 'libraries'} of ${dirs.join(', ')}`;
   log.info(
-    `--lib-path: /etc/ld.so.cache written with ${entries.length} ${entries.length === 1 ? 'library' : 'libraries'} of ${dirs.join(', ')}, so that the image's loader finds them`,
+    forLdconfig === undefined
+      ? `--lib-path: /etc/ld.so.cache written with ${count}, so that the image's loader finds them`
+      : `/etc/ld.so.cache written with ${count}, for ${forLdconfig} -p (ctypes.util.find_library)`,
   );
   return true;
 }
@@ -120,4 +131,23 @@ export function libraryPathEnv(
     `--lib-path: the image's config sets LD_LIBRARY_PATH=${value}, so that its loader finds ${dirs.join(', ')}`,
   );
   return `LD_LIBRARY_PATH=${value}`;
+}
+
+/**
+ * systemLibDirs are the directories ldconfig scans without an ld.so.conf (its trusted directories, with
+ * Debian's multiarch ones) for the multiarch triplets the image's libraries live under.
+ */
+export function systemLibDirs(col: Collector): string[] {
+  const triplets = new Set<string>();
+  for (const { entry } of col.overlay) {
+    const m = /^\/(?:usr\/)?lib\/([a-z0-9_]+-linux-[a-z0-9_]+)\//.exec(entry.path);
+    if (m) triplets.add(m[1]!);
+  }
+  return [
+    ...[...triplets].sort().flatMap((t) => [`/lib/${t}`, `/usr/lib/${t}`]),
+    '/lib64',
+    '/usr/lib64',
+    '/lib',
+    '/usr/lib',
+  ];
 }

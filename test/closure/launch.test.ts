@@ -24,6 +24,7 @@ import {
   pythonCommandLineImports,
   pythonCommands,
   pythonImports,
+  pythonLibraries,
   rubyCommands,
   rubyRequires,
 } from '../../src/closure/launcher.ts';
@@ -654,6 +655,17 @@ describe('Python packages of the system site directories', () => {
     assert.deepEqual(rubyRequires(lock, '/app/Gemfile.lock'), ['gem:rack', 'gem:puma']);
   });
 
+  it('the C libraries a Python source loads at run time: find_library names, CDLL and LoadLibrary and cffi dlopen by SONAME', () => {
+    const py = [
+      'import ctypes, ctypes.util',
+      'lib = ctypes.CDLL(ctypes.util.find_library("magic"))',
+      "png = ctypes.cdll.LoadLibrary('libpng16.so.16')",
+      'c = ffi.dlopen("libz.so.1")',
+      'other = ctypes.CDLL(path)',
+    ].join('\n');
+    assert.deepEqual(pythonLibraries(py), ['library:magic', 'library:libpng16.so.16', 'library:libz.so.1']);
+  });
+
   it("a python command line's module (-m pip, -m uvicorn main:app, grouped options) and -c code's imports", () => {
     assert.deepEqual(pythonCommandLineImports(['/usr/bin/python3', '-m', 'pip', '--version']), ['pip']);
     assert.deepEqual(pythonCommandLineImports(['python3', '-u', '-m', 'uvicorn', 'main:app']), ['uvicorn']);
@@ -688,6 +700,7 @@ describe('Python packages of the system site directories', () => {
       ['sh args', () => (runsArguments(many('exec gosu x ')) ? ['yes'] : [])],
       ['env defaults', () => pythonCommands(`subprocess ${many('os.environ.get("A"')}${blanks}or${blanks}`)],
       ['env defaults node', () => nodeCommands(`child_process ${many('process.env.A ||')}${blanks}`)],
+      ['python libraries', () => pythonLibraries(`${many('find_library(')}${blanks}${many('CDLL(')}`)],
       ['ruby requires', () => rubyRequires(`${many('require ')}${blanks}(${blanks}`)],
       ['gemfile', () => rubyRequires(`${many('gem ')}${blanks}`, '/Gemfile')],
       ['env defaults perl', () => perlCommands(`system($x); ${many('$ENV{A} || ')}${blanks}`)],

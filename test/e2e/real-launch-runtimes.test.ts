@@ -338,6 +338,50 @@ describe("an application's imports of the system's site packages (apt's python3-
     });
   });
 
+  it('a Python app loading C libraries through ctypes (find_library, CDLL by SONAME): the libraries come, with the ldconfig find_library runs and the ld.so.cache it reads, written for the image; as on the host', async () => {
+    requireTool('python3', 'python3');
+    await withTempDir('e2e-python-ctypes', async (dir) => {
+      await writeFile(
+        join(dir, 'app.py'),
+        [
+          'import ctypes',
+          'import ctypes.util',
+          '',
+          'png = ctypes.CDLL(ctypes.util.find_library("png16"))',
+          'z = ctypes.CDLL("libz.so.1")',
+          'z.zlibVersion.restype = ctypes.c_char_p',
+          'print(ctypes.util.find_library("png16"), png.png_access_version_number() // 10000, z.zlibVersion().decode())',
+          '',
+        ].join('\n'),
+      );
+      const image = 'e2e/python-ctypes:1';
+      const b = await build(
+        dir,
+        [
+          '--binary',
+          '/usr/bin/python3',
+          '--add',
+          './app.py:/app/app.py',
+          '--entrypoint',
+          '["/usr/bin/python3","/app/app.py"]',
+        ],
+        image,
+      );
+      assert.match(b.stderr, /\/etc\/ld\.so\.cache written with \d+ libraries/);
+      const host = await run('/usr/bin/python3', [join(dir, 'app.py')], { env: { PATH: '/usr/bin:/bin' } });
+      assert.match(host.stdout, /^libpng16\.so\.16 1 /);
+      assert.equal((await docker(image, [])).stdout, host.stdout);
+      // the cache lists what the image holds, as ldconfig would
+      const listed = await run(requireTool('docker', 'docker.io'), [
+        ...['run', '--rm', '--network', 'none', '--entrypoint', '/sbin/ldconfig', image, '-p'],
+      ]);
+      assert.match(
+        listed.stdout,
+        /libpng16\.so\.16 \(libc6,x86-64\) => \/usr\/lib\/x86_64-linux-gnu\/libpng16\.so\.16/,
+      );
+    });
+  });
+
   it("the image's command run by python itself: the module of `python3 -m pip` and what `python3 -c` imports (yaml) come from the system's site packages, as on the host", async () => {
     requireTool('pip3', 'python3-pip');
     await withTempDir('e2e-python-m', async (dir) => {
