@@ -373,6 +373,22 @@ test('the entrypoint: missing, not executable, a directory, a symlink resolved i
     { architecture: 'amd64' },
   );
   assert.ok(noX.problems.some((p) => p.kind === 'not-executable' && /mode 0644/.test(p.message)));
+  // a script with DOS line endings: the kernel runs "/bin/sh\r" (or env looks for "sh\r")
+  for (const [line, said] of [
+    ['#!/bin/sh\r\n', /it runs "\/bin\/sh\\r", and exec fails/],
+    ['#!/usr/bin/env sh\r\n', /env looks for "sh\\r"/],
+    ['#!/bin/sh -e\r\n', /\/bin\/sh is given "-e\\r"/],
+  ] as const) {
+    const dos = await checkImageRoot(
+      memoryFs({ ...base, '/s': { type: 'file', data: Buffer.from(`${line}echo hi\r\n`), mode: 0o755 } }),
+      { Entrypoint: ['/s'] },
+      { architecture: 'amd64' },
+    );
+    assert.equal(dos.problems.length, 1, line);
+    assert.match(dos.problems[0]!.message, /\/s has DOS line endings/);
+    assert.match(dos.problems[0]!.message, said);
+    assert.match(dos.problems[0]!.fix, /dos2unix s/);
+  }
   const dirEntry = await checkImageRoot(
     memoryFs({ ...base, '/d': { type: 'dir' } }),
     { Entrypoint: ['/d'] },

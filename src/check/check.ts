@@ -313,6 +313,21 @@ export async function checkImageRoot(
         let viaEnv: string | undefined;
         try {
           const sb = parseShebang(head, cur);
+          if (sb.crlf) {
+            problems.push({
+              kind: 'format',
+              path: cur,
+              message:
+                sb.arg === undefined
+                  ? `${cur} has DOS line endings: its #! line ends with a carriage return, which the kernel keeps: it runs "${sb.interpreter}\\r", and exec fails with "no such file or directory"`
+                  : baseName(sb.interpreter) === 'env'
+                    ? `${cur} has DOS line endings: its #! line ends with a carriage return, which the kernel keeps: env looks for "${sb.arg}\\r" and fails with "No such file or directory"`
+                    : `${cur} has DOS line endings: its #! line ends with a carriage return, which the kernel keeps: ${sb.interpreter} is given "${sb.arg}\\r" as its option, and stops (sh: "Illegal option")`,
+              fix: `convert the script to Unix line endings (dos2unix ${baseName(cur)}, or sed -i 's/\\r$//' ${baseName(cur)}) before adding it`,
+              fatal: true,
+            });
+            break;
+          }
           next = normalizeImagePath(
             sb.interpreter.startsWith('/')
               ? sb.interpreter

@@ -14,6 +14,12 @@ export interface Shebang {
   readonly arg?: string;
   /** the whole line after `#!`, trimmed, for messages */
   readonly line: string;
+  /**
+   * true when the line ends with a carriage return (a script with DOS line endings): the kernel strips
+   * only blanks, so it runs `/bin/sh\r` (or passes `bash\r` to env), and the script does not start.
+   * The other fields are read without it: what the script means to run.
+   */
+  readonly crlf?: true;
 }
 
 /** isShebang tells whether bytes start with `#!`. */
@@ -49,7 +55,8 @@ export function parseShebang(head: Uint8Array, name: string): Shebang {
     );
   }
   const arg = m[2]?.trim();
-  return arg ? { interpreter: m[1], arg, line } : { interpreter: m[1], line };
+  const crlf = nl > 0 && buf[nl - 1] === 0x0d ? ({ crlf: true } as const) : {};
+  return arg ? { interpreter: m[1], arg, line, ...crlf } : { interpreter: m[1], line, ...crlf };
 }
 
 /**

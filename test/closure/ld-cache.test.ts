@@ -318,6 +318,12 @@ describe('shebang and tokens', () => {
       assert.deepEqual([s.interpreter, s.arg], [interp, arg]);
     });
   }
+  it('parseShebang notes a #! line ending with a carriage return (DOS line endings), which the kernel keeps', () => {
+    assert.equal(parseShebang(Buffer.from('#!/bin/sh\r\necho\r\n'), '/s').crlf, true);
+    assert.equal(parseShebang(Buffer.from('#!/usr/bin/env bash\r\n'), '/s').crlf, true);
+    assert.equal(parseShebang(Buffer.from('#!/bin/sh\necho\r\n'), '/s').crlf, undefined);
+    assert.equal(parseShebang(Buffer.from('#!/bin/sh'), '/s').crlf, undefined);
+  });
   it('parseShebang refuses an empty interpreter and one longer than the kernel reads', () => {
     assert.throws(
       () => parseShebang(Buffer.from('#!   \n'), '/s'),

@@ -334,6 +334,33 @@ test('--lib-path: a library in a private directory is found at build time and by
   });
 });
 
+test('an entrypoint script with DOS line endings (#!/bin/sh\\r): the build says so, check exits 1, --strict refuses it, and docker run fails as predicted; converted, it runs', async () => {
+  await withTempDir('e2e-check-crlf', async (dir) => {
+    await writeFile(join(dir, 'entry.sh'), '#!/bin/sh\r\necho started\r\n', { mode: 0o755 });
+    const args = ['--add', './entry.sh:/entry.sh', '--entrypoint', '["/entry.sh"]'];
+    const b = await fromscratch(['build', ...args, '-o', 'oci:out:t', '-o', 'docker-daemon:chk/crlf:1'], {
+      cwd: dir,
+    });
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(b.stderr, /\/entry\.sh has DOS line endings: .*it runs "\/bin\/sh\\r"/);
+    const c = await fromscratch(['check', 'oci:out:t'], { cwd: dir });
+    assert.equal(c.code, 1, c.stdout);
+    const strict = await fromscratch(['build', ...args, '--strict', '-o', 'oci:strict:t'], { cwd: dir });
+    assert.notEqual(strict.code, 0);
+    const docker = requireTool('docker', 'docker.io');
+    const ran = await run(docker, ['run', '--rm', '--network', 'none', 'chk/crlf:1'], { allowFail: true });
+    assert.notEqual(ran.code, 0);
+    assert.match(ran.stderr, /no such file or directory/);
+    await writeFile(join(dir, 'entry.sh'), '#!/bin/sh\necho started\n', { mode: 0o755 });
+    const ok = await fromscratch(['build', ...args, '-o', 'docker-daemon:chk/crlf:2'], { cwd: dir });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.doesNotMatch(ok.stderr, /DOS line endings/);
+    assert.equal((await run(docker, ['run', '--rm', '--network', 'none', 'chk/crlf:2'])).stdout, 'started\n');
+    await dockerRemoveImage('chk/crlf:1');
+    await dockerRemoveImage('chk/crlf:2');
+  });
+});
+
 test('an entrypoint script that runs its arguments (exec "$@") and a cmd the image lacks: the build says so, check exits 1, and docker run fails as predicted; with the program, it runs', async () => {
   await withTempDir('e2e-check-exec-args', async (dir) => {
     await writeFile(join(dir, 'entry.sh'), '#!/bin/sh\nset -e\nmkdir -p /tmp/state\nexec "$@"\n', {
