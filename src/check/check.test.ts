@@ -18,7 +18,7 @@ import {
   namedLocales,
   normalizeCodeset,
 } from './locale.ts';
-import { checkUser } from './user.ts';
+import { checkUser, permits, runtimeIdentity } from './user.ts';
 
 const LIBDIR = '/lib/x86_64-linux-gnu';
 const LOADER = '/lib64/ld-linux-x86-64.so.2';
@@ -583,4 +583,78 @@ test('archiveLocaleNames reads the names of a real locale-archive (made by local
     other.problems.map((p) => p.kind),
     ['locale'],
   );
+});
+
+test("the image's user: runc's identity (a name, a uid with or without an entry, a group, supplementary groups) and the kernel's permission bits", () => {
+  const group = 'nonroot:x:65532:\nadm:x:4:syslog,nonroot\n';
+  const id = runtimeIdentity('nonroot', PASSWD, group)!;
+  assert.deepEqual(
+    [id.name, id.uid, id.gid, [...id.groups].sort((a, b) => a - b)],
+    ['nonroot', 65532, 65532, [4, 65532]],
+  );
+  assert.deepEqual(runtimeIdentity('65532:adm', PASSWD, group)?.gid, 4);
+  assert.deepEqual(runtimeIdentity('1000', PASSWD, group), {
+    name: '1000',
+    uid: 1000,
+    gid: 0,
+    groups: new Set([0]),
+  });
+  assert.equal(runtimeIdentity('ghost', PASSWD, group), undefined);
+  assert.equal(runtimeIdentity('nonroot:ghosts', PASSWD, group), undefined);
+  const file = (mode: number, gid = 0) => ({ mode, uid: 0, gid });
+  assert.equal(permits(id, file(0o700), 1), false);
+  assert.equal(permits(id, file(0o750, 4), 1), true); // a supplementary group
+  assert.equal(permits(id, file(0o711), 4), false);
+  assert.equal(permits(id, file(0o711), 1), true);
+  const root = runtimeIdentity(undefined, PASSWD, group)!;
+  assert.equal(permits(root, file(0o600), 4), true);
+  assert.equal(permits(root, file(0o644), 1), false);
+});
+
+test("what the image's user must open to start: the command (a script read too), the directories on the way, the working directory; fatal, each named with its mode and owner", async () => {
+  const script = Buffer.from('#!/bin/sh\necho hi\n');
+  const root = (extra: Record<string, MemoryNode>) =>
+    memoryFs({
+      ...glibcRoot(),
+      '/bin/sh': { type: 'file', data: prog, mode: 0o755 },
+      ...libs(),
+      '/etc/passwd': { type: 'file', data: Buffer.from(PASSWD), mode: 0o644 },
+      ...extra,
+    });
+  const run = (extra: Record<string, MemoryNode>, config: Record<string, unknown>) =>
+    checkImageRoot(
+      root(extra),
+      { Entrypoint: ['/app/run.sh'], User: 'nonroot', ...config },
+      { architecture: 'amd64' },
+    );
+  const own = await run({ '/app/run.sh': { type: 'file', data: script, mode: 0o700 } }, {});
+  assert.deepEqual(
+    own.problems.map((p) => [p.kind, p.path, p.fatal]),
+    [['user', '/app/run.sh', true]],
+  );
+  assert.match(
+    own.problems[0]!.message,
+    /the entrypoint \/app\/run\.sh \(mode 0700, owner 0:0\): the image's user nonroot \(uid 65532, gid 65532\) cannot read or execute it/,
+  );
+  // executable by all but not readable: the interpreter cannot read the script
+  const noRead = await run({ '/app/run.sh': { type: 'file', data: script, mode: 0o711 } }, {});
+  assert.match(noRead.problems[0]!.message, /cannot read it/);
+  const dir = await run(
+    { '/app': { type: 'dir', mode: 0o700 }, '/app/run.sh': { type: 'file', data: script, mode: 0o755 } },
+    {},
+  );
+  assert.match(
+    dir.problems[0]!.message,
+    /^\/app \(mode 0700, owner 0:0\): .* cannot enter it, on the way to the entrypoint \/app\/run\.sh/,
+  );
+  const workdir = await run(
+    { '/app/run.sh': { type: 'file', data: script, mode: 0o755 }, '/data': { type: 'dir', mode: 0o700 } },
+    { WorkingDir: '/data' },
+  );
+  assert.match(workdir.problems[0]!.message, /the working directory \/data \(mode 0700/);
+  // the same as root, or with modes letting the user in: no problem
+  const asRoot = await run({ '/app/run.sh': { type: 'file', data: script, mode: 0o700 } }, { User: '' });
+  assert.deepEqual(asRoot.problems, []);
+  const fine = await run({ '/app/run.sh': { type: 'file', data: script, mode: 0o755 } }, {});
+  assert.deepEqual(fine.problems, []);
 });

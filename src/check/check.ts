@@ -55,7 +55,7 @@ import type { RootFs } from '../fs/root-fs.ts';
 import type { RuntimeConfig } from '../model/documents.ts';
 import { type LoadResult, loadObject, type MissingLibrary } from './load.ts';
 import { archiveLocaleNames, canonicalLocaleName, envValue, localeDirNames, namedLocales } from './locale.ts';
-import { checkUser, namesIn } from './user.ts';
+import { checkUser, namesIn, permits, runtimeIdentity } from './user.ts';
 
 /** DOCKER_DEFAULT_PATH is the PATH Docker gives a container whose image sets none. */
 export const DOCKER_DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -63,6 +63,11 @@ export const DOCKER_DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/us
 export const MAX_SCRIPT_LEVELS = 5;
 /** MUSL_LIBC matches the DT_NEEDED name of musl's libc (Alpine's `libc.musl-x86_64.so.1`, or `libc.so`). */
 const MUSL_LIBC = /^(libc\.musl-[^/]+\.so\.1|libc\.so)$/;
+/** octal is a mode's permission bits as `ls -l`'s numbers show them: `0700`. */
+function octal(mode: number): string {
+  return (mode & 0o7777).toString(8).padStart(4, '0');
+}
+
 /** MUSL_LOADER matches musl's loader, `/lib/ld-musl-ARCH.so.1`. */
 const MUSL_LOADER = /(?:^|\/)ld-musl-[^/]+\.so\.1$/;
 /** MAX_FILES bounds the walk of an image's tree. */
@@ -644,6 +649,62 @@ export async function checkImageRoot(
       fix: `use a numeric --user (uid[:gid]), or add ${u.file} with the ${u.part} (--add ./passwd:${u.file})`,
       fatal: true,
     });
+  }
+
+  // 5b: what the user must open to start: the command, its interpreters and loader (execute; a script
+  // is also read by its interpreter), the directories on their way and the working directory (search)
+  const id = runtimeIdentity(config?.User, passwd, group);
+  if (id !== undefined && id.uid !== 0 && program !== undefined) {
+    const denied: { path: string; text: string }[] = [];
+    const who = `the image's user ${id.name} (uid ${id.uid}, gid ${id.gid})`;
+    const seen = new Set<string>();
+    const need = async (path: string, want: 4 | 1 | 5, what: string): Promise<void> => {
+      const r = await resolveOrMissing(cache, path);
+      if (!r.stat || seen.has(`file:${r.path}`)) return;
+      seen.add(`file:${r.path}`);
+      // the directories on the way (their real paths), then the file
+      const parts = r.path.split('/').filter(Boolean);
+      for (let i = 0; i < parts.length - 1; i++) {
+        const d = `/${parts.slice(0, i + 1).join('/')}`;
+        const ds = (await resolveOrMissing(cache, d)).stat;
+        if (ds?.type !== 'dir' || permits(id, ds, 1)) continue;
+        if (!seen.has(`dir:${d}`))
+          denied.push({
+            path: d,
+            text: `${d} (mode ${octal(ds.mode)}, owner ${ds.uid}:${ds.gid}): ${who} cannot enter it, on the way to ${what} ${path}`,
+          });
+        seen.add(`dir:${d}`);
+        return;
+      }
+      const verbs = [
+        ...(want & 4 ? ['read'] : []),
+        ...(want & 1 ? [r.stat.type === 'dir' ? 'enter' : 'execute'] : []),
+      ];
+      const lacks = verbs.filter((w) => !permits(id, r.stat!, w === 'read' ? 4 : 1));
+      if (lacks.length > 0)
+        denied.push({
+          path,
+          text: `${what} ${path} (mode ${octal(r.stat.mode)}, owner ${r.stat.uid}:${r.stat.gid}): ${who} cannot ${lacks.join(' or ')} it`,
+        });
+    };
+    const chain = [program, ...interpreters];
+    // a script is read by its interpreter too
+    for (const [i, f] of chain.entries())
+      await need(
+        f,
+        i < chain.length - 1 ? 5 : 1,
+        i === 0 ? `the ${entry ? 'entrypoint' : 'cmd'}` : 'the #! interpreter',
+      );
+    if (finalElf?.info.interpreter) await need(finalElf.info.interpreter, 1, 'the loader');
+    if (config?.WorkingDir) await need(config.WorkingDir, 1, 'the working directory');
+    for (const d of denied)
+      problems.push({
+        kind: 'user',
+        path: d.path,
+        message: `${d.text}: the container fails with "permission denied"`,
+        fix: `let ${id.name} in (chmod 755 before adding it, or COPY --chmod=755 / --chown=${id.uid}:${id.gid} in a Dockerfile), or run as its owner (--user)`,
+        fatal: true,
+      });
   }
 
   // a program told on its command line to drop to an account of the root (memcached -u memcache)

@@ -96,12 +96,13 @@ export async function checkBuiltTree(
   facts: BuiltTreeFacts,
 ): Promise<CheckReport> {
   const host = hostFs('/');
-  // directories are implied by their entries; left out so that a base directory's listing shows through
+  // over a base image, directories are implied by their entries, left out so that a base directory's
+  // listing shows through; over nothing, they are shown with their mode and owner (the user must enter them)
   const entries: OverlayEntry[] = [];
   const files: string[] = [];
   const links: string[] = [];
   for (const e of tree.entries) {
-    if (e.type === 'dir') continue;
+    if (e.type === 'dir' && base.layers.length > 0) continue;
     if (e.type === 'file' && e.content.kind === 'host') entries.push({ entry: e, hostPath: e.content.path });
     else entries.push({ entry: e });
     if (e.type === 'file' || e.type === 'hardlink') files.push(e.path);

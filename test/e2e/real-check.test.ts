@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -331,6 +331,43 @@ test('--lib-path: a library in a private directory is found at build time and by
     );
     await dockerRemoveImage('chk/libpath:1');
     await dockerRemoveImage('chk/libpath:2');
+  });
+});
+
+test("a program the image's user may not open (a 0700 script, a 0700 directory on its way) under --user nonroot: the build says so, check exits 1, and docker run fails as predicted; let in, it runs", async () => {
+  await withTempDir('e2e-check-perm', async (dir) => {
+    await mkdir(join(dir, 'app'));
+    await writeFile(join(dir, 'app', 'run.sh'), '#!/bin/sh\necho started\n', { mode: 0o700 });
+    await chmod(join(dir, 'app', 'run.sh'), 0o700);
+    const args = ['--add', './app:/app', '--entrypoint', '["/app/run.sh"]', '--user', 'nonroot'];
+    const docker = requireTool('docker', 'docker.io');
+    const b = await fromscratch(['build', ...args, '-o', 'oci:out:t', '-o', 'docker-daemon:chk/perm:1'], {
+      cwd: dir,
+    });
+    assert.equal(b.code, 0, b.stderr);
+    assert.match(
+      b.stderr,
+      /the entrypoint \/app\/run\.sh \(mode 0700, owner 0:0\): the image's user nonroot \(uid 65532, gid 65532\) cannot read or execute it/,
+    );
+    assert.equal((await fromscratch(['check', 'oci:out:t'], { cwd: dir })).code, 1);
+    const ran = await run(docker, ['run', '--rm', '--network', 'none', 'chk/perm:1'], { allowFail: true });
+    assert.notEqual(ran.code, 0);
+    assert.match(ran.stderr, /permission denied/);
+    // the script let in, its directory not
+    await chmod(join(dir, 'app', 'run.sh'), 0o755);
+    await chmod(join(dir, 'app'), 0o700);
+    const d = await fromscratch(['build', ...args, '-o', 'docker-daemon:chk/perm:2'], { cwd: dir });
+    assert.match(
+      d.stderr,
+      /\/app \(mode 0700, owner 0:0\): .*cannot enter it, on the way to the entrypoint \/app\/run\.sh/,
+    );
+    const ran2 = await run(docker, ['run', '--rm', '--network', 'none', 'chk/perm:2'], { allowFail: true });
+    assert.match(ran2.stderr, /permission denied/);
+    await chmod(join(dir, 'app'), 0o755);
+    const ok = await fromscratch(['build', ...args, '-o', 'docker-daemon:chk/perm:3'], { cwd: dir });
+    assert.doesNotMatch(ok.stderr, /cannot (read|execute|enter)/);
+    assert.equal((await run(docker, ['run', '--rm', '--network', 'none', 'chk/perm:3'])).stdout, 'started\n');
+    for (const t of ['1', '2', '3']) await dockerRemoveImage(`chk/perm:${t}`);
   });
 });
 
