@@ -873,6 +873,8 @@ export function rubyRequires(text: string, path = ''): string[] {
 
 /** MAX_RUBY_LIBRARY_FILES bounds the files of third-party libraries and gems read for what they require in turn. */
 const MAX_RUBY_LIBRARY_FILES = 2000;
+/** MAX_RUBY_NAMES bounds the distinct names looked up (each costs a few lookups per gem installed). */
+const MAX_RUBY_NAMES = 4000;
 
 /**
  * rubyLibrariesPlan finds what an application's requires and Gemfile name outside Ruby's standard
@@ -919,6 +921,7 @@ export async function rubyLibrariesPlan(
   while (queue.length > 0) {
     const { name, by } = queue.shift()!;
     if (seen.has(name)) continue;
+    if (seen.size >= MAX_RUBY_NAMES) break;
     seen.add(name);
     const gem = name.startsWith(GEM_PREFIX) ? name.slice(GEM_PREFIX.length) : undefined;
     if (gem === undefined) {
