@@ -868,7 +868,10 @@ export function rubyRequires(text: string, path = ''): string[] {
   const code = text.split(/^__END__\s*$/m)[0]!.replace(/^\s*#.*$/gm, '');
   if (name === 'Gemfile' || name === 'gems.rb')
     return [...new Set([...code.matchAll(GEMFILE_GEM)].map((m) => `${GEM_PREFIX}${m[1]}`))];
-  return [...new Set([...code.matchAll(RUBY_REQUIRE)].map((m) => m[2]!))];
+  // (a name climbing out with `..` is no library of a load path)
+  return [...new Set([...code.matchAll(RUBY_REQUIRE)].map((m) => m[2]!))].filter(
+    (n) => !n.split('/').some((c) => c === '..' || c === '.' || c === ''),
+  );
 }
 
 /** MAX_RUBY_LIBRARY_FILES bounds the files of third-party libraries and gems read for what they require in turn. */

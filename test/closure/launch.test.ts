@@ -642,6 +642,7 @@ describe('Python packages of the system site directories', () => {
       "require_relative 'lib/own'",
       "# require 'in_a_comment'",
       "x.require 'not_kernel'",
+      "require 'a/../../etc/climb'",
       '__END__',
       "require 'after_end'",
     ].join('\n');
