@@ -1433,7 +1433,11 @@ async function libraryByName(st: State, pg: Program, request: string): Promise<s
     const names = new Set<string>();
     for (const d of [...pg.env.libraryPath, ...defaultDirs(pg.env.target)])
       for (const n of (await listDir(st.cache, d)) ?? []) if (re.test(n)) names.add(n);
-    const sorted = [...names].sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
+    // a SONAME first (`libpng16.so.16`: what `ldconfig -p` lists), the greatest; else a file of the name
+    const isSoname = (n: string) => /\.so\.[0-9]+$/.test(n);
+    const sorted = [...names].sort(
+      (a, b) => Number(isSoname(b)) - Number(isSoname(a)) || b.localeCompare(a, 'en', { numeric: true }),
+    );
     if (sorted[0] === undefined) return undefined;
     soname = sorted[0];
   }
