@@ -658,3 +658,33 @@ test("what the image's user must open to start: the command (a script read too),
   const fine = await run({ '/app/run.sh': { type: 'file', data: script, mode: 0o755 } }, {});
   assert.deepEqual(fine.problems, []);
 });
+
+test("a program naming only secrets of its configuration directory (ssh-keygen's host keys): told to get them at run time, not that its configuration is missing", async () => {
+  const src = join(dir, 'keygen.c');
+  writeFileSync(
+    src,
+    'const char *k[] = {"/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_ed25519_key", 0};\nint main(void){return k[0][0] == 0;}\n',
+  );
+  execFileSync('gcc', ['-o', join(dir, 'keygen'), src], { stdio: 'pipe' });
+  const fs = memoryFs({
+    ...glibcRoot(),
+    '/usr/bin/ssh-keygen': { type: 'file', data: readFileSync(join(dir, 'keygen')), mode: 0o755 },
+    '/etc/ssh/ssh_config': { type: 'file', data: Buffer.from(''), mode: 0o644 },
+  });
+  const secretReason = (p: string) => (/ssh_host_[^/]*_key$/.test(p) ? 'an SSH host private key' : undefined);
+  const told = await checkImageRoot(
+    fs,
+    { Entrypoint: ['/usr/bin/ssh-keygen'] },
+    { architecture: 'amd64', secretReason },
+  );
+  assert.equal(told.problems.length, 1);
+  assert.equal(told.problems[0]!.fatal, false);
+  assert.match(
+    told.problems[0]!.message,
+    /names \/etc\/ssh\/ssh_host_rsa_key, \/etc\/ssh\/ssh_host_ed25519_key \(an SSH host private key: secrets left out of images\)/,
+  );
+  assert.match(told.problems[0]!.fix, /--allow-secret/);
+  // without knowing secrets: the configuration message, as for nginx
+  const plain = await checkImageRoot(fs, { Entrypoint: ['/usr/bin/ssh-keygen'] }, { architecture: 'amd64' });
+  assert.match(plain.problems[0]!.message, /reads its configuration at .* which the image lacks/);
+});

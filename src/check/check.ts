@@ -150,6 +150,11 @@ export interface CheckOptions {
   readonly rootHas?: (path: string) => Promise<boolean>;
   /** the user and group names of the root's /etc/passwd and /etc/group (a build's) */
   readonly rootAccounts?: ReadonlySet<string>;
+  /**
+   * why a path is a secret no image gets (an SSH host private key), undefined for others: a program
+   * naming only such files is told to get them at run time, not that its configuration is missing
+   */
+  readonly secretReason?: (path: string) => string | undefined;
 }
 
 /** lackedByRoot says whether no directory a search for a missing library looked in holds it in the build's root. */
@@ -600,7 +605,17 @@ export async function checkImageRoot(
       // a file it reads, or a directory it reads from (php's /etc/php/8.2/cli/conf.d)
       let found = false;
       for (const f of files) if ((await resolveOrMissing(cache, f)).stat !== undefined) found = true;
-      if (!found)
+      const secrets = files.map((f) => opts.secretReason?.(f));
+      if (!found && secrets.every((r) => r !== undefined))
+        // only secrets (ssh's host keys), left out of images: given to the container when it runs
+        problems.push({
+          kind: 'runtime',
+          path: files[0]!,
+          message: `${finalElf.real} names ${files.join(', ')} (${[...new Set(secrets)].join(', ')}: secrets left out of images), which a container must be given if the program needs one at start (sshd does)`,
+          fix: `give them when it runs (a volume or a secret: docker run -v ./keys:${d}), make them in the entrypoint before the program starts, or ship them with --allow-secret PATH`,
+          fatal: false,
+        });
+      else if (!found)
         problems.push({
           kind: 'runtime',
           path: files[0]!,

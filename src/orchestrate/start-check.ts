@@ -17,6 +17,7 @@ import { type OverlayEntry, overlayFs } from '../fs/overlay-fs.ts';
 import type { RootFs } from '../fs/root-fs.ts';
 import type { Image } from '../image/image.ts';
 import { formatPlatform, type Platform, platformMatches } from '../model/platform.ts';
+import { checkSecretDestination } from '../trace/secrets.ts';
 import { makeUnpackDir, unpackImage } from '../unpack/unpack.ts';
 import { readAnyImage, type TransportOptions } from './transports.ts';
 
@@ -62,7 +63,10 @@ export async function checkImageRef(
     for (const image of set.images) {
       if (opts.platform && !platformMatches(image.platform, opts.platform)) continue;
       const report = await withImageRoot(image, set.store, (fs) =>
-        checkImageRoot(fs, image.config, { architecture: image.platform.architecture }),
+        checkImageRoot(fs, image.config, {
+          architecture: image.platform.architecture,
+          secretReason: secretReasonOf,
+        }),
       );
       images.push({ platform: formatPlatform(image.platform), starts: report.problems.length === 0, report });
     }
@@ -115,10 +119,17 @@ export async function checkBuiltTree(
       ...(facts.resolved ? { resolved: facts.resolved } : {}),
       ...(facts.rootHas ? { rootHas: facts.rootHas } : {}),
       ...(facts.rootAccounts ? { rootAccounts: facts.rootAccounts } : {}),
+      secretReason: secretReasonOf,
       ...(all ? {} : { files, links }),
     });
   if (base.layers.length === 0) return run(memoryFs({}), false);
   return withImageRoot(base, store, (fs) => run(fs, true));
+}
+
+/** secretReasonOf is why an image path is a secret no image gets (trace/secrets.ts), for the check's messages. */
+function secretReasonOf(path: string): string | undefined {
+  const v = checkSecretDestination(path);
+  return v.refuse ? v.reason : undefined;
 }
 
 /** startCheckError is IMAGE_CANNOT_START for a report with problems (`--strict`). */
