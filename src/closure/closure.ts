@@ -1429,10 +1429,12 @@ async function launcherRules(st: State, pg: Program): Promise<void> {
 async function libraryByName(st: State, pg: Program, request: string): Promise<string | undefined> {
   let soname = request;
   if (!request.includes('.so')) {
-    const re = new RegExp(`^lib${request.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.so(\\.[0-9]+)*$`);
+    // `libNAME.so`, then version numbers only
+    const stem = `lib${request}.so`;
     const names = new Set<string>();
     for (const d of [...pg.env.libraryPath, ...defaultDirs(pg.env.target)])
-      for (const n of (await listDir(st.cache, d)) ?? []) if (re.test(n)) names.add(n);
+      for (const n of (await listDir(st.cache, d)) ?? [])
+        if (n.startsWith(stem) && /^(\.[0-9]+)*$/.test(n.slice(stem.length))) names.add(n);
     // a SONAME first (`libpng16.so.16`: what `ldconfig -p` lists), the greatest; else a file of the name
     const isSoname = (n: string) => /\.so\.[0-9]+$/.test(n);
     const sorted = [...names].sort(

@@ -546,58 +546,51 @@ const SOURCE_READERS: readonly {
   { runtime: /^perl[\d.]*$/, source: /\.p[lm]$/, read: perlCommands },
 ];
 
+/** GEMFILES are the files naming an application's gems (Bundler's), read for rubyRequires. */
+const GEMFILES = /\/(Gemfile|Gemfile\.lock|gems\.rb)$/;
+
 /**
- * sourceCommandsOf is the closure option naming the programs an application's sources run (a Node.js
- * app's child_process calls, a PHP app's shell_exec, a Ruby or Perl app's system and backquotes): read
- * from the sources the user added (not under node_modules or vendor, whose packages are many and read
- * on every build), for a build whose roots include their runtime. Without them the app's
- * `exec('git …')` fails with `spawn /bin/sh ENOENT`.
+ * appSourcesOf is what the closure is told of the application's own sources, read once each from the
+ * files the user added (not under node_modules or vendor, whose packages are many and read on every
+ * build), for a build whose roots include their runtime:
+ * - `sourceCommands`, the programs they run (a Node.js app's child_process calls, a PHP app's
+ *   shell_exec, a Ruby or Perl app's system and backquotes). Without them the app's `exec('git …')`
+ *   fails with `spawn /bin/sh ENOENT`;
+ * - `rubyRequires`, what its Ruby sources require and its Gemfile names (launcher.ts rubyRequires).
+ *   Without them an app's `require 'webrick'` (a gem since Ruby 3) fails with `cannot load such file`,
+ *   and `require 'bundler/setup'` with `Could not find json-2.6.1 … in any of the sources`.
  */
-function sourceCommandsOf(ctx: GatherContext): { sourceCommands?: { command: string; by: string }[] } {
+function appSourcesOf(ctx: GatherContext): {
+  sourceCommands?: { command: string; by: string }[];
+  rubyRequires?: string[];
+} {
   const readers = SOURCE_READERS.filter((r) =>
     ctx.closureRoots.some((c) => r.runtime.test(baseName(c.path))),
   );
-  if (readers.length === 0) return {};
-  const out: { command: string; by: string }[] = [];
+  const ruby = ctx.closureRoots.some((c) => /^ruby[\d.]*$/.test(baseName(c.path)));
+  if (readers.length === 0 && !ruby) return {};
+  const commands: { command: string; by: string }[] = [];
+  const requires = new Set<string>();
   let read = 0;
   for (const [path, origins] of ctx.col.origins()) {
     if (read >= MAX_APP_SOURCES) break;
     const reader = readers.find((r) => r.source.test(path));
-    if (reader === undefined || /\/(node_modules|vendor)\//.test(path)) continue;
+    const required = ruby && (path.endsWith('.rb') || GEMFILES.test(path));
+    if ((reader === undefined && !required) || /\/(node_modules|vendor)\//.test(path)) continue;
     if (!origins.some((o) => o.kind === 'requested')) continue;
     const e = ctx.col.get(path);
     if (e?.type !== 'file' || e.size > MAX_APP_SOURCE_BYTES) continue;
     read++;
     const text = entryText(e, MAX_APP_SOURCE_BYTES);
-    for (const command of text === undefined ? [] : reader.read(text))
-      if (!out.some((c) => c.command === command)) out.push({ command, by: path });
+    if (text === undefined) continue;
+    for (const command of reader?.read(text) ?? [])
+      if (!commands.some((c) => c.command === command)) commands.push({ command, by: path });
+    for (const n of required ? rubyRequires(text, path) : []) requires.add(n);
   }
-  return out.length > 0 ? { sourceCommands: out } : {};
-}
-
-/** GEMFILES are the files naming an application's gems (Bundler's), read for rubyRequires. */
-const GEMFILES = /\/(Gemfile|Gemfile\.lock|gems\.rb)$/;
-
-/**
- * rubyRequiresOf is the closure option naming what an application's Ruby sources require and its
- * Gemfile names (launcher.ts rubyRequires), for a build whose roots include ruby: read from the files
- * the user added (not under node_modules or vendor). Without it an app's `require 'webrick'` (a gem
- * since Ruby 3) fails with `cannot load such file`, and `require 'bundler/setup'` with `Could not
- * find json-2.6.1 … in any of the sources`.
- */
-function rubyRequiresOf(ctx: GatherContext): { rubyRequires?: string[] } {
-  if (!ctx.closureRoots.some((c) => /^ruby[\d.]*$/.test(baseName(c.path)))) return {};
-  const names = new Set<string>();
-  let read = 0;
-  for (const [path, origins] of ctx.col.origins()) {
-    if (read >= MAX_APP_SOURCES) break;
-    if (!(path.endsWith('.rb') || GEMFILES.test(path)) || /\/(node_modules|vendor)\//.test(path)) continue;
-    if (!origins.some((o) => o.kind === 'requested')) continue;
-    read++;
-    const text = entryText(ctx.col.get(path), MAX_APP_SOURCE_BYTES);
-    for (const n of text === undefined ? [] : rubyRequires(text, path)) names.add(n);
-  }
-  return names.size > 0 ? { rubyRequires: [...names].sort() } : {};
+  return {
+    ...(commands.length > 0 ? { sourceCommands: commands } : {}),
+    ...(requires.size > 0 ? { rubyRequires: [...requires].sort() } : {}),
+  };
 }
 
 /**
@@ -757,8 +750,7 @@ async function gatherClosure(spec: BuildSpec, ctx: GatherContext, resolved?: Roo
     locales: localeRequests(env ?? []),
     ...(timezoneRequest(env ?? []) ? { timezone: timezoneRequest(env ?? []) } : {}),
     ...(await pythonImportsOf(spec, ctx, resolved ?? (await resolveRoots(ctx)))),
-    ...sourceCommandsOf(ctx),
-    ...rubyRequiresOf(ctx),
+    ...appSourcesOf(ctx),
     ...commandPathsOf(spec),
   };
   // the closure of an earlier build is reused while nothing it looked at has changed (closure-memo.ts)
