@@ -50,6 +50,10 @@ want gpg-agent gpg-agent
 want tini tini
 want make make
 want bzip2 bzip2
+# zip -T runs unzip; rsync runs ssh (openssh-client, above)
+want zip zip
+want unzip unzip
+want rsync rsync
 want tput ncurses-bin
 want ruby ruby
 want rake rake

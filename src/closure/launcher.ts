@@ -1075,6 +1075,9 @@ interface ExecPathProgram {
   readonly helpers: readonly (readonly [string, string])[];
   /** directories relative to the prefix (the parent of the program's bin/), with what reads them */
   readonly data: readonly (readonly [string, string])[];
+  /** helpers run by name from PATH by a program that also has an exec directory (git's ssh): those the
+   * root lacks are left out silently */
+  readonly pathHelpers?: readonly (readonly [string, string])[];
   /** why the program needs /bin/sh, when it runs commands through it */
   readonly shell?: string;
 }
@@ -1096,6 +1099,8 @@ const EXEC_PATH_PROGRAMS: readonly ExecPathProgram[] = [
       ['git-receive-pack', 'git runs it to push to a local path'],
       ['git-upload-archive', 'git runs it for git archive --remote'],
     ],
+    // by name from PATH, for ssh:// and host:path remotes (GIT_SSH and core.sshCommand replace it)
+    pathHelpers: [['ssh', 'git runs it to clone, fetch and push over ssh (git@host:repo)']],
     data: [['share/git-core/templates', 'git init and clone copy the templates (hooks, info/exclude)']],
     shell: 'git runs local transports (clone of a path), hooks, aliases and the editor through /bin/sh',
   },
@@ -1158,6 +1163,22 @@ const EXEC_PATH_PROGRAMS: readonly ExecPathProgram[] = [
     data: [],
   },
   {
+    // zip -T tests the archive it wrote with `unzip -tqq`, through system(): the command is written
+    // into zip's code as immediate operands, so no string of zip names unzip
+    what: 'zip tester',
+    program: /^zip$/,
+    helpers: [['unzip', 'zip -T runs unzip -tqq to test the archive it wrote']],
+    data: [],
+    shell: 'zip -T runs unzip through /bin/sh -c (system())',
+  },
+  {
+    what: 'rsync remote shell',
+    program: /^rsync$/,
+    // rsync's default remote shell (-e, RSYNC_RSH), run by name from PATH for host:path
+    helpers: [['ssh', 'rsync runs it for host:path transfers (its default remote shell)']],
+    data: [],
+  },
+  {
     // programs whose work is running shell command lines: make's recipes, watch's command
     what: 'shell of make',
     program: /^g?make$/,
@@ -1188,13 +1209,12 @@ export async function execPathPlan(
   if (!rule) return undefined;
   const items: RuntimeItem[] = [];
   const problems: string[] = [];
-  if (!rule.dir) {
-    for (const [name, why] of rule.helpers) {
-      for (const d of PATH_DIRS) {
-        if ((await resolveOrMissing(c, `${d}/${name}`)).stat?.type !== 'file') continue;
-        items.push({ path: `${d}/${name}`, kind: 'program', reason: why });
-        break;
-      }
+  // helpers run by name: the first of PATH_DIRS holding each one
+  for (const [name, why] of rule.dir ? (rule.pathHelpers ?? []) : rule.helpers) {
+    for (const d of PATH_DIRS) {
+      if ((await resolveOrMissing(c, `${d}/${name}`)).stat?.type !== 'file') continue;
+      items.push({ path: `${d}/${name}`, kind: 'program', reason: why });
+      break;
     }
   }
   for (const dir of rule.dir ? await cStrings(c, real, rule.dir) : []) {

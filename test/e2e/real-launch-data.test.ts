@@ -567,8 +567,8 @@ describe('Perl scripts that run programs (system, backquotes, a piped open)', ()
   });
 });
 
-describe('programs that run helpers from a compiled-in directory, by name, or through /bin/sh (git, gpg, tar, make, groff, man)', () => {
-  it('git: init without the templates warning, a clone of a local path (git-upload-pack through /bin/sh), ls-remote over http and https as on the host', async () => {
+describe('programs that run helpers from a compiled-in directory, by name, or through /bin/sh (git, gpg, tar, zip, rsync, make, groff, man)', () => {
+  it('git: init without the templates warning, a clone of a local path (git-upload-pack through /bin/sh), ls-remote over http, https and ssh as on the host', async () => {
     requireTool('git', 'git');
     await withTempDir('e2e-git', async (dir) => {
       const repo = join(dir, 'repo');
@@ -597,10 +597,11 @@ describe('programs that run helpers from a compiled-in directory, by name, or th
         { mount: repo, at: '/src:ro', entrypoint: '/bin/sh' },
       );
       assert.equal(clone.stdout, 'one\n');
-      for (const url of ['http://127.0.0.1:9/x', 'https://127.0.0.1:9/x']) {
+      // ssh:// runs ssh by name from PATH: a refused connection, said by ssh as on the host
+      for (const url of ['http://127.0.0.1:9/x', 'https://127.0.0.1:9/x', 'ssh://127.0.0.1:9/x']) {
         const host = await run('git', ['ls-remote', url], { allowFail: true });
         const ours = await dockerRun(image, ['ls-remote', url], { allowFail: true });
-        assert.match(host.stderr, /Failed to connect|Could not connect/, url);
+        assert.match(host.stderr, /Failed to connect|Could not connect|Connection refused/, url);
         // curl says how long the refused connection took ("after 0 ms", "after 1 ms"): not compared
         const untimed = (t: string) => t.replace(/after \d+ ms/g, 'after N ms');
         assert.equal(
@@ -656,6 +657,33 @@ describe('programs that run helpers from a compiled-in directory, by name, or th
         await run('tar', ['-c', flag, '-f', join(dir, 'w', `host.tar.${ext}`), '-C', join(dir, 'w'), 'd']);
         assert.equal((await tar(['-t', flag, '-f', `host.tar.${ext}`])).stdout, 'd/\nd/f.txt\n', ext);
       }
+    });
+  });
+
+  it('zip -T tests its archive with unzip through /bin/sh; rsync runs ssh, its remote shell, by name', async () => {
+    requireTool('zip', 'zip');
+    requireTool('unzip', 'unzip');
+    requireTool('rsync', 'rsync');
+    requireTool('ssh', 'openssh-client');
+    await withTempDir('e2e-zip-rsync', async (dir) => {
+      await mkdir(join(dir, 'w'));
+      await writeFile(join(dir, 'w', 'f.txt'), 'fromscratch\n');
+      await build(dir, ['--binary', '/usr/bin/zip'], 'e2e/zip:1');
+      const zip = await dockerRun('e2e/zip:1', ['-T', '/w/f.zip', '/w/f.txt'], { mount: join(dir, 'w') });
+      assert.match(zip.stdout, /test of \/w\/f\.zip OK/);
+      assert.equal((await run('unzip', ['-p', join(dir, 'w', 'f.zip')])).stdout, 'fromscratch\n');
+      await build(dir, ['--binary', '/usr/bin/rsync'], 'e2e/rsync:1');
+      // a refused connection, said by ssh (not "Failed to exec ssh"), as on the host
+      const args = ['-a', '-e', 'ssh -p 9 -o BatchMode=yes', 'f.txt', '127.0.0.1:/tmp/x'];
+      const host = await run('rsync', args, { allowFail: true, cwd: join(dir, 'w') });
+      const ours = await dockerRun('e2e/rsync:1', args, {
+        allowFail: true,
+        mount: join(dir, 'w'),
+        workdir: '/w',
+      });
+      assert.match(host.stderr, /Connection refused/);
+      assert.equal(ours.stderr.split('\n')[0], host.stderr.split('\n')[0]);
+      assert.equal(ours.code, host.code);
     });
   });
 
