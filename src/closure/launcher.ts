@@ -267,15 +267,27 @@ export async function findPythonHome(
   return undefined;
 }
 
-/** PYTHON_SKIP are the directories of the standard library that are not the runtime (tests, IDLE, Tk, build files). */
-const PYTHON_SKIP = /^(test|idlelib|tkinter|turtledemo|ensurepip|config-.*)$/;
-/** PYTHON_TEST_MODULES are extension modules only CPython's own test suite imports. */
-const PYTHON_TEST_MODULES = /^(_test|_ctypes_test|_xxtestfuzz|xxlimited|_xxsubinterpreters)/;
+/**
+ * PYTHON_SKIP are the directories of the standard library that are not the runtime (tests, IDLE, Tk,
+ * build files), and the third-party packages a Python not laid out by Debian keeps inside it
+ * (`/usr/local/lib/python3.11/site-packages` of the python images, pyenv's and a source build's): those
+ * come as the application imports them (pythonLibrariesPlan), not whole.
+ */
+const PYTHON_SKIP = /^(test|idlelib|tkinter|turtledemo|ensurepip|config-.*|site-packages|dist-packages)$/;
+/** PYTHON_OPTIMIZED_BYTECODE are the bytecode files of `python -O` and `-OO` (`os.cpython-311.opt-1.pyc`). */
+const PYTHON_OPTIMIZED_BYTECODE = /\.opt-[12]\.pyc$/;
+
+/**
+ * PYTHON_TEST_MODULES are extension modules only CPython's own test suite imports, and _tkinter, the
+ * module of the tkinter package left out above (a Python built from source has it in lib-dynload; it
+ * would bring Tk, X11, fontconfig and every font of the host).
+ */
+const PYTHON_TEST_MODULES = /^(_test|_ctypes_test|_xxtestfuzz|xxlimited|_xxsubinterpreters|_tkinter\.)/;
 
 /**
  * pythonRuntimePlan lists what CPython needs at run time: its standard library `PREFIX/lib/pythonX.Y`
  * (with the compiled `__pycache__`, `sitecustomize.py` and the sysconfig data), but not the test suite,
- * IDLE, tkinter, turtledemo, ensurepip nor the `config-*` build directory; the extension modules of
+ * IDLE, tkinter, turtledemo, ensurepip, the `config-*` build directory nor its `site-packages`; the extension modules of
  * `lib-dynload` are mapped as libraries (the interpreter dlopens them by path), left out as
  * selectLibraries says. Third-party packages (`dist-packages`, `site-packages` outside the standard
  * library) are the application's: --add or --trace them.
@@ -288,9 +300,20 @@ export async function pythonRuntimePlan(
   const stdlib = `${ph.prefix === '/' ? '' : ph.prefix}/lib/python${ph.version}`;
   const dynload = `${stdlib}/lib-dynload`;
   const w = await walkTree(c, stdlib, {
-    skip: (p) =>
-      (parentPath(p) === stdlib && PYTHON_SKIP.test(baseName(p))) ||
-      (parentPath(p) === dynload && PYTHON_TEST_MODULES.test(baseName(p))),
+    skip: (p) => {
+      const parent = parentPath(p);
+      const name = baseName(p);
+      return (
+        (parent === stdlib && PYTHON_SKIP.test(name)) ||
+        (parent === dynload && PYTHON_TEST_MODULES.test(name)) ||
+        // the test suites of its packages (unittest/test, ctypes/test, lib2to3/tests …): Debian puts
+        // them in libpython3.X-testsuite, a source build (pyenv, the python images) installs them
+        ((name === 'test' || name === 'tests') && parentPath(parent) === stdlib) ||
+        // bytecode for `python -O`/`-OO` only (compileall's -o 1 -o 2 of a source build; Debian's
+        // python writes none): such a run compiles what it imports from the sources
+        PYTHON_OPTIMIZED_BYTECODE.test(name)
+      );
+    },
   });
   const reason = `the interpreter finds its standard library from its own path (getpath: ${stdlib}/os.py)`;
   const { items, leftOut: modulesLeftOut } = await withNativeModules(

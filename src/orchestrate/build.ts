@@ -82,6 +82,7 @@ import { inferOptionsWithout } from './infer-names.ts';
 import { checkLibraryPaths, libraryPathCache, libraryPathEnv, systemLibDirs } from './lib-path.ts';
 import { packageEntries, toRecordedPackages } from './packages.ts';
 import { type BuildRecord, type RecordedPackage, toRecordedFiles } from './record.ts';
+import { shimProgram } from './shims.ts';
 import { checkBuiltTree, startCheckError } from './start-check.ts';
 import { type SharedLayers, writeLayers } from './write-layers.ts';
 
@@ -880,8 +881,30 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
           hint: 'give the full path of the program, e.g. --binary /usr/bin/curl',
         });
       }
-      if (r.stat.type === 'file') await refuseElfData(ctx, item.path, r.path);
       const dest = item.dest ?? binaryDest(item.path, undefined) ?? normalizeImagePath(p);
+      // a version manager's shim (pyenv, rbenv, nodenv, rustup) cannot run in an image: the program it
+      // runs here takes its place, the shim's path a link to it
+      const shim =
+        r.stat.type === 'file' && ctx.root === ctx.host
+          ? await shimProgram(ctx.root, item.path, r.path, r.stat.size, {
+              env: process.env,
+              cwd: ctx.cwd,
+            })
+          : undefined;
+      if (shim) {
+        ctx.opts.logger?.info(
+          `${item.path} is a shim: the image gets the program it runs here, ${shim.program} (${shim.chosen}), with ${dest} a link to it`,
+        );
+        ctx.col.add(
+          { type: 'symlink', path: dest, mode: 0o777, uid: 0, gid: 0, target: shim.program },
+          { kind: 'requested', via: '--binary', source: r.path },
+        );
+        const real = await resolvePath(ctx.root, shim.program);
+        if (real.stat?.type === 'file') await refuseElfData(ctx, shim.program, real.path);
+        ctx.closureRoots.push({ path: shim.program, origin: { kind: 'requested', via: '--binary' } });
+        return;
+      }
+      if (r.stat.type === 'file') await refuseElfData(ctx, item.path, r.path);
       if (dest !== normalizeImagePath(p)) await placeBinary(ctx, item.path, r, dest);
       ctx.closureRoots.push({ path: dest, origin: { kind: 'requested', via: '--binary' } });
       return;

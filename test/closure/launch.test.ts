@@ -25,6 +25,7 @@ import {
   pythonCommands,
   pythonImports,
   pythonLibraries,
+  pythonRuntimePlan,
   rubyCommands,
   rubyRequires,
 } from '../../src/closure/launcher.ts';
@@ -182,6 +183,53 @@ describe('Python interpreter', () => {
       tracedRoots: new Set(['/usr/bin/python3']),
     });
     assert.ok(!traced.files.has(`${stdlib}/os.py`), 'a traced run already saw what it loaded');
+  });
+});
+
+describe('a Python built from source (pyenv, the python images): its prefix holds more than the runtime', () => {
+  it("site-packages, the packages' test suites, _tkinter and the -O/-OO bytecode are left out of the standard library", async () => {
+    const root = join(tmp, 'srcpy');
+    const stdlib = '/opt/py/lib/python3.11';
+    for (const f of [
+      'os.py',
+      '__pycache__/os.cpython-311.pyc',
+      '__pycache__/os.cpython-311.opt-1.pyc',
+      '__pycache__/os.cpython-311.opt-2.pyc',
+      'unittest/__init__.py',
+      'unittest/test/test_case.py',
+      'ctypes/test/test_funcptr.py',
+      'lib2to3/tests/data/README',
+      'test/test_os.py',
+      'site-packages/yaml/__init__.py',
+      'site-packages/pip/__init__.py',
+      'lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so',
+    ]) {
+      mkdirSync(join(root, stdlib, f, '..'), { recursive: true });
+      writeFileSync(join(root, stdlib, f), '');
+    }
+    const plan = await pythonRuntimePlan(
+      newClosureCache(hostFs(root)),
+      { prefix: '/opt/py', version: '3.11' },
+      { elf: async () => undefined, findable: async () => true },
+    );
+    const paths = new Set([...plan.items.map((i) => i.path), ...plan.leftOut.map((l) => l.path)]);
+    for (const f of ['os.py', '__pycache__/os.cpython-311.pyc', 'unittest/__init__.py'])
+      assert.ok(paths.has(`${stdlib}/${f}`), `${f} is the runtime's`);
+    for (const f of [
+      '__pycache__/os.cpython-311.opt-1.pyc',
+      '__pycache__/os.cpython-311.opt-2.pyc',
+      'unittest/test',
+      'ctypes/test',
+      'lib2to3/tests',
+      'test',
+      'site-packages',
+      'lib-dynload/_tkinter.cpython-311-x86_64-linux-gnu.so',
+    ])
+      assert.ok(
+        ![...paths].some((p) => p === `${stdlib}/${f}` || p.startsWith(`${stdlib}/${f}/`)),
+        `${f} left out`,
+      );
+    assert.deepEqual(plan.problems, []);
   });
 });
 

@@ -80,10 +80,11 @@ export async function imageSize(image: string): Promise<number> {
 }
 
 /** build runs `fromscratch build` into the Docker Engine and checks it printed one digest. */
-export async function build(dir: string, args: readonly string[], image: string) {
+export async function build(dir: string, args: readonly string[], image: string, env?: NodeJS.ProcessEnv) {
   const r = await fromscratch(['build', ...args, '-o', `docker-daemon:${image}`], {
     cwd: dir,
     timeoutMs: 600_000,
+    ...(env ? { env } : {}),
   });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, DIGEST);

@@ -6,7 +6,7 @@
  * are compiled in (perl, ruby, tclsh, guile). The helpers are launch-support.ts's.
  */
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { requireTool, run, withTempDir } from '../support/validate-tools.ts';
@@ -112,6 +112,41 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 print(datetime.fromtimestamp(1700000000, ZoneInfo("America/New_York")).isoformat())
 `;
+
+describe("a version manager's shim named as the program (pyenv's shims/python3)", () => {
+  it("the image gets the python the shim runs here (the nearest .python-version), the shim's path a link to it; it runs as on the host", async () => {
+    requireTool('python3', 'python3');
+    await withTempDir('e2e-shim', async (dir) => {
+      // pyenv's layout: a shim script per program, the versions beside it (this one the system's python)
+      const home = join(dir, '.pyenv');
+      await mkdir(join(home, 'shims'), { recursive: true });
+      await mkdir(join(home, 'versions', '3.99.0', 'bin'), { recursive: true });
+      await symlink('/usr/bin/python3', join(home, 'versions', '3.99.0', 'bin', 'python3'));
+      const shim = join(home, 'shims', 'python3');
+      await writeFile(
+        shim,
+        `#!/usr/bin/env bash\nset -e\nprogram="\${0##*/}"\nexport PYENV_ROOT="${home}"\nexec "${home}/libexec/pyenv" exec "$program" "$@"\n`,
+        { mode: 0o755 },
+      );
+      await writeFile(join(dir, '.python-version'), '3.99.0\n');
+      const image = 'e2e/shim-python3:1';
+      const r = await build(dir, ['--binary', shim], image, { PYENV_VERSION: '' });
+      assert.match(
+        r.stderr,
+        /is a shim: the image gets the program it runs here, .*versions\/3\.99\.0\/bin\/python3 \(pyenv version 3\.99\.0 \(from .*\.python-version\)\)/,
+      );
+      const code = 'import json, ssl, sqlite3; print(json.dumps({"ok": True}))';
+      const ours = await docker(image, ['-c', code]);
+      assert.equal(ours.stdout, (await run('/usr/bin/python3', ['-c', code])).stdout);
+      // no bash, no pyenv: the shim itself is not what runs
+      const ls = await dockerRun(image, [
+        '-c',
+        `import os; print(os.readlink("${shim}"), os.path.exists("/usr/bin/bash"))`,
+      ]);
+      assert.equal(ls.stdout, `${join(home, 'versions', '3.99.0', 'bin', 'python3')} False\n`);
+    });
+  });
+});
 
 describe('interpreters that find their standard library from their own path', () => {
   it("an app directory holding a Python virtual environment (venv/bin/python is a link to /usr/bin/python3): the interpreter it links to comes with it, with its standard library; the app imports a package of the venv's site-packages, as on the host", async () => {
