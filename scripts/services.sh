@@ -102,6 +102,8 @@ want php php-cli
 # programs that read their data from a compiled-in directory under /usr/share
 want vim.basic vim
 want nmap nmap
+# a program finding its configuration as SYSCONFDIR + a name (dpkg lists it among its conffiles)
+want enscript enscript
 want hunspell hunspell
 want pandoc pandoc
 want gdb gdb

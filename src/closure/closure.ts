@@ -112,6 +112,7 @@ import {
   configPaths,
   EMBEDDED_PATH,
   EMBEDDED_PREFIXES,
+  FROM_DPKG,
   HELPER_PATH,
   MAX_HELPERS,
   MAX_PROGRAM_BYTES,
@@ -120,6 +121,7 @@ import {
   PROGRAM_PATH,
   PROGRAM_PATH_FOUND,
   PROGRAM_SEARCH_PREFIXES,
+  packageConffiles,
   programFilesPlan,
   programStrings,
   SERVED_ROOT,
@@ -1551,6 +1553,31 @@ async function libraryConfig(st: State, lib: LoadedObject): Promise<void> {
   }
 }
 
+/** DPKG_ARCH_SUFFIXES are the `.list` name suffixes tried for a program's package (Multi-Arch: same ones carry the architecture). */
+const DPKG_ARCH_SUFFIXES = ['', ':amd64', ':arm64', ':armhf', ':i386', ':ppc64el', ':s390x', ':riscv64'];
+
+/**
+ * ownPackageConffiles reads the configuration files dpkg lists for the package named as the program
+ * (enscript's, a2ps's: most programs' packages bear their name), when the package's file list holds the
+ * program (its path, real path or /usr-merged spelling), chosen by packageConffiles. Empty when the root
+ * has no such package.
+ */
+async function ownPackageConffiles(st: State, main: LoadedObject): Promise<string[]> {
+  const name = baseName(main.real);
+  const info = '/var/lib/dpkg/info';
+  const spellings = new Set(
+    [main.path, main.real].flatMap((p) => [p, p.startsWith('/usr/') ? p.slice(4) : `/usr${p}`]),
+  );
+  for (const suffix of DPKG_ARCH_SUFFIXES) {
+    const list = await readTextCached(st.cache, `${info}/${name}${suffix}.list`, 4 * 1024 * 1024);
+    if (list === undefined) continue;
+    if (!list.split('\n').some((l) => spellings.has(l))) return [];
+    const text = await readTextCached(st.cache, `${info}/${name}${suffix}.conffiles`, 256 * 1024);
+    return text === undefined ? [] : packageConffiles(text, name, name);
+  }
+  return [];
+}
+
 /**
  * programFilesRule applies program-files.ts to a program: its configuration directory under /etc
  * (world-readable files only: a key or a password file is left out, with a warning), its state
@@ -1571,14 +1598,18 @@ async function programFilesRule(st: State, pg: Program): Promise<void> {
   if (found?.includes(DEBUG_BUILD_IDS)) st.debugInfoFor ??= { by: main.real, name: pg.rootName };
   // the paths the image's command gives it (lighttpd -f /etc/lighttpd/lighttpd.conf): the same plan
   const named = [pg.rootName, main.path, main.real].flatMap((p) => st.opts.commandPaths?.[p] ?? []);
-  if (compiled === undefined && named.length === 0) return;
-  const plan = programFilesPlan([...(compiled ?? []), ...named]);
+  const conffiles = await ownPackageConffiles(st, main);
+  if (compiled === undefined && named.length === 0 && conffiles.length === 0) return;
+  const plan = programFilesPlan([...(compiled ?? []), ...named, ...conffiles]);
   const by = main.real;
   const onCommandLine = (p: string) => named.some((n) => n === p || n.startsWith(`${p}/`));
+  const fromDpkg = (p: string) =>
+    !compiled?.some((c) => c === p || c.startsWith(`${p}/`)) &&
+    conffiles.some((c) => c === p || c.startsWith(`${p}/`));
   const confOf = (p: string): Origin => ({
     kind: 'inferred',
     by,
-    reason: `${pg.rootName} ${CONFIG_REASON} ${onCommandLine(p) ? ON_COMMAND_LINE : COMPILED_IN}`,
+    reason: `${pg.rootName} ${CONFIG_REASON} ${onCommandLine(p) ? ON_COMMAND_LINE : fromDpkg(p) ? FROM_DPKG : COMPILED_IN}`,
   });
   const configTexts: { path: string; dir: string }[] = [];
   const ship = async (path: string, dir: string, privates: string[]): Promise<number> => {

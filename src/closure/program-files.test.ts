@@ -10,6 +10,7 @@ import {
   PROGRAM_PATH,
   PROGRAM_PATH_FOUND,
   PROGRAM_SEARCH_PREFIXES,
+  packageConffiles,
   programFilesPlan,
   programStrings,
   stateRootOf,
@@ -139,4 +140,34 @@ test("a doubled leading slash (bind9's //run/named, built with --localstatedir=/
   const plan = programFilesPlan(strings);
   assert.deepEqual(plan.statePaths, ['/run/named/named.pid']);
   assert.deepEqual(plan.configDirs, ['/etc/bind']);
+});
+
+test("packageConffiles: a package's configuration files in /etc or in an /etc directory named after the program or package; not another program's directory, nor those dpkg no longer ships", () => {
+  const text = [
+    '/etc/a2ps.cfg',
+    '/etc/a2ps-site.cfg',
+    '/etc/emacs/site-start.d/50a2ps.el',
+    '/etc/a2ps/extra.cfg',
+    '/etc/a2ps-old.cfg obsolete',
+    '/etc/a2ps-gone.cfg remove-on-upgrade',
+    '/usr/share/a2ps/not-etc',
+    '',
+  ].join('\n');
+  assert.deepEqual(packageConffiles(text, 'a2ps', 'a2ps'), [
+    '/etc/a2ps.cfg',
+    '/etc/a2ps-site.cfg',
+    '/etc/a2ps/extra.cfg',
+  ]);
+  // nginx's configuration is nginx-common's: the directory bears the program's name
+  assert.deepEqual(
+    packageConffiles('/etc/nginx/nginx.conf\n/etc/ufw/applications.d/nginx\n', 'nginx', 'nginx-common'),
+    ['/etc/nginx/nginx.conf'],
+  );
+  // and the plan leaves the system's out (init scripts, defaults, logrotate)
+  assert.deepEqual(
+    programFilesPlan(
+      packageConffiles('/etc/init.d/rsync\n/etc/default/rsync\n/etc/logrotate.d/rsync\n', 'rsync', 'rsync'),
+    ),
+    { configDirs: [], configFiles: [], statePaths: [], prefixes: [] },
+  );
 });

@@ -150,6 +150,29 @@ export const PROGRAM_PATH =
 /** PROGRAM_PATH_FOUND is PROGRAM_PATH after PROGRAM_SEARCH_PREFIXES: one more leading slash allowed. */
 export const PROGRAM_PATH_FOUND = new RegExp(`^\\/?${PROGRAM_PATH.source.slice(1)}`);
 
+/** FROM_DPKG is the reason's tail of a configuration file dpkg lists for the program's package. */
+export const FROM_DPKG = "(dpkg lists it among its package's configuration files)";
+
+/**
+ * packageConffiles picks, from a package's `.conffiles` (dpkg's list of its configuration files: a path
+ * per line, `obsolete` or `remove-on-upgrade` after it for those no longer shipped), the ones a program
+ * of the package reads as its own: directly in /etc (enscript's /etc/enscript.cfg, which it finds as
+ * SYSCONFDIR + a name, no string holding the path), or in an /etc directory named after the program or
+ * the package. Another program's directory (a2ps's /etc/emacs/site-start.d/50a2ps.el) is not one, and
+ * programFilesPlan leaves out the system's (init.d, default, logrotate.d …). PURE.
+ */
+export function packageConffiles(text: string, program: string, pkg: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const [path, flag] = line.trim().split(/\s+/);
+    if (!path?.startsWith('/etc/') || flag !== undefined) continue;
+    const parts = path.split('/');
+    if (parts.length === 3 || (parts.length > 3 && [program, pkg].some((n) => parts[2]!.startsWith(n))))
+      out.push(path);
+  }
+  return out;
+}
+
 /** programStrings normalises the strings found with PROGRAM_SEARCH_PREFIXES: `//run/x` → `/run/x`, unique, in order. */
 export function programStrings(found: readonly string[]): string[] {
   return [...new Set(found.map((s) => s.replace(/^\/\//, '/')))];

@@ -356,6 +356,24 @@ describe("programs that read their data from a compiled-in directory under /usr/
     });
   });
 
+  it("enscript: its /etc/enscript.cfg (SYSCONFDIR joined to a name in its code: dpkg's conffiles of its package name it) comes with it; a file to PostScript as on the host", async () => {
+    requireTool('enscript', 'enscript');
+    await withTempDir('e2e-conffiles-enscript', async (dir) => {
+      await writeFile(join(dir, 'a.txt'), 'fromscratch\n');
+      const image = 'e2e/conffiles-enscript:1';
+      await build(dir, ['--binary', '/usr/bin/enscript'], image);
+      // the paper named: its default is libpaper's, from the host's /etc/papersize (debconf's, no package's)
+      const args = ['-q', '-B', '-M', 'A4', '-p', '-', 'a.txt'];
+      const host = await run('/usr/bin/enscript', args, { cwd: dir });
+      const ours = await dockerRun(image, args, { mount: dir, workdir: '/w', allowFail: true });
+      assert.doesNotMatch(ours.stderr, /couldn't read config file/);
+      // the PostScript names when and by whom it was made
+      const timeless = (t: string) => t.replace(/^%%(CreationDate|For): .*$/gm, '');
+      assert.equal(timeless(ours.stdout), timeless(host.stdout));
+      assert.match(ours.stdout, /\(fromscratch\)/);
+    });
+  });
+
   it('hunspell -d en_US: the misspelled words of a file, as on the host', async () => {
     requireTool('hunspell', 'hunspell');
     await withTempDir('e2e-share-hunspell', async (dir) => {
