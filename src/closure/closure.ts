@@ -83,6 +83,7 @@ import {
   LOCALE_SYMBOLS,
   type LocaleRequest,
   localedefCommand,
+  normalizeCodeset,
 } from './locale.ts';
 import {
   MAX_MODULE_ENTRIES,
@@ -1127,6 +1128,29 @@ async function inBatches<X, Y>(xs: readonly X[], f: (x: X) => Promise<Y>): Promi
 }
 
 /** importers lists the objects (in load order) importing one of the symbols, each with the first such symbol. */
+/**
+ * LIBSTDCXX is GCC's C++ library. Its one call of iconv_open (config/locale/gnu/numeric_members.cc
+ * __narrow_multibyte_chars) converts a named locale's multibyte thousands separator to ASCII, from the
+ * locale's codeset: UTF-8 and ASCII are glibc's built-in converters, so only a locale of another
+ * codeset loads a gconv module. Every C++ program imports it through libstdc++; the gconv modules (8 MiB,
+ * every charset) come for it only when the image's environment names such a locale (utf8Locales).
+ */
+const LIBSTDCXX = /^libstdc\+\+\.so\./;
+
+/**
+ * utf8Locales tells whether every locale the image's environment names is UTF-8 by name
+ * (`C.UTF-8`, `en_US.utf8`): a name without a codeset (`de_DE`, `de_DE@euro`) has the locale's own,
+ * often a legacy charset.
+ */
+function utf8Locales(requests: readonly LocaleRequest[]): boolean {
+  return requests.every((r) => {
+    const dot = r.name.indexOf('.');
+    if (dot < 0) return false;
+    const at = r.name.indexOf('@', dot);
+    return normalizeCodeset(r.name.slice(dot + 1, at < 0 ? undefined : at)) === 'utf8';
+  });
+}
+
 function importers(
   objs: Iterable<LoadedObject>,
   test: (s: string) => boolean,
@@ -2372,7 +2396,9 @@ async function runInference(st: State, pg: Program): Promise<void> {
       }
     }
     if (on('gconv') && !gconvDone && pg.env.flavor === 'glibc') {
-      const imp = importers(fresh, (s) => GCONV_SYMBOLS.has(s));
+      const imp = importers(fresh, (s) => GCONV_SYMBOLS.has(s)).filter(
+        (i) => !(LIBSTDCXX.test(i.obj.info.soname ?? '') && utf8Locales(st.opts.locales ?? [])),
+      );
       if (imp.length > 0) {
         gconvDone = true;
         const { obj, sym } = imp[0]!;

@@ -346,6 +346,24 @@ describe('inference', () => {
     assert.ok(!r.files.has('/etc/hosts'), 'runtimes mount /etc/hosts');
   });
 
+  it("libstdc++'s iconv_open brings gconv only for a locale of the environment that is not UTF-8 by name (its one conversion is from the locale's codeset)", async () => {
+    const gconv = (r: Awaited<ReturnType<typeof resolveClosure>>) =>
+      [...r.files.keys()].filter((p) => p.includes('/gconv/'));
+    assert.ok((await resolveClosure(['/opt/cxx/cxx'], fs)).files.has('/opt/cxx/libstdc++.so.6'));
+    assert.deepEqual(gconv(await resolveClosure(['/opt/cxx/cxx'], fs)), []);
+    const utf8 = await resolveClosure(['/opt/cxx/cxx'], fs, {
+      locales: [
+        { name: 'C.UTF-8', variable: 'LANG' },
+        { name: 'de_DE.utf8@euro', variable: 'LC_NUMERIC' },
+      ],
+    });
+    assert.deepEqual(gconv(utf8), []);
+    for (const name of ['de_DE', 'de_DE.ISO-8859-15@euro']) {
+      const legacy = await resolveClosure(['/opt/cxx/cxx'], fs, { locales: [{ name, variable: 'LANG' }] });
+      assert.ok(gconv(legacy).includes(`${LIBDIR}/gconv/gconv-modules`), name);
+    }
+  });
+
   it('each inference can be switched off', async () => {
     const r = await resolveClosure(['/opt/infer/infer'], fs, {
       infer: { nss: false, gconv: false, libgcc: false, dlopenNotes: false },

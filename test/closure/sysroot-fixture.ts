@@ -266,6 +266,15 @@ int main(int c, char **v) {
     put(`${LIBDIR}/gconv/gconv-modules.d/extra.conf`, 'module INTERNAL FAKE2// FAKE2 1\n');
     lib('FAKE.so', undefined);
     cp(join(b, 'FAKE.so'), `${LIBDIR}/gconv/FAKE.so`);
+    // GCC's C++ library imports iconv_open (for a named locale's multibyte thousands separator): a stand-in
+    src(
+      'stdcxx.c',
+      '#include <iconv.h>\nvoid *f_stdcxx(void) { return iconv_open("ASCII//TRANSLIT", "UTF-8"); }\n',
+    );
+    gcc('-shared', '-fPIC', '-o', 'libstdc++.so.6', 'stdcxx.c', '-Wl,-soname,libstdc++.so.6');
+    prog('cxx', MAIN, join(b, 'libstdc++.so.6'), '-Wl,-rpath,/opt/cxx', '-Wl,--enable-new-dtags');
+    cp(join(b, 'cxx'), '/opt/cxx/cxx', 0o755);
+    cp(join(b, 'libstdc++.so.6'), '/opt/cxx/libstdc++.so.6');
     lib('libssl.so.3', 'libssl.so.3');
     prog('tls', MAIN, join(b, 'libssl.so.3'), '-Wl,-rpath,/opt/tls', '-Wl,--enable-new-dtags');
     cp(join(b, 'tls'), '/opt/tls/tls', 0o755);

