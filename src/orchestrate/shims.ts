@@ -1,17 +1,19 @@
 /**
  * shims.ts — the program a version manager's shim runs, for `--binary` naming the shim.
  *
- * A developer's PATH often starts with shims: pyenv, rbenv and nodenv put a small bash script per
+ * A developer's PATH often starts with shims: pyenv, rbenv, nodenv, goenv, plenv and asdf put a small bash script per
  * program in `ROOT/shims` (`exec "ROOT/libexec/pyenv" exec "$program" "$@"`), and rustup links each
  * proxy (`~/.cargo/bin/rustc`, `cargo`) to the rustup binary itself. `--binary "$(command -v python3)"`
  * then names the shim, which in an image has neither the manager's commands nor its settings: it cannot
  * run (`pyenv: no such command 'exec'`, `rustup could not choose a version of rustc to run`). The image
  * gets instead the program the shim runs on this machine now, chosen as the manager chooses it:
  *
- * - pyenv, rbenv, nodenv (pyenv-version-name): `PYENV_VERSION`, else the nearest `.python-version`
+ * - pyenv, rbenv, nodenv, goenv, plenv (pyenv-version-name): `PYENV_VERSION`, else the nearest `.python-version`
  *   from the working directory up, else `ROOT/version`; `system` means the next program on PATH;
  *   several versions (`3.12.1:3.11.7`, or one per line) are tried in order; a prefix (`3.11`) means
  *   the latest installed version under it;
+ * - asdf: `ASDF_<PLUGIN>_VERSION`, else the plugin's line of the nearest `.tool-versions`, else of
+ *   `~/.tool-versions`; the program in `ASDF_DATA_DIR/installs/PLUGIN/VERSION/bin`;
  * - rustup (rustup's toolchain resolution): `RUSTUP_TOOLCHAIN`, else the nearest `rust-toolchain.toml`
  *   or `rust-toolchain` from the working directory up, else a directory override of
  *   `RUSTUP_HOME/settings.toml`, else its `default_toolchain`; a channel name (`stable`) is the
@@ -40,10 +42,12 @@ const SCRIPT_MANAGERS: Readonly<Record<string, { variable: string; file: string;
   pyenv: { variable: 'PYENV_VERSION', file: '.python-version', language: 'python' },
   rbenv: { variable: 'RBENV_VERSION', file: '.ruby-version', language: 'ruby' },
   nodenv: { variable: 'NODENV_VERSION', file: '.node-version', language: 'node' },
+  goenv: { variable: 'GOENV_VERSION', file: '.go-version', language: 'go' },
+  plenv: { variable: 'PLENV_VERSION', file: '.perl-version', language: 'perl' },
 };
 
 /** a shim script's exec line: `exec "ROOT/libexec/pyenv" exec "$program" "$@"` */
-const SHIM_EXEC = /^exec "(\/[^"]*)\/libexec\/(pyenv|rbenv|nodenv)" exec "\$program" "\$@"$/m;
+const SHIM_EXEC = /^exec "(\/[^"]*)\/libexec\/(pyenv|rbenv|nodenv|goenv|plenv)" exec "\$program" "\$@"$/m;
 
 /** MAX_SHIM_BYTES bounds the script read: a shim is a dozen lines */
 const MAX_SHIM_BYTES = 4096;
@@ -66,6 +70,7 @@ export async function shimProgram(
   if (size > MAX_SHIM_BYTES) return undefined;
   const head = Buffer.from(await root.read(real)).toString('latin1');
   if (!head.startsWith('#!')) return undefined;
+  if (ASDF_EXEC.test(head)) return asdfProgram(root, baseName(real), head, ctx);
   const m = SHIM_EXEC.exec(head);
   if (!m) return undefined;
   const managerRoot = m[1]!;
@@ -115,6 +120,79 @@ async function scriptManagerProgram(
       hint: `install the version, or give the program's own path: --binary ${managerRoot}/versions/VERSION/bin/${program}`,
     },
   );
+}
+
+/** an asdf shim's exec line (`exec /home/u/.asdf/bin/asdf exec "python3" "$@"`, or `exec asdf exec …`) */
+const ASDF_EXEC = /^exec \S*asdf exec "[^"]+" "\$@"/m;
+/** an asdf shim's plugin lines: `# asdf-plugin: python 3.11.7`, one per installed version having the program */
+const ASDF_PLUGIN = /^# asdf-plugin: (\S+) (\S+)$/gm;
+
+/**
+ * asdfProgram chooses as asdf does: `ASDF_<PLUGIN>_VERSION`, else the plugin's line of the nearest
+ * `.tool-versions` from the working directory up, else of `$HOME/.tool-versions`; the program is
+ * `ASDF_DATA_DIR/installs/PLUGIN/VERSION/bin/NAME` (default ~/.asdf).
+ */
+async function asdfProgram(
+  root: RootFs,
+  program: string,
+  head: string,
+  ctx: ShimContext,
+): Promise<ShimProgram> {
+  const plugins = [...head.matchAll(ASDF_PLUGIN)];
+  const plugin = plugins[0]?.[1];
+  const data = ctx.env.ASDF_DATA_DIR || `${ctx.env.HOME || '/root'}/.asdf`;
+  if (plugin === undefined) {
+    throw new FromscratchError('FILE_NOT_FOUND', `${program} is an asdf shim that names no plugin`, {
+      hint: `give the program's own path: --binary ${data}/installs/PLUGIN/VERSION/bin/${program}`,
+    });
+  }
+  const variable = `ASDF_${plugin.toUpperCase().replace(/-/g, '_')}_VERSION`;
+  let versions: string[] = [];
+  let from = `$${variable}`;
+  const set = ctx.env[variable];
+  if (set) versions = set.split(/\s+/).filter(Boolean);
+  else {
+    for (const file of [
+      await nearestToolVersions(root, ctx.cwd, plugin),
+      `${ctx.env.HOME || '/root'}/.tool-versions`,
+    ]) {
+      if (file === undefined) continue;
+      const line = (await readText(root, file))?.split('\n').find((l) => l.trim().split(/\s+/)[0] === plugin);
+      if (line === undefined) continue;
+      versions = line.trim().split(/\s+/).slice(1);
+      from = file;
+      break;
+    }
+  }
+  for (const v of versions) {
+    if (v === 'system') {
+      throw new FromscratchError(
+        'FILE_NOT_FOUND',
+        `${program} is an asdf shim, and asdf's ${plugin} version here is "system" (from ${from}): the program it runs is the next ${program} on PATH`,
+        { hint: `give that program's own path, e.g. --binary /usr/bin/${program}` },
+      );
+    }
+    const p = `${data}/installs/${plugin}/${v}/bin/${program}`;
+    if ((await root.lstat(p).catch(() => undefined)) !== undefined)
+      return { program: p, chosen: `asdf ${plugin} ${v} (from ${from})` };
+  }
+  throw new FromscratchError(
+    'FILE_NOT_FOUND',
+    versions.length === 0
+      ? `${program} is an asdf shim, and no ${plugin} version is set here (no ${variable}, and no .tool-versions line for ${plugin})`
+      : `${program} is an asdf shim, and no ${plugin} version asdf chooses here (${versions.join(', ')}, from ${from}) has it in ${data}/installs/${plugin}`,
+    { hint: `set the version (asdf set ${plugin} VERSION), or give the program's own path` },
+  );
+}
+
+/** nearestToolVersions finds the nearest `.tool-versions` from `dir` up that has a line for `plugin`. */
+async function nearestToolVersions(root: RootFs, dir: string, plugin: string): Promise<string | undefined> {
+  for (let d = dir; ; d = parentPath(d)) {
+    const p = `${d === '/' ? '' : d}/.tool-versions`;
+    const text = await readText(root, p);
+    if (text?.split('\n').some((l) => l.trim().split(/\s+/)[0] === plugin)) return p;
+    if (d === '/' || d === '') return undefined;
+  }
 }
 
 /** latestUnder picks the highest installed version under a prefix (`3.11` → `3.11.7`), as pyenv does. */

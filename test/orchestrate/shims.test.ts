@@ -124,6 +124,43 @@ describe('version manager shims (pyenv, rbenv, nodenv): the program the shim run
     );
   });
 
+  it("goenv's shims, their version file .go-version", async () => {
+    put('/home/u/.goenv/shims/go', shimScript('goenv', '/home/u/.goenv'), 0o755);
+    put('/home/u/.goenv/versions/1.22.4/bin/go', '', 0o755);
+    put('/work/goapp/.go-version', '1.22.4\n');
+    assert.deepEqual(await shim('/home/u/.goenv/shims/go', {}, '/work/goapp'), {
+      program: '/home/u/.goenv/versions/1.22.4/bin/go',
+      chosen: 'goenv version 1.22.4 (from /work/goapp/.go-version)',
+    });
+  });
+
+  it("asdf's shims: ASDF_<PLUGIN>_VERSION, the nearest .tool-versions with the plugin's line, then ~/.tool-versions", async () => {
+    const asdfShim = (name: string) =>
+      `#!/usr/bin/env bash\n# asdf-plugin: nodejs 20.11.0\n# asdf-plugin: nodejs 18.19.0\nexec /home/u/.asdf/bin/asdf exec "${name}" "$@" # asdf_allow: ' asdf '\n`;
+    put('/home/u/.asdf/shims/node', asdfShim('node'), 0o755);
+    for (const v of ['20.11.0', '18.19.0']) put(`/home/u/.asdf/installs/nodejs/${v}/bin/node`, '', 0o755);
+    put('/home/u/.tool-versions', 'nodejs 20.11.0\npython 3.12.1\n');
+    put('/work/old/.tool-versions', 'python 3.11.7\nnodejs 18.19.0\n');
+    put('/work/old/sub/.tool-versions', 'python 3.10.13\n');
+    assert.deepEqual(await shim('/home/u/.asdf/shims/node', {}, '/work/old/sub'), {
+      program: '/home/u/.asdf/installs/nodejs/18.19.0/bin/node',
+      chosen: 'asdf nodejs 18.19.0 (from /work/old/.tool-versions)',
+    });
+    assert.equal(
+      (await shim('/home/u/.asdf/shims/node', {}, '/elsewhere'))?.chosen,
+      'asdf nodejs 20.11.0 (from /home/u/.tool-versions)',
+    );
+    assert.equal(
+      (await shim('/home/u/.asdf/shims/node', { ASDF_NODEJS_VERSION: '18.19.0' }, '/elsewhere'))?.program,
+      '/home/u/.asdf/installs/nodejs/18.19.0/bin/node',
+    );
+    await rejectsWith(
+      shim('/home/u/.asdf/shims/node', { ASDF_NODEJS_VERSION: '16.0.0' }),
+      'FILE_NOT_FOUND',
+      /node is an asdf shim, and no nodejs version asdf chooses here \(16\.0\.0, from \$ASDF_NODEJS_VERSION\)/,
+    );
+  });
+
   it('a script that only looks like one (exec "$@") is no shim', async () => {
     assert.equal(await shim('/usr/bin/plain'), undefined);
   });
