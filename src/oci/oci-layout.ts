@@ -285,7 +285,7 @@ async function writeBlobs(
   // each blob is its own file, written through its own temp name: several at once, so that their
   // flushes overlap (index.json, written after, is what makes them part of the layout)
   const limit = pLimit(BLOBS_AT_ONCE);
-  await Promise.all([
+  await settleAll([
     ...s.layers.map((l) => limit(() => copyBlob(to, store, l))),
     ...s.documents.map((doc) =>
       limit(async () => {
@@ -297,6 +297,16 @@ async function writeBlobs(
       }),
     ),
   ]);
+}
+
+/**
+ * settleAll waits for every write to end, then throws the first failure (in order): a failed blob
+ * (DIGEST_MISMATCH) must not let the caller remove the temporary layout while the other blobs are
+ * still being written into it (rm then fails with ENOTEMPTY, hiding the first error).
+ */
+async function settleAll(writes: readonly Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(writes);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
 }
 
 /** BLOBS_AT_ONCE is how many blobs writeBlobs links or writes at the same time. */
@@ -422,7 +432,7 @@ export async function writeOciLayout(
       const tmp = join(parent, `.${base}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
       await mkdir(tmp, { mode: 0o777 });
       try {
-        await Promise.all([
+        await settleAll([
           writeFileAtomic(join(tmp, 'oci-layout'), ociLayoutFile(), { fsync }),
           writeBlobs(tmp, store, s, fsync),
         ]);

@@ -154,6 +154,42 @@ test('several platforms are written as an index that skopeo and oci-image-tool a
   );
 });
 
+test("a blob that fails while others are still being written: the error is the blob's, given once every write has ended, and no temporary layout is left", async () => {
+  const { store, image } = await fixture();
+  assert.ok(image.layers.length >= 2);
+  const [bad, slow] = [image.layers[0]!.blob, image.layers[1]!.blob];
+  let slowEnded = false;
+  const wrapped = {
+    ...store,
+    has: store.has.bind(store),
+    size: store.size.bind(store),
+    put: store.put.bind(store),
+    open(digest: Digest, size?: number): AsyncIterable<Uint8Array> {
+      if (digest === bad.digest) {
+        return (async function* () {
+          yield* [];
+          throw Object.assign(new Error('flipped'), { code: 'DIGEST_MISMATCH' });
+        })();
+      }
+      const inner = store.open(digest, size);
+      if (digest !== slow.digest) return inner;
+      return (async function* () {
+        try {
+          await new Promise((r) => setTimeout(r, 300));
+          yield* inner;
+        } finally {
+          slowEnded = true;
+        }
+      })();
+    },
+  };
+  await withTempDir('oci', async (t) => {
+    await assert.rejects(writeOciLayout(join(t, 'layout'), [image], wrapped, { tag: 'x' }), /flipped/);
+    assert.ok(slowEnded, 'the other blob was written to its end before the failure was given');
+    assert.deepEqual(await readdir(t), [], 'no temporary layout is left');
+  });
+});
+
 test('C1/C2: a flipped byte or extra bytes in a blob are caught when reading', async () => {
   const { store, image } = await fixture();
   await withTempDir('oci', async (t) => {
