@@ -46,6 +46,15 @@ export function isCacheEntryRemoved(e: unknown): boolean {
   return false;
 }
 
+/** suppressedOf lists the failures an error (or one it wraps) carries besides its own, in `suppressed`. */
+function suppressedOf(e: unknown): unknown[] {
+  for (let c = e, depth = 0; c && depth < 10; c = (c as { cause?: unknown }).cause, depth++) {
+    const s = (c as { suppressed?: unknown }).suppressed;
+    if (Array.isArray(s)) return s;
+  }
+  return [];
+}
+
 /** the most corrupt cache entries one command heals by running again (each run drops at least one) */
 export const MAX_CACHE_HEALS = 64;
 
@@ -64,6 +73,10 @@ export async function retryAfterCacheHeal<T>(
     } catch (e) {
       if (!isCacheEntryRemoved(e) || heals >= MAX_CACHE_HEALS) throw e;
       warn(`warning: ${(e as Error).message}; running again without it`);
+      // the other entries dropped by the same run (its writes all ended: oci-layout's settleAll)
+      for (const other of suppressedOf(e))
+        if (isCacheEntryRemoved(other))
+          warn(`warning: ${(other as Error).message}; running again without it`);
     }
   }
 }

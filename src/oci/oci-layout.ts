@@ -300,13 +300,20 @@ async function writeBlobs(
 }
 
 /**
- * settleAll waits for every write to end, then throws the first failure (in order): a failed blob
- * (DIGEST_MISMATCH) must not let the caller remove the temporary layout while the other blobs are
- * still being written into it (rm then fails with ENOTEMPTY, hiding the first error).
+ * settleAll waits for every write to end, then throws the first failure (the first in time, as
+ * Promise.all would), the later ones in its `suppressed`: a failed blob (DIGEST_MISMATCH) must not let
+ * the caller remove the temporary layout while the other blobs are still being written into it (rm then
+ * fails with ENOTEMPTY, hiding the first error), and every corrupt cache entry dropped meanwhile is said
+ * (retryAfterCacheHeal).
  */
 async function settleAll(writes: readonly Promise<unknown>[]): Promise<void> {
-  const settled = await Promise.allSettled(writes);
-  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  const failures: unknown[] = [];
+  await Promise.all(writes.map((w) => w.catch((e: unknown) => void failures.push(e))));
+  if (failures.length === 0) return;
+  const [first, ...rest] = failures;
+  if (rest.length > 0 && first instanceof Error)
+    (first as Error & { suppressed?: unknown[] }).suppressed = rest;
+  throw first;
 }
 
 /** BLOBS_AT_ONCE is how many blobs writeBlobs links or writes at the same time. */
