@@ -12,7 +12,7 @@ import type { ElfInfo } from '../elf/types.ts';
 import { FromscratchError, isFromscratchError } from '../errors.ts';
 import type { ContentSource, FileEntry } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
-import { baseName, encodePath, normalizeImagePath, parentPath } from '../fs/path.ts';
+import { baseName, canonicalUsrPath, encodePath, normalizeImagePath, parentPath } from '../fs/path.ts';
 import type { Resolved } from '../fs/resolve.ts';
 import type { RootFs, RootStat } from '../fs/root-fs.ts';
 import {
@@ -1589,13 +1589,11 @@ const DPKG_ARCH_SUFFIXES = ['', ':amd64', ':arm64', ':armhf', ':i386', ':ppc64el
 async function ownPackageConffiles(st: State, main: LoadedObject): Promise<string[]> {
   const name = baseName(main.real);
   const info = '/var/lib/dpkg/info';
-  const spellings = new Set(
-    [main.path, main.real].flatMap((p) => [p, p.startsWith('/usr/') ? p.slice(4) : `/usr${p}`]),
-  );
+  const program = new Set([main.path, main.real].map(canonicalUsrPath));
   for (const suffix of DPKG_ARCH_SUFFIXES) {
     const list = await readTextCached(st.cache, `${info}/${name}${suffix}.list`, 4 * 1024 * 1024);
     if (list === undefined) continue;
-    if (!list.split('\n').some((l) => spellings.has(l))) return [];
+    if (!list.split('\n').some((l) => program.has(canonicalUsrPath(l)))) return [];
     const text = await readTextCached(st.cache, `${info}/${name}${suffix}.conffiles`, 256 * 1024);
     return text === undefined ? [] : packageConffiles(text, name, name);
   }

@@ -11,6 +11,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileEntry } from '../fs/file-tree.ts';
 import type { Origin } from '../fs/origin.ts';
+import { canonicalUsrPath } from '../fs/path.ts';
 import { type ControlParagraph, parseControl } from './control.ts';
 
 /** StatusPackage is what status.d needs of one installed package. */
@@ -109,13 +110,7 @@ export interface HostDpkgOwners {
   paragraph(key: string): ControlParagraph | undefined;
 }
 
-const USR_ALIASES = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/libo32'];
-
-/** canonicalUsrPath maps `/bin/x`, `/lib/x`… to `/usr/bin/x`, `/usr/lib/x` (the merged-/usr spelling). */
-export function canonicalUsrPath(p: string): string {
-  for (const a of USR_ALIASES) if (p === a || p.startsWith(`${a}/`)) return `/usr${p}`;
-  return p;
-}
+export { canonicalUsrPath };
 
 /** spellings maps each path's merged-/usr spelling, and its alias spelling (`/lib/x` for `/usr/lib/x`), to the former. */
 function spellings(paths: Iterable<string>): Map<string, string> {

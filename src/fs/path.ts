@@ -181,3 +181,12 @@ export function ancestors(p: string): string[] {
   }
   return out;
 }
+
+/** USR_ALIASES are the top directories a merged-/usr system links into /usr (`/bin` → `/usr/bin`). */
+const USR_ALIASES = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/libo32'];
+
+/** canonicalUsrPath maps `/bin/x`, `/lib/x`… to `/usr/bin/x`, `/usr/lib/x` (the merged-/usr spelling). */
+export function canonicalUsrPath(p: string): string {
+  for (const a of USR_ALIASES) if (p === a || p.startsWith(`${a}/`)) return `/usr${p}`;
+  return p;
+}

@@ -8,15 +8,10 @@
  * usr-merged image).
  */
 
+import { canonicalUsrPath } from '../fs/path.ts';
+
 /** DPKG_OWNER_FILE matches the dpkg files whose content names a package's paths. */
 export const DPKG_OWNER_FILE = /^\/var\/lib\/dpkg\/(?:info\/[^/]+\.list|status\.d\/[^/]+\.md5sums)$/;
-
-const USR_ALIASES = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/libo32'];
-
-function usrSpelling(p: string): string {
-  for (const a of USR_ALIASES) if (p === a || p.startsWith(`${a}/`)) return `/usr${p}`;
-  return p;
-}
 
 /** packageOfOwnerFile returns the package a dpkg owner file describes (`libc6:amd64.list` → `libc6`). */
 export function packageOfOwnerFile(path: string): string {
@@ -43,7 +38,7 @@ export function toDpkgOwners(ownerFiles: ReadonlyMap<string, string>): Map<strin
         p = `/${m[1]!}`;
       }
       if (!p.startsWith('/') || p === '/.') continue;
-      for (const k of [p, usrSpelling(p)]) if (!owners.has(k)) owners.set(k, pkg);
+      for (const k of [p, canonicalUsrPath(p)]) if (!owners.has(k)) owners.set(k, pkg);
     }
   }
   return owners;
