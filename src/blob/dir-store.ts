@@ -38,17 +38,21 @@ export class CacheEntryRemoved extends FromscratchError {
   readonly cacheEntryRemoved = true;
 }
 
+/** causes yields an error and the errors it wraps (`cause`), at most 10 deep. */
+function* causes(e: unknown): Generator<unknown> {
+  for (let c = e, depth = 0; c && depth < 10; c = (c as { cause?: unknown }).cause, depth++) yield c;
+}
+
 /** isCacheEntryRemoved tells whether e, or an error it wraps, is a {@link CacheEntryRemoved}. */
 export function isCacheEntryRemoved(e: unknown): boolean {
-  for (let c = e, depth = 0; c && depth < 10; c = (c as { cause?: unknown }).cause, depth++) {
+  for (const c of causes(e))
     if ((c as { cacheEntryRemoved?: unknown }).cacheEntryRemoved === true) return true;
-  }
   return false;
 }
 
 /** suppressedOf lists the failures an error (or one it wraps) carries besides its own, in `suppressed`. */
 function suppressedOf(e: unknown): unknown[] {
-  for (let c = e, depth = 0; c && depth < 10; c = (c as { cause?: unknown }).cause, depth++) {
+  for (const c of causes(e)) {
     const s = (c as { suppressed?: unknown }).suppressed;
     if (Array.isArray(s)) return s;
   }

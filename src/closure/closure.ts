@@ -1595,7 +1595,7 @@ async function ownPackageConffiles(st: State, main: LoadedObject): Promise<strin
     if (list === undefined) continue;
     if (!list.split('\n').some((l) => program.has(canonicalUsrPath(l)))) return [];
     const text = await readTextCached(st.cache, `${info}/${name}${suffix}.conffiles`, 256 * 1024);
-    return text === undefined ? [] : packageConffiles(text, name, name);
+    return text === undefined ? [] : packageConffiles(text, name);
   }
   return [];
 }

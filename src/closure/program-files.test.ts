@@ -153,20 +153,19 @@ test("packageConffiles: a package's configuration files in /etc or in an /etc di
     '/usr/share/a2ps/not-etc',
     '',
   ].join('\n');
-  assert.deepEqual(packageConffiles(text, 'a2ps', 'a2ps'), [
+  assert.deepEqual(packageConffiles(text, 'a2ps'), [
     '/etc/a2ps.cfg',
     '/etc/a2ps-site.cfg',
     '/etc/a2ps/extra.cfg',
   ]);
-  // nginx's configuration is nginx-common's: the directory bears the program's name
-  assert.deepEqual(
-    packageConffiles('/etc/nginx/nginx.conf\n/etc/ufw/applications.d/nginx\n', 'nginx', 'nginx-common'),
-    ['/etc/nginx/nginx.conf'],
-  );
+  // the directory bears the program's name; another program's (ufw's) is not one
+  assert.deepEqual(packageConffiles('/etc/nginx/nginx.conf\n/etc/ufw/applications.d/nginx\n', 'nginx'), [
+    '/etc/nginx/nginx.conf',
+  ]);
   // and the plan leaves the system's out (init scripts, defaults, logrotate)
   assert.deepEqual(
     programFilesPlan(
-      packageConffiles('/etc/init.d/rsync\n/etc/default/rsync\n/etc/logrotate.d/rsync\n', 'rsync', 'rsync'),
+      packageConffiles('/etc/init.d/rsync\n/etc/default/rsync\n/etc/logrotate.d/rsync\n', 'rsync'),
     ),
     { configDirs: [], configFiles: [], statePaths: [], prefixes: [] },
   );

@@ -157,18 +157,17 @@ export const FROM_DPKG = "(dpkg lists it among its package's configuration files
  * packageConffiles picks, from a package's `.conffiles` (dpkg's list of its configuration files: a path
  * per line, `obsolete` or `remove-on-upgrade` after it for those no longer shipped), the ones a program
  * of the package reads as its own: directly in /etc (enscript's /etc/enscript.cfg, which it finds as
- * SYSCONFDIR + a name, no string holding the path), or in an /etc directory named after the program or
- * the package. Another program's directory (a2ps's /etc/emacs/site-start.d/50a2ps.el) is not one, and
+ * SYSCONFDIR + a name, no string holding the path), or in an /etc directory named after the program
+ * (the package bears its name: ownPackageConffiles). Another program's directory (a2ps's /etc/emacs/site-start.d/50a2ps.el) is not one, and
  * programFilesPlan leaves out the system's (init.d, default, logrotate.d …). PURE.
  */
-export function packageConffiles(text: string, program: string, pkg: string): string[] {
+export function packageConffiles(text: string, program: string): string[] {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     const [path, flag] = line.trim().split(/\s+/);
     if (!path?.startsWith('/etc/') || flag !== undefined) continue;
     const parts = path.split('/');
-    if (parts.length === 3 || (parts.length > 3 && [program, pkg].some((n) => parts[2]!.startsWith(n))))
-      out.push(path);
+    if (parts.length === 3 || (parts.length > 3 && parts[2]!.startsWith(program))) out.push(path);
   }
   return out;
 }
