@@ -99,20 +99,21 @@ async function scriptManagerProgram(
   }
   if (versions.length === 0) versions = ['system'];
   const installed = await root.readdir(`${managerRoot}/versions`).catch(() => [] as string[]);
-  for (const v of versions) {
-    if (v === 'system') {
-      throw new FromscratchError(
-        'FILE_NOT_FOUND',
-        `${program} is a ${manager} shim, and ${manager}'s version here is "system" (from ${from}): the program it runs is the next ${program} on PATH`,
-        { hint: `give that program's own path, e.g. --binary /usr/bin/${program}` },
-      );
-    }
-    const dir = installed.includes(v) ? v : latestUnder(installed, v);
-    if (dir === undefined) continue;
-    const p = `${managerRoot}/versions/${dir}/bin/${program}`;
-    if ((await root.lstat(p).catch(() => undefined)) !== undefined)
-      return { program: p, chosen: `${manager} version ${dir} (from ${from})` };
-  }
+  const found = await firstInstalled(
+    root,
+    versions,
+    `a ${manager} shim`,
+    `${manager}'s`,
+    program,
+    from,
+    (v) => {
+      const dir = installed.includes(v) ? v : latestUnder(installed, v);
+      return dir === undefined
+        ? undefined
+        : { path: `${managerRoot}/versions/${dir}/bin/${program}`, version: dir };
+    },
+  );
+  if (found) return { program: found.path, chosen: `${manager} version ${found.version} (from ${from})` };
   throw new FromscratchError(
     'FILE_NOT_FOUND',
     `${program} is a ${manager} shim, and no ${m.language} version ${manager} chooses here (${versions.join(', ')}, from ${from}) has it in ${managerRoot}/versions`,
@@ -124,8 +125,8 @@ async function scriptManagerProgram(
 
 /** an asdf shim's exec line (`exec /home/u/.asdf/bin/asdf exec "python3" "$@"`, or `exec asdf exec …`) */
 const ASDF_EXEC = /^exec \S*asdf exec "[^"]+" "\$@"/m;
-/** an asdf shim's plugin lines: `# asdf-plugin: python 3.11.7`, one per installed version having the program */
-const ASDF_PLUGIN = /^# asdf-plugin: (\S+) (\S+)$/gm;
+/** an asdf shim's plugin line (`# asdf-plugin: python 3.11.7`, one per installed version having the program): the first names the plugin */
+const ASDF_PLUGIN = /^# asdf-plugin: (\S+) (\S+)$/m;
 
 /**
  * asdfProgram chooses as asdf does: `ASDF_<PLUGIN>_VERSION`, else the plugin's line of the nearest
@@ -138,9 +139,8 @@ async function asdfProgram(
   head: string,
   ctx: ShimContext,
 ): Promise<ShimProgram> {
-  const plugins = [...head.matchAll(ASDF_PLUGIN)];
-  const plugin = plugins[0]?.[1];
-  const data = ctx.env.ASDF_DATA_DIR || `${ctx.env.HOME || '/root'}/.asdf`;
+  const plugin = ASDF_PLUGIN.exec(head)?.[1];
+  const data = ctx.env.ASDF_DATA_DIR || `${homeOf(ctx)}/.asdf`;
   if (plugin === undefined) {
     throw new FromscratchError('FILE_NOT_FOUND', `${program} is an asdf shim that names no plugin`, {
       hint: `give the program's own path: --binary ${data}/installs/PLUGIN/VERSION/bin/${program}`,
@@ -152,30 +152,29 @@ async function asdfProgram(
   const set = ctx.env[variable];
   if (set) versions = set.split(/\s+/).filter(Boolean);
   else {
-    for (const file of [
-      await nearestToolVersions(root, ctx.cwd, plugin),
-      `${ctx.env.HOME || '/root'}/.tool-versions`,
-    ]) {
-      if (file === undefined) continue;
-      const line = (await readText(root, file))?.split('\n').find((l) => l.trim().split(/\s+/)[0] === plugin);
-      if (line === undefined) continue;
-      versions = line.trim().split(/\s+/).slice(1);
+    // the nearest .tool-versions with a line for the plugin, else the user's own
+    const hasLine = async (p: string) => pluginVersions(await readText(root, p), plugin) !== undefined;
+    const file =
+      (await nearestFile(root, ctx.cwd, ['.tool-versions'], hasLine)) ?? `${homeOf(ctx)}/.tool-versions`;
+    const line = pluginVersions(await readText(root, file), plugin);
+    if (line !== undefined) {
+      versions = line;
       from = file;
-      break;
     }
   }
-  for (const v of versions) {
-    if (v === 'system') {
-      throw new FromscratchError(
-        'FILE_NOT_FOUND',
-        `${program} is an asdf shim, and asdf's ${plugin} version here is "system" (from ${from}): the program it runs is the next ${program} on PATH`,
-        { hint: `give that program's own path, e.g. --binary /usr/bin/${program}` },
-      );
-    }
-    const p = `${data}/installs/${plugin}/${v}/bin/${program}`;
-    if ((await root.lstat(p).catch(() => undefined)) !== undefined)
-      return { program: p, chosen: `asdf ${plugin} ${v} (from ${from})` };
-  }
+  const found = await firstInstalled(
+    root,
+    versions,
+    'an asdf shim',
+    `asdf's ${plugin}`,
+    program,
+    from,
+    (v) => ({
+      path: `${data}/installs/${plugin}/${v}/bin/${program}`,
+      version: v,
+    }),
+  );
+  if (found) return { program: found.path, chosen: `asdf ${plugin} ${found.version} (from ${from})` };
   throw new FromscratchError(
     'FILE_NOT_FOUND',
     versions.length === 0
@@ -185,14 +184,41 @@ async function asdfProgram(
   );
 }
 
-/** nearestToolVersions finds the nearest `.tool-versions` from `dir` up that has a line for `plugin`. */
-async function nearestToolVersions(root: RootFs, dir: string, plugin: string): Promise<string | undefined> {
-  for (let d = dir; ; d = parentPath(d)) {
-    const p = `${d === '/' ? '' : d}/.tool-versions`;
-    const text = await readText(root, p);
-    if (text?.split('\n').some((l) => l.trim().split(/\s+/)[0] === plugin)) return p;
-    if (d === '/' || d === '') return undefined;
+/** pluginVersions reads the versions of `plugin`'s line in a `.tool-versions` text; undefined without one. */
+function pluginVersions(text: string | undefined, plugin: string): string[] | undefined {
+  for (const line of text?.split('\n') ?? []) {
+    const [name, ...versions] = line.trim().split(/\s+/);
+    if (name === plugin) return versions;
   }
+  return undefined;
+}
+
+/**
+ * firstInstalled returns the first of `versions` whose program (`pathOf`) the root has, as the managers
+ * try them in order; `system` (PATH's next program, which no image has) is FILE_NOT_FOUND. Undefined
+ * when none has it.
+ */
+async function firstInstalled(
+  root: RootFs,
+  versions: readonly string[],
+  shim: string,
+  whose: string,
+  program: string,
+  from: string,
+  pathOf: (version: string) => { path: string; version: string } | undefined,
+): Promise<{ path: string; version: string } | undefined> {
+  for (const v of versions) {
+    if (v === 'system') {
+      throw new FromscratchError(
+        'FILE_NOT_FOUND',
+        `${program} is ${shim}, and ${whose} version here is "system" (from ${from}): the program it runs is the next ${program} on PATH`,
+        { hint: `give that program's own path, e.g. --binary /usr/bin/${program}` },
+      );
+    }
+    const p = pathOf(v);
+    if (p !== undefined && (await exists(root, p.path))) return p;
+  }
+  return undefined;
 }
 
 /** latestUnder picks the highest installed version under a prefix (`3.11` → `3.11.7`), as pyenv does. */
@@ -222,7 +248,7 @@ const RUST_TRIPLES: Readonly<Record<string, string>> = {
 };
 
 async function rustupProgram(root: RootFs, program: string, ctx: ShimContext): Promise<ShimProgram> {
-  const home = ctx.env.RUSTUP_HOME || `${ctx.env.HOME || '/root'}/.rustup`;
+  const home = ctx.env.RUSTUP_HOME || `${homeOf(ctx)}/.rustup`;
   let toolchain: string | undefined;
   let from: string | undefined;
   if (ctx.env.RUSTUP_TOOLCHAIN) {
@@ -271,7 +297,7 @@ async function rustupProgram(root: RootFs, program: string, ctx: ShimContext): P
     ? toolchain
     : installed.find((t) => triple !== undefined && t === `${toolchain}-${triple}`);
   const p = dir === undefined ? undefined : `${home}/toolchains/${dir}/bin/${program}`;
-  if (p === undefined || (await root.lstat(p).catch(() => undefined)) === undefined) {
+  if (p === undefined || !(await exists(root, p))) {
     throw new FromscratchError(
       'FILE_NOT_FOUND',
       `${program} is a rustup proxy, and toolchain ${toolchain} (from ${from}) ${dir === undefined ? 'is not installed' : `has no ${program}`} in ${home}/toolchains`,
@@ -283,16 +309,34 @@ async function rustupProgram(root: RootFs, program: string, ctx: ShimContext): P
   return { program: p, chosen: `rustup toolchain ${dir} (from ${from})` };
 }
 
-/** nearestFile finds the first of `names` in `dir` or its nearest parent. */
-async function nearestFile(root: RootFs, dir: string, names: readonly string[]): Promise<string | undefined> {
+/**
+ * nearestFile finds the first of `names` in `dir` or its nearest parent: a file that is not a
+ * directory, and that `accept` takes when given.
+ */
+async function nearestFile(
+  root: RootFs,
+  dir: string,
+  names: readonly string[],
+  accept?: (path: string) => Promise<boolean>,
+): Promise<string | undefined> {
   for (let d = dir; ; d = parentPath(d)) {
     for (const n of names) {
       const p = `${d === '/' ? '' : d}/${n}`;
       const st = await root.lstat(p).catch(() => undefined);
-      if (st !== undefined && st.type !== 'dir') return p;
+      if (st !== undefined && st.type !== 'dir' && (!accept || (await accept(p)))) return p;
     }
     if (d === '/' || d === '') return undefined;
   }
+}
+
+/** exists tells whether the root has an entry at `path`. */
+async function exists(root: RootFs, path: string): Promise<boolean> {
+  return (await root.lstat(path).catch(() => undefined)) !== undefined;
+}
+
+/** homeOf is the home directory of the build's user, where the managers keep their settings. */
+function homeOf(ctx: ShimContext): string {
+  return ctx.env.HOME || '/root';
 }
 
 async function readText(root: RootFs, path: string): Promise<string | undefined> {
