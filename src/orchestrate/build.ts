@@ -882,7 +882,7 @@ async function gatherItem(item: ContentItem, ctx: GatherContext): Promise<void> 
         });
       }
       const dest = item.dest ?? binaryDest(item.path, undefined) ?? normalizeImagePath(p);
-      // a version manager's shim (pyenv, rbenv, nodenv, rustup) cannot run in an image: the program it
+      // a version manager's shim (pyenv and its kin, asdf, rustup) cannot run in an image: the program it
       // runs here takes its place, the shim's path a link to it
       const shim =
         r.stat.type === 'file' && ctx.root === ctx.host
