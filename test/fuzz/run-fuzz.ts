@@ -54,6 +54,9 @@ export async function runFuzz(jobs: readonly WorkerJob[], opts: FuzzOptions = {}
   return reports;
 }
 
+/** BOOT_MS is how long a new worker may take to start its first input. */
+const BOOT_MS = 120_000;
+
 /** runWorker runs jobs until they are done or one of them dies; returns the reports of the jobs it ended. */
 function runWorker(jobs: readonly WorkerJob[], opts: FuzzOptions): Promise<FuzzReport[]> {
   const shared = new SharedArrayBuffer(16 + MAX_INPUT);
@@ -97,7 +100,12 @@ function runWorker(jobs: readonly WorkerJob[], opts: FuzzOptions): Promise<FuzzR
       if (n !== last) {
         last = n;
         lastChange = Date.now();
-      } else if (Date.now() - lastChange > hangMs) end('hang', `no progress for ${hangMs} ms`);
+        return;
+      }
+      // until its first input, the worker is starting (tsx and the targets load): seconds on a loaded
+      // machine, which is not the hang of an input (a 2 s limit once flagged a worker still booting)
+      const limit = n === 0 ? Math.max(hangMs, BOOT_MS) : hangMs;
+      if (Date.now() - lastChange > limit) end('hang', `no progress for ${limit} ms`);
     }, 250);
     worker.on(
       'message',
