@@ -94,6 +94,7 @@ import {
   MODULE_PREFIXES,
   moduleDirCandidates,
   OWN_SHARE_DATA,
+  OWN_SHARE_DATA_OF,
   RELATIVE_SHARE,
   RELATIVE_SHARE_PREFIX,
   SHARE_PREFIX,
@@ -2569,11 +2570,12 @@ async function runInference(st: State, pg: Program): Promise<void> {
       // its data under /usr/share (vim's runtime, nmap's scripts, squid's error pages): whole
       // (a program's own directory by its name too, where the shared ones are left out for libraries
       // naming them: gdb's /usr/share/gdb holds its Python module)
+      const ownDir = OWN_SHARE_DATA.test(own) ? own : OWN_SHARE_DATA_OF.get(baseName(o.real));
       const ownData =
         o.loader === undefined &&
-        OWN_SHARE_DATA.test(own) &&
-        strings.some((x) => x === own || x.startsWith(`${own}/`))
-          ? [own]
+        ownDir !== undefined &&
+        strings.some((x) => x === ownDir || x.startsWith(`${ownDir}/`))
+          ? [ownDir]
           : [];
       // a program at PREFIX/bin naming `/share/X` relative to its prefix: PREFIX/share/X (cmake)
       const bin = parentPath(o.real);

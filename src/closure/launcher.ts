@@ -1195,6 +1195,15 @@ const EXEC_PATH_PROGRAMS: readonly ExecPathProgram[] = [
     shell: 'zip -T runs unzip through /bin/sh -c (system())',
   },
   {
+    // glibc's localedef reads the character maps of /usr/share/i18n/charmaps, which Debian ships
+    // gzipped (UTF-8.gz): it opens a compressed one through popen("gzip -dc …")
+    what: 'localedef decompressor',
+    program: /^localedef$/,
+    helpers: [['gzip', 'localedef runs gzip -dc to read a gzipped character map (UTF-8.gz)']],
+    data: [],
+    shell: 'localedef runs gzip through /bin/sh -c (popen())',
+  },
+  {
     what: 'rsync remote shell',
     program: /^rsync$/,
     // rsync's default remote shell (-e, RSYNC_RSH), run by name from PATH for host:path

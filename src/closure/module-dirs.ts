@@ -101,6 +101,13 @@ const NOT_SHARE_DATA =
 export const OWN_SHARE_DATA = /^\/usr\/share\/(gdb|gcc|dbus-1|polkit-1|systemd|debhelper|zsh)$/;
 
 /**
+ * OWN_SHARE_DATA_OF names, by program, the NOT_SHARE_DATA directories that are a program's own under
+ * another name: localedef compiles a locale from the sources and character maps of /usr/share/i18n
+ * (left out for libc, which names it too; without it "character map file `UTF-8' not found").
+ */
+export const OWN_SHARE_DATA_OF: ReadonlyMap<string, string> = new Map([['localedef', '/usr/share/i18n']]);
+
+/**
  * shareDataCandidates turns the strings SHARE_STRING matched into the paths to look at: lists split,
  * normalised, without `.`/`..` components, each as the data directory it lies in (`/usr/share/X`),
  * not NOT_SHARE_DATA, unique, in order. The caller ships a directory whole or a file alone.

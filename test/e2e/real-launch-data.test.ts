@@ -706,6 +706,30 @@ describe('programs that run helpers from a compiled-in directory, by name, or th
     });
   });
 
+  it("localedef: a locale compiled from /usr/share/i18n (its own data, left out for libc) and Debian's gzipped character map, read through gzip -dc (popen), as on the host", async () => {
+    requireTool('localedef', 'libc-bin');
+    requireTool('gzip', 'gzip');
+    await withTempDir('e2e-localedef', async (dir) => {
+      await mkdir(join(dir, 'w'));
+      await build(dir, ['--binary', '/usr/bin/localedef'], 'e2e/localedef:1');
+      const args = (out: string) => ['-i', 'de_DE', '-f', 'UTF-8', out];
+      await run('localedef', args(join(dir, 'w', 'host')));
+      const ours = await dockerRun('e2e/localedef:1', args('/w/ours'), {
+        mount: join(dir, 'w'),
+        allowFail: true,
+      });
+      assert.equal(ours.code, 0, ours.stderr);
+      const host = (await readdir(join(dir, 'w', 'host'))).sort();
+      assert.ok(host.includes('LC_CTYPE') && host.includes('LC_MONETARY'), host.join(' '));
+      assert.deepEqual((await readdir(join(dir, 'w', 'ours'))).sort(), host);
+      for (const f of ['LC_CTYPE', 'LC_MONETARY', 'LC_TIME'])
+        assert.ok(
+          (await readFile(join(dir, 'w', 'ours', f))).equals(await readFile(join(dir, 'w', 'host', f))),
+          `${f} as the host compiles it`,
+        );
+    });
+  });
+
   it('make: recipes run through /bin/sh', async () => {
     requireTool('make', 'make');
     await withTempDir('e2e-make', async (dir) => {
