@@ -22,16 +22,22 @@ typecheck=$!
 # instead when one is newer): built from these sources now
 node scripts/bundle.mjs >&2
 
-# the slowest first (the real-program launch files, 5-7 minutes each, then the rest of the corpus, then
-# the other end-to-end files), the quick unit files after them: files start in this order, so the long
-# ones do not end the run alone on one core
+# the slowest first (the real-program launch files, 5-7 minutes each; the two unit files of over a
+# minute, ldd's differential and apt's resolver; the rest of the corpus; the other end-to-end files),
+# the quick unit files after them: files start in this order, so the long ones do not end the run
+# alone on one core
+slow_units='test/closure/ldd-diff.test.ts test/deb/resolve-apt.test.ts'
 if [ $# -gt 0 ]; then files=("$@"); else
   mapfile -t all < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | LC_ALL=C sort)
   files=()
   for f in "${all[@]}"; do case $f in test/e2e/real-launch-*) files+=("$f") ;; esac; done
+  for f in $slow_units; do [ -f "$f" ] && files+=("$f"); done
   for f in "${all[@]}"; do case $f in test/e2e/real-launch-*) ;; test/e2e/real-*) files+=("$f") ;; esac; done
   for f in "${all[@]}"; do case $f in test/e2e/real-*) ;; test/e2e/*) files+=("$f") ;; esac; done
-  for f in "${all[@]}"; do case $f in test/e2e/*) ;; *) files+=("$f") ;; esac; done
+  for f in "${all[@]}"; do
+    case " $slow_units " in *" $f "*) continue ;; esac
+    case $f in test/e2e/*) ;; *) files+=("$f") ;; esac
+  done
 fi
 if [ ${#files[@]} -eq 0 ]; then echo "test: no test files found" >&2; exit 1; fi
 echo "test: running ${#files[@]} test files" >&2
