@@ -158,8 +158,9 @@ export const FROM_DPKG = "(dpkg lists it among its package's configuration files
  * per line, `obsolete` or `remove-on-upgrade` after it for those no longer shipped), the ones a program
  * of the package reads as its own: directly in /etc (enscript's /etc/enscript.cfg, which it finds as
  * SYSCONFDIR + a name, no string holding the path), or in an /etc directory named after the program
- * (the package bears its name: ownPackageConffiles). Another program's directory (a2ps's /etc/emacs/site-start.d/50a2ps.el) is not one, and
- * programFilesPlan leaves out the system's (init.d, default, logrotate.d …). PURE.
+ * (the package bears its name: ownPackageConffiles). Another program's directory (a2ps's
+ * /etc/emacs/site-start.d/50a2ps.el) is not one, and programFilesPlan leaves out the system's (init.d,
+ * default, logrotate.d …). PURE.
  */
 export function packageConffiles(text: string, program: string): string[] {
   const out: string[] = [];
